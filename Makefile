@@ -1,0 +1,48 @@
+# lumdesk: `make run` for the demo console, `make test` for the whole suite.
+GO      ?= go
+BIN     := bin/lumdesk
+GENERATED := db/store views static/css/app.css
+
+.PHONY: run build test check generate css bench fmt tools-node clean
+
+## run: build, find or start Postgres, migrate, seed demo data, serve on 127.0.0.1:8080
+run: build
+	LUMDESK_DEMO=true ./$(BIN) serve
+
+## build: compile the binary into bin/
+build:
+	$(GO) build -o $(BIN) ./cmd/web
+
+## test: install Chromium if missing, provide a database, run every test with -race
+test:
+	./scripts/test.sh
+
+## generate: rebuild every generated file (templ, sqlc, Tailwind CSS)
+generate: tools-node
+	$(GO) tool templ generate -log-level error
+	$(GO) tool sqlc generate
+	npx --no-install tailwindcss -i static/css/input.css -o static/css/app.css --minify 2>/dev/null
+
+css: tools-node
+	npx --no-install tailwindcss -i static/css/input.css -o static/css/app.css --minify
+
+tools-node:
+	@test -x node_modules/.bin/tailwindcss || npm ci --no-audit --no-fund --loglevel=error
+
+## check: fail on stale generated files, gofmt or go vet findings
+check: generate
+	@stale=$$(git status --porcelain -- $(GENERATED)); \
+	if [ -n "$$stale" ]; then echo "generated files are stale (run make generate and commit):"; echo "$$stale"; exit 1; fi
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' | grep -v '_templ.go$$')); \
+	if [ -n "$$unformatted" ]; then echo "not gofmt-formatted:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+
+## bench: Go benchmarks
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+fmt:
+	gofmt -w $$(git ls-files '*.go' | grep -v '_templ.go$$')
+
+clean:
+	rm -rf bin

@@ -1,0 +1,30 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"lumdesk/internal/audit"
+)
+
+func runAudit(ctx context.Context, e *env, args []string) error {
+	return subcommand(e, "audit", args, map[string]func([]string) error{
+		"verify": func(args []string) error {
+			fs := newFlags(e, "audit verify", "audit verify   (exit 1 if the hash chain is broken)")
+			if err := parseFlags(fs, args); err != nil {
+				return err
+			}
+			d, err := e.openDatabase(ctx, true)
+			if err != nil {
+				return err
+			}
+			defer d.Close()
+			v, err := audit.Verify(ctx, d.Queries)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "audit chain intact: %d events verified\n", v.Rows)
+			return nil
+		},
+	})
+}

@@ -1,0 +1,45 @@
+-- name: LockAuditChain :exec
+-- Serialises audit writers so each row links to the one before it.
+SELECT pg_advisory_xact_lock(7400113);
+
+-- name: LastAuditHash :one
+SELECT hash FROM audit_events ORDER BY id DESC LIMIT 1;
+
+-- name: InsertAuditEvent :one
+INSERT INTO audit_events (occurred_at, actor_kind, actor_id, actor_label, ip, user_agent, request_id,
+                          action, entity_type, entity_id, reason, before, after, prev_hash, hash)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+RETURNING id;
+
+-- name: ListAuditEventsForVerify :many
+SELECT * FROM audit_events WHERE id > $1 ORDER BY id LIMIT $2;
+
+-- name: GetAuditEvent :one
+SELECT * FROM audit_events WHERE id = $1;
+
+-- Newest first, keyset on id; every filter optional.
+-- name: ListAuditEventsPage :many
+SELECT * FROM audit_events
+WHERE (sqlc.narg('before_id')::bigint IS NULL OR id < sqlc.narg('before_id'))
+  AND (sqlc.narg('actor')::text IS NULL OR actor_label ILIKE '%' || sqlc.narg('actor') || '%' OR actor_id = sqlc.narg('actor'))
+  AND (sqlc.narg('action')::text IS NULL OR action LIKE sqlc.narg('action') || '%')
+  AND (sqlc.narg('entity_type')::text IS NULL OR entity_type = sqlc.narg('entity_type'))
+  AND (sqlc.narg('entity_id')::text IS NULL OR entity_id = sqlc.narg('entity_id'))
+  AND (sqlc.narg('since')::timestamptz IS NULL OR occurred_at >= sqlc.narg('since'))
+  AND (sqlc.narg('until')::timestamptz IS NULL OR occurred_at < sqlc.narg('until'))
+ORDER BY id DESC
+LIMIT sqlc.arg('lim');
+
+-- name: ListAuditEventsForEntity :many
+SELECT * FROM audit_events
+WHERE entity_type = $1 AND entity_id = $2
+  AND (sqlc.narg('before_id')::bigint IS NULL OR id < sqlc.narg('before_id'))
+ORDER BY id DESC LIMIT sqlc.arg('lim');
+
+-- name: ListAuditActions :many
+SELECT DISTINCT action FROM audit_events ORDER BY action;
+
+-- name: CountAuditEventsPerDay :many
+SELECT date_trunc('day', occurred_at AT TIME ZONE 'UTC')::date AS day, count(*) AS n
+FROM audit_events WHERE occurred_at >= sqlc.arg(since)::timestamptz
+GROUP BY 1 ORDER BY 1;

@@ -1,0 +1,48 @@
+// Package demo loads the demo data that `make run` shows: one staff user per
+// role and sample customers. Seeding is idempotent: it only adds what is missing.
+package demo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"lumdesk/internal/audit"
+	"lumdesk/internal/platform/db"
+	"lumdesk/internal/staff"
+)
+
+// Credential is a demo sign-in printed by `make run`.
+type Credential struct{ Role, Email, Password string }
+
+// Credentials are the demo staff users.
+var Credentials = []Credential{
+	{"admin", "admin@lumdesk.local", "demo-admin-password"},
+	{"support", "support@lumdesk.local", "demo-support-password"},
+	{"finance", "finance@lumdesk.local", "demo-finance-password"},
+	{"viewer", "viewer@lumdesk.local", "demo-viewer-password"},
+}
+
+// Deps are the services seeding goes through (so demo data is audited like any other change).
+type Deps struct {
+	DB    *db.DB
+	Staff *staff.Service
+}
+
+var actor = audit.System("demo seed")
+
+// Seed adds whatever demo data is missing and returns the demo sign-ins.
+func Seed(ctx context.Context, d Deps) ([]Credential, error) {
+	names := map[string]string{"admin": "Ada Admin", "support": "Sam Support", "finance": "Fin Finance", "viewer": "Vic Viewer"}
+	for _, c := range Credentials {
+		_, err := d.Staff.Create(ctx, actor, staff.CreateInput{Email: c.Email, Name: names[c.Role], Role: c.Role, Password: c.Password})
+		var verr staff.ValidationError
+		if errors.As(err, &verr) && verr["email"] == staff.ErrEmailTaken.Error() {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("demo staff %s: %w", c.Email, err)
+		}
+	}
+	return Credentials, nil
+}

@@ -1,0 +1,128 @@
+// Package config reads lumdesk's settings from environment variables.
+// Every variable has a default; a bad value stops start-up with an error that
+// names the variable.
+package config
+
+import (
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the whole runtime configuration.
+type Config struct {
+	DatabaseURL     string        // DATABASE_URL; empty: find or start a local server
+	ListenAddr      string        // LISTEN_ADDR
+	DataDir         string        // DATA_DIR: private Postgres cluster, generated master key
+	MasterKey       []byte        // MASTER_KEY: 32 bytes, hex or base64; empty: generated under DATA_DIR
+	Demo            bool          // LUMDESK_DEMO: demo banner, TOTP not enforced, plain-HTTP cookies
+	CookieSecure    bool          // COOKIE_SECURE: Secure + __Host- cookie (default true, false in demo)
+	SessionIdle     time.Duration // SESSION_IDLE_TIMEOUT
+	SessionAbsolute time.Duration // SESSION_ABSOLUTE_TIMEOUT
+	TrustProxy      bool          // TRUST_PROXY: take the client IP from X-Forwarded-For
+	LogLevel        string        // LOG_LEVEL: debug, info, warn, error
+	LogFormat       string        // LOG_FORMAT: json or text
+}
+
+// Var documents one environment variable (rendered in the README and `--help`).
+type Var struct{ Name, Default, Doc string }
+
+// Vars lists every variable lumdesk reads.
+var Vars = []Var{
+	{"DATABASE_URL", "(auto)", "Postgres URL. Unset: 127.0.0.1:5432, then the default socket, else a private cluster under DATA_DIR/pg."},
+	{"LISTEN_ADDR", "127.0.0.1:8080", "Address the HTTP server listens on."},
+	{"DATA_DIR", ".data", "Directory for the private Postgres cluster and the generated master key."},
+	{"MASTER_KEY", "(generated)", "32-byte key (hex or base64) that seals stored secrets. Unset: generated once into DATA_DIR/master.key."},
+	{"LUMDESK_DEMO", "false", "Demo mode: banner, TOTP not enforced, session cookie allowed over plain HTTP."},
+	{"COOKIE_SECURE", "true (false in demo)", "Send the session cookie as Secure with the __Host- prefix."},
+	{"SESSION_IDLE_TIMEOUT", "30m", "A session ends after this long without a request."},
+	{"SESSION_ABSOLUTE_TIMEOUT", "12h", "A session ends this long after sign-in, whatever happens."},
+	{"TRUST_PROXY", "false", "Take the client IP from X-Forwarded-For (only behind a reverse proxy)."},
+	{"LOG_LEVEL", "info", "debug, info, warn or error."},
+	{"LOG_FORMAT", "json", "json or text."},
+}
+
+// Load reads the configuration through getenv (os.Getenv in production).
+func Load(getenv func(string) string) (Config, error) {
+	get := func(name, def string) string {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			return v
+		}
+		return def
+	}
+	var c Config
+	var err error
+	c.DatabaseURL = get("DATABASE_URL", "")
+	c.ListenAddr = get("LISTEN_ADDR", "127.0.0.1:8080")
+	if _, _, e := net.SplitHostPort(c.ListenAddr); e != nil {
+		return c, fmt.Errorf("LISTEN_ADDR: %q is not host:port", c.ListenAddr)
+	}
+	c.DataDir = get("DATA_DIR", ".data")
+	if c.Demo, err = parseBool("LUMDESK_DEMO", get("LUMDESK_DEMO", "false")); err != nil {
+		return c, err
+	}
+	if c.CookieSecure, err = parseBool("COOKIE_SECURE", get("COOKIE_SECURE", strconv.FormatBool(!c.Demo))); err != nil {
+		return c, err
+	}
+	if c.TrustProxy, err = parseBool("TRUST_PROXY", get("TRUST_PROXY", "false")); err != nil {
+		return c, err
+	}
+	if c.SessionIdle, err = parseDuration("SESSION_IDLE_TIMEOUT", get("SESSION_IDLE_TIMEOUT", "30m")); err != nil {
+		return c, err
+	}
+	if c.SessionAbsolute, err = parseDuration("SESSION_ABSOLUTE_TIMEOUT", get("SESSION_ABSOLUTE_TIMEOUT", "12h")); err != nil {
+		return c, err
+	}
+	if c.SessionIdle > c.SessionAbsolute {
+		return c, fmt.Errorf("SESSION_IDLE_TIMEOUT (%s) must not exceed SESSION_ABSOLUTE_TIMEOUT (%s)", c.SessionIdle, c.SessionAbsolute)
+	}
+	if v := get("MASTER_KEY", ""); v != "" {
+		if c.MasterKey, err = ParseKey(v); err != nil {
+			return c, fmt.Errorf("MASTER_KEY: %w", err)
+		}
+	}
+	c.LogLevel = get("LOG_LEVEL", "info")
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return c, fmt.Errorf("LOG_LEVEL: %q is not one of debug, info, warn, error", c.LogLevel)
+	}
+	c.LogFormat = get("LOG_FORMAT", "json")
+	if c.LogFormat != "json" && c.LogFormat != "text" {
+		return c, fmt.Errorf("LOG_FORMAT: %q is not json or text", c.LogFormat)
+	}
+	return c, nil
+}
+
+// ParseKey decodes a 32-byte key given as 64 hex digits or base64.
+func ParseKey(s string) ([]byte, error) {
+	if b, err := hex.DecodeString(s); err == nil && len(b) == 32 {
+		return b, nil
+	}
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if b, err := enc.DecodeString(s); err == nil && len(b) == 32 {
+			return b, nil
+		}
+	}
+	return nil, fmt.Errorf("want 32 bytes as 64 hex digits or base64")
+}
+
+func parseBool(name, v string) (bool, error) {
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, fmt.Errorf("%s: %q is not true or false", name, v)
+	}
+	return b, nil
+}
+
+func parseDuration(name, v string) (time.Duration, error) {
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%s: %q is not a positive duration like 30m or 12h", name, v)
+	}
+	return d, nil
+}

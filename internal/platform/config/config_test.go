@@ -1,0 +1,60 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestDefaults(t *testing.T) {
+	c, err := Load(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.ListenAddr != "127.0.0.1:8080" || c.SessionIdle != 30*time.Minute || c.SessionAbsolute != 12*time.Hour || !c.CookieSecure || c.Demo {
+		t.Fatalf("unexpected defaults: %+v", c)
+	}
+}
+
+func TestDemoTurnsOffSecureCookieUnlessAsked(t *testing.T) {
+	c, err := Load(env(map[string]string{"LUMDESK_DEMO": "1"}))
+	if err != nil || c.CookieSecure {
+		t.Fatalf("demo: secure=%v err=%v", c.CookieSecure, err)
+	}
+	c, err = Load(env(map[string]string{"LUMDESK_DEMO": "1", "COOKIE_SECURE": "true"}))
+	if err != nil || !c.CookieSecure {
+		t.Fatalf("demo+secure: secure=%v err=%v", c.CookieSecure, err)
+	}
+}
+
+func TestBadValuesNameTheVariable(t *testing.T) {
+	for name, val := range map[string]string{
+		"LISTEN_ADDR":              "8080",
+		"LUMDESK_DEMO":             "maybe",
+		"SESSION_IDLE_TIMEOUT":     "-5m",
+		"SESSION_ABSOLUTE_TIMEOUT": "forever",
+		"MASTER_KEY":               "short",
+		"LOG_LEVEL":                "loud",
+		"LOG_FORMAT":               "xml",
+		"TRUST_PROXY":              "2",
+	} {
+		_, err := Load(env(map[string]string{name: val}))
+		if err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s=%q: err = %v, want one naming the variable", name, val, err)
+		}
+	}
+}
+
+func TestMasterKeyHexAndBase64(t *testing.T) {
+	hexKey := strings.Repeat("ab", 32)
+	c, err := Load(env(map[string]string{"MASTER_KEY": hexKey}))
+	if err != nil || len(c.MasterKey) != 32 || c.MasterKey[0] != 0xab {
+		t.Fatalf("hex key: %v %x", err, c.MasterKey)
+	}
+	c, err = Load(env(map[string]string{"MASTER_KEY": "q6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6s="}))
+	if err != nil || len(c.MasterKey) != 32 || c.MasterKey[0] != 0xab {
+		t.Fatalf("base64 key: %v %x", err, c.MasterKey)
+	}
+}

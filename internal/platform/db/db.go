@@ -1,0 +1,58 @@
+// Package db opens the Postgres pool, runs migrations and wraps transactions.
+package db
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"lumdesk/db/store"
+)
+
+// DB is the pool plus the sqlc queries bound to it.
+type DB struct {
+	Pool *pgxpool.Pool
+	*store.Queries
+}
+
+// Open connects and pings.
+func Open(ctx context.Context, url string) (*DB, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("parse database url: %w", err)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("ping database: %w", err)
+	}
+	return New(pool), nil
+}
+
+// New wraps an existing pool.
+func New(pool *pgxpool.Pool) *DB { return &DB{Pool: pool, Queries: store.New(pool)} }
+
+// Close closes the pool.
+func (d *DB) Close() { d.Pool.Close() }
+
+// Tx runs fn in one transaction: committed when fn returns nil, rolled back otherwise.
+func (d *DB) Tx(ctx context.Context, fn func(q *store.Queries) error) error {
+	return pgx.BeginFunc(ctx, d.Pool, func(tx pgx.Tx) error { return fn(store.New(tx)) })
+}
+
+// IsUniqueViolation reports whether err is a unique-constraint violation,
+// optionally on the named constraint.
+func IsUniqueViolation(err error, constraint string) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "23505" && (constraint == "" || pgErr.ConstraintName == constraint)
+}
+
+// IsNotFound reports whether err is pgx's "no rows".
+func IsNotFound(err error) bool { return errors.Is(err, pgx.ErrNoRows) }

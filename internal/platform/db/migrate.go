@@ -1,0 +1,76 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+
+	"lumdesk/db/migrations"
+)
+
+func provider(databaseURL string) (*goose.Provider, *sql.DB, error) {
+	sqlDB, err := sql.Open("pgx", databaseURL)
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := goose.NewProvider(goose.DialectPostgres, sqlDB, migrations.FS)
+	if err != nil {
+		sqlDB.Close()
+		return nil, nil, err
+	}
+	return p, sqlDB, nil
+}
+
+var _ = stdlib.GetDefaultDriver // registers the "pgx" database/sql driver
+
+// Migrate applies every pending migration.
+func Migrate(ctx context.Context, databaseURL string) error {
+	p, sqlDB, err := provider(databaseURL)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	defer sqlDB.Close()
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("migrate up: %w", err)
+	}
+	return nil
+}
+
+// MigrateDown rolls back the newest migration.
+func MigrateDown(ctx context.Context, databaseURL string) error {
+	p, sqlDB, err := provider(databaseURL)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	defer sqlDB.Close()
+	if _, err := p.Down(ctx); err != nil {
+		return fmt.Errorf("migrate down: %w", err)
+	}
+	return nil
+}
+
+// MigrateStatus writes one line per migration.
+func MigrateStatus(ctx context.Context, databaseURL string, w io.Writer) error {
+	p, sqlDB, err := provider(databaseURL)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	defer sqlDB.Close()
+	st, err := p.Status(ctx)
+	if err != nil {
+		return fmt.Errorf("migrate status: %w", err)
+	}
+	for _, s := range st {
+		applied := "pending"
+		if s.State == goose.StateApplied {
+			applied = "applied " + s.AppliedAt.UTC().Format("2006-01-02 15:04:05")
+		}
+		fmt.Fprintf(w, "%05d  %-40s %s\n", s.Source.Version, s.Source.Path, applied)
+	}
+	return nil
+}
+

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# What `make test` runs. Extra arguments go to `go test` (default packages: ./...).
+#
+# The tests find a database themselves (internal/platform/testdb): the server in
+# TEST_DATABASE_URL, else one on 127.0.0.1:5432 or /var/run/postgresql, else a
+# private cluster in .data/pg that they start. If the tests started that private
+# cluster, it is stopped again afterwards.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/ensure-chromium.sh >/dev/null
+
+stoppg=(go run ./internal/platform/localpg/cmd/stoppg)
+pg_was_running=0
+if "${stoppg[@]}" -status .data/pg >/dev/null 2>&1; then
+	pg_was_running=1
+fi
+
+cleanup() {
+	if [ "$pg_was_running" = 0 ]; then
+		"${stoppg[@]}" .data/pg || echo "test.sh: could not stop the private PostgreSQL cluster in .data/pg" >&2
+	fi
+}
+trap cleanup EXIT
+
+args=("$@")
+has_pkg=0
+for a in "${args[@]+"${args[@]}"}"; do
+	case "$a" in
+	./* | ../* | lumdesk/* | lumdesk) has_pkg=1 ;;
+	esac
+done
+if [ "$has_pkg" = 0 ]; then
+	args+=(./...)
+fi
+
+go test -race -count=1 -timeout 20m "${args[@]}"

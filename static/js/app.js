@@ -1,0 +1,607 @@
+/*
+ * app.js — all console interactivity. Plain ES2017, no framework, no eval,
+ * no inline handlers, no inline styles: safe under
+ *   script-src 'self'; style-src 'self'
+ * Loaded with `defer` after htmx.min.js. Behaviour is attached through
+ * data-attributes (see the contract below) using delegated listeners, so it
+ * also works for content swapped in by htmx.
+ *
+ * Data-attribute contract
+ *   [data-theme-toggle]            button: cycles theme light → dark → system
+ *   meta[name=csrf-token]          sent as X-CSRF-Token on every htmx request
+ *   #toasts                        toast container; `toast` events (HX-Trigger:
+ *                                  {"toast":{"message":"..","kind":"success|error|info"}})
+ *                                  and [data-toast] elements become toasts (5s, dismissable)
+ *   [data-toast-close]             dismisses its toast
+ *   dialog[data-autoopen]          showModal() when it appears (page load or htmx swap)
+ *   dialog[data-remove-on-close]   removed from the DOM once closed
+ *   [data-dialog-close]            closes the closest <dialog>
+ *   [data-dialog-open="ID"]        opens dialog#ID (for dialogs rendered with Manual)
+ *   dialog[data-backdrop-close]    clicking the backdrop closes it
+ *   form[data-dialog-form]         inside a dialog: close the dialog after a successful
+ *                                  htmx request whose target is outside the dialog
+ *   dialog#palette                 command palette; Cmd/Ctrl+K toggles; arrows + Enter
+ *                                  navigate `#palette-results a`
+ *   [data-palette-open]            click/focus opens the palette
+ *   [data-search-focus]            `/` focuses it (falls back to opening the palette)
+ *   tr[data-href]                  row click / Enter navigates (ignores clicks on
+ *                                  links, buttons, inputs); made focusable automatically
+ *   [data-copy="ID"]               copies value/text of #ID; [data-copy-label] child
+ *                                  (or the button itself) shows "Copied"
+ *   input[data-select-on-focus]    selects its whole value when focused
+ *   [data-kbd-mod]                 "⌘K" hint, rewritten to "Ctrl K" off macOS
+ *   input[data-select-all]         toggles all input[data-select-row] of its form
+ *   [data-selected-count]          (in the same form) shows the number selected
+ *   [data-requires-selection]      (in the same form) disabled while nothing is selected
+ *   input[data-confirm-text="X"]   form submit buttons enabled only when value == X
+ *   [data-sidebar-toggle]          toggles html.sidebar-open (mobile sidebar)
+ *   form[data-autosubmit]          submits when a <select> (or checkbox/radio) changes
+ *   details[data-menu]             dropdown: closes on outside click / Escape
+ */
+(function () {
+  'use strict';
+
+  var root = document.documentElement;
+  var TOAST_MS = 5000;
+
+  function $(sel, ctx) {
+    return (ctx || document).querySelector(sel);
+  }
+  function $$(sel, ctx) {
+    return Array.prototype.slice.call((ctx || document).querySelectorAll(sel));
+  }
+  // querySelectorAll that also includes the context element itself.
+  function within(ctx, sel) {
+    var out = [];
+    if (!ctx || ctx.nodeType !== 1) ctx = document.body;
+    if (ctx.matches && ctx.matches(sel)) out.push(ctx);
+    return out.concat($$(sel, ctx));
+  }
+  function isTyping(el) {
+    if (!el) return false;
+    var tag = el.tagName;
+    return tag === 'INPUT' || tag === 'TEXTAREA' || tag === 'SELECT' || el.isContentEditable;
+  }
+
+  /* ------------------------------------------------------------ theme */
+  var media = window.matchMedia ? window.matchMedia('(prefers-color-scheme: dark)') : null;
+
+  function themePref() {
+    try {
+      var v = window.localStorage.getItem('theme');
+      return v === 'light' || v === 'dark' ? v : 'system';
+    } catch (e) {
+      return 'system';
+    }
+  }
+  function applyTheme(pref) {
+    // data-theme-force on <html> (server-chosen default) stands in for the OS
+    // preference while no explicit choice is stored.
+    var force = root.getAttribute('data-theme-force');
+    var systemDark = force ? force === 'dark' : !!media && media.matches;
+    var dark = pref === 'dark' || (pref === 'system' && systemDark);
+    root.classList.toggle('dark', dark);
+    root.setAttribute('data-theme-pref', pref);
+    $$('[data-theme-toggle]').forEach(function (b) {
+      var label = 'Theme: ' + pref + ' (click to change)';
+      b.setAttribute('title', label);
+      b.setAttribute('aria-label', label);
+    });
+  }
+  function cycleTheme() {
+    var next = { light: 'dark', dark: 'system', system: 'light' }[themePref()];
+    try {
+      if (next === 'system') window.localStorage.removeItem('theme');
+      else window.localStorage.setItem('theme', next);
+    } catch (e) {
+      /* ignore */
+    }
+    applyTheme(next);
+  }
+  if (media) {
+    var onScheme = function () {
+      if (themePref() === 'system' && !root.hasAttribute('data-theme-force')) applyTheme('system');
+    };
+    if (media.addEventListener) media.addEventListener('change', onScheme);
+    else if (media.addListener) media.addListener(onScheme);
+  }
+
+  /* ------------------------------------------------------------- CSRF */
+  function csrfToken() {
+    var m = $('meta[name="csrf-token"]');
+    return m ? m.getAttribute('content') || '' : '';
+  }
+  document.addEventListener('htmx:configRequest', function (e) {
+    var t = csrfToken();
+    if (t && e.detail && e.detail.headers) e.detail.headers['X-CSRF-Token'] = t;
+  });
+
+  /* ----------------------------------------------------------- toasts */
+  var SVG_NS = 'http://www.w3.org/2000/svg';
+  var TOAST_ICONS = {
+    success: 'M9 12.75 11.25 15 15 9.75M21 12a9 9 0 1 1-18 0 9 9 0 0 1 18 0Z',
+    error: 'M12 9v3.75m9-.75a9 9 0 1 1-18 0 9 9 0 0 1 18 0Zm-9 3.75h.008v.008H12v-.008Z',
+    info: 'm11.25 11.25.041-.02a.75.75 0 0 1 1.063.852l-.708 2.836a.75.75 0 0 0 1.063.853l.041-.021M21 12a9 9 0 1 1-18 0 9 9 0 0 1 18 0Zm-9-3.75h.008v.008H12V8.25Z',
+  };
+  function svgIcon(d, cls) {
+    var svg = document.createElementNS(SVG_NS, 'svg');
+    svg.setAttribute('viewBox', '0 0 24 24');
+    svg.setAttribute('fill', 'none');
+    svg.setAttribute('stroke', 'currentColor');
+    svg.setAttribute('stroke-width', '1.75');
+    svg.setAttribute('aria-hidden', 'true');
+    svg.setAttribute('class', cls);
+    var p = document.createElementNS(SVG_NS, 'path');
+    p.setAttribute('stroke-linecap', 'round');
+    p.setAttribute('stroke-linejoin', 'round');
+    p.setAttribute('d', d);
+    svg.appendChild(p);
+    return svg;
+  }
+  function toastHost() {
+    var host = document.getElementById('toasts');
+    if (!host) {
+      host = document.createElement('div');
+      host.id = 'toasts';
+      host.className = 'toast-stack';
+      host.setAttribute('aria-live', 'polite');
+      document.body.appendChild(host);
+    }
+    return host;
+  }
+  function dismissToast(el) {
+    if (!el || el.classList.contains('is-leaving')) return;
+    el.classList.add('is-leaving');
+    window.setTimeout(function () {
+      if (el.parentNode) el.parentNode.removeChild(el);
+    }, 200);
+  }
+  function armToast(el) {
+    if (el.hasAttribute('data-toast-armed')) return;
+    el.setAttribute('data-toast-armed', '');
+    var host = toastHost();
+    if (el.parentNode !== host) host.appendChild(el);
+    el.hidden = false;
+    var timer = null;
+    var start = function () {
+      timer = window.setTimeout(function () {
+        dismissToast(el);
+      }, TOAST_MS);
+    };
+    // Pause while hovered so people can read longer messages.
+    el.addEventListener('mouseenter', function () {
+      window.clearTimeout(timer);
+    });
+    el.addEventListener('mouseleave', start);
+    start();
+  }
+  function showToast(message, kind) {
+    if (!message) return;
+    kind = kind === 'error' || kind === 'success' ? kind : 'info';
+    var el = document.createElement('div');
+    el.className = 'toast toast-' + kind;
+    el.setAttribute('role', kind === 'error' ? 'alert' : 'status');
+    el.setAttribute('data-toast', kind);
+    el.appendChild(svgIcon(TOAST_ICONS[kind], 'toast-icon'));
+    var msg = document.createElement('div');
+    msg.className = 'toast-message';
+    msg.textContent = String(message);
+    el.appendChild(msg);
+    var close = document.createElement('button');
+    close.type = 'button';
+    close.className = 'toast-close';
+    close.setAttribute('data-toast-close', '');
+    close.setAttribute('aria-label', 'Dismiss');
+    close.appendChild(svgIcon('M6 18 18 6M6 6l12 12', 'h-4 w-4'));
+    el.appendChild(close);
+    toastHost().appendChild(el);
+    armToast(el);
+  }
+  // HX-Trigger: {"toast": {...}} → event "toast" with detail = the object.
+  document.addEventListener('toast', function (e) {
+    var d = e.detail || {};
+    if (typeof d.value === 'string') showToast(d.value, 'info');
+    else showToast(d.message, d.kind);
+  });
+  window.lumdesk = window.lumdesk || {};
+  window.lumdesk.toast = showToast;
+
+  /* ---------------------------------------------------------- dialogs */
+  function openDialog(dlg) {
+    if (!dlg || dlg.open || !dlg.isConnected) return;
+    if (typeof dlg.showModal === 'function') {
+      try {
+        dlg.showModal();
+      } catch (e) {
+        dlg.setAttribute('open', '');
+      }
+    } else {
+      dlg.setAttribute('open', '');
+    }
+    var focus = dlg.querySelector('[autofocus]') ||
+      dlg.querySelector('input:not([type=hidden]):not([disabled]), textarea, select');
+    if (focus) focus.focus();
+  }
+  // 'close' does not bubble; listen in the capture phase.
+  document.addEventListener('close', function (e) {
+    var dlg = e.target;
+    if (!dlg || dlg.tagName !== 'DIALOG') return;
+    if (dlg.hasAttribute('data-remove-on-close')) {
+      window.setTimeout(function () {
+        if (dlg.parentNode && !dlg.open) dlg.parentNode.removeChild(dlg);
+      }, 0);
+    }
+  }, true);
+  document.addEventListener('htmx:afterRequest', function (e) {
+    var elt = e.detail && e.detail.elt;
+    if (!elt || !e.detail.successful || !elt.closest) return;
+    var form = elt.closest('form[data-dialog-form]');
+    if (!form) return;
+    var dlg = form.closest('dialog');
+    var target = e.detail.target;
+    if (dlg && dlg.open && dlg.isConnected && !(target && dlg.contains(target))) dlg.close();
+  });
+
+  /* -------------------------------------------------- command palette */
+  var palette = null;
+  function paletteEl() {
+    if (!palette || !palette.isConnected) palette = document.getElementById('palette');
+    return palette;
+  }
+  function paletteInput() {
+    var p = paletteEl();
+    return p ? p.querySelector('input') : null;
+  }
+  function paletteLinks() {
+    return $$('#palette-results a');
+  }
+  function setActive(links, idx) {
+    links.forEach(function (a, i) {
+      var on = i === idx;
+      a.classList.toggle('is-active', on);
+      a.setAttribute('aria-selected', on ? 'true' : 'false');
+      if (on && a.scrollIntoView) a.scrollIntoView({ block: 'nearest' });
+    });
+  }
+  function openPalette() {
+    var p = paletteEl();
+    if (!p) return;
+    if (!p.open) openDialog(p);
+    var input = paletteInput();
+    if (input) {
+      input.focus();
+      input.select();
+    }
+  }
+  function closePalette() {
+    var p = paletteEl();
+    if (p && p.open) p.close();
+  }
+  function paletteKey(e) {
+    var links = paletteLinks();
+    if (!links.length) return;
+    var idx = links.findIndex(function (a) {
+      return a.classList.contains('is-active');
+    });
+    if (e.key === 'ArrowDown') {
+      e.preventDefault();
+      setActive(links, idx < 0 ? 0 : (idx + 1) % links.length);
+    } else if (e.key === 'ArrowUp') {
+      e.preventDefault();
+      setActive(links, idx <= 0 ? links.length - 1 : idx - 1);
+    } else if (e.key === 'Enter') {
+      var a = links[idx < 0 ? 0 : idx];
+      if (a) {
+        e.preventDefault();
+        closePalette();
+        window.location.assign(a.href);
+      }
+    }
+  }
+  // New results: highlight the first one.
+  document.addEventListener('htmx:afterSwap', function (e) {
+    var t = e.detail && e.detail.target;
+    if (t && t.id === 'palette-results') {
+      var links = paletteLinks();
+      if (links.length) setActive(links, 0);
+    }
+  });
+
+  /* --------------------------------------------------------- sidebar */
+  function setSidebar(open) {
+    root.classList.toggle('sidebar-open', open);
+    $$('[data-sidebar-toggle]').forEach(function (b) {
+      b.setAttribute('aria-expanded', open ? 'true' : 'false');
+    });
+  }
+
+  /* --------------------------------------------------- bulk selection */
+  function formOf(el) {
+    return el.form || (el.closest && el.closest('form')) || document;
+  }
+  function scoped(scope, sel) {
+    // Elements inside the form plus those associated through form="id".
+    var list = $$(sel, scope === document ? document : scope);
+    if (scope !== document && scope.id) {
+      $$(sel).forEach(function (el) {
+        if (el.form === scope && list.indexOf(el) < 0) list.push(el);
+      });
+    }
+    return list;
+  }
+  function updateSelection(scope) {
+    var rows = scoped(scope, 'input[data-select-row]');
+    var checked = rows.filter(function (r) {
+      return r.checked && !r.disabled;
+    });
+    rows.forEach(function (r) {
+      var tr = r.closest('tr');
+      if (tr) tr.classList.toggle('is-selected', r.checked);
+    });
+    scoped(scope, 'input[data-select-all]').forEach(function (all) {
+      all.checked = rows.length > 0 && checked.length === rows.length;
+      all.indeterminate = checked.length > 0 && checked.length < rows.length;
+    });
+    scoped(scope, '[data-selected-count]').forEach(function (c) {
+      c.textContent = String(checked.length);
+    });
+    scoped(scope, '[data-requires-selection]').forEach(function (b) {
+      b.disabled = checked.length === 0;
+    });
+  }
+
+  /* -------------------------------------------------- type to confirm */
+  function updateConfirm(input) {
+    var form = input.form || input.closest('form');
+    if (!form) return;
+    var ok = input.value.trim() === input.getAttribute('data-confirm-text');
+    $$('button[type=submit], input[type=submit], button:not([type])', form).forEach(function (b) {
+      if (b.hasAttribute('data-dialog-close')) return;
+      b.disabled = !ok;
+    });
+  }
+
+  /* ------------------------------------------------------------ copy */
+  function copyText(text) {
+    if (navigator.clipboard && window.isSecureContext) {
+      return navigator.clipboard.writeText(text);
+    }
+    return new Promise(function (resolve, reject) {
+      var ta = document.createElement('textarea');
+      ta.value = text;
+      ta.setAttribute('readonly', '');
+      ta.className = 'sr-only';
+      document.body.appendChild(ta);
+      ta.select();
+      var ok = false;
+      try {
+        ok = document.execCommand('copy');
+      } catch (err) {
+        ok = false;
+      }
+      document.body.removeChild(ta);
+      if (ok) resolve();
+      else reject(new Error('copy failed'));
+    });
+  }
+  function flashLabel(btn, text) {
+    var label = btn.querySelector('[data-copy-label]') || btn;
+    if (!label.hasAttribute('data-copy-original')) label.setAttribute('data-copy-original', label.textContent);
+    label.textContent = text;
+    btn.classList.add('is-copied');
+    window.clearTimeout(btn._copyTimer);
+    btn._copyTimer = window.setTimeout(function () {
+      label.textContent = label.getAttribute('data-copy-original');
+      btn.classList.remove('is-copied');
+    }, 1600);
+  }
+  function doCopy(btn) {
+    var src = document.getElementById(btn.getAttribute('data-copy'));
+    if (!src) return;
+    var text = 'value' in src && (src.tagName === 'INPUT' || src.tagName === 'TEXTAREA') ? src.value : src.textContent;
+    copyText(text.trim()).then(
+      function () {
+        flashLabel(btn, 'Copied');
+      },
+      function () {
+        if (src.select) src.select();
+        flashLabel(btn, 'Press Ctrl+C');
+      }
+    );
+  }
+
+  /* ------------------------------------------------- delegated clicks */
+  document.addEventListener('click', function (e) {
+    var t = e.target;
+    if (!(t instanceof Element)) return;
+    var el;
+
+    // Dropdown menus: close on outside click.
+    $$('details[data-menu][open]').forEach(function (m) {
+      if (!m.contains(t)) m.removeAttribute('open');
+    });
+
+    if ((el = t.closest('[data-theme-toggle]'))) {
+      cycleTheme();
+      return;
+    }
+    if ((el = t.closest('[data-sidebar-toggle]'))) {
+      setSidebar(!root.classList.contains('sidebar-open'));
+      return;
+    }
+    if ((el = t.closest('[data-palette-open]'))) {
+      e.preventDefault();
+      openPalette();
+      return;
+    }
+    if ((el = t.closest('[data-toast-close]'))) {
+      dismissToast(el.closest('[data-toast], .toast'));
+      return;
+    }
+    if ((el = t.closest('[data-dialog-close]'))) {
+      var d = el.closest('dialog');
+      if (d) {
+        e.preventDefault();
+        d.close();
+      }
+      return;
+    }
+    if ((el = t.closest('[data-dialog-open]'))) {
+      e.preventDefault();
+      openDialog(document.getElementById(el.getAttribute('data-dialog-open')));
+      return;
+    }
+    if ((el = t.closest('[data-copy]'))) {
+      e.preventDefault();
+      doCopy(el);
+      return;
+    }
+    // Click on a modal's backdrop (the event target is the <dialog> itself).
+    if (t.tagName === 'DIALOG' && t.open && (t.id === 'palette' || t.hasAttribute('data-backdrop-close'))) {
+      var r = t.getBoundingClientRect();
+      var inside = e.clientX >= r.left && e.clientX <= r.right && e.clientY >= r.top && e.clientY <= r.bottom;
+      if (!inside) t.close();
+      return;
+    }
+    // Clicking a nav link in the mobile sidebar closes it.
+    if (t.closest('.sidebar a')) setSidebar(false);
+
+    // Row links.
+    var tr = t.closest('tr[data-href]');
+    if (tr && !t.closest('a, button, input, select, textarea, label, summary, [data-no-row-click]')) {
+      var href = tr.getAttribute('data-href');
+      if (!href) return;
+      var sel = window.getSelection ? String(window.getSelection()) : '';
+      if (sel) return; // user is selecting text
+      if (e.metaKey || e.ctrlKey || e.button === 1) window.open(href, '_blank', 'noopener');
+      else window.location.assign(href);
+    }
+  });
+
+  document.addEventListener('focusin', function (e) {
+    var t = e.target;
+    if (!(t instanceof Element)) return;
+    if (t.matches('input[data-palette-open]')) {
+      t.blur();
+      openPalette();
+    } else if (t.matches('input[data-select-on-focus], textarea[data-select-on-focus]')) {
+      window.setTimeout(function () {
+        t.select();
+      }, 0);
+    }
+  });
+
+  /* ---------------------------------------------------- change/input */
+  document.addEventListener('change', function (e) {
+    var t = e.target;
+    if (!(t instanceof Element)) return;
+    if (t.matches('input[data-select-all]')) {
+      var scope = formOf(t);
+      scoped(scope, 'input[data-select-row]').forEach(function (r) {
+        if (!r.disabled) r.checked = t.checked;
+      });
+      updateSelection(scope);
+      return;
+    }
+    if (t.matches('input[data-select-row]')) {
+      updateSelection(formOf(t));
+      return;
+    }
+    var form = t.form || t.closest('form');
+    if (form && form.hasAttribute('data-autosubmit') &&
+      (t.tagName === 'SELECT' || t.type === 'checkbox' || t.type === 'radio' || t.type === 'date')) {
+      if (form.requestSubmit) form.requestSubmit();
+      else form.submit();
+    }
+  });
+  document.addEventListener('input', function (e) {
+    var t = e.target;
+    if (t instanceof Element && t.matches('input[data-confirm-text], textarea[data-confirm-text]')) updateConfirm(t);
+  });
+
+  /* ------------------------------------------------------ keyboard */
+  document.addEventListener('keydown', function (e) {
+    var t = e.target;
+    // Cmd/Ctrl+K: toggle the palette from anywhere.
+    if ((e.metaKey || e.ctrlKey) && !e.altKey && (e.key === 'k' || e.key === 'K')) {
+      var p = paletteEl();
+      if (p) {
+        e.preventDefault();
+        if (p.open) closePalette();
+        else openPalette();
+      }
+      return;
+    }
+    var pal = paletteEl();
+    if (pal && pal.open && pal.contains(t)) {
+      paletteKey(e);
+      return;
+    }
+    if (e.key === 'Escape') {
+      if (root.classList.contains('sidebar-open')) setSidebar(false);
+      $$('details[data-menu][open]').forEach(function (m) {
+        m.removeAttribute('open');
+        var s = m.querySelector('summary');
+        if (s) s.focus();
+      });
+      return;
+    }
+    if (e.key === '/' && !e.metaKey && !e.ctrlKey && !e.altKey && !isTyping(t) && !$('dialog[open]')) {
+      var box = $('[data-search-focus]');
+      e.preventDefault();
+      if (box) {
+        box.focus();
+        if (box.select) box.select();
+      } else {
+        openPalette();
+      }
+      return;
+    }
+    if (e.key === 'Enter' && t instanceof Element && t.matches('tr[data-href]')) {
+      e.preventDefault();
+      var href = t.getAttribute('data-href');
+      if (href) {
+        if (e.metaKey || e.ctrlKey) window.open(href, '_blank', 'noopener');
+        else window.location.assign(href);
+      }
+    }
+  });
+
+  /* ------------------------------------------ per-content initialiser */
+  function init(ctx) {
+    within(ctx, 'tr[data-href]').forEach(function (tr) {
+      if (!tr.hasAttribute('tabindex')) tr.setAttribute('tabindex', '0');
+    });
+    within(ctx, '[data-toast]').forEach(armToast);
+    within(ctx, 'input[data-confirm-text], textarea[data-confirm-text]').forEach(updateConfirm);
+    var forms = [];
+    within(ctx, 'input[data-select-all], input[data-select-row]').forEach(function (el) {
+      var f = formOf(el);
+      if (forms.indexOf(f) < 0) forms.push(f);
+    });
+    forms.forEach(updateSelection);
+    within(ctx, 'dialog[data-autoopen]').forEach(function (d) {
+      if (!d.hasAttribute('data-opened')) {
+        d.setAttribute('data-opened', '');
+        openDialog(d);
+      }
+    });
+  }
+
+  function boot() {
+    applyTheme(themePref());
+    var mac = /Mac|iPhone|iPad/.test(navigator.platform || navigator.userAgent || '');
+    if (!mac) {
+      $$('[data-kbd-mod]').forEach(function (k) {
+        k.textContent = 'Ctrl K';
+      });
+    }
+    init(document.body);
+  }
+  // htmx fires htmx:load for every piece of new content (incl. the body on start).
+  document.addEventListener('htmx:load', function (e) {
+    init(e.target);
+  });
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', boot);
+  else boot();
+})();

@@ -1,0 +1,149 @@
+// Package layouts holds the page chrome: Shell (signed-in console: sidebar,
+// top bar, main) and Bare (centred card for sign-in, TOTP, signed-out errors).
+package layouts
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"lumdesk/views/components"
+)
+
+// Crumb is one breadcrumb; the last one is the current page (Href optional).
+type Crumb struct{ Label, Href string }
+
+// Toast is a flash notification (kind: success|error|info). It is defined in
+// components (which must not import layouts) and aliased here.
+type Toast = components.Toast
+
+// User is the signed-in staff member shown in the top bar.
+type User struct {
+	ID                int64
+	Name, Email, Role string
+}
+
+// Page is the layout view-model every full page passes to Shell or Bare.
+type Page struct {
+	Title  string
+	Crumbs []Crumb
+	Nav    string // active nav key: "overview", "accounts", "luarmor.keys", ...
+	User   *User  // nil on the sign-in page
+	CSRF   string
+	Demo   bool // amber "Demo mode" banner
+	Toasts []Toast
+	Can    func(perm string) bool // nil = deny all
+}
+
+// Allowed reports whether the current user holds perm; nil Can denies all.
+func (p Page) Allowed(perm string) bool {
+	return p.Can != nil && p.Can(perm)
+}
+
+// Active reports whether key is the active nav entry: equal to Nav, or a
+// prefix of it ("luarmor" is active for Nav "luarmor.keys").
+func (p Page) Active(key string) bool {
+	return p.Nav == key || strings.HasPrefix(p.Nav, key+".")
+}
+
+// DocTitle is the <title> text.
+func (p Page) DocTitle() string {
+	if p.Title == "" {
+		return "lumdesk"
+	}
+	return p.Title + " · lumdesk"
+}
+
+// Initials returns up to two upper-case initials for the avatar.
+func (u *User) Initials() string {
+	if u == nil {
+		return "?"
+	}
+	name := strings.TrimSpace(u.Name)
+	if name == "" {
+		name, _, _ = strings.Cut(u.Email, "@")
+	}
+	var out []rune
+	for _, f := range strings.FieldsFunc(name, func(r rune) bool {
+		return unicode.IsSpace(r) || r == '.' || r == '_' || r == '-'
+	}) {
+		r, _ := utf8.DecodeRuneInString(f)
+		out = append(out, unicode.ToUpper(r))
+		if len(out) == 2 {
+			break
+		}
+	}
+	if len(out) == 0 {
+		return "?"
+	}
+	return string(out)
+}
+
+// DisplayName is Name, falling back to Email.
+func (u *User) DisplayName() string {
+	if u == nil {
+		return ""
+	}
+	if strings.TrimSpace(u.Name) != "" {
+		return u.Name
+	}
+	return u.Email
+}
+
+type navItem struct {
+	Key, Label, Href, Icon string
+	IconClass              string // colour for product icons
+}
+
+type navSection struct {
+	Title string
+	Items []navItem
+}
+
+// navSections is the sidebar, filtered by permissions.
+func navSections(p Page) []navSection {
+	admin := []navItem{{Key: "audit", Label: "Audit log", Href: "/audit", Icon: "clipboard-list"}}
+	if p.Allowed("staff.manage") {
+		admin = append(admin, navItem{Key: "staff", Label: "Staff", Href: "/staff", Icon: "identification"})
+	}
+	admin = append(admin, navItem{Key: "sessions", Label: "Your sessions", Href: "/account/sessions", Icon: "computer"})
+	return []navSection{
+		{Items: []navItem{{Key: "overview", Label: "Overview", Href: "/", Icon: "home"}}},
+		{Title: "Customers", Items: []navItem{
+			{Key: "accounts", Label: "Accounts", Href: "/accounts", Icon: "users"},
+			{Key: "apikeys", Label: "API keys", Href: "/apikeys", Icon: "key"},
+		}},
+		{Title: "Products", Items: []navItem{
+			{Key: "luarmor", Label: "Luarmor", Href: "/luarmor", Icon: "code", IconClass: "text-violet-500 dark:text-violet-400"},
+			{Key: "lumio", Label: "Lumio", Href: "/lumio", Icon: "puzzle", IconClass: "text-sky-500 dark:text-sky-400"},
+			{Key: "lumi", Label: "Lumi", Href: "/lumi", Icon: "globe", IconClass: "text-emerald-500 dark:text-emerald-400"},
+			{Key: "lumora", Label: "Lumora", Href: "/lumora", Icon: "envelope", IconClass: "text-amber-500 dark:text-amber-400"},
+			{Key: "lumira", Label: "Lumira", Href: "/lumira", Icon: "chevron-double-up", IconClass: "text-rose-500 dark:text-rose-400"},
+		}},
+		{Title: "Admin", Items: admin},
+	}
+}
+
+// quickLinks is the palette's initial content (before anything is typed).
+func quickLinks(p Page) []components.SearchGroup {
+	g := components.SearchGroup{Title: "Go to"}
+	for _, s := range navSections(p) {
+		for _, it := range s.Items {
+			g.Items = append(g.Items, components.SearchItem{Title: it.Label, Href: it.Href, Icon: it.Icon, Meta: s.Title})
+		}
+	}
+	return []components.SearchGroup{g}
+}
+
+func roleTone(role string) string {
+	switch strings.ToLower(role) {
+	case "admin":
+		return "indigo"
+	case "support":
+		return "blue"
+	case "finance":
+		return "green"
+	default:
+		return "grey"
+	}
+}
