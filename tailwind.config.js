@@ -10,6 +10,9 @@ module.exports = {
     './handlers/**/*.go',
   ],
   darkMode: 'class',
+  // Component classes chosen at run time (BadgeClass, alert/toast kinds) are
+  // written as literals in Go/JS, but keep them even if a page builds one.
+  safelist: [{ pattern: /^(badge|alert|toast)-(green|amber|red|grey|blue|indigo|error|warning|success|info)$/ }],
   theme: {
     extend: {
       fontFamily: {

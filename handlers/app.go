@@ -164,9 +164,9 @@ func (a *App) ensureCSRF(c *fiber.Ctx) (string, error) {
 
 type headerWriter struct{ h http.Header }
 
-func (w headerWriter) Header() http.Header       { return w.h }
+func (w headerWriter) Header() http.Header         { return w.h }
 func (w headerWriter) Write(b []byte) (int, error) { return len(b), nil }
-func (w headerWriter) WriteHeader(int)            {}
+func (w headerWriter) WriteHeader(int)             {}
 
 func (a *App) accessLog(c *fiber.Ctx) error {
 	start := time.Now()

@@ -21,7 +21,7 @@ func runSeed(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer svc.Close()
-	creds, err := demo.Seed(ctx, svc.demoDeps())
+	creds, err := demo.Seed(ctx, svc.DemoDeps())
 	if err != nil {
 		return err
 	}
@@ -31,6 +31,3 @@ func runSeed(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-func (s *services) demoDeps() demo.Deps {
-	return demo.Deps{DB: s.db.DB, Staff: s.staff}
-}

@@ -9,7 +9,7 @@ import (
 
 	"lumdesk/handlers"
 	"lumdesk/internal/demo"
-	"lumdesk/internal/staff"
+	"lumdesk/internal/server"
 )
 
 func runServe(ctx context.Context, e *env, args []string) error {
@@ -29,15 +29,11 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	defer svc.Close()
 	var creds []demo.Credential
 	if e.cfg.Demo {
-		if creds, err = demo.Seed(ctx, svc.demoDeps()); err != nil {
+		if creds, err = demo.Seed(ctx, svc.DemoDeps()); err != nil {
 			return fmt.Errorf("seed demo data: %w", err)
 		}
 	}
-	app, _ := handlers.New(handlers.Deps{
-		Config: e.cfg, DB: svc.db.DB, Staff: svc.staff, Log: e.log,
-		Sessions: staff.NewSessionStore(svc.db.DB, e.cfg.CookieSecure, e.cfg.SessionIdle, e.cfg.SessionAbsolute),
-		Extra:    svc.routeGroups(),
-	})
+	app := server.NewApp(e.cfg, svc.Services, e.log)
 	ln, err := net.Listen("tcp", e.cfg.ListenAddr)
 	if err != nil {
 		return fmt.Errorf("LISTEN_ADDR %s: %w", e.cfg.ListenAddr, err)

@@ -43,7 +43,7 @@ func runStaff(ctx context.Context, e *env, args []string) error {
 				return err
 			}
 			defer svc.Close()
-			u, err := svc.staff.Create(ctx, audit.CLI("lumdesk staff create"), staff.CreateInput{Email: *email, Name: *name, Role: *role, Password: password})
+			u, err := svc.Staff.Create(ctx, audit.CLI("lumdesk staff create"), staff.CreateInput{Email: *email, Name: *name, Role: *role, Password: password})
 			var verr staff.ValidationError
 			if errors.As(err, &verr) {
 				return usageError{verr.Error()}

@@ -3,16 +3,13 @@ package main
 import (
 	"context"
 
-	"lumdesk/handlers"
-	"lumdesk/internal/platform/secretbox"
-	"lumdesk/internal/staff"
+	"lumdesk/internal/server"
 )
 
-// services are the domain services, built once per process.
+// services are the domain services plus the database they run on.
 type services struct {
-	db    *database
-	box   *secretbox.Box
-	staff *staff.Service
+	*server.Services
+	db *database
 }
 
 func (e *env) services(ctx context.Context, migrate bool) (*services, error) {
@@ -25,16 +22,7 @@ func (e *env) services(ctx context.Context, migrate bool) (*services, error) {
 		d.Close()
 		return nil, err
 	}
-	return &services{
-		db:    d,
-		box:   box,
-		staff: staff.NewService(d.DB, box, e.cfg.Demo),
-	}, nil
+	return &services{Services: server.NewServices(e.cfg, d.DB, box), db: d}, nil
 }
 
 func (s *services) Close() { s.db.Close() }
-
-// routeGroups are the dashboard areas and product APIs beyond sign-in.
-func (s *services) routeGroups() []handlers.RouteGroup {
-	return []handlers.RouteGroup{}
-}

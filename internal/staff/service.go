@@ -90,7 +90,9 @@ func (u User) DisplayName() string {
 }
 
 // MustEnrolTOTP reports whether the user has to set up TOTP before working.
-func (s *Service) MustEnrolTOTP(u User) bool { return !s.demo && u.Role.RequiresTOTP() && !u.TOTPEnabled }
+func (s *Service) MustEnrolTOTP(u User) bool {
+	return !s.demo && u.Role.RequiresTOTP() && !u.TOTPEnabled
+}
 
 // auditView is what audit rows show of a staff user (never the hash or seed).
 func auditView(r store.StaffUser) map[string]any {

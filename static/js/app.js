@@ -179,7 +179,8 @@
     if (!message) return;
     kind = kind === 'error' || kind === 'success' ? kind : 'info';
     var el = document.createElement('div');
-    el.className = 'toast toast-' + kind;
+    // literal class names keep Tailwind's content scan honest
+    el.className = { success: 'toast toast-success', error: 'toast toast-error', info: 'toast toast-info' }[kind];
     el.setAttribute('role', kind === 'error' ? 'alert' : 'status');
     el.setAttribute('data-toast', kind);
     el.appendChild(svgIcon(TOAST_ICONS[kind], 'toast-icon'));

@@ -18,6 +18,19 @@ func alertKind(kind string) string {
 	}
 }
 
+func alertClass(kind string) string {
+	switch alertKind(kind) {
+	case "error":
+		return "alert alert-error"
+	case "warning":
+		return "alert alert-warning"
+	case "success":
+		return "alert alert-success"
+	default:
+		return "alert alert-info"
+	}
+}
+
 func alertRole(kind string) string {
 	if kind == "error" || kind == "warning" {
 		return "alert"

@@ -118,9 +118,18 @@ type SearchItem struct {
 // BadgeClass returns the CSS class for a badge tone:
 // green, amber, red, grey (or gray), blue, indigo. Unknown tones are grey.
 func BadgeClass(tone string) string {
+	// Literal class names so Tailwind's content scan keeps them.
 	switch strings.ToLower(tone) {
-	case "green", "amber", "red", "blue", "indigo":
-		return "badge-" + strings.ToLower(tone)
+	case "green":
+		return "badge-green"
+	case "amber":
+		return "badge-amber"
+	case "red":
+		return "badge-red"
+	case "blue":
+		return "badge-blue"
+	case "indigo":
+		return "badge-indigo"
 	default:
 		return "badge-grey"
 	}
@@ -157,6 +166,17 @@ func toastKind(kind string) string {
 		return kind
 	default:
 		return "info"
+	}
+}
+
+func toastClass(kind string) string {
+	switch toastKind(kind) {
+	case "success":
+		return "toast toast-success"
+	case "error":
+		return "toast toast-error"
+	default:
+		return "toast toast-info"
 	}
 }
 

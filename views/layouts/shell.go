@@ -147,3 +147,10 @@ func roleTone(role string) string {
 		return "grey"
 	}
 }
+
+func orNavIcon(class string) string {
+	if class == "" {
+		return "nav-icon"
+	}
+	return class
+}

@@ -73,4 +73,3 @@ func MigrateStatus(ctx context.Context, databaseURL string, w io.Writer) error {
 	}
 	return nil
 }
-
