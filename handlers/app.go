@@ -35,6 +35,7 @@ type App struct {
 	sessions *staff.SessionStore
 	log      *slog.Logger
 	metrics  *Metrics
+	table    []Route
 }
 
 // Deps are the services the HTTP layer needs.

@@ -18,13 +18,8 @@ type Route struct {
 	Handler fiber.Handler
 }
 
-// Table is the registered route table, kept for the route-permission test.
-type Table []Route
-
-var table Table
-
-// RegisteredRoutes returns the route table of the last built app.
-func RegisteredRoutes() Table { return slices.Clone(table) }
+// Table returns the app's route table (for the route-permission tests).
+func (a *App) Table() []Route { return slices.Clone(a.table) }
 
 func (a *App) register(app *fiber.App, routes []Route) {
 	seen := map[string]bool{}
@@ -39,7 +34,7 @@ func (a *App) register(app *fiber.App, routes []Route) {
 		seen[key] = true
 		app.Add(r.Method, r.Path, a.authorize(r.Perm), r.Handler)
 	}
-	table = routes
+	a.table = routes
 }
 
 // TOTP enrolment is the only thing a user who must enrol may reach.

@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"lumdesk/views/layouts"
+
 	"strconv"
 	"strings"
 	"unicode"
@@ -21,4 +23,13 @@ func capitalize(s string) string {
 func ParseID(s string) (int64, bool) {
 	id, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
 	return id, err == nil && id > 0
+}
+
+// crumb is a breadcrumb entry; the last one of a page needs no href.
+func crumb(label string, href ...string) layouts.Crumb {
+	c := layouts.Crumb{Label: label}
+	if len(href) > 0 {
+		c.Href = href[0]
+	}
+	return c
 }

@@ -30,4 +30,3 @@ func runSeed(ctx context.Context, e *env, args []string) error {
 	}
 	return nil
 }
-

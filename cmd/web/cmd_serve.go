@@ -33,7 +33,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 			return fmt.Errorf("seed demo data: %w", err)
 		}
 	}
-	app := server.NewApp(e.cfg, svc.Services, e.log)
+	app, _ := server.NewApp(e.cfg, svc.Services, e.log)
 	ln, err := net.Listen("tcp", e.cfg.ListenAddr)
 	if err != nil {
 		return fmt.Errorf("LISTEN_ADDR %s: %w", e.cfg.ListenAddr, err)

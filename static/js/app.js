@@ -25,7 +25,9 @@
  *   [data-palette-open]            click/focus opens the palette
  *   [data-search-focus]            `/` focuses it (falls back to opening the palette)
  *   tr[data-href]                  row click / Enter navigates (ignores clicks on
- *                                  links, buttons, inputs); made focusable automatically
+ *                                  links, buttons, inputs, [data-no-row-click]);
+ *                                  Ctrl/Cmd-click opens a new tab; made focusable
+ *   td.cell-check                  clicking the cell toggles its checkbox
  *   [data-copy="ID"]               copies value/text of #ID; [data-copy-label] child
  *                                  (or the button itself) shows "Copied"
  *   input[data-select-on-focus]    selects its whole value when focused
@@ -467,6 +469,13 @@
     // Clicking a nav link in the mobile sidebar closes it.
     if (t.closest('.sidebar a')) setSidebar(false);
 
+    // Clicking the padding around a row checkbox toggles it.
+    var cell = t.closest('td.cell-check, th.cell-check');
+    if (cell && !t.closest('input, label')) {
+      var cb = cell.querySelector('input[type=checkbox]');
+      if (cb) cb.click();
+      return;
+    }
     // Row links.
     var tr = t.closest('tr[data-href]');
     if (tr && !t.closest('a, button, input, select, textarea, label, summary, [data-no-row-click]')) {

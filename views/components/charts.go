@@ -32,9 +32,10 @@ type chartTick struct {
 }
 
 type chartModel struct {
-	Bars  []chartBar
-	Ticks []chartTick
-	Base  string // y of the baseline
+	Bars   []chartBar
+	Ticks  []chartTick
+	Base   string // y of the baseline
+	LabelY string // y of the x-axis labels
 }
 
 func buildChart(points []ChartPoint) chartModel {
@@ -52,6 +53,7 @@ func buildChart(points []ChartPoint) chartModel {
 		m.Ticks = append(m.Ticks, chartTick{Y: px(y), Label: Compact(v)})
 	}
 	m.Base = px(chartTop + chartPlotH)
+	m.LabelY = px(chartLabelY)
 
 	n := len(points)
 	if n == 0 {

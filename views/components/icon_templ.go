@@ -102,7 +102,7 @@ func Logo() templ.Component {
 			templ_7745c5c3_Var5 = templ.NopComponent
 		}
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "<span class=\"inline-flex items-center gap-2\"><span class=\"inline-flex h-7 w-7 items-center justify-center rounded-md bg-gradient-to-br from-indigo-500 to-violet-600 text-white shadow-sm ring-1 ring-inset ring-white/20\"><svg class=\"h-4 w-4\" viewBox=\"0 0 24 24\" fill=\"none\" stroke=\"currentColor\" stroke-width=\"2.2\" aria-hidden=\"true\"><path stroke-linecap=\"round\" stroke-linejoin=\"round\" d=\"M7 4.5v15h10\"></path> <path stroke-linecap=\"round\" stroke-linejoin=\"round\" d=\"M12 9.5h5\" class=\"opacity-60\"></path></svg></span> <span class=\"text-[0.9375rem] font-semibold tracking-tight text-slate-900 dark:text-white\">lumdesk</span></span>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "<span class=\"inline-flex items-center gap-2\"><span class=\"inline-flex h-7 w-7 items-center justify-center rounded-md bg-gradient-to-br from-indigo-500 to-violet-600 text-white shadow-sm ring-1 ring-inset ring-white/20\"><svg class=\"h-4 w-4\" viewBox=\"0 0 24 24\" fill=\"none\" stroke=\"currentColor\" stroke-width=\"2.2\" aria-hidden=\"true\"><path stroke-linecap=\"round\" stroke-linejoin=\"round\" d=\"M8 5v14h9\"></path> <circle cx=\"16.5\" cy=\"7.5\" r=\"1.6\" fill=\"currentColor\" stroke=\"none\"></circle></svg></span> <span class=\"text-[0.9375rem] font-semibold tracking-tight text-slate-900 dark:text-white\">lumdesk</span></span>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

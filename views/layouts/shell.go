@@ -124,8 +124,9 @@ func navSections(p Page) []navSection {
 	}
 }
 
-// quickLinks is the palette's initial content (before anything is typed).
-func quickLinks(p Page) []components.SearchGroup {
+// QuickLinks is the palette's initial content (the nav, as search results);
+// a /search handler can return it for an empty query.
+func QuickLinks(p Page) []components.SearchGroup {
 	g := components.SearchGroup{Title: "Go to"}
 	for _, s := range navSections(p) {
 		for _, it := range s.Items {

@@ -827,7 +827,7 @@ func palette(p Page) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = components.SearchResults(quickLinks(p)).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = components.SearchResults(QuickLinks(p)).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

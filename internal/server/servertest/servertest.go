@@ -20,6 +20,7 @@ import (
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
 
+	"lumdesk/handlers"
 	"lumdesk/internal/audit"
 	"lumdesk/internal/platform/config"
 	"lumdesk/internal/platform/db"
@@ -40,7 +41,8 @@ type Env struct {
 	DB     *db.DB
 	Config config.Config
 	*server.Services
-	App *fiber.App
+	App      *fiber.App
+	Handlers *handlers.App
 }
 
 // Option changes the configuration before the app starts.
@@ -68,19 +70,22 @@ func New(t testing.TB, opts ...Option) *Env {
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
-	app := server.NewApp(cfg, svc, log)
+	app, h := server.NewApp(cfg, svc, log)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	go func() { _ = app.Listener(ln) }()
 	t.Cleanup(func() { _ = app.ShutdownWithTimeout(5 * time.Second) })
-	return &Env{T: t, URL: "http://" + ln.Addr().String(), DB: d, Config: cfg, Services: svc, App: app}
+	return &Env{T: t, URL: "http://" + ln.Addr().String(), DB: d, Config: cfg, Services: svc, App: app, Handlers: h}
 }
 
 type testWriter struct{ t testing.TB }
 
-func (w testWriter) Write(p []byte) (int, error) { w.t.Log(strings.TrimSpace(string(p))); return len(p), nil }
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
 
 // Client is a browser-like HTTP client with its own cookie jar.
 type Client struct {
@@ -237,4 +242,3 @@ func (e *Env) AuditCount(action, entityID string) int {
 	}
 	return n
 }
-

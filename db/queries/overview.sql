@@ -1,0 +1,25 @@
+-- Counts for the overview page. Small tables are counted exactly; the big
+-- ones (audit_events) use the planner's estimate.
+
+-- name: OverviewCounts :one
+SELECT
+  (SELECT count(*) FROM accounts)::bigint                                         AS accounts,
+  (SELECT count(*) FROM accounts WHERE status = 'suspended')::bigint              AS suspended_accounts,
+  (SELECT count(*) FROM api_keys WHERE revoked_at IS NULL
+      AND (expires_at IS NULL OR expires_at > now()))::bigint                     AS active_api_keys,
+  (SELECT count(*) FROM staff_users WHERE disabled_at IS NULL)::bigint            AS active_staff,
+  (SELECT count(*) FROM audit_events WHERE occurred_at > now() - interval '24 hours')::bigint AS audit_last_day;
+
+-- name: AccountsCreatedPerDay :many
+SELECT date_trunc('day', created_at AT TIME ZONE 'UTC')::date AS day, count(*) AS n
+FROM accounts WHERE created_at >= sqlc.arg(since)::timestamptz
+GROUP BY 1 ORDER BY 1;
+
+-- name: APIKeysPerProduct :many
+SELECT product, count(*) AS n FROM api_keys
+WHERE revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())
+GROUP BY product ORDER BY product;
+
+-- name: RecentAuditEvents :many
+SELECT id, occurred_at, actor_kind, actor_label, action, entity_type, entity_id
+FROM audit_events ORDER BY id DESC LIMIT $1;
