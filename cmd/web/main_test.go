@@ -1,0 +1,86 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"lumdesk/internal/platform/testdb"
+)
+
+// cli runs the binary's entry point with a fresh test database.
+type cli struct {
+	t   *testing.T
+	env map[string]string
+}
+
+func newCLI(t *testing.T) *cli {
+	return &cli{t: t, env: map[string]string{
+		"DATABASE_URL": testdb.NewURL(t),
+		"MASTER_KEY":   strings.Repeat("ab", 32),
+		"DATA_DIR":     t.TempDir(),
+		"LOG_LEVEL":    "error",
+	}}
+}
+
+func (c *cli) run(stdin string, args ...string) (code int, stdout, stderr string) {
+	var out, errb bytes.Buffer
+	code = run(context.Background(), args, strings.NewReader(stdin), &out, &errb, func(k string) string { return c.env[k] })
+	return code, out.String(), errb.String()
+}
+
+func TestHelpAndUsageErrors(t *testing.T) {
+	c := &cli{t: t, env: map[string]string{}}
+	if code, out, _ := c.run("", "help"); code != 0 || !strings.Contains(out, "migrate") || !strings.Contains(out, "audit") {
+		t.Fatalf("help: %d %q", code, out)
+	}
+	for _, args := range [][]string{{"nope"}, {"staff"}, {"staff", "fire"}, {"staff", "create", "--bogus"}, {"migrate", "sideways"}, {"seed"}} {
+		code, _, errOut := c.run("", args...)
+		if code != 2 || strings.Count(strings.TrimSpace(errOut), "\n") != 0 || errOut == "" {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and one line", args, code, errOut)
+		}
+	}
+	for _, args := range [][]string{{"staff", "create", "--help"}, {"migrate", "--help"}, {"serve", "--help"}, {"audit", "verify", "--help"}} {
+		if code, out, _ := c.run("", args...); code != 0 || !strings.Contains(out, "Usage") {
+			t.Errorf("%v: exit %d, out %q", args, code, out)
+		}
+	}
+	c.env["SESSION_IDLE_TIMEOUT"] = "soon"
+	if code, _, errOut := c.run("", "migrate", "status"); code != 2 || !strings.Contains(errOut, "SESSION_IDLE_TIMEOUT") {
+		t.Fatalf("bad env: %d %q", code, errOut)
+	}
+}
+
+func TestStaffCreateMigrateAuditVerify(t *testing.T) {
+	c := newCLI(t)
+	if code, out, errOut := c.run("", "migrate", "up"); code != 0 {
+		t.Fatalf("migrate up: %d %s %s", code, out, errOut)
+	}
+	if code, out, _ := c.run("", "migrate", "status"); code != 0 || !strings.Contains(out, "00001") || !strings.Contains(out, "applied") {
+		t.Fatalf("migrate status: %d %q", code, out)
+	}
+	code, out, errOut := c.run("a-long-enough-password\n", "staff", "create", "--email", "ops@x.test", "--role", "support", "--password-stdin", "--json")
+	if code != 0 || !strings.Contains(out, `"email":"ops@x.test"`) {
+		t.Fatalf("staff create: %d %q %q", code, out, errOut)
+	}
+	if code, _, errOut := c.run("short\n", "staff", "create", "--email", "x@x.test", "--role", "viewer", "--password-stdin"); code != 2 || !strings.Contains(errOut, "password") {
+		t.Fatalf("weak password: %d %q", code, errOut)
+	}
+	if code, _, errOut := c.run("a-long-enough-password\n", "staff", "create", "--email", "ops@x.test", "--role", "viewer", "--password-stdin"); code != 2 || !strings.Contains(errOut, "already exists") {
+		t.Fatalf("duplicate: %d %q", code, errOut)
+	}
+	if code, _, _ := c.run("", "staff", "create", "--email", "y@x.test", "--role", "god", "--password-stdin"); code != 2 {
+		t.Fatalf("bad role accepted")
+	}
+	if code, out, errOut := c.run("", "seed", "--demo"); code != 0 || !strings.Contains(out, "admin@lumdesk.local") {
+		t.Fatalf("seed: %d %q %q", code, out, errOut)
+	}
+	if code, _, errOut := c.run("", "seed", "--demo"); code != 0 {
+		t.Fatalf("second seed (idempotent): %d %q", code, errOut)
+	}
+	code, out, errOut = c.run("", "audit", "verify")
+	if code != 0 || !strings.Contains(out, "intact") {
+		t.Fatalf("audit verify: %d %q %q", code, out, errOut)
+	}
+}
