@@ -1,0 +1,296 @@
+// Package staff renders the staff management pages: the list, the invite
+// form, a staff member's detail page and its action dialogs.
+package staff
+
+import (
+	"net/url"
+	"strconv"
+	"strings"
+
+	"lumdesk/views/components"
+	"lumdesk/views/pages/security"
+)
+
+// Row is one staff user.
+type Row struct {
+	ID           int64
+	Name         string
+	Email        string
+	Role         string
+	TOTP         bool
+	TOTPRequired bool // the role needs TOTP here and it is not on
+	Disabled     bool
+	Created      string
+	Self         bool
+}
+
+// Href is the detail page.
+func (r Row) Href() string { return "/staff/" + strconv.FormatInt(r.ID, 10) }
+
+// DisplayName is the name, or the email when there is no name.
+func (r Row) DisplayName() string {
+	if strings.TrimSpace(r.Name) != "" {
+		return r.Name
+	}
+	return r.Email
+}
+
+// Status is "active" or "disabled".
+func (r Row) Status() string {
+	if r.Disabled {
+		return "disabled"
+	}
+	return "active"
+}
+
+// List is /staff.
+type List struct {
+	Rows  []Row
+	Q     string
+	Role  string
+	Sort  string // "name", "-name", "created", "-created"; "" = active first, by email
+	Total int    // staff users before filtering
+}
+
+// Filtered reports whether a filter is applied.
+func (l List) Filtered() bool { return l.Q != "" || l.Role != "" }
+
+// Href builds the list URL with sort s and the current filters.
+func (l List) Href(s string) string {
+	v := url.Values{}
+	if l.Q != "" {
+		v.Set("q", l.Q)
+	}
+	if l.Role != "" {
+		v.Set("role", l.Role)
+	}
+	if s != "" {
+		v.Set("sort", s)
+	}
+	if len(v) == 0 {
+		return "/staff"
+	}
+	return "/staff?" + v.Encode()
+}
+
+// Summary is the line under the table.
+func (l List) Summary() string {
+	if l.Filtered() {
+		return strconv.Itoa(len(l.Rows)) + " of " + strconv.Itoa(l.Total) + " staff"
+	}
+	return strconv.Itoa(l.Total) + " staff"
+}
+
+// NewForm is the invite form.
+type NewForm struct {
+	Email, Name, Role string
+	Errors            map[string]string
+	Error             string
+	TOTPEnforced      bool // not demo mode: admin/finance enrol at first sign-in
+}
+
+// RoleInfo describes a role in the select.
+type RoleInfo struct{ Value, Label, Summary string }
+
+// Roles are the choices of the role selects.
+var Roles = []RoleInfo{
+	{"admin", "Admin", "everything, including staff and API keys"},
+	{"support", "Support", "accounts, license keys, reviews, email, ranking"},
+	{"finance", "Finance", "balances, approvals, audit export"},
+	{"viewer", "Viewer", "read-only access"},
+}
+
+func roleOptions(all bool) []components.Option {
+	var out []components.Option
+	if all {
+		out = append(out, components.Option{Value: "", Label: "All roles"})
+	}
+	for _, r := range Roles {
+		out = append(out, components.Option{Value: r.Value, Label: r.Label})
+	}
+	return out
+}
+
+// RoleTone is the badge colour of a role (same as the top bar's).
+func RoleTone(role string) string {
+	switch role {
+	case "admin":
+		return "indigo"
+	case "support":
+		return "blue"
+	case "finance":
+		return "green"
+	}
+	return "grey"
+}
+
+// Detail is /staff/:id.
+type Detail struct {
+	User         Row
+	Tab          string // "", "sessions", "history"
+	Permissions  []string
+	Sessions     []security.SessionRow
+	CSRF         string
+	TOTPEnforced bool
+}
+
+// TabHref is the URL of tab t.
+func (d Detail) TabHref(t string) string {
+	if t == "" {
+		return d.User.Href()
+	}
+	return d.User.Href() + "?tab=" + t
+}
+
+// Tabs are the detail page's tabs.
+func (d Detail) Tabs() []components.Tab {
+	return []components.Tab{
+		{Label: "Overview", Href: d.TabHref(""), Active: d.Tab == ""},
+		{Label: "Sessions", Href: d.TabHref("sessions"), Active: d.Tab == "sessions", Count: strconv.Itoa(len(d.Sessions))},
+		{Label: "History", Href: d.TabHref("history"), Active: d.Tab == "history"},
+	}
+}
+
+// PermGroup is the permissions of one area.
+type PermGroup struct {
+	Area  string
+	Perms []Perm
+}
+
+// Perm is one permission: its name and what it allows.
+type Perm struct{ Name, Label string }
+
+var areaLabels = map[string]string{
+	"dashboard": "Overview", "accounts": "Accounts", "apikeys": "API keys", "audit": "Audit log", "staff": "Staff",
+	"licensing": "Luarmor", "marketplace": "Lumio", "billing": "Lumi", "mail": "Lumora", "ranking": "Lumira",
+}
+
+var permLabels = map[string]string{
+	"dashboard.view":                 "See the overview",
+	"accounts.view":                  "View customer accounts",
+	"accounts.manage":                "Edit customer accounts",
+	"accounts.suspend":               "Suspend and restore accounts",
+	"apikeys.view":                   "View API keys",
+	"apikeys.manage":                 "Issue and revoke API keys",
+	"audit.view":                     "Read the audit log",
+	"audit.export":                   "Export the audit log",
+	"staff.manage":                   "Manage staff and their access",
+	"licensing.view":                 "View projects, scripts and keys",
+	"licensing.manage":               "Manage projects, scripts and keys",
+	"licensing.key.reset_hwid":       "Reset HWIDs (cooldown applies)",
+	"licensing.key.reset_hwid_force": "Force HWID resets past the cooldown",
+	"licensing.key.blacklist":        "Blacklist license keys",
+	"licensing.key.delete":           "Delete license keys",
+	"billing.view":                   "View balances and orders",
+	"billing.balance.credit":         "Credit balances",
+	"billing.balance.approve":        "Approve balance changes",
+	"marketplace.view":               "View extensions and versions",
+	"marketplace.review":             "Review extension versions",
+	"mail.view":                      "View apps, domains and messages",
+	"mail.manage":                    "Manage apps and domains",
+	"ranking.view":                   "View groups and ladders",
+	"ranking.manage":                 "Manage ranking",
+}
+
+// GroupPermissions groups permission names by area, in the order given.
+func GroupPermissions(perms []string) []PermGroup {
+	var out []PermGroup
+	idx := map[string]int{}
+	for _, p := range perms {
+		area, _, _ := strings.Cut(p, ".")
+		label := areaLabels[area]
+		if label == "" {
+			label = components.Humanize(area)
+		}
+		i, ok := idx[label]
+		if !ok {
+			i = len(out)
+			idx[label] = i
+			out = append(out, PermGroup{Area: label})
+		}
+		desc := permLabels[p]
+		if desc == "" {
+			desc = components.Humanize(strings.ReplaceAll(p, ".", " "))
+		}
+		out[i].Perms = append(out[i].Perms, Perm{Name: p, Label: desc})
+	}
+	return out
+}
+
+// ActionForm is one of the detail page's actions, as a dialog (htmx) or a
+// page of its own (plain links), with its input and errors.
+type ActionForm struct {
+	Kind   string // role, disable, enable, password, revoke-sessions, reset-totp
+	User   Row
+	Tab    string
+	Role   string
+	Reason string
+	Errors map[string]string
+	Error  string
+}
+
+// ActionKinds lists the valid kinds.
+var ActionKinds = []string{"role", "disable", "enable", "password", "revoke-sessions", "reset-totp"}
+
+// Action is what a kind looks like.
+type Action struct {
+	Title, Body, Submit string
+	Danger              bool
+}
+
+// Meta describes the form's action.
+func (f ActionForm) Meta() Action {
+	n := f.User.DisplayName()
+	switch f.Kind {
+	case "role":
+		return Action{Title: "Change role of " + n, Body: "The new role's permissions apply from their next request. Admin and finance must use two-factor sign-in.", Submit: "Change role"}
+	case "disable":
+		return Action{Title: "Disable " + n + "?", Body: "They are signed out everywhere now and cannot sign in until an admin enables them again.", Submit: "Disable", Danger: true}
+	case "enable":
+		return Action{Title: "Enable " + n + "?", Body: "They can sign in again with their current password and two-factor.", Submit: "Enable"}
+	case "password":
+		return Action{Title: "Reset password of " + n, Body: "They are signed out everywhere. Send them the new password over a private channel.", Submit: "Reset password", Danger: true}
+	case "revoke-sessions":
+		return Action{Title: "Sign " + n + " out everywhere?", Body: "Every browser signed in as them is signed out now. They can sign in again.", Submit: "Sign out everywhere", Danger: true}
+	case "reset-totp":
+		return Action{Title: "Reset two-factor of " + n + "?", Body: "Their authenticator and recovery codes stop working. They set up two-factor again at their next sign-in.", Submit: "Reset two-factor", Danger: true}
+	}
+	return Action{Title: "Unknown action"}
+}
+
+// Path is the POST URL.
+func (f ActionForm) Path() string { return f.User.Href() + "/" + f.Kind }
+
+// DialogID is the dialog element's id.
+func (f ActionForm) DialogID() string { return "staff-action-" + f.Kind }
+
+func (f ActionForm) err(field string) string { return f.Errors[field] }
+
+func intStr(n int64) string { return strconv.FormatInt(n, 10) }
+
+func createdState(sort string) string {
+	switch sort {
+	case "created":
+		return "asc"
+	case "-created":
+		return "desc"
+	}
+	return "none"
+}
+
+func sortAria(sort string) string {
+	switch createdState(sort) {
+	case "asc":
+		return "ascending"
+	case "desc":
+		return "descending"
+	}
+	return "none"
+}
+
+func nextCreatedSort(sort string) string {
+	if sort == "created" {
+		return "-created"
+	}
+	return "created"
+}
