@@ -1,0 +1,255 @@
+package audit
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"lumdesk/db/store"
+	"lumdesk/internal/platform/db"
+)
+
+// Entry is one audit event as the history pages show it.
+type Entry struct {
+	ID                             int64
+	OccurredAt                     time.Time
+	ActorKind, ActorID, ActorLabel string
+	IP, UserAgent, RequestID       string
+	Action                         string
+	EntityType, EntityID           string
+	Reason                         string
+	Before, After                  map[string]any  // parsed; nil when absent
+	BeforeJSON, AfterJSON          json.RawMessage // as stored; nil when absent
+	Hash, PrevHash                 []byte
+}
+
+// Changes is the field-by-field difference between Before and After.
+func (e Entry) Changes() []Change { return Diff(e.Before, e.After) }
+
+// Actor is who acted, for display: the label, else the id, else the kind.
+func (e Entry) Actor() string {
+	switch {
+	case e.ActorLabel != "":
+		return e.ActorLabel
+	case e.ActorID != "":
+		return e.ActorID
+	}
+	return e.ActorKind
+}
+
+func entryOf(r store.AuditEvent) Entry {
+	return Entry{
+		ID: r.ID, OccurredAt: r.OccurredAt.UTC(),
+		ActorKind: r.ActorKind, ActorID: r.ActorID, ActorLabel: r.ActorLabel,
+		IP: r.Ip, UserAgent: r.UserAgent, RequestID: r.RequestID,
+		Action: r.Action, EntityType: r.EntityType, EntityID: r.EntityID, Reason: r.Reason,
+		Before: parseObject(r.Before), After: parseObject(r.After),
+		BeforeJSON: r.Before, AfterJSON: r.After,
+		Hash: r.Hash, PrevHash: r.PrevHash,
+	}
+}
+
+func optString(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func optTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+// MaxPage bounds one page of Query.
+const MaxPage = 1000
+
+// Query returns up to limit events matching f, newest first, and the cursor
+// of the next (older) page, 0 when there is none.
+func Query(ctx context.Context, q *store.Queries, f Filter, limit int) (page []Entry, next int64, err error) {
+	limit = min(max(limit, 1), MaxPage)
+	p := store.ListAuditEventsPageParams{
+		Actor: optString(f.Actor), Action: optString(f.Action),
+		EntityType: optString(f.EntityType), EntityID: optString(f.EntityID),
+		Since: optTime(f.Since), Until: optTime(f.Until),
+		Lim: int32(limit + 1),
+	}
+	if f.Before > 0 {
+		p.BeforeID = &f.Before
+	}
+	rows, err := q.ListAuditEventsPage(ctx, p)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list audit events: %w", err)
+	}
+	if len(rows) > limit {
+		rows = rows[:limit]
+		next = rows[limit-1].ID
+	}
+	page = make([]Entry, len(rows))
+	for i, r := range rows {
+		page[i] = entryOf(r)
+	}
+	return page, next, nil
+}
+
+// NotFoundError is returned for an event id that does not exist.
+type NotFoundError struct{ ID int64 }
+
+func (e NotFoundError) Error() string {
+	return "There is no audit event #" + strconv.FormatInt(e.ID, 10) + "."
+}
+
+// NotFound marks the error as a 404 for the dashboard.
+func (NotFoundError) NotFound() bool { return true }
+
+// Get returns one event.
+func Get(ctx context.Context, q *store.Queries, id int64) (Entry, error) {
+	r, err := q.GetAuditEvent(ctx, id)
+	if db.IsNotFound(err) {
+		return Entry{}, NotFoundError{ID: id}
+	}
+	if err != nil {
+		return Entry{}, fmt.Errorf("get audit event %d: %w", id, err)
+	}
+	return entryOf(r), nil
+}
+
+// Status is the result of verifying the chain, and when it was checked.
+type Status struct {
+	Verification
+	CheckedAt time.Time
+}
+
+// VerifyStatus walks the whole chain now. A broken chain is a result, not
+// an error; only a failure to read is.
+func VerifyStatus(ctx context.Context, q *store.Queries) (Status, error) {
+	v, err := Verify(ctx, q)
+	if err != nil && !errors.Is(err, ErrChainBroken) {
+		return Status{}, err
+	}
+	return Status{Verification: v, CheckedAt: time.Now().UTC()}, nil
+}
+
+// StatusTTL is how long Service.Status reuses a verification.
+const StatusTTL = 60 * time.Second
+
+// Service is the read side of the audit history for the dashboard.
+type Service struct {
+	db  *db.DB
+	now func() time.Time
+
+	walk   sync.Mutex // one verification at a time
+	status atomic.Pointer[Status]
+}
+
+// NewService returns the audit read service.
+func NewService(d *db.DB) *Service { return &Service{db: d, now: time.Now} }
+
+// Query lists events; see the package function Query.
+func (s *Service) Query(ctx context.Context, f Filter, limit int) ([]Entry, int64, error) {
+	return Query(ctx, s.db.Queries, f, limit)
+}
+
+// Get returns one event or a NotFoundError.
+func (s *Service) Get(ctx context.Context, id int64) (Entry, error) {
+	return Get(ctx, s.db.Queries, id)
+}
+
+// Actions lists the distinct recorded actions, sorted.
+func (s *Service) Actions(ctx context.Context) ([]string, error) {
+	a, err := s.db.ListAuditActions(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list audit actions: %w", err)
+	}
+	return a, nil
+}
+
+// EntityTypes lists the distinct recorded entity types, sorted.
+func (s *Service) EntityTypes(ctx context.Context) ([]string, error) {
+	t, err := s.db.ListAuditEntityTypes(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list audit entity types: %w", err)
+	}
+	return t, nil
+}
+
+// Status verifies the chain, reusing a result younger than StatusTTL: the
+// walk reads every row, so page loads must not each repeat it. Concurrent
+// callers wait for one walk instead of starting their own.
+func (s *Service) Status(ctx context.Context) (Status, error) {
+	if st, ok := s.fresh(); ok {
+		return st, nil
+	}
+	s.walk.Lock()
+	defer s.walk.Unlock()
+	if st, ok := s.fresh(); ok {
+		return st, nil
+	}
+	st, err := VerifyStatus(ctx, s.db.Queries)
+	if err != nil {
+		return Status{}, err
+	}
+	st.CheckedAt = s.now().UTC()
+	s.status.Store(&st)
+	return st, nil
+}
+
+func (s *Service) fresh() (Status, bool) {
+	st := s.status.Load()
+	if st == nil || s.now().Sub(st.CheckedAt) >= StatusTTL {
+		return Status{}, false
+	}
+	return *st, true
+}
+
+// LastStatus is the latest verification, however old, without walking the
+// chain; ok is false before the first one.
+func (s *Service) LastStatus() (st Status, ok bool) {
+	if p := s.status.Load(); p != nil {
+		return *p, true
+	}
+	return Status{}, false
+}
+
+// Each calls fn for every event matching f (f.Before is where it starts),
+// newest first, reading pages of MaxPage rows; it stops at fn's first error.
+func (s *Service) Each(ctx context.Context, f Filter, fn func(Entry) error) error {
+	for {
+		page, next, err := s.Query(ctx, f, MaxPage)
+		if err != nil {
+			return err
+		}
+		for _, e := range page {
+			if err := fn(e); err != nil {
+				return err
+			}
+		}
+		if next == 0 {
+			return nil
+		}
+		f.Before = next
+	}
+}
+
+// ActionExport is recorded when someone exports the audit log.
+const ActionExport = "audit.export"
+
+// RecordExport notes who exported the log with which filters: an export
+// copies the whole history out of the chain's protection.
+func (s *Service) RecordExport(ctx context.Context, a Actor, filters url.Values) error {
+	f := map[string]string{}
+	for k := range filters {
+		f[k] = filters.Get(k)
+	}
+	return s.db.Tx(ctx, func(q *store.Queries) error {
+		return Record(ctx, q, a, Event{Action: ActionExport, After: map[string]any{"filters": f}})
+	})
+}

@@ -1,0 +1,165 @@
+package audit
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"lumdesk/db/store"
+	"lumdesk/internal/platform/db"
+	"lumdesk/internal/platform/testdb"
+)
+
+// ae is one event to seed and who records it.
+type ae struct {
+	a  Actor
+	ev Event
+}
+
+func seed(t *testing.T, d *db.DB, events ...ae) {
+	t.Helper()
+	ctx := context.Background()
+	for _, e := range events {
+		if err := d.Tx(ctx, func(q *store.Queries) error { return Record(ctx, q, e.a, e.ev) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func ids(page []Entry) []int64 {
+	out := []int64{}
+	for _, e := range page {
+		out = append(out, e.ID)
+	}
+	return out
+}
+
+func TestQueryFilters(t *testing.T) {
+	d := db.New(testdb.New(t))
+	ctx := context.Background()
+	alice, bob := Staff(1, "alice@x.test"), Staff(2, "bob@x.test")
+	seed(t, d,
+		ae{alice, Event{Action: "account.create", EntityType: "account", EntityID: "1", After: map[string]any{"name": "A"}}},   // 1
+		ae{bob, Event{Action: "account.suspend", EntityType: "account", EntityID: "1", Reason: "fraud"}},                       // 2
+		ae{alice, Event{Action: "api_key.issue", EntityType: "api_key", EntityID: "7"}},                                        // 3
+		ae{System("jobs"), Event{Action: "account_x.sync", EntityType: "account", EntityID: "2"}},                              // 4
+		ae{Actor{Kind: KindAPIKey, ID: "7", Label: "100%_key"}, Event{Action: "staff.login_failed", EntityType: "staff_user"}}, // 5
+	)
+	for _, tc := range []struct {
+		name string
+		f    Filter
+		want []int64
+	}{
+		{"all", Filter{}, []int64{5, 4, 3, 2, 1}},
+		{"actor label substring, any case", Filter{Actor: "ALICE@"}, []int64{3, 1}},
+		{"actor id exact", Filter{Actor: "2"}, []int64{2}},
+		{"actor wildcards are literal", Filter{Actor: "%_"}, []int64{5}},
+		{"actor wildcard alone matches nothing special", Filter{Actor: "_"}, []int64{5}},
+		{"action exact", Filter{Action: "account.suspend"}, []int64{2}},
+		{"action prefix", Filter{Action: "account."}, []int64{2, 1}},
+		{"action underscore is literal", Filter{Action: "staff.login_"}, []int64{5}},
+		{"entity type", Filter{EntityType: "account"}, []int64{4, 2, 1}},
+		{"entity", Filter{EntityType: "account", EntityID: "1"}, []int64{2, 1}},
+		{"before cursor", Filter{Before: 3}, []int64{2, 1}},
+		{"combined", Filter{Actor: "alice", EntityType: "account"}, []int64{1}},
+		{"since in the future", Filter{Since: time.Now().Add(time.Hour)}, []int64{}},
+		{"until in the past", Filter{Until: time.Now().Add(-time.Hour)}, []int64{}},
+		{"time window", Filter{Since: time.Now().Add(-time.Hour), Until: time.Now().Add(time.Hour)}, []int64{5, 4, 3, 2, 1}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			page, next, err := Query(ctx, d.Queries, tc.f, 50)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := cmp.Diff(tc.want, ids(page)); d != "" || next != 0 {
+				t.Errorf("ids (-want +got):\n%s next=%d", d, next)
+			}
+		})
+	}
+
+	// Keyset pages of 2: no duplicates, no gaps, next = last id of the page.
+	var all []int64
+	f := Filter{}
+	for i := 0; ; i++ {
+		page, next, err := Query(ctx, d.Queries, f, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, ids(page)...)
+		if next == 0 {
+			break
+		}
+		if next != page[len(page)-1].ID || i > 5 {
+			t.Fatalf("next = %d after %v", next, ids(page))
+		}
+		f.Before = next
+	}
+	if d := cmp.Diff([]int64{5, 4, 3, 2, 1}, all); d != "" {
+		t.Error(d)
+	}
+
+	e, err := Get(ctx, d.Queries, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff([]Change{{Field: "name", New: "A", Kind: Added}}, e.Changes()); d != "" || e.Actor() != "alice@x.test" {
+		t.Errorf("entry 1: %s %q", d, e.Actor())
+	}
+	if _, err := Get(ctx, d.Queries, 99); err == nil || err.(interface{ NotFound() bool }).NotFound() != true {
+		t.Errorf("Get(99) = %v", err)
+	}
+
+	s := NewService(d)
+	acts, err := s.Actions(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	types, err := s.EntityTypes(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff([]string{"account.create", "account.suspend", "account_x.sync", "api_key.issue", "staff.login_failed"}, acts); d != "" {
+		t.Error(d)
+	}
+	if d := cmp.Diff([]string{"account", "api_key", "staff_user"}, types); d != "" {
+		t.Error(d)
+	}
+	var each []int64
+	if err := s.Each(ctx, Filter{Action: "account"}, func(e Entry) error { each = append(each, e.ID); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff([]int64{4, 2, 1}, each); d != "" {
+		t.Error(d)
+	}
+}
+
+func TestServiceStatusIsCached(t *testing.T) {
+	d := db.New(testdb.New(t))
+	ctx := context.Background()
+	seed(t, d, ae{System("t"), Event{Action: "a.b"}}, ae{System("t"), Event{Action: "a.c"}})
+	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	s := NewService(d)
+	s.now = func() time.Time { return now }
+
+	st, err := s.Status(ctx)
+	if err != nil || !st.OK || st.Rows != 2 {
+		t.Fatalf("Status = %+v, %v", st, err)
+	}
+	if _, err := d.Pool.Exec(ctx, "ALTER TABLE audit_events DISABLE TRIGGER USER"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Pool.Exec(ctx, "UPDATE audit_events SET reason = 'x' WHERE id = 2"); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(StatusTTL - time.Second)
+	if st, _ := s.Status(ctx); !st.OK {
+		t.Fatalf("within the TTL the cached result should be reused: %+v", st)
+	}
+	now = now.Add(2 * time.Second)
+	st, err = s.Status(ctx)
+	if err != nil || st.OK || st.BadID != 2 || st.Problem == "" || !st.CheckedAt.Equal(now) {
+		t.Fatalf("after the TTL Status = %+v, %v; want broken at 2", st, err)
+	}
+}
