@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf16"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/adaptor"
@@ -205,9 +206,23 @@ func securityHeaders(tls bool) fiber.Handler {
 	}
 }
 
+// jsonString quotes s as JSON using only ASCII (\uXXXX escapes), because it
+// travels in HTTP headers (HX-Trigger), which browsers read as Latin-1.
 func jsonString(s string) string {
 	b, _ := json.Marshal(s)
-	return string(b)
+	var out strings.Builder
+	for _, r := range string(b) {
+		switch {
+		case r < 0x80:
+			out.WriteRune(r)
+		case r > 0xFFFF:
+			r1, r2 := utf16.EncodeRune(r)
+			fmt.Fprintf(&out, "\\u%04x\\u%04x", r1, r2)
+		default:
+			fmt.Fprintf(&out, "\\u%04x", r)
+		}
+	}
+	return out.String()
 }
 
 // Shutdown is a helper for graceful shutdown with a deadline.

@@ -1,0 +1,137 @@
+-- Customer accounts shared by all five products.
+
+-- name: CreateAccount :one
+INSERT INTO accounts (name, email, discord_id, note)
+VALUES ($1, $2, $3, $4)
+RETURNING *;
+
+-- name: GetAccount :one
+SELECT * FROM accounts WHERE id = $1;
+
+-- name: GetAccountForUpdate :one
+SELECT * FROM accounts WHERE id = $1 FOR UPDATE;
+
+-- name: GetAccountByEmail :one
+SELECT * FROM accounts WHERE email = $1;
+
+-- name: UpdateAccount :one
+UPDATE accounts
+SET name = $2, email = $3, discord_id = $4, note = $5, updated_at = now()
+WHERE id = $1
+RETURNING *;
+
+-- name: SetAccountStatus :one
+UPDATE accounts
+SET status = $2, suspended_reason = $3, updated_at = now()
+WHERE id = $1
+RETURNING *;
+
+-- Demo seeding only: spread the sample accounts over past dates.
+-- name: BackdateAccount :exec
+UPDATE accounts SET created_at = $2, updated_at = $2 WHERE id = $1;
+
+-- The four list queries below share one filter block and differ only in the
+-- keyset (sort column, id) and its direction; a page in the opposite direction
+-- ("Previous") runs the mirrored query and reverses the rows. They are run
+-- with plan_cache_mode = force_custom_plan (see UseCustomPlans) so that the
+-- "parameter IS NULL OR ..." filters fold away and the trigram and keyset
+-- indexes are used for the values at hand. name_key is the name's sort key
+-- as the database computes it, for the cursor.
+
+-- name: ListAccountsCreatedDesc :many
+SELECT sqlc.embed(accounts), lower(accounts.name)::text AS name_key
+FROM accounts
+WHERE (sqlc.narg('status')::text IS NULL OR status = sqlc.narg('status')::text)
+  AND (sqlc.narg('created_from')::timestamptz IS NULL OR created_at >= sqlc.narg('created_from')::timestamptz)
+  AND (sqlc.narg('created_to')::timestamptz IS NULL OR created_at < sqlc.narg('created_to')::timestamptz)
+  AND (sqlc.narg('pattern')::text IS NULL
+       OR name ILIKE sqlc.narg('pattern')::text
+       OR email::text ILIKE sqlc.narg('pattern')::text
+       OR discord_id ILIKE sqlc.narg('pattern')::text
+       OR id = sqlc.narg('match_id')::bigint)
+  AND (sqlc.narg('discord_id')::text IS NULL OR discord_id = sqlc.narg('discord_id')::text)
+  AND (sqlc.narg('cursor_time')::timestamptz IS NULL
+       OR (created_at, id) < (sqlc.narg('cursor_time')::timestamptz, sqlc.narg('cursor_id')::bigint))
+ORDER BY created_at DESC, id DESC
+LIMIT sqlc.arg('lim');
+
+-- name: ListAccountsCreatedAsc :many
+SELECT sqlc.embed(accounts), lower(accounts.name)::text AS name_key
+FROM accounts
+WHERE (sqlc.narg('status')::text IS NULL OR status = sqlc.narg('status')::text)
+  AND (sqlc.narg('created_from')::timestamptz IS NULL OR created_at >= sqlc.narg('created_from')::timestamptz)
+  AND (sqlc.narg('created_to')::timestamptz IS NULL OR created_at < sqlc.narg('created_to')::timestamptz)
+  AND (sqlc.narg('pattern')::text IS NULL
+       OR name ILIKE sqlc.narg('pattern')::text
+       OR email::text ILIKE sqlc.narg('pattern')::text
+       OR discord_id ILIKE sqlc.narg('pattern')::text
+       OR id = sqlc.narg('match_id')::bigint)
+  AND (sqlc.narg('discord_id')::text IS NULL OR discord_id = sqlc.narg('discord_id')::text)
+  AND (sqlc.narg('cursor_time')::timestamptz IS NULL
+       OR (created_at, id) > (sqlc.narg('cursor_time')::timestamptz, sqlc.narg('cursor_id')::bigint))
+ORDER BY created_at, id
+LIMIT sqlc.arg('lim');
+
+-- name: ListAccountsNameAsc :many
+SELECT sqlc.embed(accounts), lower(accounts.name)::text AS name_key
+FROM accounts
+WHERE (sqlc.narg('status')::text IS NULL OR status = sqlc.narg('status')::text)
+  AND (sqlc.narg('created_from')::timestamptz IS NULL OR created_at >= sqlc.narg('created_from')::timestamptz)
+  AND (sqlc.narg('created_to')::timestamptz IS NULL OR created_at < sqlc.narg('created_to')::timestamptz)
+  AND (sqlc.narg('pattern')::text IS NULL
+       OR name ILIKE sqlc.narg('pattern')::text
+       OR email::text ILIKE sqlc.narg('pattern')::text
+       OR discord_id ILIKE sqlc.narg('pattern')::text
+       OR id = sqlc.narg('match_id')::bigint)
+  AND (sqlc.narg('discord_id')::text IS NULL OR discord_id = sqlc.narg('discord_id')::text)
+  AND (sqlc.narg('cursor_name')::text IS NULL
+       OR (lower(name), id) > (sqlc.narg('cursor_name')::text, sqlc.narg('cursor_id')::bigint))
+ORDER BY lower(name), id
+LIMIT sqlc.arg('lim');
+
+-- name: ListAccountsNameDesc :many
+SELECT sqlc.embed(accounts), lower(accounts.name)::text AS name_key
+FROM accounts
+WHERE (sqlc.narg('status')::text IS NULL OR status = sqlc.narg('status')::text)
+  AND (sqlc.narg('created_from')::timestamptz IS NULL OR created_at >= sqlc.narg('created_from')::timestamptz)
+  AND (sqlc.narg('created_to')::timestamptz IS NULL OR created_at < sqlc.narg('created_to')::timestamptz)
+  AND (sqlc.narg('pattern')::text IS NULL
+       OR name ILIKE sqlc.narg('pattern')::text
+       OR email::text ILIKE sqlc.narg('pattern')::text
+       OR discord_id ILIKE sqlc.narg('pattern')::text
+       OR id = sqlc.narg('match_id')::bigint)
+  AND (sqlc.narg('discord_id')::text IS NULL OR discord_id = sqlc.narg('discord_id')::text)
+  AND (sqlc.narg('cursor_name')::text IS NULL
+       OR (lower(name), id) < (sqlc.narg('cursor_name')::text, sqlc.narg('cursor_id')::bigint))
+ORDER BY lower(name) DESC, id DESC
+LIMIT sqlc.arg('lim');
+
+-- Plan each list query for its actual parameters (only inside a transaction).
+-- name: UseCustomPlans :exec
+SELECT set_config('plan_cache_mode', 'force_custom_plan', true);
+
+-- Exact counts, used while the table is small.
+-- name: CountAccountsByStatus :one
+SELECT count(*)::bigint AS total,
+       count(*) FILTER (WHERE status = 'active')::bigint AS active,
+       count(*) FILTER (WHERE status = 'suspended')::bigint AS suspended
+FROM accounts;
+
+-- The planner's row estimate (-1 when the table was never analysed).
+-- name: EstimateAccounts :one
+SELECT reltuples::bigint AS estimate FROM pg_catalog.pg_class WHERE oid = 'accounts'::regclass;
+
+-- The share of suspended accounts from the column statistics (0 when unknown).
+-- name: EstimateSuspendedShare :one
+SELECT COALESCE((
+    SELECT (s.most_common_freqs)[array_position(s.most_common_vals::text::text[], 'suspended')]
+    FROM pg_catalog.pg_stats s
+    WHERE s.schemaname = current_schema() AND s.tablename = 'accounts' AND s.attname = 'status'
+    LIMIT 1), 0)::float8 AS share;
+
+-- name: CountAccountSignupsPerDay :many
+SELECT (created_at AT TIME ZONE 'UTC')::date AS day, count(*)::bigint AS n
+FROM accounts
+WHERE created_at >= sqlc.arg('since')::timestamptz
+GROUP BY 1
+ORDER BY 1;

@@ -1,0 +1,292 @@
+// Package accounts renders the customer account pages: the list with its
+// filters, the detail page with its tabs, the create/edit form and the
+// suspend/reactivate confirmation.
+package accounts
+
+import (
+	"net/url"
+	"sort"
+	"strconv"
+
+	"lumdesk/views/components"
+)
+
+// Filters are the list's URL query (q, status, sort, from, to).
+type Filters struct {
+	Q      string
+	Status string
+	Sort   string // "" = newest first (URL values: "", "created", "name", "-name")
+	From   string // YYYY-MM-DD, inclusive
+	To     string // YYYY-MM-DD, inclusive
+	Limit  string // page size, "" = 25
+}
+
+// Any reports whether any filter narrows the list (sorting does not).
+func (f Filters) Any() bool { return f.Q != "" || f.Status != "" || f.From != "" || f.To != "" }
+
+// Query is the URL query of the filters plus extra key/value pairs.
+func (f Filters) Query(extra ...string) string {
+	v := url.Values{}
+	set := func(k, val string) {
+		if val != "" {
+			v.Set(k, val)
+		}
+	}
+	set("q", f.Q)
+	set("status", f.Status)
+	set("sort", f.Sort)
+	set("from", f.From)
+	set("to", f.To)
+	set("limit", f.Limit)
+	for i := 0; i+1 < len(extra); i += 2 {
+		set(extra[i], extra[i+1])
+	}
+	if len(v) == 0 {
+		return ""
+	}
+	return "?" + v.Encode()
+}
+
+// SortHref is the list URL with another sort (for SortHeader); the default
+// order ("-created") is left out of the URL.
+func (f Filters) SortHref(sort string) string {
+	if sort == "-created" {
+		sort = ""
+	}
+	f.Sort = sort
+	return "/accounts" + f.Query()
+}
+
+// CurrentSort is the sort in SortHeader's notation.
+func (f Filters) CurrentSort() string {
+	if f.Sort == "" {
+		return "-created"
+	}
+	return f.Sort
+}
+
+// Row is one account in the table.
+type Row struct {
+	ID        int64
+	Name      string
+	Email     string
+	DiscordID string
+	Status    string
+	Created   string // date
+	CreatedAt string // full timestamp for the title attribute
+}
+
+// Href is the account's detail page.
+func (r Row) Href() string { return Href(r.ID) }
+
+// Href is the detail page of account id.
+func Href(id int64) string { return "/accounts/" + strconv.FormatInt(id, 10) }
+
+// Stats are the tiles above the list.
+type Stats struct {
+	Total, Active, Suspended, New string
+	Estimated                     bool
+	Daily                         []int64
+}
+
+// List is the accounts list page.
+type List struct {
+	Filters   Filters
+	Errors    map[string]string // filter problems, shown above the table
+	Rows      []Row
+	PrevHref  string
+	NextHref  string
+	FirstHref string // set when not on the first page
+	CanManage bool
+	Stats     *Stats
+	Empty     bool // the table has no accounts at all
+}
+
+// ExportHref downloads the filtered list as CSV.
+func (v List) ExportHref() string { return "/accounts/export.csv" + v.Filters.Query() }
+
+// Summary is the pager's left-hand text.
+func (v List) Summary() string {
+	n := len(v.Rows)
+	switch {
+	case n == 1:
+		return "1 account on this page"
+	default:
+		return strconv.Itoa(n) + " accounts on this page"
+	}
+}
+
+// StatusOptions are the status filter's choices.
+var StatusOptions = []components.Option{
+	{Value: "", Label: "All statuses"},
+	{Value: "active", Label: "Active"},
+	{Value: "suspended", Label: "Suspended"},
+}
+
+// SortOptions are the sort select's choices.
+var SortOptions = []components.Option{
+	{Value: "", Label: "Newest first"},
+	{Value: "created", Label: "Oldest first"},
+	{Value: "name", Label: "Name A–Z"},
+	{Value: "-name", Label: "Name Z–A"},
+}
+
+// Detail is the account detail page.
+type Detail struct {
+	ID              int64
+	Name            string
+	Email           string
+	DiscordID       string
+	Note            string
+	Status          string
+	SuspendedReason string
+	Created         string
+	Updated         string
+	Tab             string
+	CanManage       bool
+	CanSuspend      bool
+}
+
+// IDText is "#42".
+func (d Detail) IDText() string { return "#" + strconv.FormatInt(d.ID, 10) }
+
+// Href is the detail page, optionally on a tab.
+func (d Detail) Href(tab string) string {
+	if tab == "" || tab == "overview" {
+		return Href(d.ID)
+	}
+	return Href(d.ID) + "?tab=" + url.QueryEscape(tab)
+}
+
+// Product is one of the five products on the account's tabs.
+type Product struct {
+	Key, Name, Icon, IconClass string
+	EmptyTitle, EmptyBody      string
+}
+
+// Products are the product tabs of an account, in nav order.
+var Products = []Product{
+	{"luarmor", "Luarmor", "code", "text-violet-500 dark:text-violet-400", "No Luarmor projects yet",
+		"Script projects, license keys and blacklists of this account will be listed here."},
+	{"lumio", "Lumio", "puzzle", "text-sky-500 dark:text-sky-400", "No Lumio extensions yet",
+		"Extensions this account publishes on the marketplace, with their versions and reviews, will be listed here."},
+	{"lumi", "Lumi", "globe", "text-emerald-500 dark:text-emerald-400", "No Lumi purchases yet",
+		"The balance and the domains, VPS and proxies bought through the reseller API will be listed here."},
+	{"lumora", "Lumora", "envelope", "text-amber-500 dark:text-amber-400", "No Lumora apps yet",
+		"Sending apps, verified domains and message logs of this account will be listed here."},
+	{"lumira", "Lumira", "chevron-double-up", "text-rose-500 dark:text-rose-400", "No Lumira groups yet",
+		"Roblox groups, their rank ladders and promotions will be listed here."},
+}
+
+// Tabs are the detail page's tab keys, in order.
+var Tabs = []string{"overview", "luarmor", "lumio", "lumi", "lumora", "lumira", "apikeys", "history"}
+
+// TabItems builds the tab bar.
+func (d Detail) TabItems() []components.Tab {
+	labels := map[string]string{"overview": "Overview", "apikeys": "API keys", "history": "History"}
+	for _, p := range Products {
+		labels[p.Key] = p.Name
+	}
+	out := make([]components.Tab, len(Tabs))
+	for i, t := range Tabs {
+		out[i] = components.Tab{Label: labels[t], Href: d.Href(t), Active: d.Tab == t}
+	}
+	return out
+}
+
+// ProductOf returns the product of a tab key.
+func ProductOf(key string) (Product, bool) {
+	for _, p := range Products {
+		if p.Key == key {
+			return p, true
+		}
+	}
+	return Product{}, false
+}
+
+// Form is the create/edit form.
+type Form struct {
+	ID        int64  // 0 = new account
+	SavedName string // the name as saved (page title while editing)
+	Name      string
+	Email     string
+	DiscordID string
+	Note      string
+	Reason    string // edits only, optional
+	Errors    map[string]string
+}
+
+// Action is where the form posts.
+func (f Form) Action() string {
+	if f.ID == 0 {
+		return "/accounts"
+	}
+	return Href(f.ID)
+}
+
+// Cancel is where Cancel goes.
+func (f Form) Cancel() string {
+	if f.ID == 0 {
+		return "/accounts"
+	}
+	return Href(f.ID)
+}
+
+// Confirm is the suspend or reactivate confirmation.
+type Confirm struct {
+	ID        int64
+	Name      string
+	Email     string
+	Suspend   bool // false: reactivate
+	Reason    string
+	Error     string // reason field error
+	FormError string // e.g. "already suspended"
+}
+
+// Action is the POST url.
+func (c Confirm) Action() string {
+	if c.Suspend {
+		return Href(c.ID) + "/suspend"
+	}
+	return Href(c.ID) + "/reactivate"
+}
+
+// Title is the question.
+func (c Confirm) Title() string {
+	if c.Suspend {
+		return "Suspend " + c.Name + "?"
+	}
+	return "Reactivate " + c.Name + "?"
+}
+
+// Body explains the consequence.
+func (c Confirm) Body() string {
+	if c.Suspend {
+		return c.Name + " (" + c.Email + ") will be marked suspended across all five products until someone reactivates it. The reason is kept in the audit history."
+	}
+	return c.Name + " (" + c.Email + ") will be active again in every product. The reason is kept in the audit history."
+}
+
+// Submit is the button label.
+func (c Confirm) Submit() string {
+	if c.Suspend {
+		return "Suspend account"
+	}
+	return "Reactivate account"
+}
+
+func idStr(id int64) string { return strconv.FormatInt(id, 10) }
+
+// sortedMessages lists the messages of a field→message map in field order.
+func sortedMessages(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = m[k]
+	}
+	return out
+}
