@@ -26,6 +26,7 @@ func (a *App) baseRoutes() []Route {
 		{"GET", "/readyz", staff.PermPublic, a.readyz},
 		{"GET", "/metrics", staff.PermPublic, a.metrics.handler()},
 		{"GET", "/static/*", staff.PermPublic, serveStatic},
+		{"GET", "/favicon.ico", staff.PermPublic, func(c *fiber.Ctx) error { return c.Redirect("/static/img/favicon.svg", fiber.StatusMovedPermanently) }},
 	}
 }
 

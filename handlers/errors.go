@@ -27,7 +27,7 @@ func (a *App) errorHandler(c *fiber.Ctx, err error) error {
 			msg = friendly(status)
 		}
 	case errors.Is(err, ErrForbidden):
-		status, msg = fiber.StatusForbidden, ErrForbidden.Error()
+		status, msg = fiber.StatusForbidden, "You do not have permission to do that."
 	case errors.As(err, &nf) && nf.NotFound():
 		status, msg = fiber.StatusNotFound, err.Error()
 	default:

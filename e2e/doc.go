@@ -1,0 +1,9 @@
+// Package e2e drives the real console in headless Chromium (chromedp): the
+// app runs in-process over a fresh test database (servertest), one browser
+// per test function. Every page must run clean under the strict CSP: a
+// JavaScript exception, a console error or a CSP violation fails the test.
+//
+// Run: go test -race -count=1 ./e2e/ -v (make test installs Chromium first).
+// Screenshots of each flow land in e2e/screenshots/<Test>-<step>.png
+// (gitignored), and a <Test>-failure.png when a test fails.
+package e2e
