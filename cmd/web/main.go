@@ -36,6 +36,8 @@ func commands() []command {
 		{"migrate", "apply (up), roll back (down) or list (status) database migrations", runMigrate},
 		{"seed", "load demo data (--demo, idempotent)", runSeed},
 		{"staff", "manage staff users: create", runStaff},
+		{"account", "manage customer accounts: create", runAccount},
+		{"apikey", "manage API keys: create", runAPIKey},
 		{"audit", "check the audit history: verify", runAudit},
 	}
 }

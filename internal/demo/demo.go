@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 
+	"lumdesk/internal/accounts"
+	"lumdesk/internal/apikeys"
 	"lumdesk/internal/audit"
 	"lumdesk/internal/platform/db"
 	"lumdesk/internal/staff"
@@ -27,6 +29,9 @@ var Credentials = []Credential{
 type Deps struct {
 	DB    *db.DB
 	Staff *staff.Service
+
+	Accounts *accounts.Service
+	APIKeys  *apikeys.Service
 }
 
 var actor = audit.System("demo seed")
@@ -43,6 +48,12 @@ func Seed(ctx context.Context, d Deps) ([]Credential, error) {
 		if err != nil {
 			return nil, fmt.Errorf("demo staff %s: %w", c.Email, err)
 		}
+	}
+	if err := seedAccounts(ctx, d); err != nil {
+		return nil, err
+	}
+	if err := seedAPIKeys(ctx, d); err != nil {
+		return nil, err
 	}
 	return Credentials, nil
 }

@@ -9,8 +9,13 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"lumdesk/handlers"
+	"lumdesk/handlers/api/luarmor"
+	"lumdesk/internal/accounts"
+	"lumdesk/internal/apikeys"
+	"lumdesk/internal/audit"
 	"lumdesk/internal/console"
 	"lumdesk/internal/demo"
+	"lumdesk/internal/licensing"
 	"lumdesk/internal/platform/config"
 	"lumdesk/internal/platform/db"
 	"lumdesk/internal/platform/secretbox"
@@ -23,6 +28,11 @@ type Services struct {
 	Box     *secretbox.Box
 	Staff   *staff.Service
 	Console *console.Service
+	Audit   *audit.Service
+
+	Accounts  *accounts.Service
+	APIKeys   *apikeys.Service
+	Licensing *licensing.Service
 }
 
 // NewServices builds every domain service over one database.
@@ -32,6 +42,11 @@ func NewServices(cfg config.Config, d *db.DB, box *secretbox.Box) *Services {
 		Box:     box,
 		Staff:   staff.NewService(d, box, cfg.Demo),
 		Console: console.New(d),
+		Audit:   audit.NewService(d),
+
+		Accounts:  accounts.NewService(d),
+		APIKeys:   apikeys.NewService(d, box),
+		Licensing: licensing.NewService(d),
 	}
 }
 
@@ -39,12 +54,17 @@ func NewServices(cfg config.Config, d *db.DB, box *secretbox.Box) *Services {
 func (s *Services) routeGroups() []handlers.RouteGroup {
 	return []handlers.RouteGroup{
 		handlers.NewConsole(s.Console),
+		handlers.NewAccounts(s.Accounts),
+		handlers.NewAPIKeys(s.APIKeys),
+		handlers.NewAudit(s.Audit),
+		handlers.NewStaffPages(s.Staff), handlers.NewAccountSecurity(s.Staff),
+		luarmor.New(s.Licensing, s.APIKeys),
 	}
 }
 
 // DemoDeps are the services the demo seed goes through.
 func (s *Services) DemoDeps() demo.Deps {
-	return demo.Deps{DB: s.DB, Staff: s.Staff}
+	return demo.Deps{DB: s.DB, Staff: s.Staff, Accounts: s.Accounts, APIKeys: s.APIKeys}
 }
 
 // NewApp builds the HTTP app.

@@ -1,0 +1,321 @@
+// Package apikeys renders the API key pages: the list, the create form, the
+// page that shows a new secret once, and a key's detail page with its
+// revoke and rotate dialogs.
+package apikeys
+
+import (
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"lumdesk/views/components"
+)
+
+// Row is one key as the pages show it.
+type Row struct {
+	ID               int64
+	Prefix           string
+	Name             string
+	Product          string
+	ProductLabel     string
+	AccountID        int64 // 0 for operator keys
+	AccountName      string
+	AccountEmail     string
+	AccountSuspended bool
+	Operator         bool
+	Scopes           []string
+	Status           string // active, revoked, expired
+	LastUsed         string // relative ("3 minutes ago"); "" = never
+	LastUsedAt       string // absolute, UTC
+	LastUsedIP       string
+	Created          string // relative
+	CreatedAt        string // absolute, UTC
+	RateLimit        int
+	SpendCap         string // "25.00"; "" = none
+	Signing          bool
+	Expires          string // absolute; "" = never
+	RevokedAt        string
+	RevokedReason    string
+	RotatedFromID    int64
+	ReplacedByID     int64
+}
+
+// Href is the key's page.
+func (r Row) Href() string { return "/apikeys/" + strconv.FormatInt(r.ID, 10) }
+
+// Title is the key's name, or its prefix when it has none.
+func (r Row) Title() string {
+	if r.Name != "" {
+		return r.Name
+	}
+	return r.Prefix + "…"
+}
+
+// AccountHref is the account's page.
+func (r Row) AccountHref() string { return "/accounts/" + strconv.FormatInt(r.AccountID, 10) }
+
+// AccountLabel is the account's name, else its email, else its id.
+func (r Row) AccountLabel() string {
+	switch {
+	case r.AccountName != "":
+		return r.AccountName
+	case r.AccountEmail != "":
+		return r.AccountEmail
+	}
+	return "Account " + strconv.FormatInt(r.AccountID, 10)
+}
+
+// Active reports whether the key still works.
+func (r Row) Active() bool { return r.Status == "active" }
+
+// List is the /apikeys page.
+type List struct {
+	Rows         []Row
+	Q            string
+	Product      string
+	Status       string
+	AccountID    int64
+	AccountLabel string
+	Products     []components.Option // with the "All products" entry
+	PrevHref     string
+	NextHref     string
+	CanManage    bool
+	Error        string // a filter was invalid
+}
+
+// Filtered reports whether any filter is on.
+func (l List) Filtered() bool {
+	return l.Q != "" || l.Product != "" || l.Status != "" || l.AccountID != 0
+}
+
+// Href is the list URL with the current filters plus extra query pairs.
+func (l List) Href(extra ...string) string {
+	q := url.Values{}
+	if l.Q != "" {
+		q.Set("q", l.Q)
+	}
+	if l.Product != "" {
+		q.Set("product", l.Product)
+	}
+	if l.Status != "" {
+		q.Set("status", l.Status)
+	}
+	if l.AccountID != 0 {
+		q.Set("account", strconv.FormatInt(l.AccountID, 10))
+	}
+	for i := 0; i+1 < len(extra); i += 2 {
+		if extra[i+1] == "" {
+			q.Del(extra[i])
+		} else {
+			q.Set(extra[i], extra[i+1])
+		}
+	}
+	if len(q) == 0 {
+		return "/apikeys"
+	}
+	return "/apikeys?" + q.Encode()
+}
+
+// NewHref is the create form, preset to the filtered account.
+func (l List) NewHref() string {
+	if l.AccountID != 0 {
+		return "/apikeys/new?account=" + strconv.FormatInt(l.AccountID, 10)
+	}
+	return "/apikeys/new"
+}
+
+// Summary is the pager's text.
+func (l List) Summary() string {
+	n := len(l.Rows)
+	if n == 1 {
+		return "1 key on this page"
+	}
+	return strconv.Itoa(n) + " keys on this page"
+}
+
+// StatusOptions are the status filter's options.
+var StatusOptions = []components.Option{
+	{Value: "", Label: "Any status"},
+	{Value: "active", Label: "Active"},
+	{Value: "revoked", Label: "Revoked"},
+	{Value: "expired", Label: "Expired"},
+}
+
+// ScopeOption is one scope checkbox.
+type ScopeOption struct {
+	Value       string // "product|scope"
+	Name        string
+	Description string
+}
+
+// ScopeGroup is the scopes of one product.
+type ScopeGroup struct {
+	Product string
+	Label   string
+	Money   bool
+	Scopes  []ScopeOption
+}
+
+// NewForm is the create form.
+type NewForm struct {
+	CSRF      string
+	Product   string
+	Account   string // id or email as typed
+	Operator  bool
+	Name      string
+	RateLimit string
+	SpendCap  string
+	Signing   bool
+	ExpiresOn string // yyyy-mm-dd
+	Checked   map[string]bool
+	Products  []components.Option // with a "Choose a product" entry
+	Groups    []ScopeGroup
+	MinDate   string // tomorrow, for the date input
+	Errors    map[string]string
+	Error     string
+}
+
+// Created is the page that shows a new (or rotated) key's secret, once.
+type Created struct {
+	Key           Row
+	Secret        string
+	SigningSecret string
+	Usage         string // how the key is sent, e.g. "x-api-key: lum_sk_…"
+	RotatedFrom   *Row   // set after a rotation
+}
+
+// Detail is /apikeys/:id.
+type Detail struct {
+	Key       Row
+	Tab       string // "" (overview) or "history"
+	CSRF      string
+	CanManage bool
+	Scopes    []ScopeOption // the key's scopes with descriptions
+	AllScopes bool          // operator key
+	Usage     string
+}
+
+// Tabs are the detail page's tabs.
+func (d Detail) Tabs() []components.Tab {
+	return []components.Tab{
+		{Label: "Overview", Href: d.Key.Href(), Active: d.Tab == ""},
+		{Label: "History", Href: d.Key.Href() + "?tab=history", Active: d.Tab == "history"},
+	}
+}
+
+// ActionForm is the revoke or rotate dialog (or page, without JavaScript).
+type ActionForm struct {
+	Kind   string // revoke, rotate
+	Key    Row
+	CSRF   string
+	Reason string
+	Errors map[string]string
+	Error  string
+}
+
+// Action URL of the form.
+func (f ActionForm) Action() string { return f.Key.Href() + "/" + f.Kind }
+
+// Title of the dialog.
+func (f ActionForm) Title() string {
+	if f.Kind == "rotate" {
+		return "Rotate " + f.Key.Prefix + "…?"
+	}
+	return "Revoke " + f.Key.Prefix + "…?"
+}
+
+// Body of the dialog.
+func (f ActionForm) Body() string {
+	if f.Kind == "rotate" {
+		return "A new key with the same product, account, scopes and limits is issued and shown once. " +
+			"This key (" + f.Key.Title() + ") stops working immediately; update every client that uses it."
+	}
+	return "Requests with " + f.Key.Title() + " are refused immediately and for good. This cannot be undone."
+}
+
+// Submit label.
+func (f ActionForm) Submit() string {
+	if f.Kind == "rotate" {
+		return "Rotate key"
+	}
+	return "Revoke key"
+}
+
+// Ago formats t relative to now: "just now", "5 minutes ago", "3 days ago",
+// and the date beyond a month.
+func Ago(t, now time.Time) string {
+	d := now.Sub(t)
+	switch {
+	case d < 0:
+		return t.UTC().Format("Jan 2, 2006")
+	case d < time.Minute:
+		return "just now"
+	case d < time.Hour:
+		return plural(int(d/time.Minute), "minute") + " ago"
+	case d < 24*time.Hour:
+		return plural(int(d/time.Hour), "hour") + " ago"
+	case d < 30*24*time.Hour:
+		return plural(int(d/(24*time.Hour)), "day") + " ago"
+	}
+	return t.UTC().Format("Jan 2, 2006")
+}
+
+func plural(n int, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return strconv.Itoa(n) + " " + unit + "s"
+}
+
+// productClass is the colour of a product chip; literal class names so
+// Tailwind's content scan keeps them (the same hues as the sidebar icons).
+func productClass(product string) string {
+	switch {
+	case product == "luarmor":
+		return "bg-violet-50 text-violet-700 ring-violet-600/20 dark:bg-violet-500/10 dark:text-violet-300 dark:ring-violet-500/25"
+	case product == "lumio":
+		return "bg-sky-50 text-sky-700 ring-sky-600/20 dark:bg-sky-500/10 dark:text-sky-300 dark:ring-sky-500/25"
+	case strings.HasPrefix(product, "lumi-"):
+		return "bg-emerald-50 text-emerald-700 ring-emerald-600/20 dark:bg-emerald-500/10 dark:text-emerald-300 dark:ring-emerald-500/25"
+	case product == "lumora":
+		return "bg-amber-50 text-amber-800 ring-amber-600/25 dark:bg-amber-500/10 dark:text-amber-300 dark:ring-amber-500/25"
+	case product == "lumira":
+		return "bg-rose-50 text-rose-700 ring-rose-600/20 dark:bg-rose-500/10 dark:text-rose-300 dark:ring-rose-500/25"
+	}
+	return "badge-grey"
+}
+
+// groupClass shows a product's scope group only while that product is
+// selected (CSS :has on the form). Browsers without :has ignore the rule and
+// show every group, which still works.
+func groupClass(product string) string {
+	switch product {
+	case "luarmor":
+		return "group-has-[#opt-luarmor:not(:checked)]:hidden"
+	case "lumio":
+		return "group-has-[#opt-lumio:not(:checked)]:hidden"
+	case "lumi-domains":
+		return "group-has-[#opt-lumi-domains:not(:checked)]:hidden"
+	case "lumi-hosting":
+		return "group-has-[#opt-lumi-hosting:not(:checked)]:hidden"
+	case "lumi-proxy":
+		return "group-has-[#opt-lumi-proxy:not(:checked)]:hidden"
+	case "lumora":
+		return "group-has-[#opt-lumora:not(:checked)]:hidden"
+	case "lumira":
+		return "group-has-[#opt-lumira:not(:checked)]:hidden"
+	}
+	return ""
+}
+
+func optionID(value string) string {
+	if value == "" {
+		return "opt-none"
+	}
+	return "opt-" + value
+}
+
+func intStr(n int64) string { return strconv.FormatInt(n, 10) }
+
+func joinScopes(s []string) string { return strings.Join(s, ", ") }
