@@ -25,4 +25,4 @@ func (e *env) services(ctx context.Context, migrate bool) (*services, error) {
 	return &services{Services: server.NewServices(e.cfg, d.DB, box), db: d}, nil
 }
 
-func (s *services) Close() { s.db.Close() }
+func (s *services) Close() { s.Licensing.Close(); s.db.Close() }

@@ -7,6 +7,8 @@ package store
 import (
 	"encoding/json"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 type Account struct {
@@ -65,6 +67,93 @@ type AuditEvent struct {
 	After      json.RawMessage `json:"after"`
 	PrevHash   []byte          `json:"prev_hash"`
 	Hash       []byte          `json:"hash"`
+}
+
+type LicenseKey struct {
+	ID              int64      `json:"id"`
+	ProjectID       int64      `json:"project_id"`
+	UserKey         string     `json:"user_key"`
+	Identifier      string     `json:"identifier"`
+	DiscordID       string     `json:"discord_id"`
+	Note            string     `json:"note"`
+	KeyDays         *int32     `json:"key_days"`
+	AuthExpire      *time.Time `json:"auth_expire"`
+	ActivatedAt     *time.Time `json:"activated_at"`
+	Banned          bool       `json:"banned"`
+	BanReason       string     `json:"ban_reason"`
+	BanExpire       *time.Time `json:"ban_expire"`
+	UnbanToken      *string    `json:"unban_token"`
+	TotalResets     int32      `json:"total_resets"`
+	LastResetAt     *time.Time `json:"last_reset_at"`
+	TotalExecutions int64      `json:"total_executions"`
+	LastExecutionAt *time.Time `json:"last_execution_at"`
+	Version         int32      `json:"version"`
+	CreatedAt       time.Time  `json:"created_at"`
+	UpdatedAt       time.Time  `json:"updated_at"`
+}
+
+type LicenseKeyDailyExecution struct {
+	KeyID      int64       `json:"key_id"`
+	Day        pgtype.Date `json:"day"`
+	Executions int64       `json:"executions"`
+}
+
+type LicenseKeyReset struct {
+	ID            int64     `json:"id"`
+	KeyID         int64     `json:"key_id"`
+	ProjectID     int64     `json:"project_id"`
+	OldIdentifier string    `json:"old_identifier"`
+	Forced        bool      `json:"forced"`
+	ActorKind     string    `json:"actor_kind"`
+	ResetAt       time.Time `json:"reset_at"`
+}
+
+type LicensingProject struct {
+	ID                   int64     `json:"id"`
+	PublicID             string    `json:"public_id"`
+	AccountID            int64     `json:"account_id"`
+	Name                 string    `json:"name"`
+	ResetCooldownSeconds int32     `json:"reset_cooldown_seconds"`
+	UsersCanReset        bool      `json:"users_can_reset"`
+	FfaDefault           bool      `json:"ffa_default"`
+	CreatedAt            time.Time `json:"created_at"`
+	UpdatedAt            time.Time `json:"updated_at"`
+}
+
+type LicensingProjectDailyExecution struct {
+	ProjectID  int64       `json:"project_id"`
+	Day        pgtype.Date `json:"day"`
+	Executions int64       `json:"executions"`
+}
+
+type LicensingScript struct {
+	ID              int64      `json:"id"`
+	PublicID        string     `json:"public_id"`
+	ProjectID       int64      `json:"project_id"`
+	Name            string     `json:"name"`
+	Silent          bool       `json:"silent"`
+	Ffa             bool       `json:"ffa"`
+	Heartbeat       bool       `json:"heartbeat"`
+	Lightning       bool       `json:"lightning"`
+	Version         int32      `json:"version"`
+	TotalExecutions int64      `json:"total_executions"`
+	LastExecutionAt *time.Time `json:"last_execution_at"`
+	CreatedAt       time.Time  `json:"created_at"`
+	UpdatedAt       time.Time  `json:"updated_at"`
+}
+
+type LicensingScriptVersion struct {
+	ID        int64     `json:"id"`
+	ScriptID  int64     `json:"script_id"`
+	Version   int32     `json:"version"`
+	Source    string    `json:"source"`
+	Sha256    string    `json:"sha256"`
+	Silent    bool      `json:"silent"`
+	Ffa       bool      `json:"ffa"`
+	Heartbeat bool      `json:"heartbeat"`
+	Lightning bool      `json:"lightning"`
+	CreatedBy string    `json:"created_by"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
 type LoginThrottle struct {

@@ -1,0 +1,138 @@
+-- License keys ("users" in the Luarmor API). Rules live in internal/licensing:
+-- these queries read rows, save a row the service computed under a row lock,
+-- or compare-and-set on version.
+
+-- name: InsertLicenseKey :one
+INSERT INTO license_keys (project_id, user_key, identifier, discord_id, note, key_days, auth_expire, created_at, updated_at)
+VALUES (sqlc.arg(project_id), sqlc.arg(user_key), sqlc.arg(identifier), sqlc.arg(discord_id), sqlc.arg(note),
+        sqlc.narg(key_days), sqlc.narg(auth_expire), sqlc.arg(now), sqlc.arg(now))
+RETURNING *;
+
+-- Bulk load (lumdesk seed --scale).
+-- name: CopyLicenseKeys :copyfrom
+INSERT INTO license_keys (project_id, user_key, identifier, discord_id, note, key_days, auth_expire, activated_at,
+                          banned, ban_reason, ban_expire, unban_token, total_resets, last_reset_at,
+                          total_executions, last_execution_at, created_at, updated_at)
+VALUES (sqlc.arg(project_id), sqlc.arg(user_key), sqlc.arg(identifier), sqlc.arg(discord_id), sqlc.arg(note),
+        sqlc.narg(key_days), sqlc.narg(auth_expire), sqlc.narg(activated_at), sqlc.arg(banned), sqlc.arg(ban_reason),
+        sqlc.narg(ban_expire), sqlc.narg(unban_token), sqlc.arg(total_resets), sqlc.narg(last_reset_at),
+        sqlc.arg(total_executions), sqlc.narg(last_execution_at), sqlc.arg(created_at), sqlc.arg(created_at));
+
+-- name: GetLicenseKey :one
+SELECT * FROM license_keys WHERE project_id = $1 AND user_key = $2;
+
+-- name: GetLicenseKeyByID :one
+SELECT sqlc.embed(k), p.public_id AS project_public_id, p.name AS project_name
+FROM license_keys k JOIN licensing_projects p ON p.id = k.project_id
+WHERE k.id = $1;
+
+-- name: LockLicenseKey :one
+SELECT * FROM license_keys WHERE project_id = $1 AND user_key = $2 FOR UPDATE;
+
+-- name: LockLicenseKeyByUnbanToken :one
+SELECT * FROM license_keys WHERE project_id = $1 AND unban_token = sqlc.arg(unban_token)::text FOR UPDATE;
+
+-- Writes every mutable field the service computed; bumps version.
+-- name: SaveLicenseKey :one
+UPDATE license_keys
+SET identifier = sqlc.arg(identifier), discord_id = sqlc.arg(discord_id), note = sqlc.arg(note),
+    key_days = sqlc.narg(key_days), auth_expire = sqlc.narg(auth_expire), activated_at = sqlc.narg(activated_at),
+    banned = sqlc.arg(banned), ban_reason = sqlc.arg(ban_reason), ban_expire = sqlc.narg(ban_expire),
+    unban_token = sqlc.narg(unban_token), total_resets = sqlc.arg(total_resets), last_reset_at = sqlc.narg(last_reset_at),
+    version = version + 1, updated_at = sqlc.arg(now)
+WHERE id = sqlc.arg(id)
+RETURNING *;
+
+-- The first execution: binds the HWID and starts the key_days clock only if
+-- the key is still unassigned and unchanged since the check read it. Of two
+-- concurrent first executions exactly one updates a row.
+-- name: ActivateLicenseKey :one
+UPDATE license_keys
+SET identifier = sqlc.arg(identifier), activated_at = sqlc.narg(activated_at), auth_expire = sqlc.narg(auth_expire),
+    version = version + 1, updated_at = sqlc.arg(now)
+WHERE id = sqlc.arg(id) AND version = sqlc.arg(version) AND identifier = ''
+RETURNING *;
+
+-- name: DeleteLicenseKey :exec
+DELETE FROM license_keys WHERE id = $1;
+
+-- name: DeleteLicenseKeyDailyExecutions :exec
+DELETE FROM license_key_daily_executions WHERE key_id = $1;
+
+-- name: InsertLicenseKeyReset :exec
+INSERT INTO license_key_resets (key_id, project_id, old_identifier, forced, actor_kind, reset_at)
+VALUES ($1, $2, $3, $4, $5, $6);
+
+-- The loader check's one read: script and project by public id, the key (if
+-- any) and whether the HWID is blacklisted through another key of the project.
+-- name: CheckLicense :one
+SELECT s.id AS script_id, s.project_id, p.name AS project_name, s.name AS script_name, s.ffa,
+       k.id AS key_id, k.user_key, k.identifier, k.discord_id, k.note, k.key_days, k.auth_expire, k.activated_at,
+       k.banned, k.ban_reason, k.ban_expire, k.unban_token, k.total_resets, k.last_reset_at, k.total_executions,
+       k.last_execution_at, k.version, k.created_at, k.updated_at,
+       coalesce(hb.ban_reason, '')::text AS hwid_ban_reason, hb.ban_expire AS hwid_ban_expire, (hb.id IS NOT NULL)::boolean AS hwid_banned
+FROM licensing_scripts s
+JOIN licensing_projects p ON p.id = s.project_id
+LEFT JOIN license_keys k ON k.user_key = sqlc.arg(user_key)::text AND k.project_id = s.project_id
+LEFT JOIN LATERAL (
+    SELECT b.id, b.ban_reason, b.ban_expire FROM license_keys b
+    WHERE b.project_id = s.project_id AND b.identifier = sqlc.arg(hwid)::text AND b.identifier <> ''
+      AND b.banned AND (b.ban_expire IS NULL OR b.ban_expire > sqlc.arg(now)::timestamptz)
+    ORDER BY b.ban_expire DESC NULLS FIRST LIMIT 1
+) hb ON true
+WHERE p.public_id = sqlc.arg(project_public_id)::text AND s.public_id = sqlc.arg(script_public_id)::text;
+
+-- The batched execution counter's flush: one statement per table. The
+-- unnest() calls in one select list run in lockstep (the arrays are zipped).
+-- name: FlushLicenseKeyExecutions :execrows
+UPDATE license_keys AS k
+SET total_executions = k.total_executions + u.n, last_execution_at = GREATEST(k.last_execution_at, u.last)
+FROM (SELECT unnest(sqlc.arg(ids)::bigint[]) AS id, unnest(sqlc.arg(counts)::bigint[]) AS n,
+             unnest(sqlc.arg(lasts)::timestamptz[]) AS last) AS u
+WHERE k.id = u.id;
+
+-- name: FlushLicensingScriptExecutions :execrows
+UPDATE licensing_scripts AS s
+SET total_executions = s.total_executions + u.n, last_execution_at = GREATEST(s.last_execution_at, u.last)
+FROM (SELECT unnest(sqlc.arg(ids)::bigint[]) AS id, unnest(sqlc.arg(counts)::bigint[]) AS n,
+             unnest(sqlc.arg(lasts)::timestamptz[]) AS last) AS u
+WHERE s.id = u.id;
+
+-- name: FlushLicenseKeyDailyExecutions :exec
+INSERT INTO license_key_daily_executions (key_id, day, executions)
+SELECT unnest(sqlc.arg(ids)::bigint[]), unnest(sqlc.arg(days)::date[]), unnest(sqlc.arg(counts)::bigint[])
+ON CONFLICT (key_id, day) DO UPDATE SET executions = license_key_daily_executions.executions + excluded.executions;
+
+-- name: FlushLicensingProjectDailyExecutions :exec
+INSERT INTO licensing_project_daily_executions (project_id, day, executions)
+SELECT unnest(sqlc.arg(ids)::bigint[]), unnest(sqlc.arg(days)::date[]), unnest(sqlc.arg(counts)::bigint[])
+ON CONFLICT (project_id, day) DO UPDATE SET executions = licensing_project_daily_executions.executions + excluded.executions;
+
+-- name: LicenseKeyDailyExecutions :many
+SELECT day, executions FROM license_key_daily_executions
+WHERE key_id = $1 AND day >= sqlc.arg(since)::date ORDER BY day;
+
+-- Keys with the most HWID resets since a time (support signal).
+-- name: TopLicenseKeyResets :many
+SELECT r.key_id, count(*)::bigint AS resets, max(r.reset_at)::timestamptz AS last_reset_at
+FROM license_key_resets r
+WHERE r.reset_at >= sqlc.arg(since)
+  AND (sqlc.narg(project_id)::bigint IS NULL OR r.project_id = sqlc.narg(project_id))
+GROUP BY r.key_id
+ORDER BY count(*) DESC, r.key_id
+LIMIT sqlc.arg(lim);
+
+-- HWIDs bound to more than one key of a project (support signal).
+-- name: SharedLicenseHWIDs :many
+SELECT k.project_id, k.identifier, count(*)::bigint AS keys, array_agg(k.id ORDER BY k.id)::bigint[] AS key_ids
+FROM license_keys k
+WHERE k.identifier <> '' AND (sqlc.narg(project_id)::bigint IS NULL OR k.project_id = sqlc.narg(project_id))
+GROUP BY k.project_id, k.identifier
+HAVING count(*) > 1
+ORDER BY count(*) DESC, k.project_id, k.identifier
+LIMIT sqlc.arg(lim);
+
+-- List queries run with custom plans: their optional filters
+-- ("$1 IS NULL OR col = $1") need the parameter values at planning time.
+-- name: ForceCustomPlans :exec
+SELECT set_config('plan_cache_mode', 'force_custom_plan', true);

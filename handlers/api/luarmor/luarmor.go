@@ -1,0 +1,226 @@
+// Package luarmor is the Luarmor v3 API under /api/luarmor, as
+// specs/luarmor-licensing-api.txt describes it, plus the loader check. It
+// parses input, calls one licensing.Service method and writes Luarmor's
+// envelope: {"success": bool, "message": "...", ...data}. writeErr is the one
+// place errors are written.
+//
+// Authentication: the API key travels raw in the Authorization header (for
+// /v3/keys/:api_key/... it is the path's key). The key is checked by apikit in
+// a wildcard middleware route registered before the keyed routes (Fiber runs
+// matching routes in order; the middleware calls c.Next()). The unban link and
+// the loader check take no key and are registered before that middleware.
+package luarmor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/utils"
+
+	"lumdesk/handlers"
+	"lumdesk/handlers/api/apikit"
+	"lumdesk/internal/apikeys"
+	"lumdesk/internal/audit"
+	"lumdesk/internal/licensing"
+	"lumdesk/internal/staff"
+)
+
+// Prefix is where the API is mounted.
+const Prefix = "/api/luarmor"
+
+// Scopes of Luarmor API keys.
+const (
+	scopeRead    = "keys:read"
+	scopeWrite   = "keys:write"
+	scopeScripts = "scripts:write"
+)
+
+// Licensing is what the API needs of the licensing service.
+type Licensing interface {
+	GetProject(ctx context.Context, projectID string) (licensing.Project, error)
+	CreateKey(ctx context.Context, actor audit.Actor, projectID string, in licensing.KeyInput) (licensing.Key, error)
+	UpdateKey(ctx context.Context, actor audit.Actor, projectID, userKey string, in licensing.KeyPatch) (licensing.Key, error)
+	DeleteKey(ctx context.Context, actor audit.Actor, projectID, userKey, reason string) error
+	ListKeys(ctx context.Context, f licensing.KeyFilter) (licensing.KeyPage, error)
+	ResetHWID(ctx context.Context, actor audit.Actor, projectID, userKey string, opts licensing.ResetOpts) (licensing.Key, error)
+	LinkDiscord(ctx context.Context, actor audit.Actor, projectID, userKey, discordID string, opts licensing.LinkOpts) (licensing.Key, error)
+	Blacklist(ctx context.Context, actor audit.Actor, projectID, userKey string, in licensing.BlacklistInput) (licensing.Key, error)
+	UnbanByToken(ctx context.Context, actor audit.Actor, projectID, token string) (licensing.Key, error)
+	UpdateScript(ctx context.Context, actor audit.Actor, projectID, scriptID string, in licensing.ScriptUpdate) (licensing.Script, error)
+	Check(ctx context.Context, in licensing.CheckInput) (licensing.CheckResult, error)
+	AccountDetails(ctx context.Context, accountID int64) (licensing.Account, []licensing.ProjectDetail, error)
+	AccountStats(ctx context.Context, accountID int64, withUsers bool) (licensing.Stats, error)
+}
+
+// API is the Luarmor API route group.
+type API struct {
+	svc  Licensing
+	keys apikit.Verifier
+	log  *slog.Logger
+	auth fiber.Handler
+}
+
+// New makes the API over the licensing service and the API keys service.
+func New(svc Licensing, keys apikit.Verifier) *API {
+	api := &API{svc: svc, keys: keys, log: slog.Default()}
+	api.auth = apikit.Auth(keys, apikeys.Luarmor, apikit.Raw, writeErr)
+	return api
+}
+
+// Routes are the API's routes. Order matters: the key-less routes come
+// before the authenticating middleware routes, the catch-all last.
+func (api *API) Routes(a *handlers.App) []handlers.Route {
+	api.log = a.Log()
+	// Every route is public to the staff router: the API authenticates by key.
+	r := func(method, path string, h fiber.Handler) handlers.Route {
+		return handlers.Route{Method: method, Path: path, Perm: staff.PermPublic, Handler: h}
+	}
+	methods := []string{"GET", "POST", "PATCH", "PUT", "DELETE"}
+	p := Prefix + "/v3/projects/:project_id"
+	routes := []handlers.Route{
+		r("GET", Prefix+"/status", api.status),
+		r("GET", Prefix+"/openapi.json", serveOpenAPI),
+		r("GET", p+"/users/unban", api.unban),
+		r("POST", p+"/scripts/:script_id/check", api.check),
+		// Authenticating middleware (calls c.Next() into the routes below).
+		r("GET", Prefix+"/v3/keys/:api_key/*", api.pathKeyAuth),
+	}
+	for _, m := range methods {
+		routes = append(routes, r(m, Prefix+"/v3/projects/*", api.headerKeyAuth))
+	}
+	routes = append(routes,
+		r("GET", Prefix+"/v3/keys/:api_key/details", api.details),
+		r("GET", Prefix+"/v3/keys/:api_key/stats", api.stats),
+		r("POST", p+"/users", api.createUser),
+		r("PATCH", p+"/users", api.updateUser),
+		r("DELETE", p+"/users", api.deleteUser),
+		r("GET", p+"/users", api.listUsers),
+		r("POST", p+"/users/resethwid", api.resetHWID),
+		r("POST", p+"/users/linkdiscord", api.linkDiscord),
+		r("POST", p+"/users/blacklist", api.blacklist),
+		r("PUT", p+"/scripts/:script_id", api.updateScript),
+	)
+	for _, m := range methods {
+		routes = append(routes, r(m, Prefix+"/*", notFound))
+	}
+	return routes
+}
+
+// writeErr is the API's one error writer: Luarmor's envelope.
+func writeErr(c *fiber.Ctx, status int, _ string, msg string) error {
+	return c.Status(status).JSON(fiber.Map{"success": false, "message": msg})
+}
+
+func fail(c *fiber.Ctx, status int, msg string) error { return writeErr(c, status, "", msg) }
+
+func success(c *fiber.Ctx, msg string, data fiber.Map) error {
+	out := fiber.Map{"success": true, "message": msg}
+	for k, v := range data {
+		out[k] = v
+	}
+	return c.JSON(out)
+}
+
+func notFound(c *fiber.Ctx) error {
+	return fail(c, fiber.StatusNotFound, "Not found: "+c.Method()+" "+utils.CopyString(c.Path()))
+}
+
+// serviceErr maps a domain error to the envelope. Anything unknown is logged
+// and answered 500 without detail.
+func (api *API) serviceErr(c *fiber.Ctx, err error) error {
+	var verr licensing.ValidationError
+	var cd *licensing.ResetCooldownError
+	var nf interface{ NotFound() bool }
+	switch {
+	case errors.As(err, &verr):
+		return fail(c, fiber.StatusBadRequest, validationMessage(verr))
+	case errors.As(err, &cd):
+		secs := apikit.RetryAfterSeconds(time.Until(cd.Ends))
+		return c.Status(fiber.StatusConflict).JSON(fiber.Map{"success": false, "cooldown_ends": cd.Ends.Unix(),
+			"message": fmt.Sprintf("HWID reset is on cooldown for %s more (until %s); use force to ignore it.",
+				(time.Duration(secs) * time.Second).String(), cd.Ends.Format(time.RFC3339))})
+	case errors.As(err, &nf) && nf.NotFound():
+		return fail(c, fiber.StatusNotFound, capitalize(err.Error())+".")
+	case errors.Is(err, licensing.ErrNoHWID), errors.Is(err, licensing.ErrKeyBanned), errors.Is(err, licensing.ErrNotBanned),
+		errors.Is(err, licensing.ErrDiscordLinked), errors.Is(err, licensing.ErrKeyActivated):
+		return fail(c, fiber.StatusConflict, capitalize(err.Error())+".")
+	case errors.Is(err, context.Canceled):
+		return fail(c, fiber.StatusServiceUnavailable, "Request cancelled.")
+	}
+	api.log.Error("luarmor api request failed", "err", err, "path", c.Path(), "request_id", c.Locals("requestid"))
+	return fail(c, fiber.StatusInternalServerError, "Internal error; try again.")
+}
+
+// validationMessage reads "field problem; field problem." (the service's
+// messages are predicates: "must be ...", "is required").
+func validationMessage(v licensing.ValidationError) string {
+	fields := make([]string, 0, len(v))
+	for f := range v {
+		fields = append(fields, f)
+	}
+	slices.Sort(fields)
+	parts := make([]string, len(fields))
+	for i, f := range fields {
+		parts[i] = f + " " + v[f]
+	}
+	return strings.Join(parts, "; ") + "."
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// pathKeyAuth authenticates /v3/keys/:api_key/...: the path names the key.
+func (api *API) pathKeyAuth(c *fiber.Ctx) error {
+	c.Request().Header.Set(fiber.HeaderAuthorization, utils.CopyString(c.Params("api_key")))
+	return api.auth(c)
+}
+
+// headerKeyAuth authenticates /v3/projects/... by the Authorization header.
+func (api *API) headerKeyAuth(c *fiber.Ctx) error {
+	return api.auth(c)
+}
+
+// jsonBody refuses bodies that are not declared as JSON.
+func jsonBody(c *fiber.Ctx) bool {
+	ct := strings.ToLower(strings.TrimSpace(c.Get(fiber.HeaderContentType)))
+	return ct == "application/json" || strings.HasPrefix(ct, "application/json;")
+}
+
+const msgContentType = "Content-Type header must be set to application/json."
+
+// access is the request's key, with scope checked, and the project it names
+// if the key may reach it (a foreign project is "not found", as an unknown one).
+func (api *API) access(c *fiber.Ctx, scope string) (apikeys.Key, licensing.Project, bool, error) {
+	k, found := apikit.KeyOf(c)
+	if !found {
+		return k, licensing.Project{}, false, fail(c, fiber.StatusUnauthorized, "No API key: send it in the Authorization header.")
+	}
+	if !k.HasScope(scope) {
+		return k, licensing.Project{}, false, fail(c, fiber.StatusForbidden, fmt.Sprintf("This API key lacks the scope %q.", scope))
+	}
+	if c.Params("project_id") == "" {
+		return k, licensing.Project{}, true, nil
+	}
+	p, err := api.svc.GetProject(c.UserContext(), c.Params("project_id"))
+	if err == nil && !k.Operator && (k.AccountID == nil || *k.AccountID != p.AccountID) {
+		err = licensing.ErrProjectNotFound
+	}
+	if err != nil {
+		return k, p, false, api.serviceErr(c, err)
+	}
+	return k, p, true, nil
+}
+
+func (api *API) status(c *fiber.Ctx) error {
+	return c.JSON(fiber.Map{"success": true, "message": "API is up and running.", "version": "v3", "active": true})
+}

@@ -1,0 +1,251 @@
+package licensing
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"lumdesk/db/store"
+)
+
+// Cursor is a keyset position: the sort value and id of the last row shown.
+type Cursor struct {
+	At time.Time
+	ID int64
+}
+
+// String encodes the cursor for a URL query.
+func (c Cursor) String() string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(c.At.UnixMicro(), 10) + "." + strconv.FormatInt(c.ID, 10)))
+}
+
+// ErrBadCursor is returned by ParseCursor for a value it did not make.
+var ErrBadCursor = errors.New("invalid page cursor")
+
+// ParseCursor decodes Cursor.String.
+func ParseCursor(s string) (Cursor, error) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || len(b) > 64 {
+		return Cursor{}, ErrBadCursor
+	}
+	at, id, ok := strings.Cut(string(b), ".")
+	us, err1 := strconv.ParseInt(at, 10, 64)
+	n, err2 := strconv.ParseInt(id, 10, 64)
+	if !ok || err1 != nil || err2 != nil || n <= 0 {
+		return Cursor{}, ErrBadCursor
+	}
+	return Cursor{At: time.UnixMicro(us).UTC(), ID: n}, nil
+}
+
+// Sort orders of key lists.
+const (
+	SortCreated  = "created"   // created_at (indexed per project and overall)
+	SortExpires  = "expires"   // auth_expire, never-expiring last (indexed per project)
+	SortLastUsed = "last_used" // last execution, never-used first (not indexed)
+)
+
+// Sentinels the queries put in place of NULL sort values.
+var (
+	neverExpires = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
+	neverUsed    = time.Unix(0, 0).UTC()
+)
+
+// KeyFilter selects keys, for the API's GET users (exact filters, search,
+// from/until as Offset/Limit) and the dashboard (status and other filters,
+// sort, keyset cursor). Zero values mean "any".
+type KeyFilter struct {
+	ProjectID  string // public id; "" = every project
+	AccountID  int64
+	UserKey    string // exact
+	Identifier string // exact HWID
+	DiscordID  string // exact
+	// Search matches anywhere in user_key, identifier, discord_id or note
+	// (a trigram index serves it from 3 characters on).
+	Search      string
+	Status      string // StatusActive, StatusReset, StatusBanned
+	Banned      *bool  // ban in force now
+	Expired     *bool
+	NeverUsed   *bool // never executed
+	HasDiscord  *bool
+	ExpiresFrom *time.Time // auth_expire in [ExpiresFrom, ExpiresTo)
+	ExpiresTo   *time.Time
+	Sort        string // SortCreated (default), SortExpires, SortLastUsed
+	Desc        bool
+	After       *Cursor // keyset: rows after this one in the sort order
+	Offset      int     // the API's from (use After for deep pages)
+	Limit       int     // 1..MaxPageSize, default DefaultPageSize
+}
+
+// KeyPage is one page of keys; Next is the cursor of the following page (nil
+// on the last one).
+type KeyPage struct {
+	Keys []Key
+	Next *Cursor
+}
+
+// MaxOffset bounds the API's from.
+const MaxOffset = 10_000_000
+
+// ListKeys lists keys. Each sort and direction has its own query so it can
+// walk its index; deep pages should use After rather than Offset.
+func (s *Service) ListKeys(ctx context.Context, f KeyFilter) (KeyPage, error) {
+	verr := ValidationError{}
+	limit := f.Limit
+	if limit == 0 {
+		limit = DefaultPageSize
+	}
+	if limit < 1 || limit > MaxPageSize {
+		verr["limit"] = fmt.Sprintf("must be between 1 and %d", MaxPageSize)
+	}
+	if f.Offset < 0 || f.Offset > MaxOffset {
+		verr["from"] = fmt.Sprintf("must be between 0 and %d", MaxOffset)
+	}
+	now := s.clock()
+	p := store.ListLicenseKeysCreatedDescParams{Now: &now, Off: int32(f.Offset), Lim: int32(limit + 1),
+		Banned: f.Banned, Expired: f.Expired, NeverUsed: f.NeverUsed, HasDiscord: f.HasDiscord,
+		ExpiresFrom: f.ExpiresFrom, ExpiresTo: f.ExpiresTo}
+	if f.AccountID != 0 {
+		p.AccountID = &f.AccountID
+	}
+	exact := func(field, v string, max int) *string {
+		if v == "" {
+			return nil
+		}
+		if len(v) > max || !plainLine(v) {
+			verr[field] = fmt.Sprintf("must be text on one line, at most %d bytes", max)
+		}
+		return &v
+	}
+	p.UserKey = exact("user_key", f.UserKey, MaxUserKeyLen)
+	p.Identifier = exact("identifier", f.Identifier, MaxIdentifierLen)
+	p.DiscordID = exact("discord_id", f.DiscordID, MaxDiscordIDLen)
+	if q := strings.TrimSpace(f.Search); q != "" {
+		if utf8.RuneCountInString(q) > MaxSearchLen || !plainLine(q) {
+			verr["search"] = fmt.Sprintf("must be text on one line, at most %d characters", MaxSearchLen)
+		}
+		pat := "%" + escapeLike(q) + "%"
+		p.Search = &pat
+	}
+	switch f.Status {
+	case "":
+	case StatusActive, StatusReset, StatusBanned:
+		st := f.Status
+		p.Status = &st
+	default:
+		verr["status"] = "must be active, reset or banned"
+	}
+	if f.Sort == "" {
+		f.Sort = SortCreated
+	}
+	if f.Sort != SortCreated && f.Sort != SortExpires && f.Sort != SortLastUsed {
+		verr["sort"] = "must be created, expires or last_used"
+	}
+	if f.After != nil {
+		p.AfterAt, p.AfterID = &f.After.At, &f.After.ID
+	}
+	if len(verr) > 0 {
+		return KeyPage{}, verr
+	}
+	var rows []store.ListLicenseKeysCreatedDescRow
+	err := s.db.Tx(ctx, func(q *store.Queries) error {
+		if f.ProjectID != "" {
+			proj, err := s.project(ctx, q, f.ProjectID)
+			if err != nil {
+				return err
+			}
+			p.ProjectID = &proj.ID
+		}
+		if err := q.ForceCustomPlans(ctx); err != nil {
+			return err
+		}
+		var err error
+		rows, err = listQuery(ctx, q, f.Sort, f.Desc, p)
+		return err
+	})
+	if err != nil {
+		if errors.Is(err, ErrProjectNotFound) {
+			return KeyPage{}, err
+		}
+		return KeyPage{}, fmt.Errorf("list keys: %w", err)
+	}
+	var out KeyPage
+	out.Keys = make([]Key, 0, min(len(rows), limit))
+	for i, r := range rows {
+		if i == limit {
+			out.Next = cursorOf(out.Keys[limit-1], f.Sort)
+			break
+		}
+		out.Keys = append(out.Keys, keyFromRow(r.LicenseKey, r.ProjectPublicID, r.ProjectName, now))
+	}
+	return out, nil
+}
+
+func cursorOf(k Key, sort string) *Cursor {
+	c := &Cursor{At: k.CreatedAt, ID: k.ID}
+	switch sort {
+	case SortExpires:
+		c.At = neverExpires
+		if k.AuthExpire != nil {
+			c.At = *k.AuthExpire
+		}
+	case SortLastUsed:
+		c.At = neverUsed
+		if k.LastExecutionAt != nil {
+			c.At = *k.LastExecutionAt
+		}
+	}
+	return c
+}
+
+// listQuery runs the query of the sort and direction. The generated params
+// and row types of the six queries are identical, so they convert.
+func listQuery(ctx context.Context, q *store.Queries, sort string, desc bool, p store.ListLicenseKeysCreatedDescParams) ([]store.ListLicenseKeysCreatedDescRow, error) {
+	conv := func(n int) []store.ListLicenseKeysCreatedDescRow {
+		return make([]store.ListLicenseKeysCreatedDescRow, 0, n)
+	}
+	var out []store.ListLicenseKeysCreatedDescRow
+	switch {
+	case sort == SortCreated && desc:
+		return q.ListLicenseKeysCreatedDesc(ctx, p)
+	case sort == SortCreated:
+		rows, err := q.ListLicenseKeysCreatedAsc(ctx, store.ListLicenseKeysCreatedAscParams(p))
+		out = conv(len(rows))
+		for _, r := range rows {
+			out = append(out, store.ListLicenseKeysCreatedDescRow(r))
+		}
+		return out, err
+	case sort == SortExpires && desc:
+		rows, err := q.ListLicenseKeysExpiresDesc(ctx, store.ListLicenseKeysExpiresDescParams(p))
+		out = conv(len(rows))
+		for _, r := range rows {
+			out = append(out, store.ListLicenseKeysCreatedDescRow(r))
+		}
+		return out, err
+	case sort == SortExpires:
+		rows, err := q.ListLicenseKeysExpiresAsc(ctx, store.ListLicenseKeysExpiresAscParams(p))
+		out = conv(len(rows))
+		for _, r := range rows {
+			out = append(out, store.ListLicenseKeysCreatedDescRow(r))
+		}
+		return out, err
+	case desc:
+		rows, err := q.ListLicenseKeysLastUsedDesc(ctx, store.ListLicenseKeysLastUsedDescParams(p))
+		out = conv(len(rows))
+		for _, r := range rows {
+			out = append(out, store.ListLicenseKeysCreatedDescRow(r))
+		}
+		return out, err
+	default:
+		rows, err := q.ListLicenseKeysLastUsedAsc(ctx, store.ListLicenseKeysLastUsedAscParams(p))
+		out = conv(len(rows))
+		for _, r := range rows {
+			out = append(out, store.ListLicenseKeysCreatedDescRow(r))
+		}
+		return out, err
+	}
+}
