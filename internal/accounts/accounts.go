@@ -8,8 +8,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"lumdesk/internal/platform/apperr"
 	"net/mail"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -85,20 +85,7 @@ func notFound(id int64) error { return NotFoundError{Ref: "#" + strconv.FormatIn
 
 // ValidationError maps field names (name, email, discord_id, note, reason,
 // status) to messages for the person who typed them.
-type ValidationError map[string]string
-
-func (v ValidationError) Error() string {
-	keys := make([]string, 0, len(v))
-	for k := range v {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = k + ": " + v[k]
-	}
-	return "invalid input: " + strings.Join(parts, "; ")
-}
+type ValidationError = apperr.FieldErrors
 
 // Service is the accounts domain service.
 type Service struct {

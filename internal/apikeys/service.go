@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"lumdesk/internal/platform/apperr"
 	"slices"
 	"strconv"
 	"strings"
@@ -29,33 +30,15 @@ var (
 	// product, or a key whose account is suspended. Callers answer 401 and
 	// never say which.
 	ErrInvalidKey      = errors.New("API key is invalid, revoked or expired")
-	ErrNotFound        = notFoundError{"API key not found"}
-	ErrAccountNotFound = notFoundError{"account not found"}
+	ErrNotFound        = apperr.NotFound("API key not found")
+	ErrAccountNotFound = apperr.NotFound("account not found")
 	ErrAlreadyRevoked  = errors.New("this API key is already revoked")
 	ErrExpired         = errors.New("this API key has expired; create a new one instead")
 	ErrNoSigningSecret = errors.New("this API key has no signing secret")
 )
 
-type notFoundError struct{ msg string }
-
-func (e notFoundError) Error() string  { return e.msg }
-func (e notFoundError) NotFound() bool { return true }
-
 // ValidationError maps input field names to messages.
-type ValidationError map[string]string
-
-func (v ValidationError) Error() string {
-	keys := make([]string, 0, len(v))
-	for k := range v {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = k + ": " + v[k]
-	}
-	return "invalid input: " + strings.Join(parts, "; ")
-}
+type ValidationError = apperr.FieldErrors
 
 // Limits of the inputs.
 const (

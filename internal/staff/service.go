@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"lumdesk/internal/platform/apperr"
 	"net/mail"
 	"strconv"
 	"strings"
@@ -21,7 +22,7 @@ import (
 var (
 	ErrBadCredentials = errors.New("email or password is incorrect")
 	ErrBadCode        = errors.New("that code is not valid; codes work once, within their 30-second window")
-	ErrNotFound       = errors.New("staff user not found")
+	ErrNotFound       = apperr.NotFound("staff user not found")
 	ErrEmailTaken     = errors.New("a staff user with that email already exists")
 	ErrInvalidEmail   = errors.New("enter a valid email address")
 	ErrInvalidRole    = errors.New("role must be admin, support, finance or viewer")
@@ -108,15 +109,7 @@ type CreateInput struct {
 }
 
 // ValidationError maps field names to messages.
-type ValidationError map[string]string
-
-func (v ValidationError) Error() string {
-	parts := make([]string, 0, len(v))
-	for k, m := range v {
-		parts = append(parts, k+": "+m)
-	}
-	return "invalid input: " + strings.Join(parts, "; ")
-}
+type ValidationError = apperr.FieldErrors
 
 func normalizeEmail(s string) (string, error) {
 	s = strings.TrimSpace(s)
