@@ -66,6 +66,7 @@ func New(d Deps) (*fiber.App, *App) {
 		AppName:               "lumdesk",
 		DisableStartupMessage: true,
 		BodyLimit:             BodyLimit,
+		ReadBufferSize:        16 << 10, // long filter URLs; larger headers get 431
 		ReadTimeout:           30 * time.Second,
 		WriteTimeout:          60 * time.Second,
 		IdleTimeout:           120 * time.Second,
