@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin/lumdesk
 GENERATED := db/store views static/css/app.css
 
-.PHONY: run build test check generate css bench fmt tools-node clean
+.PHONY: run build test check generate css bench bench-go fmt tools-node clean
 
 ## run: build, find or start Postgres, migrate, seed demo data, serve on 127.0.0.1:8080
 run: build
@@ -37,8 +37,13 @@ check: generate
 	if [ -n "$$unformatted" ]; then echo "not gofmt-formatted:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 
-## bench: Go benchmarks
-bench:
+## bench: load-test the loader check and a keys search on BENCH_KEYS keys (default 1e6; seeded once
+## into lumdesk_bench_<N>) against a running server, and pgbench -S on the same database (cmd/loadgen)
+bench: build
+	$(GO) run ./cmd/loadgen -bin ./$(BIN)
+
+## bench-go: Go benchmark functions
+bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 fmt:

@@ -8,13 +8,17 @@ import (
 )
 
 func runSeed(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "seed", "seed --demo   (idempotent: running it twice changes nothing)")
+	fs := newFlags(e, "seed", "seed --demo   (idempotent: running it twice changes nothing)\n       lumdesk seed --scale N [--projects P] [--manifest FILE]")
 	demoFlag := fs.Bool("demo", false, "load the demo staff users, accounts and API keys")
+	scale := addScaleFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	if *scale.keys != 0 && !*demoFlag {
+		return runSeedScale(ctx, e, scale)
+	}
 	if !*demoFlag {
-		return usagef("say what to seed: --demo")
+		return usagef("say what to seed: --demo or --scale N")
 	}
 	svc, err := e.services(ctx, true)
 	if err != nil {

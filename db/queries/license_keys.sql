@@ -136,3 +136,20 @@ LIMIT sqlc.arg(lim);
 -- ("$1 IS NULL OR col = $1") need the parameter values at planning time.
 -- name: ForceCustomPlans :exec
 SELECT set_config('plan_cache_mode', 'force_custom_plan', true);
+
+-- Bulk loads of a million keys (seed --scale) are faster without the
+-- trigram index, rebuilt afterwards: the definition is the migration's.
+-- (a DO block: sqlc does not generate a bare DROP INDEX)
+-- name: DropLicenseKeySearchIndex :exec
+DO $$ BEGIN DROP INDEX IF EXISTS license_keys_search; END $$;
+
+-- name: SetMaintenanceWorkMem :exec
+SELECT set_config('maintenance_work_mem', '512MB', true);
+
+-- name: CreateLicenseKeySearchIndex :exec
+CREATE INDEX IF NOT EXISTS license_keys_search ON license_keys
+    USING gin ((user_key || ' ' || identifier || ' ' || discord_id || ' ' || note) gin_trgm_ops);
+
+-- Fresh statistics after a bulk load, so the planner knows the new rows.
+-- name: AnalyzeLicenseKeys :exec
+DO $$ BEGIN ANALYZE license_keys; END $$;

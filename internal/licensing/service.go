@@ -13,13 +13,15 @@
 //	           GetKey, GetKeyByID, ListKeys (KeyFilter: filters, search, sort, keyset
 //	           cursor or offset), ResetHWID (ResetOpts{Force, Reason}: cooldown ->
 //	           *ResetCooldownError with Ends), LinkDiscord (LinkOpts{Force, Reason}),
-//	           Blacklist (BlacklistInput{BanReason, Expire, Reason}), Unban, UnbanByToken
+//	           Blacklist (BlacklistInput{BanReason, Expire, Reason}), Unban, UnbanByToken;
+//	           ResetCooldownEnds(project, key) is when a reset is allowed again
 //	Loader:    Check (CheckInput{..., DryRun}) -> CheckResult{Allowed, Reason, Message, ...};
 //	           a dry run changes nothing and explains the answer ("why is this key refused?")
 //	Counters:  FlushExecutions (the batched execution counter; Close flushes on shutdown),
 //	           KeyExecutionsByDay (sparkline), AccountStats, AccountDetails
 //	Signals:   TopResets (most HWID resets since a time), SharedHWIDs (HWIDs on several keys)
-//	Bulk load: BulkLoadKeys (COPY, for lumdesk seed --scale)
+//	Bulk load: BulkLoadKeys (COPY), BulkLoadProjectExecutions, DropSearchIndex /
+//	           RebuildSearchIndex, Analyze, FindProject (lumdesk seed --scale, demo seed)
 //
 // Errors are typed (ErrProjectNotFound, ErrScriptNotFound, ErrKeyNotFound,
 // ErrResetCooldown via *ResetCooldownError, ErrNoHWID, ErrKeyBanned,
@@ -33,22 +35,21 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
-	"strings"
 	"time"
 
 	"lumdesk/db/store"
+	"lumdesk/internal/platform/apperr"
 	"lumdesk/internal/platform/db"
 )
 
 // Errors returned to the HTTP layers and the CLI.
 var (
-	ErrProjectNotFound   = notFoundError{"project not found"}
-	ErrScriptNotFound    = notFoundError{"script not found"}
-	ErrKeyNotFound       = notFoundError{"key not found"}
-	ErrAccountNotFound   = notFoundError{"account not found"}
-	ErrVersionNotFound   = notFoundError{"script version not found"}
-	ErrUnbanTokenInvalid = notFoundError{"unban token is invalid or was already used"}
+	ErrProjectNotFound   = apperr.NotFound("project not found")
+	ErrScriptNotFound    = apperr.NotFound("script not found")
+	ErrKeyNotFound       = apperr.NotFound("key not found")
+	ErrAccountNotFound   = apperr.NotFound("account not found")
+	ErrVersionNotFound   = apperr.NotFound("script version not found")
+	ErrUnbanTokenInvalid = apperr.NotFound("unban token is invalid or was already used")
 
 	ErrResetCooldown = errors.New("HWID reset is on cooldown")
 	ErrNoHWID        = errors.New("this key has no HWID to reset")
@@ -57,11 +58,6 @@ var (
 	ErrDiscordLinked = errors.New("this key already has another Discord ID linked; use force to overwrite it")
 	ErrKeyActivated  = errors.New("the key's days already started; set auth_expire instead of key_days")
 )
-
-type notFoundError struct{ msg string }
-
-func (e notFoundError) Error() string  { return e.msg }
-func (e notFoundError) NotFound() bool { return true }
 
 // ResetCooldownError is returned by ResetHWID when the project's cooldown has
 // not passed since the last reset; errors.Is(err, ErrResetCooldown) holds.
@@ -77,20 +73,7 @@ func (e *ResetCooldownError) Error() string {
 func (e *ResetCooldownError) Is(target error) bool { return target == ErrResetCooldown }
 
 // ValidationError maps input field names to messages.
-type ValidationError map[string]string
-
-func (v ValidationError) Error() string {
-	keys := make([]string, 0, len(v))
-	for k := range v {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = k + ": " + v[k]
-	}
-	return "invalid input: " + strings.Join(parts, "; ")
-}
+type ValidationError = apperr.FieldErrors
 
 // Service is the licensing domain service.
 type Service struct {

@@ -1,0 +1,438 @@
+// Command loadgen benchmarks Luarmor on a large data set: the loader check
+// and a keys query with a search, against a running lumdesk server, and
+// pgbench -S on the same database as the ceiling the database itself sets.
+//
+//	go run ./cmd/loadgen            (what `make bench` runs)
+//
+// By default it does everything: makes a database lumdesk_bench_<N> on the
+// local PostgreSQL (or BENCH_DATABASE_URL), seeds it once with
+// `lumdesk seed --scale N` (the manifest in .data/bench/ marks it done),
+// starts `bin/lumdesk serve` on it, runs each scenario for a while at a fixed
+// concurrency, stops the server, then runs pgbench -S. It reports requests
+// per second, p50 and p99, and the loader check's throughput as a share of
+// pgbench -S.
+//
+// Environment (flags of the same meaning win): BENCH_KEYS (1000000),
+// BENCH_DURATION (15s), BENCH_CONCURRENCY (32), BENCH_DATABASE_URL,
+// BENCH_URL + BENCH_MANIFEST (use an already running server seeded with
+// that manifest), BENCH_LIST_PATH (the keys list page measured with a
+// search, default "/luarmor/keys?q=%s", signed in as the demo admin; "api"
+// measures the API's GET users?search= instead, which also pays for the API
+// key's rate limit, one row every request of that key updates).
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"lumdesk/internal/platform/localpg"
+)
+
+type manifest struct {
+	APIKey   string `json:"api_key"`
+	Projects []struct {
+		ID       string `json:"id"`
+		ScriptID string `json:"script_id"`
+		Keys     int    `json:"keys"`
+	} `json:"projects"`
+	Samples []struct {
+		Project int    `json:"project"`
+		UserKey string `json:"user_key"`
+		HWID    string `json:"hwid"`
+	} `json:"samples"`
+	Searches []string `json:"searches"`
+	Keys     int      `json:"keys"`
+}
+
+type config struct {
+	keys        int
+	duration    time.Duration
+	concurrency int
+	bin         string
+	dbURL       string
+	serverURL   string
+	manifest    string
+	listPath    string
+	addr        string
+	reseed      bool
+	skipPgbench bool
+}
+
+func env(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func main() {
+	var cfg config
+	keys, _ := strconv.ParseFloat(env("BENCH_KEYS", "1000000"), 64) // 1e6 works too
+	dur, err := time.ParseDuration(env("BENCH_DURATION", "15s"))
+	if err != nil {
+		fatal("BENCH_DURATION: %v", err)
+	}
+	conc, _ := strconv.Atoi(env("BENCH_CONCURRENCY", "32"))
+	flag.IntVar(&cfg.keys, "keys", int(keys), "keys in the data set (BENCH_KEYS)")
+	flag.DurationVar(&cfg.duration, "duration", dur, "how long each scenario runs (BENCH_DURATION)")
+	flag.IntVar(&cfg.concurrency, "concurrency", conc, "concurrent clients (BENCH_CONCURRENCY)")
+	flag.StringVar(&cfg.bin, "bin", "bin/lumdesk", "the lumdesk binary")
+	flag.StringVar(&cfg.dbURL, "database-url", os.Getenv("BENCH_DATABASE_URL"), "bench database (default: lumdesk_bench_<N> on the local server)")
+	flag.StringVar(&cfg.serverURL, "url", os.Getenv("BENCH_URL"), "an already running server (then -manifest is required)")
+	flag.StringVar(&cfg.manifest, "manifest", os.Getenv("BENCH_MANIFEST"), "the seed manifest (default .data/bench/manifest-<N>.json)")
+	flag.StringVar(&cfg.listPath, "list-path", env("BENCH_LIST_PATH", "/luarmor/keys?q=%s"), `the dashboard keys page to measure (%s = search term), or "api" for the API's GET users`)
+	flag.StringVar(&cfg.addr, "addr", env("BENCH_ADDR", "127.0.0.1:8097"), "where the started server listens")
+	flag.BoolVar(&cfg.reseed, "reseed", false, "seed again even if the manifest exists")
+	flag.BoolVar(&cfg.skipPgbench, "skip-pgbench", false, "do not run pgbench")
+	flag.Parse()
+	if cfg.keys < 1 || cfg.concurrency < 1 || cfg.duration <= 0 {
+		fatal("keys, concurrency and duration must be positive")
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, cfg); err != nil {
+		fatal("%v", err)
+	}
+}
+
+func fatal(format string, a ...any) {
+	fmt.Fprintf(os.Stderr, "loadgen: "+format+"\n", a...)
+	os.Exit(1)
+}
+
+func run(ctx context.Context, cfg config) error {
+	if cfg.manifest == "" {
+		cfg.manifest = filepath.Join(".data", "bench", fmt.Sprintf("manifest-%d.json", cfg.keys))
+	}
+	stopServer := func() {}
+	if cfg.serverURL == "" {
+		if err := os.MkdirAll(filepath.Dir(cfg.manifest), 0o755); err != nil {
+			return err
+		}
+		if cfg.dbURL == "" {
+			srv, err := localpg.Ensure(ctx, filepath.Join(".data", "pg"), slog.New(slog.NewTextHandler(io.Discard, nil)))
+			if err != nil {
+				return fmt.Errorf("find PostgreSQL: %w", err)
+			}
+			if srv.Started {
+				defer func() { _ = srv.Stop() }()
+			}
+			if cfg.dbURL, err = srv.EnsureDatabase(ctx, fmt.Sprintf("lumdesk_bench_%d", cfg.keys)); err != nil {
+				return err
+			}
+		}
+		if _, err := os.Stat(cfg.manifest); err != nil || cfg.reseed {
+			fmt.Printf("seeding %d keys (once; the manifest %s marks it done)...\n", cfg.keys, cfg.manifest)
+			if err := lumdesk(ctx, cfg, os.Stdout, "seed", "--scale", strconv.Itoa(cfg.keys), "--manifest", cfg.manifest).Run(); err != nil {
+				return fmt.Errorf("seed: %w", err)
+			}
+		}
+		var err error
+		if stopServer, err = startServer(ctx, cfg); err != nil {
+			return err
+		}
+		defer stopServer()
+		cfg.serverURL = "http://" + cfg.addr
+	}
+	m, err := readManifest(cfg.manifest)
+	if err != nil {
+		return err
+	}
+	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
+		MaxIdleConns: cfg.concurrency * 2, MaxIdleConnsPerHost: cfg.concurrency * 2, IdleConnTimeout: time.Minute}}
+	fmt.Printf("\n%d keys, %d projects, %d sample keys; %d clients, %s per scenario, server %s\n\n",
+		m.Keys, len(m.Projects), len(m.Samples), cfg.concurrency, cfg.duration, cfg.serverURL)
+
+	check := func(rng *rand.Rand) (*http.Request, int) {
+		s := m.Samples[rng.IntN(len(m.Samples))]
+		p := m.Projects[s.Project]
+		body, _ := json.Marshal(map[string]string{"script_key": s.UserKey, "hwid": s.HWID})
+		req, _ := http.NewRequest("POST", cfg.serverURL+"/api/luarmor/v3/projects/"+p.ID+"/scripts/"+p.ScriptID+"/check", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		return req, http.StatusOK
+	}
+	_ = measure(ctx, client, cfg, "warm-up", check, 2*time.Second)
+	var results []result
+	results = append(results, measure(ctx, client, cfg, "loader check   POST .../scripts/:id/check", check, cfg.duration))
+
+	// Two kinds of search: selective (a fragment of one key's user_key or
+	// HWID, what support types to find a key) and broad (note words that
+	// match thousands of keys).
+	var selective []string
+	for i, smp := range m.Samples[:min(100, len(m.Samples))] {
+		if i%2 == 0 {
+			selective = append(selective, smp.UserKey[3:13])
+		} else {
+			selective = append(selective, strings.TrimPrefix(smp.HWID, "HWID-")[:10])
+		}
+	}
+	search := func(terms []string) func(*rand.Rand) (*http.Request, int) {
+		return func(rng *rand.Rand) (*http.Request, int) {
+			term := terms[rng.IntN(len(terms))]
+			if cfg.listPath != "" {
+				req, _ := http.NewRequest("GET", cfg.serverURL+fmt.Sprintf(cfg.listPath, url.QueryEscape(term)), nil)
+				return req, http.StatusOK
+			}
+			p := m.Projects[rng.IntN(len(m.Projects))]
+			req, _ := http.NewRequest("GET", cfg.serverURL+"/api/luarmor/v3/projects/"+p.ID+"/users?until=50&search="+url.QueryEscape(term), nil)
+			req.Header.Set("Authorization", m.APIKey)
+			return req, http.StatusOK
+		}
+	}
+	name := "keys search    GET .../users?search=&until=50"
+	if cfg.listPath != "" && cfg.listPath != "api" {
+		if jar, err := signIn(client, cfg.serverURL, cfg.listPath); err != nil {
+			fmt.Fprintf(os.Stderr, "  the dashboard keys page is not usable (%v); measuring the API's GET users instead\n", err)
+			cfg.listPath = ""
+		} else {
+			client = &http.Client{Timeout: client.Timeout, Transport: client.Transport, Jar: jar}
+			name = "keys page      GET " + strings.ReplaceAll(cfg.listPath, "%s", "")
+		}
+	} else {
+		cfg.listPath = ""
+	}
+	results = append(results, measure(ctx, client, cfg, name+" (key/HWID part)", search(selective), cfg.duration))
+	results = append(results, measure(ctx, client, cfg, name+" (note words)", search(m.Searches), cfg.duration))
+
+	client.CloseIdleConnections() // or the server's graceful shutdown waits for them
+	stopServer()                  // pgbench gets the machine to itself
+	var tps float64
+	if !cfg.skipPgbench && cfg.dbURL != "" {
+		if tps, err = pgbench(ctx, cfg); err != nil {
+			fmt.Fprintf(os.Stderr, "pgbench: %v\n", err)
+		}
+	}
+	fmt.Printf("\n%-64s %10s %9s %9s %8s\n", "scenario", "req/s", "p50", "p99", "errors")
+	for _, r := range results {
+		fmt.Printf("%-64s %10.0f %9s %9s %8d\n", r.name, r.rps, ms(r.p50), ms(r.p99), r.errors)
+	}
+	if tps > 0 {
+		fmt.Printf("%-64s %10.0f\n", fmt.Sprintf("pgbench -S (select only, %d clients)", cfg.concurrency), tps)
+		fmt.Printf("\nloader check throughput = %.0f%% of pgbench -S on the same database\n", 100*results[0].rps/tps)
+	}
+	return nil
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d.Microseconds())/1000) }
+
+func readManifest(path string) (manifest, error) {
+	var m manifest
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return m, fmt.Errorf("manifest: %w", err)
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		return m, fmt.Errorf("manifest %s: %w", path, err)
+	}
+	if len(m.Samples) == 0 || len(m.Projects) == 0 {
+		return m, fmt.Errorf("manifest %s has no sample keys", path)
+	}
+	if len(m.Searches) == 0 {
+		m.Searches = []string{"reseller"}
+	}
+	return m, nil
+}
+
+func lumdesk(ctx context.Context, cfg config, out io.Writer, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, cfg.bin, args...)
+	cmd.Env = append(os.Environ(), "DATABASE_URL="+cfg.dbURL, "DATA_DIR="+filepath.Join(".data", "bench"),
+		"LISTEN_ADDR="+cfg.addr, "LOG_LEVEL=warn", "LUMDESK_DEMO=true")
+	cmd.Stdout, cmd.Stderr = out, os.Stderr
+	return cmd
+}
+
+// startServer runs `lumdesk serve` on the bench database and waits until it
+// is ready; the returned func stops it (SIGINT: a clean shutdown flushes the
+// execution counter).
+func startServer(ctx context.Context, cfg config) (func(), error) {
+	cmd := lumdesk(context.WithoutCancel(ctx), cfg, io.Discard, "serve")
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start server: %w", err)
+	}
+	var once sync.Once
+	stop := func() { once.Do(func() { stopProcess(cmd) }) }
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		res, err := http.Get("http://" + cfg.addr + "/readyz")
+		if err == nil {
+			res.Body.Close()
+			if res.StatusCode == 200 {
+				return stop, nil
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	stop()
+	return nil, errors.New("the server did not become ready within 60s")
+}
+
+func stopProcess(cmd *exec.Cmd) {
+	_ = cmd.Process.Signal(os.Interrupt)
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		_ = cmd.Process.Kill()
+	}
+}
+
+var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// signIn signs in as the demo admin (the server runs in demo mode: no TOTP)
+// and checks that the page answers.
+func signIn(client *http.Client, base, listPath string) (http.CookieJar, error) {
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, Timeout: client.Timeout, Transport: client.Transport,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := c.Get(base + "/login")
+	if err != nil {
+		return nil, err
+	}
+	page, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	m := csrfField.FindSubmatch(page)
+	if m == nil {
+		return nil, errors.New("sign in: no CSRF field on /login")
+	}
+	form := url.Values{"email": {env("BENCH_STAFF_EMAIL", "admin@lumdesk.local")},
+		"password": {env("BENCH_STAFF_PASSWORD", "demo-admin-password")}, "csrf": {string(m[1])}}
+	res, err = c.PostForm(base+"/login", form)
+	if err != nil {
+		return nil, err
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusSeeOther {
+		return nil, fmt.Errorf("sign in: status %d", res.StatusCode)
+	}
+	res, err = c.Get(base + fmt.Sprintf(listPath, "probe"))
+	if err != nil {
+		return nil, err
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET %s: status %d", listPath, res.StatusCode)
+	}
+	return jar, nil
+}
+
+type result struct {
+	name     string
+	rps      float64
+	p50, p99 time.Duration
+	errors   int64
+}
+
+// measure runs next() requests from cfg.concurrency clients for d.
+func measure(ctx context.Context, client *http.Client, cfg config, name string, next func(*rand.Rand) (*http.Request, int), d time.Duration) result {
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	var errs atomic.Int64
+	var mu sync.Mutex
+	var all []time.Duration
+	var firstErr atomic.Value
+	start := time.Now()
+	var wg sync.WaitGroup
+	for w := range cfg.concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(w), uint64(start.UnixNano())))
+			lat := make([]time.Duration, 0, 4096)
+			for ctx.Err() == nil {
+				req, want := next(rng)
+				t := time.Now()
+				res, err := client.Do(req.WithContext(ctx))
+				if err != nil {
+					if ctx.Err() == nil {
+						errs.Add(1)
+						firstErr.CompareAndSwap(nil, err.Error())
+					}
+					continue
+				}
+				_, _ = io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+				lat = append(lat, time.Since(t))
+				if res.StatusCode != want {
+					errs.Add(1)
+					firstErr.CompareAndSwap(nil, "status "+strconv.Itoa(res.StatusCode)+" from "+req.URL.Path)
+				}
+			}
+			mu.Lock()
+			all = append(all, lat...)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	slices.Sort(all)
+	r := result{name: strings.TrimSpace(name), errors: errs.Load(), rps: float64(len(all)) / elapsed.Seconds()}
+	if n := len(all); n > 0 {
+		r.p50, r.p99 = all[n/2], all[min(n-1, n*99/100)]
+	}
+	if e := firstErr.Load(); e != nil {
+		fmt.Fprintf(os.Stderr, "  %s: %d errors, first: %s\n", r.name, r.errors, e)
+	}
+	if name != "warm-up" {
+		fmt.Printf("  %-64s %8.0f req/s  p50 %s  p99 %s\n", r.name, r.rps, ms(r.p50), ms(r.p99))
+	}
+	return r
+}
+
+var tpsLine = regexp.MustCompile(`tps = ([0-9.]+) \(without initial connection time\)`)
+
+// pgbench -S on the bench database: its own tables at scale 10 (a million
+// pgbench_accounts rows, like the million keys), dropped afterwards.
+func pgbench(ctx context.Context, cfg config) (float64, error) {
+	if _, err := exec.LookPath("pgbench"); err != nil {
+		return 0, errors.New("pgbench is not installed (apt-get install postgresql-client)")
+	}
+	fmt.Println("\npgbench: initialising its tables (scale 10) in the bench database...")
+	run := func(args ...string) ([]byte, error) {
+		var out bytes.Buffer
+		cmd := exec.CommandContext(ctx, "pgbench", append(args, cfg.dbURL)...)
+		cmd.Stdout, cmd.Stderr = &out, &out
+		err := cmd.Run()
+		if err != nil {
+			return out.Bytes(), fmt.Errorf("pgbench %s: %w: %s", strings.Join(args, " "), err, out.String())
+		}
+		return out.Bytes(), nil
+	}
+	if _, err := run("-i", "-q", "-s", "10", "-I", "dtgvp"); err != nil {
+		return 0, err
+	}
+	defer func() { _, _ = run("-i", "-I", "d") }()
+	out, err := run("-S", "-n", "-c", strconv.Itoa(cfg.concurrency), "-j", "2", "-T", strconv.Itoa(int(cfg.duration.Seconds())))
+	if err != nil {
+		return 0, err
+	}
+	m := tpsLine.FindSubmatch(out)
+	if m == nil {
+		return 0, fmt.Errorf("no tps in pgbench output: %s", out)
+	}
+	tps, _ := strconv.ParseFloat(string(m[1]), 64)
+	fmt.Printf("  %-64s %8.0f tps\n", "pgbench -S", tps)
+	return tps, nil
+}
