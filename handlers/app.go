@@ -37,6 +37,8 @@ type App struct {
 	log      *slog.Logger
 	metrics  *Metrics
 	table    []Route
+	// apiErrors are the product APIs' error writers, by path prefix.
+	apiErrors []APIErrorWriter
 }
 
 // Deps are the services the HTTP layer needs.
@@ -85,6 +87,9 @@ func New(d Deps) (*fiber.App, *App) {
 	table := a.baseRoutes()
 	for _, g := range d.Extra {
 		table = append(table, g.Routes(a)...)
+		if w, ok := g.(APIErrorWriter); ok {
+			a.apiErrors = append(a.apiErrors, w)
+		}
 	}
 	a.register(app, table)
 	app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })

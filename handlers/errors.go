@@ -3,11 +3,20 @@ package handlers
 import (
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
 	"lumdesk/views/pages/errorpage"
 )
+
+// APIErrorWriter is implemented by a product API's route group so that errors
+// raised before its handlers run (body too large, unknown path, panics) still
+// reach the client in that product's own error envelope.
+type APIErrorWriter interface {
+	APIPrefix() string // e.g. "/api/luarmor/"
+	WriteAPIError(c *fiber.Ctx, status int, msg string) error
+}
 
 // NotFoundError is implemented by domain "not found" errors so the one error
 // handler can answer 404 without knowing every package.
@@ -34,6 +43,11 @@ func (a *App) errorHandler(c *fiber.Ctx, err error) error {
 		a.log.Error("request failed", "err", err, "path", c.Path(), "request_id", requestID(c))
 	}
 	if isAPI(c.Path()) {
+		for _, w := range a.apiErrors {
+			if strings.HasPrefix(c.Path(), w.APIPrefix()) {
+				return w.WriteAPIError(c, status, msg)
+			}
+		}
 		return c.Status(status).JSON(fiber.Map{"error": msg})
 	}
 	if IsHTMX(c) {

@@ -112,6 +112,15 @@ func (api *API) Routes(a *handlers.App) []handlers.Route {
 	return routes
 }
 
+// APIPrefix and WriteAPIError let the app's error handler answer errors
+// raised outside our handlers (oversized body, unknown path) in our envelope.
+func (api *API) APIPrefix() string { return "/api/luarmor/" }
+
+// WriteAPIError writes msg in Luarmor's envelope.
+func (api *API) WriteAPIError(c *fiber.Ctx, status int, msg string) error {
+	return fail(c, status, msg)
+}
+
 // writeErr is the API's one error writer: Luarmor's envelope.
 func writeErr(c *fiber.Ctx, status int, _ string, msg string) error {
 	return c.Status(status).JSON(fiber.Map{"success": false, "message": msg})

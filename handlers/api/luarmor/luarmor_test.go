@@ -598,3 +598,18 @@ func TestGarbageNever500(t *testing.T) {
 		}
 	}
 }
+
+// Errors raised before our handlers run still use Luarmor's envelope.
+func TestOversizedAndUnknownUseEnvelope(t *testing.T) {
+	w := newWorld(t)
+	key := w.apiKey(w.account.ID, all, 10000)
+	big := `{"note": "` + strings.Repeat("x", 5<<20) + `"}`
+	r := w.call("POST", "/api/luarmor/v3/projects/"+w.project.ID+"/users", key, big)
+	if r.Status != 413 || r.Body["success"] != false || r.Body["message"] == "" {
+		t.Fatalf("oversized body: %d %.200s", r.Status, r.Raw)
+	}
+	r = w.call("GET", "/api/luarmor/v9/nothing", key, nil)
+	if r.Status != 404 || r.Body["success"] != false {
+		t.Fatalf("unknown path: %d %.200s", r.Status, r.Raw)
+	}
+}
