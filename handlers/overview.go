@@ -119,7 +119,6 @@ var products = []struct {
 	page overview.Product
 	perm staff.Permission
 }{
-	{overview.Product{Key: "luarmor", Name: "Luarmor", Tagline: "Script licensing", Features: []string{"Projects and scripts with version history", "License keys bound to a HWID or Discord id", "HWID resets, blacklists and unbans", "The loader check API"}}, staff.PermLicensingView},
 	{overview.Product{Key: "lumio", Name: "Lumio", Tagline: "Extension marketplace", Features: []string{"Extensions and versions under review", "Installs and extension secrets"}}, staff.PermMarketplaceView},
 	{overview.Product{Key: "lumi", Name: "Lumi", Tagline: "Domains, VPS and proxies", Features: []string{"Balances with an append-only ledger", "Deposits, purchases and renewals", "The finance desk with four-eyes approval"}}, staff.PermBillingView},
 	{overview.Product{Key: "lumora", Name: "Lumora", Tagline: "Transactional email", Features: []string{"Apps, sending domains (SPF, DKIM, DMARC)", "Templates, messages and delivery logs"}}, staff.PermMailView},
