@@ -38,6 +38,8 @@ type AccountsService interface {
 type Accounts struct {
 	svc AccountsService
 	app *App
+	// LuarmorTab fills the Luarmor tab (licensing_bulk.go); nil: the tab loads it.
+	LuarmorTab func(c *fiber.Ctx, accountID int64) error
 }
 
 // NewAccounts makes the route group.
@@ -324,6 +326,11 @@ func (h *Accounts) detail(c *fiber.Ctx) error {
 	tab := "overview"
 	if i := slices.Index(view.Tabs, c.Query("tab")); i >= 0 {
 		tab = view.Tabs[i]
+	}
+	if tab == "luarmor" && h.LuarmorTab != nil {
+		if err := h.LuarmorTab(c, a.ID); err != nil {
+			return err
+		}
 	}
 	p := h.app.Page(c, a.Name, "accounts", accountsCrumb, layouts.Crumb{Label: a.Name})
 	return Render(c, fiber.StatusOK, view.DetailPage(p, h.detailView(c, a, tab)))

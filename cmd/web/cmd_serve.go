@@ -39,6 +39,11 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("LISTEN_ADDR %s: %w", e.cfg.ListenAddr, err)
 	}
 	go svc.sweepSessions(ctx, e)
+	svc.Jobs.SetLogger(e.log)
+	if err := svc.Jobs.Start(ctx); err != nil {
+		return err
+	}
+	defer stopJobs(e, svc)
 	printBanner(e, ln.Addr().String(), creds)
 	errc := make(chan error, 1)
 	go func() { errc <- app.Listener(ln) }()
@@ -52,6 +57,16 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// stopJobs stops the job runner before the database closes: running jobs
+// get a few seconds to finish their slice; the rest continues at the next start.
+func stopJobs(e *env, s *services) {
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := s.Jobs.Stop(ctx); err != nil {
+		e.log.Warn("stop background jobs", "err", err)
+	}
 }
 
 // sweepSessions deletes expired session rows every few minutes.

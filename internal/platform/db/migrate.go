@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivermigrate"
 
 	"lumdesk/db/migrations"
 )
@@ -38,6 +41,24 @@ func Migrate(ctx context.Context, databaseURL string) error {
 	defer sqlDB.Close()
 	if _, err := p.Up(ctx); err != nil {
 		return fmt.Errorf("migrate up: %w", err)
+	}
+	return migrateRiver(ctx, databaseURL)
+}
+
+// migrateRiver applies River's own migrations (the background job queue of
+// internal/jobs); River versions its schema itself.
+func migrateRiver(ctx context.Context, databaseURL string) error {
+	pool, err := pgxpool.New(ctx, databaseURL)
+	if err != nil {
+		return fmt.Errorf("migrate river: %w", err)
+	}
+	defer pool.Close()
+	m, err := rivermigrate.New(riverpgxv5.New(pool), nil)
+	if err != nil {
+		return fmt.Errorf("migrate river: %w", err)
+	}
+	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return fmt.Errorf("migrate river: %w", err)
 	}
 	return nil
 }
