@@ -120,7 +120,6 @@ var products = []struct {
 	perm staff.Permission
 }{
 	{overview.Product{Key: "lumio", Name: "Lumio", Tagline: "Extension marketplace", Features: []string{"Extensions and versions under review", "Installs and extension secrets"}}, staff.PermMarketplaceView},
-	{overview.Product{Key: "lumi", Name: "Lumi", Tagline: "Domains, VPS and proxies", Features: []string{"Balances with an append-only ledger", "Deposits, purchases and renewals", "The finance desk with four-eyes approval"}}, staff.PermBillingView},
 	{overview.Product{Key: "lumora", Name: "Lumora", Tagline: "Transactional email", Features: []string{"Apps, sending domains (SPF, DKIM, DMARC)", "Templates, messages and delivery logs"}}, staff.PermMailView},
 	{overview.Product{Key: "lumira", Name: "Lumira", Tagline: "Roblox group rank automation", Features: []string{"Groups and rank ladders", "Promotions and notifications"}}, staff.PermRankingView},
 }

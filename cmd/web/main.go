@@ -2,10 +2,13 @@
 //
 //	lumdesk [serve]            run the dashboard and product APIs
 //	lumdesk migrate up|down|status
-//	lumdesk seed --demo
+//	lumdesk seed --demo | --scale N
 //	lumdesk staff create --email E --role R --password-stdin
 //	lumdesk account create --name N --email E
 //	lumdesk apikey create --product P --account ID|EMAIL [--operator] [--scopes a,b] [--json]
+//	lumdesk project create --account ID|EMAIL --name N [--json]
+//	lumdesk script create --project ID --name N [--json]
+//	lumdesk billing adjust --account ID|EMAIL --amount 10.00 --reason R [--json] | verify
 //	lumdesk audit verify
 package main
 
@@ -38,6 +41,9 @@ func commands() []command {
 		{"staff", "manage staff users: create", runStaff},
 		{"account", "manage customer accounts: create", runAccount},
 		{"apikey", "manage API keys: create", runAPIKey},
+		{"project", "manage Luarmor projects: create", runProject},
+		{"script", "manage Luarmor scripts: create", runScript},
+		{"billing", "Lumi balances: adjust, verify", runBilling},
 		{"audit", "check the audit history: verify", runAudit},
 	}
 }

@@ -67,6 +67,16 @@ func (q *Queries) ActivateLicenseKey(ctx context.Context, arg ActivateLicenseKey
 	return i, err
 }
 
+const analyzeLicenseKeys = `-- name: AnalyzeLicenseKeys :exec
+DO $$ BEGIN ANALYZE license_keys; END $$
+`
+
+// Fresh statistics after a bulk load, so the planner knows the new rows.
+func (q *Queries) AnalyzeLicenseKeys(ctx context.Context) error {
+	_, err := q.db.Exec(ctx, analyzeLicenseKeys)
+	return err
+}
+
 const checkLicense = `-- name: CheckLicense :one
 SELECT s.id AS script_id, s.project_id, p.name AS project_name, s.name AS script_name, s.ffa,
        k.id AS key_id, k.user_key, k.identifier, k.discord_id, k.note, k.key_days, k.auth_expire, k.activated_at,
@@ -186,6 +196,16 @@ type CopyLicenseKeysParams struct {
 	CreatedAt       time.Time  `json:"created_at"`
 }
 
+const createLicenseKeySearchIndex = `-- name: CreateLicenseKeySearchIndex :exec
+CREATE INDEX IF NOT EXISTS license_keys_search ON license_keys
+    USING gin ((user_key || ' ' || identifier || ' ' || discord_id || ' ' || note) gin_trgm_ops)
+`
+
+func (q *Queries) CreateLicenseKeySearchIndex(ctx context.Context) error {
+	_, err := q.db.Exec(ctx, createLicenseKeySearchIndex)
+	return err
+}
+
 const deleteLicenseKey = `-- name: DeleteLicenseKey :exec
 DELETE FROM license_keys WHERE id = $1
 `
@@ -201,6 +221,18 @@ DELETE FROM license_key_daily_executions WHERE key_id = $1
 
 func (q *Queries) DeleteLicenseKeyDailyExecutions(ctx context.Context, keyID int64) error {
 	_, err := q.db.Exec(ctx, deleteLicenseKeyDailyExecutions, keyID)
+	return err
+}
+
+const dropLicenseKeySearchIndex = `-- name: DropLicenseKeySearchIndex :exec
+DO $$ BEGIN DROP INDEX IF EXISTS license_keys_search; END $$
+`
+
+// Bulk loads of a million keys (seed --scale) are faster without the
+// trigram index, rebuilt afterwards: the definition is the migration's.
+// (a DO block: sqlc does not generate a bare DROP INDEX)
+func (q *Queries) DropLicenseKeySearchIndex(ctx context.Context) error {
+	_, err := q.db.Exec(ctx, dropLicenseKeySearchIndex)
 	return err
 }
 
@@ -638,6 +670,15 @@ func (q *Queries) SaveLicenseKey(ctx context.Context, arg SaveLicenseKeyParams) 
 		&i.UpdatedAt,
 	)
 	return i, err
+}
+
+const setMaintenanceWorkMem = `-- name: SetMaintenanceWorkMem :exec
+SELECT set_config('maintenance_work_mem', '512MB', true)
+`
+
+func (q *Queries) SetMaintenanceWorkMem(ctx context.Context) error {
+	_, err := q.db.Exec(ctx, setMaintenanceWorkMem)
+	return err
 }
 
 const sharedLicenseHWIDs = `-- name: SharedLicenseHWIDs :many

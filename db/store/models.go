@@ -23,6 +23,57 @@ type Account struct {
 	UpdatedAt       time.Time `json:"updated_at"`
 }
 
+type AdjustmentRequest struct {
+	ID             int64      `json:"id"`
+	AccountID      int64      `json:"account_id"`
+	Kind           string     `json:"kind"`
+	AmountCents    int64      `json:"amount_cents"`
+	Reason         string     `json:"reason"`
+	Status         string     `json:"status"`
+	RequestedBy    *int64     `json:"requested_by"`
+	RequestedKind  string     `json:"requested_kind"`
+	RequestedLabel string     `json:"requested_label"`
+	DecidedBy      *int64     `json:"decided_by"`
+	DecidedLabel   string     `json:"decided_label"`
+	DecidedAt      *time.Time `json:"decided_at"`
+	DecisionReason string     `json:"decision_reason"`
+	LedgerEntryID  *int64     `json:"ledger_entry_id"`
+	CreatedAt      time.Time  `json:"created_at"`
+}
+
+type ApiBatch struct {
+	ID             string     `json:"id"`
+	KeyID          int64      `json:"key_id"`
+	AccountID      int64      `json:"account_id"`
+	Kind           string     `json:"kind"`
+	Total          int32      `json:"total"`
+	IdempotencyKey string     `json:"idempotency_key"`
+	LeaseUntil     time.Time  `json:"lease_until"`
+	Status         string     `json:"status"`
+	CreatedAt      time.Time  `json:"created_at"`
+	FinishedAt     *time.Time `json:"finished_at"`
+}
+
+type ApiBatchItem struct {
+	BatchID string          `json:"batch_id"`
+	Idx     int32           `json:"idx"`
+	Ref     string          `json:"ref"`
+	Input   json.RawMessage `json:"input"`
+	Status  string          `json:"status"`
+	Result  json.RawMessage `json:"result"`
+}
+
+type ApiIdempotency struct {
+	KeyID          int64     `json:"key_id"`
+	IdempotencyKey string    `json:"idempotency_key"`
+	RequestHash    []byte    `json:"request_hash"`
+	Status         string    `json:"status"`
+	ResponseStatus *int32    `json:"response_status"`
+	ResponseBody   []byte    `json:"response_body"`
+	CreatedAt      time.Time `json:"created_at"`
+	UpdatedAt      time.Time `json:"updated_at"`
+}
+
 type ApiKey struct {
 	ID                  int64      `json:"id"`
 	Product             string     `json:"product"`
@@ -42,6 +93,12 @@ type ApiKey struct {
 	LastUsedAt          *time.Time `json:"last_used_at"`
 	LastUsedIp          string     `json:"last_used_ip"`
 	CreatedAt           time.Time  `json:"created_at"`
+}
+
+type ApiKeySpend struct {
+	KeyID      int64       `json:"key_id"`
+	Day        pgtype.Date `json:"day"`
+	SpentCents int64       `json:"spent_cents"`
 }
 
 type ApiRateLimit struct {
@@ -67,6 +124,82 @@ type AuditEvent struct {
 	After      json.RawMessage `json:"after"`
 	PrevHash   []byte          `json:"prev_hash"`
 	Hash       []byte          `json:"hash"`
+}
+
+type Balance struct {
+	AccountID    int64     `json:"account_id"`
+	BalanceCents int64     `json:"balance_cents"`
+	UpdatedAt    time.Time `json:"updated_at"`
+}
+
+type BillingProviderSecret struct {
+	Provider     string    `json:"provider"`
+	SecretSealed []byte    `json:"secret_sealed"`
+	CreatedAt    time.Time `json:"created_at"`
+}
+
+type BulkJob struct {
+	ID             int64           `json:"id"`
+	Kind           string          `json:"kind"`
+	Status         string          `json:"status"`
+	CreatedBy      *int64          `json:"created_by"`
+	CreatedByLabel string          `json:"created_by_label"`
+	ProjectID      string          `json:"project_id"`
+	Title          string          `json:"title"`
+	Params         json.RawMessage `json:"params"`
+	Total          int32           `json:"total"`
+	DoneCount      int32           `json:"done_count"`
+	OkCount        int32           `json:"ok_count"`
+	FailedCount    int32           `json:"failed_count"`
+	Error          string          `json:"error"`
+	CreatedAt      time.Time       `json:"created_at"`
+	StartedAt      *time.Time      `json:"started_at"`
+	FinishedAt     *time.Time      `json:"finished_at"`
+	UpdatedAt      time.Time       `json:"updated_at"`
+}
+
+type BulkJobItem struct {
+	JobID   int64           `json:"job_id"`
+	Seq     int32           `json:"seq"`
+	Ref     string          `json:"ref"`
+	KeyID   *int64          `json:"key_id"`
+	UserKey string          `json:"user_key"`
+	Ok      bool            `json:"ok"`
+	Message string          `json:"message"`
+	Detail  json.RawMessage `json:"detail"`
+}
+
+type Deposit struct {
+	ID          int64      `json:"id"`
+	PublicID    string     `json:"public_id"`
+	AccountID   int64      `json:"account_id"`
+	AmountCents int64      `json:"amount_cents"`
+	Provider    string     `json:"provider"`
+	Status      string     `json:"status"`
+	ProviderRef *string    `json:"provider_ref"`
+	PayUrl      string     `json:"pay_url"`
+	Note        string     `json:"note"`
+	CreatedAt   time.Time  `json:"created_at"`
+	PaidAt      *time.Time `json:"paid_at"`
+	ExpiresAt   *time.Time `json:"expires_at"`
+	ClosedAt    *time.Time `json:"closed_at"`
+}
+
+type LedgerEntry struct {
+	ID                int64     `json:"id"`
+	AccountID         int64     `json:"account_id"`
+	AmountCents       int64     `json:"amount_cents"`
+	Kind              string    `json:"kind"`
+	CauseType         string    `json:"cause_type"`
+	CauseID           string    `json:"cause_id"`
+	RefundOfID        *int64    `json:"refund_of_id"`
+	IdempotencyKey    *string   `json:"idempotency_key"`
+	ActorKind         string    `json:"actor_kind"`
+	ActorID           string    `json:"actor_id"`
+	ActorLabel        string    `json:"actor_label"`
+	Reason            string    `json:"reason"`
+	BalanceAfterCents int64     `json:"balance_after_cents"`
+	CreatedAt         time.Time `json:"created_at"`
 }
 
 type LicenseKey struct {
@@ -161,6 +294,88 @@ type LoginThrottle struct {
 	Failures    int32      `json:"failures"`
 	WindowStart time.Time  `json:"window_start"`
 	LockedUntil *time.Time `json:"locked_until"`
+}
+
+type LumiDomain struct {
+	ID                  int64      `json:"id"`
+	AccountID           int64      `json:"account_id"`
+	Name                string     `json:"name"`
+	Status              string     `json:"status"`
+	ExpiresAt           *time.Time `json:"expires_at"`
+	AutoRenew           bool       `json:"auto_renew"`
+	Locked              bool       `json:"locked"`
+	Privacy             bool       `json:"privacy"`
+	Nameservers         []string   `json:"nameservers"`
+	RegistrarRef        string     `json:"registrar_ref"`
+	IdempotencyKey      *string    `json:"idempotency_key"`
+	RenewalFailedAt     *time.Time `json:"renewal_failed_at"`
+	RenewalFailedReason string     `json:"renewal_failed_reason"`
+	Failure             string     `json:"failure"`
+	CreatedAt           time.Time  `json:"created_at"`
+	UpdatedAt           time.Time  `json:"updated_at"`
+}
+
+type LumiPlanPrice struct {
+	ID            int64     `json:"id"`
+	Product       string    `json:"product"`
+	Plan          string    `json:"plan"`
+	Title         string    `json:"title"`
+	Description   string    `json:"description"`
+	MonthlyCents  int64     `json:"monthly_cents"`
+	EffectiveFrom time.Time `json:"effective_from"`
+	CreatedAt     time.Time `json:"created_at"`
+}
+
+type LumiProxy struct {
+	ID                  int64      `json:"id"`
+	AccountID           int64      `json:"account_id"`
+	Plan                string     `json:"plan"`
+	Type                string     `json:"type"`
+	Country             string     `json:"country"`
+	Status              string     `json:"status"`
+	Host                string     `json:"host"`
+	Port                int32      `json:"port"`
+	Username            string     `json:"username"`
+	PasswordSealed      []byte     `json:"password_sealed"`
+	AllowIps            []string   `json:"allow_ips"`
+	ProviderRef         string     `json:"provider_ref"`
+	ExpiresAt           *time.Time `json:"expires_at"`
+	AutoRenew           bool       `json:"auto_renew"`
+	IdempotencyKey      *string    `json:"idempotency_key"`
+	RenewalFailedAt     *time.Time `json:"renewal_failed_at"`
+	RenewalFailedReason string     `json:"renewal_failed_reason"`
+	Failure             string     `json:"failure"`
+	CreatedAt           time.Time  `json:"created_at"`
+	UpdatedAt           time.Time  `json:"updated_at"`
+}
+
+type LumiTldPrice struct {
+	ID            int64     `json:"id"`
+	Tld           string    `json:"tld"`
+	RegisterCents int64     `json:"register_cents"`
+	RenewCents    int64     `json:"renew_cents"`
+	TransferCents int64     `json:"transfer_cents"`
+	EffectiveFrom time.Time `json:"effective_from"`
+	CreatedAt     time.Time `json:"created_at"`
+}
+
+type LumiVp struct {
+	ID                  int64      `json:"id"`
+	AccountID           int64      `json:"account_id"`
+	Plan                string     `json:"plan"`
+	Hostname            string     `json:"hostname"`
+	Status              string     `json:"status"`
+	Power               string     `json:"power"`
+	Ip                  string     `json:"ip"`
+	ProviderRef         string     `json:"provider_ref"`
+	ExpiresAt           *time.Time `json:"expires_at"`
+	AutoRenew           bool       `json:"auto_renew"`
+	IdempotencyKey      *string    `json:"idempotency_key"`
+	RenewalFailedAt     *time.Time `json:"renewal_failed_at"`
+	RenewalFailedReason string     `json:"renewal_failed_reason"`
+	Failure             string     `json:"failure"`
+	CreatedAt           time.Time  `json:"created_at"`
+	UpdatedAt           time.Time  `json:"updated_at"`
 }
 
 type StaffRecoveryCode struct {

@@ -10,6 +10,9 @@ import (
 	"lumdesk/internal/accounts"
 	"lumdesk/internal/apikeys"
 	"lumdesk/internal/audit"
+	"lumdesk/internal/billing"
+	"lumdesk/internal/billing/products"
+	"lumdesk/internal/licensing"
 	"lumdesk/internal/platform/db"
 	"lumdesk/internal/staff"
 )
@@ -30,8 +33,11 @@ type Deps struct {
 	DB    *db.DB
 	Staff *staff.Service
 
-	Accounts *accounts.Service
-	APIKeys  *apikeys.Service
+	Accounts  *accounts.Service
+	APIKeys   *apikeys.Service
+	Licensing *licensing.Service
+	Billing   *billing.Service
+	Products  *products.Service
 }
 
 var actor = audit.System("demo seed")
@@ -53,6 +59,15 @@ func Seed(ctx context.Context, d Deps) ([]Credential, error) {
 		return nil, err
 	}
 	if err := seedAPIKeys(ctx, d); err != nil {
+		return nil, err
+	}
+	if err := seedLicensing(ctx, d); err != nil {
+		return nil, err
+	}
+	if err := seedBilling(ctx, d); err != nil {
+		return nil, err
+	}
+	if err := seedLumiProducts(ctx, d); err != nil {
 		return nil, err
 	}
 	return Credentials, nil

@@ -147,6 +147,7 @@ func (s *Service) SetOptions(o Options) { s.opts = o }
 func (s *Service) workers() *river.Workers {
 	w := river.NewWorkers()
 	river.AddWorker(w, &worker{s: s})
+	river.AddWorker(w, &autoRenewWorker{s: s})
 	return w
 }
 
@@ -170,6 +171,7 @@ func (s *Service) Start(ctx context.Context) error {
 	c, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
 		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: o.Workers}},
 		Workers:              s.workers(),
+		PeriodicJobs:         autoRenewPeriodic(),
 		JobTimeout:           o.JobTimeout,
 		RescueStuckJobsAfter: o.RescueAfter,
 		FetchPollInterval:    o.PollInterval,

@@ -10,11 +10,15 @@ import (
 
 	"lumdesk/handlers"
 	"lumdesk/handlers/api/luarmor"
+	"lumdesk/handlers/api/lumi"
 	"lumdesk/internal/accounts"
 	"lumdesk/internal/apikeys"
 	"lumdesk/internal/audit"
+	"lumdesk/internal/billing"
+	"lumdesk/internal/billing/products"
 	"lumdesk/internal/console"
 	"lumdesk/internal/demo"
+	"lumdesk/internal/jobs"
 	"lumdesk/internal/licensing"
 	"lumdesk/internal/platform/config"
 	"lumdesk/internal/platform/db"
@@ -33,11 +37,14 @@ type Services struct {
 	Accounts  *accounts.Service
 	APIKeys   *apikeys.Service
 	Licensing *licensing.Service
+	Billing   *billing.Service
+	Products  *products.Service // Lumi domains, VPS, proxies (sandbox adapters)
+	Jobs      *jobs.Service // background jobs; cmd/web serve starts the runner
 }
 
 // NewServices builds every domain service over one database.
 func NewServices(cfg config.Config, d *db.DB, box *secretbox.Box) *Services {
-	return &Services{
+	s := &Services{
 		DB:      d,
 		Box:     box,
 		Staff:   staff.NewService(d, box, cfg.Demo),
@@ -47,24 +54,37 @@ func NewServices(cfg config.Config, d *db.DB, box *secretbox.Box) *Services {
 		Accounts:  accounts.NewService(d),
 		APIKeys:   apikeys.NewService(d, box),
 		Licensing: licensing.NewService(d),
+		Billing:   billing.NewService(d, box, cfg.BillingApprovalLimit),
 	}
+	s.Jobs = jobs.New(d, s.Licensing)
+	s.Products = products.NewService(d, s.Billing, nil, nil).WithBox(box)
+	s.Jobs.SetAutoRenew(s.Products.AutoRenewJob(cfg.AutoRenewDays))
+	return s
 }
 
 // routeGroups are the dashboard areas and product APIs beyond sign-in.
 func (s *Services) routeGroups() []handlers.RouteGroup {
+	bulk := handlers.NewLicensingBulk(s.Licensing, s.Jobs)
+	accounts := handlers.NewAccounts(s.Accounts)
+	accounts.LuarmorTab = bulk.AccountTab
 	return []handlers.RouteGroup{
 		handlers.NewConsole(s.Console),
-		handlers.NewAccounts(s.Accounts),
+		accounts,
 		handlers.NewAPIKeys(s.APIKeys),
 		handlers.NewAudit(s.Audit),
 		handlers.NewStaffPages(s.Staff), handlers.NewAccountSecurity(s.Staff),
+		bulk,
+		handlers.NewLicensing(s.Licensing),
 		luarmor.New(s.Licensing, s.APIKeys),
+		handlers.NewBilling(s.Billing, s.Accounts),
+		handlers.NewLumiProducts(s.Products, s.Jobs.EnqueueAutoRenew),
+		lumi.Wire(s.DB, s.Billing, s.APIKeys, s.Products, nil),
 	}
 }
 
 // DemoDeps are the services the demo seed goes through.
 func (s *Services) DemoDeps() demo.Deps {
-	return demo.Deps{DB: s.DB, Staff: s.Staff, Accounts: s.Accounts, APIKeys: s.APIKeys}
+	return demo.Deps{DB: s.DB, Staff: s.Staff, Accounts: s.Accounts, APIKeys: s.APIKeys, Licensing: s.Licensing, Billing: s.Billing, Products: s.Products}
 }
 
 // NewApp builds the HTTP app.

@@ -57,6 +57,7 @@ const (
 	PermBillingView         Permission = "billing.view"
 	PermBillingCredit       Permission = "billing.balance.credit"
 	PermBillingApprove      Permission = "billing.balance.approve"
+	PermProductsManage      Permission = "billing.products.manage" // change Lumi domains, VPS, proxies (or billing.balance.credit)
 	PermMarketplaceView     Permission = "marketplace.view"
 	PermMarketplaceReview   Permission = "marketplace.review"
 	PermMailView            Permission = "mail.view"
@@ -74,11 +75,11 @@ var rolePerms = map[Role][]Permission{
 	RoleAdmin: append(slices.Clone(viewPerms),
 		PermAccountsManage, PermAccountsSuspend, PermAPIKeysManage, PermAuditExport, PermStaffManage,
 		PermLicensingManage, PermLicensingResetHWID, PermLicensingForceReset, PermLicensingBlacklist, PermLicensingDelete,
-		PermBillingCredit, PermBillingApprove, PermMarketplaceReview, PermMailManage, PermRankingManage),
+		PermBillingCredit, PermBillingApprove, PermMarketplaceReview, PermMailManage, PermRankingManage, PermProductsManage),
 	RoleSupport: append(slices.Clone(viewPerms),
 		PermAccountsManage, PermAccountsSuspend,
 		PermLicensingManage, PermLicensingResetHWID, PermLicensingBlacklist,
-		PermMarketplaceReview, PermMailManage, PermRankingManage),
+		PermMarketplaceReview, PermMailManage, PermRankingManage, PermProductsManage),
 	RoleFinance: append(slices.Clone(viewPerms),
 		PermAuditExport, PermBillingCredit, PermBillingApprove),
 	RoleViewer: slices.Clone(viewPerms),

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"lumdesk/internal/platform/money"
 )
 
 // Config is the whole runtime configuration.
@@ -26,6 +28,11 @@ type Config struct {
 	TrustProxy      bool          // TRUST_PROXY: take the client IP from X-Forwarded-For
 	LogLevel        string        // LOG_LEVEL: debug, info, warn, error
 	LogFormat       string        // LOG_FORMAT: json or text
+
+	BillingApprovalLimit money.Cents // BILLING_APPROVAL_LIMIT: larger manual money moves need a second finance user
+	APIEnabled           bool        // API_ENABLED: the Lumi API answers (off: 503 api_disabled)
+	APIMoneyEnabled      bool        // API_MONEY_ENABLED: Lumi API money operations (off: 403 money_disabled)
+	AutoRenewDays        int         // AUTO_RENEW_DAYS: auto-renew Lumi products this many days before expiry
 }
 
 // Var documents one environment variable (rendered in the README and `--help`).
@@ -44,6 +51,10 @@ var Vars = []Var{
 	{"TRUST_PROXY", "false", "Take the client IP from X-Forwarded-For (only behind a reverse proxy)."},
 	{"LOG_LEVEL", "info", "debug, info, warn or error."},
 	{"LOG_FORMAT", "json", "json or text."},
+	{"BILLING_APPROVAL_LIMIT", "500.00", "Manual top-ups and adjustments above this USD amount wait for a second finance user's approval."},
+	{"API_ENABLED", "true", "Serve the Lumi reseller API under /api/lumi; false answers 503 api_disabled (healthz stays up)."},
+	{"API_MONEY_ENABLED", "true", "Allow Lumi API money operations (deposits, buy, renew); false answers 403 money_disabled."},
+	{"AUTO_RENEW_DAYS", "7", "The daily auto-renew job renews Lumi domains, VPS and proxies expiring within this many days (0-365)."},
 }
 
 // Load reads the configuration through getenv (os.Getenv in production).
@@ -94,6 +105,20 @@ func Load(getenv func(string) string) (Config, error) {
 	c.LogFormat = get("LOG_FORMAT", "json")
 	if c.LogFormat != "json" && c.LogFormat != "text" {
 		return c, fmt.Errorf("LOG_FORMAT: %q is not json or text", c.LogFormat)
+	}
+	limit := get("BILLING_APPROVAL_LIMIT", "500.00")
+	if c.BillingApprovalLimit, err = money.Parse(limit); err != nil || c.BillingApprovalLimit < 0 {
+		return c, fmt.Errorf("BILLING_APPROVAL_LIMIT: %q is not a USD amount like 500.00", limit)
+	}
+	if c.APIEnabled, err = parseBool("API_ENABLED", get("API_ENABLED", "true")); err != nil {
+		return c, err
+	}
+	if c.APIMoneyEnabled, err = parseBool("API_MONEY_ENABLED", get("API_MONEY_ENABLED", "true")); err != nil {
+		return c, err
+	}
+	days := get("AUTO_RENEW_DAYS", "7")
+	if c.AutoRenewDays, err = strconv.Atoi(days); err != nil || c.AutoRenewDays < 0 || c.AutoRenewDays > 365 {
+		return c, fmt.Errorf("AUTO_RENEW_DAYS: %q is not a number of days from 0 to 365", days)
 	}
 	return c, nil
 }

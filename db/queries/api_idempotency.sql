@@ -1,0 +1,73 @@
+-- name: ClaimIdempotency :execrows
+-- Claims (key_id, idempotency_key) for one request: 1 row when this call
+-- inserted it, 0 when it already exists.
+INSERT INTO api_idempotency (key_id, idempotency_key, request_hash)
+VALUES (@key_id, @idempotency_key, @request_hash)
+ON CONFLICT (key_id, idempotency_key) DO NOTHING;
+
+-- name: RetakeStaleIdempotency :execrows
+-- A claim left in_progress since before stale_before (a crash) is taken over.
+UPDATE api_idempotency
+SET request_hash = @request_hash, updated_at = now(), created_at = now()
+WHERE key_id = @key_id AND idempotency_key = @idempotency_key
+  AND status = 'in_progress' AND updated_at < @stale_before;
+
+-- name: GetIdempotency :one
+SELECT * FROM api_idempotency WHERE key_id = @key_id AND idempotency_key = @idempotency_key;
+
+-- name: CompleteIdempotency :exec
+UPDATE api_idempotency
+SET status = 'done', response_status = @response_status, response_body = @response_body, updated_at = now()
+WHERE key_id = @key_id AND idempotency_key = @idempotency_key;
+
+-- name: ReleaseIdempotency :exec
+DELETE FROM api_idempotency
+WHERE key_id = @key_id AND idempotency_key = @idempotency_key AND status = 'in_progress';
+
+-- name: PurgeIdempotency :execrows
+DELETE FROM api_idempotency WHERE created_at < @before;
+
+-- name: EnsureSpend :exec
+INSERT INTO api_key_spend (key_id, day, spent_cents) VALUES (@key_id, @day, 0)
+ON CONFLICT (key_id, day) DO NOTHING;
+
+-- name: ReserveSpend :execrows
+-- Adds amount to the key's spend of the day only if the total stays within
+-- the cap; one statement, so concurrent requests on every process agree.
+UPDATE api_key_spend SET spent_cents = spent_cents + @amount
+WHERE key_id = @key_id AND day = @day AND spent_cents + @amount <= @cap::bigint;
+
+-- name: ReleaseSpend :exec
+UPDATE api_key_spend SET spent_cents = GREATEST(spent_cents - @amount, 0)
+WHERE key_id = @key_id AND day = @day;
+
+-- name: GetSpend :one
+SELECT spent_cents FROM api_key_spend WHERE key_id = @key_id AND day = @day;
+
+-- name: InsertAPIBatch :exec
+INSERT INTO api_batches (id, key_id, account_id, kind, total, idempotency_key, lease_until)
+VALUES (@id, @key_id, @account_id, @kind, @total, @idempotency_key, @lease_until);
+
+-- name: LeaseAPIBatch :execrows
+-- Takes over a running batch whose lease ran out.
+UPDATE api_batches SET lease_until = @lease_until
+WHERE id = @id AND status = 'running' AND lease_until < now();
+
+-- name: RenewAPIBatchLease :exec
+UPDATE api_batches SET lease_until = @lease_until WHERE id = @id AND status = 'running';
+
+-- name: InsertAPIBatchItem :exec
+INSERT INTO api_batch_items (batch_id, idx, ref, input) VALUES (@batch_id, @idx, @ref, @input);
+
+-- name: SetAPIBatchItemResult :exec
+UPDATE api_batch_items SET status = @status, result = @result WHERE batch_id = @batch_id AND idx = @idx;
+
+-- name: FinishAPIBatch :exec
+UPDATE api_batches SET status = 'done', finished_at = now() WHERE id = @id;
+
+-- name: GetAPIBatch :one
+SELECT * FROM api_batches WHERE id = @id;
+
+-- name: ListAPIBatchItems :many
+SELECT * FROM api_batch_items WHERE batch_id = @batch_id ORDER BY idx;
+

@@ -1,0 +1,54 @@
+-- Lumi balances: one row per account that ever had money moved. Writers lock
+-- the row (EnsureBalance, then LockBalance) before they touch the ledger.
+
+-- name: EnsureBalance :exec
+INSERT INTO balances (account_id) VALUES ($1) ON CONFLICT (account_id) DO NOTHING;
+
+-- name: LockBalance :one
+SELECT * FROM balances WHERE account_id = $1 FOR UPDATE;
+
+-- name: AddToBalance :one
+UPDATE balances
+SET balance_cents = balance_cents + sqlc.arg('delta')::bigint, updated_at = sqlc.arg('at')::timestamptz
+WHERE account_id = sqlc.arg('account_id')
+RETURNING *;
+
+-- name: GetBalance :one
+SELECT * FROM balances WHERE account_id = $1;
+
+-- The balances list, keyset on (balance_cents, account_id). pattern matches
+-- the account's name or email (ILIKE), match_id its id; below keeps balances
+-- under a threshold (the low-balance list).
+
+-- name: ListBalancesDesc :many
+SELECT b.account_id, b.balance_cents, b.updated_at, a.name AS account_name, a.email AS account_email, a.status AS account_status
+FROM balances b JOIN accounts a ON a.id = b.account_id
+WHERE (sqlc.narg('pattern')::text IS NULL
+       OR a.name ILIKE sqlc.narg('pattern')::text
+       OR a.email::text ILIKE sqlc.narg('pattern')::text
+       OR a.id = sqlc.narg('match_id')::bigint)
+  AND (sqlc.narg('below')::bigint IS NULL OR b.balance_cents < sqlc.narg('below')::bigint)
+  AND (sqlc.narg('cursor_balance')::bigint IS NULL
+       OR (b.balance_cents, b.account_id) < (sqlc.narg('cursor_balance')::bigint, sqlc.narg('cursor_id')::bigint))
+ORDER BY b.balance_cents DESC, b.account_id DESC
+LIMIT sqlc.arg('lim');
+
+-- name: ListBalancesAsc :many
+SELECT b.account_id, b.balance_cents, b.updated_at, a.name AS account_name, a.email AS account_email, a.status AS account_status
+FROM balances b JOIN accounts a ON a.id = b.account_id
+WHERE (sqlc.narg('pattern')::text IS NULL
+       OR a.name ILIKE sqlc.narg('pattern')::text
+       OR a.email::text ILIKE sqlc.narg('pattern')::text
+       OR a.id = sqlc.narg('match_id')::bigint)
+  AND (sqlc.narg('below')::bigint IS NULL OR b.balance_cents < sqlc.narg('below')::bigint)
+  AND (sqlc.narg('cursor_balance')::bigint IS NULL
+       OR (b.balance_cents, b.account_id) > (sqlc.narg('cursor_balance')::bigint, sqlc.narg('cursor_id')::bigint))
+ORDER BY b.balance_cents, b.account_id
+LIMIT sqlc.arg('lim');
+
+-- name: GetProviderSecret :one
+SELECT secret_sealed FROM billing_provider_secrets WHERE provider = $1;
+
+-- name: InsertProviderSecret :exec
+INSERT INTO billing_provider_secrets (provider, secret_sealed) VALUES ($1, $2)
+ON CONFLICT (provider) DO NOTHING;

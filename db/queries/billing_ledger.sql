@@ -1,0 +1,34 @@
+-- The Lumi ledger: append-only (the database refuses UPDATE and DELETE).
+
+-- name: InsertLedgerEntry :one
+INSERT INTO ledger_entries (account_id, amount_cents, kind, cause_type, cause_id, refund_of_id, idempotency_key,
+                            actor_kind, actor_id, actor_label, reason, balance_after_cents, created_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+RETURNING *;
+
+-- name: GetLedgerEntry :one
+SELECT * FROM ledger_entries WHERE id = $1;
+
+-- name: GetLedgerEntryByIdempotencyKey :one
+SELECT * FROM ledger_entries
+WHERE account_id = $1 AND kind = $2 AND idempotency_key = sqlc.arg('idempotency_key')::text;
+
+-- name: GetLedgerEntryByCause :one
+SELECT * FROM ledger_entries
+WHERE cause_type = $1 AND cause_id = $2 AND kind = $3
+ORDER BY id LIMIT 1;
+
+-- name: SumRefundsOf :one
+SELECT coalesce(sum(amount_cents), 0)::bigint AS refunded FROM ledger_entries WHERE refund_of_id = $1;
+
+-- Newest first, keyset on id; every filter optional.
+-- name: ListLedgerPage :many
+SELECT sqlc.embed(l), a.name AS account_name, a.email AS account_email
+FROM ledger_entries l JOIN accounts a ON a.id = l.account_id
+WHERE (sqlc.narg('account_id')::bigint IS NULL OR l.account_id = sqlc.narg('account_id')::bigint)
+  AND (sqlc.narg('kind')::text IS NULL OR l.kind = sqlc.narg('kind')::text)
+  AND (sqlc.narg('since')::timestamptz IS NULL OR l.created_at >= sqlc.narg('since')::timestamptz)
+  AND (sqlc.narg('until')::timestamptz IS NULL OR l.created_at < sqlc.narg('until')::timestamptz)
+  AND (sqlc.narg('before_id')::bigint IS NULL OR l.id < sqlc.narg('before_id')::bigint)
+ORDER BY l.id DESC
+LIMIT sqlc.arg('lim');

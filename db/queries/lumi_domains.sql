@@ -1,0 +1,54 @@
+-- name: LumiInsertDomain :one
+INSERT INTO lumi_domains (account_id, name, auto_renew, nameservers, idempotency_key)
+VALUES ($1, $2, $3, $4, sqlc.narg(idempotency_key))
+RETURNING *;
+
+-- name: LumiGetDomain :one
+SELECT * FROM lumi_domains WHERE id = $1;
+
+-- name: LumiLockDomain :one
+SELECT * FROM lumi_domains WHERE id = $1 FOR UPDATE;
+
+-- name: LumiDomainByIdempotencyKey :one
+SELECT * FROM lumi_domains WHERE account_id = $1 AND idempotency_key = $2;
+
+-- name: LumiListDomains :many
+SELECT * FROM lumi_domains
+WHERE (sqlc.narg(account_id)::bigint IS NULL OR account_id = sqlc.narg(account_id))
+  AND (sqlc.arg(status)::text = '' OR status = sqlc.arg(status))
+  AND (sqlc.arg(q)::text = '' OR name LIKE sqlc.arg(q) || '%')
+  AND (NOT sqlc.arg(renewal_failed)::boolean OR renewal_failed_at IS NOT NULL)
+  AND (sqlc.arg(before)::bigint = 0 OR id < sqlc.arg(before))
+ORDER BY id DESC
+LIMIT sqlc.arg(lim);
+
+-- name: LumiActivateDomain :one
+UPDATE lumi_domains SET status = 'active', expires_at = $2, registrar_ref = $3, updated_at = now()
+WHERE id = $1 RETURNING *;
+
+-- name: LumiFailDomain :one
+UPDATE lumi_domains SET status = 'failed', failure = $2, updated_at = now()
+WHERE id = $1 RETURNING *;
+
+-- name: LumiUpdateDomainSettings :one
+UPDATE lumi_domains SET nameservers = $2, locked = $3, privacy = $4, auto_renew = $5, updated_at = now()
+WHERE id = $1 RETURNING *;
+
+-- name: LumiSetDomainExpiry :one
+UPDATE lumi_domains SET expires_at = $2, status = CASE WHEN status = 'expired' THEN 'active' ELSE status END,
+    renewal_failed_at = NULL, renewal_failed_reason = '', updated_at = now()
+WHERE id = $1 RETURNING *;
+
+-- name: LumiRestoreDomainExpiry :one
+UPDATE lumi_domains SET expires_at = $2, status = $3, updated_at = now()
+WHERE id = $1 RETURNING *;
+
+-- name: LumiMarkDomainRenewalFailed :one
+UPDATE lumi_domains SET renewal_failed_at = $2, renewal_failed_reason = $3, updated_at = now()
+WHERE id = $1 RETURNING *;
+
+-- name: LumiDueDomains :many
+SELECT id, account_id, expires_at FROM lumi_domains
+WHERE auto_renew AND status IN ('active', 'expired') AND expires_at <= sqlc.arg(until)::timestamptz
+  AND id > sqlc.arg(after)::bigint
+ORDER BY id LIMIT sqlc.arg(lim);

@@ -1,0 +1,247 @@
+package lumi
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/utils"
+
+	"lumdesk/db/store"
+	"lumdesk/internal/apikeys"
+	"lumdesk/internal/audit"
+	"lumdesk/internal/platform/db"
+	"lumdesk/internal/platform/ids"
+)
+
+// Batches stores asynchronous bulk purchases (api_batches, api_batch_items)
+// and runs them in a goroutine of the process that accepted them, which
+// holds a lease on the batch (BatchLease) renewed after every item. Each item
+// debits with its own idempotency key (<Idempotency-Key>#<index>), so a batch
+// taken over after a crash never pays an item twice: when a poll of
+// GET /v1/batches/{id} finds a running batch whose lease ran out, that
+// process takes the lease and runs the items still pending.
+type Batches struct {
+	db *db.DB
+}
+
+// BatchLease is how long a batch's runner may go silent before another
+// process takes it over.
+var BatchLease = 2 * time.Minute
+
+// NewBatches makes the batch store.
+func NewBatches(d *db.DB) *Batches { return &Batches{db: d} }
+
+// itemResult is one line of the per-item result shape.
+type itemResult struct {
+	Ref    string          `json:"ref"`
+	Status string          `json:"status"`
+	Result json.RawMessage `json:"result,omitempty"`
+	Error  *errorBody      `json:"error,omitempty"`
+}
+
+type errorBody struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// bulkItem is one item of a bulk request.
+type bulkItem struct {
+	ref string
+	in  json.RawMessage
+}
+
+func (api *API) bulkBuy(p product) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		k, idemKey, ok, err := api.moneyGate(c)
+		if !ok {
+			return err
+		}
+		body, err := readObject(c)
+		if err != nil {
+			return api.serviceErr(c, err)
+		}
+		acc, err := scope(c, k, body, true)
+		if err != nil {
+			return api.serviceErr(c, err)
+		}
+		var raw []json.RawMessage
+		if v, ok := body["items"]; !ok || json.Unmarshal(v, &raw) != nil || len(raw) == 0 {
+			return writeErr(c, fiber.StatusUnprocessableEntity, CodeValidation, "items must be a non-empty array of purchases.")
+		}
+		if len(raw) > MaxBulk {
+			return writeErr(c, fiber.StatusRequestEntityTooLarge, CodeBatchTooLarge,
+				fmt.Sprintf("A bulk request takes at most %d items; this one has %d.", MaxBulk, len(raw)))
+		}
+		items := make([]bulkItem, len(raw))
+		for i, r := range raw {
+			var obj map[string]json.RawMessage
+			if json.Unmarshal(r, &obj) != nil {
+				return writeErr(c, fiber.StatusUnprocessableEntity, CodeValidation, fmt.Sprintf("items[%d] must be an object.", i))
+			}
+			ref := strconv.Itoa(i)
+			var name string
+			if json.Unmarshal(obj["domain"], &name) == nil && name != "" {
+				ref = name
+			}
+			delete(obj, "user_id")
+			in, _ := json.Marshal(obj)
+			items[i] = bulkItem{ref: ref, in: in}
+		}
+		actor := actorOf(c)
+		return api.moneyRun(c, k, idemKey, len(items), func(ctx context.Context) outcome {
+			if len(items) <= SyncBulk {
+				res := make([]itemResult, len(items))
+				for i, it := range items {
+					res[i] = api.buyItem(ctx, k, actor, p.kind, *acc, it, idemKey, i)
+				}
+				return jsonOutcome(fiber.StatusOK, summary(res))
+			}
+			id, err := api.batches.create(ctx, k.ID, *acc, p.kind, items, idemKey)
+			if err != nil {
+				return errOutcome(api.classifyLog(err))
+			}
+			idx := make([]int, len(items))
+			for i := range idx {
+				idx[i] = i
+			}
+			go api.runBatch(context.WithoutCancel(ctx), id, k, actor, p.kind, *acc, items, idx, idemKey)
+			return jsonOutcome(fiber.StatusAccepted, fiber.Map{"batch_id": id, "status": "running", "total": len(items),
+				"status_url": p.base + "/batches/" + id})
+		})
+	}
+}
+
+// buyItem buys one bulk item with its own idempotency key.
+func (api *API) buyItem(ctx context.Context, k apikeys.Key, actor audit.Actor, kind string, acc int64, it bulkItem, idemKey string, i int) itemResult {
+	out := api.charge(ctx, k, actor, kind, acc, 0, it.in, idemKey+"#"+strconv.Itoa(i))
+	if out.status < 300 {
+		return itemResult{Ref: it.ref, Status: "ok", Result: out.body}
+	}
+	var e struct {
+		Error errorBody `json:"error"`
+	}
+	_ = json.Unmarshal(out.body, &e)
+	return itemResult{Ref: it.ref, Status: "failed", Error: &e.Error}
+}
+
+func summary(res []itemResult) fiber.Map {
+	ok := 0
+	for _, r := range res {
+		if r.Status == "ok" {
+			ok++
+		}
+	}
+	return fiber.Map{"total": len(res), "ok": ok, "failed": len(res) - ok, "items": res}
+}
+
+func (b *Batches) create(ctx context.Context, keyID, acc int64, kind string, items []bulkItem, idemKey string) (string, error) {
+	id := "bat_" + ids.Token(24)
+	err := b.db.Tx(ctx, func(q *store.Queries) error {
+		if err := q.InsertAPIBatch(ctx, store.InsertAPIBatchParams{ID: id, KeyID: keyID, AccountID: acc, Kind: kind,
+			Total: int32(len(items)), IdempotencyKey: idemKey, LeaseUntil: time.Now().Add(BatchLease)}); err != nil {
+			return err
+		}
+		for i, it := range items {
+			if err := q.InsertAPIBatchItem(ctx, store.InsertAPIBatchItemParams{BatchID: id, Idx: int32(i), Ref: it.ref, Input: it.in}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("create batch: %w", err)
+	}
+	return id, nil
+}
+
+// runBatch buys items (idx are their indexes in the batch), storing each
+// result and renewing the lease as it goes.
+func (api *API) runBatch(ctx context.Context, id string, k apikeys.Key, actor audit.Actor, kind string, acc int64, items []bulkItem, idx []int, idemKey string) {
+	for n, it := range items {
+		i := idx[n]
+		r := api.buyItem(ctx, k, actor, kind, acc, it, idemKey, i)
+		res, _ := json.Marshal(r)
+		if err := api.batches.db.SetAPIBatchItemResult(ctx, store.SetAPIBatchItemResultParams{Status: r.Status, Result: res, BatchID: id, Idx: int32(i)}); err != nil {
+			slog.Error("lumi api: store batch item", "batch", id, "err", err)
+			return // the lease runs out and the next poll takes the batch over
+		}
+		if err := api.batches.db.RenewAPIBatchLease(ctx, store.RenewAPIBatchLeaseParams{ID: id, LeaseUntil: time.Now().Add(BatchLease)}); err != nil {
+			slog.Error("lumi api: renew batch lease", "batch", id, "err", err)
+		}
+	}
+	if err := api.batches.db.FinishAPIBatch(ctx, id); err != nil {
+		slog.Error("lumi api: finish batch", "batch", id, "err", err)
+	}
+}
+
+// batch reports a batch's progress and the results so far.
+func (api *API) batch(c *fiber.Ctx) error {
+	k := keyOf(c)
+	id := utils.CopyString(c.Params("batch_id"))
+	ctx := c.UserContext()
+	if len(id) > 64 {
+		return notFound(c)
+	}
+	b, err := api.batches.db.GetAPIBatch(ctx, id)
+	if db.IsNotFound(err) || (err == nil && !k.Operator && (k.AccountID == nil || *k.AccountID != b.AccountID)) {
+		return notFound(c)
+	}
+	if err != nil {
+		return api.internal(c, err)
+	}
+	rows, err := api.batches.db.ListAPIBatchItems(ctx, id)
+	if err != nil {
+		return api.internal(c, err)
+	}
+	if b.Status == "running" && b.LeaseUntil.Before(time.Now()) {
+		api.takeOver(ctx, b, rows, actorOf(c))
+	}
+	done, ok := 0, 0
+	items := make([]json.RawMessage, 0, len(rows))
+	for _, r := range rows {
+		if r.Status == "pending" {
+			continue
+		}
+		done++
+		if r.Status == "ok" {
+			ok++
+		}
+		items = append(items, r.Result)
+	}
+	out := fiber.Map{"batch_id": b.ID, "status": b.Status, "total": b.Total, "done": done, "ok": ok, "failed": done - ok,
+		"items": items, "created_at": b.CreatedAt.UTC().Format(time.RFC3339)}
+	if b.FinishedAt != nil {
+		out["finished_at"] = b.FinishedAt.UTC().Format(time.RFC3339)
+	}
+	return c.JSON(out)
+}
+
+// takeOver resumes a batch whose runner stopped (its lease ran out), if this
+// process wins the lease.
+func (api *API) takeOver(ctx context.Context, b store.ApiBatch, rows []store.ApiBatchItem, actor audit.Actor) {
+	n, err := api.batches.db.LeaseAPIBatch(ctx, store.LeaseAPIBatchParams{ID: b.ID, LeaseUntil: time.Now().Add(BatchLease)})
+	if err != nil || n != 1 {
+		return
+	}
+	k, err := api.keys.Get(ctx, b.KeyID)
+	if err != nil {
+		slog.Error("lumi api: take over batch", "batch", b.ID, "err", err)
+		return
+	}
+	var items []bulkItem
+	var idx []int
+	for _, r := range rows {
+		if r.Status == "pending" {
+			items = append(items, bulkItem{ref: r.Ref, in: r.Input})
+			idx = append(idx, int(r.Idx))
+		}
+	}
+	actor.Label = k.Prefix + " (batch resumed)"
+	actor.Kind, actor.ID = audit.KindAPIKey, strconv.FormatInt(k.ID, 10)
+	go api.runBatch(context.WithoutCancel(ctx), b.ID, k, actor, b.Kind, b.AccountID, items, idx, b.IdempotencyKey)
+}

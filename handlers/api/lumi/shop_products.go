@@ -1,0 +1,344 @@
+package lumi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"lumdesk/internal/audit"
+	"lumdesk/internal/billing"
+	"lumdesk/internal/billing/products"
+	"lumdesk/internal/platform/db"
+	"lumdesk/internal/platform/money"
+)
+
+// ProductsShop is the Shop over internal/billing/products.
+type ProductsShop struct{ P *products.Service }
+
+var _ Shop = ProductsShop{}
+
+// decode reads in into v; a wrong type names the field (422).
+func decode(in json.RawMessage, v any) error {
+	if len(in) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(in, v); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			return invalid("%s must be %s.", te.Field, typeName(te.Type.Kind().String()))
+		}
+		return invalid("The request body is not valid JSON.")
+	}
+	return nil
+}
+
+func typeName(k string) string {
+	switch k {
+	case "int", "int64":
+		return "an integer"
+	case "bool":
+		return "true or false"
+	case "slice":
+		return "an array of strings"
+	case "ptr":
+		return "of the documented type"
+	}
+	return "a " + k
+}
+
+type priceView struct {
+	TLD           string `json:"tld,omitempty"`
+	Plan          string `json:"plan,omitempty"`
+	Title         string `json:"title,omitempty"`
+	Register      string `json:"register_usd,omitempty"`
+	Renew         string `json:"renew_usd,omitempty"`
+	Transfer      string `json:"transfer_usd,omitempty"`
+	Monthly       string `json:"monthly_usd,omitempty"`
+	EffectiveFrom string `json:"effective_from"`
+}
+
+// Prices: the current prices of the kind, money as strings.
+func (s ProductsShop) Prices(ctx context.Context, kind string) (any, error) {
+	c, err := s.P.Prices(ctx)
+	if err != nil {
+		return nil, err
+	}
+	items := []priceView{}
+	switch kind {
+	case KindDomain:
+		for _, t := range c.TLDs {
+			items = append(items, priceView{TLD: t.TLD, Register: t.Register.String(), Renew: t.Renew.String(),
+				Transfer: t.Transfer.String(), EffectiveFrom: t.EffectiveFrom.Format(time.RFC3339)})
+		}
+	default:
+		plans := c.VPSPlans
+		if kind == KindProxy {
+			plans = c.ProxyPlans
+		}
+		for _, p := range plans {
+			items = append(items, priceView{Plan: p.Plan, Title: p.Title, Monthly: p.Monthly.String(),
+				EffectiveFrom: p.EffectiveFrom.Format(time.RFC3339)})
+		}
+	}
+	return map[string]any{"currency": "USD", "items": items}, nil
+}
+
+type domainBuy struct {
+	Domain      string   `json:"domain"`
+	Years       int      `json:"years"`
+	AutoRenew   bool     `json:"auto_renew"`
+	Nameservers []string `json:"nameservers"`
+}
+
+type termBody struct {
+	Years    int    `json:"years"`
+	Months   int    `json:"months"`
+	Plan     string `json:"plan"`
+	Hostname string `json:"hostname"`
+	Type     string `json:"type"`
+	Country  string `json:"country"`
+	Auto     bool   `json:"auto_renew"`
+}
+
+func orOne(n int) int {
+	if n == 0 {
+		return 1
+	}
+	return n
+}
+
+func planPrice(plans []products.PlanPrice, plan string) money.Cents {
+	for _, p := range plans {
+		if p.Plan == plan {
+			return p.Monthly
+		}
+	}
+	return 0
+}
+
+// Quote prices a purchase or renewal from the current catalogue (0 when the
+// input is invalid: the purchase then fails validation and nothing is counted).
+func (s ProductsShop) Quote(ctx context.Context, kind string, accountID, id int64, in json.RawMessage) (money.Cents, error) {
+	var t termBody
+	if err := decode(in, &t); err != nil {
+		return 0, err
+	}
+	c, err := s.P.Prices(ctx)
+	if err != nil {
+		return 0, err
+	}
+	switch kind {
+	case KindDomain:
+		var tld string
+		if id == 0 {
+			var b domainBuy
+			if err := decode(in, &b); err != nil {
+				return 0, err
+			}
+			_, tld, _ = products.NormalizeDomain(b.Domain)
+		} else {
+			d, err := s.P.GetDomain(ctx, &accountID, id)
+			if err != nil {
+				return 0, err
+			}
+			tld = d.TLD()
+		}
+		for _, p := range c.TLDs {
+			if p.TLD == tld {
+				per := p.Register
+				if id != 0 {
+					per = p.Renew
+				}
+				if t.Years < 0 || t.Years > products.MaxYears {
+					return 0, nil
+				}
+				return per * money.Cents(orOne(t.Years)), nil
+			}
+		}
+		return 0, nil
+	case KindVPS, KindProxy:
+		plans, plan := c.VPSPlans, t.Plan
+		if kind == KindProxy {
+			plans = c.ProxyPlans
+		}
+		if id != 0 {
+			if kind == KindVPS {
+				v, err := s.P.GetVPS(ctx, &accountID, id)
+				if err != nil {
+					return 0, err
+				}
+				plan = v.Plan
+			} else {
+				p, err := s.P.GetProxy(ctx, &accountID, id)
+				if err != nil {
+					return 0, err
+				}
+				plan = p.Plan
+			}
+		}
+		if t.Months < 0 || t.Months > products.MaxMonths {
+			return 0, nil
+		}
+		return planPrice(plans, plan) * money.Cents(orOne(t.Months)), nil
+	}
+	return 0, fmt.Errorf("unknown kind %q", kind)
+}
+
+// Buy makes one purchase.
+func (s ProductsShop) Buy(ctx context.Context, actor audit.Actor, kind string, accountID int64, in json.RawMessage, idemKey string) (any, bool, error) {
+	switch kind {
+	case KindDomain:
+		var b domainBuy
+		if err := decode(in, &b); err != nil {
+			return nil, false, err
+		}
+		d, err := s.P.BuyDomain(ctx, actor, products.BuyDomainInput{AccountID: accountID, Domain: b.Domain, Years: orOne(b.Years),
+			AutoRenew: b.AutoRenew, Nameservers: b.Nameservers, IdempotencyKey: idemKey})
+		return d, !d.Replayed, err
+	case KindVPS:
+		var t termBody
+		if err := decode(in, &t); err != nil {
+			return nil, false, err
+		}
+		v, err := s.P.BuyVPS(ctx, actor, products.BuyVPSInput{AccountID: accountID, Plan: t.Plan, Months: orOne(t.Months),
+			Hostname: t.Hostname, AutoRenew: t.Auto, IdempotencyKey: idemKey})
+		return v, !v.Replayed, err
+	case KindProxy:
+		var t termBody
+		if err := decode(in, &t); err != nil {
+			return nil, false, err
+		}
+		p, err := s.P.BuyProxy(ctx, actor, products.BuyProxyInput{AccountID: accountID, Plan: t.Plan, Type: t.Type,
+			Country: t.Country, Months: orOne(t.Months), AutoRenew: t.Auto, IdempotencyKey: idemKey})
+		return p, !p.Replayed, err
+	}
+	return nil, false, fmt.Errorf("unknown kind %q", kind)
+}
+
+// Renew renews one item.
+func (s ProductsShop) Renew(ctx context.Context, actor audit.Actor, kind string, accountID, id int64, in json.RawMessage, idemKey string) (any, bool, error) {
+	var t termBody
+	if err := decode(in, &t); err != nil {
+		return nil, false, err
+	}
+	switch kind {
+	case KindDomain:
+		d, err := s.P.RenewDomain(ctx, actor, accountID, id, orOne(t.Years), idemKey)
+		return d, !d.Replayed, err
+	case KindVPS:
+		v, err := s.P.RenewVPS(ctx, actor, accountID, id, orOne(t.Months), idemKey)
+		return v, !v.Replayed, err
+	case KindProxy:
+		p, err := s.P.RenewProxy(ctx, actor, accountID, id, orOne(t.Months), idemKey)
+		return p, !p.Replayed, err
+	}
+	return nil, false, fmt.Errorf("unknown kind %q", kind)
+}
+
+// List is one page of items.
+func (s ProductsShop) List(ctx context.Context, kind string, accountID *int64, cursor string, limit int) (any, string, error) {
+	f := products.ListFilter{AccountID: accountID, Cursor: cursor, Limit: limit}
+	switch kind {
+	case KindDomain:
+		p, err := s.P.ListDomains(ctx, f)
+		return p.Items, p.NextCursor, err
+	case KindVPS:
+		p, err := s.P.ListVPS(ctx, f)
+		return p.Items, p.NextCursor, err
+	case KindProxy:
+		p, err := s.P.ListProxies(ctx, f)
+		return p.Items, p.NextCursor, err
+	}
+	return nil, "", fmt.Errorf("unknown kind %q", kind)
+}
+
+// Get is one item.
+func (s ProductsShop) Get(ctx context.Context, kind string, accountID *int64, id int64) (any, error) {
+	switch kind {
+	case KindDomain:
+		return s.P.GetDomain(ctx, accountID, id)
+	case KindVPS:
+		return s.P.GetVPS(ctx, accountID, id)
+	case KindProxy:
+		return s.P.GetProxy(ctx, accountID, id)
+	}
+	return nil, fmt.Errorf("unknown kind %q", kind)
+}
+
+type domainPatch struct {
+	Nameservers *[]string `json:"nameservers"`
+	Lock        *bool     `json:"lock"`
+	Privacy     *bool     `json:"privacy"`
+	AutoRenew   *bool     `json:"auto_renew"`
+}
+
+// Update applies a change.
+func (s ProductsShop) Update(ctx context.Context, actor audit.Actor, kind, action string, accountID *int64, id int64, in json.RawMessage) (any, error) {
+	switch kind + "/" + action {
+	case KindDomain + "/patch":
+		var p domainPatch
+		if err := decode(in, &p); err != nil {
+			return nil, err
+		}
+		if p.Nameservers == nil && p.Lock == nil && p.Privacy == nil && p.AutoRenew == nil {
+			return nil, invalid("Send at least one of nameservers, lock, privacy, auto_renew.")
+		}
+		d, err := s.P.GetDomain(ctx, accountID, id)
+		if err != nil {
+			return nil, err
+		}
+		if p.Nameservers != nil {
+			if d, err = s.P.SetNameservers(ctx, actor, accountID, id, *p.Nameservers); err != nil {
+				return nil, err
+			}
+		}
+		if p.Lock != nil {
+			if d, err = s.P.SetLock(ctx, actor, accountID, id, *p.Lock); err != nil {
+				return nil, err
+			}
+		}
+		if p.Privacy != nil {
+			if d, err = s.P.SetPrivacy(ctx, actor, accountID, id, *p.Privacy); err != nil {
+				return nil, err
+			}
+		}
+		if p.AutoRenew != nil {
+			if d, err = s.P.SetAutoRenew(ctx, actor, accountID, id, *p.AutoRenew); err != nil {
+				return nil, err
+			}
+		}
+		return d, nil
+	case KindVPS + "/power":
+		var b struct {
+			Action string `json:"action"`
+		}
+		if err := decode(in, &b); err != nil {
+			return nil, err
+		}
+		return s.P.PowerVPS(ctx, actor, accountID, id, strings.TrimSpace(b.Action))
+	case KindProxy + "/allow_ips":
+		var b struct {
+			IPs *[]string `json:"ips"`
+		}
+		if err := decode(in, &b); err != nil {
+			return nil, err
+		}
+		if b.IPs == nil {
+			return nil, invalid("ips is required (an array of IPs or CIDR prefixes).")
+		}
+		return s.P.SetProxyAllowList(ctx, actor, accountID, id, *b.IPs)
+	}
+	return nil, fmt.Errorf("unknown update %s/%s", kind, action)
+}
+
+// Wire builds the API over the products service p (or, when the shop is
+// given, over that shop — tests).
+func Wire(d *db.DB, b *billing.Service, keys Keys, p *products.Service, shop Shop) *API {
+	if shop == nil {
+		shop = ProductsShop{P: p}
+	}
+	return New(b, keys, shop, NewBatches(d), Flags{})
+}

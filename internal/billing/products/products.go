@@ -1,0 +1,322 @@
+// Package products is what Lumi sells against an account's balance: domains
+// (through a Registrar), VPS and proxies (through a Provisioner), priced from
+// a catalogue that keeps its history (a price applies from its
+// effective_from on).
+//
+// A purchase is: validate; in one transaction insert the item as 'pending',
+// debit its price (billing.DebitTx) and write the audit row; then ask the
+// adapter to create it. If the adapter fails, one more transaction refunds
+// the debit (billing.RefundTx) and marks the item 'failed', so money is never
+// lost to a failed provisioning. Renewals debit and extend the expiry in one
+// transaction and give both back the same way if the adapter refuses.
+//
+// Lock order: an item's own row first (inserted or SELECT … FOR UPDATE),
+// then billing takes the audit-chain lock and the balance row.
+package products
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"lumdesk/db/store"
+	"lumdesk/internal/audit"
+	"lumdesk/internal/billing"
+	"lumdesk/internal/platform/apperr"
+	"lumdesk/internal/platform/db"
+	"lumdesk/internal/platform/money"
+	"lumdesk/internal/platform/secretbox"
+)
+
+// Item statuses.
+const (
+	StatusPending = "pending"
+	StatusActive  = "active"
+	StatusExpired = "expired"
+	StatusFailed  = "failed"
+)
+
+// Statuses lists the item statuses (list filters).
+var Statuses = []string{StatusPending, StatusActive, StatusExpired, StatusFailed}
+
+// Product names (catalogue, ledger causes, audit entity types).
+const (
+	ProductDomain = "domain"
+	ProductVPS    = "vps"
+	ProductProxy  = "proxy"
+)
+
+// ReasonInsufficientFunds is what an auto-renewal that could not be paid says.
+const ReasonInsufficientFunds = "insufficient funds"
+
+// Limits on input.
+const (
+	MaxYears          = 10
+	MaxMonths         = 36
+	MaxNameservers    = 13
+	MaxAllowIPs       = 50
+	MaxIdempotencyKey = 200
+	MaxLimit          = 200
+	DefaultLimit      = 50
+)
+
+// ValidationError maps input fields to messages (422 in every layer).
+type ValidationError = apperr.FieldErrors
+
+// Errors. None of them moved money (a ProvisionError moved it back).
+var (
+	// ErrInsufficientFunds: the balance does not cover the price.
+	ErrInsufficientFunds = billing.ErrInsufficientFunds
+	// ErrIdempotencyMismatch: the key was used for a different purchase.
+	ErrIdempotencyMismatch = billing.ErrIdempotencyMismatch
+	// ErrDomainTaken: the name is registered already (here or elsewhere).
+	ErrDomainTaken = errors.New("this domain is already registered")
+	// ErrNotActive: the item is pending or failed; it cannot be changed or renewed.
+	ErrNotActive = errors.New("this item is not active")
+
+	ErrDomainNotFound  = apperr.NotFound("domain not found")
+	ErrVPSNotFound     = apperr.NotFound("VPS not found")
+	ErrProxyNotFound   = apperr.NotFound("proxy not found")
+	ErrAccountNotFound = apperr.NotFound("account not found")
+)
+
+// IsNotFound reports whether err is one of the not-found errors.
+func IsNotFound(err error) bool {
+	var nf interface{ NotFound() bool }
+	return errors.As(err, &nf) && nf.NotFound()
+}
+
+// ProvisionError: the registrar or provisioner failed. When it follows a
+// debit, the debit was refunded (Refunded) and the item marked failed.
+type ProvisionError struct {
+	Op       string // "register", "renew", "create_vps", ...
+	Err      error
+	Refunded bool
+}
+
+func (e *ProvisionError) Error() string {
+	msg := "the provider failed to " + strings.ReplaceAll(e.Op, "_", " ") + ": " + e.Err.Error()
+	if e.Refunded {
+		msg += " (the charge was refunded)"
+	}
+	return msg
+}
+
+func (e *ProvisionError) Unwrap() error { return e.Err }
+
+// Service sells and manages Lumi products.
+type Service struct {
+	db      *db.DB
+	billing *billing.Service
+	reg     Registrar
+	prov    Provisioner
+	box     *secretbox.Box
+	now     func() time.Time
+}
+
+// NewService makes the service. reg and prov nil take the sandboxes.
+func NewService(d *db.DB, b *billing.Service, reg Registrar, prov Provisioner) *Service {
+	if reg == nil {
+		reg = NewSandboxRegistrar()
+	}
+	if prov == nil {
+		prov = NewSandboxProvisioner()
+	}
+	return &Service{db: d, billing: b, reg: reg, prov: prov, now: time.Now}
+}
+
+// WithBox sets the box that seals proxy passwords (required to sell proxies).
+func (s *Service) WithBox(box *secretbox.Box) *Service { s.box = box; return s }
+
+// WithClock returns a copy reading the time from now (tests, demo seed).
+func (s *Service) WithClock(now func() time.Time) *Service {
+	c := *s
+	c.now = now
+	return &c
+}
+
+// Registrar is the domain adapter in use.
+func (s *Service) Registrar() Registrar { return s.reg }
+
+// Provisioner is the VPS/proxy adapter in use.
+func (s *Service) Provisioner() Provisioner { return s.prov }
+
+// Sandbox reports whether either adapter is a sandbox (the UI labels it).
+func (s *Service) Sandbox() bool { return s.reg.Sandbox() || s.prov.Sandbox() }
+
+func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
+
+// Page is one page of a keyset list.
+type Page[T any] struct {
+	Items      []T    `json:"items"`
+	NextCursor string `json:"next_cursor,omitempty"`
+	HasMore    bool   `json:"has_more"`
+}
+
+// ListFilter selects a page of items, newest first.
+type ListFilter struct {
+	AccountID     *int64 // set: only this account's items
+	Cursor        string // NextCursor of the previous page
+	Limit         int    // 1..200, 0 = 50
+	Status        string // "" or one of Statuses
+	Query         string // domain name prefix, VPS hostname prefix or IP, proxy country/user/host
+	RenewalFailed bool   // only items whose auto-renewal failed
+}
+
+// EncodeCursor makes an opaque cursor of an id.
+func EncodeCursor(id int64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte("id:" + strconv.FormatInt(id, 10)))
+}
+
+// DecodeCursor reads a cursor; "" is the first page.
+func DecodeCursor(c string) (int64, error) {
+	if c == "" {
+		return 0, nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err == nil && strings.HasPrefix(string(b), "id:") {
+		if id, err := strconv.ParseInt(string(b[3:]), 10, 64); err == nil && id > 0 {
+			return id, nil
+		}
+	}
+	return 0, ValidationError{"cursor": "The cursor is not valid; start from the first page."}
+}
+
+func (f ListFilter) check() (before int64, limit int, err error) {
+	verr := ValidationError{}
+	before, cerr := DecodeCursor(f.Cursor)
+	if cerr != nil {
+		verr["cursor"] = cerr.(ValidationError)["cursor"]
+	}
+	limit = f.Limit
+	if limit == 0 {
+		limit = DefaultLimit
+	}
+	if limit < 1 || limit > MaxLimit {
+		verr["limit"] = "The limit is between 1 and 200."
+	}
+	if f.Status != "" && !contains(Statuses, f.Status) {
+		verr["status"] = "Choose a status: pending, active, expired or failed."
+	}
+	if len(f.Query) > 253 {
+		verr["q"] = "The search is at most 253 characters."
+	}
+	if len(verr) > 0 {
+		return 0, 0, verr
+	}
+	return before, limit, nil
+}
+
+func pageOf[T any](items []T, limit int, id func(T) int64) Page[T] {
+	p := Page[T]{Items: items}
+	if len(items) > limit {
+		p.Items = items[:limit]
+		p.HasMore = true
+		p.NextCursor = EncodeCursor(id(p.Items[limit-1]))
+	}
+	if p.Items == nil {
+		p.Items = []T{}
+	}
+	return p
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func checkKey(verr ValidationError, key string) {
+	if len(key) > MaxIdempotencyKey {
+		verr["idempotency_key"] = "An idempotency key is at most 200 characters."
+		return
+	}
+	for _, r := range key {
+		if !unicode.IsPrint(r) || r > unicode.MaxASCII {
+			verr["idempotency_key"] = "An idempotency key is printable ASCII."
+			return
+		}
+	}
+}
+
+func keyPtr(k string) *string {
+	if k == "" {
+		return nil
+	}
+	return &k
+}
+
+func idStr(id int64) string { return strconv.FormatInt(id, 10) }
+
+// isFKViolation: the account does not exist.
+func isFKViolation(err error) bool {
+	var pg *pgconn.PgError
+	return errors.As(err, &pg) && pg.Code == "23503"
+}
+
+// owned hides another account's item as not found.
+func owned(accountID *int64, owner int64, nf error) error {
+	if accountID != nil && *accountID != owner {
+		return nf
+	}
+	return nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}
+
+// tx runs fn in one transaction.
+func (s *Service) tx(ctx context.Context, fn func(q *store.Queries) error) error {
+	return s.db.Tx(ctx, fn)
+}
+
+// refund runs fn (which locks and marks the item) and gives back entryID in
+// one transaction that survives a cancelled request.
+func (s *Service) refund(ctx context.Context, actor audit.Actor, entryID int64, reason string,
+	fn func(q *store.Queries) error) error {
+	ctx = context.WithoutCancel(ctx)
+	return s.tx(ctx, func(q *store.Queries) error {
+		if err := fn(q); err != nil {
+			return err
+		}
+		_, err := s.billing.RefundTx(ctx, q, actor, billing.RefundInput{EntryID: entryID, Reason: truncate(reason, billing.MaxReason)})
+		return err
+	})
+}
+
+func price(c money.Cents, n int) money.Cents { return c * money.Cents(n) }
+
+func errText(err error) string { return truncate(err.Error(), 300) }
+
+func wrapAccount(err error) error {
+	if isFKViolation(err) {
+		return ErrAccountNotFound
+	}
+	return err
+}
+
+type reasonKey struct{}
+
+// WithReason attaches the reason a person gave for a change (the dashboard's
+// confirm dialogs); the change's audit row records it.
+func WithReason(ctx context.Context, reason string) context.Context {
+	return context.WithValue(ctx, reasonKey{}, truncate(strings.TrimSpace(reason), billing.MaxReason))
+}
+
+func reasonOf(ctx context.Context) string {
+	r, _ := ctx.Value(reasonKey{}).(string)
+	return r
+}

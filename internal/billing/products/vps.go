@@ -1,0 +1,351 @@
+package products
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"lumdesk/db/store"
+	"lumdesk/internal/audit"
+	"lumdesk/internal/billing"
+	"lumdesk/internal/platform/db"
+)
+
+// VPS power actions and states.
+const (
+	PowerStart   = "start"
+	PowerStop    = "stop"
+	PowerReboot  = "reboot"
+	PowerRunning = "running"
+	PowerStopped = "stopped"
+)
+
+// VPS is a virtual server.
+type VPS struct {
+	ID                  int64      `json:"id"`
+	AccountID           int64      `json:"account_id"`
+	Plan                string     `json:"plan"`
+	Hostname            string     `json:"hostname"`
+	Status              string     `json:"status"`
+	Power               string     `json:"power"`
+	IP                  string     `json:"ip"`
+	ProviderRef         string     `json:"-"`
+	ExpiresAt           *time.Time `json:"expires_at"`
+	AutoRenew           bool       `json:"auto_renew"`
+	RenewalFailedAt     *time.Time `json:"renewal_failed_at"`
+	RenewalFailedReason string     `json:"renewal_failed_reason,omitempty"`
+	Failure             string     `json:"failure,omitempty"`
+	CreatedAt           time.Time  `json:"created_at"`
+	UpdatedAt           time.Time  `json:"updated_at"`
+	Replayed            bool       `json:"-"`
+}
+
+func vpsOf(r store.LumiVp) VPS {
+	return VPS{ID: r.ID, AccountID: r.AccountID, Plan: r.Plan, Hostname: r.Hostname, Status: r.Status, Power: r.Power,
+		IP: r.Ip, ProviderRef: r.ProviderRef, ExpiresAt: utcPtr(r.ExpiresAt), AutoRenew: r.AutoRenew,
+		RenewalFailedAt: utcPtr(r.RenewalFailedAt), RenewalFailedReason: r.RenewalFailedReason, Failure: r.Failure,
+		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
+}
+
+// BuyVPSInput is one VPS purchase.
+type BuyVPSInput struct {
+	AccountID      int64
+	Plan           string
+	Months         int
+	Hostname       string // optional; default vps-<id>
+	AutoRenew      bool
+	IdempotencyKey string
+}
+
+func checkMonths(verr ValidationError, months int) {
+	if months < 1 || months > MaxMonths {
+		verr["months"] = "Choose 1 to 36 months."
+	}
+}
+
+func (s *Service) vpsReplay(ctx context.Context, in BuyVPSInput) (VPS, error) {
+	r, err := s.db.LumiVPSByIdempotencyKey(ctx, store.LumiVPSByIdempotencyKeyParams{AccountID: in.AccountID, IdempotencyKey: &in.IdempotencyKey})
+	if err != nil {
+		return VPS{}, err
+	}
+	if r.Plan != in.Plan {
+		return VPS{}, ErrIdempotencyMismatch
+	}
+	v := vpsOf(r)
+	v.Replayed = true
+	if v.Status == StatusFailed {
+		return v, &ProvisionError{Op: "create_vps", Err: errors.New(v.Failure), Refunded: true}
+	}
+	return v, nil
+}
+
+// BuyVPS creates a server on a plan for months, paid from the balance.
+func (s *Service) BuyVPS(ctx context.Context, actor audit.Actor, in BuyVPSInput) (VPS, error) {
+	verr := ValidationError{}
+	in.Plan = strings.TrimSpace(in.Plan)
+	in.Hostname = strings.ToLower(strings.TrimSpace(in.Hostname))
+	checkMonths(verr, in.Months)
+	checkKey(verr, in.IdempotencyKey)
+	if in.Hostname != "" && (len(in.Hostname) > 63 || !hostLabel(in.Hostname)) {
+		verr["hostname"] = "A hostname is letters, digits and hyphens (at most 63)."
+	}
+	p, found, err := s.planPrice(ctx, s.db.Queries, ProductVPS, in.Plan)
+	if err != nil {
+		return VPS{}, err
+	}
+	if !found {
+		verr["plan"] = "Choose a VPS plan from the catalogue."
+	}
+	if len(verr) > 0 {
+		return VPS{}, verr
+	}
+	if in.IdempotencyKey != "" {
+		if v, err := s.vpsReplay(ctx, in); err == nil || !db.IsNotFound(err) {
+			return v, err
+		}
+	}
+	amount := price(p.Monthly, in.Months)
+	var row store.LumiVp
+	var entry billing.LedgerEntry
+	err = s.tx(ctx, func(q *store.Queries) error {
+		var err error
+		row, err = q.LumiInsertVPS(ctx, store.LumiInsertVPSParams{AccountID: in.AccountID, Plan: in.Plan, Hostname: in.Hostname,
+			AutoRenew: in.AutoRenew, IdempotencyKey: keyPtr(in.IdempotencyKey)})
+		if db.IsUniqueViolation(err, "lumi_vps_idem") {
+			return errReplay
+		}
+		if err != nil {
+			return wrapAccount(err)
+		}
+		entry, err = s.billing.DebitTx(ctx, q, actor, billing.DebitInput{AccountID: in.AccountID, Amount: amount,
+			Kind: billing.KindPurchase, CauseType: ProductVPS, CauseID: idStr(row.ID), IdempotencyKey: in.IdempotencyKey,
+			Reason: fmt.Sprintf("VPS %s, %d month(s)", in.Plan, in.Months)})
+		if err != nil {
+			return err
+		}
+		return audit.Record(ctx, q, actor, audit.Event{Action: "vps.buy", EntityType: ProductVPS, EntityID: idStr(row.ID),
+			After: map[string]any{"account_id": in.AccountID, "plan": in.Plan, "months": in.Months, "price": amount.String(),
+				"ledger_entry_id": entry.ID, "auto_renew": in.AutoRenew}})
+	})
+	if errors.Is(err, errReplay) {
+		return s.vpsReplay(ctx, in)
+	}
+	if err != nil {
+		return VPS{}, mapBillingErr(err)
+	}
+	host := in.Hostname
+	if host == "" {
+		host = fmt.Sprintf("vps-%d", row.ID)
+	}
+	res, perr0 := s.prov.CreateVPS(ctx, VPSRequest{ID: row.ID, Plan: in.Plan, Hostname: host, Months: in.Months})
+	if perr0 != nil {
+		perr := &ProvisionError{Op: "create_vps", Err: perr0}
+		err := s.refund(ctx, actor, entry.ID, "VPS creation failed: "+errText(perr0), func(q *store.Queries) error {
+			if _, err := q.LumiLockVPS(ctx, row.ID); err != nil {
+				return err
+			}
+			var err error
+			if row, err = q.LumiFailVPS(ctx, store.LumiFailVPSParams{ID: row.ID, Failure: errText(perr0)}); err != nil {
+				return err
+			}
+			return audit.Record(ctx, q, actor, audit.Event{Action: "vps.fail", EntityType: ProductVPS, EntityID: idStr(row.ID),
+				Reason: errText(perr0), After: map[string]any{"status": StatusFailed, "refunded": amount.String()}})
+		})
+		if err != nil {
+			return vpsOf(row), errors.Join(perr, fmt.Errorf("refund failed: %w", err))
+		}
+		perr.Refunded = true
+		return vpsOf(row), perr
+	}
+	exp := s.clock().AddDate(0, in.Months, 0)
+	err = s.tx(ctx, func(q *store.Queries) error {
+		var err error
+		row, err = q.LumiActivateVPS(ctx, store.LumiActivateVPSParams{ID: row.ID, ExpiresAt: &exp, ProviderRef: res.Ref, Ip: res.IP})
+		if err != nil {
+			return err
+		}
+		return audit.Record(ctx, q, actor, audit.Event{Action: "vps.activate", EntityType: ProductVPS, EntityID: idStr(row.ID),
+			After: map[string]any{"status": StatusActive, "ip": res.IP, "expires_at": exp}})
+	})
+	if err == nil && row.Hostname == "" {
+		row.Hostname = host
+	}
+	return vpsOf(row), err
+}
+
+// GetVPS returns a server; with accountID set, a foreign one is not found.
+func (s *Service) GetVPS(ctx context.Context, accountID *int64, id int64) (VPS, error) {
+	r, err := s.db.LumiGetVPS(ctx, id)
+	if db.IsNotFound(err) {
+		return VPS{}, ErrVPSNotFound
+	}
+	if err != nil {
+		return VPS{}, err
+	}
+	if err := owned(accountID, r.AccountID, ErrVPSNotFound); err != nil {
+		return VPS{}, err
+	}
+	return vpsOf(r), nil
+}
+
+// ListVPS is one page of servers, newest first.
+func (s *Service) ListVPS(ctx context.Context, f ListFilter) (Page[VPS], error) {
+	before, limit, err := f.check()
+	if err != nil {
+		return Page[VPS]{}, err
+	}
+	rows, err := s.db.LumiListVPS(ctx, store.LumiListVPSParams{AccountID: f.AccountID, Status: f.Status,
+		Q: strings.ToLower(strings.TrimSpace(f.Query)), RenewalFailed: f.RenewalFailed, Before: before, Lim: int32(limit + 1)})
+	if err != nil {
+		return Page[VPS]{}, err
+	}
+	items := make([]VPS, len(rows))
+	for i, r := range rows {
+		items[i] = vpsOf(r)
+	}
+	return pageOf(items, limit, func(v VPS) int64 { return v.ID }), nil
+}
+
+// RenewVPS extends a server by months, paid from the balance.
+func (s *Service) RenewVPS(ctx context.Context, actor audit.Actor, accountID, id int64, months int, idemKey string) (VPS, error) {
+	return s.renewVPS(ctx, actor, &accountID, id, months, idemKey, nil)
+}
+
+func (s *Service) renewVPS(ctx context.Context, actor audit.Actor, accountID *int64, id int64, months int, idemKey string, expect *time.Time) (VPS, error) {
+	verr := ValidationError{}
+	checkMonths(verr, months)
+	checkKey(verr, idemKey)
+	if len(verr) > 0 {
+		return VPS{}, verr
+	}
+	var row, before store.LumiVp
+	var entry billing.LedgerEntry
+	skipped := false
+	err := s.tx(ctx, func(q *store.Queries) error {
+		var err error
+		before, err = q.LumiLockVPS(ctx, id)
+		if db.IsNotFound(err) {
+			return ErrVPSNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if err := owned(accountID, before.AccountID, ErrVPSNotFound); err != nil {
+			return err
+		}
+		row = before
+		if expect != nil && (before.ExpiresAt == nil || !before.ExpiresAt.Equal(*expect) || !before.AutoRenew) {
+			skipped = true
+			return nil
+		}
+		if before.Status != StatusActive && before.Status != StatusExpired {
+			return ErrNotActive
+		}
+		p, found, err := s.planPrice(ctx, q, ProductVPS, before.Plan)
+		if err != nil {
+			return err
+		}
+		if !found {
+			return ValidationError{"plan": "The plan " + before.Plan + " is no longer sold."}
+		}
+		amt := price(p.Monthly, months)
+		entry, err = s.billing.DebitTx(ctx, q, actor, billing.DebitInput{AccountID: before.AccountID, Amount: amt,
+			Kind: billing.KindRenewal, CauseType: ProductVPS, CauseID: idStr(id), IdempotencyKey: idemKey,
+			Reason: fmt.Sprintf("Renewal of VPS %s, %d month(s)", before.Hostname, months)})
+		if err != nil || entry.Replayed {
+			return err
+		}
+		exp := extend(s.clock(), before.ExpiresAt, 0, months)
+		if row, err = q.LumiSetVPSExpiry(ctx, store.LumiSetVPSExpiryParams{ID: id, ExpiresAt: &exp}); err != nil {
+			return err
+		}
+		return audit.Record(ctx, q, actor, audit.Event{Action: "vps.renew", EntityType: ProductVPS, EntityID: idStr(id), Reason: reasonOf(ctx),
+			Before: map[string]any{"expires_at": before.ExpiresAt, "status": before.Status},
+			After:  map[string]any{"expires_at": exp, "months": months, "price": amt.String(), "ledger_entry_id": entry.ID}})
+	})
+	if err != nil {
+		return VPS{}, mapBillingErr(err)
+	}
+	if skipped {
+		return vpsOf(row), errSkipped
+	}
+	if entry.Replayed {
+		v := vpsOf(row)
+		v.Replayed = true
+		return v, nil
+	}
+	if rerr := s.prov.RenewVPS(ctx, row.ProviderRef, months); rerr != nil {
+		perr := &ProvisionError{Op: "renew", Err: rerr}
+		err := s.refund(ctx, actor, entry.ID, "VPS renewal failed: "+errText(rerr), func(q *store.Queries) error {
+			if _, err := q.LumiLockVPS(ctx, id); err != nil {
+				return err
+			}
+			var err error
+			if row, err = q.LumiRestoreVPSExpiry(ctx, store.LumiRestoreVPSExpiryParams{ID: id, ExpiresAt: before.ExpiresAt, Status: before.Status}); err != nil {
+				return err
+			}
+			return audit.Record(ctx, q, actor, audit.Event{Action: "vps.renew_fail", EntityType: ProductVPS, EntityID: idStr(id), Reason: errText(rerr),
+				After: map[string]any{"expires_at": before.ExpiresAt}})
+		})
+		if err != nil {
+			return vpsOf(row), errors.Join(perr, fmt.Errorf("refund failed: %w", err))
+		}
+		perr.Refunded = true
+		return vpsOf(row), perr
+	}
+	return vpsOf(row), nil
+}
+
+// changeVPS locks an active server, applies fn and audits action.
+func (s *Service) changeVPS(ctx context.Context, actor audit.Actor, accountID *int64, id int64, action string, needActive bool,
+	fn func(q *store.Queries, v store.LumiVp) (store.LumiVp, error)) (VPS, error) {
+	var row store.LumiVp
+	err := s.tx(ctx, func(q *store.Queries) error {
+		before, err := q.LumiLockVPS(ctx, id)
+		if db.IsNotFound(err) {
+			return ErrVPSNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if err := owned(accountID, before.AccountID, ErrVPSNotFound); err != nil {
+			return err
+		}
+		if needActive && before.Status != StatusActive || !needActive && before.Status != StatusActive && before.Status != StatusExpired {
+			return ErrNotActive
+		}
+		if row, err = fn(q, before); err != nil {
+			return err
+		}
+		return audit.Record(ctx, q, actor, audit.Event{Action: action, EntityType: ProductVPS, EntityID: idStr(id), Reason: reasonOf(ctx),
+			Before: map[string]any{"power": before.Power, "auto_renew": before.AutoRenew},
+			After:  map[string]any{"power": row.Power, "auto_renew": row.AutoRenew}})
+	})
+	if err != nil {
+		return VPS{}, err
+	}
+	return vpsOf(row), nil
+}
+
+// PowerVPS starts, stops or reboots a server.
+func (s *Service) PowerVPS(ctx context.Context, actor audit.Actor, accountID *int64, id int64, action string) (VPS, error) {
+	state := map[string]string{PowerStart: PowerRunning, PowerStop: PowerStopped, PowerReboot: PowerRunning}[action]
+	if state == "" {
+		return VPS{}, ValidationError{"action": "The action is start, stop or reboot."}
+	}
+	return s.changeVPS(ctx, actor, accountID, id, "vps.power_"+action, true, func(q *store.Queries, v store.LumiVp) (store.LumiVp, error) {
+		if err := s.prov.PowerVPS(ctx, v.ProviderRef, action); err != nil {
+			return v, &ProvisionError{Op: "power_" + action, Err: err}
+		}
+		return q.LumiSetVPSPower(ctx, store.LumiSetVPSPowerParams{ID: v.ID, Power: state})
+	})
+}
+
+// SetVPSAutoRenew turns auto-renewal of a server on or off.
+func (s *Service) SetVPSAutoRenew(ctx context.Context, actor audit.Actor, accountID *int64, id int64, on bool) (VPS, error) {
+	return s.changeVPS(ctx, actor, accountID, id, "vps.set_auto_renew", false, func(q *store.Queries, v store.LumiVp) (store.LumiVp, error) {
+		return q.LumiSetVPSAutoRenew(ctx, store.LumiSetVPSAutoRenewParams{ID: v.ID, AutoRenew: on})
+	})
+}

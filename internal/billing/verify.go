@@ -1,0 +1,116 @@
+package billing
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"lumdesk/internal/platform/money"
+)
+
+// Problem is one account whose balance its ledger does not explain.
+type Problem struct {
+	AccountID     int64       `json:"account_id"`
+	Balance       money.Cents `json:"balance"`
+	Ledger        money.Cents `json:"ledger_sum"`
+	BrokenEntries int64       `json:"broken_entries,omitempty"`
+	FirstBrokenID int64       `json:"first_broken_entry,omitempty"`
+	Message       string      `json:"message"`
+}
+
+// Verification is the result of checking every balance against its ledger.
+type Verification struct {
+	Accounts  int       `json:"accounts"` // balances checked
+	Entries   int64     `json:"entries"`  // ledger entries summed
+	Problems  []Problem `json:"problems"`
+	CheckedAt time.Time `json:"checked_at"`
+}
+
+// OK reports whether every balance matched.
+func (v Verification) OK() bool { return len(v.Problems) == 0 }
+
+// Verify checks, in one snapshot, that every balance equals the sum of its
+// ledger entries, that every entry's balance_after continues the running sum
+// in order, and that no purchase was refunded for more than it cost.
+func (s *Service) Verify(ctx context.Context) (Verification, error) {
+	v := Verification{Problems: []Problem{}, CheckedAt: s.now().UTC()}
+	rows, err := s.db.VerifyBalances(ctx)
+	if err != nil {
+		return v, fmt.Errorf("verify balances: %w", err)
+	}
+	for _, r := range rows {
+		v.Accounts++
+		v.Entries += r.Entries
+		p := Problem{AccountID: r.AccountID, Balance: money.Cents(r.BalanceCents), Ledger: money.Cents(r.LedgerCents),
+			BrokenEntries: r.Broken, FirstBrokenID: r.FirstBrokenID}
+		switch {
+		case !r.HasBalance:
+			p.Message = fmt.Sprintf("has %d ledger entries but no balance", r.Entries)
+		case r.BalanceCents != r.LedgerCents:
+			p.Message = fmt.Sprintf("balance %s but the ledger sums to %s", p.Balance, p.Ledger)
+		case r.Broken > 0:
+			p.Message = fmt.Sprintf("%d entries do not continue the running balance, from entry #%d", r.Broken, r.FirstBrokenID)
+		default:
+			continue
+		}
+		v.Problems = append(v.Problems, p)
+	}
+	over, err := s.db.RefundOverruns(ctx)
+	if err != nil {
+		return v, fmt.Errorf("verify refunds: %w", err)
+	}
+	for _, o := range over {
+		v.Problems = append(v.Problems, Problem{AccountID: o.AccountID, Message: fmt.Sprintf("entry #%d (%s) was refunded %s",
+			o.ID, money.Cents(o.AmountCents), money.Cents(o.Refunded))})
+	}
+	s.mu.Lock()
+	s.verified = &v
+	s.mu.Unlock()
+	return v, nil
+}
+
+// VerifyCached returns the last Verify result if it is younger than maxAge,
+// else verifies now. The desk page shows it on every load.
+func (s *Service) VerifyCached(ctx context.Context, maxAge time.Duration) (Verification, error) {
+	s.mu.Lock()
+	last := s.verified
+	s.mu.Unlock()
+	if last != nil && s.now().Sub(last.CheckedAt) < maxAge {
+		return *last, nil
+	}
+	return s.Verify(ctx)
+}
+
+// DayTotal is one UTC day's money movement.
+type DayTotal struct {
+	Day      time.Time   // midnight UTC
+	Deposits money.Cents // credited deposits
+	Spend    money.Cents // purchases and renewals (positive)
+	Refunds  money.Cents
+}
+
+// DailyTotals returns the last days (today included), oldest first, with
+// zero days filled in.
+func (s *Service) DailyTotals(ctx context.Context, days int) ([]DayTotal, error) {
+	if days < 1 || days > 366 {
+		days = 30
+	}
+	today := s.now().UTC().Truncate(24 * time.Hour)
+	since := today.AddDate(0, 0, -(days - 1))
+	rows, err := s.db.DailyMoneyTotals(ctx, since)
+	if err != nil {
+		return nil, fmt.Errorf("daily totals: %w", err)
+	}
+	byDay := make(map[time.Time]DayTotal, len(rows))
+	for _, r := range rows {
+		d := r.Day.UTC()
+		byDay[d] = DayTotal{Day: d, Deposits: money.Cents(r.DepositsCents), Spend: money.Cents(r.SpendCents), Refunds: money.Cents(r.RefundsCents)}
+	}
+	out := make([]DayTotal, days)
+	for i := range out {
+		d := since.AddDate(0, 0, i)
+		out[i] = byDay[d]
+		out[i].Day = d
+	}
+	return out, nil
+}

@@ -1,0 +1,541 @@
+// Package billing renders the Lumi finance desk: balances with the ledger
+// check and the money chart, an account's ledger with its money actions and
+// deposits, the four-eyes approval queue, the ledger across accounts, and
+// the account page's Lumi tab. View models are plain strings and flags;
+// handlers/billing.go fills them from internal/billing.
+package billing
+
+import (
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+
+	"lumdesk/views/components"
+)
+
+// Paths of the area.
+const (
+	DeskPath      = "/lumi"
+	LedgerPath    = "/lumi/ledger"
+	ExportPath    = "/lumi/ledger/export.csv"
+	ApprovalsPath = "/lumi/approvals"
+)
+
+// AccountHref is an account's finance page.
+func AccountHref(id int64) string { return "/lumi/accounts/" + idStr(id) }
+
+// SummaryHref is the account page's Lumi tab fragment.
+func SummaryHref(id int64) string { return AccountHref(id) + "/summary" }
+
+// AccountPageHref is the customer account's own page.
+func AccountPageHref(id int64) string { return "/accounts/" + idStr(id) }
+
+// AreaTabs is the Lumi sub-navigation.
+func AreaTabs(active string, pending int64) []components.Tab {
+	count := ""
+	if pending > 0 {
+		count = strconv.FormatInt(pending, 10)
+	}
+	return []components.Tab{
+		{Label: "Balances", Href: DeskPath, Active: active == "balances"},
+		{Label: "Ledger", Href: LedgerPath, Active: active == "ledger"},
+		{Label: "Approvals", Href: ApprovalsPath, Active: active == "approvals", Count: count},
+	}
+}
+
+func idStr(id int64) string { return strconv.FormatInt(id, 10) }
+
+func sortedMessages(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = m[k]
+	}
+	return out
+}
+
+// amountClass colours signed amounts: credits green, debits plain.
+func amountClass(signed string) string {
+	if strings.HasPrefix(signed, "-") {
+		return "text-slate-900 dark:text-slate-100"
+	}
+	return "text-emerald-700 dark:text-emerald-400"
+}
+
+// kindTone is the badge colour of a ledger kind.
+func kindTone(kind string) string {
+	switch kind {
+	case "deposit":
+		return "green"
+	case "refund":
+		return "blue"
+	case "adjustment":
+		return "amber"
+	default:
+		return "grey"
+	}
+}
+
+// ---------------------------------------------------------------- desk
+
+// VerifyView is the ledger check's result.
+type VerifyView struct {
+	OK        bool
+	Accounts  string // "12"
+	Entries   string
+	CheckedAt string
+	Problems  []ProblemView
+}
+
+// ProblemView is one account whose balance the ledger does not explain.
+type ProblemView struct {
+	AccountID int64
+	Message   string
+}
+
+// BalanceRow is one row of the balances list.
+type BalanceRow struct {
+	AccountID int64
+	Name      string
+	Email     string
+	Status    string
+	Balance   string // "12.50"
+	Low       bool
+	Updated   string
+	UpdatedAt string
+}
+
+// DeskFilters are the balances list's URL query.
+type DeskFilters struct {
+	Q     string
+	Below string // "10.00"
+	Sort  string // "", "balance"
+}
+
+// Any reports whether a filter is set.
+func (f DeskFilters) Any() bool { return f.Q != "" || f.Below != "" || f.Sort != "" }
+
+// Query is the URL query for these filters plus extra key/value pairs.
+func (f DeskFilters) Query(extra ...string) string {
+	v := url.Values{}
+	set := func(k, s string) {
+		if s != "" {
+			v.Set(k, s)
+		}
+	}
+	set("q", f.Q)
+	set("below", f.Below)
+	set("sort", f.Sort)
+	for i := 0; i+1 < len(extra); i += 2 {
+		set(extra[i], extra[i+1])
+	}
+	if len(v) == 0 {
+		return ""
+	}
+	return "?" + v.Encode()
+}
+
+// sortValue is the SortHeader notation of the list's order.
+func sortValue(s string) string {
+	if s == "" {
+		return "-balance"
+	}
+	return s
+}
+
+func (f DeskFilters) sortHref(sort string) string {
+	if sort == "-balance" {
+		sort = ""
+	}
+	f.Sort = sort
+	return DeskPath + f.Query()
+}
+
+func pageSummary(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many + " on this page"
+}
+
+// BelowOptions are the low-balance filter's choices.
+var BelowOptions = []components.Option{
+	{Value: "", Label: "All balances"},
+	{Value: "10.00", Label: "Below 10.00"},
+	{Value: "50.00", Label: "Below 50.00"},
+	{Value: "100.00", Label: "Below 100.00"},
+}
+
+// BalanceSortOptions are the balances list's orders.
+var BalanceSortOptions = []components.Option{
+	{Value: "", Label: "Largest first"},
+	{Value: "balance", Label: "Smallest first"},
+}
+
+// Desk is the finance desk landing page.
+type Desk struct {
+	Filters   DeskFilters
+	Errors    map[string]string
+	Rows      []BalanceRow
+	NextHref  string
+	FirstHref string
+	Empty     bool // no balance at all (not just none matching)
+
+	Verify   VerifyView
+	Pending  int64
+	Stats    []StatView
+	Deposits []components.ChartPoint
+	Spend    []components.ChartPoint
+	Limit    string // approval limit
+}
+
+// StatView is a stat tile.
+type StatView struct{ Label, Value, Hint string }
+
+// ---------------------------------------------------------------- ledger
+
+// EntryRow is one ledger entry.
+type EntryRow struct {
+	ID           int64
+	When         string
+	WhenFull     string
+	AccountID    int64
+	AccountName  string
+	Kind         string
+	Amount       string // signed, "-12.50"
+	BalanceAfter string
+	Cause        string
+	Actor        string
+	Reason       string
+	RefundOf     int64
+	Refundable   bool // a purchase or renewal the user may refund
+}
+
+// LedgerFilters are the ledger list's URL query.
+type LedgerFilters struct {
+	Account string
+	Kind    string
+	From    string
+	To      string
+}
+
+// Any reports whether a filter is set.
+func (f LedgerFilters) Any() bool {
+	return f.Account != "" || f.Kind != "" || f.From != "" || f.To != ""
+}
+
+// Query is the URL query for these filters plus extra key/value pairs.
+func (f LedgerFilters) Query(extra ...string) string {
+	v := url.Values{}
+	set := func(k, s string) {
+		if s != "" {
+			v.Set(k, s)
+		}
+	}
+	set("account", f.Account)
+	set("kind", f.Kind)
+	set("from", f.From)
+	set("to", f.To)
+	for i := 0; i+1 < len(extra); i += 2 {
+		set(extra[i], extra[i+1])
+	}
+	if len(v) == 0 {
+		return ""
+	}
+	return "?" + v.Encode()
+}
+
+// KindOptions are the ledger's kind filter choices.
+var KindOptions = []components.Option{
+	{Value: "", Label: "All kinds"},
+	{Value: "deposit", Label: "Deposits"},
+	{Value: "purchase", Label: "Purchases"},
+	{Value: "renewal", Label: "Renewals"},
+	{Value: "refund", Label: "Refunds"},
+	{Value: "adjustment", Label: "Adjustments"},
+}
+
+// Ledger is the ledger across accounts.
+type Ledger struct {
+	Filters   LedgerFilters
+	Errors    map[string]string
+	Rows      []EntryRow
+	NextHref  string
+	FirstHref string
+	Pending   int64
+}
+
+// ---------------------------------------------------------------- account
+
+// DepositRow is one deposit of an account.
+type DepositRow struct {
+	ID        int64
+	PublicID  string
+	Amount    string
+	Provider  string // label
+	Sandbox   bool
+	Status    string
+	Created   string
+	Closes    string // paid at / expires at / closed at, with a word
+	CanPay    bool
+	CanCancel bool
+}
+
+// RequestRow is one adjustment request.
+type RequestRow struct {
+	ID          int64
+	AccountID   int64
+	AccountName string
+	Kind        string // "Top-up" or "Adjustment"
+	Amount      string
+	Reason      string
+	Status      string
+	By          string
+	When        string
+	Decided     string // "bob@… · Jan 2, 15:04"
+	Note        string
+	Mine        bool // requested by the current user: they cannot decide it
+}
+
+// Account is an account's finance page.
+type Account struct {
+	ID        int64
+	Name      string
+	Email     string
+	Status    string
+	Balance   string
+	Updated   string
+	Limit     string
+	CanCredit bool
+
+	Entries   []EntryRow
+	NextHref  string
+	FirstHref string
+	Deposits  []DepositRow
+	Requests  []RequestRow // pending ones
+}
+
+// Summary is the account page's Lumi tab.
+type Summary struct {
+	ID      int64
+	Balance string
+	Updated string
+	Entries []EntryRow
+	Pending int
+}
+
+// ---------------------------------------------------------------- approvals
+
+// Approvals is the four-eyes queue.
+type Approvals struct {
+	Pending    []RequestRow
+	Decided    []RequestRow
+	CanApprove bool
+	Limit      string
+}
+
+// ---------------------------------------------------------------- actions
+
+// Action is a money action's dialog (or page, without JavaScript).
+type Action struct {
+	Kind        string // topup, adjust, refund, deposit, pay, sandbox-pay, cancel, approve, reject
+	AccountID   int64
+	AccountName string
+	Balance     string
+	Limit       string
+	CSRF        string
+	// Target is the element a successful htmx post replaces.
+	Target string
+
+	EntryID   int64
+	EntryText string // "Purchase #12 of 12.50 (domain #77)"
+	Left      string // refundable amount left
+	DepositID int64
+	Deposit   string // "dep_… · 25.00"
+	Sandbox   bool
+	RequestID int64
+	Request   string // "Top-up of 600.00 for Nightfall"
+
+	Amount    string
+	Reason    string
+	Provider  string
+	Errors    map[string]string
+	FormError string
+}
+
+// ProviderOptions are the deposit form's providers.
+var ProviderOptions = []components.Option{
+	{Value: "sandbox_crypto", Label: "Sandbox crypto (test payments)"},
+	{Value: "manual", Label: "Manual (bank transfer, marked paid by finance)"},
+}
+
+// actionPath is the GET path (under the account) of an action's form.
+func actionPath(kind string) string {
+	if kind == "deposit" {
+		return "deposits/new"
+	}
+	return kind
+}
+
+// DialogID is the dialog element's id.
+func (a Action) DialogID() string { return "billing-" + a.Kind + "-dialog" }
+
+// Action is the form's POST URL.
+func (a Action) Action() string {
+	base := AccountHref(a.AccountID)
+	switch a.Kind {
+	case "refund":
+		return base + "/refund?entry=" + idStr(a.EntryID)
+	case "deposit":
+		return base + "/deposits"
+	case "pay", "sandbox-pay", "cancel":
+		return base + "/deposits/" + idStr(a.DepositID) + "/" + a.Kind
+	case "approve", "reject":
+		return ApprovalsPath + "/" + idStr(a.RequestID) + "/" + a.Kind
+	}
+	return base + "/" + a.Kind
+}
+
+// BackHref is where Cancel leads.
+func (a Action) BackHref() string {
+	if a.Kind == "approve" || a.Kind == "reject" {
+		return ApprovalsPath
+	}
+	return AccountHref(a.AccountID)
+}
+
+// Title is the dialog's title.
+func (a Action) Title() string {
+	switch a.Kind {
+	case "topup":
+		return "Top up " + a.AccountName
+	case "adjust":
+		return "Adjust the balance of " + a.AccountName
+	case "refund":
+		return "Refund " + a.EntryText
+	case "deposit":
+		return "New deposit for " + a.AccountName
+	case "pay":
+		return "Mark deposit " + a.Deposit + " paid"
+	case "sandbox-pay":
+		return "Pay deposit " + a.Deposit + " (sandbox)"
+	case "cancel":
+		return "Cancel deposit " + a.Deposit
+	case "approve":
+		return "Approve request #" + idStr(a.RequestID)
+	case "reject":
+		return "Reject request #" + idStr(a.RequestID)
+	}
+	return ""
+}
+
+// Body explains what the action does.
+func (a Action) Body() string {
+	limit := "Amounts above " + a.Limit + " wait for a second finance user's approval."
+	switch a.Kind {
+	case "topup":
+		return "Credits money received outside a provider (a bank transfer) to " + a.AccountName + " (balance " + a.Balance + "). " + limit
+	case "adjust":
+		return "Corrects the balance of " + a.AccountName + " (now " + a.Balance + ") by a positive or negative amount. " + limit
+	case "refund":
+		return "Credits back to " + a.AccountName + " at most " + a.Left + ", what is left of this entry after earlier refunds. Leave the amount empty to refund all of it."
+	case "deposit":
+		return "Opens a pending top-up invoice. No money moves until it is paid."
+	case "pay":
+		return "Credits " + a.Deposit + " to " + a.AccountName + " now. Do this only when the payment has arrived."
+	case "sandbox-pay":
+		return "Sends the sandbox provider's signed payment webhook for " + a.Deposit + " to this server, which credits " + a.AccountName + ". Sandbox deposits are test money."
+	case "cancel":
+		return "Closes " + a.Deposit + " without payment. It can no longer be paid."
+	case "approve":
+		return a.Request + ". Approving moves the money now, once."
+	case "reject":
+		return a.Request + ". Rejecting closes it; no money moves."
+	}
+	return ""
+}
+
+// Submit is the submit button's label.
+func (a Action) Submit() string {
+	switch a.Kind {
+	case "topup":
+		return "Top up"
+	case "adjust":
+		return "Adjust balance"
+	case "refund":
+		return "Refund"
+	case "deposit":
+		return "Create deposit"
+	case "pay":
+		return "Mark paid"
+	case "sandbox-pay":
+		return "Send sandbox payment"
+	case "cancel":
+		return "Cancel deposit"
+	case "approve":
+		return "Approve and apply"
+	case "reject":
+		return "Reject"
+	}
+	return "Confirm"
+}
+
+// Danger: every action that moves or stops money is red; opening an invoice is not.
+func (a Action) Danger() bool { return a.Kind != "deposit" }
+
+// HasAmount reports whether the form asks for an amount.
+func (a Action) HasAmount() bool {
+	return a.Kind == "topup" || a.Kind == "adjust" || a.Kind == "refund" || a.Kind == "deposit"
+}
+
+// ReasonRequired reports whether the reason must be given.
+func (a Action) ReasonRequired() bool {
+	switch a.Kind {
+	case "deposit", "sandbox-pay", "approve":
+		return false
+	}
+	return true
+}
+
+// ReasonLabel names the reason field.
+func (a Action) ReasonLabel() string {
+	switch a.Kind {
+	case "deposit":
+		return "Note"
+	case "approve":
+		return "Approval note"
+	}
+	return "Reason"
+}
+
+// ReasonName is the reason field's form name.
+func (a Action) ReasonName() string {
+	if a.Kind == "deposit" {
+		return "note"
+	}
+	return "reason"
+}
+
+// AmountPlaceholder is the amount field's example value.
+func (a Action) AmountPlaceholder() string {
+	if a.Kind == "refund" && a.Left != "" {
+		return a.Left
+	}
+	return "10.00"
+}
+
+// AmountHint explains the amount field.
+func (a Action) AmountHint() string {
+	switch a.Kind {
+	case "adjust":
+		return "USD, like 10.00 or -10.00."
+	case "refund":
+		return "USD, at most " + a.Left + ". Empty: all of it."
+	}
+	return "USD, like 10.00."
+}
