@@ -76,7 +76,10 @@ func New(t testing.TB, opts ...Option) *Env {
 		t.Fatal(err)
 	}
 	go func() { _ = app.Listener(ln) }()
-	t.Cleanup(func() { _ = app.ShutdownWithTimeout(5 * time.Second) })
+	t.Cleanup(func() {
+		_ = app.ShutdownWithTimeout(5 * time.Second)
+		svc.Licensing.Close() // flush batched execution counts while the database is still there
+	})
 	return &Env{T: t, URL: "http://" + ln.Addr().String(), DB: d, Config: cfg, Services: svc, App: app, Handlers: h}
 }
 
