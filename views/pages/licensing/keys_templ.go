@@ -807,7 +807,7 @@ func KeyResults(v KeyList) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 69, "<div class=\"max-sm:[&_[data-col=discord]]:hidden max-sm:[&_[data-col=hwid]]:hidden max-sm:[&_[data-col=key_days]]:hidden max-sm:[&_[data-col=note]]:hidden max-sm:[&_[data-col=project]]:hidden max-sm:[&_[data-col=resets]]:hidden\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 69, "<div class=\"max-sm:[&_[data-col=discord]]:hidden max-sm:[&_[data-col=hwid]]:hidden max-sm:[&_[data-col=key\\_days]]:hidden max-sm:[&_[data-col=note]]:hidden max-sm:[&_[data-col=project]]:hidden max-sm:[&_[data-col=resets]]:hidden\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
