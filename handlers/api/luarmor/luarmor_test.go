@@ -1,11 +1,13 @@
 package luarmor_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"regexp"
 	"slices"
@@ -603,12 +605,25 @@ func TestGarbageNever500(t *testing.T) {
 func TestOversizedAndUnknownUseEnvelope(t *testing.T) {
 	w := newWorld(t)
 	key := w.apiKey(w.account.ID, all, 10000)
-	big := `{"note": "` + strings.Repeat("x", 5<<20) + `"}`
-	r := w.call("POST", "/api/luarmor/v3/projects/"+w.project.ID+"/users", key, big)
-	if r.Status != 413 || r.Body["success"] != false || r.Body["message"] == "" {
-		t.Fatalf("oversized body: %d %.200s", r.Status, r.Raw)
+	// Announce a body over the limit and send none of it: the server must
+	// refuse on the header alone (a real upload races the early close).
+	conn, err := net.Dial("tcp", strings.TrimPrefix(w.env.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	r = w.call("GET", "/api/luarmor/v9/nothing", key, nil)
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /api/luarmor/v3/projects/%s/users HTTP/1.1\r\nHost: x\r\nAuthorization: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", w.project.ID, key, 5<<20)
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(res.Body)
+	var body map[string]any
+	if res.StatusCode != 413 || json.Unmarshal(raw, &body) != nil || body["success"] != false || body["message"] == "" {
+		t.Fatalf("oversized body: %d %.200s", res.StatusCode, raw)
+	}
+	r := w.call("GET", "/api/luarmor/v9/nothing", key, nil)
 	if r.Status != 404 || r.Body["success"] != false {
 		t.Fatalf("unknown path: %d %.200s", r.Status, r.Raw)
 	}
