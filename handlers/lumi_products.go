@@ -40,30 +40,31 @@ func NewLumiProducts(svc *lumiproducts.Service, enqueue func(ctx context.Context
 // Routes implements RouteGroup.
 func (h *LumiProducts) Routes(a *App) []Route {
 	h.app = a
-	view_ := staff.PermBillingView
+	view_, manage := staff.PermBillingView, staff.PermProductsManage
 	const dom, vps, px = "/lumi/domains/:id<int>", "/lumi/vps/:id<int>", "/lumi/proxies/:id<int>"
 	return []Route{
 		{"GET", view.DomainsPath, view_, h.list("domains")},
 		{"GET", view.VPSPath, view_, h.list("vps")},
 		{"GET", view.ProxiesPath, view_, h.list("proxies")},
 		{"GET", view.PricesPath, view_, h.prices},
-		{"POST", view.RenewPath, view_, h.renewDue},
+		{"GET", "/lumi/accounts/:id<int>/products", view_, h.accountProducts},
+		{"POST", view.RenewPath, manage, h.renewDue},
 		{"GET", dom, view_, h.domain},
-		{"POST", dom + "/nameservers", view_, h.domainAction("nameservers")},
-		{"POST", dom + "/lock", view_, h.domainAction("lock")},
-		{"POST", dom + "/privacy", view_, h.domainAction("privacy")},
-		{"POST", dom + "/auto-renew", view_, h.domainAction("auto-renew")},
-		{"POST", dom + "/renew", view_, h.domainAction("renew")},
-		{"POST", dom + "/epp", view_, h.domainAction("epp")},
+		{"POST", dom + "/nameservers", manage, h.domainAction("nameservers")},
+		{"POST", dom + "/lock", manage, h.domainAction("lock")},
+		{"POST", dom + "/privacy", manage, h.domainAction("privacy")},
+		{"POST", dom + "/auto-renew", manage, h.domainAction("auto-renew")},
+		{"POST", dom + "/renew", manage, h.domainAction("renew")},
+		{"POST", dom + "/epp", manage, h.domainAction("epp")},
 		{"GET", vps, view_, h.vps},
-		{"POST", vps + "/power", view_, h.vpsAction("power")},
-		{"POST", vps + "/auto-renew", view_, h.vpsAction("auto-renew")},
-		{"POST", vps + "/renew", view_, h.vpsAction("renew")},
+		{"POST", vps + "/power", manage, h.vpsAction("power")},
+		{"POST", vps + "/auto-renew", manage, h.vpsAction("auto-renew")},
+		{"POST", vps + "/renew", manage, h.vpsAction("renew")},
 		{"GET", px, view_, h.proxy},
-		{"POST", px + "/allow-list", view_, h.proxyAction("allow-list")},
-		{"POST", px + "/auto-renew", view_, h.proxyAction("auto-renew")},
-		{"POST", px + "/renew", view_, h.proxyAction("renew")},
-		{"POST", px + "/password", view_, h.proxyAction("password")},
+		{"POST", px + "/allow-list", manage, h.proxyAction("allow-list")},
+		{"POST", px + "/auto-renew", manage, h.proxyAction("auto-renew")},
+		{"POST", px + "/renew", manage, h.proxyAction("renew")},
+		{"POST", px + "/password", manage, h.proxyAction("password")},
 	}
 }
 
@@ -96,11 +97,20 @@ func (h *LumiProducts) list(kind string) fiber.Handler {
 				problems = append(problems, "The account filter must be an account id; showing every account.")
 			}
 		}
+		switch s := c.Query("sort"); s {
+		case "":
+		case lumiproducts.SortExpires:
+			l.Sort, f.Sort = lumiproducts.SortExpires, lumiproducts.SortExpires
+		default:
+			problems = append(problems, "Lists sort by newest or by expiry; showing the newest first.")
+		}
 		if cur := c.Query("cursor"); cur != "" {
-			if _, err := lumiproducts.DecodeCursor(cur); err == nil {
-				l.Cursor, f.Cursor = utils.CopyString(cur), utils.CopyString(cur)
+			probe := f
+			probe.Cursor = utils.CopyString(cur)
+			if _, err := h.probeCursor(c.UserContext(), kind, probe); err == nil {
+				l.Cursor, f.Cursor = probe.Cursor, probe.Cursor
 			} else {
-				problems = append(problems, "That page link is not valid; showing the newest items.")
+				problems = append(problems, "That page link is not valid; showing the first page.")
 			}
 		}
 		ctx := c.UserContext()
@@ -128,6 +138,22 @@ func (h *LumiProducts) list(kind string) fiber.Handler {
 	}
 }
 
+// probeCursor checks a cursor against the list's sort (a list call with
+// limit 1 validates it without reading much).
+func (h *LumiProducts) probeCursor(ctx context.Context, kind string, f lumiproducts.ListFilter) (bool, error) {
+	f.Limit = 1
+	var err error
+	switch kind {
+	case "vps":
+		_, err = h.svc.ListVPS(ctx, f)
+	case "proxies":
+		_, err = h.svc.ListProxies(ctx, f)
+	default:
+		_, err = h.svc.ListDomains(ctx, f)
+	}
+	return err == nil, err
+}
+
 func slicesContains(list []string, s string) bool {
 	for _, x := range list {
 		if x == s {
@@ -143,6 +169,29 @@ func (h *LumiProducts) prices(c *fiber.Ctx) error {
 		return err
 	}
 	return Render(c, fiber.StatusOK, view.PricesPage(h.page(c, "Prices", layouts.Crumb{Label: "Prices"}), view.Prices{C: cat, Sandbox: h.svc.Sandbox()}))
+}
+
+// accountProducts is the account pages' fragment of an account's products.
+func (h *LumiProducts) accountProducts(c *fiber.Ctx) error {
+	id, ok := ParseID(c.Params("id"))
+	if !ok {
+		return lumiproducts.ErrAccountNotFound
+	}
+	ctx := c.UserContext()
+	f := lumiproducts.ListFilter{AccountID: &id, Limit: 20}
+	doms, err := h.svc.ListDomains(ctx, f)
+	if err != nil {
+		return err
+	}
+	vps, err := h.svc.ListVPS(ctx, f)
+	if err != nil {
+		return err
+	}
+	pxs, err := h.svc.ListProxies(ctx, f)
+	if err != nil {
+		return err
+	}
+	return Render(c, fiber.StatusOK, view.AccountProducts(view.AccountProductsView{AccountID: id, Domains: doms.Items, VPS: vps.Items, Proxies: pxs.Items}))
 }
 
 func (h *LumiProducts) renewDue(c *fiber.Ctx) error {
@@ -220,12 +269,24 @@ func actionFailure(err error, errs map[string]string) (string, int, bool) {
 		return "Please correct the highlighted field: " + verr.Error() + ".", fiber.StatusUnprocessableEntity, true
 	case errors.Is(err, lumiproducts.ErrInsufficientFunds):
 		return "The account's balance does not cover this; nothing was charged.", fiber.StatusUnprocessableEntity, true
+	case errors.Is(err, lumiproducts.ErrIdempotencyMismatch):
+		return "This page is out of date (the item was renewed meanwhile); reload it and try again.", fiber.StatusConflict, true
 	case errors.Is(err, lumiproducts.ErrNotActive):
 		return "This item is not active, so it cannot be changed.", fiber.StatusConflict, true
 	case errors.As(err, &perr):
 		return capitalize(perr.Error()) + ".", fiber.StatusBadGateway, true
 	}
 	return "", 0, false
+}
+
+// renewKey makes a double-submitted renew form (same item, same expiry
+// shown) a replay; without a stamp every submit renews.
+func renewKey(c *fiber.Ctx, product string, id int64) string {
+	stamp := c.FormValue("stamp")
+	if stamp == "" || len(stamp) > 32 {
+		return ""
+	}
+	return "dashboard-renew-" + product + "-" + strconv.FormatInt(id, 10) + "-" + stamp
 }
 
 func formLines(s string) []string {
@@ -306,7 +367,7 @@ func (h *LumiProducts) domainAction(kind string) fiber.Handler {
 				if perr != nil {
 					years = 0
 				}
-				d, err = h.svc.RenewDomain(ctx, actor, cur.AccountID, id, years, "")
+				d, err = h.svc.RenewDomain(ctx, actor, cur.AccountID, id, years, renewKey(c, "domain", id))
 				msg = "Renewed; the domain now expires " + view.Date(d.ExpiresAt) + "."
 			}
 		case "epp":
@@ -401,7 +462,7 @@ func (h *LumiProducts) vpsAction(kind string) fiber.Handler {
 			var cur lumiproducts.VPS
 			if cur, err = h.svc.GetVPS(ctx, nil, id); err == nil {
 				months, _ := strconv.Atoi(c.FormValue("period"))
-				v, err = h.svc.RenewVPS(ctx, actor, cur.AccountID, id, months, "")
+				v, err = h.svc.RenewVPS(ctx, actor, cur.AccountID, id, months, renewKey(c, "vps", id))
 				msg = "Renewed; the server now expires " + view.Date(v.ExpiresAt) + "."
 			}
 		}
@@ -478,7 +539,7 @@ func (h *LumiProducts) proxyAction(kind string) fiber.Handler {
 			var cur lumiproducts.Proxy
 			if cur, err = h.svc.GetProxy(ctx, nil, id); err == nil {
 				months, _ := strconv.Atoi(c.FormValue("period"))
-				p, err = h.svc.RenewProxy(ctx, actor, cur.AccountID, id, months, "")
+				p, err = h.svc.RenewProxy(ctx, actor, cur.AccountID, id, months, renewKey(c, "proxy", id))
 				msg = "Renewed; the proxy now expires " + view.Date(p.ExpiresAt) + "."
 			}
 		case "password":

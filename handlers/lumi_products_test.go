@@ -232,4 +232,58 @@ func TestLumiRenewalFailureShown(t *testing.T) {
 	if r := c.Get("/lumi/domains/" + lid(d.ID)); !strings.Contains(r.Text(`[data-testid="renewal-failed"]`), "Renewal failed: insufficient funds") {
 		t.Fatal("detail page does not say so")
 	}
+	// The account pages' fragment says so too.
+	r = c.HTMX("GET", "/lumi/accounts/"+lid(acc.ID)+"/products", nil)
+	if r.Status != 200 || r.Doc.Find(`[data-testid="account-product"]`).Length() != 1 ||
+		!strings.Contains(r.Text(`[data-testid="renewal-failed"]`), "Renewal failed: insufficient funds") {
+		t.Fatalf("account fragment: %d %s", r.Status, r.Body)
+	}
+}
+
+// A renew form submitted twice charges once.
+func TestLumiRenewDoubleSubmit(t *testing.T) {
+	f := newLumiFixture(t)
+	c := f.env.As("admin")
+	page := c.Get("/lumi/domains/" + lid(f.domain.ID))
+	stamp, ok := page.Doc.Find(`#renew-dialog input[name="stamp"]`).Attr("value")
+	if !ok || stamp == "" {
+		t.Fatal("no stamp in the renew form")
+	}
+	before := billBalance(t, f.env, f.acc)
+	for range 2 {
+		if r := c.PostForm("/lumi/domains/"+lid(f.domain.ID)+"/renew", url.Values{"period": {"1"}, "stamp": {stamp}, "reason": {"x"}}); r.Status != http.StatusSeeOther {
+			t.Fatalf("renew: %d", r.Status)
+		}
+	}
+	if got := billBalance(t, f.env, f.acc); got != before-12_00 {
+		t.Fatalf("charged %s, want 12.00 once", before-got)
+	}
+	d, _ := f.env.Products.GetDomain(context.Background(), nil, f.domain.ID)
+	if !d.ExpiresAt.Equal(f.domain.ExpiresAt.AddDate(1, 0, 0)) {
+		t.Fatalf("expiry %s", d.ExpiresAt)
+	}
+	// The stale form for another period is refused, not charged.
+	if r := c.PostForm("/lumi/domains/"+lid(f.domain.ID)+"/renew", url.Values{"period": {"2"}, "stamp": {stamp}}); r.Status != http.StatusConflict {
+		t.Fatalf("stale form: %d", r.Status)
+	}
+}
+
+func TestLumiListSortByExpiry(t *testing.T) {
+	f := newLumiFixture(t)
+	ctx := context.Background()
+	if _, err := f.env.Products.BuyDomain(ctx, billCLI, products.BuyDomainInput{AccountID: f.acc, Domain: "long.com", Years: 5}); err != nil {
+		t.Fatal(err)
+	}
+	c := f.env.As("support")
+	r := c.Get("/lumi/domains?sort=expires")
+	rows := r.Doc.Find(`[data-testid="domain-row"]`)
+	if rows.Length() != 2 || !strings.Contains(rows.First().Text(), "shop.com") {
+		t.Fatalf("sorted: %d rows, first %q", rows.Length(), rows.First().Text())
+	}
+	if v, _ := r.Doc.Find(`[data-testid="sort-expires"]`).Attr("data-sort"); v != "asc" {
+		t.Fatal("sort header not active")
+	}
+	if r := c.Get("/lumi/domains?sort=price"); r.Status != 200 || !strings.Contains(r.Body, "sort by newest or by expiry") {
+		t.Fatalf("bad sort: %d", r.Status)
+	}
 }

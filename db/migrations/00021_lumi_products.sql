@@ -53,6 +53,7 @@ CREATE UNIQUE INDEX lumi_domains_name ON lumi_domains (name) WHERE status <> 'fa
 CREATE UNIQUE INDEX lumi_domains_idem ON lumi_domains (account_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
 CREATE INDEX lumi_domains_account ON lumi_domains (account_id, id);
 CREATE INDEX lumi_domains_status ON lumi_domains (status, id);
+CREATE INDEX lumi_domains_expiry ON lumi_domains (expires_at, id) WHERE expires_at IS NOT NULL;
 CREATE INDEX lumi_domains_due ON lumi_domains (expires_at, id) WHERE auto_renew AND status IN ('active', 'expired');
 CREATE INDEX lumi_domains_renew_failed ON lumi_domains (id) WHERE renewal_failed_at IS NOT NULL;
 
@@ -77,6 +78,7 @@ CREATE TABLE lumi_vps (
 CREATE UNIQUE INDEX lumi_vps_idem ON lumi_vps (account_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
 CREATE INDEX lumi_vps_account ON lumi_vps (account_id, id);
 CREATE INDEX lumi_vps_status ON lumi_vps (status, id);
+CREATE INDEX lumi_vps_expiry ON lumi_vps (expires_at, id) WHERE expires_at IS NOT NULL;
 CREATE INDEX lumi_vps_due ON lumi_vps (expires_at, id) WHERE auto_renew AND status IN ('active', 'expired');
 
 CREATE TABLE lumi_proxies (
@@ -104,6 +106,7 @@ CREATE TABLE lumi_proxies (
 CREATE UNIQUE INDEX lumi_proxies_idem ON lumi_proxies (account_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
 CREATE INDEX lumi_proxies_account ON lumi_proxies (account_id, id);
 CREATE INDEX lumi_proxies_status ON lumi_proxies (status, id);
+CREATE INDEX lumi_proxies_expiry ON lumi_proxies (expires_at, id) WHERE expires_at IS NOT NULL;
 CREATE INDEX lumi_proxies_due ON lumi_proxies (expires_at, id) WHERE auto_renew AND status IN ('active', 'expired');
 
 -- +goose Down

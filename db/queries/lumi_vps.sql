@@ -54,3 +54,19 @@ SELECT id, account_id, expires_at FROM lumi_vps
 WHERE auto_renew AND status IN ('active', 'expired') AND expires_at <= sqlc.arg(until)::timestamptz
   AND id > sqlc.arg(after)::bigint
 ORDER BY id LIMIT sqlc.arg(lim);
+
+-- name: LumiExpireVPS :many
+UPDATE lumi_vps SET status = 'expired', updated_at = now()
+WHERE id IN (SELECT id FROM lumi_vps WHERE status = 'active' AND expires_at < sqlc.arg(at)::timestamptz ORDER BY id LIMIT 500 FOR UPDATE SKIP LOCKED)
+RETURNING id, account_id, expires_at;
+
+-- name: LumiListVPSByExpiry :many
+SELECT * FROM lumi_vps
+WHERE expires_at IS NOT NULL
+  AND (sqlc.narg(account_id)::bigint IS NULL OR account_id = sqlc.narg(account_id))
+  AND (sqlc.arg(status)::text = '' OR status = sqlc.arg(status))
+  AND (sqlc.arg(q)::text = '' OR hostname LIKE sqlc.arg(q) || '%' OR ip = sqlc.arg(q))
+  AND (NOT sqlc.arg(renewal_failed)::boolean OR renewal_failed_at IS NOT NULL)
+  AND (sqlc.narg(after_expires)::timestamptz IS NULL OR (expires_at, id) > (sqlc.narg(after_expires)::timestamptz, sqlc.arg(after_id)::bigint))
+ORDER BY expires_at, id
+LIMIT sqlc.arg(lim);

@@ -117,6 +117,38 @@ func (q *Queries) LumiDueDomains(ctx context.Context, arg LumiDueDomainsParams) 
 	return items, nil
 }
 
+const lumiExpireDomains = `-- name: LumiExpireDomains :many
+UPDATE lumi_domains SET status = 'expired', updated_at = now()
+WHERE id IN (SELECT id FROM lumi_domains WHERE status = 'active' AND expires_at < $1::timestamptz ORDER BY id LIMIT 500 FOR UPDATE SKIP LOCKED)
+RETURNING id, account_id, expires_at
+`
+
+type LumiExpireDomainsRow struct {
+	ID        int64      `json:"id"`
+	AccountID int64      `json:"account_id"`
+	ExpiresAt *time.Time `json:"expires_at"`
+}
+
+func (q *Queries) LumiExpireDomains(ctx context.Context, at time.Time) ([]LumiExpireDomainsRow, error) {
+	rows, err := q.db.Query(ctx, lumiExpireDomains, at)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []LumiExpireDomainsRow{}
+	for rows.Next() {
+		var i LumiExpireDomainsRow
+		if err := rows.Scan(&i.ID, &i.AccountID, &i.ExpiresAt); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const lumiFailDomain = `-- name: LumiFailDomain :one
 UPDATE lumi_domains SET status = 'failed', failure = $2, updated_at = now()
 WHERE id = $1 RETURNING id, account_id, name, status, expires_at, auto_renew, locked, privacy, nameservers, registrar_ref, idempotency_key, renewal_failed_at, renewal_failed_reason, failure, created_at, updated_at
@@ -250,6 +282,73 @@ func (q *Queries) LumiListDomains(ctx context.Context, arg LumiListDomainsParams
 		arg.Q,
 		arg.RenewalFailed,
 		arg.Before,
+		arg.Lim,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []LumiDomain{}
+	for rows.Next() {
+		var i LumiDomain
+		if err := rows.Scan(
+			&i.ID,
+			&i.AccountID,
+			&i.Name,
+			&i.Status,
+			&i.ExpiresAt,
+			&i.AutoRenew,
+			&i.Locked,
+			&i.Privacy,
+			&i.Nameservers,
+			&i.RegistrarRef,
+			&i.IdempotencyKey,
+			&i.RenewalFailedAt,
+			&i.RenewalFailedReason,
+			&i.Failure,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const lumiListDomainsByExpiry = `-- name: LumiListDomainsByExpiry :many
+SELECT id, account_id, name, status, expires_at, auto_renew, locked, privacy, nameservers, registrar_ref, idempotency_key, renewal_failed_at, renewal_failed_reason, failure, created_at, updated_at FROM lumi_domains
+WHERE expires_at IS NOT NULL
+  AND ($1::bigint IS NULL OR account_id = $1)
+  AND ($2::text = '' OR status = $2)
+  AND ($3::text = '' OR name LIKE $3 || '%')
+  AND (NOT $4::boolean OR renewal_failed_at IS NOT NULL)
+  AND ($5::timestamptz IS NULL OR (expires_at, id) > ($5::timestamptz, $6::bigint))
+ORDER BY expires_at, id
+LIMIT $7
+`
+
+type LumiListDomainsByExpiryParams struct {
+	AccountID     *int64     `json:"account_id"`
+	Status        string     `json:"status"`
+	Q             string     `json:"q"`
+	RenewalFailed bool       `json:"renewal_failed"`
+	AfterExpires  *time.Time `json:"after_expires"`
+	AfterID       int64      `json:"after_id"`
+	Lim           int32      `json:"lim"`
+}
+
+func (q *Queries) LumiListDomainsByExpiry(ctx context.Context, arg LumiListDomainsByExpiryParams) ([]LumiDomain, error) {
+	rows, err := q.db.Query(ctx, lumiListDomainsByExpiry,
+		arg.AccountID,
+		arg.Status,
+		arg.Q,
+		arg.RenewalFailed,
+		arg.AfterExpires,
+		arg.AfterID,
 		arg.Lim,
 	)
 	if err != nil {

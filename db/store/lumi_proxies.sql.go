@@ -101,6 +101,38 @@ func (q *Queries) LumiDueProxies(ctx context.Context, arg LumiDueProxiesParams) 
 	return items, nil
 }
 
+const lumiExpireProxies = `-- name: LumiExpireProxies :many
+UPDATE lumi_proxies SET status = 'expired', updated_at = now()
+WHERE id IN (SELECT id FROM lumi_proxies WHERE status = 'active' AND expires_at < $1::timestamptz ORDER BY id LIMIT 500 FOR UPDATE SKIP LOCKED)
+RETURNING id, account_id, expires_at
+`
+
+type LumiExpireProxiesRow struct {
+	ID        int64      `json:"id"`
+	AccountID int64      `json:"account_id"`
+	ExpiresAt *time.Time `json:"expires_at"`
+}
+
+func (q *Queries) LumiExpireProxies(ctx context.Context, at time.Time) ([]LumiExpireProxiesRow, error) {
+	rows, err := q.db.Query(ctx, lumiExpireProxies, at)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []LumiExpireProxiesRow{}
+	for rows.Next() {
+		var i LumiExpireProxiesRow
+		if err := rows.Scan(&i.ID, &i.AccountID, &i.ExpiresAt); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const lumiFailProxy = `-- name: LumiFailProxy :one
 UPDATE lumi_proxies SET status = 'failed', failure = $2, updated_at = now()
 WHERE id = $1 RETURNING id, account_id, plan, type, country, status, host, port, username, password_sealed, allow_ips, provider_ref, expires_at, auto_renew, idempotency_key, renewal_failed_at, renewal_failed_reason, failure, created_at, updated_at
@@ -248,6 +280,77 @@ func (q *Queries) LumiListProxies(ctx context.Context, arg LumiListProxiesParams
 		arg.Q,
 		arg.RenewalFailed,
 		arg.Before,
+		arg.Lim,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []LumiProxy{}
+	for rows.Next() {
+		var i LumiProxy
+		if err := rows.Scan(
+			&i.ID,
+			&i.AccountID,
+			&i.Plan,
+			&i.Type,
+			&i.Country,
+			&i.Status,
+			&i.Host,
+			&i.Port,
+			&i.Username,
+			&i.PasswordSealed,
+			&i.AllowIps,
+			&i.ProviderRef,
+			&i.ExpiresAt,
+			&i.AutoRenew,
+			&i.IdempotencyKey,
+			&i.RenewalFailedAt,
+			&i.RenewalFailedReason,
+			&i.Failure,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const lumiListProxiesByExpiry = `-- name: LumiListProxiesByExpiry :many
+SELECT id, account_id, plan, type, country, status, host, port, username, password_sealed, allow_ips, provider_ref, expires_at, auto_renew, idempotency_key, renewal_failed_at, renewal_failed_reason, failure, created_at, updated_at FROM lumi_proxies
+WHERE expires_at IS NOT NULL
+  AND ($1::bigint IS NULL OR account_id = $1)
+  AND ($2::text = '' OR status = $2)
+  AND ($3::text = '' OR country = upper($3) OR username = $3 OR host = $3)
+  AND (NOT $4::boolean OR renewal_failed_at IS NOT NULL)
+  AND ($5::timestamptz IS NULL OR (expires_at, id) > ($5::timestamptz, $6::bigint))
+ORDER BY expires_at, id
+LIMIT $7
+`
+
+type LumiListProxiesByExpiryParams struct {
+	AccountID     *int64     `json:"account_id"`
+	Status        string     `json:"status"`
+	Q             string     `json:"q"`
+	RenewalFailed bool       `json:"renewal_failed"`
+	AfterExpires  *time.Time `json:"after_expires"`
+	AfterID       int64      `json:"after_id"`
+	Lim           int32      `json:"lim"`
+}
+
+func (q *Queries) LumiListProxiesByExpiry(ctx context.Context, arg LumiListProxiesByExpiryParams) ([]LumiProxy, error) {
+	rows, err := q.db.Query(ctx, lumiListProxiesByExpiry,
+		arg.AccountID,
+		arg.Status,
+		arg.Q,
+		arg.RenewalFailed,
+		arg.AfterExpires,
+		arg.AfterID,
 		arg.Lim,
 	)
 	if err != nil {

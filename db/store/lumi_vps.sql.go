@@ -90,6 +90,38 @@ func (q *Queries) LumiDueVPS(ctx context.Context, arg LumiDueVPSParams) ([]LumiD
 	return items, nil
 }
 
+const lumiExpireVPS = `-- name: LumiExpireVPS :many
+UPDATE lumi_vps SET status = 'expired', updated_at = now()
+WHERE id IN (SELECT id FROM lumi_vps WHERE status = 'active' AND expires_at < $1::timestamptz ORDER BY id LIMIT 500 FOR UPDATE SKIP LOCKED)
+RETURNING id, account_id, expires_at
+`
+
+type LumiExpireVPSRow struct {
+	ID        int64      `json:"id"`
+	AccountID int64      `json:"account_id"`
+	ExpiresAt *time.Time `json:"expires_at"`
+}
+
+func (q *Queries) LumiExpireVPS(ctx context.Context, at time.Time) ([]LumiExpireVPSRow, error) {
+	rows, err := q.db.Query(ctx, lumiExpireVPS, at)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []LumiExpireVPSRow{}
+	for rows.Next() {
+		var i LumiExpireVPSRow
+		if err := rows.Scan(&i.ID, &i.AccountID, &i.ExpiresAt); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const lumiFailVPS = `-- name: LumiFailVPS :one
 UPDATE lumi_vps SET status = 'failed', failure = $2, updated_at = now()
 WHERE id = $1 RETURNING id, account_id, plan, hostname, status, power, ip, provider_ref, expires_at, auto_renew, idempotency_key, renewal_failed_at, renewal_failed_reason, failure, created_at, updated_at
@@ -223,6 +255,73 @@ func (q *Queries) LumiListVPS(ctx context.Context, arg LumiListVPSParams) ([]Lum
 		arg.Q,
 		arg.RenewalFailed,
 		arg.Before,
+		arg.Lim,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []LumiVp{}
+	for rows.Next() {
+		var i LumiVp
+		if err := rows.Scan(
+			&i.ID,
+			&i.AccountID,
+			&i.Plan,
+			&i.Hostname,
+			&i.Status,
+			&i.Power,
+			&i.Ip,
+			&i.ProviderRef,
+			&i.ExpiresAt,
+			&i.AutoRenew,
+			&i.IdempotencyKey,
+			&i.RenewalFailedAt,
+			&i.RenewalFailedReason,
+			&i.Failure,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const lumiListVPSByExpiry = `-- name: LumiListVPSByExpiry :many
+SELECT id, account_id, plan, hostname, status, power, ip, provider_ref, expires_at, auto_renew, idempotency_key, renewal_failed_at, renewal_failed_reason, failure, created_at, updated_at FROM lumi_vps
+WHERE expires_at IS NOT NULL
+  AND ($1::bigint IS NULL OR account_id = $1)
+  AND ($2::text = '' OR status = $2)
+  AND ($3::text = '' OR hostname LIKE $3 || '%' OR ip = $3)
+  AND (NOT $4::boolean OR renewal_failed_at IS NOT NULL)
+  AND ($5::timestamptz IS NULL OR (expires_at, id) > ($5::timestamptz, $6::bigint))
+ORDER BY expires_at, id
+LIMIT $7
+`
+
+type LumiListVPSByExpiryParams struct {
+	AccountID     *int64     `json:"account_id"`
+	Status        string     `json:"status"`
+	Q             string     `json:"q"`
+	RenewalFailed bool       `json:"renewal_failed"`
+	AfterExpires  *time.Time `json:"after_expires"`
+	AfterID       int64      `json:"after_id"`
+	Lim           int32      `json:"lim"`
+}
+
+func (q *Queries) LumiListVPSByExpiry(ctx context.Context, arg LumiListVPSByExpiryParams) ([]LumiVp, error) {
+	rows, err := q.db.Query(ctx, lumiListVPSByExpiry,
+		arg.AccountID,
+		arg.Status,
+		arg.Q,
+		arg.RenewalFailed,
+		arg.AfterExpires,
+		arg.AfterID,
 		arg.Lim,
 	)
 	if err != nil {

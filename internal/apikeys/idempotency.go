@@ -73,12 +73,13 @@ func ValidIdempotencyKey(k string) bool {
 	return true
 }
 
-// RequestHash identifies a request for idempotency: method, path and the raw body.
-func RequestHash(method, path string, body []byte) []byte {
+// RequestHash identifies a request for idempotency: method, URL (path and
+// query) and the raw body.
+func RequestHash(method, url string, body []byte) []byte {
 	h := sha256.New()
 	h.Write([]byte(method))
 	h.Write([]byte{0})
-	h.Write([]byte(path))
+	h.Write([]byte(url))
 	h.Write([]byte{0})
 	h.Write(body)
 	return h.Sum(nil)

@@ -57,6 +57,13 @@ func seedLumiProducts(ctx context.Context, d Deps) error {
 	if d.Products == nil || d.Accounts == nil || d.Billing == nil {
 		return nil
 	}
+	cat, err := d.Products.Prices(ctx)
+	if err != nil {
+		return err
+	}
+	if len(cat.TLDHistory) > 0 {
+		return nil // seeded before
+	}
 	jan := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	oct := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
 	for _, p := range demoTLDs {
@@ -79,10 +86,7 @@ func seedLumiProducts(ctx context.Context, d Deps) error {
 			return fmt.Errorf("demo prices: %w", err)
 		}
 	}
-	// Once: only when nothing was sold yet.
-	if page, err := d.Products.ListDomains(ctx, products.ListFilter{Limit: 1}); err != nil || len(page.Items) > 0 {
-		return err
-	}
+	funded := map[int64]bool{}
 	for _, p := range demoPurchases {
 		acc, err := d.Accounts.GetByEmail(ctx, p.Email)
 		if errors.Is(err, accounts.ErrNotFound) {
@@ -90,6 +94,13 @@ func seedLumiProducts(ctx context.Context, d Deps) error {
 		}
 		if err != nil {
 			return err
+		}
+		if !funded[acc.ID] {
+			funded[acc.ID] = true
+			if _, err := d.Billing.ManualTopUp(ctx, actor, billing.ManualInput{AccountID: acc.ID, Amount: "150.00",
+				Reason: "Demo: prepayment for Lumi products"}); err != nil {
+				return fmt.Errorf("demo products top-up: %w", err)
+			}
 		}
 		switch p.Kind {
 		case "domain":
@@ -117,6 +128,9 @@ func seedLumiProducts(ctx context.Context, d Deps) error {
 		return fmt.Errorf("demo products top-up: %w", err)
 	}
 	dom, err := d.Products.BuyDomain(ctx, actor, products.BuyDomainInput{AccountID: acc.ID, Domain: "kestrel-labs.xyz", Years: 1, AutoRenew: true})
+	if errors.Is(err, products.ErrInsufficientFunds) {
+		return nil // the top-up waits for approval (a low BILLING_APPROVAL_LIMIT)
+	}
 	if err != nil {
 		return fmt.Errorf("demo domain: %w", err)
 	}

@@ -38,7 +38,7 @@ type Services struct {
 	APIKeys   *apikeys.Service
 	Licensing *licensing.Service
 	Billing   *billing.Service
-	Products  *products.Service // Lumi domains, VPS, proxies (sandbox adapters)
+	Products  *products.Service
 	Jobs      *jobs.Service // background jobs; cmd/web serve starts the runner
 }
 

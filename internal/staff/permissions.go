@@ -57,7 +57,7 @@ const (
 	PermBillingView         Permission = "billing.view"
 	PermBillingCredit       Permission = "billing.balance.credit"
 	PermBillingApprove      Permission = "billing.balance.approve"
-	PermProductsManage      Permission = "billing.products.manage" // change Lumi domains, VPS, proxies (or billing.balance.credit)
+	PermProductsManage      Permission = "billing.products.manage" // change Lumi domains, VPS, proxies; every holder of billing.balance.credit has it too
 	PermMarketplaceView     Permission = "marketplace.view"
 	PermMarketplaceReview   Permission = "marketplace.review"
 	PermMailView            Permission = "mail.view"
@@ -81,7 +81,7 @@ var rolePerms = map[Role][]Permission{
 		PermLicensingManage, PermLicensingResetHWID, PermLicensingBlacklist,
 		PermMarketplaceReview, PermMailManage, PermRankingManage, PermProductsManage),
 	RoleFinance: append(slices.Clone(viewPerms),
-		PermAuditExport, PermBillingCredit, PermBillingApprove),
+		PermAuditExport, PermBillingCredit, PermBillingApprove, PermProductsManage),
 	RoleViewer: slices.Clone(viewPerms),
 }
 

@@ -82,9 +82,7 @@ func startApp(t testing.TB, dbURL string, opts ...func(*config.Config)) *tapp {
 	return &tapp{t: t, URL: "http://" + ln.Addr().String(), Svc: svc, Routes: h.Table()}
 }
 
-func (a *tapp) products() *products.Service {
-	return products.NewService(a.Svc.DB, a.Svc.Billing, nil, nil).WithBox(a.Svc.Box)
-}
+func (a *tapp) products() *products.Service { return a.Svc.Products }
 
 var acctN int
 

@@ -90,6 +90,8 @@ type Keys interface {
 type Flags struct {
 	APIEnabled   func() bool
 	MoneyEnabled func() bool
+	// DefaultCap is the daily cap of keys issued without one (0: none).
+	DefaultCap func() money.Cents
 }
 
 // API is the Lumi API route group.
@@ -135,6 +137,9 @@ func (api *API) Routes(a *handlers.App) []handlers.Route {
 	}
 	if api.flags.MoneyEnabled == nil {
 		api.flags.MoneyEnabled = func() bool { return cfg.APIMoneyEnabled }
+	}
+	if api.flags.DefaultCap == nil {
+		api.flags.DefaultCap = func() money.Cents { return cfg.APIDailyCapDefault }
 	}
 	r := func(method, path string, h fiber.Handler) handlers.Route {
 		return handlers.Route{Method: method, Path: path, Perm: staff.PermPublic, Handler: h}

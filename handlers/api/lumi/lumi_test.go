@@ -580,13 +580,10 @@ func TestConcurrencyTwoProcesses(t *testing.T) {
 		uid := strconv.FormatInt(acc, 10)
 		var wg sync.WaitGroup
 		statuses := make([]int, 1000)
-		sem := make(chan struct{}, 250)
 		for i := range 1000 {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				sem <- struct{}{}
-				defer func() { <-sem }()
 				body := fmt.Sprintf(`{"domain":"crowd%d.com","user_id":%s}`, i, uid)
 				r, err := apps[i%2].try("POST", "/api/lumi/v1/domains", op.Secret, body, "Idempotency-Key", fmt.Sprintf("crowd-%06d", i))
 				if err != nil {
@@ -732,5 +729,22 @@ func TestBatchTakeOver(t *testing.T) {
 	}
 	if n := a.ledgerCount(acc, "purchase"); n != 3 {
 		t.Fatalf("%d purchases, want 3 (item 0 replayed, not bought twice)", n)
+	}
+}
+
+// API_DAILY_CAP_DEFAULT caps keys issued without their own cap.
+func TestDefaultDailyCap(t *testing.T) {
+	a := startApp(t, newDBURL(t), func(c *config.Config) { c.APIDailyCapDefault = 1500 })
+	a.prices()
+	acc := a.account("DefCap")
+	a.topUp(acc, "100.00")
+	k := a.key(dom, acc)
+	if r := a.do("POST", "/api/lumi/v1/domains", k.Secret, buyBody("def1.com"), "Idempotency-Key", "defcap-0001"); r.Status != 201 {
+		t.Fatalf("first: %d %s", r.Status, r.Raw)
+	}
+	expect(t, a.do("POST", "/api/lumi/v1/domains", k.Secret, buyBody("def2.com"), "Idempotency-Key", "defcap-0002"), 402, lumi.CodeDailyCapExceeded)
+	own := a.key(dom, acc, withCap(5000))
+	if r := a.do("POST", "/api/lumi/v1/domains", own.Secret, buyBody("def3.com"), "Idempotency-Key", "defcap-0003"); r.Status != 201 {
+		t.Fatalf("own cap: %d %s", r.Status, r.Raw)
 	}
 }

@@ -2,8 +2,11 @@ package lumi
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"slices"
+	"strconv"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/utils"
@@ -75,7 +78,7 @@ func (api *API) moneyRun(c *fiber.Ctx, k apikeys.Key, idemKey string, tokens int
 	if !allowed {
 		return apikit.RateLimited(c, retry, writeErr)
 	}
-	hash := apikeys.RequestHash(c.Method(), c.Path(), c.Body())
+	hash := apikeys.RequestHash(c.Method(), c.OriginalURL(), c.Body()) // path and query (user_id)
 	claim, err := api.keys.ClaimIdempotency(ctx, k.ID, idemKey, hash)
 	if err != nil {
 		return api.internal(c, err)
@@ -114,11 +117,30 @@ var testHook func(idemKey string)
 // operation (tests hold requests there). Not for production use.
 func SetTestHook(f func(idemKey string)) { testHook = f }
 
-// charge quotes, reserves the daily cap, and runs buy (id 0) or renew.
+// ledgerKey is the idempotency key the debit carries: the client's key
+// namespaced by API key (billing scopes keys per account and kind, and two
+// keys of one account must not collide), hashed when it would pass 200
+// characters.
+func ledgerKey(keyID int64, idemKey string) string {
+	s := "api" + strconv.FormatInt(keyID, 10) + ":" + idemKey
+	if len(s) > 200 {
+		sum := sha256.Sum256([]byte(idemKey))
+		s = "api" + strconv.FormatInt(keyID, 10) + ":sha256:" + hex.EncodeToString(sum[:])
+	}
+	return s
+}
+
+// charge quotes, reserves the daily cap, and runs buy (id 0) or renew;
+// idemKey is the client's key (with "#i" for bulk item i).
 func (api *API) charge(ctx context.Context, k apikeys.Key, actor audit.Actor, kind string, accountID, id int64, in json.RawMessage, idemKey string) outcome {
 	cost, err := api.shop.Quote(ctx, kind, accountID, id, in)
 	if err != nil {
 		return errOutcome(api.classifyLog(err))
+	}
+	if k.DailySpendCapCents == nil && api.flags.DefaultCap != nil {
+		if def := int64(api.flags.DefaultCap()); def > 0 {
+			k.DailySpendCapCents = &def // the global default cap
+		}
 	}
 	res, ok, err := api.keys.ReserveSpend(ctx, k, cost)
 	if err != nil {
@@ -131,9 +153,9 @@ func (api *API) charge(ctx context.Context, k apikeys.Key, actor audit.Actor, ki
 	var result any
 	var charged bool
 	if id == 0 {
-		result, charged, err = api.shop.Buy(ctx, actor, kind, accountID, in, idemKey)
+		result, charged, err = api.shop.Buy(ctx, actor, kind, accountID, in, ledgerKey(k.ID, idemKey))
 	} else {
-		result, charged, err = api.shop.Renew(ctx, actor, kind, accountID, id, in, idemKey)
+		result, charged, err = api.shop.Renew(ctx, actor, kind, accountID, id, in, ledgerKey(k.ID, idemKey))
 	}
 	if err != nil || !charged {
 		// Nothing was paid now (refused, or an earlier operation replayed).

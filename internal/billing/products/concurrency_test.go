@@ -69,7 +69,8 @@ func TestConcurrentRetriesWithOneKey(t *testing.T) {
 		t.Fatalf("balance %s", f.balance(acc))
 	}
 	// The same key for another plan is refused.
-	if _, err := f.svc.BuyVPS(ctx, cli, products.BuyVPSInput{AccountID: acc, Plan: "small", Months: 1, IdempotencyKey: "retry-key-0001", Hostname: "x"}); err != nil {
-		t.Fatalf("same plan replay: %v", err)
+	f.must(f.svc.SetPlanPrice(ctx, cli, products.PlanPrice{Product: "vps", Plan: "big", Monthly: 9_00}))
+	if _, err := f.svc.BuyVPS(ctx, cli, products.BuyVPSInput{AccountID: acc, Plan: "big", Months: 1, IdempotencyKey: "retry-key-0001"}); !errors.Is(err, products.ErrIdempotencyMismatch) {
+		t.Fatalf("other plan, same key: %v", err)
 	}
 }

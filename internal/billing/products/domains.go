@@ -285,12 +285,19 @@ func (s *Service) GetDomain(ctx context.Context, accountID *int64, id int64) (Do
 
 // ListDomains is one page of domains, newest first.
 func (s *Service) ListDomains(ctx context.Context, f ListFilter) (Page[Domain], error) {
-	before, limit, err := f.check()
+	cur, limit, err := f.check()
 	if err != nil {
 		return Page[Domain]{}, err
 	}
-	rows, err := s.db.LumiListDomains(ctx, store.LumiListDomainsParams{AccountID: f.AccountID, Status: f.Status,
-		Q: strings.ToLower(strings.TrimSpace(f.Query)), RenewalFailed: f.RenewalFailed, Before: before, Lim: int32(limit + 1)})
+	q := strings.ToLower(strings.TrimSpace(f.Query))
+	var rows []store.LumiDomain
+	if f.Sort == SortExpires {
+		rows, err = s.db.LumiListDomainsByExpiry(ctx, store.LumiListDomainsByExpiryParams{AccountID: f.AccountID, Status: f.Status,
+			Q: q, RenewalFailed: f.RenewalFailed, AfterExpires: cur.expires, AfterID: cur.id, Lim: int32(limit + 1)})
+	} else {
+		rows, err = s.db.LumiListDomains(ctx, store.LumiListDomainsParams{AccountID: f.AccountID, Status: f.Status,
+			Q: q, RenewalFailed: f.RenewalFailed, Before: cur.id, Lim: int32(limit + 1)})
+	}
 	if err != nil {
 		return Page[Domain]{}, err
 	}
@@ -298,7 +305,12 @@ func (s *Service) ListDomains(ctx context.Context, f ListFilter) (Page[Domain], 
 	for i, r := range rows {
 		items[i] = domainOf(r)
 	}
-	return pageOf(items, limit, func(d Domain) int64 { return d.ID }), nil
+	return pageOf(items, limit, func(d Domain) string {
+		if f.Sort == SortExpires {
+			return encodeExpiryCursor(d.ExpiresAt, d.ID)
+		}
+		return EncodeCursor(d.ID)
+	}), nil
 }
 
 // RenewDomain extends a domain by years, paid from the account's balance.

@@ -167,6 +167,49 @@ type ListFilter struct {
 	Status        string // "" or one of Statuses
 	Query         string // domain name prefix, VPS hostname prefix or IP, proxy country/user/host
 	RenewalFailed bool   // only items whose auto-renewal failed
+	// Sort: "" newest first; SortExpires soonest expiry first (items
+	// without an expiry, pending or failed, are left out).
+	Sort string
+}
+
+// SortExpires orders a list by expiry, soonest first.
+const SortExpires = "expires"
+
+// cursor is a decoded list position.
+type cursor struct {
+	id      int64
+	expires *time.Time // SortExpires lists
+}
+
+// encodeExpiryCursor makes the cursor of an expiry-sorted list.
+func encodeExpiryCursor(t *time.Time, id int64) string {
+	if t == nil {
+		return EncodeCursor(id)
+	}
+	return base64.RawURLEncoding.EncodeToString([]byte("x:" + strconv.FormatInt(t.UnixMicro(), 10) + ":" + strconv.FormatInt(id, 10)))
+}
+
+func decodeCursor(c string, sort string) (cursor, error) {
+	bad := ValidationError{"cursor": "The cursor is not valid; start from the first page."}
+	if c == "" {
+		return cursor{}, nil
+	}
+	if sort != SortExpires {
+		id, err := DecodeCursor(c)
+		return cursor{id: id}, err
+	}
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	parts := strings.Split(string(b), ":")
+	if err != nil || len(parts) != 3 || parts[0] != "x" {
+		return cursor{}, bad
+	}
+	micro, err1 := strconv.ParseInt(parts[1], 10, 64)
+	id, err2 := strconv.ParseInt(parts[2], 10, 64)
+	if err1 != nil || err2 != nil || id <= 0 {
+		return cursor{}, bad
+	}
+	t := time.UnixMicro(micro).UTC()
+	return cursor{id: id, expires: &t}, nil
 }
 
 // EncodeCursor makes an opaque cursor of an id.
@@ -188,9 +231,12 @@ func DecodeCursor(c string) (int64, error) {
 	return 0, ValidationError{"cursor": "The cursor is not valid; start from the first page."}
 }
 
-func (f ListFilter) check() (before int64, limit int, err error) {
+func (f ListFilter) check() (cur cursor, limit int, err error) {
 	verr := ValidationError{}
-	before, cerr := DecodeCursor(f.Cursor)
+	if f.Sort != "" && f.Sort != SortExpires {
+		verr["sort"] = "Sort by newest (empty) or expires."
+	}
+	cur, cerr := decodeCursor(f.Cursor, f.Sort)
 	if cerr != nil {
 		verr["cursor"] = cerr.(ValidationError)["cursor"]
 	}
@@ -208,17 +254,18 @@ func (f ListFilter) check() (before int64, limit int, err error) {
 		verr["q"] = "The search is at most 253 characters."
 	}
 	if len(verr) > 0 {
-		return 0, 0, verr
+		return cursor{}, 0, verr
 	}
-	return before, limit, nil
+	return cur, limit, nil
 }
 
-func pageOf[T any](items []T, limit int, id func(T) int64) Page[T] {
+// pageOf cuts the extra row off; next makes the cursor after an item.
+func pageOf[T any](items []T, limit int, next func(T) string) Page[T] {
 	p := Page[T]{Items: items}
 	if len(items) > limit {
 		p.Items = items[:limit]
 		p.HasMore = true
-		p.NextCursor = EncodeCursor(id(p.Items[limit-1]))
+		p.NextCursor = next(p.Items[limit-1])
 	}
 	if p.Items == nil {
 		p.Items = []T{}

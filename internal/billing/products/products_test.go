@@ -459,3 +459,99 @@ func TestListPagination(t *testing.T) {
 		t.Fatalf("prefix search: %d", len(p.Items))
 	}
 }
+
+// renewFailingRegistrar is the sandbox registrar whose renewals fail.
+type renewFailingRegistrar struct{ products.SandboxRegistrar }
+
+func (*renewFailingRegistrar) Renew(context.Context, string, int) error {
+	return errors.New("registry timeout")
+}
+
+func TestRenewalAdapterFailureRefundsAndRestoresExpiry(t *testing.T) {
+	f := newFixture(t)
+	svc := products.NewService(f.db, f.bill, &renewFailingRegistrar{}, nil)
+	acc := f.account("RenewFail", "100.00")
+	d, err := svc.BuyDomain(ctx, cli, products.BuyDomainInput{AccountID: acc, Domain: "stuck.com", Years: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := svc.RenewDomain(ctx, cli, acc, d.ID, 1, "")
+	var perr *products.ProvisionError
+	if !errors.As(err, &perr) || !perr.Refunded || !got.ExpiresAt.Equal(*d.ExpiresAt) {
+		t.Fatalf("renew: %v, %+v", err, got)
+	}
+	if f.balance(acc) != 88_00 {
+		t.Fatalf("balance %s, want 88.00", f.balance(acc))
+	}
+}
+
+func TestRenewDueVPSAndProxyAndExpiry(t *testing.T) {
+	f := newFixture(t)
+	acc := f.account("Hoster", "100.00")
+	v, err := f.svc.BuyVPS(ctx, cli, products.BuyVPSInput{AccountID: acc, Plan: "small", Months: 1, AutoRenew: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := f.svc.BuyProxy(ctx, cli, products.BuyProxyInput{AccountID: acc, Plan: "basic", Type: "http", Country: "FR", Months: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Two days after both expired: the auto-renew VPS is renewed, the proxy expires.
+	later := v.ExpiresAt.AddDate(0, 0, 2)
+	rep, err := f.svc.RenewDue(ctx, audit.System("auto-renew"), 7, later)
+	if err != nil || rep.Renewed != 1 || rep.Expired != 1 {
+		t.Fatalf("report %+v %v", rep, err)
+	}
+	gv, _ := f.svc.GetVPS(ctx, nil, v.ID)
+	if gv.Status != products.StatusActive || !gv.ExpiresAt.Equal(later.AddDate(0, 1, 0).UTC().Truncate(time.Microsecond)) {
+		t.Fatalf("vps %+v", gv)
+	}
+	gp, _ := f.svc.GetProxy(ctx, nil, p.ID)
+	if gp.Status != products.StatusExpired || f.count(`SELECT count(*) FROM audit_events WHERE action = 'proxy.expire'`) != 1 {
+		t.Fatalf("proxy %+v", gp)
+	}
+	if f.balance(acc) != 100_00-5_00-3_00-5_00 {
+		t.Fatalf("balance %s", f.balance(acc))
+	}
+	// Renewing an expired proxy by hand brings it back.
+	gp, err = f.svc.RenewProxy(ctx, cli, acc, p.ID, 1, "")
+	if err != nil || gp.Status != products.StatusActive {
+		t.Fatalf("renew expired: %+v %v", gp, err)
+	}
+}
+
+func TestListByExpiry(t *testing.T) {
+	f := newFixture(t)
+	acc := f.account("Sorter", "500.00")
+	for i, n := range []string{"y3.com", "y1.com", "y5.com", "y2.com", "y4.com"} {
+		years := []int{3, 1, 5, 2, 4}[i]
+		if _, err := f.svc.BuyDomain(ctx, cli, products.BuyDomainInput{AccountID: acc, Domain: n, Years: years}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var names []string
+	cursor := ""
+	for range 5 {
+		p, err := f.svc.ListDomains(ctx, products.ListFilter{Sort: products.SortExpires, Cursor: cursor, Limit: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range p.Items {
+			names = append(names, d.Name)
+		}
+		if !p.HasMore {
+			break
+		}
+		cursor = p.NextCursor
+	}
+	if diff := cmp.Diff([]string{"y1.com", "y2.com", "y3.com", "y4.com", "y5.com"}, names); diff != "" {
+		t.Fatal(diff)
+	}
+	var verr products.ValidationError
+	if _, err := f.svc.ListDomains(ctx, products.ListFilter{Sort: products.SortExpires, Cursor: products.EncodeCursor(3)}); !errors.As(err, &verr) {
+		t.Fatalf("id cursor on an expiry list: %v", err)
+	}
+	if _, err := f.svc.ListVPS(ctx, products.ListFilter{Sort: "price"}); !errors.As(err, &verr) || verr["sort"] == "" {
+		t.Fatalf("bad sort: %v", err)
+	}
+}

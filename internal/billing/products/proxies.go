@@ -225,12 +225,19 @@ func (s *Service) GetProxy(ctx context.Context, accountID *int64, id int64) (Pro
 
 // ListProxies is one page of proxies, newest first.
 func (s *Service) ListProxies(ctx context.Context, f ListFilter) (Page[Proxy], error) {
-	before, limit, err := f.check()
+	cur, limit, err := f.check()
 	if err != nil {
 		return Page[Proxy]{}, err
 	}
-	rows, err := s.db.LumiListProxies(ctx, store.LumiListProxiesParams{AccountID: f.AccountID, Status: f.Status,
-		Q: strings.TrimSpace(f.Query), RenewalFailed: f.RenewalFailed, Before: before, Lim: int32(limit + 1)})
+	q := strings.TrimSpace(f.Query)
+	var rows []store.LumiProxy
+	if f.Sort == SortExpires {
+		rows, err = s.db.LumiListProxiesByExpiry(ctx, store.LumiListProxiesByExpiryParams{AccountID: f.AccountID, Status: f.Status,
+			Q: q, RenewalFailed: f.RenewalFailed, AfterExpires: cur.expires, AfterID: cur.id, Lim: int32(limit + 1)})
+	} else {
+		rows, err = s.db.LumiListProxies(ctx, store.LumiListProxiesParams{AccountID: f.AccountID, Status: f.Status,
+			Q: q, RenewalFailed: f.RenewalFailed, Before: cur.id, Lim: int32(limit + 1)})
+	}
 	if err != nil {
 		return Page[Proxy]{}, err
 	}
@@ -238,7 +245,12 @@ func (s *Service) ListProxies(ctx context.Context, f ListFilter) (Page[Proxy], e
 	for i, r := range rows {
 		items[i] = proxyOf(r)
 	}
-	return pageOf(items, limit, func(p Proxy) int64 { return p.ID }), nil
+	return pageOf(items, limit, func(d Proxy) string {
+		if f.Sort == SortExpires {
+			return encodeExpiryCursor(d.ExpiresAt, d.ID)
+		}
+		return EncodeCursor(d.ID)
+	}), nil
 }
 
 // RenewProxy extends a proxy by months, paid from the balance.

@@ -14,6 +14,7 @@ type RenewReport struct {
 	Renewed int           `json:"renewed"`
 	Failed  int           `json:"failed"`
 	Skipped int           `json:"skipped"`
+	Expired int           `json:"expired"` // past their expiry, not renewed: now 'expired'
 	Items   []RenewResult `json:"items"`
 }
 
@@ -142,7 +143,71 @@ func (s *Service) RenewDue(ctx context.Context, actor audit.Actor, daysAhead int
 		_, err := q.LumiMarkProxyRenewalFailed(ctx, store.LumiMarkProxyRenewalFailedParams{ID: id, RenewalFailedAt: &at, RenewalFailedReason: reason})
 		return err
 	})
-	return rep, err
+	if err != nil {
+		return rep, err
+	}
+	return rep, s.expire(ctx, actor, now.UTC(), &rep)
+}
+
+// expire marks active items past their expiry (and not renewed) expired,
+// one audit row each.
+func (s *Service) expire(ctx context.Context, actor audit.Actor, now time.Time, rep *RenewReport) error {
+	steps := []struct {
+		product string
+		run     func(q *store.Queries) ([]int64, error)
+	}{
+		{ProductDomain, func(q *store.Queries) ([]int64, error) {
+			rows, err := q.LumiExpireDomains(ctx, now)
+			ids := make([]int64, len(rows))
+			for i, r := range rows {
+				ids[i] = r.ID
+			}
+			return ids, err
+		}},
+		{ProductVPS, func(q *store.Queries) ([]int64, error) {
+			rows, err := q.LumiExpireVPS(ctx, now)
+			ids := make([]int64, len(rows))
+			for i, r := range rows {
+				ids[i] = r.ID
+			}
+			return ids, err
+		}},
+		{ProductProxy, func(q *store.Queries) ([]int64, error) {
+			rows, err := q.LumiExpireProxies(ctx, now)
+			ids := make([]int64, len(rows))
+			for i, r := range rows {
+				ids[i] = r.ID
+			}
+			return ids, err
+		}},
+	}
+	for _, st := range steps {
+		for {
+			var n int
+			err := s.tx(ctx, func(q *store.Queries) error {
+				ids, err := st.run(q)
+				if err != nil {
+					return err
+				}
+				n = len(ids)
+				for _, id := range ids {
+					if err := audit.Record(ctx, q, actor, audit.Event{Action: st.product + ".expire", EntityType: st.product,
+						EntityID: idStr(id), Before: map[string]any{"status": StatusActive}, After: map[string]any{"status": StatusExpired}}); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			rep.Expired += n
+			if n < 500 {
+				break
+			}
+		}
+	}
+	return nil
 }
 
 // AutoRenewJob is the pass the daily River job runs: RenewDue with the

@@ -192,12 +192,19 @@ func (s *Service) GetVPS(ctx context.Context, accountID *int64, id int64) (VPS, 
 
 // ListVPS is one page of servers, newest first.
 func (s *Service) ListVPS(ctx context.Context, f ListFilter) (Page[VPS], error) {
-	before, limit, err := f.check()
+	cur, limit, err := f.check()
 	if err != nil {
 		return Page[VPS]{}, err
 	}
-	rows, err := s.db.LumiListVPS(ctx, store.LumiListVPSParams{AccountID: f.AccountID, Status: f.Status,
-		Q: strings.ToLower(strings.TrimSpace(f.Query)), RenewalFailed: f.RenewalFailed, Before: before, Lim: int32(limit + 1)})
+	q := strings.ToLower(strings.TrimSpace(f.Query))
+	var rows []store.LumiVp
+	if f.Sort == SortExpires {
+		rows, err = s.db.LumiListVPSByExpiry(ctx, store.LumiListVPSByExpiryParams{AccountID: f.AccountID, Status: f.Status,
+			Q: q, RenewalFailed: f.RenewalFailed, AfterExpires: cur.expires, AfterID: cur.id, Lim: int32(limit + 1)})
+	} else {
+		rows, err = s.db.LumiListVPS(ctx, store.LumiListVPSParams{AccountID: f.AccountID, Status: f.Status,
+			Q: q, RenewalFailed: f.RenewalFailed, Before: cur.id, Lim: int32(limit + 1)})
+	}
 	if err != nil {
 		return Page[VPS]{}, err
 	}
@@ -205,7 +212,12 @@ func (s *Service) ListVPS(ctx context.Context, f ListFilter) (Page[VPS], error) 
 	for i, r := range rows {
 		items[i] = vpsOf(r)
 	}
-	return pageOf(items, limit, func(v VPS) int64 { return v.ID }), nil
+	return pageOf(items, limit, func(d VPS) string {
+		if f.Sort == SortExpires {
+			return encodeExpiryCursor(d.ExpiresAt, d.ID)
+		}
+		return EncodeCursor(d.ID)
+	}), nil
 }
 
 // RenewVPS extends a server by months, paid from the balance.

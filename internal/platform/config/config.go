@@ -32,6 +32,7 @@ type Config struct {
 	BillingApprovalLimit money.Cents // BILLING_APPROVAL_LIMIT: larger manual money moves need a second finance user
 	APIEnabled           bool        // API_ENABLED: the Lumi API answers (off: 503 api_disabled)
 	APIMoneyEnabled      bool        // API_MONEY_ENABLED: Lumi API money operations (off: 403 money_disabled)
+	APIDailyCapDefault   money.Cents // API_DAILY_CAP_DEFAULT: daily USD cap of Lumi keys issued without one (0: none)
 	AutoRenewDays        int         // AUTO_RENEW_DAYS: auto-renew Lumi products this many days before expiry
 }
 
@@ -54,6 +55,7 @@ var Vars = []Var{
 	{"BILLING_APPROVAL_LIMIT", "500.00", "Manual top-ups and adjustments above this USD amount wait for a second finance user's approval."},
 	{"API_ENABLED", "true", "Serve the Lumi reseller API under /api/lumi; false answers 503 api_disabled (healthz stays up)."},
 	{"API_MONEY_ENABLED", "true", "Allow Lumi API money operations (deposits, buy, renew); false answers 403 money_disabled."},
+	{"API_DAILY_CAP_DEFAULT", "(none)", "Daily USD spend cap of reseller Lumi API keys issued without their own cap, e.g. 500.00; resets at 00:00 UTC."},
 	{"AUTO_RENEW_DAYS", "7", "The daily auto-renew job renews Lumi domains, VPS and proxies expiring within this many days (0-365)."},
 }
 
@@ -115,6 +117,11 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if c.APIMoneyEnabled, err = parseBool("API_MONEY_ENABLED", get("API_MONEY_ENABLED", "true")); err != nil {
 		return c, err
+	}
+	if v := get("API_DAILY_CAP_DEFAULT", ""); v != "" {
+		if c.APIDailyCapDefault, err = money.Parse(v); err != nil || c.APIDailyCapDefault <= 0 {
+			return c, fmt.Errorf("API_DAILY_CAP_DEFAULT: %q is not a positive USD amount like 500.00", v)
+		}
 	}
 	days := get("AUTO_RENEW_DAYS", "7")
 	if c.AutoRenewDays, err = strconv.Atoi(days); err != nil || c.AutoRenewDays < 0 || c.AutoRenewDays > 365 {

@@ -55,6 +55,7 @@ type List struct {
 	Status        string
 	Account       int64
 	RenewalFailed bool
+	Sort          string // "" newest first, "expires" soonest expiry first
 	Cursor        string
 	Domains       []products.Domain
 	VPS           []products.VPS
@@ -100,6 +101,7 @@ func (l List) Href(key, value string) string {
 		rf = "1"
 	}
 	set("renewal_failed", rf)
+	set("sort", l.Sort)
 	set("cursor", "")
 	if key == "cursor" && value != "" {
 		q.Set("cursor", value)
@@ -253,4 +255,12 @@ func RenewalFailed(at *time.Time, reason string) string {
 		return ""
 	}
 	return "Renewal failed: " + reason + " (" + Date(at) + ")"
+}
+
+// Stamp identifies the expiry a renew form was shown with.
+func Stamp(t *time.Time) string {
+	if t == nil {
+		return "none"
+	}
+	return strconv.FormatInt(t.UnixMicro(), 10)
 }
