@@ -22,6 +22,7 @@ import (
 	"lumdesk/internal/accounts"
 	"lumdesk/internal/audit"
 	"lumdesk/internal/billing"
+	lumiproducts "lumdesk/internal/billing/products"
 	"lumdesk/internal/platform/money"
 	"lumdesk/internal/staff"
 	"lumdesk/views/components"
@@ -71,6 +72,9 @@ type Billing struct {
 	svc   BillingService
 	accts BillingAccounts
 	app   *App
+	// Forecasts computes funds forecasts (products.Service.ForecastMany);
+	// nil leaves the forecast off the pages.
+	Forecasts func(ctx context.Context, accountIDs []int64, now time.Time) (map[int64]lumiproducts.Forecast, error)
 }
 
 // NewBilling makes the route group.
@@ -140,6 +144,62 @@ func dollars(c money.Cents) int64 { return (int64(c) + 50) / 100 }
 
 // ---------------------------------------------------------------- desk
 
+// addRenewals fills the balances list's 30-day renewals column (one query
+// for the page).
+func (h *Billing) addRenewals(ctx context.Context, rows []view.BalanceRow) error {
+	if h.Forecasts == nil || len(rows) == 0 {
+		return nil
+	}
+	ids := make([]int64, len(rows))
+	for i, r := range rows {
+		ids[i] = r.AccountID
+	}
+	m, err := h.Forecasts(ctx, ids, time.Now())
+	if err != nil {
+		return err
+	}
+	for i := range rows {
+		w := forecastWindowView(m[rows[i].AccountID].Short30, "red")
+		rows[i].Renewals = &w
+	}
+	return nil
+}
+
+// forecastWindowView: covered is green, a shortfall takes shortTone.
+func forecastWindowView(w lumiproducts.ForecastWindow, shortTone string) view.ForecastWindowView {
+	out := view.ForecastWindowView{Days: strconv.Itoa(w.Days), Due: w.Due.String(), Renewals: w.Renewals, Tone: "green"}
+	if !w.Covered() {
+		out.Short, out.Tone = w.Short.String(), shortTone
+	}
+	return out
+}
+
+func forecastView(f lumiproducts.Forecast) view.ForecastView {
+	// Short within 30 days is red; short only later is amber.
+	v := view.ForecastView{Windows: []view.ForecastWindowView{forecastWindowView(f.Short30, "red"), forecastWindowView(f.Long90, "amber")},
+		Unpriced: f.Unpriced}
+	if !f.Short30.Covered() {
+		v.Windows[1].Tone = "red"
+	}
+	for i, it := range f.Items {
+		if i == view.MaxForecastItems {
+			v.More = len(f.Items) - i
+			break
+		}
+		iv := view.ForecastItemView{Label: it.Label, Due: it.DueAt.Format("Jan 2, 2006"), Price: it.Price.String()}
+		switch it.Product {
+		case lumiproducts.ProductDomain:
+			iv.Product, iv.Href = "Domain", "/lumi/domains/"+strconv.FormatInt(it.ID, 10)
+		case lumiproducts.ProductVPS:
+			iv.Product, iv.Href = "VPS", "/lumi/vps/"+strconv.FormatInt(it.ID, 10)
+		default:
+			iv.Product, iv.Href = "Proxy", "/lumi/proxies/"+strconv.FormatInt(it.ID, 10)
+		}
+		v.Items = append(v.Items, iv)
+	}
+	return v
+}
+
 func parseDeskQuery(c *fiber.Ctx) (view.DeskFilters, billing.BalanceFilter, map[string]string) {
 	q := func(k string) string { return strings.TrimSpace(utils.CopyString(c.Query(k))) }
 	f := view.DeskFilters{Q: q("q"), Below: q("below"), Sort: q("sort")}
@@ -190,6 +250,9 @@ func (h *Billing) desk(c *fiber.Ctx) error {
 	for _, r := range page.Items {
 		v.Rows = append(v.Rows, view.BalanceRow{AccountID: r.AccountID, Name: r.AccountName, Email: r.AccountEmail, Status: r.AccountStatus,
 			Balance: r.Amount.String(), Low: r.Amount < LowBalanceThreshold, Updated: billingTime(r.UpdatedAt), UpdatedAt: r.UpdatedAt.Format(billingFullTime)})
+	}
+	if err := h.addRenewals(ctx, v.Rows); err != nil {
+		return err
 	}
 	v.Empty = len(page.Items) == 0 && !f.Any() && p.Cursor == ""
 	if page.Next != "" {
@@ -496,6 +559,14 @@ func (h *Billing) accountView(c *fiber.Ctx, a accounts.Account, cursor string) (
 	now := time.Now()
 	for _, d := range deps {
 		v.Deposits = append(v.Deposits, depositRow(d, now))
+	}
+	if h.Forecasts != nil {
+		m, err := h.Forecasts(ctx, []int64{a.ID}, now)
+		if err != nil {
+			return v, err
+		}
+		fv := forecastView(m[a.ID])
+		v.Forecast = &fv
 	}
 	reqs, err := h.svc.AccountRequests(ctx, a.ID, 50)
 	if err != nil {

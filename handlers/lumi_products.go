@@ -73,13 +73,22 @@ func canManageProducts(c *fiber.Ctx) bool {
 	return Can(c, staff.PermProductsManage) || Can(c, staff.PermBillingCredit)
 }
 
+// sandbox reports whether a list's adapter is the offline sandbox: the
+// registrar for domains, the provisioner for VPS and proxies.
+func (h *LumiProducts) sandbox(kind string) bool {
+	if kind == "domains" {
+		return h.svc.Registrar().Sandbox()
+	}
+	return h.svc.Provisioner().Sandbox()
+}
+
 func (h *LumiProducts) page(c *fiber.Ctx, title string, crumbs ...layouts.Crumb) layouts.Page {
 	return h.app.Page(c, title, "lumi", append([]layouts.Crumb{{Label: "Lumi", Href: "/lumi"}}, crumbs...)...)
 }
 
 func (h *LumiProducts) list(kind string) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		l := view.List{Kind: kind, Sandbox: h.svc.Sandbox(), CanManage: canManageProducts(c), CSRF: sessionCSRF(c),
+		l := view.List{Kind: kind, Sandbox: h.sandbox(kind), CanManage: canManageProducts(c), CSRF: sessionCSRF(c),
 			Q: utils.CopyString(strings.TrimSpace(truncate(c.Query("q"), 253))), RenewalFailed: c.Query("renewal_failed") != ""}
 		var problems []string
 		f := lumiproducts.ListFilter{Query: l.Q, RenewalFailed: l.RenewalFailed, Limit: 50}
@@ -168,7 +177,7 @@ func (h *LumiProducts) prices(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return Render(c, fiber.StatusOK, view.PricesPage(h.page(c, "Prices", layouts.Crumb{Label: "Prices"}), view.Prices{C: cat, Sandbox: h.svc.Sandbox()}))
+	return Render(c, fiber.StatusOK, view.PricesPage(h.page(c, "Prices", layouts.Crumb{Label: "Prices"}), view.Prices{C: cat, Sandbox: h.svc.Registrar().Sandbox()}))
 }
 
 // accountProducts is the account pages' fragment of an account's products.
@@ -301,7 +310,7 @@ func formLines(s string) []string {
 
 func (h *LumiProducts) domainPage(c *fiber.Ctx, d lumiproducts.Domain) view.DomainPage {
 	return view.DomainPage{D: d, Tab: utils.CopyString(c.Query("tab")), CanManage: canManageProducts(c), CSRF: sessionCSRF(c),
-		Sandbox: h.svc.Sandbox(), Errors: map[string]string{}, NSText: strings.Join(d.Nameservers, "\n"),
+		Sandbox: h.svc.Registrar().Sandbox(), Errors: map[string]string{}, NSText: strings.Join(d.Nameservers, "\n"),
 		Price: h.priceOf(c.UserContext(), lumiproducts.ProductDomain, d.TLD())}
 }
 
@@ -419,7 +428,7 @@ func (h *LumiProducts) domainAction(kind string) fiber.Handler {
 
 func (h *LumiProducts) vpsPage(c *fiber.Ctx, v lumiproducts.VPS) view.VPSPage {
 	return view.VPSPage{V: v, Tab: utils.CopyString(c.Query("tab")), CanManage: canManageProducts(c), CSRF: sessionCSRF(c),
-		Sandbox: h.svc.Sandbox(), Errors: map[string]string{}, Price: h.priceOf(c.UserContext(), lumiproducts.ProductVPS, v.Plan)}
+		Sandbox: h.svc.Provisioner().Sandbox(), Errors: map[string]string{}, Price: h.priceOf(c.UserContext(), lumiproducts.ProductVPS, v.Plan)}
 }
 
 func (h *LumiProducts) vps(c *fiber.Ctx) error {
@@ -494,7 +503,7 @@ func (h *LumiProducts) vpsAction(kind string) fiber.Handler {
 
 func (h *LumiProducts) proxyPage(c *fiber.Ctx, p lumiproducts.Proxy) view.ProxyPage {
 	return view.ProxyPage{P: p, Tab: utils.CopyString(c.Query("tab")), CanManage: canManageProducts(c), CSRF: sessionCSRF(c),
-		Sandbox: h.svc.Sandbox(), Errors: map[string]string{}, IPsText: strings.Join(p.AllowIPs, "\n"),
+		Sandbox: h.svc.Provisioner().Sandbox(), Errors: map[string]string{}, IPsText: strings.Join(p.AllowIPs, "\n"),
 		Price: h.priceOf(c.UserContext(), lumiproducts.ProductProxy, p.Plan)}
 }
 

@@ -75,7 +75,11 @@ func TestLumiProductPagesRender(t *testing.T) {
 		if r.Status != http.StatusOK || !r.Has(sel) {
 			t.Errorf("%s: status %d, %s missing", path, r.Status, sel)
 		}
-		if !r.Has(`[data-testid="sandbox-badge"]`) {
+		badge := `[data-testid="sandbox-badge"]`
+		if strings.HasPrefix(path, "/lumi/vps") || strings.HasPrefix(path, "/lumi/proxies") {
+			badge = `[data-testid="sandbox-provisioner-badge"]`
+		}
+		if !r.Has(badge) {
 			t.Errorf("%s: no sandbox badge", path)
 		}
 	}

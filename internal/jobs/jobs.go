@@ -148,6 +148,7 @@ func (s *Service) workers() *river.Workers {
 	w := river.NewWorkers()
 	river.AddWorker(w, &worker{s: s})
 	river.AddWorker(w, &autoRenewWorker{s: s})
+	river.AddWorker(w, &expireDepositsWorker{s: s})
 	return w
 }
 
@@ -171,7 +172,7 @@ func (s *Service) Start(ctx context.Context) error {
 	c, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
 		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: o.Workers}},
 		Workers:              s.workers(),
-		PeriodicJobs:         autoRenewPeriodic(),
+		PeriodicJobs:         append(autoRenewPeriodic(), expireDepositsPeriodic()...),
 		JobTimeout:           o.JobTimeout,
 		RescueStuckJobsAfter: o.RescueAfter,
 		FetchPollInterval:    o.PollInterval,

@@ -4,7 +4,10 @@
 package server
 
 import (
+	"context"
 	"log/slog"
+	"net/http"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -57,9 +60,21 @@ func NewServices(cfg config.Config, d *db.DB, box *secretbox.Box) *Services {
 		Billing:   billing.NewService(d, box, cfg.BillingApprovalLimit),
 	}
 	s.Jobs = jobs.New(d, s.Licensing)
-	s.Products = products.NewService(d, s.Billing, nil, nil).WithBox(box)
+	s.Products = products.NewService(d, s.Billing, registrar(cfg), nil).WithBox(box)
 	s.Jobs.SetAutoRenew(s.Products.AutoRenewJob(cfg.AutoRenewDays))
+	s.Jobs.SetExpireDeposits(func(ctx context.Context) (int, error) {
+		return s.Billing.ExpireDeposits(ctx, audit.System("deposit-expiry"), 1000)
+	})
 	return s
+}
+
+// registrar is the HTTP registrar gateway when LUMI_REGISTRAR_URL is set,
+// else nil (the sandbox).
+func registrar(cfg config.Config) products.Registrar {
+	if cfg.RegistrarURL == "" {
+		return nil
+	}
+	return &products.HTTPRegistrar{BaseURL: cfg.RegistrarURL, APIKey: cfg.RegistrarKey, Client: &http.Client{Timeout: 15 * time.Second}}
 }
 
 // routeGroups are the dashboard areas and product APIs beyond sign-in.
@@ -67,6 +82,8 @@ func (s *Services) routeGroups() []handlers.RouteGroup {
 	bulk := handlers.NewLicensingBulk(s.Licensing, s.Jobs)
 	accounts := handlers.NewAccounts(s.Accounts)
 	accounts.LuarmorTab = bulk.AccountTab
+	billingDesk := handlers.NewBilling(s.Billing, s.Accounts)
+	billingDesk.Forecasts = s.Products.ForecastMany
 	return []handlers.RouteGroup{
 		handlers.NewConsole(s.Console),
 		accounts,
@@ -76,7 +93,7 @@ func (s *Services) routeGroups() []handlers.RouteGroup {
 		bulk,
 		handlers.NewLicensing(s.Licensing),
 		luarmor.New(s.Licensing, s.APIKeys),
-		handlers.NewBilling(s.Billing, s.Accounts),
+		billingDesk,
 		handlers.NewLumiProducts(s.Products, s.Jobs.EnqueueAutoRenew),
 		lumi.Wire(s.DB, s.Billing, s.APIKeys, s.Products, nil),
 	}

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -34,6 +35,8 @@ type Config struct {
 	APIMoneyEnabled      bool        // API_MONEY_ENABLED: Lumi API money operations (off: 403 money_disabled)
 	APIDailyCapDefault   money.Cents // API_DAILY_CAP_DEFAULT: daily USD cap of Lumi keys issued without one (0: none)
 	AutoRenewDays        int         // AUTO_RENEW_DAYS: auto-renew Lumi products this many days before expiry
+	RegistrarURL         string      // LUMI_REGISTRAR_URL: registrar gateway base URL; empty: the sandbox registrar
+	RegistrarKey         string      // LUMI_REGISTRAR_KEY: the gateway's API key (required with the URL)
 }
 
 // Var documents one environment variable (rendered in the README and `--help`).
@@ -57,6 +60,8 @@ var Vars = []Var{
 	{"API_MONEY_ENABLED", "true", "Allow Lumi API money operations (deposits, buy, renew); false answers 403 money_disabled."},
 	{"API_DAILY_CAP_DEFAULT", "(none)", "Daily USD spend cap of reseller Lumi API keys issued without their own cap, e.g. 500.00; resets at 00:00 UTC."},
 	{"AUTO_RENEW_DAYS", "7", "The daily auto-renew job renews Lumi domains, VPS and proxies expiring within this many days (0-365)."},
+	{"LUMI_REGISTRAR_URL", "(sandbox)", "Base URL (http or https) of the registrar gateway Lumi domains go to. Unset: the offline sandbox registrar."},
+	{"LUMI_REGISTRAR_KEY", "(none)", "API key sent as a Bearer token to LUMI_REGISTRAR_URL; required when the URL is set."},
 }
 
 // Load reads the configuration through getenv (os.Getenv in production).
@@ -126,6 +131,18 @@ func Load(getenv func(string) string) (Config, error) {
 	days := get("AUTO_RENEW_DAYS", "7")
 	if c.AutoRenewDays, err = strconv.Atoi(days); err != nil || c.AutoRenewDays < 0 || c.AutoRenewDays > 365 {
 		return c, fmt.Errorf("AUTO_RENEW_DAYS: %q is not a number of days from 0 to 365", days)
+	}
+	c.RegistrarURL, c.RegistrarKey = get("LUMI_REGISTRAR_URL", ""), get("LUMI_REGISTRAR_KEY", "")
+	if c.RegistrarURL != "" {
+		u, e := url.Parse(c.RegistrarURL)
+		if e != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+			return c, fmt.Errorf("LUMI_REGISTRAR_URL: %q is not an http(s) base URL like https://registrar.example.com/v1", c.RegistrarURL)
+		}
+		if c.RegistrarKey == "" {
+			return c, fmt.Errorf("LUMI_REGISTRAR_KEY: required when LUMI_REGISTRAR_URL is set")
+		}
+	} else if c.RegistrarKey != "" {
+		return c, fmt.Errorf("LUMI_REGISTRAR_KEY: set without LUMI_REGISTRAR_URL")
 	}
 	return c, nil
 }

@@ -20,7 +20,15 @@ const (
 	LedgerPath    = "/lumi/ledger"
 	ExportPath    = "/lumi/ledger/export.csv"
 	ApprovalsPath = "/lumi/approvals"
+	// The products half of the Lumi area (handlers/lumi_products.go).
+	DomainsPath = "/lumi/domains"
+	VPSPath     = "/lumi/vps"
+	ProxiesPath = "/lumi/proxies"
+	PricesPath  = "/lumi/prices"
 )
+
+// ProductsHref is the fragment of an account's Lumi products.
+func ProductsHref(id int64) string { return AccountHref(id) + "/products" }
 
 // AccountHref is an account's finance page.
 func AccountHref(id int64) string { return "/lumi/accounts/" + idStr(id) }
@@ -41,6 +49,10 @@ func AreaTabs(active string, pending int64) []components.Tab {
 		{Label: "Balances", Href: DeskPath, Active: active == "balances"},
 		{Label: "Ledger", Href: LedgerPath, Active: active == "ledger"},
 		{Label: "Approvals", Href: ApprovalsPath, Active: active == "approvals", Count: count},
+		{Label: "Domains", Href: DomainsPath, Active: active == "domains"},
+		{Label: "VPS", Href: VPSPath, Active: active == "vps"},
+		{Label: "Proxies", Href: ProxiesPath, Active: active == "proxies"},
+		{Label: "Prices", Href: PricesPath, Active: active == "prices"},
 	}
 }
 
@@ -106,6 +118,7 @@ type BalanceRow struct {
 	Status    string
 	Balance   string // "12.50"
 	Low       bool
+	Renewals  *ForecastWindowView // the 30-day forecast; nil: not computed
 	Updated   string
 	UpdatedAt string
 }
@@ -317,7 +330,46 @@ type Account struct {
 	NextHref  string
 	FirstHref string
 	Deposits  []DepositRow
-	Requests  []RequestRow // pending ones
+	Requests  []RequestRow  // pending ones
+	Forecast  *ForecastView // nil: no products service wired
+}
+
+// ForecastView is an account's funds forecast: auto-renewals due against
+// the balance.
+type ForecastView struct {
+	Windows  []ForecastWindowView // 30 and 90 days
+	Items    []ForecastItemView   // soonest first, at most MaxForecastItems
+	More     int                  // renewals not listed
+	Unpriced int                  // items whose TLD or plan is no longer sold
+}
+
+// MaxForecastItems bounds the forecast's list of renewals.
+const MaxForecastItems = 12
+
+// ForecastWindowView is one window of the forecast.
+type ForecastWindowView struct {
+	Days     string // "30"
+	Due      string // "34.00"
+	Renewals int
+	Short    string // "18.00"; "" covered
+	Tone     string // green (covered), amber, red
+}
+
+// Verdict is the window's one-line answer.
+func (w ForecastWindowView) Verdict() string {
+	if w.Short == "" {
+		return "Covered"
+	}
+	return "Short by " + w.Short
+}
+
+// ForecastItemView is one renewal of the forecast.
+type ForecastItemView struct {
+	Product string // Domain, VPS, Proxy
+	Label   string
+	Href    string
+	Due     string // "Jan 2, 2027"
+	Price   string
 }
 
 // Summary is the account page's Lumi tab.
@@ -538,4 +590,18 @@ func (a Action) AmountHint() string {
 		return "USD, at most " + a.Left + ". Empty: all of it."
 	}
 	return "USD, like 10.00."
+}
+
+func renewalsText(n int) string {
+	if n == 1 {
+		return "1 renewal"
+	}
+	return strconv.Itoa(n) + " renewals"
+}
+
+func itemsText(n int) string {
+	if n == 1 {
+		return "1 item"
+	}
+	return strconv.Itoa(n) + " items"
 }

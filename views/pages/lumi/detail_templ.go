@@ -978,7 +978,7 @@ func VPSDetail(p layouts.Page, v VPSPage) templ.Component {
 					}()
 				}
 				ctx = templ.InitializeContext(ctx)
-				templ_7745c5c3_Err = SandboxBadge(v.Sandbox).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = SandboxProvisionerBadge(v.Sandbox).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -1266,7 +1266,7 @@ func ProxyDetail(p layouts.Page, v ProxyPage) templ.Component {
 					}()
 				}
 				ctx = templ.InitializeContext(ctx)
-				templ_7745c5c3_Err = SandboxBadge(v.Sandbox).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = SandboxProvisionerBadge(v.Sandbox).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
