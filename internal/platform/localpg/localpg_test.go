@@ -16,7 +16,7 @@ import (
 // cluster path, connects, creates a database, and stops the cluster.
 func TestPrivateCluster(t *testing.T) {
 	if _, err := findBins(""); err != nil {
-		t.Skip(err)
+		t.Fatalf("the PostgreSQL server binaries are a requirement of lumdesk (see README): %v", err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
