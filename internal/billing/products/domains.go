@@ -151,6 +151,7 @@ func (s *Service) domainReplay(ctx context.Context, accountID int64, key, name s
 // ErrInsufficientFunds (nothing written), *ProvisionError (registrar failed;
 // refunded, domain marked failed), ErrIdempotencyMismatch.
 func (s *Service) BuyDomain(ctx context.Context, actor audit.Actor, in BuyDomainInput) (Domain, error) {
+	ctx = context.WithoutCancel(ctx) // money moved: finish (and refund on failure) even if the client goes away
 	verr := ValidationError{}
 	name, tld, ok := NormalizeDomain(in.Domain)
 	if !ok {
@@ -225,24 +226,15 @@ func (s *Service) BuyDomain(ctx context.Context, actor audit.Actor, in BuyDomain
 	}
 	ref, rerr := s.reg.Register(ctx, RegisterRequest{Name: name, Years: in.Years, Nameservers: ns, Locked: row.Locked, Privacy: row.Privacy})
 	if rerr != nil {
-		perr := &ProvisionError{Op: "register", Err: rerr}
-		err := s.refund(ctx, actor, entry.ID, "Registration of "+name+" failed: "+errText(rerr), func(q *store.Queries) error {
+		err := s.failPurchase(ctx, actor, ProductDomain, row.ID, entry.ID, amount, "register", "Registration of "+name+" failed: ", rerr, func(q *store.Queries) error {
 			if _, err := q.LumiLockDomain(ctx, row.ID); err != nil {
 				return err
 			}
 			var err error
 			row, err = q.LumiFailDomain(ctx, store.LumiFailDomainParams{ID: row.ID, Failure: errText(rerr)})
-			if err != nil {
-				return err
-			}
-			return audit.Record(ctx, q, actor, audit.Event{Action: "domain.fail", EntityType: ProductDomain, EntityID: idStr(row.ID),
-				Reason: errText(rerr), After: map[string]any{"status": StatusFailed, "refunded": amount.String()}})
+			return err
 		})
-		if err != nil {
-			return domainOf(row), errors.Join(perr, fmt.Errorf("refund failed: %w", err))
-		}
-		perr.Refunded = true
-		return domainOf(row), perr
+		return domainOf(row), err
 	}
 	exp := s.clock().AddDate(in.Years, 0, 0)
 	err = s.tx(ctx, func(q *store.Queries) error {
@@ -285,32 +277,15 @@ func (s *Service) GetDomain(ctx context.Context, accountID *int64, id int64) (Do
 
 // ListDomains is one page of domains, newest first.
 func (s *Service) ListDomains(ctx context.Context, f ListFilter) (Page[Domain], error) {
-	cur, limit, err := f.check()
-	if err != nil {
-		return Page[Domain]{}, err
-	}
 	q := strings.ToLower(strings.TrimSpace(f.Query))
-	var rows []store.LumiDomain
-	if f.Sort == SortExpires {
-		rows, err = s.db.LumiListDomainsByExpiry(ctx, store.LumiListDomainsByExpiryParams{AccountID: f.AccountID, Status: f.Status,
-			Q: q, RenewalFailed: f.RenewalFailed, AfterExpires: cur.expires, AfterID: cur.id, Lim: int32(limit + 1)})
-	} else {
-		rows, err = s.db.LumiListDomains(ctx, store.LumiListDomainsParams{AccountID: f.AccountID, Status: f.Status,
-			Q: q, RenewalFailed: f.RenewalFailed, Before: cur.id, Lim: int32(limit + 1)})
-	}
-	if err != nil {
-		return Page[Domain]{}, err
-	}
-	items := make([]Domain, len(rows))
-	for i, r := range rows {
-		items[i] = domainOf(r)
-	}
-	return pageOf(items, limit, func(d Domain) string {
+	return listItems(f, func(cur cursor, lim int32) ([]store.LumiDomain, error) {
 		if f.Sort == SortExpires {
-			return encodeExpiryCursor(d.ExpiresAt, d.ID)
+			return s.db.LumiListDomainsByExpiry(ctx, store.LumiListDomainsByExpiryParams{AccountID: f.AccountID, Status: f.Status,
+				Q: q, RenewalFailed: f.RenewalFailed, AfterExpires: cur.expires, AfterID: cur.id, Lim: lim})
 		}
-		return EncodeCursor(d.ID)
-	}), nil
+		return s.db.LumiListDomains(ctx, store.LumiListDomainsParams{AccountID: f.AccountID, Status: f.Status,
+			Q: q, RenewalFailed: f.RenewalFailed, Before: cur.id, Lim: lim})
+	}, domainOf, func(d Domain) (*time.Time, int64) { return d.ExpiresAt, d.ID })
 }
 
 // RenewDomain extends a domain by years, paid from the account's balance.
@@ -323,98 +298,44 @@ func (s *Service) RenewDomain(ctx context.Context, actor audit.Actor, accountID,
 // renewDomain: expect set (auto-renew) skips a domain whose expiry moved
 // since it was found due (another process renewed it).
 func (s *Service) renewDomain(ctx context.Context, actor audit.Actor, accountID *int64, id int64, years int, idemKey string, expect *time.Time) (Domain, error) {
-	verr := ValidationError{}
-	if years < 1 || years > MaxYears {
-		verr["years"] = "Renew for 1 to 10 years."
-	}
-	checkKey(verr, idemKey)
-	if len(verr) > 0 {
-		return Domain{}, verr
-	}
-	var row, before store.LumiDomain
-	var entry billing.LedgerEntry
-	var amount = int64(0)
-	skipped := false
-	err := s.tx(ctx, func(q *store.Queries) error {
-		var err error
-		before, err = q.LumiLockDomain(ctx, id)
-		if db.IsNotFound(err) {
-			return ErrDomainNotFound
-		}
-		if err != nil {
-			return err
-		}
-		if err := owned(accountID, before.AccountID, ErrDomainNotFound); err != nil {
-			return err
-		}
-		row = before
-		if expect != nil && (before.ExpiresAt == nil || !before.ExpiresAt.Equal(*expect) || !before.AutoRenew) {
-			skipped = true
-			return nil
-		}
-		if before.Status != StatusActive && before.Status != StatusExpired {
-			return ErrNotActive
-		}
-		_, tld, _ := NormalizeDomain(before.Name)
-		p, found, err := s.tldPrice(ctx, q, tld)
-		if err != nil {
-			return err
-		}
-		if !found {
-			return ValidationError{"domain": "Lumi no longer sells ." + tld + " domains."}
-		}
-		amt := price(p.Renew, years)
-		amount = int64(amt)
-		entry, err = s.billing.DebitTx(ctx, q, actor, billing.DebitInput{AccountID: before.AccountID, Amount: amt,
-			Kind: billing.KindRenewal, CauseType: ProductDomain, CauseID: idStr(id), IdempotencyKey: idemKey,
-			Reason: fmt.Sprintf("Renewal of %s, %d year(s)", before.Name, years)})
-		if err != nil {
-			return err
-		}
-		if entry.Replayed {
-			return nil
-		}
-		exp := extend(s.clock(), before.ExpiresAt, years, 0)
-		row, err = q.LumiSetDomainExpiry(ctx, store.LumiSetDomainExpiryParams{ID: id, ExpiresAt: &exp})
-		if err != nil {
-			return err
-		}
-		return audit.Record(ctx, q, actor, audit.Event{Action: "domain.renew", EntityType: ProductDomain, EntityID: idStr(id), Reason: reasonOf(ctx),
-			Before: map[string]any{"expires_at": before.ExpiresAt, "status": before.Status},
-			After:  map[string]any{"expires_at": exp, "years": years, "price": amt.String(), "ledger_entry_id": entry.ID}})
-	})
-	if err != nil {
-		return Domain{}, mapBillingErr(err)
-	}
-	if skipped {
-		return domainOf(row), errSkipped
-	}
-	if entry.Replayed {
-		d := domainOf(row)
-		d.Replayed = true
-		return d, nil
-	}
-	if rerr := s.reg.Renew(ctx, row.Name, years); rerr != nil {
-		perr := &ProvisionError{Op: "renew", Err: rerr}
-		err := s.refund(ctx, actor, entry.ID, "Renewal of "+row.Name+" failed: "+errText(rerr), func(q *store.Queries) error {
-			if _, err := q.LumiLockDomain(ctx, id); err != nil {
-				return err
+	ctx = context.WithoutCancel(ctx) // money moved: finish (and refund on failure) even if the client goes away
+	return renewItem(ctx, s, actor, accountID, id, idemKey, expect, renewal[store.LumiDomain, Domain]{
+		product: ProductDomain, notFound: ErrDomainNotFound, years: years,
+		checkTerm: func(verr ValidationError) {
+			if years < 1 || years > MaxYears {
+				verr["years"] = "Renew for 1 to 10 years."
 			}
-			var err error
-			row, err = q.LumiRestoreDomainExpiry(ctx, store.LumiRestoreDomainExpiryParams{ID: id, ExpiresAt: before.ExpiresAt, Status: before.Status})
+		},
+		lock: func(q *store.Queries) (store.LumiDomain, error) { return q.LumiLockDomain(ctx, id) },
+		state: func(r store.LumiDomain) itemState {
+			return itemState{AccountID: r.AccountID, ExpiresAt: r.ExpiresAt, Status: r.Status, AutoRenew: r.AutoRenew}
+		},
+		quote: func(q *store.Queries, before store.LumiDomain) (money.Cents, string, error) {
+			_, tld, _ := NormalizeDomain(before.Name)
+			p, found, err := s.tldPrice(ctx, q, tld)
 			if err != nil {
-				return err
+				return 0, "", err
 			}
-			return audit.Record(ctx, q, actor, audit.Event{Action: "domain.renew_fail", EntityType: ProductDomain, EntityID: idStr(id), Reason: errText(rerr),
-				After: map[string]any{"expires_at": before.ExpiresAt, "refunded": money.Cents(amount).String()}})
-		})
-		if err != nil {
-			return domainOf(row), errors.Join(perr, fmt.Errorf("refund failed: %w", err))
-		}
-		perr.Refunded = true
-		return domainOf(row), perr
-	}
-	return domainOf(row), nil
+			if !found {
+				return 0, "", ValidationError{"domain": "Lumi no longer sells ." + tld + " domains."}
+			}
+			return price(p.Renew, years), fmt.Sprintf("Renewal of %s, %d year(s)", before.Name, years), nil
+		},
+		setExpiry: func(q *store.Queries, exp time.Time) (store.LumiDomain, error) {
+			return q.LumiSetDomainExpiry(ctx, store.LumiSetDomainExpiryParams{ID: id, ExpiresAt: &exp})
+		},
+		restore: func(q *store.Queries, before store.LumiDomain) (store.LumiDomain, error) {
+			return q.LumiRestoreDomainExpiry(ctx, store.LumiRestoreDomainExpiryParams{ID: id, ExpiresAt: before.ExpiresAt, Status: before.Status})
+		},
+		provider:      func(r store.LumiDomain) error { return s.reg.Renew(ctx, r.Name, years) },
+		failReason:    func(r store.LumiDomain) string { return "Renewal of " + r.Name + " failed: " },
+		auditRefunded: true,
+		view: func(r store.LumiDomain, replayed bool) Domain {
+			d := domainOf(r)
+			d.Replayed = replayed
+			return d
+		},
+	})
 }
 
 var errSkipped = errors.New("skipped: renewed meanwhile")

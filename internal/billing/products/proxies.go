@@ -12,6 +12,7 @@ import (
 	"lumdesk/internal/audit"
 	"lumdesk/internal/billing"
 	"lumdesk/internal/platform/db"
+	"lumdesk/internal/platform/money"
 )
 
 // Proxy types.
@@ -114,6 +115,7 @@ func (s *Service) proxyReplay(ctx context.Context, in BuyProxyInput) (Proxy, err
 
 // BuyProxy rents a proxy for months, paid from the balance.
 func (s *Service) BuyProxy(ctx context.Context, actor audit.Actor, in BuyProxyInput) (Proxy, error) {
+	ctx = context.WithoutCancel(ctx) // money moved: finish (and refund on failure) even if the client goes away
 	verr := ValidationError{}
 	in.Plan = strings.TrimSpace(in.Plan)
 	in.Type = strings.ToLower(strings.TrimSpace(in.Type))
@@ -175,23 +177,15 @@ func (s *Service) BuyProxy(ctx context.Context, actor audit.Actor, in BuyProxyIn
 	}
 	res, perr0 := s.prov.CreateProxy(ctx, ProxyRequest{ID: row.ID, Plan: in.Plan, Type: in.Type, Country: in.Country, Months: in.Months, AllowIPs: []string{}})
 	if perr0 != nil {
-		perr := &ProvisionError{Op: "create_proxy", Err: perr0}
-		err := s.refund(ctx, actor, entry.ID, "Proxy creation failed: "+errText(perr0), func(q *store.Queries) error {
+		err := s.failPurchase(ctx, actor, ProductProxy, row.ID, entry.ID, amount, "create_proxy", "Proxy creation failed: ", perr0, func(q *store.Queries) error {
 			if _, err := q.LumiLockProxy(ctx, row.ID); err != nil {
 				return err
 			}
 			var err error
-			if row, err = q.LumiFailProxy(ctx, store.LumiFailProxyParams{ID: row.ID, Failure: errText(perr0)}); err != nil {
-				return err
-			}
-			return audit.Record(ctx, q, actor, audit.Event{Action: "proxy.fail", EntityType: ProductProxy, EntityID: idStr(row.ID),
-				Reason: errText(perr0), After: map[string]any{"status": StatusFailed, "refunded": amount.String()}})
+			row, err = q.LumiFailProxy(ctx, store.LumiFailProxyParams{ID: row.ID, Failure: errText(perr0)})
+			return err
 		})
-		if err != nil {
-			return proxyOf(row), errors.Join(perr, fmt.Errorf("refund failed: %w", err))
-		}
-		perr.Refunded = true
-		return proxyOf(row), perr
+		return proxyOf(row), err
 	}
 	exp := s.clock().AddDate(0, in.Months, 0)
 	sealed := s.box.Seal([]byte(res.Password), proxySealContext)
@@ -225,32 +219,15 @@ func (s *Service) GetProxy(ctx context.Context, accountID *int64, id int64) (Pro
 
 // ListProxies is one page of proxies, newest first.
 func (s *Service) ListProxies(ctx context.Context, f ListFilter) (Page[Proxy], error) {
-	cur, limit, err := f.check()
-	if err != nil {
-		return Page[Proxy]{}, err
-	}
 	q := strings.TrimSpace(f.Query)
-	var rows []store.LumiProxy
-	if f.Sort == SortExpires {
-		rows, err = s.db.LumiListProxiesByExpiry(ctx, store.LumiListProxiesByExpiryParams{AccountID: f.AccountID, Status: f.Status,
-			Q: q, RenewalFailed: f.RenewalFailed, AfterExpires: cur.expires, AfterID: cur.id, Lim: int32(limit + 1)})
-	} else {
-		rows, err = s.db.LumiListProxies(ctx, store.LumiListProxiesParams{AccountID: f.AccountID, Status: f.Status,
-			Q: q, RenewalFailed: f.RenewalFailed, Before: cur.id, Lim: int32(limit + 1)})
-	}
-	if err != nil {
-		return Page[Proxy]{}, err
-	}
-	items := make([]Proxy, len(rows))
-	for i, r := range rows {
-		items[i] = proxyOf(r)
-	}
-	return pageOf(items, limit, func(d Proxy) string {
+	return listItems(f, func(cur cursor, lim int32) ([]store.LumiProxy, error) {
 		if f.Sort == SortExpires {
-			return encodeExpiryCursor(d.ExpiresAt, d.ID)
+			return s.db.LumiListProxiesByExpiry(ctx, store.LumiListProxiesByExpiryParams{AccountID: f.AccountID, Status: f.Status,
+				Q: q, RenewalFailed: f.RenewalFailed, AfterExpires: cur.expires, AfterID: cur.id, Lim: lim})
 		}
-		return EncodeCursor(d.ID)
-	}), nil
+		return s.db.LumiListProxies(ctx, store.LumiListProxiesParams{AccountID: f.AccountID, Status: f.Status,
+			Q: q, RenewalFailed: f.RenewalFailed, Before: cur.id, Lim: lim})
+	}, proxyOf, func(p Proxy) (*time.Time, int64) { return p.ExpiresAt, p.ID })
 }
 
 // RenewProxy extends a proxy by months, paid from the balance.
@@ -259,88 +236,32 @@ func (s *Service) RenewProxy(ctx context.Context, actor audit.Actor, accountID, 
 }
 
 func (s *Service) renewProxy(ctx context.Context, actor audit.Actor, accountID *int64, id int64, months int, idemKey string, expect *time.Time) (Proxy, error) {
-	verr := ValidationError{}
-	checkMonths(verr, months)
-	checkKey(verr, idemKey)
-	if len(verr) > 0 {
-		return Proxy{}, verr
-	}
-	var row, before store.LumiProxy
-	var entry billing.LedgerEntry
-	skipped := false
-	err := s.tx(ctx, func(q *store.Queries) error {
-		var err error
-		before, err = q.LumiLockProxy(ctx, id)
-		if db.IsNotFound(err) {
-			return ErrProxyNotFound
-		}
-		if err != nil {
-			return err
-		}
-		if err := owned(accountID, before.AccountID, ErrProxyNotFound); err != nil {
-			return err
-		}
-		row = before
-		if expect != nil && (before.ExpiresAt == nil || !before.ExpiresAt.Equal(*expect) || !before.AutoRenew) {
-			skipped = true
-			return nil
-		}
-		if before.Status != StatusActive && before.Status != StatusExpired {
-			return ErrNotActive
-		}
-		p, found, err := s.planPrice(ctx, q, ProductProxy, before.Plan)
-		if err != nil {
-			return err
-		}
-		if !found {
-			return ValidationError{"plan": "The plan " + before.Plan + " is no longer sold."}
-		}
-		amt := price(p.Monthly, months)
-		entry, err = s.billing.DebitTx(ctx, q, actor, billing.DebitInput{AccountID: before.AccountID, Amount: amt,
-			Kind: billing.KindRenewal, CauseType: ProductProxy, CauseID: idStr(id), IdempotencyKey: idemKey,
-			Reason: fmt.Sprintf("Renewal of proxy #%d, %d month(s)", id, months)})
-		if err != nil || entry.Replayed {
-			return err
-		}
-		exp := extend(s.clock(), before.ExpiresAt, 0, months)
-		if row, err = q.LumiSetProxyExpiry(ctx, store.LumiSetProxyExpiryParams{ID: id, ExpiresAt: &exp}); err != nil {
-			return err
-		}
-		return audit.Record(ctx, q, actor, audit.Event{Action: "proxy.renew", EntityType: ProductProxy, EntityID: idStr(id), Reason: reasonOf(ctx),
-			Before: map[string]any{"expires_at": before.ExpiresAt, "status": before.Status},
-			After:  map[string]any{"expires_at": exp, "months": months, "price": amt.String(), "ledger_entry_id": entry.ID}})
+	ctx = context.WithoutCancel(ctx) // money moved: finish (and refund on failure) even if the client goes away
+	return renewItem(ctx, s, actor, accountID, id, idemKey, expect, renewal[store.LumiProxy, Proxy]{
+		product: ProductProxy, notFound: ErrProxyNotFound, months: months,
+		checkTerm: func(verr ValidationError) { checkMonths(verr, months) },
+		lock:      func(q *store.Queries) (store.LumiProxy, error) { return q.LumiLockProxy(ctx, id) },
+		state: func(r store.LumiProxy) itemState {
+			return itemState{AccountID: r.AccountID, ExpiresAt: r.ExpiresAt, Status: r.Status, AutoRenew: r.AutoRenew}
+		},
+		quote: func(q *store.Queries, before store.LumiProxy) (money.Cents, string, error) {
+			amt, err := s.renewPlanPrice(ctx, q, ProductProxy, before.Plan, months)
+			return amt, fmt.Sprintf("Renewal of proxy #%d, %d month(s)", id, months), err
+		},
+		setExpiry: func(q *store.Queries, exp time.Time) (store.LumiProxy, error) {
+			return q.LumiSetProxyExpiry(ctx, store.LumiSetProxyExpiryParams{ID: id, ExpiresAt: &exp})
+		},
+		restore: func(q *store.Queries, before store.LumiProxy) (store.LumiProxy, error) {
+			return q.LumiRestoreProxyExpiry(ctx, store.LumiRestoreProxyExpiryParams{ID: id, ExpiresAt: before.ExpiresAt, Status: before.Status})
+		},
+		provider:   func(r store.LumiProxy) error { return s.prov.RenewProxy(ctx, r.ProviderRef, months) },
+		failReason: func(store.LumiProxy) string { return "Proxy renewal failed: " },
+		view: func(r store.LumiProxy, replayed bool) Proxy {
+			p := proxyOf(r)
+			p.Replayed = replayed
+			return p
+		},
 	})
-	if err != nil {
-		return Proxy{}, mapBillingErr(err)
-	}
-	if skipped {
-		return proxyOf(row), errSkipped
-	}
-	if entry.Replayed {
-		p := proxyOf(row)
-		p.Replayed = true
-		return p, nil
-	}
-	if rerr := s.prov.RenewProxy(ctx, row.ProviderRef, months); rerr != nil {
-		perr := &ProvisionError{Op: "renew", Err: rerr}
-		err := s.refund(ctx, actor, entry.ID, "Proxy renewal failed: "+errText(rerr), func(q *store.Queries) error {
-			if _, err := q.LumiLockProxy(ctx, id); err != nil {
-				return err
-			}
-			var err error
-			if row, err = q.LumiRestoreProxyExpiry(ctx, store.LumiRestoreProxyExpiryParams{ID: id, ExpiresAt: before.ExpiresAt, Status: before.Status}); err != nil {
-				return err
-			}
-			return audit.Record(ctx, q, actor, audit.Event{Action: "proxy.renew_fail", EntityType: ProductProxy, EntityID: idStr(id), Reason: errText(rerr),
-				After: map[string]any{"expires_at": before.ExpiresAt}})
-		})
-		if err != nil {
-			return proxyOf(row), errors.Join(perr, fmt.Errorf("refund failed: %w", err))
-		}
-		perr.Refunded = true
-		return proxyOf(row), perr
-	}
-	return proxyOf(row), nil
 }
 
 func (s *Service) changeProxy(ctx context.Context, actor audit.Actor, accountID *int64, id int64, action string,

@@ -11,6 +11,7 @@ import (
 	"lumdesk/internal/audit"
 	"lumdesk/internal/billing"
 	"lumdesk/internal/platform/db"
+	"lumdesk/internal/platform/money"
 )
 
 // VPS power actions and states.
@@ -83,6 +84,7 @@ func (s *Service) vpsReplay(ctx context.Context, in BuyVPSInput) (VPS, error) {
 
 // BuyVPS creates a server on a plan for months, paid from the balance.
 func (s *Service) BuyVPS(ctx context.Context, actor audit.Actor, in BuyVPSInput) (VPS, error) {
+	ctx = context.WithoutCancel(ctx) // money moved: finish (and refund on failure) even if the client goes away
 	verr := ValidationError{}
 	in.Plan = strings.TrimSpace(in.Plan)
 	in.Hostname = strings.ToLower(strings.TrimSpace(in.Hostname))
@@ -141,23 +143,15 @@ func (s *Service) BuyVPS(ctx context.Context, actor audit.Actor, in BuyVPSInput)
 	}
 	res, perr0 := s.prov.CreateVPS(ctx, VPSRequest{ID: row.ID, Plan: in.Plan, Hostname: host, Months: in.Months})
 	if perr0 != nil {
-		perr := &ProvisionError{Op: "create_vps", Err: perr0}
-		err := s.refund(ctx, actor, entry.ID, "VPS creation failed: "+errText(perr0), func(q *store.Queries) error {
+		err := s.failPurchase(ctx, actor, ProductVPS, row.ID, entry.ID, amount, "create_vps", "VPS creation failed: ", perr0, func(q *store.Queries) error {
 			if _, err := q.LumiLockVPS(ctx, row.ID); err != nil {
 				return err
 			}
 			var err error
-			if row, err = q.LumiFailVPS(ctx, store.LumiFailVPSParams{ID: row.ID, Failure: errText(perr0)}); err != nil {
-				return err
-			}
-			return audit.Record(ctx, q, actor, audit.Event{Action: "vps.fail", EntityType: ProductVPS, EntityID: idStr(row.ID),
-				Reason: errText(perr0), After: map[string]any{"status": StatusFailed, "refunded": amount.String()}})
+			row, err = q.LumiFailVPS(ctx, store.LumiFailVPSParams{ID: row.ID, Failure: errText(perr0)})
+			return err
 		})
-		if err != nil {
-			return vpsOf(row), errors.Join(perr, fmt.Errorf("refund failed: %w", err))
-		}
-		perr.Refunded = true
-		return vpsOf(row), perr
+		return vpsOf(row), err
 	}
 	exp := s.clock().AddDate(0, in.Months, 0)
 	err = s.tx(ctx, func(q *store.Queries) error {
@@ -192,32 +186,15 @@ func (s *Service) GetVPS(ctx context.Context, accountID *int64, id int64) (VPS, 
 
 // ListVPS is one page of servers, newest first.
 func (s *Service) ListVPS(ctx context.Context, f ListFilter) (Page[VPS], error) {
-	cur, limit, err := f.check()
-	if err != nil {
-		return Page[VPS]{}, err
-	}
 	q := strings.ToLower(strings.TrimSpace(f.Query))
-	var rows []store.LumiVp
-	if f.Sort == SortExpires {
-		rows, err = s.db.LumiListVPSByExpiry(ctx, store.LumiListVPSByExpiryParams{AccountID: f.AccountID, Status: f.Status,
-			Q: q, RenewalFailed: f.RenewalFailed, AfterExpires: cur.expires, AfterID: cur.id, Lim: int32(limit + 1)})
-	} else {
-		rows, err = s.db.LumiListVPS(ctx, store.LumiListVPSParams{AccountID: f.AccountID, Status: f.Status,
-			Q: q, RenewalFailed: f.RenewalFailed, Before: cur.id, Lim: int32(limit + 1)})
-	}
-	if err != nil {
-		return Page[VPS]{}, err
-	}
-	items := make([]VPS, len(rows))
-	for i, r := range rows {
-		items[i] = vpsOf(r)
-	}
-	return pageOf(items, limit, func(d VPS) string {
+	return listItems(f, func(cur cursor, lim int32) ([]store.LumiVp, error) {
 		if f.Sort == SortExpires {
-			return encodeExpiryCursor(d.ExpiresAt, d.ID)
+			return s.db.LumiListVPSByExpiry(ctx, store.LumiListVPSByExpiryParams{AccountID: f.AccountID, Status: f.Status,
+				Q: q, RenewalFailed: f.RenewalFailed, AfterExpires: cur.expires, AfterID: cur.id, Lim: lim})
 		}
-		return EncodeCursor(d.ID)
-	}), nil
+		return s.db.LumiListVPS(ctx, store.LumiListVPSParams{AccountID: f.AccountID, Status: f.Status,
+			Q: q, RenewalFailed: f.RenewalFailed, Before: cur.id, Lim: lim})
+	}, vpsOf, func(v VPS) (*time.Time, int64) { return v.ExpiresAt, v.ID })
 }
 
 // RenewVPS extends a server by months, paid from the balance.
@@ -226,88 +203,32 @@ func (s *Service) RenewVPS(ctx context.Context, actor audit.Actor, accountID, id
 }
 
 func (s *Service) renewVPS(ctx context.Context, actor audit.Actor, accountID *int64, id int64, months int, idemKey string, expect *time.Time) (VPS, error) {
-	verr := ValidationError{}
-	checkMonths(verr, months)
-	checkKey(verr, idemKey)
-	if len(verr) > 0 {
-		return VPS{}, verr
-	}
-	var row, before store.LumiVp
-	var entry billing.LedgerEntry
-	skipped := false
-	err := s.tx(ctx, func(q *store.Queries) error {
-		var err error
-		before, err = q.LumiLockVPS(ctx, id)
-		if db.IsNotFound(err) {
-			return ErrVPSNotFound
-		}
-		if err != nil {
-			return err
-		}
-		if err := owned(accountID, before.AccountID, ErrVPSNotFound); err != nil {
-			return err
-		}
-		row = before
-		if expect != nil && (before.ExpiresAt == nil || !before.ExpiresAt.Equal(*expect) || !before.AutoRenew) {
-			skipped = true
-			return nil
-		}
-		if before.Status != StatusActive && before.Status != StatusExpired {
-			return ErrNotActive
-		}
-		p, found, err := s.planPrice(ctx, q, ProductVPS, before.Plan)
-		if err != nil {
-			return err
-		}
-		if !found {
-			return ValidationError{"plan": "The plan " + before.Plan + " is no longer sold."}
-		}
-		amt := price(p.Monthly, months)
-		entry, err = s.billing.DebitTx(ctx, q, actor, billing.DebitInput{AccountID: before.AccountID, Amount: amt,
-			Kind: billing.KindRenewal, CauseType: ProductVPS, CauseID: idStr(id), IdempotencyKey: idemKey,
-			Reason: fmt.Sprintf("Renewal of VPS %s, %d month(s)", before.Hostname, months)})
-		if err != nil || entry.Replayed {
-			return err
-		}
-		exp := extend(s.clock(), before.ExpiresAt, 0, months)
-		if row, err = q.LumiSetVPSExpiry(ctx, store.LumiSetVPSExpiryParams{ID: id, ExpiresAt: &exp}); err != nil {
-			return err
-		}
-		return audit.Record(ctx, q, actor, audit.Event{Action: "vps.renew", EntityType: ProductVPS, EntityID: idStr(id), Reason: reasonOf(ctx),
-			Before: map[string]any{"expires_at": before.ExpiresAt, "status": before.Status},
-			After:  map[string]any{"expires_at": exp, "months": months, "price": amt.String(), "ledger_entry_id": entry.ID}})
+	ctx = context.WithoutCancel(ctx) // money moved: finish (and refund on failure) even if the client goes away
+	return renewItem(ctx, s, actor, accountID, id, idemKey, expect, renewal[store.LumiVp, VPS]{
+		product: ProductVPS, notFound: ErrVPSNotFound, months: months,
+		checkTerm: func(verr ValidationError) { checkMonths(verr, months) },
+		lock:      func(q *store.Queries) (store.LumiVp, error) { return q.LumiLockVPS(ctx, id) },
+		state: func(r store.LumiVp) itemState {
+			return itemState{AccountID: r.AccountID, ExpiresAt: r.ExpiresAt, Status: r.Status, AutoRenew: r.AutoRenew}
+		},
+		quote: func(q *store.Queries, before store.LumiVp) (money.Cents, string, error) {
+			amt, err := s.renewPlanPrice(ctx, q, ProductVPS, before.Plan, months)
+			return amt, fmt.Sprintf("Renewal of VPS %s, %d month(s)", before.Hostname, months), err
+		},
+		setExpiry: func(q *store.Queries, exp time.Time) (store.LumiVp, error) {
+			return q.LumiSetVPSExpiry(ctx, store.LumiSetVPSExpiryParams{ID: id, ExpiresAt: &exp})
+		},
+		restore: func(q *store.Queries, before store.LumiVp) (store.LumiVp, error) {
+			return q.LumiRestoreVPSExpiry(ctx, store.LumiRestoreVPSExpiryParams{ID: id, ExpiresAt: before.ExpiresAt, Status: before.Status})
+		},
+		provider:   func(r store.LumiVp) error { return s.prov.RenewVPS(ctx, r.ProviderRef, months) },
+		failReason: func(store.LumiVp) string { return "VPS renewal failed: " },
+		view: func(r store.LumiVp, replayed bool) VPS {
+			v := vpsOf(r)
+			v.Replayed = replayed
+			return v
+		},
 	})
-	if err != nil {
-		return VPS{}, mapBillingErr(err)
-	}
-	if skipped {
-		return vpsOf(row), errSkipped
-	}
-	if entry.Replayed {
-		v := vpsOf(row)
-		v.Replayed = true
-		return v, nil
-	}
-	if rerr := s.prov.RenewVPS(ctx, row.ProviderRef, months); rerr != nil {
-		perr := &ProvisionError{Op: "renew", Err: rerr}
-		err := s.refund(ctx, actor, entry.ID, "VPS renewal failed: "+errText(rerr), func(q *store.Queries) error {
-			if _, err := q.LumiLockVPS(ctx, id); err != nil {
-				return err
-			}
-			var err error
-			if row, err = q.LumiRestoreVPSExpiry(ctx, store.LumiRestoreVPSExpiryParams{ID: id, ExpiresAt: before.ExpiresAt, Status: before.Status}); err != nil {
-				return err
-			}
-			return audit.Record(ctx, q, actor, audit.Event{Action: "vps.renew_fail", EntityType: ProductVPS, EntityID: idStr(id), Reason: errText(rerr),
-				After: map[string]any{"expires_at": before.ExpiresAt}})
-		})
-		if err != nil {
-			return vpsOf(row), errors.Join(perr, fmt.Errorf("refund failed: %w", err))
-		}
-		perr.Refunded = true
-		return vpsOf(row), perr
-	}
-	return vpsOf(row), nil
 }
 
 // changeVPS locks an active server, applies fn and audits action.
