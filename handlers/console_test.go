@@ -10,16 +10,23 @@ import (
 	"lumdesk/internal/accounts"
 	"lumdesk/internal/apikeys"
 	"lumdesk/internal/audit"
+	"lumdesk/internal/billing"
 	"lumdesk/internal/server/servertest"
 )
 
 func TestOverviewCountsAndCharts(t *testing.T) {
 	env := servertest.New(t)
 	ctx := context.Background()
+	var last int64
 	for _, name := range []string{"Acme Ltd", "Globex"} {
-		if _, err := env.Accounts.Create(ctx, audit.CLI("t"), accounts.CreateInput{Name: name, Email: strings.ToLower(strings.Fields(name)[0]) + "@x.test"}); err != nil {
+		a, err := env.Accounts.Create(ctx, audit.CLI("t"), accounts.CreateInput{Name: name, Email: strings.ToLower(strings.Fields(name)[0]) + "@x.test"})
+		if err != nil {
 			t.Fatal(err)
 		}
+		last = a.ID
+	}
+	if _, err := env.Billing.ManualTopUp(ctx, audit.CLI("t"), billing.ManualInput{AccountID: last, Amount: "12.50", Reason: "test"}); err != nil {
+		t.Fatal(err)
 	}
 	c := env.As("viewer")
 	r := c.Get("/")
@@ -29,6 +36,11 @@ func TestOverviewCountsAndCharts(t *testing.T) {
 	stats := r.Doc.Find(`[data-testid="overview-stats"] .stat-value`)
 	if stats.Length() != 5 || strings.TrimSpace(stats.First().Text()) != "2" {
 		t.Fatalf("stats: %d tiles, first %q", stats.Length(), stats.First().Text())
+	}
+	var values []string
+	stats.Each(func(_ int, s *goquery.Selection) { values = append(values, strings.TrimSpace(s.Text())) })
+	if values[2] != "0" || values[3] != "12.50" {
+		t.Fatalf("license keys / Lumi balance tiles: %v", values)
 	}
 	// 30 daily bars for accounts, 14 for audit; today's account bar holds both.
 	if n := r.Doc.Find(`[data-testid="chart-accounts"] svg rect.chart-bar`).Length(); n != 30 {

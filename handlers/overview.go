@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"lumdesk/internal/console"
+	"lumdesk/internal/platform/money"
 	"lumdesk/internal/staff"
 	"lumdesk/views/components"
 	"lumdesk/views/layouts"
@@ -55,9 +56,9 @@ func (h *Console) overview(a *App, c *fiber.Ctx) error {
 		Stats: []overview.Stat{
 			{Label: "Accounts", Value: n(sum.Counts.Accounts), Hint: n(sum.Counts.SuspendedAccounts) + " suspended", Href: "/accounts"},
 			{Label: "Active API keys", Value: n(sum.Counts.ActiveApiKeys), Hint: "across all products", Href: "/apikeys"},
-			{Label: "Staff", Value: n(sum.Counts.ActiveStaff), Hint: "active users", Href: "/staff"},
-			{Label: "Changes · 24 h", Value: n(sum.Counts.AuditLastDay), Hint: "audited events", Href: "/audit"},
-			{Label: "Products", Value: "5", Hint: "Luarmor · Lumio · Lumi · Lumora · Lumira", Href: "/luarmor"},
+			{Label: "License keys", Value: n(sum.Counts.LicenseKeys), Hint: "Luarmor", Href: "/luarmor/keys"},
+			{Label: "Lumi balances", Value: money.Cents(sum.Counts.LumiBalanceCents).String(), Hint: n(sum.Counts.PendingApprovals) + " waiting for approval", Href: "/lumi"},
+			{Label: "Changes · 24 h", Value: n(sum.Counts.AuditLastDay), Hint: n(sum.Counts.ActiveStaff) + " active staff", Href: "/audit"},
 		},
 	}
 	for _, d := range sum.AccountsDaily {

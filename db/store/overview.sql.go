@@ -82,7 +82,13 @@ SELECT
   (SELECT count(*) FROM api_keys WHERE revoked_at IS NULL
       AND (expires_at IS NULL OR expires_at > now()))::bigint                     AS active_api_keys,
   (SELECT count(*) FROM staff_users WHERE disabled_at IS NULL)::bigint            AS active_staff,
-  (SELECT count(*) FROM audit_events WHERE occurred_at > now() - interval '24 hours')::bigint AS audit_last_day
+  (SELECT count(*) FROM audit_events WHERE occurred_at > now() - interval '24 hours')::bigint AS audit_last_day,
+  -- license_keys can hold millions: the planner's estimate once it is large
+  (SELECT CASE WHEN c.reltuples < 10000 THEN (SELECT count(*) FROM license_keys)
+               ELSE c.reltuples::bigint END
+     FROM pg_catalog.pg_class c WHERE c.oid = 'license_keys'::regclass)::bigint                AS license_keys,
+  (SELECT coalesce(sum(balance_cents), 0) FROM balances)::bigint                   AS lumi_balance_cents,
+  (SELECT count(*) FROM adjustment_requests WHERE status = 'pending')::bigint      AS pending_approvals
 `
 
 type OverviewCountsRow struct {
@@ -91,10 +97,13 @@ type OverviewCountsRow struct {
 	ActiveApiKeys     int64 `json:"active_api_keys"`
 	ActiveStaff       int64 `json:"active_staff"`
 	AuditLastDay      int64 `json:"audit_last_day"`
+	LicenseKeys       int64 `json:"license_keys"`
+	LumiBalanceCents  int64 `json:"lumi_balance_cents"`
+	PendingApprovals  int64 `json:"pending_approvals"`
 }
 
-// Counts for the overview page. Small tables are counted exactly; the big
-// ones (audit_events) use the planner's estimate.
+// Counts for the overview page. Small tables are counted exactly; license_keys
+// (millions of rows) uses the planner's estimate once it is large.
 func (q *Queries) OverviewCounts(ctx context.Context) (OverviewCountsRow, error) {
 	row := q.db.QueryRow(ctx, overviewCounts)
 	var i OverviewCountsRow
@@ -104,6 +113,9 @@ func (q *Queries) OverviewCounts(ctx context.Context) (OverviewCountsRow, error)
 		&i.ActiveApiKeys,
 		&i.ActiveStaff,
 		&i.AuditLastDay,
+		&i.LicenseKeys,
+		&i.LumiBalanceCents,
+		&i.PendingApprovals,
 	)
 	return i, err
 }
