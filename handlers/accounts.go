@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"bufio"
 	"context"
 	"encoding/csv"
 	"errors"
@@ -195,62 +194,22 @@ func accountStatsView(st accounts.Stats) *view.Stats {
 	return s
 }
 
-// accountCSVCell defuses values a spreadsheet would run as a formula.
-func accountCSVCell(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
-}
-
 // export streams the filtered list as CSV, reading keyset pages as it writes.
 func (h *Accounts) export(c *fiber.Ctx) error {
 	_, p, errs := parseAccountListQuery(c)
 	if len(errs) > 0 {
-		msgs := make([]string, 0, len(errs))
-		for _, m := range errs {
-			msgs = append(msgs, m)
-		}
-		slices.Sort(msgs)
-		return fiber.NewError(fiber.StatusUnprocessableEntity, strings.Join(msgs, " "))
+		return fiber.NewError(fiber.StatusUnprocessableEntity, fieldErrorsText(errs))
 	}
-	svc, log := h.svc, h.app.Log()
-	reqID := requestID(c)
-	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
-	c.Set(fiber.HeaderContentDisposition, `attachment; filename="accounts-`+time.Now().UTC().Format("20060102-1504")+`.csv"`)
-	c.Set(fiber.HeaderCacheControl, "no-store")
-	// The writer runs after the handler has returned: it must not touch c.
-	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-		defer cancel()
-		cw := csv.NewWriter(w)
-		_ = cw.Write([]string{"id", "name", "email", "discord_id", "status", "suspended_reason", "note", "created_at"})
-		n := 0
-		err := svc.ForEach(ctx, p, func(a accounts.Account) error {
-			if err := cw.Write([]string{strconv.FormatInt(a.ID, 10), accountCSVCell(a.Name), accountCSVCell(a.Email), a.DiscordID, a.Status,
-				accountCSVCell(a.SuspendedReason), accountCSVCell(a.Note), a.CreatedAt.Format(time.RFC3339)}); err != nil {
-				return err
-			}
-			if n++; n%500 == 0 {
-				cw.Flush()
-				if err := cw.Error(); err != nil {
-					return err
-				}
-				return w.Flush() // fails once the client has gone
-			}
-			return nil
+	svc, log, reqID := h.svc, h.app.Log(), requestID(c)
+	streamCSV(c, "accounts-"+time.Now().UTC().Format("20060102-1504")+".csv", func(ctx context.Context, w *csv.Writer) error {
+		if err := w.Write([]string{"id", "name", "email", "discord_id", "status", "suspended_reason", "note", "created_at"}); err != nil {
+			return err
+		}
+		return svc.ForEach(ctx, p, func(a accounts.Account) error {
+			return w.Write([]string{strconv.FormatInt(a.ID, 10), csvCell(a.Name), csvCell(a.Email), a.DiscordID, a.Status,
+				csvCell(a.SuspendedReason), csvCell(a.Note), a.CreatedAt.Format(time.RFC3339)})
 		})
-		cw.Flush()
-		if err == nil {
-			err = cw.Error()
-		}
-		if err == nil {
-			err = w.Flush()
-		}
-		if err != nil {
-			log.Warn("accounts export stopped", "err", err, "rows", n, "request_id", reqID)
-		}
-	})
+	}, func(err error) { log.Warn("accounts export stopped", "err", err, "request_id", reqID) })
 	return nil
 }
 

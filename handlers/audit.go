@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"bufio"
 	"context"
 	"encoding/csv"
 	"encoding/hex"
@@ -46,8 +45,6 @@ func NewAudit(svc AuditReader) *Audit { return &Audit{svc: svc} }
 const (
 	auditPageSize   = 50
 	historyPageSize = 20
-	// exportTimeout bounds one CSV export (it outlives the handler).
-	exportTimeout = 10 * time.Minute
 )
 
 // Routes implements RouteGroup. The export route comes before /audit/:id.
@@ -192,38 +189,13 @@ func (h *Audit) export(c *fiber.Ctx) error {
 	if err := h.svc.RecordExport(c.UserContext(), Actor(c), in.Values()); err != nil {
 		return err
 	}
-	now := time.Now().UTC()
-	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
-	c.Set(fiber.HeaderContentDisposition, `attachment; filename="lumdesk-audit-`+now.Format("2006-01-02")+`.csv"`)
-	c.Set(fiber.HeaderCacheControl, "no-store")
 	svc, log, reqID := h.svc, h.app.Log(), requestID(c)
-	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
-		ctx, cancel := context.WithTimeout(context.Background(), exportTimeout)
-		defer cancel()
-		cw := csv.NewWriter(w)
-		_ = cw.Write(auditCSVHeader)
-		n := 0
-		err := svc.Each(ctx, f, func(e audit.Entry) error {
-			if err := cw.Write(auditCSVRow(e)); err != nil {
-				return err
-			}
-			if n++; n%audit.MaxPage == 0 {
-				cw.Flush()
-				if err := cw.Error(); err != nil {
-					return err
-				}
-				return w.Flush() // fails once the client has gone
-			}
-			return nil
-		})
-		cw.Flush()
-		if err == nil {
-			err = cw.Error()
+	streamCSV(c, "lumdesk-audit-"+time.Now().UTC().Format("2006-01-02")+".csv", func(ctx context.Context, w *csv.Writer) error {
+		if err := w.Write(auditCSVHeader); err != nil {
+			return err
 		}
-		if err != nil {
-			log.Warn("audit export stopped", "err", err, "rows", n, "request_id", reqID)
-		}
-	})
+		return svc.Each(ctx, f, func(e audit.Entry) error { return w.Write(auditCSVRow(e)) })
+	}, func(err error) { log.Warn("audit export stopped", "err", err, "request_id", reqID) })
 	return nil
 }
 
@@ -239,19 +211,9 @@ func auditCSVRow(e audit.Entry) []string {
 		string(e.BeforeJSON), string(e.AfterJSON), hex.EncodeToString(e.Hash),
 	}
 	for i, s := range row {
-		row[i] = csvSafe(s)
+		row[i] = csvCell(s)
 	}
 	return row
-}
-
-// csvSafe defuses spreadsheet formula injection: a cell that starts with
-// = + - @ (or a tab or carriage return, which some spreadsheets skip before
-// reading a formula) gets a leading single quote.
-func csvSafe(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
 }
 
 func sortedValues(m map[string]string) []string {

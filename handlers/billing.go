@@ -5,7 +5,6 @@ package handlers
 // payment provider's webhook endpoint.
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/csv"
@@ -410,71 +409,30 @@ func (h *Billing) ledger(c *fiber.Ctx) error {
 	return Render(c, status, view.LedgerPage(h.page(c, "Lumi ledger", layouts.Crumb{Label: "Ledger"}), v))
 }
 
-// csvText defuses text a spreadsheet would run as a formula. Amounts are
-// written as they are: a leading minus there is a number, not a formula.
-func csvText(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
-}
-
 // export streams the filtered ledger as CSV for reconciliation, reading
 // keyset pages as it writes.
 func (h *Billing) export(c *fiber.Ctx) error {
 	_, p, errs := parseLedgerQuery(c)
 	if len(errs) > 0 {
-		msgs := make([]string, 0, len(errs))
-		for _, m := range errs {
-			msgs = append(msgs, m)
-		}
-		slices.Sort(msgs)
-		return fiber.NewError(fiber.StatusUnprocessableEntity, strings.Join(msgs, " "))
+		return fiber.NewError(fiber.StatusUnprocessableEntity, fieldErrorsText(errs))
 	}
-	svc, log := h.svc, h.app.Log()
-	reqID := requestID(c)
-	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
-	c.Set(fiber.HeaderContentDisposition, `attachment; filename="lumi-ledger-`+time.Now().UTC().Format("20060102-1504")+`.csv"`)
-	c.Set(fiber.HeaderCacheControl, "no-store")
-	// The writer runs after the handler has returned: it must not touch c.
-	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-		defer cancel()
-		cw := csv.NewWriter(w)
-		_ = cw.Write([]string{"id", "created_at", "account_id", "account_name", "account_email", "kind", "amount", "balance_after",
-			"cause_type", "cause_id", "refund_of", "idempotency_key", "actor_kind", "actor_id", "actor_label", "reason"})
-		n := 0
-		err := svc.ForEachLedger(ctx, p, func(e billing.LedgerEntry) error {
+	svc, log, reqID := h.svc, h.app.Log(), requestID(c)
+	streamCSV(c, "lumi-ledger-"+time.Now().UTC().Format("20060102-1504")+".csv", func(ctx context.Context, w *csv.Writer) error {
+		if err := w.Write([]string{"id", "created_at", "account_id", "account_name", "account_email", "kind", "amount", "balance_after",
+			"cause_type", "cause_id", "refund_of", "idempotency_key", "actor_kind", "actor_id", "actor_label", "reason"}); err != nil {
+			return err
+		}
+		return svc.ForEachLedger(ctx, p, func(e billing.LedgerEntry) error {
 			refundOf := ""
 			if e.RefundOfID != 0 {
 				refundOf = strconv.FormatInt(e.RefundOfID, 10)
 			}
-			if err := cw.Write([]string{strconv.FormatInt(e.ID, 10), e.CreatedAt.Format(time.RFC3339Nano), strconv.FormatInt(e.AccountID, 10),
-				csvText(e.AccountName), csvText(e.AccountEmail), e.Kind, e.Amount.String(), e.BalanceAfter.String(),
-				csvText(e.CauseType), csvText(e.CauseID), refundOf, csvText(e.IdempotencyKey), e.ActorKind, csvText(e.ActorID),
-				csvText(e.ActorLabel), csvText(e.Reason)}); err != nil {
-				return err
-			}
-			if n++; n%500 == 0 {
-				cw.Flush()
-				if err := cw.Error(); err != nil {
-					return err
-				}
-				return w.Flush() // fails once the client has gone
-			}
-			return nil
+			return w.Write([]string{strconv.FormatInt(e.ID, 10), e.CreatedAt.Format(time.RFC3339Nano), strconv.FormatInt(e.AccountID, 10),
+				csvCell(e.AccountName), csvCell(e.AccountEmail), e.Kind, e.Amount.String(), e.BalanceAfter.String(),
+				csvCell(e.CauseType), csvCell(e.CauseID), refundOf, csvCell(e.IdempotencyKey), e.ActorKind, csvCell(e.ActorID),
+				csvCell(e.ActorLabel), csvCell(e.Reason)})
 		})
-		cw.Flush()
-		if err == nil {
-			err = cw.Error()
-		}
-		if err == nil {
-			err = w.Flush()
-		}
-		if err != nil {
-			log.Warn("ledger export stopped", "err", err, "rows", n, "request_id", reqID)
-		}
-	})
+	}, func(err error) { log.Warn("ledger export stopped", "err", err, "request_id", reqID) })
 	return nil
 }
 

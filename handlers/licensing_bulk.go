@@ -6,7 +6,6 @@ package handlers
 // and the account page's Luarmor tab. Long work runs in internal/jobs.
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/csv"
@@ -811,50 +810,6 @@ func keyExportRow(k licensing.Key) []string {
 		csvCell(k.DiscordID), csvCell(k.Note), k.Status, strconv.FormatBool(k.Banned), csvCell(k.BanReason), timeCell(k.BanExpire),
 		intPtrCell(k.KeyDays), timeCell(k.AuthExpire), strconv.FormatBool(k.Expired), strconv.Itoa(k.TotalResets),
 		timeCell(k.LastResetAt), strconv.FormatInt(k.TotalExecutions, 10), timeCell(k.LastExecutionAt), k.CreatedAt.Format(time.RFC3339)}
-}
-
-// streamCSV answers with a CSV attachment written by fill after the
-// handler has returned (it must not touch c), flushing as it goes.
-func streamCSV(c *fiber.Ctx, filename string, fill func(ctx context.Context, w *csv.Writer) error, failed func(error)) {
-	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
-	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+filename+`"`)
-	c.Set(fiber.HeaderCacheControl, "no-store")
-	c.Context().SetBodyStreamWriter(func(bw *bufio.Writer) {
-		ctx, cancel := context.WithTimeout(context.Background(), exportTimeout)
-		defer cancel()
-		w := csv.NewWriter(flushingWriter{bw})
-		err := fill(ctx, w)
-		w.Flush()
-		if err == nil {
-			err = w.Error()
-		}
-		if err == nil {
-			err = bw.Flush()
-		}
-		if err != nil {
-			failed(err)
-		}
-	})
-}
-
-// flushingWriter pushes the buffer to the client whenever it fills, so a
-// long export streams (and stops when the client has gone).
-type flushingWriter struct{ w *bufio.Writer }
-
-func (f flushingWriter) Write(p []byte) (int, error) {
-	n, err := f.w.Write(p)
-	if err == nil && f.w.Buffered() > 32<<10 {
-		err = f.w.Flush()
-	}
-	return n, err
-}
-
-// csvCell defuses values a spreadsheet would run as a formula.
-func csvCell(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
 }
 
 func timeCell(t *time.Time) string {
