@@ -29,8 +29,9 @@ css: tools-node
 tools-node:
 	@test -x node_modules/.bin/tailwindcss || npm ci --no-audit --no-fund --loglevel=error
 
-## check: fail on stale generated files, gofmt or go vet findings
+## check: fail on stale generated files, tracked binaries or big files, gofmt or go vet findings
 check: generate
+	@./scripts/check-tracked.sh
 	@stale=$$(git status --porcelain -- $(GENERATED)); \
 	if [ -n "$$stale" ]; then echo "generated files are stale (run make generate and commit):"; echo "$$stale"; exit 1; fi
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' | grep -v '_templ.go$$')); \
