@@ -18,7 +18,7 @@ func runAPIKey(ctx context.Context, e *env, args []string) error {
 			product := fs.String("product", "", "one of "+strings.Join(apikeys.ProductIDs(), ", ")+" (required)")
 			account := fs.String("account", "", "account id or email the key belongs to")
 			operator := fs.Bool("operator", false, "an operator key: no account, every scope")
-			scopes := fs.String("scopes", "", "comma-separated scopes, e.g. email:send,email:read")
+			scopes := fs.String("scopes", "", "comma-separated scopes, e.g. email:send,email:read (default: the product's standard scopes, all but operator-only ones)")
 			name := fs.String("name", "", "where the key is used")
 			rateLimit := fs.Int("rate-limit", apikeys.DefaultRateLimit, "requests per minute (1-10000)")
 			asJSON := fs.Bool("json", false, "print the new key as JSON")

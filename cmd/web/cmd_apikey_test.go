@@ -55,6 +55,25 @@ func TestAPIKeyCreate(t *testing.T) {
 		t.Fatalf("luarmor secret %q in %q", hexSecret, out)
 	}
 
+	// Without --scopes (the Luarmor spec has no scopes): the product's
+	// standard scopes, every one but the operator-only admin:*.
+	for product, scopes := range map[string][]any{
+		"luarmor":    {"keys:read", "keys:write", "scripts:write"},
+		"lumi-proxy": {"proxy:read", "proxy:write", "proxy:buy", "deposits:write"},
+	} {
+		code, out, errOut = c.run("", "apikey", "create", "--product", product, "--account", "dev@harbor.io", "--json")
+		if code != 0 {
+			t.Fatalf("%s without --scopes: exit %d %q %q", product, code, out, errOut)
+		}
+		var k map[string]any
+		if err := json.Unmarshal([]byte(out), &k); err != nil {
+			t.Fatalf("json output %q: %v", out, err)
+		}
+		if diff := cmp.Diff(scopes, k["scopes"]); diff != "" {
+			t.Errorf("%s default scopes (-want +got):\n%s", product, diff)
+		}
+	}
+
 	// Operator key.
 	code, out, errOut = c.run("", "apikey", "create", "--product", "lumi-domains", "--operator", "--json")
 	if code != 0 {
@@ -75,7 +94,6 @@ func TestAPIKeyCreate(t *testing.T) {
 		{"--product", "lumora", "--account", "999", "--scopes", "email:send"},
 		{"--product", "lumora", "--account", "dev@harbor.io", "--operator"},
 		{"--product", "lumora", "--scopes", "email:send"},
-		{"--product", "lumora", "--account", "dev@harbor.io"},
 		{"--product", "lumi-proxy", "--account", "dev@harbor.io", "--scopes", "admin:*"},
 		{"--product", "lumora", "--account", "dev@harbor.io", "--scopes", "email:send", "--rate-limit", "0"},
 		{"--product", "lumora", "--account", "dev@harbor.io", "--scopes", "email:send", "--rate-limit", "x"},
@@ -102,8 +120,8 @@ func TestAPIKeyCreate(t *testing.T) {
 	var hash []byte
 	_ = d.Pool.QueryRow(context.Background(), "SELECT count(*) FROM api_keys").Scan(&n)
 	_ = d.Pool.QueryRow(context.Background(), "SELECT secret_hash FROM api_keys WHERE id = 1").Scan(&hash)
-	if n != 3 || !bytes.Equal(hash, ids.Hash(secret)) {
-		t.Fatalf("%d keys stored (want 3); hash matches: %v", n, bytes.Equal(hash, ids.Hash(secret)))
+	if n != 5 || !bytes.Equal(hash, ids.Hash(secret)) {
+		t.Fatalf("%d keys stored (want 5); hash matches: %v", n, bytes.Equal(hash, ids.Hash(secret)))
 	}
 	var kind, label string
 	_ = d.Pool.QueryRow(context.Background(), "SELECT actor_kind, actor_label FROM audit_events WHERE action = 'api_key.create' LIMIT 1").Scan(&kind, &label)

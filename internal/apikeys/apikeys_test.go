@@ -210,7 +210,6 @@ func TestCreateValidation(t *testing.T) {
 		{"long name", with(func(in *apikeys.CreateInput) { in.Name = strings.Repeat("n", 101) }), []string{"name"}},
 		{"control in name", with(func(in *apikeys.CreateInput) { in.Name = "a\nb" }), []string{"name"}},
 		{"foreign scope", with(func(in *apikeys.CreateInput) { in.Scopes = []string{"domains:buy"} }), []string{"scopes"}},
-		{"no scope", with(func(in *apikeys.CreateInput) { in.Scopes = nil }), []string{"scopes"}},
 		{"admin scope on reseller key", apikeys.CreateInput{Product: "lumi-proxy", AccountID: &acc, Scopes: []string{"admin:*"}}, []string{"scopes"}},
 		{"rate limit too high", with(func(in *apikeys.CreateInput) { in.RateLimitPerMinute = 10001 }), []string{"rate_limit"}},
 		{"rate limit negative", with(func(in *apikeys.CreateInput) { in.RateLimitPerMinute = -1 }), []string{"rate_limit"}},
@@ -252,6 +251,53 @@ func TestCreateValidation(t *testing.T) {
 	}
 	if op.Key.RateLimitPerMinute != apikeys.DefaultRateLimit {
 		t.Fatalf("default rate limit %d", op.Key.RateLimitPerMinute)
+	}
+}
+
+func TestCreateWithoutScopesGetsStandardScopes(t *testing.T) {
+	s, d := newService(t)
+	acc := newAccount(t, d, "std@example.com")
+	want := map[string][]string{
+		apikeys.Luarmor:     {"keys:read", "keys:write", "scripts:write"},
+		apikeys.LumiDomains: {"domains:read", "domains:write", "domains:buy", "deposits:write"},
+		apikeys.Lumora:      {"email:send", "email:read", "domains:manage", "templates:manage"},
+	}
+	for _, p := range apikeys.Products {
+		std := p.StandardScopes()
+		if w, ok := want[p.ID]; ok {
+			if diff := cmp.Diff(w, std); diff != "" {
+				t.Errorf("%s standard scopes (-want +got):\n%s", p.ID, diff)
+			}
+		}
+		if len(std) == 0 {
+			t.Errorf("%s: no standard scopes", p.ID)
+		}
+		for _, sc := range [][]string{nil, {}, {" ", ""}} {
+			c := mustCreate(t, s, apikeys.CreateInput{Product: p.ID, AccountID: &acc, Scopes: sc})
+			if diff := cmp.Diff(std, c.Key.Scopes); diff != "" {
+				t.Errorf("%s created with %q: scopes (-want +got):\n%s", p.ID, sc, diff)
+			}
+			if c.Key.HasScope("admin:*") {
+				t.Errorf("%s: a default key holds the operator-only admin:*", p.ID)
+			}
+			// As stored: a key read back has the same scopes.
+			got, err := s.Get(context.Background(), c.Key.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(std, got.Scopes); diff != "" {
+				t.Errorf("%s stored scopes (-want +got):\n%s", p.ID, diff)
+			}
+		}
+	}
+	// Chosen scopes are kept as chosen, not widened to the default.
+	c := mustCreate(t, s, apikeys.CreateInput{Product: apikeys.Luarmor, AccountID: &acc, Scopes: []string{"keys:read"}})
+	if diff := cmp.Diff([]string{"keys:read"}, c.Key.Scopes); diff != "" {
+		t.Errorf("explicit scopes (-want +got):\n%s", diff)
+	}
+	// An invalid scope is still refused, not replaced by the default.
+	if _, err := s.Create(context.Background(), actor, apikeys.CreateInput{Product: apikeys.Luarmor, AccountID: &acc, Scopes: []string{"nope"}}); err == nil {
+		t.Error("unknown scope accepted")
 	}
 }
 

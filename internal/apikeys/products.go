@@ -125,6 +125,23 @@ func (p Product) HasScope(name string) bool {
 	return slices.ContainsFunc(p.Scopes, func(s Scope) bool { return s.Name == name })
 }
 
+// StandardScopes are the scopes a key of the product gets when it is created
+// without any: every scope except the operator-only ones (admin:*), in the
+// product table's order. The CLI and the console both rely on this default
+// (the Luarmor spec has no scopes at all, so its keys need none chosen).
+func (p Product) StandardScopes() []string {
+	out := make([]string, 0, len(p.Scopes))
+	for _, s := range p.Scopes {
+		if !operatorOnly(s.Name) {
+			out = append(out, s.Name)
+		}
+	}
+	return out
+}
+
+// operatorOnly reports whether only operator keys may hold the scope.
+func operatorOnly(name string) bool { return name == scopeAdmin.Name }
+
 // newSecret makes a secret in the product's format.
 func (p Product) newSecret() string {
 	if p.Hex {

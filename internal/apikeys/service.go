@@ -231,7 +231,7 @@ func (s *Service) validate(in CreateInput) (CreateInput, Product, ValidationErro
 				continue
 			case !p.HasScope(sc):
 				verr["scopes"] = fmt.Sprintf("%s keys have no scope %q", p.Label, truncate(sc, 40))
-			case sc == scopeAdmin.Name && !in.Operator:
+			case operatorOnly(sc) && !in.Operator:
 				verr["scopes"] = "admin:* is for operator keys only"
 			}
 			scopes = append(scopes, sc)
@@ -245,13 +245,14 @@ func (s *Service) validate(in CreateInput) (CreateInput, Product, ValidationErro
 			return slices.IndexFunc(p.Scopes, func(s Scope) bool { return s.Name == a }) -
 				slices.IndexFunc(p.Scopes, func(s Scope) bool { return s.Name == b })
 		})
+		// A key created without scopes gets the product's standard ones.
+		if _, bad := verr["scopes"]; !bad && !in.Operator && len(scopes) == 0 {
+			scopes = p.StandardScopes()
+		}
 		if scopes == nil {
 			scopes = []string{}
 		}
 		in.Scopes = scopes
-		if _, bad := verr["scopes"]; !bad && !in.Operator && len(scopes) == 0 {
-			verr["scopes"] = "choose at least one scope"
-		}
 		if !p.Money && in.DailySpendCapCents != nil {
 			verr["daily_spend_cap"] = "only Lumi keys move money; leave the cap empty"
 		}

@@ -347,7 +347,7 @@ func NewPage(p layouts.Page, f NewForm) templ.Component {
 				}
 				return nil
 			})
-			templ_7745c5c3_Err = components.CardWith(components.CardProps{Title: "Scopes", Subtitle: "What the key may do. Operator keys hold every scope."}).Render(templ.WithChildren(ctx, templ_7745c5c3_Var9), templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = components.CardWith(components.CardProps{Title: "Scopes", Subtitle: "What the key may do. None chosen: every scope but the operator-only ones. Operator keys hold every scope."}).Render(templ.WithChildren(ctx, templ_7745c5c3_Var9), templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
