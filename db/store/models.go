@@ -241,6 +241,19 @@ type LicenseKeyReset struct {
 	ResetAt       time.Time `json:"reset_at"`
 }
 
+type LicensingObfuscation struct {
+	AccountID int64       `json:"account_id"`
+	Month     pgtype.Date `json:"month"`
+	Used      int32       `json:"used"`
+}
+
+type LicensingPlan struct {
+	AccountID            int64     `json:"account_id"`
+	MaxUsersPerProject   *int32    `json:"max_users_per_project"`
+	ObfuscationsPerMonth *int32    `json:"obfuscations_per_month"`
+	UpdatedAt            time.Time `json:"updated_at"`
+}
+
 type LicensingProject struct {
 	ID                   int64     `json:"id"`
 	PublicID             string    `json:"public_id"`

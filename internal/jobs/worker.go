@@ -181,7 +181,8 @@ func (s *Service) fail(ctx context.Context, jobID int64, r result, err error) er
 
 // domainErrors are the licensing rules' refusals.
 var domainErrors = []error{licensing.ErrKeyBanned, licensing.ErrNotBanned, licensing.ErrNeverExpires,
-	licensing.ErrKeyActivated, licensing.ErrResetCooldown, licensing.ErrNoHWID, licensing.ErrDiscordLinked}
+	licensing.ErrKeyActivated, licensing.ErrResetCooldown, licensing.ErrNoHWID, licensing.ErrDiscordLinked,
+	licensing.ErrUserLimit}
 
 // itemMessage says why an item failed, or "" for an unexpected error.
 func itemMessage(err error) string {
@@ -264,7 +265,7 @@ func keyDetail(k licensing.Key) *ItemDetail {
 // generate creates items from..from+n-1 of a generate job in one transaction.
 func (s *Service) generate(ctx context.Context, row store.BulkJob, p params, from, n int) error {
 	in := licensing.KeyInput{KeyDays: p.KeyDays, Note: p.Note, AuthExpire: p.AuthExpire, Reason: p.Reason}
-	_, err := s.lic.GenerateKeysThen(ctx, p.Actor, row.ProjectID, n, in, func(q *store.Queries, keys []licensing.Key) error {
+	made, err := s.lic.GenerateKeysThen(ctx, p.Actor, row.ProjectID, n, in, func(q *store.Queries, keys []licensing.Key) error {
 		for j, k := range keys {
 			if err := record(ctx, q, row.ID, result{seq: from + j, ref: strconv.Itoa(from + j + 1), keyID: k.ID,
 				userKey: k.UserKey, ok: true, message: "Created", detail: keyDetail(k)}); err != nil {
@@ -277,8 +278,10 @@ func (s *Service) generate(ctx context.Context, row store.BulkJob, p params, fro
 		return nil
 	}
 	// The settings were checked when the job was queued; if they (or the
-	// project) are refused now, every remaining key fails the same way.
-	for j := range n {
+	// project) are refused now, every remaining key fails the same way. The
+	// keys made before the plan's user limit stopped the batch were
+	// recorded in its transaction; the rest fail with the limit's reason.
+	for j := len(made); j < n; j++ {
 		if ferr := s.fail(ctx, row.ID, result{seq: from + j, ref: strconv.Itoa(from + j + 1)}, err); ferr != nil {
 			return ferr
 		}

@@ -28,7 +28,10 @@ var ErrNeverExpires = errors.New("this key never expires; there is nothing to ex
 // InTx runs inside a change's transaction with the changed key(s).
 type InTx func(q *store.Queries, keys []Key) error
 
-// GenerateKeysThen is GenerateKeys with then run in its transaction.
+// GenerateKeysThen is GenerateKeys with then run in its transaction, for a
+// background job that reports per item: when the project's plan has room
+// for fewer than n keys, it creates those that fit (then sees them) and
+// returns them with a *UserLimitError for the rest.
 func (s *Service) GenerateKeysThen(ctx context.Context, actor audit.Actor, projectID string, n int, in KeyInput, then InTx) ([]Key, error) {
 	if n < 1 || n > MaxGenerate {
 		return nil, ValidationError{"count": fmt.Sprintf("must be between 1 and %d", MaxGenerate)}
@@ -43,12 +46,26 @@ func (s *Service) GenerateKeysThen(ctx context.Context, actor audit.Actor, proje
 		return nil, verr
 	}
 	out := make([]Key, 0, n)
+	var limitErr error
 	err = s.db.Tx(ctx, func(q *store.Queries) error {
+		out, limitErr = out[:0], nil // a retried transaction starts over
 		p, err := s.project(ctx, q, projectID)
 		if err != nil {
 			return err
 		}
-		for range n {
+		room, maxUsers, users, err := s.keyRoom(ctx, q, p)
+		if err != nil {
+			return err
+		}
+		fit := n
+		if room != Unlimited && n > room {
+			fit = max(room, 0)
+			limitErr = &UserLimitError{Max: maxUsers, Users: users + int64(fit), Requested: n - fit}
+			if fit == 0 {
+				return limitErr
+			}
+		}
+		for range fit {
 			r, err := insertKey(ctx, q, actor, p, row, reason, "license_key.generate", now)
 			if err != nil {
 				return err
@@ -63,7 +80,7 @@ func (s *Service) GenerateKeysThen(ctx context.Context, actor audit.Actor, proje
 	if err != nil {
 		return nil, err
 	}
-	return out, nil
+	return out, limitErr
 }
 
 // ImportInput is one key of a CSV import: the key's fields, and optionally
@@ -102,6 +119,13 @@ func (s *Service) ImportKey(ctx context.Context, actor audit.Actor, projectID st
 		p, err := s.project(ctx, q, projectID)
 		if err != nil {
 			return err
+		}
+		room, maxUsers, users, err := s.keyRoom(ctx, q, p)
+		if err != nil {
+			return err
+		}
+		if room != Unlimited && room < 1 {
+			return &UserLimitError{Max: maxUsers, Users: users, Requested: 1}
 		}
 		var r store.LicenseKey
 		if in.UserKey == "" {

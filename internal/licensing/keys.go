@@ -100,6 +100,13 @@ func (s *Service) createKeys(ctx context.Context, actor audit.Actor, projectID s
 		if err != nil {
 			return err
 		}
+		room, maxUsers, users, err := s.keyRoom(ctx, q, p)
+		if err != nil {
+			return err
+		}
+		if room != Unlimited && n > room {
+			return &UserLimitError{Max: maxUsers, Users: users, Requested: n}
+		}
 		for range n {
 			r, err := insertKey(ctx, q, actor, p, row, reason, action, now)
 			if err != nil {

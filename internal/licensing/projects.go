@@ -258,6 +258,10 @@ func (s *Service) CreateScript(ctx context.Context, actor audit.Actor, projectID
 		if err != nil {
 			return fmt.Errorf("create script: %w", err)
 		}
+		// A new script is obfuscated once: it counts against the quota.
+		if err := s.useObfuscation(ctx, q, p.AccountID, now); err != nil {
+			return err
+		}
 		ffa := p.FfaDefault
 		if in.FFA != nil {
 			ffa = *in.FFA
@@ -329,6 +333,10 @@ func (s *Service) UpdateScript(ctx context.Context, actor audit.Actor, projectID
 		setIf(&next.Lightning, in.Lightning)
 		action := "licensing_script.update"
 		if in.Source != nil {
+			// Every upload is obfuscated: it counts against the quota.
+			if err := s.useObfuscation(ctx, q, p.AccountID, now); err != nil {
+				return err
+			}
 			next.Version++
 			action = "licensing_script.upload"
 			sum := sha256.Sum256([]byte(*in.Source))

@@ -81,6 +81,9 @@ type Service struct {
 	now     func() time.Time
 	log     *slog.Logger
 	counter *counter
+	// afterLimitCount, when set (tests only), runs after a plan limit was
+	// counted and before the change it allows.
+	afterLimitCount func()
 }
 
 // NewService makes the service. Its execution counter starts flushing on the

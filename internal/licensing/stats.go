@@ -91,6 +91,13 @@ type Stats struct {
 	TotalExecutions int64
 	Daily           []DayCount  // the last 30 days, oldest first, zeros included
 	Users           *UserCounts // nil unless asked for (it counts every key)
+	// The account's plan (Unlimited for an operator key, which covers
+	// every account): max users per project, and this UTC month's
+	// obfuscations (script creates and uploads).
+	MaxUsers              int
+	ObfuscationsUsed      int
+	ObfuscationsRemaining int
+	ObfuscationsMax       int
 }
 
 // StatsDays is how many days of executions Stats returns.
@@ -103,7 +110,15 @@ func (s *Service) AccountStats(ctx context.Context, accountID int64, withUsers b
 	if err != nil {
 		return Stats{}, err
 	}
-	st := Stats{Projects: len(details)}
+	st := Stats{Projects: len(details), MaxUsers: Unlimited, ObfuscationsRemaining: Unlimited, ObfuscationsMax: Unlimited}
+	if accountID != 0 {
+		u, err := s.PlanUsage(ctx, accountID)
+		if err != nil {
+			return Stats{}, err
+		}
+		st.MaxUsers, st.ObfuscationsMax = u.MaxUsers, u.Obfuscations
+		st.ObfuscationsUsed, st.ObfuscationsRemaining = u.ObfuscationsUsed, u.ObfuscationsRemaining
+	}
 	ids := make([]int64, len(details))
 	for i, d := range details {
 		ids[i] = d.Project.DBID

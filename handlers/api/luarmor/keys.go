@@ -78,9 +78,9 @@ func (api *API) stats(c *fiber.Ctx) error {
 	out := fiber.Map{
 		"projects": st.Projects, "scripts": st.Scripts, "total_executions": st.TotalExecutions,
 		"execution_data": fiber.Map{"frequency": 86400, "start": start, "executions": daily},
-		// lumdesk does not obfuscate or cap users: -1 is "no limit".
-		"obfuscations": fiber.Map{"used": 0, "remaining": -1, "max": -1},
-		"max_users":    -1,
+		// The account's plan; -1 is "no limit" (and an operator key's answer).
+		"obfuscations": fiber.Map{"used": st.ObfuscationsUsed, "remaining": st.ObfuscationsRemaining, "max": st.ObfuscationsMax},
+		"max_users":    st.MaxUsers,
 	}
 	if st.Users != nil {
 		out["users"] = fiber.Map{"total": st.Users.Total, "active": st.Users.Active, "banned": st.Users.Banned,

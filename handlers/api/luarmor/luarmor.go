@@ -154,6 +154,10 @@ func (api *API) serviceErr(c *fiber.Ctx, err error) error {
 		return c.Status(fiber.StatusConflict).JSON(fiber.Map{"success": false, "cooldown_ends": cd.Ends.Unix(),
 			"message": fmt.Sprintf("HWID reset is on cooldown for %s more (until %s); use force to ignore it.",
 				(time.Duration(secs) * time.Second).String(), cd.Ends.Format(time.RFC3339))})
+	case errors.Is(err, licensing.ErrUserLimit), errors.Is(err, licensing.ErrObfuscationQuota):
+		// A plan limit: the request is understood but the plan forbids it
+		// until keys are deleted, the month turns or the plan is raised.
+		return fail(c, fiber.StatusForbidden, capitalize(err.Error())+".")
 	case errors.As(err, &nf) && nf.NotFound():
 		return fail(c, fiber.StatusNotFound, capitalize(err.Error())+".")
 	case errors.Is(err, licensing.ErrNoHWID), errors.Is(err, licensing.ErrKeyBanned), errors.Is(err, licensing.ErrNotBanned),
