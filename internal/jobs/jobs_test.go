@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
 	"testing"
 	"time"
 
@@ -360,5 +361,46 @@ func TestDeadRunnerJobIsRescued(t *testing.T) {
 	}
 	if k, _ := w.lic.GetKeyByID(ctx, ks[0].ID); k.Banned {
 		t.Error("item 0 was done again")
+	}
+}
+
+// A generate or import past the plan's max users: the keys that fit are
+// made, each other item fails with the limit as its reason.
+func TestGenerateAndImportStopAtThePlansUserLimit(t *testing.T) {
+	w := newWorld(t)
+	w.start(jobs.Options{})
+	if _, err := w.lic.SetPlan(ctx, support, w.project.AccountID, licensing.PlanInput{MaxUsers: 130,
+		Obfuscations: licensing.Unlimited, Reason: "starter plan"}); err != nil {
+		t.Fatal(err)
+	}
+	w.keys(3, licensing.KeyInput{})
+	job, err := w.jobs.EnqueueGenerate(ctx, support, jobs.Generate{ProjectID: w.project.ID, Count: 250,
+		KeyInput: licensing.KeyInput{Reason: "reseller order"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j := w.wait(job.ID); j.OK != 127 || j.Failed != 123 {
+		t.Fatalf("generate: %d ok, %d failed; want 127 and 123", j.OK, j.Failed)
+	}
+	const reason = "The project has 130 of the 130 users its plan allows; delete keys or raise the plan's limit."
+	for i, it := range w.results(job.ID) {
+		if want := (short{strconv.Itoa(i + 1), i < 127, "Created"}); i < 127 && it != want {
+			t.Fatalf("item %d: %+v", i, it)
+		}
+		if i >= 127 && (it.OK || it.Message != reason) {
+			t.Fatalf("item %d: %+v, want the limit's reason", i, it)
+		}
+	}
+	job, err = w.jobs.EnqueueImport(ctx, support, jobs.Import{ProjectID: w.project.ID, FileName: "keys.csv",
+		Rows: []jobs.ImportRow{{Line: 2, UserKey: "imported-over-limit"}}, Reason: "migration"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.wait(job.ID)
+	if diff := cmp.Diff([]short{{"2", false, reason}}, w.results(job.ID)); diff != "" {
+		t.Errorf("import results (-want +got):\n%s", diff)
+	}
+	if _, err := w.lic.GetKey(ctx, w.project.ID, "imported-over-limit"); err == nil {
+		t.Error("import past the limit made the key")
 	}
 }

@@ -628,3 +628,54 @@ func TestOversizedAndUnknownUseEnvelope(t *testing.T) {
 		t.Fatalf("unknown path: %d %.200s", r.Status, r.Raw)
 	}
 }
+
+// The account's plan: stats report it, and creating a user past max users
+// or uploading past the month's obfuscations is refused in the envelope.
+func TestPlanLimitsAndStats(t *testing.T) {
+	w := newWorld(t)
+	stats := func() map[string]any {
+		t.Helper()
+		r := w.call("GET", "/api/luarmor/v3/keys/"+w.key+"/stats?noUsers=true", "", nil)
+		want(t, "stats", r, 200, "API key stats.")
+		return r.Body["stats"].(map[string]any)
+	}
+	// No plan yet: no limits, but the world's script creation is counted.
+	st := stats()
+	if diff := cmp.Diff(map[string]any{"used": float64(1), "remaining": float64(-1), "max": float64(-1)}, st["obfuscations"]); diff != "" || st["max_users"] != float64(-1) {
+		t.Errorf("stats without a plan (-want +got):\n%s\n%s", diff, st)
+	}
+
+	if _, err := w.env.Licensing.SetPlan(ctx, actor, w.account.ID, licensing.PlanInput{MaxUsers: 2, Obfuscations: 3, Reason: "starter"}); err != nil {
+		t.Fatal(err)
+	}
+	sp := "/api/luarmor/v3/projects/" + w.project.ID + "/scripts/" + w.script.ID
+	want(t, "upload 2 of 3", w.call("PUT", sp, w.key, map[string]any{"script": "print(1)"}), 200, "Script has been updated.")
+	st = stats()
+	if diff := cmp.Diff(map[string]any{"used": float64(2), "remaining": float64(1), "max": float64(3)}, st["obfuscations"]); diff != "" || st["max_users"] != float64(2) {
+		t.Errorf("stats with a plan (-want +got):\n%s\nmax_users %v", diff, st["max_users"])
+	}
+	want(t, "upload 3 of 3", w.call("PUT", sp, w.key, map[string]any{"script": "print(2)"}), 200, "Script has been updated.")
+	next := time.Now().UTC().AddDate(0, 1, 1-time.Now().UTC().Day()).Format("2006-01-02")
+	r := w.call("PUT", sp, w.key, map[string]any{"script": "print(3)"})
+	want(t, "upload past the quota", r, 403, "The plan's 3 script updates for this month are used up; the quota resets on "+next+" 00:00 UTC.")
+	if vs, _ := w.env.Licensing.ScriptVersions(ctx, w.project.ID, w.script.ID); len(vs) != 2 {
+		t.Errorf("%d versions after a refused upload", len(vs))
+	}
+	if st := stats(); st["obfuscations"].(map[string]any)["remaining"] != float64(0) {
+		t.Errorf("remaining after the quota: %v", st["obfuscations"])
+	}
+
+	w.createUser(map[string]any{"note": "one"})
+	w.createUser(map[string]any{"note": "two"})
+	r = w.call("POST", w.users(), w.key, map[string]any{"note": "three"})
+	want(t, "user past max users", r, 403, "The project has 2 of the 2 users its plan allows; delete keys or raise the plan's limit.")
+	if got := w.call("GET", w.users(), w.key, nil).Body["users"].([]any); len(got) != 2 {
+		t.Errorf("%d users after a refused create", len(got))
+	}
+	// The other account's plan is its own: no limits there.
+	other := w.apiKey(w.foreign.AccountID, all, 0)
+	for range 3 {
+		r := w.call("POST", "/api/luarmor/v3/projects/"+w.foreign.ID+"/users", other, map[string]any{})
+		want(t, "foreign account's user", r, 200, "")
+	}
+}
