@@ -50,6 +50,9 @@ type LicensingService interface {
 	Unban(ctx context.Context, actor audit.Actor, projectID, userKey, reason string) (licensing.Key, error)
 	UpdateKey(ctx context.Context, actor audit.Actor, projectID, userKey string, in licensing.KeyPatch) (licensing.Key, error)
 	DeleteKey(ctx context.Context, actor audit.Actor, projectID, userKey, reason string) error
+
+	PlanUsage(ctx context.Context, accountID int64) (licensing.PlanUsage, error)
+	SetPlan(ctx context.Context, actor audit.Actor, accountID int64, in licensing.PlanInput) (licensing.Plan, error)
 }
 
 // Licensing serves the Luarmor pages.
@@ -97,6 +100,8 @@ func (h *Licensing) Routes(a *App) []Route {
 		{"POST", key + "/edit", staff.PermLicensingManage, h.keyAction("edit")},
 		{"GET", key + "/delete", staff.PermLicensingDelete, h.keyActionForm("delete")},
 		{"POST", key + "/delete", staff.PermLicensingDelete, h.keyAction("delete")},
+		{"GET", "/luarmor/accounts/:id<int>/plan", staff.PermLicensingView, h.plan},
+		{"POST", "/luarmor/accounts/:id<int>/plan", staff.PermLicensingPlanEdit, h.setPlan},
 	}
 }
 

@@ -206,6 +206,8 @@ func (s *Service) SetPlan(ctx context.Context, actor audit.Actor, accountID int6
 		}
 	} else if reason == "" {
 		verr["reason"] = "is required; it is recorded in the audit log"
+	} else if strings.ContainsRune(reason, 0) {
+		verr["reason"] = "must be text without NUL characters"
 	}
 	if len(verr) > 0 {
 		return Plan{}, verr

@@ -54,6 +54,7 @@ const (
 	PermLicensingForceReset Permission = "licensing.key.reset_hwid_force"
 	PermLicensingBlacklist  Permission = "licensing.key.blacklist"
 	PermLicensingDelete     Permission = "licensing.key.delete"
+	PermLicensingPlanEdit   Permission = "licensing.plan.edit" // set an account's Luarmor plan (max users, script updates)
 	PermBillingView         Permission = "billing.view"
 	PermBillingCredit       Permission = "billing.balance.credit"
 	PermBillingApprove      Permission = "billing.balance.approve"
@@ -75,7 +76,7 @@ var rolePerms = map[Role][]Permission{
 	RoleAdmin: append(slices.Clone(viewPerms),
 		PermAccountsManage, PermAccountsSuspend, PermAPIKeysManage, PermAuditExport, PermStaffManage,
 		PermLicensingManage, PermLicensingResetHWID, PermLicensingForceReset, PermLicensingBlacklist, PermLicensingDelete,
-		PermBillingCredit, PermBillingApprove, PermMarketplaceReview, PermMailManage, PermRankingManage, PermProductsManage),
+		PermLicensingPlanEdit, PermBillingCredit, PermBillingApprove, PermMarketplaceReview, PermMailManage, PermRankingManage, PermProductsManage),
 	RoleSupport: append(slices.Clone(viewPerms),
 		PermAccountsManage, PermAccountsSuspend,
 		PermLicensingManage, PermLicensingResetHWID, PermLicensingBlacklist,

@@ -181,6 +181,7 @@ var permLabels = map[string]string{
 	"licensing.key.reset_hwid_force": "Force HWID resets past the cooldown",
 	"licensing.key.blacklist":        "Blacklist license keys",
 	"licensing.key.delete":           "Delete license keys",
+	"licensing.plan.edit":            "Set an account's Luarmor plan",
 	"billing.view":                   "View balances and orders",
 	"billing.balance.credit":         "Credit balances",
 	"billing.balance.approve":        "Approve balance changes",
