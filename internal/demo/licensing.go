@@ -19,6 +19,9 @@ type demoProject struct {
 	Cooldown    time.Duration
 	Scripts     []demoScript
 	Keys        int
+	// The account's Luarmor plan: max users (keys) per project and script
+	// updates per month, set with room above what the seed uses.
+	MaxUsers, Obfuscations int
 }
 
 type demoScript struct {
@@ -28,7 +31,7 @@ type demoScript struct {
 }
 
 var demoProjects = []demoProject{
-	{Email: "ops@nightfall.gg", Name: "Nightfall Hub", Cooldown: 24 * time.Hour, Keys: 150, Scripts: []demoScript{
+	{Email: "ops@nightfall.gg", Name: "Nightfall Hub", Cooldown: 24 * time.Hour, Keys: 150, MaxUsers: 500, Obfuscations: 100, Scripts: []demoScript{
 		{Name: "Main loader", Versions: []string{
 			"-- Nightfall Hub loader\nlocal hub = loadstring(game:HttpGet(\"https://cdn.nightfall.gg/hub.lua\"))()\nhub:init()\n",
 			"-- Nightfall Hub loader\nlocal hub = loadstring(game:HttpGet(\"https://cdn.nightfall.gg/hub.lua\"))()\nhub:init({ theme = \"dark\" })\nhub:notify(\"Loaded\")\n",
@@ -36,7 +39,8 @@ var demoProjects = []demoProject{
 		{Name: "Auto farm", Versions: []string{"-- auto farm\nwhile task.wait(1) do\n  farm()\nend\n"}},
 		{Name: "Free trial", FFA: true, Versions: []string{"print(\"Nightfall trial\")\n"}},
 	}},
-	{Email: "contact@voidline.dev", Name: "Voidline Premium", Cooldown: 12 * time.Hour, Keys: 50, Scripts: []demoScript{
+	// Voidline is near its plan's limits: 50 of 60 users.
+	{Email: "contact@voidline.dev", Name: "Voidline Premium", Cooldown: 12 * time.Hour, Keys: 50, MaxUsers: 60, Obfuscations: 10, Scripts: []demoScript{
 		{Name: "Premium", Versions: []string{"-- Voidline premium\nrequire(script.Core).start()\n"}},
 	}},
 }
@@ -56,17 +60,31 @@ func seedLicensing(ctx context.Context, d Deps) error {
 		if err != nil {
 			return fmt.Errorf("demo licensing %s: %w", dp.Email, err)
 		}
-		if _, found, err := d.Licensing.FindProject(ctx, acc.ID, dp.Name); err != nil || found {
-			if err != nil {
+		_, found, err := d.Licensing.FindProject(ctx, acc.ID, dp.Name)
+		if err != nil {
+			return fmt.Errorf("demo licensing %s: %w", dp.Name, err)
+		}
+		if !found {
+			if err := seedProject(ctx, d.Licensing, acc.ID, dp); err != nil {
 				return fmt.Errorf("demo licensing %s: %w", dp.Name, err)
 			}
-			continue
 		}
-		if err := seedProject(ctx, d.Licensing, acc.ID, dp); err != nil {
-			return fmt.Errorf("demo licensing %s: %w", dp.Name, err)
+		if err := seedPlan(ctx, d.Licensing, acc.ID, dp); err != nil {
+			return fmt.Errorf("demo licensing plan of %s: %w", dp.Email, err)
 		}
 	}
 	return nil
+}
+
+// seedPlan gives the account its demo plan unless one was set (by staff,
+// or an earlier seed), after the projects so the seed never meets a limit.
+func seedPlan(ctx context.Context, svc *licensing.Service, accountID int64, dp demoProject) error {
+	p, err := svc.GetPlan(ctx, accountID)
+	if err != nil || p.UpdatedAt != nil {
+		return err
+	}
+	_, err = svc.SetPlan(ctx, actor, accountID, licensing.PlanInput{MaxUsers: dp.MaxUsers, Obfuscations: dp.Obfuscations, Reason: "Demo plan"})
+	return err
 }
 
 var demoNotes = []string{"", "", "", "Bought on Sellix", "Reseller: ZeroDay", "Giveaway winner", "Lifetime", "Paid via PayPal", "Trial extended by support", "VIP"}
