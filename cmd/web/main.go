@@ -42,6 +42,7 @@ func commands() []command {
 		{"account", "manage customer accounts: create", runAccount},
 		{"apikey", "manage API keys: create", runAPIKey},
 		{"project", "manage Luarmor projects: create", runProject},
+		{"plan", "Luarmor plans of accounts: set, show", runPlan},
 		{"script", "manage Luarmor scripts: create", runScript},
 		{"billing", "Lumi balances: adjust, verify", runBilling},
 		{"audit", "check the audit history: verify", runAudit},
