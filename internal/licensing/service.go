@@ -20,12 +20,16 @@
 //	Counters:  FlushExecutions (the batched execution counter; Close flushes on shutdown),
 //	           KeyExecutionsByDay (sparkline), AccountStats, AccountDetails
 //	Signals:   TopResets (most HWID resets since a time), SharedHWIDs (HWIDs on several keys)
+//	Plans:     GetPlan, SetPlan (reason required, audited), PlanUsage: an account's max users
+//	           per project and script creates/uploads per UTC month, enforced by the key
+//	           and script methods (*UserLimitError, *ObfuscationQuotaError); see plans.go
 //	Bulk load: BulkLoadKeys (COPY), BulkLoadProjectExecutions, DropSearchIndex /
 //	           RebuildSearchIndex, Analyze, FindProject (lumdesk seed --scale, demo seed)
 //
 // Errors are typed (ErrProjectNotFound, ErrScriptNotFound, ErrKeyNotFound,
 // ErrResetCooldown via *ResetCooldownError, ErrNoHWID, ErrKeyBanned,
-// ErrNotBanned, ErrDiscordLinked, ErrUnbanTokenInvalid, ValidationError ...);
+// ErrNotBanned, ErrDiscordLinked, ErrUnbanTokenInvalid, ErrUserLimit, ErrObfuscationQuota,
+// ValidationError ...);
 // not-found errors implement NotFound() bool for the dashboard's 404 page.
 // A staff actor must give a reason for every change (it goes into the audit
 // row); API and CLI actors may leave it empty.
