@@ -428,6 +428,8 @@ func (h *Licensing) createScript(c *fiber.Ctx) error {
 		s, err := h.svc.CreateScript(ctx, Actor(c), p.ID, in)
 		if errs := licFieldErrors(err, nil); errs != nil {
 			form.Errors = errs
+		} else if errs := planRefusal(err, "name"); errs != nil {
+			form.Errors = errs
 		} else if err != nil {
 			return err
 		} else {

@@ -6,6 +6,7 @@ package handlers
 // internal/licensing; this file only reads and writes the plan.
 
 import (
+	"errors"
 	"strconv"
 	"strings"
 
@@ -31,6 +32,15 @@ func planLimitField(n int) string {
 		return ""
 	}
 	return strconv.Itoa(n)
+}
+
+// planRefusal is a plan limit's refusal (max users, monthly script
+// updates) as the form's message on field, or nil for other errors.
+func planRefusal(err error, field string) map[string]string {
+	if errors.Is(err, licensing.ErrUserLimit) || errors.Is(err, licensing.ErrObfuscationQuota) {
+		return map[string]string{field: capitalize(err.Error()) + "."}
+	}
+	return nil
 }
 
 // planCard builds the plan card of an account, its form holding the saved plan.

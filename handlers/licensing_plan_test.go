@@ -109,3 +109,26 @@ func TestLicensingPlanRefusedToSupportAndViewer(t *testing.T) {
 		t.Errorf("%d plan changes by roles without licensing.plan.edit", n)
 	}
 }
+
+// A console upload or script create past the month's quota is a form
+// message, not an error page.
+func TestLicensingPlanQuotaRefusedInConsoleForms(t *testing.T) {
+	f := licdSetup(t) // its script creation used 1
+	if _, err := f.env.Licensing.SetPlan(context.Background(), licdCLI, f.account.ID,
+		licensing.PlanInput{MaxUsers: licensing.Unlimited, Obfuscations: 1, Reason: "tiny"}); err != nil {
+		t.Fatal(err)
+	}
+	support := f.env.As("support")
+	sp := "/luarmor/projects/" + f.project.ID + "/scripts/" + f.script.ID
+	r := support.PostForm(sp+"/versions", url.Values{"script": {"print(1)"}, "reason": {"release"}})
+	if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Text(`[data-testid="upload-form"]`), "script updates for this month are used up") {
+		t.Errorf("upload past the quota: %d %q", r.Status, r.Text(`[data-testid="upload-form"]`))
+	}
+	r = support.PostForm("/luarmor/projects/"+f.project.ID+"/scripts", url.Values{"name": {"Aimbot"}, "reason": {"new game"}})
+	if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Text(`[data-testid="script-form"]`), "script updates for this month are used up") {
+		t.Errorf("create past the quota: %d %q", r.Status, r.Text(`[data-testid="script-form"]`))
+	}
+	if s, _ := f.env.Licensing.GetScript(context.Background(), f.project.ID, f.script.ID); s.Version != 0 {
+		t.Errorf("a refused upload made version %d", s.Version)
+	}
+}

@@ -188,6 +188,8 @@ func (h *Licensing) uploadVersion(c *fiber.Ctx) error {
 		saved, err := h.svc.UpdateScript(c.UserContext(), Actor(c), s.ProjectID, s.ID, licensing.ScriptUpdate{Source: &form.Source, Reason: form.Reason})
 		if errs := licFieldErrors(err, nil); errs != nil {
 			form.Errors = errs
+		} else if errs := planRefusal(err, "script"); errs != nil {
+			form.Errors = errs
 		} else if err != nil {
 			return err
 		} else {
