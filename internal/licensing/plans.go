@@ -260,7 +260,7 @@ func ParsePlanLimit(s string) (int, bool) {
 // says how many more keys the project may take (Unlimited: no limit). It
 // runs in the transaction that inserts the keys: the lock makes concurrent
 // creates in the project count one after the other.
-func (s *Service) keyRoom(ctx context.Context, q *store.Queries, p store.LicensingProject) (room int, max int, users int64, err error) {
+func (s *Service) keyRoom(ctx context.Context, q *store.Queries, p store.LicensingProject) (room, maxUsers int, users int64, err error) {
 	pl, err := plan(ctx, q, p.AccountID)
 	if err != nil {
 		return 0, 0, 0, err
