@@ -77,7 +77,9 @@ func (h *Licensing) renderPlan(c *fiber.Ctx, status int, v view.PlanCard) error 
 	v.CSRF = p.CSRF
 	c.Vary("HX-Request")
 	if IsHTMX(c) && c.Get("HX-History-Restore-Request") != "true" {
-		return Render(c, status, view.PlanCardContent(v))
+		// htmx swaps only 2xx answers: the card with the form's messages
+		// comes back 200 to replace the one on the page.
+		return Render(c, fiber.StatusOK, view.PlanCardContent(v))
 	}
 	return Render(c, status, view.PlanPage(p, v))
 }

@@ -58,6 +58,13 @@ func TestLicensingPlanSetByAdmin(t *testing.T) {
 	if u, _ := f.env.Licensing.PlanUsage(ctx, f.account.ID); u.MaxUsers != licensing.Unlimited || u.Obfuscations != 12 {
 		t.Fatalf("htmx saved plan %+v", u)
 	}
+	// htmx with a bad value: the card comes back (200, so htmx swaps it)
+	// with the message and the typed value; nothing saved.
+	r = admin.HTMX("POST", path, url.Values{"csrf": {admin.CSRF}, "max_users": {"ten"}, "obfuscations": {"12"}, "reason": {"x"}})
+	if v, _ := r.Doc.Find(`input[name="max_users"]`).Attr("value"); r.Status != 200 || strings.Contains(r.Body, "<html") ||
+		r.Text(`#f-max_users-msg.field-error`) == "" || v != "ten" || r.Header.Get("HX-Trigger") != "" {
+		t.Fatalf("htmx bad value: %d %q %q", r.Status, r.Text(`.field-error`), v)
+	}
 
 	// Bad input: 422 with the field's message, nothing saved, typed values kept.
 	cases := []struct {
