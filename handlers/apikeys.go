@@ -74,7 +74,7 @@ func sessionCSRF(c *fiber.Ctx) string {
 func (h *APIKeys) row(k apikeys.Key) keyviews.Row {
 	now := h.now()
 	r := keyviews.Row{
-		ID: k.ID, Prefix: k.Prefix, Name: k.Name, Product: k.Product, ProductLabel: k.ProductLabel(),
+		ID: k.ID, Prefix: k.Prefix, Name: k.Name, Product: k.Product, ProductLabel: k.ProductLabel(), ProductHue: apiProductHue(k.Product),
 		AccountName: k.AccountName, AccountEmail: k.AccountEmail, AccountSuspended: k.AccountSuspended,
 		Operator: k.Operator, Scopes: k.Scopes, Status: k.StatusAt(now), LastUsedIP: k.LastUsedIP,
 		Created: keyviews.Ago(k.CreatedAt, now), CreatedAt: fmtTime(k.CreatedAt),
@@ -190,7 +190,7 @@ func (h *APIKeys) newForm(c *fiber.Ctx) keyviews.NewForm {
 	f := keyviews.NewForm{CSRF: sessionCSRF(c), Products: productOptions("Choose a product"), Checked: map[string]bool{},
 		Errors: map[string]string{}, MinDate: h.now().UTC().AddDate(0, 0, 1).Format(time.DateOnly)}
 	for _, p := range apikeys.Products {
-		g := keyviews.ScopeGroup{Product: p.ID, Label: p.Label, Money: p.Money}
+		g := keyviews.ScopeGroup{Product: p.ID, Label: p.Label, Hue: apiProductHue(p.ID), Money: p.Money}
 		for _, s := range p.Scopes {
 			g.Scopes = append(g.Scopes, keyviews.ScopeOption{Value: p.ID + "|" + s.Name, Name: s.Name, Description: s.Description})
 		}
