@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"strconv"
@@ -13,6 +14,7 @@ import (
 	"lumdesk/internal/apikeys"
 	"lumdesk/internal/audit"
 	"lumdesk/internal/platform/money"
+	"lumdesk/internal/product"
 	"lumdesk/internal/staff"
 	"lumdesk/views/components"
 	"lumdesk/views/layouts"
@@ -106,16 +108,15 @@ func (h *APIKeys) row(k apikeys.Key) keyviews.Row {
 
 func fmtTime(t time.Time) string { return t.UTC().Format("Jan 2, 2006 15:04 UTC") }
 
-// keyUsage is how a product's clients send the key (from the product specs).
-func keyUsage(product, prefix string) string {
-	switch product {
-	case apikeys.Luarmor:
-		return "Authorization: " + prefix + "…"
-	case apikeys.Lumora:
-		return "x-api-key: " + prefix + "…"
-	default:
-		return "Authorization: Bearer " + prefix + "…"
+// keyUsage is how a product's clients send the key (the registry's
+// KeyHeader, from the product specs).
+func keyUsage(id, prefix string) string {
+	_, ap, _ := product.OfAPIProduct(id)
+	header := cmp.Or(ap.KeyHeader, "Authorization")
+	if ap.Bearer {
+		return header + ": Bearer " + prefix + "…"
 	}
+	return header + ": " + prefix + "…"
 }
 
 func productOptions(first string) []components.Option {

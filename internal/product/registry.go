@@ -118,8 +118,12 @@ type APIProduct struct {
 	// SecretLen random characters follow the prefix.
 	SecretLen int
 	// Hex: the random part is lowercase hex, else [A-Za-z0-9].
-	Hex    bool
-	Scopes []Scope
+	Hex bool
+	// KeyHeader carries the key in requests ("Authorization", "x-api-key"),
+	// after "Bearer " when Bearer (from the product's spec).
+	KeyHeader string
+	Bearer    bool
+	Scopes    []Scope
 	// Money: the product's API moves money, so daily spend caps and request
 	// signing apply to its keys.
 	Money bool
@@ -163,7 +167,7 @@ var all = []Product{
 			{PermLicensingDelete, "Delete license keys", []string{RoleAdmin}},
 		},
 		APIKeys: []APIProduct{
-			{ID: APILuarmor, Label: "Luarmor", SecretLen: 64, Hex: true, Scopes: []Scope{
+			{ID: APILuarmor, Label: "Luarmor", SecretLen: 64, Hex: true, KeyHeader: "Authorization", Scopes: []Scope{
 				{Name: "keys:read", Description: "Read license keys and users"},
 				{Name: "keys:write", Description: "Create, edit, reset and blacklist license keys"},
 				{Name: "scripts:write", Description: "Upload and update scripts"},
@@ -183,7 +187,7 @@ var all = []Product{
 			{PermMarketplaceReview, "Approve and reject extension versions", []string{RoleAdmin, RoleSupport}},
 		},
 		APIKeys: []APIProduct{
-			{ID: APILumio, Label: "Lumio", SecretPrefix: "lm_dev_", SecretLen: 40, Scopes: []Scope{
+			{ID: APILumio, Label: "Lumio", SecretPrefix: "lm_dev_", SecretLen: 40, KeyHeader: "Authorization", Bearer: true, Scopes: []Scope{
 				{Name: "extensions:read", Description: "Read extensions, versions and installs"},
 				{Name: "extensions:write", Description: "Create extensions and upload versions"},
 				{Name: "secrets:read", Description: "Read extension secret names"},
@@ -206,19 +210,19 @@ var all = []Product{
 			{PermBillingProducts, "Change Lumi domains, VPS and proxies", []string{RoleAdmin, RoleSupport, RoleFinance}},
 		},
 		APIKeys: []APIProduct{
-			{ID: APILumiDomains, Label: "Lumi Domains", SecretPrefix: "lumi_domains_", SecretLen: 40, Money: true, Scopes: []Scope{
+			{ID: APILumiDomains, Label: "Lumi Domains", SecretPrefix: "lumi_domains_", SecretLen: 40, KeyHeader: "Authorization", Bearer: true, Money: true, Scopes: []Scope{
 				{Name: "domains:read", Description: "Lists, statuses, prices, catalog"},
 				{Name: "domains:write", Description: "Manage own domains"},
 				{Name: "domains:buy", Description: "Buy and renew domains (debits balance)"},
 				scopeDeposits, scopeAdmin,
 			}},
-			{ID: APILumiHosting, Label: "Lumi Hosting", SecretPrefix: "lumi_hosting_", SecretLen: 40, Money: true, Scopes: []Scope{
+			{ID: APILumiHosting, Label: "Lumi Hosting", SecretPrefix: "lumi_hosting_", SecretLen: 40, KeyHeader: "Authorization", Bearer: true, Money: true, Scopes: []Scope{
 				{Name: "vps:read", Description: "Lists, statuses, prices, catalog"},
 				{Name: "vps:write", Description: "Manage own servers"},
 				{Name: "vps:buy", Description: "Buy and renew servers (debits balance)"},
 				scopeDeposits, scopeAdmin,
 			}},
-			{ID: APILumiProxy, Label: "Lumi Proxy", SecretPrefix: "lumi_proxy_", SecretLen: 40, Money: true, Scopes: []Scope{
+			{ID: APILumiProxy, Label: "Lumi Proxy", SecretPrefix: "lumi_proxy_", SecretLen: 40, KeyHeader: "Authorization", Bearer: true, Money: true, Scopes: []Scope{
 				{Name: "proxy:read", Description: "Lists, statuses, prices, catalog"},
 				{Name: "proxy:write", Description: "Manage own proxies"},
 				{Name: "proxy:buy", Description: "Buy and renew proxies (debits balance)"},
@@ -239,7 +243,7 @@ var all = []Product{
 			{PermMailManage, "Change apps, sending domains and templates", []string{RoleAdmin, RoleSupport}},
 		},
 		APIKeys: []APIProduct{
-			{ID: APILumora, Label: "Lumora", SecretPrefix: "lum_sk_", SecretLen: 40, Scopes: []Scope{
+			{ID: APILumora, Label: "Lumora", SecretPrefix: "lum_sk_", SecretLen: 40, KeyHeader: "x-api-key", Scopes: []Scope{
 				{Name: "email:send", Description: "Send email"},
 				{Name: "email:read", Description: "Read messages, logs and stats"},
 				{Name: "domains:manage", Description: "Add and verify sending domains"},
@@ -260,7 +264,7 @@ var all = []Product{
 			{PermRankingManage, "Change groups and rank ladders; promote and demote", []string{RoleAdmin, RoleSupport}},
 		},
 		APIKeys: []APIProduct{
-			{ID: APILumira, Label: "Lumira", SecretPrefix: "lumira_", SecretLen: 40, Scopes: []Scope{
+			{ID: APILumira, Label: "Lumira", SecretPrefix: "lumira_", SecretLen: 40, KeyHeader: "Authorization", Bearer: true, Scopes: []Scope{
 				{Name: "ranking:write", Description: "Promote, demote and set ranks"},
 				{Name: "ranking:read", Description: "Read groups, ladders and ranks"},
 				{Name: "notify:send", Description: "Send notifications"},

@@ -81,6 +81,9 @@ func TestRegistryIsConsistent(t *testing.T) {
 		}
 		for _, ap := range p.APIKeys {
 			apiIDs = append(apiIDs, ap.ID)
+			if ap.KeyHeader == "" {
+				t.Errorf("%s: API product %q does not say which header carries its key", p.Key, ap.ID)
+			}
 			if ap.Label == "" || ap.SecretLen < 32 {
 				t.Errorf("%s: API product %q has no label or a short secret", p.Key, ap.ID)
 			}
