@@ -1,5 +1,6 @@
 // Package jobs runs the dashboard's long work in the background: bulk key
-// actions (blacklist, extend, delete), key generation and CSV imports.
+// actions (blacklist, extend, delete), key generation and CSV imports, and
+// the periodic jobs declared in periodic.go (Lumi auto-renew, deposit expiry).
 //
 // River schedules the work (its tables are migrated by db.Migrate) and
 // retries it; our bulk_jobs table keeps what a job was asked to do and its
