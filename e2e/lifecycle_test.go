@@ -41,7 +41,10 @@ func TestAccountAndAPIKeyLifecycle(t *testing.T) {
 	// 3. Issue a Lumora key for it. The secret is on the answer page, once.
 	b.open("/apikeys/new?account="+accountID, `[data-testid="apikey-form"]`)
 	keyForm := `[data-testid="apikey-form"] `
-	b.do("choose product", chromedp.SetValue(chromedp.CSS(keyForm+`select[name=product]`), "lumora"))
+	// As a person choosing from the list: the value, then the change event
+	// that shows the product's scope group (static/js/app.js).
+	b.do("choose product", chromedp.SetValue(chromedp.CSS(keyForm+`select[name=product]`), "lumora"),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector('[data-testid="apikey-form"] select[name=product]').dispatchEvent(new Event('change', {bubbles: true}))`))
 	if v := run(b, "account field", chromedp.Value(chromedp.CSS(keyForm+`input[name=account]`))); v == "" {
 		b.fill(keyForm, "account", accountID)
 	}

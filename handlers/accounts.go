@@ -10,11 +10,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/a-h/templ"
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/utils"
 
 	"lumdesk/internal/accounts"
 	"lumdesk/internal/audit"
+	"lumdesk/internal/product"
 	"lumdesk/internal/staff"
 	"lumdesk/views/components"
 	"lumdesk/views/layouts"
@@ -37,8 +39,26 @@ type AccountsService interface {
 type Accounts struct {
 	svc AccountsService
 	app *App
-	// LuarmorTab fills the Luarmor tab (licensing_bulk.go); nil: the tab loads it.
-	LuarmorTab func(c *fiber.Ctx, accountID int64) error
+	// tabs render product tabs, by product key; a product without one shows
+	// its empty state.
+	tabs map[string]AccountTab
+}
+
+// AccountTab is a product's tab on the account page. A product's handlers
+// implement it and the wiring registers it with AddTab.
+type AccountTab interface {
+	// AccountTabProduct is the product's registry key ("licensing").
+	AccountTabProduct() string
+	// AccountTab renders the tab's content for one account.
+	AccountTab(c *fiber.Ctx, accountID int64) (templ.Component, error)
+}
+
+// AddTab registers a product's account tab.
+func (h *Accounts) AddTab(t AccountTab) {
+	if h.tabs == nil {
+		h.tabs = map[string]AccountTab{}
+	}
+	h.tabs[t.AccountTabProduct()] = t
 }
 
 // NewAccounts makes the route group.
@@ -274,7 +294,8 @@ func accountID(c *fiber.Ctx) (int64, error) {
 func (h *Accounts) detailView(c *fiber.Ctx, a accounts.Account, tab string) view.Detail {
 	return view.Detail{ID: a.ID, Name: a.Name, Email: a.Email, DiscordID: a.DiscordID, Note: a.Note, Status: a.Status,
 		SuspendedReason: a.SuspendedReason, Created: a.CreatedAt.Format(accountTimeFormat), Updated: a.UpdatedAt.Format(accountTimeFormat),
-		Tab: tab, CanManage: Can(c, staff.PermAccountsManage), CanSuspend: Can(c, staff.PermAccountsSuspend)}
+		Tab: tab, CanManage: Can(c, staff.PermAccountsManage), CanSuspend: Can(c, staff.PermAccountsSuspend),
+		Products: accountProductTabs}
 }
 
 func (h *Accounts) detail(c *fiber.Ctx) error {
@@ -282,17 +303,21 @@ func (h *Accounts) detail(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	tab := "overview"
-	if i := slices.Index(view.Tabs, c.Query("tab")); i >= 0 {
-		tab = view.Tabs[i]
+	d := h.detailView(c, a, "overview")
+	if i := slices.Index(view.TabKeys(d.Products), c.Query("tab")); i >= 0 {
+		d.Tab = view.TabKeys(d.Products)[i]
 	}
-	if tab == "luarmor" && h.LuarmorTab != nil {
-		if err := h.LuarmorTab(c, a.ID); err != nil {
-			return err
+	if pr, ok := product.ByTab(d.Tab); ok {
+		if t := h.tabs[pr.Key]; t != nil {
+			body, err := t.AccountTab(c, a.ID)
+			if err != nil {
+				return err
+			}
+			d.TabBody = body
 		}
 	}
 	p := h.app.Page(c, a.Name, "accounts", accountsCrumb, layouts.Crumb{Label: a.Name})
-	return Render(c, fiber.StatusOK, view.DetailPage(p, h.detailView(c, a, tab)))
+	return Render(c, fiber.StatusOK, view.DetailPage(p, d))
 }
 
 func (h *Accounts) editForm(c *fiber.Ctx) error {

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"strconv"
@@ -13,6 +14,7 @@ import (
 	"lumdesk/internal/apikeys"
 	"lumdesk/internal/audit"
 	"lumdesk/internal/platform/money"
+	"lumdesk/internal/product"
 	"lumdesk/internal/staff"
 	"lumdesk/views/components"
 	"lumdesk/views/layouts"
@@ -74,7 +76,7 @@ func sessionCSRF(c *fiber.Ctx) string {
 func (h *APIKeys) row(k apikeys.Key) keyviews.Row {
 	now := h.now()
 	r := keyviews.Row{
-		ID: k.ID, Prefix: k.Prefix, Name: k.Name, Product: k.Product, ProductLabel: k.ProductLabel(),
+		ID: k.ID, Prefix: k.Prefix, Name: k.Name, Product: k.Product, ProductLabel: k.ProductLabel(), ProductHue: apiProductHue(k.Product),
 		AccountName: k.AccountName, AccountEmail: k.AccountEmail, AccountSuspended: k.AccountSuspended,
 		Operator: k.Operator, Scopes: k.Scopes, Status: k.StatusAt(now), LastUsedIP: k.LastUsedIP,
 		Created: keyviews.Ago(k.CreatedAt, now), CreatedAt: fmtTime(k.CreatedAt),
@@ -106,16 +108,15 @@ func (h *APIKeys) row(k apikeys.Key) keyviews.Row {
 
 func fmtTime(t time.Time) string { return t.UTC().Format("Jan 2, 2006 15:04 UTC") }
 
-// keyUsage is how a product's clients send the key (from the product specs).
-func keyUsage(product, prefix string) string {
-	switch product {
-	case apikeys.Luarmor:
-		return "Authorization: " + prefix + "…"
-	case apikeys.Lumora:
-		return "x-api-key: " + prefix + "…"
-	default:
-		return "Authorization: Bearer " + prefix + "…"
+// keyUsage is how a product's clients send the key (the registry's
+// KeyHeader, from the product specs).
+func keyUsage(id, prefix string) string {
+	_, ap, _ := product.OfAPIProduct(id)
+	header := cmp.Or(ap.KeyHeader, "Authorization")
+	if ap.Bearer {
+		return header + ": Bearer " + prefix + "…"
 	}
+	return header + ": " + prefix + "…"
 }
 
 func productOptions(first string) []components.Option {
@@ -190,7 +191,7 @@ func (h *APIKeys) newForm(c *fiber.Ctx) keyviews.NewForm {
 	f := keyviews.NewForm{CSRF: sessionCSRF(c), Products: productOptions("Choose a product"), Checked: map[string]bool{},
 		Errors: map[string]string{}, MinDate: h.now().UTC().AddDate(0, 0, 1).Format(time.DateOnly)}
 	for _, p := range apikeys.Products {
-		g := keyviews.ScopeGroup{Product: p.ID, Label: p.Label, Money: p.Money}
+		g := keyviews.ScopeGroup{Product: p.ID, Label: p.Label, Hue: apiProductHue(p.ID), Money: p.Money}
 		for _, s := range p.Scopes {
 			g.Scopes = append(g.Scopes, keyviews.ScopeOption{Value: p.ID + "|" + s.Name, Name: s.Name, Description: s.Description})
 		}

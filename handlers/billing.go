@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/a-h/templ"
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/utils"
 
@@ -23,6 +24,7 @@ import (
 	"lumdesk/internal/billing"
 	lumiproducts "lumdesk/internal/billing/products"
 	"lumdesk/internal/platform/money"
+	"lumdesk/internal/product"
 	"lumdesk/internal/staff"
 	"lumdesk/views/components"
 	"lumdesk/views/layouts"
@@ -79,6 +81,15 @@ type Billing struct {
 // NewBilling makes the route group.
 func NewBilling(svc BillingService, accts BillingAccounts) *Billing {
 	return &Billing{svc: svc, accts: accts}
+}
+
+// AccountTabProduct: Billing renders the billing product's tab.
+func (h *Billing) AccountTabProduct() string { return product.Billing }
+
+// AccountTab is the account page's Lumi tab: a loader that fetches the
+// balance and the products.
+func (h *Billing) AccountTab(_ *fiber.Ctx, accountID int64) (templ.Component, error) {
+	return view.AccountTabLoader(accountID), nil
 }
 
 // LowBalanceThreshold marks balances shown in red and counted as low.

@@ -93,7 +93,7 @@ func toastTrigger(kind, message string) string {
 
 // Page builds the layout view-model for this request.
 func (a *App) Page(c *fiber.Ctx, title, nav string, crumbs ...layouts.Crumb) layouts.Page {
-	p := layouts.Page{Title: title, Nav: nav, Crumbs: crumbs, Demo: a.cfg.Demo}
+	p := layouts.Page{Title: title, Nav: nav, Crumbs: crumbs, Demo: a.cfg.Demo, Products: productNav}
 	if s, r := session(c); s != nil {
 		if tok, ok := s.Values[staff.KeyCSRF].(string); ok {
 			p.CSRF = tok

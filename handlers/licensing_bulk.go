@@ -19,12 +19,14 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/a-h/templ"
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/utils"
 
 	"lumdesk/internal/audit"
 	"lumdesk/internal/jobs"
 	"lumdesk/internal/licensing"
+	"lumdesk/internal/product"
 	"lumdesk/internal/staff"
 	"lumdesk/views/components"
 	"lumdesk/views/layouts"
@@ -938,19 +940,21 @@ func (h *LicensingBulk) accountTab(c *fiber.Ctx, accountID int64) (view.AccountT
 	return v, nil
 }
 
-// AccountTab fills the account page's Luarmor tab (Accounts.LuarmorTab):
-// the page renders the projects at once. A user without licensing.view
-// gets the tab's loader, which the fragment route then refuses.
-func (h *LicensingBulk) AccountTab(c *fiber.Ctx, accountID int64) error {
+// AccountTabProduct: LicensingBulk renders the licensing product's tab.
+func (h *LicensingBulk) AccountTabProduct() string { return product.Licensing }
+
+// AccountTab is the account page's Luarmor tab: the projects at once. A user
+// without licensing.view gets the tab's loader, which the fragment route
+// then refuses.
+func (h *LicensingBulk) AccountTab(c *fiber.Ctx, accountID int64) (templ.Component, error) {
 	if !Can(c, staff.PermLicensingView) {
-		return nil
+		return view.AccountTabLoader(accountID), nil
 	}
 	v, err := h.accountTab(c, accountID)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	c.SetUserContext(view.WithAccountTab(c.UserContext(), v))
-	return nil
+	return view.AccountTabContent(v), nil
 }
 
 // accountProjects is an account's Luarmor projects: the fragment the

@@ -9,6 +9,7 @@ import (
 
 	"lumdesk/internal/console"
 	"lumdesk/internal/platform/money"
+	"lumdesk/internal/product"
 	"lumdesk/internal/staff"
 	"lumdesk/views/components"
 	"lumdesk/views/layouts"
@@ -37,10 +38,15 @@ func (h *Console) Routes(a *App) []Route {
 		{"GET", "/", staff.PermDashboardView, func(c *fiber.Ctx) error { return h.overview(a, c) }},
 		{"GET", "/search", staff.PermSignedIn, func(c *fiber.Ctx) error { return h.search(c) }},
 	}
-	for _, p := range products {
-		p := p
-		routes = append(routes, Route{"GET", "/" + p.page.Key, p.perm, func(c *fiber.Ctx) error {
-			return Render(c, fiber.StatusOK, overview.ProductPage(a.Page(c, p.page.Name, p.page.Key, crumb(p.page.Name)), p.page))
+	// A product that is not built yet has a landing page saying what is coming.
+	for _, p := range product.All() {
+		if p.Status != product.Coming {
+			continue
+		}
+		nav := p.Nav[0]
+		page := overview.Product{Key: nav.Key, Name: p.Brand, Tagline: p.Tagline, Features: p.About}
+		routes = append(routes, Route{"GET", p.Path, staff.Permission(nav.Permission), func(c *fiber.Ctx) error {
+			return Render(c, fiber.StatusOK, overview.ProductPage(a.Page(c, page.Name, page.Key, crumb(page.Name)), page))
 		}})
 	}
 	return routes
@@ -68,7 +74,11 @@ func (h *Console) overview(a *App, c *fiber.Ctx) error {
 		m.AuditDaily = append(m.AuditDaily, components.ChartPoint{Label: d.Day.Format("Jan 2"), Value: d.Count})
 	}
 	for _, k := range sum.KeysByProduct {
-		m.KeysByProduct = append(m.KeysByProduct, components.KV{Key: k.Product, Value: n(k.N)})
+		label := k.Product
+		if _, ap, ok := product.OfAPIProduct(k.Product); ok {
+			label = ap.Label
+		}
+		m.KeysByProduct = append(m.KeysByProduct, components.KV{Key: label, Value: n(k.N)})
 	}
 	for _, e := range sum.Recent {
 		actor := e.ActorLabel
@@ -114,13 +124,4 @@ func (h *Console) search(c *fiber.Ctx) error {
 		groups[i].Items = append(groups[i].Items, components.SearchItem{Title: hit.Title, Subtitle: hit.Subtitle, Href: hit.Href, Meta: hit.Meta, Icon: icons[hit.Kind]})
 	}
 	return Render(c, fiber.StatusOK, components.SearchResults(groups))
-}
-
-var products = []struct {
-	page overview.Product
-	perm staff.Permission
-}{
-	{overview.Product{Key: "lumio", Name: "Lumio", Tagline: "Extension marketplace", Features: []string{"Extensions and versions under review", "Installs and extension secrets"}}, staff.PermMarketplaceView},
-	{overview.Product{Key: "lumora", Name: "Lumora", Tagline: "Transactional email", Features: []string{"Apps, sending domains (SPF, DKIM, DMARC)", "Templates, messages and delivery logs"}}, staff.PermMailView},
-	{overview.Product{Key: "lumira", Name: "Lumira", Tagline: "Roblox group rank automation", Features: []string{"Groups and rank ladders", "Promotions and notifications"}}, staff.PermRankingView},
 }

@@ -5,93 +5,39 @@ import (
 	"strings"
 
 	"lumdesk/internal/platform/ids"
+	"lumdesk/internal/product"
 )
 
-// Product ids as stored in api_keys.product.
+// Product ids as stored in api_keys.product; the registry declares them.
 const (
-	Luarmor     = "luarmor"
-	Lumio       = "lumio"
-	LumiDomains = "lumi-domains"
-	LumiHosting = "lumi-hosting"
-	LumiProxy   = "lumi-proxy"
-	Lumora      = "lumora"
-	Lumira      = "lumira"
+	Luarmor     = product.APILuarmor
+	Lumio       = product.APILumio
+	LumiDomains = product.APILumiDomains
+	LumiHosting = product.APILumiHosting
+	LumiProxy   = product.APILumiProxy
+	Lumora      = product.APILumora
+	Lumira      = product.APILumira
 )
 
-// Scope is one permission a key can hold.
-type Scope struct {
-	Name        string
-	Description string
-}
+// Scope is one permission a key can hold (declared in the registry).
+type Scope = product.Scope
 
-// Product describes one product's keys: what the secret customers paste
-// looks like, and which scopes it can carry.
-type Product struct {
-	ID    string
-	Label string
-	// SecretPrefix starts every secret ("lum_sk_"); empty for Luarmor.
-	SecretPrefix string
-	// SecretLen random characters follow the prefix.
-	SecretLen int
-	// Hex: the random part is lowercase hex, else [A-Za-z0-9].
-	Hex    bool
-	Scopes []Scope
-	// Money: the product's API moves money (Lumi), so daily spend caps and
-	// request signing apply to its keys.
-	Money bool
-}
+// Product is one product's keys as the registry declares them (what the
+// secret customers paste looks like, which scopes it can carry), with the
+// secret handling this package adds.
+type Product struct{ product.APIProduct }
 
 // displayRandom is how many random characters the display prefix keeps.
 const displayRandom = 6
 
-// Scopes shared by the three Lumi products.
-var (
-	scopeDeposits = Scope{"deposits:write", "Create top-up invoices"}
-	scopeAdmin    = Scope{"admin:*", "Cross-user operations (operator keys only)"}
-)
-
-// Products is every product, in the order the dashboard lists them.
-var Products = []Product{
-	{ID: Luarmor, Label: "Luarmor", SecretLen: 64, Hex: true, Scopes: []Scope{
-		{"keys:read", "Read license keys and users"},
-		{"keys:write", "Create, edit, reset and blacklist license keys"},
-		{"scripts:write", "Upload and update scripts"},
-	}},
-	{ID: Lumio, Label: "Lumio", SecretPrefix: "lm_dev_", SecretLen: 40, Scopes: []Scope{
-		{"extensions:read", "Read extensions, versions and installs"},
-		{"extensions:write", "Create extensions and upload versions"},
-		{"secrets:read", "Read extension secret names"},
-	}},
-	{ID: LumiDomains, Label: "Lumi Domains", SecretPrefix: "lumi_domains_", SecretLen: 40, Money: true, Scopes: []Scope{
-		{"domains:read", "Lists, statuses, prices, catalog"},
-		{"domains:write", "Manage own domains"},
-		{"domains:buy", "Buy and renew domains (debits balance)"},
-		scopeDeposits, scopeAdmin,
-	}},
-	{ID: LumiHosting, Label: "Lumi Hosting", SecretPrefix: "lumi_hosting_", SecretLen: 40, Money: true, Scopes: []Scope{
-		{"vps:read", "Lists, statuses, prices, catalog"},
-		{"vps:write", "Manage own servers"},
-		{"vps:buy", "Buy and renew servers (debits balance)"},
-		scopeDeposits, scopeAdmin,
-	}},
-	{ID: LumiProxy, Label: "Lumi Proxy", SecretPrefix: "lumi_proxy_", SecretLen: 40, Money: true, Scopes: []Scope{
-		{"proxy:read", "Lists, statuses, prices, catalog"},
-		{"proxy:write", "Manage own proxies"},
-		{"proxy:buy", "Buy and renew proxies (debits balance)"},
-		scopeDeposits, scopeAdmin,
-	}},
-	{ID: Lumora, Label: "Lumora", SecretPrefix: "lum_sk_", SecretLen: 40, Scopes: []Scope{
-		{"email:send", "Send email"},
-		{"email:read", "Read messages, logs and stats"},
-		{"domains:manage", "Add and verify sending domains"},
-		{"templates:manage", "Create and edit templates"},
-	}},
-	{ID: Lumira, Label: "Lumira", SecretPrefix: "lumira_", SecretLen: 40, Scopes: []Scope{
-		{"ranking:write", "Promote, demote and set ranks"},
-		{"ranking:read", "Read groups, ladders and ranks"},
-		{"notify:send", "Send notifications"},
-	}},
-}
+// Products is every key product, in the order the dashboard lists them.
+var Products = func() []Product {
+	var out []Product
+	for _, ap := range product.APIProducts() {
+		out = append(out, Product{ap})
+	}
+	return out
+}()
 
 // LookupProduct finds a product by id.
 func LookupProduct(id string) (Product, bool) {
@@ -132,15 +78,12 @@ func (p Product) HasScope(name string) bool {
 func (p Product) StandardScopes() []string {
 	out := make([]string, 0, len(p.Scopes))
 	for _, s := range p.Scopes {
-		if !operatorOnly(s.Name) {
+		if !s.OperatorOnly {
 			out = append(out, s.Name)
 		}
 	}
 	return out
 }
-
-// operatorOnly reports whether only operator keys may hold the scope.
-func operatorOnly(name string) bool { return name == scopeAdmin.Name }
 
 // newSecret makes a secret in the product's format.
 func (p Product) newSecret() string {

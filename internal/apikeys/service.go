@@ -231,8 +231,8 @@ func (s *Service) validate(in CreateInput) (CreateInput, Product, ValidationErro
 				continue
 			case !p.HasScope(sc):
 				verr["scopes"] = fmt.Sprintf("%s keys have no scope %q", p.Label, truncate(sc, 40))
-			case operatorOnly(sc) && !in.Operator:
-				verr["scopes"] = "admin:* is for operator keys only"
+			case !in.Operator && slices.ContainsFunc(p.Scopes, func(s Scope) bool { return s.Name == sc && s.OperatorOnly }):
+				verr["scopes"] = sc + " is for operator keys only"
 			}
 			scopes = append(scopes, sc)
 		}

@@ -11,6 +11,7 @@ import (
 
 	"lumdesk/db/store"
 	"lumdesk/internal/platform/db"
+	"lumdesk/internal/product"
 )
 
 // Service reads across areas; it never writes.
@@ -141,6 +142,9 @@ func (s *Service) Search(ctx context.Context, scope Scope, q string) ([]Hit, err
 		}
 		for _, r := range rows {
 			sub := r.Product
+			if _, ap, ok := product.OfAPIProduct(r.Product); ok {
+				sub = ap.Label
+			}
 			if r.AccountName != nil {
 				sub += " · " + *r.AccountName
 			}
@@ -168,8 +172,17 @@ func escapeLike(q string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(q)
 }
 
-var pages = []struct{ Title, Href string }{
-	{"Overview", "/"}, {"Accounts", "/accounts"}, {"API keys", "/apikeys"}, {"Audit log", "/audit"},
-	{"Staff", "/staff"}, {"Your sessions", "/account/sessions"}, {"Security & two-factor", "/account/security"},
-	{"Luarmor", "/luarmor"}, {"Lumio", "/lumio"}, {"Lumi", "/lumi"}, {"Lumora", "/lumora"}, {"Lumira", "/lumira"},
-}
+// pages are the console's pages the search finds by title: the console's
+// own, then every product's navigation from the registry.
+var pages = func() []struct{ Title, Href string } {
+	out := []struct{ Title, Href string }{
+		{"Overview", "/"}, {"Accounts", "/accounts"}, {"API keys", "/apikeys"}, {"Audit log", "/audit"},
+		{"Staff", "/staff"}, {"Your sessions", "/account/sessions"}, {"Security & two-factor", "/account/security"},
+	}
+	for _, p := range product.All() {
+		for _, n := range p.Nav {
+			out = append(out, struct{ Title, Href string }{n.Label, n.Href})
+		}
+	}
+	return out
+}()

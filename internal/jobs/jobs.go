@@ -1,5 +1,6 @@
 // Package jobs runs the dashboard's long work in the background: bulk key
-// actions (blacklist, extend, delete), key generation and CSV imports.
+// actions (blacklist, extend, delete), key generation and CSV imports, and
+// the periodic jobs declared in periodic.go (Lumi auto-renew, deposit expiry).
 //
 // River schedules the work (its tables are migrated by db.Migrate) and
 // retries it; our bulk_jobs table keeps what a job was asked to do and its
@@ -121,6 +122,12 @@ type Service struct {
 	mu     sync.Mutex
 	runner *river.Client[pgx.Tx] // nil until Start
 	pool   *pgxpool.Pool         // the runner's own connections
+
+	// What the periodic jobs run (periodic.go); nil: the job does nothing.
+	// Its own lock: Stop holds mu while it waits for running jobs.
+	hookMu         sync.Mutex
+	autoRenew      AutoRenewFunc
+	expireDeposits ExpireDepositsFunc
 }
 
 // New makes the service. It runs no job until Start.
@@ -147,8 +154,9 @@ func (s *Service) SetOptions(o Options) { s.opts = o }
 func (s *Service) workers() *river.Workers {
 	w := river.NewWorkers()
 	river.AddWorker(w, &worker{s: s})
-	river.AddWorker(w, &autoRenewWorker{s: s})
-	river.AddWorker(w, &expireDepositsWorker{s: s})
+	for _, j := range s.periodicJobs() {
+		j.register(w, s)
+	}
 	return w
 }
 
@@ -162,6 +170,10 @@ func (s *Service) Start(ctx context.Context) error {
 	}
 	o := s.opts.withDefaults()
 	s.opts = o
+	var periodic []*river.PeriodicJob
+	for _, j := range s.periodicJobs() {
+		periodic = append(periodic, j.river())
+	}
 	cfg := s.db.Pool.Config()
 	cfg.MaxConns = int32(o.Workers + 3)
 	cfg.MinConns = 0
@@ -172,7 +184,7 @@ func (s *Service) Start(ctx context.Context) error {
 	c, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
 		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: o.Workers}},
 		Workers:              s.workers(),
-		PeriodicJobs:         append(autoRenewPeriodic(), expireDepositsPeriodic()...),
+		PeriodicJobs:         periodic,
 		JobTimeout:           o.JobTimeout,
 		RescueStuckJobsAfter: o.RescueAfter,
 		FetchPollInterval:    o.PollInterval,

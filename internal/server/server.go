@@ -81,10 +81,9 @@ func registrar(cfg config.Config) products.Registrar {
 func (s *Services) routeGroups() []handlers.RouteGroup {
 	bulk := handlers.NewLicensingBulk(s.Licensing, s.Jobs)
 	accounts := handlers.NewAccounts(s.Accounts)
-	accounts.LuarmorTab = bulk.AccountTab
 	billingDesk := handlers.NewBilling(s.Billing, s.Accounts)
 	billingDesk.Forecasts = s.Products.ForecastMany
-	return []handlers.RouteGroup{
+	groups := []handlers.RouteGroup{
 		handlers.NewConsole(s.Console),
 		accounts,
 		handlers.NewAPIKeys(s.APIKeys),
@@ -97,6 +96,13 @@ func (s *Services) routeGroups() []handlers.RouteGroup {
 		handlers.NewLumiProducts(s.Products, s.Jobs.EnqueueAutoRenew),
 		lumi.Wire(s.DB, s.Billing, s.APIKeys, s.Products, nil),
 	}
+	// Each product's account tab comes from the group that renders it.
+	for _, g := range groups {
+		if t, ok := g.(handlers.AccountTab); ok {
+			accounts.AddTab(t)
+		}
+	}
+	return groups
 }
 
 // DemoDeps are the services the demo seed goes through.

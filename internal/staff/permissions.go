@@ -1,6 +1,10 @@
 package staff
 
-import "slices"
+import (
+	"slices"
+
+	"lumdesk/internal/product"
+)
 
 // Role is a staff role.
 type Role string
@@ -36,7 +40,9 @@ const (
 	PermSignedIn Permission = "signed_in"
 )
 
-// Permissions granted by roles.
+// Console permissions granted by roles. Product permissions are declared in
+// the product registry (internal/product) with the roles that hold them; the
+// constants below only give route tables a typed name for them.
 const (
 	PermDashboardView   Permission = "dashboard.view"
 	PermAccountsView    Permission = "accounts.view"
@@ -47,43 +53,67 @@ const (
 	PermAuditView       Permission = "audit.view"
 	PermAuditExport     Permission = "audit.export"
 	PermStaffManage     Permission = "staff.manage"
-
-	PermLicensingView       Permission = "licensing.view"
-	PermLicensingManage     Permission = "licensing.manage"
-	PermLicensingResetHWID  Permission = "licensing.key.reset_hwid"
-	PermLicensingForceReset Permission = "licensing.key.reset_hwid_force"
-	PermLicensingBlacklist  Permission = "licensing.key.blacklist"
-	PermLicensingDelete     Permission = "licensing.key.delete"
-	PermLicensingPlanEdit   Permission = "licensing.plan.edit" // set an account's Luarmor plan (max users, script updates)
-	PermBillingView         Permission = "billing.view"
-	PermBillingCredit       Permission = "billing.balance.credit"
-	PermBillingApprove      Permission = "billing.balance.approve"
-	PermProductsManage      Permission = "billing.products.manage" // change Lumi domains, VPS, proxies; every holder of billing.balance.credit has it too
-	PermMarketplaceView     Permission = "marketplace.view"
-	PermMarketplaceReview   Permission = "marketplace.review"
-	PermMailView            Permission = "mail.view"
-	PermMailManage          Permission = "mail.manage"
-	PermRankingView         Permission = "ranking.view"
-	PermRankingManage       Permission = "ranking.manage"
 )
 
-var viewPerms = []Permission{
-	PermDashboardView, PermAccountsView, PermAPIKeysView, PermAuditView,
-	PermLicensingView, PermBillingView, PermMarketplaceView, PermMailView, PermRankingView,
+// Product permissions, named by the registry.
+const (
+	PermLicensingView       Permission = product.PermLicensingView
+	PermLicensingManage     Permission = product.PermLicensingManage
+	PermLicensingResetHWID  Permission = product.PermLicensingResetHWID
+	PermLicensingForceReset Permission = product.PermLicensingForceReset
+	PermLicensingBlacklist  Permission = product.PermLicensingBlacklist
+	PermLicensingDelete     Permission = product.PermLicensingDelete
+	PermLicensingPlanEdit   Permission = product.PermLicensingPlanEdit
+	PermBillingView         Permission = product.PermBillingView
+	PermBillingCredit       Permission = product.PermBillingCredit
+	PermBillingApprove      Permission = product.PermBillingApprove
+	PermProductsManage      Permission = product.PermBillingProducts // every holder of billing.balance.credit has it too
+	PermMarketplaceView     Permission = product.PermMarketplaceView
+	PermMarketplaceReview   Permission = product.PermMarketplaceReview
+	PermMailView            Permission = product.PermMailView
+	PermMailManage          Permission = product.PermMailManage
+	PermRankingView         Permission = product.PermRankingView
+	PermRankingManage       Permission = product.PermRankingManage
+)
+
+// consolePerms are the permissions of the console itself, by role.
+var consolePerms = map[Role][]Permission{
+	RoleAdmin: {PermDashboardView, PermAccountsView, PermAPIKeysView, PermAuditView,
+		PermAccountsManage, PermAccountsSuspend, PermAPIKeysManage, PermAuditExport, PermStaffManage},
+	RoleSupport: {PermDashboardView, PermAccountsView, PermAPIKeysView, PermAuditView,
+		PermAccountsManage, PermAccountsSuspend},
+	RoleFinance: {PermDashboardView, PermAccountsView, PermAPIKeysView, PermAuditView,
+		PermAuditExport},
+	RoleViewer: {PermDashboardView, PermAccountsView, PermAPIKeysView, PermAuditView},
 }
 
-var rolePerms = map[Role][]Permission{
-	RoleAdmin: append(slices.Clone(viewPerms),
-		PermAccountsManage, PermAccountsSuspend, PermAPIKeysManage, PermAuditExport, PermStaffManage,
-		PermLicensingManage, PermLicensingResetHWID, PermLicensingForceReset, PermLicensingBlacklist, PermLicensingDelete,
-		PermLicensingPlanEdit, PermBillingCredit, PermBillingApprove, PermMarketplaceReview, PermMailManage, PermRankingManage, PermProductsManage),
-	RoleSupport: append(slices.Clone(viewPerms),
-		PermAccountsManage, PermAccountsSuspend,
-		PermLicensingManage, PermLicensingResetHWID, PermLicensingBlacklist,
-		PermMarketplaceReview, PermMailManage, PermRankingManage, PermProductsManage),
-	RoleFinance: append(slices.Clone(viewPerms),
-		PermAuditExport, PermBillingCredit, PermBillingApprove, PermProductsManage),
-	RoleViewer: slices.Clone(viewPerms),
+// rolePerms is what each role holds: the console's permissions, then each
+// product's in registry order.
+var rolePerms = func() map[Role][]Permission {
+	out := make(map[Role][]Permission, len(Roles))
+	for _, r := range Roles {
+		out[r] = slices.Clone(consolePerms[r])
+	}
+	for _, p := range product.Permissions() {
+		for _, name := range p.Roles {
+			out[Role(name)] = append(out[Role(name)], Permission(p.Name))
+		}
+	}
+	return out
+}()
+
+// AllPermissions lists every permission a role can hold: the console's and
+// every product's.
+func AllPermissions() []Permission {
+	var out []Permission
+	for _, r := range Roles {
+		for _, p := range rolePerms[r] {
+			if !slices.Contains(out, p) {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
 }
 
 // Can reports whether role r holds permission p. PermPublic and PermSignedIn

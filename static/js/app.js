@@ -39,6 +39,9 @@
  *   [data-sidebar-toggle]          toggles html.sidebar-open (mobile sidebar)
  *   form[data-autosubmit]          submits when a <select> (or checkbox/radio) changes
  *   details[data-menu]             dropdown: closes on outside click / Escape
+ *   select[data-scope-product]     (API key form) shows only the
+ *                                  fieldset[data-scope-group] of the chosen product;
+ *                                  without JavaScript every group stays visible
  */
 (function () {
   'use strict';
@@ -501,10 +504,24 @@
     }
   });
 
+  // The scope groups of the product chosen in an API key form; the product
+  // list comes from the server, so no product name is written here.
+  function syncScopeGroups(sel) {
+    var form = sel.form || sel.closest('form');
+    if (!form) return;
+    $$('fieldset[data-scope-group]', form).forEach(function (g) {
+      g.hidden = g.getAttribute('data-scope-group') !== sel.value;
+    });
+  }
+
   /* ---------------------------------------------------- change/input */
   document.addEventListener('change', function (e) {
     var t = e.target;
     if (!(t instanceof Element)) return;
+    if (t.matches('select[data-scope-product]')) {
+      syncScopeGroups(t);
+      return;
+    }
     if (t.matches('input[data-select-all]')) {
       var scope = formOf(t);
       scoped(scope, 'input[data-select-row]').forEach(function (r) {
@@ -590,6 +607,7 @@
       if (forms.indexOf(f) < 0) forms.push(f);
     });
     forms.forEach(updateSelection);
+    within(ctx, 'select[data-scope-product]').forEach(syncScopeGroups);
     within(ctx, 'dialog[data-autoopen]').forEach(function (d) {
       if (!d.hasAttribute('data-opened')) {
         d.setAttribute('data-opened', '');

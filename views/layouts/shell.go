@@ -3,6 +3,7 @@
 package layouts
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -33,6 +34,9 @@ type Page struct {
 	Demo   bool // amber "Demo mode" banner
 	Toasts []Toast
 	Can    func(perm string) bool // nil = deny all
+	// Products are the sidebar's product entries, built from the product
+	// registry (each shown only to holders of its Permission).
+	Products []NavItem
 }
 
 // Allowed reports whether the current user holds perm; nil Can denies all.
@@ -90,38 +94,42 @@ func (u *User) DisplayName() string {
 	return u.Email
 }
 
-type navItem struct {
+// NavItem is one sidebar link.
+type NavItem struct {
 	Key, Label, Href, Icon string
 	IconClass              string // colour for product icons
+	Permission             string // "" = every signed-in user
 }
 
 type navSection struct {
 	Title string
-	Items []navItem
+	Items []NavItem
 }
 
 // navSections is the sidebar, filtered by permissions.
 func navSections(p Page) []navSection {
-	admin := []navItem{{Key: "audit", Label: "Audit log", Href: "/audit", Icon: "clipboard-list"}}
+	admin := []NavItem{{Key: "audit", Label: "Audit log", Href: "/audit", Icon: "clipboard-list"}}
 	if p.Allowed("staff.manage") {
-		admin = append(admin, navItem{Key: "staff", Label: "Staff", Href: "/staff", Icon: "identification"})
+		admin = append(admin, NavItem{Key: "staff", Label: "Staff", Href: "/staff", Icon: "identification"})
 	}
-	admin = append(admin, navItem{Key: "sessions", Label: "Your sessions", Href: "/account/sessions", Icon: "computer"})
-	return []navSection{
-		{Items: []navItem{{Key: "overview", Label: "Overview", Href: "/", Icon: "home"}}},
-		{Title: "Customers", Items: []navItem{
+	admin = append(admin, NavItem{Key: "sessions", Label: "Your sessions", Href: "/account/sessions", Icon: "computer"})
+	var products []NavItem
+	for _, it := range p.Products {
+		if it.Permission == "" || p.Allowed(it.Permission) {
+			products = append(products, it)
+		}
+	}
+	secs := []navSection{
+		{Items: []NavItem{{Key: "overview", Label: "Overview", Href: "/", Icon: "home"}}},
+		{Title: "Customers", Items: []NavItem{
 			{Key: "accounts", Label: "Accounts", Href: "/accounts", Icon: "users"},
 			{Key: "apikeys", Label: "API keys", Href: "/apikeys", Icon: "key"},
 		}},
-		{Title: "Products", Items: []navItem{
-			{Key: "luarmor", Label: "Luarmor", Href: "/luarmor", Icon: "code", IconClass: "text-violet-500 dark:text-violet-400"},
-			{Key: "lumio", Label: "Lumio", Href: "/lumio", Icon: "puzzle", IconClass: "text-sky-500 dark:text-sky-400"},
-			{Key: "lumi", Label: "Lumi", Href: "/lumi", Icon: "globe", IconClass: "text-emerald-500 dark:text-emerald-400"},
-			{Key: "lumora", Label: "Lumora", Href: "/lumora", Icon: "envelope", IconClass: "text-amber-500 dark:text-amber-400"},
-			{Key: "lumira", Label: "Lumira", Href: "/lumira", Icon: "chevron-double-up", IconClass: "text-rose-500 dark:text-rose-400"},
-		}},
+		{Title: "Products", Items: products},
 		{Title: "Admin", Items: admin},
 	}
+	// A section the user may see nothing of is left out, title and all.
+	return slices.DeleteFunc(secs, func(s navSection) bool { return len(s.Items) == 0 })
 }
 
 // QuickLinks is the palette's initial content (the nav, as search results);

@@ -53,7 +53,8 @@ func planOf(r store.LumiPlanPrice) PlanPrice {
 }
 
 // Prices is the catalogue as of now.
-func (s *Service) Prices(ctx context.Context) (Catalog, error) {
+func (s *Service) Prices(ctx context.Context) (_ Catalog, err error) {
+	defer wrap(&err, "read prices")
 	now := s.clock()
 	c := Catalog{TLDs: []TLDPrice{}, VPSPlans: []PlanPrice{}, ProxyPlans: []PlanPrice{}, At: now}
 	tlds, err := s.db.LumiCurrentTLDPrices(ctx, now)
@@ -92,7 +93,8 @@ func (s *Service) Prices(ctx context.Context) (Catalog, error) {
 }
 
 // TLDPriceAt is the price of tld in force at t (ErrNoPrice if none).
-func (s *Service) tldPrice(ctx context.Context, q *store.Queries, tld string) (TLDPrice, bool, error) {
+func (s *Service) tldPrice(ctx context.Context, q *store.Queries, tld string) (_ TLDPrice, _ bool, err error) {
+	defer wrap(&err, "price of .%s", tld)
 	r, err := q.LumiCurrentTLDPrice(ctx, store.LumiCurrentTLDPriceParams{Tld: tld, At: s.clock()})
 	if db.IsNotFound(err) {
 		return TLDPrice{}, false, nil
@@ -103,7 +105,8 @@ func (s *Service) tldPrice(ctx context.Context, q *store.Queries, tld string) (T
 	return tldOf(r), true, nil
 }
 
-func (s *Service) planPrice(ctx context.Context, q *store.Queries, product, plan string) (PlanPrice, bool, error) {
+func (s *Service) planPrice(ctx context.Context, q *store.Queries, product, plan string) (_ PlanPrice, _ bool, err error) {
+	defer wrap(&err, "price of %s plan %s", product, plan)
 	r, err := q.LumiCurrentPlanPrice(ctx, store.LumiCurrentPlanPriceParams{Product: product, Plan: plan, At: s.clock()})
 	if db.IsNotFound(err) {
 		return PlanPrice{}, false, nil
@@ -121,7 +124,8 @@ var (
 
 // SetTLDPrice adds (or, for the same instant, replaces) a TLD price taking
 // effect at from. Earlier prices stay as history.
-func (s *Service) SetTLDPrice(ctx context.Context, actor audit.Actor, p TLDPrice) (TLDPrice, error) {
+func (s *Service) SetTLDPrice(ctx context.Context, actor audit.Actor, p TLDPrice) (_ TLDPrice, err error) {
+	defer wrap(&err, "set price of .%s", p.TLD)
 	p.TLD = strings.TrimPrefix(strings.ToLower(strings.TrimSpace(p.TLD)), ".")
 	verr := ValidationError{}
 	if !tldRe.MatchString(p.TLD) {
@@ -137,7 +141,7 @@ func (s *Service) SetTLDPrice(ctx context.Context, actor audit.Actor, p TLDPrice
 		return p, verr
 	}
 	var out TLDPrice
-	err := s.tx(ctx, func(q *store.Queries) error {
+	err = s.tx(ctx, func(q *store.Queries) error {
 		r, err := q.LumiInsertTLDPrice(ctx, store.LumiInsertTLDPriceParams{Tld: p.TLD, RegisterCents: int64(p.Register),
 			RenewCents: int64(p.Renew), TransferCents: int64(p.Transfer), EffectiveFrom: p.EffectiveFrom.UTC().Truncate(time.Microsecond)})
 		if err != nil {
@@ -150,7 +154,8 @@ func (s *Service) SetTLDPrice(ctx context.Context, actor audit.Actor, p TLDPrice
 }
 
 // SetPlanPrice adds a VPS or proxy plan price taking effect at from.
-func (s *Service) SetPlanPrice(ctx context.Context, actor audit.Actor, p PlanPrice) (PlanPrice, error) {
+func (s *Service) SetPlanPrice(ctx context.Context, actor audit.Actor, p PlanPrice) (_ PlanPrice, err error) {
+	defer wrap(&err, "set price of %s plan %s", p.Product, p.Plan)
 	verr := ValidationError{}
 	if p.Product != ProductVPS && p.Product != ProductProxy {
 		verr["product"] = "A plan is for vps or proxy."
@@ -171,7 +176,7 @@ func (s *Service) SetPlanPrice(ctx context.Context, actor audit.Actor, p PlanPri
 		return p, verr
 	}
 	var out PlanPrice
-	err := s.tx(ctx, func(q *store.Queries) error {
+	err = s.tx(ctx, func(q *store.Queries) error {
 		r, err := q.LumiInsertPlanPrice(ctx, store.LumiInsertPlanPriceParams{Product: p.Product, Plan: p.Plan, Title: p.Title,
 			Description: p.Description, MonthlyCents: int64(p.Monthly), EffectiveFrom: p.EffectiveFrom.UTC().Truncate(time.Microsecond)})
 		if err != nil {

@@ -130,7 +130,8 @@ func NormalizeNameservers(in []string) ([]string, error) {
 	return out, nil
 }
 
-func (s *Service) domainReplay(ctx context.Context, accountID int64, key, name string) (Domain, error) {
+func (s *Service) domainReplay(ctx context.Context, accountID int64, key, name string) (_ Domain, err error) {
+	defer wrap(&err, "replay domain purchase %q", key)
 	r, err := s.db.LumiDomainByIdempotencyKey(ctx, store.LumiDomainByIdempotencyKeyParams{AccountID: accountID, IdempotencyKey: &key})
 	if err != nil {
 		return Domain{}, err
@@ -150,7 +151,8 @@ func (s *Service) domainReplay(ctx context.Context, accountID int64, key, name s
 // Errors: ValidationError, ErrAccountNotFound, ErrDomainTaken,
 // ErrInsufficientFunds (nothing written), *ProvisionError (registrar failed;
 // refunded, domain marked failed), ErrIdempotencyMismatch.
-func (s *Service) BuyDomain(ctx context.Context, actor audit.Actor, in BuyDomainInput) (Domain, error) {
+func (s *Service) BuyDomain(ctx context.Context, actor audit.Actor, in BuyDomainInput) (_ Domain, err error) {
+	defer wrap(&err, "buy domain %s for account %d", in.Domain, in.AccountID)
 	ctx = context.WithoutCancel(ctx) // money moved: finish (and refund on failure) even if the client goes away
 	verr := ValidationError{}
 	name, tld, ok := NormalizeDomain(in.Domain)
@@ -261,7 +263,8 @@ func mapBillingErr(err error) error {
 
 // GetDomain returns a domain; with accountID set, another account's domain
 // is ErrDomainNotFound.
-func (s *Service) GetDomain(ctx context.Context, accountID *int64, id int64) (Domain, error) {
+func (s *Service) GetDomain(ctx context.Context, accountID *int64, id int64) (_ Domain, err error) {
+	defer wrap(&err, "get domain %d", id)
 	r, err := s.db.LumiGetDomain(ctx, id)
 	if db.IsNotFound(err) {
 		return Domain{}, ErrDomainNotFound
@@ -276,7 +279,8 @@ func (s *Service) GetDomain(ctx context.Context, accountID *int64, id int64) (Do
 }
 
 // ListDomains is one page of domains, newest first.
-func (s *Service) ListDomains(ctx context.Context, f ListFilter) (Page[Domain], error) {
+func (s *Service) ListDomains(ctx context.Context, f ListFilter) (_ Page[Domain], err error) {
+	defer wrap(&err, "list domains")
 	q := strings.ToLower(strings.TrimSpace(f.Query))
 	return listItems(f, func(cur cursor, lim int32) ([]store.LumiDomain, error) {
 		if f.Sort == SortExpires {
@@ -297,7 +301,8 @@ func (s *Service) RenewDomain(ctx context.Context, actor audit.Actor, accountID,
 
 // renewDomain: expect set (auto-renew) skips a domain whose expiry moved
 // since it was found due (another process renewed it).
-func (s *Service) renewDomain(ctx context.Context, actor audit.Actor, accountID *int64, id int64, years int, idemKey string, expect *time.Time) (Domain, error) {
+func (s *Service) renewDomain(ctx context.Context, actor audit.Actor, accountID *int64, id int64, years int, idemKey string, expect *time.Time) (_ Domain, err error) {
+	defer wrap(&err, "renew domain %d", id)
 	ctx = context.WithoutCancel(ctx) // money moved: finish (and refund on failure) even if the client goes away
 	return renewItem(ctx, s, actor, accountID, id, idemKey, expect, renewal[store.LumiDomain, Domain]{
 		product: ProductDomain, notFound: ErrDomainNotFound, years: years,
@@ -391,8 +396,9 @@ func updateSettings(ctx context.Context, q *store.Queries, d store.LumiDomain) (
 }
 
 // SetNameservers replaces a domain's nameservers (2 to 13 host names).
-func (s *Service) SetNameservers(ctx context.Context, actor audit.Actor, accountID *int64, id int64, ns []string) (Domain, error) {
-	ns, err := NormalizeNameservers(ns)
+func (s *Service) SetNameservers(ctx context.Context, actor audit.Actor, accountID *int64, id int64, ns []string) (_ Domain, err error) {
+	defer wrap(&err, "set nameservers of domain %d", id)
+	ns, err = NormalizeNameservers(ns)
 	if err != nil {
 		return Domain{}, err
 	}
@@ -409,7 +415,8 @@ func (s *Service) SetNameservers(ctx context.Context, actor audit.Actor, account
 }
 
 // SetLock turns the registrar transfer lock on or off.
-func (s *Service) SetLock(ctx context.Context, actor audit.Actor, accountID *int64, id int64, locked bool) (Domain, error) {
+func (s *Service) SetLock(ctx context.Context, actor audit.Actor, accountID *int64, id int64, locked bool) (_ Domain, err error) {
+	defer wrap(&err, "set lock of domain %d", id)
 	return s.changeDomain(ctx, actor, accountID, id, "domain.set_lock", func(q *store.Queries, d store.LumiDomain) (store.LumiDomain, error) {
 		if err := s.reg.SetLock(ctx, d.Name, locked); err != nil {
 			return d, &ProvisionError{Op: "set_lock", Err: err}
@@ -420,7 +427,8 @@ func (s *Service) SetLock(ctx context.Context, actor audit.Actor, accountID *int
 }
 
 // SetPrivacy turns WHOIS privacy on or off.
-func (s *Service) SetPrivacy(ctx context.Context, actor audit.Actor, accountID *int64, id int64, on bool) (Domain, error) {
+func (s *Service) SetPrivacy(ctx context.Context, actor audit.Actor, accountID *int64, id int64, on bool) (_ Domain, err error) {
+	defer wrap(&err, "set privacy of domain %d", id)
 	return s.changeDomain(ctx, actor, accountID, id, "domain.set_privacy", func(q *store.Queries, d store.LumiDomain) (store.LumiDomain, error) {
 		if err := s.reg.SetPrivacy(ctx, d.Name, on); err != nil {
 			return d, &ProvisionError{Op: "set_privacy", Err: err}
@@ -431,7 +439,8 @@ func (s *Service) SetPrivacy(ctx context.Context, actor audit.Actor, accountID *
 }
 
 // SetAutoRenew turns auto-renewal on or off.
-func (s *Service) SetAutoRenew(ctx context.Context, actor audit.Actor, accountID *int64, id int64, on bool) (Domain, error) {
+func (s *Service) SetAutoRenew(ctx context.Context, actor audit.Actor, accountID *int64, id int64, on bool) (_ Domain, err error) {
+	defer wrap(&err, "set auto-renew of domain %d", id)
 	return s.changeDomain(ctx, actor, accountID, id, "domain.set_auto_renew", func(q *store.Queries, d store.LumiDomain) (store.LumiDomain, error) {
 		d.AutoRenew = on
 		return updateSettings(ctx, q, d)
@@ -440,9 +449,10 @@ func (s *Service) SetAutoRenew(ctx context.Context, actor audit.Actor, accountID
 
 // RevealEPP fetches the transfer code from the registrar; the reveal is
 // audited (the code itself is not written anywhere).
-func (s *Service) RevealEPP(ctx context.Context, actor audit.Actor, accountID *int64, id int64) (string, error) {
+func (s *Service) RevealEPP(ctx context.Context, actor audit.Actor, accountID *int64, id int64) (_ string, err error) {
+	defer wrap(&err, "reveal EPP code of domain %d", id)
 	var code string
-	err := s.tx(ctx, func(q *store.Queries) error {
+	err = s.tx(ctx, func(q *store.Queries) error {
 		d, err := q.LumiLockDomain(ctx, id)
 		if db.IsNotFound(err) {
 			return ErrDomainNotFound

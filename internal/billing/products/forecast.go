@@ -65,7 +65,8 @@ func (f Forecast) Tone() string {
 
 // Forecast computes accountID's funds forecast as of now (zero: the
 // service's clock).
-func (s *Service) Forecast(ctx context.Context, accountID int64, now time.Time) (Forecast, error) {
+func (s *Service) Forecast(ctx context.Context, accountID int64, now time.Time) (_ Forecast, err error) {
+	defer wrap(&err, "forecast account %d", accountID)
 	bal, err := s.billing.Balance(ctx, accountID)
 	if IsNotFound(err) {
 		return Forecast{}, ErrAccountNotFound
@@ -82,7 +83,8 @@ func (s *Service) Forecast(ctx context.Context, accountID int64, now time.Time) 
 
 // ForecastMany computes the forecast of several accounts at once (a page of
 // the balances list); accounts without a balance row have 0. At most 500.
-func (s *Service) ForecastMany(ctx context.Context, accountIDs []int64, now time.Time) (map[int64]Forecast, error) {
+func (s *Service) ForecastMany(ctx context.Context, accountIDs []int64, now time.Time) (_ map[int64]Forecast, err error) {
+	defer wrap(&err, "forecast %d accounts", len(accountIDs))
 	if len(accountIDs) > maxForecastAccounts {
 		return nil, fmt.Errorf("forecast: at most %d accounts at once", maxForecastAccounts)
 	}

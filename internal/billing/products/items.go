@@ -194,7 +194,8 @@ func (s *Service) failPurchase(ctx context.Context, actor audit.Actor, product s
 
 // renewPlanPrice is the price of months of a VPS or proxy plan; a
 // ValidationError when the plan is no longer sold.
-func (s *Service) renewPlanPrice(ctx context.Context, q *store.Queries, product, plan string, months int) (money.Cents, error) {
+func (s *Service) renewPlanPrice(ctx context.Context, q *store.Queries, product, plan string, months int) (_ money.Cents, err error) {
+	defer wrap(&err, "renewal price of %s plan %s", product, plan)
 	p, found, err := s.planPrice(ctx, q, product, plan)
 	if err != nil {
 		return 0, err

@@ -18,6 +18,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -109,6 +110,41 @@ func (e *ProvisionError) Error() string {
 }
 
 func (e *ProvisionError) Unwrap() error { return e.Err }
+
+// wrap says where an unexpected error came from: deferred at the top of a
+// method (as pkgsite's derrors.Wrap), it turns a database or encoding error
+// into "renew domain 7: <err>". The package's own outcomes (validation, not
+// found, provider failure, conflict, the balance and idempotency errors) pass
+// unchanged: callers show their text to people as it is. errors.Is and
+// errors.As find every error either way.
+func wrap(errp *error, format string, args ...any) {
+	if *errp == nil || isOutcome(*errp) {
+		return
+	}
+	*errp = fmt.Errorf(format+": %w", append(args, *errp)...)
+}
+
+// isOutcome reports whether err is one of the answers this package gives on
+// purpose rather than a failure underneath it.
+func isOutcome(err error) bool {
+	var fe apperr.FieldErrors
+	var pe *ProvisionError
+	var conflict interface{ Conflict() bool }
+	switch {
+	case errors.As(err, &fe), errors.As(err, &pe), IsNotFound(err),
+		errors.As(err, &conflict) && conflict.Conflict():
+		return true
+	}
+	for _, e := range outcomes {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
+var outcomes = []error{ErrInsufficientFunds, ErrIdempotencyMismatch, ErrDomainTaken, ErrNotActive,
+	billing.ErrBalanceTooLarge, billing.ErrRefundTooLarge, billing.ErrNotRefundable}
 
 // Service sells and manages Lumi products.
 type Service struct {

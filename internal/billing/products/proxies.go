@@ -97,7 +97,8 @@ func NormalizeAllowList(in []string) ([]string, error) {
 	return out, nil
 }
 
-func (s *Service) proxyReplay(ctx context.Context, in BuyProxyInput) (Proxy, error) {
+func (s *Service) proxyReplay(ctx context.Context, in BuyProxyInput) (_ Proxy, err error) {
+	defer wrap(&err, "replay proxy purchase %q", in.IdempotencyKey)
 	r, err := s.db.LumiProxyByIdempotencyKey(ctx, store.LumiProxyByIdempotencyKeyParams{AccountID: in.AccountID, IdempotencyKey: &in.IdempotencyKey})
 	if err != nil {
 		return Proxy{}, err
@@ -114,7 +115,8 @@ func (s *Service) proxyReplay(ctx context.Context, in BuyProxyInput) (Proxy, err
 }
 
 // BuyProxy rents a proxy for months, paid from the balance.
-func (s *Service) BuyProxy(ctx context.Context, actor audit.Actor, in BuyProxyInput) (Proxy, error) {
+func (s *Service) BuyProxy(ctx context.Context, actor audit.Actor, in BuyProxyInput) (_ Proxy, err error) {
+	defer wrap(&err, "buy proxy for account %d", in.AccountID)
 	ctx = context.WithoutCancel(ctx) // money moved: finish (and refund on failure) even if the client goes away
 	verr := ValidationError{}
 	in.Plan = strings.TrimSpace(in.Plan)
@@ -203,7 +205,8 @@ func (s *Service) BuyProxy(ctx context.Context, actor audit.Actor, in BuyProxyIn
 }
 
 // GetProxy returns a proxy; with accountID set, a foreign one is not found.
-func (s *Service) GetProxy(ctx context.Context, accountID *int64, id int64) (Proxy, error) {
+func (s *Service) GetProxy(ctx context.Context, accountID *int64, id int64) (_ Proxy, err error) {
+	defer wrap(&err, "get proxy %d", id)
 	r, err := s.db.LumiGetProxy(ctx, id)
 	if db.IsNotFound(err) {
 		return Proxy{}, ErrProxyNotFound
@@ -218,7 +221,8 @@ func (s *Service) GetProxy(ctx context.Context, accountID *int64, id int64) (Pro
 }
 
 // ListProxies is one page of proxies, newest first.
-func (s *Service) ListProxies(ctx context.Context, f ListFilter) (Page[Proxy], error) {
+func (s *Service) ListProxies(ctx context.Context, f ListFilter) (_ Page[Proxy], err error) {
+	defer wrap(&err, "list proxies")
 	q := strings.TrimSpace(f.Query)
 	return listItems(f, func(cur cursor, lim int32) ([]store.LumiProxy, error) {
 		if f.Sort == SortExpires {
@@ -235,7 +239,8 @@ func (s *Service) RenewProxy(ctx context.Context, actor audit.Actor, accountID, 
 	return s.renewProxy(ctx, actor, &accountID, id, months, idemKey, nil)
 }
 
-func (s *Service) renewProxy(ctx context.Context, actor audit.Actor, accountID *int64, id int64, months int, idemKey string, expect *time.Time) (Proxy, error) {
+func (s *Service) renewProxy(ctx context.Context, actor audit.Actor, accountID *int64, id int64, months int, idemKey string, expect *time.Time) (_ Proxy, err error) {
+	defer wrap(&err, "renew proxy %d", id)
 	ctx = context.WithoutCancel(ctx) // money moved: finish (and refund on failure) even if the client goes away
 	return renewItem(ctx, s, actor, accountID, id, idemKey, expect, renewal[store.LumiProxy, Proxy]{
 		product: ProductProxy, notFound: ErrProxyNotFound, months: months,
@@ -295,8 +300,9 @@ func (s *Service) changeProxy(ctx context.Context, actor audit.Actor, accountID 
 }
 
 // SetProxyAllowList replaces the IPs (or CIDR ranges) allowed to use the proxy.
-func (s *Service) SetProxyAllowList(ctx context.Context, actor audit.Actor, accountID *int64, id int64, ips []string) (Proxy, error) {
-	ips, err := NormalizeAllowList(ips)
+func (s *Service) SetProxyAllowList(ctx context.Context, actor audit.Actor, accountID *int64, id int64, ips []string) (_ Proxy, err error) {
+	defer wrap(&err, "set allow list of proxy %d", id)
+	ips, err = NormalizeAllowList(ips)
 	if err != nil {
 		return Proxy{}, err
 	}
@@ -309,16 +315,18 @@ func (s *Service) SetProxyAllowList(ctx context.Context, actor audit.Actor, acco
 }
 
 // SetProxyAutoRenew turns auto-renewal of a proxy on or off.
-func (s *Service) SetProxyAutoRenew(ctx context.Context, actor audit.Actor, accountID *int64, id int64, on bool) (Proxy, error) {
+func (s *Service) SetProxyAutoRenew(ctx context.Context, actor audit.Actor, accountID *int64, id int64, on bool) (_ Proxy, err error) {
+	defer wrap(&err, "set auto-renew of proxy %d", id)
 	return s.changeProxy(ctx, actor, accountID, id, "proxy.set_auto_renew", func(q *store.Queries, p store.LumiProxy) (store.LumiProxy, error) {
 		return q.LumiSetProxyAutoRenew(ctx, store.LumiSetProxyAutoRenewParams{ID: p.ID, AutoRenew: on})
 	})
 }
 
 // RevealProxyPassword opens the sealed proxy password; audited.
-func (s *Service) RevealProxyPassword(ctx context.Context, actor audit.Actor, accountID *int64, id int64) (string, error) {
+func (s *Service) RevealProxyPassword(ctx context.Context, actor audit.Actor, accountID *int64, id int64) (_ string, err error) {
+	defer wrap(&err, "reveal password of proxy %d", id)
 	var pw string
-	err := s.tx(ctx, func(q *store.Queries) error {
+	err = s.tx(ctx, func(q *store.Queries) error {
 		p, err := q.LumiLockProxy(ctx, id)
 		if db.IsNotFound(err) {
 			return ErrProxyNotFound

@@ -37,7 +37,8 @@ const DefaultAutoRenewDays = 7
 // is marked (renewal_failed_at, renewal_failed_reason, e.g. "insufficient
 // funds") and audited, so the account page and lists can say so; one item
 // failing does not stop the others. Two runs at once renew an item once.
-func (s *Service) RenewDue(ctx context.Context, actor audit.Actor, daysAhead int, now time.Time) (RenewReport, error) {
+func (s *Service) RenewDue(ctx context.Context, actor audit.Actor, daysAhead int, now time.Time) (_ RenewReport, err error) {
+	defer wrap(&err, "renew items due in %d days", daysAhead)
 	rep := RenewReport{Items: []RenewResult{}}
 	if daysAhead < 0 {
 		daysAhead = 0
@@ -95,7 +96,7 @@ func (s *Service) RenewDue(ctx context.Context, actor audit.Actor, daysAhead int
 			}
 		}
 	}
-	err := run(ProductDomain, func(after int64) ([]due, error) {
+	err = run(ProductDomain, func(after int64) ([]due, error) {
 		rows, err := s.db.LumiDueDomains(ctx, store.LumiDueDomainsParams{Until: until, After: after, Lim: renewBatch})
 		out := make([]due, len(rows))
 		for i, r := range rows {
@@ -151,7 +152,8 @@ func (s *Service) RenewDue(ctx context.Context, actor audit.Actor, daysAhead int
 
 // expire marks active items past their expiry (and not renewed) expired,
 // one audit row each.
-func (s *Service) expire(ctx context.Context, actor audit.Actor, now time.Time, rep *RenewReport) error {
+func (s *Service) expire(ctx context.Context, actor audit.Actor, now time.Time, rep *RenewReport) (err error) {
+	defer wrap(&err, "expire lapsed items")
 	steps := []struct {
 		product string
 		run     func(q *store.Queries) ([]int64, error)

@@ -66,7 +66,8 @@ func checkMonths(verr ValidationError, months int) {
 	}
 }
 
-func (s *Service) vpsReplay(ctx context.Context, in BuyVPSInput) (VPS, error) {
+func (s *Service) vpsReplay(ctx context.Context, in BuyVPSInput) (_ VPS, err error) {
+	defer wrap(&err, "replay VPS purchase %q", in.IdempotencyKey)
 	r, err := s.db.LumiVPSByIdempotencyKey(ctx, store.LumiVPSByIdempotencyKeyParams{AccountID: in.AccountID, IdempotencyKey: &in.IdempotencyKey})
 	if err != nil {
 		return VPS{}, err
@@ -83,7 +84,8 @@ func (s *Service) vpsReplay(ctx context.Context, in BuyVPSInput) (VPS, error) {
 }
 
 // BuyVPS creates a server on a plan for months, paid from the balance.
-func (s *Service) BuyVPS(ctx context.Context, actor audit.Actor, in BuyVPSInput) (VPS, error) {
+func (s *Service) BuyVPS(ctx context.Context, actor audit.Actor, in BuyVPSInput) (_ VPS, err error) {
+	defer wrap(&err, "buy VPS for account %d", in.AccountID)
 	ctx = context.WithoutCancel(ctx) // money moved: finish (and refund on failure) even if the client goes away
 	verr := ValidationError{}
 	in.Plan = strings.TrimSpace(in.Plan)
@@ -170,7 +172,8 @@ func (s *Service) BuyVPS(ctx context.Context, actor audit.Actor, in BuyVPSInput)
 }
 
 // GetVPS returns a server; with accountID set, a foreign one is not found.
-func (s *Service) GetVPS(ctx context.Context, accountID *int64, id int64) (VPS, error) {
+func (s *Service) GetVPS(ctx context.Context, accountID *int64, id int64) (_ VPS, err error) {
+	defer wrap(&err, "get VPS %d", id)
 	r, err := s.db.LumiGetVPS(ctx, id)
 	if db.IsNotFound(err) {
 		return VPS{}, ErrVPSNotFound
@@ -185,7 +188,8 @@ func (s *Service) GetVPS(ctx context.Context, accountID *int64, id int64) (VPS, 
 }
 
 // ListVPS is one page of servers, newest first.
-func (s *Service) ListVPS(ctx context.Context, f ListFilter) (Page[VPS], error) {
+func (s *Service) ListVPS(ctx context.Context, f ListFilter) (_ Page[VPS], err error) {
+	defer wrap(&err, "list VPS")
 	q := strings.ToLower(strings.TrimSpace(f.Query))
 	return listItems(f, func(cur cursor, lim int32) ([]store.LumiVp, error) {
 		if f.Sort == SortExpires {
@@ -202,7 +206,8 @@ func (s *Service) RenewVPS(ctx context.Context, actor audit.Actor, accountID, id
 	return s.renewVPS(ctx, actor, &accountID, id, months, idemKey, nil)
 }
 
-func (s *Service) renewVPS(ctx context.Context, actor audit.Actor, accountID *int64, id int64, months int, idemKey string, expect *time.Time) (VPS, error) {
+func (s *Service) renewVPS(ctx context.Context, actor audit.Actor, accountID *int64, id int64, months int, idemKey string, expect *time.Time) (_ VPS, err error) {
+	defer wrap(&err, "renew VPS %d", id)
 	ctx = context.WithoutCancel(ctx) // money moved: finish (and refund on failure) even if the client goes away
 	return renewItem(ctx, s, actor, accountID, id, idemKey, expect, renewal[store.LumiVp, VPS]{
 		product: ProductVPS, notFound: ErrVPSNotFound, months: months,
@@ -263,7 +268,8 @@ func (s *Service) changeVPS(ctx context.Context, actor audit.Actor, accountID *i
 }
 
 // PowerVPS starts, stops or reboots a server.
-func (s *Service) PowerVPS(ctx context.Context, actor audit.Actor, accountID *int64, id int64, action string) (VPS, error) {
+func (s *Service) PowerVPS(ctx context.Context, actor audit.Actor, accountID *int64, id int64, action string) (_ VPS, err error) {
+	defer wrap(&err, "power %s VPS %d", action, id)
 	state := map[string]string{PowerStart: PowerRunning, PowerStop: PowerStopped, PowerReboot: PowerRunning}[action]
 	if state == "" {
 		return VPS{}, ValidationError{"action": "The action is start, stop or reboot."}
@@ -277,7 +283,8 @@ func (s *Service) PowerVPS(ctx context.Context, actor audit.Actor, accountID *in
 }
 
 // SetVPSAutoRenew turns auto-renewal of a server on or off.
-func (s *Service) SetVPSAutoRenew(ctx context.Context, actor audit.Actor, accountID *int64, id int64, on bool) (VPS, error) {
+func (s *Service) SetVPSAutoRenew(ctx context.Context, actor audit.Actor, accountID *int64, id int64, on bool) (_ VPS, err error) {
+	defer wrap(&err, "set auto-renew of VPS %d", id)
 	return s.changeVPS(ctx, actor, accountID, id, "vps.set_auto_renew", false, func(q *store.Queries, v store.LumiVp) (store.LumiVp, error) {
 		return q.LumiSetVPSAutoRenew(ctx, store.LumiSetVPSAutoRenewParams{ID: v.ID, AutoRenew: on})
 	})

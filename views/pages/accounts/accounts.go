@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strconv"
 
+	"github.com/a-h/templ"
+
 	"lumdesk/views/components"
 )
 
@@ -145,6 +147,11 @@ type Detail struct {
 	Tab             string
 	CanManage       bool
 	CanSuspend      bool
+	// Products are the product tabs, in registry order.
+	Products []Product
+	// TabBody is the product tab's content when its product registered a
+	// renderer; nil shows the product's empty state.
+	TabBody templ.Component
 }
 
 // IDText is "#42".
@@ -158,46 +165,40 @@ func (d Detail) Href(tab string) string {
 	return Href(d.ID) + "?tab=" + url.QueryEscape(tab)
 }
 
-// Product is one of the five products on the account's tabs.
+// Product is one product's tab on the account page (from the product registry).
 type Product struct {
-	Key, Name, Icon, IconClass string
+	Tab, Name, Icon, IconClass string
 	EmptyTitle, EmptyBody      string
 }
 
-// Products are the product tabs of an account, in nav order.
-var Products = []Product{
-	{"luarmor", "Luarmor", "code", "text-violet-500 dark:text-violet-400", "No Luarmor projects yet",
-		"Script projects, license keys and blacklists of this account will be listed here."},
-	{"lumio", "Lumio", "puzzle", "text-sky-500 dark:text-sky-400", "No Lumio extensions yet",
-		"Extensions this account publishes on the marketplace, with their versions and reviews, will be listed here."},
-	{"lumi", "Lumi", "globe", "text-emerald-500 dark:text-emerald-400", "No Lumi purchases yet",
-		"The balance and the domains, VPS and proxies bought through the reseller API will be listed here."},
-	{"lumora", "Lumora", "envelope", "text-amber-500 dark:text-amber-400", "No Lumora apps yet",
-		"Sending apps, verified domains and message logs of this account will be listed here."},
-	{"lumira", "Lumira", "chevron-double-up", "text-rose-500 dark:text-rose-400", "No Lumira groups yet",
-		"Roblox groups, their rank ladders and promotions will be listed here."},
+// TabKeys are the detail page's tab keys, in order: the overview, one tab
+// per product, API keys and history.
+func TabKeys(products []Product) []string {
+	out := []string{"overview"}
+	for _, p := range products {
+		out = append(out, p.Tab)
+	}
+	return append(out, "apikeys", "history")
 }
-
-// Tabs are the detail page's tab keys, in order.
-var Tabs = []string{"overview", "luarmor", "lumio", "lumi", "lumora", "lumira", "apikeys", "history"}
 
 // TabItems builds the tab bar.
 func (d Detail) TabItems() []components.Tab {
 	labels := map[string]string{"overview": "Overview", "apikeys": "API keys", "history": "History"}
-	for _, p := range Products {
-		labels[p.Key] = p.Name
+	for _, p := range d.Products {
+		labels[p.Tab] = p.Name
 	}
-	out := make([]components.Tab, len(Tabs))
-	for i, t := range Tabs {
+	tabs := TabKeys(d.Products)
+	out := make([]components.Tab, len(tabs))
+	for i, t := range tabs {
 		out[i] = components.Tab{Label: labels[t], Href: d.Href(t), Active: d.Tab == t}
 	}
 	return out
 }
 
 // ProductOf returns the product of a tab key.
-func ProductOf(key string) (Product, bool) {
-	for _, p := range Products {
-		if p.Key == key {
+func (d Detail) ProductOf(tab string) (Product, bool) {
+	for _, p := range d.Products {
+		if p.Tab == tab {
 			return p, true
 		}
 	}

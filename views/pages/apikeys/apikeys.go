@@ -19,7 +19,8 @@ type Row struct {
 	Name             string
 	Product          string
 	ProductLabel     string
-	AccountID        int64 // 0 for operator keys
+	ProductHue       string // colour family of the product chip
+	AccountID        int64  // 0 for operator keys
 	AccountName      string
 	AccountEmail     string
 	AccountSuspended bool
@@ -153,6 +154,7 @@ type ScopeOption struct {
 type ScopeGroup struct {
 	Product string
 	Label   string
+	Hue     string
 	Money   bool
 	Scopes  []ScopeOption
 }
@@ -174,6 +176,17 @@ type NewForm struct {
 	MinDate   string // tomorrow, for the date input
 	Errors    map[string]string
 	Error     string
+}
+
+// NoMoney reports whether product value is a product whose keys move no
+// money (the form hides the money fields while it is chosen).
+func (f NewForm) NoMoney(value string) bool {
+	for _, g := range f.Groups {
+		if g.Product == value {
+			return !g.Money
+		}
+	}
+	return false
 }
 
 // Created is the page that shows a new (or rotated) key's secret, once.
@@ -266,47 +279,6 @@ func plural(n int, unit string) string {
 		return "1 " + unit
 	}
 	return strconv.Itoa(n) + " " + unit + "s"
-}
-
-// productClass is the colour of a product chip; literal class names so
-// Tailwind's content scan keeps them (the same hues as the sidebar icons).
-func productClass(product string) string {
-	switch {
-	case product == "luarmor":
-		return "bg-violet-50 text-violet-700 ring-violet-600/20 dark:bg-violet-500/10 dark:text-violet-300 dark:ring-violet-500/25"
-	case product == "lumio":
-		return "bg-sky-50 text-sky-700 ring-sky-600/20 dark:bg-sky-500/10 dark:text-sky-300 dark:ring-sky-500/25"
-	case strings.HasPrefix(product, "lumi-"):
-		return "bg-emerald-50 text-emerald-700 ring-emerald-600/20 dark:bg-emerald-500/10 dark:text-emerald-300 dark:ring-emerald-500/25"
-	case product == "lumora":
-		return "bg-amber-50 text-amber-800 ring-amber-600/25 dark:bg-amber-500/10 dark:text-amber-300 dark:ring-amber-500/25"
-	case product == "lumira":
-		return "bg-rose-50 text-rose-700 ring-rose-600/20 dark:bg-rose-500/10 dark:text-rose-300 dark:ring-rose-500/25"
-	}
-	return "badge-grey"
-}
-
-// groupClass shows a product's scope group only while that product is
-// selected (CSS :has on the form). Browsers without :has ignore the rule and
-// show every group, which still works.
-func groupClass(product string) string {
-	switch product {
-	case "luarmor":
-		return "group-has-[#opt-luarmor:not(:checked)]:hidden"
-	case "lumio":
-		return "group-has-[#opt-lumio:not(:checked)]:hidden"
-	case "lumi-domains":
-		return "group-has-[#opt-lumi-domains:not(:checked)]:hidden"
-	case "lumi-hosting":
-		return "group-has-[#opt-lumi-hosting:not(:checked)]:hidden"
-	case "lumi-proxy":
-		return "group-has-[#opt-lumi-proxy:not(:checked)]:hidden"
-	case "lumora":
-		return "group-has-[#opt-lumora:not(:checked)]:hidden"
-	case "lumira":
-		return "group-has-[#opt-lumira:not(:checked)]:hidden"
-	}
-	return ""
 }
 
 func optionID(value string) string {

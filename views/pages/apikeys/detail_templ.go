@@ -186,7 +186,7 @@ func Header(d Detail, oob bool) templ.Component {
 func headerFacts(k Row) []components.KV {
 	kv := []components.KV{
 		{Key: "Prefix", Value: k.Prefix + "…", Mono: true},
-		{Key: "Product", Node: ProductChip(k.Product, k.ProductLabel)},
+		{Key: "Product", Node: ProductChip(k.Product, k.ProductHue, k.ProductLabel)},
 		{Key: "Account", Node: accountFact(k)},
 		{Key: "Status", Node: components.StatusBadge(k.Status)},
 		{Key: "Rate limit", Value: intStr(int64(k.RateLimit)) + " / minute"},

@@ -36,6 +36,10 @@ func samplePage() layouts.Page {
 		CSRF:   "tok-123",
 		Demo:   true,
 		Toasts: []layouts.Toast{{Kind: "success", Message: "Saved."}},
+		Products: []layouts.NavItem{
+			{Key: "luarmor", Label: "Luarmor", Href: "/luarmor", Icon: "code"},
+			{Key: "lumi", Label: "Lumi", Href: "/lumi", Icon: "globe", Permission: "billing.view"},
+		},
 	}
 }
 
@@ -347,5 +351,16 @@ func TestBarChartEdgeCases(t *testing.T) {
 	doc = render(t, components.BarChart([]components.ChartPoint{{Label: "a", Value: 3}}, ""))
 	if h := doc.Find("rect[data-bar]").AttrOr("height", ""); h == "" || h == "0.00" {
 		t.Errorf("single bar height = %q", h)
+	}
+}
+
+func TestGalleryProductLinkNeedsItsPermission(t *testing.T) {
+	p := samplePage()
+	if render(t, Gallery(p)).Find(`a.nav-link[href="/lumi"]`).Length() != 0 {
+		t.Error("Lumi link shown although Can is nil")
+	}
+	p.Can = func(perm string) bool { return perm == "billing.view" }
+	if render(t, Gallery(p)).Find(`a.nav-link[href="/lumi"]`).Length() != 1 {
+		t.Error("Lumi link missing for billing.view")
 	}
 }

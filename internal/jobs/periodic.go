@@ -1,0 +1,164 @@
+package jobs
+
+// Periodic jobs: each is declared once in periodicJobs (its River kind, how
+// often it runs, how long one run may take, the one service call it makes),
+// and Start hands River the whole list. Each worker is one small generic
+// wrapper around that call.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/riverqueue/river"
+)
+
+// River kinds of the periodic jobs.
+const (
+	KindAutoRenew      = "lumi.auto_renew"
+	KindExpireDeposits = "lumi.expire_deposits"
+)
+
+// DepositExpiryInterval is how often pending deposits past their expiry are
+// marked expired.
+const DepositExpiryInterval = 10 * time.Minute
+
+// AutoRenewFunc runs one auto-renew pass over Lumi products
+// (products.Service.AutoRenewJob).
+type AutoRenewFunc func(ctx context.Context) error
+
+// ExpireDepositsFunc runs one deposit-expiry pass and says how many deposits
+// it expired (billing.Service.ExpireDeposits with the system actor).
+type ExpireDepositsFunc func(ctx context.Context) (int, error)
+
+// SetAutoRenew sets what the daily auto-renew job runs; call it before
+// Start. Without it the job does nothing.
+func (s *Service) SetAutoRenew(fn AutoRenewFunc) {
+	s.hookMu.Lock()
+	defer s.hookMu.Unlock()
+	s.autoRenew = fn
+}
+
+// SetExpireDeposits sets what the deposit-expiry job runs; call it before
+// Start. Without it the job does nothing.
+func (s *Service) SetExpireDeposits(fn ExpireDepositsFunc) {
+	s.hookMu.Lock()
+	defer s.hookMu.Unlock()
+	s.expireDeposits = fn
+}
+
+// EnqueueAutoRenew asks for an auto-renew pass now (the dashboard button).
+func (s *Service) EnqueueAutoRenew(ctx context.Context) error {
+	return s.enqueuePeriodic(ctx, autoRenewArgs{})
+}
+
+// EnqueueExpireDeposits asks for a deposit-expiry pass now.
+func (s *Service) EnqueueExpireDeposits(ctx context.Context) error {
+	return s.enqueuePeriodic(ctx, expireDepositsArgs{})
+}
+
+func (s *Service) enqueuePeriodic(ctx context.Context, args river.JobArgs) error {
+	if s.inserter == nil {
+		return errors.New("jobs: no River client")
+	}
+	if _, err := s.inserter.Insert(ctx, args, nil); err != nil {
+		return fmt.Errorf("enqueue %s: %w", args.Kind(), err)
+	}
+	return nil
+}
+
+// periodicJobs is every job River runs on a schedule. Each also runs once
+// when the runner becomes leader; every pass is idempotent (an item is
+// renewed once, only a pending deposit is expired).
+func (s *Service) periodicJobs() []periodicJob {
+	return []periodicJob{
+		periodic(autoRenewArgs{}, 24*time.Hour, 30*time.Minute, s.runAutoRenew),
+		periodic(expireDepositsArgs{}, DepositExpiryInterval, 5*time.Minute, s.runExpireDeposits),
+	}
+}
+
+type autoRenewArgs struct{}
+
+func (autoRenewArgs) Kind() string                 { return KindAutoRenew }
+func (autoRenewArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{MaxAttempts: 5} }
+
+type expireDepositsArgs struct{}
+
+func (expireDepositsArgs) Kind() string                 { return KindExpireDeposits }
+func (expireDepositsArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{MaxAttempts: 3} }
+
+func (s *Service) runAutoRenew(ctx context.Context) error {
+	s.hookMu.Lock()
+	fn := s.autoRenew
+	s.hookMu.Unlock()
+	if fn == nil {
+		return nil
+	}
+	if err := fn(ctx); err != nil {
+		return fmt.Errorf("auto-renew: %w", err)
+	}
+	return nil
+}
+
+// expireBatches bounds one deposit-expiry pass (each call expires at most 1000).
+const expireBatches = 20
+
+func (s *Service) runExpireDeposits(ctx context.Context) error {
+	s.hookMu.Lock()
+	fn := s.expireDeposits
+	s.hookMu.Unlock()
+	if fn == nil {
+		return nil
+	}
+	for range expireBatches {
+		n, err := fn(ctx)
+		if err != nil {
+			return fmt.Errorf("expire deposits: %w", err)
+		}
+		if n < 1000 {
+			return nil
+		}
+	}
+	return nil
+}
+
+// periodicJob is one declared periodic job.
+type periodicJob struct {
+	every    time.Duration
+	args     river.JobArgs
+	register func(*river.Workers, *Service)
+}
+
+// periodic declares a job of args' kind that runs run every interval, for at
+// most timeout each time.
+func periodic[T river.JobArgs](args T, every, timeout time.Duration, run func(context.Context) error) periodicJob {
+	return periodicJob{every: every, args: args, register: func(w *river.Workers, s *Service) {
+		river.AddWorker(w, &periodicWorker[T]{s: s, timeout: timeout, run: run})
+	}}
+}
+
+func (j periodicJob) river() *river.PeriodicJob {
+	return river.NewPeriodicJob(river.PeriodicInterval(j.every),
+		func() (river.JobArgs, *river.InsertOpts) { return j.args, nil },
+		&river.PeriodicJobOpts{RunOnStart: true})
+}
+
+// periodicWorker runs one periodic job's service call, logging a failure
+// (River retries it).
+type periodicWorker[T river.JobArgs] struct {
+	river.WorkerDefaults[T]
+	s       *Service
+	timeout time.Duration
+	run     func(context.Context) error
+}
+
+func (w *periodicWorker[T]) Timeout(*river.Job[T]) time.Duration { return w.timeout }
+
+func (w *periodicWorker[T]) Work(ctx context.Context, j *river.Job[T]) error {
+	if err := w.run(ctx); err != nil {
+		w.s.log.Error("periodic job failed", "kind", j.Kind, "attempt", j.Attempt, "err", err)
+		return err
+	}
+	return nil
+}
