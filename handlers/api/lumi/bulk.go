@@ -16,6 +16,7 @@ import (
 	"lumdesk/internal/audit"
 	"lumdesk/internal/platform/db"
 	"lumdesk/internal/platform/ids"
+	"lumdesk/internal/platform/jsonin"
 )
 
 // Batches stores asynchronous bulk purchases (api_batches, api_batch_items)
@@ -70,7 +71,7 @@ func (api *API) bulkBuy(p product) fiber.Handler {
 			return api.serviceErr(c, err)
 		}
 		var raw []json.RawMessage
-		if v, ok := body["items"]; !ok || json.Unmarshal(v, &raw) != nil || len(raw) == 0 {
+		if v, ok := body["items"]; !ok || jsonin.Decode(v, &raw) != nil || len(raw) == 0 {
 			return writeErr(c, fiber.StatusUnprocessableEntity, CodeValidation, "items must be a non-empty array of purchases.")
 		}
 		if len(raw) > MaxBulk {
@@ -80,12 +81,12 @@ func (api *API) bulkBuy(p product) fiber.Handler {
 		items := make([]bulkItem, len(raw))
 		for i, r := range raw {
 			var obj map[string]json.RawMessage
-			if json.Unmarshal(r, &obj) != nil {
+			if jsonin.Decode(r, &obj) != nil {
 				return writeErr(c, fiber.StatusUnprocessableEntity, CodeValidation, fmt.Sprintf("items[%d] must be an object.", i))
 			}
 			ref := strconv.Itoa(i)
 			var name string
-			if json.Unmarshal(obj["domain"], &name) == nil && name != "" {
+			if jsonin.Decode(obj["domain"], &name) == nil && name != "" {
 				ref = name
 			}
 			delete(obj, "user_id")

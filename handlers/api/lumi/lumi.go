@@ -53,7 +53,10 @@ const (
 	CodeMoneyDisabled     = "money_disabled"
 	CodeNotFound          = "not_found"
 	CodeInProgress        = "in_progress"
-	CodeBatchTooLarge     = "batch_too_large"
+	CodeBatchTooLarge     = "batch_too_large"   // too many bulk items
+	CodePayloadTooLarge   = "payload_too_large" // the whole body is over the size limit
+	CodeMethodNotAllowed  = "method_not_allowed"
+	CodeHeadersTooLarge   = "headers_too_large"
 	CodeValidation        = "validation_error"
 	CodeRateLimited       = "rate_limited"
 	CodeAPIDisabled       = "api_disabled"
@@ -200,9 +203,14 @@ func (api *API) WriteAPIError(c *fiber.Ctx, status int, msg string) error {
 	case fiber.StatusNotFound:
 		code = CodeNotFound
 	case fiber.StatusRequestEntityTooLarge:
-		code = CodeBatchTooLarge
+		code = CodePayloadTooLarge
+	case fiber.StatusRequestHeaderFieldsTooLarge:
+		code = CodeHeadersTooLarge
+	case fiber.StatusMethodNotAllowed:
+		code = CodeMethodNotAllowed
 	case fiber.StatusBadRequest, fiber.StatusUnprocessableEntity:
-		code = CodeValidation
+		// The spec answers invalid bodies and params with 422.
+		status, code = fiber.StatusUnprocessableEntity, CodeValidation
 	case fiber.StatusUnauthorized:
 		code = CodeInvalidKey
 	case fiber.StatusTooManyRequests:

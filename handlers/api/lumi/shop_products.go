@@ -3,7 +3,6 @@ package lumi
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"lumdesk/internal/billing"
 	"lumdesk/internal/billing/products"
 	"lumdesk/internal/platform/db"
+	"lumdesk/internal/platform/jsonin"
 	"lumdesk/internal/platform/money"
 )
 
@@ -25,28 +25,10 @@ func decode(in json.RawMessage, v any) error {
 	if len(in) == 0 {
 		return nil
 	}
-	if err := json.Unmarshal(in, v); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) && te.Field != "" {
-			return invalid("%s must be %s.", te.Field, typeName(te.Type.Kind().String()))
-		}
-		return invalid("The request body is not valid JSON.")
+	if err := jsonin.Decode(in, v); err != nil {
+		return invalid("%s", err.Error())
 	}
 	return nil
-}
-
-func typeName(k string) string {
-	switch k {
-	case "int", "int64":
-		return "an integer"
-	case "bool":
-		return "true or false"
-	case "slice":
-		return "an array of strings"
-	case "ptr":
-		return "of the documented type"
-	}
-	return "a " + k
 }
 
 type priceView struct {
