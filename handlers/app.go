@@ -94,7 +94,7 @@ func New(d Deps) (*fiber.App, *App) {
 	}
 	a.register(app, table)
 	app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
-	a.answerUnknownMethods(app)
+	a.outsideRoutes(app)
 	return app, a
 }
 

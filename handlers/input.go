@@ -3,6 +3,8 @@ package handlers
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"regexp"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -113,11 +115,28 @@ func init() {
 	}
 }
 
-// answerUnknownMethods makes requests with a method Fiber does not route
-// (PROPFIND, GETT ...) to a product API answer 405 in that product's
-// envelope, through the same error handler as everything else.
-func (a *App) answerUnknownMethods(app *fiber.App) {
+// smallBufferPath finds the request path in fasthttp's "headers too large"
+// error, which quotes the start of the request ("GET /api/... HTTP/1.1").
+var smallBufferPath = regexp.MustCompile(`contents: "[A-Z]{1,16} (/[^ "?\\]*)`)
+
+// outsideRoutes makes the answers fasthttp and Fiber give before any route
+// runs reach the product APIs' envelopes too: an unknown method (PROPFIND,
+// GETT ...) on /api/... answers 405 through the error handler, and headers
+// over the read buffer (431), which fasthttp reports after discarding the
+// parsed request line, get the path back from the error's quote of the
+// request so the error handler can choose the product.
+func (a *App) outsideRoutes(app *fiber.App) {
 	srv := app.Server()
+	onError := srv.ErrorHandler
+	srv.ErrorHandler = func(fctx *fasthttp.RequestCtx, err error) {
+		var small *fasthttp.ErrSmallBuffer
+		if errors.As(err, &small) && len(fctx.Request.Header.RequestURI()) <= 1 {
+			if m := smallBufferPath.FindStringSubmatch(err.Error()); m != nil {
+				fctx.Request.SetRequestURI(m[1])
+			}
+		}
+		onError(fctx, err)
+	}
 	next := srv.Handler
 	srv.Handler = func(fctx *fasthttp.RequestCtx) {
 		if knownMethods[string(fctx.Method())] || !strings.HasPrefix(string(fctx.Path()), "/api/") {
