@@ -148,27 +148,29 @@ func openAPIOps(t *testing.T, file string) []apiOp {
 	}
 	var doc struct {
 		Servers []struct{ URL string }
-		Paths   map[string]map[string]struct {
-			RequestBody *struct {
-				Content map[string]struct {
-					Schema struct {
-						Properties map[string]struct {
-							Type string
-						}
-					}
-				}
-			} `json:"requestBody"`
-		}
+		Paths   map[string]map[string]json.RawMessage
 	}
 	if err := json.Unmarshal(b, &doc); err != nil || len(doc.Servers) == 0 {
 		t.Fatalf("%s: %v", file, err)
 	}
 	var ops []apiOp
 	for p, methods := range doc.Paths {
-		for m, op := range methods {
+		for m, raw := range methods {
 			m = strings.ToUpper(m)
 			if !slices.Contains([]string{"GET", "POST", "PUT", "PATCH", "DELETE"}, m) {
 				continue
+			}
+			var op struct {
+				RequestBody *struct {
+					Content map[string]struct {
+						Schema struct {
+							Properties map[string]struct{ Type string }
+						}
+					}
+				} `json:"requestBody"`
+			}
+			if err := json.Unmarshal(raw, &op); err != nil {
+				t.Fatalf("%s %s %s: %v", file, m, p, err)
 			}
 			o := apiOp{method: m, path: doc.Servers[0].URL + p, props: map[string]string{}}
 			if op.RequestBody != nil {
@@ -358,7 +360,7 @@ func TestHostileInputOnEveryConsoleForm(t *testing.T) {
 		{"nul", "%00", true},
 		{"nul inside", "a%00b", true},
 		{"invalid utf-8", "%FF%FE", true},
-		{"huge", strings.Repeat("x", 200000), false},
+		{"huge", strings.Repeat("x", 20000), false},
 		{"wrong type", "-99999999999999999999999", false},
 		{"markup", "%3Cscript%3E%27%22", false},
 	}
