@@ -57,28 +57,23 @@ func userID(c *fiber.Ctx, body map[string]json.RawMessage) (*int64, error) {
 	return &id, nil
 }
 
-// errForeign: a reseller named another account; answered as not found.
-var errForeign = billing.NotFoundError{What: "account", Ref: ""}
-
-// scope is the account a request acts on: a reseller key's own account (a
-// foreign user_id is not found); an operator key's user_id (nil: every
-// account, or 422 when required).
+// scope is the account a request acts on: the key's scope decides (a
+// reseller key acts on its own account, and naming another is not found;
+// an operator key acts on the named user_id, nil for every account, or 422
+// when one is required).
 func scope(c *fiber.Ctx, k apikeys.Key, body map[string]json.RawMessage, required bool) (*int64, error) {
 	id, err := userID(c, body)
 	if err != nil {
 		return nil, err
 	}
-	if !k.Operator {
-		if k.AccountID == nil || (id != nil && *id != *k.AccountID) {
-			return nil, errForeign
-		}
-		own := *k.AccountID
-		return &own, nil
+	acc, err := k.Scope().Target(id)
+	if err != nil {
+		return nil, err
 	}
-	if id == nil && required {
+	if acc == nil && required {
 		return nil, invalid("user_id is required with an operator key.")
 	}
-	return id, nil
+	return acc, nil
 }
 
 // rest is the body without user_id, as the shop receives it.

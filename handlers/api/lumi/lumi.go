@@ -93,8 +93,6 @@ type Keys interface {
 type Flags struct {
 	APIEnabled   func() bool
 	MoneyEnabled func() bool
-	// DefaultCap is the daily cap of keys issued without one (0: none).
-	DefaultCap func() money.Cents
 }
 
 // API is the Lumi API route group.
@@ -102,13 +100,13 @@ type API struct {
 	billing *billing.Service
 	keys    Keys
 	shop    Shop
-	batches *Batches
+	batches Batches
 	flags   Flags
 	log     *slog.Logger
 }
 
 // New makes the API. flags nil funcs read the app's config at Routes time.
-func New(b *billing.Service, keys Keys, shop Shop, batches *Batches, flags Flags) *API {
+func New(b *billing.Service, keys Keys, shop Shop, batches Batches, flags Flags) *API {
 	return &API{billing: b, keys: keys, shop: shop, batches: batches, flags: flags, log: slog.Default()}
 }
 
@@ -140,9 +138,6 @@ func (api *API) Routes(a *handlers.App) []handlers.Route {
 	}
 	if api.flags.MoneyEnabled == nil {
 		api.flags.MoneyEnabled = func() bool { return cfg.APIMoneyEnabled }
-	}
-	if api.flags.DefaultCap == nil {
-		api.flags.DefaultCap = func() money.Cents { return cfg.APIDailyCapDefault }
 	}
 	r := func(method, path string, h fiber.Handler) handlers.Route {
 		return handlers.Route{Method: method, Path: path, Perm: staff.PermPublic, Handler: h}
