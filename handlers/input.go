@@ -47,12 +47,7 @@ func badInput(c *fiber.Ctx) string {
 	bad := ""
 	visit := func(kind string) func(k, v []byte) {
 		return func(k, v []byte) {
-			if bad != "" {
-				return
-			}
-			if badText(k) {
-				bad = fieldName(kind, k)
-			} else if badText(v) {
+			if bad == "" && (badText(k) || badText(v)) {
 				bad = fieldName(kind, k)
 			}
 		}
