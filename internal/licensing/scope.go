@@ -17,6 +17,7 @@ func (s *Service) In(scope accounts.Scope) Scoped { return Scoped{s: s, scope: s
 type Scoped struct {
 	s     *Service
 	scope accounts.Scope
+	bound string // a project already found within the scope (see Project)
 }
 
 // GetProject is the project, if it is inside the scope.
@@ -31,7 +32,22 @@ func (x Scoped) GetProject(ctx context.Context, projectID string) (Project, erro
 	return p, nil
 }
 
+// Project is GetProject that also returns the handle bound to the
+// project found, whose methods skip the lookup for that project (a request
+// checks its project once).
+func (x Scoped) Project(ctx context.Context, projectID string) (Scoped, Project, error) {
+	p, err := x.GetProject(ctx, projectID)
+	if err != nil {
+		return x, p, err
+	}
+	x.bound = p.ID
+	return x, p, nil
+}
+
 func (x Scoped) own(ctx context.Context, projectID string) error {
+	if x.bound != "" && x.bound == projectID {
+		return nil
+	}
 	_, err := x.GetProject(ctx, projectID)
 	return err
 }

@@ -78,6 +78,17 @@ func TestScopedServiceHidesOtherAccounts(t *testing.T) {
 	if err != nil || len(projects) != 1 || projects[0].Project.ID != f.project.ID {
 		t.Errorf("scoped details: %v %v", projects, err)
 	}
+	// A handle bound to A's project still refuses B's.
+	bound, p, err := in.Project(ctx, f.project.ID)
+	if err != nil || p.ID != f.project.ID {
+		t.Fatalf("bound: %v %v", p, err)
+	}
+	if _, err := bound.UpdateKey(ctx, cli, foreign.ID, fk.UserKey, KeyPatch{Note: &note}); !errors.Is(err, ErrProjectNotFound) {
+		t.Errorf("bound handle reached another project: %v", err)
+	}
+	if _, err := bound.UpdateKey(ctx, cli, f.project.ID, k.UserKey, KeyPatch{Note: &note}); err != nil {
+		t.Errorf("bound handle on its project: %v", err)
+	}
 	// Staff (every account) reach both; a key without an account reaches nothing.
 	if _, err := f.svc.In(accounts.AllAccounts).GetProject(ctx, foreign.ID); err != nil {
 		t.Errorf("staff scope: %v", err)

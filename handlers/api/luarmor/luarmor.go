@@ -215,7 +215,7 @@ func (api *API) access(c *fiber.Ctx, scope string) (licensing.Scoped, licensing.
 	if c.Params("project_id") == "" {
 		return svc, licensing.Project{}, true, nil
 	}
-	p, err := svc.GetProject(c.UserContext(), utils.CopyString(c.Params("project_id")))
+	svc, p, err := svc.Project(c.UserContext(), utils.CopyString(c.Params("project_id")))
 	if err != nil {
 		return svc, p, false, api.serviceErr(c, err)
 	}
