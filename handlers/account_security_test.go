@@ -181,10 +181,14 @@ func TestOwnSessions(t *testing.T) {
 	if signedOut(other) {
 		t.Fatal("other user's session revoked")
 	}
-	for _, h := range []string{"nonsense", strings.Repeat("A", 43), "%00"} {
+	for _, h := range []string{"nonsense", strings.Repeat("A", 43)} {
 		if r := a.PostForm("/account/sessions/"+h+"/revoke", nil); r.Status != http.StatusNotFound {
 			t.Errorf("revoke %q: %d", h, r.Status)
 		}
+	}
+	// NUL in the path: the app's input guard refuses it before any handler.
+	if r := a.PostForm("/account/sessions/%00/revoke", nil); r.Status != http.StatusBadRequest {
+		t.Errorf("revoke %%00: %d", r.Status)
 	}
 	// htmx: the row goes away, a toast says so.
 	r = a.HTMX("POST", action, url.Values{})

@@ -82,6 +82,7 @@ func New(d Deps) (*fiber.App, *App) {
 	app.Use(a.accessLog)
 	app.Use(securityHeaders(d.Config.CookieSecure))
 	app.Use(a.loadSession)
+	app.Use(a.guardInput)
 	app.Use(a.checkCSRF)
 
 	table := a.baseRoutes()
@@ -93,11 +94,15 @@ func New(d Deps) (*fiber.App, *App) {
 	}
 	a.register(app, table)
 	app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
+	a.outsideRoutes(app)
 	return app, a
 }
 
 // DB returns the database (for route groups that need it).
 func (a *App) DB() *db.DB { return a.db }
+
+// MetricsHandler serves the Prometheus metrics (the METRICS_ADDR listener).
+func (a *App) MetricsHandler() http.Handler { return a.metrics.HTTPHandler() }
 
 // Log returns the logger.
 func (a *App) Log() *slog.Logger { return a.log }
@@ -115,6 +120,9 @@ func (a *App) loadSession(c *fiber.Ctx) error {
 	if isAPI(c.Path()) {
 		return c.Next()
 	}
+	// Console pages carry the session's data and CSRF token: never cached
+	// (a handler that streams a file may set its own policy).
+	c.Set(fiber.HeaderCacheControl, "no-store")
 	r, err := adaptor.ConvertRequest(c, false)
 	if err != nil {
 		return fmt.Errorf("convert request: %w", err)
@@ -185,14 +193,15 @@ func (a *App) accessLog(c *fiber.Ctx) error {
 		}
 	}
 	status := c.Response().StatusCode()
-	route := c.Route().Path
-	a.metrics.Observe(c.Method(), route, status, time.Since(start))
+	// Copies: these strings outlive the request (labels, log records).
+	method, route := utils.CopyString(c.Method()), utils.CopyString(c.Route().Path)
+	a.metrics.Observe(method, route, status, time.Since(start))
 	level := slog.LevelInfo
 	if status >= 500 {
 		level = slog.LevelError
 	}
 	a.log.Log(c.UserContext(), level, "request",
-		"method", c.Method(), "path", utils.CopyString(c.Path()), "route", route, "status", status,
+		"method", method, "path", utils.CopyString(c.Path()), "route", route, "status", status,
 		"duration_ms", time.Since(start).Milliseconds(), "ip", c.IP(), "request_id", requestID(c))
 	return nil
 }

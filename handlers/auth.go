@@ -2,8 +2,11 @@ package handlers
 
 import (
 	"errors"
+	"net/url"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/utils"
@@ -12,10 +15,21 @@ import (
 	"lumdesk/views/pages/auth"
 )
 
-// safeNext keeps post-login redirects on this site (no //host or scheme).
+// safeNext keeps post-login redirects on this site: only a same-site path
+// (one leading "/", no "//", no backslash, no control or non-ASCII space
+// character, which browsers strip or fold into "//host") is kept; anything
+// else goes to "/". It also keeps CR/LF out of the Location header.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || strings.HasPrefix(next, "/login") || strings.HasPrefix(next, "/logout") {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/login") || strings.HasPrefix(next, "/logout") {
 		return "/"
+	}
+	if !utf8.ValidString(next) || strings.ContainsRune(next, '\\') {
+		return "/"
+	}
+	for _, r := range next {
+		if r < 0x20 || r == 0x7f || unicode.IsControl(r) || unicode.IsSpace(r) {
+			return "/"
+		}
 	}
 	return next
 }
@@ -67,7 +81,7 @@ func (a *App) login(c *fiber.Ctx) error {
 		if err := a.saveSession(c, s, r); err != nil {
 			return err
 		}
-		return Redirect(c, "/login/totp?next="+form.Next)
+		return Redirect(c, "/login/totp?next="+url.QueryEscape(form.Next))
 	}
 	if err := a.signIn(c, res.User.ID); err != nil {
 		return err

@@ -24,7 +24,7 @@ func (a *App) baseRoutes() []Route {
 		{"POST", "/logout", staff.PermSignedIn, a.logout},
 		{"GET", "/healthz", staff.PermPublic, func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) }},
 		{"GET", "/readyz", staff.PermPublic, a.readyz},
-		{"GET", "/metrics", staff.PermPublic, a.metrics.handler()},
+		{"GET", "/metrics", staff.PermPublic, a.metrics.handler(a.cfg.MetricsToken)},
 		{"GET", "/static/*", staff.PermPublic, serveStatic},
 		{"GET", "/favicon.ico", staff.PermPublic, func(c *fiber.Ctx) error { return c.Redirect("/static/img/favicon.svg", fiber.StatusMovedPermanently) }},
 	}

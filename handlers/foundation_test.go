@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"lumdesk/handlers"
+	"lumdesk/internal/platform/config"
 	"lumdesk/internal/server/servertest"
 	"lumdesk/internal/staff"
 )
@@ -152,7 +153,7 @@ func TestOpenRedirectRefused(t *testing.T) {
 }
 
 func TestHealthReadyMetrics(t *testing.T) {
-	env := servertest.New(t)
+	env := servertest.New(t, func(c *config.Config) { c.MetricsToken = "metrics-token-0123456789" })
 	c := env.Anonymous()
 	if r := c.Get("/healthz"); r.Status != 200 || !strings.Contains(r.Body, `"ok"`) {
 		t.Fatalf("healthz %d %s", r.Status, r.Body)
@@ -161,7 +162,7 @@ func TestHealthReadyMetrics(t *testing.T) {
 		t.Fatalf("readyz %d %s", r.Status, r.Body)
 	}
 	c.Get("/login")
-	r := c.Get("/metrics")
+	r := c.Do("GET", "/metrics", nil, http.Header{"Authorization": {"Bearer metrics-token-0123456789"}})
 	if r.Status != 200 || !strings.Contains(r.Body, `lumdesk_http_request_duration_seconds_count{method="GET",route="/login",status="200"}`) {
 		t.Fatalf("metrics %d lacks the /login series", r.Status)
 	}

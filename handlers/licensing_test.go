@@ -418,11 +418,14 @@ func TestLicensingKeyLists(t *testing.T) {
 
 	// Bad filters: the page says what it ignored (422), never a 500.
 	for _, q := range []string{"status=weird", "banned=maybe", "exp_from=garbage", "exp_from=2030-01-02&exp_to=2030-01-01", "after=garbage",
-		"before=%00", "sort=bogus", "limit=0", "limit=99999", "cols=key,bogus", "q=" + strings.Repeat("x", 101), "q=a%01b"} {
+		"sort=bogus", "limit=0", "limit=99999", "cols=key,bogus", "q=" + strings.Repeat("x", 101), "q=a%01b"} {
 		r := viewer.Get(base + "?" + q)
 		if r.Status != http.StatusUnprocessableEntity || !r.Has(`[data-testid="filter-errors"]`) {
 			t.Errorf("?%s: %d, want 422 with a message", q, r.Status)
 		}
+	}
+	if r := viewer.Get(base + "?before=%00"); r.Status != http.StatusBadRequest {
+		t.Errorf("?before=%%00: %d, want 400 from the input guard", r.Status)
 	}
 	for _, q := range []string{"project=deadbeef", "project=a%20b", "project=" + strings.Repeat("a", 65)} {
 		if r := viewer.Get("/luarmor/keys?" + q); r.Status != http.StatusUnprocessableEntity || !r.Has(`[data-testid="filter-errors"]`) {

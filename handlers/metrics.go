@@ -1,7 +1,10 @@
 package handlers
 
 import (
+	"crypto/subtle"
+	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -30,17 +33,48 @@ func NewMetrics() *Metrics {
 	return m
 }
 
-// Observe records one request.
+// methodLabels are the methods kept as label values; any other becomes
+// "other" so clients cannot mint series (and label values are never
+// Fiber's reused request buffers).
+var methodLabels = map[string]string{
+	"GET": "GET", "HEAD": "HEAD", "POST": "POST", "PUT": "PUT", "PATCH": "PATCH",
+	"DELETE": "DELETE", "OPTIONS": "OPTIONS", "CONNECT": "CONNECT", "TRACE": "TRACE",
+}
+
+// Observe records one request. method and route may point into Fiber's
+// buffers: the label values stored are constants or copies.
 func (m *Metrics) Observe(method, route string, status int, d time.Duration) {
+	label, ok := methodLabels[method]
+	if !ok {
+		label = "other"
+	}
 	if route == "" || route == "/" && status == fiber.StatusNotFound {
 		route = "unmatched"
 	}
-	m.duration.WithLabelValues(method, route, strconv.Itoa(status)).Observe(d.Seconds())
+	m.duration.WithLabelValues(label, strings.Clone(route), strconv.Itoa(status)).Observe(d.Seconds())
 }
 
 // Registry exposes the registry (for other areas' collectors).
 func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
 
-func (m *Metrics) handler() fiber.Handler {
-	return adaptor.HTTPHandler(promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
+// HTTPHandler serves the metrics (for the METRICS_ADDR listener).
+func (m *Metrics) HTTPHandler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+}
+
+// handler serves /metrics on the main listener: only with the Bearer token
+// (METRICS_TOKEN); without a configured token it is not there at all.
+func (m *Metrics) handler(token string) fiber.Handler {
+	h := adaptor.HTTPHandler(m.HTTPHandler())
+	return func(c *fiber.Ctx) error {
+		if token == "" {
+			return fiber.ErrNotFound
+		}
+		scheme, got, _ := strings.Cut(c.Get(fiber.HeaderAuthorization), " ")
+		if !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), []byte(token)) != 1 {
+			c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="metrics"`)
+			return fiber.NewError(fiber.StatusUnauthorized, "Send the metrics token as Authorization: Bearer <token>.")
+		}
+		return h(c)
+	}
 }

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"fmt"
+	"net/url"
 	"slices"
 
 	"github.com/gofiber/fiber/v2"
@@ -53,7 +54,7 @@ func (a *App) authorize(p staff.Permission) fiber.Handler {
 			if isAPI(c.Path()) {
 				return fiber.ErrUnauthorized
 			}
-			return Redirect(c, "/login?next="+safeNext(c.OriginalURL()))
+			return Redirect(c, "/login?next="+url.QueryEscape(safeNext(c.OriginalURL())))
 		}
 		if a.staff.MustEnrolTOTP(*u) && !enrolmentPaths[c.Path()] {
 			return Redirect(c, "/account/security")

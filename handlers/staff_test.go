@@ -376,8 +376,11 @@ func TestStaffBadIDsAndInput(t *testing.T) {
 	if r := admin.PostForm("/staff/"+id+"/role", url.Values{"role": {"viewer"}, "reason": {strings.Repeat("r", 600)}}); r.Status != http.StatusUnprocessableEntity {
 		t.Fatalf("long reason: %d", r.Status)
 	}
-	if r := admin.Get("/staff/" + id + "?tab=%00nonsense"); r.Status != 200 {
+	if r := admin.Get("/staff/" + id + "?tab=nonsense"); r.Status != 200 {
 		t.Fatalf("bogus tab: %d", r.Status)
+	}
+	if r := admin.Get("/staff/" + id + "?tab=%00nonsense"); r.Status != http.StatusBadRequest {
+		t.Fatalf("NUL in tab: %d, want 400 from the input guard", r.Status)
 	}
 	if r := admin.Get("/staff/" + id + "?tab=history"); r.Status != 200 || !r.Has(`[hx-get="/history/staff_user/`+id+`"]`) {
 		t.Fatalf("history tab: %d", r.Status)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"time"
 
 	"lumdesk/handlers"
@@ -33,10 +34,17 @@ func runServe(ctx context.Context, e *env, args []string) error {
 			return fmt.Errorf("seed demo data: %w", err)
 		}
 	}
-	app, _ := server.NewApp(e.cfg, svc.Services, e.log)
+	app, h := server.NewApp(e.cfg, svc.Services, e.log)
 	ln, err := net.Listen("tcp", e.cfg.ListenAddr)
 	if err != nil {
 		return fmt.Errorf("LISTEN_ADDR %s: %w", e.cfg.ListenAddr, err)
+	}
+	if e.cfg.MetricsAddr != "" {
+		stop, err := serveMetrics(e, h.MetricsHandler())
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	go svc.sweepSessions(ctx, e)
 	svc.Jobs.SetLogger(e.log)
@@ -57,6 +65,24 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// serveMetrics serves /metrics alone on METRICS_ADDR (a private address:
+// no token there).
+func serveMetrics(e *env, h http.Handler) (stop func(), err error) {
+	ln, err := net.Listen("tcp", e.cfg.MetricsAddr)
+	if err != nil {
+		return nil, fmt.Errorf("METRICS_ADDR %s: %w", e.cfg.MetricsAddr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", h)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			e.log.Error("metrics listener stopped", "err", err)
+		}
+	}()
+	return func() { _ = srv.Close() }, nil
 }
 
 // stopJobs stops the job runner before the database closes: running jobs
@@ -101,5 +127,5 @@ func printBanner(e *env, addr string, creds []demo.Credential) {
 			fmt.Fprintf(w, "    %-8s  %-28s  %s\n", c.Role, c.Email, c.Password)
 		}
 	}
-	fmt.Fprintf(w, "\n  Health: %s/healthz   Metrics: %s/metrics   Stop: Ctrl+C\n\n", url, url)
+	fmt.Fprintf(w, "\n  Health: %s/healthz   Stop: Ctrl+C\n\n", url)
 }

@@ -17,6 +17,7 @@ import (
 	"unicode/utf8"
 
 	"lumdesk/db/store"
+	"lumdesk/internal/accounts"
 	"lumdesk/internal/audit"
 	"lumdesk/internal/platform/db"
 	"lumdesk/internal/platform/ids"
@@ -62,11 +63,20 @@ type Service struct {
 	db  *db.DB
 	box *secretbox.Box
 	now func() time.Time
+	// defaultCap is the daily spend cap of keys issued without one (0: none).
+	defaultCap money.Cents
 }
 
 // NewService makes the service.
 func NewService(d *db.DB, box *secretbox.Box) *Service {
 	return &Service{db: d, box: box, now: time.Now}
+}
+
+// WithDefaultDailyCap sets the daily spend cap of non-operator keys issued
+// without their own (API_DAILY_CAP_DEFAULT; 0: none).
+func (s *Service) WithDefaultDailyCap(c money.Cents) *Service {
+	s.defaultCap = c
+	return s
 }
 
 // Key is an API key as the rest of the program sees it (never the secret).
@@ -129,6 +139,18 @@ func (k Key) StatusAt(t time.Time) string {
 
 // Status is the key's status now.
 func (k Key) Status() string { return k.StatusAt(time.Now()) }
+
+// Scope is whose objects the key may touch: every account for operator
+// keys, else its own account (a key without one reaches nothing).
+func (k Key) Scope() accounts.Scope {
+	switch {
+	case k.Operator:
+		return accounts.AllAccounts
+	case k.AccountID == nil:
+		return accounts.Only(0)
+	}
+	return accounts.Only(*k.AccountID)
+}
 
 // HasScope reports whether the key may do s. Operator keys hold every scope;
 // a held scope "x:*" covers every "x:..." scope.

@@ -45,6 +45,10 @@ func (s *Service) ReserveSpend(ctx context.Context, k Key, amount money.Cents) (
 // ReserveSpendTx is ReserveSpend through q (e.g. inside the debit's transaction).
 func (s *Service) ReserveSpendTx(ctx context.Context, q *store.Queries, k Key, amount money.Cents) (SpendReservation, bool, error) {
 	r := SpendReservation{KeyID: k.ID, Day: SpendDay(s.now()), Amount: amount}
+	if k.DailySpendCapCents == nil && s.defaultCap > 0 {
+		def := int64(s.defaultCap) // the deployment's default cap
+		k.DailySpendCapCents = &def
+	}
 	if k.Operator || k.DailySpendCapCents == nil || amount <= 0 {
 		r.Exempt = true
 		return r, true, nil

@@ -55,7 +55,7 @@ func NewServices(cfg config.Config, d *db.DB, box *secretbox.Box) *Services {
 		Audit:   audit.NewService(d),
 
 		Accounts:  accounts.NewService(d),
-		APIKeys:   apikeys.NewService(d, box),
+		APIKeys:   apikeys.NewService(d, box).WithDefaultDailyCap(cfg.APIDailyCapDefault),
 		Licensing: licensing.NewService(d),
 		Billing:   billing.NewService(d, box, cfg.BillingApprovalLimit),
 	}
@@ -94,7 +94,7 @@ func (s *Services) routeGroups() []handlers.RouteGroup {
 		luarmor.New(s.Licensing, s.APIKeys),
 		billingDesk,
 		handlers.NewLumiProducts(s.Products, s.Jobs.EnqueueAutoRenew),
-		lumi.Wire(s.DB, s.Billing, s.APIKeys, s.Products, nil),
+		lumi.Wire(s.Billing, s.APIKeys, s.Products, nil),
 	}
 	// Each product's account tab comes from the group that renders it.
 	for _, g := range groups {

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
+
+	"lumdesk/internal/platform/jsonin"
 )
 
 // body is a request's JSON object, read field by field with the types the
@@ -29,10 +31,8 @@ func readBody(c *fiber.Ctx) (b *body, ok bool, err error) {
 		return nil, false, fail(c, fiber.StatusBadRequest, "Request body must be a JSON object.")
 	}
 	b = &body{}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	if err := dec.Decode(&b.fields); err != nil || dec.More() {
-		return nil, false, fail(c, fiber.StatusBadRequest, "Request body is not valid JSON.")
+	if err := jsonin.Decode(raw, &b.fields); err != nil {
+		return nil, false, fail(c, fiber.StatusBadRequest, err.Error())
 	}
 	return b, true, nil
 }
@@ -51,6 +51,19 @@ func (b *body) get(name string) (json.RawMessage, bool) {
 	return v, true
 }
 
+// decode reads one field's value into dst through the API's JSON helper.
+func (b *body) decode(name string, v json.RawMessage, dst any, want string) bool {
+	if err := jsonin.Decode(v, dst); err != nil {
+		if jsonin.IsNUL(err) {
+			b.problem("%s must not contain NUL characters.", name)
+		} else {
+			b.problem("%s must be %s.", name, want)
+		}
+		return false
+	}
+	return true
+}
+
 // str reads a string field; required fields must be present and non-empty.
 func (b *body) str(name string, required bool) *string {
 	v, ok := b.get(name)
@@ -61,8 +74,7 @@ func (b *body) str(name string, required bool) *string {
 		return nil
 	}
 	var s string
-	if err := json.Unmarshal(v, &s); err != nil {
-		b.problem("%s must be a string.", name)
+	if !b.decode(name, v, &s, "a string") {
 		return nil
 	}
 	if required && strings.TrimSpace(s) == "" {
@@ -79,8 +91,7 @@ func (b *body) integer(name string) *int64 {
 		return nil
 	}
 	var n json.Number
-	if err := json.Unmarshal(v, &n); err != nil {
-		b.problem("%s must be a number.", name)
+	if !b.decode(name, v, &n, "a number") {
 		return nil
 	}
 	i, err := strconv.ParseInt(n.String(), 10, 64)
@@ -102,8 +113,7 @@ func (b *body) boolean(name string) *bool {
 		return nil
 	}
 	var x bool
-	if err := json.Unmarshal(v, &x); err != nil {
-		b.problem("%s must be true or false.", name)
+	if !b.decode(name, v, &x, "true or false") {
 		return nil
 	}
 	return &x

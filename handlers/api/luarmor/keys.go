@@ -3,24 +3,17 @@ package luarmor
 import (
 	"github.com/gofiber/fiber/v2"
 
-	"lumdesk/internal/apikeys"
+	"lumdesk/handlers/api/apikit"
 )
-
-// accountOf is the account a key reports on (0: an operator key, every project).
-func accountOf(k apikeys.Key) int64 {
-	if k.Operator || k.AccountID == nil {
-		return 0
-	}
-	return *k.AccountID
-}
 
 // GET /v3/keys/:api_key/details
 func (api *API) details(c *fiber.Ctx) error {
-	k, _, ok, err := api.access(c, scopeRead)
+	svc, _, ok, err := api.access(c, scopeRead)
 	if !ok {
 		return err
 	}
-	acc, projects, err := api.svc.AccountDetails(c.UserContext(), accountOf(k))
+	k, _ := apikit.KeyOf(c)
+	acc, projects, err := svc.AccountDetails(c.UserContext())
 	if err != nil {
 		return api.serviceErr(c, err)
 	}
@@ -51,7 +44,7 @@ func (api *API) details(c *fiber.Ctx) error {
 // GET /v3/keys/:api_key/stats[?noUsers=true]. noUsers=true leaves out the
 // user counts (the part that counts every key, so the answer comes faster).
 func (api *API) stats(c *fiber.Ctx) error {
-	k, _, ok, err := api.access(c, scopeRead)
+	svc, _, ok, err := api.access(c, scopeRead)
 	if !ok {
 		return err
 	}
@@ -63,7 +56,7 @@ func (api *API) stats(c *fiber.Ctx) error {
 	default:
 		return fail(c, fiber.StatusBadRequest, "noUsers must be true or false.")
 	}
-	st, err := api.svc.AccountStats(c.UserContext(), accountOf(k), !noUsers)
+	st, err := svc.AccountStats(c.UserContext(), !noUsers)
 	if err != nil {
 		return api.serviceErr(c, err)
 	}

@@ -25,6 +25,7 @@ import (
 
 	"lumdesk/handlers"
 	"lumdesk/handlers/api/apikit"
+	"lumdesk/internal/accounts"
 	"lumdesk/internal/apikeys"
 	"lumdesk/internal/audit"
 	"lumdesk/internal/licensing"
@@ -41,21 +42,13 @@ const (
 	scopeScripts = "scripts:write"
 )
 
-// Licensing is what the API needs of the licensing service.
+// Licensing is what the API needs of the licensing service: In gives the
+// service limited to the key's accounts (foreign projects are not found
+// there); the unban link and the loader check take no key.
 type Licensing interface {
-	GetProject(ctx context.Context, projectID string) (licensing.Project, error)
-	CreateKey(ctx context.Context, actor audit.Actor, projectID string, in licensing.KeyInput) (licensing.Key, error)
-	UpdateKey(ctx context.Context, actor audit.Actor, projectID, userKey string, in licensing.KeyPatch) (licensing.Key, error)
-	DeleteKey(ctx context.Context, actor audit.Actor, projectID, userKey, reason string) error
-	ListKeys(ctx context.Context, f licensing.KeyFilter) (licensing.KeyPage, error)
-	ResetHWID(ctx context.Context, actor audit.Actor, projectID, userKey string, opts licensing.ResetOpts) (licensing.Key, error)
-	LinkDiscord(ctx context.Context, actor audit.Actor, projectID, userKey, discordID string, opts licensing.LinkOpts) (licensing.Key, error)
-	Blacklist(ctx context.Context, actor audit.Actor, projectID, userKey string, in licensing.BlacklistInput) (licensing.Key, error)
+	In(scope accounts.Scope) licensing.Scoped
 	UnbanByToken(ctx context.Context, actor audit.Actor, projectID, token string) (licensing.Key, error)
-	UpdateScript(ctx context.Context, actor audit.Actor, projectID, scriptID string, in licensing.ScriptUpdate) (licensing.Script, error)
 	Check(ctx context.Context, in licensing.CheckInput) (licensing.CheckResult, error)
-	AccountDetails(ctx context.Context, accountID int64) (licensing.Account, []licensing.ProjectDetail, error)
-	AccountStats(ctx context.Context, accountID int64, withUsers bool) (licensing.Stats, error)
 }
 
 // API is the Luarmor API route group.
@@ -211,27 +204,26 @@ func jsonBody(c *fiber.Ctx) bool {
 
 const msgContentType = "Content-Type header must be set to application/json."
 
-// access is the request's key, with scope checked, and the project it names
-// if the key may reach it (a foreign project is "not found", as an unknown one).
-func (api *API) access(c *fiber.Ctx, scope string) (apikeys.Key, licensing.Project, bool, error) {
+// access is the request's key, with scope checked, the licensing service
+// within the key's accounts, and the project the path names (found within
+// them: a foreign project is "not found", as an unknown one).
+func (api *API) access(c *fiber.Ctx, scope string) (licensing.Scoped, licensing.Project, bool, error) {
 	k, found := apikit.KeyOf(c)
 	if !found {
-		return k, licensing.Project{}, false, fail(c, fiber.StatusUnauthorized, "No API key: send it in the Authorization header.")
+		return licensing.Scoped{}, licensing.Project{}, false, fail(c, fiber.StatusUnauthorized, "No API key: send it in the Authorization header.")
 	}
 	if !k.HasScope(scope) {
-		return k, licensing.Project{}, false, fail(c, fiber.StatusForbidden, fmt.Sprintf("This API key lacks the scope %q.", scope))
+		return licensing.Scoped{}, licensing.Project{}, false, fail(c, fiber.StatusForbidden, fmt.Sprintf("This API key lacks the scope %q.", scope))
 	}
+	svc := api.svc.In(k.Scope())
 	if c.Params("project_id") == "" {
-		return k, licensing.Project{}, true, nil
+		return svc, licensing.Project{}, true, nil
 	}
-	p, err := api.svc.GetProject(c.UserContext(), c.Params("project_id"))
-	if err == nil && !k.Operator && (k.AccountID == nil || *k.AccountID != p.AccountID) {
-		err = licensing.ErrProjectNotFound
-	}
+	svc, p, err := svc.Project(c.UserContext(), utils.CopyString(c.Params("project_id")))
 	if err != nil {
-		return k, p, false, api.serviceErr(c, err)
+		return svc, p, false, api.serviceErr(c, err)
 	}
-	return k, p, true, nil
+	return svc, p, true, nil
 }
 
 func (api *API) status(c *fiber.Ctx) error {

@@ -255,8 +255,9 @@ func TestBadBodies(t *testing.T) {
 		body               any
 		message            string
 	}{
-		{"not json", "POST", w.users(), `{"note": `, "Request body is not valid JSON."},
-		{"trailing data", "POST", w.users(), `{} {}`, "Request body is not valid JSON."},
+		{"not json", "POST", w.users(), `{"note": `, "The request body is not valid JSON."},
+		{"trailing data", "POST", w.users(), `{} {}`, "The request body must hold exactly one JSON value; something follows it."},
+		{"trailing braces", "PATCH", w.users(), `{"user_key":"` + uk + `","note":"x"}}}x`, "The request body must hold exactly one JSON value; something follows it."},
 		{"array", "POST", w.users(), `[]`, "Request body must be a JSON object."},
 		{"empty", "POST", w.users(), ``, "Request body must be a JSON object."},
 		{"identifier type", "POST", w.users(), map[string]any{"identifier": 5}, "identifier must be a string."},

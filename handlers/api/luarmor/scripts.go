@@ -29,7 +29,7 @@ func scriptOf(s licensing.Script) scriptJSON {
 
 // PUT /v3/projects/:project_id/scripts/:script_id
 func (api *API) updateScript(c *fiber.Ctx) error {
-	_, p, ok, err := api.access(c, scopeScripts)
+	svc, p, ok, err := api.access(c, scopeScripts)
 	if !ok {
 		return err
 	}
@@ -47,7 +47,7 @@ func (api *API) updateScript(c *fiber.Ctx) error {
 	if ok, err := b.done(c); !ok {
 		return err
 	}
-	s, err := api.svc.UpdateScript(c.UserContext(), apikit.Actor(c), p.ID, c.Params("script_id"), in)
+	s, err := svc.UpdateScript(c.UserContext(), apikit.Actor(c), p.ID, c.Params("script_id"), in)
 	if err != nil {
 		return api.serviceErr(c, err)
 	}

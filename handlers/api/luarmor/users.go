@@ -76,7 +76,7 @@ func orEmpty(s *string) string {
 
 // POST /v3/projects/:project_id/users
 func (api *API) createUser(c *fiber.Ctx) error {
-	_, p, ok, err := api.access(c, scopeWrite)
+	svc, p, ok, err := api.access(c, scopeWrite)
 	if !ok {
 		return err
 	}
@@ -94,7 +94,7 @@ func (api *API) createUser(c *fiber.Ctx) error {
 	if ok, err := b.done(c); !ok {
 		return err
 	}
-	k, err := api.svc.CreateKey(c.UserContext(), apikit.Actor(c), p.ID, in)
+	k, err := svc.CreateKey(c.UserContext(), apikit.Actor(c), p.ID, in)
 	if err != nil {
 		return api.serviceErr(c, err)
 	}
@@ -103,7 +103,7 @@ func (api *API) createUser(c *fiber.Ctx) error {
 
 // PATCH /v3/projects/:project_id/users
 func (api *API) updateUser(c *fiber.Ctx) error {
-	_, p, ok, err := api.access(c, scopeWrite)
+	svc, p, ok, err := api.access(c, scopeWrite)
 	if !ok {
 		return err
 	}
@@ -122,7 +122,7 @@ func (api *API) updateUser(c *fiber.Ctx) error {
 	if ok, err := b.done(c); !ok {
 		return err
 	}
-	k, err := api.svc.UpdateKey(c.UserContext(), apikit.Actor(c), p.ID, *userKey, in)
+	k, err := svc.UpdateKey(c.UserContext(), apikit.Actor(c), p.ID, *userKey, in)
 	if err != nil {
 		return api.serviceErr(c, err)
 	}
@@ -131,7 +131,7 @@ func (api *API) updateUser(c *fiber.Ctx) error {
 
 // DELETE /v3/projects/:project_id/users?user_key=
 func (api *API) deleteUser(c *fiber.Ctx) error {
-	_, p, ok, err := api.access(c, scopeWrite)
+	svc, p, ok, err := api.access(c, scopeWrite)
 	if !ok {
 		return err
 	}
@@ -139,7 +139,7 @@ func (api *API) deleteUser(c *fiber.Ctx) error {
 	if userKey == "" {
 		return fail(c, fiber.StatusBadRequest, "user_key is required.")
 	}
-	if err := api.svc.DeleteKey(c.UserContext(), apikit.Actor(c), p.ID, userKey, ""); err != nil {
+	if err := svc.DeleteKey(c.UserContext(), apikit.Actor(c), p.ID, userKey, ""); err != nil {
 		return api.serviceErr(c, err)
 	}
 	return success(c, "User has been deleted.", nil)
@@ -150,7 +150,7 @@ const maxUsers = licensing.MaxPageSize
 
 // GET /v3/projects/:project_id/users
 func (api *API) listUsers(c *fiber.Ctx) error {
-	_, p, ok, err := api.access(c, scopeRead)
+	svc, p, ok, err := api.access(c, scopeRead)
 	if !ok {
 		return err
 	}
@@ -176,7 +176,7 @@ func (api *API) listUsers(c *fiber.Ctx) error {
 	users := []user{}
 	more := false
 	if count > 0 {
-		page, err := api.svc.ListKeys(c.UserContext(), licensing.KeyFilter{
+		page, err := svc.ListKeys(c.UserContext(), licensing.KeyFilter{
 			ProjectID: p.ID, UserKey: c.Query("user_key"), Identifier: c.Query("identifier"),
 			DiscordID: c.Query("discord_id"), Search: c.Query("search"),
 			Sort: licensing.SortCreated, Offset: from, Limit: count,
@@ -194,7 +194,7 @@ func (api *API) listUsers(c *fiber.Ctx) error {
 
 // POST /v3/projects/:project_id/users/resethwid
 func (api *API) resetHWID(c *fiber.Ctx) error {
-	_, p, ok, err := api.access(c, scopeWrite)
+	svc, p, ok, err := api.access(c, scopeWrite)
 	if !ok {
 		return err
 	}
@@ -207,7 +207,7 @@ func (api *API) resetHWID(c *fiber.Ctx) error {
 	if ok, err := b.done(c); !ok {
 		return err
 	}
-	k, err := api.svc.ResetHWID(c.UserContext(), apikit.Actor(c), p.ID, *userKey, licensing.ResetOpts{Force: force != nil && *force})
+	k, err := svc.ResetHWID(c.UserContext(), apikit.Actor(c), p.ID, *userKey, licensing.ResetOpts{Force: force != nil && *force})
 	if err != nil {
 		return api.serviceErr(c, err)
 	}
@@ -216,7 +216,7 @@ func (api *API) resetHWID(c *fiber.Ctx) error {
 
 // POST /v3/projects/:project_id/users/linkdiscord
 func (api *API) linkDiscord(c *fiber.Ctx) error {
-	_, p, ok, err := api.access(c, scopeWrite)
+	svc, p, ok, err := api.access(c, scopeWrite)
 	if !ok {
 		return err
 	}
@@ -230,7 +230,7 @@ func (api *API) linkDiscord(c *fiber.Ctx) error {
 	if ok, err := b.done(c); !ok {
 		return err
 	}
-	k, err := api.svc.LinkDiscord(c.UserContext(), apikit.Actor(c), p.ID, *userKey, *discordID, licensing.LinkOpts{Force: force != nil && *force})
+	k, err := svc.LinkDiscord(c.UserContext(), apikit.Actor(c), p.ID, *userKey, *discordID, licensing.LinkOpts{Force: force != nil && *force})
 	if err != nil {
 		return api.serviceErr(c, err)
 	}
@@ -239,7 +239,7 @@ func (api *API) linkDiscord(c *fiber.Ctx) error {
 
 // POST /v3/projects/:project_id/users/blacklist
 func (api *API) blacklist(c *fiber.Ctx) error {
-	_, p, ok, err := api.access(c, scopeWrite)
+	svc, p, ok, err := api.access(c, scopeWrite)
 	if !ok {
 		return err
 	}
@@ -256,7 +256,7 @@ func (api *API) blacklist(c *fiber.Ctx) error {
 	if ok, err := b.done(c); !ok {
 		return err
 	}
-	k, err := api.svc.Blacklist(c.UserContext(), apikit.Actor(c), p.ID, *userKey, in)
+	k, err := svc.Blacklist(c.UserContext(), apikit.Actor(c), p.ID, *userKey, in)
 	if err != nil {
 		return api.serviceErr(c, err)
 	}

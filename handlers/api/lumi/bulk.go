@@ -11,30 +11,32 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/utils"
 
-	"lumdesk/db/store"
+	"lumdesk/internal/accounts"
 	"lumdesk/internal/apikeys"
 	"lumdesk/internal/audit"
-	"lumdesk/internal/platform/db"
-	"lumdesk/internal/platform/ids"
+	"lumdesk/internal/billing/products"
+	"lumdesk/internal/platform/jsonin"
 )
 
-// Batches stores asynchronous bulk purchases (api_batches, api_batch_items)
-// and runs them in a goroutine of the process that accepted them, which
-// holds a lease on the batch (BatchLease) renewed after every item. Each item
-// debits with its own idempotency key (<Idempotency-Key>#<index>), so a batch
-// taken over after a crash never pays an item twice: when a poll of
-// GET /v1/batches/{id} finds a running batch whose lease ran out, that
-// process takes the lease and runs the items still pending.
-type Batches struct {
-	db *db.DB
+// Batches are what bulk purchases need of the products service, which
+// stores asynchronous batches (api_batches, api_batch_items). A batch runs in
+// a goroutine of the process that accepted it, which holds the batch's lease
+// (BatchLease) and renews it after every item. Each item debits with its own
+// idempotency key (<Idempotency-Key>#<index>), so a batch taken over after a
+// crash never pays an item twice: when a poll of GET /v1/batches/{id} finds a
+// running batch whose lease ran out, that process takes the lease and runs
+// the items still pending.
+type Batches interface {
+	CreateBatch(ctx context.Context, keyID, accountID int64, kind string, items []products.BatchItemInput, idemKey string, lease time.Duration) (string, error)
+	GetBatch(ctx context.Context, scope accounts.Scope, id string) (products.Batch, []products.BatchItem, error)
+	SetBatchItemResult(ctx context.Context, id string, idx int, status string, result json.RawMessage, lease time.Duration) error
+	FinishBatch(ctx context.Context, id string) error
+	LeaseBatch(ctx context.Context, id string, lease time.Duration) (bool, error)
 }
 
 // BatchLease is how long a batch's runner may go silent before another
 // process takes it over.
 var BatchLease = 2 * time.Minute
-
-// NewBatches makes the batch store.
-func NewBatches(d *db.DB) *Batches { return &Batches{db: d} }
 
 // itemResult is one line of the per-item result shape.
 type itemResult struct {
@@ -50,10 +52,7 @@ type errorBody struct {
 }
 
 // bulkItem is one item of a bulk request.
-type bulkItem struct {
-	ref string
-	in  json.RawMessage
-}
+type bulkItem = products.BatchItemInput
 
 func (api *API) bulkBuy(p product) fiber.Handler {
 	return func(c *fiber.Ctx) error {
@@ -70,7 +69,7 @@ func (api *API) bulkBuy(p product) fiber.Handler {
 			return api.serviceErr(c, err)
 		}
 		var raw []json.RawMessage
-		if v, ok := body["items"]; !ok || json.Unmarshal(v, &raw) != nil || len(raw) == 0 {
+		if v, ok := body["items"]; !ok || jsonin.Decode(v, &raw) != nil || len(raw) == 0 {
 			return writeErr(c, fiber.StatusUnprocessableEntity, CodeValidation, "items must be a non-empty array of purchases.")
 		}
 		if len(raw) > MaxBulk {
@@ -80,17 +79,17 @@ func (api *API) bulkBuy(p product) fiber.Handler {
 		items := make([]bulkItem, len(raw))
 		for i, r := range raw {
 			var obj map[string]json.RawMessage
-			if json.Unmarshal(r, &obj) != nil {
+			if jsonin.Decode(r, &obj) != nil {
 				return writeErr(c, fiber.StatusUnprocessableEntity, CodeValidation, fmt.Sprintf("items[%d] must be an object.", i))
 			}
 			ref := strconv.Itoa(i)
 			var name string
-			if json.Unmarshal(obj["domain"], &name) == nil && name != "" {
+			if jsonin.Decode(obj["domain"], &name) == nil && name != "" {
 				ref = name
 			}
 			delete(obj, "user_id")
 			in, _ := json.Marshal(obj)
-			items[i] = bulkItem{ref: ref, in: in}
+			items[i] = bulkItem{Ref: ref, Input: in}
 		}
 		actor := actorOf(c)
 		return api.moneyRun(c, k, idemKey, len(items), func(ctx context.Context) outcome {
@@ -101,7 +100,7 @@ func (api *API) bulkBuy(p product) fiber.Handler {
 				}
 				return jsonOutcome(fiber.StatusOK, summary(res))
 			}
-			id, err := api.batches.create(ctx, k.ID, *acc, p.kind, items, idemKey)
+			id, err := api.batches.CreateBatch(ctx, k.ID, *acc, p.kind, items, idemKey, BatchLease)
 			if err != nil {
 				return errOutcome(api.classifyLog(err))
 			}
@@ -118,15 +117,15 @@ func (api *API) bulkBuy(p product) fiber.Handler {
 
 // buyItem buys one bulk item with its own idempotency key.
 func (api *API) buyItem(ctx context.Context, k apikeys.Key, actor audit.Actor, kind string, acc int64, it bulkItem, idemKey string, i int) itemResult {
-	out := api.charge(ctx, k, actor, kind, acc, 0, it.in, idemKey+"#"+strconv.Itoa(i))
+	out := api.charge(ctx, k, actor, kind, acc, 0, it.Input, idemKey+"#"+strconv.Itoa(i))
 	if out.status < 300 {
-		return itemResult{Ref: it.ref, Status: "ok", Result: out.body}
+		return itemResult{Ref: it.Ref, Status: "ok", Result: out.body}
 	}
 	var e struct {
 		Error errorBody `json:"error"`
 	}
 	_ = json.Unmarshal(out.body, &e)
-	return itemResult{Ref: it.ref, Status: "failed", Error: &e.Error}
+	return itemResult{Ref: it.Ref, Status: "failed", Error: &e.Error}
 }
 
 func summary(res []itemResult) fiber.Map {
@@ -139,26 +138,6 @@ func summary(res []itemResult) fiber.Map {
 	return fiber.Map{"total": len(res), "ok": ok, "failed": len(res) - ok, "items": res}
 }
 
-func (b *Batches) create(ctx context.Context, keyID, acc int64, kind string, items []bulkItem, idemKey string) (string, error) {
-	id := "bat_" + ids.Token(24)
-	err := b.db.Tx(ctx, func(q *store.Queries) error {
-		if err := q.InsertAPIBatch(ctx, store.InsertAPIBatchParams{ID: id, KeyID: keyID, AccountID: acc, Kind: kind,
-			Total: int32(len(items)), IdempotencyKey: idemKey, LeaseUntil: time.Now().Add(BatchLease)}); err != nil {
-			return err
-		}
-		for i, it := range items {
-			if err := q.InsertAPIBatchItem(ctx, store.InsertAPIBatchItemParams{BatchID: id, Idx: int32(i), Ref: it.ref, Input: it.in}); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return "", fmt.Errorf("create batch: %w", err)
-	}
-	return id, nil
-}
-
 // runBatch buys items (idx are their indexes in the batch), storing each
 // result and renewing the lease as it goes.
 func (api *API) runBatch(ctx context.Context, id string, k apikeys.Key, actor audit.Actor, kind string, acc int64, items []bulkItem, idx []int, idemKey string) {
@@ -166,37 +145,25 @@ func (api *API) runBatch(ctx context.Context, id string, k apikeys.Key, actor au
 		i := idx[n]
 		r := api.buyItem(ctx, k, actor, kind, acc, it, idemKey, i)
 		res, _ := json.Marshal(r)
-		if err := api.batches.db.SetAPIBatchItemResult(ctx, store.SetAPIBatchItemResultParams{Status: r.Status, Result: res, BatchID: id, Idx: int32(i)}); err != nil {
+		if err := api.batches.SetBatchItemResult(ctx, id, i, r.Status, res, BatchLease); err != nil {
 			slog.Error("lumi api: store batch item", "batch", id, "err", err)
 			return // the lease runs out and the next poll takes the batch over
 		}
-		if err := api.batches.db.RenewAPIBatchLease(ctx, store.RenewAPIBatchLeaseParams{ID: id, LeaseUntil: time.Now().Add(BatchLease)}); err != nil {
-			slog.Error("lumi api: renew batch lease", "batch", id, "err", err)
-		}
 	}
-	if err := api.batches.db.FinishAPIBatch(ctx, id); err != nil {
+	if err := api.batches.FinishBatch(ctx, id); err != nil {
 		slog.Error("lumi api: finish batch", "batch", id, "err", err)
 	}
 }
 
-// batch reports a batch's progress and the results so far.
+// batch reports a batch's progress and the results so far (another
+// account's batch is not found: the service decides within the key's scope).
 func (api *API) batch(c *fiber.Ctx) error {
 	k := keyOf(c)
 	id := utils.CopyString(c.Params("batch_id"))
 	ctx := c.UserContext()
-	if len(id) > 64 {
-		return notFound(c)
-	}
-	b, err := api.batches.db.GetAPIBatch(ctx, id)
-	if db.IsNotFound(err) || (err == nil && !k.Operator && (k.AccountID == nil || *k.AccountID != b.AccountID)) {
-		return notFound(c)
-	}
+	b, rows, err := api.batches.GetBatch(ctx, k.Scope(), id)
 	if err != nil {
-		return api.internal(c, err)
-	}
-	rows, err := api.batches.db.ListAPIBatchItems(ctx, id)
-	if err != nil {
-		return api.internal(c, err)
+		return api.serviceErr(c, err)
 	}
 	if b.Status == "running" && b.LeaseUntil.Before(time.Now()) {
 		api.takeOver(ctx, b, rows, actorOf(c))
@@ -223,9 +190,9 @@ func (api *API) batch(c *fiber.Ctx) error {
 
 // takeOver resumes a batch whose runner stopped (its lease ran out), if this
 // process wins the lease.
-func (api *API) takeOver(ctx context.Context, b store.ApiBatch, rows []store.ApiBatchItem, actor audit.Actor) {
-	n, err := api.batches.db.LeaseAPIBatch(ctx, store.LeaseAPIBatchParams{ID: b.ID, LeaseUntil: time.Now().Add(BatchLease)})
-	if err != nil || n != 1 {
+func (api *API) takeOver(ctx context.Context, b products.Batch, rows []products.BatchItem, actor audit.Actor) {
+	won, err := api.batches.LeaseBatch(ctx, b.ID, BatchLease)
+	if err != nil || !won {
 		return
 	}
 	k, err := api.keys.Get(ctx, b.KeyID)
@@ -237,8 +204,8 @@ func (api *API) takeOver(ctx context.Context, b store.ApiBatch, rows []store.Api
 	var idx []int
 	for _, r := range rows {
 		if r.Status == "pending" {
-			items = append(items, bulkItem{ref: r.Ref, in: r.Input})
-			idx = append(idx, int(r.Idx))
+			items = append(items, bulkItem{Ref: r.Ref, Input: r.Input})
+			idx = append(idx, r.Idx)
 		}
 	}
 	actor.Label = k.Prefix + " (batch resumed)"

@@ -13,6 +13,7 @@ import (
 
 	"lumdesk/internal/apikeys"
 	"lumdesk/internal/billing"
+	"lumdesk/internal/platform/jsonin"
 )
 
 // readObject parses the body as a JSON object (an empty body is {}).
@@ -25,10 +26,8 @@ func readObject(c *fiber.Ctx) (map[string]json.RawMessage, error) {
 	if raw[0] != '{' {
 		return nil, invalid("The request body must be a JSON object.")
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	if err := dec.Decode(&obj); err != nil || dec.More() {
-		return nil, invalid("The request body is not valid JSON.")
+	if err := jsonin.Decode(raw, &obj); err != nil {
+		return nil, invalid("%s", err.Error())
 	}
 	return obj, nil
 }
@@ -38,8 +37,8 @@ func userID(c *fiber.Ctx, body map[string]json.RawMessage) (*int64, error) {
 	var s string
 	if v, ok := body["user_id"]; ok && string(v) != "null" {
 		var n json.Number
-		if err := json.Unmarshal(v, &n); err != nil {
-			if err := json.Unmarshal(v, &s); err != nil {
+		if err := jsonin.Decode(v, &n); err != nil {
+			if err := jsonin.Decode(v, &s); err != nil {
 				return nil, invalid("user_id must be an integer.")
 			}
 		} else {
@@ -58,28 +57,23 @@ func userID(c *fiber.Ctx, body map[string]json.RawMessage) (*int64, error) {
 	return &id, nil
 }
 
-// errForeign: a reseller named another account; answered as not found.
-var errForeign = billing.NotFoundError{What: "account", Ref: ""}
-
-// scope is the account a request acts on: a reseller key's own account (a
-// foreign user_id is not found); an operator key's user_id (nil: every
-// account, or 422 when required).
+// scope is the account a request acts on: the key's scope decides (a
+// reseller key acts on its own account, and naming another is not found;
+// an operator key acts on the named user_id, nil for every account, or 422
+// when one is required).
 func scope(c *fiber.Ctx, k apikeys.Key, body map[string]json.RawMessage, required bool) (*int64, error) {
 	id, err := userID(c, body)
 	if err != nil {
 		return nil, err
 	}
-	if !k.Operator {
-		if k.AccountID == nil || (id != nil && *id != *k.AccountID) {
-			return nil, errForeign
-		}
-		own := *k.AccountID
-		return &own, nil
+	acc, err := k.Scope().Target(id)
+	if err != nil {
+		return nil, err
 	}
-	if id == nil && required {
+	if acc == nil && required {
 		return nil, invalid("user_id is required with an operator key.")
 	}
-	return id, nil
+	return acc, nil
 }
 
 // rest is the body without user_id, as the shop receives it.
@@ -164,8 +158,8 @@ func (api *API) createDeposit(c *fiber.Ctx) error {
 		Amount   any    `json:"amount_usd"`
 		Provider string `json:"provider"`
 	}
-	if err := json.Unmarshal(rest(body), &in); err != nil {
-		return writeErr(c, fiber.StatusUnprocessableEntity, CodeValidation, "provider must be a string.")
+	if err := decode(rest(body), &in); err != nil {
+		return api.serviceErr(c, err)
 	}
 	amount, isStr := in.Amount.(string)
 	if !isStr {
@@ -221,6 +215,11 @@ func (api *API) listDeposits(c *fiber.Ctx) error {
 
 func (api *API) prices(p product) fiber.Handler {
 	return func(c *fiber.Ctx) error {
+		// Prices are the same for everyone, but a reseller naming another
+		// account's user_id is still refused as not found (the spec).
+		if _, err := scope(c, keyOf(c), nil, false); err != nil {
+			return api.serviceErr(c, err)
+		}
 		v, err := api.shop.Prices(c.UserContext(), p.kind)
 		if err != nil {
 			return api.serviceErr(c, err)

@@ -53,7 +53,10 @@ const (
 	CodeMoneyDisabled     = "money_disabled"
 	CodeNotFound          = "not_found"
 	CodeInProgress        = "in_progress"
-	CodeBatchTooLarge     = "batch_too_large"
+	CodeBatchTooLarge     = "batch_too_large"   // too many bulk items
+	CodePayloadTooLarge   = "payload_too_large" // the whole body is over the size limit
+	CodeMethodNotAllowed  = "method_not_allowed"
+	CodeHeadersTooLarge   = "headers_too_large"
 	CodeValidation        = "validation_error"
 	CodeRateLimited       = "rate_limited"
 	CodeAPIDisabled       = "api_disabled"
@@ -90,8 +93,6 @@ type Keys interface {
 type Flags struct {
 	APIEnabled   func() bool
 	MoneyEnabled func() bool
-	// DefaultCap is the daily cap of keys issued without one (0: none).
-	DefaultCap func() money.Cents
 }
 
 // API is the Lumi API route group.
@@ -99,13 +100,13 @@ type API struct {
 	billing *billing.Service
 	keys    Keys
 	shop    Shop
-	batches *Batches
+	batches Batches
 	flags   Flags
 	log     *slog.Logger
 }
 
 // New makes the API. flags nil funcs read the app's config at Routes time.
-func New(b *billing.Service, keys Keys, shop Shop, batches *Batches, flags Flags) *API {
+func New(b *billing.Service, keys Keys, shop Shop, batches Batches, flags Flags) *API {
 	return &API{billing: b, keys: keys, shop: shop, batches: batches, flags: flags, log: slog.Default()}
 }
 
@@ -137,9 +138,6 @@ func (api *API) Routes(a *handlers.App) []handlers.Route {
 	}
 	if api.flags.MoneyEnabled == nil {
 		api.flags.MoneyEnabled = func() bool { return cfg.APIMoneyEnabled }
-	}
-	if api.flags.DefaultCap == nil {
-		api.flags.DefaultCap = func() money.Cents { return cfg.APIDailyCapDefault }
 	}
 	r := func(method, path string, h fiber.Handler) handlers.Route {
 		return handlers.Route{Method: method, Path: path, Perm: staff.PermPublic, Handler: h}
@@ -200,9 +198,14 @@ func (api *API) WriteAPIError(c *fiber.Ctx, status int, msg string) error {
 	case fiber.StatusNotFound:
 		code = CodeNotFound
 	case fiber.StatusRequestEntityTooLarge:
-		code = CodeBatchTooLarge
+		code = CodePayloadTooLarge
+	case fiber.StatusRequestHeaderFieldsTooLarge:
+		code = CodeHeadersTooLarge
+	case fiber.StatusMethodNotAllowed:
+		code = CodeMethodNotAllowed
 	case fiber.StatusBadRequest, fiber.StatusUnprocessableEntity:
-		code = CodeValidation
+		// The spec answers invalid bodies and params with 422.
+		status, code = fiber.StatusUnprocessableEntity, CodeValidation
 	case fiber.StatusUnauthorized:
 		code = CodeInvalidKey
 	case fiber.StatusTooManyRequests:

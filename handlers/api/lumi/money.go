@@ -137,11 +137,6 @@ func (api *API) charge(ctx context.Context, k apikeys.Key, actor audit.Actor, ki
 	if err != nil {
 		return errOutcome(api.classifyLog(err))
 	}
-	if k.DailySpendCapCents == nil && api.flags.DefaultCap != nil {
-		if def := int64(api.flags.DefaultCap()); def > 0 {
-			k.DailySpendCapCents = &def // the global default cap
-		}
-	}
 	res, ok, err := api.keys.ReserveSpend(ctx, k, cost)
 	if err != nil {
 		return errOutcome(api.classifyLog(err))

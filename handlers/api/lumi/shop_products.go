@@ -3,15 +3,15 @@ package lumi
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
 
+	"lumdesk/internal/accounts"
 	"lumdesk/internal/audit"
 	"lumdesk/internal/billing"
 	"lumdesk/internal/billing/products"
-	"lumdesk/internal/platform/db"
+	"lumdesk/internal/platform/jsonin"
 	"lumdesk/internal/platform/money"
 )
 
@@ -25,28 +25,10 @@ func decode(in json.RawMessage, v any) error {
 	if len(in) == 0 {
 		return nil
 	}
-	if err := json.Unmarshal(in, v); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) && te.Field != "" {
-			return invalid("%s must be %s.", te.Field, typeName(te.Type.Kind().String()))
-		}
-		return invalid("The request body is not valid JSON.")
+	if err := jsonin.Decode(in, v); err != nil {
+		return invalid("%s", err.Error())
 	}
 	return nil
-}
-
-func typeName(k string) string {
-	switch k {
-	case "int", "int64":
-		return "an integer"
-	case "bool":
-		return "true or false"
-	case "slice":
-		return "an array of strings"
-	case "ptr":
-		return "of the documented type"
-	}
-	return "a " + k
 }
 
 type priceView struct {
@@ -110,81 +92,20 @@ func orOne(n int) int {
 	return n
 }
 
-func planPrice(plans []products.PlanPrice, plan string) money.Cents {
-	for _, p := range plans {
-		if p.Plan == plan {
-			return p.Monthly
-		}
-	}
-	return 0
-}
-
-// Quote prices a purchase or renewal from the current catalogue (0 when the
-// input is invalid: the purchase then fails validation and nothing is counted).
+// Quote prices a purchase or renewal (the products service decides; an
+// item of another account is not found there).
 func (s ProductsShop) Quote(ctx context.Context, kind string, accountID, id int64, in json.RawMessage) (money.Cents, error) {
 	var t termBody
 	if err := decode(in, &t); err != nil {
 		return 0, err
 	}
-	c, err := s.P.Prices(ctx)
-	if err != nil {
-		return 0, err
+	var b domainBuy
+	if kind == KindDomain && id == 0 {
+		if err := decode(in, &b); err != nil {
+			return 0, err
+		}
 	}
-	switch kind {
-	case KindDomain:
-		var tld string
-		if id == 0 {
-			var b domainBuy
-			if err := decode(in, &b); err != nil {
-				return 0, err
-			}
-			_, tld, _ = products.NormalizeDomain(b.Domain)
-		} else {
-			d, err := s.P.GetDomain(ctx, &accountID, id)
-			if err != nil {
-				return 0, err
-			}
-			tld = d.TLD()
-		}
-		for _, p := range c.TLDs {
-			if p.TLD == tld {
-				per := p.Register
-				if id != 0 {
-					per = p.Renew
-				}
-				if t.Years < 0 || t.Years > products.MaxYears {
-					return 0, nil
-				}
-				return per * money.Cents(orOne(t.Years)), nil
-			}
-		}
-		return 0, nil
-	case KindVPS, KindProxy:
-		plans, plan := c.VPSPlans, t.Plan
-		if kind == KindProxy {
-			plans = c.ProxyPlans
-		}
-		if id != 0 {
-			if kind == KindVPS {
-				v, err := s.P.GetVPS(ctx, &accountID, id)
-				if err != nil {
-					return 0, err
-				}
-				plan = v.Plan
-			} else {
-				p, err := s.P.GetProxy(ctx, &accountID, id)
-				if err != nil {
-					return 0, err
-				}
-				plan = p.Plan
-			}
-		}
-		if t.Months < 0 || t.Months > products.MaxMonths {
-			return 0, nil
-		}
-		return planPrice(plans, plan) * money.Cents(orOne(t.Months)), nil
-	}
-	return 0, fmt.Errorf("unknown kind %q", kind)
+	return s.P.Quote(ctx, accounts.Only(accountID), kind, id, products.QuoteInput{Domain: b.Domain, Plan: t.Plan, Years: t.Years, Months: t.Months})
 }
 
 // Buy makes one purchase.
@@ -335,10 +256,10 @@ func (s ProductsShop) Update(ctx context.Context, actor audit.Actor, kind, actio
 }
 
 // Wire builds the API over the products service p (or, when the shop is
-// given, over that shop — tests).
-func Wire(d *db.DB, b *billing.Service, keys Keys, p *products.Service, shop Shop) *API {
+// given, over that shop — tests); p also stores the bulk batches.
+func Wire(b *billing.Service, keys Keys, p *products.Service, shop Shop) *API {
 	if shop == nil {
 		shop = ProductsShop{P: p}
 	}
-	return New(b, keys, shop, NewBatches(d), Flags{})
+	return New(b, keys, shop, p, Flags{})
 }

@@ -37,6 +37,9 @@ type Config struct {
 	AutoRenewDays        int         // AUTO_RENEW_DAYS: auto-renew Lumi products this many days before expiry
 	RegistrarURL         string      // LUMI_REGISTRAR_URL: registrar gateway base URL; empty: the sandbox registrar
 	RegistrarKey         string      // LUMI_REGISTRAR_KEY: the gateway's API key (required with the URL)
+
+	MetricsToken string // METRICS_TOKEN: /metrics answers only with "Authorization: Bearer <token>"
+	MetricsAddr  string // METRICS_ADDR: a separate listener serving /metrics only (no token needed there)
 }
 
 // Var documents one environment variable (rendered in the README and `--help`).
@@ -62,6 +65,8 @@ var Vars = []Var{
 	{"AUTO_RENEW_DAYS", "7", "The daily auto-renew job renews Lumi domains, VPS and proxies expiring within this many days (0-365)."},
 	{"LUMI_REGISTRAR_URL", "(sandbox)", "Base URL (http or https) of the registrar gateway Lumi domains go to. Unset: the offline sandbox registrar."},
 	{"LUMI_REGISTRAR_KEY", "(none)", "API key sent as a Bearer token to LUMI_REGISTRAR_URL; required when the URL is set."},
+	{"METRICS_TOKEN", "(none)", "Serve /metrics on LISTEN_ADDR to requests with \"Authorization: Bearer <token>\" (at least 16 characters). Unset: /metrics there answers 404."},
+	{"METRICS_ADDR", "(none)", "Address of a separate listener that serves only /metrics, without a token (keep it private, e.g. 127.0.0.1:9090)."},
 }
 
 // Load reads the configuration through getenv (os.Getenv in production).
@@ -143,6 +148,18 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 	} else if c.RegistrarKey != "" {
 		return c, fmt.Errorf("LUMI_REGISTRAR_KEY: set without LUMI_REGISTRAR_URL")
+	}
+	c.MetricsToken, c.MetricsAddr = get("METRICS_TOKEN", ""), get("METRICS_ADDR", "")
+	if c.MetricsToken != "" && len(c.MetricsToken) < 16 {
+		return c, fmt.Errorf("METRICS_TOKEN: must be at least 16 characters")
+	}
+	if c.MetricsAddr != "" {
+		if _, _, e := net.SplitHostPort(c.MetricsAddr); e != nil {
+			return c, fmt.Errorf("METRICS_ADDR: %q is not host:port", c.MetricsAddr)
+		}
+		if c.MetricsAddr == c.ListenAddr {
+			return c, fmt.Errorf("METRICS_ADDR: must differ from LISTEN_ADDR (%s)", c.ListenAddr)
+		}
 	}
 	return c, nil
 }

@@ -39,6 +39,8 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		"LOG_LEVEL":                "loud",
 		"LOG_FORMAT":               "xml",
 		"TRUST_PROXY":              "2",
+		"METRICS_TOKEN":            "short",
+		"METRICS_ADDR":             "9090",
 	} {
 		_, err := Load(env(map[string]string{name: val}))
 		if err == nil || !strings.Contains(err.Error(), name) {
@@ -56,5 +58,19 @@ func TestMasterKeyHexAndBase64(t *testing.T) {
 	c, err = Load(env(map[string]string{"MASTER_KEY": "q6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6s="}))
 	if err != nil || len(c.MasterKey) != 32 || c.MasterKey[0] != 0xab {
 		t.Fatalf("base64 key: %v %x", err, c.MasterKey)
+	}
+}
+
+func TestMetricsSettings(t *testing.T) {
+	c, err := Load(env(nil))
+	if err != nil || c.MetricsToken != "" || c.MetricsAddr != "" {
+		t.Fatalf("metrics are private by default: %+v %v", c, err)
+	}
+	c, err = Load(env(map[string]string{"METRICS_TOKEN": "0123456789abcdef", "METRICS_ADDR": "127.0.0.1:9090"}))
+	if err != nil || c.MetricsToken != "0123456789abcdef" || c.MetricsAddr != "127.0.0.1:9090" {
+		t.Fatalf("metrics settings: %+v %v", c, err)
+	}
+	if _, err := Load(env(map[string]string{"METRICS_ADDR": "127.0.0.1:8080"})); err == nil || !strings.Contains(err.Error(), "METRICS_ADDR") {
+		t.Fatalf("METRICS_ADDR equal to LISTEN_ADDR: %v", err)
 	}
 }

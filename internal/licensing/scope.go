@@ -1,0 +1,133 @@
+package licensing
+
+import (
+	"context"
+
+	"lumdesk/internal/accounts"
+	"lumdesk/internal/audit"
+)
+
+// In is the service as a caller in scope sees it (an API key of one
+// account, or staff and operator keys for every account). Every method
+// finds the project within the scope first: another account's project is
+// ErrProjectNotFound, exactly like an unknown one.
+func (s *Service) In(scope accounts.Scope) Scoped { return Scoped{s: s, scope: scope} }
+
+// Scoped is the licensing service limited to one scope.
+type Scoped struct {
+	s     *Service
+	scope accounts.Scope
+	bound string // a project already found within the scope (see Project)
+}
+
+// GetProject is the project, if it is inside the scope.
+func (x Scoped) GetProject(ctx context.Context, projectID string) (Project, error) {
+	p, err := x.s.GetProject(ctx, projectID)
+	if err != nil {
+		return Project{}, err
+	}
+	if !x.scope.Allows(p.AccountID) {
+		return Project{}, ErrProjectNotFound
+	}
+	return p, nil
+}
+
+// Project is GetProject that also returns the handle bound to the
+// project found, whose methods skip the lookup for that project (a request
+// checks its project once).
+func (x Scoped) Project(ctx context.Context, projectID string) (Scoped, Project, error) {
+	p, err := x.GetProject(ctx, projectID)
+	if err != nil {
+		return x, p, err
+	}
+	x.bound = p.ID
+	return x, p, nil
+}
+
+func (x Scoped) own(ctx context.Context, projectID string) error {
+	if x.bound != "" && x.bound == projectID {
+		return nil
+	}
+	_, err := x.GetProject(ctx, projectID)
+	return err
+}
+
+// CreateKey is Service.CreateKey within the scope.
+func (x Scoped) CreateKey(ctx context.Context, actor audit.Actor, projectID string, in KeyInput) (Key, error) {
+	if err := x.own(ctx, projectID); err != nil {
+		return Key{}, err
+	}
+	return x.s.CreateKey(ctx, actor, projectID, in)
+}
+
+// UpdateKey is Service.UpdateKey within the scope.
+func (x Scoped) UpdateKey(ctx context.Context, actor audit.Actor, projectID, userKey string, in KeyPatch) (Key, error) {
+	if err := x.own(ctx, projectID); err != nil {
+		return Key{}, err
+	}
+	return x.s.UpdateKey(ctx, actor, projectID, userKey, in)
+}
+
+// DeleteKey is Service.DeleteKey within the scope.
+func (x Scoped) DeleteKey(ctx context.Context, actor audit.Actor, projectID, userKey, reason string) error {
+	if err := x.own(ctx, projectID); err != nil {
+		return err
+	}
+	return x.s.DeleteKey(ctx, actor, projectID, userKey, reason)
+}
+
+// ListKeys is Service.ListKeys within the scope (without a project: the
+// scope's account's keys only).
+func (x Scoped) ListKeys(ctx context.Context, f KeyFilter) (KeyPage, error) {
+	if f.ProjectID != "" {
+		if err := x.own(ctx, f.ProjectID); err != nil {
+			return KeyPage{}, err
+		}
+	} else if !x.scope.All() {
+		f.AccountID = x.scope.AccountID()
+	}
+	return x.s.ListKeys(ctx, f)
+}
+
+// ResetHWID is Service.ResetHWID within the scope.
+func (x Scoped) ResetHWID(ctx context.Context, actor audit.Actor, projectID, userKey string, opts ResetOpts) (Key, error) {
+	if err := x.own(ctx, projectID); err != nil {
+		return Key{}, err
+	}
+	return x.s.ResetHWID(ctx, actor, projectID, userKey, opts)
+}
+
+// LinkDiscord is Service.LinkDiscord within the scope.
+func (x Scoped) LinkDiscord(ctx context.Context, actor audit.Actor, projectID, userKey, discordID string, opts LinkOpts) (Key, error) {
+	if err := x.own(ctx, projectID); err != nil {
+		return Key{}, err
+	}
+	return x.s.LinkDiscord(ctx, actor, projectID, userKey, discordID, opts)
+}
+
+// Blacklist is Service.Blacklist within the scope.
+func (x Scoped) Blacklist(ctx context.Context, actor audit.Actor, projectID, userKey string, in BlacklistInput) (Key, error) {
+	if err := x.own(ctx, projectID); err != nil {
+		return Key{}, err
+	}
+	return x.s.Blacklist(ctx, actor, projectID, userKey, in)
+}
+
+// UpdateScript is Service.UpdateScript within the scope.
+func (x Scoped) UpdateScript(ctx context.Context, actor audit.Actor, projectID, scriptID string, in ScriptUpdate) (Script, error) {
+	if err := x.own(ctx, projectID); err != nil {
+		return Script{}, err
+	}
+	return x.s.UpdateScript(ctx, actor, projectID, scriptID, in)
+}
+
+// AccountDetails is the scope's account and its projects (every project
+// for the all-accounts scope).
+func (x Scoped) AccountDetails(ctx context.Context) (Account, []ProjectDetail, error) {
+	return x.s.AccountDetails(ctx, x.scope.AccountID())
+}
+
+// AccountStats is Service.AccountStats of the scope's account.
+func (x Scoped) AccountStats(ctx context.Context, withUsers bool) (Stats, error) {
+	return x.s.AccountStats(ctx, x.scope.AccountID(), withUsers)
+}

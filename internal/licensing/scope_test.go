@@ -1,0 +1,102 @@
+package licensing
+
+import (
+	"errors"
+	"testing"
+
+	"lumdesk/internal/accounts"
+)
+
+// A caller scoped to account A reaches A's projects, and B's project is not
+// found through every method, exactly like an unknown one; staff reach both.
+func TestScopedServiceHidesOtherAccounts(t *testing.T) {
+	f := newFixture(t)
+	a := accounts.Only(f.project.AccountID)
+	k, err := f.svc.In(a).CreateKey(ctx, cli, f.project.ID, KeyInput{Note: "mine"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var other int64
+	if err := f.db.Pool.QueryRow(ctx, "INSERT INTO accounts (name, email) VALUES ('Kestrel', 'team@kestrel.test') RETURNING id").Scan(&other); err != nil {
+		t.Fatal(err)
+	}
+	foreign, err := f.svc.CreateProject(ctx, cli, ProjectInput{AccountID: other, Name: "Theirs"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fk, err := f.svc.CreateKey(ctx, cli, foreign.ID, KeyInput{Note: "theirs"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs, err := f.svc.CreateScript(ctx, cli, foreign.ID, ScriptInput{Name: "Theirs"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := f.svc.In(a)
+	src := "print(1)"
+	note := "taken"
+	calls := map[string]func() error{
+		"GetProject": func() error { _, err := in.GetProject(ctx, foreign.ID); return err },
+		"CreateKey":  func() error { _, err := in.CreateKey(ctx, cli, foreign.ID, KeyInput{}); return err },
+		"UpdateKey": func() error {
+			_, err := in.UpdateKey(ctx, cli, foreign.ID, fk.UserKey, KeyPatch{Note: &note})
+			return err
+		},
+		"DeleteKey": func() error { return in.DeleteKey(ctx, cli, foreign.ID, fk.UserKey, "") },
+		"ListKeys":  func() error { _, err := in.ListKeys(ctx, KeyFilter{ProjectID: foreign.ID}); return err },
+		"ResetHWID": func() error {
+			_, err := in.ResetHWID(ctx, cli, foreign.ID, fk.UserKey, ResetOpts{Force: true})
+			return err
+		},
+		"LinkDiscord": func() error {
+			_, err := in.LinkDiscord(ctx, cli, foreign.ID, fk.UserKey, "123456789012345678", LinkOpts{Force: true})
+			return err
+		},
+		"Blacklist": func() error {
+			_, err := in.Blacklist(ctx, cli, foreign.ID, fk.UserKey, BlacklistInput{BanReason: "x"})
+			return err
+		},
+		"UpdateScript": func() error {
+			_, err := in.UpdateScript(ctx, cli, foreign.ID, fs.ID, ScriptUpdate{Source: &src})
+			return err
+		},
+	}
+	for name, call := range calls {
+		if err := call(); !errors.Is(err, ErrProjectNotFound) {
+			t.Errorf("%s on another account's project: %v, want ErrProjectNotFound", name, err)
+		}
+	}
+	if got, err := f.svc.GetKey(ctx, foreign.ID, fk.UserKey); err != nil || got.Note != "theirs" || got.Banned {
+		t.Errorf("the foreign key changed: %+v %v", got, err)
+	}
+	// Without a project, a scoped list holds only the scope's keys.
+	page, err := in.ListKeys(ctx, KeyFilter{Limit: 50})
+	if err != nil || len(page.Keys) != 1 || page.Keys[0].UserKey != k.UserKey {
+		t.Errorf("scoped list: %+v %v", page.Keys, err)
+	}
+	_, projects, err := in.AccountDetails(ctx)
+	if err != nil || len(projects) != 1 || projects[0].Project.ID != f.project.ID {
+		t.Errorf("scoped details: %v %v", projects, err)
+	}
+	// A handle bound to A's project still refuses B's.
+	bound, p, err := in.Project(ctx, f.project.ID)
+	if err != nil || p.ID != f.project.ID {
+		t.Fatalf("bound: %v %v", p, err)
+	}
+	if _, err := bound.UpdateKey(ctx, cli, foreign.ID, fk.UserKey, KeyPatch{Note: &note}); !errors.Is(err, ErrProjectNotFound) {
+		t.Errorf("bound handle reached another project: %v", err)
+	}
+	if _, err := bound.UpdateKey(ctx, cli, f.project.ID, k.UserKey, KeyPatch{Note: &note}); err != nil {
+		t.Errorf("bound handle on its project: %v", err)
+	}
+	// Staff (every account) reach both; a key without an account reaches nothing.
+	if _, err := f.svc.In(accounts.AllAccounts).GetProject(ctx, foreign.ID); err != nil {
+		t.Errorf("staff scope: %v", err)
+	}
+	if _, err := f.svc.In(accounts.Only(0)).GetProject(ctx, f.project.ID); !errors.Is(err, ErrProjectNotFound) {
+		t.Errorf("empty scope reached a project: %v", err)
+	}
+	if _, _, err := f.svc.In(accounts.Only(0)).AccountDetails(ctx); err == nil {
+		t.Error("empty scope got account details")
+	}
+}
