@@ -297,20 +297,36 @@ func TestBadBodies(t *testing.T) {
 
 func TestRateLimit(t *testing.T) {
 	w := newWorld(t)
-	// The default: 60 requests a minute per key, then 429 with Retry-After.
-	for i := 0; i < 60; i++ {
-		if r := w.call("GET", w.users()+"?until=1", w.key, nil); r.Status != 200 {
+	// A key's limit spreads its requests evenly over the minute (GCRA), so a
+	// burst of exactly the limit passes and the next is refused until one
+	// emission interval has gone by. A limit of 3 makes that interval 20 s, so
+	// the outcome does not depend on how fast this machine sends the burst.
+	key := w.apiKey(w.account.ID, all, 3)
+	for i := 0; i < 3; i++ {
+		if r := w.call("GET", w.users()+"?until=1", key, nil); r.Status != 200 {
 			t.Fatalf("request %d: %d %s", i+1, r.Status, r.Raw)
 		}
 	}
-	r := w.call("GET", w.users(), w.key, nil)
-	want(t, "61st request", r, 429, "")
-	if s, err := strconv.Atoi(r.Header.Get("Retry-After")); err != nil || s < 1 || s > 60 {
-		t.Errorf("Retry-After %q", r.Header.Get("Retry-After"))
+	r := w.call("GET", w.users(), key, nil)
+	want(t, "4th request", r, 429, "")
+	if s, err := strconv.Atoi(r.Header.Get("Retry-After")); err != nil || s < 1 || s > 20 {
+		t.Errorf("Retry-After %q, want 1-20 seconds", r.Header.Get("Retry-After"))
 	}
 	// Another key of the same account is not affected.
 	other := w.apiKey(w.account.ID, all, 0)
 	want(t, "other key", w.call("GET", w.users(), other, nil), 200, "")
+}
+
+// The spec's default is 60 requests a minute per key.
+func TestRateLimitDefault(t *testing.T) {
+	w := newWorld(t)
+	k, err := w.env.APIKeys.Create(ctx, actor, apikeys.CreateInput{Product: apikeys.Luarmor, AccountID: &w.account.ID, Scopes: all})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k.Key.RateLimitPerMinute != 60 {
+		t.Fatalf("default rate limit %d, want 60", k.Key.RateLimitPerMinute)
+	}
 }
 
 func TestUsers(t *testing.T) {
