@@ -197,8 +197,12 @@ func (a *App) accessLog(c *fiber.Ctx) error {
 	method, route := utils.CopyString(c.Method()), utils.CopyString(c.Route().Path)
 	a.metrics.Observe(method, route, status, time.Since(start))
 	level := slog.LevelInfo
-	if status >= 500 {
+	switch {
+	case status >= 500:
 		level = slog.LevelError
+	case a.cfg.Demo:
+		// make run keeps its terminal for the sign-in table and what goes wrong.
+		level = slog.LevelDebug
 	}
 	a.log.Log(c.UserContext(), level, "request",
 		"method", method, "path", utils.CopyString(c.Path()), "route", route, "status", status,

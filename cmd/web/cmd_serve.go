@@ -52,7 +52,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer stopJobs(e, svc)
-	printBanner(e, ln.Addr().String(), creds)
+	printBanner(e, ln.Addr().String(), svc.db.Describe(), creds)
 	errc := make(chan error, 1)
 	go func() { errc <- app.Listener(ln) }()
 	select {
@@ -113,19 +113,24 @@ func (s *services) sweepSessions(ctx context.Context, e *env) {
 	}
 }
 
-func printBanner(e *env, addr string, creds []demo.Credential) {
+// printBanner ends start-up with where to go: the address, the database in
+// use, and (in demo mode) the sign-ins as the last thing on screen.
+func printBanner(e *env, addr, database string, creds []demo.Credential) {
 	url := "http://" + addr
 	if host, port, err := net.SplitHostPort(addr); err == nil && (host == "127.0.0.1" || host == "::1" || host == "0.0.0.0" || host == "::") {
 		url = "http://localhost:" + port
 	}
 	w := e.stdout
 	fmt.Fprintf(w, "\n  lumdesk is running at %s\n", url)
+	fmt.Fprintf(w, "  Using %s\n", database)
+	fmt.Fprintf(w, "  Health: %s/healthz   Stop: Ctrl+C\n", url)
 	if len(creds) > 0 {
-		fmt.Fprintf(w, "\n  Demo mode: sample data, TOTP not enforced. Sign in at %s/login as:\n\n", url)
+		fmt.Fprintf(w, "\n  Demo mode: sample data, TOTP not enforced, request logs at debug level (LOG_LEVEL=debug shows them).\n")
+		fmt.Fprintf(w, "  Sign in at %s/login as:\n\n", url)
 		fmt.Fprintf(w, "    %-8s  %-28s  %s\n", "role", "email", "password")
 		for _, c := range creds {
 			fmt.Fprintf(w, "    %-8s  %-28s  %s\n", c.Role, c.Email, c.Password)
 		}
 	}
-	fmt.Fprintf(w, "\n  Health: %s/healthz   Stop: Ctrl+C\n\n", url)
+	fmt.Fprintln(w)
 }

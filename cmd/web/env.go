@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"lumdesk/internal/platform/config"
 	"lumdesk/internal/platform/db"
@@ -43,6 +45,37 @@ type database struct {
 	*db.DB
 	URL    string
 	server *localpg.Server
+	// dataDir is the private cluster's directory when we use one (started
+	// now or by an earlier run), "" for any other server.
+	dataDir string
+	// fromConfig: the URL came from DATABASE_URL rather than discovery.
+	fromConfig bool
+}
+
+// Describe says which database this is, for the start-up banner: the server
+// and database name (never the password) and where a private cluster lives.
+func (d *database) Describe() string {
+	u, err := url.Parse(d.URL)
+	if err != nil {
+		return "(unparsable DATABASE_URL)"
+	}
+	host := u.Host
+	if h := u.Query().Get("host"); h != "" {
+		host = h
+	}
+	if host == "" {
+		host = "the default socket"
+	}
+	out := fmt.Sprintf("database %s on %s", strings.TrimPrefix(u.Path, "/"), host)
+	switch {
+	case d.server != nil:
+		out += ", a private cluster in " + d.dataDir + " (started now, stopped on exit)"
+	case d.dataDir != "":
+		out += ", a private cluster in " + d.dataDir
+	case d.fromConfig:
+		out += " (DATABASE_URL)"
+	}
+	return out
 }
 
 // Close closes the pool and stops a private cluster this process started.
@@ -58,7 +91,7 @@ func (d *database) Close() {
 // openDatabase picks the database (DATABASE_URL, else a local server, else a
 // private cluster under DATA_DIR/pg), migrates it and opens the pool.
 func (e *env) openDatabase(ctx context.Context, migrate bool) (*database, error) {
-	d := &database{URL: e.cfg.DatabaseURL}
+	d := &database{URL: e.cfg.DatabaseURL, fromConfig: e.cfg.DatabaseURL != ""}
 	if d.URL == "" {
 		srv, err := localpg.Ensure(ctx, filepath.Join(e.cfg.DataDir, "pg"), e.log)
 		if err != nil {
@@ -67,6 +100,7 @@ func (e *env) openDatabase(ctx context.Context, migrate bool) (*database, error)
 		if srv.Started {
 			d.server = srv
 		}
+		d.dataDir = srv.DataDir
 		if d.URL, err = srv.EnsureDatabase(ctx, "lumdesk"); err != nil {
 			_ = srv.Stop()
 			return nil, fmt.Errorf("create database lumdesk: %w", err)

@@ -18,14 +18,17 @@ import (
 )
 
 // Credential is a demo sign-in printed by `make run`.
-type Credential struct{ Role, Email, Password string }
+type Credential struct{ Role, Email, Password, Name string }
 
-// Credentials are the demo staff users.
+// Credentials are the demo staff users. There are two finance users so that
+// four-eyes approval (a top-up above the limit approved by a second finance
+// user) can be tried as designed.
 var Credentials = []Credential{
-	{"admin", "admin@lumdesk.local", "demo-admin-password"},
-	{"support", "support@lumdesk.local", "demo-support-password"},
-	{"finance", "finance@lumdesk.local", "demo-finance-password"},
-	{"viewer", "viewer@lumdesk.local", "demo-viewer-password"},
+	{"admin", "admin@lumdesk.local", "demo-admin-password", "Ada Admin"},
+	{"support", "support@lumdesk.local", "demo-support-password", "Sam Support"},
+	{"finance", "finance@lumdesk.local", "demo-finance-password", "Fin Finance"},
+	{"finance", "finance2@lumdesk.local", "demo-finance2-password", "Fay Finance"},
+	{"viewer", "viewer@lumdesk.local", "demo-viewer-password", "Vic Viewer"},
 }
 
 // Deps are the services seeding goes through (so demo data is audited like any other change).
@@ -44,9 +47,8 @@ var actor = audit.System("demo seed")
 
 // Seed adds whatever demo data is missing and returns the demo sign-ins.
 func Seed(ctx context.Context, d Deps) ([]Credential, error) {
-	names := map[string]string{"admin": "Ada Admin", "support": "Sam Support", "finance": "Fin Finance", "viewer": "Vic Viewer"}
 	for _, c := range Credentials {
-		_, err := d.Staff.Create(ctx, actor, staff.CreateInput{Email: c.Email, Name: names[c.Role], Role: c.Role, Password: c.Password})
+		_, err := d.Staff.Create(ctx, actor, staff.CreateInput{Email: c.Email, Name: c.Name, Role: c.Role, Password: c.Password})
 		var verr staff.ValidationError
 		if errors.As(err, &verr) && verr["email"] == staff.ErrEmailTaken.Error() {
 			continue
