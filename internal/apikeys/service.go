@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -62,6 +63,9 @@ type Service struct {
 	db  *db.DB
 	box *secretbox.Box
 	now func() time.Time
+
+	claimOnce sync.Once
+	claimSem  chan struct{} // see claimSlots
 }
 
 // NewService makes the service.

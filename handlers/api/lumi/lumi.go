@@ -77,8 +77,6 @@ const (
 type Keys interface {
 	apikit.Verifier
 	ClaimIdempotency(ctx context.Context, keyID int64, idemKey string, reqHash []byte) (apikeys.IdemResult, error)
-	CompleteIdempotency(ctx context.Context, keyID int64, idemKey string, status int, body []byte) error
-	ReleaseIdempotency(ctx context.Context, keyID int64, idemKey string) error
 	ReserveSpend(ctx context.Context, k apikeys.Key, amount money.Cents) (apikeys.SpendReservation, bool, error)
 	ReleaseSpend(ctx context.Context, r apikeys.SpendReservation) error
 	CheckSignature(k apikeys.Key, body []byte, header string) error
