@@ -338,6 +338,8 @@ func classify(err error) apiError {
 		return apiError{fiber.StatusUnprocessableEntity, CodeValidation, capitalize(err.Error()) + ".", nil}
 	case errors.As(err, &pe):
 		return apiError{fiber.StatusBadGateway, CodeProvider, capitalize(pe.Error()) + ".", nil}
+	case errors.Is(err, billing.ErrProviderUnavailable):
+		return apiError{fiber.StatusBadGateway, CodeProvider, "The payment provider could not open the invoice; retry with the same Idempotency-Key.", nil}
 	case errors.Is(err, ErrUnavailable):
 		return apiError{fiber.StatusServiceUnavailable, CodeAPIDisabled, "This product is not available on this deployment.", nil}
 	}
