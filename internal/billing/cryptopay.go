@@ -372,6 +372,9 @@ func (s *Service) ReconcileCryptoPay(ctx context.Context, actor audit.Actor, lim
 		}
 		ref := strconv.FormatInt(inv.InvoiceID, 10)
 		res, err := s.creditByRef(ctx, actor, p, WebhookEvent{Type: EventPaid, Ref: ref, Amount: amount})
+		if errors.Is(err, ErrDepositExpired) || errors.Is(err, ErrDepositNotPending) || errors.Is(err, ErrAmountMismatch) {
+			continue // for finance to settle by hand; the others still count
+		}
 		if err != nil {
 			return n, fmt.Errorf("credit crypto pay invoice %s: %w", ref, err)
 		}

@@ -57,12 +57,16 @@ func NewServices(cfg config.Config, d *db.DB, box *secretbox.Box) *Services {
 		Accounts:  accounts.NewService(d),
 		APIKeys:   apikeys.NewService(d, box),
 		Licensing: licensing.NewService(d),
-		Billing:   billing.NewService(d, box, cfg.BillingApprovalLimit),
+		Billing:   billing.NewService(d, box, cfg.BillingApprovalLimit).WithCryptoPay(cfg.CryptoPayURL, cfg.CryptoPayToken),
 	}
 	s.Jobs = jobs.New(d, s.Licensing)
 	s.Products = products.NewService(d, s.Billing, registrar(cfg), nil).WithBox(box)
 	s.Jobs.SetAutoRenew(s.Products.AutoRenewJob(cfg.AutoRenewDays))
 	s.Jobs.SetExpireDeposits(func(ctx context.Context) (int, error) {
+		// Crypto Pay webhooks that never arrived: credit what it reports paid first.
+		if _, err := s.Billing.ReconcileCryptoPay(ctx, audit.System("cryptopay-reconcile"), 1000); err != nil {
+			slog.Error("reconcile crypto pay deposits", "err", err)
+		}
 		return s.Billing.ExpireDeposits(ctx, audit.System("deposit-expiry"), 1000)
 	})
 	return s

@@ -37,6 +37,8 @@ type Config struct {
 	AutoRenewDays        int         // AUTO_RENEW_DAYS: auto-renew Lumi products this many days before expiry
 	RegistrarURL         string      // LUMI_REGISTRAR_URL: registrar gateway base URL; empty: the sandbox registrar
 	RegistrarKey         string      // LUMI_REGISTRAR_KEY: the gateway's API key (required with the URL)
+	CryptoPayURL         string      // CRYPTOPAY_API_URL: Crypto Pay API base (mainnet by default)
+	CryptoPayToken       string      // CRYPTOPAY_TOKEN: Crypto Pay app token; empty: cryptobot deposits are a sandbox
 }
 
 // Var documents one environment variable (rendered in the README and `--help`).
@@ -62,6 +64,8 @@ var Vars = []Var{
 	{"AUTO_RENEW_DAYS", "7", "The daily auto-renew job renews Lumi domains, VPS and proxies expiring within this many days (0-365)."},
 	{"LUMI_REGISTRAR_URL", "(sandbox)", "Base URL (http or https) of the registrar gateway Lumi domains go to. Unset: the offline sandbox registrar."},
 	{"LUMI_REGISTRAR_KEY", "(none)", "API key sent as a Bearer token to LUMI_REGISTRAR_URL; required when the URL is set."},
+	{"CRYPTOPAY_API_URL", "https://pay.crypt.bot/api", "Crypto Pay API base for cryptobot deposits; the testnet is https://testnet-pay.crypt.bot/api."},
+	{"CRYPTOPAY_TOKEN", "(sandbox)", "Crypto Pay app token (from @CryptoBot or @CryptoTestnetBot). Unset: cryptobot deposits run as a labelled sandbox."},
 }
 
 // Load reads the configuration through getenv (os.Getenv in production).
@@ -143,6 +147,10 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 	} else if c.RegistrarKey != "" {
 		return c, fmt.Errorf("LUMI_REGISTRAR_KEY: set without LUMI_REGISTRAR_URL")
+	}
+	c.CryptoPayURL, c.CryptoPayToken = strings.TrimSuffix(get("CRYPTOPAY_API_URL", "https://pay.crypt.bot/api"), "/"), get("CRYPTOPAY_TOKEN", "")
+	if u, e := url.Parse(c.CryptoPayURL); e != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return c, fmt.Errorf("CRYPTOPAY_API_URL: %q is not an http(s) base URL like https://pay.crypt.bot/api", c.CryptoPayURL)
 	}
 	return c, nil
 }
