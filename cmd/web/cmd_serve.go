@@ -39,6 +39,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("LISTEN_ADDR %s: %w", e.cfg.ListenAddr, err)
 	}
 	go svc.sweepSessions(ctx, e)
+	go svc.LumiAPI.SweepBatches(ctx, e.log) // bulk batches a stopped process left running
 	svc.Jobs.SetLogger(e.log)
 	if err := svc.Jobs.Start(ctx); err != nil {
 		return err

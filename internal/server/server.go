@@ -43,6 +43,7 @@ type Services struct {
 	Billing   *billing.Service
 	Products  *products.Service
 	Jobs      *jobs.Service // background jobs; cmd/web serve starts the runner
+	LumiAPI   *lumi.API     // the Lumi API; cmd/web serve starts its batch sweeper
 }
 
 // NewServices builds every domain service over one database.
@@ -62,6 +63,7 @@ func NewServices(cfg config.Config, d *db.DB, box *secretbox.Box) *Services {
 	s.Jobs = jobs.New(d, s.Licensing)
 	s.Products = products.NewService(d, s.Billing, registrar(cfg), nil).WithBox(box)
 	s.Jobs.SetAutoRenew(s.Products.AutoRenewJob(cfg.AutoRenewDays))
+	s.LumiAPI = lumi.Wire(s.DB, s.Billing, s.APIKeys, s.Products, nil)
 	s.Jobs.SetExpireDeposits(func(ctx context.Context) (int, error) {
 		// Crypto Pay webhooks that never arrived: credit what it reports paid first.
 		if _, err := s.Billing.ReconcileCryptoPay(ctx, audit.System("cryptopay-reconcile"), 1000); err != nil {
@@ -99,7 +101,7 @@ func (s *Services) routeGroups() []handlers.RouteGroup {
 		luarmor.New(s.Licensing, s.APIKeys),
 		billingDesk,
 		handlers.NewLumiProducts(s.Products, s.Jobs.EnqueueAutoRenew),
-		lumi.Wire(s.DB, s.Billing, s.APIKeys, s.Products, nil),
+		s.LumiAPI,
 	}
 }
 

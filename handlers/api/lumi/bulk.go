@@ -222,16 +222,16 @@ func (api *API) batch(c *fiber.Ctx) error {
 }
 
 // takeOver resumes a batch whose runner stopped (its lease ran out), if this
-// process wins the lease.
-func (api *API) takeOver(ctx context.Context, b store.ApiBatch, rows []store.ApiBatchItem, actor audit.Actor) {
+// process wins the lease; true when it did.
+func (api *API) takeOver(ctx context.Context, b store.ApiBatch, rows []store.ApiBatchItem, actor audit.Actor) bool {
 	n, err := api.batches.db.LeaseAPIBatch(ctx, store.LeaseAPIBatchParams{ID: b.ID, LeaseUntil: time.Now().Add(BatchLease)})
 	if err != nil || n != 1 {
-		return
+		return false
 	}
 	k, err := api.keys.Get(ctx, b.KeyID)
 	if err != nil {
 		slog.Error("lumi api: take over batch", "batch", b.ID, "err", err)
-		return
+		return false
 	}
 	var items []bulkItem
 	var idx []int
@@ -244,4 +244,5 @@ func (api *API) takeOver(ctx context.Context, b store.ApiBatch, rows []store.Api
 	actor.Label = k.Prefix + " (batch resumed)"
 	actor.Kind, actor.ID = audit.KindAPIKey, strconv.FormatInt(k.ID, 10)
 	go api.runBatch(context.WithoutCancel(ctx), b.ID, k, actor, b.Kind, b.AccountID, items, idx, b.IdempotencyKey)
+	return true
 }

@@ -1,0 +1,59 @@
+package lumi
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"lumdesk/internal/audit"
+)
+
+// Batches outlive the process that accepted them: besides the takeover on a
+// poll of GET /v1/batches/{id}, every serving process sweeps for running
+// batches whose lease ran out (their runner stopped) at start-up and then
+// every BatchLease/2, and resumes their pending items. Items debit with their
+// own idempotency keys, so a resumed batch never pays an item twice, and the
+// lease decides which process resumes it.
+
+// maxResumed bounds the batches one sweep picks up.
+const maxResumed = 100
+
+// ResumeBatches takes over the running batches whose lease ran out and
+// returns how many this process resumed.
+func (api *API) ResumeBatches(ctx context.Context) (int, error) {
+	stale, err := api.batches.db.ListStaleAPIBatches(ctx, maxResumed)
+	if err != nil {
+		return 0, fmt.Errorf("list stale batches: %w", err)
+	}
+	n := 0
+	for _, b := range stale {
+		rows, err := api.batches.db.ListAPIBatchItems(ctx, b.ID)
+		if err != nil {
+			return n, fmt.Errorf("list items of batch %s: %w", b.ID, err)
+		}
+		if api.takeOver(ctx, b, rows, audit.Actor{Kind: audit.KindSystem}) {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// SweepBatches runs ResumeBatches now and every BatchLease/2 until ctx ends
+// (cmd/web serve starts it).
+func (api *API) SweepBatches(ctx context.Context, log *slog.Logger) {
+	t := time.NewTicker(BatchLease / 2)
+	defer t.Stop()
+	for {
+		if n, err := api.ResumeBatches(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("resume lumi batches", "err", err)
+		} else if n > 0 {
+			log.Info("lumi batches resumed", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
