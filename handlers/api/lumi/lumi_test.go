@@ -791,6 +791,34 @@ func TestBatchResumedWithoutPoll(t *testing.T) {
 	}
 }
 
+// The spec's deposit example: provider "cryptobot" (a labelled sandbox
+// without CRYPTOPAY_TOKEN). A retry whose stored response was lost (the
+// process died after the deposit committed) finds the same deposit: no
+// second invoice.
+func TestCryptobotDeposit(t *testing.T) {
+	a := startApp(t, newDBURL(t))
+	acc := a.account("Cryptobot")
+	k := a.key(dom, acc)
+	body := `{"amount_usd":"5","provider":"cryptobot"}`
+	r := a.do("POST", "/api/lumi/v1/deposits", k.Secret, body, "Idempotency-Key", "dep-2026-06-09-001")
+	if r.Status != 201 || r.JSON["provider"] != "cryptobot" || r.JSON["sandbox"] != true || r.JSON["status"] != "pending" {
+		t.Fatalf("create: %d %s", r.Status, r.Raw)
+	}
+	if _, err := a.Svc.DB.Pool.Exec(t.Context(), "DELETE FROM api_idempotency"); err != nil {
+		t.Fatal(err)
+	}
+	again := a.do("POST", "/api/lumi/v1/deposits", k.Secret, body, "Idempotency-Key", "dep-2026-06-09-001")
+	if again.Status != 201 || again.JSON["id"] != r.JSON["id"] || again.Header.Get("Idempotent-Replayed") == "true" {
+		t.Fatalf("retry: %d %s (first %s)", again.Status, again.Raw, r.Raw)
+	}
+	var n int
+	if err := a.Svc.DB.Pool.QueryRow(t.Context(), "SELECT count(*) FROM deposits WHERE account_id = $1", acc).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("%d deposits, %v", n, err)
+	}
+	expect(t, a.do("POST", "/api/lumi/v1/deposits", k.Secret, `{"amount_usd":"5","provider":"paypal"}`, "Idempotency-Key", "dep-2026-06-09-002"),
+		422, lumi.CodeValidation)
+}
+
 // API_DAILY_CAP_DEFAULT caps keys issued without their own cap.
 func TestDefaultDailyCap(t *testing.T) {
 	a := startApp(t, newDBURL(t), func(c *config.Config) { c.APIDailyCapDefault = 1500 })
