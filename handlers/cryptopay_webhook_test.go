@@ -32,7 +32,8 @@ func TestCryptoPayWebhookOverHTTP(t *testing.T) {
 			in["amount"], in["payload"])
 	}))
 	t.Cleanup(cp.Close)
-	env := twoServers(t)[0]
+	envs := twoServers(t)
+	env := envs[0]
 	env.Billing.WithCryptoPay(cp.URL+"/api", token)
 	ctx := context.Background()
 	acc := billAccount(t, env, "Crypto Payer", "cryptopayer@example.com")
@@ -90,5 +91,20 @@ func TestCryptoPayWebhookOverHTTP(t *testing.T) {
 	}
 	if got := billBalance(t, env, acc.ID); got != 4200 {
 		t.Fatalf("balance %s, want 42.00 once", got)
+	}
+
+	// Without a token (the other server) cryptobot is the labelled sandbox:
+	// the dashboard's "mark paid" sends a Crypto Pay–shaped signed webhook
+	// to this endpoint, which credits it.
+	sb := envs[1]
+	sd, err := sb.Billing.CreateDeposit(ctx, billCLI, billing.DepositInput{AccountID: acc.ID, Amount: "8.00", Provider: billing.ProviderCryptoBot})
+	if err != nil || !sd.Sandbox() {
+		t.Fatalf("sandbox deposit: %+v %v", sd, err)
+	}
+	if got, err := sb.Billing.SimulateSandboxPayment(ctx, billCLI, sd.ID, sb.URL, "test payment"); err != nil || got.Status != billing.DepositPaid {
+		t.Fatalf("sandbox payment: %+v %v", got, err)
+	}
+	if got := billBalance(t, env, acc.ID); got != 5000 {
+		t.Fatalf("balance %s, want 50.00", got)
 	}
 }
