@@ -107,19 +107,16 @@ func TestIdempotencyClaims(t *testing.T) {
 
 	// A claim dies with its connection: closing the owner's session (what
 	// a killed process does) frees the key at once.
-	var pid int32
-	if err := d.Pool.QueryRow(ctx, "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted LIMIT 1").Scan(&pid); err != nil {
-		t.Fatal(err)
-	}
+	pid := r3.Claim.BackendPID()
 	if r := claim("key-00000002", h1); r.Outcome != apikeys.IdemInProgress {
 		t.Fatalf("while held: %+v", r)
 	}
-	if _, err := d.Pool.Exec(ctx, "SELECT pg_terminate_backend($1)", pid); err != nil {
+	if _, err := d.Pool.Exec(ctx, "SELECT pg_terminate_backend($1)", int32(pid)); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, func() bool {
 		var n int
-		_ = d.Pool.QueryRow(ctx, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'").Scan(&n)
+		_ = d.Pool.QueryRow(ctx, "SELECT count(*) FROM pg_stat_activity WHERE pid = $1", int32(pid)).Scan(&n)
 		return n == 0
 	})
 	r4 := claim("key-00000002", h1)
