@@ -176,10 +176,10 @@ var (
 
 // Service is the billing domain service.
 type Service struct {
-	db      *db.DB
-	box     *secretbox.Box
-	limit   money.Cents
-	now     func() time.Time
+	db        *db.DB
+	box       *secretbox.Box
+	limit     money.Cents
+	now       func() time.Time
 	sandbox   *Sandbox
 	cryptopay *CryptoPay
 

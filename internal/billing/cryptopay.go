@@ -42,7 +42,7 @@ const (
 	// cryptoPayUpdatePaid is the webhook update that credits a deposit.
 	cryptoPayUpdatePaid = "invoice_paid"
 	// sandboxRefPrefix marks invoices no provider has seen (sandbox mode).
-	sandboxRefPrefix = "sbx_"
+	sandboxRefPrefix   = "sbx_"
 	maxCryptoPayAnswer = 1 << 20
 )
 

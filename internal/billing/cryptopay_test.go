@@ -171,12 +171,16 @@ func TestCryptoPayWebhookRefusals(t *testing.T) {
 	}
 	body := paidUpdate(101, "5.00")
 	for name, sig := range map[string]string{
-		"missing":       "",
-		"not hex":       strings.Repeat("zz", 32),
-		"raw token key": func() string { m := hmac.New(sha256.New, []byte(cpToken)); m.Write(body); return hex.EncodeToString(m.Sum(nil)) }(),
-		"other token":   cpSign("other", body),
-		"other body":    cpSign(cpToken, paidUpdate(101, "500.00")),
-		"sha256= form":  "sha256=" + cpSign(cpToken, body),
+		"missing": "",
+		"not hex": strings.Repeat("zz", 32),
+		"raw token key": func() string {
+			m := hmac.New(sha256.New, []byte(cpToken))
+			m.Write(body)
+			return hex.EncodeToString(m.Sum(nil))
+		}(),
+		"other token":  cpSign("other", body),
+		"other body":   cpSign(cpToken, paidUpdate(101, "500.00")),
+		"sha256= form": "sha256=" + cpSign(cpToken, body),
 	} {
 		if _, err := svc.HandleWebhook(ctx, api, svc.CryptoPay(), sig, body); !errors.Is(err, billing.ErrBadSignature) {
 			t.Errorf("%s signature: %v", name, err)
