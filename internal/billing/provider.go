@@ -23,10 +23,10 @@ import (
 )
 
 // Provider is a payment provider that takes a customer's money for a
-// deposit and tells us with a signed webhook. The sandbox is the only one
-// today; a real crypto processor would implement the same.
+// deposit and tells us with a signed webhook: the sandbox (Sandbox) and
+// Crypto Pay (CryptoPay, itself a sandbox without a token).
 type Provider interface {
-	// ID is the deposits.provider value ("sandbox_crypto").
+	// ID is the deposits.provider value ("sandbox_crypto", "cryptobot").
 	ID() string
 	// Label names it in the dashboard; sandboxes say so.
 	Label() string
