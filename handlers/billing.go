@@ -61,6 +61,7 @@ type BillingService interface {
 	ApprovalLimit() money.Cents
 	HandleWebhook(ctx context.Context, actor audit.Actor, p billing.Provider, signature string, body []byte) (billing.WebhookResult, error)
 	Sandbox() *billing.Sandbox
+	CryptoPay() *billing.CryptoPay
 }
 
 // BillingAccounts is what the finance desk needs of internal/accounts.
@@ -132,7 +133,8 @@ func (h *Billing) Routes(a *App) []Route {
 		{"POST", dep + "/sandbox-pay", staff.PermBillingCredit, h.act("sandbox-pay")},
 		{"GET", dep + "/cancel", staff.PermBillingCredit, h.form("cancel")},
 		{"POST", dep + "/cancel", staff.PermBillingCredit, h.act("cancel")},
-		{"POST", billing.SandboxWebhookPath, staff.PermPublic, h.webhook},
+		{"POST", billing.SandboxWebhookPath, staff.PermPublic, h.webhook(func() billing.Provider { return h.svc.Sandbox() }, billing.SandboxSignatureHeader)},
+		{"POST", billing.CryptoPayWebhookPath, staff.PermPublic, h.webhook(func() billing.Provider { return h.svc.CryptoPay() }, billing.CryptoPaySignatureHeader)},
 	}
 }
 
@@ -941,20 +943,25 @@ func webhookError(c *fiber.Ctx, status int, code, msg string) error {
 	return c.Status(status).JSON(fiber.Map{"error": fiber.Map{"code": code, "message": msg}})
 }
 
-// webhook receives the sandbox provider's signed notifications. It answers
-// 200 for a delivery it has acted on before, so the provider stops retrying.
-func (h *Billing) webhook(c *fiber.Ctx) error {
+// webhook receives a provider's signed notifications (the sandbox's, Crypto
+// Pay's; header carries the signature). It answers 200 for a delivery it has
+// acted on before, so the provider stops retrying.
+func (h *Billing) webhook(provider func() billing.Provider, header string) fiber.Handler {
+	return func(c *fiber.Ctx) error { return h.handleWebhook(c, provider(), header) }
+}
+
+func (h *Billing) handleWebhook(c *fiber.Ctx, p billing.Provider, header string) error {
 	body := bytes.Clone(c.Body())
 	if len(body) > billing.MaxWebhookBody {
 		return webhookError(c, fiber.StatusRequestEntityTooLarge, "payload_too_large", "The webhook body is too large.")
 	}
-	sig := utils.CopyString(c.Get(billing.SandboxSignatureHeader))
-	actor := audit.Actor{Kind: audit.KindSystem, Label: h.svc.Sandbox().Label() + " webhook", IP: c.IP(), RequestID: requestID(c),
+	sig := utils.CopyString(c.Get(header))
+	actor := audit.Actor{Kind: audit.KindSystem, Label: p.Label() + " webhook", IP: c.IP(), RequestID: requestID(c),
 		UserAgent: utils.CopyString(truncate(c.Get(fiber.HeaderUserAgent), 300))}
-	res, err := h.svc.HandleWebhook(c.UserContext(), actor, h.svc.Sandbox(), sig, body)
+	res, err := h.svc.HandleWebhook(c.UserContext(), actor, p, sig, body)
 	switch {
 	case errors.Is(err, billing.ErrBadSignature):
-		return webhookError(c, fiber.StatusUnauthorized, "invalid_signature", "The "+billing.SandboxSignatureHeader+" header is missing or does not match the body.")
+		return webhookError(c, fiber.StatusUnauthorized, "invalid_signature", "The "+header+" header is missing or does not match the body.")
 	case errors.Is(err, billing.ErrBadWebhook), errors.Is(err, billing.ErrAmountMismatch):
 		return webhookError(c, fiber.StatusUnprocessableEntity, "validation_error", capitalize(err.Error())+".")
 	case errors.Is(err, billing.ErrNotFound):
@@ -962,7 +969,7 @@ func (h *Billing) webhook(c *fiber.Ctx) error {
 	case errors.Is(err, billing.ErrDepositNotPending), errors.Is(err, billing.ErrDepositExpired):
 		return webhookError(c, fiber.StatusConflict, "deposit_not_pending", capitalize(err.Error())+".")
 	case err != nil:
-		h.app.Log().Error("sandbox webhook failed", "err", err, "request_id", requestID(c))
+		h.app.Log().Error("payment webhook failed", "provider", p.ID(), "err", err, "request_id", requestID(c))
 		return webhookError(c, fiber.StatusInternalServerError, "internal_error", "The webhook could not be processed; retry later.")
 	}
 	status := "credited"

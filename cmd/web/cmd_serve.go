@@ -47,6 +47,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		defer stop()
 	}
 	go svc.sweepSessions(ctx, e)
+	go svc.LumiAPI.SweepBatches(ctx, e.log) // bulk batches a stopped process left running
 	svc.Jobs.SetLogger(e.log)
 	if err := svc.Jobs.Start(ctx); err != nil {
 		return err

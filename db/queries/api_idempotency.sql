@@ -1,28 +1,25 @@
--- name: ClaimIdempotency :execrows
--- Claims (key_id, idempotency_key) for one request: 1 row when this call
--- inserted it, 0 when it already exists.
-INSERT INTO api_idempotency (key_id, idempotency_key, request_hash)
-VALUES (@key_id, @idempotency_key, @request_hash)
-ON CONFLICT (key_id, idempotency_key) DO NOTHING;
+-- name: TryIdempotencyLock :one
+-- The claim of one (key, Idempotency-Key): a session advisory lock, run on a
+-- connection the request holds; Postgres drops it when that connection dies.
+SELECT pg_try_advisory_lock(@lock_id::bigint);
 
--- name: RetakeStaleIdempotency :execrows
--- A claim left in_progress since before stale_before (a crash) is taken over.
-UPDATE api_idempotency
-SET request_hash = @request_hash, updated_at = now(), created_at = now()
-WHERE key_id = @key_id AND idempotency_key = @idempotency_key
-  AND status = 'in_progress' AND updated_at < @stale_before;
+-- name: IdempotencyUnlock :one
+SELECT pg_advisory_unlock(@lock_id::bigint);
 
 -- name: GetIdempotency :one
 SELECT * FROM api_idempotency WHERE key_id = @key_id AND idempotency_key = @idempotency_key;
 
--- name: CompleteIdempotency :exec
-UPDATE api_idempotency
-SET status = 'done', response_status = @response_status, response_body = @response_body, updated_at = now()
-WHERE key_id = @key_id AND idempotency_key = @idempotency_key;
+-- name: MarkIdempotencyApplied :exec
+-- Written in the transaction that moves the money: the operation committed.
+INSERT INTO api_idempotency (key_id, idempotency_key, request_hash, status)
+VALUES (@key_id, @idempotency_key, @request_hash, 'applied')
+ON CONFLICT (key_id, idempotency_key) DO NOTHING;
 
--- name: ReleaseIdempotency :exec
-DELETE FROM api_idempotency
-WHERE key_id = @key_id AND idempotency_key = @idempotency_key AND status = 'in_progress';
+-- name: CompleteIdempotency :exec
+INSERT INTO api_idempotency (key_id, idempotency_key, request_hash, status, response_status, response_body)
+VALUES (@key_id, @idempotency_key, @request_hash, 'done', @response_status, @response_body)
+ON CONFLICT (key_id, idempotency_key) DO UPDATE
+SET status = 'done', response_status = EXCLUDED.response_status, response_body = EXCLUDED.response_body, updated_at = now();
 
 -- name: PurgeIdempotency :execrows
 DELETE FROM api_idempotency WHERE created_at < @before;
@@ -71,3 +68,10 @@ SELECT * FROM api_batches WHERE id = @id;
 -- name: ListAPIBatchItems :many
 SELECT * FROM api_batch_items WHERE batch_id = @batch_id ORDER BY idx;
 
+
+-- name: ListStaleAPIBatches :many
+-- Running batches whose runner went silent (its process stopped).
+SELECT * FROM api_batches
+WHERE status = 'running' AND lease_until < now()
+ORDER BY created_at
+LIMIT @lim;

@@ -1,8 +1,8 @@
 -- Lumi deposits (top-up invoices).
 
 -- name: InsertDeposit :one
-INSERT INTO deposits (public_id, account_id, amount_cents, provider, provider_ref, pay_url, note, expires_at, created_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+INSERT INTO deposits (public_id, account_id, amount_cents, provider, provider_ref, pay_url, note, expires_at, created_at, idempotency_key)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 RETURNING *;
 
 -- name: GetDeposit :one
@@ -37,4 +37,21 @@ FOR UPDATE SKIP LOCKED;
 SELECT * FROM deposits
 WHERE account_id = $1 AND (sqlc.narg('before_id')::bigint IS NULL OR id < sqlc.narg('before_id')::bigint)
 ORDER BY id DESC
+LIMIT sqlc.arg('lim');
+
+-- name: GetDepositByIdempotencyKey :one
+SELECT * FROM deposits WHERE account_id = $1 AND idempotency_key = $2;
+
+-- Stores the provider's invoice of a deposit created before the provider
+-- was called; only once (a concurrent retry gets no row).
+-- name: SetDepositInvoice :one
+UPDATE deposits SET provider_ref = sqlc.arg('provider_ref')::text, pay_url = sqlc.arg('pay_url')::text,
+    expires_at = sqlc.arg('expires_at')::timestamptz
+WHERE id = sqlc.arg('id') AND provider_ref IS NULL
+RETURNING *;
+
+-- name: ListPendingProviderDeposits :many
+SELECT * FROM deposits
+WHERE provider = $1 AND status = 'pending' AND provider_ref IS NOT NULL
+ORDER BY id
 LIMIT sqlc.arg('lim');

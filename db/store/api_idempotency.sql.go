@@ -13,47 +13,28 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
-const claimIdempotency = `-- name: ClaimIdempotency :execrows
-INSERT INTO api_idempotency (key_id, idempotency_key, request_hash)
-VALUES ($1, $2, $3)
-ON CONFLICT (key_id, idempotency_key) DO NOTHING
-`
-
-type ClaimIdempotencyParams struct {
-	KeyID          int64  `json:"key_id"`
-	IdempotencyKey string `json:"idempotency_key"`
-	RequestHash    []byte `json:"request_hash"`
-}
-
-// Claims (key_id, idempotency_key) for one request: 1 row when this call
-// inserted it, 0 when it already exists.
-func (q *Queries) ClaimIdempotency(ctx context.Context, arg ClaimIdempotencyParams) (int64, error) {
-	result, err := q.db.Exec(ctx, claimIdempotency, arg.KeyID, arg.IdempotencyKey, arg.RequestHash)
-	if err != nil {
-		return 0, err
-	}
-	return result.RowsAffected(), nil
-}
-
 const completeIdempotency = `-- name: CompleteIdempotency :exec
-UPDATE api_idempotency
-SET status = 'done', response_status = $1, response_body = $2, updated_at = now()
-WHERE key_id = $3 AND idempotency_key = $4
+INSERT INTO api_idempotency (key_id, idempotency_key, request_hash, status, response_status, response_body)
+VALUES ($1, $2, $3, 'done', $4, $5)
+ON CONFLICT (key_id, idempotency_key) DO UPDATE
+SET status = 'done', response_status = EXCLUDED.response_status, response_body = EXCLUDED.response_body, updated_at = now()
 `
 
 type CompleteIdempotencyParams struct {
-	ResponseStatus *int32 `json:"response_status"`
-	ResponseBody   []byte `json:"response_body"`
 	KeyID          int64  `json:"key_id"`
 	IdempotencyKey string `json:"idempotency_key"`
+	RequestHash    []byte `json:"request_hash"`
+	ResponseStatus *int32 `json:"response_status"`
+	ResponseBody   []byte `json:"response_body"`
 }
 
 func (q *Queries) CompleteIdempotency(ctx context.Context, arg CompleteIdempotencyParams) error {
 	_, err := q.db.Exec(ctx, completeIdempotency,
-		arg.ResponseStatus,
-		arg.ResponseBody,
 		arg.KeyID,
 		arg.IdempotencyKey,
+		arg.RequestHash,
+		arg.ResponseStatus,
+		arg.ResponseBody,
 	)
 	return err
 }
@@ -143,6 +124,17 @@ func (q *Queries) GetSpend(ctx context.Context, arg GetSpendParams) (int64, erro
 	var spent_cents int64
 	err := row.Scan(&spent_cents)
 	return spent_cents, err
+}
+
+const idempotencyUnlock = `-- name: IdempotencyUnlock :one
+SELECT pg_advisory_unlock($1::bigint)
+`
+
+func (q *Queries) IdempotencyUnlock(ctx context.Context, lockID int64) (bool, error) {
+	row := q.db.QueryRow(ctx, idempotencyUnlock, lockID)
+	var pg_advisory_unlock bool
+	err := row.Scan(&pg_advisory_unlock)
+	return pg_advisory_unlock, err
 }
 
 const insertAPIBatch = `-- name: InsertAPIBatch :exec
@@ -244,6 +236,63 @@ func (q *Queries) ListAPIBatchItems(ctx context.Context, batchID string) ([]ApiB
 	return items, nil
 }
 
+const listStaleAPIBatches = `-- name: ListStaleAPIBatches :many
+SELECT id, key_id, account_id, kind, total, idempotency_key, lease_until, status, created_at, finished_at FROM api_batches
+WHERE status = 'running' AND lease_until < now()
+ORDER BY created_at
+LIMIT $1
+`
+
+// Running batches whose runner went silent (its process stopped).
+func (q *Queries) ListStaleAPIBatches(ctx context.Context, lim int32) ([]ApiBatch, error) {
+	rows, err := q.db.Query(ctx, listStaleAPIBatches, lim)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ApiBatch{}
+	for rows.Next() {
+		var i ApiBatch
+		if err := rows.Scan(
+			&i.ID,
+			&i.KeyID,
+			&i.AccountID,
+			&i.Kind,
+			&i.Total,
+			&i.IdempotencyKey,
+			&i.LeaseUntil,
+			&i.Status,
+			&i.CreatedAt,
+			&i.FinishedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const markIdempotencyApplied = `-- name: MarkIdempotencyApplied :exec
+INSERT INTO api_idempotency (key_id, idempotency_key, request_hash, status)
+VALUES ($1, $2, $3, 'applied')
+ON CONFLICT (key_id, idempotency_key) DO NOTHING
+`
+
+type MarkIdempotencyAppliedParams struct {
+	KeyID          int64  `json:"key_id"`
+	IdempotencyKey string `json:"idempotency_key"`
+	RequestHash    []byte `json:"request_hash"`
+}
+
+// Written in the transaction that moves the money: the operation committed.
+func (q *Queries) MarkIdempotencyApplied(ctx context.Context, arg MarkIdempotencyAppliedParams) error {
+	_, err := q.db.Exec(ctx, markIdempotencyApplied, arg.KeyID, arg.IdempotencyKey, arg.RequestHash)
+	return err
+}
+
 const purgeIdempotency = `-- name: PurgeIdempotency :execrows
 DELETE FROM api_idempotency WHERE created_at < $1
 `
@@ -254,21 +303,6 @@ func (q *Queries) PurgeIdempotency(ctx context.Context, before time.Time) (int64
 		return 0, err
 	}
 	return result.RowsAffected(), nil
-}
-
-const releaseIdempotency = `-- name: ReleaseIdempotency :exec
-DELETE FROM api_idempotency
-WHERE key_id = $1 AND idempotency_key = $2 AND status = 'in_progress'
-`
-
-type ReleaseIdempotencyParams struct {
-	KeyID          int64  `json:"key_id"`
-	IdempotencyKey string `json:"idempotency_key"`
-}
-
-func (q *Queries) ReleaseIdempotency(ctx context.Context, arg ReleaseIdempotencyParams) error {
-	_, err := q.db.Exec(ctx, releaseIdempotency, arg.KeyID, arg.IdempotencyKey)
-	return err
 }
 
 const releaseSpend = `-- name: ReleaseSpend :exec
@@ -328,34 +362,6 @@ func (q *Queries) ReserveSpend(ctx context.Context, arg ReserveSpendParams) (int
 	return result.RowsAffected(), nil
 }
 
-const retakeStaleIdempotency = `-- name: RetakeStaleIdempotency :execrows
-UPDATE api_idempotency
-SET request_hash = $1, updated_at = now(), created_at = now()
-WHERE key_id = $2 AND idempotency_key = $3
-  AND status = 'in_progress' AND updated_at < $4
-`
-
-type RetakeStaleIdempotencyParams struct {
-	RequestHash    []byte    `json:"request_hash"`
-	KeyID          int64     `json:"key_id"`
-	IdempotencyKey string    `json:"idempotency_key"`
-	StaleBefore    time.Time `json:"stale_before"`
-}
-
-// A claim left in_progress since before stale_before (a crash) is taken over.
-func (q *Queries) RetakeStaleIdempotency(ctx context.Context, arg RetakeStaleIdempotencyParams) (int64, error) {
-	result, err := q.db.Exec(ctx, retakeStaleIdempotency,
-		arg.RequestHash,
-		arg.KeyID,
-		arg.IdempotencyKey,
-		arg.StaleBefore,
-	)
-	if err != nil {
-		return 0, err
-	}
-	return result.RowsAffected(), nil
-}
-
 const setAPIBatchItemResult = `-- name: SetAPIBatchItemResult :exec
 UPDATE api_batch_items SET status = $1, result = $2 WHERE batch_id = $3 AND idx = $4
 `
@@ -375,4 +381,17 @@ func (q *Queries) SetAPIBatchItemResult(ctx context.Context, arg SetAPIBatchItem
 		arg.Idx,
 	)
 	return err
+}
+
+const tryIdempotencyLock = `-- name: TryIdempotencyLock :one
+SELECT pg_try_advisory_lock($1::bigint)
+`
+
+// The claim of one (key, Idempotency-Key): a session advisory lock, run on a
+// connection the request holds; Postgres drops it when that connection dies.
+func (q *Queries) TryIdempotencyLock(ctx context.Context, lockID int64) (bool, error) {
+	row := q.db.QueryRow(ctx, tryIdempotencyLock, lockID)
+	var pg_try_advisory_lock bool
+	err := row.Scan(&pg_try_advisory_lock)
+	return pg_try_advisory_lock, err
 }

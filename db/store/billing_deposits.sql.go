@@ -13,7 +13,7 @@ import (
 const claimDepositPaid = `-- name: ClaimDepositPaid :one
 UPDATE deposits SET status = 'paid', paid_at = $1::timestamptz
 WHERE id = $2 AND status = 'pending'
-RETURNING id, public_id, account_id, amount_cents, provider, status, provider_ref, pay_url, note, created_at, paid_at, expires_at, closed_at
+RETURNING id, public_id, account_id, amount_cents, provider, status, provider_ref, pay_url, note, created_at, paid_at, expires_at, closed_at, idempotency_key
 `
 
 type ClaimDepositPaidParams struct {
@@ -40,6 +40,7 @@ func (q *Queries) ClaimDepositPaid(ctx context.Context, arg ClaimDepositPaidPara
 		&i.PaidAt,
 		&i.ExpiresAt,
 		&i.ClosedAt,
+		&i.IdempotencyKey,
 	)
 	return i, err
 }
@@ -47,7 +48,7 @@ func (q *Queries) ClaimDepositPaid(ctx context.Context, arg ClaimDepositPaidPara
 const closeDeposit = `-- name: CloseDeposit :one
 UPDATE deposits SET status = $1::text, closed_at = $2::timestamptz
 WHERE id = $3 AND status = 'pending'
-RETURNING id, public_id, account_id, amount_cents, provider, status, provider_ref, pay_url, note, created_at, paid_at, expires_at, closed_at
+RETURNING id, public_id, account_id, amount_cents, provider, status, provider_ref, pay_url, note, created_at, paid_at, expires_at, closed_at, idempotency_key
 `
 
 type CloseDepositParams struct {
@@ -73,12 +74,13 @@ func (q *Queries) CloseDeposit(ctx context.Context, arg CloseDepositParams) (Dep
 		&i.PaidAt,
 		&i.ExpiresAt,
 		&i.ClosedAt,
+		&i.IdempotencyKey,
 	)
 	return i, err
 }
 
 const getDeposit = `-- name: GetDeposit :one
-SELECT id, public_id, account_id, amount_cents, provider, status, provider_ref, pay_url, note, created_at, paid_at, expires_at, closed_at FROM deposits WHERE id = $1
+SELECT id, public_id, account_id, amount_cents, provider, status, provider_ref, pay_url, note, created_at, paid_at, expires_at, closed_at, idempotency_key FROM deposits WHERE id = $1
 `
 
 func (q *Queries) GetDeposit(ctx context.Context, id int64) (Deposit, error) {
@@ -98,12 +100,44 @@ func (q *Queries) GetDeposit(ctx context.Context, id int64) (Deposit, error) {
 		&i.PaidAt,
 		&i.ExpiresAt,
 		&i.ClosedAt,
+		&i.IdempotencyKey,
+	)
+	return i, err
+}
+
+const getDepositByIdempotencyKey = `-- name: GetDepositByIdempotencyKey :one
+SELECT id, public_id, account_id, amount_cents, provider, status, provider_ref, pay_url, note, created_at, paid_at, expires_at, closed_at, idempotency_key FROM deposits WHERE account_id = $1 AND idempotency_key = $2
+`
+
+type GetDepositByIdempotencyKeyParams struct {
+	AccountID      int64   `json:"account_id"`
+	IdempotencyKey *string `json:"idempotency_key"`
+}
+
+func (q *Queries) GetDepositByIdempotencyKey(ctx context.Context, arg GetDepositByIdempotencyKeyParams) (Deposit, error) {
+	row := q.db.QueryRow(ctx, getDepositByIdempotencyKey, arg.AccountID, arg.IdempotencyKey)
+	var i Deposit
+	err := row.Scan(
+		&i.ID,
+		&i.PublicID,
+		&i.AccountID,
+		&i.AmountCents,
+		&i.Provider,
+		&i.Status,
+		&i.ProviderRef,
+		&i.PayUrl,
+		&i.Note,
+		&i.CreatedAt,
+		&i.PaidAt,
+		&i.ExpiresAt,
+		&i.ClosedAt,
+		&i.IdempotencyKey,
 	)
 	return i, err
 }
 
 const getDepositByProviderRef = `-- name: GetDepositByProviderRef :one
-SELECT id, public_id, account_id, amount_cents, provider, status, provider_ref, pay_url, note, created_at, paid_at, expires_at, closed_at FROM deposits WHERE provider = $1 AND provider_ref = $2
+SELECT id, public_id, account_id, amount_cents, provider, status, provider_ref, pay_url, note, created_at, paid_at, expires_at, closed_at, idempotency_key FROM deposits WHERE provider = $1 AND provider_ref = $2
 `
 
 type GetDepositByProviderRefParams struct {
@@ -128,12 +162,13 @@ func (q *Queries) GetDepositByProviderRef(ctx context.Context, arg GetDepositByP
 		&i.PaidAt,
 		&i.ExpiresAt,
 		&i.ClosedAt,
+		&i.IdempotencyKey,
 	)
 	return i, err
 }
 
 const getDepositByPublicID = `-- name: GetDepositByPublicID :one
-SELECT id, public_id, account_id, amount_cents, provider, status, provider_ref, pay_url, note, created_at, paid_at, expires_at, closed_at FROM deposits WHERE public_id = $1
+SELECT id, public_id, account_id, amount_cents, provider, status, provider_ref, pay_url, note, created_at, paid_at, expires_at, closed_at, idempotency_key FROM deposits WHERE public_id = $1
 `
 
 func (q *Queries) GetDepositByPublicID(ctx context.Context, publicID string) (Deposit, error) {
@@ -153,27 +188,29 @@ func (q *Queries) GetDepositByPublicID(ctx context.Context, publicID string) (De
 		&i.PaidAt,
 		&i.ExpiresAt,
 		&i.ClosedAt,
+		&i.IdempotencyKey,
 	)
 	return i, err
 }
 
 const insertDeposit = `-- name: InsertDeposit :one
 
-INSERT INTO deposits (public_id, account_id, amount_cents, provider, provider_ref, pay_url, note, expires_at, created_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-RETURNING id, public_id, account_id, amount_cents, provider, status, provider_ref, pay_url, note, created_at, paid_at, expires_at, closed_at
+INSERT INTO deposits (public_id, account_id, amount_cents, provider, provider_ref, pay_url, note, expires_at, created_at, idempotency_key)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+RETURNING id, public_id, account_id, amount_cents, provider, status, provider_ref, pay_url, note, created_at, paid_at, expires_at, closed_at, idempotency_key
 `
 
 type InsertDepositParams struct {
-	PublicID    string     `json:"public_id"`
-	AccountID   int64      `json:"account_id"`
-	AmountCents int64      `json:"amount_cents"`
-	Provider    string     `json:"provider"`
-	ProviderRef *string    `json:"provider_ref"`
-	PayUrl      string     `json:"pay_url"`
-	Note        string     `json:"note"`
-	ExpiresAt   *time.Time `json:"expires_at"`
-	CreatedAt   time.Time  `json:"created_at"`
+	PublicID       string     `json:"public_id"`
+	AccountID      int64      `json:"account_id"`
+	AmountCents    int64      `json:"amount_cents"`
+	Provider       string     `json:"provider"`
+	ProviderRef    *string    `json:"provider_ref"`
+	PayUrl         string     `json:"pay_url"`
+	Note           string     `json:"note"`
+	ExpiresAt      *time.Time `json:"expires_at"`
+	CreatedAt      time.Time  `json:"created_at"`
+	IdempotencyKey *string    `json:"idempotency_key"`
 }
 
 // Lumi deposits (top-up invoices).
@@ -188,6 +225,7 @@ func (q *Queries) InsertDeposit(ctx context.Context, arg InsertDepositParams) (D
 		arg.Note,
 		arg.ExpiresAt,
 		arg.CreatedAt,
+		arg.IdempotencyKey,
 	)
 	var i Deposit
 	err := row.Scan(
@@ -204,12 +242,13 @@ func (q *Queries) InsertDeposit(ctx context.Context, arg InsertDepositParams) (D
 		&i.PaidAt,
 		&i.ExpiresAt,
 		&i.ClosedAt,
+		&i.IdempotencyKey,
 	)
 	return i, err
 }
 
 const listAccountDeposits = `-- name: ListAccountDeposits :many
-SELECT id, public_id, account_id, amount_cents, provider, status, provider_ref, pay_url, note, created_at, paid_at, expires_at, closed_at FROM deposits
+SELECT id, public_id, account_id, amount_cents, provider, status, provider_ref, pay_url, note, created_at, paid_at, expires_at, closed_at, idempotency_key FROM deposits
 WHERE account_id = $1 AND ($2::bigint IS NULL OR id < $2::bigint)
 ORDER BY id DESC
 LIMIT $3
@@ -244,6 +283,7 @@ func (q *Queries) ListAccountDeposits(ctx context.Context, arg ListAccountDeposi
 			&i.PaidAt,
 			&i.ExpiresAt,
 			&i.ClosedAt,
+			&i.IdempotencyKey,
 		); err != nil {
 			return nil, err
 		}
@@ -256,7 +296,7 @@ func (q *Queries) ListAccountDeposits(ctx context.Context, arg ListAccountDeposi
 }
 
 const listDueDeposits = `-- name: ListDueDeposits :many
-SELECT id, public_id, account_id, amount_cents, provider, status, provider_ref, pay_url, note, created_at, paid_at, expires_at, closed_at FROM deposits
+SELECT id, public_id, account_id, amount_cents, provider, status, provider_ref, pay_url, note, created_at, paid_at, expires_at, closed_at, idempotency_key FROM deposits
 WHERE status = 'pending' AND expires_at <= $1::timestamptz
 ORDER BY expires_at
 LIMIT $2
@@ -291,6 +331,7 @@ func (q *Queries) ListDueDeposits(ctx context.Context, arg ListDueDepositsParams
 			&i.PaidAt,
 			&i.ExpiresAt,
 			&i.ClosedAt,
+			&i.IdempotencyKey,
 		); err != nil {
 			return nil, err
 		}
@@ -300,4 +341,94 @@ func (q *Queries) ListDueDeposits(ctx context.Context, arg ListDueDepositsParams
 		return nil, err
 	}
 	return items, nil
+}
+
+const listPendingProviderDeposits = `-- name: ListPendingProviderDeposits :many
+SELECT id, public_id, account_id, amount_cents, provider, status, provider_ref, pay_url, note, created_at, paid_at, expires_at, closed_at, idempotency_key FROM deposits
+WHERE provider = $1 AND status = 'pending' AND provider_ref IS NOT NULL
+ORDER BY id
+LIMIT $2
+`
+
+type ListPendingProviderDepositsParams struct {
+	Provider string `json:"provider"`
+	Lim      int32  `json:"lim"`
+}
+
+func (q *Queries) ListPendingProviderDeposits(ctx context.Context, arg ListPendingProviderDepositsParams) ([]Deposit, error) {
+	rows, err := q.db.Query(ctx, listPendingProviderDeposits, arg.Provider, arg.Lim)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []Deposit{}
+	for rows.Next() {
+		var i Deposit
+		if err := rows.Scan(
+			&i.ID,
+			&i.PublicID,
+			&i.AccountID,
+			&i.AmountCents,
+			&i.Provider,
+			&i.Status,
+			&i.ProviderRef,
+			&i.PayUrl,
+			&i.Note,
+			&i.CreatedAt,
+			&i.PaidAt,
+			&i.ExpiresAt,
+			&i.ClosedAt,
+			&i.IdempotencyKey,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const setDepositInvoice = `-- name: SetDepositInvoice :one
+UPDATE deposits SET provider_ref = $1::text, pay_url = $2::text,
+    expires_at = $3::timestamptz
+WHERE id = $4 AND provider_ref IS NULL
+RETURNING id, public_id, account_id, amount_cents, provider, status, provider_ref, pay_url, note, created_at, paid_at, expires_at, closed_at, idempotency_key
+`
+
+type SetDepositInvoiceParams struct {
+	ProviderRef string    `json:"provider_ref"`
+	PayUrl      string    `json:"pay_url"`
+	ExpiresAt   time.Time `json:"expires_at"`
+	ID          int64     `json:"id"`
+}
+
+// Stores the provider's invoice of a deposit created before the provider
+// was called; only once (a concurrent retry gets no row).
+func (q *Queries) SetDepositInvoice(ctx context.Context, arg SetDepositInvoiceParams) (Deposit, error) {
+	row := q.db.QueryRow(ctx, setDepositInvoice,
+		arg.ProviderRef,
+		arg.PayUrl,
+		arg.ExpiresAt,
+		arg.ID,
+	)
+	var i Deposit
+	err := row.Scan(
+		&i.ID,
+		&i.PublicID,
+		&i.AccountID,
+		&i.AmountCents,
+		&i.Provider,
+		&i.Status,
+		&i.ProviderRef,
+		&i.PayUrl,
+		&i.Note,
+		&i.CreatedAt,
+		&i.PaidAt,
+		&i.ExpiresAt,
+		&i.ClosedAt,
+		&i.IdempotencyKey,
+	)
+	return i, err
 }

@@ -170,19 +170,20 @@ type BulkJobItem struct {
 }
 
 type Deposit struct {
-	ID          int64      `json:"id"`
-	PublicID    string     `json:"public_id"`
-	AccountID   int64      `json:"account_id"`
-	AmountCents int64      `json:"amount_cents"`
-	Provider    string     `json:"provider"`
-	Status      string     `json:"status"`
-	ProviderRef *string    `json:"provider_ref"`
-	PayUrl      string     `json:"pay_url"`
-	Note        string     `json:"note"`
-	CreatedAt   time.Time  `json:"created_at"`
-	PaidAt      *time.Time `json:"paid_at"`
-	ExpiresAt   *time.Time `json:"expires_at"`
-	ClosedAt    *time.Time `json:"closed_at"`
+	ID             int64      `json:"id"`
+	PublicID       string     `json:"public_id"`
+	AccountID      int64      `json:"account_id"`
+	AmountCents    int64      `json:"amount_cents"`
+	Provider       string     `json:"provider"`
+	Status         string     `json:"status"`
+	ProviderRef    *string    `json:"provider_ref"`
+	PayUrl         string     `json:"pay_url"`
+	Note           string     `json:"note"`
+	CreatedAt      time.Time  `json:"created_at"`
+	PaidAt         *time.Time `json:"paid_at"`
+	ExpiresAt      *time.Time `json:"expires_at"`
+	ClosedAt       *time.Time `json:"closed_at"`
+	IdempotencyKey *string    `json:"idempotency_key"`
 }
 
 type LedgerEntry struct {

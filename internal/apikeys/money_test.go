@@ -2,12 +2,15 @@ package apikeys_test
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"lumdesk/db/store"
 	"lumdesk/internal/apikeys"
+	"lumdesk/internal/platform/db"
 	"lumdesk/internal/platform/money"
 )
 
@@ -43,16 +46,19 @@ func TestIdempotencyClaims(t *testing.T) {
 		}
 		return r
 	}
-	if r := claim("key-00000001", h1); r.Outcome != apikeys.IdemClaimed {
-		t.Fatalf("first claim: %+v", r)
+	first := claim("key-00000001", h1)
+	if first.Outcome != apikeys.IdemClaimed || first.Claim == nil {
+		t.Fatalf("first claim: %+v", first)
 	}
+	// While the owner runs, a duplicate (whatever its body: nothing is
+	// stored yet) is told it is in progress.
 	if r := claim("key-00000001", h1); r.Outcome != apikeys.IdemInProgress {
 		t.Fatalf("second claim: %+v", r)
 	}
-	if r := claim("key-00000001", h2); r.Outcome != apikeys.IdemMismatch {
-		t.Fatalf("other body: %+v", r)
+	if r := claim("key-00000001", h2); r.Outcome != apikeys.IdemInProgress {
+		t.Fatalf("other body while running: %+v", r)
 	}
-	if err := s.CompleteIdempotency(ctx, k.ID, "key-00000001", 201, []byte(`{"ok":true}`)); err != nil {
+	if err := first.Claim.Complete(ctx, 201, []byte(`{"ok":true}`)); err != nil {
 		t.Fatal(err)
 	}
 	if r := claim("key-00000001", h1); r.Outcome != apikeys.IdemReplay || r.Status != 201 || string(r.Body) != `{"ok":true}` {
@@ -63,24 +69,62 @@ func TestIdempotencyClaims(t *testing.T) {
 	}
 
 	// Release lets the key be claimed again.
-	claim("key-00000002", h1)
-	if err := s.ReleaseIdempotency(ctx, k.ID, "key-00000002"); err != nil {
-		t.Fatal(err)
-	}
-	if r := claim("key-00000002", h1); r.Outcome != apikeys.IdemClaimed {
-		t.Fatalf("after release: %+v", r)
+	r2 := claim("key-00000002", h1)
+	r2.Claim.Release()
+	r2 = claim("key-00000002", h1)
+	if r2.Outcome != apikeys.IdemClaimed {
+		t.Fatalf("after release: %+v", r2)
 	}
 
-	// A claim left by a crash is taken over once stale.
-	if _, err := d.Pool.Exec(ctx, "UPDATE api_idempotency SET updated_at = now() - interval '10 minutes' WHERE idempotency_key = 'key-00000002'"); err != nil {
+	// Applied commits with the caller's transaction and only with it: a
+	// rolled-back operation leaves no record; a committed one an 'applied'
+	// record that a later claim does not replay (no response yet) but runs.
+	if err := d.Tx(ctx, func(q *store.Queries) error {
+		if err := r2.Claim.Applied(ctx, q); err != nil {
+			return err
+		}
+		return errors.New("roll back")
+	}); err == nil {
+		t.Fatal("want the rollback error")
+	}
+	if _, err := d.GetIdempotency(ctx, store.GetIdempotencyParams{KeyID: k.ID, IdempotencyKey: "key-00000002"}); !db.IsNotFound(err) {
+		t.Fatalf("record after rollback: %v", err)
+	}
+	if err := d.Tx(ctx, func(q *store.Queries) error { return r2.Claim.Applied(ctx, q) }); err != nil {
 		t.Fatal(err)
 	}
-	if r := claim("key-00000002", h1); r.Outcome != apikeys.IdemClaimed {
-		t.Fatalf("stale: %+v", r)
+	if rec, err := d.GetIdempotency(ctx, store.GetIdempotencyParams{KeyID: k.ID, IdempotencyKey: "key-00000002"}); err != nil || rec.Status != "applied" {
+		t.Fatalf("record after commit: %+v %v", rec, err)
 	}
+	r2.Claim.Release()
+	if r := claim("key-00000002", h2); r.Outcome != apikeys.IdemMismatch {
+		t.Fatalf("other body after applied: %+v", r)
+	}
+	r3 := claim("key-00000002", h1)
+	if r3.Outcome != apikeys.IdemClaimed {
+		t.Fatalf("applied without a response is run again: %+v", r3)
+	}
+
+	// A claim dies with its connection: closing the owner's session (what
+	// a killed process does) frees the key at once.
+	pid := r3.Claim.BackendPID()
 	if r := claim("key-00000002", h1); r.Outcome != apikeys.IdemInProgress {
-		t.Fatalf("after takeover: %+v", r)
+		t.Fatalf("while held: %+v", r)
 	}
+	if _, err := d.Pool.Exec(ctx, "SELECT pg_terminate_backend($1)", int32(pid)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool {
+		var n int
+		_ = d.Pool.QueryRow(ctx, "SELECT count(*) FROM pg_stat_activity WHERE pid = $1", int32(pid)).Scan(&n)
+		return n == 0
+	})
+	r4 := claim("key-00000002", h1)
+	if r4.Outcome != apikeys.IdemClaimed {
+		t.Fatalf("after the owner's connection died: %+v", r4)
+	}
+	r4.Claim.Release()
+	r3.Claim.Release() // its connection is gone: Release must not fail or hang
 
 	// Exactly one of many concurrent claims wins.
 	var wins atomic.Int32
@@ -96,6 +140,7 @@ func TestIdempotencyClaims(t *testing.T) {
 			}
 			if r.Outcome == apikeys.IdemClaimed {
 				wins.Add(1)
+				t.Cleanup(r.Claim.Release)
 			}
 		}()
 	}
@@ -206,3 +251,16 @@ func TestSignatureCheck(t *testing.T) {
 }
 
 func s2now() time.Time { return time.Now() }
+
+// waitFor polls cond (a state change in Postgres, not a duration) until it
+// holds, failing after 10 s.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not reached in 10s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -65,6 +66,9 @@ type Service struct {
 	now func() time.Time
 	// defaultCap is the daily spend cap of keys issued without one (0: none).
 	defaultCap money.Cents
+
+	claimOnce sync.Once
+	claimSem  chan struct{} // see claimSlots
 }
 
 // NewService makes the service.

@@ -176,11 +176,12 @@ var (
 
 // Service is the billing domain service.
 type Service struct {
-	db      *db.DB
-	box     *secretbox.Box
-	limit   money.Cents
-	now     func() time.Time
-	sandbox *Sandbox
+	db        *db.DB
+	box       *secretbox.Box
+	limit     money.Cents
+	now       func() time.Time
+	sandbox   *Sandbox
+	cryptopay *CryptoPay
 
 	mu       sync.Mutex
 	verified *Verification // last Verify result, for the desk page
@@ -191,6 +192,7 @@ type Service struct {
 func NewService(d *db.DB, box *secretbox.Box, approvalLimit money.Cents) *Service {
 	s := &Service{db: d, box: box, limit: approvalLimit, now: time.Now}
 	s.sandbox = newSandbox(s)
+	s.cryptopay = newCryptoPay(s, "", "")
 	return s
 }
 
@@ -199,6 +201,7 @@ func NewService(d *db.DB, box *secretbox.Box, approvalLimit money.Cents) *Servic
 func (s *Service) WithClock(now func() time.Time) *Service {
 	c := &Service{db: s.db, box: s.box, limit: s.limit, now: now}
 	c.sandbox = newSandbox(c)
+	c.cryptopay = newCryptoPay(c, s.cryptopay.baseURL, s.cryptopay.token)
 	return c
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"lumdesk/db/store"
@@ -25,17 +26,20 @@ const (
 // Deposit providers.
 const (
 	ProviderSandboxCrypto = "sandbox_crypto"
+	ProviderCryptoBot     = "cryptobot" // Crypto Pay (@CryptoBot), the spec's provider
 	ProviderManual        = "manual"
 )
 
 // Providers lists the deposit providers.
-var Providers = []string{ProviderSandboxCrypto, ProviderManual}
+var Providers = []string{ProviderSandboxCrypto, ProviderCryptoBot, ProviderManual}
 
 // ProviderLabel is how the dashboard names a provider.
 func ProviderLabel(p string) string {
 	switch p {
 	case ProviderSandboxCrypto:
 		return "Sandbox crypto"
+	case ProviderCryptoBot:
+		return "Crypto Pay"
 	case ProviderManual:
 		return "Manual"
 	}
@@ -62,8 +66,11 @@ type Deposit struct {
 	ClosedAt    *time.Time  `json:"closed_at,omitempty"`
 }
 
-// Sandbox reports whether the deposit goes through a sandbox provider.
-func (d Deposit) Sandbox() bool { return d.Provider == ProviderSandboxCrypto }
+// Sandbox reports whether the deposit goes through a sandbox provider: the
+// sandbox itself, or Crypto Pay run without a token (its invoices are "sbx_…").
+func (d Deposit) Sandbox() bool {
+	return d.Provider == ProviderSandboxCrypto || (d.Provider == ProviderCryptoBot && strings.HasPrefix(d.ProviderRef, sandboxRefPrefix))
+}
 
 func depositOf(r store.Deposit) Deposit {
 	d := Deposit{ID: r.ID, PublicID: r.PublicID, AccountID: r.AccountID, Amount: money.Cents(r.AmountCents), Provider: r.Provider,
@@ -91,12 +98,31 @@ func depositAudit(d store.Deposit) map[string]any {
 type DepositInput struct {
 	AccountID int64
 	Amount    string // decimal USD, "10.00"
-	Provider  string // ProviderSandboxCrypto or ProviderManual
+	Provider  string // ProviderSandboxCrypto, ProviderCryptoBot or ProviderManual
 	Note      string // optional
+	// IdempotencyKey (optional, at most 200 characters) ties the deposit to
+	// a client's request: a repeat returns the same deposit and opens no
+	// second invoice, even after a crash between our row and the provider.
+	IdempotencyKey string
+}
+
+// provider is the adapter of a deposit provider; nil for manual deposits.
+func (s *Service) provider(id string) Provider {
+	switch id {
+	case ProviderSandboxCrypto:
+		return s.sandbox
+	case ProviderCryptoBot:
+		return s.cryptopay
+	}
+	return nil
 }
 
 // CreateDeposit opens a pending invoice with the provider. No money moves
-// until it is paid.
+// until it is paid. The row is written first, with the idempotency key, then
+// the provider is asked for the invoice, then its reference is stored: a
+// retry after a crash anywhere finds the row and only asks the provider if
+// no invoice was stored yet. The context's commit hook runs in the
+// transaction that completes the deposit.
 func (s *Service) CreateDeposit(ctx context.Context, actor audit.Actor, in DepositInput) (Deposit, error) {
 	verr := ValidationError{}
 	amount, err := ParseAmount("amount", in.Amount, false)
@@ -104,41 +130,125 @@ func (s *Service) CreateDeposit(ctx context.Context, actor audit.Actor, in Depos
 		maps(verr, err)
 	}
 	if !slices.Contains(Providers, in.Provider) {
-		verr["provider"] = "Choose a provider: sandbox_crypto or manual."
+		verr["provider"] = "Choose a provider: sandbox_crypto, cryptobot or manual."
 	}
 	note, err := CheckReason(in.Note, false)
 	if err != nil {
 		verr["note"] = err.(ValidationError)["reason"]
 	}
+	if len(in.IdempotencyKey) > 200 {
+		verr["idempotency_key"] = "The idempotency key has at most 200 characters."
+	}
 	if len(verr) > 0 {
 		return Deposit{}, verr
 	}
-	var out store.Deposit
+	if in.IdempotencyKey != "" {
+		if d, found, err := s.depositReplay(ctx, actor, in, amount); found || err != nil {
+			return d, err
+		}
+	}
+	prov := s.provider(in.Provider)
+	var row store.Deposit
 	err = s.tx(ctx, func(q *store.Queries) error {
 		if err := accountExists(ctx, q, in.AccountID); err != nil {
 			return err
 		}
+		// Until the provider's invoice is stored the row expires on its own,
+		// so an invoice that never came does not stay pending forever.
+		exp := s.now().UTC().Add(ManualDepositTTL)
+		if prov != nil {
+			exp = s.now().UTC().Add(CryptoPayInvoiceTTL)
+		}
 		p := store.InsertDepositParams{PublicID: "dep_" + ids.Token(24), AccountID: in.AccountID, AmountCents: int64(amount),
-			Provider: in.Provider, Note: note, CreatedAt: s.now().UTC()}
-		if in.Provider == ProviderSandboxCrypto {
-			inv, err := s.sandbox.NewInvoice(ctx, p.PublicID, amount)
-			if err != nil {
-				return err
-			}
-			p.ProviderRef, p.PayUrl, p.ExpiresAt = &inv.Ref, inv.PayURL, &inv.ExpiresAt
-		} else {
-			exp := s.now().UTC().Add(ManualDepositTTL)
-			p.ExpiresAt = &exp
+			Provider: in.Provider, Note: note, CreatedAt: s.now().UTC(), ExpiresAt: &exp}
+		if in.IdempotencyKey != "" {
+			p.IdempotencyKey = &in.IdempotencyKey
 		}
 		var err error
-		if out, err = q.InsertDeposit(ctx, p); err != nil {
+		row, err = q.InsertDeposit(ctx, p)
+		if db.IsUniqueViolation(err, "deposits_idem") {
+			return errDepositReplay
+		}
+		if err != nil {
 			return fmt.Errorf("insert deposit: %w", err)
 		}
-		return audit.Record(ctx, q, actor, audit.Event{Action: "deposit.create", EntityType: "account", EntityID: idStr(in.AccountID),
-			Reason: note, After: depositAudit(out)})
+		if err := audit.Record(ctx, q, actor, audit.Event{Action: "deposit.create", EntityType: "account", EntityID: idStr(in.AccountID),
+			Reason: note, After: depositAudit(row)}); err != nil {
+			return err
+		}
+		if prov == nil {
+			return runCommitHook(ctx, q)
+		}
+		return nil
 	})
+	if errors.Is(err, errDepositReplay) {
+		d, _, err := s.depositReplay(ctx, actor, in, amount)
+		return d, err
+	}
 	if err != nil {
 		return Deposit{}, err
+	}
+	if prov == nil {
+		return depositOf(row), nil
+	}
+	return s.openInvoice(ctx, actor, prov, row)
+}
+
+var errDepositReplay = errors.New("deposit replay")
+
+// depositReplay finds the deposit of in.IdempotencyKey (found false: none)
+// and opens its invoice if a crash left it without one.
+func (s *Service) depositReplay(ctx context.Context, actor audit.Actor, in DepositInput, amount money.Cents) (Deposit, bool, error) {
+	r, err := s.db.GetDepositByIdempotencyKey(ctx, store.GetDepositByIdempotencyKeyParams{AccountID: in.AccountID, IdempotencyKey: &in.IdempotencyKey})
+	if db.IsNotFound(err) {
+		return Deposit{}, false, nil
+	}
+	if err != nil {
+		return Deposit{}, false, fmt.Errorf("find deposit by idempotency key: %w", err)
+	}
+	if money.Cents(r.AmountCents) != amount || r.Provider != in.Provider {
+		return Deposit{}, true, ErrIdempotencyMismatch
+	}
+	if prov := s.provider(r.Provider); prov != nil && r.ProviderRef == nil && r.Status == DepositPending {
+		d, err := s.openInvoice(ctx, actor, prov, r)
+		return d, true, err
+	}
+	return depositOf(r), true, nil
+}
+
+// openInvoice asks the provider for the invoice of a deposit that has none
+// and stores it. A provider failure leaves the deposit pending without an
+// invoice (it expires on its own) and is ErrProviderUnavailable.
+func (s *Service) openInvoice(ctx context.Context, actor audit.Actor, prov Provider, row store.Deposit) (Deposit, error) {
+	inv, err := prov.NewInvoice(ctx, row.PublicID, money.Cents(row.AmountCents))
+	if err != nil {
+		if !errors.Is(err, ErrProviderUnavailable) {
+			err = fmt.Errorf("%w: %w", ErrProviderUnavailable, err)
+		}
+		return depositOf(row), fmt.Errorf("open %s invoice for deposit %s: %w", prov.ID(), row.PublicID, err)
+	}
+	var out store.Deposit
+	err = s.tx(ctx, func(q *store.Queries) error {
+		var err error
+		out, err = q.SetDepositInvoice(ctx, store.SetDepositInvoiceParams{ID: row.ID, ProviderRef: inv.Ref, PayUrl: inv.PayURL, ExpiresAt: inv.ExpiresAt})
+		if db.IsNotFound(err) {
+			// Stored by a concurrent retry: keep that one.
+			if out, err = q.GetDeposit(ctx, row.ID); err != nil {
+				return fmt.Errorf("get deposit %s: %w", row.PublicID, err)
+			}
+			return runCommitHook(ctx, q)
+		}
+		if err != nil {
+			return fmt.Errorf("store invoice of deposit %s: %w", row.PublicID, err)
+		}
+		if err := audit.Record(ctx, q, actor, audit.Event{Action: "deposit.invoice", EntityType: "account", EntityID: idStr(row.AccountID),
+			After: map[string]any{"deposit": row.PublicID, "provider": row.Provider, "provider_ref": inv.Ref}}); err != nil {
+			return err
+		}
+		return runCommitHook(ctx, q)
+	})
+	if err != nil {
+		return depositOf(row), err
 	}
 	return depositOf(out), nil
 }

@@ -192,8 +192,15 @@ func (s *Service) DebitTx(ctx context.Context, q *store.Queries, actor audit.Act
 	if err := q.LockAuditChain(ctx); err != nil {
 		return LedgerEntry{}, fmt.Errorf("lock: %w", err)
 	}
-	return s.apply(ctx, q, actor, move{accountID: in.AccountID, amount: -in.Amount, kind: in.Kind,
+	e, err := s.apply(ctx, q, actor, move{accountID: in.AccountID, amount: -in.Amount, kind: in.Kind,
 		causeType: in.CauseType, causeID: in.CauseID, idemKey: in.IdempotencyKey, reason: reason, action: "balance.debit"})
+	if err != nil {
+		return e, err
+	}
+	if err := runCommitHook(ctx, q); err != nil {
+		return LedgerEntry{}, err
+	}
+	return e, nil
 }
 
 // RefundInput gives back (part of) a purchase or renewal.

@@ -23,10 +23,10 @@ import (
 )
 
 // Provider is a payment provider that takes a customer's money for a
-// deposit and tells us with a signed webhook. The sandbox is the only one
-// today; a real crypto processor would implement the same.
+// deposit and tells us with a signed webhook: the sandbox (Sandbox) and
+// Crypto Pay (CryptoPay, itself a sandbox without a token).
 type Provider interface {
-	// ID is the deposits.provider value ("sandbox_crypto").
+	// ID is the deposits.provider value ("sandbox_crypto", "cryptobot").
 	ID() string
 	// Label names it in the dashboard; sandboxes say so.
 	Label() string
@@ -293,10 +293,8 @@ func (s *Service) HandleWebhook(ctx context.Context, actor audit.Actor, p Provid
 	if err != nil {
 		return WebhookResult{}, err
 	}
-	res := WebhookResult{Event: ev}
 	if ev.Type != EventPaid {
-		res.Ignored = true
-		return res, nil
+		return WebhookResult{Event: ev, Ignored: true}, nil
 	}
 	if actor.Kind == "" {
 		actor.Kind = audit.KindSystem
@@ -304,7 +302,20 @@ func (s *Service) HandleWebhook(ctx context.Context, actor audit.Actor, p Provid
 	if actor.Label == "" {
 		actor.Label = p.Label() + " webhook"
 	}
-	err = s.tx(ctx, func(q *store.Queries) error {
+	res, err := s.creditByRef(ctx, actor, p, ev)
+	if errors.Is(err, ErrNotFound) && p.ID() == ProviderCryptoBot {
+		// One Crypto Pay app may sell more than our deposits: an invoice we
+		// did not open is acknowledged, so Crypto Pay stops retrying.
+		return WebhookResult{Event: ev, Ignored: true}, nil
+	}
+	return res, err
+}
+
+// creditByRef credits the deposit whose invoice ev.Ref is, once (a webhook
+// or a reconciliation): res.Credited is false when it had been already.
+func (s *Service) creditByRef(ctx context.Context, actor audit.Actor, p Provider, ev WebhookEvent) (WebhookResult, error) {
+	res := WebhookResult{Event: ev}
+	err := s.tx(ctx, func(q *store.Queries) error {
 		d, err := q.GetDepositByProviderRef(ctx, store.GetDepositByProviderRefParams{Provider: p.ID(), ProviderRef: &ev.Ref})
 		if db.IsNotFound(err) {
 			return NotFoundError{What: "deposit", Ref: "for this invoice"}
@@ -352,12 +363,16 @@ func (s *Service) SimulateSandboxPayment(ctx context.Context, actor audit.Actor,
 	}
 	err = s.tx(ctx, func(q *store.Queries) error {
 		return audit.Record(ctx, q, actor, audit.Event{Action: "deposit.sandbox_payment", EntityType: "account", EntityID: idStr(d.AccountID),
-			Reason: note, After: map[string]any{"deposit": d.PublicID, "amount": d.Amount.String(), "webhook": baseURL + SandboxWebhookPath}})
+			Reason: note, After: map[string]any{"deposit": d.PublicID, "amount": d.Amount.String(), "provider": d.Provider}})
 	})
 	if err != nil {
 		return d, err
 	}
-	status, body, err := s.sandbox.SimulatePayment(ctx, d, baseURL)
+	simulate := s.sandbox.SimulatePayment
+	if d.Provider == ProviderCryptoBot {
+		simulate = s.cryptopay.SimulatePayment
+	}
+	status, body, err := simulate(ctx, d, baseURL)
 	if err != nil {
 		return d, err
 	}

@@ -43,6 +43,7 @@ type Services struct {
 	Billing   *billing.Service
 	Products  *products.Service
 	Jobs      *jobs.Service // background jobs; cmd/web serve starts the runner
+	LumiAPI   *lumi.API     // the Lumi API; cmd/web serve starts its batch sweeper
 }
 
 // NewServices builds every domain service over one database.
@@ -57,12 +58,17 @@ func NewServices(cfg config.Config, d *db.DB, box *secretbox.Box) *Services {
 		Accounts:  accounts.NewService(d),
 		APIKeys:   apikeys.NewService(d, box).WithDefaultDailyCap(cfg.APIDailyCapDefault),
 		Licensing: licensing.NewService(d),
-		Billing:   billing.NewService(d, box, cfg.BillingApprovalLimit),
+		Billing:   billing.NewService(d, box, cfg.BillingApprovalLimit).WithCryptoPay(cfg.CryptoPayURL, cfg.CryptoPayToken),
 	}
 	s.Jobs = jobs.New(d, s.Licensing)
 	s.Products = products.NewService(d, s.Billing, registrar(cfg), nil).WithBox(box)
 	s.Jobs.SetAutoRenew(s.Products.AutoRenewJob(cfg.AutoRenewDays))
+	s.LumiAPI = lumi.Wire(s.Billing, s.APIKeys, s.Products, nil)
 	s.Jobs.SetExpireDeposits(func(ctx context.Context) (int, error) {
+		// Crypto Pay webhooks that never arrived: credit what it reports paid first.
+		if _, err := s.Billing.ReconcileCryptoPay(ctx, audit.System("cryptopay-reconcile"), 1000); err != nil {
+			slog.Error("reconcile crypto pay deposits", "err", err)
+		}
 		return s.Billing.ExpireDeposits(ctx, audit.System("deposit-expiry"), 1000)
 	})
 	return s
@@ -94,7 +100,7 @@ func (s *Services) routeGroups() []handlers.RouteGroup {
 		luarmor.New(s.Licensing, s.APIKeys),
 		billingDesk,
 		handlers.NewLumiProducts(s.Products, s.Jobs.EnqueueAutoRenew),
-		lumi.Wire(s.Billing, s.APIKeys, s.Products, nil),
+		s.LumiAPI,
 	}
 	// Each product's account tab comes from the group that renders it.
 	for _, g := range groups {

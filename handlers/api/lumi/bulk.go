@@ -32,6 +32,7 @@ type Batches interface {
 	SetBatchItemResult(ctx context.Context, id string, idx int, status string, result json.RawMessage, lease time.Duration) error
 	FinishBatch(ctx context.Context, id string) error
 	LeaseBatch(ctx context.Context, id string, lease time.Duration) (bool, error)
+	StaleBatches(ctx context.Context, limit int) ([]string, error)
 }
 
 // BatchLease is how long a batch's runner may go silent before another
@@ -189,16 +190,16 @@ func (api *API) batch(c *fiber.Ctx) error {
 }
 
 // takeOver resumes a batch whose runner stopped (its lease ran out), if this
-// process wins the lease.
-func (api *API) takeOver(ctx context.Context, b products.Batch, rows []products.BatchItem, actor audit.Actor) {
+// process wins the lease; true when it did.
+func (api *API) takeOver(ctx context.Context, b products.Batch, rows []products.BatchItem, actor audit.Actor) bool {
 	won, err := api.batches.LeaseBatch(ctx, b.ID, BatchLease)
 	if err != nil || !won {
-		return
+		return false
 	}
 	k, err := api.keys.Get(ctx, b.KeyID)
 	if err != nil {
 		slog.Error("lumi api: take over batch", "batch", b.ID, "err", err)
-		return
+		return false
 	}
 	var items []bulkItem
 	var idx []int
@@ -211,4 +212,5 @@ func (api *API) takeOver(ctx context.Context, b products.Batch, rows []products.
 	actor.Label = k.Prefix + " (batch resumed)"
 	actor.Kind, actor.ID = audit.KindAPIKey, strconv.FormatInt(k.ID, 10)
 	go api.runBatch(context.WithoutCancel(ctx), b.ID, k, actor, b.Kind, b.AccountID, items, idx, b.IdempotencyKey)
+	return true
 }

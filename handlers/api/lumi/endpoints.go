@@ -135,7 +135,7 @@ func depositJSON(d billing.Deposit) fiber.Map {
 	if d.PaidAt != nil {
 		m["paid_at"] = d.PaidAt.Format(time.RFC3339)
 	}
-	if d.Provider == billing.ProviderSandboxCrypto {
+	if d.Sandbox() {
 		m["sandbox"] = true
 	}
 	return m
@@ -171,7 +171,8 @@ func (api *API) createDeposit(c *fiber.Ctx) error {
 	}
 	actor := actorOf(c)
 	return api.moneyRun(c, k, idemKey, 1, func(ctx contextT) outcome {
-		d, err := api.billing.CreateDeposit(ctx, actor, billing.DepositInput{AccountID: *acc, Amount: amount, Provider: provider})
+		d, err := api.billing.CreateDeposit(ctx, actor, billing.DepositInput{AccountID: *acc, Amount: amount, Provider: provider,
+			IdempotencyKey: ledgerKey(k.ID, idemKey)})
 		if err != nil {
 			return errOutcome(api.classifyLog(err))
 		}

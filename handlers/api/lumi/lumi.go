@@ -80,8 +80,6 @@ const (
 type Keys interface {
 	apikit.Verifier
 	ClaimIdempotency(ctx context.Context, keyID int64, idemKey string, reqHash []byte) (apikeys.IdemResult, error)
-	CompleteIdempotency(ctx context.Context, keyID int64, idemKey string, status int, body []byte) error
-	ReleaseIdempotency(ctx context.Context, keyID int64, idemKey string) error
 	ReserveSpend(ctx context.Context, k apikeys.Key, amount money.Cents) (apikeys.SpendReservation, bool, error)
 	ReleaseSpend(ctx context.Context, r apikeys.SpendReservation) error
 	CheckSignature(k apikeys.Key, body []byte, header string) error
@@ -343,6 +341,8 @@ func classify(err error) apiError {
 		return apiError{fiber.StatusUnprocessableEntity, CodeValidation, capitalize(err.Error()) + ".", nil}
 	case errors.As(err, &pe):
 		return apiError{fiber.StatusBadGateway, CodeProvider, capitalize(pe.Error()) + ".", nil}
+	case errors.Is(err, billing.ErrProviderUnavailable):
+		return apiError{fiber.StatusBadGateway, CodeProvider, "The payment provider could not open the invoice; retry with the same Idempotency-Key.", nil}
 	case errors.Is(err, ErrUnavailable):
 		return apiError{fiber.StatusServiceUnavailable, CodeAPIDisabled, "This product is not available on this deployment.", nil}
 	}

@@ -222,12 +222,14 @@ func TestInProgress(t *testing.T) {
 		t.Fatal("first request never reached the operation")
 	}
 	expect(t, a.do("POST", "/api/lumi/v1/deposits", k.Secret, body, "Idempotency-Key", "hold-me-0001"), 409, lumi.CodeInProgress)
-	expect(t, a.do("POST", "/api/lumi/v1/deposits", k.Secret, `{"amount_usd":"4.00"}`, "Idempotency-Key", "hold-me-0001"), 422, lumi.CodeValidation)
+	// Nothing is stored while the owner runs, so another body is in progress too.
+	expect(t, a.do("POST", "/api/lumi/v1/deposits", k.Secret, `{"amount_usd":"4.00"}`, "Idempotency-Key", "hold-me-0001"), 409, lumi.CodeInProgress)
 	close(release)
 	first := <-done
 	if first.Status != 201 {
 		t.Fatalf("first: %d %s", first.Status, first.Raw)
 	}
+	expect(t, a.do("POST", "/api/lumi/v1/deposits", k.Secret, `{"amount_usd":"4.00"}`, "Idempotency-Key", "hold-me-0001"), 422, lumi.CodeValidation)
 	r := a.do("POST", "/api/lumi/v1/deposits", k.Secret, body, "Idempotency-Key", "hold-me-0001")
 	if r.Status != 201 || string(r.Raw) != string(first.Raw) || r.Header.Get("Idempotent-Replayed") != "true" {
 		t.Fatalf("after: %d %s", r.Status, r.Raw)
@@ -732,6 +734,91 @@ func TestBatchTakeOver(t *testing.T) {
 	if n := a.ledgerCount(acc, "purchase"); n != 3 {
 		t.Fatalf("%d purchases, want 3 (item 0 replayed, not bought twice)", n)
 	}
+}
+
+// A batch whose process stopped is resumed by the start-up / periodic sweep
+// without anyone polling it; a batch whose runner is alive is left alone.
+func TestBatchResumedWithoutPoll(t *testing.T) {
+	a := startApp(t, newDBURL(t))
+	a.prices()
+	acc := a.account("Sweep")
+	a.topUp(acc, "100.00")
+	k := a.key(dom, acc)
+	ctx := t.Context()
+	first := a.do("POST", "/api/lumi/v1/domains", k.Secret, buyBody("sweep0.com"), "Idempotency-Key", "sweep-batch-1#0")
+	if first.Status != 201 {
+		t.Fatalf("buy: %d %s", first.Status, first.Raw)
+	}
+	q := a.Svc.DB.Queries
+	// Item 0 of the stopped batch was bought before it stopped ("sweep-batch-1#0").
+	for _, b := range []struct {
+		id, key string
+		lease   time.Time
+	}{{"bat_stopped", "sweep-batch-1", time.Now().Add(-time.Minute)}, {"bat_alive", "sweep-batch-2", time.Now().Add(time.Hour)}} {
+		if err := q.InsertAPIBatch(ctx, store.InsertAPIBatchParams{ID: b.id, KeyID: k.Key.ID, AccountID: acc, Kind: lumi.KindDomain,
+			Total: 3, IdempotencyKey: b.key, LeaseUntil: b.lease}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 3 {
+		in := json.RawMessage(fmt.Sprintf(`{"domain":"sweep%d.com"}`, i))
+		if err := q.InsertAPIBatchItem(ctx, store.InsertAPIBatchItemParams{BatchID: "bat_stopped", Idx: int32(i), Ref: fmt.Sprintf("sweep%d.com", i), Input: in}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := a.Svc.LumiAPI.ResumeBatches(ctx); err != nil || n != 1 {
+		t.Fatalf("resume: %d %v", n, err)
+	}
+	if n, err := a.Svc.LumiAPI.ResumeBatches(ctx); err != nil || n != 0 {
+		t.Fatalf("second sweep took a leased batch: %d %v", n, err)
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		b, err := q.GetAPIBatch(ctx, "bat_stopped")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b.Status == "done" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("stopped batch not finished by the sweep")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := a.ledgerCount(acc, "purchase"); n != 3 {
+		t.Fatalf("%d purchases, want 3 (item 0 replayed, not bought twice)", n)
+	}
+	if b, err := q.GetAPIBatch(ctx, "bat_alive"); err != nil || b.Status != "running" {
+		t.Fatalf("live batch: %+v %v", b, err)
+	}
+}
+
+// The spec's deposit example: provider "cryptobot" (a labelled sandbox
+// without CRYPTOPAY_TOKEN). A retry whose stored response was lost (the
+// process died after the deposit committed) finds the same deposit: no
+// second invoice.
+func TestCryptobotDeposit(t *testing.T) {
+	a := startApp(t, newDBURL(t))
+	acc := a.account("Cryptobot")
+	k := a.key(dom, acc)
+	body := `{"amount_usd":"5","provider":"cryptobot"}`
+	r := a.do("POST", "/api/lumi/v1/deposits", k.Secret, body, "Idempotency-Key", "dep-2026-06-09-001")
+	if r.Status != 201 || r.JSON["provider"] != "cryptobot" || r.JSON["sandbox"] != true || r.JSON["status"] != "pending" {
+		t.Fatalf("create: %d %s", r.Status, r.Raw)
+	}
+	if _, err := a.Svc.DB.Pool.Exec(t.Context(), "DELETE FROM api_idempotency"); err != nil {
+		t.Fatal(err)
+	}
+	again := a.do("POST", "/api/lumi/v1/deposits", k.Secret, body, "Idempotency-Key", "dep-2026-06-09-001")
+	if again.Status != 201 || again.JSON["id"] != r.JSON["id"] || again.Header.Get("Idempotent-Replayed") == "true" {
+		t.Fatalf("retry: %d %s (first %s)", again.Status, again.Raw, r.Raw)
+	}
+	var n int
+	if err := a.Svc.DB.Pool.QueryRow(t.Context(), "SELECT count(*) FROM deposits WHERE account_id = $1", acc).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("%d deposits, %v", n, err)
+	}
+	expect(t, a.do("POST", "/api/lumi/v1/deposits", k.Secret, `{"amount_usd":"5","provider":"paypal"}`, "Idempotency-Key", "dep-2026-06-09-002"),
+		422, lumi.CodeValidation)
 }
 
 // API_DAILY_CAP_DEFAULT caps keys issued without their own cap.

@@ -14,6 +14,7 @@ import (
 	"lumdesk/handlers/api/apikit"
 	"lumdesk/internal/apikeys"
 	"lumdesk/internal/audit"
+	"lumdesk/internal/billing"
 )
 
 // Headers of money requests.
@@ -93,18 +94,21 @@ func (api *API) moneyRun(c *fiber.Ctx, k apikeys.Key, idemKey string, tokens int
 	case apikeys.IdemMismatch:
 		return writeErr(c, fiber.StatusUnprocessableEntity, CodeValidation, "This Idempotency-Key was already used with another request body.")
 	}
-	// The operation outlives a disconnected client: it must finish and be stored.
-	opCtx := context.WithoutCancel(ctx)
+	// The operation outlives a disconnected client: it must finish and be
+	// stored. The claim's record commits with the money (the commit hook).
+	own := claim.Claim
+	defer own.Release() // a panicking operation must not keep the key claimed
+	opCtx := billing.WithCommitHook(context.WithoutCancel(ctx), own.Applied)
 	if testHook != nil {
 		testHook(idemKey)
 	}
 	out := op(opCtx)
 	if out.keep {
-		if err := api.keys.CompleteIdempotency(opCtx, k.ID, idemKey, out.status, out.body); err != nil {
+		if err := own.Complete(opCtx, out.status, out.body); err != nil {
 			api.log.Error("lumi api: store idempotent response", "err", err, "key_id", k.ID)
 		}
-	} else if err := api.keys.ReleaseIdempotency(opCtx, k.ID, idemKey); err != nil {
-		api.log.Error("lumi api: release idempotency claim", "err", err, "key_id", k.ID)
+	} else {
+		own.Release()
 	}
 	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
 	return c.Status(out.status).Send(out.body)

@@ -121,3 +121,17 @@ func (s *Service) LeaseBatch(ctx context.Context, id string, lease time.Duration
 	}
 	return n == 1, nil
 }
+
+// StaleBatches lists running batches whose lease ran out (their runner
+// stopped), oldest first, at most limit.
+func (s *Service) StaleBatches(ctx context.Context, limit int) ([]string, error) {
+	rows, err := s.db.ListStaleAPIBatches(ctx, int32(limit))
+	if err != nil {
+		return nil, fmt.Errorf("list stale batches: %w", err)
+	}
+	out := make([]string, len(rows))
+	for i, b := range rows {
+		out[i] = b.ID
+	}
+	return out, nil
+}

@@ -38,8 +38,10 @@ type Config struct {
 	RegistrarURL         string      // LUMI_REGISTRAR_URL: registrar gateway base URL; empty: the sandbox registrar
 	RegistrarKey         string      // LUMI_REGISTRAR_KEY: the gateway's API key (required with the URL)
 
-	MetricsToken string // METRICS_TOKEN: /metrics answers only with "Authorization: Bearer <token>"
-	MetricsAddr  string // METRICS_ADDR: a separate listener serving /metrics only (no token needed there)
+	MetricsToken   string // METRICS_TOKEN: /metrics answers only with "Authorization: Bearer <token>"
+	MetricsAddr    string // METRICS_ADDR: a separate listener serving /metrics only (no token needed there)
+	CryptoPayURL   string // CRYPTOPAY_API_URL: Crypto Pay API base (mainnet by default)
+	CryptoPayToken string // CRYPTOPAY_TOKEN: Crypto Pay app token; empty: cryptobot deposits are a sandbox
 }
 
 // Var documents one environment variable (rendered in the README and `--help`).
@@ -67,6 +69,8 @@ var Vars = []Var{
 	{"LUMI_REGISTRAR_KEY", "(none)", "API key sent as a Bearer token to LUMI_REGISTRAR_URL; required when the URL is set."},
 	{"METRICS_TOKEN", "(none)", "Serve /metrics on LISTEN_ADDR to requests with \"Authorization: Bearer <token>\" (at least 16 characters). Unset: /metrics there answers 404."},
 	{"METRICS_ADDR", "(none)", "Address of a separate listener that serves only /metrics, without a token (keep it private, e.g. 127.0.0.1:9090)."},
+	{"CRYPTOPAY_API_URL", "https://pay.crypt.bot/api", "Crypto Pay API base for cryptobot deposits; the testnet is https://testnet-pay.crypt.bot/api."},
+	{"CRYPTOPAY_TOKEN", "(sandbox)", "Crypto Pay app token (from @CryptoBot or @CryptoTestnetBot). Unset: cryptobot deposits run as a labelled sandbox."},
 }
 
 // Load reads the configuration through getenv (os.Getenv in production).
@@ -160,6 +164,10 @@ func Load(getenv func(string) string) (Config, error) {
 		if c.MetricsAddr == c.ListenAddr {
 			return c, fmt.Errorf("METRICS_ADDR: must differ from LISTEN_ADDR (%s)", c.ListenAddr)
 		}
+	}
+	c.CryptoPayURL, c.CryptoPayToken = strings.TrimSuffix(get("CRYPTOPAY_API_URL", "https://pay.crypt.bot/api"), "/"), get("CRYPTOPAY_TOKEN", "")
+	if u, e := url.Parse(c.CryptoPayURL); e != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return c, fmt.Errorf("CRYPTOPAY_API_URL: %q is not an http(s) base URL like https://pay.crypt.bot/api", c.CryptoPayURL)
 	}
 	return c, nil
 }

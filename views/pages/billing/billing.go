@@ -423,6 +423,7 @@ type Action struct {
 // ProviderOptions are the deposit form's providers.
 var ProviderOptions = []components.Option{
 	{Value: "sandbox_crypto", Label: "Sandbox crypto (test payments)"},
+	{Value: "cryptobot", Label: "Crypto Pay (@CryptoBot; a sandbox without CRYPTOPAY_TOKEN)"},
 	{Value: "manual", Label: "Manual (bank transfer, marked paid by finance)"},
 }
 
