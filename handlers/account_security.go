@@ -54,38 +54,6 @@ func (h *AccountSecurity) Routes(a *App) []Route {
 	}
 }
 
-// CurrentSessionHash is the stored key of this request's session, used to
-// mark "this session" and to keep it when signing out the others.
-func CurrentSessionHash(c *fiber.Ctx) []byte {
-	s, _ := session(c)
-	if s == nil || s.ID == "" {
-		return nil
-	}
-	return staff.SessionIDHash(s.ID)
-}
-
-// csrfToken is the session's CSRF token, for fragments rendered without a Page.
-func csrfToken(c *fiber.Ctx) string {
-	s, _ := session(c)
-	if s == nil {
-		return ""
-	}
-	tok, _ := s.Values[staff.KeyCSRF].(string)
-	return tok
-}
-
-// endCurrentSession deletes this request's session (row and cookie): used
-// when an action has already removed its row, so that nothing (a flash, a
-// CSRF token) saves it back.
-func (a *App) endCurrentSession(c *fiber.Ctx) error {
-	s, r := session(c)
-	if s == nil {
-		return nil
-	}
-	a.sessions.Destroy(s)
-	return a.saveSession(c, s, r)
-}
-
 func (h *AccountSecurity) sessionRows(c *fiber.Ctx, u *staff.User) ([]security.SessionRow, error) {
 	list, err := h.svc.ListSessions(c.UserContext(), u.ID, CurrentSessionHash(c))
 	if err != nil {
@@ -129,7 +97,7 @@ func (h *AccountSecurity) revokeOne(c *fiber.Ctx) error {
 	}
 	if current {
 		// Signing out this very session is a sign-out.
-		if err := h.app.endCurrentSession(c); err != nil {
+		if err := h.app.EndCurrentSession(c); err != nil {
 			return err
 		}
 		return Redirect(c, "/login")
@@ -159,7 +127,7 @@ func (h *AccountSecurity) revokeOthers(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		return Render(c, fiber.StatusOK, security.SessionsCard(csrfToken(c), rows))
+		return Render(c, fiber.StatusOK, security.SessionsCard(CSRFToken(c), rows))
 	}
 	return Redirect(c, "/account/sessions")
 }
@@ -242,7 +210,7 @@ func (h *AccountSecurity) confirmTOTP(c *fiber.Ctx) error {
 		return err
 	}
 	if s.Pending == nil {
-		h.app.Toast(c, "error", capitalize(staff.ErrTOTPNotPending.Error())+".")
+		h.app.Toast(c, "error", Capitalize(staff.ErrTOTPNotPending.Error())+".")
 		return Redirect(c, "/account/security")
 	}
 	if !sixDigits.MatchString(code) {
@@ -255,7 +223,7 @@ func (h *AccountSecurity) confirmTOTP(c *fiber.Ctx) error {
 		s.CodeError = "That code is not right. Enter the newest code the app shows."
 		return h.securityPage(c, fiber.StatusUnprocessableEntity, s)
 	case errors.Is(err, staff.ErrTOTPNotPending):
-		h.app.Toast(c, "error", capitalize(err.Error())+".")
+		h.app.Toast(c, "error", Capitalize(err.Error())+".")
 		return Redirect(c, "/account/security")
 	case err != nil:
 		return fmt.Errorf("confirm totp: %w", err)

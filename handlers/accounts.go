@@ -200,7 +200,7 @@ func (h *Accounts) export(c *fiber.Ctx) error {
 	if len(errs) > 0 {
 		return fiber.NewError(fiber.StatusUnprocessableEntity, fieldErrorsText(errs))
 	}
-	svc, log, reqID := h.svc, h.app.Log(), requestID(c)
+	svc, log, reqID := h.svc, h.app.Log(), RequestID(c)
 	streamCSV(c, "accounts-"+time.Now().UTC().Format("20060102-1504")+".csv", func(ctx context.Context, w *csv.Writer) error {
 		if err := w.Write([]string{"id", "name", "email", "discord_id", "status", "suspended_reason", "note", "created_at"}); err != nil {
 			return err
@@ -344,7 +344,7 @@ func (h *Accounts) confirmStatus(suspend bool) fiber.Handler {
 			if suspend {
 				msg = accounts.ErrAlreadySuspended.Error()
 			}
-			msg = capitalize(msg) + "."
+			msg = Capitalize(msg) + "."
 			if IsHTMX(c) {
 				// Someone else changed it meanwhile: show the current state.
 				c.Set("HX-Retarget", "#account-header")
@@ -397,7 +397,7 @@ func (h *Accounts) setStatus(suspend bool) fiber.Handler {
 			v.Reason, v.Error = reason, errs["reason"]
 			status := fiber.StatusUnprocessableEntity
 			if conflict != nil {
-				v.FormError, status = capitalize(conflict.Error())+".", fiber.StatusConflict
+				v.FormError, status = Capitalize(conflict.Error())+".", fiber.StatusConflict
 			}
 			if IsHTMX(c) {
 				// htmx swaps only 2xx answers: put the dialog back with its message.

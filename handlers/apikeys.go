@@ -61,16 +61,6 @@ const apiKeysPageSize = 50
 
 var apiKeysCrumb = layouts.Crumb{Label: "API keys", Href: "/apikeys"}
 
-// sessionCSRF is the session's CSRF token for forms in fragments.
-func sessionCSRF(c *fiber.Ctx) string {
-	s, _ := session(c)
-	if s == nil {
-		return ""
-	}
-	tok, _ := s.Values[staff.KeyCSRF].(string)
-	return tok
-}
-
 func (h *APIKeys) row(k apikeys.Key) keyviews.Row {
 	now := h.now()
 	r := keyviews.Row{
@@ -129,7 +119,7 @@ func productOptions(first string) []components.Option {
 func (h *APIKeys) list(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	l := keyviews.List{
-		Q:         utils.CopyString(strings.TrimSpace(truncate(c.Query("q"), apikeys.MaxPrefixSearch))),
+		Q:         utils.CopyString(strings.TrimSpace(Truncate(c.Query("q"), apikeys.MaxPrefixSearch))),
 		Products:  productOptions("All products"),
 		CanManage: Can(c, staff.PermAPIKeysManage),
 	}
@@ -149,7 +139,7 @@ func (h *APIKeys) list(c *fiber.Ctx) error {
 		}
 	}
 	params := apikeys.ListParams{Product: l.Product, Status: l.Status, PrefixSearch: l.Q, Limit: apiKeysPageSize,
-		Before: utils.CopyString(truncate(c.Query("before"), 64)), After: utils.CopyString(truncate(c.Query("after"), 64))}
+		Before: utils.CopyString(Truncate(c.Query("before"), 64)), After: utils.CopyString(Truncate(c.Query("after"), 64))}
 	if a := c.Query("account"); a != "" {
 		id, ok := ParseID(a)
 		if !ok {
@@ -187,7 +177,7 @@ func (h *APIKeys) list(c *fiber.Ctx) error {
 }
 
 func (h *APIKeys) newForm(c *fiber.Ctx) keyviews.NewForm {
-	f := keyviews.NewForm{CSRF: sessionCSRF(c), Products: productOptions("Choose a product"), Checked: map[string]bool{},
+	f := keyviews.NewForm{CSRF: CSRFToken(c), Products: productOptions("Choose a product"), Checked: map[string]bool{},
 		Errors: map[string]string{}, MinDate: h.now().UTC().AddDate(0, 0, 1).Format(time.DateOnly)}
 	for _, p := range apikeys.Products {
 		g := keyviews.ScopeGroup{Product: p.ID, Label: p.Label, Money: p.Money}
@@ -225,14 +215,14 @@ func (h *APIKeys) renderNew(c *fiber.Ctx, status int, f keyviews.NewForm) error 
 func (h *APIKeys) create(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	f := h.newForm(c)
-	f.Product = utils.CopyString(truncate(strings.TrimSpace(c.FormValue("product")), 40))
-	f.Account = utils.CopyString(truncate(strings.TrimSpace(c.FormValue("account")), 300))
+	f.Product = utils.CopyString(Truncate(strings.TrimSpace(c.FormValue("product")), 40))
+	f.Account = utils.CopyString(Truncate(strings.TrimSpace(c.FormValue("account")), 300))
 	f.Operator = c.FormValue("operator") != ""
-	f.Name = utils.CopyString(truncate(strings.TrimSpace(c.FormValue("name")), 300))
-	f.RateLimit = utils.CopyString(truncate(strings.TrimSpace(c.FormValue("rate_limit")), 20))
-	f.SpendCap = utils.CopyString(truncate(strings.TrimSpace(c.FormValue("spend_cap")), 30))
+	f.Name = utils.CopyString(Truncate(strings.TrimSpace(c.FormValue("name")), 300))
+	f.RateLimit = utils.CopyString(Truncate(strings.TrimSpace(c.FormValue("rate_limit")), 20))
+	f.SpendCap = utils.CopyString(Truncate(strings.TrimSpace(c.FormValue("spend_cap")), 30))
 	f.Signing = c.FormValue("signing") != ""
-	f.ExpiresOn = utils.CopyString(truncate(strings.TrimSpace(c.FormValue("expires_on")), 20))
+	f.ExpiresOn = utils.CopyString(Truncate(strings.TrimSpace(c.FormValue("expires_on")), 20))
 
 	in := apikeys.CreateInput{Product: f.Product, Operator: f.Operator, Name: f.Name}
 	product, known := apikeys.LookupProduct(f.Product)
@@ -292,7 +282,7 @@ func (h *APIKeys) create(c *fiber.Ctx) error {
 		// Also show what the service would refuse, so every problem shows at once.
 		for k, m := range h.svc.Check(in) {
 			if _, seen := f.Errors[k]; !seen {
-				f.Errors[k] = capitalize(m) + "."
+				f.Errors[k] = Capitalize(m) + "."
 			}
 		}
 	} else {
@@ -301,7 +291,7 @@ func (h *APIKeys) create(c *fiber.Ctx) error {
 		switch {
 		case errors.As(err, &verr):
 			for k, m := range verr {
-				f.Errors[k] = capitalize(m) + "."
+				f.Errors[k] = Capitalize(m) + "."
 			}
 		case err != nil:
 			return err
@@ -342,7 +332,7 @@ func (h *APIKeys) target(c *fiber.Ctx) (apikeys.Key, error) {
 }
 
 func (h *APIKeys) detailView(c *fiber.Ctx, k apikeys.Key, tab string) keyviews.Detail {
-	d := keyviews.Detail{Key: h.row(k), Tab: tab, CSRF: sessionCSRF(c), CanManage: Can(c, staff.PermAPIKeysManage),
+	d := keyviews.Detail{Key: h.row(k), Tab: tab, CSRF: CSRFToken(c), CanManage: Can(c, staff.PermAPIKeysManage),
 		AllScopes: k.Operator, Usage: keyUsage(k.Product, k.Prefix)}
 	if p, ok := apikeys.LookupProduct(k.Product); ok {
 		for _, name := range k.Scopes {
@@ -384,7 +374,7 @@ func (h *APIKeys) actionForm(kind string) fiber.Handler {
 		if k.StatusAt(h.now()) != apikeys.StatusActive {
 			return errKeyNotActive
 		}
-		f := keyviews.ActionForm{Kind: kind, Key: h.row(k), CSRF: sessionCSRF(c), Errors: map[string]string{}}
+		f := keyviews.ActionForm{Kind: kind, Key: h.row(k), CSRF: CSRFToken(c), Errors: map[string]string{}}
 		if IsHTMX(c) {
 			return Render(c, fiber.StatusOK, keyviews.ActionDialog(f))
 		}
@@ -409,8 +399,8 @@ func (h *APIKeys) action(kind string) fiber.Handler {
 		if err != nil {
 			return err
 		}
-		f := keyviews.ActionForm{Kind: kind, Key: h.row(k), CSRF: sessionCSRF(c), Errors: map[string]string{},
-			Reason: utils.CopyString(strings.TrimSpace(truncate(c.FormValue("reason"), 4*apikeys.MaxReasonLen)))}
+		f := keyviews.ActionForm{Kind: kind, Key: h.row(k), CSRF: CSRFToken(c), Errors: map[string]string{},
+			Reason: utils.CopyString(strings.TrimSpace(Truncate(c.FormValue("reason"), 4*apikeys.MaxReasonLen)))}
 		ctx, actor := c.UserContext(), Actor(c)
 		var (
 			revoked apikeys.Key
@@ -425,11 +415,11 @@ func (h *APIKeys) action(kind string) fiber.Handler {
 		switch {
 		case errors.As(err, &verr):
 			for field, m := range verr {
-				f.Errors[field] = capitalize(m) + "."
+				f.Errors[field] = Capitalize(m) + "."
 			}
 			return h.actionFailed(c, fiber.StatusUnprocessableEntity, f)
 		case errors.Is(err, apikeys.ErrAlreadyRevoked), errors.Is(err, apikeys.ErrExpired):
-			f.Error = capitalize(err.Error()) + "."
+			f.Error = Capitalize(err.Error()) + "."
 			return h.actionFailed(c, fiber.StatusConflict, f)
 		case errors.Is(err, apikeys.ErrNotFound):
 			return errAPIKeyNotFound
@@ -466,7 +456,7 @@ func (h *APIKeys) actionFailed(c *fiber.Ctx, status int, f keyviews.ActionForm) 
 		if msg == "" {
 			msg = f.Errors["reason"]
 		}
-		c.Set("HX-Trigger", toastTrigger("error", msg))
+		c.Set("HX-Trigger", ToastTrigger("error", msg))
 		c.Set("HX-Reswap", "none")
 		return c.Status(status).SendString(msg)
 	}

@@ -85,7 +85,7 @@ func (h *Audit) list(c *fiber.Ctx) error {
 		m.ExportHref = withQuery("/audit/export.csv", in.Values())
 	}
 	if st, err := h.svc.Status(ctx); err != nil {
-		h.app.Log().Warn("audit chain status", "err", err, "request_id", requestID(c))
+		h.app.Log().Warn("audit chain status", "err", err, "request_id", RequestID(c))
 	} else {
 		m.Status = &st
 	}
@@ -170,7 +170,7 @@ func (h *Audit) history(c *fiber.Ctx) error {
 	title := "History of " + noun + " #" + eid
 	crumbs := []layouts.Crumb{{Label: "Audit log", Href: "/audit"}}
 	if href := auditpages.EntityHref(etype, eid); href != "" {
-		crumbs = []layouts.Crumb{{Label: capitalize(noun) + " #" + eid, Href: href}}
+		crumbs = []layouts.Crumb{{Label: Capitalize(noun) + " #" + eid, Href: href}}
 	}
 	crumbs = append(crumbs, layouts.Crumb{Label: "History"})
 	p := h.app.Page(c, title, auditpages.EntityNav(etype), crumbs...)
@@ -189,7 +189,7 @@ func (h *Audit) export(c *fiber.Ctx) error {
 	if err := h.svc.RecordExport(c.UserContext(), Actor(c), in.Values()); err != nil {
 		return err
 	}
-	svc, log, reqID := h.svc, h.app.Log(), requestID(c)
+	svc, log, reqID := h.svc, h.app.Log(), RequestID(c)
 	streamCSV(c, "lumdesk-audit-"+time.Now().UTC().Format("2006-01-02")+".csv", func(ctx context.Context, w *csv.Writer) error {
 		if err := w.Write(auditCSVHeader); err != nil {
 			return err

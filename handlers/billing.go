@@ -416,7 +416,7 @@ func (h *Billing) export(c *fiber.Ctx) error {
 	if len(errs) > 0 {
 		return fiber.NewError(fiber.StatusUnprocessableEntity, fieldErrorsText(errs))
 	}
-	svc, log, reqID := h.svc, h.app.Log(), requestID(c)
+	svc, log, reqID := h.svc, h.app.Log(), RequestID(c)
 	streamCSV(c, "lumi-ledger-"+time.Now().UTC().Format("20060102-1504")+".csv", func(ctx context.Context, w *csv.Writer) error {
 		if err := w.Write([]string{"id", "created_at", "account_id", "account_name", "account_email", "kind", "amount", "balance_after",
 			"cause_type", "cause_id", "refund_of", "idempotency_key", "actor_kind", "actor_id", "actor_label", "reason"}); err != nil {
@@ -695,11 +695,11 @@ func (h *Billing) actionError(c *fiber.Ctx, act view.Action, err error) error {
 		}
 	case errors.Is(err, billing.ErrInsufficientFunds), errors.Is(err, billing.ErrRefundTooLarge), errors.Is(err, billing.ErrNotRefundable),
 		errors.Is(err, billing.ErrBalanceTooLarge), errors.Is(err, billing.ErrNotSandbox):
-		act.FormError = capitalize(err.Error()) + "."
+		act.FormError = Capitalize(err.Error()) + "."
 	case errors.Is(err, billing.ErrDepositNotPending), errors.Is(err, billing.ErrDepositExpired), errors.Is(err, billing.ErrNotPending):
-		act.FormError, status = capitalize(err.Error())+".", fiber.StatusConflict
+		act.FormError, status = Capitalize(err.Error())+".", fiber.StatusConflict
 	case errors.Is(err, billing.ErrSameApprover), errors.Is(err, billing.ErrApproverNotStaff):
-		act.FormError, status = capitalize(err.Error())+".", fiber.StatusForbidden
+		act.FormError, status = Capitalize(err.Error())+".", fiber.StatusForbidden
 	default:
 		return err
 	}
@@ -872,7 +872,7 @@ func (h *Billing) requestAction(c *fiber.Ctx, kind string) (view.Action, error) 
 	case r.Status != billing.RequestPending:
 		act.FormError = "This request was already decided (" + r.Status + ")."
 	case CurrentUser(c) != nil && r.RequestedBy == CurrentUser(c).ID:
-		act.FormError = capitalize(billing.ErrSameApprover.Error()) + "."
+		act.FormError = Capitalize(billing.ErrSameApprover.Error()) + "."
 	}
 	return act, nil
 }
@@ -938,20 +938,20 @@ func (h *Billing) webhook(c *fiber.Ctx) error {
 		return webhookError(c, fiber.StatusRequestEntityTooLarge, "payload_too_large", "The webhook body is too large.")
 	}
 	sig := utils.CopyString(c.Get(billing.SandboxSignatureHeader))
-	actor := audit.Actor{Kind: audit.KindSystem, Label: h.svc.Sandbox().Label() + " webhook", IP: c.IP(), RequestID: requestID(c),
-		UserAgent: utils.CopyString(truncate(c.Get(fiber.HeaderUserAgent), 300))}
+	actor := audit.Actor{Kind: audit.KindSystem, Label: h.svc.Sandbox().Label() + " webhook", IP: c.IP(), RequestID: RequestID(c),
+		UserAgent: utils.CopyString(Truncate(c.Get(fiber.HeaderUserAgent), 300))}
 	res, err := h.svc.HandleWebhook(c.UserContext(), actor, h.svc.Sandbox(), sig, body)
 	switch {
 	case errors.Is(err, billing.ErrBadSignature):
 		return webhookError(c, fiber.StatusUnauthorized, "invalid_signature", "The "+billing.SandboxSignatureHeader+" header is missing or does not match the body.")
 	case errors.Is(err, billing.ErrBadWebhook), errors.Is(err, billing.ErrAmountMismatch):
-		return webhookError(c, fiber.StatusUnprocessableEntity, "validation_error", capitalize(err.Error())+".")
+		return webhookError(c, fiber.StatusUnprocessableEntity, "validation_error", Capitalize(err.Error())+".")
 	case errors.Is(err, billing.ErrNotFound):
 		return webhookError(c, fiber.StatusNotFound, "not_found", "No deposit has this invoice reference.")
 	case errors.Is(err, billing.ErrDepositNotPending), errors.Is(err, billing.ErrDepositExpired):
-		return webhookError(c, fiber.StatusConflict, "deposit_not_pending", capitalize(err.Error())+".")
+		return webhookError(c, fiber.StatusConflict, "deposit_not_pending", Capitalize(err.Error())+".")
 	case err != nil:
-		h.app.Log().Error("sandbox webhook failed", "err", err, "request_id", requestID(c))
+		h.app.Log().Error("sandbox webhook failed", "err", err, "request_id", RequestID(c))
 		return webhookError(c, fiber.StatusInternalServerError, "internal_error", "The webhook could not be processed; retry later.")
 	}
 	status := "credited"

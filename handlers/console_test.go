@@ -2,10 +2,11 @@ package handlers_test
 
 import (
 	"context"
-	"github.com/PuerkitoBio/goquery"
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/PuerkitoBio/goquery"
 
 	"lumdesk/internal/accounts"
 	"lumdesk/internal/apikeys"

@@ -173,7 +173,7 @@ func licFieldErrors(err error, rename map[string]string) map[string]string {
 		if r, ok := rename[k]; ok {
 			k = r
 		}
-		out[k] = capitalize(msg) + "."
+		out[k] = Capitalize(msg) + "."
 	}
 	return out
 }

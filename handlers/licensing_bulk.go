@@ -165,7 +165,7 @@ func parseIDs(values []string) ([]int64, string) {
 			}
 			id, ok := ParseID(part)
 			if !ok {
-				return nil, "The selection contains " + strconv.Quote(truncate(part, 20)) + ", which is not a key id."
+				return nil, "The selection contains " + strconv.Quote(Truncate(part, 20)) + ", which is not a key id."
 			}
 			if !seen[id] {
 				seen[id] = true
@@ -311,7 +311,7 @@ func (h *LicensingBulk) bulk(c *fiber.Ctx) error {
 	if IsHTMX(c) {
 		// A dialog posting with htmx keeps its fields; the problem comes as a toast.
 		msgs := slices.Collect(mapValues(errs))
-		c.Set("HX-Trigger", toastTrigger("error", strings.Join(msgs, " ")))
+		c.Set("HX-Trigger", ToastTrigger("error", strings.Join(msgs, " ")))
 		c.Set("HX-Reswap", "none")
 		return c.Status(fiber.StatusUnprocessableEntity).SendString(strings.Join(msgs, " "))
 	}
@@ -465,7 +465,7 @@ func parseImportCSV(r io.Reader) ([]jobs.ImportRow, error) {
 		case name == "":
 			return nil, errImport("The header has an empty column name. The first line must name the columns: " + strings.Join(view.ImportColumns, ", ") + ".")
 		default:
-			return nil, errImport("The header has an unknown column " + strconv.Quote(truncate(name, 40)) + ". The columns are: " + strings.Join(view.ImportColumns, ", ") + ".")
+			return nil, errImport("The header has an unknown column " + strconv.Quote(Truncate(name, 40)) + ". The columns are: " + strings.Join(view.ImportColumns, ", ") + ".")
 		}
 	}
 	if len(cols) == 0 {
@@ -574,7 +574,7 @@ func (h *LicensingBulk) importFile(c *fiber.Ctx) error {
 		} else if err != nil {
 			return err
 		}
-		in.FileName = truncate(strings.ToValidUTF8(fh.Filename, ""), 100)
+		in.FileName = Truncate(strings.ToValidUTF8(fh.Filename, ""), 100)
 	}
 	if len(errs) == 0 {
 		in.ProjectID, in.Reason = v.Project, v.Reason
@@ -704,7 +704,7 @@ func (h *LicensingBulk) jobCSV(c *fiber.Ctx) error {
 	if j.Kind == jobs.KindGenerate {
 		name = fmt.Sprintf("keys-job-%d.csv", j.ID)
 	}
-	svc, log, reqID := h.jobs, h.app.Log(), requestID(c)
+	svc, log, reqID := h.jobs, h.app.Log(), RequestID(c)
 	streamCSV(c, name, func(ctx context.Context, w *csv.Writer) error {
 		if err := w.Write(header); err != nil {
 			return err
@@ -776,7 +776,7 @@ func (h *LicensingBulk) export(c *fiber.Ctx) error {
 		return err
 	}
 	name := "luarmor-keys-" + h.now().UTC().Format("20060102-1504") + ".csv"
-	svc, log, reqID := h.lic, h.app.Log(), requestID(c)
+	svc, log, reqID := h.lic, h.app.Log(), RequestID(c)
 	streamCSV(c, name, func(ctx context.Context, w *csv.Writer) error {
 		if err := w.Write(keyExportHeader); err != nil {
 			return err
@@ -968,7 +968,7 @@ func (h *LicensingBulk) accountProjects(c *fiber.Ctx) error {
 	if IsHTMX(c) && c.Get("HX-History-Restore-Request") != "true" {
 		return Render(c, fiber.StatusOK, view.AccountTabContent(v))
 	}
-	p := h.app.Page(c, "Luarmor projects of "+v.AccountName, "accounts", accountsCrumb,
+	p := h.app.Page(c, "Luarmor projects of "+v.AccountName, "accounts", layouts.Crumb{Label: "Accounts", Href: "/accounts"},
 		layouts.Crumb{Label: v.AccountName, Href: "/accounts/" + strconv.FormatInt(v.AccountID, 10) + "?tab=luarmor"}, layouts.Crumb{Label: "Luarmor"})
 	return Render(c, fiber.StatusOK, view.AccountTabPage(p, v))
 }

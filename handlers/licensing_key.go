@@ -197,7 +197,7 @@ func (h *Licensing) check(c *fiber.Ctx) error {
 
 // newKeyAction is an action's form for key k, with the cooldown for a reset.
 func (h *Licensing) newKeyAction(c *fiber.Ctx, kind string, k licensing.Key) (view.KeyAction, error) {
-	a := view.KeyAction{Kind: kind, Key: keyView(c, k), CanForce: Can(c, staff.PermLicensingForceReset), CSRF: sessionCSRF(c),
+	a := view.KeyAction{Kind: kind, Key: keyView(c, k), CanForce: Can(c, staff.PermLicensingForceReset), CSRF: CSRFToken(c),
 		Errors: map[string]string{}}
 	if kind == "reset-hwid" {
 		p, err := h.svc.GetProject(c.UserContext(), k.ProjectID)
@@ -319,7 +319,7 @@ func (h *Licensing) keyAction(kind string) fiber.Handler {
 			err = h.svc.DeleteKey(ctx, actor, k.ProjectID, k.UserKey, a.Reason)
 			if err == nil {
 				// A flash, not an HX-Trigger toast: the browser navigates away.
-				h.flash(c, "success", "Key "+a.Key.ShortKey()+"… deleted.")
+				h.app.Flash(c, "success", "Key "+a.Key.ShortKey()+"… deleted.")
 				return Redirect(c, view.ProjectKeysHref(k.ProjectID))
 			}
 		}
@@ -337,7 +337,7 @@ func (h *Licensing) keyAction(kind string) fiber.Handler {
 			return h.keyActionFailed(c, fiber.StatusUnprocessableEntity, a)
 		case errors.Is(err, licensing.ErrNoHWID), errors.Is(err, licensing.ErrKeyBanned), errors.Is(err, licensing.ErrNotBanned),
 			errors.Is(err, licensing.ErrDiscordLinked), errors.Is(err, licensing.ErrKeyActivated):
-			a.FormError = capitalize(err.Error()) + "."
+			a.FormError = Capitalize(err.Error()) + "."
 			return h.keyActionFailed(c, fiber.StatusConflict, a)
 		case err != nil:
 			return err
@@ -398,13 +398,6 @@ func (h *Licensing) keyPatch(c *fiber.Ctx, k licensing.Key, a *view.KeyAction) (
 		}
 	}
 	return patch, len(a.Errors) == 0
-}
-
-func (h *Licensing) flash(c *fiber.Ctx, kind, msg string) {
-	if s, r := session(c); s != nil {
-		s.AddFlash(kind+"|"+msg, staff.KeyFlash)
-		_ = h.app.saveSession(c, s, r)
-	}
 }
 
 func (h *Licensing) keyActionFailed(c *fiber.Ctx, status int, a view.KeyAction) error {

@@ -184,7 +184,7 @@ func parseKeyColumns(c *fiber.Ctx, errs map[string]string) ([]string, string) {
 				continue
 			}
 			if !known[p] {
-				errs["cols"] = "Unknown column " + strconv.Quote(truncate(p, 40)) + " left out."
+				errs["cols"] = "Unknown column " + strconv.Quote(Truncate(p, 40)) + " left out."
 				continue
 			}
 			chosen[p] = true
@@ -266,7 +266,7 @@ func (h *Licensing) keyList(c *fiber.Ctx, proj *licensing.Project) error {
 		keys, hasPrev, hasNext, err = nil, false, false, nil
 	}
 	if errors.Is(err, licensing.ErrProjectNotFound) && proj == nil {
-		v.Errors["project"] = "There is no project " + strconv.Quote(truncate(v.Filters.Project, 40)) + "."
+		v.Errors["project"] = "There is no project " + strconv.Quote(Truncate(v.Filters.Project, 40)) + "."
 		v.Filters.Project = ""
 		keys, hasPrev, hasNext, err = nil, false, false, nil
 	}
@@ -289,7 +289,7 @@ func (h *Licensing) keyList(c *fiber.Ctx, proj *licensing.Project) error {
 	v.Empty = len(keys) == 0 && !v.Filters.Any() && r.after == nil && r.before == nil
 	c.Vary("HX-Request")
 	if IsHTMX(c) && c.Get("HX-Target") == "keys-results" && c.Get("HX-History-Restore-Request") != "true" {
-		v.CSRF = sessionCSRF(c)
+		v.CSRF = CSRFToken(c)
 		// htmx swaps only 2xx answers: the fragment says what was refused.
 		return Render(c, fiber.StatusOK, view.KeyFragment(v))
 	}
@@ -370,7 +370,7 @@ func keyExpiry(k licensing.Key) (short, long string) {
 
 func firstLine(s string) string {
 	line, _, _ := strings.Cut(s, "\n")
-	return truncate(line, 200)
+	return Truncate(line, 200)
 }
 
 // licAgo is a past time relative to now: "5 min ago", "3 h ago", or a date.

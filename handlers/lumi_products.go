@@ -88,8 +88,8 @@ func (h *LumiProducts) page(c *fiber.Ctx, title string, crumbs ...layouts.Crumb)
 
 func (h *LumiProducts) list(kind string) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		l := view.List{Kind: kind, Sandbox: h.sandbox(kind), CanManage: canManageProducts(c), CSRF: sessionCSRF(c),
-			Q: utils.CopyString(strings.TrimSpace(truncate(c.Query("q"), 253))), RenewalFailed: c.Query("renewal_failed") != ""}
+		l := view.List{Kind: kind, Sandbox: h.sandbox(kind), CanManage: canManageProducts(c), CSRF: CSRFToken(c),
+			Q: utils.CopyString(strings.TrimSpace(Truncate(c.Query("q"), 253))), RenewalFailed: c.Query("renewal_failed") != ""}
 		var problems []string
 		f := lumiproducts.ListFilter{Query: l.Q, RenewalFailed: l.RenewalFailed, Limit: 50}
 		if s := c.Query("status"); s != "" {
@@ -283,7 +283,7 @@ func actionFailure(err error, errs map[string]string) (string, int, bool) {
 	case errors.Is(err, lumiproducts.ErrNotActive):
 		return "This item is not active, so it cannot be changed.", fiber.StatusConflict, true
 	case errors.As(err, &perr):
-		return capitalize(perr.Error()) + ".", fiber.StatusBadGateway, true
+		return Capitalize(perr.Error()) + ".", fiber.StatusBadGateway, true
 	}
 	return "", 0, false
 }
@@ -309,7 +309,7 @@ func formLines(s string) []string {
 // ---- domains
 
 func (h *LumiProducts) domainPage(c *fiber.Ctx, d lumiproducts.Domain) view.DomainPage {
-	return view.DomainPage{D: d, Tab: utils.CopyString(c.Query("tab")), CanManage: canManageProducts(c), CSRF: sessionCSRF(c),
+	return view.DomainPage{D: d, Tab: utils.CopyString(c.Query("tab")), CanManage: canManageProducts(c), CSRF: CSRFToken(c),
 		Sandbox: h.svc.Registrar().Sandbox(), Errors: map[string]string{}, NSText: strings.Join(d.Nameservers, "\n"),
 		Price: h.priceOf(c.UserContext(), lumiproducts.ProductDomain, d.TLD())}
 }
@@ -353,7 +353,7 @@ func (h *LumiProducts) domainAction(kind string) fiber.Handler {
 		nsText := ""
 		switch kind {
 		case "nameservers":
-			nsText = utils.CopyString(truncate(c.FormValue("nameservers"), 4000))
+			nsText = utils.CopyString(Truncate(c.FormValue("nameservers"), 4000))
 			d, err = h.svc.SetNameservers(ctx, actor, nil, id, formLines(nsText))
 			msg = "Nameservers saved."
 		case "lock", "privacy", "auto-renew":
@@ -368,7 +368,7 @@ func (h *LumiProducts) domainAction(kind string) fiber.Handler {
 					d, err = h.svc.SetAutoRenew(ctx, actor, nil, id, on)
 				}
 			}
-			msg = capitalize(strings.ReplaceAll(kind, "-", " ")) + " turned " + map[bool]string{true: "on", false: "off"}[on] + "."
+			msg = Capitalize(strings.ReplaceAll(kind, "-", " ")) + " turned " + map[bool]string{true: "on", false: "off"}[on] + "."
 		case "renew":
 			var cur lumiproducts.Domain
 			if cur, err = h.svc.GetDomain(ctx, nil, id); err == nil {
@@ -427,7 +427,7 @@ func (h *LumiProducts) domainAction(kind string) fiber.Handler {
 // ---- VPS
 
 func (h *LumiProducts) vpsPage(c *fiber.Ctx, v lumiproducts.VPS) view.VPSPage {
-	return view.VPSPage{V: v, Tab: utils.CopyString(c.Query("tab")), CanManage: canManageProducts(c), CSRF: sessionCSRF(c),
+	return view.VPSPage{V: v, Tab: utils.CopyString(c.Query("tab")), CanManage: canManageProducts(c), CSRF: CSRFToken(c),
 		Sandbox: h.svc.Provisioner().Sandbox(), Errors: map[string]string{}, Price: h.priceOf(c.UserContext(), lumiproducts.ProductVPS, v.Plan)}
 }
 
@@ -502,7 +502,7 @@ func (h *LumiProducts) vpsAction(kind string) fiber.Handler {
 // ---- proxies
 
 func (h *LumiProducts) proxyPage(c *fiber.Ctx, p lumiproducts.Proxy) view.ProxyPage {
-	return view.ProxyPage{P: p, Tab: utils.CopyString(c.Query("tab")), CanManage: canManageProducts(c), CSRF: sessionCSRF(c),
+	return view.ProxyPage{P: p, Tab: utils.CopyString(c.Query("tab")), CanManage: canManageProducts(c), CSRF: CSRFToken(c),
 		Sandbox: h.svc.Provisioner().Sandbox(), Errors: map[string]string{}, IPsText: strings.Join(p.AllowIPs, "\n"),
 		Price: h.priceOf(c.UserContext(), lumiproducts.ProductProxy, p.Plan)}
 }
@@ -535,7 +535,7 @@ func (h *LumiProducts) proxyAction(kind string) fiber.Handler {
 		var msg, password, ipsText string
 		switch kind {
 		case "allow-list":
-			ipsText = utils.CopyString(truncate(c.FormValue("allow_ips"), 8000))
+			ipsText = utils.CopyString(Truncate(c.FormValue("allow_ips"), 8000))
 			p, err = h.svc.SetProxyAllowList(ctx, actor, nil, id, formLines(ipsText))
 			msg = "Allow list saved."
 		case "auto-renew":

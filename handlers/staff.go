@@ -76,7 +76,7 @@ func (h *StaffPages) list(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	l := staffviews.List{Q: strings.TrimSpace(truncate(c.Query("q"), 200)), Total: len(all)}
+	l := staffviews.List{Q: strings.TrimSpace(Truncate(c.Query("q"), 200)), Total: len(all)}
 	if r, ok := staff.ParseRole(c.Query("role")); ok {
 		l.Role = string(r)
 	}
@@ -143,9 +143,9 @@ func (h *StaffPages) renderNew(c *fiber.Ctx, status int, f staffviews.NewForm) e
 
 func (h *StaffPages) create(c *fiber.Ctx) error {
 	f := h.newForm()
-	f.Email = utils.CopyString(truncate(strings.TrimSpace(c.FormValue("email")), 300))
-	f.Name = utils.CopyString(truncate(strings.TrimSpace(c.FormValue("name")), 300))
-	f.Role = utils.CopyString(truncate(c.FormValue("role"), 20))
+	f.Email = utils.CopyString(Truncate(strings.TrimSpace(c.FormValue("email")), 300))
+	f.Name = utils.CopyString(Truncate(strings.TrimSpace(c.FormValue("name")), 300))
+	f.Role = utils.CopyString(Truncate(c.FormValue("role"), 20))
 	password := c.FormValue("password")
 	if f.Email == "" {
 		f.Errors["email"] = "Enter their email address."
@@ -160,7 +160,7 @@ func (h *StaffPages) create(c *fiber.Ctx) error {
 		switch {
 		case errors.As(err, &verr):
 			for k, m := range verr {
-				f.Errors[k] = capitalize(m) + "."
+				f.Errors[k] = Capitalize(m) + "."
 			}
 		case err != nil:
 			return err
@@ -170,7 +170,7 @@ func (h *StaffPages) create(c *fiber.Ctx) error {
 		}
 	}
 	if f.Errors["password"] == "" && (len(password) < staff.MinPasswordLength || len(password) > 256) {
-		f.Errors["password"] = capitalize(staff.ErrWeakPassword.Error()) + "."
+		f.Errors["password"] = Capitalize(staff.ErrWeakPassword.Error()) + "."
 	}
 	f.Error = "Fix the highlighted fields and try again."
 	return h.renderNew(c, fiber.StatusUnprocessableEntity, f)
@@ -210,7 +210,7 @@ func (h *StaffPages) detailView(c *fiber.Ctx, u staff.User, tab string) (staffvi
 		names[i] = string(p)
 	}
 	return staffviews.Detail{User: h.row(u, CurrentUser(c).ID), Tab: tab, Permissions: names,
-		Sessions: sessionRows(sessions, time.Now()), CSRF: csrfToken(c), TOTPEnforced: !h.svc.Demo()}, nil
+		Sessions: sessionRows(sessions, time.Now()), CSRF: CSRFToken(c), TOTPEnforced: !h.svc.Demo()}, nil
 }
 
 func (h *StaffPages) detail(c *fiber.Ctx) error {
@@ -235,7 +235,7 @@ func (h *StaffPages) actionForm(kind string) fiber.Handler {
 		}
 		f := staffviews.ActionForm{Kind: kind, User: h.row(u, CurrentUser(c).ID), Tab: tabOf(c.Query("tab")), Role: string(u.Role)}
 		if IsHTMX(c) {
-			return Render(c, fiber.StatusOK, staffviews.ActionDialog(csrfToken(c), f))
+			return Render(c, fiber.StatusOK, staffviews.ActionDialog(CSRFToken(c), f))
 		}
 		return h.renderAction(c, fiber.StatusOK, f)
 	}
@@ -258,7 +258,7 @@ func (h *StaffPages) action(kind string) fiber.Handler {
 		}
 		me := CurrentUser(c)
 		f := staffviews.ActionForm{Kind: kind, User: h.row(u, me.ID), Tab: tabOf(c.FormValue("tab")), Errors: map[string]string{},
-			Role:   utils.CopyString(truncate(c.FormValue("role"), 20)),
+			Role:   utils.CopyString(Truncate(c.FormValue("role"), 20)),
 			Reason: utils.CopyString(strings.TrimSpace(c.FormValue("reason")))}
 		password := c.FormValue("password")
 		switch {
@@ -266,18 +266,18 @@ func (h *StaffPages) action(kind string) fiber.Handler {
 			f.Errors["reason"] = "Say why; the reason is recorded in the audit log."
 		case len(f.Reason) > maxReason:
 			f.Errors["reason"] = "Keep the reason under " + strconv.Itoa(maxReason) + " characters."
-			f.Reason = truncate(f.Reason, maxReason)
+			f.Reason = Truncate(f.Reason, maxReason)
 		}
 		if kind == "role" {
 			if _, ok := staff.ParseRole(f.Role); !ok {
-				f.Errors["role"] = capitalize(staff.ErrInvalidRole.Error()) + "."
+				f.Errors["role"] = Capitalize(staff.ErrInvalidRole.Error()) + "."
 				f.Role = string(u.Role)
 			} else if f.Role == string(u.Role) {
 				f.Errors["role"] = u.DisplayName() + " already has this role."
 			}
 		}
 		if kind == "password" && (len(password) < staff.MinPasswordLength || len(password) > 256) {
-			f.Errors["password"] = capitalize(staff.ErrWeakPassword.Error()) + "."
+			f.Errors["password"] = Capitalize(staff.ErrWeakPassword.Error()) + "."
 		}
 		if len(f.Errors) > 0 {
 			return h.actionFailed(c, f)
@@ -312,7 +312,7 @@ func (h *StaffPages) action(kind string) fiber.Handler {
 		switch {
 		case errors.As(err, &verr):
 			for k, m := range verr {
-				f.Errors[k] = capitalize(m) + "."
+				f.Errors[k] = Capitalize(m) + "."
 			}
 			return h.actionFailed(c, f)
 		case errors.Is(err, staff.ErrSelf), errors.Is(err, staff.ErrLastAdmin), errors.Is(err, staff.ErrTOTPOff):
@@ -325,7 +325,7 @@ func (h *StaffPages) action(kind string) fiber.Handler {
 		}
 		if endsOwnSession {
 			// This session's row is gone; do not save it back with a flash.
-			if err := h.app.endCurrentSession(c); err != nil {
+			if err := h.app.EndCurrentSession(c); err != nil {
 				return err
 			}
 			return Redirect(c, "/login")
@@ -359,10 +359,10 @@ func tabSuffix(tab string) string {
 func refusal(err error) string {
 	for _, e := range []error{staff.ErrSelf, staff.ErrLastAdmin, staff.ErrTOTPOff} {
 		if errors.Is(err, e) {
-			return capitalize(e.Error()) + "."
+			return Capitalize(e.Error()) + "."
 		}
 	}
-	return capitalize(err.Error())
+	return Capitalize(err.Error())
 }
 
 func (h *StaffPages) actionFailed(c *fiber.Ctx, f staffviews.ActionForm) error {
@@ -376,7 +376,7 @@ func (h *StaffPages) actionFailed(c *fiber.Ctx, f staffviews.ActionForm) error {
 				}
 			}
 		}
-		c.Set("HX-Trigger", toastTrigger("error", msg))
+		c.Set("HX-Trigger", ToastTrigger("error", msg))
 		c.Set("HX-Reswap", "none")
 		return c.Status(fiber.StatusUnprocessableEntity).SendString(msg)
 	}
