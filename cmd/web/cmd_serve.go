@@ -7,9 +7,9 @@ import (
 	"net"
 	"time"
 
-	"lumdesk/handlers"
+	"lumdesk/handlers/server"
+	"lumdesk/handlers/web"
 	"lumdesk/internal/demo"
-	"lumdesk/internal/server"
 )
 
 func runServe(ctx context.Context, e *env, args []string) error {
@@ -53,7 +53,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	case <-ctx.Done():
 	}
 	e.log.Info("shutting down")
-	if err := handlers.Shutdown(app, 10*time.Second); err != nil && !errors.Is(err, context.Canceled) {
+	if err := web.Shutdown(app, 10*time.Second); err != nil && !errors.Is(err, context.Canceled) {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil

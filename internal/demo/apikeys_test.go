@@ -10,7 +10,7 @@ import (
 	"lumdesk/internal/platform/db"
 	"lumdesk/internal/platform/secretbox"
 	"lumdesk/internal/platform/testdb"
-	"lumdesk/internal/server"
+	"lumdesk/handlers/server"
 )
 
 func TestSeedAPIKeysOnce(t *testing.T) {

@@ -14,7 +14,8 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"lumdesk/handlers"
+	"lumdesk/handlers/server"
+	"lumdesk/handlers/web"
 	"lumdesk/internal/accounts"
 	"lumdesk/internal/apikeys"
 	"lumdesk/internal/audit"
@@ -25,7 +26,6 @@ import (
 	"lumdesk/internal/platform/money"
 	"lumdesk/internal/platform/secretbox"
 	"lumdesk/internal/platform/testdb"
-	"lumdesk/internal/server"
 )
 
 // tapp is one server process (its own pool and services) over a database.
@@ -33,7 +33,7 @@ type tapp struct {
 	t      testing.TB
 	URL    string
 	Svc    *server.Services
-	Routes []handlers.Route
+	Routes []web.Route
 }
 
 var actor = audit.CLI("lumi-api-test")

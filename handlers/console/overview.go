@@ -1,0 +1,127 @@
+package console
+
+import (
+	"context"
+	"lumdesk/handlers/web"
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"lumdesk/internal/console"
+	"lumdesk/internal/platform/money"
+	"lumdesk/internal/staff"
+	"lumdesk/views/components"
+	"lumdesk/views/layouts"
+	"lumdesk/views/pages/overview"
+)
+
+// ConsoleService is what the overview page and the global search need.
+type ConsoleService interface {
+	Overview(ctx context.Context) (console.Summary, error)
+	Search(ctx context.Context, scope console.Scope, q string) ([]console.Hit, error)
+}
+
+// Console serves the overview, the product landing pages and global search.
+type Console struct {
+	svc ConsoleService
+	app *web.App
+}
+
+// NewConsole makes the route group.
+func NewConsole(svc ConsoleService) *Console { return &Console{svc: svc} }
+
+// Routes implements RouteGroup.
+func (h *Console) Routes(a *web.App) []web.Route {
+	h.app = a
+	routes := []web.Route{
+		{"GET", "/", staff.PermDashboardView, func(c *fiber.Ctx) error { return h.overview(a, c) }},
+		{"GET", "/search", staff.PermSignedIn, func(c *fiber.Ctx) error { return h.search(c) }},
+	}
+	for _, p := range products {
+		p := p
+		routes = append(routes, web.Route{"GET", "/" + p.page.Key, p.perm, func(c *fiber.Ctx) error {
+			return web.Render(c, fiber.StatusOK, overview.ProductPage(a.Page(c, p.page.Name, p.page.Key, web.Crumb(p.page.Name)), p.page))
+		}})
+	}
+	return routes
+}
+
+func (h *Console) overview(a *web.App, c *fiber.Ctx) error {
+	sum, err := h.svc.Overview(c.UserContext())
+	if err != nil {
+		return err
+	}
+	n := func(v int64) string { return strconv.FormatInt(v, 10) }
+	m := overview.Model{
+		Stats: []overview.Stat{
+			{Label: "Accounts", Value: n(sum.Counts.Accounts), Hint: n(sum.Counts.SuspendedAccounts) + " suspended", Href: "/accounts"},
+			{Label: "Active API keys", Value: n(sum.Counts.ActiveApiKeys), Hint: "across all products", Href: "/apikeys"},
+			{Label: "License keys", Value: n(sum.Counts.LicenseKeys), Hint: "Luarmor", Href: "/luarmor/keys"},
+			{Label: "Lumi balances", Value: money.Cents(sum.Counts.LumiBalanceCents).String(), Hint: n(sum.Counts.PendingApprovals) + " waiting for approval", Href: "/lumi"},
+			{Label: "Changes · 24 h", Value: n(sum.Counts.AuditLastDay), Hint: n(sum.Counts.ActiveStaff) + " active staff", Href: "/audit"},
+		},
+	}
+	for _, d := range sum.AccountsDaily {
+		m.AccountsDaily = append(m.AccountsDaily, components.ChartPoint{Label: d.Day.Format("Jan 2"), Value: d.Count})
+	}
+	for _, d := range sum.AuditDaily {
+		m.AuditDaily = append(m.AuditDaily, components.ChartPoint{Label: d.Day.Format("Jan 2"), Value: d.Count})
+	}
+	for _, k := range sum.KeysByProduct {
+		m.KeysByProduct = append(m.KeysByProduct, components.KV{Key: k.Product, Value: n(k.N)})
+	}
+	for _, e := range sum.Recent {
+		actor := e.ActorLabel
+		if actor == "" {
+			actor = e.ActorKind
+		}
+		entity := e.EntityType
+		if e.EntityID != "" {
+			entity += " #" + e.EntityID
+		}
+		m.Recent = append(m.Recent, overview.Event{ID: e.ID, When: e.OccurredAt, Actor: actor, Action: e.Action, Entity: entity})
+	}
+	return web.Render(c, fiber.StatusOK, overview.Page(a.Page(c, "Overview", "overview"), m))
+}
+
+func (h *Console) search(c *fiber.Ctx) error {
+	q := c.Query("q")
+	if len(q) > console.MaxQuery {
+		q = q[:console.MaxQuery]
+	}
+	scope := console.Scope{Accounts: web.Can(c, staff.PermAccountsView), APIKeys: web.Can(c, staff.PermAPIKeysView), Staff: web.Can(c, staff.PermStaffManage)}
+	hits, err := h.svc.Search(c.UserContext(), scope, q)
+	if err != nil {
+		return err
+	}
+	if len(hits) == 0 {
+		if strings.TrimSpace(q) == "" {
+			return web.Render(c, fiber.StatusOK, components.SearchResults(layouts.QuickLinks(h.app.Page(c, "", ""))))
+		}
+		return web.Render(c, fiber.StatusOK, components.SearchEmpty(q))
+	}
+	titles := map[string]string{"page": "Pages", "account": "Accounts", "api_key": "API keys", "staff": "Staff"}
+	icons := map[string]string{"page": "arrow-right", "account": "users", "api_key": "key", "staff": "user"}
+	var groups []components.SearchGroup
+	idx := map[string]int{}
+	for _, hit := range hits {
+		i, ok := idx[hit.Kind]
+		if !ok {
+			i = len(groups)
+			idx[hit.Kind] = i
+			groups = append(groups, components.SearchGroup{Title: titles[hit.Kind]})
+		}
+		groups[i].Items = append(groups[i].Items, components.SearchItem{Title: hit.Title, Subtitle: hit.Subtitle, Href: hit.Href, Meta: hit.Meta, Icon: icons[hit.Kind]})
+	}
+	return web.Render(c, fiber.StatusOK, components.SearchResults(groups))
+}
+
+var products = []struct {
+	page overview.Product
+	perm staff.Permission
+}{
+	{overview.Product{Key: "lumio", Name: "Lumio", Tagline: "Extension marketplace", Features: []string{"Extensions and versions under review", "Installs and extension secrets"}}, staff.PermMarketplaceView},
+	{overview.Product{Key: "lumora", Name: "Lumora", Tagline: "Transactional email", Features: []string{"Apps, sending domains (SPF, DKIM, DMARC)", "Templates, messages and delivery logs"}}, staff.PermMailView},
+	{overview.Product{Key: "lumira", Name: "Lumira", Tagline: "Roblox group rank automation", Features: []string{"Groups and rank ladders", "Promotions and notifications"}}, staff.PermRankingView},
+}
