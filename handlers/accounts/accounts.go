@@ -45,24 +45,6 @@ type Accounts struct {
 // NewAccounts makes the route group.
 func NewAccounts(svc AccountsService) *Accounts { return &Accounts{svc: svc} }
 
-// Routes implements RouteGroup. Fixed paths come before /accounts/:id.
-func (h *Accounts) Routes(a *web.App) []web.Route {
-	h.app = a
-	return []web.Route{
-		{"GET", "/accounts", staff.PermAccountsView, h.list},
-		{"GET", "/accounts/export.csv", staff.PermAccountsView, h.export},
-		{"GET", "/accounts/new", staff.PermAccountsManage, h.newForm},
-		{"POST", "/accounts", staff.PermAccountsManage, h.create},
-		{"GET", "/accounts/:id", staff.PermAccountsView, h.detail},
-		{"GET", "/accounts/:id/edit", staff.PermAccountsManage, h.editForm},
-		{"POST", "/accounts/:id", staff.PermAccountsManage, h.update},
-		{"GET", "/accounts/:id/suspend", staff.PermAccountsSuspend, h.confirmStatus(true)},
-		{"POST", "/accounts/:id/suspend", staff.PermAccountsSuspend, h.setStatus(true)},
-		{"GET", "/accounts/:id/reactivate", staff.PermAccountsSuspend, h.confirmStatus(false)},
-		{"POST", "/accounts/:id/reactivate", staff.PermAccountsSuspend, h.setStatus(false)},
-	}
-}
-
 var accountsCrumb = layouts.Crumb{Label: "Accounts", Href: "/accounts"}
 
 const (

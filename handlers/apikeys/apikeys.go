@@ -42,22 +42,6 @@ type APIKeys struct {
 // NewAPIKeys makes the route group.
 func NewAPIKeys(svc APIKeyService) *APIKeys { return &APIKeys{svc: svc, now: time.Now} }
 
-// Routes implements RouteGroup.
-func (h *APIKeys) Routes(a *web.App) []web.Route {
-	h.app = a
-	view, manage := staff.PermAPIKeysView, staff.PermAPIKeysManage
-	return []web.Route{
-		{"GET", "/apikeys", view, h.list},
-		{"GET", "/apikeys/new", manage, h.newPage},
-		{"POST", "/apikeys", manage, h.create},
-		{"GET", "/apikeys/:id", view, h.detail},
-		{"GET", "/apikeys/:id/revoke", manage, h.actionForm("revoke")},
-		{"POST", "/apikeys/:id/revoke", manage, h.action("revoke")},
-		{"GET", "/apikeys/:id/rotate", manage, h.actionForm("rotate")},
-		{"POST", "/apikeys/:id/rotate", manage, h.action("rotate")},
-	}
-}
-
 const apiKeysPageSize = 50
 
 var apiKeysCrumb = layouts.Crumb{Label: "API keys", Href: "/apikeys"}

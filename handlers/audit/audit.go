@@ -48,17 +48,6 @@ const (
 	historyPageSize = 20
 )
 
-// Routes implements RouteGroup. The export route comes before /audit/:id.
-func (h *Audit) Routes(a *web.App) []web.Route {
-	h.app = a
-	return []web.Route{
-		{"GET", "/audit", staff.PermAuditView, h.list},
-		{"GET", "/audit/export.csv", staff.PermAuditExport, h.export},
-		{"GET", "/audit/:id", staff.PermAuditView, h.detail},
-		{"GET", "/history/:entity_type/:entity_id", staff.PermAuditView, h.history},
-	}
-}
-
 func auditFilterInput(c *fiber.Ctx) audit.FilterInput {
 	q := func(k string) string { return utils.CopyString(c.Query(k)) }
 	return audit.FilterInput{

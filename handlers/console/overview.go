@@ -31,22 +31,6 @@ type Console struct {
 // NewConsole makes the route group.
 func NewConsole(svc ConsoleService) *Console { return &Console{svc: svc} }
 
-// Routes implements RouteGroup.
-func (h *Console) Routes(a *web.App) []web.Route {
-	h.app = a
-	routes := []web.Route{
-		{"GET", "/", staff.PermDashboardView, func(c *fiber.Ctx) error { return h.overview(a, c) }},
-		{"GET", "/search", staff.PermSignedIn, func(c *fiber.Ctx) error { return h.search(c) }},
-	}
-	for _, p := range products {
-		p := p
-		routes = append(routes, web.Route{"GET", "/" + p.page.Key, p.perm, func(c *fiber.Ctx) error {
-			return web.Render(c, fiber.StatusOK, overview.ProductPage(a.Page(c, p.page.Name, p.page.Key, web.Crumb(p.page.Name)), p.page))
-		}})
-	}
-	return routes
-}
-
 func (h *Console) overview(a *web.App, c *fiber.Ctx) error {
 	sum, err := h.svc.Overview(c.UserContext())
 	if err != nil {

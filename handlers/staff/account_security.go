@@ -41,20 +41,6 @@ type AccountSecurity struct {
 // NewAccountSecurity makes the route group.
 func NewAccountSecurity(svc OwnAccount) *AccountSecurity { return &AccountSecurity{svc: svc} }
 
-// Routes implements RouteGroup. The /account/security paths are also listed
-// in enrolmentPaths (routes.go): they stay reachable while TOTP enrolment is due.
-func (h *AccountSecurity) Routes(a *web.App) []web.Route {
-	h.app = a
-	return []web.Route{
-		{"GET", "/account/sessions", staff.PermSignedIn, h.sessions},
-		{"POST", "/account/sessions/revoke-others", staff.PermSignedIn, h.revokeOthers},
-		{"POST", "/account/sessions/:handle/revoke", staff.PermSignedIn, h.revokeOne},
-		{"GET", "/account/security", staff.PermSignedIn, h.security},
-		{"POST", "/account/security/totp", staff.PermSignedIn, h.beginTOTP},
-		{"POST", "/account/security/totp/confirm", staff.PermSignedIn, h.confirmTOTP},
-	}
-}
-
 func (h *AccountSecurity) sessionRows(c *fiber.Ctx, u *staff.User) ([]security.SessionRow, error) {
 	list, err := h.svc.ListSessions(c.UserContext(), u.ID, web.CurrentSessionHash(c))
 	if err != nil {

@@ -45,24 +45,6 @@ type StaffPages struct {
 // NewStaffPages makes the route group.
 func NewStaffPages(svc StaffAdmin) *StaffPages { return &StaffPages{svc: svc} }
 
-// Routes implements RouteGroup.
-func (h *StaffPages) Routes(a *web.App) []web.Route {
-	h.app = a
-	p := staff.PermStaffManage
-	routes := []web.Route{
-		{"GET", "/staff", p, h.list},
-		{"GET", "/staff/new", p, h.newPage},
-		{"POST", "/staff", p, h.create},
-		{"GET", "/staff/:id", p, h.detail},
-	}
-	for _, kind := range staffviews.ActionKinds {
-		routes = append(routes,
-			web.Route{"GET", "/staff/:id/" + kind, p, h.actionForm(kind)},
-			web.Route{"POST", "/staff/:id/" + kind, p, h.action(kind)})
-	}
-	return routes
-}
-
 const maxReason = 500
 
 func (h *StaffPages) row(u staff.User, self int64) staffviews.Row {

@@ -65,42 +65,6 @@ func NewLicensing(svc LicensingService) *Licensing {
 	return &Licensing{svc: svc, now: time.Now}
 }
 
-// Routes implements RouteGroup. Key ids are numeric (:id<int>), so the bulk
-// pages under /luarmor/keys/ (generate, import, export.csv, bulk) never
-// match the key routes, whatever order the groups register in.
-func (h *Licensing) Routes(a *web.App) []web.Route {
-	h.app = a
-	const key = "/luarmor/keys/:id<int>"
-	return []web.Route{
-		{"GET", "/luarmor", staff.PermLicensingView, h.projects},
-		{"GET", "/luarmor/projects", staff.PermLicensingView, h.projectsRedirect},
-		{"GET", "/luarmor/projects/new", staff.PermLicensingManage, h.newProject},
-		{"POST", "/luarmor/projects", staff.PermLicensingManage, h.createProject},
-		{"GET", "/luarmor/projects/:pid", staff.PermLicensingView, h.project},
-		{"POST", "/luarmor/projects/:pid", staff.PermLicensingManage, h.updateProject},
-		{"GET", "/luarmor/projects/:pid/keys", staff.PermLicensingView, h.projectKeys},
-		{"POST", "/luarmor/projects/:pid/scripts", staff.PermLicensingManage, h.createScript},
-		{"GET", "/luarmor/projects/:pid/scripts/:sid", staff.PermLicensingView, h.script},
-		{"POST", "/luarmor/projects/:pid/scripts/:sid", staff.PermLicensingManage, h.updateFlags},
-		{"POST", "/luarmor/projects/:pid/scripts/:sid/versions", staff.PermLicensingManage, h.uploadVersion},
-		{"GET", "/luarmor/keys", staff.PermLicensingView, h.keys},
-		{"GET", key, staff.PermLicensingView, h.key},
-		{"GET", key + "/check", staff.PermLicensingView, h.check},
-		{"GET", key + "/reset-hwid", staff.PermLicensingResetHWID, h.keyActionForm("reset-hwid")},
-		{"POST", key + "/reset-hwid", staff.PermLicensingResetHWID, h.keyAction("reset-hwid")},
-		{"GET", key + "/link-discord", staff.PermLicensingManage, h.keyActionForm("link-discord")},
-		{"POST", key + "/link-discord", staff.PermLicensingManage, h.keyAction("link-discord")},
-		{"GET", key + "/blacklist", staff.PermLicensingBlacklist, h.keyActionForm("blacklist")},
-		{"POST", key + "/blacklist", staff.PermLicensingBlacklist, h.keyAction("blacklist")},
-		{"GET", key + "/unban", staff.PermLicensingBlacklist, h.keyActionForm("unban")},
-		{"POST", key + "/unban", staff.PermLicensingBlacklist, h.keyAction("unban")},
-		{"GET", key + "/edit", staff.PermLicensingManage, h.keyActionForm("edit")},
-		{"POST", key + "/edit", staff.PermLicensingManage, h.keyAction("edit")},
-		{"GET", key + "/delete", staff.PermLicensingDelete, h.keyActionForm("delete")},
-		{"POST", key + "/delete", staff.PermLicensingDelete, h.keyAction("delete")},
-	}
-}
-
 var luarmorCrumb = layouts.Crumb{Label: "Luarmor", Href: view.ProjectsPath}
 
 const (

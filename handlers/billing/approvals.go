@@ -1,0 +1,117 @@
+package billing
+
+import (
+	"fmt"
+	"lumdesk/handlers/web"
+
+	"github.com/gofiber/fiber/v2"
+
+	"lumdesk/internal/billing"
+	"lumdesk/internal/staff"
+	"lumdesk/views/components"
+	"lumdesk/views/layouts"
+	view "lumdesk/views/pages/billing"
+)
+
+func (h *Billing) approvalsView(c *fiber.Ctx) (view.Approvals, error) {
+	ctx := c.UserContext()
+	me := int64(0)
+	if u := web.CurrentUser(c); u != nil {
+		me = u.ID
+	}
+	v := view.Approvals{CanApprove: web.Can(c, staff.PermBillingApprove), Limit: h.svc.ApprovalLimit().String()}
+	pending, err := h.svc.PendingRequests(ctx, 0, billing.MaxLimit)
+	if err != nil {
+		return v, err
+	}
+	for _, r := range pending {
+		v.Pending = append(v.Pending, requestRow(r, me))
+	}
+	decided, err := h.svc.DecidedRequests(ctx, 20)
+	if err != nil {
+		return v, err
+	}
+	for _, r := range decided {
+		v.Decided = append(v.Decided, requestRow(r, me))
+	}
+	return v, nil
+}
+
+func (h *Billing) approvals(c *fiber.Ctx) error {
+	v, err := h.approvalsView(c)
+	if err != nil {
+		return err
+	}
+	return web.Render(c, fiber.StatusOK, view.ApprovalsPage(h.page(c, "Approvals", layouts.Crumb{Label: "Approvals"}), v))
+}
+
+func (h *Billing) requestAction(c *fiber.Ctx, kind string) (view.Action, error) {
+	id, ok := web.ParseID(c.Params("rid"))
+	if !ok {
+		return view.Action{}, billing.ErrNotFound
+	}
+	r, err := h.svc.Request(c.UserContext(), id)
+	if err != nil {
+		return view.Action{}, err
+	}
+	what := "Adjustment"
+	if r.Kind == billing.RequestTopUp {
+		what = "Top-up"
+	}
+	act := view.Action{Kind: kind, AccountID: r.AccountID, AccountName: r.AccountName, RequestID: r.ID, Target: "#approvals",
+		Limit: h.svc.ApprovalLimit().String(), Errors: map[string]string{},
+		Request: fmt.Sprintf("%s of %s for %s (account #%d), asked by %s: “%s”", what, r.Amount, r.AccountName, r.AccountID, r.RequestedLabel, r.Reason)}
+	switch {
+	case r.Status != billing.RequestPending:
+		act.FormError = "This request was already decided (" + r.Status + ")."
+	case web.CurrentUser(c) != nil && r.RequestedBy == web.CurrentUser(c).ID:
+		act.FormError = web.Capitalize(billing.ErrSameApprover.Error()) + "."
+	}
+	return act, nil
+}
+
+func (h *Billing) decideForm(kind string) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		act, err := h.requestAction(c, kind)
+		if err != nil {
+			return err
+		}
+		return h.renderAction(c, fiber.StatusOK, act)
+	}
+}
+
+func (h *Billing) decide(kind string) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		act, err := h.requestAction(c, kind)
+		if err != nil {
+			return err
+		}
+		act.FormError = ""
+		act.Reason = c.FormValue("reason")
+		ctx, actor := c.UserContext(), web.Actor(c)
+		var msg string
+		if kind == "approve" {
+			var r billing.AdjustmentRequest
+			var e billing.LedgerEntry
+			r, e, err = h.svc.Approve(ctx, actor, act.RequestID, act.Reason)
+			if err == nil {
+				msg = fmt.Sprintf("Request #%d approved: %s applied to %s. Balance %s.", r.ID, r.Amount, act.AccountName, e.BalanceAfter)
+			}
+		} else {
+			_, err = h.svc.Reject(ctx, actor, act.RequestID, act.Reason)
+			msg = fmt.Sprintf("Request #%d rejected; no money moved.", act.RequestID)
+		}
+		if err != nil {
+			return h.actionError(c, act, err)
+		}
+		if !web.IsHTMX(c) {
+			h.app.Toast(c, "success", msg)
+			return web.Redirect(c, view.ApprovalsPath)
+		}
+		v, err := h.approvalsView(c)
+		if err != nil {
+			return err
+		}
+		return web.Render(c, fiber.StatusOK, view.ApprovalsPanelWithToast(v, components.Toast{Kind: "success", Message: msg}))
+	}
+}

@@ -1,0 +1,49 @@
+package billing
+
+import (
+	"context"
+	"lumdesk/handlers/web"
+
+	"github.com/gofiber/fiber/v2"
+
+	lumiproducts "lumdesk/internal/billing/products"
+	"lumdesk/views/layouts"
+	view "lumdesk/views/pages/lumi"
+)
+
+func (h *LumiProducts) prices(c *fiber.Ctx) error {
+	cat, err := h.svc.Prices(c.UserContext())
+	if err != nil {
+		return err
+	}
+	return web.Render(c, fiber.StatusOK, view.PricesPage(h.page(c, "Prices", layouts.Crumb{Label: "Prices"}), view.Prices{C: cat, Sandbox: h.svc.Registrar().Sandbox()}))
+}
+
+// productPrice finds the current price label of an item.
+func (h *LumiProducts) priceOf(ctx context.Context, product, key string) string {
+	cat, err := h.svc.Prices(ctx)
+	if err != nil {
+		return ""
+	}
+	switch product {
+	case lumiproducts.ProductDomain:
+		for _, p := range cat.TLDs {
+			if p.TLD == key {
+				return p.Renew.String() + " / year"
+			}
+		}
+	case lumiproducts.ProductVPS:
+		for _, p := range cat.VPSPlans {
+			if p.Plan == key {
+				return p.Monthly.String() + " / month"
+			}
+		}
+	case lumiproducts.ProductProxy:
+		for _, p := range cat.ProxyPlans {
+			if p.Plan == key {
+				return p.Monthly.String() + " / month"
+			}
+		}
+	}
+	return "not sold any more"
+}

@@ -1,0 +1,239 @@
+package billing
+
+// The Lumi products pages: domains, VPS and proxies sold against balances
+// (lists with filters and keyset pages, detail pages with their actions),
+// the price catalogue, and the button that queues the auto-renew job.
+// Reading needs billing.view; changing needs billing.lumiproducts.manage or
+// billing.balance.credit (checked in the handlers, so either one will do).
+
+import (
+	"context"
+	"errors"
+	"lumdesk/handlers/web"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/utils"
+
+	lumiproducts "lumdesk/internal/billing/products"
+	"lumdesk/internal/staff"
+	"lumdesk/views/layouts"
+	view "lumdesk/views/pages/lumi"
+)
+
+// LumiProducts is the route group.
+type LumiProducts struct {
+	app *web.App
+	svc *lumiproducts.Service
+	// enqueue queues an auto-renew run (jobs.Service.EnqueueAutoRenew); nil
+	// runs it in the request instead.
+	enqueue func(ctx context.Context) error
+}
+
+// NewLumiProducts makes the route group.
+func NewLumiProducts(svc *lumiproducts.Service, enqueue func(ctx context.Context) error) *LumiProducts {
+	return &LumiProducts{svc: svc, enqueue: enqueue}
+}
+
+// canManageProducts: billing.lumiproducts.manage or billing.balance.credit.
+func canManageProducts(c *fiber.Ctx) bool {
+	return web.Can(c, staff.PermProductsManage) || web.Can(c, staff.PermBillingCredit)
+}
+
+// sandbox reports whether a list's adapter is the offline sandbox: the
+// registrar for domains, the provisioner for VPS and proxies.
+func (h *LumiProducts) sandbox(kind string) bool {
+	if kind == "domains" {
+		return h.svc.Registrar().Sandbox()
+	}
+	return h.svc.Provisioner().Sandbox()
+}
+
+func (h *LumiProducts) page(c *fiber.Ctx, title string, crumbs ...layouts.Crumb) layouts.Page {
+	return h.app.Page(c, title, "lumi", append([]layouts.Crumb{{Label: "Lumi", Href: "/lumi"}}, crumbs...)...)
+}
+
+func (h *LumiProducts) list(kind string) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		l := view.List{Kind: kind, Sandbox: h.sandbox(kind), CanManage: canManageProducts(c), CSRF: web.CSRFToken(c),
+			Q: utils.CopyString(strings.TrimSpace(web.Truncate(c.Query("q"), 253))), RenewalFailed: c.Query("renewal_failed") != ""}
+		var problems []string
+		f := lumiproducts.ListFilter{Query: l.Q, RenewalFailed: l.RenewalFailed, Limit: 50}
+		if s := c.Query("status"); s != "" {
+			if slicesContains(lumiproducts.Statuses, s) {
+				l.Status, f.Status = utils.CopyString(s), utils.CopyString(s)
+			} else {
+				problems = append(problems, "Status must be pending, active, expired or failed; showing every status.")
+			}
+		}
+		if a := c.Query("account"); a != "" {
+			if id, ok := web.ParseID(a); ok {
+				l.Account, f.AccountID = id, &id
+			} else {
+				problems = append(problems, "The account filter must be an account id; showing every account.")
+			}
+		}
+		switch s := c.Query("sort"); s {
+		case "":
+		case lumiproducts.SortExpires:
+			l.Sort, f.Sort = lumiproducts.SortExpires, lumiproducts.SortExpires
+		default:
+			problems = append(problems, "Lists sort by newest or by expiry; showing the newest first.")
+		}
+		if cur := c.Query("cursor"); cur != "" {
+			probe := f
+			probe.Cursor = utils.CopyString(cur)
+			if _, err := h.probeCursor(c.UserContext(), kind, probe); err == nil {
+				l.Cursor, f.Cursor = probe.Cursor, probe.Cursor
+			} else {
+				problems = append(problems, "That page link is not valid; showing the first page.")
+			}
+		}
+		ctx := c.UserContext()
+		var err error
+		switch kind {
+		case "vps":
+			var p lumiproducts.Page[lumiproducts.VPS]
+			p, err = h.svc.ListVPS(ctx, f)
+			l.VPS, l.NextCursor = p.Items, p.NextCursor
+		case "proxies":
+			var p lumiproducts.Page[lumiproducts.Proxy]
+			p, err = h.svc.ListProxies(ctx, f)
+			l.Proxies, l.NextCursor = p.Items, p.NextCursor
+		default:
+			var p lumiproducts.Page[lumiproducts.Domain]
+			p, err = h.svc.ListDomains(ctx, f)
+			l.Domains, l.NextCursor = p.Items, p.NextCursor
+		}
+		if err != nil {
+			return err
+		}
+		l.Error = strings.Join(problems, " ")
+		title := map[string]string{"domains": "Domains", "vps": "VPS", "proxies": "Proxies"}[kind]
+		return web.Render(c, fiber.StatusOK, view.ListPage(h.page(c, title, layouts.Crumb{Label: title}), l))
+	}
+}
+
+// probeCursor checks a cursor against the list's sort (a list call with
+// limit 1 validates it without reading much).
+func (h *LumiProducts) probeCursor(ctx context.Context, kind string, f lumiproducts.ListFilter) (bool, error) {
+	f.Limit = 1
+	var err error
+	switch kind {
+	case "vps":
+		_, err = h.svc.ListVPS(ctx, f)
+	case "proxies":
+		_, err = h.svc.ListProxies(ctx, f)
+	default:
+		_, err = h.svc.ListDomains(ctx, f)
+	}
+	return err == nil, err
+}
+
+func slicesContains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// accountProducts is the account pages' fragment of an account's products.
+func (h *LumiProducts) accountProducts(c *fiber.Ctx) error {
+	id, ok := web.ParseID(c.Params("id"))
+	if !ok {
+		return lumiproducts.ErrAccountNotFound
+	}
+	ctx := c.UserContext()
+	f := lumiproducts.ListFilter{AccountID: &id, Limit: 20}
+	doms, err := h.svc.ListDomains(ctx, f)
+	if err != nil {
+		return err
+	}
+	vps, err := h.svc.ListVPS(ctx, f)
+	if err != nil {
+		return err
+	}
+	pxs, err := h.svc.ListProxies(ctx, f)
+	if err != nil {
+		return err
+	}
+	return web.Render(c, fiber.StatusOK, view.AccountProducts(view.AccountProductsView{AccountID: id, Domains: doms.Items, VPS: vps.Items, Proxies: pxs.Items}))
+}
+
+func (h *LumiProducts) renewDue(c *fiber.Ctx) error {
+	if !canManageProducts(c) {
+		return web.ErrForbidden
+	}
+	back := c.FormValue("back")
+	if back != view.VPSPath && back != view.ProxiesPath {
+		back = view.DomainsPath
+	}
+	back = utils.CopyString(back)
+	ctx := c.UserContext()
+	if h.enqueue != nil {
+		if err := h.enqueue(ctx); err != nil {
+			return err
+		}
+		h.app.Toast(c, "success", "Auto-renew queued; it runs in the background in a moment.")
+	} else {
+		rep, err := h.svc.RenewDue(ctx, web.Actor(c), lumiproducts.DefaultAutoRenewDays, time.Now())
+		if err != nil {
+			return err
+		}
+		h.app.Toast(c, "success", "Auto-renew: "+strconv.Itoa(rep.Renewed)+" renewed, "+strconv.Itoa(rep.Failed)+" failed.")
+	}
+	return web.Redirect(c, back)
+}
+
+func itemID(c *fiber.Ctx) (int64, error) {
+	id, ok := web.ParseID(c.Params("id"))
+	if !ok {
+		return 0, lumiproducts.ErrDomainNotFound
+	}
+	return id, nil
+}
+
+// actionFailure turns a domain error into the form message and status, or
+// returns ok=false for errors the error handler answers (not found, 500).
+func actionFailure(err error, errs map[string]string) (string, int, bool) {
+	var verr lumiproducts.ValidationError
+	var perr *lumiproducts.ProvisionError
+	switch {
+	case errors.As(err, &verr):
+		for k, m := range verr {
+			errs[k] = m
+		}
+		return "Please correct the highlighted field: " + verr.Error() + ".", fiber.StatusUnprocessableEntity, true
+	case errors.Is(err, lumiproducts.ErrInsufficientFunds):
+		return "The account's balance does not cover this; nothing was charged.", fiber.StatusUnprocessableEntity, true
+	case errors.Is(err, lumiproducts.ErrIdempotencyMismatch):
+		return "This page is out of date (the item was renewed meanwhile); reload it and try again.", fiber.StatusConflict, true
+	case errors.Is(err, lumiproducts.ErrNotActive):
+		return "This item is not active, so it cannot be changed.", fiber.StatusConflict, true
+	case errors.As(err, &perr):
+		return web.Capitalize(perr.Error()) + ".", fiber.StatusBadGateway, true
+	}
+	return "", 0, false
+}
+
+// renewKey makes a double-submitted renew form (same item, same expiry
+// shown) a replay; without a stamp every submit renews.
+func renewKey(c *fiber.Ctx, product string, id int64) string {
+	stamp := c.FormValue("stamp")
+	if stamp == "" || len(stamp) > 32 {
+		return ""
+	}
+	return "dashboard-renew-" + product + "-" + strconv.FormatInt(id, 10) + "-" + stamp
+}
+
+func formLines(s string) []string {
+	var out []string
+	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == '\n' || r == ',' || r == ' ' || r == '\r' || r == '\t' }) {
+		out = append(out, utils.CopyString(f))
+	}
+	return out
+}

@@ -1,0 +1,25 @@
+package console
+
+import (
+	"github.com/gofiber/fiber/v2"
+
+	"lumdesk/handlers/web"
+	"lumdesk/internal/staff"
+	"lumdesk/views/pages/overview"
+)
+
+// Routes implements RouteGroup.
+func (h *Console) Routes(a *web.App) []web.Route {
+	h.app = a
+	routes := []web.Route{
+		web.Get("/", staff.PermDashboardView, func(c *fiber.Ctx) error { return h.overview(a, c) }),
+		web.Get("/search", staff.PermSignedIn, func(c *fiber.Ctx) error { return h.search(c) }),
+	}
+	for _, p := range products {
+		p := p
+		routes = append(routes, web.Get("/"+p.page.Key, p.perm, func(c *fiber.Ctx) error {
+			return web.Render(c, fiber.StatusOK, overview.ProductPage(a.Page(c, p.page.Name, p.page.Key, web.Crumb(p.page.Name)), p.page))
+		}))
+	}
+	return routes
+}

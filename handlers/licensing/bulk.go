@@ -1,0 +1,334 @@
+package licensing
+
+// Luarmor bulk work: actions on selected keys (blacklist, extend, delete),
+// generating keys, importing keys from CSV, the background job pages that
+// follow them, the streamed CSV export of a key list, the support signals
+// and the account page's Luarmor tab. Long work runs in internal/jobs.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"lumdesk/handlers/web"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/utils"
+
+	"lumdesk/internal/audit"
+	"lumdesk/internal/jobs"
+	"lumdesk/internal/licensing"
+	"lumdesk/internal/staff"
+	"lumdesk/views/components"
+	"lumdesk/views/layouts"
+	view "lumdesk/views/pages/licensing"
+)
+
+// LicensingBulkService is what the bulk pages need of internal/licensing.
+type LicensingBulkService interface {
+	GetProject(ctx context.Context, projectID string) (licensing.Project, error)
+	ListProjects(ctx context.Context, f licensing.ProjectFilter) (licensing.ProjectPage, error)
+	ListKeys(ctx context.Context, f licensing.KeyFilter) (licensing.KeyPage, error)
+	GetKeyByID(ctx context.Context, id int64) (licensing.Key, error)
+	TopResets(ctx context.Context, projectID string, since time.Time, limit int) ([]licensing.ResetCount, error)
+	SharedHWIDs(ctx context.Context, projectID string, limit int) ([]licensing.SharedHWID, error)
+	AccountDetails(ctx context.Context, accountID int64) (licensing.Account, []licensing.ProjectDetail, error)
+	ProjectKeyCounts(ctx context.Context, projectDBIDs []int64, limit int) (map[int64]int64, error)
+	RecordKeyExport(ctx context.Context, actor audit.Actor, filters map[string]string) error
+}
+
+// JobsService is what the bulk pages need of internal/jobs.
+type JobsService interface {
+	EnqueueKeyAction(ctx context.Context, actor audit.Actor, in jobs.KeyAction) (jobs.Job, error)
+	EnqueueGenerate(ctx context.Context, actor audit.Actor, in jobs.Generate) (jobs.Job, error)
+	EnqueueImport(ctx context.Context, actor audit.Actor, in jobs.Import) (jobs.Job, error)
+	Get(ctx context.Context, id int64) (jobs.Job, error)
+	Items(ctx context.Context, jobID int64, afterSeq int, failedOnly bool, limit int) ([]jobs.Item, error)
+	EachItem(ctx context.Context, jobID int64, fn func(jobs.Item) error) error
+	List(ctx context.Context, before int64, limit int) ([]jobs.Job, error)
+}
+
+// LicensingBulk serves the Luarmor bulk pages.
+type LicensingBulk struct {
+	lic  LicensingBulkService
+	jobs JobsService
+	app  *web.App
+	now  func() time.Time
+}
+
+// NewLicensingBulk makes the route group.
+func NewLicensingBulk(lic LicensingBulkService, j JobsService) *LicensingBulk {
+	return &LicensingBulk{lic: lic, jobs: j, now: time.Now}
+}
+
+// bulkActionPerms is the permission each bulk action needs. The bulk route
+// declares the least of them (licensing.view) and checks the action's own.
+var bulkActionPerms = map[string]staff.Permission{
+	"blacklist": staff.PermLicensingBlacklist,
+	"extend":    staff.PermLicensingManage,
+	"delete":    staff.PermLicensingDelete,
+}
+
+var (
+	bulkKeysCrumb = layouts.Crumb{Label: "Keys", Href: view.KeysPath}
+	bulkJobsCrumb = layouts.Crumb{Label: "Jobs", Href: view.JobsPath}
+)
+
+const bulkTimeFormat = "Jan 2, 2006 15:04 UTC"
+
+// bulkErrors turns a validation error into field messages (nil for others).
+func bulkErrors(err error) map[string]string {
+	var verr licensing.ValidationError
+	if !errors.As(err, &verr) {
+		return nil
+	}
+	out := make(map[string]string, len(verr))
+	for k, m := range verr {
+		out[k] = components.Humanize(k) + " " + m + "."
+	}
+	return out
+}
+
+// formValues returns every value of a (repeatable) form field, from a
+// urlencoded or multipart body, or from the query of a GET.
+func formValues(c *fiber.Ctx, name string) []string {
+	var out []string
+	if c.Method() == fiber.MethodGet {
+		for _, v := range c.Context().QueryArgs().PeekMulti(name) {
+			out = append(out, string(v))
+		}
+		return out
+	}
+	if strings.HasPrefix(string(c.Request().Header.ContentType()), fiber.MIMEMultipartForm) {
+		if mf, err := c.MultipartForm(); err == nil {
+			return slices.Clone(mf.Value[name])
+		}
+		return nil
+	}
+	for _, v := range c.Request().PostArgs().PeekMulti(name) {
+		out = append(out, string(v))
+	}
+	return out
+}
+
+// field reads a single form (or, for GET, query) value, copied.
+func field(c *fiber.Ctx, name string) string {
+	if c.Method() == fiber.MethodGet {
+		return strings.TrimSpace(utils.CopyString(c.Query(name)))
+	}
+	return strings.TrimSpace(utils.CopyString(c.FormValue(name)))
+}
+
+// localPath accepts a same-site path to return to ("" otherwise).
+func localPath(s string) string {
+	if s == "" || len(s) > 2000 || !strings.HasPrefix(s, "/") || strings.HasPrefix(s, "//") || strings.ContainsAny(s, "\\\r\n") {
+		return ""
+	}
+	return s
+}
+
+// parseIDs reads the selected key ids: repeated and/or comma separated.
+func parseIDs(values []string) ([]int64, string) {
+	var ids []int64
+	seen := map[int64]bool{}
+	for _, v := range values {
+		for _, part := range strings.Split(v, ",") {
+			part = strings.TrimSpace(part)
+			if part == "" {
+				continue
+			}
+			id, ok := web.ParseID(part)
+			if !ok {
+				return nil, "The selection contains " + strconv.Quote(web.Truncate(part, 20)) + ", which is not a key id."
+			}
+			if !seen[id] {
+				seen[id] = true
+				ids = append(ids, id)
+			}
+		}
+	}
+	return ids, ""
+}
+
+// parseWhen reads a time from a form: empty or -1 is none; unix seconds,
+// RFC 3339, a datetime-local value or a date (all UTC).
+func parseWhen(s string) (*time.Time, bool) {
+	s = strings.TrimSpace(s)
+	if s == "" || s == "-1" {
+		return nil, true
+	}
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		if n < 0 || n > 253402300799 {
+			return nil, false
+		}
+		t := time.Unix(n, 0).UTC()
+		return &t, true
+	}
+	for _, layout := range []string{time.RFC3339, "2006-01-02T15:04:05", "2006-01-02T15:04", time.DateOnly} {
+		if t, err := time.Parse(layout, s); err == nil {
+			if t.Year() < 1970 || t.Year() > 9998 {
+				return nil, false
+			}
+			t = t.UTC()
+			return &t, true
+		}
+	}
+	return nil, false
+}
+
+// ---- bulk actions on selected keys ----
+
+// bulkPreviewSize is how many selected keys the confirmation lists.
+const bulkPreviewSize = 10
+
+func (h *LicensingBulk) bulkInput(c *fiber.Ctx) (view.BulkAction, []int64, map[string]string) {
+	v := view.BulkAction{Action: field(c, "action"), Reason: field(c, "reason"), BanReason: field(c, "ban_reason"),
+		BanExpire: field(c, "ban_expire"), Days: field(c, "days"), Back: localPath(field(c, "back"))}
+	errs := map[string]string{}
+	ids, msg := parseIDs(formValues(c, "ids"))
+	switch {
+	case msg != "":
+		errs["ids"] = msg
+	case len(ids) == 0:
+		errs["ids"] = "No key is selected. Go back to the list and tick the keys first."
+	case len(ids) > jobs.MaxSelection:
+		errs["ids"] = fmt.Sprintf("%s keys are selected; one bulk action takes at most %s. Narrow the filter or split the selection.",
+			components.Thousands(int64(len(ids))), components.Thousands(jobs.MaxSelection))
+	}
+	v.IDs = ids
+	v.Blocked = errs["ids"] != ""
+	if _, ok := bulkActionPerms[v.Action]; !ok {
+		errs["action"] = "Choose blacklist, extend or delete."
+		v.Blocked = true
+	}
+	return v, ids, errs
+}
+
+// preview loads the first selected keys for the confirmation.
+func (h *LicensingBulk) preview(ctx context.Context, v *view.BulkAction) {
+	for _, id := range v.IDs[:min(len(v.IDs), bulkPreviewSize)] {
+		k, err := h.lic.GetKeyByID(ctx, id)
+		if err != nil {
+			v.Preview = append(v.Preview, view.BulkPreviewKey{ID: id, Project: "not found"})
+			continue
+		}
+		v.Preview = append(v.Preview, view.BulkPreviewKey{ID: id, UserKey: k.UserKey, Project: k.ProjectName})
+	}
+}
+
+func (h *LicensingBulk) bulkPage(c *fiber.Ctx, status int, v view.BulkAction) error {
+	h.preview(c.UserContext(), &v)
+	p := h.app.Page(c, v.Title(), "luarmor", luarmorCrumb, bulkKeysCrumb, layouts.Crumb{Label: v.Title()})
+	return web.Render(c, status, view.BulkActionPage(p, v))
+}
+
+// bulkForm is the confirmation of a bulk action (GET ?action=&ids=).
+func (h *LicensingBulk) bulkForm(c *fiber.Ctx) error {
+	v, _, errs := h.bulkInput(c)
+	if perm, ok := bulkActionPerms[v.Action]; ok && !web.Can(c, perm) {
+		return web.ErrForbidden
+	}
+	v.Errors = errs
+	status := fiber.StatusOK
+	if len(errs) > 0 {
+		status = fiber.StatusUnprocessableEntity
+	}
+	return h.bulkPage(c, status, v)
+}
+
+// bulk takes a key list's selection. Without step=confirm (the list's own
+// bulk bar) it shows the confirmation asking for the reason; with it, it
+// queues the job and sends the browser to the job's page.
+func (h *LicensingBulk) bulk(c *fiber.Ctx) error {
+	v, ids, errs := h.bulkInput(c)
+	if perm, ok := bulkActionPerms[v.Action]; ok && !web.Can(c, perm) {
+		return web.ErrForbidden
+	}
+	if field(c, "step") != "confirm" {
+		v.Errors = errs
+		status := fiber.StatusOK
+		if len(errs) > 0 {
+			status = fiber.StatusUnprocessableEntity
+		}
+		return h.bulkPage(c, status, v)
+	}
+	in := jobs.KeyAction{Action: v.Action, IDs: ids, Reason: v.Reason, BanReason: v.BanReason}
+	if v.Action == "blacklist" {
+		t, ok := parseWhen(v.BanExpire)
+		switch {
+		case !ok:
+			errs["ban_expire"] = "Give a date and time (UTC), or leave it empty for a ban without end."
+		case t != nil && !t.After(h.now()):
+			errs["ban_expire"] = "Must be in the future, or empty for a ban without end."
+		}
+		in.BanExpire = t
+	}
+	if v.Action == "extend" {
+		n, err := strconv.Atoi(v.Days)
+		if err != nil || n < 1 || n > licensing.MaxExtendDays {
+			errs["days"] = fmt.Sprintf("Give a whole number of days from 1 to %d.", licensing.MaxExtendDays)
+		}
+		in.Days = n
+	}
+	if len(errs) == 0 {
+		job, err := h.jobs.EnqueueKeyAction(c.UserContext(), web.Actor(c), in)
+		if e := bulkErrors(err); e != nil {
+			errs = e
+		} else if err != nil {
+			return err
+		} else {
+			h.app.Toast(c, "success", job.Title+": started.")
+			return web.Redirect(c, view.JobHref(job.ID))
+		}
+	}
+	v.Errors = errs
+	if web.IsHTMX(c) {
+		// A dialog posting with htmx keeps its fields; the problem comes as a toast.
+		msgs := slices.Collect(mapValues(errs))
+		c.Set("HX-Trigger", web.ToastTrigger("error", strings.Join(msgs, " ")))
+		c.Set("HX-Reswap", "none")
+		return c.Status(fiber.StatusUnprocessableEntity).SendString(strings.Join(msgs, " "))
+	}
+	return h.bulkPage(c, fiber.StatusUnprocessableEntity, v)
+}
+
+func mapKeys(m map[string]string) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+func mapValues(m map[string]string) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for _, k := range slices.Sorted(mapKeys(m)) {
+			if !yield(m[k]) {
+				return
+			}
+		}
+	}
+}
+
+// bulkDuration is a cooldown for people: "24 hours", "90 minutes", "none".
+func bulkDuration(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return "none"
+	case d%(24*time.Hour) == 0 && d >= 48*time.Hour:
+		return strconv.Itoa(int(d/(24*time.Hour))) + " days"
+	case d%time.Hour == 0:
+		if d == time.Hour {
+			return "1 hour"
+		}
+		return strconv.Itoa(int(d/time.Hour)) + " hours"
+	case d%time.Minute == 0:
+		return strconv.Itoa(int(d/time.Minute)) + " minutes"
+	}
+	return d.String()
+}
