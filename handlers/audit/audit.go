@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/hex"
-	"lumdesk/handlers/web"
 	"net/url"
 	"slices"
 	"strconv"
@@ -14,6 +13,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/utils"
 
+	"lumdesk/handlers/web"
 	"lumdesk/internal/audit"
 	"lumdesk/internal/staff"
 	"lumdesk/views/layouts"

@@ -2,13 +2,13 @@ package billing
 
 import (
 	"errors"
-	"lumdesk/handlers/web"
 	"strconv"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/utils"
 
+	"lumdesk/handlers/web"
 	"lumdesk/internal/accounts"
 	"lumdesk/internal/billing"
 	"lumdesk/internal/staff"

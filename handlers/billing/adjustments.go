@@ -3,12 +3,12 @@ package billing
 import (
 	"errors"
 	"fmt"
-	"lumdesk/handlers/web"
 	"strconv"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
+	"lumdesk/handlers/web"
 	"lumdesk/internal/billing"
 	"lumdesk/internal/platform/money"
 	"lumdesk/views/components"

@@ -2,10 +2,10 @@ package billing
 
 import (
 	"fmt"
-	"lumdesk/handlers/web"
 
 	"github.com/gofiber/fiber/v2"
 
+	"lumdesk/handlers/web"
 	"lumdesk/internal/billing"
 	"lumdesk/internal/staff"
 	"lumdesk/views/components"

@@ -3,12 +3,12 @@ package billing
 import (
 	"bytes"
 	"errors"
-	"lumdesk/handlers/web"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/utils"
 
+	"lumdesk/handlers/web"
 	"lumdesk/internal/audit"
 	"lumdesk/internal/billing"
 	view "lumdesk/views/pages/billing"

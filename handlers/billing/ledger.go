@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/csv"
 	"errors"
-	"lumdesk/handlers/web"
 	"slices"
 	"strconv"
 	"strings"
@@ -13,6 +12,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/utils"
 
+	"lumdesk/handlers/web"
 	"lumdesk/internal/billing"
 	"lumdesk/views/layouts"
 	view "lumdesk/views/pages/billing"

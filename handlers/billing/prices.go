@@ -2,10 +2,10 @@ package billing
 
 import (
 	"context"
-	"lumdesk/handlers/web"
 
 	"github.com/gofiber/fiber/v2"
 
+	"lumdesk/handlers/web"
 	lumiproducts "lumdesk/internal/billing/products"
 	"lumdesk/views/layouts"
 	view "lumdesk/views/pages/lumi"

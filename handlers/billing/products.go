@@ -9,7 +9,6 @@ package billing
 import (
 	"context"
 	"errors"
-	"lumdesk/handlers/web"
 	"strconv"
 	"strings"
 	"time"
@@ -17,6 +16,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/utils"
 
+	"lumdesk/handlers/web"
 	lumiproducts "lumdesk/internal/billing/products"
 	"lumdesk/internal/staff"
 	"lumdesk/views/layouts"

@@ -1,13 +1,13 @@
 package billing
 
 import (
-	"lumdesk/handlers/web"
 	"strconv"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/utils"
 
+	"lumdesk/handlers/web"
 	lumiproducts "lumdesk/internal/billing/products"
 	"lumdesk/views/components"
 	view "lumdesk/views/pages/lumi"

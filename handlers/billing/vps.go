@@ -1,12 +1,12 @@
 package billing
 
 import (
-	"lumdesk/handlers/web"
 	"strconv"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/utils"
 
+	"lumdesk/handlers/web"
 	lumiproducts "lumdesk/internal/billing/products"
 	"lumdesk/views/components"
 	view "lumdesk/views/pages/lumi"

@@ -2,12 +2,12 @@ package console
 
 import (
 	"context"
-	"lumdesk/handlers/web"
 	"strconv"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
+	"lumdesk/handlers/web"
 	"lumdesk/internal/console"
 	"lumdesk/internal/platform/money"
 	"lumdesk/internal/staff"

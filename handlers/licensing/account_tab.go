@@ -1,11 +1,11 @@
 package licensing
 
 import (
-	"lumdesk/handlers/web"
 	"strconv"
 
 	"github.com/gofiber/fiber/v2"
 
+	"lumdesk/handlers/web"
 	"lumdesk/internal/licensing"
 	"lumdesk/internal/staff"
 	"lumdesk/views/components"

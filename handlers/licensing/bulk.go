@@ -9,7 +9,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"lumdesk/handlers/web"
 	"slices"
 	"strconv"
 	"strings"
@@ -18,6 +17,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/utils"
 
+	"lumdesk/handlers/web"
 	"lumdesk/internal/audit"
 	"lumdesk/internal/jobs"
 	"lumdesk/internal/licensing"

@@ -3,7 +3,6 @@ package licensing
 import (
 	"context"
 	"encoding/csv"
-	"lumdesk/handlers/web"
 	"slices"
 	"strconv"
 	"strings"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"lumdesk/handlers/web"
 	"lumdesk/internal/licensing"
 )
 

@@ -3,7 +3,6 @@ package licensing
 import (
 	"context"
 	"fmt"
-	"lumdesk/handlers/web"
 	"strconv"
 	"strings"
 	"time"
@@ -11,6 +10,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/utils"
 
+	"lumdesk/handlers/web"
 	"lumdesk/internal/jobs"
 	"lumdesk/internal/licensing"
 	"lumdesk/views/components"

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"lumdesk/handlers/web"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"lumdesk/handlers/web"
 	"lumdesk/internal/jobs"
 	"lumdesk/internal/licensing"
 	"lumdesk/views/components"

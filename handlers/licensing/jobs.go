@@ -4,12 +4,12 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
-	"lumdesk/handlers/web"
 	"net/url"
 	"strconv"
 
 	"github.com/gofiber/fiber/v2"
 
+	"lumdesk/handlers/web"
 	"lumdesk/internal/jobs"
 	"lumdesk/views/layouts"
 	view "lumdesk/views/pages/licensing"

@@ -7,13 +7,13 @@ package licensing
 
 import (
 	"errors"
-	"lumdesk/handlers/web"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 
+	"lumdesk/handlers/web"
 	"lumdesk/internal/licensing"
 	"lumdesk/internal/staff"
 	"lumdesk/views/components"

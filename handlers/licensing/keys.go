@@ -6,7 +6,6 @@ package licensing
 
 import (
 	"errors"
-	"lumdesk/handlers/web"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,6 +15,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/utils"
 
+	"lumdesk/handlers/web"
 	"lumdesk/internal/licensing"
 	"lumdesk/internal/staff"
 	"lumdesk/views/components"

@@ -8,7 +8,6 @@ package licensing
 import (
 	"context"
 	"errors"
-	"lumdesk/handlers/web"
 	"math"
 	"strconv"
 	"strings"
@@ -17,6 +16,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/utils"
 
+	"lumdesk/handlers/web"
 	"lumdesk/internal/audit"
 	"lumdesk/internal/licensing"
 	"lumdesk/internal/staff"

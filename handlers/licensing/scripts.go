@@ -4,12 +4,12 @@ package licensing
 // diffs between versions and the upload form.
 
 import (
-	"lumdesk/handlers/web"
 	"strconv"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
+	"lumdesk/handlers/web"
 	"lumdesk/internal/licensing"
 	"lumdesk/internal/staff"
 	"lumdesk/views/layouts"

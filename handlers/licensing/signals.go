@@ -2,11 +2,11 @@ package licensing
 
 import (
 	"errors"
-	"lumdesk/handlers/web"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 
+	"lumdesk/handlers/web"
 	"lumdesk/views/layouts"
 	view "lumdesk/views/pages/licensing"
 )

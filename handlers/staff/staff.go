@@ -3,7 +3,6 @@ package staff
 import (
 	"context"
 	"errors"
-	"lumdesk/handlers/web"
 	"slices"
 	"strconv"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/utils"
 
+	"lumdesk/handlers/web"
 	"lumdesk/internal/audit"
 	"lumdesk/internal/staff"
 	"lumdesk/views/components"
