@@ -37,7 +37,8 @@ func NewLumiProducts(svc *lumiproducts.Service, enqueue func(ctx context.Context
 	return &LumiProducts{svc: svc, enqueue: enqueue}
 }
 
-// canManageProducts: billing.lumiproducts.manage or billing.balance.credit.
+// canManageProducts shows the change buttons; the routes themselves require
+// billing.products.manage, which every role with billing.balance.credit holds.
 func canManageProducts(c *fiber.Ctx) bool {
 	return web.Can(c, staff.PermProductsManage) || web.Can(c, staff.PermBillingCredit)
 }
@@ -165,9 +166,6 @@ func (h *LumiProducts) accountProducts(c *fiber.Ctx) error {
 }
 
 func (h *LumiProducts) renewDue(c *fiber.Ctx) error {
-	if !canManageProducts(c) {
-		return web.ErrForbidden
-	}
 	back := c.FormValue("back")
 	if back != view.VPSPath && back != view.ProxiesPath {
 		back = view.DomainsPath

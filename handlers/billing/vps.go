@@ -31,9 +31,6 @@ func (h *LumiProducts) vps(c *fiber.Ctx) error {
 
 func (h *LumiProducts) vpsAction(kind string) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		if !canManageProducts(c) {
-			return web.ErrForbidden
-		}
 		id, err := itemID(c)
 		if err != nil {
 			return err

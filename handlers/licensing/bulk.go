@@ -21,7 +21,6 @@ import (
 	"lumdesk/internal/audit"
 	"lumdesk/internal/jobs"
 	"lumdesk/internal/licensing"
-	"lumdesk/internal/staff"
 	"lumdesk/views/components"
 	"lumdesk/views/layouts"
 	view "lumdesk/views/pages/licensing"
@@ -64,13 +63,9 @@ func NewLicensingBulk(lic LicensingBulkService, j JobsService) *LicensingBulk {
 	return &LicensingBulk{lic: lic, jobs: j, now: time.Now}
 }
 
-// bulkActionPerms is the permission each bulk action needs. The bulk route
-// declares the least of them (licensing.view) and checks the action's own.
-var bulkActionPerms = map[string]staff.Permission{
-	"blacklist": staff.PermLicensingBlacklist,
-	"extend":    staff.PermLicensingManage,
-	"delete":    staff.PermLicensingDelete,
-}
+// bulkActions are the actions on a selection; each has its own route
+// (POST /luarmor/keys/bulk/<action>) with its own permission.
+var bulkActions = map[string]bool{"blacklist": true, "extend": true, "delete": true}
 
 var (
 	bulkKeysCrumb = layouts.Crumb{Label: "Keys", Href: view.KeysPath}
@@ -184,8 +179,10 @@ func parseWhen(s string) (*time.Time, bool) {
 // bulkPreviewSize is how many selected keys the confirmation lists.
 const bulkPreviewSize = 10
 
-func (h *LicensingBulk) bulkInput(c *fiber.Ctx) (view.BulkAction, []int64, map[string]string) {
-	v := view.BulkAction{Action: field(c, "action"), Reason: field(c, "reason"), BanReason: field(c, "ban_reason"),
+// bulkInput reads a selection for action, which comes from the route (never
+// from the form, so that a form cannot pick an action its route does not allow).
+func (h *LicensingBulk) bulkInput(c *fiber.Ctx, action string) (view.BulkAction, []int64, map[string]string) {
+	v := view.BulkAction{Action: action, Reason: field(c, "reason"), BanReason: field(c, "ban_reason"),
 		BanExpire: field(c, "ban_expire"), Days: field(c, "days"), Back: localPath(field(c, "back"))}
 	errs := map[string]string{}
 	ids, msg := parseIDs(formValues(c, "ids"))
@@ -200,10 +197,6 @@ func (h *LicensingBulk) bulkInput(c *fiber.Ctx) (view.BulkAction, []int64, map[s
 	}
 	v.IDs = ids
 	v.Blocked = errs["ids"] != ""
-	if _, ok := bulkActionPerms[v.Action]; !ok {
-		errs["action"] = "Choose blacklist, extend or delete."
-		v.Blocked = true
-	}
 	return v, ids, errs
 }
 
@@ -225,12 +218,34 @@ func (h *LicensingBulk) bulkPage(c *fiber.Ctx, status int, v view.BulkAction) er
 	return web.Render(c, status, view.BulkActionPage(p, v))
 }
 
-// bulkForm is the confirmation of a bulk action (GET ?action=&ids=).
-func (h *LicensingBulk) bulkForm(c *fiber.Ctx) error {
-	v, _, errs := h.bulkInput(c)
-	if perm, ok := bulkActionPerms[v.Action]; ok && !web.Can(c, perm) {
-		return web.ErrForbidden
+// bulkDispatch keeps the key list's bulk bar working: it posts (or links)
+// to /luarmor/keys/bulk with the action as a field, and is sent on to that
+// action's own route (307 keeps the method and the body).
+func (h *LicensingBulk) bulkDispatch(c *fiber.Ctx) error {
+	action := field(c, "action")
+	if !bulkActions[action] {
+		v, _, errs := h.bulkInput(c, "")
+		errs["action"] = "Choose blacklist, extend or delete."
+		v.Errors, v.Blocked = errs, true
+		return h.bulkPage(c, fiber.StatusUnprocessableEntity, v)
 	}
+	to := view.BulkPath + "/" + action
+	if q := c.Request().URI().QueryString(); len(q) > 0 {
+		to += "?" + string(q)
+	}
+	return c.Redirect(to, fiber.StatusTemporaryRedirect)
+}
+
+func (h *LicensingBulk) blacklistForm(c *fiber.Ctx) error { return h.bulkForm(c, "blacklist") }
+func (h *LicensingBulk) extendForm(c *fiber.Ctx) error    { return h.bulkForm(c, "extend") }
+func (h *LicensingBulk) deleteForm(c *fiber.Ctx) error    { return h.bulkForm(c, "delete") }
+func (h *LicensingBulk) blacklist(c *fiber.Ctx) error     { return h.bulk(c, "blacklist") }
+func (h *LicensingBulk) extend(c *fiber.Ctx) error        { return h.bulk(c, "extend") }
+func (h *LicensingBulk) delete(c *fiber.Ctx) error        { return h.bulk(c, "delete") }
+
+// bulkForm is the confirmation of a bulk action (GET ?ids=).
+func (h *LicensingBulk) bulkForm(c *fiber.Ctx, action string) error {
+	v, _, errs := h.bulkInput(c, action)
 	v.Errors = errs
 	status := fiber.StatusOK
 	if len(errs) > 0 {
@@ -242,11 +257,8 @@ func (h *LicensingBulk) bulkForm(c *fiber.Ctx) error {
 // bulk takes a key list's selection. Without step=confirm (the list's own
 // bulk bar) it shows the confirmation asking for the reason; with it, it
 // queues the job and sends the browser to the job's page.
-func (h *LicensingBulk) bulk(c *fiber.Ctx) error {
-	v, ids, errs := h.bulkInput(c)
-	if perm, ok := bulkActionPerms[v.Action]; ok && !web.Can(c, perm) {
-		return web.ErrForbidden
-	}
+func (h *LicensingBulk) bulk(c *fiber.Ctx, action string) error {
+	v, ids, errs := h.bulkInput(c, action)
 	if field(c, "step") != "confirm" {
 		v.Errors = errs
 		status := fiber.StatusOK

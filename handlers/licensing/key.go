@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/utils"
 
 	"lumdesk/handlers/web"
 	"lumdesk/internal/licensing"
@@ -210,31 +211,37 @@ func (h *Licensing) newKeyAction(c *fiber.Ctx, kind string, k licensing.Key) (vi
 	return a, nil
 }
 
-func (h *Licensing) keyActionForm(kind string) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		k, err := h.licKey(c)
-		if err != nil {
-			return err
-		}
-		a, err := h.newKeyAction(c, kind, k)
-		if err != nil {
-			return err
-		}
-		switch kind {
-		case "edit":
-			a.Note, a.KeyDays = k.Note, a.Key.KeyDays
-			if k.AuthExpire != nil {
-				a.AuthExpire = k.AuthExpire.UTC().Format(licInputFormat)
-			}
-		case "link-discord":
-			a.DiscordID = k.DiscordID
-		}
-		if web.IsHTMX(c) {
-			return web.Render(c, fiber.StatusOK, view.KeyActionDialog(a))
-		}
-		return h.renderKeyAction(c, fiber.StatusOK, a)
+// keyForm shows the form of one key action (a dialog for htmx).
+func (h *Licensing) keyForm(c *fiber.Ctx, kind string) error {
+	k, err := h.licKey(c)
+	if err != nil {
+		return err
 	}
+	a, err := h.newKeyAction(c, kind, k)
+	if err != nil {
+		return err
+	}
+	switch kind {
+	case "edit":
+		a.Note, a.KeyDays = k.Note, a.Key.KeyDays
+		if k.AuthExpire != nil {
+			a.AuthExpire = k.AuthExpire.UTC().Format(licInputFormat)
+		}
+	case "link-discord":
+		a.DiscordID = k.DiscordID
+	}
+	if web.IsHTMX(c) {
+		return web.Render(c, fiber.StatusOK, view.KeyActionDialog(a))
+	}
+	return h.renderKeyAction(c, fiber.StatusOK, a)
 }
+
+func (h *Licensing) resetHWIDForm(c *fiber.Ctx) error   { return h.keyForm(c, "reset-hwid") }
+func (h *Licensing) linkDiscordForm(c *fiber.Ctx) error { return h.keyForm(c, "link-discord") }
+func (h *Licensing) blacklistForm(c *fiber.Ctx) error   { return h.keyForm(c, "blacklist") }
+func (h *Licensing) unbanForm(c *fiber.Ctx) error       { return h.keyForm(c, "unban") }
+func (h *Licensing) editForm(c *fiber.Ctx) error        { return h.keyForm(c, "edit") }
+func (h *Licensing) deleteForm(c *fiber.Ctx) error      { return h.keyForm(c, "delete") }
 
 func (h *Licensing) renderKeyAction(c *fiber.Ctx, status int, a view.KeyAction) error {
 	p := h.app.Page(c, a.Title(), "luarmor.keys", luarmorCrumb,
@@ -256,106 +263,151 @@ func licParseTime(s string) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-// keyAction performs an action. Refusals come back as the form with its
-// message: 422 for bad input and the reset cooldown, 409 when the key's
+// keyActionInput loads the key of a key action and reads the fields every
+// action has (reason, force).
+func (h *Licensing) keyActionInput(c *fiber.Ctx, kind string) (licensing.Key, view.KeyAction, error) {
+	k, err := h.licKey(c)
+	if err != nil {
+		return k, view.KeyAction{}, err
+	}
+	a, err := h.newKeyAction(c, kind, k)
+	if err != nil {
+		return k, a, err
+	}
+	a.Reason, a.Force = licForm(c, "reason"), licChecked(c, "force")
+	return k, a, nil
+}
+
+// resetHWID resets a key's HWID. The form's "force" box belongs to the
+// force route, which has its own permission: a ticked box is sent there
+// (307 keeps the method and the body).
+func (h *Licensing) resetHWID(c *fiber.Ctx) error {
+	if licChecked(c, "force") {
+		return c.Redirect(utils.CopyString(c.Path())+"/force", fiber.StatusTemporaryRedirect)
+	}
+	return h.reset(c, false)
+}
+
+// forceResetHWID resets a key's HWID even during its cooldown.
+func (h *Licensing) forceResetHWID(c *fiber.Ctx) error { return h.reset(c, true) }
+
+func (h *Licensing) reset(c *fiber.Ctx, force bool) error {
+	k, a, err := h.keyActionInput(c, "reset-hwid")
+	if err != nil {
+		return err
+	}
+	a.Force = force
+	changed, err := h.svc.ResetHWID(c.UserContext(), web.Actor(c), k.ProjectID, k.UserKey, licensing.ResetOpts{Force: force, Reason: a.Reason})
+	return h.keyActionDone(c, k, a, changed, "HWID of key "+a.Key.ShortKey()+"… reset.", err)
+}
+
+func (h *Licensing) linkDiscord(c *fiber.Ctx) error {
+	k, a, err := h.keyActionInput(c, "link-discord")
+	if err != nil {
+		return err
+	}
+	a.DiscordID = strings.TrimSpace(licForm(c, "discord_id"))
+	changed, err := h.svc.LinkDiscord(c.UserContext(), web.Actor(c), k.ProjectID, k.UserKey, a.DiscordID, licensing.LinkOpts{Force: a.Force, Reason: a.Reason})
+	return h.keyActionDone(c, k, a, changed, "Discord ID "+a.DiscordID+" linked to key "+a.Key.ShortKey()+"….", err)
+}
+
+func (h *Licensing) blacklist(c *fiber.Ctx) error {
+	k, a, err := h.keyActionInput(c, "blacklist")
+	if err != nil {
+		return err
+	}
+	a.BanReason, a.BanExpire = strings.TrimSpace(licForm(c, "ban_reason")), strings.TrimSpace(licForm(c, "ban_expire"))
+	in := licensing.BlacklistInput{BanReason: a.BanReason, Reason: a.Reason}
+	if a.BanExpire != "" {
+		t, ok := licParseTime(a.BanExpire)
+		if !ok {
+			a.Errors["ban_expire"] = "Give a date and time (UTC), or leave it empty for a ban without end."
+			return h.keyActionFailed(c, fiber.StatusUnprocessableEntity, a)
+		}
+		in.Expire = &t
+	}
+	changed, err := h.svc.Blacklist(c.UserContext(), web.Actor(c), k.ProjectID, k.UserKey, in)
+	return h.keyActionDone(c, k, a, changed, "Key "+a.Key.ShortKey()+"… blacklisted.", err)
+}
+
+func (h *Licensing) unban(c *fiber.Ctx) error {
+	k, a, err := h.keyActionInput(c, "unban")
+	if err != nil {
+		return err
+	}
+	changed, err := h.svc.Unban(c.UserContext(), web.Actor(c), k.ProjectID, k.UserKey, a.Reason)
+	return h.keyActionDone(c, k, a, changed, "Key "+a.Key.ShortKey()+"… unbanned.", err)
+}
+
+func (h *Licensing) edit(c *fiber.Ctx) error {
+	k, a, err := h.keyActionInput(c, "edit")
+	if err != nil {
+		return err
+	}
+	patch, ok := h.keyPatch(c, k, &a)
+	if !ok {
+		return h.keyActionFailed(c, fiber.StatusUnprocessableEntity, a)
+	}
+	changed, err := h.svc.UpdateKey(c.UserContext(), web.Actor(c), k.ProjectID, k.UserKey, patch)
+	return h.keyActionDone(c, k, a, changed, "Key "+a.Key.ShortKey()+"… saved.", err)
+}
+
+func (h *Licensing) delete(c *fiber.Ctx) error {
+	k, a, err := h.keyActionInput(c, "delete")
+	if err != nil {
+		return err
+	}
+	a.Confirm = strings.TrimSpace(licForm(c, "confirm"))
+	if a.Confirm != a.Key.ShortKey() {
+		a.Errors["confirm"] = "Type " + a.Key.ShortKey() + " to confirm."
+		a.FormError = a.Errors["confirm"]
+		return h.keyActionFailed(c, fiber.StatusUnprocessableEntity, a)
+	}
+	err = h.svc.DeleteKey(c.UserContext(), web.Actor(c), k.ProjectID, k.UserKey, a.Reason)
+	if err == nil {
+		// A flash, not an HX-Trigger toast: the browser navigates away.
+		h.app.Flash(c, "success", "Key "+a.Key.ShortKey()+"… deleted.")
+		return web.Redirect(c, view.ProjectKeysHref(k.ProjectID))
+	}
+	return h.keyActionDone(c, k, a, licensing.Key{}, "", err)
+}
+
+// keyActionDone answers a key action. Refusals come back as the form with
+// its message: 422 for bad input and the reset cooldown, 409 when the key's
 // state does not allow it; with htmx the dialog is shown again (200, as
 // htmx swaps only 2xx answers).
-func (h *Licensing) keyAction(kind string) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		k, err := h.licKey(c)
-		if err != nil {
-			return err
-		}
-		a, err := h.newKeyAction(c, kind, k)
-		if err != nil {
-			return err
-		}
-		ctx, actor := c.UserContext(), web.Actor(c)
-		a.Reason, a.Force = licForm(c, "reason"), licChecked(c, "force")
-		var (
-			changed licensing.Key
-			msg     string
-		)
-		switch kind {
-		case "reset-hwid":
-			if a.Force && !web.Can(c, staff.PermLicensingForceReset) {
-				return web.ErrForbidden
-			}
-			changed, err = h.svc.ResetHWID(ctx, actor, k.ProjectID, k.UserKey, licensing.ResetOpts{Force: a.Force, Reason: a.Reason})
-			msg = "HWID of key " + a.Key.ShortKey() + "… reset."
-		case "link-discord":
-			a.DiscordID = strings.TrimSpace(licForm(c, "discord_id"))
-			changed, err = h.svc.LinkDiscord(ctx, actor, k.ProjectID, k.UserKey, a.DiscordID, licensing.LinkOpts{Force: a.Force, Reason: a.Reason})
-			msg = "Discord ID " + a.DiscordID + " linked to key " + a.Key.ShortKey() + "…."
-		case "blacklist":
-			a.BanReason, a.BanExpire = strings.TrimSpace(licForm(c, "ban_reason")), strings.TrimSpace(licForm(c, "ban_expire"))
-			in := licensing.BlacklistInput{BanReason: a.BanReason, Reason: a.Reason}
-			if a.BanExpire != "" {
-				t, ok := licParseTime(a.BanExpire)
-				if !ok {
-					a.Errors["ban_expire"] = "Give a date and time (UTC), or leave it empty for a ban without end."
-					return h.keyActionFailed(c, fiber.StatusUnprocessableEntity, a)
-				}
-				in.Expire = &t
-			}
-			changed, err = h.svc.Blacklist(ctx, actor, k.ProjectID, k.UserKey, in)
-			msg = "Key " + a.Key.ShortKey() + "… blacklisted."
-		case "unban":
-			changed, err = h.svc.Unban(ctx, actor, k.ProjectID, k.UserKey, a.Reason)
-			msg = "Key " + a.Key.ShortKey() + "… unbanned."
-		case "edit":
-			patch, ok := h.keyPatch(c, k, &a)
-			if !ok {
-				return h.keyActionFailed(c, fiber.StatusUnprocessableEntity, a)
-			}
-			changed, err = h.svc.UpdateKey(ctx, actor, k.ProjectID, k.UserKey, patch)
-			msg = "Key " + a.Key.ShortKey() + "… saved."
-		case "delete":
-			a.Confirm = strings.TrimSpace(licForm(c, "confirm"))
-			if a.Confirm != a.Key.ShortKey() {
-				a.Errors["confirm"] = "Type " + a.Key.ShortKey() + " to confirm."
-				a.FormError = a.Errors["confirm"]
-				return h.keyActionFailed(c, fiber.StatusUnprocessableEntity, a)
-			}
-			err = h.svc.DeleteKey(ctx, actor, k.ProjectID, k.UserKey, a.Reason)
-			if err == nil {
-				// A flash, not an HX-Trigger toast: the browser navigates away.
-				h.app.Flash(c, "success", "Key "+a.Key.ShortKey()+"… deleted.")
-				return web.Redirect(c, view.ProjectKeysHref(k.ProjectID))
-			}
-		}
-		if errs := licFieldErrors(err, map[string]string{"expire": "ban_expire"}); errs != nil {
-			a.Errors = errs
-			return h.keyActionFailed(c, fiber.StatusUnprocessableEntity, a)
-		}
-		var cooldown *licensing.ResetCooldownError
-		switch {
-		case errors.As(err, &cooldown):
-			a.FormError = "HWID reset is on cooldown until " + licTime(cooldown.Ends) + "."
-			if a.CanForce {
-				a.FormError += " Tick Force to reset anyway."
-			}
-			return h.keyActionFailed(c, fiber.StatusUnprocessableEntity, a)
-		case errors.Is(err, licensing.ErrNoHWID), errors.Is(err, licensing.ErrKeyBanned), errors.Is(err, licensing.ErrNotBanned),
-			errors.Is(err, licensing.ErrDiscordLinked), errors.Is(err, licensing.ErrKeyActivated):
-			a.FormError = web.Capitalize(err.Error()) + "."
-			return h.keyActionFailed(c, fiber.StatusConflict, a)
-		case err != nil:
-			return err
-		}
-		if !web.IsHTMX(c) {
-			h.app.Toast(c, "success", msg)
-			return web.Redirect(c, view.KeyHref(k.ID))
-		}
-		v, err := h.keyPage(c, changed)
-		if err != nil {
-			return err
-		}
-		// Tells an open History tab to reload itself.
-		c.Set("HX-Trigger", "licensing-changed")
-		onOverview := !strings.Contains(c.Get("HX-Current-URL"), "tab=history")
-		return web.Render(c, fiber.StatusOK, view.KeyHeaderWithToast(v, components.Toast{Kind: "success", Message: msg}, onOverview))
+func (h *Licensing) keyActionDone(c *fiber.Ctx, k licensing.Key, a view.KeyAction, changed licensing.Key, msg string, err error) error {
+	if errs := licFieldErrors(err, map[string]string{"expire": "ban_expire"}); errs != nil {
+		a.Errors = errs
+		return h.keyActionFailed(c, fiber.StatusUnprocessableEntity, a)
 	}
+	var cooldown *licensing.ResetCooldownError
+	switch {
+	case errors.As(err, &cooldown):
+		a.FormError = "HWID reset is on cooldown until " + licTime(cooldown.Ends) + "."
+		if a.CanForce {
+			a.FormError += " Tick Force to reset anyway."
+		}
+		return h.keyActionFailed(c, fiber.StatusUnprocessableEntity, a)
+	case errors.Is(err, licensing.ErrNoHWID), errors.Is(err, licensing.ErrKeyBanned), errors.Is(err, licensing.ErrNotBanned),
+		errors.Is(err, licensing.ErrDiscordLinked), errors.Is(err, licensing.ErrKeyActivated):
+		a.FormError = web.Capitalize(err.Error()) + "."
+		return h.keyActionFailed(c, fiber.StatusConflict, a)
+	case err != nil:
+		return err
+	}
+	if !web.IsHTMX(c) {
+		h.app.Toast(c, "success", msg)
+		return web.Redirect(c, view.KeyHref(k.ID))
+	}
+	v, err := h.keyPage(c, changed)
+	if err != nil {
+		return err
+	}
+	// Tells an open History tab to reload itself.
+	c.Set("HX-Trigger", "licensing-changed")
+	onOverview := !strings.Contains(c.Get("HX-Current-URL"), "tab=history")
+	return web.Render(c, fiber.StatusOK, view.KeyHeaderWithToast(v, components.Toast{Kind: "success", Message: msg}, onOverview))
 }
 
 // keyPatch turns the edit form into a patch of what changed: the note; the

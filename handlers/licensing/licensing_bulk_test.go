@@ -149,8 +149,17 @@ func TestBulkBlacklistRunsAsJobWithPerKeyResults(t *testing.T) {
 	ks := w.keys(3, licensing.KeyInput{})
 	c := w.env.As("support")
 
-	// The list's bulk bar posts the selection; the answer asks for the reason.
-	r := c.PostForm("/luarmor/keys/bulk", url.Values{"action": {"blacklist"}, "ids": bulkIDs(ks, "99999999"), "back": {"/luarmor/keys?status=active"}})
+	// The list's bulk bar posts the selection to /luarmor/keys/bulk, which
+	// sends it on to the action's own route (307 keeps the method and body).
+	r := c.PostForm("/luarmor/keys/bulk", url.Values{"action": {"blacklist"}, "ids": bulkIDs(ks)})
+	if r.Status != http.StatusTemporaryRedirect || r.Header.Get("Location") != "/luarmor/keys/bulk/blacklist" {
+		t.Fatalf("bulk bar: %d to %q", r.Status, r.Header.Get("Location"))
+	}
+	if r := c.PostForm("/luarmor/keys/bulk", url.Values{"action": {"explode"}, "ids": bulkIDs(ks)}); r.Status != http.StatusUnprocessableEntity {
+		t.Errorf("unknown bulk action: %d, want 422", r.Status)
+	}
+	// The action's route asks for the reason.
+	r = c.PostForm("/luarmor/keys/bulk/blacklist", url.Values{"action": {"blacklist"}, "ids": bulkIDs(ks, "99999999"), "back": {"/luarmor/keys?status=active"}})
 	if r.Status != http.StatusOK || !r.Has("[data-testid=bulk-action-form]") {
 		t.Fatalf("confirmation: status %d", r.Status)
 	}
@@ -166,19 +175,19 @@ func TestBulkBlacklistRunsAsJobWithPerKeyResults(t *testing.T) {
 
 	// Without a reason: the form again, 422.
 	form := url.Values{"step": {"confirm"}, "action": {"blacklist"}, "ids": bulkIDs(ks, "99999999"), "ban_reason": {"Chargeback"}}
-	r = c.PostForm("/luarmor/keys/bulk", form)
+	r = c.PostForm("/luarmor/keys/bulk/blacklist", form)
 	if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Text(".field-error"), "Reason is required") {
 		t.Fatalf("no reason: status %d %q", r.Status, r.Text(".field-error"))
 	}
 
 	// The same from an htmx dialog: a toast, nothing swapped.
-	r = c.HTMX(http.MethodPost, "/luarmor/keys/bulk", form)
+	r = c.HTMX(http.MethodPost, "/luarmor/keys/bulk/blacklist", form)
 	if r.Status != http.StatusUnprocessableEntity || r.Header.Get("HX-Reswap") != "none" || !strings.Contains(r.Header.Get("HX-Trigger"), "Reason is required") {
 		t.Errorf("htmx without reason: %d %q", r.Status, r.Header.Get("HX-Trigger"))
 	}
 
 	form.Set("reason", "chargeback wave 12")
-	id := w.jobOf(c.PostForm("/luarmor/keys/bulk", form))
+	id := w.jobOf(c.PostForm("/luarmor/keys/bulk/blacklist", form))
 	j := w.wait(id)
 	if j.Status != jobs.StatusDone || j.OK != 3 || j.Failed != 1 {
 		t.Fatalf("job: %+v", j)
@@ -247,13 +256,17 @@ func TestBulkPermissionsPerAction(t *testing.T) {
 		for i := 0; i+1 < len(extra); i += 2 {
 			f.Set(extra[i], extra[i+1])
 		}
-		return c.PostForm("/luarmor/keys/bulk", f)
+		return c.PostForm("/luarmor/keys/bulk/"+action, f)
 	}
 	if r := post(support, "delete"); r.Status != http.StatusForbidden {
 		t.Errorf("support delete: %d, want 403", r.Status)
 	}
-	if r := support.PostForm("/luarmor/keys/bulk", url.Values{"action": {"delete"}, "ids": bulkIDs(ks)}); r.Status != http.StatusForbidden {
+	if r := support.PostForm("/luarmor/keys/bulk/delete", url.Values{"action": {"delete"}, "ids": bulkIDs(ks)}); r.Status != http.StatusForbidden {
 		t.Errorf("support delete confirmation: %d, want 403", r.Status)
+	}
+	// The action comes from the route: a form naming another action does not change it.
+	if r := support.PostForm("/luarmor/keys/bulk/blacklist", url.Values{"action": {"delete"}, "ids": bulkIDs(ks)}); r.Status != http.StatusOK || r.Text("h1") != "Blacklist 2 keys" {
+		t.Errorf("blacklist route with action=delete: %d %q", r.Status, r.Text("h1"))
 	}
 	if r := post(viewer, "blacklist"); r.Status != http.StatusForbidden {
 		t.Errorf("viewer blacklist: %d, want 403", r.Status)
@@ -291,7 +304,7 @@ func TestBulkSelectionIsCapped(t *testing.T) {
 	for i := range ids {
 		ids[i] = strconv.Itoa(i + 1)
 	}
-	r := c.PostForm("/luarmor/keys/bulk", url.Values{"step": {"confirm"}, "action": {"delete"}, "ids": {strings.Join(ids, ",")}, "reason": {"x"}})
+	r := c.PostForm("/luarmor/keys/bulk/delete", url.Values{"step": {"confirm"}, "action": {"delete"}, "ids": {strings.Join(ids, ",")}, "reason": {"x"}})
 	if r.Status != http.StatusUnprocessableEntity {
 		t.Fatalf("status %d", r.Status)
 	}
@@ -301,7 +314,7 @@ func TestBulkSelectionIsCapped(t *testing.T) {
 	if !r.Has("[data-testid=bulk-submit][disabled]") || r.Has("input[name=ids]") {
 		t.Error("an oversized selection can still be submitted")
 	}
-	r = c.PostForm("/luarmor/keys/bulk", url.Values{"step": {"confirm"}, "action": {"delete"}, "ids": {"12,abc"}, "reason": {"x"}})
+	r = c.PostForm("/luarmor/keys/bulk/delete", url.Values{"step": {"confirm"}, "action": {"delete"}, "ids": {"12,abc"}, "reason": {"x"}})
 	if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Text("[data-testid=ids-error]"), `"abc"`) {
 		t.Errorf("bad id: %d %q", r.Status, r.Text("[data-testid=ids-error]"))
 	}
@@ -316,7 +329,7 @@ func TestJobPagePollsWhileRunning(t *testing.T) {
 	w := newBulkWorld(t, false) // the runner starts later
 	ks := w.keys(3, licensing.KeyInput{})
 	c := w.env.As("support")
-	id := w.jobOf(c.PostForm("/luarmor/keys/bulk", url.Values{"step": {"confirm"}, "action": {"blacklist"}, "ids": bulkIDs(ks), "reason": {"poll"}}))
+	id := w.jobOf(c.PostForm("/luarmor/keys/bulk/blacklist", url.Values{"step": {"confirm"}, "action": {"blacklist"}, "ids": bulkIDs(ks), "reason": {"poll"}}))
 	path := fmt.Sprintf("/luarmor/jobs/%d", id)
 	poll := func() *servertest.Response {
 		return c.Do(http.MethodGet, path, nil, http.Header{"Hx-Request": {"true"}, "Hx-Target": {"bulk-job-live"}})

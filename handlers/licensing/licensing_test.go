@@ -597,19 +597,23 @@ func TestLicensingKeyActions(t *testing.T) {
 	if r := support.Get(licdKeyPath(k, "/reset-hwid")); r.Status != http.StatusOK || r.Has(`input[name=force]`) {
 		t.Errorf("support reset form: %d, force shown: %v", r.Status, r.Has(`input[name=force]`))
 	}
-	if r := post(support, "reset-hwid", url.Values{"reason": {"force it"}, "force": {"on"}}); r.Status != http.StatusForbidden {
+	// A ticked Force box is sent on to the force route, which has its own permission.
+	if r := post(support, "reset-hwid", url.Values{"reason": {"force it"}, "force": {"on"}}); r.Status != http.StatusTemporaryRedirect || r.Header.Get("Location") != licdKeyPath(k, "/reset-hwid/force") {
+		t.Errorf("support force reset: %d to %q, want 307 to the force route", r.Status, r.Header.Get("Location"))
+	}
+	if r := post(support, "reset-hwid/force", url.Values{"reason": {"force it"}}); r.Status != http.StatusForbidden {
 		t.Errorf("support force reset: %d, want 403", r.Status)
 	}
 	if r := admin.Get(licdKeyPath(k, "/reset-hwid")); !r.Has(`input[name=force]`) {
 		t.Error("admin reset form has no force checkbox")
 	}
-	if r := post(admin, "reset-hwid", url.Values{"reason": {"vip, forced"}, "force": {"on"}}); r.Status != http.StatusSeeOther {
+	if r := post(admin, "reset-hwid/force", url.Values{"reason": {"vip, forced"}, "force": {"on"}}); r.Status != http.StatusSeeOther {
 		t.Fatalf("admin force reset: %d\n%s", r.Status, r.Text("main"))
 	}
 	if got := licdReason(t, env, "license_key.reset_hwid_force", id); got != "vip, forced" {
 		t.Errorf("forced reset audit reason %q", got)
 	}
-	if r := post(admin, "reset-hwid", url.Values{"reason": {"no hwid now"}, "force": {"on"}}); r.Status != http.StatusConflict {
+	if r := post(admin, "reset-hwid/force", url.Values{"reason": {"no hwid now"}, "force": {"on"}}); r.Status != http.StatusConflict {
 		t.Errorf("reset of a key without HWID: %d, want 409", r.Status)
 	}
 
@@ -742,7 +746,7 @@ func TestLicensingKeyActionsHTMX(t *testing.T) {
 	if r.Status != http.StatusOK || r.Header.Get("HX-Retarget") != "#dialog-host" || !strings.Contains(r.Text(`[data-testid="form-error"]`), "on cooldown until") {
 		t.Errorf("htmx cooldown: %d %q", r.Status, r.Text(`[data-testid="form-error"]`))
 	}
-	if r := support.HTMX("POST", licdKeyPath(k, "/reset-hwid"), url.Values{"reason": {"x"}, "force": {"on"}}); r.Status != http.StatusForbidden {
+	if r := support.HTMX("POST", licdKeyPath(k, "/reset-hwid/force"), url.Values{"reason": {"x"}, "force": {"on"}}); r.Status != http.StatusForbidden {
 		t.Errorf("htmx force by support: %d", r.Status)
 	}
 	if got := env.AuditCount("license_key.reset_hwid", licdID(k)); got != 1 {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/gofiber/fiber/v2"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
 
@@ -54,6 +55,34 @@ func Demo(c *config.Config) { c.Demo = true }
 // New starts the app on a fresh database; it stops when the test ends.
 func New(t testing.TB, opts ...Option) *Env {
 	t.Helper()
+	return start(t, db.New(testdb.New(t)), opts)
+}
+
+// NewDBURL makes a fresh migrated database with room for concurrent
+// requests, for tests that run several app processes over one database.
+func NewDBURL(t testing.TB) string {
+	u := testdb.NewURL(t)
+	sep := "?"
+	if strings.Contains(u, "?") {
+		sep = "&"
+	}
+	return u + sep + "pool_max_conns=20"
+}
+
+// NewOn starts the app with its own connection pool over dbURL, as one more
+// `lumdesk serve` process would; it stops when the test ends.
+func NewOn(t testing.TB, dbURL string, opts ...Option) *Env {
+	t.Helper()
+	pool, err := pgxpool.New(context.Background(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close) // runs after the app's own cleanup below
+	return start(t, db.New(pool), opts)
+}
+
+func start(t testing.TB, d *db.DB, opts []Option) *Env {
+	t.Helper()
 	cfg, err := config.Load(func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)
@@ -63,7 +92,6 @@ func New(t testing.TB, opts ...Option) *Env {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	d := db.New(testdb.New(t))
 	box, _ := secretbox.New(cfg.MasterKey)
 	svc := server.NewServices(cfg, d, box)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
