@@ -42,7 +42,7 @@ func (h *Billing) baseAction(c *fiber.Ctx, kind string) (view.Action, error) {
 		if e.AccountID != a.ID {
 			return act, billing.NotFoundError{What: "ledger entry", Ref: "#" + strconv.FormatInt(id, 10) + " on this account"}
 		}
-		done, err := h.svc.Refunded(ctx, e.ID)
+		left, err := h.svc.RefundableLeft(ctx, e)
 		if err != nil {
 			return act, err
 		}
@@ -51,7 +51,7 @@ func (h *Billing) baseAction(c *fiber.Ctx, kind string) (view.Action, error) {
 		if e.Cause() != "" {
 			act.EntryText += " (" + e.Cause() + ")"
 		}
-		act.Left = max(-e.Amount-done, 0).String()
+		act.Left = left.String()
 	case "pay", "sandbox-pay", "cancel":
 		id, ok := web.ParseID(c.Params("did"))
 		if !ok {

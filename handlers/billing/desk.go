@@ -29,7 +29,7 @@ import (
 type BillingService interface {
 	Balance(ctx context.Context, accountID int64) (billing.Balance, error)
 	Entry(ctx context.Context, id int64) (billing.LedgerEntry, error)
-	Refunded(ctx context.Context, entryID int64) (money.Cents, error)
+	RefundableLeft(ctx context.Context, e billing.LedgerEntry) (money.Cents, error)
 	Ledger(ctx context.Context, f billing.LedgerFilter) (billing.LedgerPage, error)
 	ForEachLedger(ctx context.Context, f billing.LedgerFilter, fn func(billing.LedgerEntry) error) error
 	Balances(ctx context.Context, f billing.BalanceFilter) (billing.BalancePage, error)
@@ -76,9 +76,6 @@ type Billing struct {
 func NewBilling(svc BillingService, accts BillingAccounts) *Billing {
 	return &Billing{svc: svc, accts: accts}
 }
-
-// LowBalanceThreshold marks balances shown in red and counted as low.
-const LowBalanceThreshold money.Cents = 10_00
 
 const (
 	billingTimeFormat = "Jan 2, 15:04"
@@ -209,7 +206,7 @@ func (h *Billing) desk(c *fiber.Ctx) error {
 	v := view.Desk{Filters: f, Errors: errs, Limit: h.svc.ApprovalLimit().String()}
 	for _, r := range page.Items {
 		v.Rows = append(v.Rows, view.BalanceRow{AccountID: r.AccountID, Name: r.AccountName, Email: r.AccountEmail, Status: r.AccountStatus,
-			Balance: r.Amount.String(), Low: r.Amount < LowBalanceThreshold, Updated: billingTime(r.UpdatedAt), UpdatedAt: r.UpdatedAt.Format(billingFullTime)})
+			Balance: r.Amount.String(), Low: billing.IsLow(r.Amount), Updated: billingTime(r.UpdatedAt), UpdatedAt: r.UpdatedAt.Format(billingFullTime)})
 	}
 	if err := h.addRenewals(ctx, v.Rows); err != nil {
 		return err
@@ -247,7 +244,7 @@ func (h *Billing) desk(c *fiber.Ctx) error {
 		dep += d.Deposits
 		spend += d.Spend
 	}
-	low, err := h.svc.LowBalances(ctx, LowBalanceThreshold, 100)
+	low, err := h.svc.LowBalances(ctx, billing.LowBalanceThreshold, 100)
 	if err != nil {
 		return err
 	}
@@ -259,7 +256,7 @@ func (h *Billing) desk(c *fiber.Ctx) error {
 		{Label: "Deposits · 30 days", Value: dep.String(), Hint: "USD credited"},
 		{Label: "Spend · 30 days", Value: spend.String(), Hint: "purchases and renewals"},
 		{Label: "Waiting for approval", Value: strconv.FormatInt(v.Pending, 10), Hint: "above " + v.Limit},
-		{Label: "Low balances", Value: lowN, Hint: "below " + LowBalanceThreshold.String()},
+		{Label: "Low balances", Value: lowN, Hint: "below " + billing.LowBalanceThreshold.String()},
 	}
 	return web.Render(c, status, view.DeskPage(h.page(c, "Lumi finance desk"), v))
 }

@@ -71,7 +71,7 @@ func entryRow(e billing.LedgerEntry, canRefund bool) view.EntryRow {
 	return view.EntryRow{ID: e.ID, When: billingTime(e.CreatedAt), WhenFull: e.CreatedAt.Format(billingFullTime), AccountID: e.AccountID,
 		AccountName: e.AccountName, Kind: e.Kind, Amount: e.Amount.String(), BalanceAfter: e.BalanceAfter.String(), Cause: e.Cause(),
 		Actor: e.Actor(), Reason: e.Reason, RefundOf: e.RefundOfID,
-		Refundable: canRefund && (e.Kind == billing.KindPurchase || e.Kind == billing.KindRenewal)}
+		Refundable: canRefund && e.Refundable()}
 }
 
 func (h *Billing) ledger(c *fiber.Ctx) error {

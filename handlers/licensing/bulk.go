@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/gofiber/fiber/v2/utils"
 
 	"lumdesk/handlers/web"
 	"lumdesk/internal/audit"
@@ -87,36 +86,6 @@ func bulkErrors(err error) map[string]string {
 	return out
 }
 
-// formValues returns every value of a (repeatable) form field, from a
-// urlencoded or multipart body, or from the query of a GET.
-func formValues(c *fiber.Ctx, name string) []string {
-	var out []string
-	if c.Method() == fiber.MethodGet {
-		for _, v := range c.Context().QueryArgs().PeekMulti(name) {
-			out = append(out, string(v))
-		}
-		return out
-	}
-	if strings.HasPrefix(string(c.Request().Header.ContentType()), fiber.MIMEMultipartForm) {
-		if mf, err := c.MultipartForm(); err == nil {
-			return slices.Clone(mf.Value[name])
-		}
-		return nil
-	}
-	for _, v := range c.Request().PostArgs().PeekMulti(name) {
-		out = append(out, string(v))
-	}
-	return out
-}
-
-// field reads a single form (or, for GET, query) value, copied.
-func field(c *fiber.Ctx, name string) string {
-	if c.Method() == fiber.MethodGet {
-		return strings.TrimSpace(utils.CopyString(c.Query(name)))
-	}
-	return strings.TrimSpace(utils.CopyString(c.FormValue(name)))
-}
-
 // localPath accepts a same-site path to return to ("" otherwise).
 func localPath(s string) string {
 	if s == "" || len(s) > 2000 || !strings.HasPrefix(s, "/") || strings.HasPrefix(s, "//") || strings.ContainsAny(s, "\\\r\n") {
@@ -182,10 +151,10 @@ const bulkPreviewSize = 10
 // bulkInput reads a selection for action, which comes from the route (never
 // from the form, so that a form cannot pick an action its route does not allow).
 func (h *LicensingBulk) bulkInput(c *fiber.Ctx, action string) (view.BulkAction, []int64, map[string]string) {
-	v := view.BulkAction{Action: action, Reason: field(c, "reason"), BanReason: field(c, "ban_reason"),
-		BanExpire: field(c, "ban_expire"), Days: field(c, "days"), Back: localPath(field(c, "back"))}
+	v := view.BulkAction{Action: action, Reason: web.Field(c, "reason"), BanReason: web.Field(c, "ban_reason"),
+		BanExpire: web.Field(c, "ban_expire"), Days: web.Field(c, "days"), Back: localPath(web.Field(c, "back"))}
 	errs := map[string]string{}
-	ids, msg := parseIDs(formValues(c, "ids"))
+	ids, msg := parseIDs(web.FieldValues(c, "ids"))
 	switch {
 	case msg != "":
 		errs["ids"] = msg
@@ -222,7 +191,7 @@ func (h *LicensingBulk) bulkPage(c *fiber.Ctx, status int, v view.BulkAction) er
 // to /luarmor/keys/bulk with the action as a field, and is sent on to that
 // action's own route (307 keeps the method and the body).
 func (h *LicensingBulk) bulkDispatch(c *fiber.Ctx) error {
-	action := field(c, "action")
+	action := web.Field(c, "action")
 	if !bulkActions[action] {
 		v, _, errs := h.bulkInput(c, "")
 		errs["action"] = "Choose blacklist, extend or delete."
@@ -259,7 +228,7 @@ func (h *LicensingBulk) bulkForm(c *fiber.Ctx, action string) error {
 // queues the job and sends the browser to the job's page.
 func (h *LicensingBulk) bulk(c *fiber.Ctx, action string) error {
 	v, ids, errs := h.bulkInput(c, action)
-	if field(c, "step") != "confirm" {
+	if web.Field(c, "step") != "confirm" {
 		v.Errors = errs
 		status := fiber.StatusOK
 		if len(errs) > 0 {

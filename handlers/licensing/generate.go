@@ -59,12 +59,12 @@ func (h *LicensingBulk) generatePage(c *fiber.Ctx, status int, v view.BulkGenera
 }
 
 func (h *LicensingBulk) generateForm(c *fiber.Ctx) error {
-	return h.generatePage(c, fiber.StatusOK, view.BulkGenerate{Project: field(c, "project"), Count: "10"})
+	return h.generatePage(c, fiber.StatusOK, view.BulkGenerate{Project: web.Field(c, "project"), Count: "10"})
 }
 
 func (h *LicensingBulk) generate(c *fiber.Ctx) error {
-	v := view.BulkGenerate{Project: field(c, "project"), Count: field(c, "count"), KeyDays: field(c, "key_days"),
-		Expires: field(c, "expires"), Note: utils.CopyString(c.FormValue("note")), Reason: field(c, "reason")}
+	v := view.BulkGenerate{Project: web.Field(c, "project"), Count: web.Field(c, "count"), KeyDays: web.Field(c, "key_days"),
+		Expires: web.Field(c, "expires"), Note: utils.CopyString(c.FormValue("note")), Reason: web.Field(c, "reason")}
 	errs := map[string]string{}
 	in := jobs.Generate{ProjectID: v.Project, KeyInput: licensing.KeyInput{Note: strings.TrimSpace(v.Note), Reason: v.Reason}}
 	if v.Project == "" {

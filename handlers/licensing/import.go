@@ -155,11 +155,11 @@ func (h *LicensingBulk) importPage(c *fiber.Ctx, status int, v view.BulkImport) 
 }
 
 func (h *LicensingBulk) importForm(c *fiber.Ctx) error {
-	return h.importPage(c, fiber.StatusOK, view.BulkImport{Project: field(c, "project")})
+	return h.importPage(c, fiber.StatusOK, view.BulkImport{Project: web.Field(c, "project")})
 }
 
 func (h *LicensingBulk) importFile(c *fiber.Ctx) error {
-	v := view.BulkImport{Project: field(c, "project"), Reason: field(c, "reason")}
+	v := view.BulkImport{Project: web.Field(c, "project"), Reason: web.Field(c, "reason")}
 	errs := map[string]string{}
 	if v.Project == "" {
 		errs["project"] = "Choose the project the keys go into."

@@ -274,7 +274,7 @@ func (h *Licensing) keyActionInput(c *fiber.Ctx, kind string) (licensing.Key, vi
 	if err != nil {
 		return k, a, err
 	}
-	a.Reason, a.Force = licForm(c, "reason"), licChecked(c, "force")
+	a.Reason, a.Force = web.FieldText(c, "reason"), web.Checked(c, "force")
 	return k, a, nil
 }
 
@@ -282,7 +282,7 @@ func (h *Licensing) keyActionInput(c *fiber.Ctx, kind string) (licensing.Key, vi
 // force route, which has its own permission: a ticked box is sent there
 // (307 keeps the method and the body).
 func (h *Licensing) resetHWID(c *fiber.Ctx) error {
-	if licChecked(c, "force") {
+	if web.Checked(c, "force") {
 		return c.Redirect(utils.CopyString(c.Path())+"/force", fiber.StatusTemporaryRedirect)
 	}
 	return h.reset(c, false)
@@ -306,7 +306,7 @@ func (h *Licensing) linkDiscord(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	a.DiscordID = strings.TrimSpace(licForm(c, "discord_id"))
+	a.DiscordID = strings.TrimSpace(web.FieldText(c, "discord_id"))
 	changed, err := h.svc.LinkDiscord(c.UserContext(), web.Actor(c), k.ProjectID, k.UserKey, a.DiscordID, licensing.LinkOpts{Force: a.Force, Reason: a.Reason})
 	return h.keyActionDone(c, k, a, changed, "Discord ID "+a.DiscordID+" linked to key "+a.Key.ShortKey()+"….", err)
 }
@@ -316,7 +316,7 @@ func (h *Licensing) blacklist(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	a.BanReason, a.BanExpire = strings.TrimSpace(licForm(c, "ban_reason")), strings.TrimSpace(licForm(c, "ban_expire"))
+	a.BanReason, a.BanExpire = strings.TrimSpace(web.FieldText(c, "ban_reason")), strings.TrimSpace(web.FieldText(c, "ban_expire"))
 	in := licensing.BlacklistInput{BanReason: a.BanReason, Reason: a.Reason}
 	if a.BanExpire != "" {
 		t, ok := licParseTime(a.BanExpire)
@@ -357,7 +357,7 @@ func (h *Licensing) delete(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	a.Confirm = strings.TrimSpace(licForm(c, "confirm"))
+	a.Confirm = strings.TrimSpace(web.FieldText(c, "confirm"))
 	if a.Confirm != a.Key.ShortKey() {
 		a.Errors["confirm"] = "Type " + a.Key.ShortKey() + " to confirm."
 		a.FormError = a.Errors["confirm"]
@@ -414,9 +414,9 @@ func (h *Licensing) keyActionDone(c *fiber.Ctx, k licensing.Key, a view.KeyActio
 // expiry (empty: never expires); the key days (empty with an empty expiry:
 // never expires).
 func (h *Licensing) keyPatch(c *fiber.Ctx, k licensing.Key, a *view.KeyAction) (licensing.KeyPatch, bool) {
-	a.Note = licForm(c, "note")
-	a.AuthExpire = strings.TrimSpace(licForm(c, "auth_expire"))
-	a.KeyDays = strings.TrimSpace(licForm(c, "key_days"))
+	a.Note = web.FieldText(c, "note")
+	a.AuthExpire = strings.TrimSpace(web.FieldText(c, "auth_expire"))
+	a.KeyDays = strings.TrimSpace(web.FieldText(c, "key_days"))
 	patch := licensing.KeyPatch{Reason: a.Reason}
 	if a.Note != k.Note {
 		patch.Note = &a.Note

@@ -143,19 +143,8 @@ func licFieldErrors(err error, rename map[string]string) map[string]string {
 	return out
 }
 
-// licForm reads a form value, copied (Fiber reuses its buffers) and with
-// CRLF (what browsers send from a textarea) read as LF.
-func licForm(c *fiber.Ctx, name string) string {
-	return strings.ReplaceAll(utils.CopyString(c.FormValue(name)), "\r\n", "\n")
-}
-
 func licQuery(c *fiber.Ctx, name string) string {
 	return strings.TrimSpace(utils.CopyString(c.Query(name)))
-}
-
-func licChecked(c *fiber.Ctx, name string) bool {
-	v := c.FormValue(name)
-	return v == "on" || v == "true" || v == "1"
 }
 
 // ---------------------------------------------------------------- projects
@@ -247,9 +236,9 @@ func (h *Licensing) projectForm(c *fiber.Ctx, status int, f view.ProjectForm) er
 
 func (h *Licensing) createProject(c *fiber.Ctx) error {
 	ctx := c.UserContext()
-	f := view.ProjectForm{Account: strings.TrimSpace(licForm(c, "account")), Name: licForm(c, "name"),
-		CooldownHours: strings.TrimSpace(licForm(c, "cooldown_hours")), UsersCanReset: licChecked(c, "users_can_reset"),
-		FFADefault: licChecked(c, "ffa_default"), Reason: licForm(c, "reason"), Errors: map[string]string{}}
+	f := view.ProjectForm{Account: strings.TrimSpace(web.FieldText(c, "account")), Name: web.FieldText(c, "name"),
+		CooldownHours: strings.TrimSpace(web.FieldText(c, "cooldown_hours")), UsersCanReset: web.Checked(c, "users_can_reset"),
+		FFADefault: web.Checked(c, "ffa_default"), Reason: web.FieldText(c, "reason"), Errors: map[string]string{}}
 	cooldown, ok := licParseHours(f.CooldownHours)
 	if !ok {
 		f.Errors["reset_cooldown"] = "Give the cooldown in hours, from 0 to 8760."
@@ -341,8 +330,8 @@ func (h *Licensing) updateProject(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	form := view.SettingsForm{Name: licForm(c, "name"), CooldownHours: strings.TrimSpace(licForm(c, "cooldown_hours")),
-		UsersCanReset: licChecked(c, "users_can_reset"), FFADefault: licChecked(c, "ffa_default"), Reason: licForm(c, "reason"),
+	form := view.SettingsForm{Name: web.FieldText(c, "name"), CooldownHours: strings.TrimSpace(web.FieldText(c, "cooldown_hours")),
+		UsersCanReset: web.Checked(c, "users_can_reset"), FFADefault: web.Checked(c, "ffa_default"), Reason: web.FieldText(c, "reason"),
 		Errors: map[string]string{}}
 	cooldown, ok := licParseHours(form.CooldownHours)
 	if !ok {
@@ -373,7 +362,7 @@ func (h *Licensing) createScript(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	form := view.ScriptForm{Name: licForm(c, "name"), FFA: licForm(c, "ffa"), Reason: licForm(c, "reason"), Errors: map[string]string{}}
+	form := view.ScriptForm{Name: web.FieldText(c, "name"), FFA: web.FieldText(c, "ffa"), Reason: web.FieldText(c, "reason"), Errors: map[string]string{}}
 	in := licensing.ScriptInput{Name: form.Name, Reason: form.Reason}
 	switch form.FFA {
 	case "":

@@ -161,8 +161,8 @@ func (h *Licensing) updateFlags(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	form := view.FlagsForm{Silent: licChecked(c, "silent"), FFA: licChecked(c, "ffa"), Heartbeat: licChecked(c, "heartbeat"),
-		Lightning: licChecked(c, "lightning"), Reason: licForm(c, "reason")}
+	form := view.FlagsForm{Silent: web.Checked(c, "silent"), FFA: web.Checked(c, "ffa"), Heartbeat: web.Checked(c, "heartbeat"),
+		Lightning: web.Checked(c, "lightning"), Reason: web.FieldText(c, "reason")}
 	saved, err := h.svc.UpdateScript(c.UserContext(), web.Actor(c), s.ProjectID, s.ID, licensing.ScriptUpdate{
 		Silent: &form.Silent, FFA: &form.FFA, Heartbeat: &form.Heartbeat, Lightning: &form.Lightning, Reason: form.Reason})
 	if errs := licFieldErrors(err, nil); errs != nil {
@@ -182,7 +182,7 @@ func (h *Licensing) uploadVersion(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	form := view.UploadForm{Source: licForm(c, "script"), Reason: licForm(c, "reason"), Errors: map[string]string{}}
+	form := view.UploadForm{Source: web.FieldText(c, "script"), Reason: web.FieldText(c, "reason"), Errors: map[string]string{}}
 	if strings.TrimSpace(form.Source) == "" {
 		form.Errors["script"] = "Paste the script's source."
 	} else {

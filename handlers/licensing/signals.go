@@ -18,7 +18,7 @@ const (
 
 func (h *LicensingBulk) signals(c *fiber.Ctx) error {
 	ctx := c.UserContext()
-	v := view.Signals{Project: field(c, "project"), Days: signalDays, Errors: map[string]string{}}
+	v := view.Signals{Project: web.Field(c, "project"), Days: signalDays, Errors: map[string]string{}}
 	if v.Project != "" {
 		if _, err := h.lic.GetProject(ctx, v.Project); err != nil {
 			var nf web.NotFoundError
