@@ -55,7 +55,9 @@ func TestFormTrimsAndCollectsFieldErrors(t *testing.T) {
 
 func TestFormRefusesNULInvalidUTF8AndLongValues(t *testing.T) {
 	_, errs := formResult(t, url.Values{"a": {"x\x00y"}, "b": {"\xff\xfe"}, "c": {strings.Repeat("z", 11)}, "d": {"fine"}},
-		func(f *Form) any { return []string{f.String("a", 0), f.Text("b", 0), f.String("c", 10), f.String("d", 10)} })
+		func(f *Form) any {
+			return []string{f.String("a", 0), f.Text("b", 0), f.String("c", 10), f.String("d", 10)}
+		})
 	for _, k := range []string{"a", "b", "c"} {
 		if errs[k] == "" {
 			t.Errorf("%s accepted", k)
