@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -16,75 +15,123 @@ import (
 	view "lumdesk/views/pages/billing"
 )
 
-// baseAction loads the account (and the entry or deposit) an action is about.
+// baseAction loads the account an action is about, with its balance.
 func (h *Billing) baseAction(c *fiber.Ctx, kind string) (view.Action, error) {
-	ctx := c.UserContext()
 	a, err := h.accountOf(c)
 	if err != nil {
 		return view.Action{}, err
 	}
-	bal, err := h.svc.Balance(ctx, a.ID)
+	bal, err := h.svc.Balance(c.UserContext(), a.ID)
 	if err != nil {
 		return view.Action{}, err
 	}
-	act := view.Action{Kind: kind, AccountID: a.ID, AccountName: a.Name, Balance: bal.Amount.String(),
-		Limit: h.svc.ApprovalLimit().String(), Target: "#billing-account", Errors: map[string]string{}}
-	switch kind {
-	case "refund":
-		id, ok := web.ParseID(c.Query("entry"))
-		if !ok {
-			return act, billing.NotFoundError{What: "ledger entry", Ref: "to refund (choose one in the ledger)"}
-		}
-		e, err := h.svc.Entry(ctx, id)
-		if err != nil {
-			return act, err
-		}
-		if e.AccountID != a.ID {
-			return act, billing.NotFoundError{What: "ledger entry", Ref: "#" + strconv.FormatInt(id, 10) + " on this account"}
-		}
-		left, err := h.svc.RefundableLeft(ctx, e)
-		if err != nil {
-			return act, err
-		}
-		act.EntryID = e.ID
-		act.EntryText = fmt.Sprintf("%s #%d of %s", components.Humanize(e.Kind), e.ID, (-e.Amount).String())
-		if e.Cause() != "" {
-			act.EntryText += " (" + e.Cause() + ")"
-		}
-		act.Left = left.String()
-	case "pay", "sandbox-pay", "cancel":
-		id, ok := web.ParseID(c.Params("did"))
-		if !ok {
-			return act, billing.ErrNotFound
-		}
-		d, err := h.svc.GetDeposit(ctx, id)
-		if err != nil {
-			return act, err
-		}
-		if d.AccountID != a.ID {
-			return act, billing.NotFoundError{What: "deposit", Ref: "#" + strconv.FormatInt(id, 10) + " on this account"}
-		}
-		act.DepositID, act.Deposit, act.Sandbox = d.ID, d.PublicID+" · "+d.Amount.String(), d.Sandbox()
-		if kind == "pay" && d.Sandbox() {
-			act.Kind = "sandbox-pay" // sandbox deposits are paid through their webhook
-		}
-	case "deposit":
-		act.Provider = billing.ProviderSandboxCrypto
+	return view.Action{Kind: kind, AccountID: a.ID, AccountName: a.Name, Balance: bal.Amount.String(),
+		Limit: h.svc.ApprovalLimit().String(), Target: "#billing-account", Errors: map[string]string{}}, nil
+}
+
+// entryAction is a refund's action: the account and the ledger entry
+// (?entry=) with what is left to refund of it.
+func (h *Billing) entryAction(c *fiber.Ctx) (view.Action, error) {
+	act, err := h.baseAction(c, "refund")
+	if err != nil {
+		return act, err
 	}
+	ctx := c.UserContext()
+	id, ok := web.ParseID(c.Query("entry"))
+	if !ok {
+		return act, billing.NotFoundError{What: "ledger entry", Ref: "to refund (choose one in the ledger)"}
+	}
+	e, err := h.svc.Entry(ctx, id)
+	if err != nil {
+		return act, err
+	}
+	if e.AccountID != act.AccountID {
+		return act, billing.NotFoundError{What: "ledger entry", Ref: "#" + strconv.FormatInt(id, 10) + " on this account"}
+	}
+	left, err := h.svc.RefundableLeft(ctx, e)
+	if err != nil {
+		return act, err
+	}
+	act.EntryID = e.ID
+	act.EntryText = fmt.Sprintf("%s #%d of %s", components.Humanize(e.Kind), e.ID, (-e.Amount).String())
+	if e.Cause() != "" {
+		act.EntryText += " (" + e.Cause() + ")"
+	}
+	act.Left = left.String()
 	return act, nil
 }
 
-func (h *Billing) form(kind string) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		act, err := h.baseAction(c, kind)
-		if err != nil {
-			return err
-		}
-		if kind == "refund" && act.Left == "0.00" {
-			act.FormError = "This entry has been refunded in full."
-		}
-		return h.renderAction(c, fiber.StatusOK, act)
+// depositAction is the action of kind on the deposit :did of the account.
+func (h *Billing) depositAction(c *fiber.Ctx, kind string) (view.Action, error) {
+	act, err := h.baseAction(c, kind)
+	if err != nil {
+		return act, err
 	}
+	id, ok := web.ParseID(c.Params("did"))
+	if !ok {
+		return act, billing.ErrNotFound
+	}
+	d, err := h.svc.GetDeposit(c.UserContext(), id)
+	if err != nil {
+		return act, err
+	}
+	if d.AccountID != act.AccountID {
+		return act, billing.NotFoundError{What: "deposit", Ref: "#" + strconv.FormatInt(id, 10) + " on this account"}
+	}
+	act.DepositID, act.Deposit, act.Sandbox = d.ID, d.PublicID+" · "+d.Amount.String(), d.Sandbox()
+	return act, nil
+}
+
+// showAction renders an action's form, or the error that stopped it.
+func (h *Billing) showAction(c *fiber.Ctx, act view.Action, err error) error {
+	if err != nil {
+		return err
+	}
+	return h.renderAction(c, fiber.StatusOK, act)
+}
+
+func (h *Billing) topUpForm(c *fiber.Ctx) error {
+	act, err := h.baseAction(c, "topup")
+	return h.showAction(c, act, err)
+}
+
+func (h *Billing) adjustForm(c *fiber.Ctx) error {
+	act, err := h.baseAction(c, "adjust")
+	return h.showAction(c, act, err)
+}
+
+func (h *Billing) depositForm(c *fiber.Ctx) error {
+	act, err := h.baseAction(c, "deposit")
+	act.Provider = billing.ProviderSandboxCrypto
+	return h.showAction(c, act, err)
+}
+
+func (h *Billing) refundForm(c *fiber.Ctx) error {
+	act, err := h.entryAction(c)
+	if act.Left == "0.00" {
+		act.FormError = "This entry has been refunded in full."
+	}
+	return h.showAction(c, act, err)
+}
+
+// payForm is the manual confirmation of a deposit; sandbox deposits are
+// paid through their webhook, so theirs is the sandbox payment's form.
+func (h *Billing) payForm(c *fiber.Ctx) error {
+	act, err := h.depositAction(c, "pay")
+	if act.Sandbox {
+		act.Kind = "sandbox-pay"
+	}
+	return h.showAction(c, act, err)
+}
+
+func (h *Billing) sandboxPayForm(c *fiber.Ctx) error {
+	act, err := h.depositAction(c, "sandbox-pay")
+	return h.showAction(c, act, err)
+}
+
+func (h *Billing) cancelForm(c *fiber.Ctx) error {
+	act, err := h.depositAction(c, "cancel")
+	return h.showAction(c, act, err)
 }
 
 func (h *Billing) renderAction(c *fiber.Ctx, status int, act view.Action) error {
@@ -136,78 +183,118 @@ func (h *Billing) actionError(c *fiber.Ctx, act view.Action, err error) error {
 	return h.renderAction(c, status, act)
 }
 
-func (h *Billing) act(kind string) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		act, err := h.baseAction(c, kind)
-		if err != nil {
-			return err
-		}
-		if kind == "pay" && act.Kind == "sandbox-pay" {
-			act.Kind = "pay" // an explicit manual confirmation of a sandbox deposit is allowed
-		}
-		ctx, actor := c.UserContext(), web.Actor(c)
-		act.Amount = strings.TrimSpace(c.FormValue("amount"))
-		act.Reason = c.FormValue(act.ReasonName())
-		act.Provider = c.FormValue("provider")
-		in := billing.ManualInput{AccountID: act.AccountID, Amount: act.Amount, Reason: act.Reason}
-		var msg string
-		toast := "success"
-		switch kind {
-		case "topup", "adjust":
-			var out billing.Outcome
-			if kind == "topup" {
-				out, err = h.svc.ManualTopUp(ctx, actor, in)
-			} else {
-				out, err = h.svc.Adjust(ctx, actor, in)
-			}
-			if err == nil {
-				msg = outcomeMessage(kind, act.AccountName, out, h.svc.ApprovalLimit())
-				if out.Pending() {
-					toast = "info" // nothing moved yet
-				}
-			}
-		case "refund":
-			var amount money.Cents
-			if act.Amount != "" {
-				if amount, err = billing.ParseAmount("amount", act.Amount, false); err != nil {
-					return h.actionError(c, act, err)
-				}
-			}
-			var e billing.LedgerEntry
-			e, err = h.svc.Refund(ctx, actor, billing.RefundInput{EntryID: act.EntryID, Amount: amount, Reason: act.Reason})
-			if err == nil {
-				msg = fmt.Sprintf("Refunded %s of entry #%d. Balance %s.", e.Amount, act.EntryID, e.BalanceAfter)
-			}
-		case "deposit":
-			var d billing.Deposit
-			d, err = h.svc.CreateDeposit(ctx, actor, billing.DepositInput{AccountID: act.AccountID, Amount: act.Amount, Provider: act.Provider, Note: act.Reason})
-			if err == nil {
-				msg = fmt.Sprintf("Deposit %s of %s created (%s). No money moves until it is paid.", d.PublicID, d.Amount, billing.ProviderLabel(d.Provider))
-			}
-		case "pay":
-			var res billing.PayResult
-			res, err = h.svc.MarkDepositPaid(ctx, actor, act.DepositID, act.Reason)
-			if err == nil {
-				msg = fmt.Sprintf("Deposit %s paid: %s credited. Balance %s.", res.Deposit.PublicID, res.Deposit.Amount, res.Entry.BalanceAfter)
-			}
-		case "sandbox-pay":
-			var d billing.Deposit
-			d, err = h.svc.SimulateSandboxPayment(ctx, actor, act.DepositID, "http://"+c.Context().LocalAddr().String(), act.Reason)
-			if err == nil {
-				msg = fmt.Sprintf("Sandbox payment sent: deposit %s is %s.", d.PublicID, d.Status)
-			}
-		case "cancel":
-			var d billing.Deposit
-			d, err = h.svc.CancelDeposit(ctx, actor, act.DepositID, act.Reason)
-			if err == nil {
-				msg = fmt.Sprintf("Deposit %s cancelled.", d.PublicID)
-			}
-		}
-		if err != nil {
+// readAction reads the fields every money action's form has.
+func readAction(c *fiber.Ctx, act *view.Action) {
+	act.Amount = web.Field(c, "amount")
+	act.Reason = web.FieldText(c, act.ReasonName())
+	act.Provider = web.Field(c, "provider")
+}
+
+// moved answers a top-up or an adjustment: above the approval limit it
+// only files a request (an "info" toast: nothing moved yet).
+func (h *Billing) moved(c *fiber.Ctx, act view.Action, out billing.Outcome, err error) error {
+	if err != nil {
+		return h.actionError(c, act, err)
+	}
+	toast := "success"
+	if out.Pending() {
+		toast = "info"
+	}
+	return h.actionDone(c, act.AccountID, toast, outcomeMessage(act.Kind, act.AccountName, out, h.svc.ApprovalLimit()))
+}
+
+func (h *Billing) topUp(c *fiber.Ctx) error {
+	act, err := h.baseAction(c, "topup")
+	if err != nil {
+		return err
+	}
+	readAction(c, &act)
+	out, err := h.svc.ManualTopUp(c.UserContext(), web.Actor(c), billing.ManualInput{AccountID: act.AccountID, Amount: act.Amount, Reason: act.Reason})
+	return h.moved(c, act, out, err)
+}
+
+func (h *Billing) adjust(c *fiber.Ctx) error {
+	act, err := h.baseAction(c, "adjust")
+	if err != nil {
+		return err
+	}
+	readAction(c, &act)
+	out, err := h.svc.Adjust(c.UserContext(), web.Actor(c), billing.ManualInput{AccountID: act.AccountID, Amount: act.Amount, Reason: act.Reason})
+	return h.moved(c, act, out, err)
+}
+
+func (h *Billing) refund(c *fiber.Ctx) error {
+	act, err := h.entryAction(c)
+	if err != nil {
+		return err
+	}
+	readAction(c, &act)
+	var amount money.Cents // empty: everything left
+	if act.Amount != "" {
+		if amount, err = billing.ParseAmount("amount", act.Amount, false); err != nil {
 			return h.actionError(c, act, err)
 		}
-		return h.actionDone(c, act.AccountID, toast, msg)
 	}
+	e, err := h.svc.Refund(c.UserContext(), web.Actor(c), billing.RefundInput{EntryID: act.EntryID, Amount: amount, Reason: act.Reason})
+	if err != nil {
+		return h.actionError(c, act, err)
+	}
+	return h.actionDone(c, act.AccountID, "success", fmt.Sprintf("Refunded %s of entry #%d. Balance %s.", e.Amount, act.EntryID, e.BalanceAfter))
+}
+
+func (h *Billing) createDeposit(c *fiber.Ctx) error {
+	act, err := h.baseAction(c, "deposit")
+	if err != nil {
+		return err
+	}
+	readAction(c, &act)
+	d, err := h.svc.CreateDeposit(c.UserContext(), web.Actor(c), billing.DepositInput{AccountID: act.AccountID, Amount: act.Amount, Provider: act.Provider, Note: act.Reason})
+	if err != nil {
+		return h.actionError(c, act, err)
+	}
+	return h.actionDone(c, act.AccountID, "success",
+		fmt.Sprintf("Deposit %s of %s created (%s). No money moves until it is paid.", d.PublicID, d.Amount, billing.ProviderLabel(d.Provider)))
+}
+
+// payDeposit confirms a deposit by hand (allowed for sandbox deposits too).
+func (h *Billing) payDeposit(c *fiber.Ctx) error {
+	act, err := h.depositAction(c, "pay")
+	if err != nil {
+		return err
+	}
+	readAction(c, &act)
+	res, err := h.svc.MarkDepositPaid(c.UserContext(), web.Actor(c), act.DepositID, act.Reason)
+	if err != nil {
+		return h.actionError(c, act, err)
+	}
+	return h.actionDone(c, act.AccountID, "success",
+		fmt.Sprintf("Deposit %s paid: %s credited. Balance %s.", res.Deposit.PublicID, res.Deposit.Amount, res.Entry.BalanceAfter))
+}
+
+func (h *Billing) sandboxPay(c *fiber.Ctx) error {
+	act, err := h.depositAction(c, "sandbox-pay")
+	if err != nil {
+		return err
+	}
+	readAction(c, &act)
+	d, err := h.svc.SimulateSandboxPayment(c.UserContext(), web.Actor(c), act.DepositID, "http://"+c.Context().LocalAddr().String(), act.Reason)
+	if err != nil {
+		return h.actionError(c, act, err)
+	}
+	return h.actionDone(c, act.AccountID, "success", fmt.Sprintf("Sandbox payment sent: deposit %s is %s.", d.PublicID, d.Status))
+}
+
+func (h *Billing) cancelDeposit(c *fiber.Ctx) error {
+	act, err := h.depositAction(c, "cancel")
+	if err != nil {
+		return err
+	}
+	readAction(c, &act)
+	d, err := h.svc.CancelDeposit(c.UserContext(), web.Actor(c), act.DepositID, act.Reason)
+	if err != nil {
+		return h.actionError(c, act, err)
+	}
+	return h.actionDone(c, act.AccountID, "success", fmt.Sprintf("Deposit %s cancelled.", d.PublicID))
 }
 
 func outcomeMessage(kind, name string, out billing.Outcome, limit money.Cents) string {

@@ -70,48 +70,53 @@ func (h *Billing) requestAction(c *fiber.Ctx, kind string) (view.Action, error) 
 	return act, nil
 }
 
-func (h *Billing) decideForm(kind string) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		act, err := h.requestAction(c, kind)
-		if err != nil {
-			return err
-		}
-		return h.renderAction(c, fiber.StatusOK, act)
-	}
+func (h *Billing) approveForm(c *fiber.Ctx) error {
+	act, err := h.requestAction(c, "approve")
+	return h.showAction(c, act, err)
 }
 
-func (h *Billing) decide(kind string) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		act, err := h.requestAction(c, kind)
-		if err != nil {
-			return err
-		}
-		act.FormError = ""
-		act.Reason = c.FormValue("reason")
-		ctx, actor := c.UserContext(), web.Actor(c)
-		var msg string
-		if kind == "approve" {
-			var r billing.AdjustmentRequest
-			var e billing.LedgerEntry
-			r, e, err = h.svc.Approve(ctx, actor, act.RequestID, act.Reason)
-			if err == nil {
-				msg = fmt.Sprintf("Request #%d approved: %s applied to %s. Balance %s.", r.ID, r.Amount, act.AccountName, e.BalanceAfter)
-			}
-		} else {
-			_, err = h.svc.Reject(ctx, actor, act.RequestID, act.Reason)
-			msg = fmt.Sprintf("Request #%d rejected; no money moved.", act.RequestID)
-		}
-		if err != nil {
-			return h.actionError(c, act, err)
-		}
-		if !web.IsHTMX(c) {
-			h.app.Toast(c, "success", msg)
-			return web.Redirect(c, view.ApprovalsPath)
-		}
-		v, err := h.approvalsView(c)
-		if err != nil {
-			return err
-		}
-		return web.Render(c, fiber.StatusOK, view.ApprovalsPanelWithToast(v, components.Toast{Kind: "success", Message: msg}))
+func (h *Billing) rejectForm(c *fiber.Ctx) error {
+	act, err := h.requestAction(c, "reject")
+	return h.showAction(c, act, err)
+}
+
+// approve applies a pending request (a second finance user, four eyes).
+func (h *Billing) approve(c *fiber.Ctx) error {
+	act, err := h.requestAction(c, "approve")
+	if err != nil {
+		return err
 	}
+	act.FormError = ""
+	act.Reason = web.FieldText(c, "reason")
+	r, e, err := h.svc.Approve(c.UserContext(), web.Actor(c), act.RequestID, act.Reason)
+	if err != nil {
+		return h.actionError(c, act, err)
+	}
+	return h.decided(c, fmt.Sprintf("Request #%d approved: %s applied to %s. Balance %s.", r.ID, r.Amount, act.AccountName, e.BalanceAfter))
+}
+
+func (h *Billing) reject(c *fiber.Ctx) error {
+	act, err := h.requestAction(c, "reject")
+	if err != nil {
+		return err
+	}
+	act.FormError = ""
+	act.Reason = web.FieldText(c, "reason")
+	if _, err := h.svc.Reject(c.UserContext(), web.Actor(c), act.RequestID, act.Reason); err != nil {
+		return h.actionError(c, act, err)
+	}
+	return h.decided(c, fmt.Sprintf("Request #%d rejected; no money moved.", act.RequestID))
+}
+
+// decided answers a decision: the approvals page, or with htmx its panel and a toast.
+func (h *Billing) decided(c *fiber.Ctx, msg string) error {
+	if !web.IsHTMX(c) {
+		h.app.Toast(c, "success", msg)
+		return web.Redirect(c, view.ApprovalsPath)
+	}
+	v, err := h.approvalsView(c)
+	if err != nil {
+		return err
+	}
+	return web.Render(c, fiber.StatusOK, view.ApprovalsPanelWithToast(v, components.Toast{Kind: "success", Message: msg}))
 }
