@@ -1,6 +1,7 @@
 package billing
 
 import (
+	"context"
 	"strconv"
 	"strings"
 
@@ -8,10 +9,23 @@ import (
 	"github.com/gofiber/fiber/v2/utils"
 
 	"lumdesk/handlers/web"
+	"lumdesk/internal/audit"
 	lumiproducts "lumdesk/internal/billing/products"
 	"lumdesk/views/components"
 	view "lumdesk/views/pages/lumi"
 )
+
+// DomainsService is what the domain pages need of internal/billing/products.
+type DomainsService interface {
+	ListDomains(ctx context.Context, f lumiproducts.ListFilter) (lumiproducts.Page[lumiproducts.Domain], error)
+	GetDomain(ctx context.Context, accountID *int64, id int64) (lumiproducts.Domain, error)
+	SetNameservers(ctx context.Context, actor audit.Actor, accountID *int64, id int64, ns []string) (lumiproducts.Domain, error)
+	SetLock(ctx context.Context, actor audit.Actor, accountID *int64, id int64, locked bool) (lumiproducts.Domain, error)
+	SetPrivacy(ctx context.Context, actor audit.Actor, accountID *int64, id int64, on bool) (lumiproducts.Domain, error)
+	SetAutoRenew(ctx context.Context, actor audit.Actor, accountID *int64, id int64, on bool) (lumiproducts.Domain, error)
+	RenewDomain(ctx context.Context, actor audit.Actor, accountID, domainID int64, years int, idemKey string) (lumiproducts.Domain, error)
+	RevealEPP(ctx context.Context, actor audit.Actor, accountID *int64, id int64) (string, error)
+}
 
 func (h *LumiProducts) domainPage(c *fiber.Ctx, d lumiproducts.Domain) view.DomainPage {
 	return view.DomainPage{D: d, Tab: utils.CopyString(c.Query("tab")), CanManage: canManageProducts(c), CSRF: web.CSRFToken(c),
@@ -42,86 +56,130 @@ func onValue(c *fiber.Ctx) (bool, error) {
 	return false, lumiproducts.ValidationError{"value": "Choose on or off."}
 }
 
-func (h *LumiProducts) domainAction(kind string) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		id, err := itemID(c)
-		if err != nil {
-			return err
-		}
-		ctx := lumiproducts.WithReason(c.UserContext(), c.FormValue("reason"))
-		actor := web.Actor(c)
-		var d lumiproducts.Domain
-		var epp, msg string
-		nsText := ""
-		switch kind {
-		case "nameservers":
-			nsText = utils.CopyString(web.Truncate(c.FormValue("nameservers"), 4000))
-			d, err = h.svc.SetNameservers(ctx, actor, nil, id, formLines(nsText))
-			msg = "Nameservers saved."
-		case "lock", "privacy", "auto-renew":
-			var on bool
-			if on, err = onValue(c); err == nil {
-				switch kind {
-				case "lock":
-					d, err = h.svc.SetLock(ctx, actor, nil, id, on)
-				case "privacy":
-					d, err = h.svc.SetPrivacy(ctx, actor, nil, id, on)
-				default:
-					d, err = h.svc.SetAutoRenew(ctx, actor, nil, id, on)
-				}
-			}
-			msg = web.Capitalize(strings.ReplaceAll(kind, "-", " ")) + " turned " + map[bool]string{true: "on", false: "off"}[on] + "."
-		case "renew":
-			var cur lumiproducts.Domain
-			if cur, err = h.svc.GetDomain(ctx, nil, id); err == nil {
-				years, perr := strconv.Atoi(c.FormValue("period"))
-				if perr != nil {
-					years = 0
-				}
-				d, err = h.svc.RenewDomain(ctx, actor, cur.AccountID, id, years, renewKey(c, "domain", id))
-				msg = "Renewed; the domain now expires " + view.Date(d.ExpiresAt) + "."
-			}
-		case "epp":
-			epp, err = h.svc.RevealEPP(ctx, actor, nil, id)
-			if err == nil {
-				d, err = h.svc.GetDomain(ctx, nil, id)
-			}
-			msg = "EPP code revealed; it is shown once."
-		}
-		if err != nil {
-			cur, gerr := h.svc.GetDomain(ctx, nil, id)
-			if gerr != nil {
-				return gerr
-			}
-			v := h.domainPage(c, cur)
+// productInput is what every product action starts from: the id, and a
+// context carrying the form's reason for the audit record.
+func productInput(c *fiber.Ctx) (context.Context, int64, error) {
+	id, err := itemID(c)
+	return lumiproducts.WithReason(c.UserContext(), c.FormValue("reason")), id, err
+}
+
+func (h *LumiProducts) setNameservers(c *fiber.Ctx) error {
+	ctx, id, err := productInput(c)
+	if err != nil {
+		return err
+	}
+	nsText := utils.CopyString(web.Truncate(c.FormValue("nameservers"), 4000))
+	d, err := h.svc.SetNameservers(ctx, web.Actor(c), nil, id, formLines(nsText))
+	if err != nil {
+		return h.domainFailed(c, ctx, id, err, func(v *view.DomainPage) {
 			if nsText != "" {
 				v.NSText = nsText
 			}
-			formErr, status, ok := actionFailure(err, v.Errors)
-			if !ok {
-				return err
-			}
-			v.FormError = formErr
-			if kind == "renew" && v.Errors["years"] != "" {
+		})
+	}
+	return h.domainDone(c, id, d, "Nameservers saved.", "")
+}
+
+// domainSwitch turns one of a domain's switches (lock, privacy, auto-renew) on or off.
+func (h *LumiProducts) domainSwitch(c *fiber.Ctx, name string,
+	set func(ctx context.Context, actor audit.Actor, scope *int64, id int64, on bool) (lumiproducts.Domain, error)) error {
+	ctx, id, err := productInput(c)
+	if err != nil {
+		return err
+	}
+	on, err := onValue(c)
+	var d lumiproducts.Domain
+	if err == nil {
+		d, err = set(ctx, web.Actor(c), nil, id, on)
+	}
+	if err != nil {
+		return h.domainFailed(c, ctx, id, err, nil)
+	}
+	return h.domainDone(c, id, d, name+" turned "+map[bool]string{true: "on", false: "off"}[on]+".", "")
+}
+
+func (h *LumiProducts) setLock(c *fiber.Ctx) error { return h.domainSwitch(c, "Lock", h.svc.SetLock) }
+func (h *LumiProducts) setPrivacy(c *fiber.Ctx) error {
+	return h.domainSwitch(c, "Privacy", h.svc.SetPrivacy)
+}
+func (h *LumiProducts) setDomainAutoRenew(c *fiber.Ctx) error {
+	return h.domainSwitch(c, "Auto renew", h.svc.SetAutoRenew)
+}
+
+func (h *LumiProducts) renewDomain(c *fiber.Ctx) error {
+	ctx, id, err := productInput(c)
+	if err != nil {
+		return err
+	}
+	cur, err := h.svc.GetDomain(ctx, nil, id)
+	var d lumiproducts.Domain
+	if err == nil {
+		years, perr := strconv.Atoi(c.FormValue("period"))
+		if perr != nil {
+			years = 0
+		}
+		d, err = h.svc.RenewDomain(ctx, web.Actor(c), cur.AccountID, id, years, renewKey(c, "domain", id))
+	}
+	if err != nil {
+		return h.domainFailed(c, ctx, id, err, func(v *view.DomainPage) {
+			if v.Errors["years"] != "" {
 				v.FormError = "Choose a renewal period: " + v.Errors["years"]
 			}
-			if web.IsHTMX(c) {
-				return web.Render(c, fiber.StatusOK, view.DomainPanel(v))
-			}
-			return web.Render(c, status, view.DomainDetail(h.page(c, cur.Name, web.Crumb("Domains", view.DomainsPath), web.Crumb(cur.Name)), v))
-		}
-		v := h.domainPage(c, d)
-		if epp != "" {
-			v.EPP = epp
-			if web.IsHTMX(c) {
-				return web.Render(c, fiber.StatusOK, view.DomainPanelWithToast(v, components.Toast{Kind: "success", Message: msg}))
-			}
-			return web.Render(c, fiber.StatusOK, view.DomainDetail(h.page(c, d.Name, web.Crumb("Domains", view.DomainsPath), web.Crumb(d.Name)), v))
-		}
-		if web.IsHTMX(c) {
-			return web.Render(c, fiber.StatusOK, view.DomainPanelWithToast(v, components.Toast{Kind: "success", Message: msg}))
-		}
-		h.app.Toast(c, "success", msg)
-		return web.Redirect(c, view.DomainHref(id))
+		})
 	}
+	return h.domainDone(c, id, d, "Renewed; the domain now expires "+view.Date(d.ExpiresAt)+".", "")
+}
+
+// revealEPP shows the domain's transfer code once (and audits that it was shown).
+func (h *LumiProducts) revealEPP(c *fiber.Ctx) error {
+	ctx, id, err := productInput(c)
+	if err != nil {
+		return err
+	}
+	epp, err := h.svc.RevealEPP(ctx, web.Actor(c), nil, id)
+	var d lumiproducts.Domain
+	if err == nil {
+		d, err = h.svc.GetDomain(ctx, nil, id)
+	}
+	if err != nil {
+		return h.domainFailed(c, ctx, id, err, nil)
+	}
+	return h.domainDone(c, id, d, "EPP code revealed; it is shown once.", epp)
+}
+
+// domainFailed answers a refused domain action with the domain's page (or
+// panel) and the message; adjust puts back what was typed.
+func (h *LumiProducts) domainFailed(c *fiber.Ctx, ctx context.Context, id int64, err error, adjust func(*view.DomainPage)) error {
+	cur, gerr := h.svc.GetDomain(ctx, nil, id)
+	if gerr != nil {
+		return gerr
+	}
+	v := h.domainPage(c, cur)
+	formErr, status, ok := actionFailure(err, v.Errors)
+	if !ok {
+		return err
+	}
+	v.FormError = formErr
+	if adjust != nil {
+		adjust(&v)
+	}
+	if web.IsHTMX(c) {
+		return web.Render(c, fiber.StatusOK, view.DomainPanel(v))
+	}
+	return web.Render(c, status, view.DomainDetail(h.page(c, cur.Name, web.Crumb("Domains", view.DomainsPath), web.Crumb(cur.Name)), v))
+}
+
+// domainDone answers a done domain action; a revealed EPP code is shown on
+// the page itself (never through a redirect).
+func (h *LumiProducts) domainDone(c *fiber.Ctx, id int64, d lumiproducts.Domain, msg, epp string) error {
+	v := h.domainPage(c, d)
+	v.EPP = epp
+	if web.IsHTMX(c) {
+		return web.Render(c, fiber.StatusOK, view.DomainPanelWithToast(v, components.Toast{Kind: "success", Message: msg}))
+	}
+	if epp != "" {
+		return web.Render(c, fiber.StatusOK, view.DomainDetail(h.page(c, d.Name, web.Crumb("Domains", view.DomainsPath), web.Crumb(d.Name)), v))
+	}
+	h.app.Toast(c, "success", msg)
+	return web.Redirect(c, view.DomainHref(id))
 }

@@ -11,6 +11,11 @@ import (
 	view "lumdesk/views/pages/lumi"
 )
 
+// PricesService is what the price list needs of internal/billing/products.
+type PricesService interface {
+	Prices(ctx context.Context) (lumiproducts.Catalog, error)
+}
+
 func (h *LumiProducts) prices(c *fiber.Ctx) error {
 	cat, err := h.svc.Prices(c.UserContext())
 	if err != nil {

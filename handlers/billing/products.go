@@ -17,23 +17,36 @@ import (
 	"github.com/gofiber/fiber/v2/utils"
 
 	"lumdesk/handlers/web"
+	"lumdesk/internal/audit"
 	lumiproducts "lumdesk/internal/billing/products"
 	"lumdesk/internal/staff"
 	"lumdesk/views/layouts"
 	view "lumdesk/views/pages/lumi"
 )
 
+// ProductsService is what the Lumi product pages need of
+// internal/billing/products: each resource's file declares its part.
+type ProductsService interface {
+	DomainsService
+	VPSService
+	ProxiesService
+	PricesService
+	RenewDue(ctx context.Context, actor audit.Actor, daysAhead int, now time.Time) (lumiproducts.RenewReport, error)
+	Registrar() lumiproducts.Registrar
+	Provisioner() lumiproducts.Provisioner
+}
+
 // LumiProducts is the route group.
 type LumiProducts struct {
 	app *web.App
-	svc *lumiproducts.Service
+	svc ProductsService
 	// enqueue queues an auto-renew run (jobs.Service.EnqueueAutoRenew); nil
 	// runs it in the request instead.
 	enqueue func(ctx context.Context) error
 }
 
 // NewLumiProducts makes the route group.
-func NewLumiProducts(svc *lumiproducts.Service, enqueue func(ctx context.Context) error) *LumiProducts {
+func NewLumiProducts(svc ProductsService, enqueue func(ctx context.Context) error) *LumiProducts {
 	return &LumiProducts{svc: svc, enqueue: enqueue}
 }
 

@@ -1,16 +1,27 @@
 package billing
 
 import (
+	"context"
 	"strconv"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/utils"
 
 	"lumdesk/handlers/web"
+	"lumdesk/internal/audit"
 	lumiproducts "lumdesk/internal/billing/products"
 	"lumdesk/views/components"
 	view "lumdesk/views/pages/lumi"
 )
+
+// VPSService is what the VPS pages need of internal/billing/products.
+type VPSService interface {
+	ListVPS(ctx context.Context, f lumiproducts.ListFilter) (lumiproducts.Page[lumiproducts.VPS], error)
+	GetVPS(ctx context.Context, accountID *int64, id int64) (lumiproducts.VPS, error)
+	PowerVPS(ctx context.Context, actor audit.Actor, accountID *int64, id int64, action string) (lumiproducts.VPS, error)
+	SetVPSAutoRenew(ctx context.Context, actor audit.Actor, accountID *int64, id int64, on bool) (lumiproducts.VPS, error)
+	RenewVPS(ctx context.Context, actor audit.Actor, accountID, id int64, months int, idemKey string) (lumiproducts.VPS, error)
+}
 
 func (h *LumiProducts) vpsPage(c *fiber.Ctx, v lumiproducts.VPS) view.VPSPage {
 	return view.VPSPage{V: v, Tab: utils.CopyString(c.Query("tab")), CanManage: canManageProducts(c), CSRF: web.CSRFToken(c),
@@ -29,55 +40,65 @@ func (h *LumiProducts) vps(c *fiber.Ctx) error {
 	return web.Render(c, fiber.StatusOK, view.VPSDetail(h.page(c, v.Hostname, web.Crumb("VPS", view.VPSPath), web.Crumb(v.Hostname)), h.vpsPage(c, v)))
 }
 
-func (h *LumiProducts) vpsAction(kind string) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		id, err := itemID(c)
-		if err != nil {
+func (h *LumiProducts) powerVPS(c *fiber.Ctx) error {
+	ctx, id, err := productInput(c)
+	if err != nil {
+		return err
+	}
+	action := utils.CopyString(c.FormValue("action"))
+	v, err := h.svc.PowerVPS(ctx, web.Actor(c), nil, id, action)
+	return h.vpsDone(c, ctx, id, v, "Power: "+action+" sent.", err)
+}
+
+func (h *LumiProducts) setVPSAutoRenew(c *fiber.Ctx) error {
+	ctx, id, err := productInput(c)
+	if err != nil {
+		return err
+	}
+	on, err := onValue(c)
+	var v lumiproducts.VPS
+	if err == nil {
+		v, err = h.svc.SetVPSAutoRenew(ctx, web.Actor(c), nil, id, on)
+	}
+	return h.vpsDone(c, ctx, id, v, "Auto-renew turned "+map[bool]string{true: "on", false: "off"}[on]+".", err)
+}
+
+func (h *LumiProducts) renewVPS(c *fiber.Ctx) error {
+	ctx, id, err := productInput(c)
+	if err != nil {
+		return err
+	}
+	cur, err := h.svc.GetVPS(ctx, nil, id)
+	var v lumiproducts.VPS
+	if err == nil {
+		months, _ := strconv.Atoi(c.FormValue("period"))
+		v, err = h.svc.RenewVPS(ctx, web.Actor(c), cur.AccountID, id, months, renewKey(c, "vps", id))
+	}
+	return h.vpsDone(c, ctx, id, v, "Renewed; the server now expires "+view.Date(v.ExpiresAt)+".", err)
+}
+
+// vpsDone answers a VPS action: the server's page (or panel) with the
+// refusal, or a toast.
+func (h *LumiProducts) vpsDone(c *fiber.Ctx, ctx context.Context, id int64, v lumiproducts.VPS, msg string, err error) error {
+	if err != nil {
+		cur, gerr := h.svc.GetVPS(ctx, nil, id)
+		if gerr != nil {
+			return gerr
+		}
+		page := h.vpsPage(c, cur)
+		formErr, status, ok := actionFailure(err, page.Errors)
+		if !ok {
 			return err
 		}
-		ctx := lumiproducts.WithReason(c.UserContext(), c.FormValue("reason"))
-		actor := web.Actor(c)
-		var v lumiproducts.VPS
-		var msg string
-		switch kind {
-		case "power":
-			action := utils.CopyString(c.FormValue("action"))
-			v, err = h.svc.PowerVPS(ctx, actor, nil, id, action)
-			msg = "Power: " + action + " sent."
-		case "auto-renew":
-			var on bool
-			if on, err = onValue(c); err == nil {
-				v, err = h.svc.SetVPSAutoRenew(ctx, actor, nil, id, on)
-			}
-			msg = "Auto-renew turned " + map[bool]string{true: "on", false: "off"}[on] + "."
-		case "renew":
-			var cur lumiproducts.VPS
-			if cur, err = h.svc.GetVPS(ctx, nil, id); err == nil {
-				months, _ := strconv.Atoi(c.FormValue("period"))
-				v, err = h.svc.RenewVPS(ctx, actor, cur.AccountID, id, months, renewKey(c, "vps", id))
-				msg = "Renewed; the server now expires " + view.Date(v.ExpiresAt) + "."
-			}
-		}
-		if err != nil {
-			cur, gerr := h.svc.GetVPS(ctx, nil, id)
-			if gerr != nil {
-				return gerr
-			}
-			page := h.vpsPage(c, cur)
-			formErr, status, ok := actionFailure(err, page.Errors)
-			if !ok {
-				return err
-			}
-			page.FormError = formErr
-			if web.IsHTMX(c) {
-				return web.Render(c, fiber.StatusOK, view.VPSPanel(page))
-			}
-			return web.Render(c, status, view.VPSDetail(h.page(c, cur.Hostname, web.Crumb("VPS", view.VPSPath), web.Crumb(cur.Hostname)), page))
-		}
+		page.FormError = formErr
 		if web.IsHTMX(c) {
-			return web.Render(c, fiber.StatusOK, view.VPSPanelWithToast(h.vpsPage(c, v), components.Toast{Kind: "success", Message: msg}))
+			return web.Render(c, fiber.StatusOK, view.VPSPanel(page))
 		}
-		h.app.Toast(c, "success", msg)
-		return web.Redirect(c, view.VPSHref(id))
+		return web.Render(c, status, view.VPSDetail(h.page(c, cur.Hostname, web.Crumb("VPS", view.VPSPath), web.Crumb(cur.Hostname)), page))
 	}
+	if web.IsHTMX(c) {
+		return web.Render(c, fiber.StatusOK, view.VPSPanelWithToast(h.vpsPage(c, v), components.Toast{Kind: "success", Message: msg}))
+	}
+	h.app.Toast(c, "success", msg)
+	return web.Redirect(c, view.VPSHref(id))
 }
