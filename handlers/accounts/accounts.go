@@ -332,7 +332,7 @@ func (h *Accounts) confirmStatus(suspend bool) fiber.Handler {
 				// Someone else changed it meanwhile: show the current state.
 				c.Set("HX-Retarget", "#account-header")
 				c.Set("HX-Reswap", "outerHTML")
-				return web.Render(c, fiber.StatusOK, view.HeaderWithToast(h.detailView(c, a, ""), components.Toast{Kind: "info", Message: msg}))
+				return web.Render(c, fiber.StatusOK, components.WithToast(view.Header(h.detailView(c, a, "")), components.Toast{Kind: "info", Message: msg}))
 			}
 			h.app.Toast(c, "info", msg)
 			return web.Redirect(c, view.Href(a.ID))
@@ -395,7 +395,7 @@ func (h *Accounts) setStatus(suspend bool) fiber.Handler {
 		}
 		msg := a.Name + " " + done + "."
 		if web.IsHTMX(c) {
-			return web.Render(c, fiber.StatusOK, view.HeaderWithToast(h.detailView(c, a, ""), components.Toast{Kind: "success", Message: msg}))
+			return web.Render(c, fiber.StatusOK, components.WithToast(view.Header(h.detailView(c, a, "")), components.Toast{Kind: "success", Message: msg}))
 		}
 		h.app.Toast(c, "success", msg)
 		return web.Redirect(c, view.Href(a.ID))

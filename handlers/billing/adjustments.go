@@ -327,5 +327,5 @@ func (h *Billing) actionDone(c *fiber.Ctx, accountID int64, kind, msg string) er
 	if err != nil {
 		return err
 	}
-	return web.Render(c, fiber.StatusOK, view.AccountPanelWithToast(v, components.Toast{Kind: kind, Message: msg}))
+	return web.Render(c, fiber.StatusOK, components.WithToast(view.AccountPanel(v), components.Toast{Kind: kind, Message: msg}))
 }

@@ -118,5 +118,5 @@ func (h *Billing) decided(c *fiber.Ctx, msg string) error {
 	if err != nil {
 		return err
 	}
-	return web.Render(c, fiber.StatusOK, view.ApprovalsPanelWithToast(v, components.Toast{Kind: "success", Message: msg}))
+	return web.Render(c, fiber.StatusOK, components.WithToast(view.ApprovalsPanel(v), components.Toast{Kind: "success", Message: msg}))
 }

@@ -12,7 +12,7 @@ import (
 	"lumdesk/internal/audit"
 	lumiproducts "lumdesk/internal/billing/products"
 	"lumdesk/views/components"
-	view "lumdesk/views/pages/lumi"
+	view "lumdesk/views/pages/billing"
 )
 
 // DomainsService is what the domain pages need of internal/billing/products.
@@ -175,7 +175,7 @@ func (h *LumiProducts) domainDone(c *fiber.Ctx, id int64, d lumiproducts.Domain,
 	v := h.domainPage(c, d)
 	v.EPP = epp
 	if web.IsHTMX(c) {
-		return web.Render(c, fiber.StatusOK, view.DomainPanelWithToast(v, components.Toast{Kind: "success", Message: msg}))
+		return web.Render(c, fiber.StatusOK, components.WithToast(view.DomainPanel(v), components.Toast{Kind: "success", Message: msg}))
 	}
 	if epp != "" {
 		return web.Render(c, fiber.StatusOK, view.DomainDetail(h.page(c, d.Name, web.Crumb("Domains", view.DomainsPath), web.Crumb(d.Name)), v))

@@ -8,7 +8,7 @@ import (
 	"lumdesk/handlers/web"
 	lumiproducts "lumdesk/internal/billing/products"
 	"lumdesk/views/layouts"
-	view "lumdesk/views/pages/lumi"
+	view "lumdesk/views/pages/billing"
 )
 
 // PricesService is what the price list needs of internal/billing/products.

@@ -21,7 +21,7 @@ import (
 	lumiproducts "lumdesk/internal/billing/products"
 	"lumdesk/internal/staff"
 	"lumdesk/views/layouts"
-	view "lumdesk/views/pages/lumi"
+	view "lumdesk/views/pages/billing"
 )
 
 // ProductsService is what the Lumi product pages need of

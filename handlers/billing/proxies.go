@@ -12,7 +12,7 @@ import (
 	"lumdesk/internal/audit"
 	lumiproducts "lumdesk/internal/billing/products"
 	"lumdesk/views/components"
-	view "lumdesk/views/pages/lumi"
+	view "lumdesk/views/pages/billing"
 )
 
 // ProxiesService is what the proxy pages need of internal/billing/products.
@@ -122,7 +122,7 @@ func (h *LumiProducts) proxyDone(c *fiber.Ctx, ctx context.Context, id int64, p 
 	page := h.proxyPage(c, p)
 	page.Password = password
 	if web.IsHTMX(c) {
-		return web.Render(c, fiber.StatusOK, view.ProxyPanelWithToast(page, components.Toast{Kind: "success", Message: msg}))
+		return web.Render(c, fiber.StatusOK, components.WithToast(view.ProxyPanel(page), components.Toast{Kind: "success", Message: msg}))
 	}
 	if password != "" {
 		return web.Render(c, fiber.StatusOK, view.ProxyDetail(h.page(c, title, web.Crumb("Proxies", view.ProxiesPath), web.Crumb(title)), page))

@@ -4,7 +4,7 @@ import (
 	"lumdesk/handlers/web"
 	"lumdesk/internal/billing"
 	"lumdesk/internal/staff"
-	lumiview "lumdesk/views/pages/lumi"
+	view "lumdesk/views/pages/billing"
 )
 
 // Routes implements RouteGroup.
@@ -48,12 +48,12 @@ func (h *LumiProducts) Routes(a *web.App) []web.Route {
 	view_, manage := staff.PermBillingView, staff.PermProductsManage
 	const dom, vps, px = "/lumi/domains/:id<int>", "/lumi/vps/:id<int>", "/lumi/proxies/:id<int>"
 	return []web.Route{
-		web.Get(lumiview.DomainsPath, view_, h.list("domains")),
-		web.Get(lumiview.VPSPath, view_, h.list("vps")),
-		web.Get(lumiview.ProxiesPath, view_, h.list("proxies")),
-		web.Get(lumiview.PricesPath, view_, h.prices),
+		web.Get(view.DomainsPath, view_, h.list("domains")),
+		web.Get(view.VPSPath, view_, h.list("vps")),
+		web.Get(view.ProxiesPath, view_, h.list("proxies")),
+		web.Get(view.PricesPath, view_, h.prices),
 		web.Get("/lumi/accounts/:id<int>/products", view_, h.accountProducts),
-		web.Post(lumiview.RenewPath, manage, h.renewDue),
+		web.Post(view.RenewPath, manage, h.renewDue),
 		web.Get(dom, view_, h.domain),
 		web.Post(dom+"/nameservers", manage, h.setNameservers),
 		web.Post(dom+"/lock", manage, h.setLock),

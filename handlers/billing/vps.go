@@ -11,7 +11,7 @@ import (
 	"lumdesk/internal/audit"
 	lumiproducts "lumdesk/internal/billing/products"
 	"lumdesk/views/components"
-	view "lumdesk/views/pages/lumi"
+	view "lumdesk/views/pages/billing"
 )
 
 // VPSService is what the VPS pages need of internal/billing/products.
@@ -97,7 +97,7 @@ func (h *LumiProducts) vpsDone(c *fiber.Ctx, ctx context.Context, id int64, v lu
 		return web.Render(c, status, view.VPSDetail(h.page(c, cur.Hostname, web.Crumb("VPS", view.VPSPath), web.Crumb(cur.Hostname)), page))
 	}
 	if web.IsHTMX(c) {
-		return web.Render(c, fiber.StatusOK, view.VPSPanelWithToast(h.vpsPage(c, v), components.Toast{Kind: "success", Message: msg}))
+		return web.Render(c, fiber.StatusOK, components.WithToast(view.VPSPanel(h.vpsPage(c, v)), components.Toast{Kind: "success", Message: msg}))
 	}
 	h.app.Toast(c, "success", msg)
 	return web.Redirect(c, view.VPSHref(id))

@@ -407,7 +407,7 @@ func (h *Licensing) keyActionDone(c *fiber.Ctx, k licensing.Key, a view.KeyActio
 	// Tells an open History tab to reload itself.
 	c.Set("HX-Trigger", "licensing-changed")
 	onOverview := !strings.Contains(c.Get("HX-Current-URL"), "tab=history")
-	return web.Render(c, fiber.StatusOK, view.KeyHeaderWithToast(v, components.Toast{Kind: "success", Message: msg}, onOverview))
+	return web.Render(c, fiber.StatusOK, components.WithToast(view.KeyHeaderUpdate(v, onOverview), components.Toast{Kind: "success", Message: msg}))
 }
 
 // keyPatch turns the edit form into a patch of what changed: the note; the

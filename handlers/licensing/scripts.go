@@ -11,6 +11,7 @@ import (
 
 	"lumdesk/handlers/web"
 	"lumdesk/internal/licensing"
+	"lumdesk/internal/platform/textdiff"
 	"lumdesk/internal/staff"
 	"lumdesk/views/layouts"
 	view "lumdesk/views/pages/licensing"
@@ -112,7 +113,7 @@ func (h *Licensing) script(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		v.Code = &view.CodeView{Version: ver.Version, Lines: view.SplitLines(ver.Source), SHA256: ver.SHA256, Size: licSize(ver.Size),
+		v.Code = &view.CodeView{Version: ver.Version, Lines: textdiff.SplitLines(ver.Source), SHA256: ver.SHA256, Size: licSize(ver.Size),
 			CreatedBy: ver.CreatedBy, Created: licTime(ver.CreatedAt)}
 	case "diff":
 		if len(v.Versions) < 2 {
@@ -142,7 +143,7 @@ func (h *Licensing) script(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		hunks, added, removed, ok := view.LineDiff(a.Source, b.Source, diffContext)
+		hunks, added, removed, ok := textdiff.LineDiff(a.Source, b.Source, diffContext)
 		v.Diff = &view.DiffView{From: from, To: to, Hunks: hunks, Added: added, Removed: removed, TooBig: !ok}
 	case "upload":
 		if s.Version > 0 {

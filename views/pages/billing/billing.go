@@ -6,7 +6,6 @@
 package billing
 
 import (
-	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -135,22 +134,7 @@ func (f DeskFilters) Any() bool { return f.Q != "" || f.Below != "" || f.Sort !=
 
 // Query is the URL query for these filters plus extra key/value pairs.
 func (f DeskFilters) Query(extra ...string) string {
-	v := url.Values{}
-	set := func(k, s string) {
-		if s != "" {
-			v.Set(k, s)
-		}
-	}
-	set("q", f.Q)
-	set("below", f.Below)
-	set("sort", f.Sort)
-	for i := 0; i+1 < len(extra); i += 2 {
-		set(extra[i], extra[i+1])
-	}
-	if len(v) == 0 {
-		return ""
-	}
-	return "?" + v.Encode()
+	return components.FilterQuery(append([]string{"q", f.Q, "below", f.Below, "sort", f.Sort}, extra...)...)
 }
 
 // sortValue is the SortHeader notation of the list's order.
@@ -244,23 +228,7 @@ func (f LedgerFilters) Any() bool {
 
 // Query is the URL query for these filters plus extra key/value pairs.
 func (f LedgerFilters) Query(extra ...string) string {
-	v := url.Values{}
-	set := func(k, s string) {
-		if s != "" {
-			v.Set(k, s)
-		}
-	}
-	set("account", f.Account)
-	set("kind", f.Kind)
-	set("from", f.From)
-	set("to", f.To)
-	for i := 0; i+1 < len(extra); i += 2 {
-		set(extra[i], extra[i+1])
-	}
-	if len(v) == 0 {
-		return ""
-	}
-	return "?" + v.Encode()
+	return components.FilterQuery(append([]string{"account", f.Account, "kind", f.Kind, "from", f.From, "to", f.To}, extra...)...)
 }
 
 // KindOptions are the ledger's kind filter choices.

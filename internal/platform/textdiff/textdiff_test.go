@@ -1,4 +1,4 @@
-package licensing
+package textdiff
 
 import (
 	"math/rand/v2"

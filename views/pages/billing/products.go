@@ -1,8 +1,8 @@
-// Package lumi renders the Lumi products pages: domains, VPS, proxies (lists
-// and detail pages with their actions) and the price catalogue with its
-// history. handlers/lumi_products.go fills the view models from
-// internal/billing/products.
-package lumi
+// The Lumi products pages: domains, VPS, proxies (lists and detail pages
+// with their actions) and the price catalogue with its history, filled by
+// handlers/billing from internal/billing/products.
+
+package billing
 
 import (
 	"net/url"
@@ -14,14 +14,8 @@ import (
 	"lumdesk/views/components"
 )
 
-// Paths of the area.
-const (
-	DomainsPath = "/lumi/domains"
-	VPSPath     = "/lumi/vps"
-	ProxiesPath = "/lumi/proxies"
-	PricesPath  = "/lumi/prices"
-	RenewPath   = "/lumi/renew-due"
-)
+// RenewPath runs the due renewals now.
+const RenewPath = "/lumi/renew-due"
 
 // DomainHref is a domain's page.
 func DomainHref(id int64) string { return DomainsPath + "/" + idStr(id) }
@@ -31,22 +25,6 @@ func VPSHref(id int64) string { return VPSPath + "/" + idStr(id) }
 
 // ProxyHref is a proxy's page.
 func ProxyHref(id int64) string { return ProxiesPath + "/" + idStr(id) }
-
-// AccountHref is the account's finance page.
-func AccountHref(id int64) string { return "/lumi/accounts/" + idStr(id) }
-
-// Tabs is the Lumi sub-navigation (the finance desk's pages and these).
-func Tabs(active string) []components.Tab {
-	return []components.Tab{
-		{Label: "Balances", Href: "/lumi"},
-		{Label: "Ledger", Href: "/lumi/ledger"},
-		{Label: "Approvals", Href: "/lumi/approvals"},
-		{Label: "Domains", Href: DomainsPath, Active: active == "domains"},
-		{Label: "VPS", Href: VPSPath, Active: active == "vps"},
-		{Label: "Proxies", Href: ProxiesPath, Active: active == "proxies"},
-		{Label: "Prices", Href: PricesPath, Active: active == "prices"},
-	}
-}
 
 // List is a products list page.
 type List struct {
@@ -226,8 +204,6 @@ var YearOptions = []components.Option{{Value: "1", Label: "1 year"}, {Value: "2"
 // MonthOptions are the renewal choices for VPS and proxies.
 var MonthOptions = []components.Option{{Value: "1", Label: "1 month"}, {Value: "3", Label: "3 months"},
 	{Value: "6", Label: "6 months"}, {Value: "12", Label: "12 months"}}
-
-func idStr(id int64) string { return strconv.FormatInt(id, 10) }
 
 // Date formats an optional time as a day.
 func Date(t *time.Time) string {

@@ -1,8 +1,7 @@
-package licensing
-
-// A unified line diff for script versions: Myers' O(ND) shortest edit
+// Package textdiff is a unified line diff (for script versions): Myers' O(ND) shortest edit
 // script over lines, after trimming the common prefix and suffix, grouped
 // into hunks with a few lines of context.
+package textdiff
 
 import (
 	"strconv"
