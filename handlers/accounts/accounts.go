@@ -316,29 +316,27 @@ func accountConfirmView(a accounts.Account, suspend bool) view.Confirm {
 
 // confirmStatus shows the suspend (or reactivate) confirmation: a dialog for
 // htmx, a page otherwise.
-func (h *Accounts) confirmStatus(suspend bool) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		a, err := h.account(c)
-		if err != nil {
-			return err
-		}
-		if a.Suspended() == suspend {
-			msg := accounts.ErrNotSuspended.Error()
-			if suspend {
-				msg = accounts.ErrAlreadySuspended.Error()
-			}
-			msg = web.Capitalize(msg) + "."
-			if web.IsHTMX(c) {
-				// Someone else changed it meanwhile: show the current state.
-				c.Set("HX-Retarget", "#account-header")
-				c.Set("HX-Reswap", "outerHTML")
-				return web.Render(c, fiber.StatusOK, components.WithToast(view.Header(h.detailView(c, a, "")), components.Toast{Kind: "info", Message: msg}))
-			}
-			h.app.Toast(c, "info", msg)
-			return web.Redirect(c, view.Href(a.ID))
-		}
-		return h.renderConfirm(c, fiber.StatusOK, accountConfirmView(a, suspend))
+func (h *Accounts) confirmStatus(c *fiber.Ctx, suspend bool) error {
+	a, err := h.account(c)
+	if err != nil {
+		return err
 	}
+	if a.Suspended() == suspend {
+		msg := accounts.ErrNotSuspended.Error()
+		if suspend {
+			msg = accounts.ErrAlreadySuspended.Error()
+		}
+		msg = web.Capitalize(msg) + "."
+		if web.IsHTMX(c) {
+			// Someone else changed it meanwhile: show the current state.
+			c.Set("HX-Retarget", "#account-header")
+			c.Set("HX-Reswap", "outerHTML")
+			return web.Render(c, fiber.StatusOK, components.WithToast(view.Header(h.detailView(c, a, "")), components.Toast{Kind: "info", Message: msg}))
+		}
+		h.app.Toast(c, "info", msg)
+		return web.Redirect(c, view.Href(a.ID))
+	}
+	return h.renderConfirm(c, fiber.StatusOK, accountConfirmView(a, suspend))
 }
 
 func (h *Accounts) renderConfirm(c *fiber.Ctx, status int, v view.Confirm) error {
@@ -352,52 +350,55 @@ func (h *Accounts) renderConfirm(c *fiber.Ctx, status int, v view.Confirm) error
 
 // setStatus suspends or reactivates. With htmx the answer is the new
 // #account-header and a toast; otherwise a redirect to the account.
-func (h *Accounts) setStatus(suspend bool) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		id, err := accountID(c)
-		if err != nil {
-			return err
-		}
-		reason := c.FormValue("reason")
-		change, done := h.svc.Reactivate, "reactivated"
-		if suspend {
-			change, done = h.svc.Suspend, "suspended"
-		}
-		a, err := change(c.UserContext(), web.Actor(c), id, reason)
-		errs := accountFormErrors(err)
-		var conflict error
-		for _, e := range []error{accounts.ErrAlreadySuspended, accounts.ErrNotSuspended} {
-			if errors.Is(err, e) {
-				conflict = e
-			}
-		}
-		if errs != nil || conflict != nil {
-			cur, gerr := h.svc.Get(c.UserContext(), id)
-			if gerr != nil {
-				return gerr
-			}
-			v := accountConfirmView(cur, suspend)
-			v.Reason, v.Error = reason, errs["reason"]
-			status := fiber.StatusUnprocessableEntity
-			if conflict != nil {
-				v.FormError, status = web.Capitalize(conflict.Error())+".", fiber.StatusConflict
-			}
-			if web.IsHTMX(c) {
-				// htmx swaps only 2xx answers: put the dialog back with its message.
-				c.Set("HX-Retarget", "#dialog-host")
-				c.Set("HX-Reswap", "innerHTML")
-				status = fiber.StatusOK
-			}
-			return h.renderConfirm(c, status, v)
-		}
-		if err != nil {
-			return err
-		}
-		msg := a.Name + " " + done + "."
-		if web.IsHTMX(c) {
-			return web.Render(c, fiber.StatusOK, components.WithToast(view.Header(h.detailView(c, a, "")), components.Toast{Kind: "success", Message: msg}))
-		}
-		h.app.Toast(c, "success", msg)
-		return web.Redirect(c, view.Href(a.ID))
+func (h *Accounts) setStatus(c *fiber.Ctx, suspend bool) error {
+	id, err := accountID(c)
+	if err != nil {
+		return err
 	}
+	reason := c.FormValue("reason")
+	change, done := h.svc.Reactivate, "reactivated"
+	if suspend {
+		change, done = h.svc.Suspend, "suspended"
+	}
+	a, err := change(c.UserContext(), web.Actor(c), id, reason)
+	errs := accountFormErrors(err)
+	var conflict error
+	for _, e := range []error{accounts.ErrAlreadySuspended, accounts.ErrNotSuspended} {
+		if errors.Is(err, e) {
+			conflict = e
+		}
+	}
+	if errs != nil || conflict != nil {
+		cur, gerr := h.svc.Get(c.UserContext(), id)
+		if gerr != nil {
+			return gerr
+		}
+		v := accountConfirmView(cur, suspend)
+		v.Reason, v.Error = reason, errs["reason"]
+		status := fiber.StatusUnprocessableEntity
+		if conflict != nil {
+			v.FormError, status = web.Capitalize(conflict.Error())+".", fiber.StatusConflict
+		}
+		if web.IsHTMX(c) {
+			// htmx swaps only 2xx answers: put the dialog back with its message.
+			c.Set("HX-Retarget", "#dialog-host")
+			c.Set("HX-Reswap", "innerHTML")
+			status = fiber.StatusOK
+		}
+		return h.renderConfirm(c, status, v)
+	}
+	if err != nil {
+		return err
+	}
+	msg := a.Name + " " + done + "."
+	if web.IsHTMX(c) {
+		return web.Render(c, fiber.StatusOK, components.WithToast(view.Header(h.detailView(c, a, "")), components.Toast{Kind: "success", Message: msg}))
+	}
+	h.app.Toast(c, "success", msg)
+	return web.Redirect(c, view.Href(a.ID))
 }
+
+func (h *Accounts) suspendForm(c *fiber.Ctx) error    { return h.confirmStatus(c, true) }
+func (h *Accounts) reactivateForm(c *fiber.Ctx) error { return h.confirmStatus(c, false) }
+func (h *Accounts) suspend(c *fiber.Ctx) error        { return h.setStatus(c, true) }
+func (h *Accounts) reactivate(c *fiber.Ctx) error     { return h.setStatus(c, false) }

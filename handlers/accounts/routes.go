@@ -16,9 +16,9 @@ func (h *Accounts) Routes(a *web.App) []web.Route {
 		web.Get("/accounts/:id", staff.PermAccountsView, h.detail),
 		web.Get("/accounts/:id/edit", staff.PermAccountsManage, h.editForm),
 		web.Post("/accounts/:id", staff.PermAccountsManage, h.update),
-		web.Get("/accounts/:id/suspend", staff.PermAccountsSuspend, h.confirmStatus(true)),
-		web.Post("/accounts/:id/suspend", staff.PermAccountsSuspend, h.setStatus(true)),
-		web.Get("/accounts/:id/reactivate", staff.PermAccountsSuspend, h.confirmStatus(false)),
-		web.Post("/accounts/:id/reactivate", staff.PermAccountsSuspend, h.setStatus(false)),
+		web.Get("/accounts/:id/suspend", staff.PermAccountsSuspend, h.suspendForm),
+		web.Post("/accounts/:id/suspend", staff.PermAccountsSuspend, h.suspend),
+		web.Get("/accounts/:id/reactivate", staff.PermAccountsSuspend, h.reactivateForm),
+		web.Post("/accounts/:id/reactivate", staff.PermAccountsSuspend, h.reactivate),
 	}
 }

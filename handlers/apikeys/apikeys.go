@@ -350,22 +350,24 @@ func (h *APIKeys) detail(c *fiber.Ctx) error {
 var errKeyNotActive = fiber.NewError(fiber.StatusConflict, "This API key is already revoked or expired.")
 
 // actionForm serves the revoke/rotate confirmation: a dialog for htmx, a page otherwise.
-func (h *APIKeys) actionForm(kind string) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		k, err := h.target(c)
-		if err != nil {
-			return err
-		}
-		if k.StatusAt(h.now()) != apikeys.StatusActive {
-			return errKeyNotActive
-		}
-		f := keyviews.ActionForm{Kind: kind, Key: h.row(k), CSRF: web.CSRFToken(c), Errors: map[string]string{}}
-		if web.IsHTMX(c) {
-			return web.Render(c, fiber.StatusOK, keyviews.ActionDialog(f))
-		}
-		return h.renderAction(c, fiber.StatusOK, f)
+// actionForm shows the revoke or rotate form of an active key.
+func (h *APIKeys) actionForm(c *fiber.Ctx, kind string) error {
+	k, err := h.target(c)
+	if err != nil {
+		return err
 	}
+	if k.StatusAt(h.now()) != apikeys.StatusActive {
+		return errKeyNotActive
+	}
+	f := keyviews.ActionForm{Kind: kind, Key: h.row(k), CSRF: web.CSRFToken(c), Errors: map[string]string{}}
+	if web.IsHTMX(c) {
+		return web.Render(c, fiber.StatusOK, keyviews.ActionDialog(f))
+	}
+	return h.renderAction(c, fiber.StatusOK, f)
 }
+
+func (h *APIKeys) revokeForm(c *fiber.Ctx) error { return h.actionForm(c, "revoke") }
+func (h *APIKeys) rotateForm(c *fiber.Ctx) error { return h.actionForm(c, "rotate") }
 
 func (h *APIKeys) renderAction(c *fiber.Ctx, status int, f keyviews.ActionForm) error {
 	p := h.app.Page(c, f.Title(), "apikeys", apiKeysCrumb, layouts.Crumb{Label: f.Key.Prefix + "…", Href: f.Key.Href()},
@@ -376,63 +378,78 @@ func (h *APIKeys) renderAction(c *fiber.Ctx, status int, f keyviews.ActionForm) 
 	return web.Render(c, status, keyviews.ActionPage(p, f))
 }
 
-// action revokes or rotates. Bad input answers 422 (a toast for htmx, the
-// form with its message otherwise); a key that is no longer active, 409.
-func (h *APIKeys) action(kind string) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		k, err := h.target(c)
-		if err != nil {
-			return err
-		}
-		f := keyviews.ActionForm{Kind: kind, Key: h.row(k), CSRF: web.CSRFToken(c), Errors: map[string]string{},
-			Reason: utils.CopyString(strings.TrimSpace(web.Truncate(c.FormValue("reason"), 4*apikeys.MaxReasonLen)))}
-		ctx, actor := c.UserContext(), web.Actor(c)
-		var (
-			revoked apikeys.Key
-			created apikeys.Created
-		)
-		if kind == "rotate" {
-			created, err = h.svc.Rotate(ctx, actor, k.ID, f.Reason)
-		} else {
-			revoked, err = h.svc.Revoke(ctx, actor, k.ID, f.Reason)
-		}
-		var verr apikeys.ValidationError
-		switch {
-		case errors.As(err, &verr):
-			for field, m := range verr {
-				f.Errors[field] = web.Capitalize(m) + "."
-			}
-			return h.actionFailed(c, fiber.StatusUnprocessableEntity, f)
-		case errors.Is(err, apikeys.ErrAlreadyRevoked), errors.Is(err, apikeys.ErrExpired):
-			f.Error = web.Capitalize(err.Error()) + "."
-			return h.actionFailed(c, fiber.StatusConflict, f)
-		case errors.Is(err, apikeys.ErrNotFound):
-			return errAPIKeyNotFound
-		case err != nil:
-			return err
-		}
-		if kind == "rotate" {
-			old, err := h.svc.Get(ctx, k.ID)
-			if err != nil {
-				return err
-			}
-			oldRow := h.row(old)
-			if !web.IsHTMX(c) {
-				return h.showSecret(c, created, &oldRow)
-			}
-			c.Set(fiber.HeaderCacheControl, "no-store")
-			h.app.Toast(c, "success", "Key "+k.Prefix+" rotated; copy the new secret now.")
-			nk := h.row(created.Key)
-			v := keyviews.Created{Key: nk, Secret: created.Secret, SigningSecret: created.SigningSecret,
-				Usage: keyUsage(nk.Product, nk.Prefix), RotatedFrom: &oldRow}
-			return web.Render(c, fiber.StatusOK, keyviews.RotatedDialog(v, h.detailView(c, old, "")))
-		}
-		h.app.Toast(c, "success", "Key "+k.Prefix+" revoked.")
-		if !web.IsHTMX(c) {
-			return web.Redirect(c, "/apikeys/"+strconv.FormatInt(k.ID, 10))
-		}
-		return web.Render(c, fiber.StatusOK, keyviews.Header(h.detailView(c, revoked, ""), false))
+// actionInput loads the key and reads the reason of a revoke or rotate.
+func (h *APIKeys) actionInput(c *fiber.Ctx, kind string) (apikeys.Key, keyviews.ActionForm, error) {
+	k, err := h.target(c)
+	if err != nil {
+		return k, keyviews.ActionForm{}, err
 	}
+	f := keyviews.ActionForm{Kind: kind, Key: h.row(k), CSRF: web.CSRFToken(c), Errors: map[string]string{},
+		Reason: web.Truncate(web.Field(c, "reason"), 4*apikeys.MaxReasonLen)}
+	return k, f, nil
+}
+
+// refused answers a refused revoke or rotate: 422 for bad input (a toast for
+// htmx, the form with its message otherwise); a key that is no longer
+// active, 409.
+func (h *APIKeys) refused(c *fiber.Ctx, f keyviews.ActionForm, err error) error {
+	var verr apikeys.ValidationError
+	switch {
+	case errors.As(err, &verr):
+		for field, m := range verr {
+			f.Errors[field] = web.Capitalize(m) + "."
+		}
+		return h.actionFailed(c, fiber.StatusUnprocessableEntity, f)
+	case errors.Is(err, apikeys.ErrAlreadyRevoked), errors.Is(err, apikeys.ErrExpired):
+		f.Error = web.Capitalize(err.Error()) + "."
+		return h.actionFailed(c, fiber.StatusConflict, f)
+	case errors.Is(err, apikeys.ErrNotFound):
+		return errAPIKeyNotFound
+	}
+	return err
+}
+
+func (h *APIKeys) revoke(c *fiber.Ctx) error {
+	k, f, err := h.actionInput(c, "revoke")
+	if err != nil {
+		return err
+	}
+	revoked, err := h.svc.Revoke(c.UserContext(), web.Actor(c), k.ID, f.Reason)
+	if err != nil {
+		return h.refused(c, f, err)
+	}
+	h.app.Toast(c, "success", "Key "+k.Prefix+" revoked.")
+	if !web.IsHTMX(c) {
+		return web.Redirect(c, "/apikeys/"+strconv.FormatInt(k.ID, 10))
+	}
+	return web.Render(c, fiber.StatusOK, keyviews.Header(h.detailView(c, revoked, ""), false))
+}
+
+// rotate replaces a key by a new one; the new secret is shown once.
+func (h *APIKeys) rotate(c *fiber.Ctx) error {
+	k, f, err := h.actionInput(c, "rotate")
+	if err != nil {
+		return err
+	}
+	ctx := c.UserContext()
+	created, err := h.svc.Rotate(ctx, web.Actor(c), k.ID, f.Reason)
+	if err != nil {
+		return h.refused(c, f, err)
+	}
+	old, err := h.svc.Get(ctx, k.ID)
+	if err != nil {
+		return err
+	}
+	oldRow := h.row(old)
+	if !web.IsHTMX(c) {
+		return h.showSecret(c, created, &oldRow)
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	h.app.Toast(c, "success", "Key "+k.Prefix+" rotated; copy the new secret now.")
+	nk := h.row(created.Key)
+	v := keyviews.Created{Key: nk, Secret: created.Secret, SigningSecret: created.SigningSecret,
+		Usage: keyUsage(nk.Product, nk.Prefix), RotatedFrom: &oldRow}
+	return web.Render(c, fiber.StatusOK, keyviews.RotatedDialog(v, h.detailView(c, old, "")))
 }
 
 func (h *APIKeys) actionFailed(c *fiber.Ctx, status int, f keyviews.ActionForm) error {

@@ -14,9 +14,9 @@ func (h *APIKeys) Routes(a *web.App) []web.Route {
 		web.Get("/apikeys/new", manage, h.newPage),
 		web.Post("/apikeys", manage, h.create),
 		web.Get("/apikeys/:id", view, h.detail),
-		web.Get("/apikeys/:id/revoke", manage, h.actionForm("revoke")),
-		web.Post("/apikeys/:id/revoke", manage, h.action("revoke")),
-		web.Get("/apikeys/:id/rotate", manage, h.actionForm("rotate")),
-		web.Post("/apikeys/:id/rotate", manage, h.action("rotate")),
+		web.Get("/apikeys/:id/revoke", manage, h.revokeForm),
+		web.Post("/apikeys/:id/revoke", manage, h.revoke),
+		web.Get("/apikeys/:id/rotate", manage, h.rotateForm),
+		web.Post("/apikeys/:id/rotate", manage, h.rotate),
 	}
 }

@@ -1,6 +1,7 @@
 package billing
 
 import (
+	"context"
 	"errors"
 	"strconv"
 	"time"
@@ -15,6 +16,13 @@ import (
 	"lumdesk/views/layouts"
 	view "lumdesk/views/pages/billing"
 )
+
+// AccountService is what an account's finance page need of internal/billing.
+type AccountService interface {
+	Balance(ctx context.Context, accountID int64) (billing.Balance, error)
+	Deposits(ctx context.Context, accountID, before int64, limit int) ([]billing.Deposit, error)
+	AccountRequests(ctx context.Context, accountID int64, limit int) ([]billing.AdjustmentRequest, error)
+}
 
 func (h *Billing) accountOf(c *fiber.Ctx) (accounts.Account, error) {
 	id, ok := web.ParseID(c.Params("id"))

@@ -1,6 +1,7 @@
 package billing
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strconv"
@@ -8,12 +9,22 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"lumdesk/handlers/web"
+	"lumdesk/internal/audit"
 	"lumdesk/internal/billing"
 	"lumdesk/internal/platform/money"
 	"lumdesk/views/components"
 	"lumdesk/views/layouts"
 	view "lumdesk/views/pages/billing"
 )
+
+// AdjustmentsService is what top-ups, adjustments and refunds need of internal/billing.
+type AdjustmentsService interface {
+	Entry(ctx context.Context, id int64) (billing.LedgerEntry, error)
+	RefundableLeft(ctx context.Context, e billing.LedgerEntry) (money.Cents, error)
+	ManualTopUp(ctx context.Context, actor audit.Actor, in billing.ManualInput) (billing.Outcome, error)
+	Adjust(ctx context.Context, actor audit.Actor, in billing.ManualInput) (billing.Outcome, error)
+	Refund(ctx context.Context, actor audit.Actor, in billing.RefundInput) (billing.LedgerEntry, error)
+}
 
 // baseAction loads the account an action is about, with its balance.
 func (h *Billing) baseAction(c *fiber.Ctx, kind string) (view.Action, error) {

@@ -1,17 +1,28 @@
 package billing
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/gofiber/fiber/v2"
 
 	"lumdesk/handlers/web"
+	"lumdesk/internal/audit"
 	"lumdesk/internal/billing"
 	"lumdesk/internal/staff"
 	"lumdesk/views/components"
 	"lumdesk/views/layouts"
 	view "lumdesk/views/pages/billing"
 )
+
+// ApprovalsService is what the four-eyes approvals need of internal/billing.
+type ApprovalsService interface {
+	Approve(ctx context.Context, actor audit.Actor, id int64, note string) (billing.AdjustmentRequest, billing.LedgerEntry, error)
+	Reject(ctx context.Context, actor audit.Actor, id int64, reason string) (billing.AdjustmentRequest, error)
+	Request(ctx context.Context, id int64) (billing.AdjustmentRequest, error)
+	PendingRequests(ctx context.Context, after int64, limit int) ([]billing.AdjustmentRequest, error)
+	DecidedRequests(ctx context.Context, limit int) ([]billing.AdjustmentRequest, error)
+}
 
 func (h *Billing) approvalsView(c *fiber.Ctx) (view.Approvals, error) {
 	ctx := c.UserContext()

@@ -2,6 +2,7 @@ package billing
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"time"
 
@@ -13,6 +14,17 @@ import (
 	"lumdesk/internal/billing"
 	view "lumdesk/views/pages/billing"
 )
+
+// DepositsService is what deposits and the sandbox webhook need of internal/billing.
+type DepositsService interface {
+	GetDeposit(ctx context.Context, id int64) (billing.Deposit, error)
+	CreateDeposit(ctx context.Context, actor audit.Actor, in billing.DepositInput) (billing.Deposit, error)
+	MarkDepositPaid(ctx context.Context, actor audit.Actor, id int64, reason string) (billing.PayResult, error)
+	CancelDeposit(ctx context.Context, actor audit.Actor, id int64, reason string) (billing.Deposit, error)
+	SimulateSandboxPayment(ctx context.Context, actor audit.Actor, depositID int64, baseURL, note string) (billing.Deposit, error)
+	HandleWebhook(ctx context.Context, actor audit.Actor, p billing.Provider, signature string, body []byte) (billing.WebhookResult, error)
+	Sandbox() *billing.Sandbox
+}
 
 func depositRow(d billing.Deposit, now time.Time) view.DepositRow {
 	row := view.DepositRow{ID: d.ID, PublicID: d.PublicID, Amount: d.Amount.String(), Provider: billing.ProviderLabel(d.Provider),

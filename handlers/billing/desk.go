@@ -16,7 +16,6 @@ import (
 
 	"lumdesk/handlers/web"
 	"lumdesk/internal/accounts"
-	"lumdesk/internal/audit"
 	"lumdesk/internal/billing"
 	lumiproducts "lumdesk/internal/billing/products"
 	"lumdesk/internal/platform/money"
@@ -25,36 +24,25 @@ import (
 	view "lumdesk/views/pages/billing"
 )
 
-// BillingService is what the finance desk needs of internal/billing.
-type BillingService interface {
-	Balance(ctx context.Context, accountID int64) (billing.Balance, error)
-	Entry(ctx context.Context, id int64) (billing.LedgerEntry, error)
-	RefundableLeft(ctx context.Context, e billing.LedgerEntry) (money.Cents, error)
-	Ledger(ctx context.Context, f billing.LedgerFilter) (billing.LedgerPage, error)
-	ForEachLedger(ctx context.Context, f billing.LedgerFilter, fn func(billing.LedgerEntry) error) error
+// DeskService is what the desk (balances, totals, the ledger check) need of internal/billing.
+type DeskService interface {
 	Balances(ctx context.Context, f billing.BalanceFilter) (billing.BalancePage, error)
 	LowBalances(ctx context.Context, threshold money.Cents, limit int) ([]billing.BalanceRow, error)
 	VerifyCached(ctx context.Context, maxAge time.Duration) (billing.Verification, error)
 	DailyTotals(ctx context.Context, days int) ([]billing.DayTotal, error)
-	Deposits(ctx context.Context, accountID, before int64, limit int) ([]billing.Deposit, error)
-	GetDeposit(ctx context.Context, id int64) (billing.Deposit, error)
-	CreateDeposit(ctx context.Context, actor audit.Actor, in billing.DepositInput) (billing.Deposit, error)
-	MarkDepositPaid(ctx context.Context, actor audit.Actor, id int64, reason string) (billing.PayResult, error)
-	CancelDeposit(ctx context.Context, actor audit.Actor, id int64, reason string) (billing.Deposit, error)
-	SimulateSandboxPayment(ctx context.Context, actor audit.Actor, depositID int64, baseURL, note string) (billing.Deposit, error)
-	ManualTopUp(ctx context.Context, actor audit.Actor, in billing.ManualInput) (billing.Outcome, error)
-	Adjust(ctx context.Context, actor audit.Actor, in billing.ManualInput) (billing.Outcome, error)
-	Refund(ctx context.Context, actor audit.Actor, in billing.RefundInput) (billing.LedgerEntry, error)
-	Approve(ctx context.Context, actor audit.Actor, id int64, note string) (billing.AdjustmentRequest, billing.LedgerEntry, error)
-	Reject(ctx context.Context, actor audit.Actor, id int64, reason string) (billing.AdjustmentRequest, error)
-	Request(ctx context.Context, id int64) (billing.AdjustmentRequest, error)
-	PendingRequests(ctx context.Context, after int64, limit int) ([]billing.AdjustmentRequest, error)
-	DecidedRequests(ctx context.Context, limit int) ([]billing.AdjustmentRequest, error)
-	AccountRequests(ctx context.Context, accountID int64, limit int) ([]billing.AdjustmentRequest, error)
 	PendingCount(ctx context.Context) (int64, error)
 	ApprovalLimit() money.Cents
-	HandleWebhook(ctx context.Context, actor audit.Actor, p billing.Provider, signature string, body []byte) (billing.WebhookResult, error)
-	Sandbox() *billing.Sandbox
+}
+
+// BillingService is what the finance desk needs of internal/billing; each
+// page's file declares its part.
+type BillingService interface {
+	DeskService
+	LedgerService
+	AccountService
+	DepositsService
+	AdjustmentsService
+	ApprovalsService
 }
 
 // BillingAccounts is what the finance desk needs of internal/accounts.

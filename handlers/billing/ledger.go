@@ -18,6 +18,12 @@ import (
 	view "lumdesk/views/pages/billing"
 )
 
+// LedgerService is what the ledger pages and export need of internal/billing.
+type LedgerService interface {
+	Ledger(ctx context.Context, f billing.LedgerFilter) (billing.LedgerPage, error)
+	ForEachLedger(ctx context.Context, f billing.LedgerFilter, fn func(billing.LedgerEntry) error) error
+}
+
 func parseLedgerQuery(c *fiber.Ctx) (view.LedgerFilters, billing.LedgerFilter, map[string]string) {
 	q := func(k string) string { return strings.TrimSpace(utils.CopyString(c.Query(k))) }
 	f := view.LedgerFilters{Account: q("account"), Kind: q("kind"), From: q("from"), To: q("to")}

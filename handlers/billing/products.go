@@ -69,65 +69,63 @@ func (h *LumiProducts) page(c *fiber.Ctx, title string, crumbs ...layouts.Crumb)
 	return h.app.Page(c, title, "lumi", append([]layouts.Crumb{{Label: "Lumi", Href: "/lumi"}}, crumbs...)...)
 }
 
-func (h *LumiProducts) list(kind string) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		l := view.List{Kind: kind, Sandbox: h.sandbox(kind), CanManage: canManageProducts(c), CSRF: web.CSRFToken(c),
-			Q: utils.CopyString(strings.TrimSpace(web.Truncate(c.Query("q"), 253))), RenewalFailed: c.Query("renewal_failed") != ""}
-		var problems []string
-		f := lumiproducts.ListFilter{Query: l.Q, RenewalFailed: l.RenewalFailed, Limit: 50}
-		if s := c.Query("status"); s != "" {
-			if slicesContains(lumiproducts.Statuses, s) {
-				l.Status, f.Status = utils.CopyString(s), utils.CopyString(s)
-			} else {
-				problems = append(problems, "Status must be pending, active, expired or failed; showing every status.")
-			}
+func (h *LumiProducts) list(c *fiber.Ctx, kind string) error {
+	l := view.List{Kind: kind, Sandbox: h.sandbox(kind), CanManage: canManageProducts(c), CSRF: web.CSRFToken(c),
+		Q: utils.CopyString(strings.TrimSpace(web.Truncate(c.Query("q"), 253))), RenewalFailed: c.Query("renewal_failed") != ""}
+	var problems []string
+	f := lumiproducts.ListFilter{Query: l.Q, RenewalFailed: l.RenewalFailed, Limit: 50}
+	if s := c.Query("status"); s != "" {
+		if slicesContains(lumiproducts.Statuses, s) {
+			l.Status, f.Status = utils.CopyString(s), utils.CopyString(s)
+		} else {
+			problems = append(problems, "Status must be pending, active, expired or failed; showing every status.")
 		}
-		if a := c.Query("account"); a != "" {
-			if id, ok := web.ParseID(a); ok {
-				l.Account, f.AccountID = id, &id
-			} else {
-				problems = append(problems, "The account filter must be an account id; showing every account.")
-			}
-		}
-		switch s := c.Query("sort"); s {
-		case "":
-		case lumiproducts.SortExpires:
-			l.Sort, f.Sort = lumiproducts.SortExpires, lumiproducts.SortExpires
-		default:
-			problems = append(problems, "Lists sort by newest or by expiry; showing the newest first.")
-		}
-		if cur := c.Query("cursor"); cur != "" {
-			probe := f
-			probe.Cursor = utils.CopyString(cur)
-			if _, err := h.probeCursor(c.UserContext(), kind, probe); err == nil {
-				l.Cursor, f.Cursor = probe.Cursor, probe.Cursor
-			} else {
-				problems = append(problems, "That page link is not valid; showing the first page.")
-			}
-		}
-		ctx := c.UserContext()
-		var err error
-		switch kind {
-		case "vps":
-			var p lumiproducts.Page[lumiproducts.VPS]
-			p, err = h.svc.ListVPS(ctx, f)
-			l.VPS, l.NextCursor = p.Items, p.NextCursor
-		case "proxies":
-			var p lumiproducts.Page[lumiproducts.Proxy]
-			p, err = h.svc.ListProxies(ctx, f)
-			l.Proxies, l.NextCursor = p.Items, p.NextCursor
-		default:
-			var p lumiproducts.Page[lumiproducts.Domain]
-			p, err = h.svc.ListDomains(ctx, f)
-			l.Domains, l.NextCursor = p.Items, p.NextCursor
-		}
-		if err != nil {
-			return err
-		}
-		l.Error = strings.Join(problems, " ")
-		title := map[string]string{"domains": "Domains", "vps": "VPS", "proxies": "Proxies"}[kind]
-		return web.Render(c, fiber.StatusOK, view.ListPage(h.page(c, title, layouts.Crumb{Label: title}), l))
 	}
+	if a := c.Query("account"); a != "" {
+		if id, ok := web.ParseID(a); ok {
+			l.Account, f.AccountID = id, &id
+		} else {
+			problems = append(problems, "The account filter must be an account id; showing every account.")
+		}
+	}
+	switch s := c.Query("sort"); s {
+	case "":
+	case lumiproducts.SortExpires:
+		l.Sort, f.Sort = lumiproducts.SortExpires, lumiproducts.SortExpires
+	default:
+		problems = append(problems, "Lists sort by newest or by expiry; showing the newest first.")
+	}
+	if cur := c.Query("cursor"); cur != "" {
+		probe := f
+		probe.Cursor = utils.CopyString(cur)
+		if _, err := h.probeCursor(c.UserContext(), kind, probe); err == nil {
+			l.Cursor, f.Cursor = probe.Cursor, probe.Cursor
+		} else {
+			problems = append(problems, "That page link is not valid; showing the first page.")
+		}
+	}
+	ctx := c.UserContext()
+	var err error
+	switch kind {
+	case "vps":
+		var p lumiproducts.Page[lumiproducts.VPS]
+		p, err = h.svc.ListVPS(ctx, f)
+		l.VPS, l.NextCursor = p.Items, p.NextCursor
+	case "proxies":
+		var p lumiproducts.Page[lumiproducts.Proxy]
+		p, err = h.svc.ListProxies(ctx, f)
+		l.Proxies, l.NextCursor = p.Items, p.NextCursor
+	default:
+		var p lumiproducts.Page[lumiproducts.Domain]
+		p, err = h.svc.ListDomains(ctx, f)
+		l.Domains, l.NextCursor = p.Items, p.NextCursor
+	}
+	if err != nil {
+		return err
+	}
+	l.Error = strings.Join(problems, " ")
+	title := map[string]string{"domains": "Domains", "vps": "VPS", "proxies": "Proxies"}[kind]
+	return web.Render(c, fiber.StatusOK, view.ListPage(h.page(c, title, layouts.Crumb{Label: title}), l))
 }
 
 // probeCursor checks a cursor against the list's sort (a list call with
@@ -248,3 +246,7 @@ func formLines(s string) []string {
 	}
 	return out
 }
+
+func (h *LumiProducts) listDomains(c *fiber.Ctx) error { return h.list(c, "domains") }
+func (h *LumiProducts) listVPS(c *fiber.Ctx) error     { return h.list(c, "vps") }
+func (h *LumiProducts) listProxies(c *fiber.Ctx) error { return h.list(c, "proxies") }

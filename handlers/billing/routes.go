@@ -48,9 +48,9 @@ func (h *LumiProducts) Routes(a *web.App) []web.Route {
 	view_, manage := staff.PermBillingView, staff.PermProductsManage
 	const dom, vps, px = "/lumi/domains/:id<int>", "/lumi/vps/:id<int>", "/lumi/proxies/:id<int>"
 	return []web.Route{
-		web.Get(view.DomainsPath, view_, h.list("domains")),
-		web.Get(view.VPSPath, view_, h.list("vps")),
-		web.Get(view.ProxiesPath, view_, h.list("proxies")),
+		web.Get(view.DomainsPath, view_, h.listDomains),
+		web.Get(view.VPSPath, view_, h.listVPS),
+		web.Get(view.ProxiesPath, view_, h.listProxies),
 		web.Get(view.PricesPath, view_, h.prices),
 		web.Get("/lumi/accounts/:id<int>/products", view_, h.accountProducts),
 		web.Post(view.RenewPath, manage, h.renewDue),

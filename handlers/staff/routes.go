@@ -3,25 +3,30 @@ package staff
 import (
 	"lumdesk/handlers/web"
 	"lumdesk/internal/staff"
-	staffviews "lumdesk/views/pages/staff"
 )
 
 // Routes implements RouteGroup.
 func (h *StaffPages) Routes(a *web.App) []web.Route {
 	h.app = a
 	p := staff.PermStaffManage
-	routes := []web.Route{
+	return []web.Route{
 		web.Get("/staff", p, h.list),
 		web.Get("/staff/new", p, h.newPage),
 		web.Post("/staff", p, h.create),
 		web.Get("/staff/:id", p, h.detail),
+		web.Get("/staff/:id/role", p, h.roleForm),
+		web.Post("/staff/:id/role", p, h.changeRole),
+		web.Get("/staff/:id/disable", p, h.disableForm),
+		web.Post("/staff/:id/disable", p, h.disable),
+		web.Get("/staff/:id/enable", p, h.enableForm),
+		web.Post("/staff/:id/enable", p, h.enable),
+		web.Get("/staff/:id/password", p, h.passwordForm),
+		web.Post("/staff/:id/password", p, h.resetPassword),
+		web.Get("/staff/:id/revoke-sessions", p, h.revokeSessionsForm),
+		web.Post("/staff/:id/revoke-sessions", p, h.revokeSessions),
+		web.Get("/staff/:id/reset-totp", p, h.resetTOTPForm),
+		web.Post("/staff/:id/reset-totp", p, h.resetTOTP),
 	}
-	for _, kind := range staffviews.ActionKinds {
-		routes = append(routes,
-			web.Get("/staff/:id/"+kind, p, h.actionForm(kind)),
-			web.Post("/staff/:id/"+kind, p, h.action(kind)))
-	}
-	return routes
 }
 
 // Routes implements RouteGroup. The /account/security paths are also listed

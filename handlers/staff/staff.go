@@ -210,18 +210,16 @@ func (h *StaffPages) detail(c *fiber.Ctx) error {
 }
 
 // actionForm serves an action's dialog (htmx) or its page (plain link).
-func (h *StaffPages) actionForm(kind string) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		u, err := h.target(c)
-		if err != nil {
-			return err
-		}
-		f := staffviews.ActionForm{Kind: kind, User: h.row(u, web.CurrentUser(c).ID), Tab: tabOf(c.Query("tab")), Role: string(u.Role)}
-		if web.IsHTMX(c) {
-			return web.Render(c, fiber.StatusOK, staffviews.ActionDialog(web.CSRFToken(c), f))
-		}
-		return h.renderAction(c, fiber.StatusOK, f)
+func (h *StaffPages) actionForm(c *fiber.Ctx, kind string) error {
+	u, err := h.target(c)
+	if err != nil {
+		return err
 	}
+	f := staffviews.ActionForm{Kind: kind, User: h.row(u, web.CurrentUser(c).ID), Tab: tabOf(c.Query("tab")), Role: string(u.Role)}
+	if web.IsHTMX(c) {
+		return web.Render(c, fiber.StatusOK, staffviews.ActionDialog(web.CSRFToken(c), f))
+	}
+	return h.renderAction(c, fiber.StatusOK, f)
 }
 
 func (h *StaffPages) renderAction(c *fiber.Ctx, status int, f staffviews.ActionForm) error {
@@ -230,99 +228,137 @@ func (h *StaffPages) renderAction(c *fiber.Ctx, status int, f staffviews.ActionF
 	return web.Render(c, status, staffviews.ActionPage(p, f))
 }
 
-// action runs one staff action. Input errors and refusals (yourself, the
-// last admin) answer 422: a toast for htmx (the dialog stays open), the form
-// with its messages otherwise.
-func (h *StaffPages) action(kind string) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		u, err := h.target(c)
-		if err != nil {
-			return err
-		}
-		me := web.CurrentUser(c)
-		f := staffviews.ActionForm{Kind: kind, User: h.row(u, me.ID), Tab: tabOf(c.FormValue("tab")), Errors: map[string]string{},
-			Role:   utils.CopyString(web.Truncate(c.FormValue("role"), 20)),
-			Reason: utils.CopyString(strings.TrimSpace(c.FormValue("reason")))}
-		password := c.FormValue("password")
-		switch {
-		case f.Reason == "":
-			f.Errors["reason"] = "Say why; the reason is recorded in the audit log."
-		case len(f.Reason) > maxReason:
-			f.Errors["reason"] = "Keep the reason under " + strconv.Itoa(maxReason) + " characters."
-			f.Reason = web.Truncate(f.Reason, maxReason)
-		}
-		if kind == "role" {
-			if _, ok := staff.ParseRole(f.Role); !ok {
-				f.Errors["role"] = web.Capitalize(staff.ErrInvalidRole.Error()) + "."
-				f.Role = string(u.Role)
-			} else if f.Role == string(u.Role) {
-				f.Errors["role"] = u.DisplayName() + " already has this role."
-			}
-		}
-		if kind == "password" && (len(password) < staff.MinPasswordLength || len(password) > 256) {
-			f.Errors["password"] = web.Capitalize(staff.ErrWeakPassword.Error()) + "."
-		}
-		if len(f.Errors) > 0 {
-			return h.actionFailed(c, f)
-		}
-		ctx, actor := c.UserContext(), web.Actor(c)
-		var msg string
-		endsOwnSession := false
-		switch kind {
-		case "role":
-			u, err = h.svc.ChangeRole(ctx, actor, u.ID, f.Role, f.Reason)
-			msg = u.DisplayName() + " is now " + components.Humanize(string(u.Role)) + "."
-		case "disable":
-			u, err = h.svc.Disable(ctx, actor, u.ID, f.Reason)
-			msg = u.DisplayName() + " is disabled and signed out everywhere."
-		case "enable":
-			u, err = h.svc.Enable(ctx, actor, u.ID, f.Reason)
-			msg = u.DisplayName() + " can sign in again."
-		case "password":
-			u, err = h.svc.ResetPassword(ctx, actor, u.ID, password, f.Reason)
-			msg = "Password reset; " + u.DisplayName() + " is signed out everywhere."
-			endsOwnSession = u.ID == me.ID
-		case "revoke-sessions":
-			var n int64
-			n, err = h.svc.RevokeSessions(ctx, actor, u.ID, f.Reason)
-			msg = "Ended " + strconv.FormatInt(n, 10) + " session" + pluralS(n) + " of " + u.DisplayName() + "."
-			endsOwnSession = u.ID == me.ID
-		case "reset-totp":
-			u, err = h.svc.ResetTOTP(ctx, actor, u.ID, f.Reason)
-			msg = "Two-factor reset; " + u.DisplayName() + " sets it up again at their next sign-in."
-		}
-		var verr staff.ValidationError
-		switch {
-		case errors.As(err, &verr):
-			for k, m := range verr {
-				f.Errors[k] = web.Capitalize(m) + "."
-			}
-			return h.actionFailed(c, f)
-		case errors.Is(err, staff.ErrSelf), errors.Is(err, staff.ErrLastAdmin), errors.Is(err, staff.ErrTOTPOff):
-			f.Error = refusal(err)
-			return h.actionFailed(c, f)
-		case errors.Is(err, staff.ErrNotFound):
-			return errStaffNotFound
-		case err != nil:
-			return err
-		}
-		if endsOwnSession {
-			// This session's row is gone; do not save it back with a flash.
-			if err := h.app.EndCurrentSession(c); err != nil {
-				return err
-			}
-			return web.Redirect(c, "/login")
-		}
-		h.app.Toast(c, "success", msg)
-		if !web.IsHTMX(c) {
-			return web.Redirect(c, f.User.Href()+tabSuffix(f.Tab))
-		}
-		d, err := h.detailView(c, u, f.Tab)
-		if err != nil {
-			return err
-		}
-		return web.Render(c, fiber.StatusOK, staffviews.DetailBody(d))
+// Staff actions: input errors and refusals (yourself, the last admin)
+// answer 422: a toast for htmx (the dialog stays open), the form with its
+// messages otherwise.
+
+// actionInput loads the staff user of an action and checks the fields
+// every action has (the reason) and the ones of its kind (role, password).
+// A form with problems comes back with ok false, already answered.
+func (h *StaffPages) actionInput(c *fiber.Ctx, kind string) (u staff.User, f staffviews.ActionForm, password string, ok bool, err error) {
+	u, err = h.target(c)
+	if err != nil {
+		return u, f, "", false, err
 	}
+	me := web.CurrentUser(c)
+	f = staffviews.ActionForm{Kind: kind, User: h.row(u, me.ID), Tab: tabOf(c.FormValue("tab")), Errors: map[string]string{},
+		Role:   utils.CopyString(web.Truncate(c.FormValue("role"), 20)),
+		Reason: utils.CopyString(strings.TrimSpace(c.FormValue("reason")))}
+	password = c.FormValue("password")
+	switch {
+	case f.Reason == "":
+		f.Errors["reason"] = "Say why; the reason is recorded in the audit log."
+	case len(f.Reason) > maxReason:
+		f.Errors["reason"] = "Keep the reason under " + strconv.Itoa(maxReason) + " characters."
+		f.Reason = web.Truncate(f.Reason, maxReason)
+	}
+	if kind == "role" {
+		if _, ok := staff.ParseRole(f.Role); !ok {
+			f.Errors["role"] = web.Capitalize(staff.ErrInvalidRole.Error()) + "."
+			f.Role = string(u.Role)
+		} else if f.Role == string(u.Role) {
+			f.Errors["role"] = u.DisplayName() + " already has this role."
+		}
+	}
+	if kind == "password" && (len(password) < staff.MinPasswordLength || len(password) > 256) {
+		f.Errors["password"] = web.Capitalize(staff.ErrWeakPassword.Error()) + "."
+	}
+	if len(f.Errors) > 0 {
+		return u, f, password, false, h.actionFailed(c, f)
+	}
+	return u, f, password, true, nil
+}
+
+func (h *StaffPages) changeRole(c *fiber.Ctx) error {
+	u, f, _, ok, err := h.actionInput(c, "role")
+	if !ok {
+		return err
+	}
+	u, err = h.svc.ChangeRole(c.UserContext(), web.Actor(c), u.ID, f.Role, f.Reason)
+	return h.actionDone(c, f, u, u.DisplayName()+" is now "+components.Humanize(string(u.Role))+".", false, err)
+}
+
+func (h *StaffPages) disable(c *fiber.Ctx) error {
+	u, f, _, ok, err := h.actionInput(c, "disable")
+	if !ok {
+		return err
+	}
+	u, err = h.svc.Disable(c.UserContext(), web.Actor(c), u.ID, f.Reason)
+	return h.actionDone(c, f, u, u.DisplayName()+" is disabled and signed out everywhere.", false, err)
+}
+
+func (h *StaffPages) enable(c *fiber.Ctx) error {
+	u, f, _, ok, err := h.actionInput(c, "enable")
+	if !ok {
+		return err
+	}
+	u, err = h.svc.Enable(c.UserContext(), web.Actor(c), u.ID, f.Reason)
+	return h.actionDone(c, f, u, u.DisplayName()+" can sign in again.", false, err)
+}
+
+func (h *StaffPages) resetPassword(c *fiber.Ctx) error {
+	u, f, password, ok, err := h.actionInput(c, "password")
+	if !ok {
+		return err
+	}
+	u, err = h.svc.ResetPassword(c.UserContext(), web.Actor(c), u.ID, password, f.Reason)
+	return h.actionDone(c, f, u, "Password reset; "+u.DisplayName()+" is signed out everywhere.", u.ID == web.CurrentUser(c).ID, err)
+}
+
+func (h *StaffPages) revokeSessions(c *fiber.Ctx) error {
+	u, f, _, ok, err := h.actionInput(c, "revoke-sessions")
+	if !ok {
+		return err
+	}
+	n, err := h.svc.RevokeSessions(c.UserContext(), web.Actor(c), u.ID, f.Reason)
+	msg := "Ended " + strconv.FormatInt(n, 10) + " session" + pluralS(n) + " of " + u.DisplayName() + "."
+	return h.actionDone(c, f, u, msg, u.ID == web.CurrentUser(c).ID, err)
+}
+
+func (h *StaffPages) resetTOTP(c *fiber.Ctx) error {
+	u, f, _, ok, err := h.actionInput(c, "reset-totp")
+	if !ok {
+		return err
+	}
+	u, err = h.svc.ResetTOTP(c.UserContext(), web.Actor(c), u.ID, f.Reason)
+	return h.actionDone(c, f, u, "Two-factor reset; "+u.DisplayName()+" sets it up again at their next sign-in.", false, err)
+}
+
+// actionDone answers a staff action: its refusal as the form, or the new
+// detail (htmx) or a redirect. An action that ended this very session (a
+// password reset or sessions revoked on oneself) signs out.
+func (h *StaffPages) actionDone(c *fiber.Ctx, f staffviews.ActionForm, u staff.User, msg string, endsOwnSession bool, err error) error {
+	var verr staff.ValidationError
+	switch {
+	case errors.As(err, &verr):
+		for k, m := range verr {
+			f.Errors[k] = web.Capitalize(m) + "."
+		}
+		return h.actionFailed(c, f)
+	case errors.Is(err, staff.ErrSelf), errors.Is(err, staff.ErrLastAdmin), errors.Is(err, staff.ErrTOTPOff):
+		f.Error = refusal(err)
+		return h.actionFailed(c, f)
+	case errors.Is(err, staff.ErrNotFound):
+		return errStaffNotFound
+	case err != nil:
+		return err
+	}
+	if endsOwnSession {
+		// This session's row is gone; do not save it back with a flash.
+		if err := h.app.EndCurrentSession(c); err != nil {
+			return err
+		}
+		return web.Redirect(c, "/login")
+	}
+	h.app.Toast(c, "success", msg)
+	if !web.IsHTMX(c) {
+		return web.Redirect(c, f.User.Href()+tabSuffix(f.Tab))
+	}
+	d, err := h.detailView(c, u, f.Tab)
+	if err != nil {
+		return err
+	}
+	return web.Render(c, fiber.StatusOK, staffviews.DetailBody(d))
 }
 
 func pluralS(n int64) string {
@@ -365,3 +401,12 @@ func (h *StaffPages) actionFailed(c *fiber.Ctx, f staffviews.ActionForm) error {
 	}
 	return h.renderAction(c, fiber.StatusUnprocessableEntity, f)
 }
+
+func (h *StaffPages) roleForm(c *fiber.Ctx) error     { return h.actionForm(c, "role") }
+func (h *StaffPages) disableForm(c *fiber.Ctx) error  { return h.actionForm(c, "disable") }
+func (h *StaffPages) enableForm(c *fiber.Ctx) error   { return h.actionForm(c, "enable") }
+func (h *StaffPages) passwordForm(c *fiber.Ctx) error { return h.actionForm(c, "password") }
+func (h *StaffPages) revokeSessionsForm(c *fiber.Ctx) error {
+	return h.actionForm(c, "revoke-sessions")
+}
+func (h *StaffPages) resetTOTPForm(c *fiber.Ctx) error { return h.actionForm(c, "reset-totp") }
