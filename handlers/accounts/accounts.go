@@ -42,8 +42,8 @@ type Accounts struct {
 	LuarmorTab func(c *fiber.Ctx, accountID int64) error
 }
 
-// NewAccounts makes the route group.
-func NewAccounts(svc AccountsService) *Accounts { return &Accounts{svc: svc} }
+// New makes the route group.
+func New(svc AccountsService) *Accounts { return &Accounts{svc: svc} }
 
 var accountsCrumb = layouts.Crumb{Label: "Accounts", Href: "/accounts"}
 

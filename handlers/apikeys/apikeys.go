@@ -3,6 +3,7 @@ package apikeys
 import (
 	"context"
 	"errors"
+	"maps"
 	"strconv"
 	"strings"
 	"time"
@@ -39,8 +40,8 @@ type APIKeys struct {
 	now func() time.Time
 }
 
-// NewAPIKeys makes the route group.
-func NewAPIKeys(svc APIKeyService) *APIKeys { return &APIKeys{svc: svc, now: time.Now} }
+// New makes the route group.
+func New(svc APIKeyService) *APIKeys { return &APIKeys{svc: svc, now: time.Now} }
 
 const apiKeysPageSize = 50
 
@@ -275,9 +276,7 @@ func (h *APIKeys) create(c *fiber.Ctx) error {
 		var verr apikeys.ValidationError
 		switch {
 		case errors.As(err, &verr):
-			for k, m := range verr {
-				f.Errors[k] = web.Capitalize(m) + "."
-			}
+			maps.Copy(f.Errors, web.FieldErrors(err, nil))
 		case err != nil:
 			return err
 		default:
@@ -396,9 +395,7 @@ func (h *APIKeys) refused(c *fiber.Ctx, f keyviews.ActionForm, err error) error 
 	var verr apikeys.ValidationError
 	switch {
 	case errors.As(err, &verr):
-		for field, m := range verr {
-			f.Errors[field] = web.Capitalize(m) + "."
-		}
+		maps.Copy(f.Errors, web.FieldErrors(err, nil))
 		return h.actionFailed(c, fiber.StatusUnprocessableEntity, f)
 	case errors.Is(err, apikeys.ErrAlreadyRevoked), errors.Is(err, apikeys.ErrExpired):
 		f.Error = web.Capitalize(err.Error()) + "."

@@ -39,8 +39,8 @@ type Audit struct {
 	app *web.App
 }
 
-// NewAudit returns the audit route group.
-func NewAudit(svc AuditReader) *Audit { return &Audit{svc: svc} }
+// New returns the audit route group.
+func New(svc AuditReader) *Audit { return &Audit{svc: svc} }
 
 // Page sizes.
 const (

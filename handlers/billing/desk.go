@@ -60,8 +60,8 @@ type Billing struct {
 	Forecasts func(ctx context.Context, accountIDs []int64, now time.Time) (map[int64]lumiproducts.Forecast, error)
 }
 
-// NewBilling makes the route group.
-func NewBilling(svc BillingService, accts BillingAccounts) *Billing {
+// NewDesk makes the route group.
+func NewDesk(svc BillingService, accts BillingAccounts) *Billing {
 	return &Billing{svc: svc, accts: accts}
 }
 

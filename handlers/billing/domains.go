@@ -27,13 +27,13 @@ type DomainsService interface {
 	RevealEPP(ctx context.Context, actor audit.Actor, accountID *int64, id int64) (string, error)
 }
 
-func (h *LumiProducts) domainPage(c *fiber.Ctx, d lumiproducts.Domain) view.DomainPage {
+func (h *Products) domainPage(c *fiber.Ctx, d lumiproducts.Domain) view.DomainPage {
 	return view.DomainPage{D: d, Tab: utils.CopyString(c.Query("tab")), CanManage: canManageProducts(c), CSRF: web.CSRFToken(c),
 		Sandbox: h.svc.Registrar().Sandbox(), Errors: map[string]string{}, NSText: strings.Join(d.Nameservers, "\n"),
 		Price: h.priceOf(c.UserContext(), lumiproducts.ProductDomain, d.TLD())}
 }
 
-func (h *LumiProducts) domain(c *fiber.Ctx) error {
+func (h *Products) domain(c *fiber.Ctx) error {
 	id, err := itemID(c)
 	if err != nil {
 		return err
@@ -63,7 +63,7 @@ func productInput(c *fiber.Ctx) (context.Context, int64, error) {
 	return lumiproducts.WithReason(c.UserContext(), c.FormValue("reason")), id, err
 }
 
-func (h *LumiProducts) setNameservers(c *fiber.Ctx) error {
+func (h *Products) setNameservers(c *fiber.Ctx) error {
 	ctx, id, err := productInput(c)
 	if err != nil {
 		return err
@@ -81,7 +81,7 @@ func (h *LumiProducts) setNameservers(c *fiber.Ctx) error {
 }
 
 // domainSwitch turns one of a domain's switches (lock, privacy, auto-renew) on or off.
-func (h *LumiProducts) domainSwitch(c *fiber.Ctx, name string,
+func (h *Products) domainSwitch(c *fiber.Ctx, name string,
 	set func(ctx context.Context, actor audit.Actor, scope *int64, id int64, on bool) (lumiproducts.Domain, error)) error {
 	ctx, id, err := productInput(c)
 	if err != nil {
@@ -98,15 +98,15 @@ func (h *LumiProducts) domainSwitch(c *fiber.Ctx, name string,
 	return h.domainDone(c, id, d, name+" turned "+map[bool]string{true: "on", false: "off"}[on]+".", "")
 }
 
-func (h *LumiProducts) setLock(c *fiber.Ctx) error { return h.domainSwitch(c, "Lock", h.svc.SetLock) }
-func (h *LumiProducts) setPrivacy(c *fiber.Ctx) error {
+func (h *Products) setLock(c *fiber.Ctx) error { return h.domainSwitch(c, "Lock", h.svc.SetLock) }
+func (h *Products) setPrivacy(c *fiber.Ctx) error {
 	return h.domainSwitch(c, "Privacy", h.svc.SetPrivacy)
 }
-func (h *LumiProducts) setDomainAutoRenew(c *fiber.Ctx) error {
+func (h *Products) setDomainAutoRenew(c *fiber.Ctx) error {
 	return h.domainSwitch(c, "Auto renew", h.svc.SetAutoRenew)
 }
 
-func (h *LumiProducts) renewDomain(c *fiber.Ctx) error {
+func (h *Products) renewDomain(c *fiber.Ctx) error {
 	ctx, id, err := productInput(c)
 	if err != nil {
 		return err
@@ -131,7 +131,7 @@ func (h *LumiProducts) renewDomain(c *fiber.Ctx) error {
 }
 
 // revealEPP shows the domain's transfer code once (and audits that it was shown).
-func (h *LumiProducts) revealEPP(c *fiber.Ctx) error {
+func (h *Products) revealEPP(c *fiber.Ctx) error {
 	ctx, id, err := productInput(c)
 	if err != nil {
 		return err
@@ -149,7 +149,7 @@ func (h *LumiProducts) revealEPP(c *fiber.Ctx) error {
 
 // domainFailed answers a refused domain action with the domain's page (or
 // panel) and the message; adjust puts back what was typed.
-func (h *LumiProducts) domainFailed(c *fiber.Ctx, ctx context.Context, id int64, err error, adjust func(*view.DomainPage)) error {
+func (h *Products) domainFailed(c *fiber.Ctx, ctx context.Context, id int64, err error, adjust func(*view.DomainPage)) error {
 	cur, gerr := h.svc.GetDomain(ctx, nil, id)
 	if gerr != nil {
 		return gerr
@@ -171,7 +171,7 @@ func (h *LumiProducts) domainFailed(c *fiber.Ctx, ctx context.Context, id int64,
 
 // domainDone answers a done domain action; a revealed EPP code is shown on
 // the page itself (never through a redirect).
-func (h *LumiProducts) domainDone(c *fiber.Ctx, id int64, d lumiproducts.Domain, msg, epp string) error {
+func (h *Products) domainDone(c *fiber.Ctx, id int64, d lumiproducts.Domain, msg, epp string) error {
 	v := h.domainPage(c, d)
 	v.EPP = epp
 	if web.IsHTMX(c) {

@@ -16,7 +16,7 @@ type PricesService interface {
 	Prices(ctx context.Context) (lumiproducts.Catalog, error)
 }
 
-func (h *LumiProducts) prices(c *fiber.Ctx) error {
+func (h *Products) prices(c *fiber.Ctx) error {
 	cat, err := h.svc.Prices(c.UserContext())
 	if err != nil {
 		return err
@@ -25,7 +25,7 @@ func (h *LumiProducts) prices(c *fiber.Ctx) error {
 }
 
 // productPrice finds the current price label of an item.
-func (h *LumiProducts) priceOf(ctx context.Context, product, key string) string {
+func (h *Products) priceOf(ctx context.Context, product, key string) string {
 	cat, err := h.svc.Prices(ctx)
 	if err != nil {
 		return ""

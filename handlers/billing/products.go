@@ -36,8 +36,8 @@ type ProductsService interface {
 	Provisioner() lumiproducts.Provisioner
 }
 
-// LumiProducts is the route group.
-type LumiProducts struct {
+// Products is the route group.
+type Products struct {
 	app *web.App
 	svc ProductsService
 	// enqueue queues an auto-renew run (jobs.Service.EnqueueAutoRenew); nil
@@ -45,9 +45,9 @@ type LumiProducts struct {
 	enqueue func(ctx context.Context) error
 }
 
-// NewLumiProducts makes the route group.
-func NewLumiProducts(svc ProductsService, enqueue func(ctx context.Context) error) *LumiProducts {
-	return &LumiProducts{svc: svc, enqueue: enqueue}
+// NewProducts makes the route group.
+func NewProducts(svc ProductsService, enqueue func(ctx context.Context) error) *Products {
+	return &Products{svc: svc, enqueue: enqueue}
 }
 
 // canManageProducts shows the change buttons; the routes themselves require
@@ -58,18 +58,18 @@ func canManageProducts(c *fiber.Ctx) bool {
 
 // sandbox reports whether a list's adapter is the offline sandbox: the
 // registrar for domains, the provisioner for VPS and proxies.
-func (h *LumiProducts) sandbox(kind string) bool {
+func (h *Products) sandbox(kind string) bool {
 	if kind == "domains" {
 		return h.svc.Registrar().Sandbox()
 	}
 	return h.svc.Provisioner().Sandbox()
 }
 
-func (h *LumiProducts) page(c *fiber.Ctx, title string, crumbs ...layouts.Crumb) layouts.Page {
+func (h *Products) page(c *fiber.Ctx, title string, crumbs ...layouts.Crumb) layouts.Page {
 	return h.app.Page(c, title, "lumi", append([]layouts.Crumb{{Label: "Lumi", Href: "/lumi"}}, crumbs...)...)
 }
 
-func (h *LumiProducts) list(c *fiber.Ctx, kind string) error {
+func (h *Products) list(c *fiber.Ctx, kind string) error {
 	l := view.List{Kind: kind, Sandbox: h.sandbox(kind), CanManage: canManageProducts(c), CSRF: web.CSRFToken(c),
 		Q: utils.CopyString(strings.TrimSpace(web.Truncate(c.Query("q"), 253))), RenewalFailed: c.Query("renewal_failed") != ""}
 	var problems []string
@@ -110,15 +110,15 @@ func (h *LumiProducts) list(c *fiber.Ctx, kind string) error {
 	case "vps":
 		var p lumiproducts.Page[lumiproducts.VPS]
 		p, err = h.svc.ListVPS(ctx, f)
-		l.VPS, l.NextCursor = p.Items, p.NextCursor
+		l.VPS, l.NextCursor = vpsRows(p.Items), p.NextCursor
 	case "proxies":
 		var p lumiproducts.Page[lumiproducts.Proxy]
 		p, err = h.svc.ListProxies(ctx, f)
-		l.Proxies, l.NextCursor = p.Items, p.NextCursor
+		l.Proxies, l.NextCursor = proxyRows(p.Items), p.NextCursor
 	default:
 		var p lumiproducts.Page[lumiproducts.Domain]
 		p, err = h.svc.ListDomains(ctx, f)
-		l.Domains, l.NextCursor = p.Items, p.NextCursor
+		l.Domains, l.NextCursor = domainRows(p.Items), p.NextCursor
 	}
 	if err != nil {
 		return err
@@ -130,7 +130,7 @@ func (h *LumiProducts) list(c *fiber.Ctx, kind string) error {
 
 // probeCursor checks a cursor against the list's sort (a list call with
 // limit 1 validates it without reading much).
-func (h *LumiProducts) probeCursor(ctx context.Context, kind string, f lumiproducts.ListFilter) (bool, error) {
+func (h *Products) probeCursor(ctx context.Context, kind string, f lumiproducts.ListFilter) (bool, error) {
 	f.Limit = 1
 	var err error
 	switch kind {
@@ -154,7 +154,7 @@ func slicesContains(list []string, s string) bool {
 }
 
 // accountProducts is the account pages' fragment of an account's products.
-func (h *LumiProducts) accountProducts(c *fiber.Ctx) error {
+func (h *Products) accountProducts(c *fiber.Ctx) error {
 	id, ok := web.ParseID(c.Params("id"))
 	if !ok {
 		return lumiproducts.ErrAccountNotFound
@@ -176,7 +176,7 @@ func (h *LumiProducts) accountProducts(c *fiber.Ctx) error {
 	return web.Render(c, fiber.StatusOK, view.AccountProducts(view.AccountProductsView{AccountID: id, Domains: doms.Items, VPS: vps.Items, Proxies: pxs.Items}))
 }
 
-func (h *LumiProducts) renewDue(c *fiber.Ctx) error {
+func (h *Products) renewDue(c *fiber.Ctx) error {
 	back := c.FormValue("back")
 	if back != view.VPSPath && back != view.ProxiesPath {
 		back = view.DomainsPath
@@ -247,6 +247,35 @@ func formLines(s string) []string {
 	return out
 }
 
-func (h *LumiProducts) listDomains(c *fiber.Ctx) error { return h.list(c, "domains") }
-func (h *LumiProducts) listVPS(c *fiber.Ctx) error     { return h.list(c, "vps") }
-func (h *LumiProducts) listProxies(c *fiber.Ctx) error { return h.list(c, "proxies") }
+func (h *Products) listDomains(c *fiber.Ctx) error { return h.list(c, "domains") }
+func (h *Products) listVPS(c *fiber.Ctx) error     { return h.list(c, "vps") }
+func (h *Products) listProxies(c *fiber.Ctx) error { return h.list(c, "proxies") }
+
+// domainRows, vpsRows and proxyRows fill the lists' view rows.
+func domainRows(items []lumiproducts.Domain) []view.DomainRow {
+	rows := make([]view.DomainRow, len(items))
+	for i, d := range items {
+		rows[i] = view.DomainRow{ID: d.ID, AccountID: d.AccountID, Name: d.Name, Status: d.Status,
+			Expires: view.Date(d.ExpiresAt), Bought: view.Date(&d.CreatedAt),
+			RenewalFailed: view.RenewalFailed(d.RenewalFailedAt, d.RenewalFailedReason), AutoRenew: d.AutoRenew, Locked: d.Locked}
+	}
+	return rows
+}
+
+func vpsRows(items []lumiproducts.VPS) []view.VPSRow {
+	rows := make([]view.VPSRow, len(items))
+	for i, v := range items {
+		rows[i] = view.VPSRow{ID: v.ID, AccountID: v.AccountID, Hostname: v.Hostname, Plan: v.Plan, Status: v.Status, Power: v.Power,
+			IP: v.IP, Expires: view.Date(v.ExpiresAt), RenewalFailed: view.RenewalFailed(v.RenewalFailedAt, v.RenewalFailedReason)}
+	}
+	return rows
+}
+
+func proxyRows(items []lumiproducts.Proxy) []view.ProxyRow {
+	rows := make([]view.ProxyRow, len(items))
+	for i, x := range items {
+		rows[i] = view.ProxyRow{ID: x.ID, AccountID: x.AccountID, Username: x.Username, Plan: x.Plan, Type: x.Type, Country: x.Country,
+			Status: x.Status, Expires: view.Date(x.ExpiresAt), RenewalFailed: view.RenewalFailed(x.RenewalFailedAt, x.RenewalFailedReason)}
+	}
+	return rows
+}

@@ -25,13 +25,13 @@ type ProxiesService interface {
 	RevealProxyPassword(ctx context.Context, actor audit.Actor, accountID *int64, id int64) (string, error)
 }
 
-func (h *LumiProducts) proxyPage(c *fiber.Ctx, p lumiproducts.Proxy) view.ProxyPage {
+func (h *Products) proxyPage(c *fiber.Ctx, p lumiproducts.Proxy) view.ProxyPage {
 	return view.ProxyPage{P: p, Tab: utils.CopyString(c.Query("tab")), CanManage: canManageProducts(c), CSRF: web.CSRFToken(c),
 		Sandbox: h.svc.Provisioner().Sandbox(), Errors: map[string]string{}, IPsText: strings.Join(p.AllowIPs, "\n"),
 		Price: h.priceOf(c.UserContext(), lumiproducts.ProductProxy, p.Plan)}
 }
 
-func (h *LumiProducts) proxy(c *fiber.Ctx) error {
+func (h *Products) proxy(c *fiber.Ctx) error {
 	id, err := itemID(c)
 	if err != nil {
 		return err
@@ -44,7 +44,7 @@ func (h *LumiProducts) proxy(c *fiber.Ctx) error {
 	return web.Render(c, fiber.StatusOK, view.ProxyDetail(h.page(c, title, web.Crumb("Proxies", view.ProxiesPath), web.Crumb(title)), h.proxyPage(c, p)))
 }
 
-func (h *LumiProducts) setAllowList(c *fiber.Ctx) error {
+func (h *Products) setAllowList(c *fiber.Ctx) error {
 	ctx, id, err := productInput(c)
 	if err != nil {
 		return err
@@ -54,7 +54,7 @@ func (h *LumiProducts) setAllowList(c *fiber.Ctx) error {
 	return h.proxyDone(c, ctx, id, p, "Allow list saved.", "", ipsText, err)
 }
 
-func (h *LumiProducts) setProxyAutoRenew(c *fiber.Ctx) error {
+func (h *Products) setProxyAutoRenew(c *fiber.Ctx) error {
 	ctx, id, err := productInput(c)
 	if err != nil {
 		return err
@@ -67,7 +67,7 @@ func (h *LumiProducts) setProxyAutoRenew(c *fiber.Ctx) error {
 	return h.proxyDone(c, ctx, id, p, "Auto-renew turned "+map[bool]string{true: "on", false: "off"}[on]+".", "", "", err)
 }
 
-func (h *LumiProducts) renewProxy(c *fiber.Ctx) error {
+func (h *Products) renewProxy(c *fiber.Ctx) error {
 	ctx, id, err := productInput(c)
 	if err != nil {
 		return err
@@ -82,7 +82,7 @@ func (h *LumiProducts) renewProxy(c *fiber.Ctx) error {
 }
 
 // revealProxyPassword shows the proxy's password once (and audits that it was shown).
-func (h *LumiProducts) revealProxyPassword(c *fiber.Ctx) error {
+func (h *Products) revealProxyPassword(c *fiber.Ctx) error {
 	ctx, id, err := productInput(c)
 	if err != nil {
 		return err
@@ -98,7 +98,7 @@ func (h *LumiProducts) revealProxyPassword(c *fiber.Ctx) error {
 // proxyDone answers a proxy action: the page (or panel) with the refusal
 // and what was typed (ipsText), or the result; a revealed password is shown
 // on the page itself (never through a redirect).
-func (h *LumiProducts) proxyDone(c *fiber.Ctx, ctx context.Context, id int64, p lumiproducts.Proxy, msg, password, ipsText string, err error) error {
+func (h *Products) proxyDone(c *fiber.Ctx, ctx context.Context, id int64, p lumiproducts.Proxy, msg, password, ipsText string, err error) error {
 	title := "Proxy #" + strconv.FormatInt(id, 10)
 	if err != nil {
 		cur, gerr := h.svc.GetProxy(ctx, nil, id)

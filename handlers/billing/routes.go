@@ -43,7 +43,7 @@ func (h *Billing) Routes(a *web.App) []web.Route {
 }
 
 // Routes implements RouteGroup.
-func (h *LumiProducts) Routes(a *web.App) []web.Route {
+func (h *Products) Routes(a *web.App) []web.Route {
 	h.app = a
 	view_, manage := staff.PermBillingView, staff.PermProductsManage
 	const dom, vps, px = "/lumi/domains/:id<int>", "/lumi/vps/:id<int>", "/lumi/proxies/:id<int>"

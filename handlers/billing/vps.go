@@ -23,12 +23,12 @@ type VPSService interface {
 	RenewVPS(ctx context.Context, actor audit.Actor, accountID, id int64, months int, idemKey string) (lumiproducts.VPS, error)
 }
 
-func (h *LumiProducts) vpsPage(c *fiber.Ctx, v lumiproducts.VPS) view.VPSPage {
+func (h *Products) vpsPage(c *fiber.Ctx, v lumiproducts.VPS) view.VPSPage {
 	return view.VPSPage{V: v, Tab: utils.CopyString(c.Query("tab")), CanManage: canManageProducts(c), CSRF: web.CSRFToken(c),
 		Sandbox: h.svc.Provisioner().Sandbox(), Errors: map[string]string{}, Price: h.priceOf(c.UserContext(), lumiproducts.ProductVPS, v.Plan)}
 }
 
-func (h *LumiProducts) vps(c *fiber.Ctx) error {
+func (h *Products) vps(c *fiber.Ctx) error {
 	id, err := itemID(c)
 	if err != nil {
 		return err
@@ -40,7 +40,7 @@ func (h *LumiProducts) vps(c *fiber.Ctx) error {
 	return web.Render(c, fiber.StatusOK, view.VPSDetail(h.page(c, v.Hostname, web.Crumb("VPS", view.VPSPath), web.Crumb(v.Hostname)), h.vpsPage(c, v)))
 }
 
-func (h *LumiProducts) powerVPS(c *fiber.Ctx) error {
+func (h *Products) powerVPS(c *fiber.Ctx) error {
 	ctx, id, err := productInput(c)
 	if err != nil {
 		return err
@@ -50,7 +50,7 @@ func (h *LumiProducts) powerVPS(c *fiber.Ctx) error {
 	return h.vpsDone(c, ctx, id, v, "Power: "+action+" sent.", err)
 }
 
-func (h *LumiProducts) setVPSAutoRenew(c *fiber.Ctx) error {
+func (h *Products) setVPSAutoRenew(c *fiber.Ctx) error {
 	ctx, id, err := productInput(c)
 	if err != nil {
 		return err
@@ -63,7 +63,7 @@ func (h *LumiProducts) setVPSAutoRenew(c *fiber.Ctx) error {
 	return h.vpsDone(c, ctx, id, v, "Auto-renew turned "+map[bool]string{true: "on", false: "off"}[on]+".", err)
 }
 
-func (h *LumiProducts) renewVPS(c *fiber.Ctx) error {
+func (h *Products) renewVPS(c *fiber.Ctx) error {
 	ctx, id, err := productInput(c)
 	if err != nil {
 		return err
@@ -79,7 +79,7 @@ func (h *LumiProducts) renewVPS(c *fiber.Ctx) error {
 
 // vpsDone answers a VPS action: the server's page (or panel) with the
 // refusal, or a toast.
-func (h *LumiProducts) vpsDone(c *fiber.Ctx, ctx context.Context, id int64, v lumiproducts.VPS, msg string, err error) error {
+func (h *Products) vpsDone(c *fiber.Ctx, ctx context.Context, id int64, v lumiproducts.VPS, msg string, err error) error {
 	if err != nil {
 		cur, gerr := h.svc.GetVPS(ctx, nil, id)
 		if gerr != nil {

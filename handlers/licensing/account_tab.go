@@ -13,7 +13,7 @@ import (
 	view "lumdesk/views/pages/licensing"
 )
 
-func (h *LicensingBulk) accountTab(c *fiber.Ctx, accountID int64) (view.AccountTab, error) {
+func (h *Bulk) accountTab(c *fiber.Ctx, accountID int64) (view.AccountTab, error) {
 	ctx := c.UserContext()
 	acc, details, err := h.lic.AccountDetails(ctx, accountID)
 	if err != nil {
@@ -43,7 +43,7 @@ func (h *LicensingBulk) accountTab(c *fiber.Ctx, accountID int64) (view.AccountT
 // AccountTab fills the account page's Luarmor tab (Accounts.LuarmorTab):
 // the page renders the projects at once. A user without licensing.view
 // gets the tab's loader, which the fragment route then refuses.
-func (h *LicensingBulk) AccountTab(c *fiber.Ctx, accountID int64) error {
+func (h *Bulk) AccountTab(c *fiber.Ctx, accountID int64) error {
 	if !web.Can(c, staff.PermLicensingView) {
 		return nil
 	}
@@ -57,7 +57,7 @@ func (h *LicensingBulk) AccountTab(c *fiber.Ctx, accountID int64) error {
 
 // accountProjects is an account's Luarmor projects: the fragment the
 // account page's Luarmor tab loads, or a page of its own.
-func (h *LicensingBulk) accountProjects(c *fiber.Ctx) error {
+func (h *Bulk) accountProjects(c *fiber.Ctx) error {
 	id, ok := web.ParseID(c.Params("id"))
 	if !ok {
 		return licensing.ErrAccountNotFound

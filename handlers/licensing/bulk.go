@@ -25,8 +25,8 @@ import (
 	view "lumdesk/views/pages/licensing"
 )
 
-// LicensingBulkService is what the bulk pages need of internal/licensing.
-type LicensingBulkService interface {
+// BulkService is what the bulk pages need of internal/licensing.
+type BulkService interface {
 	GetProject(ctx context.Context, projectID string) (licensing.Project, error)
 	ListProjects(ctx context.Context, f licensing.ProjectFilter) (licensing.ProjectPage, error)
 	ListKeys(ctx context.Context, f licensing.KeyFilter) (licensing.KeyPage, error)
@@ -49,17 +49,17 @@ type JobsService interface {
 	List(ctx context.Context, before int64, limit int) ([]jobs.Job, error)
 }
 
-// LicensingBulk serves the Luarmor bulk pages.
-type LicensingBulk struct {
-	lic  LicensingBulkService
+// Bulk serves the Luarmor bulk pages.
+type Bulk struct {
+	lic  BulkService
 	jobs JobsService
 	app  *web.App
 	now  func() time.Time
 }
 
-// NewLicensingBulk makes the route group.
-func NewLicensingBulk(lic LicensingBulkService, j JobsService) *LicensingBulk {
-	return &LicensingBulk{lic: lic, jobs: j, now: time.Now}
+// NewBulk makes the route group.
+func NewBulk(lic BulkService, j JobsService) *Bulk {
+	return &Bulk{lic: lic, jobs: j, now: time.Now}
 }
 
 // bulkActions are the actions on a selection; each has its own route
@@ -150,7 +150,7 @@ const bulkPreviewSize = 10
 
 // bulkInput reads a selection for action, which comes from the route (never
 // from the form, so that a form cannot pick an action its route does not allow).
-func (h *LicensingBulk) bulkInput(c *fiber.Ctx, action string) (view.BulkAction, []int64, map[string]string) {
+func (h *Bulk) bulkInput(c *fiber.Ctx, action string) (view.BulkAction, []int64, map[string]string) {
 	v := view.BulkAction{Action: action, Reason: web.Field(c, "reason"), BanReason: web.Field(c, "ban_reason"),
 		BanExpire: web.Field(c, "ban_expire"), Days: web.Field(c, "days"), Back: localPath(web.Field(c, "back"))}
 	errs := map[string]string{}
@@ -170,7 +170,7 @@ func (h *LicensingBulk) bulkInput(c *fiber.Ctx, action string) (view.BulkAction,
 }
 
 // preview loads the first selected keys for the confirmation.
-func (h *LicensingBulk) preview(ctx context.Context, v *view.BulkAction) {
+func (h *Bulk) preview(ctx context.Context, v *view.BulkAction) {
 	for _, id := range v.IDs[:min(len(v.IDs), bulkPreviewSize)] {
 		k, err := h.lic.GetKeyByID(ctx, id)
 		if err != nil {
@@ -181,7 +181,7 @@ func (h *LicensingBulk) preview(ctx context.Context, v *view.BulkAction) {
 	}
 }
 
-func (h *LicensingBulk) bulkPage(c *fiber.Ctx, status int, v view.BulkAction) error {
+func (h *Bulk) bulkPage(c *fiber.Ctx, status int, v view.BulkAction) error {
 	h.preview(c.UserContext(), &v)
 	p := h.app.Page(c, v.Title(), "luarmor", luarmorCrumb, bulkKeysCrumb, layouts.Crumb{Label: v.Title()})
 	return web.Render(c, status, view.BulkActionPage(p, v))
@@ -190,7 +190,7 @@ func (h *LicensingBulk) bulkPage(c *fiber.Ctx, status int, v view.BulkAction) er
 // bulkDispatch keeps the key list's bulk bar working: it posts (or links)
 // to /luarmor/keys/bulk with the action as a field, and is sent on to that
 // action's own route (307 keeps the method and the body).
-func (h *LicensingBulk) bulkDispatch(c *fiber.Ctx) error {
+func (h *Bulk) bulkDispatch(c *fiber.Ctx) error {
 	action := web.Field(c, "action")
 	if !bulkActions[action] {
 		v, _, errs := h.bulkInput(c, "")
@@ -205,15 +205,15 @@ func (h *LicensingBulk) bulkDispatch(c *fiber.Ctx) error {
 	return c.Redirect(to, fiber.StatusTemporaryRedirect)
 }
 
-func (h *LicensingBulk) blacklistForm(c *fiber.Ctx) error { return h.bulkForm(c, "blacklist") }
-func (h *LicensingBulk) extendForm(c *fiber.Ctx) error    { return h.bulkForm(c, "extend") }
-func (h *LicensingBulk) deleteForm(c *fiber.Ctx) error    { return h.bulkForm(c, "delete") }
-func (h *LicensingBulk) blacklist(c *fiber.Ctx) error     { return h.bulk(c, "blacklist") }
-func (h *LicensingBulk) extend(c *fiber.Ctx) error        { return h.bulk(c, "extend") }
-func (h *LicensingBulk) delete(c *fiber.Ctx) error        { return h.bulk(c, "delete") }
+func (h *Bulk) blacklistForm(c *fiber.Ctx) error { return h.bulkForm(c, "blacklist") }
+func (h *Bulk) extendForm(c *fiber.Ctx) error    { return h.bulkForm(c, "extend") }
+func (h *Bulk) deleteForm(c *fiber.Ctx) error    { return h.bulkForm(c, "delete") }
+func (h *Bulk) blacklist(c *fiber.Ctx) error     { return h.bulk(c, "blacklist") }
+func (h *Bulk) extend(c *fiber.Ctx) error        { return h.bulk(c, "extend") }
+func (h *Bulk) delete(c *fiber.Ctx) error        { return h.bulk(c, "delete") }
 
 // bulkForm is the confirmation of a bulk action (GET ?ids=).
-func (h *LicensingBulk) bulkForm(c *fiber.Ctx, action string) error {
+func (h *Bulk) bulkForm(c *fiber.Ctx, action string) error {
 	v, _, errs := h.bulkInput(c, action)
 	v.Errors = errs
 	status := fiber.StatusOK
@@ -226,7 +226,7 @@ func (h *LicensingBulk) bulkForm(c *fiber.Ctx, action string) error {
 // bulk takes a key list's selection. Without step=confirm (the list's own
 // bulk bar) it shows the confirmation asking for the reason; with it, it
 // queues the job and sends the browser to the job's page.
-func (h *LicensingBulk) bulk(c *fiber.Ctx, action string) error {
+func (h *Bulk) bulk(c *fiber.Ctx, action string) error {
 	v, ids, errs := h.bulkInput(c, action)
 	if web.Field(c, "step") != "confirm" {
 		v.Errors = errs

@@ -20,7 +20,7 @@ const exportPage = 1000
 // export streams the filtered key list as CSV, reading keyset pages as it
 // writes. The first page is read before answering, so a bad filter or an
 // unknown project is an error page, not a broken download.
-func (h *LicensingBulk) export(c *fiber.Ctx) error {
+func (h *Bulk) export(c *fiber.Ctx) error {
 	fv, f, errs := parseKeyFilter(c)
 	if len(errs) > 0 {
 		msgs := make([]string, 0, len(errs))

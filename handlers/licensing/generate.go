@@ -22,7 +22,7 @@ import (
 // projects, plus the chosen one if it is older.
 const bulkProjectChoices = 200
 
-func (h *LicensingBulk) projectOptions(ctx context.Context, chosen string) ([]components.Option, error) {
+func (h *Bulk) projectOptions(ctx context.Context, chosen string) ([]components.Option, error) {
 	page, err := h.lic.ListProjects(ctx, licensing.ProjectFilter{Limit: bulkProjectChoices})
 	if err != nil {
 		return nil, err
@@ -48,7 +48,7 @@ func bulkProjectLabel(p licensing.Project) string {
 	return p.Name
 }
 
-func (h *LicensingBulk) generatePage(c *fiber.Ctx, status int, v view.BulkGenerate) error {
+func (h *Bulk) generatePage(c *fiber.Ctx, status int, v view.BulkGenerate) error {
 	opts, err := h.projectOptions(c.UserContext(), v.Project)
 	if err != nil {
 		return err
@@ -58,11 +58,11 @@ func (h *LicensingBulk) generatePage(c *fiber.Ctx, status int, v view.BulkGenera
 	return web.Render(c, status, view.BulkGeneratePage(p, v))
 }
 
-func (h *LicensingBulk) generateForm(c *fiber.Ctx) error {
+func (h *Bulk) generateForm(c *fiber.Ctx) error {
 	return h.generatePage(c, fiber.StatusOK, view.BulkGenerate{Project: web.Field(c, "project"), Count: "10"})
 }
 
-func (h *LicensingBulk) generate(c *fiber.Ctx) error {
+func (h *Bulk) generate(c *fiber.Ctx) error {
 	v := view.BulkGenerate{Project: web.Field(c, "project"), Count: web.Field(c, "count"), KeyDays: web.Field(c, "key_days"),
 		Expires: web.Field(c, "expires"), Note: utils.CopyString(c.FormValue("note")), Reason: web.Field(c, "reason")}
 	errs := map[string]string{}

@@ -144,7 +144,7 @@ func csvProblem(err error) string {
 	return err.Error() + "."
 }
 
-func (h *LicensingBulk) importPage(c *fiber.Ctx, status int, v view.BulkImport) error {
+func (h *Bulk) importPage(c *fiber.Ctx, status int, v view.BulkImport) error {
 	opts, err := h.projectOptions(c.UserContext(), v.Project)
 	if err != nil {
 		return err
@@ -154,11 +154,11 @@ func (h *LicensingBulk) importPage(c *fiber.Ctx, status int, v view.BulkImport) 
 	return web.Render(c, status, view.BulkImportPage(p, v))
 }
 
-func (h *LicensingBulk) importForm(c *fiber.Ctx) error {
+func (h *Bulk) importForm(c *fiber.Ctx) error {
 	return h.importPage(c, fiber.StatusOK, view.BulkImport{Project: web.Field(c, "project")})
 }
 
-func (h *LicensingBulk) importFile(c *fiber.Ctx) error {
+func (h *Bulk) importFile(c *fiber.Ctx) error {
 	v := view.BulkImport{Project: web.Field(c, "project"), Reason: web.Field(c, "reason")}
 	errs := map[string]string{}
 	if v.Project == "" {

@@ -18,7 +18,7 @@ import (
 // jobPageSize is how many results the job page shows at once.
 const jobPageSize = 100
 
-func (h *LicensingBulk) loadJob(c *fiber.Ctx) (jobs.Job, error) {
+func (h *Bulk) loadJob(c *fiber.Ctx) (jobs.Job, error) {
 	id, ok := web.ParseID(c.Params("id"))
 	if !ok {
 		return jobs.Job{}, jobs.ErrJobNotFound
@@ -51,7 +51,7 @@ func itemView(it jobs.Item) view.BulkItem {
 
 // job is the job's page; htmx's polling (HX-Target bulk-job-live) gets the
 // live fragment. The results (when finished) page by item with ?after=.
-func (h *LicensingBulk) job(c *fiber.Ctx) error {
+func (h *Bulk) job(c *fiber.Ctx) error {
 	j, err := h.loadJob(c)
 	if err != nil {
 		return err
@@ -101,7 +101,7 @@ func (h *LicensingBulk) job(c *fiber.Ctx) error {
 
 // jobCSV streams a job's results: the generated keys of a generate job,
 // else one line per item with its result.
-func (h *LicensingBulk) jobCSV(c *fiber.Ctx) error {
+func (h *Bulk) jobCSV(c *fiber.Ctx) error {
 	j, err := h.loadJob(c)
 	if err != nil {
 		return err
@@ -138,7 +138,7 @@ func (h *LicensingBulk) jobCSV(c *fiber.Ctx) error {
 	return nil
 }
 
-func (h *LicensingBulk) jobList(c *fiber.Ctx) error {
+func (h *Bulk) jobList(c *fiber.Ctx) error {
 	var before int64
 	if s := c.Query("before"); s != "" {
 		before, _ = web.ParseID(s)

@@ -173,7 +173,7 @@ func (h *Licensing) check(c *fiber.Ctx) error {
 		v.Check.Script = script
 		ans, err := h.svc.Check(c.UserContext(), licensing.CheckInput{ProjectID: k.ProjectID, ScriptID: script, ScriptKey: k.UserKey,
 			HWID: hwid, DryRun: true, Actor: web.Actor(c)})
-		if errs := licFieldErrors(err, nil); errs != nil {
+		if errs := web.FieldErrors(err, nil); errs != nil {
 			res.Error = "The HWID " + strings.ToLower(errs["hwid"])
 			status = fiber.StatusUnprocessableEntity
 		} else if err != nil {
@@ -377,7 +377,7 @@ func (h *Licensing) delete(c *fiber.Ctx) error {
 // state does not allow it; with htmx the dialog is shown again (200, as
 // htmx swaps only 2xx answers).
 func (h *Licensing) keyActionDone(c *fiber.Ctx, k licensing.Key, a view.KeyAction, changed licensing.Key, msg string, err error) error {
-	if errs := licFieldErrors(err, map[string]string{"expire": "ban_expire"}); errs != nil {
+	if errs := web.FieldErrors(err, map[string]string{"expire": "ban_expire"}); errs != nil {
 		a.Errors = errs
 		return h.keyActionFailed(c, fiber.StatusUnprocessableEntity, a)
 	}

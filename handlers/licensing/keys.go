@@ -260,7 +260,7 @@ func (h *Licensing) keyList(c *fiber.Ctx, proj *licensing.Project) error {
 	default:
 		err = run()
 	}
-	if errs := licFieldErrors(err, nil); errs != nil {
+	if errs := web.FieldErrors(err, nil); errs != nil {
 		for k, m := range errs {
 			v.Errors[k] = components.Humanize(k) + ": " + m
 		}

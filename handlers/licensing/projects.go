@@ -60,8 +60,8 @@ type Licensing struct {
 	now func() time.Time
 }
 
-// NewLicensing makes the route group.
-func NewLicensing(svc LicensingService) *Licensing {
+// New makes the route group.
+func New(svc LicensingService) *Licensing {
 	return &Licensing{svc: svc, now: time.Now}
 }
 
@@ -126,23 +126,6 @@ func licParseHours(s string) (time.Duration, bool) {
 	return time.Duration(math.Round(h*3600)) * time.Second, true
 }
 
-// licFieldErrors turns a licensing.ValidationError into form messages (nil
-// for other errors). rename maps the service's field names to the form's.
-func licFieldErrors(err error, rename map[string]string) map[string]string {
-	var verr licensing.ValidationError
-	if !errors.As(err, &verr) {
-		return nil
-	}
-	out := make(map[string]string, len(verr))
-	for k, msg := range verr {
-		if r, ok := rename[k]; ok {
-			k = r
-		}
-		out[k] = web.Capitalize(msg) + "."
-	}
-	return out
-}
-
 func licQuery(c *fiber.Ctx, name string) string {
 	return strings.TrimSpace(utils.CopyString(c.Query(name)))
 }
@@ -179,7 +162,7 @@ func (h *Licensing) projects(c *fiber.Ctx) error {
 		}
 	}
 	page, err := h.svc.ListProjects(ctx, f)
-	if errs := licFieldErrors(err, map[string]string{"search": "q"}); errs != nil {
+	if errs := web.FieldErrors(err, map[string]string{"search": "q"}); errs != nil {
 		for k, m := range errs {
 			v.Errors[k] = "Search: " + m
 		}
@@ -253,7 +236,7 @@ func (h *Licensing) createProject(c *fiber.Ctx) error {
 	if len(f.Errors) == 0 {
 		p, err := h.svc.CreateProject(ctx, web.Actor(c), licensing.ProjectInput{AccountID: acc.ID, Name: f.Name, ResetCooldown: cooldown,
 			UsersCanReset: f.UsersCanReset, FFADefault: f.FFADefault, Reason: f.Reason})
-		if errs := licFieldErrors(err, nil); errs != nil {
+		if errs := web.FieldErrors(err, nil); errs != nil {
 			f.Errors = errs
 		} else if errors.Is(err, licensing.ErrAccountNotFound) {
 			f.Errors["account"] = "No account has that id or email."
@@ -339,7 +322,7 @@ func (h *Licensing) updateProject(c *fiber.Ctx) error {
 	} else {
 		saved, err := h.svc.UpdateProject(ctx, web.Actor(c), p.ID, licensing.ProjectInput{Name: form.Name, ResetCooldown: cooldown,
 			UsersCanReset: form.UsersCanReset, FFADefault: form.FFADefault, Reason: form.Reason})
-		if errs := licFieldErrors(err, nil); errs != nil {
+		if errs := web.FieldErrors(err, nil); errs != nil {
 			form.Errors = errs
 		} else if err != nil {
 			return err
@@ -375,7 +358,7 @@ func (h *Licensing) createScript(c *fiber.Ctx) error {
 	}
 	if len(form.Errors) == 0 {
 		s, err := h.svc.CreateScript(ctx, web.Actor(c), p.ID, in)
-		if errs := licFieldErrors(err, nil); errs != nil {
+		if errs := web.FieldErrors(err, nil); errs != nil {
 			form.Errors = errs
 		} else if err != nil {
 			return err

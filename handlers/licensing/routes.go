@@ -7,7 +7,7 @@ import (
 )
 
 // Routes implements RouteGroup.
-func (h *LicensingBulk) Routes(a *web.App) []web.Route {
+func (h *Bulk) Routes(a *web.App) []web.Route {
 	h.app = a
 	return []web.Route{
 		web.Get("/luarmor/keys/export.csv", staff.PermLicensingView, h.export),

@@ -166,7 +166,7 @@ func (h *Licensing) updateFlags(c *fiber.Ctx) error {
 		Lightning: web.Checked(c, "lightning"), Reason: web.FieldText(c, "reason")}
 	saved, err := h.svc.UpdateScript(c.UserContext(), web.Actor(c), s.ProjectID, s.ID, licensing.ScriptUpdate{
 		Silent: &form.Silent, FFA: &form.FFA, Heartbeat: &form.Heartbeat, Lightning: &form.Lightning, Reason: form.Reason})
-	if errs := licFieldErrors(err, nil); errs != nil {
+	if errs := web.FieldErrors(err, nil); errs != nil {
 		form.Errors = errs
 		v.Flags = form
 		return h.renderScript(c, fiber.StatusUnprocessableEntity, v)
@@ -188,7 +188,7 @@ func (h *Licensing) uploadVersion(c *fiber.Ctx) error {
 		form.Errors["script"] = "Paste the script's source."
 	} else {
 		saved, err := h.svc.UpdateScript(c.UserContext(), web.Actor(c), s.ProjectID, s.ID, licensing.ScriptUpdate{Source: &form.Source, Reason: form.Reason})
-		if errs := licFieldErrors(err, nil); errs != nil {
+		if errs := web.FieldErrors(err, nil); errs != nil {
 			form.Errors = errs
 		} else if err != nil {
 			return err

@@ -16,7 +16,7 @@ const (
 	signalLimit = 25
 )
 
-func (h *LicensingBulk) signals(c *fiber.Ctx) error {
+func (h *Bulk) signals(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	v := view.Signals{Project: web.Field(c, "project"), Days: signalDays, Errors: map[string]string{}}
 	if v.Project != "" {

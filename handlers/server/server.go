@@ -86,22 +86,22 @@ func registrar(cfg config.Config) products.Registrar {
 
 // routeGroups are the dashboard areas and product APIs beyond sign-in.
 func (s *Services) routeGroups() []web.RouteGroup {
-	bulk := licensinghttp.NewLicensingBulk(s.Licensing, s.Jobs)
-	accounts := accountshttp.NewAccounts(s.Accounts)
+	bulk := licensinghttp.NewBulk(s.Licensing, s.Jobs)
+	accounts := accountshttp.New(s.Accounts)
 	accounts.LuarmorTab = bulk.AccountTab
-	billingDesk := billinghttp.NewBilling(s.Billing, s.Accounts)
+	billingDesk := billinghttp.NewDesk(s.Billing, s.Accounts)
 	billingDesk.Forecasts = s.Products.ForecastMany
 	return []web.RouteGroup{
-		consolehttp.NewConsole(s.Console),
+		consolehttp.New(s.Console),
 		accounts,
-		apikeyshttp.NewAPIKeys(s.APIKeys),
-		audithttp.NewAudit(s.Audit),
-		staffhttp.NewStaffPages(s.Staff), staffhttp.NewAccountSecurity(s.Staff),
+		apikeyshttp.New(s.APIKeys),
+		audithttp.New(s.Audit),
+		staffhttp.NewPages(s.Staff), staffhttp.NewSecurity(s.Staff),
 		bulk,
-		licensinghttp.NewLicensing(s.Licensing),
+		licensinghttp.New(s.Licensing),
 		luarmor.New(s.Licensing, s.APIKeys),
 		billingDesk,
-		billinghttp.NewLumiProducts(s.Products, s.Jobs.EnqueueAutoRenew),
+		billinghttp.NewProducts(s.Products, s.Jobs.EnqueueAutoRenew),
 		lumi.Wire(s.DB, s.Billing, s.APIKeys, s.Products, nil),
 	}
 }

@@ -6,7 +6,7 @@ import (
 )
 
 // Routes implements RouteGroup.
-func (h *StaffPages) Routes(a *web.App) []web.Route {
+func (h *Pages) Routes(a *web.App) []web.Route {
 	h.app = a
 	p := staff.PermStaffManage
 	return []web.Route{
@@ -31,7 +31,7 @@ func (h *StaffPages) Routes(a *web.App) []web.Route {
 
 // Routes implements RouteGroup. The /account/security paths are also listed
 // in enrolmentPaths (routes.go): they stay reachable while TOTP enrolment is due.
-func (h *AccountSecurity) Routes(a *web.App) []web.Route {
+func (h *Security) Routes(a *web.App) []web.Route {
 	h.app = a
 	return []web.Route{
 		web.Get("/account/sessions", staff.PermSignedIn, h.sessions),

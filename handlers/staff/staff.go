@@ -3,6 +3,7 @@ package staff
 import (
 	"context"
 	"errors"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -35,25 +36,25 @@ type StaffAdmin interface {
 	Demo() bool
 }
 
-// StaffPages serves /staff: the list, invites, and a staff member's page with
+// Pages serves /staff: the list, invites, and a staff member's page with
 // its actions (role, disable/enable, password, sessions, two-factor).
-type StaffPages struct {
+type Pages struct {
 	app *web.App
 	svc StaffAdmin
 }
 
-// NewStaffPages makes the route group.
-func NewStaffPages(svc StaffAdmin) *StaffPages { return &StaffPages{svc: svc} }
+// NewPages makes the route group.
+func NewPages(svc StaffAdmin) *Pages { return &Pages{svc: svc} }
 
 const maxReason = 500
 
-func (h *StaffPages) row(u staff.User, self int64) staffviews.Row {
+func (h *Pages) row(u staff.User, self int64) staffviews.Row {
 	return staffviews.Row{ID: u.ID, Name: u.Name, Email: u.Email, Role: string(u.Role), TOTP: u.TOTPEnabled,
 		TOTPRequired: !h.svc.Demo() && u.Role.RequiresTOTP() && !u.TOTPEnabled, Disabled: u.Disabled,
 		Created: u.CreatedAt.UTC().Format("Jan 2, 2006"), Self: u.ID == self}
 }
 
-func (h *StaffPages) list(c *fiber.Ctx) error {
+func (h *Pages) list(c *fiber.Ctx) error {
 	me := web.CurrentUser(c)
 	all, err := h.svc.List(c.UserContext())
 	if err != nil {
@@ -111,20 +112,20 @@ func sortRows(rows []staffviews.Row, all []staff.User, sort string) {
 	})
 }
 
-func (h *StaffPages) newForm() staffviews.NewForm {
+func (h *Pages) newForm() staffviews.NewForm {
 	return staffviews.NewForm{Errors: map[string]string{}, TOTPEnforced: !h.svc.Demo()}
 }
 
-func (h *StaffPages) newPage(c *fiber.Ctx) error {
+func (h *Pages) newPage(c *fiber.Ctx) error {
 	return h.renderNew(c, fiber.StatusOK, h.newForm())
 }
 
-func (h *StaffPages) renderNew(c *fiber.Ctx, status int, f staffviews.NewForm) error {
+func (h *Pages) renderNew(c *fiber.Ctx, status int, f staffviews.NewForm) error {
 	p := h.app.Page(c, "Invite staff", "staff", layouts.Crumb{Label: "Staff", Href: "/staff"}, layouts.Crumb{Label: "Invite"})
 	return web.Render(c, status, staffviews.NewPage(p, f))
 }
 
-func (h *StaffPages) create(c *fiber.Ctx) error {
+func (h *Pages) create(c *fiber.Ctx) error {
 	f := h.newForm()
 	f.Email = utils.CopyString(web.Truncate(strings.TrimSpace(c.FormValue("email")), 300))
 	f.Name = utils.CopyString(web.Truncate(strings.TrimSpace(c.FormValue("name")), 300))
@@ -142,9 +143,7 @@ func (h *StaffPages) create(c *fiber.Ctx) error {
 		var verr staff.ValidationError
 		switch {
 		case errors.As(err, &verr):
-			for k, m := range verr {
-				f.Errors[k] = web.Capitalize(m) + "."
-			}
+			maps.Copy(f.Errors, web.FieldErrors(err, nil))
 		case err != nil:
 			return err
 		default:
@@ -160,7 +159,7 @@ func (h *StaffPages) create(c *fiber.Ctx) error {
 }
 
 // target loads the staff user named by :id; bogus and unknown ids are 404.
-func (h *StaffPages) target(c *fiber.Ctx) (staff.User, error) {
+func (h *Pages) target(c *fiber.Ctx) (staff.User, error) {
 	id, ok := web.ParseID(c.Params("id"))
 	if !ok {
 		return staff.User{}, errStaffNotFound
@@ -182,7 +181,7 @@ func tabOf(s string) string {
 	return ""
 }
 
-func (h *StaffPages) detailView(c *fiber.Ctx, u staff.User, tab string) (staffviews.Detail, error) {
+func (h *Pages) detailView(c *fiber.Ctx, u staff.User, tab string) (staffviews.Detail, error) {
 	sessions, err := h.svc.ListSessions(c.UserContext(), u.ID, web.CurrentSessionHash(c))
 	if err != nil {
 		return staffviews.Detail{}, err
@@ -196,7 +195,7 @@ func (h *StaffPages) detailView(c *fiber.Ctx, u staff.User, tab string) (staffvi
 		Sessions: sessionRows(sessions, time.Now()), CSRF: web.CSRFToken(c), TOTPEnforced: !h.svc.Demo()}, nil
 }
 
-func (h *StaffPages) detail(c *fiber.Ctx) error {
+func (h *Pages) detail(c *fiber.Ctx) error {
 	u, err := h.target(c)
 	if err != nil {
 		return err
@@ -210,7 +209,7 @@ func (h *StaffPages) detail(c *fiber.Ctx) error {
 }
 
 // actionForm serves an action's dialog (htmx) or its page (plain link).
-func (h *StaffPages) actionForm(c *fiber.Ctx, kind string) error {
+func (h *Pages) actionForm(c *fiber.Ctx, kind string) error {
 	u, err := h.target(c)
 	if err != nil {
 		return err
@@ -222,7 +221,7 @@ func (h *StaffPages) actionForm(c *fiber.Ctx, kind string) error {
 	return h.renderAction(c, fiber.StatusOK, f)
 }
 
-func (h *StaffPages) renderAction(c *fiber.Ctx, status int, f staffviews.ActionForm) error {
+func (h *Pages) renderAction(c *fiber.Ctx, status int, f staffviews.ActionForm) error {
 	p := h.app.Page(c, f.Meta().Title, "staff", layouts.Crumb{Label: "Staff", Href: "/staff"},
 		layouts.Crumb{Label: f.User.DisplayName(), Href: f.User.Href()}, layouts.Crumb{Label: f.Meta().Submit})
 	return web.Render(c, status, staffviews.ActionPage(p, f))
@@ -235,7 +234,7 @@ func (h *StaffPages) renderAction(c *fiber.Ctx, status int, f staffviews.ActionF
 // actionInput loads the staff user of an action and checks the fields
 // every action has (the reason) and the ones of its kind (role, password).
 // A form with problems comes back with ok false, already answered.
-func (h *StaffPages) actionInput(c *fiber.Ctx, kind string) (u staff.User, f staffviews.ActionForm, password string, ok bool, err error) {
+func (h *Pages) actionInput(c *fiber.Ctx, kind string) (u staff.User, f staffviews.ActionForm, password string, ok bool, err error) {
 	u, err = h.target(c)
 	if err != nil {
 		return u, f, "", false, err
@@ -269,7 +268,7 @@ func (h *StaffPages) actionInput(c *fiber.Ctx, kind string) (u staff.User, f sta
 	return u, f, password, true, nil
 }
 
-func (h *StaffPages) changeRole(c *fiber.Ctx) error {
+func (h *Pages) changeRole(c *fiber.Ctx) error {
 	u, f, _, ok, err := h.actionInput(c, "role")
 	if !ok {
 		return err
@@ -278,7 +277,7 @@ func (h *StaffPages) changeRole(c *fiber.Ctx) error {
 	return h.actionDone(c, f, u, u.DisplayName()+" is now "+components.Humanize(string(u.Role))+".", false, err)
 }
 
-func (h *StaffPages) disable(c *fiber.Ctx) error {
+func (h *Pages) disable(c *fiber.Ctx) error {
 	u, f, _, ok, err := h.actionInput(c, "disable")
 	if !ok {
 		return err
@@ -287,7 +286,7 @@ func (h *StaffPages) disable(c *fiber.Ctx) error {
 	return h.actionDone(c, f, u, u.DisplayName()+" is disabled and signed out everywhere.", false, err)
 }
 
-func (h *StaffPages) enable(c *fiber.Ctx) error {
+func (h *Pages) enable(c *fiber.Ctx) error {
 	u, f, _, ok, err := h.actionInput(c, "enable")
 	if !ok {
 		return err
@@ -296,7 +295,7 @@ func (h *StaffPages) enable(c *fiber.Ctx) error {
 	return h.actionDone(c, f, u, u.DisplayName()+" can sign in again.", false, err)
 }
 
-func (h *StaffPages) resetPassword(c *fiber.Ctx) error {
+func (h *Pages) resetPassword(c *fiber.Ctx) error {
 	u, f, password, ok, err := h.actionInput(c, "password")
 	if !ok {
 		return err
@@ -305,7 +304,7 @@ func (h *StaffPages) resetPassword(c *fiber.Ctx) error {
 	return h.actionDone(c, f, u, "Password reset; "+u.DisplayName()+" is signed out everywhere.", u.ID == web.CurrentUser(c).ID, err)
 }
 
-func (h *StaffPages) revokeSessions(c *fiber.Ctx) error {
+func (h *Pages) revokeSessions(c *fiber.Ctx) error {
 	u, f, _, ok, err := h.actionInput(c, "revoke-sessions")
 	if !ok {
 		return err
@@ -315,7 +314,7 @@ func (h *StaffPages) revokeSessions(c *fiber.Ctx) error {
 	return h.actionDone(c, f, u, msg, u.ID == web.CurrentUser(c).ID, err)
 }
 
-func (h *StaffPages) resetTOTP(c *fiber.Ctx) error {
+func (h *Pages) resetTOTP(c *fiber.Ctx) error {
 	u, f, _, ok, err := h.actionInput(c, "reset-totp")
 	if !ok {
 		return err
@@ -327,13 +326,11 @@ func (h *StaffPages) resetTOTP(c *fiber.Ctx) error {
 // actionDone answers a staff action: its refusal as the form, or the new
 // detail (htmx) or a redirect. An action that ended this very session (a
 // password reset or sessions revoked on oneself) signs out.
-func (h *StaffPages) actionDone(c *fiber.Ctx, f staffviews.ActionForm, u staff.User, msg string, endsOwnSession bool, err error) error {
+func (h *Pages) actionDone(c *fiber.Ctx, f staffviews.ActionForm, u staff.User, msg string, endsOwnSession bool, err error) error {
 	var verr staff.ValidationError
 	switch {
 	case errors.As(err, &verr):
-		for k, m := range verr {
-			f.Errors[k] = web.Capitalize(m) + "."
-		}
+		maps.Copy(f.Errors, web.FieldErrors(err, nil))
 		return h.actionFailed(c, f)
 	case errors.Is(err, staff.ErrSelf), errors.Is(err, staff.ErrLastAdmin), errors.Is(err, staff.ErrTOTPOff):
 		f.Error = refusal(err)
@@ -384,7 +381,7 @@ func refusal(err error) string {
 	return web.Capitalize(err.Error())
 }
 
-func (h *StaffPages) actionFailed(c *fiber.Ctx, f staffviews.ActionForm) error {
+func (h *Pages) actionFailed(c *fiber.Ctx, f staffviews.ActionForm) error {
 	if web.IsHTMX(c) {
 		msg := f.Error
 		if msg == "" {
@@ -402,11 +399,11 @@ func (h *StaffPages) actionFailed(c *fiber.Ctx, f staffviews.ActionForm) error {
 	return h.renderAction(c, fiber.StatusUnprocessableEntity, f)
 }
 
-func (h *StaffPages) roleForm(c *fiber.Ctx) error     { return h.actionForm(c, "role") }
-func (h *StaffPages) disableForm(c *fiber.Ctx) error  { return h.actionForm(c, "disable") }
-func (h *StaffPages) enableForm(c *fiber.Ctx) error   { return h.actionForm(c, "enable") }
-func (h *StaffPages) passwordForm(c *fiber.Ctx) error { return h.actionForm(c, "password") }
-func (h *StaffPages) revokeSessionsForm(c *fiber.Ctx) error {
+func (h *Pages) roleForm(c *fiber.Ctx) error     { return h.actionForm(c, "role") }
+func (h *Pages) disableForm(c *fiber.Ctx) error  { return h.actionForm(c, "disable") }
+func (h *Pages) enableForm(c *fiber.Ctx) error   { return h.actionForm(c, "enable") }
+func (h *Pages) passwordForm(c *fiber.Ctx) error { return h.actionForm(c, "password") }
+func (h *Pages) revokeSessionsForm(c *fiber.Ctx) error {
 	return h.actionForm(c, "revoke-sessions")
 }
-func (h *StaffPages) resetTOTPForm(c *fiber.Ctx) error { return h.actionForm(c, "reset-totp") }
+func (h *Pages) resetTOTPForm(c *fiber.Ctx) error { return h.actionForm(c, "reset-totp") }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"slices"
 	"strconv"
 	"strings"
@@ -159,4 +160,22 @@ func (f *Form) ID(name string) int64 {
 		f.Fail(name, "Choose one from the list.")
 	}
 	return id
+}
+
+// FieldErrors turns a service's validation error (apperr.FieldErrors, which
+// every domain ValidationError is) into the form's messages, as sentences;
+// rename maps a service field name to the form's. nil for any other error.
+func FieldErrors(err error, rename map[string]string) map[string]string {
+	var verr apperr.FieldErrors
+	if !errors.As(err, &verr) {
+		return nil
+	}
+	out := make(map[string]string, len(verr))
+	for k, msg := range verr {
+		if r, ok := rename[k]; ok {
+			k = r
+		}
+		out[k] = Capitalize(msg) + "."
+	}
+	return out
 }

@@ -1,6 +1,9 @@
 package web
 
 import (
+	"errors"
+	"fmt"
+	"lumdesk/internal/platform/apperr"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -65,5 +68,16 @@ func TestFormRefusesNULInvalidUTF8AndLongValues(t *testing.T) {
 	}
 	if errs["d"] != "" {
 		t.Errorf("d refused: %q", errs["d"])
+	}
+}
+
+func TestFieldErrors(t *testing.T) {
+	err := fmt.Errorf("create: %w", apperr.FieldErrors{"expire": "must be in the future", "note": "too long"})
+	got := FieldErrors(err, map[string]string{"expire": "ban_expire"})
+	if len(got) != 2 || got["ban_expire"] != "Must be in the future." || got["note"] != "Too long." {
+		t.Fatalf("FieldErrors = %v", got)
+	}
+	if FieldErrors(errors.New("boom"), nil) != nil || FieldErrors(nil, nil) != nil {
+		t.Fatal("other errors have no field messages")
 	}
 }

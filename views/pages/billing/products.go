@@ -35,14 +35,37 @@ type List struct {
 	RenewalFailed bool
 	Sort          string // "" newest first, "expires" soonest expiry first
 	Cursor        string
-	Domains       []products.Domain
-	VPS           []products.VPS
-	Proxies       []products.Proxy
+	Domains       []DomainRow
+	VPS           []VPSRow
+	Proxies       []ProxyRow
 	NextCursor    string
 	Error         string
 	Sandbox       bool
 	CanManage     bool
 	CSRF          string
+}
+
+// DomainRow is one domain in the list.
+type DomainRow struct {
+	ID, AccountID     int64
+	Name, Status      string
+	Expires, Bought   string // dates
+	RenewalFailed     string // "" or what failed and when
+	AutoRenew, Locked bool
+}
+
+// VPSRow is one server in the list.
+type VPSRow struct {
+	ID, AccountID                 int64
+	Hostname, Plan, Status, Power string
+	IP, Expires, RenewalFailed    string
+}
+
+// ProxyRow is one proxy in the list.
+type ProxyRow struct {
+	ID, AccountID                  int64
+	Username, Plan, Type, Country  string
+	Status, Expires, RenewalFailed string
 }
 
 // Path is the list's own path.

@@ -28,8 +28,8 @@ type Console struct {
 	app *web.App
 }
 
-// NewConsole makes the route group.
-func NewConsole(svc ConsoleService) *Console { return &Console{svc: svc} }
+// New makes the route group.
+func New(svc ConsoleService) *Console { return &Console{svc: svc} }
 
 func (h *Console) overview(a *web.App, c *fiber.Ctx) error {
 	sum, err := h.svc.Overview(c.UserContext())

@@ -32,16 +32,16 @@ type OwnAccount interface {
 	Demo() bool
 }
 
-// AccountSecurity serves /account/sessions and /account/security.
-type AccountSecurity struct {
+// Security serves /account/sessions and /account/security.
+type Security struct {
 	app *web.App
 	svc OwnAccount
 }
 
-// NewAccountSecurity makes the route group.
-func NewAccountSecurity(svc OwnAccount) *AccountSecurity { return &AccountSecurity{svc: svc} }
+// NewSecurity makes the route group.
+func NewSecurity(svc OwnAccount) *Security { return &Security{svc: svc} }
 
-func (h *AccountSecurity) sessionRows(c *fiber.Ctx, u *staff.User) ([]security.SessionRow, error) {
+func (h *Security) sessionRows(c *fiber.Ctx, u *staff.User) ([]security.SessionRow, error) {
 	list, err := h.svc.ListSessions(c.UserContext(), u.ID, web.CurrentSessionHash(c))
 	if err != nil {
 		return nil, err
@@ -59,7 +59,7 @@ func sessionRows(list []staff.Session, now time.Time) []security.SessionRow {
 	return rows
 }
 
-func (h *AccountSecurity) sessions(c *fiber.Ctx) error {
+func (h *Security) sessions(c *fiber.Ctx) error {
 	u := web.CurrentUser(c)
 	rows, err := h.sessionRows(c, u)
 	if err != nil {
@@ -69,7 +69,7 @@ func (h *AccountSecurity) sessions(c *fiber.Ctx) error {
 	return web.Render(c, fiber.StatusOK, security.Sessions(p, rows))
 }
 
-func (h *AccountSecurity) revokeOne(c *fiber.Ctx) error {
+func (h *Security) revokeOne(c *fiber.Ctx) error {
 	handle := c.Params("handle")
 	if _, ok := staff.DecodeHandle(handle); !ok {
 		return fiber.NewError(fiber.StatusNotFound, "That session does not exist or has already ended.")
@@ -96,7 +96,7 @@ func (h *AccountSecurity) revokeOne(c *fiber.Ctx) error {
 	return web.Redirect(c, "/account/sessions")
 }
 
-func (h *AccountSecurity) revokeOthers(c *fiber.Ctx) error {
+func (h *Security) revokeOthers(c *fiber.Ctx) error {
 	n, err := h.svc.SignOutOthers(c.UserContext(), web.Actor(c), web.CurrentSessionHash(c))
 	if err != nil {
 		return err
@@ -119,7 +119,7 @@ func (h *AccountSecurity) revokeOthers(c *fiber.Ctx) error {
 	return web.Redirect(c, "/account/sessions")
 }
 
-func (h *AccountSecurity) status(c *fiber.Ctx, u *staff.User) (security.Status, error) {
+func (h *Security) status(c *fiber.Ctx, u *staff.User) (security.Status, error) {
 	ctx := c.UserContext()
 	s := security.Status{TOTPEnabled: u.TOTPEnabled, Required: h.svc.MustEnrolTOTP(*u), RoleRequires: u.Role.RequiresTOTP(), Demo: h.svc.Demo()}
 	if u.TOTPEnabled {
@@ -156,12 +156,12 @@ func groupsOf(s string, n int) []string {
 	return out
 }
 
-func (h *AccountSecurity) securityPage(c *fiber.Ctx, status int, s security.Status) error {
+func (h *Security) securityPage(c *fiber.Ctx, status int, s security.Status) error {
 	p := h.app.Page(c, "Security", "", layouts.Crumb{Label: "Security"})
 	return web.Render(c, status, security.Page(p, s))
 }
 
-func (h *AccountSecurity) security(c *fiber.Ctx) error {
+func (h *Security) security(c *fiber.Ctx) error {
 	s, err := h.status(c, web.CurrentUser(c))
 	if err != nil {
 		return err
@@ -171,7 +171,7 @@ func (h *AccountSecurity) security(c *fiber.Ctx) error {
 
 // beginTOTP makes a new pending secret (replacing any earlier one) and sends
 // the user to the page that shows it, so a reload does not make another.
-func (h *AccountSecurity) beginTOTP(c *fiber.Ctx) error {
+func (h *Security) beginTOTP(c *fiber.Ctx) error {
 	u := web.CurrentUser(c)
 	if u.TOTPEnabled {
 		h.app.Toast(c, "info", "Two-factor sign-in is already on.")
@@ -185,7 +185,7 @@ func (h *AccountSecurity) beginTOTP(c *fiber.Ctx) error {
 
 var sixDigits = regexp.MustCompile(`^[0-9]{6}$`)
 
-func (h *AccountSecurity) confirmTOTP(c *fiber.Ctx) error {
+func (h *Security) confirmTOTP(c *fiber.Ctx) error {
 	u := web.CurrentUser(c)
 	if u.TOTPEnabled {
 		h.app.Toast(c, "info", "Two-factor sign-in is already on.")
