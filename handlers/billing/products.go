@@ -173,7 +173,7 @@ func (h *Products) accountProducts(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return web.Render(c, fiber.StatusOK, view.AccountProducts(view.AccountProductsView{AccountID: id, Domains: doms.Items, VPS: vps.Items, Proxies: pxs.Items}))
+	return web.Render(c, fiber.StatusOK, view.AccountProducts(view.AccountProductsView{AccountID: id, Domains: domainRows(doms.Items), VPS: vpsRows(vps.Items), Proxies: proxyRows(pxs.Items)}))
 }
 
 func (h *Products) renewDue(c *fiber.Ctx) error {
@@ -278,4 +278,23 @@ func proxyRows(items []lumiproducts.Proxy) []view.ProxyRow {
 			Status: x.Status, Expires: view.Date(x.ExpiresAt), RenewalFailed: view.RenewalFailed(x.RenewalFailedAt, x.RenewalFailedReason)}
 	}
 	return rows
+}
+
+// domainView, vpsView and proxyView fill the detail pages' view structs.
+func domainView(d lumiproducts.Domain) view.Domain {
+	return view.Domain{ID: d.ID, AccountID: d.AccountID, Name: d.Name, Status: d.Status, RegistrarRef: d.RegistrarRef,
+		ExpiresAt: d.ExpiresAt, RenewalFailedAt: d.RenewalFailedAt, RenewalFailedReason: d.RenewalFailedReason, Failure: d.Failure,
+		AutoRenew: d.AutoRenew, Locked: d.Locked, Privacy: d.Privacy, Nameservers: d.Nameservers, CreatedAt: d.CreatedAt}
+}
+
+func vpsView(v lumiproducts.VPS) view.VPS {
+	return view.VPS{ID: v.ID, AccountID: v.AccountID, Plan: v.Plan, Hostname: v.Hostname, Status: v.Status, Power: v.Power, IP: v.IP,
+		ProviderRef: v.ProviderRef, Failure: v.Failure, ExpiresAt: v.ExpiresAt, RenewalFailedAt: v.RenewalFailedAt,
+		RenewalFailedReason: v.RenewalFailedReason, AutoRenew: v.AutoRenew, CreatedAt: v.CreatedAt}
+}
+
+func proxyView(p lumiproducts.Proxy) view.Proxy {
+	return view.Proxy{ID: p.ID, AccountID: p.AccountID, Plan: p.Plan, Type: p.Type, Country: p.Country, Status: p.Status, Host: p.Host,
+		Port: p.Port, Username: p.Username, Failure: p.Failure, AllowIPs: p.AllowIPs, ExpiresAt: p.ExpiresAt,
+		RenewalFailedAt: p.RenewalFailedAt, RenewalFailedReason: p.RenewalFailedReason, AutoRenew: p.AutoRenew, CreatedAt: p.CreatedAt}
 }

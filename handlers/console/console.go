@@ -13,7 +13,7 @@ import (
 	"lumdesk/internal/staff"
 	"lumdesk/views/components"
 	"lumdesk/views/layouts"
-	"lumdesk/views/pages/overview"
+	view "lumdesk/views/pages/console"
 )
 
 // ConsoleService is what the overview page and the global search need.
@@ -31,14 +31,15 @@ type Console struct {
 // New makes the route group.
 func New(svc ConsoleService) *Console { return &Console{svc: svc} }
 
-func (h *Console) overview(a *web.App, c *fiber.Ctx) error {
+func (h *Console) overview(c *fiber.Ctx) error {
+	a := h.app
 	sum, err := h.svc.Overview(c.UserContext())
 	if err != nil {
 		return err
 	}
 	n := func(v int64) string { return strconv.FormatInt(v, 10) }
-	m := overview.Model{
-		Stats: []overview.Stat{
+	m := view.Model{
+		Stats: []view.Stat{
 			{Label: "Accounts", Value: n(sum.Counts.Accounts), Hint: n(sum.Counts.SuspendedAccounts) + " suspended", Href: "/accounts"},
 			{Label: "Active API keys", Value: n(sum.Counts.ActiveApiKeys), Hint: "across all products", Href: "/apikeys"},
 			{Label: "License keys", Value: n(sum.Counts.LicenseKeys), Hint: "Luarmor", Href: "/luarmor/keys"},
@@ -64,9 +65,9 @@ func (h *Console) overview(a *web.App, c *fiber.Ctx) error {
 		if e.EntityID != "" {
 			entity += " #" + e.EntityID
 		}
-		m.Recent = append(m.Recent, overview.Event{ID: e.ID, When: e.OccurredAt, Actor: actor, Action: e.Action, Entity: entity})
+		m.Recent = append(m.Recent, view.Event{ID: e.ID, When: e.OccurredAt, Actor: actor, Action: e.Action, Entity: entity})
 	}
-	return web.Render(c, fiber.StatusOK, overview.Page(a.Page(c, "Overview", "overview"), m))
+	return web.Render(c, fiber.StatusOK, view.Page(a.Page(c, "Overview", "overview"), m))
 }
 
 func (h *Console) search(c *fiber.Ctx) error {
@@ -102,10 +103,10 @@ func (h *Console) search(c *fiber.Ctx) error {
 }
 
 var products = []struct {
-	page overview.Product
+	page view.Product
 	perm staff.Permission
 }{
-	{overview.Product{Key: "lumio", Name: "Lumio", Tagline: "Extension marketplace", Features: []string{"Extensions and versions under review", "Installs and extension secrets"}}, staff.PermMarketplaceView},
-	{overview.Product{Key: "lumora", Name: "Lumora", Tagline: "Transactional email", Features: []string{"Apps, sending domains (SPF, DKIM, DMARC)", "Templates, messages and delivery logs"}}, staff.PermMailView},
-	{overview.Product{Key: "lumira", Name: "Lumira", Tagline: "Roblox group rank automation", Features: []string{"Groups and rank ladders", "Promotions and notifications"}}, staff.PermRankingView},
+	{view.Product{Key: "lumio", Name: "Lumio", Tagline: "Extension marketplace", Features: []string{"Extensions and versions under review", "Installs and extension secrets"}}, staff.PermMarketplaceView},
+	{view.Product{Key: "lumora", Name: "Lumora", Tagline: "Transactional email", Features: []string{"Apps, sending domains (SPF, DKIM, DMARC)", "Templates, messages and delivery logs"}}, staff.PermMailView},
+	{view.Product{Key: "lumira", Name: "Lumira", Tagline: "Roblox group rank automation", Features: []string{"Groups and rank ladders", "Promotions and notifications"}}, staff.PermRankingView},
 }

@@ -19,7 +19,7 @@ const (
 	LedgerPath    = "/lumi/ledger"
 	ExportPath    = "/lumi/ledger/export.csv"
 	ApprovalsPath = "/lumi/approvals"
-	// The products half of the Lumi area (handlers/lumi_products.go).
+	// The products half of the Lumi area (handlers/billing/products.go).
 	DomainsPath = "/lumi/domains"
 	VPSPath     = "/lumi/vps"
 	ProxiesPath = "/lumi/proxies"

@@ -68,6 +68,42 @@ type ProxyRow struct {
 	Status, Expires, RenewalFailed string
 }
 
+// Domain is a domain as its page shows it.
+type Domain struct {
+	ID, AccountID              int64
+	Name, Status, RegistrarRef string
+	ExpiresAt, RenewalFailedAt *time.Time
+	RenewalFailedReason        string
+	Failure                    string
+	AutoRenew, Locked, Privacy bool
+	Nameservers                []string
+	CreatedAt                  time.Time
+}
+
+// VPS is a server as its page shows it.
+type VPS struct {
+	ID, AccountID                     int64
+	Plan, Hostname, Status, Power, IP string
+	ProviderRef, Failure              string
+	ExpiresAt, RenewalFailedAt        *time.Time
+	RenewalFailedReason               string
+	AutoRenew                         bool
+	CreatedAt                         time.Time
+}
+
+// Proxy is a proxy as its page shows it.
+type Proxy struct {
+	ID, AccountID                     int64
+	Plan, Type, Country, Status, Host string
+	Port                              int
+	Username, Failure                 string
+	AllowIPs                          []string
+	ExpiresAt, RenewalFailedAt        *time.Time
+	RenewalFailedReason               string
+	AutoRenew                         bool
+	CreatedAt                         time.Time
+}
+
 // Path is the list's own path.
 func (l List) Path() string {
 	switch l.Kind {
@@ -153,7 +189,7 @@ var StatusOptions = []components.Option{{Value: "", Label: "Any status"}, {Value
 
 // DomainPage is a domain's detail page.
 type DomainPage struct {
-	D         products.Domain
+	D         Domain
 	Tab       string // overview, history
 	CanManage bool
 	CSRF      string
@@ -167,7 +203,7 @@ type DomainPage struct {
 
 // VPSPage is a server's detail page.
 type VPSPage struct {
-	V         products.VPS
+	V         VPS
 	Tab       string
 	CanManage bool
 	CSRF      string
@@ -179,7 +215,7 @@ type VPSPage struct {
 
 // ProxyPage is a proxy's detail page.
 type ProxyPage struct {
-	P         products.Proxy
+	P         Proxy
 	Tab       string
 	CanManage bool
 	CSRF      string

@@ -1,5 +1,5 @@
-// Package overview renders the console's home page and product landing pages.
-package overview
+// Package console renders the console's home page and product landing pages.
+package console
 
 import (
 	"time"
