@@ -38,7 +38,7 @@ type AccountsService interface {
 type Accounts struct {
 	svc AccountsService
 	app *web.App
-	// LuarmorTab fills the Luarmor tab (licensing_bulk.go); nil: the tab loads it.
+	// LuarmorTab fills the Luarmor tab (handlers/licensing, account_tab.go); nil: the tab loads it.
 	LuarmorTab func(c *fiber.Ctx, accountID int64) error
 }
 

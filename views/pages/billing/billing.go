@@ -2,7 +2,7 @@
 // check and the money chart, an account's ledger with its money actions and
 // deposits, the four-eyes approval queue, the ledger across accounts, and
 // the account page's Lumi tab. View models are plain strings and flags;
-// handlers/billing.go fills them from internal/billing.
+// handlers/billing fills them from internal/billing.
 package billing
 
 import (
