@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -86,4 +88,106 @@ func (h *Billing) webhook(c *fiber.Ctx) error {
 		out["deposit"] = fiber.Map{"id": res.Deposit.PublicID, "status": res.Deposit.Status, "amount": res.Deposit.Amount.String()}
 	}
 	return c.JSON(out)
+}
+
+// depositAction is the action of kind on the deposit :did of the account.
+func (h *Billing) depositAction(c *fiber.Ctx, kind string) (view.Action, error) {
+	act, err := h.baseAction(c, kind)
+	if err != nil {
+		return act, err
+	}
+	id, ok := web.ParseID(c.Params("did"))
+	if !ok {
+		return act, billing.ErrNotFound
+	}
+	d, err := h.svc.GetDeposit(c.UserContext(), id)
+	if err != nil {
+		return act, err
+	}
+	if d.AccountID != act.AccountID {
+		return act, billing.NotFoundError{What: "deposit", Ref: "#" + strconv.FormatInt(id, 10) + " on this account"}
+	}
+	act.DepositID, act.Deposit, act.Sandbox = d.ID, d.PublicID+" · "+d.Amount.String(), d.Sandbox()
+	return act, nil
+}
+
+func (h *Billing) depositForm(c *fiber.Ctx) error {
+	act, err := h.baseAction(c, "deposit")
+	act.Provider = billing.ProviderSandboxCrypto
+	return h.showAction(c, act, err)
+}
+
+// payForm is the manual confirmation of a deposit; sandbox deposits are
+// paid through their webhook, so theirs is the sandbox payment's form.
+func (h *Billing) payForm(c *fiber.Ctx) error {
+	act, err := h.depositAction(c, "pay")
+	if act.Sandbox {
+		act.Kind = "sandbox-pay"
+	}
+	return h.showAction(c, act, err)
+}
+
+func (h *Billing) sandboxPayForm(c *fiber.Ctx) error {
+	act, err := h.depositAction(c, "sandbox-pay")
+	return h.showAction(c, act, err)
+}
+
+func (h *Billing) cancelForm(c *fiber.Ctx) error {
+	act, err := h.depositAction(c, "cancel")
+	return h.showAction(c, act, err)
+}
+
+func (h *Billing) createDeposit(c *fiber.Ctx) error {
+	act, err := h.baseAction(c, "deposit")
+	if err != nil {
+		return err
+	}
+	readAction(c, &act)
+	d, err := h.svc.CreateDeposit(c.UserContext(), web.Actor(c), billing.DepositInput{AccountID: act.AccountID, Amount: act.Amount, Provider: act.Provider, Note: act.Reason})
+	if err != nil {
+		return h.actionError(c, act, err)
+	}
+	return h.actionDone(c, act.AccountID, "success",
+		fmt.Sprintf("Deposit %s of %s created (%s). No money moves until it is paid.", d.PublicID, d.Amount, billing.ProviderLabel(d.Provider)))
+}
+
+// payDeposit confirms a deposit by hand (allowed for sandbox deposits too).
+func (h *Billing) payDeposit(c *fiber.Ctx) error {
+	act, err := h.depositAction(c, "pay")
+	if err != nil {
+		return err
+	}
+	readAction(c, &act)
+	res, err := h.svc.MarkDepositPaid(c.UserContext(), web.Actor(c), act.DepositID, act.Reason)
+	if err != nil {
+		return h.actionError(c, act, err)
+	}
+	return h.actionDone(c, act.AccountID, "success",
+		fmt.Sprintf("Deposit %s paid: %s credited. Balance %s.", res.Deposit.PublicID, res.Deposit.Amount, res.Entry.BalanceAfter))
+}
+
+func (h *Billing) sandboxPay(c *fiber.Ctx) error {
+	act, err := h.depositAction(c, "sandbox-pay")
+	if err != nil {
+		return err
+	}
+	readAction(c, &act)
+	d, err := h.svc.SimulateSandboxPayment(c.UserContext(), web.Actor(c), act.DepositID, "http://"+c.Context().LocalAddr().String(), act.Reason)
+	if err != nil {
+		return h.actionError(c, act, err)
+	}
+	return h.actionDone(c, act.AccountID, "success", fmt.Sprintf("Sandbox payment sent: deposit %s is %s.", d.PublicID, d.Status))
+}
+
+func (h *Billing) cancelDeposit(c *fiber.Ctx) error {
+	act, err := h.depositAction(c, "cancel")
+	if err != nil {
+		return err
+	}
+	readAction(c, &act)
+	d, err := h.svc.CancelDeposit(c.UserContext(), web.Actor(c), act.DepositID, act.Reason)
+	if err != nil {
+		return h.actionError(c, act, err)
+	}
+	return h.actionDone(c, act.AccountID, "success", fmt.Sprintf("Deposit %s cancelled.", d.PublicID))
 }
