@@ -9,9 +9,9 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"lumdesk/handlers/server/servertest"
 	"lumdesk/internal/accounts"
 	"lumdesk/internal/audit"
-	"lumdesk/internal/server/servertest"
 )
 
 // The finance desk's four-eyes flow: a finance user tops an account up below

@@ -21,7 +21,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/pquerna/otp/totp"
 
-	"lumdesk/internal/server/servertest"
+	"lumdesk/handlers/server/servertest"
 )
 
 // testTimeout bounds one test function (app, browser and every step).

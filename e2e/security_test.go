@@ -9,8 +9,8 @@ import (
 
 	"github.com/pquerna/otp/totp"
 
+	"lumdesk/handlers/server/servertest"
 	"lumdesk/internal/audit"
-	"lumdesk/internal/server/servertest"
 	"lumdesk/internal/staff"
 )
 

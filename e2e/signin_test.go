@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"lumdesk/internal/server/servertest"
+	"lumdesk/handlers/server/servertest"
 )
 
 // An admin (TOTP enrolled) signs in through the real form and the TOTP page

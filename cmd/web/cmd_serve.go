@@ -8,9 +8,9 @@ import (
 	"net/http"
 	"time"
 
-	"lumdesk/handlers"
+	"lumdesk/handlers/server"
+	"lumdesk/handlers/web"
 	"lumdesk/internal/demo"
-	"lumdesk/internal/server"
 )
 
 func runServe(ctx context.Context, e *env, args []string) error {
@@ -62,7 +62,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	case <-ctx.Done():
 	}
 	e.log.Info("shutting down")
-	if err := handlers.Shutdown(app, 10*time.Second); err != nil && !errors.Is(err, context.Canceled) {
+	if err := web.Shutdown(app, 10*time.Second); err != nil && !errors.Is(err, context.Canceled) {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil

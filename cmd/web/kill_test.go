@@ -30,7 +30,7 @@ import (
 	"lumdesk/internal/platform/money"
 	"lumdesk/internal/platform/secretbox"
 	"lumdesk/internal/platform/testdb"
-	"lumdesk/internal/server"
+	"lumdesk/handlers/server"
 )
 
 // TestKilledNodeMoneyRequests is issue 7's scenario with real processes: two

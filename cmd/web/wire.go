@@ -3,7 +3,7 @@ package main
 import (
 	"context"
 
-	"lumdesk/internal/server"
+	"lumdesk/handlers/server"
 )
 
 // services are the domain services plus the database they run on.

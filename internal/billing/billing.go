@@ -333,6 +333,30 @@ func (s *Service) Refunded(ctx context.Context, entryID int64) (money.Cents, err
 	return money.Cents(n), nil
 }
 
+// RefundableLeft is what is left to refund of entry e: its amount less the
+// refunds already made, never below zero, and zero for an entry that is not
+// refundable at all (only purchases and renewals are).
+func (s *Service) RefundableLeft(ctx context.Context, e LedgerEntry) (money.Cents, error) {
+	if !e.Refundable() {
+		return 0, nil
+	}
+	done, err := s.Refunded(ctx, e.ID)
+	if err != nil {
+		return 0, err
+	}
+	return max(-e.Amount-done, 0), nil
+}
+
+// Refundable reports whether the entry's kind can be refunded (purchases and renewals).
+func (e LedgerEntry) Refundable() bool { return e.Kind == KindPurchase || e.Kind == KindRenewal }
+
+// LowBalanceThreshold marks a balance as low: shown in red on the desk and
+// counted on the overview.
+const LowBalanceThreshold money.Cents = 10_00
+
+// IsLow reports whether a balance is below LowBalanceThreshold.
+func IsLow(amount money.Cents) bool { return amount < LowBalanceThreshold }
+
 // auditActor fills an empty actor kind (the audit writer would say "system").
 func actorKind(a audit.Actor) string {
 	if a.Kind == "" {

@@ -184,6 +184,12 @@ func TestTopUpDebitRefundAndTheLedgerChain(t *testing.T) {
 	if err != nil || r1.Amount != 2_50 || r1.RefundOfID != buy.ID || r1.Cause() != "domain #77" || r1.BalanceAfter != 2_50 {
 		t.Fatalf("refund: %+v, %v", r1, err)
 	}
+	if left, err := f.svc.RefundableLeft(ctx, buy); err != nil || left != 10_00 {
+		t.Fatalf("refundable left after a partial refund: %s, %v", left, err)
+	}
+	if left, err := f.svc.RefundableLeft(ctx, dep); err != nil || left != 0 || dep.Refundable() {
+		t.Fatalf("a deposit is not refundable: %s, %v", left, err)
+	}
 	if _, err := f.svc.Refund(ctx, cli, billing.RefundInput{EntryID: buy.ID, Amount: 10_01, Reason: "too much"}); !errors.Is(err, billing.ErrRefundTooLarge) {
 		t.Fatalf("refund beyond the original: %v", err)
 	}
@@ -193,6 +199,9 @@ func TestTopUpDebitRefundAndTheLedgerChain(t *testing.T) {
 	}
 	if r3, err := f.svc.Refund(ctx, cli, billing.RefundInput{EntryID: buy.ID, Reason: "the rest", IdempotencyKey: "refund-rest"}); err != nil || !r3.Replayed || r3.ID != r2.ID {
 		t.Fatalf("replayed full refund: %+v, %v", r3, err)
+	}
+	if left, err := f.svc.RefundableLeft(ctx, buy); err != nil || left != 0 {
+		t.Fatalf("refundable left after a full refund: %s, %v", left, err)
 	}
 	if _, err := f.svc.Refund(ctx, cli, billing.RefundInput{EntryID: buy.ID, Reason: "again"}); !errors.Is(err, billing.ErrRefundTooLarge) {
 		t.Fatalf("refund of a refunded entry: %v", err)
@@ -648,5 +657,11 @@ func TestLedgerFiltersAndPaging(t *testing.T) {
 	}
 	if today := days[6]; today.Deposits != 100_00 || today.Spend != 510 {
 		t.Fatalf("today: %+v", today)
+	}
+}
+
+func TestLowBalanceThreshold(t *testing.T) {
+	if !billing.IsLow(billing.LowBalanceThreshold-1) || billing.IsLow(billing.LowBalanceThreshold) {
+		t.Fatalf("IsLow around %s is wrong", billing.LowBalanceThreshold)
 	}
 }

@@ -5,12 +5,12 @@ import (
 	"context"
 	"testing"
 
+	"lumdesk/handlers/server"
 	"lumdesk/internal/demo"
 	"lumdesk/internal/platform/config"
 	"lumdesk/internal/platform/db"
 	"lumdesk/internal/platform/secretbox"
 	"lumdesk/internal/platform/testdb"
-	"lumdesk/internal/server"
 )
 
 func TestSeedAPIKeysOnce(t *testing.T) {

@@ -12,7 +12,7 @@ import (
 	"lumdesk/internal/platform/db"
 	"lumdesk/internal/platform/secretbox"
 	"lumdesk/internal/platform/testdb"
-	"lumdesk/internal/server"
+	"lumdesk/handlers/server"
 )
 
 var demoActor = audit.CLI("demo test")

@@ -23,8 +23,8 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/utils"
 
-	"lumdesk/handlers"
 	"lumdesk/handlers/api/apikit"
+	"lumdesk/handlers/web"
 	"lumdesk/internal/accounts"
 	"lumdesk/internal/apikeys"
 	"lumdesk/internal/audit"
@@ -68,15 +68,15 @@ func New(svc Licensing, keys apikit.Verifier) *API {
 
 // Routes are the API's routes. Order matters: the key-less routes come
 // before the authenticating middleware routes, the catch-all last.
-func (api *API) Routes(a *handlers.App) []handlers.Route {
+func (api *API) Routes(a *web.App) []web.Route {
 	api.log = a.Log()
 	// Every route is public to the staff router: the API authenticates by key.
-	r := func(method, path string, h fiber.Handler) handlers.Route {
-		return handlers.Route{Method: method, Path: path, Perm: staff.PermPublic, Handler: h}
+	r := func(method, path string, h fiber.Handler) web.Route {
+		return web.Route{Method: method, Path: path, Perm: staff.PermPublic, Handler: h}
 	}
 	methods := []string{"GET", "POST", "PATCH", "PUT", "DELETE"}
 	p := Prefix + "/v3/projects/:project_id"
-	routes := []handlers.Route{
+	routes := []web.Route{
 		r("GET", Prefix+"/status", api.status),
 		r("GET", Prefix+"/openapi.json", serveOpenAPI),
 		r("GET", p+"/users/unban", api.unban),

@@ -1,31 +1,24 @@
 package lumi_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
-	"lumdesk/handlers"
+	"lumdesk/handlers/server"
+	"lumdesk/handlers/server/servertest"
+	"lumdesk/handlers/web"
 	"lumdesk/internal/accounts"
 	"lumdesk/internal/apikeys"
 	"lumdesk/internal/audit"
 	"lumdesk/internal/billing"
 	"lumdesk/internal/billing/products"
 	"lumdesk/internal/platform/config"
-	"lumdesk/internal/platform/db"
 	"lumdesk/internal/platform/money"
-	"lumdesk/internal/platform/secretbox"
-	"lumdesk/internal/platform/testdb"
-	"lumdesk/internal/server"
 )
 
 // tapp is one server process (its own pool and services) over a database.
@@ -33,53 +26,23 @@ type tapp struct {
 	t      testing.TB
 	URL    string
 	Svc    *server.Services
-	Routes []handlers.Route
+	Routes []web.Route
 }
 
 var actor = audit.CLI("lumi-api-test")
 
 // newDBURL makes a fresh migrated database with room for concurrent tests.
-func newDBURL(t testing.TB) string {
-	u := testdb.NewURL(t)
-	sep := "?"
-	if strings.Contains(u, "?") {
-		sep = "&"
-	}
-	return u + sep + "pool_max_conns=20"
-}
+func newDBURL(t testing.TB) string { return servertest.NewDBURL(t) }
 
 // startApp runs the whole app on loopback over dbURL, as cmd/web serve would.
 func startApp(t testing.TB, dbURL string, opts ...func(*config.Config)) *tapp {
 	t.Helper()
-	cfg, err := config.Load(func(string) string { return "" })
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.CookieSecure = false
-	cfg.MasterKey = bytes.Repeat([]byte{7}, 32)
-	cfg.BillingApprovalLimit = money.Cents(1_000_000_00)
+	all := []servertest.Option{func(c *config.Config) { c.BillingApprovalLimit = money.Cents(1_000_000_00) }}
 	for _, o := range opts {
-		o(&cfg)
+		all = append(all, o)
 	}
-	pool, err := pgxpool.New(context.Background(), dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := db.New(pool)
-	box, _ := secretbox.New(cfg.MasterKey)
-	svc := server.NewServices(cfg, d, box)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	app, h := server.NewApp(cfg, svc, log)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = app.Listener(ln) }()
-	t.Cleanup(func() {
-		_ = app.ShutdownWithTimeout(5 * time.Second)
-		pool.Close()
-	})
-	return &tapp{t: t, URL: "http://" + ln.Addr().String(), Svc: svc, Routes: h.Table()}
+	env := servertest.NewOn(t, dbURL, all...)
+	return &tapp{t: t, URL: env.URL, Svc: env.Services, Routes: env.Handlers.Table()}
 }
 
 func (a *tapp) products() *products.Service { return a.Svc.Products }

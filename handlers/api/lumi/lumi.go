@@ -27,8 +27,8 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/utils"
 
-	"lumdesk/handlers"
 	"lumdesk/handlers/api/apikit"
+	"lumdesk/handlers/web"
 	"lumdesk/internal/apikeys"
 	"lumdesk/internal/audit"
 	"lumdesk/internal/billing"
@@ -128,7 +128,7 @@ var apis = []product{
 // Routes are the API's routes: healthz and the OpenAPI files first, then per
 // product the gate (a middleware route calling c.Next()), the endpoints and a
 // catch-all 404.
-func (api *API) Routes(a *handlers.App) []handlers.Route {
+func (api *API) Routes(a *web.App) []web.Route {
 	api.log = a.Log()
 	cfg := a.Config()
 	if api.flags.APIEnabled == nil {
@@ -137,11 +137,11 @@ func (api *API) Routes(a *handlers.App) []handlers.Route {
 	if api.flags.MoneyEnabled == nil {
 		api.flags.MoneyEnabled = func() bool { return cfg.APIMoneyEnabled }
 	}
-	r := func(method, path string, h fiber.Handler) handlers.Route {
-		return handlers.Route{Method: method, Path: path, Perm: staff.PermPublic, Handler: h}
+	r := func(method, path string, h fiber.Handler) web.Route {
+		return web.Route{Method: method, Path: path, Perm: staff.PermPublic, Handler: h}
 	}
 	methods := []string{"GET", "POST", "PATCH", "PUT", "DELETE"}
-	routes := []handlers.Route{
+	routes := []web.Route{
 		r("GET", Prefix+"/healthz", healthz),
 		r("GET", Prefix+"/v1/openapi.json", serveOpenAPI(openAPIDomains)),
 		r("GET", Prefix+"/hosting/v1/openapi.json", serveOpenAPI(openAPIHosting)),

@@ -28,25 +28,7 @@ func (f Filters) Any() bool { return f.Q != "" || f.Status != "" || f.From != ""
 
 // Query is the URL query of the filters plus extra key/value pairs.
 func (f Filters) Query(extra ...string) string {
-	v := url.Values{}
-	set := func(k, val string) {
-		if val != "" {
-			v.Set(k, val)
-		}
-	}
-	set("q", f.Q)
-	set("status", f.Status)
-	set("sort", f.Sort)
-	set("from", f.From)
-	set("to", f.To)
-	set("limit", f.Limit)
-	for i := 0; i+1 < len(extra); i += 2 {
-		set(extra[i], extra[i+1])
-	}
-	if len(v) == 0 {
-		return ""
-	}
-	return "?" + v.Encode()
+	return components.FilterQuery(append([]string{"q", f.Q, "status", f.Status, "sort", f.Sort, "from", f.From, "to", f.To, "limit", f.Limit}, extra...)...)
 }
 
 // SortHref is the list URL with another sort (for SortHeader); the default

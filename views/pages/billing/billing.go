@@ -2,11 +2,10 @@
 // check and the money chart, an account's ledger with its money actions and
 // deposits, the four-eyes approval queue, the ledger across accounts, and
 // the account page's Lumi tab. View models are plain strings and flags;
-// handlers/billing.go fills them from internal/billing.
+// handlers/billing fills them from internal/billing.
 package billing
 
 import (
-	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -20,7 +19,7 @@ const (
 	LedgerPath    = "/lumi/ledger"
 	ExportPath    = "/lumi/ledger/export.csv"
 	ApprovalsPath = "/lumi/approvals"
-	// The products half of the Lumi area (handlers/lumi_products.go).
+	// The products half of the Lumi area (handlers/billing/products.go).
 	DomainsPath = "/lumi/domains"
 	VPSPath     = "/lumi/vps"
 	ProxiesPath = "/lumi/proxies"
@@ -135,22 +134,7 @@ func (f DeskFilters) Any() bool { return f.Q != "" || f.Below != "" || f.Sort !=
 
 // Query is the URL query for these filters plus extra key/value pairs.
 func (f DeskFilters) Query(extra ...string) string {
-	v := url.Values{}
-	set := func(k, s string) {
-		if s != "" {
-			v.Set(k, s)
-		}
-	}
-	set("q", f.Q)
-	set("below", f.Below)
-	set("sort", f.Sort)
-	for i := 0; i+1 < len(extra); i += 2 {
-		set(extra[i], extra[i+1])
-	}
-	if len(v) == 0 {
-		return ""
-	}
-	return "?" + v.Encode()
+	return components.FilterQuery(append([]string{"q", f.Q, "below", f.Below, "sort", f.Sort}, extra...)...)
 }
 
 // sortValue is the SortHeader notation of the list's order.
@@ -244,23 +228,7 @@ func (f LedgerFilters) Any() bool {
 
 // Query is the URL query for these filters plus extra key/value pairs.
 func (f LedgerFilters) Query(extra ...string) string {
-	v := url.Values{}
-	set := func(k, s string) {
-		if s != "" {
-			v.Set(k, s)
-		}
-	}
-	set("account", f.Account)
-	set("kind", f.Kind)
-	set("from", f.From)
-	set("to", f.To)
-	for i := 0; i+1 < len(extra); i += 2 {
-		set(extra[i], extra[i+1])
-	}
-	if len(v) == 0 {
-		return ""
-	}
-	return "?" + v.Encode()
+	return components.FilterQuery(append([]string{"account", f.Account, "kind", f.Kind, "from", f.From, "to", f.To}, extra...)...)
 }
 
 // KindOptions are the ledger's kind filter choices.

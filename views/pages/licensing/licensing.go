@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 
+	"lumdesk/internal/platform/textdiff"
 	"lumdesk/views/components"
 )
 
@@ -93,22 +94,7 @@ type ProjectList struct {
 
 // Query is the list's URL query plus extra pairs.
 func (v ProjectList) Query(extra ...string) string {
-	q := url.Values{}
-	if v.Q != "" {
-		q.Set("q", v.Q)
-	}
-	if v.Account != "" {
-		q.Set("account", v.Account)
-	}
-	for i := 0; i+1 < len(extra); i += 2 {
-		if extra[i+1] != "" {
-			q.Set(extra[i], extra[i+1])
-		}
-	}
-	if len(q) == 0 {
-		return ""
-	}
-	return "?" + q.Encode()
+	return components.FilterQuery(append([]string{"q", v.Q, "account", v.Account}, extra...)...)
 }
 
 // NewHref is the new-project form (for the account filtered on, if any).
@@ -259,7 +245,7 @@ type CodeView struct {
 // DiffView is a diff between two versions.
 type DiffView struct {
 	From, To       int
-	Hunks          []Hunk
+	Hunks          []textdiff.Hunk
 	Added, Removed int
 	TooBig         bool // too many changes to show line by line
 }
@@ -394,18 +380,7 @@ func (f KeyFilters) Values() url.Values {
 }
 
 // Query is "?"+the filters plus extra pairs ("" when empty).
-func (f KeyFilters) Query(extra ...string) string {
-	v := f.Values()
-	for i := 0; i+1 < len(extra); i += 2 {
-		if extra[i+1] != "" {
-			v.Set(extra[i], extra[i+1])
-		}
-	}
-	if len(v) == 0 {
-		return ""
-	}
-	return "?" + v.Encode()
-}
+func (f KeyFilters) Query(extra ...string) string { return components.QueryOf(f.Values(), extra...) }
 
 // CurrentSort is the sort in SortHeader notation.
 func (f KeyFilters) CurrentSort() string {

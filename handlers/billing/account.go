@@ -1,0 +1,157 @@
+package billing
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/utils"
+
+	"lumdesk/handlers/web"
+	"lumdesk/internal/accounts"
+	"lumdesk/internal/billing"
+	"lumdesk/internal/staff"
+	"lumdesk/views/layouts"
+	view "lumdesk/views/pages/billing"
+)
+
+// AccountService is what an account's finance page need of internal/billing.
+type AccountService interface {
+	Balance(ctx context.Context, accountID int64) (billing.Balance, error)
+	Deposits(ctx context.Context, accountID, before int64, limit int) ([]billing.Deposit, error)
+	AccountRequests(ctx context.Context, accountID int64, limit int) ([]billing.AdjustmentRequest, error)
+}
+
+func (h *Billing) accountOf(c *fiber.Ctx) (accounts.Account, error) {
+	id, ok := web.ParseID(c.Params("id"))
+	if !ok {
+		return accounts.Account{}, accounts.ErrNotFound
+	}
+	return h.accts.Get(c.UserContext(), id)
+}
+
+func requestRow(r billing.AdjustmentRequest, me int64) view.RequestRow {
+	kind := "Adjustment"
+	if r.Kind == billing.RequestTopUp {
+		kind = "Top-up"
+	}
+	row := view.RequestRow{ID: r.ID, AccountID: r.AccountID, AccountName: r.AccountName, Kind: kind, Amount: r.Amount.String(),
+		Reason: r.Reason, Status: r.Status, By: r.RequestedLabel, When: billingTime(r.CreatedAt), Note: r.DecisionReason,
+		Mine: me != 0 && r.RequestedBy == me}
+	if r.DecidedAt != nil {
+		row.Decided = r.DecidedLabel + " · " + billingTime(*r.DecidedAt)
+	}
+	if row.AccountName == "" {
+		row.AccountName = "Account #" + strconv.FormatInt(r.AccountID, 10)
+	}
+	return row
+}
+
+// accountView loads everything the account's finance page shows.
+func (h *Billing) accountView(c *fiber.Ctx, a accounts.Account, cursor string) (view.Account, error) {
+	ctx := c.UserContext()
+	canCredit := web.Can(c, staff.PermBillingCredit)
+	bal, err := h.svc.Balance(ctx, a.ID)
+	if err != nil {
+		return view.Account{}, err
+	}
+	v := view.Account{ID: a.ID, Name: a.Name, Email: a.Email, Status: a.Status, Balance: bal.Amount.String(), Updated: billingTime(bal.UpdatedAt),
+		Limit: h.svc.ApprovalLimit().String(), CanCredit: canCredit}
+	f := billing.LedgerFilter{AccountID: a.ID, Cursor: cursor, Limit: 25}
+	page, err := h.svc.Ledger(ctx, f)
+	if errors.Is(err, billing.ErrBadCursor) {
+		f.Cursor = ""
+		page, err = h.svc.Ledger(ctx, f)
+	}
+	if err != nil {
+		return v, err
+	}
+	for _, e := range page.Items {
+		v.Entries = append(v.Entries, entryRow(e, canCredit))
+	}
+	if page.Next != "" {
+		v.NextHref = view.AccountHref(a.ID) + "?cursor=" + page.Next
+	}
+	if f.Cursor != "" {
+		v.FirstHref = view.AccountHref(a.ID)
+	}
+	deps, err := h.svc.Deposits(ctx, a.ID, 0, 20)
+	if err != nil {
+		return v, err
+	}
+	now := time.Now()
+	for _, d := range deps {
+		v.Deposits = append(v.Deposits, depositRow(d, now))
+	}
+	if h.Forecasts != nil {
+		m, err := h.Forecasts(ctx, []int64{a.ID}, now)
+		if err != nil {
+			return v, err
+		}
+		fv := forecastView(m[a.ID])
+		v.Forecast = &fv
+	}
+	reqs, err := h.svc.AccountRequests(ctx, a.ID, 50)
+	if err != nil {
+		return v, err
+	}
+	me := int64(0)
+	if u := web.CurrentUser(c); u != nil {
+		me = u.ID
+	}
+	for _, r := range reqs {
+		if r.Status == billing.RequestPending {
+			v.Requests = append(v.Requests, requestRow(r, me))
+		}
+	}
+	return v, nil
+}
+
+func (h *Billing) account(c *fiber.Ctx) error {
+	a, err := h.accountOf(c)
+	if err != nil {
+		return err
+	}
+	v, err := h.accountView(c, a, utils.CopyString(c.Query("cursor")))
+	if err != nil {
+		return err
+	}
+	return web.Render(c, fiber.StatusOK, view.AccountPage(h.page(c, a.Name, layouts.Crumb{Label: a.Name}), v))
+}
+
+// summary is the account page's Lumi tab (an htmx fragment).
+func (h *Billing) summary(c *fiber.Ctx) error {
+	a, err := h.accountOf(c)
+	if err != nil {
+		return err
+	}
+	if !web.IsHTMX(c) {
+		return c.Redirect(view.AccountHref(a.ID), fiber.StatusSeeOther)
+	}
+	ctx := c.UserContext()
+	bal, err := h.svc.Balance(ctx, a.ID)
+	if err != nil {
+		return err
+	}
+	page, err := h.svc.Ledger(ctx, billing.LedgerFilter{AccountID: a.ID, Limit: 5})
+	if err != nil {
+		return err
+	}
+	v := view.Summary{ID: a.ID, Balance: bal.Amount.String(), Updated: billingTime(bal.UpdatedAt)}
+	for _, e := range page.Items {
+		v.Entries = append(v.Entries, entryRow(e, false))
+	}
+	reqs, err := h.svc.AccountRequests(ctx, a.ID, 50)
+	if err != nil {
+		return err
+	}
+	for _, r := range reqs {
+		if r.Status == billing.RequestPending {
+			v.Pending++
+		}
+	}
+	c.Vary("HX-Request")
+	return web.Render(c, fiber.StatusOK, view.SummaryFragment(v))
+}

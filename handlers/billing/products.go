@@ -1,0 +1,300 @@
+package billing
+
+// The Lumi products pages: domains, VPS and proxies sold against balances
+// (lists with filters and keyset pages, detail pages with their actions),
+// the price catalogue, and the button that queues the auto-renew job.
+// Reading needs billing.view; changing needs billing.lumiproducts.manage or
+// billing.balance.credit (checked in the handlers, so either one will do).
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/utils"
+
+	"lumdesk/handlers/web"
+	"lumdesk/internal/audit"
+	lumiproducts "lumdesk/internal/billing/products"
+	"lumdesk/internal/staff"
+	"lumdesk/views/layouts"
+	view "lumdesk/views/pages/billing"
+)
+
+// ProductsService is what the Lumi product pages need of
+// internal/billing/products: each resource's file declares its part.
+type ProductsService interface {
+	DomainsService
+	VPSService
+	ProxiesService
+	PricesService
+	RenewDue(ctx context.Context, actor audit.Actor, daysAhead int, now time.Time) (lumiproducts.RenewReport, error)
+	Registrar() lumiproducts.Registrar
+	Provisioner() lumiproducts.Provisioner
+}
+
+// Products is the route group.
+type Products struct {
+	app *web.App
+	svc ProductsService
+	// enqueue queues an auto-renew run (jobs.Service.EnqueueAutoRenew); nil
+	// runs it in the request instead.
+	enqueue func(ctx context.Context) error
+}
+
+// NewProducts makes the route group.
+func NewProducts(svc ProductsService, enqueue func(ctx context.Context) error) *Products {
+	return &Products{svc: svc, enqueue: enqueue}
+}
+
+// canManageProducts shows the change buttons; the routes themselves require
+// billing.products.manage, which every role with billing.balance.credit holds.
+func canManageProducts(c *fiber.Ctx) bool {
+	return web.Can(c, staff.PermProductsManage) || web.Can(c, staff.PermBillingCredit)
+}
+
+// sandbox reports whether a list's adapter is the offline sandbox: the
+// registrar for domains, the provisioner for VPS and proxies.
+func (h *Products) sandbox(kind string) bool {
+	if kind == "domains" {
+		return h.svc.Registrar().Sandbox()
+	}
+	return h.svc.Provisioner().Sandbox()
+}
+
+func (h *Products) page(c *fiber.Ctx, title string, crumbs ...layouts.Crumb) layouts.Page {
+	return h.app.Page(c, title, "lumi", append([]layouts.Crumb{{Label: "Lumi", Href: "/lumi"}}, crumbs...)...)
+}
+
+func (h *Products) list(c *fiber.Ctx, kind string) error {
+	l := view.List{Kind: kind, Sandbox: h.sandbox(kind), CanManage: canManageProducts(c), CSRF: web.CSRFToken(c),
+		Q: utils.CopyString(strings.TrimSpace(web.Truncate(c.Query("q"), 253))), RenewalFailed: c.Query("renewal_failed") != ""}
+	var problems []string
+	f := lumiproducts.ListFilter{Query: l.Q, RenewalFailed: l.RenewalFailed, Limit: 50}
+	if s := c.Query("status"); s != "" {
+		if slicesContains(lumiproducts.Statuses, s) {
+			l.Status, f.Status = utils.CopyString(s), utils.CopyString(s)
+		} else {
+			problems = append(problems, "Status must be pending, active, expired or failed; showing every status.")
+		}
+	}
+	if a := c.Query("account"); a != "" {
+		if id, ok := web.ParseID(a); ok {
+			l.Account, f.AccountID = id, &id
+		} else {
+			problems = append(problems, "The account filter must be an account id; showing every account.")
+		}
+	}
+	switch s := c.Query("sort"); s {
+	case "":
+	case lumiproducts.SortExpires:
+		l.Sort, f.Sort = lumiproducts.SortExpires, lumiproducts.SortExpires
+	default:
+		problems = append(problems, "Lists sort by newest or by expiry; showing the newest first.")
+	}
+	if cur := c.Query("cursor"); cur != "" {
+		probe := f
+		probe.Cursor = utils.CopyString(cur)
+		if _, err := h.probeCursor(c.UserContext(), kind, probe); err == nil {
+			l.Cursor, f.Cursor = probe.Cursor, probe.Cursor
+		} else {
+			problems = append(problems, "That page link is not valid; showing the first page.")
+		}
+	}
+	ctx := c.UserContext()
+	var err error
+	switch kind {
+	case "vps":
+		var p lumiproducts.Page[lumiproducts.VPS]
+		p, err = h.svc.ListVPS(ctx, f)
+		l.VPS, l.NextCursor = vpsRows(p.Items), p.NextCursor
+	case "proxies":
+		var p lumiproducts.Page[lumiproducts.Proxy]
+		p, err = h.svc.ListProxies(ctx, f)
+		l.Proxies, l.NextCursor = proxyRows(p.Items), p.NextCursor
+	default:
+		var p lumiproducts.Page[lumiproducts.Domain]
+		p, err = h.svc.ListDomains(ctx, f)
+		l.Domains, l.NextCursor = domainRows(p.Items), p.NextCursor
+	}
+	if err != nil {
+		return err
+	}
+	l.Error = strings.Join(problems, " ")
+	title := map[string]string{"domains": "Domains", "vps": "VPS", "proxies": "Proxies"}[kind]
+	return web.Render(c, fiber.StatusOK, view.ListPage(h.page(c, title, layouts.Crumb{Label: title}), l))
+}
+
+// probeCursor checks a cursor against the list's sort (a list call with
+// limit 1 validates it without reading much).
+func (h *Products) probeCursor(ctx context.Context, kind string, f lumiproducts.ListFilter) (bool, error) {
+	f.Limit = 1
+	var err error
+	switch kind {
+	case "vps":
+		_, err = h.svc.ListVPS(ctx, f)
+	case "proxies":
+		_, err = h.svc.ListProxies(ctx, f)
+	default:
+		_, err = h.svc.ListDomains(ctx, f)
+	}
+	return err == nil, err
+}
+
+func slicesContains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// accountProducts is the account pages' fragment of an account's products.
+func (h *Products) accountProducts(c *fiber.Ctx) error {
+	id, ok := web.ParseID(c.Params("id"))
+	if !ok {
+		return lumiproducts.ErrAccountNotFound
+	}
+	ctx := c.UserContext()
+	f := lumiproducts.ListFilter{AccountID: &id, Limit: 20}
+	doms, err := h.svc.ListDomains(ctx, f)
+	if err != nil {
+		return err
+	}
+	vps, err := h.svc.ListVPS(ctx, f)
+	if err != nil {
+		return err
+	}
+	pxs, err := h.svc.ListProxies(ctx, f)
+	if err != nil {
+		return err
+	}
+	return web.Render(c, fiber.StatusOK, view.AccountProducts(view.AccountProductsView{AccountID: id, Domains: domainRows(doms.Items), VPS: vpsRows(vps.Items), Proxies: proxyRows(pxs.Items)}))
+}
+
+func (h *Products) renewDue(c *fiber.Ctx) error {
+	back := c.FormValue("back")
+	if back != view.VPSPath && back != view.ProxiesPath {
+		back = view.DomainsPath
+	}
+	back = utils.CopyString(back)
+	ctx := c.UserContext()
+	if h.enqueue != nil {
+		if err := h.enqueue(ctx); err != nil {
+			return err
+		}
+		h.app.Toast(c, "success", "Auto-renew queued; it runs in the background in a moment.")
+	} else {
+		rep, err := h.svc.RenewDue(ctx, web.Actor(c), lumiproducts.DefaultAutoRenewDays, time.Now())
+		if err != nil {
+			return err
+		}
+		h.app.Toast(c, "success", "Auto-renew: "+strconv.Itoa(rep.Renewed)+" renewed, "+strconv.Itoa(rep.Failed)+" failed.")
+	}
+	return web.Redirect(c, back)
+}
+
+func itemID(c *fiber.Ctx) (int64, error) {
+	id, ok := web.ParseID(c.Params("id"))
+	if !ok {
+		return 0, lumiproducts.ErrDomainNotFound
+	}
+	return id, nil
+}
+
+// actionFailure turns a domain error into the form message and status, or
+// returns ok=false for errors the error handler answers (not found, 500).
+func actionFailure(err error, errs map[string]string) (string, int, bool) {
+	var verr lumiproducts.ValidationError
+	var perr *lumiproducts.ProvisionError
+	switch {
+	case errors.As(err, &verr):
+		for k, m := range verr {
+			errs[k] = m
+		}
+		return "Please correct the highlighted field: " + verr.Error() + ".", fiber.StatusUnprocessableEntity, true
+	case errors.Is(err, lumiproducts.ErrInsufficientFunds):
+		return "The account's balance does not cover this; nothing was charged.", fiber.StatusUnprocessableEntity, true
+	case errors.Is(err, lumiproducts.ErrIdempotencyMismatch):
+		return "This page is out of date (the item was renewed meanwhile); reload it and try again.", fiber.StatusConflict, true
+	case errors.Is(err, lumiproducts.ErrNotActive):
+		return "This item is not active, so it cannot be changed.", fiber.StatusConflict, true
+	case errors.As(err, &perr):
+		return web.Capitalize(perr.Error()) + ".", fiber.StatusBadGateway, true
+	}
+	return "", 0, false
+}
+
+// renewKey makes a double-submitted renew form (same item, same expiry
+// shown) a replay; without a stamp every submit renews.
+func renewKey(c *fiber.Ctx, product string, id int64) string {
+	stamp := c.FormValue("stamp")
+	if stamp == "" || len(stamp) > 32 {
+		return ""
+	}
+	return "dashboard-renew-" + product + "-" + strconv.FormatInt(id, 10) + "-" + stamp
+}
+
+func formLines(s string) []string {
+	var out []string
+	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == '\n' || r == ',' || r == ' ' || r == '\r' || r == '\t' }) {
+		out = append(out, utils.CopyString(f))
+	}
+	return out
+}
+
+func (h *Products) listDomains(c *fiber.Ctx) error { return h.list(c, "domains") }
+func (h *Products) listVPS(c *fiber.Ctx) error     { return h.list(c, "vps") }
+func (h *Products) listProxies(c *fiber.Ctx) error { return h.list(c, "proxies") }
+
+// domainRows, vpsRows and proxyRows fill the lists' view rows.
+func domainRows(items []lumiproducts.Domain) []view.DomainRow {
+	rows := make([]view.DomainRow, len(items))
+	for i, d := range items {
+		rows[i] = view.DomainRow{ID: d.ID, AccountID: d.AccountID, Name: d.Name, Status: d.Status,
+			Expires: view.Date(d.ExpiresAt), Bought: view.Date(&d.CreatedAt),
+			RenewalFailed: view.RenewalFailed(d.RenewalFailedAt, d.RenewalFailedReason), AutoRenew: d.AutoRenew, Locked: d.Locked}
+	}
+	return rows
+}
+
+func vpsRows(items []lumiproducts.VPS) []view.VPSRow {
+	rows := make([]view.VPSRow, len(items))
+	for i, v := range items {
+		rows[i] = view.VPSRow{ID: v.ID, AccountID: v.AccountID, Hostname: v.Hostname, Plan: v.Plan, Status: v.Status, Power: v.Power,
+			IP: v.IP, Expires: view.Date(v.ExpiresAt), RenewalFailed: view.RenewalFailed(v.RenewalFailedAt, v.RenewalFailedReason)}
+	}
+	return rows
+}
+
+func proxyRows(items []lumiproducts.Proxy) []view.ProxyRow {
+	rows := make([]view.ProxyRow, len(items))
+	for i, x := range items {
+		rows[i] = view.ProxyRow{ID: x.ID, AccountID: x.AccountID, Username: x.Username, Plan: x.Plan, Type: x.Type, Country: x.Country,
+			Status: x.Status, Expires: view.Date(x.ExpiresAt), RenewalFailed: view.RenewalFailed(x.RenewalFailedAt, x.RenewalFailedReason)}
+	}
+	return rows
+}
+
+// domainView, vpsView and proxyView fill the detail pages' view structs.
+func domainView(d lumiproducts.Domain) view.Domain {
+	return view.Domain{ID: d.ID, AccountID: d.AccountID, Name: d.Name, Status: d.Status, RegistrarRef: d.RegistrarRef,
+		ExpiresAt: d.ExpiresAt, RenewalFailedAt: d.RenewalFailedAt, RenewalFailedReason: d.RenewalFailedReason, Failure: d.Failure,
+		AutoRenew: d.AutoRenew, Locked: d.Locked, Privacy: d.Privacy, Nameservers: d.Nameservers, CreatedAt: d.CreatedAt}
+}
+
+func vpsView(v lumiproducts.VPS) view.VPS {
+	return view.VPS{ID: v.ID, AccountID: v.AccountID, Plan: v.Plan, Hostname: v.Hostname, Status: v.Status, Power: v.Power, IP: v.IP,
+		ProviderRef: v.ProviderRef, Failure: v.Failure, ExpiresAt: v.ExpiresAt, RenewalFailedAt: v.RenewalFailedAt,
+		RenewalFailedReason: v.RenewalFailedReason, AutoRenew: v.AutoRenew, CreatedAt: v.CreatedAt}
+}
+
+func proxyView(p lumiproducts.Proxy) view.Proxy {
+	return view.Proxy{ID: p.ID, AccountID: p.AccountID, Plan: p.Plan, Type: p.Type, Country: p.Country, Status: p.Status, Host: p.Host,
+		Port: p.Port, Username: p.Username, Failure: p.Failure, AllowIPs: p.AllowIPs, ExpiresAt: p.ExpiresAt,
+		RenewalFailedAt: p.RenewalFailedAt, RenewalFailedReason: p.RenewalFailedReason, AutoRenew: p.AutoRenew, CreatedAt: p.CreatedAt}
+}

@@ -1,0 +1,108 @@
+package console
+
+import (
+	"context"
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"lumdesk/handlers/web"
+	"lumdesk/internal/console"
+	"lumdesk/internal/platform/money"
+	"lumdesk/internal/product"
+	"lumdesk/internal/staff"
+	"lumdesk/views/components"
+	"lumdesk/views/layouts"
+	view "lumdesk/views/pages/console"
+)
+
+// ConsoleService is what the overview page and the global search need.
+type ConsoleService interface {
+	Overview(ctx context.Context) (console.Summary, error)
+	Search(ctx context.Context, scope console.Scope, q string) ([]console.Hit, error)
+}
+
+// Console serves the overview, the product landing pages and global search.
+type Console struct {
+	svc ConsoleService
+	app *web.App
+}
+
+// New makes the route group.
+func New(svc ConsoleService) *Console { return &Console{svc: svc} }
+
+func (h *Console) overview(c *fiber.Ctx) error {
+	a := h.app
+	sum, err := h.svc.Overview(c.UserContext())
+	if err != nil {
+		return err
+	}
+	n := func(v int64) string { return strconv.FormatInt(v, 10) }
+	m := view.Model{
+		Stats: []view.Stat{
+			{Label: "Accounts", Value: n(sum.Counts.Accounts), Hint: n(sum.Counts.SuspendedAccounts) + " suspended", Href: "/accounts"},
+			{Label: "Active API keys", Value: n(sum.Counts.ActiveApiKeys), Hint: "across all products", Href: "/apikeys"},
+			{Label: "License keys", Value: n(sum.Counts.LicenseKeys), Hint: "Luarmor", Href: "/luarmor/keys"},
+			{Label: "Lumi balances", Value: money.Cents(sum.Counts.LumiBalanceCents).String(), Hint: n(sum.Counts.PendingApprovals) + " waiting for approval", Href: "/lumi"},
+			{Label: "Changes · 24 h", Value: n(sum.Counts.AuditLastDay), Hint: n(sum.Counts.ActiveStaff) + " active staff", Href: "/audit"},
+		},
+	}
+	for _, d := range sum.AccountsDaily {
+		m.AccountsDaily = append(m.AccountsDaily, components.ChartPoint{Label: d.Day.Format("Jan 2"), Value: d.Count})
+	}
+	for _, d := range sum.AuditDaily {
+		m.AuditDaily = append(m.AuditDaily, components.ChartPoint{Label: d.Day.Format("Jan 2"), Value: d.Count})
+	}
+	for _, k := range sum.KeysByProduct {
+		label := k.Product
+		if _, ap, ok := product.OfAPIProduct(k.Product); ok {
+			label = ap.Label
+		}
+		m.KeysByProduct = append(m.KeysByProduct, components.KV{Key: label, Value: n(k.N)})
+	}
+	for _, e := range sum.Recent {
+		actor := e.ActorLabel
+		if actor == "" {
+			actor = e.ActorKind
+		}
+		entity := e.EntityType
+		if e.EntityID != "" {
+			entity += " #" + e.EntityID
+		}
+		m.Recent = append(m.Recent, view.Event{ID: e.ID, When: e.OccurredAt, Actor: actor, Action: e.Action, Entity: entity})
+	}
+	return web.Render(c, fiber.StatusOK, view.Page(a.Page(c, "Overview", "overview"), m))
+}
+
+func (h *Console) search(c *fiber.Ctx) error {
+	q := c.Query("q")
+	if len(q) > console.MaxQuery {
+		q = q[:console.MaxQuery]
+	}
+	scope := console.Scope{Accounts: web.Can(c, staff.PermAccountsView), APIKeys: web.Can(c, staff.PermAPIKeysView), Staff: web.Can(c, staff.PermStaffManage)}
+	hits, err := h.svc.Search(c.UserContext(), scope, q)
+	if err != nil {
+		return err
+	}
+	if len(hits) == 0 {
+		if strings.TrimSpace(q) == "" {
+			return web.Render(c, fiber.StatusOK, components.SearchResults(layouts.QuickLinks(h.app.Page(c, "", ""))))
+		}
+		return web.Render(c, fiber.StatusOK, components.SearchEmpty(q))
+	}
+	titles := map[string]string{"page": "Pages", "account": "Accounts", "api_key": "API keys", "staff": "Staff"}
+	icons := map[string]string{"page": "arrow-right", "account": "users", "api_key": "key", "staff": "user"}
+	var groups []components.SearchGroup
+	idx := map[string]int{}
+	for _, hit := range hits {
+		i, ok := idx[hit.Kind]
+		if !ok {
+			i = len(groups)
+			idx[hit.Kind] = i
+			groups = append(groups, components.SearchGroup{Title: titles[hit.Kind]})
+		}
+		groups[i].Items = append(groups[i].Items, components.SearchItem{Title: hit.Title, Subtitle: hit.Subtitle, Href: hit.Href, Meta: hit.Meta, Icon: icons[hit.Kind]})
+	}
+	return web.Render(c, fiber.StatusOK, components.SearchResults(groups))
+}

@@ -1,0 +1,119 @@
+package console_test
+
+import (
+	"context"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/PuerkitoBio/goquery"
+
+	"lumdesk/handlers/server/servertest"
+	"lumdesk/internal/accounts"
+	"lumdesk/internal/apikeys"
+	"lumdesk/internal/audit"
+	"lumdesk/internal/billing"
+)
+
+func TestOverviewCountsAndCharts(t *testing.T) {
+	env := servertest.New(t)
+	ctx := context.Background()
+	var last int64
+	for _, name := range []string{"Acme Ltd", "Globex"} {
+		a, err := env.Accounts.Create(ctx, audit.CLI("t"), accounts.CreateInput{Name: name, Email: strings.ToLower(strings.Fields(name)[0]) + "@x.test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		last = a.ID
+	}
+	if _, err := env.Billing.ManualTopUp(ctx, audit.CLI("t"), billing.ManualInput{AccountID: last, Amount: "12.50", Reason: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	c := env.As("viewer")
+	r := c.Get("/")
+	if r.Status != 200 {
+		t.Fatalf("overview: %d", r.Status)
+	}
+	stats := r.Doc.Find(`[data-testid="overview-stats"] .stat-value`)
+	if stats.Length() != 5 || strings.TrimSpace(stats.First().Text()) != "2" {
+		t.Fatalf("stats: %d tiles, first %q", stats.Length(), stats.First().Text())
+	}
+	var values []string
+	stats.Each(func(_ int, s *goquery.Selection) { values = append(values, strings.TrimSpace(s.Text())) })
+	if values[2] != "0" || values[3] != "12.50" {
+		t.Fatalf("license keys / Lumi balance tiles: %v", values)
+	}
+	// 30 daily bars for accounts, 14 for audit; today's account bar holds both.
+	if n := r.Doc.Find(`[data-testid="chart-accounts"] svg rect.chart-bar`).Length(); n != 30 {
+		t.Fatalf("accounts chart has %d bars", n)
+	}
+	if n := r.Doc.Find(`[data-testid="chart-audit"] svg rect.chart-bar`).Length(); n != 14 {
+		t.Fatalf("audit chart has %d bars", n)
+	}
+	if !strings.Contains(r.Doc.Find(`[data-testid="chart-accounts"]`).Text(), ": 2") {
+		t.Fatalf("today's bar should say 2: %q", r.Doc.Find(`[data-testid="chart-accounts"] title`).Last().Text())
+	}
+	if !r.Has(`[data-testid="recent-activity"]`) || !strings.Contains(r.Text(`[data-testid="recent-activity"]`), "account.create") {
+		t.Fatal("recent activity lacks account.create")
+	}
+}
+
+func TestGlobalSearchRespectsPermissions(t *testing.T) {
+	env := servertest.New(t)
+	ctx := context.Background()
+	acc, err := env.Accounts.Create(ctx, audit.CLI("t"), accounts.CreateInput{Name: "Zephyr_50% Co", Email: "zephyr@x.test", DiscordID: "123456789012345678"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := env.APIKeys.Create(ctx, audit.CLI("t"), apikeys.CreateInput{Product: "lumora", AccountID: &acc.ID, Name: "ci", Scopes: []string{"email:send"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := env.As("admin")
+	viewer := env.As("viewer")
+	titles := func(c *servertest.Client, q string) []string {
+		r := c.HTMX("GET", "/search?q="+url.QueryEscape(q), nil)
+		if r.Status != 200 {
+			t.Fatalf("search %q: %d", q, r.Status)
+		}
+		var out []string
+		r.Doc.Find("a[role=option] .font-medium").Each(func(_ int, s *goquery.Selection) { out = append(out, strings.TrimSpace(s.Text())) })
+		return out
+	}
+	has := func(list []string, want string) bool {
+		for _, s := range list {
+			if s == want {
+				return true
+			}
+		}
+		return false
+	}
+	for _, q := range []string{"zeph", "ZEPHYR@X.TEST", "123456789012345678", "50%"} {
+		if got := titles(viewer, q); !has(got, "Zephyr_50% Co") {
+			t.Errorf("search %q: %v lacks the account", q, got)
+		}
+	}
+	if got := titles(viewer, "_"); has(got, "Zephyr_50% Co") == false {
+		t.Errorf("underscore must match literally: %v", got)
+	}
+	if got := titles(viewer, "x%y"); len(got) != 0 {
+		t.Errorf("%% must not act as a wildcard: %v", got)
+	}
+	if got := titles(viewer, key.Key.Prefix); !has(got, key.Key.Prefix+"…") {
+		t.Errorf("key prefix search: %v", got)
+	}
+	adminStaff := titles(admin, "viewer")
+	viewerStaff := titles(viewer, "viewer")
+	if !has(adminStaff, strings.Split(viewer.User.Email, "@")[0]) || has(viewerStaff, strings.Split(viewer.User.Email, "@")[0]) {
+		t.Errorf("staff results: admin %v, viewer %v (only staff managers see staff)", adminStaff, viewerStaff)
+	}
+	if r := viewer.HTMX("GET", "/search?q="+strings.Repeat("a", 5000), nil); r.Status != 200 {
+		t.Fatalf("huge query: %d", r.Status)
+	}
+	if r := viewer.HTMX("GET", "/search?q="+strings.Repeat("a", 40000), nil); r.Status != 431 {
+		t.Fatalf("oversized URL: %d, want 431", r.Status)
+	}
+	if r := viewer.HTMX("GET", "/search?q=", nil); r.Status != 200 || !r.Has("a[role=option]") {
+		t.Fatalf("empty query should list quick links: %d", r.Status)
+	}
+}

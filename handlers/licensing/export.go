@@ -1,0 +1,104 @@
+package licensing
+
+import (
+	"context"
+	"encoding/csv"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"lumdesk/handlers/web"
+	"lumdesk/internal/licensing"
+)
+
+// exportPage is how many keys one query of the export reads.
+const exportPage = 1000
+
+// export streams the filtered key list as CSV, reading keyset pages as it
+// writes. The first page is read before answering, so a bad filter or an
+// unknown project is an error page, not a broken download.
+func (h *Bulk) export(c *fiber.Ctx) error {
+	fv, f, errs := parseKeyFilter(c)
+	if len(errs) > 0 {
+		msgs := make([]string, 0, len(errs))
+		for _, k := range slices.Sorted(mapKeys(errs)) {
+			msgs = append(msgs, errs[k])
+		}
+		return fiber.NewError(fiber.StatusUnprocessableEntity, strings.Join(msgs, " "))
+	}
+	f.Limit = exportPage
+	ctx := c.UserContext()
+	first, err := h.lic.ListKeys(ctx, f)
+	if e := bulkErrors(err); e != nil {
+		return fiber.NewError(fiber.StatusUnprocessableEntity, strings.Join(slices.Collect(mapValues(e)), " "))
+	}
+	if err != nil {
+		return err
+	}
+	filters := map[string]string{}
+	for k, v := range fv.Values() {
+		filters[k] = v[0]
+	}
+	if err := h.lic.RecordKeyExport(ctx, web.Actor(c), filters); err != nil {
+		return err
+	}
+	name := "luarmor-keys-" + h.now().UTC().Format("20060102-1504") + ".csv"
+	svc, log, reqID := h.lic, h.app.Log(), web.RequestID(c)
+	web.StreamCSV(c, name, func(ctx context.Context, w *csv.Writer) error {
+		if err := w.Write(keyExportHeader); err != nil {
+			return err
+		}
+		page := first
+		for {
+			for _, k := range page.Keys {
+				if err := w.Write(keyExportRow(k)); err != nil {
+					return err
+				}
+			}
+			if page.Next == nil {
+				return nil
+			}
+			f.After = page.Next
+			var err error
+			if page, err = svc.ListKeys(ctx, f); err != nil {
+				return err
+			}
+		}
+	}, func(err error) { log.Warn("key export stopped", "err", err, "request_id", reqID) })
+	return nil
+}
+
+var keyExportHeader = []string{"id", "project_id", "project", "user_key", "identifier", "discord_id", "note", "status",
+	"banned", "ban_reason", "ban_expire", "key_days", "auth_expire", "expired", "total_resets", "last_reset_at",
+	"total_executions", "last_execution_at", "created_at"}
+
+func keyExportRow(k licensing.Key) []string {
+	return []string{strconv.FormatInt(k.ID, 10), k.ProjectID, web.CsvCell(k.ProjectName), web.CsvCell(k.UserKey), web.CsvCell(k.Identifier),
+		web.CsvCell(k.DiscordID), web.CsvCell(k.Note), k.Status, strconv.FormatBool(k.Banned), web.CsvCell(k.BanReason), timeCell(k.BanExpire),
+		intPtrCell(k.KeyDays), timeCell(k.AuthExpire), strconv.FormatBool(k.Expired), strconv.Itoa(k.TotalResets),
+		timeCell(k.LastResetAt), strconv.FormatInt(k.TotalExecutions, 10), timeCell(k.LastExecutionAt), k.CreatedAt.Format(time.RFC3339)}
+}
+
+func timeCell(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+func intPtrCell(n *int) string {
+	if n == nil {
+		return ""
+	}
+	return strconv.Itoa(*n)
+}
+
+func idOrEmpty(id int64) string {
+	if id == 0 {
+		return ""
+	}
+	return strconv.FormatInt(id, 10)
+}

@@ -1,0 +1,133 @@
+// Package server wires the domain services and HTTP route groups into one
+// Fiber app. cmd/web and the HTTP tests both build the app here, so the tests
+// exercise exactly what production serves.
+package server
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	accountshttp "lumdesk/handlers/accounts"
+	"lumdesk/handlers/api/luarmor"
+	"lumdesk/handlers/api/lumi"
+	apikeyshttp "lumdesk/handlers/apikeys"
+	audithttp "lumdesk/handlers/audit"
+	billinghttp "lumdesk/handlers/billing"
+	consolehttp "lumdesk/handlers/console"
+	licensinghttp "lumdesk/handlers/licensing"
+	staffhttp "lumdesk/handlers/staff"
+	"lumdesk/handlers/web"
+	"lumdesk/internal/accounts"
+	"lumdesk/internal/apikeys"
+	"lumdesk/internal/audit"
+	"lumdesk/internal/billing"
+	"lumdesk/internal/billing/products"
+	"lumdesk/internal/console"
+	"lumdesk/internal/demo"
+	"lumdesk/internal/jobs"
+	"lumdesk/internal/licensing"
+	"lumdesk/internal/platform/config"
+	"lumdesk/internal/platform/db"
+	"lumdesk/internal/platform/secretbox"
+	"lumdesk/internal/staff"
+)
+
+// Services are the domain services of one process.
+type Services struct {
+	DB      *db.DB
+	Box     *secretbox.Box
+	Staff   *staff.Service
+	Console *console.Service
+	Audit   *audit.Service
+
+	Accounts  *accounts.Service
+	APIKeys   *apikeys.Service
+	Licensing *licensing.Service
+	Billing   *billing.Service
+	Products  *products.Service
+	Jobs      *jobs.Service // background jobs; cmd/web serve starts the runner
+	LumiAPI   *lumi.API     // the Lumi API; cmd/web serve starts its batch sweeper
+}
+
+// NewServices builds every domain service over one database.
+func NewServices(cfg config.Config, d *db.DB, box *secretbox.Box) *Services {
+	s := &Services{
+		DB:      d,
+		Box:     box,
+		Staff:   staff.NewService(d, box, cfg.Demo),
+		Console: console.New(d),
+		Audit:   audit.NewService(d),
+
+		Accounts:  accounts.NewService(d),
+		APIKeys:   apikeys.NewService(d, box).WithDefaultDailyCap(cfg.APIDailyCapDefault),
+		Licensing: licensing.NewService(d),
+		Billing:   billing.NewService(d, box, cfg.BillingApprovalLimit).WithCryptoPay(cfg.CryptoPayURL, cfg.CryptoPayToken),
+	}
+	s.Jobs = jobs.New(d, s.Licensing)
+	s.Products = products.NewService(d, s.Billing, registrar(cfg), nil).WithBox(box)
+	s.Jobs.SetAutoRenew(s.Products.AutoRenewJob(cfg.AutoRenewDays))
+	s.LumiAPI = lumi.Wire(s.Billing, s.APIKeys, s.Products, nil)
+	s.Jobs.SetExpireDeposits(func(ctx context.Context) (int, error) {
+		// Crypto Pay webhooks that never arrived: credit what it reports paid first.
+		if _, err := s.Billing.ReconcileCryptoPay(ctx, audit.System("cryptopay-reconcile"), 1000); err != nil {
+			slog.Error("reconcile crypto pay deposits", "err", err)
+		}
+		return s.Billing.ExpireDeposits(ctx, audit.System("deposit-expiry"), 1000)
+	})
+	return s
+}
+
+// registrar is the HTTP registrar gateway when LUMI_REGISTRAR_URL is set,
+// else nil (the sandbox).
+func registrar(cfg config.Config) products.Registrar {
+	if cfg.RegistrarURL == "" {
+		return nil
+	}
+	return &products.HTTPRegistrar{BaseURL: cfg.RegistrarURL, APIKey: cfg.RegistrarKey, Client: &http.Client{Timeout: 15 * time.Second}}
+}
+
+// routeGroups are the dashboard areas and product APIs beyond sign-in.
+func (s *Services) routeGroups() []web.RouteGroup {
+	bulk := licensinghttp.NewBulk(s.Licensing, s.Jobs)
+	accounts := accountshttp.New(s.Accounts)
+	billingDesk := billinghttp.NewDesk(s.Billing, s.Accounts)
+	billingDesk.Forecasts = s.Products.ForecastMany
+	groups := []web.RouteGroup{
+		consolehttp.New(s.Console),
+		accounts,
+		apikeyshttp.New(s.APIKeys),
+		audithttp.New(s.Audit),
+		staffhttp.NewPages(s.Staff), staffhttp.NewSecurity(s.Staff),
+		bulk,
+		licensinghttp.New(s.Licensing),
+		luarmor.New(s.Licensing, s.APIKeys),
+		billingDesk,
+		billinghttp.NewProducts(s.Products, s.Jobs.EnqueueAutoRenew),
+		s.LumiAPI,
+	}
+	// Each product's account tab comes from the group that renders it.
+	for _, g := range groups {
+		if t, ok := g.(accountshttp.AccountTab); ok {
+			accounts.AddTab(t)
+		}
+	}
+	return groups
+}
+
+// DemoDeps are the services the demo seed goes through.
+func (s *Services) DemoDeps() demo.Deps {
+	return demo.Deps{DB: s.DB, Staff: s.Staff, Accounts: s.Accounts, APIKeys: s.APIKeys, Licensing: s.Licensing, Billing: s.Billing, Products: s.Products}
+}
+
+// NewApp builds the HTTP app.
+func NewApp(cfg config.Config, s *Services, log *slog.Logger) (*fiber.App, *web.App) {
+	return web.New(web.Deps{
+		Config: cfg, DB: s.DB, Staff: s.Staff, Log: log,
+		Sessions: staff.NewSessionStore(s.DB, cfg.CookieSecure, cfg.SessionIdle, cfg.SessionAbsolute),
+		Extra:    s.routeGroups(),
+	})
+}

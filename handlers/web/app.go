@@ -1,0 +1,252 @@
+// Package handlers is the dashboard's HTTP layer: it parses input, calls one
+// domain service method and renders a templ view. No SQL, no business rule.
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+	"unicode/utf16"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/adaptor"
+	"github.com/gofiber/fiber/v2/middleware/recover"
+	"github.com/gofiber/fiber/v2/middleware/requestid"
+	"github.com/gofiber/fiber/v2/utils"
+	"github.com/gorilla/sessions"
+
+	"lumdesk/internal/platform/config"
+	"lumdesk/internal/platform/db"
+	"lumdesk/internal/staff"
+)
+
+// BodyLimit caps request bodies; larger ones get 413.
+const BodyLimit = 4 << 20
+
+// App holds what every dashboard handler shares.
+type App struct {
+	cfg      config.Config
+	db       *db.DB
+	staff    *staff.Service
+	sessions *staff.SessionStore
+	log      *slog.Logger
+	metrics  *Metrics
+	table    []Route
+	// apiErrors are the product APIs' error writers, by path prefix.
+	apiErrors []APIErrorWriter
+}
+
+// Deps are the services the HTTP layer needs.
+type Deps struct {
+	Config   config.Config
+	DB       *db.DB
+	Staff    *staff.Service
+	Sessions *staff.SessionStore
+	Log      *slog.Logger
+	// Extra are the route groups of other areas (accounts, API keys, product APIs ...).
+	Extra []RouteGroup
+}
+
+// RouteGroup contributes routes to the table.
+type RouteGroup interface {
+	Routes(a *App) []Route
+}
+
+// New builds the Fiber app with its middleware and the whole route table.
+func New(d Deps) (*fiber.App, *App) {
+	a := &App{cfg: d.Config, db: d.DB, staff: d.Staff, sessions: d.Sessions, log: d.Log, metrics: NewMetrics()}
+	proxyHeader := ""
+	if d.Config.TrustProxy {
+		proxyHeader = fiber.HeaderXForwardedFor
+	}
+	app := fiber.New(fiber.Config{
+		AppName:               "lumdesk",
+		DisableStartupMessage: true,
+		BodyLimit:             BodyLimit,
+		ReadBufferSize:        16 << 10, // long filter URLs; larger headers get 431
+		ReadTimeout:           30 * time.Second,
+		WriteTimeout:          60 * time.Second,
+		IdleTimeout:           120 * time.Second,
+		ProxyHeader:           proxyHeader,
+		ErrorHandler:          a.errorHandler,
+	})
+	app.Use(recover.New(recover.Config{EnableStackTrace: true, StackTraceHandler: func(c *fiber.Ctx, e any) {
+		a.log.Error("panic", "err", e, "path", c.Path(), "request_id", requestID(c))
+	}}))
+	app.Use(requestid.New())
+	app.Use(a.accessLog)
+	app.Use(securityHeaders(d.Config.CookieSecure))
+	app.Use(a.loadSession)
+	app.Use(a.guardInput)
+	app.Use(a.checkCSRF)
+
+	table := a.baseRoutes()
+	for _, g := range d.Extra {
+		table = append(table, g.Routes(a)...)
+		if w, ok := g.(APIErrorWriter); ok {
+			a.apiErrors = append(a.apiErrors, w)
+		}
+	}
+	a.register(app, table)
+	app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
+	a.outsideRoutes(app)
+	return app, a
+}
+
+// DB returns the database (for route groups that need it).
+func (a *App) DB() *db.DB { return a.db }
+
+// MetricsHandler serves the Prometheus metrics (the METRICS_ADDR listener).
+func (a *App) MetricsHandler() http.Handler { return a.metrics.HTTPHandler() }
+
+// Log returns the logger.
+func (a *App) Log() *slog.Logger { return a.log }
+
+// Config returns the configuration.
+func (a *App) Config() config.Config { return a.cfg }
+
+func isAPI(path string) bool {
+	return strings.HasPrefix(path, "/api/") || path == "/healthz" || path == "/readyz" || path == "/metrics" || strings.HasPrefix(path, "/static/")
+}
+
+// loadSession reads the gorilla session through the Postgres store and puts
+// the signed-in user (if any) into c.Locals. Product APIs and static files skip it.
+func (a *App) loadSession(c *fiber.Ctx) error {
+	if isAPI(c.Path()) {
+		return c.Next()
+	}
+	// Console pages carry the session's data and CSRF token: never cached
+	// (a handler that streams a file may set its own policy).
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	r, err := adaptor.ConvertRequest(c, false)
+	if err != nil {
+		return fmt.Errorf("convert request: %w", err)
+	}
+	r = r.WithContext(c.UserContext())
+	r.RemoteAddr = c.IP()
+	s, err := a.sessions.Get(r, a.sessions.CookieName)
+	if err != nil {
+		a.log.Warn("session load failed", "err", err, "request_id", requestID(c))
+	}
+	c.Locals(localSession, s)
+	c.Locals(localRequest, r)
+	if id, ok := s.Values[staff.KeyStaffID].(int64); ok {
+		u, err := a.staff.Get(c.UserContext(), id)
+		switch {
+		case errors.Is(err, staff.ErrNotFound) || (err == nil && u.Disabled):
+			a.sessions.Destroy(s)
+			_ = a.saveSession(c, s, r)
+		case err != nil:
+			return err
+		default:
+			c.Locals(localUser, &u)
+		}
+	}
+	return c.Next()
+}
+
+// saveSession persists the session and copies every Set-Cookie header onto
+// the Fiber response (Add, never Set: several cookies would collapse).
+func (a *App) saveSession(c *fiber.Ctx, s *sessions.Session, r *http.Request) error {
+	w := headerWriter{h: http.Header{}}
+	if err := a.sessions.Save(r, w, s); err != nil {
+		return err
+	}
+	for _, v := range w.h.Values("Set-Cookie") {
+		c.Response().Header.Add(fiber.HeaderSetCookie, v)
+	}
+	return nil
+}
+
+// ensureCSRF makes sure the session (even an anonymous one) has a CSRF token,
+// saving it if it is new. Pages with forms call it before rendering.
+func (a *App) ensureCSRF(c *fiber.Ctx) (string, error) {
+	s, r := session(c)
+	if s == nil {
+		return "", errors.New("no session")
+	}
+	if tok, ok := s.Values[staff.KeyCSRF].(string); ok && tok != "" {
+		return tok, nil
+	}
+	tok := newCSRFToken()
+	s.Values[staff.KeyCSRF] = tok
+	return tok, a.saveSession(c, s, r)
+}
+
+type headerWriter struct{ h http.Header }
+
+func (w headerWriter) Header() http.Header         { return w.h }
+func (w headerWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (w headerWriter) WriteHeader(int)             {}
+
+func (a *App) accessLog(c *fiber.Ctx) error {
+	start := time.Now()
+	err := c.Next()
+	if err != nil {
+		if herr := c.App().ErrorHandler(c, err); herr != nil {
+			_ = c.SendStatus(fiber.StatusInternalServerError)
+		}
+	}
+	status := c.Response().StatusCode()
+	// Copies: these strings outlive the request (labels, log records).
+	method, route := utils.CopyString(c.Method()), utils.CopyString(c.Route().Path)
+	a.metrics.Observe(method, route, status, time.Since(start))
+	level := slog.LevelInfo
+	switch {
+	case status >= 500:
+		level = slog.LevelError
+	case a.cfg.Demo:
+		// make run keeps its terminal for the sign-in table and what goes wrong.
+		level = slog.LevelDebug
+	}
+	a.log.Log(c.UserContext(), level, "request",
+		"method", method, "path", utils.CopyString(c.Path()), "route", route, "status", status,
+		"duration_ms", time.Since(start).Milliseconds(), "ip", c.IP(), "request_id", requestID(c))
+	return nil
+}
+
+func securityHeaders(tls bool) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		h := &c.Response().Header
+		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		if tls {
+			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+		}
+		return c.Next()
+	}
+}
+
+// jsonString quotes s as JSON using only ASCII (\uXXXX escapes), because it
+// travels in HTTP headers (HX-Trigger), which browsers read as Latin-1.
+func jsonString(s string) string {
+	b, _ := json.Marshal(s)
+	var out strings.Builder
+	for _, r := range string(b) {
+		switch {
+		case r < 0x80:
+			out.WriteRune(r)
+		case r > 0xFFFF:
+			r1, r2 := utf16.EncodeRune(r)
+			fmt.Fprintf(&out, "\\u%04x\\u%04x", r1, r2)
+		default:
+			fmt.Fprintf(&out, "\\u%04x", r)
+		}
+	}
+	return out.String()
+}
+
+// Shutdown is a helper for graceful shutdown with a deadline.
+func Shutdown(app *fiber.App, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	return app.ShutdownWithContext(ctx)
+}

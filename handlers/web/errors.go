@@ -1,0 +1,74 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"lumdesk/views/pages/errorpage"
+)
+
+// APIErrorWriter is implemented by a product API's route group so that errors
+// raised before its handlers run (body too large, unknown path, panics) still
+// reach the client in that product's own error envelope.
+type APIErrorWriter interface {
+	APIPrefix() string // e.g. "/api/luarmor/"
+	WriteAPIError(c *fiber.Ctx, status int, msg string) error
+}
+
+// NotFoundError is implemented by domain "not found" errors so the one error
+// handler can answer 404 without knowing every package.
+type NotFoundError interface{ NotFound() bool }
+
+// errorHandler is the dashboard's single error path: domain and HTTP errors
+// become an error page (full requests) or a toast (htmx requests).
+func (a *App) errorHandler(c *fiber.Ctx, err error) error {
+	status := fiber.StatusInternalServerError
+	msg := "Something went wrong on our side. The error was logged with request id " + requestID(c) + "."
+	var fe *fiber.Error
+	var nf NotFoundError
+	switch {
+	case errors.As(err, &fe):
+		status, msg = fe.Code, fe.Message
+		if status == fiber.StatusNotFound && msg == "Cannot "+c.Method()+" "+c.Path() || msg == http.StatusText(status) {
+			msg = friendly(status)
+		}
+	case errors.Is(err, ErrForbidden):
+		status, msg = fiber.StatusForbidden, "You do not have permission to do that."
+	case errors.As(err, &nf) && nf.NotFound():
+		status, msg = fiber.StatusNotFound, err.Error()
+	default:
+		a.log.Error("request failed", "err", err, "path", c.Path(), "request_id", requestID(c))
+	}
+	if isAPI(c.Path()) {
+		for _, w := range a.apiErrors {
+			if strings.HasPrefix(c.Path(), w.APIPrefix()) {
+				return w.WriteAPIError(c, status, msg)
+			}
+		}
+		return c.Status(status).JSON(fiber.Map{"error": msg})
+	}
+	if IsHTMX(c) {
+		c.Set("HX-Trigger", toastTrigger("error", msg))
+		c.Set("HX-Reswap", "none")
+		return c.Status(status).SendString(msg)
+	}
+	p := a.Page(c, http.StatusText(status), "")
+	return Render(c, status, errorpage.Page(p, status, msg, CurrentUser(c) != nil))
+}
+
+func friendly(status int) string {
+	switch status {
+	case fiber.StatusNotFound:
+		return "There is nothing at this address. It may have been moved or deleted."
+	case fiber.StatusRequestEntityTooLarge:
+		return "That upload or form is too large."
+	case fiber.StatusMethodNotAllowed:
+		return "That action is not allowed here."
+	case fiber.StatusUnauthorized:
+		return "Sign in to continue."
+	}
+	return http.StatusText(status)
+}

@@ -1,0 +1,181 @@
+package web
+
+import (
+	"errors"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/utils"
+
+	"lumdesk/internal/platform/apperr"
+)
+
+// Form is the one way a console handler reads its input: the body of a POST
+// (urlencoded or multipart) or the query of a GET, copied out of Fiber's
+// reused buffers and trimmed. The typed getters collect field errors
+// (apperr.FieldErrors, the shape the services return) so a handler renders
+// every problem at once:
+//
+//	f := web.ReadForm(c)
+//	days := f.Int("days", 1, 3650)
+//	note := f.Text("note", 2000)
+//	if err := f.Err(); err != nil { ... render the form with err's messages ... }
+type Form struct {
+	c      *fiber.Ctx
+	Errors apperr.FieldErrors
+}
+
+// ReadForm starts reading c's form.
+func ReadForm(c *fiber.Ctx) *Form { return &Form{c: c, Errors: apperr.FieldErrors{}} }
+
+// Field is one form (or, for GET, query) value, copied and trimmed.
+func Field(c *fiber.Ctx, name string) string {
+	if c.Method() == fiber.MethodGet {
+		return strings.TrimSpace(utils.CopyString(c.Query(name)))
+	}
+	return strings.TrimSpace(utils.CopyString(c.FormValue(name)))
+}
+
+// FieldText is a multi-line value, copied, with CRLF line ends made LF and
+// its spacing kept (a note or a list of lines means what was typed).
+func FieldText(c *fiber.Ctx, name string) string {
+	v := c.FormValue(name)
+	if c.Method() == fiber.MethodGet {
+		v = c.Query(name)
+	}
+	return strings.ReplaceAll(utils.CopyString(v), "\r\n", "\n")
+}
+
+// FieldValues is every value of a repeatable field, from a urlencoded or
+// multipart body, or from the query of a GET.
+func FieldValues(c *fiber.Ctx, name string) []string {
+	var out []string
+	if c.Method() == fiber.MethodGet {
+		for _, v := range c.Context().QueryArgs().PeekMulti(name) {
+			out = append(out, string(v))
+		}
+		return out
+	}
+	if strings.HasPrefix(string(c.Request().Header.ContentType()), fiber.MIMEMultipartForm) {
+		if mf, err := c.MultipartForm(); err == nil {
+			return slices.Clone(mf.Value[name])
+		}
+		return nil
+	}
+	for _, v := range c.Request().PostArgs().PeekMulti(name) {
+		out = append(out, string(v))
+	}
+	return out
+}
+
+// Checked reports whether a checkbox was ticked.
+func Checked(c *fiber.Ctx, name string) bool {
+	v := Field(c, name)
+	return v == "on" || v == "true" || v == "1"
+}
+
+// Fail records a problem with a field (the first one per field wins).
+func (f *Form) Fail(name, msg string) {
+	if _, ok := f.Errors[name]; !ok {
+		f.Errors[name] = msg
+	}
+}
+
+// Err is the collected field errors, or nil.
+func (f *Form) Err() error {
+	if len(f.Errors) == 0 {
+		return nil
+	}
+	return f.Errors
+}
+
+// text checks what every text field must be: valid UTF-8 without NUL, and
+// at most max bytes (0: no limit).
+func (f *Form) text(name, v string, max int) string {
+	switch {
+	case !utf8.ValidString(v) || strings.ContainsRune(v, 0):
+		f.Fail(name, "Contains characters that are not allowed.")
+		return ""
+	case max > 0 && len(v) > max:
+		f.Fail(name, "Must be at most "+strconv.Itoa(max)+" characters.")
+		return v[:0]
+	}
+	return v
+}
+
+// String is a one-line value, trimmed.
+func (f *Form) String(name string, max int) string { return f.text(name, Field(f.c, name), max) }
+
+// Text is a multi-line value (CRLF made LF, spacing kept).
+func (f *Form) Text(name string, max int) string { return f.text(name, FieldText(f.c, name), max) }
+
+// Required is a one-line value that must not be empty.
+func (f *Form) Required(name string, max int) string {
+	v := f.String(name, max)
+	if v == "" {
+		f.Fail(name, "Required.")
+	}
+	return v
+}
+
+// Bool is a checkbox.
+func (f *Form) Bool(name string) bool { return Checked(f.c, name) }
+
+// Values is every value of a repeatable field.
+func (f *Form) Values(name string) []string {
+	vs := FieldValues(f.c, name)
+	for i, v := range vs {
+		vs[i] = f.text(name, strings.TrimSpace(v), 0)
+	}
+	return vs
+}
+
+// Int is a whole number from lo to hi; empty or out of range records an error.
+func (f *Form) Int(name string, lo, hi int) int {
+	v := f.String(name, 20)
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		f.Fail(name, "Give a whole number from "+strconv.Itoa(lo)+" to "+strconv.Itoa(hi)+".")
+		return 0
+	}
+	return n
+}
+
+// OptionalInt is Int that may be left empty (ok false, no error).
+func (f *Form) OptionalInt(name string, lo, hi int) (n int, ok bool) {
+	if Field(f.c, name) == "" {
+		return 0, false
+	}
+	n = f.Int(name, lo, hi)
+	return n, f.Errors[name] == ""
+}
+
+// ID is a positive int64 id; anything else records an error.
+func (f *Form) ID(name string) int64 {
+	id, ok := ParseID(Field(f.c, name))
+	if !ok {
+		f.Fail(name, "Choose one from the list.")
+	}
+	return id
+}
+
+// FieldErrors turns a service's validation error (apperr.FieldErrors, which
+// every domain ValidationError is) into the form's messages, as sentences;
+// rename maps a service field name to the form's. nil for any other error.
+func FieldErrors(err error, rename map[string]string) map[string]string {
+	var verr apperr.FieldErrors
+	if !errors.As(err, &verr) {
+		return nil
+	}
+	out := make(map[string]string, len(verr))
+	for k, msg := range verr {
+		if r, ok := rename[k]; ok {
+			k = r
+		}
+		out[k] = Capitalize(msg) + "."
+	}
+	return out
+}

@@ -1,0 +1,301 @@
+// The Lumi products pages: domains, VPS, proxies (lists and detail pages
+// with their actions) and the price catalogue with its history, filled by
+// handlers/billing from internal/billing/products.
+
+package billing
+
+import (
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"lumdesk/internal/billing/products"
+	"lumdesk/views/components"
+)
+
+// RenewPath runs the due renewals now.
+const RenewPath = "/lumi/renew-due"
+
+// DomainHref is a domain's page.
+func DomainHref(id int64) string { return DomainsPath + "/" + idStr(id) }
+
+// VPSHref is a server's page.
+func VPSHref(id int64) string { return VPSPath + "/" + idStr(id) }
+
+// ProxyHref is a proxy's page.
+func ProxyHref(id int64) string { return ProxiesPath + "/" + idStr(id) }
+
+// List is a products list page.
+type List struct {
+	Kind          string // domains, vps, proxies
+	Q             string
+	Status        string
+	Account       int64
+	RenewalFailed bool
+	Sort          string // "" newest first, "expires" soonest expiry first
+	Cursor        string
+	Domains       []DomainRow
+	VPS           []VPSRow
+	Proxies       []ProxyRow
+	NextCursor    string
+	Error         string
+	Sandbox       bool
+	CanManage     bool
+	CSRF          string
+}
+
+// DomainRow is one domain in the list.
+type DomainRow struct {
+	ID, AccountID     int64
+	Name, Status      string
+	Expires, Bought   string // dates
+	RenewalFailed     string // "" or what failed and when
+	AutoRenew, Locked bool
+}
+
+// VPSRow is one server in the list.
+type VPSRow struct {
+	ID, AccountID                 int64
+	Hostname, Plan, Status, Power string
+	IP, Expires, RenewalFailed    string
+}
+
+// ProxyRow is one proxy in the list.
+type ProxyRow struct {
+	ID, AccountID                  int64
+	Username, Plan, Type, Country  string
+	Status, Expires, RenewalFailed string
+}
+
+// Domain is a domain as its page shows it.
+type Domain struct {
+	ID, AccountID              int64
+	Name, Status, RegistrarRef string
+	ExpiresAt, RenewalFailedAt *time.Time
+	RenewalFailedReason        string
+	Failure                    string
+	AutoRenew, Locked, Privacy bool
+	Nameservers                []string
+	CreatedAt                  time.Time
+}
+
+// VPS is a server as its page shows it.
+type VPS struct {
+	ID, AccountID                     int64
+	Plan, Hostname, Status, Power, IP string
+	ProviderRef, Failure              string
+	ExpiresAt, RenewalFailedAt        *time.Time
+	RenewalFailedReason               string
+	AutoRenew                         bool
+	CreatedAt                         time.Time
+}
+
+// Proxy is a proxy as its page shows it.
+type Proxy struct {
+	ID, AccountID                     int64
+	Plan, Type, Country, Status, Host string
+	Port                              int
+	Username, Failure                 string
+	AllowIPs                          []string
+	ExpiresAt, RenewalFailedAt        *time.Time
+	RenewalFailedReason               string
+	AutoRenew                         bool
+	CreatedAt                         time.Time
+}
+
+// Path is the list's own path.
+func (l List) Path() string {
+	switch l.Kind {
+	case "vps":
+		return VPSPath
+	case "proxies":
+		return ProxiesPath
+	}
+	return DomainsPath
+}
+
+// Href is the list URL with the current filters and key set to value.
+func (l List) Href(key, value string) string {
+	q := url.Values{}
+	set := func(k, v string) {
+		if k == key {
+			v = value
+		}
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	set("q", l.Q)
+	set("status", l.Status)
+	acc := ""
+	if l.Account != 0 {
+		acc = idStr(l.Account)
+	}
+	set("account", acc)
+	rf := ""
+	if l.RenewalFailed {
+		rf = "1"
+	}
+	set("renewal_failed", rf)
+	set("sort", l.Sort)
+	set("cursor", "")
+	if key == "cursor" && value != "" {
+		q.Set("cursor", value)
+	}
+	if len(q) == 0 {
+		return l.Path()
+	}
+	return l.Path() + "?" + q.Encode()
+}
+
+// NextHref is the next page ("" on the last).
+func (l List) NextHref() string {
+	if l.NextCursor == "" {
+		return ""
+	}
+	return l.Href("cursor", l.NextCursor)
+}
+
+// FirstHref goes back to the newest page ("" on it).
+func (l List) FirstHref() string {
+	if l.Cursor == "" {
+		return ""
+	}
+	return l.Href("cursor", "")
+}
+
+// Filtered reports whether any filter is set.
+func (l List) Filtered() bool {
+	return l.Q != "" || l.Status != "" || l.Account != 0 || l.RenewalFailed
+}
+
+// Count is how many rows the page shows.
+func (l List) Count() int { return len(l.Domains) + len(l.VPS) + len(l.Proxies) }
+
+// Summary is the pager caption.
+func (l List) Summary() string {
+	n := l.Count()
+	s := strconv.Itoa(n) + " shown"
+	if l.Cursor != "" {
+		s += " (older page)"
+	}
+	return s
+}
+
+// StatusOptions are the status filter's options.
+var StatusOptions = []components.Option{{Value: "", Label: "Any status"}, {Value: "active", Label: "Active"},
+	{Value: "pending", Label: "Pending"}, {Value: "expired", Label: "Expired"}, {Value: "failed", Label: "Failed"}}
+
+// DomainPage is a domain's detail page.
+type DomainPage struct {
+	D         Domain
+	Tab       string // overview, history
+	CanManage bool
+	CSRF      string
+	Sandbox   bool
+	Errors    map[string]string
+	FormError string
+	NSText    string // the nameservers form's value
+	EPP       string // shown once after a reveal
+	Price     string // renewal price per year
+}
+
+// VPSPage is a server's detail page.
+type VPSPage struct {
+	V         VPS
+	Tab       string
+	CanManage bool
+	CSRF      string
+	Sandbox   bool
+	Errors    map[string]string
+	FormError string
+	Price     string
+}
+
+// ProxyPage is a proxy's detail page.
+type ProxyPage struct {
+	P         Proxy
+	Tab       string
+	CanManage bool
+	CSRF      string
+	Sandbox   bool
+	Errors    map[string]string
+	FormError string
+	IPsText   string
+	Password  string // shown once after a reveal
+	Price     string
+}
+
+// Prices is the catalogue page.
+type Prices struct {
+	C       products.Catalog
+	Sandbox bool
+}
+
+// Future reports whether a price takes effect later than the catalogue's time.
+func (p Prices) Future(t time.Time) bool { return t.After(p.C.At) }
+
+// Current reports whether the history row is the price in force.
+func (p Prices) CurrentTLD(r products.TLDPrice) bool {
+	for _, c := range p.C.TLDs {
+		if c.TLD == r.TLD && c.EffectiveFrom.Equal(r.EffectiveFrom) {
+			return true
+		}
+	}
+	return false
+}
+
+// CurrentPlan reports whether the history row is the plan price in force.
+func (p Prices) CurrentPlan(r products.PlanPrice) bool {
+	for _, c := range append(append([]products.PlanPrice{}, p.C.VPSPlans...), p.C.ProxyPlans...) {
+		if c.Product == r.Product && c.Plan == r.Plan && c.EffectiveFrom.Equal(r.EffectiveFrom) {
+			return true
+		}
+	}
+	return false
+}
+
+// YearOptions are the renewal choices for domains.
+var YearOptions = []components.Option{{Value: "1", Label: "1 year"}, {Value: "2", Label: "2 years"},
+	{Value: "3", Label: "3 years"}, {Value: "5", Label: "5 years"}}
+
+// MonthOptions are the renewal choices for VPS and proxies.
+var MonthOptions = []components.Option{{Value: "1", Label: "1 month"}, {Value: "3", Label: "3 months"},
+	{Value: "6", Label: "6 months"}, {Value: "12", Label: "12 months"}}
+
+// Date formats an optional time as a day.
+func Date(t *time.Time) string {
+	if t == nil {
+		return "—"
+	}
+	return t.UTC().Format("Jan 2, 2006")
+}
+
+// When formats a time in full.
+func When(t time.Time) string { return t.UTC().Format("Jan 2, 2006 15:04 UTC") }
+
+func onOff(b bool) string {
+	if b {
+		return "On"
+	}
+	return "Off"
+}
+
+func join(s []string) string { return strings.Join(s, ", ") }
+
+// RenewalFailed is the line a failed auto-renewal shows.
+func RenewalFailed(at *time.Time, reason string) string {
+	if at == nil {
+		return ""
+	}
+	return "Renewal failed: " + reason + " (" + Date(at) + ")"
+}
+
+// Stamp identifies the expiry a renew form was shown with.
+func Stamp(t *time.Time) string {
+	if t == nil {
+		return "none"
+	}
+	return strconv.FormatInt(t.UnixMicro(), 10)
+}

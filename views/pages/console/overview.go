@@ -1,0 +1,35 @@
+// Package console renders the console's home page and product landing pages.
+package console
+
+import (
+	"time"
+
+	"lumdesk/views/components"
+)
+
+// Model is the overview page.
+type Model struct {
+	Stats         []Stat
+	AccountsDaily []components.ChartPoint
+	AuditDaily    []components.ChartPoint
+	KeysByProduct []components.KV
+	Recent        []Event
+}
+
+// Stat is one tile.
+type Stat struct{ Label, Value, Hint, Href string }
+
+// Event is a recent audit row.
+type Event struct {
+	ID     int64
+	When   time.Time
+	Actor  string
+	Action string
+	Entity string
+}
+
+// Product is a product landing page.
+type Product struct {
+	Key, Name, Tagline string
+	Features           []string
+}
