@@ -20,6 +20,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"lumdesk/handlers/server"
 	"lumdesk/internal/accounts"
 	"lumdesk/internal/apikeys"
 	"lumdesk/internal/audit"
@@ -30,7 +31,6 @@ import (
 	"lumdesk/internal/platform/money"
 	"lumdesk/internal/platform/secretbox"
 	"lumdesk/internal/platform/testdb"
-	"lumdesk/handlers/server"
 )
 
 // TestKilledNodeMoneyRequests is issue 7's scenario with real processes: two

@@ -18,12 +18,12 @@ import (
 	"testing"
 	"time"
 
+	"lumdesk/handlers/server/servertest"
 	"lumdesk/internal/accounts"
 	"lumdesk/internal/apikeys"
 	"lumdesk/internal/audit"
 	"lumdesk/internal/licensing"
 	"lumdesk/internal/platform/config"
-	"lumdesk/handlers/server/servertest"
 )
 
 // The hostile-input suite: every API route of the OpenAPI documents and

@@ -5,6 +5,7 @@ import (
 	"context"
 	"testing"
 
+	"lumdesk/handlers/server"
 	"lumdesk/internal/audit"
 	"lumdesk/internal/demo"
 	"lumdesk/internal/licensing"
@@ -12,7 +13,6 @@ import (
 	"lumdesk/internal/platform/db"
 	"lumdesk/internal/platform/secretbox"
 	"lumdesk/internal/platform/testdb"
-	"lumdesk/handlers/server"
 )
 
 var demoActor = audit.CLI("demo test")
