@@ -76,10 +76,22 @@ func TestLicensingPlanSetByAdmin(t *testing.T) {
 		{"negative", url.Values{"max_users": {"-5"}, "obfuscations": {"5"}, "reason": {"x"}}, "max_users"},
 		{"text", url.Values{"max_users": {"5"}, "obfuscations": {"lots"}, "reason": {"x"}}, "obfuscations"},
 		{"too big", url.Values{"max_users": {"99999999999999999999"}, "obfuscations": {"5"}, "reason": {"x"}}, "max_users"},
+	}
+	// NUL and invalid UTF-8 never reach the form: the input guard (one place
+	// for every face) answers 400 naming the field.
+	for _, tc := range []struct {
+		name  string
+		form  url.Values
+		field string
+	}{
 		{"NUL", url.Values{"max_users": {"5\x00"}, "obfuscations": {"5"}, "reason": {"x"}}, "max_users"},
 		{"invalid UTF-8", url.Values{"max_users": {"5"}, "obfuscations": {"\xff\xfe"}, "reason": {"x"}}, "obfuscations"},
 		{"NUL in reason", url.Values{"max_users": {"5"}, "obfuscations": {"5"}, "reason": {"a\x00b"}}, "reason"},
 		{"invalid UTF-8 reason", url.Values{"max_users": {"5"}, "obfuscations": {"5"}, "reason": {"\xff"}}, "reason"},
+	} {
+		if r := admin.PostForm(path, tc.form); r.Status != http.StatusBadRequest || !strings.Contains(r.Body, `field &#34;`+tc.field+`&#34;`) {
+			t.Errorf("%s: %d, want 400 naming %s", tc.name, r.Status, tc.field)
+		}
 	}
 	for _, tc := range cases {
 		r := admin.PostForm(path, tc.form)

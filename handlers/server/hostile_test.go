@@ -271,7 +271,7 @@ func checkEnvelope(t *testing.T, what string, status int, h http.Header, body []
 
 func TestHostileInputOnEveryAPIRoute(t *testing.T) {
 	w := newHostileWorld(t)
-	docs := []string{"api/luarmor/openapi.json", "api/lumi/openapi_domains.json", "api/lumi/openapi_hosting.json", "api/lumi/openapi_proxy.json"}
+	docs := []string{"../api/luarmor/openapi.json", "../api/lumi/openapi_domains.json", "../api/lumi/openapi_hosting.json", "../api/lumi/openapi_proxy.json"}
 	n := 0
 	for _, doc := range docs {
 		for _, op := range openAPIOps(t, doc) {
