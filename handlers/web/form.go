@@ -5,7 +5,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/utils"
@@ -92,14 +91,11 @@ func (f *Form) Err() error {
 	return f.Errors
 }
 
-// text checks what every text field must be: valid UTF-8 without NUL, and
-// at most max bytes (0: no limit).
+// text checks a text field's length: at most max bytes (0: no limit). NUL
+// and invalid UTF-8 never get here: the input guard (input.go) refuses them
+// for every face before any handler runs.
 func (f *Form) text(name, v string, max int) string {
-	switch {
-	case !utf8.ValidString(v) || strings.ContainsRune(v, 0):
-		f.Fail(name, "Contains characters that are not allowed.")
-		return ""
-	case max > 0 && len(v) > max:
+	if max > 0 && len(v) > max {
 		f.Fail(name, "Must be at most "+strconv.Itoa(max)+" characters.")
 		return v[:0]
 	}
