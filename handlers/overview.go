@@ -19,7 +19,7 @@ import (
 // ConsoleService is what the overview page and the global search need.
 type ConsoleService interface {
 	Overview(ctx context.Context) (console.Summary, error)
-	Search(ctx context.Context, scope console.Scope, q string) ([]console.Hit, error)
+	Search(ctx context.Context, can func(perm string) bool, q string) ([]console.Hit, error)
 }
 
 // Console serves the overview, the product landing pages and global search.
@@ -95,12 +95,9 @@ func (h *Console) overview(a *App, c *fiber.Ctx) error {
 }
 
 func (h *Console) search(c *fiber.Ctx) error {
-	q := c.Query("q")
-	if len(q) > console.MaxQuery {
-		q = q[:console.MaxQuery]
-	}
-	scope := console.Scope{Accounts: Can(c, staff.PermAccountsView), APIKeys: Can(c, staff.PermAPIKeysView), Staff: Can(c, staff.PermStaffManage)}
-	hits, err := h.svc.Search(c.UserContext(), scope, q)
+	q := console.CleanQuery(c.Query("q"))
+	can := func(perm string) bool { return Can(c, staff.Permission(perm)) }
+	hits, err := h.svc.Search(c.UserContext(), can, q)
 	if err != nil {
 		return err
 	}
@@ -110,8 +107,6 @@ func (h *Console) search(c *fiber.Ctx) error {
 		}
 		return Render(c, fiber.StatusOK, components.SearchEmpty(q))
 	}
-	titles := map[string]string{"page": "Pages", "account": "Accounts", "api_key": "API keys", "staff": "Staff"}
-	icons := map[string]string{"page": "arrow-right", "account": "users", "api_key": "key", "staff": "user"}
 	var groups []components.SearchGroup
 	idx := map[string]int{}
 	for _, hit := range hits {
@@ -119,9 +114,9 @@ func (h *Console) search(c *fiber.Ctx) error {
 		if !ok {
 			i = len(groups)
 			idx[hit.Kind] = i
-			groups = append(groups, components.SearchGroup{Title: titles[hit.Kind]})
+			groups = append(groups, components.SearchGroup{Title: hit.Group})
 		}
-		groups[i].Items = append(groups[i].Items, components.SearchItem{Title: hit.Title, Subtitle: hit.Subtitle, Href: hit.Href, Meta: hit.Meta, Icon: icons[hit.Kind]})
+		groups[i].Items = append(groups[i].Items, components.SearchItem{Title: hit.Title, Subtitle: hit.Subtitle, Href: hit.Href, Meta: hit.Meta, Icon: hit.Icon})
 	}
 	return Render(c, fiber.StatusOK, components.SearchResults(groups))
 }
