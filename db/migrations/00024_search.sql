@@ -15,8 +15,10 @@ CREATE INDEX IF NOT EXISTS lumi_vps_search ON lumi_vps USING gin ((hostname || '
 CREATE INDEX IF NOT EXISTS lumi_proxies_host ON lumi_proxies (host) WHERE host <> '';
 CREATE INDEX IF NOT EXISTS lumi_proxies_host_trgm ON lumi_proxies USING gin (host gin_trgm_ops);
 CREATE INDEX IF NOT EXISTS staff_users_name_trgm ON staff_users USING gin (name gin_trgm_ops);
+CREATE INDEX IF NOT EXISTS staff_users_email_trgm ON staff_users USING gin ((email::text) gin_trgm_ops);
 
 -- +goose Down
+DROP INDEX IF EXISTS staff_users_email_trgm;
 DROP INDEX IF EXISTS staff_users_name_trgm;
 DROP INDEX IF EXISTS lumi_proxies_host_trgm;
 DROP INDEX IF EXISTS lumi_proxies_host;

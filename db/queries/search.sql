@@ -12,7 +12,7 @@ LIMIT $1;
 
 -- name: SearchAccountsExact :many
 SELECT id, name, email::text AS email, discord_id, status FROM accounts
-WHERE email = sqlc.arg(q)::text OR (discord_id = sqlc.arg(q)::text AND discord_id <> '')
+WHERE email = sqlc.arg(q)::citext OR (discord_id = sqlc.arg(q)::text AND discord_id <> '')
 LIMIT $1;
 
 -- name: SearchAPIKeysByPrefix :many
@@ -25,7 +25,7 @@ LIMIT $1;
 -- name: SearchStaff :many
 SELECT id, name, email::text AS email, role FROM staff_users
 WHERE name ILIKE '%' || sqlc.arg(q)::text || '%' OR email::text ILIKE '%' || sqlc.arg(q)::text || '%'
-ORDER BY id LIMIT $1;
+LIMIT $1;
 
 -- name: SearchLicenseKeysExact :many
 SELECT k.id, k.user_key, k.identifier, k.discord_id, k.banned, p.name AS project_name

@@ -113,7 +113,7 @@ func (q *Queries) SearchAccounts(ctx context.Context, arg SearchAccountsParams) 
 
 const searchAccountsExact = `-- name: SearchAccountsExact :many
 SELECT id, name, email::text AS email, discord_id, status FROM accounts
-WHERE email = $2::text OR (discord_id = $2::text AND discord_id <> '')
+WHERE email = $2::citext OR (discord_id = $2::text AND discord_id <> '')
 LIMIT $1
 `
 
@@ -475,7 +475,7 @@ func (q *Queries) SearchLumiVPS(ctx context.Context, arg SearchLumiVPSParams) ([
 const searchStaff = `-- name: SearchStaff :many
 SELECT id, name, email::text AS email, role FROM staff_users
 WHERE name ILIKE '%' || $2::text || '%' OR email::text ILIKE '%' || $2::text || '%'
-ORDER BY id LIMIT $1
+LIMIT $1
 `
 
 type SearchStaffParams struct {
