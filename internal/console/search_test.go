@@ -10,6 +10,7 @@ import (
 	"lumdesk/internal/licensing"
 	"lumdesk/internal/platform/db"
 	"lumdesk/internal/platform/testdb"
+	"lumdesk/internal/product"
 )
 
 const (
@@ -199,5 +200,21 @@ func TestSearchHostileQueries(t *testing.T) {
 	}
 	if got := console.CleanQuery(strings.Repeat("é", 500)); len([]rune(got)) != console.MaxQuery {
 		t.Errorf("long query cut to %d characters, want %d", len([]rune(got)), console.MaxQuery)
+	}
+}
+
+// Every searcher an area wires answers a kind the registry declares: a typo
+// would otherwise be a kind that silently finds nothing.
+func TestAreaSearchersAreDeclaredKinds(t *testing.T) {
+	declared := map[string]bool{}
+	for _, k := range product.SearchKindsOf() {
+		declared[k.Name] = true
+	}
+	for area, m := range map[string]map[string]product.Searcher{"licensing": licensing.Searchers(nil), "billing": products.Searchers(nil)} {
+		for name := range m {
+			if !declared[name] {
+				t.Errorf("%s wires a searcher for %q, which no product declares", area, name)
+			}
+		}
 	}
 }
