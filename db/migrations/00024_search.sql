@@ -6,6 +6,7 @@
 
 CREATE INDEX IF NOT EXISTS license_keys_identifier ON license_keys (identifier) WHERE identifier <> '';
 CREATE INDEX IF NOT EXISTS license_keys_discord ON license_keys (discord_id) WHERE discord_id <> '';
+CREATE INDEX IF NOT EXISTS licensing_scripts_name_trgm ON licensing_scripts USING gin (name gin_trgm_ops);
 CREATE INDEX IF NOT EXISTS accounts_discord ON accounts (discord_id) WHERE discord_id <> '';
 CREATE INDEX IF NOT EXISTS lumi_domains_name_exact ON lumi_domains (name);
 CREATE INDEX IF NOT EXISTS lumi_domains_name_trgm ON lumi_domains USING gin (name gin_trgm_ops);
@@ -28,5 +29,6 @@ DROP INDEX IF EXISTS lumi_vps_hostname;
 DROP INDEX IF EXISTS lumi_domains_name_trgm;
 DROP INDEX IF EXISTS lumi_domains_name_exact;
 DROP INDEX IF EXISTS accounts_discord;
+DROP INDEX IF EXISTS licensing_scripts_name_trgm;
 DROP INDEX IF EXISTS license_keys_discord;
 DROP INDEX IF EXISTS license_keys_identifier;

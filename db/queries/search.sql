@@ -48,6 +48,12 @@ FROM licensing_projects p JOIN accounts a ON a.id = p.account_id
 WHERE p.public_id = sqlc.arg(exact)::text OR (sqlc.arg(contains)::boolean AND p.name ILIKE '%' || sqlc.arg(q)::text || '%')
 LIMIT $1;
 
+-- name: SearchLicensingScripts :many
+SELECT s.id, s.public_id, s.name, p.public_id AS project_public_id, p.name AS project_name
+FROM licensing_scripts s JOIN licensing_projects p ON p.id = s.project_id
+WHERE s.public_id = sqlc.arg(exact)::text OR (sqlc.arg(contains)::boolean AND s.name ILIKE '%' || sqlc.arg(q)::text || '%')
+LIMIT $1;
+
 -- name: SearchLumiDomains :many
 SELECT d.id, d.name, d.status, a.name AS account_name
 FROM lumi_domains d JOIN accounts a ON a.id = d.account_id

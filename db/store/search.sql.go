@@ -306,6 +306,59 @@ func (q *Queries) SearchLicensingProjects(ctx context.Context, arg SearchLicensi
 	return items, nil
 }
 
+const searchLicensingScripts = `-- name: SearchLicensingScripts :many
+SELECT s.id, s.public_id, s.name, p.public_id AS project_public_id, p.name AS project_name
+FROM licensing_scripts s JOIN licensing_projects p ON p.id = s.project_id
+WHERE s.public_id = $2::text OR ($3::boolean AND s.name ILIKE '%' || $4::text || '%')
+LIMIT $1
+`
+
+type SearchLicensingScriptsParams struct {
+	Limit    int32  `json:"limit"`
+	Exact    string `json:"exact"`
+	Contains bool   `json:"contains"`
+	Q        string `json:"q"`
+}
+
+type SearchLicensingScriptsRow struct {
+	ID              int64  `json:"id"`
+	PublicID        string `json:"public_id"`
+	Name            string `json:"name"`
+	ProjectPublicID string `json:"project_public_id"`
+	ProjectName     string `json:"project_name"`
+}
+
+func (q *Queries) SearchLicensingScripts(ctx context.Context, arg SearchLicensingScriptsParams) ([]SearchLicensingScriptsRow, error) {
+	rows, err := q.db.Query(ctx, searchLicensingScripts,
+		arg.Limit,
+		arg.Exact,
+		arg.Contains,
+		arg.Q,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []SearchLicensingScriptsRow{}
+	for rows.Next() {
+		var i SearchLicensingScriptsRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.PublicID,
+			&i.Name,
+			&i.ProjectPublicID,
+			&i.ProjectName,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const searchLumiDomains = `-- name: SearchLumiDomains :many
 SELECT d.id, d.name, d.status, a.name AS account_name
 FROM lumi_domains d JOIN accounts a ON a.id = d.account_id

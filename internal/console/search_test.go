@@ -34,6 +34,7 @@ func seed(t *testing.T) *console.Service {
 	exec(`INSERT INTO accounts (name, email, discord_id) VALUES ('Orbital Widgets', 'ops@orbital.test', '111222333444555666'), ('Acme', 'acme@x.test', '')`)
 	exec(`INSERT INTO staff_users (email, name, role, password_hash) VALUES ('sam@staff.test', 'Samantha Support', 'support', 'x')`)
 	exec(`INSERT INTO licensing_projects (public_id, account_id, name) SELECT 'a1b2c3d4e5f6a7b8c9d0e1', id, 'Orbital Hub' FROM accounts WHERE name = 'Orbital Widgets'`)
+	exec(`INSERT INTO licensing_scripts (public_id, project_id, name) SELECT 'f00dfeedf00dfeedf00dfeedf00dfeed', id, 'Orbital Loader' FROM licensing_projects`)
 	keys := []struct{ key, hwid, discord string }{
 		{fullKey, hwid, discord},
 		// contains the first key's tail and HWID, but is not it
@@ -84,6 +85,7 @@ func TestSearchFindsEveryKindByAPartialValue(t *testing.T) {
 		{"6655443", "license_key", fullKey},  // part of a Discord id
 		{"a1b2c3d4e5f6a7b8c9d0e1", "project", "Orbital Hub"},
 		{"bital hu", "project", "Orbital Hub"},
+		{"tal load", "script", "Orbital Loader"},
 		{"widgets.co", "domain", "orbital-widgets.com"},
 		{"build-box", "vps", "build-box-01.orbital.test"},
 		{"113.47", "vps", "build-box-01.orbital.test"},

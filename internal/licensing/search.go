@@ -11,8 +11,8 @@ import (
 )
 
 // Searchers are Luarmor's palette kinds (see product.SearchKind): license
-// keys by full or partial key, HWID or Discord id, and projects by name or
-// public id. The console asks them only for staff holding licensing.view.
+// keys by full or partial key, HWID or Discord id; projects and scripts by
+// name or public id. The console asks them only for staff holding licensing.view.
 func Searchers(d *db.DB) map[string]product.Searcher {
 	return map[string]product.Searcher{
 		"license_key": func(ctx context.Context, q product.Query, limit int) ([]product.SearchHit, error) {
@@ -20,6 +20,9 @@ func Searchers(d *db.DB) map[string]product.Searcher {
 		},
 		"project": func(ctx context.Context, q product.Query, limit int) ([]product.SearchHit, error) {
 			return searchProjects(ctx, d, q, limit)
+		},
+		"script": func(ctx context.Context, q product.Query, limit int) ([]product.SearchHit, error) {
+			return searchScripts(ctx, d, q)
 		},
 	}
 }
@@ -80,6 +83,20 @@ func searchProjects(ctx context.Context, d *db.DB, q product.Query, limit int) (
 	out := make([]product.SearchHit, 0, len(rows))
 	for _, r := range rows {
 		out = append(out, product.SearchHit{Title: r.Name, Subtitle: r.AccountName, Href: "/luarmor/projects/" + r.PublicID, Meta: "project",
+			Rank: product.Rank(q.Text, r.Name, r.PublicID)})
+	}
+	return out, nil
+}
+
+func searchScripts(ctx context.Context, d *db.DB, q product.Query) ([]product.SearchHit, error) {
+	rows, err := d.SearchLicensingScripts(ctx, store.SearchLicensingScriptsParams{
+		Exact: q.Text, Contains: q.Contains, Q: escapeSearchLike(q.Text), Limit: searchCandidates})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]product.SearchHit, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, product.SearchHit{Title: r.Name, Subtitle: r.ProjectName, Href: "/luarmor/projects/" + r.ProjectPublicID + "/scripts/" + r.PublicID, Meta: "script",
 			Rank: product.Rank(q.Text, r.Name, r.PublicID)})
 	}
 	return out, nil
