@@ -12,6 +12,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"golang.org/x/sync/errgroup"
+
 	"lumdesk/db/store"
 	"lumdesk/internal/platform/db"
 	"lumdesk/internal/product"
@@ -190,21 +192,33 @@ func (s *Service) Search(ctx context.Context, can func(perm string) bool, q stri
 	if can == nil {
 		can = func(string) bool { return false }
 	}
-	var hits []Hit
+	var kinds []kind
 	for _, k := range s.kinds(can) {
-		if k.Permission != "" && !can(k.Permission) {
-			continue
+		if k.Permission == "" || can(k.Permission) {
+			kinds = append(kinds, k)
 		}
-		found, err := k.search(ctx, query, PerKind)
-		if err != nil {
-			return nil, fmt.Errorf("search %s: %w", k.Name, err)
-		}
-		// Stable: within a rank the searcher's order (exact lookups first) holds.
-		sort.SliceStable(found, func(i, j int) bool { return found[i].Rank < found[j].Rank })
-		if len(found) > PerKind {
-			found = found[:PerKind]
-		}
-		for _, h := range found {
+	}
+	// Kinds run at once: the answer takes as long as the slowest, not the sum.
+	found := make([][]product.SearchHit, len(kinds))
+	g, gctx := errgroup.WithContext(ctx)
+	for i, k := range kinds {
+		g.Go(func() error {
+			f, err := k.search(gctx, query, PerKind)
+			if err != nil {
+				return fmt.Errorf("search %s: %w", k.Name, err)
+			}
+			// Stable: within a rank the searcher's order (exact lookups first) holds.
+			sort.SliceStable(f, func(i, j int) bool { return f[i].Rank < f[j].Rank })
+			found[i] = f[:min(len(f), PerKind)]
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	var hits []Hit
+	for i, k := range kinds {
+		for _, h := range found[i] {
 			hits = append(hits, Hit{Kind: k.Name, Group: k.Label, Icon: k.Icon, Title: h.Title, Subtitle: h.Subtitle, Href: h.Href, Meta: h.Meta})
 		}
 	}

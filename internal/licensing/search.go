@@ -61,7 +61,9 @@ func searchKeys(ctx context.Context, d *db.DB, q product.Query, limit int) ([]pr
 	for _, r := range exact {
 		add(r.ID, r.UserKey, r.Identifier, r.DiscordID, r.ProjectName, r.Banned)
 	}
-	if !q.Contains || len(out) >= limit {
+	// A whole key, HWID or Discord id that matched needs no partial search:
+	// on hex keys that is the costly one.
+	if !q.Contains || len(out) > 0 {
 		return out, nil
 	}
 	rows, err := d.SearchLicenseKeys(ctx, store.SearchLicenseKeysParams{Q: escapeSearchLike(q.Text), Limit: searchCandidates})
