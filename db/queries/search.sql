@@ -1,21 +1,76 @@
--- Global search (command palette): a few best matches per kind.
+-- Global search (command palette). Each kind has an exact lookup (btree or
+-- unique index) and a "contains" lookup (trigram GIN; callers only run it for
+-- 3+ characters, below which a trigram index cannot help). The caller ranks
+-- and trims; the contains queries return a bounded set of candidates.
 
 -- name: SearchAccounts :many
-SELECT id, name, email::text AS email, status FROM accounts
+SELECT id, name, email::text AS email, discord_id, status FROM accounts
 WHERE name ILIKE '%' || sqlc.arg(q)::text || '%'
    OR email::text ILIKE '%' || sqlc.arg(q)::text || '%'
-   OR discord_id = sqlc.arg(q)::text
-ORDER BY (lower(email::text) = lower(sqlc.arg(q)::text)) DESC, similarity(name, sqlc.arg(q)::text) DESC, id DESC
+   OR discord_id ILIKE '%' || sqlc.arg(q)::text || '%'
+LIMIT $1;
+
+-- name: SearchAccountsExact :many
+SELECT id, name, email::text AS email, discord_id, status FROM accounts
+WHERE email = sqlc.arg(q)::citext OR (discord_id = sqlc.arg(q)::text AND discord_id <> '')
 LIMIT $1;
 
 -- name: SearchAPIKeysByPrefix :many
 SELECT k.id, k.prefix, k.product, k.name, k.revoked_at, a.name AS account_name
 FROM api_keys k LEFT JOIN accounts a ON a.id = k.account_id
 WHERE k.prefix LIKE sqlc.arg(q)::text || '%'
-ORDER BY k.id DESC
+ORDER BY k.prefix, k.id DESC
 LIMIT $1;
 
 -- name: SearchStaff :many
 SELECT id, name, email::text AS email, role FROM staff_users
 WHERE name ILIKE '%' || sqlc.arg(q)::text || '%' OR email::text ILIKE '%' || sqlc.arg(q)::text || '%'
-ORDER BY id LIMIT $1;
+LIMIT $1;
+
+-- name: SearchLicenseKeysExact :many
+SELECT k.id, k.user_key, k.identifier, k.discord_id, k.banned, p.name AS project_name
+FROM license_keys k JOIN licensing_projects p ON p.id = k.project_id
+WHERE k.user_key = sqlc.arg(q)::text
+   OR (k.identifier = sqlc.arg(q)::text AND k.identifier <> '')
+   OR (k.discord_id = sqlc.arg(q)::text AND k.discord_id <> '')
+LIMIT $1;
+
+-- name: SearchLicenseKeys :many
+-- The expression is license_keys_search's, so the trigram index answers.
+SELECT k.id, k.user_key, k.identifier, k.discord_id, k.banned, p.name AS project_name
+FROM license_keys k JOIN licensing_projects p ON p.id = k.project_id
+WHERE (k.user_key || ' ' || k.identifier || ' ' || k.discord_id || ' ' || k.note) ILIKE '%' || sqlc.arg(q)::text || '%'
+LIMIT $1;
+
+-- name: SearchLicensingProjects :many
+SELECT p.id, p.public_id, p.name, a.name AS account_name
+FROM licensing_projects p JOIN accounts a ON a.id = p.account_id
+WHERE p.public_id = sqlc.arg(exact)::text OR (sqlc.arg(contains)::boolean AND p.name ILIKE '%' || sqlc.arg(q)::text || '%')
+LIMIT $1;
+
+-- name: SearchLicensingScripts :many
+SELECT s.id, s.public_id, s.name, p.public_id AS project_public_id, p.name AS project_name
+FROM licensing_scripts s JOIN licensing_projects p ON p.id = s.project_id
+WHERE s.public_id = sqlc.arg(exact)::text OR (sqlc.arg(contains)::boolean AND s.name ILIKE '%' || sqlc.arg(q)::text || '%')
+LIMIT $1;
+
+-- name: SearchLumiDomains :many
+SELECT d.id, d.name, d.status, a.name AS account_name
+FROM lumi_domains d JOIN accounts a ON a.id = d.account_id
+WHERE d.name = lower(sqlc.arg(exact)::text) OR (sqlc.arg(contains)::boolean AND d.name ILIKE '%' || sqlc.arg(q)::text || '%')
+LIMIT $1;
+
+-- name: SearchLumiVPS :many
+SELECT v.id, v.hostname, v.ip, v.plan, v.status, a.name AS account_name
+FROM lumi_vps v JOIN accounts a ON a.id = v.account_id
+WHERE (v.hostname = sqlc.arg(exact)::text AND v.hostname <> '')
+   OR (v.ip = sqlc.arg(exact)::text AND v.ip <> '')
+   OR (sqlc.arg(contains)::boolean AND (v.hostname || ' ' || v.ip) ILIKE '%' || sqlc.arg(q)::text || '%')
+LIMIT $1;
+
+-- name: SearchLumiProxies :many
+SELECT x.id, x.host, x.port, x.type, x.country, x.status, a.name AS account_name
+FROM lumi_proxies x JOIN accounts a ON a.id = x.account_id
+WHERE (x.host = sqlc.arg(exact)::text AND x.host <> '')
+   OR (sqlc.arg(contains)::boolean AND x.host ILIKE '%' || sqlc.arg(q)::text || '%')
+LIMIT $1;

@@ -14,7 +14,7 @@ const searchAPIKeysByPrefix = `-- name: SearchAPIKeysByPrefix :many
 SELECT k.id, k.prefix, k.product, k.name, k.revoked_at, a.name AS account_name
 FROM api_keys k LEFT JOIN accounts a ON a.id = k.account_id
 WHERE k.prefix LIKE $2::text || '%'
-ORDER BY k.id DESC
+ORDER BY k.prefix, k.id DESC
 LIMIT $1
 `
 
@@ -61,11 +61,10 @@ func (q *Queries) SearchAPIKeysByPrefix(ctx context.Context, arg SearchAPIKeysBy
 
 const searchAccounts = `-- name: SearchAccounts :many
 
-SELECT id, name, email::text AS email, status FROM accounts
+SELECT id, name, email::text AS email, discord_id, status FROM accounts
 WHERE name ILIKE '%' || $2::text || '%'
    OR email::text ILIKE '%' || $2::text || '%'
-   OR discord_id = $2::text
-ORDER BY (lower(email::text) = lower($2::text)) DESC, similarity(name, $2::text) DESC, id DESC
+   OR discord_id ILIKE '%' || $2::text || '%'
 LIMIT $1
 `
 
@@ -75,13 +74,17 @@ type SearchAccountsParams struct {
 }
 
 type SearchAccountsRow struct {
-	ID     int64  `json:"id"`
-	Name   string `json:"name"`
-	Email  string `json:"email"`
-	Status string `json:"status"`
+	ID        int64  `json:"id"`
+	Name      string `json:"name"`
+	Email     string `json:"email"`
+	DiscordID string `json:"discord_id"`
+	Status    string `json:"status"`
 }
 
-// Global search (command palette): a few best matches per kind.
+// Global search (command palette). Each kind has an exact lookup (btree or
+// unique index) and a "contains" lookup (trigram GIN; callers only run it for
+// 3+ characters, below which a trigram index cannot help). The caller ranks
+// and trims; the contains queries return a bounded set of candidates.
 func (q *Queries) SearchAccounts(ctx context.Context, arg SearchAccountsParams) ([]SearchAccountsRow, error) {
 	rows, err := q.db.Query(ctx, searchAccounts, arg.Limit, arg.Q)
 	if err != nil {
@@ -95,7 +98,422 @@ func (q *Queries) SearchAccounts(ctx context.Context, arg SearchAccountsParams) 
 			&i.ID,
 			&i.Name,
 			&i.Email,
+			&i.DiscordID,
 			&i.Status,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const searchAccountsExact = `-- name: SearchAccountsExact :many
+SELECT id, name, email::text AS email, discord_id, status FROM accounts
+WHERE email = $2::citext OR (discord_id = $2::text AND discord_id <> '')
+LIMIT $1
+`
+
+type SearchAccountsExactParams struct {
+	Limit int32  `json:"limit"`
+	Q     string `json:"q"`
+}
+
+type SearchAccountsExactRow struct {
+	ID        int64  `json:"id"`
+	Name      string `json:"name"`
+	Email     string `json:"email"`
+	DiscordID string `json:"discord_id"`
+	Status    string `json:"status"`
+}
+
+func (q *Queries) SearchAccountsExact(ctx context.Context, arg SearchAccountsExactParams) ([]SearchAccountsExactRow, error) {
+	rows, err := q.db.Query(ctx, searchAccountsExact, arg.Limit, arg.Q)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []SearchAccountsExactRow{}
+	for rows.Next() {
+		var i SearchAccountsExactRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.Name,
+			&i.Email,
+			&i.DiscordID,
+			&i.Status,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const searchLicenseKeys = `-- name: SearchLicenseKeys :many
+SELECT k.id, k.user_key, k.identifier, k.discord_id, k.banned, p.name AS project_name
+FROM license_keys k JOIN licensing_projects p ON p.id = k.project_id
+WHERE (k.user_key || ' ' || k.identifier || ' ' || k.discord_id || ' ' || k.note) ILIKE '%' || $2::text || '%'
+LIMIT $1
+`
+
+type SearchLicenseKeysParams struct {
+	Limit int32  `json:"limit"`
+	Q     string `json:"q"`
+}
+
+type SearchLicenseKeysRow struct {
+	ID          int64  `json:"id"`
+	UserKey     string `json:"user_key"`
+	Identifier  string `json:"identifier"`
+	DiscordID   string `json:"discord_id"`
+	Banned      bool   `json:"banned"`
+	ProjectName string `json:"project_name"`
+}
+
+// The expression is license_keys_search's, so the trigram index answers.
+func (q *Queries) SearchLicenseKeys(ctx context.Context, arg SearchLicenseKeysParams) ([]SearchLicenseKeysRow, error) {
+	rows, err := q.db.Query(ctx, searchLicenseKeys, arg.Limit, arg.Q)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []SearchLicenseKeysRow{}
+	for rows.Next() {
+		var i SearchLicenseKeysRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.UserKey,
+			&i.Identifier,
+			&i.DiscordID,
+			&i.Banned,
+			&i.ProjectName,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const searchLicenseKeysExact = `-- name: SearchLicenseKeysExact :many
+SELECT k.id, k.user_key, k.identifier, k.discord_id, k.banned, p.name AS project_name
+FROM license_keys k JOIN licensing_projects p ON p.id = k.project_id
+WHERE k.user_key = $2::text
+   OR (k.identifier = $2::text AND k.identifier <> '')
+   OR (k.discord_id = $2::text AND k.discord_id <> '')
+LIMIT $1
+`
+
+type SearchLicenseKeysExactParams struct {
+	Limit int32  `json:"limit"`
+	Q     string `json:"q"`
+}
+
+type SearchLicenseKeysExactRow struct {
+	ID          int64  `json:"id"`
+	UserKey     string `json:"user_key"`
+	Identifier  string `json:"identifier"`
+	DiscordID   string `json:"discord_id"`
+	Banned      bool   `json:"banned"`
+	ProjectName string `json:"project_name"`
+}
+
+func (q *Queries) SearchLicenseKeysExact(ctx context.Context, arg SearchLicenseKeysExactParams) ([]SearchLicenseKeysExactRow, error) {
+	rows, err := q.db.Query(ctx, searchLicenseKeysExact, arg.Limit, arg.Q)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []SearchLicenseKeysExactRow{}
+	for rows.Next() {
+		var i SearchLicenseKeysExactRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.UserKey,
+			&i.Identifier,
+			&i.DiscordID,
+			&i.Banned,
+			&i.ProjectName,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const searchLicensingProjects = `-- name: SearchLicensingProjects :many
+SELECT p.id, p.public_id, p.name, a.name AS account_name
+FROM licensing_projects p JOIN accounts a ON a.id = p.account_id
+WHERE p.public_id = $2::text OR ($3::boolean AND p.name ILIKE '%' || $4::text || '%')
+LIMIT $1
+`
+
+type SearchLicensingProjectsParams struct {
+	Limit    int32  `json:"limit"`
+	Exact    string `json:"exact"`
+	Contains bool   `json:"contains"`
+	Q        string `json:"q"`
+}
+
+type SearchLicensingProjectsRow struct {
+	ID          int64  `json:"id"`
+	PublicID    string `json:"public_id"`
+	Name        string `json:"name"`
+	AccountName string `json:"account_name"`
+}
+
+func (q *Queries) SearchLicensingProjects(ctx context.Context, arg SearchLicensingProjectsParams) ([]SearchLicensingProjectsRow, error) {
+	rows, err := q.db.Query(ctx, searchLicensingProjects,
+		arg.Limit,
+		arg.Exact,
+		arg.Contains,
+		arg.Q,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []SearchLicensingProjectsRow{}
+	for rows.Next() {
+		var i SearchLicensingProjectsRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.PublicID,
+			&i.Name,
+			&i.AccountName,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const searchLicensingScripts = `-- name: SearchLicensingScripts :many
+SELECT s.id, s.public_id, s.name, p.public_id AS project_public_id, p.name AS project_name
+FROM licensing_scripts s JOIN licensing_projects p ON p.id = s.project_id
+WHERE s.public_id = $2::text OR ($3::boolean AND s.name ILIKE '%' || $4::text || '%')
+LIMIT $1
+`
+
+type SearchLicensingScriptsParams struct {
+	Limit    int32  `json:"limit"`
+	Exact    string `json:"exact"`
+	Contains bool   `json:"contains"`
+	Q        string `json:"q"`
+}
+
+type SearchLicensingScriptsRow struct {
+	ID              int64  `json:"id"`
+	PublicID        string `json:"public_id"`
+	Name            string `json:"name"`
+	ProjectPublicID string `json:"project_public_id"`
+	ProjectName     string `json:"project_name"`
+}
+
+func (q *Queries) SearchLicensingScripts(ctx context.Context, arg SearchLicensingScriptsParams) ([]SearchLicensingScriptsRow, error) {
+	rows, err := q.db.Query(ctx, searchLicensingScripts,
+		arg.Limit,
+		arg.Exact,
+		arg.Contains,
+		arg.Q,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []SearchLicensingScriptsRow{}
+	for rows.Next() {
+		var i SearchLicensingScriptsRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.PublicID,
+			&i.Name,
+			&i.ProjectPublicID,
+			&i.ProjectName,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const searchLumiDomains = `-- name: SearchLumiDomains :many
+SELECT d.id, d.name, d.status, a.name AS account_name
+FROM lumi_domains d JOIN accounts a ON a.id = d.account_id
+WHERE d.name = lower($2::text) OR ($3::boolean AND d.name ILIKE '%' || $4::text || '%')
+LIMIT $1
+`
+
+type SearchLumiDomainsParams struct {
+	Limit    int32  `json:"limit"`
+	Exact    string `json:"exact"`
+	Contains bool   `json:"contains"`
+	Q        string `json:"q"`
+}
+
+type SearchLumiDomainsRow struct {
+	ID          int64  `json:"id"`
+	Name        string `json:"name"`
+	Status      string `json:"status"`
+	AccountName string `json:"account_name"`
+}
+
+func (q *Queries) SearchLumiDomains(ctx context.Context, arg SearchLumiDomainsParams) ([]SearchLumiDomainsRow, error) {
+	rows, err := q.db.Query(ctx, searchLumiDomains,
+		arg.Limit,
+		arg.Exact,
+		arg.Contains,
+		arg.Q,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []SearchLumiDomainsRow{}
+	for rows.Next() {
+		var i SearchLumiDomainsRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.Name,
+			&i.Status,
+			&i.AccountName,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const searchLumiProxies = `-- name: SearchLumiProxies :many
+SELECT x.id, x.host, x.port, x.type, x.country, x.status, a.name AS account_name
+FROM lumi_proxies x JOIN accounts a ON a.id = x.account_id
+WHERE (x.host = $2::text AND x.host <> '')
+   OR ($3::boolean AND x.host ILIKE '%' || $4::text || '%')
+LIMIT $1
+`
+
+type SearchLumiProxiesParams struct {
+	Limit    int32  `json:"limit"`
+	Exact    string `json:"exact"`
+	Contains bool   `json:"contains"`
+	Q        string `json:"q"`
+}
+
+type SearchLumiProxiesRow struct {
+	ID          int64  `json:"id"`
+	Host        string `json:"host"`
+	Port        int32  `json:"port"`
+	Type        string `json:"type"`
+	Country     string `json:"country"`
+	Status      string `json:"status"`
+	AccountName string `json:"account_name"`
+}
+
+func (q *Queries) SearchLumiProxies(ctx context.Context, arg SearchLumiProxiesParams) ([]SearchLumiProxiesRow, error) {
+	rows, err := q.db.Query(ctx, searchLumiProxies,
+		arg.Limit,
+		arg.Exact,
+		arg.Contains,
+		arg.Q,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []SearchLumiProxiesRow{}
+	for rows.Next() {
+		var i SearchLumiProxiesRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.Host,
+			&i.Port,
+			&i.Type,
+			&i.Country,
+			&i.Status,
+			&i.AccountName,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const searchLumiVPS = `-- name: SearchLumiVPS :many
+SELECT v.id, v.hostname, v.ip, v.plan, v.status, a.name AS account_name
+FROM lumi_vps v JOIN accounts a ON a.id = v.account_id
+WHERE (v.hostname = $2::text AND v.hostname <> '')
+   OR (v.ip = $2::text AND v.ip <> '')
+   OR ($3::boolean AND (v.hostname || ' ' || v.ip) ILIKE '%' || $4::text || '%')
+LIMIT $1
+`
+
+type SearchLumiVPSParams struct {
+	Limit    int32  `json:"limit"`
+	Exact    string `json:"exact"`
+	Contains bool   `json:"contains"`
+	Q        string `json:"q"`
+}
+
+type SearchLumiVPSRow struct {
+	ID          int64  `json:"id"`
+	Hostname    string `json:"hostname"`
+	Ip          string `json:"ip"`
+	Plan        string `json:"plan"`
+	Status      string `json:"status"`
+	AccountName string `json:"account_name"`
+}
+
+func (q *Queries) SearchLumiVPS(ctx context.Context, arg SearchLumiVPSParams) ([]SearchLumiVPSRow, error) {
+	rows, err := q.db.Query(ctx, searchLumiVPS,
+		arg.Limit,
+		arg.Exact,
+		arg.Contains,
+		arg.Q,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []SearchLumiVPSRow{}
+	for rows.Next() {
+		var i SearchLumiVPSRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.Hostname,
+			&i.Ip,
+			&i.Plan,
+			&i.Status,
+			&i.AccountName,
 		); err != nil {
 			return nil, err
 		}
@@ -110,7 +528,7 @@ func (q *Queries) SearchAccounts(ctx context.Context, arg SearchAccountsParams) 
 const searchStaff = `-- name: SearchStaff :many
 SELECT id, name, email::text AS email, role FROM staff_users
 WHERE name ILIKE '%' || $2::text || '%' OR email::text ILIKE '%' || $2::text || '%'
-ORDER BY id LIMIT $1
+LIMIT $1
 `
 
 type SearchStaffParams struct {

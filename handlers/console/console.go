@@ -20,7 +20,7 @@ import (
 // ConsoleService is what the overview page and the global search need.
 type ConsoleService interface {
 	Overview(ctx context.Context) (console.Summary, error)
-	Search(ctx context.Context, scope console.Scope, q string) ([]console.Hit, error)
+	Search(ctx context.Context, can func(perm string) bool, q string) ([]console.Hit, error)
 }
 
 // Console serves the overview, the product landing pages and global search.
@@ -76,12 +76,9 @@ func (h *Console) overview(c *fiber.Ctx) error {
 }
 
 func (h *Console) search(c *fiber.Ctx) error {
-	q := c.Query("q")
-	if len(q) > console.MaxQuery {
-		q = q[:console.MaxQuery]
-	}
-	scope := console.Scope{Accounts: web.Can(c, staff.PermAccountsView), APIKeys: web.Can(c, staff.PermAPIKeysView), Staff: web.Can(c, staff.PermStaffManage)}
-	hits, err := h.svc.Search(c.UserContext(), scope, q)
+	q := console.CleanQuery(c.Query("q"))
+	can := func(perm string) bool { return web.Can(c, staff.Permission(perm)) }
+	hits, err := h.svc.Search(c.UserContext(), can, q)
 	if err != nil {
 		return err
 	}
@@ -91,8 +88,6 @@ func (h *Console) search(c *fiber.Ctx) error {
 		}
 		return web.Render(c, fiber.StatusOK, components.SearchEmpty(q))
 	}
-	titles := map[string]string{"page": "Pages", "account": "Accounts", "api_key": "API keys", "staff": "Staff"}
-	icons := map[string]string{"page": "arrow-right", "account": "users", "api_key": "key", "staff": "user"}
 	var groups []components.SearchGroup
 	idx := map[string]int{}
 	for _, hit := range hits {
@@ -100,9 +95,9 @@ func (h *Console) search(c *fiber.Ctx) error {
 		if !ok {
 			i = len(groups)
 			idx[hit.Kind] = i
-			groups = append(groups, components.SearchGroup{Title: titles[hit.Kind]})
+			groups = append(groups, components.SearchGroup{Title: hit.Group})
 		}
-		groups[i].Items = append(groups[i].Items, components.SearchItem{Title: hit.Title, Subtitle: hit.Subtitle, Href: hit.Href, Meta: hit.Meta, Icon: icons[hit.Kind]})
+		groups[i].Items = append(groups[i].Items, components.SearchItem{Title: hit.Title, Subtitle: hit.Subtitle, Href: hit.Href, Meta: hit.Meta, Icon: hit.Icon})
 	}
 	return web.Render(c, fiber.StatusOK, components.SearchResults(groups))
 }

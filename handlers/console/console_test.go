@@ -13,6 +13,7 @@ import (
 	"lumdesk/internal/apikeys"
 	"lumdesk/internal/audit"
 	"lumdesk/internal/billing"
+	"lumdesk/internal/licensing"
 )
 
 func TestOverviewCountsAndCharts(t *testing.T) {
@@ -93,8 +94,12 @@ func TestGlobalSearchRespectsPermissions(t *testing.T) {
 			t.Errorf("search %q: %v lacks the account", q, got)
 		}
 	}
-	if got := titles(viewer, "_"); has(got, "Zephyr_50% Co") == false {
+	// Partial matches start at three characters (a trigram index answers them).
+	if got := titles(viewer, "r_5"); !has(got, "Zephyr_50% Co") {
 		t.Errorf("underscore must match literally: %v", got)
+	}
+	if got := titles(viewer, "ph_r"); has(got, "Zephyr_50% Co") {
+		t.Errorf("underscore must not act as a wildcard: %v", got)
 	}
 	if got := titles(viewer, "x%y"); len(got) != 0 {
 		t.Errorf("%% must not act as a wildcard: %v", got)
@@ -113,7 +118,41 @@ func TestGlobalSearchRespectsPermissions(t *testing.T) {
 	if r := viewer.HTMX("GET", "/search?q="+strings.Repeat("a", 40000), nil); r.Status != 431 {
 		t.Fatalf("oversized URL: %d, want 431", r.Status)
 	}
+	// The input guard refuses NUL and invalid UTF-8 with a message naming the field.
+	for _, q := range []string{"zeph%00yr", "zeph%FF%FE", "%00%00%00"} {
+		if r := viewer.HTMX("GET", "/search?q="+q, nil); r.Status != 400 || !strings.Contains(r.Body, "NUL") {
+			t.Errorf("hostile query %s: %d %q", q, r.Status, r.Body)
+		}
+	}
 	if r := viewer.HTMX("GET", "/search?q=", nil); r.Status != 200 || !r.Has("a[role=option]") {
 		t.Fatalf("empty query should list quick links: %d", r.Status)
+	}
+}
+
+func TestGlobalSearchFindsLicenseKeysGroupedByKind(t *testing.T) {
+	env := servertest.New(t)
+	ctx := context.Background()
+	acc, err := env.Accounts.Create(ctx, audit.CLI("t"), accounts.CreateInput{Name: "Keyholder", Email: "kh@x.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := env.Licensing.CreateProject(ctx, audit.CLI("t"), licensing.ProjectInput{AccountID: acc.ID, Name: "Keyholder Hub", Reason: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := env.Licensing.CreateKey(ctx, audit.CLI("t"), p.ID, licensing.KeyInput{Reason: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := env.As("viewer").HTMX("GET", "/search?q="+url.QueryEscape(k.UserKey[5:15]), nil)
+	if r.Status != 200 {
+		t.Fatalf("search: %d", r.Status)
+	}
+	if !strings.Contains(r.Text(".palette-group"), "License keys") {
+		t.Fatalf("groups %q lack License keys", r.Text(".palette-group"))
+	}
+	link := r.Doc.Find("a[role=option]").First()
+	if href, _ := link.Attr("href"); !strings.HasPrefix(href, "/luarmor/keys/") || !strings.Contains(link.Text(), k.UserKey) {
+		t.Fatalf("first result %q -> %q, want the key", strings.TrimSpace(link.Text()), href)
 	}
 }

@@ -5,19 +5,26 @@ package console
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/sync/errgroup"
 
 	"lumdesk/db/store"
 	"lumdesk/internal/platform/db"
 	"lumdesk/internal/product"
+	"lumdesk/internal/staff"
 )
 
 // Service reads across areas; it never writes.
 type Service struct {
-	db  *db.DB
-	now func() time.Time
+	db        *db.DB
+	now       func() time.Time
+	searchers map[string]product.Searcher
 }
 
 // New makes the service.
@@ -92,79 +99,220 @@ func fill(start time.Time, n int, rows func(yield func(time.Time, int64))) []Day
 
 // Hit is one search result.
 type Hit struct {
-	Kind     string // account, api_key, staff, page
+	Kind     string // the kind's name: account, license_key, domain...
+	Group    string // the kind's label, the title of its group
+	Icon     string
 	Title    string
 	Subtitle string
 	Href     string
 	Meta     string
 }
 
-// Scope says which kinds the caller may see.
-type Scope struct{ Accounts, APIKeys, Staff bool }
-
-// MaxQuery bounds the search text.
+// MaxQuery bounds the search text, in characters.
 const MaxQuery = 100
 
-// Search finds accounts by name/email/Discord id, API keys by prefix, staff
-// by name/email (each only when scope allows) and console pages by title.
-func (s *Service) Search(ctx context.Context, scope Scope, q string) ([]Hit, error) {
+// PerKind bounds the hits of each kind.
+const PerKind = 5
+
+// candidates is how many partial matches a kind fetches before ranking: the
+// best PerKind of them are kept, so a common fragment cannot make a query
+// read every matching row.
+const candidates = 50
+
+// kind is a search kind with its searcher.
+type kind struct {
+	product.SearchKind
+	search product.Searcher
+}
+
+// consoleKinds are the console's own kinds, before the products'.
+func (s *Service) consoleKinds(can func(string) bool) []kind {
+	pages := func(_ context.Context, q product.Query, limit int) ([]product.SearchHit, error) {
+		return searchPages(q, can), nil
+	}
+	return []kind{
+		{product.SearchKind{Name: "page", Label: "Pages", Icon: "arrow-right"}, pages},
+		{product.SearchKind{Name: "account", Label: "Accounts", Permission: string(staff.PermAccountsView), Icon: "users"}, s.searchAccounts},
+		{product.SearchKind{Name: "api_key", Label: "API keys", Permission: string(staff.PermAPIKeysView), Icon: "key"}, s.searchAPIKeys},
+		{product.SearchKind{Name: "staff", Label: "Staff", Permission: string(staff.PermStaffManage), Icon: "user"}, s.searchStaff},
+	}
+}
+
+// Register wires the searchers of a product area by kind name. Kinds the
+// registry declares without a searcher find nothing; a searcher whose kind
+// the registry does not declare is never asked.
+func (s *Service) Register(searchers map[string]product.Searcher) *Service {
+	if s.searchers == nil {
+		s.searchers = map[string]product.Searcher{}
+	}
+	for k, f := range searchers {
+		s.searchers[k] = f
+	}
+	return s
+}
+
+// kinds are every kind with a searcher, in palette order.
+func (s *Service) kinds(can func(string) bool) []kind {
+	out := s.consoleKinds(can)
+	for _, k := range product.SearchKindsOf() {
+		if f := s.searchers[k.Name]; f != nil {
+			out = append(out, kind{k, f})
+		}
+	}
+	return out
+}
+
+// CleanQuery makes typed or pasted text safe to search: valid UTF-8, no
+// control characters (Postgres refuses NUL), trimmed, at most MaxQuery
+// characters.
+func CleanQuery(q string) string {
+	q = strings.ToValidUTF8(q, "")
+	q = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, q)
 	q = strings.TrimSpace(q)
+	if utf8.RuneCountInString(q) > MaxQuery {
+		q = strings.TrimSpace(string([]rune(q)[:MaxQuery]))
+	}
+	return q
+}
+
+// Search finds q in every kind the caller may see (can reports whether the
+// caller holds a permission), grouped by kind in palette order, each kind
+// ranked (exact, then prefix, then contains) and bounded to PerKind.
+func (s *Service) Search(ctx context.Context, can func(perm string) bool, q string) ([]Hit, error) {
+	q = CleanQuery(q)
 	if q == "" {
 		return nil, nil
 	}
-	if len(q) > MaxQuery {
-		q = q[:MaxQuery]
+	query := product.Query{Text: q, Contains: utf8.RuneCountInString(q) >= 3}
+	if can == nil {
+		can = func(string) bool { return false }
 	}
-	like := escapeLike(q)
+	var kinds []kind
+	for _, k := range s.kinds(can) {
+		if k.Permission == "" || can(k.Permission) {
+			kinds = append(kinds, k)
+		}
+	}
+	// Kinds run at once: the answer takes as long as the slowest, not the sum.
+	found := make([][]product.SearchHit, len(kinds))
+	g, gctx := errgroup.WithContext(ctx)
+	for i, k := range kinds {
+		g.Go(func() error {
+			f, err := k.search(gctx, query, PerKind)
+			if err != nil {
+				return fmt.Errorf("search %s: %w", k.Name, err)
+			}
+			// Stable: within a rank the searcher's order (exact lookups first) holds.
+			sort.SliceStable(f, func(i, j int) bool { return f[i].Rank < f[j].Rank })
+			found[i] = f[:min(len(f), PerKind)]
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
 	var hits []Hit
-	for _, p := range pages {
-		if strings.Contains(strings.ToLower(p.Title), strings.ToLower(q)) {
-			hits = append(hits, Hit{Kind: "page", Title: p.Title, Href: p.Href, Meta: "Page"})
-		}
-	}
-	if scope.Accounts {
-		rows, err := s.db.SearchAccounts(ctx, store.SearchAccountsParams{Q: like, Limit: 6})
-		if err != nil {
-			return nil, fmt.Errorf("search accounts: %w", err)
-		}
-		for _, r := range rows {
-			meta := "#" + strconv.FormatInt(r.ID, 10)
-			if r.Status != "active" {
-				meta = r.Status
-			}
-			hits = append(hits, Hit{Kind: "account", Title: r.Name, Subtitle: r.Email, Href: "/accounts/" + strconv.FormatInt(r.ID, 10), Meta: meta})
-		}
-	}
-	if scope.APIKeys && len(q) >= 3 {
-		rows, err := s.db.SearchAPIKeysByPrefix(ctx, store.SearchAPIKeysByPrefixParams{Q: like, Limit: 6})
-		if err != nil {
-			return nil, fmt.Errorf("search api keys: %w", err)
-		}
-		for _, r := range rows {
-			sub := r.Product
-			if _, ap, ok := product.OfAPIProduct(r.Product); ok {
-				sub = ap.Label
-			}
-			if r.AccountName != nil {
-				sub += " · " + *r.AccountName
-			}
-			meta := "active"
-			if r.RevokedAt != nil {
-				meta = "revoked"
-			}
-			hits = append(hits, Hit{Kind: "api_key", Title: r.Prefix + "…", Subtitle: sub, Href: "/apikeys/" + strconv.FormatInt(r.ID, 10), Meta: meta})
-		}
-	}
-	if scope.Staff {
-		rows, err := s.db.SearchStaff(ctx, store.SearchStaffParams{Q: like, Limit: 4})
-		if err != nil {
-			return nil, fmt.Errorf("search staff: %w", err)
-		}
-		for _, r := range rows {
-			hits = append(hits, Hit{Kind: "staff", Title: r.Name, Subtitle: r.Email, Href: "/staff/" + strconv.FormatInt(r.ID, 10), Meta: r.Role})
+	for i, k := range kinds {
+		for _, h := range found[i] {
+			hits = append(hits, Hit{Kind: k.Name, Group: k.Label, Icon: k.Icon, Title: h.Title, Subtitle: h.Subtitle, Href: h.Href, Meta: h.Meta})
 		}
 	}
 	return hits, nil
+}
+
+// searchPages finds console pages by title; a page the caller may not open
+// is not offered.
+func searchPages(q product.Query, can func(string) bool) []product.SearchHit {
+	var out []product.SearchHit
+	lq := strings.ToLower(q.Text)
+	for _, p := range pages {
+		if !strings.Contains(strings.ToLower(p.Title), lq) || (p.Permission != "" && !can(p.Permission)) {
+			continue
+		}
+		out = append(out, product.SearchHit{Title: p.Title, Href: p.Href, Meta: "Page", Rank: product.Rank(q.Text, p.Title)})
+	}
+	return out
+}
+
+func (s *Service) searchAccounts(ctx context.Context, q product.Query, limit int) ([]product.SearchHit, error) {
+	seen := map[int64]bool{}
+	var out []product.SearchHit
+	add := func(id int64, name, email, discord, status string) {
+		if seen[id] {
+			return
+		}
+		seen[id] = true
+		meta := "#" + strconv.FormatInt(id, 10)
+		if status != "active" {
+			meta = status
+		}
+		sub := email
+		if discord != "" {
+			sub += " · Discord " + discord
+		}
+		out = append(out, product.SearchHit{Title: name, Subtitle: sub, Href: "/accounts/" + strconv.FormatInt(id, 10), Meta: meta, Rank: product.Rank(q.Text, name, email, discord)})
+	}
+	exact, err := s.db.SearchAccountsExact(ctx, store.SearchAccountsExactParams{Q: q.Text, Limit: int32(limit)})
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range exact {
+		add(r.ID, r.Name, r.Email, r.DiscordID, r.Status)
+	}
+	if !q.Contains {
+		return out, nil
+	}
+	rows, err := s.db.SearchAccounts(ctx, store.SearchAccountsParams{Q: escapeLike(q.Text), Limit: candidates})
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range rows {
+		add(r.ID, r.Name, r.Email, r.DiscordID, r.Status)
+	}
+	return out, nil
+}
+
+func (s *Service) searchAPIKeys(ctx context.Context, q product.Query, limit int) ([]product.SearchHit, error) {
+	if len(q.Text) < 3 {
+		return nil, nil
+	}
+	rows, err := s.db.SearchAPIKeysByPrefix(ctx, store.SearchAPIKeysByPrefixParams{Q: escapeLike(q.Text), Limit: int32(limit)})
+	if err != nil {
+		return nil, err
+	}
+	var out []product.SearchHit
+	for _, r := range rows {
+		sub := r.Product
+		if _, ap, ok := product.OfAPIProduct(r.Product); ok {
+			sub = ap.Label
+		}
+		if r.AccountName != nil {
+			sub += " · " + *r.AccountName
+		}
+		meta := "active"
+		if r.RevokedAt != nil {
+			meta = "revoked"
+		}
+		out = append(out, product.SearchHit{Title: r.Prefix + "…", Subtitle: sub, Href: "/apikeys/" + strconv.FormatInt(r.ID, 10), Meta: meta, Rank: product.Rank(q.Text, r.Prefix)})
+	}
+	return out, nil
+}
+
+func (s *Service) searchStaff(ctx context.Context, q product.Query, limit int) ([]product.SearchHit, error) {
+	rows, err := s.db.SearchStaff(ctx, store.SearchStaffParams{Q: escapeLike(q.Text), Limit: candidates})
+	if err != nil {
+		return nil, err
+	}
+	var out []product.SearchHit
+	for _, r := range rows {
+		out = append(out, product.SearchHit{Title: r.Name, Subtitle: r.Email, Href: "/staff/" + strconv.FormatInt(r.ID, 10), Meta: r.Role, Rank: product.Rank(q.Text, r.Name, r.Email)})
+	}
+	return out, nil
 }
 
 // escapeLike makes q match literally inside LIKE patterns.
@@ -172,16 +320,21 @@ func escapeLike(q string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(q)
 }
 
-// pages are the console's pages the search finds by title: the console's
-// own, then every product's navigation from the registry.
-var pages = func() []struct{ Title, Href string } {
-	out := []struct{ Title, Href string }{
-		{"Overview", "/"}, {"Accounts", "/accounts"}, {"API keys", "/apikeys"}, {"Audit log", "/audit"},
-		{"Staff", "/staff"}, {"Your sessions", "/account/sessions"}, {"Security & two-factor", "/account/security"},
+// page is a console page the search finds by title.
+type page struct{ Title, Href, Permission string }
+
+// pages are the console's own pages, then every product's navigation from
+// the registry. Permission "" is any signed-in user.
+var pages = func() []page {
+	out := []page{
+		{"Overview", "/", string(staff.PermDashboardView)}, {"Accounts", "/accounts", string(staff.PermAccountsView)},
+		{"API keys", "/apikeys", string(staff.PermAPIKeysView)}, {"Audit log", "/audit", string(staff.PermAuditView)},
+		{"Staff", "/staff", string(staff.PermStaffManage)},
+		{"Your sessions", "/account/sessions", ""}, {"Security & two-factor", "/account/security", ""},
 	}
 	for _, p := range product.All() {
 		for _, n := range p.Nav {
-			out = append(out, struct{ Title, Href string }{n.Label, n.Href})
+			out = append(out, page{n.Label, n.Href, n.Permission})
 		}
 	}
 	return out

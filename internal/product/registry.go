@@ -89,8 +89,9 @@ type Product struct {
 	Permissions []Permission
 	APIKeys     []APIProduct
 	AccountTab  AccountTab
-	// SearchKinds name what the palette will find in this area.
-	SearchKinds []string
+	// SearchKinds are what the palette finds in this area; a kind without a
+	// searcher wired (see console.Service.Register) finds nothing yet.
+	SearchKinds []SearchKind
 }
 
 // NavEntry is one sidebar link.
@@ -177,7 +178,11 @@ var all = []Product{
 		},
 		AccountTab: AccountTab{Tab: "luarmor", Label: "Luarmor", EmptyTitle: "No Luarmor projects yet",
 			EmptyBody: "Script projects, license keys and blacklists of this account will be listed here."},
-		SearchKinds: []string{"project", "script", "license_key"},
+		SearchKinds: []SearchKind{
+			{Name: "license_key", Label: "License keys", Permission: PermLicensingView, Icon: "key"},
+			{Name: "project", Label: "Luarmor projects", Permission: PermLicensingView, Icon: "code"},
+			{Name: "script", Label: "Scripts", Permission: PermLicensingView, Icon: "code"},
+		},
 	},
 	{
 		Key: Marketplace, Brand: "Lumio", Path: "/lumio", Status: Coming,
@@ -197,7 +202,10 @@ var all = []Product{
 		},
 		AccountTab: AccountTab{Tab: "lumio", Label: "Lumio", EmptyTitle: "No Lumio extensions yet",
 			EmptyBody: "Extensions this account publishes on the marketplace, with their versions and reviews, will be listed here."},
-		SearchKinds: []string{"extension", "extension_version"},
+		SearchKinds: []SearchKind{
+			{Name: "extension", Label: "Extensions", Permission: PermMarketplaceView, Icon: "puzzle"},
+			{Name: "extension_version", Label: "Extension versions", Permission: PermMarketplaceView, Icon: "puzzle"},
+		},
 	},
 	{
 		Key: Billing, Brand: "Lumi", Path: "/lumi", Status: Live,
@@ -233,7 +241,12 @@ var all = []Product{
 		},
 		AccountTab: AccountTab{Tab: "lumi", Label: "Lumi", EmptyTitle: "No Lumi purchases yet",
 			EmptyBody: "The balance and the domains, VPS and proxies bought through the reseller API will be listed here."},
-		SearchKinds: []string{"deposit", "domain", "vps", "proxy"},
+		SearchKinds: []SearchKind{
+			{Name: "domain", Label: "Domains", Permission: PermBillingView, Icon: "globe"},
+			{Name: "vps", Label: "VPS", Permission: PermBillingView, Icon: "globe"},
+			{Name: "proxy", Label: "Proxies", Permission: PermBillingView, Icon: "globe"},
+			{Name: "deposit", Label: "Deposits", Permission: PermBillingView, Icon: "globe"},
+		},
 	},
 	{
 		Key: Mail, Brand: "Lumora", Path: "/lumora", Status: Coming,
@@ -254,7 +267,11 @@ var all = []Product{
 		},
 		AccountTab: AccountTab{Tab: "lumora", Label: "Lumora", EmptyTitle: "No Lumora apps yet",
 			EmptyBody: "Sending apps, verified domains and message logs of this account will be listed here."},
-		SearchKinds: []string{"mail_app", "sending_domain", "message"},
+		SearchKinds: []SearchKind{
+			{Name: "mail_app", Label: "Mail apps", Permission: PermMailView, Icon: "envelope"},
+			{Name: "sending_domain", Label: "Sending domains", Permission: PermMailView, Icon: "envelope"},
+			{Name: "message", Label: "Messages", Permission: PermMailView, Icon: "envelope"},
+		},
 	},
 	{
 		Key: Ranking, Brand: "Lumira", Path: "/lumira", Status: Coming,
@@ -274,7 +291,10 @@ var all = []Product{
 		},
 		AccountTab: AccountTab{Tab: "lumira", Label: "Lumira", EmptyTitle: "No Lumira groups yet",
 			EmptyBody: "Roblox groups, their rank ladders and promotions will be listed here."},
-		SearchKinds: []string{"group", "rank_ladder"},
+		SearchKinds: []SearchKind{
+			{Name: "group", Label: "Roblox groups", Permission: PermRankingView, Icon: "chevron-double-up"},
+			{Name: "rank_ladder", Label: "Rank ladders", Permission: PermRankingView, Icon: "chevron-double-up"},
+		},
 	},
 }
 

@@ -29,7 +29,7 @@ func TestRegistryIsConsistent(t *testing.T) {
 	if len(all) != 5 {
 		t.Fatalf("%d products, want 5", len(all))
 	}
-	var keys, brands, paths, tabs, navKeys, apiIDs, perms []string
+	var keys, brands, paths, tabs, navKeys, apiIDs, perms, kinds []string
 	for _, p := range all {
 		keys = append(keys, p.Key)
 		brands = append(brands, p.Brand)
@@ -109,6 +109,16 @@ func TestRegistryIsConsistent(t *testing.T) {
 		if len(p.SearchKinds) == 0 {
 			t.Errorf("%s: no search kinds", p.Key)
 		}
+		for _, k := range p.SearchKinds {
+			if k.Name == "" || k.Label == "" || k.Icon == "" {
+				t.Errorf("%s: search kind %+v lacks a name, label or icon", p.Key, k)
+			}
+			// Results are shown only to holders of one of the area's own permissions.
+			if !slices.ContainsFunc(p.Permissions, func(pm product.Permission) bool { return pm.Name == k.Permission }) {
+				t.Errorf("%s: search kind %s needs %q, not a permission of the area", p.Key, k.Name, k.Permission)
+			}
+			kinds = append(kinds, k.Name)
+		}
 	}
 	unique(t, "key", keys)
 	unique(t, "brand", brands)
@@ -117,6 +127,7 @@ func TestRegistryIsConsistent(t *testing.T) {
 	unique(t, "nav key", append(navKeys, "overview", "accounts", "apikeys", "audit", "staff", "sessions"))
 	unique(t, "API key product", apiIDs)
 	unique(t, "permission", perms)
+	unique(t, "search kind", append(kinds, "page", "account", "api_key", "staff"))
 }
 
 // Every permission internal/staff names for a product (its typed constants

@@ -560,6 +560,13 @@
       return;
     }
     var pal = paletteEl();
+    // The first Escape closes the palette: without this the search input
+    // takes it to clear its text (type=search) and a second one is needed.
+    if (pal && pal.open && e.key === 'Escape') {
+      e.preventDefault();
+      closePalette();
+      return;
+    }
     if (pal && pal.open && pal.contains(t)) {
       paletteKey(e);
       return;

@@ -1,0 +1,79 @@
+package products
+
+import (
+	"context"
+	"strconv"
+	"strings"
+
+	"lumdesk/db/store"
+	"lumdesk/internal/platform/db"
+	"lumdesk/internal/product"
+)
+
+// Searchers are Lumi's palette kinds (see product.SearchKind): domains by
+// name, VPS by hostname or IP, proxies by host. Exact values come from btree
+// indexes, partial ones (three or more characters) from trigram indexes. The
+// console asks them only for staff holding billing.view.
+func Searchers(d *db.DB) map[string]product.Searcher {
+	return map[string]product.Searcher{
+		"domain": func(ctx context.Context, q product.Query, limit int) ([]product.SearchHit, error) {
+			rows, err := d.SearchLumiDomains(ctx, store.SearchLumiDomainsParams{Exact: q.Text, Contains: q.Contains, Q: escapeLike(q.Text), Limit: searchCandidates})
+			if err != nil {
+				return nil, err
+			}
+			out := make([]product.SearchHit, 0, len(rows))
+			for _, r := range rows {
+				out = append(out, product.SearchHit{Title: r.Name, Subtitle: r.AccountName, Href: "/lumi/domains/" + strconv.FormatInt(r.ID, 10), Meta: r.Status,
+					Rank: product.Rank(q.Text, r.Name)})
+			}
+			return out, nil
+		},
+		"vps": func(ctx context.Context, q product.Query, limit int) ([]product.SearchHit, error) {
+			rows, err := d.SearchLumiVPS(ctx, store.SearchLumiVPSParams{Exact: q.Text, Contains: q.Contains, Q: escapeLike(q.Text), Limit: searchCandidates})
+			if err != nil {
+				return nil, err
+			}
+			out := make([]product.SearchHit, 0, len(rows))
+			for _, r := range rows {
+				title := r.Hostname
+				if title == "" {
+					title = "VPS #" + strconv.FormatInt(r.ID, 10)
+				}
+				sub := r.Plan + " · " + r.AccountName
+				if r.Ip != "" {
+					sub = r.Ip + " · " + sub
+				}
+				out = append(out, product.SearchHit{Title: title, Subtitle: sub, Href: "/lumi/vps/" + strconv.FormatInt(r.ID, 10), Meta: r.Status,
+					Rank: product.Rank(q.Text, r.Hostname, r.Ip)})
+			}
+			return out, nil
+		},
+		"proxy": func(ctx context.Context, q product.Query, limit int) ([]product.SearchHit, error) {
+			rows, err := d.SearchLumiProxies(ctx, store.SearchLumiProxiesParams{Exact: q.Text, Contains: q.Contains, Q: escapeLike(q.Text), Limit: searchCandidates})
+			if err != nil {
+				return nil, err
+			}
+			out := make([]product.SearchHit, 0, len(rows))
+			for _, r := range rows {
+				title := r.Host
+				if r.Port != 0 {
+					title += ":" + strconv.Itoa(int(r.Port))
+				}
+				if r.Host == "" {
+					title = "Proxy #" + strconv.FormatInt(r.ID, 10)
+				}
+				out = append(out, product.SearchHit{Title: title, Subtitle: r.Type + " · " + r.Country + " · " + r.AccountName, Href: "/lumi/proxies/" + strconv.FormatInt(r.ID, 10), Meta: r.Status,
+					Rank: product.Rank(q.Text, r.Host)})
+			}
+			return out, nil
+		},
+	}
+}
+
+// searchCandidates bounds the matches read before the console ranks them.
+const searchCandidates = 50
+
+// escapeLike makes q match literally inside ILIKE patterns.
+func escapeLike(q string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(q)
+}
