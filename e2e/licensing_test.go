@@ -137,6 +137,17 @@ func TestLicensingSupportFlow(t *testing.T) {
 	}
 	b.screenshot("history")
 
+	// The account's Luarmor tab loads the plan card: support reads it, and
+	// only the plan's editors (admin) get its form.
+	b.open("/accounts/"+strconv.FormatInt(acc.ID, 10)+"?tab=luarmor", `[data-testid="luarmor-plan"]`)
+	if got := strings.TrimSpace(b.text(`[data-testid="plan-max-users"]`)); got != "No limit" {
+		t.Errorf("plan card max users %q, want No limit", got)
+	}
+	if n := eval[int](b, `document.querySelectorAll('[data-testid="plan-form"]').length`); n != 0 {
+		t.Errorf("support sees %d plan forms, want none", n)
+	}
+	b.screenshot("account-luarmor")
+
 	// The same pages on a phone.
 	b.viewport(390, 844, true)
 	b.open(keyPath, `[data-testid="key-header"]`)
