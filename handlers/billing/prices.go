@@ -21,7 +21,16 @@ func (h *Products) prices(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return web.Render(c, fiber.StatusOK, view.PricesPage(h.page(c, "Prices", layouts.Crumb{Label: "Prices"}), view.Prices{C: cat, Sandbox: h.svc.Registrar().Sandbox()}))
+	v := view.Prices{Sandbox: h.svc.Registrar().Sandbox()}
+	for _, r := range cat.TLDHistory {
+		v.TLDs = append(v.TLDs, view.TLDPriceRow{TLD: r.TLD, Register: r.Register.String(), Renew: r.Renew.String(),
+			Transfer: r.Transfer.String(), Effective: r.EffectiveFrom, State: string(cat.TLDState(r))})
+	}
+	for _, r := range cat.PlanHistory {
+		v.Plans = append(v.Plans, view.PlanPriceRow{Product: r.Product, Plan: r.Plan, Title: r.Title, Description: r.Description,
+			Monthly: r.Monthly.String(), Effective: r.EffectiveFrom, State: string(cat.PlanState(r))})
+	}
+	return web.Render(c, fiber.StatusOK, view.PricesPage(h.page(c, "Prices", layouts.Crumb{Label: "Prices"}), v))
 }
 
 // productPrice finds the current price label of an item.

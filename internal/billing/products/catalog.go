@@ -42,6 +42,43 @@ type Catalog struct {
 	At          time.Time   `json:"at"`
 }
 
+// PriceState says where a history row stands: in force now, scheduled for
+// later, or replaced.
+type PriceState string
+
+const (
+	PriceCurrent   PriceState = "current"
+	PriceScheduled PriceState = "scheduled"
+	PricePast      PriceState = "past"
+)
+
+// TLDState is where a TLD price of the history stands.
+func (c Catalog) TLDState(r TLDPrice) PriceState {
+	for _, cur := range c.TLDs {
+		if cur.TLD == r.TLD && cur.EffectiveFrom.Equal(r.EffectiveFrom) {
+			return PriceCurrent
+		}
+	}
+	return c.laterOrPast(r.EffectiveFrom)
+}
+
+// PlanState is where a plan price of the history stands.
+func (c Catalog) PlanState(r PlanPrice) PriceState {
+	for _, cur := range append(append([]PlanPrice{}, c.VPSPlans...), c.ProxyPlans...) {
+		if cur.Product == r.Product && cur.Plan == r.Plan && cur.EffectiveFrom.Equal(r.EffectiveFrom) {
+			return PriceCurrent
+		}
+	}
+	return c.laterOrPast(r.EffectiveFrom)
+}
+
+func (c Catalog) laterOrPast(from time.Time) PriceState {
+	if from.After(c.At) {
+		return PriceScheduled
+	}
+	return PricePast
+}
+
 func tldOf(r store.LumiTldPrice) TLDPrice {
 	return TLDPrice{TLD: r.Tld, Register: money.Cents(r.RegisterCents), Renew: money.Cents(r.RenewCents),
 		Transfer: money.Cents(r.TransferCents), EffectiveFrom: r.EffectiveFrom.UTC()}

@@ -93,7 +93,7 @@ func PricesPage(p layouts.Page, v Prices) templ.Component {
 					}()
 				}
 				ctx = templ.InitializeContext(ctx)
-				if len(v.C.TLDHistory) == 0 {
+				if len(v.TLDs) == 0 {
 					templ_7745c5c3_Err = components.EmptyState("No TLD prices", "Prices are set with the seed or the products service.").Render(ctx, templ_7745c5c3_Buffer)
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
@@ -115,7 +115,7 @@ func PricesPage(p layouts.Page, v Prices) templ.Component {
 						if templ_7745c5c3_Err != nil {
 							return templ_7745c5c3_Err
 						}
-						for _, r := range v.C.TLDHistory {
+						for _, r := range v.TLDs {
 							templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "<tr data-testid=\"tld-price\" data-tld=\"")
 							if templ_7745c5c3_Err != nil {
 								return templ_7745c5c3_Err
@@ -147,9 +147,9 @@ func PricesPage(p layouts.Page, v Prices) templ.Component {
 								return templ_7745c5c3_Err
 							}
 							var templ_7745c5c3_Var8 string
-							templ_7745c5c3_Var8, templ_7745c5c3_Err = templ.JoinStringErrs(r.Register.String())
+							templ_7745c5c3_Var8, templ_7745c5c3_Err = templ.JoinStringErrs(r.Register)
 							if templ_7745c5c3_Err != nil {
-								return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/billing/prices.templ`, Line: 35, Col: 57}
+								return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/billing/prices.templ`, Line: 35, Col: 48}
 							}
 							_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var8))
 							if templ_7745c5c3_Err != nil {
@@ -160,9 +160,9 @@ func PricesPage(p layouts.Page, v Prices) templ.Component {
 								return templ_7745c5c3_Err
 							}
 							var templ_7745c5c3_Var9 string
-							templ_7745c5c3_Var9, templ_7745c5c3_Err = templ.JoinStringErrs(r.Renew.String())
+							templ_7745c5c3_Var9, templ_7745c5c3_Err = templ.JoinStringErrs(r.Renew)
 							if templ_7745c5c3_Err != nil {
-								return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/billing/prices.templ`, Line: 36, Col: 54}
+								return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/billing/prices.templ`, Line: 36, Col: 45}
 							}
 							_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var9))
 							if templ_7745c5c3_Err != nil {
@@ -173,9 +173,9 @@ func PricesPage(p layouts.Page, v Prices) templ.Component {
 								return templ_7745c5c3_Err
 							}
 							var templ_7745c5c3_Var10 string
-							templ_7745c5c3_Var10, templ_7745c5c3_Err = templ.JoinStringErrs(r.Transfer.String())
+							templ_7745c5c3_Var10, templ_7745c5c3_Err = templ.JoinStringErrs(r.Transfer)
 							if templ_7745c5c3_Err != nil {
-								return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/billing/prices.templ`, Line: 37, Col: 57}
+								return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/billing/prices.templ`, Line: 37, Col: 48}
 							}
 							_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var10))
 							if templ_7745c5c3_Err != nil {
@@ -186,9 +186,9 @@ func PricesPage(p layouts.Page, v Prices) templ.Component {
 								return templ_7745c5c3_Err
 							}
 							var templ_7745c5c3_Var11 string
-							templ_7745c5c3_Var11, templ_7745c5c3_Err = templ.JoinStringErrs(When(r.EffectiveFrom))
+							templ_7745c5c3_Var11, templ_7745c5c3_Err = templ.JoinStringErrs(When(r.Effective))
 							if templ_7745c5c3_Err != nil {
-								return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/billing/prices.templ`, Line: 38, Col: 62}
+								return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/billing/prices.templ`, Line: 38, Col: 58}
 							}
 							_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var11))
 							if templ_7745c5c3_Err != nil {
@@ -198,7 +198,7 @@ func PricesPage(p layouts.Page, v Prices) templ.Component {
 							if templ_7745c5c3_Err != nil {
 								return templ_7745c5c3_Err
 							}
-							templ_7745c5c3_Err = priceState(v.CurrentTLD(r), v.Future(r.EffectiveFrom)).Render(ctx, templ_7745c5c3_Buffer)
+							templ_7745c5c3_Err = priceState(r.State).Render(ctx, templ_7745c5c3_Buffer)
 							if templ_7745c5c3_Err != nil {
 								return templ_7745c5c3_Err
 							}
@@ -236,7 +236,7 @@ func PricesPage(p layouts.Page, v Prices) templ.Component {
 					}()
 				}
 				ctx = templ.InitializeContext(ctx)
-				if len(v.C.PlanHistory) == 0 {
+				if len(v.Plans) == 0 {
 					templ_7745c5c3_Err = components.EmptyState("No plans", "Plans are set with the seed or the products service.").Render(ctx, templ_7745c5c3_Buffer)
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
@@ -258,7 +258,7 @@ func PricesPage(p layouts.Page, v Prices) templ.Component {
 						if templ_7745c5c3_Err != nil {
 							return templ_7745c5c3_Err
 						}
-						for _, r := range v.C.PlanHistory {
+						for _, r := range v.Plans {
 							templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "<tr data-testid=\"plan-price\" data-plan=\"")
 							if templ_7745c5c3_Err != nil {
 								return templ_7745c5c3_Err
@@ -329,9 +329,9 @@ func PricesPage(p layouts.Page, v Prices) templ.Component {
 								return templ_7745c5c3_Err
 							}
 							var templ_7745c5c3_Var19 string
-							templ_7745c5c3_Var19, templ_7745c5c3_Err = templ.JoinStringErrs(r.Monthly.String())
+							templ_7745c5c3_Var19, templ_7745c5c3_Err = templ.JoinStringErrs(r.Monthly)
 							if templ_7745c5c3_Err != nil {
-								return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/billing/prices.templ`, Line: 69, Col: 56}
+								return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/billing/prices.templ`, Line: 69, Col: 47}
 							}
 							_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var19))
 							if templ_7745c5c3_Err != nil {
@@ -342,9 +342,9 @@ func PricesPage(p layouts.Page, v Prices) templ.Component {
 								return templ_7745c5c3_Err
 							}
 							var templ_7745c5c3_Var20 string
-							templ_7745c5c3_Var20, templ_7745c5c3_Err = templ.JoinStringErrs(When(r.EffectiveFrom))
+							templ_7745c5c3_Var20, templ_7745c5c3_Err = templ.JoinStringErrs(When(r.Effective))
 							if templ_7745c5c3_Err != nil {
-								return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/billing/prices.templ`, Line: 70, Col: 62}
+								return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/billing/prices.templ`, Line: 70, Col: 58}
 							}
 							_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var20))
 							if templ_7745c5c3_Err != nil {
@@ -354,7 +354,7 @@ func PricesPage(p layouts.Page, v Prices) templ.Component {
 							if templ_7745c5c3_Err != nil {
 								return templ_7745c5c3_Err
 							}
-							templ_7745c5c3_Err = priceState(v.CurrentPlan(r), v.Future(r.EffectiveFrom)).Render(ctx, templ_7745c5c3_Buffer)
+							templ_7745c5c3_Err = priceState(r.State).Render(ctx, templ_7745c5c3_Buffer)
 							if templ_7745c5c3_Err != nil {
 								return templ_7745c5c3_Err
 							}
@@ -394,7 +394,7 @@ func PricesPage(p layouts.Page, v Prices) templ.Component {
 	})
 }
 
-func priceState(current, future bool) templ.Component {
+func priceState(state string) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -415,17 +415,18 @@ func priceState(current, future bool) templ.Component {
 			templ_7745c5c3_Var21 = templ.NopComponent
 		}
 		ctx = templ.ClearChildren(ctx)
-		if current {
+		switch state {
+		case "current":
 			templ_7745c5c3_Err = components.Badge("Current", "green").Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-		} else if future {
+		case "scheduled":
 			templ_7745c5c3_Err = components.Badge("Scheduled", "blue").Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-		} else {
+		default:
 			templ_7745c5c3_Err = components.Badge("Past", "grey").Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"lumdesk/internal/billing/products"
 	"lumdesk/views/components"
 )
 
@@ -227,33 +226,26 @@ type ProxyPage struct {
 	Price     string
 }
 
-// Prices is the catalogue page.
+// Prices is the catalogue page: every price ever set, each with its state
+// (current, scheduled, past).
 type Prices struct {
-	C       products.Catalog
+	TLDs    []TLDPriceRow
+	Plans   []PlanPriceRow
 	Sandbox bool
 }
 
-// Future reports whether a price takes effect later than the catalogue's time.
-func (p Prices) Future(t time.Time) bool { return t.After(p.C.At) }
-
-// Current reports whether the history row is the price in force.
-func (p Prices) CurrentTLD(r products.TLDPrice) bool {
-	for _, c := range p.C.TLDs {
-		if c.TLD == r.TLD && c.EffectiveFrom.Equal(r.EffectiveFrom) {
-			return true
-		}
-	}
-	return false
+// TLDPriceRow is one TLD price of the history.
+type TLDPriceRow struct {
+	TLD, Register, Renew, Transfer string
+	Effective                      time.Time
+	State                          string // current, scheduled, past
 }
 
-// CurrentPlan reports whether the history row is the plan price in force.
-func (p Prices) CurrentPlan(r products.PlanPrice) bool {
-	for _, c := range append(append([]products.PlanPrice{}, p.C.VPSPlans...), p.C.ProxyPlans...) {
-		if c.Product == r.Product && c.Plan == r.Plan && c.EffectiveFrom.Equal(r.EffectiveFrom) {
-			return true
-		}
-	}
-	return false
+// PlanPriceRow is one VPS or proxy plan price of the history.
+type PlanPriceRow struct {
+	Product, Plan, Title, Description, Monthly string
+	Effective                                  time.Time
+	State                                      string // current, scheduled, past
 }
 
 // YearOptions are the renewal choices for domains.
