@@ -5,7 +5,6 @@ package accounts
 
 import (
 	"net/url"
-	"sort"
 	"strconv"
 
 	"github.com/a-h/templ"
@@ -259,17 +258,3 @@ func (c Confirm) Submit() string {
 }
 
 func idStr(id int64) string { return strconv.FormatInt(id, 10) }
-
-// sortedMessages lists the messages of a field→message map in field order.
-func sortedMessages(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	out := make([]string, len(keys))
-	for i, k := range keys {
-		out[i] = m[k]
-	}
-	return out
-}

@@ -6,7 +6,6 @@
 package billing
 
 import (
-	"sort"
 	"strconv"
 	"strings"
 
@@ -56,19 +55,6 @@ func AreaTabs(active string, pending int64) []components.Tab {
 }
 
 func idStr(id int64) string { return strconv.FormatInt(id, 10) }
-
-func sortedMessages(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	out := make([]string, len(keys))
-	for i, k := range keys {
-		out[i] = m[k]
-	}
-	return out
-}
 
 // amountClass colours signed amounts: credits green, debits plain.
 func amountClass(signed string) string {

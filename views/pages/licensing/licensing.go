@@ -7,7 +7,6 @@ package licensing
 import (
 	"net/url"
 	"slices"
-	"sort"
 	"strconv"
 
 	"lumdesk/internal/platform/textdiff"
@@ -45,19 +44,6 @@ func AreaTabs(active string) []components.Tab {
 }
 
 func idStr(id int64) string { return strconv.FormatInt(id, 10) }
-
-func sortedMessages(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	out := make([]string, len(keys))
-	for i, k := range keys {
-		out[i] = m[k]
-	}
-	return out
-}
 
 func orDash(s string) string {
 	if s == "" {
