@@ -1,3 +1,7 @@
+// Package accounts is the console's customer account pages: list, search,
+// create, edit, suspend, and the account page whose product tabs the product
+// areas render (AccountTab). routes.go is its route table: every path with the
+// permission it needs.
 package accounts
 
 import (

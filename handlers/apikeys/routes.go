@@ -1,3 +1,6 @@
+// Package apikeys is the console's API key pages for every product: list,
+// issue (the secret shown once), detail, revoke and rotate. routes.go is its
+// route table: every path with the permission it needs.
 package apikeys
 
 import (

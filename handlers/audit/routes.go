@@ -1,3 +1,6 @@
+// Package audit is the console's audit log: filters, keyset pages, event
+// detail, CSV export, and the History fragment every entity page embeds.
+// routes.go is its route table: every path with the permission it needs.
 package audit
 
 import (

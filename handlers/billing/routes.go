@@ -1,3 +1,7 @@
+// Package billing is the Lumi console (finance desk and products): balances,
+// ledger, deposits, adjustments and four-eyes approvals; domains, VPS, proxies
+// and prices. routes.go is its route table: every path with the permission it
+// needs.
 package billing
 
 import (

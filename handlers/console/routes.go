@@ -1,3 +1,6 @@
+// Package console is the console's overview, the landing pages of coming
+// products, and global search. routes.go is its route table: every path with
+// the permission it needs.
 package console
 
 import (

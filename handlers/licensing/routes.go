@@ -1,3 +1,7 @@
+// Package licensing is the Luarmor console: projects, scripts, license keys
+// and their support actions, plans, bulk jobs, import, export and support
+// signals. routes.go is its route table: every path with the permission it
+// needs.
 package licensing
 
 import (

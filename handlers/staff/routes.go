@@ -1,3 +1,6 @@
+// Package staff is the console's staff management and each user's own security
+// pages (sessions, two-factor). routes.go is its route table: every path with
+// the permission it needs.
 package staff
 
 import (

@@ -1,5 +1,8 @@
-// Package handlers is the dashboard's HTTP layer: it parses input, calls one
-// domain service method and renders a templ view. No SQL, no business rule.
+// Package web holds what every console area (handlers/<area>) shares: the
+// Fiber app and its middleware (sessions, CSRF, the input guard, security
+// headers, access log), the route table type, the one error handler, page
+// context, form reading and CSV export. A handler parses input, calls one
+// domain service method and renders a templ view: no SQL, no business rule.
 package web
 
 import (
