@@ -9,6 +9,7 @@ import (
 	"github.com/gofiber/fiber/v2/utils"
 
 	"lumdesk/handlers/web"
+	"lumdesk/internal/accounts"
 	"lumdesk/internal/audit"
 	lumiproducts "lumdesk/internal/billing/products"
 	"lumdesk/views/components"
@@ -18,13 +19,13 @@ import (
 // DomainsService is what the domain pages need of internal/billing/products.
 type DomainsService interface {
 	ListDomains(ctx context.Context, f lumiproducts.ListFilter) (lumiproducts.Page[lumiproducts.Domain], error)
-	GetDomain(ctx context.Context, accountID *int64, id int64) (lumiproducts.Domain, error)
-	SetNameservers(ctx context.Context, actor audit.Actor, accountID *int64, id int64, ns []string) (lumiproducts.Domain, error)
-	SetLock(ctx context.Context, actor audit.Actor, accountID *int64, id int64, locked bool) (lumiproducts.Domain, error)
-	SetPrivacy(ctx context.Context, actor audit.Actor, accountID *int64, id int64, on bool) (lumiproducts.Domain, error)
-	SetAutoRenew(ctx context.Context, actor audit.Actor, accountID *int64, id int64, on bool) (lumiproducts.Domain, error)
+	GetDomain(ctx context.Context, scope accounts.Scope, id int64) (lumiproducts.Domain, error)
+	SetNameservers(ctx context.Context, actor audit.Actor, scope accounts.Scope, id int64, ns []string) (lumiproducts.Domain, error)
+	SetLock(ctx context.Context, actor audit.Actor, scope accounts.Scope, id int64, locked bool) (lumiproducts.Domain, error)
+	SetPrivacy(ctx context.Context, actor audit.Actor, scope accounts.Scope, id int64, on bool) (lumiproducts.Domain, error)
+	SetAutoRenew(ctx context.Context, actor audit.Actor, scope accounts.Scope, id int64, on bool) (lumiproducts.Domain, error)
 	RenewDomain(ctx context.Context, actor audit.Actor, accountID, domainID int64, years int, idemKey string) (lumiproducts.Domain, error)
-	RevealEPP(ctx context.Context, actor audit.Actor, accountID *int64, id int64) (string, error)
+	RevealEPP(ctx context.Context, actor audit.Actor, scope accounts.Scope, id int64) (string, error)
 }
 
 func (h *Products) domainPage(c *fiber.Ctx, d lumiproducts.Domain) view.DomainPage {
@@ -38,7 +39,7 @@ func (h *Products) domain(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	d, err := h.svc.GetDomain(c.UserContext(), nil, id)
+	d, err := h.svc.GetDomain(c.UserContext(), accounts.AllAccounts, id)
 	if err != nil {
 		return err
 	}
@@ -69,7 +70,7 @@ func (h *Products) setNameservers(c *fiber.Ctx) error {
 		return err
 	}
 	nsText := utils.CopyString(web.Truncate(c.FormValue("nameservers"), 4000))
-	d, err := h.svc.SetNameservers(ctx, web.Actor(c), nil, id, formLines(nsText))
+	d, err := h.svc.SetNameservers(ctx, web.Actor(c), accounts.AllAccounts, id, formLines(nsText))
 	if err != nil {
 		return h.domainFailed(c, ctx, id, err, func(v *view.DomainPage) {
 			if nsText != "" {
@@ -82,7 +83,7 @@ func (h *Products) setNameservers(c *fiber.Ctx) error {
 
 // domainSwitch turns one of a domain's switches (lock, privacy, auto-renew) on or off.
 func (h *Products) domainSwitch(c *fiber.Ctx, name string,
-	set func(ctx context.Context, actor audit.Actor, scope *int64, id int64, on bool) (lumiproducts.Domain, error)) error {
+	set func(ctx context.Context, actor audit.Actor, scope accounts.Scope, id int64, on bool) (lumiproducts.Domain, error)) error {
 	ctx, id, err := productInput(c)
 	if err != nil {
 		return err
@@ -90,7 +91,7 @@ func (h *Products) domainSwitch(c *fiber.Ctx, name string,
 	on, err := onValue(c)
 	var d lumiproducts.Domain
 	if err == nil {
-		d, err = set(ctx, web.Actor(c), nil, id, on)
+		d, err = set(ctx, web.Actor(c), accounts.AllAccounts, id, on)
 	}
 	if err != nil {
 		return h.domainFailed(c, ctx, id, err, nil)
@@ -111,7 +112,7 @@ func (h *Products) renewDomain(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	cur, err := h.svc.GetDomain(ctx, nil, id)
+	cur, err := h.svc.GetDomain(ctx, accounts.AllAccounts, id)
 	var d lumiproducts.Domain
 	if err == nil {
 		years, perr := strconv.Atoi(c.FormValue("period"))
@@ -136,10 +137,10 @@ func (h *Products) revealEPP(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	epp, err := h.svc.RevealEPP(ctx, web.Actor(c), nil, id)
+	epp, err := h.svc.RevealEPP(ctx, web.Actor(c), accounts.AllAccounts, id)
 	var d lumiproducts.Domain
 	if err == nil {
-		d, err = h.svc.GetDomain(ctx, nil, id)
+		d, err = h.svc.GetDomain(ctx, accounts.AllAccounts, id)
 	}
 	if err != nil {
 		return h.domainFailed(c, ctx, id, err, nil)
@@ -150,7 +151,7 @@ func (h *Products) revealEPP(c *fiber.Ctx) error {
 // domainFailed answers a refused domain action with the domain's page (or
 // panel) and the message; adjust puts back what was typed.
 func (h *Products) domainFailed(c *fiber.Ctx, ctx context.Context, id int64, err error, adjust func(*view.DomainPage)) error {
-	cur, gerr := h.svc.GetDomain(ctx, nil, id)
+	cur, gerr := h.svc.GetDomain(ctx, accounts.AllAccounts, id)
 	if gerr != nil {
 		return gerr
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/gofiber/fiber/v2/utils"
 
 	"lumdesk/handlers/web"
+	"lumdesk/internal/accounts"
 	"lumdesk/internal/audit"
 	lumiproducts "lumdesk/internal/billing/products"
 	"lumdesk/internal/staff"
@@ -83,7 +84,7 @@ func (h *Products) list(c *fiber.Ctx, kind string) error {
 	}
 	if a := c.Query("account"); a != "" {
 		if id, ok := web.ParseID(a); ok {
-			l.Account, f.AccountID = id, &id
+			l.Account, f.Scope = id, accounts.Only(id)
 		} else {
 			problems = append(problems, "The account filter must be an account id; showing every account.")
 		}
@@ -160,7 +161,7 @@ func (h *Products) accountProducts(c *fiber.Ctx) error {
 		return lumiproducts.ErrAccountNotFound
 	}
 	ctx := c.UserContext()
-	f := lumiproducts.ListFilter{AccountID: &id, Limit: 20}
+	f := lumiproducts.ListFilter{Scope: accounts.Only(id), Limit: 20}
 	doms, err := h.svc.ListDomains(ctx, f)
 	if err != nil {
 		return err

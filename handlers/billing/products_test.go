@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"lumdesk/handlers/server/servertest"
+	"lumdesk/internal/accounts"
 	"lumdesk/internal/billing"
 	"lumdesk/internal/billing/products"
 )
@@ -112,7 +113,7 @@ func TestLumiProductActions(t *testing.T) {
 	if r.Status != http.StatusSeeOther {
 		t.Fatalf("unlock: %d", r.Status)
 	}
-	d, _ := f.env.Products.GetDomain(context.Background(), nil, f.domain.ID)
+	d, _ := f.env.Products.GetDomain(context.Background(), accounts.AllAccounts, f.domain.ID)
 	if d.Locked || f.env.AuditCount("domain.set_lock", lid(d.ID)) != 1 {
 		t.Fatalf("unlock not applied/audited: %+v", d)
 	}
@@ -156,7 +157,7 @@ func TestLumiProductActions(t *testing.T) {
 	if r.Status != http.StatusSeeOther || billBalance(t, f.env, f.acc) != before-24_00 {
 		t.Fatalf("renew: %d, balance %s", r.Status, billBalance(t, f.env, f.acc))
 	}
-	d, _ = f.env.Products.GetDomain(context.Background(), nil, f.domain.ID)
+	d, _ = f.env.Products.GetDomain(context.Background(), accounts.AllAccounts, f.domain.ID)
 	if !d.ExpiresAt.Equal(f.domain.ExpiresAt.AddDate(2, 0, 0)) {
 		t.Fatalf("expiry %s", d.ExpiresAt)
 	}
@@ -262,7 +263,7 @@ func TestLumiRenewDoubleSubmit(t *testing.T) {
 	if got := billBalance(t, f.env, f.acc); got != before-12_00 {
 		t.Fatalf("charged %s, want 12.00 once", before-got)
 	}
-	d, _ := f.env.Products.GetDomain(context.Background(), nil, f.domain.ID)
+	d, _ := f.env.Products.GetDomain(context.Background(), accounts.AllAccounts, f.domain.ID)
 	if !d.ExpiresAt.Equal(f.domain.ExpiresAt.AddDate(1, 0, 0)) {
 		t.Fatalf("expiry %s", d.ExpiresAt)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/gofiber/fiber/v2/utils"
 
 	"lumdesk/handlers/web"
+	"lumdesk/internal/accounts"
 	"lumdesk/internal/audit"
 	lumiproducts "lumdesk/internal/billing/products"
 	"lumdesk/views/components"
@@ -18,11 +19,11 @@ import (
 // ProxiesService is what the proxy pages need of internal/billing/products.
 type ProxiesService interface {
 	ListProxies(ctx context.Context, f lumiproducts.ListFilter) (lumiproducts.Page[lumiproducts.Proxy], error)
-	GetProxy(ctx context.Context, accountID *int64, id int64) (lumiproducts.Proxy, error)
-	SetProxyAllowList(ctx context.Context, actor audit.Actor, accountID *int64, id int64, ips []string) (lumiproducts.Proxy, error)
-	SetProxyAutoRenew(ctx context.Context, actor audit.Actor, accountID *int64, id int64, on bool) (lumiproducts.Proxy, error)
+	GetProxy(ctx context.Context, scope accounts.Scope, id int64) (lumiproducts.Proxy, error)
+	SetProxyAllowList(ctx context.Context, actor audit.Actor, scope accounts.Scope, id int64, ips []string) (lumiproducts.Proxy, error)
+	SetProxyAutoRenew(ctx context.Context, actor audit.Actor, scope accounts.Scope, id int64, on bool) (lumiproducts.Proxy, error)
 	RenewProxy(ctx context.Context, actor audit.Actor, accountID, id int64, months int, idemKey string) (lumiproducts.Proxy, error)
-	RevealProxyPassword(ctx context.Context, actor audit.Actor, accountID *int64, id int64) (string, error)
+	RevealProxyPassword(ctx context.Context, actor audit.Actor, scope accounts.Scope, id int64) (string, error)
 }
 
 func (h *Products) proxyPage(c *fiber.Ctx, p lumiproducts.Proxy) view.ProxyPage {
@@ -36,7 +37,7 @@ func (h *Products) proxy(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	p, err := h.svc.GetProxy(c.UserContext(), nil, id)
+	p, err := h.svc.GetProxy(c.UserContext(), accounts.AllAccounts, id)
 	if err != nil {
 		return err
 	}
@@ -50,7 +51,7 @@ func (h *Products) setAllowList(c *fiber.Ctx) error {
 		return err
 	}
 	ipsText := utils.CopyString(web.Truncate(c.FormValue("allow_ips"), 8000))
-	p, err := h.svc.SetProxyAllowList(ctx, web.Actor(c), nil, id, formLines(ipsText))
+	p, err := h.svc.SetProxyAllowList(ctx, web.Actor(c), accounts.AllAccounts, id, formLines(ipsText))
 	return h.proxyDone(c, ctx, id, p, "Allow list saved.", "", ipsText, err)
 }
 
@@ -62,7 +63,7 @@ func (h *Products) setProxyAutoRenew(c *fiber.Ctx) error {
 	on, err := onValue(c)
 	var p lumiproducts.Proxy
 	if err == nil {
-		p, err = h.svc.SetProxyAutoRenew(ctx, web.Actor(c), nil, id, on)
+		p, err = h.svc.SetProxyAutoRenew(ctx, web.Actor(c), accounts.AllAccounts, id, on)
 	}
 	return h.proxyDone(c, ctx, id, p, "Auto-renew turned "+map[bool]string{true: "on", false: "off"}[on]+".", "", "", err)
 }
@@ -72,7 +73,7 @@ func (h *Products) renewProxy(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	cur, err := h.svc.GetProxy(ctx, nil, id)
+	cur, err := h.svc.GetProxy(ctx, accounts.AllAccounts, id)
 	var p lumiproducts.Proxy
 	if err == nil {
 		months, _ := strconv.Atoi(c.FormValue("period"))
@@ -87,10 +88,10 @@ func (h *Products) revealProxyPassword(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	password, err := h.svc.RevealProxyPassword(ctx, web.Actor(c), nil, id)
+	password, err := h.svc.RevealProxyPassword(ctx, web.Actor(c), accounts.AllAccounts, id)
 	var p lumiproducts.Proxy
 	if err == nil {
-		p, err = h.svc.GetProxy(ctx, nil, id)
+		p, err = h.svc.GetProxy(ctx, accounts.AllAccounts, id)
 	}
 	return h.proxyDone(c, ctx, id, p, "Password revealed; it is shown once.", password, "", err)
 }
@@ -101,7 +102,7 @@ func (h *Products) revealProxyPassword(c *fiber.Ctx) error {
 func (h *Products) proxyDone(c *fiber.Ctx, ctx context.Context, id int64, p lumiproducts.Proxy, msg, password, ipsText string, err error) error {
 	title := "Proxy #" + strconv.FormatInt(id, 10)
 	if err != nil {
-		cur, gerr := h.svc.GetProxy(ctx, nil, id)
+		cur, gerr := h.svc.GetProxy(ctx, accounts.AllAccounts, id)
 		if gerr != nil {
 			return gerr
 		}

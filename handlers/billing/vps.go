@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2/utils"
 
 	"lumdesk/handlers/web"
+	"lumdesk/internal/accounts"
 	"lumdesk/internal/audit"
 	lumiproducts "lumdesk/internal/billing/products"
 	"lumdesk/views/components"
@@ -17,9 +18,9 @@ import (
 // VPSService is what the VPS pages need of internal/billing/products.
 type VPSService interface {
 	ListVPS(ctx context.Context, f lumiproducts.ListFilter) (lumiproducts.Page[lumiproducts.VPS], error)
-	GetVPS(ctx context.Context, accountID *int64, id int64) (lumiproducts.VPS, error)
-	PowerVPS(ctx context.Context, actor audit.Actor, accountID *int64, id int64, action string) (lumiproducts.VPS, error)
-	SetVPSAutoRenew(ctx context.Context, actor audit.Actor, accountID *int64, id int64, on bool) (lumiproducts.VPS, error)
+	GetVPS(ctx context.Context, scope accounts.Scope, id int64) (lumiproducts.VPS, error)
+	PowerVPS(ctx context.Context, actor audit.Actor, scope accounts.Scope, id int64, action string) (lumiproducts.VPS, error)
+	SetVPSAutoRenew(ctx context.Context, actor audit.Actor, scope accounts.Scope, id int64, on bool) (lumiproducts.VPS, error)
 	RenewVPS(ctx context.Context, actor audit.Actor, accountID, id int64, months int, idemKey string) (lumiproducts.VPS, error)
 }
 
@@ -33,7 +34,7 @@ func (h *Products) vps(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	v, err := h.svc.GetVPS(c.UserContext(), nil, id)
+	v, err := h.svc.GetVPS(c.UserContext(), accounts.AllAccounts, id)
 	if err != nil {
 		return err
 	}
@@ -46,7 +47,7 @@ func (h *Products) powerVPS(c *fiber.Ctx) error {
 		return err
 	}
 	action := utils.CopyString(c.FormValue("action"))
-	v, err := h.svc.PowerVPS(ctx, web.Actor(c), nil, id, action)
+	v, err := h.svc.PowerVPS(ctx, web.Actor(c), accounts.AllAccounts, id, action)
 	return h.vpsDone(c, ctx, id, v, "Power: "+action+" sent.", err)
 }
 
@@ -58,7 +59,7 @@ func (h *Products) setVPSAutoRenew(c *fiber.Ctx) error {
 	on, err := onValue(c)
 	var v lumiproducts.VPS
 	if err == nil {
-		v, err = h.svc.SetVPSAutoRenew(ctx, web.Actor(c), nil, id, on)
+		v, err = h.svc.SetVPSAutoRenew(ctx, web.Actor(c), accounts.AllAccounts, id, on)
 	}
 	return h.vpsDone(c, ctx, id, v, "Auto-renew turned "+map[bool]string{true: "on", false: "off"}[on]+".", err)
 }
@@ -68,7 +69,7 @@ func (h *Products) renewVPS(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	cur, err := h.svc.GetVPS(ctx, nil, id)
+	cur, err := h.svc.GetVPS(ctx, accounts.AllAccounts, id)
 	var v lumiproducts.VPS
 	if err == nil {
 		months, _ := strconv.Atoi(c.FormValue("period"))
@@ -81,7 +82,7 @@ func (h *Products) renewVPS(c *fiber.Ctx) error {
 // refusal, or a toast.
 func (h *Products) vpsDone(c *fiber.Ctx, ctx context.Context, id int64, v lumiproducts.VPS, msg string, err error) error {
 	if err != nil {
-		cur, gerr := h.svc.GetVPS(ctx, nil, id)
+		cur, gerr := h.svc.GetVPS(ctx, accounts.AllAccounts, id)
 		if gerr != nil {
 			return gerr
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"lumdesk/internal/accounts"
 	"lumdesk/internal/apikeys"
 	"lumdesk/internal/billing"
 	"lumdesk/internal/platform/jsonin"
@@ -74,6 +75,19 @@ func scope(c *fiber.Ctx, k apikeys.Key, body map[string]json.RawMessage, require
 		return nil, invalid("user_id is required with an operator key.")
 	}
 	return acc, nil
+}
+
+// within is the scope of a read or change: the key's scope, narrowed to the
+// named user_id when an operator key names one.
+func within(c *fiber.Ctx, k apikeys.Key, body map[string]json.RawMessage) (accounts.Scope, error) {
+	acc, err := scope(c, k, body, false)
+	if err != nil {
+		return accounts.Only(0), err
+	}
+	if acc == nil {
+		return accounts.AllAccounts, nil
+	}
+	return accounts.Only(*acc), nil
 }
 
 // rest is the body without user_id, as the shop receives it.
@@ -231,7 +245,7 @@ func (api *API) prices(p product) fiber.Handler {
 
 func (api *API) list(p product) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		acc, err := scope(c, keyOf(c), nil, false)
+		sc, err := within(c, keyOf(c), nil)
 		if err != nil {
 			return api.serviceErr(c, err)
 		}
@@ -239,7 +253,7 @@ func (api *API) list(p product) fiber.Handler {
 		if err != nil {
 			return api.serviceErr(c, err)
 		}
-		items, next, err := api.shop.List(c.UserContext(), p.kind, acc, strings.Clone(c.Query("cursor")), limit)
+		items, next, err := api.shop.List(c.UserContext(), p.kind, sc, strings.Clone(c.Query("cursor")), limit)
 		if err != nil {
 			return api.serviceErr(c, err)
 		}
@@ -249,7 +263,7 @@ func (api *API) list(p product) fiber.Handler {
 
 func (api *API) get(p product) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		acc, err := scope(c, keyOf(c), nil, false)
+		sc, err := within(c, keyOf(c), nil)
 		if err != nil {
 			return api.serviceErr(c, err)
 		}
@@ -257,7 +271,7 @@ func (api *API) get(p product) fiber.Handler {
 		if !ok {
 			return notFound(c)
 		}
-		v, err := api.shop.Get(c.UserContext(), p.kind, acc, id)
+		v, err := api.shop.Get(c.UserContext(), p.kind, sc, id)
 		if err != nil {
 			return api.serviceErr(c, err)
 		}
@@ -322,11 +336,11 @@ func (api *API) update(p product, action string) fiber.Handler {
 		if err != nil {
 			return api.serviceErr(c, err)
 		}
-		acc, err := scope(c, k, body, false)
+		sc, err := within(c, k, body)
 		if err != nil {
 			return api.serviceErr(c, err)
 		}
-		v, err := api.shop.Update(c.UserContext(), actorOf(c), p.kind, action, acc, id, rest(body))
+		v, err := api.shop.Update(c.UserContext(), actorOf(c), p.kind, action, sc, id, rest(body))
 		if err != nil {
 			return api.serviceErr(c, err)
 		}

@@ -325,6 +325,19 @@ func TestResellerScopeAndOperator(t *testing.T) {
 	if r := a.do("GET", "/api/lumi/v1/domains/"+id, op.Secret, ""); r.Status != 200 {
 		t.Fatalf("operator get: %d %s", r.Status, r.Raw)
 	}
+	// An operator naming a user_id acts within that account only.
+	mineID := strconv.FormatInt(mine, 10)
+	expect(t, a.do("GET", "/api/lumi/v1/domains/"+id+"?user_id="+mineID, op.Secret, ""), 404, lumi.CodeNotFound)
+	expect(t, a.do("PATCH", "/api/lumi/v1/domains/"+id, op.Secret, `{"lock":true,"user_id":`+mineID+`}`), 404, lumi.CodeNotFound)
+	if r := a.do("GET", "/api/lumi/v1/domains?user_id="+mineID, op.Secret, ""); r.Status != 200 || len(r.JSON["items"].([]any)) != 0 {
+		t.Fatalf("operator list of mine: %d %s", r.Status, r.Raw)
+	}
+	if r := a.do("GET", "/api/lumi/v1/domains?user_id="+otherID, op.Secret, ""); r.Status != 200 || len(r.JSON["items"].([]any)) != 1 {
+		t.Fatalf("operator list of other: %d %s", r.Status, r.Raw)
+	}
+	if r := a.do("GET", "/api/lumi/v1/domains", k.Secret, ""); r.Status != 200 || len(r.JSON["items"].([]any)) != 0 {
+		t.Fatalf("reseller list: %d %s", r.Status, r.Raw)
+	}
 	ren := a.do("POST", "/api/lumi/v1/domains/"+id+"/renew", op.Secret, `{"years":1,"user_id":"`+otherID+`"}`, "Idempotency-Key", "op-renew-0001")
 	if ren.Status != 200 {
 		t.Fatalf("renew: %d %s", ren.Status, ren.Raw)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 
+	"lumdesk/internal/accounts"
 	"lumdesk/internal/audit"
 	"lumdesk/internal/platform/money"
 )
@@ -31,11 +32,11 @@ type Shop interface {
 	// same idemKey was returned and nothing was paid now.
 	Buy(ctx context.Context, actor audit.Actor, kind string, accountID int64, in json.RawMessage, idemKey string) (result any, charged bool, err error)
 	Renew(ctx context.Context, actor audit.Actor, kind string, accountID, id int64, in json.RawMessage, idemKey string) (result any, charged bool, err error)
-	List(ctx context.Context, kind string, accountID *int64, cursor string, limit int) (items any, next string, err error)
-	Get(ctx context.Context, kind string, accountID *int64, id int64) (any, error)
+	List(ctx context.Context, kind string, scope accounts.Scope, cursor string, limit int) (items any, next string, err error)
+	Get(ctx context.Context, kind string, scope accounts.Scope, id int64) (any, error)
 	// Update applies action ("patch" for domains, "power" for VPS,
 	// "allow_ips" for proxies).
-	Update(ctx context.Context, actor audit.Actor, kind, action string, accountID *int64, id int64, in json.RawMessage) (any, error)
+	Update(ctx context.Context, actor audit.Actor, kind, action string, scope accounts.Scope, id int64, in json.RawMessage) (any, error)
 }
 
 // ErrUnavailable: the products service is not wired in this build.

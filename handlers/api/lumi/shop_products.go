@@ -160,8 +160,8 @@ func (s ProductsShop) Renew(ctx context.Context, actor audit.Actor, kind string,
 }
 
 // List is one page of items.
-func (s ProductsShop) List(ctx context.Context, kind string, accountID *int64, cursor string, limit int) (any, string, error) {
-	f := products.ListFilter{AccountID: accountID, Cursor: cursor, Limit: limit}
+func (s ProductsShop) List(ctx context.Context, kind string, scope accounts.Scope, cursor string, limit int) (any, string, error) {
+	f := products.ListFilter{Scope: scope, Cursor: cursor, Limit: limit}
 	switch kind {
 	case KindDomain:
 		p, err := s.P.ListDomains(ctx, f)
@@ -177,14 +177,14 @@ func (s ProductsShop) List(ctx context.Context, kind string, accountID *int64, c
 }
 
 // Get is one item.
-func (s ProductsShop) Get(ctx context.Context, kind string, accountID *int64, id int64) (any, error) {
+func (s ProductsShop) Get(ctx context.Context, kind string, scope accounts.Scope, id int64) (any, error) {
 	switch kind {
 	case KindDomain:
-		return s.P.GetDomain(ctx, accountID, id)
+		return s.P.GetDomain(ctx, scope, id)
 	case KindVPS:
-		return s.P.GetVPS(ctx, accountID, id)
+		return s.P.GetVPS(ctx, scope, id)
 	case KindProxy:
-		return s.P.GetProxy(ctx, accountID, id)
+		return s.P.GetProxy(ctx, scope, id)
 	}
 	return nil, fmt.Errorf("unknown kind %q", kind)
 }
@@ -197,7 +197,7 @@ type domainPatch struct {
 }
 
 // Update applies a change.
-func (s ProductsShop) Update(ctx context.Context, actor audit.Actor, kind, action string, accountID *int64, id int64, in json.RawMessage) (any, error) {
+func (s ProductsShop) Update(ctx context.Context, actor audit.Actor, kind, action string, scope accounts.Scope, id int64, in json.RawMessage) (any, error) {
 	switch kind + "/" + action {
 	case KindDomain + "/patch":
 		var p domainPatch
@@ -207,27 +207,27 @@ func (s ProductsShop) Update(ctx context.Context, actor audit.Actor, kind, actio
 		if p.Nameservers == nil && p.Lock == nil && p.Privacy == nil && p.AutoRenew == nil {
 			return nil, invalid("Send at least one of nameservers, lock, privacy, auto_renew.")
 		}
-		d, err := s.P.GetDomain(ctx, accountID, id)
+		d, err := s.P.GetDomain(ctx, scope, id)
 		if err != nil {
 			return nil, err
 		}
 		if p.Nameservers != nil {
-			if d, err = s.P.SetNameservers(ctx, actor, accountID, id, *p.Nameservers); err != nil {
+			if d, err = s.P.SetNameservers(ctx, actor, scope, id, *p.Nameservers); err != nil {
 				return nil, err
 			}
 		}
 		if p.Lock != nil {
-			if d, err = s.P.SetLock(ctx, actor, accountID, id, *p.Lock); err != nil {
+			if d, err = s.P.SetLock(ctx, actor, scope, id, *p.Lock); err != nil {
 				return nil, err
 			}
 		}
 		if p.Privacy != nil {
-			if d, err = s.P.SetPrivacy(ctx, actor, accountID, id, *p.Privacy); err != nil {
+			if d, err = s.P.SetPrivacy(ctx, actor, scope, id, *p.Privacy); err != nil {
 				return nil, err
 			}
 		}
 		if p.AutoRenew != nil {
-			if d, err = s.P.SetAutoRenew(ctx, actor, accountID, id, *p.AutoRenew); err != nil {
+			if d, err = s.P.SetAutoRenew(ctx, actor, scope, id, *p.AutoRenew); err != nil {
 				return nil, err
 			}
 		}
@@ -239,7 +239,7 @@ func (s ProductsShop) Update(ctx context.Context, actor audit.Actor, kind, actio
 		if err := decode(in, &b); err != nil {
 			return nil, err
 		}
-		return s.P.PowerVPS(ctx, actor, accountID, id, strings.TrimSpace(b.Action))
+		return s.P.PowerVPS(ctx, actor, scope, id, strings.TrimSpace(b.Action))
 	case KindProxy + "/allow_ips":
 		var b struct {
 			IPs *[]string `json:"ips"`
@@ -250,7 +250,7 @@ func (s ProductsShop) Update(ctx context.Context, actor audit.Actor, kind, actio
 		if b.IPs == nil {
 			return nil, invalid("ips is required (an array of IPs or CIDR prefixes).")
 		}
-		return s.P.SetProxyAllowList(ctx, actor, accountID, id, *b.IPs)
+		return s.P.SetProxyAllowList(ctx, actor, scope, id, *b.IPs)
 	}
 	return nil, fmt.Errorf("unknown update %s/%s", kind, action)
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"lumdesk/db/store"
+	"lumdesk/internal/accounts"
 	"lumdesk/internal/audit"
 	"lumdesk/internal/billing"
 	"lumdesk/internal/platform/db"
@@ -261,9 +262,8 @@ func mapBillingErr(err error) error {
 	return err
 }
 
-// GetDomain returns a domain; with accountID set, another account's domain
-// is ErrDomainNotFound.
-func (s *Service) GetDomain(ctx context.Context, accountID *int64, id int64) (_ Domain, err error) {
+// GetDomain returns a domain; one outside scope is ErrDomainNotFound.
+func (s *Service) GetDomain(ctx context.Context, scope accounts.Scope, id int64) (_ Domain, err error) {
 	defer wrap(&err, "get domain %d", id)
 	r, err := s.db.LumiGetDomain(ctx, id)
 	if db.IsNotFound(err) {
@@ -272,7 +272,7 @@ func (s *Service) GetDomain(ctx context.Context, accountID *int64, id int64) (_ 
 	if err != nil {
 		return Domain{}, err
 	}
-	if err := owned(accountID, r.AccountID, ErrDomainNotFound); err != nil {
+	if err := owned(scope, r.AccountID, ErrDomainNotFound); err != nil {
 		return Domain{}, err
 	}
 	return domainOf(r), nil
@@ -284,10 +284,10 @@ func (s *Service) ListDomains(ctx context.Context, f ListFilter) (_ Page[Domain]
 	q := strings.ToLower(strings.TrimSpace(f.Query))
 	return listItems(f, func(cur cursor, lim int32) ([]store.LumiDomain, error) {
 		if f.Sort == SortExpires {
-			return s.db.LumiListDomainsByExpiry(ctx, store.LumiListDomainsByExpiryParams{AccountID: f.AccountID, Status: f.Status,
+			return s.db.LumiListDomainsByExpiry(ctx, store.LumiListDomainsByExpiryParams{AccountID: f.Scope.Filter(), Status: f.Status,
 				Q: q, RenewalFailed: f.RenewalFailed, AfterExpires: cur.expires, AfterID: cur.id, Lim: lim})
 		}
-		return s.db.LumiListDomains(ctx, store.LumiListDomainsParams{AccountID: f.AccountID, Status: f.Status,
+		return s.db.LumiListDomains(ctx, store.LumiListDomainsParams{AccountID: f.Scope.Filter(), Status: f.Status,
 			Q: q, RenewalFailed: f.RenewalFailed, Before: cur.id, Lim: lim})
 	}, domainOf, func(d Domain) (*time.Time, int64) { return d.ExpiresAt, d.ID })
 }
@@ -296,15 +296,15 @@ func (s *Service) ListDomains(ctx context.Context, f ListFilter) (_ Page[Domain]
 // A repeat with the same idemKey returns the domain (Replayed) and charges
 // nothing.
 func (s *Service) RenewDomain(ctx context.Context, actor audit.Actor, accountID, domainID int64, years int, idemKey string) (Domain, error) {
-	return s.renewDomain(ctx, actor, &accountID, domainID, years, idemKey, nil)
+	return s.renewDomain(ctx, actor, accounts.Only(accountID), domainID, years, idemKey, nil)
 }
 
 // renewDomain: expect set (auto-renew) skips a domain whose expiry moved
 // since it was found due (another process renewed it).
-func (s *Service) renewDomain(ctx context.Context, actor audit.Actor, accountID *int64, id int64, years int, idemKey string, expect *time.Time) (_ Domain, err error) {
+func (s *Service) renewDomain(ctx context.Context, actor audit.Actor, scope accounts.Scope, id int64, years int, idemKey string, expect *time.Time) (_ Domain, err error) {
 	defer wrap(&err, "renew domain %d", id)
 	ctx = context.WithoutCancel(ctx) // money moved: finish (and refund on failure) even if the client goes away
-	return renewItem(ctx, s, actor, accountID, id, idemKey, expect, renewal[store.LumiDomain, Domain]{
+	return renewItem(ctx, s, actor, scope, id, idemKey, expect, renewal[store.LumiDomain, Domain]{
 		product: ProductDomain, notFound: ErrDomainNotFound, years: years,
 		checkTerm: func(verr ValidationError) {
 			if years < 1 || years > MaxYears {
@@ -356,7 +356,7 @@ func extend(now time.Time, cur *time.Time, years, months int) time.Time {
 
 // changeDomain locks an active domain, calls apply (registrar call and
 // update), and audits action.
-func (s *Service) changeDomain(ctx context.Context, actor audit.Actor, accountID *int64, id int64, action string,
+func (s *Service) changeDomain(ctx context.Context, actor audit.Actor, scope accounts.Scope, id int64, action string,
 	apply func(q *store.Queries, d store.LumiDomain) (store.LumiDomain, error)) (Domain, error) {
 	var row store.LumiDomain
 	err := s.tx(ctx, func(q *store.Queries) error {
@@ -367,7 +367,7 @@ func (s *Service) changeDomain(ctx context.Context, actor audit.Actor, accountID
 		if err != nil {
 			return err
 		}
-		if err := owned(accountID, before.AccountID, ErrDomainNotFound); err != nil {
+		if err := owned(scope, before.AccountID, ErrDomainNotFound); err != nil {
 			return err
 		}
 		if before.Status != StatusActive && before.Status != StatusExpired {
@@ -396,7 +396,7 @@ func updateSettings(ctx context.Context, q *store.Queries, d store.LumiDomain) (
 }
 
 // SetNameservers replaces a domain's nameservers (2 to 13 host names).
-func (s *Service) SetNameservers(ctx context.Context, actor audit.Actor, accountID *int64, id int64, ns []string) (_ Domain, err error) {
+func (s *Service) SetNameservers(ctx context.Context, actor audit.Actor, scope accounts.Scope, id int64, ns []string) (_ Domain, err error) {
 	defer wrap(&err, "set nameservers of domain %d", id)
 	ns, err = NormalizeNameservers(ns)
 	if err != nil {
@@ -405,7 +405,7 @@ func (s *Service) SetNameservers(ctx context.Context, actor audit.Actor, account
 	if len(ns) == 0 {
 		return Domain{}, ValidationError{"nameservers": "Give 2 to 13 nameservers."}
 	}
-	return s.changeDomain(ctx, actor, accountID, id, "domain.set_nameservers", func(q *store.Queries, d store.LumiDomain) (store.LumiDomain, error) {
+	return s.changeDomain(ctx, actor, scope, id, "domain.set_nameservers", func(q *store.Queries, d store.LumiDomain) (store.LumiDomain, error) {
 		if err := s.reg.SetNameservers(ctx, d.Name, ns); err != nil {
 			return d, &ProvisionError{Op: "set_nameservers", Err: err}
 		}
@@ -415,9 +415,9 @@ func (s *Service) SetNameservers(ctx context.Context, actor audit.Actor, account
 }
 
 // SetLock turns the registrar transfer lock on or off.
-func (s *Service) SetLock(ctx context.Context, actor audit.Actor, accountID *int64, id int64, locked bool) (_ Domain, err error) {
+func (s *Service) SetLock(ctx context.Context, actor audit.Actor, scope accounts.Scope, id int64, locked bool) (_ Domain, err error) {
 	defer wrap(&err, "set lock of domain %d", id)
-	return s.changeDomain(ctx, actor, accountID, id, "domain.set_lock", func(q *store.Queries, d store.LumiDomain) (store.LumiDomain, error) {
+	return s.changeDomain(ctx, actor, scope, id, "domain.set_lock", func(q *store.Queries, d store.LumiDomain) (store.LumiDomain, error) {
 		if err := s.reg.SetLock(ctx, d.Name, locked); err != nil {
 			return d, &ProvisionError{Op: "set_lock", Err: err}
 		}
@@ -427,9 +427,9 @@ func (s *Service) SetLock(ctx context.Context, actor audit.Actor, accountID *int
 }
 
 // SetPrivacy turns WHOIS privacy on or off.
-func (s *Service) SetPrivacy(ctx context.Context, actor audit.Actor, accountID *int64, id int64, on bool) (_ Domain, err error) {
+func (s *Service) SetPrivacy(ctx context.Context, actor audit.Actor, scope accounts.Scope, id int64, on bool) (_ Domain, err error) {
 	defer wrap(&err, "set privacy of domain %d", id)
-	return s.changeDomain(ctx, actor, accountID, id, "domain.set_privacy", func(q *store.Queries, d store.LumiDomain) (store.LumiDomain, error) {
+	return s.changeDomain(ctx, actor, scope, id, "domain.set_privacy", func(q *store.Queries, d store.LumiDomain) (store.LumiDomain, error) {
 		if err := s.reg.SetPrivacy(ctx, d.Name, on); err != nil {
 			return d, &ProvisionError{Op: "set_privacy", Err: err}
 		}
@@ -439,9 +439,9 @@ func (s *Service) SetPrivacy(ctx context.Context, actor audit.Actor, accountID *
 }
 
 // SetAutoRenew turns auto-renewal on or off.
-func (s *Service) SetAutoRenew(ctx context.Context, actor audit.Actor, accountID *int64, id int64, on bool) (_ Domain, err error) {
+func (s *Service) SetAutoRenew(ctx context.Context, actor audit.Actor, scope accounts.Scope, id int64, on bool) (_ Domain, err error) {
 	defer wrap(&err, "set auto-renew of domain %d", id)
-	return s.changeDomain(ctx, actor, accountID, id, "domain.set_auto_renew", func(q *store.Queries, d store.LumiDomain) (store.LumiDomain, error) {
+	return s.changeDomain(ctx, actor, scope, id, "domain.set_auto_renew", func(q *store.Queries, d store.LumiDomain) (store.LumiDomain, error) {
 		d.AutoRenew = on
 		return updateSettings(ctx, q, d)
 	})
@@ -449,7 +449,7 @@ func (s *Service) SetAutoRenew(ctx context.Context, actor audit.Actor, accountID
 
 // RevealEPP fetches the transfer code from the registrar; the reveal is
 // audited (the code itself is not written anywhere).
-func (s *Service) RevealEPP(ctx context.Context, actor audit.Actor, accountID *int64, id int64) (_ string, err error) {
+func (s *Service) RevealEPP(ctx context.Context, actor audit.Actor, scope accounts.Scope, id int64) (_ string, err error) {
 	defer wrap(&err, "reveal EPP code of domain %d", id)
 	var code string
 	err = s.tx(ctx, func(q *store.Queries) error {
@@ -460,7 +460,7 @@ func (s *Service) RevealEPP(ctx context.Context, actor audit.Actor, accountID *i
 		if err != nil {
 			return err
 		}
-		if err := owned(accountID, d.AccountID, ErrDomainNotFound); err != nil {
+		if err := owned(scope, d.AccountID, ErrDomainNotFound); err != nil {
 			return err
 		}
 		if d.Status != StatusActive {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"lumdesk/db/store"
+	"lumdesk/internal/accounts"
 	"lumdesk/internal/audit"
 	"lumdesk/internal/billing"
 	"lumdesk/internal/platform/db"
@@ -80,7 +81,7 @@ type renewal[R, T any] struct {
 // expiry moved or whose auto-renew was turned off since it was found due
 // (errSkipped). A repeat with the same idemKey charges nothing and returns
 // the item marked replayed.
-func renewItem[R, T any](ctx context.Context, s *Service, actor audit.Actor, accountID *int64, id int64,
+func renewItem[R, T any](ctx context.Context, s *Service, actor audit.Actor, scope accounts.Scope, id int64,
 	idemKey string, expect *time.Time, k renewal[R, T]) (T, error) {
 	var zero T
 	verr := ValidationError{}
@@ -103,7 +104,7 @@ func renewItem[R, T any](ctx context.Context, s *Service, actor audit.Actor, acc
 			return err
 		}
 		st := k.state(before)
-		if err := owned(accountID, st.AccountID, k.notFound); err != nil {
+		if err := owned(scope, st.AccountID, k.notFound); err != nil {
 			return err
 		}
 		row = before

@@ -27,6 +27,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"lumdesk/db/store"
+	"lumdesk/internal/accounts"
 	"lumdesk/internal/audit"
 	"lumdesk/internal/billing"
 	"lumdesk/internal/platform/apperr"
@@ -197,12 +198,12 @@ type Page[T any] struct {
 
 // ListFilter selects a page of items, newest first.
 type ListFilter struct {
-	AccountID     *int64 // set: only this account's items
-	Cursor        string // NextCursor of the previous page
-	Limit         int    // 1..200, 0 = 50
-	Status        string // "" or one of Statuses
-	Query         string // domain name prefix, VPS hostname prefix or IP, proxy country/user/host
-	RenewalFailed bool   // only items whose auto-renewal failed
+	Scope         accounts.Scope // whose items: one account or every account
+	Cursor        string         // NextCursor of the previous page
+	Limit         int            // 1..200, 0 = 50
+	Status        string         // "" or one of Statuses
+	Query         string         // domain name prefix, VPS hostname prefix or IP, proxy country/user/host
+	RenewalFailed bool           // only items whose auto-renewal failed
 	// Sort: "" newest first; SortExpires soonest expiry first (items
 	// without an expiry, pending or failed, are left out).
 	Sort string
@@ -346,9 +347,9 @@ func isFKViolation(err error) bool {
 	return errors.As(err, &pg) && pg.Code == "23503"
 }
 
-// owned hides another account's item as not found.
-func owned(accountID *int64, owner int64, nf error) error {
-	if accountID != nil && *accountID != owner {
+// owned hides an item outside the scope as not found.
+func owned(scope accounts.Scope, owner int64, nf error) error {
+	if !scope.Allows(owner) {
 		return nf
 	}
 	return nil

@@ -242,7 +242,7 @@ func TestRenewExtendsExpiry(t *testing.T) {
 	if got := f.balance(acc); got != 60_00-5_00-15_00 {
 		t.Fatalf("balance = %s", got)
 	}
-	v3, err := f.svc.PowerVPS(ctx, cli, &acc, v.ID, "stop")
+	v3, err := f.svc.PowerVPS(ctx, cli, accounts.Only(acc), v.ID, "stop")
 	if err != nil || v3.Power != products.PowerStopped {
 		t.Fatalf("power: %+v %v", v3, err)
 	}
@@ -273,11 +273,11 @@ func TestRenewDueMarksWhatItCannotPay(t *testing.T) {
 	if rep.Renewed != 1 || rep.Failed != 1 {
 		t.Fatalf("report = %+v", rep)
 	}
-	got, _ := f.svc.GetDomain(ctx, nil, dr.ID)
+	got, _ := f.svc.GetDomain(ctx, accounts.AllAccounts, dr.ID)
 	if !got.ExpiresAt.Equal(dr.ExpiresAt.AddDate(1, 0, 0)) || got.RenewalFailedAt != nil {
 		t.Fatalf("rich domain = %+v", got)
 	}
-	got, _ = f.svc.GetDomain(ctx, nil, dp.ID)
+	got, _ = f.svc.GetDomain(ctx, accounts.AllAccounts, dp.ID)
 	if got.RenewalFailedAt == nil || got.RenewalFailedReason != products.ReasonInsufficientFunds || !got.ExpiresAt.Equal(*dp.ExpiresAt) {
 		t.Fatalf("poor domain = %+v", got)
 	}
@@ -300,7 +300,7 @@ func TestRenewDueMarksWhatItCannotPay(t *testing.T) {
 	if rep, err = f.svc.RenewDue(ctx, audit.System("auto-renew"), 7, later); err != nil || rep.Renewed != 1 {
 		t.Fatalf("third run: %+v %v", rep, err)
 	}
-	got, _ = f.svc.GetDomain(ctx, nil, dp.ID)
+	got, _ = f.svc.GetDomain(ctx, accounts.AllAccounts, dp.ID)
 	if got.RenewalFailedAt != nil {
 		t.Fatal("mark not cleared")
 	}
@@ -323,35 +323,35 @@ func TestForeignAccountIsNotFound(t *testing.T) {
 		t.Fatal(err)
 	}
 	checks := map[string]error{}
-	_, checks["get domain"] = f.svc.GetDomain(ctx, &b, d.ID)
+	_, checks["get domain"] = f.svc.GetDomain(ctx, accounts.Only(b), d.ID)
 	_, checks["renew domain"] = f.svc.RenewDomain(ctx, cli, b, d.ID, 1, "")
-	_, checks["lock"] = f.svc.SetLock(ctx, cli, &b, d.ID, false)
-	_, checks["epp"] = f.svc.RevealEPP(ctx, cli, &b, d.ID)
-	_, checks["get vps"] = f.svc.GetVPS(ctx, &b, v.ID)
-	_, checks["power"] = f.svc.PowerVPS(ctx, cli, &b, v.ID, "reboot")
-	_, checks["get proxy"] = f.svc.GetProxy(ctx, &b, p.ID)
-	_, checks["allow list"] = f.svc.SetProxyAllowList(ctx, cli, &b, p.ID, []string{"1.2.3.4"})
-	_, checks["password"] = f.svc.RevealProxyPassword(ctx, cli, &b, p.ID)
-	_, checks["missing"] = f.svc.GetDomain(ctx, nil, 999999)
+	_, checks["lock"] = f.svc.SetLock(ctx, cli, accounts.Only(b), d.ID, false)
+	_, checks["epp"] = f.svc.RevealEPP(ctx, cli, accounts.Only(b), d.ID)
+	_, checks["get vps"] = f.svc.GetVPS(ctx, accounts.Only(b), v.ID)
+	_, checks["power"] = f.svc.PowerVPS(ctx, cli, accounts.Only(b), v.ID, "reboot")
+	_, checks["get proxy"] = f.svc.GetProxy(ctx, accounts.Only(b), p.ID)
+	_, checks["allow list"] = f.svc.SetProxyAllowList(ctx, cli, accounts.Only(b), p.ID, []string{"1.2.3.4"})
+	_, checks["password"] = f.svc.RevealProxyPassword(ctx, cli, accounts.Only(b), p.ID)
+	_, checks["missing"] = f.svc.GetDomain(ctx, accounts.AllAccounts, 999999)
 	for name, err := range checks {
 		if !products.IsNotFound(err) {
 			t.Errorf("%s: %v, want not found", name, err)
 		}
 	}
-	page, err := f.svc.ListDomains(ctx, products.ListFilter{AccountID: &b})
+	page, err := f.svc.ListDomains(ctx, products.ListFilter{Scope: accounts.Only(b)})
 	if err != nil || len(page.Items) != 0 {
 		t.Fatalf("foreign list = %+v %v", page, err)
 	}
 	// The owner can.
-	code, err := f.svc.RevealEPP(ctx, cli, &a, d.ID)
+	code, err := f.svc.RevealEPP(ctx, cli, accounts.Only(a), d.ID)
 	if err != nil || len(code) < 8 {
 		t.Fatalf("epp = %q %v", code, err)
 	}
-	pw, err := f.svc.RevealProxyPassword(ctx, cli, &a, p.ID)
+	pw, err := f.svc.RevealProxyPassword(ctx, cli, accounts.Only(a), p.ID)
 	if err != nil || len(pw) < 8 {
 		t.Fatalf("password = %q %v", pw, err)
 	}
-	px, err := f.svc.SetProxyAllowList(ctx, cli, &a, p.ID, []string{"10.0.0.1", "192.168.1.7/24"})
+	px, err := f.svc.SetProxyAllowList(ctx, cli, accounts.Only(a), p.ID, []string{"10.0.0.1", "192.168.1.7/24"})
 	if err != nil || !cmp.Equal(px.AllowIPs, []string{"10.0.0.1", "192.168.1.0/24"}) {
 		t.Fatalf("allow list %+v %v", px.AllowIPs, err)
 	}
@@ -439,7 +439,7 @@ func TestListPagination(t *testing.T) {
 	var names []string
 	cursor := ""
 	for range 5 {
-		p, err := f.svc.ListDomains(ctx, products.ListFilter{AccountID: &acc, Cursor: cursor, Limit: 2})
+		p, err := f.svc.ListDomains(ctx, products.ListFilter{Scope: accounts.Only(acc), Cursor: cursor, Limit: 2})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -502,11 +502,11 @@ func TestRenewDueVPSAndProxyAndExpiry(t *testing.T) {
 	if err != nil || rep.Renewed != 1 || rep.Expired != 1 {
 		t.Fatalf("report %+v %v", rep, err)
 	}
-	gv, _ := f.svc.GetVPS(ctx, nil, v.ID)
+	gv, _ := f.svc.GetVPS(ctx, accounts.AllAccounts, v.ID)
 	if gv.Status != products.StatusActive || !gv.ExpiresAt.Equal(later.AddDate(0, 1, 0).UTC().Truncate(time.Microsecond)) {
 		t.Fatalf("vps %+v", gv)
 	}
-	gp, _ := f.svc.GetProxy(ctx, nil, p.ID)
+	gp, _ := f.svc.GetProxy(ctx, accounts.AllAccounts, p.ID)
 	if gp.Status != products.StatusExpired || f.count(`SELECT count(*) FROM audit_events WHERE action = 'proxy.expire'`) != 1 {
 		t.Fatalf("proxy %+v", gp)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"lumdesk/db/store"
+	"lumdesk/internal/accounts"
 	"lumdesk/internal/audit"
 	"lumdesk/internal/billing"
 	"lumdesk/internal/platform/db"
@@ -204,8 +205,8 @@ func (s *Service) BuyProxy(ctx context.Context, actor audit.Actor, in BuyProxyIn
 	return proxyOf(row), err
 }
 
-// GetProxy returns a proxy; with accountID set, a foreign one is not found.
-func (s *Service) GetProxy(ctx context.Context, accountID *int64, id int64) (_ Proxy, err error) {
+// GetProxy returns a proxy; one outside scope is ErrProxyNotFound.
+func (s *Service) GetProxy(ctx context.Context, scope accounts.Scope, id int64) (_ Proxy, err error) {
 	defer wrap(&err, "get proxy %d", id)
 	r, err := s.db.LumiGetProxy(ctx, id)
 	if db.IsNotFound(err) {
@@ -214,7 +215,7 @@ func (s *Service) GetProxy(ctx context.Context, accountID *int64, id int64) (_ P
 	if err != nil {
 		return Proxy{}, err
 	}
-	if err := owned(accountID, r.AccountID, ErrProxyNotFound); err != nil {
+	if err := owned(scope, r.AccountID, ErrProxyNotFound); err != nil {
 		return Proxy{}, err
 	}
 	return proxyOf(r), nil
@@ -226,23 +227,23 @@ func (s *Service) ListProxies(ctx context.Context, f ListFilter) (_ Page[Proxy],
 	q := strings.TrimSpace(f.Query)
 	return listItems(f, func(cur cursor, lim int32) ([]store.LumiProxy, error) {
 		if f.Sort == SortExpires {
-			return s.db.LumiListProxiesByExpiry(ctx, store.LumiListProxiesByExpiryParams{AccountID: f.AccountID, Status: f.Status,
+			return s.db.LumiListProxiesByExpiry(ctx, store.LumiListProxiesByExpiryParams{AccountID: f.Scope.Filter(), Status: f.Status,
 				Q: q, RenewalFailed: f.RenewalFailed, AfterExpires: cur.expires, AfterID: cur.id, Lim: lim})
 		}
-		return s.db.LumiListProxies(ctx, store.LumiListProxiesParams{AccountID: f.AccountID, Status: f.Status,
+		return s.db.LumiListProxies(ctx, store.LumiListProxiesParams{AccountID: f.Scope.Filter(), Status: f.Status,
 			Q: q, RenewalFailed: f.RenewalFailed, Before: cur.id, Lim: lim})
 	}, proxyOf, func(p Proxy) (*time.Time, int64) { return p.ExpiresAt, p.ID })
 }
 
 // RenewProxy extends a proxy by months, paid from the balance.
 func (s *Service) RenewProxy(ctx context.Context, actor audit.Actor, accountID, id int64, months int, idemKey string) (Proxy, error) {
-	return s.renewProxy(ctx, actor, &accountID, id, months, idemKey, nil)
+	return s.renewProxy(ctx, actor, accounts.Only(accountID), id, months, idemKey, nil)
 }
 
-func (s *Service) renewProxy(ctx context.Context, actor audit.Actor, accountID *int64, id int64, months int, idemKey string, expect *time.Time) (_ Proxy, err error) {
+func (s *Service) renewProxy(ctx context.Context, actor audit.Actor, scope accounts.Scope, id int64, months int, idemKey string, expect *time.Time) (_ Proxy, err error) {
 	defer wrap(&err, "renew proxy %d", id)
 	ctx = context.WithoutCancel(ctx) // money moved: finish (and refund on failure) even if the client goes away
-	return renewItem(ctx, s, actor, accountID, id, idemKey, expect, renewal[store.LumiProxy, Proxy]{
+	return renewItem(ctx, s, actor, scope, id, idemKey, expect, renewal[store.LumiProxy, Proxy]{
 		product: ProductProxy, notFound: ErrProxyNotFound, months: months,
 		checkTerm: func(verr ValidationError) { checkMonths(verr, months) },
 		lock:      func(q *store.Queries) (store.LumiProxy, error) { return q.LumiLockProxy(ctx, id) },
@@ -269,7 +270,7 @@ func (s *Service) renewProxy(ctx context.Context, actor audit.Actor, accountID *
 	})
 }
 
-func (s *Service) changeProxy(ctx context.Context, actor audit.Actor, accountID *int64, id int64, action string,
+func (s *Service) changeProxy(ctx context.Context, actor audit.Actor, scope accounts.Scope, id int64, action string,
 	fn func(q *store.Queries, p store.LumiProxy) (store.LumiProxy, error)) (Proxy, error) {
 	var row store.LumiProxy
 	err := s.tx(ctx, func(q *store.Queries) error {
@@ -280,7 +281,7 @@ func (s *Service) changeProxy(ctx context.Context, actor audit.Actor, accountID 
 		if err != nil {
 			return err
 		}
-		if err := owned(accountID, before.AccountID, ErrProxyNotFound); err != nil {
+		if err := owned(scope, before.AccountID, ErrProxyNotFound); err != nil {
 			return err
 		}
 		if before.Status != StatusActive && before.Status != StatusExpired {
@@ -300,13 +301,13 @@ func (s *Service) changeProxy(ctx context.Context, actor audit.Actor, accountID 
 }
 
 // SetProxyAllowList replaces the IPs (or CIDR ranges) allowed to use the proxy.
-func (s *Service) SetProxyAllowList(ctx context.Context, actor audit.Actor, accountID *int64, id int64, ips []string) (_ Proxy, err error) {
+func (s *Service) SetProxyAllowList(ctx context.Context, actor audit.Actor, scope accounts.Scope, id int64, ips []string) (_ Proxy, err error) {
 	defer wrap(&err, "set allow list of proxy %d", id)
 	ips, err = NormalizeAllowList(ips)
 	if err != nil {
 		return Proxy{}, err
 	}
-	return s.changeProxy(ctx, actor, accountID, id, "proxy.set_allow_list", func(q *store.Queries, p store.LumiProxy) (store.LumiProxy, error) {
+	return s.changeProxy(ctx, actor, scope, id, "proxy.set_allow_list", func(q *store.Queries, p store.LumiProxy) (store.LumiProxy, error) {
 		if err := s.prov.SetProxyAllowList(ctx, p.ProviderRef, ips); err != nil {
 			return p, &ProvisionError{Op: "set_allow_list", Err: err}
 		}
@@ -315,15 +316,15 @@ func (s *Service) SetProxyAllowList(ctx context.Context, actor audit.Actor, acco
 }
 
 // SetProxyAutoRenew turns auto-renewal of a proxy on or off.
-func (s *Service) SetProxyAutoRenew(ctx context.Context, actor audit.Actor, accountID *int64, id int64, on bool) (_ Proxy, err error) {
+func (s *Service) SetProxyAutoRenew(ctx context.Context, actor audit.Actor, scope accounts.Scope, id int64, on bool) (_ Proxy, err error) {
 	defer wrap(&err, "set auto-renew of proxy %d", id)
-	return s.changeProxy(ctx, actor, accountID, id, "proxy.set_auto_renew", func(q *store.Queries, p store.LumiProxy) (store.LumiProxy, error) {
+	return s.changeProxy(ctx, actor, scope, id, "proxy.set_auto_renew", func(q *store.Queries, p store.LumiProxy) (store.LumiProxy, error) {
 		return q.LumiSetProxyAutoRenew(ctx, store.LumiSetProxyAutoRenewParams{ID: p.ID, AutoRenew: on})
 	})
 }
 
 // RevealProxyPassword opens the sealed proxy password; audited.
-func (s *Service) RevealProxyPassword(ctx context.Context, actor audit.Actor, accountID *int64, id int64) (_ string, err error) {
+func (s *Service) RevealProxyPassword(ctx context.Context, actor audit.Actor, scope accounts.Scope, id int64) (_ string, err error) {
 	defer wrap(&err, "reveal password of proxy %d", id)
 	var pw string
 	err = s.tx(ctx, func(q *store.Queries) error {
@@ -334,7 +335,7 @@ func (s *Service) RevealProxyPassword(ctx context.Context, actor audit.Actor, ac
 		if err != nil {
 			return err
 		}
-		if err := owned(accountID, p.AccountID, ErrProxyNotFound); err != nil {
+		if err := owned(scope, p.AccountID, ErrProxyNotFound); err != nil {
 			return err
 		}
 		if len(p.PasswordSealed) == 0 || s.box == nil {

@@ -33,7 +33,7 @@ func (s *Service) Quote(ctx context.Context, scope accounts.Scope, product strin
 		if id == 0 {
 			_, tld, _ = NormalizeDomain(in.Domain)
 		} else {
-			d, err := s.GetDomain(ctx, scope.Filter(), id)
+			d, err := s.GetDomain(ctx, scope, id)
 			if err != nil {
 				return 0, err
 			}
@@ -59,13 +59,13 @@ func (s *Service) Quote(ctx context.Context, scope accounts.Scope, product strin
 		}
 		if id != 0 {
 			if product == ProductVPS {
-				v, err := s.GetVPS(ctx, scope.Filter(), id)
+				v, err := s.GetVPS(ctx, scope, id)
 				if err != nil {
 					return 0, err
 				}
 				plan = v.Plan
 			} else {
-				p, err := s.GetProxy(ctx, scope.Filter(), id)
+				p, err := s.GetProxy(ctx, scope, id)
 				if err != nil {
 					return 0, err
 				}

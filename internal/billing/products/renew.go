@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"lumdesk/db/store"
+	"lumdesk/internal/accounts"
 	"lumdesk/internal/audit"
 )
 
@@ -104,7 +105,7 @@ func (s *Service) RenewDue(ctx context.Context, actor audit.Actor, daysAhead int
 		}
 		return out, err
 	}, func(d due) error {
-		_, err := svc.renewDomain(ctx, actor, nil, d.id, 1, "", &d.exp)
+		_, err := svc.renewDomain(ctx, actor, accounts.AllAccounts, d.id, 1, "", &d.exp)
 		return err
 	}, func(q *store.Queries, id int64, at time.Time, reason string) error {
 		_, err := q.LumiMarkDomainRenewalFailed(ctx, store.LumiMarkDomainRenewalFailedParams{ID: id, RenewalFailedAt: &at, RenewalFailedReason: reason})
@@ -121,7 +122,7 @@ func (s *Service) RenewDue(ctx context.Context, actor audit.Actor, daysAhead int
 		}
 		return out, err
 	}, func(d due) error {
-		_, err := svc.renewVPS(ctx, actor, nil, d.id, 1, "", &d.exp)
+		_, err := svc.renewVPS(ctx, actor, accounts.AllAccounts, d.id, 1, "", &d.exp)
 		return err
 	}, func(q *store.Queries, id int64, at time.Time, reason string) error {
 		_, err := q.LumiMarkVPSRenewalFailed(ctx, store.LumiMarkVPSRenewalFailedParams{ID: id, RenewalFailedAt: &at, RenewalFailedReason: reason})
@@ -138,7 +139,7 @@ func (s *Service) RenewDue(ctx context.Context, actor audit.Actor, daysAhead int
 		}
 		return out, err
 	}, func(d due) error {
-		_, err := svc.renewProxy(ctx, actor, nil, d.id, 1, "", &d.exp)
+		_, err := svc.renewProxy(ctx, actor, accounts.AllAccounts, d.id, 1, "", &d.exp)
 		return err
 	}, func(q *store.Queries, id int64, at time.Time, reason string) error {
 		_, err := q.LumiMarkProxyRenewalFailed(ctx, store.LumiMarkProxyRenewalFailedParams{ID: id, RenewalFailedAt: &at, RenewalFailedReason: reason})

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"lumdesk/internal/accounts"
 	"lumdesk/internal/apikeys"
 	"lumdesk/internal/billing"
@@ -61,4 +63,113 @@ func TestScopeHidesOtherAccountsBatchesAndItems(t *testing.T) {
 func isNotFound(err error) bool {
 	var nf interface{ NotFound() bool }
 	return errors.As(err, &nf) && nf.NotFound()
+}
+
+// Every scoped method of the service answers a scope of account A with its
+// own not-found error for B's domain, VPS and proxy, exactly as for an
+// unknown id, and changes nothing; B's scope and the staff scope reach them.
+func TestScopeOfOneAccountCannotReachAnothersItems(t *testing.T) {
+	f := newFixture(t)
+	a, b := f.account("Alice", "100.00"), f.account("Bob", "100.00")
+	d, err := f.svc.BuyDomain(ctx, cli, products.BuyDomainInput{AccountID: b, Domain: "bobs-own.com", Years: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := f.svc.BuyVPS(ctx, cli, products.BuyVPSInput{AccountID: b, Plan: "small", Months: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := f.svc.BuyProxy(ctx, cli, products.BuyProxyInput{AccountID: b, Plan: "basic", Type: "socks5", Country: "DE", Months: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := f.balance(b)
+
+	// A key without an account (Only(0)) must see no more than account A.
+	for _, sc := range []accounts.Scope{accounts.Only(a), accounts.Only(0)} {
+		checks := map[string]struct {
+			err, want error
+		}{}
+		check := func(name string, err, want error) { checks[name] = struct{ err, want error }{err, want} }
+		var e error
+		_, e = f.svc.GetDomain(ctx, sc, d.ID)
+		check("get domain", e, products.ErrDomainNotFound)
+		_, e = f.svc.SetNameservers(ctx, cli, sc, d.ID, []string{"ns1.evil.net", "ns2.evil.net"})
+		check("nameservers", e, products.ErrDomainNotFound)
+		_, e = f.svc.SetLock(ctx, cli, sc, d.ID, !d.Locked)
+		check("lock", e, products.ErrDomainNotFound)
+		_, e = f.svc.SetPrivacy(ctx, cli, sc, d.ID, !d.Privacy)
+		check("privacy", e, products.ErrDomainNotFound)
+		_, e = f.svc.SetAutoRenew(ctx, cli, sc, d.ID, !d.AutoRenew)
+		check("domain auto-renew", e, products.ErrDomainNotFound)
+		_, e = f.svc.RevealEPP(ctx, cli, sc, d.ID)
+		check("epp", e, products.ErrDomainNotFound)
+		_, e = f.svc.GetVPS(ctx, sc, v.ID)
+		check("get vps", e, products.ErrVPSNotFound)
+		_, e = f.svc.PowerVPS(ctx, cli, sc, v.ID, "stop")
+		check("power", e, products.ErrVPSNotFound)
+		_, e = f.svc.SetVPSAutoRenew(ctx, cli, sc, v.ID, !v.AutoRenew)
+		check("vps auto-renew", e, products.ErrVPSNotFound)
+		_, e = f.svc.GetProxy(ctx, sc, p.ID)
+		check("get proxy", e, products.ErrProxyNotFound)
+		_, e = f.svc.SetProxyAllowList(ctx, cli, sc, p.ID, []string{"6.6.6.6"})
+		check("allow list", e, products.ErrProxyNotFound)
+		_, e = f.svc.SetProxyAutoRenew(ctx, cli, sc, p.ID, !p.AutoRenew)
+		check("proxy auto-renew", e, products.ErrProxyNotFound)
+		_, e = f.svc.RevealProxyPassword(ctx, cli, sc, p.ID)
+		check("password", e, products.ErrProxyNotFound)
+		// The same errors as for ids that do not exist at all.
+		_, e = f.svc.GetDomain(ctx, sc, 999999)
+		check("unknown domain", e, products.ErrDomainNotFound)
+		_, e = f.svc.GetVPS(ctx, sc, 999999)
+		check("unknown vps", e, products.ErrVPSNotFound)
+		_, e = f.svc.GetProxy(ctx, sc, 999999)
+		check("unknown proxy", e, products.ErrProxyNotFound)
+		for name, c := range checks {
+			if !errors.Is(c.err, c.want) {
+				t.Errorf("scope %d, %s: %v, want %v", sc.AccountID(), name, c.err, c.want)
+			}
+		}
+		lf := products.ListFilter{Scope: sc}
+		if pg, err := f.svc.ListDomains(ctx, lf); err != nil || len(pg.Items) != 0 {
+			t.Errorf("scope %d lists domains %+v %v", sc.AccountID(), pg.Items, err)
+		}
+		if pg, err := f.svc.ListVPS(ctx, lf); err != nil || len(pg.Items) != 0 {
+			t.Errorf("scope %d lists VPS %+v %v", sc.AccountID(), pg.Items, err)
+		}
+		if pg, err := f.svc.ListProxies(ctx, lf); err != nil || len(pg.Items) != 0 {
+			t.Errorf("scope %d lists proxies %+v %v", sc.AccountID(), pg.Items, err)
+		}
+	}
+
+	// Nothing changed, nothing was revealed or charged.
+	gd, err := f.svc.GetDomain(ctx, accounts.Only(b), d.ID)
+	if err != nil || gd.Locked != d.Locked || gd.Privacy != d.Privacy || gd.AutoRenew != d.AutoRenew || !cmp.Equal(gd.Nameservers, d.Nameservers) {
+		t.Errorf("domain changed: %+v %v, was %+v", gd, err, d)
+	}
+	gv, err := f.svc.GetVPS(ctx, accounts.Only(b), v.ID)
+	if err != nil || gv.Power != v.Power || gv.AutoRenew != v.AutoRenew {
+		t.Errorf("VPS changed: %+v %v, was %+v", gv, err, v)
+	}
+	gp, err := f.svc.GetProxy(ctx, accounts.AllAccounts, p.ID)
+	if err != nil || gp.AutoRenew != p.AutoRenew || !cmp.Equal(gp.AllowIPs, p.AllowIPs) {
+		t.Errorf("proxy changed: %+v %v, was %+v", gp, err, p)
+	}
+	if n := f.count(`SELECT count(*) FROM audit_events WHERE action IN ('domain.epp_reveal', 'proxy.password_reveal')`); n != 0 {
+		t.Errorf("reveal audits = %d, want 0", n)
+	}
+	if got := f.balance(b); got != before {
+		t.Errorf("B's balance %s, was %s", got, before)
+	}
+
+	// B's own scope and the staff scope reach and change them.
+	if _, err := f.svc.SetLock(ctx, cli, accounts.Only(b), d.ID, !d.Locked); err != nil {
+		t.Errorf("B locks its domain: %v", err)
+	}
+	if _, err := f.svc.SetVPSAutoRenew(ctx, cli, accounts.AllAccounts, v.ID, !v.AutoRenew); err != nil {
+		t.Errorf("staff turns auto-renew: %v", err)
+	}
+	if pg, err := f.svc.ListProxies(ctx, products.ListFilter{Scope: accounts.Only(b)}); err != nil || len(pg.Items) != 1 || pg.Items[0].ID != p.ID {
+		t.Errorf("B lists its proxies: %+v %v", pg.Items, err)
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"lumdesk/db/store"
+	"lumdesk/internal/accounts"
 	"lumdesk/internal/audit"
 	"lumdesk/internal/billing"
 	"lumdesk/internal/platform/db"
@@ -171,8 +172,8 @@ func (s *Service) BuyVPS(ctx context.Context, actor audit.Actor, in BuyVPSInput)
 	return vpsOf(row), err
 }
 
-// GetVPS returns a server; with accountID set, a foreign one is not found.
-func (s *Service) GetVPS(ctx context.Context, accountID *int64, id int64) (_ VPS, err error) {
+// GetVPS returns a server; one outside scope is ErrVPSNotFound.
+func (s *Service) GetVPS(ctx context.Context, scope accounts.Scope, id int64) (_ VPS, err error) {
 	defer wrap(&err, "get VPS %d", id)
 	r, err := s.db.LumiGetVPS(ctx, id)
 	if db.IsNotFound(err) {
@@ -181,7 +182,7 @@ func (s *Service) GetVPS(ctx context.Context, accountID *int64, id int64) (_ VPS
 	if err != nil {
 		return VPS{}, err
 	}
-	if err := owned(accountID, r.AccountID, ErrVPSNotFound); err != nil {
+	if err := owned(scope, r.AccountID, ErrVPSNotFound); err != nil {
 		return VPS{}, err
 	}
 	return vpsOf(r), nil
@@ -193,23 +194,23 @@ func (s *Service) ListVPS(ctx context.Context, f ListFilter) (_ Page[VPS], err e
 	q := strings.ToLower(strings.TrimSpace(f.Query))
 	return listItems(f, func(cur cursor, lim int32) ([]store.LumiVp, error) {
 		if f.Sort == SortExpires {
-			return s.db.LumiListVPSByExpiry(ctx, store.LumiListVPSByExpiryParams{AccountID: f.AccountID, Status: f.Status,
+			return s.db.LumiListVPSByExpiry(ctx, store.LumiListVPSByExpiryParams{AccountID: f.Scope.Filter(), Status: f.Status,
 				Q: q, RenewalFailed: f.RenewalFailed, AfterExpires: cur.expires, AfterID: cur.id, Lim: lim})
 		}
-		return s.db.LumiListVPS(ctx, store.LumiListVPSParams{AccountID: f.AccountID, Status: f.Status,
+		return s.db.LumiListVPS(ctx, store.LumiListVPSParams{AccountID: f.Scope.Filter(), Status: f.Status,
 			Q: q, RenewalFailed: f.RenewalFailed, Before: cur.id, Lim: lim})
 	}, vpsOf, func(v VPS) (*time.Time, int64) { return v.ExpiresAt, v.ID })
 }
 
 // RenewVPS extends a server by months, paid from the balance.
 func (s *Service) RenewVPS(ctx context.Context, actor audit.Actor, accountID, id int64, months int, idemKey string) (VPS, error) {
-	return s.renewVPS(ctx, actor, &accountID, id, months, idemKey, nil)
+	return s.renewVPS(ctx, actor, accounts.Only(accountID), id, months, idemKey, nil)
 }
 
-func (s *Service) renewVPS(ctx context.Context, actor audit.Actor, accountID *int64, id int64, months int, idemKey string, expect *time.Time) (_ VPS, err error) {
+func (s *Service) renewVPS(ctx context.Context, actor audit.Actor, scope accounts.Scope, id int64, months int, idemKey string, expect *time.Time) (_ VPS, err error) {
 	defer wrap(&err, "renew VPS %d", id)
 	ctx = context.WithoutCancel(ctx) // money moved: finish (and refund on failure) even if the client goes away
-	return renewItem(ctx, s, actor, accountID, id, idemKey, expect, renewal[store.LumiVp, VPS]{
+	return renewItem(ctx, s, actor, scope, id, idemKey, expect, renewal[store.LumiVp, VPS]{
 		product: ProductVPS, notFound: ErrVPSNotFound, months: months,
 		checkTerm: func(verr ValidationError) { checkMonths(verr, months) },
 		lock:      func(q *store.Queries) (store.LumiVp, error) { return q.LumiLockVPS(ctx, id) },
@@ -237,7 +238,7 @@ func (s *Service) renewVPS(ctx context.Context, actor audit.Actor, accountID *in
 }
 
 // changeVPS locks an active server, applies fn and audits action.
-func (s *Service) changeVPS(ctx context.Context, actor audit.Actor, accountID *int64, id int64, action string, needActive bool,
+func (s *Service) changeVPS(ctx context.Context, actor audit.Actor, scope accounts.Scope, id int64, action string, needActive bool,
 	fn func(q *store.Queries, v store.LumiVp) (store.LumiVp, error)) (VPS, error) {
 	var row store.LumiVp
 	err := s.tx(ctx, func(q *store.Queries) error {
@@ -248,7 +249,7 @@ func (s *Service) changeVPS(ctx context.Context, actor audit.Actor, accountID *i
 		if err != nil {
 			return err
 		}
-		if err := owned(accountID, before.AccountID, ErrVPSNotFound); err != nil {
+		if err := owned(scope, before.AccountID, ErrVPSNotFound); err != nil {
 			return err
 		}
 		if needActive && before.Status != StatusActive || !needActive && before.Status != StatusActive && before.Status != StatusExpired {
@@ -268,13 +269,13 @@ func (s *Service) changeVPS(ctx context.Context, actor audit.Actor, accountID *i
 }
 
 // PowerVPS starts, stops or reboots a server.
-func (s *Service) PowerVPS(ctx context.Context, actor audit.Actor, accountID *int64, id int64, action string) (_ VPS, err error) {
+func (s *Service) PowerVPS(ctx context.Context, actor audit.Actor, scope accounts.Scope, id int64, action string) (_ VPS, err error) {
 	defer wrap(&err, "power %s VPS %d", action, id)
 	state := map[string]string{PowerStart: PowerRunning, PowerStop: PowerStopped, PowerReboot: PowerRunning}[action]
 	if state == "" {
 		return VPS{}, ValidationError{"action": "The action is start, stop or reboot."}
 	}
-	return s.changeVPS(ctx, actor, accountID, id, "vps.power_"+action, true, func(q *store.Queries, v store.LumiVp) (store.LumiVp, error) {
+	return s.changeVPS(ctx, actor, scope, id, "vps.power_"+action, true, func(q *store.Queries, v store.LumiVp) (store.LumiVp, error) {
 		if err := s.prov.PowerVPS(ctx, v.ProviderRef, action); err != nil {
 			return v, &ProvisionError{Op: "power_" + action, Err: err}
 		}
@@ -283,9 +284,9 @@ func (s *Service) PowerVPS(ctx context.Context, actor audit.Actor, accountID *in
 }
 
 // SetVPSAutoRenew turns auto-renewal of a server on or off.
-func (s *Service) SetVPSAutoRenew(ctx context.Context, actor audit.Actor, accountID *int64, id int64, on bool) (_ VPS, err error) {
+func (s *Service) SetVPSAutoRenew(ctx context.Context, actor audit.Actor, scope accounts.Scope, id int64, on bool) (_ VPS, err error) {
 	defer wrap(&err, "set auto-renew of VPS %d", id)
-	return s.changeVPS(ctx, actor, accountID, id, "vps.set_auto_renew", false, func(q *store.Queries, v store.LumiVp) (store.LumiVp, error) {
+	return s.changeVPS(ctx, actor, scope, id, "vps.set_auto_renew", false, func(q *store.Queries, v store.LumiVp) (store.LumiVp, error) {
 		return q.LumiSetVPSAutoRenew(ctx, store.LumiSetVPSAutoRenewParams{ID: v.ID, AutoRenew: on})
 	})
 }
