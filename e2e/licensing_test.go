@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
+	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -11,6 +13,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"lumdesk/internal/accounts"
+	"lumdesk/internal/apikeys"
 	"lumdesk/internal/audit"
 	"lumdesk/internal/licensing"
 )
@@ -101,6 +104,28 @@ func TestLicensingSupportFlow(t *testing.T) {
 	b.toast(`(?i)blacklisted`)
 	licdSettled(b)
 	b.screenshot("banned")
+	// The reason typed in the console is what the product API reports.
+	apiKey, err := b.Env.APIKeys.Create(ctx, cli, apikeys.CreateInput{Product: apikeys.Luarmor, AccountID: &acc.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("GET", b.Env.URL+"/api/luarmor/v3/projects/"+p.ID+"/users?user_key="+key.UserKey, nil)
+	req.Header.Set("Authorization", apiKey.Secret)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var users struct {
+		Users []struct {
+			Banned    any    `json:"banned"`
+			BanReason string `json:"ban_reason"`
+		} `json:"users"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&users)
+	resp.Body.Close()
+	if err != nil || len(users.Users) != 1 || users.Users[0].BanReason != "Key shared on a forum" {
+		t.Errorf("API users of the key: %+v %v, want ban_reason %q", users, err, "Key shared on a forum")
+	}
 
 	// 4. Unban it.
 	b.click(`[data-testid="action-unban"]`)

@@ -223,7 +223,8 @@ func TestBulkBlacklistRunsAsJobWithPerKeyResults(t *testing.T) {
 			strconv.FormatInt(k.ID, 10)).Scan(&reason, &actor); err != nil {
 			t.Fatalf("audit row of key %d: %v", k.ID, err)
 		}
-		if reason != "chargeback wave 12" || actor != c.User.Email {
+		// One reason: the user's, then the internal note.
+		if reason != "Chargeback · Internal note: chargeback wave 12" || actor != c.User.Email {
 			t.Errorf("audit of key %d: reason %q by %q", k.ID, reason, actor)
 		}
 	}

@@ -317,7 +317,7 @@ func (h *Licensing) blacklist(c *fiber.Ctx) error {
 		return err
 	}
 	a.BanReason, a.BanExpire = strings.TrimSpace(web.FieldText(c, "ban_reason")), strings.TrimSpace(web.FieldText(c, "ban_expire"))
-	in := licensing.BlacklistInput{BanReason: a.BanReason, Reason: a.Reason}
+	in := licensing.BlacklistInput{BanReason: a.BanReason, Note: a.Reason}
 	if a.BanExpire != "" {
 		t, ok := licParseTime(a.BanExpire)
 		if !ok {
@@ -325,6 +325,11 @@ func (h *Licensing) blacklist(c *fiber.Ctx) error {
 			return h.keyActionFailed(c, fiber.StatusUnprocessableEntity, a)
 		}
 		in.Expire = &t
+	}
+	if a.BanReason == "" {
+		// The one reason this form asks for is the user's; the note is extra.
+		a.Errors["ban_reason"] = "Give the reason the user will see; it is also recorded in the audit log."
+		return h.keyActionFailed(c, fiber.StatusUnprocessableEntity, a)
 	}
 	changed, err := h.svc.Blacklist(c.UserContext(), web.Actor(c), k.ProjectID, k.UserKey, in)
 	return h.keyActionDone(c, k, a, changed, "Key "+a.Key.ShortKey()+"… blacklisted.", err)

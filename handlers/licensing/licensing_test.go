@@ -638,6 +638,11 @@ func TestLicensingKeyActions(t *testing.T) {
 	}
 
 	// Blacklist with a reason shown to the user and an end; then unban.
+	// The form asks for one reason, the user's; an internal note alone is not enough.
+	if r := post(support, "blacklist", url.Values{"reason": {"internal only"}}); r.Status != http.StatusUnprocessableEntity ||
+		!strings.Contains(r.Text(`#f-ban_reason-msg`), "reason the user will see") {
+		t.Errorf("blacklist without the user's reason: %d %q", r.Status, r.Text(`#f-ban_reason-msg`))
+	}
 	if r := post(support, "blacklist", url.Values{"ban_reason": {"x"}, "ban_expire": {"garbage"}, "reason": {"x"}}); r.Status != http.StatusUnprocessableEntity {
 		t.Errorf("bad ban expiry: %d", r.Status)
 	}
@@ -653,7 +658,8 @@ func TestLicensingKeyActions(t *testing.T) {
 	if !got.Banned || got.BanReason != "Sharing the key" || got.BanExpire == nil || !got.BanExpire.Equal(end) {
 		t.Errorf("banned key %+v", got)
 	}
-	if got := licdReason(t, env, "license_key.blacklist", id); got != "ticket #77" {
+	// The audit row keeps the reason the user sees, then the internal note.
+	if got := licdReason(t, env, "license_key.blacklist", id); got != "Sharing the key · Internal note: ticket #77" {
 		t.Errorf("blacklist audit reason %q", got)
 	}
 	if r := support.Get(licdKeyPath(k, "")); !strings.Contains(r.Text(`[data-testid="banned-notice"]`), "Sharing the key") || !r.Has(`[data-testid="action-unban"]`) {

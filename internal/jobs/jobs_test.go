@@ -170,7 +170,8 @@ func TestBlacklistPerItemResults(t *testing.T) {
 			t.Errorf("key %d: banned %v %q", k.ID, got.Banned, got.BanReason)
 		}
 	}
-	if n := w.auditRows("license_key.blacklist", "chargeback wave"); n != 3 {
+	// Each key's row carries the user's reason, then the job's internal note.
+	if n := w.auditRows("license_key.blacklist", "Chargeback · Internal note: chargeback wave"); n != 3 {
 		t.Errorf("blacklist audit rows = %d, want 3", n)
 	}
 	if n := w.auditRows("bulk_job.create", "chargeback wave"); n != 1 {

@@ -220,7 +220,7 @@ func (s *Service) keyAction(ctx context.Context, row store.BulkJob, p params, i 
 	switch row.Kind {
 	case KindBlacklist:
 		k2, err := s.lic.Blacklist(ctx, p.Actor, k.ProjectID, k.UserKey,
-			licensing.BlacklistInput{BanReason: p.BanReason, Expire: p.BanExpire, Reason: p.Reason})
+			licensing.BlacklistInput{BanReason: p.BanReason, Expire: p.BanExpire, Note: p.Reason})
 		if err != nil {
 			return s.fail(ctx, row.ID, r, err)
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"lumdesk/db/store"
@@ -375,9 +376,24 @@ func (s *Service) LinkDiscord(ctx context.Context, actor audit.Actor, projectID,
 
 // BlacklistInput is a ban.
 type BlacklistInput struct {
-	BanReason string     // shown to the user when they execute
+	BanReason string     // shown to the user when they execute; also the audit row's reason
 	Expire    *time.Time // nil: no end; the ban ends by itself at Expire
-	Reason    string     // for the audit row; defaults to BanReason
+	Note      string     // optional internal note, added to the audit row only
+}
+
+// blacklistReason is the audit row's reason: the reason the user is shown,
+// then the internal note, so that what support wrote and what the user reads
+// agree. Staff must give one of them (checkReason).
+func blacklistReason(actor audit.Actor, in BlacklistInput) (string, error) {
+	ban, note := strings.TrimSpace(in.BanReason), strings.TrimSpace(in.Note)
+	reason := ban
+	switch {
+	case note != "" && ban == "":
+		reason = note
+	case note != "":
+		reason = ban + " · Internal note: " + note
+	}
+	return checkReason(actor, reason)
 }
 
 // Blacklist bans the key and, through it, its HWID: other keys executed from
@@ -395,10 +411,7 @@ func (s *Service) Blacklist(ctx context.Context, actor audit.Actor, projectID, u
 	if len(verr) > 0 {
 		return Key{}, verr
 	}
-	if in.Reason == "" {
-		in.Reason = in.BanReason
-	}
-	reason, err := checkReason(actor, in.Reason)
+	reason, err := blacklistReason(actor, in)
 	if err != nil {
 		return Key{}, err
 	}

@@ -13,7 +13,7 @@
 //	           GetKey, GetKeyByID, ListKeys (KeyFilter: filters, search, sort, keyset
 //	           cursor or offset), ResetHWID (ResetOpts{Force, Reason}: cooldown ->
 //	           *ResetCooldownError with Ends), LinkDiscord (LinkOpts{Force, Reason}),
-//	           Blacklist (BlacklistInput{BanReason, Expire, Reason}), Unban, UnbanByToken;
+//	           Blacklist (BlacklistInput{BanReason, Expire, Note}), Unban, UnbanByToken;
 //	           ResetCooldownEnds(project, key) is when a reset is allowed again
 //	Loader:    Check (CheckInput{..., DryRun}) -> CheckResult{Allowed, Reason, Message, ...};
 //	           a dry run changes nothing and explains the answer ("why is this key refused?")

@@ -398,8 +398,9 @@ func keyActionFields(a KeyAction) templ.Component {
 				}
 			}
 		case "blacklist":
-			templ_7745c5c3_Err = components.FieldWith(components.FieldProps{Label: "Ban reason (shown to the user)", Name: "ban_reason", Value: a.BanReason,
-				Error: a.Errors["ban_reason"], Hint: "What the loader tells the user.", Attrs: templ.Attributes{"maxlength": "500"}}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = components.FieldWith(components.FieldProps{Label: "Reason (shown to the user)", Name: "ban_reason", Value: a.BanReason,
+				Error: a.Errors["ban_reason"], Hint: "What the loader tells the user; also recorded in the audit log.", Required: true,
+				Attrs: templ.Attributes{"maxlength": "500"}}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -436,9 +437,16 @@ func keyActionFields(a KeyAction) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = components.TextArea("Reason", "reason", a.Reason, a.Errors["reason"], reasonHint(a.Kind), 2, a.Kind != "blacklist").Render(ctx, templ_7745c5c3_Buffer)
-		if templ_7745c5c3_Err != nil {
-			return templ_7745c5c3_Err
+		if a.Kind == "blacklist" {
+			templ_7745c5c3_Err = components.TextArea("Internal note", "reason", a.Reason, a.Errors["reason"], "Optional. Added to the audit log after the reason; never shown to the user.", 2, false).Render(ctx, templ_7745c5c3_Buffer)
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+		} else {
+			templ_7745c5c3_Err = components.TextArea("Reason", "reason", a.Reason, a.Errors["reason"], "Required. Recorded in the audit log.", 2, true).Render(ctx, templ_7745c5c3_Buffer)
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
 		}
 		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 35, "</div>")
 		if templ_7745c5c3_Err != nil {
@@ -446,13 +454,6 @@ func keyActionFields(a KeyAction) templ.Component {
 		}
 		return nil
 	})
-}
-
-func reasonHint(kind string) string {
-	if kind == "blacklist" {
-		return "Recorded in the audit log; the ban reason is used when empty."
-	}
-	return "Required. Recorded in the audit log."
 }
 
 var _ = templruntime.GeneratedTemplate
