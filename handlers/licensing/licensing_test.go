@@ -788,3 +788,23 @@ func TestLicensingViewerRefused(t *testing.T) {
 		t.Errorf("viewer /luarmor: %d", r.Status)
 	}
 }
+
+// The spec keeps a blacklisted key with a HWID "active"; the console says
+// both in one badge instead of "Active" beside "Banned".
+func TestBlacklistedActiveKeyBadge(t *testing.T) {
+	f := licdSetup(t)
+	k := f.key(t, licensing.KeyInput{Identifier: "HWID-BADGE-1"})
+	if _, err := f.env.Licensing.Blacklist(context.Background(), audit.CLI("test"), k.ProjectID, k.UserKey, licensing.BlacklistInput{BanReason: "Leaked"}); err != nil {
+		t.Fatal(err)
+	}
+	support := f.env.As("support")
+	for _, path := range []string{licdKeyPath(k, ""), "/luarmor/keys?q=HWID-BADGE-1"} {
+		r := support.Get(path)
+		if got := r.Text(`[data-banned="true"]`); got != "Active, blacklisted" {
+			t.Errorf("%s: badge %q, want Active, blacklisted", path, got)
+		}
+		if r.Doc.Find(`.badge`).FilterFunction(func(_ int, s *goquery.Selection) bool { return strings.TrimSpace(s.Text()) == "Banned" }).Length() != 0 {
+			t.Errorf("%s: a separate Banned badge is shown", path)
+		}
+	}
+}
