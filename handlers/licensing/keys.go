@@ -92,6 +92,21 @@ func parseKeyQuery(c *fiber.Ctx, projectID string) licKeyQuery {
 		f.Status = ""
 	}
 	r.filter.Banned, f.Banned = licYesNo(r.errs, "banned", "Banned", q("banned"))
+	// One meaning of "banned" in the console: the status filter agrees with
+	// the Blacklisted filter. The spec's "banned" status is only a banned key
+	// without HWID (a banned key with one stays "active"), so the console's
+	// Blacklisted status is every key whose ban is in force, and Active and
+	// Reset are the keys that are not blacklisted. The API keeps the spec's.
+	if r.filter.Banned == nil {
+		switch r.filter.Status {
+		case licensing.StatusBanned:
+			yes := true
+			r.filter.Status, r.filter.Banned = "", &yes
+		case licensing.StatusActive, licensing.StatusReset:
+			no := false
+			r.filter.Banned = &no
+		}
+	}
 	r.filter.Expired, f.Expired = licYesNo(r.errs, "expired", "Expired", q("expired"))
 	r.filter.NeverUsed, f.NeverUsed = licYesNo(r.errs, "never_used", "Never used", q("never_used"))
 	r.filter.HasDiscord, f.Discord = licYesNo(r.errs, "discord", "Has Discord", q("discord"))

@@ -501,7 +501,7 @@ func (v KeyList) ColumnChoices() []Column {
 // Filter choices.
 var (
 	StatusOptions = []components.Option{{Value: "", Label: "Any status"}, {Value: "active", Label: "Active"},
-		{Value: "reset", Label: "Reset"}, {Value: "banned", Label: "Banned"}}
+		{Value: "reset", Label: "Reset"}, {Value: "banned", Label: "Blacklisted"}}
 	BannedOptions = []components.Option{{Value: "", Label: "Banned or not"}, {Value: "yes", Label: "Blacklisted"},
 		{Value: "no", Label: "Not blacklisted"}}
 	ExpiredOptions = []components.Option{{Value: "", Label: "Expired or not"}, {Value: "yes", Label: "Expired"},
