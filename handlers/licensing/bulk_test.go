@@ -377,6 +377,13 @@ func TestJobPagePollsWhileRunning(t *testing.T) {
 	}
 
 	// The job list shows it.
+	// The Luarmor tabs lead to the jobs, and mark them on their page.
+	if r := c.Get("/luarmor/keys"); !r.Has(`a.tab[href="/luarmor/jobs"]`) {
+		t.Error("the keys page's tabs do not link to the jobs")
+	}
+	if r := c.Get("/luarmor/jobs"); !r.Has(`a.tab-active[href="/luarmor/jobs"]`) {
+		t.Error("the jobs page does not mark its tab")
+	}
 	if r := c.Get("/luarmor/jobs"); !strings.Contains(r.Text("[data-testid=jobs-table]"), "Blacklist 3 keys") {
 		t.Errorf("job list: %q", r.Text("[data-testid=jobs-table]"))
 	}

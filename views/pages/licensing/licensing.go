@@ -34,11 +34,13 @@ func ScriptHref(projectID, scriptID string) string {
 // KeyHref is a key's page (internal id).
 func KeyHref(id int64) string { return "/luarmor/keys/" + strconv.FormatInt(id, 10) }
 
-// AreaTabs is the Luarmor sub-navigation: projects, keys, support signals.
+// AreaTabs is the Luarmor sub-navigation: projects, keys, bulk jobs,
+// support signals.
 func AreaTabs(active string) []components.Tab {
 	return []components.Tab{
 		{Label: "Projects", Href: ProjectsPath, Active: active == "projects"},
 		{Label: "Keys", Href: KeysPath, Active: active == "keys"},
+		{Label: "Jobs", Href: JobsPath, Active: active == "jobs"},
 		{Label: "Support signals", Href: SignalsPath, Active: active == "signals"},
 	}
 }
