@@ -246,3 +246,17 @@ func fillParams(p string) string {
 }
 
 var _ = web.BodyLimit
+
+// A viewer is told once, in the top bar, that the role is read-only; roles
+// that can change things see no marker.
+func TestReadOnlyMarker(t *testing.T) {
+	env := servertest.New(t)
+	if r := env.As("viewer").Get("/"); !r.Has(`[data-testid="read-only"]`) {
+		t.Error("viewer: no read-only marker")
+	}
+	for _, role := range []string{"admin", "support", "finance"} {
+		if r := env.As(role).Get("/"); r.Status != 200 || r.Has(`[data-testid="read-only"]`) {
+			t.Errorf("%s: status %d, read-only marker shown=%v", role, r.Status, r.Has(`[data-testid="read-only"]`))
+		}
+	}
+}

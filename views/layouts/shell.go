@@ -22,6 +22,9 @@ type Toast = components.Toast
 type User struct {
 	ID                int64
 	Name, Email, Role string
+	// ReadOnly: the role changes nothing anywhere; the top bar says so, so
+	// that missing buttons do not look like a fault.
+	ReadOnly bool
 }
 
 // Page is the layout view-model every full page passes to Shell or Bare.
