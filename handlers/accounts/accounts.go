@@ -104,17 +104,7 @@ func parseAccountListQuery(c *fiber.Ctx) (view.Filters, accounts.ListParams, map
 		errs["sort"] = "Unknown sort order; showing newest first."
 		f.Sort, p.Sort = "", accounts.SortNewest
 	}
-	day := func(name, value string) *time.Time {
-		if value == "" {
-			return nil
-		}
-		t, err := time.Parse(time.DateOnly, value)
-		if err != nil || t.Year() < 2000 || t.Year() > 9998 {
-			errs[name] = "Dates look like 2026-01-31."
-			return nil
-		}
-		return &t
-	}
+	day := func(name, v string) *time.Time { return web.FilterDay(errs, name, v) }
 	p.CreatedFrom = day("from", f.From)
 	if to := day("to", f.To); to != nil {
 		end := to.AddDate(0, 0, 1) // the "to" day is included

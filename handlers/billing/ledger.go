@@ -46,17 +46,7 @@ func parseLedgerQuery(c *fiber.Ctx) (view.LedgerFilters, billing.LedgerFilter, m
 			p.Kind = f.Kind
 		}
 	}
-	day := func(name, value string) *time.Time {
-		if value == "" {
-			return nil
-		}
-		t, err := time.Parse(time.DateOnly, value)
-		if err != nil || t.Year() < 2000 || t.Year() > 9998 {
-			errs[name] = "Dates look like 2026-01-31."
-			return nil
-		}
-		return &t
-	}
+	day := func(name, v string) *time.Time { return web.FilterDay(errs, name, v) }
 	if p.Since = day("from", f.From); p.Since == nil {
 		f.From = ""
 	}

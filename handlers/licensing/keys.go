@@ -110,17 +110,7 @@ func parseKeyQuery(c *fiber.Ctx, projectID string) licKeyQuery {
 	r.filter.Expired, f.Expired = licYesNo(r.errs, "expired", "Expired", q("expired"))
 	r.filter.NeverUsed, f.NeverUsed = licYesNo(r.errs, "never_used", "Never used", q("never_used"))
 	r.filter.HasDiscord, f.Discord = licYesNo(r.errs, "discord", "Has Discord", q("discord"))
-	day := func(name, v string) *time.Time {
-		if v == "" {
-			return nil
-		}
-		t, err := time.Parse(time.DateOnly, v)
-		if err != nil || t.Year() < 1970 || t.Year() > 9998 {
-			r.errs[name] = "Expiry dates look like 2026-01-31."
-			return nil
-		}
-		return &t
-	}
+	day := func(name, v string) *time.Time { return web.FilterDay(r.errs, name, v) }
 	r.filter.ExpiresFrom = day("exp_from", f.ExpFrom)
 	if r.filter.ExpiresFrom == nil {
 		f.ExpFrom = ""

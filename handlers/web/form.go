@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/utils"
@@ -174,4 +175,19 @@ func FieldErrors(err error, rename map[string]string) map[string]string {
 		out[k] = Capitalize(msg) + "."
 	}
 	return out
+}
+
+// FilterDay reads a list filter's date (YYYY-MM-DD, as date inputs send it):
+// nil when empty, and nil with a message in errs when it is not a date, so
+// the list shows what it can and says which filter it left out.
+func FilterDay(errs map[string]string, name, value string) *time.Time {
+	if value == "" {
+		return nil
+	}
+	t, err := time.Parse(time.DateOnly, value)
+	if err != nil || t.Year() < 1970 || t.Year() > 9998 {
+		errs[name] = "Dates look like 2026-01-31."
+		return nil
+	}
+	return &t
 }

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 )
@@ -79,5 +80,20 @@ func TestFieldErrors(t *testing.T) {
 	}
 	if FieldErrors(errors.New("boom"), nil) != nil || FieldErrors(nil, nil) != nil {
 		t.Fatal("other errors have no field messages")
+	}
+}
+
+func TestFilterDay(t *testing.T) {
+	errs := map[string]string{}
+	if d := FilterDay(errs, "from", ""); d != nil || len(errs) != 0 {
+		t.Fatalf("empty: %v %v", d, errs)
+	}
+	if d := FilterDay(errs, "from", "2026-01-31"); d == nil || !d.Equal(time.Date(2026, 1, 31, 0, 0, 0, 0, time.UTC)) {
+		t.Fatalf("date: %v", d)
+	}
+	for _, bad := range []string{"yesterday", "2026-13-01", "0001-01-01", "31/01/2026"} {
+		if d := FilterDay(errs, "to", bad); d != nil || errs["to"] == "" {
+			t.Errorf("%q accepted: %v", bad, d)
+		}
 	}
 }
