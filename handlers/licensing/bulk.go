@@ -164,6 +164,11 @@ func (h *Bulk) bulkInput(c *fiber.Ctx, action string) (view.BulkAction, []int64,
 		errs["ids"] = fmt.Sprintf("%s keys are selected; one bulk action takes at most %s. Narrow the filter or split the selection.",
 			components.Thousands(int64(len(ids))), components.Thousands(jobs.MaxSelection))
 	}
+	if action == "blacklist" {
+		// A blacklist asks for the user's reason (ban_reason, also the
+		// audit reason) and an optional internal note, like one key's.
+		v.Reason = web.Field(c, "note")
+	}
 	v.IDs = ids
 	v.Blocked = errs["ids"] != ""
 	return v, ids, errs

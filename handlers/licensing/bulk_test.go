@@ -173,20 +173,25 @@ func TestBulkBlacklistRunsAsJobWithPerKeyResults(t *testing.T) {
 		t.Errorf("form carries %d ids", n)
 	}
 
-	// Without a reason: the form again, 422.
-	form := url.Values{"step": {"confirm"}, "action": {"blacklist"}, "ids": bulkIDs(ks, "99999999"), "ban_reason": {"Chargeback"}}
+	// Without a reason: the form again, 422. The form asks one reason (the
+	// user's) and an optional internal note.
+	if !r.Has(`input[name=ban_reason][required]`) || !r.Has(`textarea[name=note]:not([required])`) || r.Has(`textarea[name=reason]`) {
+		t.Errorf("the blacklist form should ask one reason and an optional note")
+	}
+	form := url.Values{"step": {"confirm"}, "action": {"blacklist"}, "ids": bulkIDs(ks, "99999999")}
 	r = c.PostForm("/luarmor/keys/bulk/blacklist", form)
-	if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Text(".field-error"), "Reason is required") {
+	if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Text(".field-error"), "Ban reason is required") {
 		t.Fatalf("no reason: status %d %q", r.Status, r.Text(".field-error"))
 	}
 
 	// The same from an htmx dialog: a toast, nothing swapped.
 	r = c.HTMX(http.MethodPost, "/luarmor/keys/bulk/blacklist", form)
-	if r.Status != http.StatusUnprocessableEntity || r.Header.Get("HX-Reswap") != "none" || !strings.Contains(r.Header.Get("HX-Trigger"), "Reason is required") {
+	if r.Status != http.StatusUnprocessableEntity || r.Header.Get("HX-Reswap") != "none" || !strings.Contains(r.Header.Get("HX-Trigger"), "Ban reason is required") {
 		t.Errorf("htmx without reason: %d %q", r.Status, r.Header.Get("HX-Trigger"))
 	}
 
-	form.Set("reason", "chargeback wave 12")
+	form.Set("ban_reason", "Chargeback")
+	form.Set("note", "chargeback wave 12")
 	id := w.jobOf(c.PostForm("/luarmor/keys/bulk/blacklist", form))
 	j := w.wait(id)
 	if j.Status != jobs.StatusDone || j.OK != 3 || j.Failed != 1 {
@@ -253,7 +258,7 @@ func TestBulkPermissionsPerAction(t *testing.T) {
 	ks := w.keys(2, licensing.KeyInput{})
 	support, viewer, admin := w.env.As("support"), w.env.As("viewer"), w.env.As("admin")
 	post := func(c *servertest.Client, action string, extra ...string) *servertest.Response {
-		f := url.Values{"step": {"confirm"}, "action": {action}, "ids": bulkIDs(ks), "reason": {"test"}}
+		f := url.Values{"step": {"confirm"}, "action": {action}, "ids": bulkIDs(ks), "reason": {"test"}, "ban_reason": {"test"}}
 		for i := 0; i+1 < len(extra); i += 2 {
 			f.Set(extra[i], extra[i+1])
 		}
@@ -330,7 +335,7 @@ func TestJobPagePollsWhileRunning(t *testing.T) {
 	w := newBulkWorld(t, false) // the runner starts later
 	ks := w.keys(3, licensing.KeyInput{})
 	c := w.env.As("support")
-	id := w.jobOf(c.PostForm("/luarmor/keys/bulk/blacklist", url.Values{"step": {"confirm"}, "action": {"blacklist"}, "ids": bulkIDs(ks), "reason": {"poll"}}))
+	id := w.jobOf(c.PostForm("/luarmor/keys/bulk/blacklist", url.Values{"step": {"confirm"}, "action": {"blacklist"}, "ids": bulkIDs(ks), "ban_reason": {"poll"}}))
 	path := fmt.Sprintf("/luarmor/jobs/%d", id)
 	poll := func() *servertest.Response {
 		return c.Do(http.MethodGet, path, nil, http.Header{"Hx-Request": {"true"}, "Hx-Target": {"bulk-job-live"}})

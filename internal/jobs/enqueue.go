@@ -55,8 +55,8 @@ func (jobArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{MaxAttemp
 type KeyAction struct {
 	Action string  // "blacklist", "extend" or "delete"
 	IDs    []int64 // internal key ids
-	Reason string  // for every key's audit row
-	// blacklist
+	Reason string  // for every key's audit row; with blacklist, the optional internal note
+	// blacklist: the reason shown to the user, which is also the audit reason
 	BanReason string
 	BanExpire *time.Time // nil: no end
 	// extend
@@ -96,13 +96,25 @@ func (s *Service) EnqueueKeyAction(ctx context.Context, actor audit.Actor, in Ke
 	case ids[0] <= 0:
 		verr["ids"] = "contains an invalid key id"
 	}
-	p := params{Actor: actor, Reason: checkReason(actor, in.Reason, verr), IDs: ids}
+	p := params{Actor: actor, IDs: ids}
+	if in.Action != "blacklist" {
+		p.Reason = checkReason(actor, in.Reason, verr)
+	}
 	var title string
 	switch in.Action {
 	case "blacklist":
+		// One reason, the one the user is shown, is also every audit row's
+		// reason (licensing.BlacklistInput); Reason is only an internal note.
 		p.BanReason = strings.TrimSpace(in.BanReason)
-		if len(p.BanReason) > licensing.MaxBanReasonLen || strings.ContainsAny(p.BanReason, "\r\n") {
+		p.Reason = strings.TrimSpace(in.Reason)
+		if utf8.RuneCountInString(p.Reason) > licensing.MaxReasonLen || !utf8.ValidString(p.Reason) {
+			verr["note"] = fmt.Sprintf("must be text, at most %d characters", licensing.MaxReasonLen)
+		}
+		switch {
+		case len(p.BanReason) > licensing.MaxBanReasonLen || strings.ContainsAny(p.BanReason, "\r\n"):
 			verr["ban_reason"] = fmt.Sprintf("must be text on one line, at most %d bytes", licensing.MaxBanReasonLen)
+		case p.BanReason == "" && p.Reason == "" && actor.Kind == audit.KindStaff:
+			verr["ban_reason"] = "is required; the user sees it and it is recorded in the audit log of every key"
 		}
 		if in.BanExpire != nil && !in.BanExpire.After(time.Now()) {
 			verr["ban_expire"] = "must be in the future (leave it empty for a ban without end)"

@@ -355,9 +355,9 @@ func BulkActionPage(p layouts.Page, v BulkAction) templ.Component {
 				}
 				switch v.Action {
 				case "blacklist":
-					templ_7745c5c3_Err = components.FieldWith(components.FieldProps{Label: "Ban reason", Name: "ban_reason", Value: v.BanReason, Error: v.Errors["ban_reason"],
-						Hint: "Shown to the user when the script refuses them. Optional.", Autocomplete: "off",
-						Attrs: templ.Attributes{"maxlength": "500"}}).Render(ctx, templ_7745c5c3_Buffer)
+					templ_7745c5c3_Err = components.FieldWith(components.FieldProps{Label: "Reason (shown to the user)", Name: "ban_reason", Value: v.BanReason, Error: v.Errors["ban_reason"],
+						Hint: "What the loader tells the user; also recorded in the audit history of every key.", Autocomplete: "off",
+						Required: true, Attrs: templ.Attributes{"maxlength": "500"}}).Render(ctx, templ_7745c5c3_Buffer)
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
@@ -377,9 +377,16 @@ func BulkActionPage(p layouts.Page, v BulkAction) templ.Component {
 						return templ_7745c5c3_Err
 					}
 				}
-				templ_7745c5c3_Err = components.TextArea("Reason", "reason", v.Reason, v.Errors["reason"], "Recorded in the audit history of every key.", 2, true).Render(ctx, templ_7745c5c3_Buffer)
-				if templ_7745c5c3_Err != nil {
-					return templ_7745c5c3_Err
+				if v.Action == "blacklist" {
+					templ_7745c5c3_Err = components.TextArea("Internal note", "note", v.Reason, v.Errors["note"], "Optional. Staff only: added to the audit history, never shown to the user.", 2, false).Render(ctx, templ_7745c5c3_Buffer)
+					if templ_7745c5c3_Err != nil {
+						return templ_7745c5c3_Err
+					}
+				} else {
+					templ_7745c5c3_Err = components.TextArea("Reason", "reason", v.Reason, v.Errors["reason"], "Recorded in the audit history of every key.", 2, true).Render(ctx, templ_7745c5c3_Buffer)
+					if templ_7745c5c3_Err != nil {
+						return templ_7745c5c3_Err
+					}
 				}
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 28, "<div class=\"form-actions\"><a href=\"")
 				if templ_7745c5c3_Err != nil {
@@ -388,7 +395,7 @@ func BulkActionPage(p layouts.Page, v BulkAction) templ.Component {
 				var templ_7745c5c3_Var15 templ.SafeURL
 				templ_7745c5c3_Var15, templ_7745c5c3_Err = templ.JoinURLErrs(templ.URL(v.cancelHref()))
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/licensing/bulk_action.templ`, Line: 129, Col: 41}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/licensing/bulk_action.templ`, Line: 133, Col: 41}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var15))
 				if templ_7745c5c3_Err != nil {
@@ -433,7 +440,7 @@ func BulkActionPage(p layouts.Page, v BulkAction) templ.Component {
 				var templ_7745c5c3_Var18 string
 				templ_7745c5c3_Var18, templ_7745c5c3_Err = templ.JoinStringErrs(v.Title())
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/licensing/bulk_action.templ`, Line: 136, Col: 18}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/licensing/bulk_action.templ`, Line: 140, Col: 18}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var18))
 				if templ_7745c5c3_Err != nil {
