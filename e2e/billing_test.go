@@ -47,6 +47,19 @@ func TestFinanceTopUpAndFourEyesApproval(t *testing.T) {
 	b.fill(dialog, "reason", "Wire 4411 from Bluebird")
 	b.screenshot("topup-dialog")
 	b.click(dialog + `button[type=submit]`)
+	// The review names the amount and the account before money moves.
+	b.waitVisible(dialog + `[data-testid="action-review"]`)
+	if got := b.text(dialog + `[data-testid="review-amount"]`); !strings.Contains(got, "120.00") {
+		t.Errorf("review amount %q", got)
+	}
+	if got := b.text(dialog + `.dialog-title`); !strings.Contains(got, "Bluebird Hosting") || !strings.Contains(got, "120.00") {
+		t.Errorf("review title %q does not name the account and the amount", got)
+	}
+	if b.exists(dialog + `button[type=submit].btn-danger`) {
+		t.Error("a top-up is confirmed with a red button; red is for what cannot be undone")
+	}
+	b.screenshot("topup-review")
+	b.click(dialog + `button[type=submit]`)
 	b.do("top-up dialog closes", chromedp.WaitNotPresent(chromedp.CSS(`dialog#billing-topup-dialog[open]`)))
 	b.waitText(`[data-testid="account-balance"]`, `^120\.00$`)
 	b.toast(`Credited 120\.00 to Bluebird Hosting`)
@@ -56,6 +69,8 @@ func TestFinanceTopUpAndFourEyesApproval(t *testing.T) {
 	b.waitVisible(dialog + `input[name=amount]`)
 	b.fill(dialog, "amount", "750.00")
 	b.fill(dialog, "reason", "Quarterly prepayment BB-2291")
+	b.click(dialog + `button[type=submit]`)
+	b.waitVisible(dialog + `[data-testid="action-review"]`)
 	b.click(dialog + `button[type=submit]`)
 	b.do("second dialog closes", chromedp.WaitNotPresent(chromedp.CSS(`dialog#billing-topup-dialog[open]`)))
 	b.toast(`above the approval limit of 500\.00: request #\d+ waits for a second finance user`)

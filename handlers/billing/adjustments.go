@@ -21,6 +21,8 @@ import (
 type AdjustmentsService interface {
 	Entry(ctx context.Context, id int64) (billing.LedgerEntry, error)
 	RefundableLeft(ctx context.Context, e billing.LedgerEntry) (money.Cents, error)
+	CheckManual(in billing.ManualInput, signed bool) (money.Cents, error)
+	NeedsApproval(amount money.Cents) bool
 	ManualTopUp(ctx context.Context, actor audit.Actor, in billing.ManualInput) (billing.Outcome, error)
 	Adjust(ctx context.Context, actor audit.Actor, in billing.ManualInput) (billing.Outcome, error)
 	Refund(ctx context.Context, actor audit.Actor, in billing.RefundInput) (billing.LedgerEntry, error)
@@ -68,7 +70,7 @@ func (h *Billing) entryAction(c *fiber.Ctx) (view.Action, error) {
 	if e.Cause() != "" {
 		act.EntryText += " (" + e.Cause() + ")"
 	}
-	act.Left = left.String()
+	act.Left, act.LeftCents = left.String(), left
 	return act, nil
 }
 
@@ -152,6 +154,27 @@ func readAction(c *fiber.Ctx, act *view.Action) {
 	act.Amount = web.Field(c, "amount")
 	act.Reason = web.FieldText(c, act.ReasonName())
 	act.Provider = web.Field(c, "provider")
+	act.Confirm = web.Field(c, "confirm_amount")
+}
+
+// review is the confirmation of a money action: unless the form confirms
+// exactly this amount, it answers with the amount, the account and the
+// balance after read back, and reports true. A finance user thus sees
+// "Top up Nightfall by $2,500.00?" before any money moves, and a typo
+// (25000 for 250.00) is caught where it is made.
+func (h *Billing) review(c *fiber.Ctx, act view.Action, balance, amount money.Cents, pending bool) (bool, error) {
+	if act.Confirm == amount.String() {
+		return false, nil
+	}
+	act.Review, act.Sum, act.Confirm, act.After = true, display(amount), amount.String(), ""
+	if !pending {
+		act.After = display(balance + amount)
+	}
+	if web.IsHTMX(c) {
+		c.Set("HX-Retarget", "#dialog-host")
+		c.Set("HX-Reswap", "innerHTML")
+	}
+	return true, h.renderAction(c, fiber.StatusOK, act)
 }
 
 // moved answers a top-up or an adjustment: above the approval limit it
@@ -173,7 +196,11 @@ func (h *Billing) topUp(c *fiber.Ctx) error {
 		return err
 	}
 	readAction(c, &act)
-	out, err := h.svc.ManualTopUp(c.UserContext(), web.Actor(c), billing.ManualInput{AccountID: act.AccountID, Amount: act.Amount, Reason: act.Reason})
+	in := billing.ManualInput{AccountID: act.AccountID, Amount: act.Amount, Reason: act.Reason}
+	if done, err := h.reviewManual(c, act, in, false); done || err != nil {
+		return err
+	}
+	out, err := h.svc.ManualTopUp(c.UserContext(), web.Actor(c), in)
 	return h.moved(c, act, out, err)
 }
 
@@ -183,8 +210,30 @@ func (h *Billing) adjust(c *fiber.Ctx) error {
 		return err
 	}
 	readAction(c, &act)
-	out, err := h.svc.Adjust(c.UserContext(), web.Actor(c), billing.ManualInput{AccountID: act.AccountID, Amount: act.Amount, Reason: act.Reason})
+	in := billing.ManualInput{AccountID: act.AccountID, Amount: act.Amount, Reason: act.Reason}
+	if done, err := h.reviewManual(c, act, in, true); done || err != nil {
+		return err
+	}
+	out, err := h.svc.Adjust(c.UserContext(), web.Actor(c), in)
 	return h.moved(c, act, out, err)
+}
+
+// reviewManual validates a top-up or an adjustment and, until confirmed,
+// answers with its review (done).
+func (h *Billing) reviewManual(c *fiber.Ctx, act view.Action, in billing.ManualInput, signed bool) (bool, error) {
+	amount, err := h.svc.CheckManual(in, signed)
+	if err != nil {
+		return true, h.actionError(c, act, err)
+	}
+	bal, err := h.svc.Balance(c.UserContext(), act.AccountID)
+	if err != nil {
+		return true, err
+	}
+	pending := h.svc.NeedsApproval(amount)
+	if !pending && bal.Amount+amount < 0 {
+		return true, h.actionError(c, act, billing.ErrInsufficientFunds)
+	}
+	return h.review(c, act, bal.Amount, amount, pending)
 }
 
 func (h *Billing) refund(c *fiber.Ctx) error {
@@ -199,11 +248,38 @@ func (h *Billing) refund(c *fiber.Ctx) error {
 			return h.actionError(c, act, err)
 		}
 	}
+	if _, err := billing.CheckReason(act.Reason, true); err != nil {
+		return h.actionError(c, act, err)
+	}
+	// The review names what will be refunded: all that is left when the
+	// amount is empty (the refund itself still checks under the lock).
+	shown := amount
+	if act.Amount == "" {
+		shown = act.LeftCents
+	}
+	if shown > act.LeftCents {
+		return h.actionError(c, act, billing.ErrRefundTooLarge)
+	}
+	bal, err := h.svc.Balance(c.UserContext(), act.AccountID)
+	if err != nil {
+		return err
+	}
+	if done, err := h.review(c, act, bal.Amount, shown, false); done || err != nil {
+		return err
+	}
 	e, err := h.svc.Refund(c.UserContext(), web.Actor(c), billing.RefundInput{EntryID: act.EntryID, Amount: amount, Reason: act.Reason})
 	if err != nil {
 		return h.actionError(c, act, err)
 	}
 	return h.actionDone(c, act.AccountID, "success", fmt.Sprintf("Refunded %s of entry #%d. Balance %s.", e.Amount, act.EntryID, e.BalanceAfter))
+}
+
+// display shows an amount as money.
+func display(c money.Cents) string {
+	if c < 0 {
+		return "-$" + (-c).String()
+	}
+	return "$" + c.String()
 }
 
 func outcomeMessage(kind, name string, out billing.Outcome, limit money.Cents) string {

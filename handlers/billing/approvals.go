@@ -70,7 +70,7 @@ func (h *Billing) requestAction(c *fiber.Ctx, kind string) (view.Action, error) 
 		what = "Top-up"
 	}
 	act := view.Action{Kind: kind, AccountID: r.AccountID, AccountName: r.AccountName, RequestID: r.ID, Target: "#approvals",
-		Limit: h.svc.ApprovalLimit().String(), Errors: map[string]string{},
+		Limit: h.svc.ApprovalLimit().String(), Errors: map[string]string{}, Sum: display(r.Amount),
 		Request: fmt.Sprintf("%s of %s for %s (account #%d), asked by %s: “%s”", what, r.Amount, r.AccountName, r.AccountID, r.RequestedLabel, r.Reason)}
 	switch {
 	case r.Status != billing.RequestPending:

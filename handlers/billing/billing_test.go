@@ -70,8 +70,23 @@ func TestBillingTopUpBelowTheLimitAndFourEyesAboveIt(t *testing.T) {
 	acc := billAccount(t, env, "Nightfall Studios", "ops@nightfall.gg")
 	alice, bob := env.As("finance"), env.As("finance")
 
-	// Below the limit: a plain POST moves the money and redirects.
-	r := alice.PostForm(billPath(acc.ID, "/topup"), url.Values{"amount": {"100.00"}, "reason": {"Wire 4411"}})
+	// The first post only reads the amount back with the account; nothing moves.
+	r := alice.PostForm(billPath(acc.ID, "/topup"), url.Values{"amount": {"100"}, "reason": {"Wire 4411"}})
+	if r.Status != http.StatusOK || r.Text(`[data-testid="review-amount"]`) != "$100.00" || r.Text(`[data-testid="review-after"]`) != "$100.00" ||
+		!strings.Contains(r.Text("h1"), "Top up Nightfall Studios by $100.00?") || r.Doc.Find(`input[name=confirm_amount]`).AttrOr("value", "") != "100.00" {
+		t.Fatalf("top-up review: %d %q", r.Status, r.Text("main"))
+	}
+	if got := billBalance(t, env, acc.ID); got != 0 {
+		t.Fatalf("the review moved money: balance %s", got)
+	}
+	// A confirmation of another amount is reviewed again, not applied.
+	r = alice.PostForm(billPath(acc.ID, "/topup"), url.Values{"amount": {"1000.00"}, "reason": {"Wire 4411"}, "confirm_amount": {"100.00"}})
+	if r.Status != http.StatusOK || r.Text(`[data-testid="review-amount"]`) != "$1000.00" || billBalance(t, env, acc.ID) != 0 {
+		t.Fatalf("changed amount: %d %q", r.Status, r.Text(`[data-testid="review-amount"]`))
+	}
+
+	// Below the limit, confirmed: a plain POST moves the money and redirects.
+	r = alice.PostForm(billPath(acc.ID, "/topup"), url.Values{"amount": {"100.00"}, "reason": {"Wire 4411"}, "confirm_amount": {"100.00"}})
 	if r.Status != http.StatusSeeOther || r.Header.Get("Location") != billPath(acc.ID, "") {
 		t.Fatalf("top-up: %d %s", r.Status, r.Text("main"))
 	}
@@ -87,13 +102,13 @@ func TestBillingTopUpBelowTheLimitAndFourEyesAboveIt(t *testing.T) {
 	}
 
 	// With htmx: the new panel and a toast, no redirect.
-	r = alice.HTMX("POST", billPath(acc.ID, "/topup"), url.Values{"amount": {"5"}, "reason": {"Wire 4412"}})
+	r = alice.HTMX("POST", billPath(acc.ID, "/topup"), url.Values{"amount": {"5"}, "reason": {"Wire 4412"}, "confirm_amount": {"5.00"}})
 	if r.Status != 200 || r.Text(`#billing-account [data-testid="account-balance"]`) != "105.00" || !strings.Contains(r.Text(`[data-toast]`), "Credited 5.00") {
 		t.Fatalf("htmx top-up: %d %q", r.Status, r.Text("body"))
 	}
 
 	// Above the limit: a pending request, no money.
-	r = alice.PostForm(billPath(acc.ID, "/topup"), url.Values{"amount": {"600.00"}, "reason": {"Quarterly prepayment"}})
+	r = alice.PostForm(billPath(acc.ID, "/topup"), url.Values{"amount": {"600.00"}, "reason": {"Quarterly prepayment"}, "confirm_amount": {"600.00"}})
 	if r.Status != http.StatusSeeOther {
 		t.Fatalf("large top-up: %d", r.Status)
 	}
@@ -149,7 +164,7 @@ func TestBillingTopUpBelowTheLimitAndFourEyesAboveIt(t *testing.T) {
 	}
 
 	// A rejection moves nothing.
-	r = alice.PostForm(billPath(acc.ID, "/adjust"), url.Values{"amount": {"-650"}, "reason": {"Chargeback"}})
+	r = alice.PostForm(billPath(acc.ID, "/adjust"), url.Values{"amount": {"-650"}, "reason": {"Chargeback"}, "confirm_amount": {"-650.00"}})
 	if r.Status != http.StatusSeeOther {
 		t.Fatalf("large adjustment: %d", r.Status)
 	}
@@ -319,10 +334,10 @@ func TestBillingRefundDepositsAndLedgerPages(t *testing.T) {
 	if d := fin.HTMX("GET", refund, nil); d.Status != 200 || !d.Has(`dialog#billing-refund-dialog`) || !strings.Contains(d.Text("dialog"), "at most 12.99") {
 		t.Fatalf("refund dialog: %d %q", d.Status, d.Text("dialog"))
 	}
-	if r := fin.PostForm(refund, url.Values{"amount": {"2.99"}, "reason": {"Partial"}}); r.Status != http.StatusSeeOther {
+	if r := fin.PostForm(refund, url.Values{"amount": {"2.99"}, "reason": {"Partial"}, "confirm_amount": {"2.99"}}); r.Status != http.StatusSeeOther {
 		t.Fatalf("refund: %d %s", r.Status, r.Text("main"))
 	}
-	if r := fin.PostForm(refund, url.Values{"reason": {"The rest"}}); r.Status != http.StatusSeeOther {
+	if r := fin.PostForm(refund, url.Values{"reason": {"The rest"}, "confirm_amount": {"10.00"}}); r.Status != http.StatusSeeOther {
 		t.Fatalf("refund the rest: %d %s", r.Status, r.Text("main"))
 	}
 	if got := billBalance(t, env, acc.ID); got != 100_00 {

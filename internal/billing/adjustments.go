@@ -95,6 +95,13 @@ func (s *Service) manualInput(in ManualInput, signed bool) (money.Cents, string,
 	return amount, reason, nil
 }
 
+// CheckManual validates a manual top-up (signed false) or adjustment
+// without moving money: the console reads the amount back for confirmation.
+func (s *Service) CheckManual(in ManualInput, signed bool) (money.Cents, error) {
+	amount, _, err := s.manualInput(in, signed)
+	return amount, err
+}
+
 // NeedsApproval reports whether a manual move of amount waits for a second user.
 func (s *Service) NeedsApproval(amount money.Cents) bool {
 	if amount < 0 {

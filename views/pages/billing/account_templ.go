@@ -94,7 +94,7 @@ func AccountPage(p layouts.Page, v Account) templ.Component {
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
-					templ_7745c5c3_Err = actionButton(v.ID, "adjust", "Adjust", "arrow-path", "btn btn-danger").Render(ctx, templ_7745c5c3_Buffer)
+					templ_7745c5c3_Err = actionButton(v.ID, "adjust", "Adjust", "arrow-path", "btn").Render(ctx, templ_7745c5c3_Buffer)
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
@@ -102,7 +102,7 @@ func AccountPage(p layouts.Page, v Account) templ.Component {
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
-					templ_7745c5c3_Err = actionButton(v.ID, "topup", "Top up", "plus", "btn btn-danger").Render(ctx, templ_7745c5c3_Buffer)
+					templ_7745c5c3_Err = actionButton(v.ID, "topup", "Top up", "plus", "btn btn-primary").Render(ctx, templ_7745c5c3_Buffer)
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
@@ -758,12 +758,12 @@ func depositTable(v Account) templ.Component {
 				}
 				if v.CanCredit && d.CanPay {
 					if d.Sandbox {
-						templ_7745c5c3_Err = depositAction(v.ID, d.ID, "sandbox-pay", "Mark paid", "btn btn-danger-ghost btn-sm").Render(ctx, templ_7745c5c3_Buffer)
+						templ_7745c5c3_Err = depositAction(v.ID, d.ID, "sandbox-pay", "Mark paid", "btn btn-ghost btn-sm").Render(ctx, templ_7745c5c3_Buffer)
 						if templ_7745c5c3_Err != nil {
 							return templ_7745c5c3_Err
 						}
 					} else {
-						templ_7745c5c3_Err = depositAction(v.ID, d.ID, "pay", "Mark paid", "btn btn-danger-ghost btn-sm").Render(ctx, templ_7745c5c3_Buffer)
+						templ_7745c5c3_Err = depositAction(v.ID, d.ID, "pay", "Mark paid", "btn btn-ghost btn-sm").Render(ctx, templ_7745c5c3_Buffer)
 						if templ_7745c5c3_Err != nil {
 							return templ_7745c5c3_Err
 						}

@@ -453,7 +453,7 @@ func requestTable(rows []RequestRow, pending bool, canApprove bool) templ.Compon
 						if templ_7745c5c3_Err != nil {
 							return templ_7745c5c3_Err
 						}
-						templ_7745c5c3_Err = decideButton(r.ID, "approve", "Approve", "btn btn-danger btn-sm").Render(ctx, templ_7745c5c3_Buffer)
+						templ_7745c5c3_Err = decideButton(r.ID, "approve", "Approve", "btn btn-primary btn-sm").Render(ctx, templ_7745c5c3_Buffer)
 						if templ_7745c5c3_Err != nil {
 							return templ_7745c5c3_Err
 						}

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"lumdesk/internal/platform/money"
 	"lumdesk/views/components"
 )
 
@@ -361,6 +362,7 @@ type Action struct {
 	EntryID   int64
 	EntryText string // "Purchase #12 of 12.50 (domain #77)"
 	Left      string // refundable amount left
+	LeftCents money.Cents
 	DepositID int64
 	Deposit   string // "dep_… · 25.00"
 	Sandbox   bool
@@ -372,6 +374,13 @@ type Action struct {
 	Provider  string
 	Errors    map[string]string
 	FormError string
+
+	// The review step of a money action: the amount and the account named
+	// once more before money moves (see handlers/billing review).
+	Review  bool
+	Sum     string // the amount as money, "$25.00"
+	Confirm string // the amount confirmed, as posted back ("25.00")
+	After   string // the balance after, as money; "" when it waits for approval
 }
 
 // ProviderOptions are the deposit form's providers.
@@ -418,6 +427,16 @@ func (a Action) BackHref() string {
 
 // Title is the dialog's title.
 func (a Action) Title() string {
+	if a.Review {
+		switch a.Kind {
+		case "topup":
+			return "Top up " + a.AccountName + " by " + a.Sum + "?"
+		case "adjust":
+			return "Adjust the balance of " + a.AccountName + " by " + a.Sum + "?"
+		case "refund":
+			return "Refund " + a.Sum + " to " + a.AccountName + "?"
+		}
+	}
 	switch a.Kind {
 	case "topup":
 		return "Top up " + a.AccountName
@@ -434,7 +453,7 @@ func (a Action) Title() string {
 	case "cancel":
 		return "Cancel deposit " + a.Deposit
 	case "approve":
-		return "Approve request #" + idStr(a.RequestID)
+		return "Approve " + a.Sum + " for " + a.AccountName + "?"
 	case "reject":
 		return "Reject request #" + idStr(a.RequestID)
 	}
@@ -444,6 +463,12 @@ func (a Action) Title() string {
 // Body explains what the action does.
 func (a Action) Body() string {
 	limit := "Amounts above " + a.Limit + " wait for a second finance user's approval."
+	if a.Review {
+		if a.After == "" {
+			return a.Sum + " is above the approval limit of " + a.Limit + ": this files a request, and no money moves until a second finance user approves it."
+		}
+		return "Balance of " + a.AccountName + ": " + a.Balance + " now, " + a.After + " after. Check the amount: this moves money at once."
+	}
 	switch a.Kind {
 	case "topup":
 		return "Credits money received outside a provider (a bank transfer) to " + a.AccountName + " (balance " + a.Balance + "). " + limit
@@ -469,13 +494,29 @@ func (a Action) Body() string {
 
 // Submit is the submit button's label.
 func (a Action) Submit() string {
+	if a.Review {
+		switch a.Kind {
+		case "topup":
+			if a.After == "" {
+				return "Request top-up of " + a.Sum
+			}
+			return "Top up " + a.Sum
+		case "adjust":
+			if a.After == "" {
+				return "Request adjustment by " + a.Sum
+			}
+			return "Adjust by " + a.Sum
+		case "refund":
+			return "Refund " + a.Sum
+		}
+	}
 	switch a.Kind {
 	case "topup":
-		return "Top up"
+		return "Review top-up"
 	case "adjust":
-		return "Adjust balance"
+		return "Review adjustment"
 	case "refund":
-		return "Refund"
+		return "Review refund"
 	case "deposit":
 		return "Create deposit"
 	case "pay":
@@ -485,15 +526,18 @@ func (a Action) Submit() string {
 	case "cancel":
 		return "Cancel deposit"
 	case "approve":
-		return "Approve and apply"
+		return "Approve " + a.Sum
 	case "reject":
 		return "Reject"
 	}
 	return "Confirm"
 }
 
-// Danger: every action that moves or stops money is red; opening an invoice is not.
-func (a Action) Danger() bool { return a.Kind != "deposit" }
+// Danger: red is kept for what cannot be undone. Money actions (top up,
+// adjust, refund, mark paid, approve) are primary and confirmed with the
+// amount and the account named; a reject moves nothing. Cancelling a
+// deposit closes it for good.
+func (a Action) Danger() bool { return a.Kind == "cancel" }
 
 // HasAmount reports whether the form asks for an amount.
 func (a Action) HasAmount() bool {

@@ -703,11 +703,11 @@ func DomainPanel(v DomainPage) templ.Component {
 					return templ_7745c5c3_Err
 				}
 				if v.D.Locked {
-					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 44, "<div class=\"flex items-center justify-between gap-4 py-2\"><div><div class=\"text-sm font-medium\">Transfer lock: On</div><div class=\"text-xs text-slate-500 dark:text-slate-400\">Unlocking lets the domain be transferred away.</div></div><button type=\"button\" class=\"btn btn-sm btn-danger\" data-dialog-open=\"unlock-dialog\" data-testid=\"toggle-lock\">Unlock</button></div>")
+					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 44, "<div class=\"flex items-center justify-between gap-4 py-2\"><div><div class=\"text-sm font-medium\">Transfer lock: On</div><div class=\"text-xs text-slate-500 dark:text-slate-400\">Unlocking lets the domain be transferred away.</div></div><button type=\"button\" class=\"btn btn-sm\" data-dialog-open=\"unlock-dialog\" data-testid=\"toggle-lock\">Unlock</button></div>")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
-					templ_7745c5c3_Err = components.ConfirmDialog(components.ConfirmProps{ID: "unlock-dialog", Title: "Unlock " + v.D.Name + "?", Body: "The domain can then be transferred to another registrar.", Action: DomainHref(v.D.ID) + "/lock", CSRF: v.CSRF, Danger: true, SubmitLabel: "Unlock", AskReason: true, HxTarget: "#lumi-item", Manual: true, Fields: hidden("value", "off")}).Render(ctx, templ_7745c5c3_Buffer)
+					templ_7745c5c3_Err = components.ConfirmDialog(components.ConfirmProps{ID: "unlock-dialog", Title: "Unlock " + v.D.Name + "?", Body: "The domain can then be transferred to another registrar.", Action: DomainHref(v.D.ID) + "/lock", CSRF: v.CSRF, SubmitLabel: "Unlock", AskReason: true, HxTarget: "#lumi-item", Manual: true, Fields: hidden("value", "off")}).Render(ctx, templ_7745c5c3_Buffer)
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
@@ -721,7 +721,7 @@ func DomainPanel(v DomainPage) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 45, "<div class=\"flex flex-wrap gap-2 pt-3\"><button type=\"button\" class=\"btn btn-sm btn-primary\" data-dialog-open=\"renew-dialog\" data-testid=\"renew\">Renew</button> <button type=\"button\" class=\"btn btn-sm btn-danger\" data-dialog-open=\"epp-dialog\" data-testid=\"reveal-epp\">Reveal EPP code</button></div></div>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 45, "<div class=\"flex flex-wrap gap-2 pt-3\"><button type=\"button\" class=\"btn btn-sm btn-primary\" data-dialog-open=\"renew-dialog\" data-testid=\"renew\">Renew</button> <button type=\"button\" class=\"btn btn-sm\" data-dialog-open=\"epp-dialog\" data-testid=\"reveal-epp\">Reveal EPP code</button></div></div>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -733,7 +733,7 @@ func DomainPanel(v DomainPage) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = components.ConfirmDialog(components.ConfirmProps{ID: "epp-dialog", Title: "Reveal the EPP code of " + v.D.Name + "?", Body: "Anyone with this code can transfer the domain away. The reveal is recorded in the audit log.", Action: DomainHref(v.D.ID) + "/epp", CSRF: v.CSRF, Danger: true, SubmitLabel: "Reveal", AskReason: true, HxTarget: "#lumi-item", Manual: true}).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = components.ConfirmDialog(components.ConfirmProps{ID: "epp-dialog", Title: "Reveal the EPP code of " + v.D.Name + "?", Body: "Anyone with this code can transfer the domain away. The reveal is recorded in the audit log.", Action: DomainHref(v.D.ID) + "/epp", CSRF: v.CSRF, SubmitLabel: "Reveal", AskReason: true, HxTarget: "#lumi-item", Manual: true}).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -1111,7 +1111,7 @@ func VPSPanel(v VPSPage) templ.Component {
 						if templ_7745c5c3_Err != nil {
 							return templ_7745c5c3_Err
 						}
-						templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 67, " <button type=\"button\" class=\"btn btn-sm btn-danger\" data-dialog-open=\"stop-dialog\" data-testid=\"power-stop\">Stop</button>")
+						templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 67, " <button type=\"button\" class=\"btn btn-sm\" data-dialog-open=\"stop-dialog\" data-testid=\"power-stop\">Stop</button>")
 						if templ_7745c5c3_Err != nil {
 							return templ_7745c5c3_Err
 						}
@@ -1125,7 +1125,7 @@ func VPSPanel(v VPSPage) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = components.ConfirmDialog(components.ConfirmProps{ID: "stop-dialog", Title: "Stop " + v.V.Hostname + "?", Body: "The server shuts down; the customer's services on it go offline.", Action: VPSHref(v.V.ID) + "/power", CSRF: v.CSRF, Danger: true, SubmitLabel: "Stop", AskReason: true, HxTarget: "#lumi-item", Manual: true, Fields: hidden("action", "stop")}).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = components.ConfirmDialog(components.ConfirmProps{ID: "stop-dialog", Title: "Stop " + v.V.Hostname + "?", Body: "The server shuts down; the customer's services on it go offline.", Action: VPSHref(v.V.ID) + "/power", CSRF: v.CSRF, SubmitLabel: "Stop", AskReason: true, HxTarget: "#lumi-item", Manual: true, Fields: hidden("action", "stop")}).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -1384,7 +1384,7 @@ func ProxyPanel(v ProxyPage) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 82, "<div class=\"flex flex-wrap gap-2 pt-3\"><button type=\"button\" class=\"btn btn-sm btn-primary\" data-dialog-open=\"renew-dialog\" data-testid=\"renew\">Renew</button> <button type=\"button\" class=\"btn btn-sm btn-danger\" data-dialog-open=\"password-dialog\" data-testid=\"reveal-password\">Reveal password</button></div></div>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 82, "<div class=\"flex flex-wrap gap-2 pt-3\"><button type=\"button\" class=\"btn btn-sm btn-primary\" data-dialog-open=\"renew-dialog\" data-testid=\"renew\">Renew</button> <button type=\"button\" class=\"btn btn-sm\" data-dialog-open=\"password-dialog\" data-testid=\"reveal-password\">Reveal password</button></div></div>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -1396,7 +1396,7 @@ func ProxyPanel(v ProxyPage) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = components.ConfirmDialog(components.ConfirmProps{ID: "password-dialog", Title: "Reveal the password of proxy #" + idStr(v.P.ID) + "?", Body: "The reveal is recorded in the audit log.", Action: ProxyHref(v.P.ID) + "/password", CSRF: v.CSRF, Danger: true, SubmitLabel: "Reveal", AskReason: true, HxTarget: "#lumi-item", Manual: true}).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = components.ConfirmDialog(components.ConfirmProps{ID: "password-dialog", Title: "Reveal the password of proxy #" + idStr(v.P.ID) + "?", Body: "The reveal is recorded in the audit log.", Action: ProxyHref(v.P.ID) + "/password", CSRF: v.CSRF, SubmitLabel: "Reveal", AskReason: true, HxTarget: "#lumi-item", Manual: true}).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
