@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/a-h/templ"
@@ -11,6 +12,7 @@ import (
 	"github.com/gorilla/sessions"
 
 	"lumdesk/internal/audit"
+	"lumdesk/internal/product"
 	"lumdesk/internal/staff"
 	"lumdesk/views/components"
 	"lumdesk/views/layouts"
@@ -112,6 +114,9 @@ func (a *App) Page(c *fiber.Ctx, title, nav string, crumbs ...layouts.Crumb) lay
 		p.User = &layouts.User{ID: u.ID, Name: u.DisplayName(), Email: u.Email, Role: string(u.Role), ReadOnly: u.Role == staff.RoleViewer}
 		user := *u
 		p.Can = func(perm string) bool { return user.Can(staff.Permission(perm)) }
+		if pr, ok := product.ForNav(nav); ok && !p.User.ReadOnly && !slices.ContainsFunc(pr.ChangePermissions(), p.Can) {
+			p.User.ReadOnlyIn = pr.Brand
+		}
 	}
 	return p
 }

@@ -259,4 +259,18 @@ func TestReadOnlyMarker(t *testing.T) {
 			t.Errorf("%s: status %d, read-only marker shown=%v", role, r.Status, r.Has(`[data-testid="read-only"]`))
 		}
 	}
+	// A role that sees a product area but can change nothing in it is told
+	// so there; where it can act, nothing is shown.
+	for _, tc := range []struct{ role, path, want string }{
+		{"finance", "/luarmor", "Read-only in Luarmor"},
+		{"finance", "/lumi", ""},
+		{"support", "/luarmor", ""},
+		{"admin", "/lumi", ""},
+		{"viewer", "/lumi", "Read-only"},
+	} {
+		r := env.As(tc.role).Get(tc.path)
+		if r.Status != 200 || r.Text(`[data-testid="read-only"]`) != tc.want {
+			t.Errorf("%s on %s: status %d, marker %q, want %q", tc.role, tc.path, r.Status, r.Text(`[data-testid="read-only"]`), tc.want)
+		}
+	}
 }

@@ -9,7 +9,10 @@
 // handlers turn it into the plain structs views take.
 package product
 
-import "slices"
+import (
+	"slices"
+	"strings"
+)
 
 // Keys are the functional names: packages, permissions and queries use them.
 const (
@@ -318,6 +321,31 @@ func ByTab(tab string) (Product, bool) {
 		return Product{}, false
 	}
 	return all[i], true
+}
+
+// ForNav finds the product whose area holds the page's nav key ("lumi",
+// "luarmor.keys").
+func ForNav(nav string) (Product, bool) {
+	area, _, _ := strings.Cut(nav, ".")
+	i := slices.IndexFunc(all, func(p Product) bool {
+		return slices.ContainsFunc(p.Nav, func(n NavEntry) bool { return n.Key == area || n.Key == nav })
+	})
+	if i < 0 {
+		return Product{}, false
+	}
+	return all[i], true
+}
+
+// ChangePermissions are the permissions that change something in the
+// product's area: all but those its sidebar entries need to be seen.
+func (p Product) ChangePermissions() []string {
+	var out []string
+	for _, perm := range p.Permissions {
+		if !slices.ContainsFunc(p.Nav, func(n NavEntry) bool { return n.Permission == perm.Name }) {
+			out = append(out, perm.Name)
+		}
+	}
+	return out
 }
 
 // APIProducts lists every API key product, in console order.

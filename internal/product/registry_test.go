@@ -187,3 +187,22 @@ func TestLookups(t *testing.T) {
 		t.Error("Get takes functional keys, not brand names")
 	}
 }
+
+// A page's nav key leads to its product; the view permission is not a change.
+func TestForNavAndChangePermissions(t *testing.T) {
+	p, ok := product.ForNav("luarmor.keys")
+	if !ok || p.Brand != "Luarmor" {
+		t.Fatalf("ForNav(luarmor.keys) = %q, %v", p.Brand, ok)
+	}
+	if _, ok := product.ForNav("accounts"); ok {
+		t.Error("accounts is not a product area")
+	}
+	for _, perm := range p.ChangePermissions() {
+		if perm == product.PermLicensingView {
+			t.Errorf("the view permission counts as a change")
+		}
+	}
+	if len(p.ChangePermissions()) != len(p.Permissions)-1 {
+		t.Errorf("change permissions %v", p.ChangePermissions())
+	}
+}

@@ -25,6 +25,9 @@ type User struct {
 	// ReadOnly: the role changes nothing anywhere; the top bar says so, so
 	// that missing buttons do not look like a fault.
 	ReadOnly bool
+	// ReadOnlyIn names the product area of this page when the role can see
+	// it but change nothing there (support on Lumi): the same quiet marker.
+	ReadOnlyIn string
 }
 
 // Page is the layout view-model every full page passes to Shell or Bare.
