@@ -47,6 +47,7 @@
   'use strict';
 
   var root = document.documentElement;
+  var TOAST_MAX = 3;
   var TOAST_MS = 5000;
 
   function $(sel, ctx) {
@@ -166,6 +167,10 @@
     el.setAttribute('data-toast-armed', '');
     var host = toastHost();
     if (el.parentNode !== host) host.appendChild(el);
+    // A burst of actions keeps the newest few: the stack must not grow up
+    // the screen over the buttons it reports on.
+    var live = host.querySelectorAll('[data-toast-armed]:not(.is-leaving)');
+    for (var i = 0; i < live.length - TOAST_MAX; i++) dismissToast(live[i]);
     el.hidden = false;
     var timer = null;
     var start = function () {
