@@ -5,6 +5,7 @@ package console
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -25,10 +26,21 @@ type Service struct {
 	db        *db.DB
 	now       func() time.Time
 	searchers map[string]product.Searcher
+	budget    time.Duration
 }
 
+// SearchBudget is how long the palette waits for a kind's partial matches.
+// Exact lookups (a pasted key, HWID, email) answer from btrees well within
+// it; a short fragment at a million keys can match thousands of rows, and
+// the palette answers on time with the exact hits and a link to the list
+// rather than keep support waiting.
+const SearchBudget = 80 * time.Millisecond
+
 // New makes the service.
-func New(d *db.DB) *Service { return &Service{db: d, now: time.Now} }
+func New(d *db.DB) *Service { return &Service{db: d, now: time.Now, budget: SearchBudget} }
+
+// WithSearchBudget changes the palette's time budget (tests).
+func (s *Service) WithSearchBudget(d time.Duration) *Service { s.budget = d; return s }
 
 // Day is one point of a per-day series.
 type Day struct {
@@ -106,6 +118,7 @@ type Hit struct {
 	Subtitle string
 	Href     string
 	Meta     string
+	More     bool // the link to the kind's list when its partial matches ran out of time
 }
 
 // MaxQuery bounds the search text, in characters.
@@ -132,7 +145,7 @@ func (s *Service) consoleKinds(can func(string) bool) []kind {
 	}
 	return []kind{
 		{product.SearchKind{Name: "page", Label: "Pages", Icon: "arrow-right"}, pages},
-		{product.SearchKind{Name: "account", Label: "Accounts", Permission: string(staff.PermAccountsView), Icon: "users"}, s.searchAccounts},
+		{product.SearchKind{Name: "account", Label: "Accounts", Permission: string(staff.PermAccountsView), Icon: "users", List: "/accounts?q="}, s.searchAccounts},
 		{product.SearchKind{Name: "api_key", Label: "API keys", Permission: string(staff.PermAPIKeysView), Icon: "key"}, s.searchAPIKeys},
 		{product.SearchKind{Name: "staff", Label: "Staff", Permission: string(staff.PermStaffManage), Icon: "user"}, s.searchStaff},
 	}
@@ -200,10 +213,16 @@ func (s *Service) Search(ctx context.Context, can func(perm string) bool, q stri
 	}
 	// Kinds run at once: the answer takes as long as the slowest, not the sum.
 	found := make([][]product.SearchHit, len(kinds))
+	late := make([]bool, len(kinds))
 	g, gctx := errgroup.WithContext(ctx)
 	for i, k := range kinds {
 		g.Go(func() error {
-			f, err := k.search(gctx, query, PerKind)
+			kctx, cancel := context.WithTimeout(gctx, s.budget)
+			defer cancel()
+			f, err := k.search(kctx, query, PerKind)
+			if err != nil && kctx.Err() == context.DeadlineExceeded && gctx.Err() == nil {
+				late[i], err = true, nil // f holds what was found in time
+			}
 			if err != nil {
 				return fmt.Errorf("search %s: %w", k.Name, err)
 			}
@@ -220,6 +239,10 @@ func (s *Service) Search(ctx context.Context, can func(perm string) bool, q stri
 	for i, k := range kinds {
 		for _, h := range found[i] {
 			hits = append(hits, Hit{Kind: k.Name, Group: k.Label, Icon: k.Icon, Title: h.Title, Subtitle: h.Subtitle, Href: h.Href, Meta: h.Meta})
+		}
+		if late[i] && k.List != "" {
+			hits = append(hits, Hit{Kind: k.Name, Group: k.Label, Icon: "search", Title: "Search all " + strings.ToLower(k.Label) + " for “" + q + "”",
+				Subtitle: "Partial matches took too long here; type more to narrow, or open the list", Href: k.List + url.QueryEscape(q), More: true})
 		}
 	}
 	return hits, nil
@@ -269,7 +292,7 @@ func (s *Service) searchAccounts(ctx context.Context, q product.Query, limit int
 	}
 	rows, err := s.db.SearchAccounts(ctx, store.SearchAccountsParams{Q: escapeLike(q.Text), Limit: candidates})
 	if err != nil {
-		return nil, err
+		return out, err // the exact hits, when the budget ran out
 	}
 	for _, r := range rows {
 		add(r.ID, r.Name, r.Email, r.DiscordID, r.Status)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"lumdesk/internal/billing/products"
 	"lumdesk/internal/console"
@@ -218,5 +219,41 @@ func TestAreaSearchersAreDeclaredKinds(t *testing.T) {
 				t.Errorf("%s wires a searcher for %q, which no product declares", area, name)
 			}
 		}
+	}
+}
+
+// A kind whose partial matches outlast the palette's budget answers with
+// what it found in time (its exact lookups) and a link to its list, and
+// the other kinds are not held up. The slow part is a real query that
+// Postgres cancels when the budget runs out.
+func TestSearchAnswersWithinItsBudget(t *testing.T) {
+	slowDB := db.New(testdb.New(t))
+	s := seed(t).WithSearchBudget(50 * time.Millisecond).Register(map[string]product.Searcher{
+		"license_key": func(ctx context.Context, q product.Query, limit int) ([]product.SearchHit, error) {
+			found := []product.SearchHit{{Title: fullKey, Href: "/luarmor/keys/1", Rank: product.RankExact}}
+			_, err := slowDB.Pool.Exec(ctx, `SELECT pg_sleep(30)`)
+			return found, err
+		},
+	})
+	start := time.Now()
+	hits := search(t, s, everything, "Orbital")
+	if took := time.Since(start); took > 10*time.Second {
+		t.Fatalf("the search waited for the slow kind (%s)", took)
+	}
+	var keys []console.Hit
+	accounts := 0
+	for _, h := range hits {
+		switch h.Kind {
+		case "license_key":
+			keys = append(keys, h)
+		case "account":
+			accounts++
+		}
+	}
+	if accounts == 0 {
+		t.Error("the other kinds lost their hits")
+	}
+	if len(keys) != 2 || keys[0].Title != fullKey || !keys[1].More || keys[1].Href != "/luarmor/keys?q=Orbital" {
+		t.Fatalf("license keys: %+v; want the exact hit, then the link to the list", keys)
 	}
 }

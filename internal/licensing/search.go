@@ -68,7 +68,7 @@ func searchKeys(ctx context.Context, d *db.DB, q product.Query, limit int) ([]pr
 	}
 	rows, err := d.SearchLicenseKeys(ctx, store.SearchLicenseKeysParams{Q: escapeSearchLike(q.Text), Limit: searchCandidates})
 	if err != nil {
-		return nil, err
+		return out, err // the exact hits, when the budget ran out
 	}
 	for _, r := range rows {
 		add(r.ID, r.UserKey, r.Identifier, r.DiscordID, r.ProjectName, r.Banned)

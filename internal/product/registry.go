@@ -182,7 +182,7 @@ var all = []Product{
 		AccountTab: AccountTab{Tab: "luarmor", Label: "Luarmor", EmptyTitle: "No Luarmor projects yet",
 			EmptyBody: "Script projects, license keys and blacklists of this account will be listed here."},
 		SearchKinds: []SearchKind{
-			{Name: "license_key", Label: "License keys", Permission: PermLicensingView, Icon: "key"},
+			{Name: "license_key", Label: "License keys", Permission: PermLicensingView, Icon: "key", List: "/luarmor/keys?q="},
 			{Name: "project", Label: "Luarmor projects", Permission: PermLicensingView, Icon: "code"},
 			{Name: "script", Label: "Scripts", Permission: PermLicensingView, Icon: "code"},
 		},
@@ -245,9 +245,9 @@ var all = []Product{
 		AccountTab: AccountTab{Tab: "lumi", Label: "Lumi", EmptyTitle: "No Lumi purchases yet",
 			EmptyBody: "The balance and the domains, VPS and proxies bought through the reseller API will be listed here."},
 		SearchKinds: []SearchKind{
-			{Name: "domain", Label: "Domains", Permission: PermBillingView, Icon: "globe"},
-			{Name: "vps", Label: "VPS", Permission: PermBillingView, Icon: "globe"},
-			{Name: "proxy", Label: "Proxies", Permission: PermBillingView, Icon: "globe"},
+			{Name: "domain", Label: "Domains", Permission: PermBillingView, Icon: "globe", List: "/lumi/domains?q="},
+			{Name: "vps", Label: "VPS", Permission: PermBillingView, Icon: "globe", List: "/lumi/vps?q="},
+			{Name: "proxy", Label: "Proxies", Permission: PermBillingView, Icon: "globe", List: "/lumi/proxies?q="},
 			{Name: "deposit", Label: "Deposits", Permission: PermBillingView, Icon: "globe"},
 		},
 	},

@@ -12,6 +12,10 @@ type SearchKind struct {
 	Label      string // the group's title ("License keys")
 	Permission string // needed to see its results
 	Icon       string // components.Icon name
+	// List is the kind's list page searching for the query ("/luarmor/keys?q="
+	// then the query): where the palette sends people when partial matches
+	// ran out of time. Empty: the kind has no such list.
+	List string
 }
 
 // SearchHit is one result of a kind.
@@ -35,6 +39,10 @@ const (
 // UTF-8 without control characters, at most 100 characters; Contains says
 // whether partial matches are wanted (three or more characters, below which a
 // trigram index cannot answer).
+//
+// ctx carries the palette's time budget: a searcher that runs out of it
+// returns the hits found so far (its exact lookups) with ctx's error, and
+// the palette shows them with a link to the kind's list.
 type Searcher func(ctx context.Context, q Query, limit int) ([]SearchHit, error)
 
 // Query is the cleaned search text.
