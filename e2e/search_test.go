@@ -10,6 +10,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"lumdesk/internal/accounts"
+	"lumdesk/internal/apikeys"
 	"lumdesk/internal/audit"
 	"lumdesk/internal/licensing"
 )
@@ -87,4 +88,47 @@ func TestPaletteFindsKeysAndDomains(t *testing.T) {
 	arrowTo(domainPath)
 	b.keys("\r")
 	b.waitPath("^" + domainPath + "$")
+}
+
+// Every kind the palette promises is found by part of its value: accounts
+// by email, API keys by prefix, VPS by IP, proxies by host, staff by name,
+// pages by title (as an admin, who may see them all).
+func TestPaletteFindsEveryKindByAPartialValue(t *testing.T) {
+	b := start(t)
+	ctx := context.Background()
+	env := b.Env
+	acc, err := env.Accounts.Create(ctx, audit.CLI("e2e"), accounts.CreateInput{Name: "Kinds Customer", Email: "kinds-billing@zephyr.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := env.APIKeys.Create(ctx, audit.CLI("e2e"), apikeys.CreateInput{Product: "lumi-domains", AccountID: &acc.ID, Name: "Palette key", Scopes: []string{"domains:read"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var vpsID, proxyID int64
+	if err := env.DB.Pool.QueryRow(ctx, `INSERT INTO lumi_vps (account_id, plan, hostname, ip, status) VALUES ($1, 'vps-s', 'kinds-box.example', '198.51.100.77', 'active') RETURNING id`, acc.ID).Scan(&vpsID); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.DB.Pool.QueryRow(ctx, `INSERT INTO lumi_proxies (account_id, plan, type, country, host, port, status) VALUES ($1, 'px-1', 'http', 'DE', 'px-kinds-frankfurt.example', 8080, 'active') RETURNING id`, acc.ID).Scan(&proxyID); err != nil {
+		t.Fatal(err)
+	}
+	sam, _ := env.CreateStaff("samira.kinds@lumdesk.test", "support")
+	b.staff("admin")
+
+	id := func(n int64) string { return strconv.FormatInt(n, 10) }
+	for _, tc := range []struct{ kind, q, href string }{
+		{"account by email", "billing@zephyr", "/accounts/" + id(acc.ID)},
+		{"API key by prefix", key.Key.Prefix[:len(key.Key.Prefix)-2], "/apikeys/" + id(key.Key.ID)},
+		{"VPS by IP", "100.77", "/lumi/vps/" + id(vpsID)},
+		{"proxy by host", "kinds-frank", "/lumi/proxies/" + id(proxyID)},
+		{"staff by email", "samira.kin", "/staff/" + id(sam.ID)},
+		{"page by title", "Audit", "/audit"},
+	} {
+		b.open("/", `#sidebar`)
+		b.keys("k", chromedp.ModifierCtrl)
+		b.waitVisible(`dialog#palette[open] input[name=q]`)
+		b.do("type "+tc.q, chromedp.SendKeys(chromedp.CSS(`dialog#palette input[name=q]`), tc.q))
+		sel := `#palette-results a[href="` + tc.href + `"]`
+		b.do(tc.kind, chromedp.WaitVisible(chromedp.CSS(sel)))
+	}
 }
