@@ -65,7 +65,7 @@ func (h *APIKeys) row(k apikeys.Key) keyviews.Row {
 		r.LastUsed, r.LastUsedAt = keyviews.Ago(*k.LastUsedAt, now), fmtTime(*k.LastUsedAt)
 	}
 	if k.DailySpendCapCents != nil {
-		r.SpendCap = money.Cents(*k.DailySpendCapCents).String()
+		r.SpendCap = components.Money(money.Cents(*k.DailySpendCapCents))
 	}
 	if k.ExpiresAt != nil {
 		r.Expires = fmtTime(*k.ExpiresAt)

@@ -123,9 +123,9 @@ func (h *Billing) addRenewals(ctx context.Context, rows []view.BalanceRow) error
 
 // forecastWindowView: covered is green, a shortfall takes shortTone.
 func forecastWindowView(w lumiproducts.ForecastWindow, shortTone string) view.ForecastWindowView {
-	out := view.ForecastWindowView{Days: strconv.Itoa(w.Days), Due: w.Due.String(), Renewals: w.Renewals, Tone: "green"}
+	out := view.ForecastWindowView{Days: strconv.Itoa(w.Days), Due: components.Money(w.Due), Renewals: w.Renewals, Tone: "green"}
 	if !w.Covered() {
-		out.Short, out.Tone = w.Short.String(), shortTone
+		out.Short, out.Tone = components.Money(w.Short), shortTone
 	}
 	return out
 }
@@ -142,7 +142,7 @@ func forecastView(f lumiproducts.Forecast) view.ForecastView {
 			v.More = len(f.Items) - i
 			break
 		}
-		iv := view.ForecastItemView{Label: it.Label, Due: it.DueAt.Format("Jan 2, 2006"), Price: it.Price.String()}
+		iv := view.ForecastItemView{Label: it.Label, Due: it.DueAt.Format("Jan 2, 2006"), Price: components.Money(it.Price)}
 		switch it.Product {
 		case lumiproducts.ProductDomain:
 			iv.Product, iv.Href = "Domain", "/lumi/domains/"+strconv.FormatInt(it.ID, 10)
@@ -202,10 +202,10 @@ func (h *Billing) desk(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	v := view.Desk{Filters: f, Errors: errs, Limit: h.svc.ApprovalLimit().String()}
+	v := view.Desk{Filters: f, Errors: errs, Limit: components.Money(h.svc.ApprovalLimit())}
 	for _, r := range page.Items {
 		v.Rows = append(v.Rows, view.BalanceRow{AccountID: r.AccountID, Name: r.AccountName, Email: r.AccountEmail, Status: r.AccountStatus,
-			Balance: r.Amount.String(), Low: billing.IsLow(r.Amount), Updated: billingTime(r.UpdatedAt), UpdatedAt: r.UpdatedAt.Format(billingFullTime)})
+			Balance: components.Money(r.Amount), Low: billing.IsLow(r.Amount), Updated: billingTime(r.UpdatedAt), UpdatedAt: r.UpdatedAt.Format(billingFullTime)})
 	}
 	if err := h.addRenewals(ctx, v.Rows); err != nil {
 		return err
@@ -252,10 +252,10 @@ func (h *Billing) desk(c *fiber.Ctx) error {
 		lowN = "100+"
 	}
 	v.Stats = []view.StatView{
-		{Label: "Deposits · 30 days", Value: dep.String(), Hint: "USD credited"},
-		{Label: "Spend · 30 days", Value: spend.String(), Hint: "purchases and renewals"},
+		{Label: "Deposits · 30 days", Value: components.Money(dep), Hint: "USD credited"},
+		{Label: "Spend · 30 days", Value: components.Money(spend), Hint: "purchases and renewals"},
 		{Label: "Waiting for approval", Value: strconv.FormatInt(v.Pending, 10), Hint: "above " + v.Limit},
-		{Label: "Low balances", Value: lowN, Hint: "below " + billing.LowBalanceThreshold.String()},
+		{Label: "Low balances", Value: lowN, Hint: "below " + components.Money(billing.LowBalanceThreshold)},
 	}
 	return web.Render(c, status, view.DeskPage(h.page(c, "Lumi finance desk"), v))
 }

@@ -33,7 +33,7 @@ type Row struct {
 	Created          string // relative
 	CreatedAt        string // absolute, UTC
 	RateLimit        int
-	SpendCap         string // "25.00"; "" = none
+	SpendCap         string // "$25.00"; "" = none
 	Signing          bool
 	Expires          string // absolute; "" = never
 	RevokedAt        string

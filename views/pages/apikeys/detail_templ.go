@@ -194,7 +194,7 @@ func headerFacts(k Row) []components.KV {
 	if k.Product == "lumi-domains" || k.Product == "lumi-hosting" || k.Product == "lumi-proxy" {
 		capText := "None"
 		if k.SpendCap != "" {
-			capText = "$" + k.SpendCap + " / day"
+			capText = k.SpendCap + " / day"
 		}
 		if k.Operator {
 			capText = "Exempt (operator)"

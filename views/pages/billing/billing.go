@@ -101,7 +101,7 @@ type BalanceRow struct {
 	Name      string
 	Email     string
 	Status    string
-	Balance   string // "12.50"
+	Balance   string // "$12.50"
 	Low       bool
 	Renewals  *ForecastWindowView // the 30-day forecast; nil: not computed
 	Updated   string
@@ -149,9 +149,9 @@ func pageSummary(n int, one, many string) string {
 // BelowOptions are the low-balance filter's choices.
 var BelowOptions = []components.Option{
 	{Value: "", Label: "All balances"},
-	{Value: "10.00", Label: "Below 10.00"},
-	{Value: "50.00", Label: "Below 50.00"},
-	{Value: "100.00", Label: "Below 100.00"},
+	{Value: "10.00", Label: "Below $10.00"},
+	{Value: "50.00", Label: "Below $50.00"},
+	{Value: "100.00", Label: "Below $100.00"},
 }
 
 // BalanceSortOptions are the balances list's orders.
@@ -190,7 +190,7 @@ type EntryRow struct {
 	AccountID    int64
 	AccountName  string
 	Kind         string
-	Amount       string // signed, "-12.50"
+	Amount       string // signed, "-$12.50"
 	BalanceAfter string
 	Cause        string
 	Actor        string
@@ -303,9 +303,9 @@ const MaxForecastItems = 12
 // ForecastWindowView is one window of the forecast.
 type ForecastWindowView struct {
 	Days     string // "30"
-	Due      string // "34.00"
+	Due      string // "$34.00"
 	Renewals int
-	Short    string // "18.00"; "" covered
+	Short    string // "$18.00"; "" covered
 	Tone     string // green (covered), amber, red
 }
 
@@ -359,13 +359,14 @@ type Action struct {
 	Target string
 
 	EntryID   int64
-	EntryText string // "Purchase #12 of 12.50 (domain #77)"
-	Left      string // refundable amount left
+	EntryText string // "Purchase #12 of $12.50 (domain #77)"
+	Left      string // refundable amount left, shown: "$12.50"
+	LeftInput string // the same as the amount field takes it: "12.50"
 	DepositID int64
-	Deposit   string // "dep_… · 25.00"
+	Deposit   string // "dep_… · $25.00"
 	Sandbox   bool
 	RequestID int64
-	Request   string // "Top-up of 600.00 for Nightfall"
+	Request   string // "Top-up of $600.00 for Nightfall"
 
 	Amount    string
 	Reason    string
@@ -530,8 +531,8 @@ func (a Action) ReasonName() string {
 
 // AmountPlaceholder is the amount field's example value.
 func (a Action) AmountPlaceholder() string {
-	if a.Kind == "refund" && a.Left != "" {
-		return a.Left
+	if a.Kind == "refund" && a.LeftInput != "" {
+		return a.LeftInput
 	}
 	return "10.00"
 }
