@@ -39,10 +39,10 @@ func requestRow(r billing.AdjustmentRequest, me int64) view.RequestRow {
 		kind = "Top-up"
 	}
 	row := view.RequestRow{ID: r.ID, AccountID: r.AccountID, AccountName: r.AccountName, Kind: kind, Amount: components.Money(r.Amount),
-		Reason: r.Reason, Status: r.Status, By: r.RequestedLabel, When: billingTime(r.CreatedAt), Note: r.DecisionReason,
+		Reason: r.Reason, Status: r.Status, By: r.RequestedLabel, When: r.CreatedAt, Note: r.DecisionReason,
 		Mine: me != 0 && r.RequestedBy == me}
 	if r.DecidedAt != nil {
-		row.Decided = r.DecidedLabel + " · " + billingTime(*r.DecidedAt)
+		row.DecidedBy, row.DecidedAt = r.DecidedLabel, *r.DecidedAt
 	}
 	if row.AccountName == "" {
 		row.AccountName = "Account #" + strconv.FormatInt(r.AccountID, 10)
@@ -58,7 +58,7 @@ func (h *Billing) accountView(c *fiber.Ctx, a accounts.Account, cursor string) (
 	if err != nil {
 		return view.Account{}, err
 	}
-	v := view.Account{ID: a.ID, Name: a.Name, Email: a.Email, Status: a.Status, Balance: components.Money(bal.Amount), Updated: billingTime(bal.UpdatedAt),
+	v := view.Account{ID: a.ID, Name: a.Name, Email: a.Email, Status: a.Status, Balance: components.Money(bal.Amount), Updated: bal.UpdatedAt,
 		Limit: components.Money(h.svc.ApprovalLimit()), CanCredit: canCredit}
 	f := billing.LedgerFilter{AccountID: a.ID, Cursor: cursor, Limit: 25}
 	page, err := h.svc.Ledger(ctx, f)
@@ -140,7 +140,7 @@ func (h *Billing) summary(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	v := view.Summary{ID: a.ID, Balance: components.Money(bal.Amount), Updated: billingTime(bal.UpdatedAt)}
+	v := view.Summary{ID: a.ID, Balance: components.Money(bal.Amount), Updated: bal.UpdatedAt}
 	for _, e := range page.Items {
 		v.Entries = append(v.Entries, entryRow(e, false))
 	}

@@ -32,17 +32,17 @@ type DepositsService interface {
 
 func depositRow(d billing.Deposit, now time.Time) view.DepositRow {
 	row := view.DepositRow{ID: d.ID, PublicID: d.PublicID, Amount: components.Money(d.Amount), Provider: billing.ProviderLabel(d.Provider),
-		Sandbox: d.Sandbox(), Status: d.Status, Created: billingTime(d.CreatedAt)}
+		Sandbox: d.Sandbox(), Status: d.Status, Created: d.CreatedAt}
 	expired := d.ExpiresAt != nil && !now.Before(*d.ExpiresAt)
 	switch {
 	case d.Status == billing.DepositPaid && d.PaidAt != nil:
-		row.Closes = "paid " + billingTime(*d.PaidAt)
+		row.Closes, row.ClosesAt = "paid", *d.PaidAt
 	case d.Status == billing.DepositPending && expired:
-		row.Closes = "expired " + billingTime(*d.ExpiresAt)
+		row.Closes, row.ClosesAt = "expired", *d.ExpiresAt
 	case d.Status == billing.DepositPending && d.ExpiresAt != nil:
-		row.Closes = "until " + billingTime(*d.ExpiresAt)
+		row.Closes, row.ClosesAt = "expires", *d.ExpiresAt
 	case d.ClosedAt != nil:
-		row.Closes = billingTime(*d.ClosedAt)
+		row.Closes, row.ClosesAt = "closed", *d.ClosedAt
 	}
 	row.CanPay = d.Status == billing.DepositPending && !expired
 	row.CanCancel = d.Status == billing.DepositPending

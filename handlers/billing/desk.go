@@ -76,23 +76,12 @@ func NewDesk(svc BillingService, accts BillingAccounts) *Billing {
 	return &Billing{svc: svc, accts: accts}
 }
 
-const (
-	billingTimeFormat = "Jan 2, 15:04"
-	billingFullTime   = "2006-01-02 15:04:05 UTC"
-	verifyMaxAge      = time.Minute
-)
+const verifyMaxAge = time.Minute
 
 var lumiCrumb = layouts.Crumb{Label: "Lumi", Href: view.DeskPath}
 
 func (h *Billing) page(c *fiber.Ctx, title string, crumbs ...layouts.Crumb) layouts.Page {
 	return h.app.Page(c, title, "lumi", append([]layouts.Crumb{lumiCrumb}, crumbs...)...)
-}
-
-func billingTime(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.UTC().Format(billingTimeFormat)
 }
 
 // dollars rounds cents to whole dollars for the charts' axes.
@@ -142,7 +131,7 @@ func forecastView(f lumiproducts.Forecast) view.ForecastView {
 			v.More = len(f.Items) - i
 			break
 		}
-		iv := view.ForecastItemView{Label: it.Label, Due: it.DueAt.Format("Jan 2, 2006"), Price: components.Money(it.Price)}
+		iv := view.ForecastItemView{Label: it.Label, Due: components.Date(it.DueAt), Price: components.Money(it.Price)}
 		switch it.Product {
 		case lumiproducts.ProductDomain:
 			iv.Product, iv.Href = "Domain", "/lumi/domains/"+strconv.FormatInt(it.ID, 10)
@@ -205,7 +194,7 @@ func (h *Billing) desk(c *fiber.Ctx) error {
 	v := view.Desk{Filters: f, Errors: errs, Limit: components.Money(h.svc.ApprovalLimit())}
 	for _, r := range page.Items {
 		v.Rows = append(v.Rows, view.BalanceRow{AccountID: r.AccountID, Name: r.AccountName, Email: r.AccountEmail, Status: r.AccountStatus,
-			Balance: components.Money(r.Amount), Low: billing.IsLow(r.Amount), Updated: billingTime(r.UpdatedAt), UpdatedAt: r.UpdatedAt.Format(billingFullTime)})
+			Balance: components.Money(r.Amount), Low: billing.IsLow(r.Amount), Updated: r.UpdatedAt})
 	}
 	if err := h.addRenewals(ctx, v.Rows); err != nil {
 		return err
@@ -266,7 +255,7 @@ func (h *Billing) verifyView(ctx context.Context) (view.VerifyView, error) {
 		return view.VerifyView{}, err
 	}
 	out := view.VerifyView{OK: ver.OK(), Accounts: components.Thousands(int64(ver.Accounts)), Entries: components.Thousands(ver.Entries),
-		CheckedAt: ver.CheckedAt.Format("15:04:05 UTC")}
+		CheckedAt: components.RelTime(ver.CheckedAt, time.Now())}
 	for _, p := range ver.Problems {
 		out.Problems = append(out.Problems, view.ProblemView{AccountID: p.AccountID, Message: p.Message})
 	}

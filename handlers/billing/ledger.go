@@ -65,7 +65,7 @@ func parseLedgerQuery(c *fiber.Ctx) (view.LedgerFilters, billing.LedgerFilter, m
 }
 
 func entryRow(e billing.LedgerEntry, canRefund bool) view.EntryRow {
-	return view.EntryRow{ID: e.ID, When: billingTime(e.CreatedAt), WhenFull: e.CreatedAt.Format(billingFullTime), AccountID: e.AccountID,
+	return view.EntryRow{ID: e.ID, When: e.CreatedAt, AccountID: e.AccountID,
 		AccountName: e.AccountName, Kind: e.Kind, Amount: components.Money(e.Amount), BalanceAfter: components.Money(e.BalanceAfter), Cause: e.Cause(),
 		Actor: e.Actor(), Reason: e.Reason, RefundOf: e.RefundOfID,
 		Refundable: canRefund && e.Refundable()}

@@ -8,6 +8,7 @@ package billing
 import (
 	"strconv"
 	"strings"
+	"time"
 
 	"lumdesk/views/components"
 )
@@ -104,8 +105,7 @@ type BalanceRow struct {
 	Balance   string // "$12.50"
 	Low       bool
 	Renewals  *ForecastWindowView // the 30-day forecast; nil: not computed
-	Updated   string
-	UpdatedAt string
+	Updated   time.Time
 }
 
 // DeskFilters are the balances list's URL query.
@@ -185,8 +185,7 @@ type StatView struct{ Label, Value, Hint string }
 // EntryRow is one ledger entry.
 type EntryRow struct {
 	ID           int64
-	When         string
-	WhenFull     string
+	When         time.Time
 	AccountID    int64
 	AccountName  string
 	Kind         string
@@ -247,8 +246,9 @@ type DepositRow struct {
 	Provider  string // label
 	Sandbox   bool
 	Status    string
-	Created   string
-	Closes    string // paid at / expires at / closed at, with a word
+	Created   time.Time
+	Closes    string    // "paid", "expired", "expires", "closed"; "" = open
+	ClosesAt  time.Time // when it was paid, expired, closed or expires
 	CanPay    bool
 	CanCancel bool
 }
@@ -263,8 +263,9 @@ type RequestRow struct {
 	Reason      string
 	Status      string
 	By          string
-	When        string
-	Decided     string // "bob@… · Jan 2, 15:04"
+	When        time.Time
+	DecidedBy   string // "bob@…"
+	DecidedAt   time.Time
 	Note        string
 	Mine        bool // requested by the current user: they cannot decide it
 }
@@ -276,7 +277,7 @@ type Account struct {
 	Email     string
 	Status    string
 	Balance   string
-	Updated   string
+	Updated   time.Time // zero: no movement yet
 	Limit     string
 	CanCredit bool
 
@@ -330,7 +331,7 @@ type ForecastItemView struct {
 type Summary struct {
 	ID      int64
 	Balance string
-	Updated string
+	Updated time.Time // zero: no movement yet
 	Entries []EntryRow
 	Pending int
 }
