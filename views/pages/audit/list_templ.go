@@ -1016,7 +1016,7 @@ func filterBar(m ListModel) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 82, "\" maxlength=\"100\" autocomplete=\"off\" spellcheck=\"false\"><div class=\"flex w-full items-center gap-2 sm:w-auto\"><label class=\"flex min-w-0 flex-1 items-center gap-1.5 text-xs text-slate-500 sm:flex-none dark:text-slate-400\">From ")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 82, "\" maxlength=\"100\" autocomplete=\"off\" spellcheck=\"false\"><div class=\"flex w-full flex-wrap items-center gap-2 sm:w-auto\"><label class=\"flex min-w-0 flex-auto items-center gap-1.5 text-xs text-slate-500 sm:flex-none dark:text-slate-400\">From ")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -1064,7 +1064,7 @@ func filterBar(m ListModel) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 86, "\" aria-label=\"From (UTC)\"></label> <label class=\"flex min-w-0 flex-1 items-center gap-1.5 text-xs text-slate-500 sm:flex-none dark:text-slate-400\">To ")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 86, "\" aria-label=\"From (UTC)\"></label> <label class=\"flex min-w-0 flex-auto items-center gap-1.5 text-xs text-slate-500 sm:flex-none dark:text-slate-400\">To ")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
