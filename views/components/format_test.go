@@ -3,6 +3,8 @@ package components
 import (
 	"context"
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -85,5 +87,26 @@ func TestTimeAtRendersExactUTCOnHover(t *testing.T) {
 	}
 	if !strings.Contains(b.String(), "—") || strings.Contains(b.String(), "<time") {
 		t.Errorf("zero Time = %s", b.String())
+	}
+}
+
+// templ calls a component only at the start of a line; written after text
+// ("Last movement @components.Time(t)") it is printed literally. Catch that in
+// every generated view rather than page by page.
+func TestNoComponentCallPrintedAsText(t *testing.T) {
+	files, err := filepath.Glob("../pages/*/*_templ.go")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no generated views found: %v", err)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, line := range strings.Split(string(b), "\n") {
+			if strings.Contains(line, "templruntime.WriteString(") && strings.Contains(line, "@components.") {
+				t.Errorf("%s:%d prints a component call as text: %s", f, i+1, strings.TrimSpace(line))
+			}
+		}
 	}
 }
