@@ -30,6 +30,10 @@ func TestDeskShowsMoneyWithCurrencyAndSeparators(t *testing.T) {
 	if !desk.Has(`th.cell-num a[href*="sort=balance"]`) || !desk.Doc.Find(`[data-testid="balance"]`).Closest("td").HasClass("cell-num") {
 		t.Error("the balance column is not right-aligned (th/td.cell-num)")
 	}
+	// Its last movement is a <time>: relative text, exact UTC on hover.
+	if tm := desk.Doc.Find(`[data-testid="balance-row"] time`); tm.Text() != "just now" || !strings.HasSuffix(tm.AttrOr("title", ""), " UTC") || tm.AttrOr("datetime", "") == "" {
+		t.Errorf("desk last movement: %q title %q", tm.Text(), tm.AttrOr("title", ""))
+	}
 	if got := fin.Get(billPath(acc.ID, "")).Text(`[data-testid="account-balance"]`); got != "$1,063.60" {
 		t.Errorf("account page balance %q", got)
 	}
