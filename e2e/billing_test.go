@@ -31,8 +31,8 @@ func TestFinanceTopUpAndFourEyesApproval(t *testing.T) {
 
 	// 1. From the account's Lumi tab to its finance page.
 	b.open("/accounts/"+id+"?tab=lumi", `[data-testid="lumi-summary"]`)
-	if got := b.text(`[data-testid="summary-balance"]`); got != "0.00" {
-		t.Errorf("Lumi tab balance %q, want 0.00", got)
+	if got := b.text(`[data-testid="summary-balance"]`); got != "$0.00" {
+		t.Errorf("Lumi tab balance %q, want $0.00", got)
 	}
 	b.click(`[data-testid="summary-link"]`)
 	b.waitPath("^" + deskPath + "$")
@@ -61,8 +61,8 @@ func TestFinanceTopUpAndFourEyesApproval(t *testing.T) {
 	b.screenshot("topup-review")
 	b.click(dialog + `button[type=submit]`)
 	b.do("top-up dialog closes", chromedp.WaitNotPresent(chromedp.CSS(`dialog#billing-topup-dialog[open]`)))
-	b.waitText(`[data-testid="account-balance"]`, `^120\.00$`)
-	b.toast(`Credited 120\.00 to Bluebird Hosting`)
+	b.waitText(`[data-testid="account-balance"]`, `^\$120\.00$`)
+	b.toast(`Credited \$120\.00 to Bluebird Hosting`)
 
 	// 3. Above the limit: a request, and the balance stays.
 	b.click(`[data-testid="action-topup"]`)
@@ -73,10 +73,10 @@ func TestFinanceTopUpAndFourEyesApproval(t *testing.T) {
 	b.waitVisible(dialog + `[data-testid="action-review"]`)
 	b.click(dialog + `button[type=submit]`)
 	b.do("second dialog closes", chromedp.WaitNotPresent(chromedp.CSS(`dialog#billing-topup-dialog[open]`)))
-	b.toast(`above the approval limit of 500\.00: request #\d+ waits for a second finance user`)
+	b.toast(`above the approval limit of \$500\.00: request #\d+ waits for a second finance user`)
 	b.waitVisible(`[data-testid="account-request"]`)
-	if got := b.text(`[data-testid="account-balance"]`); got != "120.00" {
-		t.Errorf("balance %q after a request above the limit, want 120.00", got)
+	if got := b.text(`[data-testid="account-balance"]`); got != "$120.00" {
+		t.Errorf("balance %q after a request above the limit, want $120.00", got)
 	}
 	if !eval[bool](b, `window.__e2eSamePage === true`) {
 		t.Error("a money action reloaded the page; it should swap the panel with htmx")
@@ -98,30 +98,30 @@ func TestFinanceTopUpAndFourEyesApproval(t *testing.T) {
 	b.click(`[data-testid="approve-request"]`)
 	dialog = `dialog#billing-approve-dialog[open] `
 	b.waitVisible(dialog + `textarea[name=reason]`)
-	if txt := b.text(dialog); !strings.Contains(txt, "750.00") || !strings.Contains(txt, "Bluebird Hosting") {
+	if txt := b.text(dialog); !strings.Contains(txt, "$750.00") || !strings.Contains(txt, "Bluebird Hosting") {
 		t.Errorf("approve dialog does not name the money and the account: %q", txt)
 	}
 	b.fill(dialog, "reason", "Checked the bank statement")
 	b.screenshot("approve-dialog")
 	b.click(dialog + `button[type=submit]`)
 	b.do("approve dialog closes", chromedp.WaitNotPresent(chromedp.CSS(`dialog#billing-approve-dialog[open]`)))
-	b.toast(`Request #\d+ approved: 750\.00 applied to Bluebird Hosting\. Balance 870\.00\.`)
+	b.toast(`Request #\d+ approved: \$750\.00 applied to Bluebird Hosting\. Balance \$870\.00\.`)
 	b.waitVisible(`[data-testid="empty-pending"]`)
 	b.waitVisible(`[data-testid="decided-request"]`)
 
 	// 5. Both in the ledger.
 	b.open("/lumi/ledger?account="+id, `[data-testid="ledger-row"]`)
 	amounts := eval[[]string](b, `Array.from(document.querySelectorAll('[data-testid="ledger-row"] [data-testid="entry-amount"]')).map(e => e.textContent.trim())`)
-	if !slices.Equal(amounts, []string{"750.00", "120.00"}) {
-		t.Errorf("ledger amounts %v, want [750.00 120.00]", amounts)
+	if !slices.Equal(amounts, []string{"$750.00", "$120.00"}) {
+		t.Errorf("ledger amounts %v, want [$750.00 $120.00]", amounts)
 	}
 	if txt := b.text(`[data-testid="ledger-results"]`); !strings.Contains(txt, "Wire 4411 from Bluebird") || !strings.Contains(txt, "Quarterly prepayment BB-2291") {
 		t.Errorf("ledger reasons missing: %q", txt)
 	}
 	b.screenshot("ledger")
 	b.open(deskPath, `[data-testid="ledger-row"]`)
-	if got := b.text(`[data-testid="account-balance"]`); got != "870.00" {
-		t.Errorf("balance %q, want 870.00", got)
+	if got := b.text(`[data-testid="account-balance"]`); got != "$870.00" {
+		t.Errorf("balance %q, want $870.00", got)
 	}
 	b.screenshot("account")
 

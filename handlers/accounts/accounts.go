@@ -67,11 +67,6 @@ func New(svc AccountsService) *Accounts { return &Accounts{svc: svc} }
 
 var accountsCrumb = layouts.Crumb{Label: "Accounts", Href: "/accounts"}
 
-const (
-	accountDateFormat = "Jan 2, 2006"
-	accountTimeFormat = "Jan 2, 2006 15:04 UTC"
-)
-
 // accountSorts maps the URL's sort values (SortHeader notation) to the service's.
 var accountSorts = map[string]accounts.Sort{
 	"": accounts.SortNewest, "-created": accounts.SortNewest, "created": accounts.SortOldest,
@@ -135,7 +130,7 @@ func accountRows(items []accounts.Account) []view.Row {
 	rows := make([]view.Row, len(items))
 	for i, a := range items {
 		rows[i] = view.Row{ID: a.ID, Name: a.Name, Email: a.Email, DiscordID: a.DiscordID, Status: a.Status,
-			Created: a.CreatedAt.Format(accountDateFormat), CreatedAt: a.CreatedAt.Format(accountTimeFormat)}
+			Created: a.CreatedAt}
 	}
 	return rows
 }
@@ -266,7 +261,7 @@ func accountID(c *fiber.Ctx) (int64, error) {
 
 func (h *Accounts) detailView(c *fiber.Ctx, a accounts.Account, tab string) view.Detail {
 	return view.Detail{ID: a.ID, Name: a.Name, Email: a.Email, DiscordID: a.DiscordID, Note: a.Note, Status: a.Status,
-		SuspendedReason: a.SuspendedReason, Created: a.CreatedAt.Format(accountTimeFormat), Updated: a.UpdatedAt.Format(accountTimeFormat),
+		SuspendedReason: a.SuspendedReason, Created: a.CreatedAt, Updated: a.UpdatedAt,
 		Tab: tab, CanManage: web.Can(c, staff.PermAccountsManage), CanSuspend: web.Can(c, staff.PermAccountsSuspend),
 		Products: productTabs}
 }

@@ -55,23 +55,23 @@ func (h *APIKeys) row(k apikeys.Key) keyviews.Row {
 		ID: k.ID, Prefix: k.Prefix, Name: k.Name, Product: k.Product, ProductLabel: k.ProductLabel(), ProductHue: apiProductHue(k.Product),
 		AccountName: k.AccountName, AccountEmail: k.AccountEmail, AccountSuspended: k.AccountSuspended,
 		Operator: k.Operator, Scopes: k.Scopes, Status: k.StatusAt(now), LastUsedIP: k.LastUsedIP,
-		Created: keyviews.Ago(k.CreatedAt, now), CreatedAt: fmtTime(k.CreatedAt),
+		Created:   k.CreatedAt,
 		RateLimit: k.RateLimitPerMinute, Signing: k.HasSigningSecret, RevokedReason: k.RevokedReason,
 	}
 	if k.AccountID != nil {
 		r.AccountID = *k.AccountID
 	}
 	if k.LastUsedAt != nil {
-		r.LastUsed, r.LastUsedAt = keyviews.Ago(*k.LastUsedAt, now), fmtTime(*k.LastUsedAt)
+		r.LastUsed = *k.LastUsedAt
 	}
 	if k.DailySpendCapCents != nil {
-		r.SpendCap = money.Cents(*k.DailySpendCapCents).String()
+		r.SpendCap = components.Money(money.Cents(*k.DailySpendCapCents))
 	}
 	if k.ExpiresAt != nil {
-		r.Expires = fmtTime(*k.ExpiresAt)
+		r.Expires = *k.ExpiresAt
 	}
 	if k.RevokedAt != nil {
-		r.RevokedAt = fmtTime(*k.RevokedAt)
+		r.RevokedAt = *k.RevokedAt
 	}
 	if k.RotatedFromID != nil {
 		r.RotatedFromID = *k.RotatedFromID
@@ -81,8 +81,6 @@ func (h *APIKeys) row(k apikeys.Key) keyviews.Row {
 	}
 	return r
 }
-
-func fmtTime(t time.Time) string { return t.UTC().Format("Jan 2, 2006 15:04 UTC") }
 
 // keyUsage is how a product's clients send the key (the registry's
 // KeyHeader, from the product specs).

@@ -13,6 +13,7 @@ import (
 	"lumdesk/internal/accounts"
 	"lumdesk/internal/billing"
 	"lumdesk/internal/staff"
+	"lumdesk/views/components"
 	"lumdesk/views/layouts"
 	view "lumdesk/views/pages/billing"
 )
@@ -37,11 +38,11 @@ func requestRow(r billing.AdjustmentRequest, me int64) view.RequestRow {
 	if r.Kind == billing.RequestTopUp {
 		kind = "Top-up"
 	}
-	row := view.RequestRow{ID: r.ID, AccountID: r.AccountID, AccountName: r.AccountName, Kind: kind, Amount: r.Amount.String(),
-		Reason: r.Reason, Status: r.Status, By: r.RequestedLabel, When: billingTime(r.CreatedAt), Note: r.DecisionReason,
+	row := view.RequestRow{ID: r.ID, AccountID: r.AccountID, AccountName: r.AccountName, Kind: kind, Amount: components.Money(r.Amount),
+		Reason: r.Reason, Status: r.Status, By: r.RequestedLabel, When: r.CreatedAt, Note: r.DecisionReason,
 		Mine: me != 0 && r.RequestedBy == me}
 	if r.DecidedAt != nil {
-		row.Decided = r.DecidedLabel + " · " + billingTime(*r.DecidedAt)
+		row.DecidedBy, row.DecidedAt = r.DecidedLabel, *r.DecidedAt
 	}
 	if row.AccountName == "" {
 		row.AccountName = "Account #" + strconv.FormatInt(r.AccountID, 10)
@@ -57,8 +58,8 @@ func (h *Billing) accountView(c *fiber.Ctx, a accounts.Account, cursor string) (
 	if err != nil {
 		return view.Account{}, err
 	}
-	v := view.Account{ID: a.ID, Name: a.Name, Email: a.Email, Status: a.Status, Balance: bal.Amount.String(), Updated: billingTime(bal.UpdatedAt),
-		Limit: h.svc.ApprovalLimit().String(), CanCredit: canCredit}
+	v := view.Account{ID: a.ID, Name: a.Name, Email: a.Email, Status: a.Status, Balance: components.Money(bal.Amount), Updated: bal.UpdatedAt,
+		Limit: components.Money(h.svc.ApprovalLimit()), CanCredit: canCredit}
 	f := billing.LedgerFilter{AccountID: a.ID, Cursor: cursor, Limit: 25}
 	page, err := h.svc.Ledger(ctx, f)
 	if errors.Is(err, billing.ErrBadCursor) {
@@ -139,7 +140,7 @@ func (h *Billing) summary(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	v := view.Summary{ID: a.ID, Balance: bal.Amount.String(), Updated: billingTime(bal.UpdatedAt)}
+	v := view.Summary{ID: a.ID, Balance: components.Money(bal.Amount), Updated: bal.UpdatedAt}
 	for _, e := range page.Items {
 		v.Entries = append(v.Entries, entryRow(e, false))
 	}

@@ -38,8 +38,8 @@ func (h *Billing) baseAction(c *fiber.Ctx, kind string) (view.Action, error) {
 	if err != nil {
 		return view.Action{}, err
 	}
-	return view.Action{Kind: kind, AccountID: a.ID, AccountName: a.Name, Balance: bal.Amount.String(),
-		Limit: h.svc.ApprovalLimit().String(), Target: "#billing-account", Errors: map[string]string{}}, nil
+	return view.Action{Kind: kind, AccountID: a.ID, AccountName: a.Name, Balance: components.Money(bal.Amount),
+		Limit: components.Money(h.svc.ApprovalLimit()), Target: "#billing-account", Errors: map[string]string{}}, nil
 }
 
 // entryAction is a refund's action: the account and the ledger entry
@@ -66,11 +66,11 @@ func (h *Billing) entryAction(c *fiber.Ctx) (view.Action, error) {
 		return act, err
 	}
 	act.EntryID = e.ID
-	act.EntryText = fmt.Sprintf("%s #%d of %s", components.Humanize(e.Kind), e.ID, (-e.Amount).String())
+	act.EntryText = fmt.Sprintf("%s #%d of %s", components.Humanize(e.Kind), e.ID, components.Money(-e.Amount))
 	if e.Cause() != "" {
 		act.EntryText += " (" + e.Cause() + ")"
 	}
-	act.Left, act.LeftCents = left.String(), left
+	act.Left, act.LeftInput, act.LeftCents = components.Money(left), left.String(), left
 	return act, nil
 }
 
@@ -94,7 +94,7 @@ func (h *Billing) adjustForm(c *fiber.Ctx) error {
 
 func (h *Billing) refundForm(c *fiber.Ctx) error {
 	act, err := h.entryAction(c)
-	if act.Left == "0.00" {
+	if act.LeftInput == "0.00" {
 		act.FormError = "This entry has been refunded in full."
 	}
 	return h.showAction(c, act, err)
@@ -166,9 +166,9 @@ func (h *Billing) review(c *fiber.Ctx, act view.Action, balance, amount money.Ce
 	if act.Confirm == amount.String() {
 		return false, nil
 	}
-	act.Review, act.Sum, act.Confirm, act.After = true, display(amount), amount.String(), ""
+	act.Review, act.Sum, act.Confirm, act.After = true, components.Money(amount), amount.String(), ""
 	if !pending {
-		act.After = display(balance + amount)
+		act.After = components.Money(balance + amount)
 	}
 	if web.IsHTMX(c) {
 		c.Set("HX-Retarget", "#dialog-host")
@@ -271,15 +271,7 @@ func (h *Billing) refund(c *fiber.Ctx) error {
 	if err != nil {
 		return h.actionError(c, act, err)
 	}
-	return h.actionDone(c, act.AccountID, "success", fmt.Sprintf("Refunded %s of entry #%d. Balance %s.", e.Amount, act.EntryID, e.BalanceAfter))
-}
-
-// display shows an amount as money.
-func display(c money.Cents) string {
-	if c < 0 {
-		return "-$" + (-c).String()
-	}
-	return "$" + c.String()
+	return h.actionDone(c, act.AccountID, "success", fmt.Sprintf("Refunded %s of entry #%d. Balance %s.", components.Money(e.Amount), act.EntryID, components.Money(e.BalanceAfter)))
 }
 
 func outcomeMessage(kind, name string, out billing.Outcome, limit money.Cents) string {
@@ -289,12 +281,12 @@ func outcomeMessage(kind, name string, out billing.Outcome, limit money.Cents) s
 	}
 	if out.Pending() {
 		return fmt.Sprintf("%s of %s is above the approval limit of %s: request #%d waits for a second finance user.",
-			what, out.Request.Amount, limit, out.Request.ID)
+			what, components.Money(out.Request.Amount), components.Money(limit), out.Request.ID)
 	}
 	if kind == "topup" {
-		return fmt.Sprintf("Credited %s to %s. Balance %s.", out.Entry.Amount, name, out.Entry.BalanceAfter)
+		return fmt.Sprintf("Credited %s to %s. Balance %s.", components.Money(out.Entry.Amount), name, components.Money(out.Entry.BalanceAfter))
 	}
-	return fmt.Sprintf("Adjusted %s by %s. Balance %s.", name, out.Entry.Amount, out.Entry.BalanceAfter)
+	return fmt.Sprintf("Adjusted %s by %s. Balance %s.", name, components.Money(out.Entry.Amount), components.Money(out.Entry.BalanceAfter))
 }
 
 // actionDone answers a successful action: with htmx the new account panel

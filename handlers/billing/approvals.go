@@ -30,7 +30,7 @@ func (h *Billing) approvalsView(c *fiber.Ctx) (view.Approvals, error) {
 	if u := web.CurrentUser(c); u != nil {
 		me = u.ID
 	}
-	v := view.Approvals{CanApprove: web.Can(c, staff.PermBillingApprove), Limit: h.svc.ApprovalLimit().String()}
+	v := view.Approvals{CanApprove: web.Can(c, staff.PermBillingApprove), Limit: components.Money(h.svc.ApprovalLimit())}
 	pending, err := h.svc.PendingRequests(ctx, 0, billing.MaxLimit)
 	if err != nil {
 		return v, err
@@ -70,8 +70,8 @@ func (h *Billing) requestAction(c *fiber.Ctx, kind string) (view.Action, error) 
 		what = "Top-up"
 	}
 	act := view.Action{Kind: kind, AccountID: r.AccountID, AccountName: r.AccountName, RequestID: r.ID, Target: "#approvals",
-		Limit: h.svc.ApprovalLimit().String(), Errors: map[string]string{}, Sum: display(r.Amount),
-		Request: fmt.Sprintf("%s of %s for %s (account #%d), asked by %s: “%s”", what, r.Amount, r.AccountName, r.AccountID, r.RequestedLabel, r.Reason)}
+		Limit: components.Money(h.svc.ApprovalLimit()), Errors: map[string]string{}, Sum: components.Money(r.Amount),
+		Request: fmt.Sprintf("%s of %s for %s (account #%d), asked by %s: “%s”", what, components.Money(r.Amount), r.AccountName, r.AccountID, r.RequestedLabel, r.Reason)}
 	switch {
 	case r.Status != billing.RequestPending:
 		act.FormError = "This request was already decided (" + r.Status + ")."
@@ -103,7 +103,7 @@ func (h *Billing) approve(c *fiber.Ctx) error {
 	if err != nil {
 		return h.actionError(c, act, err)
 	}
-	return h.decided(c, fmt.Sprintf("Request #%d approved: %s applied to %s. Balance %s.", r.ID, r.Amount, act.AccountName, e.BalanceAfter))
+	return h.decided(c, fmt.Sprintf("Request #%d approved: %s applied to %s. Balance %s.", r.ID, components.Money(r.Amount), act.AccountName, components.Money(e.BalanceAfter)))
 }
 
 func (h *Billing) reject(c *fiber.Ctx) error {

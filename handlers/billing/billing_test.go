@@ -81,7 +81,7 @@ func TestBillingTopUpBelowTheLimitAndFourEyesAboveIt(t *testing.T) {
 	}
 	// A confirmation of another amount is reviewed again, not applied.
 	r = alice.PostForm(billPath(acc.ID, "/topup"), url.Values{"amount": {"1000.00"}, "reason": {"Wire 4411"}, "confirm_amount": {"100.00"}})
-	if r.Status != http.StatusOK || r.Text(`[data-testid="review-amount"]`) != "$1000.00" || billBalance(t, env, acc.ID) != 0 {
+	if r.Status != http.StatusOK || r.Text(`[data-testid="review-amount"]`) != "$1,000.00" || billBalance(t, env, acc.ID) != 0 {
 		t.Fatalf("changed amount: %d %q", r.Status, r.Text(`[data-testid="review-amount"]`))
 	}
 
@@ -94,7 +94,7 @@ func TestBillingTopUpBelowTheLimitAndFourEyesAboveIt(t *testing.T) {
 		t.Fatalf("balance = %s", got)
 	}
 	page := alice.Get(billPath(acc.ID, ""))
-	if !strings.Contains(page.Text(`[data-toast]`), "Credited 100.00 to Nightfall Studios") || page.Text(`[data-testid="account-balance"]`) != "100.00" {
+	if !strings.Contains(page.Text(`[data-toast]`), "Credited $100.00 to Nightfall Studios") || page.Text(`[data-testid="account-balance"]`) != "$100.00" {
 		t.Fatalf("account page after top-up: toast %q, balance %q", page.Text(`[data-toast]`), page.Text(`[data-testid="account-balance"]`))
 	}
 	if got := page.Text(`[data-testid="ledger-row"] [data-testid="entry-reason"]`); got != "Wire 4411" {
@@ -103,7 +103,7 @@ func TestBillingTopUpBelowTheLimitAndFourEyesAboveIt(t *testing.T) {
 
 	// With htmx: the new panel and a toast, no redirect.
 	r = alice.HTMX("POST", billPath(acc.ID, "/topup"), url.Values{"amount": {"5"}, "reason": {"Wire 4412"}, "confirm_amount": {"5.00"}})
-	if r.Status != 200 || r.Text(`#billing-account [data-testid="account-balance"]`) != "105.00" || !strings.Contains(r.Text(`[data-toast]`), "Credited 5.00") {
+	if r.Status != 200 || r.Text(`#billing-account [data-testid="account-balance"]`) != "$105.00" || !strings.Contains(r.Text(`[data-toast]`), "Credited $5.00") {
 		t.Fatalf("htmx top-up: %d %q", r.Status, r.Text("body"))
 	}
 
@@ -331,7 +331,7 @@ func TestBillingRefundDepositsAndLedgerPages(t *testing.T) {
 	}
 	// Refund part of it, then the rest (empty amount).
 	refund := billPath(acc.ID, "/refund?entry="+strconv.FormatInt(buy.ID, 10))
-	if d := fin.HTMX("GET", refund, nil); d.Status != 200 || !d.Has(`dialog#billing-refund-dialog`) || !strings.Contains(d.Text("dialog"), "at most 12.99") {
+	if d := fin.HTMX("GET", refund, nil); d.Status != 200 || !d.Has(`dialog#billing-refund-dialog`) || !strings.Contains(d.Text("dialog"), "at most $12.99") {
 		t.Fatalf("refund dialog: %d %q", d.Status, d.Text("dialog"))
 	}
 	if r := fin.PostForm(refund, url.Values{"amount": {"2.99"}, "reason": {"Partial"}, "confirm_amount": {"2.99"}}); r.Status != http.StatusSeeOther {
@@ -369,7 +369,7 @@ func TestBillingRefundDepositsAndLedgerPages(t *testing.T) {
 	page.Doc.Find(`[data-testid="ledger-row"] [data-testid="entry-balance"]`).Each(func(_ int, s *goquery.Selection) {
 		balances = append(balances, strings.TrimSpace(s.Text()))
 	})
-	if diff := cmp.Diff([]string{"140.00", "100.00", "90.00", "87.01", "100.00"}, balances); diff != "" {
+	if diff := cmp.Diff([]string{"$140.00", "$100.00", "$90.00", "$87.01", "$100.00"}, balances); diff != "" {
 		t.Fatalf("running balance (-want +got):\n%s", diff)
 	}
 
@@ -420,7 +420,7 @@ func TestBillingRefundDepositsAndLedgerPages(t *testing.T) {
 
 	// The account page's Lumi tab.
 	tab := fin.HTMX("GET", billPath(acc.ID, "/summary"), nil)
-	if tab.Status != 200 || tab.Text(`[data-testid="summary-balance"]`) != "140.00" || tab.Doc.Find(`[data-testid="ledger-row"]`).Length() != 5 {
+	if tab.Status != 200 || tab.Text(`[data-testid="summary-balance"]`) != "$140.00" || tab.Doc.Find(`[data-testid="ledger-row"]`).Length() != 5 {
 		t.Fatalf("summary: %d %q", tab.Status, tab.Text("body"))
 	}
 	if acct := fin.Get("/accounts/" + strconv.FormatInt(acc.ID, 10) + "?tab=lumi"); !acct.Has(`[data-testid="lumi-tab"][hx-get="` + billPath(acc.ID, "/summary") + `"]`) {
@@ -600,7 +600,7 @@ func TestSandboxMarkPaidButtonSendsTheSignedWebhook(t *testing.T) {
 		t.Fatalf("dialog: %q", d.Text("body"))
 	}
 	r := fin.HTMX("POST", pay, url.Values{"reason": {"Test payment"}})
-	if r.Status != 200 || !strings.Contains(r.Text(`[data-toast]`), "is paid") || r.Text(`[data-testid="account-balance"]`) != "30.00" {
+	if r.Status != 200 || !strings.Contains(r.Text(`[data-toast]`), "is paid") || r.Text(`[data-testid="account-balance"]`) != "$30.00" {
 		t.Fatalf("sandbox pay: %d %q", r.Status, r.Text("body"))
 	}
 	var kind, label string

@@ -14,6 +14,7 @@ import (
 	"lumdesk/handlers/web"
 	"lumdesk/internal/audit"
 	"lumdesk/internal/billing"
+	"lumdesk/views/components"
 	view "lumdesk/views/pages/billing"
 )
 
@@ -30,18 +31,18 @@ type DepositsService interface {
 }
 
 func depositRow(d billing.Deposit, now time.Time) view.DepositRow {
-	row := view.DepositRow{ID: d.ID, PublicID: d.PublicID, Amount: d.Amount.String(), Provider: billing.ProviderLabel(d.Provider),
-		Sandbox: d.Sandbox(), Status: d.Status, Created: billingTime(d.CreatedAt)}
+	row := view.DepositRow{ID: d.ID, PublicID: d.PublicID, Amount: components.Money(d.Amount), Provider: billing.ProviderLabel(d.Provider),
+		Sandbox: d.Sandbox(), Status: d.Status, Created: d.CreatedAt}
 	expired := d.ExpiresAt != nil && !now.Before(*d.ExpiresAt)
 	switch {
 	case d.Status == billing.DepositPaid && d.PaidAt != nil:
-		row.Closes = "paid " + billingTime(*d.PaidAt)
+		row.Closes, row.ClosesAt = "paid", *d.PaidAt
 	case d.Status == billing.DepositPending && expired:
-		row.Closes = "expired " + billingTime(*d.ExpiresAt)
+		row.Closes, row.ClosesAt = "expired", *d.ExpiresAt
 	case d.Status == billing.DepositPending && d.ExpiresAt != nil:
-		row.Closes = "until " + billingTime(*d.ExpiresAt)
+		row.Closes, row.ClosesAt = "expires", *d.ExpiresAt
 	case d.ClosedAt != nil:
-		row.Closes = billingTime(*d.ClosedAt)
+		row.Closes, row.ClosesAt = "closed", *d.ClosedAt
 	}
 	row.CanPay = d.Status == billing.DepositPending && !expired
 	row.CanCancel = d.Status == billing.DepositPending
@@ -119,7 +120,7 @@ func (h *Billing) depositAction(c *fiber.Ctx, kind string) (view.Action, error) 
 	if d.AccountID != act.AccountID {
 		return act, billing.NotFoundError{What: "deposit", Ref: "#" + strconv.FormatInt(id, 10) + " on this account"}
 	}
-	act.DepositID, act.Deposit, act.Sandbox = d.ID, d.PublicID+" · "+d.Amount.String(), d.Sandbox()
+	act.DepositID, act.Deposit, act.Sandbox = d.ID, d.PublicID+" · "+components.Money(d.Amount), d.Sandbox()
 	return act, nil
 }
 
@@ -160,7 +161,7 @@ func (h *Billing) createDeposit(c *fiber.Ctx) error {
 		return h.actionError(c, act, err)
 	}
 	return h.actionDone(c, act.AccountID, "success",
-		fmt.Sprintf("Deposit %s of %s created (%s). No money moves until it is paid.", d.PublicID, d.Amount, billing.ProviderLabel(d.Provider)))
+		fmt.Sprintf("Deposit %s of %s created (%s). No money moves until it is paid.", d.PublicID, components.Money(d.Amount), billing.ProviderLabel(d.Provider)))
 }
 
 // payDeposit confirms a deposit by hand (allowed for sandbox deposits too).
@@ -175,7 +176,7 @@ func (h *Billing) payDeposit(c *fiber.Ctx) error {
 		return h.actionError(c, act, err)
 	}
 	return h.actionDone(c, act.AccountID, "success",
-		fmt.Sprintf("Deposit %s paid: %s credited. Balance %s.", res.Deposit.PublicID, res.Deposit.Amount, res.Entry.BalanceAfter))
+		fmt.Sprintf("Deposit %s paid: %s credited. Balance %s.", res.Deposit.PublicID, components.Money(res.Deposit.Amount), components.Money(res.Entry.BalanceAfter)))
 }
 
 func (h *Billing) sandboxPay(c *fiber.Ctx) error {

@@ -76,23 +76,12 @@ func NewDesk(svc BillingService, accts BillingAccounts) *Billing {
 	return &Billing{svc: svc, accts: accts}
 }
 
-const (
-	billingTimeFormat = "Jan 2, 15:04"
-	billingFullTime   = "2006-01-02 15:04:05 UTC"
-	verifyMaxAge      = time.Minute
-)
+const verifyMaxAge = time.Minute
 
 var lumiCrumb = layouts.Crumb{Label: "Lumi", Href: view.DeskPath}
 
 func (h *Billing) page(c *fiber.Ctx, title string, crumbs ...layouts.Crumb) layouts.Page {
 	return h.app.Page(c, title, "lumi", append([]layouts.Crumb{lumiCrumb}, crumbs...)...)
-}
-
-func billingTime(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.UTC().Format(billingTimeFormat)
 }
 
 // dollars rounds cents to whole dollars for the charts' axes.
@@ -123,9 +112,9 @@ func (h *Billing) addRenewals(ctx context.Context, rows []view.BalanceRow) error
 
 // forecastWindowView: covered is green, a shortfall takes shortTone.
 func forecastWindowView(w lumiproducts.ForecastWindow, shortTone string) view.ForecastWindowView {
-	out := view.ForecastWindowView{Days: strconv.Itoa(w.Days), Due: w.Due.String(), Renewals: w.Renewals, Tone: "green"}
+	out := view.ForecastWindowView{Days: strconv.Itoa(w.Days), Due: components.Money(w.Due), Renewals: w.Renewals, Tone: "green"}
 	if !w.Covered() {
-		out.Short, out.Tone = w.Short.String(), shortTone
+		out.Short, out.Tone = components.Money(w.Short), shortTone
 	}
 	return out
 }
@@ -142,7 +131,7 @@ func forecastView(f lumiproducts.Forecast) view.ForecastView {
 			v.More = len(f.Items) - i
 			break
 		}
-		iv := view.ForecastItemView{Label: it.Label, Due: it.DueAt.Format("Jan 2, 2006"), Price: it.Price.String()}
+		iv := view.ForecastItemView{Label: it.Label, Due: components.Date(it.DueAt), Price: components.Money(it.Price)}
 		switch it.Product {
 		case lumiproducts.ProductDomain:
 			iv.Product, iv.Href = "Domain", "/lumi/domains/"+strconv.FormatInt(it.ID, 10)
@@ -202,10 +191,10 @@ func (h *Billing) desk(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	v := view.Desk{Filters: f, Errors: errs, Limit: h.svc.ApprovalLimit().String()}
+	v := view.Desk{Filters: f, Errors: errs, Limit: components.Money(h.svc.ApprovalLimit())}
 	for _, r := range page.Items {
 		v.Rows = append(v.Rows, view.BalanceRow{AccountID: r.AccountID, Name: r.AccountName, Email: r.AccountEmail, Status: r.AccountStatus,
-			Balance: r.Amount.String(), Low: billing.IsLow(r.Amount), Updated: billingTime(r.UpdatedAt), UpdatedAt: r.UpdatedAt.Format(billingFullTime)})
+			Balance: components.Money(r.Amount), Low: billing.IsLow(r.Amount), Updated: r.UpdatedAt})
 	}
 	if err := h.addRenewals(ctx, v.Rows); err != nil {
 		return err
@@ -252,10 +241,10 @@ func (h *Billing) desk(c *fiber.Ctx) error {
 		lowN = "100+"
 	}
 	v.Stats = []view.StatView{
-		{Label: "Deposits · 30 days", Value: dep.String(), Hint: "USD credited"},
-		{Label: "Spend · 30 days", Value: spend.String(), Hint: "purchases and renewals"},
+		{Label: "Deposits · 30 days", Value: components.Money(dep), Hint: "USD credited"},
+		{Label: "Spend · 30 days", Value: components.Money(spend), Hint: "purchases and renewals"},
 		{Label: "Waiting for approval", Value: strconv.FormatInt(v.Pending, 10), Hint: "above " + v.Limit},
-		{Label: "Low balances", Value: lowN, Hint: "below " + billing.LowBalanceThreshold.String()},
+		{Label: "Low balances", Value: lowN, Hint: "below " + components.Money(billing.LowBalanceThreshold)},
 	}
 	return web.Render(c, status, view.DeskPage(h.page(c, "Lumi finance desk"), v))
 }
@@ -266,7 +255,7 @@ func (h *Billing) verifyView(ctx context.Context) (view.VerifyView, error) {
 		return view.VerifyView{}, err
 	}
 	out := view.VerifyView{OK: ver.OK(), Accounts: components.Thousands(int64(ver.Accounts)), Entries: components.Thousands(ver.Entries),
-		CheckedAt: ver.CheckedAt.Format("15:04:05 UTC")}
+		CheckedAt: components.RelTime(ver.CheckedAt, time.Now())}
 	for _, p := range ver.Problems {
 		out.Problems = append(out.Problems, view.ProblemView{AccountID: p.AccountID, Message: p.Message})
 	}

@@ -128,7 +128,7 @@ func (h *Products) renewDomain(c *fiber.Ctx) error {
 			}
 		})
 	}
-	return h.domainDone(c, id, d, "Renewed; the domain now expires "+view.Date(d.ExpiresAt)+".", "")
+	return h.domainDone(c, id, d, "Renewed; the domain now expires "+components.DatePtr(d.ExpiresAt)+".", "")
 }
 
 // revealEPP shows the domain's transfer code once (and audits that it was shown).

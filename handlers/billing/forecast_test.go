@@ -39,8 +39,8 @@ func TestLumiForecastOnAccountPageAndBalances(t *testing.T) {
 			t.Errorf("%s days verdict = %q, want %q", days, got, verdict)
 		}
 	}
-	check(r, "30", "12.00", "Covered")
-	check(r, "90", "22.00", "Covered")
+	check(r, "30", "$12.00", "Covered")
+	check(r, "90", "$22.00", "Covered")
 	if n := r.Doc.Find(`[data-testid="forecast-item"]`).Length(); n != 3 {
 		t.Errorf("forecast items = %d", n)
 	}
@@ -50,8 +50,8 @@ func TestLumiForecastOnAccountPageAndBalances(t *testing.T) {
 		t.Fatal(err)
 	}
 	r = c.Get(billPath(f.acc, ""))
-	check(r, "30", "12.00", "Covered")
-	check(r, "90", "22.00", "Short by 8.00")
+	check(r, "30", "$12.00", "Covered")
+	check(r, "90", "$22.00", "Short by $8.00")
 	if tone, _ := r.Doc.Find(`[data-testid="forecast-90"]`).Attr("data-tone"); tone != "amber" {
 		t.Errorf("90-day tone = %q", tone)
 	}

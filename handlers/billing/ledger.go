@@ -14,6 +14,7 @@ import (
 
 	"lumdesk/handlers/web"
 	"lumdesk/internal/billing"
+	"lumdesk/views/components"
 	"lumdesk/views/layouts"
 	view "lumdesk/views/pages/billing"
 )
@@ -64,8 +65,8 @@ func parseLedgerQuery(c *fiber.Ctx) (view.LedgerFilters, billing.LedgerFilter, m
 }
 
 func entryRow(e billing.LedgerEntry, canRefund bool) view.EntryRow {
-	return view.EntryRow{ID: e.ID, When: billingTime(e.CreatedAt), WhenFull: e.CreatedAt.Format(billingFullTime), AccountID: e.AccountID,
-		AccountName: e.AccountName, Kind: e.Kind, Amount: e.Amount.String(), BalanceAfter: e.BalanceAfter.String(), Cause: e.Cause(),
+	return view.EntryRow{ID: e.ID, When: e.CreatedAt, AccountID: e.AccountID,
+		AccountName: e.AccountName, Kind: e.Kind, Amount: components.Money(e.Amount), BalanceAfter: components.Money(e.BalanceAfter), Cause: e.Cause(),
 		Actor: e.Actor(), Reason: e.Reason, RefundOf: e.RefundOfID,
 		Refundable: canRefund && e.Refundable()}
 }

@@ -7,6 +7,7 @@ import (
 
 	"lumdesk/handlers/web"
 	lumiproducts "lumdesk/internal/billing/products"
+	"lumdesk/views/components"
 	"lumdesk/views/layouts"
 	view "lumdesk/views/pages/billing"
 )
@@ -23,12 +24,12 @@ func (h *Products) prices(c *fiber.Ctx) error {
 	}
 	v := view.Prices{Sandbox: h.svc.Registrar().Sandbox()}
 	for _, r := range cat.TLDHistory {
-		v.TLDs = append(v.TLDs, view.TLDPriceRow{TLD: r.TLD, Register: r.Register.String(), Renew: r.Renew.String(),
-			Transfer: r.Transfer.String(), Effective: r.EffectiveFrom, State: string(cat.TLDState(r))})
+		v.TLDs = append(v.TLDs, view.TLDPriceRow{TLD: r.TLD, Register: components.Money(r.Register), Renew: components.Money(r.Renew),
+			Transfer: components.Money(r.Transfer), Effective: r.EffectiveFrom, State: string(cat.TLDState(r))})
 	}
 	for _, r := range cat.PlanHistory {
 		v.Plans = append(v.Plans, view.PlanPriceRow{Product: r.Product, Plan: r.Plan, Title: r.Title, Description: r.Description,
-			Monthly: r.Monthly.String(), Effective: r.EffectiveFrom, State: string(cat.PlanState(r))})
+			Monthly: components.Money(r.Monthly), Effective: r.EffectiveFrom, State: string(cat.PlanState(r))})
 	}
 	return web.Render(c, fiber.StatusOK, view.PricesPage(h.page(c, "Prices", layouts.Crumb{Label: "Prices"}), v))
 }
@@ -43,19 +44,19 @@ func (h *Products) priceOf(ctx context.Context, product, key string) string {
 	case lumiproducts.ProductDomain:
 		for _, p := range cat.TLDs {
 			if p.TLD == key {
-				return p.Renew.String() + " / year"
+				return components.Money(p.Renew) + " / year"
 			}
 		}
 	case lumiproducts.ProductVPS:
 		for _, p := range cat.VPSPlans {
 			if p.Plan == key {
-				return p.Monthly.String() + " / month"
+				return components.Money(p.Monthly) + " / month"
 			}
 		}
 	case lumiproducts.ProductProxy:
 		for _, p := range cat.ProxyPlans {
 			if p.Plan == key {
-				return p.Monthly.String() + " / month"
+				return components.Money(p.Monthly) + " / month"
 			}
 		}
 	}

@@ -21,6 +21,7 @@ import (
 	"lumdesk/internal/audit"
 	lumiproducts "lumdesk/internal/billing/products"
 	"lumdesk/internal/staff"
+	"lumdesk/views/components"
 	"lumdesk/views/layouts"
 	view "lumdesk/views/pages/billing"
 )
@@ -257,7 +258,7 @@ func domainRows(items []lumiproducts.Domain) []view.DomainRow {
 	rows := make([]view.DomainRow, len(items))
 	for i, d := range items {
 		rows[i] = view.DomainRow{ID: d.ID, AccountID: d.AccountID, Name: d.Name, Status: d.Status,
-			Expires: view.Date(d.ExpiresAt), Bought: view.Date(&d.CreatedAt),
+			Expires: components.DatePtr(d.ExpiresAt), Bought: components.DatePtr(&d.CreatedAt),
 			RenewalFailed: view.RenewalFailed(d.RenewalFailedAt, d.RenewalFailedReason), AutoRenew: d.AutoRenew, Locked: d.Locked}
 	}
 	return rows
@@ -267,7 +268,7 @@ func vpsRows(items []lumiproducts.VPS) []view.VPSRow {
 	rows := make([]view.VPSRow, len(items))
 	for i, v := range items {
 		rows[i] = view.VPSRow{ID: v.ID, AccountID: v.AccountID, Hostname: v.Hostname, Plan: v.Plan, Status: v.Status, Power: v.Power,
-			IP: v.IP, Expires: view.Date(v.ExpiresAt), RenewalFailed: view.RenewalFailed(v.RenewalFailedAt, v.RenewalFailedReason)}
+			IP: v.IP, Expires: components.DatePtr(v.ExpiresAt), RenewalFailed: view.RenewalFailed(v.RenewalFailedAt, v.RenewalFailedReason)}
 	}
 	return rows
 }
@@ -276,7 +277,7 @@ func proxyRows(items []lumiproducts.Proxy) []view.ProxyRow {
 	rows := make([]view.ProxyRow, len(items))
 	for i, x := range items {
 		rows[i] = view.ProxyRow{ID: x.ID, AccountID: x.AccountID, Username: x.Username, Plan: x.Plan, Type: x.Type, Country: x.Country,
-			Status: x.Status, Expires: view.Date(x.ExpiresAt), RenewalFailed: view.RenewalFailed(x.RenewalFailedAt, x.RenewalFailedReason)}
+			Status: x.Status, Expires: components.DatePtr(x.ExpiresAt), RenewalFailed: view.RenewalFailed(x.RenewalFailedAt, x.RenewalFailedReason)}
 	}
 	return rows
 }

@@ -79,7 +79,7 @@ func (h *Products) renewProxy(c *fiber.Ctx) error {
 		months, _ := strconv.Atoi(c.FormValue("period"))
 		p, err = h.svc.RenewProxy(ctx, web.Actor(c), cur.AccountID, id, months, renewKey(c, "proxy", id))
 	}
-	return h.proxyDone(c, ctx, id, p, "Renewed; the proxy now expires "+view.Date(p.ExpiresAt)+".", "", "", err)
+	return h.proxyDone(c, ctx, id, p, "Renewed; the proxy now expires "+components.DatePtr(p.ExpiresAt)+".", "", "", err)
 }
 
 // revealProxyPassword shows the proxy's password once (and audits that it was shown).

@@ -75,7 +75,7 @@ func (h *Products) renewVPS(c *fiber.Ctx) error {
 		months, _ := strconv.Atoi(c.FormValue("period"))
 		v, err = h.svc.RenewVPS(ctx, web.Actor(c), cur.AccountID, id, months, renewKey(c, "vps", id))
 	}
-	return h.vpsDone(c, ctx, id, v, "Renewed; the server now expires "+view.Date(v.ExpiresAt)+".", err)
+	return h.vpsDone(c, ctx, id, v, "Renewed; the server now expires "+components.DatePtr(v.ExpiresAt)+".", err)
 }
 
 // vpsDone answers a VPS action: the server's page (or panel) with the

@@ -44,7 +44,7 @@ func (h *Console) overview(c *fiber.Ctx) error {
 			{Label: "Accounts", Value: n(sum.Counts.Accounts), Hint: n(sum.Counts.SuspendedAccounts) + " suspended", Href: "/accounts"},
 			{Label: "Active API keys", Value: n(sum.Counts.ActiveApiKeys), Hint: "across all products", Href: "/apikeys"},
 			{Label: "License keys", Value: n(sum.Counts.LicenseKeys), Hint: "Luarmor", Href: "/luarmor/keys"},
-			{Label: "Lumi balances", Value: money.Cents(sum.Counts.LumiBalanceCents).String(), Hint: n(sum.Counts.PendingApprovals) + " waiting for approval", Href: "/lumi"},
+			{Label: "Lumi balances", Value: components.Money(money.Cents(sum.Counts.LumiBalanceCents)), Hint: n(sum.Counts.PendingApprovals) + " waiting for approval", Href: "/lumi"},
 			{Label: "Changes · 24 h", Value: n(sum.Counts.AuditLastDay), Hint: n(sum.Counts.ActiveStaff) + " active staff", Href: "/audit"},
 		},
 	}

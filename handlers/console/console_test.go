@@ -41,7 +41,7 @@ func TestOverviewCountsAndCharts(t *testing.T) {
 	}
 	var values []string
 	stats.Each(func(_ int, s *goquery.Selection) { values = append(values, strings.TrimSpace(s.Text())) })
-	if values[2] != "0" || values[3] != "12.50" {
+	if values[2] != "0" || values[3] != "$12.50" {
 		t.Fatalf("license keys / Lumi balance tiles: %v", values)
 	}
 	// 30 daily bars for accounts, 14 for audit; today's account bar holds both.

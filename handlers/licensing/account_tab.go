@@ -37,7 +37,7 @@ func (h *Bulk) accountTab(c *fiber.Ctx, accountID int64) (view.AccountTab, error
 		}
 		v.Projects = append(v.Projects, view.AccountTabProject{ID: d.Project.ID, Name: d.Project.Name, Keys: keys,
 			Scripts: strconv.Itoa(len(d.Scripts)), Cooldown: bulkDuration(d.Project.ResetCooldown),
-			Created: d.Project.CreatedAt.Format("Jan 2, 2006")})
+			Created: d.Project.CreatedAt})
 	}
 	return v, nil
 }

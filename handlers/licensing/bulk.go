@@ -71,8 +71,6 @@ var (
 	bulkJobsCrumb = layouts.Crumb{Label: "Jobs", Href: view.JobsPath}
 )
 
-const bulkTimeFormat = "Jan 2, 2006 15:04 UTC"
-
 // bulkErrors turns a validation error into field messages (nil for others).
 func bulkErrors(err error) map[string]string {
 	var verr licensing.ValidationError

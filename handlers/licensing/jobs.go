@@ -11,6 +11,7 @@ import (
 
 	"lumdesk/handlers/web"
 	"lumdesk/internal/jobs"
+	"lumdesk/views/components"
 	"lumdesk/views/layouts"
 	view "lumdesk/views/pages/licensing"
 )
@@ -28,11 +29,11 @@ func (h *Bulk) loadJob(c *fiber.Ctx) (jobs.Job, error) {
 
 func jobView(j jobs.Job) view.BulkJob {
 	v := view.BulkJob{ID: j.ID, Title: j.Title, Kind: j.Kind, Status: j.Status, CreatedBy: j.CreatedByLabel,
-		Created: j.CreatedAt.Format(bulkTimeFormat), Total: j.Total, Done: j.Done, OK: j.OK, Failed: j.Failed,
+		Created: components.ExactTime(j.CreatedAt), Total: j.Total, Done: j.Done, OK: j.OK, Failed: j.Failed,
 		Percent: j.Percent(), Error: j.Error, Live: !j.Finished(), ProjectID: j.ProjectID,
 		CSVHref: view.JobHref(j.ID) + "/results.csv"}
 	if j.FinishedAt != nil {
-		v.Finished = j.FinishedAt.Format(bulkTimeFormat)
+		v.Finished = components.ExactTime(*j.FinishedAt)
 	}
 	return v
 }
@@ -44,7 +45,7 @@ func itemView(it jobs.Item) view.BulkItem {
 		v.KeyDays = strconv.Itoa(*it.Detail.KeyDays)
 	}
 	if it.Detail.AuthExpire != nil {
-		v.Expires = it.Detail.AuthExpire.Format(bulkTimeFormat)
+		v.Expires = components.ExactTime(*it.Detail.AuthExpire)
 	}
 	return v
 }
@@ -158,7 +159,7 @@ func (h *Bulk) jobList(c *fiber.Ctx) error {
 	}
 	for _, j := range list {
 		v.Rows = append(v.Rows, view.BulkJobRow{ID: j.ID, Title: j.Title, Status: j.Status, Total: j.Total, Done: j.Done,
-			OK: j.OK, Failed: j.Failed, CreatedBy: j.CreatedByLabel, Created: j.CreatedAt.Format("Jan 2, 15:04")})
+			OK: j.OK, Failed: j.Failed, CreatedBy: j.CreatedByLabel, Created: j.CreatedAt})
 	}
 	p := h.app.Page(c, "Jobs", "luarmor", luarmorCrumb, layouts.Crumb{Label: "Jobs"})
 	return web.Render(c, fiber.StatusOK, view.BulkJobsPage(p, v))

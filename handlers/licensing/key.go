@@ -39,7 +39,7 @@ func keyView(c *fiber.Ctx, k licensing.Key) view.KeyView {
 		DiscordID: k.DiscordID, Note: k.Note, Status: k.Status, Banned: k.Banned, BanReason: k.BanReason,
 		BanExpire: licTimePtr(k.BanExpire), Expired: k.Expired, AuthExpire: licTimePtr(k.AuthExpire), Activated: licTimePtr(k.ActivatedAt),
 		Resets: strconv.Itoa(k.TotalResets), LastReset: licTimePtr(k.LastResetAt), Executions: licNum(k.TotalExecutions),
-		LastExecution: licTimePtr(k.LastExecutionAt), Created: licTime(k.CreatedAt), Updated: licTime(k.UpdatedAt)}
+		LastExecution: licTimePtr(k.LastExecutionAt), Created: components.ExactTime(k.CreatedAt), Updated: components.ExactTime(k.UpdatedAt)}
 	if web.Can(c, staff.PermLicensingBlacklist) {
 		v.UnbanToken = k.UnbanToken
 	}
@@ -60,7 +60,7 @@ func keyView(c *fiber.Ctx, k licensing.Key) view.KeyView {
 func cooldownView(p licensing.Project, k licensing.Key, now time.Time) view.Cooldown {
 	cd := view.Cooldown{Length: licDuration(p.ResetCooldown), LastReset: licTimePtr(k.LastResetAt)}
 	if ends := licensing.ResetCooldownEnds(p, k); ends.After(now) {
-		cd.Active, cd.Ends = true, licTime(ends)
+		cd.Active, cd.Ends = true, components.ExactTime(ends)
 	}
 	return cd
 }
@@ -389,7 +389,7 @@ func (h *Licensing) keyActionDone(c *fiber.Ctx, k licensing.Key, a view.KeyActio
 	var cooldown *licensing.ResetCooldownError
 	switch {
 	case errors.As(err, &cooldown):
-		a.FormError = "HWID reset is on cooldown until " + licTime(cooldown.Ends) + "."
+		a.FormError = "HWID reset is on cooldown until " + components.ExactTime(cooldown.Ends) + "."
 		if a.CanForce {
 			a.FormError += " Tick Force to reset anyway."
 		}

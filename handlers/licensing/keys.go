@@ -279,9 +279,8 @@ func (h *Licensing) keyList(c *fiber.Ctx, proj *licensing.Project) error {
 	if err != nil {
 		return err
 	}
-	now := h.now()
 	for _, k := range keys {
-		v.Rows = append(v.Rows, keyRow(k, now))
+		v.Rows = append(v.Rows, keyRow(k))
 	}
 	if len(keys) > 0 {
 		if hasNext {
@@ -341,11 +340,14 @@ func (h *Licensing) projectChoices(c *fiber.Ctx, v *view.KeyList) error {
 	return nil
 }
 
-func keyRow(k licensing.Key, now time.Time) view.KeyRow {
+func keyRow(k licensing.Key) view.KeyRow {
 	r := view.KeyRow{ID: k.ID, UserKey: k.UserKey, ProjectID: k.ProjectID, ProjectName: k.ProjectName, HWID: k.Identifier,
 		DiscordID: k.DiscordID, Note: firstLine(k.Note), Status: k.Status, Banned: k.Banned, Expired: k.Expired,
-		Executions: licNum(k.TotalExecutions), Resets: strconv.Itoa(k.TotalResets), Created: licDate(k.CreatedAt), CreatedAt: licTime(k.CreatedAt)}
-	r.Expires, r.ExpiresAt = keyExpiry(k)
+		Executions: licNum(k.TotalExecutions), Resets: strconv.Itoa(k.TotalResets), Created: k.CreatedAt}
+	r.Expires, r.ExpiresHint = keyExpiry(k)
+	if k.AuthExpire != nil {
+		r.ExpiresAt = *k.AuthExpire
+	}
 	if k.AuthExpire == nil && k.KeyDays != nil && k.ActivatedAt == nil {
 		r.Expires, r.ExpiresNote = strconv.Itoa(*k.KeyDays)+" days", "after first use"
 	}
@@ -353,7 +355,7 @@ func keyRow(k licensing.Key, now time.Time) view.KeyRow {
 		r.KeyDays = strconv.Itoa(*k.KeyDays)
 	}
 	if k.LastExecutionAt != nil {
-		r.LastUsed, r.LastUsedAt = licAgo(*k.LastExecutionAt, now), licTime(*k.LastExecutionAt)
+		r.LastUsed = *k.LastExecutionAt
 	}
 	return r
 }
@@ -363,7 +365,7 @@ func keyRow(k licensing.Key, now time.Time) view.KeyRow {
 func keyExpiry(k licensing.Key) (short, long string) {
 	switch {
 	case k.AuthExpire != nil:
-		return licDate(*k.AuthExpire), licTime(*k.AuthExpire)
+		return components.Date(*k.AuthExpire), components.ExactTime(*k.AuthExpire)
 	case k.KeyDays != nil && k.ActivatedAt == nil:
 		s := strconv.Itoa(*k.KeyDays) + " days after first use"
 		if *k.KeyDays == 1 {
@@ -377,20 +379,4 @@ func keyExpiry(k licensing.Key) (short, long string) {
 func firstLine(s string) string {
 	line, _, _ := strings.Cut(s, "\n")
 	return web.Truncate(line, 200)
-}
-
-// licAgo is a past time relative to now: "5 min ago", "3 h ago", or a date.
-func licAgo(t, now time.Time) string {
-	d := now.Sub(t)
-	switch {
-	case d < time.Minute:
-		return "just now"
-	case d < time.Hour:
-		return strconv.Itoa(int(d/time.Minute)) + " min ago"
-	case d < 24*time.Hour:
-		return strconv.Itoa(int(d/time.Hour)) + " h ago"
-	case d < 7*24*time.Hour:
-		return strconv.Itoa(int(d/(24*time.Hour))) + " d ago"
-	}
-	return licDate(t)
 }

@@ -15,6 +15,7 @@ import (
 	"lumdesk/handlers/web"
 	"lumdesk/internal/licensing"
 	"lumdesk/internal/staff"
+	"lumdesk/views/components"
 	"lumdesk/views/layouts"
 	view "lumdesk/views/pages/licensing"
 )
@@ -60,12 +61,12 @@ func (h *Licensing) planCard(c *fiber.Ctx, accountID int64) (view.PlanCard, erro
 		Obfuscations: planLimitText(u.Obfuscations, "per month"),
 		Used:         licNum(int64(u.ObfuscationsUsed)) + " this month",
 		Remaining:    planLimitText(u.ObfuscationsRemaining, "left"),
-		Resets:       licDate(u.Month.AddDate(0, 1, 0)),
+		Resets:       components.Date(u.Month.AddDate(0, 1, 0)),
 		CanEdit:      web.Can(c, staff.PermLicensingPlanEdit),
 		Form:         view.PlanForm{MaxUsers: planLimitField(u.MaxUsers), Obfuscations: planLimitField(u.Obfuscations)},
 	}
 	if u.UpdatedAt != nil {
-		v.Updated = licTime(*u.UpdatedAt)
+		v.Updated = components.ExactTime(*u.UpdatedAt)
 	}
 	return v, nil
 }

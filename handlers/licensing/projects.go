@@ -71,22 +71,16 @@ func New(svc LicensingService) *Licensing {
 var luarmorCrumb = layouts.Crumb{Label: "Luarmor", Href: view.ProjectsPath}
 
 const (
-	licDateFormat = "Jan 2, 2006"
-	licTimeFormat = "Jan 2, 2006 15:04 UTC"
 	// licInputFormat is what datetime-local inputs send (read as UTC).
 	licInputFormat = "2006-01-02T15:04"
 )
-
-func licTime(t time.Time) string { return t.UTC().Format(licTimeFormat) }
 
 func licTimePtr(t *time.Time) string {
 	if t == nil {
 		return ""
 	}
-	return licTime(*t)
+	return components.ExactTime(*t)
 }
-
-func licDate(t time.Time) string { return t.UTC().Format(licDateFormat) }
 
 func licNum(n int64) string { return components.Thousands(n) }
 
@@ -185,7 +179,7 @@ func (h *Licensing) projects(c *fiber.Ctx) error {
 	}
 	for _, p := range page.Projects {
 		v.Rows = append(v.Rows, view.ProjectRow{ID: p.ID, Name: p.Name, AccountID: p.AccountID, AccountName: p.AccountName,
-			AccountEmail: p.AccountEmail, Keys: licKeyCount(counts[p.DBID]), Created: licDate(p.CreatedAt), CreatedAt: licTime(p.CreatedAt)})
+			AccountEmail: p.AccountEmail, Keys: licKeyCount(counts[p.DBID]), Created: p.CreatedAt})
 	}
 	if page.Next != nil {
 		v.NextHref = view.ProjectsPath + v.Query("before", page.Next.String())
@@ -256,7 +250,7 @@ func (h *Licensing) createProject(c *fiber.Ctx) error {
 func projectView(p licensing.Project, keys string) view.ProjectView {
 	return view.ProjectView{ID: p.ID, Name: p.Name, AccountID: p.AccountID, AccountName: p.AccountName, AccountEmail: p.AccountEmail,
 		Cooldown: licDuration(p.ResetCooldown), UsersCanReset: p.UsersCanReset, FFADefault: p.FFADefault, Keys: keys,
-		Created: licTime(p.CreatedAt), Updated: licTime(p.UpdatedAt)}
+		Created: components.ExactTime(p.CreatedAt), Updated: components.ExactTime(p.UpdatedAt)}
 }
 
 // projectPage builds the project page; the settings form starts from the
@@ -283,10 +277,10 @@ func (h *Licensing) projectPage(c *fiber.Ctx, p licensing.Project) (view.Project
 func scriptRow(s licensing.Script) view.ScriptRow {
 	last := "Never run"
 	if s.LastExecutionAt != nil {
-		last = "Last run " + licTime(*s.LastExecutionAt)
+		last = "Last run " + components.ExactTime(*s.LastExecutionAt)
 	}
 	return view.ScriptRow{ProjectID: s.ProjectID, ID: s.ID, Name: s.Name, Version: s.Version, Silent: s.Silent, FFA: s.FFA,
-		Heartbeat: s.Heartbeat, Lightning: s.Lightning, Executions: licNum(s.TotalExecutions), LastRun: last, Updated: licTime(s.UpdatedAt)}
+		Heartbeat: s.Heartbeat, Lightning: s.Lightning, Executions: licNum(s.TotalExecutions), LastRun: last, Updated: components.ExactTime(s.UpdatedAt)}
 }
 
 func (h *Licensing) renderProject(c *fiber.Ctx, status int, v view.ProjectPage) error {

@@ -13,6 +13,7 @@ import (
 	"lumdesk/internal/licensing"
 	"lumdesk/internal/platform/textdiff"
 	"lumdesk/internal/staff"
+	"lumdesk/views/components"
 	"lumdesk/views/layouts"
 	view "lumdesk/views/pages/licensing"
 )
@@ -47,17 +48,17 @@ func (h *Licensing) scriptPage(c *fiber.Ctx) (view.ScriptPage, licensing.Script,
 	if err != nil {
 		return view.ScriptPage{}, licensing.Script{}, err
 	}
-	v := view.ScriptPage{Script: view.ScriptView{ScriptRow: scriptRow(s), ProjectName: p.Name, Created: licTime(s.CreatedAt)},
+	v := view.ScriptPage{Script: view.ScriptView{ScriptRow: scriptRow(s), ProjectName: p.Name, Created: components.ExactTime(s.CreatedAt)},
 		Tab: "code", CanManage: web.Can(c, staff.PermLicensingManage),
 		Flags: view.FlagsForm{Silent: s.Silent, FFA: s.FFA, Heartbeat: s.Heartbeat, Lightning: s.Lightning}}
 	if s.LastExecutionAt != nil {
-		v.Script.LastRun = licTime(*s.LastExecutionAt)
+		v.Script.LastRun = components.ExactTime(*s.LastExecutionAt)
 	} else {
 		v.Script.LastRun = ""
 	}
 	for _, ver := range versions {
 		v.Versions = append(v.Versions, view.VersionRow{Version: ver.Version, SHA256: ver.SHA256, Size: licSize(ver.Size),
-			Flags: licFlagNames(ver), CreatedBy: ver.CreatedBy, Created: licTime(ver.CreatedAt), Current: ver.Version == s.Version})
+			Flags: licFlagNames(ver), CreatedBy: ver.CreatedBy, Created: ver.CreatedAt, Current: ver.Version == s.Version})
 	}
 	return v, s, nil
 }
@@ -114,7 +115,7 @@ func (h *Licensing) script(c *fiber.Ctx) error {
 			return err
 		}
 		v.Code = &view.CodeView{Version: ver.Version, Lines: textdiff.SplitLines(ver.Source), SHA256: ver.SHA256, Size: licSize(ver.Size),
-			CreatedBy: ver.CreatedBy, Created: licTime(ver.CreatedAt)}
+			CreatedBy: ver.CreatedBy, Created: components.ExactTime(ver.CreatedAt)}
 	case "diff":
 		if len(v.Versions) < 2 {
 			break

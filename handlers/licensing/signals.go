@@ -41,7 +41,7 @@ func (h *Bulk) signals(c *fiber.Ctx) error {
 	for _, r := range resets {
 		v.Resets = append(v.Resets, view.SignalReset{KeyID: r.Key.ID, UserKey: r.Key.UserKey, ProjectID: r.Key.ProjectID,
 			ProjectName: r.Key.ProjectName, Status: r.Key.Status, Banned: r.Key.Banned, DiscordID: r.Key.DiscordID,
-			Resets: r.Resets, LastReset: r.LastResetAt.Format("Jan 2, 15:04")})
+			Resets: r.Resets, LastReset: r.LastResetAt})
 	}
 	shared, err := h.lic.SharedHWIDs(ctx, v.Project, signalLimit)
 	if err != nil {

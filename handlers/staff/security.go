@@ -7,7 +7,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -46,15 +45,14 @@ func (h *Security) sessionRows(c *fiber.Ctx, u *staff.User) ([]security.SessionR
 	if err != nil {
 		return nil, err
 	}
-	return sessionRows(list, time.Now()), nil
+	return sessionRows(list), nil
 }
 
-func sessionRows(list []staff.Session, now time.Time) []security.SessionRow {
+func sessionRows(list []staff.Session) []security.SessionRow {
 	rows := make([]security.SessionRow, len(list))
 	for i, s := range list {
 		rows[i] = security.SessionRow{Handle: s.Handle, Device: DeviceName(s.UserAgent), UserAgent: s.UserAgent, IP: s.IP,
-			SignedIn: s.CreatedAt.UTC().Format("Jan 2, 2006 15:04 UTC"), LastActive: RelativeTime(s.LastSeenAt, now),
-			LastSeenAt: s.LastSeenAt.UTC().Format(time.RFC3339), Current: s.Current}
+			SignedIn: s.CreatedAt, LastSeen: s.LastSeenAt, Current: s.Current}
 	}
 	return rows
 }
@@ -278,29 +276,4 @@ func DeviceName(ua string) string {
 		ua = ua[:40] + "…"
 	}
 	return ua
-}
-
-// RelativeTime says how long ago t was: "just now", "5 minutes ago", "yesterday".
-func RelativeTime(t, now time.Time) string {
-	d := now.Sub(t)
-	switch {
-	case d < time.Minute:
-		return "just now"
-	case d < time.Hour:
-		return agoUnits(int(d/time.Minute), "minute")
-	case d < 24*time.Hour:
-		return agoUnits(int(d/time.Hour), "hour")
-	case d < 48*time.Hour:
-		return "yesterday"
-	case d < 30*24*time.Hour:
-		return agoUnits(int(d/(24*time.Hour)), "day")
-	}
-	return t.UTC().Format("Jan 2, 2006")
-}
-
-func agoUnits(n int, unit string) string {
-	if n == 1 {
-		return "1 " + unit + " ago"
-	}
-	return strconv.Itoa(n) + " " + unit + "s ago"
 }

@@ -269,24 +269,3 @@ func TestDeviceName(t *testing.T) {
 		}
 	}
 }
-
-func TestRelativeTime(t *testing.T) {
-	now := time.Date(2025, 10, 29, 12, 0, 0, 0, time.UTC)
-	cases := []struct {
-		ago  time.Duration
-		want string
-	}{
-		{10 * time.Second, "just now"},
-		{time.Minute, "1 minute ago"},
-		{5 * time.Minute, "5 minutes ago"},
-		{3 * time.Hour, "3 hours ago"},
-		{30 * time.Hour, "yesterday"},
-		{5 * 24 * time.Hour, "5 days ago"},
-		{60 * 24 * time.Hour, "Aug 30, 2025"},
-	}
-	for _, c := range cases {
-		if got := staffhttp.RelativeTime(now.Add(-c.ago), now); got != c.want {
-			t.Errorf("%s ago: %q, want %q", c.ago, got, c.want)
-		}
-	}
-}

@@ -51,7 +51,7 @@ const maxReason = 500
 func (h *Pages) row(u staff.User, self int64) staffviews.Row {
 	return staffviews.Row{ID: u.ID, Name: u.Name, Email: u.Email, Role: string(u.Role), TOTP: u.TOTPEnabled,
 		TOTPRequired: !h.svc.Demo() && u.Role.RequiresTOTP() && !u.TOTPEnabled, Disabled: u.Disabled,
-		Created: u.CreatedAt.UTC().Format("Jan 2, 2006"), Self: u.ID == self}
+		Created: u.CreatedAt, Self: u.ID == self}
 }
 
 func (h *Pages) list(c *fiber.Ctx) error {
@@ -192,7 +192,7 @@ func (h *Pages) detailView(c *fiber.Ctx, u staff.User, tab string) (staffviews.D
 		names[i] = string(p)
 	}
 	return staffviews.Detail{User: h.row(u, web.CurrentUser(c).ID), Tab: tab, Permissions: names,
-		Sessions: sessionRows(sessions, time.Now()), CSRF: web.CSRFToken(c), TOTPEnforced: !h.svc.Demo()}, nil
+		Sessions: sessionRows(sessions), CSRF: web.CSRFToken(c), TOTPEnforced: !h.svc.Demo()}, nil
 }
 
 func (h *Pages) detail(c *fiber.Ctx) error {

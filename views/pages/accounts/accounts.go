@@ -6,6 +6,7 @@ package accounts
 import (
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/a-h/templ"
 
@@ -55,8 +56,7 @@ type Row struct {
 	Email     string
 	DiscordID string
 	Status    string
-	Created   string // date
-	CreatedAt string // full timestamp for the title attribute
+	Created   time.Time
 }
 
 // Href is the account's detail page.
@@ -123,8 +123,8 @@ type Detail struct {
 	Note            string
 	Status          string
 	SuspendedReason string
-	Created         string
-	Updated         string
+	Created         time.Time
+	Updated         time.Time
 	Tab             string
 	CanManage       bool
 	CanSuspend      bool

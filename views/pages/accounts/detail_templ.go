@@ -364,8 +364,8 @@ func facts(d Detail) []components.KV {
 		{Key: "Account", Value: d.IDText(), Mono: true},
 		{Key: "Status", Node: components.StatusBadge(d.Status)},
 		{Key: "Discord id", Value: d.DiscordID, Mono: true},
-		{Key: "Created", Value: d.Created},
-		{Key: "Updated", Value: d.Updated},
+		{Key: "Created", Node: components.Time(d.Created)},
+		{Key: "Updated", Node: components.Time(d.Updated)},
 	}
 }
 

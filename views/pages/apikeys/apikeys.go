@@ -26,17 +26,15 @@ type Row struct {
 	AccountSuspended bool
 	Operator         bool
 	Scopes           []string
-	Status           string // active, revoked, expired
-	LastUsed         string // relative ("3 minutes ago"); "" = never
-	LastUsedAt       string // absolute, UTC
+	Status           string    // active, revoked, expired
+	LastUsed         time.Time // zero = never
 	LastUsedIP       string
-	Created          string // relative
-	CreatedAt        string // absolute, UTC
+	Created          time.Time
 	RateLimit        int
-	SpendCap         string // "25.00"; "" = none
+	SpendCap         string // "$25.00"; "" = none
 	Signing          bool
-	Expires          string // absolute; "" = never
-	RevokedAt        string
+	Expires          time.Time // zero = never
+	RevokedAt        time.Time // zero = not revoked
 	RevokedReason    string
 	RotatedFromID    int64
 	ReplacedByID     int64
@@ -253,32 +251,6 @@ func (f ActionForm) Submit() string {
 		return "Rotate key"
 	}
 	return "Revoke key"
-}
-
-// Ago formats t relative to now: "just now", "5 minutes ago", "3 days ago",
-// and the date beyond a month.
-func Ago(t, now time.Time) string {
-	d := now.Sub(t)
-	switch {
-	case d < 0:
-		return t.UTC().Format("Jan 2, 2006")
-	case d < time.Minute:
-		return "just now"
-	case d < time.Hour:
-		return plural(int(d/time.Minute), "minute") + " ago"
-	case d < 24*time.Hour:
-		return plural(int(d/time.Hour), "hour") + " ago"
-	case d < 30*24*time.Hour:
-		return plural(int(d/(24*time.Hour)), "day") + " ago"
-	}
-	return t.UTC().Format("Jan 2, 2006")
-}
-
-func plural(n int, unit string) string {
-	if n == 1 {
-		return "1 " + unit
-	}
-	return strconv.Itoa(n) + " " + unit + "s"
 }
 
 func optionID(value string) string {

@@ -137,33 +137,6 @@ func actorKindLabel(kind string) string {
 	return components.Humanize(kind)
 }
 
-// FormatTime is the one way times are shown here: UTC, to the second.
-func FormatTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05") + " UTC" }
-
-func isoTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
-
-// Relative is a short "how long ago" hint.
-func Relative(t, now time.Time) string {
-	d := now.Sub(t)
-	switch {
-	case d < -time.Minute:
-		return "in the future"
-	case d < time.Minute:
-		return "just now"
-	case d < time.Hour:
-		return strconv.Itoa(int(d/time.Minute)) + " min ago"
-	case d < 24*time.Hour:
-		return strconv.Itoa(int(d/time.Hour)) + " h ago"
-	case d < 60*24*time.Hour:
-		n := int(d / (24 * time.Hour))
-		if n == 1 {
-			return "yesterday"
-		}
-		return strconv.Itoa(n) + " days ago"
-	}
-	return t.UTC().Format("Jan 2006")
-}
-
 func hexHash(b []byte) string { return hex.EncodeToString(b) }
 
 // prettyJSON indents a stored jsonb value for <pre>.
@@ -179,14 +152,6 @@ func prettyJSON(raw json.RawMessage) string {
 }
 
 func thousands(n int64) string { return components.Thousands(n) }
-
-func ago(t, now time.Time) string {
-	d := now.Sub(t).Round(time.Second)
-	if d < time.Second {
-		return "just now"
-	}
-	return d.String() + " ago"
-}
 
 // actionGroup is one <optgroup> of the action select.
 type actionGroup struct {
@@ -284,7 +249,7 @@ func plural(n int, one, many string) string {
 
 func detailFields(e auditlog.Entry) []components.KV {
 	return []components.KV{
-		{Key: "Time", Value: FormatTime(e.OccurredAt)},
+		{Key: "Time", Value: components.ExactTime(e.OccurredAt)},
 		{Key: "Actor", Node: actorFull(e)},
 		{Key: "Actor id", Value: e.ActorID, Mono: true},
 		{Key: "Action", Value: e.Action, Mono: true},

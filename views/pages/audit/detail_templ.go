@@ -102,7 +102,7 @@ func Detail(p layouts.Page, m DetailModel) templ.Component {
 				}
 				return nil
 			})
-			templ_7745c5c3_Err = components.PageHeader("Event "+eventNo(m.Entry.ID), FormatTime(m.Entry.OccurredAt)+" · "+Relative(m.Entry.OccurredAt, m.Now)).Render(templ.WithChildren(ctx, templ_7745c5c3_Var3), templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = components.PageHeader("Event "+eventNo(m.Entry.ID), components.ExactTime(m.Entry.OccurredAt)+" · "+components.RelTime(m.Entry.OccurredAt, m.Now)).Render(templ.WithChildren(ctx, templ_7745c5c3_Var3), templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -8,6 +8,7 @@ package billing
 import (
 	"strconv"
 	"strings"
+	"time"
 
 	"lumdesk/internal/platform/money"
 	"lumdesk/views/components"
@@ -102,11 +103,10 @@ type BalanceRow struct {
 	Name      string
 	Email     string
 	Status    string
-	Balance   string // "12.50"
+	Balance   string // "$12.50"
 	Low       bool
 	Renewals  *ForecastWindowView // the 30-day forecast; nil: not computed
-	Updated   string
-	UpdatedAt string
+	Updated   time.Time
 }
 
 // DeskFilters are the balances list's URL query.
@@ -150,9 +150,9 @@ func pageSummary(n int, one, many string) string {
 // BelowOptions are the low-balance filter's choices.
 var BelowOptions = []components.Option{
 	{Value: "", Label: "All balances"},
-	{Value: "10.00", Label: "Below 10.00"},
-	{Value: "50.00", Label: "Below 50.00"},
-	{Value: "100.00", Label: "Below 100.00"},
+	{Value: "10.00", Label: "Below $10.00"},
+	{Value: "50.00", Label: "Below $50.00"},
+	{Value: "100.00", Label: "Below $100.00"},
 }
 
 // BalanceSortOptions are the balances list's orders.
@@ -186,12 +186,11 @@ type StatView struct{ Label, Value, Hint string }
 // EntryRow is one ledger entry.
 type EntryRow struct {
 	ID           int64
-	When         string
-	WhenFull     string
+	When         time.Time
 	AccountID    int64
 	AccountName  string
 	Kind         string
-	Amount       string // signed, "-12.50"
+	Amount       string // signed, "-$12.50"
 	BalanceAfter string
 	Cause        string
 	Actor        string
@@ -248,8 +247,9 @@ type DepositRow struct {
 	Provider  string // label
 	Sandbox   bool
 	Status    string
-	Created   string
-	Closes    string // paid at / expires at / closed at, with a word
+	Created   time.Time
+	Closes    string    // "paid", "expired", "expires", "closed"; "" = open
+	ClosesAt  time.Time // when it was paid, expired, closed or expires
 	CanPay    bool
 	CanCancel bool
 }
@@ -264,8 +264,9 @@ type RequestRow struct {
 	Reason      string
 	Status      string
 	By          string
-	When        string
-	Decided     string // "bob@… · Jan 2, 15:04"
+	When        time.Time
+	DecidedBy   string // "bob@…"
+	DecidedAt   time.Time
 	Note        string
 	Mine        bool // requested by the current user: they cannot decide it
 }
@@ -277,7 +278,7 @@ type Account struct {
 	Email     string
 	Status    string
 	Balance   string
-	Updated   string
+	Updated   time.Time // zero: no movement yet
 	Limit     string
 	CanCredit bool
 
@@ -304,9 +305,9 @@ const MaxForecastItems = 12
 // ForecastWindowView is one window of the forecast.
 type ForecastWindowView struct {
 	Days     string // "30"
-	Due      string // "34.00"
+	Due      string // "$34.00"
 	Renewals int
-	Short    string // "18.00"; "" covered
+	Short    string // "$18.00"; "" covered
 	Tone     string // green (covered), amber, red
 }
 
@@ -331,7 +332,7 @@ type ForecastItemView struct {
 type Summary struct {
 	ID      int64
 	Balance string
-	Updated string
+	Updated time.Time // zero: no movement yet
 	Entries []EntryRow
 	Pending int
 }
@@ -360,14 +361,15 @@ type Action struct {
 	Target string
 
 	EntryID   int64
-	EntryText string // "Purchase #12 of 12.50 (domain #77)"
-	Left      string // refundable amount left
+	EntryText string // "Purchase #12 of $12.50 (domain #77)"
+	Left      string // refundable amount left, shown: "$12.50"
+	LeftInput string // the same as the amount field takes it: "12.50"
 	LeftCents money.Cents
 	DepositID int64
-	Deposit   string // "dep_… · 25.00"
+	Deposit   string // "dep_… · $25.00"
 	Sandbox   bool
 	RequestID int64
-	Request   string // "Top-up of 600.00 for Nightfall"
+	Request   string // "Top-up of $600.00 for Nightfall"
 
 	Amount    string
 	Reason    string
@@ -574,8 +576,8 @@ func (a Action) ReasonName() string {
 
 // AmountPlaceholder is the amount field's example value.
 func (a Action) AmountPlaceholder() string {
-	if a.Kind == "refund" && a.Left != "" {
-		return a.Left
+	if a.Kind == "refund" && a.LeftInput != "" {
+		return a.LeftInput
 	}
 	return "10.00"
 }

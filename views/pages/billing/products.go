@@ -256,17 +256,6 @@ var YearOptions = []components.Option{{Value: "1", Label: "1 year"}, {Value: "2"
 var MonthOptions = []components.Option{{Value: "1", Label: "1 month"}, {Value: "3", Label: "3 months"},
 	{Value: "6", Label: "6 months"}, {Value: "12", Label: "12 months"}}
 
-// Date formats an optional time as a day.
-func Date(t *time.Time) string {
-	if t == nil {
-		return "—"
-	}
-	return t.UTC().Format("Jan 2, 2006")
-}
-
-// When formats a time in full.
-func When(t time.Time) string { return t.UTC().Format("Jan 2, 2006 15:04 UTC") }
-
 func onOff(b bool) string {
 	if b {
 		return "On"
@@ -281,7 +270,7 @@ func RenewalFailed(at *time.Time, reason string) string {
 	if at == nil {
 		return ""
 	}
-	return "Renewal failed: " + reason + " (" + Date(at) + ")"
+	return "Renewal failed: " + reason + " (" + components.DatePtr(at) + ")"
 }
 
 // Stamp identifies the expiry a renew form was shown with.

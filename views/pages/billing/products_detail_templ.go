@@ -657,14 +657,14 @@ func DomainPanel(v DomainPage) templ.Component {
 			ctx = templ.InitializeContext(ctx)
 			templ_7745c5c3_Err = components.DescList([]components.KV{
 				{Key: "Status", Node: components.StatusBadge(v.D.Status)},
-				{Key: "Expires", Value: Date(v.D.ExpiresAt)},
+				{Key: "Expires", Value: components.DatePtr(v.D.ExpiresAt)},
 				{Key: "Account", Value: "#" + idStr(v.D.AccountID)},
 				{Key: "Auto-renew", Value: onOff(v.D.AutoRenew)},
 				{Key: "Transfer lock", Value: onOff(v.D.Locked)},
 				{Key: "WHOIS privacy", Value: onOff(v.D.Privacy)},
 				{Key: "Nameservers", Value: join(v.D.Nameservers), Mono: true},
 				{Key: "Renewal price", Value: v.Price},
-				{Key: "Bought", Value: When(v.D.CreatedAt)},
+				{Key: "Bought", Node: components.Time(v.D.CreatedAt)},
 				{Key: "Registrar reference", Value: v.D.RegistrarRef, Mono: true},
 				{Key: "Failure", Value: v.D.Failure},
 			}).Render(ctx, templ_7745c5c3_Buffer)
@@ -1055,10 +1055,10 @@ func VPSPanel(v VPSPage) templ.Component {
 				{Key: "Power", Value: v.V.Power},
 				{Key: "IP", Value: v.V.IP, Mono: true},
 				{Key: "Plan", Value: v.V.Plan},
-				{Key: "Expires", Value: Date(v.V.ExpiresAt)},
+				{Key: "Expires", Value: components.DatePtr(v.V.ExpiresAt)},
 				{Key: "Auto-renew", Value: onOff(v.V.AutoRenew)},
 				{Key: "Monthly price", Value: v.Price},
-				{Key: "Bought", Value: When(v.V.CreatedAt)},
+				{Key: "Bought", Node: components.Time(v.V.CreatedAt)},
 				{Key: "Provider reference", Value: v.V.ProviderRef, Mono: true},
 				{Key: "Failure", Value: v.V.Failure},
 			}).Render(ctx, templ_7745c5c3_Buffer)
@@ -1344,10 +1344,10 @@ func ProxyPanel(v ProxyPage) templ.Component {
 				{Key: "Username", Value: v.P.Username, Mono: true},
 				{Key: "Allowed IPs", Value: join(v.P.AllowIPs), Mono: true},
 				{Key: "Plan", Value: v.P.Plan},
-				{Key: "Expires", Value: Date(v.P.ExpiresAt)},
+				{Key: "Expires", Value: components.DatePtr(v.P.ExpiresAt)},
 				{Key: "Auto-renew", Value: onOff(v.P.AutoRenew)},
 				{Key: "Monthly price", Value: v.Price},
-				{Key: "Bought", Value: When(v.P.CreatedAt)},
+				{Key: "Bought", Node: components.Time(v.P.CreatedAt)},
 				{Key: "Failure", Value: v.P.Failure},
 			}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"time"
 
 	"lumdesk/internal/platform/textdiff"
 	"lumdesk/views/components"
@@ -64,8 +65,7 @@ type ProjectRow struct {
 	AccountName  string
 	AccountEmail string
 	Keys         string // "12", "1,000+"
-	Created      string
-	CreatedAt    string
+	Created      time.Time
 }
 
 // ProjectList is the projects list page.
@@ -216,7 +216,7 @@ type VersionRow struct {
 	Size      string
 	Flags     []string
 	CreatedBy string
-	Created   string
+	Created   time.Time
 	Current   bool
 }
 
@@ -285,7 +285,7 @@ func (p ScriptPage) Tabs() []components.Tab {
 func (p ScriptPage) VersionOptions() []components.Option {
 	out := make([]components.Option, len(p.Versions))
 	for i, v := range p.Versions {
-		l := "v" + strconv.Itoa(v.Version) + " · " + v.Created
+		l := "v" + strconv.Itoa(v.Version) + " · " + components.ExactTime(v.Created)
 		if v.Current {
 			l += " (current)"
 		}
@@ -390,16 +390,15 @@ type KeyRow struct {
 	Status      string
 	Banned      bool
 	Expired     bool
-	Expires     string // date, "Never", "30 days"
-	ExpiresNote string // "after first use" for key days not started
-	ExpiresAt   string // full time (title)
+	Expires     string    // "Never", "30 days"; shown when ExpiresAt is zero
+	ExpiresNote string    // "after first use" for key days not started
+	ExpiresHint string    // title of a non-date expiry
+	ExpiresAt   time.Time // the expiry date; zero when there is none
 	KeyDays     string
 	Executions  string
-	LastUsed    string
-	LastUsedAt  string
+	LastUsed    time.Time // zero = never
 	Resets      string
-	Created     string
-	CreatedAt   string
+	Created     time.Time
 }
 
 // Href is the key's page.

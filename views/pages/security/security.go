@@ -3,6 +3,8 @@
 // (/account/sessions).
 package security
 
+import "time"
+
 // Status is what /account/security shows.
 type Status struct {
 	TOTPEnabled  bool
@@ -25,14 +27,13 @@ type Enrolment struct {
 
 // SessionRow is one open session.
 type SessionRow struct {
-	Handle     string
-	Device     string // "Chrome on Linux"
-	UserAgent  string // full, shown as a tooltip
-	IP         string
-	SignedIn   string // "Oct 29, 2025 14:02 UTC"
-	LastActive string // "5 minutes ago"
-	LastSeenAt string // RFC 3339, for <time datetime>
-	Current    bool
+	Handle    string
+	Device    string // "Chrome on Linux"
+	UserAgent string // full, shown as a tooltip
+	IP        string
+	SignedIn  time.Time
+	LastSeen  time.Time
+	Current   bool
 }
 
 // LowCodes reports whether the user is running out of recovery codes.

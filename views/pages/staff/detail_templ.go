@@ -103,7 +103,7 @@ func DetailBody(d Detail) templ.Component {
 			{Key: "Status", Node: components.StatusBadge(d.User.Status())},
 			{Key: "Two-factor", Node: totpBadge(d.User)},
 			{Key: "Open sessions", Value: strconv.Itoa(len(d.Sessions))},
-			{Key: "Created", Value: d.User.Created},
+			{Key: "Created", Node: components.Time(d.User.Created)},
 			{Key: "Staff ID", Value: intStr(d.User.ID), Mono: true},
 		}).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {

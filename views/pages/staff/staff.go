@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"lumdesk/views/components"
 	"lumdesk/views/pages/security"
@@ -20,7 +21,7 @@ type Row struct {
 	TOTP         bool
 	TOTPRequired bool // the role needs TOTP here and it is not on
 	Disabled     bool
-	Created      string
+	Created      time.Time
 	Self         bool
 }
 

@@ -1,0 +1,112 @@
+package components
+
+import (
+	"context"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"lumdesk/internal/platform/money"
+)
+
+func TestMoney(t *testing.T) {
+	for _, tc := range []struct {
+		in   money.Cents
+		want string
+	}{
+		{0, "$0.00"},
+		{5, "$0.05"},
+		{-5, "-$0.05"},
+		{1250, "$12.50"},
+		{-1250, "-$12.50"},
+		{99999, "$999.99"},
+		{100000, "$1,000.00"},
+		{106360, "$1,063.60"},
+		{123456789, "$1,234,567.89"},
+		{-123456789, "-$1,234,567.89"},
+		{math.MaxInt64, "$92,233,720,368,547,758.07"},
+		{math.MinInt64, "-$92,233,720,368,547,758.08"},
+	} {
+		if got := Money(tc.in); got != tc.want {
+			t.Errorf("Money(%d) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestRelTime(t *testing.T) {
+	now := time.Date(2026, 12, 4, 15, 4, 5, 0, time.UTC)
+	for _, tc := range []struct {
+		d    time.Duration // t = now - d
+		want string
+	}{
+		{0, "just now"},
+		{59 * time.Second, "just now"},
+		{-30 * time.Second, "just now"},
+		{5 * time.Minute, "5 min ago"},
+		{-5 * time.Minute, "in 5 min"},
+		{3*time.Hour + 10*time.Minute, "3 h ago"},
+		{-3 * time.Hour, "in 3 h"},
+		{30 * time.Hour, "yesterday"},
+		{-30 * time.Hour, "tomorrow"},
+		{4 * 24 * time.Hour, "4 days ago"},
+		{-3*24*time.Hour - time.Hour, "in 3 days"},
+		{7 * 24 * time.Hour, "Nov 27, 2026"},
+		{-10 * 24 * time.Hour, "Dec 14, 2026"},
+		{400 * 24 * time.Hour, "Oct 30, 2025"},
+	} {
+		if got := RelTime(now.Add(-tc.d), now); got != tc.want {
+			t.Errorf("RelTime(now-%v) = %q, want %q", tc.d, got, tc.want)
+		}
+	}
+}
+
+func TestTimeAtRendersExactUTCOnHover(t *testing.T) {
+	now := time.Date(2026, 12, 4, 15, 4, 5, 0, time.UTC)
+	at := now.Add(-3 * time.Minute).In(time.FixedZone("X", 3600))
+	var b strings.Builder
+	if err := TimeAt(at, now).Render(context.Background(), &b); err != nil {
+		t.Fatal(err)
+	}
+	want := `<time datetime="2026-12-04T15:01:05Z" title="2026-12-04 15:01:05 UTC">3 min ago</time>`
+	if b.String() != want {
+		t.Errorf("TimeAt = %s\nwant     %s", b.String(), want)
+	}
+	b.Reset()
+	if err := Day(at).Render(context.Background(), &b); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), ">Dec 4, 2026</time>") || !strings.Contains(b.String(), `title="2026-12-04 15:01:05 UTC"`) {
+		t.Errorf("Day = %s", b.String())
+	}
+	b.Reset()
+	if err := Time(time.Time{}).Render(context.Background(), &b); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "—") || strings.Contains(b.String(), "<time") {
+		t.Errorf("zero Time = %s", b.String())
+	}
+}
+
+// templ calls a component only at the start of a line; written after text
+// ("Last movement @components.Time(t)") it is printed literally. Catch that in
+// every generated view rather than page by page.
+func TestNoComponentCallPrintedAsText(t *testing.T) {
+	files, err := filepath.Glob("../pages/*/*_templ.go")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no generated views found: %v", err)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, line := range strings.Split(string(b), "\n") {
+			if strings.Contains(line, "templruntime.WriteString(") && strings.Contains(line, "@components.") {
+				t.Errorf("%s:%d prints a component call as text: %s", f, i+1, strings.TrimSpace(line))
+			}
+		}
+	}
+}

@@ -1,0 +1,68 @@
+package components
+
+import (
+	"strconv"
+	"time"
+)
+
+// The console shows every time one way: relative within a week ("5 min ago",
+// "in 3 days"), a short date beyond ("Dec 4, 2026"), and always the exact UTC
+// time on hover. Time/TimeAt (time.templ) render it; the functions below are
+// the text, for the few places that need a plain string (toasts, titles).
+
+// recentWindow is how far from now a time is still shown relatively; past a
+// week a person thinks in dates, not in "23 days ago".
+const recentWindow = 7 * 24 * time.Hour
+
+// RelTime is t as seen at now: "just now", "5 min ago", "3 h ago",
+// "yesterday", "4 days ago" (or "in 5 min", "tomorrow", "in 4 days" for the
+// future) within a week, else Date(t).
+func RelTime(t, now time.Time) string {
+	d := now.Sub(t)
+	future := d < 0
+	if future {
+		d = -d
+	}
+	if d >= recentWindow {
+		return Date(t)
+	}
+	var s string
+	switch {
+	case d < time.Minute:
+		return "just now"
+	case d < time.Hour:
+		s = strconv.Itoa(int(d/time.Minute)) + " min"
+	case d < 24*time.Hour:
+		s = strconv.Itoa(int(d/time.Hour)) + " h"
+	case d < 48*time.Hour:
+		if future {
+			return "tomorrow"
+		}
+		return "yesterday"
+	default:
+		s = strconv.Itoa(int(d/(24*time.Hour))) + " days"
+	}
+	if future {
+		return "in " + s
+	}
+	return s + " ago"
+}
+
+// Date is the short absolute day, always with the year so a list never mixes
+// "Dec 4" and "Dec 4, 2025": "Dec 4, 2026" (UTC).
+func Date(t time.Time) string { return t.UTC().Format("Jan 2, 2006") }
+
+// DatePtr is Date for an optional time; absent is "—".
+func DatePtr(t *time.Time) string {
+	if t == nil {
+		return "—"
+	}
+	return Date(*t)
+}
+
+// ExactTime is the full UTC time shown on hover and on detail pages:
+// "2026-12-04 15:04:05 UTC".
+func ExactTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05") + " UTC" }
+
+// isoTime is the machine-readable datetime attribute of <time>.
+func isoTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
