@@ -119,10 +119,17 @@ func FormatValue(entityType, field string, v any) Value {
 				return Value{Text: FormatMoney(money.Cents(c))}
 			}
 		}
-		if n, err := x.Int64(); err == nil && (n >= 10000 || n <= -10000) {
-			return Value{Text: thousands(n)}
+		n, err := x.Int64()
+		if err != nil {
+			return Value{Text: x.String()}
 		}
-		return Value{Text: x.String()}
+		switch last {
+		case "rate_limit_per_minute":
+			return Value{Text: thousands(n) + " / minute"}
+		case "reset_cooldown_seconds":
+			return Value{Text: seconds(n)}
+		}
+		return Value{Text: thousands(n)}
 	case string:
 		return formatString(entityType, last, x)
 	}
@@ -216,6 +223,29 @@ func groupDigits(s string) string {
 		b.WriteString(s[i : i+3])
 	}
 	return b.String()
+}
+
+// seconds writes a duration the way people say it: "1 day", "1 h 30 min".
+func seconds(n int64) string {
+	if n == 0 {
+		return "None"
+	}
+	d := time.Duration(n) * time.Second
+	var parts []string
+	for _, u := range []struct {
+		d    time.Duration
+		name string
+	}{{24 * time.Hour, "day"}, {time.Hour, "h"}, {time.Minute, "min"}, {time.Second, "s"}} {
+		if k := d / u.d; k > 0 {
+			p := strconv.FormatInt(int64(k), 10) + " " + u.name
+			if u.name == "day" && k > 1 {
+				p += "s"
+			}
+			parts = append(parts, p)
+			d -= k * u.d
+		}
+	}
+	return strings.Join(parts, " ")
 }
 
 // humanize turns "ban_expire" into "Ban expire" (the fallback label).

@@ -40,6 +40,9 @@ func TestFormatValue(t *testing.T) {
 		{"license_key", "total_resets", `3`, "3"},
 		{"license_key", "keys", `250000`, "250,000"},
 		{"account", "name", `"Ada"`, "Ada"},
+		{"api_key", "rate_limit_per_minute", `60`, "60 / minute"},
+		{"licensing_project", "reset_cooldown_seconds", `86400`, "1 day"},
+		{"licensing_project", "reset_cooldown_seconds", `5400`, "1 h 30 min"},
 		{"proxy", "allow_ips", `["1.2.3.4"]`, "1.2.3.4"},
 	} {
 		v := FormatValue(tc.etype, tc.field, decode(t, tc.raw))
