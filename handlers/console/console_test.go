@@ -3,6 +3,7 @@ package console_test
 import (
 	"context"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -56,6 +57,14 @@ func TestOverviewCountsAndCharts(t *testing.T) {
 	}
 	if !r.Has(`[data-testid="recent-activity"]`) || !strings.Contains(r.Text(`[data-testid="recent-activity"]`), "account.create") {
 		t.Fatal("recent activity lacks account.create")
+	}
+	// Entities show by name, linked to their page, never as "account #id".
+	ent := r.Doc.Find(`[data-testid="recent-entity"][href="/accounts/` + strconv.FormatInt(last, 10) + `"]`).First()
+	if strings.TrimSpace(ent.Text()) != "Globex" {
+		t.Errorf("recent entity for account %d: %q", last, ent.Text())
+	}
+	if strings.Contains(r.Text(`[data-testid="recent-activity"]`), "#"+strconv.FormatInt(last, 10)) {
+		t.Error("recent activity shows an account by its number")
 	}
 }
 

@@ -141,9 +141,9 @@ func entityRef(e auditlog.Entry) auditlog.Ref {
 	return auditlog.Ref{Type: e.EntityType, ID: e.EntityID}
 }
 
-// actorName is who acted, by name: a staff user's name (else their email),
+// ActorName is who acted, by name: a staff user's name (else their email),
 // an API key's name, else what was recorded.
-func actorName(e auditlog.Entry, names auditlog.Names) string {
+func ActorName(e auditlog.Entry, names auditlog.Names) string {
 	if r, ok := e.ActorRef(); ok {
 		if l := names.Label(r); l != "" {
 			return l
@@ -155,8 +155,8 @@ func actorName(e auditlog.Entry, names auditlog.Names) string {
 	return e.Actor()
 }
 
-// actorHref is the actor's page (a staff user or an API key), or "".
-func actorHref(e auditlog.Entry, names auditlog.Names) string {
+// ActorHref is the actor's page (a staff user or an API key), or "".
+func ActorHref(e auditlog.Entry, names auditlog.Names) string {
 	if r, ok := e.ActorRef(); ok {
 		return EntityHref(r, names)
 	}

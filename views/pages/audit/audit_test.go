@@ -41,15 +41,15 @@ func TestActorAndEntityNames(t *testing.T) {
 		{Type: auditlog.EntityAccount, ID: "26"}:  {Label: "Acme Corp"},
 	}
 	staff := auditlog.Entry{ActorKind: auditlog.KindStaff, ActorID: "3", ActorLabel: "amy@x.test"}
-	if actorName(staff, names) != "Amy Pond" || actorHref(staff, names) != "/staff/3" {
-		t.Errorf("staff actor %q %q", actorName(staff, names), actorHref(staff, names))
+	if ActorName(staff, names) != "Amy Pond" || ActorHref(staff, names) != "/staff/3" {
+		t.Errorf("staff actor %q %q", ActorName(staff, names), ActorHref(staff, names))
 	}
 	gone := auditlog.Entry{ActorKind: auditlog.KindStaff, ActorID: "4", ActorLabel: "old@x.test"}
-	if actorName(gone, names) != "old@x.test" {
-		t.Errorf("deleted staff actor %q", actorName(gone, names))
+	if ActorName(gone, names) != "old@x.test" {
+		t.Errorf("deleted staff actor %q", ActorName(gone, names))
 	}
-	if sys := (auditlog.Entry{ActorKind: auditlog.KindSystem}); actorName(sys, names) != "System" || actorHref(sys, names) != "" {
-		t.Errorf("system actor %q", actorName(sys, names))
+	if sys := (auditlog.Entry{ActorKind: auditlog.KindSystem}); ActorName(sys, names) != "System" || ActorHref(sys, names) != "" {
+		t.Errorf("system actor %q", ActorName(sys, names))
 	}
 	if got := EntityName(auditlog.Ref{Type: auditlog.EntityAccount, ID: "26"}, names); got != "Acme Corp" {
 		t.Errorf("account name %q", got)

@@ -504,7 +504,7 @@ func actor(e auditlog.Entry, names auditlog.Names) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		if href := actorHref(e, names); href != "" {
+		if href := ActorHref(e, names); href != "" {
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 38, "<a href=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
@@ -536,7 +536,7 @@ func actor(e auditlog.Entry, names auditlog.Names) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var24 string
-			templ_7745c5c3_Var24, templ_7745c5c3_Err = templ.JoinStringErrs(actorName(e, names))
+			templ_7745c5c3_Var24, templ_7745c5c3_Err = templ.JoinStringErrs(ActorName(e, names))
 			if templ_7745c5c3_Err != nil {
 				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/audit/list.templ`, Line: 105, Col: 119}
 			}
@@ -567,7 +567,7 @@ func actor(e auditlog.Entry, names auditlog.Names) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var26 string
-			templ_7745c5c3_Var26, templ_7745c5c3_Err = templ.JoinStringErrs(actorName(e, names))
+			templ_7745c5c3_Var26, templ_7745c5c3_Err = templ.JoinStringErrs(ActorName(e, names))
 			if templ_7745c5c3_Err != nil {
 				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/audit/list.templ`, Line: 107, Col: 67}
 			}
@@ -619,7 +619,7 @@ func actorFull(e auditlog.Entry, names auditlog.Names) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		if href := actorHref(e, names); href != "" {
+		if href := ActorHref(e, names); href != "" {
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 47, "<a href=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
@@ -638,7 +638,7 @@ func actorFull(e auditlog.Entry, names auditlog.Names) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var29 string
-			templ_7745c5c3_Var29, templ_7745c5c3_Err = templ.JoinStringErrs(actorName(e, names))
+			templ_7745c5c3_Var29, templ_7745c5c3_Err = templ.JoinStringErrs(ActorName(e, names))
 			if templ_7745c5c3_Err != nil {
 				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/audit/list.templ`, Line: 118, Col: 100}
 			}
@@ -656,7 +656,7 @@ func actorFull(e auditlog.Entry, names auditlog.Names) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var30 string
-			templ_7745c5c3_Var30, templ_7745c5c3_Err = templ.JoinStringErrs(actorName(e, names))
+			templ_7745c5c3_Var30, templ_7745c5c3_Err = templ.JoinStringErrs(ActorName(e, names))
 			if templ_7745c5c3_Err != nil {
 				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/audit/list.templ`, Line: 120, Col: 48}
 			}
@@ -669,7 +669,7 @@ func actorFull(e auditlog.Entry, names auditlog.Names) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		if e.ActorLabel != "" && e.ActorLabel != actorName(e, names) {
+		if e.ActorLabel != "" && e.ActorLabel != ActorName(e, names) {
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 52, "<span class=\"break-all text-xs text-slate-500 dark:text-slate-400\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
