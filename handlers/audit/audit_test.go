@@ -418,7 +418,7 @@ func TestHistoryFragment(t *testing.T) {
 	}
 	// The suspension shows who, why and the readable diff.
 	item := r2.Doc.Find(`[data-testid="history-item"][data-event-id="` + strconv.FormatInt(ids[1], 10) + `"]`)
-	if item.Find(`[data-testid="history-action"]`).Text() != "account.suspend" || strings.TrimSpace(item.Find(`[data-testid="history-reason"]`).Text()) != "Reason chargeback" ||
+	if item.Find(`[data-testid="history-action"]`).AttrOr("data-action", "") != "account.suspend" || item.Find(`[data-testid="history-action"]`).Text() != "Account suspended" || strings.TrimSpace(item.Find(`[data-testid="history-reason"]`).Text()) != "Reason chargeback" ||
 		!strings.Contains(item.Text(), "amy@x.test") {
 		t.Errorf("suspend item: %q", item.Text())
 	}

@@ -64,7 +64,7 @@ func (h *Console) overview(c *fiber.Ctx) error {
 		m.KeysByProduct = append(m.KeysByProduct, components.KV{Key: label, Value: n(k.N)})
 	}
 	for _, e := range sum.Recent {
-		ev := view.Event{ID: e.ID, When: e.OccurredAt, Action: e.Action,
+		ev := view.Event{ID: e.ID, When: e.OccurredAt, Action: e.Action, ActionLabel: auditpages.ActionLabel(e.Action),
 			Actor: auditpages.ActorName(e, sum.RecentNames), ActorHref: auditpages.ActorHref(e, sum.RecentNames)}
 		if e.EntityType != "" {
 			ref := audit.Ref{Type: e.EntityType, ID: e.EntityID}

@@ -55,7 +55,7 @@ func TestOverviewCountsAndCharts(t *testing.T) {
 	if !strings.Contains(r.Doc.Find(`[data-testid="chart-accounts"]`).Text(), ": 2") {
 		t.Fatalf("today's bar should say 2: %q", r.Doc.Find(`[data-testid="chart-accounts"] title`).Last().Text())
 	}
-	if !r.Has(`[data-testid="recent-activity"]`) || !strings.Contains(r.Text(`[data-testid="recent-activity"]`), "account.create") {
+	if !r.Has(`[data-testid="recent-activity"]`) || !strings.Contains(r.Text(`[data-testid="recent-activity"]`), "Account created") {
 		t.Fatal("recent activity lacks account.create")
 	}
 	// Entities show by name, linked to their page, never as "account #id".

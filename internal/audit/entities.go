@@ -1,5 +1,7 @@
 package audit
 
+import "strings"
+
 // Entity types, as stored in audit_events.entity_type. The writers in each
 // area pass these strings (some through their own constants, such as
 // products.ProductDomain); TestEveryWrittenEntityTypeIsKnown in this package
@@ -194,4 +196,59 @@ func FieldLabel(entityType, field string) string {
 		}
 	}
 	return humanize(field)
+}
+
+// actionNouns name the first part of an action ("api_key.revoke") where it
+// differs from the entity noun.
+var actionNouns = map[string]string{
+	"staff":          "Staff",
+	"balance":        "Balance",
+	"deposit":        "Deposit",
+	"price":          "Price",
+	"audit":          "Audit log",
+	"licensing_plan": "Luarmor plan",
+}
+
+// actionVerbs say what happened, by the action's second part.
+var actionVerbs = map[string]string{
+	"create": "created", "update": "updated", "delete": "deleted", "set": "set",
+	"suspend": "suspended", "reactivate": "reactivated", "note": "note added",
+	"revoke": "revoked", "rotate": "rotated", "issue": "issued", "export": "exported", "import": "imported",
+	"enable": "enabled", "disable": "disabled", "change_role": "role changed", "reset_password": "password reset",
+	"reset_totp": "two-factor reset", "totp_enable": "two-factor turned on", "revoke_sessions": "sessions ended",
+	"session_revoke": "session ended", "sign_out_everywhere": "signed out everywhere",
+	"login": "signed in", "login_failed": "sign-in failed", "logout": "signed out",
+	"adjust": "adjusted", "adjustment_request": "adjustment requested", "adjustment_approve": "adjustment approved",
+	"adjustment_reject": "adjustment rejected", "debit": "debited", "refund": "refunded", "topup": "topped up",
+	"deposit": "deposit credited", "cancel": "cancelled", "expire": "expired", "invoice": "invoiced", "paid": "paid",
+	"sandbox_payment": "paid (sandbox)", "created": "created",
+	"activate": "activated", "buy": "bought", "renew": "renewed", "renew_fail": "renewal failed",
+	"renewal_failed": "renewal failed", "fail": "failed", "epp_reveal": "EPP code revealed",
+	"password_reveal": "password revealed", "set_auto_renew": "auto-renew changed", "set_lock": "transfer lock changed",
+	"set_nameservers": "nameservers changed", "set_privacy": "WHOIS privacy changed", "set_allow_list": "allowed IPs changed",
+	"power_start": "started", "power_stop": "stopped", "power_reboot": "rebooted",
+	"blacklist": "blacklisted", "unban": "unbanned", "extend": "extended", "generate": "generated",
+	"bulk_load": "keys loaded", "hwid_assign": "HWID assigned", "link_discord": "Discord linked",
+	"reset_hwid": "HWID reset", "reset_hwid_force": "HWID reset (forced)", "upload": "version uploaded",
+}
+
+// ActionLabel says what an action did in words: "api_key.revoke" → "API key
+// revoked". Unknown parts are humanized, so a new action still reads.
+func ActionLabel(action string) string {
+	noun, verb, ok := strings.Cut(action, ".")
+	n, found := actionNouns[noun]
+	if !found {
+		n = EntityNoun(noun)
+	}
+	if n != "" {
+		n = strings.ToUpper(n[:1]) + n[1:]
+	}
+	if !ok {
+		return n
+	}
+	v, found := actionVerbs[verb]
+	if !found {
+		v = strings.ToLower(humanize(verb))
+	}
+	return n + " " + v
 }

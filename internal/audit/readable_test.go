@@ -228,3 +228,21 @@ func isAuditEvent(e ast.Expr, pkg string) bool {
 	}
 	return false
 }
+
+func TestActionLabel(t *testing.T) {
+	for action, want := range map[string]string{
+		"api_key.revoke":             "API key revoked",
+		"account.suspend":            "Account suspended",
+		"staff.login_failed":         "Staff sign-in failed",
+		"balance.adjustment_approve": "Balance adjustment approved",
+		"vps.power_reboot":           "VPS rebooted",
+		"license_key.reset_hwid":     "License key HWID reset",
+		"licensing_script.upload":    "Luarmor script version uploaded",
+		"widget.frobnicate_all":      "Widget frobnicate all",
+		"account":                    "Account",
+	} {
+		if got := ActionLabel(action); got != want {
+			t.Errorf("ActionLabel(%q) = %q, want %q", action, got, want)
+		}
+	}
+}

@@ -124,6 +124,9 @@ func EntityName(r auditlog.Ref, names auditlog.Names) string {
 // EntityNoun names an entity type for people: "api_key" → "API key".
 func EntityNoun(entityType string) string { return auditlog.EntityNoun(entityType) }
 
+// ActionLabel says what an action did: "api_key.revoke" → "API key revoked".
+func ActionLabel(action string) string { return auditlog.ActionLabel(action) }
+
 // EntityNav is the sidebar entry active on an entity's history page.
 func EntityNav(entityType string) string {
 	switch entityType {
@@ -362,7 +365,7 @@ func detailFields(e auditlog.Entry, names auditlog.Names) []components.KV {
 	return []components.KV{
 		{Key: "Time", Value: FormatTime(e.OccurredAt)},
 		{Key: "Actor", Node: actorFull(e, names)},
-		{Key: "Action", Value: e.Action, Mono: true},
+		{Key: "Action", Value: ActionLabel(e.Action)},
 		{Key: "Entity", Node: entity(e, names)},
 		{Key: "Reason", Value: e.Reason},
 		{Key: "IP address", Value: e.IP, Mono: true},

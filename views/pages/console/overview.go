@@ -25,6 +25,7 @@ type Event struct {
 	When               time.Time
 	Actor, ActorHref   string // who acted, by name, and their page ("" for the system)
 	Action             string
+	ActionLabel        string // what it did, in words
 	EntityNoun         string // "account", "API key"; "" when the event is about no entity
 	Entity, EntityHref string // its name and page
 }
