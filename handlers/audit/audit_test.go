@@ -424,7 +424,7 @@ func TestHistoryFragment(t *testing.T) {
 	}
 	row := item.Find(`[data-testid="diff-row"]`)
 	if row.Length() != 1 || row.AttrOr("data-field", "") != "status" || row.AttrOr("data-kind", "") != "changed" ||
-		strings.TrimSpace(row.Find(`[data-testid="diff-old"]`).Text()) != "active" || strings.TrimSpace(row.Find(`[data-testid="diff-new"]`).Text()) != "suspended" {
+		strings.TrimSpace(row.Find(`[data-testid="diff-old"]`).Text()) != "Active" || strings.TrimSpace(row.Find(`[data-testid="diff-new"]`).Text()) != "Suspended" {
 		t.Errorf("suspend diff: %q", row.Text())
 	}
 

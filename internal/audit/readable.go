@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -83,6 +84,12 @@ var centsFields = map[string]map[string]bool{
 	EntityPlanPrice: {"monthly": true},
 }
 
+// enumFields hold a code from a fixed set ("active", "sandbox_crypto"),
+// shown humanized as the pages' badges show them.
+var enumFields = map[string]bool{"status": true, "kind": true, "provider": true, "role": true, "power": true, "type": true}
+
+var enumRe = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+
 // FormatValue formats one stored value of a field: nothing as "—",
 // booleans Yes/No, money as "$1,063.60", instants as times, product ids by
 // their registry label, ids of other entities as references, lists joined.
@@ -150,6 +157,9 @@ func formatString(entityType, field, s string) Value {
 	}
 	if field == "project_id" {
 		return Value{Text: s, Ref: &Ref{Type: EntityLicensingProject, ID: s}}
+	}
+	if enumFields[field] && enumRe.MatchString(s) {
+		return Value{Text: humanize(s)}
 	}
 	if field == "product" {
 		if label := ProductLabel(s); label != "" {
