@@ -22,6 +22,18 @@ const (
 	EntityPlanPrice        = "plan_price"
 )
 
+// Things the rows of an account record by id in their data (a ledger
+// entry, a deposit, an approval request): not audit entities of their own,
+// but linked from the change list to where the console shows them.
+const (
+	RefLedgerEntry = "ledger_entry"
+	RefDeposit     = "deposit"
+	RefApproval    = "adjustment_request"
+)
+
+// RefTypes lists the types a value may point at besides EntityTypes.
+var RefTypes = []string{RefLedgerEntry, RefDeposit, RefApproval}
+
 // EntityTypes lists every entity type the code records.
 var EntityTypes = []string{
 	EntityAccount, EntityAPIKey, EntityStaffUser, EntityBulkJob,
@@ -178,6 +190,9 @@ var moneyFields = map[string]bool{
 var refFields = map[string]string{
 	"account_id":      EntityAccount,
 	"rotated_from_id": EntityAPIKey,
+	"entry_id":        RefLedgerEntry,
+	"deposit":         RefDeposit,
+	"request":         RefApproval,
 }
 
 // FieldLabel names a field of an entity type for people: the page's label,

@@ -15,8 +15,10 @@ import (
 )
 
 // Ref points at one entity: the row of an event, an actor, or a field
-// holding another entity's id (account_id).
-type Ref struct{ Type, ID string }
+// holding another entity's id (account_id). Account is the account the
+// event is about, for what the console shows only within its account (a
+// ledger entry, a deposit).
+type Ref struct{ Type, ID, Account string }
 
 // Value is one side of a readable change, formatted for people. The view
 // formats Time (one time format for the console) and turns Ref into the
@@ -50,14 +52,24 @@ func (e Entry) Readable() []Readable {
 	for i, c := range changes {
 		r := Readable{Field: c.Field, Label: FieldLabel(e.EntityType, c.Field), Kind: c.Kind}
 		if c.Kind != Added {
-			r.Old = FormatValue(e.EntityType, c.Field, old[c.Field])
+			r.Old = e.scoped(FormatValue(e.EntityType, c.Field, old[c.Field]))
 		}
 		if c.Kind != Removed {
-			r.New = FormatValue(e.EntityType, c.Field, cur[c.Field])
+			r.New = e.scoped(FormatValue(e.EntityType, c.Field, cur[c.Field]))
 		}
 		out[i] = r
 	}
 	return out
+}
+
+// scoped ties a reference to the account the event is about.
+func (e Entry) scoped(v Value) Value {
+	if v.Ref != nil && e.EntityType == EntityAccount {
+		r := *v.Ref
+		r.Account = e.EntityID
+		v.Ref = &r
+	}
+	return v
 }
 
 // flattenRaw is flatten keeping the decoded values instead of their renderings.
@@ -280,8 +292,11 @@ type Name struct {
 // longer exists is absent.
 type Names map[Ref]Name
 
+// Get is the entity's name (the account a reference was seen in does not matter).
+func (n Names) Get(r Ref) Name { return n[Ref{Type: r.Type, ID: r.ID}] }
+
 // Label is the entity's name, or "" when it is not known.
-func (n Names) Label(r Ref) string { return n[r].Label }
+func (n Names) Label(r Ref) string { return n.Get(r).Label }
 
 // ActorRef is the entity behind the event's actor, when it is one (a staff
 // user or an API key).

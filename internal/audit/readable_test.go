@@ -73,6 +73,25 @@ func TestFormatValueTimesAndRefs(t *testing.T) {
 	}
 }
 
+// A ledger entry or deposit named in an account's event is found through that account.
+func TestReadableScopesRefsToTheAccount(t *testing.T) {
+	e := Entry{EntityType: EntityAccount, EntityID: "26",
+		After: decode(t, `{"entry_id":2,"deposit":"dep_abc","amount":"5"}`).(map[string]any)}
+	refs := map[string]Ref{}
+	for _, r := range e.Readable() {
+		if r.New.Ref != nil {
+			refs[r.Field] = *r.New.Ref
+		}
+	}
+	want := map[string]Ref{
+		"entry_id": {Type: RefLedgerEntry, ID: "2", Account: "26"},
+		"deposit":  {Type: RefDeposit, ID: "dep_abc", Account: "26"},
+	}
+	if len(refs) != 2 || refs["entry_id"] != want["entry_id"] || refs["deposit"] != want["deposit"] {
+		t.Errorf("refs = %v, want %v", refs, want)
+	}
+}
+
 func TestFormatMoney(t *testing.T) {
 	for c, want := range map[money.Cents]string{0: "$0.00", 5: "$0.05", 100: "$1.00", 106360: "$1,063.60", -99999999: "-$999,999.99"} {
 		if got := FormatMoney(c); got != want {

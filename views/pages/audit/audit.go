@@ -15,6 +15,7 @@ import (
 
 	auditlog "lumdesk/internal/audit"
 	"lumdesk/views/components"
+	"lumdesk/views/pages/accounts"
 	"lumdesk/views/pages/billing"
 	"lumdesk/views/pages/licensing"
 )
@@ -88,7 +89,7 @@ func EntityHref(r auditlog.Ref, names auditlog.Names) string {
 	case auditlog.EntityLicensingProject:
 		return licensing.ProjectHref(r.ID)
 	case auditlog.EntityLicensingScript:
-		if p := names[r].Parent; p != "" {
+		if p := names.Get(r).Parent; p != "" {
 			return licensing.ScriptHref(p, r.ID)
 		}
 	case auditlog.EntityDomain:
@@ -105,6 +106,18 @@ func EntityHref(r auditlog.Ref, names auditlog.Names) string {
 		}
 	case auditlog.EntityTLDPrice, auditlog.EntityPlanPrice:
 		return billing.PricesPath
+	case auditlog.RefLedgerEntry:
+		if _, err := strconv.ParseInt(r.Account, 10, 64); err == nil {
+			return billing.LedgerPath + "?" + url.Values{"account": {r.Account}}.Encode()
+		}
+		return billing.LedgerPath
+	case auditlog.RefDeposit:
+		// Deposits are listed on their account's Lumi tab.
+		if acct, err := strconv.ParseInt(r.Account, 10, 64); err == nil {
+			return accounts.Href(acct) + "?tab=lumi"
+		}
+	case auditlog.RefApproval:
+		return billing.ApprovalsPath
 	}
 	return ""
 }
@@ -115,8 +128,9 @@ func EntityName(r auditlog.Ref, names auditlog.Names) string {
 	if l := names.Label(r); l != "" {
 		return l
 	}
-	if r.Type == auditlog.EntityTLDPrice || r.Type == auditlog.EntityPlanPrice {
-		return r.ID
+	switch r.Type {
+	case auditlog.EntityTLDPrice, auditlog.EntityPlanPrice, auditlog.RefDeposit:
+		return r.ID // already a name: ".com", "vps/basic", "dep_…"
 	}
 	return "#" + r.ID
 }

@@ -11,8 +11,8 @@ import (
 // TestEveryWrittenEntityTypeIsKnown).
 func TestEveryEntityTypeLinks(t *testing.T) {
 	names := auditlog.Names{{Type: auditlog.EntityLicensingScript, ID: "7"}: {Label: "main.lua", Parent: "0123456789abcdef012345"}}
-	for _, typ := range auditlog.EntityTypes {
-		if href := EntityHref(auditlog.Ref{Type: typ, ID: "7"}, names); href == "" || href[0] != '/' {
+	for _, typ := range append(auditlog.EntityTypes, auditlog.RefTypes...) {
+		if href := EntityHref(auditlog.Ref{Type: typ, ID: "7", Account: "3"}, names); href == "" || href[0] != '/' {
 			t.Errorf("%s has no page link (%q): add it to EntityHref", typ, href)
 		}
 		if n := EntityNoun(typ); n == "" {
