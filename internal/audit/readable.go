@@ -170,6 +170,12 @@ func formatString(entityType, field, s string) Value {
 	if field == "project_id" {
 		return Value{Text: s, Ref: &Ref{Type: EntityLicensingProject, ID: s}}
 	}
+	if field == "cause" {
+		// "deposit/2": what caused a ledger entry, as "type/id".
+		if typ, id, ok := strings.Cut(s, "/"); ok && enumRe.MatchString(typ) && id != "" {
+			return Value{Text: humanize(typ) + " #" + id}
+		}
+	}
 	if enumFields[field] && enumRe.MatchString(s) {
 		return Value{Text: humanize(s)}
 	}

@@ -41,6 +41,7 @@ func TestFormatValue(t *testing.T) {
 		{"license_key", "keys", `250000`, "250,000"},
 		{"account", "name", `"Ada"`, "Ada"},
 		{"account", "status", `"suspended"`, "Suspended"},
+		{"account", "cause", `"adjustment_request/4"`, "Adjustment request #4"},
 		{"account", "provider", `"sandbox_crypto"`, "Sandbox crypto"},
 		{"bulk_job", "kind", `"keys.blacklist"`, "keys.blacklist"},
 		{"api_key", "rate_limit_per_minute", `60`, "60 / minute"},
