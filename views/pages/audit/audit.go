@@ -150,6 +150,10 @@ func EntityNav(entityType string) string {
 		return "apikeys"
 	case auditlog.EntityStaffUser:
 		return "staff"
+	case auditlog.EntityLicenseKey, auditlog.EntityLicensingProject, auditlog.EntityLicensingScript, auditlog.EntityBulkJob:
+		return "luarmor"
+	case auditlog.EntityDomain, auditlog.EntityVPS, auditlog.EntityProxy, auditlog.EntityTLDPrice, auditlog.EntityPlanPrice:
+		return "lumi"
 	}
 	return "audit"
 }
