@@ -109,7 +109,7 @@ func TestAccountAndAPIKeyLifecycle(t *testing.T) {
 	// 5. All of it is in the audit log ...
 	b.open("/audit", `[data-testid="audit-row"]`)
 	actions := run(b, "audit actions", chromedp.Evaluate[[]string](
-		`Array.from(document.querySelectorAll('[data-testid="audit-action"]')).map(e => e.textContent.trim())`))
+		`Array.from(document.querySelectorAll('[data-testid="audit-action"]')).map(e => e.dataset.action)`))
 	for _, want := range []string{"account.create", "api_key.create", "api_key.revoke"} {
 		if !slices.Contains(actions, want) {
 			t.Errorf("/audit has no %s row; actions: %v", want, actions)
@@ -153,5 +153,5 @@ func TestAccountAndAPIKeyLifecycle(t *testing.T) {
 func historyActions(b *B, scope string) []string {
 	b.t.Helper()
 	return run(b, "history actions", chromedp.Evaluate[[]string](
-		`Array.from(document.querySelectorAll('`+scope+` [data-testid="history-action"]')).map(e => e.textContent.trim())`))
+		`Array.from(document.querySelectorAll('`+scope+` [data-testid="history-action"]')).map(e => e.dataset.action)`))
 }

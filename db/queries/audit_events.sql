@@ -60,3 +60,38 @@ SELECT v::text AS entity_type FROM t WHERE v IS NOT NULL;
 SELECT date_trunc('day', occurred_at AT TIME ZONE 'UTC')::date AS day, count(*) AS n
 FROM audit_events WHERE occurred_at >= sqlc.arg(since)::timestamptz
 GROUP BY 1 ORDER BY 1;
+
+-- What the audit pages call the entities they show: one row per entity
+-- found, with its display name and, for a script, its project's public id
+-- (a script's page sits under its project).
+-- name: AuditEntityNames :many
+SELECT 'account'::text AS entity_type, a.id::text AS entity_id, a.name::text AS label, ''::text AS parent
+FROM accounts a WHERE a.id = ANY(sqlc.arg(account_ids)::bigint[])
+UNION ALL
+SELECT 'staff_user', s.id::text, (CASE WHEN s.name <> '' THEN s.name ELSE s.email END)::text, ''
+FROM staff_users s WHERE s.id = ANY(sqlc.arg(staff_ids)::bigint[])
+UNION ALL
+SELECT 'api_key', k.id::text, (CASE WHEN k.name <> '' THEN k.name ELSE k.prefix END)::text, ''
+FROM api_keys k WHERE k.id = ANY(sqlc.arg(api_key_ids)::bigint[])
+UNION ALL
+SELECT 'license_key', l.id::text, (left(l.user_key, 8) || '…')::text, ''
+FROM license_keys l WHERE l.id = ANY(sqlc.arg(license_key_ids)::bigint[])
+UNION ALL
+SELECT 'bulk_job', j.id::text, j.title, ''
+FROM bulk_jobs j WHERE j.id = ANY(sqlc.arg(bulk_job_ids)::bigint[])
+UNION ALL
+SELECT 'licensing_project', p.public_id, p.name, ''
+FROM licensing_projects p WHERE p.public_id = ANY(sqlc.arg(project_ids)::text[])
+UNION ALL
+SELECT 'licensing_script', sc.public_id, sc.name, p.public_id
+FROM licensing_scripts sc JOIN licensing_projects p ON p.id = sc.project_id
+WHERE sc.public_id = ANY(sqlc.arg(script_ids)::text[])
+UNION ALL
+SELECT 'domain', d.id::text, d.name, ''
+FROM lumi_domains d WHERE d.id = ANY(sqlc.arg(domain_ids)::bigint[])
+UNION ALL
+SELECT 'vps', v.id::text, (CASE WHEN v.hostname <> '' THEN v.hostname ELSE v.plan END)::text, ''
+FROM lumi_vps v WHERE v.id = ANY(sqlc.arg(vps_ids)::bigint[])
+UNION ALL
+SELECT 'proxy', x.id::text, (x.plan || ' · ' || x.country)::text, ''
+FROM lumi_proxies x WHERE x.id = ANY(sqlc.arg(proxy_ids)::bigint[]);

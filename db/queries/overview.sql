@@ -25,7 +25,3 @@ GROUP BY 1 ORDER BY 1;
 SELECT product, count(*) AS n FROM api_keys
 WHERE revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())
 GROUP BY product ORDER BY product;
-
--- name: RecentAuditEvents :many
-SELECT id, occurred_at, actor_kind, actor_label, action, entity_type, entity_id
-FROM audit_events ORDER BY id DESC LIMIT $1;

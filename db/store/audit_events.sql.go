@@ -13,6 +13,98 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
+const auditEntityNames = `-- name: AuditEntityNames :many
+SELECT 'account'::text AS entity_type, a.id::text AS entity_id, a.name::text AS label, ''::text AS parent
+FROM accounts a WHERE a.id = ANY($1::bigint[])
+UNION ALL
+SELECT 'staff_user', s.id::text, (CASE WHEN s.name <> '' THEN s.name ELSE s.email END)::text, ''
+FROM staff_users s WHERE s.id = ANY($2::bigint[])
+UNION ALL
+SELECT 'api_key', k.id::text, (CASE WHEN k.name <> '' THEN k.name ELSE k.prefix END)::text, ''
+FROM api_keys k WHERE k.id = ANY($3::bigint[])
+UNION ALL
+SELECT 'license_key', l.id::text, (left(l.user_key, 8) || '…')::text, ''
+FROM license_keys l WHERE l.id = ANY($4::bigint[])
+UNION ALL
+SELECT 'bulk_job', j.id::text, j.title, ''
+FROM bulk_jobs j WHERE j.id = ANY($5::bigint[])
+UNION ALL
+SELECT 'licensing_project', p.public_id, p.name, ''
+FROM licensing_projects p WHERE p.public_id = ANY($6::text[])
+UNION ALL
+SELECT 'licensing_script', sc.public_id, sc.name, p.public_id
+FROM licensing_scripts sc JOIN licensing_projects p ON p.id = sc.project_id
+WHERE sc.public_id = ANY($7::text[])
+UNION ALL
+SELECT 'domain', d.id::text, d.name, ''
+FROM lumi_domains d WHERE d.id = ANY($8::bigint[])
+UNION ALL
+SELECT 'vps', v.id::text, (CASE WHEN v.hostname <> '' THEN v.hostname ELSE v.plan END)::text, ''
+FROM lumi_vps v WHERE v.id = ANY($9::bigint[])
+UNION ALL
+SELECT 'proxy', x.id::text, (x.plan || ' · ' || x.country)::text, ''
+FROM lumi_proxies x WHERE x.id = ANY($10::bigint[])
+`
+
+type AuditEntityNamesParams struct {
+	AccountIds    []int64  `json:"account_ids"`
+	StaffIds      []int64  `json:"staff_ids"`
+	ApiKeyIds     []int64  `json:"api_key_ids"`
+	LicenseKeyIds []int64  `json:"license_key_ids"`
+	BulkJobIds    []int64  `json:"bulk_job_ids"`
+	ProjectIds    []string `json:"project_ids"`
+	ScriptIds     []string `json:"script_ids"`
+	DomainIds     []int64  `json:"domain_ids"`
+	VpsIds        []int64  `json:"vps_ids"`
+	ProxyIds      []int64  `json:"proxy_ids"`
+}
+
+type AuditEntityNamesRow struct {
+	EntityType string `json:"entity_type"`
+	EntityID   string `json:"entity_id"`
+	Label      string `json:"label"`
+	Parent     string `json:"parent"`
+}
+
+// What the audit pages call the entities they show: one row per entity
+// found, with its display name and, for a script, its project's public id
+// (a script's page sits under its project).
+func (q *Queries) AuditEntityNames(ctx context.Context, arg AuditEntityNamesParams) ([]AuditEntityNamesRow, error) {
+	rows, err := q.db.Query(ctx, auditEntityNames,
+		arg.AccountIds,
+		arg.StaffIds,
+		arg.ApiKeyIds,
+		arg.LicenseKeyIds,
+		arg.BulkJobIds,
+		arg.ProjectIds,
+		arg.ScriptIds,
+		arg.DomainIds,
+		arg.VpsIds,
+		arg.ProxyIds,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []AuditEntityNamesRow{}
+	for rows.Next() {
+		var i AuditEntityNamesRow
+		if err := rows.Scan(
+			&i.EntityType,
+			&i.EntityID,
+			&i.Label,
+			&i.Parent,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const countAuditEventsPerDay = `-- name: CountAuditEventsPerDay :many
 SELECT date_trunc('day', occurred_at AT TIME ZONE 'UTC')::date AS day, count(*) AS n
 FROM audit_events WHERE occurred_at >= $1::timestamptz

@@ -28,6 +28,7 @@ type AuditReader interface {
 	EntityTypes(ctx context.Context) ([]string, error)
 	Status(ctx context.Context) (audit.Status, error)
 	LastStatus() (audit.Status, bool)
+	Names(ctx context.Context, entries []audit.Entry) (audit.Names, error)
 	Each(ctx context.Context, f audit.Filter, fn func(audit.Entry) error) error
 	RecordExport(ctx context.Context, a audit.Actor, filters url.Values) error
 }
@@ -94,6 +95,9 @@ func (h *Audit) list(c *fiber.Ctx) error {
 		if m.Entries, next, err = h.svc.Query(ctx, f, auditPageSize); err != nil {
 			return err
 		}
+		if m.Names, err = h.svc.Names(ctx, m.Entries); err != nil {
+			return err
+		}
 		if next > 0 {
 			v := in.Values()
 			v.Set("before", strconv.FormatInt(next, 10))
@@ -113,7 +117,11 @@ func (h *Audit) detail(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	m := auditpages.DetailModel{Entry: e, Now: time.Now().UTC()}
+	names, err := h.svc.Names(c.UserContext(), []audit.Entry{e})
+	if err != nil {
+		return err
+	}
+	m := auditpages.DetailModel{Entry: e, Names: names, Now: time.Now().UTC()}
 	// The last verification is enough here: the detail page must not walk the chain.
 	if st, ok := h.svc.LastStatus(); ok && !st.OK && st.BadID == id {
 		m.Problem = st.Problem
@@ -146,7 +154,12 @@ func (h *Audit) history(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	m := auditpages.HistoryModel{EntityType: etype, EntityID: eid, Entries: entries, Paged: f.Before > 0, Now: time.Now().UTC()}
+	// The entity itself is named too, for the page title and its link.
+	names, err := h.svc.Names(c.UserContext(), append(entries, audit.Entry{EntityType: etype, EntityID: eid}))
+	if err != nil {
+		return err
+	}
+	m := auditpages.HistoryModel{EntityType: etype, EntityID: eid, Entries: entries, Names: names, Paged: f.Before > 0, Now: time.Now().UTC()}
 	if next > 0 {
 		m.MoreHref = auditpages.HistoryHref(etype, eid) + "?before=" + strconv.FormatInt(next, 10)
 	}
@@ -157,10 +170,12 @@ func (h *Audit) history(c *fiber.Ctx) error {
 		return web.Render(c, fiber.StatusOK, auditpages.History(m))
 	}
 	noun := auditpages.EntityNoun(etype)
-	title := "History of " + noun + " #" + eid
+	ref := audit.Ref{Type: etype, ID: eid}
+	name := auditpages.EntityName(ref, names)
+	title := "History of " + noun + " " + name
 	crumbs := []layouts.Crumb{{Label: "Audit log", Href: "/audit"}}
-	if href := auditpages.EntityHref(etype, eid); href != "" {
-		crumbs = []layouts.Crumb{{Label: web.Capitalize(noun) + " #" + eid, Href: href}}
+	if href := auditpages.EntityHref(ref, names); href != "" {
+		crumbs = []layouts.Crumb{{Label: web.Capitalize(noun) + " " + name, Href: href}}
 	}
 	crumbs = append(crumbs, layouts.Crumb{Label: "History"})
 	p := h.app.Page(c, title, auditpages.EntityNav(etype), crumbs...)

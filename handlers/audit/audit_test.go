@@ -206,10 +206,10 @@ func TestAuditDetail(t *testing.T) {
 			strings.TrimSpace(s.Find(`[data-testid="diff-old"]`).Text()), strings.TrimSpace(s.Find(`[data-testid="diff-new"]`).Text())})
 	})
 	want := []row{
-		{"gone", "removed", "true", "—"},
+		{"gone", "removed", "Yes", "—"},
 		{"limits.rpm", "changed", "60", "120"},
 		{"name", "changed", "old", "new"},
-		{"scopes", "added", "—", `["read"]`},
+		{"scopes", "added", "—", "read"},
 	}
 	if d := cmp.Diff(want, rows); d != "" {
 		t.Errorf("diff rows (-want +got):\n%s", d)
@@ -227,6 +227,75 @@ func TestAuditDetail(t *testing.T) {
 		if r := c.Get(p); r.Status != http.StatusNotFound {
 			t.Errorf("%s: %d, want 404", p, r.Status)
 		}
+	}
+}
+
+// The log names what it shows: actors, entities and referenced accounts by
+// name, linked to their pages; products by their brand; money as money.
+func TestAuditNamesAndLinks(t *testing.T) {
+	env := servertest.New(t)
+	c := env.As("viewer")
+	ctx := context.Background()
+	amy, _ := env.CreateStaff("amy@x.test", "support")
+	if _, err := env.DB.Pool.Exec(ctx, "UPDATE staff_users SET name = 'Amy Pond' WHERE id = $1", amy.ID); err != nil {
+		t.Fatal(err)
+	}
+	var acct, key int64
+	if err := env.DB.Pool.QueryRow(ctx, "INSERT INTO accounts (name, email) VALUES ('Acme Corp', 'acme@x.test') RETURNING id").Scan(&acct); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.DB.Pool.QueryRow(ctx, `INSERT INTO api_keys (product, account_id, name, prefix, secret_hash)
+		VALUES ('lumi-domains', $1, 'Reseller bot', 'ld_abc', '\x01') RETURNING id`, acct).Scan(&key); err != nil {
+		t.Fatal(err)
+	}
+	acctID, keyID := strconv.FormatInt(acct, 10), strconv.FormatInt(key, 10)
+	ids := record(t, env, audit.Staff(amy.ID, "amy@x.test"), audit.Event{
+		Action: "api_key.update", EntityType: "api_key", EntityID: keyID,
+		Before: map[string]any{"product": "lumi-hosting", "daily_spend_cap": "10", "expires_at": "2026-03-01T10:00:00Z"},
+		After:  map[string]any{"product": "lumi-domains", "daily_spend_cap": "1063.6", "expires_at": "2026-04-01T10:00:00Z", "account_id": acct},
+	})
+	record(t, env, audit.Actor{Kind: audit.KindAPIKey, ID: keyID, Label: "ld_abc"},
+		audit.Event{Action: "account.update", EntityType: "account", EntityID: acctID})
+
+	r := c.Get("/audit")
+	rows := r.Doc.Find(`[data-testid="audit-row"]`)
+	keyRow, acctRow := rows.Eq(1), rows.Eq(0)
+	if a := keyRow.Find(`td.max-sm\:hidden [data-testid="actor-link"]`); strings.TrimSpace(a.Text()) != "Amy Pond" || a.AttrOr("href", "") != "/staff/"+strconv.FormatInt(amy.ID, 10) {
+		t.Errorf("staff actor %q → %q", a.Text(), a.AttrOr("href", ""))
+	}
+	if a := keyRow.Find(`td.max-sm\:hidden [data-testid="entity-link"]`); strings.Join(strings.Fields(a.Text()), " ") != "API key Reseller bot" || a.AttrOr("href", "") != "/apikeys/"+keyID {
+		t.Errorf("key entity %q → %q", a.Text(), a.AttrOr("href", ""))
+	}
+	if a := acctRow.Find(`td.max-sm\:hidden [data-testid="actor-link"]`); strings.TrimSpace(a.Text()) != "Reseller bot" || a.AttrOr("href", "") != "/apikeys/"+keyID {
+		t.Errorf("API key actor %q → %q", a.Text(), a.AttrOr("href", ""))
+	}
+	if a := acctRow.Find(`td.max-sm\:hidden [data-testid="entity-link"]`); strings.Join(strings.Fields(a.Text()), " ") != "account Acme Corp" || a.AttrOr("href", "") != "/accounts/"+acctID {
+		t.Errorf("account entity %q → %q", a.Text(), a.AttrOr("href", ""))
+	}
+	if strings.Contains(r.Text(`[data-testid="audit-rows"]`), "#"+acctID) {
+		t.Error("the log shows an account by its number")
+	}
+
+	d := c.Get("/audit/" + strconv.FormatInt(ids[0], 10))
+	got := map[string][2]string{}
+	d.Doc.Find(`[data-testid="diff-row"]`).Each(func(_ int, s *goquery.Selection) {
+		got[strings.TrimSpace(s.Find(`[data-testid="diff-label"]`).Text())] = [2]string{
+			strings.TrimSpace(s.Find(`[data-testid="diff-old"]`).Text()), strings.TrimSpace(s.Find(`[data-testid="diff-new"]`).Text())}
+	})
+	want := map[string][2]string{
+		"Daily spend cap": {"$10.00", "$1,063.60"},
+		"Product":         {"Lumi Hosting", "Lumi Domains"},
+		"Expires":         {"2026-03-01 10:00:00 UTC", "2026-04-01 10:00:00 UTC"},
+		"Account added":   {"—", "Acme Corp"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("readable changes (-want +got):\n%s", diff)
+	}
+	if href := d.Doc.Find(`[data-testid="value-link"]`).AttrOr("href", ""); href != "/accounts/"+acctID {
+		t.Errorf("account value link %q", href)
+	}
+	if strings.Contains(d.Text(`[data-testid="diff"]`), "lumi-domains") || strings.Contains(d.Text(`[data-testid="diff"]`), "daily_spend_cap") {
+		t.Error("the change list shows raw ids or column names")
 	}
 }
 
@@ -349,13 +418,13 @@ func TestHistoryFragment(t *testing.T) {
 	}
 	// The suspension shows who, why and the readable diff.
 	item := r2.Doc.Find(`[data-testid="history-item"][data-event-id="` + strconv.FormatInt(ids[1], 10) + `"]`)
-	if item.Find(`[data-testid="history-action"]`).Text() != "account.suspend" || strings.TrimSpace(item.Find(`[data-testid="history-reason"]`).Text()) != "Reason chargeback" ||
+	if item.Find(`[data-testid="history-action"]`).AttrOr("data-action", "") != "account.suspend" || item.Find(`[data-testid="history-action"]`).Text() != "Account suspended" || strings.TrimSpace(item.Find(`[data-testid="history-reason"]`).Text()) != "Reason chargeback" ||
 		!strings.Contains(item.Text(), "amy@x.test") {
 		t.Errorf("suspend item: %q", item.Text())
 	}
 	row := item.Find(`[data-testid="diff-row"]`)
 	if row.Length() != 1 || row.AttrOr("data-field", "") != "status" || row.AttrOr("data-kind", "") != "changed" ||
-		strings.TrimSpace(row.Find(`[data-testid="diff-old"]`).Text()) != "active" || strings.TrimSpace(row.Find(`[data-testid="diff-new"]`).Text()) != "suspended" {
+		strings.TrimSpace(row.Find(`[data-testid="diff-old"]`).Text()) != "Active" || strings.TrimSpace(row.Find(`[data-testid="diff-new"]`).Text()) != "Suspended" {
 		t.Errorf("suspend diff: %q", row.Text())
 	}
 

@@ -8,12 +8,14 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"lumdesk/handlers/web"
+	"lumdesk/internal/audit"
 	"lumdesk/internal/console"
 	"lumdesk/internal/platform/money"
 	"lumdesk/internal/product"
 	"lumdesk/internal/staff"
 	"lumdesk/views/components"
 	"lumdesk/views/layouts"
+	auditpages "lumdesk/views/pages/audit"
 	view "lumdesk/views/pages/console"
 )
 
@@ -62,15 +64,17 @@ func (h *Console) overview(c *fiber.Ctx) error {
 		m.KeysByProduct = append(m.KeysByProduct, components.KV{Key: label, Value: n(k.N)})
 	}
 	for _, e := range sum.Recent {
-		actor := e.ActorLabel
-		if actor == "" {
-			actor = e.ActorKind
+		ev := view.Event{ID: e.ID, When: e.OccurredAt, Action: e.Action, ActionLabel: auditpages.ActionLabel(e.Action),
+			Actor: auditpages.ActorName(e, sum.RecentNames), ActorHref: auditpages.ActorHref(e, sum.RecentNames)}
+		if e.EntityType != "" {
+			ref := audit.Ref{Type: e.EntityType, ID: e.EntityID}
+			ev.EntityNoun = auditpages.EntityNoun(e.EntityType)
+			if e.EntityID != "" {
+				ev.Entity = auditpages.EntityName(ref, sum.RecentNames)
+				ev.EntityHref = auditpages.EntityHref(ref, sum.RecentNames)
+			}
 		}
-		entity := e.EntityType
-		if e.EntityID != "" {
-			entity += " #" + e.EntityID
-		}
-		m.Recent = append(m.Recent, view.Event{ID: e.ID, When: e.OccurredAt, Actor: actor, Action: e.Action, Entity: entity})
+		m.Recent = append(m.Recent, ev)
 	}
 	return web.Render(c, fiber.StatusOK, view.Page(a.Page(c, "Overview", "overview"), m))
 }

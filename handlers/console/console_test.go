@@ -3,6 +3,7 @@ package console_test
 import (
 	"context"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -54,8 +55,16 @@ func TestOverviewCountsAndCharts(t *testing.T) {
 	if !strings.Contains(r.Doc.Find(`[data-testid="chart-accounts"]`).Text(), ": 2") {
 		t.Fatalf("today's bar should say 2: %q", r.Doc.Find(`[data-testid="chart-accounts"] title`).Last().Text())
 	}
-	if !r.Has(`[data-testid="recent-activity"]`) || !strings.Contains(r.Text(`[data-testid="recent-activity"]`), "account.create") {
+	if !r.Has(`[data-testid="recent-activity"]`) || !strings.Contains(r.Text(`[data-testid="recent-activity"]`), "Account created") {
 		t.Fatal("recent activity lacks account.create")
+	}
+	// Entities show by name, linked to their page, never as "account #id".
+	ent := r.Doc.Find(`[data-testid="recent-entity"][href="/accounts/` + strconv.FormatInt(last, 10) + `"]`).First()
+	if strings.TrimSpace(ent.Text()) != "Globex" {
+		t.Errorf("recent entity for account %d: %q", last, ent.Text())
+	}
+	if strings.Contains(r.Text(`[data-testid="recent-activity"]`), "#"+strconv.FormatInt(last, 10)) {
+		t.Error("recent activity shows an account by its number")
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"lumdesk/db/store"
+	"lumdesk/internal/audit"
 	"lumdesk/internal/platform/db"
 	"lumdesk/internal/product"
 	"lumdesk/internal/staff"
@@ -54,7 +55,8 @@ type Summary struct {
 	AccountsDaily []Day // last 30 days, zero-filled
 	AuditDaily    []Day // last 14 days, zero-filled
 	KeysByProduct []store.APIKeysPerProductRow
-	Recent        []store.RecentAuditEventsRow
+	Recent        []audit.Entry // newest first
+	RecentNames   audit.Names   // what the recent events point at, by name
 }
 
 // Overview gathers the overview page.
@@ -88,8 +90,11 @@ func (s *Service) Overview(ctx context.Context) (Summary, error) {
 	if sum.KeysByProduct, err = s.db.APIKeysPerProduct(ctx); err != nil {
 		return sum, fmt.Errorf("keys per product: %w", err)
 	}
-	if sum.Recent, err = s.db.RecentAuditEvents(ctx, 8); err != nil {
+	if sum.Recent, _, err = audit.Query(ctx, s.db.Queries, audit.Filter{}, 8); err != nil {
 		return sum, fmt.Errorf("recent events: %w", err)
+	}
+	if sum.RecentNames, err = audit.LookupNames(ctx, s.db.Queries, sum.Recent); err != nil {
+		return sum, err
 	}
 	return sum, nil
 }

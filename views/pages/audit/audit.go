@@ -15,10 +15,14 @@ import (
 
 	auditlog "lumdesk/internal/audit"
 	"lumdesk/views/components"
+	"lumdesk/views/pages/accounts"
+	"lumdesk/views/pages/billing"
+	"lumdesk/views/pages/licensing"
 )
 
 // ListModel is the /audit page.
 type ListModel struct {
+	Names       auditlog.Names // what the entries point at, by name
 	Filter      auditlog.FilterInput
 	Errors      map[string]string // filter field → message; the table is not shown
 	Entries     []auditlog.Entry
@@ -36,6 +40,7 @@ type ListModel struct {
 // DetailModel is /audit/:id.
 type DetailModel struct {
 	Entry   auditlog.Entry
+	Names   auditlog.Names
 	Problem string // set when the chain breaks at this event
 	Now     time.Time
 }
@@ -44,49 +49,151 @@ type DetailModel struct {
 type HistoryModel struct {
 	EntityType, EntityID string
 	Entries              []auditlog.Entry
+	Names                auditlog.Names
 	MoreHref             string // next page; "" when there is none
 	Paged                bool   // not the first page (full-page view)
 	Now                  time.Time
 }
 
-// EntityHref is the dashboard page of an entity, or "" when it has none.
-func EntityHref(entityType, id string) string {
-	if _, err := strconv.ParseInt(id, 10, 64); err != nil {
+// EntityHref is the console page of an entity, or "" when it has none or
+// when its page cannot be found (a script whose project is unknown). It is
+// the one map from an entity to its page: every entity type the code
+// records has one (TestEveryEntityTypeLinks).
+func EntityHref(r auditlog.Ref, names auditlog.Names) string {
+	if r.ID == "" {
 		return ""
 	}
-	switch entityType {
-	case "account":
-		return "/accounts/" + id
-	case "api_key":
-		return "/apikeys/" + id
-	case "staff_user":
-		return "/staff/" + id
+	num, err := strconv.ParseInt(r.ID, 10, 64)
+	numeric := err == nil && num > 0
+	switch r.Type {
+	case auditlog.EntityAccount:
+		if numeric {
+			return "/accounts/" + r.ID
+		}
+	case auditlog.EntityAPIKey:
+		if numeric {
+			return "/apikeys/" + r.ID
+		}
+	case auditlog.EntityStaffUser:
+		if numeric {
+			return "/staff/" + r.ID
+		}
+	case auditlog.EntityBulkJob:
+		if numeric {
+			return licensing.JobsPath + "/" + r.ID
+		}
+	case auditlog.EntityLicenseKey:
+		if numeric {
+			return licensing.KeyHref(num)
+		}
+	case auditlog.EntityLicensingProject:
+		return licensing.ProjectHref(r.ID)
+	case auditlog.EntityLicensingScript:
+		if p := names.Get(r).Parent; p != "" {
+			return licensing.ScriptHref(p, r.ID)
+		}
+	case auditlog.EntityDomain:
+		if numeric {
+			return billing.DomainHref(num)
+		}
+	case auditlog.EntityVPS:
+		if numeric {
+			return billing.VPSHref(num)
+		}
+	case auditlog.EntityProxy:
+		if numeric {
+			return billing.ProxyHref(num)
+		}
+	case auditlog.EntityTLDPrice, auditlog.EntityPlanPrice:
+		return billing.PricesPath
+	case auditlog.RefLedgerEntry:
+		if _, err := strconv.ParseInt(r.Account, 10, 64); err == nil {
+			return billing.LedgerPath + "?" + url.Values{"account": {r.Account}}.Encode()
+		}
+		return billing.LedgerPath
+	case auditlog.RefDeposit:
+		// Deposits are listed on their account's Lumi tab.
+		if acct, err := strconv.ParseInt(r.Account, 10, 64); err == nil {
+			return accounts.Href(acct) + "?tab=lumi"
+		}
+	case auditlog.RefApproval:
+		return billing.ApprovalsPath
 	}
 	return ""
 }
 
-// EntityNoun names an entity type for people: "api_key" → "API key".
-func EntityNoun(entityType string) string {
-	switch entityType {
-	case "api_key":
-		return "API key"
-	case "staff_user":
-		return "staff user"
+// EntityName is what people call an entity: its name when it is known,
+// else "#id" (the entity was deleted, or has no name).
+func EntityName(r auditlog.Ref, names auditlog.Names) string {
+	if l := names.Label(r); l != "" {
+		return l
 	}
-	return strings.ReplaceAll(entityType, "_", " ")
+	switch r.Type {
+	case auditlog.EntityTLDPrice, auditlog.EntityPlanPrice, auditlog.RefDeposit:
+		return r.ID // already a name: ".com", "vps/basic", "dep_…"
+	}
+	return "#" + r.ID
 }
+
+// EntityNoun names an entity type for people: "api_key" → "API key".
+func EntityNoun(entityType string) string { return auditlog.EntityNoun(entityType) }
+
+// ActionLabel says what an action did: "api_key.revoke" → "API key revoked".
+func ActionLabel(action string) string { return auditlog.ActionLabel(action) }
 
 // EntityNav is the sidebar entry active on an entity's history page.
 func EntityNav(entityType string) string {
 	switch entityType {
-	case "account":
+	case auditlog.EntityAccount:
 		return "accounts"
-	case "api_key":
+	case auditlog.EntityAPIKey:
 		return "apikeys"
-	case "staff_user":
+	case auditlog.EntityStaffUser:
 		return "staff"
+	case auditlog.EntityLicenseKey, auditlog.EntityLicensingProject, auditlog.EntityLicensingScript, auditlog.EntityBulkJob:
+		return "luarmor"
+	case auditlog.EntityDomain, auditlog.EntityVPS, auditlog.EntityProxy, auditlog.EntityTLDPrice, auditlog.EntityPlanPrice:
+		return "lumi"
 	}
 	return "audit"
+}
+
+func entityRef(e auditlog.Entry) auditlog.Ref {
+	return auditlog.Ref{Type: e.EntityType, ID: e.EntityID}
+}
+
+// ActorName is who acted, by name: a staff user's name (else their email),
+// an API key's name, else what was recorded.
+func ActorName(e auditlog.Entry, names auditlog.Names) string {
+	if r, ok := e.ActorRef(); ok {
+		if l := names.Label(r); l != "" {
+			return l
+		}
+	}
+	if e.ActorKind == auditlog.KindSystem && e.ActorLabel == "" {
+		return "System"
+	}
+	return e.Actor()
+}
+
+// ActorHref is the actor's page (a staff user or an API key), or "".
+func ActorHref(e auditlog.Entry, names auditlog.Names) string {
+	if r, ok := e.ActorRef(); ok {
+		return EntityHref(r, names)
+	}
+	return ""
+}
+
+// valueText is a formatted value as text: times in the console's format,
+// references by name.
+func valueText(v auditlog.Value, names auditlog.Names) string {
+	switch {
+	case v.Time != nil:
+		return components.ExactTime(*v.Time)
+	case v.Ref != nil:
+		return EntityName(*v.Ref, names)
+	}
+	return v.Text
 }
 
 // HistoryHref is the History fragment/page of an entity.
@@ -97,16 +204,6 @@ func HistoryHref(entityType, id string) string {
 // FilterHref is the audit log filtered to one entity.
 func FilterHref(entityType, id string) string {
 	return "/audit?" + url.Values{"entity_type": {entityType}, "entity_id": {id}}.Encode()
-}
-
-func entityText(e auditlog.Entry) string {
-	if e.EntityType == "" {
-		return ""
-	}
-	if e.EntityID == "" {
-		return e.EntityType
-	}
-	return e.EntityType + " #" + e.EntityID
 }
 
 func eventHref(id int64) string { return "/audit/" + strconv.FormatInt(id, 10) }
@@ -247,13 +344,12 @@ func plural(n int, one, many string) string {
 	return strconv.Itoa(n) + " " + many
 }
 
-func detailFields(e auditlog.Entry) []components.KV {
+func detailFields(e auditlog.Entry, names auditlog.Names) []components.KV {
 	return []components.KV{
 		{Key: "Time", Value: components.ExactTime(e.OccurredAt)},
-		{Key: "Actor", Node: actorFull(e)},
-		{Key: "Actor id", Value: e.ActorID, Mono: true},
-		{Key: "Action", Value: e.Action, Mono: true},
-		{Key: "Entity", Node: entity(e)},
+		{Key: "Actor", Node: actorFull(e, names)},
+		{Key: "Action", Value: ActionLabel(e.Action)},
+		{Key: "Entity", Node: entity(e, names)},
 		{Key: "Reason", Value: e.Reason},
 		{Key: "IP address", Value: e.IP, Mono: true},
 		{Key: "Request id", Value: e.RequestID, Mono: true},
@@ -270,7 +366,7 @@ func changesSubtitle(e auditlog.Entry) string {
 	case e.AfterJSON == nil:
 		return "No later state was recorded, so every field shows as removed."
 	}
-	return plural(len(e.Changes()), "field changed", "fields changed")
+	return plural(len(e.Readable()), "field changed", "fields changed")
 }
 
 func padL(compact bool) string {

@@ -21,11 +21,13 @@ type Stat struct{ Label, Value, Hint, Href string }
 
 // Event is a recent audit row.
 type Event struct {
-	ID     int64
-	When   time.Time
-	Actor  string
-	Action string
-	Entity string
+	ID                 int64
+	When               time.Time
+	Actor, ActorHref   string // who acted, by name, and their page ("" for the system)
+	Action             string
+	ActionLabel        string // what it did, in words
+	EntityNoun         string // "account", "API key"; "" when the event is about no entity
+	Entity, EntityHref string // its name and page
 }
 
 // Product is a product landing page.
