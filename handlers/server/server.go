@@ -59,7 +59,7 @@ func NewServices(cfg config.Config, d *db.DB, box *secretbox.Box) *Services {
 		DB:      d,
 		Box:     box,
 		Staff:   staff.NewService(d, box, cfg.Demo),
-		Console: console.New(d),
+		Console: console.New(d).WithSearchBudget(cfg.SearchBudget),
 		Audit:   audit.NewService(d),
 
 		Accounts:  accounts.NewService(d),

@@ -40,8 +40,14 @@ const SearchBudget = 80 * time.Millisecond
 // New makes the service.
 func New(d *db.DB) *Service { return &Service{db: d, now: time.Now, budget: SearchBudget} }
 
-// WithSearchBudget changes the palette's time budget (tests).
-func (s *Service) WithSearchBudget(d time.Duration) *Service { s.budget = d; return s }
+// WithSearchBudget changes the palette's time budget (SEARCH_BUDGET; 0
+// keeps SearchBudget).
+func (s *Service) WithSearchBudget(d time.Duration) *Service {
+	if d > 0 {
+		s.budget = d
+	}
+	return s
+}
 
 // Day is one point of a per-day series.
 type Day struct {

@@ -49,7 +49,9 @@ func seed(t *testing.T) *console.Service {
 	exec(`INSERT INTO lumi_domains (account_id, name, status) SELECT id, 'my-orbital-widgets.com', 'active' FROM accounts WHERE name = 'Acme'`)
 	exec(`INSERT INTO lumi_vps (account_id, plan, hostname, ip, status) SELECT id, 'vps-s', 'build-box-01.orbital.test', '203.0.113.47', 'active' FROM accounts WHERE name = 'Acme'`)
 	exec(`INSERT INTO lumi_proxies (account_id, plan, type, country, host, port, status) SELECT id, 'px-1', 'http', 'DE', 'px-frankfurt-9.lumi.test', 8080, 'active' FROM accounts WHERE name = 'Acme'`)
-	return console.New(d).Register(licensing.Searchers(d)).Register(products.Searchers(d))
+	// A generous budget: these tests are about what is found (the budget
+	// has its own test below).
+	return console.New(d).WithSearchBudget(10 * time.Second).Register(licensing.Searchers(d)).Register(products.Searchers(d))
 }
 
 func everything(string) bool { return true }

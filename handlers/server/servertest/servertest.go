@@ -88,6 +88,9 @@ func start(t testing.TB, d *db.DB, opts []Option) *Env {
 		t.Fatal(err)
 	}
 	cfg.CookieSecure = false
+	// Tests assert what the palette finds, on a machine loaded by parallel
+	// packages; the budget's own behaviour is tested in internal/console.
+	cfg.SearchBudget = 10 * time.Second
 	cfg.MasterKey = bytes.Repeat([]byte{9}, 32)
 	for _, o := range opts {
 		o(&cfg)

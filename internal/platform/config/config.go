@@ -42,6 +42,8 @@ type Config struct {
 	MetricsAddr    string // METRICS_ADDR: a separate listener serving /metrics only (no token needed there)
 	CryptoPayURL   string // CRYPTOPAY_API_URL: Crypto Pay API base (mainnet by default)
 	CryptoPayToken string // CRYPTOPAY_TOKEN: Crypto Pay app token; empty: cryptobot deposits are a sandbox
+
+	SearchBudget time.Duration // SEARCH_BUDGET: how long the palette waits for a kind's partial matches
 }
 
 // Var documents one environment variable (rendered in the README and `--help`).
@@ -57,6 +59,7 @@ var Vars = []Var{
 	{"COOKIE_SECURE", "true (false in demo)", "Send the session cookie as Secure with the __Host- prefix."},
 	{"SESSION_IDLE_TIMEOUT", "30m", "A session ends after this long without a request."},
 	{"SESSION_ABSOLUTE_TIMEOUT", "12h", "A session ends this long after sign-in, whatever happens."},
+	{"SEARCH_BUDGET", "80ms", "How long the Cmd/Ctrl+K palette waits for a kind's partial matches; a late kind shows its exact hits and a link to its list."},
 	{"TRUST_PROXY", "false", "Take the client IP from X-Forwarded-For (only behind a reverse proxy)."},
 	{"LOG_LEVEL", "info", "debug, info, warn or error."},
 	{"LOG_FORMAT", "json", "json or text."},
@@ -99,6 +102,9 @@ func Load(getenv func(string) string) (Config, error) {
 		return c, err
 	}
 	if c.SessionIdle, err = parseDuration("SESSION_IDLE_TIMEOUT", get("SESSION_IDLE_TIMEOUT", "30m")); err != nil {
+		return c, err
+	}
+	if c.SearchBudget, err = parseDuration("SEARCH_BUDGET", get("SEARCH_BUDGET", "80ms")); err != nil {
 		return c, err
 	}
 	if c.SessionAbsolute, err = parseDuration("SESSION_ABSOLUTE_TIMEOUT", get("SESSION_ABSOLUTE_TIMEOUT", "12h")); err != nil {
