@@ -124,7 +124,6 @@ func (f *fixture) auditActions(t *testing.T, entityID int64) []string {
 	return out
 }
 
-
 // Adding a domain makes a dated selector, an RSA-2048 key whose private
 // half is sealed (and opens to the key published in p=) and the four
 // records to publish, all pending; the name is normalised.

@@ -1,8 +1,10 @@
 package mail
 
 import (
+	"errors"
 	"net/netip"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/net/idna"
 	"golang.org/x/net/publicsuffix"
@@ -20,8 +22,9 @@ const maxDomainInput = 1024
 // domainProfile maps what people type (upper case, full-width dots, Unicode)
 // to the lower-case ASCII form DNS holds, and refuses what is not a host name
 // (underscores, leading or trailing hyphens, bad punycode, mixed-direction labels).
+// Lengths and empty labels are checked after it, with messages of our own.
 var domainProfile = idna.New(idna.MapForLookup(), idna.BidiRule(), idna.ValidateLabels(true),
-	idna.StrictDomainName(true), idna.VerifyDNSLength(true), idna.Transitional(false))
+	idna.StrictDomainName(true), idna.Transitional(false))
 
 // NormalizeDomain turns a sending domain as typed into its canonical form:
 // lower-case ASCII with IDNA A-labels, no trailing dot. It refuses what can
@@ -46,7 +49,15 @@ func NormalizeDomain(raw string) (string, error) {
 	// One trailing dot is the fully qualified form of the same name.
 	s = strings.TrimSuffix(s, ".")
 	ascii, err := domainProfile.ToASCII(s)
-	if err != nil {
+	if err == nil {
+		// The A-labels must read back as themselves: invalid UTF-8 or
+		// disallowed characters can encode into punycode that does not.
+		var again string
+		if again, err = domainProfile.ToASCII(ascii); err == nil && again != ascii {
+			err = errors.New("not canonical")
+		}
+	}
+	if !utf8.ValidString(s) || err != nil {
 		return bad("This is not a valid domain name: each part may hold letters, digits and inner hyphens only.")
 	}
 	ascii = strings.ToLower(ascii)
