@@ -542,3 +542,16 @@ func appAuditActions(t *testing.T, f *fixture) []string {
 	}
 	return out
 }
+
+// Bytes a stranger publishes (NUL, invalid UTF-8, newlines) are stored as
+// a readable finding, not an error of the check.
+func TestHostileRecordContentIsStoredSafely(t *testing.T) {
+	f := newFixture(t)
+	d := f.addDomain(t, "acme.test")
+	f.publish(d)
+	f.zone.txt(d.Records[1].Name, "v=DKIM1; k=rsa\x00\xff\r\nX; p=abc")
+	got := f.verify(t, d.ID)
+	if diff := cmp.Diff(outcome{StatusFailing, "found a key of type k=rsa?\uFFFD??X at " + d.Records[1].Name + ", expected k=rsa"}, outcomes(got)[KindDKIM]); diff != "" {
+		t.Fatalf("(-want +got):\n%s", diff)
+	}
+}

@@ -3,6 +3,8 @@ package mail
 import (
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/net/publicsuffix"
 )
@@ -112,6 +114,22 @@ func FuzzRecordChecks(f *testing.F) {
 			if (c.status != StatusVerified && c.status != StatusFailing) || c.found == "" {
 				t.Fatalf("check of %q, %q = %+v", a, b, c)
 			}
+			if f := cleanFound(c.found); !utf8.ValidString(f) || strings.ContainsFunc(f, unicode.IsControl) || utf8.RuneCountInString(f) > maxFoundStored {
+				t.Fatalf("stored finding of %q, %q = %q", a, b, f)
+			}
 		}
 	})
+}
+
+func TestUnescapeTXT(t *testing.T) {
+	for in, want := range map[string]string{
+		`v=spf1 ~all`:          "v=spf1 ~all",
+		`a\"b\\c\255\000d`:     "a\"b\\c\xff\x00d",
+		`trailing\`:            `trailing\`,
+		`\999 is not a byte\1`: "999 is not a byte1",
+	} {
+		if got := unescapeTXT(in); got != want {
+			t.Errorf("unescapeTXT(%q) = %q, want %q", in, got, want)
+		}
+	}
 }

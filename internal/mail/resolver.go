@@ -122,7 +122,7 @@ func (r *Resolver) lookupTXT(ctx context.Context, name string) ([]string, bool, 
 	var out []string
 	for _, rr := range a.records {
 		if t, ok := rr.(*dns.TXT); ok {
-			out = append(out, strings.Join(t.Txt, ""))
+			out = append(out, unescapeTXT(strings.Join(t.Txt, "")))
 		}
 	}
 	return out, a.nxdomain, nil
@@ -154,3 +154,32 @@ func rcodeName(rc int) string {
 	}
 	return "rcode " + strconv.Itoa(rc)
 }
+
+// unescapeTXT turns the presentation form miekg/dns gives TXT strings in
+// (\DDD for a byte that is not printable ASCII, \" and \\ for quote and
+// backslash) back into the bytes published.
+func unescapeTXT(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != '\\' || i+1 == len(s) {
+			b.WriteByte(c)
+			continue
+		}
+		if i+3 < len(s) && isDigit(s[i+1]) && isDigit(s[i+2]) && isDigit(s[i+3]) {
+			if n, err := strconv.Atoi(s[i+1 : i+4]); err == nil && n <= 255 {
+				b.WriteByte(byte(n))
+				i += 3
+				continue
+			}
+		}
+		b.WriteByte(s[i+1])
+		i++
+	}
+	return b.String()
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"lumdesk/db/store"
 	"lumdesk/internal/accounts"
@@ -166,9 +168,30 @@ func (s *Service) checkRecord(ctx context.Context, d Domain, r Record) check {
 		}
 	}
 	if err != nil {
-		return check{found: err.Error() + "; the last result stands until the next check"}
+		c = check{found: err.Error() + "; the last result stands until the next check"}
 	}
+	c.found = cleanFound(c.found)
 	return c
+}
+
+// maxFoundStored bounds a stored finding (a TXT record can be 64 KB).
+const maxFoundStored = 500
+
+// cleanFound makes a finding safe to store and show: what strangers
+// publish may hold invalid UTF-8, NUL and control characters, which a
+// Postgres text column refuses and a page should not print.
+func cleanFound(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return '?'
+		}
+		return r
+	}, s)
+	if utf8.RuneCountInString(s) > maxFoundStored {
+		s = string([]rune(s)[:maxFoundStored-1]) + "…"
+	}
+	return s
 }
 
 func verified(found string) check { return check{status: StatusVerified, found: found} }
