@@ -1,6 +1,8 @@
 package mail
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"unicode"
@@ -131,5 +133,35 @@ func TestUnescapeTXT(t *testing.T) {
 		if got := unescapeTXT(in); got != want {
 			t.Errorf("unescapeTXT(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// Without DNS_RESOLVER the first nameserver of resolv.conf is asked, on its port.
+func TestResolverFromResolvConf(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	for _, c := range []struct{ conf, addr, want, err string }{
+		{"# local\nnameserver 10.0.0.53\nnameserver 1.1.1.1\n", "", "10.0.0.53:53", ""},
+		{"nameserver 2001:db8::53\n", "", "[2001:db8::53]:53", ""},
+		{"nameserver 10.0.0.53\n", "127.0.0.1:5353", "127.0.0.1:5353", ""},
+		{"search example.com\n", "", "", "names no nameserver"},
+		{"", "127.0.0.1", "", `DNS resolver "127.0.0.1" is not host:port`},
+	} {
+		r, err := newResolver(c.addr, write("resolv.conf", c.conf))
+		switch {
+		case c.err != "" && (err == nil || !strings.Contains(err.Error(), c.err)):
+			t.Errorf("%q, %q: err = %v, want %q", c.conf, c.addr, err, c.err)
+		case c.err == "" && (err != nil || r.Addr != c.want):
+			t.Errorf("%q, %q: %+v, %v; want %s", c.conf, c.addr, r, err, c.want)
+		}
+	}
+	if _, err := newResolver("", filepath.Join(dir, "missing")); err == nil || !strings.Contains(err.Error(), "cannot be read") {
+		t.Errorf("missing resolv.conf: %v", err)
 	}
 }

@@ -26,14 +26,16 @@ const SystemResolverConf = "/etc/resolv.conf"
 
 // NewResolver asks addr (host:port); an empty addr takes the first
 // nameserver of /etc/resolv.conf.
-func NewResolver(addr string) (*Resolver, error) {
+func NewResolver(addr string) (*Resolver, error) { return newResolver(addr, SystemResolverConf) }
+
+func newResolver(addr, confPath string) (*Resolver, error) {
 	if addr == "" {
-		conf, err := dns.ClientConfigFromFile(SystemResolverConf)
+		conf, err := dns.ClientConfigFromFile(confPath)
 		if err != nil {
-			return nil, fmt.Errorf("DNS_RESOLVER is unset and %s cannot be read: %w", SystemResolverConf, err)
+			return nil, fmt.Errorf("DNS_RESOLVER is unset and %s cannot be read: %w", confPath, err)
 		}
 		if len(conf.Servers) == 0 {
-			return nil, fmt.Errorf("DNS_RESOLVER is unset and %s names no nameserver", SystemResolverConf)
+			return nil, fmt.Errorf("DNS_RESOLVER is unset and %s names no nameserver", confPath)
 		}
 		addr = net.JoinHostPort(conf.Servers[0], conf.Port)
 	}
