@@ -133,7 +133,7 @@ func (s *Service) AddDomain(ctx context.Context, actor audit.Actor, scope accoun
 	selector := "lum" + now.Format("20060102")
 	// The names under the domain that we ask the customer to publish must fit DNS too.
 	if n := len(selector) + len("._domainkey.") + len(name); n > MaxDomainLength {
-		fe["domain"] = "The domain name is too long for its DKIM record (" + selector + "._domainkey." + name + " would exceed 253 characters)."
+		fe["domain"] = "The domain name is too long for its DKIM record: " + selector + "._domainkey.<domain> would exceed 253 characters."
 	} else if len(s.set.ReturnPathLabel)+1+len(name) > MaxDomainLength {
 		fe["domain"] = "The domain name is too long for its return-path record."
 	}

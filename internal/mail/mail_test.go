@@ -194,6 +194,17 @@ func TestAddDomainMakesKeyAndRecords(t *testing.T) {
 	if diff := cmp.Diff(ValidationError{"account": "Choose the account the domain belongs to."}, err); diff != "" {
 		t.Fatalf("staff without an account (-want +got):\n%s", diff)
 	}
+	long := strings.Repeat("a", 60) + "." + strings.Repeat("b", 60) + "." + strings.Repeat("c", 60) + "." + strings.Repeat("d", 50) + ".test" // 240
+	for in, msg := range map[string]string{
+		"co.uk":     "co.uk is a public suffix that anyone can register under; add your own domain, e.g. example.co.uk.",
+		"192.0.2.7": "An IP address is not a sending domain; enter a domain name.",
+		long:        "The domain name is too long for its DKIM record: lum20261204._domainkey.<domain> would exceed 253 characters.",
+	} {
+		_, err := f.svc.AddDomain(ctx, cli, accounts.Only(f.acct), DomainInput{Name: in})
+		if diff := cmp.Diff(ValidationError{"domain": msg}, err); diff != "" {
+			t.Errorf("AddDomain(%q) (-want +got):\n%s", in, diff)
+		}
+	}
 	missing := int64(999999)
 	if _, err := f.svc.AddDomain(ctx, cli, accounts.AllAccounts, DomainInput{AccountID: &missing, Name: "x.acme.test"}); !errors.Is(err, ErrAccountNotFound) {
 		t.Fatalf("unknown account: %v", err)
