@@ -392,6 +392,43 @@ type LumiVp struct {
 	UpdatedAt           time.Time  `json:"updated_at"`
 }
 
+type MailApp struct {
+	ID               int64     `json:"id"`
+	AccountID        int64     `json:"account_id"`
+	Name             string    `json:"name"`
+	DefaultFromEmail string    `json:"default_from_email"`
+	DefaultFromName  string    `json:"default_from_name"`
+	CreatedAt        time.Time `json:"created_at"`
+	UpdatedAt        time.Time `json:"updated_at"`
+}
+
+type MailDomain struct {
+	ID                   int64      `json:"id"`
+	AccountID            int64      `json:"account_id"`
+	Name                 string     `json:"name"`
+	Status               string     `json:"status"`
+	DkimSelector         string     `json:"dkim_selector"`
+	DkimPrivateKeySealed []byte     `json:"dkim_private_key_sealed"`
+	DkimPublicKey        string     `json:"dkim_public_key"`
+	VerifiedAt           *time.Time `json:"verified_at"`
+	FailingSince         *time.Time `json:"failing_since"`
+	LastCheckedAt        *time.Time `json:"last_checked_at"`
+	CreatedAt            time.Time  `json:"created_at"`
+	UpdatedAt            time.Time  `json:"updated_at"`
+}
+
+type MailDomainRecord struct {
+	ID        int64      `json:"id"`
+	DomainID  int64      `json:"domain_id"`
+	Kind      string     `json:"kind"`
+	Type      string     `json:"type"`
+	Name      string     `json:"name"`
+	Value     string     `json:"value"`
+	Status    string     `json:"status"`
+	Found     string     `json:"found"`
+	CheckedAt *time.Time `json:"checked_at"`
+}
+
 type StaffRecoveryCode struct {
 	ID        int64      `json:"id"`
 	StaffID   int64      `json:"staff_id"`

@@ -1,6 +1,7 @@
 // Package jobs runs the dashboard's long work in the background: bulk key
 // actions (blacklist, extend, delete), key generation and CSV imports, and
-// the periodic jobs declared in periodic.go (Lumi auto-renew, deposit expiry).
+// the periodic jobs declared in periodic.go (Lumi auto-renew, deposit expiry,
+// the DNS re-check of Lumora sending domains).
 //
 // River schedules the work (its tables are migrated by db.Migrate) and
 // retries it; our bulk_jobs table keeps what a job was asked to do and its
@@ -125,9 +126,11 @@ type Service struct {
 
 	// What the periodic jobs run (periodic.go); nil: the job does nothing.
 	// Its own lock: Stop holds mu while it waits for running jobs.
-	hookMu         sync.Mutex
-	autoRenew      AutoRenewFunc
-	expireDeposits ExpireDepositsFunc
+	hookMu           sync.Mutex
+	autoRenew        AutoRenewFunc
+	expireDeposits   ExpireDepositsFunc
+	mailRecheck      MailRecheckFunc
+	mailRecheckEvery time.Duration
 }
 
 // New makes the service. It runs no job until Start.

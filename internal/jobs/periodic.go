@@ -18,6 +18,7 @@ import (
 const (
 	KindAutoRenew      = "lumi.auto_renew"
 	KindExpireDeposits = "lumi.expire_deposits"
+	KindMailRecheck    = "mail.dns_recheck"
 )
 
 // DepositExpiryInterval is how often pending deposits past their expiry are
@@ -31,6 +32,19 @@ type AutoRenewFunc func(ctx context.Context) error
 // ExpireDepositsFunc runs one deposit-expiry pass and says how many deposits
 // it expired (billing.Service.ExpireDeposits with the system actor).
 type ExpireDepositsFunc func(ctx context.Context) (int, error)
+
+// MailRecheckFunc runs one DNS re-check pass over Lumora sending domains
+// and says how many it checked (mail.Service.RecheckDue).
+type MailRecheckFunc func(ctx context.Context) (int, error)
+
+// SetMailRecheck sets what the sending-domain DNS re-check runs and how
+// often (LUMORA_DNS_RECHECK); call it before Start. Without it the job does
+// nothing, every 6 hours.
+func (s *Service) SetMailRecheck(every time.Duration, fn MailRecheckFunc) {
+	s.hookMu.Lock()
+	defer s.hookMu.Unlock()
+	s.mailRecheck, s.mailRecheckEvery = fn, every
+}
 
 // SetAutoRenew sets what the daily auto-renew job runs; call it before
 // Start. Without it the job does nothing.
@@ -75,7 +89,37 @@ func (s *Service) periodicJobs() []periodicJob {
 	return []periodicJob{
 		periodic(autoRenewArgs{}, 24*time.Hour, 30*time.Minute, s.runAutoRenew),
 		periodic(expireDepositsArgs{}, DepositExpiryInterval, 5*time.Minute, s.runExpireDeposits),
+		periodic(mailRecheckArgs{}, s.mailRecheckInterval(), 30*time.Minute, s.runMailRecheck),
 	}
+}
+
+type mailRecheckArgs struct{}
+
+func (mailRecheckArgs) Kind() string { return KindMailRecheck }
+
+// A failed pass is retried a few times; the next interval's pass comes anyway.
+func (mailRecheckArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{MaxAttempts: 3} }
+
+func (s *Service) mailRecheckInterval() time.Duration {
+	s.hookMu.Lock()
+	defer s.hookMu.Unlock()
+	if s.mailRecheckEvery <= 0 {
+		return 6 * time.Hour
+	}
+	return s.mailRecheckEvery
+}
+
+func (s *Service) runMailRecheck(ctx context.Context) error {
+	s.hookMu.Lock()
+	fn := s.mailRecheck
+	s.hookMu.Unlock()
+	if fn == nil {
+		return nil
+	}
+	if _, err := fn(ctx); err != nil {
+		return fmt.Errorf("mail DNS re-check: %w", err)
+	}
+	return nil
 }
 
 type autoRenewArgs struct{}

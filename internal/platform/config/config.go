@@ -44,6 +44,12 @@ type Config struct {
 	CryptoPayToken string // CRYPTOPAY_TOKEN: Crypto Pay app token; empty: cryptobot deposits are a sandbox
 
 	SearchBudget time.Duration // SEARCH_BUDGET: how long the palette waits for a kind's partial matches
+
+	DNSResolver           string        // DNS_RESOLVER: host:port Lumora's DNS checks ask; empty: the first nameserver of /etc/resolv.conf
+	LumoraSPFInclude      string        // LUMORA_SPF_INCLUDE: the include: sending domains add to their SPF record
+	LumoraReturnPathLabel string        // LUMORA_RETURN_PATH_LABEL: the label of the return-path CNAME under a sending domain
+	LumoraReturnPathHost  string        // LUMORA_RETURN_PATH_HOST: where the return-path CNAME points
+	LumoraDNSRecheck      time.Duration // LUMORA_DNS_RECHECK: how often verified sending domains are checked again
 }
 
 // Var documents one environment variable (rendered in the README and `--help`).
@@ -74,6 +80,11 @@ var Vars = []Var{
 	{"METRICS_ADDR", "(none)", "Address of a separate listener that serves only /metrics, without a token (keep it private, e.g. 127.0.0.1:9090)."},
 	{"CRYPTOPAY_API_URL", "https://pay.crypt.bot/api", "Crypto Pay API base for cryptobot deposits; the testnet is https://testnet-pay.crypt.bot/api."},
 	{"CRYPTOPAY_TOKEN", "(sandbox)", "Crypto Pay app token (from @CryptoBot or @CryptoTestnetBot). Unset: cryptobot deposits run as a labelled sandbox."},
+	{"DNS_RESOLVER", "(system)", "host:port of the DNS resolver Lumora asks when it verifies sending domains. Unset: the first nameserver in /etc/resolv.conf."},
+	{"LUMORA_SPF_INCLUDE", "spf.lumora.local", "The host sending domains must include in their SPF record (v=spf1 include:<host> ~all)."},
+	{"LUMORA_RETURN_PATH_LABEL", "bounces", "The label of the return-path CNAME under a sending domain (bounces.example.com)."},
+	{"LUMORA_RETURN_PATH_HOST", "return.lumora.local", "Where the return-path CNAME of a sending domain must point."},
+	{"LUMORA_DNS_RECHECK", "6h", "How often verified sending domains are checked again; one whose records stop verifying becomes failing and may send for 72 hours more."},
 }
 
 // Load reads the configuration through getenv (os.Getenv in production).
@@ -175,7 +186,52 @@ func Load(getenv func(string) string) (Config, error) {
 	if u, e := url.Parse(c.CryptoPayURL); e != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
 		return c, fmt.Errorf("CRYPTOPAY_API_URL: %q is not an http(s) base URL like https://pay.crypt.bot/api", c.CryptoPayURL)
 	}
+	// The resolver file is read when the mail service starts, not here:
+	// loading the configuration stays independent of the machine.
+	c.DNSResolver = get("DNS_RESOLVER", "")
+	if c.DNSResolver != "" {
+		if _, port, e := net.SplitHostPort(c.DNSResolver); e != nil || port == "" {
+			return c, fmt.Errorf("DNS_RESOLVER: %q is not host:port like 127.0.0.1:53", c.DNSResolver)
+		}
+	}
+	c.LumoraSPFInclude = strings.ToLower(get("LUMORA_SPF_INCLUDE", "spf.lumora.local"))
+	if !isHostname(c.LumoraSPFInclude) {
+		return c, fmt.Errorf("LUMORA_SPF_INCLUDE: %q is not a host name like spf.example.com", c.LumoraSPFInclude)
+	}
+	c.LumoraReturnPathLabel = strings.ToLower(get("LUMORA_RETURN_PATH_LABEL", "bounces"))
+	if strings.Contains(c.LumoraReturnPathLabel, ".") || !isHostname(c.LumoraReturnPathLabel) {
+		return c, fmt.Errorf("LUMORA_RETURN_PATH_LABEL: %q is not one DNS label like bounces", c.LumoraReturnPathLabel)
+	}
+	c.LumoraReturnPathHost = strings.ToLower(get("LUMORA_RETURN_PATH_HOST", "return.lumora.local"))
+	if !isHostname(c.LumoraReturnPathHost) {
+		return c, fmt.Errorf("LUMORA_RETURN_PATH_HOST: %q is not a host name like return.example.com", c.LumoraReturnPathHost)
+	}
+	if c.LumoraDNSRecheck, err = parseDuration("LUMORA_DNS_RECHECK", get("LUMORA_DNS_RECHECK", "6h")); err != nil {
+		return c, err
+	}
+	if c.LumoraDNSRecheck < time.Minute {
+		return c, fmt.Errorf("LUMORA_DNS_RECHECK: %s is shorter than a minute; DNS changes slower than that", c.LumoraDNSRecheck)
+	}
 	return c, nil
+}
+
+// isHostname reports whether s is an ASCII host name: labels of letters,
+// digits and inner hyphens, at most 253 characters in all.
+func isHostname(s string) bool {
+	if s == "" || len(s) > 253 {
+		return false
+	}
+	for _, l := range strings.Split(s, ".") {
+		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+			return false
+		}
+		for _, r := range l {
+			if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // ParseKey decodes a 32-byte key given as 64 hex digits or base64.

@@ -18,6 +18,24 @@ func TestDefaults(t *testing.T) {
 	}
 }
 
+func TestLumoraDNSDefaults(t *testing.T) {
+	c, err := Load(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := []any{c.DNSResolver, c.LumoraSPFInclude, c.LumoraReturnPathLabel, c.LumoraReturnPathHost, c.LumoraDNSRecheck}
+	want := []any{"", "spf.lumora.local", "bounces", "return.lumora.local", 6 * time.Hour}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("setting %d = %v, want %v", i, got[i], want[i])
+		}
+	}
+	c, err = Load(env(map[string]string{"DNS_RESOLVER": "[::1]:5353", "LUMORA_SPF_INCLUDE": "SPF.Mail.Example", "LUMORA_DNS_RECHECK": "30m"}))
+	if err != nil || c.DNSResolver != "[::1]:5353" || c.LumoraSPFInclude != "spf.mail.example" || c.LumoraDNSRecheck != 30*time.Minute {
+		t.Fatalf("set: %+v, %v", c, err)
+	}
+}
+
 func TestDemoTurnsOffSecureCookieUnlessAsked(t *testing.T) {
 	c, err := Load(env(map[string]string{"LUMDESK_DEMO": "1"}))
 	if err != nil || c.CookieSecure {
@@ -41,6 +59,11 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		"TRUST_PROXY":              "2",
 		"METRICS_TOKEN":            "short",
 		"METRICS_ADDR":             "9090",
+		"DNS_RESOLVER":             "127.0.0.1",
+		"LUMORA_SPF_INCLUDE":       "spf_lumora.example",
+		"LUMORA_RETURN_PATH_LABEL": "bounces.mail",
+		"LUMORA_RETURN_PATH_HOST":  "-return.example",
+		"LUMORA_DNS_RECHECK":       "10s",
 	} {
 		_, err := Load(env(map[string]string{name: val}))
 		if err == nil || !strings.Contains(err.Error(), name) {

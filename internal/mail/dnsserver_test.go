@@ -1,0 +1,152 @@
+package mail
+
+import (
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/miekg/dns"
+)
+
+// testDNS is a real DNS server on loopback (UDP and TCP on one port) that
+// answers from a zone the test changes as it goes: the resolver under test
+// speaks the wire protocol to it exactly as to a recursive resolver.
+type testDNS struct {
+	addr string
+
+	mu      sync.Mutex
+	rrs     map[string][]dns.RR // lower-case FQDN -> records
+	rcode   map[string]int      // lower-case FQDN -> an error rcode to answer instead
+	tcpHits atomic.Int32
+}
+
+func startDNS(t *testing.T) *testDNS {
+	t.Helper()
+	z := &testDNS{rrs: map[string][]dns.RR{}, rcode: map[string]int{}}
+	var pc net.PacketConn
+	var ln net.Listener
+	// UDP first on a free port, then TCP on the same one (another process may hold it: try again).
+	for attempt := 0; ; attempt++ {
+		var err error
+		if pc, err = net.ListenPacket("udp", "127.0.0.1:0"); err != nil {
+			t.Fatal(err)
+		}
+		if ln, err = net.Listen("tcp", pc.LocalAddr().String()); err == nil {
+			break
+		}
+		pc.Close()
+		if attempt == 10 {
+			t.Fatalf("no port free for both UDP and TCP: %v", err)
+		}
+	}
+	z.addr = pc.LocalAddr().String()
+	for _, srv := range []*dns.Server{{PacketConn: pc, Handler: z}, {Listener: ln, Handler: z}} {
+		started := make(chan struct{})
+		srv.NotifyStartedFunc = func() { close(started) }
+		go func() { _ = srv.ActivateAndServe() }()
+		<-started
+		t.Cleanup(func() { _ = srv.Shutdown() })
+	}
+	return z
+}
+
+func (z *testDNS) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
+	m := new(dns.Msg)
+	m.SetReply(req)
+	m.RecursionAvailable = true
+	udp := w.LocalAddr().Network() == "udp"
+	if !udp {
+		z.tcpHits.Add(1)
+	}
+	if len(req.Question) == 1 {
+		q := req.Question[0]
+		name := strings.ToLower(q.Name)
+		z.mu.Lock()
+		rc, failed := z.rcode[name]
+		rrs, exists := z.rrs[name]
+		for _, rr := range rrs {
+			if rr.Header().Rrtype == q.Qtype {
+				m.Answer = append(m.Answer, dns.Copy(rr))
+			}
+		}
+		z.mu.Unlock()
+		switch {
+		case failed:
+			m.Answer = nil
+			m.Rcode = rc
+		case !exists:
+			m.Rcode = dns.RcodeNameError
+		}
+	}
+	if udp {
+		size := dns.MinMsgSize
+		if o := req.IsEdns0(); o != nil {
+			size = int(o.UDPSize())
+		}
+		m.Truncate(size)
+	}
+	_ = w.WriteMsg(m)
+}
+
+func (z *testDNS) hdr(name string, typ uint16) dns.RR_Header {
+	return dns.RR_Header{Name: dns.Fqdn(strings.ToLower(name)), Rrtype: typ, Class: dns.ClassINET, Ttl: 300}
+}
+
+// txt publishes TXT records at name, replacing those there; a value longer
+// than 255 bytes is split into character-strings, as DNS providers do.
+func (z *testDNS) txt(name string, values ...string) {
+	var rrs []dns.RR
+	for _, v := range values {
+		var parts []string
+		for len(v) > 255 {
+			parts, v = append(parts, v[:255]), v[255:]
+		}
+		rrs = append(rrs, &dns.TXT{Hdr: z.hdr(name, dns.TypeTXT), Txt: append(parts, v)})
+	}
+	z.replace(name, dns.TypeTXT, rrs)
+}
+
+// cname points name at target (replacing a CNAME there).
+func (z *testDNS) cname(name, target string) {
+	z.replace(name, dns.TypeCNAME, []dns.RR{&dns.CNAME{Hdr: z.hdr(name, dns.TypeCNAME), Target: dns.Fqdn(target)}})
+}
+
+// a publishes an A record at name, so the name exists without the record a check wants.
+func (z *testDNS) a(name, ip string) {
+	z.replace(name, dns.TypeA, []dns.RR{&dns.A{Hdr: z.hdr(name, dns.TypeA), A: net.ParseIP(ip)}})
+}
+
+// remove deletes the records of one type at name (the name stays if others remain).
+func (z *testDNS) remove(name string, typ uint16) { z.replace(name, typ, nil) }
+
+// fail makes every query for name answer rcode (0 stops it).
+func (z *testDNS) fail(name string, rcode int) {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	key := dns.Fqdn(strings.ToLower(name))
+	if rcode == 0 {
+		delete(z.rcode, key)
+		return
+	}
+	z.rcode[key] = rcode
+}
+
+func (z *testDNS) replace(name string, typ uint16, rrs []dns.RR) {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	key := dns.Fqdn(strings.ToLower(name))
+	var keep []dns.RR
+	for _, rr := range z.rrs[key] {
+		if rr.Header().Rrtype != typ {
+			keep = append(keep, rr)
+		}
+	}
+	keep = append(keep, rrs...)
+	if len(keep) == 0 {
+		delete(z.rrs, key)
+		return
+	}
+	z.rrs[key] = keep
+}
