@@ -218,11 +218,12 @@ func Build(m Message, now time.Time) (Built, error) {
 	if err := m.Validate(); err != nil {
 		return Built{}, err
 	}
-	domain := m.MessageIDDomain
-	if domain == "" {
-		domain = m.From.Domain()
+	// The From domain is used as it is: it is a validated address's domain,
+	// or the platform sender's (lumdesk@localhost), which needs no dot.
+	domain := strings.ToLower(m.From.Domain())
+	if m.MessageIDDomain != "" {
+		domain, _ = address.NormalizeDomain(m.MessageIDDomain) // Validate checked it
 	}
-	domain, _ = address.NormalizeDomain(domain) // valid: Validate checked it or it is an address's domain
 	id := NewMessageID(domain)
 
 	msg := gomail.NewMsg(gomail.WithNoDefaultUserAgent())

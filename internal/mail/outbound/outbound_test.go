@@ -217,6 +217,28 @@ func TestSingleBodyMessages(t *testing.T) {
 	}
 }
 
+func TestPlatformSenderAndMessageIDDomain(t *testing.T) {
+	// lumdesk's own sender is configured, not parsed as a customer address:
+	// a host without a dot is fine there.
+	built, err := outbound.Build(outbound.Message{
+		From: address.Address{Name: "lumdesk", Email: "lumdesk@localhost"}, To: []address.Address{addr(t, "staff@acme.test")},
+		Subject: "Reset your password", Text: "x",
+	}, time.Now())
+	if err != nil || !strings.HasSuffix(built.MessageID, "@localhost") || built.MailFrom != "lumdesk@localhost" {
+		t.Fatalf("platform message: %q %q %v", built.MessageID, built.MailFrom, err)
+	}
+	built, err = outbound.Build(outbound.Message{
+		From: addr(t, "hello@acme.test"), To: []address.Address{addr(t, "x@globex.test")}, Subject: "s", Text: "x",
+		MessageIDDomain: "Mail.Acme.TEST",
+	}, time.Now())
+	if err != nil || !strings.HasSuffix(built.MessageID, "@mail.acme.test") {
+		t.Fatalf("explicit Message-ID domain: %q %v", built.MessageID, err)
+	}
+	if a, b := outbound.NewMessageID("x.test"), outbound.NewMessageID("x.test"); a == b || len(a) != len("@x.test")+24 {
+		t.Errorf("Message-IDs %q, %q", a, b)
+	}
+}
+
 func TestDeferredAndBouncedRecipients(t *testing.T) {
 	srv := startSandbox(t, sandbox.Options{})
 	srv.SetReply("later@globex.test", sandbox.Reply{Code: 451, Message: "Greylisted, try again later"})

@@ -42,6 +42,12 @@ type Config struct {
 	MetricsAddr    string // METRICS_ADDR: a separate listener serving /metrics only (no token needed there)
 	CryptoPayURL   string // CRYPTOPAY_API_URL: Crypto Pay API base (mainnet by default)
 	CryptoPayToken string // CRYPTOPAY_TOKEN: Crypto Pay app token; empty: cryptobot deposits are a sandbox
+
+	// Lumora delivery (read by loadMailDelivery in mail_delivery.go).
+	SMTPURL          string        // LUMORA_SMTP_URL: smtp:// or smtps:// relay; empty: the sandbox inbox
+	SMTPConcurrency  int           // LUMORA_SMTP_CONCURRENCY: SMTP connections open at once
+	RetryFor         time.Duration // LUMORA_RETRY_FOR: how long deferred mail is retried before it fails
+	PlatformMailFrom string        // PLATFORM_MAIL_FROM: sender of lumdesk's own mail
 }
 
 // Var documents one environment variable (rendered in the README and `--help`).
@@ -71,6 +77,11 @@ var Vars = []Var{
 	{"METRICS_ADDR", "(none)", "Address of a separate listener that serves only /metrics, without a token (keep it private, e.g. 127.0.0.1:9090)."},
 	{"CRYPTOPAY_API_URL", "https://pay.crypt.bot/api", "Crypto Pay API base for cryptobot deposits; the testnet is https://testnet-pay.crypt.bot/api."},
 	{"CRYPTOPAY_TOKEN", "(sandbox)", "Crypto Pay app token (from @CryptoBot or @CryptoTestnetBot). Unset: cryptobot deposits run as a labelled sandbox."},
+	// Lumora delivery.
+	{"LUMORA_SMTP_URL", "(sandbox)", "SMTP relay for Lumora mail: smtp://user:pass@host:587 (STARTTLS when offered) or smtps://user:pass@host:465 (implicit TLS). Unset: the in-process sandbox inbox on loopback."},
+	{"LUMORA_SMTP_CONCURRENCY", "4", "SMTP connections open at once to the relay (1-64); they are reused across messages."},
+	{"LUMORA_RETRY_FOR", "24h", "Deferred (4xx) mail is retried with backoff for this long (at most 168h), then marked failed."},
+	{"PLATFORM_MAIL_FROM", "lumdesk@localhost", "Sender address of lumdesk's own mail (invitations, password resets, alerts); needs no verified domain."},
 }
 
 // Load reads the configuration through getenv (os.Getenv in production).
@@ -168,6 +179,9 @@ func Load(getenv func(string) string) (Config, error) {
 	c.CryptoPayURL, c.CryptoPayToken = strings.TrimSuffix(get("CRYPTOPAY_API_URL", "https://pay.crypt.bot/api"), "/"), get("CRYPTOPAY_TOKEN", "")
 	if u, e := url.Parse(c.CryptoPayURL); e != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
 		return c, fmt.Errorf("CRYPTOPAY_API_URL: %q is not an http(s) base URL like https://pay.crypt.bot/api", c.CryptoPayURL)
+	}
+	if err := loadMailDelivery(&c, get); err != nil {
+		return c, err
 	}
 	return c, nil
 }
