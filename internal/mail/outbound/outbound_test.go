@@ -448,6 +448,21 @@ func TestNoServerIsADeferral(t *testing.T) {
 	}
 }
 
+func TestCancelledSendIsADeferral(t *testing.T) {
+	srv := startSandbox(t, sandbox.Options{})
+	sender := newSender(t, outbound.SenderConfig{URL: srv.URL(), Concurrency: 1})
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	r := sender.Send(ctx, "a@acme.test", []string{"b@globex.test"}, []byte("Subject: x\r\n\r\nx\r\n"))
+	if r[0].Status != outbound.Deferred || !strings.Contains(r[0].Text, "context canceled") {
+		t.Errorf("%+v", r[0])
+	}
+	// The slot came back: the next send gets through.
+	if r := sender.Send(t.Context(), "a@acme.test", []string{"b@globex.test"}, []byte("Subject: x\r\n\r\nx\r\n")); r[0].Status != outbound.Delivered {
+		t.Errorf("after a cancelled send: %+v", r[0])
+	}
+}
+
 func TestAuthNeedsTLSAwayFromLoopback(t *testing.T) {
 	// A plain server on one of this machine's non-loopback addresses: the
 	// password would cross a network in clear, so the sender refuses.
