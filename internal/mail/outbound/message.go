@@ -179,8 +179,14 @@ func (m *Message) Validate() error {
 	if len(m.Headers) > MaxHeaders {
 		return fieldErr("headers", fmt.Sprintf("more than %d headers", MaxHeaders))
 	}
+	seen := map[string]bool{}
 	for name, value := range m.Headers {
 		field := "headers." + name
+		canon := textproto.CanonicalMIMEHeaderKey(name)
+		if seen[canon] {
+			return fieldErr(field, "is given twice (header names ignore case)")
+		}
+		seen[canon] = true
 		if !HeaderAllowed(name) {
 			return fieldErr(field, "this header can't be set (allowed: X-* headers, List-Unsubscribe, List-Unsubscribe-Post, List-Id, In-Reply-To, References, Auto-Submitted, Precedence)")
 		}

@@ -415,7 +415,7 @@ func TestSTARTTLSAndAuth(t *testing.T) {
 	// Wrong password: the server's 535 refusal, kept as a deferral (the
 	// recipient did nothing wrong; the relay set-up did).
 	wrong := newSender(t, outbound.SenderConfig{URL: "smtp://relay:nope@" + srv.Addr(), TLSConfig: &tls.Config{RootCAs: roots}})
-	if r := wrong.Send(t.Context(), built.MailFrom, built.Rcpts, built.Raw); r[0].Status != outbound.Deferred || !strings.Contains(r[0].Text, "535") && r[0].Code != 535 {
+	if r := wrong.Send(t.Context(), built.MailFrom, built.Rcpts, built.Raw); r[0].Status != outbound.Deferred || !strings.Contains(r[0].Text, "535") {
 		t.Errorf("wrong password: %+v", r[0])
 	}
 }
@@ -454,7 +454,7 @@ func TestCancelledSendIsADeferral(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	r := sender.Send(ctx, "a@acme.test", []string{"b@globex.test"}, []byte("Subject: x\r\n\r\nx\r\n"))
-	if r[0].Status != outbound.Deferred || !strings.Contains(r[0].Text, "context canceled") {
+	if r[0].Status != outbound.Deferred || !strings.Contains(r[0].Text, "cancel") {
 		t.Errorf("%+v", r[0])
 	}
 	// The slot came back: the next send gets through.
@@ -523,6 +523,11 @@ func TestHeaderInjectionIsRefused(t *testing.T) {
 		if _, err := outbound.Build(m, time.Now()); !errors.As(err, &e) || !strings.HasPrefix(e.Field, "headers.") {
 			t.Errorf("header %q: %v, want refused", name, err)
 		}
+	}
+	m := base()
+	m.Headers = map[string]string{"X-Campaign": "a", "x-campaign": "b"}
+	if _, err := outbound.Build(m, time.Now()); !errors.Is(err, outbound.ErrInvalid) {
+		t.Errorf("one header twice in different case: %v", err)
 	}
 	for _, name := range []string{"X-Campaign", "list-unsubscribe", "List-Unsubscribe-Post", "In-Reply-To", "References"} {
 		m := base()

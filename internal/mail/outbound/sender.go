@@ -388,6 +388,10 @@ func (s *Sender) dial(ctx context.Context) (*smtp.Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The greeting, TLS, EHLO and AUTH together get the dial timeout (and end
+	// with ctx): go-smtp's own per-command deadlines are minutes long.
+	stop := context.AfterFunc(dctx, func() { conn.Close() })
+	defer stop()
 	var c *smtp.Client
 	switch {
 	case s.ep.ImplicitTLS:
@@ -402,7 +406,6 @@ func (s *Sender) dial(ctx context.Context) (*smtp.Client, error) {
 			return nil, err
 		}
 	case !s.noStartTLS.Load():
-		conn.SetDeadline(time.Now().Add(s.timeout))
 		c, err = smtp.NewClientStartTLS(conn, s.tls)
 		if err != nil {
 			// go-smtp can't upgrade a client it already greeted, so a server
@@ -414,7 +417,6 @@ func (s *Sender) dial(ctx context.Context) (*smtp.Client, error) {
 			}
 			return nil, err
 		}
-		conn.SetDeadline(time.Time{})
 		s.setTimeouts(c)
 		if err := c.Hello(s.helo); err != nil {
 			c.Close()
