@@ -50,6 +50,11 @@ type Config struct {
 	LumoraReturnPathLabel string        // LUMORA_RETURN_PATH_LABEL: the label of the return-path CNAME under a sending domain
 	LumoraReturnPathHost  string        // LUMORA_RETURN_PATH_HOST: where the return-path CNAME points
 	LumoraDNSRecheck      time.Duration // LUMORA_DNS_RECHECK: how often verified sending domains are checked again
+	// Lumora delivery (read by loadMailDelivery in mail_delivery.go).
+	SMTPURL          string        // LUMORA_SMTP_URL: smtp:// or smtps:// relay; empty: the sandbox inbox
+	SMTPConcurrency  int           // LUMORA_SMTP_CONCURRENCY: SMTP connections open at once
+	RetryFor         time.Duration // LUMORA_RETRY_FOR: how long deferred mail is retried before it fails
+	PlatformMailFrom string        // PLATFORM_MAIL_FROM: sender of lumdesk's own mail
 }
 
 // Var documents one environment variable (rendered in the README and `--help`).
@@ -85,6 +90,11 @@ var Vars = []Var{
 	{"LUMORA_RETURN_PATH_LABEL", "bounces", "The label of the return-path CNAME under a sending domain (bounces.example.com)."},
 	{"LUMORA_RETURN_PATH_HOST", "return.lumora.local", "Where the return-path CNAME of a sending domain must point."},
 	{"LUMORA_DNS_RECHECK", "6h", "How often verified sending domains are checked again; one whose records stop verifying becomes failing and may send for 72 hours more."},
+	// Lumora delivery.
+	{"LUMORA_SMTP_URL", "(sandbox)", "SMTP relay for Lumora mail: smtp://user:pass@host:587 (STARTTLS when offered) or smtps://user:pass@host:465 (implicit TLS). Unset: the in-process sandbox inbox on loopback."},
+	{"LUMORA_SMTP_CONCURRENCY", "4", "SMTP connections open at once to the relay (1-64); they are reused across messages."},
+	{"LUMORA_RETRY_FOR", "24h", "Deferred (4xx) mail is retried with backoff for this long (at most 168h), then marked failed."},
+	{"PLATFORM_MAIL_FROM", "lumdesk@localhost", "Sender address of lumdesk's own mail (invitations, password resets, alerts); needs no verified domain."},
 }
 
 // Load reads the configuration through getenv (os.Getenv in production).
@@ -211,6 +221,9 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if c.LumoraDNSRecheck < time.Minute {
 		return c, fmt.Errorf("LUMORA_DNS_RECHECK: %s is shorter than a minute; DNS changes slower than that", c.LumoraDNSRecheck)
+	}
+	if err := loadMailDelivery(&c, get); err != nil {
+		return c, err
 	}
 	return c, nil
 }
