@@ -30,6 +30,7 @@ import (
 	"lumdesk/internal/demo"
 	"lumdesk/internal/jobs"
 	"lumdesk/internal/licensing"
+	"lumdesk/internal/mail"
 	"lumdesk/internal/platform/config"
 	"lumdesk/internal/platform/db"
 	"lumdesk/internal/platform/secretbox"
@@ -49,6 +50,7 @@ type Services struct {
 	Licensing *licensing.Service
 	Billing   *billing.Service
 	Products  *products.Service
+	Mail      *mail.Service // Lumora: apps and sending domains
 	Jobs      *jobs.Service // background jobs; cmd/web serve starts the runner
 	LumiAPI   *lumi.API     // the Lumi API; cmd/web serve starts its batch sweeper
 }
@@ -73,6 +75,9 @@ func NewServices(cfg config.Config, d *db.DB, box *secretbox.Box) *Services {
 	s.Products = products.NewService(d, s.Billing, registrar(cfg), nil).WithBox(box)
 	s.Jobs.SetAutoRenew(s.Products.AutoRenewJob(cfg.AutoRenewDays))
 	s.LumiAPI = lumi.Wire(s.Billing, s.APIKeys, s.Products, nil)
+	s.Mail = mail.NewService(d, box, mailResolver(cfg), mail.Settings{SPFInclude: cfg.LumoraSPFInclude,
+		ReturnPathLabel: cfg.LumoraReturnPathLabel, ReturnPathHost: cfg.LumoraReturnPathHost, Recheck: cfg.LumoraDNSRecheck})
+	s.Jobs.SetMailRecheck(cfg.LumoraDNSRecheck, s.Mail.RecheckDue)
 	s.Jobs.SetExpireDeposits(func(ctx context.Context) (int, error) {
 		// Crypto Pay webhooks that never arrived: credit what it reports paid first.
 		if _, err := s.Billing.ReconcileCryptoPay(ctx, audit.System("cryptopay-reconcile"), 1000); err != nil {
@@ -81,6 +86,19 @@ func NewServices(cfg config.Config, d *db.DB, box *secretbox.Box) *Services {
 		return s.Billing.ExpireDeposits(ctx, audit.System("deposit-expiry"), 1000)
 	})
 	return s
+}
+
+// mailResolver is the DNS resolver sending domains are verified through:
+// DNS_RESOLVER, else the system's. A machine without a readable
+// resolv.conf still starts; its lookups fail and say so on each record
+// (a failed lookup never marks a domain failing).
+func mailResolver(cfg config.Config) *mail.Resolver {
+	r, err := mail.NewResolver(cfg.DNSResolver)
+	if err != nil {
+		slog.Warn("Lumora DNS checks have no resolver", "err", err)
+		r, _ = mail.NewResolver("127.0.0.1:53")
+	}
+	return r
 }
 
 // registrar is the HTTP registrar gateway when LUMI_REGISTRAR_URL is set,
