@@ -26,13 +26,21 @@ type ActiveFilter struct {
 	Param, Label, Value string
 }
 
-// Filter is an ActiveFilter for a value that is set; nil-free helper for
-// building the list: an empty value is no filter.
+// Filter is the active filter of a parameter whose value is set (none for
+// an empty value), for building a list's filters with slices.Concat.
 func Filter(param, label, value string) []ActiveFilter {
 	if value == "" {
 		return nil
 	}
 	return []ActiveFilter{{Param: param, Label: label, Value: value}}
+}
+
+// OptionFilter is Filter for a select's value, shown as its option's label.
+func OptionFilter(param, label, value string, opts []Option) []ActiveFilter {
+	if value == "" {
+		return nil
+	}
+	return Filter(param, label, OptionLabel(opts, value))
 }
 
 // OptionLabel is the label of value among a select's options (value itself
