@@ -369,6 +369,9 @@ type Approvals struct {
 	Decided    []RequestRow
 	CanApprove bool
 	Limit      string
+	// Bar counts the queue; the page has no filters, so no chips and no
+	// saved views.
+	Bar components.ListBar
 }
 
 // ---------------------------------------------------------------- actions
