@@ -14,8 +14,8 @@ import (
 
 	"lumdesk/handlers/web"
 	"lumdesk/internal/apikeys"
-	"lumdesk/internal/platform/listcount"
 	"lumdesk/internal/audit"
+	"lumdesk/internal/platform/listcount"
 	"lumdesk/internal/platform/money"
 	"lumdesk/internal/product"
 	"lumdesk/internal/staff"

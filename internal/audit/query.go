@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"lumdesk/db/store"
-	"lumdesk/internal/platform/listcount"
 	"lumdesk/internal/platform/db"
+	"lumdesk/internal/platform/listcount"
 )
 
 // Entry is one audit event as the history pages show it.
