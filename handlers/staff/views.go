@@ -56,7 +56,7 @@ func (h *Views) save(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	h.app.Toast(c, "success", "View "+v.Name+" saved.")
+	h.app.Toast(c, "success", "View “"+v.Name+"” saved.")
 	return web.Redirect(c, v.Href())
 }
 
@@ -88,6 +88,6 @@ func (h *Views) delete(c *fiber.Ctx) error {
 	if err := h.svc.DeleteView(c.UserContext(), web.CurrentUser(c).ID, v.ID); err != nil {
 		return err
 	}
-	h.app.Toast(c, "success", "View "+v.Name+" deleted.")
+	h.app.Toast(c, "success", "View “"+v.Name+"” deleted.")
 	return web.Redirect(c, v.Page)
 }

@@ -51,7 +51,7 @@ func TestSavedViewsSaveListDelete(t *testing.T) {
 
 	// The same name on the same list, in another case, is refused with a message.
 	r = saveView(admin, "/luarmor/keys", "status=reset", "ACTIVE ABC")
-	if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Text(`[data-testid="save-view-page"]`), "already have a view named ACTIVE ABC") {
+	if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Text(`[data-testid="save-view-page"]`), "already have a view named “ACTIVE ABC”") {
 		t.Fatalf("duplicate: %d %q", r.Status, r.Text(`[data-testid="save-view-page"]`))
 	}
 	if v, _ := r.Doc.Find(`[data-testid="save-view-page"] input[name="query"]`).Attr("value"); v != "status=reset" {

@@ -114,7 +114,7 @@ func (s *Service) SaveView(ctx context.Context, userID int64, page, name, query 
 		}
 		r, err := tx.InsertSavedView(ctx, store.InsertSavedViewParams{StaffUserID: userID, Page: page, Name: name, Query: q})
 		if errors.Is(err, pgx.ErrNoRows) {
-			return apperr.FieldErrors{"name": "you already have a view named " + name + " on this list"}
+			return apperr.FieldErrors{"name": "you already have a view named “" + name + "” on this list"}
 		}
 		out = viewFromRow(r)
 		return err
