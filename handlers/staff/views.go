@@ -46,9 +46,13 @@ func (h *Views) save(c *fiber.Ctx) error {
 	v, err := h.svc.SaveView(c.UserContext(), web.CurrentUser(c).ID, form.Page, form.Name, form.Query)
 	if msgs := web.FieldErrors(err, nil); msgs != nil {
 		form.Errors = msgs
-		if msgs["page"] != "" || msgs["query"] != "" {
-			// A page or query the menu never sends: nothing to go back to.
+		// A page or query the menu never sends is not sent back: Cancel goes
+		// to the list (or home, for a page that is not one).
+		if msgs["page"] != "" {
 			form.Page, form.Query = "", ""
+		}
+		if msgs["query"] != "" {
+			form.Query = ""
 		}
 		p := h.app.Page(c, "Save view", "", web.Crumb("Save view"))
 		return web.Render(c, fiber.StatusUnprocessableEntity, savedviews.SavePage(p, form))

@@ -126,7 +126,12 @@ func TestSavedViewsRefuseHostileInput(t *testing.T) {
 			t.Errorf("%s: message %q, want %q", tc.name, r.Text(`[data-testid="save-view-page"]`), tc.msg)
 		}
 	}
-	r := admin.Get("/accounts")
+	// A refused query is not sent back, and Cancel still leads to the list.
+	r := saveView(admin, "/accounts", "q="+strings.Repeat("z", 3000), "long")
+	if href, _ := r.Doc.Find(`[data-testid="save-view-page"] a.btn`).Attr("href"); href != "/accounts" {
+		t.Errorf("cancel after a refused query -> %q", href)
+	}
+	r = admin.Get("/accounts")
 	if r.Text(`[data-testid="saved-view"]:contains("script")`) != "<script>alert(1)</script>" {
 		t.Errorf("markup name not shown as text: %q", r.Doc.Find(`[data-testid="views-menu"]`).Text())
 	}
