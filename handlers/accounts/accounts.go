@@ -17,6 +17,7 @@ import (
 	"lumdesk/handlers/web"
 	"lumdesk/internal/accounts"
 	"lumdesk/internal/audit"
+	"lumdesk/internal/platform/listcount"
 	"lumdesk/internal/product"
 	"lumdesk/internal/staff"
 	"lumdesk/views/components"
@@ -32,6 +33,7 @@ type AccountsService interface {
 	Reactivate(ctx context.Context, actor audit.Actor, id int64, reason string) (accounts.Account, error)
 	Get(ctx context.Context, id int64) (accounts.Account, error)
 	List(ctx context.Context, p accounts.ListParams) (accounts.Page, error)
+	Count(ctx context.Context, p accounts.ListParams, limitTo int) (listcount.Count, error)
 	ForEach(ctx context.Context, p accounts.ListParams, fn func(accounts.Account) error) error
 	Stats(ctx context.Context) (accounts.Stats, error)
 }
@@ -155,6 +157,12 @@ func (h *Accounts) list(c *fiber.Ctx) error {
 		v.PrevHref = "/accounts" + f.Query("cursor", page.Prev)
 		v.FirstHref = "/accounts" + f.Query()
 	}
+	n, err := h.svc.Count(ctx, p, listcount.Cap)
+	if err != nil {
+		return err
+	}
+	v.Bar = h.app.ListBar(c, "/accounts", f.Query(), v.ActiveFilters())
+	v.Bar.Count = web.Count(n, "account", "accounts")
 	c.Vary("HX-Request")
 	// The filter bar swaps only the results. htmx does not swap 4xx answers,
 	// so its requests get 200 even when a filter was refused.

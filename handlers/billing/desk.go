@@ -19,6 +19,7 @@ import (
 	"lumdesk/internal/accounts"
 	"lumdesk/internal/billing"
 	lumiproducts "lumdesk/internal/billing/products"
+	"lumdesk/internal/platform/listcount"
 	"lumdesk/internal/platform/money"
 	"lumdesk/internal/product"
 	"lumdesk/views/components"
@@ -29,6 +30,7 @@ import (
 // DeskService is what the desk (balances, totals, the ledger check) need of internal/billing.
 type DeskService interface {
 	Balances(ctx context.Context, f billing.BalanceFilter) (billing.BalancePage, error)
+	CountBalances(ctx context.Context, f billing.BalanceFilter, limitTo int) (listcount.Count, error)
 	LowBalances(ctx context.Context, threshold money.Cents, limit int) ([]billing.BalanceRow, error)
 	VerifyCached(ctx context.Context, maxAge time.Duration) (billing.Verification, error)
 	DailyTotals(ctx context.Context, days int) ([]billing.DayTotal, error)
@@ -206,6 +208,12 @@ func (h *Billing) desk(c *fiber.Ctx) error {
 	if p.Cursor != "" {
 		v.FirstHref = view.DeskPath + f.Query()
 	}
+	n, err := h.svc.CountBalances(ctx, p, listcount.Cap)
+	if err != nil {
+		return err
+	}
+	v.Bar = h.app.ListBar(c, view.DeskPath, f.Query(), f.ActiveFilters())
+	v.Bar.Count = web.Count(n, "balance", "balances")
 	c.Vary("HX-Request")
 	status := fiber.StatusOK
 	if len(errs) > 0 {

@@ -121,7 +121,7 @@ func (s *Services) routeGroups() []web.RouteGroup {
 		accounts,
 		apikeyshttp.New(s.APIKeys),
 		audithttp.New(s.Audit),
-		staffhttp.NewPages(s.Staff), staffhttp.NewSecurity(s.Staff),
+		staffhttp.NewPages(s.Staff), staffhttp.NewSecurity(s.Staff), staffhttp.NewViews(s.Staff),
 		bulk,
 		licensinghttp.New(s.Licensing),
 		luarmor.New(s.Licensing, s.APIKeys),

@@ -35,6 +35,7 @@ type ListModel struct {
 	EntityTypes []string
 	Status      *auditlog.Status // nil when the chain could not be checked
 	Now         time.Time
+	Bar         components.ListBar // count, filter chips, saved views
 }
 
 // DetailModel is /audit/:id.

@@ -6,6 +6,7 @@
 package billing
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -176,6 +177,16 @@ type Desk struct {
 	Deposits []components.ChartPoint
 	Spend    []components.ChartPoint
 	Limit    string // approval limit
+	Bar      components.ListBar
+}
+
+// ActiveFilters are the balance list's filters in force, as chips read them.
+func (f DeskFilters) ActiveFilters() []components.ActiveFilter {
+	below := ""
+	if f.Below != "" {
+		below = "below " + f.Below
+	}
+	return slices.Concat(components.Filter("q", "Search", f.Q), components.Filter("below", "Balance", below))
 }
 
 // StatView is a stat tile.
@@ -235,6 +246,21 @@ type Ledger struct {
 	NextHref  string
 	FirstHref string
 	Pending   int64
+	Bar       components.ListBar
+}
+
+// ActiveFilters are the ledger's filters in force, as chips read them.
+func (f LedgerFilters) ActiveFilters() []components.ActiveFilter {
+	account := f.Account
+	if account != "" {
+		account = "#" + account
+	}
+	return slices.Concat(
+		components.Filter("account", "Account", account),
+		components.OptionFilter("kind", "Kind", f.Kind, KindOptions),
+		components.Filter("from", "From", f.From),
+		components.Filter("to", "Until", f.To),
+	)
 }
 
 // ---------------------------------------------------------------- account
@@ -345,6 +371,9 @@ type Approvals struct {
 	Decided    []RequestRow
 	CanApprove bool
 	Limit      string
+	// Bar counts the queue; the page has no filters, so no chips and no
+	// saved views.
+	Bar components.ListBar
 }
 
 // ---------------------------------------------------------------- actions
