@@ -60,6 +60,9 @@ type Billing struct {
 	// Forecasts computes funds forecasts (products.Service.ForecastMany);
 	// nil leaves the forecast off the pages.
 	Forecasts func(ctx context.Context, accountIDs []int64, now time.Time) (map[int64]lumiproducts.Forecast, error)
+	// Holdings counts an account's domains, VPS and proxies
+	// (products.Service.Holdings) for its overview card; nil leaves them off.
+	Holdings func(ctx context.Context, scope accounts.Scope) (lumiproducts.Holdings, error)
 }
 
 // AccountTabProduct: Billing renders the billing product's account tab.
