@@ -113,9 +113,9 @@ func (h *Bulk) AccountOverview(c *fiber.Ctx, accountID int64) (accountsview.Over
 	card := accountsview.OverviewCard{Figures: []accountsview.Figure{
 		{Label: "Projects", Value: strconv.Itoa(o.Projects), Key: "projects"},
 		{Label: "Keys", Value: n(o.Keys.Total), Key: "keys"},
-		{Label: "Active (HWID bound)", Value: n(o.Keys.Active), Key: "active"},
+		{Label: "Active", Value: n(o.Keys.Active), Key: "active"},
 		{Label: "Blacklisted", Value: n(o.Keys.Banned), Key: "blacklisted", Tone: banTone},
 	}}
-	card.Facts = append(card.Facts, accountsview.Fact{Label: "Last key activity", Value: o.LastActivity.Format("Jan 2, 2006 15:04 UTC")})
+	card.Facts = append(card.Facts, accountsview.Fact{Label: "Last key activity", Value: o.LastActivity.Format("Jan 2, 2006 15:04")})
 	return card, nil
 }
