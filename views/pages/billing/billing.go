@@ -179,6 +179,7 @@ type Desk struct {
 	Stats    []StatView
 	Deposits []components.ChartPoint
 	Spend    []components.ChartPoint
+	Range    components.ChartRange // the days the charts cover
 	Limit    string // approval limit
 }
 
