@@ -180,7 +180,7 @@ type Desk struct {
 	Deposits []components.ChartPoint
 	Spend    []components.ChartPoint
 	Range    components.ChartRange // the days the charts cover
-	Limit    string // approval limit
+	Limit    string                // approval limit
 }
 
 // StatView is a stat tile.
