@@ -112,7 +112,10 @@ func (a *App) Page(c *fiber.Ctx, title, nav string, crumbs ...layouts.Crumb) lay
 		p.User = &layouts.User{ID: u.ID, Name: u.DisplayName(), Email: u.Email, Role: string(u.Role), ReadOnly: u.Role == staff.RoleViewer}
 		user := *u
 		p.Can = func(perm string) bool { return user.Can(staff.Permission(perm)) }
-		p.NavCounts = a.navCounts(c)
+		// Only a whole page shows the sidebar; htmx fragments (dialogs) skip its counts.
+		if !IsHTMX(c) || c.Get("HX-History-Restore-Request") == "true" {
+			p.NavCounts = a.navCounts(c)
+		}
 	}
 	return p
 }
