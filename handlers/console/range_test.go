@@ -50,6 +50,7 @@ func TestOverviewChartRange(t *testing.T) {
 		"half":      {"range": {"custom"}, "from": {day(3)}},
 		"future":    {"range": {"custom"}, "from": {day(3)}, "to": {today.AddDate(0, 0, 2).Format(time.DateOnly)}},
 		"unknown":   {"range": {"12y"}},
+		"year zero": {"range": {"custom"}, "from": {"0000-01-01"}, "to": {"0000-01-05"}},
 	} {
 		r := c.Get("/?" + q.Encode())
 		if r.Status != http.StatusUnprocessableEntity || bars(r) != 30 || r.Text(`[data-testid="range-error"]`) == "" {

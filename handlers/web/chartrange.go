@@ -60,7 +60,8 @@ func ParseChartRange(c *fiber.Ctx, def string, now time.Time) ChartRange {
 	switch {
 	case r.FromText == "" || r.ToText == "":
 		r.Error = "Give both a start and an end date."
-	case ferr != nil || terr != nil:
+	case ferr != nil || terr != nil || from.Year() < 1970:
+		// Before 1970 nothing happened here; such a date is a typo.
 		r.Error = "Dates look like 2026-01-31."
 	case to.Before(from):
 		r.Error = "The start date must not be after the end date."
