@@ -52,6 +52,16 @@ func TestAccountOverviewCards(t *testing.T) {
 	}
 	b.waitText(`[data-testid="overview-card-lumio"]`, `not live yet`)
 	b.screenshot("account-overview")
+	// An account without data says what to do instead.
+	bare, err := b.Env.Accounts.Create(ctx, cli, accounts.CreateInput{Name: "Quiet Co", Email: "hi@quiet.co"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.open("/accounts/"+strconv.FormatInt(bare.ID, 10), `[data-testid="overview-empty-luarmor"]`)
+	b.waitText(`[data-testid="overview-empty-luarmor"]`, `No Luarmor projects yet`)
+	b.waitText(`[data-testid="overview-empty-lumi"]`, `No Lumi balance or purchases yet`)
+	b.screenshot("account-overview-empty")
+	b.open("/accounts/"+id, `[data-testid="overview-card-luarmor"]`)
 	b.click(`[data-testid="overview-card-luarmor"] a.card-header`)
 	b.waitPath(`^/accounts/` + id + `\?tab=luarmor$`)
 	b.waitVisible(`[data-testid="tab-luarmor"]`)
