@@ -14,8 +14,8 @@ import (
 
 	"lumdesk/handlers/web"
 	"lumdesk/internal/billing"
-	"lumdesk/views/components"
 	"lumdesk/internal/platform/listcount"
+	"lumdesk/views/components"
 	"lumdesk/views/layouts"
 	view "lumdesk/views/pages/billing"
 )

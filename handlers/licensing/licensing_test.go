@@ -742,7 +742,7 @@ func TestLicensingKeyActionsHTMX(t *testing.T) {
 		t.Errorf("dialog cooldown: %q", d.Text(`[data-testid="reset-cooldown"]`))
 	}
 	r := support.HTMX("POST", licdKeyPath(k, "/reset-hwid"), url.Values{"reason": {"new PC"}})
-	if r.Status != http.StatusOK || !r.Has(`#key-header`) || !strings.Contains(r.Text(`#toasts`), "reset") || r.Header.Get("HX-Trigger") != "licensing-changed" {
+	if r.Status != http.StatusOK || !r.Has(`#key-header`) || !strings.Contains(r.Text(`#toasts`), "reset") || !strings.Contains(r.Header.Get("HX-Trigger"), "licensing-changed") {
 		t.Fatalf("htmx reset: %d %v\n%s", r.Status, r.Header, r.Body)
 	}
 	if got := r.Text(`#key-header [data-status]`); got != "Reset" {

@@ -116,6 +116,7 @@ func (s *Services) routeGroups() []web.RouteGroup {
 	accounts := accountshttp.New(s.Accounts)
 	billingDesk := billinghttp.NewDesk(s.Billing, s.Accounts)
 	billingDesk.Forecasts = s.Products.ForecastMany
+	billingDesk.Holdings = s.Products.Holdings
 	groups := []web.RouteGroup{
 		consolehttp.New(s.Console),
 		accounts,

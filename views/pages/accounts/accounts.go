@@ -146,6 +146,8 @@ type Detail struct {
 	// TabBody is the product tab's content when its product registered a
 	// renderer; nil shows the product's empty state.
 	TabBody templ.Component
+	// Cards are the Overview tab's product cards, in registry order.
+	Cards []OverviewCard
 }
 
 // IDText is "#42".

@@ -40,16 +40,21 @@ func SummaryHref(id int64) string { return AccountHref(id) + "/summary" }
 // AccountPageHref is the customer account's own page.
 func AccountPageHref(id int64) string { return "/accounts/" + idStr(id) }
 
-// AreaTabs is the Lumi sub-navigation.
+// PendingCountKey names the live count of requests waiting for approval
+// (the Approvals pill and the sidebar's Lumi badge; handlers/billing counts.go).
+const PendingCountKey = "lumi-approvals"
+
+// PendingCountLabel says what that count is.
+const PendingCountLabel = "Waiting for approval"
+
+// AreaTabs is the Lumi sub-navigation. The Approvals pill is live: it
+// refreshes itself after an action.
 func AreaTabs(active string, pending int64) []components.Tab {
-	count := ""
-	if pending > 0 {
-		count = strconv.FormatInt(pending, 10)
-	}
 	return []components.Tab{
 		{Label: "Balances", Href: DeskPath, Active: active == "balances"},
 		{Label: "Ledger", Href: LedgerPath, Active: active == "ledger"},
-		{Label: "Approvals", Href: ApprovalsPath, Active: active == "approvals", Count: count},
+		{Label: "Approvals", Href: ApprovalsPath, Active: active == "approvals",
+			Live: &components.Count{Key: PendingCountKey, Value: pending, Label: PendingCountLabel}},
 		{Label: "Domains", Href: DomainsPath, Active: active == "domains"},
 		{Label: "VPS", Href: VPSPath, Active: active == "vps"},
 		{Label: "Proxies", Href: ProxiesPath, Active: active == "proxies"},
@@ -176,7 +181,8 @@ type Desk struct {
 	Stats    []StatView
 	Deposits []components.ChartPoint
 	Spend    []components.ChartPoint
-	Limit    string // approval limit
+	Range    components.ChartRange // the days the charts cover
+	Limit    string                // approval limit
 	Bar      components.ListBar
 }
 
