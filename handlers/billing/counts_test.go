@@ -27,7 +27,7 @@ func TestLiveCountsRefreshAfterAnAction(t *testing.T) {
 	}
 
 	// A top-up above the limit through htmx: a request, and the trigger.
-	r = alice.HTMX("POST", billPath(acc.ID, "/topup"), url.Values{"amount": {"600.00"}, "reason": {"Quarterly prepayment"}})
+	r = alice.HTMX("POST", billPath(acc.ID, "/topup"), url.Values{"amount": {"600.00"}, "reason": {"Quarterly prepayment"}, "confirm_amount": {"600.00"}})
 	if r.Status != 200 || !strings.Contains(r.Header.Get("HX-Trigger"), "counts-changed") {
 		t.Fatalf("htmx request top-up: %d, HX-Trigger %q", r.Status, r.Header.Get("HX-Trigger"))
 	}
