@@ -30,6 +30,7 @@
  *   td.cell-check                  clicking the cell toggles its checkbox
  *   [data-copy="ID"]               copies value/text of #ID; [data-copy-label] child
  *                                  (or the button itself) shows "Copied"
+ *   [data-copy-text="V"]           copies V (a table cell's copy icon button)
  *   input[data-select-on-focus]    selects its whole value when focused
  *   [data-kbd-mod]                 "⌘K" hint, rewritten to "Ctrl K" off macOS
  *   input[data-select-all]         toggles all input[data-select-row] of its form
@@ -416,6 +417,27 @@
     );
   }
 
+  // An icon button with the value in data-copy-text (a cut-off table cell):
+  // no label to swap, so the icon turns green and the title says Copied.
+  function copyValue(btn) {
+    var title = btn.getAttribute('data-copy-title') || btn.getAttribute('title') || '';
+    btn.setAttribute('data-copy-title', title);
+    copyText(btn.getAttribute('data-copy-text')).then(
+      function () {
+        btn.classList.add('is-copied');
+        btn.setAttribute('title', 'Copied');
+        window.clearTimeout(btn._copyTimer);
+        btn._copyTimer = window.setTimeout(function () {
+          btn.classList.remove('is-copied');
+          btn.setAttribute('title', title);
+        }, 1600);
+      },
+      function () {
+        btn.setAttribute('title', 'Copy failed: select the text and press Ctrl+C');
+      }
+    );
+  }
+
   /* ------------------------------------------------- delegated clicks */
   document.addEventListener('click', function (e) {
     var t = e.target;
@@ -455,6 +477,11 @@
     if ((el = t.closest('[data-dialog-open]'))) {
       e.preventDefault();
       openDialog(document.getElementById(el.getAttribute('data-dialog-open')));
+      return;
+    }
+    if ((el = t.closest('[data-copy-text]'))) {
+      e.preventDefault();
+      copyValue(el);
       return;
     }
     if ((el = t.closest('[data-copy]'))) {
