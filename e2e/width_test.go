@@ -212,7 +212,7 @@ type widthReport struct {
 	Doc      int      `json:"doc"`
 	Inner    int      `json:"inner"`
 	Culprits []string `json:"culprits"`
-	Tables []struct {
+	Tables   []struct {
 		Name   string `json:"name"`
 		Table  int    `json:"table"`
 		Scroll int    `json:"scroll"`

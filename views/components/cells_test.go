@@ -31,8 +31,8 @@ func TestKeyCellKeepsTheWholeKey(t *testing.T) {
 	}
 	html := b.String()
 	for _, want := range []string{
-		`title="` + key + `"`,                        // the full value on hover
-		`data-copy-text="` + key + `"`,               // the copy button takes it whole
+		`title="` + key + `"`,          // the full value on hover
+		`data-copy-text="` + key + `"`, // the copy button takes it whole
 		`<span class="key-head">9f2c1e7a4b6d8e0f1a2b3c4d5e</span><span class="key-tail">6f7a8b</span>`, // whole in the DOM
 		`href="/luarmor/keys/7"`, `data-testid="key-link"`,
 	} {
