@@ -24,44 +24,14 @@ import (
 // phone (where a table may scroll inside its card). The pages are every GET
 // route without a path parameter, plus the detail pages the lists link to
 // (the first row of each table, each account tab), over the demo data and a
-// customer whose name, e-mail, project, key note and domain are as long as
-// the forms allow.
-//
-// LUMDESK_SHOTS=1 also saves each page at 1280, 1024 and 390 px, light and
-// dark, into e2e/screenshots (to look at; slow, so not by default).
+// customer whose name, e-mail, project, key note and domain are long.
 func TestNoPageScrollsSideways(t *testing.T) {
 	b := start(t)
 	seedWide(t, b)
 	b.staff("admin")
 
-	pages := widthPages(t, b)
-	shots := os.Getenv("LUMDESK_SHOTS") != ""
-	if shots {
-		// The visits go past the harness's own deadline; shots get their own.
-		t.Log("LUMDESK_SHOTS set: saving screenshots of", len(pages), "pages")
-	}
-
 	// At 1024 px the crawl also finds the detail pages.
-	b.viewport(1024, 800, false)
-	seen := map[string]bool{}
-	var visited []string
-	for i := 0; i < len(pages); i++ {
-		p := pages[i]
-		if seen[p] {
-			continue
-		}
-		seen[p] = true
-		visited = append(visited, p)
-		b.open(p, "#main")
-		checkWidth(b, p+" at 1024px", true)
-		if i < len(pages) && strings.Count(p, "/") <= 3 {
-			for _, next := range eval[[]string](b, crawlJS) {
-				if !seen[next] && !slices.Contains(pages, next) && crawlOK(next, pages) {
-					pages = append(pages, next)
-				}
-			}
-		}
-	}
+	visited := widthCrawl(b, true)
 
 	b.viewport(390, 844, true)
 	for _, p := range visited {
@@ -79,19 +49,64 @@ func TestNoPageScrollsSideways(t *testing.T) {
 		t.Logf("GET pages with a path parameter the crawl did not reach (actions and exports mostly): %s", strings.Join(uncovered, ", "))
 	}
 	t.Logf("checked %d pages", len(visited))
+}
 
-	if shots {
-		for _, theme := range []string{"light", "dark"} {
-			eval[bool](b, `(localStorage.setItem('theme', '`+theme+`'), true)`)
-			for _, w := range []int64{1280, 1024, 390} {
+// TestPageScreenshots saves every page of the width test at 1280, 1024 and
+// 390 px, light and dark, into e2e/screenshots, to look at. It is slow, so
+// it runs only with LUMDESK_SHOTS=1; each theme and width is its own app
+// (the harness bounds one app's run) and still checks the page width.
+func TestPageScreenshots(t *testing.T) {
+	if os.Getenv("LUMDESK_SHOTS") == "" {
+		t.Skip("set LUMDESK_SHOTS=1 to save the screenshots")
+	}
+	for _, theme := range []string{"light", "dark"} {
+		for _, w := range []int64{1280, 1024, 390} {
+			t.Run(fmt.Sprintf("%s-%d", theme, w), func(t *testing.T) {
+				b := start(t)
+				seedWide(t, b)
+				b.staff("admin")
+				pages := widthCrawl(b, false)
+				eval[bool](b, `(localStorage.setItem('theme', '`+theme+`'), true)`)
 				b.viewport(w, 844, w < 600)
-				for _, p := range visited {
+				for _, p := range pages {
 					b.open(p, "#main")
-					b.shot(fmt.Sprintf("%s-%d-%s", shotName(p), w, theme))
+					checkWidth(b, fmt.Sprintf("%s at %dpx", p, w), w == 1024)
+					b.shot(shotName(p))
+				}
+			})
+		}
+	}
+}
+
+// widthCrawl visits the pages at 1024 px, checking each when check is set,
+// and follows the links crawlJS finds to one page per route shape; it
+// returns the pages in the order visited.
+func widthCrawl(b *B, check bool) []string {
+	b.t.Helper()
+	b.viewport(1024, 800, false)
+	pages := widthPages(b.t, b)
+	seen := map[string]bool{}
+	var visited []string
+	for i := 0; i < len(pages); i++ {
+		p := pages[i]
+		if seen[p] {
+			continue
+		}
+		seen[p] = true
+		visited = append(visited, p)
+		b.open(p, "#main")
+		if check {
+			checkWidth(b, p+" at 1024px", true)
+		}
+		if strings.Count(p, "/") <= 3 {
+			for _, next := range eval[[]string](b, crawlJS) {
+				if !seen[next] && !slices.Contains(pages, next) && crawlOK(next, pages) {
+					pages = append(pages, next)
 				}
 			}
 		}
 	}
+	return visited
 }
 
 // crawlJS lists the links worth following from a page: the first row of
