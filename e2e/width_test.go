@@ -31,7 +31,8 @@ func TestNoPageScrollsSideways(t *testing.T) {
 	b.staff("admin")
 
 	// At 1024 px the crawl also finds the detail pages.
-	visited := widthCrawl(b, true)
+	b.viewport(1024, 800, false)
+	visited := widthCrawl(b, func(p string) { checkWidth(b, p+" at 1024px", true) })
 
 	b.viewport(390, 844, true)
 	for _, p := range visited {
@@ -65,25 +66,22 @@ func TestPageScreenshots(t *testing.T) {
 				b := start(t)
 				seedWide(t, b)
 				b.staff("admin")
-				pages := widthCrawl(b, false)
 				eval[bool](b, `(localStorage.setItem('theme', '`+theme+`'), true)`)
 				b.viewport(w, 844, w < 600)
-				for _, p := range pages {
-					b.open(p, "#main")
+				widthCrawl(b, func(p string) {
 					checkWidth(b, fmt.Sprintf("%s at %dpx", p, w), w == 1024)
 					b.shot(shotName(p))
-				}
+				})
 			})
 		}
 	}
 }
 
-// widthCrawl visits the pages at 1024 px, checking each when check is set,
-// and follows the links crawlJS finds to one page per route shape; it
-// returns the pages in the order visited.
-func widthCrawl(b *B, check bool) []string {
+// widthCrawl opens the pages at the current viewport, calls visit on each,
+// and follows the links crawlJS finds (the same at any width) to one page
+// per route shape; it returns the pages in the order visited.
+func widthCrawl(b *B, visit func(path string)) []string {
 	b.t.Helper()
-	b.viewport(1024, 800, false)
 	pages := widthPages(b.t, b)
 	seen := map[string]bool{}
 	var visited []string
@@ -95,9 +93,7 @@ func widthCrawl(b *B, check bool) []string {
 		seen[p] = true
 		visited = append(visited, p)
 		b.open(p, "#main")
-		if check {
-			checkWidth(b, p+" at 1024px", true)
-		}
+		visit(p)
 		if strings.Count(p, "/") <= 3 {
 			for _, next := range eval[[]string](b, crawlJS) {
 				if !seen[next] && !slices.Contains(pages, next) && crawlOK(next, pages) {
