@@ -45,6 +45,24 @@ func TestNoPageScrollsSideways(t *testing.T) {
 	b.open("/lumi/ledger", "#main table")
 	checkWidth(b, "/lumi/ledger at 1280px", true)
 
+	// A clipped value keeps its whole self: on hover (title) and through its
+	// copy button, which copies without opening the row.
+	b.open("/accounts?q=international", `[data-testid="account-row"]`)
+	const email = "accounts.payable.department@averyveryverylongcustomerdomainname-international.example"
+	clip := `[data-testid="account-row"] .cell-clip[title="` + email + `"]`
+	if !eval[bool](b, `(function () { var e = document.querySelector('`+clip+`'); return !!e && e.scrollWidth > e.clientWidth; })()`) {
+		t.Errorf("the long e-mail is not clipped with its full value in the title")
+	}
+	eval[bool](b, `(navigator.clipboard.writeText = function (t) { window.copied = t; return Promise.resolve(); }, true)`)
+	b.click(`[data-testid="account-row"] button[data-copy-text]`)
+	b.waitVisible(`[data-testid="account-row"] button.is-copied`)
+	if got := eval[string](b, `window.copied || ''`); got != email {
+		t.Errorf("the copy button copied %q, want %q", got, email)
+	}
+	if p := b.path(); p != "/accounts?q=international" {
+		t.Errorf("the copy button opened the row: at %s", p)
+	}
+
 	uncovered := uncoveredRoutes(b, visited)
 	if len(uncovered) > 0 {
 		t.Logf("GET pages with a path parameter the crawl did not reach (actions and exports mostly): %s", strings.Join(uncovered, ", "))
