@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"lumdesk/handlers/server/servertest"
 	"lumdesk/internal/accounts"
 	"lumdesk/internal/audit"
 	"lumdesk/internal/billing"
@@ -17,6 +18,7 @@ import (
 	"lumdesk/internal/demo"
 	"lumdesk/internal/jobs"
 	"lumdesk/internal/licensing"
+	"lumdesk/internal/staff"
 )
 
 // The console as daily users meet it: no page scrolls sideways at 1024 px
@@ -322,6 +324,15 @@ func seedWide(t *testing.T, b *B) {
 	if _, err := b.Env.Products.BuyDomain(ctx, actor, products.BuyDomainInput{AccountID: acc.ID,
 		Domain: "the-longest-possible-brand-name-for-a-domain-registration-test.com", Years: 1}); err != nil {
 		t.Fatalf("long domain: %v", err)
+	}
+	if _, err := b.Env.Products.BuyVPS(ctx, actor, products.BuyVPSInput{AccountID: acc.ID, Plan: "s1", Months: 1,
+		Hostname: "build-runner-for-the-verylongcompanyname-international-holdings"}); err != nil {
+		t.Fatalf("long VPS: %v", err)
+	}
+	if _, err := b.Env.Staff.Create(ctx, actor, staff.CreateInput{Role: "support", Password: servertest.Password,
+		Name:  "Maximiliana Alexandrina Konstantinopoulou-Vanderbilt",
+		Email: "maximiliana.konstantinopoulou-vanderbilt@support-team.lumdesk.example"}); err != nil {
+		t.Fatalf("long staff user: %v", err)
 	}
 	t.Logf("seeded in %s", time.Since(start).Round(time.Millisecond))
 }
