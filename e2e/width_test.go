@@ -65,6 +65,21 @@ func TestNoPageScrollsSideways(t *testing.T) {
 		t.Errorf("the copy button opened the row: at %s", p)
 	}
 
+	// Any other cut-off text gets its whole value as a title on hover.
+	hover := eval[string](b, `(function () {
+		var s = document.createElement('span');
+		s.className = 'truncate';
+		s.style.display = 'block';
+		s.style.width = '40px';
+		s.textContent = 'a value far too long for forty pixels';
+		document.getElementById('main').appendChild(s);
+		s.dispatchEvent(new MouseEvent('mouseover', {bubbles: true}));
+		return s.title;
+	})()`)
+	if hover != "a value far too long for forty pixels" {
+		t.Errorf("a cut-off .truncate got the title %q on hover", hover)
+	}
+
 	uncovered := uncoveredRoutes(b, visited)
 	if len(uncovered) > 0 {
 		t.Logf("GET pages with a path parameter the crawl did not reach (actions and exports mostly): %s", strings.Join(uncovered, ", "))

@@ -31,6 +31,7 @@
  *   [data-copy="ID"]               copies value/text of #ID; [data-copy-label] child
  *                                  (or the button itself) shows "Copied"
  *   [data-copy-text="V"]           copies V (a table cell's copy icon button)
+ *   .truncate, .cell-clip          when cut off, hovering shows the whole text (title)
  *   input[data-select-on-focus]    selects its whole value when focused
  *   [data-kbd-mod]                 "⌘K" hint, rewritten to "Ctrl K" off macOS
  *   input[data-select-all]         toggles all input[data-select-row] of its form
@@ -516,6 +517,17 @@
       if (e.metaKey || e.ctrlKey || e.button === 1) window.open(href, '_blank', 'noopener');
       else window.location.assign(href);
     }
+  });
+
+  // A value cut off with an ellipsis shows whole on hover: a .truncate or
+  // .cell-clip element that does not fit gets its text as its title, unless
+  // it (or a parent) has one already (Clip and KeyCell set theirs).
+  document.addEventListener('mouseover', function (e) {
+    var t = e.target;
+    if (!(t instanceof Element)) return;
+    var el = t.closest('.truncate, .cell-clip');
+    if (!el || el.closest('[title]') || el.scrollWidth <= el.clientWidth) return;
+    el.setAttribute('title', el.textContent.trim());
   });
 
   document.addEventListener('focusin', function (e) {
