@@ -324,6 +324,10 @@ func seedWide(t *testing.T, b *B) {
 	if err != nil {
 		t.Fatalf("long project: %v", err)
 	}
+	if _, err := b.Env.Licensing.CreateScript(ctx, actor, p.ID, licensing.ScriptInput{
+		Name: "Universal loader with the automatic updater and the premium feature set"}); err != nil {
+		t.Fatalf("long script: %v", err)
+	}
 	if _, err := b.Env.Licensing.CreateKey(ctx, actor, p.ID, licensing.KeyInput{DiscordID: "1234567890123456789",
 		Note: "Bought through the reseller panel of a partner whose name is very long indeed, renewed twice"}); err != nil {
 		t.Fatalf("long key: %v", err)
