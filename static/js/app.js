@@ -30,6 +30,8 @@
  *   td.cell-check                  clicking the cell toggles its checkbox
  *   [data-copy="ID"]               copies value/text of #ID; [data-copy-label] child
  *                                  (or the button itself) shows "Copied"
+ *   [data-copy-text="V"]           copies V (a table cell's copy icon button)
+ *   .truncate, .cell-clip          when cut off, hovering shows the whole text (title)
  *   input[data-select-on-focus]    selects its whole value when focused
  *   [data-kbd-mod]                 "⌘K" hint, rewritten to "Ctrl K" off macOS
  *   input[data-select-all]         toggles all input[data-select-row] of its form
@@ -421,6 +423,27 @@
     );
   }
 
+  // An icon button with the value in data-copy-text (a cut-off table cell):
+  // no label to swap, so the icon turns green and the title says Copied.
+  function copyValue(btn) {
+    var title = btn.getAttribute('data-copy-title') || btn.getAttribute('title') || '';
+    btn.setAttribute('data-copy-title', title);
+    copyText(btn.getAttribute('data-copy-text')).then(
+      function () {
+        btn.classList.add('is-copied');
+        btn.setAttribute('title', 'Copied');
+        window.clearTimeout(btn._copyTimer);
+        btn._copyTimer = window.setTimeout(function () {
+          btn.classList.remove('is-copied');
+          btn.setAttribute('title', title);
+        }, 1600);
+      },
+      function () {
+        btn.setAttribute('title', 'Copy failed: select the text and press Ctrl+C');
+      }
+    );
+  }
+
   /* ------------------------------------------------- delegated clicks */
   document.addEventListener('click', function (e) {
     var t = e.target;
@@ -462,6 +485,11 @@
       openDialog(document.getElementById(el.getAttribute('data-dialog-open')));
       return;
     }
+    if ((el = t.closest('[data-copy-text]'))) {
+      e.preventDefault();
+      copyValue(el);
+      return;
+    }
     if ((el = t.closest('[data-copy]'))) {
       e.preventDefault();
       doCopy(el);
@@ -494,6 +522,17 @@
       if (e.metaKey || e.ctrlKey || e.button === 1) window.open(href, '_blank', 'noopener');
       else window.location.assign(href);
     }
+  });
+
+  // A value cut off with an ellipsis shows whole on hover: a .truncate or
+  // .cell-clip element that does not fit gets its text as its title, unless
+  // it (or a parent) has one already (Clip and KeyCell set theirs).
+  document.addEventListener('mouseover', function (e) {
+    var t = e.target;
+    if (!(t instanceof Element)) return;
+    var el = t.closest('.truncate, .cell-clip');
+    if (!el || el.closest('[title]') || el.scrollWidth <= el.clientWidth) return;
+    el.setAttribute('title', el.textContent.trim());
   });
 
   document.addEventListener('focusin', function (e) {

@@ -279,3 +279,24 @@ func optionID(value string) string {
 func intStr(n int64) string { return strconv.FormatInt(n, 10) }
 
 func joinScopes(s []string) string { return strings.Join(s, ", ") }
+
+// scopesSummary is the Scopes column in a few words, for the line under the
+// key where that column hides (below xl).
+func scopesSummary(r Row) string {
+	switch {
+	case r.Operator:
+		return "all scopes"
+	case len(r.Scopes) == 1:
+		return "1 scope"
+	default:
+		return strconv.Itoa(len(r.Scopes)) + " scopes"
+	}
+}
+
+// scopesTitle names every scope of the key (shown on hover of the summary).
+func scopesTitle(r Row) string {
+	if r.Operator {
+		return "Operator key: every scope"
+	}
+	return joinScopes(r.Scopes)
+}

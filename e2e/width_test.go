@@ -1,0 +1,357 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"lumdesk/handlers/server/servertest"
+	"lumdesk/internal/accounts"
+	"lumdesk/internal/audit"
+	"lumdesk/internal/billing"
+	"lumdesk/internal/billing/products"
+	"lumdesk/internal/demo"
+	"lumdesk/internal/jobs"
+	"lumdesk/internal/licensing"
+	"lumdesk/internal/staff"
+)
+
+// The console as daily users meet it: no page scrolls sideways at 1024 px
+// (and every table fits its card there), and no page is wider than a 390 px
+// phone (where a table may scroll inside its card). The pages are every GET
+// route without a path parameter, plus the detail pages the lists link to
+// (the first row of each table, each account tab), over the demo data and a
+// customer whose name, e-mail, project, key note and domain are long.
+func TestNoPageScrollsSideways(t *testing.T) {
+	b := start(t)
+	seedWide(t, b)
+	b.staff("admin")
+
+	// At 1024 px the crawl also finds the detail pages.
+	b.viewport(1024, 800, false)
+	visited := widthCrawl(b, func(p string) { checkWidth(b, p+" at 1024px", true) })
+
+	b.viewport(390, 844, true)
+	for _, p := range visited {
+		b.open(p, "#main")
+		checkWidth(b, p+" on a 390px phone", false)
+	}
+
+	// The ledger is the widest list: it fits a 1280 px screen whole.
+	b.viewport(1280, 900, false)
+	b.open("/lumi/ledger", "#main table")
+	checkWidth(b, "/lumi/ledger at 1280px", true)
+
+	// A clipped value keeps its whole self: on hover (title) and through its
+	// copy button, which copies without opening the row.
+	b.open("/accounts?q=international", `[data-testid="account-row"]`)
+	const email = "accounts.payable.department@averyveryverylongcustomerdomainname-international.example"
+	clip := `[data-testid="account-row"] .cell-clip[title="` + email + `"]`
+	if !eval[bool](b, `(function () { var e = document.querySelector('`+clip+`'); return !!e && e.scrollWidth > e.clientWidth; })()`) {
+		t.Errorf("the long e-mail is not clipped with its full value in the title")
+	}
+	eval[bool](b, `(navigator.clipboard.writeText = function (t) { window.copied = t; return Promise.resolve(); }, true)`)
+	b.click(`[data-testid="account-row"] button[data-copy-text]`)
+	b.waitVisible(`[data-testid="account-row"] button.is-copied`)
+	if got := eval[string](b, `window.copied || ''`); got != email {
+		t.Errorf("the copy button copied %q, want %q", got, email)
+	}
+	if p := b.path(); p != "/accounts?q=international" {
+		t.Errorf("the copy button opened the row: at %s", p)
+	}
+
+	// Any other cut-off text gets its whole value as a title on hover.
+	hover := eval[string](b, `(function () {
+		var s = document.createElement('span');
+		s.className = 'truncate';
+		s.style.display = 'block';
+		s.style.width = '40px';
+		s.textContent = 'a value far too long for forty pixels';
+		document.getElementById('main').appendChild(s);
+		s.dispatchEvent(new MouseEvent('mouseover', {bubbles: true}));
+		return s.title;
+	})()`)
+	if hover != "a value far too long for forty pixels" {
+		t.Errorf("a cut-off .truncate got the title %q on hover", hover)
+	}
+
+	uncovered := uncoveredRoutes(b, visited)
+	if len(uncovered) > 0 {
+		t.Logf("GET pages with a path parameter the crawl did not reach (actions and exports mostly): %s", strings.Join(uncovered, ", "))
+	}
+	t.Logf("checked %d pages", len(visited))
+}
+
+// TestPageScreenshots saves every page of the width test at 1280, 1024 and
+// 390 px, light and dark, into e2e/screenshots, to look at. It is slow, so
+// it runs only with LUMDESK_SHOTS=1; each theme and width is its own app
+// (the harness bounds one app's run) and still checks the page width.
+func TestPageScreenshots(t *testing.T) {
+	if os.Getenv("LUMDESK_SHOTS") == "" {
+		t.Skip("set LUMDESK_SHOTS=1 to save the screenshots")
+	}
+	for _, theme := range []string{"light", "dark"} {
+		for _, w := range []int64{1280, 1024, 390} {
+			t.Run(fmt.Sprintf("%s-%d", theme, w), func(t *testing.T) {
+				b := start(t)
+				seedWide(t, b)
+				b.staff("admin")
+				eval[bool](b, `(localStorage.setItem('theme', '`+theme+`'), true)`)
+				b.viewport(w, 844, w < 600)
+				widthCrawl(b, func(p string) {
+					checkWidth(b, fmt.Sprintf("%s at %dpx", p, w), w == 1024)
+					b.shot(shotName(p))
+				})
+			})
+		}
+	}
+}
+
+// widthCrawl opens the pages at the current viewport, calls visit on each,
+// and follows the links crawlJS finds (the same at any width) to one page
+// per route shape; it returns the pages in the order visited.
+func widthCrawl(b *B, visit func(path string)) []string {
+	b.t.Helper()
+	pages := widthPages(b.t, b)
+	seen := map[string]bool{}
+	var visited []string
+	for i := 0; i < len(pages); i++ {
+		p := pages[i]
+		if seen[p] {
+			continue
+		}
+		seen[p] = true
+		visited = append(visited, p)
+		b.open(p, "#main")
+		visit(p)
+		if strings.Count(p, "/") <= 3 {
+			for _, next := range eval[[]string](b, crawlJS) {
+				if !seen[next] && !slices.Contains(pages, next) && crawlOK(next, pages) {
+					pages = append(pages, next)
+				}
+			}
+		}
+	}
+	return visited
+}
+
+// crawlJS lists the links worth following from a page: the first row of
+// each table (a detail page), every tab, and the detail pages no table
+// leads to (history, scripts, jobs, an account's products and projects).
+const crawlJS = `(function () {
+	var out = [];
+	document.querySelectorAll('#main table').forEach(function (t) {
+		var r = t.querySelector('tbody tr[data-href]');
+		if (r) out.push(r.getAttribute('data-href'));
+		var a = t.querySelector('tbody tr a[href^="/"]');
+		if (a) out.push(a.getAttribute('href'));
+	});
+	document.querySelectorAll('#main [role=tablist] a[href^="/"], #main nav a[href*="tab="], #main a[href*="/history/"], ' +
+		'#main a[href*="/scripts/"], #main a[href*="/jobs/"], #main a[href$="/products"], #main a[href$="/projects"]').forEach(function (a) {
+		out.push(a.getAttribute('href'));
+	});
+	return out;
+})()`
+
+// crawlOK keeps the crawl to one page per route shape (the first account,
+// not all forty) and off exports and actions.
+func crawlOK(p string, have []string) bool {
+	if strings.Contains(p, ".csv") || strings.Contains(p, "/history/") && len(have) > 80 {
+		return false
+	}
+	shape := routeShape(p)
+	for _, h := range have {
+		if routeShape(h) == shape {
+			return false
+		}
+	}
+	return true
+}
+
+var digits = regexp.MustCompile(`/[0-9]+(/|$|\?)|/[0-9a-f]{32}(/|$|\?)`)
+
+// routeShape is a path with its ids replaced and its query kept only for
+// tab= (each tab is its own page; a filter is not).
+func routeShape(p string) string {
+	path, query, _ := strings.Cut(p, "?")
+	shape := digits.ReplaceAllString(path, "/:id$1")
+	shape = digits.ReplaceAllString(shape, "/:id$1")
+	for _, kv := range strings.Split(query, "&") {
+		if strings.HasPrefix(kv, "tab=") {
+			shape += "?" + kv
+		}
+	}
+	return shape
+}
+
+// widthPages are the console's GET pages without a path parameter, from
+// the route table, plus a filtered list.
+func widthPages(t *testing.T, b *B) []string {
+	t.Helper()
+	skip := map[string]bool{"/login": true, "/login/totp": true, "/healthz": true, "/readyz": true, "/metrics": true,
+		"/static/*": true, "/favicon.ico": true,
+		"/search": true} // the palette's results, a fragment
+	var out []string
+	for _, r := range b.Env.Handlers.Table() {
+		if r.Method != "GET" || skip[r.Path] || strings.Contains(r.Path, ":") || strings.HasSuffix(r.Path, ".csv") ||
+			strings.HasPrefix(r.Path, "/api/") || strings.HasPrefix(r.Path, "/luarmor/keys/bulk") { // bulk forms need a selection
+			continue
+		}
+		out = append(out, r.Path)
+	}
+	out = append(out, "/accounts?q=international")
+	return out
+}
+
+// uncoveredRoutes are the GET routes with a parameter no visited page matched.
+func uncoveredRoutes(b *B, visited []string) []string {
+	var out []string
+	for _, r := range b.Env.Handlers.Table() {
+		if r.Method != "GET" || !strings.Contains(r.Path, ":") || strings.HasPrefix(r.Path, "/api/") {
+			continue
+		}
+		rx := regexp.MustCompile("^" + regexp.MustCompile(`:[a-z_]+(<int>)?`).ReplaceAllString(regexp.QuoteMeta(r.Path), `[^/?]+`) + `(\?.*)?$`)
+		hit := false
+		for _, v := range visited {
+			if rx.MatchString(v) {
+				hit = true
+				break
+			}
+		}
+		if !hit {
+			out = append(out, r.Path)
+		}
+	}
+	return out
+}
+
+// widthJS measures the document and every visible table: the table's own
+// width against its container's, and whether the container scrolls.
+const widthJS = `(function () {
+	var out = {doc: document.documentElement.scrollWidth, inner: window.innerWidth, tables: [], culprits: []};
+	// The outermost elements that stick out past the viewport's right edge.
+	var edge = document.documentElement.clientWidth + 1;
+	document.querySelectorAll('body *').forEach(function (el) {
+		if (out.culprits.length >= 3 || el.getBoundingClientRect().right <= edge) return;
+		var p = el.parentElement;
+		if (p && p !== document.body && p.getBoundingClientRect().right > edge) return;
+		out.culprits.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
+			(typeof el.className === 'string' && el.className ? '.' + el.className.trim().split(/\s+/).slice(0, 4).join('.') : ''));
+	});
+	document.querySelectorAll('table').forEach(function (t, i) {
+		if (!t.offsetParent) return;
+		var wrap = t.closest('.table-wrap') || t.parentElement;
+		var name = t.closest('[data-testid]') ? t.closest('[data-testid]').getAttribute('data-testid') : 'table ' + (i + 1);
+		var head = Array.from(t.querySelectorAll('thead th')).map(function (h) { return h.textContent.trim(); }).join('|');
+		out.tables.push({name: name + ' [' + head + ']', table: Math.ceil(t.getBoundingClientRect().width),
+			scroll: wrap.scrollWidth, client: wrap.clientWidth});
+	});
+	return out;
+})()`
+
+type widthReport struct {
+	Doc      int      `json:"doc"`
+	Inner    int      `json:"inner"`
+	Culprits []string `json:"culprits"`
+	Tables   []struct {
+		Name   string `json:"name"`
+		Table  int    `json:"table"`
+		Scroll int    `json:"scroll"`
+		Client int    `json:"client"`
+	} `json:"tables"`
+}
+
+// checkWidth fails when the page is wider than the viewport and, when
+// tablesFit, when a table is wider than its card.
+func checkWidth(b *B, where string, tablesFit bool) {
+	b.t.Helper()
+	r := eval[widthReport](b, widthJS)
+	wide := false
+	defer func() {
+		if wide { // the page as it failed, to look at
+			b.shot("too-wide-" + shotName(where))
+		}
+	}()
+	if r.Doc > r.Inner {
+		wide = true
+		b.t.Errorf("%s: the page scrolls sideways (%dpx wide in a %dpx viewport; sticking out: %s)", where, r.Doc, r.Inner,
+			strings.Join(r.Culprits, ", "))
+	}
+	if !tablesFit {
+		return
+	}
+	for _, tb := range r.Tables {
+		if tb.Scroll > tb.Client+1 || tb.Table > tb.Client+1 {
+			wide = true
+			b.t.Errorf("%s: %s is %dpx wide in a %dpx card (the card scrolls to %dpx)", where, tb.Name, tb.Table, tb.Client, tb.Scroll)
+		}
+	}
+}
+
+func shotName(p string) string {
+	s := strings.Trim(regexp.MustCompile(`[^a-zA-Z0-9]+`).ReplaceAllString(p, "_"), "_")
+	if s == "" {
+		return "overview"
+	}
+	return s
+}
+
+// seedWide loads the demo data and one customer whose every value is long.
+func seedWide(t *testing.T, b *B) {
+	t.Helper()
+	ctx := context.Background()
+	start := time.Now()
+	if _, err := demo.Seed(ctx, b.Env.DemoDeps()); err != nil {
+		t.Fatalf("demo seed: %v", err)
+	}
+	actor := audit.CLI("e2e")
+	acc, err := b.Env.Accounts.Create(ctx, actor, accounts.CreateInput{
+		Name:      "Verylongcompanyname International Holdings and Subsidiaries Worldwide Limited",
+		Email:     "accounts.payable.department@averyveryverylongcustomerdomainname-international.example",
+		DiscordID: "1234567890123456789",
+		Note:      "A customer with long values everywhere, to see that every list still fits.",
+	})
+	if err != nil {
+		t.Fatalf("long account: %v", err)
+	}
+	p, err := b.Env.Licensing.CreateProject(ctx, actor, licensing.ProjectInput{AccountID: acc.ID,
+		Name: "Extraordinarily Long Project Name For The Premium Script Hub Edition"})
+	if err != nil {
+		t.Fatalf("long project: %v", err)
+	}
+	if _, err := b.Env.Licensing.CreateScript(ctx, actor, p.ID, licensing.ScriptInput{
+		Name: "Universal loader with the automatic updater and the premium feature set"}); err != nil {
+		t.Fatalf("long script: %v", err)
+	}
+	if _, err := b.Env.Licensing.CreateKey(ctx, actor, p.ID, licensing.KeyInput{DiscordID: "1234567890123456789",
+		Note: "Bought through the reseller panel of a partner whose name is very long indeed, renewed twice"}); err != nil {
+		t.Fatalf("long key: %v", err)
+	}
+	if _, err := b.Env.Jobs.EnqueueGenerate(ctx, actor, jobs.Generate{ProjectID: p.ID, Count: 5,
+		KeyInput: licensing.KeyInput{Note: "A bulk job, so that the jobs pages have a row"}}); err != nil {
+		t.Fatalf("bulk job: %v", err)
+	}
+	if _, err := b.Env.Billing.ManualTopUp(ctx, actor, billing.ManualInput{AccountID: acc.ID, Amount: "120.00",
+		Reason: "Prepayment for a domain with a very long name, agreed with the customer on the phone"}); err != nil {
+		t.Fatalf("long top-up: %v", err)
+	}
+	if _, err := b.Env.Products.BuyDomain(ctx, actor, products.BuyDomainInput{AccountID: acc.ID,
+		Domain: "the-longest-possible-brand-name-for-a-domain-registration-test.com", Years: 1}); err != nil {
+		t.Fatalf("long domain: %v", err)
+	}
+	if _, err := b.Env.Products.BuyVPS(ctx, actor, products.BuyVPSInput{AccountID: acc.ID, Plan: "s1", Months: 1,
+		Hostname: "build-runner-for-the-verylongcompanyname-international-holdings"}); err != nil {
+		t.Fatalf("long VPS: %v", err)
+	}
+	if _, err := b.Env.Staff.Create(ctx, actor, staff.CreateInput{Role: "support", Password: servertest.Password,
+		Name:  "Maximiliana Alexandrina Konstantinopoulou-Vanderbilt",
+		Email: "maximiliana.konstantinopoulou-vanderbilt@support-team.lumdesk.example"}); err != nil {
+		t.Fatalf("long staff user: %v", err)
+	}
+	t.Logf("seeded in %s", time.Since(start).Round(time.Millisecond))
+}
