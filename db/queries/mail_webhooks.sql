@@ -88,3 +88,7 @@ RETURNING *;
 
 -- name: ListMailWebhookAttempts :many
 SELECT * FROM mail_webhook_attempts WHERE delivery_id = $1 ORDER BY attempt;
+
+-- name: LockMailAppForWebhooks :one
+-- Orders concurrent endpoint creations of one app (the per-app limit).
+SELECT id FROM mail_apps WHERE id = $1 FOR NO KEY UPDATE;

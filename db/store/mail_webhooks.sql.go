@@ -431,6 +431,18 @@ func (q *Queries) ListMailWebhookSubscribers(ctx context.Context, arg ListMailWe
 	return items, nil
 }
 
+const lockMailAppForWebhooks = `-- name: LockMailAppForWebhooks :one
+SELECT id FROM mail_apps WHERE id = $1 FOR NO KEY UPDATE
+`
+
+// Orders concurrent endpoint creations of one app (the per-app limit).
+func (q *Queries) LockMailAppForWebhooks(ctx context.Context, id int64) (int64, error) {
+	row := q.db.QueryRow(ctx, lockMailAppForWebhooks, id)
+	var id_2 int64
+	err := row.Scan(&id_2)
+	return id_2, err
+}
+
 const recordMailWebhookAttempt = `-- name: RecordMailWebhookAttempt :one
 WITH d AS (
     UPDATE mail_webhook_deliveries SET
