@@ -159,6 +159,7 @@ type receiver struct {
 	mu    sync.Mutex
 	codes []int
 	got   []received
+	hits  chan struct{} // one value per request
 }
 
 type received struct {
@@ -169,7 +170,7 @@ type received struct {
 
 func startReceiver(t *testing.T, codes ...int) *receiver {
 	t.Helper()
-	r := &receiver{codes: codes}
+	r := &receiver{codes: codes, hits: make(chan struct{}, 100)}
 	r.srv = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		body, _ := io.ReadAll(req.Body)
 		r.mu.Lock()
@@ -177,6 +178,10 @@ func startReceiver(t *testing.T, codes ...int) *receiver {
 		r.got = append(r.got, received{header: req.Header.Clone(), body: body, at: time.Now()})
 		r.mu.Unlock()
 		w.WriteHeader(code)
+		select {
+		case r.hits <- struct{}{}:
+		default:
+		}
 	}))
 	t.Cleanup(r.srv.Close)
 	return r
