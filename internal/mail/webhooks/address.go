@@ -37,7 +37,7 @@ var reserved = []struct {
 // Prefixes of IPv6 addresses that carry an IPv4 address, which is what they
 // reach in the end.
 var (
-	nat64   = netip.MustParsePrefix("64:ff9b::/96")
+	nat64     = netip.MustParsePrefix("64:ff9b::/96")
 	sixToFour = netip.MustParsePrefix("2002::/16")
 )
 

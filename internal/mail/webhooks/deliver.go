@@ -142,7 +142,9 @@ type worker struct {
 
 // Timeout: the attempt's own timeout bounds the network; the rest is two
 // short queries.
-func (w *worker) Timeout(*river.Job[DeliverArgs]) time.Duration { return w.s.set.Timeout + 30*time.Second }
+func (w *worker) Timeout(*river.Job[DeliverArgs]) time.Duration {
+	return w.s.set.Timeout + 30*time.Second
+}
 
 // NextRetry follows the service's backoff rather than River's default, so
 // the schedule is ours (and tests can shorten it).
