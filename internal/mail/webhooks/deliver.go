@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -160,6 +161,9 @@ func (w *worker) Work(ctx context.Context, j *river.Job[DeliverArgs]) error {
 	return err
 }
 
+// errPlainHTTP refuses a delivery over plain http.
+var errPlainHTTP = errors.New("refused to send over plain http: webhooks go to https URLs only")
+
 // errNotDelivered is an attempt the endpoint did not accept.
 type errNotDelivered struct{ msg string }
 
@@ -221,6 +225,10 @@ func (s *Service) attempt(ctx context.Context, deliveryID int64, jobAttempt, max
 // no answer), the time to the answer's headers and, unless it is a 2xx,
 // why the delivery did not succeed.
 func (s *Service) post(ctx context.Context, url, id, secret string, body []byte) (int, time.Duration, error) {
+	// A URL stored while WEBHOOK_ALLOW_PRIVATE was on may be plain http.
+	if !s.set.AllowPrivate && !strings.HasPrefix(url, "https://") {
+		return 0, 0, errPlainHTTP
+	}
 	ts := s.clock()
 	sig, err := Sign(secret, id, ts, body)
 	if err != nil {

@@ -401,6 +401,19 @@ func TestPrivateAddressRefusedAtDelivery(t *testing.T) {
 	if d.Status != StatusPending || d.NextAttemptAt == nil {
 		t.Errorf("a refused attempt that is not the last leaves the delivery pending with its next attempt: %+v", d)
 	}
+	// So is a plain http URL stored then, before any connection.
+	plain, err := open.CreateEndpoint(ctx, cli, accounts.Only(f.acct), f.app, EndpointInput{URL: "http://93.184.216.34/hook", Events: []string{EventComplained}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.enqueue(t, s, EventComplained, map[string]any{"email": "x@globex.test"})
+	ds, _ = s.ListDeliveries(ctx, accounts.Only(f.acct), plain.ID, 0, 10)
+	if err := s.attempt(ctx, ds[0].ID, 1, 1); !errors.Is(err, errPlainHTTP) {
+		t.Fatalf("plain http: %v", err)
+	}
+	if d, _ = s.GetDelivery(ctx, accounts.Only(f.acct), ds[0].ID); d.Status != StatusFailed || !strings.Contains(d.LastError, "plain http") {
+		t.Errorf("plain http delivery = %+v", d)
+	}
 }
 
 func TestDeletedEndpointGetsNothing(t *testing.T) {
