@@ -429,6 +429,43 @@ type MailDomainRecord struct {
 	CheckedAt *time.Time `json:"checked_at"`
 }
 
+type MailWebhookAttempt struct {
+	ID           int64     `json:"id"`
+	DeliveryID   int64     `json:"delivery_id"`
+	Attempt      int32     `json:"attempt"`
+	ResponseCode *int32    `json:"response_code"`
+	LatencyMs    int32     `json:"latency_ms"`
+	Error        string    `json:"error"`
+	CreatedAt    time.Time `json:"created_at"`
+}
+
+type MailWebhookDelivery struct {
+	ID            int64           `json:"id"`
+	EndpointID    int64           `json:"endpoint_id"`
+	EventID       string          `json:"event_id"`
+	EventType     string          `json:"event_type"`
+	Payload       json.RawMessage `json:"payload"`
+	Status        string          `json:"status"`
+	Attempts      int32           `json:"attempts"`
+	ResponseCode  *int32          `json:"response_code"`
+	LatencyMs     *int32          `json:"latency_ms"`
+	LastError     string          `json:"last_error"`
+	NextAttemptAt *time.Time      `json:"next_attempt_at"`
+	CreatedAt     time.Time       `json:"created_at"`
+	DeliveredAt   *time.Time      `json:"delivered_at"`
+}
+
+type MailWebhookEndpoint struct {
+	ID           int64      `json:"id"`
+	AppID        int64      `json:"app_id"`
+	PublicID     string     `json:"public_id"`
+	Url          string     `json:"url"`
+	Events       []string   `json:"events"`
+	SecretSealed []byte     `json:"secret_sealed"`
+	CreatedAt    time.Time  `json:"created_at"`
+	DisabledAt   *time.Time `json:"disabled_at"`
+}
+
 type SavedView struct {
 	ID          int64     `json:"id"`
 	StaffUserID int64     `json:"staff_user_id"`

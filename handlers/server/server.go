@@ -31,6 +31,7 @@ import (
 	"lumdesk/internal/jobs"
 	"lumdesk/internal/licensing"
 	"lumdesk/internal/mail"
+	"lumdesk/internal/mail/webhooks"
 	"lumdesk/internal/platform/config"
 	"lumdesk/internal/platform/db"
 	"lumdesk/internal/platform/secretbox"
@@ -50,9 +51,10 @@ type Services struct {
 	Licensing *licensing.Service
 	Billing   *billing.Service
 	Products  *products.Service
-	Mail      *mail.Service // Lumora: apps and sending domains
-	Jobs      *jobs.Service // background jobs; cmd/web serve starts the runner
-	LumiAPI   *lumi.API     // the Lumi API; cmd/web serve starts its batch sweeper
+	Mail      *mail.Service     // Lumora: apps and sending domains
+	Webhooks  *webhooks.Service // Lumora: webhook endpoints and signed deliveries
+	Jobs      *jobs.Service     // background jobs; cmd/web serve starts the runner
+	LumiAPI   *lumi.API         // the Lumi API; cmd/web serve starts its batch sweeper
 }
 
 // NewServices builds every domain service over one database.
@@ -78,6 +80,8 @@ func NewServices(cfg config.Config, d *db.DB, box *secretbox.Box) *Services {
 	s.Mail = mail.NewService(d, box, mailResolver(cfg), mail.Settings{SPFInclude: cfg.LumoraSPFInclude,
 		ReturnPathLabel: cfg.LumoraReturnPathLabel, ReturnPathHost: cfg.LumoraReturnPathHost, Recheck: cfg.LumoraDNSRecheck})
 	s.Jobs.SetMailRecheck(cfg.LumoraDNSRecheck, s.Mail.RecheckDue)
+	s.Webhooks = webhooks.NewService(d, box, webhooks.Settings{AllowPrivate: cfg.WebhookAllowPrivate})
+	s.Jobs.AddWorkers(s.Webhooks.Register)
 	s.Jobs.SetExpireDeposits(func(ctx context.Context) (int, error) {
 		// Crypto Pay webhooks that never arrived: credit what it reports paid first.
 		if _, err := s.Billing.ReconcileCryptoPay(ctx, audit.System("cryptopay-reconcile"), 1000); err != nil {

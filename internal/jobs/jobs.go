@@ -131,6 +131,8 @@ type Service struct {
 	expireDeposits   ExpireDepositsFunc
 	mailRecheck      MailRecheckFunc
 	mailRecheckEvery time.Duration
+	// Workers of job kinds an area enqueues itself (AddWorkers).
+	areaWorkers []func(*river.Workers)
 }
 
 // New makes the service. It runs no job until Start.
@@ -160,7 +162,21 @@ func (s *Service) workers() *river.Workers {
 	for _, j := range s.periodicJobs() {
 		j.register(w, s)
 	}
+	s.hookMu.Lock()
+	defer s.hookMu.Unlock()
+	for _, add := range s.areaWorkers {
+		add(w)
+	}
 	return w
+}
+
+// AddWorkers adds the workers of job kinds an area enqueues in its own
+// transactions with its own insert-only River client (Lumora webhook
+// deliveries: webhooks.Service.Register); call it before Start.
+func (s *Service) AddWorkers(register func(*river.Workers)) {
+	s.hookMu.Lock()
+	defer s.hookMu.Unlock()
+	s.areaWorkers = append(s.areaWorkers, register)
 }
 
 // Start starts working jobs, with a small pool of its own (River keeps one

@@ -55,6 +55,8 @@ type Config struct {
 	SMTPConcurrency  int           // LUMORA_SMTP_CONCURRENCY: SMTP connections open at once
 	RetryFor         time.Duration // LUMORA_RETRY_FOR: how long deferred mail is retried before it fails
 	PlatformMailFrom string        // PLATFORM_MAIL_FROM: sender of lumdesk's own mail
+	// Lumora webhooks (read by loadWebhooks in webhooks.go).
+	WebhookAllowPrivate bool // WEBHOOK_ALLOW_PRIVATE: webhook URLs may be plain http and reach non-public addresses
 }
 
 // Var documents one environment variable (rendered in the README and `--help`).
@@ -95,6 +97,7 @@ var Vars = []Var{
 	{"LUMORA_SMTP_CONCURRENCY", "4", "SMTP connections open at once to the relay (1-64); they are reused across messages."},
 	{"LUMORA_RETRY_FOR", "24h", "Deferred (4xx) mail is retried with backoff for this long (at most 168h), then marked failed."},
 	{"PLATFORM_MAIL_FROM", "lumdesk@localhost", "Sender address of lumdesk's own mail (invitations, password resets, alerts); needs no verified domain."},
+	{"WEBHOOK_ALLOW_PRIVATE", "false", "Let Lumora webhook URLs be plain http and reach loopback, private, link-local and other non-public addresses (tests, local development). Off: https only, public addresses only, checked again at every connection."},
 }
 
 // Load reads the configuration through getenv (os.Getenv in production).
@@ -223,6 +226,9 @@ func Load(getenv func(string) string) (Config, error) {
 		return c, fmt.Errorf("LUMORA_DNS_RECHECK: %s is shorter than a minute; DNS changes slower than that", c.LumoraDNSRecheck)
 	}
 	if err := loadMailDelivery(&c, get); err != nil {
+		return c, err
+	}
+	if err := loadWebhooks(&c, get); err != nil {
 		return c, err
 	}
 	return c, nil
