@@ -25,7 +25,7 @@ LIMIT $1;
 
 -- name: UpdateMailTemplate :one
 UPDATE mail_templates
-SET name = $2, subject = $3, html = $4, text = $5, version = version + 1, updated_at = @now::timestamptz
+SET slug = $2, name = $3, subject = $4, html = $5, text = $6, version = version + 1, updated_at = @now::timestamptz
 WHERE id = $1
 RETURNING *;
 

@@ -349,13 +349,14 @@ func (q *Queries) LockMailTemplate(ctx context.Context, id int64) (MailTemplate,
 
 const updateMailTemplate = `-- name: UpdateMailTemplate :one
 UPDATE mail_templates
-SET name = $2, subject = $3, html = $4, text = $5, version = version + 1, updated_at = $6::timestamptz
+SET slug = $2, name = $3, subject = $4, html = $5, text = $6, version = version + 1, updated_at = $7::timestamptz
 WHERE id = $1
 RETURNING id, account_id, public_id, slug, name, subject, html, text, version, status, created_at, updated_at, deleted_at
 `
 
 type UpdateMailTemplateParams struct {
 	ID      int64     `json:"id"`
+	Slug    string    `json:"slug"`
 	Name    string    `json:"name"`
 	Subject string    `json:"subject"`
 	Html    string    `json:"html"`
@@ -366,6 +367,7 @@ type UpdateMailTemplateParams struct {
 func (q *Queries) UpdateMailTemplate(ctx context.Context, arg UpdateMailTemplateParams) (MailTemplate, error) {
 	row := q.db.QueryRow(ctx, updateMailTemplate,
 		arg.ID,
+		arg.Slug,
 		arg.Name,
 		arg.Subject,
 		arg.Html,
