@@ -76,7 +76,9 @@ type RenderError struct {
 	Reason string
 }
 
-func (e *RenderError) Error() string { return fmt.Sprintf("the %s cannot be rendered: %s", e.Part, e.Reason) }
+func (e *RenderError) Error() string {
+	return fmt.Sprintf("the %s cannot be rendered: %s", e.Part, e.Reason)
+}
 
 // Is makes the error match ErrRender.
 func (e *RenderError) Is(target error) bool { return target == ErrRender }
