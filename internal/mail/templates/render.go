@@ -215,18 +215,9 @@ func (p *parser) parse() ([]node, error) {
 		// with it (Mustache's standalone rule).
 		textEnd, next := start, end
 		if sigil != 0 {
-			ls := strings.LastIndexByte(src[:start], '\n') + 1
-			le := strings.IndexByte(src[end:], '\n')
-			after := src[end:]
-			if le >= 0 {
-				after = src[end : end+le]
-			}
-			if ls >= lastTagEnd && blank(src[ls:start]) && blank(after) {
-				textEnd = ls
-				if le >= 0 {
-					next = end + le + 1
-				} else {
-					next = len(src)
+			if ls, ok := standaloneStart(src, lastTagEnd, start); ok {
+				if after, ok := standaloneEnd(src, end); ok {
+					textEnd, next = ls, after
 				}
 			}
 		}
@@ -278,6 +269,36 @@ func sigilOf(k nodeKind) string {
 }
 
 func blank(s string) bool { return strings.Trim(s, " \t\r") == "" }
+
+// standaloneStart is where the line of a tag at start begins, if only
+// blanks and no other tag stand before it on that line. It looks back no
+// further than the previous tag, so parsing stays linear in the source
+// (a long line of tags would otherwise be scanned once per tag).
+func standaloneStart(src string, lastTagEnd, start int) (int, bool) {
+	seg := src[lastTagEnd:start]
+	ls := strings.LastIndexByte(seg, '\n') + 1
+	if ls == 0 && lastTagEnd > 0 {
+		return 0, false // the previous tag is on this line
+	}
+	return lastTagEnd + ls, blank(seg[ls:])
+}
+
+// standaloneEnd is where the text after a tag ending at end resumes, if
+// only blanks follow it up to the end of its line: past that newline. It
+// reads the blanks only, for the same reason.
+func standaloneEnd(src string, end int) (int, bool) {
+	i := end
+	for i < len(src) && (src[i] == ' ' || src[i] == '\t' || src[i] == '\r') {
+		i++
+	}
+	switch {
+	case i == len(src):
+		return i, true
+	case src[i] == '\n':
+		return i + 1, true
+	}
+	return 0, false
+}
 
 // parseName checks a tag's name: "." or dot-separated segments of letters,
 // digits, '_' and '-'. It returns what is wrong in words ("" when fine).
@@ -479,4 +500,24 @@ func scalar(v any) (string, bool) {
 		return strconv.FormatInt(x, 10), true
 	}
 	return "", false
+}
+
+// Names is every variable and section name the template uses, as written,
+// in order of first use (the console lists them to fill a preview). A name
+// inside a section may be a field of the section's items.
+func (t *Parsed) Names() []string {
+	var out []string
+	seen := map[string]bool{}
+	var walk func(ns []node)
+	walk = func(ns []node) {
+		for _, n := range ns {
+			if n.kind != nodeText && n.name != "." && !seen[n.name] {
+				seen[n.name] = true
+				out = append(out, n.name)
+			}
+			walk(n.children)
+		}
+	}
+	walk(t.root)
+	return out
 }

@@ -215,3 +215,27 @@ func FuzzTemplate(f *testing.F) {
 		}
 	})
 }
+
+func TestNames(t *testing.T) {
+	p, err := Parse(PartHTML, "{{a}} {{#items}}{{sku}}{{.}}{{a}}{{/items}}{{^none}}{{user.name}}{{/none}}{{! x }}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(p.Names(), ","); got != "a,items,sku,none,user.name" {
+		t.Fatalf("Names() = %s", got)
+	}
+}
+
+// BenchmarkParseAndRender is what a send does with a typical template:
+// parse the three parts and render them.
+func BenchmarkParseAndRender(b *testing.B) {
+	html := strings.Repeat("<p>Hello {{user.name}}, your order {{order.id}} is on its way.</p>\n", 40) +
+		"<ul>\n{{#items}}\n<li>{{sku}} x {{qty}}</li>\n{{/items}}\n</ul>\n{{^items}}No items.{{/items}}\n"
+	v := vars(b, `{"user": {"name": "Jo <b>"}, "order": {"id": 42}, "items": [{"sku": "A", "qty": 1}, {"sku": "B", "qty": 2}]}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := RenderContent(Content{Subject: "Order {{order.id}}", HTML: html, Text: html}, v); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

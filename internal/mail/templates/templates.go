@@ -26,6 +26,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -113,12 +114,15 @@ func versionFromRow(r store.MailTemplateVersion) Version {
 
 // Service is the templates service.
 type Service struct {
-	db  *db.DB
-	now func() time.Time
+	db    *db.DB
+	now   func() time.Time
+	cache *compiledCache
 }
 
 // NewService makes the service.
-func NewService(d *db.DB) *Service { return &Service{db: d, now: time.Now} }
+func NewService(d *db.DB) *Service {
+	return &Service{db: d, now: time.Now, cache: &compiledCache{m: map[[2]int64]Compiled{}}}
+}
 
 // WithClock returns a copy reading the time from now (tests, demo seed).
 func (s *Service) WithClock(now func() time.Time) *Service {
@@ -424,7 +428,11 @@ func (s *Service) Render(ctx context.Context, scope accounts.Scope, ref string, 
 	if err != nil {
 		return Rendered{}, err
 	}
-	r, err := RenderContent(Content{Subject: row.Subject, HTML: row.Html, Text: row.Text}, vars)
+	comp, err := s.cache.get(row)
+	if err != nil {
+		return Rendered{}, err
+	}
+	r, err := comp.Render(vars)
 	if err != nil {
 		return Rendered{}, err
 	}
@@ -474,28 +482,90 @@ func syntaxMessage(err error) string {
 	return err.Error()
 }
 
-// RenderContent renders any content with vars: the console's preview of
-// a version or of a draft before it is saved. An empty part renders empty.
-// Syntax errors are a ValidationError, as Create answers them.
-func RenderContent(c Content, vars map[string]any) (Rendered, error) {
-	var out Rendered
+// Compiled is content parsed once, to render many times (nil: an empty part).
+type Compiled struct {
+	Subject, HTML, Text *Parsed
+}
+
+// Compile parses the content's parts. Syntax errors are a ValidationError
+// on the part, as Create answers them.
+func Compile(c Content) (Compiled, error) {
+	var out Compiled
 	for _, p := range []struct {
 		part Part
 		src  string
-		dst  *string
+		dst  **Parsed
 	}{{PartSubject, c.Subject, &out.Subject}, {PartHTML, c.HTML, &out.HTML}, {PartText, c.Text, &out.Text}} {
 		if p.src == "" {
 			continue
 		}
 		t, err := Parse(p.part, p.src)
 		if err != nil {
-			return Rendered{}, ValidationError{string(p.part): syntaxMessage(err)}
+			return Compiled{}, ValidationError{string(p.part): syntaxMessage(err)}
 		}
-		if *p.dst, err = t.Render(vars); err != nil {
+		*p.dst = t
+	}
+	return out, nil
+}
+
+// Render renders every part with vars; an empty part renders empty.
+func (c Compiled) Render(vars map[string]any) (Rendered, error) {
+	var out Rendered
+	for _, p := range []struct {
+		t   *Parsed
+		dst *string
+	}{{c.Subject, &out.Subject}, {c.HTML, &out.HTML}, {c.Text, &out.Text}} {
+		if p.t == nil {
+			continue
+		}
+		var err error
+		if *p.dst, err = p.t.Render(vars); err != nil {
 			return Rendered{}, err
 		}
 	}
 	return out, nil
+}
+
+// RenderContent renders any content with vars: the console's preview of
+// a version or of a draft before it is saved.
+func RenderContent(c Content, vars map[string]any) (Rendered, error) {
+	comp, err := Compile(c)
+	if err != nil {
+		return Rendered{}, err
+	}
+	return comp.Render(vars)
+}
+
+// compiledCache keeps the parsed parts of recently sent templates: a
+// version's content never changes (every save makes a new one), so the
+// template's row id and version number name it for good, and a send need
+// not parse up to three times 256 KiB again.
+type compiledCache struct {
+	mu sync.Mutex
+	m  map[[2]int64]Compiled
+}
+
+const compiledCacheSize = 512
+
+func (c *compiledCache) get(row store.MailTemplate) (Compiled, error) {
+	key := [2]int64{row.ID, int64(row.Version)}
+	c.mu.Lock()
+	comp, ok := c.m[key]
+	c.mu.Unlock()
+	if ok {
+		return comp, nil
+	}
+	comp, err := Compile(Content{Subject: row.Subject, HTML: row.Html, Text: row.Text})
+	if err != nil {
+		return Compiled{}, err
+	}
+	c.mu.Lock()
+	if len(c.m) >= compiledCacheSize {
+		clear(c.m) // crude, and enough: the busy templates come back at once
+	}
+	c.m[key] = comp
+	c.mu.Unlock()
+	return comp, nil
 }
 
 func checkSlug(s string) string {

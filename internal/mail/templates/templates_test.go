@@ -365,6 +365,13 @@ func TestRenderStoredTemplate(t *testing.T) {
 	if _, err := f.svc.Render(ctx, me, "welcome", vars(t, `{"user": {"name": "x\r\nBcc: a@b.c"}}`)); !errors.Is(err, ErrRender) {
 		t.Fatalf("header injection: %v", err)
 	}
+	// A save renders at once (the parsed parts are kept per version).
+	if _, err := f.svc.Update(ctx, cli, me, tpl.ID, UpdateInput{HTML: ptr("<b>{{user.name}}</b>")}); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := f.svc.Render(ctx, me, "welcome", vars(t, `{"user": {"name": "A"}}`)); err != nil || r.HTML != "<b>A</b>" || r.Version != 2 {
+		t.Fatalf("after an edit: %+v, %v", r, err)
+	}
 	// A template without a subject leaves it to the send.
 	if _, err := f.svc.Create(ctx, cli, me, CreateInput{Slug: "nosubject", Name: "n", Text: "plain"}); err != nil {
 		t.Fatal(err)
