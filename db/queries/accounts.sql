@@ -135,3 +135,23 @@ FROM accounts
 WHERE created_at >= sqlc.arg('since')::timestamptz
 GROUP BY 1
 ORDER BY 1;
+
+-- name: CountAccounts :one
+-- count of: ListAccountsCreatedDesc
+-- The list's filters counted up to lim rows (internal/platform/listcount), with
+-- the list's params so accounts.Service.Count converts them.
+SELECT count(*) FROM (
+SELECT 1
+FROM accounts
+WHERE (sqlc.narg('status')::text IS NULL OR status = sqlc.narg('status')::text)
+  AND (sqlc.narg('created_from')::timestamptz IS NULL OR created_at >= sqlc.narg('created_from')::timestamptz)
+  AND (sqlc.narg('created_to')::timestamptz IS NULL OR created_at < sqlc.narg('created_to')::timestamptz)
+  AND (sqlc.narg('pattern')::text IS NULL
+       OR name ILIKE sqlc.narg('pattern')::text
+       OR email::text ILIKE sqlc.narg('pattern')::text
+       OR discord_id ILIKE sqlc.narg('pattern')::text
+       OR id = sqlc.narg('match_id')::bigint)
+  AND (sqlc.narg('discord_id')::text IS NULL OR discord_id = sqlc.narg('discord_id')::text)
+  AND (sqlc.narg('cursor_time')::timestamptz IS NULL
+       OR (created_at, id) < (sqlc.narg('cursor_time')::timestamptz, sqlc.narg('cursor_id')::bigint))
+LIMIT sqlc.arg('lim')) counted;

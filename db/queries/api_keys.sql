@@ -131,3 +131,22 @@ SELECT id, name, email, status FROM accounts WHERE email = $1;
 -- Active accounts, oldest first (demo seeding spreads keys over them).
 -- name: ListAPIKeyAccountChoices :many
 SELECT id, name, email, status FROM accounts WHERE status = 'active' ORDER BY id LIMIT $1;
+
+-- name: CountAPIKeys :one
+-- count of: ListAPIKeysOlder
+-- The list's filters counted up to lim rows (internal/platform/listcount), with
+-- the list's params so apikeys.Service.Count converts them.
+SELECT count(*) FROM (
+SELECT 1
+FROM api_keys k LEFT JOIN accounts a ON a.id = k.account_id
+WHERE (sqlc.arg(product)::text = '' OR k.product = sqlc.arg(product)::text)
+  AND (sqlc.narg(account_id)::bigint IS NULL OR k.account_id = sqlc.narg(account_id)::bigint)
+  AND (CASE sqlc.arg(status)::text
+         WHEN 'active'  THEN k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())
+         WHEN 'revoked' THEN k.revoked_at IS NOT NULL
+         WHEN 'expired' THEN k.revoked_at IS NULL AND k.expires_at <= now()
+         ELSE true END)
+  AND (sqlc.arg(prefix_like)::text = '' OR k.prefix LIKE sqlc.arg(prefix_like)::text)
+  AND (sqlc.narg(cursor_created)::timestamptz IS NULL
+       OR (k.created_at, k.id) < (sqlc.narg(cursor_created)::timestamptz, sqlc.arg(cursor_id)::bigint))
+LIMIT sqlc.arg(lim)) counted;

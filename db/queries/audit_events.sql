@@ -95,3 +95,19 @@ FROM lumi_vps v WHERE v.id = ANY(sqlc.arg(vps_ids)::bigint[])
 UNION ALL
 SELECT 'proxy', x.id::text, (x.plan || ' · ' || x.country)::text, ''
 FROM lumi_proxies x WHERE x.id = ANY(sqlc.arg(proxy_ids)::bigint[]);
+
+-- name: CountAuditEvents :one
+-- count of: ListAuditEventsPage
+-- The log's filters counted up to lim rows (internal/platform/listcount), with
+-- the list's params so audit.Service.Count converts them.
+SELECT count(*) FROM (
+SELECT 1
+FROM audit_events
+WHERE (sqlc.narg('before_id')::bigint IS NULL OR id < sqlc.narg('before_id'))
+  AND (sqlc.narg('actor')::text IS NULL OR strpos(lower(actor_label), lower(sqlc.narg('actor'))) > 0 OR actor_id = sqlc.narg('actor'))
+  AND (sqlc.narg('action')::text IS NULL OR starts_with(action, sqlc.narg('action')))
+  AND (sqlc.narg('entity_type')::text IS NULL OR entity_type = sqlc.narg('entity_type'))
+  AND (sqlc.narg('entity_id')::text IS NULL OR entity_id = sqlc.narg('entity_id'))
+  AND (sqlc.narg('since')::timestamptz IS NULL OR occurred_at >= sqlc.narg('since'))
+  AND (sqlc.narg('until')::timestamptz IS NULL OR occurred_at < sqlc.narg('until'))
+LIMIT sqlc.arg('lim')) counted;

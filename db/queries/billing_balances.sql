@@ -52,3 +52,19 @@ SELECT secret_sealed FROM billing_provider_secrets WHERE provider = $1;
 -- name: InsertProviderSecret :exec
 INSERT INTO billing_provider_secrets (provider, secret_sealed) VALUES ($1, $2)
 ON CONFLICT (provider) DO NOTHING;
+
+-- name: CountBalances :one
+-- count of: ListBalancesDesc
+-- The balances' filters counted up to lim rows (internal/platform/listcount),
+-- with the list's params so billing.Service.CountBalances converts them.
+SELECT count(*) FROM (
+SELECT 1
+FROM balances b JOIN accounts a ON a.id = b.account_id
+WHERE (sqlc.narg('pattern')::text IS NULL
+       OR a.name ILIKE sqlc.narg('pattern')::text
+       OR a.email::text ILIKE sqlc.narg('pattern')::text
+       OR a.id = sqlc.narg('match_id')::bigint)
+  AND (sqlc.narg('below')::bigint IS NULL OR b.balance_cents < sqlc.narg('below')::bigint)
+  AND (sqlc.narg('cursor_balance')::bigint IS NULL
+       OR (b.balance_cents, b.account_id) < (sqlc.narg('cursor_balance')::bigint, sqlc.narg('cursor_id')::bigint))
+LIMIT sqlc.arg('lim')) counted;

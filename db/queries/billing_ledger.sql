@@ -32,3 +32,17 @@ WHERE (sqlc.narg('account_id')::bigint IS NULL OR l.account_id = sqlc.narg('acco
   AND (sqlc.narg('before_id')::bigint IS NULL OR l.id < sqlc.narg('before_id')::bigint)
 ORDER BY l.id DESC
 LIMIT sqlc.arg('lim');
+
+-- name: CountLedger :one
+-- count of: ListLedgerPage
+-- The ledger's filters counted up to lim rows (internal/platform/listcount),
+-- with the list's params so billing.Service.CountLedger converts them.
+SELECT count(*) FROM (
+SELECT 1
+FROM ledger_entries l JOIN accounts a ON a.id = l.account_id
+WHERE (sqlc.narg('account_id')::bigint IS NULL OR l.account_id = sqlc.narg('account_id')::bigint)
+  AND (sqlc.narg('kind')::text IS NULL OR l.kind = sqlc.narg('kind')::text)
+  AND (sqlc.narg('since')::timestamptz IS NULL OR l.created_at >= sqlc.narg('since')::timestamptz)
+  AND (sqlc.narg('until')::timestamptz IS NULL OR l.created_at < sqlc.narg('until')::timestamptz)
+  AND (sqlc.narg('before_id')::bigint IS NULL OR l.id < sqlc.narg('before_id')::bigint)
+LIMIT sqlc.arg('lim')) counted;

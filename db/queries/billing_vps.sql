@@ -70,3 +70,32 @@ WHERE expires_at IS NOT NULL
   AND (sqlc.narg(after_expires)::timestamptz IS NULL OR (expires_at, id) > (sqlc.narg(after_expires)::timestamptz, sqlc.arg(after_id)::bigint))
 ORDER BY expires_at, id
 LIMIT sqlc.arg(lim);
+
+-- name: LumiCountVPS :one
+-- count of: LumiListVPS
+-- The list's filters counted up to lim rows (internal/platform/listcount),
+-- with the list's params so products.Service.CountVPS converts them.
+SELECT count(*) FROM (
+SELECT 1
+FROM lumi_vps
+WHERE (sqlc.narg(account_id)::bigint IS NULL OR account_id = sqlc.narg(account_id))
+  AND (sqlc.arg(status)::text = '' OR status = sqlc.arg(status))
+  AND (sqlc.arg(q)::text = '' OR hostname LIKE sqlc.arg(q) || '%' OR ip = sqlc.arg(q))
+  AND (NOT sqlc.arg(renewal_failed)::boolean OR renewal_failed_at IS NOT NULL)
+  AND (sqlc.arg(before)::bigint = 0 OR id < sqlc.arg(before))
+LIMIT sqlc.arg(lim)) counted;
+
+-- name: LumiCountVPSByExpiry :one
+-- count of: LumiListVPSByExpiry
+-- The expiry order's filters (items with an expiry) counted up to lim rows,
+-- with the list's params so products.Service.CountVPS converts them.
+SELECT count(*) FROM (
+SELECT 1
+FROM lumi_vps
+WHERE expires_at IS NOT NULL
+  AND (sqlc.narg(account_id)::bigint IS NULL OR account_id = sqlc.narg(account_id))
+  AND (sqlc.arg(status)::text = '' OR status = sqlc.arg(status))
+  AND (sqlc.arg(q)::text = '' OR hostname LIKE sqlc.arg(q) || '%' OR ip = sqlc.arg(q))
+  AND (NOT sqlc.arg(renewal_failed)::boolean OR renewal_failed_at IS NOT NULL)
+  AND (sqlc.narg(after_expires)::timestamptz IS NULL OR (expires_at, id) > (sqlc.narg(after_expires)::timestamptz, sqlc.arg(after_id)::bigint))
+LIMIT sqlc.arg(lim)) counted;

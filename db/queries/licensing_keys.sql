@@ -153,3 +153,9 @@ CREATE INDEX IF NOT EXISTS license_keys_search ON license_keys
 -- Fresh statistics after a bulk load, so the planner knows the new rows.
 -- name: AnalyzeLicenseKeys :exec
 DO $$ BEGIN ANALYZE license_keys; END $$;
+
+-- Demo seeding only: spread a project's keys' creation over the past hours
+-- (by id, so a reseed of the same keys lands on the same dates).
+-- name: BackdateDemoLicenseKeys :exec
+UPDATE license_keys SET created_at = created_at - ((id * 7919) % sqlc.arg(hours)::bigint) * interval '1 hour'
+WHERE project_id = sqlc.arg(project_id);

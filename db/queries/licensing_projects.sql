@@ -67,3 +67,10 @@ SELECT day, sum(executions)::bigint AS executions
 FROM licensing_project_daily_executions
 WHERE project_id = ANY (sqlc.arg(project_ids)::bigint[]) AND day >= sqlc.arg(since)::date
 GROUP BY day ORDER BY day;
+
+-- The account page's overview card: the newest key activity (an execution,
+-- a HWID reset, or else the key's creation) over some projects.
+-- name: LastLicenseKeyActivityOfProjects :one
+SELECT max(greatest(k.last_execution_at, k.last_reset_at, k.created_at))::timestamptz AS last_activity
+FROM license_keys k
+WHERE k.project_id = ANY (sqlc.arg(project_ids)::bigint[]);

@@ -60,6 +60,56 @@ func (q *Queries) CountAccountSignupsPerDay(ctx context.Context, since time.Time
 	return items, nil
 }
 
+const countAccounts = `-- name: CountAccounts :one
+SELECT count(*) FROM (
+SELECT 1
+FROM accounts
+WHERE ($1::text IS NULL OR status = $1::text)
+  AND ($2::timestamptz IS NULL OR created_at >= $2::timestamptz)
+  AND ($3::timestamptz IS NULL OR created_at < $3::timestamptz)
+  AND ($4::text IS NULL
+       OR name ILIKE $4::text
+       OR email::text ILIKE $4::text
+       OR discord_id ILIKE $4::text
+       OR id = $5::bigint)
+  AND ($6::text IS NULL OR discord_id = $6::text)
+  AND ($7::timestamptz IS NULL
+       OR (created_at, id) < ($7::timestamptz, $8::bigint))
+LIMIT $9) counted
+`
+
+type CountAccountsParams struct {
+	Status      *string    `json:"status"`
+	CreatedFrom *time.Time `json:"created_from"`
+	CreatedTo   *time.Time `json:"created_to"`
+	Pattern     *string    `json:"pattern"`
+	MatchID     *int64     `json:"match_id"`
+	DiscordID   *string    `json:"discord_id"`
+	CursorTime  *time.Time `json:"cursor_time"`
+	CursorID    *int64     `json:"cursor_id"`
+	Lim         int32      `json:"lim"`
+}
+
+// count of: ListAccountsCreatedDesc
+// The list's filters counted up to lim rows (internal/platform/listcount), with
+// the list's params so accounts.Service.Count converts them.
+func (q *Queries) CountAccounts(ctx context.Context, arg CountAccountsParams) (int64, error) {
+	row := q.db.QueryRow(ctx, countAccounts,
+		arg.Status,
+		arg.CreatedFrom,
+		arg.CreatedTo,
+		arg.Pattern,
+		arg.MatchID,
+		arg.DiscordID,
+		arg.CursorTime,
+		arg.CursorID,
+		arg.Lim,
+	)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
 const countAccountsByStatus = `-- name: CountAccountsByStatus :one
 SELECT count(*)::bigint AS total,
        count(*) FILTER (WHERE status = 'active')::bigint AS active,

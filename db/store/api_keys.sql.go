@@ -67,6 +67,51 @@ func (q *Queries) AnyAPIKeyNamed(ctx context.Context, names []string) (bool, err
 	return column_1, err
 }
 
+const countAPIKeys = `-- name: CountAPIKeys :one
+SELECT count(*) FROM (
+SELECT 1
+FROM api_keys k LEFT JOIN accounts a ON a.id = k.account_id
+WHERE ($1::text = '' OR k.product = $1::text)
+  AND ($2::bigint IS NULL OR k.account_id = $2::bigint)
+  AND (CASE $3::text
+         WHEN 'active'  THEN k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())
+         WHEN 'revoked' THEN k.revoked_at IS NOT NULL
+         WHEN 'expired' THEN k.revoked_at IS NULL AND k.expires_at <= now()
+         ELSE true END)
+  AND ($4::text = '' OR k.prefix LIKE $4::text)
+  AND ($5::timestamptz IS NULL
+       OR (k.created_at, k.id) < ($5::timestamptz, $6::bigint))
+LIMIT $7) counted
+`
+
+type CountAPIKeysParams struct {
+	Product       string     `json:"product"`
+	AccountID     *int64     `json:"account_id"`
+	Status        string     `json:"status"`
+	PrefixLike    string     `json:"prefix_like"`
+	CursorCreated *time.Time `json:"cursor_created"`
+	CursorID      int64      `json:"cursor_id"`
+	Lim           int32      `json:"lim"`
+}
+
+// count of: ListAPIKeysOlder
+// The list's filters counted up to lim rows (internal/platform/listcount), with
+// the list's params so apikeys.Service.Count converts them.
+func (q *Queries) CountAPIKeys(ctx context.Context, arg CountAPIKeysParams) (int64, error) {
+	row := q.db.QueryRow(ctx, countAPIKeys,
+		arg.Product,
+		arg.AccountID,
+		arg.Status,
+		arg.PrefixLike,
+		arg.CursorCreated,
+		arg.CursorID,
+		arg.Lim,
+	)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
 const countActiveAPIKeysByProduct = `-- name: CountActiveAPIKeysByProduct :many
 SELECT product, count(*)::bigint AS n FROM api_keys
 WHERE revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())

@@ -105,6 +105,50 @@ func (q *Queries) AuditEntityNames(ctx context.Context, arg AuditEntityNamesPara
 	return items, nil
 }
 
+const countAuditEvents = `-- name: CountAuditEvents :one
+SELECT count(*) FROM (
+SELECT 1
+FROM audit_events
+WHERE ($1::bigint IS NULL OR id < $1)
+  AND ($2::text IS NULL OR strpos(lower(actor_label), lower($2)) > 0 OR actor_id = $2)
+  AND ($3::text IS NULL OR starts_with(action, $3))
+  AND ($4::text IS NULL OR entity_type = $4)
+  AND ($5::text IS NULL OR entity_id = $5)
+  AND ($6::timestamptz IS NULL OR occurred_at >= $6)
+  AND ($7::timestamptz IS NULL OR occurred_at < $7)
+LIMIT $8) counted
+`
+
+type CountAuditEventsParams struct {
+	BeforeID   *int64     `json:"before_id"`
+	Actor      *string    `json:"actor"`
+	Action     *string    `json:"action"`
+	EntityType *string    `json:"entity_type"`
+	EntityID   *string    `json:"entity_id"`
+	Since      *time.Time `json:"since"`
+	Until      *time.Time `json:"until"`
+	Lim        int32      `json:"lim"`
+}
+
+// count of: ListAuditEventsPage
+// The log's filters counted up to lim rows (internal/platform/listcount), with
+// the list's params so audit.Service.Count converts them.
+func (q *Queries) CountAuditEvents(ctx context.Context, arg CountAuditEventsParams) (int64, error) {
+	row := q.db.QueryRow(ctx, countAuditEvents,
+		arg.BeforeID,
+		arg.Actor,
+		arg.Action,
+		arg.EntityType,
+		arg.EntityID,
+		arg.Since,
+		arg.Until,
+		arg.Lim,
+	)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
 const countAuditEventsPerDay = `-- name: CountAuditEventsPerDay :many
 SELECT date_trunc('day', occurred_at AT TIME ZONE 'UTC')::date AS day, count(*) AS n
 FROM audit_events WHERE occurred_at >= $1::timestamptz

@@ -30,6 +30,46 @@ func (q *Queries) AddToBalance(ctx context.Context, arg AddToBalanceParams) (Bal
 	return i, err
 }
 
+const countBalances = `-- name: CountBalances :one
+SELECT count(*) FROM (
+SELECT 1
+FROM balances b JOIN accounts a ON a.id = b.account_id
+WHERE ($1::text IS NULL
+       OR a.name ILIKE $1::text
+       OR a.email::text ILIKE $1::text
+       OR a.id = $2::bigint)
+  AND ($3::bigint IS NULL OR b.balance_cents < $3::bigint)
+  AND ($4::bigint IS NULL
+       OR (b.balance_cents, b.account_id) < ($4::bigint, $5::bigint))
+LIMIT $6) counted
+`
+
+type CountBalancesParams struct {
+	Pattern       *string `json:"pattern"`
+	MatchID       *int64  `json:"match_id"`
+	Below         *int64  `json:"below"`
+	CursorBalance *int64  `json:"cursor_balance"`
+	CursorID      *int64  `json:"cursor_id"`
+	Lim           int32   `json:"lim"`
+}
+
+// count of: ListBalancesDesc
+// The balances' filters counted up to lim rows (internal/platform/listcount),
+// with the list's params so billing.Service.CountBalances converts them.
+func (q *Queries) CountBalances(ctx context.Context, arg CountBalancesParams) (int64, error) {
+	row := q.db.QueryRow(ctx, countBalances,
+		arg.Pattern,
+		arg.MatchID,
+		arg.Below,
+		arg.CursorBalance,
+		arg.CursorID,
+		arg.Lim,
+	)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
 const ensureBalance = `-- name: EnsureBalance :exec
 
 INSERT INTO balances (account_id) VALUES ($1) ON CONFLICT (account_id) DO NOTHING

@@ -45,6 +45,85 @@ func (q *Queries) LumiActivateDomain(ctx context.Context, arg LumiActivateDomain
 	return i, err
 }
 
+const lumiCountDomains = `-- name: LumiCountDomains :one
+SELECT count(*) FROM (
+SELECT 1
+FROM lumi_domains
+WHERE ($1::bigint IS NULL OR account_id = $1)
+  AND ($2::text = '' OR status = $2)
+  AND ($3::text = '' OR name LIKE $3 || '%')
+  AND (NOT $4::boolean OR renewal_failed_at IS NOT NULL)
+  AND ($5::bigint = 0 OR id < $5)
+LIMIT $6) counted
+`
+
+type LumiCountDomainsParams struct {
+	AccountID     *int64 `json:"account_id"`
+	Status        string `json:"status"`
+	Q             string `json:"q"`
+	RenewalFailed bool   `json:"renewal_failed"`
+	Before        int64  `json:"before"`
+	Lim           int32  `json:"lim"`
+}
+
+// count of: LumiListDomains
+// The list's filters counted up to lim rows (internal/platform/listcount),
+// with the list's params so products.Service.CountDomains converts them.
+func (q *Queries) LumiCountDomains(ctx context.Context, arg LumiCountDomainsParams) (int64, error) {
+	row := q.db.QueryRow(ctx, lumiCountDomains,
+		arg.AccountID,
+		arg.Status,
+		arg.Q,
+		arg.RenewalFailed,
+		arg.Before,
+		arg.Lim,
+	)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
+const lumiCountDomainsByExpiry = `-- name: LumiCountDomainsByExpiry :one
+SELECT count(*) FROM (
+SELECT 1
+FROM lumi_domains
+WHERE expires_at IS NOT NULL
+  AND ($1::bigint IS NULL OR account_id = $1)
+  AND ($2::text = '' OR status = $2)
+  AND ($3::text = '' OR name LIKE $3 || '%')
+  AND (NOT $4::boolean OR renewal_failed_at IS NOT NULL)
+  AND ($5::timestamptz IS NULL OR (expires_at, id) > ($5::timestamptz, $6::bigint))
+LIMIT $7) counted
+`
+
+type LumiCountDomainsByExpiryParams struct {
+	AccountID     *int64     `json:"account_id"`
+	Status        string     `json:"status"`
+	Q             string     `json:"q"`
+	RenewalFailed bool       `json:"renewal_failed"`
+	AfterExpires  *time.Time `json:"after_expires"`
+	AfterID       int64      `json:"after_id"`
+	Lim           int32      `json:"lim"`
+}
+
+// count of: LumiListDomainsByExpiry
+// The expiry order's filters (items with an expiry) counted up to lim rows,
+// with the list's params so products.Service.CountDomains converts them.
+func (q *Queries) LumiCountDomainsByExpiry(ctx context.Context, arg LumiCountDomainsByExpiryParams) (int64, error) {
+	row := q.db.QueryRow(ctx, lumiCountDomainsByExpiry,
+		arg.AccountID,
+		arg.Status,
+		arg.Q,
+		arg.RenewalFailed,
+		arg.AfterExpires,
+		arg.AfterID,
+		arg.Lim,
+	)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
 const lumiDomainByIdempotencyKey = `-- name: LumiDomainByIdempotencyKey :one
 SELECT id, account_id, name, status, expires_at, auto_renew, locked, privacy, nameservers, registrar_ref, idempotency_key, renewal_failed_at, renewal_failed_reason, failure, created_at, updated_at FROM lumi_domains WHERE account_id = $1 AND idempotency_key = $2
 `

@@ -10,6 +10,44 @@ import (
 	"time"
 )
 
+const countLedger = `-- name: CountLedger :one
+SELECT count(*) FROM (
+SELECT 1
+FROM ledger_entries l JOIN accounts a ON a.id = l.account_id
+WHERE ($1::bigint IS NULL OR l.account_id = $1::bigint)
+  AND ($2::text IS NULL OR l.kind = $2::text)
+  AND ($3::timestamptz IS NULL OR l.created_at >= $3::timestamptz)
+  AND ($4::timestamptz IS NULL OR l.created_at < $4::timestamptz)
+  AND ($5::bigint IS NULL OR l.id < $5::bigint)
+LIMIT $6) counted
+`
+
+type CountLedgerParams struct {
+	AccountID *int64     `json:"account_id"`
+	Kind      *string    `json:"kind"`
+	Since     *time.Time `json:"since"`
+	Until     *time.Time `json:"until"`
+	BeforeID  *int64     `json:"before_id"`
+	Lim       int32      `json:"lim"`
+}
+
+// count of: ListLedgerPage
+// The ledger's filters counted up to lim rows (internal/platform/listcount),
+// with the list's params so billing.Service.CountLedger converts them.
+func (q *Queries) CountLedger(ctx context.Context, arg CountLedgerParams) (int64, error) {
+	row := q.db.QueryRow(ctx, countLedger,
+		arg.AccountID,
+		arg.Kind,
+		arg.Since,
+		arg.Until,
+		arg.BeforeID,
+		arg.Lim,
+	)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
 const getLedgerEntry = `-- name: GetLedgerEntry :one
 SELECT id, account_id, amount_cents, kind, cause_type, cause_id, refund_of_id, idempotency_key, actor_kind, actor_id, actor_label, reason, balance_after_cents, created_at FROM ledger_entries WHERE id = $1
 `

@@ -62,6 +62,85 @@ func (q *Queries) LumiActivateProxy(ctx context.Context, arg LumiActivateProxyPa
 	return i, err
 }
 
+const lumiCountProxies = `-- name: LumiCountProxies :one
+SELECT count(*) FROM (
+SELECT 1
+FROM lumi_proxies
+WHERE ($1::bigint IS NULL OR account_id = $1)
+  AND ($2::text = '' OR status = $2)
+  AND ($3::text = '' OR country = upper($3) OR username = $3 OR host = $3)
+  AND (NOT $4::boolean OR renewal_failed_at IS NOT NULL)
+  AND ($5::bigint = 0 OR id < $5)
+LIMIT $6) counted
+`
+
+type LumiCountProxiesParams struct {
+	AccountID     *int64 `json:"account_id"`
+	Status        string `json:"status"`
+	Q             string `json:"q"`
+	RenewalFailed bool   `json:"renewal_failed"`
+	Before        int64  `json:"before"`
+	Lim           int32  `json:"lim"`
+}
+
+// count of: LumiListProxies
+// The list's filters counted up to lim rows (internal/platform/listcount),
+// with the list's params so products.Service.CountProxies converts them.
+func (q *Queries) LumiCountProxies(ctx context.Context, arg LumiCountProxiesParams) (int64, error) {
+	row := q.db.QueryRow(ctx, lumiCountProxies,
+		arg.AccountID,
+		arg.Status,
+		arg.Q,
+		arg.RenewalFailed,
+		arg.Before,
+		arg.Lim,
+	)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
+const lumiCountProxiesByExpiry = `-- name: LumiCountProxiesByExpiry :one
+SELECT count(*) FROM (
+SELECT 1
+FROM lumi_proxies
+WHERE expires_at IS NOT NULL
+  AND ($1::bigint IS NULL OR account_id = $1)
+  AND ($2::text = '' OR status = $2)
+  AND ($3::text = '' OR country = upper($3) OR username = $3 OR host = $3)
+  AND (NOT $4::boolean OR renewal_failed_at IS NOT NULL)
+  AND ($5::timestamptz IS NULL OR (expires_at, id) > ($5::timestamptz, $6::bigint))
+LIMIT $7) counted
+`
+
+type LumiCountProxiesByExpiryParams struct {
+	AccountID     *int64     `json:"account_id"`
+	Status        string     `json:"status"`
+	Q             string     `json:"q"`
+	RenewalFailed bool       `json:"renewal_failed"`
+	AfterExpires  *time.Time `json:"after_expires"`
+	AfterID       int64      `json:"after_id"`
+	Lim           int32      `json:"lim"`
+}
+
+// count of: LumiListProxiesByExpiry
+// The expiry order's filters (items with an expiry) counted up to lim rows,
+// with the list's params so products.Service.CountProxies converts them.
+func (q *Queries) LumiCountProxiesByExpiry(ctx context.Context, arg LumiCountProxiesByExpiryParams) (int64, error) {
+	row := q.db.QueryRow(ctx, lumiCountProxiesByExpiry,
+		arg.AccountID,
+		arg.Status,
+		arg.Q,
+		arg.RenewalFailed,
+		arg.AfterExpires,
+		arg.AfterID,
+		arg.Lim,
+	)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
 const lumiDueProxies = `-- name: LumiDueProxies :many
 SELECT id, account_id, expires_at FROM lumi_proxies
 WHERE auto_renew AND status IN ('active', 'expired') AND expires_at <= $1::timestamptz

@@ -51,6 +51,85 @@ func (q *Queries) LumiActivateVPS(ctx context.Context, arg LumiActivateVPSParams
 	return i, err
 }
 
+const lumiCountVPS = `-- name: LumiCountVPS :one
+SELECT count(*) FROM (
+SELECT 1
+FROM lumi_vps
+WHERE ($1::bigint IS NULL OR account_id = $1)
+  AND ($2::text = '' OR status = $2)
+  AND ($3::text = '' OR hostname LIKE $3 || '%' OR ip = $3)
+  AND (NOT $4::boolean OR renewal_failed_at IS NOT NULL)
+  AND ($5::bigint = 0 OR id < $5)
+LIMIT $6) counted
+`
+
+type LumiCountVPSParams struct {
+	AccountID     *int64 `json:"account_id"`
+	Status        string `json:"status"`
+	Q             string `json:"q"`
+	RenewalFailed bool   `json:"renewal_failed"`
+	Before        int64  `json:"before"`
+	Lim           int32  `json:"lim"`
+}
+
+// count of: LumiListVPS
+// The list's filters counted up to lim rows (internal/platform/listcount),
+// with the list's params so products.Service.CountVPS converts them.
+func (q *Queries) LumiCountVPS(ctx context.Context, arg LumiCountVPSParams) (int64, error) {
+	row := q.db.QueryRow(ctx, lumiCountVPS,
+		arg.AccountID,
+		arg.Status,
+		arg.Q,
+		arg.RenewalFailed,
+		arg.Before,
+		arg.Lim,
+	)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
+const lumiCountVPSByExpiry = `-- name: LumiCountVPSByExpiry :one
+SELECT count(*) FROM (
+SELECT 1
+FROM lumi_vps
+WHERE expires_at IS NOT NULL
+  AND ($1::bigint IS NULL OR account_id = $1)
+  AND ($2::text = '' OR status = $2)
+  AND ($3::text = '' OR hostname LIKE $3 || '%' OR ip = $3)
+  AND (NOT $4::boolean OR renewal_failed_at IS NOT NULL)
+  AND ($5::timestamptz IS NULL OR (expires_at, id) > ($5::timestamptz, $6::bigint))
+LIMIT $7) counted
+`
+
+type LumiCountVPSByExpiryParams struct {
+	AccountID     *int64     `json:"account_id"`
+	Status        string     `json:"status"`
+	Q             string     `json:"q"`
+	RenewalFailed bool       `json:"renewal_failed"`
+	AfterExpires  *time.Time `json:"after_expires"`
+	AfterID       int64      `json:"after_id"`
+	Lim           int32      `json:"lim"`
+}
+
+// count of: LumiListVPSByExpiry
+// The expiry order's filters (items with an expiry) counted up to lim rows,
+// with the list's params so products.Service.CountVPS converts them.
+func (q *Queries) LumiCountVPSByExpiry(ctx context.Context, arg LumiCountVPSByExpiryParams) (int64, error) {
+	row := q.db.QueryRow(ctx, lumiCountVPSByExpiry,
+		arg.AccountID,
+		arg.Status,
+		arg.Q,
+		arg.RenewalFailed,
+		arg.AfterExpires,
+		arg.AfterID,
+		arg.Lim,
+	)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
 const lumiDueVPS = `-- name: LumiDueVPS :many
 SELECT id, account_id, expires_at FROM lumi_vps
 WHERE auto_renew AND status IN ('active', 'expired') AND expires_at <= $1::timestamptz

@@ -77,6 +77,23 @@ func (q *Queries) AnalyzeLicenseKeys(ctx context.Context) error {
 	return err
 }
 
+const backdateDemoLicenseKeys = `-- name: BackdateDemoLicenseKeys :exec
+UPDATE license_keys SET created_at = created_at - ((id * 7919) % $1::bigint) * interval '1 hour'
+WHERE project_id = $2
+`
+
+type BackdateDemoLicenseKeysParams struct {
+	Hours     int64 `json:"hours"`
+	ProjectID int64 `json:"project_id"`
+}
+
+// Demo seeding only: spread a project's keys' creation over the past hours
+// (by id, so a reseed of the same keys lands on the same dates).
+func (q *Queries) BackdateDemoLicenseKeys(ctx context.Context, arg BackdateDemoLicenseKeysParams) error {
+	_, err := q.db.Exec(ctx, backdateDemoLicenseKeys, arg.Hours, arg.ProjectID)
+	return err
+}
+
 const checkLicense = `-- name: CheckLicense :one
 SELECT s.id AS script_id, s.project_id, p.name AS project_name, s.name AS script_name, s.ffa,
        k.id AS key_id, k.user_key, k.identifier, k.discord_id, k.note, k.key_days, k.auth_expire, k.activated_at,

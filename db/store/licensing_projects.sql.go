@@ -200,6 +200,21 @@ func (q *Queries) InsertLicensingProject(ctx context.Context, arg InsertLicensin
 	return i, err
 }
 
+const lastLicenseKeyActivityOfProjects = `-- name: LastLicenseKeyActivityOfProjects :one
+SELECT max(greatest(k.last_execution_at, k.last_reset_at, k.created_at))::timestamptz AS last_activity
+FROM license_keys k
+WHERE k.project_id = ANY ($1::bigint[])
+`
+
+// The account page's overview card: the newest key activity (an execution,
+// a HWID reset, or else the key's creation) over some projects.
+func (q *Queries) LastLicenseKeyActivityOfProjects(ctx context.Context, projectIds []int64) (time.Time, error) {
+	row := q.db.QueryRow(ctx, lastLicenseKeyActivityOfProjects, projectIds)
+	var last_activity time.Time
+	err := row.Scan(&last_activity)
+	return last_activity, err
+}
+
 const licensingProjectNamed = `-- name: LicensingProjectNamed :one
 SELECT id, public_id, account_id, name, reset_cooldown_seconds, users_can_reset, ffa_default, created_at, updated_at FROM licensing_projects WHERE account_id = $1 AND name = $2 ORDER BY id LIMIT 1
 `

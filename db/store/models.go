@@ -459,6 +459,15 @@ type MailTemplateVersion struct {
 	CreatedAt      time.Time `json:"created_at"`
 }
 
+type SavedView struct {
+	ID          int64     `json:"id"`
+	StaffUserID int64     `json:"staff_user_id"`
+	Page        string    `json:"page"`
+	Name        string    `json:"name"`
+	Query       string    `json:"query"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
 type StaffRecoveryCode struct {
 	ID        int64      `json:"id"`
 	StaffID   int64      `json:"staff_id"`

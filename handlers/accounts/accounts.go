@@ -17,6 +17,7 @@ import (
 	"lumdesk/handlers/web"
 	"lumdesk/internal/accounts"
 	"lumdesk/internal/audit"
+	"lumdesk/internal/platform/listcount"
 	"lumdesk/internal/product"
 	"lumdesk/internal/staff"
 	"lumdesk/views/components"
@@ -32,6 +33,7 @@ type AccountsService interface {
 	Reactivate(ctx context.Context, actor audit.Actor, id int64, reason string) (accounts.Account, error)
 	Get(ctx context.Context, id int64) (accounts.Account, error)
 	List(ctx context.Context, p accounts.ListParams) (accounts.Page, error)
+	Count(ctx context.Context, p accounts.ListParams, limitTo int) (listcount.Count, error)
 	ForEach(ctx context.Context, p accounts.ListParams, fn func(accounts.Account) error) error
 	Stats(ctx context.Context) (accounts.Stats, error)
 }
@@ -43,6 +45,16 @@ type Accounts struct {
 	// tabs render product tabs, by product key; a product without one shows
 	// its empty state.
 	tabs map[string]AccountTab
+	// overviews render the Overview tab's product cards, by product key; a
+	// live product without one shows a plain link to its tab.
+	overviews map[string]AccountOverview
+}
+
+// AccountOverview is a product's card on the account's Overview tab, summed
+// up from the account's data through the area's service. A product's account
+// tab may implement it too; AddTab picks it up.
+type AccountOverview interface {
+	AccountOverview(c *fiber.Ctx, accountID int64) (view.OverviewCard, error)
 }
 
 // AccountTab is a product's tab on the account page. A product's handlers
@@ -60,6 +72,33 @@ func (h *Accounts) AddTab(t AccountTab) {
 		h.tabs = map[string]AccountTab{}
 	}
 	h.tabs[t.AccountTabProduct()] = t
+	if o, ok := t.(AccountOverview); ok {
+		if h.overviews == nil {
+			h.overviews = map[string]AccountOverview{}
+		}
+		h.overviews[t.AccountTabProduct()] = o
+	}
+}
+
+// overviewCards builds the Overview tab's cards, one per product in registry
+// order: the area's own summary, or a quiet "not live yet" card for a product
+// whose area is not built.
+func (h *Accounts) overviewCards(c *fiber.Ctx, accountID int64) ([]view.OverviewCard, error) {
+	var out []view.OverviewCard
+	for _, p := range product.All() {
+		card := view.OverviewCard{NotLive: p.Status != product.Live}
+		if o := h.overviews[p.Key]; o != nil && !card.NotLive {
+			var err error
+			if card, err = o.AccountOverview(c, accountID); err != nil {
+				return nil, err
+			}
+		} else if !card.NotLive {
+			card.Empty = &view.CardEmpty{Title: p.AccountTab.EmptyTitle, ActionLabel: "Open " + p.Brand, ActionHref: view.Href(accountID) + "?tab=" + p.AccountTab.Tab}
+		}
+		card.Tab, card.Name, card.Icon, card.IconClass = p.AccountTab.Tab, p.AccountTab.Label, p.Icon, components.ProductIconClass(p.Hue)
+		out = append(out, card)
+	}
+	return out, nil
 }
 
 // New makes the route group.
@@ -155,6 +194,12 @@ func (h *Accounts) list(c *fiber.Ctx) error {
 		v.PrevHref = "/accounts" + f.Query("cursor", page.Prev)
 		v.FirstHref = "/accounts" + f.Query()
 	}
+	n, err := h.svc.Count(ctx, p, listcount.Cap)
+	if err != nil {
+		return err
+	}
+	v.Bar = h.app.ListBar(c, "/accounts", f.Query(), v.ActiveFilters())
+	v.Bar.Count = web.Count(n, "account", "accounts")
 	c.Vary("HX-Request")
 	// The filter bar swaps only the results. htmx does not swap 4xx answers,
 	// so its requests get 200 even when a filter was refused.
@@ -274,6 +319,11 @@ func (h *Accounts) detail(c *fiber.Ctx) error {
 	d := h.detailView(c, a, "overview")
 	if i := slices.Index(view.TabKeys(d.Products), c.Query("tab")); i >= 0 {
 		d.Tab = view.TabKeys(d.Products)[i]
+	}
+	if d.Tab == "overview" {
+		if d.Cards, err = h.overviewCards(c, a.ID); err != nil {
+			return err
+		}
 	}
 	if pr, ok := product.ByTab(d.Tab); ok {
 		if t := h.tabs[pr.Key]; t != nil {

@@ -412,3 +412,55 @@ func TestAccountsSuspendAndReactivate(t *testing.T) {
 		t.Fatalf("suspend unknown: %d", r.Status)
 	}
 }
+
+func TestAccountsListCountAndFilterChips(t *testing.T) {
+	env := servertest.New(t)
+	for i := range 3 {
+		acctCreate(t, env, fmt.Sprintf("Nova %d", i), fmt.Sprintf("n%d@nova.test", i), "")
+	}
+	acctCreate(t, env, "Other", "o@other.test", "")
+	viewer := env.As("viewer")
+
+	r := viewer.Get("/accounts")
+	if got := r.Text(`[data-testid="result-count"]`); got != "4 accounts" {
+		t.Errorf("count = %q", got)
+	}
+	if r.Has(`[data-testid="filter-chip"]`) {
+		t.Errorf("chips without filters: %q", r.Text(`[data-testid="filter-chips"]`))
+	}
+	// Page 2 of a filtered list: the count covers the whole list, chips drop the cursor.
+	r = viewer.Get("/accounts?q=nova&status=active&sort=name&limit=2")
+	next, _ := r.Doc.Find(`[data-testid="pager"] a[rel="next"]`).Attr("href")
+	if next == "" {
+		next, _ = r.Doc.Find(`[data-testid="pager"] a:contains("Next")`).Attr("href")
+	}
+	if next == "" {
+		t.Fatal("no next page link")
+	}
+	r = viewer.Get(next)
+	if got := r.Text(`[data-testid="result-count"]`); got != "3 accounts" {
+		t.Errorf("filtered count on page 2 = %q", got)
+	}
+	chips := map[string]string{}
+	r.Doc.Find(`[data-testid="filter-chip"]`).Each(func(_ int, s *goquery.Selection) {
+		p, _ := s.Attr("data-param")
+		chips[p], _ = s.Attr("href")
+	})
+	want := map[string]string{
+		"q":      "/accounts?limit=2&sort=name&status=active",
+		"status": "/accounts?limit=2&q=nova&sort=name",
+	}
+	if diff := cmp.Diff(want, chips); diff != "" {
+		t.Errorf("chip links (-want +got):\n%s", diff)
+	}
+	if l, _ := r.Doc.Find(`[data-testid="chips-clear-all"]`).Attr("href"); l != "/accounts?limit=2&sort=name" {
+		t.Errorf("clear all = %q", l)
+	}
+	if label := r.Text(`[data-testid="filter-chip"][data-param="status"]`); !strings.Contains(label, "Status:") || !strings.Contains(label, "Active") {
+		t.Errorf("status chip reads %q", label)
+	}
+	// The htmx fragment carries the same header.
+	if r := viewer.HTMX("GET", "/accounts?q=other", nil); r.Text(`[data-testid="result-count"]`) != "1 account" {
+		t.Errorf("fragment count = %q", r.Text(`[data-testid="result-count"]`))
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"lumdesk/handlers/web"
 	"lumdesk/internal/apikeys"
 	"lumdesk/internal/audit"
+	"lumdesk/internal/platform/listcount"
 	"lumdesk/internal/platform/money"
 	"lumdesk/internal/product"
 	"lumdesk/internal/staff"
@@ -31,6 +32,7 @@ type APIKeyService interface {
 	Rotate(ctx context.Context, actor audit.Actor, id int64, reason string) (apikeys.Created, error)
 	Get(ctx context.Context, id int64) (apikeys.Key, error)
 	List(ctx context.Context, p apikeys.ListParams) (apikeys.Page, error)
+	Count(ctx context.Context, p apikeys.ListParams, limitTo int) (listcount.Count, error)
 	ResolveAccount(ctx context.Context, ref string) (apikeys.Account, error)
 }
 
@@ -156,6 +158,12 @@ func (h *APIKeys) list(c *fiber.Ctx) error {
 	if page.Next != "" {
 		l.NextHref = l.Href("before", page.Next)
 	}
+	n, err := h.svc.Count(ctx, params, listcount.Cap)
+	if err != nil {
+		return err
+	}
+	l.Bar = h.app.ListBar(c, "/apikeys", strings.TrimPrefix(l.Href(), "/apikeys"), l.ActiveFilters())
+	l.Bar.Count = web.Count(n, "key", "keys")
 	l.Error = strings.Join(problems, " ")
 	p := h.app.Page(c, "API keys", "apikeys", layouts.Crumb{Label: "API keys"})
 	return web.Render(c, fiber.StatusOK, keyviews.ListPage(p, l))

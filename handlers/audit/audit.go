@@ -15,7 +15,9 @@ import (
 
 	"lumdesk/handlers/web"
 	"lumdesk/internal/audit"
+	"lumdesk/internal/platform/listcount"
 	"lumdesk/internal/staff"
+	"lumdesk/views/components"
 	"lumdesk/views/layouts"
 	auditpages "lumdesk/views/pages/audit"
 )
@@ -23,6 +25,7 @@ import (
 // AuditReader is what the audit pages need from internal/audit.
 type AuditReader interface {
 	Query(ctx context.Context, f audit.Filter, limit int) ([]audit.Entry, int64, error)
+	Count(ctx context.Context, f audit.Filter, limitTo int) (listcount.Count, error)
 	Get(ctx context.Context, id int64) (audit.Entry, error)
 	Actions(ctx context.Context) ([]string, error)
 	EntityTypes(ctx context.Context) ([]string, error)
@@ -103,6 +106,18 @@ func (h *Audit) list(c *fiber.Ctx) error {
 			v.Set("before", strconv.FormatInt(next, 10))
 			m.NextHref = "/audit?" + v.Encode()
 		}
+	}
+	set := in.Values()
+	m.Bar = h.app.ListBar(c, "/audit", withQuery("", set), slices.Concat(
+		components.Filter("actor", "Actor", set.Get("actor")), components.Filter("action", "Action", set.Get("action")),
+		components.Filter("entity_type", "Entity", set.Get("entity_type")), components.Filter("entity_id", "Entity id", set.Get("entity_id")),
+		components.Filter("from", "From", set.Get("from")), components.Filter("to", "Until", set.Get("to"))))
+	if len(errs) == 0 {
+		n, err := h.svc.Count(ctx, f, listcount.Cap)
+		if err != nil {
+			return err
+		}
+		m.Bar.Count = web.Count(n, "event", "events")
 	}
 	p := h.app.Page(c, "Audit log", "audit", layouts.Crumb{Label: "Audit log"})
 	return web.Render(c, status, auditpages.List(p, m))

@@ -285,7 +285,7 @@ func TestAuditNamesAndLinks(t *testing.T) {
 	want := map[string][2]string{
 		"Daily spend cap": {"$10.00", "$1,063.60"},
 		"Product":         {"Lumi Hosting", "Lumi Domains"},
-		"Expires":         {"2026-03-01 10:00:00 UTC", "2026-04-01 10:00:00 UTC"},
+		"Expires":         {"Mar 1, 2026", "Apr 1, 2026"},
 		"Account added":   {"—", "Acme Corp"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {

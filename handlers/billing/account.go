@@ -12,9 +12,11 @@ import (
 	"lumdesk/handlers/web"
 	"lumdesk/internal/accounts"
 	"lumdesk/internal/billing"
+	lumiproducts "lumdesk/internal/billing/products"
 	"lumdesk/internal/staff"
 	"lumdesk/views/components"
 	"lumdesk/views/layouts"
+	accountsview "lumdesk/views/pages/accounts"
 	view "lumdesk/views/pages/billing"
 )
 
@@ -155,4 +157,46 @@ func (h *Billing) summary(c *fiber.Ctx) error {
 	}
 	c.Vary("HX-Request")
 	return web.Render(c, fiber.StatusOK, view.SummaryFragment(v))
+}
+
+// AccountOverview is the Lumi card on the account's Overview tab: the
+// balance and what the account holds.
+func (h *Billing) AccountOverview(c *fiber.Ctx, accountID int64) (accountsview.OverviewCard, error) {
+	if !web.Can(c, staff.PermBillingView) {
+		return accountsview.OverviewCard{Empty: &accountsview.CardEmpty{Title: "You cannot see Lumi data."}}, nil
+	}
+	ctx := c.UserContext()
+	bal, err := h.svc.Balance(ctx, accountID)
+	if err != nil {
+		return accountsview.OverviewCard{}, err
+	}
+	var held lumiproducts.Holdings
+	if h.Holdings != nil {
+		if held, err = h.Holdings(ctx, accounts.Only(accountID)); err != nil {
+			return accountsview.OverviewCard{}, err
+		}
+	}
+	if bal.UpdatedAt.IsZero() && held.Total() == 0 {
+		e := &accountsview.CardEmpty{Title: "No Lumi balance or purchases yet."}
+		if web.Can(c, staff.PermBillingCredit) {
+			e.Title, e.ActionLabel, e.ActionHref = "No Lumi balance or purchases yet — top up the balance to start.", "Top up", view.AccountHref(accountID)+"/topup"
+		}
+		return accountsview.OverviewCard{Empty: e}, nil
+	}
+	n, balTone := components.Thousands, ""
+	if bal.Amount < 0 {
+		balTone = "red"
+	}
+	card := accountsview.OverviewCard{Figures: []accountsview.Figure{
+		{Label: "Balance", Value: components.Money(bal.Amount), Key: "balance", Tone: balTone},
+		{Label: "Domains", Value: n(held.Domains), Key: "domains"},
+		{Label: "VPS", Value: n(held.VPS), Key: "vps"},
+		{Label: "Proxies", Value: n(held.Proxies), Key: "proxies"},
+	}}
+	next := "Nothing due"
+	if held.Next != nil {
+		next = components.Date(held.Next.DueAt) + " · " + held.Next.Label
+	}
+	card.Facts = append(card.Facts, accountsview.Fact{Label: "Next renewal", Value: next})
+	return card, nil
 }

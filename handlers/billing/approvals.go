@@ -38,6 +38,13 @@ func (h *Billing) approvalsView(c *fiber.Ctx) (view.Approvals, error) {
 	for _, r := range pending {
 		v.Pending = append(v.Pending, requestRow(r, me))
 	}
+	// The queue is short by nature (each request waits for one decision), so
+	// it is counted exactly; the page shows up to billing.MaxLimit of it.
+	n, err := h.svc.PendingCount(ctx)
+	if err != nil {
+		return v, err
+	}
+	v.Bar = components.ListBar{Base: view.ApprovalsPath, Count: components.Counted(n, false, "request waiting", "requests waiting")}
 	decided, err := h.svc.DecidedRequests(ctx, 20)
 	if err != nil {
 		return v, err

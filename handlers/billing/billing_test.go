@@ -396,6 +396,16 @@ func TestBillingRefundDepositsAndLedgerPages(t *testing.T) {
 	if got := led.Doc.Find(`[data-testid="ledger-row"]`).Length(); got != 2 {
 		t.Fatalf("refund filter: %d rows", got)
 	}
+	// The header counts the filtered ledger and names the filter in a chip.
+	if got := led.Text(`[data-testid="result-count"]`); got != "2 entries" {
+		t.Errorf("ledger count = %q", got)
+	}
+	if chip := led.Text(`[data-testid="filter-chip"][data-param="kind"]`); !strings.Contains(chip, "Refunds") {
+		t.Errorf("kind chip reads %q", chip)
+	}
+	if r := fin.Get("/lumi?q=atlas"); r.Text(`[data-testid="result-count"]`) != "1 balance" {
+		t.Errorf("balances count = %q", r.Text(`[data-testid="result-count"]`))
+	}
 	r := fin.Get("/lumi/ledger/export.csv?account=" + strconv.FormatInt(low.ID, 10))
 	if r.Status != 200 || !strings.HasPrefix(r.Header.Get("Content-Type"), "text/csv") {
 		t.Fatalf("export: %d %s", r.Status, r.Header.Get("Content-Type"))

@@ -19,6 +19,7 @@ import (
 	"lumdesk/internal/accounts"
 	"lumdesk/internal/billing"
 	lumiproducts "lumdesk/internal/billing/products"
+	"lumdesk/internal/platform/listcount"
 	"lumdesk/internal/platform/money"
 	"lumdesk/internal/product"
 	"lumdesk/views/components"
@@ -29,9 +30,10 @@ import (
 // DeskService is what the desk (balances, totals, the ledger check) need of internal/billing.
 type DeskService interface {
 	Balances(ctx context.Context, f billing.BalanceFilter) (billing.BalancePage, error)
+	CountBalances(ctx context.Context, f billing.BalanceFilter, limitTo int) (listcount.Count, error)
 	LowBalances(ctx context.Context, threshold money.Cents, limit int) ([]billing.BalanceRow, error)
 	VerifyCached(ctx context.Context, maxAge time.Duration) (billing.Verification, error)
-	DailyTotals(ctx context.Context, days int) ([]billing.DayTotal, error)
+	DailyTotalsFrom(ctx context.Context, since time.Time, days int) ([]billing.DayTotal, error)
 	PendingCount(ctx context.Context) (int64, error)
 	ApprovalLimit() money.Cents
 }
@@ -60,6 +62,9 @@ type Billing struct {
 	// Forecasts computes funds forecasts (products.Service.ForecastMany);
 	// nil leaves the forecast off the pages.
 	Forecasts func(ctx context.Context, accountIDs []int64, now time.Time) (map[int64]lumiproducts.Forecast, error)
+	// Holdings counts an account's domains, VPS and proxies
+	// (products.Service.Holdings) for its overview card; nil leaves them off.
+	Holdings func(ctx context.Context, scope accounts.Scope) (lumiproducts.Holdings, error)
 }
 
 // AccountTabProduct: Billing renders the billing product's account tab.
@@ -206,13 +211,28 @@ func (h *Billing) desk(c *fiber.Ctx) error {
 	if p.Cursor != "" {
 		v.FirstHref = view.DeskPath + f.Query()
 	}
+	n, err := h.svc.CountBalances(ctx, p, listcount.Cap)
+	if err != nil {
+		return err
+	}
+	v.Bar = h.app.ListBar(c, view.DeskPath, f.Query(), f.ActiveFilters())
+	v.Bar.Count = web.Count(n, "balance", "balances")
 	c.Vary("HX-Request")
+	rng := web.ParseChartRange(c, "30d", time.Now())
 	status := fiber.StatusOK
-	if len(errs) > 0 {
+	if len(errs) > 0 || rng.Error != "" {
 		status = fiber.StatusUnprocessableEntity
 	}
 	if web.IsHTMX(c) && c.Get("HX-Target") == "balances-results" && c.Get("HX-History-Restore-Request") != "true" {
 		return web.Render(c, fiber.StatusOK, view.DeskResults(v))
+	}
+	if err := h.deskCharts(c, &v, rng); err != nil {
+		return err
+	}
+	// The range picker swaps only the charts (200 even for a refused range:
+	// htmx swaps no 4xx).
+	if web.IsHTMX(c) && c.Get("HX-Target") == deskChartsTarget && c.Get("HX-History-Restore-Request") != "true" {
+		return web.Render(c, fiber.StatusOK, view.DeskCharts(v))
 	}
 	if v.Verify, err = h.verifyView(ctx); err != nil {
 		return err
@@ -220,15 +240,13 @@ func (h *Billing) desk(c *fiber.Ctx) error {
 	if v.Pending, err = h.svc.PendingCount(ctx); err != nil {
 		return err
 	}
-	days, err := h.svc.DailyTotals(ctx, 30)
+	today := time.Now().UTC().Truncate(24 * time.Hour)
+	days, err := h.svc.DailyTotalsFrom(ctx, today.AddDate(0, 0, -29), 30)
 	if err != nil {
 		return err
 	}
 	var dep, spend money.Cents
 	for _, d := range days {
-		label := d.Day.Format("Jan 2")
-		v.Deposits = append(v.Deposits, components.ChartPoint{Label: label, Value: dollars(d.Deposits)})
-		v.Spend = append(v.Spend, components.ChartPoint{Label: label, Value: dollars(d.Spend)})
 		dep += d.Deposits
 		spend += d.Spend
 	}
@@ -247,6 +265,25 @@ func (h *Billing) desk(c *fiber.Ctx) error {
 		{Label: "Low balances", Value: lowN, Hint: "below " + components.Money(billing.LowBalanceThreshold)},
 	}
 	return web.Render(c, status, view.DeskPage(h.page(c, "Lumi finance desk"), v))
+}
+
+// deskChartsTarget is the id of the desk's money charts and their range
+// picker, which the picker's links swap.
+const deskChartsTarget = "desk-charts"
+
+// deskCharts fills the money charts for the chosen range.
+func (h *Billing) deskCharts(c *fiber.Ctx, v *view.Desk, rng web.ChartRange) error {
+	days, err := h.svc.DailyTotalsFrom(c.UserContext(), rng.From, rng.Days())
+	if err != nil {
+		return err
+	}
+	v.Range = rng.View(view.DeskPath, deskChartsTarget)
+	for _, d := range days {
+		label := d.Day.Format("Jan 2")
+		v.Deposits = append(v.Deposits, components.ChartPoint{Label: label, Value: dollars(d.Deposits)})
+		v.Spend = append(v.Spend, components.ChartPoint{Label: label, Value: dollars(d.Spend)})
+	}
+	return nil
 }
 
 func (h *Billing) verifyView(ctx context.Context) (view.VerifyView, error) {

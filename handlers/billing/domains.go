@@ -12,6 +12,7 @@ import (
 	"lumdesk/internal/accounts"
 	"lumdesk/internal/audit"
 	lumiproducts "lumdesk/internal/billing/products"
+	"lumdesk/internal/platform/listcount"
 	"lumdesk/views/components"
 	view "lumdesk/views/pages/billing"
 )
@@ -19,6 +20,7 @@ import (
 // DomainsService is what the domain pages need of internal/billing/products.
 type DomainsService interface {
 	ListDomains(ctx context.Context, f lumiproducts.ListFilter) (lumiproducts.Page[lumiproducts.Domain], error)
+	CountDomains(ctx context.Context, f lumiproducts.ListFilter, limitTo int) (listcount.Count, error)
 	GetDomain(ctx context.Context, scope accounts.Scope, id int64) (lumiproducts.Domain, error)
 	SetNameservers(ctx context.Context, actor audit.Actor, scope accounts.Scope, id int64, ns []string) (lumiproducts.Domain, error)
 	SetLock(ctx context.Context, actor audit.Actor, scope accounts.Scope, id int64, locked bool) (lumiproducts.Domain, error)

@@ -14,6 +14,7 @@ import (
 
 	"lumdesk/handlers/web"
 	"lumdesk/internal/billing"
+	"lumdesk/internal/platform/listcount"
 	"lumdesk/views/components"
 	"lumdesk/views/layouts"
 	view "lumdesk/views/pages/billing"
@@ -22,6 +23,7 @@ import (
 // LedgerService is what the ledger pages and export need of internal/billing.
 type LedgerService interface {
 	Ledger(ctx context.Context, f billing.LedgerFilter) (billing.LedgerPage, error)
+	CountLedger(ctx context.Context, f billing.LedgerFilter, limitTo int) (listcount.Count, error)
 	ForEachLedger(ctx context.Context, f billing.LedgerFilter, fn func(billing.LedgerEntry) error) error
 }
 
@@ -92,6 +94,12 @@ func (h *Billing) ledger(c *fiber.Ctx) error {
 	if p.Cursor != "" {
 		v.FirstHref = view.LedgerPath + f.Query()
 	}
+	n, err := h.svc.CountLedger(ctx, p, listcount.Cap)
+	if err != nil {
+		return err
+	}
+	v.Bar = h.app.ListBar(c, view.LedgerPath, f.Query(), f.ActiveFilters())
+	v.Bar.Count = web.Count(n, "entry", "entries")
 	c.Vary("HX-Request")
 	if web.IsHTMX(c) && c.Get("HX-Target") == "ledger-results" && c.Get("HX-History-Restore-Request") != "true" {
 		return web.Render(c, fiber.StatusOK, view.LedgerResults(v))

@@ -20,6 +20,7 @@ import (
 	"lumdesk/internal/accounts"
 	"lumdesk/internal/audit"
 	lumiproducts "lumdesk/internal/billing/products"
+	"lumdesk/internal/platform/listcount"
 	"lumdesk/internal/staff"
 	"lumdesk/views/components"
 	"lumdesk/views/layouts"
@@ -125,10 +126,27 @@ func (h *Products) list(c *fiber.Ctx, kind string) error {
 	if err != nil {
 		return err
 	}
+	l.Bar = h.app.ListBar(c, l.Path(), l.Query(), l.ActiveFilters())
+	var n listcount.Count
+	switch kind {
+	case "vps":
+		n, err = h.svc.CountVPS(ctx, f, listcount.Cap)
+	case "proxies":
+		n, err = h.svc.CountProxies(ctx, f, listcount.Cap)
+	default:
+		n, err = h.svc.CountDomains(ctx, f, listcount.Cap)
+	}
+	if err != nil {
+		return err
+	}
+	l.Bar.Count = web.Count(n, productNouns[kind][0], productNouns[kind][1])
 	l.Error = strings.Join(problems, " ")
 	title := map[string]string{"domains": "Domains", "vps": "VPS", "proxies": "Proxies"}[kind]
 	return web.Render(c, fiber.StatusOK, view.ListPage(h.page(c, title, layouts.Crumb{Label: title}), l))
 }
+
+// productNouns name a list's items in its count ("1 domain", "3 domains").
+var productNouns = map[string][2]string{"domains": {"domain", "domains"}, "vps": {"server", "servers"}, "proxies": {"proxy", "proxies"}}
 
 // probeCursor checks a cursor against the list's sort (a list call with
 // limit 1 validates it without reading much).

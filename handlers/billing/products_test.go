@@ -94,6 +94,17 @@ func TestLumiProductPagesRender(t *testing.T) {
 	if r := c.Get("/lumi/domains?q=sho&account=" + lid(f.acc)); !r.Has(`[data-testid="domain-row"]`) || !r.Has(`[data-testid="account-filter"]`) {
 		t.Error("search filter")
 	}
+	// The header counts the filtered list and each chip drops only its filter.
+	r := c.Get("/lumi/domains?q=sho&account=" + lid(f.acc))
+	if got, rows := r.Text(`[data-testid="result-count"]`), r.Doc.Find(`[data-testid="domain-row"]`).Length(); got != strconv.Itoa(rows)+" domain"+map[bool]string{true: "", false: "s"}[rows == 1] {
+		t.Errorf("count = %q with %d rows", got, rows)
+	}
+	if href, _ := r.Doc.Find(`[data-testid="filter-chip"][data-param="q"]`).Attr("href"); href != "/lumi/domains?account="+lid(f.acc) {
+		t.Errorf("search chip -> %q", href)
+	}
+	if r := c.Get("/lumi/domains?status=failed"); r.Text(`[data-testid="result-count"]`) != "0 domains" {
+		t.Errorf("empty count = %q", r.Text(`[data-testid="result-count"]`))
+	}
 	if r := c.Get("/lumi/domains/999999"); r.Status != http.StatusNotFound {
 		t.Errorf("missing domain: %d", r.Status)
 	}

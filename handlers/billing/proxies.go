@@ -12,6 +12,7 @@ import (
 	"lumdesk/internal/accounts"
 	"lumdesk/internal/audit"
 	lumiproducts "lumdesk/internal/billing/products"
+	"lumdesk/internal/platform/listcount"
 	"lumdesk/views/components"
 	view "lumdesk/views/pages/billing"
 )
@@ -19,6 +20,7 @@ import (
 // ProxiesService is what the proxy pages need of internal/billing/products.
 type ProxiesService interface {
 	ListProxies(ctx context.Context, f lumiproducts.ListFilter) (lumiproducts.Page[lumiproducts.Proxy], error)
+	CountProxies(ctx context.Context, f lumiproducts.ListFilter, limitTo int) (listcount.Count, error)
 	GetProxy(ctx context.Context, scope accounts.Scope, id int64) (lumiproducts.Proxy, error)
 	SetProxyAllowList(ctx context.Context, actor audit.Actor, scope accounts.Scope, id int64, ips []string) (lumiproducts.Proxy, error)
 	SetProxyAutoRenew(ctx context.Context, actor audit.Actor, scope accounts.Scope, id int64, on bool) (lumiproducts.Proxy, error)

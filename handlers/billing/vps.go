@@ -11,6 +11,7 @@ import (
 	"lumdesk/internal/accounts"
 	"lumdesk/internal/audit"
 	lumiproducts "lumdesk/internal/billing/products"
+	"lumdesk/internal/platform/listcount"
 	"lumdesk/views/components"
 	view "lumdesk/views/pages/billing"
 )
@@ -18,6 +19,7 @@ import (
 // VPSService is what the VPS pages need of internal/billing/products.
 type VPSService interface {
 	ListVPS(ctx context.Context, f lumiproducts.ListFilter) (lumiproducts.Page[lumiproducts.VPS], error)
+	CountVPS(ctx context.Context, f lumiproducts.ListFilter, limitTo int) (listcount.Count, error)
 	GetVPS(ctx context.Context, scope accounts.Scope, id int64) (lumiproducts.VPS, error)
 	PowerVPS(ctx context.Context, actor audit.Actor, scope accounts.Scope, id int64, action string) (lumiproducts.VPS, error)
 	SetVPSAutoRenew(ctx context.Context, actor audit.Actor, scope accounts.Scope, id int64, on bool) (lumiproducts.VPS, error)

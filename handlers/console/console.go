@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -21,7 +22,7 @@ import (
 
 // ConsoleService is what the overview page and the global search need.
 type ConsoleService interface {
-	Overview(ctx context.Context) (console.Summary, error)
+	Overview(ctx context.Context, from time.Time, days int) (console.Summary, error)
 	Search(ctx context.Context, can func(perm string) bool, q string) ([]console.Hit, error)
 }
 
@@ -34,14 +35,20 @@ type Console struct {
 // New makes the route group.
 func New(svc ConsoleService) *Console { return &Console{svc: svc} }
 
+// chartsTarget is the id of the overview's charts and their range picker,
+// which the picker's links swap.
+const chartsTarget = "overview-charts"
+
 func (h *Console) overview(c *fiber.Ctx) error {
 	a := h.app
-	sum, err := h.svc.Overview(c.UserContext())
+	rng := web.ParseChartRange(c, "30d", time.Now())
+	sum, err := h.svc.Overview(c.UserContext(), rng.From, rng.Days())
 	if err != nil {
 		return err
 	}
 	n := func(v int64) string { return strconv.FormatInt(v, 10) }
 	m := view.Model{
+		Range: rng.View("/", chartsTarget),
 		Stats: []view.Stat{
 			{Label: "Accounts", Value: n(sum.Counts.Accounts), Hint: n(sum.Counts.SuspendedAccounts) + " suspended", Href: "/accounts"},
 			{Label: "Active API keys", Value: n(sum.Counts.ActiveApiKeys), Hint: "across all products", Href: "/apikeys"},
@@ -76,7 +83,17 @@ func (h *Console) overview(c *fiber.Ctx) error {
 		}
 		m.Recent = append(m.Recent, ev)
 	}
-	return web.Render(c, fiber.StatusOK, view.Page(a.Page(c, "Overview", "overview"), m))
+	c.Vary("HX-Request")
+	// The range picker swaps only the charts. htmx does not swap 4xx
+	// answers, so its requests get 200 even when a range was refused.
+	if web.IsHTMX(c) && c.Get("HX-Target") == chartsTarget && c.Get("HX-History-Restore-Request") != "true" {
+		return web.Render(c, fiber.StatusOK, view.Charts(m))
+	}
+	status := fiber.StatusOK
+	if rng.Error != "" {
+		status = fiber.StatusUnprocessableEntity
+	}
+	return web.Render(c, status, view.Page(a.Page(c, "Overview", "overview"), m))
 }
 
 func (h *Console) search(c *fiber.Ctx) error {

@@ -45,11 +45,11 @@ func TestOverviewCountsAndCharts(t *testing.T) {
 	if values[2] != "0" || values[3] != "$12.50" {
 		t.Fatalf("license keys / Lumi balance tiles: %v", values)
 	}
-	// 30 daily bars for accounts, 14 for audit; today's account bar holds both.
+	// 30 daily bars by default for both charts; today's account bar holds both accounts.
 	if n := r.Doc.Find(`[data-testid="chart-accounts"] svg rect.chart-bar`).Length(); n != 30 {
 		t.Fatalf("accounts chart has %d bars", n)
 	}
-	if n := r.Doc.Find(`[data-testid="chart-audit"] svg rect.chart-bar`).Length(); n != 14 {
+	if n := r.Doc.Find(`[data-testid="chart-audit"] svg rect.chart-bar`).Length(); n != 30 {
 		t.Fatalf("audit chart has %d bars", n)
 	}
 	if !strings.Contains(r.Doc.Find(`[data-testid="chart-accounts"]`).Text(), ": 2") {

@@ -2,16 +2,19 @@ package licensing
 
 import (
 	"strconv"
+	"time"
 
 	"github.com/a-h/templ"
 	"github.com/gofiber/fiber/v2"
 
 	"lumdesk/handlers/web"
+	"lumdesk/internal/accounts"
 	"lumdesk/internal/licensing"
 	"lumdesk/internal/product"
 	"lumdesk/internal/staff"
 	"lumdesk/views/components"
 	"lumdesk/views/layouts"
+	accountsview "lumdesk/views/pages/accounts"
 	view "lumdesk/views/pages/licensing"
 )
 
@@ -77,4 +80,43 @@ func (h *Bulk) accountProjects(c *fiber.Ctx) error {
 	p := h.app.Page(c, "Luarmor projects of "+v.AccountName, "accounts", layouts.Crumb{Label: "Accounts", Href: "/accounts"},
 		layouts.Crumb{Label: v.AccountName, Href: "/accounts/" + strconv.FormatInt(v.AccountID, 10) + "?tab=luarmor"}, layouts.Crumb{Label: "Luarmor"})
 	return web.Render(c, fiber.StatusOK, view.AccountTabPage(p, v))
+}
+
+// AccountOverview is the Luarmor card on the account's Overview tab: its
+// projects and keys, counted within the account's scope.
+func (h *Bulk) AccountOverview(c *fiber.Ctx, accountID int64) (accountsview.OverviewCard, error) {
+	if !web.Can(c, staff.PermLicensingView) {
+		return accountsview.OverviewCard{Empty: &accountsview.CardEmpty{Title: "You cannot see Luarmor data."}}, nil
+	}
+	o, err := h.lic.In(accounts.Only(accountID)).Overview(c.UserContext())
+	if err != nil {
+		return accountsview.OverviewCard{}, err
+	}
+	canManage := web.Can(c, staff.PermLicensingManage)
+	switch {
+	case o.Projects == 0:
+		e := &accountsview.CardEmpty{Title: "No Luarmor projects yet."}
+		if canManage {
+			e.Title, e.ActionLabel, e.ActionHref = "No Luarmor projects yet — create one to issue license keys.", "Create project", "/luarmor/projects/new?account="+strconv.FormatInt(accountID, 10)
+		}
+		return accountsview.OverviewCard{Empty: e}, nil
+	case o.Keys.Total == 0:
+		e := &accountsview.CardEmpty{Title: "No license keys yet."}
+		if canManage {
+			e.Title, e.ActionLabel, e.ActionHref = "No license keys yet — generate some for a project.", "Generate keys", view.GeneratePath
+		}
+		return accountsview.OverviewCard{Empty: e}, nil
+	}
+	n, banTone := components.Thousands, ""
+	if o.Keys.Banned > 0 {
+		banTone = "red"
+	}
+	card := accountsview.OverviewCard{Figures: []accountsview.Figure{
+		{Label: "Projects", Value: strconv.Itoa(o.Projects), Key: "projects"},
+		{Label: "Keys", Value: n(o.Keys.Total), Key: "keys"},
+		{Label: "Active", Value: n(o.Keys.Active), Key: "active"},
+		{Label: "Blacklisted", Value: n(o.Keys.Banned), Key: "blacklisted", Tone: banTone},
+	}}
+	card.Facts = append(card.Facts, accountsview.Fact{Label: "Last key activity", Value: components.RelTime(o.LastActivity, time.Now())})
+	return card, nil
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"lumdesk/handlers/web"
+	"lumdesk/internal/accounts"
 	"lumdesk/internal/audit"
 	"lumdesk/internal/jobs"
 	"lumdesk/internal/licensing"
@@ -36,6 +37,7 @@ type BulkService interface {
 	AccountDetails(ctx context.Context, accountID int64) (licensing.Account, []licensing.ProjectDetail, error)
 	ProjectKeyCounts(ctx context.Context, projectDBIDs []int64, limit int) (map[int64]int64, error)
 	RecordKeyExport(ctx context.Context, actor audit.Actor, filters map[string]string) error
+	In(scope accounts.Scope) licensing.Scoped
 }
 
 // JobsService is what the bulk pages need of internal/jobs.

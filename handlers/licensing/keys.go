@@ -17,6 +17,7 @@ import (
 
 	"lumdesk/handlers/web"
 	"lumdesk/internal/licensing"
+	"lumdesk/internal/platform/listcount"
 	"lumdesk/internal/staff"
 	"lumdesk/views/components"
 	"lumdesk/views/layouts"
@@ -292,16 +293,27 @@ func (h *Licensing) keyList(c *fiber.Ctx, proj *licensing.Project) error {
 		}
 	}
 	v.Empty = len(keys) == 0 && !v.Filters.Any() && r.after == nil && r.before == nil
+	if proj == nil {
+		if err := h.projectChoices(c, &v); err != nil {
+			return err
+		}
+	}
+	v.Bar = h.app.ListBar(c, base, v.Filters.Query(), v.ActiveFilters())
+	if len(v.Rows) > 0 || r.after != nil || r.before != nil {
+		// Counted from the filters actually applied (a refused one is not).
+		if n, err := h.svc.CountKeys(ctx, r.filter, listcount.Cap); err == nil {
+			v.Bar.Count = web.Count(n, "key", "keys")
+		} else if web.FieldErrors(err, nil) == nil && !errors.Is(err, licensing.ErrProjectNotFound) {
+			return err
+		}
+	} else if len(v.Errors) == 0 {
+		v.Bar.Count = web.Count(listcount.Count{}, "key", "keys")
+	}
 	c.Vary("HX-Request")
 	if web.IsHTMX(c) && c.Get("HX-Target") == "keys-results" && c.Get("HX-History-Restore-Request") != "true" {
 		v.CSRF = web.CSRFToken(c)
 		// htmx swaps only 2xx answers: the fragment says what was refused.
 		return web.Render(c, fiber.StatusOK, view.KeyFragment(v))
-	}
-	if proj == nil {
-		if err := h.projectChoices(c, &v); err != nil {
-			return err
-		}
 	}
 	title, nav := "License keys", "luarmor.keys"
 	crumbs := []layouts.Crumb{luarmorCrumb, {Label: "Keys"}}

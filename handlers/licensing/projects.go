@@ -19,6 +19,7 @@ import (
 	"lumdesk/handlers/web"
 	"lumdesk/internal/audit"
 	"lumdesk/internal/licensing"
+	"lumdesk/internal/platform/listcount"
 	"lumdesk/internal/staff"
 	"lumdesk/views/components"
 	"lumdesk/views/layouts"
@@ -42,6 +43,7 @@ type LicensingService interface {
 	ScriptVersion(ctx context.Context, projectID, scriptID string, version int) (licensing.ScriptVersion, error)
 
 	ListKeys(ctx context.Context, f licensing.KeyFilter) (licensing.KeyPage, error)
+	CountKeys(ctx context.Context, f licensing.KeyFilter, limitTo int) (listcount.Count, error)
 	GetKeyByID(ctx context.Context, id int64) (licensing.Key, error)
 	KeyExecutionsByDay(ctx context.Context, keyID int64, days int) ([]licensing.DayCount, error)
 	Check(ctx context.Context, in licensing.CheckInput) (licensing.CheckResult, error)

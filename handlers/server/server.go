@@ -116,12 +116,13 @@ func (s *Services) routeGroups() []web.RouteGroup {
 	accounts := accountshttp.New(s.Accounts)
 	billingDesk := billinghttp.NewDesk(s.Billing, s.Accounts)
 	billingDesk.Forecasts = s.Products.ForecastMany
+	billingDesk.Holdings = s.Products.Holdings
 	groups := []web.RouteGroup{
 		consolehttp.New(s.Console),
 		accounts,
 		apikeyshttp.New(s.APIKeys),
 		audithttp.New(s.Audit),
-		staffhttp.NewPages(s.Staff), staffhttp.NewSecurity(s.Staff),
+		staffhttp.NewPages(s.Staff), staffhttp.NewSecurity(s.Staff), staffhttp.NewViews(s.Staff),
 		bulk,
 		licensinghttp.New(s.Licensing),
 		luarmor.New(s.Licensing, s.APIKeys),

@@ -80,6 +80,9 @@ func (h *Pages) list(c *fiber.Ctx) error {
 		l.Rows = append(l.Rows, h.row(u, me.ID))
 	}
 	sortRows(l.Rows, all, l.Sort)
+	// Staff are few and filtered here in full, so the count is exact.
+	l.Bar = h.app.ListBar(c, "/staff", strings.TrimPrefix(l.Href(l.Sort), "/staff"), l.ActiveFilters())
+	l.Bar.Count = components.Counted(int64(len(l.Rows)), false, "staff user", "staff users")
 	p := h.app.Page(c, "Staff", "staff", layouts.Crumb{Label: "Staff"})
 	return web.Render(c, fiber.StatusOK, staffviews.ListPage(p, l))
 }

@@ -42,6 +42,9 @@ type App struct {
 	table    []Route
 	// apiErrors are the product APIs' error writers, by path prefix.
 	apiErrors []APIErrorWriter
+	// counts are the areas' live counts (counts.go), by key and in order.
+	counts     map[string]Counter
+	countOrder []Counter
 }
 
 // Deps are the services the HTTP layer needs.
@@ -87,12 +90,22 @@ func New(d Deps) (*fiber.App, *App) {
 	app.Use(a.loadSession)
 	app.Use(a.guardInput)
 	app.Use(a.checkCSRF)
+	app.Use(a.liveCounts)
 
 	table := a.baseRoutes()
 	for _, g := range d.Extra {
 		table = append(table, g.Routes(a)...)
 		if w, ok := g.(APIErrorWriter); ok {
 			a.apiErrors = append(a.apiErrors, w)
+		}
+		if cs, ok := g.(CountSource); ok {
+			for _, n := range cs.Counts() {
+				if a.counts == nil {
+					a.counts = map[string]Counter{}
+				}
+				a.counts[n.Key] = n
+				a.countOrder = append(a.countOrder, n)
+			}
 		}
 	}
 	a.register(app, table)

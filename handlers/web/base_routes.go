@@ -22,6 +22,7 @@ func (a *App) baseRoutes() []Route {
 		{"GET", "/login/totp", staff.PermPublic, a.totpPage},
 		{"POST", "/login/totp", staff.PermPublic, a.totp},
 		{"POST", "/logout", staff.PermSignedIn, a.logout},
+		{"GET", "/counts/:key", staff.PermSignedIn, a.liveCount},
 		{"GET", "/healthz", staff.PermPublic, func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) }},
 		{"GET", "/readyz", staff.PermPublic, a.readyz},
 		{"GET", "/metrics", staff.PermPublic, a.metrics.handler(a.cfg.MetricsToken)},

@@ -117,6 +117,10 @@ func (a *App) Page(c *fiber.Ctx, title, nav string, crumbs ...layouts.Crumb) lay
 		if pr, ok := product.ForNav(nav); ok && !p.User.ReadOnly && !slices.ContainsFunc(pr.ChangePermissions(), p.Can) {
 			p.User.ReadOnlyIn = pr.Brand
 		}
+		// Only a whole page shows the sidebar; htmx fragments (dialogs) skip its counts.
+		if !IsHTMX(c) || c.Get("HX-History-Restore-Request") == "true" {
+			p.NavCounts = a.navCounts(c)
+		}
 	}
 	return p
 }

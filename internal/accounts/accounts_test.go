@@ -17,6 +17,7 @@ import (
 	"lumdesk/internal/accounts"
 	"lumdesk/internal/audit"
 	"lumdesk/internal/platform/db"
+	"lumdesk/internal/platform/listcount"
 	"lumdesk/internal/platform/testdb"
 )
 
@@ -364,8 +365,19 @@ func TestListFilters(t *testing.T) {
 		if got := list(t, s, c.p); !slices.Equal(got, c.want) {
 			t.Errorf("%s = %v, want %v", c.name, got, c.want)
 		}
+		// The count filters as the list does: exact under the cap ...
+		if n, err := s.Count(ctx, c.p, 0); err != nil || n != (listcount.Count{N: int64(len(c.want))}) {
+			t.Errorf("%s: count %+v, %v; want %d", c.name, n, err, len(c.want))
+		}
+	}
+	// ... and "at least" past it (a lowered cap stands in for 10,000 rows).
+	if n, err := s.Count(ctx, accounts.ListParams{Status: "active", Sort: accounts.SortNameAsc, Limit: 1}, 3); err != nil || n != (listcount.Count{N: 3, More: true}) {
+		t.Errorf("capped count: %+v, %v", n, err)
 	}
 	var verr accounts.ValidationError
+	if _, err := s.Count(ctx, accounts.ListParams{Status: "banned"}, 0); !errors.As(err, &verr) {
+		t.Errorf("count of a bad status: %v", err)
+	}
 	for _, p := range []accounts.ListParams{{Status: "banned"}, {Sort: "price"}, {CreatedFrom: &to, CreatedTo: &from}} {
 		if _, err := s.List(ctx, p); !errors.As(err, &verr) {
 			t.Errorf("list %+v: err = %v", p, err)

@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"lumdesk/db/store"
+	"lumdesk/internal/platform/listcount"
 )
 
 // Sort is a list order. Every order is a keyset on (column, id).
@@ -172,6 +173,37 @@ func convert[T any](rows []T, err error, f func(T) listRow) ([]listRow, error) {
 }
 
 // fetch runs the query for sort in one direction from c (nil = from the start).
+func createdParams(f filter, ct *time.Time, cid *int64, limit int32) store.ListAccountsCreatedDescParams {
+	return store.ListAccountsCreatedDescParams{Status: f.status, CreatedFrom: f.from, CreatedTo: f.to,
+		Pattern: f.pattern, MatchID: f.matchID, DiscordID: f.discord, CursorTime: ct, CursorID: cid, Lim: limit}
+}
+
+// Count counts the accounts of p's filters (its cursor, sort and limit
+// ignored) up to limitTo (listcount.Cap when below 1), with the list's own
+// params, so the count filters as the list does.
+func (s *Service) Count(ctx context.Context, p ListParams, limitTo int) (listcount.Count, error) {
+	p.Sort, p.Cursor, p.Limit = "", "", 0
+	if verr := ValidateListParams(p); len(verr) > 0 {
+		return listcount.Count{}, verr
+	}
+	f := newFilter(p)
+	var out listcount.Count
+	err := s.db.Tx(ctx, func(q *store.Queries) error {
+		if err := q.UseCustomPlans(ctx); err != nil {
+			return err
+		}
+		var err error
+		out, err = listcount.Run(ctx, limitTo, func(ctx context.Context, lim int32) (int64, error) {
+			return q.CountAccounts(ctx, store.CountAccountsParams(createdParams(f, nil, nil, lim)))
+		})
+		return err
+	})
+	if err != nil {
+		return listcount.Count{}, fmt.Errorf("count accounts: %w", err)
+	}
+	return out, nil
+}
+
 func fetch(ctx context.Context, q *store.Queries, sort Sort, back bool, f filter, c *cursor, limit int) ([]listRow, error) {
 	var ct *time.Time
 	var cn *string
@@ -180,8 +212,7 @@ func fetch(ctx context.Context, q *store.Queries, sort Sort, back bool, f filter
 		t := time.UnixMicro(c.Time).UTC()
 		ct, cn, cid = &t, &c.Name, &c.ID
 	}
-	created := store.ListAccountsCreatedDescParams{Status: f.status, CreatedFrom: f.from, CreatedTo: f.to,
-		Pattern: f.pattern, MatchID: f.matchID, DiscordID: f.discord, CursorTime: ct, CursorID: cid, Lim: int32(limit)}
+	created := createdParams(f, ct, cid, int32(limit))
 	name := store.ListAccountsNameAscParams{Status: f.status, CreatedFrom: f.from, CreatedTo: f.to,
 		Pattern: f.pattern, MatchID: f.matchID, DiscordID: f.discord, CursorName: cn, CursorID: cid, Lim: int32(limit)}
 	// Going back on a descending order is going forward on the ascending one.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"lumdesk/db/store"
+	"lumdesk/internal/platform/listcount"
 )
 
 // Page sizes of List.
@@ -81,9 +82,9 @@ func likePrefix(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s) + "%"
 }
 
-// List returns one page of keys, newest first. Invalid filters are errors
-// (ValidationError) so the page can say so; a malformed cursor is ignored.
-func (s *Service) List(ctx context.Context, p ListParams) (Page, error) {
+// checkList validates a list's filters (the search trimmed): List and
+// Count read them through it, so they agree.
+func checkList(p ListParams) (ListParams, ValidationError) {
 	verr := ValidationError{}
 	if p.Product != "" {
 		if _, ok := LookupProduct(p.Product); !ok {
@@ -97,6 +98,30 @@ func (s *Service) List(ctx context.Context, p ListParams) (Page, error) {
 	if len(p.PrefixSearch) > MaxPrefixSearch {
 		verr["q"] = fmt.Sprintf("search at most %d characters of the key prefix", MaxPrefixSearch)
 	}
+	return p, verr
+}
+
+// Count counts the keys of p's filters (its cursors and limit ignored) up to
+// limitTo (listcount.Cap when below 1), with the list's own params.
+func (s *Service) Count(ctx context.Context, p ListParams, limitTo int) (listcount.Count, error) {
+	p, verr := checkList(p)
+	if len(verr) > 0 {
+		return listcount.Count{}, verr
+	}
+	n, err := listcount.Run(ctx, limitTo, func(ctx context.Context, lim int32) (int64, error) {
+		return s.db.CountAPIKeys(ctx, store.CountAPIKeysParams(store.ListAPIKeysOlderParams{Product: p.Product, AccountID: p.AccountID,
+			Status: p.Status, PrefixLike: likePrefix(p.PrefixSearch), Lim: lim}))
+	})
+	if err != nil {
+		return listcount.Count{}, fmt.Errorf("count api keys: %w", err)
+	}
+	return n, nil
+}
+
+// List returns one page of keys, newest first. Invalid filters are errors
+// (ValidationError) so the page can say so; a malformed cursor is ignored.
+func (s *Service) List(ctx context.Context, p ListParams) (Page, error) {
+	p, verr := checkList(p)
 	if len(verr) > 0 {
 		return Page{}, verr
 	}

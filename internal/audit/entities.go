@@ -20,6 +20,8 @@ const (
 	EntityProxy            = "proxy"
 	EntityTLDPrice         = "tld_price"
 	EntityPlanPrice        = "plan_price"
+	EntityMailApp          = "mail_app"
+	EntityMailDomain       = "mail_domain"
 )
 
 // Things the rows of an account record by id in their data (a ledger
@@ -39,6 +41,7 @@ var EntityTypes = []string{
 	EntityAccount, EntityAPIKey, EntityStaffUser, EntityBulkJob,
 	EntityLicenseKey, EntityLicensingProject, EntityLicensingScript,
 	EntityDomain, EntityVPS, EntityProxy, EntityTLDPrice, EntityPlanPrice,
+	EntityMailApp, EntityMailDomain,
 }
 
 // entityNouns name the types for people, as the pages do.
@@ -55,6 +58,8 @@ var entityNouns = map[string]string{
 	EntityProxy:            "proxy",
 	EntityTLDPrice:         "domain price",
 	EntityPlanPrice:        "plan price",
+	EntityMailApp:          "Lumora app",
+	EntityMailDomain:       "sending domain",
 }
 
 // EntityNoun names an entity type for people: "api_key" → "API key". An

@@ -13,6 +13,7 @@ import (
 
 	"lumdesk/db/store"
 	"lumdesk/internal/platform/db"
+	"lumdesk/internal/platform/listcount"
 )
 
 // Entry is one audit event as the history pages show it.
@@ -76,15 +77,8 @@ const MaxPage = 1000
 // of the next (older) page, 0 when there is none.
 func Query(ctx context.Context, q *store.Queries, f Filter, limit int) (page []Entry, next int64, err error) {
 	limit = min(max(limit, 1), MaxPage)
-	p := store.ListAuditEventsPageParams{
-		Actor: optString(f.Actor), Action: optString(f.Action),
-		EntityType: optString(f.EntityType), EntityID: optString(f.EntityID),
-		Since: optTime(f.Since), Until: optTime(f.Until),
-		Lim: int32(limit + 1),
-	}
-	if f.Before > 0 {
-		p.BeforeID = &f.Before
-	}
+	p := pageParams(f)
+	p.Lim = int32(limit + 1)
 	rows, err := q.ListAuditEventsPage(ctx, p)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list audit events: %w", err)
@@ -98,6 +92,35 @@ func Query(ctx context.Context, q *store.Queries, f Filter, limit int) (page []E
 		page[i] = entryOf(r)
 	}
 	return page, next, nil
+}
+
+// pageParams are the log query's params of a filter: Query and Count read
+// a filter through it, so they agree.
+func pageParams(f Filter) store.ListAuditEventsPageParams {
+	p := store.ListAuditEventsPageParams{
+		Actor: optString(f.Actor), Action: optString(f.Action),
+		EntityType: optString(f.EntityType), EntityID: optString(f.EntityID),
+		Since: optTime(f.Since), Until: optTime(f.Until),
+	}
+	if f.Before > 0 {
+		p.BeforeID = &f.Before
+	}
+	return p
+}
+
+// Count counts the events of a filter (its cursor ignored) up to limitTo
+// (listcount.Cap when below 1).
+func (s *Service) Count(ctx context.Context, f Filter, limitTo int) (listcount.Count, error) {
+	f.Before = 0
+	p := pageParams(f)
+	n, err := listcount.Run(ctx, limitTo, func(ctx context.Context, lim int32) (int64, error) {
+		p.Lim = lim
+		return s.db.CountAuditEvents(ctx, store.CountAuditEventsParams(p))
+	})
+	if err != nil {
+		return listcount.Count{}, fmt.Errorf("count audit events: %w", err)
+	}
+	return n, nil
 }
 
 // NotFoundError is returned for an event id that does not exist.

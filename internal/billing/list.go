@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"lumdesk/db/store"
+	"lumdesk/internal/platform/listcount"
 	"lumdesk/internal/platform/money"
 )
 
@@ -80,15 +81,9 @@ func ValidateLedgerFilter(f LedgerFilter) ValidationError {
 	return verr
 }
 
-// Ledger lists entries newest first, keyset-paginated on id.
-func (s *Service) Ledger(ctx context.Context, f LedgerFilter) (LedgerPage, error) {
-	if verr := ValidateLedgerFilter(f); len(verr) > 0 {
-		return LedgerPage{}, verr
-	}
-	limit := f.Limit
-	if limit == 0 {
-		limit = DefaultLimit
-	}
+// ledgerParams are the ledger query's params of a filter: Ledger and
+// CountLedger read a filter through it, so they agree.
+func ledgerParams(f LedgerFilter, limit int) (store.ListLedgerPageParams, error) {
 	p := store.ListLedgerPageParams{Since: f.Since, Until: f.Until, Lim: int32(limit + 1)}
 	if f.AccountID > 0 {
 		p.AccountID = &f.AccountID
@@ -99,12 +94,57 @@ func (s *Service) Ledger(ctx context.Context, f LedgerFilter) (LedgerPage, error
 	if f.Cursor != "" {
 		var c ledgerCursor
 		if err := decodeCursor(f.Cursor, &c); err != nil || c.Before <= 0 {
-			return LedgerPage{}, ErrBadCursor
+			return p, ErrBadCursor
 		}
 		p.BeforeID = &c.Before
 	}
+	return p, nil
+}
+
+// CountLedger counts the entries of a filter (its cursor and limit ignored)
+// up to limitTo (listcount.Cap when below 1).
+func (s *Service) CountLedger(ctx context.Context, f LedgerFilter, limitTo int) (listcount.Count, error) {
+	f.Cursor, f.Limit = "", 0
+	if verr := ValidateLedgerFilter(f); len(verr) > 0 {
+		return listcount.Count{}, verr
+	}
+	p, err := ledgerParams(f, 0)
+	if err != nil {
+		return listcount.Count{}, err
+	}
+	var out listcount.Count
+	err = s.db.Tx(ctx, func(q *store.Queries) error {
+		if err := q.UseCustomPlans(ctx); err != nil {
+			return err
+		}
+		var err error
+		out, err = listcount.Run(ctx, limitTo, func(ctx context.Context, lim int32) (int64, error) {
+			p.Lim = lim
+			return q.CountLedger(ctx, store.CountLedgerParams(p))
+		})
+		return err
+	})
+	if err != nil {
+		return listcount.Count{}, fmt.Errorf("count ledger: %w", err)
+	}
+	return out, nil
+}
+
+// Ledger lists entries newest first, keyset-paginated on id.
+func (s *Service) Ledger(ctx context.Context, f LedgerFilter) (LedgerPage, error) {
+	if verr := ValidateLedgerFilter(f); len(verr) > 0 {
+		return LedgerPage{}, verr
+	}
+	limit := f.Limit
+	if limit == 0 {
+		limit = DefaultLimit
+	}
+	p, err := ledgerParams(f, limit)
+	if err != nil {
+		return LedgerPage{}, err
+	}
 	var rows []store.ListLedgerPageRow
-	err := s.db.Tx(ctx, func(q *store.Queries) error {
+	err = s.db.Tx(ctx, func(q *store.Queries) error {
 		// The optional filters fold away only in a plan made for these values.
 		if err := q.UseCustomPlans(ctx); err != nil {
 			return err
@@ -216,18 +256,9 @@ func likePattern(q string) string {
 	return "%" + r.Replace(q) + "%"
 }
 
-// Balances lists balances with their accounts.
-func (s *Service) Balances(ctx context.Context, f BalanceFilter) (BalancePage, error) {
-	if verr := ValidateBalanceFilter(f); len(verr) > 0 {
-		return BalancePage{}, verr
-	}
-	if f.Sort == "" {
-		f.Sort = SortBalanceDesc
-	}
-	limit := f.Limit
-	if limit == 0 {
-		limit = DefaultLimit
-	}
+// balanceParams are the balance queries' params of a filter (its sort
+// set): Balances and CountBalances read a filter through it, so they agree.
+func balanceParams(f BalanceFilter, limit int) (store.ListBalancesDescParams, error) {
 	var pattern *string
 	var matchID *int64
 	if q := strings.TrimSpace(f.Query); q != "" {
@@ -245,26 +276,73 @@ func (s *Service) Balances(ctx context.Context, f BalanceFilter) (BalancePage, e
 	if f.Cursor != "" {
 		var c balanceCursor
 		if err := decodeCursor(f.Cursor, &c); err != nil || c.Sort != f.Sort || c.ID <= 0 {
-			return BalancePage{}, ErrBadCursor
+			return store.ListBalancesDescParams{}, ErrBadCursor
 		}
 		curBal, curID = &c.Balance, &c.ID
 	}
+	return store.ListBalancesDescParams{Pattern: pattern, MatchID: matchID, Below: below,
+		CursorBalance: curBal, CursorID: curID, Lim: int32(limit + 1)}, nil
+}
+
+// CountBalances counts the balances of a filter (its cursor and limit
+// ignored) up to limitTo (listcount.Cap when below 1).
+func (s *Service) CountBalances(ctx context.Context, f BalanceFilter, limitTo int) (listcount.Count, error) {
+	f.Cursor, f.Limit = "", 0
+	if verr := ValidateBalanceFilter(f); len(verr) > 0 {
+		return listcount.Count{}, verr
+	}
+	p, err := balanceParams(f, 0)
+	if err != nil {
+		return listcount.Count{}, err
+	}
+	var out listcount.Count
+	err = s.db.Tx(ctx, func(q *store.Queries) error {
+		if err := q.UseCustomPlans(ctx); err != nil {
+			return err
+		}
+		var err error
+		out, err = listcount.Run(ctx, limitTo, func(ctx context.Context, lim int32) (int64, error) {
+			p.Lim = lim
+			return q.CountBalances(ctx, store.CountBalancesParams(p))
+		})
+		return err
+	})
+	if err != nil {
+		return listcount.Count{}, fmt.Errorf("count balances: %w", err)
+	}
+	return out, nil
+}
+
+// Balances lists balances with their accounts.
+func (s *Service) Balances(ctx context.Context, f BalanceFilter) (BalancePage, error) {
+	if verr := ValidateBalanceFilter(f); len(verr) > 0 {
+		return BalancePage{}, verr
+	}
+	if f.Sort == "" {
+		f.Sort = SortBalanceDesc
+	}
+	limit := f.Limit
+	if limit == 0 {
+		limit = DefaultLimit
+	}
+	p, err := balanceParams(f, limit)
+	if err != nil {
+		return BalancePage{}, err
+	}
 	var items []BalanceRow
-	err := s.db.Tx(ctx, func(q *store.Queries) error {
+	err = s.db.Tx(ctx, func(q *store.Queries) error {
 		if err := q.UseCustomPlans(ctx); err != nil {
 			return err
 		}
 		if f.Sort == SortBalanceAsc {
-			rows, err := q.ListBalancesAsc(ctx, store.ListBalancesAscParams{Pattern: pattern, MatchID: matchID, Below: below,
-				CursorBalance: curBal, CursorID: curID, Lim: int32(limit + 1)})
+			rows, err := q.ListBalancesAsc(ctx, store.ListBalancesAscParams(p))
 			for _, r := range rows {
 				items = append(items, BalanceRow{AccountID: r.AccountID, AccountName: r.AccountName, AccountEmail: r.AccountEmail,
 					AccountStatus: r.AccountStatus, Amount: money.Cents(r.BalanceCents), UpdatedAt: r.UpdatedAt.UTC()})
 			}
 			return err
 		}
-		rows, err := q.ListBalancesDesc(ctx, store.ListBalancesDescParams{Pattern: pattern, MatchID: matchID, Below: below,
-			CursorBalance: curBal, CursorID: curID, Lim: int32(limit + 1)})
+		rows, err := q.ListBalancesDesc(ctx, p)
 		for _, r := range rows {
 			items = append(items, BalanceRow{AccountID: r.AccountID, AccountName: r.AccountName, AccountEmail: r.AccountEmail,
 				AccountStatus: r.AccountStatus, Amount: money.Cents(r.BalanceCents), UpdatedAt: r.UpdatedAt.UTC()})

@@ -96,7 +96,16 @@ func (s *Service) DailyTotals(ctx context.Context, days int) ([]DayTotal, error)
 		days = 30
 	}
 	today := s.now().UTC().Truncate(24 * time.Hour)
-	since := today.AddDate(0, 0, -(days - 1))
+	return s.DailyTotalsFrom(ctx, today.AddDate(0, 0, -(days-1)), days)
+}
+
+// DailyTotalsFrom returns days days from since (a UTC day), oldest first,
+// with zero days filled in (a chart's custom range).
+func (s *Service) DailyTotalsFrom(ctx context.Context, since time.Time, days int) ([]DayTotal, error) {
+	if days < 1 || days > 366 {
+		return nil, fmt.Errorf("daily totals: %d days is not 1 to 366", days)
+	}
+	since = since.UTC().Truncate(24 * time.Hour)
 	rows, err := s.db.DailyMoneyTotals(ctx, since)
 	if err != nil {
 		return nil, fmt.Errorf("daily totals: %w", err)

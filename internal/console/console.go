@@ -58,37 +58,43 @@ type Day struct {
 // Summary is the overview page.
 type Summary struct {
 	Counts        store.OverviewCountsRow
-	AccountsDaily []Day // last 30 days, zero-filled
-	AuditDaily    []Day // last 14 days, zero-filled
+	AccountsDaily []Day // the asked days, zero-filled
+	AuditDaily    []Day // the asked days, zero-filled
 	KeysByProduct []store.APIKeysPerProductRow
 	Recent        []audit.Entry // newest first
 	RecentNames   audit.Names   // what the recent events point at, by name
 }
 
-// Overview gathers the overview page.
-func (s *Service) Overview(ctx context.Context) (Summary, error) {
+// MaxDays bounds the days a chart of the overview covers.
+const MaxDays = 366
+
+// Overview gathers the overview page, its charts covering days days from
+// from (a UTC midnight).
+func (s *Service) Overview(ctx context.Context, from time.Time, days int) (Summary, error) {
 	var sum Summary
 	var err error
+	if days < 1 || days > MaxDays {
+		return sum, fmt.Errorf("overview: %d days is not 1 to %d", days, MaxDays)
+	}
 	if sum.Counts, err = s.db.OverviewCounts(ctx); err != nil {
 		return sum, fmt.Errorf("overview counts: %w", err)
 	}
-	today := s.now().UTC().Truncate(24 * time.Hour)
-	since30 := today.AddDate(0, 0, -29)
-	acc, err := s.db.AccountsCreatedPerDay(ctx, since30)
+	from = from.UTC().Truncate(24 * time.Hour)
+	// Rows after the last day fall outside fill's days and are left out.
+	acc, err := s.db.AccountsCreatedPerDay(ctx, from)
 	if err != nil {
 		return sum, fmt.Errorf("accounts per day: %w", err)
 	}
-	sum.AccountsDaily = fill(since30, 30, func(yield func(time.Time, int64)) {
+	sum.AccountsDaily = fill(from, days, func(yield func(time.Time, int64)) {
 		for _, r := range acc {
 			yield(r.Day.Time, r.N)
 		}
 	})
-	since14 := today.AddDate(0, 0, -13)
-	aud, err := s.db.CountAuditEventsPerDay(ctx, since14)
+	aud, err := s.db.CountAuditEventsPerDay(ctx, from)
 	if err != nil {
 		return sum, fmt.Errorf("audit per day: %w", err)
 	}
-	sum.AuditDaily = fill(since14, 14, func(yield func(time.Time, int64)) {
+	sum.AuditDaily = fill(from, days, func(yield func(time.Time, int64)) {
 		for _, r := range aud {
 			yield(r.Day.Time, r.N)
 		}

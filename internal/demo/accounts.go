@@ -60,8 +60,8 @@ var demoAccounts = []demoAccount{
 }
 
 // seedAccounts creates the sample customers that are missing, through the
-// service (so they are audited), spreads their creation over the last 60
-// days and suspends the ones that have a reason.
+// service (so they are audited), spreads their creation over the last
+// HistoryDays and suspends the ones that have a reason.
 func seedAccounts(ctx context.Context, d Deps) error {
 	if d.Accounts == nil {
 		return nil
@@ -80,7 +80,7 @@ func seedAccounts(ctx context.Context, d Deps) error {
 			return fmt.Errorf("demo account %s: %w", da.Email, err)
 		}
 		// Demo data only: a plausible history instead of 40 sign-ups this second.
-		created := now.Add(-time.Duration(i) * 59 * 24 * time.Hour / time.Duration(len(demoAccounts))).
+		created := now.Add(-time.Duration(i) * (HistoryDays - 1) * 24 * time.Hour / time.Duration(len(demoAccounts))).
 			Add(-time.Duration(i*7%19) * time.Hour).Add(-time.Duration(i*13%60) * time.Minute)
 		if err := d.DB.BackdateAccount(ctx, store.BackdateAccountParams{ID: a.ID, CreatedAt: created}); err != nil {
 			return fmt.Errorf("demo account %s: backdate: %w", da.Email, err)

@@ -42,7 +42,7 @@ type walletRun struct {
 	firstBuy int64
 }
 
-// seedBilling writes a month of deposits, purchases, renewals and refunds
+// seedBilling writes HistoryDays of deposits, purchases, renewals and refunds
 // for the demo wallets through the billing service (on a clock set to each
 // past day), then an open sandbox deposit per wallet and a top-up above the
 // approval limit that waits for a second finance user. A wallet whose
@@ -78,7 +78,7 @@ func seedBilling(ctx context.Context, d Deps) error {
 	today := time.Now().UTC().Truncate(24 * time.Hour)
 	var now time.Time
 	svc := d.Billing.WithClock(func() time.Time { return now })
-	for day := 29; day >= 1; day-- {
+	for day := HistoryDays - 1; day >= 1; day-- {
 		for slot, w := range runs {
 			now = today.AddDate(0, 0, -day).Add(time.Duration(8+slot)*time.Hour + time.Duration(w.rng.IntN(60))*time.Minute)
 			if err := w.step(ctx, svc, day, finance, api); err != nil {
@@ -105,7 +105,7 @@ func seedBilling(ctx context.Context, d Deps) error {
 // now and then a purchase or renewal through the API, a paid crypto deposit,
 // or a refund of the first purchase.
 func (w *walletRun) step(ctx context.Context, svc *billing.Service, day int, finance, api audit.Actor) error {
-	if day == 29 {
+	if day == HistoryDays-1 {
 		_, err := svc.ManualTopUp(ctx, finance, billing.ManualInput{AccountID: w.account, Amount: w.Opening.String(), Reason: "Opening balance (bank transfer)"})
 		return err
 	}

@@ -45,6 +45,11 @@ type Deps struct {
 
 var actor = audit.System("demo seed")
 
+// HistoryDays is how far back the demo's history reaches (sign-ups, key
+// creations, executions, the ledger and deposits), so that every chart
+// range up to 90 days has data to show.
+const HistoryDays = 95
+
 // Seed adds whatever demo data is missing and returns the demo sign-ins.
 func Seed(ctx context.Context, d Deps) ([]Credential, error) {
 	for _, c := range Credentials {

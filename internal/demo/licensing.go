@@ -7,9 +7,11 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"lumdesk/db/store"
 	"lumdesk/internal/accounts"
 	"lumdesk/internal/audit"
 	"lumdesk/internal/licensing"
+	"lumdesk/internal/platform/db"
 )
 
 // demoProject is a Luarmor project of a demo account, with its scripts and
@@ -65,7 +67,7 @@ func seedLicensing(ctx context.Context, d Deps) error {
 			return fmt.Errorf("demo licensing %s: %w", dp.Name, err)
 		}
 		if !found {
-			if err := seedProject(ctx, d.Licensing, acc.ID, dp); err != nil {
+			if err := seedProject(ctx, d.DB, d.Licensing, acc.ID, dp); err != nil {
 				return fmt.Errorf("demo licensing %s: %w", dp.Name, err)
 			}
 		}
@@ -89,7 +91,7 @@ func seedPlan(ctx context.Context, svc *licensing.Service, accountID int64, dp d
 
 var demoNotes = []string{"", "", "", "Bought on Sellix", "Reseller: ZeroDay", "Giveaway winner", "Lifetime", "Paid via PayPal", "Trial extended by support", "VIP"}
 
-func seedProject(ctx context.Context, svc *licensing.Service, accountID int64, dp demoProject) error {
+func seedProject(ctx context.Context, d *db.DB, svc *licensing.Service, accountID int64, dp demoProject) error {
 	p, err := svc.CreateProject(ctx, actor, licensing.ProjectInput{AccountID: accountID, Name: dp.Name, ResetCooldown: dp.Cooldown, UsersCanReset: true})
 	if err != nil {
 		return err
@@ -192,9 +194,13 @@ func seedProject(ctx context.Context, svc *licensing.Service, accountID int64, d
 	if err := svc.FlushExecutions(ctx); err != nil {
 		return err
 	}
-	days := make([]licensing.DayCount, 29)
+	// Demo data only: keys bought over the history, not all this second.
+	if err := d.BackdateDemoLicenseKeys(ctx, store.BackdateDemoLicenseKeysParams{ProjectID: p.DBID, Hours: (HistoryDays - 1) * 24}); err != nil {
+		return err
+	}
+	days := make([]licensing.DayCount, HistoryDays-1)
 	for i := range days {
-		days[i] = licensing.DayCount{Day: time.Now().AddDate(0, 0, -(i + 1)), Count: int64(200 + rng.IntN(800) + (29-i)*15)}
+		days[i] = licensing.DayCount{Day: time.Now().AddDate(0, 0, -(i + 1)), Count: int64(200 + rng.IntN(800) + (len(days)-i)*15)}
 	}
 	return svc.BulkLoadProjectExecutions(ctx, p.ID, days)
 }

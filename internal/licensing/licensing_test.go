@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -13,6 +15,7 @@ import (
 
 	"lumdesk/internal/audit"
 	"lumdesk/internal/platform/db"
+	"lumdesk/internal/platform/listcount"
 	"lumdesk/internal/platform/testdb"
 )
 
@@ -349,6 +352,30 @@ func TestStatusesAndListFilters(t *testing.T) {
 		if diff := cmp.Diff(c.want, list(c.f)); diff != "" {
 			t.Errorf("%s (-want +got):\n%s", c.name, diff)
 		}
+		// The count filters as the list does (the page position aside).
+		if c.f.Offset != 0 {
+			continue
+		}
+		c.f.ProjectID = f.project.ID
+		n, err := f.svc.CountKeys(ctx, c.f, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := (listcount.Count{N: int64(len(c.want))}); n != want {
+			t.Errorf("%s: count %+v, want %+v", c.name, n, want)
+		}
+	}
+	// Past the cap the count says "at least": 5 keys counted up to 3 (or 4).
+	for _, tc := range []struct {
+		cap  int
+		want listcount.Count
+	}{{3, listcount.Count{N: 3, More: true}}, {4, listcount.Count{N: 4, More: true}}, {5, listcount.Count{N: 5}}} {
+		if n, err := f.svc.CountKeys(ctx, KeyFilter{ProjectID: f.project.ID, After: &Cursor{At: f.now(), ID: 1}}, tc.cap); err != nil || n != tc.want {
+			t.Errorf("count capped at %d: %+v, %v; want %+v", tc.cap, n, err, tc.want)
+		}
+	}
+	if _, err := f.svc.CountKeys(ctx, KeyFilter{Status: "weird"}, 0); err == nil {
+		t.Error("count: bad status accepted")
 	}
 	if _, err := f.svc.ListKeys(ctx, KeyFilter{Status: "weird"}); err == nil {
 		t.Error("bad status accepted")
@@ -839,4 +866,32 @@ func BenchmarkCheck(b *testing.B) {
 			i++
 		}
 	})
+}
+
+// TestKeyListQueriesShareTheirFilters holds the six list queries and the
+// count to one WHERE clause: sqlc cannot share SQL between queries, so the
+// copies are compared here (the keyset line differs by sort and direction).
+func TestKeyListQueriesShareTheirFilters(t *testing.T) {
+	b, err := os.ReadFile("../../db/queries/licensing_key_lists.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	filters := map[string]string{}
+	for _, q := range strings.Split(string(b), "-- name: ")[1:] {
+		name, _, _ := strings.Cut(q, " ")
+		_, where, ok := strings.Cut(q, "\nWHERE ")
+		if !ok {
+			t.Fatalf("%s: no WHERE", name)
+		}
+		where, _, _ = strings.Cut(where, "sqlc.narg(after_at)")
+		filters[name] = where
+	}
+	if len(filters) != 7 {
+		t.Fatalf("%d queries, want the six lists and the count", len(filters))
+	}
+	for name, w := range filters {
+		if diff := cmp.Diff(filters["CountLicenseKeys"], w); diff != "" {
+			t.Errorf("%s filters differ from the count's (-count +list):\n%s", name, diff)
+		}
+	}
 }

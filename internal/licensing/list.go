@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"lumdesk/db/store"
+	"lumdesk/internal/platform/listcount"
 )
 
 // Cursor is a keyset position: the sort value and id of the last row shown.
@@ -91,11 +92,12 @@ type KeyPage struct {
 // MaxOffset bounds the API's from.
 const MaxOffset = 10_000_000
 
-// ListKeys lists keys. Each sort and direction has its own query so it can
-// walk its index; deep pages should use After rather than Offset.
-func (s *Service) ListKeys(ctx context.Context, f KeyFilter) (KeyPage, error) {
-	verr := ValidationError{}
-	limit := f.Limit
+// keyParams turns a filter into the list queries' params (the project,
+// found by public id, is set inside the transaction) and the page size:
+// ListKeys and CountKeys read a filter through it, so they agree.
+func (s *Service) keyParams(f KeyFilter) (p store.ListLicenseKeysCreatedDescParams, limit int, verr ValidationError) {
+	verr = ValidationError{}
+	limit = f.Limit
 	if limit == 0 {
 		limit = DefaultPageSize
 	}
@@ -106,7 +108,7 @@ func (s *Service) ListKeys(ctx context.Context, f KeyFilter) (KeyPage, error) {
 		verr["from"] = fmt.Sprintf("must be between 0 and %d", MaxOffset)
 	}
 	now := s.clock()
-	p := store.ListLicenseKeysCreatedDescParams{Now: &now, Off: int32(f.Offset), Lim: int32(limit + 1),
+	p = store.ListLicenseKeysCreatedDescParams{Now: &now, Off: int32(f.Offset), Lim: int32(limit + 1),
 		Banned: f.Banned, Expired: f.Expired, NeverUsed: f.NeverUsed, HasDiscord: f.HasDiscord,
 		ExpiresFrom: f.ExpiresFrom, ExpiresTo: f.ExpiresTo}
 	if f.AccountID != 0 {
@@ -148,6 +150,16 @@ func (s *Service) ListKeys(ctx context.Context, f KeyFilter) (KeyPage, error) {
 	if f.After != nil {
 		p.AfterAt, p.AfterID = &f.After.At, &f.After.ID
 	}
+	return p, limit, verr
+}
+
+// ListKeys lists keys. Each sort and direction has its own query so it can
+// walk its index; deep pages should use After rather than Offset.
+func (s *Service) ListKeys(ctx context.Context, f KeyFilter) (KeyPage, error) {
+	p, limit, verr := s.keyParams(f)
+	if f.Sort == "" {
+		f.Sort = SortCreated
+	}
 	if len(verr) > 0 {
 		return KeyPage{}, verr
 	}
@@ -180,7 +192,44 @@ func (s *Service) ListKeys(ctx context.Context, f KeyFilter) (KeyPage, error) {
 			out.Next = cursorOf(out.Keys[limit-1], f.Sort)
 			break
 		}
-		out.Keys = append(out.Keys, keyFromRow(r.LicenseKey, r.ProjectPublicID, r.ProjectName, now))
+		out.Keys = append(out.Keys, keyFromRow(r.LicenseKey, r.ProjectPublicID, r.ProjectName, *p.Now))
+	}
+	return out, nil
+}
+
+// CountKeys counts the keys of a filter (its page position ignored) up to
+// limitTo (listcount.Cap when below 1), for the list's "1,234 keys".
+func (s *Service) CountKeys(ctx context.Context, f KeyFilter, limitTo int) (listcount.Count, error) {
+	f.After, f.Offset, f.Limit = nil, 0, 0
+	p, _, verr := s.keyParams(f)
+	if len(verr) > 0 {
+		return listcount.Count{}, verr
+	}
+	var out listcount.Count
+	err := s.db.Tx(ctx, func(q *store.Queries) error {
+		if f.ProjectID != "" {
+			proj, err := s.project(ctx, q, f.ProjectID)
+			if err != nil {
+				return err
+			}
+			p.ProjectID = &proj.ID
+		}
+		if err := q.ForceCustomPlans(ctx); err != nil {
+			return err
+		}
+		var err error
+		out, err = listcount.Run(ctx, limitTo, func(ctx context.Context, lim int32) (int64, error) {
+			p.Lim = lim
+			// The same params type as the list's: the count filters as the list does.
+			return q.CountLicenseKeys(ctx, store.CountLicenseKeysParams(p))
+		})
+		return err
+	})
+	if err != nil {
+		if errors.Is(err, ErrProjectNotFound) {
+			return listcount.Count{}, err
+		}
+		return listcount.Count{}, fmt.Errorf("count keys: %w", err)
 	}
 	return out, nil
 }

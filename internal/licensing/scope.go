@@ -2,7 +2,10 @@ package licensing
 
 import (
 	"context"
+	"fmt"
+	"time"
 
+	"lumdesk/db/store"
 	"lumdesk/internal/accounts"
 	"lumdesk/internal/audit"
 )
@@ -130,4 +133,47 @@ func (x Scoped) AccountDetails(ctx context.Context) (Account, []ProjectDetail, e
 // AccountStats is Service.AccountStats of the scope's account.
 func (x Scoped) AccountStats(ctx context.Context, withUsers bool) (Stats, error) {
 	return x.s.AccountStats(ctx, x.scope.AccountID(), withUsers)
+}
+
+// AccountOverview is what the account page's overview card shows of one
+// account's Luarmor use.
+type AccountOverview struct {
+	Projects int
+	Keys     UserCounts
+	// LastActivity is the newest execution, HWID reset or key creation;
+	// zero without keys.
+	LastActivity time.Time
+}
+
+// Overview counts the scope's account's projects and keys and finds its
+// newest key activity. The all-accounts scope has no account to summarise.
+func (x Scoped) Overview(ctx context.Context) (AccountOverview, error) {
+	if x.scope.All() {
+		return AccountOverview{}, ErrAccountNotFound
+	}
+	projects, err := x.s.ProjectsOfAccount(ctx, x.scope.AccountID())
+	if err != nil {
+		return AccountOverview{}, err
+	}
+	out := AccountOverview{Projects: len(projects)}
+	if len(projects) == 0 {
+		return out, nil
+	}
+	ids := make([]int64, len(projects))
+	for i, p := range projects {
+		ids[i] = p.DBID
+	}
+	c, err := x.s.db.CountLicenseKeysOfProjects(ctx, store.CountLicenseKeysOfProjectsParams{Now: x.s.clock(), ProjectIds: ids})
+	if err != nil {
+		return AccountOverview{}, fmt.Errorf("overview: keys: %w", err)
+	}
+	out.Keys = UserCounts{Total: c.Total, Active: c.Active, Banned: c.Banned, Whitelisted: c.Total - c.Banned, Expired: c.Expired}
+	if c.Total > 0 { // max() over no keys is NULL
+		out.LastActivity, err = x.s.db.LastLicenseKeyActivityOfProjects(ctx, ids)
+		if err != nil {
+			return AccountOverview{}, fmt.Errorf("overview: last activity: %w", err)
+		}
+		out.LastActivity = out.LastActivity.UTC()
+	}
+	return out, nil
 }

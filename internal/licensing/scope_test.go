@@ -100,3 +100,36 @@ func TestScopedServiceHidesOtherAccounts(t *testing.T) {
 		t.Error("empty scope got account details")
 	}
 }
+
+// Overview counts the scope's account's projects and keys only; the
+// all-accounts scope names no account to sum up.
+func TestScopedOverview(t *testing.T) {
+	f := newFixture(t)
+	a := accounts.Only(f.project.AccountID)
+	for _, hwid := range []string{"hw-1", ""} {
+		if _, err := f.svc.CreateKey(ctx, cli, f.project.ID, KeyInput{Identifier: hwid}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var other int64
+	if err := f.db.Pool.QueryRow(ctx, "INSERT INTO accounts (name, email) VALUES ('Kestrel', 'team@kestrel.test') RETURNING id").Scan(&other); err != nil {
+		t.Fatal(err)
+	}
+	foreign, err := f.svc.CreateProject(ctx, cli, ProjectInput{AccountID: other, Name: "Theirs"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.CreateKey(ctx, cli, foreign.ID, KeyInput{}); err != nil {
+		t.Fatal(err)
+	}
+	o, err := f.svc.In(a).Overview(ctx)
+	if err != nil || o.Projects != 1 || o.Keys.Total != 2 || o.Keys.Active != 1 || o.Keys.Banned != 0 || o.LastActivity.IsZero() {
+		t.Fatalf("overview of A: %+v %v", o, err)
+	}
+	if o, err := f.svc.In(accounts.Only(other)).Overview(ctx); err != nil || o.Projects != 1 || o.Keys.Total != 1 {
+		t.Fatalf("overview of the other account: %+v %v", o, err)
+	}
+	if _, err := f.svc.In(accounts.AllAccounts).Overview(ctx); !errors.Is(err, ErrAccountNotFound) {
+		t.Errorf("all accounts: %v", err)
+	}
+}

@@ -93,7 +93,7 @@ func (s *Service) CreateApp(ctx context.Context, actor audit.Actor, scope accoun
 		} else if err != nil {
 			return err
 		}
-		return audit.Record(ctx, q, actor, audit.Event{Action: "mail_app.create", EntityType: "mail_app",
+		return audit.Record(ctx, q, actor, audit.Event{Action: "mail_app.create", EntityType: audit.EntityMailApp,
 			EntityID: strconv.FormatInt(row.ID, 10), After: appFromRow(row)})
 	})
 	if err != nil {

@@ -182,7 +182,7 @@ func (s *Service) AddDomain(ctx context.Context, actor audit.Actor, scope accoun
 			recs = append(recs, rec)
 		}
 		out = domainFromRow(row, recs)
-		return audit.Record(ctx, q, actor, audit.Event{Action: "mail_domain.add", EntityType: "mail_domain",
+		return audit.Record(ctx, q, actor, audit.Event{Action: "mail_domain.add", EntityType: audit.EntityMailDomain,
 			EntityID: strconv.FormatInt(row.ID, 10), After: domainAudit(out)})
 	})
 	if err != nil {
@@ -277,7 +277,7 @@ func (s *Service) DeleteDomain(ctx context.Context, actor audit.Actor, scope acc
 		if err := q.DeleteMailDomain(ctx, id); err != nil {
 			return err
 		}
-		return audit.Record(ctx, q, actor, audit.Event{Action: "mail_domain.delete", EntityType: "mail_domain",
+		return audit.Record(ctx, q, actor, audit.Event{Action: "mail_domain.delete", EntityType: audit.EntityMailDomain,
 			EntityID: strconv.FormatInt(id, 10), Reason: reason, Before: domainAudit(d)})
 	})
 }

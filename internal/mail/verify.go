@@ -105,7 +105,7 @@ func (s *Service) Verify(ctx context.Context, actor audit.Actor, scope accounts.
 		case before.Status != StatusFailing && out.Status == StatusFailing:
 			action = "mail_domain.failing"
 		}
-		return audit.Record(ctx, q, actor, audit.Event{Action: action, EntityType: "mail_domain",
+		return audit.Record(ctx, q, actor, audit.Event{Action: action, EntityType: audit.EntityMailDomain,
 			EntityID: strconv.FormatInt(id, 10), Before: domainAudit(before), After: domainAudit(out)})
 	})
 	if err != nil {

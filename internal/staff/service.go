@@ -1,5 +1,6 @@
 // Package staff holds staff users: roles and permissions, passwords, sign-in
-// with throttling and TOTP, and the Postgres-backed session store.
+// with throttling and TOTP, the Postgres-backed session store, and each
+// staff user's saved views of the console lists.
 package staff
 
 import (

@@ -200,3 +200,21 @@ func sparkPaths(values []int64) (line, area string) {
 	area = line + " " + px(w) + "," + px(h) + " 0," + px(h)
 	return line, area
 }
+
+// ChartRange is the range picker above charts: 7, 30 or 90 days, or a custom
+// from–to range (handlers/web ParseChartRange reads it back from the URL).
+type ChartRange struct {
+	Key    string // "7d", "30d", "90d", "custom"
+	Path   string // the page the links and the form go to
+	Target string // id of the element htmx swaps (the charts and the picker)
+	From   string // the custom form's values
+	To     string
+	Error  string // why the custom range was refused
+	Label  string // "last 30 days": for the charts' titles
+}
+
+// ChartRangePresets are the picker's fixed choices.
+var ChartRangePresets = []Option{{Value: "7d", Label: "7 days"}, {Value: "30d", Label: "30 days"}, {Value: "90d", Label: "90 days"}}
+
+// Href is the page on a preset range.
+func (r ChartRange) Href(key string) string { return r.Path + "?range=" + key }

@@ -27,6 +27,20 @@ type Tab struct {
 	Href   string
 	Active bool
 	Count  string
+	// Live, when set, is a live count shown instead of Count: it refreshes
+	// itself after an action (see LiveCount).
+	Live *Count
+}
+
+// CountsChangedEvent is the htmx event (in HX-Trigger) after which every
+// LiveCount on the page fetches itself again.
+const CountsChangedEvent = "counts-changed"
+
+// Count is one live count: a pending-approvals badge, ...
+type Count struct {
+	Key   string // its URL is /counts/<Key>
+	Value int64
+	Label string // what the number is, for the title and screen readers
 }
 
 // KV is one key/value pair of a DescList. When Node is set it is rendered

@@ -43,6 +43,8 @@ type Page struct {
 	// Products are the sidebar's product entries, built from the product
 	// registry (each shown only to holders of its Permission).
 	Products []NavItem
+	// NavCounts are live badges on sidebar entries, by nav key.
+	NavCounts map[string]components.Count
 }
 
 // Allowed reports whether the current user holds perm; nil Can denies all.

@@ -12,6 +12,7 @@ import (
 	"lumdesk/internal/audit"
 	"lumdesk/internal/billing"
 	"lumdesk/internal/platform/db"
+	"lumdesk/internal/platform/listcount"
 	"lumdesk/internal/platform/money"
 )
 
@@ -278,6 +279,27 @@ func (s *Service) GetDomain(ctx context.Context, scope accounts.Scope, id int64)
 	return domainOf(r), nil
 }
 
+// domainParams are the list query's params of a filter (no position): ListDomains
+// and CountDomains read a filter through it, so they agree.
+func domainParams(f ListFilter) store.LumiListDomainsParams {
+	return store.LumiListDomainsParams{AccountID: f.Scope.Filter(), Status: f.Status, Q: strings.ToLower(strings.TrimSpace(f.Query)), RenewalFailed: f.RenewalFailed}
+}
+
+// CountDomains counts the domains of a filter up to limitTo (listcount.Cap when
+// below 1), for the console list's "1,234 domains".
+func (s *Service) CountDomains(ctx context.Context, f ListFilter, limitTo int) (_ listcount.Count, err error) {
+	defer wrap(&err, "count domains")
+	p := domainParams(f)
+	return countItems(ctx, f, limitTo, func(ctx context.Context, lim int32) (int64, error) {
+		if f.Sort == SortExpires { // that order lists only items with an expiry
+			return s.db.LumiCountDomainsByExpiry(ctx, store.LumiCountDomainsByExpiryParams{AccountID: p.AccountID, Status: p.Status,
+				Q: p.Q, RenewalFailed: p.RenewalFailed, Lim: lim})
+		}
+		p.Lim = lim
+		return s.db.LumiCountDomains(ctx, store.LumiCountDomainsParams(p))
+	})
+}
+
 // ListDomains is one page of domains, newest first.
 func (s *Service) ListDomains(ctx context.Context, f ListFilter) (_ Page[Domain], err error) {
 	defer wrap(&err, "list domains")
@@ -287,8 +309,9 @@ func (s *Service) ListDomains(ctx context.Context, f ListFilter) (_ Page[Domain]
 			return s.db.LumiListDomainsByExpiry(ctx, store.LumiListDomainsByExpiryParams{AccountID: f.Scope.Filter(), Status: f.Status,
 				Q: q, RenewalFailed: f.RenewalFailed, AfterExpires: cur.expires, AfterID: cur.id, Lim: lim})
 		}
-		return s.db.LumiListDomains(ctx, store.LumiListDomainsParams{AccountID: f.Scope.Filter(), Status: f.Status,
-			Q: q, RenewalFailed: f.RenewalFailed, Before: cur.id, Lim: lim})
+		p := domainParams(f)
+		p.Before, p.Lim = cur.id, lim
+		return s.db.LumiListDomains(ctx, p)
 	}, domainOf, func(d Domain) (*time.Time, int64) { return d.ExpiresAt, d.ID })
 }
 

@@ -11,6 +11,7 @@ import (
 	"lumdesk/internal/audit"
 	"lumdesk/internal/billing"
 	"lumdesk/internal/platform/db"
+	"lumdesk/internal/platform/listcount"
 	"lumdesk/internal/platform/money"
 )
 
@@ -42,6 +43,17 @@ func listItems[R, T any](f ListFilter, query func(cur cursor, lim int32) ([]R, e
 		}
 		return EncodeCursor(id)
 	}), nil
+}
+
+// countItems counts the items of a list's filter (its cursor and limit
+// ignored) up to limitTo (listcount.Cap when below 1), refusing what
+// listItems refuses.
+func countItems(ctx context.Context, f ListFilter, limitTo int, query func(ctx context.Context, lim int32) (int64, error)) (listcount.Count, error) {
+	f.Cursor, f.Limit = "", 0
+	if _, _, err := f.check(); err != nil {
+		return listcount.Count{}, err
+	}
+	return listcount.Run(ctx, limitTo, query)
 }
 
 // itemState is what renewItem reads from a locked row.

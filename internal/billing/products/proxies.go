@@ -13,6 +13,7 @@ import (
 	"lumdesk/internal/audit"
 	"lumdesk/internal/billing"
 	"lumdesk/internal/platform/db"
+	"lumdesk/internal/platform/listcount"
 	"lumdesk/internal/platform/money"
 )
 
@@ -221,6 +222,27 @@ func (s *Service) GetProxy(ctx context.Context, scope accounts.Scope, id int64) 
 	return proxyOf(r), nil
 }
 
+// proxyParams are the list query's params of a filter (no position): ListProxies
+// and CountProxies read a filter through it, so they agree.
+func proxyParams(f ListFilter) store.LumiListProxiesParams {
+	return store.LumiListProxiesParams{AccountID: f.Scope.Filter(), Status: f.Status, Q: strings.TrimSpace(f.Query), RenewalFailed: f.RenewalFailed}
+}
+
+// CountProxies counts the proxies of a filter up to limitTo (listcount.Cap when
+// below 1), for the console list's "1,234 proxies".
+func (s *Service) CountProxies(ctx context.Context, f ListFilter, limitTo int) (_ listcount.Count, err error) {
+	defer wrap(&err, "count proxies")
+	p := proxyParams(f)
+	return countItems(ctx, f, limitTo, func(ctx context.Context, lim int32) (int64, error) {
+		if f.Sort == SortExpires { // that order lists only items with an expiry
+			return s.db.LumiCountProxiesByExpiry(ctx, store.LumiCountProxiesByExpiryParams{AccountID: p.AccountID, Status: p.Status,
+				Q: p.Q, RenewalFailed: p.RenewalFailed, Lim: lim})
+		}
+		p.Lim = lim
+		return s.db.LumiCountProxies(ctx, store.LumiCountProxiesParams(p))
+	})
+}
+
 // ListProxies is one page of proxies, newest first.
 func (s *Service) ListProxies(ctx context.Context, f ListFilter) (_ Page[Proxy], err error) {
 	defer wrap(&err, "list proxies")
@@ -230,8 +252,9 @@ func (s *Service) ListProxies(ctx context.Context, f ListFilter) (_ Page[Proxy],
 			return s.db.LumiListProxiesByExpiry(ctx, store.LumiListProxiesByExpiryParams{AccountID: f.Scope.Filter(), Status: f.Status,
 				Q: q, RenewalFailed: f.RenewalFailed, AfterExpires: cur.expires, AfterID: cur.id, Lim: lim})
 		}
-		return s.db.LumiListProxies(ctx, store.LumiListProxiesParams{AccountID: f.Scope.Filter(), Status: f.Status,
-			Q: q, RenewalFailed: f.RenewalFailed, Before: cur.id, Lim: lim})
+		p := proxyParams(f)
+		p.Before, p.Lim = cur.id, lim
+		return s.db.LumiListProxies(ctx, p)
 	}, proxyOf, func(p Proxy) (*time.Time, int64) { return p.ExpiresAt, p.ID })
 }
 

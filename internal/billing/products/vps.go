@@ -12,6 +12,7 @@ import (
 	"lumdesk/internal/audit"
 	"lumdesk/internal/billing"
 	"lumdesk/internal/platform/db"
+	"lumdesk/internal/platform/listcount"
 	"lumdesk/internal/platform/money"
 )
 
@@ -188,6 +189,27 @@ func (s *Service) GetVPS(ctx context.Context, scope accounts.Scope, id int64) (_
 	return vpsOf(r), nil
 }
 
+// vpsParams are the list query's params of a filter (no position): ListVPS
+// and CountVPS read a filter through it, so they agree.
+func vpsParams(f ListFilter) store.LumiListVPSParams {
+	return store.LumiListVPSParams{AccountID: f.Scope.Filter(), Status: f.Status, Q: strings.ToLower(strings.TrimSpace(f.Query)), RenewalFailed: f.RenewalFailed}
+}
+
+// CountVPS counts the VPS of a filter up to limitTo (listcount.Cap when
+// below 1), for the console list's "1,234 VPS".
+func (s *Service) CountVPS(ctx context.Context, f ListFilter, limitTo int) (_ listcount.Count, err error) {
+	defer wrap(&err, "count VPS")
+	p := vpsParams(f)
+	return countItems(ctx, f, limitTo, func(ctx context.Context, lim int32) (int64, error) {
+		if f.Sort == SortExpires { // that order lists only items with an expiry
+			return s.db.LumiCountVPSByExpiry(ctx, store.LumiCountVPSByExpiryParams{AccountID: p.AccountID, Status: p.Status,
+				Q: p.Q, RenewalFailed: p.RenewalFailed, Lim: lim})
+		}
+		p.Lim = lim
+		return s.db.LumiCountVPS(ctx, store.LumiCountVPSParams(p))
+	})
+}
+
 // ListVPS is one page of servers, newest first.
 func (s *Service) ListVPS(ctx context.Context, f ListFilter) (_ Page[VPS], err error) {
 	defer wrap(&err, "list VPS")
@@ -197,8 +219,9 @@ func (s *Service) ListVPS(ctx context.Context, f ListFilter) (_ Page[VPS], err e
 			return s.db.LumiListVPSByExpiry(ctx, store.LumiListVPSByExpiryParams{AccountID: f.Scope.Filter(), Status: f.Status,
 				Q: q, RenewalFailed: f.RenewalFailed, AfterExpires: cur.expires, AfterID: cur.id, Lim: lim})
 		}
-		return s.db.LumiListVPS(ctx, store.LumiListVPSParams{AccountID: f.Scope.Filter(), Status: f.Status,
-			Q: q, RenewalFailed: f.RenewalFailed, Before: cur.id, Lim: lim})
+		p := vpsParams(f)
+		p.Before, p.Lim = cur.id, lim
+		return s.db.LumiListVPS(ctx, p)
 	}, vpsOf, func(v VPS) (*time.Time, int64) { return v.ExpiresAt, v.ID })
 }
 

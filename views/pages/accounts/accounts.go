@@ -5,6 +5,7 @@ package accounts
 
 import (
 	"net/url"
+	"slices"
 	"strconv"
 	"time"
 
@@ -83,6 +84,18 @@ type List struct {
 	CanManage bool
 	Stats     *Stats
 	Empty     bool // the table has no accounts at all
+	Bar       components.ListBar
+}
+
+// ActiveFilters are the filters in force, as chips read them.
+func (v List) ActiveFilters() []components.ActiveFilter {
+	f := v.Filters
+	return slices.Concat(
+		components.Filter("q", "Search", f.Q),
+		components.OptionFilter("status", "Status", f.Status, StatusOptions),
+		components.Filter("from", "Created from", f.From),
+		components.Filter("to", "Created until", f.To),
+	)
 }
 
 // ExportHref downloads the filtered list as CSV.
@@ -133,6 +146,8 @@ type Detail struct {
 	// TabBody is the product tab's content when its product registered a
 	// renderer; nil shows the product's empty state.
 	TabBody templ.Component
+	// Cards are the Overview tab's product cards, in registry order.
+	Cards []OverviewCard
 }
 
 // IDText is "#42".

@@ -5,6 +5,7 @@ package apikeys
 
 import (
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -81,6 +82,21 @@ type List struct {
 	NextHref     string
 	CanManage    bool
 	Error        string // a filter was invalid
+	Bar          components.ListBar
+}
+
+// ActiveFilters are the filters in force, as chips read them.
+func (l List) ActiveFilters() []components.ActiveFilter {
+	acc := ""
+	if l.AccountID != 0 {
+		acc = l.AccountLabel
+	}
+	return slices.Concat(
+		components.Filter("q", "Prefix", l.Q),
+		components.OptionFilter("product", "Product", l.Product, l.Products),
+		components.OptionFilter("status", "Status", l.Status, StatusOptions),
+		components.Filter("account", "Account", acc),
+	)
 }
 
 // Filtered reports whether any filter is on.

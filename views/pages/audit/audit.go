@@ -35,6 +35,7 @@ type ListModel struct {
 	EntityTypes []string
 	Status      *auditlog.Status // nil when the chain could not be checked
 	Now         time.Time
+	Bar         components.ListBar // count, filter chips, saved views
 }
 
 // DetailModel is /audit/:id.
@@ -106,6 +107,10 @@ func EntityHref(r auditlog.Ref, names auditlog.Names) string {
 		}
 	case auditlog.EntityTLDPrice, auditlog.EntityPlanPrice:
 		return billing.PricesPath
+	case auditlog.EntityMailApp, auditlog.EntityMailDomain:
+		// Lumora's console pages come with its area; until then its
+		// landing page says what it will hold.
+		return "/lumora"
 	case auditlog.RefLedgerEntry:
 		if _, err := strconv.ParseInt(r.Account, 10, 64); err == nil {
 			return billing.LedgerPath + "?" + url.Values{"account": {r.Account}}.Encode()
@@ -154,6 +159,8 @@ func EntityNav(entityType string) string {
 		return "luarmor"
 	case auditlog.EntityDomain, auditlog.EntityVPS, auditlog.EntityProxy, auditlog.EntityTLDPrice, auditlog.EntityPlanPrice:
 		return "lumi"
+	case auditlog.EntityMailApp, auditlog.EntityMailDomain:
+		return "lumora"
 	}
 	return "audit"
 }

@@ -6,6 +6,7 @@
 package billing
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -39,16 +40,21 @@ func SummaryHref(id int64) string { return AccountHref(id) + "/summary" }
 // AccountPageHref is the customer account's own page.
 func AccountPageHref(id int64) string { return "/accounts/" + idStr(id) }
 
-// AreaTabs is the Lumi sub-navigation.
+// PendingCountKey names the live count of requests waiting for approval
+// (the Approvals pill and the sidebar's Lumi badge; handlers/billing counts.go).
+const PendingCountKey = "lumi-approvals"
+
+// PendingCountLabel says what that count is.
+const PendingCountLabel = "Waiting for approval"
+
+// AreaTabs is the Lumi sub-navigation. The Approvals pill is live: it
+// refreshes itself after an action.
 func AreaTabs(active string, pending int64) []components.Tab {
-	count := ""
-	if pending > 0 {
-		count = strconv.FormatInt(pending, 10)
-	}
 	return []components.Tab{
 		{Label: "Balances", Href: DeskPath, Active: active == "balances"},
 		{Label: "Ledger", Href: LedgerPath, Active: active == "ledger"},
-		{Label: "Approvals", Href: ApprovalsPath, Active: active == "approvals", Count: count},
+		{Label: "Approvals", Href: ApprovalsPath, Active: active == "approvals",
+			Live: &components.Count{Key: PendingCountKey, Value: pending, Label: PendingCountLabel}},
 		{Label: "Domains", Href: DomainsPath, Active: active == "domains"},
 		{Label: "VPS", Href: VPSPath, Active: active == "vps"},
 		{Label: "Proxies", Href: ProxiesPath, Active: active == "proxies"},
@@ -175,7 +181,18 @@ type Desk struct {
 	Stats    []StatView
 	Deposits []components.ChartPoint
 	Spend    []components.ChartPoint
-	Limit    string // approval limit
+	Range    components.ChartRange // the days the charts cover
+	Limit    string                // approval limit
+	Bar      components.ListBar
+}
+
+// ActiveFilters are the balance list's filters in force, as chips read them.
+func (f DeskFilters) ActiveFilters() []components.ActiveFilter {
+	below := ""
+	if f.Below != "" {
+		below = "below " + f.Below
+	}
+	return slices.Concat(components.Filter("q", "Search", f.Q), components.Filter("below", "Balance", below))
 }
 
 // StatView is a stat tile.
@@ -235,6 +252,21 @@ type Ledger struct {
 	NextHref  string
 	FirstHref string
 	Pending   int64
+	Bar       components.ListBar
+}
+
+// ActiveFilters are the ledger's filters in force, as chips read them.
+func (f LedgerFilters) ActiveFilters() []components.ActiveFilter {
+	account := f.Account
+	if account != "" {
+		account = "#" + account
+	}
+	return slices.Concat(
+		components.Filter("account", "Account", account),
+		components.OptionFilter("kind", "Kind", f.Kind, KindOptions),
+		components.Filter("from", "From", f.From),
+		components.Filter("to", "Until", f.To),
+	)
 }
 
 // ---------------------------------------------------------------- account
@@ -345,6 +377,9 @@ type Approvals struct {
 	Decided    []RequestRow
 	CanApprove bool
 	Limit      string
+	// Bar counts the queue; the page has no filters, so no chips and no
+	// saved views.
+	Bar components.ListBar
 }
 
 // ---------------------------------------------------------------- actions

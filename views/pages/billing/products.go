@@ -6,6 +6,7 @@ package billing
 
 import (
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -42,6 +43,27 @@ type List struct {
 	Sandbox       bool
 	CanManage     bool
 	CSRF          string
+	Bar           components.ListBar
+}
+
+// Query is the list's URL query without the page position ("?q=x" or "").
+func (l List) Query() string { return strings.TrimPrefix(l.Href("cursor", ""), l.Path()) }
+
+// ActiveFilters are the filters in force, as chips read them.
+func (l List) ActiveFilters() []components.ActiveFilter {
+	acc, rf := "", ""
+	if l.Account != 0 {
+		acc = "#" + idStr(l.Account)
+	}
+	if l.RenewalFailed {
+		rf = "failed"
+	}
+	return slices.Concat(
+		components.Filter("q", "Search", l.Q),
+		components.OptionFilter("status", "Status", l.Status, StatusOptions),
+		components.Filter("account", "Account", acc),
+		components.Filter("renewal_failed", "Renewal", rf),
+	)
 }
 
 // DomainRow is one domain in the list.

@@ -10,6 +10,7 @@ import (
 // Model is the overview page.
 type Model struct {
 	Stats         []Stat
+	Range         components.ChartRange // the days the charts cover
 	AccountsDaily []components.ChartPoint
 	AuditDaily    []components.ChartPoint
 	KeysByProduct []components.KV

@@ -423,6 +423,29 @@ type KeyList struct {
 	CanDelete   bool
 	CSRF        string
 	Self        string // this page's URL (where bulk actions come back to)
+	Bar         components.ListBar
+}
+
+// ActiveFilters are the filters in force, as chips read them.
+func (v KeyList) ActiveFilters() []components.ActiveFilter {
+	f := v.Filters
+	project := f.Project
+	for _, o := range v.Projects {
+		if o.Value == f.Project {
+			project = o.Label
+		}
+	}
+	return slices.Concat(
+		components.Filter("q", "Search", f.Q),
+		components.OptionFilter("status", "Status", f.Status, StatusOptions),
+		components.Filter("project", "Project", project),
+		components.OptionFilter("banned", "Blacklist", f.Banned, BannedOptions),
+		components.OptionFilter("expired", "Expiry", f.Expired, ExpiredOptions),
+		components.OptionFilter("never_used", "Use", f.NeverUsed, NeverUsedOptions),
+		components.OptionFilter("discord", "Discord", f.Discord, DiscordOptions),
+		components.Filter("exp_from", "Expires from", f.ExpFrom),
+		components.Filter("exp_to", "Expires until", f.ExpTo),
+	)
 }
 
 // Show reports whether a column is shown.

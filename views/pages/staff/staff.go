@@ -4,6 +4,7 @@ package staff
 
 import (
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -51,6 +52,12 @@ type List struct {
 	Role  string
 	Sort  string // "name", "-name", "created", "-created"; "" = active first, by email
 	Total int    // staff users before filtering
+	Bar   components.ListBar
+}
+
+// ActiveFilters are the filters in force, as chips read them.
+func (l List) ActiveFilters() []components.ActiveFilter {
+	return slices.Concat(components.Filter("q", "Search", l.Q), components.OptionFilter("role", "Role", l.Role, roleOptions(false)))
 }
 
 // Filtered reports whether a filter is applied.

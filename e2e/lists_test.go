@@ -1,0 +1,48 @@
+package e2e
+
+import (
+	"strings"
+	"testing"
+)
+
+// A list's header: the count, a chip that removes its filter (from the
+// keyboard), and a saved view made through the Views menu, in light and
+// dark mode.
+func TestListHeaderChipsAndSavedViews(t *testing.T) {
+	b := start(t)
+	seedAccounts(t, b, 8)
+	b.staff("support")
+	b.open("/accounts?status=active&q=a&sort=name", `[data-testid="list-bar"]`)
+	if got := b.text(`[data-testid="result-count"]`); !strings.HasSuffix(got, " accounts") {
+		t.Errorf("count reads %q", got)
+	}
+	if n := eval[int](b, `document.querySelectorAll('[data-testid="filter-chip"]').length`); n != 2 {
+		t.Fatalf("%d chips, want search and status", n)
+	}
+
+	// Save the current filters as a view.
+	b.click(`[data-testid="views-menu"] summary`)
+	b.fill(`[data-testid="save-view-form"] `, "name", "Active with a")
+	b.click(`[data-testid="save-view-form"] button[type="submit"]`)
+	b.waitVisible(`[data-testid="list-bar"]`)
+	b.toast(`View “Active with a” saved`)
+	b.click(`[data-testid="views-menu"] summary`)
+	b.waitVisible(`[data-testid="saved-view"]`)
+	b.screenshot("views-menu")
+
+	// Remove the status chip with the keyboard: focus it, press Enter.
+	eval[bool](b, `(document.querySelector('[data-testid="filter-chip"][data-param="status"]').focus(), true)`)
+	b.keys("\r")
+	loc := b.waitPath(`^/accounts\?q=a&sort=name$`)
+	if strings.Contains(loc, "status") {
+		t.Errorf("status chip left %s", loc)
+	}
+	// The saved view brings it back.
+	b.click(`[data-testid="views-menu"] summary`)
+	b.click(`[data-testid="saved-view"]`)
+	b.waitPath(`^/accounts\?q=a&sort=name&status=active$`)
+
+	eval[bool](b, `(document.documentElement.classList.add('dark'), true)`)
+	b.click(`[data-testid="views-menu"] summary`)
+	b.screenshot("list-header-dark")
+}

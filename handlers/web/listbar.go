@@ -1,0 +1,52 @@
+package web
+
+import (
+	"strconv"
+
+	"github.com/gofiber/fiber/v2"
+
+	"lumdesk/internal/platform/listcount"
+	"lumdesk/internal/staff"
+	"lumdesk/views/components"
+)
+
+// ListBar is the row above a list's table (components.ListHeader) for the
+// list at base whose current URL query is query ("?q=x", as its
+// Filters.Query() gives it): the active filters as chips and the signed-in
+// staff user's saved views of the list. The list adds its count
+// (ListBar.Count = web.Count(...)) when it counts.
+func (a *App) ListBar(c *fiber.Ctx, base, query string, filters ...[]components.ActiveFilter) components.ListBar {
+	b := components.ListBar{Base: base, Query: query, Views: a.savedViews(c, base, query)}
+	for _, f := range filters {
+		b.Filters = append(b.Filters, f...)
+	}
+	return b
+}
+
+// Count is a list's listcount.Count in its noun ("key", "keys").
+func Count(n listcount.Count, one, many string) *components.ResultCount {
+	return components.Counted(n.N, n.More, one, many)
+}
+
+// savedViews is the Views menu; nil (no menu) when nobody is signed in or
+// the views cannot be read: the list itself still shows.
+func (a *App) savedViews(c *fiber.Ctx, page, query string) *components.SavedViews {
+	u := CurrentUser(c)
+	if u == nil || a.staff == nil {
+		return nil
+	}
+	views, err := a.staff.Views(c.UserContext(), u.ID, page)
+	if err != nil {
+		a.log.Error("saved views", "err", err, "request_id", requestID(c))
+		return nil
+	}
+	m := &components.SavedViews{Page: page, Query: query}
+	if s, _ := session(c); s != nil {
+		m.CSRF, _ = s.Values[staff.KeyCSRF].(string)
+	}
+	for _, v := range views {
+		m.Views = append(m.Views, components.SavedViewLink{Name: v.Name, Href: v.Href(),
+			DeleteHref: "/saved-views/" + strconv.FormatInt(v.ID, 10) + "/delete"})
+	}
+	return m
+}
