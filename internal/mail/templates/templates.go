@@ -185,7 +185,7 @@ func (s *Service) Create(ctx context.Context, actor audit.Actor, scope accounts.
 		if err := insertVersion(ctx, q, actor, row, now); err != nil {
 			return err
 		}
-		return audit.Record(ctx, q, actor, audit.Event{Action: "mail_template.create", EntityType: "mail_template",
+		return audit.Record(ctx, q, actor, audit.Event{Action: "mail_template.create", EntityType: audit.EntityMailTemplate,
 			EntityID: t.ID, After: auditOf(t)})
 	})
 	if err != nil {
@@ -330,7 +330,7 @@ func (s *Service) Update(ctx context.Context, actor audit.Actor, scope accounts.
 		if err := insertVersion(ctx, q, actor, row, next.Now); err != nil {
 			return err
 		}
-		return audit.Record(ctx, q, actor, audit.Event{Action: "mail_template.update", EntityType: "mail_template",
+		return audit.Record(ctx, q, actor, audit.Event{Action: "mail_template.update", EntityType: audit.EntityMailTemplate,
 			EntityID: t.ID, Before: auditOf(before), After: auditOf(t)})
 	})
 	if err != nil {
@@ -361,7 +361,7 @@ func (s *Service) Delete(ctx context.Context, actor audit.Actor, scope accounts.
 		} else if err != nil {
 			return err
 		}
-		return audit.Record(ctx, q, actor, audit.Event{Action: "mail_template.delete", EntityType: "mail_template",
+		return audit.Record(ctx, q, actor, audit.Event{Action: "mail_template.delete", EntityType: audit.EntityMailTemplate,
 			EntityID: row.PublicID, Reason: reason, Before: auditOf(fromRow(row))})
 	})
 }
