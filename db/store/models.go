@@ -429,6 +429,36 @@ type MailDomainRecord struct {
 	CheckedAt *time.Time `json:"checked_at"`
 }
 
+type MailTemplate struct {
+	ID        int64      `json:"id"`
+	AccountID int64      `json:"account_id"`
+	PublicID  string     `json:"public_id"`
+	Slug      string     `json:"slug"`
+	Name      string     `json:"name"`
+	Subject   string     `json:"subject"`
+	Html      string     `json:"html"`
+	Text      string     `json:"text"`
+	Version   int32      `json:"version"`
+	Status    string     `json:"status"`
+	CreatedAt time.Time  `json:"created_at"`
+	UpdatedAt time.Time  `json:"updated_at"`
+	DeletedAt *time.Time `json:"deleted_at"`
+}
+
+type MailTemplateVersion struct {
+	ID             int64     `json:"id"`
+	TemplateID     int64     `json:"template_id"`
+	Version        int32     `json:"version"`
+	Name           string    `json:"name"`
+	Subject        string    `json:"subject"`
+	Html           string    `json:"html"`
+	Text           string    `json:"text"`
+	CreatedByKind  string    `json:"created_by_kind"`
+	CreatedByID    string    `json:"created_by_id"`
+	CreatedByLabel string    `json:"created_by_label"`
+	CreatedAt      time.Time `json:"created_at"`
+}
+
 type MailWebhookAttempt struct {
 	ID           int64     `json:"id"`
 	DeliveryID   int64     `json:"delivery_id"`

@@ -22,6 +22,7 @@ const (
 	EntityPlanPrice        = "plan_price"
 	EntityMailApp          = "mail_app"
 	EntityMailDomain       = "mail_domain"
+	EntityMailTemplate     = "mail_template"
 )
 
 // Things the rows of an account record by id in their data (a ledger
@@ -41,7 +42,7 @@ var EntityTypes = []string{
 	EntityAccount, EntityAPIKey, EntityStaffUser, EntityBulkJob,
 	EntityLicenseKey, EntityLicensingProject, EntityLicensingScript,
 	EntityDomain, EntityVPS, EntityProxy, EntityTLDPrice, EntityPlanPrice,
-	EntityMailApp, EntityMailDomain,
+	EntityMailApp, EntityMailDomain, EntityMailTemplate,
 }
 
 // entityNouns name the types for people, as the pages do.
@@ -60,6 +61,7 @@ var entityNouns = map[string]string{
 	EntityPlanPrice:        "plan price",
 	EntityMailApp:          "Lumora app",
 	EntityMailDomain:       "sending domain",
+	EntityMailTemplate:     "Lumora template",
 }
 
 // EntityNoun names an entity type for people: "api_key" → "API key". An
@@ -173,6 +175,13 @@ var fieldLabels = map[string]map[string]string{
 	EntityPlanPrice: {
 		"description": "Description",
 		"monthly":     "Monthly price",
+	},
+	EntityMailTemplate: {
+		"slug":       "Slug",
+		"subject":    "Subject",
+		"version":    "Current version",
+		"html_bytes": "HTML size (bytes)",
+		"text_bytes": "Text size (bytes)",
 	},
 	EntityProxy: {
 		"type":      "Type",
