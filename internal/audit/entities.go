@@ -8,21 +8,23 @@ import "strings"
 // scans the code for audit.Event literals and fails when one writes a type
 // that is not listed here, so a new type cannot miss its label and its link.
 const (
-	EntityAccount          = "account"
-	EntityAPIKey           = "api_key"
-	EntityStaffUser        = "staff_user"
-	EntityBulkJob          = "bulk_job"
-	EntityLicenseKey       = "license_key"
-	EntityLicensingProject = "licensing_project"
-	EntityLicensingScript  = "licensing_script"
-	EntityDomain           = "domain"
-	EntityVPS              = "vps"
-	EntityProxy            = "proxy"
-	EntityTLDPrice         = "tld_price"
-	EntityPlanPrice        = "plan_price"
-	EntityMailApp          = "mail_app"
-	EntityMailDomain       = "mail_domain"
-	EntityMailTemplate     = "mail_template"
+	EntityAccount             = "account"
+	EntityAPIKey              = "api_key"
+	EntityStaffUser           = "staff_user"
+	EntityBulkJob             = "bulk_job"
+	EntityLicenseKey          = "license_key"
+	EntityLicensingProject    = "licensing_project"
+	EntityLicensingScript     = "licensing_script"
+	EntityDomain              = "domain"
+	EntityVPS                 = "vps"
+	EntityProxy               = "proxy"
+	EntityTLDPrice            = "tld_price"
+	EntityPlanPrice           = "plan_price"
+	EntityMailApp             = "mail_app"
+	EntityMailDomain          = "mail_domain"
+	EntityMailTemplate        = "mail_template"
+	EntityMailWebhook         = "mail_webhook"
+	EntityMailWebhookDelivery = "mail_webhook_delivery"
 )
 
 // Things the rows of an account record by id in their data (a ledger
@@ -42,26 +44,28 @@ var EntityTypes = []string{
 	EntityAccount, EntityAPIKey, EntityStaffUser, EntityBulkJob,
 	EntityLicenseKey, EntityLicensingProject, EntityLicensingScript,
 	EntityDomain, EntityVPS, EntityProxy, EntityTLDPrice, EntityPlanPrice,
-	EntityMailApp, EntityMailDomain, EntityMailTemplate,
+	EntityMailApp, EntityMailDomain, EntityMailTemplate, EntityMailWebhook, EntityMailWebhookDelivery,
 }
 
 // entityNouns name the types for people, as the pages do.
 var entityNouns = map[string]string{
-	EntityAccount:          "account",
-	EntityAPIKey:           "API key",
-	EntityStaffUser:        "staff user",
-	EntityBulkJob:          "bulk job",
-	EntityLicenseKey:       "license key",
-	EntityLicensingProject: "Luarmor project",
-	EntityLicensingScript:  "Luarmor script",
-	EntityDomain:           "domain",
-	EntityVPS:              "VPS",
-	EntityProxy:            "proxy",
-	EntityTLDPrice:         "domain price",
-	EntityPlanPrice:        "plan price",
-	EntityMailApp:          "Lumora app",
-	EntityMailDomain:       "sending domain",
-	EntityMailTemplate:     "Lumora template",
+	EntityAccount:             "account",
+	EntityAPIKey:              "API key",
+	EntityStaffUser:           "staff user",
+	EntityBulkJob:             "bulk job",
+	EntityLicenseKey:          "license key",
+	EntityLicensingProject:    "Luarmor project",
+	EntityLicensingScript:     "Luarmor script",
+	EntityDomain:              "domain",
+	EntityVPS:                 "VPS",
+	EntityProxy:               "proxy",
+	EntityTLDPrice:            "domain price",
+	EntityPlanPrice:           "plan price",
+	EntityMailApp:             "Lumora app",
+	EntityMailDomain:          "sending domain",
+	EntityMailTemplate:        "Lumora template",
+	EntityMailWebhook:         "webhook endpoint",
+	EntityMailWebhookDelivery: "webhook delivery",
 }
 
 // EntityNoun names an entity type for people: "api_key" → "API key". An

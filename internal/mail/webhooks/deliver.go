@@ -369,7 +369,7 @@ func (s *Service) Replay(ctx context.Context, actor audit.Actor, scope accounts.
 			return err
 		}
 		out = deliveryFromRow(row, r.EndpointPublicID)
-		return audit.Record(ctx, q, actor, audit.Event{Action: "mail_webhook.replay", EntityType: "mail_webhook_delivery",
+		return audit.Record(ctx, q, actor, audit.Event{Action: "mail_webhook.replay", EntityType: audit.EntityMailWebhookDelivery,
 			EntityID: strconv.FormatInt(deliveryID, 10), Before: deliveryFromRow(deliveryOf(r), r.EndpointPublicID), After: out})
 	})
 	if err != nil {

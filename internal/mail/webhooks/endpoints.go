@@ -85,7 +85,7 @@ func (s *Service) CreateEndpoint(ctx context.Context, actor audit.Actor, scope a
 		if err != nil {
 			return err
 		}
-		return audit.Record(ctx, q, actor, audit.Event{Action: "mail_webhook.create", EntityType: "mail_webhook",
+		return audit.Record(ctx, q, actor, audit.Event{Action: "mail_webhook.create", EntityType: audit.EntityMailWebhook,
 			EntityID: publicID, After: endpointFromRow(row)})
 	})
 	if err != nil {
@@ -182,7 +182,7 @@ func (s *Service) DeleteEndpoint(ctx context.Context, actor audit.Actor, scope a
 		} else if err != nil {
 			return err
 		}
-		return audit.Record(ctx, q, actor, audit.Event{Action: "mail_webhook.delete", EntityType: "mail_webhook",
+		return audit.Record(ctx, q, actor, audit.Event{Action: "mail_webhook.delete", EntityType: audit.EntityMailWebhook,
 			EntityID: id, Before: endpointFromRow(before), After: endpointFromRow(row)})
 	})
 }

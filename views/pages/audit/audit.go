@@ -107,7 +107,7 @@ func EntityHref(r auditlog.Ref, names auditlog.Names) string {
 		}
 	case auditlog.EntityTLDPrice, auditlog.EntityPlanPrice:
 		return billing.PricesPath
-	case auditlog.EntityMailApp, auditlog.EntityMailDomain, auditlog.EntityMailTemplate:
+	case auditlog.EntityMailApp, auditlog.EntityMailDomain, auditlog.EntityMailTemplate, auditlog.EntityMailWebhook, auditlog.EntityMailWebhookDelivery:
 		// Lumora's console pages come with its area; until then its
 		// landing page says what it will hold.
 		return "/lumora"
@@ -159,7 +159,7 @@ func EntityNav(entityType string) string {
 		return "luarmor"
 	case auditlog.EntityDomain, auditlog.EntityVPS, auditlog.EntityProxy, auditlog.EntityTLDPrice, auditlog.EntityPlanPrice:
 		return "lumi"
-	case auditlog.EntityMailApp, auditlog.EntityMailDomain, auditlog.EntityMailTemplate:
+	case auditlog.EntityMailApp, auditlog.EntityMailDomain, auditlog.EntityMailTemplate, auditlog.EntityMailWebhook, auditlog.EntityMailWebhookDelivery:
 		return "lumora"
 	}
 	return "audit"
