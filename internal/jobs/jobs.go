@@ -131,6 +131,7 @@ type Service struct {
 	expireDeposits   ExpireDepositsFunc
 	mailRecheck      MailRecheckFunc
 	mailRecheckEvery time.Duration
+	mailDeliver      MailDeliverFunc
 }
 
 // New makes the service. It runs no job until Start.
@@ -157,6 +158,7 @@ func (s *Service) SetOptions(o Options) { s.opts = o }
 func (s *Service) workers() *river.Workers {
 	w := river.NewWorkers()
 	river.AddWorker(w, &worker{s: s})
+	river.AddWorker(w, &mailDeliverWorker{s: s})
 	for _, j := range s.periodicJobs() {
 		j.register(w, s)
 	}
