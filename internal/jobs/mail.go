@@ -51,7 +51,9 @@ type mailDeliverWorker struct {
 
 // One attempt talks to one SMTP server (its own timeouts are 30s per
 // command); two minutes leave room for a slow DATA.
-func (w *mailDeliverWorker) Timeout(*river.Job[mailDeliverArgs]) time.Duration { return 2 * time.Minute }
+func (w *mailDeliverWorker) Timeout(*river.Job[mailDeliverArgs]) time.Duration {
+	return 2 * time.Minute
+}
 
 func (w *mailDeliverWorker) Work(ctx context.Context, j *river.Job[mailDeliverArgs]) error {
 	w.s.hookMu.Lock()
