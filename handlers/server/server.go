@@ -31,6 +31,8 @@ import (
 	"lumdesk/internal/jobs"
 	"lumdesk/internal/licensing"
 	"lumdesk/internal/mail"
+	"lumdesk/internal/mail/outbound"
+	"lumdesk/internal/mail/sandbox"
 	"lumdesk/internal/platform/config"
 	"lumdesk/internal/platform/db"
 	"lumdesk/internal/platform/secretbox"
@@ -50,9 +52,13 @@ type Services struct {
 	Licensing *licensing.Service
 	Billing   *billing.Service
 	Products  *products.Service
-	Mail      *mail.Service // Lumora: apps and sending domains
-	Jobs      *jobs.Service // background jobs; cmd/web serve starts the runner
-	LumiAPI   *lumi.API     // the Lumi API; cmd/web serve starts its batch sweeper
+	Mail      *mail.Service // Lumora: apps, sending domains, messages
+	// MailSandbox is the sandbox inbox Lumora delivers to when
+	// LUMORA_SMTP_URL is unset (StartMailSandbox); nil otherwise.
+	MailSandbox *sandbox.Server
+	mailSender  *outbound.Sender
+	Jobs        *jobs.Service // background jobs; cmd/web serve starts the runner
+	LumiAPI     *lumi.API     // the Lumi API; cmd/web serve starts its batch sweeper
 }
 
 // NewServices builds every domain service over one database.
@@ -78,6 +84,13 @@ func NewServices(cfg config.Config, d *db.DB, box *secretbox.Box) *Services {
 	s.Mail = mail.NewService(d, box, mailResolver(cfg), mail.Settings{SPFInclude: cfg.LumoraSPFInclude,
 		ReturnPathLabel: cfg.LumoraReturnPathLabel, ReturnPathHost: cfg.LumoraReturnPathHost, Recheck: cfg.LumoraDNSRecheck})
 	s.Jobs.SetMailRecheck(cfg.LumoraDNSRecheck, s.Mail.RecheckDue)
+	s.Mail.SetQueue(s.Jobs)
+	s.Jobs.SetMailDeliver(s.Mail.Deliver)
+	if cfg.SMTPURL != "" {
+		if err := s.useMailRelay(cfg, cfg.SMTPURL); err != nil {
+			slog.Error("Lumora SMTP relay unusable; mail waits in the queue", "err", err)
+		}
+	}
 	s.Jobs.SetExpireDeposits(func(ctx context.Context) (int, error) {
 		// Crypto Pay webhooks that never arrived: credit what it reports paid first.
 		if _, err := s.Billing.ReconcileCryptoPay(ctx, audit.System("cryptopay-reconcile"), 1000); err != nil {
@@ -86,6 +99,32 @@ func NewServices(cfg config.Config, d *db.DB, box *secretbox.Box) *Services {
 		return s.Billing.ExpireDeposits(ctx, audit.System("deposit-expiry"), 1000)
 	})
 	return s
+}
+
+// useMailRelay makes Lumora deliver through the SMTP server at url.
+func (s *Services) useMailRelay(cfg config.Config, url string) error {
+	sender, err := outbound.NewSender(outbound.SenderConfig{URL: url, Concurrency: cfg.SMTPConcurrency})
+	if err != nil {
+		return err
+	}
+	s.mailSender = sender
+	s.Mail.SetTransport(sender, cfg.RetryFor)
+	return nil
+}
+
+// StartMailSandbox starts the sandbox inbox on loopback and delivers Lumora
+// mail into it, when LUMORA_SMTP_URL is unset (cmd/web serve; the embedded
+// default of make run). It stops with ctx.
+func (s *Services) StartMailSandbox(ctx context.Context, cfg config.Config) error {
+	if cfg.SMTPURL != "" {
+		return nil
+	}
+	srv, err := sandbox.Start(ctx, sandbox.Options{})
+	if err != nil {
+		return err
+	}
+	s.MailSandbox = srv
+	return s.useMailRelay(cfg, srv.URL())
 }
 
 // mailResolver is the DNS resolver sending domains are verified through:
