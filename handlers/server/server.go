@@ -14,6 +14,7 @@ import (
 	accountshttp "lumdesk/handlers/accounts"
 	"lumdesk/handlers/api/luarmor"
 	"lumdesk/handlers/api/lumi"
+	"lumdesk/handlers/api/lumora"
 	apikeyshttp "lumdesk/handlers/apikeys"
 	audithttp "lumdesk/handlers/audit"
 	billinghttp "lumdesk/handlers/billing"
@@ -167,6 +168,7 @@ func (s *Services) routeGroups() []web.RouteGroup {
 		billingDesk,
 		billinghttp.NewProducts(s.Products, s.Jobs.EnqueueAutoRenew),
 		s.LumiAPI,
+		lumora.New(s.Mail, s.APIKeys),
 	}
 	// Each product's account tab comes from the group that renders it.
 	for _, g := range groups {
