@@ -28,7 +28,7 @@ CREATE TABLE mail_messages (
     -- (none delivered: the outcome of the first recipient).
     status           text        NOT NULL DEFAULT 'queued'
                                  CHECK (status IN ('queued', 'delivered', 'partial', 'bounced', 'failed', 'suppressed')),
-    smtp_message_id  text        NOT NULL DEFAULT '', -- the Message-ID header, set at the first attempt
+    smtp_message_id  text        NOT NULL DEFAULT '', -- the Message-ID header of the latest attempt
     idempotency_key  text        CHECK (length(idempotency_key) BETWEEN 8 AND 200),
     request_hash     bytea,
     created_at       timestamptz NOT NULL DEFAULT now(),

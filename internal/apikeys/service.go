@@ -347,7 +347,9 @@ func (s *Service) Create(ctx context.Context, actor audit.Actor, in CreateInput)
 			verr["app"] = fmt.Sprintf("there is no Lumora app %d", *in.MailAppID)
 		case err != nil:
 			return Created{}, fmt.Errorf("create api key: load mail app: %w", err)
-		case in.Operator || in.AccountID == nil || *in.AccountID != app.AccountID:
+		case in.Operator:
+			verr["app"] = "operator keys belong to no app; leave the app empty"
+		case in.AccountID == nil || *in.AccountID != app.AccountID:
 			verr["app"] = "the app belongs to another account"
 		}
 	}
