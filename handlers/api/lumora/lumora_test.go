@@ -21,6 +21,7 @@ import (
 	"lumdesk/internal/accounts"
 	"lumdesk/internal/apikeys"
 	"lumdesk/internal/audit"
+	"lumdesk/internal/jobs"
 	"lumdesk/internal/mail"
 )
 
@@ -382,5 +383,49 @@ func TestOpenAPIListsServedRoutes(t *testing.T) {
 	slices.Sort(served)
 	if diff := cmp.Diff(served, documented); diff != "" {
 		t.Errorf("openapi paths (-served +documented):\n%s", diff)
+	}
+}
+
+// The served app end to end: a send through the API is delivered by the
+// River job into the sandbox inbox that serve starts when LUMORA_SMTP_URL
+// is unset, and the message then reads delivered.
+func TestSendDeliveredToSandbox(t *testing.T) {
+	w := newWorld(t)
+	svc := w.env.Services
+	if err := svc.StartMailSandbox(t.Context(), w.env.Config); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 4)
+	svc.Jobs.SetMailDeliver(func(ctx context.Context, id int64) (time.Time, error) {
+		next, err := svc.Mail.Deliver(ctx, id)
+		done <- err
+		return next, err
+	})
+	svc.Jobs.SetMailRecheck(0, nil) // no DNS lookups of the test domains on start
+	svc.Jobs.SetOptions(jobs.Options{TestOnly: true, PollInterval: 50 * time.Millisecond})
+	if err := svc.Jobs.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = svc.Jobs.Stop(context.Background()) })
+
+	r := w.call("POST", "/api/lumora/v1/email/send", w.key, welcome)
+	if r.Status != 200 {
+		t.Fatalf("send: %s", r.Raw)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the delivery job did not run")
+	}
+	got := w.call("GET", "/api/lumora/v1/emails/"+r.str("messageId"), w.key, "")
+	if msg, _ := got.Body["message"].(map[string]any); msg["status"] != "delivered" {
+		t.Fatalf("after delivery: %s", got.Raw)
+	}
+	inbox, err := svc.MailSandbox.Store().List(ctx, 10)
+	if err != nil || len(inbox) != 1 || inbox[0].Subject != "Welcome to Acme" || inbox[0].HeaderValue("DKIM-Signature") == "" {
+		t.Fatalf("sandbox inbox: %d messages, %v", len(inbox), err)
 	}
 }
