@@ -428,3 +428,30 @@ func TestSendDeliveredToSandbox(t *testing.T) {
 		t.Fatalf("sandbox inbox: %d messages, %v", len(inbox), err)
 	}
 }
+
+// Twenty identical sends at once with one Idempotency-Key make one message;
+// every answer names it, all but one as a replay.
+func TestIdempotentSendRace(t *testing.T) {
+	w := newWorld(t)
+	answers := make(chan resp, 20)
+	for range 20 {
+		go func() {
+			answers <- w.call("POST", "/api/lumora/v1/email/send", w.key, welcome, "Idempotency-Key", "race-welcome-0001")
+		}()
+	}
+	ids, originals := map[string]bool{}, 0
+	for range 20 {
+		r := <-answers
+		if r.Status != 200 {
+			t.Fatalf("send: %d %s", r.Status, r.Raw)
+		}
+		ids[r.str("messageId")] = true
+		if r.Body["idempotentReplay"] == false {
+			originals++
+		}
+	}
+	var n int
+	if err := w.env.Services.DB.Pool.QueryRow(ctx, `SELECT count(*) FROM mail_messages`).Scan(&n); err != nil || n != 1 || len(ids) != 1 || originals != 1 {
+		t.Fatalf("%d messages (%v), %d ids, %d originals; want one each", n, err, len(ids), originals)
+	}
+}
