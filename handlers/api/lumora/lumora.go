@@ -38,23 +38,23 @@ const Prefix = "/api/lumora"
 
 // Error codes.
 const (
-	CodeMissingKey          = "missing_api_key"
-	CodeInvalidKey          = "invalid_api_key"
-	CodeRateLimited         = "rate_limited"
-	CodeForbidden           = "forbidden"
-	CodeForbiddenScope      = "forbidden_scope"
-	CodeNotFound            = "not_found"
-	CodeMethodNotAllowed    = "method_not_allowed"
-	CodePayloadTooLarge     = "payload_too_large"
-	CodeHeadersTooLarge     = "headers_too_large"
-	CodeInvalidJSON         = "invalid_json"
-	CodeUnsupportedMedia    = "unsupported_media_type"
-	CodeValidation          = "validation_error"
-	CodeSenderNotVerified   = "sender_domain_not_verified"
-	CodeAllSuppressed       = "all_recipients_suppressed"
-	CodeIdempotencyReused   = "idempotency_key_reused"
-	CodeHardBounceSuppressd = "hard_bounce_suppression"
-	CodeInternal            = "internal_error"
+	CodeMissingKey        = "missing_api_key"
+	CodeInvalidKey        = "invalid_api_key"
+	CodeRateLimited       = "rate_limited"
+	CodeForbidden         = "forbidden"
+	CodeForbiddenScope    = "forbidden_scope"
+	CodeNotFound          = "not_found"
+	CodeMethodNotAllowed  = "method_not_allowed"
+	CodePayloadTooLarge   = "payload_too_large"
+	CodeHeadersTooLarge   = "headers_too_large"
+	CodeInvalidJSON       = "invalid_json"
+	CodeUnsupportedMedia  = "unsupported_media_type"
+	CodeValidation        = "validation_error"
+	CodeSenderNotVerified = "sender_domain_not_verified"
+	CodeAllSuppressed     = "all_recipients_suppressed"
+	CodeIdempotencyReused = "idempotency_key_reused"
+	CodeHardBounce        = "hard_bounce_suppression"
+	CodeInternal          = "internal_error"
 )
 
 // Scopes of Lumora keys.
@@ -189,10 +189,8 @@ func notFound(c *fiber.Ctx) error {
 	return writeErr(c, fiber.StatusNotFound, CodeNotFound, "Not found: "+c.Method()+" "+utils.CopyString(c.Path()))
 }
 
-const localApp = "lumora.app"
-
-// gate authenticates the key (apikit: header, verification, rate limit) and
-// finds its app.
+// gate authenticates the key (apikit: header, verification, the key's
+// per-minute limit); scoped then checks its app and scope.
 func (api *API) gate(c *fiber.Ctx) error {
 	return api.auth(c)
 }
@@ -233,7 +231,7 @@ func (api *API) serviceErr(c *fiber.Ctx, err error) error {
 	case errors.Is(err, mail.ErrIdempotencyKeyReused):
 		return writeErr(c, fiber.StatusConflict, CodeIdempotencyReused, "This Idempotency-Key was already used with another request body in the last 24 hours.")
 	case errors.Is(err, mail.ErrHardBounceSuppression):
-		return writeErr(c, fiber.StatusConflict, CodeHardBounceSuppressd, "This address hard-bounced; support lifts such a suppression from the dashboard, with a reason.")
+		return writeErr(c, fiber.StatusConflict, CodeHardBounce, "This address hard-bounced; support lifts such a suppression from the dashboard, with a reason.")
 	case errors.As(err, &nf) && nf.NotFound():
 		return writeErr(c, fiber.StatusNotFound, CodeNotFound, innermost(err)+".")
 	case errors.Is(err, context.Canceled):
