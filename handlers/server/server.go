@@ -57,7 +57,6 @@ type Services struct {
 	// MailSandbox is the sandbox inbox Lumora delivers to when
 	// LUMORA_SMTP_URL is unset (StartMailSandbox); nil otherwise.
 	MailSandbox *sandbox.Server
-	mailSender  *outbound.Sender
 	Jobs        *jobs.Service // background jobs; cmd/web serve starts the runner
 	LumiAPI     *lumi.API     // the Lumi API; cmd/web serve starts its batch sweeper
 }
@@ -108,7 +107,6 @@ func (s *Services) useMailRelay(cfg config.Config, url string) error {
 	if err != nil {
 		return err
 	}
-	s.mailSender = sender
 	s.Mail.SetTransport(sender, cfg.RetryFor)
 	return nil
 }
