@@ -14,10 +14,11 @@ import (
 func runAPIKey(ctx context.Context, e *env, args []string) error {
 	return subcommand(e, "apikey", args, map[string]func([]string) error{
 		"create": func(args []string) error {
-			fs := newFlags(e, "apikey create", "apikey create --product P (--account ID|EMAIL | --operator) [--scopes a,b] [--name N] [--rate-limit N] [--json]")
+			fs := newFlags(e, "apikey create", "apikey create --product P (--account ID|EMAIL | --operator | --app APP_ID) [--scopes a,b] [--name N] [--rate-limit N] [--json]")
 			product := fs.String("product", "", "one of "+strings.Join(apikeys.ProductIDs(), ", ")+" (required)")
 			account := fs.String("account", "", "account id or email the key belongs to")
 			operator := fs.Bool("operator", false, "an operator key: no account, every scope")
+			app := fs.Int64("app", 0, "lumora: the app the key sends for (the account is the app's)")
 			scopes := fs.String("scopes", "", "comma-separated scopes, e.g. email:send,email:read (default: the product's standard scopes, all but operator-only ones)")
 			name := fs.String("name", "", "where the key is used")
 			rateLimit := fs.Int("rate-limit", apikeys.DefaultRateLimit, "requests per minute (1-10000)")
@@ -32,7 +33,11 @@ func runAPIKey(ctx context.Context, e *env, args []string) error {
 			switch {
 			case *operator && *account != "":
 				return usagef("--operator and --account are mutually exclusive")
-			case !*operator && *account == "":
+			case *app != 0 && p.ID != apikeys.Lumora:
+				return usagef("--app is for lumora keys only")
+			case *app < 0:
+				return usagef("--app must be an app id")
+			case !*operator && *account == "" && *app == 0:
 				return usagef("--account or --operator is required")
 			}
 			var scopeList []string
@@ -53,6 +58,9 @@ func runAPIKey(ctx context.Context, e *env, args []string) error {
 			}
 			defer svc.Close()
 			in := apikeys.CreateInput{Product: p.ID, Operator: *operator, Name: *name, Scopes: scopeList, RateLimitPerMinute: *rateLimit}
+			if *app != 0 {
+				in.MailAppID = app
+			}
 			if *account != "" {
 				acc, err := svc.APIKeys.ResolveAccount(ctx, *account)
 				if errors.Is(err, apikeys.ErrAccountNotFound) {
@@ -75,6 +83,9 @@ func runAPIKey(ctx context.Context, e *env, args []string) error {
 			if *asJSON {
 				out := map[string]any{"id": k.ID, "product": k.Product, "prefix": k.Prefix, "secret": created.Secret,
 					"scopes": k.Scopes, "account_id": k.AccountID, "operator": k.Operator}
+				if k.MailAppID != nil {
+					out["app_id"] = *k.MailAppID
+				}
 				return json.NewEncoder(e.stdout).Encode(out)
 			}
 			owner := "operator key"

@@ -48,6 +48,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	go svc.sweepSessions(ctx, e)
 	go svc.LumiAPI.SweepBatches(ctx, e.log) // bulk batches a stopped process left running
+	if err := svc.StartMailSandbox(ctx, e.cfg); err != nil {
+		return fmt.Errorf("Lumora sandbox inbox: %w", err)
+	}
 	svc.Jobs.SetLogger(e.log)
 	if err := svc.Jobs.Start(ctx); err != nil {
 		return err

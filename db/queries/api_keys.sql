@@ -4,10 +4,10 @@
 
 -- name: InsertAPIKey :one
 INSERT INTO api_keys (product, account_id, operator, name, prefix, secret_hash, scopes,
-                      rate_limit_per_minute, daily_spend_cap_cents, expires_at, rotated_from_id)
+                      rate_limit_per_minute, daily_spend_cap_cents, expires_at, rotated_from_id, mail_app_id)
 VALUES (sqlc.arg(product), sqlc.narg(account_id), sqlc.arg(operator), sqlc.arg(name), sqlc.arg(prefix),
         sqlc.arg(secret_hash), sqlc.arg(scopes)::text[], sqlc.arg(rate_limit_per_minute),
-        sqlc.narg(daily_spend_cap_cents), sqlc.narg(expires_at), sqlc.narg(rotated_from_id))
+        sqlc.narg(daily_spend_cap_cents), sqlc.narg(expires_at), sqlc.narg(rotated_from_id), sqlc.narg(mail_app_id))
 RETURNING *;
 
 -- The signing secret is sealed under a context naming the key id, so it is
@@ -150,3 +150,7 @@ WHERE (sqlc.arg(product)::text = '' OR k.product = sqlc.arg(product)::text)
   AND (sqlc.narg(cursor_created)::timestamptz IS NULL
        OR (k.created_at, k.id) < (sqlc.narg(cursor_created)::timestamptz, sqlc.arg(cursor_id)::bigint))
 LIMIT sqlc.arg(lim)) counted;
+
+-- The Lumora app a key would belong to, with its account (checked at create).
+-- name: APIKeyMailApp :one
+SELECT id, account_id FROM mail_apps WHERE id = $1;

@@ -56,6 +56,23 @@ func (q *Queries) APIKeyAccountByID(ctx context.Context, id int64) (APIKeyAccoun
 	return i, err
 }
 
+const aPIKeyMailApp = `-- name: APIKeyMailApp :one
+SELECT id, account_id FROM mail_apps WHERE id = $1
+`
+
+type APIKeyMailAppRow struct {
+	ID        int64 `json:"id"`
+	AccountID int64 `json:"account_id"`
+}
+
+// The Lumora app a key would belong to, with its account (checked at create).
+func (q *Queries) APIKeyMailApp(ctx context.Context, id int64) (APIKeyMailAppRow, error) {
+	row := q.db.QueryRow(ctx, aPIKeyMailApp, id)
+	var i APIKeyMailAppRow
+	err := row.Scan(&i.ID, &i.AccountID)
+	return i, err
+}
+
 const anyAPIKeyNamed = `-- name: AnyAPIKeyNamed :one
 SELECT EXISTS (SELECT 1 FROM api_keys WHERE name = ANY($1::text[]))::boolean
 `
@@ -144,7 +161,7 @@ func (q *Queries) CountActiveAPIKeysByProduct(ctx context.Context) ([]CountActiv
 }
 
 const getAPIKeyBySecretHash = `-- name: GetAPIKeyBySecretHash :one
-SELECT k.id, k.product, k.account_id, k.operator, k.name, k.prefix, k.secret_hash, k.scopes, k.rate_limit_per_minute, k.daily_spend_cap_cents, k.signing_secret_sealed, k.expires_at, k.revoked_at, k.revoked_reason, k.rotated_from_id, k.last_used_at, k.last_used_ip, k.created_at,
+SELECT k.id, k.product, k.account_id, k.operator, k.name, k.prefix, k.secret_hash, k.scopes, k.rate_limit_per_minute, k.daily_spend_cap_cents, k.signing_secret_sealed, k.expires_at, k.revoked_at, k.revoked_reason, k.rotated_from_id, k.last_used_at, k.last_used_ip, k.created_at, k.mail_app_id,
        coalesce(a.name, '')::text        AS account_name,
        coalesce(a.email::text, '')::text AS account_email,
        coalesce(a.status, '')::text      AS account_status
@@ -182,6 +199,7 @@ func (q *Queries) GetAPIKeyBySecretHash(ctx context.Context, secretHash []byte) 
 		&i.ApiKey.LastUsedAt,
 		&i.ApiKey.LastUsedIp,
 		&i.ApiKey.CreatedAt,
+		&i.ApiKey.MailAppID,
 		&i.AccountName,
 		&i.AccountEmail,
 		&i.AccountStatus,
@@ -190,7 +208,7 @@ func (q *Queries) GetAPIKeyBySecretHash(ctx context.Context, secretHash []byte) 
 }
 
 const getAPIKeyWithAccount = `-- name: GetAPIKeyWithAccount :one
-SELECT k.id, k.product, k.account_id, k.operator, k.name, k.prefix, k.secret_hash, k.scopes, k.rate_limit_per_minute, k.daily_spend_cap_cents, k.signing_secret_sealed, k.expires_at, k.revoked_at, k.revoked_reason, k.rotated_from_id, k.last_used_at, k.last_used_ip, k.created_at,
+SELECT k.id, k.product, k.account_id, k.operator, k.name, k.prefix, k.secret_hash, k.scopes, k.rate_limit_per_minute, k.daily_spend_cap_cents, k.signing_secret_sealed, k.expires_at, k.revoked_at, k.revoked_reason, k.rotated_from_id, k.last_used_at, k.last_used_ip, k.created_at, k.mail_app_id,
        coalesce(a.name, '')::text        AS account_name,
        coalesce(a.email::text, '')::text AS account_email,
        coalesce(a.status, '')::text      AS account_status,
@@ -229,6 +247,7 @@ func (q *Queries) GetAPIKeyWithAccount(ctx context.Context, id int64) (GetAPIKey
 		&i.ApiKey.LastUsedAt,
 		&i.ApiKey.LastUsedIp,
 		&i.ApiKey.CreatedAt,
+		&i.ApiKey.MailAppID,
 		&i.AccountName,
 		&i.AccountEmail,
 		&i.AccountStatus,
@@ -240,11 +259,11 @@ func (q *Queries) GetAPIKeyWithAccount(ctx context.Context, id int64) (GetAPIKey
 const insertAPIKey = `-- name: InsertAPIKey :one
 
 INSERT INTO api_keys (product, account_id, operator, name, prefix, secret_hash, scopes,
-                      rate_limit_per_minute, daily_spend_cap_cents, expires_at, rotated_from_id)
+                      rate_limit_per_minute, daily_spend_cap_cents, expires_at, rotated_from_id, mail_app_id)
 VALUES ($1, $2, $3, $4, $5,
         $6, $7::text[], $8,
-        $9, $10, $11)
-RETURNING id, product, account_id, operator, name, prefix, secret_hash, scopes, rate_limit_per_minute, daily_spend_cap_cents, signing_secret_sealed, expires_at, revoked_at, revoked_reason, rotated_from_id, last_used_at, last_used_ip, created_at
+        $9, $10, $11, $12)
+RETURNING id, product, account_id, operator, name, prefix, secret_hash, scopes, rate_limit_per_minute, daily_spend_cap_cents, signing_secret_sealed, expires_at, revoked_at, revoked_reason, rotated_from_id, last_used_at, last_used_ip, created_at, mail_app_id
 `
 
 type InsertAPIKeyParams struct {
@@ -259,6 +278,7 @@ type InsertAPIKeyParams struct {
 	DailySpendCapCents *int64     `json:"daily_spend_cap_cents"`
 	ExpiresAt          *time.Time `json:"expires_at"`
 	RotatedFromID      *int64     `json:"rotated_from_id"`
+	MailAppID          *int64     `json:"mail_app_id"`
 }
 
 // API keys of every product, their per-key rate limits, and the account
@@ -277,6 +297,7 @@ func (q *Queries) InsertAPIKey(ctx context.Context, arg InsertAPIKeyParams) (Api
 		arg.DailySpendCapCents,
 		arg.ExpiresAt,
 		arg.RotatedFromID,
+		arg.MailAppID,
 	)
 	var i ApiKey
 	err := row.Scan(
@@ -298,6 +319,7 @@ func (q *Queries) InsertAPIKey(ctx context.Context, arg InsertAPIKeyParams) (Api
 		&i.LastUsedAt,
 		&i.LastUsedIp,
 		&i.CreatedAt,
+		&i.MailAppID,
 	)
 	return i, err
 }
@@ -340,7 +362,7 @@ func (q *Queries) ListAPIKeyAccountChoices(ctx context.Context, limit int32) ([]
 }
 
 const listAPIKeysNewer = `-- name: ListAPIKeysNewer :many
-SELECT k.id, k.product, k.account_id, k.operator, k.name, k.prefix, k.secret_hash, k.scopes, k.rate_limit_per_minute, k.daily_spend_cap_cents, k.signing_secret_sealed, k.expires_at, k.revoked_at, k.revoked_reason, k.rotated_from_id, k.last_used_at, k.last_used_ip, k.created_at,
+SELECT k.id, k.product, k.account_id, k.operator, k.name, k.prefix, k.secret_hash, k.scopes, k.rate_limit_per_minute, k.daily_spend_cap_cents, k.signing_secret_sealed, k.expires_at, k.revoked_at, k.revoked_reason, k.rotated_from_id, k.last_used_at, k.last_used_ip, k.created_at, k.mail_app_id,
        coalesce(a.name, '')::text        AS account_name,
        coalesce(a.email::text, '')::text AS account_email,
        coalesce(a.status, '')::text      AS account_status
@@ -412,6 +434,7 @@ func (q *Queries) ListAPIKeysNewer(ctx context.Context, arg ListAPIKeysNewerPara
 			&i.ApiKey.LastUsedAt,
 			&i.ApiKey.LastUsedIp,
 			&i.ApiKey.CreatedAt,
+			&i.ApiKey.MailAppID,
 			&i.AccountName,
 			&i.AccountEmail,
 			&i.AccountStatus,
@@ -427,7 +450,7 @@ func (q *Queries) ListAPIKeysNewer(ctx context.Context, arg ListAPIKeysNewerPara
 }
 
 const listAPIKeysOlder = `-- name: ListAPIKeysOlder :many
-SELECT k.id, k.product, k.account_id, k.operator, k.name, k.prefix, k.secret_hash, k.scopes, k.rate_limit_per_minute, k.daily_spend_cap_cents, k.signing_secret_sealed, k.expires_at, k.revoked_at, k.revoked_reason, k.rotated_from_id, k.last_used_at, k.last_used_ip, k.created_at,
+SELECT k.id, k.product, k.account_id, k.operator, k.name, k.prefix, k.secret_hash, k.scopes, k.rate_limit_per_minute, k.daily_spend_cap_cents, k.signing_secret_sealed, k.expires_at, k.revoked_at, k.revoked_reason, k.rotated_from_id, k.last_used_at, k.last_used_ip, k.created_at, k.mail_app_id,
        coalesce(a.name, '')::text        AS account_name,
        coalesce(a.email::text, '')::text AS account_email,
        coalesce(a.status, '')::text      AS account_status
@@ -501,6 +524,7 @@ func (q *Queries) ListAPIKeysOlder(ctx context.Context, arg ListAPIKeysOlderPara
 			&i.ApiKey.LastUsedAt,
 			&i.ApiKey.LastUsedIp,
 			&i.ApiKey.CreatedAt,
+			&i.ApiKey.MailAppID,
 			&i.AccountName,
 			&i.AccountEmail,
 			&i.AccountStatus,
@@ -516,7 +540,7 @@ func (q *Queries) ListAPIKeysOlder(ctx context.Context, arg ListAPIKeysOlderPara
 }
 
 const lockAPIKey = `-- name: LockAPIKey :one
-SELECT id, product, account_id, operator, name, prefix, secret_hash, scopes, rate_limit_per_minute, daily_spend_cap_cents, signing_secret_sealed, expires_at, revoked_at, revoked_reason, rotated_from_id, last_used_at, last_used_ip, created_at FROM api_keys WHERE id = $1 FOR UPDATE
+SELECT id, product, account_id, operator, name, prefix, secret_hash, scopes, rate_limit_per_minute, daily_spend_cap_cents, signing_secret_sealed, expires_at, revoked_at, revoked_reason, rotated_from_id, last_used_at, last_used_ip, created_at, mail_app_id FROM api_keys WHERE id = $1 FOR UPDATE
 `
 
 func (q *Queries) LockAPIKey(ctx context.Context, id int64) (ApiKey, error) {
@@ -541,6 +565,7 @@ func (q *Queries) LockAPIKey(ctx context.Context, id int64) (ApiKey, error) {
 		&i.LastUsedAt,
 		&i.LastUsedIp,
 		&i.CreatedAt,
+		&i.MailAppID,
 	)
 	return i, err
 }
@@ -548,7 +573,7 @@ func (q *Queries) LockAPIKey(ctx context.Context, id int64) (ApiKey, error) {
 const revokeAPIKey = `-- name: RevokeAPIKey :one
 UPDATE api_keys SET revoked_at = now(), revoked_reason = $1
 WHERE id = $2 AND revoked_at IS NULL
-RETURNING id, product, account_id, operator, name, prefix, secret_hash, scopes, rate_limit_per_minute, daily_spend_cap_cents, signing_secret_sealed, expires_at, revoked_at, revoked_reason, rotated_from_id, last_used_at, last_used_ip, created_at
+RETURNING id, product, account_id, operator, name, prefix, secret_hash, scopes, rate_limit_per_minute, daily_spend_cap_cents, signing_secret_sealed, expires_at, revoked_at, revoked_reason, rotated_from_id, last_used_at, last_used_ip, created_at, mail_app_id
 `
 
 type RevokeAPIKeyParams struct {
@@ -578,6 +603,7 @@ func (q *Queries) RevokeAPIKey(ctx context.Context, arg RevokeAPIKeyParams) (Api
 		&i.LastUsedAt,
 		&i.LastUsedIp,
 		&i.CreatedAt,
+		&i.MailAppID,
 	)
 	return i, err
 }

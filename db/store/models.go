@@ -93,6 +93,7 @@ type ApiKey struct {
 	LastUsedAt          *time.Time `json:"last_used_at"`
 	LastUsedIp          string     `json:"last_used_ip"`
 	CreatedAt           time.Time  `json:"created_at"`
+	MailAppID           *int64     `json:"mail_app_id"`
 }
 
 type ApiKeySpend struct {
@@ -427,6 +428,61 @@ type MailDomainRecord struct {
 	Status    string     `json:"status"`
 	Found     string     `json:"found"`
 	CheckedAt *time.Time `json:"checked_at"`
+}
+
+type MailEvent struct {
+	ID        int64     `json:"id"`
+	MessageID int64     `json:"message_id"`
+	AppID     int64     `json:"app_id"`
+	AccountID int64     `json:"account_id"`
+	Recipient string    `json:"recipient"`
+	Type      string    `json:"type"`
+	At        time.Time `json:"at"`
+	Detail    string    `json:"detail"`
+}
+
+type MailMessage struct {
+	ID             int64           `json:"id"`
+	PublicID       string          `json:"public_id"`
+	AccountID      int64           `json:"account_id"`
+	AppID          int64           `json:"app_id"`
+	DomainID       *int64          `json:"domain_id"`
+	FromEmail      string          `json:"from_email"`
+	FromName       string          `json:"from_name"`
+	ReplyTo        []string        `json:"reply_to"`
+	Subject        string          `json:"subject"`
+	TextBody       string          `json:"text_body"`
+	HtmlBody       string          `json:"html_body"`
+	Headers        json.RawMessage `json:"headers"`
+	Tags           json.RawMessage `json:"tags"`
+	Status         string          `json:"status"`
+	SmtpMessageID  string          `json:"smtp_message_id"`
+	IdempotencyKey *string         `json:"idempotency_key"`
+	RequestHash    []byte          `json:"request_hash"`
+	CreatedAt      time.Time       `json:"created_at"`
+	UpdatedAt      time.Time       `json:"updated_at"`
+}
+
+type MailRecipient struct {
+	ID            int64      `json:"id"`
+	MessageID     int64      `json:"message_id"`
+	Email         string     `json:"email"`
+	Kind          string     `json:"kind"`
+	Status        string     `json:"status"`
+	Attempts      int32      `json:"attempts"`
+	NextAttemptAt *time.Time `json:"next_attempt_at"`
+	LastSmtpCode  *int32     `json:"last_smtp_code"`
+	LastSmtpText  string     `json:"last_smtp_text"`
+	UpdatedAt     time.Time  `json:"updated_at"`
+}
+
+type MailSuppression struct {
+	ID        int64     `json:"id"`
+	AccountID int64     `json:"account_id"`
+	Email     string    `json:"email"`
+	Reason    string    `json:"reason"`
+	Origin    string    `json:"origin"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
 type MailTemplate struct {

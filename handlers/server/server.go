@@ -14,6 +14,7 @@ import (
 	accountshttp "lumdesk/handlers/accounts"
 	"lumdesk/handlers/api/luarmor"
 	"lumdesk/handlers/api/lumi"
+	"lumdesk/handlers/api/lumora"
 	apikeyshttp "lumdesk/handlers/apikeys"
 	audithttp "lumdesk/handlers/audit"
 	billinghttp "lumdesk/handlers/billing"
@@ -31,6 +32,8 @@ import (
 	"lumdesk/internal/jobs"
 	"lumdesk/internal/licensing"
 	"lumdesk/internal/mail"
+	"lumdesk/internal/mail/outbound"
+	"lumdesk/internal/mail/sandbox"
 	"lumdesk/internal/mail/webhooks"
 	"lumdesk/internal/platform/config"
 	"lumdesk/internal/platform/db"
@@ -51,10 +54,13 @@ type Services struct {
 	Licensing *licensing.Service
 	Billing   *billing.Service
 	Products  *products.Service
-	Mail      *mail.Service     // Lumora: apps and sending domains
+	Mail      *mail.Service     // Lumora: apps, sending domains, messages
 	Webhooks  *webhooks.Service // Lumora: webhook endpoints and signed deliveries
-	Jobs      *jobs.Service     // background jobs; cmd/web serve starts the runner
-	LumiAPI   *lumi.API         // the Lumi API; cmd/web serve starts its batch sweeper
+	// MailSandbox is the sandbox inbox Lumora delivers to when
+	// LUMORA_SMTP_URL is unset (StartMailSandbox); nil otherwise.
+	MailSandbox *sandbox.Server
+	Jobs        *jobs.Service // background jobs; cmd/web serve starts the runner
+	LumiAPI     *lumi.API     // the Lumi API; cmd/web serve starts its batch sweeper
 }
 
 // NewServices builds every domain service over one database.
@@ -82,6 +88,13 @@ func NewServices(cfg config.Config, d *db.DB, box *secretbox.Box) *Services {
 	s.Jobs.SetMailRecheck(cfg.LumoraDNSRecheck, s.Mail.RecheckDue)
 	s.Webhooks = webhooks.NewService(d, box, webhooks.Settings{AllowPrivate: cfg.WebhookAllowPrivate})
 	s.Jobs.AddWorkers(s.Webhooks.Register)
+	s.Mail.SetQueue(s.Jobs)
+	s.Jobs.SetMailDeliver(s.Mail.Deliver)
+	if cfg.SMTPURL != "" {
+		if err := s.useMailRelay(cfg, cfg.SMTPURL); err != nil {
+			slog.Error("Lumora SMTP relay unusable; mail waits in the queue", "err", err)
+		}
+	}
 	s.Jobs.SetExpireDeposits(func(ctx context.Context) (int, error) {
 		// Crypto Pay webhooks that never arrived: credit what it reports paid first.
 		if _, err := s.Billing.ReconcileCryptoPay(ctx, audit.System("cryptopay-reconcile"), 1000); err != nil {
@@ -90,6 +103,31 @@ func NewServices(cfg config.Config, d *db.DB, box *secretbox.Box) *Services {
 		return s.Billing.ExpireDeposits(ctx, audit.System("deposit-expiry"), 1000)
 	})
 	return s
+}
+
+// useMailRelay makes Lumora deliver through the SMTP server at url.
+func (s *Services) useMailRelay(cfg config.Config, url string) error {
+	sender, err := outbound.NewSender(outbound.SenderConfig{URL: url, Concurrency: cfg.SMTPConcurrency})
+	if err != nil {
+		return err
+	}
+	s.Mail.SetTransport(sender, cfg.RetryFor)
+	return nil
+}
+
+// StartMailSandbox starts the sandbox inbox on loopback and delivers Lumora
+// mail into it, when LUMORA_SMTP_URL is unset (cmd/web serve; the embedded
+// default of make run). It stops with ctx.
+func (s *Services) StartMailSandbox(ctx context.Context, cfg config.Config) error {
+	if cfg.SMTPURL != "" {
+		return nil
+	}
+	srv, err := sandbox.Start(ctx, sandbox.Options{})
+	if err != nil {
+		return err
+	}
+	s.MailSandbox = srv
+	return s.useMailRelay(cfg, srv.URL())
 }
 
 // mailResolver is the DNS resolver sending domains are verified through:
@@ -133,6 +171,7 @@ func (s *Services) routeGroups() []web.RouteGroup {
 		billingDesk,
 		billinghttp.NewProducts(s.Products, s.Jobs.EnqueueAutoRenew),
 		s.LumiAPI,
+		lumora.New(s.Mail, s.APIKeys),
 	}
 	// Each product's account tab comes from the group that renders it.
 	for _, g := range groups {

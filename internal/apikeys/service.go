@@ -102,6 +102,7 @@ type Key struct {
 	RevokedAt          *time.Time
 	RevokedReason      string
 	RotatedFromID      *int64
+	MailAppID          *int64 // Lumora keys: the app they send for (its account is the key's)
 	LastUsedAt         *time.Time
 	LastUsedIP         string
 	CreatedAt          time.Time
@@ -118,7 +119,7 @@ func fromRow(r store.ApiKey) Key {
 		Prefix: r.Prefix, Scopes: r.Scopes, RateLimitPerMinute: int(r.RateLimitPerMinute),
 		DailySpendCapCents: r.DailySpendCapCents, HasSigningSecret: len(r.SigningSecretSealed) > 0,
 		ExpiresAt: r.ExpiresAt, RevokedAt: r.RevokedAt, RevokedReason: r.RevokedReason,
-		RotatedFromID: r.RotatedFromID, LastUsedAt: r.LastUsedAt, LastUsedIP: r.LastUsedIp,
+		RotatedFromID: r.RotatedFromID, MailAppID: r.MailAppID, LastUsedAt: r.LastUsedAt, LastUsedIP: r.LastUsedIp,
 		CreatedAt: r.CreatedAt, signingSealed: r.SigningSecretSealed,
 	}
 }
@@ -198,6 +199,9 @@ func auditView(r store.ApiKey) map[string]any {
 	if r.RotatedFromID != nil {
 		v["rotated_from_id"] = *r.RotatedFromID
 	}
+	if r.MailAppID != nil {
+		v["mail_app_id"] = *r.MailAppID
+	}
 	return v
 }
 
@@ -212,6 +216,9 @@ type CreateInput struct {
 	DailySpendCapCents *int64
 	WithSigningSecret  bool
 	ExpiresAt          *time.Time
+	// MailAppID binds a Lumora key to one of its account's apps; with no
+	// account given, the app's account is taken.
+	MailAppID *int64
 }
 
 // Created is a new key with its secrets, returned once and never stored in clear.
@@ -282,6 +289,9 @@ func (s *Service) validate(in CreateInput) (CreateInput, Product, ValidationErro
 		if !p.Money && in.DailySpendCapCents != nil {
 			verr["daily_spend_cap"] = "only Lumi keys move money; leave the cap empty"
 		}
+		if in.MailAppID != nil && p.ID != Lumora {
+			verr["app"] = "only Lumora keys belong to an app"
+		}
 		if !p.Money && in.WithSigningSecret {
 			verr["signing_secret"] = "request signing is used by the Lumi APIs only"
 		}
@@ -323,7 +333,26 @@ func (s *Service) Check(in CreateInput) ValidationError {
 
 // Create issues a key. The secret (and signing secret) are in the result only.
 func (s *Service) Create(ctx context.Context, actor audit.Actor, in CreateInput) (Created, error) {
+	if in.MailAppID != nil && in.AccountID == nil && !in.Operator {
+		// The account is the app's (the CLI names only the app).
+		if app, err := s.db.APIKeyMailApp(ctx, *in.MailAppID); err == nil {
+			in.AccountID = &app.AccountID
+		}
+	}
 	in, p, verr := s.validate(in)
+	if in.MailAppID != nil && verr["app"] == "" {
+		app, err := s.db.APIKeyMailApp(ctx, *in.MailAppID)
+		switch {
+		case db.IsNotFound(err):
+			verr["app"] = fmt.Sprintf("there is no Lumora app %d", *in.MailAppID)
+		case err != nil:
+			return Created{}, fmt.Errorf("create api key: load mail app: %w", err)
+		case in.Operator:
+			verr["app"] = "operator keys belong to no app; leave the app empty"
+		case in.AccountID == nil || *in.AccountID != app.AccountID:
+			verr["app"] = "the app belongs to another account"
+		}
+	}
 	if in.AccountID != nil && verr["account"] == "" {
 		acc, err := s.db.APIKeyAccountByID(ctx, *in.AccountID)
 		switch {
@@ -357,7 +386,7 @@ func (s *Service) insert(ctx context.Context, q *store.Queries, actor audit.Acto
 		Product: p.ID, AccountID: in.AccountID, Operator: in.Operator, Name: in.Name,
 		Prefix: p.displayPrefix(secret), SecretHash: ids.Hash(secret), Scopes: in.Scopes,
 		RateLimitPerMinute: int32(in.RateLimitPerMinute), DailySpendCapCents: in.DailySpendCapCents,
-		ExpiresAt: in.ExpiresAt, RotatedFromID: rotatedFrom,
+		ExpiresAt: in.ExpiresAt, RotatedFromID: rotatedFrom, MailAppID: in.MailAppID,
 	})
 	if err != nil {
 		return Created{}, fmt.Errorf("insert api key: %w", err)
@@ -458,7 +487,7 @@ func (s *Service) Rotate(ctx context.Context, actor audit.Actor, id int64, reaso
 			Product: old.Product, AccountID: old.AccountID, Operator: old.Operator, Name: old.Name,
 			Scopes: old.Scopes, RateLimitPerMinute: int(old.RateLimitPerMinute),
 			DailySpendCapCents: old.DailySpendCapCents, WithSigningSecret: len(old.SigningSecretSealed) > 0,
-			ExpiresAt: old.ExpiresAt,
+			ExpiresAt: old.ExpiresAt, MailAppID: old.MailAppID,
 		}, &old.ID)
 		if err != nil {
 			return err

@@ -133,6 +133,7 @@ type Service struct {
 	mailRecheckEvery time.Duration
 	// Workers of job kinds an area enqueues itself (AddWorkers).
 	areaWorkers []func(*river.Workers)
+	mailDeliver MailDeliverFunc
 }
 
 // New makes the service. It runs no job until Start.
@@ -159,6 +160,7 @@ func (s *Service) SetOptions(o Options) { s.opts = o }
 func (s *Service) workers() *river.Workers {
 	w := river.NewWorkers()
 	river.AddWorker(w, &worker{s: s})
+	river.AddWorker(w, &mailDeliverWorker{s: s})
 	for _, j := range s.periodicJobs() {
 		j.register(w, s)
 	}

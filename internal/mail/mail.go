@@ -13,7 +13,11 @@
 //	          record verified or failing with what was found), RecheckDue (the
 //	          periodic re-check of domains verified once)
 //	Sending:  CanSendFrom (a verified domain, or a failing one within the
-//	          grace period), DKIMKey (the selector and private key that sign)
+//	          grace period), DKIMKey (the selector and private key that sign),
+//	          Send (validate, suppress, store and enqueue in one transaction),
+//	          Deliver (the River worker's: build, sign, SMTP, record outcomes)
+//	Reading:  GetMessage, ListEvents (the log), Stats, ListSuppressions,
+//	          DeleteSuppression
 //
 // Every change is audited in its transaction.
 package mail
@@ -82,6 +86,10 @@ type Service struct {
 	resolver *Resolver
 	set      Settings
 	now      func() time.Time
+
+	queue     DeliveryQueue // where sends enqueue their delivery (SetQueue)
+	transport Transport     // where the delivery worker hands mail (SetTransport)
+	retryFor  time.Duration // LUMORA_RETRY_FOR
 }
 
 // NewService makes the service. box seals the DKIM private keys; resolver
@@ -117,7 +125,8 @@ func wrap(errp *error, format string, args ...any) {
 	}
 	var fe apperr.FieldErrors
 	var nf interface{ NotFound() bool }
-	if errors.As(*errp, &fe) || (errors.As(*errp, &nf) && nf.NotFound()) || errors.Is(*errp, ErrSenderDomainNotVerified) {
+	if errors.As(*errp, &fe) || (errors.As(*errp, &nf) && nf.NotFound()) || errors.Is(*errp, ErrSenderDomainNotVerified) ||
+		errors.Is(*errp, ErrAllSuppressed) || errors.Is(*errp, ErrIdempotencyKeyReused) || errors.Is(*errp, ErrHardBounceSuppression) {
 		return
 	}
 	*errp = fmt.Errorf(format+": %w", append(args, *errp)...)

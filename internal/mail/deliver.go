@@ -1,0 +1,285 @@
+package mail
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"lumdesk/db/store"
+	"lumdesk/internal/mail/address"
+	"lumdesk/internal/mail/outbound"
+	"lumdesk/internal/platform/db"
+)
+
+// DefaultRetryFor is how long deferred mail is retried (LUMORA_RETRY_FOR).
+const DefaultRetryFor = 24 * time.Hour
+
+// Transport hands a signed message to an SMTP server (outbound.Sender).
+type Transport interface {
+	Send(ctx context.Context, mailFrom string, rcpts []string, raw []byte) []outbound.RecipientResult
+}
+
+// SetTransport sets where Deliver sends (the relay of LUMORA_SMTP_URL or the
+// sandbox inbox) and how long deferred mail is retried; call it at wiring time.
+func (s *Service) SetTransport(t Transport, retryFor time.Duration) {
+	if retryFor <= 0 {
+		retryFor = DefaultRetryFor
+	}
+	s.transport, s.retryFor = t, retryFor
+}
+
+// ErrNoTransport: the process has no SMTP transport (River retries the job).
+var ErrNoTransport = errors.New("no SMTP transport is configured for Lumora delivery")
+
+// Deliver makes one delivery attempt for the message's recipients that are
+// due (queued, or deferred whose next attempt has come): it builds the MIME
+// message, signs it with the sending domain's DKIM key, sends it, and
+// records each recipient's outcome with an event (a 5xx also suppresses the
+// address). It returns when the next attempt is due (zero: nothing is left
+// to do). Running it twice is harmless: recipients already decided, or not
+// due yet, are not sent to again.
+func (s *Service) Deliver(ctx context.Context, messageID int64) (retryAt time.Time, err error) {
+	defer wrap(&err, "deliver mail message %d", messageID)
+	if s.transport == nil {
+		return time.Time{}, ErrNoTransport
+	}
+	msg, err := s.db.GetMailMessage(ctx, messageID)
+	if db.IsNotFound(err) {
+		return time.Time{}, nil // deleted since: nothing to deliver
+	} else if err != nil {
+		return time.Time{}, err
+	}
+	rcpts, err := s.db.ListMailRecipients(ctx, messageID)
+	if err != nil {
+		return time.Time{}, err
+	}
+	now := s.clock()
+	var due []store.MailRecipient
+	for _, r := range rcpts {
+		if pending(r) && !r.NextAttemptAt.After(now) {
+			due = append(due, r)
+		}
+	}
+	if len(due) == 0 {
+		return nextDue(rcpts), nil
+	}
+	raw, smtpID, buildErr := s.compose(ctx, msg, rcpts, due, now)
+	var results []outbound.RecipientResult
+	if buildErr != nil {
+		// Only a sending domain deleted since the send gets here (the send
+		// validated everything else): nothing can be sent, ever.
+		results = make([]outbound.RecipientResult, len(due))
+		for i, r := range due {
+			results[i] = outbound.RecipientResult{Email: r.Email, Status: "failed", Text: buildErr.Error()}
+		}
+	} else {
+		emails := make([]string, len(due))
+		for i, r := range due {
+			emails[i] = r.Email
+		}
+		results = s.transport.Send(ctx, msg.FromEmail, emails, raw)
+	}
+	err = s.db.Tx(ctx, func(q *store.Queries) error {
+		if _, err := q.LockMailMessage(ctx, messageID); err != nil {
+			return err
+		}
+		byEmail := map[string]store.MailRecipient{}
+		for _, r := range due {
+			byEmail[r.Email] = r
+		}
+		for _, res := range results {
+			r, ok := byEmail[res.Email]
+			if !ok {
+				continue
+			}
+			if err := s.record(ctx, q, msg, r, res, now); err != nil {
+				return err
+			}
+		}
+		rows, err := q.ListMailRecipients(ctx, messageID)
+		if err != nil {
+			return err
+		}
+		rcpts = rows
+		return q.SetMailMessageStatus(ctx, store.SetMailMessageStatusParams{ID: messageID, Status: messageStatus(rows),
+			SmtpMessageID: firstNonEmpty(smtpID, msg.SmtpMessageID), Now: now})
+	})
+	if err != nil {
+		return time.Time{}, err
+	}
+	return nextDue(rcpts), nil
+}
+
+// record writes one recipient's outcome of an attempt and its event.
+func (s *Service) record(ctx context.Context, q *store.Queries, msg store.MailMessage, r store.MailRecipient, res outbound.RecipientResult, now time.Time) error {
+	attempts := r.Attempts + 1
+	detail := smtpDetail(res)
+	var code *int32
+	if res.Code != 0 {
+		c := int32(res.Code)
+		code = &c
+	}
+	status, event := "", ""
+	var next *time.Time
+	switch res.Status {
+	case outbound.Delivered:
+		status, event = RcptDelivered, RcptDelivered
+	case outbound.Bounced:
+		status, event = RcptBounced, RcptBounced
+		if _, err := q.InsertMailSuppression(ctx, store.InsertMailSuppressionParams{AccountID: msg.AccountID, Email: r.Email,
+			Reason: ReasonHardBounce, Origin: msg.PublicID + ": " + detail, Now: now}); err != nil {
+			return err
+		}
+	case outbound.Deferred:
+		at, giveUp := outbound.NextAttempt(msg.CreatedAt, int(attempts), now, s.retryFor)
+		if giveUp {
+			status, event = RcptFailed, RcptFailed
+			detail = "Gave up after " + strconv.Itoa(int(attempts)) + " attempts over " + s.retryFor.String() + "; last reply: " + detail
+		} else {
+			status, event, next = RcptDeferred, RcptDeferred, &at
+		}
+	default:
+		status, event = RcptFailed, RcptFailed
+	}
+	if err := q.UpdateMailRecipient(ctx, store.UpdateMailRecipientParams{ID: r.ID, Status: status, Attempts: attempts,
+		NextAttemptAt: next, LastSmtpCode: code, LastSmtpText: truncateText(res.Text, 500), Now: now}); err != nil {
+		return err
+	}
+	return q.InsertMailEvent(ctx, store.InsertMailEventParams{MessageID: msg.ID, AppID: msg.AppID, AccountID: msg.AccountID,
+		Recipient: r.Email, Type: event, At: now, Detail: truncateText(detail, 1000)})
+}
+
+// compose builds and signs the message for this attempt. The headers name
+// every To and Cc recipient (suppressed ones too: the message reads as it
+// was written); the envelope carries only the due ones.
+func (s *Service) compose(ctx context.Context, msg store.MailMessage, all, due []store.MailRecipient, now time.Time) ([]byte, string, error) {
+	if msg.DomainID == nil {
+		return nil, "", errors.New("the sending domain was removed")
+	}
+	from, err := address.New(msg.FromName, msg.FromEmail)
+	if err != nil {
+		return nil, "", err
+	}
+	m := outbound.Message{From: from, Subject: msg.Subject, Text: msg.TextBody, HTML: msg.HtmlBody}
+	for _, r := range all {
+		a := address.Address{Email: r.Email}
+		switch r.Kind {
+		case "to":
+			m.To = append(m.To, a)
+		case "cc":
+			m.Cc = append(m.Cc, a)
+		}
+	}
+	for _, r := range due {
+		if r.Kind == "bcc" {
+			m.Bcc = append(m.Bcc, address.Address{Email: r.Email})
+		}
+	}
+	if len(m.To) == 0 { // every To was a duplicate of nothing: cannot happen, but Build needs one
+		m.To = []address.Address{{Email: due[0].Email}}
+	}
+	for _, rt := range msg.ReplyTo {
+		if a, err := address.Parse(rt); err == nil {
+			m.ReplyTo = append(m.ReplyTo, a)
+		}
+	}
+	if err := json.Unmarshal(msg.Headers, &m.Headers); err != nil {
+		return nil, "", fmt.Errorf("stored headers: %w", err)
+	}
+	if err := json.Unmarshal(msg.Tags, &m.Tags); err != nil {
+		return nil, "", fmt.Errorf("stored tags: %w", err)
+	}
+	built, err := outbound.Build(m, now)
+	if err != nil {
+		return nil, "", err
+	}
+	selector, signer, err := s.DKIMKey(ctx, *msg.DomainID)
+	if errors.Is(err, ErrDomainNotFound) {
+		return nil, "", errors.New("the sending domain was removed")
+	} else if err != nil {
+		return nil, "", err
+	}
+	signed, err := outbound.Sign(built.Raw, outbound.DKIMKey{Domain: from.Domain(), Selector: selector, Signer: signer})
+	if err != nil {
+		return nil, "", err
+	}
+	return signed, built.MessageID, nil
+}
+
+func pending(r store.MailRecipient) bool {
+	return (r.Status == RcptQueued || r.Status == RcptDeferred) && r.NextAttemptAt != nil
+}
+
+// nextDue is the earliest next attempt of a pending recipient (zero: none).
+func nextDue(rcpts []store.MailRecipient) time.Time {
+	var t time.Time
+	for _, r := range rcpts {
+		if pending(r) && (t.IsZero() || r.NextAttemptAt.Before(t)) {
+			t = *r.NextAttemptAt
+		}
+	}
+	return t
+}
+
+// messageStatus sums up the recipients: queued while any waits; delivered
+// when all were (suppressed ones aside); partial when some were; else the
+// outcome of the first recipient.
+func messageStatus(rcpts []store.MailRecipient) string {
+	delivered, undelivered := 0, ""
+	for _, r := range rcpts {
+		switch {
+		case pending(r):
+			return MsgQueued
+		case r.Status == RcptDelivered:
+			delivered++
+		case r.Status == RcptSuppressed:
+		case undelivered == "":
+			undelivered = r.Status
+		}
+	}
+	switch {
+	case delivered > 0 && undelivered == "":
+		return MsgDelivered
+	case delivered > 0:
+		return MsgPartial
+	case undelivered != "":
+		return undelivered
+	}
+	return MsgSuppressed
+}
+
+func smtpDetail(res outbound.RecipientResult) string {
+	parts := []string{}
+	if res.Code != 0 {
+		parts = append(parts, strconv.Itoa(res.Code))
+	}
+	if res.EnhancedCode != "" {
+		parts = append(parts, res.EnhancedCode)
+	}
+	if res.Text != "" {
+		parts = append(parts, res.Text)
+	}
+	return strings.Join(parts, " ")
+}
+
+func truncateText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && s[cut]&0xC0 == 0x80 {
+		cut--
+	}
+	return s[:cut]
+}
+
+func firstNonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}

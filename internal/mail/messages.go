@@ -1,0 +1,283 @@
+package mail
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"lumdesk/db/store"
+	"lumdesk/internal/accounts"
+	"lumdesk/internal/mail/address"
+	"lumdesk/internal/platform/db"
+)
+
+// Suppression reasons.
+const (
+	ReasonHardBounce  = "hard_bounce"
+	ReasonComplaint   = "complaint"
+	ReasonManual      = "manual"
+	ReasonUnsubscribe = "unsubscribe"
+)
+
+// ErrHardBounceSuppression: a hard bounce is lifted by staff with a reason,
+// not through the API.
+var ErrHardBounceSuppression = errors.New("a hard-bounce suppression is removed by staff in the console, with a reason")
+
+// Message is a sent message as the log and the API show it.
+type Message struct {
+	ID            int64
+	PublicID      string
+	AccountID     int64
+	AppID         int64
+	FromEmail     string
+	FromName      string
+	Subject       string
+	Status        string
+	SMTPMessageID string
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+// Recipient is one recipient of a message and where its delivery stands.
+type Recipient struct {
+	Email         string
+	Kind          string // to, cc, bcc
+	Status        string
+	Attempts      int
+	NextAttemptAt *time.Time
+	LastSMTPCode  int
+	LastSMTPText  string
+	UpdatedAt     time.Time
+}
+
+// Event is one thing that happened to a message's recipient.
+type Event struct {
+	ID        int64
+	MessageID string // msg_...
+	Subject   string // the message's (the log only)
+	Recipient string
+	Type      string
+	At        time.Time
+	Detail    string
+}
+
+// MessageDetail is a message with its recipients and event timeline.
+type MessageDetail struct {
+	Message    Message
+	Recipients []Recipient
+	Events     []Event
+}
+
+func messageFromRow(r store.MailMessage) Message {
+	return Message{ID: r.ID, PublicID: r.PublicID, AccountID: r.AccountID, AppID: r.AppID, FromEmail: r.FromEmail,
+		FromName: r.FromName, Subject: r.Subject, Status: r.Status, SMTPMessageID: r.SmtpMessageID,
+		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
+}
+
+// GetMessage is the message with that public id, if it is inside the scope.
+func (s *Service) GetMessage(ctx context.Context, scope accounts.Scope, publicID string) (_ MessageDetail, err error) {
+	defer wrap(&err, "get mail message %q", publicID)
+	row, err := s.db.GetMailMessageByPublicID(ctx, publicID)
+	if db.IsNotFound(err) || (err == nil && !scope.Allows(row.AccountID)) {
+		return MessageDetail{}, ErrMessageNotFound
+	} else if err != nil {
+		return MessageDetail{}, err
+	}
+	out := MessageDetail{Message: messageFromRow(row), Recipients: []Recipient{}, Events: []Event{}}
+	rcpts, err := s.db.ListMailRecipients(ctx, row.ID)
+	if err != nil {
+		return MessageDetail{}, err
+	}
+	for _, r := range rcpts {
+		x := Recipient{Email: r.Email, Kind: r.Kind, Status: r.Status, Attempts: int(r.Attempts),
+			NextAttemptAt: utcPtr(r.NextAttemptAt), LastSMTPText: r.LastSmtpText, UpdatedAt: r.UpdatedAt.UTC()}
+		if r.LastSmtpCode != nil {
+			x.LastSMTPCode = int(*r.LastSmtpCode)
+		}
+		out.Recipients = append(out.Recipients, x)
+	}
+	evs, err := s.db.ListMailMessageEvents(ctx, row.ID)
+	if err != nil {
+		return MessageDetail{}, err
+	}
+	for _, e := range evs {
+		out.Events = append(out.Events, Event{ID: e.ID, MessageID: row.PublicID, Recipient: e.Recipient, Type: e.Type,
+			At: e.At.UTC(), Detail: e.Detail})
+	}
+	return out, nil
+}
+
+// LogFilter selects a page of an app's delivery events, newest first.
+type LogFilter struct {
+	Status    string // an event type, or ""
+	Recipient string // exact address (any case), or ""
+	Since     *time.Time
+	Until     *time.Time
+	BeforeID  int64 // 0: from the newest; else the last id of the previous page
+	Limit     int   // 1..200, 0 = 50
+}
+
+// ListEvents is a page of the app's delivery events (the app inside the scope).
+func (s *Service) ListEvents(ctx context.Context, scope accounts.Scope, appID int64, f LogFilter) (_ []Event, err error) {
+	defer wrap(&err, "list mail events of app %d", appID)
+	app, err := s.GetApp(ctx, scope, appID)
+	if err != nil {
+		return nil, err
+	}
+	p := store.ListMailEventsParams{AppID: app.ID, BeforeID: positive(f.BeforeID), Since: f.Since, Until: f.Until, Lim: clampLimit(f.Limit)}
+	fe := ValidationError{}
+	if f.Status != "" {
+		if !validEventType(f.Status) {
+			fe["status"] = "status is one of queued, delivered, deferred, bounced, failed, suppressed, complained."
+		}
+		p.Type = &f.Status
+	}
+	if f.Recipient != "" {
+		a, err := address.New("", f.Recipient)
+		if err != nil {
+			fe["recipient"] = "recipient: " + reason(err)
+		}
+		p.Recipient = &a.Email
+	}
+	if f.Since != nil && f.Until != nil && !f.Since.Before(*f.Until) {
+		fe["since"] = "since must be before until."
+	}
+	if len(fe) > 0 {
+		return nil, fe
+	}
+	rows, err := s.db.ListMailEvents(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Event, len(rows))
+	for i, r := range rows {
+		out[i] = Event{ID: r.ID, MessageID: r.MessagePublicID, Subject: r.MessageSubject, Recipient: r.Recipient,
+			Type: r.Type, At: r.At.UTC(), Detail: r.Detail}
+	}
+	return out, nil
+}
+
+func validEventType(t string) bool {
+	for _, x := range EventTypes {
+		if x == t {
+			return true
+		}
+	}
+	return false
+}
+
+// DefaultStatsWindow is the stats' time range when none is given.
+const DefaultStatsWindow = 30 * 24 * time.Hour
+
+// Stats counts an app's delivery events per type, in total and per UTC day.
+type Stats struct {
+	Since  time.Time
+	Until  time.Time
+	Totals map[string]int64 // every EventTypes entry, zero included
+	Days   []DayStats       // days with events, oldest first
+}
+
+// DayStats is one UTC day's counts.
+type DayStats struct {
+	Day    time.Time
+	Counts map[string]int64
+}
+
+// Stats counts the app's events in [since, until) (defaults: the last 30 days).
+func (s *Service) Stats(ctx context.Context, scope accounts.Scope, appID int64, since, until *time.Time) (_ Stats, err error) {
+	defer wrap(&err, "mail stats of app %d", appID)
+	app, err := s.GetApp(ctx, scope, appID)
+	if err != nil {
+		return Stats{}, err
+	}
+	st := Stats{Until: s.clock(), Totals: zeroCounts()}
+	if until != nil {
+		st.Until = until.UTC()
+	}
+	st.Since = st.Until.Add(-DefaultStatsWindow)
+	if since != nil {
+		st.Since = since.UTC()
+	}
+	if !st.Since.Before(st.Until) {
+		return Stats{}, ValidationError{"since": "since must be before until."}
+	}
+	rows, err := s.db.MailEventStats(ctx, store.MailEventStatsParams{AppID: app.ID, Since: st.Since, Until: st.Until})
+	if err != nil {
+		return Stats{}, err
+	}
+	st.Days = []DayStats{}
+	for _, r := range rows {
+		day := r.Day.Time.UTC()
+		if n := len(st.Days); n == 0 || !st.Days[n-1].Day.Equal(day) {
+			st.Days = append(st.Days, DayStats{Day: day, Counts: zeroCounts()})
+		}
+		st.Days[len(st.Days)-1].Counts[r.Type] += r.N
+		st.Totals[r.Type] += r.N
+	}
+	return st, nil
+}
+
+func zeroCounts() map[string]int64 {
+	m := make(map[string]int64, len(EventTypes))
+	for _, t := range EventTypes {
+		m[t] = 0
+	}
+	return m
+}
+
+// Suppression is an address the account does not send to.
+type Suppression struct {
+	ID        int64
+	AccountID int64
+	Email     string
+	Reason    string
+	Origin    string
+	CreatedAt time.Time
+}
+
+// ListSuppressions is a page of the account's suppressions, newest first.
+func (s *Service) ListSuppressions(ctx context.Context, scope accounts.Scope, accountID, beforeID int64, limit int) (_ []Suppression, err error) {
+	defer wrap(&err, "list mail suppressions")
+	if !scope.Allows(accountID) {
+		return nil, ErrAccountNotFound
+	}
+	rows, err := s.db.ListMailSuppressions(ctx, store.ListMailSuppressionsParams{AccountID: accountID, BeforeID: positive(beforeID), Lim: clampLimit(limit)})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Suppression, len(rows))
+	for i, r := range rows {
+		out[i] = Suppression{ID: r.ID, AccountID: r.AccountID, Email: r.Email, Reason: r.Reason, Origin: r.Origin, CreatedAt: r.CreatedAt.UTC()}
+	}
+	return out, nil
+}
+
+// DeleteSuppression reactivates an address for the account (the API's
+// DELETE). Hard bounces are refused here: staff lift them with a reason.
+func (s *Service) DeleteSuppression(ctx context.Context, scope accounts.Scope, accountID int64, email string) (err error) {
+	defer wrap(&err, "delete mail suppression")
+	if !scope.Allows(accountID) {
+		return ErrSuppressionNotFound
+	}
+	return s.db.Tx(ctx, func(q *store.Queries) error {
+		row, err := q.DeleteMailSuppression(ctx, store.DeleteMailSuppressionParams{AccountID: accountID, Email: email})
+		if db.IsNotFound(err) {
+			return ErrSuppressionNotFound
+		} else if err != nil {
+			return err
+		}
+		if row.Reason == ReasonHardBounce {
+			return ErrHardBounceSuppression // rolls the delete back
+		}
+		return nil
+	})
+}
+
+// Suppress adds an address to the account's list (tests, the console's
+// manual entry); an address already there keeps its first reason.
+func (s *Service) Suppress(ctx context.Context, accountID int64, email, reasonCode, origin string) (err error) {
+	defer wrap(&err, "suppress %q", email)
+	_, err = s.db.InsertMailSuppression(ctx, store.InsertMailSuppressionParams{AccountID: accountID, Email: email,
+		Reason: reasonCode, Origin: origin, Now: s.clock()})
+	return err
+}
