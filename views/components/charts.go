@@ -66,8 +66,11 @@ func buildChart(points []ChartPoint) chartModel {
 	} else if n > 40 {
 		frac = 0.72
 	}
-	wide := (n + 7) / 8   // label every `wide` bars on sm+
-	narrow := (n + 3) / 4 // and every `narrow` bars on phones
+	// Label every `wide` bars on sm+ and every other one of those on phones:
+	// the phone labels are a subset of the wide ones, so two never sit side
+	// by side (every 12th and every 23rd of 90 days would).
+	wide := (n + 7) / 8
+	narrow := 2 * wide
 	for i, p := range points {
 		v := p.Value
 		if v < 0 {
