@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/riverqueue/river"
 
 	accountshttp "lumdesk/handlers/accounts"
 	"lumdesk/handlers/api/luarmor"
@@ -34,6 +35,7 @@ import (
 	"lumdesk/internal/mail"
 	"lumdesk/internal/mail/outbound"
 	"lumdesk/internal/mail/sandbox"
+	"lumdesk/internal/mail/templates"
 	"lumdesk/internal/mail/webhooks"
 	"lumdesk/internal/platform/config"
 	"lumdesk/internal/platform/db"
@@ -56,6 +58,7 @@ type Services struct {
 	Products  *products.Service
 	Mail      *mail.Service     // Lumora: apps, sending domains, messages
 	Webhooks  *webhooks.Service // Lumora: webhook endpoints and signed deliveries
+	Templates *templates.Service // Lumora: templates, their versions, rendering for sends
 	// MailSandbox is the sandbox inbox Lumora delivers to when
 	// LUMORA_SMTP_URL is unset (StartMailSandbox); nil otherwise.
 	MailSandbox *sandbox.Server
@@ -87,7 +90,12 @@ func NewServices(cfg config.Config, d *db.DB, box *secretbox.Box) *Services {
 		ReturnPathLabel: cfg.LumoraReturnPathLabel, ReturnPathHost: cfg.LumoraReturnPathHost, Recheck: cfg.LumoraDNSRecheck})
 	s.Jobs.SetMailRecheck(cfg.LumoraDNSRecheck, s.Mail.RecheckDue)
 	s.Webhooks = webhooks.NewService(d, box, webhooks.Settings{AllowPrivate: cfg.WebhookAllowPrivate})
-	s.Jobs.AddWorkers(s.Webhooks.Register)
+	// Through s.Webhooks when the runner starts, so a test may first swap in
+	// a service trusting its own TLS receiver (webhooks.Settings.RootCAs).
+	s.Jobs.AddWorkers(func(w *river.Workers) { s.Webhooks.Register(w) })
+	s.Templates = templates.NewService(d)
+	s.Mail.SetTemplates(s.Templates)
+	s.Mail.SetWebhooks(s.Webhooks)
 	s.Mail.SetQueue(s.Jobs)
 	s.Jobs.SetMailDeliver(s.Mail.Deliver)
 	if cfg.SMTPURL != "" {
@@ -171,7 +179,7 @@ func (s *Services) routeGroups() []web.RouteGroup {
 		billingDesk,
 		billinghttp.NewProducts(s.Products, s.Jobs.EnqueueAutoRenew),
 		s.LumiAPI,
-		lumora.New(s.Mail, s.APIKeys),
+		lumora.New(s.Mail, s.APIKeys).WithTemplates(s.Templates).WithWebhooks(s.Webhooks),
 	}
 	// Each product's account tab comes from the group that renders it.
 	for _, g := range groups {

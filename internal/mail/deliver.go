@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"lumdesk/db/store"
 	"lumdesk/internal/mail/address"
 	"lumdesk/internal/mail/outbound"
@@ -83,7 +85,10 @@ func (s *Service) Deliver(ctx context.Context, messageID int64) (retryAt time.Ti
 		}
 		results = s.transport.Send(ctx, msg.FromEmail, emails, raw)
 	}
-	err = s.db.Tx(ctx, func(q *store.Queries) error {
+	// pgx.BeginFunc rather than db.Tx: the webhooks of the outcomes are
+	// enqueued in this transaction too, which takes the pgx.Tx itself.
+	err = pgx.BeginFunc(ctx, s.db.Pool, func(tx pgx.Tx) error {
+		q := store.New(tx)
 		if _, err := q.LockMailMessage(ctx, messageID); err != nil {
 			return err
 		}
@@ -96,7 +101,7 @@ func (s *Service) Deliver(ctx context.Context, messageID int64) (retryAt time.Ti
 			if !ok {
 				continue
 			}
-			if err := s.record(ctx, q, msg, r, res, now); err != nil {
+			if err := s.record(ctx, tx, q, msg, r, res, now); err != nil {
 				return err
 			}
 		}
@@ -114,8 +119,9 @@ func (s *Service) Deliver(ctx context.Context, messageID int64) (retryAt time.Ti
 	return nextDue(rcpts), nil
 }
 
-// record writes one recipient's outcome of an attempt and its event.
-func (s *Service) record(ctx context.Context, q *store.Queries, msg store.MailMessage, r store.MailRecipient, res outbound.RecipientResult, now time.Time) error {
+// record writes one recipient's outcome of an attempt, its event and its
+// webhook (in tx, q's transaction).
+func (s *Service) record(ctx context.Context, tx pgx.Tx, q *store.Queries, msg store.MailMessage, r store.MailRecipient, res outbound.RecipientResult, now time.Time) error {
 	attempts := r.Attempts + 1
 	detail := smtpDetail(res)
 	var code *int32
@@ -149,8 +155,16 @@ func (s *Service) record(ctx context.Context, q *store.Queries, msg store.MailMe
 		NextAttemptAt: next, LastSmtpCode: code, LastSmtpText: truncateText(res.Text, 500), Now: now}); err != nil {
 		return err
 	}
-	return q.InsertMailEvent(ctx, store.InsertMailEventParams{MessageID: msg.ID, AppID: msg.AppID, AccountID: msg.AccountID,
-		Recipient: r.Email, Type: event, At: now, Detail: truncateText(detail, 1000)})
+	if err := q.InsertMailEvent(ctx, store.InsertMailEventParams{MessageID: msg.ID, AppID: msg.AppID, AccountID: msg.AccountID,
+		Recipient: r.Email, Type: event, At: now, Detail: truncateText(detail, 1000)}); err != nil {
+		return err
+	}
+	var smtpCode *int
+	if res.Code != 0 {
+		smtpCode = &res.Code
+	}
+	return s.announce(ctx, tx, msg.AppID, StatusEvent{MessageID: msg.PublicID, Recipient: r.Email, Status: status,
+		SMTPCode: smtpCode, SMTPResponse: truncateText(res.Text, 500)}, now)
 }
 
 // compose builds and signs the message for this attempt. The headers name

@@ -27,6 +27,7 @@ import (
 	"fmt"
 	"time"
 
+	"lumdesk/internal/mail/templates"
 	"lumdesk/internal/platform/apperr"
 	"lumdesk/internal/platform/db"
 	"lumdesk/internal/platform/secretbox"
@@ -90,6 +91,8 @@ type Service struct {
 	queue     DeliveryQueue // where sends enqueue their delivery (SetQueue)
 	transport Transport     // where the delivery worker hands mail (SetTransport)
 	retryFor  time.Duration // LUMORA_RETRY_FOR
+	templates Templates     // where sends naming a template render it (SetTemplates)
+	webhooks  Webhooks      // where recipient status changes are announced (SetWebhooks)
 }
 
 // NewService makes the service. box seals the DKIM private keys; resolver
@@ -126,7 +129,8 @@ func wrap(errp *error, format string, args ...any) {
 	var fe apperr.FieldErrors
 	var nf interface{ NotFound() bool }
 	if errors.As(*errp, &fe) || (errors.As(*errp, &nf) && nf.NotFound()) || errors.Is(*errp, ErrSenderDomainNotVerified) ||
-		errors.Is(*errp, ErrAllSuppressed) || errors.Is(*errp, ErrIdempotencyKeyReused) || errors.Is(*errp, ErrHardBounceSuppression) {
+		errors.Is(*errp, ErrAllSuppressed) || errors.Is(*errp, ErrIdempotencyKeyReused) || errors.Is(*errp, ErrHardBounceSuppression) ||
+		errors.Is(*errp, ErrTemplateNotFound) || errors.Is(*errp, templates.ErrVariableMissing) || errors.Is(*errp, templates.ErrRender) {
 		return
 	}
 	*errp = fmt.Errorf(format+": %w", append(args, *errp)...)

@@ -91,8 +91,9 @@ type SendInput struct {
 	Text      string
 	Headers   map[string]string
 	Tags      []outbound.Tag
-	// Template and Variables are accepted by the API's input but refused:
-	// template rendering is not part of this service yet.
+	// Template names a template of the app's account (its slug or tpl_ id);
+	// its parts rendered with Variables replace Subject, HTML and Text (the
+	// send's Subject stays when the template has none).
 	Template  string
 	Variables map[string]any
 
@@ -130,6 +131,10 @@ func (s *Service) Send(ctx context.Context, scope accounts.Scope, appID int64, i
 		if res, done, err := s.replay(ctx, s.db.Queries, app.ID, in, now); done || err != nil {
 			return res, err
 		}
+	}
+	tplID, tplVersion, err := s.renderTemplate(ctx, app.AccountID, &in)
+	if err != nil {
+		return SendResult{}, err
 	}
 	msg, rcpts, fe := s.validateSend(app, in)
 	if len(fe) > 0 {
@@ -194,10 +199,19 @@ func (s *Service) Send(ctx context.Context, scope accounts.Scope, appID int64, i
 		} else if err != nil {
 			return err
 		}
+		queuedDetail := ""
+		if tplID != "" {
+			// The message keeps what it was rendered from on its queued events.
+			queuedDetail = fmt.Sprintf("Rendered from template %s version %d.", tplID, tplVersion)
+		}
 		for _, r := range rcpts {
-			status, next, ev, detail := RcptQueued, &now, RcptQueued, ""
+			status, next, ev, detail := RcptQueued, &now, RcptQueued, queuedDetail
 			if suppressed[strings.ToLower(r.email)] {
 				status, next, ev, detail = RcptSuppressed, nil, RcptSuppressed, "The address is on the account's suppression list."
+				if err := s.announce(ctx, tx, app.ID, StatusEvent{MessageID: row.PublicID, Recipient: r.email,
+					Status: RcptSuppressed, SMTPResponse: detail}, now); err != nil {
+					return err
+				}
 			}
 			if _, err := q.InsertMailRecipient(ctx, store.InsertMailRecipientParams{MessageID: row.ID, Email: r.email,
 				Kind: r.kind, Status: status, NextAttemptAt: next, Now: now}); err != nil {
@@ -237,9 +251,6 @@ func (s *Service) replay(ctx context.Context, q *store.Queries, appID int64, in 
 func (s *Service) validateSend(app App, in SendInput) (outbound.Message, []recipient, ValidationError) {
 	fe := ValidationError{}
 	var m outbound.Message
-	if in.Template != "" || in.Variables != nil {
-		fe["template"] = "Templates are not available yet; send subject and html or text."
-	}
 	fromEmail, fromName := strings.TrimSpace(in.FromEmail), in.FromName
 	if fromEmail == "" {
 		fromEmail, fromName = app.DefaultFromEmail, app.DefaultFromName

@@ -29,6 +29,7 @@ import (
 	"lumdesk/internal/accounts"
 	"lumdesk/internal/apikeys"
 	"lumdesk/internal/mail"
+	"lumdesk/internal/mail/templates"
 	"lumdesk/internal/platform/apperr"
 	"lumdesk/internal/staff"
 )
@@ -55,12 +56,23 @@ const (
 	CodeIdempotencyReused = "idempotency_key_reused"
 	CodeHardBounce        = "hard_bounce_suppression"
 	CodeInternal          = "internal_error"
+
+	CodeTemplateNotFound   = "template_not_found"
+	CodeTemplateVarMissing = "template_variable_missing"
+	CodeTemplateRender     = "template_render_failed"
+	CodeTemplateSlugTaken  = "template_slug_taken"
 )
 
 // Scopes of Lumora keys.
+//
+// The spec names no webhook scope: reading endpoints takes email:read;
+// creating and deleting one takes email:read and email:send, as an endpoint
+// receives what email:read reads (every recipient's outcome) and changes the
+// app's sending setup as email:send's suppression delete does.
 const (
-	scopeSend = "email:send"
-	scopeRead = "email:read"
+	scopeSend      = "email:send"
+	scopeRead      = "email:read"
+	scopeTemplates = "templates:manage"
 )
 
 // Mail is what the API needs of the mail service.
@@ -75,10 +87,12 @@ type Mail interface {
 
 // API is the Lumora API route group.
 type API struct {
-	mail Mail
-	keys apikit.Verifier
-	auth fiber.Handler
-	log  *slog.Logger
+	mail      Mail
+	templates Templates // nil: the /v1/templates routes are not served
+	webhooks  Webhooks  // nil: the /v1/webhooks routes are not served
+	keys      apikit.Verifier
+	auth      fiber.Handler
+	log       *slog.Logger
 }
 
 // New makes the API over the mail service and the API keys service.
@@ -108,6 +122,22 @@ func (api *API) Routes(a *web.App) []web.Route {
 		r("GET", v1+"/emails/:id", api.scoped(scopeRead, api.email)),
 		r("GET", v1+"/suppressions", api.scoped(scopeRead, api.suppressions)),
 		r("DELETE", v1+"/suppressions/:email", api.scoped(scopeSend, api.deleteSuppression)),
+	}
+	if api.templates != nil {
+		endpoints = append(endpoints,
+			r("POST", v1+"/templates", api.scoped(scopeTemplates, api.createTemplate)),
+			r("GET", v1+"/templates", api.scoped(scopeTemplates, api.listTemplates)),
+			r("GET", v1+"/templates/:slug", api.scoped(scopeTemplates, api.getTemplate)),
+			r("PATCH", v1+"/templates/:slug", api.scoped(scopeTemplates, api.updateTemplate)),
+			r("DELETE", v1+"/templates/:slug", api.scoped(scopeTemplates, api.deleteTemplate)),
+		)
+	}
+	if api.webhooks != nil {
+		endpoints = append(endpoints,
+			r("POST", v1+"/webhooks", api.scopedAll(api.createWebhook, scopeRead, scopeSend)),
+			r("GET", v1+"/webhooks", api.scoped(scopeRead, api.listWebhooks)),
+			r("DELETE", v1+"/webhooks/:id", api.scopedAll(api.deleteWebhook, scopeRead, scopeSend)),
+		)
 	}
 	routes = append(routes, endpoints...)
 	unmatched := unmatchedHandler(endpoints)
@@ -218,6 +248,9 @@ func (api *API) serviceErr(c *fiber.Ctx, err error) error {
 	var fe apperr.FieldErrors
 	var se *mail.SenderDomainError
 	var nf interface{ NotFound() bool }
+	var mv *templates.MissingVariableError
+	var tnf *mail.TemplateNotFoundError
+	var re *templates.RenderError
 	switch {
 	case errors.As(err, &fe):
 		return writeErr(c, fiber.StatusUnprocessableEntity, CodeValidation, fieldsMessage(fe))
@@ -230,6 +263,14 @@ func (api *API) serviceErr(c *fiber.Ctx, err error) error {
 		return writeErr(c, fiber.StatusUnprocessableEntity, CodeAllSuppressed, "Every recipient is on this account's suppression list; nothing was sent.")
 	case errors.Is(err, mail.ErrIdempotencyKeyReused):
 		return writeErr(c, fiber.StatusConflict, CodeIdempotencyReused, "This Idempotency-Key was already used with another request body in the last 24 hours.")
+	case errors.As(err, &mv):
+		return writeErr(c, fiber.StatusUnprocessableEntity, CodeTemplateVarMissing,
+			fmt.Sprintf("The template uses the variable %q (in its %s); add it to variables.", mv.Name, mv.Part))
+	case errors.As(err, &tnf):
+		return writeErr(c, fiber.StatusUnprocessableEntity, CodeTemplateNotFound,
+			fmt.Sprintf("This account has no template %q; create it with POST /v1/templates.", tnf.Ref))
+	case errors.As(err, &re):
+		return writeErr(c, fiber.StatusUnprocessableEntity, CodeTemplateRender, "The template cannot be rendered with these variables: "+re.Error()+".")
 	case errors.Is(err, mail.ErrHardBounceSuppression):
 		return writeErr(c, fiber.StatusConflict, CodeHardBounce, "This address hard-bounced; support lifts such a suppression from the dashboard, with a reason.")
 	case errors.As(err, &nf) && nf.NotFound():
