@@ -11,11 +11,14 @@ import (
 	"time"
 
 	"github.com/emersion/go-msgauth/dkim"
+	"github.com/jackc/pgx/v5"
 
 	"lumdesk/internal/accounts"
 	"lumdesk/internal/jobs"
 	"lumdesk/internal/mail/outbound"
 	"lumdesk/internal/mail/sandbox"
+	"lumdesk/internal/mail/webhooks"
+	"lumdesk/internal/platform/secretbox"
 )
 
 // notifyStore is the sandbox's memory store that also says when mail arrives.
@@ -230,6 +233,42 @@ func TestDeliverBounceSuppresses(t *testing.T) {
 	}
 	if !strings.Contains(msgs[0].HeaderValue("To"), "gone@globex.test") {
 		t.Errorf("the To header lost the suppressed address: %q", msgs[0].HeaderValue("To"))
+	}
+}
+
+// Each recipient's new status is announced to the app's subscribed webhook
+// endpoints, in the transaction recording it.
+func TestDeliverAnnouncesWebhooks(t *testing.T) {
+	f := newDeliverFixture(t, 0)
+	box, err := secretbox.New(bytes.Repeat([]byte{7}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hooks := webhooks.NewService(f.db, box, webhooks.Settings{AllowPrivate: true})
+	f.svc.SetWebhooks(hooks)
+	if _, err := hooks.CreateEndpoint(ctx, cli, accounts.Only(f.acct), f.app.ID, webhooks.EndpointInput{
+		URL: "http://127.0.0.1:9/hooks", Events: webhooks.Events}); err != nil {
+		t.Fatal(err)
+	}
+	f.smtp.SetReply("gone@globex.test", sandbox.Reply{Code: 550, Message: "No such user"})
+	f.smtp.SetReply("jordan@globex.test", sandbox.Reply{Code: 451, Message: "Greylisted", Times: 1})
+	in := basic()
+	in.To = []string{"gone@globex.test", "jordan@globex.test"}
+	res := f.send(t, in)
+	f.now = f.deliver(t, res.MessageID)
+	f.deliver(t, res.MessageID)
+
+	rows, err := f.db.Pool.Query(ctx, `SELECT event_type || ' ' || (payload->'data'->>'recipient') || ' ' ||
+		coalesce(payload->'data'->>'smtp_code', '-') || ' ' || (payload->'data'->>'message_id')
+		FROM mail_webhook_deliveries ORDER BY event_type`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	want := []string{"email.bounced gone@globex.test 550 " + res.MessageID, "email.deferred jordan@globex.test 451 " + res.MessageID,
+		"email.delivered jordan@globex.test 250 " + res.MessageID}
+	if err != nil || fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("webhook deliveries %q (%v), want %q", got, err, want)
 	}
 }
 

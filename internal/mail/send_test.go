@@ -133,7 +133,8 @@ func TestSendRefusesBadInput(t *testing.T) {
 		{"no subject", func(in *SendInput) { in.Subject = " " }, "subject"},
 		{"no body", func(in *SendInput) { in.HTML, in.Text = "", "" }, "html"},
 		{"bad tag", func(in *SendInput) { in.Tags = []outbound.Tag{{Name: "a b"}} }, "tags"},
-		{"template", func(in *SendInput) { in.Template = "welcome" }, "template"},
+		{"template with a body", func(in *SendInput) { in.Template = "welcome" }, "html"},
+		{"variables without template", func(in *SendInput) { in.Variables = map[string]any{"name": "Jo"} }, "variables"},
 		{"short idempotency key", func(in *SendInput) { in.IdempotencyKey = "short" }, "Idempotency-Key"},
 	}
 	for _, tc := range cases {
