@@ -56,8 +56,8 @@ type Services struct {
 	Licensing *licensing.Service
 	Billing   *billing.Service
 	Products  *products.Service
-	Mail      *mail.Service     // Lumora: apps, sending domains, messages
-	Webhooks  *webhooks.Service // Lumora: webhook endpoints and signed deliveries
+	Mail      *mail.Service      // Lumora: apps, sending domains, messages
+	Webhooks  *webhooks.Service  // Lumora: webhook endpoints and signed deliveries
 	Templates *templates.Service // Lumora: templates, their versions, rendering for sends
 	// MailSandbox is the sandbox inbox Lumora delivers to when
 	// LUMORA_SMTP_URL is unset (StartMailSandbox); nil otherwise.
