@@ -14,8 +14,10 @@
 //	          periodic re-check of domains verified once)
 //	Sending:  CanSendFrom (a verified domain, or a failing one within the
 //	          grace period), DKIMKey (the selector and private key that sign),
-//	          Send (validate, suppress, store and enqueue in one transaction),
-//	          Deliver (the River worker's: build, sign, SMTP, record outcomes)
+//	          Send (render the template it names, validate, suppress, store
+//	          and enqueue in one transaction), Deliver (the River worker's:
+//	          build, sign, SMTP, record outcomes); each recipient status
+//	          change enqueues its webhooks in the transaction recording it
 //	Reading:  GetMessage, ListEvents (the log), Stats, ListSuppressions,
 //	          DeleteSuppression
 //

@@ -8,6 +8,10 @@
 // for a key bound to none), the route's scope (403 forbidden_scope). The
 // account scope is the key's; the service checks it.
 //
+// Besides the spec's send, emails, logs and stats: suppressions, templates
+// (templates:manage; the account's, by slug) and webhook endpoints (the
+// key's app's; scopes below).
+//
 // writeErr is the one place errors are written: {"error": "<code>", "message": "..."}.
 package lumora
 
