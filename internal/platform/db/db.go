@@ -53,6 +53,19 @@ func (d *DB) Tx(ctx context.Context, fn func(q *store.Queries) error) error {
 	return pgx.BeginFunc(ctx, d.Pool, func(tx pgx.Tx) error { return fn(store.New(tx)) })
 }
 
+// CustomPlans runs fn in a transaction planned per call (plan_cache_mode =
+// force_custom_plan, store.UseCustomPlans): the lists' optional filters
+// ("$1 IS NULL OR ...") then fold away and the indexes for the values at
+// hand are used, where a cached generic plan would scan.
+func (d *DB) CustomPlans(ctx context.Context, fn func(q *store.Queries) error) error {
+	return d.Tx(ctx, func(q *store.Queries) error {
+		if err := q.UseCustomPlans(ctx); err != nil {
+			return err
+		}
+		return fn(q)
+	})
+}
+
 // IsUniqueViolation reports whether err is a unique-constraint violation,
 // optionally on the named constraint.
 func IsUniqueViolation(err error, constraint string) bool {
