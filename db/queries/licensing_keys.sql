@@ -132,11 +132,6 @@ HAVING count(*) > 1
 ORDER BY count(*) DESC, k.project_id, k.identifier
 LIMIT sqlc.arg(lim);
 
--- List queries run with custom plans: their optional filters
--- ("$1 IS NULL OR col = $1") need the parameter values at planning time.
--- name: ForceCustomPlans :exec
-SELECT set_config('plan_cache_mode', 'force_custom_plan', true);
-
 -- Bulk loads of a million keys (seed --scale) are faster without the
 -- trigram index, rebuilt afterwards: the definition is the migration's.
 -- (a DO block: sqlc does not generate a bare DROP INDEX)

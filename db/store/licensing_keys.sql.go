@@ -333,17 +333,6 @@ func (q *Queries) FlushLicensingScriptExecutions(ctx context.Context, arg FlushL
 	return result.RowsAffected(), nil
 }
 
-const forceCustomPlans = `-- name: ForceCustomPlans :exec
-SELECT set_config('plan_cache_mode', 'force_custom_plan', true)
-`
-
-// List queries run with custom plans: their optional filters
-// ("$1 IS NULL OR col = $1") need the parameter values at planning time.
-func (q *Queries) ForceCustomPlans(ctx context.Context) error {
-	_, err := q.db.Exec(ctx, forceCustomPlans)
-	return err
-}
-
 const getLicenseKey = `-- name: GetLicenseKey :one
 SELECT id, project_id, user_key, identifier, discord_id, note, key_days, auth_expire, activated_at, banned, ban_reason, ban_expire, unban_token, total_resets, last_reset_at, total_executions, last_execution_at, version, created_at, updated_at FROM license_keys WHERE project_id = $1 AND user_key = $2
 `

@@ -164,16 +164,13 @@ func (s *Service) ListKeys(ctx context.Context, f KeyFilter) (KeyPage, error) {
 		return KeyPage{}, verr
 	}
 	var rows []store.ListLicenseKeysCreatedDescRow
-	err := s.db.Tx(ctx, func(q *store.Queries) error {
+	err := s.db.CustomPlans(ctx, func(q *store.Queries) error {
 		if f.ProjectID != "" {
 			proj, err := s.project(ctx, q, f.ProjectID)
 			if err != nil {
 				return err
 			}
 			p.ProjectID = &proj.ID
-		}
-		if err := q.ForceCustomPlans(ctx); err != nil {
-			return err
 		}
 		var err error
 		rows, err = listQuery(ctx, q, f.Sort, f.Desc, p)
@@ -206,16 +203,13 @@ func (s *Service) CountKeys(ctx context.Context, f KeyFilter, limitTo int) (list
 		return listcount.Count{}, verr
 	}
 	var out listcount.Count
-	err := s.db.Tx(ctx, func(q *store.Queries) error {
+	err := s.db.CustomPlans(ctx, func(q *store.Queries) error {
 		if f.ProjectID != "" {
 			proj, err := s.project(ctx, q, f.ProjectID)
 			if err != nil {
 				return err
 			}
 			p.ProjectID = &proj.ID
-		}
-		if err := q.ForceCustomPlans(ctx); err != nil {
-			return err
 		}
 		var err error
 		out, err = listcount.Run(ctx, limitTo, func(ctx context.Context, lim int32) (int64, error) {
