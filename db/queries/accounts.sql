@@ -8,6 +8,10 @@ RETURNING *;
 -- name: GetAccount :one
 SELECT * FROM accounts WHERE id = $1;
 
+-- The names of the accounts a page lists by id, in one query.
+-- name: AccountNames :many
+SELECT id, name FROM accounts WHERE id = ANY(sqlc.arg(ids)::bigint[]);
+
 -- name: GetAccountForUpdate :one
 SELECT * FROM accounts WHERE id = $1 FOR UPDATE;
 

@@ -12,6 +12,36 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
+const accountNames = `-- name: AccountNames :many
+SELECT id, name FROM accounts WHERE id = ANY($1::bigint[])
+`
+
+type AccountNamesRow struct {
+	ID   int64  `json:"id"`
+	Name string `json:"name"`
+}
+
+// The names of the accounts a page lists by id, in one query.
+func (q *Queries) AccountNames(ctx context.Context, ids []int64) ([]AccountNamesRow, error) {
+	rows, err := q.db.Query(ctx, accountNames, ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []AccountNamesRow{}
+	for rows.Next() {
+		var i AccountNamesRow
+		if err := rows.Scan(&i.ID, &i.Name); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const backdateAccount = `-- name: BackdateAccount :exec
 UPDATE accounts SET created_at = $2, updated_at = $2 WHERE id = $1
 `

@@ -8,6 +8,7 @@ package billing
 
 import (
 	"context"
+	"log/slog"
 	"errors"
 	"strconv"
 	"strings"
@@ -46,11 +47,29 @@ type Products struct {
 	// enqueue queues an auto-renew run (jobs.Service.EnqueueAutoRenew); nil
 	// runs it in the request instead.
 	enqueue func(ctx context.Context) error
+	// names finds the accounts' names (accounts.Service.Names): items show
+	// whose they are by name, never as "#26".
+	names func(ctx context.Context, ids []int64) (map[int64]string, error)
 }
 
 // NewProducts makes the route group.
-func NewProducts(svc ProductsService, enqueue func(ctx context.Context) error) *Products {
-	return &Products{svc: svc, enqueue: enqueue}
+func NewProducts(svc ProductsService, enqueue func(ctx context.Context) error,
+	names func(ctx context.Context, ids []int64) (map[int64]string, error)) *Products {
+	return &Products{svc: svc, enqueue: enqueue, names: names}
+}
+
+// accountNames names the accounts of ids; on failure the pages fall back
+// to the ids (a name is a label, not worth failing a page over).
+func (h *Products) accountNames(ctx context.Context, ids ...int64) map[int64]string {
+	if h.names == nil {
+		return nil
+	}
+	m, err := h.names(ctx, ids)
+	if err != nil {
+		slog.Warn("account names", "err", err)
+		return nil
+	}
+	return m
 }
 
 // canManageProducts shows the change buttons; the routes themselves require
@@ -126,6 +145,17 @@ func (h *Products) list(c *fiber.Ctx, kind string) error {
 	if err != nil {
 		return err
 	}
+	ids := []int64{l.Account}
+	for _, d := range l.Domains {
+		ids = append(ids, d.AccountID)
+	}
+	for _, v := range l.VPS {
+		ids = append(ids, v.AccountID)
+	}
+	for _, x := range l.Proxies {
+		ids = append(ids, x.AccountID)
+	}
+	l.AccountNames = h.accountNames(ctx, ids...)
 	l.Bar = h.app.ListBar(c, l.Path(), l.Query(), l.ActiveFilters())
 	var n listcount.Count
 	switch kind {

@@ -105,6 +105,22 @@ func TestLumiProductPagesRender(t *testing.T) {
 	if r := c.Get("/lumi/domains?status=failed"); r.Text(`[data-testid="result-count"]`) != "0 domains" {
 		t.Errorf("empty count = %q", r.Text(`[data-testid="result-count"]`))
 	}
+	// Items name their account, linked, never "#26".
+	for _, path := range []string{"/lumi/domains", "/lumi/vps", "/lumi/proxies"} {
+		r := c.Get(path)
+		link := r.Doc.Find(`a[href="/lumi/accounts/` + lid(f.acc) + `"]`).First()
+		if strings.TrimSpace(link.Text()) != "Lumi Buyer" {
+			t.Errorf("%s: the account shows as %q", path, link.Text())
+		}
+	}
+	if r := c.Get("/lumi/domains?account=" + lid(f.acc)); !strings.Contains(r.Text(`[data-testid="account-filter"]`), "Lumi Buyer") {
+		t.Errorf("account filter chip %q", r.Text(`[data-testid="account-filter"]`))
+	}
+	for _, path := range []string{"/lumi/domains/" + lid(f.domain.ID), "/lumi/vps/" + lid(f.vps.ID), "/lumi/proxies/" + lid(f.proxy.ID)} {
+		if r := c.Get(path); !strings.Contains(r.Text("main header, main h1 + p, main"), "Lumi Buyer") || strings.Contains(r.Text("main"), "account #"+lid(f.acc)) {
+			t.Errorf("%s does not name its account", path)
+		}
+	}
 	if r := c.Get("/lumi/domains/999999"); r.Status != http.StatusNotFound {
 		t.Errorf("missing domain: %d", r.Status)
 	}

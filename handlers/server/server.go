@@ -177,7 +177,7 @@ func (s *Services) routeGroups() []web.RouteGroup {
 		licensinghttp.New(s.Licensing),
 		luarmor.New(s.Licensing, s.APIKeys),
 		billingDesk,
-		billinghttp.NewProducts(s.Products, s.Jobs.EnqueueAutoRenew),
+		billinghttp.NewProducts(s.Products, s.Jobs.EnqueueAutoRenew, s.Accounts.Names),
 		s.LumiAPI,
 		lumora.New(s.Mail, s.APIKeys).WithTemplates(s.Templates).WithWebhooks(s.Webhooks),
 	}

@@ -363,6 +363,23 @@ func (s *Service) Get(ctx context.Context, id int64) (Account, error) {
 	return fromRow(r), nil
 }
 
+// Names maps account ids to their names, for pages that list other
+// objects by account (an id not found is absent).
+func (s *Service) Names(ctx context.Context, ids []int64) (map[int64]string, error) {
+	out := make(map[int64]string, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	rows, err := s.db.AccountNames(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("account names: %w", err)
+	}
+	for _, r := range rows {
+		out[r.ID] = r.Name
+	}
+	return out, nil
+}
+
 // GetByEmail loads an account by email (case-insensitive).
 func (s *Service) GetByEmail(ctx context.Context, email string) (Account, error) {
 	email = strings.TrimSpace(email)

@@ -44,6 +44,17 @@ type List struct {
 	CanManage     bool
 	CSRF          string
 	Bar           components.ListBar
+	AccountNames  map[int64]string // the listed items' accounts
+}
+
+// AccountName is an account's name, or "Account #id" when it is unknown.
+func (l List) AccountName(id int64) string { return nameOr(l.AccountNames[id], id) }
+
+func nameOr(name string, id int64) string {
+	if name == "" {
+		return "Account #" + idStr(id)
+	}
+	return name
 }
 
 // Query is the list's URL query without the page position ("?q=x" or "").
@@ -53,7 +64,7 @@ func (l List) Query() string { return strings.TrimPrefix(l.Href("cursor", ""), l
 func (l List) ActiveFilters() []components.ActiveFilter {
 	acc, rf := "", ""
 	if l.Account != 0 {
-		acc = "#" + idStr(l.Account)
+		acc = l.AccountName(l.Account)
 	}
 	if l.RenewalFailed {
 		rf = "failed"
@@ -211,6 +222,7 @@ var StatusOptions = []components.Option{{Value: "", Label: "Any status"}, {Value
 // DomainPage is a domain's detail page.
 type DomainPage struct {
 	D         Domain
+	Owner     string // the account's name
 	Tab       string // overview, history
 	CanManage bool
 	CSRF      string
@@ -225,6 +237,7 @@ type DomainPage struct {
 // VPSPage is a server's detail page.
 type VPSPage struct {
 	V         VPS
+	Owner     string // the account's name
 	Tab       string
 	CanManage bool
 	CSRF      string
@@ -237,6 +250,7 @@ type VPSPage struct {
 // ProxyPage is a proxy's detail page.
 type ProxyPage struct {
 	P         Proxy
+	Owner     string // the account's name
 	Tab       string
 	CanManage bool
 	CSRF      string

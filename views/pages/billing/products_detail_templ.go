@@ -540,7 +540,7 @@ func DomainDetail(p layouts.Page, v DomainPage) templ.Component {
 				}
 				return nil
 			})
-			templ_7745c5c3_Err = components.PageHeader(v.D.Name, "Domain #"+idStr(v.D.ID)+" of account #"+idStr(v.D.AccountID)).Render(templ.WithChildren(ctx, templ_7745c5c3_Var26), templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = components.PageHeader(v.D.Name, "Domain #"+idStr(v.D.ID)+" of "+nameOr(v.Owner, v.D.AccountID)).Render(templ.WithChildren(ctx, templ_7745c5c3_Var26), templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -658,7 +658,7 @@ func DomainPanel(v DomainPage) templ.Component {
 			templ_7745c5c3_Err = components.DescList([]components.KV{
 				{Key: "Status", Node: components.StatusBadge(v.D.Status)},
 				{Key: "Expires", Value: components.DatePtr(v.D.ExpiresAt)},
-				{Key: "Account", Value: "#" + idStr(v.D.AccountID)},
+				{Key: "Account", Node: ownerLink(v.D.AccountID, v.Owner)},
 				{Key: "Auto-renew", Value: onOff(v.D.AutoRenew)},
 				{Key: "Transfer lock", Value: onOff(v.D.Locked)},
 				{Key: "WHOIS privacy", Value: onOff(v.D.Privacy)},
@@ -725,7 +725,7 @@ func DomainPanel(v DomainPage) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = components.ConfirmDialog(components.ConfirmProps{ID: "renew-dialog", Title: "Renew " + v.D.Name + "?", Body: "The renewal is charged to account #" + idStr(v.D.AccountID) + "'s balance.", Action: DomainHref(v.D.ID) + "/renew", CSRF: v.CSRF, SubmitLabel: "Renew and charge", AskReason: true, HxTarget: "#lumi-item", Manual: true, Fields: renewFields(YearOptions, v.Price, v.Errors["years"], Stamp(v.D.ExpiresAt))}).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = components.ConfirmDialog(components.ConfirmProps{ID: "renew-dialog", Title: "Renew " + v.D.Name + "?", Body: "The renewal is charged to the balance of " + nameOr(v.Owner, v.D.AccountID) + ".", Action: DomainHref(v.D.ID) + "/renew", CSRF: v.CSRF, SubmitLabel: "Renew and charge", AskReason: true, HxTarget: "#lumi-item", Manual: true, Fields: renewFields(YearOptions, v.Price, v.Errors["years"], Stamp(v.D.ExpiresAt))}).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -967,7 +967,7 @@ func VPSDetail(p layouts.Page, v VPSPage) templ.Component {
 				}
 				return nil
 			})
-			templ_7745c5c3_Err = components.PageHeader(v.V.Hostname, "VPS #"+idStr(v.V.ID)+" of account #"+idStr(v.V.AccountID)).Render(templ.WithChildren(ctx, templ_7745c5c3_Var41), templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = components.PageHeader(v.V.Hostname, "VPS #"+idStr(v.V.ID)+" of "+nameOr(v.Owner, v.V.AccountID)).Render(templ.WithChildren(ctx, templ_7745c5c3_Var41), templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -1133,7 +1133,7 @@ func VPSPanel(v VPSPage) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = components.ConfirmDialog(components.ConfirmProps{ID: "renew-dialog", Title: "Renew " + v.V.Hostname + "?", Body: "The renewal is charged to account #" + idStr(v.V.AccountID) + "'s balance.", Action: VPSHref(v.V.ID) + "/renew", CSRF: v.CSRF, SubmitLabel: "Renew and charge", AskReason: true, HxTarget: "#lumi-item", Manual: true, Fields: renewFields(MonthOptions, v.Price, v.Errors["months"], Stamp(v.V.ExpiresAt))}).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = components.ConfirmDialog(components.ConfirmProps{ID: "renew-dialog", Title: "Renew " + v.V.Hostname + "?", Body: "The renewal is charged to the balance of " + nameOr(v.Owner, v.V.AccountID) + ".", Action: VPSHref(v.V.ID) + "/renew", CSRF: v.CSRF, SubmitLabel: "Renew and charge", AskReason: true, HxTarget: "#lumi-item", Manual: true, Fields: renewFields(MonthOptions, v.Price, v.Errors["months"], Stamp(v.V.ExpiresAt))}).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -1221,7 +1221,7 @@ func ProxyDetail(p layouts.Page, v ProxyPage) templ.Component {
 				}
 				return nil
 			})
-			templ_7745c5c3_Err = components.PageHeader("Proxy #"+idStr(v.P.ID), v.P.Type+" · "+v.P.Country+" · account #"+idStr(v.P.AccountID)).Render(templ.WithChildren(ctx, templ_7745c5c3_Var48), templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = components.PageHeader("Proxy #"+idStr(v.P.ID), v.P.Type+" · "+v.P.Country+" · "+nameOr(v.Owner, v.P.AccountID)).Render(templ.WithChildren(ctx, templ_7745c5c3_Var48), templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -1388,7 +1388,7 @@ func ProxyPanel(v ProxyPage) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = components.ConfirmDialog(components.ConfirmProps{ID: "renew-dialog", Title: "Renew proxy #" + idStr(v.P.ID) + "?", Body: "The renewal is charged to account #" + idStr(v.P.AccountID) + "'s balance.", Action: ProxyHref(v.P.ID) + "/renew", CSRF: v.CSRF, SubmitLabel: "Renew and charge", AskReason: true, HxTarget: "#lumi-item", Manual: true, Fields: renewFields(MonthOptions, v.Price, v.Errors["months"], Stamp(v.P.ExpiresAt))}).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = components.ConfirmDialog(components.ConfirmProps{ID: "renew-dialog", Title: "Renew proxy #" + idStr(v.P.ID) + "?", Body: "The renewal is charged to the balance of " + nameOr(v.Owner, v.P.AccountID) + ".", Action: ProxyHref(v.P.ID) + "/renew", CSRF: v.CSRF, SubmitLabel: "Renew and charge", AskReason: true, HxTarget: "#lumi-item", Manual: true, Fields: renewFields(MonthOptions, v.Price, v.Errors["months"], Stamp(v.P.ExpiresAt))}).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -1476,6 +1476,62 @@ func ProxyPanel(v ProxyPage) templ.Component {
 			}
 		}
 		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 90, "</div></div></div>")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		return nil
+	})
+}
+
+// ownerLink is the item's account by name, linked to its page.
+func ownerLink(id int64, name string) templ.Component {
+	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
+		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
+		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
+			return templ_7745c5c3_CtxErr
+		}
+		templ_7745c5c3_Buffer, templ_7745c5c3_IsBuffer := templruntime.GetBuffer(templ_7745c5c3_W)
+		if !templ_7745c5c3_IsBuffer {
+			defer func() {
+				templ_7745c5c3_BufErr := templruntime.ReleaseBuffer(templ_7745c5c3_Buffer)
+				if templ_7745c5c3_Err == nil {
+					templ_7745c5c3_Err = templ_7745c5c3_BufErr
+				}
+			}()
+		}
+		ctx = templ.InitializeContext(ctx)
+		templ_7745c5c3_Var57 := templ.GetChildren(ctx)
+		if templ_7745c5c3_Var57 == nil {
+			templ_7745c5c3_Var57 = templ.NopComponent
+		}
+		ctx = templ.ClearChildren(ctx)
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 91, "<a href=\"")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		var templ_7745c5c3_Var58 templ.SafeURL
+		templ_7745c5c3_Var58, templ_7745c5c3_Err = templ.JoinURLErrs(templ.URL(AccountPageHref(id)))
+		if templ_7745c5c3_Err != nil {
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/billing/products_detail.templ`, Line: 313, Col: 41}
+		}
+		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var58))
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 92, "\" class=\"link\">")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		var templ_7745c5c3_Var59 string
+		templ_7745c5c3_Var59, templ_7745c5c3_Err = templ.JoinStringErrs(nameOr(name, id))
+		if templ_7745c5c3_Err != nil {
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/billing/products_detail.templ`, Line: 313, Col: 75}
+		}
+		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var59))
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 93, "</a>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
