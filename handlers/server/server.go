@@ -20,6 +20,7 @@ import (
 	billinghttp "lumdesk/handlers/billing"
 	consolehttp "lumdesk/handlers/console"
 	licensinghttp "lumdesk/handlers/licensing"
+	lumorahttp "lumdesk/handlers/lumora"
 	staffhttp "lumdesk/handlers/staff"
 	"lumdesk/handlers/web"
 	"lumdesk/internal/accounts"
@@ -130,6 +131,16 @@ func (s *Services) StartMailSandbox(ctx context.Context, cfg config.Config) erro
 	return s.useMailRelay(cfg, srv.URL())
 }
 
+// sandboxInbox is the sandbox inbox's store for the console, nil while
+// Lumora delivers through a relay. A func, because the sandbox starts after
+// the routes are built (StartMailSandbox).
+func (s *Services) sandboxInbox() sandbox.Store {
+	if s.MailSandbox == nil {
+		return nil
+	}
+	return s.MailSandbox.Store()
+}
+
 // mailResolver is the DNS resolver sending domains are verified through:
 // DNS_RESOLVER, else the system's. A machine without a readable
 // resolv.conf still starts; its lookups fail and say so on each record
@@ -172,6 +183,7 @@ func (s *Services) routeGroups() []web.RouteGroup {
 		billinghttp.NewProducts(s.Products, s.Jobs.EnqueueAutoRenew),
 		s.LumiAPI,
 		lumora.New(s.Mail, s.APIKeys),
+		lumorahttp.New(s.Mail, s.sandboxInbox),
 	}
 	// Each product's account tab comes from the group that renders it.
 	for _, g := range groups {
