@@ -308,3 +308,18 @@ func TestAccountTabAndCard(t *testing.T) {
 		t.Errorf("overview card messages figure %q", got)
 	}
 }
+
+func TestPaletteFindsMessages(t *testing.T) {
+	f := newFixture(t)
+	f.message(t, "msg_dddddddd1", "a@shop.example", "Buyer@Example.net", "delivered", time.Now(), "queued")
+	v := f.env.As("viewer")
+	for _, q := range []string{"msg_dddddddd1", "buyer@example.net"} {
+		r := v.HTMX("GET", "/search?q="+url.QueryEscape(q), nil)
+		if r.Status != http.StatusOK || !r.Has(`a[role=option][href="/lumora/messages/msg_dddddddd1"]`) {
+			t.Errorf("search %q: status %d, no message hit in %s", q, r.Status, r.Body)
+		}
+	}
+	if r := v.HTMX("GET", "/search?q=msg_nothere99", nil); r.Has(`a[role=option][href^="/lumora/messages/"]`) {
+		t.Error("an unknown id found a message")
+	}
+}
