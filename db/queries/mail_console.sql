@@ -47,3 +47,18 @@ SELECT
   (SELECT count(*) FROM mail_events ed WHERE ed.type = 'delivered' AND ed.at >= sqlc.arg(rate_since)::timestamptz)::bigint AS delivered,
   (SELECT count(*) FROM mail_events eb WHERE eb.type = 'bounced' AND eb.at >= sqlc.arg(rate_since)::timestamptz)::bigint AS bounced,
   (SELECT count(*) FROM mail_domains fd WHERE fd.status = 'failing')::bigint AS failing_domains;
+
+-- name: CountMailApps :one
+-- count of: ListMailApps
+SELECT count(*) FROM (
+SELECT 1 FROM mail_apps
+WHERE (sqlc.narg(account_id)::bigint IS NULL OR account_id = sqlc.narg(account_id))
+  AND (sqlc.narg(before_id)::bigint IS NULL OR id < sqlc.narg(before_id))
+LIMIT sqlc.arg(lim)) c;
+
+-- name: CountMailSuppressions :one
+-- count of: ListMailSuppressions
+SELECT count(*) FROM (
+SELECT 1 FROM mail_suppressions
+WHERE account_id = $1 AND (sqlc.narg(before_id)::bigint IS NULL OR id < sqlc.narg(before_id))
+LIMIT sqlc.arg(lim)) c;

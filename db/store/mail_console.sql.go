@@ -10,6 +10,28 @@ import (
 	"time"
 )
 
+const countMailApps = `-- name: CountMailApps :one
+SELECT count(*) FROM (
+SELECT 1 FROM mail_apps
+WHERE ($1::bigint IS NULL OR account_id = $1)
+  AND ($2::bigint IS NULL OR id < $2)
+LIMIT $3) c
+`
+
+type CountMailAppsParams struct {
+	AccountID *int64 `json:"account_id"`
+	BeforeID  *int64 `json:"before_id"`
+	Lim       int32  `json:"lim"`
+}
+
+// count of: ListMailApps
+func (q *Queries) CountMailApps(ctx context.Context, arg CountMailAppsParams) (int64, error) {
+	row := q.db.QueryRow(ctx, countMailApps, arg.AccountID, arg.BeforeID, arg.Lim)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
 const countMailDomains = `-- name: CountMailDomains :one
 
 SELECT count(*) FROM (
@@ -84,6 +106,27 @@ func (q *Queries) CountMailMessages(ctx context.Context, arg CountMailMessagesPa
 		arg.BeforeID,
 		arg.Lim,
 	)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
+const countMailSuppressions = `-- name: CountMailSuppressions :one
+SELECT count(*) FROM (
+SELECT 1 FROM mail_suppressions
+WHERE account_id = $1 AND ($2::bigint IS NULL OR id < $2)
+LIMIT $3) c
+`
+
+type CountMailSuppressionsParams struct {
+	AccountID int64  `json:"account_id"`
+	BeforeID  *int64 `json:"before_id"`
+	Lim       int32  `json:"lim"`
+}
+
+// count of: ListMailSuppressions
+func (q *Queries) CountMailSuppressions(ctx context.Context, arg CountMailSuppressionsParams) (int64, error) {
+	row := q.db.QueryRow(ctx, countMailSuppressions, arg.AccountID, arg.BeforeID, arg.Lim)
 	var count int64
 	err := row.Scan(&count)
 	return count, err

@@ -29,6 +29,9 @@ type Service interface {
 	CountMessages(ctx context.Context, f mail.MessageFilter, limitTo int) (listcount.Count, error)
 	GetMessage(ctx context.Context, scope accounts.Scope, publicID string) (mail.MessageDetail, error)
 	ListApps(ctx context.Context, scope accounts.Scope, beforeID int64, limit int) ([]mail.App, error)
+	CountApps(ctx context.Context, scope accounts.Scope, limitTo int) (listcount.Count, error)
+	ListSuppressions(ctx context.Context, scope accounts.Scope, accountID, beforeID int64, limit int) ([]mail.Suppression, error)
+	CountSuppressions(ctx context.Context, scope accounts.Scope, accountID int64, limitTo int) (listcount.Count, error)
 }
 
 // Lumora is the route group.

@@ -323,3 +323,30 @@ func TestPaletteFindsMessages(t *testing.T) {
 		t.Error("an unknown id found a message")
 	}
 }
+
+func TestAppsAndSuppressions(t *testing.T) {
+	f := newFixture(t)
+	if err := f.env.Mail.Suppress(context.Background(), f.acc, "gone@example.net", mail.ReasonHardBounce, "550 5.1.1 no such user"); err != nil {
+		t.Fatal(err)
+	}
+	v := f.env.As("viewer")
+	for q, want := range map[string]int{"": 1, "?account=" + id(f.acc): 1, "?account=999999": 0} {
+		r := v.Get("/lumora/apps" + q)
+		if r.Status != http.StatusOK || r.Doc.Find(`[data-testid="app-row"]`).Length() != want {
+			t.Errorf("apps%s: status %d, want %d rows", q, r.Status, want)
+		}
+	}
+	if r := v.Get("/lumora/apps?account=x&cursor=y"); r.Status != http.StatusOK || r.Text(`[data-testid="filter-error"]`) == "" {
+		t.Errorf("bad apps filters: status %d", r.Status)
+	}
+	if r := v.Get("/lumora/suppressions"); r.Status != http.StatusOK || !r.Has(`[data-testid="suppressions-choose"]`) {
+		t.Errorf("suppressions without an account: status %d", r.Status)
+	}
+	r := v.Get("/lumora/suppressions?account=" + id(f.acc))
+	if r.Status != http.StatusOK || !strings.Contains(r.Text(`[data-testid="suppression-row"]`), "gone@example.net") {
+		t.Errorf("suppressions: status %d", r.Status)
+	}
+	if r := v.Get("/lumora/suppressions?account=999999"); r.Status != http.StatusOK || !r.Has(`[data-testid="suppressions-empty"]`) {
+		t.Errorf("suppressions of an unknown account: status %d", r.Status)
+	}
+}

@@ -1,6 +1,6 @@
 // Package lumora is the Lumora console (transactional email): the overview,
-// sending domains with their DNS records and checks, the message log and the
-// sandbox inbox. routes.go is its route table: every path with the
+// apps, sending domains with their DNS records and checks, the message log,
+// suppressions and the sandbox inbox. routes.go is its route table: every path with the
 // permission it needs.
 package lumora
 
@@ -22,6 +22,8 @@ func (h *Lumora) Routes(a *web.App) []web.Route {
 		web.Post(view.DomainsPath, manage, h.addDomain),
 		web.Get(dom, read, h.domain),
 		web.Post(dom+"/verify", manage, h.verify),
+		web.Get(view.AppsPath, read, h.apps),
+		web.Get(view.SuppressionsPath, read, h.suppressions),
 		web.Get(view.MessagesPath, read, h.messages),
 		web.Get(view.MessagesPath+"/:id", read, h.message),
 		web.Get(view.SandboxPath, read, h.sandbox),

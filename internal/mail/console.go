@@ -164,3 +164,22 @@ func (s *Service) OverviewCounts(ctx context.Context) (_ Overview, err error) {
 	}
 	return o, nil
 }
+
+// CountApps counts ListApps' results (the scope's apps) up to limitTo.
+func (s *Service) CountApps(ctx context.Context, scope accounts.Scope, limitTo int) (_ listcount.Count, err error) {
+	defer wrap(&err, "count mail apps")
+	return listcount.Run(ctx, limitTo, func(ctx context.Context, lim int32) (int64, error) {
+		return s.db.CountMailApps(ctx, store.CountMailAppsParams{AccountID: scope.Filter(), Lim: lim})
+	})
+}
+
+// CountSuppressions counts ListSuppressions' results (one account's) up to limitTo.
+func (s *Service) CountSuppressions(ctx context.Context, scope accounts.Scope, accountID int64, limitTo int) (_ listcount.Count, err error) {
+	defer wrap(&err, "count mail suppressions")
+	if !scope.Allows(accountID) {
+		return listcount.Count{}, ErrAccountNotFound
+	}
+	return listcount.Run(ctx, limitTo, func(ctx context.Context, lim int32) (int64, error) {
+		return s.db.CountMailSuppressions(ctx, store.CountMailSuppressionsParams{AccountID: accountID, Lim: lim})
+	})
+}

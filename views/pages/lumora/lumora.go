@@ -19,6 +19,9 @@ const (
 	NewDomainPath = "/lumora/domains/new"
 	MessagesPath  = "/lumora/messages"
 	SandboxPath   = "/lumora/sandbox"
+	AppsPath      = "/lumora/apps"
+	// SuppressionsPath lists one account's suppressed addresses (?account=).
+	SuppressionsPath = "/lumora/suppressions"
 )
 
 func idStr(id int64) string { return strconv.FormatInt(id, 10) }
@@ -45,7 +48,9 @@ func AreaTabs(active string) []components.Tab {
 	return []components.Tab{
 		{Label: "Overview", Href: OverviewPath, Active: active == "overview"},
 		{Label: "Sending domains", Href: DomainsPath, Active: active == "domains"},
+		{Label: "Apps", Href: AppsPath, Active: active == "apps"},
 		{Label: "Messages", Href: MessagesPath, Active: active == "messages"},
+		{Label: "Suppressions", Href: SuppressionsPath, Active: active == "suppressions"},
 		{Label: "Sandbox inbox", Href: SandboxPath, Active: active == "sandbox"},
 	}
 }
@@ -296,10 +301,70 @@ type AccountTab struct {
 
 // AppRow is one sending app.
 type AppRow struct {
-	ID      int64
-	Name    string
-	Created time.Time
+	ID, AccountID int64
+	Name, From    string // From: the default sender, "" when none
+	Created       time.Time
 }
+
+// AppsMessages is the message log of one app.
+func AppsMessages(appID int64) string { return MessagesPath + "?app=" + idStr(appID) }
+
+// AppList is /lumora/apps.
+type AppList struct {
+	Account            int64
+	Cursor, NextCursor string
+	Rows               []AppRow
+	Error              string
+	Bar                components.ListBar
+}
+
+// Href is the list URL with the current filters and key set to value.
+func (l AppList) Href(key, value string) string {
+	acc := ""
+	if l.Account != 0 {
+		acc = idStr(l.Account)
+	}
+	return listHref(AppsPath, key, value, "account", acc, "cursor", l.Cursor)
+}
+
+// Query is the list's URL query without the page position.
+func (l AppList) Query() string { return l.Href("cursor", "")[len(AppsPath):] }
+
+// ActiveFilters are the filters in force.
+func (l AppList) ActiveFilters() []components.ActiveFilter {
+	acc := ""
+	if l.Account != 0 {
+		acc = "#" + idStr(l.Account)
+	}
+	return components.Filter("account", "Account", acc)
+}
+
+// SuppressionList is /lumora/suppressions: one account's suppressed addresses.
+type SuppressionList struct {
+	Account            int64 // 0: none chosen yet
+	Cursor, NextCursor string
+	Rows               []SuppressionRow
+	Error              string
+	Bar                components.ListBar
+}
+
+// SuppressionRow is one suppressed address.
+type SuppressionRow struct {
+	Email, Reason, Origin string
+	Created               time.Time
+}
+
+// Href is the list URL with the account and key set to value.
+func (l SuppressionList) Href(key, value string) string {
+	acc := ""
+	if l.Account != 0 {
+		acc = idStr(l.Account)
+	}
+	return listHref(SuppressionsPath, key, value, "account", acc, "cursor", l.Cursor)
+}
+
+// Query is the list's URL query without the page position.
+func (l SuppressionList) Query() string { return l.Href("cursor", "")[len(SuppressionsPath):] }
 
 // DomainsOf is the domain list filtered to one account; MessagesOf the log.
 func DomainsOf(accountID int64) string  { return DomainsPath + "?account=" + idStr(accountID) }
@@ -350,4 +415,20 @@ func orDash(s string) string {
 		return "—"
 	}
 	return s
+}
+
+func accountValue(id int64) string {
+	if id == 0 {
+		return ""
+	}
+	return idStr(id)
+}
+
+// reasonTone colours a suppression's reason: what the receiver said in red.
+func reasonTone(reason string) string {
+	switch reason {
+	case "hard_bounce", "complaint":
+		return "red"
+	}
+	return "grey"
 }
