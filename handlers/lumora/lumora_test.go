@@ -134,7 +134,7 @@ func (f *fixture) message(t *testing.T, publicID, from, to, status string, at ti
 	ctx := context.Background()
 	q := f.env.DB.Queries
 	m, err := q.InsertMailMessage(ctx, store.InsertMailMessageParams{PublicID: publicID, AccountID: f.acc, AppID: f.app.ID,
-		FromEmail: from, Subject: "Receipt " + publicID, TextBody: "hi", Headers: json.RawMessage(`{}`), Tags: json.RawMessage(`[]`),
+		FromEmail: from, Subject: "Receipt " + publicID, TextBody: "hi", Headers: json.RawMessage(`{"X-Order":"42"}`), Tags: json.RawMessage(`[]`),
 		ReplyTo: []string{}, Now: at})
 	if err != nil {
 		t.Fatal(err)
@@ -287,6 +287,9 @@ func TestMessageLog(t *testing.T) {
 	if r.Status != http.StatusOK || r.Doc.Find(`[data-testid="recipient-row"]`).Length() != 1 ||
 		r.Doc.Find(`[data-testid="event"]`).Length() != 2 || !r.Has(`[data-testid="event"][data-type="bounced"]`) {
 		t.Errorf("message page: status %d", r.Status)
+	}
+	if got := r.Text(`[data-testid="message-headers"]`); got != "X-Order42" {
+		t.Errorf("headers %q", got)
 	}
 	for _, p := range []string{"/lumora/messages/msg_unknown123", "/lumora/messages/nope"} {
 		if r := v.Get(p); r.Status != http.StatusNotFound {

@@ -2,6 +2,7 @@ package lumora
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -119,6 +120,9 @@ func (h *Lumora) message(c *fiber.Ctx) error {
 	}
 	v := view.MessagePage{PublicID: m.PublicID, From: from, Subject: m.Subject, Status: m.Status, SMTPMessageID: m.SMTPMessageID,
 		AccountID: m.AccountID, AppID: m.AppID, Created: m.CreatedAt, Updated: m.UpdatedAt}
+	for _, k := range slices.Sorted(maps.Keys(m.Headers)) {
+		v.Headers = append(v.Headers, view.Header{Name: k, Value: m.Headers[k]})
+	}
 	for _, r := range d.Recipients {
 		reply := r.LastSMTPText
 		if r.LastSMTPCode != 0 {

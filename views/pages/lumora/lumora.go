@@ -247,6 +247,7 @@ type MessagePage struct {
 	PublicID, From, Subject, Status, SMTPMessageID string
 	AccountID, AppID                               int64
 	Created, Updated                               time.Time
+	Headers                                        []Header // the send's custom headers, sorted by name
 	Recipients                                     []RecipientRow
 	Events                                         []EventRow
 }
