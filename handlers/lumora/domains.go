@@ -84,10 +84,6 @@ func domainID(c *fiber.Ctx) (int64, error) {
 	return id, nil
 }
 
-func (h *Lumora) renderDomain(c *fiber.Ctx, d mail.Domain, notice string) error {
-	v := view.DomainPage{D: domainView(d), CanManage: web.Can(c, staff.PermMailManage), CSRF: web.CSRFToken(c), Notice: notice}
-	return web.Render(c, fiber.StatusOK, view.DomainDetail(h.page(c, d.Name, web.Crumb("Sending domains", view.DomainsPath), web.Crumb(d.Name)), v))
-}
 
 func (h *Lumora) domain(c *fiber.Ctx) error {
 	id, err := domainID(c)
@@ -98,11 +94,12 @@ func (h *Lumora) domain(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.renderDomain(c, d, "")
+	v := view.DomainPage{D: domainView(d), CanManage: web.Can(c, staff.PermMailManage), CSRF: web.CSRFToken(c)}
+	return web.Render(c, fiber.StatusOK, view.DomainDetail(h.page(c, d.Name, web.Crumb("Sending domains", view.DomainsPath), web.Crumb(d.Name)), v))
 }
 
 // verify runs the domain's DNS checks now (the service audits a change of
-// status) and shows the page with what they found.
+// status); the domain's page then shows what they found.
 func (h *Lumora) verify(c *fiber.Ctx) error {
 	id, err := domainID(c)
 	if err != nil {
@@ -118,9 +115,8 @@ func (h *Lumora) verify(c *fiber.Ctx) error {
 			ok++
 		}
 	}
-	notice := fmt.Sprintf("Checked just now: %d of %d records verified; the domain is %s.", ok, len(d.Records), d.Status)
-	h.app.Toast(c, "success", notice)
-	return h.renderDomain(c, d, notice)
+	h.app.Toast(c, "success", fmt.Sprintf("Checked just now: %d of %d records verified; the domain is %s.", ok, len(d.Records), d.Status))
+	return web.Redirect(c, view.DomainHref(d.ID))
 }
 
 func (h *Lumora) domainForm(c *fiber.Ctx) error {

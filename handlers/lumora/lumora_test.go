@@ -227,14 +227,18 @@ func TestAddVerifyDomain(t *testing.T) {
 
 	f.zone.publish(t, d)
 	r = admin.PostForm(page+"/verify", nil)
-	if r.Status != http.StatusOK {
-		t.Fatalf("verify: status %d", r.Status)
+	if r.Status != http.StatusSeeOther || r.Header.Get("Location") != page {
+		t.Fatalf("verify: status %d, location %q", r.Status, r.Header.Get("Location"))
 	}
+	r = admin.Get(page)
 	if n := r.Doc.Find(`[data-testid="record"][data-status="verified"]`).Length(); n != 4 {
 		t.Errorf("%d verified records after publishing, want 4: %s", n, r.Text(`[data-testid="records"]`))
 	}
-	if !strings.Contains(r.Text(`[data-testid="verify-notice"]`), "4 of 4 records verified") {
-		t.Errorf("notice %q", r.Text(`[data-testid="verify-notice"]`))
+	if !strings.Contains(r.Body, "4 of 4 records verified") {
+		t.Error("no toast saying what the check found")
+	}
+	if got := r.Text(`[data-testid="records"] [data-kind="spf"] [data-testid="record-found"]`); got == "" || got == "Not checked yet" {
+		t.Errorf("spf found %q", got)
 	}
 	if n := f.env.AuditCount("mail_domain.verified", id(d.ID)); n == 0 {
 		t.Errorf("no audit row for the verify")

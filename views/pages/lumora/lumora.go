@@ -140,7 +140,6 @@ type DomainPage struct {
 	D         Domain
 	CanManage bool
 	CSRF      string
-	Notice    string // after Verify: what changed
 }
 
 // Domain is a sending domain as its page shows it.
