@@ -84,7 +84,6 @@ func domainID(c *fiber.Ctx) (int64, error) {
 	return id, nil
 }
 
-
 func (h *Lumora) domain(c *fiber.Ctx) error {
 	id, err := domainID(c)
 	if err != nil {
