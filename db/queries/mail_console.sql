@@ -40,13 +40,28 @@ WHERE (sqlc.narg(account_id)::bigint IS NULL OR m.account_id = sqlc.narg(account
 LIMIT sqlc.arg(lim)) c;
 
 -- name: MailOverviewCounts :one
--- The area's counters: messages since a time (capped like a list count),
--- deliveries and bounces since another (the bounce rate), failing domains.
+-- The area's counters: messages accepted since a time (their queued
+-- events), deliveries and bounces since another (the bounce rate), failing
+-- domains. Events are read app by app (LATERAL on mail_events_app_at), so
+-- only the window is read, never the whole table; OFFSET 0 keeps the planner
+-- from flattening the LATERAL into a join that walks the whole index.
 SELECT
-  (SELECT count(*) FROM (SELECT 1 FROM mail_messages mm WHERE mm.created_at >= sqlc.arg(messages_since)::timestamptz LIMIT 10001) m)::bigint AS messages,
-  (SELECT count(*) FROM mail_events ed WHERE ed.type = 'delivered' AND ed.at >= sqlc.arg(rate_since)::timestamptz)::bigint AS delivered,
-  (SELECT count(*) FROM mail_events eb WHERE eb.type = 'bounced' AND eb.at >= sqlc.arg(rate_since)::timestamptz)::bigint AS bounced,
+  (SELECT count(DISTINCT e.message_id) FROM mail_apps a CROSS JOIN LATERAL (
+     SELECT x.message_id FROM mail_events x WHERE x.app_id = a.id AND x.at >= sqlc.arg(messages_since)::timestamptz AND x.type = 'queued' OFFSET 0) e)::bigint AS messages,
+  (SELECT count(*) FILTER (WHERE e.type = 'delivered') FROM mail_apps a CROSS JOIN LATERAL (
+     SELECT x.type FROM mail_events x WHERE x.app_id = a.id AND x.at >= sqlc.arg(rate_since)::timestamptz OFFSET 0) e)::bigint AS delivered,
+  (SELECT count(*) FILTER (WHERE e.type = 'bounced') FROM mail_apps a CROSS JOIN LATERAL (
+     SELECT x.type FROM mail_events x WHERE x.app_id = a.id AND x.at >= sqlc.arg(rate_since)::timestamptz OFFSET 0) e)::bigint AS bounced,
   (SELECT count(*) FROM mail_domains fd WHERE fd.status = 'failing')::bigint AS failing_domains;
+
+-- name: MailDailyTotals :many
+-- Event counts per UTC day and type across every app in [since, until),
+-- read app by app like MailOverviewCounts (the overview's chart).
+SELECT (date_trunc('day', e.at AT TIME ZONE 'UTC'))::date AS day, e.type, count(*)::bigint AS n
+FROM mail_apps a CROSS JOIN LATERAL (
+  SELECT x.at, x.type FROM mail_events x WHERE x.app_id = a.id AND x.at >= sqlc.arg(since)::timestamptz AND x.at < sqlc.arg(until)::timestamptz OFFSET 0) e
+GROUP BY 1, 2
+ORDER BY 1, 2;
 
 -- name: CountMailApps :one
 -- count of: ListMailApps

@@ -3,6 +3,7 @@ package lumora
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -20,6 +21,7 @@ import (
 // Service is what the Lumora pages need of internal/mail.
 type Service interface {
 	OverviewCounts(ctx context.Context) (mail.Overview, error)
+	DailyTotals(ctx context.Context, from time.Time, days int) ([]mail.DayTotals, error)
 	ListDomains(ctx context.Context, f mail.DomainFilter) ([]mail.Domain, error)
 	CountDomains(ctx context.Context, f mail.DomainFilter, limitTo int) (listcount.Count, error)
 	GetDomain(ctx context.Context, scope accounts.Scope, id int64) (mail.Domain, error)
@@ -75,5 +77,35 @@ func (h *Lumora) overview(c *fiber.Ctx) error {
 		v.RateHint = fmt.Sprintf("%s bounced of %s over the last %d days", components.Thousands(o.Bounced),
 			components.Thousands(o.Bounced+o.Delivered), o.RateDays)
 	}
-	return web.Render(c, fiber.StatusOK, view.OverviewPage(h.page(c, "Lumora"), v))
+	rng := web.ParseChartRange(c, "30d", time.Now())
+	if err := h.charts(c, &v, rng); err != nil {
+		return err
+	}
+	// The range picker swaps only the charts (200 even for a refused range:
+	// htmx swaps no 4xx).
+	c.Vary("HX-Request")
+	if web.IsHTMX(c) && c.Get("HX-Target") == view.ChartsTarget && c.Get("HX-History-Restore-Request") != "true" {
+		return web.Render(c, fiber.StatusOK, view.OverviewCharts(v))
+	}
+	status := fiber.StatusOK
+	if rng.Error != "" {
+		status = fiber.StatusUnprocessableEntity
+	}
+	return web.Render(c, status, view.OverviewPage(h.page(c, "Lumora"), v))
+}
+
+// charts fills the overview's per-day charts over the range.
+func (h *Lumora) charts(c *fiber.Ctx, v *view.Overview, rng web.ChartRange) error {
+	days, err := h.svc.DailyTotals(c.UserContext(), rng.From, rng.Days())
+	if err != nil {
+		return err
+	}
+	v.Range = rng.View(view.OverviewPath, view.ChartsTarget)
+	for _, d := range days {
+		label := d.Day.Format("Jan 2")
+		v.Sent = append(v.Sent, components.ChartPoint{Label: label, Value: d.Sent})
+		v.Delivered = append(v.Delivered, components.ChartPoint{Label: label, Value: d.Delivered})
+		v.Bounced = append(v.Bounced, components.ChartPoint{Label: label, Value: d.Bounced})
+	}
+	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/PuerkitoBio/goquery"
 	"github.com/miekg/dns"
 
 	"lumdesk/db/store"
@@ -355,5 +356,40 @@ func TestAppsAndSuppressions(t *testing.T) {
 	}
 	if r := v.Get("/lumora/suppressions?account=999999"); r.Status != http.StatusOK || !r.Has(`[data-testid="suppressions-empty"]`) {
 		t.Errorf("suppressions of an unknown account: status %d", r.Status)
+	}
+}
+
+func TestOverviewCharts(t *testing.T) {
+	f := newFixture(t)
+	now := time.Now().UTC()
+	f.message(t, "msg_eeeeeeee1", "a@shop.example", "x@example.net", "bounced", now, "queued", "bounced")
+	f.message(t, "msg_eeeeeeee2", "a@shop.example", "y@example.net", "delivered", now.AddDate(0, 0, -3), "queued", "delivered")
+	f.message(t, "msg_eeeeeeee3", "a@shop.example", "z@example.net", "delivered", now.AddDate(0, 0, -60), "queued", "delivered")
+	c := f.env.As("viewer")
+	bars := func(r *servertest.Response) int { return r.Doc.Find(`[data-testid="lumora-charts"] svg rect.chart-bar`).Length() }
+	// Each bar's title reads "Mar 10: 3"; the sum is every event charted.
+	total := func(r *servertest.Response) int64 {
+		var n int64
+		r.Doc.Find(`[data-testid="lumora-charts"] svg .chart-col title`).Each(func(_ int, s *goquery.Selection) {
+			_, v, _ := strings.Cut(s.Text(), ": ")
+			x, _ := strconv.ParseInt(v, 10, 64)
+			n += x
+		})
+		return n
+	}
+	r := c.Get("/lumora")
+	if r.Status != http.StatusOK || bars(r) != 90 || total(r) != 4 {
+		t.Errorf("30 days: status %d, %d bars, total %d", r.Status, bars(r), total(r))
+	}
+	if r := c.Get("/lumora?range=90d"); r.Status != http.StatusOK || total(r) != 6 {
+		t.Errorf("90 days: status %d, total %d", r.Status, total(r))
+	}
+	r = c.Get("/lumora?range=custom&from=2026-02-01&to=2025-01-01")
+	if r.Status != http.StatusUnprocessableEntity || bars(r) != 90 {
+		t.Errorf("reversed range: status %d, %d bars", r.Status, bars(r))
+	}
+	r = c.Do("GET", "/lumora?range=7d", nil, http.Header{"HX-Request": {"true"}, "HX-Target": {"lumora-charts"}})
+	if r.Status != http.StatusOK || r.Has("main") || !r.Has(`section#lumora-charts[data-range="7d"]`) || bars(r) != 21 {
+		t.Errorf("htmx charts: status %d, %d bars", r.Status, bars(r))
 	}
 }

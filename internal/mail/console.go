@@ -183,3 +183,39 @@ func (s *Service) CountSuppressions(ctx context.Context, scope accounts.Scope, a
 		return s.db.CountMailSuppressions(ctx, store.CountMailSuppressionsParams{AccountID: accountID, Lim: lim})
 	})
 }
+
+// DayTotals is one UTC day's sent (accepted), delivered and bounced counts.
+type DayTotals struct {
+	Day                      time.Time
+	Sent, Delivered, Bounced int64
+}
+
+// DailyTotals counts every app's events per UTC day for days days from
+// from (a UTC midnight), one entry per day, empty days included.
+func (s *Service) DailyTotals(ctx context.Context, from time.Time, days int) (_ []DayTotals, err error) {
+	defer wrap(&err, "mail daily totals")
+	from = time.Date(from.Year(), from.Month(), from.Day(), 0, 0, 0, 0, time.UTC)
+	rows, err := s.db.MailDailyTotals(ctx, store.MailDailyTotalsParams{Since: from, Until: from.AddDate(0, 0, days)})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]DayTotals, days)
+	for i := range out {
+		out[i].Day = from.AddDate(0, 0, i)
+	}
+	for _, r := range rows {
+		i := int(r.Day.Time.UTC().Sub(from).Hours() / 24)
+		if i < 0 || i >= days {
+			continue
+		}
+		switch r.Type {
+		case "queued":
+			out[i].Sent += r.N
+		case "delivered":
+			out[i].Delivered += r.N
+		case "bounced":
+			out[i].Bounced += r.N
+		}
+	}
+	return out, nil
+}

@@ -62,7 +62,13 @@ type Overview struct {
 	RateHint       string
 	FailingDomains int64
 	Sandbox        bool
+	// The per-day charts over Range.
+	Range                    components.ChartRange
+	Sent, Delivered, Bounced []components.ChartPoint
 }
+
+// ChartsTarget is the element the overview's range picker swaps.
+const ChartsTarget = "lumora-charts"
 
 // DomainStatusOptions are the domain list's status filter.
 var DomainStatusOptions = []components.Option{{Value: "", Label: "Any status"}, {Value: "pending", Label: "Pending"},
