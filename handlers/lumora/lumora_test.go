@@ -366,7 +366,9 @@ func TestOverviewCharts(t *testing.T) {
 	f.message(t, "msg_eeeeeeee2", "a@shop.example", "y@example.net", "delivered", now.AddDate(0, 0, -3), "queued", "delivered")
 	f.message(t, "msg_eeeeeeee3", "a@shop.example", "z@example.net", "delivered", now.AddDate(0, 0, -60), "queued", "delivered")
 	c := f.env.As("viewer")
-	bars := func(r *servertest.Response) int { return r.Doc.Find(`[data-testid="lumora-charts"] svg rect.chart-bar`).Length() }
+	bars := func(r *servertest.Response) int {
+		return r.Doc.Find(`[data-testid="lumora-charts"] svg rect.chart-bar`).Length()
+	}
 	// Each bar's title reads "Mar 10: 3"; the sum is every event charted.
 	total := func(r *servertest.Response) int64 {
 		var n int64
