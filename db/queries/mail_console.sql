@@ -40,14 +40,14 @@ WHERE (sqlc.narg(account_id)::bigint IS NULL OR m.account_id = sqlc.narg(account
 LIMIT sqlc.arg(lim)) c;
 
 -- name: MailOverviewCounts :one
--- The area's counters: messages accepted since a time (their queued
--- events), deliveries and bounces since another (the bounce rate), failing
+-- The area's counters: messages accepted since a time (every recipient
+-- of a send gets a queued or, when suppressed, a suppressed event), deliveries and bounces since another (the bounce rate), failing
 -- domains. Events are read app by app (LATERAL on mail_events_app_at), so
 -- only the window is read, never the whole table; OFFSET 0 keeps the planner
 -- from flattening the LATERAL into a join that walks the whole index.
 SELECT
   (SELECT count(DISTINCT e.message_id) FROM mail_apps a CROSS JOIN LATERAL (
-     SELECT x.message_id FROM mail_events x WHERE x.app_id = a.id AND x.at >= sqlc.arg(messages_since)::timestamptz AND x.type = 'queued' OFFSET 0) e)::bigint AS messages,
+     SELECT x.message_id FROM mail_events x WHERE x.app_id = a.id AND x.at >= sqlc.arg(messages_since)::timestamptz AND x.type IN ('queued', 'suppressed') OFFSET 0) e)::bigint AS messages,
   (SELECT count(*) FILTER (WHERE e.type = 'delivered') FROM mail_apps a CROSS JOIN LATERAL (
      SELECT x.type FROM mail_events x WHERE x.app_id = a.id AND x.at >= sqlc.arg(rate_since)::timestamptz OFFSET 0) e)::bigint AS delivered,
   (SELECT count(*) FILTER (WHERE e.type = 'bounced') FROM mail_apps a CROSS JOIN LATERAL (

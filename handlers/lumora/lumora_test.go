@@ -163,12 +163,13 @@ func TestOverviewCounters(t *testing.T) {
 	f.message(t, "msg_aaaaaaaa2", "a@shop.example", "y@example.net", "bounced", now, "queued", "bounced")
 	f.message(t, "msg_aaaaaaaa3", "a@shop.example", "z@example.net", "delivered", now, "queued", "delivered")
 	f.message(t, "msg_aaaaaaaa4", "a@shop.example", "w@example.net", "delivered", now, "queued", "delivered")
+	f.message(t, "msg_aaaaaaaa5", "a@shop.example", "s@example.net", "suppressed", now, "suppressed")
 	r := f.env.As("viewer").Get("/lumora")
 	if r.Status != http.StatusOK {
 		t.Fatalf("status %d", r.Status)
 	}
 	for sel, want := range map[string]string{
-		`[data-testid="counter-messages-today"] .stat-value`:  "4",
+		`[data-testid="counter-messages-today"] .stat-value`:  "5",
 		`[data-testid="counter-bounce-rate"] .stat-value`:     "25.0%",
 		`[data-testid="counter-failing-domains"] .stat-value`: "0",
 	} {
