@@ -30,6 +30,7 @@ type Service interface {
 	ListMessages(ctx context.Context, f mail.MessageFilter) ([]mail.Message, error)
 	CountMessages(ctx context.Context, f mail.MessageFilter, limitTo int) (listcount.Count, error)
 	GetMessage(ctx context.Context, scope accounts.Scope, publicID string) (mail.MessageDetail, error)
+	GetApp(ctx context.Context, scope accounts.Scope, id int64) (mail.App, error)
 	ListApps(ctx context.Context, scope accounts.Scope, beforeID int64, limit int) ([]mail.App, error)
 	CountApps(ctx context.Context, scope accounts.Scope, limitTo int) (listcount.Count, error)
 	ListSuppressions(ctx context.Context, scope accounts.Scope, accountID, beforeID int64, limit int) ([]mail.Suppression, error)
@@ -40,14 +41,17 @@ type Service interface {
 type Lumora struct {
 	app *web.App
 	svc Service
+	// keys and hooks fill an app's page; nil shows none.
+	keys  KeysService
+	hooks HooksService
 	// inbox is the sandbox inbox's messages; nil when mail goes to a relay.
 	inbox func() sandbox.Store
 }
 
 // New makes the route group; inbox returns the sandbox inbox's store, or
 // nil when Lumora delivers through a relay (LUMORA_SMTP_URL).
-func New(svc Service, inbox func() sandbox.Store) *Lumora {
-	return &Lumora{svc: svc, inbox: inbox}
+func New(svc Service, keys KeysService, hooks HooksService, inbox func() sandbox.Store) *Lumora {
+	return &Lumora{svc: svc, keys: keys, hooks: hooks, inbox: inbox}
 }
 
 func (h *Lumora) page(c *fiber.Ctx, title string, crumbs ...layouts.Crumb) layouts.Page {

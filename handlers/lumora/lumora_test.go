@@ -18,8 +18,10 @@ import (
 	"lumdesk/db/store"
 	"lumdesk/handlers/server/servertest"
 	"lumdesk/internal/accounts"
+	"lumdesk/internal/apikeys"
 	"lumdesk/internal/audit"
 	"lumdesk/internal/mail"
+	"lumdesk/internal/mail/webhooks"
 	"lumdesk/internal/platform/config"
 )
 
@@ -113,10 +115,10 @@ type fixture struct {
 	app  mail.App
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t *testing.T, opts ...servertest.Option) *fixture {
 	t.Helper()
 	z := startZone(t)
-	env := servertest.New(t, func(c *config.Config) { c.DNSResolver = z.addr })
+	env := servertest.New(t, append(opts, func(c *config.Config) { c.DNSResolver = z.addr })...)
 	a, err := env.Accounts.Create(context.Background(), cli, accounts.CreateInput{Name: "Mail Sender", Email: "sender@example.com"})
 	if err != nil {
 		t.Fatal(err)
@@ -394,5 +396,42 @@ func TestOverviewCharts(t *testing.T) {
 	r = c.Do("GET", "/lumora?range=7d", nil, http.Header{"HX-Request": {"true"}, "HX-Target": {"lumora-charts"}})
 	if r.Status != http.StatusOK || r.Has("main") || !r.Has(`section#lumora-charts[data-range="7d"]`) || bars(r) != 21 {
 		t.Errorf("htmx charts: status %d, %d bars", r.Status, bars(r))
+	}
+}
+
+func TestAppPage(t *testing.T) {
+	f := newFixture(t, func(c *config.Config) { c.WebhookAllowPrivate = true })
+	ctx := context.Background()
+	other, err := f.env.Mail.CreateApp(ctx, cli, accounts.AllAccounts, mail.AppInput{AccountID: &f.acc, Name: "Newsletters"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, app := range []int64{f.app.ID, other.ID} {
+		if _, err := f.env.APIKeys.Create(ctx, cli, apikeys.CreateInput{Product: "lumora", AccountID: &f.acc, MailAppID: &app,
+			Name: "key of app " + id(app), Scopes: []string{"email:send"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := f.env.Webhooks.CreateEndpoint(ctx, cli, accounts.AllAccounts, f.app.ID,
+		webhooks.EndpointInput{URL: "https://127.0.0.1/hooks/lumora", Events: []string{webhooks.EventBounced}}); err != nil {
+		t.Fatal(err)
+	}
+	v := f.env.As("viewer")
+	r := v.Get("/lumora/apps/" + id(f.app.ID))
+	if r.Status != http.StatusOK {
+		t.Fatalf("status %d", r.Status)
+	}
+	keys := r.Doc.Find(`[data-testid="app-key"]`)
+	if keys.Length() != 1 || !strings.Contains(keys.Text(), "key of app "+id(f.app.ID)) {
+		t.Errorf("keys %d: %q", keys.Length(), keys.Text())
+	}
+	if got := r.Text(`[data-testid="app-webhook"]`); !strings.Contains(got, "https://127.0.0.1/hooks/lumora") || !strings.Contains(got, "bounced") {
+		t.Errorf("webhooks %q", got)
+	}
+	if r := v.Get("/lumora/apps/" + id(other.ID)); !r.Has(`[data-testid="app-webhooks-empty"]`) {
+		t.Errorf("the other app shows webhooks")
+	}
+	if r := v.Get("/lumora/apps/999999"); r.Status != http.StatusNotFound {
+		t.Errorf("unknown app: status %d", r.Status)
 	}
 }

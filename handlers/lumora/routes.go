@@ -23,6 +23,7 @@ func (h *Lumora) Routes(a *web.App) []web.Route {
 		web.Get(dom, read, h.domain),
 		web.Post(dom+"/verify", manage, h.verify),
 		web.Get(view.AppsPath, read, h.apps),
+		web.Get(view.AppsPath+"/:id<int>", read, h.appPage),
 		web.Get(view.SuppressionsPath, read, h.suppressions),
 		web.Get(view.MessagesPath, read, h.messages),
 		web.Get(view.MessagesPath+"/:id", read, h.message),

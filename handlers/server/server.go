@@ -183,7 +183,7 @@ func (s *Services) routeGroups() []web.RouteGroup {
 		billinghttp.NewProducts(s.Products, s.Jobs.EnqueueAutoRenew),
 		s.LumiAPI,
 		lumora.New(s.Mail, s.APIKeys),
-		lumorahttp.New(s.Mail, s.sandboxInbox),
+		lumorahttp.New(s.Mail, s.APIKeys, s.Webhooks, s.sandboxInbox),
 	}
 	// Each product's account tab comes from the group that renders it.
 	for _, g := range groups {

@@ -438,3 +438,29 @@ func reasonTone(reason string) string {
 	}
 	return "grey"
 }
+
+// AppHref is an app's page.
+func AppHref(id int64) string { return AppsPath + "/" + idStr(id) }
+
+// AppPage is an app's page.
+type AppPage struct {
+	ID, AccountID int64
+	Name, From    string
+	Created       time.Time
+	Keys          []AppKey
+	Webhooks      []AppWebhook
+}
+
+// AppKey is one API key an app sends with.
+type AppKey struct {
+	ID                           int64
+	Name, Prefix, Scopes, Status string
+	LastUsed                     *time.Time
+	Created                      time.Time
+}
+
+// AppWebhook is one webhook endpoint of an app.
+type AppWebhook struct {
+	ID, URL, Events string
+	Created         time.Time
+}
