@@ -16,9 +16,9 @@ import (
 	auditlog "lumdesk/internal/audit"
 	"lumdesk/views/components"
 	"lumdesk/views/pages/accounts"
-	"lumdesk/views/pages/lumora"
 	"lumdesk/views/pages/billing"
 	"lumdesk/views/pages/licensing"
+	"lumdesk/views/pages/lumora"
 )
 
 // ListModel is the /audit page.
