@@ -1,6 +1,7 @@
 package lumora
 
 import (
+	"errors"
 	"strconv"
 	"strings"
 
@@ -8,7 +9,9 @@ import (
 
 	"lumdesk/handlers/web"
 	"lumdesk/internal/accounts"
+	"lumdesk/internal/mail"
 	"lumdesk/internal/platform/listcount"
+	"lumdesk/internal/staff"
 	"lumdesk/views/layouts"
 	view "lumdesk/views/pages/lumora"
 )
@@ -70,8 +73,14 @@ func (h *Lumora) apps(c *fiber.Ctx) error {
 // suppressions lists one account's suppressed addresses: suppressions
 // belong to an account, so the page asks for one first.
 func (h *Lumora) suppressions(c *fiber.Ctx) error {
+	return h.renderSuppressions(c, fiber.StatusOK, view.LiftForm{Errors: map[string]string{}})
+}
+
+// renderSuppressions is the list with the lift form as given (its values
+// and messages after a refused lift).
+func (h *Lumora) renderSuppressions(c *fiber.Ctx, status int, form view.LiftForm) error {
 	var problems []string
-	l := view.SuppressionList{}
+	l := view.SuppressionList{CanManage: web.Can(c, staff.PermMailManage), CSRF: web.CSRFToken(c), Lift: form}
 	var before int64
 	l.Account, before, l.Cursor = listPosition(c, &problems)
 	l.Bar = h.app.ListBar(c, view.SuppressionsPath, l.Query())
@@ -94,5 +103,32 @@ func (h *Lumora) suppressions(c *fiber.Ctx) error {
 		l.Bar.Count = web.Count(n, "suppressed address", "suppressed addresses")
 	}
 	l.Error = strings.Join(problems, " ")
-	return web.Render(c, fiber.StatusOK, view.SuppressionsPage(h.page(c, "Suppressions", layouts.Crumb{Label: "Suppressions"}), l))
+	return web.Render(c, status, view.SuppressionsPage(h.page(c, "Suppressions", layouts.Crumb{Label: "Suppressions"}), l))
+}
+
+// liftSuppression lets the account send to an address again, with a reason
+// (audited by the service on the account).
+func (h *Lumora) liftSuppression(c *fiber.Ctx) error {
+	form := view.LiftForm{Email: web.Truncate(web.Field(c, "email"), 320), Reason: web.Truncate(web.Field(c, "reason"), 600),
+		Errors: map[string]string{}}
+	acc, ok := web.ParseID(web.Field(c, "account"))
+	if !ok {
+		form.Error = "Choose the account first: its id is part of the page address."
+		return h.renderSuppressions(c, fiber.StatusUnprocessableEntity, form)
+	}
+	err := h.svc.LiftSuppression(c.UserContext(), web.Actor(c), accounts.AllAccounts, acc, form.Email, form.Reason)
+	if errs := web.FieldErrors(err, nil); errs != nil {
+		form.Errors, form.Error = errs, "Please correct the highlighted fields."
+		return h.renderSuppressions(c, fiber.StatusUnprocessableEntity, form)
+	}
+	if errors.Is(err, mail.ErrSuppressionNotFound) {
+		form.Errors["email"] = "This account has no suppression for that address."
+		form.Error = "Nothing was lifted."
+		return h.renderSuppressions(c, fiber.StatusUnprocessableEntity, form)
+	}
+	if err != nil {
+		return err
+	}
+	h.app.Toast(c, "success", form.Email+" may receive this account's mail again.")
+	return web.Redirect(c, view.SuppressionsPath+"?account="+strconv.FormatInt(acc, 10))
 }

@@ -35,6 +35,7 @@ type Service interface {
 	CountApps(ctx context.Context, scope accounts.Scope, limitTo int) (listcount.Count, error)
 	ListSuppressions(ctx context.Context, scope accounts.Scope, accountID, beforeID int64, limit int) ([]mail.Suppression, error)
 	CountSuppressions(ctx context.Context, scope accounts.Scope, accountID int64, limitTo int) (listcount.Count, error)
+	LiftSuppression(ctx context.Context, actor audit.Actor, scope accounts.Scope, accountID int64, email, reason string) error
 }
 
 // Lumora is the route group.

@@ -435,3 +435,39 @@ func TestAppPage(t *testing.T) {
 		t.Errorf("unknown app: status %d", r.Status)
 	}
 }
+
+func TestLiftSuppression(t *testing.T) {
+	f := newFixture(t)
+	if err := f.env.Mail.Suppress(context.Background(), f.acc, "gone@example.net", mail.ReasonHardBounce, "550 5.1.1 no such user"); err != nil {
+		t.Fatal(err)
+	}
+	list := "/lumora/suppressions?account=" + id(f.acc)
+	if r := f.env.As("viewer").Get(list); r.Has(`[data-testid="lift-form"]`) {
+		t.Error("a viewer sees the lift form")
+	}
+	if r := f.env.As("viewer").PostForm("/lumora/suppressions/lift", url.Values{"account": {id(f.acc)}, "email": {"gone@example.net"}, "reason": {"x"}}); r.Status != http.StatusForbidden {
+		t.Errorf("viewer lift: status %d", r.Status)
+	}
+	admin := f.env.As("admin")
+	admin.Get(list)
+	for name, form := range map[string]url.Values{
+		"no reason":       {"account": {id(f.acc)}, "email": {"gone@example.net"}},
+		"unknown email":   {"account": {id(f.acc)}, "email": {"other@example.net"}, "reason": {"fixed"}},
+		"no account":      {"email": {"gone@example.net"}, "reason": {"fixed"}},
+		"foreign account": {"account": {"999999"}, "email": {"gone@example.net"}, "reason": {"fixed"}},
+	} {
+		if r := admin.PostForm("/lumora/suppressions/lift", form); r.Status != http.StatusUnprocessableEntity || !r.Has(`.form-error, [data-testid="filter-error"], .field-error`) {
+			t.Errorf("%s: status %d", name, r.Status)
+		}
+	}
+	r := admin.PostForm("/lumora/suppressions/lift", url.Values{"account": {id(f.acc)}, "email": {"Gone@Example.net"}, "reason": {"The customer fixed the mailbox"}})
+	if r.Status != http.StatusSeeOther {
+		t.Fatalf("lift: status %d", r.Status)
+	}
+	if r := admin.Get(list); r.Has(`[data-testid="suppression-row"]`) {
+		t.Error("the suppression is still listed")
+	}
+	if n := f.env.AuditCount("mail_suppression.lift", id(f.acc)); n != 1 {
+		t.Errorf("%d audit rows", n)
+	}
+}

@@ -25,6 +25,7 @@ func (h *Lumora) Routes(a *web.App) []web.Route {
 		web.Get(view.AppsPath, read, h.apps),
 		web.Get(view.AppsPath+"/:id<int>", read, h.appPage),
 		web.Get(view.SuppressionsPath, read, h.suppressions),
+		web.Post(view.LiftPath, manage, h.liftSuppression),
 		web.Get(view.MessagesPath, read, h.messages),
 		web.Get(view.MessagesPath+"/:id", read, h.message),
 		web.Get(view.SandboxPath, read, h.sandbox),

@@ -5,11 +5,14 @@ package mail
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"time"
 
 	"lumdesk/db/store"
 	"lumdesk/internal/accounts"
+	"lumdesk/internal/audit"
+	"lumdesk/internal/platform/db"
 	"lumdesk/internal/platform/listcount"
 )
 
@@ -218,4 +221,38 @@ func (s *Service) DailyTotals(ctx context.Context, from time.Time, days int) (_ 
 		}
 	}
 	return out, nil
+}
+
+// LiftSuppression lets the account send to email again, whatever put it on
+// the list (a hard bounce included, which the API refuses): staff say why,
+// and the history of the account keeps what was lifted and the reason.
+func (s *Service) LiftSuppression(ctx context.Context, actor audit.Actor, scope accounts.Scope, accountID int64, email, reason string) (err error) {
+	defer wrap(&err, "lift mail suppression")
+	if !scope.Allows(accountID) {
+		return ErrSuppressionNotFound
+	}
+	fe := ValidationError{}
+	email = strings.TrimSpace(email)
+	if email == "" {
+		fe["email"] = "Enter the suppressed address."
+	}
+	if reason = strings.TrimSpace(reason); reason == "" {
+		fe["reason"] = "Say why the address may receive mail again."
+	} else if len(reason) > 500 {
+		fe["reason"] = "Keep the reason under 500 characters."
+	}
+	if len(fe) > 0 {
+		return fe
+	}
+	return s.db.Tx(ctx, func(q *store.Queries) error {
+		row, err := q.DeleteMailSuppression(ctx, store.DeleteMailSuppressionParams{AccountID: accountID, Email: email})
+		if db.IsNotFound(err) {
+			return ErrSuppressionNotFound
+		} else if err != nil {
+			return err
+		}
+		return audit.Record(ctx, q, actor, audit.Event{Action: "mail_suppression.lift", EntityType: audit.EntityAccount,
+			EntityID: strconv.FormatInt(accountID, 10), Reason: reason,
+			Before: map[string]any{"suppressed_email": row.Email, "suppression_reason": row.Reason, "origin": row.Origin}})
+	})
 }

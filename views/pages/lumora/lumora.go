@@ -345,9 +345,22 @@ func (l AppList) ActiveFilters() []components.ActiveFilter {
 	return components.Filter("account", "Account", acc)
 }
 
+// LiftPath lifts one suppression (POST: account, email, reason).
+const LiftPath = SuppressionsPath + "/lift"
+
+// LiftForm is the form that lifts a suppression.
+type LiftForm struct {
+	Email, Reason string
+	Errors        map[string]string
+	Error         string
+}
+
 // SuppressionList is /lumora/suppressions: one account's suppressed addresses.
 type SuppressionList struct {
 	Account            int64 // 0: none chosen yet
+	CanManage          bool
+	CSRF               string
+	Lift               LiftForm
 	Cursor, NextCursor string
 	Rows               []SuppressionRow
 	Error              string
