@@ -2,7 +2,9 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/smtp"
 	"os"
 	"regexp"
 	"slices"
@@ -10,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"lumdesk/db/store"
 	"lumdesk/handlers/server/servertest"
 	"lumdesk/internal/accounts"
 	"lumdesk/internal/audit"
@@ -18,6 +21,7 @@ import (
 	"lumdesk/internal/demo"
 	"lumdesk/internal/jobs"
 	"lumdesk/internal/licensing"
+	"lumdesk/internal/mail"
 	"lumdesk/internal/staff"
 )
 
@@ -353,5 +357,50 @@ func seedWide(t *testing.T, b *B) {
 		Email: "maximiliana.konstantinopoulou-vanderbilt@support-team.lumdesk.example"}); err != nil {
 		t.Fatalf("long staff user: %v", err)
 	}
+	seedWideMail(t, b, acc.ID)
 	t.Logf("seeded in %s", time.Since(start).Round(time.Millisecond))
+}
+
+// seedWideMail gives the Lumora pages long values: a sending domain, a
+// message with a long subject and recipient, and sandbox mail.
+func seedWideMail(t *testing.T, b *B, accountID int64) {
+	t.Helper()
+	ctx := context.Background()
+	actor := audit.CLI("e2e")
+	app, err := b.Env.Mail.CreateApp(ctx, actor, accounts.AllAccounts, mail.AppInput{AccountID: &accountID,
+		Name: "Transactional receipts for the premium storefront and partner portals"})
+	if err != nil {
+		t.Fatalf("long mail app: %v", err)
+	}
+	if _, err := b.Env.Mail.AddDomain(ctx, actor, accounts.AllAccounts, mail.DomainInput{AccountID: &accountID,
+		Name: "notifications.the-longest-possible-brand-name-for-a-domain-registration-test.com"}); err != nil {
+		t.Fatalf("long sending domain: %v", err)
+	}
+	const rcpt = "accounts.payable.department@averyveryverylongcustomerdomainname-international.example"
+	now := time.Now()
+	m, err := b.Env.DB.InsertMailMessage(ctx, store.InsertMailMessageParams{PublicID: "msg_widewidewide1", AccountID: accountID,
+		AppID: app.ID, FromEmail: "receipts@notifications.the-longest-possible-brand-name-for-a-domain-registration-test.com",
+		Subject: "Your receipt for the annual premium subscription with every add-on included, renewed automatically",
+		Headers: json.RawMessage(`{}`), Tags: json.RawMessage(`[]`), ReplyTo: []string{}, Now: now})
+	if err != nil {
+		t.Fatalf("long message: %v", err)
+	}
+	if _, err := b.Env.DB.InsertMailRecipient(ctx, store.InsertMailRecipientParams{MessageID: m.ID, Email: rcpt, Kind: "to", Status: "queued", Now: now}); err != nil {
+		t.Fatalf("long recipient: %v", err)
+	}
+	if err := b.Env.DB.InsertMailEvent(ctx, store.InsertMailEventParams{MessageID: m.ID, AppID: app.ID, AccountID: accountID,
+		Recipient: rcpt, Type: "deferred", Detail: "451 4.7.1 Greylisted, please try again in a few minutes from the same address", At: now}); err != nil {
+		t.Fatalf("long event: %v", err)
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	t.Cleanup(cancel)
+	if err := b.Env.StartMailSandbox(sctx, b.Env.Config); err != nil {
+		t.Fatalf("sandbox inbox: %v", err)
+	}
+	raw := strings.ReplaceAll("DKIM-Signature: v=1; a=rsa-sha256; d=example.com; s=lum20261204; bh="+strings.Repeat("x", 60)+"; b="+strings.Repeat("y", 300)+
+		"\nFrom: receipts@example.com\nTo: "+rcpt+"\nSubject: Your receipt for the annual premium subscription with every add-on included\n"+
+		"Content-Type: text/plain\n\nThanks.\n", "\n", "\r\n")
+	if err := smtp.SendMail(b.Env.MailSandbox.Addr(), nil, "receipts@example.com", []string{rcpt}, []byte(raw)); err != nil {
+		t.Fatalf("sandbox mail: %v", err)
+	}
 }

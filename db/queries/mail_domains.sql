@@ -38,6 +38,7 @@ SELECT * FROM mail_domains WHERE account_id = $1 AND name = $2;
 SELECT * FROM mail_domains
 WHERE (sqlc.narg(account_id)::bigint IS NULL OR account_id = sqlc.narg(account_id))
   AND (sqlc.narg(status)::text IS NULL OR status = sqlc.narg(status))
+  AND (sqlc.narg(q)::text IS NULL OR name LIKE sqlc.narg(q) || '%')
   AND (sqlc.narg(before_id)::bigint IS NULL OR id < sqlc.narg(before_id))
 ORDER BY id DESC
 LIMIT $1;

@@ -74,3 +74,16 @@ FROM lumi_proxies x JOIN accounts a ON a.id = x.account_id
 WHERE (x.host = sqlc.arg(exact)::text AND x.host <> '')
    OR (sqlc.arg(contains)::boolean AND x.host ILIKE '%' || sqlc.arg(q)::text || '%')
 LIMIT $1;
+
+-- name: SearchMailMessages :many
+-- A Lumora message by its whole id (msg_…) or by a recipient's whole
+-- address: the public_id and mail_recipients_email indexes.
+SELECT m.id, m.public_id, m.subject, m.status, m.created_at, a.name AS account_name
+FROM (
+  SELECT mm.id FROM mail_messages mm WHERE mm.public_id = sqlc.arg(exact)::text
+  UNION
+  (SELECT r.message_id FROM mail_recipients r WHERE lower(r.email) = lower(sqlc.arg(exact)::text) ORDER BY r.message_id DESC LIMIT $1)
+) hit
+JOIN mail_messages m ON m.id = hit.id JOIN accounts a ON a.id = m.account_id
+ORDER BY m.id DESC
+LIMIT $1;

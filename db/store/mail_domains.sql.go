@@ -286,7 +286,8 @@ const listMailDomains = `-- name: ListMailDomains :many
 SELECT id, account_id, name, status, dkim_selector, dkim_private_key_sealed, dkim_public_key, verified_at, failing_since, last_checked_at, created_at, updated_at FROM mail_domains
 WHERE ($2::bigint IS NULL OR account_id = $2)
   AND ($3::text IS NULL OR status = $3)
-  AND ($4::bigint IS NULL OR id < $4)
+  AND ($4::text IS NULL OR name LIKE $4 || '%')
+  AND ($5::bigint IS NULL OR id < $5)
 ORDER BY id DESC
 LIMIT $1
 `
@@ -295,6 +296,7 @@ type ListMailDomainsParams struct {
 	Limit     int32   `json:"limit"`
 	AccountID *int64  `json:"account_id"`
 	Status    *string `json:"status"`
+	Q         *string `json:"q"`
 	BeforeID  *int64  `json:"before_id"`
 }
 
@@ -304,6 +306,7 @@ func (q *Queries) ListMailDomains(ctx context.Context, arg ListMailDomainsParams
 		arg.Limit,
 		arg.AccountID,
 		arg.Status,
+		arg.Q,
 		arg.BeforeID,
 	)
 	if err != nil {

@@ -525,6 +525,61 @@ func (q *Queries) SearchLumiVPS(ctx context.Context, arg SearchLumiVPSParams) ([
 	return items, nil
 }
 
+const searchMailMessages = `-- name: SearchMailMessages :many
+SELECT m.id, m.public_id, m.subject, m.status, m.created_at, a.name AS account_name
+FROM (
+  SELECT mm.id FROM mail_messages mm WHERE mm.public_id = $2::text
+  UNION
+  (SELECT r.message_id FROM mail_recipients r WHERE lower(r.email) = lower($2::text) ORDER BY r.message_id DESC LIMIT $1)
+) hit
+JOIN mail_messages m ON m.id = hit.id JOIN accounts a ON a.id = m.account_id
+ORDER BY m.id DESC
+LIMIT $1
+`
+
+type SearchMailMessagesParams struct {
+	Limit int32  `json:"limit"`
+	Exact string `json:"exact"`
+}
+
+type SearchMailMessagesRow struct {
+	ID          int64     `json:"id"`
+	PublicID    string    `json:"public_id"`
+	Subject     string    `json:"subject"`
+	Status      string    `json:"status"`
+	CreatedAt   time.Time `json:"created_at"`
+	AccountName string    `json:"account_name"`
+}
+
+// A Lumora message by its whole id (msg_…) or by a recipient's whole
+// address: the public_id and mail_recipients_email indexes.
+func (q *Queries) SearchMailMessages(ctx context.Context, arg SearchMailMessagesParams) ([]SearchMailMessagesRow, error) {
+	rows, err := q.db.Query(ctx, searchMailMessages, arg.Limit, arg.Exact)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []SearchMailMessagesRow{}
+	for rows.Next() {
+		var i SearchMailMessagesRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.PublicID,
+			&i.Subject,
+			&i.Status,
+			&i.CreatedAt,
+			&i.AccountName,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const searchStaff = `-- name: SearchStaff :many
 SELECT id, name, email::text AS email, role FROM staff_users
 WHERE name ILIKE '%' || $2::text || '%' OR email::text ILIKE '%' || $2::text || '%'

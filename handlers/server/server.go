@@ -21,6 +21,7 @@ import (
 	billinghttp "lumdesk/handlers/billing"
 	consolehttp "lumdesk/handlers/console"
 	licensinghttp "lumdesk/handlers/licensing"
+	lumorahttp "lumdesk/handlers/lumora"
 	staffhttp "lumdesk/handlers/staff"
 	"lumdesk/handlers/web"
 	"lumdesk/internal/accounts"
@@ -81,7 +82,7 @@ func NewServices(cfg config.Config, d *db.DB, box *secretbox.Box) *Services {
 		Billing:   billing.NewService(d, box, cfg.BillingApprovalLimit).WithCryptoPay(cfg.CryptoPayURL, cfg.CryptoPayToken),
 	}
 	// Each area's palette kinds; the registry says which kinds exist.
-	s.Console.Register(licensing.Searchers(d)).Register(products.Searchers(d))
+	s.Console.Register(licensing.Searchers(d)).Register(products.Searchers(d)).Register(mail.Searchers(d))
 	s.Jobs = jobs.New(d, s.Licensing)
 	s.Products = products.NewService(d, s.Billing, registrar(cfg), nil).WithBox(box)
 	s.Jobs.SetAutoRenew(s.Products.AutoRenewJob(cfg.AutoRenewDays))
@@ -138,6 +139,16 @@ func (s *Services) StartMailSandbox(ctx context.Context, cfg config.Config) erro
 	return s.useMailRelay(cfg, srv.URL())
 }
 
+// sandboxInbox is the sandbox inbox's store for the console, nil while
+// Lumora delivers through a relay. A func, because the sandbox starts after
+// the routes are built (StartMailSandbox).
+func (s *Services) sandboxInbox() sandbox.Store {
+	if s.MailSandbox == nil {
+		return nil
+	}
+	return s.MailSandbox.Store()
+}
+
 // mailResolver is the DNS resolver sending domains are verified through:
 // DNS_RESOLVER, else the system's. A machine without a readable
 // resolv.conf still starts; its lookups fail and say so on each record
@@ -180,6 +191,7 @@ func (s *Services) routeGroups() []web.RouteGroup {
 		billinghttp.NewProducts(s.Products, s.Jobs.EnqueueAutoRenew, s.Accounts.Names),
 		s.LumiAPI,
 		lumora.New(s.Mail, s.APIKeys).WithTemplates(s.Templates).WithWebhooks(s.Webhooks),
+		lumorahttp.New(s.Mail, s.APIKeys, s.Webhooks, s.sandboxInbox),
 	}
 	// Each product's account tab comes from the group that renders it.
 	for _, g := range groups {

@@ -240,11 +240,13 @@ var actionNouns = map[string]string{
 	"price":          "Price",
 	"audit":          "Audit log",
 	"licensing_plan": "Luarmor plan",
+	// Lumora suppressions are recorded on their account.
+	"mail_suppression": "Mail suppression",
 }
 
 // actionVerbs say what happened, by the action's second part.
 var actionVerbs = map[string]string{
-	"create": "created", "update": "updated", "delete": "deleted", "set": "set",
+	"lift": "lifted", "create": "created", "update": "updated", "delete": "deleted", "set": "set",
 	"suspend": "suspended", "reactivate": "reactivated", "note": "note added",
 	"revoke": "revoked", "rotate": "rotated", "issue": "issued", "export": "exported", "import": "imported",
 	"enable": "enabled", "disable": "disabled", "change_role": "role changed", "reset_password": "password reset",

@@ -234,6 +234,7 @@ func (s *Service) DomainByName(ctx context.Context, accountID int64, name string
 type DomainFilter struct {
 	Scope    accounts.Scope
 	Status   string // "" or a status
+	Query    string // "" or the start of a domain name (the console's search)
 	BeforeID int64  // 0: from the newest; else the last id of the previous page
 	Limit    int    // 1..200, 0 = 50
 }
@@ -241,16 +242,12 @@ type DomainFilter struct {
 // ListDomains is a page of the scope's domains (without their records).
 func (s *Service) ListDomains(ctx context.Context, f DomainFilter) (_ []Domain, err error) {
 	defer wrap(&err, "list mail domains")
-	var status *string
-	switch f.Status {
-	case "":
-	case StatusPending, StatusVerified, StatusFailing:
-		status = &f.Status
-	default:
-		return nil, ValidationError{"status": "Status is one of pending, verified, failing."}
+	status, err := domainStatus(f.Status)
+	if err != nil {
+		return nil, err
 	}
 	rows, err := s.db.ListMailDomains(ctx, store.ListMailDomainsParams{Limit: clampLimit(f.Limit),
-		AccountID: f.Scope.Filter(), Status: status, BeforeID: positive(f.BeforeID)})
+		AccountID: f.Scope.Filter(), Status: status, Q: namePrefix(f.Query), BeforeID: positive(f.BeforeID)})
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package mail
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"time"
 
@@ -34,8 +35,11 @@ type Message struct {
 	Subject       string
 	Status        string
 	SMTPMessageID string
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	// Headers are the custom headers the send asked for; the ones delivery
+	// adds (Message-ID, DKIM-Signature) are made at each attempt, not stored.
+	Headers   map[string]string
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // Recipient is one recipient of a message and where its delivery stands.
@@ -69,9 +73,14 @@ type MessageDetail struct {
 }
 
 func messageFromRow(r store.MailMessage) Message {
-	return Message{ID: r.ID, PublicID: r.PublicID, AccountID: r.AccountID, AppID: r.AppID, FromEmail: r.FromEmail,
+	m := Message{ID: r.ID, PublicID: r.PublicID, AccountID: r.AccountID, AppID: r.AppID, FromEmail: r.FromEmail,
 		FromName: r.FromName, Subject: r.Subject, Status: r.Status, SMTPMessageID: r.SmtpMessageID,
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
+	var h map[string]string
+	if json.Unmarshal(r.Headers, &h) == nil && len(h) > 0 { // Send writes a JSON object; anything else shows none
+		m.Headers = h
+	}
+	return m
 }
 
 // GetMessage is the message with that public id, if it is inside the scope.

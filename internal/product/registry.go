@@ -252,7 +252,7 @@ var all = []Product{
 		},
 	},
 	{
-		Key: Mail, Brand: "Lumora", Path: "/lumora", Status: Coming,
+		Key: Mail, Brand: "Lumora", Path: "/lumora", Status: Live,
 		Tagline: "Transactional email", Icon: "envelope", Hue: "amber",
 		About: []string{"Apps, sending domains (SPF, DKIM, DMARC)", "Templates, messages and delivery logs"},
 		Nav:   []NavEntry{{Key: "lumora", Label: "Lumora", Href: "/lumora", Permission: PermMailView, Icon: "envelope"}},

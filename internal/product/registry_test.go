@@ -180,8 +180,8 @@ func TestLookups(t *testing.T) {
 	if p, ok := product.ByTab("luarmor"); !ok || p.Key != product.Licensing {
 		t.Errorf("ByTab(luarmor) = %s, %v", p.Key, ok)
 	}
-	if p, ok := product.Get(product.Mail); !ok || p.Brand != "Lumora" || p.Status != product.Coming {
-		t.Errorf("Get(mail) = %+v, %v", p, ok)
+	if p, ok := product.Get(product.Ranking); !ok || p.Brand != "Lumira" || p.Status != product.Coming {
+		t.Errorf("Get(ranking) = %+v, %v", p, ok)
 	}
 	if _, ok := product.Get("Luarmor"); ok {
 		t.Error("Get takes functional keys, not brand names")

@@ -18,6 +18,7 @@ import (
 	"lumdesk/views/pages/accounts"
 	"lumdesk/views/pages/billing"
 	"lumdesk/views/pages/licensing"
+	"lumdesk/views/pages/lumora"
 )
 
 // ListModel is the /audit page.
@@ -107,10 +108,17 @@ func EntityHref(r auditlog.Ref, names auditlog.Names) string {
 		}
 	case auditlog.EntityTLDPrice, auditlog.EntityPlanPrice:
 		return billing.PricesPath
-	case auditlog.EntityMailApp, auditlog.EntityMailDomain, auditlog.EntityMailTemplate, auditlog.EntityMailWebhook, auditlog.EntityMailWebhookDelivery:
-		// Lumora's console pages come with its area; until then its
-		// landing page says what it will hold.
-		return "/lumora"
+	case auditlog.EntityMailApp:
+		if numeric {
+			return lumora.AppHref(num)
+		}
+	case auditlog.EntityMailDomain:
+		if numeric {
+			return lumora.DomainHref(num)
+		}
+	case auditlog.EntityMailTemplate, auditlog.EntityMailWebhook, auditlog.EntityMailWebhookDelivery:
+		// Templates and webhooks have no console page yet: the area's overview.
+		return lumora.OverviewPath
 	case auditlog.RefLedgerEntry:
 		if _, err := strconv.ParseInt(r.Account, 10, 64); err == nil {
 			return billing.LedgerPath + "?" + url.Values{"account": {r.Account}}.Encode()

@@ -1,0 +1,134 @@
+package lumora
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"lumdesk/handlers/web"
+	"lumdesk/internal/accounts"
+	"lumdesk/internal/mail"
+	"lumdesk/internal/platform/listcount"
+	"lumdesk/internal/staff"
+	"lumdesk/views/layouts"
+	view "lumdesk/views/pages/lumora"
+)
+
+// listPosition reads a list's account filter and cursor (the previous
+// page's last id); what does not parse is left out with a message.
+func listPosition(c *fiber.Ctx, problems *[]string) (account, before int64, cursor string) {
+	if a := web.Field(c, "account"); a != "" {
+		if id, ok := web.ParseID(a); ok {
+			account = id
+		} else {
+			*problems = append(*problems, "The account filter must be an account id; showing every account.")
+		}
+	}
+	if cur := web.Field(c, "cursor"); cur != "" {
+		if id, ok := web.ParseID(cur); ok {
+			before, cursor = id, cur
+		} else {
+			*problems = append(*problems, "That page link is not valid; showing the first page.")
+		}
+	}
+	return account, before, cursor
+}
+
+func (h *Lumora) apps(c *fiber.Ctx) error {
+	var problems []string
+	l := view.AppList{}
+	var before int64
+	l.Account, before, l.Cursor = listPosition(c, &problems)
+	scope := accounts.AllAccounts
+	if l.Account != 0 {
+		scope = accounts.Only(l.Account)
+	}
+	ctx := c.UserContext()
+	items, err := h.svc.ListApps(ctx, scope, before, pageSize)
+	if err != nil {
+		return err
+	}
+	for _, a := range items {
+		from := a.DefaultFromEmail
+		if a.DefaultFromName != "" && from != "" {
+			from = a.DefaultFromName + " <" + from + ">"
+		}
+		l.Rows = append(l.Rows, view.AppRow{ID: a.ID, AccountID: a.AccountID, Name: a.Name, From: from, Created: a.CreatedAt})
+	}
+	if len(items) == pageSize {
+		l.NextCursor = strconv.FormatInt(items[len(items)-1].ID, 10)
+	}
+	n, err := h.svc.CountApps(ctx, scope, listcount.Cap)
+	if err != nil {
+		return err
+	}
+	l.Bar = h.app.ListBar(c, view.AppsPath, l.Query(), l.ActiveFilters())
+	l.Bar.Count = web.Count(n, "app", "apps")
+	l.Error = strings.Join(problems, " ")
+	return web.Render(c, fiber.StatusOK, view.AppsPage(h.page(c, "Apps", layouts.Crumb{Label: "Apps"}), l))
+}
+
+// suppressions lists one account's suppressed addresses: suppressions
+// belong to an account, so the page asks for one first.
+func (h *Lumora) suppressions(c *fiber.Ctx) error {
+	return h.renderSuppressions(c, fiber.StatusOK, view.LiftForm{Errors: map[string]string{}})
+}
+
+// renderSuppressions is the list with the lift form as given (its values
+// and messages after a refused lift).
+func (h *Lumora) renderSuppressions(c *fiber.Ctx, status int, form view.LiftForm) error {
+	var problems []string
+	l := view.SuppressionList{CanManage: web.Can(c, staff.PermMailManage), CSRF: web.CSRFToken(c), Lift: form}
+	var before int64
+	l.Account, before, l.Cursor = listPosition(c, &problems)
+	l.Bar = h.app.ListBar(c, view.SuppressionsPath, l.Query())
+	if l.Account != 0 {
+		ctx := c.UserContext()
+		items, err := h.svc.ListSuppressions(ctx, accounts.AllAccounts, l.Account, before, pageSize)
+		if err != nil {
+			return err
+		}
+		for _, s := range items {
+			l.Rows = append(l.Rows, view.SuppressionRow{Email: s.Email, Reason: s.Reason, Origin: s.Origin, Created: s.CreatedAt})
+		}
+		if len(items) == pageSize {
+			l.NextCursor = strconv.FormatInt(items[len(items)-1].ID, 10)
+		}
+		n, err := h.svc.CountSuppressions(ctx, accounts.AllAccounts, l.Account, listcount.Cap)
+		if err != nil {
+			return err
+		}
+		l.Bar.Count = web.Count(n, "suppressed address", "suppressed addresses")
+	}
+	l.Error = strings.Join(problems, " ")
+	return web.Render(c, status, view.SuppressionsPage(h.page(c, "Suppressions", layouts.Crumb{Label: "Suppressions"}), l))
+}
+
+// liftSuppression lets the account send to an address again, with a reason
+// (audited by the service on the account).
+func (h *Lumora) liftSuppression(c *fiber.Ctx) error {
+	form := view.LiftForm{Email: web.Truncate(web.Field(c, "email"), 320), Reason: web.Truncate(web.Field(c, "reason"), 600),
+		Errors: map[string]string{}}
+	acc, ok := web.ParseID(web.Field(c, "account"))
+	if !ok {
+		form.Error = "Choose the account first: its id is part of the page address."
+		return h.renderSuppressions(c, fiber.StatusUnprocessableEntity, form)
+	}
+	err := h.svc.LiftSuppression(c.UserContext(), web.Actor(c), accounts.AllAccounts, acc, form.Email, form.Reason)
+	if errs := web.FieldErrors(err, nil); errs != nil {
+		form.Errors, form.Error = errs, "Please correct the highlighted fields."
+		return h.renderSuppressions(c, fiber.StatusUnprocessableEntity, form)
+	}
+	if errors.Is(err, mail.ErrSuppressionNotFound) {
+		form.Errors["email"] = "This account has no suppression for that address."
+		form.Error = "Nothing was lifted."
+		return h.renderSuppressions(c, fiber.StatusUnprocessableEntity, form)
+	}
+	if err != nil {
+		return err
+	}
+	h.app.Toast(c, "success", form.Email+" may receive this account's mail again.")
+	return web.Redirect(c, view.SuppressionsPath+"?account="+strconv.FormatInt(acc, 10))
+}

@@ -1,0 +1,138 @@
+package lumora
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"lumdesk/handlers/web"
+	"lumdesk/internal/accounts"
+	"lumdesk/internal/mail"
+	"lumdesk/internal/platform/listcount"
+	"lumdesk/views/layouts"
+	view "lumdesk/views/pages/lumora"
+)
+
+// messages is the message log across accounts. A filter that does not
+// parse is left out with a message saying so; the rest still apply.
+func (h *Lumora) messages(c *fiber.Ctx) error {
+	l := view.MessageList{}
+	f := mail.MessageFilter{Scope: accounts.AllAccounts, Limit: pageSize}
+	var problems []string
+	if s := web.Field(c, "status"); s != "" {
+		if slices.Contains(mail.MessageStatuses, s) {
+			l.Status, f.Status = s, s
+		} else {
+			problems = append(problems, "Status must be one of "+strings.Join(mail.MessageStatuses, ", ")+"; showing every status.")
+		}
+	}
+	if r := web.Truncate(web.Field(c, "recipient"), 320); r != "" {
+		l.Recipient, f.Recipient = r, r
+	}
+	if d := web.Truncate(web.Field(c, "domain"), 253); d != "" {
+		if _, err := mail.NormalizeDomain(d); err == nil {
+			l.Domain, f.Domain = d, d
+		} else {
+			problems = append(problems, "The domain filter must be a domain name such as example.com; showing every domain.")
+		}
+	}
+	ids := map[string]*int64{"app": &l.App, "account": &l.Account}
+	for _, name := range []string{"app", "account"} {
+		if s := web.Field(c, name); s != "" {
+			if id, ok := web.ParseID(s); ok {
+				*ids[name] = id
+			} else {
+				problems = append(problems, "The "+name+" filter must be an id; showing every "+name+".")
+			}
+		}
+	}
+	f.AppID = l.App
+	if l.Account != 0 {
+		f.Scope = accounts.Only(l.Account)
+	}
+	errs := map[string]string{}
+	if since := web.FilterDay(errs, "since", web.Field(c, "since")); since != nil {
+		l.Since, f.Since = since.Format(time.DateOnly), since
+	}
+	if until := web.FilterDay(errs, "until", web.Field(c, "until")); until != nil {
+		end := until.AddDate(0, 0, 1) // the whole day
+		if f.Since != nil && !end.After(*f.Since) {
+			problems = append(problems, "The end date comes before the start; showing messages from the start on.")
+		} else {
+			l.Until, f.Until = until.Format(time.DateOnly), &end
+		}
+	}
+	if len(errs) > 0 {
+		problems = append(problems, "Dates look like 2026-01-31; the date filter that is not one was left out.")
+	}
+	if cur := web.Field(c, "cursor"); cur != "" {
+		if id, ok := web.ParseID(cur); ok {
+			l.Cursor, f.BeforeID = cur, id
+		} else {
+			problems = append(problems, "That page link is not valid; showing the first page.")
+		}
+	}
+	ctx := c.UserContext()
+	items, err := h.svc.ListMessages(ctx, f)
+	if err != nil {
+		return err
+	}
+	for _, m := range items {
+		from := m.FromEmail
+		if m.FromName != "" {
+			from = m.FromName + " <" + m.FromEmail + ">"
+		}
+		l.Rows = append(l.Rows, view.MessageRow{PublicID: m.PublicID, From: from, Subject: m.Subject, Status: m.Status,
+			AccountID: m.AccountID, AppID: m.AppID, Created: m.CreatedAt})
+	}
+	if len(items) == pageSize {
+		l.NextCursor = strconv.FormatInt(items[len(items)-1].ID, 10)
+	}
+	f.BeforeID = 0
+	n, err := h.svc.CountMessages(ctx, f, listcount.Cap)
+	if err != nil {
+		return err
+	}
+	l.Bar = h.app.ListBar(c, view.MessagesPath, l.Query(), l.ActiveFilters())
+	l.Bar.Count = web.Count(n, "message", "messages")
+	l.Error = strings.Join(problems, " ")
+	return web.Render(c, fiber.StatusOK, view.MessagesPage(h.page(c, "Messages", layouts.Crumb{Label: "Messages"}), l))
+}
+
+func (h *Lumora) message(c *fiber.Ctx) error {
+	id := web.Truncate(c.Params("id"), 80)
+	if !strings.HasPrefix(id, "msg_") {
+		return mail.ErrMessageNotFound
+	}
+	d, err := h.svc.GetMessage(c.UserContext(), accounts.AllAccounts, strings.Clone(id))
+	if err != nil {
+		return err
+	}
+	m := d.Message
+	from := m.FromEmail
+	if m.FromName != "" {
+		from = m.FromName + " <" + m.FromEmail + ">"
+	}
+	v := view.MessagePage{PublicID: m.PublicID, From: from, Subject: m.Subject, Status: m.Status, SMTPMessageID: m.SMTPMessageID,
+		AccountID: m.AccountID, AppID: m.AppID, Created: m.CreatedAt, Updated: m.UpdatedAt}
+	for _, k := range slices.Sorted(maps.Keys(m.Headers)) {
+		v.Headers = append(v.Headers, view.Header{Name: k, Value: m.Headers[k]})
+	}
+	for _, r := range d.Recipients {
+		reply := r.LastSMTPText
+		if r.LastSMTPCode != 0 {
+			reply = fmt.Sprintf("%d %s", r.LastSMTPCode, r.LastSMTPText)
+		}
+		v.Recipients = append(v.Recipients, view.RecipientRow{Email: r.Email, Kind: r.Kind, Status: r.Status, LastReply: reply,
+			Attempts: r.Attempts, NextAttempt: r.NextAttemptAt, Updated: r.UpdatedAt})
+	}
+	for _, e := range d.Events {
+		v.Events = append(v.Events, view.EventRow{Type: e.Type, Recipient: e.Recipient, Detail: e.Detail, At: e.At})
+	}
+	return web.Render(c, fiber.StatusOK, view.MessageDetail(h.page(c, m.Subject, web.Crumb("Messages", view.MessagesPath), web.Crumb(m.PublicID)), v))
+}

@@ -1,0 +1,35 @@
+// Package lumora is the Lumora console (transactional email): the overview,
+// apps, sending domains with their DNS records and checks, the message log,
+// suppressions and the sandbox inbox. routes.go is its route table: every path with the
+// permission it needs.
+package lumora
+
+import (
+	"lumdesk/handlers/web"
+	"lumdesk/internal/staff"
+	view "lumdesk/views/pages/lumora"
+)
+
+// Routes implements RouteGroup.
+func (h *Lumora) Routes(a *web.App) []web.Route {
+	h.app = a
+	read, manage := staff.PermMailView, staff.PermMailManage
+	const dom = view.DomainsPath + "/:id<int>"
+	return []web.Route{
+		web.Get(view.OverviewPath, read, h.overview),
+		web.Get(view.DomainsPath, read, h.domains),
+		web.Get(view.NewDomainPath, manage, h.domainForm),
+		web.Post(view.DomainsPath, manage, h.addDomain),
+		web.Get(dom, read, h.domain),
+		web.Post(dom+"/verify", manage, h.verify),
+		web.Get(view.AppsPath, read, h.apps),
+		web.Get(view.AppsPath+"/:id<int>", read, h.appPage),
+		web.Get(view.SuppressionsPath, read, h.suppressions),
+		web.Post(view.LiftPath, manage, h.liftSuppression),
+		web.Get(view.MessagesPath, read, h.messages),
+		web.Get(view.MessagesPath+"/:id", read, h.message),
+		web.Get(view.SandboxPath, read, h.sandbox),
+		web.Get(view.SandboxPath+"/:id", read, h.sandboxMessage),
+		web.Get(view.SandboxPath+"/:id/html", read, h.sandboxHTML),
+	}
+}
