@@ -8,8 +8,8 @@ package billing
 
 import (
 	"context"
-	"log/slog"
 	"errors"
+	"log/slog"
 	"strconv"
 	"strings"
 	"time"
