@@ -1,6 +1,8 @@
 // Command loadgen benchmarks Luarmor on a large data set: the loader check
 // and a keys query with a search, against a running lumdesk server, and
-// pgbench -S on the same database as the ceiling the database itself sets.
+// pgbench -S on the same database as the ceiling the database itself sets;
+// then Lumora: the send API's accept rate, delivery into a local SMTP sink
+// and that sink's own ceiling (lumora.go). -only lumora runs that alone.
 //
 //	go run ./cmd/loadgen            (what `make bench` runs)
 //
@@ -78,6 +80,12 @@ type config struct {
 	addr        string
 	reseed      bool
 	skipPgbench bool
+
+	only            string        // "", "luarmor" or "lumora"
+	lumoraDuration  time.Duration // the Lumora accept phase
+	lumoraDBURL     string
+	lumoraDrain     time.Duration // how long delivery may work off the accept phase's backlog
+	lumoraPacedRate float64       // messages/s of the latency phase
 }
 
 func env(name, def string) string {
@@ -106,14 +114,43 @@ func main() {
 	flag.StringVar(&cfg.addr, "addr", env("BENCH_ADDR", "127.0.0.1:8097"), "where the started server listens")
 	flag.BoolVar(&cfg.reseed, "reseed", false, "seed again even if the manifest exists")
 	flag.BoolVar(&cfg.skipPgbench, "skip-pgbench", false, "do not run pgbench")
+	flag.StringVar(&cfg.only, "only", os.Getenv("BENCH_ONLY"), `run one section: "luarmor" or "lumora" (BENCH_ONLY; default both)`)
+	lumDur, err := time.ParseDuration(env("BENCH_LUMORA_DURATION", "5s"))
+	if err != nil {
+		fatal("BENCH_LUMORA_DURATION: %v", err)
+	}
+	flag.DurationVar(&cfg.lumoraDuration, "lumora-duration", lumDur, "how long the Lumora send API is loaded (BENCH_LUMORA_DURATION)")
+	drain, err := time.ParseDuration(env("BENCH_LUMORA_DRAIN", "45s"))
+	if err != nil {
+		fatal("BENCH_LUMORA_DRAIN: %v", err)
+	}
+	flag.DurationVar(&cfg.lumoraDrain, "lumora-drain", drain, "how long delivery works off the accept phase's backlog before it is measured (BENCH_LUMORA_DRAIN)")
+	pacedRate, _ := strconv.ParseFloat(env("BENCH_LUMORA_PACED_RATE", "10"), 64)
+	flag.Float64Var(&cfg.lumoraPacedRate, "lumora-paced-rate", pacedRate, "messages/s of the latency phase, below the delivery rate (BENCH_LUMORA_PACED_RATE)")
+	flag.StringVar(&cfg.lumoraDBURL, "lumora-database-url", os.Getenv("BENCH_LUMORA_DATABASE_URL"), "Lumora bench database (default: lumdesk_bench_lumora on the local server)")
 	flag.Parse()
+	if cfg.lumoraPacedRate <= 0 || cfg.lumoraDrain <= 0 || cfg.lumoraDuration <= 0 {
+		fatal("the Lumora durations and rate must be positive")
+	}
+	if cfg.only != "" && cfg.only != "luarmor" && cfg.only != "lumora" {
+		fatal(`-only is "luarmor" or "lumora"`)
+	}
 	if cfg.keys < 1 || cfg.concurrency < 1 || cfg.duration <= 0 {
 		fatal("keys, concurrency and duration must be positive")
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, cfg); err != nil {
-		fatal("%v", err)
+	if cfg.only != "lumora" {
+		if err := run(ctx, cfg); err != nil {
+			fatal("%v", err)
+		}
+	}
+	if cfg.only != "luarmor" {
+		r, err := runLumora(ctx, cfg)
+		if err != nil {
+			fatal("lumora: %v", err)
+		}
+		printLumora(r, cfg.concurrency)
 	}
 }
 
@@ -253,6 +290,13 @@ func readManifest(path string) (manifest, error) {
 		m.Searches = []string{"reseller"}
 	}
 	return m, nil
+}
+
+// execLumdesk is the lumdesk binary with its environment.
+func execLumdesk(ctx context.Context, bin string, env []string, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Env = env
+	return cmd
 }
 
 func lumdesk(ctx context.Context, cfg config, out io.Writer, args ...string) *exec.Cmd {

@@ -9,6 +9,8 @@
 //	lumdesk project create --account ID|EMAIL --name N [--json]
 //	lumdesk script create --project ID --name N [--json]
 //	lumdesk billing adjust --account ID|EMAIL --amount 10.00 --reason R [--json] | verify
+//	lumdesk lumora app create --account ID|EMAIL --name N [--from EMAIL] [--json]
+//	lumdesk lumora domain add --account ID|EMAIL --domain D [--json] | verify --domain D [--json]
 //	lumdesk audit verify
 package main
 
@@ -45,6 +47,7 @@ func commands() []command {
 		{"plan", "Luarmor plans of accounts: set, show", runPlan},
 		{"script", "manage Luarmor scripts: create", runScript},
 		{"billing", "Lumi balances: adjust, verify", runBilling},
+		{"lumora", "Lumora set-up: app create, domain add, domain verify", runLumora},
 		{"audit", "check the audit history: verify", runAudit},
 	}
 }

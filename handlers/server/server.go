@@ -88,7 +88,7 @@ func NewServices(cfg config.Config, d *db.DB, box *secretbox.Box) *Services {
 	s.Jobs.SetAutoRenew(s.Products.AutoRenewJob(cfg.AutoRenewDays))
 	s.LumiAPI = lumi.Wire(s.Billing, s.APIKeys, s.Products, nil)
 	s.Mail = mail.NewService(d, box, mailResolver(cfg), mail.Settings{SPFInclude: cfg.LumoraSPFInclude,
-		ReturnPathLabel: cfg.LumoraReturnPathLabel, ReturnPathHost: cfg.LumoraReturnPathHost, Recheck: cfg.LumoraDNSRecheck})
+		ReturnPathLabel: cfg.LumoraReturnPathLabel, ReturnPathHost: cfg.LumoraReturnPathHost, Recheck: cfg.LumoraDNSRecheck, PlatformFrom: cfg.PlatformMailFrom})
 	s.Jobs.SetMailRecheck(cfg.LumoraDNSRecheck, s.Mail.RecheckDue)
 	s.Webhooks = webhooks.NewService(d, box, webhooks.Settings{AllowPrivate: cfg.WebhookAllowPrivate})
 	// Through s.Webhooks when the runner starts, so a test may first swap in
@@ -204,7 +204,8 @@ func (s *Services) routeGroups() []web.RouteGroup {
 
 // DemoDeps are the services the demo seed goes through.
 func (s *Services) DemoDeps() demo.Deps {
-	return demo.Deps{DB: s.DB, Staff: s.Staff, Accounts: s.Accounts, APIKeys: s.APIKeys, Licensing: s.Licensing, Billing: s.Billing, Products: s.Products}
+	return demo.Deps{DB: s.DB, Staff: s.Staff, Accounts: s.Accounts, APIKeys: s.APIKeys, Licensing: s.Licensing, Billing: s.Billing, Products: s.Products,
+		Mail: s.Mail, Templates: s.Templates}
 }
 
 // NewApp builds the HTTP app.

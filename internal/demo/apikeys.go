@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 
+	"lumdesk/internal/accounts"
 	"lumdesk/internal/apikeys"
+	"lumdesk/internal/mail"
 )
 
 // demoKey is one sample API key. Email "" makes an operator key; Revoke, when
@@ -18,6 +20,7 @@ type demoKey struct {
 	Signing              bool
 	Revoke               string
 	UsedFrom             string
+	App                  string // Lumora: the demo app (demoMailApps) the key sends for
 }
 
 var demoKeys = []demoKey{
@@ -29,8 +32,8 @@ var demoKeys = []demoKey{
 	{Email: "billing@bluebird.host", Product: apikeys.LumiHosting, Name: "Bluebird reseller panel", Scopes: []string{"vps:read", "vps:write", "vps:buy"}, CapCents: 20000},
 	{Email: "noc@gridlock.host", Product: apikeys.LumiHosting, Name: "Gridlock monitoring", Scopes: []string{"vps:read"}, Revoke: "Key posted in a public GitHub issue."},
 	{Email: "ops@cobaltrelay.net", Product: apikeys.LumiProxy, Name: "Cobalt proxy rotation", Scopes: []string{"proxy:read", "proxy:write"}},
-	{Email: "dev@harbor.io", Product: apikeys.Lumora, Name: "Harbor alert mailer", Scopes: []string{"email:send", "email:read"}, RateLimit: 600, UsedFrom: "203.0.113.150"},
-	{Email: "editor@helixletter.com", Product: apikeys.Lumora, Name: "Helix newsletter", Scopes: []string{"email:send", "templates:manage"}},
+	{Email: "dev@harbor.io", Product: apikeys.Lumora, Name: "Harbor alert mailer", Scopes: []string{"email:send", "email:read"}, RateLimit: 600, UsedFrom: "203.0.113.150", App: "Harbor alerts"},
+	{Email: "editor@helixletter.com", Product: apikeys.Lumora, Name: "Helix newsletter", Scopes: []string{"email:send", "templates:manage"}, App: "Helix newsletter"},
 	{Email: "owner@orbitrp.net", Product: apikeys.Lumira, Name: "Orbit in-game ranker", Scopes: []string{"ranking:write", "ranking:read", "notify:send"}, UsedFrom: "198.51.100.201"},
 	{Email: "admins@emberfallrp.com", Product: apikeys.Lumira, Name: "Emberfall old bot", Scopes: []string{"ranking:write"}, Revoke: "Replaced by the new bot; old host decommissioned."},
 	{Product: apikeys.LumiDomains, Name: "Lumi operator console"},
@@ -65,6 +68,11 @@ func seedAPIKeys(ctx context.Context, d Deps) error {
 				continue
 			}
 			in.AccountID = &acc.ID
+			if k.App != "" && d.Mail != nil {
+				if in.MailAppID, err = demoAppID(ctx, d, acc.ID, k.App); err != nil {
+					return fmt.Errorf("demo api key %q: %w", k.Name, err)
+				}
+			}
 		}
 		created, err := d.APIKeys.Create(ctx, actor, in)
 		if err != nil {
@@ -82,4 +90,19 @@ func seedAPIKeys(ctx context.Context, d Deps) error {
 		}
 	}
 	return nil
+}
+
+// demoAppID is the id of the account's Lumora app of that name (nil when
+// the seed made none: the key is then the account's, unbound).
+func demoAppID(ctx context.Context, d Deps, accountID int64, name string) (*int64, error) {
+	apps, err := d.Mail.ListApps(ctx, accounts.Only(accountID), 0, mail.MaxListLimit)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range apps {
+		if a.Name == name {
+			return &a.ID, nil
+		}
+	}
+	return nil, nil
 }

@@ -13,6 +13,8 @@ import (
 	"lumdesk/internal/billing"
 	"lumdesk/internal/billing/products"
 	"lumdesk/internal/licensing"
+	"lumdesk/internal/mail"
+	"lumdesk/internal/mail/templates"
 	"lumdesk/internal/platform/db"
 	"lumdesk/internal/staff"
 )
@@ -41,6 +43,8 @@ type Deps struct {
 	Licensing *licensing.Service
 	Billing   *billing.Service
 	Products  *products.Service
+	Mail      *mail.Service      // Lumora; nil skips its demo data
+	Templates *templates.Service // Lumora templates
 }
 
 var actor = audit.System("demo seed")
@@ -63,6 +67,10 @@ func Seed(ctx context.Context, d Deps) ([]Credential, error) {
 		}
 	}
 	if err := seedAccounts(ctx, d); err != nil {
+		return nil, err
+	}
+	// Lumora apps before the keys, which are bound to them.
+	if err := seedLumora(ctx, d); err != nil {
 		return nil, err
 	}
 	if err := seedAPIKeys(ctx, d); err != nil {

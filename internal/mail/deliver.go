@@ -171,12 +171,18 @@ func (s *Service) record(ctx context.Context, tx pgx.Tx, q *store.Queries, msg s
 // every To and Cc recipient (suppressed ones too: the message reads as it
 // was written); the envelope carries only the due ones.
 func (s *Service) compose(ctx context.Context, msg store.MailMessage, all, due []store.MailRecipient, now time.Time) ([]byte, string, error) {
-	if msg.DomainID == nil {
-		return nil, "", errors.New("the sending domain was removed")
-	}
-	from, err := address.New(msg.FromName, msg.FromEmail)
+	platform, err := s.isPlatformAccount(ctx, msg.AccountID)
 	if err != nil {
 		return nil, "", err
+	}
+	if msg.DomainID == nil && !platform {
+		return nil, "", errors.New("the sending domain was removed")
+	}
+	from := address.Address{Name: msg.FromName, Email: msg.FromEmail} // PLATFORM_MAIL_FROM, checked by config
+	if !platform {
+		if from, err = address.New(msg.FromName, msg.FromEmail); err != nil {
+			return nil, "", err
+		}
 	}
 	m := outbound.Message{From: from, Subject: msg.Subject, Text: msg.TextBody, HTML: msg.HtmlBody}
 	for _, r := range all {
@@ -210,6 +216,10 @@ func (s *Service) compose(ctx context.Context, msg store.MailMessage, all, due [
 	built, err := outbound.Build(m, now)
 	if err != nil {
 		return nil, "", err
+	}
+	if platform {
+		// The platform holds no key for PLATFORM_MAIL_FROM's domain: its mail goes unsigned.
+		return built.Raw, built.MessageID, nil
 	}
 	selector, signer, err := s.DKIMKey(ctx, *msg.DomainID)
 	if errors.Is(err, ErrDomainNotFound) {

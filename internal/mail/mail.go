@@ -18,6 +18,8 @@
 //	          and enqueue in one transaction), Deliver (the River worker's:
 //	          build, sign, SMTP, record outcomes); each recipient status
 //	          change enqueues its webhooks in the transaction recording it
+//	Platform: SendPlatform (lumdesk's own mail, from PLATFORM_MAIL_FROM
+//	          through the built-in platform app; no verified domain, unsigned)
 //	Reading:  GetMessage, ListEvents (the log), Stats, ListSuppressions,
 //	          DeleteSuppression
 //
@@ -80,6 +82,7 @@ type Settings struct {
 	ReturnPathHost  string        // LUMORA_RETURN_PATH_HOST: where that CNAME points
 	Recheck         time.Duration // LUMORA_DNS_RECHECK: how often verified domains are checked again
 	SendGrace       time.Duration // how long a failing domain may still send (0: DefaultSendGrace)
+	PlatformFrom    string        // PLATFORM_MAIL_FROM: the sender of lumdesk's own mail ("": DefaultPlatformFrom)
 }
 
 // Service is the Lumora domain service.
@@ -95,6 +98,7 @@ type Service struct {
 	retryFor  time.Duration // LUMORA_RETRY_FOR
 	templates Templates     // where sends naming a template render it (SetTemplates)
 	webhooks  Webhooks      // where recipient status changes are announced (SetWebhooks)
+	platform  *platformState
 }
 
 // NewService makes the service. box seals the DKIM private keys; resolver
@@ -106,13 +110,25 @@ func NewService(d *db.DB, box *secretbox.Box, resolver *Resolver, set Settings) 
 	if set.Recheck <= 0 {
 		set.Recheck = 6 * time.Hour
 	}
-	return &Service{db: d, box: box, resolver: resolver, set: set, now: time.Now}
+	if set.PlatformFrom == "" {
+		set.PlatformFrom = DefaultPlatformFrom
+	}
+	return &Service{db: d, box: box, resolver: resolver, set: set, now: time.Now, platform: &platformState{}}
 }
 
 // WithClock returns a copy reading the time from now (tests, demo seed).
 func (s *Service) WithClock(now func() time.Time) *Service {
 	c := *s
 	c.now = now
+	return &c
+}
+
+// WithResolver returns a copy whose Verify asks resolver: the demo seed
+// verifies its sample domains through the real lookups against a DNS
+// server of its own, since no public DNS holds their records.
+func (s *Service) WithResolver(r *Resolver) *Service {
+	c := *s
+	c.resolver = r
 	return &c
 }
 

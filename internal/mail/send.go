@@ -136,16 +136,32 @@ func (s *Service) Send(ctx context.Context, scope accounts.Scope, appID int64, i
 	if err != nil {
 		return SendResult{}, err
 	}
-	msg, rcpts, fe := s.validateSend(app, in)
+	platform, err := s.isPlatformAccount(ctx, app.AccountID)
+	if err != nil {
+		return SendResult{}, err
+	}
+	var from *address.Address
+	if platform {
+		// The platform sends from PLATFORM_MAIL_FROM only, whatever the input
+		// says; config checked it (it may sit at a single-label host such as
+		// localhost, which a customer's sender may not).
+		f := s.platformFrom()
+		from = &f
+	}
+	msg, rcpts, fe := s.validateSend(app, in, from)
 	if len(fe) > 0 {
 		return SendResult{}, fe
 	}
-	if err := s.CanSendFrom(ctx, app.AccountID, msg.From.Domain()); err != nil {
-		return SendResult{}, err
-	}
-	dom, err := s.db.GetMailDomainByName(ctx, store.GetMailDomainByNameParams{AccountID: app.AccountID, Name: msg.From.Domain()})
-	if err != nil {
-		return SendResult{}, err
+	var domainID *int64
+	if !platform {
+		if err := s.CanSendFrom(ctx, app.AccountID, msg.From.Domain()); err != nil {
+			return SendResult{}, err
+		}
+		dom, err := s.db.GetMailDomainByName(ctx, store.GetMailDomainByNameParams{AccountID: app.AccountID, Name: msg.From.Domain()})
+		if err != nil {
+			return SendResult{}, err
+		}
+		domainID = &dom.ID
 	}
 	lower := make([]string, len(rcpts))
 	for i, r := range rcpts {
@@ -173,7 +189,7 @@ func (s *Service) Send(ctx context.Context, scope accounts.Scope, appID int64, i
 		replyTo[i] = a.String()
 	}
 	p := store.InsertMailMessageParams{PublicID: "msg_" + ids.Token(24), AccountID: app.AccountID, AppID: app.ID,
-		DomainID: &dom.ID, FromEmail: msg.From.Email, FromName: msg.From.Name, ReplyTo: replyTo, Subject: msg.Subject,
+		DomainID: domainID, FromEmail: msg.From.Email, FromName: msg.From.Name, ReplyTo: replyTo, Subject: msg.Subject,
 		TextBody: msg.Text, HtmlBody: msg.HTML, Headers: headers, Tags: tags, Now: now}
 	if in.IdempotencyKey != "" {
 		p.IdempotencyKey, p.RequestHash = &in.IdempotencyKey, in.RequestHash
@@ -248,7 +264,8 @@ func (s *Service) replay(ctx context.Context, q *store.Queries, appID int64, in 
 
 // validateSend checks every field (all problems at once) and returns the
 // message as outbound will build it and its recipients, once each.
-func (s *Service) validateSend(app App, in SendInput) (outbound.Message, []recipient, ValidationError) {
+// A from given (the platform's) replaces the input's sender.
+func (s *Service) validateSend(app App, in SendInput, from *address.Address) (outbound.Message, []recipient, ValidationError) {
 	fe := ValidationError{}
 	var m outbound.Message
 	fromEmail, fromName := strings.TrimSpace(in.FromEmail), in.FromName
@@ -258,12 +275,17 @@ func (s *Service) validateSend(app App, in SendInput) (outbound.Message, []recip
 			fromName = in.FromName
 		}
 	}
-	if fromEmail == "" {
+	switch {
+	case from != nil:
+		m.From = *from
+	case fromEmail == "":
 		fe["from"] = "from is required: the app has no default sender."
-	} else if a, err := address.New(fromName, fromEmail); err != nil {
-		fe["from"] = "from: " + reason(err)
-	} else {
-		m.From = a
+	default:
+		if a, err := address.New(fromName, fromEmail); err != nil {
+			fe["from"] = "from: " + reason(err)
+		} else {
+			m.From = a
+		}
 	}
 	list := func(field string, raw []string, max int, required bool) []address.Address {
 		switch {

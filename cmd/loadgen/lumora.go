@@ -1,0 +1,489 @@
+package main
+
+// The Lumora section of `make bench`: the send API's accept rate, delivery
+// throughput into a local SMTP sink with its queued→delivered latency, and
+// the sink's own ceiling when a plain SMTP client pushes the same messages.
+//
+// It sets up through the CLI (account, app, sending domain verified against
+// a DNS server on loopback, one API key per client so that the per-key rate
+// limit of 10,000/min does not cap the run) on its own database
+// lumdesk_bench_lumora, starts `lumdesk serve` with LUMORA_SMTP_URL pointing
+// at the sink (the sandbox inbox's SMTP server, run here), and reads the
+// delivery timestamps from the database.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/emersion/go-smtp"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/miekg/dns"
+
+	"lumdesk/internal/mail/sandbox"
+	"lumdesk/internal/platform/localpg"
+)
+
+// sinkStore counts what the sink receives and keeps the first messages to
+// push again for the ceiling.
+type sinkStore struct {
+	n    atomic.Int64
+	mu   sync.Mutex
+	keep [][]byte
+	max  int
+}
+
+func (s *sinkStore) Add(_ context.Context, m sandbox.Message) error {
+	s.n.Add(1)
+	s.mu.Lock()
+	if len(s.keep) < s.max {
+		s.keep = append(s.keep, m.Raw)
+	}
+	s.mu.Unlock()
+	return nil
+}
+func (s *sinkStore) List(context.Context, int) ([]sandbox.Message, error) { return nil, nil }
+func (s *sinkStore) Get(context.Context, string) (sandbox.Message, bool, error) {
+	return sandbox.Message{}, false, nil
+}
+
+type lumoraResult struct {
+	accept                      result
+	accepted                    int64
+	deliverRate                 float64
+	delivered                   int64
+	pacedRate                   float64
+	latP50, latP99              time.Duration
+	ceiling                     float64
+	ceilingN                    int
+	smtpConcurrency, acceptSecs int
+}
+
+func runLumora(ctx context.Context, cfg config) (*lumoraResult, error) {
+	fmt.Println("\nLumora: setting up (database lumdesk_bench_lumora, a DNS server and the SMTP sink on loopback)...")
+	dbURL := cfg.lumoraDBURL
+	if dbURL == "" {
+		srv, err := localpg.Ensure(ctx, filepath.Join(".data", "pg"), slog.New(slog.NewTextHandler(io.Discard, nil)))
+		if err != nil {
+			return nil, fmt.Errorf("find PostgreSQL: %w", err)
+		}
+		if srv.Started {
+			defer func() { _ = srv.Stop() }()
+		}
+		if dbURL, err = srv.EnsureDatabase(ctx, "lumdesk_bench_lumora"); err != nil {
+			return nil, err
+		}
+	}
+	store := &sinkStore{max: 5000}
+	sink, err := sandbox.Start(ctx, sandbox.Options{Store: store})
+	if err != nil {
+		return nil, fmt.Errorf("SMTP sink: %w", err)
+	}
+	defer sink.Close()
+	zone, err := startBenchDNS()
+	if err != nil {
+		return nil, fmt.Errorf("DNS server: %w", err)
+	}
+	defer zone.close()
+
+	const smtpConcurrency = 4 // LUMORA_SMTP_CONCURRENCY's default; the ceiling uses as many connections
+	envv := append(os.Environ(), "DATABASE_URL="+dbURL, "DATA_DIR="+filepath.Join(".data", "bench"), "LISTEN_ADDR="+cfg.addr,
+		"LOG_LEVEL=warn", "LUMDESK_DEMO=false", "DNS_RESOLVER="+zone.addr, "LUMORA_SMTP_URL="+sink.URL(),
+		"LUMORA_SMTP_CONCURRENCY="+strconv.Itoa(smtpConcurrency))
+	cli := func(args ...string) (map[string]any, error) {
+		cmd := execLumdesk(ctx, cfg.bin, envv, args...)
+		var out, errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		if err := cmd.Run(); err != nil {
+			return nil, fmt.Errorf("lumdesk %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(errb.String()))
+		}
+		var v map[string]any
+		if bytes.HasPrefix(out.Bytes(), []byte("{")) {
+			if err := json.Unmarshal(out.Bytes(), &v); err != nil {
+				return nil, fmt.Errorf("lumdesk %s: %w", args[0], err)
+			}
+		}
+		return v, nil
+	}
+	run := strconv.FormatInt(time.Now().Unix(), 36)
+	email := "bench-" + run + "@lumora-bench.com"
+	if _, err := cli("migrate", "up"); err != nil {
+		return nil, err
+	}
+	if _, err := cli("account", "create", "--name", "Lumora bench "+run, "--email", email); err != nil {
+		return nil, err
+	}
+	app, err := cli("lumora", "app", "create", "--account", email, "--name", "bench", "--json")
+	if err != nil {
+		return nil, err
+	}
+	appID := strconv.FormatInt(int64(app["id"].(float64)), 10)
+	domain := "m" + run + ".lumora-bench.com"
+	dom, err := cli("lumora", "domain", "add", "--account", email, "--domain", domain, "--json")
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range dom["records"].([]any) {
+		rec := r.(map[string]any)
+		zone.publish(rec["type"].(string), rec["name"].(string), rec["value"].(string))
+	}
+	if _, err := cli("lumora", "domain", "verify", "--domain", domain, "--json"); err != nil {
+		return nil, err
+	}
+	keys := make([]string, cfg.concurrency)
+	for i := range keys {
+		k, err := cli("apikey", "create", "--product", "lumora", "--app", appID, "--scopes", "email:send",
+			"--rate-limit", "10000", "--name", fmt.Sprintf("bench client %d", i), "--json")
+		if err != nil {
+			return nil, err
+		}
+		keys[i] = k["secret"].(string)
+	}
+
+	cmd := execLumdesk(context.WithoutCancel(ctx), cfg.bin, envv, "serve")
+	cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start server: %w", err)
+	}
+	var once sync.Once
+	stopServer := func() { once.Do(func() { stopProcess(cmd) }) }
+	defer stopServer()
+	if err := waitReady(cfg.addr); err != nil {
+		return nil, err
+	}
+	base := "http://" + cfg.addr + "/api/lumora/v1/email/send"
+	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
+		MaxIdleConns: cfg.concurrency * 2, MaxIdleConnsPerHost: cfg.concurrency * 2, IdleConnTimeout: time.Minute}}
+	var seq atomic.Int64
+	send := func(rng *rand.Rand, key string) (*http.Request, int) {
+		n := seq.Add(1)
+		body, _ := json.Marshal(map[string]any{
+			"from":    map[string]string{"email": "bench@" + domain, "name": "Lumora bench"},
+			"to":      []string{fmt.Sprintf("rcpt-%d@sink.lumora-bench.com", n)},
+			"subject": fmt.Sprintf("Bench message %d", n),
+			"text":    "Hello from the Lumora benchmark. Your code is " + strconv.Itoa(rng.IntN(1e6)) + ".",
+			"html":    "<p>Hello from the <b>Lumora</b> benchmark.</p>"})
+		req, _ := http.NewRequest("POST", base, bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("x-api-key", key)
+		return req, http.StatusOK
+	}
+	perClient := func(w int) func(*rand.Rand) (*http.Request, int) {
+		return func(rng *rand.Rand) (*http.Request, int) { return send(rng, keys[w]) }
+	}
+
+	pool, err := pgxpool.New(ctx, dbURL)
+	if err != nil {
+		return nil, err
+	}
+	defer pool.Close()
+	res := &lumoraResult{smtpConcurrency: smtpConcurrency, acceptSecs: int(cfg.lumoraDuration.Seconds())}
+	// A run stopped early leaves its backlog queued; it is not this run's.
+	if _, err := pool.Exec(ctx, `DELETE FROM river_job WHERE kind = 'mail_deliver' AND state IN ('available', 'scheduled', 'retryable')`); err != nil {
+		return nil, err
+	}
+
+	// 1. Latency without a backlog: sends paced at a rate the delivery
+	// worker keeps up with, before anything else is queued.
+	_ = measureEach(ctx, client, cfg.concurrency, "warm-up", perClient, time.Second)
+	if err := waitDrained(ctx, pool, appID, time.Minute); err != nil {
+		return nil, err
+	}
+	res.pacedRate = cfg.lumoraPacedRate
+	pacedFrom := time.Now()
+	paced(ctx, client, func() *http.Request {
+		r, _ := send(rand.New(rand.NewPCG(1, uint64(time.Now().UnixNano()))), keys[0])
+		return r
+	}, res.pacedRate, 5*time.Second)
+	pacedUntil := time.Now()
+	if err := waitDrained(ctx, pool, appID, time.Minute); err != nil {
+		return nil, err
+	}
+	var p50, p99 float64
+	err = pool.QueryRow(ctx, `SELECT coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM e.at - m.created_at)), 0),
+		coalesce(percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM e.at - m.created_at)), 0)
+		FROM mail_events e JOIN mail_messages m ON m.id = e.message_id
+		WHERE e.type = 'delivered' AND m.app_id = $1 AND m.created_at BETWEEN $2 AND $3`, appID, pacedFrom, pacedUntil).Scan(&p50, &p99)
+	if err != nil {
+		return nil, err
+	}
+	res.latP50, res.latP99 = time.Duration(p50*float64(time.Second)), time.Duration(p99*float64(time.Second))
+	fmt.Printf("  %-64s p50 %s  p99 %s\n", fmt.Sprintf("queued→delivered at %.0f msg/s", res.pacedRate), ms(res.latP50), ms(res.latP99))
+
+	// 2. Accept rate: the clients send as fast as the API answers (the
+	// delivery worker runs meanwhile, as it would in production).
+	from := time.Now()
+	res.accept = measureEach(ctx, client, cfg.concurrency, "send API     POST /api/lumora/v1/email/send", perClient, cfg.lumoraDuration)
+	until := time.Now()
+
+	// 3. Delivery throughput: working off the backlog the accept phase
+	// left, from its first delivery to its last, within the drain window
+	// (what is left then is dropped from the queue below).
+	_ = waitDrained(ctx, pool, appID, cfg.lumoraDrain)
+	var first, last *time.Time
+	err = pool.QueryRow(ctx, `SELECT count(*), min(e.at), max(e.at) FROM mail_events e JOIN mail_messages m ON m.id = e.message_id
+		WHERE e.type = 'delivered' AND m.app_id = $1 AND m.created_at BETWEEN $2 AND $3`, appID, from, until).Scan(&res.delivered, &first, &last)
+	if err != nil {
+		return nil, err
+	}
+	_ = pool.QueryRow(ctx, `SELECT count(*) FROM mail_messages WHERE app_id = $1 AND created_at BETWEEN $2 AND $3`, appID, from, until).Scan(&res.accepted)
+	if first != nil && last.Sub(*first) > 0 {
+		res.deliverRate = float64(res.delivered) / last.Sub(*first).Seconds()
+	}
+	fmt.Printf("  %-64s %8.0f msg/s  (%d of %d accepted messages delivered)\n", "delivery into the SMTP sink (backlog)", res.deliverRate, res.delivered, res.accepted)
+
+	// 4. The ceiling: the server stopped, the same (signed) messages pushed
+	// into the same sink by a plain SMTP client over reused connections.
+	client.CloseIdleConnections()
+	stopServer()
+	// The bench database's own queue: what the drain window left is not
+	// delivered by the next run's server.
+	if _, err := pool.Exec(ctx, `DELETE FROM river_job WHERE kind = 'mail_deliver' AND state IN ('available', 'scheduled', 'retryable')`); err != nil {
+		return nil, err
+	}
+	store.mu.Lock()
+	raws := slices.Clone(store.keep)
+	store.mu.Unlock()
+	n := min(int(res.delivered), 5000)
+	if len(raws) == 0 || n == 0 {
+		return res, errors.New("the sink received nothing to push again")
+	}
+	res.ceilingN = n
+	res.ceiling, err = smtpCeiling(sink.Addr(), raws, n, smtpConcurrency)
+	if err != nil {
+		return res, fmt.Errorf("SMTP ceiling: %w", err)
+	}
+	fmt.Printf("  %-64s %8.0f msg/s\n", fmt.Sprintf("plain SMTP client, %d reused connections (ceiling)", smtpConcurrency), res.ceiling)
+	return res, nil
+}
+
+func printLumora(r *lumoraResult, clients int) {
+	fmt.Printf("\n%-64s %10s %9s %9s %8s\n", "Lumora", "msg/s", "p50", "p99", "errors")
+	fmt.Printf("%-64s %10.0f %9s %9s %8d\n", fmt.Sprintf("send API accept, %d clients", clients), r.accept.rps, ms(r.accept.p50), ms(r.accept.p99), r.accept.errors)
+	fmt.Printf("%-64s %10.0f\n", fmt.Sprintf("delivery into the SMTP sink (%d of %d messages)", r.delivered, r.accepted), r.deliverRate)
+	fmt.Printf("%-64s %10s %9s %9s\n", fmt.Sprintf("queued→delivered latency at %.0f msg/s", r.pacedRate), "", ms(r.latP50), ms(r.latP99))
+	fmt.Printf("%-64s %10.0f\n", fmt.Sprintf("plain SMTP client into the same sink (%d messages)", r.ceilingN), r.ceiling)
+	if r.ceiling > 0 {
+		fmt.Printf("\ndelivery throughput = %.1f%% of the plain SMTP client's ceiling\n", 100*r.deliverRate/r.ceiling)
+	}
+}
+
+// measureEach is measure with a request maker per client (each client has its own key).
+func measureEach(ctx context.Context, client *http.Client, clients int, name string, next func(w int) func(*rand.Rand) (*http.Request, int), d time.Duration) result {
+	var w atomic.Int64
+	makers := make([]func(*rand.Rand) (*http.Request, int), clients)
+	for i := range makers {
+		makers[i] = next(i)
+	}
+	// measure numbers its clients' generators by seed; a client keeps the
+	// maker it took first, found through its generator.
+	var mu sync.Mutex
+	byRNG := map[*rand.Rand]func(*rand.Rand) (*http.Request, int){}
+	return measure(ctx, client, config{concurrency: clients}, name, func(rng *rand.Rand) (*http.Request, int) {
+		mu.Lock()
+		f, ok := byRNG[rng]
+		if !ok {
+			f = makers[int(w.Add(1)-1)%clients]
+			byRNG[rng] = f
+		}
+		mu.Unlock()
+		return f(rng)
+	}, d)
+}
+
+// paced sends at rate per second for d, one request at a time per tick.
+func paced(ctx context.Context, client *http.Client, next func() *http.Request, rate float64, d time.Duration) {
+	tick := time.NewTicker(time.Duration(float64(time.Second) / rate))
+	defer tick.Stop()
+	end := time.After(d)
+	var wg sync.WaitGroup
+	for {
+		select {
+		case <-ctx.Done():
+			wg.Wait()
+			return
+		case <-end:
+			wg.Wait()
+			return
+		case <-tick.C:
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if res, err := client.Do(next()); err == nil {
+					_, _ = io.Copy(io.Discard, res.Body)
+					res.Body.Close()
+				}
+			}()
+		}
+	}
+}
+
+// waitDrained waits until no recipient of the app is queued or deferred.
+func waitDrained(ctx context.Context, pool *pgxpool.Pool, appID string, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for {
+		var left int64
+		err := pool.QueryRow(ctx, `SELECT count(*) FROM mail_recipients r JOIN mail_messages m ON m.id = r.message_id
+			WHERE m.app_id = $1 AND r.status IN ('queued', 'deferred')`, appID).Scan(&left)
+		if err != nil {
+			return err
+		}
+		if left == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%d recipients still undelivered after %s", left, limit)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func waitReady(addr string) error {
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		if res, err := http.Get("http://" + addr + "/readyz"); err == nil {
+			res.Body.Close()
+			if res.StatusCode == 200 {
+				return nil
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return errors.New("the server did not become ready within 60s")
+}
+
+// smtpCeiling pushes n messages (cycling through raws) into the SMTP server
+// at addr over conns connections, each reused for every message it sends.
+func smtpCeiling(addr string, raws [][]byte, n, conns int) (float64, error) {
+	var next atomic.Int64
+	var firstErr atomic.Value
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := smtp.Dial(addr)
+			if err != nil {
+				firstErr.CompareAndSwap(nil, err)
+				return
+			}
+			defer c.Close()
+			if err := c.Hello("loadgen.lumora-bench.com"); err != nil {
+				firstErr.CompareAndSwap(nil, err)
+				return
+			}
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					_ = c.Quit()
+					return
+				}
+				err := func() error {
+					if err := c.Mail("bench@lumora-bench.com", nil); err != nil {
+						return err
+					}
+					if err := c.Rcpt(fmt.Sprintf("rcpt-%d@sink.lumora-bench.com", i), nil); err != nil {
+						return err
+					}
+					w, err := c.Data()
+					if err != nil {
+						return err
+					}
+					if _, err := w.Write(raws[i%len(raws)]); err != nil {
+						return err
+					}
+					return w.Close()
+				}()
+				if err != nil {
+					firstErr.CompareAndSwap(nil, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if e := firstErr.Load(); e != nil {
+		return 0, e.(error)
+	}
+	return float64(n) / time.Since(start).Seconds(), nil
+}
+
+// benchDNS answers the bench's sending domain's records (UDP; they fit the
+// resolver's EDNS buffer).
+type benchDNS struct {
+	addr string
+	srv  *dns.Server
+	mu   sync.Mutex
+	rrs  map[string][]dns.RR
+}
+
+func startBenchDNS() (*benchDNS, error) {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	z := &benchDNS{addr: pc.LocalAddr().String(), rrs: map[string][]dns.RR{}}
+	z.srv = &dns.Server{PacketConn: pc, Handler: z}
+	started := make(chan struct{})
+	z.srv.NotifyStartedFunc = func() { close(started) }
+	go func() { _ = z.srv.ActivateAndServe() }()
+	<-started
+	return z, nil
+}
+
+func (z *benchDNS) close() { _ = z.srv.Shutdown() }
+
+func (z *benchDNS) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
+	m := new(dns.Msg)
+	m.SetReply(req)
+	if len(req.Question) == 1 {
+		q := req.Question[0]
+		z.mu.Lock()
+		rrs, ok := z.rrs[strings.ToLower(q.Name)]
+		for _, rr := range rrs {
+			if rr.Header().Rrtype == q.Qtype {
+				m.Answer = append(m.Answer, dns.Copy(rr))
+			}
+		}
+		z.mu.Unlock()
+		if !ok {
+			m.Rcode = dns.RcodeNameError
+		}
+	}
+	_ = w.WriteMsg(m)
+}
+
+func (z *benchDNS) publish(typ, name, value string) {
+	hdr := dns.RR_Header{Name: dns.Fqdn(strings.ToLower(name)), Class: dns.ClassINET, Ttl: 300}
+	var rr dns.RR
+	if typ == "CNAME" {
+		hdr.Rrtype = dns.TypeCNAME
+		rr = &dns.CNAME{Hdr: hdr, Target: dns.Fqdn(value)}
+	} else {
+		hdr.Rrtype = dns.TypeTXT
+		var parts []string
+		for len(value) > 255 {
+			parts, value = append(parts, value[:255]), value[255:]
+		}
+		rr = &dns.TXT{Hdr: hdr, Txt: append(parts, value)}
+	}
+	z.mu.Lock()
+	z.rrs[hdr.Name] = append(z.rrs[hdr.Name], rr)
+	z.mu.Unlock()
+}

@@ -1,0 +1,59 @@
+package demo_test
+
+import (
+	"bytes"
+	"context"
+	"testing"
+	"time"
+
+	"lumdesk/handlers/server"
+	"lumdesk/internal/accounts"
+	"lumdesk/internal/demo"
+	"lumdesk/internal/mail"
+	"lumdesk/internal/platform/config"
+	"lumdesk/internal/platform/db"
+	"lumdesk/internal/platform/secretbox"
+	"lumdesk/internal/platform/testdb"
+)
+
+// The demo's Lumora has apps with a verified domain, a template, keys bound
+// to the apps and weeks of messages whose statuses come from delivery, so
+// the console's log and stats show something; seeding twice adds nothing.
+func TestSeedLumora(t *testing.T) {
+	d := db.New(testdb.New(t))
+	box, _ := secretbox.New(bytes.Repeat([]byte{1}, 32))
+	svc := server.NewServices(config.Config{Demo: true, LumoraSPFInclude: "spf.lumora.local", LumoraReturnPathLabel: "bounces",
+		LumoraReturnPathHost: "return.lumora.local"}, d, box)
+	t.Cleanup(svc.Licensing.Close)
+	ctx := context.Background()
+	for i := 0; i < 2; i++ {
+		if _, err := demo.Seed(ctx, svc.DemoDeps()); err != nil {
+			t.Fatalf("seed %d: %v", i, err)
+		}
+	}
+	apps, err := svc.Mail.ListApps(ctx, accounts.AllAccounts, 0, 10)
+	if err != nil || len(apps) != 2 {
+		t.Fatalf("apps: %d %v", len(apps), err)
+	}
+	var verified, pending, bound int
+	_ = d.Pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE status = 'verified'), count(*) FILTER (WHERE status = 'pending') FROM mail_domains`).Scan(&verified, &pending)
+	_ = d.Pool.QueryRow(ctx, `SELECT count(*) FROM api_keys WHERE mail_app_id IS NOT NULL`).Scan(&bound)
+	if verified != 2 || pending != 1 || bound != 2 {
+		t.Fatalf("domains verified %d pending %d; keys bound to apps %d", verified, pending, bound)
+	}
+	since := time.Now().Add(-40 * 24 * time.Hour)
+	for _, a := range apps {
+		st, err := svc.Mail.Stats(ctx, accounts.AllAccounts, a.ID, &since, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Totals[mail.RcptDelivered] < 20 || st.Totals[mail.RcptBounced] == 0 || st.Totals[mail.RcptDeferred] == 0 || len(st.Days) < 10 {
+			t.Errorf("app %q stats: %v over %d days", a.Name, st.Totals, len(st.Days))
+		}
+	}
+	var days, templated, queued int
+	_ = d.Pool.QueryRow(ctx, `SELECT count(DISTINCT created_at::date), (SELECT count(*) FROM mail_templates), count(*) FILTER (WHERE status = 'queued') FROM mail_messages`).Scan(&days, &templated, &queued)
+	if days < 15 || templated == 0 || queued != 0 {
+		t.Fatalf("messages over %d days, %d from templates, %d still queued", days, templated, queued)
+	}
+}
