@@ -75,6 +75,10 @@ func (e notFound) NotFound() bool { return true }
 type Options struct {
 	// Workers is how many jobs run at once (default 2).
 	Workers int
+	// MailWorkers is how many Lumora deliveries run at once on their own
+	// queue (default 16): a delivery mostly waits on an SMTP server, so it
+	// must not queue behind bulk jobs nor be held to their two workers.
+	MailWorkers int
 	// Slice is how long a worker handles one job before letting others run
 	// (default 20s).
 	Slice time.Duration
@@ -94,6 +98,9 @@ type Options struct {
 func (o Options) withDefaults() Options {
 	if o.Workers <= 0 {
 		o.Workers = 2
+	}
+	if o.MailWorkers <= 0 {
+		o.MailWorkers = 16
 	}
 	if o.Slice <= 0 {
 		o.Slice = 20 * time.Second
@@ -196,14 +203,19 @@ func (s *Service) Start(ctx context.Context) error {
 		periodic = append(periodic, j.river())
 	}
 	cfg := s.db.Pool.Config()
-	cfg.MaxConns = int32(o.Workers + 3)
+	cfg.MaxConns = int32(o.Workers + o.MailWorkers + 3)
 	cfg.MinConns = 0
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return fmt.Errorf("jobs: pool: %w", err)
 	}
 	c, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
-		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: o.Workers}},
+		Queues: map[string]river.QueueConfig{
+			river.QueueDefault: {MaxWorkers: o.Workers},
+			// Deliveries are fetched as soon as they are announced: a send is
+			// expected to reach the inbox in milliseconds, not at the next poll.
+			QueueMail: {MaxWorkers: o.MailWorkers, FetchCooldown: 5 * time.Millisecond},
+		},
 		Workers:              s.workers(),
 		PeriodicJobs:         periodic,
 		JobTimeout:           o.JobTimeout,

@@ -26,7 +26,12 @@ type mailDeliverArgs struct {
 
 func (mailDeliverArgs) Kind() string { return KindMailDeliver }
 
-func (mailDeliverArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{MaxAttempts: 20} }
+// QueueMail is the queue of Lumora deliveries (see Options.MailWorkers).
+const QueueMail = "mail"
+
+func (mailDeliverArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{MaxAttempts: 20, Queue: QueueMail}
+}
 
 // SetMailDeliver sets what the delivery job runs; call it before Start.
 func (s *Service) SetMailDeliver(fn MailDeliverFunc) {
