@@ -38,6 +38,9 @@ func TestOverviewChartRangePicker(t *testing.T) {
 		t.Errorf("custom 14 day chart has %d bars", n)
 	}
 	b.waitPath(`range=custom`)
+	// The swapped-in form is live once htmx has processed it; a submit
+	// before that would be the browser's own (a page load).
+	b.do("htmx processed the new form", chromedp.Poll[chromedp.Void](`(() => { const f = document.querySelector('[data-testid="range-custom"]'); return !!f && f['htmx-internal-data'] !== undefined && !document.querySelector('.htmx-settling, .htmx-swapping'); })()`))
 
 	set("from", today.Format(time.DateOnly))
 	set("to", today.AddDate(0, 0, -5).Format(time.DateOnly))
