@@ -47,6 +47,8 @@ type Lumora struct {
 	hooks HooksService
 	// inbox is the sandbox inbox's messages; nil when mail goes to a relay.
 	inbox func() sandbox.Store
+	// templates fills the template pages; nil answers them 404.
+	templates TemplatesService
 }
 
 // New makes the route group; inbox returns the sandbox inbox's store, or

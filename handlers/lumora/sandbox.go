@@ -74,17 +74,23 @@ func (h *Lumora) sandboxMessage(c *fiber.Ctx) error {
 }
 
 // sandboxHTML serves a received message's HTML body alone, for the
-// message page's iframe. The mail is untrusted: `Content-Security-Policy:
-// sandbox` gives it an opaque origin with no scripts, forms or top
-// navigation, and frame-ancestors 'self' lets only our page frame it.
+// message page's iframe; the mail is untrusted (setSandboxHeaders).
 func (h *Lumora) sandboxHTML(c *fiber.Ctx) error {
 	_, html, err := h.sandboxGet(c)
 	if err != nil {
 		return err
 	}
+	c.Set(fiber.HeaderContentType, "text/html; charset=utf-8")
+	setSandboxHeaders(c)
+	return c.Status(fiber.StatusOK).SendString(html)
+}
+
+// setSandboxHeaders serves untrusted mail HTML for an iframe of our pages:
+// `Content-Security-Policy: sandbox` gives it an opaque origin with no
+// scripts, forms or top navigation, and frame-ancestors 'self' lets only
+// our page frame it.
+func setSandboxHeaders(c *fiber.Ctx) {
 	c.Set("Content-Security-Policy", "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'; frame-ancestors 'self'")
 	c.Set("X-Frame-Options", "SAMEORIGIN")
 	c.Set("Cache-Control", "no-store")
-	c.Set(fiber.HeaderContentType, "text/html; charset=utf-8")
-	return c.Status(fiber.StatusOK).SendString(html)
 }

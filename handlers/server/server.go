@@ -191,7 +191,7 @@ func (s *Services) routeGroups() []web.RouteGroup {
 		billinghttp.NewProducts(s.Products, s.Jobs.EnqueueAutoRenew, s.Accounts.Names),
 		s.LumiAPI,
 		lumora.New(s.Mail, s.APIKeys).WithTemplates(s.Templates).WithWebhooks(s.Webhooks),
-		lumorahttp.New(s.Mail, s.APIKeys, s.Webhooks, s.sandboxInbox),
+		lumorahttp.New(s.Mail, s.APIKeys, s.Webhooks, s.sandboxInbox).WithTemplates(s.Templates),
 	}
 	// Each product's account tab comes from the group that renders it.
 	for _, g := range groups {

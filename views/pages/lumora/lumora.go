@@ -50,6 +50,7 @@ func AreaTabs(active string) []components.Tab {
 		{Label: "Sending domains", Href: DomainsPath, Active: active == "domains"},
 		{Label: "Apps", Href: AppsPath, Active: active == "apps"},
 		{Label: "Messages", Href: MessagesPath, Active: active == "messages"},
+		{Label: "Templates", Href: TemplatesPath, Active: active == "templates"},
 		{Label: "Suppressions", Href: SuppressionsPath, Active: active == "suppressions"},
 		{Label: "Sandbox inbox", Href: SandboxPath, Active: active == "sandbox"},
 	}

@@ -1,0 +1,236 @@
+package lumora
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"lumdesk/handlers/web"
+	"lumdesk/internal/accounts"
+	"lumdesk/internal/audit"
+	"lumdesk/internal/mail/templates"
+	"lumdesk/internal/staff"
+	"lumdesk/views/layouts"
+	view "lumdesk/views/pages/lumora"
+)
+
+// TemplatesService is what the template pages need of internal/mail/templates.
+type TemplatesService interface {
+	Create(ctx context.Context, actor audit.Actor, scope accounts.Scope, in templates.CreateInput) (templates.Template, error)
+	Get(ctx context.Context, scope accounts.Scope, ref string) (templates.Template, error)
+	List(ctx context.Context, scope accounts.Scope, cursor string, limit int) (templates.Page, error)
+	Versions(ctx context.Context, scope accounts.Scope, ref string, beforeVersion, limit int) ([]templates.Version, error)
+	Render(ctx context.Context, scope accounts.Scope, ref string, vars map[string]any) (templates.Rendered, error)
+}
+
+// WithTemplates adds the template pages; without it they answer 404.
+func (h *Lumora) WithTemplates(t TemplatesService) *Lumora {
+	h.templates = t
+	return h
+}
+
+// maxPreviewVars bounds the preview variables typed into the page (they
+// travel in the iframe's URL too).
+const maxPreviewVars = 4000
+
+// versionsShown is how many versions the template page lists.
+const versionsShown = 50
+
+func (h *Lumora) tplService() (TemplatesService, error) {
+	if h.templates == nil {
+		return nil, templates.ErrTemplateNotFound
+	}
+	return h.templates, nil
+}
+
+func (h *Lumora) templateList(c *fiber.Ctx) error {
+	svc, err := h.tplService()
+	if err != nil {
+		return err
+	}
+	l := view.TemplateList{CanManage: web.Can(c, staff.PermMailManage)}
+	cursor := web.Truncate(web.Field(c, "cursor"), 20)
+	page, err := svc.List(c.UserContext(), accounts.AllAccounts, cursor, pageSize)
+	if errs := web.FieldErrors(err, nil); errs != nil {
+		// A cursor this list did not give: the first page, and say so.
+		l.Error = "That page link is not valid; showing the first page."
+		page, err = svc.List(c.UserContext(), accounts.AllAccounts, "", pageSize)
+	} else {
+		l.Cursor = cursor
+	}
+	if err != nil {
+		return err
+	}
+	for _, t := range page.Templates {
+		l.Rows = append(l.Rows, view.TemplateRow{ID: t.ID, Slug: t.Slug, Name: t.Name, AccountID: t.AccountID,
+			Version: t.Version, Updated: t.UpdatedAt})
+	}
+	l.NextCursor = page.NextCursor
+	l.Bar = h.app.ListBar(c, view.TemplatesPath, "", nil)
+	return web.Render(c, fiber.StatusOK, view.TemplatesPage(h.page(c, "Templates", layouts.Crumb{Label: "Templates"}), l))
+}
+
+// templateID is the :id parameter; only tpl_ ids name a template here,
+// since a slug is unique only within one account.
+func templateID(c *fiber.Ctx) (string, error) {
+	id := web.Truncate(c.Params("id"), 100)
+	if !strings.HasPrefix(id, "tpl_") {
+		return "", templates.ErrTemplateNotFound
+	}
+	return strings.Clone(id), nil
+}
+
+// previewVars parses the preview variables: "" is none; anything but a
+// JSON object is a message for the page.
+func previewVars(raw string) (map[string]any, string) {
+	vars := map[string]any{}
+	if strings.TrimSpace(raw) == "" {
+		return vars, ""
+	}
+	if len(raw) > maxPreviewVars {
+		return nil, "The preview variables are too long to preview."
+	}
+	if err := json.Unmarshal([]byte(raw), &vars); err != nil || vars == nil {
+		return nil, "The preview variables must be a JSON object, such as {\"name\": \"Ada\"}."
+	}
+	return vars, ""
+}
+
+// renderMessage is why a render failed, for the page; "" when the error is
+// not the template's or the variables' (then it is the handler's to return).
+func renderMessage(err error) string {
+	var missing *templates.MissingVariableError
+	var rerr *templates.RenderError
+	switch {
+	case errors.As(err, &missing):
+		return "The variable \"" + missing.Name + "\" is missing (used in the " + string(missing.Part) + "): add it to the preview variables."
+	case errors.As(err, &rerr):
+		return "The " + string(rerr.Part) + " cannot be rendered: " + rerr.Reason + "."
+	}
+	return ""
+}
+
+func (h *Lumora) template(c *fiber.Ctx) error {
+	svc, err := h.tplService()
+	if err != nil {
+		return err
+	}
+	ref, err := templateID(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.UserContext()
+	t, err := svc.Get(ctx, accounts.AllAccounts, ref)
+	if err != nil {
+		return err
+	}
+	v := view.TemplatePage{ID: t.ID, Slug: t.Slug, Name: t.Name, Subject: t.Subject, Text: t.Text, AccountID: t.AccountID,
+		Version: t.Version, HasHTML: t.HTML != "", Created: t.CreatedAt, Updated: t.UpdatedAt,
+		Vars: web.Truncate(web.FieldText(c, "vars"), maxPreviewVars+1)}
+	if strings.TrimSpace(v.Vars) == "" {
+		v.Vars = "{}"
+	}
+	// Render here too, so a missing variable is a message in the page and
+	// not a blank iframe.
+	if vars, msg := previewVars(v.Vars); msg != "" {
+		v.PreviewError = msg
+	} else if _, err := svc.Render(ctx, accounts.AllAccounts, ref, vars); err != nil {
+		if v.PreviewError = renderMessage(err); v.PreviewError == "" {
+			return err
+		}
+	}
+	versions, err := svc.Versions(ctx, accounts.AllAccounts, ref, 0, versionsShown)
+	if err != nil {
+		return err
+	}
+	for _, r := range versions {
+		v.Versions = append(v.Versions, view.TemplateVersionRow{Version: r.Version, Actor: r.Actor, Created: r.CreatedAt})
+	}
+	p := h.page(c, t.Name, web.Crumb("Templates", view.TemplatesPath), web.Crumb(t.Name))
+	return web.Render(c, fiber.StatusOK, view.TemplateDetail(p, v))
+}
+
+// templatePreview serves the template's HTML rendered with ?vars alone, for
+// the page's iframe, under the same sandboxing CSP as the sandbox inbox's
+// HTML: the template is a customer's markup.
+func (h *Lumora) templatePreview(c *fiber.Ctx) error {
+	svc, err := h.tplService()
+	if err != nil {
+		return err
+	}
+	ref, err := templateID(c)
+	if err != nil {
+		return err
+	}
+	body, status := "", fiber.StatusOK
+	vars, msg := previewVars(web.FieldText(c, "vars"))
+	if msg == "" {
+		r, err := svc.Render(c.UserContext(), accounts.AllAccounts, ref, vars)
+		if err != nil {
+			if msg = renderMessage(err); msg == "" {
+				return err
+			}
+		}
+		body = r.HTML
+	}
+	if msg != "" {
+		// The page shows the message instead of the frame; a frame loaded
+		// anyway shows it as plain text.
+		body, status = msg, fiber.StatusUnprocessableEntity
+		c.Set(fiber.HeaderContentType, "text/plain; charset=utf-8")
+	} else {
+		c.Set(fiber.HeaderContentType, "text/html; charset=utf-8")
+	}
+	setSandboxHeaders(c)
+	return c.Status(status).SendString(body)
+}
+
+func (h *Lumora) templateForm(c *fiber.Ctx) error {
+	if _, err := h.tplService(); err != nil {
+		return err
+	}
+	v := view.TemplateForm{Account: web.Truncate(web.Field(c, "account"), 20), Errors: map[string]string{}, CSRF: web.CSRFToken(c)}
+	return h.renderTemplateForm(c, fiber.StatusOK, v)
+}
+
+func (h *Lumora) renderTemplateForm(c *fiber.Ctx, status int, v view.TemplateForm) error {
+	p := h.page(c, "New template", web.Crumb("Templates", view.TemplatesPath), web.Crumb("New"))
+	return web.Render(c, status, view.TemplateFormPage(p, v))
+}
+
+func (h *Lumora) createTemplate(c *fiber.Ctx) error {
+	svc, err := h.tplService()
+	if err != nil {
+		return err
+	}
+	// The bodies are bounded by the service (and the request size); only
+	// the one-line fields are cut here.
+	v := view.TemplateForm{Account: web.Truncate(web.Field(c, "account"), 20), Slug: web.Truncate(web.Field(c, "slug"), 100),
+		Name: web.Truncate(web.Field(c, "name"), 300), Subject: web.FieldText(c, "subject"), HTML: web.FieldText(c, "html"),
+		Text: web.FieldText(c, "text"), Errors: map[string]string{}, CSRF: web.CSRFToken(c)}
+	acc, ok := web.ParseID(v.Account)
+	if !ok {
+		v.Errors["account"] = "Enter the account's id, a number such as 42."
+		v.FormError = "Please correct the highlighted fields."
+		return h.renderTemplateForm(c, fiber.StatusUnprocessableEntity, v)
+	}
+	t, err := svc.Create(c.UserContext(), web.Actor(c), accounts.AllAccounts, templates.CreateInput{AccountID: &acc,
+		Slug: v.Slug, Name: v.Name, Subject: v.Subject, HTML: v.HTML, Text: v.Text})
+	if err != nil {
+		if errs := web.FieldErrors(err, nil); errs != nil {
+			v.Errors, v.FormError = errs, "Please correct the highlighted fields."
+			return h.renderTemplateForm(c, fiber.StatusUnprocessableEntity, v)
+		}
+		if errors.Is(err, templates.ErrAccountNotFound) {
+			v.Errors["account"] = "No account has that id."
+			v.FormError = "Please correct the highlighted fields."
+			return h.renderTemplateForm(c, fiber.StatusUnprocessableEntity, v)
+		}
+		return err
+	}
+	h.app.Toast(c, "success", "Template "+t.Name+" created.")
+	return web.Redirect(c, view.TemplateHref(t.ID))
+}

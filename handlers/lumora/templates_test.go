@@ -1,0 +1,110 @@
+package lumora_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"lumdesk/internal/accounts"
+	"lumdesk/internal/mail/templates"
+)
+
+// A template made from the console: bad input answers as form messages
+// (a syntax error with its line and column), the list links it, its page
+// shows the subject, text and versions, and the HTML is only served by the
+// preview route under a sandboxing CSP, rendered with the typed variables.
+func TestTemplatePages(t *testing.T) {
+	f := newFixture(t)
+	admin := f.env.As("admin")
+
+	if r := admin.Get("/lumora/templates"); r.Status != http.StatusOK || !r.Has(`[data-testid="templates-empty"]`) {
+		t.Fatalf("empty list: status %d", r.Status)
+	}
+	form := url.Values{"account": {id(f.acc)}, "slug": {"receipt"}, "name": {"Receipt"}, "subject": {"Your receipt, {{name}}"},
+		"html": {"<p>Hi {{name}}\n{{#items}}</p>"}, "text": {"Thanks {{name}}."}}
+	r := admin.PostForm("/lumora/templates", form)
+	if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Text(`[data-testid="template-form"]`), "Line 2, column") {
+		t.Fatalf("syntax error: status %d: %s", r.Status, r.Text(`[data-testid="template-form"]`))
+	}
+	bad := url.Values{"account": {"abc"}}
+	if r := admin.PostForm("/lumora/templates", bad); r.Status != http.StatusUnprocessableEntity ||
+		!strings.Contains(r.Text(`[data-testid="template-form"]`), "account's id") {
+		t.Fatalf("bad account: status %d", r.Status)
+	}
+	bad = url.Values{"account": {"999999"}, "slug": {"x"}, "name": {"X"}, "text": {"x"}}
+	if r := admin.PostForm("/lumora/templates", bad); r.Status != http.StatusUnprocessableEntity ||
+		!strings.Contains(r.Text(`[data-testid="template-form"]`), "No account has that id") {
+		t.Fatalf("unknown account: status %d", r.Status)
+	}
+	if r := f.env.As("viewer").PostForm("/lumora/templates", form); r.Status != http.StatusForbidden {
+		t.Fatalf("viewer create: status %d", r.Status)
+	}
+
+	form.Set("html", "<p>Hi {{name}}</p><script>alert(1)</script>")
+	r = admin.PostForm("/lumora/templates", form)
+	if r.Status != http.StatusSeeOther {
+		t.Fatalf("create: status %d: %s", r.Status, r.Text(`[data-testid="template-form"]`))
+	}
+	page := r.Header.Get("Location")
+	tplID := strings.TrimPrefix(page, "/lumora/templates/")
+	if !strings.HasPrefix(tplID, "tpl_") {
+		t.Fatalf("location %q", page)
+	}
+	if _, err := f.env.Templates.Update(context.Background(), cli, accounts.AllAccounts, tplID,
+		templates.UpdateInput{Text: ptr("Thanks {{name}}, again.")}); err != nil {
+		t.Fatal(err)
+	}
+
+	r = admin.Get("/lumora/templates")
+	row := r.Doc.Find(`[data-testid="template-row"]`)
+	if row.Length() != 1 || row.AttrOr("data-id", "") != tplID || !strings.Contains(row.Text(), "receipt") || !strings.Contains(row.Text(), "v2") {
+		t.Fatalf("list rows: %d %q", row.Length(), row.Text())
+	}
+
+	// No variables: the missing one is a message, not a frame.
+	r = f.env.As("viewer").Get(page)
+	if r.Status != http.StatusOK || r.Has(`[data-testid="preview-frame"]`) ||
+		!strings.Contains(r.Text(`[data-testid="preview-form"]`+" + *"), `"name" is missing`) {
+		t.Fatalf("page without variables: status %d", r.Status)
+	}
+	if !strings.Contains(r.Text(`[data-testid="text-body"]`), "Thanks {{name}}, again.") || r.Doc.Find(`[data-testid="version-row"]`).Length() != 2 {
+		t.Fatalf("text or versions: %q, %d versions", r.Text(`[data-testid="text-body"]`), r.Doc.Find(`[data-testid="version-row"]`).Length())
+	}
+	if strings.Contains(r.Body, "<script>alert(1)") {
+		t.Error("the template's HTML is inline in the console page")
+	}
+	if r := admin.Get(page + "?vars=" + url.QueryEscape("[1]")); !strings.Contains(r.Body, "must be a JSON object") || r.Has(`[data-testid="preview-frame"]`) {
+		t.Errorf("bad JSON: status %d", r.Status)
+	}
+
+	vars := `{"name":"Ada"}`
+	r = admin.Get(page + "?vars=" + url.QueryEscape(vars))
+	frame := r.Doc.Find(`iframe[data-testid="preview-frame"]`)
+	src, _ := frame.Attr("src")
+	if sb, ok := frame.Attr("sandbox"); !ok || sb != "" || src != page+"/preview?vars="+url.QueryEscape(vars) {
+		t.Fatalf("preview frame: src %q sandbox %q %v", src, sb, ok)
+	}
+	p := admin.Get(src)
+	if p.Status != http.StatusOK || !strings.Contains(p.Body, "<p>Hi Ada</p>") {
+		t.Fatalf("preview: status %d %q", p.Status, p.Body)
+	}
+	if csp := p.Header.Get("Content-Security-Policy"); !strings.HasPrefix(csp, "sandbox") {
+		t.Errorf("preview CSP %q", csp)
+	}
+	p = admin.Get(page + "/preview")
+	if p.Status != http.StatusUnprocessableEntity || !strings.Contains(p.Body, `"name" is missing`) || !strings.HasPrefix(p.Header.Get("Content-Security-Policy"), "sandbox") {
+		t.Errorf("preview without variables: status %d %q", p.Status, p.Body)
+	}
+	for _, path := range []string{"/lumora/templates/receipt", "/lumora/templates/tpl_nope", "/lumora/templates/tpl_nope/preview"} {
+		if r := admin.Get(path); r.Status != http.StatusNotFound {
+			t.Errorf("%s: status %d", path, r.Status)
+		}
+	}
+	if r := f.env.Anonymous().Get(src); strings.Contains(r.Body, "Hi Ada") {
+		t.Error("the preview is served to anyone")
+	}
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -1,0 +1,73 @@
+package lumora
+
+import (
+	"net/url"
+	"time"
+
+	"lumdesk/views/components"
+)
+
+// TemplatesPath lists the mail templates; NewTemplatePath is the create form.
+const (
+	TemplatesPath   = "/lumora/templates"
+	NewTemplatePath = "/lumora/templates/new"
+)
+
+// TemplateHref is a template's page (by its tpl_ id: with every account in
+// view a slug is ambiguous).
+func TemplateHref(id string) string { return TemplatesPath + "/" + url.PathEscape(id) }
+
+// TemplatePreviewHref is the template's rendered HTML alone, served under a
+// sandboxing CSP for the page's iframe, with the preview variables (JSON).
+func TemplatePreviewHref(id, vars string) string {
+	h := TemplateHref(id) + "/preview"
+	if vars != "" && vars != "{}" {
+		h += "?" + url.Values{"vars": {vars}}.Encode()
+	}
+	return h
+}
+
+// TemplateList is /lumora/templates.
+type TemplateList struct {
+	Cursor, NextCursor string
+	Rows               []TemplateRow
+	Error              string
+	CanManage          bool
+	Bar                components.ListBar
+}
+
+// TemplateRow is one template in the list.
+type TemplateRow struct {
+	ID, Slug, Name string
+	AccountID      int64
+	Version        int
+	Updated        time.Time
+}
+
+// TemplatePage is a template's page.
+type TemplatePage struct {
+	ID, Slug, Name, Subject, Text string
+	AccountID                     int64
+	Version                       int
+	HasHTML                       bool
+	Created, Updated              time.Time
+	// Vars is the preview variables as typed (JSON); PreviewError says why
+	// the preview is not shown (bad JSON, a missing variable) instead.
+	Vars, PreviewError string
+	Versions           []TemplateVersionRow
+}
+
+// TemplateVersionRow is one saved version.
+type TemplateVersionRow struct {
+	Version int
+	Actor   string
+	Created time.Time
+}
+
+// TemplateForm is the create form.
+type TemplateForm struct {
+	Account, Slug, Name, Subject, HTML, Text string
+	Errors                                   map[string]string
+	FormError                                string
+	CSRF                                     string
+}
