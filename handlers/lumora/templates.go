@@ -24,6 +24,7 @@ type TemplatesService interface {
 	List(ctx context.Context, scope accounts.Scope, cursor string, limit int) (templates.Page, error)
 	Versions(ctx context.Context, scope accounts.Scope, ref string, beforeVersion, limit int) ([]templates.Version, error)
 	Render(ctx context.Context, scope accounts.Scope, ref string, vars map[string]any) (templates.Rendered, error)
+	Diff(ctx context.Context, scope accounts.Scope, ref string, from, to int) (templates.VersionDiff, error)
 }
 
 // WithTemplates adds the template pages; without it they answer 404.
@@ -233,4 +234,33 @@ func (h *Lumora) createTemplate(c *fiber.Ctx) error {
 	}
 	h.app.Toast(c, "success", "Template "+t.Name+" created.")
 	return web.Redirect(c, view.TemplateHref(t.ID))
+}
+
+// templateDiff compares ?from with the current version.
+func (h *Lumora) templateDiff(c *fiber.Ctx) error {
+	svc, err := h.tplService()
+	if err != nil {
+		return err
+	}
+	ref, err := templateID(c)
+	if err != nil {
+		return err
+	}
+	from, ok := web.ParseID(web.Field(c, "from"))
+	if !ok || from > 1<<30 {
+		return templates.ErrVersionNotFound
+	}
+	d, err := svc.Diff(c.UserContext(), accounts.AllAccounts, ref, int(from), 0)
+	if err != nil {
+		return err
+	}
+	v := view.TemplateDiff{ID: ref, Name: d.To.Name, From: d.From.Version, To: d.To.Version}
+	for _, p := range []struct {
+		label string
+		d     templates.PartDiff
+	}{{"Name", d.Name}, {"Subject", d.Subject}, {"HTML", d.HTML}, {"Text", d.Text}} {
+		v.Parts = append(v.Parts, view.TemplatePartDiff{Part: p.label, Hunks: p.d.Hunks, Added: p.d.Added, Removed: p.d.Removed, TooBig: p.d.TooBig})
+	}
+	p := h.page(c, d.To.Name, web.Crumb("Templates", view.TemplatesPath), web.Crumb(d.To.Name, view.TemplateHref(ref)), web.Crumb("Changes"))
+	return web.Render(c, fiber.StatusOK, view.TemplateDiffPage(p, v))
 }

@@ -102,6 +102,26 @@ func TestTemplatePages(t *testing.T) {
 			t.Errorf("%s: status %d", path, r.Status)
 		}
 	}
+
+	// The history compares v1 with the current version, part by part.
+	link := r.Doc.Find(`[data-testid="version-diff"]`)
+	if link.Length() != 1 || link.AttrOr("href", "") != page+"/diff?from=1" {
+		t.Fatalf("diff links: %d %q", link.Length(), link.AttrOr("href", ""))
+	}
+	r = admin.Get(page + "/diff?from=1")
+	text := r.Doc.Find(`[data-testid="part-diff"][data-part="Text"]`)
+	if r.Status != http.StatusOK || text.AttrOr("data-changed", "") != "true" ||
+		text.Find(`tr[data-op="-"]`).Text() == "" || !strings.Contains(text.Find(`tr[data-op="+"]`).Text(), "Thanks {{name}}, again.") {
+		t.Fatalf("diff: status %d %q", r.Status, text.Text())
+	}
+	if r.Doc.Find(`[data-testid="part-diff"][data-part="HTML"]`).AttrOr("data-changed", "") != "false" {
+		t.Error("the HTML shows as changed")
+	}
+	for _, q := range []string{"?from=9", "?from=x", ""} {
+		if r := admin.Get(page + "/diff" + q); r.Status != http.StatusNotFound {
+			t.Errorf("diff%s: status %d", q, r.Status)
+		}
+	}
 	if r := f.env.Anonymous().Get(src); strings.Contains(r.Body, "Hi Ada") {
 		t.Error("the preview is served to anyone")
 	}

@@ -2,8 +2,10 @@ package lumora
 
 import (
 	"net/url"
+	"strconv"
 	"time"
 
+	"lumdesk/internal/platform/textdiff"
 	"lumdesk/views/components"
 )
 
@@ -70,4 +72,38 @@ type TemplateForm struct {
 	Errors                                   map[string]string
 	FormError                                string
 	CSRF                                     string
+}
+
+// TemplateDiffHref compares version from of a template with its current one.
+func TemplateDiffHref(id string, from int) string {
+	return TemplateHref(id) + "/diff?from=" + strconv.Itoa(from)
+}
+
+// TemplateDiff is /lumora/templates/:id/diff?from=N: what changed from
+// version From to the current version To, part by part.
+type TemplateDiff struct {
+	ID, Name string
+	From, To int
+	Parts    []TemplatePartDiff
+}
+
+// TemplatePartDiff is the line diff of one part (name, subject, HTML, text).
+type TemplatePartDiff struct {
+	Part           string
+	Hunks          []textdiff.Hunk
+	Added, Removed int
+	TooBig         bool
+}
+
+// Changed reports whether the part differs.
+func (d TemplatePartDiff) Changed() bool { return d.TooBig || len(d.Hunks) > 0 }
+
+func partSummary(d TemplatePartDiff) string {
+	if d.TooBig {
+		return "Too many changes for a line diff"
+	}
+	if !d.Changed() {
+		return "Unchanged"
+	}
+	return strconv.Itoa(d.Added) + " added, " + strconv.Itoa(d.Removed) + " removed"
 }
