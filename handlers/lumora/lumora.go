@@ -31,6 +31,7 @@ type Service interface {
 	CountMessages(ctx context.Context, f mail.MessageFilter, limitTo int) (listcount.Count, error)
 	GetMessage(ctx context.Context, scope accounts.Scope, publicID string) (mail.MessageDetail, error)
 	GetApp(ctx context.Context, scope accounts.Scope, id int64) (mail.App, error)
+	Send(ctx context.Context, scope accounts.Scope, appID int64, in mail.SendInput) (mail.SendResult, error)
 	ListApps(ctx context.Context, scope accounts.Scope, beforeID int64, limit int) ([]mail.App, error)
 	CountApps(ctx context.Context, scope accounts.Scope, limitTo int) (listcount.Count, error)
 	ListSuppressions(ctx context.Context, scope accounts.Scope, accountID, beforeID int64, limit int) ([]mail.Suppression, error)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strconv"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -11,8 +12,10 @@ import (
 	"lumdesk/handlers/web"
 	"lumdesk/internal/accounts"
 	"lumdesk/internal/audit"
+	"lumdesk/internal/mail"
 	"lumdesk/internal/mail/templates"
 	"lumdesk/internal/staff"
+	"lumdesk/views/components"
 	"lumdesk/views/layouts"
 	view "lumdesk/views/pages/lumora"
 )
@@ -115,11 +118,16 @@ func renderMessage(err error) string {
 }
 
 func (h *Lumora) template(c *fiber.Ctx) error {
-	svc, err := h.tplService()
+	ref, err := templateID(c)
 	if err != nil {
 		return err
 	}
-	ref, err := templateID(c)
+	return h.renderTemplate(c, fiber.StatusOK, ref, view.TestSendForm{Variables: "{}", Errors: map[string]string{}})
+}
+
+// renderTemplate is the template's page, with the test send form as given.
+func (h *Lumora) renderTemplate(c *fiber.Ctx, status int, ref string, send view.TestSendForm) error {
+	svc, err := h.tplService()
 	if err != nil {
 		return err
 	}
@@ -130,8 +138,9 @@ func (h *Lumora) template(c *fiber.Ctx) error {
 	}
 	v := view.TemplatePage{ID: t.ID, Slug: t.Slug, Name: t.Name, Subject: t.Subject, Text: t.Text, AccountID: t.AccountID,
 		Version: t.Version, HasHTML: t.HTML != "", Created: t.CreatedAt, Updated: t.UpdatedAt,
-		Vars: web.Truncate(web.FieldText(c, "vars"), maxPreviewVars+1)}
-	if strings.TrimSpace(v.Vars) == "" {
+		Vars: web.Truncate(web.FieldText(c, "vars"), maxPreviewVars+1), CanManage: web.Can(c, staff.PermMailManage),
+		CSRF: web.CSRFToken(c), Send: send}
+	if c.Method() != fiber.MethodGet || strings.TrimSpace(v.Vars) == "" {
 		v.Vars = "{}"
 	}
 	// Render here too, so a missing variable is a message in the page and
@@ -150,8 +159,98 @@ func (h *Lumora) template(c *fiber.Ctx) error {
 	for _, r := range versions {
 		v.Versions = append(v.Versions, view.TemplateVersionRow{Version: r.Version, Actor: r.Actor, Created: r.CreatedAt})
 	}
+	if v.CanManage {
+		apps, err := h.svc.ListApps(ctx, accounts.Only(t.AccountID), 0, pageSize)
+		if err != nil {
+			return err
+		}
+		for _, a := range apps {
+			label := a.Name
+			if a.DefaultFromEmail != "" {
+				label += " (" + a.DefaultFromEmail + ")"
+			}
+			v.Send.Apps = append(v.Send.Apps, components.Option{Value: strconv.FormatInt(a.ID, 10), Label: label})
+		}
+	}
 	p := h.page(c, t.Name, web.Crumb("Templates", view.TemplatesPath), web.Crumb(t.Name))
-	return web.Render(c, fiber.StatusOK, view.TemplateDetail(p, v))
+	return web.Render(c, status, view.TemplateDetail(p, v))
+}
+
+// sendTest sends the template to one address through an app of its
+// account, as the API would (the message then shows in the log, and in the
+// sandbox inbox when there is one).
+func (h *Lumora) sendTest(c *fiber.Ctx) error {
+	svc, err := h.tplService()
+	if err != nil {
+		return err
+	}
+	ref, err := templateID(c)
+	if err != nil {
+		return err
+	}
+	t, err := svc.Get(c.UserContext(), accounts.AllAccounts, ref)
+	if err != nil {
+		return err
+	}
+	f := view.TestSendForm{App: web.Truncate(web.Field(c, "app"), 20), From: web.Truncate(web.Field(c, "from"), 320),
+		To: web.Truncate(web.Field(c, "to"), 320), Variables: web.Truncate(web.FieldText(c, "variables"), maxPreviewVars+1),
+		Errors: map[string]string{}}
+	fail := func(field, msg string) error {
+		if field != "" {
+			f.Errors[field] = msg
+			msg = "The test email was not sent: fix the highlighted fields."
+		}
+		f.FormError = msg
+		return h.renderTemplate(c, fiber.StatusUnprocessableEntity, ref, f)
+	}
+	appID, ok := web.ParseID(f.App)
+	if !ok {
+		return fail("app", "Choose the app to send with.")
+	}
+	if f.To == "" {
+		return fail("to", "Enter the address to send the test email to.")
+	}
+	vars, msg := previewVars(f.Variables)
+	if msg != "" {
+		return fail("variables", strings.Replace(msg, "preview variables", "variables", 1))
+	}
+	// Scoped to the template's account: an app of another account is not found.
+	res, err := h.svc.Send(c.UserContext(), accounts.Only(t.AccountID), appID, mail.SendInput{FromEmail: f.From, To: []string{f.To},
+		Template: ref, Variables: vars})
+	if err != nil {
+		return h.sendError(c, err, fail)
+	}
+	h.app.Toast(c, "success", "Test email queued as "+res.MessageID+".")
+	return web.Redirect(c, view.MessageHref(res.MessageID))
+}
+
+// sendError puts a refused send on the form: a field's problem on that
+// field, the rest (an unverified sender domain, a missing variable, every
+// recipient suppressed) at the top in words.
+func (h *Lumora) sendError(c *fiber.Ctx, err error, fail func(field, msg string) error) error {
+	if errs := web.FieldErrors(err, map[string]string{"from_email": "from", "from": "from", "to": "to"}); errs != nil {
+		for _, field := range []string{"from", "to"} {
+			if m, ok := errs[field]; ok {
+				return fail(field, m)
+			}
+		}
+		return fail("", web.FieldErrorsText(errs))
+	}
+	var sd *mail.SenderDomainError
+	switch {
+	case errors.As(err, &sd):
+		return fail("from", "The sender's domain "+sd.Domain+" is not verified ("+sd.Reason+"): add and verify it first.")
+	case errors.Is(err, mail.ErrSenderDomainNotVerified):
+		return fail("from", "The sender's domain is not a verified domain of this account.")
+	case errors.Is(err, mail.ErrAppNotFound):
+		return fail("app", "That app does not belong to this template's account.")
+	case errors.Is(err, mail.ErrAllSuppressed):
+		return fail("to", "This address is on the account's suppression list.")
+	}
+	if msg := renderMessage(err); msg != "" {
+		return fail("variables", strings.Replace(msg, "preview variables", "variables", 1))
+	}
+	return err
 }
 
 // templatePreview serves the template's HTML rendered with ?vars alone, for

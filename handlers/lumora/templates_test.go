@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"lumdesk/internal/accounts"
+	"lumdesk/internal/mail"
 	"lumdesk/internal/mail/templates"
 )
 
@@ -128,3 +129,90 @@ func TestTemplatePages(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// "Send a test email" from the template's page: refusals are form messages
+// (an unverified sender domain, a missing variable, a bad address); a send
+// from a verified domain lands in the log and, once delivered, in the
+// sandbox inbox rendered with the variables.
+func TestTemplateTestSend(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	admin := f.env.As("admin")
+	tpl, err := f.env.Templates.Create(ctx, cli, accounts.AllAccounts, templates.CreateInput{AccountID: &f.acc, Slug: "welcome",
+		Name: "Welcome", Subject: "Welcome, {{name}}", HTML: "<p>Hello {{name}}</p>", Text: "Hello {{name}}"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := "/lumora/templates/" + tpl.ID
+	r := admin.Get(page)
+	if opt := r.Doc.Find(`[data-testid="send-form"] select[name="app"] option`); opt.Length() != 1 || opt.AttrOr("value", "") != id(f.app.ID) {
+		t.Fatalf("app options: %d", opt.Length())
+	}
+	if r := f.env.As("viewer").Get(page); r.Has(`[data-testid="send-form"]`) {
+		t.Error("a viewer sees the send form")
+	}
+	if r := f.env.As("viewer").PostForm(page+"/send", url.Values{}); r.Status != http.StatusForbidden {
+		t.Errorf("viewer send: status %d", r.Status)
+	}
+
+	form := url.Values{"app": {id(f.app.ID)}, "from": {"hello@mail.shop.example"}, "to": {"ada@example.net"}, "variables": {`{"name":"Ada"}`}}
+	r = admin.PostForm(page+"/send", form)
+	if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Text(`[data-testid="send-form"]`), "mail.shop.example is not verified") {
+		t.Fatalf("unverified domain: status %d: %s", r.Status, r.Text(`[data-testid="send-form"]`))
+	}
+	d, err := f.env.Mail.AddDomain(ctx, cli, accounts.AllAccounts, mail.DomainInput{AccountID: &f.acc, Name: "mail.shop.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.zone.publish(t, d)
+	if d, err = f.env.Mail.Verify(ctx, cli, accounts.AllAccounts, d.ID); err != nil || d.Status != mail.StatusVerified {
+		t.Fatalf("verify: %v %s", err, d.Status)
+	}
+	for _, c := range []struct{ field, value, want string }{
+		{"variables", "{}", `"name" is missing`},
+		{"variables", "nope", "must be a JSON object"},
+		{"to", "not an address", "name@example.com"},
+		{"app", "x", "Choose the app"},
+	} {
+		bad := url.Values{}
+		for k, v := range form {
+			bad[k] = v
+		}
+		bad.Set(c.field, c.value)
+		if r := admin.PostForm(page+"/send", bad); r.Status != http.StatusUnprocessableEntity ||
+			!strings.Contains(r.Text(`[data-testid="send-form"]`), c.want) {
+			t.Errorf("%s=%q: status %d: %s", c.field, c.value, r.Status, r.Text(`[data-testid="send-form"]`))
+		}
+	}
+
+	sctx, cancel := context.WithCancel(ctx)
+	t.Cleanup(cancel)
+	if err := f.env.StartMailSandbox(sctx, f.env.Config); err != nil {
+		t.Fatal(err)
+	}
+	r = admin.PostForm(page+"/send", form)
+	loc := r.Header.Get("Location")
+	if r.Status != http.StatusSeeOther || !strings.HasPrefix(loc, "/lumora/messages/msg_") {
+		t.Fatalf("send: status %d, location %q: %s", r.Status, loc, r.Text(`[data-testid="send-form"]`))
+	}
+	msgID := strings.TrimPrefix(loc, "/lumora/messages/")
+	if r := admin.Get(loc); r.Status != http.StatusOK || !strings.Contains(r.Body, "Welcome, Ada") {
+		t.Fatalf("message page: status %d", r.Status)
+	}
+	m, err := f.env.Mail.GetMessage(ctx, accounts.AllAccounts, msgID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.env.Mail.Deliver(ctx, m.Message.ID); err != nil {
+		t.Fatal(err)
+	}
+	inbox := admin.Get("/lumora/sandbox")
+	row := inbox.Doc.Find(`[data-testid="sandbox-row"]`)
+	if row.Length() != 1 || !strings.Contains(row.Text(), "Welcome, Ada") || !strings.Contains(row.Text(), "ada@example.net") {
+		t.Fatalf("sandbox rows: %d %q", row.Length(), row.Text())
+	}
+	h := admin.Get("/lumora/sandbox/" + row.AttrOr("data-id", "") + "/html")
+	if !strings.Contains(h.Body, "<p>Hello Ada</p>") {
+		t.Errorf("sandbox HTML %q", h.Body)
+	}
+}

@@ -57,7 +57,22 @@ type TemplatePage struct {
 	// the preview is not shown (bad JSON, a missing variable) instead.
 	Vars, PreviewError string
 	Versions           []TemplateVersionRow
+	CanManage          bool
+	CSRF               string
+	Send               TestSendForm
 }
+
+// TestSendForm sends the template to an address through one of the
+// account's apps, as the API would.
+type TestSendForm struct {
+	Apps                     []components.Option // the account's apps
+	App, From, To, Variables string
+	Errors                   map[string]string
+	FormError                string
+}
+
+// TemplateSendHref sends a test email of the template (POST).
+func TemplateSendHref(id string) string { return TemplateHref(id) + "/send" }
 
 // TemplateVersionRow is one saved version.
 type TemplateVersionRow struct {
