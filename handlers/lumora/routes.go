@@ -35,6 +35,8 @@ func (h *Lumora) Routes(a *web.App) []web.Route {
 		web.Get(view.TemplatesPath+"/:id/preview", read, h.templatePreview),
 		web.Get(view.TemplatesPath+"/:id/diff", read, h.templateDiff),
 		web.Post(view.TemplatesPath+"/:id/send", manage, h.sendTest),
+		web.Get(view.TemplatesPath+"/:id/edit", manage, h.editTemplateForm),
+		web.Post(view.TemplatesPath+"/:id", manage, h.updateTemplate),
 		web.Get(view.SandboxPath, read, h.sandbox),
 		web.Get(view.SandboxPath+"/:id", read, h.sandboxMessage),
 		web.Get(view.SandboxPath+"/:id/html", read, h.sandboxHTML),

@@ -24,6 +24,7 @@ import (
 type TemplatesService interface {
 	Create(ctx context.Context, actor audit.Actor, scope accounts.Scope, in templates.CreateInput) (templates.Template, error)
 	Get(ctx context.Context, scope accounts.Scope, ref string) (templates.Template, error)
+	Update(ctx context.Context, actor audit.Actor, scope accounts.Scope, ref string, in templates.UpdateInput) (templates.Template, error)
 	List(ctx context.Context, scope accounts.Scope, cursor string, limit int) (templates.Page, error)
 	Versions(ctx context.Context, scope accounts.Scope, ref string, beforeVersion, limit int) ([]templates.Version, error)
 	Render(ctx context.Context, scope accounts.Scope, ref string, vars map[string]any) (templates.Rendered, error)
@@ -298,6 +299,9 @@ func (h *Lumora) templateForm(c *fiber.Ctx) error {
 
 func (h *Lumora) renderTemplateForm(c *fiber.Ctx, status int, v view.TemplateForm) error {
 	p := h.page(c, "New template", web.Crumb("Templates", view.TemplatesPath), web.Crumb("New"))
+	if v.ID != "" {
+		p = h.page(c, "Edit template", web.Crumb("Templates", view.TemplatesPath), web.Crumb(v.ID, view.TemplateHref(v.ID)), web.Crumb("Edit"))
+	}
 	return web.Render(c, status, view.TemplateFormPage(p, v))
 }
 
@@ -306,11 +310,7 @@ func (h *Lumora) createTemplate(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	// The bodies are bounded by the service (and the request size); only
-	// the one-line fields are cut here.
-	v := view.TemplateForm{Account: web.Truncate(web.Field(c, "account"), 20), Slug: web.Truncate(web.Field(c, "slug"), 100),
-		Name: web.Truncate(web.Field(c, "name"), 300), Subject: web.FieldText(c, "subject"), HTML: web.FieldText(c, "html"),
-		Text: web.FieldText(c, "text"), Errors: map[string]string{}, CSRF: web.CSRFToken(c)}
+	v := templateFields(c)
 	acc, ok := web.ParseID(v.Account)
 	if !ok {
 		v.Errors["account"] = "Enter the account's id, a number such as 42."
@@ -362,4 +362,56 @@ func (h *Lumora) templateDiff(c *fiber.Ctx) error {
 	}
 	p := h.page(c, d.To.Name, web.Crumb("Templates", view.TemplatesPath), web.Crumb(d.To.Name, view.TemplateHref(ref)), web.Crumb("Changes"))
 	return web.Render(c, fiber.StatusOK, view.TemplateDiffPage(p, v))
+}
+
+// templateFields is the form's fields as posted; the bodies are bounded by
+// the service (and the request size), only the one-line fields are cut here.
+func templateFields(c *fiber.Ctx) view.TemplateForm {
+	return view.TemplateForm{Account: web.Truncate(web.Field(c, "account"), 20), Slug: web.Truncate(web.Field(c, "slug"), 100),
+		Name: web.Truncate(web.Field(c, "name"), 300), Subject: web.FieldText(c, "subject"), HTML: web.FieldText(c, "html"),
+		Text: web.FieldText(c, "text"), Errors: map[string]string{}, CSRF: web.CSRFToken(c)}
+}
+
+func (h *Lumora) editTemplateForm(c *fiber.Ctx) error {
+	svc, err := h.tplService()
+	if err != nil {
+		return err
+	}
+	ref, err := templateID(c)
+	if err != nil {
+		return err
+	}
+	t, err := svc.Get(c.UserContext(), accounts.AllAccounts, ref)
+	if err != nil {
+		return err
+	}
+	v := view.TemplateForm{ID: t.ID, Slug: t.Slug, Name: t.Name, Subject: t.Subject, HTML: t.HTML, Text: t.Text,
+		Errors: map[string]string{}, CSRF: web.CSRFToken(c)}
+	return h.renderTemplateForm(c, fiber.StatusOK, v)
+}
+
+// updateTemplate saves the form as the template's next version (nothing
+// when nothing changed).
+func (h *Lumora) updateTemplate(c *fiber.Ctx) error {
+	svc, err := h.tplService()
+	if err != nil {
+		return err
+	}
+	ref, err := templateID(c)
+	if err != nil {
+		return err
+	}
+	v := templateFields(c)
+	v.ID, v.Account = ref, ""
+	t, err := svc.Update(c.UserContext(), web.Actor(c), accounts.AllAccounts, ref, templates.UpdateInput{Slug: &v.Slug,
+		Name: &v.Name, Subject: &v.Subject, HTML: &v.HTML, Text: &v.Text})
+	if err != nil {
+		if errs := web.FieldErrors(err, nil); errs != nil {
+			v.Errors, v.FormError = errs, "Please correct the highlighted fields."
+			return h.renderTemplateForm(c, fiber.StatusUnprocessableEntity, v)
+		}
+		return err
+	}
+	h.app.Toast(c, "success", "Template "+t.Name+" saved as v"+strconv.Itoa(t.Version)+".")
+	return web.Redirect(c, view.TemplateHref(t.ID))
 }

@@ -53,9 +53,22 @@ func TestTemplatePages(t *testing.T) {
 	if !strings.HasPrefix(tplID, "tpl_") {
 		t.Fatalf("location %q", page)
 	}
-	if _, err := f.env.Templates.Update(context.Background(), cli, accounts.AllAccounts, tplID,
-		templates.UpdateInput{Text: ptr("Thanks {{name}}, again.")}); err != nil {
-		t.Fatal(err)
+	// The edit form saves v2; its errors are form messages too.
+	r = admin.Get(page + "/edit")
+	if r.Status != http.StatusOK || r.Doc.Find(`textarea[name="text"]`).Text() != "Thanks {{name}}." || r.Has(`input[name="account"]`) {
+		t.Fatalf("edit form: status %d", r.Status)
+	}
+	form.Del("account")
+	form.Set("text", "Thanks {{name}")
+	if r := admin.PostForm(page, form); r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Text(`[data-testid="template-form"]`), "Line 1, column") {
+		t.Fatalf("edit syntax error: status %d: %s", r.Status, r.Text(`[data-testid="template-form"]`))
+	}
+	form.Set("text", "Thanks {{name}}, again.")
+	if r := admin.PostForm(page, form); r.Status != http.StatusSeeOther || r.Header.Get("Location") != page {
+		t.Fatalf("edit: status %d: %s", r.Status, r.Text(`[data-testid="template-form"]`))
+	}
+	if r := f.env.As("viewer").Get(page + "/edit"); r.Status != http.StatusForbidden {
+		t.Errorf("viewer edit form: status %d", r.Status)
 	}
 
 	r = admin.Get("/lumora/templates")
@@ -127,8 +140,6 @@ func TestTemplatePages(t *testing.T) {
 		t.Error("the preview is served to anyone")
 	}
 }
-
-func ptr[T any](v T) *T { return &v }
 
 // "Send a test email" from the template's page: refusals are form messages
 // (an unverified sender domain, a missing variable, a bad address); a send

@@ -81,8 +81,10 @@ type TemplateVersionRow struct {
 	Created time.Time
 }
 
-// TemplateForm is the create form.
+// TemplateForm is the create form, and the edit form when ID is set (the
+// account then stays as it is).
 type TemplateForm struct {
+	ID                                       string
 	Account, Slug, Name, Subject, HTML, Text string
 	Errors                                   map[string]string
 	FormError                                string
@@ -121,4 +123,22 @@ func partSummary(d TemplatePartDiff) string {
 		return "Unchanged"
 	}
 	return strconv.Itoa(d.Added) + " added, " + strconv.Itoa(d.Removed) + " removed"
+}
+
+// TemplateEditHref is a template's edit form; the form posts to the
+// template's own path.
+func TemplateEditHref(id string) string { return TemplateHref(id) + "/edit" }
+
+func (v TemplateForm) action() string {
+	if v.ID != "" {
+		return TemplateHref(v.ID)
+	}
+	return TemplatesPath
+}
+
+func (v TemplateForm) cancel() string {
+	if v.ID != "" {
+		return TemplateHref(v.ID)
+	}
+	return TemplatesPath
 }
