@@ -12,8 +12,10 @@ WHERE (sqlc.narg(account_id)::bigint IS NULL OR account_id = sqlc.narg(account_i
 LIMIT sqlc.arg(lim)) c;
 
 -- name: ListMailMessagesPage :many
--- The console's message log across accounts, newest first, keyset on id.
-SELECT m.* FROM mail_messages m
+-- The console's message log across accounts, newest first, keyset on id,
+-- with the names of each message's account and app (shown, never "#26").
+SELECT sqlc.embed(m), a.name AS account_name, app.name AS app_name
+FROM mail_messages m JOIN accounts a ON a.id = m.account_id JOIN mail_apps app ON app.id = m.app_id
 WHERE (sqlc.narg(account_id)::bigint IS NULL OR m.account_id = sqlc.narg(account_id))
   AND (sqlc.narg(app_id)::bigint IS NULL OR m.app_id = sqlc.narg(app_id))
   AND (sqlc.narg(status)::text IS NULL OR m.status = sqlc.narg(status))

@@ -135,7 +135,8 @@ func (q *Queries) CountMailSuppressions(ctx context.Context, arg CountMailSuppre
 }
 
 const listMailMessagesPage = `-- name: ListMailMessagesPage :many
-SELECT m.id, m.public_id, m.account_id, m.app_id, m.domain_id, m.from_email, m.from_name, m.reply_to, m.subject, m.text_body, m.html_body, m.headers, m.tags, m.status, m.smtp_message_id, m.idempotency_key, m.request_hash, m.created_at, m.updated_at FROM mail_messages m
+SELECT m.id, m.public_id, m.account_id, m.app_id, m.domain_id, m.from_email, m.from_name, m.reply_to, m.subject, m.text_body, m.html_body, m.headers, m.tags, m.status, m.smtp_message_id, m.idempotency_key, m.request_hash, m.created_at, m.updated_at, a.name AS account_name, app.name AS app_name
+FROM mail_messages m JOIN accounts a ON a.id = m.account_id JOIN mail_apps app ON app.id = m.app_id
 WHERE ($1::bigint IS NULL OR m.account_id = $1)
   AND ($2::bigint IS NULL OR m.app_id = $2)
   AND ($3::text IS NULL OR m.status = $3)
@@ -160,8 +161,15 @@ type ListMailMessagesPageParams struct {
 	Lim       int32      `json:"lim"`
 }
 
-// The console's message log across accounts, newest first, keyset on id.
-func (q *Queries) ListMailMessagesPage(ctx context.Context, arg ListMailMessagesPageParams) ([]MailMessage, error) {
+type ListMailMessagesPageRow struct {
+	MailMessage MailMessage `json:"mail_message"`
+	AccountName string      `json:"account_name"`
+	AppName     string      `json:"app_name"`
+}
+
+// The console's message log across accounts, newest first, keyset on id,
+// with the names of each message's account and app (shown, never "#26").
+func (q *Queries) ListMailMessagesPage(ctx context.Context, arg ListMailMessagesPageParams) ([]ListMailMessagesPageRow, error) {
 	rows, err := q.db.Query(ctx, listMailMessagesPage,
 		arg.AccountID,
 		arg.AppID,
@@ -177,29 +185,31 @@ func (q *Queries) ListMailMessagesPage(ctx context.Context, arg ListMailMessages
 		return nil, err
 	}
 	defer rows.Close()
-	items := []MailMessage{}
+	items := []ListMailMessagesPageRow{}
 	for rows.Next() {
-		var i MailMessage
+		var i ListMailMessagesPageRow
 		if err := rows.Scan(
-			&i.ID,
-			&i.PublicID,
-			&i.AccountID,
-			&i.AppID,
-			&i.DomainID,
-			&i.FromEmail,
-			&i.FromName,
-			&i.ReplyTo,
-			&i.Subject,
-			&i.TextBody,
-			&i.HtmlBody,
-			&i.Headers,
-			&i.Tags,
-			&i.Status,
-			&i.SmtpMessageID,
-			&i.IdempotencyKey,
-			&i.RequestHash,
-			&i.CreatedAt,
-			&i.UpdatedAt,
+			&i.MailMessage.ID,
+			&i.MailMessage.PublicID,
+			&i.MailMessage.AccountID,
+			&i.MailMessage.AppID,
+			&i.MailMessage.DomainID,
+			&i.MailMessage.FromEmail,
+			&i.MailMessage.FromName,
+			&i.MailMessage.ReplyTo,
+			&i.MailMessage.Subject,
+			&i.MailMessage.TextBody,
+			&i.MailMessage.HtmlBody,
+			&i.MailMessage.Headers,
+			&i.MailMessage.Tags,
+			&i.MailMessage.Status,
+			&i.MailMessage.SmtpMessageID,
+			&i.MailMessage.IdempotencyKey,
+			&i.MailMessage.RequestHash,
+			&i.MailMessage.CreatedAt,
+			&i.MailMessage.UpdatedAt,
+			&i.AccountName,
+			&i.AppName,
 		); err != nil {
 			return nil, err
 		}

@@ -287,7 +287,15 @@ func TestMessageLog(t *testing.T) {
 			t.Errorf("%s: %d rows, want %d", q, n, want)
 		}
 	}
-	r := v.Get("/lumora/messages?status=nope&since=yesterday&domain=%25%25")
+	// The log names each message's account (linked) and app, never "#26".
+	r := v.Get("/lumora/messages")
+	if link := r.Doc.Find(`[data-testid="message-row"] a[href="/accounts/` + id(f.acc) + `"]`).First(); strings.TrimSpace(link.Text()) != "Mail Sender" {
+		t.Errorf("message log account %q", link.Text())
+	}
+	if !strings.Contains(r.Text(`[data-testid="message-row"]`), "Receipts") || strings.Contains(r.Text(`[data-testid="message-row"]`), "#"+id(f.acc)) {
+		t.Errorf("message log rows %q", r.Text(`[data-testid="message-row"]`))
+	}
+	r = v.Get("/lumora/messages?status=nope&since=yesterday&domain=%25%25")
 	if r.Status != http.StatusOK || r.Text(`[data-testid="filter-error"]`) == "" {
 		t.Errorf("bad filters: status %d", r.Status)
 	}

@@ -88,7 +88,7 @@ func (h *Lumora) messages(c *fiber.Ctx) error {
 			from = m.FromName + " <" + m.FromEmail + ">"
 		}
 		l.Rows = append(l.Rows, view.MessageRow{PublicID: m.PublicID, From: from, Subject: m.Subject, Status: m.Status,
-			AccountID: m.AccountID, AppID: m.AppID, Created: m.CreatedAt})
+			AccountID: m.AccountID, AppID: m.AppID, Account: m.AccountName, App: m.AppName, Created: m.CreatedAt})
 	}
 	if len(items) == pageSize {
 		l.NextCursor = strconv.FormatInt(items[len(items)-1].ID, 10)

@@ -113,7 +113,8 @@ func (s *Service) ListMessages(ctx context.Context, f MessageFilter) (_ []Messag
 	}
 	out := make([]Message, len(rows))
 	for i, r := range rows {
-		out[i] = messageFromRow(r)
+		out[i] = messageFromRow(r.MailMessage)
+		out[i].AccountName, out[i].AppName = r.AccountName, r.AppName
 	}
 	return out, nil
 }

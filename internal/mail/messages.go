@@ -30,6 +30,8 @@ type Message struct {
 	PublicID      string
 	AccountID     int64
 	AppID         int64
+	AccountName   string // filled by the console's message log
+	AppName       string
 	FromEmail     string
 	FromName      string
 	Subject       string

@@ -211,7 +211,21 @@ type MessageList struct {
 type MessageRow struct {
 	PublicID, From, Subject, Status string
 	AccountID, AppID                int64
+	Account, App                    string // names ("" on pages that show one account)
 	Created                         time.Time
+}
+
+// AccountLabel is the row's account by name ("Account #id" without one).
+func (r MessageRow) AccountLabel() string { return orName(r.Account, "Account #"+idStr(r.AccountID)) }
+
+// AppLabel is the row's app by name ("App #id" without one).
+func (r MessageRow) AppLabel() string { return orName(r.App, "App #"+idStr(r.AppID)) }
+
+func orName(name, fallback string) string {
+	if name == "" {
+		return fallback
+	}
+	return name
 }
 
 // Href is the log URL with the current filters and key set to value.
