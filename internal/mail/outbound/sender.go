@@ -86,6 +86,9 @@ type SenderConfig struct {
 	HeloName    string        // EHLO name; default: the host name
 	Timeout     time.Duration // dial and per-command timeout (default 30s)
 	IdleTimeout time.Duration // an idle pooled connection older than this is closed, not reused (default 30s)
+	// DialContext opens the TCP connection (nil: a net.Dialer). Tests route
+	// a remote relay's name to their in-process server with it.
+	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 // Sender delivers messages to one SMTP server over at most Concurrency
@@ -93,6 +96,7 @@ type SenderConfig struct {
 // connection when the old one fails).
 type Sender struct {
 	ep      Endpoint
+	dialer  func(ctx context.Context, network, addr string) (net.Conn, error)
 	tls     *tls.Config
 	helo    string
 	timeout time.Duration
@@ -125,7 +129,10 @@ func NewSender(cfg SenderConfig) (*Sender, error) {
 	if n <= 0 {
 		n = 4
 	}
-	s := &Sender{ep: ep, helo: cfg.HeloName, timeout: cfg.Timeout, idleMax: cfg.IdleTimeout, slots: make(chan struct{}, n)}
+	s := &Sender{ep: ep, dialer: cfg.DialContext, helo: cfg.HeloName, timeout: cfg.Timeout, idleMax: cfg.IdleTimeout, slots: make(chan struct{}, n)}
+	if s.dialer == nil {
+		s.dialer = (&net.Dialer{}).DialContext
+	}
 	if s.helo == "" {
 		if h, err := os.Hostname(); err == nil && h != "" {
 			s.helo = h
@@ -383,8 +390,7 @@ func (s *Sender) dial(ctx context.Context) (*smtp.Client, error) {
 	s.dials.Add(1)
 	dctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
-	d := net.Dialer{}
-	conn, err := d.DialContext(dctx, "tcp", s.ep.Addr)
+	conn, err := s.dialer(dctx, "tcp", s.ep.Addr)
 	if err != nil {
 		return nil, err
 	}
