@@ -1,45 +1,19 @@
 package staff
 
 import (
-	"bytes"
 	"context"
-	"crypto/subtle"
-	"encoding/base64"
 	"fmt"
-	"image/png"
-	"math"
 	"strconv"
 	"strings"
-	"time"
-
-	"github.com/pquerna/otp"
-	"github.com/pquerna/otp/totp"
 
 	"lumdesk/db/store"
 	"lumdesk/internal/audit"
 	"lumdesk/internal/platform/db"
-	"lumdesk/internal/platform/ids"
+	"lumdesk/internal/platform/signin"
 )
 
-// Throttling: failures are counted per account and per IP within a window.
-// From the Nth failure on, each further attempt must wait twice as long as
-// the one before (1 s, 2 s, 4 s ...), capped at LockMax. Locks always end by
-// themselves, so an attacker cannot lock a user out for good, and the
-// per-account threshold is low enough to stop guessing long before it pays.
-const (
-	throttleWindow   = 15 * time.Minute
-	accountFreeTries = 3
-	ipFreeTries      = 10
-	LockMax          = 15 * time.Minute
-)
-
-func lockFor(failures, free int) time.Duration {
-	if failures < free {
-		return 0
-	}
-	d := time.Second * time.Duration(math.Pow(2, float64(min(failures-free, 20))))
-	return min(d, LockMax)
-}
+// LockMax is the longest a throttled sign-in waits.
+const LockMax = signin.LockMax
 
 // LoginResult is the outcome of the password step.
 type LoginResult struct {
@@ -51,46 +25,15 @@ func throttleKeys(email, ip string) (acct, ipKey string) {
 	return "acct:" + strings.ToLower(strings.TrimSpace(email)), "ip:" + ip
 }
 
-// checkThrottle returns a ThrottledError while either key is locked.
-func (s *Service) checkThrottle(ctx context.Context, keys ...string) error {
-	var wait time.Duration
-	for _, k := range keys {
-		t, err := s.db.GetLoginThrottle(ctx, k)
-		if db.IsNotFound(err) {
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("check throttle: %w", err)
-		}
-		if t.LockedUntil != nil {
-			wait = max(wait, t.LockedUntil.Sub(s.now()))
-		}
-	}
-	if wait > 0 {
-		return &ThrottledError{RetryAfter: wait}
-	}
-	return nil
-}
-
-func (s *Service) recordFailure(ctx context.Context, q *store.Queries, key string, free int) error {
-	t, err := q.RecordLoginFailure(ctx, store.RecordLoginFailureParams{Key: key, WindowSeconds: throttleWindow.Seconds()})
-	if err != nil {
-		return fmt.Errorf("record failure: %w", err)
-	}
-	if d := lockFor(int(t.Failures), free); d > 0 {
-		until := s.now().Add(d)
-		return q.LockLoginThrottle(ctx, store.LockLoginThrottleParams{Key: key, LockedUntil: &until})
-	}
-	return nil
-}
+func (s *Service) throttle() signin.Throttle { return signin.Throttle{DB: s.db, Now: s.now} }
 
 // failLogin records a failed attempt (throttle counters and audit row).
 func (s *Service) failLogin(ctx context.Context, actor audit.Actor, acctKey, ipKey, email string, userID int64, why string) error {
 	err := s.db.Tx(ctx, func(q *store.Queries) error {
-		if err := s.recordFailure(ctx, q, acctKey, accountFreeTries); err != nil {
+		if err := s.throttle().Fail(ctx, q, acctKey, signin.UserFreeTries); err != nil {
 			return err
 		}
-		if err := s.recordFailure(ctx, q, ipKey, ipFreeTries); err != nil {
+		if err := s.throttle().Fail(ctx, q, ipKey, signin.IPFreeTries); err != nil {
 			return err
 		}
 		entityID := ""
@@ -111,7 +54,7 @@ func (s *Service) failLogin(ctx context.Context, actor audit.Actor, acctKey, ipK
 // all answer ErrBadCredentials after the same amount of work.
 func (s *Service) Login(ctx context.Context, actor audit.Actor, email, password string) (LoginResult, error) {
 	acctKey, ipKey := throttleKeys(email, actor.IP)
-	if err := s.checkThrottle(ctx, acctKey, ipKey); err != nil {
+	if err := s.throttle().Check(ctx, acctKey, ipKey); err != nil {
 		return LoginResult{}, err
 	}
 	norm, _ := normalizeEmail(email)
@@ -119,11 +62,7 @@ func (s *Service) Login(ctx context.Context, actor audit.Actor, email, password 
 	if err != nil && !db.IsNotFound(err) {
 		return LoginResult{}, fmt.Errorf("login: %w", err)
 	}
-	hash := row.PasswordHash
-	if hash == "" {
-		hash = dummyHash
-	}
-	ok, _ := CheckPassword(hash, password)
+	ok, _ := signin.CheckPassword(row.PasswordHash, password)
 	switch {
 	case row.ID == 0:
 		return LoginResult{}, s.failLogin(ctx, actor, acctKey, ipKey, email, 0, "unknown email")
@@ -159,7 +98,7 @@ func (s *Service) VerifySecondFactor(ctx context.Context, actor audit.Actor, sta
 		return User{}, ErrBadCredentials
 	}
 	acctKey, ipKey := throttleKeys(row.Email, actor.IP)
-	if err := s.checkThrottle(ctx, acctKey, ipKey); err != nil {
+	if err := s.throttle().Check(ctx, acctKey, ipKey); err != nil {
 		return User{}, err
 	}
 	if row.DisabledAt != nil || !row.TotpEnabled {
@@ -173,7 +112,7 @@ func (s *Service) VerifySecondFactor(ctx context.Context, actor audit.Actor, sta
 	}
 	if !ok && len(code) > 6 {
 		method = "recovery_code"
-		n, err := s.db.UseRecoveryCode(ctx, store.UseRecoveryCodeParams{StaffID: row.ID, CodeHash: ids.Hash(normalizeRecovery(code))})
+		n, err := s.db.UseRecoveryCode(ctx, store.UseRecoveryCodeParams{StaffID: row.ID, CodeHash: signin.RecoveryHash(code)})
 		if err != nil {
 			return User{}, err
 		}
@@ -186,8 +125,6 @@ func (s *Service) VerifySecondFactor(ctx context.Context, actor audit.Actor, sta
 	u := fromRow(row)
 	return u, s.completeLogin(ctx, actor, u, acctKey, method)
 }
-
-var totpOpts = totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1}
 
 // checkTOTP accepts a code for the current step or one step either side,
 // and only if that step is newer than the last one used (single use).
@@ -203,29 +140,18 @@ func (s *Service) checkTOTP(ctx context.Context, row store.StaffUser, code strin
 }
 
 func (s *Service) acceptStep(ctx context.Context, staffID int64, secret, code string) (bool, error) {
-	now := s.now()
-	for _, off := range []int64{0, -1, 1} {
-		t := now.Add(time.Duration(off) * 30 * time.Second)
-		want, err := totp.GenerateCodeCustom(secret, t, totpOpts)
-		if err != nil {
-			return false, err
-		}
-		if subtle.ConstantTimeCompare([]byte(want), []byte(code)) == 1 {
-			n, err := s.db.AdvanceStaffTOTPStep(ctx, store.AdvanceStaffTOTPStepParams{ID: staffID, TotpLastStep: t.Unix() / 30})
-			return n == 1, err
-		}
+	step, ok, err := signin.MatchTOTP(secret, code, s.now())
+	if !ok || err != nil {
+		return false, err
 	}
-	return false, nil
+	n, err := s.db.AdvanceStaffTOTPStep(ctx, store.AdvanceStaffTOTPStepParams{ID: staffID, TotpLastStep: step})
+	return n == 1, err
 }
 
 func totpContext(id int64) string { return "totp:" + strconv.FormatInt(id, 10) }
 
 // Enrolment is what the enrolment page shows.
-type Enrolment struct {
-	Secret string // base32, for manual entry
-	URL    string // otpauth:// URL
-	QRPNG  string // data: URL of the QR code
-}
+type Enrolment = signin.Enrolment
 
 // BeginTOTP makes a new secret, stores it sealed but not yet enabled, and
 // returns what the user scans. Calling it again replaces the pending secret.
@@ -233,14 +159,14 @@ func (s *Service) BeginTOTP(ctx context.Context, u User) (Enrolment, error) {
 	if u.TOTPEnabled {
 		return Enrolment{}, fmt.Errorf("two-factor sign-in is already on")
 	}
-	key, err := totp.Generate(totp.GenerateOpts{Issuer: "lumdesk", AccountName: u.Email, Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+	e, err := signin.NewTOTP("lumdesk", u.Email)
 	if err != nil {
 		return Enrolment{}, err
 	}
-	if err := s.db.SetStaffTOTP(ctx, store.SetStaffTOTPParams{ID: u.ID, TotpSecretSealed: s.box.Seal([]byte(key.Secret()), totpContext(u.ID)), TotpEnabled: false}); err != nil {
+	if err := s.db.SetStaffTOTP(ctx, store.SetStaffTOTPParams{ID: u.ID, TotpSecretSealed: s.box.Seal([]byte(e.Secret), totpContext(u.ID)), TotpEnabled: false}); err != nil {
 		return Enrolment{}, fmt.Errorf("store totp secret: %w", err)
 	}
-	return enrolmentFor(key)
+	return e, nil
 }
 
 // PendingTOTP returns the enrolment for a secret begun but not confirmed.
@@ -253,24 +179,8 @@ func (s *Service) PendingTOTP(ctx context.Context, u User) (Enrolment, bool, err
 	if err != nil {
 		return Enrolment{}, false, err
 	}
-	key, err := otp.NewKeyFromURL(fmt.Sprintf("otpauth://totp/lumdesk:%s?secret=%s&issuer=lumdesk&period=30&digits=6&algorithm=SHA1", u.Email, secret))
-	if err != nil {
-		return Enrolment{}, false, err
-	}
-	e, err := enrolmentFor(key)
+	e, err := signin.EnrolmentFor("lumdesk", u.Email, string(secret))
 	return e, err == nil, err
-}
-
-func enrolmentFor(key *otp.Key) (Enrolment, error) {
-	img, err := key.Image(200, 200)
-	if err != nil {
-		return Enrolment{}, err
-	}
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
-		return Enrolment{}, err
-	}
-	return Enrolment{Secret: key.Secret(), URL: key.URL(), QRPNG: "data:image/png;base64," + base64.StdEncoding.EncodeToString(buf.Bytes())}, nil
 }
 
 // ConfirmTOTP turns TOTP on once the user proves the authenticator works,
@@ -294,15 +204,13 @@ func (s *Service) ConfirmTOTP(ctx context.Context, actor audit.Actor, u User, co
 	if !ok {
 		return nil, ErrBadCode
 	}
-	codes := make([]string, 10)
+	codes := signin.NewRecoveryCodes()
 	err = s.db.Tx(ctx, func(q *store.Queries) error {
 		if err := q.DeleteRecoveryCodes(ctx, u.ID); err != nil {
 			return err
 		}
-		for i := range codes {
-			c := ids.Token(10)
-			codes[i] = strings.ToLower(c[:5] + "-" + c[5:])
-			if err := q.InsertRecoveryCode(ctx, store.InsertRecoveryCodeParams{StaffID: u.ID, CodeHash: ids.Hash(normalizeRecovery(codes[i]))}); err != nil {
+		for _, c := range codes {
+			if err := q.InsertRecoveryCode(ctx, store.InsertRecoveryCodeParams{StaffID: u.ID, CodeHash: signin.RecoveryHash(c)}); err != nil {
 				return err
 			}
 		}
@@ -321,10 +229,6 @@ func (s *Service) ConfirmTOTP(ctx context.Context, actor audit.Actor, u User, co
 // RecoveryCodesLeft counts unused recovery codes.
 func (s *Service) RecoveryCodesLeft(ctx context.Context, id int64) (int64, error) {
 	return s.db.CountUnusedRecoveryCodes(ctx, id)
-}
-
-func normalizeRecovery(c string) string {
-	return strings.ToLower(strings.ReplaceAll(strings.TrimSpace(c), "-", ""))
 }
 
 // RecordLogout writes the sign-out to the audit history.

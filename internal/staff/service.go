@@ -17,6 +17,7 @@ import (
 	"lumdesk/internal/audit"
 	"lumdesk/internal/platform/db"
 	"lumdesk/internal/platform/secretbox"
+	"lumdesk/internal/platform/signin"
 )
 
 // Errors returned to the HTTP layer.
@@ -34,18 +35,7 @@ var (
 )
 
 // ThrottledError says when to try again.
-type ThrottledError struct{ RetryAfter time.Duration }
-
-func (e *ThrottledError) Error() string {
-	return fmt.Sprintf("too many failed sign-ins; try again in %s", roundUp(e.RetryAfter))
-}
-
-func roundUp(d time.Duration) string {
-	if d < time.Minute {
-		return strconv.Itoa(int(d.Seconds())+1) + " seconds"
-	}
-	return strconv.Itoa(int(d.Minutes())+1) + " minutes"
-}
+type ThrottledError = signin.ThrottledError
 
 // Service is the staff domain service.
 type Service struct {
@@ -353,4 +343,11 @@ func (s *Service) SignOutOthers(ctx context.Context, actor audit.Actor, currentH
 			EntityID: actor.ID, After: map[string]any{"sessions_ended": n}})
 	})
 	return n, err
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
 }

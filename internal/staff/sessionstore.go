@@ -1,211 +1,53 @@
 package staff
 
 import (
-	"bytes"
 	"context"
-	"encoding/base64"
-	"encoding/gob"
-	"fmt"
-	"net"
-	"net/http"
 	"time"
-
-	"github.com/gorilla/sessions"
 
 	"lumdesk/db/store"
 	"lumdesk/internal/platform/db"
-	"lumdesk/internal/platform/ids"
+	"lumdesk/internal/platform/signin"
 )
 
-// SessionStore is a gorilla/sessions Store that keeps sessions as rows in
-// Postgres. The cookie carries only a random id (32 characters); the row is
-// keyed by its SHA-256, so a database leak reveals no usable session.
-//
-// A session ends after IdleTimeout without a request or AbsoluteTimeout after
-// it was created. Rotate gives a session a new id (at sign-in).
-type SessionStore struct {
-	DB              *db.DB
-	CookieName      string
-	Secure          bool
-	IdleTimeout     time.Duration
-	AbsoluteTimeout time.Duration
-	// touchEvery bounds writes: last_seen_at is refreshed at most this often.
-	touchEvery time.Duration
-	now        func() time.Time
-}
+// SessionStore is the console's session store: signin.SessionStore over the
+// staff_sessions table.
+type SessionStore = signin.SessionStore
 
 // Session value keys.
 const (
 	KeyStaffID   = "staff_id"
-	KeyCSRF      = "csrf"
+	KeyCSRF      = signin.KeyCSRF
 	KeyPendingID = "pending_staff_id" // password ok, waiting for the TOTP code
 	KeyPendingAt = "pending_at"
-	KeyFlash     = "flash"
+	KeyFlash     = signin.KeyFlash
 )
 
-// NewSessionStore makes a store; secure picks the __Host- cookie.
+// NewSessionStore makes the console's store; secure picks the __Host- cookie.
 func NewSessionStore(d *db.DB, secure bool, idle, absolute time.Duration) *SessionStore {
-	name := "lumdesk"
-	if secure {
-		name = "__Host-lumdesk"
-	}
-	return &SessionStore{DB: d, CookieName: name, Secure: secure, IdleTimeout: idle, AbsoluteTimeout: absolute,
-		touchEvery: time.Minute, now: time.Now}
+	return signin.NewSessionStore(sessionTable{d}, "lumdesk", KeyStaffID, secure, idle, absolute)
 }
 
-// SetClock replaces the clock (tests of the timeouts).
-func (s *SessionStore) SetClock(now func() time.Time) { s.now = now }
+type sessionTable struct{ db *db.DB }
 
-// Get returns the request's cached session.
-func (s *SessionStore) Get(r *http.Request, name string) (*sessions.Session, error) {
-	return sessions.GetRegistry(r).Get(s, name)
+func (t sessionTable) GetSession(ctx context.Context, h []byte) (signin.SessionRow, error) {
+	r, err := t.db.GetStaffSession(ctx, h)
+	return signin.SessionRow{IDHash: r.IDHash, Data: r.Data, LastSeenAt: r.LastSeenAt, ExpiresAt: r.ExpiresAt}, err
 }
 
-// New loads the session named by the request's cookie, or a fresh empty one.
-func (s *SessionStore) New(r *http.Request, name string) (*sessions.Session, error) {
-	sess := sessions.NewSession(s, name)
-	sess.Options = s.options()
-	sess.IsNew = true
-	c, err := r.Cookie(name)
-	if err != nil || len(c.Value) != 32 {
-		return sess, nil
-	}
-	ctx := r.Context()
-	row, err := s.DB.GetStaffSession(ctx, ids.Hash(c.Value))
-	if db.IsNotFound(err) {
-		return sess, nil
-	}
-	if err != nil {
-		return sess, fmt.Errorf("load session: %w", err)
-	}
-	now := s.now()
-	if now.After(row.ExpiresAt) || now.Sub(row.LastSeenAt) > s.IdleTimeout {
-		_ = s.DB.DeleteStaffSession(ctx, row.IDHash)
-		return sess, nil
-	}
-	if err := decodeValues(row.Data, sess.Values); err != nil {
-		return sess, nil
-	}
-	sess.ID = c.Value
-	sess.IsNew = false
-	if now.Sub(row.LastSeenAt) > s.touchEvery {
-		if err := s.DB.TouchStaffSession(ctx, store.TouchStaffSessionParams{IDHash: row.IDHash, Ip: clientIP(r), UserAgent: truncate(r.UserAgent(), 300), LastSeenAt: now}); err != nil {
-			return sess, fmt.Errorf("touch session: %w", err)
-		}
-	}
-	return sess, nil
+func (t sessionTable) UpsertSession(ctx context.Context, w signin.SessionWrite) error {
+	return t.db.UpsertStaffSession(ctx, store.UpsertStaffSessionParams{IDHash: w.IDHash, StaffID: w.OwnerID, Data: w.Data,
+		Ip: w.IP, UserAgent: w.UserAgent, Now: w.Now, ExpiresAt: w.ExpiresAt})
 }
 
-// Save writes the session row and the cookie. MaxAge < 0 deletes both.
-func (s *SessionStore) Save(r *http.Request, w http.ResponseWriter, sess *sessions.Session) error {
-	ctx := r.Context()
-	if sess.Options.MaxAge < 0 {
-		if sess.ID != "" {
-			if err := s.DB.DeleteStaffSession(ctx, ids.Hash(sess.ID)); err != nil {
-				return fmt.Errorf("delete session: %w", err)
-			}
-		}
-		http.SetCookie(w, sessions.NewCookie(sess.Name(), "", sess.Options))
-		return nil
-	}
-	if sess.ID == "" {
-		sess.ID = ids.Token(32)
-	}
-	data, err := encodeValues(sess.Values)
-	if err != nil {
-		return fmt.Errorf("encode session: %w", err)
-	}
-	var staffID *int64
-	if id, ok := sess.Values[KeyStaffID].(int64); ok {
-		staffID = &id
-	}
-	err = s.DB.UpsertStaffSession(ctx, store.UpsertStaffSessionParams{
-		IDHash: ids.Hash(sess.ID), StaffID: staffID, Data: data,
-		Ip: clientIP(r), UserAgent: truncate(r.UserAgent(), 300), Now: s.now(), ExpiresAt: s.now().Add(s.AbsoluteTimeout),
-	})
-	if err != nil {
-		return fmt.Errorf("save session: %w", err)
-	}
-	http.SetCookie(w, sessions.NewCookie(sess.Name(), sess.ID, sess.Options))
-	return nil
+func (t sessionTable) TouchSession(ctx context.Context, h []byte, ip, ua string, now time.Time) error {
+	return t.db.TouchStaffSession(ctx, store.TouchStaffSessionParams{IDHash: h, Ip: ip, UserAgent: ua, LastSeenAt: now})
 }
 
-// Rotate deletes the session's row and clears its id, so the next Save
-// stores it under a fresh id (defeats session fixation at sign-in).
-func (s *SessionStore) Rotate(ctx context.Context, sess *sessions.Session) error {
-	if sess.ID != "" {
-		if err := s.DB.DeleteStaffSession(ctx, ids.Hash(sess.ID)); err != nil {
-			return fmt.Errorf("rotate session: %w", err)
-		}
-	}
-	sess.ID = ""
-	return nil
-}
+func (t sessionTable) DeleteSession(ctx context.Context, h []byte) error { return t.db.DeleteStaffSession(ctx, h) }
 
-// Destroy marks the session for deletion on Save.
-func (s *SessionStore) Destroy(sess *sessions.Session) {
-	sess.Options.MaxAge = -1
-	for k := range sess.Values {
-		delete(sess.Values, k)
-	}
-}
-
-func (s *SessionStore) options() *sessions.Options {
-	return &sessions.Options{Path: "/", MaxAge: 0, HttpOnly: true, Secure: s.Secure, SameSite: http.SameSiteLaxMode}
-}
-
-// SessionIDHash is the stored key of a cookie value, for "this session" checks.
-func SessionIDHash(id string) []byte { return ids.Hash(id) }
-
-// EncodeHandle makes a URL-safe handle for a session row (its hash), used to
-// revoke one session from the sessions page without revealing the cookie.
-func EncodeHandle(idHash []byte) string { return base64.RawURLEncoding.EncodeToString(idHash) }
-
-// DecodeHandle reverses EncodeHandle.
-func DecodeHandle(h string) ([]byte, bool) {
-	b, err := base64.RawURLEncoding.DecodeString(h)
-	return b, err == nil && len(b) == 32
-}
-
-func encodeValues(v map[interface{}]interface{}) ([]byte, error) {
-	m := make(map[string]interface{}, len(v))
-	for k, val := range v {
-		ks, ok := k.(string)
-		if !ok {
-			return nil, fmt.Errorf("session key %v is not a string", k)
-		}
-		m[ks] = val
-	}
-	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(m); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
-}
-
-func decodeValues(data []byte, into map[interface{}]interface{}) error {
-	var m map[string]interface{}
-	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&m); err != nil {
-		return err
-	}
-	for k, v := range m {
-		into[k] = v
-	}
-	return nil
-}
-
-// clientIP is the request's RemoteAddr without port; the HTTP layer sets
-// RemoteAddr to the client address it trusts (see TRUST_PROXY).
-func clientIP(r *http.Request) string {
-	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
-		return host
-	}
-	return r.RemoteAddr
-}
-
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
-	}
-	return s
-}
+// SessionIDHash, EncodeHandle and DecodeHandle: see signin.
+var (
+	SessionIDHash = signin.SessionIDHash
+	EncodeHandle  = signin.EncodeHandle
+	DecodeHandle  = signin.DecodeHandle
+)

@@ -1,0 +1,80 @@
+// Package signin holds what the staff console and the customer portal share
+// to sign people in: argon2id password hashes, failed-attempt throttling
+// (per user and per IP, in Postgres so it holds across processes), TOTP
+// codes with recovery codes, and the Postgres-backed gorilla/sessions store.
+// Each face keeps its own users, sessions table and rules (internal/staff,
+// internal/customers); the mechanics live here once.
+package signin
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+
+	"golang.org/x/crypto/argon2"
+)
+
+// argon2id parameters: OWASP's recommended minimum (19 MiB, 2 passes).
+const (
+	argonTime    = 2
+	argonMemory  = 19 * 1024
+	argonThreads = 1
+	argonKeyLen  = 32
+)
+
+// MaxPasswordLength bounds the work one sign-in can ask of the server.
+const MaxPasswordLength = 256
+
+// HashPassword returns a PHC-format argon2id hash.
+func HashPassword(pw string) (string, error) {
+	salt := make([]byte, 16)
+	if _, err := rand.Read(salt); err != nil {
+		return "", err
+	}
+	key := argon2.IDKey([]byte(pw), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	b64 := base64.RawStdEncoding
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
+		argon2.Version, argonMemory, argonTime, argonThreads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
+}
+
+var errBadHash = errors.New("malformed password hash")
+
+// CheckPassword compares pw with a hash made by HashPassword, in constant
+// time. An empty hash (unknown user) is checked against DummyHash, so that a
+// wrong email and a wrong password take the same time.
+func CheckPassword(hash, pw string) (bool, error) {
+	if hash == "" {
+		_, _ = CheckPassword(dummyHash, pw)
+		return false, nil
+	}
+	parts := strings.Split(hash, "$")
+	if len(parts) != 6 || parts[1] != "argon2id" {
+		return false, errBadHash
+	}
+	var version int
+	if _, err := fmt.Sscanf(parts[2], "v=%d", &version); err != nil || version != argon2.Version {
+		return false, errBadHash
+	}
+	var m uint32
+	var t uint32
+	var p uint8
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &m, &t, &p); err != nil {
+		return false, errBadHash
+	}
+	b64 := base64.RawStdEncoding
+	salt, err := b64.DecodeString(parts[4])
+	if err != nil {
+		return false, errBadHash
+	}
+	want, err := b64.DecodeString(parts[5])
+	if err != nil {
+		return false, errBadHash
+	}
+	got := argon2.IDKey([]byte(pw), salt, t, m, p, uint32(len(want)))
+	return subtle.ConstantTimeCompare(got, want) == 1, nil
+}
+
+var dummyHash, _ = HashPassword("lumdesk-timing-equaliser")
