@@ -43,7 +43,9 @@ func (t sessionTable) TouchSession(ctx context.Context, h []byte, ip, ua string,
 	return t.db.TouchStaffSession(ctx, store.TouchStaffSessionParams{IDHash: h, Ip: ip, UserAgent: ua, LastSeenAt: now})
 }
 
-func (t sessionTable) DeleteSession(ctx context.Context, h []byte) error { return t.db.DeleteStaffSession(ctx, h) }
+func (t sessionTable) DeleteSession(ctx context.Context, h []byte) error {
+	return t.db.DeleteStaffSession(ctx, h)
+}
 
 // SessionIDHash, EncodeHandle and DecodeHandle: see signin.
 var (
