@@ -104,10 +104,13 @@ func (s *services) sweepSessions(ctx context.Context, e *env) {
 	t := time.NewTicker(5 * time.Minute)
 	defer t.Stop()
 	for {
-		if n, err := s.db.DeleteExpiredStaffSessions(ctx, e.cfg.SessionIdle.Seconds()); err != nil && ctx.Err() == nil {
-			e.log.Warn("session sweep failed", "err", err)
-		} else if n > 0 {
-			e.log.Info("expired sessions removed", "count", n)
+		// Console and portal sessions share the timeouts.
+		for _, sweep := range []func(context.Context, float64) (int64, error){s.db.DeleteExpiredStaffSessions, s.db.DeleteExpiredCustomerSessions} {
+			if n, err := sweep(ctx, e.cfg.SessionIdle.Seconds()); err != nil && ctx.Err() == nil {
+				e.log.Warn("session sweep failed", "err", err)
+			} else if n > 0 {
+				e.log.Info("expired sessions removed", "count", n)
+			}
 		}
 		select {
 		case <-ctx.Done():

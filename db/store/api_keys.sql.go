@@ -161,7 +161,7 @@ func (q *Queries) CountActiveAPIKeysByProduct(ctx context.Context) ([]CountActiv
 }
 
 const getAPIKeyBySecretHash = `-- name: GetAPIKeyBySecretHash :one
-SELECT k.id, k.product, k.account_id, k.operator, k.name, k.prefix, k.secret_hash, k.scopes, k.rate_limit_per_minute, k.daily_spend_cap_cents, k.signing_secret_sealed, k.expires_at, k.revoked_at, k.revoked_reason, k.rotated_from_id, k.last_used_at, k.last_used_ip, k.created_at, k.mail_app_id,
+SELECT k.id, k.product, k.account_id, k.operator, k.name, k.prefix, k.secret_hash, k.scopes, k.rate_limit_per_minute, k.daily_spend_cap_cents, k.signing_secret_sealed, k.expires_at, k.revoked_at, k.revoked_reason, k.rotated_from_id, k.last_used_at, k.last_used_ip, k.created_at, k.mail_app_id, k.allowed_ips,
        coalesce(a.name, '')::text        AS account_name,
        coalesce(a.email::text, '')::text AS account_email,
        coalesce(a.status, '')::text      AS account_status
@@ -200,6 +200,7 @@ func (q *Queries) GetAPIKeyBySecretHash(ctx context.Context, secretHash []byte) 
 		&i.ApiKey.LastUsedIp,
 		&i.ApiKey.CreatedAt,
 		&i.ApiKey.MailAppID,
+		&i.ApiKey.AllowedIps,
 		&i.AccountName,
 		&i.AccountEmail,
 		&i.AccountStatus,
@@ -208,7 +209,7 @@ func (q *Queries) GetAPIKeyBySecretHash(ctx context.Context, secretHash []byte) 
 }
 
 const getAPIKeyWithAccount = `-- name: GetAPIKeyWithAccount :one
-SELECT k.id, k.product, k.account_id, k.operator, k.name, k.prefix, k.secret_hash, k.scopes, k.rate_limit_per_minute, k.daily_spend_cap_cents, k.signing_secret_sealed, k.expires_at, k.revoked_at, k.revoked_reason, k.rotated_from_id, k.last_used_at, k.last_used_ip, k.created_at, k.mail_app_id,
+SELECT k.id, k.product, k.account_id, k.operator, k.name, k.prefix, k.secret_hash, k.scopes, k.rate_limit_per_minute, k.daily_spend_cap_cents, k.signing_secret_sealed, k.expires_at, k.revoked_at, k.revoked_reason, k.rotated_from_id, k.last_used_at, k.last_used_ip, k.created_at, k.mail_app_id, k.allowed_ips,
        coalesce(a.name, '')::text        AS account_name,
        coalesce(a.email::text, '')::text AS account_email,
        coalesce(a.status, '')::text      AS account_status,
@@ -248,6 +249,7 @@ func (q *Queries) GetAPIKeyWithAccount(ctx context.Context, id int64) (GetAPIKey
 		&i.ApiKey.LastUsedIp,
 		&i.ApiKey.CreatedAt,
 		&i.ApiKey.MailAppID,
+		&i.ApiKey.AllowedIps,
 		&i.AccountName,
 		&i.AccountEmail,
 		&i.AccountStatus,
@@ -263,7 +265,7 @@ INSERT INTO api_keys (product, account_id, operator, name, prefix, secret_hash, 
 VALUES ($1, $2, $3, $4, $5,
         $6, $7::text[], $8,
         $9, $10, $11, $12)
-RETURNING id, product, account_id, operator, name, prefix, secret_hash, scopes, rate_limit_per_minute, daily_spend_cap_cents, signing_secret_sealed, expires_at, revoked_at, revoked_reason, rotated_from_id, last_used_at, last_used_ip, created_at, mail_app_id
+RETURNING id, product, account_id, operator, name, prefix, secret_hash, scopes, rate_limit_per_minute, daily_spend_cap_cents, signing_secret_sealed, expires_at, revoked_at, revoked_reason, rotated_from_id, last_used_at, last_used_ip, created_at, mail_app_id, allowed_ips
 `
 
 type InsertAPIKeyParams struct {
@@ -320,6 +322,7 @@ func (q *Queries) InsertAPIKey(ctx context.Context, arg InsertAPIKeyParams) (Api
 		&i.LastUsedIp,
 		&i.CreatedAt,
 		&i.MailAppID,
+		&i.AllowedIps,
 	)
 	return i, err
 }
@@ -362,7 +365,7 @@ func (q *Queries) ListAPIKeyAccountChoices(ctx context.Context, limit int32) ([]
 }
 
 const listAPIKeysNewer = `-- name: ListAPIKeysNewer :many
-SELECT k.id, k.product, k.account_id, k.operator, k.name, k.prefix, k.secret_hash, k.scopes, k.rate_limit_per_minute, k.daily_spend_cap_cents, k.signing_secret_sealed, k.expires_at, k.revoked_at, k.revoked_reason, k.rotated_from_id, k.last_used_at, k.last_used_ip, k.created_at, k.mail_app_id,
+SELECT k.id, k.product, k.account_id, k.operator, k.name, k.prefix, k.secret_hash, k.scopes, k.rate_limit_per_minute, k.daily_spend_cap_cents, k.signing_secret_sealed, k.expires_at, k.revoked_at, k.revoked_reason, k.rotated_from_id, k.last_used_at, k.last_used_ip, k.created_at, k.mail_app_id, k.allowed_ips,
        coalesce(a.name, '')::text        AS account_name,
        coalesce(a.email::text, '')::text AS account_email,
        coalesce(a.status, '')::text      AS account_status
@@ -435,6 +438,7 @@ func (q *Queries) ListAPIKeysNewer(ctx context.Context, arg ListAPIKeysNewerPara
 			&i.ApiKey.LastUsedIp,
 			&i.ApiKey.CreatedAt,
 			&i.ApiKey.MailAppID,
+			&i.ApiKey.AllowedIps,
 			&i.AccountName,
 			&i.AccountEmail,
 			&i.AccountStatus,
@@ -450,7 +454,7 @@ func (q *Queries) ListAPIKeysNewer(ctx context.Context, arg ListAPIKeysNewerPara
 }
 
 const listAPIKeysOlder = `-- name: ListAPIKeysOlder :many
-SELECT k.id, k.product, k.account_id, k.operator, k.name, k.prefix, k.secret_hash, k.scopes, k.rate_limit_per_minute, k.daily_spend_cap_cents, k.signing_secret_sealed, k.expires_at, k.revoked_at, k.revoked_reason, k.rotated_from_id, k.last_used_at, k.last_used_ip, k.created_at, k.mail_app_id,
+SELECT k.id, k.product, k.account_id, k.operator, k.name, k.prefix, k.secret_hash, k.scopes, k.rate_limit_per_minute, k.daily_spend_cap_cents, k.signing_secret_sealed, k.expires_at, k.revoked_at, k.revoked_reason, k.rotated_from_id, k.last_used_at, k.last_used_ip, k.created_at, k.mail_app_id, k.allowed_ips,
        coalesce(a.name, '')::text        AS account_name,
        coalesce(a.email::text, '')::text AS account_email,
        coalesce(a.status, '')::text      AS account_status
@@ -525,6 +529,7 @@ func (q *Queries) ListAPIKeysOlder(ctx context.Context, arg ListAPIKeysOlderPara
 			&i.ApiKey.LastUsedIp,
 			&i.ApiKey.CreatedAt,
 			&i.ApiKey.MailAppID,
+			&i.ApiKey.AllowedIps,
 			&i.AccountName,
 			&i.AccountEmail,
 			&i.AccountStatus,
@@ -540,7 +545,7 @@ func (q *Queries) ListAPIKeysOlder(ctx context.Context, arg ListAPIKeysOlderPara
 }
 
 const lockAPIKey = `-- name: LockAPIKey :one
-SELECT id, product, account_id, operator, name, prefix, secret_hash, scopes, rate_limit_per_minute, daily_spend_cap_cents, signing_secret_sealed, expires_at, revoked_at, revoked_reason, rotated_from_id, last_used_at, last_used_ip, created_at, mail_app_id FROM api_keys WHERE id = $1 FOR UPDATE
+SELECT id, product, account_id, operator, name, prefix, secret_hash, scopes, rate_limit_per_minute, daily_spend_cap_cents, signing_secret_sealed, expires_at, revoked_at, revoked_reason, rotated_from_id, last_used_at, last_used_ip, created_at, mail_app_id, allowed_ips FROM api_keys WHERE id = $1 FOR UPDATE
 `
 
 func (q *Queries) LockAPIKey(ctx context.Context, id int64) (ApiKey, error) {
@@ -566,6 +571,7 @@ func (q *Queries) LockAPIKey(ctx context.Context, id int64) (ApiKey, error) {
 		&i.LastUsedIp,
 		&i.CreatedAt,
 		&i.MailAppID,
+		&i.AllowedIps,
 	)
 	return i, err
 }
@@ -573,7 +579,7 @@ func (q *Queries) LockAPIKey(ctx context.Context, id int64) (ApiKey, error) {
 const revokeAPIKey = `-- name: RevokeAPIKey :one
 UPDATE api_keys SET revoked_at = now(), revoked_reason = $1
 WHERE id = $2 AND revoked_at IS NULL
-RETURNING id, product, account_id, operator, name, prefix, secret_hash, scopes, rate_limit_per_minute, daily_spend_cap_cents, signing_secret_sealed, expires_at, revoked_at, revoked_reason, rotated_from_id, last_used_at, last_used_ip, created_at, mail_app_id
+RETURNING id, product, account_id, operator, name, prefix, secret_hash, scopes, rate_limit_per_minute, daily_spend_cap_cents, signing_secret_sealed, expires_at, revoked_at, revoked_reason, rotated_from_id, last_used_at, last_used_ip, created_at, mail_app_id, allowed_ips
 `
 
 type RevokeAPIKeyParams struct {
@@ -604,6 +610,7 @@ func (q *Queries) RevokeAPIKey(ctx context.Context, arg RevokeAPIKeyParams) (Api
 		&i.LastUsedIp,
 		&i.CreatedAt,
 		&i.MailAppID,
+		&i.AllowedIps,
 	)
 	return i, err
 }

@@ -6,6 +6,7 @@ package store
 
 import (
 	"encoding/json"
+	"net/netip"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgtype"
@@ -75,25 +76,26 @@ type ApiIdempotency struct {
 }
 
 type ApiKey struct {
-	ID                  int64      `json:"id"`
-	Product             string     `json:"product"`
-	AccountID           *int64     `json:"account_id"`
-	Operator            bool       `json:"operator"`
-	Name                string     `json:"name"`
-	Prefix              string     `json:"prefix"`
-	SecretHash          []byte     `json:"secret_hash"`
-	Scopes              []string   `json:"scopes"`
-	RateLimitPerMinute  int32      `json:"rate_limit_per_minute"`
-	DailySpendCapCents  *int64     `json:"daily_spend_cap_cents"`
-	SigningSecretSealed []byte     `json:"signing_secret_sealed"`
-	ExpiresAt           *time.Time `json:"expires_at"`
-	RevokedAt           *time.Time `json:"revoked_at"`
-	RevokedReason       string     `json:"revoked_reason"`
-	RotatedFromID       *int64     `json:"rotated_from_id"`
-	LastUsedAt          *time.Time `json:"last_used_at"`
-	LastUsedIp          string     `json:"last_used_ip"`
-	CreatedAt           time.Time  `json:"created_at"`
-	MailAppID           *int64     `json:"mail_app_id"`
+	ID                  int64          `json:"id"`
+	Product             string         `json:"product"`
+	AccountID           *int64         `json:"account_id"`
+	Operator            bool           `json:"operator"`
+	Name                string         `json:"name"`
+	Prefix              string         `json:"prefix"`
+	SecretHash          []byte         `json:"secret_hash"`
+	Scopes              []string       `json:"scopes"`
+	RateLimitPerMinute  int32          `json:"rate_limit_per_minute"`
+	DailySpendCapCents  *int64         `json:"daily_spend_cap_cents"`
+	SigningSecretSealed []byte         `json:"signing_secret_sealed"`
+	ExpiresAt           *time.Time     `json:"expires_at"`
+	RevokedAt           *time.Time     `json:"revoked_at"`
+	RevokedReason       string         `json:"revoked_reason"`
+	RotatedFromID       *int64         `json:"rotated_from_id"`
+	LastUsedAt          *time.Time     `json:"last_used_at"`
+	LastUsedIp          string         `json:"last_used_ip"`
+	CreatedAt           time.Time      `json:"created_at"`
+	MailAppID           *int64         `json:"mail_app_id"`
+	AllowedIps          []netip.Prefix `json:"allowed_ips"`
 }
 
 type ApiKeySpend struct {
@@ -168,6 +170,57 @@ type BulkJobItem struct {
 	Ok      bool            `json:"ok"`
 	Message string          `json:"message"`
 	Detail  json.RawMessage `json:"detail"`
+}
+
+type CustomerRecoveryCode struct {
+	ID         int64      `json:"id"`
+	CustomerID int64      `json:"customer_id"`
+	CodeHash   []byte     `json:"code_hash"`
+	UsedAt     *time.Time `json:"used_at"`
+	CreatedAt  time.Time  `json:"created_at"`
+}
+
+type CustomerSession struct {
+	IDHash     []byte    `json:"id_hash"`
+	CustomerID *int64    `json:"customer_id"`
+	Data       []byte    `json:"data"`
+	Ip         string    `json:"ip"`
+	UserAgent  string    `json:"user_agent"`
+	CreatedAt  time.Time `json:"created_at"`
+	LastSeenAt time.Time `json:"last_seen_at"`
+	ExpiresAt  time.Time `json:"expires_at"`
+}
+
+type CustomerToken struct {
+	ID         int64      `json:"id"`
+	Purpose    string     `json:"purpose"`
+	TokenHash  []byte     `json:"token_hash"`
+	AccountID  int64      `json:"account_id"`
+	CustomerID *int64     `json:"customer_id"`
+	Email      string     `json:"email"`
+	Role       string     `json:"role"`
+	CreatedBy  string     `json:"created_by"`
+	ExpiresAt  time.Time  `json:"expires_at"`
+	UsedAt     *time.Time `json:"used_at"`
+	RevokedAt  *time.Time `json:"revoked_at"`
+	CreatedAt  time.Time  `json:"created_at"`
+}
+
+type CustomerUser struct {
+	ID               int64      `json:"id"`
+	AccountID        int64      `json:"account_id"`
+	Email            string     `json:"email"`
+	Name             string     `json:"name"`
+	Role             string     `json:"role"`
+	PasswordHash     string     `json:"password_hash"`
+	EmailVerifiedAt  *time.Time `json:"email_verified_at"`
+	TotpSecretSealed []byte     `json:"totp_secret_sealed"`
+	TotpEnabled      bool       `json:"totp_enabled"`
+	TotpLastStep     int64      `json:"totp_last_step"`
+	DisabledAt       *time.Time `json:"disabled_at"`
+	LastLoginAt      *time.Time `json:"last_login_at"`
+	CreatedAt        time.Time  `json:"created_at"`
+	UpdatedAt        time.Time  `json:"updated_at"`
 }
 
 type Deposit struct {

@@ -22,6 +22,7 @@ import (
 	consolehttp "lumdesk/handlers/console"
 	licensinghttp "lumdesk/handlers/licensing"
 	lumorahttp "lumdesk/handlers/lumora"
+	portalhttp "lumdesk/handlers/portal"
 	staffhttp "lumdesk/handlers/staff"
 	"lumdesk/handlers/web"
 	"lumdesk/internal/accounts"
@@ -37,6 +38,7 @@ import (
 	"lumdesk/internal/mail/outbound"
 	"lumdesk/internal/mail/sandbox"
 	"lumdesk/internal/mail/templates"
+	"lumdesk/internal/customers"
 	"lumdesk/internal/mail/webhooks"
 	"lumdesk/internal/platform/config"
 	"lumdesk/internal/platform/db"
@@ -64,6 +66,8 @@ type Services struct {
 	// LUMORA_SMTP_URL is unset (StartMailSandbox); nil otherwise.
 	MailSandbox *sandbox.Server
 	Jobs        *jobs.Service // background jobs; cmd/web serve starts the runner
+	// Customers are the portal's users, invitations and password resets.
+	Customers *customers.Service
 	LumiAPI     *lumi.API     // the Lumi API; cmd/web serve starts its batch sweeper
 }
 
@@ -99,6 +103,11 @@ func NewServices(cfg config.Config, d *db.DB, box *secretbox.Box) *Services {
 	s.Mail.SetWebhooks(s.Webhooks)
 	s.Mail.SetQueue(s.Jobs)
 	s.Jobs.SetMailDeliver(s.Mail.Deliver)
+	// The portal's mail (invitations, resets) is platform mail through Lumora.
+	s.Customers = customers.NewService(d, box, func(ctx context.Context, to, subject, text, html string) error {
+		_, err := s.Mail.SendPlatform(ctx, to, subject, text, html)
+		return err
+	}, cfg.PublicURL)
 	if cfg.SMTPURL != "" {
 		if err := s.useMailRelay(cfg, cfg.SMTPURL); err != nil {
 			slog.Error("Lumora SMTP relay unusable; mail waits in the queue", "err", err)
@@ -192,6 +201,7 @@ func (s *Services) routeGroups() []web.RouteGroup {
 		s.LumiAPI,
 		lumora.New(s.Mail, s.APIKeys).WithTemplates(s.Templates).WithWebhooks(s.Webhooks),
 		lumorahttp.New(s.Mail, s.APIKeys, s.Webhooks, s.sandboxInbox).WithTemplates(s.Templates),
+		portalhttp.New(nil),
 	}
 	// Each product's account tab comes from the group that renders it.
 	for _, g := range groups {
@@ -212,7 +222,9 @@ func (s *Services) DemoDeps() demo.Deps {
 func NewApp(cfg config.Config, s *Services, log *slog.Logger) (*fiber.App, *web.App) {
 	return web.New(web.Deps{
 		Config: cfg, DB: s.DB, Staff: s.Staff, Log: log,
-		Sessions: staff.NewSessionStore(s.DB, cfg.CookieSecure, cfg.SessionIdle, cfg.SessionAbsolute),
-		Extra:    s.routeGroups(),
+		Sessions:       staff.NewSessionStore(s.DB, cfg.CookieSecure, cfg.SessionIdle, cfg.SessionAbsolute),
+		Customers:      s.Customers,
+		PortalSessions: customers.NewSessionStore(s.DB, cfg.CookieSecure, cfg.SessionIdle, cfg.SessionAbsolute),
+		Extra:          s.routeGroups(),
 	})
 }

@@ -23,8 +23,10 @@ import (
 	"github.com/gofiber/fiber/v2/utils"
 	"github.com/gorilla/sessions"
 
+	"lumdesk/internal/customers"
 	"lumdesk/internal/platform/config"
 	"lumdesk/internal/platform/db"
+	"lumdesk/internal/platform/signin"
 	"lumdesk/internal/staff"
 )
 
@@ -37,7 +39,10 @@ type App struct {
 	db       *db.DB
 	staff    *staff.Service
 	sessions *staff.SessionStore
-	log      *slog.Logger
+	// The customer portal's users and its own session store (portal.go).
+	customers      *customers.Service
+	portalSessions *signin.SessionStore
+	log            *slog.Logger
 	metrics  *Metrics
 	table    []Route
 	// apiErrors are the product APIs' error writers, by path prefix.
@@ -45,6 +50,8 @@ type App struct {
 	// counts are the areas' live counts (counts.go), by key and in order.
 	counts     map[string]Counter
 	countOrder []Counter
+	// portalShell builds portal pages' layout (the portal's route group).
+	portalShell PortalShell
 }
 
 // Deps are the services the HTTP layer needs.
@@ -53,7 +60,10 @@ type Deps struct {
 	DB       *db.DB
 	Staff    *staff.Service
 	Sessions *staff.SessionStore
-	Log      *slog.Logger
+	// Customers and PortalSessions serve the customer portal under /portal.
+	Customers      *customers.Service
+	PortalSessions *signin.SessionStore
+	Log            *slog.Logger
 	// Extra are the route groups of other areas (accounts, API keys, product APIs ...).
 	Extra []RouteGroup
 }
@@ -65,7 +75,8 @@ type RouteGroup interface {
 
 // New builds the Fiber app with its middleware and the whole route table.
 func New(d Deps) (*fiber.App, *App) {
-	a := &App{cfg: d.Config, db: d.DB, staff: d.Staff, sessions: d.Sessions, log: d.Log, metrics: NewMetrics()}
+	a := &App{cfg: d.Config, db: d.DB, staff: d.Staff, sessions: d.Sessions, customers: d.Customers, portalSessions: d.PortalSessions,
+		log: d.Log, metrics: NewMetrics()}
 	proxyHeader := ""
 	if d.Config.TrustProxy {
 		proxyHeader = fiber.HeaderXForwardedFor
@@ -97,6 +108,9 @@ func New(d Deps) (*fiber.App, *App) {
 		table = append(table, g.Routes(a)...)
 		if w, ok := g.(APIErrorWriter); ok {
 			a.apiErrors = append(a.apiErrors, w)
+		}
+		if ps, ok := g.(PortalShell); ok {
+			a.portalShell = ps
 		}
 		if cs, ok := g.(CountSource); ok {
 			for _, n := range cs.Counts() {
@@ -145,6 +159,9 @@ func (a *App) loadSession(c *fiber.Ctx) error {
 	}
 	r = r.WithContext(c.UserContext())
 	r.RemoteAddr = c.IP()
+	if IsPortal(c.Path()) {
+		return a.loadPortalSession(c, r)
+	}
 	s, err := a.sessions.Get(r, a.sessions.CookieName)
 	if err != nil {
 		a.log.Warn("session load failed", "err", err, "request_id", requestID(c))
@@ -170,7 +187,7 @@ func (a *App) loadSession(c *fiber.Ctx) error {
 // the Fiber response (Add, never Set: several cookies would collapse).
 func (a *App) saveSession(c *fiber.Ctx, s *sessions.Session, r *http.Request) error {
 	w := headerWriter{h: http.Header{}}
-	if err := a.sessions.Save(r, w, s); err != nil {
+	if err := s.Save(r, w); err != nil {
 		return err
 	}
 	for _, v := range w.h.Values("Set-Cookie") {

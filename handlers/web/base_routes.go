@@ -17,17 +17,17 @@ import (
 // baseRoutes are the routes of this package: sign-in, health, metrics, assets.
 func (a *App) baseRoutes() []Route {
 	return []Route{
-		{"GET", "/login", staff.PermPublic, a.loginPage},
-		{"POST", "/login", staff.PermPublic, a.login},
-		{"GET", "/login/totp", staff.PermPublic, a.totpPage},
-		{"POST", "/login/totp", staff.PermPublic, a.totp},
-		{"POST", "/logout", staff.PermSignedIn, a.logout},
-		{"GET", "/counts/:key", staff.PermSignedIn, a.liveCount},
-		{"GET", "/healthz", staff.PermPublic, func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) }},
-		{"GET", "/readyz", staff.PermPublic, a.readyz},
-		{"GET", "/metrics", staff.PermPublic, a.metrics.handler(a.cfg.MetricsToken)},
-		{"GET", "/static/*", staff.PermPublic, serveStatic},
-		{"GET", "/favicon.ico", staff.PermPublic, func(c *fiber.Ctx) error { return c.Redirect("/static/img/favicon.svg", fiber.StatusMovedPermanently) }},
+		Get("/login", staff.PermPublic, a.loginPage),
+		Post("/login", staff.PermPublic, a.login),
+		Get("/login/totp", staff.PermPublic, a.totpPage),
+		Post("/login/totp", staff.PermPublic, a.totp),
+		Post("/logout", staff.PermSignedIn, a.logout),
+		Get("/counts/:key", staff.PermSignedIn, a.liveCount),
+		Get("/healthz", staff.PermPublic, func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) }),
+		Get("/readyz", staff.PermPublic, a.readyz),
+		Get("/metrics", staff.PermPublic, a.metrics.handler(a.cfg.MetricsToken)),
+		Get("/static/*", staff.PermPublic, serveStatic),
+		Get("/favicon.ico", staff.PermPublic, func(c *fiber.Ctx) error { return c.Redirect("/static/img/favicon.svg", fiber.StatusMovedPermanently) }),
 	}
 }
 

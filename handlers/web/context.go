@@ -37,6 +37,8 @@ func Actor(c *fiber.Ctx) audit.Actor {
 	a := audit.Actor{Kind: audit.KindAnonymous}
 	if u := CurrentUser(c); u != nil {
 		a = audit.Staff(u.ID, u.Email)
+	} else if cu := CurrentCustomer(c); cu != nil {
+		a = portalActor(cu)
 	}
 	a.IP = c.IP()
 	a.UserAgent = utils.CopyString(truncate(c.Get(fiber.HeaderUserAgent), 300))

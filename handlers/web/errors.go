@@ -7,6 +7,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"lumdesk/views/layouts"
 	"lumdesk/views/pages/errorpage"
 )
 
@@ -16,6 +17,13 @@ import (
 type APIErrorWriter interface {
 	APIPrefix() string // e.g. "/api/luarmor/"
 	WriteAPIError(c *fiber.Ctx, status int, msg string) error
+}
+
+// PortalShell is implemented by the portal's route group: the layout
+// view-model of a portal page (its sidebar for the user's role, the
+// account's name), used by the error page under /portal.
+type PortalShell interface {
+	PortalPage(c *fiber.Ctx, title, nav string, crumbs ...layouts.Crumb) layouts.Page
 }
 
 // NotFoundError is implemented by domain "not found" errors so the one error
@@ -42,18 +50,22 @@ func (a *App) errorHandler(c *fiber.Ctx, err error) error {
 	default:
 		a.log.Error("request failed", "err", err, "path", c.Path(), "request_id", requestID(c))
 	}
-	if isAPI(c.Path()) {
-		for _, w := range a.apiErrors {
-			if strings.HasPrefix(c.Path(), w.APIPrefix()) {
-				return w.WriteAPIError(c, status, msg)
-			}
+	for _, w := range a.apiErrors {
+		if strings.HasPrefix(c.Path(), w.APIPrefix()) {
+			return w.WriteAPIError(c, status, msg)
 		}
+	}
+	if isAPI(c.Path()) {
 		return c.Status(status).JSON(fiber.Map{"error": msg})
 	}
 	if IsHTMX(c) {
 		c.Set("HX-Trigger", toastTrigger("error", msg))
 		c.Set("HX-Reswap", "none")
 		return c.Status(status).SendString(msg)
+	}
+	if IsPortal(c.Path()) && a.portalShell != nil {
+		p := a.portalShell.PortalPage(c, http.StatusText(status), "")
+		return Render(c, status, errorpage.Page(p, status, msg, CurrentCustomer(c) != nil))
 	}
 	p := a.Page(c, http.StatusText(status), "")
 	return Render(c, status, errorpage.Page(p, status, msg, CurrentUser(c) != nil))

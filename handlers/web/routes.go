@@ -7,15 +7,19 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"lumdesk/internal/customers"
 	"lumdesk/internal/staff"
 )
 
 // Route is one row of the route table: every route declares the permission
 // it needs (staff.PermPublic and staff.PermSignedIn are explicit markers).
 type Route struct {
-	Method  string
-	Path    string
-	Perm    staff.Permission
+	Method string
+	Path   string
+	Perm   staff.Permission
+	// Portal is the customer permission of a portal route (under /portal);
+	// a route has exactly one of Perm and Portal.
+	Portal  customers.Permission
 	Handler fiber.Handler
 }
 
@@ -25,14 +29,21 @@ func (a *App) Table() []Route { return slices.Clone(a.table) }
 func (a *App) register(app *fiber.App, routes []Route) {
 	seen := map[string]bool{}
 	for _, r := range routes {
-		if r.Perm == "" {
-			panic(fmt.Sprintf("route %s %s declares no permission", r.Method, r.Path))
+		if (r.Perm == "") == (r.Portal == "") {
+			panic(fmt.Sprintf("route %s %s must declare one permission: a staff one, or a portal one", r.Method, r.Path))
+		}
+		if (r.Portal != "") != IsPortal(r.Path) {
+			panic(fmt.Sprintf("route %s %s: portal permissions are for /portal routes, and only those", r.Method, r.Path))
 		}
 		key := r.Method + " " + r.Path
 		if seen[key] {
 			panic("duplicate route " + key)
 		}
 		seen[key] = true
+		if r.Portal != "" {
+			app.Add(r.Method, r.Path, a.authorizePortal(r.Portal), r.Handler)
+			continue
+		}
 		app.Add(r.Method, r.Path, a.authorize(r.Perm), r.Handler)
 	}
 	a.table = routes

@@ -57,3 +57,10 @@ func Capitalize(s string) string { return capitalize(s) }
 
 // Truncate cuts s to at most n bytes.
 func Truncate(s string, n int) string { return truncate(s, n) }
+
+// Itoa formats n (headers such as Retry-After).
+func Itoa(n int) string { return itoa(n) }
+
+// EnsureCSRF gives this request's session (even an anonymous one) a CSRF
+// token before a page with a form renders.
+func EnsureCSRF(a *App, c *fiber.Ctx) (string, error) { return a.ensureCSRF(c) }

@@ -333,6 +333,10 @@ func (s *Service) Suspend(ctx context.Context, actor audit.Actor, id int64, reas
 		if before.Status == StatusSuspended {
 			return before, ErrAlreadySuspended
 		}
+		// The account's portal users are signed out with it.
+		if _, err := q.DeleteAccountCustomerSessions(ctx, id); err != nil {
+			return before, err
+		}
 		return q.SetAccountStatus(ctx, store.SetAccountStatusParams{ID: id, Status: StatusSuspended, SuspendedReason: reason})
 	})
 }

@@ -9,6 +9,7 @@ const (
 	KindSystem    = "system"
 	KindCLI       = "cli"
 	KindAnonymous = "anonymous"
+	KindCustomer  = "customer" // a customer user in the portal
 )
 
 // Actor is who performs a change, and from where. Every service method takes one.

@@ -11,6 +11,7 @@ const (
 	EntityAccount             = "account"
 	EntityAPIKey              = "api_key"
 	EntityStaffUser           = "staff_user"
+	EntityCustomerUser        = "customer_user"
 	EntityBulkJob             = "bulk_job"
 	EntityLicenseKey          = "license_key"
 	EntityLicensingProject    = "licensing_project"
@@ -41,7 +42,7 @@ var RefTypes = []string{RefLedgerEntry, RefDeposit, RefApproval}
 
 // EntityTypes lists every entity type the code records.
 var EntityTypes = []string{
-	EntityAccount, EntityAPIKey, EntityStaffUser, EntityBulkJob,
+	EntityAccount, EntityAPIKey, EntityStaffUser, EntityCustomerUser, EntityBulkJob,
 	EntityLicenseKey, EntityLicensingProject, EntityLicensingScript,
 	EntityDomain, EntityVPS, EntityProxy, EntityTLDPrice, EntityPlanPrice,
 	EntityMailApp, EntityMailDomain, EntityMailTemplate, EntityMailWebhook, EntityMailWebhookDelivery,
@@ -52,6 +53,7 @@ var entityNouns = map[string]string{
 	EntityAccount:             "account",
 	EntityAPIKey:              "API key",
 	EntityStaffUser:           "staff user",
+	EntityCustomerUser:        "portal user",
 	EntityBulkJob:             "bulk job",
 	EntityLicenseKey:          "license key",
 	EntityLicensingProject:    "Luarmor project",
@@ -135,6 +137,11 @@ var fieldLabels = map[string]map[string]string{
 		"role":         "Role",
 		"totp_enabled": "Two-factor",
 		"disabled":     "Disabled",
+	},
+	EntityCustomerUser: {
+		"role":         "Role",
+		"totp_enabled": "Two-factor",
+		"disabled":     "Removed",
 	},
 	EntityLicenseKey: {
 		"user_key":     "Key",

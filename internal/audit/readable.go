@@ -316,6 +316,10 @@ func (e Entry) ActorRef() (Ref, bool) {
 		if e.ActorID != "" {
 			return Ref{Type: EntityAPIKey, ID: e.ActorID}, true
 		}
+	case KindCustomer:
+		if e.ActorID != "" {
+			return Ref{Type: EntityCustomerUser, ID: e.ActorID}, true
+		}
 	}
 	return Ref{}, false
 }

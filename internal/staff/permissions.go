@@ -53,6 +53,10 @@ const (
 	PermAuditView       Permission = "audit.view"
 	PermAuditExport     Permission = "audit.export"
 	PermStaffManage     Permission = "staff.manage"
+	// PermPortalView: open an account's customer portal read-only (support).
+	PermPortalView Permission = "accounts.portal_view"
+	// PermPortalInvite: invite an account's portal users (its first owner).
+	PermPortalInvite Permission = "accounts.portal_invite"
 )
 
 // Product permissions, named by the registry.
@@ -79,9 +83,9 @@ const (
 // consolePerms are the permissions of the console itself, by role.
 var consolePerms = map[Role][]Permission{
 	RoleAdmin: {PermDashboardView, PermAccountsView, PermAPIKeysView, PermAuditView,
-		PermAccountsManage, PermAccountsSuspend, PermAPIKeysManage, PermAuditExport, PermStaffManage},
+		PermAccountsManage, PermAccountsSuspend, PermAPIKeysManage, PermAuditExport, PermStaffManage, PermPortalView, PermPortalInvite},
 	RoleSupport: {PermDashboardView, PermAccountsView, PermAPIKeysView, PermAuditView,
-		PermAccountsManage, PermAccountsSuspend},
+		PermAccountsManage, PermAccountsSuspend, PermPortalView, PermPortalInvite},
 	RoleFinance: {PermDashboardView, PermAccountsView, PermAPIKeysView, PermAuditView,
 		PermAuditExport},
 	RoleViewer: {PermDashboardView, PermAccountsView, PermAPIKeysView, PermAuditView},

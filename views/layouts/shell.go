@@ -45,6 +45,34 @@ type Page struct {
 	Products []NavItem
 	// NavCounts are live badges on sidebar entries, by nav key.
 	NavCounts map[string]components.Count
+	// Portal is set on the customer portal's pages: the same shell with the
+	// portal's sidebar, no staff search, and the account's name.
+	Portal *Portal
+}
+
+// Portal is what the shell shows on a customer portal page.
+type Portal struct {
+	AccountName string
+	Nav         []NavItem // the portal's sidebar (handlers/portal builds it per role)
+	// ViewingAs is the staff member's email when staff view the portal as
+	// the customer (read-only): a banner says so on every page.
+	ViewingAs string
+}
+
+// Home is where the logo leads: the console overview or the portal home.
+func (p Page) Home() string {
+	if p.Portal != nil {
+		return "/portal"
+	}
+	return "/"
+}
+
+// Prefix is where the face's own pages live ("" for the console, "/portal").
+func (p Page) Prefix() string {
+	if p.Portal != nil {
+		return "/portal"
+	}
+	return ""
 }
 
 // Allowed reports whether the current user holds perm; nil Can denies all.
@@ -116,6 +144,9 @@ type navSection struct {
 
 // navSections is the sidebar, filtered by permissions.
 func navSections(p Page) []navSection {
+	if p.Portal != nil {
+		return []navSection{{Items: p.Portal.Nav}}
+	}
 	admin := []NavItem{{Key: "audit", Label: "Audit log", Href: "/audit", Icon: "clipboard-list"}}
 	if p.Allowed("staff.manage") {
 		admin = append(admin, NavItem{Key: "staff", Label: "Staff", Href: "/staff", Icon: "identification"})

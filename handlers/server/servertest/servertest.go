@@ -24,6 +24,7 @@ import (
 	"lumdesk/handlers/server"
 	"lumdesk/handlers/web"
 	"lumdesk/internal/audit"
+	"lumdesk/internal/customers"
 	"lumdesk/internal/platform/config"
 	"lumdesk/internal/platform/db"
 	"lumdesk/internal/platform/ids"
@@ -126,7 +127,9 @@ type Client struct {
 	env  *Env
 	HTTP *http.Client
 	User staff.User
-	CSRF string
+	// Customer is the portal user of a client made by AsCustomer.
+	Customer customers.User
+	CSRF     string
 }
 
 // Anonymous returns a client that is not signed in.

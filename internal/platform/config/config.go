@@ -20,6 +20,7 @@ import (
 type Config struct {
 	DatabaseURL     string        // DATABASE_URL; empty: find or start a local server
 	ListenAddr      string        // LISTEN_ADDR
+	PublicURL       string        // PUBLIC_URL: the site's address as users reach it, for links in mail
 	DataDir         string        // DATA_DIR: private Postgres cluster, generated master key
 	MasterKey       []byte        // MASTER_KEY: 32 bytes, hex or base64; empty: generated under DATA_DIR
 	Demo            bool          // LUMDESK_DEMO: demo banner, TOTP not enforced, plain-HTTP cookies
@@ -66,6 +67,7 @@ type Var struct{ Name, Default, Doc string }
 var Vars = []Var{
 	{"DATABASE_URL", "(auto)", "Postgres URL. Unset: 127.0.0.1:5432, then the default socket, else a private cluster under DATA_DIR/pg."},
 	{"LISTEN_ADDR", "127.0.0.1:8080", "Address the HTTP server listens on."},
+	{"PUBLIC_URL", "http://<LISTEN_ADDR>", "The site's address as users reach it (https://desk.example.com): the base of links in mail (portal invitations, password resets)."},
 	{"DATA_DIR", ".data", "Directory for the private Postgres cluster and the generated master key."},
 	{"MASTER_KEY", "(generated)", "32-byte key (hex or base64) that seals stored secrets. Unset: generated once into DATA_DIR/master.key."},
 	{"LUMDESK_DEMO", "false", "Demo mode: banner, TOTP not enforced, session cookie allowed over plain HTTP."},
@@ -114,6 +116,10 @@ func Load(getenv func(string) string) (Config, error) {
 	c.ListenAddr = get("LISTEN_ADDR", "127.0.0.1:8080")
 	if _, _, e := net.SplitHostPort(c.ListenAddr); e != nil {
 		return c, fmt.Errorf("LISTEN_ADDR: %q is not host:port", c.ListenAddr)
+	}
+	c.PublicURL = strings.TrimRight(get("PUBLIC_URL", "http://"+c.ListenAddr), "/")
+	if u, e := url.Parse(c.PublicURL); e != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return c, fmt.Errorf("PUBLIC_URL: %q is not an http(s) base URL", c.PublicURL)
 	}
 	c.DataDir = get("DATA_DIR", ".data")
 	if c.Demo, err = parseBool("LUMDESK_DEMO", get("LUMDESK_DEMO", "false")); err != nil {

@@ -1,0 +1,171 @@
+package customers
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"lumdesk/db/store"
+	"lumdesk/internal/audit"
+	"lumdesk/internal/platform/db"
+	"lumdesk/internal/platform/signin"
+)
+
+// LoginResult is the outcome of the password step.
+type LoginResult struct {
+	User      User
+	NeedsTOTP bool // ask for a code before the session is signed in
+}
+
+// Portal throttle keys never collide with the console's ("acct:", "ip:").
+func throttleKeys(email, ip string) (user, ipKey string) {
+	return "portal:acct:" + strings.ToLower(strings.TrimSpace(email)), "portal:ip:" + ip
+}
+
+func (s *Service) throttle() signin.Throttle { return signin.Throttle{DB: s.db, Now: s.now} }
+
+// failLogin counts a failed attempt against the user and the IP and audits it.
+func (s *Service) failLogin(ctx context.Context, actor audit.Actor, userKey, ipKey, email string, row store.CustomerUser, why string) error {
+	err := s.db.Tx(ctx, func(q *store.Queries) error {
+		if err := s.throttle().Fail(ctx, q, userKey, signin.UserFreeTries); err != nil {
+			return err
+		}
+		if err := s.throttle().Fail(ctx, q, ipKey, signin.IPFreeTries); err != nil {
+			return err
+		}
+		ev := audit.Event{Action: "customer.login_failed", EntityType: audit.EntityCustomerUser, Reason: why,
+			After: map[string]any{"email": truncate(email, 254)}}
+		if row.ID != 0 {
+			ev.EntityID = idString(row.ID)
+		}
+		return audit.Record(ctx, q, actor, ev)
+	})
+	if err != nil {
+		return err
+	}
+	return ErrBadCredentials
+}
+
+// Login checks email and password. Unknown email, wrong password and a
+// disabled user all answer ErrBadCredentials after the same work; a
+// suspended account answers ErrSuspended, but only to the right password.
+func (s *Service) Login(ctx context.Context, actor audit.Actor, email, password string) (LoginResult, error) {
+	userKey, ipKey := throttleKeys(email, actor.IP)
+	if err := s.throttle().Check(ctx, userKey, ipKey); err != nil {
+		return LoginResult{}, err
+	}
+	var row store.CustomerUser
+	if norm, err := normalizeEmail(email); err == nil {
+		row, err = s.db.GetCustomerUserByEmail(ctx, norm)
+		if err != nil && !db.IsNotFound(err) {
+			return LoginResult{}, fmt.Errorf("login: %w", err)
+		}
+	}
+	ok, _ := signin.CheckPassword(row.PasswordHash, password)
+	switch {
+	case row.ID == 0:
+		return LoginResult{}, s.failLogin(ctx, actor, userKey, ipKey, email, row, "unknown email")
+	case !ok:
+		return LoginResult{}, s.failLogin(ctx, actor, userKey, ipKey, email, row, "wrong password")
+	case row.DisabledAt != nil:
+		return LoginResult{}, s.failLogin(ctx, actor, userKey, ipKey, email, row, "user removed")
+	}
+	if err := s.accountActive(ctx, s.db.Queries, row.AccountID); err != nil {
+		return LoginResult{}, err
+	}
+	u := fromRow(row)
+	if u.TOTPEnabled {
+		return LoginResult{User: u, NeedsTOTP: true}, nil
+	}
+	return LoginResult{User: u}, s.completeLogin(ctx, actor, u, userKey, "password")
+}
+
+func (s *Service) completeLogin(ctx context.Context, actor audit.Actor, u User, userKey, method string) error {
+	return s.db.Tx(ctx, func(q *store.Queries) error {
+		if err := q.ClearLoginThrottle(ctx, userKey); err != nil {
+			return err
+		}
+		if err := q.SetCustomerLastLogin(ctx, store.SetCustomerLastLoginParams{ID: u.ID, Now: s.clock()}); err != nil {
+			return err
+		}
+		a := Actor(u)
+		a.IP, a.UserAgent, a.RequestID = actor.IP, actor.UserAgent, actor.RequestID
+		return audit.Record(ctx, q, a, audit.Event{Action: "customer.login", EntityType: audit.EntityCustomerUser, EntityID: idString(u.ID),
+			After: map[string]any{"method": method}})
+	})
+}
+
+// VerifySecondFactor completes a sign-in with a TOTP code or a recovery code.
+func (s *Service) VerifySecondFactor(ctx context.Context, actor audit.Actor, id int64, code string) (User, error) {
+	row, err := s.db.GetCustomerUser(ctx, id)
+	if err != nil {
+		return User{}, ErrBadCredentials
+	}
+	userKey, ipKey := throttleKeys(row.Email, actor.IP)
+	if err := s.throttle().Check(ctx, userKey, ipKey); err != nil {
+		return User{}, err
+	}
+	if row.DisabledAt != nil || !row.TotpEnabled {
+		return User{}, ErrBadCredentials
+	}
+	if err := s.accountActive(ctx, s.db.Queries, row.AccountID); err != nil {
+		return User{}, err
+	}
+	code = strings.ReplaceAll(strings.TrimSpace(code), " ", "")
+	method := "totp"
+	ok, err := s.checkTOTP(ctx, row, code)
+	if err != nil {
+		return User{}, err
+	}
+	if !ok && len(code) > 6 {
+		method = "recovery_code"
+		n, err := s.db.UseCustomerRecoveryCode(ctx, store.UseCustomerRecoveryCodeParams{CustomerID: row.ID, CodeHash: signin.RecoveryHash(code)})
+		if err != nil {
+			return User{}, err
+		}
+		ok = n == 1
+	}
+	if !ok {
+		_ = s.failLogin(ctx, actor, userKey, ipKey, row.Email, row, "wrong second factor")
+		return User{}, ErrBadCode
+	}
+	u := fromRow(row)
+	return u, s.completeLogin(ctx, actor, u, userKey, method)
+}
+
+func totpContext(id int64) string { return "customer_totp:" + idString(id) }
+
+func (s *Service) checkTOTP(ctx context.Context, row store.CustomerUser, code string) (bool, error) {
+	if row.TotpSecretSealed == nil {
+		return false, nil
+	}
+	secret, err := s.box.Open(row.TotpSecretSealed, totpContext(row.ID))
+	if err != nil {
+		return false, fmt.Errorf("open totp secret: %w", err)
+	}
+	return s.acceptStep(ctx, row.ID, string(secret), code)
+}
+
+func (s *Service) acceptStep(ctx context.Context, id int64, secret, code string) (bool, error) {
+	step, ok, err := signin.MatchTOTP(secret, code, s.now())
+	if !ok || err != nil {
+		return false, err
+	}
+	n, err := s.db.AdvanceCustomerTOTPStep(ctx, store.AdvanceCustomerTOTPStepParams{ID: id, TotpLastStep: step})
+	return n == 1, err
+}
+
+// RecordLogout writes the sign-out to the audit history.
+func (s *Service) RecordLogout(ctx context.Context, actor audit.Actor, u User) error {
+	return s.db.Tx(ctx, func(q *store.Queries) error {
+		return audit.Record(ctx, q, actor, audit.Event{Action: "customer.logout", EntityType: audit.EntityCustomerUser,
+			EntityID: idString(u.ID)})
+	})
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
