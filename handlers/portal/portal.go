@@ -84,4 +84,3 @@ func (h *Portal) PortalPage(c *fiber.Ctx, title, nav string, crumbs ...layouts.C
 	}
 	return p
 }
-

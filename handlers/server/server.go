@@ -31,6 +31,7 @@ import (
 	"lumdesk/internal/billing"
 	"lumdesk/internal/billing/products"
 	"lumdesk/internal/console"
+	"lumdesk/internal/customers"
 	"lumdesk/internal/demo"
 	"lumdesk/internal/jobs"
 	"lumdesk/internal/licensing"
@@ -38,7 +39,6 @@ import (
 	"lumdesk/internal/mail/outbound"
 	"lumdesk/internal/mail/sandbox"
 	"lumdesk/internal/mail/templates"
-	"lumdesk/internal/customers"
 	"lumdesk/internal/mail/webhooks"
 	"lumdesk/internal/platform/config"
 	"lumdesk/internal/platform/db"
@@ -68,7 +68,7 @@ type Services struct {
 	Jobs        *jobs.Service // background jobs; cmd/web serve starts the runner
 	// Customers are the portal's users, invitations and password resets.
 	Customers *customers.Service
-	LumiAPI     *lumi.API     // the Lumi API; cmd/web serve starts its batch sweeper
+	LumiAPI   *lumi.API // the Lumi API; cmd/web serve starts its batch sweeper
 }
 
 // NewServices builds every domain service over one database.

@@ -43,8 +43,8 @@ type App struct {
 	customers      *customers.Service
 	portalSessions *signin.SessionStore
 	log            *slog.Logger
-	metrics  *Metrics
-	table    []Route
+	metrics        *Metrics
+	table          []Route
 	// apiErrors are the product APIs' error writers, by path prefix.
 	apiErrors []APIErrorWriter
 	// counts are the areas' live counts (counts.go), by key and in order.

@@ -27,7 +27,9 @@ import (
 const PortalPrefix = "/portal"
 
 // IsPortal reports whether path is one of the portal's.
-func IsPortal(path string) bool { return path == PortalPrefix || strings.HasPrefix(path, PortalPrefix+"/") }
+func IsPortal(path string) bool {
+	return path == PortalPrefix || strings.HasPrefix(path, PortalPrefix+"/")
+}
 
 const localCustomer = "lumdesk.customer"
 

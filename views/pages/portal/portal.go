@@ -16,9 +16,9 @@ const (
 
 // ForgotForm is the "forgot password" form.
 type ForgotForm struct {
-	Email  string
-	Error  string
-	Sent   bool // the neutral answer: sent if the address is a user's
+	Email string
+	Error string
+	Sent  bool // the neutral answer: sent if the address is a user's
 }
 
 // PasswordForm is the form that sets a password: accepting an invitation
@@ -52,8 +52,8 @@ type Home struct {
 // HomeProduct is one product card on Home.
 type HomeProduct struct {
 	Brand, Tagline, Href, Icon, Hue string
-	Figures                          []Figure
-	Empty                            string // what to do when there is nothing yet
+	Figures                         []Figure
+	Empty                           string // what to do when there is nothing yet
 }
 
 // Figure is one labelled number on a card.
