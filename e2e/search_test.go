@@ -13,6 +13,7 @@ import (
 	"lumdesk/internal/apikeys"
 	"lumdesk/internal/audit"
 	"lumdesk/internal/licensing"
+	"lumdesk/internal/mail"
 )
 
 // The palette finds what support pastes: Ctrl+K, a partial key, HWID or
@@ -112,6 +113,14 @@ func TestPaletteFindsEveryKindByAPartialValue(t *testing.T) {
 	if err := env.DB.Pool.QueryRow(ctx, `INSERT INTO lumi_proxies (account_id, plan, type, country, host, port, status) VALUES ($1, 'px-1', 'http', 'DE', 'px-kinds-frankfurt.example', 8080, 'active') RETURNING id`, acc.ID).Scan(&proxyID); err != nil {
 		t.Fatal(err)
 	}
+	app, err := env.Mail.CreateApp(ctx, audit.CLI("e2e"), accounts.AllAccounts, mail.AppInput{AccountID: &acc.ID, Name: "Zephyr receipts"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dom, err := env.Mail.AddDomain(ctx, audit.CLI("e2e"), accounts.AllAccounts, mail.DomainInput{AccountID: &acc.ID, Name: "send.zephyr-kinds.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	sam, _ := env.CreateStaff("samira.kinds@lumdesk.test", "support")
 	b.staff("admin")
 
@@ -123,6 +132,8 @@ func TestPaletteFindsEveryKindByAPartialValue(t *testing.T) {
 		{"proxy by host", "kinds-frank", "/lumi/proxies/" + id(proxyID)},
 		{"staff by email", "samira.kin", "/staff/" + id(sam.ID)},
 		{"page by title", "Audit", "/audit"},
+		{"mail app by name", "yr receip", "/lumora/apps/" + id(app.ID)},
+		{"sending domain by name", "d.zephyr-kin", "/lumora/domains/" + id(dom.ID)},
 	} {
 		b.open("/", `#sidebar`)
 		b.keys("k", chromedp.ModifierCtrl)

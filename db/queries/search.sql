@@ -87,3 +87,17 @@ FROM (
 JOIN mail_messages m ON m.id = hit.id JOIN accounts a ON a.id = m.account_id
 ORDER BY m.id DESC
 LIMIT $1;
+
+-- name: SearchMailApps :many
+-- A Lumora app by its whole name or part of it: mail_apps_name_trgm.
+SELECT m.id, m.name, m.account_id, a.name AS account_name
+FROM mail_apps m JOIN accounts a ON a.id = m.account_id
+WHERE m.name = sqlc.arg(exact)::text OR (sqlc.arg(contains)::boolean AND m.name ILIKE '%' || sqlc.arg(q)::text || '%')
+LIMIT $1;
+
+-- name: SearchMailDomains :many
+-- A Lumora sending domain by its whole name or part of it: mail_domains_name_trgm.
+SELECT d.id, d.name, d.status, d.account_id, a.name AS account_name
+FROM mail_domains d JOIN accounts a ON a.id = d.account_id
+WHERE d.name = lower(sqlc.arg(exact)::text) OR (sqlc.arg(contains)::boolean AND d.name ILIKE '%' || sqlc.arg(q)::text || '%')
+LIMIT $1;

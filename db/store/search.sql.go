@@ -525,6 +525,112 @@ func (q *Queries) SearchLumiVPS(ctx context.Context, arg SearchLumiVPSParams) ([
 	return items, nil
 }
 
+const searchMailApps = `-- name: SearchMailApps :many
+SELECT m.id, m.name, m.account_id, a.name AS account_name
+FROM mail_apps m JOIN accounts a ON a.id = m.account_id
+WHERE m.name = $2::text OR ($3::boolean AND m.name ILIKE '%' || $4::text || '%')
+LIMIT $1
+`
+
+type SearchMailAppsParams struct {
+	Limit    int32  `json:"limit"`
+	Exact    string `json:"exact"`
+	Contains bool   `json:"contains"`
+	Q        string `json:"q"`
+}
+
+type SearchMailAppsRow struct {
+	ID          int64  `json:"id"`
+	Name        string `json:"name"`
+	AccountID   int64  `json:"account_id"`
+	AccountName string `json:"account_name"`
+}
+
+// A Lumora app by its whole name or part of it: mail_apps_name_trgm.
+func (q *Queries) SearchMailApps(ctx context.Context, arg SearchMailAppsParams) ([]SearchMailAppsRow, error) {
+	rows, err := q.db.Query(ctx, searchMailApps,
+		arg.Limit,
+		arg.Exact,
+		arg.Contains,
+		arg.Q,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []SearchMailAppsRow{}
+	for rows.Next() {
+		var i SearchMailAppsRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.Name,
+			&i.AccountID,
+			&i.AccountName,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const searchMailDomains = `-- name: SearchMailDomains :many
+SELECT d.id, d.name, d.status, d.account_id, a.name AS account_name
+FROM mail_domains d JOIN accounts a ON a.id = d.account_id
+WHERE d.name = lower($2::text) OR ($3::boolean AND d.name ILIKE '%' || $4::text || '%')
+LIMIT $1
+`
+
+type SearchMailDomainsParams struct {
+	Limit    int32  `json:"limit"`
+	Exact    string `json:"exact"`
+	Contains bool   `json:"contains"`
+	Q        string `json:"q"`
+}
+
+type SearchMailDomainsRow struct {
+	ID          int64  `json:"id"`
+	Name        string `json:"name"`
+	Status      string `json:"status"`
+	AccountID   int64  `json:"account_id"`
+	AccountName string `json:"account_name"`
+}
+
+// A Lumora sending domain by its whole name or part of it: mail_domains_name_trgm.
+func (q *Queries) SearchMailDomains(ctx context.Context, arg SearchMailDomainsParams) ([]SearchMailDomainsRow, error) {
+	rows, err := q.db.Query(ctx, searchMailDomains,
+		arg.Limit,
+		arg.Exact,
+		arg.Contains,
+		arg.Q,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []SearchMailDomainsRow{}
+	for rows.Next() {
+		var i SearchMailDomainsRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.Name,
+			&i.Status,
+			&i.AccountID,
+			&i.AccountName,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const searchMailMessages = `-- name: SearchMailMessages :many
 SELECT m.id, m.public_id, m.subject, m.status, m.created_at, a.name AS account_name
 FROM (

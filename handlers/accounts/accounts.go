@@ -169,7 +169,7 @@ func accountRows(items []accounts.Account) []view.Row {
 	rows := make([]view.Row, len(items))
 	for i, a := range items {
 		rows[i] = view.Row{ID: a.ID, Name: a.Name, Email: a.Email, DiscordID: a.DiscordID, Status: a.Status,
-			Created: a.CreatedAt}
+			Created: a.CreatedAt, BuiltIn: a.BuiltIn()}
 	}
 	return rows
 }
@@ -306,7 +306,7 @@ func accountID(c *fiber.Ctx) (int64, error) {
 
 func (h *Accounts) detailView(c *fiber.Ctx, a accounts.Account, tab string) view.Detail {
 	return view.Detail{ID: a.ID, Name: a.Name, Email: a.Email, DiscordID: a.DiscordID, Note: a.Note, Status: a.Status,
-		SuspendedReason: a.SuspendedReason, Created: a.CreatedAt, Updated: a.UpdatedAt,
+		SuspendedReason: a.SuspendedReason, Created: a.CreatedAt, Updated: a.UpdatedAt, BuiltIn: a.BuiltIn(),
 		Tab: tab, CanManage: web.Can(c, staff.PermAccountsManage), CanSuspend: web.Can(c, staff.PermAccountsSuspend),
 		Products: productTabs}
 }

@@ -464,3 +464,39 @@ func TestAccountsListCountAndFilterChips(t *testing.T) {
 		t.Errorf("fragment count = %q", r.Text(`[data-testid="result-count"]`))
 	}
 }
+
+// lumdesk's own mail account (made when it first sends) is listed and
+// counted like any account, marked "Platform" so nobody takes it for a
+// customer; a customer's row and page carry no such mark.
+func TestPlatformMailAccountIsMarkedPlatform(t *testing.T) {
+	env := servertest.New(t)
+	ctx := context.Background()
+	customer := acctCreate(t, env, "Nightfall Studios", "ops@nightfall.gg", "")
+	if _, err := env.Mail.PlatformAppID(ctx); err != nil {
+		t.Fatal(err)
+	}
+	platform, err := env.Accounts.GetByEmail(ctx, accounts.PlatformMailEmail)
+	if err != nil {
+		t.Fatal(err)
+	}
+	viewer := env.As("viewer")
+	r := viewer.Get("/accounts")
+	if r.Status != http.StatusOK {
+		t.Fatalf("list: %d", r.Status)
+	}
+	marked := map[string]bool{}
+	r.Doc.Find(`[data-testid="account-row"]`).Each(func(_ int, s *goquery.Selection) {
+		id, _ := s.Attr("data-id")
+		marked[id] = strings.TrimSpace(s.Find(`[data-testid="platform-badge"]`).Text()) == "Platform"
+	})
+	pid, cid := strconv.FormatInt(platform.ID, 10), strconv.FormatInt(customer.ID, 10)
+	if len(marked) != 2 || !marked[pid] || marked[cid] {
+		t.Errorf("rows marked Platform: %v (platform #%s, customer #%s)", marked, pid, cid)
+	}
+	if r := viewer.Get(acctPath(platform.ID, "")); r.Status != http.StatusOK || r.Text(`[data-testid="account-header"] [data-testid="platform-badge"]`) != "Platform" {
+		t.Errorf("the platform account's page (status %d) has no Platform badge in its header", r.Status)
+	}
+	if r := viewer.Get(acctPath(customer.ID, "")); r.Status != http.StatusOK || r.Has(`[data-testid="platform-badge"]`) {
+		t.Errorf("a customer's page (status %d) is marked Platform", r.Status)
+	}
+}

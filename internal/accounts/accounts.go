@@ -35,6 +35,13 @@ const (
 	MaxReason = 500
 )
 
+// PlatformMailEmail is the address of the built-in account that sends
+// lumdesk's own mail (Lumora's platform app, made on first use by
+// internal/mail). It is an account row like any other, listed and counted,
+// and shown as "Platform" so nobody takes it for a customer. .invalid
+// (RFC 2606) is a name no customer can own.
+const PlatformMailEmail = "platform-mail@lumdesk.invalid"
+
 // Account is a customer.
 type Account struct {
 	ID              int64     `json:"id"`
@@ -47,6 +54,10 @@ type Account struct {
 	CreatedAt       time.Time `json:"created_at"`
 	UpdatedAt       time.Time `json:"updated_at"`
 }
+
+// BuiltIn reports whether the account is lumdesk's own (the platform mail
+// account), not a customer's.
+func (a Account) BuiltIn() bool { return strings.EqualFold(a.Email, PlatformMailEmail) }
 
 // Suspended reports whether the account is suspended.
 func (a Account) Suspended() bool { return a.Status == StatusSuspended }

@@ -9,6 +9,7 @@ import (
 	"lumdesk/internal/billing/products"
 	"lumdesk/internal/console"
 	"lumdesk/internal/licensing"
+	"lumdesk/internal/mail"
 	"lumdesk/internal/platform/db"
 	"lumdesk/internal/platform/testdb"
 	"lumdesk/internal/product"
@@ -49,9 +50,12 @@ func seed(t *testing.T) *console.Service {
 	exec(`INSERT INTO lumi_domains (account_id, name, status) SELECT id, 'my-orbital-widgets.com', 'active' FROM accounts WHERE name = 'Acme'`)
 	exec(`INSERT INTO lumi_vps (account_id, plan, hostname, ip, status) SELECT id, 'vps-s', 'build-box-01.orbital.test', '203.0.113.47', 'active' FROM accounts WHERE name = 'Acme'`)
 	exec(`INSERT INTO lumi_proxies (account_id, plan, type, country, host, port, status) SELECT id, 'px-1', 'http', 'DE', 'px-frankfurt-9.lumi.test', 8080, 'active' FROM accounts WHERE name = 'Acme'`)
+	exec(`INSERT INTO mail_apps (account_id, name) SELECT id, 'Orbital Alerts' FROM accounts WHERE name = 'Orbital Widgets'`)
+	exec(`INSERT INTO mail_apps (account_id, name) SELECT id, 'Hq' FROM accounts WHERE name = 'Acme'`)
+	exec(`INSERT INTO mail_domains (account_id, name, dkim_selector, dkim_public_key) SELECT id, 'mail.orbital-widgets.com', 'lm1', 'x' FROM accounts WHERE name = 'Orbital Widgets'`)
 	// A generous budget: these tests are about what is found (the budget
 	// has its own test below).
-	return console.New(d).WithSearchBudget(10 * time.Second).Register(licensing.Searchers(d)).Register(products.Searchers(d))
+	return console.New(d).WithSearchBudget(10 * time.Second).Register(licensing.Searchers(d)).Register(products.Searchers(d)).Register(mail.Searchers(d))
 }
 
 func everything(string) bool { return true }
@@ -93,6 +97,10 @@ func TestSearchFindsEveryKindByAPartialValue(t *testing.T) {
 		{"build-box", "vps", "build-box-01.orbital.test"},
 		{"113.47", "vps", "build-box-01.orbital.test"},
 		{"frankfurt", "proxy", "px-frankfurt-9.lumi.test:8080"},
+		{"bital ale", "mail_app", "Orbital Alerts"},
+		{"Hq", "mail_app", "Hq"}, // a name too short for a partial search, found whole
+		{"l.orbital-w", "sending_domain", "mail.orbital-widgets.com"},
+		{"MAIL.ORBITAL-WIDGETS.COM", "sending_domain", "mail.orbital-widgets.com"},
 		{"audit", "page", "Audit log"},
 		{"lumi", "page", "Lumi"},
 	}
@@ -215,7 +223,7 @@ func TestAreaSearchersAreDeclaredKinds(t *testing.T) {
 	for _, k := range product.SearchKindsOf() {
 		declared[k.Name] = true
 	}
-	for area, m := range map[string]map[string]product.Searcher{"licensing": licensing.Searchers(nil), "billing": products.Searchers(nil)} {
+	for area, m := range map[string]map[string]product.Searcher{"licensing": licensing.Searchers(nil), "billing": products.Searchers(nil), "mail": mail.Searchers(nil)} {
 		for name := range m {
 			if !declared[name] {
 				t.Errorf("%s wires a searcher for %q, which no product declares", area, name)

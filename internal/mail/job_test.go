@@ -20,7 +20,7 @@ import (
 func TestRecheckJobCatchesDrift(t *testing.T) {
 	f := newFixture(t)
 	d := f.verifiedDomain(t)
-	f.zone.remove(d.Records[1].Name, dns.TypeTXT)
+	f.zone.Remove(d.Records[1].Name, dns.TypeTXT)
 	f.now = f.now.Add(6 * time.Hour)
 
 	lic := licensing.NewService(f.db)

@@ -18,6 +18,7 @@ import (
 	"lumdesk/internal/accounts"
 	"lumdesk/internal/audit"
 	"lumdesk/internal/platform/db"
+	"lumdesk/internal/platform/dnstest"
 	"lumdesk/internal/platform/secretbox"
 	"lumdesk/internal/platform/testdb"
 )
@@ -30,7 +31,7 @@ var (
 type fixture struct {
 	db       *db.DB
 	svc      *Service
-	zone     *testDNS
+	zone     *dnstest.Server
 	now      time.Time
 	acct     int64 // the account the tests act for
 	other    int64 // another customer
@@ -44,8 +45,8 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{db: d, zone: startDNS(t), now: time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)}
-	res, err := NewResolver(f.zone.addr)
+	f := &fixture{db: d, zone: dnstest.Start(t), now: time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)}
+	res, err := NewResolver(f.zone.Addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,9 +79,9 @@ func (f *fixture) addDomain(t *testing.T, name string) Domain {
 func (f *fixture) publish(d Domain) {
 	for _, r := range d.Records {
 		if r.Type == "CNAME" {
-			f.zone.cname(r.Name, r.Value)
+			f.zone.CNAME(r.Name, r.Value)
 		} else {
-			f.zone.txt(r.Name, r.Value)
+			f.zone.TXT(r.Name, r.Value)
 		}
 	}
 }
@@ -233,10 +234,10 @@ func TestVerifyEachRecordMissingWrongThenFixed(t *testing.T) {
 
 	// Every record there, every one wrong.
 	otherKey := strings.Repeat("QUJD", 20)
-	f.zone.txt("acme.test", "v=spf1 include:_spf.google.com ~all", "google-site-verification=abc")
-	f.zone.txt(dkimName, "v=DKIM1; k=rsa; p="+otherKey)
-	f.zone.cname("bounces.acme.test", "bounces.elsewhere.test")
-	f.zone.txt("_dmarc.acme.test", "v=DMARC1; p=monitor")
+	f.zone.TXT("acme.test", "v=spf1 include:_spf.google.com ~all", "google-site-verification=abc")
+	f.zone.TXT(dkimName, "v=DKIM1; k=rsa; p="+otherKey)
+	f.zone.CNAME("bounces.acme.test", "bounces.elsewhere.test")
+	f.zone.TXT("_dmarc.acme.test", "v=DMARC1; p=monitor")
 	got = f.verify(t, d.ID)
 	want = map[string]outcome{
 		KindSPF:        {StatusFailing, `found "v=spf1 include:_spf.google.com ~all" without include:spf.lumora.test`},
@@ -250,11 +251,11 @@ func TestVerifyEachRecordMissingWrongThenFixed(t *testing.T) {
 
 	// More ways to be wrong: two SPF records, include after all, a revoked
 	// key, no CNAME (an A record instead), a record that is not DMARC.
-	f.zone.txt("acme.test", "v=spf1 include:spf.lumora.test ~all", "v=spf1 include:_spf.google.com ~all")
-	f.zone.txt(dkimName, "v=DKIM1; k=rsa; p=")
-	f.zone.remove("bounces.acme.test", dns.TypeCNAME)
-	f.zone.a("bounces.acme.test", "192.0.2.1")
-	f.zone.txt("_dmarc.acme.test", "p=reject; v=DMARC1")
+	f.zone.TXT("acme.test", "v=spf1 include:spf.lumora.test ~all", "v=spf1 include:_spf.google.com ~all")
+	f.zone.TXT(dkimName, "v=DKIM1; k=rsa; p=")
+	f.zone.Remove("bounces.acme.test", dns.TypeCNAME)
+	f.zone.A("bounces.acme.test", "192.0.2.1")
+	f.zone.TXT("_dmarc.acme.test", "p=reject; v=DMARC1")
 	got = f.verify(t, d.ID)
 	want = map[string]outcome{
 		KindSPF:        {StatusFailing, "2 SPF records at acme.test: a domain must publish exactly one, so merge them into one"},
@@ -265,9 +266,9 @@ func TestVerifyEachRecordMissingWrongThenFixed(t *testing.T) {
 	if diff := cmp.Diff(want, outcomes(got)); diff != "" {
 		t.Fatalf("more wrong (-want +got):\n%s", diff)
 	}
-	f.zone.txt("acme.test", "v=spf1 -all include:spf.lumora.test")
-	f.zone.txt(dkimName, "v=DKIM1; k=ed25519; p="+otherKey)
-	f.zone.txt("_dmarc.acme.test", "v=DMARC1; p=none", "v=DMARC1; p=reject")
+	f.zone.TXT("acme.test", "v=spf1 -all include:spf.lumora.test")
+	f.zone.TXT(dkimName, "v=DKIM1; k=ed25519; p="+otherKey)
+	f.zone.TXT("_dmarc.acme.test", "v=DMARC1; p=none", "v=DMARC1; p=reject")
 	got = f.verify(t, d.ID)
 	want[KindSPF] = outcome{StatusFailing, `found "v=spf1 -all include:spf.lumora.test" where include:spf.lumora.test comes after all, so it is never reached`}
 	want[KindDKIM] = outcome{StatusFailing, "found a key of type k=ed25519 at " + dkimName + ", expected k=rsa"}
@@ -277,10 +278,10 @@ func TestVerifyEachRecordMissingWrongThenFixed(t *testing.T) {
 	}
 
 	// Fixed one at a time: the domain stays pending until the last.
-	f.zone.txt("acme.test", "v=spf1 a mx +include:SPF.lumora.test. ~all", "google-site-verification=abc")
-	f.zone.txt(dkimName, "v=DKIM1; k=rsa; p="+d.DKIMPublicKey) // split into 255-byte strings by the zone
-	f.zone.remove("bounces.acme.test", dns.TypeA)
-	f.zone.cname("bounces.acme.test", "Return.Lumora.test")
+	f.zone.TXT("acme.test", "v=spf1 a mx +include:SPF.lumora.test. ~all", "google-site-verification=abc")
+	f.zone.TXT(dkimName, "v=DKIM1; k=rsa; p="+d.DKIMPublicKey) // split into 255-byte strings by the zone
+	f.zone.Remove("bounces.acme.test", dns.TypeA)
+	f.zone.CNAME("bounces.acme.test", "Return.Lumora.test")
 	got = f.verify(t, d.ID)
 	if got.Status != StatusPending || outcomes(got)[KindDMARC].Status != StatusFailing {
 		t.Fatalf("three of four: %+v", outcomes(got))
@@ -288,7 +289,7 @@ func TestVerifyEachRecordMissingWrongThenFixed(t *testing.T) {
 	if err := f.svc.CanSendFrom(ctx, f.acct, "acme.test"); !errors.Is(err, ErrSenderDomainNotVerified) {
 		t.Fatalf("pending domain may send: %v", err)
 	}
-	f.zone.txt("_dmarc.acme.test", "v=DMARC1; p=quarantine; rua=mailto:dmarc@acme.test")
+	f.zone.TXT("_dmarc.acme.test", "v=DMARC1; p=quarantine; rua=mailto:dmarc@acme.test")
 	got = f.verify(t, d.ID)
 	want = map[string]outcome{
 		KindSPF:        {StatusVerified, `found "v=spf1 a mx +include:SPF.lumora.test. ~all"`},
@@ -337,7 +338,7 @@ func TestRecheckCatchesDriftWithGracePeriod(t *testing.T) {
 	f := newFixture(t)
 	d := f.verifiedDomain(t)
 	checkedAt := f.now
-	f.zone.remove(d.Records[1].Name, dns.TypeTXT)
+	f.zone.Remove(d.Records[1].Name, dns.TypeTXT)
 
 	f.now = checkedAt.Add(time.Hour)
 	if n, err := f.svc.RecheckDue(ctx); err != nil || n != 0 {
@@ -411,7 +412,7 @@ func TestRecheckCatchesDriftWithGracePeriod(t *testing.T) {
 func TestLookupFailureKeepsLastResult(t *testing.T) {
 	f := newFixture(t)
 	d := f.verifiedDomain(t)
-	f.zone.fail("_dmarc.acme.test", dns.RcodeServerFailure)
+	f.zone.Fail("_dmarc.acme.test", dns.RcodeServerFailure)
 	f.now = f.now.Add(time.Minute)
 	got := f.verify(t, d.ID)
 	if diff := cmp.Diff(outcome{StatusVerified, "DNS lookup of _dmarc.acme.test failed: the resolver answered SERVFAIL; the last result stands until the next check"},
@@ -436,10 +437,10 @@ func TestTruncatedAnswerRetriedOverTCP(t *testing.T) {
 	for i := range 12 {
 		junk = append(junk, "verification-"+strconv.Itoa(i)+"="+strings.Repeat("x", 150))
 	}
-	f.zone.txt("acme.test", append(junk, "v=spf1 include:spf.lumora.test ~all")...)
+	f.zone.TXT("acme.test", append(junk, "v=spf1 include:spf.lumora.test ~all")...)
 	got := f.verify(t, d.ID)
-	if got.Status != StatusVerified || f.zone.tcpHits.Load() == 0 {
-		t.Fatalf("status %s after %d TCP queries: %+v", got.Status, f.zone.tcpHits.Load(), outcomes(got))
+	if got.Status != StatusVerified || f.zone.TCPHits() == 0 {
+		t.Fatalf("status %s after %d TCP queries: %+v", got.Status, f.zone.TCPHits(), outcomes(got))
 	}
 }
 
@@ -560,7 +561,7 @@ func TestHostileRecordContentIsStoredSafely(t *testing.T) {
 	f := newFixture(t)
 	d := f.addDomain(t, "acme.test")
 	f.publish(d)
-	f.zone.txt(d.Records[1].Name, "v=DKIM1; k=rsa\x00\xff\r\nX; p=abc")
+	f.zone.TXT(d.Records[1].Name, "v=DKIM1; k=rsa\x00\xff\r\nX; p=abc")
 	got := f.verify(t, d.ID)
 	if diff := cmp.Diff(outcome{StatusFailing, "found a key of type k=rsa?\uFFFD??X at " + d.Records[1].Name + ", expected k=rsa"}, outcomes(got)[KindDKIM]); diff != "" {
 		t.Fatalf("(-want +got):\n%s", diff)

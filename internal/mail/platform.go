@@ -17,7 +17,7 @@ import (
 // account. Without a schema flag for it, the account is known by its
 // address, under .invalid (RFC 2606), which no customer can own.
 const (
-	PlatformAccountEmail = "platform-mail@lumdesk.invalid"
+	PlatformAccountEmail = accounts.PlatformMailEmail
 	PlatformAccountName  = "lumdesk platform mail (built-in)"
 	PlatformAppName      = "Platform mail"
 	PlatformSenderName   = "lumdesk"

@@ -2,18 +2,50 @@ package mail
 
 import (
 	"context"
+	"strconv"
+	"strings"
 
 	"lumdesk/db/store"
 	"lumdesk/internal/platform/db"
 	"lumdesk/internal/product"
 )
 
+// searchCandidates bounds the matches a name search reads before the
+// console ranks them.
+const searchCandidates = 50
+
 // Searchers are Lumora's palette kinds (see product.SearchKind): messages by
-// their whole id or a recipient's whole address. Apps and sending domains
-// find nothing yet: their names have no index that a search could use
-// without reading the whole table.
+// their whole id or a recipient's whole address; apps and sending domains by
+// their whole name or (three or more characters) part of it, from the
+// trigram indexes on their names.
 func Searchers(d *db.DB) map[string]product.Searcher {
 	return map[string]product.Searcher{
+		"mail_app": func(ctx context.Context, q product.Query, limit int) ([]product.SearchHit, error) {
+			rows, err := d.SearchMailApps(ctx, store.SearchMailAppsParams{Exact: q.Text, Contains: q.Contains,
+				Q: escapeLike(q.Text), Limit: searchCandidates})
+			if err != nil {
+				return nil, err
+			}
+			out := make([]product.SearchHit, 0, len(rows))
+			for _, r := range rows {
+				out = append(out, product.SearchHit{Title: r.Name, Subtitle: r.AccountName + " · #" + strconv.FormatInt(r.AccountID, 10),
+					Href: "/lumora/apps/" + strconv.FormatInt(r.ID, 10), Rank: product.Rank(q.Text, r.Name)})
+			}
+			return out, nil
+		},
+		"sending_domain": func(ctx context.Context, q product.Query, limit int) ([]product.SearchHit, error) {
+			rows, err := d.SearchMailDomains(ctx, store.SearchMailDomainsParams{Exact: q.Text, Contains: q.Contains,
+				Q: escapeLike(q.Text), Limit: searchCandidates})
+			if err != nil {
+				return nil, err
+			}
+			out := make([]product.SearchHit, 0, len(rows))
+			for _, r := range rows {
+				out = append(out, product.SearchHit{Title: r.Name, Subtitle: r.AccountName + " · #" + strconv.FormatInt(r.AccountID, 10),
+					Href: "/lumora/domains/" + strconv.FormatInt(r.ID, 10), Meta: r.Status, Rank: product.Rank(q.Text, r.Name)})
+			}
+			return out, nil
+		},
 		"message": func(ctx context.Context, q product.Query, limit int) ([]product.SearchHit, error) {
 			rows, err := d.SearchMailMessages(ctx, store.SearchMailMessagesParams{Exact: q.Text, Limit: int32(limit)})
 			if err != nil {
@@ -31,4 +63,9 @@ func Searchers(d *db.DB) map[string]product.Searcher {
 			return out, nil
 		},
 	}
+}
+
+// escapeLike makes q match itself in an ILIKE pattern.
+func escapeLike(q string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(q)
 }

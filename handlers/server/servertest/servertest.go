@@ -27,6 +27,7 @@ import (
 	"lumdesk/internal/customers"
 	"lumdesk/internal/platform/config"
 	"lumdesk/internal/platform/db"
+	"lumdesk/internal/platform/dnstest"
 	"lumdesk/internal/platform/ids"
 	"lumdesk/internal/platform/secretbox"
 	"lumdesk/internal/platform/testdb"
@@ -45,6 +46,9 @@ type Env struct {
 	*server.Services
 	App      *fiber.App
 	Handlers *web.App
+	// DNS is the resolver the app asks (DNS_RESOLVER): Lumora's sending
+	// domains verify against what a test publishes here.
+	DNS *dnstest.Server
 }
 
 // Option changes the configuration before the app starts.
@@ -93,6 +97,8 @@ func start(t testing.TB, d *db.DB, opts []Option) *Env {
 	// packages; the budget's own behaviour is tested in internal/console.
 	cfg.SearchBudget = 10 * time.Second
 	cfg.MasterKey = bytes.Repeat([]byte{9}, 32)
+	zone := dnstest.Start(t)
+	cfg.DNSResolver = zone.Addr
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -112,7 +118,7 @@ func start(t testing.TB, d *db.DB, opts []Option) *Env {
 		_ = app.ShutdownWithTimeout(5 * time.Second)
 		svc.Licensing.Close() // flush batched execution counts while the database is still there
 	})
-	return &Env{T: t, URL: "http://" + ln.Addr().String(), DB: d, Config: cfg, Services: svc, App: app, Handlers: h}
+	return &Env{T: t, URL: "http://" + ln.Addr().String(), DB: d, Config: cfg, Services: svc, App: app, Handlers: h, DNS: zone}
 }
 
 type testWriter struct{ t testing.TB }

@@ -58,6 +58,7 @@ type Row struct {
 	DiscordID string
 	Status    string
 	Created   time.Time
+	BuiltIn   bool // lumdesk's own account (platform mail), not a customer
 }
 
 // Href is the account's detail page.
@@ -138,6 +139,7 @@ type Detail struct {
 	SuspendedReason string
 	Created         time.Time
 	Updated         time.Time
+	BuiltIn         bool // lumdesk's own account (platform mail), not a customer
 	Tab             string
 	CanManage       bool
 	CanSuspend      bool

@@ -1,4 +1,9 @@
-package mail
+// Package dnstest runs a real DNS server on loopback (UDP and TCP on one
+// port) that answers from a zone the test changes as it goes. Code under
+// test speaks the wire protocol to it exactly as to a recursive resolver:
+// Lumora's sending-domain checks (internal/mail) in the mail tests, and the
+// whole app's in servertest and the browser tests (DNS_RESOLVER).
+package dnstest
 
 import (
 	"net"
@@ -10,11 +15,11 @@ import (
 	"github.com/miekg/dns"
 )
 
-// testDNS is a real DNS server on loopback (UDP and TCP on one port) that
-// answers from a zone the test changes as it goes: the resolver under test
-// speaks the wire protocol to it exactly as to a recursive resolver.
-type testDNS struct {
-	addr string
+// Server is the zone and the server answering from it. Names are
+// case-insensitive; a name without records answers NXDOMAIN.
+type Server struct {
+	// Addr is host:port, for mail.NewResolver or DNS_RESOLVER.
+	Addr string
 
 	mu      sync.Mutex
 	rrs     map[string][]dns.RR // lower-case FQDN -> records
@@ -22,9 +27,10 @@ type testDNS struct {
 	tcpHits atomic.Int32
 }
 
-func startDNS(t *testing.T) *testDNS {
+// Start runs a server until the test ends.
+func Start(t testing.TB) *Server {
 	t.Helper()
-	z := &testDNS{rrs: map[string][]dns.RR{}, rcode: map[string]int{}}
+	z := &Server{rrs: map[string][]dns.RR{}, rcode: map[string]int{}}
 	var pc net.PacketConn
 	var ln net.Listener
 	// UDP first on a free port, then TCP on the same one (another process may hold it: try again).
@@ -41,7 +47,7 @@ func startDNS(t *testing.T) *testDNS {
 			t.Fatalf("no port free for both UDP and TCP: %v", err)
 		}
 	}
-	z.addr = pc.LocalAddr().String()
+	z.Addr = pc.LocalAddr().String()
 	for _, srv := range []*dns.Server{{PacketConn: pc, Handler: z}, {Listener: ln, Handler: z}} {
 		started := make(chan struct{})
 		srv.NotifyStartedFunc = func() { close(started) }
@@ -52,7 +58,11 @@ func startDNS(t *testing.T) *testDNS {
 	return z
 }
 
-func (z *testDNS) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
+// TCPHits is how many queries came over TCP (after a truncated UDP answer).
+func (z *Server) TCPHits() int { return int(z.tcpHits.Load()) }
+
+// ServeDNS answers one query from the zone.
+func (z *Server) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 	m := new(dns.Msg)
 	m.SetReply(req)
 	m.RecursionAvailable = true
@@ -90,39 +100,52 @@ func (z *testDNS) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 	_ = w.WriteMsg(m)
 }
 
-func (z *testDNS) hdr(name string, typ uint16) dns.RR_Header {
+func hdr(name string, typ uint16) dns.RR_Header {
 	return dns.RR_Header{Name: dns.Fqdn(strings.ToLower(name)), Rrtype: typ, Class: dns.ClassINET, Ttl: 300}
 }
 
-// txt publishes TXT records at name, replacing those there; a value longer
+// Publish puts one record as a sending domain lists it ("TXT" or "CNAME",
+// name, value), replacing the records of that type at name.
+func (z *Server) Publish(typ, name, value string) {
+	switch strings.ToUpper(typ) {
+	case "CNAME":
+		z.CNAME(name, value)
+	case "TXT":
+		z.TXT(name, value)
+	default:
+		panic("dnstest: Publish takes TXT or CNAME, not " + typ)
+	}
+}
+
+// TXT publishes TXT records at name, replacing those there; a value longer
 // than 255 bytes is split into character-strings, as DNS providers do.
-func (z *testDNS) txt(name string, values ...string) {
+func (z *Server) TXT(name string, values ...string) {
 	var rrs []dns.RR
 	for _, v := range values {
 		var parts []string
 		for len(v) > 255 {
 			parts, v = append(parts, v[:255]), v[255:]
 		}
-		rrs = append(rrs, &dns.TXT{Hdr: z.hdr(name, dns.TypeTXT), Txt: append(parts, v)})
+		rrs = append(rrs, &dns.TXT{Hdr: hdr(name, dns.TypeTXT), Txt: append(parts, v)})
 	}
 	z.replace(name, dns.TypeTXT, rrs)
 }
 
-// cname points name at target (replacing a CNAME there).
-func (z *testDNS) cname(name, target string) {
-	z.replace(name, dns.TypeCNAME, []dns.RR{&dns.CNAME{Hdr: z.hdr(name, dns.TypeCNAME), Target: dns.Fqdn(target)}})
+// CNAME points name at target (replacing a CNAME there).
+func (z *Server) CNAME(name, target string) {
+	z.replace(name, dns.TypeCNAME, []dns.RR{&dns.CNAME{Hdr: hdr(name, dns.TypeCNAME), Target: dns.Fqdn(target)}})
 }
 
-// a publishes an A record at name, so the name exists without the record a check wants.
-func (z *testDNS) a(name, ip string) {
-	z.replace(name, dns.TypeA, []dns.RR{&dns.A{Hdr: z.hdr(name, dns.TypeA), A: net.ParseIP(ip)}})
+// A publishes an A record at name, so the name exists without the record a check wants.
+func (z *Server) A(name, ip string) {
+	z.replace(name, dns.TypeA, []dns.RR{&dns.A{Hdr: hdr(name, dns.TypeA), A: net.ParseIP(ip)}})
 }
 
-// remove deletes the records of one type at name (the name stays if others remain).
-func (z *testDNS) remove(name string, typ uint16) { z.replace(name, typ, nil) }
+// Remove deletes the records of one type at name (the name stays if others remain).
+func (z *Server) Remove(name string, typ uint16) { z.replace(name, typ, nil) }
 
-// fail makes every query for name answer rcode (0 stops it).
-func (z *testDNS) fail(name string, rcode int) {
+// Fail makes every query for name answer rcode (0 stops it).
+func (z *Server) Fail(name string, rcode int) {
 	z.mu.Lock()
 	defer z.mu.Unlock()
 	key := dns.Fqdn(strings.ToLower(name))
@@ -133,7 +156,7 @@ func (z *testDNS) fail(name string, rcode int) {
 	z.rcode[key] = rcode
 }
 
-func (z *testDNS) replace(name string, typ uint16, rrs []dns.RR) {
+func (z *Server) replace(name string, typ uint16, rrs []dns.RR) {
 	z.mu.Lock()
 	defer z.mu.Unlock()
 	key := dns.Fqdn(strings.ToLower(name))
