@@ -68,7 +68,9 @@ type DeliveryRow struct {
 }
 
 // Replayable: River is not retrying it, and the endpoint is live.
-func (r DeliveryRow) Replayable(e WebhookEndpoint) bool { return r.Status != "pending" && e.Deleted == nil }
+func (r DeliveryRow) Replayable(e WebhookEndpoint) bool {
+	return r.Status != "pending" && e.Deleted == nil
+}
 
 // Href is the log URL with the status filter and key set to value.
 func (v WebhookPage) Href(key, value string) string {
