@@ -50,9 +50,11 @@ FROM mail_webhook_deliveries d JOIN mail_webhook_endpoints e ON e.id = d.endpoin
 WHERE d.id = $1;
 
 -- name: ListMailWebhookDeliveries :many
--- The delivery log of an endpoint, newest first; before_id continues a page.
+-- The delivery log of an endpoint, newest first; before_id continues a page,
+-- status (when given) keeps one status.
 SELECT * FROM mail_webhook_deliveries
 WHERE endpoint_id = $1 AND (sqlc.narg(before_id)::bigint IS NULL OR id < sqlc.narg(before_id))
+  AND (sqlc.narg(status)::text IS NULL OR status = sqlc.narg(status))
 ORDER BY id DESC
 LIMIT $2;
 

@@ -320,19 +320,27 @@ func (q *Queries) ListMailWebhookAttempts(ctx context.Context, deliveryID int64)
 const listMailWebhookDeliveries = `-- name: ListMailWebhookDeliveries :many
 SELECT id, endpoint_id, event_id, event_type, payload, status, attempts, response_code, latency_ms, last_error, next_attempt_at, created_at, delivered_at FROM mail_webhook_deliveries
 WHERE endpoint_id = $1 AND ($3::bigint IS NULL OR id < $3)
+  AND ($4::text IS NULL OR status = $4)
 ORDER BY id DESC
 LIMIT $2
 `
 
 type ListMailWebhookDeliveriesParams struct {
-	EndpointID int64  `json:"endpoint_id"`
-	Limit      int32  `json:"limit"`
-	BeforeID   *int64 `json:"before_id"`
+	EndpointID int64   `json:"endpoint_id"`
+	Limit      int32   `json:"limit"`
+	BeforeID   *int64  `json:"before_id"`
+	Status     *string `json:"status"`
 }
 
-// The delivery log of an endpoint, newest first; before_id continues a page.
+// The delivery log of an endpoint, newest first; before_id continues a page,
+// status (when given) keeps one status.
 func (q *Queries) ListMailWebhookDeliveries(ctx context.Context, arg ListMailWebhookDeliveriesParams) ([]MailWebhookDelivery, error) {
-	rows, err := q.db.Query(ctx, listMailWebhookDeliveries, arg.EndpointID, arg.Limit, arg.BeforeID)
+	rows, err := q.db.Query(ctx, listMailWebhookDeliveries,
+		arg.EndpointID,
+		arg.Limit,
+		arg.BeforeID,
+		arg.Status,
+	)
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 	"lumdesk/handlers/web"
 	"lumdesk/internal/accounts"
 	"lumdesk/internal/apikeys"
+	"lumdesk/internal/audit"
 	"lumdesk/internal/mail"
 	"lumdesk/internal/mail/webhooks"
 	"lumdesk/internal/product"
@@ -20,9 +21,15 @@ type KeysService interface {
 	List(ctx context.Context, p apikeys.ListParams) (apikeys.Page, error)
 }
 
-// HooksService is what the app page needs of internal/mail/webhooks.
+// HooksService is what the app and webhook pages need of internal/mail/webhooks.
 type HooksService interface {
 	ListEndpoints(ctx context.Context, scope accounts.Scope, appID int64) ([]webhooks.Endpoint, error)
+	FindEndpoint(ctx context.Context, scope accounts.Scope, id string) (webhooks.Endpoint, error)
+	DeleteEndpoint(ctx context.Context, actor audit.Actor, scope accounts.Scope, id string) error
+	ListDeliveriesWithStatus(ctx context.Context, scope accounts.Scope, endpointID, status string, beforeID int64, limit int) ([]webhooks.Delivery, error)
+	GetDelivery(ctx context.Context, scope accounts.Scope, id int64) (webhooks.Delivery, error)
+	ListAttempts(ctx context.Context, scope accounts.Scope, deliveryID int64) ([]webhooks.Attempt, error)
+	Replay(ctx context.Context, actor audit.Actor, scope accounts.Scope, deliveryID int64) (webhooks.Delivery, error)
 }
 
 // appKeysShown bounds the account's Lumora keys read for one app's page.

@@ -73,14 +73,14 @@ func (h *Lumora) apps(c *fiber.Ctx) error {
 // suppressions lists one account's suppressed addresses: suppressions
 // belong to an account, so the page asks for one first.
 func (h *Lumora) suppressions(c *fiber.Ctx) error {
-	return h.renderSuppressions(c, fiber.StatusOK, view.LiftForm{Errors: map[string]string{}})
+	return h.renderSuppressions(c, fiber.StatusOK, view.LiftForm{Errors: map[string]string{}}, view.LiftForm{Errors: map[string]string{}})
 }
 
-// renderSuppressions is the list with the lift form as given (its values
-// and messages after a refused lift).
-func (h *Lumora) renderSuppressions(c *fiber.Ctx, status int, form view.LiftForm) error {
+// renderSuppressions is the list with the lift and add forms as given
+// (their values and messages after a refused lift or add).
+func (h *Lumora) renderSuppressions(c *fiber.Ctx, status int, lift, add view.LiftForm) error {
 	var problems []string
-	l := view.SuppressionList{CanManage: web.Can(c, staff.PermMailManage), CSRF: web.CSRFToken(c), Lift: form}
+	l := view.SuppressionList{CanManage: web.Can(c, staff.PermMailManage), CSRF: web.CSRFToken(c), Lift: lift, Add: add}
 	var before int64
 	l.Account, before, l.Cursor = listPosition(c, &problems)
 	l.Bar = h.app.ListBar(c, view.SuppressionsPath, l.Query())
@@ -111,24 +111,57 @@ func (h *Lumora) renderSuppressions(c *fiber.Ctx, status int, form view.LiftForm
 func (h *Lumora) liftSuppression(c *fiber.Ctx) error {
 	form := view.LiftForm{Email: web.Truncate(web.Field(c, "email"), 320), Reason: web.Truncate(web.Field(c, "reason"), 600),
 		Errors: map[string]string{}}
+	render := func(status int, form view.LiftForm) error {
+		return h.renderSuppressions(c, status, form, view.LiftForm{Errors: map[string]string{}})
+	}
 	acc, ok := web.ParseID(web.Field(c, "account"))
 	if !ok {
 		form.Error = "Choose the account first: its id is part of the page address."
-		return h.renderSuppressions(c, fiber.StatusUnprocessableEntity, form)
+		return render(fiber.StatusUnprocessableEntity, form)
 	}
 	err := h.svc.LiftSuppression(c.UserContext(), web.Actor(c), accounts.AllAccounts, acc, form.Email, form.Reason)
 	if errs := web.FieldErrors(err, nil); errs != nil {
 		form.Errors, form.Error = errs, "Please correct the highlighted fields."
-		return h.renderSuppressions(c, fiber.StatusUnprocessableEntity, form)
+		return render(fiber.StatusUnprocessableEntity, form)
 	}
 	if errors.Is(err, mail.ErrSuppressionNotFound) {
 		form.Errors["email"] = "This account has no suppression for that address."
 		form.Error = "Nothing was lifted."
-		return h.renderSuppressions(c, fiber.StatusUnprocessableEntity, form)
+		return render(fiber.StatusUnprocessableEntity, form)
 	}
 	if err != nil {
 		return err
 	}
 	h.app.Toast(c, "success", form.Email+" may receive this account's mail again.")
+	return web.Redirect(c, view.SuppressionsPath+"?account="+strconv.FormatInt(acc, 10))
+}
+
+// addSuppression stops the account sending to an address, with a reason
+// (the service validates the address and audits it on the account).
+func (h *Lumora) addSuppression(c *fiber.Ctx) error {
+	// Oversized input is cut, not trusted: the service refuses what is still too long.
+	form := view.LiftForm{Email: web.Truncate(web.Field(c, "new_email"), 1100), Reason: web.Truncate(web.Field(c, "new_reason"), 600),
+		Errors: map[string]string{}}
+	render := func(status int, form view.LiftForm) error {
+		return h.renderSuppressions(c, status, view.LiftForm{Errors: map[string]string{}}, form)
+	}
+	acc, ok := web.ParseID(web.Field(c, "account"))
+	if !ok {
+		form.Error = "Choose the account first: its id is part of the page address."
+		return render(fiber.StatusUnprocessableEntity, form)
+	}
+	err := h.svc.AddSuppression(c.UserContext(), web.Actor(c), accounts.AllAccounts, acc, form.Email, form.Reason)
+	if errs := web.FieldErrors(err, map[string]string{"email": "new_email", "reason": "new_reason"}); errs != nil {
+		form.Errors, form.Error = errs, "Nothing was added: please correct the highlighted fields."
+		return render(fiber.StatusUnprocessableEntity, form)
+	}
+	if errors.Is(err, mail.ErrAccountNotFound) {
+		form.Error = "There is no account #" + strconv.FormatInt(acc, 10) + "."
+		return render(fiber.StatusUnprocessableEntity, form)
+	}
+	if err != nil {
+		return err
+	}
+	h.app.Toast(c, "success", "This account no longer sends to "+strings.TrimSpace(form.Email)+".")
 	return web.Redirect(c, view.SuppressionsPath+"?account="+strconv.FormatInt(acc, 10))
 }

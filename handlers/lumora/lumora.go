@@ -37,6 +37,7 @@ type Service interface {
 	ListSuppressions(ctx context.Context, scope accounts.Scope, accountID, beforeID int64, limit int) ([]mail.Suppression, error)
 	CountSuppressions(ctx context.Context, scope accounts.Scope, accountID int64, limitTo int) (listcount.Count, error)
 	LiftSuppression(ctx context.Context, actor audit.Actor, scope accounts.Scope, accountID int64, email, reason string) error
+	AddSuppression(ctx context.Context, actor audit.Actor, scope accounts.Scope, accountID int64, email, reason string) error
 }
 
 // Lumora is the route group.

@@ -1,6 +1,7 @@
 // Package lumora is the Lumora console (transactional email): the overview,
 // apps, sending domains with their DNS records and checks, the message log,
-// suppressions and the sandbox inbox. routes.go is its route table: every path with the
+// webhook endpoints with their delivery log, suppressions and the sandbox
+// inbox. routes.go is its route table: every path with the
 // permission it needs.
 package lumora
 
@@ -24,7 +25,12 @@ func (h *Lumora) Routes(a *web.App) []web.Route {
 		web.Post(dom+"/verify", manage, h.verify),
 		web.Get(view.AppsPath, read, h.apps),
 		web.Get(view.AppsPath+"/:id<int>", read, h.appPage),
+		web.Get(view.WebhooksPath+"/deliveries/:id<int>", read, h.delivery),
+		web.Post(view.WebhooksPath+"/deliveries/:id<int>/replay", manage, h.replay),
+		web.Get(view.WebhooksPath+"/:id", read, h.webhook),
+		web.Post(view.WebhooksPath+"/:id/delete", manage, h.deleteWebhook),
 		web.Get(view.SuppressionsPath, read, h.suppressions),
+		web.Post(view.SuppressionsPath, manage, h.addSuppression),
 		web.Post(view.LiftPath, manage, h.liftSuppression),
 		web.Get(view.MessagesPath, read, h.messages),
 		web.Get(view.MessagesPath+"/:id", read, h.message),

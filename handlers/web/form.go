@@ -172,7 +172,7 @@ func FieldErrors(err error, rename map[string]string) map[string]string {
 		if r, ok := rename[k]; ok {
 			k = r
 		}
-		out[k] = Capitalize(msg) + "."
+		out[k] = Capitalize(strings.TrimSuffix(msg, ".")) + "." // services' messages mostly end with one already
 	}
 	return out
 }

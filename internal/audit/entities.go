@@ -253,7 +253,7 @@ var actionNouns = map[string]string{
 
 // actionVerbs say what happened, by the action's second part.
 var actionVerbs = map[string]string{
-	"lift": "lifted", "create": "created", "update": "updated", "delete": "deleted", "set": "set",
+	"lift": "lifted", "add": "added", "replay": "replayed", "create": "created", "update": "updated", "delete": "deleted", "set": "set",
 	"suspend": "suspended", "reactivate": "reactivated", "note": "note added",
 	"revoke": "revoked", "rotate": "rotated", "issue": "issued", "export": "exported", "import": "imported",
 	"enable": "enabled", "disable": "disabled", "change_role": "role changed", "reset_password": "password reset",

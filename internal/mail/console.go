@@ -5,13 +5,17 @@ package mail
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"lumdesk/db/store"
 	"lumdesk/internal/accounts"
 	"lumdesk/internal/audit"
+	"lumdesk/internal/mail/address"
 	"lumdesk/internal/platform/db"
 	"lumdesk/internal/platform/listcount"
 )
@@ -256,4 +260,80 @@ func (s *Service) LiftSuppression(ctx context.Context, actor audit.Actor, scope 
 			EntityID: strconv.FormatInt(accountID, 10), Reason: reason,
 			Before: map[string]any{"suppressed_email": row.Email, "suppression_reason": row.Reason, "origin": row.Origin}})
 	})
+}
+
+// MaxSuppressionReason bounds the reason staff give when they add or lift a
+// suppression (kept in the account's history).
+const MaxSuppressionReason = 500
+
+// AddSuppression puts an address on the account's list by hand (reason
+// code manual), as staff do in the console: the address must be a valid
+// mailbox, staff say why, and the account's history keeps the address and
+// the reason, in the same transaction. An address already listed (in any
+// letter case, whatever put it there) is refused with a field message.
+func (s *Service) AddSuppression(ctx context.Context, actor audit.Actor, scope accounts.Scope, accountID int64, email, reason string) (err error) {
+	defer wrap(&err, "add mail suppression")
+	if !scope.Allows(accountID) {
+		return ErrAccountNotFound
+	}
+	fe := ValidationError{}
+	var addr string
+	if strings.TrimSpace(email) == "" {
+		fe["email"] = "Enter the address to suppress."
+	} else if a, aerr := address.New("", email); aerr != nil {
+		fe["email"] = suppressionAddressMessage(aerr)
+	} else {
+		addr = a.Email
+	}
+	reason = strings.TrimSpace(reason)
+	switch {
+	case reason == "":
+		fe["reason"] = "Say why the account must stop sending to this address."
+	case !utf8.ValidString(reason) || strings.ContainsFunc(reason, unicode.IsControl):
+		fe["reason"] = "Use one line of text without control characters."
+	case utf8.RuneCountInString(reason) > MaxSuppressionReason:
+		fe["reason"] = "Keep the reason under " + strconv.Itoa(MaxSuppressionReason) + " characters."
+	}
+	if len(fe) > 0 {
+		return fe
+	}
+	origin := "added by " + actorLabel(actor)
+	return s.db.Tx(ctx, func(q *store.Queries) error {
+		if _, err := q.GetAccount(ctx, accountID); db.IsNotFound(err) {
+			return ErrAccountNotFound
+		} else if err != nil {
+			return err
+		}
+		n, err := q.InsertMailSuppression(ctx, store.InsertMailSuppressionParams{AccountID: accountID, Email: addr,
+			Reason: ReasonManual, Origin: origin, Now: s.clock()})
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return ValidationError{"email": "This account already suppresses " + addr + "."}
+		}
+		return audit.Record(ctx, q, actor, audit.Event{Action: "mail_suppression.add", EntityType: audit.EntityAccount,
+			EntityID: strconv.FormatInt(accountID, 10), Reason: reason,
+			After: map[string]any{"suppressed_email": addr, "suppression_reason": ReasonManual, "origin": origin}})
+	})
+}
+
+// suppressionAddressMessage says why an address was refused, for the form.
+func suppressionAddressMessage(err error) string {
+	var ae *address.Error
+	if errors.As(err, &ae) {
+		return "Enter one plain address such as name@example.com (" + ae.Reason + ")."
+	}
+	return "Enter one plain address such as name@example.com."
+}
+
+// actorLabel names who acted, for a row's origin.
+func actorLabel(a audit.Actor) string {
+	if a.Label != "" {
+		return a.Label
+	}
+	if a.Kind != "" {
+		return a.Kind
+	}
+	return "staff"
 }

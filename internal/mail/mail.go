@@ -22,6 +22,8 @@
 //	          through the built-in platform app; no verified domain, unsigned)
 //	Reading:  GetMessage, ListEvents (the log), Stats, ListSuppressions,
 //	          DeleteSuppression
+//	Staff:    AddSuppression and LiftSuppression (an address by hand, with
+//	          a reason kept in the account's history)
 //
 // Every change is audited in its transaction.
 package mail

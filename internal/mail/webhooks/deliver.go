@@ -276,7 +276,24 @@ func truncate(s string, n int) string {
 // from the newest) continues after the last id of the previous page. A
 // deleted endpoint's log stays readable.
 func (s *Service) ListDeliveries(ctx context.Context, scope accounts.Scope, endpointID string, beforeID int64, limit int) (_ []Delivery, err error) {
+	return s.ListDeliveriesWithStatus(ctx, scope, endpointID, "", beforeID, limit)
+}
+
+// ListDeliveriesWithStatus is ListDeliveries keeping one status (one of
+// StatusPending, StatusDelivered, StatusFailed; "": every status).
+func (s *Service) ListDeliveriesWithStatus(ctx context.Context, scope accounts.Scope, endpointID, status string, beforeID int64, limit int) (_ []Delivery, err error) {
 	defer wrap(&err, "list webhook deliveries of %s", endpointID)
+	var st *string
+	switch status {
+	case "":
+	case StatusPending, StatusDelivered, StatusFailed:
+		st = &status
+	default:
+		return nil, ValidationError{"status": "Choose a status: " + strings.Join(Statuses, ", ") + "."}
+	}
+	if !strings.HasPrefix(endpointID, "ep_") || len(endpointID) > 64 {
+		return nil, ErrEndpointNotFound
+	}
 	r, err := s.db.GetMailWebhookEndpointByPublicID(ctx, endpointID)
 	if db.IsNotFound(err) || (err == nil && !scope.Allows(r.AccountID)) {
 		return nil, ErrEndpointNotFound
@@ -291,7 +308,7 @@ func (s *Service) ListDeliveries(ctx context.Context, scope accounts.Scope, endp
 		before = &beforeID
 	}
 	rows, err := s.db.ListMailWebhookDeliveries(ctx, store.ListMailWebhookDeliveriesParams{EndpointID: r.ID,
-		Limit: int32(min(limit, MaxListLimit)), BeforeID: before})
+		Limit: int32(min(limit, MaxListLimit)), BeforeID: before, Status: st})
 	if err != nil {
 		return nil, err
 	}

@@ -136,6 +136,23 @@ func (s *Service) GetEndpoint(ctx context.Context, scope accounts.Scope, id stri
 	return endpointFromRow(row), nil
 }
 
+// FindEndpoint is an endpoint inside the scope, a deleted one included
+// (DisabledAt set): the console keeps showing a deleted endpoint's log.
+func (s *Service) FindEndpoint(ctx context.Context, scope accounts.Scope, id string) (_ Endpoint, err error) {
+	defer wrap(&err, "find webhook endpoint %s", id)
+	if !strings.HasPrefix(id, "ep_") || len(id) > 64 {
+		return Endpoint{}, ErrEndpointNotFound
+	}
+	r, err := s.db.GetMailWebhookEndpointByPublicID(ctx, id)
+	if db.IsNotFound(err) || (err == nil && !scope.Allows(r.AccountID)) {
+		return Endpoint{}, ErrEndpointNotFound
+	} else if err != nil {
+		return Endpoint{}, err
+	}
+	return endpointFromRow(store.MailWebhookEndpoint{ID: r.ID, AppID: r.AppID, PublicID: r.PublicID, Url: r.Url, Events: r.Events,
+		CreatedAt: r.CreatedAt, DisabledAt: r.DisabledAt}), nil
+}
+
 func (s *Service) endpoint(ctx context.Context, scope accounts.Scope, id string) (store.MailWebhookEndpoint, error) {
 	if !strings.HasPrefix(id, "ep_") || len(id) > 64 {
 		return store.MailWebhookEndpoint{}, ErrEndpointNotFound

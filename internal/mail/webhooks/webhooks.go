@@ -8,10 +8,12 @@
 // unknown one):
 //
 //	Endpoints:  CreateEndpoint (the signing secret is returned once and
-//	            stored sealed), GetEndpoint, ListEndpoints, DeleteEndpoint
+//	            stored sealed), GetEndpoint, FindEndpoint (deleted ones
+//	            too, for the console), ListEndpoints, DeleteEndpoint
 //	Events:     Enqueue (one delivery per subscribed endpoint and a River
 //	            job each, in the caller's transaction)
-//	Log:        ListDeliveries, GetDelivery, ListAttempts, Replay
+//	Log:        ListDeliveries, ListDeliveriesWithStatus, GetDelivery,
+//	            ListAttempts, Replay
 //	River:      Register adds the delivery worker to a River workers bundle
 //	Receivers:  Sign and Verify (what a receiver checks; tests use it)
 //
@@ -66,6 +68,9 @@ const (
 	StatusDelivered = "delivered" // the endpoint answered 2xx
 	StatusFailed    = "failed"    // attempts used up, or the endpoint was deleted
 )
+
+// Statuses are the delivery statuses, in the order filters list them.
+var Statuses = []string{StatusPending, StatusDelivered, StatusFailed}
 
 // Limits.
 const (

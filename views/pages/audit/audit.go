@@ -116,8 +116,18 @@ func EntityHref(r auditlog.Ref, names auditlog.Names) string {
 		if numeric {
 			return lumora.DomainHref(num)
 		}
-	case auditlog.EntityMailTemplate, auditlog.EntityMailWebhook, auditlog.EntityMailWebhookDelivery:
-		// Templates and webhooks have no console page yet: the area's overview.
+	case auditlog.EntityMailWebhook:
+		// Endpoints are recorded by their public id (ep_...).
+		if strings.HasPrefix(r.ID, "ep_") {
+			return lumora.WebhookHref(r.ID)
+		}
+		return lumora.OverviewPath
+	case auditlog.EntityMailWebhookDelivery:
+		if numeric {
+			return lumora.DeliveryHref(num)
+		}
+	case auditlog.EntityMailTemplate:
+		// Audit rows name a template by id; its page is under its slug: the area's overview.
 		return lumora.OverviewPath
 	case auditlog.RefLedgerEntry:
 		if _, err := strconv.ParseInt(r.Account, 10, 64); err == nil {

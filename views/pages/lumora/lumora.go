@@ -363,7 +363,7 @@ func (l AppList) ActiveFilters() []components.ActiveFilter {
 // LiftPath lifts one suppression (POST: account, email, reason).
 const LiftPath = SuppressionsPath + "/lift"
 
-// LiftForm is the form that lifts a suppression.
+// LiftForm is the form that lifts a suppression, and the one that adds one.
 type LiftForm struct {
 	Email, Reason string
 	Errors        map[string]string
@@ -376,6 +376,7 @@ type SuppressionList struct {
 	CanManage          bool
 	CSRF               string
 	Lift               LiftForm
+	Add                LiftForm // the add-a-suppression form
 	Cursor, NextCursor string
 	Rows               []SuppressionRow
 	Error              string
