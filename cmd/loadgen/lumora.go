@@ -78,6 +78,7 @@ type lumoraResult struct {
 	smtpConcurrency, acceptSecs int
 	signBound                   float64 // messages/s the machine's cores DKIM-sign, doing nothing else
 	signCores                   int
+	serverCPU                   time.Duration // the server's CPU time from the accept phase's start until its backlog was delivered
 }
 
 func runLumora(ctx context.Context, cfg config) (*lumoraResult, error) {
@@ -258,6 +259,7 @@ func runLumora(ctx context.Context, cfg config) (*lumoraResult, error) {
 	// 2. Accept rate: the clients send as fast as the API answers (the
 	// delivery worker runs meanwhile, as it would in production).
 	from := time.Now()
+	cpuFrom, _ := processCPU(cmd.Process.Pid)
 	acceptProfiled := profile("accept.pprof", max(cfg.lumoraDuration-time.Second, time.Second))
 	res.accept = measureEach(ctx, client, cfg.concurrency, "send API     POST /api/lumora/v1/email/send", perClient, cfg.lumoraDuration)
 	until := time.Now()
@@ -269,6 +271,9 @@ func runLumora(ctx context.Context, cfg config) (*lumoraResult, error) {
 	deliveryProfiled := profile("deliver.pprof", min(10*time.Second, cfg.lumoraDrain))
 	_ = waitDrained(ctx, pool, appID, cfg.lumoraDrain)
 	deliveryProfiled()
+	if cpuUntil, err := processCPU(cmd.Process.Pid); err == nil && cpuFrom > 0 {
+		res.serverCPU = cpuUntil - cpuFrom
+	}
 	var first, last *time.Time
 	err = pool.QueryRow(ctx, `SELECT count(*), min(e.at), max(e.at) FROM mail_events e JOIN mail_messages m ON m.id = e.message_id
 		WHERE e.type = 'delivered' AND m.app_id = $1 AND m.created_at BETWEEN $2 AND $3`, appID, from, until).Scan(&res.delivered, &first, &last)
@@ -349,6 +354,30 @@ func signBound(raws [][]byte, cores int, d time.Duration) (float64, error) {
 	return float64(n.Load()) / time.Since(start).Seconds(), nil
 }
 
+// processCPU is the user and system CPU time a process has used so far
+// (Linux: /proc/<pid>/stat, in clock ticks of 1/100 s).
+func processCPU(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// The fields after the command name, which is in parentheses.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, errors.New("unexpected /proc stat")
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0, errors.New("unexpected /proc stat")
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, errors.New("unexpected /proc stat")
+	}
+	return time.Duration(utime+stime) * 10 * time.Millisecond, nil
+}
+
 // freeAddr is a loopback address with a port free now.
 func freeAddr() (string, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -389,6 +418,9 @@ func printLumora(r *lumoraResult, clients int) {
 	fmt.Printf("%-64s %10s %9s %9s\n", fmt.Sprintf("queued→delivered latency at %.0f msg/s", r.pacedRate), "", ms(r.latP50), ms(r.latP99))
 	fmt.Printf("%-64s %10.0f\n", fmt.Sprintf("plain SMTP client into the same sink (%d messages)", r.ceilingN), r.ceiling)
 	fmt.Printf("%-64s %10.0f\n", fmt.Sprintf("RSA-2048 DKIM signing on %d cores, nothing else (bound)", r.signCores), r.signBound)
+	if r.serverCPU > 0 && r.delivered > 0 {
+		fmt.Printf("%-64s %10s\n", "server CPU per message, accepted and delivered", ms(r.serverCPU/time.Duration(r.delivered)))
+	}
 	if r.ceiling > 0 {
 		fmt.Printf("\ndelivery %.0f msg/s = %.1f%% of the plain SMTP client's ceiling %.0f/s", r.deliverRate, 100*r.deliverRate/r.ceiling, r.ceiling)
 		if r.signBound > 0 {
