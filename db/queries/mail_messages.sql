@@ -28,9 +28,6 @@ SELECT * FROM mail_messages WHERE id = $1;
 -- name: GetMailMessageByPublicID :one
 SELECT * FROM mail_messages WHERE public_id = $1;
 
--- name: LockMailMessage :one
-SELECT * FROM mail_messages WHERE id = $1 FOR UPDATE;
-
 -- name: SetMailMessageStatus :exec
 UPDATE mail_messages SET status = $2, smtp_message_id = $3, updated_at = sqlc.arg(now)::timestamptz WHERE id = $1;
 

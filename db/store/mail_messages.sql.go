@@ -574,37 +574,6 @@ func (q *Queries) ListMailSuppressions(ctx context.Context, arg ListMailSuppress
 	return items, nil
 }
 
-const lockMailMessage = `-- name: LockMailMessage :one
-SELECT id, public_id, account_id, app_id, domain_id, from_email, from_name, reply_to, subject, text_body, html_body, headers, tags, status, smtp_message_id, idempotency_key, request_hash, created_at, updated_at FROM mail_messages WHERE id = $1 FOR UPDATE
-`
-
-func (q *Queries) LockMailMessage(ctx context.Context, id int64) (MailMessage, error) {
-	row := q.db.QueryRow(ctx, lockMailMessage, id)
-	var i MailMessage
-	err := row.Scan(
-		&i.ID,
-		&i.PublicID,
-		&i.AccountID,
-		&i.AppID,
-		&i.DomainID,
-		&i.FromEmail,
-		&i.FromName,
-		&i.ReplyTo,
-		&i.Subject,
-		&i.TextBody,
-		&i.HtmlBody,
-		&i.Headers,
-		&i.Tags,
-		&i.Status,
-		&i.SmtpMessageID,
-		&i.IdempotencyKey,
-		&i.RequestHash,
-		&i.CreatedAt,
-		&i.UpdatedAt,
-	)
-	return i, err
-}
-
 const mailEventStats = `-- name: MailEventStats :many
 SELECT (date_trunc('day', at AT TIME ZONE 'UTC'))::date AS day, type, count(*)::bigint AS n
 FROM mail_events

@@ -85,32 +85,36 @@ func (s *Service) Deliver(ctx context.Context, messageID int64) (retryAt time.Ti
 		}
 		results = s.transport.Send(ctx, msg.FromEmail, emails, raw)
 	}
+	byEmail := map[string]store.MailRecipient{}
+	for _, r := range due {
+		byEmail[r.Email] = r
+	}
+	var outs []attemptOutcome
+	decided := map[int64]attemptOutcome{}
+	for _, res := range results {
+		if r, ok := byEmail[res.Email]; ok {
+			o := s.decide(msg, r, res, now)
+			outs = append(outs, o)
+			decided[r.ID] = o
+		}
+	}
+	// The recipients as this attempt leaves them: only a delivery changes
+	// a recipient, and River runs one job of a message at a time, so the
+	// rows read above with the outcomes applied are what the table holds.
+	for i, r := range rcpts {
+		if o, ok := decided[r.ID]; ok {
+			r.Status, r.Attempts, r.NextAttemptAt = o.status, o.attempts, o.next
+			rcpts[i] = r
+		}
+	}
 	// pgx.BeginFunc rather than db.Tx: the webhooks of the outcomes are
 	// enqueued in this transaction too, which takes the pgx.Tx itself.
 	err = pgx.BeginFunc(ctx, s.db.Pool, func(tx pgx.Tx) error {
 		q := store.New(tx)
-		if _, err := q.LockMailMessage(ctx, messageID); err != nil {
-			return err
-		}
-		byEmail := map[string]store.MailRecipient{}
-		for _, r := range due {
-			byEmail[r.Email] = r
-		}
-		var outs []attemptOutcome
-		for _, res := range results {
-			if r, ok := byEmail[res.Email]; ok {
-				outs = append(outs, s.decide(msg, r, res, now))
-			}
-		}
 		if err := s.record(ctx, tx, q, msg, outs, now); err != nil {
 			return err
 		}
-		rows, err := q.ListMailRecipients(ctx, messageID)
-		if err != nil {
-			return err
-		}
-		rcpts = rows
-		return q.SetMailMessageStatus(ctx, store.SetMailMessageStatusParams{ID: messageID, Status: messageStatus(rows),
+		return q.SetMailMessageStatus(ctx, store.SetMailMessageStatusParams{ID: messageID, Status: messageStatus(rcpts),
 			SmtpMessageID: firstNonEmpty(smtpID, msg.SmtpMessageID), Now: now})
 	})
 	if err != nil {
