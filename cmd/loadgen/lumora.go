@@ -14,6 +14,8 @@ package main
 import (
 	"bytes"
 	"context"
+	crand "crypto/rand"
+	"crypto/rsa"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -24,6 +26,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -35,6 +38,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/miekg/dns"
 
+	"lumdesk/internal/mail/outbound"
 	"lumdesk/internal/mail/sandbox"
 	"lumdesk/internal/platform/localpg"
 )
@@ -72,6 +76,9 @@ type lumoraResult struct {
 	ceiling                     float64
 	ceilingN                    int
 	smtpConcurrency, acceptSecs int
+	signBound                   float64 // messages/s the machine's cores DKIM-sign, doing nothing else
+	signCores                   int
+	serverCPU                   time.Duration // the server's CPU time from the accept phase's start until its backlog was delivered
 }
 
 func runLumora(ctx context.Context, cfg config) (*lumoraResult, error) {
@@ -105,6 +112,30 @@ func runLumora(ctx context.Context, cfg config) (*lumoraResult, error) {
 	envv := append(os.Environ(), "DATABASE_URL="+dbURL, "DATA_DIR="+filepath.Join(".data", "bench"), "LISTEN_ADDR="+cfg.addr,
 		"LOG_LEVEL=warn", "LUMDESK_DEMO=false", "DNS_RESOLVER="+zone.addr, "LUMORA_SMTP_URL="+sink.URL(),
 		"LUMORA_SMTP_CONCURRENCY="+strconv.Itoa(smtpConcurrency))
+	var pprofAddr string
+	if cfg.lumoraPprof != "" {
+		if pprofAddr, err = freeAddr(); err != nil {
+			return nil, err
+		}
+		if err := os.MkdirAll(cfg.lumoraPprof, 0o755); err != nil {
+			return nil, err
+		}
+		envv = append(envv, "METRICS_ADDR="+pprofAddr, "LUMDESK_PPROF=true")
+	}
+	// profile writes the server's CPU profile of the next d into name.
+	profile := func(name string, d time.Duration) (wait func()) {
+		if pprofAddr == "" {
+			return func() {}
+		}
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			if err := cpuProfile(pprofAddr, filepath.Join(cfg.lumoraPprof, name), d); err != nil {
+				fmt.Fprintf(os.Stderr, "profile %s: %v\n", name, err)
+			}
+		}()
+		return func() { <-done }
+	}
 	cli := func(args ...string) (map[string]any, error) {
 		cmd := execLumdesk(ctx, cfg.bin, envv, args...)
 		var out, errb bytes.Buffer
@@ -228,13 +259,21 @@ func runLumora(ctx context.Context, cfg config) (*lumoraResult, error) {
 	// 2. Accept rate: the clients send as fast as the API answers (the
 	// delivery worker runs meanwhile, as it would in production).
 	from := time.Now()
+	cpuFrom, _ := processCPU(cmd.Process.Pid)
+	acceptProfiled := profile("accept.pprof", max(cfg.lumoraDuration-time.Second, time.Second))
 	res.accept = measureEach(ctx, client, cfg.concurrency, "send API     POST /api/lumora/v1/email/send", perClient, cfg.lumoraDuration)
 	until := time.Now()
 
 	// 3. Delivery throughput: working off the backlog the accept phase
 	// left, from its first delivery to its last, within the drain window
 	// (what is left then is dropped from the queue below).
+	acceptProfiled()
+	deliveryProfiled := profile("deliver.pprof", min(10*time.Second, cfg.lumoraDrain))
 	_ = waitDrained(ctx, pool, appID, cfg.lumoraDrain)
+	deliveryProfiled()
+	if cpuUntil, err := processCPU(cmd.Process.Pid); err == nil && cpuFrom > 0 {
+		res.serverCPU = cpuUntil - cpuFrom
+	}
 	var first, last *time.Time
 	err = pool.QueryRow(ctx, `SELECT count(*), min(e.at), max(e.at) FROM mail_events e JOIN mail_messages m ON m.id = e.message_id
 		WHERE e.type = 'delivered' AND m.app_id = $1 AND m.created_at BETWEEN $2 AND $3`, appID, from, until).Scan(&res.delivered, &first, &last)
@@ -269,7 +308,107 @@ func runLumora(ctx context.Context, cfg config) (*lumoraResult, error) {
 		return res, fmt.Errorf("SMTP ceiling: %w", err)
 	}
 	fmt.Printf("  %-64s %8.0f msg/s\n", fmt.Sprintf("plain SMTP client, %d reused connections (ceiling)", smtpConcurrency), res.ceiling)
+
+	// 5. The DKIM-signing bound: every core signing the same messages with
+	// an RSA-2048 key and doing nothing else. Delivery signs each message
+	// once, so it cannot pass this rate on this machine.
+	res.signCores = runtime.GOMAXPROCS(0)
+	res.signBound, err = signBound(raws, res.signCores, 3*time.Second)
+	if err != nil {
+		return res, fmt.Errorf("DKIM-signing bound: %w", err)
+	}
+	fmt.Printf("  %-64s %8.0f msg/s\n", fmt.Sprintf("RSA-2048 DKIM signing on %d cores, nothing else (bound)", res.signCores), res.signBound)
 	return res, nil
+}
+
+// signBound signs raws (cycling) on cores goroutines for d and returns
+// signatures a second.
+func signBound(raws [][]byte, cores int, d time.Duration) (float64, error) {
+	k, err := rsa.GenerateKey(crand.Reader, 2048)
+	if err != nil {
+		return 0, err
+	}
+	key := outbound.DKIMKey{Domain: "lumora-bench.com", Selector: "bench", Signer: k}
+	var n atomic.Int64
+	var firstErr atomic.Value
+	start := time.Now()
+	deadline := start.Add(d)
+	var wg sync.WaitGroup
+	for range cores {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for time.Now().Before(deadline) {
+				i := n.Add(1)
+				if _, err := outbound.Sign(raws[int(i)%len(raws)], key); err != nil {
+					firstErr.CompareAndSwap(nil, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if e := firstErr.Load(); e != nil {
+		return 0, e.(error)
+	}
+	return float64(n.Load()) / time.Since(start).Seconds(), nil
+}
+
+// processCPU is the user and system CPU time a process has used so far
+// (Linux: /proc/<pid>/stat, in clock ticks of 1/100 s).
+func processCPU(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// The fields after the command name, which is in parentheses.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, errors.New("unexpected /proc stat")
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0, errors.New("unexpected /proc stat")
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, errors.New("unexpected /proc stat")
+	}
+	return time.Duration(utime+stime) * 10 * time.Millisecond, nil
+}
+
+// freeAddr is a loopback address with a port free now.
+func freeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+// cpuProfile fetches the server's CPU profile of the next d into path.
+func cpuProfile(addr, path string, d time.Duration) error {
+	secs := max(int(d/time.Second), 1)
+	c := &http.Client{Timeout: time.Duration(secs+30) * time.Second}
+	res, err := c.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", addr, secs))
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return fmt.Errorf("pprof answered %s", res.Status)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, res.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 func printLumora(r *lumoraResult, clients int) {
@@ -278,8 +417,20 @@ func printLumora(r *lumoraResult, clients int) {
 	fmt.Printf("%-64s %10.0f\n", fmt.Sprintf("delivery into the SMTP sink (%d of %d messages)", r.delivered, r.accepted), r.deliverRate)
 	fmt.Printf("%-64s %10s %9s %9s\n", fmt.Sprintf("queued→delivered latency at %.0f msg/s", r.pacedRate), "", ms(r.latP50), ms(r.latP99))
 	fmt.Printf("%-64s %10.0f\n", fmt.Sprintf("plain SMTP client into the same sink (%d messages)", r.ceilingN), r.ceiling)
+	fmt.Printf("%-64s %10.0f\n", fmt.Sprintf("RSA-2048 DKIM signing on %d cores, nothing else (bound)", r.signCores), r.signBound)
+	if r.serverCPU > 0 && r.delivered > 0 {
+		fmt.Printf("%-64s %10s\n", "server CPU per message, accepted and delivered", ms(r.serverCPU/time.Duration(r.delivered)))
+	}
 	if r.ceiling > 0 {
-		fmt.Printf("\ndelivery throughput = %.1f%% of the plain SMTP client's ceiling\n", 100*r.deliverRate/r.ceiling)
+		fmt.Printf("\ndelivery %.0f msg/s = %.1f%% of the plain SMTP client's ceiling %.0f/s", r.deliverRate, 100*r.deliverRate/r.ceiling, r.ceiling)
+		if r.signBound > 0 {
+			fmt.Printf(", %.1f%% of the DKIM-signing bound %.0f/s", 100*r.deliverRate/r.signBound, r.signBound)
+		}
+		fmt.Println()
+		if r.signBound > 0 && r.signBound < r.ceiling/2 {
+			fmt.Printf("(every delivered message is RSA-2048 signed: on %d cores signing alone stops at %.0f/s = %.1f%% of the ceiling)\n",
+				r.signCores, r.signBound, 100*r.signBound/r.ceiling)
+		}
 	}
 }
 

@@ -84,6 +84,7 @@ type config struct {
 	only            string        // "", "luarmor" or "lumora"
 	lumoraDuration  time.Duration // the Lumora accept phase
 	lumoraDBURL     string
+	lumoraPprof     string        // directory for the server's CPU profiles ("": none)
 	lumoraDrain     time.Duration // how long delivery may work off the accept phase's backlog
 	lumoraPacedRate float64       // messages/s of the latency phase
 }
@@ -128,6 +129,7 @@ func main() {
 	pacedRate, _ := strconv.ParseFloat(env("BENCH_LUMORA_PACED_RATE", "10"), 64)
 	flag.Float64Var(&cfg.lumoraPacedRate, "lumora-paced-rate", pacedRate, "messages/s of the latency phase, below the delivery rate (BENCH_LUMORA_PACED_RATE)")
 	flag.StringVar(&cfg.lumoraDBURL, "lumora-database-url", os.Getenv("BENCH_LUMORA_DATABASE_URL"), "Lumora bench database (default: lumdesk_bench_lumora on the local server)")
+	flag.StringVar(&cfg.lumoraPprof, "lumora-pprof", os.Getenv("BENCH_LUMORA_PPROF"), "write the server's CPU profiles of the accept and delivery phases into this directory (BENCH_LUMORA_PPROF)")
 	flag.Parse()
 	if cfg.lumoraPacedRate <= 0 || cfg.lumoraDrain <= 0 || cfg.lumoraDuration <= 0 {
 		fatal("the Lumora durations and rate must be positive")

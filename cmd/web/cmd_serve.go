@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/pprof"
+	"os"
 	"time"
 
 	"lumdesk/handlers/server"
@@ -72,7 +74,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 }
 
 // serveMetrics serves /metrics alone on METRICS_ADDR (a private address:
-// no token there).
+// no token there), and with LUMDESK_PPROF=true Go's profiles under
+// /debug/pprof/.
 func serveMetrics(e *env, h http.Handler) (stop func(), err error) {
 	ln, err := net.Listen("tcp", e.cfg.MetricsAddr)
 	if err != nil {
@@ -80,6 +83,12 @@ func serveMetrics(e *env, h http.Handler) (stop func(), err error) {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", h)
+	if os.Getenv("LUMDESK_PPROF") == "true" {
+		// Profiling for benchmarks (cmd/loadgen -lumora-pprof), on this
+		// private listener only.
+		mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+		mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {

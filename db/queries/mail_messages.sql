@@ -28,9 +28,6 @@ SELECT * FROM mail_messages WHERE id = $1;
 -- name: GetMailMessageByPublicID :one
 SELECT * FROM mail_messages WHERE public_id = $1;
 
--- name: LockMailMessage :one
-SELECT * FROM mail_messages WHERE id = $1 FOR UPDATE;
-
 -- name: SetMailMessageStatus :exec
 UPDATE mail_messages SET status = $2, smtp_message_id = $3, updated_at = sqlc.arg(now)::timestamptz WHERE id = $1;
 
@@ -42,11 +39,52 @@ RETURNING *;
 -- name: ListMailRecipients :many
 SELECT * FROM mail_recipients WHERE message_id = $1 ORDER BY id;
 
--- name: UpdateMailRecipient :exec
-UPDATE mail_recipients
-SET status = $2, attempts = $3, next_attempt_at = sqlc.narg(next_attempt_at), last_smtp_code = sqlc.narg(last_smtp_code),
-    last_smtp_text = $4, updated_at = sqlc.arg(now)::timestamptz
-WHERE id = $1;
+-- A send: the message, its recipients and their first events in one
+-- statement (the arrays run in parallel, in the send's order; a queued
+-- recipient is due now, a suppressed one is never attempted). A message
+-- whose Idempotency-Key is taken writes nothing and returns no row.
+-- name: InsertMailMessageWithRecipients :one
+WITH m AS (
+    INSERT INTO mail_messages (public_id, account_id, app_id, domain_id, from_email, from_name, reply_to, subject,
+                               text_body, html_body, headers, tags, idempotency_key, request_hash, created_at, updated_at)
+    VALUES (sqlc.arg(public_id), sqlc.arg(account_id), sqlc.arg(app_id), sqlc.narg(domain_id), sqlc.arg(from_email),
+            sqlc.arg(from_name), sqlc.arg(reply_to)::text[], sqlc.arg(subject), sqlc.arg(text_body), sqlc.arg(html_body),
+            sqlc.arg(headers), sqlc.arg(tags), sqlc.narg(idempotency_key), sqlc.narg(request_hash),
+            sqlc.arg(now)::timestamptz, sqlc.arg(now)::timestamptz)
+    ON CONFLICT (app_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+    RETURNING id, public_id
+), r AS (
+    INSERT INTO mail_recipients (message_id, email, kind, status, next_attempt_at, updated_at)
+    SELECT m.id, x.email, x.kind, x.status,
+           CASE WHEN x.status = 'queued' THEN sqlc.arg(now)::timestamptz END, sqlc.arg(now)::timestamptz
+    FROM m, (SELECT unnest(sqlc.arg(emails)::text[]) AS email, unnest(sqlc.arg(kinds)::text[]) AS kind,
+                    unnest(sqlc.arg(statuses)::text[]) AS status) x
+), e AS (
+    INSERT INTO mail_events (message_id, app_id, account_id, recipient, type, at, detail)
+    SELECT m.id, sqlc.arg(app_id), sqlc.arg(account_id), x.email, x.status, sqlc.arg(now)::timestamptz, x.detail
+    FROM m, (SELECT unnest(sqlc.arg(emails)::text[]) AS email, unnest(sqlc.arg(statuses)::text[]) AS status,
+                    unnest(sqlc.arg(details)::text[]) AS detail) x
+)
+SELECT id, public_id FROM m;
+
+-- The outcomes of one delivery attempt: each recipient's new state and its
+-- event, in one statement (parallel arrays; has_next false: no next
+-- attempt; code 0: no SMTP reply).
+-- name: RecordMailAttempts :exec
+WITH u AS (
+    UPDATE mail_recipients r
+    SET status = x.status, attempts = x.attempts, next_attempt_at = CASE WHEN x.has_next THEN x.next_at END,
+        last_smtp_code = NULLIF(x.code, 0), last_smtp_text = x.smtp_text, updated_at = sqlc.arg(now)::timestamptz
+    FROM (SELECT unnest(sqlc.arg(ids)::bigint[]) AS id, unnest(sqlc.arg(statuses)::text[]) AS status,
+                 unnest(sqlc.arg(attempts)::int[]) AS attempts, unnest(sqlc.arg(has_next)::boolean[]) AS has_next,
+                 unnest(sqlc.arg(next_at)::timestamptz[]) AS next_at, unnest(sqlc.arg(codes)::int[]) AS code,
+                 unnest(sqlc.arg(smtp_texts)::text[]) AS smtp_text) x
+    WHERE r.id = x.id
+)
+INSERT INTO mail_events (message_id, app_id, account_id, recipient, type, at, detail)
+SELECT sqlc.arg(message_id), sqlc.arg(app_id), sqlc.arg(account_id), x.email, x.type, sqlc.arg(now)::timestamptz, x.detail
+FROM (SELECT unnest(sqlc.arg(emails)::text[]) AS email, unnest(sqlc.arg(event_types)::text[]) AS type,
+             unnest(sqlc.arg(details)::text[]) AS detail) x;
 
 -- name: InsertMailEvent :exec
 INSERT INTO mail_events (message_id, app_id, account_id, recipient, type, at, detail)

@@ -237,6 +237,89 @@ func (q *Queries) InsertMailMessage(ctx context.Context, arg InsertMailMessagePa
 	return i, err
 }
 
+const insertMailMessageWithRecipients = `-- name: InsertMailMessageWithRecipients :one
+WITH m AS (
+    INSERT INTO mail_messages (public_id, account_id, app_id, domain_id, from_email, from_name, reply_to, subject,
+                               text_body, html_body, headers, tags, idempotency_key, request_hash, created_at, updated_at)
+    VALUES ($1, $2, $3, $4, $5,
+            $6, $7::text[], $8, $9, $10,
+            $11, $12, $13, $14,
+            $15::timestamptz, $15::timestamptz)
+    ON CONFLICT (app_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+    RETURNING id, public_id
+), r AS (
+    INSERT INTO mail_recipients (message_id, email, kind, status, next_attempt_at, updated_at)
+    SELECT m.id, x.email, x.kind, x.status,
+           CASE WHEN x.status = 'queued' THEN $15::timestamptz END, $15::timestamptz
+    FROM m, (SELECT unnest($16::text[]) AS email, unnest($17::text[]) AS kind,
+                    unnest($18::text[]) AS status) x
+), e AS (
+    INSERT INTO mail_events (message_id, app_id, account_id, recipient, type, at, detail)
+    SELECT m.id, $3, $2, x.email, x.status, $15::timestamptz, x.detail
+    FROM m, (SELECT unnest($16::text[]) AS email, unnest($18::text[]) AS status,
+                    unnest($19::text[]) AS detail) x
+)
+SELECT id, public_id FROM m
+`
+
+type InsertMailMessageWithRecipientsParams struct {
+	PublicID       string          `json:"public_id"`
+	AccountID      int64           `json:"account_id"`
+	AppID          int64           `json:"app_id"`
+	DomainID       *int64          `json:"domain_id"`
+	FromEmail      string          `json:"from_email"`
+	FromName       string          `json:"from_name"`
+	ReplyTo        []string        `json:"reply_to"`
+	Subject        string          `json:"subject"`
+	TextBody       string          `json:"text_body"`
+	HtmlBody       string          `json:"html_body"`
+	Headers        json.RawMessage `json:"headers"`
+	Tags           json.RawMessage `json:"tags"`
+	IdempotencyKey *string         `json:"idempotency_key"`
+	RequestHash    []byte          `json:"request_hash"`
+	Now            time.Time       `json:"now"`
+	Emails         []string        `json:"emails"`
+	Kinds          []string        `json:"kinds"`
+	Statuses       []string        `json:"statuses"`
+	Details        []string        `json:"details"`
+}
+
+type InsertMailMessageWithRecipientsRow struct {
+	ID       int64  `json:"id"`
+	PublicID string `json:"public_id"`
+}
+
+// A send: the message, its recipients and their first events in one
+// statement (the arrays run in parallel, in the send's order; a queued
+// recipient is due now, a suppressed one is never attempted). A message
+// whose Idempotency-Key is taken writes nothing and returns no row.
+func (q *Queries) InsertMailMessageWithRecipients(ctx context.Context, arg InsertMailMessageWithRecipientsParams) (InsertMailMessageWithRecipientsRow, error) {
+	row := q.db.QueryRow(ctx, insertMailMessageWithRecipients,
+		arg.PublicID,
+		arg.AccountID,
+		arg.AppID,
+		arg.DomainID,
+		arg.FromEmail,
+		arg.FromName,
+		arg.ReplyTo,
+		arg.Subject,
+		arg.TextBody,
+		arg.HtmlBody,
+		arg.Headers,
+		arg.Tags,
+		arg.IdempotencyKey,
+		arg.RequestHash,
+		arg.Now,
+		arg.Emails,
+		arg.Kinds,
+		arg.Statuses,
+		arg.Details,
+	)
+	var i InsertMailMessageWithRecipientsRow
+	err := row.Scan(&i.ID, &i.PublicID)
+	return i, err
+}
+
 const insertMailRecipient = `-- name: InsertMailRecipient :one
 INSERT INTO mail_recipients (message_id, email, kind, status, next_attempt_at, updated_at)
 VALUES ($1, $2, $3, $4, $5, $6::timestamptz)
@@ -491,37 +574,6 @@ func (q *Queries) ListMailSuppressions(ctx context.Context, arg ListMailSuppress
 	return items, nil
 }
 
-const lockMailMessage = `-- name: LockMailMessage :one
-SELECT id, public_id, account_id, app_id, domain_id, from_email, from_name, reply_to, subject, text_body, html_body, headers, tags, status, smtp_message_id, idempotency_key, request_hash, created_at, updated_at FROM mail_messages WHERE id = $1 FOR UPDATE
-`
-
-func (q *Queries) LockMailMessage(ctx context.Context, id int64) (MailMessage, error) {
-	row := q.db.QueryRow(ctx, lockMailMessage, id)
-	var i MailMessage
-	err := row.Scan(
-		&i.ID,
-		&i.PublicID,
-		&i.AccountID,
-		&i.AppID,
-		&i.DomainID,
-		&i.FromEmail,
-		&i.FromName,
-		&i.ReplyTo,
-		&i.Subject,
-		&i.TextBody,
-		&i.HtmlBody,
-		&i.Headers,
-		&i.Tags,
-		&i.Status,
-		&i.SmtpMessageID,
-		&i.IdempotencyKey,
-		&i.RequestHash,
-		&i.CreatedAt,
-		&i.UpdatedAt,
-	)
-	return i, err
-}
-
 const mailEventStats = `-- name: MailEventStats :many
 SELECT (date_trunc('day', at AT TIME ZONE 'UTC'))::date AS day, type, count(*)::bigint AS n
 FROM mail_events
@@ -561,6 +613,63 @@ func (q *Queries) MailEventStats(ctx context.Context, arg MailEventStatsParams) 
 		return nil, err
 	}
 	return items, nil
+}
+
+const recordMailAttempts = `-- name: RecordMailAttempts :exec
+WITH u AS (
+    UPDATE mail_recipients r
+    SET status = x.status, attempts = x.attempts, next_attempt_at = CASE WHEN x.has_next THEN x.next_at END,
+        last_smtp_code = NULLIF(x.code, 0), last_smtp_text = x.smtp_text, updated_at = $4::timestamptz
+    FROM (SELECT unnest($8::bigint[]) AS id, unnest($9::text[]) AS status,
+                 unnest($10::int[]) AS attempts, unnest($11::boolean[]) AS has_next,
+                 unnest($12::timestamptz[]) AS next_at, unnest($13::int[]) AS code,
+                 unnest($14::text[]) AS smtp_text) x
+    WHERE r.id = x.id
+)
+INSERT INTO mail_events (message_id, app_id, account_id, recipient, type, at, detail)
+SELECT $1, $2, $3, x.email, x.type, $4::timestamptz, x.detail
+FROM (SELECT unnest($5::text[]) AS email, unnest($6::text[]) AS type,
+             unnest($7::text[]) AS detail) x
+`
+
+type RecordMailAttemptsParams struct {
+	MessageID  int64       `json:"message_id"`
+	AppID      int64       `json:"app_id"`
+	AccountID  int64       `json:"account_id"`
+	Now        time.Time   `json:"now"`
+	Emails     []string    `json:"emails"`
+	EventTypes []string    `json:"event_types"`
+	Details    []string    `json:"details"`
+	Ids        []int64     `json:"ids"`
+	Statuses   []string    `json:"statuses"`
+	Attempts   []int32     `json:"attempts"`
+	HasNext    []bool      `json:"has_next"`
+	NextAt     []time.Time `json:"next_at"`
+	Codes      []int32     `json:"codes"`
+	SmtpTexts  []string    `json:"smtp_texts"`
+}
+
+// The outcomes of one delivery attempt: each recipient's new state and its
+// event, in one statement (parallel arrays; has_next false: no next
+// attempt; code 0: no SMTP reply).
+func (q *Queries) RecordMailAttempts(ctx context.Context, arg RecordMailAttemptsParams) error {
+	_, err := q.db.Exec(ctx, recordMailAttempts,
+		arg.MessageID,
+		arg.AppID,
+		arg.AccountID,
+		arg.Now,
+		arg.Emails,
+		arg.EventTypes,
+		arg.Details,
+		arg.Ids,
+		arg.Statuses,
+		arg.Attempts,
+		arg.HasNext,
+		arg.NextAt,
+		arg.Codes,
+		arg.SmtpTexts,
+	)
+	return err
 }
 
 const releaseMailIdempotencyKey = `-- name: ReleaseMailIdempotencyKey :exec
@@ -633,34 +742,4 @@ func (q *Queries) SuppressedAmong(ctx context.Context, arg SuppressedAmongParams
 		return nil, err
 	}
 	return items, nil
-}
-
-const updateMailRecipient = `-- name: UpdateMailRecipient :exec
-UPDATE mail_recipients
-SET status = $2, attempts = $3, next_attempt_at = $5, last_smtp_code = $6,
-    last_smtp_text = $4, updated_at = $7::timestamptz
-WHERE id = $1
-`
-
-type UpdateMailRecipientParams struct {
-	ID            int64      `json:"id"`
-	Status        string     `json:"status"`
-	Attempts      int32      `json:"attempts"`
-	LastSmtpText  string     `json:"last_smtp_text"`
-	NextAttemptAt *time.Time `json:"next_attempt_at"`
-	LastSmtpCode  *int32     `json:"last_smtp_code"`
-	Now           time.Time  `json:"now"`
-}
-
-func (q *Queries) UpdateMailRecipient(ctx context.Context, arg UpdateMailRecipientParams) error {
-	_, err := q.db.Exec(ctx, updateMailRecipient,
-		arg.ID,
-		arg.Status,
-		arg.Attempts,
-		arg.LastSmtpText,
-		arg.NextAttemptAt,
-		arg.LastSmtpCode,
-		arg.Now,
-	)
-	return err
 }

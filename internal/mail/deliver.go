@@ -85,32 +85,36 @@ func (s *Service) Deliver(ctx context.Context, messageID int64) (retryAt time.Ti
 		}
 		results = s.transport.Send(ctx, msg.FromEmail, emails, raw)
 	}
+	byEmail := map[string]store.MailRecipient{}
+	for _, r := range due {
+		byEmail[r.Email] = r
+	}
+	var outs []attemptOutcome
+	decided := map[int64]attemptOutcome{}
+	for _, res := range results {
+		if r, ok := byEmail[res.Email]; ok {
+			o := s.decide(msg, r, res, now)
+			outs = append(outs, o)
+			decided[r.ID] = o
+		}
+	}
+	// The recipients as this attempt leaves them: only a delivery changes
+	// a recipient, and River runs one job of a message at a time, so the
+	// rows read above with the outcomes applied are what the table holds.
+	for i, r := range rcpts {
+		if o, ok := decided[r.ID]; ok {
+			r.Status, r.Attempts, r.NextAttemptAt = o.status, o.attempts, o.next
+			rcpts[i] = r
+		}
+	}
 	// pgx.BeginFunc rather than db.Tx: the webhooks of the outcomes are
 	// enqueued in this transaction too, which takes the pgx.Tx itself.
 	err = pgx.BeginFunc(ctx, s.db.Pool, func(tx pgx.Tx) error {
 		q := store.New(tx)
-		if _, err := q.LockMailMessage(ctx, messageID); err != nil {
+		if err := s.record(ctx, tx, q, msg, outs, now); err != nil {
 			return err
 		}
-		byEmail := map[string]store.MailRecipient{}
-		for _, r := range due {
-			byEmail[r.Email] = r
-		}
-		for _, res := range results {
-			r, ok := byEmail[res.Email]
-			if !ok {
-				continue
-			}
-			if err := s.record(ctx, tx, q, msg, r, res, now); err != nil {
-				return err
-			}
-		}
-		rows, err := q.ListMailRecipients(ctx, messageID)
-		if err != nil {
-			return err
-		}
-		rcpts = rows
-		return q.SetMailMessageStatus(ctx, store.SetMailMessageStatusParams{ID: messageID, Status: messageStatus(rows),
+		return q.SetMailMessageStatus(ctx, store.SetMailMessageStatusParams{ID: messageID, Status: messageStatus(rcpts),
 			SmtpMessageID: firstNonEmpty(smtpID, msg.SmtpMessageID), Now: now})
 	})
 	if err != nil {
@@ -119,67 +123,105 @@ func (s *Service) Deliver(ctx context.Context, messageID int64) (retryAt time.Ti
 	return nextDue(rcpts), nil
 }
 
-// record writes one recipient's outcome of an attempt, its event and its
-// webhook (in tx, q's transaction).
-func (s *Service) record(ctx context.Context, tx pgx.Tx, q *store.Queries, msg store.MailMessage, r store.MailRecipient, res outbound.RecipientResult, now time.Time) error {
-	attempts := r.Attempts + 1
-	detail := smtpDetail(res)
-	var code *int32
-	if res.Code != 0 {
-		c := int32(res.Code)
-		code = &c
-	}
-	status, event := "", ""
-	var next *time.Time
+// attemptOutcome is what one attempt means for one recipient.
+type attemptOutcome struct {
+	r        store.MailRecipient
+	res      outbound.RecipientResult
+	status   string // the recipient's new status, also its event's type
+	attempts int32
+	next     *time.Time // the next attempt (deferred)
+	detail   string     // the event's detail
+}
+
+// decide decides a recipient's new state after an attempt.
+func (s *Service) decide(msg store.MailMessage, r store.MailRecipient, res outbound.RecipientResult, now time.Time) attemptOutcome {
+	o := attemptOutcome{r: r, res: res, attempts: r.Attempts + 1, detail: smtpDetail(res)}
 	switch res.Status {
 	case outbound.Delivered:
-		status, event = RcptDelivered, RcptDelivered
+		o.status = RcptDelivered
 	case outbound.Bounced:
-		status, event = RcptBounced, RcptBounced
-		if _, err := q.InsertMailSuppression(ctx, store.InsertMailSuppressionParams{AccountID: msg.AccountID, Email: r.Email,
-			Reason: ReasonHardBounce, Origin: msg.PublicID + ": " + detail, Now: now}); err != nil {
-			return err
-		}
+		o.status = RcptBounced
 	case outbound.Deferred:
-		at, giveUp := outbound.NextAttempt(msg.CreatedAt, int(attempts), now, s.retryFor)
+		at, giveUp := outbound.NextAttempt(msg.CreatedAt, int(o.attempts), now, s.retryFor)
 		if giveUp {
-			status, event = RcptFailed, RcptFailed
-			detail = "Gave up after " + strconv.Itoa(int(attempts)) + " attempts over " + s.retryFor.String() + "; last reply: " + detail
+			o.status = RcptFailed
+			o.detail = "Gave up after " + strconv.Itoa(int(o.attempts)) + " attempts over " + s.retryFor.String() + "; last reply: " + o.detail
 		} else {
-			status, event, next = RcptDeferred, RcptDeferred, &at
+			o.status, o.next = RcptDeferred, &at
 		}
 	default:
-		status, event = RcptFailed, RcptFailed
+		o.status = RcptFailed
 	}
-	if err := q.UpdateMailRecipient(ctx, store.UpdateMailRecipientParams{ID: r.ID, Status: status, Attempts: attempts,
-		NextAttemptAt: next, LastSmtpCode: code, LastSmtpText: truncateText(res.Text, 500), Now: now}); err != nil {
+	return o
+}
+
+// record writes the recipients' outcomes of an attempt: a bounce's
+// suppression, every recipient's state and event (one statement for all),
+// and their webhooks, in tx (q's transaction).
+func (s *Service) record(ctx context.Context, tx pgx.Tx, q *store.Queries, msg store.MailMessage, outs []attemptOutcome, now time.Time) error {
+	if len(outs) == 0 {
+		return nil
+	}
+	p := store.RecordMailAttemptsParams{MessageID: msg.ID, AppID: msg.AppID, AccountID: msg.AccountID, Now: now}
+	for _, o := range outs {
+		if o.status == RcptBounced {
+			if _, err := q.InsertMailSuppression(ctx, store.InsertMailSuppressionParams{AccountID: msg.AccountID, Email: o.r.Email,
+				Reason: ReasonHardBounce, Origin: msg.PublicID + ": " + o.detail, Now: now}); err != nil {
+				return err
+			}
+		}
+		next := now // any value: has_next says whether it counts
+		if o.next != nil {
+			next = *o.next
+		}
+		p.Ids = append(p.Ids, o.r.ID)
+		p.Statuses = append(p.Statuses, o.status)
+		p.Attempts = append(p.Attempts, o.attempts)
+		p.HasNext = append(p.HasNext, o.next != nil)
+		p.NextAt = append(p.NextAt, next)
+		p.Codes = append(p.Codes, int32(o.res.Code))
+		p.SmtpTexts = append(p.SmtpTexts, truncateText(o.res.Text, 500))
+		p.Emails = append(p.Emails, o.r.Email)
+		p.EventTypes = append(p.EventTypes, o.status)
+		p.Details = append(p.Details, truncateText(o.detail, 1000))
+	}
+	if err := q.RecordMailAttempts(ctx, p); err != nil {
 		return err
 	}
-	if err := q.InsertMailEvent(ctx, store.InsertMailEventParams{MessageID: msg.ID, AppID: msg.AppID, AccountID: msg.AccountID,
-		Recipient: r.Email, Type: event, At: now, Detail: truncateText(detail, 1000)}); err != nil {
-		return err
+	for _, o := range outs {
+		var smtpCode *int
+		if o.res.Code != 0 {
+			c := o.res.Code
+			smtpCode = &c
+		}
+		if err := s.announce(ctx, tx, msg.AppID, StatusEvent{MessageID: msg.PublicID, Recipient: o.r.Email, Status: o.status,
+			SMTPCode: smtpCode, SMTPResponse: truncateText(o.res.Text, 500)}, now); err != nil {
+			return err
+		}
 	}
-	var smtpCode *int
-	if res.Code != 0 {
-		smtpCode = &res.Code
-	}
-	return s.announce(ctx, tx, msg.AppID, StatusEvent{MessageID: msg.PublicID, Recipient: r.Email, Status: status,
-		SMTPCode: smtpCode, SMTPResponse: truncateText(res.Text, 500)}, now)
+	return nil
 }
 
 // compose builds and signs the message for this attempt. The headers name
 // every To and Cc recipient (suppressed ones too: the message reads as it
 // was written); the envelope carries only the due ones.
 func (s *Service) compose(ctx context.Context, msg store.MailMessage, all, due []store.MailRecipient, now time.Time) ([]byte, string, error) {
-	platform, err := s.isPlatformAccount(ctx, msg.AccountID)
-	if err != nil {
-		return nil, "", err
-	}
-	if msg.DomainID == nil && !platform {
-		return nil, "", errors.New("the sending domain was removed")
+	// A customer's message names its sending domain; the platform's names
+	// none, and one whose domain was deleted since has lost it.
+	platform := false
+	if msg.DomainID == nil {
+		p, err := s.isPlatformAccount(ctx, msg.AccountID)
+		if err != nil {
+			return nil, "", err
+		}
+		if !p {
+			return nil, "", errors.New("the sending domain was removed")
+		}
+		platform = true
 	}
 	from := address.Address{Name: msg.FromName, Email: msg.FromEmail} // PLATFORM_MAIL_FROM, checked by config
 	if !platform {
+		var err error
 		if from, err = address.New(msg.FromName, msg.FromEmail); err != nil {
 			return nil, "", err
 		}

@@ -1,6 +1,7 @@
 package mail
 
 import (
+	"bytes"
 	"context"
 	"crypto"
 	"crypto/rand"
@@ -9,6 +10,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"lumdesk/db/store"
@@ -289,6 +291,9 @@ func (s *Service) DKIMKey(ctx context.Context, domainID int64) (_ string, _ cryp
 	} else if err != nil {
 		return "", nil, err
 	}
+	if signer, ok := s.signers.get(row.ID, row.DkimPrivateKeySealed); ok {
+		return row.DkimSelector, signer, nil
+	}
 	der, err := s.box.Open(row.DkimPrivateKeySealed, dkimContext(row.ID))
 	if err != nil {
 		return "", nil, err
@@ -301,37 +306,81 @@ func (s *Service) DKIMKey(ctx context.Context, domainID int64) (_ string, _ cryp
 	if !ok {
 		return "", nil, fmt.Errorf("sealed key is a %T, not a signer", k)
 	}
+	s.signers.put(row.ID, row.DkimPrivateKeySealed, signer)
 	return row.DkimSelector, signer, nil
+}
+
+// signerCache keeps each domain's parsed DKIM key: parsing an RSA-2048 key
+// (which validates it) costs a third of a signature, and every delivery
+// signs. An entry holds while the domain's sealed key is the one it was
+// parsed from, so a new key is parsed on its first use. Signatures are
+// never cached: every message is signed.
+type signerCache struct {
+	mu sync.Mutex
+	m  map[int64]cachedSigner
+}
+
+type cachedSigner struct {
+	sealed []byte
+	signer crypto.Signer
+}
+
+// maxCachedSigners bounds the cache; past it, it starts again empty.
+const maxCachedSigners = 10_000
+
+func (c *signerCache) get(domainID int64, sealed []byte) (crypto.Signer, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[domainID]
+	if !ok || !bytes.Equal(e.sealed, sealed) {
+		return nil, false
+	}
+	return e.signer, true
+}
+
+func (c *signerCache) put(domainID int64, sealed []byte, signer crypto.Signer) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.m) >= maxCachedSigners {
+		clear(c.m)
+	}
+	c.m[domainID] = cachedSigner{sealed: bytes.Clone(sealed), signer: signer}
 }
 
 // CanSendFrom reports whether an account may send from fromDomain: the
 // domain is one of its verified domains, or a failing one whose grace
 // period (72 hours by default) has not run out. Otherwise a
 // *SenderDomainError (errors.Is ErrSenderDomainNotVerified) says why.
-func (s *Service) CanSendFrom(ctx context.Context, accountID int64, fromDomain string) (err error) {
+func (s *Service) CanSendFrom(ctx context.Context, accountID int64, fromDomain string) error {
+	_, err := s.sendingDomain(ctx, accountID, fromDomain)
+	return err
+}
+
+// sendingDomain is CanSendFrom returning the domain's row when it may send.
+func (s *Service) sendingDomain(ctx context.Context, accountID int64, fromDomain string) (_ store.MailDomain, err error) {
 	defer wrap(&err, "check sender domain %q", fromDomain)
 	name, nerr := NormalizeDomain(fromDomain)
 	if nerr != nil {
-		return &SenderDomainError{Domain: fromDomain, Reason: "not a valid domain name"}
+		return store.MailDomain{}, &SenderDomainError{Domain: fromDomain, Reason: "not a valid domain name"}
 	}
 	row, err := s.db.GetMailDomainByName(ctx, store.GetMailDomainByNameParams{AccountID: accountID, Name: name})
 	if db.IsNotFound(err) {
-		return &SenderDomainError{Domain: name, Reason: "it is not a sending domain of this account"}
+		return store.MailDomain{}, &SenderDomainError{Domain: name, Reason: "it is not a sending domain of this account"}
 	} else if err != nil {
-		return err
+		return store.MailDomain{}, err
 	}
 	switch row.Status {
 	case StatusVerified:
-		return nil
+		return row, nil
 	case StatusFailing:
 		ends := row.FailingSince.Add(s.set.SendGrace)
 		if s.clock().Before(ends) {
-			return nil
+			return row, nil
 		}
-		return &SenderDomainError{Domain: name, Reason: "its DNS records have been failing since " +
+		return store.MailDomain{}, &SenderDomainError{Domain: name, Reason: "its DNS records have been failing since " +
 			row.FailingSince.UTC().Format(time.RFC3339) + " and sending stopped at " + ends.UTC().Format(time.RFC3339)}
 	default:
-		return &SenderDomainError{Domain: name, Reason: "its DNS records are not verified yet"}
+		return store.MailDomain{}, &SenderDomainError{Domain: name, Reason: "its DNS records are not verified yet"}
 	}
 }
 

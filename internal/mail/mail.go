@@ -101,6 +101,7 @@ type Service struct {
 	templates Templates     // where sends naming a template render it (SetTemplates)
 	webhooks  Webhooks      // where recipient status changes are announced (SetWebhooks)
 	platform  *platformState
+	signers   *signerCache // parsed DKIM keys (DKIMKey)
 }
 
 // NewService makes the service. box seals the DKIM private keys; resolver
@@ -115,7 +116,8 @@ func NewService(d *db.DB, box *secretbox.Box, resolver *Resolver, set Settings) 
 	if set.PlatformFrom == "" {
 		set.PlatformFrom = DefaultPlatformFrom
 	}
-	return &Service{db: d, box: box, resolver: resolver, set: set, now: time.Now, platform: &platformState{}}
+	return &Service{db: d, box: box, resolver: resolver, set: set, now: time.Now, platform: &platformState{},
+		signers: &signerCache{m: map[int64]cachedSigner{}}}
 }
 
 // WithClock returns a copy reading the time from now (tests, demo seed).

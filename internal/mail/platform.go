@@ -1,9 +1,11 @@
 package mail
 
 import (
+	"cmp"
 	"context"
 	"strconv"
 	"sync"
+	"time"
 
 	"lumdesk/db/store"
 	"lumdesk/internal/accounts"
@@ -31,7 +33,16 @@ type platformState struct {
 	mu        sync.Mutex
 	accountID int64
 	appID     int64
+	// What isPlatformAccount last read: the account's id once it exists
+	// (an account's id never changes), or its absence until absentUntil.
+	foundID     int64
+	absentUntil time.Time
 }
+
+// platformAbsentFor is how long isPlatformAccount trusts that there is no
+// platform account yet. This process's own platform mail makes it first
+// (platformApp), so only another process's can go unseen, for this long.
+const platformAbsentFor = time.Minute
 
 // SendPlatform sends lumdesk's own mail to one address from
 // Settings.PlatformFrom (PLATFORM_MAIL_FROM), which needs no verified
@@ -104,17 +115,27 @@ func (s *Service) platformApp(ctx context.Context) (int64, error) {
 func (s *Service) isPlatformAccount(ctx context.Context, accountID int64) (bool, error) {
 	p := s.platform
 	p.mu.Lock()
-	known := p.accountID
+	known := cmp.Or(p.accountID, p.foundID)
+	absent := time.Now().Before(p.absentUntil)
 	p.mu.Unlock()
 	if known != 0 {
 		return accountID == known, nil
 	}
+	if absent {
+		return false, nil
+	}
 	acc, err := s.db.GetAccountByEmail(ctx, PlatformAccountEmail)
 	if db.IsNotFound(err) {
+		p.mu.Lock()
+		p.absentUntil = time.Now().Add(platformAbsentFor)
+		p.mu.Unlock()
 		return false, nil
 	} else if err != nil {
 		return false, err
 	}
+	p.mu.Lock()
+	p.foundID = acc.ID
+	p.mu.Unlock()
 	return acc.ID == accountID, nil
 }
 

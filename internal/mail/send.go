@@ -154,10 +154,7 @@ func (s *Service) Send(ctx context.Context, scope accounts.Scope, appID int64, i
 	}
 	var domainID *int64
 	if !platform {
-		if err := s.CanSendFrom(ctx, app.AccountID, msg.From.Domain()); err != nil {
-			return SendResult{}, err
-		}
-		dom, err := s.db.GetMailDomainByName(ctx, store.GetMailDomainByNameParams{AccountID: app.AccountID, Name: msg.From.Domain()})
+		dom, err := s.sendingDomain(ctx, app.AccountID, msg.From.Domain())
 		if err != nil {
 			return SendResult{}, err
 		}
@@ -188,9 +185,24 @@ func (s *Service) Send(ctx context.Context, scope accounts.Scope, appID int64, i
 	for i, a := range msg.ReplyTo {
 		replyTo[i] = a.String()
 	}
-	p := store.InsertMailMessageParams{PublicID: "msg_" + ids.Token(24), AccountID: app.AccountID, AppID: app.ID,
+	queuedDetail := ""
+	if tplID != "" {
+		// The message keeps what it was rendered from on its queued events.
+		queuedDetail = fmt.Sprintf("Rendered from template %s version %d.", tplID, tplVersion)
+	}
+	const suppressedDetail = "The address is on the account's suppression list."
+	p := store.InsertMailMessageWithRecipientsParams{PublicID: "msg_" + ids.Token(24), AccountID: app.AccountID, AppID: app.ID,
 		DomainID: domainID, FromEmail: msg.From.Email, FromName: msg.From.Name, ReplyTo: replyTo, Subject: msg.Subject,
-		TextBody: msg.Text, HtmlBody: msg.HTML, Headers: headers, Tags: tags, Now: now}
+		TextBody: msg.Text, HtmlBody: msg.HTML, Headers: headers, Tags: tags, Now: now,
+		Emails: make([]string, len(rcpts)), Kinds: make([]string, len(rcpts)), Statuses: make([]string, len(rcpts)),
+		Details: make([]string, len(rcpts))}
+	for i, r := range rcpts {
+		status, detail := RcptQueued, queuedDetail
+		if suppressed[strings.ToLower(r.email)] {
+			status, detail = RcptSuppressed, suppressedDetail
+		}
+		p.Emails[i], p.Kinds[i], p.Statuses[i], p.Details[i] = r.email, r.kind, status, detail
+	}
 	if in.IdempotencyKey != "" {
 		p.IdempotencyKey, p.RequestHash = &in.IdempotencyKey, in.RequestHash
 	}
@@ -203,7 +215,8 @@ func (s *Service) Send(ctx context.Context, scope accounts.Scope, appID int64, i
 				return err
 			}
 		}
-		row, err := q.InsertMailMessage(ctx, p)
+		// The message, its recipients and their events: one statement.
+		row, err := q.InsertMailMessageWithRecipients(ctx, p)
 		if db.IsNotFound(err) {
 			// A concurrent send with the same key won; ours is its replay (or a reuse).
 			res, done, err := s.replay(ctx, q, app.ID, in, now)
@@ -215,27 +228,12 @@ func (s *Service) Send(ctx context.Context, scope accounts.Scope, appID int64, i
 		} else if err != nil {
 			return err
 		}
-		queuedDetail := ""
-		if tplID != "" {
-			// The message keeps what it was rendered from on its queued events.
-			queuedDetail = fmt.Sprintf("Rendered from template %s version %d.", tplID, tplVersion)
-		}
-		for _, r := range rcpts {
-			status, next, ev, detail := RcptQueued, &now, RcptQueued, queuedDetail
-			if suppressed[strings.ToLower(r.email)] {
-				status, next, ev, detail = RcptSuppressed, nil, RcptSuppressed, "The address is on the account's suppression list."
-				if err := s.announce(ctx, tx, app.ID, StatusEvent{MessageID: row.PublicID, Recipient: r.email,
-					Status: RcptSuppressed, SMTPResponse: detail}, now); err != nil {
+		for i, st := range p.Statuses {
+			if st == RcptSuppressed {
+				if err := s.announce(ctx, tx, app.ID, StatusEvent{MessageID: row.PublicID, Recipient: p.Emails[i],
+					Status: RcptSuppressed, SMTPResponse: suppressedDetail}, now); err != nil {
 					return err
 				}
-			}
-			if _, err := q.InsertMailRecipient(ctx, store.InsertMailRecipientParams{MessageID: row.ID, Email: r.email,
-				Kind: r.kind, Status: status, NextAttemptAt: next, Now: now}); err != nil {
-				return err
-			}
-			if err := q.InsertMailEvent(ctx, store.InsertMailEventParams{MessageID: row.ID, AppID: app.ID,
-				AccountID: app.AccountID, Recipient: r.email, Type: ev, At: now, Detail: detail}); err != nil {
-				return err
 			}
 		}
 		out = SendResult{MessageID: row.PublicID, Status: MsgQueued}
