@@ -124,7 +124,13 @@ func TestPageScreenshots(t *testing.T) {
 // per route shape; it returns the pages in the order visited.
 func widthCrawl(b *B, visit func(path string)) []string {
 	b.t.Helper()
-	pages := widthPages(b.t, b)
+	return crawl(b, widthPages(b.t, b), visit)
+}
+
+// crawl opens pages and the detail pages their lists lead to (one per
+// route shape), calling visit on each; it returns them in order.
+func crawl(b *B, pages []string, visit func(path string)) []string {
+	b.t.Helper()
 	seen := map[string]bool{}
 	var visited []string
 	for i := 0; i < len(pages); i++ {
@@ -205,7 +211,7 @@ func widthPages(t *testing.T, b *B) []string {
 		"/search": true} // the palette's results, a fragment
 	var out []string
 	for _, r := range b.Env.Handlers.Table() {
-		if r.Method != "GET" || skip[r.Path] || strings.Contains(r.Path, ":") || strings.HasSuffix(r.Path, ".csv") ||
+		if r.Method != "GET" || skip[r.Path] || r.Portal != "" || strings.Contains(r.Path, ":") || strings.HasSuffix(r.Path, ".csv") ||
 			strings.HasPrefix(r.Path, "/api/") || strings.HasPrefix(r.Path, "/luarmor/keys/bulk") { // bulk forms need a selection
 			continue
 		}

@@ -27,14 +27,16 @@ func (h *Portal) home(c *fiber.Ctx) error {
 		}
 		v.Products = append(v.Products, card)
 	}
-	// Products without portal pages yet still show what they are.
+	// Live products without portal pages still show what they are; coming
+	// ones are one quiet line.
 	for _, p := range product.All() {
-		if !wired[p.Key] {
-			empty := "Not in your portal yet. Contact us to use it."
-			if p.Status != product.Live {
-				empty = "Coming soon."
-			}
-			v.Products = append(v.Products, view.HomeProduct{Brand: p.Brand, Tagline: p.Tagline, Icon: p.Icon, Hue: p.Hue, Empty: empty})
+		switch {
+		case wired[p.Key]:
+		case p.Status != product.Live:
+			v.Coming = append(v.Coming, p.Brand)
+		default:
+			v.Products = append(v.Products, view.HomeProduct{Brand: p.Brand, Tagline: p.Tagline, Icon: p.Icon, Hue: p.Hue,
+				Empty: "Not in your portal yet: ask us and we will set it up."})
 		}
 	}
 	if h.activity != nil {

@@ -46,6 +46,7 @@ type Home struct {
 	UserName    string
 	Role        string
 	Products    []HomeProduct
+	Coming      []string // brands not live yet
 	Activity    []Activity
 }
 

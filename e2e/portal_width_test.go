@@ -1,0 +1,96 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+
+	"lumdesk/handlers/server/servertest"
+	"lumdesk/internal/accounts"
+	"lumdesk/internal/customers"
+	"lumdesk/internal/demo"
+)
+
+// signInPortal signs the browser in to the customer portal.
+func (b *B) signInPortal(email, password string) {
+	b.t.Helper()
+	b.open("/portal/login", `[data-testid="login-form"]`)
+	b.fill(`[data-testid="login-form"] `, "email", email)
+	b.fill(`[data-testid="login-form"] `, "password", password)
+	b.click(`[data-testid="login-submit"]`)
+	b.waitVisible(`#sidebar`)
+}
+
+// portalUser makes a portal user of the account with role and signs the
+// browser in as them; it returns the user's email.
+func (b *B) portalUser(accountID int64, role customers.Role) string {
+	b.t.Helper()
+	email := string(role) + "-portal@e2e.test"
+	b.Env.CreateCustomer(accountID, email, role)
+	b.signInPortal(email, servertest.Password)
+	return email
+}
+
+// demoPortalAccount is the demo account with Lumora apps (and, in the demo
+// seed, data in the other products), seeded now.
+func demoPortalAccount(t *testing.T, b *B) int64 {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := demo.Seed(ctx, b.Env.DemoDeps()); err != nil {
+		t.Fatalf("demo seed: %v", err)
+	}
+	apps, err := b.Env.Mail.ListApps(ctx, accounts.AllAccounts, 0, 100)
+	if err != nil || len(apps) == 0 {
+		t.Fatalf("demo apps: %v", err)
+	}
+	return apps[0].AccountID
+}
+
+// portalPages are the portal's GET pages without a path parameter.
+func portalPages(b *B) []string {
+	var out []string
+	for _, r := range b.Env.Handlers.Table() {
+		if r.Method != "GET" || r.Portal == "" || r.Portal == customers.PermPublic || strings.Contains(r.Path, ":") ||
+			strings.HasSuffix(r.Path, ".csv") || strings.HasPrefix(r.Path, "/portal/api/") {
+			continue
+		}
+		out = append(out, r.Path)
+	}
+	return out
+}
+
+// No portal page scrolls sideways at 1024 px, on a 390 px phone or at
+// 1280 px, signed in as the owner of a demo account with data in every
+// product; the crawl follows each list's first row to its detail page.
+func TestNoPortalPageScrollsSideways(t *testing.T) {
+	b := start(t)
+	b.portalUser(demoPortalAccount(t, b), customers.RoleOwner)
+	b.viewport(1024, 800, false)
+	shots := os.Getenv("LUMDESK_SHOTS") != "" // LUMDESK_SHOTS=1: save each page to look at
+	visited := crawl(b, portalPages(b), func(p string) {
+		checkWidth(b, p+" at 1024px", true)
+		if shots {
+			b.shot(shotName(p) + "-1024")
+		}
+	})
+	for _, vp := range []struct {
+		w, h   int64
+		mobile bool
+		label  string
+	}{{390, 844, true, "on a 390px phone"}, {1280, 900, false, "at 1280px"}} {
+		b.viewport(vp.w, vp.h, vp.mobile)
+		for _, p := range visited {
+			b.open(p, "#main")
+			checkWidth(b, p+" "+vp.label, !vp.mobile)
+			if shots {
+				b.shot(fmt.Sprintf("%s-%d", shotName(p), vp.w))
+			}
+		}
+	}
+	if len(visited) < 2 {
+		t.Fatalf("only %d portal pages visited", len(visited))
+	}
+	t.Logf("checked %d portal pages", len(visited))
+}
