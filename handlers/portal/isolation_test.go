@@ -1,0 +1,136 @@
+package portal_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/PuerkitoBio/goquery"
+
+	"lumdesk/handlers/server/servertest"
+	"lumdesk/handlers/web"
+	"lumdesk/internal/accounts"
+	"lumdesk/internal/customers"
+	"lumdesk/internal/demo"
+)
+
+// Tenant isolation, walked: the owner of a demo account with data in every
+// product crawls the whole portal, collecting every link and form that
+// names an object (a path with an id); then the owner of another account
+// requests each of them and must get 404, exactly as for an id that does
+// not exist. Any portal page added later is walked too.
+func TestAnotherAccountsObjectsAreNotFound(t *testing.T) {
+	env := servertest.New(t)
+	ctx := context.Background()
+	if _, err := demo.Seed(ctx, env.DemoDeps()); err != nil {
+		t.Fatal(err)
+	}
+	apps, err := env.Mail.ListApps(ctx, accounts.AllAccounts, 0, 100)
+	if err != nil || len(apps) == 0 {
+		t.Fatalf("demo apps: %v", err)
+	}
+	a := env.AsCustomer(apps[0].AccountID, customers.RoleOwner)
+	b := env.AsCustomer(env.CreateAccount("Intruder").ID, customers.RoleOwner)
+
+	routes := portalRoutes(env.Handlers.Table())
+	type target struct{ method, path string }
+	seen := map[string]bool{}
+	var targets []target
+	queue := []string{"/portal"}
+	for len(queue) > 0 && len(seen) < 400 {
+		p := queue[0]
+		queue = queue[1:]
+		if seen[p] {
+			continue
+		}
+		seen[p] = true
+		r := a.Get(p)
+		if r.Status != http.StatusOK {
+			continue
+		}
+		r.Doc.Find(`a[href^="/portal"], [data-href^="/portal"]`).Each(func(_ int, s *goquery.Selection) {
+			href, ok := s.Attr("href")
+			if !ok {
+				href, _ = s.Attr("data-href")
+			}
+			u, err := url.Parse(href)
+			if err != nil || skipWalk(u.Path) {
+				return
+			}
+			if !seen[u.Path] {
+				queue = append(queue, u.Path)
+			}
+		})
+		r.Doc.Find(`form[action^="/portal"]`).Each(func(_ int, s *goquery.Selection) {
+			action, _ := s.Attr("action")
+			method := strings.ToUpper(s.AttrOr("method", "GET"))
+			if u, err := url.Parse(action); err == nil && !skipWalk(u.Path) && method == http.MethodPost {
+				targets = append(targets, target{method, u.Path})
+			}
+		})
+	}
+	for p := range seen {
+		targets = append(targets, target{http.MethodGet, p})
+	}
+	sort.Slice(targets, func(i, j int) bool { return targets[i].method+targets[i].path < targets[j].method+targets[j].path })
+	checked := map[string]bool{}
+	for _, tg := range targets {
+		if !routes.namesObject(tg.method, tg.path) || checked[tg.method+tg.path] {
+			continue
+		}
+		checked[tg.method+tg.path] = true
+		var r *servertest.Response
+		if tg.method == http.MethodGet {
+			r = b.Get(tg.path)
+		} else {
+			r = b.PostForm(tg.path, url.Values{})
+		}
+		if r.Status != http.StatusNotFound {
+			t.Errorf("%s %s (account A's) as account B: %d, want 404", tg.method, tg.path, r.Status)
+		}
+	}
+	t.Logf("walked %d pages; %d requests name one of account A's objects", len(seen), len(checked))
+	if len(checked) < 5 {
+		t.Fatalf("only %d object URLs found: the walk reached too little of the portal", len(checked))
+	}
+}
+
+func skipWalk(p string) bool {
+	return p == "/portal/logout" || strings.HasPrefix(p, customers.InvitePath) || strings.HasPrefix(p, customers.ResetPath) ||
+		strings.HasSuffix(p, ".csv")
+}
+
+type routeKind struct {
+	method string
+	re     *regexp.Regexp
+}
+
+type portalRouteSet []routeKind
+
+var param = regexp.MustCompile(`:[A-Za-z_]+(<[a-z]+>)?`)
+
+// portalRoutes are the portal's routes that take a path parameter (an object).
+func portalRoutes(table []web.Route) portalRouteSet {
+	var out portalRouteSet
+	for _, r := range table {
+		if r.Portal == "" || r.Portal == customers.PermPublic || !strings.Contains(r.Path, ":") {
+			continue
+		}
+		out = append(out, routeKind{r.Method, regexp.MustCompile("^" + param.ReplaceAllString(regexp.QuoteMeta(r.Path), `[^/]+`) + "$")})
+	}
+	return out
+}
+
+// namesObject reports whether method+path is a portal route with a parameter.
+func (s portalRouteSet) namesObject(method, path string) bool {
+	for _, r := range s {
+		if r.method == method && r.re.MatchString(path) {
+			return true
+		}
+	}
+	return false
+}
