@@ -104,19 +104,14 @@ func (s *Service) VerifySecondFactor(ctx context.Context, actor audit.Actor, sta
 	if row.DisabledAt != nil || !row.TotpEnabled {
 		return User{}, ErrBadCredentials
 	}
-	code = strings.ReplaceAll(strings.TrimSpace(code), " ", "")
-	method := "totp"
-	ok, err := s.checkTOTP(ctx, row, code)
+	method, ok, err := signin.SecondFactor(code,
+		func(code string) (bool, error) { return s.checkTOTP(ctx, row, code) },
+		func(h []byte) (bool, error) {
+			n, err := s.db.UseRecoveryCode(ctx, store.UseRecoveryCodeParams{StaffID: row.ID, CodeHash: h})
+			return n == 1, err
+		})
 	if err != nil {
 		return User{}, err
-	}
-	if !ok && len(code) > 6 {
-		method = "recovery_code"
-		n, err := s.db.UseRecoveryCode(ctx, store.UseRecoveryCodeParams{StaffID: row.ID, CodeHash: signin.RecoveryHash(code)})
-		if err != nil {
-			return User{}, err
-		}
-		ok = n == 1
 	}
 	if !ok {
 		_ = s.failLogin(ctx, actor, acctKey, ipKey, row.Email, row.ID, "wrong second factor")

@@ -93,3 +93,20 @@ func NewRecoveryCodes() []string {
 func RecoveryHash(code string) []byte {
 	return ids.Hash(strings.ToLower(strings.ReplaceAll(strings.ReplaceAll(strings.TrimSpace(code), "-", ""), " ", "")))
 }
+
+// SecondFactor checks a typed second-factor code: a TOTP code through
+// totpOK (which also makes its step single-use), else, for anything longer
+// than six characters, a recovery code through useRecovery (given the
+// code's hash; true when an unused code was consumed). method names what
+// worked, for the audit history.
+func SecondFactor(code string, totpOK func(code string) (bool, error), useRecovery func(hash []byte) (bool, error)) (method string, ok bool, err error) {
+	code = strings.ReplaceAll(strings.TrimSpace(code), " ", "")
+	if ok, err = totpOK(code); err != nil || ok {
+		return "totp", ok, err
+	}
+	if len(code) <= 6 {
+		return "totp", false, nil
+	}
+	ok, err = useRecovery(RecoveryHash(code))
+	return "recovery_code", ok, err
+}
