@@ -3,17 +3,14 @@ package lumora_test
 import (
 	"context"
 	"encoding/json"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
-	"github.com/miekg/dns"
 
 	"lumdesk/db/store"
 	"lumdesk/handlers/server/servertest"
@@ -27,98 +24,22 @@ import (
 
 var cli = audit.CLI("lumora console test")
 
-// zone is a real DNS server on loopback (UDP and TCP on one port) answering
-// TXT and CNAME records the test publishes, so Verify asks it over the wire.
-type zone struct {
-	addr string
-	mu   sync.Mutex
-	rrs  map[string][]dns.RR
-}
-
-func startZone(t *testing.T) *zone {
-	t.Helper()
-	z := &zone{rrs: map[string][]dns.RR{}}
-	var pc net.PacketConn
-	var ln net.Listener
-	for attempt := 0; ; attempt++ {
-		var err error
-		if pc, err = net.ListenPacket("udp", "127.0.0.1:0"); err != nil {
-			t.Fatal(err)
-		}
-		if ln, err = net.Listen("tcp", pc.LocalAddr().String()); err == nil {
-			break
-		}
-		pc.Close()
-		if attempt == 10 {
-			t.Fatalf("no port free for both UDP and TCP: %v", err)
-		}
-	}
-	z.addr = pc.LocalAddr().String()
-	for _, srv := range []*dns.Server{{PacketConn: pc, Handler: z}, {Listener: ln, Handler: z}} {
-		started := make(chan struct{})
-		srv.NotifyStartedFunc = func() { close(started) }
-		go func() { _ = srv.ActivateAndServe() }()
-		<-started
-		t.Cleanup(func() { _ = srv.Shutdown() })
-	}
-	return z
-}
-
-func (z *zone) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
-	m := new(dns.Msg)
-	m.SetReply(req)
-	if len(req.Question) == 1 {
-		q := req.Question[0]
-		z.mu.Lock()
-		rrs, ok := z.rrs[strings.ToLower(q.Name)]
-		for _, rr := range rrs {
-			if rr.Header().Rrtype == q.Qtype {
-				m.Answer = append(m.Answer, dns.Copy(rr))
-			}
-		}
-		z.mu.Unlock()
-		if !ok {
-			m.Rcode = dns.RcodeNameError
-		}
-	}
-	_ = w.WriteMsg(m)
-}
-
-// publish puts a domain's expected records in the zone.
-func (z *zone) publish(t *testing.T, d mail.Domain) {
-	t.Helper()
-	z.mu.Lock()
-	defer z.mu.Unlock()
+// publish puts a domain's expected records in the app's test DNS server.
+func (f *fixture) publish(d mail.Domain) {
 	for _, r := range d.Records {
-		name := dns.Fqdn(r.Name)
-		hdr := dns.RR_Header{Name: name, Class: dns.ClassINET, Ttl: 60}
-		switch r.Type {
-		case "TXT":
-			hdr.Rrtype = dns.TypeTXT
-			var parts []string
-			for v := r.Value; v != ""; {
-				n := min(len(v), 255)
-				parts, v = append(parts, v[:n]), v[n:]
-			}
-			z.rrs[strings.ToLower(name)] = append(z.rrs[strings.ToLower(name)], &dns.TXT{Hdr: hdr, Txt: parts})
-		case "CNAME":
-			hdr.Rrtype = dns.TypeCNAME
-			z.rrs[strings.ToLower(name)] = append(z.rrs[strings.ToLower(name)], &dns.CNAME{Hdr: hdr, Target: dns.Fqdn(r.Value)})
-		}
+		f.env.DNS.Publish(r.Type, r.Name, r.Value)
 	}
 }
 
 type fixture struct {
 	env  *servertest.Env
-	zone *zone
 	acc  int64
 	app  mail.App
 }
 
 func newFixture(t *testing.T, opts ...servertest.Option) *fixture {
 	t.Helper()
-	z := startZone(t)
-	env := servertest.New(t, append(opts, func(c *config.Config) { c.DNSResolver = z.addr })...)
+	env := servertest.New(t, opts...)
 	a, err := env.Accounts.Create(context.Background(), cli, accounts.CreateInput{Name: "Mail Sender", Email: "sender@example.com"})
 	if err != nil {
 		t.Fatal(err)
@@ -127,7 +48,7 @@ func newFixture(t *testing.T, opts ...servertest.Option) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{env: env, zone: z, acc: a.ID, app: app}
+	return &fixture{env: env, acc: a.ID, app: app}
 }
 
 // message stores a message with one recipient and its events, as a send
@@ -229,7 +150,7 @@ func TestAddVerifyDomain(t *testing.T) {
 		t.Fatalf("viewer verify: status %d", r.Status)
 	}
 
-	f.zone.publish(t, d)
+	f.publish(d)
 	r = admin.PostForm(page+"/verify", nil)
 	if r.Status != http.StatusSeeOther || r.Header.Get("Location") != page {
 		t.Fatalf("verify: status %d, location %q", r.Status, r.Header.Get("Location"))

@@ -175,7 +175,7 @@ func TestTemplateTestSend(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.zone.publish(t, d)
+	f.publish(d)
 	if d, err = f.env.Mail.Verify(ctx, cli, accounts.AllAccounts, d.ID); err != nil || d.Status != mail.StatusVerified {
 		t.Fatalf("verify: %v %s", err, d.Status)
 	}
