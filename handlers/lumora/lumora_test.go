@@ -32,9 +32,9 @@ func (f *fixture) publish(d mail.Domain) {
 }
 
 type fixture struct {
-	env  *servertest.Env
-	acc  int64
-	app  mail.App
+	env *servertest.Env
+	acc int64
+	app mail.App
 }
 
 func newFixture(t *testing.T, opts ...servertest.Option) *fixture {
