@@ -343,7 +343,7 @@ func totpOn(p layouts.Page, s Security) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 20, "<p class=\"mb-2 text-sm font-medium text-slate-900 dark:text-slate-100\">Turn two-factor off</p><div class=\"flex flex-col gap-2 sm:flex-row sm:items-start\"><div class=\"sm:w-64\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 20, "<p class=\"mb-2 text-sm font-medium text-slate-900 dark:text-slate-100\">Turn two-factor off</p><div class=\"flex flex-col gap-2 sm:flex-row sm:items-start\"><div class=\"sm:w-52\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
