@@ -109,11 +109,26 @@ func TestPortalTeamReadOnlyRefusedOwnerInvites(t *testing.T) {
 	b.toast(`is now Developer`)
 	b.waitText(row+`[data-testid="member-role"]`, `^Developer$`)
 
-	// At phone width the page does not scroll sideways.
+	// No page scrolls sideways on a phone, and at 1024 px every table fits its card.
+	for _, vp := range []struct {
+		w      int64
+		mobile bool
+	}{{375, true}, {1024, false}} {
+		b.viewport(vp.w, 800, vp.mobile)
+		for _, p := range []string{"/portal/account/team", "/portal/account/security", "/portal/account/sessions"} {
+			b.open(p, "#main")
+			if w := eval[int64](b, `document.documentElement.scrollWidth`); w > vp.w {
+				t.Errorf("%s is %d px wide at %d", p, w, vp.w)
+			}
+			if !vp.mobile {
+				b.screenshot(strings.TrimPrefix(p, "/portal/account/") + "-1024")
+				if n := eval[int](b, `Array.from(document.querySelectorAll('.table-wrap')).filter(e => e.scrollWidth > e.clientWidth + 1).length`); n > 0 {
+					t.Errorf("%s at %d px: %d tables wider than their card", p, vp.w, n)
+				}
+			}
+		}
+	}
 	b.viewport(375, 800, true)
 	b.open("/portal/account/team", `[data-testid="member-row"]`)
-	if w := eval[int64](b, `document.documentElement.scrollWidth`); w > 375 {
-		t.Errorf("team page is %d px wide at 375", w)
-	}
 	b.screenshot("phone")
 }
