@@ -207,8 +207,11 @@ func TestSessionsListRevokeOneAndOthers(t *testing.T) {
 	if r := c.Get(sessions); r.Doc.Find(`[data-testid="session-row"]`).Length() != 2 {
 		t.Fatal("the revoked session is still listed")
 	}
-	if r := c.PostForm(sessions+"/revoke-others", nil); r.Status != http.StatusSeeOther {
-		t.Fatalf("revoke others: %d", r.Status)
+	// From the page's dialog (htmx): the card comes back with this session only.
+	r = c.HTMX(http.MethodPost, sessions+"/revoke-others", url.Values{})
+	if r.Status != http.StatusOK || !r.Has("#sessions-card") || r.Doc.Find(`[data-testid="session-row"]`).Length() != 1 ||
+		!strings.Contains(r.Header.Get("HX-Trigger"), "Signed out 1 other session") {
+		t.Fatalf("revoke others: %d %q", r.Status, r.Header.Get("HX-Trigger"))
 	}
 	if second.Get("/portal").Status != http.StatusSeeOther || third.Get("/portal").Status != http.StatusSeeOther {
 		t.Fatal("other sessions survived")
