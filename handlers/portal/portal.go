@@ -54,7 +54,8 @@ func (h *Portal) nav(u *web.Customer) []layouts.NavItem {
 		}
 	}
 	items = append(items, layouts.NavItem{Key: "apikeys", Label: "API keys", Href: view.APIKeysPath, Icon: "key"})
-	if u != nil && (u.ViewedBy != nil || u.Can(customers.PermUsers)) {
+	// Every user reads the team (owners change it); staff viewing too.
+	if u != nil && u.Can(customers.PermView) {
 		items = append(items, layouts.NavItem{Key: "team", Label: "Team", Href: view.TeamPath, Icon: "users"})
 	}
 	if u != nil && u.ViewedBy == nil {

@@ -89,7 +89,7 @@ func (s *Service) change(ctx context.Context, actor audit.Actor, accountID, user
 // SetRole changes a user's role.
 func (s *Service) SetRole(ctx context.Context, actor audit.Actor, accountID, userID, self int64, role Role) (User, error) {
 	if _, ok := ParseRole(string(role)); !ok {
-		return User{}, fmt.Errorf("choose a role")
+		return User{}, fieldError("role", "Choose a role")
 	}
 	return s.change(ctx, actor, accountID, userID, self, "customer.role", "", func(q *store.Queries, _ store.CustomerUser) (store.CustomerUser, error) {
 		return q.UpdateCustomerRole(ctx, store.UpdateCustomerRoleParams{ID: userID, AccountID: accountID, Role: string(role)})
