@@ -51,7 +51,7 @@ func (h *Security) sessionRows(c *fiber.Ctx, u *staff.User) ([]security.SessionR
 func sessionRows(list []staff.Session) []security.SessionRow {
 	rows := make([]security.SessionRow, len(list))
 	for i, s := range list {
-		rows[i] = security.SessionRow{Handle: s.Handle, Device: DeviceName(s.UserAgent), UserAgent: s.UserAgent, IP: s.IP,
+		rows[i] = security.SessionRow{Handle: s.Handle, Device: web.DeviceName(s.UserAgent), UserAgent: s.UserAgent, IP: s.IP,
 			SignedIn: s.CreatedAt, LastSeen: s.LastSeenAt, Current: s.Current}
 	}
 	return rows
@@ -217,63 +217,4 @@ func (h *Security) confirmTOTP(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	p := h.app.Page(c, "Recovery codes", "", layouts.Crumb{Label: "Security", Href: "/account/security"}, layouts.Crumb{Label: "Recovery codes"})
 	return web.Render(c, fiber.StatusOK, security.RecoveryCodes(p, codes))
-}
-
-// DeviceName turns a User-Agent into a short "Chrome on Linux".
-func DeviceName(ua string) string {
-	if strings.TrimSpace(ua) == "" {
-		return "Unknown device"
-	}
-	has := func(s string) bool { return strings.Contains(ua, s) }
-	browser := ""
-	switch {
-	case has("Edg/") || has("EdgA/") || has("EdgiOS/"):
-		browser = "Edge"
-	case has("OPR/") || has("Opera"):
-		browser = "Opera"
-	case has("Firefox/") || has("FxiOS/"):
-		browser = "Firefox"
-	case has("HeadlessChrome/"):
-		browser = "Headless Chrome"
-	case has("SamsungBrowser/"):
-		browser = "Samsung Internet"
-	case has("Chrome/") || has("CriOS/") || has("Chromium/"):
-		browser = "Chrome"
-	case has("Safari/") && has("Version/"):
-		browser = "Safari"
-	case strings.HasPrefix(ua, "curl/"):
-		browser = "curl"
-	case strings.HasPrefix(ua, "Go-http-client/"):
-		browser = "Go HTTP client"
-	}
-	os := ""
-	switch {
-	case has("Windows"):
-		os = "Windows"
-	case has("iPhone") || has("iPod"):
-		os = "iPhone"
-	case has("iPad"):
-		os = "iPad"
-	case has("Android"):
-		os = "Android"
-	case has("CrOS"):
-		os = "ChromeOS"
-	case has("Macintosh") || has("Mac OS X"):
-		os = "macOS"
-	case has("Linux") || has("X11"):
-		os = "Linux"
-	}
-	switch {
-	case browser != "" && os != "":
-		return browser + " on " + os
-	case browser != "":
-		return browser
-	case os != "":
-		return "Browser on " + os
-	}
-	ua = strings.TrimSpace(ua)
-	if len(ua) > 40 {
-		ua = ua[:40] + "…"
-	}
-	return ua
 }

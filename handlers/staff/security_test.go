@@ -14,7 +14,7 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"lumdesk/handlers/server/servertest"
-	staffhttp "lumdesk/handlers/staff"
+	"lumdesk/handlers/web"
 	"lumdesk/internal/audit"
 	"lumdesk/internal/staff"
 )
@@ -264,7 +264,7 @@ func TestDeviceName(t *testing.T) {
 		"SomeBot/1.0 (+https://example.com/bot/with/a/very/long/url)": "SomeBot/1.0 (+https://example.com/bot/wi…",
 	}
 	for ua, want := range cases {
-		if got := staffhttp.DeviceName(ua); got != want {
+		if got := web.DeviceName(ua); got != want {
 			t.Errorf("DeviceName(%q) = %q, want %q", ua, got, want)
 		}
 	}

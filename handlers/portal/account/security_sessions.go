@@ -6,7 +6,6 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"lumdesk/handlers/staff"
 	"lumdesk/handlers/web"
 	"lumdesk/internal/customers"
 	"lumdesk/internal/platform/signin"
@@ -23,7 +22,7 @@ func (h *Security) sessionRows(c *fiber.Ctx) ([]view.SessionRow, error) {
 	}
 	rows := make([]view.SessionRow, len(list))
 	for i, s := range list {
-		rows[i] = view.SessionRow{Handle: s.Handle, Device: staff.DeviceName(s.UserAgent), UserAgent: s.UserAgent, IP: s.IP,
+		rows[i] = view.SessionRow{Handle: s.Handle, Device: web.DeviceName(s.UserAgent), UserAgent: s.UserAgent, IP: s.IP,
 			SignedIn: s.CreatedAt, LastSeen: s.LastSeenAt, Current: s.Current}
 	}
 	return rows, nil
