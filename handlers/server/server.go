@@ -23,6 +23,7 @@ import (
 	licensinghttp "lumdesk/handlers/licensing"
 	lumorahttp "lumdesk/handlers/lumora"
 	portalhttp "lumdesk/handlers/portal"
+	portalbilling "lumdesk/handlers/portal/billing"
 	staffhttp "lumdesk/handlers/staff"
 	"lumdesk/handlers/web"
 	"lumdesk/internal/accounts"
@@ -187,6 +188,7 @@ func (s *Services) routeGroups() []web.RouteGroup {
 	billingDesk := billinghttp.NewDesk(s.Billing, s.Accounts)
 	billingDesk.Forecasts = s.Products.ForecastMany
 	billingDesk.Holdings = s.Products.Holdings
+	portalLumi := portalbilling.New(s.Billing, s.Products)
 	groups := []web.RouteGroup{
 		consolehttp.New(s.Console),
 		accounts,
@@ -201,7 +203,8 @@ func (s *Services) routeGroups() []web.RouteGroup {
 		s.LumiAPI,
 		lumora.New(s.Mail, s.APIKeys).WithTemplates(s.Templates).WithWebhooks(s.Webhooks),
 		lumorahttp.New(s.Mail, s.APIKeys, s.Webhooks, s.sandboxInbox).WithTemplates(s.Templates),
-		portalhttp.New(nil),
+		portalLumi,
+		portalhttp.New(nil, portalLumi),
 	}
 	// Each product's account tab comes from the group that renders it.
 	for _, g := range groups {
