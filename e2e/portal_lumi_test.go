@@ -1,10 +1,15 @@
 package e2e
 
 import (
+	"context"
 	"regexp"
+	"strconv"
 	"testing"
+	"time"
 
 	"lumdesk/handlers/server/servertest"
+	"lumdesk/internal/audit"
+	"lumdesk/internal/billing/products"
 	"lumdesk/internal/customers"
 )
 
@@ -63,5 +68,34 @@ func TestPortalCustomerTopsUpInTheSandbox(t *testing.T) {
 	b.open("/portal/lumi/deposits", `[data-testid="deposit-row"]`)
 	if w := eval[int](b, `document.documentElement.scrollWidth - document.documentElement.clientWidth`); w > 0 {
 		t.Errorf("the deposits page scrolls sideways by %dpx at 390px", w)
+	}
+
+	// A domain bought with the balance is listed with its renewal; renewing
+	// asks with the price first, then spends the balance.
+	ctx := context.Background()
+	past := time.Now().Add(-24 * time.Hour)
+	if _, err := b.Env.Products.SetTLDPrice(ctx, audit.CLI("e2e"), products.TLDPrice{TLD: "com", Register: 10_00, Renew: 12_00, Transfer: 10_00, EffectiveFrom: past}); err != nil {
+		t.Fatal(err)
+	}
+	d, err := b.Env.Products.BuyDomain(ctx, audit.CLI("e2e"), products.BuyDomainInput{AccountID: acc.ID, Domain: "harborpixels-store.com", Years: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.open("/portal/lumi/domains", `[data-testid="item-row"]`)
+	if w := eval[int](b, `document.documentElement.scrollWidth - document.documentElement.clientWidth`); w > 0 {
+		t.Errorf("the domains page scrolls sideways by %dpx at 390px", w)
+	}
+	b.screenshot("lumi-domains-phone")
+	b.viewport(1280, 900, false)
+	b.open("/portal/lumi/domains", `[data-testid="item-row"]`)
+	b.click(`[data-testid="item-row"][data-id="` + strconv.FormatInt(d.ID, 10) + `"] [data-testid="renew"]`)
+	b.waitText(`[data-testid="renew-price"]`, `\$12\.00`)
+	b.screenshot("lumi-renew")
+	b.click(`[data-testid="renew-confirm"]`)
+	b.waitPath(`^/portal/lumi/domains$`)
+	b.toast(`Renewed; it now expires`)
+	b.open("/portal/lumi", `[data-testid="balance"]`)
+	if got := b.text(`[data-testid="balance"]`); got != "$18.00" { // 40 - 10 - 12
+		t.Errorf("balance after buying and renewing: %q", got)
 	}
 }

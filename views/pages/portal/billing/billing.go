@@ -45,6 +45,17 @@ func KindLabel(kind string) string {
 	return "Domains"
 }
 
+// plural is kind's items, in a sentence.
+func plural(kind string) string {
+	switch kind {
+	case KindVPS:
+		return "servers"
+	case KindProxies:
+		return "proxies"
+	}
+	return "domains"
+}
+
 // singular is one item of kind, in a sentence.
 func singular(kind string) string {
 	switch kind {
