@@ -24,6 +24,7 @@ import (
 	lumorahttp "lumdesk/handlers/lumora"
 	portalhttp "lumdesk/handlers/portal"
 	portalaccount "lumdesk/handlers/portal/account"
+	portalbilling "lumdesk/handlers/portal/billing"
 	staffhttp "lumdesk/handlers/staff"
 	"lumdesk/handlers/web"
 	"lumdesk/internal/accounts"
@@ -188,6 +189,7 @@ func (s *Services) routeGroups() []web.RouteGroup {
 	billingDesk := billinghttp.NewDesk(s.Billing, s.Accounts)
 	billingDesk.Forecasts = s.Products.ForecastMany
 	billingDesk.Holdings = s.Products.Holdings
+	portalLumi := portalbilling.New(s.Billing, s.Products)
 	groups := []web.RouteGroup{
 		consolehttp.New(s.Console),
 		accounts,
@@ -202,8 +204,9 @@ func (s *Services) routeGroups() []web.RouteGroup {
 		s.LumiAPI,
 		lumora.New(s.Mail, s.APIKeys).WithTemplates(s.Templates).WithWebhooks(s.Webhooks),
 		lumorahttp.New(s.Mail, s.APIKeys, s.Webhooks, s.sandboxInbox).WithTemplates(s.Templates),
-		portalhttp.New(nil),
 		portalaccount.NewTeam(), portalaccount.NewSecurity(),
+		portalLumi,
+		portalhttp.New(nil, portalLumi),
 	}
 	// Each product's account tab comes from the group that renders it.
 	for _, g := range groups {

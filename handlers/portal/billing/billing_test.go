@@ -1,0 +1,410 @@
+package billing_test
+
+import (
+	"context"
+	"encoding/csv"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"lumdesk/handlers/server/servertest"
+	"lumdesk/internal/accounts"
+	"lumdesk/internal/audit"
+	"lumdesk/internal/billing"
+	"lumdesk/internal/billing/products"
+	"lumdesk/internal/customers"
+	"lumdesk/internal/platform/money"
+)
+
+var (
+	ctx = context.Background()
+	cli = audit.CLI("portal lumi test")
+)
+
+// holder is an account with money, a domain, a VPS and a proxy.
+type holder struct {
+	id     int64
+	domain products.Domain
+	vps    products.VPS
+	proxy  products.Proxy
+}
+
+func prices(t *testing.T, env *servertest.Env) {
+	t.Helper()
+	past := time.Now().Add(-24 * time.Hour)
+	svc := env.Products
+	if _, err := svc.SetTLDPrice(ctx, cli, products.TLDPrice{TLD: "com", Register: 10_00, Renew: 12_00, Transfer: 10_00, EffectiveFrom: past}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.SetPlanPrice(ctx, cli, products.PlanPrice{Product: "vps", Plan: "s1", Title: "S1", Monthly: 5_00, EffectiveFrom: past}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.SetPlanPrice(ctx, cli, products.PlanPrice{Product: "proxy", Plan: "dc", Title: "DC", Monthly: 2_00, EffectiveFrom: past}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func newHolder(t *testing.T, env *servertest.Env, name, domain, host string) holder {
+	t.Helper()
+	acc := env.CreateAccount(name)
+	if _, err := env.Billing.ManualTopUp(ctx, cli, billing.ManualInput{AccountID: acc.ID, Amount: "50.00", Reason: "opening funds " + name}); err != nil {
+		t.Fatal(err)
+	}
+	h := holder{id: acc.ID}
+	var err error
+	if h.domain, err = env.Products.BuyDomain(ctx, cli, products.BuyDomainInput{AccountID: acc.ID, Domain: domain, Years: 1, AutoRenew: true}); err != nil {
+		t.Fatal(err)
+	}
+	if h.vps, err = env.Products.BuyVPS(ctx, cli, products.BuyVPSInput{AccountID: acc.ID, Plan: "s1", Months: 1, Hostname: host}); err != nil {
+		t.Fatal(err)
+	}
+	if h.proxy, err = env.Products.BuyProxy(ctx, cli, products.BuyProxyInput{AccountID: acc.ID, Plan: "dc", Type: "http", Country: "US", Months: 1}); err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+func balance(t *testing.T, env *servertest.Env, id int64) money.Cents {
+	t.Helper()
+	b, err := env.Billing.Balance(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b.Amount
+}
+
+func sid(id int64) string { return strconv.FormatInt(id, 10) }
+
+func TestLumiPagesRender(t *testing.T) {
+	env := servertest.New(t)
+	prices(t, env)
+	h := newHolder(t, env, "Render Co", "render.com", "web1")
+	c := env.AsCustomer(h.id, customers.RoleReadOnly)
+	r := c.Get("/portal/lumi")
+	// 50 - 10 (domain) - 5 (VPS) - 2 (proxy)
+	if r.Status != http.StatusOK || r.Text(`[data-testid="balance"]`) != "$33.00" || len(r.Doc.Find(`[data-testid="ledger-row"]`).Nodes) != 4 {
+		t.Fatalf("overview: %d balance %q rows %d", r.Status, r.Text(`[data-testid="balance"]`), len(r.Doc.Find(`[data-testid="ledger-row"]`).Nodes))
+	}
+	if got := r.Doc.Find(`[data-testid="entry-balance"]`).First().Text(); got != "$33.00" {
+		t.Errorf("running balance of the newest entry: %q", got)
+	}
+	if r.Has(`[data-testid="topup"]`) {
+		t.Error("a read-only user sees Top up")
+	}
+	if !strings.Contains(r.Text(`[data-testid="lumi-figures"]`), "Next renewal") {
+		t.Error("no next renewal figure")
+	}
+	for path, sel := range map[string]string{
+		"/portal/lumi/domains":  `[data-testid="item-row"][data-id="` + sid(h.domain.ID) + `"]`,
+		"/portal/lumi/vps":      `[data-testid="item-row"][data-id="` + sid(h.vps.ID) + `"]`,
+		"/portal/lumi/proxies":  `[data-testid="item-row"][data-id="` + sid(h.proxy.ID) + `"]`,
+		"/portal/lumi/deposits": `[data-testid="deposit-row"]`, // the opening funds' manual deposit
+	} {
+		r := c.Get(path)
+		if r.Status != http.StatusOK || !r.Has(sel) {
+			t.Errorf("%s: %d, %s missing", path, r.Status, sel)
+		}
+		if r.Has(`[data-testid="renew"]`) || r.Has(`[data-testid^="auto-renew-"]`) {
+			t.Errorf("%s: a read-only user sees the money actions", path)
+		}
+	}
+	// The home card has Lumi's figures.
+	home := c.Get("/portal")
+	if !strings.Contains(home.Text(`[data-testid="home-products"]`), "$33.00") {
+		t.Errorf("home card: %q", home.Text(`[data-testid="home-products"]`))
+	}
+	// A fresh account sees what to do.
+	empty := env.AsCustomer(env.CreateAccount("Empty Co").ID, customers.RoleOwner)
+	if r := empty.Get("/portal/lumi"); r.Status != http.StatusOK || !r.Has(`[data-testid="ledger-empty"] a[href="/portal/lumi/top-up"]`) {
+		t.Errorf("empty overview: %d", r.Status)
+	}
+	if r := empty.Get("/portal/lumi/domains"); r.Status != http.StatusOK || !r.Has(`[data-testid="items-empty"]`) {
+		t.Errorf("empty domains: %d", r.Status)
+	}
+	if r := empty.Get("/portal/lumi/deposits"); r.Status != http.StatusOK || !r.Has(`[data-testid="deposits-empty"]`) {
+		t.Errorf("empty deposits: %d", r.Status)
+	}
+	// Renew confirmation shows the price of the chosen period.
+	owner := env.AsCustomer(h.id, customers.RoleOwner)
+	r = owner.Get("/portal/lumi/domains/" + sid(h.domain.ID) + "/renew?period=2")
+	if r.Status != http.StatusOK || !strings.Contains(r.Text(`[data-testid="renew-price"]`), "$24.00") {
+		t.Errorf("renew page: %d %q", r.Status, r.Text(`[data-testid="renew-price"]`))
+	}
+	r = owner.Get("/portal/lumi/vps/" + sid(h.vps.ID) + "/renew?period=abc")
+	if r.Status != http.StatusOK || !strings.Contains(r.Text(`[data-testid="renew-price"]`), "$5.00") || !r.Has(`.alert`) {
+		t.Errorf("renew page with a bad period: %d %q", r.Status, r.Text("main"))
+	}
+}
+
+func TestLedgerPagesByKeyset(t *testing.T) {
+	env := servertest.New(t)
+	acc := env.CreateAccount("Many Moves")
+	for i := range 30 {
+		if _, err := env.Billing.ManualTopUp(ctx, cli, billing.ManualInput{AccountID: acc.ID, Amount: "1.00", Reason: "move " + strconv.Itoa(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := env.AsCustomer(acc.ID, customers.RoleReadOnly)
+	r := c.Get("/portal/lumi")
+	next, ok := r.Doc.Find(`[data-testid="next-page"]`).Attr("href")
+	if len(r.Doc.Find(`[data-testid="ledger-row"]`).Nodes) != 25 || !ok {
+		t.Fatalf("first page: %d rows, next %q", len(r.Doc.Find(`[data-testid="ledger-row"]`).Nodes), next)
+	}
+	r = c.Get(next)
+	if n := len(r.Doc.Find(`[data-testid="ledger-row"]`).Nodes); n != 5 || r.Has(`[data-testid="next-page"]`) || r.Doc.Find(`[data-testid="entry-balance"]`).Last().Text() != "$1.00" {
+		t.Fatalf("second page: %d rows", n)
+	}
+	if r := c.Get("/portal/lumi?cursor=garbage"); r.Status != http.StatusOK || len(r.Doc.Find(`[data-testid="ledger-row"]`).Nodes) != 25 {
+		t.Fatalf("bad cursor: %d", r.Status)
+	}
+}
+
+func TestCustomerTopsUpInTheSandbox(t *testing.T) {
+	env := servertest.New(t)
+	acc := env.CreateAccount("Top Up Co")
+	c := env.AsCustomer(acc.ID, customers.RoleBilling)
+	if r := c.Get("/portal/lumi/top-up"); r.Status != http.StatusOK || !r.Has(`[data-testid="topup-form"]`) {
+		t.Fatalf("form: %d", r.Status)
+	}
+	r := c.PostForm("/portal/lumi/top-up", url.Values{"amount": {"25.50"}})
+	if r.Status != http.StatusSeeOther || !strings.HasPrefix(r.Header.Get("Location"), "/portal/lumi/deposits/") {
+		t.Fatalf("top up: %d %s %q", r.Status, r.Header.Get("Location"), r.Text("main"))
+	}
+	dep := r.Header.Get("Location")
+	page := c.Get(dep)
+	if page.Status != http.StatusOK || !page.Has(`[data-testid="sandbox-pay"]`) || !strings.Contains(page.Text(`[data-testid="deposit"]`), "Sandbox") ||
+		!strings.Contains(page.Text(`[data-testid="deposit"]`), "$25.50") {
+		t.Fatalf("invoice: %d %q", page.Status, page.Text("main"))
+	}
+	if balance(t, env, acc.ID) != 0 {
+		t.Fatal("money moved before payment")
+	}
+	r = c.PostForm(dep+"/sandbox-pay", nil)
+	if r.Status != http.StatusSeeOther || r.Header.Get("Location") != "/portal/lumi" {
+		t.Fatalf("sandbox pay: %d %q", r.Status, r.Text("main"))
+	}
+	if got := c.Get("/portal/lumi").Text(`[data-testid="balance"]`); got != "$25.50" || balance(t, env, acc.ID) != 25_50 {
+		t.Fatalf("balance after paying: %q", got)
+	}
+	list := c.Get("/portal/lumi/deposits")
+	if !strings.Contains(list.Text(`[data-testid="deposit-row"]`), "Paid") {
+		t.Fatalf("deposits: %q", list.Text("main"))
+	}
+	// Paying twice is a message, and nothing moves.
+	r = c.PostForm(dep+"/sandbox-pay", nil)
+	if r.Status != http.StatusConflict || !strings.Contains(r.Text(".alert"), "no longer pending") || balance(t, env, acc.ID) != 25_50 {
+		t.Fatalf("pay twice: %d %q", r.Status, r.Text(".alert"))
+	}
+	if env.AuditCount("deposit.sandbox_payment", sid(acc.ID)) != 1 {
+		t.Error("the sandbox payment is not audited")
+	}
+}
+
+func TestTopUpRefusesBadAmountsWithAMessage(t *testing.T) {
+	env := servertest.New(t)
+	acc := env.CreateAccount("Bad Amounts")
+	c := env.AsCustomer(acc.ID, customers.RoleOwner)
+	for _, amount := range []string{"", "-5", "0", "0.00", "99999999999", "1e9", "ten", "1.234", "$", strings.Repeat("9", 500)} {
+		r := c.PostForm("/portal/lumi/top-up", url.Values{"amount": {amount}})
+		if r.Status != http.StatusUnprocessableEntity || r.Text(`.field-error`) == "" {
+			t.Errorf("amount %q: %d %q", amount, r.Status, r.Text(".field-error"))
+		}
+	}
+	if ds, _ := env.Billing.Deposits(ctx, acc.ID, 0, 10); len(ds) != 0 {
+		t.Fatalf("deposits were opened: %+v", ds)
+	}
+}
+
+func TestMoneyNeedsOwnerOrBilling(t *testing.T) {
+	env := servertest.New(t)
+	prices(t, env)
+	h := newHolder(t, env, "Roles Co", "roles.com", "r1")
+	for _, role := range []customers.Role{customers.RoleDeveloper, customers.RoleReadOnly} {
+		c := env.AsCustomer(h.id, role)
+		if r := c.Get("/portal/lumi"); r.Status != http.StatusOK {
+			t.Errorf("%s overview: %d", role, r.Status)
+		}
+		for _, p := range []string{"/portal/lumi/top-up", "/portal/lumi/domains/" + sid(h.domain.ID) + "/renew",
+			"/portal/lumi/domains/" + sid(h.domain.ID) + "/auto-renew", "/portal/lumi/vps/" + sid(h.vps.ID) + "/renew"} {
+			if r := c.PostForm(p, url.Values{"amount": {"5"}, "period": {"1"}, "value": {"off"}}); r.Status != http.StatusForbidden {
+				t.Errorf("%s POST %s: %d", role, p, r.Status)
+			}
+		}
+	}
+	if balance(t, env, h.id) != 33_00 {
+		t.Fatal("money moved")
+	}
+	for _, role := range []customers.Role{customers.RoleOwner, customers.RoleBilling} {
+		c := env.AsCustomer(h.id, role)
+		if r := c.PostForm("/portal/lumi/top-up", url.Values{"amount": {"5"}}); r.Status != http.StatusSeeOther {
+			t.Errorf("%s top up: %d", role, r.Status)
+		}
+	}
+}
+
+func TestRenewSpendsTheBalanceAndAutoRenewSwitches(t *testing.T) {
+	env := servertest.New(t)
+	prices(t, env)
+	h := newHolder(t, env, "Renew Co", "renewco.com", "n1")
+	c := env.AsCustomer(h.id, customers.RoleBilling)
+	path := "/portal/lumi/domains/" + sid(h.domain.ID) + "/renew"
+	form := c.Get(path + "?period=1")
+	stamp, _ := form.Doc.Find(`[data-testid="renew-form"] input[name="stamp"]`).Attr("value")
+	r := c.PostForm(path, url.Values{"period": {"1"}, "stamp": {stamp}})
+	if r.Status != http.StatusSeeOther {
+		t.Fatalf("renew: %d %q", r.Status, r.Text("main"))
+	}
+	// A double submit of the same form charges once.
+	if r := c.PostForm(path, url.Values{"period": {"1"}, "stamp": {stamp}}); r.Status != http.StatusSeeOther {
+		t.Fatalf("renew again: %d", r.Status)
+	}
+	if got := balance(t, env, h.id); got != 33_00-12_00 {
+		t.Fatalf("balance %s, want 21.00", got)
+	}
+	d, _ := env.Products.GetDomain(ctx, accounts.Only(h.id), h.domain.ID)
+	if !d.ExpiresAt.After(h.domain.ExpiresAt.AddDate(0, 11, 0)) {
+		t.Fatalf("expiry %v, was %v", d.ExpiresAt, h.domain.ExpiresAt)
+	}
+	// Not enough money: a message, nothing charged.
+	r = c.PostForm(path, url.Values{"period": {"10"}})
+	if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Text(".alert"), "balance does not cover") {
+		t.Fatalf("insufficient: %d %q", r.Status, r.Text(".alert"))
+	}
+	for _, p := range []string{"", "0", "-1", "11", "x", "99999999999999999999"} {
+		if r := c.PostForm(path, url.Values{"period": {p}}); r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Text(".alert"), "period") {
+			t.Errorf("period %q: %d %q", p, r.Status, r.Text(".alert"))
+		}
+	}
+	if got := balance(t, env, h.id); got != 21_00 {
+		t.Fatalf("balance %s after refusals", got)
+	}
+	// VPS and proxy renewals.
+	if r := c.PostForm("/portal/lumi/vps/"+sid(h.vps.ID)+"/renew", url.Values{"period": {"2"}}); r.Status != http.StatusSeeOther {
+		t.Fatalf("renew VPS: %d %q", r.Status, r.Text(".alert"))
+	}
+	if r := c.PostForm("/portal/lumi/proxies/"+sid(h.proxy.ID)+"/renew", url.Values{"period": {"1"}}); r.Status != http.StatusSeeOther {
+		t.Fatalf("renew proxy: %d %q", r.Status, r.Text(".alert"))
+	}
+	if got := balance(t, env, h.id); got != 21_00-10_00-2_00 {
+		t.Fatalf("balance %s after VPS and proxy", got)
+	}
+	// Auto-renew off and on again.
+	for _, k := range []struct {
+		kind string
+		id   int64
+	}{{"domains", h.domain.ID}, {"vps", h.vps.ID}, {"proxies", h.proxy.ID}} {
+		p := "/portal/lumi/" + k.kind + "/" + sid(k.id) + "/auto-renew"
+		if r := c.PostForm(p, url.Values{"value": {"off"}}); r.Status != http.StatusSeeOther {
+			t.Fatalf("%s off: %d", k.kind, r.Status)
+		}
+		list := c.Get("/portal/lumi/" + k.kind)
+		if !list.Has(`[data-testid="item-row"][data-id="` + sid(k.id) + `"] [data-testid="auto-renew-on"]`) {
+			t.Errorf("%s: auto-renew is not off", k.kind)
+		}
+		if r := c.PostForm(p, url.Values{"value": {"maybe"}}); r.Status != http.StatusUnprocessableEntity {
+			t.Errorf("%s bad value: %d", k.kind, r.Status)
+		}
+		if r := c.PostForm(p, url.Values{"value": {"on"}}); r.Status != http.StatusSeeOther {
+			t.Fatalf("%s on: %d", k.kind, r.Status)
+		}
+	}
+	if d, _ := env.Products.GetDomain(ctx, accounts.Only(h.id), h.domain.ID); !d.AutoRenew {
+		t.Error("domain auto-renew is not back on")
+	}
+}
+
+// Account B's customer gets 404 for every one of A's objects, and A's rows
+// never show in B's lists or export.
+func TestAnotherAccountsObjectsAreNotFound(t *testing.T) {
+	env := servertest.New(t)
+	prices(t, env)
+	a := newHolder(t, env, "Alpha Co", "alpha-secret.com", "alpha-host")
+	b := newHolder(t, env, "Beta Co", "beta.com", "beta-host")
+	dep, err := env.Billing.CreateDeposit(ctx, cli, billing.DepositInput{AccountID: a.id, Amount: "7.77", Provider: billing.ProviderCryptoBot})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cb := env.AsCustomer(b.id, customers.RoleOwner)
+	gets := []string{
+		"/portal/lumi/deposits/" + sid(dep.ID),
+		"/portal/lumi/domains/" + sid(a.domain.ID) + "/renew",
+		"/portal/lumi/vps/" + sid(a.vps.ID) + "/renew",
+		"/portal/lumi/proxies/" + sid(a.proxy.ID) + "/renew",
+		"/portal/lumi/deposits/999999",
+	}
+	for _, p := range gets {
+		if r := cb.Get(p); r.Status != http.StatusNotFound {
+			t.Errorf("GET %s: %d", p, r.Status)
+		}
+	}
+	posts := []string{
+		"/portal/lumi/deposits/" + sid(dep.ID) + "/sandbox-pay",
+		"/portal/lumi/domains/" + sid(a.domain.ID) + "/renew",
+		"/portal/lumi/vps/" + sid(a.vps.ID) + "/renew",
+		"/portal/lumi/proxies/" + sid(a.proxy.ID) + "/renew",
+		"/portal/lumi/domains/" + sid(a.domain.ID) + "/auto-renew",
+		"/portal/lumi/vps/" + sid(a.vps.ID) + "/auto-renew",
+		"/portal/lumi/proxies/" + sid(a.proxy.ID) + "/auto-renew",
+	}
+	for _, p := range posts {
+		if r := cb.PostForm(p, url.Values{"period": {"1"}, "value": {"off"}}); r.Status != http.StatusNotFound {
+			t.Errorf("POST %s: %d", p, r.Status)
+		}
+	}
+	if balance(t, env, a.id) != 33_00 || balance(t, env, b.id) != 33_00 {
+		t.Fatal("money moved")
+	}
+	if d, _ := env.Billing.GetDeposit(ctx, dep.ID); d.Status != billing.DepositPending {
+		t.Fatalf("A's deposit is %s", d.Status)
+	}
+	if d, _ := env.Products.GetDomain(ctx, accounts.Only(a.id), a.domain.ID); !d.AutoRenew {
+		t.Fatal("B turned A's auto-renew off")
+	}
+	for _, p := range []string{"/portal/lumi", "/portal/lumi/domains", "/portal/lumi/vps", "/portal/lumi/proxies", "/portal/lumi/deposits"} {
+		r := cb.Get(p)
+		if strings.Contains(r.Body, "alpha-secret") || strings.Contains(r.Body, "alpha-host") || strings.Contains(r.Body, dep.PublicID) ||
+			strings.Contains(r.Body, "opening funds Alpha") {
+			t.Errorf("%s shows account A's data", p)
+		}
+	}
+	// The CSV has B's rows only; A's export has A's only.
+	export := func(c *servertest.Client) [][]string {
+		r := c.Get("/portal/lumi/ledger.csv")
+		if r.Status != http.StatusOK || !strings.HasPrefix(r.Header.Get("Content-Type"), "text/csv") {
+			t.Fatalf("export: %d %s", r.Status, r.Header.Get("Content-Type"))
+		}
+		rows, err := csv.NewReader(strings.NewReader(r.Body)).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rows
+	}
+	ids := func(acc int64) map[string]bool {
+		out := map[string]bool{}
+		page, err := env.Billing.Ledger(ctx, billing.LedgerFilter{AccountID: acc, Limit: 200})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range page.Items {
+			out[sid(e.ID)] = true
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		c          *servertest.Client
+		mine, them map[string]bool
+	}{{cb, ids(b.id), ids(a.id)}, {env.AsCustomer(a.id, customers.RoleReadOnly), ids(a.id), ids(b.id)}} {
+		rows := export(tc.c)
+		if len(rows) != 1+len(tc.mine) || rows[0][0] != "id" {
+			t.Fatalf("export rows: %d, want %d", len(rows), 1+len(tc.mine))
+		}
+		for _, row := range rows[1:] {
+			if !tc.mine[row[0]] || tc.them[row[0]] {
+				t.Errorf("export row %v is not this account's", row)
+			}
+		}
+	}
+}
