@@ -290,3 +290,11 @@ func (x Scoped) RecordKeyExport(ctx context.Context, actor audit.Actor, projectI
 	}
 	return x.s.RecordKeyExport(ctx, actor, f)
 }
+
+// PlanUsage is Service.PlanUsage of the scope's account.
+func (x Scoped) PlanUsage(ctx context.Context) (PlanUsage, error) {
+	if x.scope.All() {
+		return PlanUsage{}, ErrAccountNotFound
+	}
+	return x.s.PlanUsage(ctx, x.scope.AccountID())
+}
