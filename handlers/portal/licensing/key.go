@@ -145,8 +145,8 @@ func (h *Portal) actionDone(c *fiber.Ctx, k licensing.Key, p licensing.Project, 
 	var cooldown *licensing.ResetCooldownError
 	switch {
 	case errors.As(err, &cooldown):
-		m := "This key's HWID was reset recently: the project's " + duration(p.ResetCooldown) + " cooldown lets you reset it again at " +
-			components.ExactTime(cooldown.Ends) + " (UTC). Tick Force to reset it anyway."
+		m := "This key's HWID was reset recently: with the project's cooldown of " + duration(p.ResetCooldown) + ", it can be reset again at " +
+			components.ExactTime(cooldown.Ends) + ". Tick Force to reset it anyway."
 		return h.actionFailed(c, k, p, kind, fiber.StatusUnprocessableEntity, m, nil, keep)
 	case errors.Is(err, licensing.ErrNoHWID), errors.Is(err, licensing.ErrKeyBanned), errors.Is(err, licensing.ErrNotBanned):
 		return h.actionFailed(c, k, p, kind, fiber.StatusConflict, web.Capitalize(err.Error())+".", nil, keep)
