@@ -4,6 +4,7 @@ import (
 	"context"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -94,4 +95,27 @@ func TestPortalLuarmorResetHWIDCooldown(t *testing.T) {
 	// The failed action's dialog is shown again, to tick Force if meant.
 	b.waitVisible(`dialog#reset-hwid[open] [data-testid="force"]`)
 	b.screenshot("cooldown")
+
+	// The portal's Luarmor pages fit 1280 px, 1024 px and a 390 px phone.
+	for _, src := range []string{"print('v1')\n", "print('v2')\nprint('a fairly long line of Lua source to see that the code view scrolls inside its card')\n"} {
+		if _, err := svc.UpdateScript(ctx, cli, p.ID, script.ID, licensing.ScriptUpdate{Source: &src}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	scriptPath := "/portal/luarmor/projects/" + p.ID + "/scripts/" + script.ID
+	pages := []string{"/portal/luarmor", "/portal/luarmor/projects/" + p.ID, keyPath, scriptPath, scriptPath + "?tab=versions",
+		scriptPath + "?tab=diff", scriptPath + "?tab=upload", "/portal/luarmor/projects/" + p.ID + "/generate"}
+	for _, vp := range []struct {
+		w, h   int64
+		mobile bool
+	}{{1280, 900, false}, {1024, 800, false}, {390, 844, true}} {
+		b.viewport(vp.w, vp.h, vp.mobile)
+		for _, path := range pages {
+			b.open(path, "#main")
+			// Source lines scroll inside the code view and the diff, by design;
+			// the page itself never scrolls sideways.
+			source := path == scriptPath || strings.HasSuffix(path, "tab=diff")
+			checkWidth(b, path+" at "+strconv.FormatInt(vp.w, 10)+"px", !vp.mobile && !source)
+		}
+	}
 }
