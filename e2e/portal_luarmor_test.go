@@ -118,4 +118,13 @@ func TestPortalLuarmorResetHWIDCooldown(t *testing.T) {
 			checkWidth(b, path+" at "+strconv.FormatInt(vp.w, 10)+"px", !vp.mobile && !source)
 		}
 	}
+	// Dark mode, to look at (e2e/screenshots).
+	eval[bool](b, `(localStorage.setItem('theme', 'dark'), true)`)
+	b.open("/portal/luarmor/projects/"+p.ID, `[data-testid="key-row"]`)
+	b.screenshot("project-dark-phone")
+	b.viewport(1280, 900, false)
+	b.open("/portal/luarmor/projects/"+p.ID, `[data-testid="key-row"]`)
+	b.screenshot("project-dark")
+	b.open(scriptPath+"?tab=diff", `[data-testid="diff"]`)
+	b.screenshot("diff-dark")
 }
