@@ -25,6 +25,7 @@ import (
 	portalhttp "lumdesk/handlers/portal"
 	portalaccount "lumdesk/handlers/portal/account"
 	portalbilling "lumdesk/handlers/portal/billing"
+	portallicensing "lumdesk/handlers/portal/licensing"
 	staffhttp "lumdesk/handlers/staff"
 	"lumdesk/handlers/web"
 	"lumdesk/internal/accounts"
@@ -185,6 +186,7 @@ func registrar(cfg config.Config) products.Registrar {
 // routeGroups are the dashboard areas and product APIs beyond sign-in.
 func (s *Services) routeGroups() []web.RouteGroup {
 	bulk := licensinghttp.NewBulk(s.Licensing, s.Jobs)
+	portalLuarmor := portallicensing.New(s.Licensing)
 	accounts := accountshttp.New(s.Accounts)
 	billingDesk := billinghttp.NewDesk(s.Billing, s.Accounts)
 	billingDesk.Forecasts = s.Products.ForecastMany
@@ -205,8 +207,9 @@ func (s *Services) routeGroups() []web.RouteGroup {
 		lumora.New(s.Mail, s.APIKeys).WithTemplates(s.Templates).WithWebhooks(s.Webhooks),
 		lumorahttp.New(s.Mail, s.APIKeys, s.Webhooks, s.sandboxInbox).WithTemplates(s.Templates),
 		portalaccount.NewTeam(), portalaccount.NewSecurity(),
-		portalLumi,
-		portalhttp.New(nil, portalLumi),
+		portalLuarmor, portalLumi,
+		// The portal's frame, with each product area (sidebar, home card) in registry order.
+		portalhttp.New(nil, portalLuarmor, portalLumi),
 	}
 	// Each product's account tab comes from the group that renders it.
 	for _, g := range groups {

@@ -2,12 +2,14 @@ package licensing
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"lumdesk/db/store"
 	"lumdesk/internal/accounts"
 	"lumdesk/internal/audit"
+	"lumdesk/internal/platform/listcount"
 )
 
 // In is the service as a caller in scope sees it (an API key of one
@@ -176,4 +178,123 @@ func (x Scoped) Overview(ctx context.Context) (AccountOverview, error) {
 		out.LastActivity = out.LastActivity.UTC()
 	}
 	return out, nil
+}
+
+// ListProjects is Service.ListProjects limited to the scope's account
+// (every account for the all-accounts scope).
+func (x Scoped) ListProjects(ctx context.Context, f ProjectFilter) (ProjectPage, error) {
+	if !x.scope.All() {
+		f.AccountID = x.scope.AccountID()
+	}
+	return x.s.ListProjects(ctx, f)
+}
+
+// ProjectKeyCounts is Service.ProjectKeyCounts of the projects inside the
+// scope (others are left out of the answer).
+func (x Scoped) ProjectKeyCounts(ctx context.Context, projects []Project, limit int) (map[int64]int64, error) {
+	ids := make([]int64, 0, len(projects))
+	for _, p := range projects {
+		if x.scope.Allows(p.AccountID) {
+			ids = append(ids, p.DBID)
+		}
+	}
+	return x.s.ProjectKeyCounts(ctx, ids, limit)
+}
+
+// CountKeys is Service.CountKeys within the scope (as ListKeys).
+func (x Scoped) CountKeys(ctx context.Context, f KeyFilter, limitTo int) (listcount.Count, error) {
+	if f.ProjectID != "" {
+		if err := x.own(ctx, f.ProjectID); err != nil {
+			return listcount.Count{}, err
+		}
+	} else if !x.scope.All() {
+		f.AccountID = x.scope.AccountID()
+	}
+	return x.s.CountKeys(ctx, f, limitTo)
+}
+
+// GetKeyByID is Service.GetKeyByID within the scope: a key of another
+// account's project is ErrKeyNotFound, like an unknown one.
+func (x Scoped) GetKeyByID(ctx context.Context, id int64) (Key, error) {
+	k, err := x.s.GetKeyByID(ctx, id)
+	if err != nil {
+		return Key{}, err
+	}
+	if err := x.own(ctx, k.ProjectID); err != nil {
+		if errors.Is(err, ErrProjectNotFound) {
+			return Key{}, ErrKeyNotFound
+		}
+		return Key{}, err
+	}
+	return k, nil
+}
+
+// GenerateKeys is Service.GenerateKeys within the scope (the plan's user
+// limit applies as for any caller).
+func (x Scoped) GenerateKeys(ctx context.Context, actor audit.Actor, projectID string, n int, in KeyInput) ([]Key, error) {
+	if err := x.own(ctx, projectID); err != nil {
+		return nil, err
+	}
+	return x.s.GenerateKeys(ctx, actor, projectID, n, in)
+}
+
+// Unban is Service.Unban within the scope.
+func (x Scoped) Unban(ctx context.Context, actor audit.Actor, projectID, userKey, reason string) (Key, error) {
+	if err := x.own(ctx, projectID); err != nil {
+		return Key{}, err
+	}
+	return x.s.Unban(ctx, actor, projectID, userKey, reason)
+}
+
+// GetScript is Service.GetScript within the scope.
+func (x Scoped) GetScript(ctx context.Context, projectID, scriptID string) (Script, error) {
+	if err := x.own(ctx, projectID); err != nil {
+		return Script{}, err
+	}
+	return x.s.GetScript(ctx, projectID, scriptID)
+}
+
+// ListScripts is Service.ListScripts within the scope.
+func (x Scoped) ListScripts(ctx context.Context, projectID string) ([]Script, error) {
+	if err := x.own(ctx, projectID); err != nil {
+		return nil, err
+	}
+	return x.s.ListScripts(ctx, projectID)
+}
+
+// ScriptVersions is Service.ScriptVersions within the scope.
+func (x Scoped) ScriptVersions(ctx context.Context, projectID, scriptID string) ([]ScriptVersion, error) {
+	if err := x.own(ctx, projectID); err != nil {
+		return nil, err
+	}
+	return x.s.ScriptVersions(ctx, projectID, scriptID)
+}
+
+// ScriptVersion is Service.ScriptVersion within the scope.
+func (x Scoped) ScriptVersion(ctx context.Context, projectID, scriptID string, version int) (ScriptVersion, error) {
+	if err := x.own(ctx, projectID); err != nil {
+		return ScriptVersion{}, err
+	}
+	return x.s.ScriptVersion(ctx, projectID, scriptID, version)
+}
+
+// RecordKeyExport is Service.RecordKeyExport of one project's keys within
+// the scope (the project is recorded with the filters).
+func (x Scoped) RecordKeyExport(ctx context.Context, actor audit.Actor, projectID string, filters map[string]string) error {
+	if err := x.own(ctx, projectID); err != nil {
+		return err
+	}
+	f := map[string]string{"project": projectID}
+	for k, v := range filters {
+		f[k] = v
+	}
+	return x.s.RecordKeyExport(ctx, actor, f)
+}
+
+// PlanUsage is Service.PlanUsage of the scope's account.
+func (x Scoped) PlanUsage(ctx context.Context) (PlanUsage, error) {
+	if x.scope.All() {
+		return PlanUsage{}, ErrAccountNotFound
+	}
+	return x.s.PlanUsage(ctx, x.scope.AccountID())
 }

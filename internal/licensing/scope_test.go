@@ -133,3 +133,85 @@ func TestScopedOverview(t *testing.T) {
 		t.Errorf("all accounts: %v", err)
 	}
 }
+
+// The portal's scoped reads and writes (keys by id, generate, unban,
+// scripts, project lists and counts) refuse another account's objects like
+// unknown ones and list only the scope's.
+func TestScopedPortalMethodsHideOtherAccounts(t *testing.T) {
+	f := newFixture(t)
+	in := f.svc.In(accounts.Only(f.project.AccountID))
+	var other int64
+	if err := f.db.Pool.QueryRow(ctx, "INSERT INTO accounts (name, email) VALUES ('Kestrel', 'team@kestrel.test') RETURNING id").Scan(&other); err != nil {
+		t.Fatal(err)
+	}
+	foreign, err := f.svc.CreateProject(ctx, cli, ProjectInput{AccountID: other, Name: "Theirs"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fk, err := f.svc.CreateKey(ctx, cli, foreign.ID, KeyInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Blacklist(ctx, cli, foreign.ID, fk.UserKey, BlacklistInput{BanReason: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	fs, err := f.svc.CreateScript(ctx, cli, foreign.ID, ScriptInput{Name: "Theirs"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := "print(1)"
+	if _, err := f.svc.UpdateScript(ctx, cli, foreign.ID, fs.ID, ScriptUpdate{Source: &src}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := in.GetKeyByID(ctx, fk.ID); !errors.Is(err, ErrKeyNotFound) {
+		t.Errorf("GetKeyByID of another account's key: %v", err)
+	}
+	notFound := map[string]func() error{
+		"GenerateKeys":   func() error { _, err := in.GenerateKeys(ctx, cli, foreign.ID, 2, KeyInput{}); return err },
+		"Unban":          func() error { _, err := in.Unban(ctx, cli, foreign.ID, fk.UserKey, ""); return err },
+		"GetScript":      func() error { _, err := in.GetScript(ctx, foreign.ID, fs.ID); return err },
+		"ListScripts":    func() error { _, err := in.ListScripts(ctx, foreign.ID); return err },
+		"ScriptVersions": func() error { _, err := in.ScriptVersions(ctx, foreign.ID, fs.ID); return err },
+		"ScriptVersion":  func() error { _, err := in.ScriptVersion(ctx, foreign.ID, fs.ID, 1); return err },
+		"CountKeys":      func() error { _, err := in.CountKeys(ctx, KeyFilter{ProjectID: foreign.ID}, 10); return err },
+		"RecordKeyExport": func() error {
+			return in.RecordKeyExport(ctx, cli, foreign.ID, nil)
+		},
+	}
+	for name, call := range notFound {
+		if err := call(); !errors.Is(err, ErrProjectNotFound) {
+			t.Errorf("%s on another account's project: %v, want ErrProjectNotFound", name, err)
+		}
+	}
+	if got, err := f.svc.GetKey(ctx, foreign.ID, fk.UserKey); err != nil || !got.Banned {
+		t.Errorf("the foreign key changed: %+v %v", got, err)
+	}
+	// The scope's own objects work.
+	keys, err := in.GenerateKeys(ctx, cli, f.project.ID, 3, KeyInput{Note: "batch"})
+	if err != nil || len(keys) != 3 {
+		t.Fatalf("generate: %v %v", keys, err)
+	}
+	if k, err := in.GetKeyByID(ctx, keys[0].ID); err != nil || k.UserKey != keys[0].UserKey {
+		t.Errorf("GetKeyByID of own key: %+v %v", k, err)
+	}
+	if _, err := in.Blacklist(ctx, cli, f.project.ID, keys[0].UserKey, BlacklistInput{BanReason: "abuse"}); err != nil {
+		t.Fatal(err)
+	}
+	if k, err := in.Unban(ctx, cli, f.project.ID, keys[0].UserKey, ""); err != nil || k.Banned {
+		t.Errorf("unban own key: %+v %v", k, err)
+	}
+	page, err := in.ListProjects(ctx, ProjectFilter{})
+	if err != nil || len(page.Projects) != 1 || page.Projects[0].ID != f.project.ID {
+		t.Errorf("scoped projects: %+v %v", page.Projects, err)
+	}
+	counts, err := in.ProjectKeyCounts(ctx, []Project{f.project, foreign}, 100)
+	if err != nil || counts[f.project.DBID] != 3 || counts[foreign.DBID] != 0 {
+		t.Errorf("scoped key counts: %v %v", counts, err)
+	}
+	if n, err := in.CountKeys(ctx, KeyFilter{}, 100); err != nil || n.N != 3 {
+		t.Errorf("scoped count: %+v %v", n, err)
+	}
+	if s, err := in.ListScripts(ctx, f.project.ID); err != nil || len(s) != 1 {
+		t.Errorf("own scripts: %v %v", s, err)
+	}
+}

@@ -1,0 +1,174 @@
+// Package licensing is the customer portal's Luarmor area (/portal/luarmor):
+// the account's projects, their scripts and license keys, the key actions
+// the Luarmor API offers (reset HWID with its cooldown and force,
+// blacklist, unban), generating keys, CSV export and script versions.
+//
+// Every call goes through licensing.Service.In(web.PortalScope(c)): another
+// account's project, script or key is "not found" exactly like an unknown
+// one. Reads need customers.PermView, changes customers.PermDevelop (the
+// route table says which).
+package licensing
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"lumdesk/handlers/web"
+	"lumdesk/internal/accounts"
+	"lumdesk/internal/customers"
+	"lumdesk/internal/licensing"
+	"lumdesk/internal/product"
+	"lumdesk/views/components"
+	"lumdesk/views/layouts"
+	portalview "lumdesk/views/pages/portal"
+	view "lumdesk/views/pages/portal/licensing"
+)
+
+// Service is what the portal's Luarmor pages need: the licensing service
+// limited to one account.
+type Service interface {
+	In(scope accounts.Scope) licensing.Scoped
+}
+
+// Portal serves /portal/luarmor (a web.RouteGroup and a portal.Area).
+type Portal struct {
+	svc Service
+	app *web.App
+	now func() time.Time
+}
+
+// New makes the route group.
+func New(svc Service) *Portal { return &Portal{svc: svc, now: time.Now} }
+
+// Routes implements web.RouteGroup. Key ids are numeric.
+func (h *Portal) Routes(a *web.App) []web.Route {
+	h.app = a
+	const project = view.Path + "/projects/:pid"
+	const key = view.Path + "/keys/:id<int>"
+	return []web.Route{
+		web.PortalGet(view.Path, customers.PermView, h.projects),
+		web.PortalGet(project, customers.PermView, h.project),
+		web.PortalGet(project+"/keys.csv", customers.PermView, h.export),
+		web.PortalGet(project+"/generate", customers.PermDevelop, h.generateForm),
+		web.PortalPost(project+"/generate", customers.PermDevelop, h.generate),
+		web.PortalGet(project+"/scripts/:sid", customers.PermView, h.script),
+		web.PortalPost(project+"/scripts/:sid/versions", customers.PermDevelop, h.upload),
+		web.PortalGet(key, customers.PermView, h.key),
+		web.PortalPost(key+"/reset-hwid", customers.PermDevelop, h.resetHWID),
+		web.PortalPost(key+"/blacklist", customers.PermDevelop, h.blacklist),
+		web.PortalPost(key+"/unban", customers.PermDevelop, h.unban),
+	}
+}
+
+// PortalProduct implements portal.Area.
+func (h *Portal) PortalProduct() string { return product.Licensing }
+
+// PortalHome implements portal.Area: the account's projects and keys.
+func (h *Portal) PortalHome(c *fiber.Ctx, accountID int64) (portalview.HomeProduct, error) {
+	o, err := h.svc.In(accounts.Only(accountID)).Overview(c.UserContext())
+	if err != nil {
+		return portalview.HomeProduct{}, err
+	}
+	if o.Projects == 0 {
+		return portalview.HomeProduct{Empty: "No Luarmor projects yet. Ask us to create one, then manage its scripts and keys here."}, nil
+	}
+	return portalview.HomeProduct{Figures: []portalview.Figure{
+		{Label: "Projects", Value: num(int64(o.Projects))},
+		{Label: "Keys", Value: num(o.Keys.Total)},
+		{Label: "Active", Value: num(o.Keys.Active)},
+		{Label: "Blacklisted", Value: num(o.Keys.Banned)},
+	}}, nil
+}
+
+func (h *Portal) scoped(c *fiber.Ctx) licensing.Scoped { return h.svc.In(web.PortalScope(c)) }
+
+// canDevelop: the signed-in customer may change things (staff viewing the
+// portal never may).
+func canDevelop(c *fiber.Ctx) bool {
+	u := web.CurrentCustomer(c)
+	return u != nil && u.ViewedBy == nil && u.Can(customers.PermDevelop)
+}
+
+var crumb = layouts.Crumb{Label: "Luarmor", Href: view.Path}
+
+func (h *Portal) page(c *fiber.Ctx, title string, crumbs ...layouts.Crumb) layouts.Page {
+	return h.app.PortalPage(c, title, view.Nav, crumbs...)
+}
+
+func num(n int64) string { return components.Thousands(n) }
+
+func timePtr(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return components.ExactTime(*t)
+}
+
+// duration says a cooldown in words: "24 hours", "90 minutes", "None".
+func duration(d time.Duration) string {
+	unit := func(n int64, one string) string {
+		if n == 1 {
+			return "1 " + one
+		}
+		return strconv.FormatInt(n, 10) + " " + one + "s"
+	}
+	switch {
+	case d <= 0:
+		return "None"
+	case d%(24*time.Hour) == 0 && d >= 48*time.Hour:
+		return unit(int64(d/(24*time.Hour)), "day")
+	case d%time.Hour == 0:
+		return unit(int64(d/time.Hour), "hour")
+	case d%time.Minute == 0:
+		return unit(int64(d/time.Minute), "minute")
+	}
+	return unit(int64(d/time.Second), "second")
+}
+
+// keyCount is a capped count ("1,000+").
+func keyCount(n int64) string {
+	if n >= licensing.MaxKeyCount {
+		return num(licensing.MaxKeyCount) + "+"
+	}
+	return num(n)
+}
+
+// projects is /portal/luarmor: the account's projects, newest first.
+func (h *Portal) projects(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	svc := h.scoped(c)
+	v := view.ProjectList{}
+	f := licensing.ProjectFilter{}
+	if cur := c.Query("before"); cur != "" {
+		cr, err := licensing.ParseCursor(cur)
+		if err != nil {
+			v.Error = "That page link is not valid; showing the newest projects."
+		} else {
+			f.Before = &cr
+		}
+	}
+	page, err := svc.ListProjects(ctx, f)
+	if err != nil {
+		return err
+	}
+	counts, err := svc.ProjectKeyCounts(ctx, page.Projects, licensing.MaxKeyCount)
+	if err != nil {
+		return err
+	}
+	for _, p := range page.Projects {
+		v.Rows = append(v.Rows, view.ProjectRow{ID: p.ID, Name: p.Name, Keys: keyCount(counts[p.DBID]), Cooldown: duration(p.ResetCooldown), Created: p.CreatedAt})
+	}
+	if page.Next != nil {
+		v.NextHref = view.Path + "?before=" + page.Next.String()
+	}
+	if f.Before != nil {
+		v.FirstHref = view.Path
+	}
+	status := fiber.StatusOK
+	if v.Error != "" {
+		status = fiber.StatusUnprocessableEntity
+	}
+	return web.Render(c, status, view.ProjectsPage(h.page(c, "Luarmor", layouts.Crumb{Label: "Luarmor"}), v))
+}

@@ -1,0 +1,430 @@
+package licensing_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"lumdesk/handlers/server/servertest"
+	"lumdesk/internal/accounts"
+	"lumdesk/internal/audit"
+	"lumdesk/internal/customers"
+	"lumdesk/internal/licensing"
+)
+
+var cli = audit.CLI("test")
+
+// tenant is an account with a project (1 hour reset cooldown), a script
+// with two versions and keys.
+type tenant struct {
+	account accounts.Account
+	project licensing.Project
+	script  licensing.Script
+	bound   licensing.Key // has a HWID
+	fresh   licensing.Key // no HWID
+}
+
+func newTenant(t *testing.T, env *servertest.Env, name, note string) tenant {
+	t.Helper()
+	ctx := context.Background()
+	tn := tenant{account: env.CreateAccount(name)}
+	var err error
+	tn.project, err = env.Licensing.CreateProject(ctx, cli, licensing.ProjectInput{AccountID: tn.account.ID, Name: name + " Hub", ResetCooldown: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tn.script, err = env.Licensing.CreateScript(ctx, cli, tn.project.ID, licensing.ScriptInput{Name: name + " Main"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, src := range []string{"print('one')\nprint('two')\n", "print('one')\nprint('three')\n"} {
+		if _, err := env.Licensing.UpdateScript(ctx, cli, tn.project.ID, tn.script.ID, licensing.ScriptUpdate{Source: &src}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tn.bound, err = env.Licensing.CreateKey(ctx, cli, tn.project.ID, licensing.KeyInput{Identifier: "hwid-" + name, DiscordID: "1234567890123", Note: note})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tn.fresh, err = env.Licensing.CreateKey(ctx, cli, tn.project.ID, licensing.KeyInput{Note: note + " spare"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tn
+}
+
+func projectPath(tn tenant) string   { return "/portal/luarmor/projects/" + tn.project.ID }
+func keyPath(k licensing.Key) string { return "/portal/luarmor/keys/" + strconv.FormatInt(k.ID, 10) }
+func scriptPath(tn tenant) string    { return projectPath(tn) + "/scripts/" + tn.script.ID }
+
+func wantStatus(t *testing.T, r *servertest.Response, want int, what string) {
+	t.Helper()
+	if r.Status != want {
+		t.Fatalf("%s: status %d, want %d: %s", what, r.Status, want, r.Text("[role=alert], main"))
+	}
+}
+
+func TestPagesRender(t *testing.T) {
+	env := servertest.New(t)
+	a := newTenant(t, env, "Alpha", "alpha note")
+	c := env.AsCustomer(a.account.ID, customers.RoleReadOnly)
+
+	r := c.Get("/portal/luarmor")
+	wantStatus(t, r, http.StatusOK, "projects")
+	if r.Doc.Find(`[data-testid=project-row][data-id="`+a.project.ID+`"]`).Length() != 1 {
+		t.Errorf("project list lacks the project: %s", r.Text("main"))
+	}
+	r = c.Get(projectPath(a))
+	wantStatus(t, r, http.StatusOK, "project")
+	if n := r.Doc.Find("[data-testid=key-row]").Length(); n != 2 {
+		t.Errorf("project lists %d keys, want 2", n)
+	}
+	if !r.Has("[data-testid=script-row]") || !r.Has("[data-testid=export-csv]") {
+		t.Error("project page lacks scripts or export")
+	}
+	if r.Has("[data-testid=generate-link]") {
+		t.Error("read-only user sees Generate")
+	}
+	// Search by HWID, Discord id, note, key; status filter.
+	for q, want := range map[string]int{"hwid-Alpha": 1, "1234567890123": 1, "alpha note": 2, a.fresh.UserKey[:12]: 1, "nothing-like-this": 0} {
+		r = c.Get(projectPath(a) + "?q=" + url.QueryEscape(q))
+		wantStatus(t, r, http.StatusOK, "search "+q)
+		if n := r.Doc.Find("[data-testid=key-row]").Length(); n != want {
+			t.Errorf("search %q: %d keys, want %d", q, n, want)
+		}
+	}
+	r = c.Get(projectPath(a) + "?status=reset")
+	if n := r.Doc.Find("[data-testid=key-row]").Length(); n != 1 || r.Doc.Find("[data-testid=key-row]").AttrOr("data-key", "") != a.fresh.UserKey {
+		t.Errorf("status=reset lists %d keys", n)
+	}
+	r = c.Get(projectPath(a) + "?status=nonsense&after=garbage")
+	wantStatus(t, r, http.StatusUnprocessableEntity, "bad filters")
+	if !strings.Contains(r.Body, "Status is active, reset or banned") || !strings.Contains(r.Body, "page link is not valid") {
+		t.Errorf("bad filters not explained: %s", r.Text("main"))
+	}
+	r = c.Get(keyPath(a.bound))
+	wantStatus(t, r, http.StatusOK, "key")
+	if !strings.Contains(r.Text("[data-testid=cooldown]"), "1 hour") || r.Has("[data-testid=reset-hwid]") {
+		t.Errorf("key page: cooldown %q, read-only sees actions %v", r.Text("[data-testid=cooldown]"), r.Has("[data-testid=reset-hwid]"))
+	}
+	r = c.Get(scriptPath(a))
+	wantStatus(t, r, http.StatusOK, "script")
+	if !strings.Contains(r.Text("[data-testid=code-view]"), "three") {
+		t.Errorf("code view: %s", r.Text("[data-testid=code-view]"))
+	}
+	r = c.Get(scriptPath(a) + "?tab=versions")
+	if n := r.Doc.Find("[data-testid=version-row]").Length(); n != 2 {
+		t.Errorf("versions: %d", n)
+	}
+	r = c.Get(scriptPath(a) + "?tab=diff&from=1&to=2")
+	wantStatus(t, r, http.StatusOK, "diff")
+	if d := r.Text("[data-testid=diff]"); !strings.Contains(d, "two") || !strings.Contains(d, "three") {
+		t.Errorf("diff: %q", d)
+	}
+	r = c.Get(scriptPath(a) + "?tab=diff&from=1&to=9")
+	wantStatus(t, r, http.StatusUnprocessableEntity, "diff of a missing version")
+	if !r.Has("[data-testid=diff-error]") {
+		t.Error("no diff error")
+	}
+	if r := c.Get(scriptPath(a) + "?tab=upload"); r.Status != http.StatusNotFound {
+		t.Errorf("read-only upload tab: %d", r.Status)
+	}
+	// Home card figures.
+	r = c.Get("/portal")
+	if txt := r.Text("[data-testid=home-products]"); !strings.Contains(txt, "Blacklisted") || !strings.Contains(txt, "Projects") {
+		t.Errorf("home card: %s", txt)
+	}
+}
+
+func TestEmptyAccount(t *testing.T) {
+	env := servertest.New(t)
+	acc := env.CreateAccount("Empty")
+	c := env.AsCustomer(acc.ID, customers.RoleOwner)
+	r := c.Get("/portal/luarmor")
+	wantStatus(t, r, http.StatusOK, "projects")
+	if !r.Has("[data-testid=projects-empty]") {
+		t.Error("no empty state")
+	}
+	if r := c.Get("/portal/luarmor?before=zzz"); r.Status != http.StatusUnprocessableEntity {
+		t.Errorf("bad cursor: %d", r.Status)
+	}
+}
+
+func TestRoles(t *testing.T) {
+	env := servertest.New(t)
+	a := newTenant(t, env, "Alpha", "n")
+	for _, role := range []customers.Role{customers.RoleBilling, customers.RoleReadOnly} {
+		c := env.AsCustomer(a.account.ID, role)
+		for _, path := range []string{keyPath(a.bound) + "/reset-hwid", keyPath(a.bound) + "/blacklist", keyPath(a.bound) + "/unban",
+			projectPath(a) + "/generate", scriptPath(a) + "/versions"} {
+			if r := c.PostForm(path, url.Values{"ban_reason": {"x"}, "count": {"1"}, "script": {"x"}}); r.Status != http.StatusForbidden {
+				t.Errorf("%s POST %s: %d, want 403", role, path, r.Status)
+			}
+		}
+		if r := c.Get(projectPath(a) + "/generate"); r.Status != http.StatusForbidden {
+			t.Errorf("%s generate form: %d", role, r.Status)
+		}
+		if r := c.Get(projectPath(a)); r.Status != http.StatusOK {
+			t.Errorf("%s reads the project: %d", role, r.Status)
+		}
+	}
+	k, _ := env.Licensing.GetKeyByID(context.Background(), a.bound.ID)
+	if k.Identifier == "" || k.Banned {
+		t.Errorf("refused roles changed the key: %+v", k)
+	}
+	for _, role := range []customers.Role{customers.RoleDeveloper, customers.RoleOwner} {
+		c := env.AsCustomer(a.account.ID, role)
+		r := c.PostForm(projectPath(a)+"/generate", url.Values{"count": {"2"}, "key_days": {"30"}, "note": {string(role) + " batch"}})
+		wantStatus(t, r, http.StatusOK, string(role)+" generate")
+		if n := r.Doc.Find("[data-testid=generated-key]").Length(); n != 2 {
+			t.Errorf("%s generated %d keys shown", role, n)
+		}
+	}
+	page, err := env.Licensing.ListKeys(context.Background(), licensing.KeyFilter{ProjectID: a.project.ID, Search: "batch"})
+	if err != nil || len(page.Keys) != 4 || page.Keys[0].KeyDays == nil || *page.Keys[0].KeyDays != 30 {
+		t.Errorf("generated keys: %v %v", len(page.Keys), err)
+	}
+}
+
+func TestResetHWIDCooldown(t *testing.T) {
+	env := servertest.New(t)
+	a := newTenant(t, env, "Alpha", "n")
+	c := env.AsCustomer(a.account.ID, customers.RoleDeveloper)
+	c.Get(keyPath(a.bound))
+	r := c.PostForm(keyPath(a.bound)+"/reset-hwid", nil)
+	wantStatus(t, r, http.StatusSeeOther, "first reset")
+	k, _ := env.Licensing.GetKeyByID(context.Background(), a.bound.ID)
+	if k.Identifier != "" || k.TotalResets != 1 {
+		t.Fatalf("after reset: %+v", k)
+	}
+	// Bind a new device, then reset again: the cooldown answers clearly.
+	hw := "hwid-new"
+	if _, err := env.Licensing.UpdateKey(context.Background(), cli, a.project.ID, k.UserKey, licensing.KeyPatch{Identifier: &hw}); err != nil {
+		t.Fatal(err)
+	}
+	r = c.PostForm(keyPath(a.bound)+"/reset-hwid", nil)
+	wantStatus(t, r, http.StatusUnprocessableEntity, "reset on cooldown")
+	msg := r.Text("[data-testid=action-error]")
+	ends := k.LastResetAt.Add(time.Hour).UTC().Format("2006-01-02")
+	if !strings.Contains(msg, "cooldown") || !strings.Contains(msg, ends) || !strings.Contains(msg, "1 hour") {
+		t.Errorf("cooldown message %q lacks when (%s)", msg, ends)
+	}
+	if k2, _ := env.Licensing.GetKeyByID(context.Background(), a.bound.ID); k2.Identifier != hw {
+		t.Errorf("refused reset changed the key: %+v", k2)
+	}
+	// Force, as the API's force option, resets anyway (audited as forced).
+	r = c.PostForm(keyPath(a.bound)+"/reset-hwid", url.Values{"force": {"on"}})
+	wantStatus(t, r, http.StatusSeeOther, "forced reset")
+	if n := env.AuditCount("license_key.reset_hwid_force", strconv.FormatInt(a.bound.ID, 10)); n != 1 {
+		t.Errorf("forced reset audit rows: %d", n)
+	}
+	// No HWID to reset: a conflict with a message, not a 500.
+	r = c.PostForm(keyPath(a.fresh)+"/reset-hwid", nil)
+	wantStatus(t, r, http.StatusConflict, "reset without HWID")
+	if !strings.Contains(r.Text("[data-testid=action-error]"), "no HWID") {
+		t.Errorf("no-HWID message: %q", r.Text("[data-testid=action-error]"))
+	}
+}
+
+func TestBlacklistAndUnban(t *testing.T) {
+	env := servertest.New(t)
+	a := newTenant(t, env, "Alpha", "n")
+	c := env.AsCustomer(a.account.ID, customers.RoleOwner)
+	c.Get(keyPath(a.bound))
+	r := c.PostForm(keyPath(a.bound)+"/blacklist", url.Values{"ban_reason": {"  "}})
+	wantStatus(t, r, http.StatusUnprocessableEntity, "blacklist without reason")
+	if !strings.Contains(r.Text(".field-error"), "reason") {
+		t.Errorf("no field message: %q", r.Text(".field-error"))
+	}
+	r = c.PostForm(keyPath(a.bound)+"/blacklist", url.Values{"ban_reason": {"sharing"}, "ban_expire": {"not a date"}})
+	wantStatus(t, r, http.StatusUnprocessableEntity, "blacklist with bad expiry")
+	r = c.PostForm(keyPath(a.bound)+"/blacklist", url.Values{"ban_reason": {"sharing"}})
+	wantStatus(t, r, http.StatusSeeOther, "blacklist")
+	k, _ := env.Licensing.GetKeyByID(context.Background(), a.bound.ID)
+	if !k.Banned || k.BanReason != "sharing" {
+		t.Fatalf("not banned: %+v", k)
+	}
+	r = c.Get(keyPath(a.bound))
+	if !r.Has("[data-testid=unban]") {
+		t.Error("no unban button on a banned key")
+	}
+	r = c.PostForm(keyPath(a.bound)+"/unban", nil)
+	wantStatus(t, r, http.StatusSeeOther, "unban")
+	if k, _ := env.Licensing.GetKeyByID(context.Background(), a.bound.ID); k.Banned {
+		t.Error("still banned")
+	}
+	r = c.PostForm(keyPath(a.bound)+"/unban", nil)
+	wantStatus(t, r, http.StatusConflict, "unban a key not banned")
+}
+
+func TestGenerateBadInputAndPlanLimit(t *testing.T) {
+	env := servertest.New(t)
+	a := newTenant(t, env, "Alpha", "n")
+	c := env.AsCustomer(a.account.ID, customers.RoleDeveloper)
+	r := c.Get(projectPath(a) + "/generate")
+	wantStatus(t, r, http.StatusOK, "generate form")
+	for _, form := range []url.Values{{"count": {""}}, {"count": {"0"}}, {"count": {"100000"}}, {"count": {"x"}}, {"count": {"2"}, "key_days": {"-3"}}} {
+		r = c.PostForm(projectPath(a)+"/generate", form)
+		wantStatus(t, r, http.StatusUnprocessableEntity, "generate "+form.Encode())
+		if !r.Has(".field-error") {
+			t.Errorf("generate %v: no field message", form)
+		}
+	}
+	if _, err := env.Licensing.SetPlan(context.Background(), cli, a.account.ID, licensing.PlanInput{MaxUsers: 3, Obfuscations: licensing.Unlimited, Reason: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	r = c.PostForm(projectPath(a)+"/generate", url.Values{"count": {"5"}})
+	wantStatus(t, r, http.StatusUnprocessableEntity, "generate over the plan")
+	if !r.Has("[role=alert]") || r.Has("[data-testid=generated-key]") {
+		t.Errorf("plan limit: %s", r.Text("[role=alert]"))
+	}
+	r = c.PostForm(projectPath(a)+"/generate", url.Values{"count": {"1"}})
+	wantStatus(t, r, http.StatusOK, "generate within the plan")
+}
+
+func TestUploadVersion(t *testing.T) {
+	env := servertest.New(t)
+	a := newTenant(t, env, "Alpha", "n")
+	c := env.AsCustomer(a.account.ID, customers.RoleDeveloper)
+	r := c.Get(scriptPath(a) + "?tab=upload")
+	wantStatus(t, r, http.StatusOK, "upload tab")
+	r = c.PostForm(scriptPath(a)+"/versions", url.Values{"script": {"   "}})
+	wantStatus(t, r, http.StatusUnprocessableEntity, "empty upload")
+	if !r.Has("[data-testid=script-error]") {
+		t.Error("empty upload: no message")
+	}
+	r = c.PostForm(scriptPath(a)+"/versions", url.Values{"script": {"print('pasted')"}})
+	wantStatus(t, r, http.StatusSeeOther, "pasted upload")
+	// A file upload wins over the textarea.
+	post := func(content []byte) *servertest.Response {
+		var body bytes.Buffer
+		w := multipart.NewWriter(&body)
+		_ = w.WriteField("csrf", c.CSRF)
+		_ = w.WriteField("script", "ignored")
+		fw, _ := w.CreateFormFile("file", "main.lua")
+		_, _ = fw.Write(content)
+		_ = w.Close()
+		return c.Do(http.MethodPost, scriptPath(a)+"/versions", &body, http.Header{"Content-Type": {w.FormDataContentType()}})
+	}
+	r = post([]byte("print('from file')\n"))
+	wantStatus(t, r, http.StatusSeeOther, "file upload")
+	v, err := env.Licensing.ScriptVersion(context.Background(), a.project.ID, a.script.ID, 0)
+	if err != nil || v.Version != 4 || !strings.Contains(v.Source, "from file") {
+		t.Errorf("current version: %d %q %v", v.Version, v.Source, err)
+	}
+	r = post(bytes.Repeat([]byte("a"), licensing.MaxScriptLen+1))
+	wantStatus(t, r, http.StatusUnprocessableEntity, "too big a file")
+	if !strings.Contains(r.Text("[data-testid=file-error]"), "at most") {
+		t.Errorf("size message: %q", r.Text("[data-testid=file-error]"))
+	}
+	r = post([]byte{0xff, 0xfe, 'x'})
+	if r.Status != http.StatusUnprocessableEntity && r.Status != http.StatusBadRequest {
+		t.Errorf("invalid UTF-8 file: %d", r.Status)
+	}
+}
+
+func readCSV(t *testing.T, body string) [][]string {
+	t.Helper()
+	rows, err := csv.NewReader(strings.NewReader(body)).ReadAll()
+	if err != nil {
+		t.Fatalf("csv: %v: %q", err, body)
+	}
+	return rows
+}
+
+func TestExportCSV(t *testing.T) {
+	env := servertest.New(t)
+	a := newTenant(t, env, "Alpha", "n")
+	b := newTenant(t, env, "Beta", "n")
+	c := env.AsCustomer(a.account.ID, customers.RoleReadOnly)
+	r := c.Get(projectPath(a) + "/keys.csv")
+	wantStatus(t, r, http.StatusOK, "export")
+	rows := readCSV(t, r.Body)
+	if len(rows) != 3 || rows[0][0] != "user_key" {
+		t.Fatalf("csv rows: %v", rows)
+	}
+	got := map[string]bool{rows[1][0]: true, rows[2][0]: true}
+	if !got[a.bound.UserKey] || !got[a.fresh.UserKey] || strings.Contains(r.Body, b.bound.UserKey) || strings.Contains(r.Body, b.fresh.UserKey) {
+		t.Errorf("csv holds the wrong keys: %v", rows)
+	}
+	r = c.Get(projectPath(a) + "/keys.csv?status=reset")
+	if rows := readCSV(t, r.Body); len(rows) != 2 || rows[1][0] != a.fresh.UserKey {
+		t.Errorf("filtered csv: %v", rows)
+	}
+	if r := c.Get(projectPath(a) + "/keys.csv?status=bogus"); r.Status != http.StatusUnprocessableEntity {
+		t.Errorf("bad filter export: %d", r.Status)
+	}
+	if env.AuditCount("license_key.export", "") != 2 {
+		t.Errorf("export audits: %d", env.AuditCount("license_key.export", ""))
+	}
+}
+
+// Account B's customer asking for account A's project, script and key ids
+// gets 404, as for unknown ids; A's keys never show in B's lists, search
+// or CSV; and B's changes never reach A's keys.
+func TestIsolation(t *testing.T) {
+	env := servertest.New(t)
+	a := newTenant(t, env, "Alpha", "shared-word")
+	b := newTenant(t, env, "Beta", "shared-word")
+	c := env.AsCustomer(b.account.ID, customers.RoleOwner)
+	c.Get("/portal/luarmor")
+	gets := []string{projectPath(a), projectPath(a) + "/keys.csv", projectPath(a) + "/generate", scriptPath(a),
+		scriptPath(a) + "?tab=diff", keyPath(a.bound), keyPath(a.fresh),
+		projectPath(b) + "/scripts/" + a.script.ID, "/portal/luarmor/keys/999999999", "/portal/luarmor/projects/nope"}
+	for _, p := range gets {
+		if r := c.Get(p); r.Status != http.StatusNotFound {
+			t.Errorf("GET %s as B: %d, want 404", p, r.Status)
+		}
+	}
+	posts := map[string]url.Values{
+		keyPath(a.bound) + "/reset-hwid": {"force": {"on"}},
+		keyPath(a.bound) + "/blacklist":  {"ban_reason": {"x"}},
+		keyPath(a.bound) + "/unban":      nil,
+		projectPath(a) + "/generate":     {"count": {"1"}},
+		scriptPath(a) + "/versions":      {"script": {"print('pwned')"}},
+	}
+	for p, form := range posts {
+		if r := c.PostForm(p, form); r.Status != http.StatusNotFound {
+			t.Errorf("POST %s as B: %d, want 404", p, r.Status)
+		}
+	}
+	ctx := context.Background()
+	if k, _ := env.Licensing.GetKeyByID(ctx, a.bound.ID); k.Identifier == "" || k.Banned {
+		t.Errorf("A's key changed: %+v", k)
+	}
+	if v, _ := env.Licensing.ScriptVersion(ctx, a.project.ID, a.script.ID, 0); v.Version != 2 {
+		t.Errorf("A's script got version %d", v.Version)
+	}
+	if page, _ := env.Licensing.ListKeys(ctx, licensing.KeyFilter{ProjectID: a.project.ID}); len(page.Keys) != 2 {
+		t.Errorf("A has %d keys", len(page.Keys))
+	}
+	// B's lists, search and CSV hold only B's.
+	pages := []string{"/portal/luarmor", projectPath(b), projectPath(b) + "?q=shared-word", projectPath(b) + "?q=" + a.bound.UserKey,
+		projectPath(b) + "?q=hwid-Alpha", projectPath(b) + "/keys.csv", projectPath(b) + "/keys.csv?q=shared-word", "/portal"}
+	for _, p := range pages {
+		r := c.Get(p)
+		if r.Status >= 400 {
+			t.Errorf("GET %s: %d", p, r.Status)
+		}
+		body := r.Body
+		if strings.Contains(p, "?q=") && !strings.Contains(p, ".csv") {
+			body = r.Text("[data-testid=keys-results]") // the search box echoes the query
+		}
+		for _, leak := range []string{a.bound.UserKey, a.fresh.UserKey, a.project.ID, "hwid-Alpha", "Alpha Hub"} {
+			if strings.Contains(body, leak) {
+				t.Errorf("GET %s as B shows A's %q", p, leak)
+			}
+		}
+	}
+	r := c.Get(projectPath(b) + "?q=shared-word")
+	if n := r.Doc.Find("[data-testid=key-row]").Length(); n != 2 {
+		t.Errorf("B's search lists %d keys, want B's 2", n)
+	}
+}

@@ -1,0 +1,239 @@
+// Package licensing renders the customer portal's Luarmor pages
+// (handlers/portal/licensing): the account's projects, a project's scripts
+// and license keys, a key with its actions, generating keys and a script's
+// versions and diffs. Every link stays under /portal/luarmor.
+package licensing
+
+import (
+	"net/url"
+	"strconv"
+	"time"
+
+	"lumdesk/internal/platform/textdiff"
+	"lumdesk/views/components"
+)
+
+// Paths of the area.
+const (
+	Path = "/portal/luarmor"
+	Nav  = "licensing"
+)
+
+// ProjectHref is a project's page.
+func ProjectHref(id string) string { return Path + "/projects/" + url.PathEscape(id) }
+
+// ExportHref is a project's keys as CSV (with the list's filters).
+func ExportHref(id, query string) string { return ProjectHref(id) + "/keys.csv" + query }
+
+// GenerateHref is a project's generate-keys form.
+func GenerateHref(id string) string { return ProjectHref(id) + "/generate" }
+
+// ScriptHref is a script's page.
+func ScriptHref(projectID, scriptID string) string {
+	return ProjectHref(projectID) + "/scripts/" + url.PathEscape(scriptID)
+}
+
+// KeyHref is a key's page (internal id).
+func KeyHref(id int64) string { return Path + "/keys/" + strconv.FormatInt(id, 10) }
+
+// ProjectRow is a project in the list.
+type ProjectRow struct {
+	ID, Name, Keys, Cooldown string
+	Created                  time.Time
+}
+
+// ProjectList is /portal/luarmor.
+type ProjectList struct {
+	Rows      []ProjectRow
+	NextHref  string
+	FirstHref string
+	Error     string
+}
+
+// ScriptRow is a script of a project.
+type ScriptRow struct {
+	ProjectID, ID, Name string
+	Version             int
+	Flags               []string
+	Executions, LastRun string
+}
+
+// Href is the script's page.
+func (r ScriptRow) Href() string { return ScriptHref(r.ProjectID, r.ID) }
+
+// KeyRow is a key in a project's list.
+type KeyRow struct {
+	ID                           int64
+	UserKey, HWID, Discord, Note string
+	Status                       string
+	Banned, Expired              bool
+	Expires                      string
+	Executions                   string
+	Created                      time.Time
+}
+
+// KeyFilters are the key list's query.
+type KeyFilters struct {
+	Q      string
+	Status string // "", active, reset, banned
+}
+
+// Query is the filters as a URL query plus extra pairs ("?..." or "").
+func (f KeyFilters) Query(extra ...string) string {
+	return components.FilterQuery(append([]string{"q", f.Q, "status", f.Status}, extra...)...)
+}
+
+// StatusOptions are the status filter's choices.
+func StatusOptions() []components.Option {
+	return []components.Option{{Value: "", Label: "Any status"}, {Value: "active", Label: "Active (HWID linked)"},
+		{Value: "reset", Label: "Reset (no HWID)"}, {Value: "banned", Label: "Blacklisted"}}
+}
+
+// ProjectPage is a project: facts, scripts, keys.
+type ProjectPage struct {
+	ID, Name, Cooldown, Keys string
+	UsersCanReset            bool
+	Created                  string
+	Scripts                  []ScriptRow
+	Filters                  KeyFilters
+	Rows                     []KeyRow
+	Count                    string
+	NextHref, FirstHref      string
+	Errors                   map[string]string
+	Empty                    bool // no keys at all
+	CanDevelop               bool
+}
+
+// Generate is the generate-keys form and, once done, its keys.
+type Generate struct {
+	ProjectID, ProjectName string
+	Count, KeyDays, Note   string
+	Max                    int
+	MaxUsers               string // the plan's limit in words
+	Errors                 map[string]string
+	Error                  string
+	CSRF                   string
+	Done                   []KeyRow
+}
+
+// KeyView is a key's facts.
+type KeyView struct {
+	ID                              int64
+	UserKey, ProjectID, ProjectName string
+	HWID, Discord, Note, Status     string
+	Banned, Expired                 bool
+	BanReason, BanExpire, Expires   string
+	Resets, LastReset, Executions   string
+	LastExecution, Created          string
+	CooldownLength, CooldownEnds    string
+	OnCooldown                      bool
+}
+
+// ShortKey is the key's first 8 characters.
+func (k KeyView) ShortKey() string {
+	if len(k.UserKey) > 8 {
+		return k.UserKey[:8]
+	}
+	return k.UserKey
+}
+
+// KeyPage is a key with its actions.
+type KeyPage struct {
+	Key        KeyView
+	CanDevelop bool
+	CSRF       string
+	Action     string // the action that failed: reset-hwid, blacklist, unban
+	Error      string // why it failed
+	Errors     map[string]string
+	Force      bool
+	BanReason  string
+	BanExpire  string
+	Reason     string
+}
+
+// ActionHref is the POST target of a key action.
+func (p KeyPage) ActionHref(kind string) string { return KeyHref(p.Key.ID) + "/" + kind }
+
+// VersionRow is a version of a script.
+type VersionRow struct {
+	Version      int
+	SHA256, Size string
+	CreatedBy    string
+	Created      time.Time
+	Current      bool
+}
+
+// CodeView is one version's source.
+type CodeView struct {
+	Version      int
+	Lines        []string
+	SHA256, Size string
+}
+
+// DiffView is the diff of two versions.
+type DiffView struct {
+	From, To       int
+	Hunks          []textdiff.Hunk
+	Added, Removed int
+	TooBig         bool
+}
+
+// ScriptPage is a script: code, versions, diff, upload.
+type ScriptPage struct {
+	ProjectID, ProjectName string
+	Script                 ScriptRow
+	Tab                    string
+	Code                   *CodeView
+	Versions               []VersionRow
+	Diff                   *DiffView
+	DiffError              string
+	Source                 string
+	Errors                 map[string]string
+	MaxSize                string
+	CanDevelop             bool
+	CSRF                   string
+}
+
+// Href is the script page on a tab with extra query pairs.
+func (p ScriptPage) Href(tab string, extra ...string) string {
+	q := url.Values{}
+	if tab != "" && tab != "code" {
+		q.Set("tab", tab)
+	}
+	for i := 0; i+1 < len(extra); i += 2 {
+		q.Set(extra[i], extra[i+1])
+	}
+	h := p.Script.Href()
+	if len(q) > 0 {
+		h += "?" + q.Encode()
+	}
+	return h
+}
+
+// Tabs of the script page.
+func (p ScriptPage) Tabs() []components.Tab {
+	t := []components.Tab{
+		{Label: "Code", Href: p.Href("code"), Active: p.Tab == "code"},
+		{Label: "Versions", Href: p.Href("versions"), Active: p.Tab == "versions", Count: strconv.Itoa(len(p.Versions))},
+		{Label: "Diff", Href: p.Href("diff"), Active: p.Tab == "diff"},
+	}
+	if p.CanDevelop {
+		t = append(t, components.Tab{Label: "Upload", Href: p.Href("upload"), Active: p.Tab == "upload"})
+	}
+	return t
+}
+
+// VersionOptions are the diff selects' choices.
+func (p ScriptPage) VersionOptions() []components.Option {
+	out := make([]components.Option, len(p.Versions))
+	for i, v := range p.Versions {
+		l := "v" + strconv.Itoa(v.Version) + " · " + components.ExactTime(v.Created)
+		if v.Current {
+			l += " (current)"
+		}
+		out[i] = components.Option{Value: strconv.Itoa(v.Version), Label: l}
+	}
+	return out
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
