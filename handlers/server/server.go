@@ -23,6 +23,7 @@ import (
 	licensinghttp "lumdesk/handlers/licensing"
 	lumorahttp "lumdesk/handlers/lumora"
 	portalhttp "lumdesk/handlers/portal"
+	portalaccount "lumdesk/handlers/portal/account"
 	staffhttp "lumdesk/handlers/staff"
 	"lumdesk/handlers/web"
 	"lumdesk/internal/accounts"
@@ -202,6 +203,7 @@ func (s *Services) routeGroups() []web.RouteGroup {
 		lumora.New(s.Mail, s.APIKeys).WithTemplates(s.Templates).WithWebhooks(s.Webhooks),
 		lumorahttp.New(s.Mail, s.APIKeys, s.Webhooks, s.sandboxInbox).WithTemplates(s.Templates),
 		portalhttp.New(nil),
+		portalaccount.NewAPIKeys(s.APIKeys, s.Mail),
 	}
 	// Each product's account tab comes from the group that renders it.
 	for _, g := range groups {

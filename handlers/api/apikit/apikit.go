@@ -80,9 +80,16 @@ func KeyFromRequest(c *fiber.Ctx, style Style) string {
 	}
 }
 
-// Auth verifies the request's key for product and spends one token of the
-// key's per-minute limit. On success the key is in KeyOf(c).
-func Auth(svc Verifier, product string, style Style, writeErr WriteErr) fiber.Handler {
+// Check is a product's own refusal of a verified key (e.g. Luarmor's IP
+// allow list); it runs before the rate limit so a refused request spends
+// none of the key's tokens. It returns writeErr's answer to refuse, nil to
+// let the request through.
+type Check func(c *fiber.Ctx, k apikeys.Key) error
+
+// Auth verifies the request's key for product, runs the product's checks,
+// and spends one token of the key's per-minute limit. On success the key
+// is in KeyOf(c).
+func Auth(svc Verifier, product string, style Style, writeErr WriteErr, checks ...Check) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		secret := KeyFromRequest(c, style)
 		if secret == "" {
@@ -96,6 +103,11 @@ func Auth(svc Verifier, product string, style Style, writeErr WriteErr) fiber.Ha
 		if err != nil {
 			slog.ErrorContext(ctx, "api key verification failed", "product", product, "err", err)
 			return writeErr(c, fiber.StatusInternalServerError, CodeInternal, "Internal error; try again.")
+		}
+		for _, check := range checks {
+			if err := check(c, k); err != nil {
+				return err
+			}
 		}
 		ok, retry, err := svc.Allow(ctx, k.ID, BucketMinute, k.RateLimitPerMinute, time.Minute, 1)
 		if err != nil {
