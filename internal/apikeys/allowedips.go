@@ -38,7 +38,11 @@ func prefixString(p netip.Prefix) string {
 	return p.String()
 }
 
+// prefixStrings shows a list (nil when empty, as a key without one reads).
 func prefixStrings(ps []netip.Prefix) []string {
+	if len(ps) == 0 {
+		return nil
+	}
 	out := make([]string, len(ps))
 	for i, p := range ps {
 		out[i] = prefixString(p)
@@ -145,11 +149,19 @@ func (s *Service) SetAllowedIPs(ctx context.Context, actor audit.Actor, scope ac
 		}
 		return audit.Record(ctx, q, actor, audit.Event{Action: "api_key.allowed_ips", EntityType: "api_key",
 			EntityID: strconv.FormatInt(id, 10),
-			Before:   map[string]any{"allowed_ips": prefixStrings(old.AllowedIps)},
-			After:    map[string]any{"allowed_ips": prefixStrings(row.AllowedIps)}})
+			Before:   map[string]any{"allowed_ips": auditList(old.AllowedIps)},
+			After:    map[string]any{"allowed_ips": auditList(row.AllowedIps)}})
 	})
 	if err != nil {
 		return Key{}, err
 	}
 	return s.GetIn(ctx, scope, id)
+}
+
+// auditList is the list as audit rows show it ([] rather than null).
+func auditList(ps []netip.Prefix) []string {
+	if out := prefixStrings(ps); out != nil {
+		return out
+	}
+	return []string{}
 }

@@ -82,9 +82,19 @@ func KeyFromRequest(c *fiber.Ctx, style Style) string {
 
 // Check is a product's own refusal of a verified key (e.g. Luarmor's IP
 // allow list); it runs before the rate limit so a refused request spends
-// none of the key's tokens. It returns writeErr's answer to refuse, nil to
-// let the request through.
-type Check func(c *fiber.Ctx, k apikeys.Key) error
+// none of the key's tokens. It returns the refusal, nil to let the request
+// through; Auth writes it with writeErr.
+type Check func(c *fiber.Ctx, k apikeys.Key) *Refusal
+
+// Refusal is a Check's answer.
+type Refusal struct {
+	Status  int
+	Code    string // e.g. CodeForbiddenIP
+	Message string
+}
+
+// CodeForbiddenIP: the key does not accept requests from the client's address.
+const CodeForbiddenIP = "forbidden_ip"
 
 // Auth verifies the request's key for product, runs the product's checks,
 // and spends one token of the key's per-minute limit. On success the key
@@ -105,8 +115,8 @@ func Auth(svc Verifier, product string, style Style, writeErr WriteErr, checks .
 			return writeErr(c, fiber.StatusInternalServerError, CodeInternal, "Internal error; try again.")
 		}
 		for _, check := range checks {
-			if err := check(c, k); err != nil {
-				return err
+			if r := check(c, k); r != nil {
+				return writeErr(c, r.Status, r.Code, r.Message)
 			}
 		}
 		ok, retry, err := svc.Allow(ctx, k.ID, BucketMinute, k.RateLimitPerMinute, time.Minute, 1)

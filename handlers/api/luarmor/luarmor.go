@@ -71,7 +71,7 @@ func New(svc Licensing, keys apikit.Verifier) *API {
 // Through a chain of proxies the header is a list; the last entry is the
 // one our trusted proxy appended (earlier ones are whatever the client
 // sent), so that one is checked.
-func allowedIP(c *fiber.Ctx, k apikeys.Key) error {
+func allowedIP(c *fiber.Ctx, k apikeys.Key) *apikit.Refusal {
 	ip := utils.CopyString(c.IP())
 	if i := strings.LastIndexByte(ip, ','); i >= 0 {
 		ip = ip[i+1:]
@@ -84,9 +84,9 @@ func allowedIP(c *fiber.Ctx, k apikeys.Key) error {
 	if ip != "" {
 		shown = truncateIP(ip)
 	}
-	return fail(c, fiber.StatusForbidden, fmt.Sprintf(
+	return &apikit.Refusal{Status: fiber.StatusForbidden, Code: apikit.CodeForbiddenIP, Message: fmt.Sprintf(
 		"This API key does not accept requests from %s: the address is not on the key's IP allow list. "+
-			"Add it in the customer portal (API keys, then the key's IP allow list) or call from an allowed address.", shown))
+			"Add it in the customer portal (API keys, then the key's IP allow list) or call from an allowed address.", shown)}
 }
 
 func truncateIP(s string) string {
