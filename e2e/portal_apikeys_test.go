@@ -79,4 +79,16 @@ func TestPortalCustomerCreatesLumoraKey(t *testing.T) {
 		t.Errorf("list row: %q", got)
 	}
 	b.screenshot("list")
+
+	// The pages fit a phone, in dark mode too.
+	keyPage := eval[string](b, `document.querySelector('[data-testid="apikey-row"] a').getAttribute('href')`)
+	for i := 0; i < 3 && !eval[bool](b, `document.documentElement.classList.contains('dark')`); i++ {
+		b.click(`header [data-theme-toggle]`)
+	}
+	b.viewport(390, 844, true)
+	for _, p := range []string{"/portal/account/api-keys", "/portal/account/api-keys/new", keyPage} {
+		b.open(p, "#main")
+		checkWidth(b, p+" on a 390px phone", false)
+	}
+	b.screenshot("phone-dark-key")
 }
