@@ -91,4 +91,18 @@ func TestPortalCustomerCreatesLumoraKey(t *testing.T) {
 		checkWidth(b, p+" on a 390px phone", false)
 	}
 	b.screenshot("phone-dark-key")
+
+	// Rotate through its confirmation dialog: a new secret, shown once.
+	b.click(`[data-testid="action-rotate"]`)
+	b.waitVisible(`#apikey-rotate textarea[name=reason]`)
+	b.click(`#apikey-rotate button[type=submit]`)
+	b.waitVisible(`[data-testid="new-secret"]`)
+	rotated := run(b, "read the new secret", chromedp.Value(chromedp.CSS(`[data-testid="new-secret"] input`)))
+	if !strings.HasPrefix(rotated, "lum_") || rotated == secret {
+		t.Errorf("rotated secret %q", rotated)
+	}
+	b.open("/portal/account/api-keys?status=revoked", `[data-testid="apikey-row"]`)
+	if strings.Contains(b.html(), rotated) || !strings.Contains(b.text(`[data-testid="apikey-row"]`), secret[:10]) {
+		t.Error("the revoked list does not show the rotated-out key (or shows the new secret)")
+	}
 }
