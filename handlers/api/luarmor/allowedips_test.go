@@ -73,3 +73,21 @@ func TestAllowedIPsBehindProxy(t *testing.T) {
 	// No header: no address to check against a non-empty list.
 	refusedFrom(t, "no header", w.call("GET", w.users(), w.key, nil), "an unknown address")
 }
+
+// A refused request is not recorded as the key's last use.
+func TestRefusedAddressIsNotLastUse(t *testing.T) {
+	w := newWorld(t, func(c *config.Config) { c.TrustProxy = true })
+	w.allowOnly("198.51.100.0/24")
+	refusedFrom(t, "refused", w.call("GET", w.users(), w.key, nil, "X-Forwarded-For", "192.0.2.1"), "192.0.2.1")
+	page, err := w.env.APIKeys.ListIn(ctx, accounts.Only(w.account.ID), apikeys.ListParams{})
+	if err != nil || page.Keys[0].LastUsedAt != nil {
+		t.Fatalf("refused request recorded as use: %+v %v", page.Keys[0].LastUsedIP, err)
+	}
+	if r := w.call("GET", w.users(), w.key, nil, "X-Forwarded-For", "198.51.100.8"); r.Status != 200 {
+		t.Fatalf("allowed: %d %s", r.Status, r.Raw)
+	}
+	page, _ = w.env.APIKeys.ListIn(ctx, accounts.Only(w.account.ID), apikeys.ListParams{})
+	if page.Keys[0].LastUsedIP != "198.51.100.8" {
+		t.Errorf("last used from %q, want 198.51.100.8", page.Keys[0].LastUsedIP)
+	}
+}
