@@ -4,10 +4,11 @@
 
 -- name: InsertAPIKey :one
 INSERT INTO api_keys (product, account_id, operator, name, prefix, secret_hash, scopes,
-                      rate_limit_per_minute, daily_spend_cap_cents, expires_at, rotated_from_id, mail_app_id)
+                      rate_limit_per_minute, daily_spend_cap_cents, expires_at, rotated_from_id, mail_app_id, allowed_ips)
 VALUES (sqlc.arg(product), sqlc.narg(account_id), sqlc.arg(operator), sqlc.arg(name), sqlc.arg(prefix),
         sqlc.arg(secret_hash), sqlc.arg(scopes)::text[], sqlc.arg(rate_limit_per_minute),
-        sqlc.narg(daily_spend_cap_cents), sqlc.narg(expires_at), sqlc.narg(rotated_from_id), sqlc.narg(mail_app_id))
+        sqlc.narg(daily_spend_cap_cents), sqlc.narg(expires_at), sqlc.narg(rotated_from_id), sqlc.narg(mail_app_id),
+        coalesce(sqlc.narg(allowed_ips)::cidr[], '{}'))
 RETURNING *;
 
 -- The signing secret is sealed under a context naming the key id, so it is
@@ -35,6 +36,12 @@ SELECT sqlc.embed(k),
        coalesce(a.status, '')::text      AS account_status
 FROM api_keys k LEFT JOIN accounts a ON a.id = k.account_id
 WHERE k.secret_hash = $1;
+
+-- The client addresses a key accepts requests from (empty: any).
+-- name: SetAPIKeyAllowedIPs :one
+UPDATE api_keys SET allowed_ips = sqlc.arg(allowed_ips)::cidr[]
+WHERE id = sqlc.arg(id)
+RETURNING *;
 
 -- name: RevokeAPIKey :one
 UPDATE api_keys SET revoked_at = now(), revoked_reason = sqlc.arg(reason)

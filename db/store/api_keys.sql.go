@@ -7,6 +7,7 @@ package store
 
 import (
 	"context"
+	"net/netip"
 	"time"
 )
 
@@ -261,26 +262,28 @@ func (q *Queries) GetAPIKeyWithAccount(ctx context.Context, id int64) (GetAPIKey
 const insertAPIKey = `-- name: InsertAPIKey :one
 
 INSERT INTO api_keys (product, account_id, operator, name, prefix, secret_hash, scopes,
-                      rate_limit_per_minute, daily_spend_cap_cents, expires_at, rotated_from_id, mail_app_id)
+                      rate_limit_per_minute, daily_spend_cap_cents, expires_at, rotated_from_id, mail_app_id, allowed_ips)
 VALUES ($1, $2, $3, $4, $5,
         $6, $7::text[], $8,
-        $9, $10, $11, $12)
+        $9, $10, $11, $12,
+        coalesce($13::cidr[], '{}'))
 RETURNING id, product, account_id, operator, name, prefix, secret_hash, scopes, rate_limit_per_minute, daily_spend_cap_cents, signing_secret_sealed, expires_at, revoked_at, revoked_reason, rotated_from_id, last_used_at, last_used_ip, created_at, mail_app_id, allowed_ips
 `
 
 type InsertAPIKeyParams struct {
-	Product            string     `json:"product"`
-	AccountID          *int64     `json:"account_id"`
-	Operator           bool       `json:"operator"`
-	Name               string     `json:"name"`
-	Prefix             string     `json:"prefix"`
-	SecretHash         []byte     `json:"secret_hash"`
-	Scopes             []string   `json:"scopes"`
-	RateLimitPerMinute int32      `json:"rate_limit_per_minute"`
-	DailySpendCapCents *int64     `json:"daily_spend_cap_cents"`
-	ExpiresAt          *time.Time `json:"expires_at"`
-	RotatedFromID      *int64     `json:"rotated_from_id"`
-	MailAppID          *int64     `json:"mail_app_id"`
+	Product            string         `json:"product"`
+	AccountID          *int64         `json:"account_id"`
+	Operator           bool           `json:"operator"`
+	Name               string         `json:"name"`
+	Prefix             string         `json:"prefix"`
+	SecretHash         []byte         `json:"secret_hash"`
+	Scopes             []string       `json:"scopes"`
+	RateLimitPerMinute int32          `json:"rate_limit_per_minute"`
+	DailySpendCapCents *int64         `json:"daily_spend_cap_cents"`
+	ExpiresAt          *time.Time     `json:"expires_at"`
+	RotatedFromID      *int64         `json:"rotated_from_id"`
+	MailAppID          *int64         `json:"mail_app_id"`
+	AllowedIps         []netip.Prefix `json:"allowed_ips"`
 }
 
 // API keys of every product, their per-key rate limits, and the account
@@ -300,6 +303,7 @@ func (q *Queries) InsertAPIKey(ctx context.Context, arg InsertAPIKeyParams) (Api
 		arg.ExpiresAt,
 		arg.RotatedFromID,
 		arg.MailAppID,
+		arg.AllowedIps,
 	)
 	var i ApiKey
 	err := row.Scan(
@@ -589,6 +593,46 @@ type RevokeAPIKeyParams struct {
 
 func (q *Queries) RevokeAPIKey(ctx context.Context, arg RevokeAPIKeyParams) (ApiKey, error) {
 	row := q.db.QueryRow(ctx, revokeAPIKey, arg.Reason, arg.ID)
+	var i ApiKey
+	err := row.Scan(
+		&i.ID,
+		&i.Product,
+		&i.AccountID,
+		&i.Operator,
+		&i.Name,
+		&i.Prefix,
+		&i.SecretHash,
+		&i.Scopes,
+		&i.RateLimitPerMinute,
+		&i.DailySpendCapCents,
+		&i.SigningSecretSealed,
+		&i.ExpiresAt,
+		&i.RevokedAt,
+		&i.RevokedReason,
+		&i.RotatedFromID,
+		&i.LastUsedAt,
+		&i.LastUsedIp,
+		&i.CreatedAt,
+		&i.MailAppID,
+		&i.AllowedIps,
+	)
+	return i, err
+}
+
+const setAPIKeyAllowedIPs = `-- name: SetAPIKeyAllowedIPs :one
+UPDATE api_keys SET allowed_ips = $1::cidr[]
+WHERE id = $2
+RETURNING id, product, account_id, operator, name, prefix, secret_hash, scopes, rate_limit_per_minute, daily_spend_cap_cents, signing_secret_sealed, expires_at, revoked_at, revoked_reason, rotated_from_id, last_used_at, last_used_ip, created_at, mail_app_id, allowed_ips
+`
+
+type SetAPIKeyAllowedIPsParams struct {
+	AllowedIps []netip.Prefix `json:"allowed_ips"`
+	ID         int64          `json:"id"`
+}
+
+// The client addresses a key accepts requests from (empty: any).
+func (q *Queries) SetAPIKeyAllowedIPs(ctx context.Context, arg SetAPIKeyAllowedIPsParams) (ApiKey, error) {
+	row := q.db.QueryRow(ctx, setAPIKeyAllowedIPs, arg.AllowedIps, arg.ID)
 	var i ApiKey
 	err := row.Scan(
 		&i.ID,

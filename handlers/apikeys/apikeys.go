@@ -8,11 +8,13 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/utils"
 
 	"lumdesk/handlers/web"
+	"lumdesk/internal/accounts"
 	"lumdesk/internal/apikeys"
 	"lumdesk/internal/audit"
 	"lumdesk/internal/platform/listcount"
@@ -34,6 +36,7 @@ type APIKeyService interface {
 	List(ctx context.Context, p apikeys.ListParams) (apikeys.Page, error)
 	Count(ctx context.Context, p apikeys.ListParams, limitTo int) (listcount.Count, error)
 	ResolveAccount(ctx context.Context, ref string) (apikeys.Account, error)
+	SetAllowedIPs(ctx context.Context, actor audit.Actor, scope accounts.Scope, id int64, entries []string) (apikeys.Key, error)
 }
 
 // APIKeys serves /apikeys: the list, the create flow that shows a secret
@@ -59,6 +62,7 @@ func (h *APIKeys) row(k apikeys.Key) keyviews.Row {
 		Operator: k.Operator, Scopes: k.Scopes, Status: k.StatusAt(now), LastUsedIP: k.LastUsedIP,
 		Created:   k.CreatedAt,
 		RateLimit: k.RateLimitPerMinute, Signing: k.HasSigningSecret, RevokedReason: k.RevokedReason,
+		AllowedIPs: k.AllowedIPs,
 	}
 	if k.AccountID != nil {
 		r.AccountID = *k.AccountID
@@ -324,7 +328,7 @@ func (h *APIKeys) target(c *fiber.Ctx) (apikeys.Key, error) {
 
 func (h *APIKeys) detailView(c *fiber.Ctx, k apikeys.Key, tab string) keyviews.Detail {
 	d := keyviews.Detail{Key: h.row(k), Tab: tab, CSRF: web.CSRFToken(c), CanManage: web.Can(c, staff.PermAPIKeysManage),
-		AllScopes: k.Operator, Usage: keyUsage(k.Product, k.Prefix)}
+		AllScopes: k.Operator, Usage: keyUsage(k.Product, k.Prefix), IPs: strings.Join(k.AllowedIPs, "\n")}
 	if p, ok := apikeys.LookupProduct(k.Product); ok {
 		for _, name := range k.Scopes {
 			opt := keyviews.ScopeOption{Name: name}
@@ -474,4 +478,40 @@ func (h *APIKeys) actionFailed(c *fiber.Ctx, status int, f keyviews.ActionForm) 
 func apiProductHue(id string) string {
 	p, _, _ := product.OfAPIProduct(id)
 	return p.Hue
+}
+
+// setAllowedIPs replaces a Luarmor key's IP allow list (entries separated
+// by lines, spaces or commas); bad entries re-render the page with the message.
+func (h *APIKeys) setAllowedIPs(c *fiber.Ctx) error {
+	k, err := h.target(c)
+	if err != nil {
+		return err
+	}
+	text := web.Truncate(c.FormValue("allowed_ips"), 16<<10)
+	entries := strings.FieldsFunc(text, func(r rune) bool { return r == ',' || r == ';' || unicode.IsSpace(r) })
+	updated, err := h.svc.SetAllowedIPs(c.UserContext(), web.Actor(c), accounts.AllAccounts, k.ID, entries)
+	var verr apikeys.ValidationError
+	switch {
+	case errors.Is(err, apikeys.ErrNotFound):
+		return errAPIKeyNotFound
+	case errors.As(err, &verr), errors.Is(err, apikeys.ErrAlreadyRevoked):
+		status := fiber.StatusUnprocessableEntity
+		d := h.detailView(c, k, "")
+		d.IPs = utils.CopyString(text)
+		if errors.As(err, &verr) {
+			d.IPError = web.Capitalize(verr["allowed_ips"]) + "."
+		} else {
+			status, d.IPError = fiber.StatusConflict, web.Capitalize(err.Error())+"."
+		}
+		p := h.app.Page(c, d.Key.Title(), "apikeys", apiKeysCrumb, layouts.Crumb{Label: d.Key.Prefix + "…"})
+		return web.Render(c, status, keyviews.DetailPage(p, d))
+	case err != nil:
+		return err
+	}
+	msg := "Key " + k.Prefix + " accepts requests from any address."
+	if n := len(updated.AllowedIPs); n > 0 {
+		msg = "Key " + k.Prefix + " accepts requests from its " + strconv.Itoa(n) + " allowed addresses or networks only."
+	}
+	h.app.Toast(c, "success", msg)
+	return web.Redirect(c, "/apikeys/"+strconv.FormatInt(k.ID, 10))
 }

@@ -21,5 +21,6 @@ func (h *APIKeys) Routes(a *web.App) []web.Route {
 		web.Post("/apikeys/:id/revoke", manage, h.revoke),
 		web.Get("/apikeys/:id/rotate", manage, h.rotateForm),
 		web.Post("/apikeys/:id/rotate", manage, h.rotate),
+		web.Post("/apikeys/:id/allowed-ips", manage, h.setAllowedIPs),
 	}
 }

@@ -206,7 +206,7 @@ func (s *Services) routeGroups() []web.RouteGroup {
 		s.LumiAPI,
 		lumora.New(s.Mail, s.APIKeys).WithTemplates(s.Templates).WithWebhooks(s.Webhooks),
 		lumorahttp.New(s.Mail, s.APIKeys, s.Webhooks, s.sandboxInbox).WithTemplates(s.Templates),
-		portalaccount.NewTeam(), portalaccount.NewSecurity(),
+		portalaccount.NewTeam(), portalaccount.NewSecurity(), portalaccount.NewAPIKeys(s.APIKeys, s.Mail),
 		portalLuarmor, portalLumi,
 		// The portal's frame, with each product area (sidebar, home card) in registry order.
 		portalhttp.New(nil, portalLuarmor, portalLumi),

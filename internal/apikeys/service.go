@@ -8,7 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"lumdesk/internal/platform/apperr"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -20,6 +20,7 @@ import (
 	"lumdesk/db/store"
 	"lumdesk/internal/accounts"
 	"lumdesk/internal/audit"
+	"lumdesk/internal/platform/apperr"
 	"lumdesk/internal/platform/db"
 	"lumdesk/internal/platform/ids"
 	"lumdesk/internal/platform/money"
@@ -103,14 +104,18 @@ type Key struct {
 	RevokedReason      string
 	RotatedFromID      *int64
 	MailAppID          *int64 // Lumora keys: the app they send for (its account is the key's)
-	LastUsedAt         *time.Time
-	LastUsedIP         string
-	CreatedAt          time.Time
+	// AllowedIPs are the client addresses and networks the key accepts
+	// requests from, normalised ("203.0.113.7", "10.0.0.0/8"); empty: any.
+	AllowedIPs []string
+	LastUsedAt *time.Time
+	LastUsedIP string
+	CreatedAt  time.Time
 
 	// ReplacedByID is the key that replaced this one by rotation; only Get fills it.
 	ReplacedByID *int64
 
 	signingSealed []byte
+	allowedNets   []netip.Prefix
 }
 
 func fromRow(r store.ApiKey) Key {
@@ -121,6 +126,7 @@ func fromRow(r store.ApiKey) Key {
 		ExpiresAt: r.ExpiresAt, RevokedAt: r.RevokedAt, RevokedReason: r.RevokedReason,
 		RotatedFromID: r.RotatedFromID, MailAppID: r.MailAppID, LastUsedAt: r.LastUsedAt, LastUsedIP: r.LastUsedIp,
 		CreatedAt: r.CreatedAt, signingSealed: r.SigningSecretSealed,
+		AllowedIPs: prefixStrings(r.AllowedIps), allowedNets: r.AllowedIps,
 	}
 }
 
@@ -202,6 +208,9 @@ func auditView(r store.ApiKey) map[string]any {
 	if r.MailAppID != nil {
 		v["mail_app_id"] = *r.MailAppID
 	}
+	if len(r.AllowedIps) > 0 {
+		v["allowed_ips"] = prefixStrings(r.AllowedIps)
+	}
 	return v
 }
 
@@ -219,6 +228,9 @@ type CreateInput struct {
 	// MailAppID binds a Lumora key to one of its account's apps; with no
 	// account given, the app's account is taken.
 	MailAppID *int64
+
+	// allowedIPs carries a rotated key's allow list to its replacement.
+	allowedIPs []netip.Prefix
 }
 
 // Created is a new key with its secrets, returned once and never stored in clear.
@@ -386,7 +398,7 @@ func (s *Service) insert(ctx context.Context, q *store.Queries, actor audit.Acto
 		Product: p.ID, AccountID: in.AccountID, Operator: in.Operator, Name: in.Name,
 		Prefix: p.displayPrefix(secret), SecretHash: ids.Hash(secret), Scopes: in.Scopes,
 		RateLimitPerMinute: int32(in.RateLimitPerMinute), DailySpendCapCents: in.DailySpendCapCents,
-		ExpiresAt: in.ExpiresAt, RotatedFromID: rotatedFrom, MailAppID: in.MailAppID,
+		ExpiresAt: in.ExpiresAt, RotatedFromID: rotatedFrom, MailAppID: in.MailAppID, AllowedIps: in.allowedIPs,
 	})
 	if err != nil {
 		return Created{}, fmt.Errorf("insert api key: %w", err)
@@ -429,13 +441,19 @@ func checkReason(reason string) (string, error) {
 
 // Revoke stops a key from working, at once and for good.
 func (s *Service) Revoke(ctx context.Context, actor audit.Actor, id int64, reason string) (Key, error) {
+	return s.RevokeIn(ctx, actor, accounts.AllAccounts, id, reason)
+}
+
+// RevokeIn is Revoke within scope: a key of another account (or an
+// operator key, for an account's scope) is ErrNotFound.
+func (s *Service) RevokeIn(ctx context.Context, actor audit.Actor, scope accounts.Scope, id int64, reason string) (Key, error) {
 	reason, err := checkReason(reason)
 	if err != nil {
 		return Key{}, err
 	}
 	err = s.db.Tx(ctx, func(q *store.Queries) error {
 		old, err := q.LockAPIKey(ctx, id)
-		if db.IsNotFound(err) {
+		if db.IsNotFound(err) || (err == nil && !inScope(scope, old.AccountID)) {
 			return ErrNotFound
 		}
 		if err != nil {
@@ -454,12 +472,18 @@ func (s *Service) Revoke(ctx context.Context, actor audit.Actor, id int64, reaso
 	if err != nil {
 		return Key{}, err
 	}
-	return s.Get(ctx, id)
+	return s.GetIn(ctx, scope, id)
 }
 
 // Rotate issues a new key with the same settings (and a new signing secret
 // if the old one had one) and revokes the old key, in one transaction.
 func (s *Service) Rotate(ctx context.Context, actor audit.Actor, id int64, reason string) (Created, error) {
+	return s.RotateIn(ctx, actor, accounts.AllAccounts, id, reason)
+}
+
+// RotateIn is Rotate within scope: a key of another account (or an
+// operator key, for an account's scope) is ErrNotFound.
+func (s *Service) RotateIn(ctx context.Context, actor audit.Actor, scope accounts.Scope, id int64, reason string) (Created, error) {
 	reason, err := checkReason(reason)
 	if err != nil {
 		return Created{}, err
@@ -467,7 +491,7 @@ func (s *Service) Rotate(ctx context.Context, actor audit.Actor, id int64, reaso
 	var out Created
 	err = s.db.Tx(ctx, func(q *store.Queries) error {
 		old, err := q.LockAPIKey(ctx, id)
-		if db.IsNotFound(err) {
+		if db.IsNotFound(err) || (err == nil && !inScope(scope, old.AccountID)) {
 			return ErrNotFound
 		}
 		if err != nil {
@@ -487,7 +511,7 @@ func (s *Service) Rotate(ctx context.Context, actor audit.Actor, id int64, reaso
 			Product: old.Product, AccountID: old.AccountID, Operator: old.Operator, Name: old.Name,
 			Scopes: old.Scopes, RateLimitPerMinute: int(old.RateLimitPerMinute),
 			DailySpendCapCents: old.DailySpendCapCents, WithSigningSecret: len(old.SigningSecretSealed) > 0,
-			ExpiresAt: old.ExpiresAt, MailAppID: old.MailAppID,
+			ExpiresAt: old.ExpiresAt, MailAppID: old.MailAppID, allowedIPs: old.AllowedIps,
 		}, &old.ID)
 		if err != nil {
 			return err
@@ -509,8 +533,14 @@ func (s *Service) Rotate(ctx context.Context, actor audit.Actor, id int64, reaso
 
 // Get loads a key with its account's name and email.
 func (s *Service) Get(ctx context.Context, id int64) (Key, error) {
+	return s.GetIn(ctx, accounts.AllAccounts, id)
+}
+
+// GetIn is Get within scope: a key of another account (or an operator
+// key, for an account's scope) is ErrNotFound.
+func (s *Service) GetIn(ctx context.Context, scope accounts.Scope, id int64) (Key, error) {
 	r, err := s.db.GetAPIKeyWithAccount(ctx, id)
-	if db.IsNotFound(err) {
+	if db.IsNotFound(err) || (err == nil && !inScope(scope, r.ApiKey.AccountID)) {
 		return Key{}, ErrNotFound
 	}
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"lumdesk/db/store"
@@ -35,7 +36,8 @@ func (s *Service) Verify(ctx context.Context, product, secret, ip string) (Key, 
 	if k.Product != product || k.StatusAt(now) != StatusActive || k.AccountSuspended {
 		return Key{}, ErrInvalidKey
 	}
-	if k.LastUsedAt == nil || now.Sub(*k.LastUsedAt) >= touchEvery {
+	// A request its IP allow list refuses (the API answers 403) is no use.
+	if k.AllowsIP(lastEntry(ip)) && (k.LastUsedAt == nil || now.Sub(*k.LastUsedAt) >= touchEvery) {
 		// The UPDATE re-checks the minute, so concurrent requests and other
 		// processes still write at most once.
 		if _, err := s.db.TouchAPIKey(ctx, store.TouchAPIKeyParams{ID: k.ID, Ip: truncateBytes(ip, 64)}); err != nil {
@@ -43,6 +45,15 @@ func (s *Service) Verify(ctx context.Context, product, secret, ip string) (Key, 
 		}
 	}
 	return k, nil
+}
+
+// lastEntry is the last address of an X-Forwarded-For list (the one the
+// trusted proxy appended), or ip itself.
+func lastEntry(ip string) string {
+	if i := strings.LastIndexByte(ip, ','); i >= 0 {
+		return strings.TrimSpace(ip[i+1:])
+	}
+	return ip
 }
 
 func truncateBytes(s string, n int) string {

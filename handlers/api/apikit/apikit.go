@@ -80,9 +80,26 @@ func KeyFromRequest(c *fiber.Ctx, style Style) string {
 	}
 }
 
-// Auth verifies the request's key for product and spends one token of the
-// key's per-minute limit. On success the key is in KeyOf(c).
-func Auth(svc Verifier, product string, style Style, writeErr WriteErr) fiber.Handler {
+// Check is a product's own refusal of a verified key (e.g. Luarmor's IP
+// allow list); it runs before the rate limit so a refused request spends
+// none of the key's tokens. It returns the refusal, nil to let the request
+// through; Auth writes it with writeErr.
+type Check func(c *fiber.Ctx, k apikeys.Key) *Refusal
+
+// Refusal is a Check's answer.
+type Refusal struct {
+	Status  int
+	Code    string // e.g. CodeForbiddenIP
+	Message string
+}
+
+// CodeForbiddenIP: the key does not accept requests from the client's address.
+const CodeForbiddenIP = "forbidden_ip"
+
+// Auth verifies the request's key for product, runs the product's checks,
+// and spends one token of the key's per-minute limit. On success the key
+// is in KeyOf(c).
+func Auth(svc Verifier, product string, style Style, writeErr WriteErr, checks ...Check) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		secret := KeyFromRequest(c, style)
 		if secret == "" {
@@ -96,6 +113,11 @@ func Auth(svc Verifier, product string, style Style, writeErr WriteErr) fiber.Ha
 		if err != nil {
 			slog.ErrorContext(ctx, "api key verification failed", "product", product, "err", err)
 			return writeErr(c, fiber.StatusInternalServerError, CodeInternal, "Internal error; try again.")
+		}
+		for _, check := range checks {
+			if r := check(c, k); r != nil {
+				return writeErr(c, r.Status, r.Code, r.Message)
+			}
 		}
 		ok, retry, err := svc.Allow(ctx, k.ID, BucketMinute, k.RateLimitPerMinute, time.Minute, 1)
 		if err != nil {

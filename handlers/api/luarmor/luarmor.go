@@ -62,8 +62,38 @@ type API struct {
 // New makes the API over the licensing service and the API keys service.
 func New(svc Licensing, keys apikit.Verifier) *API {
 	api := &API{svc: svc, keys: keys, log: slog.Default()}
-	api.auth = apikit.Auth(keys, apikeys.Luarmor, apikit.Raw, writeErr)
+	api.auth = apikit.Auth(keys, apikeys.Luarmor, apikit.Raw, writeErr, allowedIP)
 	return api
+}
+
+// allowedIP refuses a key whose IP allow list does not hold the client's
+// address: fiber's c.IP(), which is X-Forwarded-For only with TRUST_PROXY.
+// Through a chain of proxies the header is a list; the last entry is the
+// one our trusted proxy appended (earlier ones are whatever the client
+// sent), so that one is checked.
+func allowedIP(c *fiber.Ctx, k apikeys.Key) *apikit.Refusal {
+	ip := utils.CopyString(c.IP())
+	if i := strings.LastIndexByte(ip, ','); i >= 0 {
+		ip = ip[i+1:]
+	}
+	ip = strings.TrimSpace(ip)
+	if k.AllowsIP(ip) {
+		return nil
+	}
+	shown := "an unknown address"
+	if ip != "" {
+		shown = truncateIP(ip)
+	}
+	return &apikit.Refusal{Status: fiber.StatusForbidden, Code: apikit.CodeForbiddenIP, Message: fmt.Sprintf(
+		"This API key does not accept requests from %s: the address is not on the key's IP allow list. "+
+			"Add it in the customer portal (API keys, then the key's IP allow list) or call from an allowed address.", shown)}
+}
+
+func truncateIP(s string) string {
+	if len(s) > 64 {
+		return s[:64]
+	}
+	return s
 }
 
 // Routes are the API's routes. Order matters: the key-less routes come

@@ -45,9 +45,9 @@ type world struct {
 	foreign licensing.Project
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t *testing.T, opts ...servertest.Option) *world {
 	t.Helper()
-	env := servertest.New(t)
+	env := servertest.New(t, opts...)
 	t.Cleanup(env.Licensing.Close) // before the database goes
 	w := &world{t: t, env: env}
 	w.account = w.newAccount("ops@nightfall.test")

@@ -39,6 +39,7 @@ type Row struct {
 	RevokedReason    string
 	RotatedFromID    int64
 	ReplacedByID     int64
+	AllowedIPs       []string // Luarmor keys: the client addresses accepted (empty: any)
 }
 
 // Href is the key's page.
@@ -221,6 +222,9 @@ type Detail struct {
 	Scopes    []ScopeOption // the key's scopes with descriptions
 	AllScopes bool          // operator key
 	Usage     string
+	// IPs is the IP allow list textarea's text; IPError its message.
+	IPs     string
+	IPError string
 }
 
 // Tabs are the detail page's tabs.
