@@ -23,6 +23,7 @@ import (
 	licensinghttp "lumdesk/handlers/licensing"
 	lumorahttp "lumdesk/handlers/lumora"
 	portalhttp "lumdesk/handlers/portal"
+	portalmail "lumdesk/handlers/portal/mail"
 	staffhttp "lumdesk/handlers/staff"
 	"lumdesk/handlers/web"
 	"lumdesk/internal/accounts"
@@ -183,6 +184,7 @@ func registrar(cfg config.Config) products.Registrar {
 // routeGroups are the dashboard areas and product APIs beyond sign-in.
 func (s *Services) routeGroups() []web.RouteGroup {
 	bulk := licensinghttp.NewBulk(s.Licensing, s.Jobs)
+	mailPortal := portalmail.New(s.Mail, s.APIKeys)
 	accounts := accountshttp.New(s.Accounts)
 	billingDesk := billinghttp.NewDesk(s.Billing, s.Accounts)
 	billingDesk.Forecasts = s.Products.ForecastMany
@@ -201,7 +203,8 @@ func (s *Services) routeGroups() []web.RouteGroup {
 		s.LumiAPI,
 		lumora.New(s.Mail, s.APIKeys).WithTemplates(s.Templates).WithWebhooks(s.Webhooks),
 		lumorahttp.New(s.Mail, s.APIKeys, s.Webhooks, s.sandboxInbox).WithTemplates(s.Templates),
-		portalhttp.New(nil),
+		mailPortal,
+		portalhttp.New(nil, mailPortal),
 	}
 	// Each product's account tab comes from the group that renders it.
 	for _, g := range groups {

@@ -1,0 +1,37 @@
+package mail
+
+import (
+	"lumdesk/handlers/web"
+	"lumdesk/internal/customers"
+	mv "lumdesk/views/pages/portal/mail"
+)
+
+// Routes implements web.RouteGroup: reads need customers.PermView, changes
+// customers.PermDevelop.
+func (h *Mail) Routes(a *web.App) []web.Route {
+	h.app = a
+	read, dev := customers.PermView, customers.PermDevelop
+	const dom = mv.DomainsPath + "/:id<int>"
+	const app = mv.AppsPath + "/:id<int>"
+	api := mv.APIPrefix
+	return []web.Route{
+		web.PortalGet(mv.OverviewPath, read, h.overview),
+		web.PortalGet(mv.DomainsPath, read, h.domains),
+		web.PortalGet(mv.NewDomainPath, dev, h.domainForm),
+		web.PortalPost(mv.DomainsPath, dev, h.addDomain),
+		web.PortalGet(dom, read, h.domain),
+		web.PortalGet(dom+"/setup", read, h.domainSetup),
+		web.PortalPost(dom+"/verify", dev, h.verify),
+		web.PortalGet(mv.AppsPath, read, h.apps),
+		web.PortalGet(mv.NewAppPath, dev, h.appForm),
+		web.PortalPost(mv.AppsPath, dev, h.createApp),
+		web.PortalGet(app, read, h.appPage),
+		web.PortalGet(mv.MessagesPath, read, h.messages),
+		web.PortalGet(mv.MessagesPath+"/:id", read, h.message),
+
+		web.PortalPost(api+"/domains", dev, h.apiAddDomain),
+		web.PortalPost(api+"/domains/:id/verify", dev, h.apiVerify),
+		web.PortalPost(api+"/apps/:appId/keys", dev, h.apiCreateKey),
+		web.PortalGet(api+"/apps/:appId/keys", read, h.apiListKeys),
+	}
+}
