@@ -52,7 +52,7 @@ func domainID(c *fiber.Ctx) (int64, error) {
 	return id, nil
 }
 
-func (h *Mail) domain(c *fiber.Ctx) error     { return h.renderDomain(c, false) }
+func (h *Mail) domain(c *fiber.Ctx) error      { return h.renderDomain(c, false) }
 func (h *Mail) domainSetup(c *fiber.Ctx) error { return h.renderDomain(c, true) }
 
 // renderDomain is a domain's page, or (wizard) the Add domain wizard's

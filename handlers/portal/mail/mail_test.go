@@ -77,7 +77,6 @@ func (tn tenant) message(t *testing.T, env *servertest.Env, publicID, to, status
 
 func id(n int64) string { return strconv.FormatInt(n, 10) }
 
-
 func TestPagesRenderForCustomer(t *testing.T) {
 	env := servertest.New(t)
 	a := newTenant(t, env, "Acme", "acme")
