@@ -9,6 +9,7 @@ import (
 
 	"lumdesk/handlers/web"
 	mailsvc "lumdesk/internal/mail"
+	"lumdesk/views/layouts"
 	mv "lumdesk/views/pages/portal/mail"
 )
 
@@ -69,12 +70,13 @@ func (h *Mail) renderDomain(c *fiber.Ctx, wizard bool) error {
 	v := domainView(d)
 	v.CanDevelop, v.CSRF, v.Wizard = canDevelop(c), web.CSRFToken(c), wizard
 	v.Checked = wizard && d.LastCheckedAt != nil
+	crumbs := []layouts.Crumb{web.Crumb("Sending domains", mv.DomainsPath), web.Crumb(d.Name)}
 	title := d.Name
-	crumbs := []string{"Sending domains", mv.DomainsPath}
-	p := h.page(c, title, web.Crumb(crumbs[0], crumbs[1]), web.Crumb(d.Name))
 	if wizard {
-		p = h.page(c, "Publish the records of "+d.Name, web.Crumb(crumbs[0], crumbs[1]), web.Crumb(d.Name, mv.DomainHref(d.ID)), web.Crumb("Set up"))
+		title = "Publish the records of " + d.Name
+		crumbs = []layouts.Crumb{crumbs[0], web.Crumb(d.Name, mv.DomainHref(d.ID)), web.Crumb("Set up")}
 	}
+	p := h.page(c, title, crumbs...) // once: it takes the session's toasts
 	return web.Render(c, fiber.StatusOK, mv.DomainDetail(p, v))
 }
 
