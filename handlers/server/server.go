@@ -184,7 +184,7 @@ func registrar(cfg config.Config) products.Registrar {
 // routeGroups are the dashboard areas and product APIs beyond sign-in.
 func (s *Services) routeGroups() []web.RouteGroup {
 	bulk := licensinghttp.NewBulk(s.Licensing, s.Jobs)
-	mailPortal := portalmail.New(s.Mail, s.APIKeys)
+	mailPortal := portalmail.New(s.Mail, s.APIKeys).WithTemplates(s.Templates).WithWebhooks(s.Webhooks)
 	accounts := accountshttp.New(s.Accounts)
 	billingDesk := billinghttp.NewDesk(s.Billing, s.Accounts)
 	billingDesk.Forecasts = s.Products.ForecastMany

@@ -19,6 +19,8 @@ import (
 	"lumdesk/internal/apikeys"
 	"lumdesk/internal/customers"
 	mailsvc "lumdesk/internal/mail"
+	"lumdesk/internal/mail/templates"
+	"lumdesk/internal/mail/webhooks"
 	"lumdesk/internal/product"
 	"lumdesk/views/components"
 	"lumdesk/views/layouts"
@@ -34,10 +36,18 @@ const appsCounted = 200
 
 // Mail is Lumora in the portal (a web.RouteGroup and a portal.Area).
 type Mail struct {
-	app  *web.App
-	svc  *mailsvc.Service
-	keys *apikeys.Service
+	app       *web.App
+	svc       *mailsvc.Service
+	keys      *apikeys.Service
+	templates *templates.Service // nil: the template pages answer 404
+	hooks     *webhooks.Service  // nil: the webhook pages answer 404
 }
+
+// WithTemplates adds the template pages.
+func (h *Mail) WithTemplates(t *templates.Service) *Mail { h.templates = t; return h }
+
+// WithWebhooks adds the webhook pages.
+func (h *Mail) WithWebhooks(w *webhooks.Service) *Mail { h.hooks = w; return h }
 
 // New makes the route group.
 func New(svc *mailsvc.Service, keys *apikeys.Service) *Mail { return &Mail{svc: svc, keys: keys} }

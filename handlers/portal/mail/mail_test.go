@@ -458,3 +458,86 @@ func TestIsolation(t *testing.T) {
 		t.Error("B's verify touched A's domain")
 	}
 }
+
+func TestTemplates(t *testing.T) {
+	env := servertest.New(t)
+	a := newTenant(t, env, "Tpl", "tpl")
+	b := newTenant(t, env, "Other", "other")
+	c := a.dev
+	if r := c.Get("/portal/lumora/templates"); r.Status != http.StatusOK || !r.Has(`[data-testid="templates-empty"]`) {
+		t.Fatalf("empty list: %d", r.Status)
+	}
+	c.Get("/portal/lumora/templates/new")
+	r := c.PostForm("/portal/lumora/templates", url.Values{"slug": {"Bad Slug!"}, "name": {""}})
+	if r.Status != http.StatusUnprocessableEntity || !r.Has(`[data-testid="template-form"]`) {
+		t.Fatalf("bad template: %d", r.Status)
+	}
+	r = c.PostForm("/portal/lumora/templates", url.Values{"slug": {"welcome"}, "name": {"Welcome"}, "subject": {"Hi {{name}}"},
+		"html": {"<p>Hello {{name}}</p><script>alert(1)</script>"}, "text": {"Hello {{name}}"}})
+	if r.Status != http.StatusSeeOther {
+		t.Fatalf("create: %d %s", r.Status, r.Text("main"))
+	}
+	page := r.Header.Get("Location")
+	if !strings.HasPrefix(page, "/portal/lumora/templates/tpl_") {
+		t.Fatalf("location %s", page)
+	}
+	tplID := strings.TrimPrefix(page, "/portal/lumora/templates/")
+	r = c.Get(page + "?vars=" + url.QueryEscape(`{"name":"Ada"}`))
+	if r.Status != http.StatusOK || !r.Has(`iframe[sandbox][data-testid="preview-frame"]`) {
+		t.Fatalf("template page: %d", r.Status)
+	}
+	src, _ := r.Doc.Find(`[data-testid="preview-frame"]`).Attr("src")
+	if !strings.HasPrefix(src, page+"/preview") {
+		t.Errorf("preview src %q", src)
+	}
+	r = c.Get(src)
+	if r.Status != http.StatusOK || !strings.Contains(r.Header.Get("Content-Security-Policy"), "sandbox") || !strings.Contains(r.Body, "Hello Ada") {
+		t.Errorf("preview: %d %q %q", r.Status, r.Header.Get("Content-Security-Policy"), r.Body)
+	}
+	if r := c.Get(page + "/preview?vars=nope"); r.Status != http.StatusUnprocessableEntity {
+		t.Errorf("bad vars preview: %d", r.Status)
+	}
+	// Edit keeps versions; the diff shows what changed.
+	c.Get(page + "/edit")
+	r = c.PostForm(page, url.Values{"slug": {"welcome"}, "name": {"Welcome"}, "subject": {"Hello {{name}}"},
+		"html": {"<p>Hello {{name}}</p>"}, "text": {"Hello {{name}}"}})
+	if r.Status != http.StatusSeeOther {
+		t.Fatalf("edit: %d", r.Status)
+	}
+	r = c.Get(page)
+	if r.Doc.Find(`[data-testid="version-row"]`).Length() != 2 {
+		t.Errorf("versions: %d", r.Doc.Find(`[data-testid="version-row"]`).Length())
+	}
+	r = c.Get(page + "/diff?from=1")
+	if r.Status != http.StatusOK || !r.Has(`[data-testid="part-diff"][data-part="Subject"][data-changed="true"]`) {
+		t.Errorf("diff: %d", r.Status)
+	}
+	if r := c.Get(page + "/diff?from=x"); r.Status != http.StatusNotFound {
+		t.Errorf("bad diff: %d", r.Status)
+	}
+	// The test send names a problem in the form, never a 500.
+	r = c.PostForm(page+"/send", url.Values{"app": {id(b.app.ID)}, "to": {"x@example.net"}, "variables": {`{"name":"Ada"}`}})
+	if r.Status != http.StatusUnprocessableEntity || !r.Has(`[data-testid="send-form"]`) {
+		t.Errorf("send with another account's app: %d", r.Status)
+	}
+	r = c.PostForm(page+"/send", url.Values{"app": {id(a.app.ID)}, "to": {""}})
+	if r.Status != http.StatusUnprocessableEntity {
+		t.Errorf("send without to: %d", r.Status)
+	}
+	// Roles and isolation.
+	ro := env.AsCustomer(a.acc.ID, customers.RoleReadOnly)
+	if r := ro.PostForm(page, url.Values{"name": {"x"}}); r.Status != http.StatusForbidden {
+		t.Errorf("read-only edit: %d", r.Status)
+	}
+	for _, p := range []string{page, page + "/preview", page + "/diff?from=1", page + "/edit"} {
+		if r := b.dev.Get(p); r.Status != http.StatusNotFound {
+			t.Errorf("B GET %s: %d", p, r.Status)
+		}
+	}
+	if r := b.dev.PostForm(page, url.Values{"slug": {"x"}, "name": {"x"}}); r.Status != http.StatusNotFound {
+		t.Errorf("B edits A's template: %d", r.Status)
+	}
+	if r := b.dev.Get("/portal/lumora/templates"); strings.Contains(r.Body, tplID) || !r.Has(`[data-testid="templates-empty"]`) {
+		t.Error("B's list shows A's template")
+	}
+}

@@ -20,6 +20,8 @@ const (
 	AppsPath      = "/portal/lumora/apps"
 	NewAppPath    = "/portal/lumora/apps/new"
 	MessagesPath  = "/portal/lumora/messages"
+	// SuppressionsPath lists the account's suppressed addresses.
+	SuppressionsPath = "/portal/lumora/suppressions"
 	// APIPrefix is where the portal's JSON endpoints live.
 	APIPrefix = "/portal/api/lumora"
 )
@@ -45,6 +47,8 @@ func AreaTabs(active string) []components.Tab {
 		{Label: "Sending domains", Href: DomainsPath, Active: active == "domains"},
 		{Label: "Apps", Href: AppsPath, Active: active == "apps"},
 		{Label: "Messages", Href: MessagesPath, Active: active == "messages"},
+		{Label: "Templates", Href: TemplatesPath, Active: active == "templates"},
+		{Label: "Suppressions", Href: SuppressionsPath, Active: active == "suppressions"},
 	}
 }
 
