@@ -110,7 +110,13 @@ func (h *Mail) appPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	v := mv.AppPage{ID: a.ID, Name: a.Name, From: fromOf(a), Created: a.CreatedAt, CanDevelop: canDevelop(c), CSRF: web.CSRFToken(c)}
+	return h.renderApp(c, fiber.StatusOK, a, mv.WebhookForm{})
+}
+
+// renderApp is the app's page, with the webhook form as given (or the new
+// endpoint's secret).
+func (h *Mail) renderApp(c *fiber.Ctx, status int, a mailsvc.App, hook mv.WebhookForm) error {
+	v := mv.AppPage{ID: a.ID, Name: a.Name, From: fromOf(a), Created: a.CreatedAt, CanDevelop: canDevelop(c), CSRF: web.CSRFToken(c), Hook: hook}
 	keys, err := h.appKeys(c, a)
 	if err != nil {
 		return err
@@ -126,5 +132,8 @@ func (h *Mail) appPage(c *fiber.Ctx) error {
 	v.Sent = components.Thousands(st.Totals[mailsvc.RcptQueued])
 	v.Delivered = components.Thousands(st.Totals[mailsvc.RcptDelivered])
 	v.Bounced = components.Thousands(st.Totals[mailsvc.RcptBounced])
-	return web.Render(c, fiber.StatusOK, mv.AppDetail(h.page(c, a.Name, web.Crumb("Apps", mv.AppsPath), web.Crumb(a.Name)), v))
+	if err := h.appHooks(c, &v); err != nil {
+		return err
+	}
+	return web.Render(c, status, mv.AppDetail(h.page(c, a.Name, web.Crumb("Apps", mv.AppsPath), web.Crumb(a.Name)), v))
 }

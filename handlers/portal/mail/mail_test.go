@@ -4,11 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"lumdesk/db/store"
 	"lumdesk/handlers/server/servertest"
@@ -16,6 +19,7 @@ import (
 	"lumdesk/internal/audit"
 	"lumdesk/internal/customers"
 	"lumdesk/internal/mail"
+	"lumdesk/internal/platform/config"
 )
 
 var cli = audit.CLI("portal lumora test")
@@ -539,5 +543,115 @@ func TestTemplates(t *testing.T) {
 	}
 	if r := b.dev.Get("/portal/lumora/templates"); strings.Contains(r.Body, tplID) || !r.Has(`[data-testid="templates-empty"]`) {
 		t.Error("B's list shows A's template")
+	}
+}
+
+func TestSuppressions(t *testing.T) {
+	env := servertest.New(t)
+	a := newTenant(t, env, "Supp", "supp")
+	b := newTenant(t, env, "Else", "else")
+	ctx := context.Background()
+	for email, reason := range map[string]string{"gone@example.net": mail.ReasonHardBounce, "unsub@example.net": mail.ReasonUnsubscribe} {
+		if err := env.Mail.Suppress(ctx, a.acc.ID, email, reason, "test"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := env.Mail.Suppress(ctx, b.acc.ID, "b-only@example.net", mail.ReasonUnsubscribe, "test"); err != nil {
+		t.Fatal(err)
+	}
+	c := a.dev
+	r := c.Get("/portal/lumora/suppressions")
+	if r.Status != http.StatusOK || r.Doc.Find(`[data-testid="suppression-row"]`).Length() != 2 || strings.Contains(r.Body, "b-only@") {
+		t.Fatalf("list: %d %d rows", r.Status, r.Doc.Find(`[data-testid="suppression-row"]`).Length())
+	}
+	if r.Doc.Find(`[data-testid="reactivate"]`).Length() != 1 {
+		t.Error("only the unsubscribe may be reactivated")
+	}
+	for email, want := range map[string]int{"gone@example.net": 422, "b-only@example.net": 422, "": 422, "unsub@example.net": 303} {
+		if r := c.PostForm("/portal/lumora/suppressions/reactivate", url.Values{"email": {email}}); r.Status != want {
+			t.Errorf("reactivate %q: %d, want %d", email, r.Status, want)
+		}
+	}
+	if n := c.Get("/portal/lumora/suppressions").Doc.Find(`[data-testid="suppression-row"]`).Length(); n != 1 {
+		t.Errorf("%d left, want the hard bounce", n)
+	}
+	if n := b.dev.Get("/portal/lumora/suppressions").Doc.Find(`[data-testid="suppression-row"]`).Length(); n != 1 {
+		t.Errorf("B's suppression was touched: %d", n)
+	}
+	ro := env.AsCustomer(a.acc.ID, customers.RoleReadOnly)
+	if r := ro.PostForm("/portal/lumora/suppressions/reactivate", url.Values{"email": {"gone@example.net"}}); r.Status != http.StatusForbidden {
+		t.Errorf("read-only reactivate: %d", r.Status)
+	}
+}
+
+func TestWebhooks(t *testing.T) {
+	env := servertest.New(t, func(c *config.Config) { c.WebhookAllowPrivate = true })
+	a := newTenant(t, env, "Hooks", "hooks")
+	b := newTenant(t, env, "Nosy", "nosy")
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(204) }))
+	defer srv.Close()
+	c := a.dev
+	app := "/portal/lumora/apps/" + id(a.app.ID)
+	r := c.Get(app)
+	if !r.Has(`[data-testid="webhook-form"]`) || !r.Has(`[data-testid="app-webhooks-empty"]`) {
+		t.Fatal("no webhook form on the app page")
+	}
+	for _, bad := range []url.Values{{"url": {"not a url"}, "events": {"email.delivered"}}, {"url": {srv.URL}}, {"url": {srv.URL}, "events": {"email.nope"}}} {
+		if r := c.PostForm(app+"/webhooks", bad); r.Status != http.StatusUnprocessableEntity || !r.Has(`[data-testid="webhook-form"] .field-error, [data-testid="webhook-form"] [role=alert]`) {
+			t.Errorf("bad endpoint %v: %d", bad, r.Status)
+		}
+	}
+	r = c.PostForm(app+"/webhooks", url.Values{"url": {srv.URL + "/hooks"}, "events": {"email.delivered", "email.bounced"}})
+	secret := r.Text(`[data-testid="webhook-secret-value"]`)
+	if r.Status != http.StatusOK || !strings.HasPrefix(secret, "whsec_") {
+		t.Fatalf("create: %d %q", r.Status, r.Text("main"))
+	}
+	eps, err := env.Webhooks.ListEndpoints(context.Background(), accounts.Only(a.acc.ID), a.app.ID)
+	if err != nil || len(eps) != 1 {
+		t.Fatalf("endpoints %v %v", eps, err)
+	}
+	ep := eps[0]
+	// The secret is shown once.
+	if r := c.Get(app); strings.Contains(r.Body, secret) || r.Doc.Find(`[data-testid="webhook-row"]`).Length() != 1 {
+		t.Error("the secret is shown again, or the endpoint is not listed")
+	}
+	// A delivery: listed; a replay while it is pending is refused with a message.
+	err = pgx.BeginFunc(context.Background(), env.DB.Pool, func(tx pgx.Tx) error {
+		_, err := env.Webhooks.Enqueue(context.Background(), tx, a.app.ID, "email.delivered", map[string]any{"messageId": a.msgID})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := "/portal/lumora/webhooks/" + ep.ID
+	r = c.Get(page)
+	if r.Status != http.StatusOK || r.Doc.Find(`[data-testid="delivery-row"]`).Length() != 1 {
+		t.Fatalf("endpoint page: %d", r.Status)
+	}
+	did, _ := r.Doc.Find(`[data-testid="delivery-row"]`).Attr("data-id")
+	if r := c.PostForm(page+"/deliveries/"+did+"/replay", nil); r.Status != http.StatusSeeOther {
+		t.Errorf("replay pending: %d", r.Status)
+	}
+	// Another account sees none of it.
+	for _, p := range []string{page, page + "/delete"} {
+		if r := b.dev.Get(p); r.Status != http.StatusNotFound {
+			t.Errorf("B GET %s: %d", p, r.Status)
+		}
+	}
+	for _, p := range []string{page + "/delete", page + "/deliveries/" + did + "/replay", app + "/webhooks"} {
+		if r := b.dev.PostForm(p, url.Values{"url": {srv.URL}, "events": {"email.delivered"}}); r.Status != http.StatusNotFound {
+			t.Errorf("B POST %s: %d", p, r.Status)
+		}
+	}
+	// Delete: a confirmation first, then gone.
+	r = c.Get(page + "/delete")
+	if !r.Has(`[data-testid="webhook-confirm"]`) {
+		t.Error("no confirmation")
+	}
+	if r := c.PostForm(page+"/delete", nil); r.Status != http.StatusSeeOther {
+		t.Errorf("delete: %d", r.Status)
+	}
+	if r := c.Get(page); r.Status != http.StatusNotFound {
+		t.Errorf("deleted endpoint: %d", r.Status)
 	}
 }

@@ -186,6 +186,9 @@ type AppPage struct {
 	Bounced    string
 	CanDevelop bool
 	CSRF       string
+	Webhooks   []WebhookRow
+	Hook       WebhookForm
+	HasHooks   bool // the webhook section is served
 }
 
 // MessageStatusOptions are the message log's status filter.
@@ -276,4 +279,74 @@ func shown(n int, cursor string) string {
 		s += " (older page)"
 	}
 	return s
+}
+
+// SuppressionRow is one suppressed address.
+type SuppressionRow struct {
+	Email, Reason, Origin string
+	Created               time.Time
+}
+
+// SuppressionList is the account's suppressed addresses.
+type SuppressionList struct {
+	Rows               []SuppressionRow
+	Cursor, NextCursor string
+	Error              string
+	CanDevelop         bool
+	CSRF               string
+}
+
+// ReactivatePath lets the account send to a suppressed address again (POST email).
+const ReactivatePath = SuppressionsPath + "/reactivate"
+
+// WebhooksPath is where an endpoint's pages live.
+const WebhooksPath = "/portal/lumora/webhooks"
+
+// WebhookHref is an endpoint's page; AppWebhooksHref adds one to an app.
+func WebhookHref(id string) string     { return WebhooksPath + "/" + url.PathEscape(id) }
+func AppWebhooksHref(app int64) string { return AppHref(app) + "/webhooks" }
+
+// ReplayHref sends a delivery again.
+func ReplayHref(endpoint string, delivery int64) string {
+	return WebhookHref(endpoint) + "/deliveries/" + idStr(delivery) + "/replay"
+}
+
+// WebhookRow is one endpoint of an app.
+type WebhookRow struct {
+	ID, URL, Events string
+	Created         time.Time
+}
+
+// WebhookForm adds an endpoint to an app.
+type WebhookForm struct {
+	URL       string
+	Events    map[string]bool
+	All       []string // the events one can subscribe to
+	Errors    map[string]string
+	FormError string
+	Secret    string // the new endpoint's signing secret, shown once
+	SecretFor string // the new endpoint's id
+}
+
+// DeliveryRow is one delivery of an endpoint.
+type DeliveryRow struct {
+	ID                  int64
+	EventType, EventID  string
+	Status              string
+	Attempts            int
+	Response, LastError string
+	Created             time.Time
+}
+
+// WebhookPage is one endpoint with its delivery log.
+type WebhookPage struct {
+	ID, URL, Events    string
+	AppID              int64
+	AppName            string
+	Created            time.Time
+	Deliveries         []DeliveryRow
+	Cursor, NextCursor string
+	CanDevelop         bool
+	CSRF               string
+	Confirm            bool // the delete confirmation
 }
