@@ -85,4 +85,11 @@ func TestPortalLumoraAddDomainWizard(t *testing.T) {
 	if st := eval[string](b, `document.querySelector('[data-testid="domain-row"] .badge[data-status]').dataset.status`); st != mail.StatusVerified {
 		t.Errorf("the list says %q", st)
 	}
+
+	// At phone width the wizard's records page does not scroll sideways.
+	b.viewport(390, 844, true)
+	b.open(loc, `[data-testid="records"]`)
+	if w := eval[int](b, `document.documentElement.scrollWidth - window.innerWidth`); w > 0 {
+		t.Errorf("the records page scrolls sideways by %dpx at 390px", w)
+	}
 }
