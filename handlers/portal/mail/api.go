@@ -193,41 +193,49 @@ func (h *Mail) apiCreateKey(c *fiber.Ctx) error {
 	if ok, err := readJSON(c, &in); !ok {
 		return err
 	}
-	if in.Name = strings.TrimSpace(in.Name); in.Name == "" {
-		return lumoraapi.WriteErr(c, fiber.StatusUnprocessableEntity, lumoraapi.CodeValidation, "name: name the key, such as Server key.")
-	}
-	p, _ := apikeys.LookupProduct(apikeys.Lumora)
-	var scopes []string
-	for name, on := range in.Scopes {
-		if !p.HasScope(name) {
-			return lumoraapi.WriteErr(c, fiber.StatusUnprocessableEntity, lumoraapi.CodeValidation,
-				fmt.Sprintf("scopes: %q is not a Lumora scope; use %s.", name, strings.Join(p.StandardScopes(), ", ")))
-		}
-		if on {
-			scopes = append(scopes, name)
-		}
-	}
-	if len(scopes) == 0 {
-		return lumoraapi.WriteErr(c, fiber.StatusUnprocessableEntity, lumoraapi.CodeValidation,
-			`scopes: give the key at least one scope, such as {"email:send": true}.`)
-	}
-	slices.Sort(scopes)
-	rate := 0
-	if in.RateLimitPerMinute != nil {
-		if *in.RateLimitPerMinute <= 0 {
-			return lumoraapi.WriteErr(c, fiber.StatusUnprocessableEntity, lumoraapi.CodeValidation, "rateLimitPerMinute: must be a positive number of requests.")
-		}
-		rate = *in.RateLimitPerMinute
-	}
-	acct, appID := a.AccountID, a.ID
-	created, err := h.keys.Create(c.UserContext(), web.Actor(c), apikeys.CreateInput{Product: apikeys.Lumora, AccountID: &acct,
-		Name: in.Name, Scopes: scopes, RateLimitPerMinute: rate, MailAppID: &appID})
+	created, err := h.createKey(c, a, in.Name, in.RateLimitPerMinute, in.Scopes)
 	if err != nil {
 		return apiErr(c, err)
 	}
 	out := keyJSON(created.Key)
 	out["secret"] = created.Secret
 	return c.Status(fiber.StatusCreated).JSON(out)
+}
+
+// createKey makes a Lumora key of the app (its account's, bound to it)
+// with some of Lumora's scopes; problems are apperr.FieldErrors named
+// name, scopes and rateLimitPerMinute.
+func (h *Mail) createKey(c *fiber.Ctx, a mailsvc.App, name string, rate *int, want map[string]bool) (apikeys.Created, error) {
+	fe := apperr.FieldErrors{}
+	if name = strings.TrimSpace(name); name == "" {
+		fe["name"] = "name the key, such as Server key"
+	}
+	p, _ := apikeys.LookupProduct(apikeys.Lumora)
+	var scopes []string
+	for s, on := range want {
+		if !p.HasScope(s) {
+			fe["scopes"] = fmt.Sprintf("%q is not a Lumora scope; use %s", s, strings.Join(p.StandardScopes(), ", "))
+		} else if on {
+			scopes = append(scopes, s)
+		}
+	}
+	if len(scopes) == 0 && fe["scopes"] == "" {
+		fe["scopes"] = `give the key at least one scope, such as {"email:send": true}`
+	}
+	slices.Sort(scopes)
+	n := 0
+	if rate != nil {
+		if *rate <= 0 {
+			fe["rateLimitPerMinute"] = "must be a positive number of requests"
+		}
+		n = *rate
+	}
+	if len(fe) > 0 {
+		return apikeys.Created{}, fe
+	}
+	acct, appID := a.AccountID, a.ID
+	return h.keys.Create(c.UserContext(), web.Actor(c), apikeys.CreateInput{Product: apikeys.Lumora, AccountID: &acct,
+		Name: name, Scopes: scopes, RateLimitPerMinute: n, MailAppID: &appID})
 }
 
 // apiListKeys: GET → the app's keys: prefixes and status, never secrets.

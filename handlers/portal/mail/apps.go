@@ -113,10 +113,52 @@ func (h *Mail) appPage(c *fiber.Ctx) error {
 	return h.renderApp(c, fiber.StatusOK, a, mv.WebhookForm{})
 }
 
+// createKeyForm makes a key of the app from the app page's form; the page
+// then shows its secret, this once.
+func (h *Mail) createKeyForm(c *fiber.Ctx) error {
+	a, err := h.appByParam(c, "id")
+	if err != nil {
+		return err
+	}
+	form := mv.KeyForm{Name: web.Truncate(web.Field(c, "name"), 200), Rate: web.Truncate(web.Field(c, "rate"), 12),
+		Scopes: map[string]bool{}, Errors: map[string]string{}}
+	for _, s := range web.FieldValues(c, "scopes") {
+		if len(form.Scopes) < 10 {
+			form.Scopes[web.Truncate(s, 40)] = true
+		}
+	}
+	var rate *int
+	if form.Rate != "" {
+		n, err := strconv.Atoi(form.Rate)
+		if err != nil {
+			n = -1
+		}
+		rate = &n
+	}
+	created, err := h.createKey(c, a, form.Name, rate, form.Scopes)
+	if errs := web.FieldErrors(err, map[string]string{"rateLimitPerMinute": "rate", "rate_limit_per_minute": "rate"}); errs != nil {
+		form.Errors, form.FormError = errs, "The key was not created: fix the highlighted fields."
+		return h.renderAppWith(c, fiber.StatusUnprocessableEntity, a, mv.WebhookForm{}, form)
+	}
+	if err != nil {
+		return err
+	}
+	form = mv.KeyForm{Secret: created.Secret, SecretName: created.Key.Name}
+	return h.renderAppWith(c, fiber.StatusOK, a, mv.WebhookForm{}, form)
+}
+
 // renderApp is the app's page, with the webhook form as given (or the new
 // endpoint's secret).
 func (h *Mail) renderApp(c *fiber.Ctx, status int, a mailsvc.App, hook mv.WebhookForm) error {
-	v := mv.AppPage{ID: a.ID, Name: a.Name, From: fromOf(a), Created: a.CreatedAt, CanDevelop: canDevelop(c), CSRF: web.CSRFToken(c), Hook: hook}
+	return h.renderAppWith(c, status, a, hook, mv.KeyForm{})
+}
+
+func (h *Mail) renderAppWith(c *fiber.Ctx, status int, a mailsvc.App, hook mv.WebhookForm, key mv.KeyForm) error {
+	v := mv.AppPage{ID: a.ID, Name: a.Name, From: fromOf(a), Created: a.CreatedAt, CanDevelop: canDevelop(c), CSRF: web.CSRFToken(c), Hook: hook, Key: key}
+	v.Key.AllScopes = lumoraScopes()
+	if v.Key.Scopes == nil {
+		v.Key.Scopes = map[string]bool{"email:send": true}
+	}
 	keys, err := h.appKeys(c, a)
 	if err != nil {
 		return err
@@ -136,4 +178,10 @@ func (h *Mail) renderApp(c *fiber.Ctx, status int, a mailsvc.App, hook mv.Webhoo
 		return err
 	}
 	return web.Render(c, status, mv.AppDetail(h.page(c, a.Name, web.Crumb("Apps", mv.AppsPath), web.Crumb(a.Name)), v))
+}
+
+// lumoraScopes are the scopes a Lumora key may have.
+func lumoraScopes() []string {
+	p, _ := apikeys.LookupProduct(apikeys.Lumora)
+	return p.StandardScopes()
 }

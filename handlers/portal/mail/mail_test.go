@@ -240,6 +240,24 @@ func TestCreateApp(t *testing.T) {
 	if r := c.PostForm("/portal/lumora/apps", url.Values{"name": {"Shop"}}); r.Status != http.StatusUnprocessableEntity {
 		t.Errorf("duplicate name: %d", r.Status)
 	}
+	// A key from the app page: refused with a message, then shown once.
+	app := r.Doc.Find(`form[data-testid="key-form"]`).AttrOr("action", "")
+	if app == "" {
+		t.Fatal("no key form on the app page")
+	}
+	for _, bad := range []url.Values{{"name": {""}, "scopes": {"email:send"}}, {"name": {"k"}}, {"name": {"k"}, "scopes": {"lumi:buy"}}, {"name": {"k"}, "scopes": {"email:send"}, "rate": {"many"}}} {
+		if r := c.PostForm(app, bad); r.Status != http.StatusUnprocessableEntity || !r.Has(`[data-testid="key-form"] .field-error`) {
+			t.Errorf("bad key %v: %d", bad, r.Status)
+		}
+	}
+	r = c.PostForm(app, url.Values{"name": {"Server key"}, "scopes": {"email:send", "email:read"}, "rate": {"30"}})
+	secret := r.Text(`[data-testid="key-secret-value"]`)
+	if r.Status != http.StatusOK || !strings.HasPrefix(secret, "lum_sk_") || r.Doc.Find(`[data-testid="app-key"]`).Length() != 1 {
+		t.Fatalf("create key: %d %q", r.Status, secret)
+	}
+	if r := c.Get(strings.TrimSuffix(app, "/keys")); strings.Contains(r.Body, secret) || r.Doc.Find(`[data-testid="app-key"]`).Length() != 1 {
+		t.Error("the key's secret is shown again, or the key is not listed")
+	}
 }
 
 func TestChangesRefusedForReadOnlyAndBilling(t *testing.T) {

@@ -27,6 +27,7 @@ func (h *Mail) Routes(a *web.App) []web.Route {
 		web.PortalPost(mv.AppsPath, dev, h.createApp),
 		web.PortalGet(app, read, h.appPage),
 		web.PortalPost(app+"/webhooks", dev, h.createWebhook),
+		web.PortalPost(app+"/keys", dev, h.createKeyForm),
 		web.PortalGet(mv.WebhooksPath+"/:wid", read, h.webhook),
 		web.PortalGet(mv.WebhooksPath+"/:wid/delete", dev, h.webhookConfirm),
 		web.PortalPost(mv.WebhooksPath+"/:wid/delete", dev, h.deleteWebhook),

@@ -188,6 +188,7 @@ type AppPage struct {
 	CSRF       string
 	Webhooks   []WebhookRow
 	Hook       WebhookForm
+	Key        KeyForm
 	HasHooks   bool // the webhook section is served
 }
 
@@ -350,3 +351,17 @@ type WebhookPage struct {
 	CSRF               string
 	Confirm            bool // the delete confirmation
 }
+
+// KeyForm creates an API key of an app.
+type KeyForm struct {
+	Name, Rate string
+	Scopes     map[string]bool
+	AllScopes  []string
+	Errors     map[string]string
+	FormError  string
+	Secret     string // the new key's secret, shown once
+	SecretName string
+}
+
+// AppKeysHref creates a key of the app (POST).
+func AppKeysHref(app int64) string { return AppHref(app) + "/keys" }
