@@ -26,6 +26,7 @@ import (
 	portalaccount "lumdesk/handlers/portal/account"
 	portalbilling "lumdesk/handlers/portal/billing"
 	portallicensing "lumdesk/handlers/portal/licensing"
+	portalmail "lumdesk/handlers/portal/mail"
 	staffhttp "lumdesk/handlers/staff"
 	"lumdesk/handlers/web"
 	"lumdesk/internal/accounts"
@@ -187,6 +188,7 @@ func registrar(cfg config.Config) products.Registrar {
 func (s *Services) routeGroups() []web.RouteGroup {
 	bulk := licensinghttp.NewBulk(s.Licensing, s.Jobs)
 	portalLuarmor := portallicensing.New(s.Licensing)
+	portalLumora := portalmail.New(s.Mail, s.APIKeys).WithTemplates(s.Templates).WithWebhooks(s.Webhooks)
 	accounts := accountshttp.New(s.Accounts)
 	billingDesk := billinghttp.NewDesk(s.Billing, s.Accounts)
 	billingDesk.Forecasts = s.Products.ForecastMany
@@ -207,9 +209,9 @@ func (s *Services) routeGroups() []web.RouteGroup {
 		lumora.New(s.Mail, s.APIKeys).WithTemplates(s.Templates).WithWebhooks(s.Webhooks),
 		lumorahttp.New(s.Mail, s.APIKeys, s.Webhooks, s.sandboxInbox).WithTemplates(s.Templates),
 		portalaccount.NewTeam(), portalaccount.NewSecurity(), portalaccount.NewAPIKeys(s.APIKeys, s.Mail),
-		portalLuarmor, portalLumi,
+		portalLuarmor, portalLumi, portalLumora,
 		// The portal's frame, with each product area (sidebar, home card) in registry order.
-		portalhttp.New(nil, portalLuarmor, portalLumi),
+		portalhttp.New(nil, portalLuarmor, portalLumi, portalLumora),
 	}
 	// Each product's account tab comes from the group that renders it.
 	for _, g := range groups {

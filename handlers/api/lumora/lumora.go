@@ -208,6 +208,12 @@ func (api *API) WriteAPIError(c *fiber.Ctx, status int, msg string) error {
 	return writeErr(c, status, code, msg)
 }
 
+// WriteErr writes Lumora's error envelope {"error": code, "message": msg}:
+// the portal's Lumora JSON endpoints (handlers/portal/mail) answer in it too.
+func WriteErr(c *fiber.Ctx, status int, code, msg string) error {
+	return writeErr(c, status, code, msg)
+}
+
 // writeErr is the API's one error writer. apikit's codes are mapped to ours.
 func writeErr(c *fiber.Ctx, status int, code, msg string) error {
 	switch code {

@@ -1,0 +1,99 @@
+package mail
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"lumdesk/handlers/web"
+	mailsvc "lumdesk/internal/mail"
+	mv "lumdesk/views/pages/portal/mail"
+)
+
+var timeNow = time.Now
+
+// messages is the account's message log. A filter that does not parse is
+// left out with a message saying so; the rest still apply.
+func (h *Mail) messages(c *fiber.Ctx) error {
+	l := mv.MessageList{}
+	f := mailsvc.MessageFilter{Scope: web.PortalScope(c), Limit: pageSize}
+	var problems []string
+	if s := web.Field(c, "status"); s != "" {
+		if slices.Contains(mailsvc.MessageStatuses, s) {
+			l.Status, f.Status = s, s
+		} else {
+			problems = append(problems, "Status must be one of "+strings.Join(mailsvc.MessageStatuses, ", ")+"; showing every status.")
+		}
+	}
+	if r := web.Truncate(web.Field(c, "recipient"), 320); r != "" {
+		l.Recipient, f.Recipient = r, r
+	}
+	errs := map[string]string{}
+	if since := web.FilterDay(errs, "since", web.Field(c, "since")); since != nil {
+		l.Since, f.Since = since.Format(time.DateOnly), since
+	}
+	if until := web.FilterDay(errs, "until", web.Field(c, "until")); until != nil {
+		end := until.AddDate(0, 0, 1) // the whole day
+		if f.Since != nil && !end.After(*f.Since) {
+			problems = append(problems, "The end date comes before the start; showing messages from the start on.")
+		} else {
+			l.Until, f.Until = until.Format(time.DateOnly), &end
+		}
+	}
+	if len(errs) > 0 {
+		problems = append(problems, "Dates look like 2026-01-31; the date filter that is not one was left out.")
+	}
+	f.BeforeID, l.Cursor = cursorParam(c, &problems)
+	items, err := h.svc.ListMessages(c.UserContext(), f)
+	if err != nil {
+		return err
+	}
+	for _, m := range items {
+		from := m.FromEmail
+		if m.FromName != "" {
+			from = m.FromName + " <" + m.FromEmail + ">"
+		}
+		l.Rows = append(l.Rows, mv.MessageRow{PublicID: m.PublicID, From: from, Subject: m.Subject, Status: m.Status, App: m.AppName, Created: m.CreatedAt})
+	}
+	if len(items) == pageSize {
+		l.NextCursor = strconv.FormatInt(items[len(items)-1].ID, 10)
+	}
+	l.Error = strings.Join(problems, " ")
+	return web.Render(c, fiber.StatusOK, mv.MessagesPage(h.page(c, "Messages", web.Crumb("Messages")), l))
+}
+
+func (h *Mail) message(c *fiber.Ctx) error {
+	id := web.Truncate(c.Params("id"), 80)
+	if !strings.HasPrefix(id, "msg_") {
+		return mailsvc.ErrMessageNotFound
+	}
+	d, err := h.svc.GetMessage(c.UserContext(), web.PortalScope(c), strings.Clone(id))
+	if err != nil {
+		return err
+	}
+	m := d.Message
+	from := m.FromEmail
+	if m.FromName != "" {
+		from = m.FromName + " <" + m.FromEmail + ">"
+	}
+	v := mv.MessagePage{PublicID: m.PublicID, From: from, Subject: m.Subject, Status: m.Status, AppID: m.AppID, Created: m.CreatedAt}
+	if a, err := h.svc.GetApp(c.UserContext(), web.PortalScope(c), m.AppID); err == nil {
+		v.App = a.Name
+	}
+	for _, r := range d.Recipients {
+		reply := r.LastSMTPText
+		if r.LastSMTPCode != 0 {
+			reply = fmt.Sprintf("%d %s", r.LastSMTPCode, r.LastSMTPText)
+		}
+		v.Recipients = append(v.Recipients, mv.RecipientRow{Email: r.Email, Kind: r.Kind, Status: r.Status, LastReply: reply,
+			Attempts: r.Attempts, Updated: r.UpdatedAt})
+	}
+	for _, e := range d.Events {
+		v.Events = append(v.Events, mv.EventRow{Type: e.Type, Recipient: e.Recipient, Detail: e.Detail, At: e.At})
+	}
+	return web.Render(c, fiber.StatusOK, mv.MessageDetail(h.page(c, m.Subject, web.Crumb("Messages", mv.MessagesPath), web.Crumb(m.PublicID)), v))
+}

@@ -1,0 +1,60 @@
+package mail
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"lumdesk/handlers/web"
+	mailsvc "lumdesk/internal/mail"
+	mv "lumdesk/views/pages/portal/mail"
+)
+
+func (h *Mail) suppressions(c *fiber.Ctx) error { return h.renderSuppressions(c, fiber.StatusOK, "") }
+
+// renderSuppressions is the account's list, with msg (why a reactivation
+// was refused) at the top.
+func (h *Mail) renderSuppressions(c *fiber.Ctx, status int, msg string) error {
+	u := web.CurrentCustomer(c)
+	var problems []string
+	if msg != "" {
+		problems = append(problems, msg)
+	}
+	l := mv.SuppressionList{CanDevelop: canDevelop(c), CSRF: web.CSRFToken(c)}
+	before, cur := cursorParam(c, &problems)
+	l.Cursor = cur
+	items, err := h.svc.ListSuppressions(c.UserContext(), web.PortalScope(c), u.AccountID, before, pageSize)
+	if err != nil {
+		return err
+	}
+	for _, s := range items {
+		l.Rows = append(l.Rows, mv.SuppressionRow{Email: s.Email, Reason: s.Reason, Origin: s.Origin, Created: s.CreatedAt})
+	}
+	if len(items) == pageSize {
+		l.NextCursor = strconv.FormatInt(items[len(items)-1].ID, 10)
+	}
+	l.Error = strings.Join(problems, " ")
+	return web.Render(c, status, mv.SuppressionsPage(h.page(c, "Suppressions", web.Crumb("Suppressions")), l))
+}
+
+// reactivate lets the account send to a suppressed address again (as the
+// API's DELETE /v1/suppressions/:email); hard bounces stay for support.
+func (h *Mail) reactivate(c *fiber.Ctx) error {
+	email := web.Truncate(web.Field(c, "email"), 320)
+	if email == "" {
+		return h.renderSuppressions(c, fiber.StatusUnprocessableEntity, "Choose the address to reactivate.")
+	}
+	err := h.svc.DeleteSuppression(c.UserContext(), web.PortalScope(c), web.CurrentCustomer(c).AccountID, email)
+	switch {
+	case errors.Is(err, mailsvc.ErrSuppressionNotFound):
+		return h.renderSuppressions(c, fiber.StatusUnprocessableEntity, email+" is not on your suppression list.")
+	case errors.Is(err, mailsvc.ErrHardBounceSuppression):
+		return h.renderSuppressions(c, fiber.StatusUnprocessableEntity, email+" hard-bounced: ask our support to reactivate it once the mailbox works again.")
+	case err != nil:
+		return err
+	}
+	h.app.Toast(c, "success", email+" may receive your mail again.")
+	return web.Redirect(c, mv.SuppressionsPath)
+}
