@@ -201,7 +201,7 @@ func (s *Services) routeGroups() []web.RouteGroup {
 		s.LumiAPI,
 		lumora.New(s.Mail, s.APIKeys).WithTemplates(s.Templates).WithWebhooks(s.Webhooks),
 		lumorahttp.New(s.Mail, s.APIKeys, s.Webhooks, s.sandboxInbox).WithTemplates(s.Templates),
-		portalhttp.New(nil),
+		portalhttp.New(portalhttp.AuditActivity(s.Audit)),
 	}
 	// Each product's account tab comes from the group that renders it.
 	for _, g := range groups {
