@@ -75,7 +75,7 @@ func TestPortalTabInviteListRevoke(t *testing.T) {
 		t.Fatalf("invitations %v %v", invs, err)
 	}
 	r = support.Get(portalTab(acc.ID))
-	if !r.Has(`[data-testid="revoke-invitation"]`) || !r.Has(`form[action="` + acctPath(acc.ID, "/portal/invitations/"+strconv.FormatInt(invs[0].ID, 10)+"/revoke") + `"]`) {
+	if !r.Has(`[data-testid="revoke-invitation"]`) || !r.Has(`form[action="`+acctPath(acc.ID, "/portal/invitations/"+strconv.FormatInt(invs[0].ID, 10)+"/revoke")+`"]`) {
 		t.Fatalf("no revoke action:\n%s", r.Text(`[data-testid="portal-tab"]`))
 	}
 	r = support.PostForm(acctPath(acc.ID, "/portal/invitations/"+strconv.FormatInt(invs[0].ID, 10)+"/revoke"), nil)
