@@ -45,6 +45,13 @@ func TestStaffInviteToPortal(t *testing.T) {
 	if got := b.text(`[data-testid="portal-invitation"]`); !strings.Contains(got, "nora@nightfall.test") || !strings.Contains(got, "Owner") {
 		t.Errorf("open invitation row %q", got)
 	}
+	// The tab with its link, table and form fits at 1280 px and on a phone (dark mode too).
+	checkWidth(b, "portal tab at 1280px", true)
+	b.shot("portal-tab")
+	b.viewport(390, 844, true)
+	b.open(tab, `[data-testid="invite-form"]`)
+	checkWidth(b, "portal tab on a 390px phone", false)
+	b.viewport(1280, 900, false)
 
 	// The delivery job's work, done here rather than waiting for a worker.
 	var msgID int64
