@@ -9,18 +9,20 @@ import (
 	"lumdesk/internal/platform/localpg"
 )
 
-// The banner says which database is in use and ends with the sign-in table,
-// so the last thing on screen after `make run` is where to sign in.
+// The banner says which database is in use and ends with the sign-in
+// tables (staff, then the customer portal's), so the last thing on screen
+// after `make run` is where to sign in.
 func TestBannerEndsWithSignIns(t *testing.T) {
 	var out bytes.Buffer
 	e := &env{stdout: &out}
 	printBanner(e, "127.0.0.1:8080", "database lumdesk on 127.0.0.1:5432", demo.Credentials)
 	lines := strings.Split(strings.TrimRight(out.String(), "\n"), "\n")
-	last := demo.Credentials[len(demo.Credentials)-1]
+	last := demo.PortalCredentials[len(demo.PortalCredentials)-1]
 	if got := strings.Fields(lines[len(lines)-1]); len(got) != 3 || got[1] != last.Email || got[2] != last.Password {
-		t.Fatalf("last line %q, want the last demo sign-in", lines[len(lines)-1])
+		t.Fatalf("last line %q, want the last demo portal sign-in", lines[len(lines)-1])
 	}
-	for _, want := range []string{"http://localhost:8080", "Using database lumdesk on 127.0.0.1:5432", "finance2@lumdesk.local"} {
+	for _, want := range []string{"http://localhost:8080", "Using database lumdesk on 127.0.0.1:5432", "finance2@lumdesk.local",
+		"http://localhost:8080/portal/login", demo.PortalCredentials[0].Email + "  ", demo.PortalCredentials[0].Password} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("banner lacks %q:\n%s", want, out.String())
 		}

@@ -130,7 +130,8 @@ func (s *services) sweepSessions(ctx context.Context, e *env) {
 }
 
 // printBanner ends start-up with where to go: the address, the database in
-// use, and (in demo mode) the sign-ins as the last thing on screen.
+// use, and (in demo mode) the sign-ins as the last thing on screen: the
+// console's staff, then the customer portal's.
 func printBanner(e *env, addr, database string, creds []demo.Credential) {
 	url := "http://" + addr
 	if host, port, err := net.SplitHostPort(addr); err == nil && (host == "127.0.0.1" || host == "::1" || host == "0.0.0.0" || host == "::") {
@@ -146,6 +147,11 @@ func printBanner(e *env, addr, database string, creds []demo.Credential) {
 		fmt.Fprintf(w, "    %-8s  %-28s  %s\n", "role", "email", "password")
 		for _, c := range creds {
 			fmt.Fprintf(w, "    %-8s  %-28s  %s\n", c.Role, c.Email, c.Password)
+		}
+		fmt.Fprintf(w, "\n  Customer portal (%s, account %s): sign in at %s/portal/login as:\n\n", "Nightfall Studios", demo.PortalAccountEmail, url)
+		fmt.Fprintf(w, "    %-9s  %-28s  %s\n", "role", "email", "password")
+		for _, c := range demo.PortalCredentials {
+			fmt.Fprintf(w, "    %-9s  %-28s  %s\n", c.Role, c.Email, c.Password)
 		}
 	}
 	fmt.Fprintln(w)

@@ -94,7 +94,10 @@ SELECT 'vps', v.id::text, (CASE WHEN v.hostname <> '' THEN v.hostname ELSE v.pla
 FROM lumi_vps v WHERE v.id = ANY(sqlc.arg(vps_ids)::bigint[])
 UNION ALL
 SELECT 'proxy', x.id::text, (x.plan || ' · ' || x.country)::text, ''
-FROM lumi_proxies x WHERE x.id = ANY(sqlc.arg(proxy_ids)::bigint[]);
+FROM lumi_proxies x WHERE x.id = ANY(sqlc.arg(proxy_ids)::bigint[])
+UNION ALL
+SELECT 'customer_user', cu.id::text, (CASE WHEN cu.name <> '' THEN cu.name ELSE cu.email END)::text, cu.account_id::text
+FROM customer_users cu WHERE cu.id = ANY(sqlc.arg(customer_user_ids)::bigint[]);
 
 -- name: CountAuditEvents :one
 -- count of: ListAuditEventsPage
@@ -111,3 +114,32 @@ WHERE (sqlc.narg('before_id')::bigint IS NULL OR id < sqlc.narg('before_id'))
   AND (sqlc.narg('since')::timestamptz IS NULL OR occurred_at >= sqlc.narg('since'))
   AND (sqlc.narg('until')::timestamptz IS NULL OR occurred_at < sqlc.narg('until'))
 LIMIT sqlc.arg('lim')) counted;
+
+-- An account's recent events, newest first: those on the account itself and
+-- on the objects it owns (API keys, portal users, Luarmor projects, scripts
+-- and keys, Lumi domains, VPS and proxies, Lumora apps, sending domains,
+-- templates and webhook endpoints), leaving out the hidden actions. The
+-- portal's home page reads it (audit.Service.AccountActivity).
+-- name: ListAccountActivity :many
+SELECT a.* FROM audit_events a
+WHERE (a.entity_type, a.entity_id) IN (
+    SELECT 'account'::text, sqlc.arg(account_id)::bigint::text
+    UNION ALL SELECT 'api_key', k.id::text FROM api_keys k WHERE k.account_id = sqlc.arg(account_id)::bigint
+    UNION ALL SELECT 'customer_user', cu.id::text FROM customer_users cu WHERE cu.account_id = sqlc.arg(account_id)::bigint
+    UNION ALL SELECT 'licensing_project', p.public_id FROM licensing_projects p WHERE p.account_id = sqlc.arg(account_id)::bigint
+    UNION ALL SELECT 'licensing_script', sc.public_id FROM licensing_scripts sc
+        JOIN licensing_projects p ON p.id = sc.project_id WHERE p.account_id = sqlc.arg(account_id)::bigint
+    UNION ALL SELECT 'license_key', l.id::text FROM license_keys l
+        JOIN licensing_projects p ON p.id = l.project_id WHERE p.account_id = sqlc.arg(account_id)::bigint
+    UNION ALL SELECT 'domain', d.id::text FROM lumi_domains d WHERE d.account_id = sqlc.arg(account_id)::bigint
+    UNION ALL SELECT 'vps', v.id::text FROM lumi_vps v WHERE v.account_id = sqlc.arg(account_id)::bigint
+    UNION ALL SELECT 'proxy', x.id::text FROM lumi_proxies x WHERE x.account_id = sqlc.arg(account_id)::bigint
+    UNION ALL SELECT 'mail_app', ma.id::text FROM mail_apps ma WHERE ma.account_id = sqlc.arg(account_id)::bigint
+    UNION ALL SELECT 'mail_domain', md.id::text FROM mail_domains md WHERE md.account_id = sqlc.arg(account_id)::bigint
+    UNION ALL SELECT 'mail_template', mt.public_id FROM mail_templates mt WHERE mt.account_id = sqlc.arg(account_id)::bigint
+    UNION ALL SELECT 'mail_webhook', we.public_id FROM mail_webhook_endpoints we
+        JOIN mail_apps ma ON ma.id = we.app_id WHERE ma.account_id = sqlc.arg(account_id)::bigint
+)
+  AND NOT (a.action = ANY(sqlc.arg(hidden_actions)::text[]))
+ORDER BY a.id DESC
+LIMIT sqlc.arg('lim');

@@ -44,19 +44,23 @@ FROM lumi_vps v WHERE v.id = ANY($9::bigint[])
 UNION ALL
 SELECT 'proxy', x.id::text, (x.plan || ' · ' || x.country)::text, ''
 FROM lumi_proxies x WHERE x.id = ANY($10::bigint[])
+UNION ALL
+SELECT 'customer_user', cu.id::text, (CASE WHEN cu.name <> '' THEN cu.name ELSE cu.email END)::text, cu.account_id::text
+FROM customer_users cu WHERE cu.id = ANY($11::bigint[])
 `
 
 type AuditEntityNamesParams struct {
-	AccountIds    []int64  `json:"account_ids"`
-	StaffIds      []int64  `json:"staff_ids"`
-	ApiKeyIds     []int64  `json:"api_key_ids"`
-	LicenseKeyIds []int64  `json:"license_key_ids"`
-	BulkJobIds    []int64  `json:"bulk_job_ids"`
-	ProjectIds    []string `json:"project_ids"`
-	ScriptIds     []string `json:"script_ids"`
-	DomainIds     []int64  `json:"domain_ids"`
-	VpsIds        []int64  `json:"vps_ids"`
-	ProxyIds      []int64  `json:"proxy_ids"`
+	AccountIds      []int64  `json:"account_ids"`
+	StaffIds        []int64  `json:"staff_ids"`
+	ApiKeyIds       []int64  `json:"api_key_ids"`
+	LicenseKeyIds   []int64  `json:"license_key_ids"`
+	BulkJobIds      []int64  `json:"bulk_job_ids"`
+	ProjectIds      []string `json:"project_ids"`
+	ScriptIds       []string `json:"script_ids"`
+	DomainIds       []int64  `json:"domain_ids"`
+	VpsIds          []int64  `json:"vps_ids"`
+	ProxyIds        []int64  `json:"proxy_ids"`
+	CustomerUserIds []int64  `json:"customer_user_ids"`
 }
 
 type AuditEntityNamesRow struct {
@@ -81,6 +85,7 @@ func (q *Queries) AuditEntityNames(ctx context.Context, arg AuditEntityNamesPara
 		arg.DomainIds,
 		arg.VpsIds,
 		arg.ProxyIds,
+		arg.CustomerUserIds,
 	)
 	if err != nil {
 		return nil, err
@@ -265,6 +270,79 @@ func (q *Queries) LastAuditHash(ctx context.Context) ([]byte, error) {
 	var hash []byte
 	err := row.Scan(&hash)
 	return hash, err
+}
+
+const listAccountActivity = `-- name: ListAccountActivity :many
+SELECT a.id, a.occurred_at, a.actor_kind, a.actor_id, a.actor_label, a.ip, a.user_agent, a.request_id, a.action, a.entity_type, a.entity_id, a.reason, a.before, a.after, a.prev_hash, a.hash FROM audit_events a
+WHERE (a.entity_type, a.entity_id) IN (
+    SELECT 'account'::text, $1::bigint::text
+    UNION ALL SELECT 'api_key', k.id::text FROM api_keys k WHERE k.account_id = $1::bigint
+    UNION ALL SELECT 'customer_user', cu.id::text FROM customer_users cu WHERE cu.account_id = $1::bigint
+    UNION ALL SELECT 'licensing_project', p.public_id FROM licensing_projects p WHERE p.account_id = $1::bigint
+    UNION ALL SELECT 'licensing_script', sc.public_id FROM licensing_scripts sc
+        JOIN licensing_projects p ON p.id = sc.project_id WHERE p.account_id = $1::bigint
+    UNION ALL SELECT 'license_key', l.id::text FROM license_keys l
+        JOIN licensing_projects p ON p.id = l.project_id WHERE p.account_id = $1::bigint
+    UNION ALL SELECT 'domain', d.id::text FROM lumi_domains d WHERE d.account_id = $1::bigint
+    UNION ALL SELECT 'vps', v.id::text FROM lumi_vps v WHERE v.account_id = $1::bigint
+    UNION ALL SELECT 'proxy', x.id::text FROM lumi_proxies x WHERE x.account_id = $1::bigint
+    UNION ALL SELECT 'mail_app', ma.id::text FROM mail_apps ma WHERE ma.account_id = $1::bigint
+    UNION ALL SELECT 'mail_domain', md.id::text FROM mail_domains md WHERE md.account_id = $1::bigint
+    UNION ALL SELECT 'mail_template', mt.public_id FROM mail_templates mt WHERE mt.account_id = $1::bigint
+    UNION ALL SELECT 'mail_webhook', we.public_id FROM mail_webhook_endpoints we
+        JOIN mail_apps ma ON ma.id = we.app_id WHERE ma.account_id = $1::bigint
+)
+  AND NOT (a.action = ANY($2::text[]))
+ORDER BY a.id DESC
+LIMIT $3
+`
+
+type ListAccountActivityParams struct {
+	AccountID     int64    `json:"account_id"`
+	HiddenActions []string `json:"hidden_actions"`
+	Lim           int32    `json:"lim"`
+}
+
+// An account's recent events, newest first: those on the account itself and
+// on the objects it owns (API keys, portal users, Luarmor projects, scripts
+// and keys, Lumi domains, VPS and proxies, Lumora apps, sending domains,
+// templates and webhook endpoints), leaving out the hidden actions. The
+// portal's home page reads it (audit.Service.AccountActivity).
+func (q *Queries) ListAccountActivity(ctx context.Context, arg ListAccountActivityParams) ([]AuditEvent, error) {
+	rows, err := q.db.Query(ctx, listAccountActivity, arg.AccountID, arg.HiddenActions, arg.Lim)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []AuditEvent{}
+	for rows.Next() {
+		var i AuditEvent
+		if err := rows.Scan(
+			&i.ID,
+			&i.OccurredAt,
+			&i.ActorKind,
+			&i.ActorID,
+			&i.ActorLabel,
+			&i.Ip,
+			&i.UserAgent,
+			&i.RequestID,
+			&i.Action,
+			&i.EntityType,
+			&i.EntityID,
+			&i.Reason,
+			&i.Before,
+			&i.After,
+			&i.PrevHash,
+			&i.Hash,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const listAuditActions = `-- name: ListAuditActions :many

@@ -42,6 +42,9 @@ type AccountsService interface {
 type Accounts struct {
 	svc AccountsService
 	app *web.App
+	// portal lists and invites the account's portal users (the Portal tab);
+	// the App's customers service unless set.
+	portal PortalService
 	// tabs render product tabs, by product key; a product without one shows
 	// its empty state.
 	tabs map[string]AccountTab
@@ -325,6 +328,11 @@ func (h *Accounts) detail(c *fiber.Ctx) error {
 			return err
 		}
 	}
+	if d.Tab == view.PortalTab {
+		if d.Portal, err = h.portalView(c, a); err != nil {
+			return err
+		}
+	}
 	if pr, ok := product.ByTab(d.Tab); ok {
 		if t := h.tabs[pr.Key]; t != nil {
 			body, err := t.AccountTab(c, a.ID)
@@ -335,6 +343,7 @@ func (h *Accounts) detail(c *fiber.Ctx) error {
 		}
 	}
 	p := h.app.Page(c, a.Name, "accounts", accountsCrumb, layouts.Crumb{Label: a.Name})
+	d.CSRF = p.CSRF
 	return web.Render(c, fiber.StatusOK, view.DetailPage(p, d))
 }
 

@@ -283,7 +283,7 @@ func TestAccountsDetailAndEdit(t *testing.T) {
 	}
 	var tabs []string
 	r.Doc.Find(".tabs a").Each(func(_ int, s *goquery.Selection) { tabs = append(tabs, strings.TrimSpace(s.Text())) })
-	if diff := cmp.Diff([]string{"Overview", "Luarmor", "Lumio", "Lumi", "Lumora", "Lumira", "API keys", "History"}, tabs); diff != "" {
+	if diff := cmp.Diff([]string{"Overview", "Luarmor", "Lumio", "Lumi", "Lumora", "Lumira", "API keys", "Portal", "History"}, tabs); diff != "" {
 		t.Fatalf("tabs (-want +got):\n%s", diff)
 	}
 	if !r.Has(`[data-testid="tab-overview"] [data-testid="product-summary"]`) {

@@ -12,6 +12,9 @@ import (
 // Routes implements RouteGroup. Fixed paths come before /accounts/:id.
 func (h *Accounts) Routes(a *web.App) []web.Route {
 	h.app = a
+	if h.portal == nil {
+		h.portal = a.Customers()
+	}
 	return []web.Route{
 		web.Get("/accounts", staff.PermAccountsView, h.list),
 		web.Get("/accounts/export.csv", staff.PermAccountsView, h.export),
@@ -24,5 +27,8 @@ func (h *Accounts) Routes(a *web.App) []web.Route {
 		web.Post("/accounts/:id/suspend", staff.PermAccountsSuspend, h.suspend),
 		web.Get("/accounts/:id/reactivate", staff.PermAccountsSuspend, h.reactivateForm),
 		web.Post("/accounts/:id/reactivate", staff.PermAccountsSuspend, h.reactivate),
+		web.Post("/accounts/:id/portal/invitations", staff.PermPortalInvite, h.invite),
+		web.Post("/accounts/:id/portal/invitations/:inv/revoke", staff.PermPortalInvite, h.revokeInvitation),
+		web.Post("/accounts/:id/portal/view", staff.PermPortalView, h.viewPortal),
 	}
 }

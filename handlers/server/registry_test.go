@@ -49,7 +49,7 @@ func TestPagesShowEveryRegisteredProduct(t *testing.T) {
 	for _, p := range product.All() {
 		want = append(want, p.AccountTab.Label)
 	}
-	want = append(want, "API keys", "History")
+	want = append(want, "API keys", "Portal", "History")
 	if diff := cmp.Diff(want, tabs); diff != "" {
 		t.Errorf("account tabs (-want +got):\n%s", diff)
 	}

@@ -211,7 +211,7 @@ func (s *Services) routeGroups() []web.RouteGroup {
 		portalaccount.NewTeam(), portalaccount.NewSecurity(), portalaccount.NewAPIKeys(s.APIKeys, s.Mail),
 		portalLuarmor, portalLumi, portalLumora,
 		// The portal's frame, with each product area (sidebar, home card) in registry order.
-		portalhttp.New(nil, portalLuarmor, portalLumi, portalLumora),
+		portalhttp.New(portalhttp.AuditActivity(s.Audit), portalLuarmor, portalLumi, portalLumora),
 	}
 	// Each product's account tab comes from the group that renders it.
 	for _, g := range groups {
@@ -225,7 +225,9 @@ func (s *Services) routeGroups() []web.RouteGroup {
 // DemoDeps are the services the demo seed goes through.
 func (s *Services) DemoDeps() demo.Deps {
 	return demo.Deps{DB: s.DB, Staff: s.Staff, Accounts: s.Accounts, APIKeys: s.APIKeys, Licensing: s.Licensing, Billing: s.Billing, Products: s.Products,
-		Mail: s.Mail, Templates: s.Templates}
+		Mail: s.Mail, Templates: s.Templates,
+		// Demo portal users accept their invitation at once: nothing is mailed.
+		Customers: customers.NewService(s.DB, s.Box, func(context.Context, string, string, string, string) error { return nil }, "")}
 }
 
 // NewApp builds the HTTP app.

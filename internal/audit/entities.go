@@ -247,6 +247,8 @@ var actionNouns = map[string]string{
 	"price":          "Price",
 	"audit":          "Audit log",
 	"licensing_plan": "Luarmor plan",
+	// A customer user's own actions in the portal.
+	"customer": "Portal user",
 	// Lumora suppressions are recorded on their account.
 	"mail_suppression": "Mail suppression",
 }
@@ -272,11 +274,24 @@ var actionVerbs = map[string]string{
 	"blacklist": "blacklisted", "unban": "unbanned", "extend": "extended", "generate": "generated",
 	"bulk_load": "keys loaded", "hwid_assign": "HWID assigned", "link_discord": "Discord linked",
 	"reset_hwid": "HWID reset", "reset_hwid_force": "HWID reset (forced)", "upload": "version uploaded",
+	// The customer portal: its users' own changes, invitations and staff viewing it.
+	"password_change": "password changed", "password_reset": "password reset", "reset_request": "password reset requested",
+	"totp_disable": "two-factor turned off", "role": "role changed", "remove": "removed",
+}
+
+// actionLabels name whole actions that the noun + verb rule would read badly.
+var actionLabels = map[string]string{
+	"account.invite":        "Portal user invited",
+	"account.invite_revoke": "Portal invitation revoked",
+	"account.portal_view":   "Portal viewed by staff",
 }
 
 // ActionLabel says what an action did in words: "api_key.revoke" → "API key
 // revoked". Unknown parts are humanized, so a new action still reads.
 func ActionLabel(action string) string {
+	if l, ok := actionLabels[action]; ok {
+		return l
+	}
 	noun, verb, ok := strings.Cut(action, ".")
 	n, found := actionNouns[noun]
 	if !found {

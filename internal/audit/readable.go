@@ -384,6 +384,8 @@ func addRef(p *store.AuditEntityNamesParams, r Ref) {
 		add(&p.AccountIds)
 	case EntityStaffUser:
 		add(&p.StaffIds)
+	case EntityCustomerUser:
+		add(&p.CustomerUserIds)
 	case EntityAPIKey:
 		add(&p.ApiKeyIds)
 	case EntityLicenseKey:

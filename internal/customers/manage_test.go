@@ -16,19 +16,18 @@ import (
 	"lumdesk/internal/platform/testdb"
 )
 
-var ctx = context.Background()
 
-type fixture struct {
+type teamFixture struct {
 	t        *testing.T
 	svc      *customers.Service
 	accounts *accounts.Service
 	mail     map[string]string // the newest mail's text by address
 }
 
-func newFixture(t *testing.T) *fixture {
+func newTeamFixture(t *testing.T) *teamFixture {
 	d := db.New(testdb.New(t))
 	box, _ := secretbox.New(bytes.Repeat([]byte{1}, 32))
-	f := &fixture{t: t, accounts: accounts.NewService(d), mail: map[string]string{}}
+	f := &teamFixture{t: t, accounts: accounts.NewService(d), mail: map[string]string{}}
 	f.svc = customers.NewService(d, box, func(_ context.Context, to, _, text, _ string) error {
 		f.mail[to] = text
 		return nil
@@ -36,7 +35,7 @@ func newFixture(t *testing.T) *fixture {
 	return f
 }
 
-func (f *fixture) account(name string) int64 {
+func (f *teamFixture) account(name string) int64 {
 	f.t.Helper()
 	a, err := f.accounts.Create(ctx, audit.CLI("test"), accounts.CreateInput{Name: name, Email: name + "@acct.test"})
 	if err != nil {
@@ -47,7 +46,7 @@ func (f *fixture) account(name string) int64 {
 
 var token = regexp.MustCompile(`/portal/invite/([A-Za-z0-9]+)`)
 
-func (f *fixture) user(accountID int64, email string, role customers.Role) customers.User {
+func (f *teamFixture) user(accountID int64, email string, role customers.Role) customers.User {
 	f.t.Helper()
 	if _, err := f.svc.Invite(ctx, audit.CLI("test"), accountID, email, role); err != nil {
 		f.t.Fatal(err)
@@ -64,7 +63,7 @@ func (f *fixture) user(accountID int64, email string, role customers.Role) custo
 }
 
 func TestSetRoleKeepsAnOwnerRefusesSelfAndOtherAccounts(t *testing.T) {
-	f := newFixture(t)
+	f := newTeamFixture(t)
 	a, b := f.account("alpha"), f.account("beta")
 	owner := f.user(a, "owner@alpha.test", customers.RoleOwner)
 	dev := f.user(a, "dev@alpha.test", customers.RoleDeveloper)
@@ -104,7 +103,7 @@ func TestSetRoleKeepsAnOwnerRefusesSelfAndOtherAccounts(t *testing.T) {
 }
 
 func TestRevokeInvitationIsScopedToTheAccount(t *testing.T) {
-	f := newFixture(t)
+	f := newTeamFixture(t)
 	a, b := f.account("gamma"), f.account("delta")
 	inv, err := f.svc.Invite(ctx, audit.CLI("test"), a, "new@gamma.test", customers.RoleBilling)
 	if err != nil {

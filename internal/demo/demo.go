@@ -1,5 +1,5 @@
 // Package demo loads the demo data that `make run` shows: one staff user per
-// role and sample customers. Seeding is idempotent: it only adds what is missing.
+// role, sample customers, and portal sign-ins of one of them. Seeding is idempotent: it only adds what is missing.
 package demo
 
 import (
@@ -12,6 +12,7 @@ import (
 	"lumdesk/internal/audit"
 	"lumdesk/internal/billing"
 	"lumdesk/internal/billing/products"
+	"lumdesk/internal/customers"
 	"lumdesk/internal/licensing"
 	"lumdesk/internal/mail"
 	"lumdesk/internal/mail/templates"
@@ -45,6 +46,7 @@ type Deps struct {
 	Products  *products.Service
 	Mail      *mail.Service      // Lumora; nil skips its demo data
 	Templates *templates.Service // Lumora templates
+	Customers *customers.Service // the customer portal's users; nil skips them
 }
 
 var actor = audit.System("demo seed")
@@ -83,6 +85,9 @@ func Seed(ctx context.Context, d Deps) ([]Credential, error) {
 		return nil, err
 	}
 	if err := seedLumiProducts(ctx, d); err != nil {
+		return nil, err
+	}
+	if err := seedPortal(ctx, d); err != nil {
 		return nil, err
 	}
 	return Credentials, nil

@@ -39,6 +39,13 @@ var demoMailApps = []demoMailApp{
 			Subject: "{{metric}} crossed {{threshold}}",
 			HTML:    "<p>Hi {{name}},</p><p><strong>{{metric}}</strong> is at {{value}}, above your threshold of {{threshold}}.</p>",
 			Text:    "Hi {{name}},\n\n{{metric}} is at {{value}}, above your threshold of {{threshold}}.\n"}},
+	// The portal's demo account (PortalAccountEmail) has data in every live product.
+	{Email: "ops@nightfall.gg", App: "Nightfall notices", From: "hub@mail.nightfall.gg", FromName: "Nightfall Studios",
+		Domain: "mail.nightfall.gg", Sends: 40,
+		Template: templates.CreateInput{Slug: "key-issued", Name: "License key issued",
+			Subject: "Your Nightfall Hub key",
+			HTML:    "<p>Hi {{name}},</p><p>Your Nightfall Hub key is ready. Issue {{issue}}.</p>",
+			Text:    "Hi {{name}},\n\nYour Nightfall Hub key is ready. Issue {{issue}}.\n"}},
 	{Email: "editor@helixletter.com", App: "Helix newsletter", From: "editor@news.helixletter.com", FromName: "Helix Newsletter",
 		Domain: "news.helixletter.com", Sends: 40,
 		Template: templates.CreateInput{Slug: "weekly-issue", Name: "Weekly issue",

@@ -32,13 +32,13 @@ func TestSeedLumora(t *testing.T) {
 		}
 	}
 	apps, err := svc.Mail.ListApps(ctx, accounts.AllAccounts, 0, 10)
-	if err != nil || len(apps) != 2 {
+	if err != nil || len(apps) != 3 {
 		t.Fatalf("apps: %d %v", len(apps), err)
 	}
 	var verified, pending, bound int
 	_ = d.Pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE status = 'verified'), count(*) FILTER (WHERE status = 'pending') FROM mail_domains`).Scan(&verified, &pending)
 	_ = d.Pool.QueryRow(ctx, `SELECT count(*) FROM api_keys WHERE mail_app_id IS NOT NULL`).Scan(&bound)
-	if verified != 2 || pending != 1 || bound != 2 {
+	if verified != 3 || pending != 1 || bound != 2 {
 		t.Fatalf("domains verified %d pending %d; keys bound to apps %d", verified, pending, bound)
 	}
 	since := time.Now().Add(-40 * 24 * time.Hour)

@@ -150,6 +150,10 @@ type Detail struct {
 	TabBody templ.Component
 	// Cards are the Overview tab's product cards, in registry order.
 	Cards []OverviewCard
+	// Portal is the Portal tab's content (set on that tab).
+	Portal *Portal
+	// CSRF is the session's token, for the forms of the tabs.
+	CSRF string
 }
 
 // IDText is "#42".
@@ -176,12 +180,12 @@ func TabKeys(products []Product) []string {
 	for _, p := range products {
 		out = append(out, p.Tab)
 	}
-	return append(out, "apikeys", "history")
+	return append(out, "apikeys", PortalTab, "history")
 }
 
 // TabItems builds the tab bar.
 func (d Detail) TabItems() []components.Tab {
-	labels := map[string]string{"overview": "Overview", "apikeys": "API keys", "history": "History"}
+	labels := map[string]string{"overview": "Overview", "apikeys": "API keys", PortalTab: "Portal", "history": "History"}
 	for _, p := range d.Products {
 		labels[p.Tab] = p.Name
 	}

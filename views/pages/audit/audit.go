@@ -80,6 +80,15 @@ func EntityHref(r auditlog.Ref, names auditlog.Names) string {
 		if numeric {
 			return "/staff/" + r.ID
 		}
+	case auditlog.EntityCustomerUser:
+		// Portal users are listed on their account's Portal tab.
+		acct := names.Get(r).Parent
+		if acct == "" {
+			acct = r.Account
+		}
+		if n, err := strconv.ParseInt(acct, 10, 64); err == nil && n > 0 && numeric {
+			return accounts.Href(n) + "?tab=" + accounts.PortalTab
+		}
 	case auditlog.EntityBulkJob:
 		if numeric {
 			return licensing.JobsPath + "/" + r.ID
@@ -167,7 +176,7 @@ func ActionLabel(action string) string { return auditlog.ActionLabel(action) }
 // EntityNav is the sidebar entry active on an entity's history page.
 func EntityNav(entityType string) string {
 	switch entityType {
-	case auditlog.EntityAccount:
+	case auditlog.EntityAccount, auditlog.EntityCustomerUser:
 		return "accounts"
 	case auditlog.EntityAPIKey:
 		return "apikeys"

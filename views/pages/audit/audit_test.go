@@ -10,7 +10,8 @@ import (
 // is checked against the code by internal/audit's
 // TestEveryWrittenEntityTypeIsKnown).
 func TestEveryEntityTypeLinks(t *testing.T) {
-	names := auditlog.Names{{Type: auditlog.EntityLicensingScript, ID: "7"}: {Label: "main.lua", Parent: "0123456789abcdef012345"}}
+	names := auditlog.Names{{Type: auditlog.EntityLicensingScript, ID: "7"}: {Label: "main.lua", Parent: "0123456789abcdef012345"},
+		{Type: auditlog.EntityCustomerUser, ID: "8"}: {Label: "Ana", Parent: "12"}}
 	for _, typ := range append(auditlog.EntityTypes, auditlog.RefTypes...) {
 		if href := EntityHref(auditlog.Ref{Type: typ, ID: "7", Account: "3"}, names); href == "" || href[0] != '/' {
 			t.Errorf("%s has no page link (%q): add it to EntityHref", typ, href)
@@ -28,6 +29,8 @@ func TestEveryEntityTypeLinks(t *testing.T) {
 		{Type: auditlog.EntityMailWebhook, ID: "ep_abc123"}:  "/lumora/webhooks/ep_abc123",
 		{Type: auditlog.EntityMailWebhookDelivery, ID: "41"}: "/lumora/webhooks/deliveries/41",
 		{Type: auditlog.EntityMailWebhookDelivery, ID: "x"}:  "",
+		{Type: auditlog.EntityCustomerUser, ID: "8"}:         "/accounts/12?tab=portal",
+		{Type: auditlog.EntityCustomerUser, ID: "9"}:         "",
 		{Type: auditlog.EntityAccount, ID: "=1+1"}:           "",
 		{Type: auditlog.EntityLicensingScript, ID: "gone"}:   "",
 		{Type: "widget", ID: "1"}:                            "",
