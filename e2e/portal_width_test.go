@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"lumdesk/handlers/server/servertest"
-	"lumdesk/internal/accounts"
 	"lumdesk/internal/customers"
 	"lumdesk/internal/demo"
 )
@@ -33,19 +32,19 @@ func (b *B) portalUser(accountID int64, role customers.Role) string {
 	return email
 }
 
-// demoPortalAccount is the demo account with Lumora apps (and, in the demo
-// seed, data in the other products), seeded now.
+// demoPortalAccount is the demo account with data in every product (the
+// one the demo portal sign-ins open), seeded now.
 func demoPortalAccount(t *testing.T, b *B) int64 {
 	t.Helper()
 	ctx := context.Background()
 	if _, err := demo.Seed(ctx, b.Env.DemoDeps()); err != nil {
 		t.Fatalf("demo seed: %v", err)
 	}
-	apps, err := b.Env.Mail.ListApps(ctx, accounts.AllAccounts, 0, 100)
-	if err != nil || len(apps) == 0 {
-		t.Fatalf("demo apps: %v", err)
+	acc, err := b.Env.Accounts.GetByEmail(ctx, demo.PortalAccountEmail)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return apps[0].AccountID
+	return acc.ID
 }
 
 // portalPages are the portal's GET pages without a path parameter.

@@ -13,7 +13,6 @@ import (
 
 	"lumdesk/handlers/server/servertest"
 	"lumdesk/handlers/web"
-	"lumdesk/internal/accounts"
 	"lumdesk/internal/customers"
 	"lumdesk/internal/demo"
 )
@@ -29,15 +28,18 @@ func TestAnotherAccountsObjectsAreNotFound(t *testing.T) {
 	if _, err := demo.Seed(ctx, env.DemoDeps()); err != nil {
 		t.Fatal(err)
 	}
-	apps, err := env.Mail.ListApps(ctx, accounts.AllAccounts, 0, 100)
-	if err != nil || len(apps) == 0 {
-		t.Fatalf("demo apps: %v", err)
+	acc, err := env.Accounts.GetByEmail(ctx, demo.PortalAccountEmail)
+	if err != nil {
+		t.Fatal(err)
 	}
-	a := env.AsCustomer(apps[0].AccountID, customers.RoleOwner)
+	a := env.AsCustomer(acc.ID, customers.RoleOwner)
 	b := env.AsCustomer(env.CreateAccount("Intruder").ID, customers.RoleOwner)
 
 	routes := portalRoutes(env.Handlers.Table())
-	type target struct{ method, path string }
+	type target struct {
+		method, path string
+		form         url.Values // the form's own fields, as A's page filled them
+	}
 	seen := map[string]bool{}
 	var targets []target
 	queue := []string{"/portal"}
@@ -69,12 +71,12 @@ func TestAnotherAccountsObjectsAreNotFound(t *testing.T) {
 			action, _ := s.Attr("action")
 			method := strings.ToUpper(s.AttrOr("method", "GET"))
 			if u, err := url.Parse(action); err == nil && !skipWalk(u.Path) && method == http.MethodPost {
-				targets = append(targets, target{method, u.Path})
+				targets = append(targets, target{method, u.Path, formValues(s)})
 			}
 		})
 	}
 	for p := range seen {
-		targets = append(targets, target{http.MethodGet, p})
+		targets = append(targets, target{http.MethodGet, p, nil})
 	}
 	sort.Slice(targets, func(i, j int) bool { return targets[i].method+targets[i].path < targets[j].method+targets[j].path })
 	checked := map[string]bool{}
@@ -87,7 +89,7 @@ func TestAnotherAccountsObjectsAreNotFound(t *testing.T) {
 		if tg.method == http.MethodGet {
 			r = b.Get(tg.path)
 		} else {
-			r = b.PostForm(tg.path, url.Values{})
+			r = b.PostForm(tg.path, tg.form)
 		}
 		if r.Status != http.StatusNotFound {
 			t.Errorf("%s %s (account A's) as account B: %d, want 404", tg.method, tg.path, r.Status)
@@ -97,6 +99,38 @@ func TestAnotherAccountsObjectsAreNotFound(t *testing.T) {
 	if len(checked) < 5 {
 		t.Fatalf("only %d object URLs found: the walk reached too little of the portal", len(checked))
 	}
+}
+
+// formValues are a form's fields as its page filled them (checked boxes
+// and radios, each select's chosen or first option), without its CSRF
+// token (the client adds its own); a required empty text gets a value.
+func formValues(f *goquery.Selection) url.Values {
+	v := url.Values{}
+	f.Find("input[name], textarea[name], select[name]").Each(func(_ int, in *goquery.Selection) {
+		name := in.AttrOr("name", "")
+		if name == "csrf" {
+			return
+		}
+		switch {
+		case goquery.NodeName(in) == "select":
+			opt := in.Find("option[selected]").First()
+			if opt.Length() == 0 {
+				opt = in.Find("option").First()
+			}
+			v.Add(name, opt.AttrOr("value", opt.Text()))
+		case in.AttrOr("type", "") == "checkbox" || in.AttrOr("type", "") == "radio":
+			if _, on := in.Attr("checked"); on {
+				v.Add(name, in.AttrOr("value", "on"))
+			}
+		default:
+			val := in.AttrOr("value", in.Text())
+			if _, req := in.Attr("required"); req && val == "" {
+				val = "isolation walk " + name
+			}
+			v.Add(name, val)
+		}
+	})
+	return v
 }
 
 func skipWalk(p string) bool {
@@ -109,25 +143,37 @@ type routeKind struct {
 	re     *regexp.Regexp
 }
 
-type portalRouteSet []routeKind
+type portalRouteSet struct {
+	static map[string]bool
+	params []routeKind
+}
 
 var param = regexp.MustCompile(`:[A-Za-z_]+(<[a-z]+>)?`)
 
-// portalRoutes are the portal's routes that take a path parameter (an object).
+// portalRoutes are the portal's routes that take a path parameter (an
+// object), and its routes without one.
 func portalRoutes(table []web.Route) portalRouteSet {
-	var out portalRouteSet
+	out := portalRouteSet{static: map[string]bool{}}
 	for _, r := range table {
-		if r.Portal == "" || r.Portal == customers.PermPublic || !strings.Contains(r.Path, ":") {
+		if r.Portal == "" || r.Portal == customers.PermPublic {
 			continue
 		}
-		out = append(out, routeKind{r.Method, regexp.MustCompile("^" + param.ReplaceAllString(regexp.QuoteMeta(r.Path), `[^/]+`) + "$")})
+		if !strings.Contains(r.Path, ":") {
+			out.static[r.Method+" "+r.Path] = true
+			continue
+		}
+		out.params = append(out.params, routeKind{r.Method, regexp.MustCompile("^" + param.ReplaceAllString(regexp.QuoteMeta(r.Path), `[^/]+`) + "$")})
 	}
 	return out
 }
 
-// namesObject reports whether method+path is a portal route with a parameter.
+// namesObject reports whether method+path is served by a portal route with
+// a parameter (a static route such as /apps/new wins, as in the router).
 func (s portalRouteSet) namesObject(method, path string) bool {
-	for _, r := range s {
+	if s.static[method+" "+path] {
+		return false
+	}
+	for _, r := range s.params {
 		if r.method == method && r.re.MatchString(path) {
 			return true
 		}
