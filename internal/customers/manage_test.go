@@ -16,7 +16,6 @@ import (
 	"lumdesk/internal/platform/testdb"
 )
 
-
 type teamFixture struct {
 	t        *testing.T
 	svc      *customers.Service
