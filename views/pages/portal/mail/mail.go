@@ -365,3 +365,12 @@ type KeyForm struct {
 
 // AppKeysHref creates a key of the app (POST).
 func AppKeysHref(app int64) string { return AppHref(app) + "/keys" }
+
+// appsLine is the Apps tile's text: "1 app" or "N apps".
+func appsLine(n int) string {
+	noun := " apps"
+	if n == 1 {
+		noun = " app"
+	}
+	return strconv.Itoa(n) + noun + ". Each app has its own API keys and default sender."
+}

@@ -231,7 +231,7 @@ func OverviewPage(p layouts.Page, v Overview) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = areaLink(AppsPath, "Apps", strconv.Itoa(v.Apps)+" apps. Each app has its own API keys and default sender.").Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = areaLink(AppsPath, "Apps", appsLine(v.Apps)).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
