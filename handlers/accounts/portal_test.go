@@ -191,6 +191,27 @@ func TestViewPortalAsCustomer(t *testing.T) {
 	if r.Status != http.StatusOK || !strings.Contains(r.Body, "Nightfall Studios") {
 		t.Fatalf("portal as customer: %d %s", r.Status, r.Text("main"))
 	}
+	if !strings.Contains(r.Text(`[data-testid="viewing-as"]`), "read-only") {
+		t.Errorf("no read-only banner: %q", r.Text(`[data-testid="viewing-as"]`))
+	}
+	// Read-only: a change the owner could make is refused, and so are the
+	// user's own security pages (the view has no user of its own).
+	if r := support.PostForm("/portal/account/api-keys", url.Values{"name": {"x"}, "product": {"luarmor"}}); r.Status != http.StatusForbidden {
+		t.Errorf("a change while viewing: %d", r.Status)
+	}
+	if r := support.Get("/portal/account/security"); r.Status != http.StatusForbidden {
+		t.Errorf("security page while viewing: %d", r.Status)
+	}
+	// Ending the view returns to the console, still signed in there.
+	if r := support.PostForm("/portal/logout", nil); r.Status != http.StatusSeeOther || r.Header.Get("Location") != "/" {
+		t.Fatalf("end view: %d %s", r.Status, r.Header.Get("Location"))
+	}
+	if r := support.Get("/portal"); r.Status != http.StatusSeeOther {
+		t.Errorf("the view outlived its end: %d", r.Status)
+	}
+	if r := support.Get("/accounts"); r.Status != http.StatusOK {
+		t.Errorf("the console session ended with the view: %d", r.Status)
+	}
 }
 
 var servertestCLI = audit.CLI("test")
