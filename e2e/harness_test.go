@@ -70,6 +70,17 @@ type B struct {
 // start runs the app on a fresh database and opens a browser on it.
 func start(t *testing.T) *B {
 	t.Helper()
+	return startFor(t, testTimeout)
+}
+
+// crawlTimeout bounds the tests that open every page at three widths
+// (hundreds of page loads after seeding the demo data): still a bound, so a
+// hung page fails the test, but one the crawl fits in on a loaded 2-core machine.
+const crawlTimeout = 4 * time.Minute
+
+// startFor is start with another bound for the whole test.
+func startFor(t *testing.T, timeout time.Duration) *B {
+	t.Helper()
 	env := servertest.New(t)
 	exe := chromiumPath(t)
 	// Old shots of this test (say, a failure from an earlier run) would mislead.
@@ -78,7 +89,7 @@ func start(t *testing.T) *B {
 		_ = os.Remove(f)
 	}
 
-	ctx, cancelTimeout := context.WithTimeout(context.Background(), testTimeout)
+	ctx, cancelTimeout := context.WithTimeout(context.Background(), timeout)
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(exe),
 		chromedp.Headless,

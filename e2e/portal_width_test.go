@@ -64,7 +64,7 @@ func portalPages(b *B) []string {
 // 1280 px, signed in as the owner of a demo account with data in every
 // product; the crawl follows each list's first row to its detail page.
 func TestNoPortalPageScrollsSideways(t *testing.T) {
-	b := start(t)
+	b := startFor(t, crawlTimeout)
 	b.portalUser(demoPortalAccount(t, b), customers.RoleOwner)
 	b.viewport(1024, 800, false)
 	shots := os.Getenv("LUMDESK_SHOTS") != "" // LUMDESK_SHOTS=1: save each page to look at

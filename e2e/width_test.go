@@ -32,7 +32,7 @@ import (
 // (the first row of each table, each account tab), over the demo data and a
 // customer whose name, e-mail, project, key note and domain are long.
 func TestNoPageScrollsSideways(t *testing.T) {
-	b := start(t)
+	b := startFor(t, crawlTimeout)
 	seedWide(t, b)
 	b.staff("admin")
 
@@ -105,7 +105,7 @@ func TestPageScreenshots(t *testing.T) {
 	for _, theme := range []string{"light", "dark"} {
 		for _, w := range []int64{1280, 1024, 390} {
 			t.Run(fmt.Sprintf("%s-%d", theme, w), func(t *testing.T) {
-				b := start(t)
+				b := startFor(t, crawlTimeout)
 				seedWide(t, b)
 				b.staff("admin")
 				eval[bool](b, `(localStorage.setItem('theme', '`+theme+`'), true)`)
