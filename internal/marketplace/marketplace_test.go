@@ -666,3 +666,41 @@ func TestSecrets(t *testing.T) {
 		t.Errorf("%d secret audit rows, want 4 (3 sets, 1 delete)", secretRows)
 	}
 }
+
+// Concurrent submissions of one version: exactly one is recorded, the
+// others are told it exists (the extension row lock orders them).
+func TestConcurrentSubmissionsOfOneVersion(t *testing.T) {
+	f := newFixture(t)
+	e := f.create(t, "Racy")
+	const n = 4
+	errs := make(chan error, n)
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			_, err := f.svc.SubmitVersion(ctx, cli, accounts.Only(f.acct), e.ID, VersionInput{Version: "1.0.0",
+				Bundle: strings.NewReader(fmt.Sprintf("bundle %d", i))})
+			errs <- err
+		}(i)
+	}
+	wg.Wait()
+	close(errs)
+	ok, exists := 0, 0
+	for err := range errs {
+		switch {
+		case err == nil:
+			ok++
+		case errors.Is(err, ErrVersionExists):
+			exists++
+		default:
+			t.Errorf("unexpected: %v", err)
+		}
+	}
+	if ok != 1 || exists != n-1 {
+		t.Errorf("%d recorded, %d exists; want 1 and %d", ok, exists, n-1)
+	}
+	if vs, _ := f.svc.ListVersions(ctx, accounts.Only(f.acct), e.ID); len(vs) != 1 {
+		t.Errorf("%d versions stored", len(vs))
+	}
+}
