@@ -605,6 +605,59 @@ type MailWebhookEndpoint struct {
 	DisabledAt   *time.Time `json:"disabled_at"`
 }
 
+type MarketplaceExtension struct {
+	ID               int64     `json:"id"`
+	PublicID         string    `json:"public_id"`
+	AccountID        int64     `json:"account_id"`
+	Slug             string    `json:"slug"`
+	Name             string    `json:"name"`
+	ShortDescription string    `json:"short_description"`
+	Description      string    `json:"description"`
+	PricingType      string    `json:"pricing_type"`
+	PriceCents       *int64    `json:"price_cents"`
+	Currency         *string   `json:"currency"`
+	BillingInterval  *string   `json:"billing_interval"`
+	Visibility       string    `json:"visibility"`
+	Status           string    `json:"status"`
+	InstallCount     int64     `json:"install_count"`
+	RatingCount      int64     `json:"rating_count"`
+	CurrentVersionID *int64    `json:"current_version_id"`
+	Deprecated       bool      `json:"deprecated"`
+	ReplacementID    *int64    `json:"replacement_id"`
+	EverPublic       bool      `json:"ever_public"`
+	CreatedAt        time.Time `json:"created_at"`
+	UpdatedAt        time.Time `json:"updated_at"`
+}
+
+type MarketplaceSecret struct {
+	ExtensionID int64     `json:"extension_id"`
+	Name        string    `json:"name"`
+	ValueSealed []byte    `json:"value_sealed"`
+	SetBy       string    `json:"set_by"`
+	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+type MarketplaceVersion struct {
+	ID                 int64           `json:"id"`
+	PublicID           string          `json:"public_id"`
+	ExtensionID        int64           `json:"extension_id"`
+	Version            string          `json:"version"`
+	Changelog          string          `json:"changelog"`
+	Status             string          `json:"status"`
+	BundleSha256       string          `json:"bundle_sha256"`
+	BundleSize         int64           `json:"bundle_size"`
+	BundleUnpackedSize int64           `json:"bundle_unpacked_size"`
+	FileCount          int32           `json:"file_count"`
+	Manifest           json.RawMessage `json:"manifest"`
+	Files              json.RawMessage `json:"files"`
+	SubmittedAt        time.Time       `json:"submitted_at"`
+	ApprovedAt         *time.Time      `json:"approved_at"`
+	ReviewedAt         *time.Time      `json:"reviewed_at"`
+	ReviewerID         *int64          `json:"reviewer_id"`
+	RejectionReason    string          `json:"rejection_reason"`
+	RolloutPercent     int32           `json:"rollout_percent"`
+}
+
 type SavedView struct {
 	ID          int64     `json:"id"`
 	StaffUserID int64     `json:"staff_user_id"`

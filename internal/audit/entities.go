@@ -26,6 +26,8 @@ const (
 	EntityMailTemplate        = "mail_template"
 	EntityMailWebhook         = "mail_webhook"
 	EntityMailWebhookDelivery = "mail_webhook_delivery"
+	EntityLumioExtension      = "lumio_extension" // by public id, ext_...
+	EntityLumioVersion        = "lumio_version"   // by public id, ver_...
 )
 
 // Things the rows of an account record by id in their data (a ledger
@@ -46,6 +48,7 @@ var EntityTypes = []string{
 	EntityLicenseKey, EntityLicensingProject, EntityLicensingScript,
 	EntityDomain, EntityVPS, EntityProxy, EntityTLDPrice, EntityPlanPrice,
 	EntityMailApp, EntityMailDomain, EntityMailTemplate, EntityMailWebhook, EntityMailWebhookDelivery,
+	EntityLumioExtension, EntityLumioVersion,
 }
 
 // entityNouns name the types for people, as the pages do.
@@ -68,6 +71,8 @@ var entityNouns = map[string]string{
 	EntityMailTemplate:        "Lumora template",
 	EntityMailWebhook:         "webhook endpoint",
 	EntityMailWebhookDelivery: "webhook delivery",
+	EntityLumioExtension:      "Lumio extension",
+	EntityLumioVersion:        "Lumio version",
 }
 
 // EntityNoun names an entity type for people: "api_key" → "API key". An
@@ -194,6 +199,35 @@ var fieldLabels = map[string]map[string]string{
 		"html_bytes": "HTML size (bytes)",
 		"text_bytes": "Text size (bytes)",
 	},
+	EntityLumioExtension: {
+		"slug":              "Slug",
+		"short_description": "Short description",
+		"description":       "Description",
+		"pricing":           "Pricing",
+		"type":              "Type",
+		"currency":          "Currency",
+		"interval":          "Billing interval",
+		"visibility":        "Visibility",
+		"ever_public":       "Ever public",
+		"deprecated":        "Deprecated",
+		"replacement_id":    "Replacement",
+		"current_version":   "Current version",
+		"secret":            "Secret",
+		"value":             "Value",
+	},
+	EntityLumioVersion: {
+		"extension":        "Extension",
+		"version":          "Version",
+		"changelog":        "Changelog",
+		"bundle_sha256":    "Bundle SHA-256",
+		"bundle_size":      "Bundle size (bytes)",
+		"unpacked_size":    "Unpacked size (bytes)",
+		"file_count":       "Files",
+		"rollout_percent":  "Rollout (%)",
+		"rejection_reason": "Rejection reason",
+		"reviewer_id":      "Reviewer",
+		"approved_at":      "Approved",
+	},
 	EntityProxy: {
 		"type":      "Type",
 		"country":   "Country",
@@ -274,6 +308,9 @@ var actionVerbs = map[string]string{
 	"blacklist": "blacklisted", "unban": "unbanned", "extend": "extended", "generate": "generated",
 	"bulk_load": "keys loaded", "hwid_assign": "HWID assigned", "link_discord": "Discord linked",
 	"reset_hwid": "HWID reset", "reset_hwid_force": "HWID reset (forced)", "upload": "version uploaded",
+	// Lumio: versions under review and an extension's write-only secrets.
+	"submit": "submitted", "approve": "approved", "reject": "rejected", "rollout": "rollout changed",
+	"secret_set": "secret set", "secret_delete": "secret deleted",
 	// The customer portal: its users' own changes, invitations and staff viewing it.
 	"password_change": "password changed", "password_reset": "password reset", "reset_request": "password reset requested",
 	"totp_disable": "two-factor turned off", "role": "role changed", "remove": "removed",

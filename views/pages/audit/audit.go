@@ -57,6 +57,10 @@ type HistoryModel struct {
 	Now                  time.Time
 }
 
+// LumioPath is the Lumio area of the console (the registry's path; views do
+// not import the registry).
+const LumioPath = "/lumio"
+
 // EntityHref is the console page of an entity, or "" when it has none or
 // when its page cannot be found (a script whose project is unknown). It is
 // the one map from an entity to its page: every entity type the code
@@ -138,6 +142,9 @@ func EntityHref(r auditlog.Ref, names auditlog.Names) string {
 	case auditlog.EntityMailTemplate:
 		// Audit rows name a template by id; its page is under its slug: the area's overview.
 		return lumora.OverviewPath
+	case auditlog.EntityLumioExtension, auditlog.EntityLumioVersion:
+		// Lumio has no console pages yet: its landing page until it does.
+		return LumioPath
 	case auditlog.RefLedgerEntry:
 		if _, err := strconv.ParseInt(r.Account, 10, 64); err == nil {
 			return billing.LedgerPath + "?" + url.Values{"account": {r.Account}}.Encode()
@@ -188,6 +195,8 @@ func EntityNav(entityType string) string {
 		return "lumi"
 	case auditlog.EntityMailApp, auditlog.EntityMailDomain, auditlog.EntityMailTemplate, auditlog.EntityMailWebhook, auditlog.EntityMailWebhookDelivery:
 		return "lumora"
+	case auditlog.EntityLumioExtension, auditlog.EntityLumioVersion:
+		return "lumio"
 	}
 	return "audit"
 }

@@ -21,19 +21,21 @@ func TestEveryEntityTypeLinks(t *testing.T) {
 		}
 	}
 	for ref, want := range map[auditlog.Ref]string{
-		{Type: auditlog.EntityAccount, ID: "26"}:             "/accounts/26",
-		{Type: auditlog.EntityLicenseKey, ID: "5"}:           "/luarmor/keys/5",
-		{Type: auditlog.EntityLicensingScript, ID: "7"}:      "/luarmor/projects/0123456789abcdef012345/scripts/7",
-		{Type: auditlog.EntityDomain, ID: "3"}:               "/lumi/domains/3",
-		{Type: auditlog.EntityBulkJob, ID: "9"}:              "/luarmor/jobs/9",
-		{Type: auditlog.EntityMailWebhook, ID: "ep_abc123"}:  "/lumora/webhooks/ep_abc123",
-		{Type: auditlog.EntityMailWebhookDelivery, ID: "41"}: "/lumora/webhooks/deliveries/41",
-		{Type: auditlog.EntityMailWebhookDelivery, ID: "x"}:  "",
-		{Type: auditlog.EntityCustomerUser, ID: "8"}:         "/accounts/12?tab=portal",
-		{Type: auditlog.EntityCustomerUser, ID: "9"}:         "",
-		{Type: auditlog.EntityAccount, ID: "=1+1"}:           "",
-		{Type: auditlog.EntityLicensingScript, ID: "gone"}:   "",
-		{Type: "widget", ID: "1"}:                            "",
+		{Type: auditlog.EntityAccount, ID: "26"}:                          "/accounts/26",
+		{Type: auditlog.EntityLicenseKey, ID: "5"}:                        "/luarmor/keys/5",
+		{Type: auditlog.EntityLicensingScript, ID: "7"}:                   "/luarmor/projects/0123456789abcdef012345/scripts/7",
+		{Type: auditlog.EntityDomain, ID: "3"}:                            "/lumi/domains/3",
+		{Type: auditlog.EntityBulkJob, ID: "9"}:                           "/luarmor/jobs/9",
+		{Type: auditlog.EntityMailWebhook, ID: "ep_abc123"}:               "/lumora/webhooks/ep_abc123",
+		{Type: auditlog.EntityMailWebhookDelivery, ID: "41"}:              "/lumora/webhooks/deliveries/41",
+		{Type: auditlog.EntityMailWebhookDelivery, ID: "x"}:               "",
+		{Type: auditlog.EntityCustomerUser, ID: "8"}:                      "/accounts/12?tab=portal",
+		{Type: auditlog.EntityLumioExtension, ID: "ext_aaaaaaaaaaaaaaaa"}: "/lumio",
+		{Type: auditlog.EntityLumioVersion, ID: "ver_aaaaaaaaaaaaaaaa"}:   "/lumio",
+		{Type: auditlog.EntityCustomerUser, ID: "9"}:                      "",
+		{Type: auditlog.EntityAccount, ID: "=1+1"}:                        "",
+		{Type: auditlog.EntityLicensingScript, ID: "gone"}:                "",
+		{Type: "widget", ID: "1"}:                                         "",
 	} {
 		if got := EntityHref(ref, names); got != want {
 			t.Errorf("EntityHref(%v) = %q, want %q", ref, got, want)
