@@ -75,7 +75,7 @@ func FuzzValidate(f *testing.F) {
 	})
 }
 
-// heapGrowth is the bytes allocated while validating data.
+// allocated is the bytes allocated while validating data.
 func allocated(t testing.TB, data []byte) uint64 {
 	var before, after runtime.MemStats
 	runtime.GC()
