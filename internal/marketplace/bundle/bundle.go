@@ -219,6 +219,7 @@ type validator struct {
 	entries int
 	total   int64
 	buf     []byte
+	stats   textStats // reused for each file
 }
 
 // explain turns a low-level read error into the limit or fault behind it.
@@ -434,7 +435,8 @@ func (v *validator) checkEntry(hdr *tar.Header) (string, error) {
 // statistics, copying it into manifest when that is not nil.
 func (v *validator) readFile(tr *tar.Reader, name string, n int64, manifest *bytes.Buffer) (File, error) {
 	h := sha256.New()
-	st := &textStats{}
+	st := &v.stats
+	*st = textStats{}
 	var w io.Writer = io.MultiWriter(h, st)
 	if manifest != nil {
 		w = io.MultiWriter(h, st, manifest)

@@ -244,6 +244,8 @@ func TestHostileBundles(t *testing.T) {
 		{name: "backslash", data: targz(t, manifest("1.0.0"), file(`dist\..\evil.js`, "x")), entry: `dist\..\evil.js`, reason: "backslash"},
 		{name: "unclean path", data: targz(t, manifest("1.0.0"), file("dist//a.js", "x")), entry: "dist//a.js", reason: "not clean"},
 		{name: "control character", data: targz(t, manifest("1.0.0"), file("a\x1b[2J.js", "x")), entry: "a\x1b[2J.js", reason: "control character"},
+		{name: "empty name", data: targz(t, manifest("1.0.0"), file("", "x")), reason: "empty entry name"},
+		{name: "dot name for a file", data: targz(t, manifest("1.0.0"), file(".", "x")), entry: ".", reason: "empty entry name"},
 		{name: "symlink", data: targz(t, manifest("1.0.0"), entry{name: "link", typ: tar.TypeSymlink, linkname: "/etc/passwd"}), entry: "link", reason: "symbolic links"},
 		{name: "hard link", data: targz(t, manifest("1.0.0"), entry{name: "hard", typ: tar.TypeLink, linkname: "manifest.json"}), entry: "hard", reason: "hard links"},
 		{name: "char device", data: targz(t, manifest("1.0.0"), entry{name: "null", typ: tar.TypeChar}), entry: "null", reason: "device"},
