@@ -2,7 +2,6 @@ package lumora
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"strconv"
 	"strings"
@@ -36,10 +35,6 @@ func (h *Lumora) WithTemplates(t TemplatesService) *Lumora {
 	h.templates = t
 	return h
 }
-
-// maxPreviewVars bounds the preview variables typed into the page (they
-// travel in the iframe's URL too).
-const maxPreviewVars = 4000
 
 // versionsShown is how many versions the template page lists.
 const versionsShown = 50
@@ -78,45 +73,8 @@ func (h *Lumora) templateList(c *fiber.Ctx) error {
 	return web.Render(c, fiber.StatusOK, view.TemplatesPage(h.page(c, "Templates", layouts.Crumb{Label: "Templates"}), l))
 }
 
-// templateID is the :id parameter; only tpl_ ids name a template here,
-// since a slug is unique only within one account.
-func templateID(c *fiber.Ctx) (string, error) {
-	id := web.Truncate(c.Params("id"), 100)
-	if !strings.HasPrefix(id, "tpl_") {
-		return "", templates.ErrTemplateNotFound
-	}
-	return strings.Clone(id), nil
-}
-
-// previewVars parses the preview variables: "" is none; anything but a
-// JSON object is a message for the page.
-func previewVars(raw string) (map[string]any, string) {
-	vars := map[string]any{}
-	if strings.TrimSpace(raw) == "" {
-		return vars, ""
-	}
-	if len(raw) > maxPreviewVars {
-		return nil, "The preview variables are too long to preview."
-	}
-	if err := json.Unmarshal([]byte(raw), &vars); err != nil || vars == nil {
-		return nil, "The preview variables must be a JSON object, such as {\"name\": \"Ada\"}."
-	}
-	return vars, ""
-}
-
-// renderMessage is why a render failed, for the page; "" when the error is
-// not the template's or the variables' (then it is the handler's to return).
-func renderMessage(err error) string {
-	var missing *templates.MissingVariableError
-	var rerr *templates.RenderError
-	switch {
-	case errors.As(err, &missing):
-		return "The variable \"" + missing.Name + "\" is missing (used in the " + string(missing.Part) + "): add it to the preview variables."
-	case errors.As(err, &rerr):
-		return "The " + string(rerr.Part) + " cannot be rendered: " + rerr.Reason + "."
-	}
-	return ""
-}
+// templateID is the :id parameter (templates.ParseID).
+func templateID(c *fiber.Ctx) (string, error) { return templates.ParseID(c.Params("id")) }
 
 func (h *Lumora) template(c *fiber.Ctx) error {
 	ref, err := templateID(c)
@@ -139,17 +97,17 @@ func (h *Lumora) renderTemplate(c *fiber.Ctx, status int, ref string, send view.
 	}
 	v := view.TemplatePage{ID: t.ID, Slug: t.Slug, Name: t.Name, Subject: t.Subject, Text: t.Text, AccountID: t.AccountID,
 		Version: t.Version, HasHTML: t.HTML != "", Created: t.CreatedAt, Updated: t.UpdatedAt,
-		Vars: web.Truncate(web.FieldText(c, "vars"), maxPreviewVars+1), CanManage: web.Can(c, staff.PermMailManage),
+		Vars: web.Truncate(web.FieldText(c, "vars"), templates.MaxPreviewVariables+1), CanManage: web.Can(c, staff.PermMailManage),
 		CSRF: web.CSRFToken(c), Send: send}
 	if c.Method() != fiber.MethodGet || strings.TrimSpace(v.Vars) == "" {
 		v.Vars = "{}"
 	}
 	// Render here too, so a missing variable is a message in the page and
 	// not a blank iframe.
-	if vars, msg := previewVars(v.Vars); msg != "" {
+	if vars, msg := templates.PreviewVariables(v.Vars); msg != "" {
 		v.PreviewError = msg
 	} else if _, err := svc.Render(ctx, accounts.AllAccounts, ref, vars); err != nil {
-		if v.PreviewError = renderMessage(err); v.PreviewError == "" {
+		if v.PreviewError = templates.Explain(err); v.PreviewError == "" {
 			return err
 		}
 	}
@@ -194,7 +152,7 @@ func (h *Lumora) sendTest(c *fiber.Ctx) error {
 		return err
 	}
 	f := view.TestSendForm{App: web.Truncate(web.Field(c, "app"), 20), From: web.Truncate(web.Field(c, "from"), 320),
-		To: web.Truncate(web.Field(c, "to"), 320), Variables: web.Truncate(web.FieldText(c, "variables"), maxPreviewVars+1),
+		To: web.Truncate(web.Field(c, "to"), 320), Variables: web.Truncate(web.FieldText(c, "variables"), templates.MaxPreviewVariables+1),
 		Errors: map[string]string{}}
 	fail := func(field, msg string) error {
 		if field != "" {
@@ -211,7 +169,7 @@ func (h *Lumora) sendTest(c *fiber.Ctx) error {
 	if f.To == "" {
 		return fail("to", "Enter the address to send the test email to.")
 	}
-	vars, msg := previewVars(f.Variables)
+	vars, msg := templates.PreviewVariables(f.Variables)
 	if msg != "" {
 		return fail("variables", strings.Replace(msg, "preview variables", "variables", 1))
 	}
@@ -248,7 +206,7 @@ func (h *Lumora) sendError(c *fiber.Ctx, err error, fail func(field, msg string)
 	case errors.Is(err, mail.ErrAllSuppressed):
 		return fail("to", "This address is on the account's suppression list.")
 	}
-	if msg := renderMessage(err); msg != "" {
+	if msg := templates.Explain(err); msg != "" {
 		return fail("variables", strings.Replace(msg, "preview variables", "variables", 1))
 	}
 	return err
@@ -267,11 +225,11 @@ func (h *Lumora) templatePreview(c *fiber.Ctx) error {
 		return err
 	}
 	body, status := "", fiber.StatusOK
-	vars, msg := previewVars(web.FieldText(c, "vars"))
+	vars, msg := templates.PreviewVariables(web.FieldText(c, "vars"))
 	if msg == "" {
 		r, err := svc.Render(c.UserContext(), accounts.AllAccounts, ref, vars)
 		if err != nil {
-			if msg = renderMessage(err); msg == "" {
+			if msg = templates.Explain(err); msg == "" {
 				return err
 			}
 		}
