@@ -5,8 +5,11 @@ package server
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"net/http"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -44,6 +47,8 @@ import (
 	"lumdesk/internal/mail/sandbox"
 	"lumdesk/internal/mail/templates"
 	"lumdesk/internal/mail/webhooks"
+	"lumdesk/internal/marketplace"
+	"lumdesk/internal/marketplace/blob"
 	"lumdesk/internal/platform/config"
 	"lumdesk/internal/platform/db"
 	"lumdesk/internal/platform/secretbox"
@@ -73,6 +78,8 @@ type Services struct {
 	// Customers are the portal's users, invitations and password resets.
 	Customers *customers.Service
 	LumiAPI   *lumi.API // the Lumi API; cmd/web serve starts its batch sweeper
+	// Marketplace is Lumio: extensions, versions and their review, secrets.
+	Marketplace *marketplace.Service
 }
 
 // NewServices builds every domain service over one database.
@@ -117,6 +124,7 @@ func NewServices(cfg config.Config, d *db.DB, box *secretbox.Box) *Services {
 			slog.Error("Lumora SMTP relay unusable; mail waits in the queue", "err", err)
 		}
 	}
+	s.Marketplace = marketplace.NewService(d, box, marketplace.BlobBundles{Blobs: blobStore(cfg), Limits: cfg.LumioLimits})
 	s.Jobs.SetExpireDeposits(func(ctx context.Context) (int, error) {
 		// Crypto Pay webhooks that never arrived: credit what it reports paid first.
 		if _, err := s.Billing.ReconcileCryptoPay(ctx, audit.System("cryptopay-reconcile"), 1000); err != nil {
@@ -173,6 +181,26 @@ func mailResolver(cfg config.Config) *mail.Resolver {
 		r, _ = mail.NewResolver("127.0.0.1:53")
 	}
 	return r
+}
+
+// blobStore is where Lumio bundles are kept: BLOB_URL, else DATA_DIR/blobs.
+// A configuration without DATA_DIR (tests building services directly)
+// shares one directory under the system's temp dir: the store is
+// content-addressed, so sharing it is safe. A store that cannot open
+// (config.Load checked the URL's form) is a start-up error in cmd/web,
+// which opens it first through the same function; here it is logged.
+func blobStore(cfg config.Config) blob.Store {
+	dataDir := cfg.DataDir
+	if dataDir == "" && cfg.BlobURL == "" {
+		dataDir = filepath.Join(os.TempDir(), "lumdesk-test")
+	}
+	env := map[string]string{"AWS_ACCESS_KEY_ID": cfg.BlobAccessKey, "AWS_SECRET_ACCESS_KEY": cfg.BlobSecretKey}
+	st, err := blob.FromURL(cfg.BlobURL, dataDir, func(k string) string { return env[k] })
+	if err != nil {
+		slog.Error("Lumio blob store unusable; bundle uploads fail", "err", err)
+		return brokenStore{err}
+	}
+	return st
 }
 
 // registrar is the HTTP registrar gateway when LUMI_REGISTRAR_URL is set,
@@ -240,3 +268,11 @@ func NewApp(cfg config.Config, s *Services, log *slog.Logger) (*fiber.App, *web.
 		Extra:          s.routeGroups(),
 	})
 }
+
+// brokenStore answers every call with why the configured store did not open.
+type brokenStore struct{ err error }
+
+func (b brokenStore) Put(context.Context, string, io.Reader, int64) error { return b.err }
+func (b brokenStore) Open(context.Context, string) (io.ReadCloser, error) { return nil, b.err }
+func (b brokenStore) Exists(context.Context, string) (bool, error)        { return false, b.err }
+func (b brokenStore) Create(context.Context) (blob.Pending, error)        { return nil, b.err }

@@ -198,9 +198,10 @@ var all = []Product{
 		},
 		APIKeys: []APIProduct{
 			{ID: APILumio, Label: "Lumio", SecretPrefix: "lm_dev_", SecretLen: 40, KeyHeader: "Authorization", Bearer: true, Scopes: []Scope{
-				{Name: "extensions:read", Description: "Read extensions, versions and installs"},
-				{Name: "extensions:write", Description: "Create extensions and upload versions"},
-				{Name: "secrets:read", Description: "Read extension secret names"},
+				{Name: "extensions:read", Description: "Read extensions, versions, installs and secret names"},
+				{Name: "extensions:write", Description: "Create, edit and delete extensions; upload versions"},
+				{Name: "secrets:write", Description: "Set and delete extension secrets (values are write-only)"},
+				{Name: "installs:write", Description: "Report store install events (operator keys only)", OperatorOnly: true},
 			}},
 		},
 		AccountTab: AccountTab{Tab: "lumio", Label: "Lumio", EmptyTitle: "No Lumio extensions yet",

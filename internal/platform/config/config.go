@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"lumdesk/internal/marketplace/bundle"
 	"lumdesk/internal/platform/money"
 )
 
@@ -58,6 +59,11 @@ type Config struct {
 	PlatformMailFrom string        // PLATFORM_MAIL_FROM: sender of lumdesk's own mail
 	// Lumora webhooks (read by loadWebhooks in webhooks.go).
 	WebhookAllowPrivate bool // WEBHOOK_ALLOW_PRIVATE: webhook URLs may be plain http and reach non-public addresses
+	// Lumio bundles (read by loadLumio in lumio.go).
+	LumioLimits   bundle.Limits // LUMIO_MAX_BUNDLE sets the compressed size; the others are the spec's
+	BlobURL       string        // BLOB_URL: s3://bucket?endpoint=…&region=… or file:///dir; empty: DATA_DIR/blobs
+	BlobAccessKey string        // AWS_ACCESS_KEY_ID, for an s3 BLOB_URL
+	BlobSecretKey string        // AWS_SECRET_ACCESS_KEY, for an s3 BLOB_URL
 }
 
 // Var documents one environment variable (rendered in the README and `--help`).
@@ -99,6 +105,8 @@ var Vars = []Var{
 	{"LUMORA_SMTP_CONCURRENCY", "4", "SMTP connections open at once to the relay (1-64); they are reused across messages."},
 	{"LUMORA_RETRY_FOR", "24h", "Deferred (4xx) mail is retried with backoff for this long (at most 168h), then marked failed."},
 	{"PLATFORM_MAIL_FROM", "lumdesk@localhost", "Sender address of lumdesk's own mail (invitations, password resets, alerts); needs no verified domain."},
+	{"LUMIO_MAX_BUNDLE", "25MiB", "Largest Lumio bundle upload (compressed), in bytes or with a KiB, MiB or GiB suffix."},
+	{"BLOB_URL", "(DATA_DIR/blobs)", "Where Lumio bundles are stored, by sha256: s3://bucket?endpoint=https://…&region=… (an S3-compatible bucket several servers share; credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY) or file:///dir."},
 	{"WEBHOOK_ALLOW_PRIVATE", "false", "Let Lumora webhook URLs be plain http and reach loopback, private, link-local and other non-public addresses (tests, local development). Off: https only, public addresses only, checked again at every connection."},
 }
 
@@ -235,6 +243,9 @@ func Load(getenv func(string) string) (Config, error) {
 		return c, err
 	}
 	if err := loadWebhooks(&c, get); err != nil {
+		return c, err
+	}
+	if err := loadLumio(&c, get); err != nil {
 		return c, err
 	}
 	return c, nil
