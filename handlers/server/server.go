@@ -18,6 +18,7 @@ import (
 	accountshttp "lumdesk/handlers/accounts"
 	"lumdesk/handlers/api/luarmor"
 	"lumdesk/handlers/api/lumi"
+	"lumdesk/handlers/api/lumio"
 	"lumdesk/handlers/api/lumora"
 	apikeyshttp "lumdesk/handlers/apikeys"
 	audithttp "lumdesk/handlers/audit"
@@ -235,6 +236,7 @@ func (s *Services) routeGroups() []web.RouteGroup {
 		billinghttp.NewProducts(s.Products, s.Jobs.EnqueueAutoRenew, s.Accounts.Names),
 		s.LumiAPI,
 		lumora.New(s.Mail, s.APIKeys).WithTemplates(s.Templates).WithWebhooks(s.Webhooks),
+		lumio.New(s.Marketplace, s.APIKeys),
 		lumorahttp.New(s.Mail, s.APIKeys, s.Webhooks, s.sandboxInbox).WithTemplates(s.Templates),
 		portalaccount.NewTeam(), portalaccount.NewSecurity(), portalaccount.NewAPIKeys(s.APIKeys, s.Mail),
 		portalLuarmor, portalLumi, portalLumora,
