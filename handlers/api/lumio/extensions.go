@@ -149,16 +149,16 @@ func (api *API) createExtension(c *fiber.Ctx, k apikeys.Key) error {
 
 func (api *API) updateExtension(c *fiber.Ctx, k apikeys.Key) error {
 	id := pathID(c, "id")
+	// Another account's extension is not found before its input is judged.
+	if _, err := api.svc.GetExtension(c.UserContext(), k.Scope(), id); err != nil {
+		return api.serviceErr(c, err, id, "")
+	}
 	b, ok, err := readJSON(c)
 	if !ok {
 		return err
 	}
 	f := b.fields(k, true)
 	if f.problem != "" {
-		// Another account's extension is not found before its input is judged.
-		if _, err := api.svc.GetExtension(c.UserContext(), k.Scope(), id); err != nil {
-			return api.serviceErr(c, err, id, "")
-		}
 		return writeErr(c, fiber.StatusUnprocessableEntity, CodeValidation, f.problem)
 	}
 	patch := marketplace.ExtensionPatch{Name: f.name, Slug: f.slug, ShortDescription: f.shortDescription, Description: f.description,

@@ -84,12 +84,11 @@ const (
 // PATCH and PUT (writes) take 60 a minute; install events the key's own
 // per-minute limit (operator keys are issued with the limit the store needs).
 var (
-	limitRead    = apikit.Limit{Bucket: "lumio_read", Requests: 120, Window: time.Minute}
-	limitCreate  = apikit.Limit{Bucket: "lumio_create", Requests: 10, Window: time.Hour}
-	limitSubmit  = apikit.Limit{Bucket: "lumio_submit", Requests: 30, Window: time.Hour}
-	limitDelete  = apikit.Limit{Bucket: "lumio_delete", Requests: 30, Window: time.Minute}
-	limitWrite   = apikit.Limit{Bucket: "lumio_write", Requests: 60, Window: time.Minute}
-	limitIngestB = apikit.BucketMinute
+	limitRead   = apikit.Limit{Bucket: "lumio_read", Requests: 120, Window: time.Minute}
+	limitCreate = apikit.Limit{Bucket: "lumio_create", Requests: 10, Window: time.Hour}
+	limitSubmit = apikit.Limit{Bucket: "lumio_submit", Requests: 30, Window: time.Hour}
+	limitDelete = apikit.Limit{Bucket: "lumio_delete", Requests: 30, Window: time.Minute}
+	limitWrite  = apikit.Limit{Bucket: "lumio_write", Requests: 60, Window: time.Minute}
 )
 
 // Limits are the groups' limits, for tests and documentation.
@@ -205,7 +204,7 @@ func (api *API) ingestEP() fiber.Handler {
 		if !ok {
 			return writeErr(c, fiber.StatusUnauthorized, CodeUnauthorized, "No Authorization: Bearer header.")
 		}
-		l := apikit.Limit{Bucket: limitIngestB, Requests: max(k.RateLimitPerMinute, 1), Window: time.Minute}
+		l := apikit.Limit{Bucket: apikit.BucketMinute, Requests: max(k.RateLimitPerMinute, 1), Window: time.Minute}
 		return api.ep(l, scopeInstalls, api.ingestInstalls)(c)
 	}
 }

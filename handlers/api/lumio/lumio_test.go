@@ -344,7 +344,7 @@ func TestOtherAccountNotFound(t *testing.T) {
 	}
 	body, ct := uploadBody(t, "1.0.0", "first", validBundle(t, "1.0.0"))
 	for _, c := range []struct{ method, path, body string }{
-		{"GET", "", ""}, {"PATCH", "", `{"name": "Mine"}`}, {"PATCH", "", `{"bogus": 1}`}, {"DELETE", "", ""},
+		{"GET", "", ""}, {"PATCH", "", `{"name": "Mine"}`}, {"PATCH", "", `{"bogus": 1}`}, {"PATCH", "", `{"name": `}, {"DELETE", "", ""},
 		{"GET", "/versions", ""}, {"GET", "/versions/ver_aaaaaaaaaaaaaaaa", ""}, {"GET", "/installs", ""},
 		{"GET", "/secrets", ""}, {"PUT", "/secrets/API_KEY", `{"value": "stolen"}`}, {"PUT", "/secrets/API_KEY", `not json`},
 		{"DELETE", "/secrets/API_KEY", ""},
