@@ -103,3 +103,35 @@ func chunkedOver(t *testing.T, base, path, head string, n int) lmResp {
 	_ = conn.SetReadDeadline(time.Now().Add(20 * time.Second))
 	return readLmResp(t, conn)
 }
+
+// The upload is judged while it arrives: a bundle that is not gzip is
+// refused while the client is still sending (the body is unfinished: no
+// last chunk, no closing boundary), which a buffered body could not do.
+func TestUploadJudgedWhileArriving(t *testing.T) {
+	w := newLmWorld(t)
+	id := w.create(w.key, `{"name": "Streamed"}`)
+	var part bytes.Buffer
+	mw := multipart.NewWriter(&part)
+	_ = mw.WriteField("version", "1.0.0")
+	fw, _ := mw.CreateFormFile("bundle", "bundle.tar.gz")
+	_, _ = fw.Write(bytes.Repeat([]byte("not a gzip stream "), 2000))
+	// No mw.Close(): the closing boundary never comes.
+	conn, err := net.Dial("tcp", strings.TrimPrefix(w.env.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST %s/extensions/%s/versions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Type: %s\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n",
+		devBase, id, w.key, mw.FormDataContentType(), part.Len())
+	_, _ = conn.Write(part.Bytes())
+	_, _ = io.WriteString(conn, "\r\n")
+	_ = conn.SetReadDeadline(time.Now().Add(15 * time.Second))
+	r := readLmResp(t, conn)
+	wantLmErr(t, "unfinished upload of a non-gzip bundle", r, 422, "validation_error")
+	if !strings.Contains(errMsg(r), "not a gzip stream") {
+		t.Errorf("message %q", errMsg(r))
+	}
+	if !r.Close {
+		t.Errorf("the connection stays open with the body unread")
+	}
+}

@@ -89,6 +89,7 @@ func (w *lmWorld) apiKey(acct *int64, scopes []string, operator bool) (string, a
 }
 
 type lmResp struct {
+	Close  bool // the server closes the connection after it
 	Status int
 	Header http.Header
 	Raw    string
@@ -128,7 +129,7 @@ func (w *lmWorld) do(req *http.Request) lmResp {
 	}
 	defer res.Body.Close()
 	raw, _ := io.ReadAll(res.Body)
-	r := lmResp{Status: res.StatusCode, Header: res.Header, Raw: string(raw)}
+	r := lmResp{Status: res.StatusCode, Header: res.Header, Raw: string(raw), Close: res.Close}
 	_ = json.Unmarshal(raw, &r.Body)
 	return r
 }
@@ -329,7 +330,7 @@ func readLmResp(t *testing.T, conn net.Conn) lmResp {
 	}
 	defer res.Body.Close()
 	raw, _ := io.ReadAll(res.Body)
-	r := lmResp{Status: res.StatusCode, Header: res.Header, Raw: string(raw)}
+	r := lmResp{Status: res.StatusCode, Header: res.Header, Raw: string(raw), Close: res.Close}
 	_ = json.Unmarshal(raw, &r.Body)
 	return r
 }
@@ -519,6 +520,9 @@ func TestSubmitVersionStreams(t *testing.T) {
 	v := r.obj("version")
 	if r.Status != 202 || !strings.HasPrefix(v["id"].(string), "ver_") || v["version"] != "1.2.0" || v["status"] != "pending" || v["submittedAt"] == nil || len(v) != 4 {
 		t.Fatalf("submit: %d %s", r.Status, r.Raw)
+	}
+	if r.Close {
+		t.Errorf("a fully read upload closes the connection")
 	}
 	sum := sha256.Sum256(bundle)
 	if files := w.blobFiles(); !slices.Equal(files, []string{hex.EncodeToString(sum[:])}) {

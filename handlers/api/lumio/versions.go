@@ -139,8 +139,11 @@ func (api *API) submitVersion(c *fiber.Ctx, k apikeys.Key) error {
 				}
 				return api.serviceErr(c, err, id, "")
 			}
-			// The closing boundary, so the connection can serve another request.
-			_, _ = mr.NextPart()
+			// The closing boundary and any epilogue (bounded), so the
+			// connection can serve another request.
+			if _, err := mr.NextPart(); errors.Is(err, io.EOF) {
+				_, _ = io.Copy(io.Discard, io.LimitReader(body, 64<<10))
+			}
 			return c.Status(fiber.StatusAccepted).JSON(fiber.Map{"version": fiber.Map{"id": v.ID, "version": v.Version,
 				"status": v.Status, "submittedAt": stamp(v.SubmittedAt)}})
 		default:
