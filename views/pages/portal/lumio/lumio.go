@@ -22,8 +22,9 @@ const (
 	ExtensionsPath = Path + "/extensions"
 	// NewKeyHref opens the API key form with Lumio chosen.
 	NewKeyHref = portal.APIKeysPath + "/new?product=lumio"
-	// DeployDocsHref is where `lumio deploy` is described.
-	DeployDocsHref = "https://docs.lumio.vision/cli#deploy"
+	// DeployDocsHref is where `lumio deploy` is described: the help card
+	// of the list page.
+	DeployDocsHref = Path + "#deploy"
 )
 
 // ExtensionHref is an extension's page.
