@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"lumdesk/handlers/server/servertest"
 	"lumdesk/internal/accounts"
@@ -137,8 +138,8 @@ func TestLumioPagesRender(t *testing.T) {
 			t.Errorf("read-only user sees %s", sel)
 		}
 	}
-	if !r.Has("[data-testid=installs-chart]") && !strings.Contains(r.Body, "Install figures are not available") {
-		t.Error("no installs section")
+	if !r.Has("[data-testid=installs-chart]") || strings.Contains(r.Body, "Install figures are not available") {
+		t.Error("no installs chart")
 	}
 }
 
@@ -372,5 +373,47 @@ func TestLumioAPIKeysInThePortal(t *testing.T) {
 	}
 	if len(page.Keys) != 1 || strings.Join(page.Keys[0].Scopes, ",") != "extensions:read,extensions:write,secrets:write" {
 		t.Errorf("account's Lumio keys: %+v", page.Keys)
+	}
+}
+
+func TestLumioInstalls(t *testing.T) {
+	env := newLumioEnv(t)
+	a := newLumioTenant(t, env, "Popular")
+	now := time.Now().UTC()
+	var events []marketplace.InstallEvent
+	for i, id := range []string{"inst-1", "inst-2", "inst-3"} {
+		events = append(events, marketplace.InstallEvent{InstallID: id, ExtensionID: a.ext.ID, VersionID: a.approved.ID,
+			Event: marketplace.EventInstall, At: now.Add(-time.Duration(48-i) * time.Hour)})
+	}
+	events = append(events, marketplace.InstallEvent{InstallID: "inst-3", ExtensionID: a.ext.ID, VersionID: a.approved.ID,
+		Event: marketplace.EventUninstall, At: now.Add(-time.Minute)})
+	if _, err := env.Marketplace.RecordInstallEvents(context.Background(), lumioCLI, accounts.Only(a.account.ID), events); err != nil {
+		t.Fatal(err)
+	}
+	c := env.AsCustomer(a.account.ID, customers.RoleReadOnly)
+	r := c.Get(extPath(a))
+	wantLumioStatus(t, r, http.StatusOK, "extension")
+	totals := r.Text("[data-testid=install-totals]")
+	if !strings.Contains(totals, "Active installs2") || !strings.Contains(totals, "Installs ever3") {
+		t.Errorf("totals: %q", strings.Join(strings.Fields(totals), " "))
+	}
+	if n := r.Doc.Find("[data-testid=installs-chart] [data-bar]").Length(); n != 30 {
+		t.Errorf("chart has %d bars, want 30 days", n)
+	}
+	titles := r.Doc.Find("[data-testid=installs-chart] .chart-col title")
+	if last := titles.Last().Text(); last != now.Format("Jan 2")+": 2" {
+		t.Errorf("today's bar says %q, want 2 active", last)
+	}
+	if first := titles.First().Text(); !strings.HasSuffix(first, ": 0") {
+		t.Errorf("30 days ago's bar says %q, want 0", first)
+	}
+	row := r.Doc.Find(`[data-testid=version-installs][data-version="1.0.0"]`)
+	if row.Find("[data-testid=version-active]").Text() != "2" {
+		t.Errorf("by version: %q", row.Text())
+	}
+	// The list and the home card count them too.
+	r = c.Get("/portal/lumio")
+	if got := r.Doc.Find(`[data-testid=extension-row][data-id="` + a.ext.ID + `"] [data-testid=extension-installs]`).Text(); got != "3" {
+		t.Errorf("list installs %q, want 3", got)
 	}
 }
