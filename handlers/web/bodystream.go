@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 
@@ -27,9 +28,14 @@ import (
 //     of every other request into memory, at most BodyLimit bytes (a
 //     chunked body over it is 413 too), so c.Body(), forms and multipart
 //     forms work as before;
-//   - a streamed body that the handler did not read to its end closes the
-//     connection after the answer (the unread rest cannot be taken for the
-//     next request); so does any body no middleware read (an unknown method).
+//   - a streamed body that the handler did not read to its end (an early
+//     refusal: a wrong key, a hostile bundle) is read to its end and
+//     discarded before the answer goes, within bounds (the streamer's
+//     limit, DrainTimeout): a client still sending would otherwise see the
+//     connection reset instead of the answer. Past the bounds, and for any
+//     body no middleware read (an unknown method), the connection closes
+//     after the answer, as the unread rest cannot be taken for the next
+//     request.
 
 // BodyStreamer is implemented by a route group whose routes read their
 // request body as a stream (BodyStream): StreamedBody says whether the
@@ -40,14 +46,18 @@ type BodyStreamer interface {
 }
 
 // StreamReadTimeout bounds reading a streamed request (a slow upload), in
-// place of the server's ReadTimeout.
-const StreamReadTimeout = 10 * time.Minute
+// place of the server's ReadTimeout; DrainTimeout bounds reading the rest of
+// one that was refused early.
+const (
+	StreamReadTimeout = 10 * time.Minute
+	DrainTimeout      = 15 * time.Second
+)
 
 // headerBody is the marker onHeaders leaves for the middleware; a client's
 // own header of that name is removed first.
 const (
 	headerBody   = "X-Lumdesk-Body"
-	bodyStream   = "stream"
+	bodyStream   = "stream:"    // followed by the streamer's limit in bytes
 	bodyTooLarge = "too-large:" // followed by the limit in bytes
 	localBodyEOF = "web.body_eof"
 )
@@ -61,7 +71,7 @@ func (a *App) onHeaders(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
 	for _, s := range a.streamers {
 		if max, ok := s.StreamedBody(string(h.Method()), path); ok {
 			limit = max
-			h.Set(headerBody, bodyStream)
+			h.Set(headerBody, fmt.Sprintf("%s%d", bodyStream, max))
 			// A limit at least the announced length makes fasthttp read
 			// only a fixed-size first part of the body before the handler.
 			conf = fasthttp.RequestConfig{ReadTimeout: StreamReadTimeout, MaxRequestBodySize: int(min(max, math.MaxInt32))}
@@ -100,7 +110,7 @@ func (a *App) limitBody(c *fiber.Ctx) error {
 		}
 		return fiber.ErrRequestEntityTooLarge
 	}
-	if mark == bodyStream {
+	if strings.HasPrefix(mark, bodyStream) {
 		return c.Next()
 	}
 	stream := c.Context().RequestBodyStream()
@@ -121,22 +131,38 @@ func (a *App) limitBody(c *fiber.Ctx) error {
 	return c.Next()
 }
 
-// closeUnreadBodies is the outermost handler's last word: a request body
-// still unread (streamed and not read to its end, or refused before any
-// middleware read it) closes the connection.
+// closeUnreadBodies is the outermost handler's last word on a request body
+// still unread: a streamed one is drained (within bounds), anything else
+// closes the connection.
 func closeUnreadBodies(next fasthttp.RequestHandler) fasthttp.RequestHandler {
 	return func(fctx *fasthttp.RequestCtx) {
 		next(fctx)
-		if fctx.RequestBodyStream() != nil && fctx.UserValue(localBodyEOF) == nil {
-			fctx.SetConnectionClose()
+		s := fctx.RequestBodyStream()
+		if s == nil || fctx.UserValue(localBodyEOF) != nil {
+			return
 		}
+		mark, _ := strings.CutPrefix(string(fctx.Request.Header.Peek(headerBody)), bodyStream)
+		if max, err := strconv.ParseInt(mark, 10, 64); err == nil && max > 0 && drain(fctx, s, max) {
+			return
+		}
+		fctx.SetConnectionClose()
 	}
+}
+
+// drain reads and discards the rest of a streamed body, at most max bytes
+// for at most DrainTimeout; it says whether the body ended.
+func drain(fctx *fasthttp.RequestCtx, s io.Reader, max int64) bool {
+	if err := fctx.Conn().SetReadDeadline(time.Now().Add(DrainTimeout)); err != nil {
+		return false
+	}
+	n, err := io.CopyN(io.Discard, s, max+1)
+	return errors.Is(err, io.EOF) && n <= max
 }
 
 // BodyStreamed says whether this request's body streams (a BodyStreamer
 // claimed it): read it with BodyStream, never c.Body().
 func BodyStreamed(c *fiber.Ctx) bool {
-	return string(c.Request().Header.Peek(headerBody)) == bodyStream
+	return bytes.HasPrefix(c.Request().Header.Peek(headerBody), []byte(bodyStream))
 }
 
 // BodyStream is the request body as it arrives for a streamed request (see

@@ -104,9 +104,11 @@ func chunkedOver(t *testing.T, base, path, head string, n int) lmResp {
 	return readLmResp(t, conn)
 }
 
-// The upload is judged while it arrives: a bundle that is not gzip is
-// refused while the client is still sending (the body is unfinished: no
-// last chunk, no closing boundary), which a buffered body could not do.
+// The upload is judged while it arrives: the client sends the start of a
+// bundle that is not gzip and stops mid-body (no closing boundary, no last
+// chunk; it shuts its side). A server that buffered the body would only see
+// a truncated body; this one ran the validator on what arrived and names
+// the bundle's problem.
 func TestUploadJudgedWhileArriving(t *testing.T) {
 	w := newLmWorld(t)
 	id := w.create(w.key, `{"name": "Streamed"}`)
@@ -125,13 +127,36 @@ func TestUploadJudgedWhileArriving(t *testing.T) {
 		devBase, id, w.key, mw.FormDataContentType(), part.Len())
 	_, _ = conn.Write(part.Bytes())
 	_, _ = io.WriteString(conn, "\r\n")
+	if err := conn.(*net.TCPConn).CloseWrite(); err != nil {
+		t.Fatal(err)
+	}
 	_ = conn.SetReadDeadline(time.Now().Add(15 * time.Second))
 	r := readLmResp(t, conn)
 	wantLmErr(t, "unfinished upload of a non-gzip bundle", r, 422, "validation_error")
 	if !strings.Contains(errMsg(r), "not a gzip stream") {
 		t.Errorf("message %q", errMsg(r))
 	}
-	if !r.Close {
-		t.Errorf("the connection stays open with the body unread")
+}
+
+// An upload refused before its body is read (a wrong key, another account's
+// extension) still answers the client in the envelope: the server reads the
+// rest of the body before answering, rather than resetting a connection the
+// client is still sending on, and the connection stays usable.
+func TestEarlyRefusalReachesClient(t *testing.T) {
+	w := newLmWorld(t)
+	id := w.create(w.key, `{"name": "Refused"}`)
+	body, ct := uploadBody(t, "1.0.0", "", bytes.Repeat([]byte("z"), 8<<20))
+	for i := range 3 {
+		r := w.upload("lm_dev_wrong", id, bytes.NewReader(body), ct)
+		wantLmErr(t, fmt.Sprintf("wrong key, attempt %d", i), r, 401, "unauthorized")
+		if r.Close {
+			t.Errorf("attempt %d: the drained connection closes", i)
+		}
+		pr, pw := io.Pipe()
+		go func() {
+			_, _ = pw.Write(body)
+			pw.Close()
+		}()
+		wantLmErr(t, fmt.Sprintf("another account, chunked, attempt %d", i), w.upload(w.otherKey, id, pr, ct), 404, "extension_not_found")
 	}
 }
