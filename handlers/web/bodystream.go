@@ -128,6 +128,7 @@ func (a *App) limitBody(c *fiber.Ctx) error {
 	}
 	c.Request().SetBody(body)
 	c.Request().Header.SetContentLength(len(body))
+	c.Request().Header.Del(headerBody) // a chunked body's trailer may not pose as the marker
 	return c.Next()
 }
 

@@ -342,7 +342,7 @@ func fieldsMessage(fe apperr.FieldErrors) string {
 	parts := make([]string, len(keys))
 	for i, k := range keys {
 		msg := fe[k]
-		if !strings.HasPrefix(msg, k) && !strings.HasPrefix(msg, "bundle: ") {
+		if !strings.HasPrefix(msg, k) {
 			msg = apiField(k) + ": " + msg
 		}
 		parts[i] = msg
@@ -352,11 +352,8 @@ func fieldsMessage(fe apperr.FieldErrors) string {
 
 // apiField is a service field as the API names it (camelCase).
 func apiField(k string) string {
-	switch k {
-	case "short_description":
+	if k == "short_description" {
 		return "shortDescription"
-	case "name":
-		return "name"
 	}
 	return k
 }
