@@ -127,3 +127,29 @@ func TestNoGeneralMinuteLimit(t *testing.T) {
 		}
 	}
 }
+
+// A key issued with a per-minute limit above a per-minute group's has it in
+// that group (tooling, load tests); the hourly groups keep the spec's.
+func TestRaisedKeyLimit(t *testing.T) {
+	w := newLmWorld(t)
+	k, err := w.env.Services.APIKeys.Create(bg, actorLm, apikeys.CreateInput{Product: apikeys.Lumio, AccountID: &w.acct,
+		Scopes: []string{"extensions:read", "extensions:write"}, RateLimitPerMinute: 10000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := lumio.Limits()["read"]
+	// 150 reads spent at once: past the spec's 120, within the key's 10,000.
+	if ok, _, err := w.env.Services.APIKeys.Allow(bg, k.Key.ID, read.Bucket, 10000, read.Window, 150); err != nil || !ok {
+		t.Fatalf("spending 150: %v %v", ok, err)
+	}
+	if r := w.call("GET", devBase+"/extensions", k.Secret, ""); r.Status != 200 {
+		t.Errorf("read with a raised key: %d %s", r.Status, r.Raw)
+	}
+	create := lumio.Limits()["create"]
+	for range create.Requests {
+		if ok, _, err := w.env.Services.APIKeys.Allow(bg, k.Key.ID, create.Bucket, create.Requests, create.Window, 1); err != nil || !ok {
+			t.Fatalf("spending the create bucket: %v %v", ok, err)
+		}
+	}
+	wantLmErr(t, "create past 10/hour with a raised key", w.call("POST", devBase+"/extensions", k.Secret, `{"name": "X"}`), 429, "rate_limited")
+}
