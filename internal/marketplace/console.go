@@ -350,4 +350,6 @@ func (s *Service) accountName(ctx context.Context, id int64) string {
 }
 
 // AccountName is the name of the account the extension belongs to.
-func (s *Service) AccountName(ctx context.Context, accountID int64) string { return s.accountName(ctx, accountID) }
+func (s *Service) AccountName(ctx context.Context, accountID int64) string {
+	return s.accountName(ctx, accountID)
+}
