@@ -19,6 +19,7 @@ import (
 	"lumdesk/internal/staff"
 	"lumdesk/views/components"
 	"lumdesk/views/layouts"
+	accountsview "lumdesk/views/pages/accounts"
 	view "lumdesk/views/pages/lumio"
 )
 
@@ -179,4 +180,36 @@ func (h *Lumio) AccountTab(c *fiber.Ctx, accountID int64) (templ.Component, erro
 	}
 	sort.SliceStable(v.Rows, func(i, j int) bool { return v.Rows[i].Pending > v.Rows[j].Pending })
 	return view.AccountTabContent(v), nil
+}
+
+// AccountOverview is the Lumio card on the account's Overview tab.
+func (h *Lumio) AccountOverview(c *fiber.Ctx, accountID int64) (accountsview.OverviewCard, error) {
+	if !web.Can(c, staff.PermMarketplaceView) {
+		return accountsview.OverviewCard{Empty: &accountsview.CardEmpty{Title: "You cannot see Lumio data."}}, nil
+	}
+	list, err := h.svc.AccountExtensions(c.UserContext(), accountID)
+	if err != nil {
+		return accountsview.OverviewCard{}, err
+	}
+	if len(list) == 0 {
+		return accountsview.OverviewCard{Empty: &accountsview.CardEmpty{Title: "No Lumio extensions yet."}}, nil
+	}
+	var pending, installs, live int64
+	for _, e := range list {
+		pending += e.PendingVersions
+		installs += e.InstallCount
+		if e.Status == marketplace.StatusApproved {
+			live++
+		}
+	}
+	card := accountsview.OverviewCard{Figures: []accountsview.Figure{
+		{Label: "Extensions", Value: components.Thousands(int64(len(list))), Key: "extensions"},
+		{Label: "Approved", Value: components.Thousands(live), Key: "approved"},
+		{Label: "Pending review", Value: components.Thousands(pending), Key: "pending"},
+		{Label: "Installs", Value: components.Thousands(installs), Key: "installs"},
+	}}
+	if pending > 0 {
+		card.Figures[2].Tone = "red"
+	}
+	return card, nil
 }
