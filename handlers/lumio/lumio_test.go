@@ -390,3 +390,22 @@ func TestExtensionListFiltersSortAndExport(t *testing.T) {
 		t.Errorf("account tab: %v", rowIDs(r, `[data-testid="lumio-extension"]`))
 	}
 }
+
+// The sidebar counts the queue, and the palette finds extensions by name
+// and versions by id.
+func TestBadgeAndPalette(t *testing.T) {
+	f := newLumioFixture(t)
+	e := f.extension(t, "Palette Finder")
+	v := f.submit(t, e.ID, "1.0.0")
+	viewer := f.env.As("viewer")
+	r := viewer.Get("/lumio")
+	if got := r.Doc.Find(`[data-testid="count-lumio-review"]`).AttrOr("data-count", ""); got != "1" {
+		t.Errorf("sidebar badge %q", got)
+	}
+	for q, href := range map[string]string{"Palette Fin": "/lumio/extensions/" + e.ID, e.ID: "/lumio/extensions/" + e.ID, v.ID: "/lumio/versions/" + v.ID} {
+		r := viewer.HTMX("GET", "/search?q="+url.QueryEscape(q), nil)
+		if r.Status != http.StatusOK || !r.Has(`a[role=option][href="`+href+`"]`) {
+			t.Errorf("search %q: %d, no hit %s", q, r.Status, href)
+		}
+	}
+}

@@ -102,6 +102,7 @@ func (h *Lumio) review(c *fiber.Ctx, form view.ReviewForm, run func(id string) e
 	if err != nil {
 		return err
 	}
+	web.CountsChanged(c)
 	h.app.Toast(c, "success", done)
 	return web.Redirect(c, view.VersionHref(id))
 }
