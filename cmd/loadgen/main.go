@@ -115,7 +115,7 @@ func main() {
 	flag.StringVar(&cfg.addr, "addr", env("BENCH_ADDR", "127.0.0.1:8097"), "where the started server listens")
 	flag.BoolVar(&cfg.reseed, "reseed", false, "seed again even if the manifest exists")
 	flag.BoolVar(&cfg.skipPgbench, "skip-pgbench", false, "do not run pgbench")
-	flag.StringVar(&cfg.only, "only", os.Getenv("BENCH_ONLY"), `run one section: "luarmor" or "lumora" (BENCH_ONLY; default both)`)
+	flag.StringVar(&cfg.only, "only", os.Getenv("BENCH_ONLY"), `run one section: "luarmor", "lumio" or "lumora" (BENCH_ONLY; default all)`)
 	lumDur, err := time.ParseDuration(env("BENCH_LUMORA_DURATION", "5s"))
 	if err != nil {
 		fatal("BENCH_LUMORA_DURATION: %v", err)
@@ -142,12 +142,19 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if cfg.only != "lumora" {
+	if cfg.only == "" || cfg.only == "luarmor" {
 		if err := run(ctx, cfg); err != nil {
 			fatal("%v", err)
 		}
 	}
-	if cfg.only != "luarmor" {
+	if cfg.only == "" || cfg.only == "lumio" {
+		r, err := runLumio(ctx, cfg)
+		if err != nil {
+			fatal("lumio: %v", err)
+		}
+		printLumio(r)
+	}
+	if cfg.only == "" || cfg.only == "lumora" {
 		r, err := runLumora(ctx, cfg)
 		if err != nil {
 			fatal("lumora: %v", err)

@@ -143,7 +143,7 @@ func (q *Queries) LastApprovedMarketplaceVersion(ctx context.Context, arg LastAp
 }
 
 const listMarketplaceExtensionsByInstalls = `-- name: ListMarketplaceExtensionsByInstalls :many
-SELECT e.id, e.public_id, e.account_id, e.slug, e.name, e.short_description, e.description, e.pricing_type, e.price_cents, e.currency, e.billing_interval, e.visibility, e.status, e.install_count, e.rating_count, e.current_version_id, e.deprecated, e.replacement_id, e.ever_public, e.created_at, e.updated_at, a.name AS account_name
+SELECT e.id, e.public_id, e.account_id, e.slug, e.name, e.short_description, e.description, e.pricing_type, e.price_cents, e.currency, e.billing_interval, e.visibility, e.status, e.install_count, e.rating_count, e.current_version_id, e.deprecated, e.replacement_id, e.ever_public, e.created_at, e.updated_at, e.active_installs, a.name AS account_name
 FROM marketplace_extensions e JOIN accounts a ON a.id = e.account_id
 WHERE ($2::bigint IS NULL OR e.account_id = $2)
   AND ($3::text IS NULL OR e.status = $3)
@@ -191,6 +191,7 @@ type ListMarketplaceExtensionsByInstallsRow struct {
 	EverPublic       bool      `json:"ever_public"`
 	CreatedAt        time.Time `json:"created_at"`
 	UpdatedAt        time.Time `json:"updated_at"`
+	ActiveInstalls   int64     `json:"active_installs"`
 	AccountName      string    `json:"account_name"`
 }
 
@@ -236,6 +237,7 @@ func (q *Queries) ListMarketplaceExtensionsByInstalls(ctx context.Context, arg L
 			&i.EverPublic,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.ActiveInstalls,
 			&i.AccountName,
 		); err != nil {
 			return nil, err
@@ -249,7 +251,7 @@ func (q *Queries) ListMarketplaceExtensionsByInstalls(ctx context.Context, arg L
 }
 
 const listMarketplaceExtensionsByUpdated = `-- name: ListMarketplaceExtensionsByUpdated :many
-SELECT e.id, e.public_id, e.account_id, e.slug, e.name, e.short_description, e.description, e.pricing_type, e.price_cents, e.currency, e.billing_interval, e.visibility, e.status, e.install_count, e.rating_count, e.current_version_id, e.deprecated, e.replacement_id, e.ever_public, e.created_at, e.updated_at, a.name AS account_name
+SELECT e.id, e.public_id, e.account_id, e.slug, e.name, e.short_description, e.description, e.pricing_type, e.price_cents, e.currency, e.billing_interval, e.visibility, e.status, e.install_count, e.rating_count, e.current_version_id, e.deprecated, e.replacement_id, e.ever_public, e.created_at, e.updated_at, e.active_installs, a.name AS account_name
 FROM marketplace_extensions e JOIN accounts a ON a.id = e.account_id
 WHERE ($2::bigint IS NULL OR e.account_id = $2)
   AND ($3::text IS NULL OR e.status = $3)
@@ -297,6 +299,7 @@ type ListMarketplaceExtensionsByUpdatedRow struct {
 	EverPublic       bool      `json:"ever_public"`
 	CreatedAt        time.Time `json:"created_at"`
 	UpdatedAt        time.Time `json:"updated_at"`
+	ActiveInstalls   int64     `json:"active_installs"`
 	AccountName      string    `json:"account_name"`
 }
 
@@ -344,6 +347,7 @@ func (q *Queries) ListMarketplaceExtensionsByUpdated(ctx context.Context, arg Li
 			&i.EverPublic,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.ActiveInstalls,
 			&i.AccountName,
 		); err != nil {
 			return nil, err
@@ -539,7 +543,7 @@ func (q *Queries) SearchMarketplaceVersions(ctx context.Context, arg SearchMarke
 const setMarketplaceExtensionDeprecation = `-- name: SetMarketplaceExtensionDeprecation :one
 UPDATE marketplace_extensions SET deprecated = $2, replacement_id = $3, updated_at = $4::timestamptz
 WHERE id = $1
-RETURNING id, public_id, account_id, slug, name, short_description, description, pricing_type, price_cents, currency, billing_interval, visibility, status, install_count, rating_count, current_version_id, deprecated, replacement_id, ever_public, created_at, updated_at
+RETURNING id, public_id, account_id, slug, name, short_description, description, pricing_type, price_cents, currency, billing_interval, visibility, status, install_count, rating_count, current_version_id, deprecated, replacement_id, ever_public, created_at, updated_at, active_installs
 `
 
 type SetMarketplaceExtensionDeprecationParams struct {
@@ -579,6 +583,7 @@ func (q *Queries) SetMarketplaceExtensionDeprecation(ctx context.Context, arg Se
 		&i.EverPublic,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.ActiveInstalls,
 	)
 	return i, err
 }
@@ -586,7 +591,7 @@ func (q *Queries) SetMarketplaceExtensionDeprecation(ctx context.Context, arg Se
 const setMarketplaceExtensionStatus = `-- name: SetMarketplaceExtensionStatus :one
 UPDATE marketplace_extensions SET status = $2, updated_at = $3::timestamptz
 WHERE id = $1
-RETURNING id, public_id, account_id, slug, name, short_description, description, pricing_type, price_cents, currency, billing_interval, visibility, status, install_count, rating_count, current_version_id, deprecated, replacement_id, ever_public, created_at, updated_at
+RETURNING id, public_id, account_id, slug, name, short_description, description, pricing_type, price_cents, currency, billing_interval, visibility, status, install_count, rating_count, current_version_id, deprecated, replacement_id, ever_public, created_at, updated_at, active_installs
 `
 
 type SetMarketplaceExtensionStatusParams struct {
@@ -620,6 +625,7 @@ func (q *Queries) SetMarketplaceExtensionStatus(ctx context.Context, arg SetMark
 		&i.EverPublic,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.ActiveInstalls,
 	)
 	return i, err
 }

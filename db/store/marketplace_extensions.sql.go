@@ -37,7 +37,7 @@ func (q *Queries) DeleteMarketplaceSecret(ctx context.Context, arg DeleteMarketp
 }
 
 const getMarketplaceExtension = `-- name: GetMarketplaceExtension :one
-SELECT id, public_id, account_id, slug, name, short_description, description, pricing_type, price_cents, currency, billing_interval, visibility, status, install_count, rating_count, current_version_id, deprecated, replacement_id, ever_public, created_at, updated_at FROM marketplace_extensions WHERE public_id = $1
+SELECT id, public_id, account_id, slug, name, short_description, description, pricing_type, price_cents, currency, billing_interval, visibility, status, install_count, rating_count, current_version_id, deprecated, replacement_id, ever_public, created_at, updated_at, active_installs FROM marketplace_extensions WHERE public_id = $1
 `
 
 func (q *Queries) GetMarketplaceExtension(ctx context.Context, publicID string) (MarketplaceExtension, error) {
@@ -65,12 +65,13 @@ func (q *Queries) GetMarketplaceExtension(ctx context.Context, publicID string) 
 		&i.EverPublic,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.ActiveInstalls,
 	)
 	return i, err
 }
 
 const getMarketplaceExtensionByID = `-- name: GetMarketplaceExtensionByID :one
-SELECT id, public_id, account_id, slug, name, short_description, description, pricing_type, price_cents, currency, billing_interval, visibility, status, install_count, rating_count, current_version_id, deprecated, replacement_id, ever_public, created_at, updated_at FROM marketplace_extensions WHERE id = $1
+SELECT id, public_id, account_id, slug, name, short_description, description, pricing_type, price_cents, currency, billing_interval, visibility, status, install_count, rating_count, current_version_id, deprecated, replacement_id, ever_public, created_at, updated_at, active_installs FROM marketplace_extensions WHERE id = $1
 `
 
 func (q *Queries) GetMarketplaceExtensionByID(ctx context.Context, id int64) (MarketplaceExtension, error) {
@@ -98,6 +99,7 @@ func (q *Queries) GetMarketplaceExtensionByID(ctx context.Context, id int64) (Ma
 		&i.EverPublic,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.ActiveInstalls,
 	)
 	return i, err
 }
@@ -123,7 +125,7 @@ const insertMarketplaceExtension = `-- name: InsertMarketplaceExtension :one
 INSERT INTO marketplace_extensions (public_id, account_id, slug, name, short_description, description,
     pricing_type, price_cents, currency, billing_interval, created_at, updated_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::timestamptz, $11::timestamptz)
-RETURNING id, public_id, account_id, slug, name, short_description, description, pricing_type, price_cents, currency, billing_interval, visibility, status, install_count, rating_count, current_version_id, deprecated, replacement_id, ever_public, created_at, updated_at
+RETURNING id, public_id, account_id, slug, name, short_description, description, pricing_type, price_cents, currency, billing_interval, visibility, status, install_count, rating_count, current_version_id, deprecated, replacement_id, ever_public, created_at, updated_at, active_installs
 `
 
 type InsertMarketplaceExtensionParams struct {
@@ -178,12 +180,13 @@ func (q *Queries) InsertMarketplaceExtension(ctx context.Context, arg InsertMark
 		&i.EverPublic,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.ActiveInstalls,
 	)
 	return i, err
 }
 
 const listMarketplaceExtensions = `-- name: ListMarketplaceExtensions :many
-SELECT id, public_id, account_id, slug, name, short_description, description, pricing_type, price_cents, currency, billing_interval, visibility, status, install_count, rating_count, current_version_id, deprecated, replacement_id, ever_public, created_at, updated_at FROM marketplace_extensions
+SELECT id, public_id, account_id, slug, name, short_description, description, pricing_type, price_cents, currency, billing_interval, visibility, status, install_count, rating_count, current_version_id, deprecated, replacement_id, ever_public, created_at, updated_at, active_installs FROM marketplace_extensions
 WHERE ($2::bigint IS NULL OR account_id = $2)
   AND ($3::timestamptz IS NULL
        OR (updated_at, id) < ($3::timestamptz, $4::bigint))
@@ -236,6 +239,7 @@ func (q *Queries) ListMarketplaceExtensions(ctx context.Context, arg ListMarketp
 			&i.EverPublic,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.ActiveInstalls,
 		); err != nil {
 			return nil, err
 		}
@@ -279,7 +283,7 @@ func (q *Queries) ListMarketplaceSecretNames(ctx context.Context, extensionID in
 }
 
 const lockMarketplaceExtension = `-- name: LockMarketplaceExtension :one
-SELECT id, public_id, account_id, slug, name, short_description, description, pricing_type, price_cents, currency, billing_interval, visibility, status, install_count, rating_count, current_version_id, deprecated, replacement_id, ever_public, created_at, updated_at FROM marketplace_extensions WHERE public_id = $1 FOR UPDATE
+SELECT id, public_id, account_id, slug, name, short_description, description, pricing_type, price_cents, currency, billing_interval, visibility, status, install_count, rating_count, current_version_id, deprecated, replacement_id, ever_public, created_at, updated_at, active_installs FROM marketplace_extensions WHERE public_id = $1 FOR UPDATE
 `
 
 func (q *Queries) LockMarketplaceExtension(ctx context.Context, publicID string) (MarketplaceExtension, error) {
@@ -307,12 +311,13 @@ func (q *Queries) LockMarketplaceExtension(ctx context.Context, publicID string)
 		&i.EverPublic,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.ActiveInstalls,
 	)
 	return i, err
 }
 
 const lockMarketplaceExtensionByID = `-- name: LockMarketplaceExtensionByID :one
-SELECT id, public_id, account_id, slug, name, short_description, description, pricing_type, price_cents, currency, billing_interval, visibility, status, install_count, rating_count, current_version_id, deprecated, replacement_id, ever_public, created_at, updated_at FROM marketplace_extensions WHERE id = $1 FOR UPDATE
+SELECT id, public_id, account_id, slug, name, short_description, description, pricing_type, price_cents, currency, billing_interval, visibility, status, install_count, rating_count, current_version_id, deprecated, replacement_id, ever_public, created_at, updated_at, active_installs FROM marketplace_extensions WHERE id = $1 FOR UPDATE
 `
 
 func (q *Queries) LockMarketplaceExtensionByID(ctx context.Context, id int64) (MarketplaceExtension, error) {
@@ -340,6 +345,7 @@ func (q *Queries) LockMarketplaceExtensionByID(ctx context.Context, id int64) (M
 		&i.EverPublic,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.ActiveInstalls,
 	)
 	return i, err
 }
@@ -372,7 +378,7 @@ func (q *Queries) MarketplaceSlugsLike(ctx context.Context, base string) ([]stri
 const setMarketplaceExtensionReview = `-- name: SetMarketplaceExtensionReview :one
 UPDATE marketplace_extensions SET status = $2, current_version_id = $3, updated_at = $4::timestamptz
 WHERE id = $1
-RETURNING id, public_id, account_id, slug, name, short_description, description, pricing_type, price_cents, currency, billing_interval, visibility, status, install_count, rating_count, current_version_id, deprecated, replacement_id, ever_public, created_at, updated_at
+RETURNING id, public_id, account_id, slug, name, short_description, description, pricing_type, price_cents, currency, billing_interval, visibility, status, install_count, rating_count, current_version_id, deprecated, replacement_id, ever_public, created_at, updated_at, active_installs
 `
 
 type SetMarketplaceExtensionReviewParams struct {
@@ -413,6 +419,7 @@ func (q *Queries) SetMarketplaceExtensionReview(ctx context.Context, arg SetMark
 		&i.EverPublic,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.ActiveInstalls,
 	)
 	return i, err
 }
@@ -422,7 +429,7 @@ UPDATE marketplace_extensions SET slug = $2, name = $3, short_description = $4, 
     pricing_type = $6, price_cents = $7, currency = $8, billing_interval = $9, visibility = $10,
     ever_public = $11, deprecated = $12, replacement_id = $13, updated_at = $14::timestamptz
 WHERE id = $1
-RETURNING id, public_id, account_id, slug, name, short_description, description, pricing_type, price_cents, currency, billing_interval, visibility, status, install_count, rating_count, current_version_id, deprecated, replacement_id, ever_public, created_at, updated_at
+RETURNING id, public_id, account_id, slug, name, short_description, description, pricing_type, price_cents, currency, billing_interval, visibility, status, install_count, rating_count, current_version_id, deprecated, replacement_id, ever_public, created_at, updated_at, active_installs
 `
 
 type UpdateMarketplaceExtensionParams struct {
@@ -482,6 +489,7 @@ func (q *Queries) UpdateMarketplaceExtension(ctx context.Context, arg UpdateMark
 		&i.EverPublic,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.ActiveInstalls,
 	)
 	return i, err
 }

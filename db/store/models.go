@@ -627,6 +627,39 @@ type MarketplaceExtension struct {
 	EverPublic       bool      `json:"ever_public"`
 	CreatedAt        time.Time `json:"created_at"`
 	UpdatedAt        time.Time `json:"updated_at"`
+	ActiveInstalls   int64     `json:"active_installs"`
+}
+
+type MarketplaceInstall struct {
+	ExtensionID int64      `json:"extension_id"`
+	InstallID   string     `json:"install_id"`
+	VersionID   *int64     `json:"version_id"`
+	Counted     bool       `json:"counted"`
+	Active      bool       `json:"active"`
+	Uninstalled bool       `json:"uninstalled"`
+	LastAt      *time.Time `json:"last_at"`
+}
+
+type MarketplaceInstallDaily struct {
+	ExtensionID int64       `json:"extension_id"`
+	VersionID   int64       `json:"version_id"`
+	Day         pgtype.Date `json:"day"`
+	Delta       int64       `json:"delta"`
+}
+
+type MarketplaceInstallEvent struct {
+	ExtensionID int64     `json:"extension_id"`
+	InstallID   string    `json:"install_id"`
+	Event       string    `json:"event"`
+	VersionID   int64     `json:"version_id"`
+	At          time.Time `json:"at"`
+	ReceivedAt  time.Time `json:"received_at"`
+}
+
+type MarketplaceInstallVersion struct {
+	VersionID   int64 `json:"version_id"`
+	ExtensionID int64 `json:"extension_id"`
+	Active      int64 `json:"active"`
 }
 
 type MarketplaceSecret struct {

@@ -30,6 +30,7 @@ import (
 	portalaccount "lumdesk/handlers/portal/account"
 	portalbilling "lumdesk/handlers/portal/billing"
 	portallicensing "lumdesk/handlers/portal/licensing"
+	portallumio "lumdesk/handlers/portal/lumio"
 	portalmail "lumdesk/handlers/portal/mail"
 	staffhttp "lumdesk/handlers/staff"
 	"lumdesk/handlers/web"
@@ -224,6 +225,7 @@ func (s *Services) routeGroups() []web.RouteGroup {
 	billingDesk.Forecasts = s.Products.ForecastMany
 	billingDesk.Holdings = s.Products.Holdings
 	portalLumi := portalbilling.New(s.Billing, s.Products)
+	portalLumio := portallumio.New(s.Marketplace)
 	groups := []web.RouteGroup{
 		consolehttp.New(s.Console),
 		accounts,
@@ -240,9 +242,9 @@ func (s *Services) routeGroups() []web.RouteGroup {
 		lumorahttp.New(s.Mail, s.APIKeys, s.Webhooks, s.sandboxInbox).WithTemplates(s.Templates),
 		lumiohttp.New(s.Marketplace),
 		portalaccount.NewTeam(), portalaccount.NewSecurity(), portalaccount.NewAPIKeys(s.APIKeys, s.Mail),
-		portalLuarmor, portalLumi, portalLumora,
+		portalLuarmor, portalLumio, portalLumi, portalLumora,
 		// The portal's frame, with each product area (sidebar, home card) in registry order.
-		portalhttp.New(portalhttp.AuditActivity(s.Audit), portalLuarmor, portalLumi, portalLumora),
+		portalhttp.New(portalhttp.AuditActivity(s.Audit), portalLuarmor, portalLumio, portalLumi, portalLumora),
 	}
 	// Each product's account tab comes from the group that renders it.
 	for _, g := range groups {

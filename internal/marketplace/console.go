@@ -257,7 +257,8 @@ func (s *Service) ListConsole(ctx context.Context, f ConsoleFilter) (_ ConsolePa
 			Slug: r.Slug, Name: r.Name, ShortDescription: r.ShortDescription, Description: r.Description, PricingType: r.PricingType,
 			PriceCents: r.PriceCents, Currency: r.Currency, BillingInterval: r.BillingInterval, Visibility: r.Visibility, Status: r.Status,
 			InstallCount: r.InstallCount, RatingCount: r.RatingCount, CurrentVersionID: r.CurrentVersionID, Deprecated: r.Deprecated,
-			ReplacementID: r.ReplacementID, EverPublic: r.EverPublic, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt})
+			ReplacementID: r.ReplacementID, EverPublic: r.EverPublic, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
+			ActiveInstalls: r.ActiveInstalls})
 		if err != nil {
 			return ConsolePage{}, err
 		}

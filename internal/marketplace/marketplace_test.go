@@ -68,7 +68,7 @@ type fixture struct {
 	staff   audit.Actor
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	d := db.New(testdb.New(t))
 	box, err := secretbox.New(bytes.Repeat([]byte{7}, 32))
