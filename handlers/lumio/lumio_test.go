@@ -409,3 +409,33 @@ func TestBadgeAndPalette(t *testing.T) {
 		}
 	}
 }
+
+// The extension page charts active installs per day by version from the
+// recorded install events.
+func TestInstallsChart(t *testing.T) {
+	f := newLumioFixture(t)
+	e := f.extension(t, "Installed")
+	v := f.submit(t, e.ID, "1.0.0")
+	if _, err := f.env.Marketplace.Approve(bg, lumioCLI, v.ID, 100); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	var events []marketplace.InstallEvent
+	for i := range 3 {
+		events = append(events, marketplace.InstallEvent{InstallID: "inst-" + strconv.Itoa(i), ExtensionID: e.ID, VersionID: v.ID,
+			Event: marketplace.EventInstall, At: now.Add(-time.Duration(i) * 24 * time.Hour)})
+	}
+	if _, err := f.env.Marketplace.RecordInstallEvents(bg, lumioCLI, accounts.AllAccounts, events); err != nil {
+		t.Fatal(err)
+	}
+	r := f.env.As("viewer").Get("/lumio/extensions/" + e.ID)
+	if n := r.Doc.Find(`[data-testid="installs-series"]`).Length(); n != 1 {
+		t.Errorf("series: %d (%q)", n, r.Text(`[data-testid="installs-chart"]`))
+	}
+	if got := r.Text(`[data-testid="extension-installs"]`); got != "3" {
+		t.Errorf("installs %q", got)
+	}
+	if !strings.Contains(r.Text(`[data-testid="installs-chart"]`), "1.0.0") {
+		t.Errorf("chart does not name the version: %q", r.Text(`[data-testid="installs-chart"]`))
+	}
+}

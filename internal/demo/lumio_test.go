@@ -63,6 +63,13 @@ func TestSeedLumio(t *testing.T) {
 	if !kinds[inspect.FlagMinified] || !kinds[inspect.FlagBinary] || !kinds[inspect.FlagPermission] || len(r.Removed) != 1 || r.Preview == nil {
 		t.Errorf("inspector: flags %v removed %v preview %v", kinds, r.Removed, r.Preview != nil)
 	}
+	var installs int64
+	for _, e := range page.Extensions {
+		installs += e.InstallCount
+	}
+	if installs != 12+30+8 {
+		t.Errorf("demo installs %d", installs)
+	}
 	diffed := false
 	for _, d := range r.Diffs {
 		diffed = diffed || (d.Path == "src/main.js" && len(d.Hunks) > 0)
