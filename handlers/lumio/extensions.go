@@ -158,6 +158,9 @@ func (h *Lumio) renderExtension(c *fiber.Ctx, status int, form view.Moderation) 
 		return err
 	}
 	for _, r := range versions {
+		if r.ID == e.CurrentVersionID {
+			v.CurrentLabel = r.Version
+		}
 		v.Versions = append(v.Versions, view.VersionRow{ID: r.ID, Version: r.Version, Status: r.Status, Rollout: r.RolloutPercent,
 			Current: r.ID == e.CurrentVersionID, Submitted: r.SubmittedAt, Reason: r.RejectionReason})
 	}

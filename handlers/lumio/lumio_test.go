@@ -128,7 +128,7 @@ func TestApproveAtTenThenRaise(t *testing.T) {
 		t.Fatalf("after approval: %+v %+v", got, ext)
 	}
 	r = admin.Get("/lumio/extensions/" + e.ID)
-	if r.Text(`[data-testid="version-rollout"]`) != "10%" || r.Text(`[data-testid="current-version"]`) != v.ID {
+	if r.Text(`[data-testid="version-rollout"]`) != "10%" || r.Doc.Find(`[data-testid="current-version"]`).AttrOr("data-id", "") != v.ID {
 		t.Errorf("extension page: rollout %q current %q", r.Text(`[data-testid="version-rollout"]`), r.Text(`[data-testid="current-version"]`))
 	}
 	// Approving twice is refused with a message.

@@ -197,6 +197,7 @@ type ExtensionPage struct {
 	ShortDescription string
 	ReplacementID    string
 	CurrentVersion   string // ver_…
+	CurrentLabel     string // its version, 1.2.0
 	RatingCount      string
 	Created          time.Time
 	Versions         []VersionRow
