@@ -233,7 +233,13 @@ func Inspect(ctx context.Context, open Opener, cur marketplace.VersionInfo, prev
 	}
 
 	// The old sides, from the approved version's bundle.
-	if len(want) > 0 && prev != nil {
+	if open == nil {
+		for _, f := range r.Files {
+			if want[f.Path] {
+				r.Diffs = append(r.Diffs, Diff{Path: f.Path, Note: "Not diffed: the stored bundles could not be read."})
+			}
+		}
+	} else if len(want) > 0 && prev != nil {
 		oldSide := map[string][]byte{}
 		err := walk(ctx, open, prev.BundleSHA256, func(name string, size int64, rd io.Reader) error {
 			if !want[name] {

@@ -146,3 +146,20 @@ func TestInspectBoundsLargeFiles(t *testing.T) {
 		t.Errorf("first version: %+v %v", r, err)
 	}
 }
+
+// Without a readable store the report still compares the file lists.
+func TestInspectWithoutBundles(t *testing.T) {
+	m := memStore{}
+	old := m.version(t, "ver_a", "1.0.0", BundleFile{"manifest.json", []byte(`{"version":"1.0.0"}`)}, BundleFile{"a.js", []byte("1\n")})
+	cur := m.version(t, "ver_b", "1.1.0", BundleFile{"manifest.json", []byte(`{"version":"1.1.0","permissions":["tabs"]}`)}, BundleFile{"b.js", []byte("2\n")})
+	r, err := Inspect(context.Background(), nil, cur, &old, "b.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Added != 1 || r.Changed != 1 || len(r.Removed) != 1 || r.Preview != nil || len(r.NewPermissions) != 1 {
+		t.Errorf("report: added %d changed %d removed %v preview %v perms %v", r.Added, r.Changed, r.Removed, r.Preview, r.NewPermissions)
+	}
+	if len(r.Diffs) != 1 || r.Diffs[0].Hunks != nil || !strings.Contains(r.Diffs[0].Note, "could not be read") {
+		t.Errorf("diffs: %+v", r.Diffs)
+	}
+}
