@@ -88,11 +88,15 @@ GROUP BY v.extension_id;
 -- name: SearchMarketplaceExtensions :many
 -- An extension by its whole public id, or its name or slug, whole or in
 -- part: marketplace_extensions_name_trgm, marketplace_extensions_slug_trgm.
+-- The matches are found first (a subquery the planner keeps whole, so it
+-- ORs the indexes), then named.
 SELECT e.public_id, e.name, e.slug, e.status, e.account_id, a.name AS account_name
-FROM marketplace_extensions e JOIN accounts a ON a.id = e.account_id
-WHERE e.public_id = sqlc.arg(exact)::text OR e.name = sqlc.arg(exact)::text OR e.slug = lower(sqlc.arg(exact)::text)
-   OR (sqlc.arg(contains)::boolean AND (e.name ILIKE '%' || sqlc.arg(q)::text || '%' OR e.slug ILIKE '%' || sqlc.arg(q)::text || '%'))
-LIMIT $1;
+FROM (
+    SELECT x.public_id, x.name, x.slug, x.status, x.account_id FROM marketplace_extensions x
+    WHERE x.public_id = sqlc.arg(exact)::text OR x.name = sqlc.arg(exact)::text OR x.slug = lower(sqlc.arg(exact)::text)
+       OR (sqlc.arg(contains)::boolean AND (x.name ILIKE '%' || sqlc.arg(q)::text || '%' OR x.slug ILIKE '%' || sqlc.arg(q)::text || '%'))
+    LIMIT $1
+) e JOIN accounts a ON a.id = e.account_id;
 
 -- name: SearchMarketplaceVersions :many
 -- A version by its whole public id.

@@ -435,10 +435,12 @@ func (q *Queries) ListMarketplaceReviewQueue(ctx context.Context, arg ListMarket
 
 const searchMarketplaceExtensions = `-- name: SearchMarketplaceExtensions :many
 SELECT e.public_id, e.name, e.slug, e.status, e.account_id, a.name AS account_name
-FROM marketplace_extensions e JOIN accounts a ON a.id = e.account_id
-WHERE e.public_id = $2::text OR e.name = $2::text OR e.slug = lower($2::text)
-   OR ($3::boolean AND (e.name ILIKE '%' || $4::text || '%' OR e.slug ILIKE '%' || $4::text || '%'))
-LIMIT $1
+FROM (
+    SELECT x.public_id, x.name, x.slug, x.status, x.account_id FROM marketplace_extensions x
+    WHERE x.public_id = $2::text OR x.name = $2::text OR x.slug = lower($2::text)
+       OR ($3::boolean AND (x.name ILIKE '%' || $4::text || '%' OR x.slug ILIKE '%' || $4::text || '%'))
+    LIMIT $1
+) e JOIN accounts a ON a.id = e.account_id
 `
 
 type SearchMarketplaceExtensionsParams struct {
@@ -459,6 +461,8 @@ type SearchMarketplaceExtensionsRow struct {
 
 // An extension by its whole public id, or its name or slug, whole or in
 // part: marketplace_extensions_name_trgm, marketplace_extensions_slug_trgm.
+// The matches are found first (a subquery the planner keeps whole, so it
+// ORs the indexes), then named.
 func (q *Queries) SearchMarketplaceExtensions(ctx context.Context, arg SearchMarketplaceExtensionsParams) ([]SearchMarketplaceExtensionsRow, error) {
 	rows, err := q.db.Query(ctx, searchMarketplaceExtensions,
 		arg.Limit,
