@@ -25,6 +25,7 @@ import (
 	billinghttp "lumdesk/handlers/billing"
 	consolehttp "lumdesk/handlers/console"
 	licensinghttp "lumdesk/handlers/licensing"
+	lumiohttp "lumdesk/handlers/lumio"
 	lumorahttp "lumdesk/handlers/lumora"
 	portalhttp "lumdesk/handlers/portal"
 	portalaccount "lumdesk/handlers/portal/account"
@@ -127,6 +128,7 @@ func NewServices(cfg config.Config, d *db.DB, box *secretbox.Box) *Services {
 		}
 	}
 	s.Marketplace = marketplace.NewService(d, box, marketplace.BlobBundles{Blobs: blobStore(cfg), Limits: cfg.LumioLimits})
+	s.Console.Register(marketplace.Searchers(d))
 	s.Jobs.SetExpireDeposits(func(ctx context.Context) (int, error) {
 		// Crypto Pay webhooks that never arrived: credit what it reports paid first.
 		if _, err := s.Billing.ReconcileCryptoPay(ctx, audit.System("cryptopay-reconcile"), 1000); err != nil {
@@ -240,6 +242,7 @@ func (s *Services) routeGroups() []web.RouteGroup {
 		lumora.New(s.Mail, s.APIKeys).WithTemplates(s.Templates).WithWebhooks(s.Webhooks),
 		lumio.New(s.Marketplace, s.APIKeys),
 		lumorahttp.New(s.Mail, s.APIKeys, s.Webhooks, s.sandboxInbox).WithTemplates(s.Templates),
+		lumiohttp.New(s.Marketplace),
 		portalaccount.NewTeam(), portalaccount.NewSecurity(), portalaccount.NewAPIKeys(s.APIKeys, s.Mail),
 		portalLuarmor, portalLumio, portalLumi, portalLumora,
 		// The portal's frame, with each product area (sidebar, home card) in registry order.
@@ -257,7 +260,7 @@ func (s *Services) routeGroups() []web.RouteGroup {
 // DemoDeps are the services the demo seed goes through.
 func (s *Services) DemoDeps() demo.Deps {
 	return demo.Deps{DB: s.DB, Staff: s.Staff, Accounts: s.Accounts, APIKeys: s.APIKeys, Licensing: s.Licensing, Billing: s.Billing, Products: s.Products,
-		Mail: s.Mail, Templates: s.Templates,
+		Mail: s.Mail, Templates: s.Templates, Marketplace: s.Marketplace,
 		// Demo portal users accept their invitation at once: nothing is mailed.
 		Customers: customers.NewService(s.DB, s.Box, func(context.Context, string, string, string, string) error { return nil }, "")}
 }
