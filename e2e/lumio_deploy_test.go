@@ -109,7 +109,7 @@ func TestLumioDeployReviewAndInstalls(t *testing.T) {
 	}
 	b.screenshot("inspector")
 
-	b.fill(`[data-testid="approve-form"]`, "rollout_percent", "10")
+	b.fill(`[data-testid="approve-form"] `, "rollout_percent", "10")
 	b.click(`[data-testid="approve"]`)
 	b.waitText(`[data-testid="version-status"]`, `(?i)approved`)
 	b.waitVisible(`[data-testid="rollout-form"]`)
@@ -128,7 +128,7 @@ func TestLumioDeployReviewAndInstalls(t *testing.T) {
 	if err != nil || v.RolloutPercent != 10 {
 		t.Fatalf("approved at %d%% (%v), want 10%%", v.RolloutPercent, err)
 	}
-	b.fill(`[data-testid="rollout-form"]`, "rollout_percent", "100")
+	b.fill(`[data-testid="rollout-form"] `, "rollout_percent", "100")
 	b.click(`[data-testid="set-rollout"]`)
 	b.waitText(`#main`, `served to 100% of installs`)
 	if v, err = b.Env.Marketplace.GetVersion(ctx, accounts.AllAccounts, verID); err != nil || v.RolloutPercent != 100 {
