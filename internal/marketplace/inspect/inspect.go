@@ -178,7 +178,7 @@ func Inspect(ctx context.Context, open Opener, cur marketplace.VersionInfo, prev
 		if !ok {
 			return nil
 		}
-		st := &stats{}
+		st := &bundle.TextStats{}
 		var keep *bytes.Buffer
 		limit := int64(0)
 		if want[name] {
@@ -196,9 +196,9 @@ func Inspect(ctx context.Context, open Opener, cur marketplace.VersionInfo, prev
 			return err
 		}
 		f := &r.Files[i]
-		f.Binary = st.binary()
-		f.Lines = st.lines()
-		f.Minified = bundle.File{Path: name, Size: size, Binary: f.Binary, Lines: f.Lines, MaxLine: st.maxLine()}.Minified()
+		f.Binary = st.Binary()
+		f.Lines = st.Lines()
+		f.Minified = bundle.File{Path: name, Size: size, Binary: f.Binary, Lines: f.Lines, MaxLine: st.MaxLine()}.Minified()
 		if keep != nil {
 			if want[name] {
 				newSide[name] = keep.Bytes()
@@ -332,47 +332,6 @@ func (c *capWriter) Write(p []byte) (int, error) {
 		c.buf.Write(p[:min(int64(len(p)), room)])
 	}
 	return len(p), nil
-}
-
-// stats are a file's text statistics as it streams (as the validator's).
-type stats struct {
-	head     [headSniff]byte
-	headN    int
-	nul      bool
-	newlines int64
-	cur, mx  int64
-}
-
-func (s *stats) Write(p []byte) (int, error) {
-	if s.headN < len(s.head) {
-		s.headN += copy(s.head[s.headN:], p)
-	}
-	if !s.nul && bytes.IndexByte(p, 0) >= 0 {
-		s.nul = true
-	}
-	rest := p
-	for {
-		i := bytes.IndexByte(rest, '\n')
-		if i < 0 {
-			s.cur += int64(len(rest))
-			break
-		}
-		s.cur += int64(i)
-		s.mx = max(s.mx, s.cur)
-		s.cur = 0
-		s.newlines++
-		rest = rest[i+1:]
-	}
-	return len(p), nil
-}
-
-func (s *stats) binary() bool   { return s.nul || !bundle.LooksText(s.head[:s.headN]) }
-func (s *stats) maxLine() int64 { return max(s.mx, s.cur) }
-func (s *stats) lines() int64 {
-	if s.cur > 0 {
-		return s.newlines + 1
-	}
-	return s.newlines
 }
 
 func prettyJSON(raw json.RawMessage) string {
