@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -73,7 +74,7 @@ func TestLumioDeployReviewAndInstalls(t *testing.T) {
 	cmd := exec.CommandContext(deployCtx, bin, "deploy", "--extension", ext.ID, "--version", "1.3.0",
 		"--changelog", "Overtime scores.", "--dir", dist, "--wait", "--interval", "200ms")
 	cmd.Env = append(os.Environ(), "LUMIO_API_KEY="+dev.Secret, "LUMIO_API_URL="+b.Env.URL+"/api/lumio/developer/v1")
-	var stdout, stderr bytes.Buffer
+	var stdout, stderr syncBuffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -97,9 +98,6 @@ func TestLumioDeployReviewAndInstalls(t *testing.T) {
 	b.click(`#main a[href^="/lumio/versions/ver_"]`)
 	verPath := b.waitPath(`^/lumio/versions/ver_[a-z2-7]{16}$`)
 	verID := strings.TrimPrefix(verPath, "/lumio/versions/")
-	if !strings.Contains(stdout.String(), verID) {
-		t.Errorf("lumio deploy printed %q, not the version id %s", stdout.String(), verID)
-	}
 	// The inspector: the files of the bundle, and what it flags.
 	files := b.text(`#main`)
 	for _, want := range []string{"manifest.json", "index.js", "icons/16.png", "1.3.0"} {
@@ -121,8 +119,8 @@ func TestLumioDeployReviewAndInstalls(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatalf("lumio deploy --wait still waits after the approval: %q", stdout.String())
 	}
-	if !regexp.MustCompile(`(?i)approved`).MatchString(stdout.String()) {
-		t.Errorf("lumio deploy --wait printed %q", stdout.String())
+	if !strings.Contains(stdout.String(), verID) || !regexp.MustCompile(`(?i)approved`).MatchString(stdout.String()) {
+		t.Errorf("lumio deploy --wait printed %q: want the version id %s and that it was approved", stdout.String(), verID)
 	}
 	v, err := b.Env.Marketplace.GetVersion(ctx, accounts.AllAccounts, verID)
 	if err != nil || v.RolloutPercent != 10 {
@@ -166,4 +164,22 @@ func TestLumioDeployReviewAndInstalls(t *testing.T) {
 		t.Errorf("current version %q", got)
 	}
 	b.screenshot("extension")
+}
+
+// syncBuffer is a bytes.Buffer a running command writes while the test reads.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
