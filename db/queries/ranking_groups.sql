@@ -77,3 +77,6 @@ DELETE FROM lumira_roles WHERE group_id = $1 AND NOT (role_id = ANY(@keep::text[
 -- name: SetLumiraRoleLadder :exec
 UPDATE lumira_roles SET in_ladder = $3, ladder_position = $4, points_required = $5
 WHERE group_id = $1 AND role_id = $2;
+
+-- name: SetLumiraGroupKey :one
+UPDATE lumira_groups SET key_sealed = $2, key_fingerprint = $3, updated_at = @now::timestamptz WHERE id = $1 RETURNING *;

@@ -92,4 +92,7 @@ ORDER BY id DESC LIMIT $2;
 
 -- name: LockLumiraMember :exec
 -- Serialises changes to one member across processes, until the transaction ends.
-SELECT pg_advisory_xact_lock(hashtextextended('lumira_member:' || @group_id::bigint::text || ':' || @user_id::bigint::text, 0));
+SELECT pg_advisory_xact_lock(hashtextextended(format('lumira_member:%s:%s', sqlc.arg(group_id)::bigint, sqlc.arg(user_id)::bigint), 0));
+
+-- name: GetLumiraActionByID :one
+SELECT * FROM lumira_actions WHERE id = $1;

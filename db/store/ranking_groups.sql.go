@@ -425,6 +425,50 @@ func (q *Queries) SetLumiraGroupCeiling(ctx context.Context, arg SetLumiraGroupC
 	return i, err
 }
 
+const setLumiraGroupKey = `-- name: SetLumiraGroupKey :one
+UPDATE lumira_groups SET key_sealed = $2, key_fingerprint = $3, updated_at = $4::timestamptz WHERE id = $1 RETURNING id, public_id, account_id, roblox_group_id, name, key_sealed, key_fingerprint, ceiling_rank, webhook_sealed, webhook_status, webhook_disabled_reason, webhook_disabled_at, status, status_message, key_scopes, last_sync_at, auto_promote, last_reconciled_at, created_at, updated_at
+`
+
+type SetLumiraGroupKeyParams struct {
+	ID             int64     `json:"id"`
+	KeySealed      []byte    `json:"key_sealed"`
+	KeyFingerprint *string   `json:"key_fingerprint"`
+	Now            time.Time `json:"now"`
+}
+
+func (q *Queries) SetLumiraGroupKey(ctx context.Context, arg SetLumiraGroupKeyParams) (LumiraGroup, error) {
+	row := q.db.QueryRow(ctx, setLumiraGroupKey,
+		arg.ID,
+		arg.KeySealed,
+		arg.KeyFingerprint,
+		arg.Now,
+	)
+	var i LumiraGroup
+	err := row.Scan(
+		&i.ID,
+		&i.PublicID,
+		&i.AccountID,
+		&i.RobloxGroupID,
+		&i.Name,
+		&i.KeySealed,
+		&i.KeyFingerprint,
+		&i.CeilingRank,
+		&i.WebhookSealed,
+		&i.WebhookStatus,
+		&i.WebhookDisabledReason,
+		&i.WebhookDisabledAt,
+		&i.Status,
+		&i.StatusMessage,
+		&i.KeyScopes,
+		&i.LastSyncAt,
+		&i.AutoPromote,
+		&i.LastReconciledAt,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+	)
+	return i, err
+}
+
 const setLumiraGroupReconciled = `-- name: SetLumiraGroupReconciled :exec
 UPDATE lumira_groups SET last_reconciled_at = $2::timestamptz WHERE id = $1
 `

@@ -101,6 +101,36 @@ func (q *Queries) GetLumiraAction(ctx context.Context, publicID string) (LumiraA
 	return i, err
 }
 
+const getLumiraActionByID = `-- name: GetLumiraActionByID :one
+SELECT id, public_id, group_id, roblox_user_id, kind, old_role_id, old_rank, new_role_id, new_rank, points_delta, reason, actor_kind, actor_id, actor_label, status, error, created_at, settled_at FROM lumira_actions WHERE id = $1
+`
+
+func (q *Queries) GetLumiraActionByID(ctx context.Context, id int64) (LumiraAction, error) {
+	row := q.db.QueryRow(ctx, getLumiraActionByID, id)
+	var i LumiraAction
+	err := row.Scan(
+		&i.ID,
+		&i.PublicID,
+		&i.GroupID,
+		&i.RobloxUserID,
+		&i.Kind,
+		&i.OldRoleID,
+		&i.OldRank,
+		&i.NewRoleID,
+		&i.NewRank,
+		&i.PointsDelta,
+		&i.Reason,
+		&i.ActorKind,
+		&i.ActorID,
+		&i.ActorLabel,
+		&i.Status,
+		&i.Error,
+		&i.CreatedAt,
+		&i.SettledAt,
+	)
+	return i, err
+}
+
 const getLumiraMember = `-- name: GetLumiraMember :one
 
 SELECT group_id, roblox_user_id, username, role_id, rank, points, last_change_at, created_at, updated_at FROM lumira_members WHERE group_id = $1 AND roblox_user_id = $2
@@ -513,17 +543,17 @@ func (q *Queries) ListLumiraPendingActions(ctx context.Context, arg ListLumiraPe
 }
 
 const lockLumiraMember = `-- name: LockLumiraMember :exec
-SELECT pg_advisory_xact_lock(hashtextextended('lumira_member:' || $1 || ':' || $2, 0))
+SELECT pg_advisory_xact_lock(hashtextextended(format('lumira_member:%s:%s', $1::bigint, $2::bigint), 0))
 `
 
 type LockLumiraMemberParams struct {
-	GroupIdpgCatalogint8 string `json:"group_idpg_catalogint8"`
-	UserIdpgCatalogint8  string `json:"user_idpg_catalogint8"`
+	GroupID int64 `json:"group_id"`
+	UserID  int64 `json:"user_id"`
 }
 
 // Serialises changes to one member across processes, until the transaction ends.
 func (q *Queries) LockLumiraMember(ctx context.Context, arg LockLumiraMemberParams) error {
-	_, err := q.db.Exec(ctx, lockLumiraMember, arg.GroupIdpgCatalogint8, arg.UserIdpgCatalogint8)
+	_, err := q.db.Exec(ctx, lockLumiraMember, arg.GroupID, arg.UserID)
 	return err
 }
 
