@@ -134,14 +134,11 @@ func usable(r store.LumiraGroup) error {
 // that does nothing else) while fn runs, after re-reading the membership
 // from Roblox and recording it.
 func (s *Service) withMember(ctx context.Context, r store.LumiraGroup, userID int64, fn func(st *memberState) error) error {
-	lockTx, err := s.db.Pool.Begin(ctx)
+	lockTx, release, err := s.lockMember(ctx, r.ID, userID)
 	if err != nil {
 		return err
 	}
-	defer func() { _ = lockTx.Rollback(context.WithoutCancel(ctx)) }()
-	if err := store.New(lockTx).LockLumiraMember(ctx, store.LockLumiraMemberParams{GroupID: r.ID, UserID: userID}); err != nil {
-		return err
-	}
+	defer release()
 	st, err := s.readMember(ctx, r, userID)
 	if err != nil {
 		return err
@@ -150,6 +147,30 @@ func (s *Service) withMember(ctx context.Context, r store.LumiraGroup, userID in
 		return err
 	}
 	return lockTx.Commit(ctx)
+}
+
+// lockMember takes the member's advisory lock in a transaction of its own,
+// within the service's lock slots; release ends it (a no-op after Commit).
+func (s *Service) lockMember(ctx context.Context, groupID, userID int64) (pgx.Tx, func(), error) {
+	select {
+	case s.lockSlots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, nil, ctx.Err()
+	}
+	lockTx, err := s.db.Pool.Begin(ctx)
+	if err != nil {
+		<-s.lockSlots
+		return nil, nil, err
+	}
+	release := func() {
+		_ = lockTx.Rollback(context.WithoutCancel(ctx))
+		<-s.lockSlots
+	}
+	if err := store.New(lockTx).LockLumiraMember(ctx, store.LockLumiraMemberParams{GroupID: groupID, UserID: userID}); err != nil {
+		release()
+		return nil, nil, err
+	}
+	return lockTx, release, nil
 }
 
 // readMember re-reads a member's role from Roblox and records it.
@@ -182,7 +203,8 @@ func (s *Service) readMember(ctx context.Context, r store.LumiraGroup, userID in
 		}
 	}
 	rank := int32(cur.Rank)
-	row, err := s.db.UpsertLumiraMember(ctx, store.UpsertLumiraMemberParams{GroupID: r.ID, RobloxUserID: userID, RoleID: &cur.ID, Rank: &rank, Now: s.clock()})
+	row, err := s.db.UpsertLumiraMember(ctx, store.UpsertLumiraMemberParams{GroupID: r.ID, RobloxUserID: userID, Username: m.Username,
+		RoleID: &cur.ID, Rank: &rank, Now: s.clock()})
 	if err != nil {
 		return nil, err
 	}

@@ -188,6 +188,10 @@ type Service struct {
 	inserter *river.Client[pgx.Tx] // enqueues in our transactions; works no job
 	log      *slog.Logger
 	now      func() time.Time
+	// lockSlots bounds the connections held by member locks (holders and
+	// waiters) to half the pool, so a lock holder always finds a connection
+	// for its own work.
+	lockSlots chan struct{}
 }
 
 // NewService makes the service. box seals the Roblox keys and webhook URLs.
@@ -201,7 +205,8 @@ func NewService(d *db.DB, box *secretbox.Box, set Settings) *Service {
 	if set.DiscordURL == "" {
 		set.DiscordURL = discord.DefaultBaseURL
 	}
-	s := &Service{db: d, box: box, set: set, users: set.Users, discord: discord.Client{HTTP: set.Discord}, log: slog.Default(), now: time.Now}
+	s := &Service{db: d, box: box, set: set, users: set.Users, discord: discord.Client{HTTP: set.Discord}, log: slog.Default(), now: time.Now,
+		lockSlots: make(chan struct{}, max(1, d.Pool.Config().MaxConns/2))}
 	if s.users == nil {
 		s.users = roblox.NewHTTPUsers(set.Roblox)
 	}

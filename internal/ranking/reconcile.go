@@ -59,14 +59,11 @@ func (s *Service) SettlePending(ctx context.Context, actor audit.Actor, scope ac
 }
 
 func (s *Service) settleOne(ctx context.Context, actor audit.Actor, g store.LumiraGroup, a store.LumiraAction) (bool, error) {
-	lockTx, err := s.db.Pool.Begin(ctx)
+	lockTx, release, err := s.lockMember(ctx, g.ID, a.RobloxUserID)
 	if err != nil {
 		return false, err
 	}
-	defer func() { _ = lockTx.Rollback(context.WithoutCancel(ctx)) }()
-	if err := store.New(lockTx).LockLumiraMember(ctx, store.LockLumiraMemberParams{GroupID: g.ID, UserID: a.RobloxUserID}); err != nil {
-		return false, err
-	}
+	defer release()
 	cur, err := s.db.GetLumiraActionByID(ctx, a.ID)
 	if err != nil || cur.Status != ActionPending {
 		return false, err // settled by the change itself while we waited
@@ -233,14 +230,11 @@ func (s *Service) isOurs(ctx context.Context, groupID int64, ch roblox.RankChang
 // checkMember re-reads one member under its lock and records a change
 // Lumira did not make.
 func (s *Service) checkMember(ctx context.Context, actor audit.Actor, r store.LumiraGroup, c roblox.Client, m store.LumiraMember, explained map[int64]string) (*Finding, error) {
-	lockTx, err := s.db.Pool.Begin(ctx)
+	lockTx, release, err := s.lockMember(ctx, r.ID, m.RobloxUserID)
 	if err != nil {
 		return nil, err
 	}
-	defer func() { _ = lockTx.Rollback(context.WithoutCancel(ctx)) }()
-	if err := store.New(lockTx).LockLumiraMember(ctx, store.LockLumiraMemberParams{GroupID: r.ID, UserID: m.RobloxUserID}); err != nil {
-		return nil, err
-	}
+	defer release()
 	m, err = s.db.GetLumiraMember(ctx, store.GetLumiraMemberParams{GroupID: r.ID, RobloxUserID: m.RobloxUserID})
 	if err != nil || m.RoleID == nil {
 		return nil, err

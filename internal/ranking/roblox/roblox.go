@@ -31,6 +31,8 @@ type Membership struct {
 	UserID int64
 	RoleID string   // the highest-ranked role the user holds
 	Roles  []string // every role id held (Roblox now allows several)
+	// Username is the user's name when the answer carries it (the sandbox).
+	Username string
 }
 
 // RankChange is a ChangeRank entry of a group's audit log.

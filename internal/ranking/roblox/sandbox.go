@@ -92,7 +92,7 @@ func (s Sandbox) GetMembership(ctx context.Context, _ int64, userID int64) (Memb
 	} else if err != nil {
 		return Membership{}, fmt.Errorf("%w: sandbox: %w", ErrUnavailable, err)
 	}
-	return Membership{UserID: userID, RoleID: m.RoleID, Roles: []string{m.RoleID}}, nil
+	return Membership{UserID: userID, RoleID: m.RoleID, Roles: []string{m.RoleID}, Username: m.Username}, nil
 }
 
 // AssignRole implements Client, with Roblox's refusals.
