@@ -96,3 +96,10 @@ SELECT pg_advisory_xact_lock(hashtextextended(format('lumira_member:%s:%s', sqlc
 
 -- name: GetLumiraActionByID :one
 SELECT * FROM lumira_actions WHERE id = $1;
+
+-- name: SetLumiraMemberUsernames :exec
+-- Caches a looked-up username on the user's member rows in the scope's groups.
+UPDATE lumira_members m SET username = @username::text
+FROM lumira_groups g
+WHERE g.id = m.group_id AND m.roblox_user_id = @user_id::bigint
+  AND (sqlc.narg(account_id)::bigint IS NULL OR g.account_id = sqlc.narg(account_id));

@@ -594,6 +594,25 @@ func (q *Queries) SetLumiraMemberRole(ctx context.Context, arg SetLumiraMemberRo
 	return i, err
 }
 
+const setLumiraMemberUsernames = `-- name: SetLumiraMemberUsernames :exec
+UPDATE lumira_members m SET username = $1::text
+FROM lumira_groups g
+WHERE g.id = m.group_id AND m.roblox_user_id = $2::bigint
+  AND ($3::bigint IS NULL OR g.account_id = $3)
+`
+
+type SetLumiraMemberUsernamesParams struct {
+	Username  string `json:"username"`
+	UserID    int64  `json:"user_id"`
+	AccountID *int64 `json:"account_id"`
+}
+
+// Caches a looked-up username on the user's member rows in the scope's groups.
+func (q *Queries) SetLumiraMemberUsernames(ctx context.Context, arg SetLumiraMemberUsernamesParams) error {
+	_, err := q.db.Exec(ctx, setLumiraMemberUsernames, arg.Username, arg.UserID, arg.AccountID)
+	return err
+}
+
 const settleLumiraAction = `-- name: SettleLumiraAction :one
 UPDATE lumira_actions SET status = $2, error = $3, new_role_id = $4, new_rank = $5, settled_at = $6::timestamptz
 WHERE id = $1 AND status = 'pending'

@@ -622,6 +622,10 @@ func (s *Service) LookupUsername(ctx context.Context, scope accounts.Scope, user
 	}
 	for _, u := range us {
 		if strings.EqualFold(u.Requested, username) || strings.EqualFold(u.Name, username) {
+			if err := s.db.SetLumiraMemberUsernames(ctx, store.SetLumiraMemberUsernamesParams{Username: u.Name, UserID: u.ID,
+				AccountID: scope.Filter()}); err != nil {
+				return RobloxUser{}, err
+			}
 			return RobloxUser{UserID: u.ID, Username: u.Name, DisplayName: u.DisplayName}, nil
 		}
 	}

@@ -152,6 +152,19 @@ func TestRankRules(t *testing.T) {
 	}
 	_, err = s.GetMember(rctx, f.scope, g, 99)
 	wantCode(t, err, "user_not_in_group")
+
+	// Usernames: Roblox's users API, then cached on the member.
+	u, err := s.LookupUsername(rctx, f.scope, "ALPHA")
+	if err != nil || u.UserID != 1 || u.Username != "alpha" {
+		t.Fatalf("lookup = %+v, %v", u, err)
+	}
+	if m, err := s.GetMember(rctx, f.scope, g, 1); err != nil || m.Username != "alpha" {
+		t.Fatalf("cached username: %+v, %v", m, err)
+	}
+	_, err = s.LookupUsername(rctx, f.scope, "nobody_here")
+	wantCode(t, err, "user_not_found")
+	_, err = s.LookupUsername(rctx, f.scope, "no spaces!")
+	wantCode(t, err, "validation_error")
 }
 
 func TestRobloxRefusalSettlesTheActionFailed(t *testing.T) {
