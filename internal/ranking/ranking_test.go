@@ -76,6 +76,17 @@ func TestAddGroupRefusesBadInput(t *testing.T) {
 	f.member(1, "someone", "101")
 	_, err = f.svc.Promote(rctx, rActor, accounts.Only(f.other), g.ID, 1, "")
 	wantCode(t, err, "group_not_set_up")
+	// The right key connects it.
+	if _, err := f.svc.SetKey(rctx, rActor, accounts.Only(f.other), g.ID, ""); ranking.ErrorCode(err) != "validation_error" {
+		t.Fatalf("empty key: %v", err)
+	}
+	g, err = f.svc.SetKey(rctx, rActor, accounts.Only(f.other), g.ID, rKey)
+	if err != nil || g.Status != ranking.StatusConnected || g.Name != "Test Clan" || len(g.Roles) != 9 {
+		t.Fatalf("after SetKey: %+v, %v", g, err)
+	}
+	if _, err := f.svc.Promote(rctx, rActor, accounts.Only(f.other), g.ID, 1, ""); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func TestRankRules(t *testing.T) {
@@ -165,6 +176,27 @@ func TestRankRules(t *testing.T) {
 	wantCode(t, err, "user_not_found")
 	_, err = s.LookupUsername(rctx, f.scope, "no spaces!")
 	wantCode(t, err, "validation_error")
+
+	// A lower ceiling: Senior (50) is no longer assignable, and its member
+	// is no longer changed.
+	_, err = s.SetCeiling(rctx, rActor, f.scope, g, 1)
+	wantCode(t, err, "validation_error")
+	if _, err := s.SetCeiling(rctx, rActor, f.scope, g, 40); err != nil {
+		t.Fatal(err)
+	}
+	fifty := 50
+	_, err = s.SetRank(rctx, rActor, f.scope, g, 4, ranking.RankInput{Rank: &fifty})
+	wantCode(t, err, "rank_not_assignable")
+	_, err = s.Demote(rctx, rActor, f.scope, g, 1, "")
+	wantCode(t, err, "member_above_ceiling")
+	if got := rankOf(t)(s.Promote(rctx, rActor, f.scope, g, 4, "")); got != 5 {
+		t.Fatalf("promote from 1 → %d", got)
+	}
+	if got := rankOf(t)(s.Promote(rctx, rActor, f.scope, g, 4, "")); got != 10 {
+		t.Fatalf("promote from 5 → %d", got)
+	}
+	_, err = s.Promote(rctx, rActor, f.scope, g, 4, "")
+	wantCode(t, err, "top_of_ladder") // Junior (10) is the last step below 40
 }
 
 func TestRobloxRefusalSettlesTheActionFailed(t *testing.T) {
