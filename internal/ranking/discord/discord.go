@@ -70,10 +70,17 @@ type Embed struct {
 
 // Message is an execute-webhook body.
 type Message struct {
-	Content         string          `json:"content,omitempty"`
-	Username        string          `json:"username,omitempty"`
-	Embeds          []Embed         `json:"embeds,omitempty"`
-	AllowedMentions *map[string]any `json:"allowed_mentions,omitempty"`
+	Content         string           `json:"content,omitempty"`
+	Username        string           `json:"username,omitempty"`
+	Embeds          []Embed          `json:"embeds,omitempty"`
+	AllowedMentions *AllowedMentions `json:"allowed_mentions,omitempty"`
+}
+
+// AllowedMentions says whom a message may ping; Post sends "nobody" unless
+// the message says otherwise, so a log or a custom text never pings
+// @everyone.
+type AllowedMentions struct {
+	Parse []string `json:"parse"`
 }
 
 // Empty reports whether the message has nothing Discord would show.
@@ -237,6 +244,9 @@ func (c Client) Post(ctx context.Context, webhookURL string, m Message) error {
 	hc := c.HTTP
 	if hc == nil {
 		hc = &http.Client{Timeout: 10 * time.Second}
+	}
+	if m.AllowedMentions == nil {
+		m.AllowedMentions = &AllowedMentions{Parse: []string{}}
 	}
 	body, err := json.Marshal(Fit(m))
 	if err != nil {

@@ -66,6 +66,9 @@ func TestPostOutcomes(t *testing.T) {
 	if srv.Waited != 1 || len(srv.Messages()) != 1 {
 		t.Fatalf("waited %d, messages %d", srv.Waited, len(srv.Messages()))
 	}
+	if am := srv.Messages()[0].AllowedMentions; am == nil || am.Parse == nil || len(am.Parse) != 0 {
+		t.Fatalf("allowed_mentions = %+v: a log must ping nobody", am)
+	}
 	srv.RateLimit(1, 1.25)
 	var rl *discord.RateLimitedError
 	if err := c.Post(ctx, srv.WebhookURL(), msg); !errors.As(err, &rl) || rl.RetryAfter != 1250*time.Millisecond {
