@@ -18,6 +18,11 @@ import (
 // server wires it.
 func startRankingRunner(t *testing.T, f *rFixture) {
 	t.Helper()
+	startRankingRunnerWith(t, f, nil)
+}
+
+func startRankingRunnerWith(t *testing.T, f *rFixture, setup func(*jobs.Service)) {
+	t.Helper()
 	lic := licensing.NewService(f.db)
 	t.Cleanup(lic.Close)
 	runner := jobs.New(f.db, lic)
@@ -25,6 +30,9 @@ func startRankingRunner(t *testing.T, f *rFixture) {
 	f.svc.SetLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
 	runner.AddWorkers(f.svc.Register)
 	runner.SetOptions(jobs.Options{TestOnly: true, PollInterval: 50 * time.Millisecond})
+	if setup != nil {
+		setup(runner)
+	}
 	if err := runner.Start(rctx); err != nil {
 		t.Fatal(err)
 	}
@@ -110,5 +118,34 @@ func TestDiscordLogRetriesAndDisables(t *testing.T) {
 	}
 	if _, err := f.svc.SetWebhook(rctx, rActor, f.scope, f.group.ID, "https://example.com/api/webhooks/1/x"); ranking.ErrorCode(err) != "validation_error" {
 		t.Fatalf("a non-Discord URL: %v", err)
+	}
+}
+
+// The periodic reconciliation (run on start, as the server wires it) finds
+// a rank change made in Roblox.
+func TestPeriodicReconciliationRuns(t *testing.T) {
+	f := newRFixture(t)
+	f.member(1, "alpha", "101")
+	if _, err := f.svc.GetMember(rctx, f.scope, f.group.ID, 1); err != nil {
+		t.Fatal(err)
+	}
+	f.rbx.SetRoleOutside(rGroupID, 1, "110", 77, "someone", time.Now().UTC())
+	startRankingRunnerWith(t, f, func(r *jobs.Service) { r.SetLumiraReconcile(time.Hour, f.svc.ReconcileAll) })
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		fs, err := f.svc.Findings(rctx, f.scope, f.group.ID, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(fs) == 1 {
+			if fs[0].ToRoleID != "110" || fs[0].ChangedByName != "someone" {
+				t.Fatalf("finding = %+v", fs[0])
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the periodic reconciliation found nothing")
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
