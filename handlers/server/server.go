@@ -55,6 +55,8 @@ import (
 	"lumdesk/internal/platform/config"
 	"lumdesk/internal/platform/db"
 	"lumdesk/internal/platform/secretbox"
+	"lumdesk/internal/ranking"
+	"lumdesk/internal/ranking/roblox"
 	"lumdesk/internal/staff"
 )
 
@@ -83,6 +85,8 @@ type Services struct {
 	LumiAPI   *lumi.API // the Lumi API; cmd/web serve starts its batch sweeper
 	// Marketplace is Lumio: extensions, versions and their review, secrets.
 	Marketplace *marketplace.Service
+	// Ranking is Lumira: Roblox groups, ladders, rank changes, Discord logs.
+	Ranking *ranking.Service
 }
 
 // NewServices builds every domain service over one database.
@@ -129,6 +133,13 @@ func NewServices(cfg config.Config, d *db.DB, box *secretbox.Box) *Services {
 	}
 	s.Marketplace = marketplace.NewService(d, box, marketplace.BlobBundles{Blobs: blobStore(cfg), Limits: cfg.LumioLimits})
 	s.Console.Register(marketplace.Searchers(d))
+	s.Ranking = ranking.NewService(d, box, ranking.Settings{
+		Roblox:     roblox.Settings{APIURL: cfg.RobloxAPIURL, UsersURL: cfg.RobloxUsersURL},
+		DiscordURL: cfg.LumiraDiscordURL,
+	})
+	// Through s.Ranking when the runner starts, so a test may swap it first.
+	s.Jobs.AddWorkers(func(w *river.Workers) { s.Ranking.Register(w) })
+	s.Jobs.SetLumiraReconcile(0, func(ctx context.Context) (int, error) { return s.Ranking.ReconcileAll(ctx) })
 	s.Jobs.SetExpireDeposits(func(ctx context.Context) (int, error) {
 		// Crypto Pay webhooks that never arrived: credit what it reports paid first.
 		if _, err := s.Billing.ReconcileCryptoPay(ctx, audit.System("cryptopay-reconcile"), 1000); err != nil {
