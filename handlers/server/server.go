@@ -19,6 +19,7 @@ import (
 	"lumdesk/handlers/api/luarmor"
 	"lumdesk/handlers/api/lumi"
 	"lumdesk/handlers/api/lumio"
+	"lumdesk/handlers/api/lumira"
 	"lumdesk/handlers/api/lumora"
 	apikeyshttp "lumdesk/handlers/apikeys"
 	audithttp "lumdesk/handlers/audit"
@@ -252,6 +253,7 @@ func (s *Services) routeGroups() []web.RouteGroup {
 		s.LumiAPI,
 		lumora.New(s.Mail, s.APIKeys).WithTemplates(s.Templates).WithWebhooks(s.Webhooks),
 		lumio.New(s.Marketplace, s.APIKeys),
+		lumira.New(s.Ranking, s.APIKeys),
 		lumorahttp.New(s.Mail, s.APIKeys, s.Webhooks, s.sandboxInbox).WithTemplates(s.Templates),
 		lumiohttp.New(s.Marketplace),
 		portalaccount.NewTeam(), portalaccount.NewSecurity(), portalaccount.NewAPIKeys(s.APIKeys, s.Mail),
