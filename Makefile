@@ -9,9 +9,10 @@ GENERATED := db/store views static/css/app.css
 run: build
 	LUMDESK_DEMO=true ./$(BIN) serve
 
-## build: compile the binary into bin/
+## build: compile the binaries into bin/ (the server, and the Lumio developer CLI bin/lumio)
 build:
 	$(GO) build -o $(BIN) ./cmd/web
+	$(GO) build -o bin/lumio ./cmd/lumio
 
 ## test: install Chromium if missing, provide a database, run every test with -race
 test:

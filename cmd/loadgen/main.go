@@ -81,7 +81,7 @@ type config struct {
 	reseed      bool
 	skipPgbench bool
 
-	only            string        // "", "luarmor" or "lumora"
+	only            string        // "", "luarmor", "lumio" or "lumora"
 	lumoraDuration  time.Duration // the Lumora accept phase
 	lumoraDBURL     string
 	lumoraPprof     string        // directory for the server's CPU profiles ("": none)
@@ -134,8 +134,8 @@ func main() {
 	if cfg.lumoraPacedRate <= 0 || cfg.lumoraDrain <= 0 || cfg.lumoraDuration <= 0 {
 		fatal("the Lumora durations and rate must be positive")
 	}
-	if cfg.only != "" && cfg.only != "luarmor" && cfg.only != "lumora" {
-		fatal(`-only is "luarmor" or "lumora"`)
+	if cfg.only != "" && cfg.only != "luarmor" && cfg.only != "lumio" && cfg.only != "lumora" {
+		fatal(`-only is "luarmor", "lumio" or "lumora"`)
 	}
 	if cfg.keys < 1 || cfg.concurrency < 1 || cfg.duration <= 0 {
 		fatal("keys, concurrency and duration must be positive")

@@ -79,7 +79,7 @@ func TestAccountOverviewCards(t *testing.T) {
 	if !strings.Contains(r.Text(`[data-testid="overview-card-luarmor"]`), "Last key activity") {
 		t.Error("no last key activity")
 	}
-	for _, coming := range []string{"lumio", "lumira"} {
+	for _, coming := range []string{"lumira"} {
 		if !strings.Contains(r.Text(`[data-testid="overview-card-`+coming+`"]`), "not live yet") {
 			t.Errorf("%s card is not the quiet not-live card", coming)
 		}
@@ -94,6 +94,9 @@ func TestAccountOverviewCards(t *testing.T) {
 	}
 	if got := r.Text(`[data-testid="overview-empty-lumi"]`); !strings.Contains(got, "No Lumi balance or purchases yet") {
 		t.Errorf("empty Lumi card: %q", got)
+	}
+	if got := r.Text(`[data-testid="overview-empty-lumio"]`); !strings.Contains(got, "No Lumio extensions yet") {
+		t.Errorf("empty Lumio card: %q", got)
 	}
 	if got := r.Text(`[data-testid="overview-empty-lumora"]`); !strings.Contains(got, "No sending domains yet") {
 		t.Errorf("empty Lumora card: %q", got)

@@ -13,8 +13,11 @@ import (
 
 	"lumdesk/handlers/server/servertest"
 	"lumdesk/handlers/web"
+	"lumdesk/internal/accounts"
+	"lumdesk/internal/audit"
 	"lumdesk/internal/customers"
 	"lumdesk/internal/demo"
+	"lumdesk/internal/marketplace"
 )
 
 // Tenant isolation, walked: the owner of a demo account with data in every
@@ -30,6 +33,14 @@ func TestAnotherAccountsObjectsAreNotFound(t *testing.T) {
 	}
 	acc, err := env.Accounts.GetByEmail(ctx, demo.PortalAccountEmail)
 	if err != nil {
+		t.Fatal(err)
+	}
+	// The demo has no Lumio extensions yet: give A one with a secret.
+	ext, err := env.Marketplace.CreateExtension(ctx, audit.CLI("test"), accounts.Only(acc.ID), marketplace.ExtensionInput{Name: "Isolation Scoreboard"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := env.Marketplace.SetSecret(ctx, audit.CLI("test"), accounts.Only(acc.ID), ext.ID, "API_KEY", "isolation"); err != nil {
 		t.Fatal(err)
 	}
 	a := env.AsCustomer(acc.ID, customers.RoleOwner)

@@ -18,17 +18,20 @@ import (
 	accountshttp "lumdesk/handlers/accounts"
 	"lumdesk/handlers/api/luarmor"
 	"lumdesk/handlers/api/lumi"
+	"lumdesk/handlers/api/lumio"
 	"lumdesk/handlers/api/lumora"
 	apikeyshttp "lumdesk/handlers/apikeys"
 	audithttp "lumdesk/handlers/audit"
 	billinghttp "lumdesk/handlers/billing"
 	consolehttp "lumdesk/handlers/console"
 	licensinghttp "lumdesk/handlers/licensing"
+	lumiohttp "lumdesk/handlers/lumio"
 	lumorahttp "lumdesk/handlers/lumora"
 	portalhttp "lumdesk/handlers/portal"
 	portalaccount "lumdesk/handlers/portal/account"
 	portalbilling "lumdesk/handlers/portal/billing"
 	portallicensing "lumdesk/handlers/portal/licensing"
+	portallumio "lumdesk/handlers/portal/lumio"
 	portalmail "lumdesk/handlers/portal/mail"
 	staffhttp "lumdesk/handlers/staff"
 	"lumdesk/handlers/web"
@@ -129,6 +132,7 @@ func NewServices(cfg config.Config, d *db.DB, box *secretbox.Box) *Services {
 		}
 	}
 	s.Marketplace = marketplace.NewService(d, box, marketplace.BlobBundles{Blobs: blobStore(cfg), Limits: cfg.LumioLimits})
+	s.Console.Register(marketplace.Searchers(d))
 	s.Ranking = ranking.NewService(d, box, ranking.Settings{
 		Roblox:     roblox.Settings{APIURL: cfg.RobloxAPIURL, UsersURL: cfg.RobloxUsersURL},
 		DiscordURL: cfg.LumiraDiscordURL,
@@ -233,6 +237,7 @@ func (s *Services) routeGroups() []web.RouteGroup {
 	billingDesk.Forecasts = s.Products.ForecastMany
 	billingDesk.Holdings = s.Products.Holdings
 	portalLumi := portalbilling.New(s.Billing, s.Products)
+	portalLumio := portallumio.New(s.Marketplace)
 	groups := []web.RouteGroup{
 		consolehttp.New(s.Console),
 		accounts,
@@ -246,11 +251,13 @@ func (s *Services) routeGroups() []web.RouteGroup {
 		billinghttp.NewProducts(s.Products, s.Jobs.EnqueueAutoRenew, s.Accounts.Names),
 		s.LumiAPI,
 		lumora.New(s.Mail, s.APIKeys).WithTemplates(s.Templates).WithWebhooks(s.Webhooks),
+		lumio.New(s.Marketplace, s.APIKeys),
 		lumorahttp.New(s.Mail, s.APIKeys, s.Webhooks, s.sandboxInbox).WithTemplates(s.Templates),
+		lumiohttp.New(s.Marketplace),
 		portalaccount.NewTeam(), portalaccount.NewSecurity(), portalaccount.NewAPIKeys(s.APIKeys, s.Mail),
-		portalLuarmor, portalLumi, portalLumora,
+		portalLuarmor, portalLumio, portalLumi, portalLumora,
 		// The portal's frame, with each product area (sidebar, home card) in registry order.
-		portalhttp.New(portalhttp.AuditActivity(s.Audit), portalLuarmor, portalLumi, portalLumora),
+		portalhttp.New(portalhttp.AuditActivity(s.Audit), portalLuarmor, portalLumio, portalLumi, portalLumora),
 	}
 	// Each product's account tab comes from the group that renders it.
 	for _, g := range groups {
@@ -264,7 +271,7 @@ func (s *Services) routeGroups() []web.RouteGroup {
 // DemoDeps are the services the demo seed goes through.
 func (s *Services) DemoDeps() demo.Deps {
 	return demo.Deps{DB: s.DB, Staff: s.Staff, Accounts: s.Accounts, APIKeys: s.APIKeys, Licensing: s.Licensing, Billing: s.Billing, Products: s.Products,
-		Mail: s.Mail, Templates: s.Templates,
+		Mail: s.Mail, Templates: s.Templates, Marketplace: s.Marketplace,
 		// Demo portal users accept their invitation at once: nothing is mailed.
 		Customers: customers.NewService(s.DB, s.Box, func(context.Context, string, string, string, string) error { return nil }, "")}
 }

@@ -47,6 +47,8 @@ type App struct {
 	table          []Route
 	// apiErrors are the product APIs' error writers, by path prefix.
 	apiErrors []APIErrorWriter
+	// streamers claim the requests whose bodies stream (bodystream.go).
+	streamers []BodyStreamer
 	// counts are the areas' live counts (counts.go), by key and in order.
 	counts     map[string]Counter
 	countOrder []Counter
@@ -85,12 +87,17 @@ func New(d Deps) (*fiber.App, *App) {
 		AppName:               "lumdesk",
 		DisableStartupMessage: true,
 		BodyLimit:             BodyLimit,
-		ReadBufferSize:        16 << 10, // long filter URLs; larger headers get 431
-		ReadTimeout:           30 * time.Second,
-		WriteTimeout:          60 * time.Second,
-		IdleTimeout:           120 * time.Second,
-		ProxyHeader:           proxyHeader,
-		ErrorHandler:          a.errorHandler,
+		// Bodies stream, so an upload route can take more than BodyLimit
+		// without holding it; limitBody keeps every other route buffered
+		// and limited (bodystream.go).
+		StreamRequestBody:            true,
+		DisablePreParseMultipartForm: true,
+		ReadBufferSize:               16 << 10, // long filter URLs; larger headers get 431
+		ReadTimeout:                  30 * time.Second,
+		WriteTimeout:                 60 * time.Second,
+		IdleTimeout:                  120 * time.Second,
+		ProxyHeader:                  proxyHeader,
+		ErrorHandler:                 a.errorHandler,
 	})
 	app.Use(recover.New(recover.Config{EnableStackTrace: true, StackTraceHandler: func(c *fiber.Ctx, e any) {
 		a.log.Error("panic", "err", e, "path", c.Path(), "request_id", requestID(c))
@@ -98,6 +105,7 @@ func New(d Deps) (*fiber.App, *App) {
 	app.Use(requestid.New())
 	app.Use(a.accessLog)
 	app.Use(securityHeaders(d.Config.CookieSecure))
+	app.Use(a.limitBody)
 	app.Use(a.loadSession)
 	app.Use(a.guardInput)
 	app.Use(a.checkCSRF)
@@ -108,6 +116,9 @@ func New(d Deps) (*fiber.App, *App) {
 		table = append(table, g.Routes(a)...)
 		if w, ok := g.(APIErrorWriter); ok {
 			a.apiErrors = append(a.apiErrors, w)
+		}
+		if s, ok := g.(BodyStreamer); ok {
+			a.streamers = append(a.streamers, s)
 		}
 		if ps, ok := g.(PortalShell); ok {
 			a.portalShell = ps
@@ -125,6 +136,8 @@ func New(d Deps) (*fiber.App, *App) {
 	a.register(app, table)
 	app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 	a.outsideRoutes(app)
+	app.Server().HeaderReceived = a.onHeaders
+	app.Server().Handler = closeUnreadBodies(app.Server().Handler)
 	return app, a
 }
 

@@ -16,6 +16,7 @@ import (
 	"lumdesk/internal/licensing"
 	"lumdesk/internal/mail"
 	"lumdesk/internal/mail/templates"
+	"lumdesk/internal/marketplace"
 	"lumdesk/internal/platform/db"
 	"lumdesk/internal/staff"
 )
@@ -47,6 +48,8 @@ type Deps struct {
 	Mail      *mail.Service      // Lumora; nil skips its demo data
 	Templates *templates.Service // Lumora templates
 	Customers *customers.Service // the customer portal's users; nil skips them
+	// Marketplace is Lumio; nil skips its demo extensions.
+	Marketplace *marketplace.Service
 }
 
 var actor = audit.System("demo seed")
@@ -88,6 +91,9 @@ func Seed(ctx context.Context, d Deps) ([]Credential, error) {
 		return nil, err
 	}
 	if err := seedPortal(ctx, d); err != nil {
+		return nil, err
+	}
+	if err := seedLumio(ctx, d); err != nil {
 		return nil, err
 	}
 	return Credentials, nil

@@ -188,7 +188,7 @@ var all = []Product{
 		},
 	},
 	{
-		Key: Marketplace, Brand: "Lumio", Path: "/lumio", Status: Coming,
+		Key: Marketplace, Brand: "Lumio", Path: "/lumio", Status: Live,
 		Tagline: "Extension marketplace", Icon: "puzzle", Hue: "sky",
 		About: []string{"Extensions and versions under review", "Installs and extension secrets"},
 		Nav:   []NavEntry{{Key: "lumio", Label: "Lumio", Href: "/lumio", Permission: PermMarketplaceView, Icon: "puzzle"}},

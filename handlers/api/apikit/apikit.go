@@ -100,6 +100,44 @@ const CodeForbiddenIP = "forbidden_ip"
 // and spends one token of the key's per-minute limit. On success the key
 // is in KeyOf(c).
 func Auth(svc Verifier, product string, style Style, writeErr WriteErr, checks ...Check) fiber.Handler {
+	return auth(svc, product, style, writeErr, true, checks)
+}
+
+// AuthOnly is Auth without the key's per-minute limit: for a product whose
+// spec gives each endpoint group its own limit (Lumio), applied with
+// Spend in its handlers.
+func AuthOnly(svc Verifier, product string, style Style, writeErr WriteErr, checks ...Check) fiber.Handler {
+	return auth(svc, product, style, writeErr, false, checks)
+}
+
+// Limit is a rate limit held per key in the bucket Bucket: Requests per Window.
+type Limit struct {
+	Bucket   string
+	Requests int
+	Window   time.Duration
+}
+
+// Spend spends one token of the verified key's (KeyOf) bucket l. When
+// the bucket is empty it has answered 429 with Retry-After (500 when the
+// limiter fails, 401 without a key) and ok is false; err is the writing's.
+func Spend(c *fiber.Ctx, svc Verifier, l Limit, writeErr WriteErr) (ok bool, err error) {
+	k, found := KeyOf(c)
+	if !found {
+		return false, writeErr(c, fiber.StatusUnauthorized, CodeMissingKey, "No API key.")
+	}
+	ctx := c.UserContext()
+	allowed, retry, err := svc.Allow(ctx, k.ID, l.Bucket, l.Requests, l.Window, 1)
+	if err != nil {
+		slog.ErrorContext(ctx, "api rate limit failed", "key_id", k.ID, "bucket", l.Bucket, "err", err)
+		return false, writeErr(c, fiber.StatusInternalServerError, CodeInternal, "Internal error; try again.")
+	}
+	if !allowed {
+		return false, RateLimited(c, retry, writeErr)
+	}
+	return true, nil
+}
+
+func auth(svc Verifier, product string, style Style, writeErr WriteErr, spendMinute bool, checks []Check) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		secret := KeyFromRequest(c, style)
 		if secret == "" {
@@ -119,13 +157,15 @@ func Auth(svc Verifier, product string, style Style, writeErr WriteErr, checks .
 				return writeErr(c, r.Status, r.Code, r.Message)
 			}
 		}
-		ok, retry, err := svc.Allow(ctx, k.ID, BucketMinute, k.RateLimitPerMinute, time.Minute, 1)
-		if err != nil {
-			slog.ErrorContext(ctx, "api rate limit failed", "product", product, "key_id", k.ID, "err", err)
-			return writeErr(c, fiber.StatusInternalServerError, CodeInternal, "Internal error; try again.")
-		}
-		if !ok {
-			return RateLimited(c, retry, writeErr)
+		if spendMinute {
+			ok, retry, err := svc.Allow(ctx, k.ID, BucketMinute, k.RateLimitPerMinute, time.Minute, 1)
+			if err != nil {
+				slog.ErrorContext(ctx, "api rate limit failed", "product", product, "key_id", k.ID, "err", err)
+				return writeErr(c, fiber.StatusInternalServerError, CodeInternal, "Internal error; try again.")
+			}
+			if !ok {
+				return RateLimited(c, retry, writeErr)
+			}
 		}
 		c.Locals(localKey, k)
 		return c.Next()

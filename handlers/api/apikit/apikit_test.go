@@ -273,3 +273,36 @@ func TestRetryAfterSeconds(t *testing.T) {
 		}
 	}
 }
+
+// AuthOnly spends none of the key's per-minute limit; Spend spends its
+// own bucket and answers 429 with Retry-After.
+func TestAuthOnlyWithOwnBucket(t *testing.T) {
+	url := testdb.NewURL(t)
+	_, svc, d := newApp(t, url, "lumio", apikit.Bearer)
+	app := fiber.New(fiber.Config{DisableStartupMessage: true})
+	app.Get("/api/read", apikit.AuthOnly(svc, "lumio", apikit.Bearer, writeErr), func(c *fiber.Ctx) error {
+		if ok, err := apikit.Spend(c, svc, apikit.Limit{Bucket: "reads", Requests: 2, Window: time.Hour}, writeErr); !ok {
+			return err
+		}
+		return c.SendString("ok")
+	})
+	acc := newAccount(t, d)
+	k, err := svc.Create(context.Background(), audit.CLI("t"), apikeys.CreateInput{Product: "lumio", AccountID: &acc, Scopes: []string{"extensions:read"}, RateLimitPerMinute: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := map[string]string{"Authorization": "Bearer " + k.Secret}
+	for i := 0; i < 2; i++ {
+		if r := call(t, app, "GET", "/api/read", h); r.Status != 200 {
+			t.Fatalf("request %d (the key's own limit is 1/minute and must not apply): %+v", i, r)
+		}
+	}
+	r := call(t, app, "GET", "/api/read", h)
+	secs, _ := strconv.Atoi(r.RetryAfter)
+	if r.Status != 429 || r.Code != "rate_limited" || secs < 1700 || secs > 1800 {
+		t.Fatalf("3rd request: %+v", r)
+	}
+	if r := call(t, app, "GET", "/api/read", map[string]string{"Authorization": "Bearer lm_dev_x"}); r.Status != 401 || r.Code != "invalid_key" {
+		t.Fatalf("invalid key: %+v", r)
+	}
+}

@@ -219,7 +219,7 @@ type validator struct {
 	entries int
 	total   int64
 	buf     []byte
-	stats   textStats // reused for each file
+	stats   TextStats // reused for each file
 }
 
 // explain turns a low-level read error into the limit or fault behind it.
@@ -436,7 +436,7 @@ func (v *validator) checkEntry(hdr *tar.Header) (string, error) {
 func (v *validator) readFile(tr *tar.Reader, name string, n int64, manifest *bytes.Buffer) (File, error) {
 	h := sha256.New()
 	st := &v.stats
-	*st = textStats{}
+	*st = TextStats{}
 	var w io.Writer = io.MultiWriter(h, st)
 	if manifest != nil {
 		w = io.MultiWriter(h, st, manifest)
@@ -448,7 +448,7 @@ func (v *validator) readFile(tr *tar.Reader, name string, n int64, manifest *byt
 	if got != n {
 		return File{}, refuse(name, "archive is truncated")
 	}
-	return File{Path: name, Size: n, SHA256: hex.EncodeToString(h.Sum(nil)), Binary: st.binary(), Lines: st.lines(), MaxLine: st.maxLine()}, nil
+	return File{Path: name, Size: n, SHA256: hex.EncodeToString(h.Sum(nil)), Binary: st.Binary(), Lines: st.Lines(), MaxLine: st.MaxLine()}, nil
 }
 
 func (v *validator) checkManifest(b []byte) error {
@@ -550,9 +550,10 @@ func (c *ctxReader) Read(p []byte) (int, error) {
 	return c.r.Read(p)
 }
 
-// textStats watches a file stream: NUL bytes, UTF-8 validity of the first
-// 8 KiB, line count and longest line.
-type textStats struct {
+// TextStats watches a file stream (write the file to it): NUL bytes, UTF-8
+// validity of the first 8 KiB, line count and longest line. The validator
+// and the reviewer's inspector (marketplace/inspect) judge files by it.
+type TextStats struct {
 	head     [8 << 10]byte
 	headN    int
 	nul      bool
@@ -560,7 +561,7 @@ type textStats struct {
 	cur, mx  int64
 }
 
-func (s *textStats) Write(p []byte) (int, error) {
+func (s *TextStats) Write(p []byte) (int, error) {
 	if s.headN < len(s.head) {
 		s.headN += copy(s.head[s.headN:], p)
 	}
@@ -583,11 +584,16 @@ func (s *textStats) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func (s *textStats) binary() bool { return s.nul || !LooksText(s.head[:s.headN]) }
-func (s *textStats) maxLine() int64 {
+// Binary: a NUL byte, or a head that is not text.
+func (s *TextStats) Binary() bool { return s.nul || !LooksText(s.head[:s.headN]) }
+
+// MaxLine is the longest line in bytes.
+func (s *TextStats) MaxLine() int64 {
 	return max(s.mx, s.cur)
 }
-func (s *textStats) lines() int64 {
+
+// Lines counts lines, a last one without a newline included.
+func (s *TextStats) Lines() int64 {
 	if s.cur > 0 {
 		return s.newlines + 1
 	}

@@ -18,6 +18,7 @@ import (
 	"lumdesk/views/pages/accounts"
 	"lumdesk/views/pages/billing"
 	"lumdesk/views/pages/licensing"
+	"lumdesk/views/pages/lumio"
 	"lumdesk/views/pages/lumora"
 )
 
@@ -56,10 +57,6 @@ type HistoryModel struct {
 	Paged                bool   // not the first page (full-page view)
 	Now                  time.Time
 }
-
-// LumioPath is the Lumio area of the console (the registry's path; views do
-// not import the registry).
-const LumioPath = "/lumio"
 
 // LumiraPath is the Lumira area of the console, where an entity whose id
 // does not fit its page's path links.
@@ -146,9 +143,16 @@ func EntityHref(r auditlog.Ref, names auditlog.Names) string {
 	case auditlog.EntityMailTemplate:
 		// Audit rows name a template by id; its page is under its slug: the area's overview.
 		return lumora.OverviewPath
-	case auditlog.EntityLumioExtension, auditlog.EntityLumioVersion:
-		// Lumio has no console pages yet: its landing page until it does.
-		return LumioPath
+	case auditlog.EntityLumioExtension:
+		if strings.HasPrefix(r.ID, "ext_") {
+			return lumio.ExtensionHref(r.ID)
+		}
+		return lumio.OverviewPath
+	case auditlog.EntityLumioVersion:
+		if strings.HasPrefix(r.ID, "ver_") {
+			return lumio.VersionHref(r.ID)
+		}
+		return lumio.OverviewPath
 	case auditlog.EntityLumiraGroup:
 		if strings.HasPrefix(r.ID, "grp_") && validPathID(r.ID) {
 			return "/lumira/groups/" + r.ID

@@ -548,7 +548,7 @@ func DiffTable(changes []auditlog.Readable, names auditlog.Names, compact bool) 
 						return templ_7745c5c3_Err
 					}
 				} else {
-					var templ_7745c5c3_Var32 = []any{"whitespace-pre-wrap break-words", templ.KV("text-red-700 line-through decoration-red-400/60 dark:text-red-300", c.Kind == auditlog.Changed), templ.KV("text-red-800 dark:text-red-300", c.Kind == auditlog.Removed)}
+					var templ_7745c5c3_Var32 = []any{"whitespace-pre-wrap break-words [overflow-wrap:anywhere]", templ.KV("text-red-700 line-through decoration-red-400/60 dark:text-red-300", c.Kind == auditlog.Changed), templ.KV("text-red-800 dark:text-red-300", c.Kind == auditlog.Removed)}
 					templ_7745c5c3_Err = templ.RenderCSSItems(ctx, templ_7745c5c3_Buffer, templ_7745c5c3_Var32...)
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
@@ -611,7 +611,7 @@ func DiffTable(changes []auditlog.Readable, names auditlog.Names, compact bool) 
 						return templ_7745c5c3_Err
 					}
 				} else {
-					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 46, "<span class=\"whitespace-pre-wrap break-words text-emerald-800 dark:text-emerald-300\">")
+					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 46, "<span class=\"whitespace-pre-wrap break-words text-emerald-800 [overflow-wrap:anywhere] dark:text-emerald-300\">")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
