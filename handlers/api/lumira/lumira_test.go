@@ -208,7 +208,7 @@ func TestLumiraAuthScopesAndEnvelope(t *testing.T) {
 	writeOnly := w.apiKey(&w.acct, []string{"ranking:write"}, 0)
 	wantLrErr(t, "write key reads", w.call("GET", g+"/logs", writeOnly, ""), 403, "forbidden")
 	wantLrErr(t, "write key notify", w.call("POST", g+"/notify", writeOnly, `{"content": "hi"}`), 403, "forbidden")
-	if w.env.Services.Ranking == nil || w.rbx.RoleOf(lrRobloxGroup, 1) != "101" {
+	if w.rbx.RoleOf(lrRobloxGroup, 1) != "101" {
 		t.Fatal("a refused change reached Roblox")
 	}
 
@@ -299,6 +299,14 @@ func TestLumiraGroupReads(t *testing.T) {
 	}
 	// The operator reaches both accounts' groups.
 	wantLrOK(t, "operator other's group", w.call("GET", "/api/lumira/v1/groups/777", w.operator, ""))
+	// A sandbox group ranks through the API as a real one does.
+	r = w.call("POST", "/api/lumira/v1/groups/777/users/9000000001/promote", w.otherKey, `{"reason": "sandbox"}`)
+	if r.Status != 200 || r.num("old_role.rank") != 1 || r.num("new_role.rank") != 5 || r.Body["changed"] != true {
+		t.Fatalf("sandbox promote: %s", r.Raw)
+	}
+	if r := w.call("GET", "/api/lumira/v1/groups/777/users/9000000001", w.otherKey, ""); r.Status != 200 || r.num("member.rank") != 5 || r.obj("last_change")["kind"] != "promote" {
+		t.Fatalf("sandbox member: %s", r.Raw)
+	}
 }
 
 // A member (role, rank, points, last change), a user not in the group,
@@ -469,19 +477,27 @@ func TestLumiraBatch(t *testing.T) {
 	wantLrErr(t, "other's group", w.call("POST", "/api/lumira/v1/groups/"+w.sandbox.ID+"/ranks/batch", w.key, `{"actions": [{"userId": 1, "action": "promote"}]}`), 404, "group_not_found")
 }
 
-// The key's own per-minute limit: 429 rate_limited with Retry-After.
+// The key's own per-minute limit (60 by default): 429 rate_limited with
+// Retry-After; another key is not held back.
 func TestLumiraRateLimit(t *testing.T) {
 	w := newLrWorld(t)
-	k := w.apiKey(&w.acct, lrAll, 2)
-	for i := range 2 {
-		wantLrOK(t, fmt.Sprint("call ", i), w.call("GET", "/api/lumira/v1/groups", k, ""))
+	k := w.apiKey(&w.acct, lrAll, 0)
+	for i := range 60 {
+		if r := w.call("GET", "/api/lumira/v1/groups", k, ""); r.Status != 200 {
+			t.Fatalf("call %d: %d %s", i+1, r.Status, r.Raw)
+		}
 	}
-	r := w.call("GET", "/api/lumira/v1/groups", k, "")
-	wantLrErr(t, "third call", r, 429, "rate_limited")
+	r := w.call("POST", w.userPath(w.group.ID, 1)+"/promote", k, "")
+	wantLrErr(t, "61st call", r, 429, "rate_limited")
 	if s, err := strconv.Atoi(r.Header.Get("Retry-After")); err != nil || s < 1 || s > 60 {
 		t.Fatalf("Retry-After %q", r.Header.Get("Retry-After"))
 	}
 	wantLrOK(t, "another key", w.call("GET", "/api/lumira/v1/groups", w.key, ""))
+	slow := w.apiKey(&w.acct, lrAll, 2)
+	for i := range 2 {
+		wantLrOK(t, fmt.Sprint("limited key call ", i), w.call("GET", "/api/lumira/v1/groups", slow, ""))
+	}
+	wantLrErr(t, "over a key's own limit", w.call("GET", "/api/lumira/v1/groups", slow, ""), 429, "rate_limited")
 }
 
 // Roblox failing is 502 roblox_unavailable; a group whose key Roblox
