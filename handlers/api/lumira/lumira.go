@@ -105,25 +105,40 @@ func route(method, path string, h fiber.Handler) web.Route {
 	return web.Route{Method: method, Path: path, Perm: staff.PermPublic, Handler: h}
 }
 
-// endpoints are the served /v1 routes (the OpenAPI test compares them with
-// openapi.json).
-func (api *API) endpoints() []web.Route {
+// endpoint is one served /v1 route and the scope it takes.
+type endpoint struct {
+	method, path, scope string
+	h                   func(*fiber.Ctx, apikeys.Key) error
+}
+
+// table is every /v1 endpoint (the OpenAPI test compares it with
+// openapi.json, scopes included).
+func (api *API) table() []endpoint {
 	g := V1 + "/groups/:groupId"
 	u := g + "/users/:userId"
-	return []web.Route{
-		route("GET", V1+"/groups", api.scoped(scopeRead, api.listGroups)),
-		route("GET", g, api.scoped(scopeRead, api.getGroup)),
-		route("GET", g+"/roles", api.scoped(scopeRead, api.listRoles)),
-		route("GET", u, api.scoped(scopeRead, api.getMember)),
-		route("GET", V1+"/users/by-username/:username", api.scoped(scopeRead, api.byUsername)),
-		route("POST", u+"/rank", api.scoped(scopeWrite, api.setRank)),
-		route("POST", u+"/promote", api.scoped(scopeWrite, api.promote)),
-		route("POST", u+"/demote", api.scoped(scopeWrite, api.demote)),
-		route("POST", u+"/points", api.scoped(scopeWrite, api.points)),
-		route("POST", g+"/ranks/batch", api.scoped(scopeWrite, api.batch)),
-		route("POST", g+"/notify", api.scoped(scopeNotify, api.notify)),
-		route("GET", g+"/logs", api.scoped(scopeRead, api.logs)),
+	return []endpoint{
+		{"GET", V1 + "/groups", scopeRead, api.listGroups},
+		{"GET", g, scopeRead, api.getGroup},
+		{"GET", g + "/roles", scopeRead, api.listRoles},
+		{"GET", u, scopeRead, api.getMember},
+		{"GET", V1 + "/users/by-username/:username", scopeRead, api.byUsername},
+		{"POST", u + "/rank", scopeWrite, api.setRank},
+		{"POST", u + "/promote", scopeWrite, api.promote},
+		{"POST", u + "/demote", scopeWrite, api.demote},
+		{"POST", u + "/points", scopeWrite, api.points},
+		{"POST", g + "/ranks/batch", scopeWrite, api.batch},
+		{"POST", g + "/notify", scopeNotify, api.notify},
+		{"GET", g + "/logs", scopeRead, api.logs},
 	}
+}
+
+// endpoints are the served /v1 routes.
+func (api *API) endpoints() []web.Route {
+	var out []web.Route
+	for _, e := range api.table() {
+		out = append(out, route(e.method, e.path, api.scoped(e.scope, e.h)))
+	}
+	return out
 }
 
 // Routes: the OpenAPI document, the authenticating gate (a middleware route

@@ -9,7 +9,7 @@ import (
 )
 
 // The OpenAPI document names exactly the endpoints this package serves,
-// each under its method, with its scope.
+// each under its method, with its scope and the envelope's common errors.
 func TestOpenAPIListsTheServedRoutes(t *testing.T) {
 	var doc struct {
 		OpenAPI string `json:"openapi"`
@@ -28,15 +28,15 @@ func TestOpenAPIListsTheServedRoutes(t *testing.T) {
 	var documented []string
 	for p, ops := range doc.Paths {
 		for m, op := range ops {
-			documented = append(documented, strings.ToUpper(m)+" /api/lumira"+param.ReplaceAllString(p, ":$1"))
-			if op.Scope == "" || op.Responses["401"] == nil || op.Responses["429"] == nil {
+			documented = append(documented, strings.ToUpper(m)+" /api/lumira"+param.ReplaceAllString(p, ":$1")+" "+op.Scope)
+			if op.Responses["401"] == nil || op.Responses["403"] == nil || op.Responses["429"] == nil || op.Responses["400"] == nil {
 				t.Errorf("%s %s: scope %q, responses %d", m, p, op.Scope, len(op.Responses))
 			}
 		}
 	}
 	var served []string
-	for _, r := range (&API{}).endpoints() {
-		served = append(served, r.Method+" "+r.Path)
+	for _, e := range (&API{}).table() {
+		served = append(served, e.method+" "+e.path+" "+e.scope)
 	}
 	slices.Sort(documented)
 	slices.Sort(served)
