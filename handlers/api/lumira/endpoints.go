@@ -324,7 +324,7 @@ func (api *API) batch(c *fiber.Ctx, k apikeys.Key) error {
 				api.log.Error("lumira api batch item failed", "err", it.Err, "path", c.Path(), "request_id", c.Locals("requestid"))
 				msg = "Internal error; try the item again."
 			}
-			o.Error = &itemError{Code: code, Message: msg, HTTPStatus: StatusOf(code)}
+			o.Error = &itemError{Code: code, Message: msg, HTTPStatus: statusOf(code)}
 		}
 		out[i] = o
 	}

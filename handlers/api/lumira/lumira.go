@@ -248,9 +248,9 @@ func writeErr(c *fiber.Ctx, status int, code, msg string) error {
 	return c.Status(status).JSON(fiber.Map{"error": code, "message": msg})
 }
 
-// StatusOf is the HTTP status of a service error code (batch items carry
+// statusOf is the HTTP status of a service error code (batch items carry
 // it too).
-func StatusOf(code string) int {
+func statusOf(code string) int {
 	switch code {
 	case CodeValidation:
 		return fiber.StatusBadRequest
@@ -275,7 +275,7 @@ func (api *API) serviceErr(c *fiber.Ctx, err error) error {
 	case errors.As(err, &fe):
 		return writeErr(c, fiber.StatusBadRequest, CodeValidation, fieldsMessage(fe))
 	case code != CodeInternal:
-		return writeErr(c, StatusOf(code), code, message(err))
+		return writeErr(c, statusOf(code), code, message(err))
 	case errors.Is(err, context.Canceled):
 		return writeErr(c, fiber.StatusServiceUnavailable, CodeInternal, "Request cancelled.")
 	}

@@ -222,7 +222,7 @@ func TestLumiraAuthScopesAndEnvelope(t *testing.T) {
 	if r := w.call("GET", w.userPath(w.group.ID, 1)+"/promote", w.key, ""); r.Status != 405 || r.Header.Get("Allow") != "POST" {
 		t.Errorf("GET promote: %d %s", r.Status, r.Header.Get("Allow"))
 	}
-	for _, body := range []string{`{"rank": `, `[1]`, `"x"`, `{"rank": "five"}`, `{"rank": 5} {}`} {
+	for _, body := range []string{`{"rank": `, `[1]`, `"x"`, `null`, `{"rank": "five"}`, `{"rank": 5} {}`, `{"rank": 5, "reason": "a\u0000b"}`, "{\"rank\": 5, \"reason\": \"\xff\"}"} {
 		wantLrErr(t, "malformed "+body, w.call("POST", w.userPath(w.group.ID, 1)+"/rank", w.key, body), 400, "validation_error")
 	}
 	wantLrErr(t, "bad user id", w.call("POST", w.userPath(w.group.ID, 1)[:len(w.userPath(w.group.ID, 1))-1]+"x/promote", w.key, ""), 400, "validation_error")
