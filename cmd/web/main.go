@@ -11,6 +11,7 @@
 //	lumdesk billing adjust --account ID|EMAIL --amount 10.00 --reason R [--json] | verify
 //	lumdesk lumora app create --account ID|EMAIL --name N [--from EMAIL] [--json]
 //	lumdesk lumora domain add --account ID|EMAIL --domain D [--json] | verify --domain D [--json]
+//	lumdesk lumira group add --account ID|EMAIL --group-id N [--roblox-key-stdin] [--ceiling R] [--discord-webhook URL] [--json]
 //	lumdesk customer invite --account ID|EMAIL --email E --role R [--json]
 //	lumdesk audit verify
 package main
@@ -49,6 +50,7 @@ func commands() []command {
 		{"script", "manage Luarmor scripts: create", runScript},
 		{"billing", "Lumi balances: adjust, verify", runBilling},
 		{"lumora", "Lumora set-up: app create, domain add, domain verify", runLumora},
+		{"lumira", "Lumira set-up: group add (a Roblox group, or a sandbox group)", runLumira},
 		{"customer", "customer portal users: invite", runCustomer},
 		{"audit", "check the audit history: verify", runAudit},
 	}

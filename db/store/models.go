@@ -446,6 +446,110 @@ type LumiVp struct {
 	UpdatedAt           time.Time  `json:"updated_at"`
 }
 
+type LumiraAction struct {
+	ID           int64      `json:"id"`
+	PublicID     string     `json:"public_id"`
+	GroupID      int64      `json:"group_id"`
+	RobloxUserID int64      `json:"roblox_user_id"`
+	Kind         string     `json:"kind"`
+	OldRoleID    *string    `json:"old_role_id"`
+	OldRank      *int32     `json:"old_rank"`
+	NewRoleID    *string    `json:"new_role_id"`
+	NewRank      *int32     `json:"new_rank"`
+	PointsDelta  int64      `json:"points_delta"`
+	Reason       string     `json:"reason"`
+	ActorKind    string     `json:"actor_kind"`
+	ActorID      string     `json:"actor_id"`
+	ActorLabel   string     `json:"actor_label"`
+	Status       string     `json:"status"`
+	Error        string     `json:"error"`
+	CreatedAt    time.Time  `json:"created_at"`
+	SettledAt    *time.Time `json:"settled_at"`
+}
+
+type LumiraFinding struct {
+	ID            int64      `json:"id"`
+	GroupID       int64      `json:"group_id"`
+	RobloxUserID  int64      `json:"roblox_user_id"`
+	FromRoleID    *string    `json:"from_role_id"`
+	FromRank      *int32     `json:"from_rank"`
+	ToRoleID      *string    `json:"to_role_id"`
+	ToRank        *int32     `json:"to_rank"`
+	ChangedByID   *int64     `json:"changed_by_id"`
+	ChangedByName string     `json:"changed_by_name"`
+	ChangedAt     *time.Time `json:"changed_at"`
+	Source        string     `json:"source"`
+	DedupeKey     string     `json:"dedupe_key"`
+	ActionID      *int64     `json:"action_id"`
+	FoundAt       time.Time  `json:"found_at"`
+}
+
+type LumiraGroup struct {
+	ID                    int64      `json:"id"`
+	PublicID              string     `json:"public_id"`
+	AccountID             int64      `json:"account_id"`
+	RobloxGroupID         int64      `json:"roblox_group_id"`
+	Name                  string     `json:"name"`
+	KeySealed             []byte     `json:"key_sealed"`
+	KeyFingerprint        *string    `json:"key_fingerprint"`
+	CeilingRank           int32      `json:"ceiling_rank"`
+	WebhookSealed         []byte     `json:"webhook_sealed"`
+	WebhookStatus         string     `json:"webhook_status"`
+	WebhookDisabledReason string     `json:"webhook_disabled_reason"`
+	WebhookDisabledAt     *time.Time `json:"webhook_disabled_at"`
+	Status                string     `json:"status"`
+	StatusMessage         string     `json:"status_message"`
+	KeyScopes             []string   `json:"key_scopes"`
+	LastSyncAt            *time.Time `json:"last_sync_at"`
+	AutoPromote           bool       `json:"auto_promote"`
+	LastReconciledAt      *time.Time `json:"last_reconciled_at"`
+	CreatedAt             time.Time  `json:"created_at"`
+	UpdatedAt             time.Time  `json:"updated_at"`
+}
+
+type LumiraMember struct {
+	GroupID      int64      `json:"group_id"`
+	RobloxUserID int64      `json:"roblox_user_id"`
+	Username     string     `json:"username"`
+	RoleID       *string    `json:"role_id"`
+	Rank         *int32     `json:"rank"`
+	Points       int64      `json:"points"`
+	LastChangeAt *time.Time `json:"last_change_at"`
+	CreatedAt    time.Time  `json:"created_at"`
+	UpdatedAt    time.Time  `json:"updated_at"`
+}
+
+type LumiraRobloxCall struct {
+	KeyFingerprint string    `json:"key_fingerprint"`
+	At             time.Time `json:"at"`
+}
+
+type LumiraRole struct {
+	GroupID        int64  `json:"group_id"`
+	RoleID         string `json:"role_id"`
+	Name           string `json:"name"`
+	Rank           int32  `json:"rank"`
+	MemberCount    *int64 `json:"member_count"`
+	InLadder       bool   `json:"in_ladder"`
+	LadderPosition *int32 `json:"ladder_position"`
+	PointsRequired int64  `json:"points_required"`
+}
+
+type LumiraSandboxMember struct {
+	GroupID   int64     `json:"group_id"`
+	UserID    int64     `json:"user_id"`
+	Username  string    `json:"username"`
+	RoleID    string    `json:"role_id"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+type LumiraSandboxRole struct {
+	GroupID int64  `json:"group_id"`
+	RoleID  string `json:"role_id"`
+	Name    string `json:"name"`
+	Rank    int32  `json:"rank"`
+}
+
 type MailApp struct {
 	ID               int64     `json:"id"`
 	AccountID        int64     `json:"account_id"`

@@ -19,6 +19,7 @@ import (
 	"lumdesk/handlers/api/luarmor"
 	"lumdesk/handlers/api/lumi"
 	"lumdesk/handlers/api/lumio"
+	"lumdesk/handlers/api/lumira"
 	"lumdesk/handlers/api/lumora"
 	apikeyshttp "lumdesk/handlers/apikeys"
 	audithttp "lumdesk/handlers/audit"
@@ -55,6 +56,8 @@ import (
 	"lumdesk/internal/platform/config"
 	"lumdesk/internal/platform/db"
 	"lumdesk/internal/platform/secretbox"
+	"lumdesk/internal/ranking"
+	"lumdesk/internal/ranking/roblox"
 	"lumdesk/internal/staff"
 )
 
@@ -83,6 +86,8 @@ type Services struct {
 	LumiAPI   *lumi.API // the Lumi API; cmd/web serve starts its batch sweeper
 	// Marketplace is Lumio: extensions, versions and their review, secrets.
 	Marketplace *marketplace.Service
+	// Ranking is Lumira: Roblox groups, ladders, rank changes, Discord logs.
+	Ranking *ranking.Service
 }
 
 // NewServices builds every domain service over one database.
@@ -129,6 +134,13 @@ func NewServices(cfg config.Config, d *db.DB, box *secretbox.Box) *Services {
 	}
 	s.Marketplace = marketplace.NewService(d, box, marketplace.BlobBundles{Blobs: blobStore(cfg), Limits: cfg.LumioLimits})
 	s.Console.Register(marketplace.Searchers(d))
+	s.Ranking = ranking.NewService(d, box, ranking.Settings{
+		Roblox:     roblox.Settings{APIURL: cfg.RobloxAPIURL, UsersURL: cfg.RobloxUsersURL},
+		DiscordURL: cfg.LumiraDiscordURL,
+	})
+	// Through s.Ranking when the runner starts, so a test may swap it first.
+	s.Jobs.AddWorkers(func(w *river.Workers) { s.Ranking.Register(w) })
+	s.Jobs.SetLumiraReconcile(0, func(ctx context.Context) (int, error) { return s.Ranking.ReconcileAll(ctx) })
 	s.Jobs.SetExpireDeposits(func(ctx context.Context) (int, error) {
 		// Crypto Pay webhooks that never arrived: credit what it reports paid first.
 		if _, err := s.Billing.ReconcileCryptoPay(ctx, audit.System("cryptopay-reconcile"), 1000); err != nil {
@@ -241,6 +253,7 @@ func (s *Services) routeGroups() []web.RouteGroup {
 		s.LumiAPI,
 		lumora.New(s.Mail, s.APIKeys).WithTemplates(s.Templates).WithWebhooks(s.Webhooks),
 		lumio.New(s.Marketplace, s.APIKeys),
+		lumira.New(s.Ranking, s.APIKeys),
 		lumorahttp.New(s.Mail, s.APIKeys, s.Webhooks, s.sandboxInbox).WithTemplates(s.Templates),
 		lumiohttp.New(s.Marketplace),
 		portalaccount.NewTeam(), portalaccount.NewSecurity(), portalaccount.NewAPIKeys(s.APIKeys, s.Mail),

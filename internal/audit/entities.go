@@ -28,6 +28,8 @@ const (
 	EntityMailWebhookDelivery = "mail_webhook_delivery"
 	EntityLumioExtension      = "lumio_extension" // by public id, ext_...
 	EntityLumioVersion        = "lumio_version"   // by public id, ver_...
+	EntityLumiraGroup         = "lumira_group"    // by public id, grp_...
+	EntityLumiraAction        = "lumira_action"   // by public id, act_...
 )
 
 // Things the rows of an account record by id in their data (a ledger
@@ -49,6 +51,7 @@ var EntityTypes = []string{
 	EntityDomain, EntityVPS, EntityProxy, EntityTLDPrice, EntityPlanPrice,
 	EntityMailApp, EntityMailDomain, EntityMailTemplate, EntityMailWebhook, EntityMailWebhookDelivery,
 	EntityLumioExtension, EntityLumioVersion,
+	EntityLumiraGroup, EntityLumiraAction,
 }
 
 // entityNouns name the types for people, as the pages do.
@@ -73,6 +76,8 @@ var entityNouns = map[string]string{
 	EntityMailWebhookDelivery: "webhook delivery",
 	EntityLumioExtension:      "Lumio extension",
 	EntityLumioVersion:        "Lumio version",
+	EntityLumiraGroup:         "Lumira group",
+	EntityLumiraAction:        "Lumira action",
 }
 
 // EntityNoun names an entity type for people: "api_key" → "API key". An
@@ -227,6 +232,28 @@ var fieldLabels = map[string]map[string]string{
 		"rejection_reason": "Rejection reason",
 		"reviewer_id":      "Reviewer",
 		"approved_at":      "Approved",
+	},
+	EntityLumiraGroup: {
+		"roblox_group_id": "Roblox group",
+		"sandbox":         "Sandbox",
+		"ceiling_rank":    "Ceiling (rank)",
+		"webhook":         "Discord webhook",
+		"webhook_status":  "Discord webhook status",
+		"auto_promote":    "Auto-promotion",
+		"key_scopes":      "Key scopes",
+		"ladder":          "Ladder",
+		"has_key":         "API key set",
+		"content":         "Message",
+	},
+	EntityLumiraAction: {
+		"group":        "Group",
+		"user_id":      "Roblox user",
+		"old_role":     "Old role",
+		"old_rank":     "Old rank",
+		"new_role":     "New role",
+		"new_rank":     "New rank",
+		"points_delta": "Points",
+		"error":        "Roblox's answer",
 	},
 	EntityProxy: {
 		"type":      "Type",

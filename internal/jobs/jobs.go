@@ -133,11 +133,13 @@ type Service struct {
 
 	// What the periodic jobs run (periodic.go); nil: the job does nothing.
 	// Its own lock: Stop holds mu while it waits for running jobs.
-	hookMu           sync.Mutex
-	autoRenew        AutoRenewFunc
-	expireDeposits   ExpireDepositsFunc
-	mailRecheck      MailRecheckFunc
-	mailRecheckEvery time.Duration
+	hookMu               sync.Mutex
+	autoRenew            AutoRenewFunc
+	expireDeposits       ExpireDepositsFunc
+	mailRecheck          MailRecheckFunc
+	mailRecheckEvery     time.Duration
+	lumiraReconcile      LumiraReconcileFunc
+	lumiraReconcileEvery time.Duration
 	// Workers of job kinds an area enqueues itself (AddWorkers).
 	areaWorkers []func(*river.Workers)
 	mailDeliver MailDeliverFunc

@@ -16,9 +16,10 @@ import (
 
 // River kinds of the periodic jobs.
 const (
-	KindAutoRenew      = "lumi.auto_renew"
-	KindExpireDeposits = "lumi.expire_deposits"
-	KindMailRecheck    = "mail.dns_recheck"
+	KindAutoRenew       = "lumi.auto_renew"
+	KindExpireDeposits  = "lumi.expire_deposits"
+	KindMailRecheck     = "mail.dns_recheck"
+	KindLumiraReconcile = "lumira.reconcile"
 )
 
 // DepositExpiryInterval is how often pending deposits past their expiry are
@@ -36,6 +37,19 @@ type ExpireDepositsFunc func(ctx context.Context) (int, error)
 // MailRecheckFunc runs one DNS re-check pass over Lumora sending domains
 // and says how many it checked (mail.Service.RecheckDue).
 type MailRecheckFunc func(ctx context.Context) (int, error)
+
+// LumiraReconcileFunc runs one reconciliation pass over Lumira groups and
+// says how many it reconciled (ranking.Service.ReconcileAll).
+type LumiraReconcileFunc func(ctx context.Context) (int, error)
+
+// SetLumiraReconcile sets what the Lumira reconciliation job runs and how
+// often; call it before Start. Without it the job does nothing, every 15
+// minutes.
+func (s *Service) SetLumiraReconcile(every time.Duration, fn LumiraReconcileFunc) {
+	s.hookMu.Lock()
+	defer s.hookMu.Unlock()
+	s.lumiraReconcile, s.lumiraReconcileEvery = fn, every
+}
 
 // SetMailRecheck sets what the sending-domain DNS re-check runs and how
 // often (LUMORA_DNS_RECHECK); call it before Start. Without it the job does
@@ -90,7 +104,37 @@ func (s *Service) periodicJobs() []periodicJob {
 		periodic(autoRenewArgs{}, 24*time.Hour, 30*time.Minute, s.runAutoRenew),
 		periodic(expireDepositsArgs{}, DepositExpiryInterval, 5*time.Minute, s.runExpireDeposits),
 		periodic(mailRecheckArgs{}, s.mailRecheckInterval(), 30*time.Minute, s.runMailRecheck),
+		periodic(lumiraReconcileArgs{}, s.lumiraReconcileInterval(), 30*time.Minute, s.runLumiraReconcile),
 	}
+}
+
+type lumiraReconcileArgs struct{}
+
+func (lumiraReconcileArgs) Kind() string { return KindLumiraReconcile }
+
+// A failed pass is retried a few times; the next interval's pass comes anyway.
+func (lumiraReconcileArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{MaxAttempts: 3} }
+
+func (s *Service) lumiraReconcileInterval() time.Duration {
+	s.hookMu.Lock()
+	defer s.hookMu.Unlock()
+	if s.lumiraReconcileEvery <= 0 {
+		return 15 * time.Minute
+	}
+	return s.lumiraReconcileEvery
+}
+
+func (s *Service) runLumiraReconcile(ctx context.Context) error {
+	s.hookMu.Lock()
+	fn := s.lumiraReconcile
+	s.hookMu.Unlock()
+	if fn == nil {
+		return nil
+	}
+	if _, err := fn(ctx); err != nil {
+		return fmt.Errorf("lumira reconciliation: %w", err)
+	}
+	return nil
 }
 
 type mailRecheckArgs struct{}

@@ -64,6 +64,10 @@ type Config struct {
 	BlobURL       string        // BLOB_URL: s3://bucket?endpoint=…&region=… or file:///dir; empty: DATA_DIR/blobs
 	BlobAccessKey string        // AWS_ACCESS_KEY_ID, for an s3 BLOB_URL
 	BlobSecretKey string        // AWS_SECRET_ACCESS_KEY, for an s3 BLOB_URL
+	// Lumira (read by loadLumira in lumira.go).
+	RobloxAPIURL     string // ROBLOX_API_URL: Roblox Open Cloud's base
+	RobloxUsersURL   string // ROBLOX_USERS_URL: Roblox's users API (username lookups)
+	LumiraDiscordURL string // LUMIRA_DISCORD_URL: a base URL webhook URLs may point at besides discord.com
 }
 
 // Var documents one environment variable (rendered in the README and `--help`).
@@ -107,6 +111,9 @@ var Vars = []Var{
 	{"PLATFORM_MAIL_FROM", "lumdesk@localhost", "Sender address of lumdesk's own mail (invitations, password resets, alerts); needs no verified domain."},
 	{"LUMIO_MAX_BUNDLE", "25MiB", "Largest Lumio bundle upload (compressed), in bytes or with a KiB, MiB or GiB suffix."},
 	{"BLOB_URL", "(DATA_DIR/blobs)", "Where Lumio bundles are stored, by sha256: s3://bucket?endpoint=https://…&region=… (an S3-compatible bucket several servers share; credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY) or file:///dir."},
+	{"ROBLOX_API_URL", "https://apis.roblox.com", "Roblox Open Cloud base URL Lumira's groups are ranked through (x-api-key; 300 requests a minute per key, shared by every server process)."},
+	{"ROBLOX_USERS_URL", "https://users.roblox.com", "Roblox users API base URL Lumira looks usernames up on."},
+	{"LUMIRA_DISCORD_URL", "https://discord.com", "Another base URL Lumira's Discord webhook URLs may point at (tests, a proxy); https://discord.com and discordapp.com webhooks are always accepted."},
 	{"WEBHOOK_ALLOW_PRIVATE", "false", "Let Lumora webhook URLs be plain http and reach loopback, private, link-local and other non-public addresses (tests, local development). Off: https only, public addresses only, checked again at every connection."},
 }
 
@@ -246,6 +253,9 @@ func Load(getenv func(string) string) (Config, error) {
 		return c, err
 	}
 	if err := loadLumio(&c, get); err != nil {
+		return c, err
+	}
+	if err := loadLumira(&c, get); err != nil {
 		return c, err
 	}
 	return c, nil

@@ -58,6 +58,10 @@ type HistoryModel struct {
 	Now                  time.Time
 }
 
+// LumiraPath is the Lumira area of the console, where an entity whose id
+// does not fit its page's path links.
+const LumiraPath = "/lumira"
+
 // EntityHref is the console page of an entity, or "" when it has none or
 // when its page cannot be found (a script whose project is unknown). It is
 // the one map from an entity to its page: every entity type the code
@@ -149,6 +153,16 @@ func EntityHref(r auditlog.Ref, names auditlog.Names) string {
 			return lumio.VersionHref(r.ID)
 		}
 		return lumio.OverviewPath
+	case auditlog.EntityLumiraGroup:
+		if strings.HasPrefix(r.ID, "grp_") && validPathID(r.ID) {
+			return "/lumira/groups/" + r.ID
+		}
+		return LumiraPath
+	case auditlog.EntityLumiraAction:
+		if strings.HasPrefix(r.ID, "act_") && validPathID(r.ID) {
+			return "/lumira/actions/" + r.ID
+		}
+		return LumiraPath
 	case auditlog.RefLedgerEntry:
 		if _, err := strconv.ParseInt(r.Account, 10, 64); err == nil {
 			return billing.LedgerPath + "?" + url.Values{"account": {r.Account}}.Encode()
@@ -201,6 +215,8 @@ func EntityNav(entityType string) string {
 		return "lumora"
 	case auditlog.EntityLumioExtension, auditlog.EntityLumioVersion:
 		return "lumio"
+	case auditlog.EntityLumiraGroup, auditlog.EntityLumiraAction:
+		return "lumira"
 	}
 	return "audit"
 }
@@ -449,4 +465,15 @@ func dotClass(e auditlog.Entry) string {
 		return "bg-emerald-500"
 	}
 	return "bg-indigo-500"
+}
+
+// validPathID reports whether id is safe in a URL path: lower-case letters,
+// digits and underscores.
+func validPathID(id string) bool {
+	for _, c := range id {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return id != ""
 }
