@@ -540,6 +540,30 @@ func TestLumiraPortalWebhook(t *testing.T) {
 		t.Fatal("the promotion was not posted to Discord")
 	}
 
+	// Discord forgets the webhook: the next post disables it, and the group
+	// page says so and why.
+	w.dc.Delete()
+	wantLumira(t, c.PostForm(gp+"/webhook/test", url.Values{}), http.StatusSeeOther, "test a deleted webhook")
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		g, err := w.env.Ranking.GetGroup(context.Background(), accounts.Only(w.account.ID), w.sandbox.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g.Webhook.Status == ranking.WebhookDisabled {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the webhook was not disabled: %+v", g.Webhook)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	r = c.Get(gp)
+	if r.Doc.Find("[data-testid=webhook-status]").AttrOr("data-status", "") != "disabled" || r.Text("[data-testid=webhook-reason]") == "" {
+		t.Errorf("disabled webhook: %q / %q", r.Text("[data-testid=webhook-status]"), r.Text("[data-testid=webhook-reason]"))
+	}
+	r = c.PostForm(gp+"/webhook/test", url.Values{})
+	wantLumira(t, r, http.StatusUnprocessableEntity, "test a disabled webhook")
+
 	wantLumira(t, c.PostForm(gp+"/webhook/remove", url.Values{}), http.StatusSeeOther, "remove")
 	r = c.PostForm(gp+"/webhook/test", url.Values{})
 	wantLumira(t, r, http.StatusUnprocessableEntity, "test without a webhook")

@@ -181,7 +181,7 @@ func (h *Portal) changeResult(c *fiber.Ctx, g ranking.Group, userID int64, forms
 	if err != nil {
 		return err
 	}
-	who := strconv.FormatInt(userID, 10)
+	who := h.memberName(c, g, userID)
 	switch {
 	case ch.Changed:
 		h.app.Toast(c, "success", fmt.Sprintf("%s %s: %s (%d) → %s (%d).", who, verb, ch.OldRole.Name, ch.OldRole.Rank, ch.NewRole.Name, ch.NewRole.Rank))
@@ -251,4 +251,14 @@ func (h *Portal) addPoints(c *fiber.Ctx) error {
 	}
 	ch, err := h.svc.AddPoints(c.UserContext(), web.Actor(c), web.PortalScope(c), g.ID, userID, delta, forms.Points.Reason)
 	return h.changeResult(c, g, userID, &forms, &forms.Points, ch, err, "auto-promoted")
+}
+
+// memberName is the member's username as last seen, else their user id.
+func (h *Portal) memberName(c *fiber.Ctx, g ranking.Group, userID int64) string {
+	id := strconv.FormatInt(userID, 10)
+	ms, err := h.svc.ListMembers(c.UserContext(), web.PortalScope(c), g.ID, id, 0, 1)
+	if err == nil && len(ms) == 1 && ms[0].UserID == userID && ms[0].Username != "" {
+		return ms[0].Username
+	}
+	return id
 }
