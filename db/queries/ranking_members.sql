@@ -68,11 +68,13 @@ ORDER BY id
 LIMIT $1;
 
 -- name: ListLumiraActions :many
--- A group's actions, newest first, optionally of one member; the cursor is
--- the last row's id.
+-- A group's actions, newest first, optionally of one member, kind and
+-- status; the cursor is the last row's id.
 SELECT * FROM lumira_actions
 WHERE group_id = $1
   AND (sqlc.narg(user_id)::bigint IS NULL OR roblox_user_id = sqlc.narg(user_id))
+  AND (sqlc.narg(kind)::text IS NULL OR kind = sqlc.narg(kind))
+  AND (sqlc.narg(status)::text IS NULL OR status = sqlc.narg(status))
   AND (sqlc.narg(before_id)::bigint IS NULL OR id < sqlc.narg(before_id))
 ORDER BY id DESC
 LIMIT $2;

@@ -295,25 +295,31 @@ const listLumiraActions = `-- name: ListLumiraActions :many
 SELECT id, public_id, group_id, roblox_user_id, kind, old_role_id, old_rank, new_role_id, new_rank, points_delta, reason, actor_kind, actor_id, actor_label, status, error, created_at, settled_at FROM lumira_actions
 WHERE group_id = $1
   AND ($3::bigint IS NULL OR roblox_user_id = $3)
-  AND ($4::bigint IS NULL OR id < $4)
+  AND ($4::text IS NULL OR kind = $4)
+  AND ($5::text IS NULL OR status = $5)
+  AND ($6::bigint IS NULL OR id < $6)
 ORDER BY id DESC
 LIMIT $2
 `
 
 type ListLumiraActionsParams struct {
-	GroupID  int64  `json:"group_id"`
-	Limit    int32  `json:"limit"`
-	UserID   *int64 `json:"user_id"`
-	BeforeID *int64 `json:"before_id"`
+	GroupID  int64   `json:"group_id"`
+	Limit    int32   `json:"limit"`
+	UserID   *int64  `json:"user_id"`
+	Kind     *string `json:"kind"`
+	Status   *string `json:"status"`
+	BeforeID *int64  `json:"before_id"`
 }
 
-// A group's actions, newest first, optionally of one member; the cursor is
-// the last row's id.
+// A group's actions, newest first, optionally of one member, kind and
+// status; the cursor is the last row's id.
 func (q *Queries) ListLumiraActions(ctx context.Context, arg ListLumiraActionsParams) ([]LumiraAction, error) {
 	rows, err := q.db.Query(ctx, listLumiraActions,
 		arg.GroupID,
 		arg.Limit,
 		arg.UserID,
+		arg.Kind,
+		arg.Status,
 		arg.BeforeID,
 	)
 	if err != nil {

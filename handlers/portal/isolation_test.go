@@ -2,6 +2,7 @@ package portal_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -18,6 +19,8 @@ import (
 	"lumdesk/internal/customers"
 	"lumdesk/internal/demo"
 	"lumdesk/internal/marketplace"
+	"lumdesk/internal/ranking"
+	"lumdesk/internal/ranking/roblox"
 )
 
 // Tenant isolation, walked: the owner of a demo account with data in every
@@ -41,6 +44,15 @@ func TestAnotherAccountsObjectsAreNotFound(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := env.Marketplace.SetSecret(ctx, audit.CLI("test"), accounts.Only(acc.ID), ext.ID, "API_KEY", "isolation"); err != nil {
+		t.Fatal(err)
+	}
+	// Nor Lumira groups: give A a sandbox group with a member it promoted
+	// (the log and the members seen link to the member's page).
+	grp, err := env.Ranking.AddGroup(ctx, audit.CLI("test"), accounts.Only(acc.ID), ranking.GroupInput{RobloxGroupID: 4711, Name: "Isolation Sandbox"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.Ranking.Promote(ctx, audit.CLI("test"), accounts.Only(acc.ID), grp.ID, roblox.DemoMembers[0].UserID, "isolation"); err != nil {
 		t.Fatal(err)
 	}
 	a := env.AsCustomer(acc.ID, customers.RoleOwner)
@@ -107,6 +119,12 @@ func TestAnotherAccountsObjectsAreNotFound(t *testing.T) {
 		}
 	}
 	t.Logf("walked %d pages; %d requests name one of account A's objects", len(seen), len(checked))
+	for _, p := range []string{"GET/portal/lumira/groups/" + grp.ID, "POST/portal/lumira/groups/" + grp.ID + "/ladder",
+		fmt.Sprintf("POST/portal/lumira/groups/%s/members/%d/promote", grp.ID, roblox.DemoMembers[0].UserID)} {
+		if !checked[p] {
+			t.Errorf("the walk did not reach %s", p)
+		}
+	}
 	if len(checked) < 5 {
 		t.Fatalf("only %d object URLs found: the walk reached too little of the portal", len(checked))
 	}

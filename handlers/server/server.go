@@ -33,6 +33,7 @@ import (
 	portalbilling "lumdesk/handlers/portal/billing"
 	portallicensing "lumdesk/handlers/portal/licensing"
 	portallumio "lumdesk/handlers/portal/lumio"
+	portallumira "lumdesk/handlers/portal/lumira"
 	portalmail "lumdesk/handlers/portal/mail"
 	staffhttp "lumdesk/handlers/staff"
 	"lumdesk/handlers/web"
@@ -239,6 +240,7 @@ func (s *Services) routeGroups() []web.RouteGroup {
 	billingDesk.Holdings = s.Products.Holdings
 	portalLumi := portalbilling.New(s.Billing, s.Products)
 	portalLumio := portallumio.New(s.Marketplace)
+	portalLumira := portallumira.New(s.Ranking)
 	groups := []web.RouteGroup{
 		consolehttp.New(s.Console),
 		accounts,
@@ -257,9 +259,9 @@ func (s *Services) routeGroups() []web.RouteGroup {
 		lumorahttp.New(s.Mail, s.APIKeys, s.Webhooks, s.sandboxInbox).WithTemplates(s.Templates),
 		lumiohttp.New(s.Marketplace),
 		portalaccount.NewTeam(), portalaccount.NewSecurity(), portalaccount.NewAPIKeys(s.APIKeys, s.Mail),
-		portalLuarmor, portalLumio, portalLumi, portalLumora,
+		portalLuarmor, portalLumio, portalLumi, portalLumora, portalLumira,
 		// The portal's frame, with each product area (sidebar, home card) in registry order.
-		portalhttp.New(portalhttp.AuditActivity(s.Audit), portalLuarmor, portalLumio, portalLumi, portalLumora),
+		portalhttp.New(portalhttp.AuditActivity(s.Audit), portalLuarmor, portalLumio, portalLumi, portalLumora, portalLumira),
 	}
 	// Each product's account tab comes from the group that renders it.
 	for _, g := range groups {

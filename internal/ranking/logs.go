@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -22,9 +23,17 @@ import (
 // LogFilter pages a group's actions.
 type LogFilter struct {
 	UserID int64  // 0: every member
+	Kind   string // "": every kind (set, promote, demote, points, outside_change)
+	Status string // "": every status (pending, done, failed)
 	Limit  int    // 1-200; 0: 50
 	Cursor string // NextCursor of the previous page
 }
+
+// ActionKinds and ActionStatuses are the values LogFilter takes.
+var (
+	ActionKinds    = []string{KindSet, KindPromote, KindDemote, KindPoints, KindOutsideChange}
+	ActionStatuses = []string{ActionPending, ActionDone, ActionFailed}
+)
 
 // LogPage is a page of actions, newest first.
 type LogPage struct {
@@ -66,6 +75,12 @@ func (s *Service) Logs(ctx context.Context, scope accounts.Scope, groupID string
 	if f.UserID < 0 {
 		fe["user_id"] = "Enter a Roblox user id."
 	}
+	if f.Kind != "" && !slices.Contains(ActionKinds, f.Kind) {
+		fe["kind"] = "Choose set, promote, demote, points or outside_change."
+	}
+	if f.Status != "" && !slices.Contains(ActionStatuses, f.Status) {
+		fe["status"] = "Choose pending, done or failed."
+	}
 	if len(fe) > 0 {
 		return LogPage{}, fe
 	}
@@ -76,6 +91,12 @@ func (s *Service) Logs(ctx context.Context, scope accounts.Scope, groupID string
 	p := store.ListLumiraActionsParams{GroupID: r.ID, Limit: int32(f.Limit + 1), BeforeID: before}
 	if f.UserID > 0 {
 		p.UserID = &f.UserID
+	}
+	if f.Kind != "" {
+		p.Kind = &f.Kind
+	}
+	if f.Status != "" {
+		p.Status = &f.Status
 	}
 	rows, err := s.db.ListLumiraActions(ctx, p)
 	if err != nil {
