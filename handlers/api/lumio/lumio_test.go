@@ -56,9 +56,15 @@ type lmWorld struct {
 
 func newLmWorld(t *testing.T, opts ...servertest.Option) *lmWorld {
 	t.Helper()
+	return newLmWorldWith(t, func(opts ...servertest.Option) *servertest.Env { return servertest.New(t, opts...) }, opts...)
+}
+
+// newLmWorldWith builds the world on the app newEnv starts.
+func newLmWorldWith(t *testing.T, newEnv func(...servertest.Option) *servertest.Env, opts ...servertest.Option) *lmWorld {
+	t.Helper()
 	dir := t.TempDir()
 	opts = append([]servertest.Option{func(c *config.Config) { c.DataDir = dir }}, opts...)
-	w := &lmWorld{t: t, env: servertest.New(t, opts...), blobDir: filepath.Join(dir, "blobs")}
+	w := &lmWorld{t: t, env: newEnv(opts...), blobDir: filepath.Join(dir, "blobs")}
 	w.acct = w.account("Acme")
 	w.other = w.account("Globex")
 	var k apikeys.Created

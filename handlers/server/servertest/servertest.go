@@ -60,7 +60,19 @@ func Demo(c *config.Config) { c.Demo = true }
 // New starts the app on a fresh database; it stops when the test ends.
 func New(t testing.TB, opts ...Option) *Env {
 	t.Helper()
-	return start(t, db.New(testdb.New(t)), opts)
+	return start(t, db.New(testdb.New(t)), nil, opts)
+}
+
+// NewLogged is New with the app's log written to w at every level (a test
+// that a secret reaches no log line reads it; so does slog's default logger,
+// which the services use, while the test runs).
+func NewLogged(t testing.TB, w io.Writer, opts ...Option) *Env {
+	t.Helper()
+	log := slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	prev := slog.Default()
+	slog.SetDefault(log)
+	t.Cleanup(func() { slog.SetDefault(prev) })
+	return start(t, db.New(testdb.New(t)), log, opts)
 }
 
 // NewDBURL makes a fresh migrated database with room for concurrent
@@ -83,10 +95,10 @@ func NewOn(t testing.TB, dbURL string, opts ...Option) *Env {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close) // runs after the app's own cleanup below
-	return start(t, db.New(pool), opts)
+	return start(t, db.New(pool), nil, opts)
 }
 
-func start(t testing.TB, d *db.DB, opts []Option) *Env {
+func start(t testing.TB, d *db.DB, log *slog.Logger, opts []Option) *Env {
 	t.Helper()
 	cfg, err := config.Load(func(string) string { return "" })
 	if err != nil {
@@ -104,9 +116,12 @@ func start(t testing.TB, d *db.DB, opts []Option) *Env {
 	}
 	box, _ := secretbox.New(cfg.MasterKey)
 	svc := server.NewServices(cfg, d, box)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if testing.Verbose() {
+	switch {
+	case log != nil:
+	case testing.Verbose():
 		log = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	default:
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	app, h := server.NewApp(cfg, svc, log)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
