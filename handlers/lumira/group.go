@@ -371,7 +371,17 @@ func (h *Lumira) settings(c *fiber.Ctx) error {
 func (h *Lumira) setWebhook(c *fiber.Ctx) error {
 	id := c.Params("id")
 	url := web.Truncate(strings.TrimSpace(web.Field(c, "discord_webhook")), 600)
-	_, err := h.svc.SetWebhook(c.UserContext(), web.Actor(c), all, id, url)
+	remove := web.Field(c, "remove") != ""
+	if remove {
+		url = ""
+	}
+	var err error
+	if url == "" && !remove {
+		// Removing takes its own button: an empty field is a slip.
+		err = ranking.ValidationError{"discord_webhook": "Enter the webhook URL."}
+	} else {
+		_, err = h.svc.SetWebhook(c.UserContext(), web.Actor(c), all, id, url)
+	}
 	if fields, m := refused(err, nil); fields != nil || m != "" {
 		return h.renderGroup(c, fiber.StatusUnprocessableEntity, func(v *view.GroupPage) {
 			v.Tab, v.WebhookURL = "discord", url

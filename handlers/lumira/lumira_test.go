@@ -360,6 +360,9 @@ func TestLumiraWebhookAndSendTest(t *testing.T) {
 	if r := support.PostForm(f.groupPath("")+"/webhook/test", nil); r.Status != http.StatusSeeOther {
 		t.Fatalf("test without a webhook: %d", r.Status)
 	}
+	if r := support.PostForm(f.groupPath("")+"/webhook", url.Values{"discord_webhook": {""}}); r.Status != http.StatusUnprocessableEntity {
+		t.Errorf("empty webhook without Remove: %d", r.Status)
+	}
 	r := support.PostForm(f.groupPath("")+"/webhook", url.Values{"discord_webhook": {"https://example.com/hook"}})
 	if r.Status != http.StatusUnprocessableEntity || !r.Has(`[data-testid="webhook-form"] input[aria-invalid="true"]`) {
 		t.Fatalf("bad webhook: %d", r.Status)
@@ -384,6 +387,13 @@ func TestLumiraWebhookAndSendTest(t *testing.T) {
 	m := lmWaitPosted(t, f.dc.Posted)
 	if len(m.Embeds) != 1 || !strings.Contains(m.Embeds[0].Description+lmFields(m.Embeds[0]), "Console promotion") {
 		t.Errorf("promotion embed: %+v", m)
+	}
+	// Remove takes the webhook away.
+	if r = support.PostForm(f.groupPath("")+"/webhook", url.Values{"discord_webhook": {""}, "remove": {"1"}}); r.Status != http.StatusSeeOther {
+		t.Fatalf("remove: %d", r.Status)
+	}
+	if g, _ := f.env.Ranking.GetGroup(lmBG, accounts.AllAccounts, f.group.ID); g.Webhook.Status != ranking.WebhookNone {
+		t.Errorf("webhook after remove: %s", g.Webhook.Status)
 	}
 }
 
