@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/PuerkitoBio/goquery"
+
+	"lumdesk/db/store"
 	"lumdesk/handlers/server/servertest"
 	"lumdesk/internal/accounts"
 	"lumdesk/internal/audit"
@@ -456,5 +459,91 @@ func TestLumiraAccountTabListAndCSV(t *testing.T) {
 	r = viewer.Get("/accounts/" + strconv.FormatInt(f.acc, 10))
 	if got := r.Text(`[data-testid="figure-lumira-sandbox"]`); got != "1" {
 		t.Errorf("overview card sandbox = %q", got)
+	}
+}
+
+// A rank changed on Roblox behind Lumira's back is found by "Reconcile
+// now" and listed on the Reconciliation tab: who, from, to.
+func TestLumiraReconcileNowFindsOutsideChange(t *testing.T) {
+	f := newLumiraFixture(t)
+	if _, err := f.env.Ranking.Promote(lmBG, lmCLI, accounts.AllAccounts, f.group.ID, lmAlex, "seed"); err != nil {
+		t.Fatal(err)
+	}
+	var gid int64
+	if err := f.env.DB.Pool.QueryRow(lmBG, `select id from lumira_groups where public_id = $1`, f.group.ID).Scan(&gid); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.env.DB.SetLumiraSandboxMemberRole(lmBG, store.SetLumiraSandboxMemberRoleParams{GroupID: gid, UserID: lmAlex, RoleID: "1050"}); err != nil {
+		t.Fatal(err)
+	}
+	support := f.env.As("support")
+	r := support.Get(f.groupPath("reconciliation"))
+	if !r.Has(`[data-testid="findings-empty"]`) {
+		t.Fatal("a finding before reconciling")
+	}
+	if r = support.PostForm(f.groupPath("")+"/reconcile", nil); r.Status != http.StatusSeeOther {
+		t.Fatalf("reconcile: %d", r.Status)
+	}
+	r = support.Get(f.groupPath("reconciliation"))
+	row := r.Text(`[data-testid="finding-row"]`)
+	if !strings.Contains(row, "9000000001") || !strings.Contains(row, "Trainee (5) → Staff (50)") {
+		t.Errorf("finding: %q", row)
+	}
+	r = support.Get(f.groupPath("log") + "&kind=outside_change")
+	if r.Doc.Find(`[data-testid="action-row"][data-kind="outside_change"]`).Length() != 1 {
+		t.Errorf("the outside change is not in the log: %q", r.Text(`main`))
+	}
+}
+
+// The log and the group list page by keyset: 50 a page, the next link
+// continuing where the page ended.
+func TestLumiraLogAndListPages(t *testing.T) {
+	f := newLumiraFixture(t)
+	for i := 0; i < 55; i++ {
+		if _, err := f.env.Ranking.AddPoints(lmBG, lmCLI, accounts.AllAccounts, f.group.ID, lmCasey, 1, "tick "+strconv.Itoa(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	viewer := f.env.As("viewer")
+	r := viewer.Get(f.groupPath("log"))
+	seen := map[string]bool{}
+	r.Doc.Find(`[data-testid="action-row"]`).Each(func(_ int, s *goquery.Selection) { seen[s.AttrOr("data-id", "")] = true })
+	next, ok := r.Doc.Find(`a[rel="next"], [data-testid="pager-next"]`).Attr("href")
+	if len(seen) != 50 || !ok {
+		t.Fatalf("first log page: %d rows, next %q", len(seen), next)
+	}
+	r = viewer.Get(next)
+	n := 0
+	r.Doc.Find(`[data-testid="action-row"]`).Each(func(_ int, s *goquery.Selection) {
+		n++
+		if seen[s.AttrOr("data-id", "")] {
+			t.Errorf("action %s on both pages", s.AttrOr("data-id", ""))
+		}
+	})
+	if n != 5 {
+		t.Errorf("second log page: %d rows", n)
+	}
+	if r = viewer.Get(f.groupPath("log") + "&cursor=garbage"); r.Status != http.StatusOK || !r.Has(`[data-testid="filter-error"]`) {
+		t.Errorf("bad log cursor: %d", r.Status)
+	}
+
+	for i := 0; i < 50; i++ {
+		if _, err := f.env.Ranking.AddGroup(lmBG, lmCLI, accounts.Only(f.acc), ranking.GroupInput{RobloxGroupID: int64(1000 + i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r = viewer.Get("/lumira")
+	ids := map[string]bool{}
+	r.Doc.Find(`[data-testid="group-row"]`).Each(func(_ int, s *goquery.Selection) { ids[s.AttrOr("data-id", "")] = true })
+	next, ok = r.Doc.Find(`a[rel="next"], [data-testid="pager-next"]`).Attr("href")
+	if len(ids) != 50 || !ok || ids[f.group.ID] {
+		t.Fatalf("first list page: %d rows, next %q", len(ids), next)
+	}
+	r = viewer.Get(next)
+	if got := r.Doc.Find(`[data-testid="group-row"]`).AttrOr("data-id", ""); got != f.group.ID || r.Doc.Find(`[data-testid="group-row"]`).Length() != 1 {
+		t.Errorf("second list page: %q (%d rows)", got, r.Doc.Find(`[data-testid="group-row"]`).Length())
+	}
+	if r = viewer.Get("/lumira?cursor=grp_aaaaaaaaaaaaaaaa"); r.Status != http.StatusOK || !r.Has(`[data-testid="filter-error"]`) {
+		t.Errorf("bad list cursor: %d", r.Status)
 	}
 }
