@@ -21,6 +21,7 @@ import (
 	"lumdesk/internal/ranking"
 	"lumdesk/internal/ranking/discord"
 	"lumdesk/internal/ranking/discord/discordtest"
+	"lumdesk/internal/ranking/roblox/robloxtest"
 )
 
 var (
@@ -545,5 +546,51 @@ func TestLumiraLogAndListPages(t *testing.T) {
 	}
 	if r = viewer.Get("/lumira?cursor=grp_aaaaaaaaaaaaaaaa"); r.Status != http.StatusOK || !r.Has(`[data-testid="filter-error"]`) {
 		t.Errorf("bad list cursor: %d", r.Status)
+	}
+}
+
+// A group with a working key shows it (never the key itself) with its
+// scopes; when Roblox stops answering, the member page says so and shows
+// what Lumira last read, and a promotion is a form message, not a 500.
+func TestLumiraRobloxUnavailable(t *testing.T) {
+	rbx := robloxtest.New(t)
+	rbx.AddGroup(&robloxtest.Group{ID: 6060, Name: "Real Clan", BotRank: 100, Roles: []robloxtest.Role{
+		{ID: "100", Name: "Guest", Rank: 0}, {ID: "101", Name: "Member", Rank: 1}, {ID: "105", Name: "Trainee", Rank: 5},
+		{ID: "200", Name: "Bot", Rank: 100}, {ID: "255", Name: "Owner", Rank: 255}}})
+	const key = "rbx-key-console-test"
+	rbx.AddKey(key, robloxtest.Key{Write: true, ReadAudit: true})
+	rbx.AddUser(6060, 77, "real_member", "101")
+	env := servertest.New(t, func(c *config.Config) { c.RobloxAPIURL, c.RobloxUsersURL = rbx.URL, rbx.URL })
+	a, err := env.Accounts.Create(lmBG, lmCLI, accounts.CreateInput{Name: "Real Co", Email: "ops@real.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	support := env.As("support")
+	support.Get("/lumira")
+	r := support.PostForm("/lumira", url.Values{"account": {strconv.FormatInt(a.ID, 10)}, "roblox_group_id": {"6060"}, "roblox_key": {key}, "ceiling": {"100"}})
+	if r.Status != http.StatusSeeOther {
+		t.Fatalf("add: %d %s", r.Status, r.Text(`[data-testid="add-group-form"]`))
+	}
+	page := r.Header.Get("Location")
+	r = support.Get(page)
+	if r.Text(`[data-testid="group-header"] [data-testid="group-status"]`) != "Connected" || !strings.Contains(r.Text(`[data-testid="group-key"]`), "Working") ||
+		!strings.Contains(r.Text(`[data-testid="key-scopes"]`), "group:read") || strings.Contains(r.Body, key) {
+		t.Errorf("header: %q / %q", r.Text(`[data-testid="group-header"]`), r.Text(`[data-testid="key-scopes"]`))
+	}
+	member := page + "/members/77"
+	if r = support.PostForm(member+"/promote", url.Values{"reason": {"Good work"}}); r.Status != http.StatusSeeOther {
+		t.Fatalf("promote: %d %s", r.Status, r.Text(`[data-testid="promote-error"]`))
+	}
+	if rbx.RoleOf(6060, 77) != "105" {
+		t.Fatalf("Roblox role after promote: %s", rbx.RoleOf(6060, 77))
+	}
+	rbx.Close()
+	r = support.Get(member)
+	if r.Status != http.StatusOK || !r.Has(`[data-testid="read-error"]`) || !strings.Contains(r.Text(`[data-testid="member-role"]`), "Trainee") {
+		t.Fatalf("member page without Roblox: %d %q", r.Status, r.Text(`main`))
+	}
+	r = support.PostForm(member+"/demote", url.Values{"reason": {"Oops"}})
+	if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Text(`[data-testid="demote-error"]`), "Roblox") {
+		t.Errorf("demote without Roblox: %d %q", r.Status, r.Text(`[data-testid="demote-error"]`))
 	}
 }
