@@ -50,7 +50,7 @@ func TestAccountOverviewCards(t *testing.T) {
 			t.Errorf("%s = %q, want %q", sel, got, want)
 		}
 	}
-	b.waitText(`[data-testid="overview-card-lumira"]`, `not live yet`)
+	b.waitText(`[data-testid="overview-empty-lumira"]`, `No Lumira groups yet`)
 	b.screenshot("account-overview")
 	// An account without data says what to do instead.
 	bare, err := b.Env.Accounts.Create(ctx, cli, accounts.CreateInput{Name: "Quiet Co", Email: "hi@quiet.co"})

@@ -78,10 +78,11 @@ func start(t *testing.T) *B {
 // hung page fails the test, but one the crawl fits in on a loaded 2-core machine.
 const crawlTimeout = 4 * time.Minute
 
-// startFor is start with another bound for the whole test.
-func startFor(t *testing.T, timeout time.Duration) *B {
+// startFor is start with another bound for the whole test; opts change
+// the app's configuration (say, where Lumira may post to Discord).
+func startFor(t *testing.T, timeout time.Duration, configure ...servertest.Option) *B {
 	t.Helper()
-	env := servertest.New(t)
+	env := servertest.New(t, configure...)
 	exe := chromiumPath(t)
 	// Old shots of this test (say, a failure from an earlier run) would mislead.
 	old, _ := filepath.Glob(filepath.Join("screenshots", shotPrefix(t)+"-*.png"))

@@ -27,6 +27,7 @@ import (
 	consolehttp "lumdesk/handlers/console"
 	licensinghttp "lumdesk/handlers/licensing"
 	lumiohttp "lumdesk/handlers/lumio"
+	lumirahttp "lumdesk/handlers/lumira"
 	lumorahttp "lumdesk/handlers/lumora"
 	portalhttp "lumdesk/handlers/portal"
 	portalaccount "lumdesk/handlers/portal/account"
@@ -258,6 +259,7 @@ func (s *Services) routeGroups() []web.RouteGroup {
 		lumira.New(s.Ranking, s.APIKeys),
 		lumorahttp.New(s.Mail, s.APIKeys, s.Webhooks, s.sandboxInbox).WithTemplates(s.Templates),
 		lumiohttp.New(s.Marketplace),
+		lumirahttp.New(s.Ranking, s.Accounts.Names),
 		portalaccount.NewTeam(), portalaccount.NewSecurity(), portalaccount.NewAPIKeys(s.APIKeys, s.Mail),
 		portalLuarmor, portalLumio, portalLumi, portalLumora, portalLumira,
 		// The portal's frame, with each product area (sidebar, home card) in registry order.
@@ -275,7 +277,7 @@ func (s *Services) routeGroups() []web.RouteGroup {
 // DemoDeps are the services the demo seed goes through.
 func (s *Services) DemoDeps() demo.Deps {
 	return demo.Deps{DB: s.DB, Staff: s.Staff, Accounts: s.Accounts, APIKeys: s.APIKeys, Licensing: s.Licensing, Billing: s.Billing, Products: s.Products,
-		Mail: s.Mail, Templates: s.Templates, Marketplace: s.Marketplace,
+		Mail: s.Mail, Templates: s.Templates, Marketplace: s.Marketplace, Ranking: s.Ranking,
 		// Demo portal users accept their invitation at once: nothing is mailed.
 		Customers: customers.NewService(s.DB, s.Box, func(context.Context, string, string, string, string) error { return nil }, "")}
 }

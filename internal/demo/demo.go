@@ -18,6 +18,7 @@ import (
 	"lumdesk/internal/mail/templates"
 	"lumdesk/internal/marketplace"
 	"lumdesk/internal/platform/db"
+	"lumdesk/internal/ranking"
 	"lumdesk/internal/staff"
 )
 
@@ -50,6 +51,8 @@ type Deps struct {
 	Customers *customers.Service // the customer portal's users; nil skips them
 	// Marketplace is Lumio; nil skips its demo extensions.
 	Marketplace *marketplace.Service
+	// Ranking is Lumira; nil skips its demo Sandbox group.
+	Ranking *ranking.Service
 }
 
 var actor = audit.System("demo seed")
@@ -94,6 +97,9 @@ func Seed(ctx context.Context, d Deps) ([]Credential, error) {
 		return nil, err
 	}
 	if err := seedLumio(ctx, d); err != nil {
+		return nil, err
+	}
+	if err := seedLumira(ctx, d); err != nil {
 		return nil, err
 	}
 	return Credentials, nil

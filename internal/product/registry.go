@@ -278,7 +278,7 @@ var all = []Product{
 		},
 	},
 	{
-		Key: Ranking, Brand: "Lumira", Path: "/lumira", Status: Coming,
+		Key: Ranking, Brand: "Lumira", Path: "/lumira", Status: Live,
 		Tagline: "Roblox group rank automation", Icon: "chevron-double-up", Hue: "rose",
 		About: []string{"Groups and rank ladders", "Promotions and notifications"},
 		Nav:   []NavEntry{{Key: "lumira", Label: "Lumira", Href: "/lumira", Permission: PermRankingView, Icon: "chevron-double-up"}},

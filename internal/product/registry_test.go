@@ -180,7 +180,7 @@ func TestLookups(t *testing.T) {
 	if p, ok := product.ByTab("luarmor"); !ok || p.Key != product.Licensing {
 		t.Errorf("ByTab(luarmor) = %s, %v", p.Key, ok)
 	}
-	if p, ok := product.Get(product.Ranking); !ok || p.Brand != "Lumira" || p.Status != product.Coming {
+	if p, ok := product.Get(product.Ranking); !ok || p.Brand != "Lumira" || p.Status != product.Live {
 		t.Errorf("Get(ranking) = %+v, %v", p, ok)
 	}
 	if _, ok := product.Get("Luarmor"); ok {
