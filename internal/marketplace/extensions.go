@@ -13,6 +13,7 @@ import (
 	"lumdesk/internal/accounts"
 	"lumdesk/internal/audit"
 	"lumdesk/internal/platform/db"
+	"lumdesk/internal/platform/ids"
 	"lumdesk/internal/platform/money"
 )
 
@@ -301,7 +302,7 @@ func (s *Service) CreateExtension(ctx context.Context, actor audit.Actor, scope 
 			if err != nil {
 				return err
 			}
-			row, err := q.InsertMarketplaceExtension(ctx, store.InsertMarketplaceExtensionParams{PublicID: newPublicID("ext_"),
+			row, err := q.InsertMarketplaceExtension(ctx, store.InsertMarketplaceExtensionParams{PublicID: ids.Public("ext_"),
 				AccountID: *target, Slug: slug, Name: in.Name, ShortDescription: in.ShortDescription, Description: in.Description,
 				PricingType: pricing.Type, PriceCents: cents, Currency: currency, BillingInterval: interval, Now: s.clock()})
 			if err != nil {
@@ -327,7 +328,7 @@ func (s *Service) CreateExtension(ctx context.Context, actor audit.Actor, scope 
 // findExtension is the extension with public id id inside the scope;
 // anything else is ErrExtensionNotFound. lock takes the row for update.
 func findExtension(ctx context.Context, q *store.Queries, scope accounts.Scope, id string, lock bool) (store.MarketplaceExtension, error) {
-	if !validPublicID("ext_", id) {
+	if !ids.ValidPublic("ext_", id) {
 		return store.MarketplaceExtension{}, ErrExtensionNotFound
 	}
 	get := q.GetMarketplaceExtension

@@ -14,6 +14,7 @@ import (
 	"lumdesk/db/store"
 	"lumdesk/internal/accounts"
 	"lumdesk/internal/audit"
+	"lumdesk/internal/platform/ids"
 )
 
 // Install events, as the store backend reports them.
@@ -97,10 +98,10 @@ func checkInstallEvents(events []InstallEvent, now time.Time) ValidationError {
 		if ev.InstallID == "" || len(ev.InstallID) > MaxInstallID || strings.IndexFunc(ev.InstallID, func(r rune) bool { return !unicode.IsPrint(r) || r == ' ' }) >= 0 {
 			fe[field("installId")] = fmt.Sprintf("1–%d printable characters without spaces.", MaxInstallID)
 		}
-		if !validPublicID("ext_", ev.ExtensionID) {
+		if !ids.ValidPublic("ext_", ev.ExtensionID) {
 			fe[field("extensionId")] = "An extension id (ext_…)."
 		}
-		if !validPublicID("ver_", ev.VersionID) {
+		if !ids.ValidPublic("ver_", ev.VersionID) {
 			fe[field("versionId")] = "A version id (ver_…)."
 		}
 		if _, ok := eventOrder[ev.Event]; !ok {

@@ -24,11 +24,8 @@
 package marketplace
 
 import (
-	"crypto/rand"
-	"encoding/base32"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"lumdesk/internal/platform/apperr"
@@ -104,31 +101,6 @@ func (s *Service) WithClock(now func() time.Time) *Service {
 }
 
 func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
-
-var lowerBase32 = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
-
-// newPublicID is prefix + 16 lower-case base32 characters (80 random bits).
-func newPublicID(prefix string) string {
-	b := make([]byte, 10)
-	if _, err := rand.Read(b); err != nil {
-		panic(err) // crypto/rand never fails on supported platforms
-	}
-	return prefix + lowerBase32.EncodeToString(b)
-}
-
-// validPublicID says whether id has the shape of prefix's ids, so a
-// malformed id is not found without a query.
-func validPublicID(prefix, id string) bool {
-	if !strings.HasPrefix(id, prefix) || len(id) != len(prefix)+16 {
-		return false
-	}
-	for _, c := range id[len(prefix):] {
-		if !(c >= 'a' && c <= 'z' || c >= '2' && c <= '7') {
-			return false
-		}
-	}
-	return true
-}
 
 // wrap says where an unexpected error came from (deferred at the top of a
 // method); the package's own answers pass unchanged, as callers show their

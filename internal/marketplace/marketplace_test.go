@@ -20,6 +20,7 @@ import (
 	"lumdesk/internal/audit"
 	"lumdesk/internal/platform/apperr"
 	"lumdesk/internal/platform/db"
+	"lumdesk/internal/platform/ids"
 	"lumdesk/internal/platform/money"
 	"lumdesk/internal/platform/secretbox"
 	"lumdesk/internal/platform/testdb"
@@ -134,7 +135,7 @@ func TestCreateExtension(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !validPublicID("ext_", e.ID) {
+	if !ids.ValidPublic("ext_", e.ID) {
 		t.Errorf("id %q is not ext_ + 16 base32", e.ID)
 	}
 	want := Extension{ID: e.ID, AccountID: f.acct, Slug: "sports-scoreboard", Name: "Sports Scoreboard!", ShortDescription: "Scores.",
@@ -330,7 +331,7 @@ func TestSubmitVersionOrdering(t *testing.T) {
 	f := newFixture(t)
 	e := f.create(t, "Ordered")
 	v := f.submit(t, e.ID, "1.2.0")
-	if !validPublicID("ver_", v.ID) || v.Status != VersionPending || v.BundleSize != int64(len("bundle of 1.2.0")) ||
+	if !ids.ValidPublic("ver_", v.ID) || v.Status != VersionPending || v.BundleSize != int64(len("bundle of 1.2.0")) ||
 		v.BundleSHA256 != hashOf("bundle of 1.2.0") || v.FileCount != 1 || !v.SubmittedAt.Equal(f.now) {
 		t.Errorf("submitted: %+v", v)
 	}

@@ -15,6 +15,7 @@ import (
 	"lumdesk/internal/accounts"
 	"lumdesk/internal/audit"
 	"lumdesk/internal/platform/db"
+	"lumdesk/internal/platform/ids"
 )
 
 // MaxChangelog bounds a version's changelog; MaxRejectionReason a reviewer's reason.
@@ -207,7 +208,7 @@ func (s *Service) SubmitVersion(ctx context.Context, actor audit.Actor, scope ac
 			return err
 		}
 		now := s.clock()
-		vrow, err := q.InsertMarketplaceVersion(ctx, store.InsertMarketplaceVersionParams{PublicID: newPublicID("ver_"),
+		vrow, err := q.InsertMarketplaceVersion(ctx, store.InsertMarketplaceVersionParams{PublicID: ids.Public("ver_"),
 			ExtensionID: row.ID, Version: in.Version, Changelog: in.Changelog, BundleSha256: facts.SHA256,
 			BundleSize: facts.Size, BundleUnpackedSize: facts.UnpackedSize, FileCount: int32(facts.FileCount),
 			Manifest: facts.Manifest, Files: filesJSON, Now: now})
@@ -260,7 +261,7 @@ func (s *Service) setExtensionReview(ctx context.Context, q *store.Queries, acto
 // findVersion is the version with public id id whose extension is inside
 // the scope; anything else is ErrVersionNotFound.
 func findVersion(ctx context.Context, q *store.Queries, scope accounts.Scope, id string, lock bool) (store.MarketplaceVersion, store.MarketplaceExtension, error) {
-	if !validPublicID("ver_", id) {
+	if !ids.ValidPublic("ver_", id) {
 		return store.MarketplaceVersion{}, store.MarketplaceExtension{}, ErrVersionNotFound
 	}
 	get := q.GetMarketplaceVersion

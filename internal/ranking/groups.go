@@ -17,6 +17,7 @@ import (
 	"lumdesk/internal/accounts"
 	"lumdesk/internal/audit"
 	"lumdesk/internal/platform/db"
+	"lumdesk/internal/platform/ids"
 	"lumdesk/internal/ranking/discord"
 	"lumdesk/internal/ranking/roblox"
 )
@@ -141,7 +142,7 @@ func groupAudit(g Group) map[string]any {
 
 // findGroup is the group row, if it is inside the scope.
 func findGroup(ctx context.Context, q *store.Queries, scope accounts.Scope, id string) (store.LumiraGroup, error) {
-	if !validPublicID("grp_", id) {
+	if !ids.ValidPublic("grp_", id) {
 		return store.LumiraGroup{}, ErrGroupNotFound
 	}
 	r, err := q.GetLumiraGroup(ctx, id)
@@ -229,7 +230,7 @@ func (s *Service) AddGroup(ctx context.Context, actor audit.Actor, scope account
 		return Group{}, fe
 	}
 	now := s.clock()
-	p := store.InsertLumiraGroupParams{PublicID: newPublicID("grp_"), AccountID: *acct, RobloxGroupID: in.RobloxGroupID, Name: in.Name,
+	p := store.InsertLumiraGroupParams{PublicID: ids.Public("grp_"), AccountID: *acct, RobloxGroupID: in.RobloxGroupID, Name: in.Name,
 		CeilingRank: int32(in.Ceiling), WebhookStatus: WebhookNone, Status: StatusSandbox, AutoPromote: in.AutoPromote, KeyScopes: []string{}, Now: now}
 	if in.DiscordWebhook != "" {
 		p.WebhookSealed, p.WebhookStatus = s.box.Seal([]byte(in.DiscordWebhook), webhookContext(p.PublicID)), WebhookOK

@@ -17,6 +17,7 @@ import (
 	"lumdesk/internal/accounts"
 	"lumdesk/internal/audit"
 	"lumdesk/internal/platform/db"
+	"lumdesk/internal/platform/ids"
 	"lumdesk/internal/ranking/discord"
 )
 
@@ -116,7 +117,7 @@ func (s *Service) Logs(ctx context.Context, scope accounts.Scope, groupID string
 // GetAction is one action, if its group is inside the scope.
 func (s *Service) GetAction(ctx context.Context, scope accounts.Scope, actionID string) (_ Action, err error) {
 	defer wrap(&err, "get lumira action %s", actionID)
-	if !validPublicID("act_", actionID) {
+	if !ids.ValidPublic("act_", actionID) {
 		return Action{}, ErrActionNotFound
 	}
 	a, err := s.db.GetLumiraAction(ctx, actionID)

@@ -14,6 +14,7 @@ import (
 	"lumdesk/internal/accounts"
 	"lumdesk/internal/audit"
 	"lumdesk/internal/platform/db"
+	"lumdesk/internal/platform/ids"
 	"lumdesk/internal/ranking/roblox"
 )
 
@@ -267,7 +268,7 @@ func (s *Service) assign(ctx context.Context, actor audit.Actor, st *memberState
 	}
 	now := s.clock()
 	oldRank, newRank := int32(cur.Rank), int32(to.Rank)
-	pending, err := s.db.InsertLumiraAction(ctx, store.InsertLumiraActionParams{PublicID: newPublicID("act_"), GroupID: st.row.ID,
+	pending, err := s.db.InsertLumiraAction(ctx, store.InsertLumiraActionParams{PublicID: ids.Public("act_"), GroupID: st.row.ID,
 		RobloxUserID: out.UserID, Kind: kind, OldRoleID: &cur.ID, OldRank: &oldRank, NewRoleID: &to.ID, NewRank: &newRank, Reason: reason,
 		ActorKind: actorKind(actor), ActorID: actor.ID, ActorLabel: actorLabel(actor), Status: ActionPending, Now: now})
 	if err != nil {
@@ -499,7 +500,7 @@ func (s *Service) AddPoints(ctx context.Context, actor audit.Actor, scope accoun
 			}
 			st.member = m
 			rank := int32(st.cur.Rank)
-			row, err := q.InsertLumiraAction(ctx, store.InsertLumiraActionParams{PublicID: newPublicID("act_"), GroupID: r.ID, RobloxUserID: userID,
+			row, err := q.InsertLumiraAction(ctx, store.InsertLumiraActionParams{PublicID: ids.Public("act_"), GroupID: r.ID, RobloxUserID: userID,
 				Kind: KindPoints, OldRoleID: &st.cur.ID, OldRank: &rank, NewRoleID: &st.cur.ID, NewRank: &rank, PointsDelta: delta, Reason: reason,
 				ActorKind: actorKind(actor), ActorID: actor.ID, ActorLabel: actorLabel(actor), Status: ActionDone, Now: now, SettledAt: &now})
 			if err != nil {

@@ -38,13 +38,10 @@
 package ranking
 
 import (
-	"crypto/rand"
-	"encoding/base32"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -233,30 +230,6 @@ func (s *Service) SetLogger(l *slog.Logger) {
 }
 
 func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
-
-var lowerBase32 = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
-
-// newPublicID is prefix + 16 lower-case base32 characters (80 random bits).
-func newPublicID(prefix string) string {
-	b := make([]byte, 10)
-	if _, err := rand.Read(b); err != nil {
-		panic(err)
-	}
-	return prefix + lowerBase32.EncodeToString(b)
-}
-
-// validPublicID says whether id has the shape of prefix's ids.
-func validPublicID(prefix, id string) bool {
-	if !strings.HasPrefix(id, prefix) || len(id) != len(prefix)+16 {
-		return false
-	}
-	for _, c := range id[len(prefix):] {
-		if !(c >= 'a' && c <= 'z' || c >= '2' && c <= '7') {
-			return false
-		}
-	}
-	return true
-}
 
 // wrap says where an unexpected error came from; the package's own answers
 // pass unchanged, as callers show their text to people.

@@ -11,6 +11,7 @@ import (
 	"lumdesk/internal/accounts"
 	"lumdesk/internal/audit"
 	"lumdesk/internal/platform/db"
+	"lumdesk/internal/platform/ids"
 	"lumdesk/internal/ranking/roblox"
 )
 
@@ -289,7 +290,7 @@ func (s *Service) recordFinding(ctx context.Context, actor audit.Actor, r store.
 		if byName != "" {
 			label = byName + " (in Roblox)"
 		}
-		p := store.InsertLumiraActionParams{PublicID: newPublicID("act_"), GroupID: r.ID, RobloxUserID: userID, Kind: KindOutsideChange,
+		p := store.InsertLumiraActionParams{PublicID: ids.Public("act_"), GroupID: r.ID, RobloxUserID: userID, Kind: KindOutsideChange,
 			Reason: "Found by reconciliation (" + strings.ReplaceAll(source, "_", " ") + ")", ActorKind: "roblox", ActorLabel: label,
 			Status: ActionDone, Now: now, SettledAt: &now}
 		if byID != nil && *byID != 0 {

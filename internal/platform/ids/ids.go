@@ -4,7 +4,9 @@ package ids
 import (
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/base32"
 	"encoding/hex"
+	"strings"
 )
 
 const alnum = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
@@ -44,3 +46,29 @@ func Hash(secret string) []byte {
 
 // HashHex is Hash as hex.
 func HashHex(secret string) string { return hex.EncodeToString(Hash(secret)) }
+
+var lowerBase32 = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
+
+// Public is a public object id: prefix + 16 lower-case base32 characters
+// (80 random bits), as Lumio's ext_/ver_ and Lumira's grp_/act_ ids.
+func Public(prefix string) string {
+	b := make([]byte, 10)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	return prefix + lowerBase32.EncodeToString(b)
+}
+
+// ValidPublic says whether id has the shape of Public(prefix)'s ids, so a
+// malformed id is not found without a query.
+func ValidPublic(prefix, id string) bool {
+	if !strings.HasPrefix(id, prefix) || len(id) != len(prefix)+16 {
+		return false
+	}
+	for _, c := range id[len(prefix):] {
+		if !(c >= 'a' && c <= 'z' || c >= '2' && c <= '7') {
+			return false
+		}
+	}
+	return true
+}

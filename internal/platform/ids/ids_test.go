@@ -32,3 +32,18 @@ func TestHashIsStable(t *testing.T) {
 		t.Fatal("sha256 mismatch")
 	}
 }
+
+func TestPublicIDs(t *testing.T) {
+	id := Public("ext_")
+	if !ValidPublic("ext_", id) || len(id) != 20 {
+		t.Fatalf("Public(ext_) = %q, not valid", id)
+	}
+	if Public("ext_") == id {
+		t.Error("two ids are equal")
+	}
+	for _, bad := range []string{"", "ext_", "ver_" + id[4:], id + "a", id[:19], "ext_ABCDEFGHIJKLMNOP", "ext_aaaaaaaaaaaaaaa1", "ext_aaaaaaaaaaaaaaa8"} {
+		if ValidPublic("ext_", bad) {
+			t.Errorf("ValidPublic(ext_, %q) = true", bad)
+		}
+	}
+}
