@@ -47,6 +47,14 @@ func CurrentCustomer(c *fiber.Ctx) *Customer {
 	return u
 }
 
+// CustomerMay says whether the portal request may change what perm covers:
+// a signed-in customer whose role has it, never staff viewing the portal
+// (their session is read-only). Pages offer their forms by it.
+func CustomerMay(c *fiber.Ctx, perm customers.Permission) bool {
+	u := CurrentCustomer(c)
+	return u != nil && u.ViewedBy == nil && u.Can(perm)
+}
+
 // PortalScope is the account scope of the portal request: every portal read
 // and write passes it to the services, so another account's objects are
 // "not found". Without a customer it is a scope that matches no account.

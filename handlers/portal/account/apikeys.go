@@ -83,11 +83,6 @@ var keysCrumb = layouts.Crumb{Label: "API keys", Href: view.APIKeysPath}
 
 var errKeyNotFound = fiber.NewError(fiber.StatusNotFound, "There is no API key with that id.")
 
-func canDevelop(c *fiber.Ctx) bool {
-	u := web.CurrentCustomer(c)
-	return u != nil && u.ViewedBy == nil && u.Can(customers.PermDevelop)
-}
-
 // appNames are the account's Lumora apps by id.
 func (h *APIKeys) appNames(c *fiber.Ctx) (map[int64]string, []mail.App, error) {
 	apps, err := h.apps.ListApps(c.UserContext(), web.PortalScope(c), 0, maxApps)
@@ -147,7 +142,7 @@ func productOptions(first string) []components.Option {
 }
 
 func (h *APIKeys) list(c *fiber.Ctx) error {
-	l := view.APIKeyList{Products: productOptions("All products"), Statuses: view.APIKeyStatuses, CanDevelop: canDevelop(c)}
+	l := view.APIKeyList{Products: productOptions("All products"), Statuses: view.APIKeyStatuses, CanDevelop: web.CustomerMay(c, customers.PermDevelop)}
 	var problems []string
 	if p := c.Query("product"); p != "" {
 		if _, ok := apikeys.LookupProduct(p); ok {
@@ -340,7 +335,7 @@ func (h *APIKeys) detailView(c *fiber.Ctx, k apikeys.Key) (view.APIKeyDetail, er
 	if err != nil {
 		return view.APIKeyDetail{}, err
 	}
-	d := view.APIKeyDetail{Key: h.row(k, names), CSRF: web.CSRFToken(c), CanDevelop: canDevelop(c),
+	d := view.APIKeyDetail{Key: h.row(k, names), CSRF: web.CSRFToken(c), CanDevelop: web.CustomerMay(c, customers.PermDevelop),
 		Usage: keyUsage(k.Product, k.Prefix), IPs: view.IPsText(k.AllowedIPs)}
 	if p, ok := apikeys.LookupProduct(k.Product); ok {
 		for _, name := range k.Scopes {

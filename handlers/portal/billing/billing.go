@@ -105,20 +105,13 @@ func (h *Lumi) page(c *fiber.Ctx, title string, crumbs ...layouts.Crumb) layouts
 	return h.app.PortalPage(c, title, product.Billing, append([]layouts.Crumb{{Label: "Lumi", Href: view.Path}}, crumbs...)...)
 }
 
-// canBilling reports whether the signed-in customer may move money (owner,
-// billing; never staff viewing read-only).
-func canBilling(c *fiber.Ctx) bool {
-	u := web.CurrentCustomer(c)
-	return u != nil && u.ViewedBy == nil && u.Can(customers.PermBilling)
-}
-
 // header loads what every Lumi page shows on top.
 func (h *Lumi) header(c *fiber.Ctx, active string) (view.Header, money.Cents, error) {
 	bal, err := h.bill.BalanceIn(c.UserContext(), web.PortalScope(c))
 	if err != nil {
 		return view.Header{}, 0, err
 	}
-	return view.Header{Balance: components.Money(bal.Amount), Low: billing.IsLow(bal.Amount), Active: active, CanBilling: canBilling(c)}, bal.Amount, nil
+	return view.Header{Balance: components.Money(bal.Amount), Low: billing.IsLow(bal.Amount), Active: active, CanBilling: web.CustomerMay(c, customers.PermBilling)}, bal.Amount, nil
 }
 
 // overview is /portal/lumi: balance, holdings and the ledger (keyset pages).

@@ -15,6 +15,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"lumdesk/handlers/web"
+	"lumdesk/internal/customers"
 	"lumdesk/internal/licensing"
 	"lumdesk/views/components"
 	"lumdesk/views/layouts"
@@ -51,7 +52,7 @@ func (h *Portal) keyPage(c *fiber.Ctx, k licensing.Key, p licensing.Project) vie
 	if ends := licensing.ResetCooldownEnds(p, k); ends.After(h.now()) {
 		v.OnCooldown, v.CooldownEnds = true, components.ExactTime(ends)
 	}
-	return view.KeyPage{Key: v, CanDevelop: canDevelop(c), Errors: map[string]string{}}
+	return view.KeyPage{Key: v, CanDevelop: web.CustomerMay(c, customers.PermDevelop), Errors: map[string]string{}}
 }
 
 func (h *Portal) renderKey(c *fiber.Ctx, status int, v view.KeyPage) error {

@@ -84,13 +84,6 @@ func (h *Portal) PortalHome(c *fiber.Ctx, accountID int64) (portalview.HomeProdu
 
 func (h *Portal) scoped(c *fiber.Ctx) licensing.Scoped { return h.svc.In(web.PortalScope(c)) }
 
-// canDevelop: the signed-in customer may change things (staff viewing the
-// portal never may).
-func canDevelop(c *fiber.Ctx) bool {
-	u := web.CurrentCustomer(c)
-	return u != nil && u.ViewedBy == nil && u.Can(customers.PermDevelop)
-}
-
 var crumb = layouts.Crumb{Label: "Luarmor", Href: view.Path}
 
 func (h *Portal) page(c *fiber.Ctx, title string, crumbs ...layouts.Crumb) layouts.Page {

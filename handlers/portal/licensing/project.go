@@ -11,6 +11,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"lumdesk/handlers/web"
+	"lumdesk/internal/customers"
 	"lumdesk/internal/licensing"
 	"lumdesk/internal/platform/listcount"
 	"lumdesk/views/components"
@@ -64,7 +65,7 @@ func (h *Portal) project(c *fiber.Ctx) error {
 	}
 	fv, f, errs := keyQuery(c, p.ID)
 	v := view.ProjectPage{ID: p.ID, Name: p.Name, Cooldown: duration(p.ResetCooldown), Keys: keyCount(counts[p.DBID]),
-		UsersCanReset: p.UsersCanReset, Created: components.ExactTime(p.CreatedAt), Filters: fv, Errors: errs, CanDevelop: canDevelop(c)}
+		UsersCanReset: p.UsersCanReset, Created: components.ExactTime(p.CreatedAt), Filters: fv, Errors: errs, CanDevelop: web.CustomerMay(c, customers.PermDevelop)}
 	for _, s := range scripts {
 		v.Scripts = append(v.Scripts, scriptRow(s))
 	}

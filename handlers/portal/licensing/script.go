@@ -12,6 +12,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"lumdesk/handlers/web"
+	"lumdesk/internal/customers"
 	"lumdesk/internal/licensing"
 	"lumdesk/internal/platform/textdiff"
 	"lumdesk/views/layouts"
@@ -48,7 +49,7 @@ func (h *Portal) scriptPage(c *fiber.Ctx) (licensing.Scoped, view.ScriptPage, li
 	if err != nil {
 		return svc, view.ScriptPage{}, s, err
 	}
-	v := view.ScriptPage{ProjectID: p.ID, ProjectName: p.Name, Script: scriptRow(s), Tab: "code", CanDevelop: canDevelop(c),
+	v := view.ScriptPage{ProjectID: p.ID, ProjectName: p.Name, Script: scriptRow(s), Tab: "code", CanDevelop: web.CustomerMay(c, customers.PermDevelop),
 		MaxSize: size(licensing.MaxScriptLen), Errors: map[string]string{}}
 	for _, ver := range versions {
 		v.Versions = append(v.Versions, view.VersionRow{Version: ver.Version, SHA256: ver.SHA256, Size: size(ver.Size),

@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"lumdesk/handlers/web"
+	"lumdesk/internal/customers"
 	"lumdesk/internal/marketplace"
 	"lumdesk/internal/platform/markdown"
 	"lumdesk/views/components"
@@ -38,7 +39,7 @@ func (h *Portal) renderExtension(c *fiber.Ctx, status int, forms extensionForms)
 	}
 	v := view.ExtensionPage{ID: e.ID, Name: e.Name, Slug: e.Slug, ShortDescription: e.ShortDescription, Status: e.Status,
 		Visibility: e.Visibility, Pricing: pricingText(e.Pricing), Created: e.CreatedAt, Updated: e.UpdatedAt,
-		CanDevelop: canDevelop(c), CSRF: web.CSRFToken(c), Secret: forms.secret, ConfirmDelete: forms.confirmDelete, ChartDays: chartDays}
+		CanDevelop: web.CustomerMay(c, customers.PermDevelop), CSRF: web.CSRFToken(c), Secret: forms.secret, ConfirmDelete: forms.confirmDelete, ChartDays: chartDays}
 	if v.Secret.Errors == nil {
 		v.Secret.Errors = map[string]string{}
 	}

@@ -106,13 +106,6 @@ func (h *Portal) PortalHome(c *fiber.Ctx, accountID int64) (portalview.HomeProdu
 	}}, nil
 }
 
-// canDevelop: the signed-in customer may change things (staff viewing the
-// portal never may).
-func canDevelop(c *fiber.Ctx) bool {
-	u := web.CurrentCustomer(c)
-	return u != nil && u.ViewedBy == nil && u.Can(customers.PermDevelop)
-}
-
 var crumb = layouts.Crumb{Label: "Lumio", Href: view.Path}
 
 func (h *Portal) page(c *fiber.Ctx, title string, crumbs ...layouts.Crumb) layouts.Page {
@@ -187,7 +180,7 @@ func (h *Portal) list(c *fiber.Ctx) error {
 func (h *Portal) renderList(c *fiber.Ctx, status int, form view.CreateForm) error {
 	ctx := c.UserContext()
 	scope := web.PortalScope(c)
-	v := view.ExtensionList{CanDevelop: canDevelop(c), CSRF: web.CSRFToken(c), Create: form}
+	v := view.ExtensionList{CanDevelop: web.CustomerMay(c, customers.PermDevelop), CSRF: web.CSRFToken(c), Create: form}
 	f := marketplace.ListFilter{Scope: scope}
 	if a := c.Query("after"); a != "" && c.Method() == fiber.MethodGet {
 		if cur, ok := parseCursor(a); ok {

@@ -10,6 +10,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"lumdesk/handlers/web"
+	"lumdesk/internal/customers"
 	"lumdesk/internal/ranking"
 	"lumdesk/views/components"
 	"lumdesk/views/layouts"
@@ -126,7 +127,7 @@ func (h *Portal) renderGroup(c *fiber.Ctx, status int, forms groupForms) error {
 		Sandbox: g.Sandbox, KeyScopes: g.KeyScopes, Ceiling: g.Ceiling, AutoPromote: g.AutoPromote, LastSync: g.LastSyncAt,
 		LastReconciled: g.LastReconciledAt, Created: g.CreatedAt, WebhookStatus: g.Webhook.Status, WebhookReason: g.Webhook.DisabledReason,
 		WebhookDisabled: g.Webhook.DisabledAt, Webhook: forms.webhook, Lookup: forms.lookup, LookupError: forms.lookupError,
-		CanDevelop: canDevelop(c), CSRF: web.CSRFToken(c), KindOptions: kindOptions(), StatusOptions: statusOptions()}
+		CanDevelop: web.CustomerMay(c, customers.PermDevelop), CSRF: web.CSRFToken(c), KindOptions: kindOptions(), StatusOptions: statusOptions()}
 	switch {
 	case g.Sandbox:
 		v.KeyWorks = "No key: a sandbox group"

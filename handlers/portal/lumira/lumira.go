@@ -124,13 +124,6 @@ func (h *Portal) PortalHome(c *fiber.Ctx, accountID int64) (portalview.HomeProdu
 	}}, nil
 }
 
-// canDevelop: the signed-in customer may change things (staff viewing the
-// portal never may).
-func canDevelop(c *fiber.Ctx) bool {
-	u := web.CurrentCustomer(c)
-	return u != nil && u.ViewedBy == nil && u.Can(customers.PermDevelop)
-}
-
 var crumb = layouts.Crumb{Label: "Lumira", Href: view.Path}
 
 func (h *Portal) page(c *fiber.Ctx, title string, crumbs ...layouts.Crumb) layouts.Page {
@@ -170,7 +163,7 @@ func (h *Portal) list(c *fiber.Ctx) error {
 func (h *Portal) renderList(c *fiber.Ctx, status int, form view.AddForm) error {
 	ctx := c.UserContext()
 	scope := web.PortalScope(c)
-	v := view.GroupList{CanDevelop: canDevelop(c), CSRF: web.CSRFToken(c), Add: form}
+	v := view.GroupList{CanDevelop: web.CustomerMay(c, customers.PermDevelop), CSRF: web.CSRFToken(c), Add: form}
 	f := ranking.GroupFilter{Scope: scope, Limit: groupsPage}
 	if b := web.Truncate(c.Query("before"), 40); b != "" && c.Method() == fiber.MethodGet {
 		f.BeforeID = b

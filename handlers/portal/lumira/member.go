@@ -9,6 +9,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"lumdesk/handlers/web"
+	"lumdesk/internal/customers"
 	"lumdesk/internal/ranking"
 	"lumdesk/views/components"
 	"lumdesk/views/layouts"
@@ -104,7 +105,7 @@ func (h *Portal) renderMember(c *fiber.Ctx, status int, g ranking.Group, userID 
 	ctx := c.UserContext()
 	scope := web.PortalScope(c)
 	v := view.MemberPage{GroupID: g.ID, GroupName: g.Name, Sandbox: g.Sandbox, UserID: userID, Points: "0", Forms: forms,
-		CanDevelop: canDevelop(c), CSRF: web.CSRFToken(c)}
+		CanDevelop: web.CustomerMay(c, customers.PermDevelop), CSRF: web.CSRFToken(c)}
 	m, err := h.svc.GetMember(ctx, scope, g.ID, userID)
 	switch {
 	case err == nil:

@@ -9,6 +9,7 @@ import (
 
 	"lumdesk/handlers/web"
 	"lumdesk/internal/apikeys"
+	"lumdesk/internal/customers"
 	mailsvc "lumdesk/internal/mail"
 	"lumdesk/internal/product"
 	"lumdesk/views/components"
@@ -27,7 +28,7 @@ func fromOf(a mailsvc.App) string {
 
 func (h *Mail) apps(c *fiber.Ctx) error {
 	var problems []string
-	l := mv.AppList{CanDevelop: canDevelop(c)}
+	l := mv.AppList{CanDevelop: web.CustomerMay(c, customers.PermDevelop)}
 	before, cur := cursorParam(c, &problems)
 	l.Cursor = cur
 	items, err := h.svc.ListApps(c.UserContext(), web.PortalScope(c), before, pageSize)
@@ -154,7 +155,7 @@ func (h *Mail) renderApp(c *fiber.Ctx, status int, a mailsvc.App, hook mv.Webhoo
 }
 
 func (h *Mail) renderAppWith(c *fiber.Ctx, status int, a mailsvc.App, hook mv.WebhookForm, key mv.KeyForm) error {
-	v := mv.AppPage{ID: a.ID, Name: a.Name, From: fromOf(a), Created: a.CreatedAt, CanDevelop: canDevelop(c), CSRF: web.CSRFToken(c), Hook: hook, Key: key}
+	v := mv.AppPage{ID: a.ID, Name: a.Name, From: fromOf(a), Created: a.CreatedAt, CanDevelop: web.CustomerMay(c, customers.PermDevelop), CSRF: web.CSRFToken(c), Hook: hook, Key: key}
 	v.Key.AllScopes = lumoraScopes()
 	if v.Key.Scopes == nil {
 		v.Key.Scopes = map[string]bool{"email:send": true}

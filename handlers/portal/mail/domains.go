@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"lumdesk/handlers/web"
+	"lumdesk/internal/customers"
 	mailsvc "lumdesk/internal/mail"
 	"lumdesk/views/layouts"
 	mv "lumdesk/views/pages/portal/mail"
@@ -15,7 +16,7 @@ import (
 
 func (h *Mail) domains(c *fiber.Ctx) error {
 	var problems []string
-	l := mv.DomainList{CanDevelop: canDevelop(c)}
+	l := mv.DomainList{CanDevelop: web.CustomerMay(c, customers.PermDevelop)}
 	f := mailsvc.DomainFilter{Scope: web.PortalScope(c), Limit: pageSize}
 	f.BeforeID, l.Cursor = cursorParam(c, &problems)
 	items, err := h.svc.ListDomains(c.UserContext(), f)
@@ -68,7 +69,7 @@ func (h *Mail) renderDomain(c *fiber.Ctx, wizard bool) error {
 		return err
 	}
 	v := domainView(d)
-	v.CanDevelop, v.CSRF, v.Wizard = canDevelop(c), web.CSRFToken(c), wizard
+	v.CanDevelop, v.CSRF, v.Wizard = web.CustomerMay(c, customers.PermDevelop), web.CSRFToken(c), wizard
 	v.Checked = wizard && d.LastCheckedAt != nil
 	crumbs := []layouts.Crumb{web.Crumb("Sending domains", mv.DomainsPath), web.Crumb(d.Name)}
 	title := d.Name

@@ -98,18 +98,11 @@ func (h *Mail) page(c *fiber.Ctx, title string, crumbs ...layouts.Crumb) layouts
 	return h.app.PortalPage(c, title, product.Mail, append([]layouts.Crumb{{Label: "Lumora", Href: mv.OverviewPath}}, crumbs...)...)
 }
 
-// canDevelop reports whether the page may offer changes (not to staff
-// viewing read-only, nor to billing and read-only users).
-func canDevelop(c *fiber.Ctx) bool {
-	u := web.CurrentCustomer(c)
-	return u != nil && u.ViewedBy == nil && u.Can(customers.PermDevelop)
-}
-
 func (h *Mail) overview(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	scope := web.PortalScope(c)
 	rng := web.ParseChartRange(c, "30d", time.Now())
-	v := mv.Overview{CanDevelop: canDevelop(c), Range: rng.View(mv.OverviewPath, mv.ChartsTarget)}
+	v := mv.Overview{CanDevelop: web.CustomerMay(c, customers.PermDevelop), Range: rng.View(mv.OverviewPath, mv.ChartsTarget)}
 	apps, err := h.svc.ListApps(ctx, scope, 0, appsCounted)
 	if err != nil {
 		return err

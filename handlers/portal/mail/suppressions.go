@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"lumdesk/handlers/web"
+	"lumdesk/internal/customers"
 	mailsvc "lumdesk/internal/mail"
 	mv "lumdesk/views/pages/portal/mail"
 )
@@ -22,7 +23,7 @@ func (h *Mail) renderSuppressions(c *fiber.Ctx, status int, msg string) error {
 	if msg != "" {
 		problems = append(problems, msg)
 	}
-	l := mv.SuppressionList{CanDevelop: canDevelop(c), CSRF: web.CSRFToken(c)}
+	l := mv.SuppressionList{CanDevelop: web.CustomerMay(c, customers.PermDevelop), CSRF: web.CSRFToken(c)}
 	before, cur := cursorParam(c, &problems)
 	l.Cursor = cur
 	items, err := h.svc.ListSuppressions(c.UserContext(), web.PortalScope(c), u.AccountID, before, pageSize)

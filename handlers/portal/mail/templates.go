@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"lumdesk/handlers/web"
+	"lumdesk/internal/customers"
 	mailsvc "lumdesk/internal/mail"
 	"lumdesk/internal/mail/templates"
 	"lumdesk/views/components"
@@ -29,7 +30,7 @@ func (h *Mail) templateList(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	l := mv.TemplateList{CanManage: canDevelop(c)}
+	l := mv.TemplateList{CanManage: web.CustomerMay(c, customers.PermDevelop)}
 	cursor := web.Truncate(web.Field(c, "cursor"), 20)
 	page, err := svc.List(c.UserContext(), web.PortalScope(c), cursor, pageSize)
 	if errs := web.FieldErrors(err, nil); errs != nil {
@@ -74,7 +75,7 @@ func (h *Mail) renderTemplate(c *fiber.Ctx, status int, ref string, send mv.Test
 	}
 	v := mv.TemplatePage{ID: t.ID, Slug: t.Slug, Name: t.Name, Subject: t.Subject, Text: t.Text, AccountID: t.AccountID,
 		Version: t.Version, HasHTML: t.HTML != "", Created: t.CreatedAt, Updated: t.UpdatedAt,
-		Vars: web.Truncate(web.FieldText(c, "vars"), templates.MaxPreviewVariables+1), CanManage: canDevelop(c),
+		Vars: web.Truncate(web.FieldText(c, "vars"), templates.MaxPreviewVariables+1), CanManage: web.CustomerMay(c, customers.PermDevelop),
 		CSRF: web.CSRFToken(c), Send: send}
 	if c.Method() != fiber.MethodGet || strings.TrimSpace(v.Vars) == "" {
 		v.Vars = "{}"

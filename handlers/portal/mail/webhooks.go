@@ -10,6 +10,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"lumdesk/handlers/web"
+	"lumdesk/internal/customers"
 	"lumdesk/internal/mail/webhooks"
 	mv "lumdesk/views/pages/portal/mail"
 )
@@ -101,7 +102,7 @@ func (h *Mail) renderWebhook(c *fiber.Ctx, confirm bool) error {
 	}
 	var problems []string
 	v := mv.WebhookPage{ID: ep.ID, URL: ep.URL, Events: strings.Join(ep.Events, ", "), AppID: ep.AppID, Created: ep.CreatedAt,
-		CanDevelop: canDevelop(c), CSRF: web.CSRFToken(c), Confirm: confirm}
+		CanDevelop: web.CustomerMay(c, customers.PermDevelop), CSRF: web.CSRFToken(c), Confirm: confirm}
 	if a, err := h.svc.GetApp(c.UserContext(), web.PortalScope(c), ep.AppID); err == nil {
 		v.AppName = a.Name
 	}
