@@ -162,27 +162,18 @@ func (h *Lumira) fillLog(c *fiber.Ctx, g ranking.Group, v *view.GroupPage) error
 	}
 	cursor := web.Field(c, "cursor")
 	v.LogCursor = cursor
-	var rows []ranking.Action
-	for n := 0; n < logScan; n++ {
-		page, err := h.svc.Logs(ctx, all, g.ID, ranking.LogFilter{Cursor: cursor, Limit: pageSize})
-		if web.FieldErrors(err, nil) != nil && cursor != "" {
-			problems = append(problems, "That page link is not valid; showing the first page.")
-			cursor, v.LogCursor = "", ""
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		for _, a := range page.Items {
-			if (v.Kind == "" || a.Kind == v.Kind) && (v.ActionStatus == "" || a.Status == v.ActionStatus) {
-				rows = append(rows, a)
-			}
-		}
-		v.LogNext, cursor = page.NextCursor, page.NextCursor
-		if len(rows) > 0 || cursor == "" {
-			break
-		}
+	f := ranking.LogFilter{Cursor: cursor, Limit: pageSize, Kind: v.Kind, Status: v.ActionStatus}
+	page, err := h.svc.Logs(ctx, all, g.ID, f)
+	if web.FieldErrors(err, nil) != nil && cursor != "" {
+		problems = append(problems, "That page link is not valid; showing the first page.")
+		f.Cursor, v.LogCursor = "", ""
+		page, err = h.svc.Logs(ctx, all, g.ID, f)
 	}
+	if err != nil {
+		return err
+	}
+	rows := page.Items
+	v.LogNext = page.NextCursor
 	v.Error = strings.Join(problems, " ")
 	usernames := h.usernames(c, g.ID)
 	for _, a := range rows {
@@ -191,7 +182,6 @@ func (h *Lumira) fillLog(c *fiber.Ctx, g ranking.Group, v *view.GroupPage) error
 	return nil
 }
 
-const logScan = 10
 
 func validOption(opts []components.Option, v string) bool {
 	for _, o := range opts {
