@@ -182,7 +182,6 @@ func (h *Lumira) fillLog(c *fiber.Ctx, g ranking.Group, v *view.GroupPage) error
 	return nil
 }
 
-
 func validOption(opts []components.Option, v string) bool {
 	for _, o := range opts {
 		if o.Value == v {
