@@ -141,6 +141,56 @@ type BillingProviderSecret struct {
 	CreatedAt    time.Time `json:"created_at"`
 }
 
+type BotInteraction struct {
+	ID              int64     `json:"id"`
+	At              time.Time `json:"at"`
+	GuildID         string    `json:"guild_id"`
+	AccountID       *int64    `json:"account_id"`
+	DiscordUserID   string    `json:"discord_user_id"`
+	DiscordUsername string    `json:"discord_username"`
+	Name            string    `json:"name"`
+	Outcome         string    `json:"outcome"`
+	Message         string    `json:"message"`
+	DurationMs      int32     `json:"duration_ms"`
+	Deferred        bool      `json:"deferred"`
+}
+
+type BotLink struct {
+	ID              int64      `json:"id"`
+	PublicID        string     `json:"public_id"`
+	GuildID         string     `json:"guild_id"`
+	AccountID       int64      `json:"account_id"`
+	Area            string     `json:"area"`
+	ProjectID       *int64     `json:"project_id"`
+	GroupID         *int64     `json:"group_id"`
+	RankRoleID      string     `json:"rank_role_id"`
+	LinkedBy        string     `json:"linked_by"`
+	LinkedByName    string     `json:"linked_by_name"`
+	PanelLastUsedAt *time.Time `json:"panel_last_used_at"`
+	CreatedAt       time.Time  `json:"created_at"`
+}
+
+type BotLinkCode struct {
+	ID          int64      `json:"id"`
+	CodeHash    []byte     `json:"code_hash"`
+	AccountID   int64      `json:"account_id"`
+	Area        string     `json:"area"`
+	ProjectID   *int64     `json:"project_id"`
+	GroupID     *int64     `json:"group_id"`
+	CreatedBy   string     `json:"created_by"`
+	CreatedAt   time.Time  `json:"created_at"`
+	ExpiresAt   time.Time  `json:"expires_at"`
+	UsedAt      *time.Time `json:"used_at"`
+	UsedGuildID *string    `json:"used_guild_id"`
+}
+
+type BotSandboxMessage struct {
+	ID               int64           `json:"id"`
+	InteractionToken string          `json:"interaction_token"`
+	Body             json.RawMessage `json:"body"`
+	CreatedAt        time.Time       `json:"created_at"`
+}
+
 type BulkJob struct {
 	ID             int64           `json:"id"`
 	Kind           string          `json:"kind"`

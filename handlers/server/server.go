@@ -5,6 +5,7 @@ package server
 
 import (
 	"context"
+	"crypto/ed25519"
 	"io"
 	"log/slog"
 	"net/http"
@@ -16,6 +17,7 @@ import (
 	"github.com/riverqueue/river"
 
 	accountshttp "lumdesk/handlers/accounts"
+	discordapi "lumdesk/handlers/api/discord"
 	"lumdesk/handlers/api/luarmor"
 	"lumdesk/handlers/api/lumi"
 	"lumdesk/handlers/api/lumio"
@@ -43,6 +45,8 @@ import (
 	"lumdesk/internal/audit"
 	"lumdesk/internal/billing"
 	"lumdesk/internal/billing/products"
+	"lumdesk/internal/bot"
+	"lumdesk/internal/bot/discord"
 	"lumdesk/internal/console"
 	"lumdesk/internal/customers"
 	"lumdesk/internal/demo"
@@ -90,6 +94,8 @@ type Services struct {
 	Marketplace *marketplace.Service
 	// Ranking is Lumira: Roblox groups, ladders, rank changes, Discord logs.
 	Ranking *ranking.Service
+	// Bot is lumdesk's Discord application: the Luarmor panel, Lumira's commands.
+	Bot *bot.Service
 }
 
 // NewServices builds every domain service over one database.
@@ -143,6 +149,7 @@ func NewServices(cfg config.Config, d *db.DB, box *secretbox.Box) *Services {
 	// Through s.Ranking when the runner starts, so a test may swap it first.
 	s.Jobs.AddWorkers(func(w *river.Workers) { s.Ranking.Register(w) })
 	s.Jobs.SetLumiraReconcile(0, func(ctx context.Context) (int, error) { return s.Ranking.ReconcileAll(ctx) })
+	s.Bot = bot.New(d, botSettings(cfg, box), botREST(cfg), bot.Deps{Licensing: s.Licensing, Ranking: s.Ranking, APIKeys: s.APIKeys})
 	s.Jobs.SetExpireDeposits(func(ctx context.Context) (int, error) {
 		// Crypto Pay webhooks that never arrived: credit what it reports paid first.
 		if _, err := s.Billing.ReconcileCryptoPay(ctx, audit.System("cryptopay-reconcile"), 1000); err != nil {
@@ -221,6 +228,31 @@ func blobStore(cfg config.Config) blob.Store {
 	return st
 }
 
+// botSettings: Discord when the application's credentials are set, a
+// sandbox in demo mode (its signing key derived from the master key, so
+// every node of the demo verifies the same one), else off.
+func botSettings(cfg config.Config, box *secretbox.Box) bot.Settings {
+	set := bot.Settings{Mode: bot.ModeOff, PublicURL: cfg.PublicURL}
+	switch {
+	case cfg.DiscordConfigured():
+		set.Mode, set.AppID = bot.ModeDiscord, cfg.DiscordAppID
+		set.PublicKey, _ = discord.ParsePublicKey(cfg.DiscordPublicKey)
+	case cfg.Demo && box != nil:
+		set.Mode, set.AppID = bot.ModeSandbox, "sandbox"
+		set.SandboxKey = ed25519.NewKeyFromSeed(box.Derive("discord-sandbox"))
+		set.PublicKey = set.SandboxKey.Public().(ed25519.PublicKey)
+	}
+	return set
+}
+
+// botREST is Discord's REST API when the bot is configured, else nil (the sandbox's).
+func botREST(cfg config.Config) discord.REST {
+	if !cfg.DiscordConfigured() {
+		return nil
+	}
+	return &discord.HTTPClient{BaseURL: cfg.DiscordAPIURL, Token: cfg.DiscordBotToken, HTTP: &http.Client{Timeout: 10 * time.Second}}
+}
+
 // registrar is the HTTP registrar gateway when LUMI_REGISTRAR_URL is set,
 // else nil (the sandbox).
 func registrar(cfg config.Config) products.Registrar {
@@ -257,6 +289,7 @@ func (s *Services) routeGroups() []web.RouteGroup {
 		lumora.New(s.Mail, s.APIKeys).WithTemplates(s.Templates).WithWebhooks(s.Webhooks),
 		lumio.New(s.Marketplace, s.APIKeys),
 		lumira.New(s.Ranking, s.APIKeys),
+		discordapi.New(s.Bot),
 		lumorahttp.New(s.Mail, s.APIKeys, s.Webhooks, s.sandboxInbox).WithTemplates(s.Templates),
 		lumiohttp.New(s.Marketplace),
 		lumirahttp.New(s.Ranking, s.Accounts.Names),

@@ -98,6 +98,8 @@ func customerActorName(e Entry, names Names) string {
 		return StaffActorName
 	case KindSystem:
 		return "lumdesk"
+	case KindDiscord:
+		return "Discord user " + e.ActorLabel
 	case KindCustomer:
 		if r, ok := e.ActorRef(); ok {
 			if l := names.Label(r); l != "" {

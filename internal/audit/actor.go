@@ -10,6 +10,7 @@ const (
 	KindCLI       = "cli"
 	KindAnonymous = "anonymous"
 	KindCustomer  = "customer" // a customer user in the portal
+	KindDiscord   = "discord"  // a Discord user through lumdesk's bot (ID: their Discord id)
 )
 
 // Actor is who performs a change, and from where. Every service method takes one.
@@ -40,4 +41,9 @@ func (a Actor) StaffID() int64 {
 	}
 	id, _ := strconv.ParseInt(a.ID, 10, 64)
 	return id
+}
+
+// Discord is a Discord user acting through lumdesk's bot.
+func Discord(userID, username string) Actor {
+	return Actor{Kind: KindDiscord, ID: userID, Label: username}
 }

@@ -30,6 +30,7 @@ const (
 	EntityLumioVersion        = "lumio_version"   // by public id, ver_...
 	EntityLumiraGroup         = "lumira_group"    // by public id, grp_...
 	EntityLumiraAction        = "lumira_action"   // by public id, act_...
+	EntityBotLink             = "bot_link"        // a Discord server linked to a project or group, by public id, gln_...
 )
 
 // Things the rows of an account record by id in their data (a ledger
@@ -52,6 +53,7 @@ var EntityTypes = []string{
 	EntityMailApp, EntityMailDomain, EntityMailTemplate, EntityMailWebhook, EntityMailWebhookDelivery,
 	EntityLumioExtension, EntityLumioVersion,
 	EntityLumiraGroup, EntityLumiraAction,
+	EntityBotLink,
 }
 
 // entityNouns name the types for people, as the pages do.
@@ -78,6 +80,7 @@ var entityNouns = map[string]string{
 	EntityLumioVersion:        "Lumio version",
 	EntityLumiraGroup:         "Lumira group",
 	EntityLumiraAction:        "Lumira action",
+	EntityBotLink:             "Discord server link",
 }
 
 // EntityNoun names an entity type for people: "api_key" → "API key". An

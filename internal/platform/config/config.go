@@ -68,6 +68,11 @@ type Config struct {
 	RobloxAPIURL     string // ROBLOX_API_URL: Roblox Open Cloud's base
 	RobloxUsersURL   string // ROBLOX_USERS_URL: Roblox's users API (username lookups)
 	LumiraDiscordURL string // LUMIRA_DISCORD_URL: a base URL webhook URLs may point at besides discord.com
+	// The Discord bot (read by loadDiscord in discord.go).
+	DiscordAppID     string // DISCORD_APP_ID
+	DiscordPublicKey string // DISCORD_PUBLIC_KEY: hex Ed25519 key interactions are verified against
+	DiscordBotToken  string // DISCORD_BOT_TOKEN
+	DiscordAPIURL    string // DISCORD_API_URL
 }
 
 // Var documents one environment variable (rendered in the README and `--help`).
@@ -114,6 +119,10 @@ var Vars = []Var{
 	{"ROBLOX_API_URL", "https://apis.roblox.com", "Roblox Open Cloud base URL Lumira's groups are ranked through (x-api-key; 300 requests a minute per key, shared by every server process)."},
 	{"ROBLOX_USERS_URL", "https://users.roblox.com", "Roblox users API base URL Lumira looks usernames up on."},
 	{"LUMIRA_DISCORD_URL", "https://discord.com", "Another base URL Lumira's Discord webhook URLs may point at (tests, a proxy); https://discord.com and discordapp.com webhooks are always accepted."},
+	{"DISCORD_APP_ID", "(bot off)", "lumdesk's Discord application id. With DISCORD_PUBLIC_KEY and DISCORD_BOT_TOKEN it turns the bot on: point the application's Interactions Endpoint URL at PUBLIC_URL/api/discord/interactions and run `lumdesk discord register-commands`. Unset: the bot is off (a labelled sandbox in demo mode)."},
+	{"DISCORD_PUBLIC_KEY", "(none)", "The application's public key (64 hex characters) that every interaction's X-Signature-Ed25519 is verified against."},
+	{"DISCORD_BOT_TOKEN", "(none)", "The bot's token, for registering commands."},
+	{"DISCORD_API_URL", "https://discord.com/api/v10", "Discord's REST API base (tests, a proxy)."},
 	{"WEBHOOK_ALLOW_PRIVATE", "false", "Let Lumora webhook URLs be plain http and reach loopback, private, link-local and other non-public addresses (tests, local development). Off: https only, public addresses only, checked again at every connection."},
 }
 
@@ -256,6 +265,9 @@ func Load(getenv func(string) string) (Config, error) {
 		return c, err
 	}
 	if err := loadLumira(&c, get); err != nil {
+		return c, err
+	}
+	if err := loadDiscord(&c, get); err != nil {
 		return c, err
 	}
 	return c, nil

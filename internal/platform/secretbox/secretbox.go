@@ -5,7 +5,9 @@ package secretbox
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 )
@@ -14,7 +16,10 @@ import (
 var ErrOpen = errors.New("secretbox: cannot open sealed value")
 
 // Box seals and opens values. The zero value is not usable; use New.
-type Box struct{ aead cipher.AEAD }
+type Box struct {
+	aead cipher.AEAD
+	key  []byte // for Derive
+}
 
 // New makes a Box from a 32-byte key.
 func New(key []byte) (*Box, error) {
@@ -29,7 +34,7 @@ func New(key []byte) (*Box, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Box{aead: aead}, nil
+	return &Box{aead: aead, key: append([]byte(nil), key...)}, nil
 }
 
 // Seal encrypts plaintext; context binds it to its use (e.g. "totp:42") so a
@@ -53,4 +58,13 @@ func (b *Box) Open(sealed []byte, context string) ([]byte, error) {
 		return nil, ErrOpen
 	}
 	return out, nil
+}
+
+// Derive is a 32-byte key for one use (context), the same on every node
+// that shares the master key and unrelated to it and to other contexts
+// (HMAC-SHA256). The Discord sandbox derives its signing key this way.
+func (b *Box) Derive(context string) []byte {
+	m := hmac.New(sha256.New, b.key)
+	m.Write([]byte("lumdesk derive:" + context))
+	return m.Sum(nil)
 }

