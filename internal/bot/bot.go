@@ -126,14 +126,6 @@ func (s *Service) Wait() { s.inflight.Wait() }
 
 func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
 
-// Verify checks a request's signature against the application's public key.
-func (s *Service) Verify(signature, timestamp string, body []byte) bool {
-	if s.set.Mode == ModeOff {
-		return false
-	}
-	return discord.Verify(s.set.PublicKey, signature, timestamp, body)
-}
-
 // Reply is what a route answers: a message (ephemeral unless Public), or a modal.
 type Reply struct {
 	Content    string
