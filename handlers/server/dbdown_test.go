@@ -32,10 +32,12 @@ func TestDatabaseAwayIs503InEachFacesEnvelope(t *testing.T) {
 	hexKey := ids.Hex(64)
 	for _, c := range []struct {
 		name, method, path, header, value, body string
-		envelope                                 func(map[string]any) bool
+		envelope                                func(map[string]any) bool
 	}{
 		{"luarmor", "GET", "/api/luarmor/v3/projects/" + ids.Hex(22) + "/users", "Authorization", hexKey, "",
-			func(m map[string]any) bool { return m["success"] == false && strings.Contains(m["message"].(string), "unavailable") }},
+			func(m map[string]any) bool {
+				return m["success"] == false && strings.Contains(m["message"].(string), "unavailable")
+			}},
 		{"luarmor loader check", "POST", "/api/luarmor/v3/projects/" + ids.Hex(22) + "/scripts/" + ids.Hex(32) + "/check", "", "",
 			`{"script_key":"` + hexKey + `","hwid":"h"}`,
 			func(m map[string]any) bool { return m["success"] == false }},
