@@ -28,6 +28,7 @@ func deadDatabase(t *testing.T) string {
 // Retry-After in its own envelope, the console shows its error page, and
 // /readyz fails; never a 500.
 func TestDatabaseAwayIs503InEachFacesEnvelope(t *testing.T) {
+	t.Parallel()
 	e := servertest.NewOn(t, deadDatabase(t))
 	hexKey := ids.Hex(64)
 	for _, c := range []struct {
