@@ -96,7 +96,7 @@ func (s *Service) createKeys(ctx context.Context, actor audit.Actor, projectID s
 		return nil, verr
 	}
 	out := make([]Key, 0, n)
-	err = s.db.Tx(ctx, func(q *store.Queries) error {
+	err = s.write(ctx, func(q *store.Queries) error {
 		p, err := s.project(ctx, q, projectID)
 		if err != nil {
 			return err
@@ -163,7 +163,7 @@ func (s *Service) change(ctx context.Context, actor audit.Actor, projectID, user
 	}
 	now := s.clock()
 	var out Key
-	err := s.db.Tx(ctx, func(q *store.Queries) error {
+	err := s.write(ctx, func(q *store.Queries) error {
 		p, err := s.project(ctx, q, projectID)
 		if err != nil {
 			return err
@@ -265,7 +265,7 @@ func (s *Service) DeleteKey(ctx context.Context, actor audit.Actor, projectID, u
 		return ErrKeyNotFound
 	}
 	now := s.clock()
-	return s.db.Tx(ctx, func(q *store.Queries) error {
+	return s.write(ctx, func(q *store.Queries) error {
 		p, err := s.project(ctx, q, projectID)
 		if err != nil {
 			return err
@@ -483,7 +483,7 @@ func (s *Service) UnbanByToken(ctx context.Context, actor audit.Actor, projectID
 	}
 	now := s.clock()
 	var out Key
-	err := s.db.Tx(ctx, func(q *store.Queries) error {
+	err := s.write(ctx, func(q *store.Queries) error {
 		p, err := s.project(ctx, q, projectID)
 		if errors.Is(err, ErrProjectNotFound) {
 			return ErrUnbanTokenInvalid

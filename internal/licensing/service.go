@@ -90,6 +90,7 @@ type Service struct {
 	now     func() time.Time
 	log     *slog.Logger
 	counter *counter
+	cache   *checkCache // the loader check's per-node cache (cache.go)
 	// afterLimitCount, when set (tests only), runs after a plan limit was
 	// counted and before the change it allows.
 	afterLimitCount func()
@@ -98,7 +99,7 @@ type Service struct {
 // NewService makes the service. Its execution counter starts flushing on the
 // first counted execution; call Close on shutdown to flush the rest.
 func NewService(d *db.DB) *Service {
-	s := &Service{db: d, now: time.Now, log: slog.Default()}
+	s := &Service{db: d, now: time.Now, log: slog.Default(), cache: newCheckCache()}
 	s.counter = newCounter(s, time.Second)
 	return s
 }
