@@ -97,3 +97,10 @@ SELECT id, account_id, public_id, name, roblox_group_id FROM lumira_groups
 WHERE roblox_group_id = $1 AND (sqlc.narg(account_id)::bigint IS NULL OR account_id = sqlc.narg(account_id))
 ORDER BY id
 LIMIT 10;
+
+-- ---------------------------------------------------------------------------
+-- Lumira commands (/rank): the linked group by its database id.
+
+-- name: GetBotGroupRefByID :one
+-- What /rank needs of a link's Lumira group (bot_links.group_id).
+SELECT id, account_id, public_id, name, roblox_group_id FROM lumira_groups WHERE id = $1;
