@@ -118,6 +118,7 @@ func unixText(t time.Time) string {
 }
 
 func TestLuarmorPanel(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	// A guild without a link is told how to set it up.
 	r := f.do(f.command(guild, manager(), "luarmor panel"))
@@ -190,6 +191,7 @@ func TestLuarmorPanel(t *testing.T) {
 }
 
 func TestRedeemKey(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	f.linkProject(guild)
 	days := 30
@@ -254,6 +256,7 @@ func TestRedeemKey(t *testing.T) {
 }
 
 func TestRedeemRaceHasOneWinner(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	f.linkProject(guild)
 	for round := range 4 {
@@ -294,6 +297,7 @@ func TestRedeemRaceHasOneWinner(t *testing.T) {
 }
 
 func TestResetHWID(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	f.linkProject(guild)
 	wantText(t, "no key", f.do(f.button(guild, carol(), bot.PanelReset)), "Press **Redeem key** first")
@@ -362,6 +366,7 @@ func TestResetHWID(t *testing.T) {
 }
 
 func TestGetScript(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	f.linkProject(guild)
 	wantText(t, "no key", f.do(f.button(guild, alice(), bot.PanelScript)), "Press **Redeem key** first")
@@ -432,6 +437,7 @@ func TestGetScript(t *testing.T) {
 }
 
 func TestKeyInfo(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	f.linkProject(guild)
 	wantText(t, "no key", f.do(f.button(guild, alice(), bot.PanelInfo)), "Press **Redeem key** first")

@@ -67,6 +67,7 @@ func rkEphemeral(t *testing.T, what string, r discord.Response) {
 }
 
 func TestAPIKeyCommands(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	logs := &rkLog{}
 	f.bot.SetLogger(slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
@@ -194,6 +195,7 @@ func TestAPIKeyCommands(t *testing.T) {
 }
 
 func TestAPIKeyCreateForASuspendedAccountIsRefused(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	f.linkGroup(guild, "")
 	if _, err := f.db.Pool.Exec(bctx, "UPDATE accounts SET status = 'suspended' WHERE id = $1", f.acct); err != nil {
@@ -209,6 +211,7 @@ func TestAPIKeyCreateForASuspendedAccountIsRefused(t *testing.T) {
 }
 
 func TestRankCommandsInTheSandboxGroup(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	rank := func(g string, m *discord.Member, path, username string, extra ...discord.Option) discord.Response {
 		return f.do(f.command(g, m, "rank "+path, append([]discord.Option{opt("user", username)}, extra...)...))
@@ -307,6 +310,7 @@ func TestRankCommandsInTheSandboxGroup(t *testing.T) {
 // A real-looking Roblox that answers slowly: the /rank answer is deferred
 // and completed through the interaction's webhook.
 func TestRankIsDeferredWhenRobloxIsSlow(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	rbx := robloxtest.New(t)
 	rbx.AddGroup(&robloxtest.Group{ID: 4242, Name: "Slow Clan", BotRank: 100, Roles: []robloxtest.Role{
