@@ -439,12 +439,20 @@ func (b *B) shot(name string) string {
 	}
 	h = min(h, 8000)
 	var buf []byte
-	err = chromedp.Do(ctx, emulate(b.width, h, b.mobile), chromedp.Sleep(150*time.Millisecond))
+	err = nil // a page whose height could not be read is shot at the viewport's
+	if h != b.height {
+		// Two animation frames: the resize is laid out and painted (and
+		// resize listeners ran) before the capture.
+		err = chromedp.Do(ctx, emulate(b.width, h, b.mobile),
+			chromedp.Evaluate[chromedp.Void](`new Promise(function (r) { requestAnimationFrame(function () { requestAnimationFrame(r); }); })`, chromedp.EvalAwaitPromise))
+	}
 	if err == nil {
 		buf, err = chromedp.Run(ctx, chromedp.CaptureScreenshot())
 	}
-	if rerr := chromedp.Do(ctx, emulate(b.width, b.height, b.mobile)); err == nil {
-		err = rerr
+	if h != b.height {
+		if rerr := chromedp.Do(ctx, emulate(b.width, b.height, b.mobile)); err == nil {
+			err = rerr
+		}
 	}
 	if err != nil {
 		b.t.Logf("screenshot %s: %v", name, err)
