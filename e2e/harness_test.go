@@ -161,6 +161,11 @@ const crawlTimeout = 4 * time.Minute
 // the app's configuration (say, where Lumira may post to Discord).
 func startFor(t *testing.T, timeout time.Duration, configure ...servertest.Option) *B {
 	t.Helper()
+	// Each test has its own app, database and browser context, and much of
+	// a test's time is waiting (for Chromium, the app, Postgres): two run
+	// at once (go test's -parallel, GOMAXPROCS by default). So a test that
+	// calls start must not use t.Setenv or change package state.
+	t.Parallel()
 	env := servertest.New(t, configure...)
 	// Old shots of this test (say, a failure from an earlier run) would mislead.
 	old, _ := filepath.Glob(filepath.Join("screenshots", shotPrefix(t)+"-*.png"))
