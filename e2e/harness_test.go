@@ -157,6 +157,9 @@ func start(t *testing.T) *B {
 // hung page fails the test, but one the crawl fits in on a loaded 2-core machine.
 const crawlTimeout = 4 * time.Minute
 
+// parallelTests are the tests startFor has made parallel.
+var parallelTests sync.Map
+
 // startFor is start with another bound for the whole test; opts change
 // the app's configuration (say, where Lumira may post to Discord).
 func startFor(t *testing.T, timeout time.Duration, configure ...servertest.Option) *B {
@@ -164,8 +167,11 @@ func startFor(t *testing.T, timeout time.Duration, configure ...servertest.Optio
 	// Each test has its own app, database and browser context, and much of
 	// a test's time is waiting (for Chromium, the app, Postgres): two run
 	// at once (go test's -parallel, GOMAXPROCS by default). So a test that
-	// calls start must not use t.Setenv or change package state.
-	t.Parallel()
+	// calls start must not use t.Setenv or change package state. (A test
+	// may start two apps; t.Parallel panics when called twice.)
+	if _, again := parallelTests.LoadOrStore(t, true); !again {
+		t.Parallel()
+	}
 	env := servertest.New(t, configure...)
 	// Old shots of this test (say, a failure from an earlier run) would mislead.
 	old, _ := filepath.Glob(filepath.Join("screenshots", shotPrefix(t)+"-*.png"))
