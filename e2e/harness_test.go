@@ -180,23 +180,16 @@ func startFor(t *testing.T, timeout time.Duration, configure ...servertest.Optio
 	}
 
 	ctx, cancelTimeout := context.WithTimeout(sharedBrowser(t), timeout)
-	t.Cleanup(cancelTimeout)
-	b := openTab(t, env, ctx, chromedp.WithNewBrowserContext())
+	b := &B{t: t, Env: env}
 	// The console serves no favicon; Chromium asks for one on every page.
 	b.allow(`/favicon\.ico\]$`)
-	return b
-}
-
-// openTab opens a tab under parent (a new browser context with
-// chromedp.WithNewBrowserContext, else the parent's) with the harness's
-// console listener, CSP probe and desktop viewport; it closes when t ends.
-func openTab(t *testing.T, env *servertest.Env, parent context.Context, opts ...chromedp.ContextOption) *B {
-	t.Helper()
-	b := &B{t: t, Env: env}
-	tabCtx, cancelTab := chromedp.NewContext(parent, append(opts, chromedp.WithListener(b.onEvent))...)
+	tabCtx, cancelTab := chromedp.NewContext(ctx, chromedp.WithNewBrowserContext(), chromedp.WithListener(b.onEvent))
 	b.ctx = tabCtx
-	t.Cleanup(cancelTab) // closes the tab (and a browser context made for it)
-	// Registered after the cancel, so it runs before it (cleanups run LIFO).
+	t.Cleanup(func() {
+		cancelTab() // closes the tab and its browser context
+		cancelTimeout()
+	})
+	// Registered after the cancels, so it runs before them (cleanups run LIFO).
 	t.Cleanup(b.finish)
 
 	if err := chromedp.Do(tabCtx); err != nil { // opens the tab; it lives as long as tabCtx
@@ -208,17 +201,6 @@ func openTab(t *testing.T, env *servertest.Env, parent context.Context, opts ...
 		t.Fatalf("install CSP probe: %v", err)
 	}
 	return b
-}
-
-// tab opens another tab for the subtest t in b's browser context (the same
-// cookies, so the same session), with the problems b allows.
-func (b *B) tab(t *testing.T) *B {
-	t.Helper()
-	nb := openTab(t, b.Env, b.ctx)
-	b.mu.Lock()
-	nb.allowed = append(nb.allowed, b.allowed...)
-	b.mu.Unlock()
-	return nb
 }
 
 // onEvent runs in the tab's event loop: record, never block, never call CDP.

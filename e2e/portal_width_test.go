@@ -74,13 +74,22 @@ func TestNoPortalPageScrollsSideways(t *testing.T) {
 			b.shot(shotName(p) + "-1024")
 		}
 	})
+	for _, vp := range []struct {
+		w, h   int64
+		mobile bool
+		label  string
+	}{{390, 844, true, "on a 390px phone"}, {1280, 900, false, "at 1280px"}} {
+		b.viewport(vp.w, vp.h, vp.mobile)
+		for _, p := range visited {
+			b.open(p, "#main")
+			checkWidth(b, p+" "+vp.label, !vp.mobile)
+			if shots {
+				b.shot(fmt.Sprintf("%s-%d", shotName(p), vp.w))
+			}
+		}
+	}
 	if len(visited) < 2 {
 		t.Fatalf("only %d portal pages visited", len(visited))
 	}
 	t.Logf("checked %d portal pages", len(visited))
-	var visit func(b *B, p string, w int64)
-	if shots {
-		visit = func(b *B, p string, w int64) { b.shot(fmt.Sprintf("%s-%d", shotName(p), w)) }
-	}
-	checkWidths(t, b, visited, visit)
 }

@@ -40,14 +40,22 @@ func TestNoPageScrollsSideways(t *testing.T) {
 	b.viewport(1024, 800, false)
 	visited := widthCrawl(b, func(p string) { checkWidth(b, p+" at 1024px", true) })
 
-	// On a phone and at 1280 px (where the secondary columns come back, xl:
-	// every page still fits, the ledger, the widest list, included), each
-	// page is loaded afresh at that width, in two tabs at once.
-	checkWidths(t, b, visited, nil)
+	b.viewport(390, 844, true)
+	for _, p := range visited {
+		b.open(p, "#main")
+		checkWidth(b, p+" on a 390px phone", false)
+	}
+
+	// At 1280 px the secondary columns come back (xl): every page still fits,
+	// the ledger, the widest list, included.
+	b.viewport(1280, 900, false)
+	for _, p := range visited {
+		b.open(p, "#main")
+		checkWidth(b, p+" at 1280px", true)
+	}
 
 	// A clipped value keeps its whole self: on hover (title) and through its
 	// copy button, which copies without opening the row.
-	b.viewport(1280, 900, false)
 	b.open("/accounts?q=international", `[data-testid="account-row"]`)
 	const email = "accounts.payable.department@averyveryverylongcustomerdomainname-international.example"
 	clip := `[data-testid="account-row"] .cell-clip[title="` + email + `"]`
@@ -108,32 +116,6 @@ func TestPageScreenshots(t *testing.T) {
 				})
 			})
 		}
-	}
-}
-
-// checkWidths loads each page afresh on a 390 px phone and at 1280 px,
-// the two widths in parallel subtests, each in a tab of its own in b's
-// browser context (signed in as b is), and checks that it fits (at 1280 px
-// its tables too); visit, when set, runs after each check.
-func checkWidths(t *testing.T, b *B, pages []string, visit func(b *B, path string, width int64)) {
-	t.Helper()
-	for _, vp := range []struct {
-		w, h   int64
-		mobile bool
-		label  string
-	}{{390, 844, true, "on a 390px phone"}, {1280, 900, false, "at 1280px"}} {
-		t.Run(fmt.Sprint(vp.w), func(t *testing.T) {
-			t.Parallel()
-			tb := b.tab(t)
-			tb.viewport(vp.w, vp.h, vp.mobile)
-			for _, p := range pages {
-				tb.open(p, "#main")
-				checkWidth(tb, p+" "+vp.label, !vp.mobile)
-				if visit != nil {
-					visit(tb, p, vp.w)
-				}
-			}
-		})
 	}
 }
 
