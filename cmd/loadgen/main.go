@@ -33,6 +33,7 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -48,6 +49,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/gofiber/fiber/v2"
 
 	"lumdesk/internal/platform/localpg"
 )
@@ -264,6 +267,13 @@ func run(ctx context.Context, cfg config) error {
 
 	client.CloseIdleConnections() // or the server's graceful shutdown waits for them
 	stopServer()                  // pgbench gets the machine to itself
+
+	// The HTTP ceiling: a bare Fiber JSON endpoint on this machine, driven
+	// by the same clients with the same request.
+	ceiling, err := bareFiber(ctx, client, cfg)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "bare fiber: %v\n", err)
+	}
 	var tps float64
 	if !cfg.skipPgbench && cfg.dbURL != "" {
 		if tps, err = pgbench(ctx, cfg); err != nil {
@@ -274,11 +284,40 @@ func run(ctx context.Context, cfg config) error {
 	for _, r := range results {
 		fmt.Printf("%-64s %10.0f %9s %9s %8d\n", r.name, r.rps, ms(r.p50), ms(r.p99), r.errors)
 	}
+	if ceiling.rps > 0 {
+		fmt.Printf("%-64s %10.0f %9s %9s %8d\n", ceiling.name, ceiling.rps, ms(ceiling.p50), ms(ceiling.p99), ceiling.errors)
+	}
 	if tps > 0 {
 		fmt.Printf("%-64s %10.0f\n", fmt.Sprintf("pgbench -S (select only, %d clients)", cfg.concurrency), tps)
 		fmt.Printf("\nloader check throughput = %.0f%% of pgbench -S on the same database\n", 100*results[0].rps/tps)
 	}
+	if ceiling.rps > 0 {
+		fmt.Printf("loader check throughput = %.0f%% of a bare Fiber JSON endpoint (the HTTP ceiling)\n", 100*results[0].rps/ceiling.rps)
+	}
 	return nil
+}
+
+// bareFiber measures a Fiber app that answers every POST with a small JSON
+// object and does nothing else: what HTTP alone costs on this machine.
+func bareFiber(ctx context.Context, client *http.Client, cfg config) (result, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return result{}, err
+	}
+	app := fiber.New(fiber.Config{DisableStartupMessage: true})
+	app.Post("/check", func(c *fiber.Ctx) error {
+		return c.JSON(fiber.Map{"success": true, "message": "The key is valid.", "code": "ok", "assigned": false})
+	})
+	go func() { _ = app.Listener(ln) }()
+	defer app.Shutdown()
+	base := "http://" + ln.Addr().String()
+	req := func(rng *rand.Rand) (*http.Request, int) {
+		r, _ := http.NewRequest("POST", base+"/check", strings.NewReader(`{"script_key":"0123456789abcdef0123456789abcdef","hwid":"HWID-0123456789"}`))
+		r.Header.Set("Content-Type", "application/json")
+		return r, http.StatusOK
+	}
+	_ = measure(ctx, client, cfg, "warm-up", req, time.Second)
+	return measure(ctx, client, cfg, "bare Fiber JSON endpoint (HTTP ceiling)", req, cfg.duration), nil
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d.Microseconds())/1000) }
