@@ -186,7 +186,7 @@ func interaction(u bot.SandboxUser, guild string, typ discord.InteractionType, d
 	}
 	return discord.Interaction{ID: snowflake(), Type: typ, Data: data, GuildID: guild, ChannelID: sandboxChannel,
 		Member: &discord.Member{User: &discord.User{ID: u.ID, Username: u.Username}, Roles: roles, Permissions: u.Permissions},
-		Token: "sbx_" + ids.Token(32), Version: 1, Locale: "en-US"}
+		Token:  "sbx_" + ids.Token(32), Version: 1, Locale: "en-US"}
 }
 
 // command is POST /discord/sandbox/command: a slash command as the member.

@@ -107,7 +107,7 @@ func demoSetup(ctx context.Context, b *bot.Service, scope accounts.Scope, area, 
 	in := discord.Interaction{ID: strconv.FormatInt(time.Now().UnixNano(), 10), Type: discord.ApplicationCommand,
 		Data: &discord.Data{Name: name, Type: 1, Options: []discord.Option{sub}}, GuildID: bot.DemoGuildID, ChannelID: "900000000000000002",
 		Member: &discord.Member{User: &discord.User{ID: manager.ID, Username: manager.Username}, Roles: manager.Roles, Permissions: manager.Permissions},
-		Token: "seed_" + ids.Token(24), Version: 1}
+		Token:  "seed_" + ids.Token(24), Version: 1}
 	// The sandbox signs it like Discord; a bot in another mode (a real
 	// application, or off) is asked directly, without a signature.
 	var resp discord.Response
