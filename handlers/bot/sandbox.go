@@ -82,7 +82,7 @@ func optionFields(c command, values func(name string) string) []view.OptionField
 // guilds are the servers the sandbox may act in: the demo guild, every
 // linked guild, and one not linked yet (to try a setup).
 func (b *Bot) guilds(c *fiber.Ctx) ([]components.Option, error) {
-	out := []components.Option{{Value: bot.DemoGuildID, Label: bot.DemoGuildName + " (" + bot.DemoGuildID + ")"}}
+	out := []components.Option{{Value: bot.DemoGuildID, Label: bot.DemoGuildName}}
 	seen := map[string]bool{bot.DemoGuildID: true}
 	links, err := b.svc.ListLinks(c.UserContext(), bot.LinkFilter{Scope: accounts.AllAccounts, Limit: 200})
 	if err != nil {
@@ -91,12 +91,12 @@ func (b *Bot) guilds(c *fiber.Ctx) ([]components.Option, error) {
 	for _, l := range links {
 		if !seen[l.GuildID] {
 			seen[l.GuildID] = true
-			out = append(out, components.Option{Value: l.GuildID, Label: "Server " + l.GuildID + " (" + l.TargetName + ")"})
+			out = append(out, components.Option{Value: l.GuildID, Label: l.TargetName + "'s server " + l.GuildID})
 		}
 	}
 	const fresh = "900000000000000099"
 	if !seen[fresh] {
-		out = append(out, components.Option{Value: fresh, Label: "New server, not linked (" + fresh + ")"})
+		out = append(out, components.Option{Value: fresh, Label: "A server not linked yet"})
 	}
 	return out, nil
 }
@@ -104,7 +104,7 @@ func (b *Bot) guilds(c *fiber.Ctx) ([]components.Option, error) {
 func userOptions() []components.Option {
 	var out []components.Option
 	for _, u := range bot.SandboxUsers() {
-		out = append(out, components.Option{Value: u.Key, Label: u.Username + " (" + u.About + ")"})
+		out = append(out, components.Option{Value: u.Key, Label: u.Username + " · " + u.About})
 	}
 	return out
 }

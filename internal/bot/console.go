@@ -113,7 +113,7 @@ type SandboxUser struct {
 // the rank role) and two members without permissions.
 func SandboxUsers() []SandboxUser {
 	return []SandboxUser{
-		{Key: "manager", ID: "100000000000000001", Username: "manager", About: "Manage Server, Rankers role", Permissions: "32", Roles: []string{DemoRankRoleID}},
+		{Key: "manager", ID: "100000000000000001", Username: "manager", About: "Manage Server, Rankers", Permissions: "32", Roles: []string{DemoRankRoleID}},
 		{Key: "alice", ID: "100000000000000002", Username: "alice", About: "member", Permissions: "0"},
 		{Key: "bob", ID: "100000000000000003", Username: "bob", About: "member", Permissions: "0"},
 	}

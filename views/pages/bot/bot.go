@@ -45,7 +45,7 @@ func ModeLabel(mode string) string {
 	case ModeDiscord:
 		return "Discord"
 	case ModeSandbox:
-		return "Sandbox (demo, no Discord)"
+		return "Sandbox"
 	}
 	return "Off"
 }
