@@ -50,6 +50,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	go svc.sweepSessions(ctx, e)
 	go svc.LumiAPI.SweepBatches(ctx, e.log) // bulk batches a stopped process left running
+	if e.cfg.CheckCache {
+		svc.Licensing.StartCheckCache(ctx) // the loader check answers from memory, kept coherent by LISTEN/NOTIFY
+	}
 	if err := svc.StartMailSandbox(ctx, e.cfg); err != nil {
 		return fmt.Errorf("Lumora sandbox inbox: %w", err)
 	}

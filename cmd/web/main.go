@@ -12,6 +12,8 @@
 //	lumdesk lumora app create --account ID|EMAIL --name N [--from EMAIL] [--json]
 //	lumdesk lumora domain add --account ID|EMAIL --domain D [--json] | verify --domain D [--json]
 //	lumdesk lumira group add --account ID|EMAIL --group-id N [--roblox-key-stdin] [--ceiling R] [--discord-webhook URL] [--json]
+//	lumdesk discord register-commands [--json]
+//	lumdesk discord link-code --project ID | --group ROBLOX_GROUP_ID [--account ID|EMAIL] [--json]
 //	lumdesk customer invite --account ID|EMAIL --email E --role R [--json]
 //	lumdesk audit verify
 package main
@@ -51,6 +53,7 @@ func commands() []command {
 		{"billing", "Lumi balances: adjust, verify", runBilling},
 		{"lumora", "Lumora set-up: app create, domain add, domain verify", runLumora},
 		{"lumira", "Lumira set-up: group add (a Roblox group, or a sandbox group)", runLumira},
+		{"discord", "the Discord bot: register-commands, link-code (link a server to a project or group)", runDiscord},
 		{"customer", "customer portal users: invite", runCustomer},
 		{"audit", "check the audit history: verify", runAudit},
 	}

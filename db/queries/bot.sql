@@ -99,6 +99,13 @@ ORDER BY id
 LIMIT 10;
 
 -- ---------------------------------------------------------------------------
+-- Lumira commands (/rank): the linked group by its database id.
+
+-- name: GetBotGroupRefByID :one
+-- What /rank needs of a link's Lumira group (bot_links.group_id).
+SELECT id, account_id, public_id, name, roblox_group_id FROM lumira_groups WHERE id = $1;
+
+-- ---------------------------------------------------------------------------
 -- The console's status card and the sandbox console (handlers/bot).
 
 -- name: BotInteractionCounts :one

@@ -152,6 +152,35 @@ func (q *Queries) GetBotGroupRef(ctx context.Context, publicID string) (GetBotGr
 	return i, err
 }
 
+const getBotGroupRefByID = `-- name: GetBotGroupRefByID :one
+
+SELECT id, account_id, public_id, name, roblox_group_id FROM lumira_groups WHERE id = $1
+`
+
+type GetBotGroupRefByIDRow struct {
+	ID            int64  `json:"id"`
+	AccountID     int64  `json:"account_id"`
+	PublicID      string `json:"public_id"`
+	Name          string `json:"name"`
+	RobloxGroupID int64  `json:"roblox_group_id"`
+}
+
+// ---------------------------------------------------------------------------
+// Lumira commands (/rank): the linked group by its database id.
+// What /rank needs of a link's Lumira group (bot_links.group_id).
+func (q *Queries) GetBotGroupRefByID(ctx context.Context, id int64) (GetBotGroupRefByIDRow, error) {
+	row := q.db.QueryRow(ctx, getBotGroupRefByID, id)
+	var i GetBotGroupRefByIDRow
+	err := row.Scan(
+		&i.ID,
+		&i.AccountID,
+		&i.PublicID,
+		&i.Name,
+		&i.RobloxGroupID,
+	)
+	return i, err
+}
+
 const getBotLink = `-- name: GetBotLink :one
 SELECT id, public_id, guild_id, account_id, area, project_id, group_id, rank_role_id, linked_by, linked_by_name, panel_last_used_at, created_at FROM bot_links WHERE public_id = $1
 `

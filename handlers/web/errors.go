@@ -7,6 +7,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"lumdesk/internal/platform/db"
 	"lumdesk/views/layouts"
 	"lumdesk/views/pages/errorpage"
 )
@@ -47,6 +48,12 @@ func (a *App) errorHandler(c *fiber.Ctx, err error) error {
 		status, msg = fiber.StatusForbidden, "You do not have permission to do that."
 	case errors.As(err, &nf) && nf.NotFound():
 		status, msg = fiber.StatusNotFound, err.Error()
+	case db.Unavailable(err):
+		// The database went away (a restart, a failover): nothing was
+		// written, and the pool reconnects within seconds of its return.
+		a.log.Warn("database unavailable", "err", err, "path", c.Path(), "request_id", requestID(c))
+		status, msg = fiber.StatusServiceUnavailable, "lumdesk cannot reach its database right now. Nothing was changed; try again in a few seconds."
+		c.Set(fiber.HeaderRetryAfter, "5")
 	default:
 		a.log.Error("request failed", "err", err, "path", c.Path(), "request_id", requestID(c))
 	}

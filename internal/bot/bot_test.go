@@ -15,6 +15,7 @@ import (
 )
 
 func TestVerifySignature(t *testing.T) {
+	t.Parallel()
 	pub, priv, _ := ed25519.GenerateKey(nil)
 	otherPub, _, _ := ed25519.GenerateKey(nil)
 	body := []byte(`{"type":1}`)
@@ -43,6 +44,7 @@ func TestVerifySignature(t *testing.T) {
 }
 
 func TestPingIsPong(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	r := f.do(discord.Interaction{ID: "1", ApplicationID: appID, Type: discord.Ping, Token: "t", Version: 1})
 	if r.Type != discord.Pong || r.Data != nil {
@@ -51,6 +53,7 @@ func TestPingIsPong(t *testing.T) {
 }
 
 func TestLuarmorSetupLinksWithAOneTimeCode(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	code, err := f.bot.NewLinkCode(bctx, bActor, accounts.Only(f.acct), bot.AreaLicensing, f.project.ID)
 	if err != nil {
@@ -102,6 +105,7 @@ func TestLuarmorSetupLinksWithAOneTimeCode(t *testing.T) {
 }
 
 func TestLinkCodeExpires(t *testing.T) {
+	t.Parallel()
 	now := time.Now()
 	f := newFixture(t)
 	f.bot.WithClock(func() time.Time { return now })
@@ -117,6 +121,7 @@ func TestLinkCodeExpires(t *testing.T) {
 }
 
 func TestLumiraSetupByRobloxGroupID(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	f.linkGroup(guild, "555000000000000001")
 	links, err := f.bot.ListLinks(bctx, bot.LinkFilter{Scope: accounts.Only(f.acct), GroupID: f.group.ID})
@@ -137,6 +142,7 @@ func TestLumiraSetupByRobloxGroupID(t *testing.T) {
 }
 
 func TestUnlinkStopsServing(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	f.linkProject(guild)
 	links, _ := f.bot.ListLinks(bctx, bot.LinkFilter{Scope: accounts.AllAccounts})
@@ -152,6 +158,7 @@ func TestUnlinkStopsServing(t *testing.T) {
 }
 
 func TestSlowWorkIsDeferredAndCompletedThroughTheWebhook(t *testing.T) {
+	t.Parallel()
 	// Every answer takes longer than a nanosecond: each is deferred.
 	f := newFixture(t, func(s *bot.Settings) { s.DeferAfter = time.Nanosecond })
 	code, err := f.bot.NewLinkCode(bctx, bActor, accounts.Only(f.acct), bot.AreaLicensing, f.project.ID)
@@ -175,6 +182,7 @@ func TestSlowWorkIsDeferredAndCompletedThroughTheWebhook(t *testing.T) {
 }
 
 func TestUnknownCommandAndDirectMessage(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	if got := text(f.do(f.command(guild, manager(), "nope"))); !strings.Contains(got, "does not know") {
 		t.Fatalf("unknown: %q", got)
@@ -187,6 +195,7 @@ func TestUnknownCommandAndDirectMessage(t *testing.T) {
 }
 
 func TestRegisterCommands(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	f.dc.RateLimitNext(1) // a 429 is waited out
 	got, err := f.bot.RegisterCommands(bctx)

@@ -40,7 +40,7 @@ const (
 	permNone   = int64(0)
 )
 
-// fixture is a bot over a fresh database: two accounts, a Luarmor project
+// fixture is a bot over a fresh database (so every test runs in parallel): two accounts, a Luarmor project
 // with a script in each (the first with a one-hour reset cooldown and
 // users allowed to reset), a Lumira sandbox group in the first, and a test
 // Discord the bot's deferred answers go to.

@@ -47,7 +47,7 @@ func (s *Service) GenerateKeysThen(ctx context.Context, actor audit.Actor, proje
 	}
 	out := make([]Key, 0, n)
 	var limitErr error
-	err = s.db.Tx(ctx, func(q *store.Queries) error {
+	err = s.write(ctx, func(q *store.Queries) error {
 		out, limitErr = out[:0], nil // a retried transaction starts over
 		p, err := s.project(ctx, q, projectID)
 		if err != nil {
@@ -115,7 +115,7 @@ func (s *Service) ImportKey(ctx context.Context, actor audit.Actor, projectID st
 		return Key{}, verr
 	}
 	var out Key
-	err = s.db.Tx(ctx, func(q *store.Queries) error {
+	err = s.write(ctx, func(q *store.Queries) error {
 		p, err := s.project(ctx, q, projectID)
 		if err != nil {
 			return err
@@ -230,7 +230,7 @@ func (s *Service) CheckKeyInput(actor audit.Actor, in KeyInput) error {
 // RecordKeyExport audits a CSV export of keys with its filters (an export
 // carries every key's user_key out of the dashboard).
 func (s *Service) RecordKeyExport(ctx context.Context, actor audit.Actor, filters map[string]string) error {
-	return s.db.Tx(ctx, func(q *store.Queries) error {
+	return s.write(ctx, func(q *store.Queries) error {
 		return audit.Record(ctx, q, actor, audit.Event{Action: "license_key.export", EntityType: "license_key",
 			After: map[string]any{"filters": filters}})
 	})

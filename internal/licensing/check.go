@@ -64,8 +64,10 @@ const maxBindAttempts = 3
 // HWID? It binds the HWID and starts the key_days clock on the key's first
 // execution (one compare-and-set UPDATE: of concurrent first executions
 // exactly one binds), honours FFA and blacklisted HWIDs, and counts the
-// execution in the batched counter. Nothing is cached: a ban or reset is
-// seen by the next check.
+// execution in the batched counter. What it reads may come from the
+// node's check cache (cache.go), which every change invalidates: a ban or
+// reset is seen by this node's next check, and by other nodes' as soon as
+// Postgres delivers the change's notification.
 func (s *Service) Check(ctx context.Context, in CheckInput) (CheckResult, error) {
 	in.HWID = strings.TrimSpace(in.HWID)
 	in.ScriptKey = strings.TrimSpace(in.ScriptKey)
@@ -76,17 +78,32 @@ func (s *Service) Check(ctx context.Context, in CheckInput) (CheckResult, error)
 	if !validUserKey(lookup) {
 		lookup = "" // no key has an empty user_key: the script is still looked up
 	}
+	ck := checkKey{project: in.ProjectID, script: in.ScriptID, userKey: lookup, hwid: in.HWID}
 	for attempt := 1; ; attempt++ {
 		now := s.clock()
-		row, err := s.db.CheckLicense(ctx, store.CheckLicenseParams{UserKey: lookup, Hwid: in.HWID, Now: now,
-			ProjectPublicID: in.ProjectID, ScriptPublicID: in.ScriptID})
-		if db.IsNotFound(err) {
-			return CheckResult{}, ErrScriptNotFound
+		var row store.CheckLicenseRow
+		var counted int64
+		cached := false
+		if attempt == 1 { // a lost bind re-reads the database
+			row, counted, cached = s.cache.get(ck, now)
 		}
-		if err != nil {
-			return CheckResult{}, fmt.Errorf("check: %w", err)
+		if !cached {
+			epoch := s.cache.begin()
+			var err error
+			row, err = s.db.CheckLicense(ctx, store.CheckLicenseParams{UserKey: lookup, Hwid: in.HWID, Now: now,
+				ProjectPublicID: in.ProjectID, ScriptPublicID: in.ScriptID})
+			if db.IsNotFound(err) {
+				return CheckResult{}, ErrScriptNotFound
+			}
+			if err != nil {
+				return CheckResult{}, fmt.Errorf("check: %w", err)
+			}
+			s.cache.put(ck, row, epoch, now)
 		}
 		res, key, bind := evaluate(row, in, now)
+		if res.Key != nil {
+			res.Key.TotalExecutions += counted // what this node counted since the row was read
+		}
 		if !bind || in.DryRun {
 			if res.Allowed && !in.DryRun {
 				var keyID int64
@@ -94,6 +111,9 @@ func (s *Service) Check(ctx context.Context, in CheckInput) (CheckResult, error)
 					keyID = key.ID
 				}
 				s.counter.add(keyID, row.ScriptID, row.ProjectID, now)
+				if cached {
+					s.cache.count(ck)
+				}
 			}
 			return res, nil
 		}
@@ -225,6 +245,9 @@ func (s *Service) bindHWID(ctx context.Context, in CheckInput, k store.LicenseKe
 	})
 	if err != nil {
 		return store.LicenseKey{}, false, err
+	}
+	if won {
+		s.cache.dropProject(k.ProjectID) // this node's next check sees the binding
 	}
 	return out, won, nil
 }

@@ -96,7 +96,7 @@ func (s *Service) createKeys(ctx context.Context, actor audit.Actor, projectID s
 		return nil, verr
 	}
 	out := make([]Key, 0, n)
-	err = s.db.Tx(ctx, func(q *store.Queries) error {
+	err = s.write(ctx, func(q *store.Queries) error {
 		p, err := s.project(ctx, q, projectID)
 		if err != nil {
 			return err
@@ -163,7 +163,7 @@ func (s *Service) change(ctx context.Context, actor audit.Actor, projectID, user
 	}
 	now := s.clock()
 	var out Key
-	err := s.db.Tx(ctx, func(q *store.Queries) error {
+	err := s.write(ctx, func(q *store.Queries) error {
 		p, err := s.project(ctx, q, projectID)
 		if err != nil {
 			return err
@@ -265,7 +265,7 @@ func (s *Service) DeleteKey(ctx context.Context, actor audit.Actor, projectID, u
 		return ErrKeyNotFound
 	}
 	now := s.clock()
-	return s.db.Tx(ctx, func(q *store.Queries) error {
+	return s.write(ctx, func(q *store.Queries) error {
 		p, err := s.project(ctx, q, projectID)
 		if err != nil {
 			return err
@@ -294,6 +294,15 @@ func (s *Service) DeleteKey(ctx context.Context, actor audit.Actor, projectID, u
 type ResetOpts struct {
 	Force  bool // ignore the project's cooldown (a separate permission in the dashboard)
 	Reason string
+	// ByKeyHolder: the key's holder asks for the reset themselves (the
+	// Discord bot's Reset HWID button, a customer-facing page), not staff:
+	// refused with ErrUsersMayNotReset when the project does not let users
+	// reset, and the cooldown always applies (Force is refused).
+	ByKeyHolder bool
+	// HolderDiscordID, when set, must be the Discord id linked to the key,
+	// checked under the key's lock (ErrKeyNotFound otherwise), so a key
+	// moved to someone else meanwhile is not reset for its former holder.
+	HolderDiscordID string
 }
 
 // ResetCooldownEnds is when the key may be reset again without force (zero:
@@ -308,11 +317,16 @@ func ResetCooldownEnds(p Project, k Key) time.Time {
 // ResetHWID unlinks the key's HWID so the next execution binds a new one.
 // Refused within the project's cooldown since the last reset unless forced
 // (*ResetCooldownError), for a key without HWID (ErrNoHWID) and for a banned
-// key (ErrKeyBanned: the ban covers the HWID too).
+// key (ErrKeyBanned: the ban covers the HWID too); a key holder's own reset
+// (ResetOpts.ByKeyHolder) only where the project lets users reset
+// (ErrUsersMayNotReset).
 func (s *Service) ResetHWID(ctx context.Context, actor audit.Actor, projectID, userKey string, opts ResetOpts) (Key, error) {
 	reason, err := checkReason(actor, opts.Reason)
 	if err != nil {
 		return Key{}, err
+	}
+	if opts.ByKeyHolder && opts.Force {
+		return Key{}, ValidationError{"force": "a key holder cannot skip the reset cooldown"}
 	}
 	action := "license_key.reset_hwid"
 	if opts.Force {
@@ -320,6 +334,12 @@ func (s *Service) ResetHWID(ctx context.Context, actor audit.Actor, projectID, u
 	}
 	return s.change(ctx, actor, projectID, userKey, action, reason,
 		func(q *store.Queries, p store.LicensingProject, k *store.LicenseKey, now time.Time) error {
+			if opts.HolderDiscordID != "" && k.DiscordID != opts.HolderDiscordID {
+				return ErrKeyNotFound
+			}
+			if opts.ByKeyHolder && !p.UsersCanReset {
+				return ErrUsersMayNotReset
+			}
 			if banInForce(k.Banned, k.BanExpire, now) {
 				return ErrKeyBanned
 			}
@@ -346,14 +366,23 @@ func (s *Service) ResetHWID(ctx context.Context, actor audit.Actor, projectID, u
 type LinkOpts struct {
 	Force  bool // overwrite another linked Discord id
 	Reason string
+	// ByKeyHolder: the Discord user claims the key themselves (the bot's
+	// Redeem key), not staff: a banned key is refused (ErrKeyBanned) and
+	// another user's key stays theirs (Force is refused).
+	ByKeyHolder bool
 }
 
 // LinkDiscord links a Discord id to the key (the bot's "Redeem"): it claims
-// the key and starts its key_days clock if it had not started.
+// the key and starts its key_days clock if it had not started. The key is
+// locked while it is checked and linked, so of two users claiming one key
+// at once exactly one wins; the other gets ErrDiscordLinked.
 func (s *Service) LinkDiscord(ctx context.Context, actor audit.Actor, projectID, userKey, discordID string, opts LinkOpts) (Key, error) {
 	reason, err := checkReason(actor, opts.Reason)
 	if err != nil {
 		return Key{}, err
+	}
+	if opts.ByKeyHolder && opts.Force {
+		return Key{}, ValidationError{"force": "a key holder cannot take another user's key"}
 	}
 	verr := ValidationError{}
 	discordID = checkDiscordID(discordID, verr)
@@ -367,6 +396,9 @@ func (s *Service) LinkDiscord(ctx context.Context, actor audit.Actor, projectID,
 		func(_ *store.Queries, _ store.LicensingProject, k *store.LicenseKey, now time.Time) error {
 			if k.DiscordID != "" && k.DiscordID != discordID && !opts.Force {
 				return ErrDiscordLinked
+			}
+			if opts.ByKeyHolder && banInForce(k.Banned, k.BanExpire, now) {
+				return ErrKeyBanned
 			}
 			k.DiscordID = discordID
 			activate(k, now)
@@ -451,7 +483,7 @@ func (s *Service) UnbanByToken(ctx context.Context, actor audit.Actor, projectID
 	}
 	now := s.clock()
 	var out Key
-	err := s.db.Tx(ctx, func(q *store.Queries) error {
+	err := s.write(ctx, func(q *store.Queries) error {
 		p, err := s.project(ctx, q, projectID)
 		if errors.Is(err, ErrProjectNotFound) {
 			return ErrUnbanTokenInvalid

@@ -828,11 +828,26 @@ func FuzzParseCursor(f *testing.F) {
 	})
 }
 
+// BenchmarkCheck is the loader check over 200 bound keys, reading the
+// database each time and answered from the node's cache (cache.go).
 func BenchmarkCheck(b *testing.B) {
+	b.Run("database", func(b *testing.B) { benchmarkCheck(b, false) })
+	b.Run("cache", func(b *testing.B) { benchmarkCheck(b, true) })
+}
+
+func benchmarkCheck(b *testing.B, cached bool) {
 	pool := testdb.New(b)
 	d := db.New(pool)
 	svc := NewService(d)
 	defer svc.Close()
+	if cached {
+		cctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		svc.StartCheckCache(cctx)
+		for !svc.CheckCacheStats().Live {
+			time.Sleep(time.Millisecond)
+		}
+	}
 	var acc int64
 	if err := d.Pool.QueryRow(ctx, "INSERT INTO accounts (name, email) VALUES ('B', 'b@bench.test') RETURNING id").Scan(&acc); err != nil {
 		b.Fatal(err)

@@ -217,7 +217,7 @@ func (s *Service) SetPlan(ctx context.Context, actor audit.Actor, accountID int6
 	}
 	now := s.clock()
 	var out Plan
-	err = s.db.Tx(ctx, func(q *store.Queries) error {
+	err = s.write(ctx, func(q *store.Queries) error {
 		var before any
 		old, err := q.LockLicensingPlan(ctx, accountID)
 		switch {

@@ -96,7 +96,7 @@ func (s *Service) CreateProject(ctx context.Context, actor audit.Actor, in Proje
 	}
 	now := s.clock()
 	var out Project
-	err = s.db.Tx(ctx, func(q *store.Queries) error {
+	err = s.write(ctx, func(q *store.Queries) error {
 		p, err := q.InsertLicensingProject(ctx, store.InsertLicensingProjectParams{
 			PublicID: ids.Hex(projectIDLen), AccountID: in.AccountID, Name: in.Name,
 			ResetCooldownSeconds: int32(in.ResetCooldown / time.Second), UsersCanReset: in.UsersCanReset,
@@ -123,7 +123,7 @@ func (s *Service) UpdateProject(ctx context.Context, actor audit.Actor, projectI
 		return Project{}, verr
 	}
 	now := s.clock()
-	err = s.db.Tx(ctx, func(q *store.Queries) error {
+	err = s.write(ctx, func(q *store.Queries) error {
 		old, err := q.LockLicensingProject(ctx, projectID)
 		if db.IsNotFound(err) {
 			return ErrProjectNotFound
@@ -250,7 +250,7 @@ func (s *Service) CreateScript(ctx context.Context, actor audit.Actor, projectID
 	}
 	now := s.clock()
 	var out Script
-	err = s.db.Tx(ctx, func(q *store.Queries) error {
+	err = s.write(ctx, func(q *store.Queries) error {
 		p, err := q.LockLicensingProject(ctx, projectID)
 		if db.IsNotFound(err) {
 			return ErrProjectNotFound
@@ -309,7 +309,7 @@ func (s *Service) UpdateScript(ctx context.Context, actor audit.Actor, projectID
 	}
 	now := s.clock()
 	var out Script
-	err = s.db.Tx(ctx, func(q *store.Queries) error {
+	err = s.write(ctx, func(q *store.Queries) error {
 		p, err := q.LockLicensingProject(ctx, projectID)
 		if db.IsNotFound(err) {
 			return ErrProjectNotFound

@@ -57,7 +57,7 @@ func (s *Service) BulkLoadKeys(ctx context.Context, actor audit.Actor, projectID
 			LastResetAt: k.LastResetAt, TotalExecutions: k.TotalExecutions, LastExecutionAt: k.LastExecutionAt, CreatedAt: k.CreatedAt}
 	}
 	var n int64
-	err = s.db.Tx(ctx, func(q *store.Queries) error {
+	err = s.write(ctx, func(q *store.Queries) error {
 		var err error
 		if n, err = q.CopyLicenseKeys(ctx, rows); err != nil {
 			return fmt.Errorf("bulk load keys into %s: %w", projectID, err)
@@ -108,7 +108,7 @@ func (s *Service) DropSearchIndex(ctx context.Context) error {
 // then analyzes the table: the planner's estimates for search come from the
 // statistics of the index's expression, which only ANALYZE gathers.
 func (s *Service) RebuildSearchIndex(ctx context.Context) error {
-	err := s.db.Tx(ctx, func(q *store.Queries) error {
+	err := s.write(ctx, func(q *store.Queries) error {
 		if err := q.SetMaintenanceWorkMem(ctx); err != nil {
 			return err
 		}

@@ -11,8 +11,10 @@
 //	           ListScripts, ScriptVersions, ScriptVersion (source, for the code view and diffs)
 //	Keys:      CreateKey, GenerateKeys (bulk, up to MaxGenerate), UpdateKey, DeleteKey,
 //	           GetKey, GetKeyByID, ListKeys (KeyFilter: filters, search, sort, keyset
-//	           cursor or offset), ResetHWID (ResetOpts{Force, Reason}: cooldown ->
-//	           *ResetCooldownError with Ends), LinkDiscord (LinkOpts{Force, Reason}),
+//	           cursor or offset), ResetHWID (ResetOpts{Force, Reason, ByKeyHolder,
+//	           HolderDiscordID}: cooldown -> *ResetCooldownError with Ends; a holder's
+//	           reset where users may not -> ErrUsersMayNotReset), LinkDiscord
+//	           (LinkOpts{Force, Reason, ByKeyHolder}: a holder cannot claim a banned key),
 //	           Blacklist (BlacklistInput{BanReason, Expire, Note}), Unban, UnbanByToken;
 //	           ResetCooldownEnds(project, key) is when a reset is allowed again
 //	Loader:    Check (CheckInput{..., DryRun}) -> CheckResult{Allowed, Reason, Message, ...};
@@ -28,7 +30,7 @@
 //
 // Errors are typed (ErrProjectNotFound, ErrScriptNotFound, ErrKeyNotFound,
 // ErrResetCooldown via *ResetCooldownError, ErrNoHWID, ErrKeyBanned,
-// ErrNotBanned, ErrDiscordLinked, ErrUnbanTokenInvalid, ErrUserLimit, ErrObfuscationQuota,
+// ErrNotBanned, ErrDiscordLinked, ErrUsersMayNotReset, ErrUnbanTokenInvalid, ErrUserLimit, ErrObfuscationQuota,
 // ValidationError ...);
 // not-found errors implement NotFound() bool for the dashboard's 404 page.
 // A staff actor must give a reason for every change (it goes into the audit
@@ -60,7 +62,10 @@ var (
 	ErrKeyBanned     = errors.New("this key is blacklisted; unban it first")
 	ErrNotBanned     = errors.New("this key is not blacklisted")
 	ErrDiscordLinked = errors.New("this key already has another Discord ID linked; use force to overwrite it")
-	ErrKeyActivated  = errors.New("the key's days already started; set auth_expire instead of key_days")
+	// ErrUsersMayNotReset: a key holder asked for a HWID reset
+	// (ResetOpts.ByKeyHolder) in a project whose users may not reset.
+	ErrUsersMayNotReset = errors.New("this project does not let users reset their HWID; ask its support")
+	ErrKeyActivated     = errors.New("the key's days already started; set auth_expire instead of key_days")
 )
 
 // ResetCooldownError is returned by ResetHWID when the project's cooldown has
@@ -85,6 +90,7 @@ type Service struct {
 	now     func() time.Time
 	log     *slog.Logger
 	counter *counter
+	cache   *checkCache // the loader check's per-node cache (cache.go)
 	// afterLimitCount, when set (tests only), runs after a plan limit was
 	// counted and before the change it allows.
 	afterLimitCount func()
@@ -93,7 +99,7 @@ type Service struct {
 // NewService makes the service. Its execution counter starts flushing on the
 // first counted execution; call Close on shutdown to flush the rest.
 func NewService(d *db.DB) *Service {
-	s := &Service{db: d, now: time.Now, log: slog.Default()}
+	s := &Service{db: d, now: time.Now, log: slog.Default(), cache: newCheckCache()}
 	s.counter = newCounter(s, time.Second)
 	return s
 }

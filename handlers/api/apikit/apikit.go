@@ -22,6 +22,7 @@ import (
 
 	"lumdesk/internal/apikeys"
 	"lumdesk/internal/audit"
+	"lumdesk/internal/platform/db"
 )
 
 // Style is where a product's API key travels.
@@ -43,7 +44,31 @@ const (
 	CodeRateLimited    = "rate_limited"
 	CodeForbiddenScope = "forbidden_scope"
 	CodeInternal       = "internal_error"
+	// CodeUnavailable: the database cannot be reached; retry after Retry-After.
+	CodeUnavailable = "unavailable"
 )
+
+// UnavailableMessage is what a client reads while the database is away.
+const UnavailableMessage = "The service is briefly unavailable; retry after the Retry-After seconds."
+
+// unavailableRetry is the Retry-After of a 503 while the database is away:
+// the pool reconnects within seconds of its return.
+const unavailableRetry = "5"
+
+// Failed answers an error no rule explains: 503 with Retry-After when the
+// database cannot be reached (nothing was written; the client retries),
+// else 500 without detail, logged with what failed. Every product API's
+// last resort comes through here, so an outage reads the same in each
+// product's own envelope.
+func Failed(c *fiber.Ctx, writeErr WriteErr, what string, err error) error {
+	if db.Unavailable(err) {
+		slog.WarnContext(c.UserContext(), what+": database unavailable", "err", err, "path", c.Path())
+		c.Set(fiber.HeaderRetryAfter, unavailableRetry)
+		return writeErr(c, fiber.StatusServiceUnavailable, CodeUnavailable, UnavailableMessage)
+	}
+	slog.ErrorContext(c.UserContext(), what, "err", err, "path", c.Path(), "request_id", c.Locals("requestid"))
+	return writeErr(c, fiber.StatusInternalServerError, CodeInternal, "Internal error; try again.")
+}
 
 // BucketMinute is the rate-limit bucket of the key's own per-minute limit.
 const BucketMinute = "minute"
@@ -128,8 +153,7 @@ func Spend(c *fiber.Ctx, svc Verifier, l Limit, writeErr WriteErr) (ok bool, err
 	ctx := c.UserContext()
 	allowed, retry, err := svc.Allow(ctx, k.ID, l.Bucket, l.Requests, l.Window, 1)
 	if err != nil {
-		slog.ErrorContext(ctx, "api rate limit failed", "key_id", k.ID, "bucket", l.Bucket, "err", err)
-		return false, writeErr(c, fiber.StatusInternalServerError, CodeInternal, "Internal error; try again.")
+		return false, Failed(c, writeErr, fmt.Sprintf("api rate limit (key %d, bucket %s)", k.ID, l.Bucket), err)
 	}
 	if !allowed {
 		return false, RateLimited(c, retry, writeErr)
@@ -149,8 +173,7 @@ func auth(svc Verifier, product string, style Style, writeErr WriteErr, spendMin
 			return writeErr(c, fiber.StatusUnauthorized, CodeInvalidKey, "API key is unknown, revoked or expired.")
 		}
 		if err != nil {
-			slog.ErrorContext(ctx, "api key verification failed", "product", product, "err", err)
-			return writeErr(c, fiber.StatusInternalServerError, CodeInternal, "Internal error; try again.")
+			return Failed(c, writeErr, product+" api key verification", err)
 		}
 		for _, check := range checks {
 			if r := check(c, k); r != nil {
@@ -160,8 +183,7 @@ func auth(svc Verifier, product string, style Style, writeErr WriteErr, spendMin
 		if spendMinute {
 			ok, retry, err := svc.Allow(ctx, k.ID, BucketMinute, k.RateLimitPerMinute, time.Minute, 1)
 			if err != nil {
-				slog.ErrorContext(ctx, "api rate limit failed", "product", product, "key_id", k.ID, "err", err)
-				return writeErr(c, fiber.StatusInternalServerError, CodeInternal, "Internal error; try again.")
+				return Failed(c, writeErr, fmt.Sprintf("%s api rate limit (key %d)", product, k.ID), err)
 			}
 			if !ok {
 				return RateLimited(c, retry, writeErr)

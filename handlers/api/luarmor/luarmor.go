@@ -189,8 +189,7 @@ func (api *API) serviceErr(c *fiber.Ctx, err error) error {
 	case errors.Is(err, context.Canceled):
 		return fail(c, fiber.StatusServiceUnavailable, "Request cancelled.")
 	}
-	api.log.Error("luarmor api request failed", "err", err, "path", c.Path(), "request_id", c.Locals("requestid"))
-	return fail(c, fiber.StatusInternalServerError, "Internal error; try again.")
+	return apikit.Failed(c, func(c *fiber.Ctx, status int, _, msg string) error { return fail(c, status, msg) }, "luarmor api request", err)
 }
 
 // validationMessage reads "field problem; field problem." (the service's

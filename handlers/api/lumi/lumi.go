@@ -34,6 +34,7 @@ import (
 	"lumdesk/internal/billing"
 	"lumdesk/internal/billing/products"
 	"lumdesk/internal/platform/apperr"
+	"lumdesk/internal/platform/db"
 	"lumdesk/internal/platform/money"
 	"lumdesk/internal/staff"
 )
@@ -310,8 +311,7 @@ func (api *API) scoped(scope string, h fiber.Handler) fiber.Handler {
 }
 
 func (api *API) internal(c *fiber.Ctx, err error) error {
-	api.log.Error("lumi api request failed", "err", err, "path", c.Path(), "request_id", c.Locals("requestid"))
-	return writeErr(c, fiber.StatusInternalServerError, CodeInternal, "Internal error; try again.")
+	return apikit.Failed(c, writeErr, "lumi api request", err)
 }
 
 // apiError is a response decided by a service error.
@@ -350,13 +350,16 @@ func classify(err error) apiError {
 	if errors.As(err, &conflict) && conflict.Conflict() {
 		return apiError{fiber.StatusUnprocessableEntity, CodeValidation, capitalize(err.Error()) + ".", nil}
 	}
+	if db.Unavailable(err) {
+		return apiError{fiber.StatusServiceUnavailable, apikit.CodeUnavailable, apikit.UnavailableMessage, nil}
+	}
 	return apiError{fiber.StatusInternalServerError, CodeInternal, "Internal error; try again.", err}
 }
 
 func (api *API) serviceErr(c *fiber.Ctx, err error) error {
 	e := classify(err)
-	if e.unexpected != nil {
-		return api.internal(c, e.unexpected)
+	if e.unexpected != nil || e.code == apikit.CodeUnavailable {
+		return api.internal(c, err)
 	}
 	return writeErr(c, e.status, e.code, e.msg)
 }

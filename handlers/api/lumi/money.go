@@ -110,6 +110,9 @@ func (api *API) moneyRun(c *fiber.Ctx, k apikeys.Key, idemKey string, tokens int
 	} else {
 		own.Release()
 	}
+	if out.status == fiber.StatusServiceUnavailable {
+		c.Set(fiber.HeaderRetryAfter, "5") // the database went away: nothing was kept, retry with the same key
+	}
 	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
 	return c.Status(out.status).Send(out.body)
 }

@@ -328,8 +328,7 @@ func (api *API) serviceErr(c *fiber.Ctx, err error, extID, verID string) error {
 	case errors.Is(err, context.Canceled):
 		return writeErr(c, fiber.StatusServiceUnavailable, CodeInternal, "Request cancelled.")
 	}
-	api.log.Error("lumio api request failed", "err", err, "path", c.Path(), "request_id", c.Locals("requestid"))
-	return writeErr(c, fiber.StatusInternalServerError, CodeInternal, "Internal error; try again.")
+	return apikit.Failed(c, writeErr, "lumio api request", err)
 }
 
 func extNotFound(c *fiber.Ctx, id string) error {

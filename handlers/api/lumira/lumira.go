@@ -279,8 +279,7 @@ func (api *API) serviceErr(c *fiber.Ctx, err error) error {
 	case errors.Is(err, context.Canceled):
 		return writeErr(c, fiber.StatusServiceUnavailable, CodeInternal, "Request cancelled.")
 	}
-	api.log.Error("lumira api request failed", "err", err, "path", c.Path(), "request_id", c.Locals("requestid"))
-	return writeErr(c, fiber.StatusInternalServerError, CodeInternal, "Internal error; try again.")
+	return apikit.Failed(c, writeErr, "lumira api request", err)
 }
 
 // message is a service error's own text, without the context wrapped

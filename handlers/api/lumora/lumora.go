@@ -288,8 +288,7 @@ func (api *API) serviceErr(c *fiber.Ctx, err error) error {
 	case errors.Is(err, context.Canceled):
 		return writeErr(c, fiber.StatusServiceUnavailable, CodeInternal, "Request cancelled.")
 	}
-	api.log.Error("lumora api request failed", "err", err, "path", c.Path(), "request_id", c.Locals("requestid"))
-	return writeErr(c, fiber.StatusInternalServerError, CodeInternal, "Internal error; try again.")
+	return apikit.Failed(c, writeErr, "lumora api request", err)
 }
 
 // fieldsMessage reads "field: problem" for each field, in name order.

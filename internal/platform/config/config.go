@@ -46,6 +46,7 @@ type Config struct {
 	CryptoPayToken string // CRYPTOPAY_TOKEN: Crypto Pay app token; empty: cryptobot deposits are a sandbox
 
 	SearchBudget time.Duration // SEARCH_BUDGET: how long the palette waits for a kind's partial matches
+	CheckCache   bool          // LICENSING_CHECK_CACHE: the loader check answers from a per-node cache
 
 	DNSResolver           string        // DNS_RESOLVER: host:port Lumora's DNS checks ask; empty: the first nameserver of /etc/resolv.conf
 	LumoraSPFInclude      string        // LUMORA_SPF_INCLUDE: the include: sending domains add to their SPF record
@@ -90,6 +91,7 @@ var Vars = []Var{
 	{"SESSION_IDLE_TIMEOUT", "30m", "A session ends after this long without a request."},
 	{"SESSION_ABSOLUTE_TIMEOUT", "12h", "A session ends this long after sign-in, whatever happens."},
 	{"SEARCH_BUDGET", "80ms", "How long the Cmd/Ctrl+K palette waits for a kind's partial matches; a late kind shows its exact hits and a link to its list."},
+	{"LICENSING_CHECK_CACHE", "true", "The Luarmor loader check answers from a per-node in-memory cache kept coherent across nodes by Postgres LISTEN/NOTIFY (a ban or reset is seen by the node that made it at once, by the others within milliseconds); false reads the database for every check."},
 	{"TRUST_PROXY", "false", "Take the client IP from X-Forwarded-For (only behind a reverse proxy)."},
 	{"LOG_LEVEL", "info", "debug, info, warn or error."},
 	{"LOG_FORMAT", "json", "json or text."},
@@ -159,6 +161,9 @@ func Load(getenv func(string) string) (Config, error) {
 		return c, err
 	}
 	if c.SearchBudget, err = parseDuration("SEARCH_BUDGET", get("SEARCH_BUDGET", "80ms")); err != nil {
+		return c, err
+	}
+	if c.CheckCache, err = parseBool("LICENSING_CHECK_CACHE", get("LICENSING_CHECK_CACHE", "true")); err != nil {
 		return c, err
 	}
 	if c.SessionAbsolute, err = parseDuration("SESSION_ABSOLUTE_TIMEOUT", get("SESSION_ABSOLUTE_TIMEOUT", "12h")); err != nil {

@@ -78,6 +78,9 @@ type Server struct {
 	// DropAfterAssign applies the next role change, then drops the
 	// connection without an answer (the outcome is lost).
 	DropAfterAssign bool
+	// Delay holds every request this long before it is answered (a slow
+	// Roblox: callers' deadlines and deferrals). Set it before requests.
+	Delay time.Duration
 
 	// Counters.
 	Requests      int
@@ -208,6 +211,16 @@ var (
 )
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	delay := s.Delay
+	s.mu.Unlock()
+	if delay > 0 {
+		select {
+		case <-time.After(delay):
+		case <-r.Context().Done():
+			return
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.Requests++

@@ -1,0 +1,149 @@
+package licensing
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"lumdesk/internal/platform/testdb"
+)
+
+// node is a second lumdesk process's licensing service over the same
+// database, sharing the fixture's clock.
+func (f *fixture) node() *Service {
+	s := NewService(f.db)
+	s.now = f.now
+	s.counter.interval = time.Hour
+	f.t.Cleanup(s.Close)
+	return s
+}
+
+// startCache turns s's check cache on and waits until it listens.
+func startCache(t *testing.T, s *Service) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	s.StartCheckCache(ctx)
+	eventually(t, "the cache listens", func() bool { return s.CheckCacheStats().Live })
+}
+
+// eventually polls cond for up to 10 s.
+func eventually(t *testing.T, what string, cond func() bool) time.Duration {
+	t.Helper()
+	start := time.Now()
+	for !cond() {
+		if time.Since(start) > 10*time.Second {
+			t.Fatalf("timed out: %s", what)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	return time.Since(start)
+}
+
+func checkOn(t *testing.T, s *Service, f *fixture, userKey, hwid string) CheckResult {
+	t.Helper()
+	r, err := s.Check(ctx, CheckInput{ProjectID: f.project.ID, ScriptID: f.script.ID, ScriptKey: userKey, HWID: hwid})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func TestCheckCacheAcrossNodes(t *testing.T) {
+	f := newFixture(t, testdb.New(t))
+	a, b := f.svc, f.node()
+	startCache(t, a)
+	startCache(t, b)
+	k := f.key(KeyInput{})
+
+	// The first execution binds through the database; then both nodes answer from memory.
+	if r := checkOn(t, a, f, k.UserKey, "hw-1"); !r.Allowed || !r.Assigned {
+		t.Fatalf("first execution: %+v", r)
+	}
+	for _, s := range []*Service{a, b, a, b} {
+		if r := checkOn(t, s, f, k.UserKey, "hw-1"); !r.Allowed {
+			t.Fatalf("check: %+v", r)
+		}
+	}
+	if st := b.CheckCacheStats(); st.Hits < 1 || st.Entries != 1 {
+		t.Fatalf("node b's cache: %+v", st)
+	}
+	// The counter's flush changes no column the check reads: still a hit.
+	if err := a.FlushExecutions(ctx); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the executions stored", func() bool { return f.get(k.UserKey).TotalExecutions == 3 })
+	hits := b.CheckCacheStats().Hits
+	if r := checkOn(t, b, f, k.UserKey, "hw-1"); !r.Allowed || b.CheckCacheStats().Hits != hits+1 {
+		t.Fatalf("after a flush: %+v %+v", r, b.CheckCacheStats())
+	}
+
+	// A ban on node a: a refuses at once, b once the notification arrives.
+	if _, err := a.Blacklist(ctx, staff, f.project.ID, k.UserKey, BlacklistInput{BanReason: "chargeback"}); err != nil {
+		t.Fatal(err)
+	}
+	if r := checkOn(t, a, f, k.UserKey, "hw-1"); r.Allowed || r.Reason != ReasonBanned {
+		t.Fatalf("the banning node still allows: %+v", r)
+	}
+	took := eventually(t, "node b refuses the banned key", func() bool { return !checkOn(t, b, f, k.UserKey, "hw-1").Allowed })
+	t.Logf("ban on a → first refusal on b: %s", took)
+
+	// Unban and reset on b; a new device binds on a after the notification.
+	if _, err := b.Unban(ctx, staff, f.project.ID, k.UserKey, "cleared"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.ResetHWID(ctx, staff, f.project.ID, k.UserKey, ResetOpts{Force: true, Reason: "new pc"}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "node a sees the reset", func() bool {
+		r := checkOn(t, a, f, k.UserKey, "hw-2")
+		return r.Allowed && r.Assigned
+	})
+	if r := checkOn(t, b, f, k.UserKey, "hw-1"); r.Allowed || r.Reason != ReasonHWIDMismatch {
+		t.Fatalf("the old device after the reset, on b: %+v", r)
+	}
+
+	// Hand-written SQL notifies too (the trigger, not the service).
+	if _, err := f.db.Pool.Exec(ctx, "UPDATE license_keys SET banned = true, ban_reason = 'by hand' WHERE id = $1", k.ID); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []*Service{a, b} {
+		eventually(t, "a ban made by hand is seen", func() bool { return checkOn(t, s, f, k.UserKey, "hw-2").Reason == ReasonBanned })
+	}
+	// A key created after an "unknown key" answer was cached.
+	if r := checkOn(t, b, f, "not-yet-a-key-0000000000000000", "hw-9"); r.Reason != ReasonUnknownKey {
+		t.Fatalf("unknown key: %+v", r)
+	}
+	if _, err := a.ImportKey(ctx, cli, f.project.ID, ImportInput{UserKey: "not-yet-a-key-0000000000000000"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "node b sees the new key", func() bool { return checkOn(t, b, f, "not-yet-a-key-0000000000000000", "hw-9").Allowed })
+}
+
+func TestCheckCacheOffWhileItsListenerIsLost(t *testing.T) {
+	f := newFixture(t, testdb.New(t))
+	s := f.svc
+	startCache(t, s)
+	k := f.key(KeyInput{})
+	for range 3 { // bind (the database), read and store, answer from memory
+		checkOn(t, s, f, k.UserKey, "hw-1")
+	}
+	if st := s.CheckCacheStats(); st.Entries != 1 || st.Hits != 1 {
+		t.Fatalf("cache %+v", st)
+	}
+	// End the listener's connection, and ban the key by hand while no one listens.
+	var n int
+	if err := f.db.Pool.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+		WHERE datname = current_database() AND query = 'LISTEN licensing_cache'`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("terminated %d listeners: %v", n, err)
+	}
+	if _, err := f.db.Pool.Exec(ctx, "UPDATE license_keys SET banned = true WHERE id = $1", k.ID); err != nil {
+		t.Fatal(err)
+	}
+	// Whether the ban came before or after the listener returned, the
+	// cache was dropped with the connection: the next check is refused.
+	eventually(t, "the listener returns", func() bool { return s.CheckCacheStats().Live })
+	if r := checkOn(t, s, f, k.UserKey, "hw-1"); r.Reason != ReasonBanned {
+		t.Fatalf("after a lost listener: %+v", r)
+	}
+}
