@@ -98,6 +98,9 @@ func TestDiscordSandboxRedeemAndReset(t *testing.T) {
 		t.Fatalf("after the reset (%q): %+v, %v", answer, after.Keys, err)
 	}
 	b.screenshot("reset")
+	eval[bool](b, `(document.documentElement.classList.add('dark'), true)`)
+	b.screenshot("reset-dark")
+	eval[bool](b, `(document.documentElement.classList.remove('dark'), true)`)
 
 	// The same console on a phone, and in dark mode.
 	b.viewport(390, 844, true)

@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/PuerkitoBio/goquery"
+
+	"lumdesk/db/store"
 	"lumdesk/handlers/server/servertest"
 	"lumdesk/internal/accounts"
 	"lumdesk/internal/audit"
@@ -270,5 +273,75 @@ func TestPortalSectionIsScopedToTheAccount(t *testing.T) {
 	r = owner.HTMX(http.MethodPost, "/portal/discord/links/"+lA.ID+"/unlink", url.Values{"project": {pA.ID}})
 	if r.Status != 200 || r.Has(`[data-testid="discord-link"]`) || env.AuditCount("bot_link.delete", lA.ID) != 1 {
 		t.Errorf("owner unlink: %d", r.Status)
+	}
+}
+
+// The panel's buttons press as the chosen member; Redeem key opens a modal
+// rendered as a form, and its submission is a ModalSubmit with the field.
+func TestSandboxButtonsAndModal(t *testing.T) {
+	env := servertest.New(t, servertest.Demo)
+	admin := env.As("admin")
+	_, p := project(t, env, "Panel")
+	link(t, env, admin, p, bot.DemoGuildID)
+	days := 7
+	k, err := env.Licensing.CreateKey(bg, audit.CLI("test"), p.ID, licensing.KeyInput{KeyDays: &days})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	r := admin.HTMX(http.MethodPost, "/discord/sandbox/command", url.Values{"user": {"manager"}, "guild": {bot.DemoGuildID}, "command": {"luarmor panel"}})
+	var ids []string
+	r.Doc.Find(`[data-testid="dc-button"]`).Each(func(_ int, s *goquery.Selection) { ids = append(ids, s.AttrOr("data-custom-id", "")) })
+	if strings.Join(ids, " ") != "luarmor:redeem luarmor:reset luarmor:script luarmor:info" || r.Has(`[data-testid="ephemeral"]`) {
+		t.Fatalf("panel buttons %v (the panel is public)", ids)
+	}
+	vals := r.Doc.Find(`[data-custom-id="luarmor:redeem"]`).AttrOr("hx-vals", "")
+	if !strings.Contains(vals, `"custom_id":"luarmor:redeem"`) {
+		t.Errorf("button vals %s", vals)
+	}
+
+	r = admin.HTMX(http.MethodPost, "/discord/sandbox/component", url.Values{"user": {"alice"}, "guild": {bot.DemoGuildID}, "custom_id": {"luarmor:redeem"}, "label": {"Redeem key"}})
+	form := r.Doc.Find(`[data-testid="dc-modal"]`)
+	if form.Length() != 1 || form.Find(`input[name="modal"]`).AttrOr("value", "") != "luarmor:redeem-modal" || form.Find(`input[name="user"]`).AttrOr("value", "") != "alice" {
+		t.Fatalf("redeem modal: %s", r.Body)
+	}
+	field, ok := form.Find(`input:not([type=hidden])`).Attr("name")
+	if !ok || !strings.HasPrefix(field, "field_") {
+		t.Fatalf("modal field %q", field)
+	}
+	el := form.AttrOr("id", "")
+	r = admin.HTMX(http.MethodPost, "/discord/sandbox/modal", url.Values{"user": {"alice"}, "guild": {bot.DemoGuildID}, "modal": {"luarmor:redeem-modal"},
+		"element": {el}, field: {k.UserKey}})
+	if !r.Has(`[data-testid="bot-message"][data-ephemeral]`) || !strings.Contains(r.Text(`[data-testid="bot-message"]`), "Expires") {
+		t.Errorf("redeem answer: %s", r.Text(`[data-testid="bot-message"]`))
+	}
+	if r.Doc.Find(`#` + el + `[hx-swap-oob]`).Length() != 1 {
+		t.Errorf("the submitted modal is not closed")
+	}
+	keys, err := env.Licensing.ListKeys(bg, licensing.KeyFilter{UserKey: k.UserKey, Limit: 1})
+	if err != nil || keys.Keys[0].DiscordID != "100000000000000002" {
+		t.Errorf("after the redeem: %+v %v", keys.Keys, err)
+	}
+	// The panel's use shows on the project's section.
+	if r := admin.Get("/discord/links?project=" + p.ID); r.Text(`[data-testid="panel-last-used"]`) == "Never" {
+		t.Errorf("panel last used: %q", r.Text(`[data-testid="panel-last-used"]`))
+	}
+
+	// A follow-up that never comes: the poller asks again, then gives up.
+	r = admin.Get("/discord/sandbox/followup?token=sbx_none&user=alice&try=1")
+	if !r.Has(`[data-testid="thinking"][hx-get*="try=2"]`) {
+		t.Errorf("poller: %s", r.Body)
+	}
+	if r := admin.Get("/discord/sandbox/followup?token=sbx_none&user=alice&try=30"); !r.Has(`[data-testid="thinking-gave-up"]`) {
+		t.Errorf("poller does not give up: %s", r.Body)
+	}
+	// One that came (as the sandbox Discord keeps a deferred answer's edit).
+	if err := env.DB.InsertBotSandboxMessage(bg, store.InsertBotSandboxMessageParams{InteractionToken: "sbx_done",
+		Body: []byte(`{"content":"Done: **3** keys","flags":64}`), CreatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	r = admin.Get("/discord/sandbox/followup?token=sbx_done&user=alice&try=3")
+	if r.Text(`[data-testid="bot-message"] [data-testid="message-content"]`) != "Done: 3 keys" || !r.Has(`[data-testid="ephemeral"]`) || r.Has(`[data-testid="thinking"]`) {
+		t.Errorf("follow-up: %s", r.Body)
 	}
 }

@@ -57,11 +57,15 @@ func (b *Bot) status(c *fiber.Ctx) error {
 		rows = rows[:logPage]
 		l.Next = strconv.FormatInt(rows[logPage-1].ID, 10)
 	}
+	names := map[int64]string{}
+	for _, k := range v.Links.Rows {
+		names[k.AccountID] = k.AccountName
+	}
 	for _, r := range rows {
 		row := view.InteractionRow{ID: r.ID, At: r.At, GuildID: r.GuildID, UserID: r.UserID, Username: r.Username, Name: r.Name,
 			Outcome: r.Outcome, Message: r.Message, TookMs: r.Took.Milliseconds(), Deferred: r.Deferred}
 		if r.AccountID != nil {
-			row.AccountID = *r.AccountID
+			row.AccountID, row.AccountName = *r.AccountID, names[*r.AccountID]
 		}
 		l.Rows = append(l.Rows, row)
 	}

@@ -109,17 +109,18 @@ func (l Log) FirstHref() string {
 
 // InteractionRow is one logged interaction.
 type InteractionRow struct {
-	ID        int64
-	At        time.Time
-	GuildID   string
-	AccountID int64 // 0: none (no link involved)
-	UserID    string
-	Username  string
-	Name      string
-	Outcome   string
-	Message   string
-	TookMs    int64
-	Deferred  bool
+	ID          int64
+	At          time.Time
+	GuildID     string
+	AccountID   int64 // 0: none (no link involved)
+	AccountName string
+	UserID      string
+	Username    string
+	Name        string
+	Outcome     string
+	Message     string
+	TookMs      int64
+	Deferred    bool
 }
 
 func outcomeBadge(o string) (string, string) {

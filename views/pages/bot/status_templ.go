@@ -605,14 +605,14 @@ func logCard(l Log) templ.Component {
 							if templ_7745c5c3_Err != nil {
 								return templ_7745c5c3_Err
 							}
-							templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 47, "\">Account ")
+							templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 47, "\">")
 							if templ_7745c5c3_Err != nil {
 								return templ_7745c5c3_Err
 							}
 							var templ_7745c5c3_Var25 string
-							templ_7745c5c3_Var25, templ_7745c5c3_Err = templ.JoinStringErrs(itoa(r.AccountID))
+							templ_7745c5c3_Var25, templ_7745c5c3_Err = templ.JoinStringErrs(accountLabel(r))
 							if templ_7745c5c3_Err != nil {
-								return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/bot/status.templ`, Line: 175, Col: 111}
+								return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/bot/status.templ`, Line: 175, Col: 101}
 							}
 							_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var25))
 							if templ_7745c5c3_Err != nil {
@@ -698,6 +698,13 @@ func outcome(o string) templ.Component {
 		}
 		return nil
 	})
+}
+
+func accountLabel(r InteractionRow) string {
+	if r.AccountName != "" {
+		return r.AccountName
+	}
+	return "Account " + itoa(r.AccountID)
 }
 
 var _ = templruntime.GeneratedTemplate
