@@ -315,7 +315,7 @@ func TestSandboxButtonsAndModal(t *testing.T) {
 	if !r.Has(`[data-testid="bot-message"][data-ephemeral]`) || !strings.Contains(r.Text(`[data-testid="bot-message"]`), "Expires") {
 		t.Errorf("redeem answer: %s", r.Text(`[data-testid="bot-message"]`))
 	}
-	if r.Doc.Find(`#` + el + `[hx-swap-oob]`).Length() != 1 {
+	if r.Doc.Find(`#`+el+`[hx-swap-oob]`).Length() != 1 {
 		t.Errorf("the submitted modal is not closed")
 	}
 	keys, err := env.Licensing.ListKeys(bg, licensing.KeyFilter{UserKey: k.UserKey, Limit: 1})
