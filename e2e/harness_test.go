@@ -5,6 +5,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -32,16 +33,93 @@ var browserNames = []string{"chromium", "chromium-browser", "google-chrome", "go
 
 func chromiumPath(t *testing.T) string {
 	t.Helper()
+	p, err := findChromium()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func findChromium() (string, error) {
 	for _, n := range browserNames {
 		if p, err := exec.LookPath(n); err == nil {
-			return p
+			return p, nil
 		}
 	}
 	if _, err := os.Stat("/usr/bin/chromium"); err == nil {
-		return "/usr/bin/chromium"
+		return "/usr/bin/chromium", nil
 	}
-	t.Fatal("Chromium not installed: run scripts/ensure-chromium.sh (make test does this)")
-	return ""
+	return "", errors.New("Chromium not installed: run scripts/ensure-chromium.sh (make test does this)")
+}
+
+// The tests share one Chromium process: starting one took about two
+// seconds a test. Each test still gets a browser of its own to the page: a
+// fresh browser context (Chromium's incognito profile: its own cookies,
+// storage and cache), closed when the test ends.
+var browser struct {
+	once   sync.Once
+	ctx    context.Context // holds the browser; tests open contexts under it
+	cancel context.CancelFunc
+	dir    string // the profile directory
+	err    error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	stopBrowser()
+	os.Exit(code)
+}
+
+// sharedBrowser starts Chromium the first time a test asks for it.
+func sharedBrowser(t *testing.T) context.Context {
+	t.Helper()
+	browser.once.Do(func() {
+		exe, err := findChromium()
+		if err != nil {
+			browser.err = err
+			return
+		}
+		dir, err := os.MkdirTemp("", "lumdesk-e2e-chromium-")
+		if err != nil {
+			browser.err = err
+			return
+		}
+		browser.dir = dir
+		opts := append(chromedp.DefaultExecAllocatorOptions[:],
+			chromedp.ExecPath(exe),
+			chromedp.Headless,
+			chromedp.NoSandbox, // the tests run as root
+			chromedp.DisableGPU,
+			chromedp.Flag("disable-background-networking", true),
+			chromedp.Flag("disable-component-update", true),
+			chromedp.Flag("disable-sync", true),
+			chromedp.NoFirstRun,
+			chromedp.Flag("disable-quic", true),
+			chromedp.UserDataDir(dir),
+			chromedp.WindowSize(1280, 900),
+		)
+		allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+		ctx, cancelBrowser := chromedp.NewContext(allocCtx)
+		browser.ctx = ctx
+		browser.cancel = func() { cancelBrowser(); cancelAlloc() }
+		// The browser lives as long as the context of its first run.
+		if err := chromedp.Do(ctx); err != nil {
+			browser.err = fmt.Errorf("start chromium (%s): %w", exe, err)
+		}
+	})
+	if browser.err != nil {
+		t.Fatal(browser.err)
+	}
+	return browser.ctx
+}
+
+func stopBrowser() {
+	if browser.cancel != nil {
+		browser.cancel()
+	}
+	if browser.dir != "" {
+		_ = os.RemoveAll(browser.dir)
+	}
 }
 
 // cspProbe runs before any page script (CDP-injected scripts are exempt from
@@ -67,7 +145,8 @@ type B struct {
 	allowed  []*regexp.Regexp // problems a test expects (e.g. a deliberate 403)
 }
 
-// start runs the app on a fresh database and opens a browser on it.
+// start runs the app on a fresh database and opens a browser on it (a new
+// browser context in the shared Chromium).
 func start(t *testing.T) *B {
 	t.Helper()
 	return startFor(t, testTimeout)
@@ -78,48 +157,43 @@ func start(t *testing.T) *B {
 // hung page fails the test, but one the crawl fits in on a loaded 2-core machine.
 const crawlTimeout = 4 * time.Minute
 
+// parallelTests are the tests startFor has made parallel.
+var parallelTests sync.Map
+
 // startFor is start with another bound for the whole test; opts change
 // the app's configuration (say, where Lumira may post to Discord).
 func startFor(t *testing.T, timeout time.Duration, configure ...servertest.Option) *B {
 	t.Helper()
+	// Each test has its own app, database and browser context, and much of
+	// a test's time is waiting (for Chromium, the app, Postgres): two run
+	// at once (go test's -parallel, GOMAXPROCS by default). So a test that
+	// calls start must not use t.Setenv or change package state. (A test
+	// may start two apps; t.Parallel panics when called twice.)
+	if _, again := parallelTests.LoadOrStore(t, true); !again {
+		t.Parallel()
+	}
 	env := servertest.New(t, configure...)
-	exe := chromiumPath(t)
 	// Old shots of this test (say, a failure from an earlier run) would mislead.
 	old, _ := filepath.Glob(filepath.Join("screenshots", shotPrefix(t)+"-*.png"))
 	for _, f := range old {
 		_ = os.Remove(f)
 	}
 
-	ctx, cancelTimeout := context.WithTimeout(context.Background(), timeout)
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(exe),
-		chromedp.Headless,
-		chromedp.NoSandbox, // the tests run as root
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-quic", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 900),
-	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	ctx, cancelTimeout := context.WithTimeout(sharedBrowser(t), timeout)
 	b := &B{t: t, Env: env}
 	// The console serves no favicon; Chromium asks for one on every page.
 	b.allow(`/favicon\.ico\]$`)
-	tabCtx, cancelTab := chromedp.NewContext(allocCtx, chromedp.WithListener(b.onEvent))
+	tabCtx, cancelTab := chromedp.NewContext(ctx, chromedp.WithNewBrowserContext(), chromedp.WithListener(b.onEvent))
 	b.ctx = tabCtx
 	t.Cleanup(func() {
-		cancelTab()
-		cancelAlloc()
+		cancelTab() // closes the tab and its browser context
 		cancelTimeout()
 	})
 	// Registered after the cancels, so it runs before them (cleanups run LIFO).
 	t.Cleanup(b.finish)
 
-	if err := chromedp.Do(tabCtx); err != nil { // starts the browser
-		t.Fatalf("start chromium (%s): %v", exe, err)
+	if err := chromedp.Do(tabCtx); err != nil { // opens the tab; it lives as long as tabCtx
+		t.Fatalf("open a browser tab: %v", err)
 	}
 	b.viewport(1280, 900, false)
 	if _, err := chromedp.Call(tabCtx, page.AddScriptToEvaluateOnNewDocument,
@@ -376,12 +450,20 @@ func (b *B) shot(name string) string {
 	}
 	h = min(h, 8000)
 	var buf []byte
-	err = chromedp.Do(ctx, emulate(b.width, h, b.mobile), chromedp.Sleep(150*time.Millisecond))
+	err = nil // a page whose height could not be read is shot at the viewport's
+	if h != b.height {
+		// Two animation frames: the resize is laid out and painted (and
+		// resize listeners ran) before the capture.
+		err = chromedp.Do(ctx, emulate(b.width, h, b.mobile),
+			chromedp.Evaluate[chromedp.Void](`new Promise(function (r) { requestAnimationFrame(function () { requestAnimationFrame(r); }); })`, chromedp.EvalAwaitPromise))
+	}
 	if err == nil {
 		buf, err = chromedp.Run(ctx, chromedp.CaptureScreenshot())
 	}
-	if rerr := chromedp.Do(ctx, emulate(b.width, b.height, b.mobile)); err == nil {
-		err = rerr
+	if h != b.height {
+		if rerr := chromedp.Do(ctx, emulate(b.width, b.height, b.mobile)); err == nil {
+			err = rerr
+		}
 	}
 	if err != nil {
 		b.t.Logf("screenshot %s: %v", name, err)

@@ -13,17 +13,38 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"testing"
 
 	"golang.org/x/crypto/argon2"
 )
 
-// argon2id parameters: OWASP's recommended minimum (19 MiB, 2 passes).
-const (
-	argonTime    = 2
-	argonMemory  = 19 * 1024
-	argonThreads = 1
-	argonKeyLen  = 32
+// argonParams are the cost of an argon2id hash; a hash names its own, so
+// CheckPassword checks a hash of any cost.
+type argonParams struct {
+	time, memory uint32 // passes, KiB
+	threads      uint8
+}
+
+// argonKeyLen is the length of the derived key.
+const argonKeyLen = 32
+
+var (
+	// argonProduction is OWASP's recommended minimum (19 MiB, 2 passes).
+	argonProduction = argonParams{time: 2, memory: 19 * 1024, threads: 1}
+	// argonTest is for test binaries: one hash at the production cost took
+	// seconds under the race detector, and every test that signs someone in
+	// makes and checks one. It is the same algorithm and format, cheaper.
+	argonTest = argonParams{time: 1, memory: 256, threads: 1}
+	// argonCost is what HashPassword uses.
+	argonCost = costFor(testing.Testing())
 )
+
+func costFor(inTest bool) argonParams {
+	if inTest {
+		return argonTest
+	}
+	return argonProduction
+}
 
 // MaxPasswordLength bounds the work one sign-in can ask of the server.
 const MaxPasswordLength = 256
@@ -34,10 +55,11 @@ func HashPassword(pw string) (string, error) {
 	if _, err := rand.Read(salt); err != nil {
 		return "", err
 	}
-	key := argon2.IDKey([]byte(pw), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	c := argonCost
+	key := argon2.IDKey([]byte(pw), salt, c.time, c.memory, c.threads, argonKeyLen)
 	b64 := base64.RawStdEncoding
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
-		argon2.Version, argonMemory, argonTime, argonThreads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
+		argon2.Version, c.memory, c.time, c.threads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
 }
 
 var errBadHash = errors.New("malformed password hash")

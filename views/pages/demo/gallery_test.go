@@ -10,6 +10,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/a-h/templ"
 
+	"lumdesk/static"
 	"lumdesk/views/components"
 	"lumdesk/views/layouts"
 )
@@ -55,12 +56,13 @@ func TestGalleryShell(t *testing.T) {
 	if doc.Find("head > title").Text() != "Component gallery · lumdesk" {
 		t.Errorf("title = %q", doc.Find("head > title").Text())
 	}
-	for _, src := range []string{"/static/js/theme.js", "/static/js/htmx.min.js", "/static/js/app.js"} {
-		if doc.Find(`head script[src="`+src+`"]`).Length() != 1 {
-			t.Errorf("missing script %s", src)
+	for _, name := range []string{"js/theme.js", "js/htmx.min.js", "js/app.js"} {
+		src := static.URL(name)
+		if !strings.Contains(src, "?v=") || doc.Find(`head script[src="`+src+`"]`).Length() != 1 {
+			t.Errorf("missing script %s (content-hashed URL)", src)
 		}
 	}
-	if _, deferred := doc.Find(`script[src="/static/js/theme.js"]`).Attr("defer"); deferred {
+	if _, deferred := doc.Find(`script[src="` + static.URL("js/theme.js") + `"]`).Attr("defer"); deferred {
 		t.Error("theme.js must run before first paint (no defer)")
 	}
 	if v, _ := doc.Find("body").Attr("hx-boost"); v != "false" {
