@@ -185,7 +185,7 @@ func TestSandboxRoundTripAndLog(t *testing.T) {
 	if !r.Has(`#sandbox-user option[value="alice"]`) || !r.Has(`#sandbox-cmd option[value="luarmor panel"]`) || !r.Has(`#sandbox-guild option[value="`+bot.DemoGuildID+`"]`) {
 		t.Errorf("sandbox form: %s", r.Text(`[data-testid="sandbox-form"]`))
 	}
-	r = admin.Get("/discord/sandbox/options?command=" + url.QueryEscape("lumira setup"))
+	r = admin.HTMX(http.MethodGet, "/discord/sandbox/options?command="+url.QueryEscape("lumira setup"), nil)
 	if !r.Has(`input[name="opt_group"]`) || !r.Has(`input[name="opt_code"]`) || !r.Has(`input[name="opt_rank_role"]`) {
 		t.Errorf("lumira setup options: %s", r.Body)
 	}

@@ -147,6 +147,9 @@ func (b *Bot) fillSandbox(c *fiber.Ctx, v *view.Sandbox) error {
 
 // options is GET /discord/sandbox/options: the chosen command's fields.
 func (b *Bot) options(c *fiber.Ctx) error {
+	if !web.IsHTMX(c) { // without script: the console with that command chosen
+		return c.Redirect(view.SandboxPath+"?"+url.Values{"command": {web.Truncate(web.Field(c, "command"), 64)}}.Encode(), fiber.StatusSeeOther)
+	}
 	cmd, ok := findCommand(web.Field(c, "command"))
 	if !ok {
 		return web.Render(c, fiber.StatusOK, view.OptionFields(nil))
@@ -365,6 +368,9 @@ func (b *Bot) followUp(c *fiber.Ctx) error {
 	u, ok := bot.SandboxUserByKey(web.Field(c, "user"))
 	try, _ := strconv.Atoi(web.Field(c, "try"))
 	if token == "" || !ok || try < 1 {
+		if !web.IsHTMX(c) { // a bare link: the console
+			return c.Redirect(view.SandboxPath, fiber.StatusSeeOther)
+		}
 		return fiber.NewError(fiber.StatusUnprocessableEntity, "Not a sandbox interaction.")
 	}
 	n := "f" + ids.Token(10)
