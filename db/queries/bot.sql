@@ -104,3 +104,16 @@ LIMIT 10;
 -- name: GetBotGroupRefByID :one
 -- What /rank needs of a link's Lumira group (bot_links.group_id).
 SELECT id, account_id, public_id, name, roblox_group_id FROM lumira_groups WHERE id = $1;
+
+-- ---------------------------------------------------------------------------
+-- The console's status card and the sandbox console (handlers/bot).
+
+-- name: BotInteractionCounts :one
+-- Interactions and errors since a time (the last interaction is the first
+-- row of ListBotInteractions: max(at) of no rows would be NULL).
+SELECT count(*)::bigint AS total,
+    count(*) FILTER (WHERE outcome = 'error')::bigint AS errors,
+    count(*) FILTER (WHERE outcome = 'refused')::bigint AS refused
+FROM bot_interactions
+WHERE at > @since::timestamptz
+  AND (sqlc.narg(account_id)::bigint IS NULL OR account_id = sqlc.narg(account_id));

@@ -11,6 +11,38 @@ import (
 	"time"
 )
 
+const botInteractionCounts = `-- name: BotInteractionCounts :one
+
+SELECT count(*)::bigint AS total,
+    count(*) FILTER (WHERE outcome = 'error')::bigint AS errors,
+    count(*) FILTER (WHERE outcome = 'refused')::bigint AS refused
+FROM bot_interactions
+WHERE at > $1::timestamptz
+  AND ($2::bigint IS NULL OR account_id = $2)
+`
+
+type BotInteractionCountsParams struct {
+	Since     time.Time `json:"since"`
+	AccountID *int64    `json:"account_id"`
+}
+
+type BotInteractionCountsRow struct {
+	Total   int64 `json:"total"`
+	Errors  int64 `json:"errors"`
+	Refused int64 `json:"refused"`
+}
+
+// ---------------------------------------------------------------------------
+// The console's status card and the sandbox console (handlers/bot).
+// Interactions and errors since a time (the last interaction is the first
+// row of ListBotInteractions: max(at) of no rows would be NULL).
+func (q *Queries) BotInteractionCounts(ctx context.Context, arg BotInteractionCountsParams) (BotInteractionCountsRow, error) {
+	row := q.db.QueryRow(ctx, botInteractionCounts, arg.Since, arg.AccountID)
+	var i BotInteractionCountsRow
+	err := row.Scan(&i.Total, &i.Errors, &i.Refused)
+	return i, err
+}
+
 const botInteractionStats = `-- name: BotInteractionStats :one
 SELECT max(at)::timestamptz AS last_at,
     count(*) FILTER (WHERE outcome = 'error' AND at > $1::timestamptz)::bigint AS errors_since,

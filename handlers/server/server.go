@@ -26,6 +26,7 @@ import (
 	apikeyshttp "lumdesk/handlers/apikeys"
 	audithttp "lumdesk/handlers/audit"
 	billinghttp "lumdesk/handlers/billing"
+	bothttp "lumdesk/handlers/bot"
 	consolehttp "lumdesk/handlers/console"
 	licensinghttp "lumdesk/handlers/licensing"
 	lumiohttp "lumdesk/handlers/lumio"
@@ -34,6 +35,7 @@ import (
 	portalhttp "lumdesk/handlers/portal"
 	portalaccount "lumdesk/handlers/portal/account"
 	portalbilling "lumdesk/handlers/portal/billing"
+	portalbot "lumdesk/handlers/portal/bot"
 	portallicensing "lumdesk/handlers/portal/licensing"
 	portallumio "lumdesk/handlers/portal/lumio"
 	portallumira "lumdesk/handlers/portal/lumira"
@@ -289,7 +291,7 @@ func (s *Services) routeGroups() []web.RouteGroup {
 		lumora.New(s.Mail, s.APIKeys).WithTemplates(s.Templates).WithWebhooks(s.Webhooks),
 		lumio.New(s.Marketplace, s.APIKeys),
 		lumira.New(s.Ranking, s.APIKeys),
-		discordapi.New(s.Bot),
+		discordapi.New(s.Bot), bothttp.New(s.Bot), portalbot.New(s.Bot),
 		lumorahttp.New(s.Mail, s.APIKeys, s.Webhooks, s.sandboxInbox).WithTemplates(s.Templates),
 		lumiohttp.New(s.Marketplace),
 		lumirahttp.New(s.Ranking, s.Accounts.Names),
@@ -310,7 +312,7 @@ func (s *Services) routeGroups() []web.RouteGroup {
 // DemoDeps are the services the demo seed goes through.
 func (s *Services) DemoDeps() demo.Deps {
 	return demo.Deps{DB: s.DB, Staff: s.Staff, Accounts: s.Accounts, APIKeys: s.APIKeys, Licensing: s.Licensing, Billing: s.Billing, Products: s.Products,
-		Mail: s.Mail, Templates: s.Templates, Marketplace: s.Marketplace, Ranking: s.Ranking,
+		Mail: s.Mail, Templates: s.Templates, Marketplace: s.Marketplace, Ranking: s.Ranking, Bot: s.Bot,
 		// Demo portal users accept their invitation at once: nothing is mailed.
 		Customers: customers.NewService(s.DB, s.Box, func(context.Context, string, string, string, string) error { return nil }, "")}
 }

@@ -12,6 +12,7 @@ import (
 	"lumdesk/internal/audit"
 	"lumdesk/internal/billing"
 	"lumdesk/internal/billing/products"
+	"lumdesk/internal/bot"
 	"lumdesk/internal/customers"
 	"lumdesk/internal/licensing"
 	"lumdesk/internal/mail"
@@ -53,6 +54,8 @@ type Deps struct {
 	Marketplace *marketplace.Service
 	// Ranking is Lumira; nil skips its demo Sandbox group.
 	Ranking *ranking.Service
+	// Bot is the Discord bot; nil skips linking the demo guild.
+	Bot *bot.Service
 }
 
 var actor = audit.System("demo seed")
@@ -100,6 +103,9 @@ func Seed(ctx context.Context, d Deps) ([]Credential, error) {
 		return nil, err
 	}
 	if err := seedLumira(ctx, d); err != nil {
+		return nil, err
+	}
+	if err := seedBot(ctx, d); err != nil {
 		return nil, err
 	}
 	return Credentials, nil

@@ -57,6 +57,8 @@ const (
 	PermPortalView Permission = "accounts.portal_view"
 	// PermPortalInvite: invite an account's portal users (its first owner).
 	PermPortalInvite Permission = "accounts.portal_invite"
+	// PermBotManage: the Discord bot's links (unlink, link codes) and the sandbox console's sends.
+	PermBotManage Permission = "bot.manage"
 )
 
 // Product permissions, named by the registry.
@@ -83,9 +85,9 @@ const (
 // consolePerms are the permissions of the console itself, by role.
 var consolePerms = map[Role][]Permission{
 	RoleAdmin: {PermDashboardView, PermAccountsView, PermAPIKeysView, PermAuditView,
-		PermAccountsManage, PermAccountsSuspend, PermAPIKeysManage, PermAuditExport, PermStaffManage, PermPortalView, PermPortalInvite},
+		PermAccountsManage, PermAccountsSuspend, PermAPIKeysManage, PermAuditExport, PermStaffManage, PermPortalView, PermPortalInvite, PermBotManage},
 	RoleSupport: {PermDashboardView, PermAccountsView, PermAPIKeysView, PermAuditView,
-		PermAccountsManage, PermAccountsSuspend, PermPortalView, PermPortalInvite},
+		PermAccountsManage, PermAccountsSuspend, PermPortalView, PermPortalInvite, PermBotManage},
 	RoleFinance: {PermDashboardView, PermAccountsView, PermAPIKeysView, PermAuditView,
 		PermAuditExport},
 	RoleViewer: {PermDashboardView, PermAccountsView, PermAPIKeysView, PermAuditView},

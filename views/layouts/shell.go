@@ -148,6 +148,9 @@ func navSections(p Page) []navSection {
 		return []navSection{{Items: p.Portal.Nav}}
 	}
 	admin := []NavItem{{Key: "audit", Label: "Audit log", Href: "/audit", Icon: "clipboard-list"}}
+	if p.Allowed("dashboard.view") {
+		admin = append(admin, NavItem{Key: "discord", Label: "Discord bot", Href: "/discord", Icon: "code"})
+	}
 	if p.Allowed("staff.manage") {
 		admin = append(admin, NavItem{Key: "staff", Label: "Staff", Href: "/staff", Icon: "identification"})
 	}
