@@ -63,7 +63,7 @@ CREATE TABLE bot_interactions (
     duration_ms      integer     NOT NULL DEFAULT 0,
     deferred         boolean     NOT NULL DEFAULT false
 );
-CREATE INDEX bot_interactions_at ON bot_interactions (id DESC);
+CREATE INDEX bot_interactions_at ON bot_interactions (at); -- the status card counts the last day
 CREATE INDEX bot_interactions_account ON bot_interactions (account_id, id DESC);
 CREATE INDEX bot_interactions_guild ON bot_interactions (guild_id, id DESC);
 
