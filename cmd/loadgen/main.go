@@ -222,6 +222,10 @@ func run(ctx context.Context, cfg config) error {
 		req.Header.Set("Content-Type", "application/json")
 		return req, http.StatusOK
 	}
+	if serverFootprint.pid != 0 {
+		time.Sleep(time.Second) // idle: started, nothing asked yet
+		serverFootprint.idleKiB = rss(serverFootprint.pid)
+	}
 	_ = measure(ctx, client, cfg, "warm-up", check, 2*time.Second)
 	var results []result
 	results = append(results, measure(ctx, client, cfg, "loader check   POST .../scripts/:id/check", check, cfg.duration))
@@ -265,6 +269,9 @@ func run(ctx context.Context, cfg config) error {
 	results = append(results, measure(ctx, client, cfg, name+" (key/HWID part)", search(selective), cfg.duration))
 	results = append(results, measure(ctx, client, cfg, name+" (note words)", search(m.Searches), cfg.duration))
 
+	if serverFootprint.pid != 0 {
+		serverFootprint.afterLoadKiB, serverFootprint.peakKiB = rss(serverFootprint.pid), peakRSS(serverFootprint.pid)
+	}
 	client.CloseIdleConnections() // or the server's graceful shutdown waits for them
 	stopServer()                  // pgbench gets the machine to itself
 
@@ -293,6 +300,10 @@ func run(ctx context.Context, cfg config) error {
 	}
 	if ceiling.rps > 0 {
 		fmt.Printf("loader check throughput = %.0f%% of a bare Fiber JSON endpoint (the HTTP ceiling)\n", 100*results[0].rps/ceiling.rps)
+	}
+	if f := serverFootprint; f.pid != 0 {
+		fmt.Printf("server: start to first /readyz 200 %s (aim <= 300ms); RSS idle %.1f MiB (aim <= 60), after the load %.1f MiB, peak %.1f MiB (aim <= 200)\n",
+			f.ready.Round(time.Millisecond), float64(f.idleKiB)/1024, float64(f.afterLoadKiB)/1024, float64(f.peakKiB)/1024)
 	}
 	return nil
 }
@@ -360,6 +371,7 @@ func lumdesk(ctx context.Context, cfg config, out io.Writer, args ...string) *ex
 // execution counter).
 func startServer(ctx context.Context, cfg config) (func(), error) {
 	cmd := lumdesk(context.WithoutCancel(ctx), cfg, io.Discard, "serve")
+	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start server: %w", err)
 	}
@@ -371,13 +383,38 @@ func startServer(ctx context.Context, cfg config) (func(), error) {
 		if err == nil {
 			res.Body.Close()
 			if res.StatusCode == 200 {
+				serverFootprint.pid, serverFootprint.ready = cmd.Process.Pid, time.Since(start)
 				return stop, nil
 			}
 		}
-		time.Sleep(200 * time.Millisecond)
+		time.Sleep(5 * time.Millisecond)
 	}
 	stop()
 	return nil, errors.New("the server did not become ready within 60s")
+}
+
+// serverFootprint is what the started server costs: the time from start
+// to the first /readyz 200, and its resident memory idle and after the load.
+var serverFootprint struct {
+	pid              int
+	ready            time.Duration
+	idleKiB, peakKiB int64
+	afterLoadKiB     int64
+}
+
+// rss is the process's resident set (VmRSS) in KiB, 0 when /proc does not say.
+func rss(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			return n
+		}
+	}
+	return 0
 }
 
 func stopProcess(cmd *exec.Cmd) {

@@ -117,3 +117,17 @@ SELECT count(*)::bigint AS total,
 FROM bot_interactions
 WHERE at > @since::timestamptz
   AND (sqlc.narg(account_id)::bigint IS NULL OR account_id = sqlc.narg(account_id));
+
+-- The daily clean-up (bot.Service.Prune): interactions past their
+-- retention, sandbox follow-ups past the interaction token's life, link
+-- codes long expired or used; in batches.
+
+-- name: PruneBotInteractions :execrows
+DELETE FROM bot_interactions WHERE id IN (
+    SELECT id FROM bot_interactions WHERE at < @before::timestamptz ORDER BY id LIMIT @batch::int);
+
+-- name: PruneBotSandboxMessages :execrows
+DELETE FROM bot_sandbox_messages WHERE created_at < @before::timestamptz;
+
+-- name: PruneBotLinkCodes :execrows
+DELETE FROM bot_link_codes WHERE expires_at < @before::timestamptz;

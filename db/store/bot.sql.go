@@ -546,6 +546,52 @@ func (q *Queries) ListBotSandboxMessages(ctx context.Context, interactionToken s
 	return items, nil
 }
 
+const pruneBotInteractions = `-- name: PruneBotInteractions :execrows
+
+DELETE FROM bot_interactions WHERE id IN (
+    SELECT id FROM bot_interactions WHERE at < $1::timestamptz ORDER BY id LIMIT $2::int)
+`
+
+type PruneBotInteractionsParams struct {
+	Before time.Time `json:"before"`
+	Batch  int32     `json:"batch"`
+}
+
+// The daily clean-up (bot.Service.Prune): interactions past their
+// retention, sandbox follow-ups past the interaction token's life, link
+// codes long expired or used; in batches.
+func (q *Queries) PruneBotInteractions(ctx context.Context, arg PruneBotInteractionsParams) (int64, error) {
+	result, err := q.db.Exec(ctx, pruneBotInteractions, arg.Before, arg.Batch)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const pruneBotLinkCodes = `-- name: PruneBotLinkCodes :execrows
+DELETE FROM bot_link_codes WHERE expires_at < $1::timestamptz
+`
+
+func (q *Queries) PruneBotLinkCodes(ctx context.Context, before time.Time) (int64, error) {
+	result, err := q.db.Exec(ctx, pruneBotLinkCodes, before)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const pruneBotSandboxMessages = `-- name: PruneBotSandboxMessages :execrows
+DELETE FROM bot_sandbox_messages WHERE created_at < $1::timestamptz
+`
+
+func (q *Queries) PruneBotSandboxMessages(ctx context.Context, before time.Time) (int64, error) {
+	result, err := q.db.Exec(ctx, pruneBotSandboxMessages, before)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const setBotLinkRankRole = `-- name: SetBotLinkRankRole :one
 UPDATE bot_links SET rank_role_id = $2 WHERE id = $1 RETURNING id, public_id, guild_id, account_id, area, project_id, group_id, rank_role_id, linked_by, linked_by_name, panel_last_used_at, created_at
 `

@@ -152,6 +152,7 @@ func NewServices(cfg config.Config, d *db.DB, box *secretbox.Box) *Services {
 	s.Jobs.AddWorkers(func(w *river.Workers) { s.Ranking.Register(w) })
 	s.Jobs.SetLumiraReconcile(0, func(ctx context.Context) (int, error) { return s.Ranking.ReconcileAll(ctx) })
 	s.Bot = bot.New(d, botSettings(cfg, box), botREST(cfg), bot.Deps{Licensing: s.Licensing, Ranking: s.Ranking, APIKeys: s.APIKeys})
+	s.Jobs.SetBotPrune(s.Bot.Prune)
 	s.Jobs.SetExpireDeposits(func(ctx context.Context) (int, error) {
 		// Crypto Pay webhooks that never arrived: credit what it reports paid first.
 		if _, err := s.Billing.ReconcileCryptoPay(ctx, audit.System("cryptopay-reconcile"), 1000); err != nil {

@@ -140,6 +140,7 @@ type Service struct {
 	mailRecheckEvery     time.Duration
 	lumiraReconcile      LumiraReconcileFunc
 	lumiraReconcileEvery time.Duration
+	botPrune             BotPruneFunc
 	// Workers of job kinds an area enqueues itself (AddWorkers).
 	areaWorkers []func(*river.Workers)
 	mailDeliver MailDeliverFunc

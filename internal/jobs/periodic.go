@@ -20,6 +20,7 @@ const (
 	KindExpireDeposits  = "lumi.expire_deposits"
 	KindMailRecheck     = "mail.dns_recheck"
 	KindLumiraReconcile = "lumira.reconcile"
+	KindBotPrune        = "bot.prune"
 )
 
 // DepositExpiryInterval is how often pending deposits past their expiry are
@@ -41,6 +42,19 @@ type MailRecheckFunc func(ctx context.Context) (int, error)
 // LumiraReconcileFunc runs one reconciliation pass over Lumira groups and
 // says how many it reconciled (ranking.Service.ReconcileAll).
 type LumiraReconcileFunc func(ctx context.Context) (int, error)
+
+// BotPruneFunc forgets the Discord bot's old interactions, sandbox
+// messages and link codes, and says how many rows it removed
+// (bot.Service.Prune).
+type BotPruneFunc func(ctx context.Context) (int, error)
+
+// SetBotPrune sets what the daily Discord bot clean-up runs; call it before
+// Start. Without it the job does nothing.
+func (s *Service) SetBotPrune(fn BotPruneFunc) {
+	s.hookMu.Lock()
+	defer s.hookMu.Unlock()
+	s.botPrune = fn
+}
 
 // SetLumiraReconcile sets what the Lumira reconciliation job runs and how
 // often; call it before Start. Without it the job does nothing, every 15
@@ -105,7 +119,28 @@ func (s *Service) periodicJobs() []periodicJob {
 		periodic(expireDepositsArgs{}, DepositExpiryInterval, 5*time.Minute, s.runExpireDeposits),
 		periodic(mailRecheckArgs{}, s.mailRecheckInterval(), 30*time.Minute, s.runMailRecheck),
 		periodic(lumiraReconcileArgs{}, s.lumiraReconcileInterval(), 30*time.Minute, s.runLumiraReconcile),
+		periodic(botPruneArgs{}, 24*time.Hour, 30*time.Minute, s.runBotPrune),
 	}
+}
+
+type botPruneArgs struct{}
+
+func (botPruneArgs) Kind() string { return KindBotPrune }
+
+// A failed pass is retried a few times; tomorrow's comes anyway.
+func (botPruneArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{MaxAttempts: 3} }
+
+func (s *Service) runBotPrune(ctx context.Context) error {
+	s.hookMu.Lock()
+	fn := s.botPrune
+	s.hookMu.Unlock()
+	if fn == nil {
+		return nil
+	}
+	if _, err := fn(ctx); err != nil {
+		return fmt.Errorf("discord bot clean-up: %w", err)
+	}
+	return nil
 }
 
 type lumiraReconcileArgs struct{}
