@@ -163,6 +163,9 @@ func EntityHref(r auditlog.Ref, names auditlog.Names) string {
 			return "/lumira/actions/" + r.ID
 		}
 		return LumiraPath
+	case auditlog.EntityBotLink:
+		// Links are listed, with their servers, on the bot's status page.
+		return "/discord"
 	case auditlog.RefLedgerEntry:
 		if _, err := strconv.ParseInt(r.Account, 10, 64); err == nil {
 			return billing.LedgerPath + "?" + url.Values{"account": {r.Account}}.Encode()
