@@ -287,13 +287,16 @@ func writeBenchBundle(w io.Writer, version string, size int) error {
 
 // peakRSS is the process's peak resident set (VmHWM) in KiB, 0 when
 // /proc does not say (not Linux).
-func peakRSS(pid int) int64 {
+func peakRSS(pid int) int64 { return procStatusKiB(pid, "VmHWM:") }
+
+// procStatusKiB reads a "Name:   123 kB" line of /proc/<pid>/status.
+func procStatusKiB(pid int, field string) int64 {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+		if rest, ok := strings.CutPrefix(line, field); ok {
 			n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
 			return n
 		}

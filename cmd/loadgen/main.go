@@ -403,19 +403,7 @@ var serverFootprint struct {
 }
 
 // rss is the process's resident set (VmRSS) in KiB, 0 when /proc does not say.
-func rss(pid int) int64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-			return n
-		}
-	}
-	return 0
-}
+func rss(pid int) int64 { return procStatusKiB(pid, "VmRSS:") }
 
 func stopProcess(cmd *exec.Cmd) {
 	_ = cmd.Process.Signal(os.Interrupt)

@@ -69,14 +69,6 @@ WHERE (sqlc.narg(account_id)::bigint IS NULL OR account_id = sqlc.narg(account_i
 ORDER BY id DESC
 LIMIT $1;
 
--- name: BotInteractionStats :one
--- The status card: the last interaction, and errors in the last day.
-SELECT max(at)::timestamptz AS last_at,
-    count(*) FILTER (WHERE outcome = 'error' AND at > @since::timestamptz)::bigint AS errors_since,
-    count(*) FILTER (WHERE at > @since::timestamptz)::bigint AS total_since
-FROM bot_interactions
-WHERE sqlc.narg(account_id)::bigint IS NULL OR account_id = sqlc.narg(account_id);
-
 -- name: InsertBotSandboxMessage :exec
 INSERT INTO bot_sandbox_messages (interaction_token, body, created_at) VALUES ($1, $2, $3);
 

@@ -43,33 +43,6 @@ func (q *Queries) BotInteractionCounts(ctx context.Context, arg BotInteractionCo
 	return i, err
 }
 
-const botInteractionStats = `-- name: BotInteractionStats :one
-SELECT max(at)::timestamptz AS last_at,
-    count(*) FILTER (WHERE outcome = 'error' AND at > $1::timestamptz)::bigint AS errors_since,
-    count(*) FILTER (WHERE at > $1::timestamptz)::bigint AS total_since
-FROM bot_interactions
-WHERE $2::bigint IS NULL OR account_id = $2
-`
-
-type BotInteractionStatsParams struct {
-	Since     time.Time `json:"since"`
-	AccountID *int64    `json:"account_id"`
-}
-
-type BotInteractionStatsRow struct {
-	LastAt      time.Time `json:"last_at"`
-	ErrorsSince int64     `json:"errors_since"`
-	TotalSince  int64     `json:"total_since"`
-}
-
-// The status card: the last interaction, and errors in the last day.
-func (q *Queries) BotInteractionStats(ctx context.Context, arg BotInteractionStatsParams) (BotInteractionStatsRow, error) {
-	row := q.db.QueryRow(ctx, botInteractionStats, arg.Since, arg.AccountID)
-	var i BotInteractionStatsRow
-	err := row.Scan(&i.LastAt, &i.ErrorsSince, &i.TotalSince)
-	return i, err
-}
-
 const deleteBotLink = `-- name: DeleteBotLink :exec
 DELETE FROM bot_links WHERE id = $1
 `
