@@ -678,6 +678,16 @@ func (q *Queries) SaveLicenseKey(ctx context.Context, arg SaveLicenseKeyParams) 
 	return i, err
 }
 
+const setLicenseKeySearchStatistics = `-- name: SetLicenseKeySearchStatistics :exec
+DO $$ BEGIN ALTER INDEX license_keys_search ALTER COLUMN 1 SET STATISTICS 1000; END $$
+`
+
+// The sample the planner's search estimates come from (migration 00040).
+func (q *Queries) SetLicenseKeySearchStatistics(ctx context.Context) error {
+	_, err := q.db.Exec(ctx, setLicenseKeySearchStatistics)
+	return err
+}
+
 const setMaintenanceWorkMem = `-- name: SetMaintenanceWorkMem :exec
 SELECT set_config('maintenance_work_mem', '512MB', true)
 `

@@ -377,6 +377,23 @@ func TestStatusesAndListFilters(t *testing.T) {
 	if _, err := f.svc.CountKeys(ctx, KeyFilter{Status: "weird"}, 0); err == nil {
 		t.Error("count: bad status accepted")
 	}
+	// A search counts to listcount.SearchCap, whatever the caller asked.
+	many := make([]BulkKey, listcount.SearchCap+1)
+	for i := range many {
+		many[i] = BulkKey{Note: fmt.Sprintf("giveaway %d", i), CreatedAt: f.now()}
+	}
+	if _, err := f.svc.BulkLoadKeys(ctx, cli, f.project.ID, many); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := f.svc.CountKeys(ctx, KeyFilter{ProjectID: f.project.ID, Search: "giveaway"}, listcount.Cap); err != nil || n != (listcount.Count{N: listcount.SearchCap, More: true}) {
+		t.Errorf("search count: %+v, %v; want %d+", n, err, listcount.SearchCap)
+	}
+	if n, err := f.svc.CountKeys(ctx, KeyFilter{ProjectID: f.project.ID, Search: "giveaway 99"}, listcount.Cap); err != nil || n != (listcount.Count{N: 11}) {
+		t.Errorf("narrow search count: %+v, %v; want 11 (giveaway 99, 990-999)", n, err)
+	}
+	if n, err := f.svc.CountKeys(ctx, KeyFilter{ProjectID: f.project.ID}, listcount.Cap); err != nil || n.More || n.N < int64(len(many)) {
+		t.Errorf("unsearched count: %+v, %v; want every key, exactly", n, err)
+	}
 	if _, err := f.svc.ListKeys(ctx, KeyFilter{Status: "weird"}); err == nil {
 		t.Error("bad status accepted")
 	}

@@ -195,9 +195,13 @@ func (s *Service) ListKeys(ctx context.Context, f KeyFilter) (KeyPage, error) {
 }
 
 // CountKeys counts the keys of a filter (its page position ignored) up to
-// limitTo (listcount.Cap when below 1), for the list's "1,234 keys".
+// limitTo (listcount.Cap when below 1; listcount.SearchCap at most when
+// the filter searches), for the list's "1,234 keys".
 func (s *Service) CountKeys(ctx context.Context, f KeyFilter, limitTo int) (listcount.Count, error) {
 	f.After, f.Offset, f.Limit = nil, 0, 0
+	if strings.TrimSpace(f.Search) != "" && (limitTo < 1 || limitTo > listcount.SearchCap) {
+		limitTo = listcount.SearchCap
+	}
 	p, _, verr := s.keyParams(f)
 	if len(verr) > 0 {
 		return listcount.Count{}, verr

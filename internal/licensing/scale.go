@@ -112,7 +112,10 @@ func (s *Service) RebuildSearchIndex(ctx context.Context) error {
 		if err := q.SetMaintenanceWorkMem(ctx); err != nil {
 			return err
 		}
-		return q.CreateLicenseKeySearchIndex(ctx)
+		if err := q.CreateLicenseKeySearchIndex(ctx); err != nil {
+			return err
+		}
+		return q.SetLicenseKeySearchStatistics(ctx)
 	})
 	if err != nil {
 		return err

@@ -9,6 +9,12 @@ import "context"
 // Cap is how far lists count exactly.
 const Cap = 10000
 
+// SearchCap is how far a list filtered by a text search counts: the
+// matches of a common word are read one by one from the search index, and
+// at a million keys counting 10,000 of them cost ten times the page
+// itself. "1,000+ keys" says as much to someone refining a search.
+const SearchCap = 1000
+
 // Count is a list's number of results: N exactly, or at least N when More.
 type Count struct {
 	N    int64
