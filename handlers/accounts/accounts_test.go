@@ -41,6 +41,7 @@ func acctPath(id int64, suffix string) string {
 }
 
 func TestAccountsListEmptyStates(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	support := env.As("support")
 	r := support.Get("/accounts")
@@ -63,6 +64,7 @@ func TestAccountsListEmptyStates(t *testing.T) {
 }
 
 func TestAccountsListSearchFilterSort(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	night := acctCreate(t, env, "Nightfall Studios", "ops@nightfall.gg", "284019375561932801")
 	acctCreate(t, env, "Bluebird Hosting", "billing@bluebird.host", "")
@@ -138,6 +140,7 @@ func TestAccountsListSearchFilterSort(t *testing.T) {
 }
 
 func TestAccountsListPages(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	for i := range 31 {
 		acctCreate(t, env, fmt.Sprintf("Customer %02d", i), fmt.Sprintf("c%02d@example.com", i), "")
@@ -176,6 +179,7 @@ func TestAccountsListPages(t *testing.T) {
 }
 
 func TestAccountsExportCSV(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	a := acctCreate(t, env, "=HYPERLINK(\"x\")", "formula@example.com", "284019375561932801")
 	b := acctCreate(t, env, "Plain, with comma", "plain@example.com", "")
@@ -208,6 +212,7 @@ func TestAccountsExportCSV(t *testing.T) {
 }
 
 func TestAccountsCreateForm(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	viewer := env.As("viewer")
 	if r := viewer.Get("/accounts/new"); r.Status != http.StatusForbidden {
@@ -262,6 +267,7 @@ func TestAccountsCreateForm(t *testing.T) {
 }
 
 func TestAccountsDetailAndEdit(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	a := acctCreate(t, env, "Orbit RP Group", "owner@orbitrp.net", "402771923650002945")
 	viewer := env.As("viewer")
@@ -339,6 +345,7 @@ func TestAccountsDetailAndEdit(t *testing.T) {
 }
 
 func TestAccountsSuspendAndReactivate(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	a := acctCreate(t, env, "Spectre Scriptš", "owner@spectre.net", "")
 	id := strconv.FormatInt(a.ID, 10)
@@ -414,6 +421,7 @@ func TestAccountsSuspendAndReactivate(t *testing.T) {
 }
 
 func TestAccountsListCountAndFilterChips(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	for i := range 3 {
 		acctCreate(t, env, fmt.Sprintf("Nova %d", i), fmt.Sprintf("n%d@nova.test", i), "")
@@ -469,6 +477,7 @@ func TestAccountsListCountAndFilterChips(t *testing.T) {
 // counted like any account, marked "Platform" so nobody takes it for a
 // customer; a customer's row and page carry no such mark.
 func TestPlatformMailAccountIsMarkedPlatform(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	ctx := context.Background()
 	customer := acctCreate(t, env, "Nightfall Studios", "ops@nightfall.gg", "")

@@ -17,6 +17,7 @@ import (
 // The Overview tab sums up each product from the account's data, and an
 // account without any says what to do instead.
 func TestAccountOverviewCards(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	ctx := context.Background()
 	cli := audit.CLI("test")

@@ -19,6 +19,7 @@ func portalTab(id int64) string { return acctPath(id, "?tab=portal") }
 // shown once, the invitation is listed, the user can accept it, and
 // revoking another invitation needs no more than its button.
 func TestPortalTabInviteListRevoke(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	acc := env.CreateAccount("Nightfall Studios")
 	owner := env.CreateCustomer(acc.ID, "ana@nightfall.test", customers.RoleOwner)
@@ -92,6 +93,7 @@ func TestPortalTabInviteListRevoke(t *testing.T) {
 }
 
 func TestPortalTabBadInput(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	acc := env.CreateAccount("Bluebird")
 	other := env.CreateAccount("Other")
@@ -142,6 +144,7 @@ func TestPortalTabBadInput(t *testing.T) {
 
 // The viewer sees the tab without any button and is refused the actions.
 func TestPortalTabViewerHasNoButtons(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	acc := env.CreateAccount("Quietmail")
 	if _, err := env.Customers.Invite(context.Background(), servertestCLI, acc.ID, "z@quiet.test", customers.RoleReadOnly); err != nil {
@@ -167,6 +170,7 @@ func TestPortalTabViewerHasNoButtons(t *testing.T) {
 // "View portal as customer" needs a reason, is audited and opens the
 // account's portal read-only.
 func TestViewPortalAsCustomer(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	acc := env.CreateAccount("Nightfall Studios")
 	support := env.As("support")

@@ -66,6 +66,7 @@ func billEntries(t *testing.T, env *servertest.Env) int {
 }
 
 func TestBillingTopUpBelowTheLimitAndFourEyesAboveIt(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	acc := billAccount(t, env, "Nightfall Studios", "ops@nightfall.gg")
 	alice, bob := env.As("finance"), env.As("finance")
@@ -182,6 +183,7 @@ func TestBillingTopUpBelowTheLimitAndFourEyesAboveIt(t *testing.T) {
 }
 
 func TestBillingSupportCannotMoveMoney(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	ctx := context.Background()
 	acc := billAccount(t, env, "Bluebird Hosting", "billing@bluebird.host")
@@ -237,6 +239,7 @@ func TestBillingSupportCannotMoveMoney(t *testing.T) {
 }
 
 func TestBillingBadInputIsAFormMessage(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	ctx := context.Background()
 	acc := billAccount(t, env, "Kestrel Labs", "team@kestrel.dev")
@@ -314,6 +317,7 @@ func TestBillingBadInputIsAFormMessage(t *testing.T) {
 }
 
 func TestBillingRefundDepositsAndLedgerPages(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	ctx := context.Background()
 	acc := billAccount(t, env, "Atlas Domains", "registrar@atlasdomains.io")
@@ -506,6 +510,7 @@ func twoServers(t *testing.T) []*servertest.Env {
 }
 
 func TestSandboxWebhookOverHTTP(t *testing.T) {
+	t.Parallel()
 	envs := twoServers(t)
 	env := envs[0]
 	ctx := context.Background()
@@ -589,6 +594,7 @@ func TestSandboxWebhookOverHTTP(t *testing.T) {
 }
 
 func TestSandboxMarkPaidButtonSendsTheSignedWebhook(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	ctx := context.Background()
 	acc := billAccount(t, env, "Pixel Harbor", "team@pixelharbor.gg")

@@ -14,6 +14,7 @@ import (
 // each live count (the sidebar's Lumi badge, the Approvals pill) then reads
 // its new value from /counts/<key>.
 func TestLiveCountsRefreshAfterAnAction(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	acc := billAccount(t, env, "Nightfall Studios", "ops@nightfall.gg")
 	alice, bob := env.As("finance"), env.As("finance")

@@ -19,6 +19,7 @@ import (
 // The Crypto Pay webhook over HTTP: POST /api/lumi/webhooks/cryptobot with
 // crypto-pay-api-signature = hex HMAC-SHA256(SHA-256(token), raw body).
 func TestCryptoPayWebhookOverHTTP(t *testing.T) {
+	t.Parallel()
 	const token = "777:AAwebhookTestToken"
 	cp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get(billing.CryptoPayTokenHeader) != token || r.URL.Path != "/api/createInvoice" {

@@ -10,6 +10,7 @@ import (
 
 // The desk's money charts follow the range picker; the 30-day tiles stay.
 func TestDeskChartRange(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	c := env.As("finance")
 	bars := func(r *servertest.Response) int {

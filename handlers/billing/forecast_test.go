@@ -14,6 +14,7 @@ import (
 // 20 days (renews at 12.00) and a monthly VPS due in 45 days (5.00 at ~45
 // and ~75 days) against the balance; the balances list and the tabs too.
 func TestLumiForecastOnAccountPageAndBalances(t *testing.T) {
+	t.Parallel()
 	f := newLumiFixture(t)
 	ctx := context.Background()
 	now := time.Now().UTC()

@@ -13,6 +13,7 @@ import (
 // The finance desk shows money as people read it ("$1,063.60"), right-aligned
 // in its column, while the ledger CSV keeps the plain decimal machines parse.
 func TestDeskShowsMoneyWithCurrencyAndSeparators(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	ctx := context.Background()
 	acc := billAccount(t, env, "Copperline Labs", "ops@copperline.dev")

@@ -59,6 +59,7 @@ func newLumiFixture(t *testing.T) *lumiFixture {
 func lid(id int64) string { return strconv.FormatInt(id, 10) }
 
 func TestLumiProductPagesRender(t *testing.T) {
+	t.Parallel()
 	f := newLumiFixture(t)
 	c := f.env.As("finance")
 	pages := map[string]string{
@@ -131,6 +132,7 @@ func TestLumiProductPagesRender(t *testing.T) {
 }
 
 func TestLumiProductActions(t *testing.T) {
+	t.Parallel()
 	f := newLumiFixture(t)
 	c := f.env.As("support")
 	base := "/lumi/domains/" + lid(f.domain.ID)
@@ -221,6 +223,7 @@ func TestLumiProductActions(t *testing.T) {
 }
 
 func TestLumiProductPermissions(t *testing.T) {
+	t.Parallel()
 	f := newLumiFixture(t)
 	viewer := f.env.As("viewer")
 	base := "/lumi/domains/" + lid(f.domain.ID)
@@ -242,6 +245,7 @@ func TestLumiProductPermissions(t *testing.T) {
 }
 
 func TestLumiRenewalFailureShown(t *testing.T) {
+	t.Parallel()
 	f := newLumiFixture(t)
 	ctx := context.Background()
 	acc := billAccount(t, f.env, "Short", "short@example.com")
@@ -274,6 +278,7 @@ func TestLumiRenewalFailureShown(t *testing.T) {
 
 // A renew form submitted twice charges once.
 func TestLumiRenewDoubleSubmit(t *testing.T) {
+	t.Parallel()
 	f := newLumiFixture(t)
 	c := f.env.As("admin")
 	page := c.Get("/lumi/domains/" + lid(f.domain.ID))
@@ -301,6 +306,7 @@ func TestLumiRenewDoubleSubmit(t *testing.T) {
 }
 
 func TestLumiListSortByExpiry(t *testing.T) {
+	t.Parallel()
 	f := newLumiFixture(t)
 	ctx := context.Background()
 	if _, err := f.env.Products.BuyDomain(ctx, billCLI, products.BuyDomainInput{AccountID: f.acc, Domain: "long.com", Years: 5}); err != nil {

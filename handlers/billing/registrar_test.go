@@ -15,6 +15,7 @@ import (
 // timeout) and the domain pages drop the "Sandbox registrar" badge; the
 // VPS/proxy provisioner is still the sandbox and says so.
 func TestLumiHTTPRegistrarHidesSandboxBadge(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t, func(c *config.Config) {
 		c.RegistrarURL, c.RegistrarKey = "https://registrar.invalid/v1", "k-test"
 	})

@@ -145,6 +145,7 @@ func bulkReadCSV(t *testing.T, body string) [][]string {
 }
 
 func TestBulkBlacklistRunsAsJobWithPerKeyResults(t *testing.T) {
+	t.Parallel()
 	w := newBulkWorld(t, true)
 	ks := w.keys(3, licensing.KeyInput{})
 	c := w.env.As("support")
@@ -254,6 +255,7 @@ func TestBulkBlacklistRunsAsJobWithPerKeyResults(t *testing.T) {
 }
 
 func TestBulkPermissionsPerAction(t *testing.T) {
+	t.Parallel()
 	w := newBulkWorld(t, true)
 	ks := w.keys(2, licensing.KeyInput{})
 	support, viewer, admin := w.env.As("support"), w.env.As("viewer"), w.env.As("admin")
@@ -304,6 +306,7 @@ func TestBulkPermissionsPerAction(t *testing.T) {
 }
 
 func TestBulkSelectionIsCapped(t *testing.T) {
+	t.Parallel()
 	w := newBulkWorld(t, false)
 	c := w.env.As("admin")
 	ids := make([]string, jobs.MaxSelection+1)
@@ -332,6 +335,7 @@ func TestBulkSelectionIsCapped(t *testing.T) {
 }
 
 func TestJobPagePollsWhileRunning(t *testing.T) {
+	t.Parallel()
 	w := newBulkWorld(t, false) // the runner starts later
 	ks := w.keys(3, licensing.KeyInput{})
 	c := w.env.As("support")
@@ -398,6 +402,7 @@ func TestJobPagePollsWhileRunning(t *testing.T) {
 }
 
 func TestGenerateKeysCSV(t *testing.T) {
+	t.Parallel()
 	w := newBulkWorld(t, true)
 	c := w.env.As("support")
 
@@ -478,6 +483,7 @@ func bulkUpload(c *servertest.Client, fields map[string]string, name string, con
 }
 
 func TestImportCSVPerRowResults(t *testing.T) {
+	t.Parallel()
 	w := newBulkWorld(t, true)
 	c := w.env.As("support")
 	c.Get("/luarmor/keys/import?project=" + w.project.ID)
@@ -535,6 +541,7 @@ func TestImportCSVPerRowResults(t *testing.T) {
 }
 
 func TestImportRefusesBadFiles(t *testing.T) {
+	t.Parallel()
 	w := newBulkWorld(t, false)
 	c := w.env.As("support")
 	c.Get("/luarmor/keys/import")
@@ -572,6 +579,7 @@ func TestImportRefusesBadFiles(t *testing.T) {
 }
 
 func TestExportCSVFiltersAndPages(t *testing.T) {
+	t.Parallel()
 	w := newBulkWorld(t, false)
 	ctx := context.Background()
 	// More than one page of the export's keyset walk.
@@ -660,6 +668,7 @@ func TestExportCSVFiltersAndPages(t *testing.T) {
 }
 
 func TestSupportSignals(t *testing.T) {
+	t.Parallel()
 	w := newBulkWorld(t, false)
 	ctx := context.Background()
 	hot := w.keys(1, licensing.KeyInput{Identifier: "hwid-hot"})[0]
@@ -709,6 +718,7 @@ func TestSupportSignals(t *testing.T) {
 }
 
 func TestAccountLuarmorTab(t *testing.T) {
+	t.Parallel()
 	w := newBulkWorld(t, false)
 	w.keys(4, licensing.KeyInput{})
 	c := w.env.As("support")

@@ -86,6 +86,7 @@ func licdRowIDs(r *servertest.Response) []string {
 func licdID(k licensing.Key) string { return strconv.FormatInt(k.ID, 10) }
 
 func TestLicensingProjectsPages(t *testing.T) {
+	t.Parallel()
 	f := licdSetup(t)
 	env := f.env
 	support := env.As("support")
@@ -183,6 +184,7 @@ func TestLicensingProjectsPages(t *testing.T) {
 }
 
 func TestLicensingScriptPages(t *testing.T) {
+	t.Parallel()
 	f := licdSetup(t)
 	env := f.env
 	support := env.As("support")
@@ -286,6 +288,7 @@ func TestLicensingScriptPages(t *testing.T) {
 }
 
 func TestLicensingKeyLists(t *testing.T) {
+	t.Parallel()
 	f := licdSetup(t)
 	env := f.env
 	ctx := context.Background()
@@ -471,6 +474,7 @@ func TestLicensingKeyLists(t *testing.T) {
 }
 
 func TestLicensingKeyPage(t *testing.T) {
+	t.Parallel()
 	f := licdSetup(t)
 	env := f.env
 	ctx := context.Background()
@@ -559,6 +563,7 @@ func TestLicensingKeyPage(t *testing.T) {
 }
 
 func TestLicensingKeyActions(t *testing.T) {
+	t.Parallel()
 	f := licdSetup(t)
 	env := f.env
 	ctx := context.Background()
@@ -729,6 +734,7 @@ func TestLicensingKeyActions(t *testing.T) {
 // With htmx, an action answers with the new header and a toast; a refusal
 // puts the dialog back with its message.
 func TestLicensingKeyActionsHTMX(t *testing.T) {
+	t.Parallel()
 	f := licdSetup(t)
 	env := f.env
 	k := f.key(t, licensing.KeyInput{Identifier: "HWID-AAAA-1111"})
@@ -765,6 +771,7 @@ func TestLicensingKeyActionsHTMX(t *testing.T) {
 
 // A viewer may look but every change is refused with 403.
 func TestLicensingViewerRefused(t *testing.T) {
+	t.Parallel()
 	f := licdSetup(t)
 	k := f.key(t, licensing.KeyInput{Identifier: "H"})
 	viewer := f.env.As("viewer")
@@ -792,6 +799,7 @@ func TestLicensingViewerRefused(t *testing.T) {
 // The spec keeps a blacklisted key with a HWID "active"; the console says
 // both in one badge instead of "Active" beside "Banned".
 func TestBlacklistedActiveKeyBadge(t *testing.T) {
+	t.Parallel()
 	f := licdSetup(t)
 	k := f.key(t, licensing.KeyInput{Identifier: "HWID-BADGE-1"})
 	if _, err := f.env.Licensing.Blacklist(context.Background(), audit.CLI("test"), k.ProjectID, k.UserKey, licensing.BlacklistInput{BanReason: "Leaked"}); err != nil {
@@ -812,6 +820,7 @@ func TestBlacklistedActiveKeyBadge(t *testing.T) {
 // The keys list header: the count of the whole filtered list (not the page),
 // the project chip named, and each chip's link keeping the other filters.
 func TestLicensingKeyListCountAndChips(t *testing.T) {
+	t.Parallel()
 	f := licdSetup(t)
 	for range 3 {
 		f.key(t, licensing.KeyInput{Note: "batch"})

@@ -12,6 +12,7 @@ import (
 )
 
 func TestLicensingPlanSetByAdmin(t *testing.T) {
+	t.Parallel()
 	f := licdSetup(t)
 	ctx := context.Background()
 	acc := strconv.FormatInt(f.account.ID, 10)
@@ -112,6 +113,7 @@ func TestLicensingPlanSetByAdmin(t *testing.T) {
 
 // Support and viewers see the plan but may not set it.
 func TestLicensingPlanRefusedToSupportAndViewer(t *testing.T) {
+	t.Parallel()
 	f := licdSetup(t)
 	path := "/luarmor/accounts/" + strconv.FormatInt(f.account.ID, 10) + "/plan"
 	for _, role := range []string{"support", "viewer"} {
@@ -132,6 +134,7 @@ func TestLicensingPlanRefusedToSupportAndViewer(t *testing.T) {
 // A console upload or script create past the month's quota is a form
 // message, not an error page.
 func TestLicensingPlanQuotaRefusedInConsoleForms(t *testing.T) {
+	t.Parallel()
 	f := licdSetup(t) // its script creation used 1
 	if _, err := f.env.Licensing.SetPlan(context.Background(), licdCLI, f.account.ID,
 		licensing.PlanInput{MaxUsers: licensing.Unlimited, Obfuscations: 1, Reason: "tiny"}); err != nil {

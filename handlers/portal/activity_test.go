@@ -14,6 +14,7 @@ import (
 // The home page's activity lists the signed-in account's changes in words,
 // staff as "lumdesk staff", and nothing of another account.
 func TestHomeActivityIsTheAccountsOwn(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	ctx := context.Background()
 	a := env.CreateAccount("Nightfall Studios")

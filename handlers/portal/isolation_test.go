@@ -29,6 +29,7 @@ import (
 // requests each of them and must get 404, exactly as for an id that does
 // not exist. Any portal page added later is walked too.
 func TestAnotherAccountsObjectsAreNotFound(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	ctx := context.Background()
 	if _, err := demo.Seed(ctx, env.DemoDeps()); err != nil {

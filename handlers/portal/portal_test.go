@@ -32,6 +32,7 @@ func lastMailLink(t *testing.T, env *servertest.Env, addr string) string {
 }
 
 func TestInvitationIsMailedAcceptedOnceAndSignsIn(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	acc := env.CreateAccount("Acme Games")
 	if _, err := env.Customers.Invite(context.Background(), audit.CLI("test"), acc.ID, "Owner@Acme.test", customers.RoleOwner); err != nil {
@@ -74,6 +75,7 @@ func TestInvitationIsMailedAcceptedOnceAndSignsIn(t *testing.T) {
 }
 
 func TestPortalSignInAnswersAlikeAndThrottles(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	acc := env.CreateAccount("Beta")
 	env.CreateCustomer(acc.ID, "dev@beta.test", customers.RoleDeveloper)
@@ -101,6 +103,7 @@ func TestPortalSignInAnswersAlikeAndThrottles(t *testing.T) {
 }
 
 func TestPortalAndConsoleSessionsAreApart(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	acc := env.CreateAccount("Gamma")
 	cust := env.AsCustomer(acc.ID, customers.RoleOwner)
@@ -126,6 +129,7 @@ func TestPortalAndConsoleSessionsAreApart(t *testing.T) {
 }
 
 func TestSuspendingTheAccountEndsItsSessions(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	acc := env.CreateAccount("Delta")
 	cust := env.AsCustomer(acc.ID, customers.RoleOwner)
@@ -144,6 +148,7 @@ func TestSuspendingTheAccountEndsItsSessions(t *testing.T) {
 }
 
 func TestPasswordResetIsNeutralSingleUseAndEndsSessions(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	acc := env.CreateAccount("Epsilon")
 	cust := env.AsCustomer(acc.ID, customers.RoleBilling)
@@ -178,6 +183,7 @@ func TestPasswordResetIsNeutralSingleUseAndEndsSessions(t *testing.T) {
 // each customer role through (anything but 403) or refuses it with 403, as
 // the role's grants say; staff viewing as the customer may only read.
 func TestPortalRoleMatrix(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	acc := env.CreateAccount("Matrix")
 	clients := map[customers.Role]*servertest.Client{}

@@ -32,6 +32,7 @@ func refusedFrom(t *testing.T, name string, r resp, ip string) {
 // Without TRUST_PROXY the client is the connection's address (127.0.0.1
 // here) and X-Forwarded-For is ignored.
 func TestAllowedIPsDirect(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	if r := w.call("GET", w.users(), w.key, nil); r.Status != 200 {
 		t.Fatalf("empty list: %d %s", r.Status, r.Raw)
@@ -59,6 +60,7 @@ func TestAllowedIPsDirect(t *testing.T) {
 // With TRUST_PROXY the client address is X-Forwarded-For's (the last entry,
 // the one the trusted proxy appended).
 func TestAllowedIPsBehindProxy(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, func(c *config.Config) { c.TrustProxy = true })
 	w.allowOnly("198.51.100.0/24", "2001:db8::/32", "203.0.113.9")
 	xff := func(v string) resp { return w.call("GET", w.users(), w.key, nil, "X-Forwarded-For", v) }
@@ -76,6 +78,7 @@ func TestAllowedIPsBehindProxy(t *testing.T) {
 
 // A refused request is not recorded as the key's last use.
 func TestRefusedAddressIsNotLastUse(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, func(c *config.Config) { c.TrustProxy = true })
 	w.allowOnly("198.51.100.0/24")
 	refusedFrom(t, "refused", w.call("GET", w.users(), w.key, nil, "X-Forwarded-For", "192.0.2.1"), "192.0.2.1")

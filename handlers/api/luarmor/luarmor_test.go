@@ -166,6 +166,7 @@ func want(t *testing.T, name string, r resp, status int, message string) {
 }
 
 func TestStatusAndOpenAPI(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	r := w.call("GET", "/api/luarmor/status", "", nil)
 	want(t, "status", r, 200, "")
@@ -208,6 +209,7 @@ func TestStatusAndOpenAPI(t *testing.T) {
 }
 
 func TestAuthErrors(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	readOnly := w.apiKey(w.account.ID, []string{"keys:read"}, 0)
 	revokedKey, err := w.env.APIKeys.Create(ctx, actor, apikeys.CreateInput{Product: apikeys.Luarmor, AccountID: &w.account.ID, Scopes: all})
@@ -246,6 +248,7 @@ func TestAuthErrors(t *testing.T) {
 }
 
 func TestBadBodies(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	u := w.createUser(map[string]any{})
 	uk := u["user_key"].(string)
@@ -296,6 +299,7 @@ func TestBadBodies(t *testing.T) {
 }
 
 func TestRateLimit(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	// A key's limit spreads its requests evenly over the minute (GCRA), so a
 	// burst of exactly the limit passes and the next is refused until one
@@ -319,6 +323,7 @@ func TestRateLimit(t *testing.T) {
 
 // The spec's default is 60 requests a minute per key.
 func TestRateLimitDefault(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	k, err := w.env.APIKeys.Create(ctx, actor, apikeys.CreateInput{Product: apikeys.Luarmor, AccountID: &w.account.ID, Scopes: all})
 	if err != nil {
@@ -330,6 +335,7 @@ func TestRateLimitDefault(t *testing.T) {
 }
 
 func TestUsers(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	exp := time.Now().Add(48 * time.Hour).Unix()
 	full := w.createUser(map[string]any{"identifier": "HWID-1", "discord_id": "123456789012345678", "note": "vip", "auth_expire": exp})
@@ -402,6 +408,7 @@ func TestUsers(t *testing.T) {
 }
 
 func TestResetLinkBlacklistUnban(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	p := "/api/luarmor/v3/projects/" + w.project.ID
 	u := w.createUser(map[string]any{"key_days": 10})
@@ -468,6 +475,7 @@ func TestResetLinkBlacklistUnban(t *testing.T) {
 }
 
 func TestScriptsAndCheck(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	sp := "/api/luarmor/v3/projects/" + w.project.ID + "/scripts/" + w.script.ID
 	r := w.call("PUT", sp, w.key, map[string]any{"script": "print('v1')", "silent": true, "heartbeat": true})
@@ -527,6 +535,7 @@ func TestScriptsAndCheck(t *testing.T) {
 
 // The first-execution race through HTTP: twenty loaders, twenty HWIDs.
 func TestCheckFirstExecutionRaceOverHTTP(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	uk := w.createUser(map[string]any{})["user_key"].(string)
 	var mu sync.Mutex
@@ -558,6 +567,7 @@ func TestCheckFirstExecutionRaceOverHTTP(t *testing.T) {
 }
 
 func TestKeyDetailsAndStats(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	w.createUser(map[string]any{})
 	uk := w.createUser(map[string]any{})["user_key"].(string)
@@ -594,6 +604,7 @@ func TestKeyDetailsAndStats(t *testing.T) {
 
 // Garbage never makes a 500.
 func TestGarbageNever500(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	p := "/api/luarmor/v3/projects/" + w.project.ID
 	bodies := []string{`{"user_key": {"a": 1}}`, `{"identifier": "` + strings.Repeat("x", 5000) + `"}`, `{"note": "\u0000"}`,
@@ -620,6 +631,7 @@ func TestGarbageNever500(t *testing.T) {
 
 // Errors raised before our handlers run still use Luarmor's envelope.
 func TestOversizedAndUnknownUseEnvelope(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	key := w.apiKey(w.account.ID, all, 10000)
 	// Announce a body over the limit and send none of it: the server must
@@ -649,6 +661,7 @@ func TestOversizedAndUnknownUseEnvelope(t *testing.T) {
 // The account's plan: stats report it, and creating a user past max users
 // or uploading past the month's obfuscations is refused in the envelope.
 func TestPlanLimitsAndStats(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	stats := func() map[string]any {
 		t.Helper()

@@ -23,6 +23,7 @@ const dom = apikeys.LumiDomains
 func buyBody(name string) string { return `{"domain":"` + name + `","years":1}` }
 
 func TestHealthzAndOpenAPI(t *testing.T) {
+	t.Parallel()
 	a := startApp(t, newDBURL(t), func(c *config.Config) { c.APIEnabled = false })
 	r := a.do("GET", "/api/lumi/healthz", "", "")
 	if r.Status != 200 || !cmp.Equal(r.JSON, map[string]any{"status": "ok", "service": "api"}) {
@@ -62,6 +63,7 @@ func TestHealthzAndOpenAPI(t *testing.T) {
 }
 
 func TestAPIDisabled(t *testing.T) {
+	t.Parallel()
 	a := startApp(t, newDBURL(t), func(c *config.Config) { c.APIEnabled = false })
 	acc := a.account("Off")
 	k := a.key(dom, acc)
@@ -70,6 +72,7 @@ func TestAPIDisabled(t *testing.T) {
 }
 
 func TestMoneyDisabled(t *testing.T) {
+	t.Parallel()
 	a := startApp(t, newDBURL(t), func(c *config.Config) { c.APIMoneyEnabled = false })
 	acc := a.account("NoMoney")
 	k := a.key(dom, acc)
@@ -81,6 +84,7 @@ func TestMoneyDisabled(t *testing.T) {
 }
 
 func TestAuthScopesAndErrors(t *testing.T) {
+	t.Parallel()
 	a := startApp(t, newDBURL(t))
 	acc := a.account("Auth")
 	dk := a.key(dom, acc)
@@ -112,6 +116,7 @@ func TestAuthScopesAndErrors(t *testing.T) {
 }
 
 func TestRateLimits(t *testing.T) {
+	t.Parallel()
 	a := startApp(t, newDBURL(t))
 	a.prices()
 	acc := a.account("Rate")
@@ -147,6 +152,7 @@ func TestRateLimits(t *testing.T) {
 }
 
 func TestIdempotency(t *testing.T) {
+	t.Parallel()
 	a := startApp(t, newDBURL(t))
 	a.prices()
 	acc := a.account("Idem")
@@ -199,6 +205,7 @@ func TestIdempotency(t *testing.T) {
 }
 
 func TestInProgress(t *testing.T) {
+	t.Parallel()
 	a := startApp(t, newDBURL(t))
 	acc := a.account("Hold")
 	k := a.key(dom, acc)
@@ -237,6 +244,7 @@ func TestInProgress(t *testing.T) {
 }
 
 func TestDailyCap(t *testing.T) {
+	t.Parallel()
 	a := startApp(t, newDBURL(t))
 	a.prices()
 	acc := a.account("Cap")
@@ -269,6 +277,7 @@ func TestDailyCap(t *testing.T) {
 }
 
 func TestSignature(t *testing.T) {
+	t.Parallel()
 	a := startApp(t, newDBURL(t))
 	acc := a.account("Sig")
 	k := a.key(dom, acc, withSigning)
@@ -291,6 +300,7 @@ func TestSignature(t *testing.T) {
 }
 
 func TestResellerScopeAndOperator(t *testing.T) {
+	t.Parallel()
 	a := startApp(t, newDBURL(t))
 	a.prices()
 	mine, other := a.account("Mine"), a.account("Other")
@@ -356,6 +366,7 @@ func TestResellerScopeAndOperator(t *testing.T) {
 }
 
 func TestCursorList(t *testing.T) {
+	t.Parallel()
 	a := startApp(t, newDBURL(t))
 	a.prices()
 	acc := a.account("List")
@@ -396,6 +407,7 @@ func TestCursorList(t *testing.T) {
 }
 
 func TestBulk(t *testing.T) {
+	t.Parallel()
 	a := startApp(t, newDBURL(t))
 	a.prices()
 	acc := a.account("Bulk")
@@ -482,6 +494,7 @@ func TestBulk(t *testing.T) {
 }
 
 func TestHostingAndProxy(t *testing.T) {
+	t.Parallel()
 	a := startApp(t, newDBURL(t))
 	a.prices()
 	acc := a.account("Host")
@@ -538,6 +551,7 @@ func TestHostingAndProxy(t *testing.T) {
 
 // Two server processes on one database.
 func TestConcurrencyTwoProcesses(t *testing.T) {
+	t.Parallel()
 	url := newDBURL(t)
 	a1 := startApp(t, url)
 	a2 := startApp(t, url)
@@ -639,6 +653,7 @@ func TestConcurrencyTwoProcesses(t *testing.T) {
 // Every served endpoint is documented in its product's OpenAPI file, with
 // its method, and nothing else is.
 func TestOpenAPIMatchesRoutes(t *testing.T) {
+	t.Parallel()
 	a := startApp(t, newDBURL(t))
 	docs := map[string]map[string]map[string]any{}
 	for _, base := range []string{"/api/lumi/hosting/v1", "/api/lumi/proxy/v1", "/api/lumi/v1"} {
@@ -687,6 +702,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 
 // Money moved through the API is audited with the key as the actor.
 func TestAuditActor(t *testing.T) {
+	t.Parallel()
 	a := startApp(t, newDBURL(t))
 	a.prices()
 	acc := a.account("Audited")
@@ -708,6 +724,7 @@ func TestAuditActor(t *testing.T) {
 // A batch whose process stopped (lease ran out) is finished by the next poll,
 // and items already bought are not bought again.
 func TestBatchTakeOver(t *testing.T) {
+	t.Parallel()
 	a := startApp(t, newDBURL(t))
 	a.prices()
 	acc := a.account("Crash")
@@ -752,6 +769,7 @@ func TestBatchTakeOver(t *testing.T) {
 // A batch whose process stopped is resumed by the start-up / periodic sweep
 // without anyone polling it; a batch whose runner is alive is left alone.
 func TestBatchResumedWithoutPoll(t *testing.T) {
+	t.Parallel()
 	a := startApp(t, newDBURL(t))
 	a.prices()
 	acc := a.account("Sweep")
@@ -811,6 +829,7 @@ func TestBatchResumedWithoutPoll(t *testing.T) {
 // process died after the deposit committed) finds the same deposit: no
 // second invoice.
 func TestCryptobotDeposit(t *testing.T) {
+	t.Parallel()
 	a := startApp(t, newDBURL(t))
 	acc := a.account("Cryptobot")
 	k := a.key(dom, acc)
@@ -836,6 +855,7 @@ func TestCryptobotDeposit(t *testing.T) {
 
 // API_DAILY_CAP_DEFAULT caps keys issued without their own cap.
 func TestDefaultDailyCap(t *testing.T) {
+	t.Parallel()
 	a := startApp(t, newDBURL(t), func(c *config.Config) { c.APIDailyCapDefault = 1500 })
 	a.prices()
 	acc := a.account("DefCap")

@@ -19,6 +19,7 @@ import (
 // announced and when sent chunked, on the APIs and on console forms;
 // url-encoded, multipart and chunked bodies under it still parse.
 func TestOtherRoutesKeepBodyLimit(t *testing.T) {
+	t.Parallel()
 	w := newLmWorld(t)
 	const limit = 4 << 20
 	for _, c := range []struct{ name, path, head string }{
@@ -110,6 +111,7 @@ func chunkedOver(t *testing.T, base, path, head string, n int) lmResp {
 // a truncated body; this one ran the validator on what arrived and names
 // the bundle's problem.
 func TestUploadJudgedWhileArriving(t *testing.T) {
+	t.Parallel()
 	w := newLmWorld(t)
 	id := w.create(w.key, `{"name": "Streamed"}`)
 	var part bytes.Buffer
@@ -143,6 +145,7 @@ func TestUploadJudgedWhileArriving(t *testing.T) {
 // rest of the body before answering, rather than resetting a connection the
 // client is still sending on, and the connection stays usable.
 func TestEarlyRefusalReachesClient(t *testing.T) {
+	t.Parallel()
 	w := newLmWorld(t)
 	id := w.create(w.key, `{"name": "Refused"}`)
 	body, ct := uploadBody(t, "1.0.0", "", bytes.Repeat([]byte("z"), 8<<20))

@@ -24,6 +24,7 @@ func event(install, ext, ver, kind string) string {
 }
 
 func TestInstallEventsAndStats(t *testing.T) {
+	t.Parallel()
 	w := newLmWorld(t)
 	ext := w.create(w.key, `{"name": "Installed"}`)
 	v1 := w.approvedVersion(ext, "1.0.0")

@@ -15,6 +15,7 @@ import (
 // with Retry-After (a token every 6 minutes), while reads go on and another
 // key is untouched.
 func TestCreateLimitRealRequests(t *testing.T) {
+	t.Parallel()
 	w := newLmWorld(t)
 	for i := range 10 {
 		if r := w.call("POST", devBase+"/extensions", w.key, fmt.Sprintf(`{"name": "Ext %d"}`, i)); r.Status != 201 {
@@ -42,6 +43,7 @@ func TestCreateLimitRealRequests(t *testing.T) {
 // after the burst of 120 (plus the tokens refilled meanwhile, one every half
 // second).
 func TestReadLimitRealRequests(t *testing.T) {
+	t.Parallel()
 	w := newLmWorld(t)
 	start := time.Now()
 	var r lmResp
@@ -64,6 +66,7 @@ func TestReadLimitRealRequests(t *testing.T) {
 // Each group has its own bucket of the key: emptied (through the limiter
 // itself, as a burst would), its requests are 429 and the others pass.
 func TestEachGroupLimit(t *testing.T) {
+	t.Parallel()
 	w := newLmWorld(t)
 	id := w.create(w.key, `{"name": "Limited"}`)
 	body, ct := uploadBody(t, "1.0.0", "", validBundle(t, "1.0.0"))
@@ -115,6 +118,7 @@ func TestEachGroupLimit(t *testing.T) {
 
 // A Lumio key spends none of its general per-minute limit.
 func TestNoGeneralMinuteLimit(t *testing.T) {
+	t.Parallel()
 	w := newLmWorld(t)
 	k, err := w.env.Services.APIKeys.Create(bg, actorLm, apikeys.CreateInput{Product: apikeys.Lumio, AccountID: &w.acct,
 		Scopes: []string{"extensions:read"}, RateLimitPerMinute: 1})
@@ -131,6 +135,7 @@ func TestNoGeneralMinuteLimit(t *testing.T) {
 // A key issued with a per-minute limit above a per-minute group's has it in
 // that group (tooling, load tests); the hourly groups keep the spec's.
 func TestRaisedKeyLimit(t *testing.T) {
+	t.Parallel()
 	w := newLmWorld(t)
 	k, err := w.env.Services.APIKeys.Create(bg, actorLm, apikeys.CreateInput{Product: apikeys.Lumio, AccountID: &w.acct,
 		Scopes: []string{"extensions:read", "extensions:write"}, RateLimitPerMinute: 10000})

@@ -168,6 +168,7 @@ func (w *lmWorld) create(key, body string) string {
 }
 
 func TestExtensionsCRUD(t *testing.T) {
+	t.Parallel()
 	w := newLmWorld(t)
 	r := w.call("POST", devBase+"/extensions", w.key, `{"name": "My New Extension", "short_description": "A brief description shown in search results.",
 		"description": "Full Markdown description.", "pricing": {"type": "free"}}`)
@@ -235,6 +236,7 @@ func TestExtensionsCRUD(t *testing.T) {
 }
 
 func TestListPages(t *testing.T) {
+	t.Parallel()
 	w := newLmWorld(t)
 	for i := range 3 {
 		w.create(w.key, fmt.Sprintf(`{"name": "Ext %d"}`, i))
@@ -265,6 +267,7 @@ func TestListPages(t *testing.T) {
 
 // An operator key reaches every account and names the account on create.
 func TestOperatorKey(t *testing.T) {
+	t.Parallel()
 	w := newLmWorld(t)
 	id := w.create(w.key, `{"name": "Acme Ext"}`)
 	if r := w.call("GET", devBase+"/extensions/"+id, w.operator, ""); r.Status != 200 {
@@ -282,6 +285,7 @@ func TestOperatorKey(t *testing.T) {
 }
 
 func TestAuthScopesAndEnvelopes(t *testing.T) {
+	t.Parallel()
 	w := newLmWorld(t)
 	id := w.create(w.key, `{"name": "Scoped"}`)
 	wantLmErr(t, "no key", w.call("GET", devBase+"/extensions", "", ""), 401, "unauthorized")
@@ -344,6 +348,7 @@ func readLmResp(t *testing.T, conn net.Conn) lmResp {
 // Another account's key gets 404 extension_not_found on every :id route,
 // whatever it sends.
 func TestOtherAccountNotFound(t *testing.T) {
+	t.Parallel()
 	w := newLmWorld(t)
 	id := w.create(w.key, `{"name": "Private"}`)
 	if r := w.call("PUT", devBase+"/extensions/"+id+"/secrets/API_KEY", w.key, `{"value": "v"}`); r.Status != 204 {
@@ -375,6 +380,7 @@ func TestOtherAccountNotFound(t *testing.T) {
 
 // The OpenAPI document names exactly the routes served.
 func TestOpenAPIListsServedRoutes(t *testing.T) {
+	t.Parallel()
 	w := newLmWorld(t)
 	r := w.call("GET", "/api/lumio/openapi.json", "", "")
 	var doc struct {
@@ -508,6 +514,7 @@ func (w *lmWorld) versionRows(extID string) int {
 }
 
 func TestSubmitVersionStreams(t *testing.T) {
+	t.Parallel()
 	w := newLmWorld(t)
 	id := w.create(w.key, `{"name": "Scoreboard"}`)
 	bundle := validBundle(t, "1.2.0")
@@ -586,6 +593,7 @@ func TestSubmitVersionStreams(t *testing.T) {
 }
 
 func TestUploadFormErrors(t *testing.T) {
+	t.Parallel()
 	w := newLmWorld(t)
 	id := w.create(w.key, `{"name": "Forms"}`)
 	bundle := validBundle(t, "1.0.0")
@@ -636,6 +644,7 @@ func TestUploadFormErrors(t *testing.T) {
 // Hostile bundles through the HTTP endpoint: each 422 naming the problem,
 // with no version row and nothing in the blob store.
 func TestHostileBundles(t *testing.T) {
+	t.Parallel()
 	w := newLmWorld(t, func(c *config.Config) {
 		c.LumioLimits.MaxUncompressed = 1 << 20
 		c.LumioLimits.MaxEntries = 20
@@ -679,6 +688,7 @@ func TestHostileBundles(t *testing.T) {
 // An upload over LUMIO_MAX_BUNDLE is 413: announced (refused on the header)
 // or streamed chunked (refused when the limit is crossed).
 func TestOversizedUpload(t *testing.T) {
+	t.Parallel()
 	w := newLmWorld(t, func(c *config.Config) { c.LumioLimits.MaxCompressed = 64 << 10 })
 	id := w.create(w.key, `{"name": "Big"}`)
 	noise := make([]byte, 200<<10)
@@ -710,6 +720,7 @@ func TestOversizedUpload(t *testing.T) {
 }
 
 func TestSecrets(t *testing.T) {
+	t.Parallel()
 	w := newLmWorld(t)
 	id := w.create(w.key, `{"name": "Secretive"}`)
 	const value = "sk_live_abc123_never_shown"

@@ -30,6 +30,7 @@ func (l *lockedLog) String() string {
 // A secret's value reaches no log line: not on success, not in a refusal
 // that echoes the request, not in a panic-free error path.
 func TestSecretValueInNoLogLine(t *testing.T) {
+	t.Parallel()
 	var log lockedLog
 	w := newLmWorldWith(t, func(opts ...servertest.Option) *servertest.Env { return servertest.NewLogged(t, &log, opts...) })
 	id := w.create(w.key, `{"name": "Quiet"}`)

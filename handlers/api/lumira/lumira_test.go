@@ -186,6 +186,7 @@ func (w *lrWorld) userPath(groupRef string, userID int64) string {
 // Keys, scopes, the envelope on unknown paths, wrong methods, bad JSON and
 // oversized bodies; the OpenAPI document is public.
 func TestLumiraAuthScopesAndEnvelope(t *testing.T) {
+	t.Parallel()
 	w := newLrWorld(t)
 	w.member(1, "alpha", "101")
 	g := "/api/lumira/v1/groups/" + w.group.ID
@@ -254,6 +255,7 @@ func TestLumiraAuthScopesAndEnvelope(t *testing.T) {
 // The key's groups; a group by its grp_ id or Roblox id, with its ladder
 // and roles; another account's group is not found either way.
 func TestLumiraGroupReads(t *testing.T) {
+	t.Parallel()
 	w := newLrWorld(t)
 	r := w.call("GET", "/api/lumira/v1/groups", w.key, "")
 	wantLrOK(t, "groups", r)
@@ -312,6 +314,7 @@ func TestLumiraGroupReads(t *testing.T) {
 // A member (role, rank, points, last change), a user not in the group,
 // and a username lookup.
 func TestLumiraMemberAndUsername(t *testing.T) {
+	t.Parallel()
 	w := newLrWorld(t)
 	w.member(1, "alpha", "105")
 	w.rbx.AddUser(0, 2, "stranger", "")
@@ -341,6 +344,7 @@ func TestLumiraMemberAndUsername(t *testing.T) {
 // Set, promote, demote and their rules: the ceiling, 0 and 255, the top and
 // bottom of the ladder, the same rank twice, a member above the ceiling.
 func TestLumiraRankRules(t *testing.T) {
+	t.Parallel()
 	w := newLrWorld(t)
 	w.member(1, "alpha", "101")
 	w.member(2, "admin", "250")
@@ -405,6 +409,7 @@ func TestLumiraRankRules(t *testing.T) {
 
 // A batch: 1-100 items, each with its own outcome, not atomic.
 func TestLumiraBatch(t *testing.T) {
+	t.Parallel()
 	w := newLrWorld(t)
 	w.member(1, "alpha", "101")
 	w.member(2, "bravo", "150")
@@ -480,6 +485,7 @@ func TestLumiraBatch(t *testing.T) {
 // The key's own per-minute limit (60 by default): 429 rate_limited with
 // Retry-After; another key is not held back.
 func TestLumiraRateLimit(t *testing.T) {
+	t.Parallel()
 	w := newLrWorld(t)
 	k := w.apiKey(&w.acct, lrAll, 0)
 	start := time.Now()
@@ -512,6 +518,7 @@ func TestLumiraRateLimit(t *testing.T) {
 // Roblox failing is 502 roblox_unavailable; a group whose key Roblox
 // refuses is 403 group_not_set_up; nothing is changed.
 func TestLumiraRobloxFailures(t *testing.T) {
+	t.Parallel()
 	w := newLrWorld(t)
 	w.member(1, "alpha", "101")
 	w.rbx.Force429(1, "3600") // longer than the client waits
@@ -533,6 +540,7 @@ func TestLumiraRobloxFailures(t *testing.T) {
 
 // Notify reaches the group's Discord through the River job.
 func TestLumiraNotifyReachesDiscord(t *testing.T) {
+	t.Parallel()
 	w := newLrWorld(t)
 	w.env.Jobs.SetOptions(jobs.Options{TestOnly: true, PollInterval: 50 * time.Millisecond})
 	if err := w.env.Jobs.Start(lrCtx); err != nil {
@@ -567,6 +575,7 @@ func TestLumiraNotifyReachesDiscord(t *testing.T) {
 // Logs: newest first, limit and cursor, next_cursor null on the last page;
 // filtered by member.
 func TestLumiraLogsPaging(t *testing.T) {
+	t.Parallel()
 	w := newLrWorld(t)
 	w.member(1, "alpha", "101")
 	w.member(2, "bravo", "101")

@@ -11,6 +11,7 @@ import (
 // The OpenAPI document names exactly the endpoints this package serves,
 // each under its method, with its scope and the envelope's common errors.
 func TestOpenAPIListsTheServedRoutes(t *testing.T) {
+	t.Parallel()
 	var doc struct {
 		OpenAPI string `json:"openapi"`
 		Paths   map[string]map[string]struct {

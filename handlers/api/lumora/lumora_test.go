@@ -138,6 +138,7 @@ func wantErr(t *testing.T, name string, r resp, status int, code string) {
 const welcome = `{"from": {"email": "hello@acme.test", "name": "Acme"}, "to": ["jordan@globex.test"], "subject": "Welcome to Acme", "html": "<p>Hello Jordan</p>"}`
 
 func TestSendAndRetrieve(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	r := w.call("POST", "/api/lumora/v1/email/send", w.key, welcome)
 	id := r.str("messageId")
@@ -169,6 +170,7 @@ func TestSendAndRetrieve(t *testing.T) {
 }
 
 func TestLogsAndStats(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	for i := range 3 {
 		body := fmt.Sprintf(`{"to": ["r%d@globex.test"], "subject": "n%d", "text": "x"}`, i, i)
@@ -221,6 +223,7 @@ func TestLogsAndStats(t *testing.T) {
 }
 
 func TestSendErrors(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	send := func(body string, hdr ...string) resp {
 		return w.call("POST", "/api/lumora/v1/email/send", w.key, body, hdr...)
@@ -268,6 +271,7 @@ func TestSendErrors(t *testing.T) {
 }
 
 func TestAuthAndLimits(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	wantErr(t, "no key", w.call("GET", "/api/lumora/v1/emails/logs", "", ""), 401, "missing_api_key")
 	wantErr(t, "bad key", w.call("GET", "/api/lumora/v1/emails/logs", "lum_sk_nothing", ""), 401, "invalid_api_key")
@@ -299,6 +303,7 @@ func TestAuthAndLimits(t *testing.T) {
 }
 
 func TestSuppressions(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	m := w.env.Services.Mail
 	for _, s := range []struct{ email, reason string }{{"a@globex.test", mail.ReasonManual}, {"b@globex.test", mail.ReasonHardBounce}} {
@@ -324,6 +329,7 @@ func TestSuppressions(t *testing.T) {
 
 // Requests no handler reached still answer in the envelope.
 func TestUnmatchedRequests(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	wantErr(t, "unknown v1 path", w.call("GET", "/api/lumora/v1/nothing", w.key, ""), 404, "not_found")
 	wantErr(t, "unknown path", w.call("GET", "/api/lumora/nothing", "", ""), 404, "not_found")
@@ -355,6 +361,7 @@ func TestUnmatchedRequests(t *testing.T) {
 
 // The OpenAPI document names exactly the routes served.
 func TestOpenAPIListsServedRoutes(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	r := w.call("GET", "/api/lumora/openapi.json", "", "")
 	var doc struct {
@@ -388,6 +395,7 @@ func TestOpenAPIListsServedRoutes(t *testing.T) {
 // River job into the sandbox inbox that serve starts when LUMORA_SMTP_URL
 // is unset, and the message then reads delivered.
 func TestSendDeliveredToSandbox(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	svc := w.env.Services
 	done := w.startDelivery()
@@ -445,6 +453,7 @@ func (w *world) waitDelivery(done <-chan error) {
 // Twenty identical sends at once with one Idempotency-Key make one message;
 // every answer names it, all but one as a replay.
 func TestIdempotentSendRace(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	answers := make(chan resp, 20)
 	for range 20 {

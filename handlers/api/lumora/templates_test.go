@@ -10,6 +10,7 @@ const welcomeTemplate = `{"slug": "welcome-email", "name": "Welcome email", "sub
  "html": "<p>Hello {{name}}</p>", "text": "Hello {{name}}"}`
 
 func TestTemplatesAPI(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	r := w.call("POST", "/api/lumora/v1/templates", w.key, welcomeTemplate)
 	id := r.str("id")
@@ -92,6 +93,7 @@ func TestTemplatesAPI(t *testing.T) {
 // A template send renders the variables (escaped in the HTML) and is
 // delivered as any other message; the message names the template version.
 func TestTemplateSendDeliveredToSandbox(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	done := w.startDelivery()
 	if r := w.call("POST", "/api/lumora/v1/templates", w.key, welcomeTemplate); r.Status != 201 {
@@ -119,6 +121,7 @@ func TestTemplateSendDeliveredToSandbox(t *testing.T) {
 }
 
 func TestTemplateSendErrors(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	if r := w.call("POST", "/api/lumora/v1/templates", w.key, welcomeTemplate); r.Status != 201 {
 		t.Fatalf("create: %s", r.Raw)

@@ -34,6 +34,7 @@ func receiver(t *testing.T) (*httptest.Server, <-chan hook) {
 }
 
 func TestWebhooksAPI(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, allowPrivate)
 	srv, _ := receiver(t)
 	r := w.call("POST", "/api/lumora/v1/webhooks", w.key, `{"url": "`+srv.URL+`/hooks", "events": ["email.bounced", "email.delivered"]}`)
@@ -78,6 +79,7 @@ func TestWebhooksAPI(t *testing.T) {
 // A delivered message reaches a subscribed endpoint as a signed
 // email.delivered event that verifies with the secret shown at creation.
 func TestWebhookReceivesSignedDeliveredEvent(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, allowPrivate)
 	srv, got := receiver(t)
 	svc := w.env.Services
@@ -131,6 +133,7 @@ func TestWebhookReceivesSignedDeliveredEvent(t *testing.T) {
 
 // A send with a suppressed recipient announces email.suppressed in the send's transaction.
 func TestWebhookSuppressedAtSend(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, allowPrivate)
 	srv, _ := receiver(t)
 	if ep := w.call("POST", "/api/lumora/v1/webhooks", w.key, `{"url": "`+srv.URL+`", "events": ["email.suppressed"]}`); ep.Status != 201 {
