@@ -82,7 +82,8 @@ var bannerPort = regexp.MustCompile(`running at http://\S*:(\d+)`)
 
 // startNodes runs `serve` on dbURL as OS processes (the test binary
 // itself), one per name, with application_name name (so the test can see
-// its database sessions) and env's extra NAME=value settings, and waits
+// its database sessions), a pool of 8 connections and env's extra
+// NAME=value settings, and waits
 // until each answers 200 on /readyz. They start at once: start-up is most
 // of a short test's time. Each gets SIGTERM when the test ends; its output
 // is shown if the test failed, and a data race it reported fails the test.
@@ -107,7 +108,10 @@ func spawnNode(t *testing.T, dbURL, name string, env []string) *node {
 	cmd := exec.Command(exe, "serve")
 	out := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
-	cmd.Env = append(os.Environ(), envTestNode+"=1", "DATABASE_URL="+withQuery(t, dbURL, "application_name", name), "MASTER_KEY="+nodeMasterKey,
+	// A small pool per node (serve's default is 20): the database server
+	// is shared with the other tests of the run.
+	dbURL = withQuery(t, withQuery(t, dbURL, "application_name", name), "pool_max_conns", "8")
+	cmd.Env = append(os.Environ(), envTestNode+"=1", "DATABASE_URL="+dbURL, "MASTER_KEY="+nodeMasterKey,
 		"LISTEN_ADDR=127.0.0.1:0", "METRICS_ADDR=", "DATA_DIR="+t.TempDir(), "LOG_LEVEL=error", "LOG_FORMAT=text",
 		"API_MONEY_ENABLED=true", "API_ENABLED=true", "LUMDESK_DEMO=false", "LICENSING_CHECK_CACHE=true")
 	cmd.Env = append(cmd.Env, env...)
