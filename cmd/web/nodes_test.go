@@ -83,9 +83,8 @@ var bannerPort = regexp.MustCompile(`running at http://\S*:(\d+)`)
 // startNodes runs `serve` on dbURL as OS processes (the test binary
 // itself), one per name, with application_name name (so the test can see
 // its database sessions), a pool of 8 connections and env's extra
-// NAME=value settings, and waits
-// until each answers 200 on /readyz. They start at once: start-up is most
-// of a short test's time. Each gets SIGTERM when the test ends; its output
+// NAME=value settings, and waits until each answers 200 on /readyz. They
+// start at once: start-up is most of a short test's time. Each gets SIGTERM when the test ends; its output
 // is shown if the test failed, and a data race it reported fails the test.
 func startNodes(t *testing.T, dbURL string, env []string, names ...string) []*node {
 	t.Helper()
