@@ -1,35 +1,22 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
-	"lumdesk/handlers/server"
 	"lumdesk/internal/accounts"
 	"lumdesk/internal/apikeys"
 	"lumdesk/internal/audit"
 	"lumdesk/internal/billing"
 	"lumdesk/internal/billing/products"
-	"lumdesk/internal/platform/config"
-	"lumdesk/internal/platform/db"
 	"lumdesk/internal/platform/money"
-	"lumdesk/internal/platform/secretbox"
 	"lumdesk/internal/platform/testdb"
 )
 
@@ -41,25 +28,12 @@ import (
 // exactly one charge per key.
 func TestKilledNodeMoneyRequests(t *testing.T) {
 	const keys = 30
+	t.Parallel()
 	dbURL := testdb.NewURL(t)
-	masterKey := strings.Repeat("cd", 32)
 
 	// Data: an account with funds, a .com price, a key allowed many money requests.
 	ctx := context.Background()
-	pool, err := pgxpool.New(ctx, dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	cfg, err := config.Load(func(string) string { return "" })
-	if err != nil {
-		t.Fatal(err)
-	}
-	box, err := secretbox.New(bytes.Repeat([]byte{0xcd}, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := server.NewServices(cfg, db.New(pool), box)
+	svc, pool := nodeServices(t, dbURL)
 	actor := audit.CLI("kill test")
 	acc, err := svc.Accounts.Create(ctx, actor, accounts.CreateInput{Name: "Race", Email: "race@example.test"})
 	if err != nil {
@@ -78,12 +52,8 @@ func TestKilledNodeMoneyRequests(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	bin := filepath.Join(t.TempDir(), "lumdesk")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	a := startNode(t, bin, dbURL, masterKey, "lumdesk_node_a")
-	b := startNode(t, bin, dbURL, masterKey, "lumdesk_node_b")
+	nodes := startNodes(t, dbURL, nil, "lumdesk_node_a", "lumdesk_node_b")
+	a, b := nodes[0], nodes[1]
 
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxConnsPerHost: 64}}
 	buy := func(base string, i int) (int, http.Header, []byte, error) {
@@ -136,10 +106,7 @@ func TestKilledNodeMoneyRequests(t *testing.T) {
 	case <-time.After(60 * time.Second):
 		t.Fatal("node A answered fewer than 3 purchases in 60s")
 	}
-	if err := a.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	_ = a.cmd.Wait()
+	a.kill(t)
 	wg.Wait()
 	// Postgres ends A's sessions (and drops their locks) when it sees the
 	// sockets closed: await that, a state, not a duration.
@@ -222,68 +189,4 @@ func TestKilledNodeMoneyRequests(t *testing.T) {
 		t.Errorf("balance %s, want %s", bal.Amount, want)
 	}
 	t.Logf("%d keys; %d requests lost with the killed node; on retry %d stored responses, %d run again", keys, lostA, replayed, keys-replayed)
-}
-
-type node struct {
-	cmd *exec.Cmd
-	url string
-	out *bytes.Buffer
-}
-
-// startNode runs `serve` on a free port with its own application_name (so
-// the test can see its database sessions) and waits until it answers.
-func startNode(t *testing.T, bin, dbURL, masterKey, name string) *node {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	u, err := url.Parse(dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("application_name", name)
-	u.RawQuery = q.Encode()
-	cmd := exec.Command(bin, "serve")
-	out := &bytes.Buffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	cmd.Env = append(os.Environ(), "DATABASE_URL="+u.String(), "MASTER_KEY="+masterKey, "LISTEN_ADDR="+addr,
-		"DATA_DIR="+t.TempDir(), "LOG_LEVEL=error", "API_MONEY_ENABLED=true", "API_ENABLED=true", "LUMDESK_DEMO=false")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	n := &node{cmd: cmd, url: "http://" + addr, out: out}
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			_ = cmd.Process.Signal(syscall.SIGTERM)
-			done := make(chan struct{})
-			go func() { _ = cmd.Wait(); close(done) }()
-			select {
-			case <-done:
-			case <-time.After(15 * time.Second):
-				_ = cmd.Process.Kill()
-				<-done
-			}
-		}
-		if t.Failed() {
-			t.Logf("%s output:\n%s", name, out.String())
-		}
-	})
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		resp, err := http.Get(n.url + "/api/lumi/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return n
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s did not answer in 60s:\n%s", name, out.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }

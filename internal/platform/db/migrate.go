@@ -16,10 +16,14 @@ import (
 )
 
 func provider(databaseURL string) (*goose.Provider, *sql.DB, error) {
-	sqlDB, err := sql.Open("pgx", databaseURL)
+	// Parsed as a pool's URL: its pool_* settings (pool_max_conns, which
+	// Open honours) are taken out rather than sent to the server as
+	// unknown run-time parameters, which would refuse the connection.
+	cfg, err := pgxpool.ParseConfig(databaseURL)
 	if err != nil {
 		return nil, nil, err
 	}
+	sqlDB := stdlib.OpenDB(*cfg.ConnConfig)
 	// Out-of-order: a migration merged from a parallel branch with a lower
 	// number than one already applied is applied instead of refused.
 	p, err := goose.NewProvider(goose.DialectPostgres, sqlDB, migrations.FS, goose.WithAllowOutofOrder(true))
@@ -29,8 +33,6 @@ func provider(databaseURL string) (*goose.Provider, *sql.DB, error) {
 	}
 	return p, sqlDB, nil
 }
-
-var _ = stdlib.GetDefaultDriver // registers the "pgx" database/sql driver
 
 // Migrate applies every pending migration.
 func Migrate(ctx context.Context, databaseURL string) error {
