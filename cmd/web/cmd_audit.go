@@ -24,6 +24,9 @@ func runAudit(ctx context.Context, e *env, args []string) error {
 				return err
 			}
 			fmt.Fprintf(e.stdout, "audit chain intact: %d events verified\n", v.Rows)
+			if v.Anchored {
+				fmt.Fprintf(e.stdout, "the chain starts at event %d: older months were removed by the audit retention (RETENTION_AUDIT_EVENTS_MONTHS)\n", v.FirstID)
+			}
 			return nil
 		},
 	})

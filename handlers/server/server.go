@@ -63,6 +63,7 @@ import (
 	"lumdesk/internal/marketplace/blob"
 	"lumdesk/internal/platform/config"
 	"lumdesk/internal/platform/db"
+	"lumdesk/internal/platform/partition"
 	"lumdesk/internal/platform/secretbox"
 	"lumdesk/internal/ranking"
 	"lumdesk/internal/ranking/roblox"
@@ -153,6 +154,13 @@ func NewServices(cfg config.Config, d *db.DB, box *secretbox.Box) *Services {
 	s.Jobs.SetLumiraReconcile(0, func(ctx context.Context) (int, error) { return s.Ranking.ReconcileAll(ctx) })
 	s.Bot = bot.New(d, botSettings(cfg, box), botREST(cfg), bot.Deps{Licensing: s.Licensing, Ranking: s.Ranking, APIKeys: s.APIKeys})
 	s.Jobs.SetBotPrune(s.Bot.Prune)
+	s.Jobs.SetPartitions(func(ctx context.Context) (int, error) {
+		res, err := partition.Maintain(ctx, d.Pool, time.Now(), cfg.Partitions)
+		if res.Changes() > 0 {
+			slog.Info("month partitions", "created", res.Created, "removed", res.Removed)
+		}
+		return res.Changes(), err
+	})
 	s.Jobs.SetExpireDeposits(func(ctx context.Context) (int, error) {
 		// Crypto Pay webhooks that never arrived: credit what it reports paid first.
 		if _, err := s.Billing.ReconcileCryptoPay(ctx, audit.System("cryptopay-reconcile"), 1000); err != nil {

@@ -135,19 +135,30 @@ func orNull(b []byte) []byte {
 
 // Verification is the result of walking the chain.
 type Verification struct {
-	Rows    int64
-	OK      bool
-	BadID   int64  // first row that does not verify
-	Problem string // what is wrong with it
+	Rows int64
+	OK   bool
+	// Anchored: the oldest row kept does not link to the genesis hash but to
+	// a row no longer there, because an audit retention
+	// (RETENTION_AUDIT_EVENTS_MONTHS) detached the oldest months; its
+	// prev_hash is then taken as the start of the chain, and FirstID says
+	// where the verified chain begins.
+	Anchored bool
+	FirstID  int64
+	BadID    int64  // first row that does not verify
+	Problem  string // what is wrong with it
 }
 
 // ErrChainBroken is returned by Verify when the chain does not verify.
 var ErrChainBroken = errors.New("audit chain broken")
 
-// Verify recomputes every row's hash in order.
+// Verify recomputes every row's hash in order. The chain starts at the
+// genesis hash, or, when the audit retention removed the oldest months, at
+// the oldest remaining row's prev_hash (v.Anchored): rows removed from the
+// start cannot be told from rows removed by the retention, but any row
+// removed, altered or reordered after the start still breaks the chain.
 func Verify(ctx context.Context, q *store.Queries) (Verification, error) {
 	v := Verification{OK: true}
-	prev := genesis
+	var prev []byte
 	var after int64
 	for {
 		rows, err := q.ListAuditEventsForVerify(ctx, store.ListAuditEventsForVerifyParams{ID: after, Limit: 1000})
@@ -157,6 +168,12 @@ func Verify(ctx context.Context, q *store.Queries) (Verification, error) {
 		for _, r := range rows {
 			v.Rows++
 			after = r.ID
+			if prev == nil {
+				v.FirstID, prev = r.ID, genesis
+				if !bytes.Equal(r.PrevHash, genesis) {
+					v.Anchored, prev = true, r.PrevHash
+				}
+			}
 			problem := ""
 			if !bytes.Equal(r.PrevHash, prev) {
 				problem = "does not link to the row before it (a row was removed or reordered)"

@@ -141,6 +141,7 @@ type Service struct {
 	lumiraReconcile      LumiraReconcileFunc
 	lumiraReconcileEvery time.Duration
 	botPrune             BotPruneFunc
+	partitions           PartitionsFunc
 	// Workers of job kinds an area enqueues itself (AddWorkers).
 	areaWorkers []func(*river.Workers)
 	mailDeliver MailDeliverFunc

@@ -21,6 +21,7 @@ const (
 	KindMailRecheck     = "mail.dns_recheck"
 	KindLumiraReconcile = "lumira.reconcile"
 	KindBotPrune        = "bot.prune"
+	KindPartitions      = "partitions.maintain"
 )
 
 // DepositExpiryInterval is how often pending deposits past their expiry are
@@ -47,6 +48,19 @@ type LumiraReconcileFunc func(ctx context.Context) (int, error)
 // messages and link codes, and says how many rows it removed
 // (bot.Service.Prune).
 type BotPruneFunc func(ctx context.Context) (int, error)
+
+// PartitionsFunc keeps the history tables' month partitions: creates the
+// coming months, drops or detaches those past retention, and says how many
+// partitions it changed (partition.Maintain).
+type PartitionsFunc func(ctx context.Context) (int, error)
+
+// SetPartitions sets what the daily partition upkeep runs; call it before
+// Start. Without it the job does nothing.
+func (s *Service) SetPartitions(fn PartitionsFunc) {
+	s.hookMu.Lock()
+	defer s.hookMu.Unlock()
+	s.partitions = fn
+}
 
 // SetBotPrune sets what the daily Discord bot clean-up runs; call it before
 // Start. Without it the job does nothing.
@@ -120,7 +134,29 @@ func (s *Service) periodicJobs() []periodicJob {
 		periodic(mailRecheckArgs{}, s.mailRecheckInterval(), 30*time.Minute, s.runMailRecheck),
 		periodic(lumiraReconcileArgs{}, s.lumiraReconcileInterval(), 30*time.Minute, s.runLumiraReconcile),
 		periodic(botPruneArgs{}, 24*time.Hour, 30*time.Minute, s.runBotPrune),
+		periodic(partitionsArgs{}, 24*time.Hour, 10*time.Minute, s.runPartitions),
 	}
+}
+
+type partitionsArgs struct{}
+
+func (partitionsArgs) Kind() string { return KindPartitions }
+
+// A failed pass (a lock not had within its timeout) is retried a few
+// times; tomorrow's comes anyway, and months are prepared Ahead.
+func (partitionsArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{MaxAttempts: 5} }
+
+func (s *Service) runPartitions(ctx context.Context) error {
+	s.hookMu.Lock()
+	fn := s.partitions
+	s.hookMu.Unlock()
+	if fn == nil {
+		return nil
+	}
+	if _, err := fn(ctx); err != nil {
+		return fmt.Errorf("month partitions: %w", err)
+	}
+	return nil
 }
 
 type botPruneArgs struct{}

@@ -15,6 +15,7 @@ import (
 
 	"lumdesk/internal/marketplace/bundle"
 	"lumdesk/internal/platform/money"
+	"lumdesk/internal/platform/partition"
 )
 
 // Config is the whole runtime configuration.
@@ -47,6 +48,9 @@ type Config struct {
 
 	SearchBudget time.Duration // SEARCH_BUDGET: how long the palette waits for a kind's partial matches
 	CheckCache   bool          // LICENSING_CHECK_CACHE: the loader check answers from a per-node cache
+	// Partitions is every month-partitioned history table with its
+	// retention (RETENTION_<TABLE>_MONTHS, read by partition.FromEnv).
+	Partitions []partition.Table
 
 	DNSResolver           string        // DNS_RESOLVER: host:port Lumora's DNS checks ask; empty: the first nameserver of /etc/resolv.conf
 	LumoraSPFInclude      string        // LUMORA_SPF_INCLUDE: the include: sending domains add to their SPF record
@@ -92,6 +96,10 @@ var Vars = []Var{
 	{"SESSION_ABSOLUTE_TIMEOUT", "12h", "A session ends this long after sign-in, whatever happens."},
 	{"SEARCH_BUDGET", "80ms", "How long the Cmd/Ctrl+K palette waits for a kind's partial matches; a late kind shows its exact hits and a link to its list."},
 	{"LICENSING_CHECK_CACHE", "true", "The Luarmor loader check answers from a per-node in-memory cache kept coherent across nodes by Postgres LISTEN/NOTIFY (a ban or reset is seen by the node that made it at once, by the others within milliseconds); false reads the database for every check."},
+	{"RETENTION_AUDIT_EVENTS_MONTHS", "0", "Months of audit history kept (0: forever). Older whole months are detached from audit_events (left as plain tables audit_events_YYYY_MM to archive and drop); `lumdesk audit verify` then starts at the oldest remaining event."},
+	{"RETENTION_MAIL_EVENTS_MONTHS", "12", "Months of Lumora delivery events kept (0: forever); older whole months are dropped by the daily partitions job."},
+	{"RETENTION_LICENSE_KEY_DAILY_EXECUTIONS_MONTHS", "24", "Months of per-key daily execution counts kept (0: forever); older whole months are dropped."},
+	{"RETENTION_LICENSING_PROJECT_DAILY_EXECUTIONS_MONTHS", "24", "Months of per-project daily execution counts kept (0: forever); older whole months are dropped."},
 	{"TRUST_PROXY", "false", "Take the client IP from X-Forwarded-For (only behind a reverse proxy)."},
 	{"LOG_LEVEL", "info", "debug, info, warn or error."},
 	{"LOG_FORMAT", "json", "json or text."},
@@ -164,6 +172,9 @@ func Load(getenv func(string) string) (Config, error) {
 		return c, err
 	}
 	if c.CheckCache, err = parseBool("LICENSING_CHECK_CACHE", get("LICENSING_CHECK_CACHE", "true")); err != nil {
+		return c, err
+	}
+	if c.Partitions, err = partition.FromEnv(func(name string) string { return get(name, "") }); err != nil {
 		return c, err
 	}
 	if c.SessionAbsolute, err = parseDuration("SESSION_ABSOLUTE_TIMEOUT", get("SESSION_ABSOLUTE_TIMEOUT", "12h")); err != nil {

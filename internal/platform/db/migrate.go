@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -13,6 +14,7 @@ import (
 	"github.com/riverqueue/river/rivermigrate"
 
 	"lumdesk/db/migrations"
+	"lumdesk/internal/platform/partition"
 )
 
 func provider(databaseURL string) (*goose.Provider, *sql.DB, error) {
@@ -44,7 +46,26 @@ func Migrate(ctx context.Context, databaseURL string) error {
 	if _, err := p.Up(ctx); err != nil {
 		return fmt.Errorf("migrate up: %w", err)
 	}
-	return migrateRiver(ctx, databaseURL)
+	if err := migrateRiver(ctx, databaseURL); err != nil {
+		return err
+	}
+	return ensurePartitions(ctx, databaseURL)
+}
+
+// ensurePartitions creates the month partitions of the history tables for
+// this month and the next few (internal/platform/partition), so a fresh
+// database, and every server start, has them before rows arrive; the
+// daily job keeps them coming and applies the retention.
+func ensurePartitions(ctx context.Context, databaseURL string) error {
+	pool, err := pgxpool.New(ctx, databaseURL)
+	if err != nil {
+		return fmt.Errorf("month partitions: %w", err)
+	}
+	defer pool.Close()
+	if _, err := partition.Ensure(ctx, pool, time.Now()); err != nil {
+		return fmt.Errorf("month partitions: %w", err)
+	}
+	return nil
 }
 
 // migrateRiver applies River's own migrations (the background job queue of
