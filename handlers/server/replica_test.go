@@ -58,9 +58,6 @@ func TestListsReadFromTheReplica(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := db.Migrate(ctx, dbURL); err != nil {
-		t.Fatal(err)
-	}
 	replica, err := primary.StartReplica(ctx, filepath.Join(base, "replica", "pg"), replicaTestPort(t))
 	if err != nil {
 		t.Fatal(err)
@@ -84,6 +81,9 @@ func TestListsReadFromTheReplica(t *testing.T) {
 		t.Fatalf("the replica is not a standby: in recovery %v, %v", inRecovery, err)
 	}
 
+	if err := db.Migrate(ctx, dbURL); err != nil { // the replica follows through the WAL
+		t.Fatal(err)
+	}
 	e := servertest.NewOn(t, dbURL, func(c *config.Config) { c.ReplicaURL = replicaURL })
 	actor := audit.CLI("replica test")
 	acct, err := e.Accounts.Create(ctx, actor, accounts.CreateInput{Name: "Seeded Studio", Email: "ops@seeded.test"})

@@ -183,7 +183,9 @@ func (s *Server) Stop() error {
 // (pg_basebackup -R -X stream: it then follows the primary as a hot
 // standby) and starts it on port; Stop stops it. initdb's pg_hba.conf
 // already trusts local replication connections. A replica already in
-// dataDir is started as it is.
+// dataDir is started as it is. The copy is not fsynced (pg_basebackup
+// --no-sync): a private replica is for development and tests, and can be
+// made again.
 func (s *Server) StartReplica(ctx context.Context, dataDir string, port int) (*Server, error) {
 	if s.Port == 0 || s.DataDir == "" {
 		return nil, errors.New("localpg: a replica needs a private cluster as its primary")
@@ -202,7 +204,7 @@ func (s *Server) StartReplica(ctx context.Context, dataDir string, port int) (*S
 			return nil, err
 		}
 		out, err := p.command(ctx, filepath.Join(filepath.Dir(p.bins.pgCtl), "pg_basebackup"),
-			"-D", p.dir, "-R", "-X", "stream", "--checkpoint=fast",
+			"-D", p.dir, "-R", "-X", "stream", "--checkpoint=fast", "--no-sync",
 			"-h", "127.0.0.1", "-p", strconv.Itoa(s.Port), "-U", superuser).CombinedOutput()
 		if err != nil {
 			return nil, fmt.Errorf("localpg: pg_basebackup: %w\n%s", err, bytes.TrimSpace(out))
