@@ -26,13 +26,14 @@ import (
 // TestListsReadFromTheReplica runs lumdesk over a private primary and a
 // streaming replica made from it with pg_basebackup (DATABASE_REPLICA_URL).
 // With the replica's replay paused, rows written straight to the primary
-// are missing from the keys list, the accounts list and the palette: those
-// pages come from the replica. A browser that then writes (a key's note,
-// through the console) sees its write on its next list page, read from the
-// primary, while another browser still gets the replica's older page. Once
-// replay resumes and catches up, the writer is back on the replica (its
-// position cookie dropped, and a new hidden row is missing again). With the
-// replica stopped, the lists answer from the primary.
+// are missing from the keys list, the accounts list, the audit log, the
+// palette and the keys' CSV export: those come from the replica. A browser
+// that then writes (a key's note, through the console) sees its write on
+// its next list page, read from the primary, while another browser still
+// gets the replica's older page. Once replay resumes and catches up, the
+// writer is back on the replica (its position cookie dropped, and a new
+// hidden row is missing again). With the replica stopped, the lists answer
+// from the primary and /readyz stays ok.
 func TestListsReadFromTheReplica(t *testing.T) {
 	t.Parallel() // two initdb-sized steps: overlap them with the package's other tests
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -191,6 +192,16 @@ func TestListsReadFromTheReplica(t *testing.T) {
 	}
 	if r := page(reader, "/search?q="+hidden.UserKey); strings.Contains(r.Body, keyHref(hidden)) {
 		t.Fatal("the palette found a key the paused replica has not replayed: it read the primary")
+	}
+
+	if r := page(reader, "/audit"); !strings.Contains(r.Body, "Seeded Studio") || strings.Contains(r.Body, hiddenAcct.Name) {
+		t.Fatalf("audit log with replay paused: seeded account's event shown %v (want true), hidden one's %v (want false)",
+			strings.Contains(r.Body, "Seeded Studio"), strings.Contains(r.Body, hiddenAcct.Name))
+	}
+	// The export records itself (a write), yet reads its rows from the replica.
+	if r := page(writer, "/luarmor/keys/export.csv"); !strings.Contains(r.Body, seeded.UserKey) || strings.Contains(r.Body, hidden.UserKey) {
+		t.Fatalf("keys export with replay paused: seeded shown %v (want true), hidden shown %v (want false)",
+			strings.Contains(r.Body, seeded.UserKey), strings.Contains(r.Body, hidden.UserKey))
 	}
 
 	// The writer edits a key through the console: its next list page reads

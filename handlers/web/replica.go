@@ -24,7 +24,8 @@ func (a *App) lsnCookie() string {
 // replicaReads lets console and portal GET requests read lists from the
 // replica (DATABASE_REPLICA_URL) while each browser still reads its own
 // writes; the rules are in internal/platform/db/replica.go. After a request
-// that wrote (any other method, or a GET whose Tx committed) the primary's
+// that wrote (any other method, or a GET whose Tx committed, as exports
+// that record themselves) the primary's
 // WAL position goes into a cookie; a GET carries it back, and its reads use
 // the replica only once the replica has replayed that far (the cookie is
 // dropped then). The cookie only steers the browser's own reads: a forged

@@ -56,8 +56,8 @@ func (d *DB) Close() {
 }
 
 // Tx runs fn in one transaction: committed when fn returns nil, rolled back
-// otherwise. A commit sends the rest of the request's reads to the primary
-// (replica.go), so a page that writes then lists sees its write.
+// otherwise. A commit under a request marked for replica reads is noted
+// (WroteIn): the browser's next pages then read their write (replica.go).
 func (d *DB) Tx(ctx context.Context, fn func(q *store.Queries) error) error {
 	if err := d.tx(ctx, fn); err != nil {
 		return err

@@ -9,11 +9,14 @@ package db
 //     product APIs, the CLI, jobs, POST handlers) reads the primary, so a
 //     client that writes then reads through the API never sees an old answer.
 //   - The caller's last write is a WAL position (an LSN). After a request that
-//     wrote (any non-GET, or a GET whose Tx committed), the middleware asks the
-//     primary for WriteLSN and keeps it in a cookie; the next request carries
-//     it back into WithReplicaReads. Read-only code asks for Reader, Read or
+//     wrote (any non-GET, or a GET whose Tx committed, such as an export that
+//     records itself in the audit log), the middleware asks the primary for
+//     WriteLSN and keeps it in a cookie; the next request carries it back into
+//     WithReplicaReads. Read-only code asks for Reader, Read or
 //     ReadCustomPlans: the replica when it has replayed that LSN, else the
-//     primary. Without an LSN the replica is fine.
+//     primary. Without an LSN the replica is fine. Within one GET the reads
+//     stay on the replica after such a Tx: an export that records itself
+//     still reads its rows there (its own audit row may be missing from it).
 //   - The replica's replay position is asked at most every replicaFresh and
 //     shared by all requests; a replica that fails is left alone for
 //     replicaRetry (logged once when it goes, once when it comes back), and a
@@ -117,7 +120,7 @@ func (d *DB) HasReplica() bool { return d.replica != nil }
 // readState is what a request marked for replica reads carries.
 type readState struct {
 	after    LSN         // the caller's last write, from the cookie; 0: none known
-	wrote    atomic.Bool // this request committed a Tx: its reads go to the primary
+	wrote    atomic.Bool // this request committed a Tx: the browser's next reads must see it
 	caughtUp atomic.Bool // the replica was seen past after: the cookie can go
 }
 
@@ -159,12 +162,11 @@ func (d *DB) WriteLSN(ctx context.Context) (LSN, error) {
 }
 
 // Reader is where ctx's reads go: the replica when ctx is marked by
-// WithReplicaReads, nothing was written under it, and the replica is up and
-// has replayed the caller's last write; else d itself (the primary). Only
-// read through it.
+// WithReplicaReads and the replica is up and has replayed the caller's last
+// write; else d itself (the primary). Only read through it.
 func (d *DB) Reader(ctx context.Context) *DB {
 	r, st := d.replica, readStateOf(ctx)
-	if r == nil || st == nil || st.wrote.Load() {
+	if r == nil || st == nil {
 		return d
 	}
 	if !r.usable(ctx, st.after) {
