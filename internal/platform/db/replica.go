@@ -89,7 +89,8 @@ type replica struct {
 // OpenReplica attaches the streaming replica at url: contexts marked by
 // WithReplicaReads then read from it through Reader, Read and
 // ReadCustomPlans. It does not connect now: a replica that is down at start
-// only means reads go to the primary until it answers.
+// only means reads go to the primary until it answers. Call it before the
+// DB is in use (start-up).
 func (d *DB) OpenReplica(url string, log *slog.Logger) error {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
