@@ -30,6 +30,13 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer svc.Close()
+	if e.cfg.ReplicaURL != "" {
+		// Lazy: a replica that is down now only sends list reads to the
+		// primary until it answers; /readyz checks the primary alone.
+		if err := svc.db.OpenReplica(e.cfg.ReplicaURL, e.log); err != nil {
+			return fmt.Errorf("DATABASE_REPLICA_URL: %w", err)
+		}
+	}
 	var creds []demo.Credential
 	if e.cfg.Demo {
 		if creds, err = demo.Seed(ctx, svc.DemoDeps()); err != nil {

@@ -75,6 +75,9 @@ func (d *database) Describe() string {
 	case d.fromConfig:
 		out += " (DATABASE_URL)"
 	}
+	if d.DB != nil && d.HasReplica() {
+		out += "; list reads from DATABASE_REPLICA_URL"
+	}
 	return out
 }
 

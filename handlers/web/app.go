@@ -113,6 +113,7 @@ func New(d Deps) (*fiber.App, *App) {
 	app.Use(securityHeaders(d.Config.CookieSecure))
 	app.Use(a.limitBody)
 	app.Use(a.loadSession)
+	app.Use(a.replicaReads) // GET pages may read lists from DATABASE_REPLICA_URL (replica.go)
 	app.Use(a.guardInput)
 	app.Use(a.checkCSRF)
 	app.Use(a.liveCounts)

@@ -24,8 +24,11 @@ func StreamCSV(c *fiber.Ctx, filename string, fill func(ctx context.Context, w *
 	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
 	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+filename+`"`)
 	c.Set(fiber.HeaderCacheControl, "no-store")
+	// The request's values without its end: where its reads may go (the
+	// replica, see replicaReads) holds for the whole export.
+	base := context.WithoutCancel(c.UserContext())
 	c.Context().SetBodyStreamWriter(func(bw *bufio.Writer) {
-		ctx, cancel := context.WithTimeout(context.Background(), exportTimeout)
+		ctx, cancel := context.WithTimeout(base, exportTimeout)
 		defer cancel()
 		w := csv.NewWriter(flushingWriter{bw})
 		err := fill(ctx, w)

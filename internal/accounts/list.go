@@ -188,7 +188,7 @@ func (s *Service) Count(ctx context.Context, p ListParams, limitTo int) (listcou
 	}
 	f := newFilter(p)
 	var out listcount.Count
-	err := s.db.CustomPlans(ctx, func(q *store.Queries) error {
+	err := s.db.ReadCustomPlans(ctx, func(q *store.Queries) error {
 		var err error
 		out, err = listcount.Run(ctx, limitTo, func(ctx context.Context, lim int32) (int64, error) {
 			return q.CountAccounts(ctx, store.CountAccountsParams(createdParams(f, nil, nil, lim)))
@@ -253,7 +253,7 @@ func (s *Service) List(ctx context.Context, p ListParams) (Page, error) {
 	}
 	f := newFilter(p)
 	var page Page
-	err := s.db.CustomPlans(ctx, func(q *store.Queries) error {
+	err := s.db.ReadCustomPlans(ctx, func(q *store.Queries) error {
 		back := cur != nil && cur.Back
 		rows, err := fetch(ctx, q, sort, back, f, cur, limit+1)
 		if err != nil {
@@ -318,7 +318,7 @@ func (s *Service) ForEach(ctx context.Context, p ListParams, fn func(Account) er
 	var cur *cursor
 	for {
 		var rows []listRow
-		err := s.db.CustomPlans(ctx, func(q *store.Queries) error {
+		err := s.db.ReadCustomPlans(ctx, func(q *store.Queries) error {
 			var err error
 			rows, err = fetch(ctx, q, sort, false, f, cur, batch)
 			return err

@@ -113,9 +113,13 @@ func pageParams(f Filter) store.ListAuditEventsPageParams {
 func (s *Service) Count(ctx context.Context, f Filter, limitTo int) (listcount.Count, error) {
 	f.Before = 0
 	p := pageParams(f)
-	n, err := listcount.Run(ctx, limitTo, func(ctx context.Context, lim int32) (int64, error) {
-		p.Lim = lim
-		return s.db.CountAuditEvents(ctx, store.CountAuditEventsParams(p))
+	var n listcount.Count
+	err := s.db.Read(ctx, func(q *store.Queries) (err error) {
+		n, err = listcount.Run(ctx, limitTo, func(ctx context.Context, lim int32) (int64, error) {
+			p.Lim = lim
+			return q.CountAuditEvents(ctx, store.CountAuditEventsParams(p))
+		})
+		return err
 	})
 	if err != nil {
 		return listcount.Count{}, fmt.Errorf("count audit events: %w", err)
@@ -176,9 +180,14 @@ type Service struct {
 // NewService returns the audit read service.
 func NewService(d *db.DB) *Service { return &Service{db: d, now: time.Now} }
 
-// Query lists events; see the package function Query.
-func (s *Service) Query(ctx context.Context, f Filter, limit int) ([]Entry, int64, error) {
-	return Query(ctx, s.db.Queries, f, limit)
+// Query lists events (from the read replica when ctx allows, see
+// db.Reader); see the package function Query.
+func (s *Service) Query(ctx context.Context, f Filter, limit int) (out []Entry, next int64, err error) {
+	err = s.db.Read(ctx, func(q *store.Queries) (err error) {
+		out, next, err = Query(ctx, q, f, limit)
+		return err
+	})
+	return out, next, err
 }
 
 // Get returns one event or a NotFoundError.

@@ -297,7 +297,8 @@ func (s *Service) searchAccounts(ctx context.Context, q product.Query, limit int
 		}
 		out = append(out, product.SearchHit{Title: name, Subtitle: sub, Href: "/accounts/" + strconv.FormatInt(id, 10), Meta: meta, Rank: product.Rank(q.Text, name, email, discord)})
 	}
-	exact, err := s.db.SearchAccountsExact(ctx, store.SearchAccountsExactParams{Q: q.Text, Limit: int32(limit)})
+	r := s.db.Reader(ctx) // the read replica when the request allows
+	exact, err := r.SearchAccountsExact(ctx, store.SearchAccountsExactParams{Q: q.Text, Limit: int32(limit)})
 	if err != nil {
 		return nil, err
 	}
@@ -307,7 +308,7 @@ func (s *Service) searchAccounts(ctx context.Context, q product.Query, limit int
 	if !q.Contains {
 		return out, nil
 	}
-	rows, err := s.db.SearchAccounts(ctx, store.SearchAccountsParams{Q: escapeLike(q.Text), Limit: candidates})
+	rows, err := r.SearchAccounts(ctx, store.SearchAccountsParams{Q: escapeLike(q.Text), Limit: candidates})
 	if err != nil {
 		return out, err // the exact hits, when the budget ran out
 	}
@@ -321,7 +322,7 @@ func (s *Service) searchAPIKeys(ctx context.Context, q product.Query, limit int)
 	if len(q.Text) < 3 {
 		return nil, nil
 	}
-	rows, err := s.db.SearchAPIKeysByPrefix(ctx, store.SearchAPIKeysByPrefixParams{Q: escapeLike(q.Text), Limit: int32(limit)})
+	rows, err := s.db.Reader(ctx).SearchAPIKeysByPrefix(ctx, store.SearchAPIKeysByPrefixParams{Q: escapeLike(q.Text), Limit: int32(limit)})
 	if err != nil {
 		return nil, err
 	}
@@ -344,7 +345,7 @@ func (s *Service) searchAPIKeys(ctx context.Context, q product.Query, limit int)
 }
 
 func (s *Service) searchStaff(ctx context.Context, q product.Query, limit int) ([]product.SearchHit, error) {
-	rows, err := s.db.SearchStaff(ctx, store.SearchStaffParams{Q: escapeLike(q.Text), Limit: candidates})
+	rows, err := s.db.Reader(ctx).SearchStaff(ctx, store.SearchStaffParams{Q: escapeLike(q.Text), Limit: candidates})
 	if err != nil {
 		return nil, err
 	}

@@ -164,7 +164,7 @@ func (s *Service) ListKeys(ctx context.Context, f KeyFilter) (KeyPage, error) {
 		return KeyPage{}, verr
 	}
 	var rows []store.ListLicenseKeysCreatedDescRow
-	err := s.db.CustomPlans(ctx, func(q *store.Queries) error {
+	err := s.db.ReadCustomPlans(ctx, func(q *store.Queries) error {
 		if f.ProjectID != "" {
 			proj, err := s.project(ctx, q, f.ProjectID)
 			if err != nil {
@@ -207,7 +207,7 @@ func (s *Service) CountKeys(ctx context.Context, f KeyFilter, limitTo int) (list
 		return listcount.Count{}, verr
 	}
 	var out listcount.Count
-	err := s.db.CustomPlans(ctx, func(q *store.Queries) error {
+	err := s.db.ReadCustomPlans(ctx, func(q *store.Queries) error {
 		if f.ProjectID != "" {
 			proj, err := s.project(ctx, q, f.ProjectID)
 			if err != nil {

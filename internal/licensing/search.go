@@ -12,17 +12,18 @@ import (
 
 // Searchers are Luarmor's palette kinds (see product.SearchKind): license
 // keys by full or partial key, HWID or Discord id; projects and scripts by
-// name or public id. The console asks them only for staff holding licensing.view.
+// name or public id. The console asks them only for staff holding
+// licensing.view. They read from the replica when the request allows (db.Reader).
 func Searchers(d *db.DB) map[string]product.Searcher {
 	return map[string]product.Searcher{
 		"license_key": func(ctx context.Context, q product.Query, limit int) ([]product.SearchHit, error) {
-			return searchKeys(ctx, d, q, limit)
+			return searchKeys(ctx, d.Reader(ctx), q, limit)
 		},
 		"project": func(ctx context.Context, q product.Query, limit int) ([]product.SearchHit, error) {
-			return searchProjects(ctx, d, q, limit)
+			return searchProjects(ctx, d.Reader(ctx), q, limit)
 		},
 		"script": func(ctx context.Context, q product.Query, limit int) ([]product.SearchHit, error) {
-			return searchScripts(ctx, d, q)
+			return searchScripts(ctx, d.Reader(ctx), q)
 		},
 	}
 }

@@ -123,6 +123,12 @@ func start(t testing.TB, d *db.DB, log *slog.Logger, opts []Option) *Env {
 	default:
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	if cfg.ReplicaURL != "" { // as lumdesk serve does (cmd/web/cmd_serve.go)
+		if err := d.OpenReplica(cfg.ReplicaURL, log); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(d.Close) // after the app's own cleanup below; closing a pool twice is harmless
+	}
 	app, h := server.NewApp(cfg, svc, log)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -21,6 +21,7 @@ import (
 // Config is the whole runtime configuration.
 type Config struct {
 	DatabaseURL     string        // DATABASE_URL; empty: find or start a local server
+	ReplicaURL      string        // DATABASE_REPLICA_URL: a streaming replica list pages may read from; empty: none
 	ListenAddr      string        // LISTEN_ADDR
 	PublicURL       string        // PUBLIC_URL: the site's address as users reach it, for links in mail
 	DataDir         string        // DATA_DIR: private Postgres cluster, generated master key
@@ -86,6 +87,7 @@ type Var struct{ Name, Default, Doc string }
 // Vars lists every variable lumdesk reads.
 var Vars = []Var{
 	{"DATABASE_URL", "(auto)", "Postgres URL. Unset: 127.0.0.1:5432, then the default socket, else a private cluster under DATA_DIR/pg."},
+	{"DATABASE_REPLICA_URL", "(none)", "Postgres URL of a streaming replica of DATABASE_URL. Console and portal list pages, searches and CSV exports read from it once it has replayed the browser's last write; while it is behind that or unreachable they read the primary."},
 	{"LISTEN_ADDR", "127.0.0.1:8080", "Address the HTTP server listens on."},
 	{"PUBLIC_URL", "http://<LISTEN_ADDR>", "The site's address as users reach it (https://desk.example.com): the base of links in mail (portal invitations, password resets)."},
 	{"DATA_DIR", ".data", "Directory for the private Postgres cluster and the generated master key."},
@@ -147,6 +149,7 @@ func Load(getenv func(string) string) (Config, error) {
 	var c Config
 	var err error
 	c.DatabaseURL = get("DATABASE_URL", "")
+	c.ReplicaURL = get("DATABASE_REPLICA_URL", "") // parsed when the pool opens, as DATABASE_URL
 	c.ListenAddr = get("LISTEN_ADDR", "127.0.0.1:8080")
 	if _, _, e := net.SplitHostPort(c.ListenAddr); e != nil {
 		return c, fmt.Errorf("LISTEN_ADDR: %q is not host:port", c.ListenAddr)

@@ -18,6 +18,8 @@ import (
 type DB struct {
 	Pool *pgxpool.Pool
 	*store.Queries
+	// replica is the streaming replica list reads may use (replica.go), or nil.
+	replica *replica
 }
 
 // Open connects and pings.
@@ -45,11 +47,28 @@ func Open(ctx context.Context, url string) (*DB, error) {
 // New wraps an existing pool.
 func New(pool *pgxpool.Pool) *DB { return &DB{Pool: pool, Queries: store.New(pool)} }
 
-// Close closes the pool.
-func (d *DB) Close() { d.Pool.Close() }
+// Close closes the pool (and the replica's).
+func (d *DB) Close() {
+	d.Pool.Close()
+	if d.replica != nil {
+		d.replica.db.Pool.Close()
+	}
+}
 
-// Tx runs fn in one transaction: committed when fn returns nil, rolled back otherwise.
+// Tx runs fn in one transaction: committed when fn returns nil, rolled back
+// otherwise. A commit under a request marked for replica reads is noted
+// (WroteIn): the browser's next pages then read their write (replica.go).
 func (d *DB) Tx(ctx context.Context, fn func(q *store.Queries) error) error {
+	if err := d.tx(ctx, fn); err != nil {
+		return err
+	}
+	if st := readStateOf(ctx); st != nil {
+		st.wrote.Store(true)
+	}
+	return nil
+}
+
+func (d *DB) tx(ctx context.Context, fn func(q *store.Queries) error) error {
 	return pgx.BeginFunc(ctx, d.Pool, func(tx pgx.Tx) error { return fn(store.New(tx)) })
 }
 
@@ -58,7 +77,7 @@ func (d *DB) Tx(ctx context.Context, fn func(q *store.Queries) error) error {
 // ("$1 IS NULL OR ...") then fold away and the indexes for the values at
 // hand are used, where a cached generic plan would scan.
 func (d *DB) CustomPlans(ctx context.Context, fn func(q *store.Queries) error) error {
-	return d.Tx(ctx, func(q *store.Queries) error {
+	return d.tx(ctx, func(q *store.Queries) error { // reads: not a write for Tx's marking
 		if err := q.UseCustomPlans(ctx); err != nil {
 			return err
 		}

@@ -179,6 +179,49 @@ func (s *Server) Stop() error {
 	return nil
 }
 
+// StartReplica makes a streaming replica of this private cluster in dataDir
+// (pg_basebackup -R -X stream: it then follows the primary as a hot
+// standby) and starts it on port; Stop stops it. initdb's pg_hba.conf
+// already trusts local replication connections. A replica already in
+// dataDir is started as it is. The copy is not fsynced (pg_basebackup
+// --no-sync): a private replica is for development and tests, and can be
+// made again.
+func (s *Server) StartReplica(ctx context.Context, dataDir string, port int) (*Server, error) {
+	if s.Port == 0 || s.DataDir == "" {
+		return nil, errors.New("localpg: a replica needs a private cluster as its primary")
+	}
+	p, err := preparePrivate(ctx, dataDir, s.log)
+	if err != nil {
+		return nil, err
+	}
+	defer p.unlock()
+	p.bins = s.bins // the primary's version
+	if !p.initialized() {
+		if err := os.MkdirAll(p.dir, 0o700); err != nil {
+			return nil, fmt.Errorf("localpg: %w", err)
+		}
+		if err := p.chown(p.dir); err != nil {
+			return nil, err
+		}
+		out, err := p.command(ctx, filepath.Join(filepath.Dir(p.bins.pgCtl), "pg_basebackup"),
+			"-D", p.dir, "-R", "-X", "stream", "--checkpoint=fast", "--no-sync",
+			"-h", "127.0.0.1", "-p", strconv.Itoa(s.Port), "-U", superuser).CombinedOutput()
+		if err != nil {
+			return nil, fmt.Errorf("localpg: pg_basebackup: %w\n%s", err, bytes.TrimSpace(out))
+		}
+	}
+	if err := p.start(ctx, port); err != nil {
+		return nil, err
+	}
+	r := &Server{AdminURL: tcpURL("127.0.0.1", port), Started: true, DataDir: p.dir, Port: port,
+		lockPath: p.lockPath, bins: p.bins, owner: p.owner, log: s.log}
+	if err := probe(ctx, r.AdminURL); err != nil {
+		_ = r.Stop()
+		return nil, fmt.Errorf("localpg: started replica in %s but cannot connect: %w", p.dir, err)
+	}
+	return r, nil
+}
+
 // EnsureDatabase creates database name on the server if missing and returns
 // its URL.
 func (s *Server) EnsureDatabase(ctx context.Context, name string) (string, error) {
