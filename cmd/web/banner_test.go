@@ -13,6 +13,7 @@ import (
 // tables (staff, then the customer portal's), so the last thing on screen
 // after `make run` is where to sign in.
 func TestBannerEndsWithSignIns(t *testing.T) {
+	t.Parallel()
 	var out bytes.Buffer
 	e := &env{stdout: &out}
 	printBanner(e, "127.0.0.1:8080", "database lumdesk on 127.0.0.1:5432", demo.Credentials)
@@ -30,6 +31,7 @@ func TestBannerEndsWithSignIns(t *testing.T) {
 }
 
 func TestDescribeDatabase(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		d    database

@@ -13,6 +13,7 @@ import (
 )
 
 func TestAccountCreate(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	code, out, errOut := c.run("", "account", "create", "--name", "Nightfall Studios", "--email", "Ops@Nightfall.gg", "--discord", "284019375561932801", "--note", "VIP")
 	if code != 0 {

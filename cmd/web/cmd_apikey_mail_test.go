@@ -13,6 +13,7 @@ import (
 // apikey create --product lumora --app APP_ID: the key belongs to the app
 // and to the app's account.
 func TestAPIKeyCreateForMailApp(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	code, out, errOut := c.run("", "account", "create", "--name", "Harbor Analytics", "--email", "dev@harbor.io")
 	if code != 0 {

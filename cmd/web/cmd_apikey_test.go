@@ -15,6 +15,7 @@ import (
 )
 
 func TestAPIKeyCreate(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	code, out, errOut := c.run("", "account", "create", "--name", "Harbor Analytics", "--email", "dev@harbor.io")
 	if code != 0 {

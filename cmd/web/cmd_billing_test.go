@@ -12,6 +12,7 @@ import (
 )
 
 func TestBillingAdjustAndVerify(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	if code, out, errOut := c.run("", "account", "create", "--name", "Nightfall Studios", "--email", "ops@nightfall.gg"); code != 0 {
 		t.Fatalf("account: %d %q %q", code, out, errOut)
@@ -95,6 +96,7 @@ func TestBillingAdjustAndVerify(t *testing.T) {
 }
 
 func TestBillingApprovalLimitComesFromTheEnvironment(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.env["BILLING_APPROVAL_LIMIT"] = "5.00"
 	if code, _, errOut := c.run("", "account", "create", "--name", "Kestrel Labs", "--email", "team@kestrel.dev"); code != 0 {

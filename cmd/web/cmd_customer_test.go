@@ -12,6 +12,7 @@ import (
 // customer invite makes an invitation and prints its link; the link's
 // token is stored only as a hash, and the mail is queued through Lumora.
 func TestCustomerInvite(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.env["PUBLIC_URL"] = "https://desk.example.com"
 	if code, out, errOut := c.run("", "account", "create", "--name", "Harbor Analytics", "--email", "dev@harbor.io"); code != 0 {

@@ -19,6 +19,7 @@ const cliAppID = "1100000000000000042"
 // discord register-commands: Discord's bulk overwrite with the bot token;
 // without the DISCORD_* variables a clear error naming them.
 func TestDiscordRegisterCommands(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	code, out, errOut := c.run("", "discord", "register-commands")
 	if code != 1 || out != "" || strings.Count(strings.TrimSpace(errOut), "\n") != 0 {
@@ -94,6 +95,7 @@ type linkCodeOut struct {
 // grp_ id; --account when two accounts have the Roblox group) that
 // /luarmor setup and /lumira setup accept; errors are one line, exit 2.
 func TestDiscordLinkCode(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	for _, a := range [][]string{{"Owner", "owner@a.test"}, {"Other", "other@b.test"}} {
 		if code, out, errOut := c.run("", "account", "create", "--name", a[0], "--email", a[1]); code != 0 {

@@ -30,6 +30,7 @@ type lumiraGroupOut struct {
 // the (test) Roblox with the key from stdin and a Discord webhook; a key
 // Roblox refuses; usage errors exit 2 naming the flag.
 func TestLumiraGroupAdd(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	rbx := robloxtest.New(t)
 	dc := discordtest.New(t)

@@ -108,6 +108,7 @@ type lumoraDomain struct {
 }
 
 func TestLumoraAppCreate(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	if code, out, errOut := c.run("", "account", "create", "--name", "Harbor Analytics", "--email", "dev@harbor.io"); code != 0 {
 		t.Fatalf("account create: %d %q %q", code, out, errOut)
@@ -162,6 +163,7 @@ func TestLumoraAppCreate(t *testing.T) {
 // domain add prints the four records; verify fails (exit 1, each record's
 // finding) until they are published in the DNS server, then succeeds.
 func TestLumoraDomainAddVerify(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	z := startZone(t)
 	c.env["DNS_RESOLVER"] = z.addr

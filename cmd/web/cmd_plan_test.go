@@ -9,6 +9,7 @@ import (
 )
 
 func TestPlanSetAndShow(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	if code, out, errOut := c.run("", "account", "create", "--name", "Nightfall", "--email", "ops@nightfall.test"); code != 0 {
 		t.Fatalf("account create: %d %q %q", code, out, errOut)

@@ -10,6 +10,7 @@ import (
 )
 
 func TestProjectAndScriptCreate(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	if code, out, errOut := c.run("", "account", "create", "--name", "Nightfall", "--email", "ops@nightfall.test"); code != 0 {
 		t.Fatalf("account create: %d %q %q", code, out, errOut)
@@ -64,6 +65,7 @@ func TestProjectAndScriptCreate(t *testing.T) {
 }
 
 func TestSeedScale(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	manifest := filepath.Join(t.TempDir(), "m.json")
 	code, out, errOut := c.run("", "seed", "--scale", "3000", "--projects", "2", "--manifest", manifest)

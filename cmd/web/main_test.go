@@ -31,6 +31,7 @@ func (c *cli) run(stdin string, args ...string) (code int, stdout, stderr string
 }
 
 func TestHelpAndUsageErrors(t *testing.T) {
+	t.Parallel()
 	c := &cli{t: t, env: map[string]string{}}
 	if code, out, _ := c.run("", "help"); code != 0 || !strings.Contains(out, "migrate") || !strings.Contains(out, "audit") {
 		t.Fatalf("help: %d %q", code, out)
@@ -53,6 +54,7 @@ func TestHelpAndUsageErrors(t *testing.T) {
 }
 
 func TestStaffCreateMigrateAuditVerify(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	if code, out, errOut := c.run("", "migrate", "up"); code != 0 {
 		t.Fatalf("migrate up: %d %s %s", code, out, errOut)
