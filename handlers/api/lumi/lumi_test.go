@@ -549,8 +549,8 @@ func TestHostingAndProxy(t *testing.T) {
 	expect(t, a.do("GET", "/api/lumi/proxy/v1/proxies", hk.Secret, ""), 401, lumi.CodeInvalidKey)
 }
 
-// Two server processes on one database.
-func TestConcurrencyTwoProcesses(t *testing.T) {
+// Two app instances on one database, in this process (cmd/web's TestTwoNodes runs real serve processes).
+func TestConcurrencyTwoAppsOneDatabase(t *testing.T) {
 	t.Parallel()
 	url := newDBURL(t)
 	a1 := startApp(t, url)
@@ -604,14 +604,14 @@ func TestConcurrencyTwoProcesses(t *testing.T) {
 		}
 	})
 
-	t.Run("1000 purchases, balance for 100", func(t *testing.T) {
+	t.Run("300 purchases, balance for 30", func(t *testing.T) {
 		acc := a1.account("Crowd")
-		a1.topUp(acc, "1000.00") // 100 × 10.00
+		a1.topUp(acc, "300.00") // 30 × 10.00 (cmd/web's TestTwoNodes runs the same race on real processes)
 		op := a1.key(dom, 0, operatorKey, withRate(apikeys.MaxRateLimit))
 		uid := strconv.FormatInt(acc, 10)
 		var wg sync.WaitGroup
-		statuses := make([]int, 1000)
-		for i := range 1000 {
+		statuses := make([]int, 300)
+		for i := range 300 {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
@@ -634,13 +634,13 @@ func TestConcurrencyTwoProcesses(t *testing.T) {
 				ok++
 			}
 		}
-		if ok != 100 {
-			t.Fatalf("%d purchases succeeded, want 100", ok)
+		if ok != 30 {
+			t.Fatalf("%d purchases succeeded, want 30", ok)
 		}
 		if b := a1.balance(acc); b != 0 {
 			t.Fatalf("balance %s, want 0", b)
 		}
-		if n := a1.ledgerCount(acc, "purchase"); n != 100 {
+		if n := a1.ledgerCount(acc, "purchase"); n != 30 {
 			t.Fatalf("%d ledger entries", n)
 		}
 		var neg int
