@@ -272,6 +272,12 @@ func run(ctx context.Context, cfg config) error {
 	if serverFootprint.pid != 0 {
 		serverFootprint.afterLoadKiB, serverFootprint.peakKiB = rss(serverFootprint.pid), peakRSS(serverFootprint.pid)
 	}
+	var prop propagation
+	if cfg.dbURL != "" && cfg.bin != "" {
+		if prop, err = banPropagation(ctx, cfg, m, 50); err != nil {
+			fmt.Fprintf(os.Stderr, "ban propagation: %v\n", err)
+		}
+	}
 	client.CloseIdleConnections() // or the server's graceful shutdown waits for them
 	stopServer()                  // pgbench gets the machine to itself
 
@@ -300,6 +306,9 @@ func run(ctx context.Context, cfg config) error {
 	}
 	if ceiling.rps > 0 {
 		fmt.Printf("loader check throughput = %.0f%% of a bare Fiber JSON endpoint (the HTTP ceiling)\n", 100*results[0].rps/ceiling.rps)
+	}
+	if prop.samples > 0 {
+		fmt.Printf("a ban on node A → the first refused check on node B (%d keys, both nodes caching): p50 %s, max %s\n", prop.samples, ms(prop.p50), ms(prop.max))
 	}
 	if f := serverFootprint; f.pid != 0 {
 		fmt.Printf("server: start to first /readyz 200 %s (aim <= 300ms); RSS idle %.1f MiB (aim <= 60), after the load %.1f MiB, peak %.1f MiB (aim <= 200)\n",
@@ -367,30 +376,43 @@ func lumdesk(ctx context.Context, cfg config, out io.Writer, args ...string) *ex
 }
 
 // startServer runs `lumdesk serve` on the bench database and waits until it
-// is ready; the returned func stops it (SIGINT: a clean shutdown flushes the
-// execution counter).
+// is ready, noting its footprint; the returned func stops it (SIGINT: a
+// clean shutdown flushes the execution counter).
 func startServer(ctx context.Context, cfg config) (func(), error) {
-	cmd := lumdesk(context.WithoutCancel(ctx), cfg, io.Discard, "serve")
+	stop, pid, ready, err := startNode(ctx, cfg, cfg.addr)
+	if err != nil {
+		return nil, err
+	}
+	serverFootprint.pid, serverFootprint.ready = pid, ready
+	return stop, nil
+}
+
+// startNode runs `lumdesk serve` on addr and waits for its first /readyz
+// 200: the returned func stops it, pid and ready are its process and the
+// time it took.
+func startNode(ctx context.Context, cfg config, addr string) (stop func(), pid int, ready time.Duration, err error) {
+	node := cfg
+	node.addr = addr
+	cmd := lumdesk(context.WithoutCancel(ctx), node, io.Discard, "serve")
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start server: %w", err)
+		return nil, 0, 0, fmt.Errorf("start server: %w", err)
 	}
 	var once sync.Once
-	stop := func() { once.Do(func() { stopProcess(cmd) }) }
+	stop = func() { once.Do(func() { stopProcess(cmd) }) }
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
-		res, err := http.Get("http://" + cfg.addr + "/readyz")
+		res, err := http.Get("http://" + addr + "/readyz")
 		if err == nil {
 			res.Body.Close()
 			if res.StatusCode == 200 {
-				serverFootprint.pid, serverFootprint.ready = cmd.Process.Pid, time.Since(start)
-				return stop, nil
+				return stop, cmd.Process.Pid, time.Since(start), nil
 			}
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
 	stop()
-	return nil, errors.New("the server did not become ready within 60s")
+	return nil, 0, 0, errors.New("the server did not become ready within 60s")
 }
 
 // serverFootprint is what the started server costs: the time from start
