@@ -2,8 +2,10 @@
 -- Serialises audit writers so each row links to the one before it.
 SELECT pg_advisory_xact_lock(7400113);
 
+-- The newest event's hash (no row before the first event), kept by a
+-- trigger (migration 00041).
 -- name: LastAuditHash :one
-SELECT hash FROM audit_events ORDER BY id DESC LIMIT 1;
+SELECT hash FROM audit_chain_head;
 
 -- name: InsertAuditEvent :one
 INSERT INTO audit_events (occurred_at, actor_kind, actor_id, actor_label, ip, user_agent, request_id,

@@ -262,9 +262,11 @@ func (q *Queries) InsertAuditEvent(ctx context.Context, arg InsertAuditEventPara
 }
 
 const lastAuditHash = `-- name: LastAuditHash :one
-SELECT hash FROM audit_events ORDER BY id DESC LIMIT 1
+SELECT hash FROM audit_chain_head
 `
 
+// The newest event's hash (no row before the first event), kept by a
+// trigger (migration 00041).
 func (q *Queries) LastAuditHash(ctx context.Context) ([]byte, error) {
 	row := q.db.QueryRow(ctx, lastAuditHash)
 	var hash []byte

@@ -110,6 +110,12 @@ type ApiRateLimit struct {
 	Tat    time.Time `json:"tat"`
 }
 
+type AuditChainHead struct {
+	One     bool   `json:"one"`
+	EventID int64  `json:"event_id"`
+	Hash    []byte `json:"hash"`
+}
+
 type AuditEvent struct {
 	ID         int64           `json:"id"`
 	OccurredAt time.Time       `json:"occurred_at"`

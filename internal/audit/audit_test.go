@@ -129,4 +129,10 @@ func TestConcurrentWritersKeepChain(t *testing.T) {
 	if err != nil || v.Rows != 80 {
 		t.Fatalf("Verify = %+v, %v", v, err)
 	}
+	// The head row the next writer links to is the newest event's.
+	var headIsNewest bool
+	if err := d.Pool.QueryRow(context.Background(), `SELECT h.event_id = e.id AND h.hash = e.hash FROM audit_chain_head h,
+		(SELECT id, hash FROM audit_events ORDER BY id DESC LIMIT 1) e`).Scan(&headIsNewest); err != nil || !headIsNewest {
+		t.Fatalf("audit_chain_head is not the newest event: %v %v", headIsNewest, err)
+	}
 }
