@@ -47,11 +47,8 @@ func startApp(t testing.TB, dbURL string, opts ...func(*config.Config)) *tapp {
 
 func (a *tapp) products() *products.Service { return a.Svc.Products }
 
-var acctN int
-
 func (a *tapp) account(name string) int64 {
 	a.t.Helper()
-	acctN++
 	acc, err := a.Svc.Accounts.Create(context.Background(), actor, accounts.CreateInput{Name: name,
 		Email: strings.ToLower(name) + "-" + time.Now().Format("150405.000000") + "@example.test"})
 	if err != nil {
