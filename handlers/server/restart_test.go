@@ -18,6 +18,7 @@ import (
 	"lumdesk/internal/accounts"
 	"lumdesk/internal/apikeys"
 	"lumdesk/internal/audit"
+	"lumdesk/internal/jobs"
 	"lumdesk/internal/licensing"
 	"lumdesk/internal/platform/db"
 	"lumdesk/internal/platform/localpg"
@@ -87,6 +88,19 @@ func TestDatabaseRestartUnderLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+
+	// The background job runner lives through the outage too.
+	e.Jobs.SetOptions(jobs.Options{TestOnly: true, PollInterval: 50 * time.Millisecond})
+	if err := e.Jobs.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		stopCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := e.Jobs.Stop(stopCtx); err != nil {
+			t.Errorf("stop jobs: %v", err)
+		}
+	})
 
 	var mu sync.Mutex
 	var log []outcome
@@ -165,7 +179,19 @@ func TestDatabaseRestartUnderLoad(t *testing.T) {
 	back := time.Now()
 	waitFor("a key after the restart", func() bool { return count(func(o outcome) bool { return o.at.After(back) && ok(o) }) >= 1 })
 	before := count(ok)
+	// A job queued after the restart is run by the runner started before it.
+	job, err := e.Jobs.EnqueueGenerate(ctx, actor, jobs.Generate{ProjectID: project.ID, Count: 5, KeyInput: licensing.KeyInput{Note: "after the restart"}})
+	if err != nil {
+		t.Fatalf("enqueue after the restart: %v", err)
+	}
 	waitFor("20 more keys", func() bool { return count(ok) >= before+20 })
+	waitFor("the job queued after the restart", func() bool {
+		j, err := e.Jobs.Get(ctx, job.ID)
+		return err == nil && j.Finished()
+	})
+	if j, _ := e.Jobs.Get(ctx, job.ID); j.Status != jobs.StatusDone || j.OK != 5 {
+		t.Errorf("the job after the restart: %+v", j)
+	}
 	close(stop)
 	<-done
 
