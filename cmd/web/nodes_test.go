@@ -114,6 +114,7 @@ func spawnNode(t *testing.T, dbURL, name string, env []string) *node {
 		"LISTEN_ADDR=127.0.0.1:0", "METRICS_ADDR=", "DATA_DIR="+t.TempDir(), "LOG_LEVEL=error", "LOG_FORMAT=text",
 		"API_MONEY_ENABLED=true", "API_ENABLED=true", "LUMDESK_DEMO=false", "LICENSING_CHECK_CACHE=true")
 	cmd.Env = append(cmd.Env, env...)
+	dieWithTest(cmd)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
