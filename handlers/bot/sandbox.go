@@ -130,7 +130,7 @@ func (b *Bot) fillSandbox(c *fiber.Ctx, v *view.Sandbox) error {
 	if _, ok := bot.SandboxUserByKey(v.User); !ok {
 		v.User = "manager"
 	}
-	if !validGuild(v.Guild) {
+	if !discord.ValidSnowflake(v.Guild) {
 		v.Guild = bot.DemoGuildID
 	}
 	for _, cmd := range commands() {
@@ -157,14 +157,6 @@ func (b *Bot) options(c *fiber.Ctx) error {
 	return web.Render(c, fiber.StatusOK, view.OptionFields(optionFields(cmd, nil)))
 }
 
-func validGuild(id string) bool {
-	if id == "" || len(id) > 20 {
-		return false
-	}
-	_, err := strconv.ParseUint(id, 10, 64)
-	return err == nil
-}
-
 // who reads the acting member and guild of a send.
 func who(c *fiber.Ctx) (bot.SandboxUser, string, error) {
 	u, ok := bot.SandboxUserByKey(web.Field(c, "user"))
@@ -172,7 +164,7 @@ func who(c *fiber.Ctx) (bot.SandboxUser, string, error) {
 		return u, "", fiber.NewError(fiber.StatusUnprocessableEntity, "Choose whom to act as.")
 	}
 	g := web.Field(c, "guild")
-	if !validGuild(g) {
+	if !discord.ValidSnowflake(g) {
 		return u, "", fiber.NewError(fiber.StatusUnprocessableEntity, "Choose a server (a Discord guild id).")
 	}
 	return u, g, nil

@@ -248,7 +248,7 @@ func (s *Service) addSetupRoutes() {
 	})
 	s.handle("/lumira setup", "", false, func(ctx context.Context, s *Service, r *Request) (Reply, error) {
 		role := discord.StringOption(r.Options, "rank_role")
-		if !validSnowflake(role, true) {
+		if role != "" && !discord.ValidSnowflake(role) {
 			return Reply{}, refuse("That is not a Discord role.")
 		}
 		l, _, err := s.link(ctx, r, AreaRanking, discord.StringOption(r.Options, "group"), discord.StringOption(r.Options, "code"), role)
@@ -263,18 +263,6 @@ func (s *Service) addSetupRoutes() {
 		}
 		return Reply{Content: msg}, nil
 	})
-}
-
-// validSnowflake says whether s is a Discord id ("" allowed when optional).
-func validSnowflake(s string, optional bool) bool {
-	if s == "" {
-		return optional
-	}
-	if len(s) > 20 {
-		return false
-	}
-	_, err := strconv.ParseUint(s, 10, 64)
-	return err == nil
 }
 
 // LinkFilter narrows ListLinks.
@@ -351,7 +339,7 @@ func (s *Service) Unlink(ctx context.Context, actor audit.Actor, scope accounts.
 // Lumira link ("": nobody).
 func (s *Service) SetRankRole(ctx context.Context, actor audit.Actor, scope accounts.Scope, id, roleID string) (Link, error) {
 	roleID = strings.TrimSpace(roleID)
-	if !validSnowflake(roleID, true) {
+	if roleID != "" && !discord.ValidSnowflake(roleID) {
 		return Link{}, apperr.FieldErrors{"rank_role_id": "must be a Discord role id (digits), or empty for nobody"}
 	}
 	row, err := s.scopedLink(ctx, scope, id)
