@@ -24,14 +24,9 @@ type DB struct {
 
 // Open connects and pings.
 func Open(ctx context.Context, url string) (*DB, error) {
-	cfg, err := pgxpool.ParseConfig(url)
+	cfg, err := poolConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("parse database url: %w", err)
-	}
-	// pgx defaults to max(4, NumCPU) connections: too few for a server whose
-	// requests each hold one briefly. pool_max_conns in the URL still wins.
-	if !strings.Contains(url, "pool_max_conns") {
-		cfg.MaxConns = 20
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -42,6 +37,21 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		return nil, fmt.Errorf("ping database: %w", err)
 	}
 	return New(pool), nil
+}
+
+// poolConfig is the pool settings of a server's database URL, the primary's
+// or the replica's.
+func poolConfig(url string) (*pgxpool.Config, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, err
+	}
+	// pgx defaults to max(4, NumCPU) connections: too few for a server whose
+	// requests each hold one briefly. pool_max_conns in the URL still wins.
+	if !strings.Contains(url, "pool_max_conns") {
+		cfg.MaxConns = 20
+	}
+	return cfg, nil
 }
 
 // New wraps an existing pool.

@@ -92,12 +92,9 @@ type replica struct {
 // only means reads go to the primary until it answers. Call it before the
 // DB is in use (start-up).
 func (d *DB) OpenReplica(url string, log *slog.Logger) error {
-	cfg, err := pgxpool.ParseConfig(url)
+	cfg, err := poolConfig(url)
 	if err != nil {
 		return fmt.Errorf("parse database replica url: %w", err)
-	}
-	if !strings.Contains(url, "pool_max_conns") {
-		cfg.MaxConns = 20
 	}
 	if !strings.Contains(url, "connect_timeout") {
 		cfg.ConnConfig.ConnectTimeout = 2 * time.Second // an unreachable replica must not hold a page for long
@@ -155,8 +152,8 @@ func CaughtUp(ctx context.Context) bool {
 // returned (its record is flushed before COMMIT answers), and a position the
 // replica reaches, since the primary sends what it has flushed.
 func (d *DB) WriteLSN(ctx context.Context) (LSN, error) {
-	var s string
-	if err := d.Pool.QueryRow(ctx, "SELECT pg_current_wal_flush_lsn()::text").Scan(&s); err != nil {
+	s, err := d.WALFlushLSN(ctx)
+	if err != nil {
 		return 0, err
 	}
 	return ParseLSN(s)
@@ -218,11 +215,10 @@ func (r *replica) usable(ctx context.Context, after LSN) bool {
 
 	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), replicaProbeTimeout)
 	defer cancel()
-	var pos *string
-	err := r.db.Pool.QueryRow(pctx, "SELECT pg_last_wal_replay_lsn()::text").Scan(&pos)
+	pos, err := r.db.WALReplayLSN(pctx)
 	var replayed LSN
-	if err == nil && pos != nil {
-		replayed, err = ParseLSN(*pos)
+	if err == nil && pos != "" {
+		replayed, err = ParseLSN(pos)
 	}
 
 	r.mu.Lock()
