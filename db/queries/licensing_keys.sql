@@ -143,7 +143,8 @@ SELECT set_config('maintenance_work_mem', '512MB', true);
 
 -- name: CreateLicenseKeySearchIndex :exec
 CREATE INDEX IF NOT EXISTS license_keys_search ON license_keys
-    USING gin ((user_key || ' ' || identifier || ' ' || discord_id || ' ' || note) gin_trgm_ops);
+    USING gin ((user_key || ' ' || identifier || ' ' || discord_id || ' ' || note) gin_trgm_ops)
+    WITH (fastupdate = off); -- as migration 00042 sets it
 
 -- The sample the planner's search estimates come from (migration 00040).
 -- name: SetLicenseKeySearchStatistics :exec

@@ -216,6 +216,7 @@ type CopyLicenseKeysParams struct {
 const createLicenseKeySearchIndex = `-- name: CreateLicenseKeySearchIndex :exec
 CREATE INDEX IF NOT EXISTS license_keys_search ON license_keys
     USING gin ((user_key || ' ' || identifier || ' ' || discord_id || ' ' || note) gin_trgm_ops)
+    WITH (fastupdate = off)
 `
 
 func (q *Queries) CreateLicenseKeySearchIndex(ctx context.Context) error {
@@ -679,9 +680,11 @@ func (q *Queries) SaveLicenseKey(ctx context.Context, arg SaveLicenseKeyParams) 
 }
 
 const setLicenseKeySearchStatistics = `-- name: SetLicenseKeySearchStatistics :exec
+
 DO $$ BEGIN ALTER INDEX license_keys_search ALTER COLUMN 1 SET STATISTICS 1000; END $$
 `
 
+// as migration 00042 sets it
 // The sample the planner's search estimates come from (migration 00040).
 func (q *Queries) SetLicenseKeySearchStatistics(ctx context.Context) error {
 	_, err := q.db.Exec(ctx, setLicenseKeySearchStatistics)

@@ -299,7 +299,9 @@ func (h *Licensing) keyList(c *fiber.Ctx, proj *licensing.Project) error {
 		}
 	}
 	v.Bar = h.app.ListBar(c, base, v.Filters.Query(), v.ActiveFilters())
-	if len(v.Rows) > 0 || r.after != nil || r.before != nil {
+	if n, ok := listcount.OfPage(len(v.Rows), hasPrev, hasNext); ok && len(v.Errors) == 0 {
+		v.Bar.Count = web.Count(n, "key", "keys")
+	} else if len(v.Rows) > 0 || r.after != nil || r.before != nil {
 		// Counted from the filters actually applied (a refused one is not).
 		if n, err := h.svc.CountKeys(ctx, r.filter, listcount.Cap); err == nil {
 			v.Bar.Count = web.Count(n, "key", "keys")

@@ -927,3 +927,34 @@ func TestKeyListQueriesShareTheirFilters(t *testing.T) {
 		}
 	}
 }
+
+// TestRebuiltSearchIndexIsTheMigrations: seed --scale drops the trigram
+// index and makes it again from a query of its own; the index it makes must
+// be the one the migrations made (expression, options, statistics target),
+// or a large data set would be benchmarked on a different index.
+func TestRebuiltSearchIndexIsTheMigrations(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	index := func() string {
+		var def, opts, stats string
+		if err := f.db.Pool.QueryRow(ctx, `SELECT pg_get_indexdef(c.oid), coalesce(array_to_string(c.reloptions, ','), ''),
+			coalesce((SELECT attstattarget::text FROM pg_attribute WHERE attrelid = c.oid AND attnum = 1), '')
+			FROM pg_class c WHERE c.relname = 'license_keys_search'`).Scan(&def, &opts, &stats); err != nil {
+			t.Fatal(err)
+		}
+		return def + " | " + opts + " | statistics " + stats
+	}
+	migrated := index()
+	if !strings.Contains(migrated, "fastupdate=off") {
+		t.Errorf("migrated index %q: want fastupdate=off (migration 00042)", migrated)
+	}
+	if err := f.svc.DropSearchIndex(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.RebuildSearchIndex(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if rebuilt := index(); rebuilt != migrated {
+		t.Errorf("rebuilt index:\n  %s\nmigrated:\n  %s", rebuilt, migrated)
+	}
+}

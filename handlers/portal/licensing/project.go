@@ -99,7 +99,9 @@ func (h *Portal) project(c *fiber.Ctx) error {
 		v.FirstHref = view.ProjectHref(p.ID) + fv.Query()
 	}
 	v.Empty = len(v.Rows) == 0 && fv.Q == "" && fv.Status == "" && after == ""
-	if len(v.Rows) > 0 {
+	if n, ok := listcount.OfPage(len(v.Rows), after != "", page.Next != nil); ok && len(v.Rows) > 0 {
+		v.Count = countText(n)
+	} else if len(v.Rows) > 0 {
 		if n, err := svc.CountKeys(ctx, f, listcount.Cap); err == nil {
 			v.Count = countText(n)
 		} else if web.FieldErrors(err, nil) == nil {

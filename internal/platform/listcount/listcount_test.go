@@ -77,3 +77,15 @@ func where(q string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+func TestOfPageIsTheCountOnlyOfAWholeList(t *testing.T) {
+	for _, tc := range []struct {
+		prev, next bool
+		want       Count
+		ok         bool
+	}{{false, false, Count{N: 7}, true}, {true, false, Count{}, false}, {false, true, Count{}, false}, {true, true, Count{}, false}} {
+		if got, ok := OfPage(7, tc.prev, tc.next); got != tc.want || ok != tc.ok {
+			t.Errorf("OfPage(7, prev %v, next %v) = %+v, %v; want %+v, %v", tc.prev, tc.next, got, ok, tc.want, tc.ok)
+		}
+	}
+}
