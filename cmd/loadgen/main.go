@@ -393,6 +393,14 @@ func startServer(ctx context.Context, cfg config) (func(), error) {
 func startNode(ctx context.Context, cfg config, addr string) (stop func(), pid int, ready time.Duration, err error) {
 	node := cfg
 	node.addr = addr
+	// Another server already on addr (a second bench on the shared machine)
+	// would answer /readyz for ours, which then fails to listen: its start
+	// and RSS would be measured on a process that is not serving.
+	if ln, err := net.Listen("tcp", addr); err != nil {
+		return nil, 0, 0, fmt.Errorf("start server: %s is taken (-addr or BENCH_ADDR picks another): %w", addr, err)
+	} else {
+		ln.Close()
+	}
 	cmd := lumdesk(context.WithoutCancel(ctx), node, io.Discard, "serve")
 	start := time.Now()
 	if err := cmd.Start(); err != nil {

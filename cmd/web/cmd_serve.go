@@ -64,15 +64,30 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("Lumora sandbox inbox: %w", err)
 	}
 	svc.Jobs.SetLogger(e.log)
-	if err := svc.Jobs.Start(ctx); err != nil {
-		return err
-	}
-	defer stopJobs(e, svc)
+	// The job runner starts alongside the listener, not before it: requests
+	// only enqueue (through the jobs service's inserter, which needs no
+	// runner), and the runner takes up whatever was enqueued meanwhile once
+	// it runs. Its start (a pool of its own, River's LISTEN connection, its
+	// producers) was a third of the time from start to ready. A failed
+	// start still ends the server, and the runner is stopped only after its
+	// start has returned.
+	jobsStarted := make(chan struct{})
+	jobsFailed := make(chan error, 1)
+	go func() {
+		defer close(jobsStarted)
+		if err := svc.Jobs.Start(ctx); err != nil {
+			jobsFailed <- err
+		}
+	}()
+	defer func() { <-jobsStarted; stopJobs(e, svc) }()
 	printBanner(e, ln.Addr().String(), svc.db.Describe(), creds)
 	errc := make(chan error, 1)
 	go func() { errc <- app.Listener(ln) }()
 	select {
 	case err := <-errc:
+		return err
+	case err := <-jobsFailed:
+		_ = web.Shutdown(app, 10*time.Second)
 		return err
 	case <-ctx.Done():
 	}

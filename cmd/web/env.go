@@ -92,7 +92,7 @@ func (d *database) Close() {
 }
 
 // openDatabase picks the database (DATABASE_URL, else a local server, else a
-// private cluster under DATA_DIR/pg), migrates it and opens the pool.
+// private cluster under DATA_DIR/pg), opens the pool and migrates it.
 func (e *env) openDatabase(ctx context.Context, migrate bool) (*database, error) {
 	d := &database{URL: e.cfg.DatabaseURL, fromConfig: e.cfg.DatabaseURL != ""}
 	if d.URL == "" {
@@ -109,16 +109,19 @@ func (e *env) openDatabase(ctx context.Context, migrate bool) (*database, error)
 			return nil, fmt.Errorf("create database lumdesk: %w", err)
 		}
 	}
-	if migrate {
-		if err := db.Migrate(ctx, d.URL); err != nil {
-			d.stopServer()
-			return nil, err
-		}
-	}
 	pool, err := db.Open(ctx, d.URL)
 	if err != nil {
 		d.stopServer()
 		return nil, err
+	}
+	if migrate {
+		// On the pool just opened: its connection, already made, does
+		// the migrations' work too (see db.MigratePool).
+		if err := db.MigratePool(ctx, pool.Pool); err != nil {
+			pool.Close()
+			d.stopServer()
+			return nil, err
+		}
 	}
 	d.DB = pool
 	return d, nil

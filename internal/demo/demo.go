@@ -68,6 +68,14 @@ const HistoryDays = 95
 // Seed adds whatever demo data is missing and returns the demo sign-ins.
 func Seed(ctx context.Context, d Deps) ([]Credential, error) {
 	for _, c := range Credentials {
+		// Looked up first: Create hashes the password (argon2id, 19 MiB and
+		// a tenth of a second or more each) before it finds the email
+		// taken, and a demo server seeds at every start.
+		if _, err := d.DB.GetStaffUserByEmail(ctx, c.Email); err == nil {
+			continue
+		} else if !db.IsNotFound(err) {
+			return nil, fmt.Errorf("demo staff %s: %w", c.Email, err)
+		}
 		_, err := d.Staff.Create(ctx, actor, staff.CreateInput{Email: c.Email, Name: c.Name, Role: c.Role, Password: c.Password})
 		var verr staff.ValidationError
 		if errors.As(err, &verr) && verr["email"] == staff.ErrEmailTaken.Error() {

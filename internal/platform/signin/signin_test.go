@@ -45,3 +45,28 @@ func TestCheckPasswordReadsTheCostFromTheHash(t *testing.T) {
 		t.Error("a malformed hash checked without an error")
 	}
 }
+
+// An unknown user's sign-in (no hash) checks the password against a hash of
+// the current cost, so that it takes as long as a known user's.
+func TestDummyHashHasTheCurrentCost(t *testing.T) {
+	defer func(c argonParams) { argonCost = c }(argonCost)
+	for _, c := range []argonParams{argonProduction, argonTest, {time: 3, memory: 512, threads: 2}} {
+		argonCost = c
+		real, err := HashPassword("correct horse")
+		if err != nil {
+			t.Fatal(err)
+		}
+		dummy := dummyHash()
+		// "$argon2id$v=19$m=…,t=…,p=…$salt$key": the same algorithm and cost, a key as long.
+		rp, dp := strings.Split(real, "$"), strings.Split(dummy, "$")
+		if len(dp) != 6 || dp[1] != rp[1] || dp[2] != rp[2] || dp[3] != rp[3] || len(dp[5]) != len(rp[5]) {
+			t.Errorf("cost %+v: dummy hash %q does not match the shape or cost of %q", c, dummy, real)
+		}
+		if c == argonProduction {
+			continue // one production-cost check is enough (the real hash above)
+		}
+		if ok, err := CheckPassword(dummy, "correct horse"); ok || err != nil {
+			t.Errorf("cost %+v: checking against the dummy hash: %v, %v (want false, nil)", c, ok, err)
+		}
+	}
+}
