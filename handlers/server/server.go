@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/riverqueue/river"
 
 	accountshttp "lumdesk/handlers/accounts"
@@ -334,6 +335,7 @@ func NewApp(cfg config.Config, s *Services, log *slog.Logger) (*fiber.App, *web.
 		Customers:      s.Customers,
 		PortalSessions: customers.NewSessionStore(s.DB, cfg.CookieSecure, cfg.SessionIdle, cfg.SessionAbsolute),
 		Extra:          s.routeGroups(),
+		Collectors:     []prometheus.Collector{newCheckCacheMetrics(s.Licensing)},
 	})
 }
 

@@ -23,6 +23,7 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/requestid"
 	"github.com/gofiber/fiber/v2/utils"
 	"github.com/gorilla/sessions"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"lumdesk/internal/customers"
 	"lumdesk/internal/platform/config"
@@ -69,6 +70,8 @@ type Deps struct {
 	Log            *slog.Logger
 	// Extra are the route groups of other areas (accounts, API keys, product APIs ...).
 	Extra []RouteGroup
+	// Collectors are other areas' Prometheus metrics, served with the app's.
+	Collectors []prometheus.Collector
 }
 
 // RouteGroup contributes routes to the table.
@@ -80,6 +83,7 @@ type RouteGroup interface {
 func New(d Deps) (*fiber.App, *App) {
 	a := &App{cfg: d.Config, db: d.DB, staff: d.Staff, sessions: d.Sessions, customers: d.Customers, portalSessions: d.PortalSessions,
 		log: d.Log, metrics: NewMetrics()}
+	a.metrics.reg.MustRegister(d.Collectors...)
 	proxyHeader := ""
 	if d.Config.TrustProxy {
 		proxyHeader = fiber.HeaderXForwardedFor
