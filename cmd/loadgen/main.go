@@ -62,13 +62,16 @@ type manifest struct {
 		ScriptID string `json:"script_id"`
 		Keys     int    `json:"keys"`
 	} `json:"projects"`
-	Samples []struct {
-		Project int    `json:"project"`
-		UserKey string `json:"user_key"`
-		HWID    string `json:"hwid"`
-	} `json:"samples"`
+	Samples  []sample `json:"samples"`
 	Searches []string `json:"searches"`
 	Keys     int      `json:"keys"`
+}
+
+// sample is a key the loader check allows (Project indexes Projects).
+type sample struct {
+	Project int    `json:"project"`
+	UserKey string `json:"user_key"`
+	HWID    string `json:"hwid"`
 }
 
 type config struct {
@@ -81,6 +84,7 @@ type config struct {
 	manifest    string
 	listPath    string
 	addr        string
+	metricsAddr string // the started server's METRICS_ADDR ("": none)
 	reseed      bool
 	skipPgbench bool
 
@@ -214,21 +218,38 @@ func run(ctx context.Context, cfg config) error {
 	fmt.Printf("\n%d keys, %d projects, %d sample keys; %d clients, %s per scenario, server %s\n\n",
 		m.Keys, len(m.Projects), len(m.Samples), cfg.concurrency, cfg.duration, cfg.serverURL)
 
-	check := func(rng *rand.Rand) (*http.Request, int) {
-		s := m.Samples[rng.IntN(len(m.Samples))]
+	checkOf := func(s sample) (*http.Request, int) {
 		p := m.Projects[s.Project]
 		body, _ := json.Marshal(map[string]string{"script_key": s.UserKey, "hwid": s.HWID})
 		req, _ := http.NewRequest("POST", cfg.serverURL+"/api/luarmor/v3/projects/"+p.ID+"/scripts/"+p.ScriptID+"/check", bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
 		return req, http.StatusOK
 	}
+	check := func(rng *rand.Rand) (*http.Request, int) { return checkOf(m.Samples[rng.IntN(len(m.Samples))]) }
 	if serverFootprint.pid != 0 {
 		time.Sleep(time.Second) // idle: started, nothing asked yet
 		serverFootprint.idleKiB = rss(serverFootprint.pid)
 	}
-	_ = measure(ctx, client, cfg, "warm-up", check, 2*time.Second)
+	// Every sample key once, in turn: each key's first check reads the
+	// database (and fills the node's cache). Measured apart from the steady
+	// state that follows, where a key that executes again is answered from
+	// memory: a short run over thousands of keys otherwise measures mostly
+	// first checks.
+	var next atomic.Int64
+	firstChecks := func(*rand.Rand) (*http.Request, int) {
+		i := int(next.Add(1)) - 1
+		if i >= len(m.Samples) {
+			return nil, 0
+		}
+		return checkOf(m.Samples[i])
+	}
+	first := measure(ctx, client, cfg, "loader check, each key's first (the database)", firstChecks, 5*time.Minute)
 	var results []result
+	h0, m0 := checkCacheCounts(serverFootprint.metricsAddr)
 	results = append(results, measure(ctx, client, cfg, "loader check   POST .../scripts/:id/check", check, cfg.duration))
+	h1, m1 := checkCacheCounts(serverFootprint.metricsAddr)
+	serverFootprint.cacheHits, serverFootprint.cacheMisses = h1-h0, m1-m0
+	results = append(results, first)
 
 	// Two kinds of search: selective (a fragment of one key's user_key or
 	// HWID, what support types to find a key) and broad (note words that
@@ -307,6 +328,12 @@ func run(ctx context.Context, cfg config) error {
 	if ceiling.rps > 0 {
 		fmt.Printf("loader check throughput = %.0f%% of a bare Fiber JSON endpoint (the HTTP ceiling)\n", 100*results[0].rps/ceiling.rps)
 	}
+	if f := serverFootprint; f.cacheHits+f.cacheMisses > 0 {
+		// Each sample key's first check reads the database; the ratio says
+		// how much of the run was the cache's steady state.
+		fmt.Printf("loader check cache: %.0f%% of checks answered from memory (%.0f hits, %.0f misses)\n",
+			100*f.cacheHits/(f.cacheHits+f.cacheMisses), f.cacheHits, f.cacheMisses)
+	}
 	if prop.samples > 0 {
 		fmt.Printf("a ban on node A → the first refused check on node B (%d keys, both nodes caching): p50 %s, max %s\n", prop.samples, ms(prop.p50), ms(prop.max))
 	}
@@ -371,6 +398,9 @@ func lumdesk(ctx context.Context, cfg config, out io.Writer, args ...string) *ex
 	cmd := exec.CommandContext(ctx, cfg.bin, args...)
 	cmd.Env = append(os.Environ(), "DATABASE_URL="+cfg.dbURL, "DATA_DIR="+filepath.Join(".data", "bench"),
 		"LISTEN_ADDR="+cfg.addr, "LOG_LEVEL=warn", "LUMDESK_DEMO=true")
+	if cfg.metricsAddr != "" {
+		cmd.Env = append(cmd.Env, "METRICS_ADDR="+cfg.metricsAddr)
+	}
 	cmd.Stdout, cmd.Stderr = out, os.Stderr
 	return cmd
 }
@@ -379,11 +409,16 @@ func lumdesk(ctx context.Context, cfg config, out io.Writer, args ...string) *ex
 // is ready, noting its footprint; the returned func stops it (SIGINT: a
 // clean shutdown flushes the execution counter).
 func startServer(ctx context.Context, cfg config) (func(), error) {
+	maddr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	cfg.metricsAddr = maddr
 	stop, pid, ready, err := startNode(ctx, cfg, cfg.addr)
 	if err != nil {
 		return nil, err
 	}
-	serverFootprint.pid, serverFootprint.ready = pid, ready
+	serverFootprint.pid, serverFootprint.ready, serverFootprint.metricsAddr = pid, ready, maddr
 	return stop, nil
 }
 
@@ -430,6 +465,34 @@ var serverFootprint struct {
 	ready            time.Duration
 	idleKiB, peakKiB int64
 	afterLoadKiB     int64
+	metricsAddr      string
+	// the check cache's hits and misses during the loader check
+	cacheHits, cacheMisses float64
+}
+
+// checkCacheCounts reads the server's loader check cache counters from its
+// metrics listener (0, 0 when it has none).
+func checkCacheCounts(addr string) (hits, misses float64) {
+	if addr == "" {
+		return 0, 0
+	}
+	res, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		return 0, 0
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	for _, line := range strings.Split(string(b), "\n") {
+		name, v, _ := strings.Cut(line, " ")
+		n, _ := strconv.ParseFloat(v, 64)
+		switch name {
+		case "lumdesk_licensing_check_cache_hits_total":
+			hits = n
+		case "lumdesk_licensing_check_cache_misses_total":
+			misses = n
+		}
+	}
+	return hits, misses
 }
 
 // rss is the process's resident set (VmRSS) in KiB, 0 when /proc does not say.
@@ -510,6 +573,9 @@ func measure(ctx context.Context, client *http.Client, cfg config, name string, 
 			lat := make([]time.Duration, 0, 4096)
 			for ctx.Err() == nil {
 				req, want := next(rng)
+				if req == nil { // the scenario has no more requests
+					break
+				}
 				t := time.Now()
 				res, err := client.Do(req.WithContext(ctx))
 				if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -95,6 +96,12 @@ func (c *checkCache) put(k checkKey, row store.CheckLicenseRow, epoch uint64, no
 			break
 		}
 	}
+	// The key's strings may point into the HTTP server's request buffers
+	// (Fiber's path parameters are not copied), which the next request
+	// overwrites: a key kept in the map must own its bytes, or it changes
+	// under the map and is never found again.
+	k = checkKey{project: strings.Clone(k.project), script: strings.Clone(k.script),
+		userKey: strings.Clone(k.userKey), hwid: strings.Clone(k.hwid)}
 	exp := now.Add(cacheTTL)
 	if row.HwidBanExpire != nil && row.HwidBanExpire.Before(exp) {
 		exp = *row.HwidBanExpire

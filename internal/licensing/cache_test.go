@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 	"time"
+	"unsafe"
 
 	"lumdesk/internal/platform/testdb"
 )
@@ -150,5 +151,41 @@ func TestCheckCacheOffWhileItsListenerIsLost(t *testing.T) {
 	eventually(t, "the listener returns", func() bool { return s.CheckCacheStats().Live })
 	if r := checkOn(t, s, f, k.UserKey, "hw-1"); r.Reason != ReasonBanned {
 		t.Fatalf("after a lost listener: %+v", r)
+	}
+}
+
+// TestCheckCacheOwnsItsKeys: the HTTP server hands the check its path
+// parameters as strings over its request buffer, which the next request
+// reuses. An entry stored under such a string must still be found after
+// the buffer changes.
+func TestCheckCacheOwnsItsKeys(t *testing.T) {
+	f := newFixture(t, testdb.New(t))
+	startCache(t, f.svc)
+	k := f.key(KeyInput{})
+	checkOn(t, f.svc, f, k.UserKey, "hw-1") // binds: a write, whose notification empties the project's entries
+	eventually(t, "the cache settles after the binding", func() bool {
+		hits := f.svc.CheckCacheStats().Hits
+		checkOn(t, f.svc, f, k.UserKey, "hw-1")
+		return f.svc.CheckCacheStats().Hits > hits
+	})
+	// Another HWID is refused without a write: its row is stored under the
+	// reused buffer.
+	buf := []byte(f.project.ID)
+	reused := unsafe.String(&buf[0], len(buf)) // what Fiber's c.Params gives
+	other := func(project string) {
+		t.Helper()
+		r, err := f.svc.Check(ctx, CheckInput{ProjectID: project, ScriptID: f.script.ID, ScriptKey: k.UserKey, HWID: "hw-2"})
+		if err != nil || r.Allowed {
+			t.Fatalf("check from another HWID: %+v, %v", r, err)
+		}
+	}
+	other(reused)
+	for i := range buf { // the next request overwrites the buffer
+		buf[i] = 'x'
+	}
+	before := f.svc.CheckCacheStats()
+	other(f.project.ID)
+	if after := f.svc.CheckCacheStats(); after.Hits != before.Hits+1 || after.Entries != 2 {
+		t.Fatalf("the entry stored under a reused buffer was not found: before %+v, after %+v", before, after)
 	}
 }
