@@ -142,11 +142,11 @@ func runSeedScale(ctx context.Context, e *env, sf scaleFlags) error {
 	man.APIKey = key.Secret
 
 	// Chunks of keys, two COPY streams at a time (one per core).
-	type chunk struct{ project, size, seq int }
+	type chunk struct{ project, size, seq, off int }
 	var chunks []chunk
 	for i, p := range man.Projects {
 		for off := 0; off < p.Keys; off += scaleChunk {
-			chunks = append(chunks, chunk{project: i, size: min(scaleChunk, p.Keys-off), seq: len(chunks)})
+			chunks = append(chunks, chunk{project: i, size: min(scaleChunk, p.Keys-off), seq: len(chunks), off: off})
 		}
 	}
 	// A large load is faster without the trigram search index, rebuilt after.
@@ -172,7 +172,8 @@ func runSeedScale(ctx context.Context, e *env, sf scaleFlags) error {
 	for _, c := range chunks {
 		g.Go(func() error {
 			rng := rand.New(rand.NewPCG(uint64(c.seq)+1, uint64(start.UnixNano())))
-			keys, samples := scaleKeys(rng, c.size, start, c.seq*scaleChunk, stride)
+			created := scaleCreated{now: start, from: c.off, of: man.Projects[c.project].Keys}
+			keys, samples := scaleKeys(rng, c.size, created, c.seq*scaleChunk, stride)
 			got, err := svc.Licensing.BulkLoadKeys(gctx, actor, man.Projects[c.project].ID, keys)
 			if err != nil {
 				return err
@@ -211,11 +212,29 @@ func btoi(b bool) int {
 	return 0
 }
 
+// scaleCreated spreads a project's keys over the past year in the order they
+// are written, as a real project's keys are: each was inserted when it was
+// made, so the table's physical order follows created_at (the planner's
+// "correlation"). Random creation times made every walk of the newest-first
+// index a random read per key, which no real table of keys shows.
+type scaleCreated struct {
+	now      time.Time
+	from, of int // the chunk's first key's position among the project's keys
+}
+
+// at is the creation time of the chunk's i-th key.
+func (c scaleCreated) at(rng *rand.Rand, i int) time.Time {
+	year := 365 * 24 * time.Hour
+	step := year / time.Duration(max(1, c.of))
+	return c.now.Add(-year + time.Duration(c.from+i)*step + time.Duration(rng.Int64N(int64(max(1, step)))))
+}
+
 // scaleKeys makes size synthetic keys: mostly active, some unused stock,
 // reset, banned (with and without HWID) and expired; a third with a Discord
 // id, some with notes. samples are (user_key, hwid) of allowed keys, one
 // every stride keys.
-func scaleKeys(rng *rand.Rand, size int, now time.Time, base, stride int) ([]licensing.BulkKey, [][2]string) {
+func scaleKeys(rng *rand.Rand, size int, created scaleCreated, base, stride int) ([]licensing.BulkKey, [][2]string) {
+	now := created.now
 	keys := make([]licensing.BulkKey, size)
 	var samples [][2]string
 	at := func(t time.Time) *time.Time { return &t }
@@ -223,7 +242,7 @@ func scaleKeys(rng *rand.Rand, size int, now time.Time, base, stride int) ([]lic
 	days := []int32{1, 7, 30, 90, 365}
 	for i := range keys {
 		k := &keys[i]
-		k.CreatedAt = ago(365 * 24 * time.Hour)
+		k.CreatedAt = created.at(rng, i)
 		if rng.IntN(100) < 35 {
 			k.DiscordID = strconv.FormatInt(100_000_000_000_000_000+rng.Int64N(900_000_000_000_000_000), 10)
 		}
