@@ -6,6 +6,16 @@ INSERT INTO ledger_entries (account_id, amount_cents, kind, cause_type, cause_id
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
 RETURNING *;
 
+-- Bulk load (lumdesk seed --scale --ledger): synthetic entries whose
+-- balance_after_cents billing.BulkLoadLedger computed under the balances' locks.
+-- name: CopyLedgerEntries :copyfrom
+INSERT INTO ledger_entries (account_id, amount_cents, kind, cause_type, cause_id, actor_kind, actor_id, actor_label,
+                            reason, balance_after_cents, created_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11);
+
+-- name: AnalyzeLedger :exec
+ANALYZE ledger_entries;
+
 -- name: GetLedgerEntry :one
 SELECT * FROM ledger_entries WHERE id = $1;
 

@@ -42,6 +42,15 @@ func (q *Queries) AccountNames(ctx context.Context, ids []int64) ([]AccountNames
 	return items, nil
 }
 
+const analyzeAccounts = `-- name: AnalyzeAccounts :exec
+ANALYZE accounts
+`
+
+func (q *Queries) AnalyzeAccounts(ctx context.Context) error {
+	_, err := q.db.Exec(ctx, analyzeAccounts)
+	return err
+}
+
 const backdateAccount = `-- name: BackdateAccount :exec
 UPDATE accounts SET created_at = $2, updated_at = $2 WHERE id = $1
 `
@@ -55,6 +64,16 @@ type BackdateAccountParams struct {
 func (q *Queries) BackdateAccount(ctx context.Context, arg BackdateAccountParams) error {
 	_, err := q.db.Exec(ctx, backdateAccount, arg.ID, arg.CreatedAt)
 	return err
+}
+
+type CopyAccountsParams struct {
+	Name            string    `json:"name"`
+	Email           string    `json:"email"`
+	DiscordID       string    `json:"discord_id"`
+	Note            string    `json:"note"`
+	Status          string    `json:"status"`
+	SuspendedReason string    `json:"suspended_reason"`
+	CreatedAt       time.Time `json:"created_at"`
 }
 
 const countAccountSignupsPerDay = `-- name: CountAccountSignupsPerDay :many
@@ -594,6 +613,31 @@ func (q *Queries) ListAccountsNameDesc(ctx context.Context, arg ListAccountsName
 			return nil, err
 		}
 		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const newestAccountIDs = `-- name: NewestAccountIDs :many
+SELECT id FROM accounts ORDER BY id DESC LIMIT $1
+`
+
+// The newest accounts' ids (a bulk ledger load spreads its entries over them).
+func (q *Queries) NewestAccountIDs(ctx context.Context, limit int32) ([]int64, error) {
+	rows, err := q.db.Query(ctx, newestAccountIDs, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []int64{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		items = append(items, id)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err

@@ -13,6 +13,15 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
+const analyzeAuditEvents = `-- name: AnalyzeAuditEvents :exec
+ANALYZE audit_events
+`
+
+func (q *Queries) AnalyzeAuditEvents(ctx context.Context) error {
+	_, err := q.db.Exec(ctx, analyzeAuditEvents)
+	return err
+}
+
 const auditEntityNames = `-- name: AuditEntityNames :many
 SELECT 'account'::text AS entity_type, a.id::text AS entity_id, a.name::text AS label, ''::text AS parent
 FROM accounts a WHERE a.id = ANY($1::bigint[])
@@ -108,6 +117,24 @@ func (q *Queries) AuditEntityNames(ctx context.Context, arg AuditEntityNamesPara
 		return nil, err
 	}
 	return items, nil
+}
+
+type CopyAuditEventsParams struct {
+	OccurredAt time.Time       `json:"occurred_at"`
+	ActorKind  string          `json:"actor_kind"`
+	ActorID    string          `json:"actor_id"`
+	ActorLabel string          `json:"actor_label"`
+	Ip         string          `json:"ip"`
+	UserAgent  string          `json:"user_agent"`
+	RequestID  string          `json:"request_id"`
+	Action     string          `json:"action"`
+	EntityType string          `json:"entity_type"`
+	EntityID   string          `json:"entity_id"`
+	Reason     string          `json:"reason"`
+	Before     json.RawMessage `json:"before"`
+	After      json.RawMessage `json:"after"`
+	PrevHash   []byte          `json:"prev_hash"`
+	Hash       []byte          `json:"hash"`
 }
 
 const countAuditEvents = `-- name: CountAuditEvents :one

@@ -10,6 +10,29 @@ import (
 	"time"
 )
 
+const analyzeLedger = `-- name: AnalyzeLedger :exec
+ANALYZE ledger_entries
+`
+
+func (q *Queries) AnalyzeLedger(ctx context.Context) error {
+	_, err := q.db.Exec(ctx, analyzeLedger)
+	return err
+}
+
+type CopyLedgerEntriesParams struct {
+	AccountID         int64     `json:"account_id"`
+	AmountCents       int64     `json:"amount_cents"`
+	Kind              string    `json:"kind"`
+	CauseType         string    `json:"cause_type"`
+	CauseID           string    `json:"cause_id"`
+	ActorKind         string    `json:"actor_kind"`
+	ActorID           string    `json:"actor_id"`
+	ActorLabel        string    `json:"actor_label"`
+	Reason            string    `json:"reason"`
+	BalanceAfterCents int64     `json:"balance_after_cents"`
+	CreatedAt         time.Time `json:"created_at"`
+}
+
 const countLedger = `-- name: CountLedger :one
 SELECT count(*) FROM (
 SELECT 1
