@@ -30,12 +30,17 @@ SELECT * FROM audit_events WHERE id > $1 ORDER BY id LIMIT $2;
 SELECT * FROM audit_events WHERE id = $1;
 
 -- Newest first, keyset on id; every filter optional. The actor matches a
--- substring of the label (case-insensitive, no LIKE wildcards) or the exact
--- id; the action matches as a prefix ("account." = every account action).
+-- substring of the label (case-insensitive, its LIKE wildcards escaped: run
+-- with custom plans, the pattern is a constant and the trigram index
+-- audit_events_actor_label_trgm finds it) or the exact id; the action
+-- matches as a prefix ("account." = every account action; the "C"
+-- collation index audit_events_action_prefix reads it as a range).
 -- name: ListAuditEventsPage :many
 SELECT * FROM audit_events
 WHERE (sqlc.narg('before_id')::bigint IS NULL OR id < sqlc.narg('before_id'))
-  AND (sqlc.narg('actor')::text IS NULL OR strpos(lower(actor_label), lower(sqlc.narg('actor'))) > 0 OR actor_id = sqlc.narg('actor'))
+  AND (sqlc.narg('actor')::text IS NULL
+       OR actor_label ILIKE '%' || replace(replace(replace(sqlc.narg('actor'), '\', '\\'), '%', '\%'), '_', '\_') || '%'
+       OR actor_id = sqlc.narg('actor'))
   AND (sqlc.narg('action')::text IS NULL OR starts_with(action, sqlc.narg('action')))
   AND (sqlc.narg('entity_type')::text IS NULL OR entity_type = sqlc.narg('entity_type'))
   AND (sqlc.narg('entity_id')::text IS NULL OR entity_id = sqlc.narg('entity_id'))
@@ -119,7 +124,9 @@ SELECT count(*) FROM (
 SELECT 1
 FROM audit_events
 WHERE (sqlc.narg('before_id')::bigint IS NULL OR id < sqlc.narg('before_id'))
-  AND (sqlc.narg('actor')::text IS NULL OR strpos(lower(actor_label), lower(sqlc.narg('actor'))) > 0 OR actor_id = sqlc.narg('actor'))
+  AND (sqlc.narg('actor')::text IS NULL
+       OR actor_label ILIKE '%' || replace(replace(replace(sqlc.narg('actor'), '\', '\\'), '%', '\%'), '_', '\_') || '%'
+       OR actor_id = sqlc.narg('actor'))
   AND (sqlc.narg('action')::text IS NULL OR starts_with(action, sqlc.narg('action')))
   AND (sqlc.narg('entity_type')::text IS NULL OR entity_type = sqlc.narg('entity_type'))
   AND (sqlc.narg('entity_id')::text IS NULL OR entity_id = sqlc.narg('entity_id'))

@@ -142,7 +142,9 @@ SELECT count(*) FROM (
 SELECT 1
 FROM audit_events
 WHERE ($1::bigint IS NULL OR id < $1)
-  AND ($2::text IS NULL OR strpos(lower(actor_label), lower($2)) > 0 OR actor_id = $2)
+  AND ($2::text IS NULL
+       OR actor_label ILIKE '%' || replace(replace(replace($2, '\', '\\'), '%', '\%'), '_', '\_') || '%'
+       OR actor_id = $2)
   AND ($3::text IS NULL OR starts_with(action, $3))
   AND ($4::text IS NULL OR entity_type = $4)
   AND ($5::text IS NULL OR entity_id = $5)
@@ -539,7 +541,9 @@ func (q *Queries) ListAuditEventsForVerify(ctx context.Context, arg ListAuditEve
 const listAuditEventsPage = `-- name: ListAuditEventsPage :many
 SELECT id, occurred_at, actor_kind, actor_id, actor_label, ip, user_agent, request_id, action, entity_type, entity_id, reason, before, after, prev_hash, hash FROM audit_events
 WHERE ($1::bigint IS NULL OR id < $1)
-  AND ($2::text IS NULL OR strpos(lower(actor_label), lower($2)) > 0 OR actor_id = $2)
+  AND ($2::text IS NULL
+       OR actor_label ILIKE '%' || replace(replace(replace($2, '\', '\\'), '%', '\%'), '_', '\_') || '%'
+       OR actor_id = $2)
   AND ($3::text IS NULL OR starts_with(action, $3))
   AND ($4::text IS NULL OR entity_type = $4)
   AND ($5::text IS NULL OR entity_id = $5)
@@ -561,8 +565,11 @@ type ListAuditEventsPageParams struct {
 }
 
 // Newest first, keyset on id; every filter optional. The actor matches a
-// substring of the label (case-insensitive, no LIKE wildcards) or the exact
-// id; the action matches as a prefix ("account." = every account action).
+// substring of the label (case-insensitive, its LIKE wildcards escaped: run
+// with custom plans, the pattern is a constant and the trigram index
+// audit_events_actor_label_trgm finds it) or the exact id; the action
+// matches as a prefix ("account." = every account action; the "C"
+// collation index audit_events_action_prefix reads it as a range).
 func (q *Queries) ListAuditEventsPage(ctx context.Context, arg ListAuditEventsPageParams) ([]AuditEvent, error) {
 	rows, err := q.db.Query(ctx, listAuditEventsPage,
 		arg.BeforeID,
