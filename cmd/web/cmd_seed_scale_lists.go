@@ -215,11 +215,11 @@ func scaleAuditEvents(rng *rand.Rand, size int, created scaleCreated) []audit.Bu
 		weight         int
 	}
 	kinds := []kind{
-		{"license_key.ban", "license_key", 10}, {"license_key.reset", "license_key", 15}, {"license_key.update", "license_key", 10},
-		{"account.update", "account", 8}, {"account.suspend", "account", 1}, {"account.create", "account", 4},
-		{"staff.login", "staff_user", 10}, {"customer.login", "customer_user", 20}, {"customer.login_failed", "customer_user", 4},
-		{"api_key.create", "api_key", 2}, {"api_key.revoke", "api_key", 1}, {"domain.renew", "domain", 5},
-		{"vps.create", "vps", 2}, {"balance.deposit", "account", 6}, {"balance.charge", "account", 6},
+		{"license_key.ban", audit.EntityLicenseKey, 10}, {"license_key.reset", audit.EntityLicenseKey, 15}, {"license_key.update", audit.EntityLicenseKey, 10},
+		{"account.update", audit.EntityAccount, 8}, {"account.suspend", audit.EntityAccount, 1}, {"account.create", audit.EntityAccount, 4},
+		{"staff.login", audit.EntityStaffUser, 10}, {"customer.login", audit.EntityCustomerUser, 20}, {"customer.login_failed", audit.EntityCustomerUser, 4},
+		{"api_key.create", audit.EntityAPIKey, 2}, {"api_key.revoke", audit.EntityAPIKey, 1}, {"domain.renew", audit.EntityDomain, 5},
+		{"vps.create", audit.EntityVPS, 2}, {"balance.deposit", audit.EntityAccount, 6}, {"balance.charge", audit.EntityAccount, 6},
 	}
 	total := 0
 	for _, k := range kinds {
@@ -240,10 +240,10 @@ func scaleAuditEvents(rng *rand.Rand, size int, created scaleCreated) []audit.Bu
 		switch {
 		case rng.IntN(100_000) == 0:
 			a = audit.Staff(99, "rare.auditor@lumdesk.test")
-		case k.entity == "customer_user":
+		case k.entity == audit.EntityCustomerUser:
 			id := rng.IntN(500_000) + 1
 			a = audit.Actor{Kind: audit.KindCustomer, ID: strconv.Itoa(id), Label: fmt.Sprintf("customer%d@example.com", id)}
-		case k.entity == "license_key" && rng.IntN(2) == 0:
+		case k.entity == audit.EntityLicenseKey && rng.IntN(2) == 0:
 			a = audit.Actor{Kind: audit.KindAPIKey, ID: strconv.Itoa(rng.IntN(200) + 1), Label: "lm_" + strconv.Itoa(rng.IntN(200)+1000)}
 		case rng.IntN(10) == 0:
 			a = audit.System("job " + []string{"renewals", "partitions.maintain", "expire_keys"}[rng.IntN(3)])
@@ -252,7 +252,9 @@ func scaleAuditEvents(rng *rand.Rand, size int, created scaleCreated) []audit.Bu
 			a = audit.Staff(int64(n), fmt.Sprintf("staff%d@lumdesk.test", n))
 		}
 		a.IP = fmt.Sprintf("203.0.113.%d", rng.IntN(254)+1)
-		ev := audit.Event{Action: k.action, EntityType: k.entity, EntityID: strconv.Itoa(rng.IntN(1_000_000) + 1)}
+		// k.entity is one of the audit.Entity* constants of kinds.
+		ev := audit.Event{Action: k.action, EntityID: strconv.Itoa(rng.IntN(1_000_000) + 1)}
+		ev.EntityType = k.entity
 		switch k.action {
 		case "license_key.ban", "account.suspend":
 			ev.Reason = []string{"Key sharing", "Chargeback", "Exploiting"}[rng.IntN(3)]
