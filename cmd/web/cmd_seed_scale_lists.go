@@ -82,7 +82,7 @@ func seedLists(ctx context.Context, e *env, svc *services, l listFlags) error {
 		if err := g.Wait(); err != nil {
 			return err
 		}
-		if err := svc.Accounts.Analyze(ctx); err != nil {
+		if err := svc.Accounts.Vacuum(ctx); err != nil {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "\nloaded %d accounts in %.1fs\n", loaded, time.Since(t).Seconds())
@@ -108,7 +108,7 @@ func seedLists(ctx context.Context, e *env, svc *services, l listFlags) error {
 			}
 			progress(e, "audit events", &loaded, got, n, t)
 		}
-		if err := svc.db.AnalyzeAuditEvents(ctx); err != nil {
+		if err := svc.db.VacuumAuditEvents(ctx); err != nil {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "\nappended %d audit events in %.1fs\n", loaded, time.Since(t).Seconds())
@@ -133,7 +133,7 @@ func seedLists(ctx context.Context, e *env, svc *services, l listFlags) error {
 			}
 			progress(e, "ledger entries", &loaded, got, n, t)
 		}
-		if err := svc.Billing.AnalyzeLedger(ctx); err != nil {
+		if err := svc.Billing.VacuumLedger(ctx); err != nil {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "\nloaded %d ledger entries over %d accounts in %.1fs\n", loaded, len(ids), time.Since(t).Seconds())

@@ -20,8 +20,9 @@ INSERT INTO audit_events (occurred_at, actor_kind, actor_id, actor_label, ip, us
                           action, entity_type, entity_id, reason, before, after, prev_hash, hash)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15);
 
--- name: AnalyzeAuditEvents :exec
-ANALYZE audit_events;
+-- After a bulk load (see VacuumAccounts).
+-- name: VacuumAuditEvents :exec
+VACUUM (ANALYZE) audit_events;
 
 -- name: ListAuditEventsForVerify :many
 SELECT * FROM audit_events WHERE id > $1 ORDER BY id LIMIT $2;

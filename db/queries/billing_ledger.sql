@@ -13,8 +13,9 @@ INSERT INTO ledger_entries (account_id, amount_cents, kind, cause_type, cause_id
                             reason, balance_after_cents, created_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11);
 
--- name: AnalyzeLedger :exec
-ANALYZE ledger_entries;
+-- After a bulk load (see VacuumAccounts).
+-- name: VacuumLedger :exec
+VACUUM (ANALYZE) ledger_entries, balances;
 
 -- name: GetLedgerEntry :one
 SELECT * FROM ledger_entries WHERE id = $1;

@@ -42,15 +42,6 @@ func (q *Queries) AccountNames(ctx context.Context, ids []int64) ([]AccountNames
 	return items, nil
 }
 
-const analyzeAccounts = `-- name: AnalyzeAccounts :exec
-ANALYZE accounts
-`
-
-func (q *Queries) AnalyzeAccounts(ctx context.Context) error {
-	_, err := q.db.Exec(ctx, analyzeAccounts)
-	return err
-}
-
 const backdateAccount = `-- name: BackdateAccount :exec
 UPDATE accounts SET created_at = $2, updated_at = $2 WHERE id = $1
 `
@@ -720,5 +711,16 @@ SELECT set_config('plan_cache_mode', 'force_custom_plan', true)
 // Plan each list query for its actual parameters (only inside a transaction).
 func (q *Queries) UseCustomPlans(ctx context.Context) error {
 	_, err := q.db.Exec(ctx, useCustomPlans)
+	return err
+}
+
+const vacuumAccounts = `-- name: VacuumAccounts :exec
+VACUUM (ANALYZE) accounts
+`
+
+// After a bulk load: the visibility map (counts read the indexes alone)
+// and the planner's statistics, before autovacuum would get to them.
+func (q *Queries) VacuumAccounts(ctx context.Context) error {
+	_, err := q.db.Exec(ctx, vacuumAccounts)
 	return err
 }

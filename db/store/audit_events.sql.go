@@ -13,15 +13,6 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
-const analyzeAuditEvents = `-- name: AnalyzeAuditEvents :exec
-ANALYZE audit_events
-`
-
-func (q *Queries) AnalyzeAuditEvents(ctx context.Context) error {
-	_, err := q.db.Exec(ctx, analyzeAuditEvents)
-	return err
-}
-
 const auditEntityNames = `-- name: AuditEntityNames :many
 SELECT 'account'::text AS entity_type, a.id::text AS entity_id, a.name::text AS label, ''::text AS parent
 FROM accounts a WHERE a.id = ANY($1::bigint[])
@@ -623,5 +614,15 @@ SELECT pg_advisory_xact_lock(7400113)
 // Serialises audit writers so each row links to the one before it.
 func (q *Queries) LockAuditChain(ctx context.Context) error {
 	_, err := q.db.Exec(ctx, lockAuditChain)
+	return err
+}
+
+const vacuumAuditEvents = `-- name: VacuumAuditEvents :exec
+VACUUM (ANALYZE) audit_events
+`
+
+// After a bulk load (see VacuumAccounts).
+func (q *Queries) VacuumAuditEvents(ctx context.Context) error {
+	_, err := q.db.Exec(ctx, vacuumAuditEvents)
 	return err
 }

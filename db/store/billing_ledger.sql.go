@@ -10,15 +10,6 @@ import (
 	"time"
 )
 
-const analyzeLedger = `-- name: AnalyzeLedger :exec
-ANALYZE ledger_entries
-`
-
-func (q *Queries) AnalyzeLedger(ctx context.Context) error {
-	_, err := q.db.Exec(ctx, analyzeLedger)
-	return err
-}
-
 type CopyLedgerEntriesParams struct {
 	AccountID         int64     `json:"account_id"`
 	AmountCents       int64     `json:"amount_cents"`
@@ -309,4 +300,14 @@ func (q *Queries) SumRefundsOf(ctx context.Context, refundOfID *int64) (int64, e
 	var refunded int64
 	err := row.Scan(&refunded)
 	return refunded, err
+}
+
+const vacuumLedger = `-- name: VacuumLedger :exec
+VACUUM (ANALYZE) ledger_entries, balances
+`
+
+// After a bulk load (see VacuumAccounts).
+func (q *Queries) VacuumLedger(ctx context.Context) error {
+	_, err := q.db.Exec(ctx, vacuumLedger)
+	return err
 }

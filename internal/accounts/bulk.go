@@ -46,8 +46,9 @@ func (s *Service) BulkLoad(ctx context.Context, actor audit.Actor, accs []BulkAc
 	return n, err
 }
 
-// Analyze refreshes the planner's statistics of the accounts after a bulk load.
-func (s *Service) Analyze(ctx context.Context) error { return s.db.AnalyzeAccounts(ctx) }
+// Vacuum vacuums and analyzes the accounts after a bulk load: counts then
+// read the indexes alone, and the planner knows the new rows.
+func (s *Service) Vacuum(ctx context.Context) error { return s.db.VacuumAccounts(ctx) }
 
 // NewestIDs returns the ids of up to n newest accounts, newest first.
 func (s *Service) NewestIDs(ctx context.Context, n int) ([]int64, error) {

@@ -93,5 +93,6 @@ func (s *Service) BulkLoadLedger(ctx context.Context, actor audit.Actor, entries
 	return n, err
 }
 
-// AnalyzeLedger refreshes the planner's statistics of the ledger after a bulk load.
-func (s *Service) AnalyzeLedger(ctx context.Context) error { return s.db.AnalyzeLedger(ctx) }
+// VacuumLedger vacuums and analyzes the ledger and the balances after a
+// bulk load (see accounts.Service.Vacuum).
+func (s *Service) VacuumLedger(ctx context.Context) error { return s.db.VacuumLedger(ctx) }
