@@ -289,6 +289,22 @@ func run(ctx context.Context, cfg config) error {
 	}
 	results = append(results, measure(ctx, client, cfg, name+" (key/HWID part)", search(selective), cfg.duration))
 	results = append(results, measure(ctx, client, cfg, name+" (note words)", search(m.Searches), cfg.duration))
+	if cfg.listPath != "" {
+		// The other large console lists, signed in as for the keys page, with
+		// a search or filter each: common and rare terms of the data
+		// `seed --accounts/--audit/--ledger` loads (on a database seeded
+		// without them they are short lists).
+		page := func(path string, terms ...string) func(*rand.Rand) (*http.Request, int) {
+			return func(rng *rand.Rand) (*http.Request, int) {
+				req, _ := http.NewRequest("GET", cfg.serverURL+fmt.Sprintf(path, url.QueryEscape(terms[rng.IntN(len(terms))])), nil)
+				return req, http.StatusOK
+			}
+		}
+		results = append(results,
+			measure(ctx, client, cfg, "accounts page  GET /accounts?q= (names, emails)", page("/accounts?q=%s", "silva", "quixote", "maria", "gmail"), cfg.duration),
+			measure(ctx, client, cfg, "audit page     GET /audit?actor=", page("/audit?actor=%s", "staff1@", "rare.auditor", "customer42"), cfg.duration),
+			measure(ctx, client, cfg, "ledger page    GET /lumi/ledger?kind=", page("/lumi/ledger?kind=%s", "deposit", "purchase", "adjustment"), cfg.duration))
+	}
 
 	if serverFootprint.pid != 0 {
 		serverFootprint.afterLoadKiB, serverFootprint.peakKiB = rss(serverFootprint.pid), peakRSS(serverFootprint.pid)

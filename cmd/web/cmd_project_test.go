@@ -86,3 +86,23 @@ func TestSeedScale(t *testing.T) {
 		t.Fatalf("audit verify: %d %q %q", code, out, errOut)
 	}
 }
+
+// seed --accounts/--audit/--ledger fill the other lists, and what they load
+// keeps the audit chain and every balance's ledger verifiable.
+func TestSeedScaleLists(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t)
+	code, out, errOut := c.run("", "seed", "--accounts", "2000", "--audit", "6000", "--ledger", "5000")
+	if code != 0 || !strings.Contains(out, "loaded 2000 accounts") || !strings.Contains(out, "appended 6000 audit events") ||
+		!strings.Contains(out, "loaded 5000 ledger entries") {
+		t.Fatalf("seed: %d %q %q", code, out, errOut)
+	}
+	for _, args := range [][]string{{"audit", "verify"}, {"billing", "verify"}} {
+		if code, out, errOut := c.run("", args...); code != 0 {
+			t.Errorf("%v: %d %q %q", args, code, out, errOut)
+		}
+	}
+	if code, _, _ := c.run("", "seed", "--audit", "-1"); code == 0 {
+		t.Error("a negative --audit was accepted")
+	}
+}

@@ -8,13 +8,13 @@ import (
 )
 
 func runSeed(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "seed", "seed --demo   (idempotent: running it twice changes nothing)\n       lumdesk seed --scale N [--projects P] [--manifest FILE]")
+	fs := newFlags(e, "seed", "seed --demo   (idempotent: running it twice changes nothing)\n       lumdesk seed --scale N [--projects P] [--manifest FILE] [--accounts A] [--audit E] [--ledger L]")
 	demoFlag := fs.Bool("demo", false, "load the demo staff users, accounts and API keys")
 	scale := addScaleFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *scale.keys != 0 && !*demoFlag {
+	if (*scale.keys != 0 || scale.lists.any()) && !*demoFlag {
 		return runSeedScale(ctx, e, scale)
 	}
 	if !*demoFlag {

@@ -30,6 +30,7 @@ type scaleFlags struct {
 	keys     *int
 	projects *int
 	manifest *string
+	lists    listFlags
 }
 
 func addScaleFlags(fs *flag.FlagSet) scaleFlags {
@@ -37,6 +38,7 @@ func addScaleFlags(fs *flag.FlagSet) scaleFlags {
 		keys:     fs.Int("scale", 0, "load N synthetic license keys (plus accounts, projects, scripts) with COPY, for benchmarks"),
 		projects: fs.Int("projects", 0, "with --scale: spread the keys over this many projects (default: one per 250k keys, at least 1)"),
 		manifest: fs.String("manifest", "", "with --scale: write a JSON file for cmd/loadgen (ids, an API key, sample keys)"),
+		lists:    addListFlags(fs),
 	}
 }
 
@@ -76,8 +78,19 @@ var scaleNotes = []string{"order #%d", "reseller batch %d", "giveaway %d", "life
 
 func runSeedScale(ctx context.Context, e *env, sf scaleFlags) error {
 	n := *sf.keys
-	if n < 1 || n > 50_000_000 {
-		return usagef("--scale must be between 1 and 50000000")
+	if n < 0 || n > 50_000_000 {
+		return usagef("--scale must be between 0 and 50000000")
+	}
+	if err := sf.lists.check(); err != nil {
+		return err
+	}
+	if n == 0 {
+		svc, err := e.services(ctx, true)
+		if err != nil {
+			return err
+		}
+		defer svc.Close()
+		return seedLists(ctx, e, svc, sf.lists)
 	}
 	np := *sf.projects
 	if np == 0 {
@@ -194,6 +207,9 @@ func runSeedScale(ctx context.Context, e *env, sf scaleFlags) error {
 	fmt.Fprintf(e.stdout, "\nloaded %d keys into %d projects in %.1fs\n", loaded, np, time.Since(start).Seconds())
 	if err := svc.Licensing.Analyze(ctx); err != nil {
 		return fmt.Errorf("analyze: %w", err)
+	}
+	if err := seedLists(ctx, e, svc, sf.lists); err != nil {
+		return err
 	}
 	if *sf.manifest != "" {
 		b, _ := json.MarshalIndent(man, "", " ")

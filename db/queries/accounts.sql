@@ -5,6 +5,21 @@ INSERT INTO accounts (name, email, discord_id, note)
 VALUES ($1, $2, $3, $4)
 RETURNING *;
 
+-- Bulk load (lumdesk seed --scale --accounts): synthetic accounts only.
+-- name: CopyAccounts :copyfrom
+INSERT INTO accounts (name, email, discord_id, note, status, suspended_reason, created_at, updated_at)
+VALUES (sqlc.arg(name), sqlc.arg(email), sqlc.arg(discord_id), sqlc.arg(note), sqlc.arg(status),
+        sqlc.arg(suspended_reason), sqlc.arg(created_at), sqlc.arg(created_at));
+
+-- After a bulk load: the visibility map (counts read the indexes alone)
+-- and the planner's statistics, before autovacuum would get to them.
+-- name: VacuumAccounts :exec
+VACUUM (ANALYZE) accounts;
+
+-- The newest accounts' ids (a bulk ledger load spreads its entries over them).
+-- name: NewestAccountIDs :many
+SELECT id FROM accounts ORDER BY id DESC LIMIT $1;
+
 -- name: GetAccount :one
 SELECT * FROM accounts WHERE id = $1;
 

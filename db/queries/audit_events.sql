@@ -13,6 +13,17 @@ INSERT INTO audit_events (occurred_at, actor_kind, actor_id, actor_label, ip, us
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
 RETURNING id;
 
+-- Bulk load (lumdesk seed --scale --audit): synthetic events whose hashes
+-- audit.BulkRecord chained under LockAuditChain; ids follow the row order.
+-- name: CopyAuditEvents :copyfrom
+INSERT INTO audit_events (occurred_at, actor_kind, actor_id, actor_label, ip, user_agent, request_id,
+                          action, entity_type, entity_id, reason, before, after, prev_hash, hash)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15);
+
+-- After a bulk load (see VacuumAccounts).
+-- name: VacuumAuditEvents :exec
+VACUUM (ANALYZE) audit_events;
+
 -- name: ListAuditEventsForVerify :many
 SELECT * FROM audit_events WHERE id > $1 ORDER BY id LIMIT $2;
 
@@ -20,12 +31,17 @@ SELECT * FROM audit_events WHERE id > $1 ORDER BY id LIMIT $2;
 SELECT * FROM audit_events WHERE id = $1;
 
 -- Newest first, keyset on id; every filter optional. The actor matches a
--- substring of the label (case-insensitive, no LIKE wildcards) or the exact
--- id; the action matches as a prefix ("account." = every account action).
+-- substring of the label (case-insensitive, its LIKE wildcards escaped: run
+-- with custom plans, the pattern is a constant and the trigram index
+-- audit_events_actor_label_trgm finds it) or the exact id; the action
+-- matches as a prefix ("account." = every account action; the "C"
+-- collation index audit_events_action_prefix reads it as a range).
 -- name: ListAuditEventsPage :many
 SELECT * FROM audit_events
 WHERE (sqlc.narg('before_id')::bigint IS NULL OR id < sqlc.narg('before_id'))
-  AND (sqlc.narg('actor')::text IS NULL OR strpos(lower(actor_label), lower(sqlc.narg('actor'))) > 0 OR actor_id = sqlc.narg('actor'))
+  AND (sqlc.narg('actor')::text IS NULL
+       OR actor_label ILIKE '%' || replace(replace(replace(sqlc.narg('actor'), '\', '\\'), '%', '\%'), '_', '\_') || '%'
+       OR actor_id = sqlc.narg('actor'))
   AND (sqlc.narg('action')::text IS NULL OR starts_with(action, sqlc.narg('action')))
   AND (sqlc.narg('entity_type')::text IS NULL OR entity_type = sqlc.narg('entity_type'))
   AND (sqlc.narg('entity_id')::text IS NULL OR entity_id = sqlc.narg('entity_id'))
@@ -109,7 +125,9 @@ SELECT count(*) FROM (
 SELECT 1
 FROM audit_events
 WHERE (sqlc.narg('before_id')::bigint IS NULL OR id < sqlc.narg('before_id'))
-  AND (sqlc.narg('actor')::text IS NULL OR strpos(lower(actor_label), lower(sqlc.narg('actor'))) > 0 OR actor_id = sqlc.narg('actor'))
+  AND (sqlc.narg('actor')::text IS NULL
+       OR actor_label ILIKE '%' || replace(replace(replace(sqlc.narg('actor'), '\', '\\'), '%', '\%'), '_', '\_') || '%'
+       OR actor_id = sqlc.narg('actor'))
   AND (sqlc.narg('action')::text IS NULL OR starts_with(action, sqlc.narg('action')))
   AND (sqlc.narg('entity_type')::text IS NULL OR entity_type = sqlc.narg('entity_type'))
   AND (sqlc.narg('entity_id')::text IS NULL OR entity_id = sqlc.narg('entity_id'))

@@ -7,6 +7,20 @@ INSERT INTO balances (account_id) VALUES ($1) ON CONFLICT (account_id) DO NOTHIN
 -- name: LockBalance :one
 SELECT * FROM balances WHERE account_id = $1 FOR UPDATE;
 
+-- Bulk load: lock the balances of many accounts (creating the missing ones),
+-- in account order so two loads cannot deadlock.
+-- name: EnsureBalances :exec
+INSERT INTO balances (account_id) SELECT unnest(sqlc.arg(account_ids)::bigint[]) ORDER BY 1
+ON CONFLICT (account_id) DO NOTHING;
+
+-- name: LockBalances :many
+SELECT * FROM balances WHERE account_id = ANY(sqlc.arg(account_ids)::bigint[]) ORDER BY account_id FOR UPDATE;
+
+-- name: SetBalances :exec
+UPDATE balances b SET balance_cents = v.cents, updated_at = sqlc.arg('at')::timestamptz
+FROM (SELECT unnest(sqlc.arg(account_ids)::bigint[]) AS account_id, unnest(sqlc.arg(cents)::bigint[]) AS cents) v
+WHERE b.account_id = v.account_id;
+
 -- name: AddToBalance :one
 UPDATE balances
 SET balance_cents = balance_cents + sqlc.arg('delta')::bigint, updated_at = sqlc.arg('at')::timestamptz

@@ -57,6 +57,16 @@ func (q *Queries) BackdateAccount(ctx context.Context, arg BackdateAccountParams
 	return err
 }
 
+type CopyAccountsParams struct {
+	Name            string    `json:"name"`
+	Email           string    `json:"email"`
+	DiscordID       string    `json:"discord_id"`
+	Note            string    `json:"note"`
+	Status          string    `json:"status"`
+	SuspendedReason string    `json:"suspended_reason"`
+	CreatedAt       time.Time `json:"created_at"`
+}
+
 const countAccountSignupsPerDay = `-- name: CountAccountSignupsPerDay :many
 SELECT (created_at AT TIME ZONE 'UTC')::date AS day, count(*)::bigint AS n
 FROM accounts
@@ -601,6 +611,31 @@ func (q *Queries) ListAccountsNameDesc(ctx context.Context, arg ListAccountsName
 	return items, nil
 }
 
+const newestAccountIDs = `-- name: NewestAccountIDs :many
+SELECT id FROM accounts ORDER BY id DESC LIMIT $1
+`
+
+// The newest accounts' ids (a bulk ledger load spreads its entries over them).
+func (q *Queries) NewestAccountIDs(ctx context.Context, limit int32) ([]int64, error) {
+	rows, err := q.db.Query(ctx, newestAccountIDs, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []int64{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		items = append(items, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const setAccountStatus = `-- name: SetAccountStatus :one
 UPDATE accounts
 SET status = $2, suspended_reason = $3, updated_at = now()
@@ -676,5 +711,16 @@ SELECT set_config('plan_cache_mode', 'force_custom_plan', true)
 // Plan each list query for its actual parameters (only inside a transaction).
 func (q *Queries) UseCustomPlans(ctx context.Context) error {
 	_, err := q.db.Exec(ctx, useCustomPlans)
+	return err
+}
+
+const vacuumAccounts = `-- name: VacuumAccounts :exec
+VACUUM (ANALYZE) accounts
+`
+
+// After a bulk load: the visibility map (counts read the indexes alone)
+// and the planner's statistics, before autovacuum would get to them.
+func (q *Queries) VacuumAccounts(ctx context.Context) error {
+	_, err := q.db.Exec(ctx, vacuumAccounts)
 	return err
 }

@@ -110,12 +110,32 @@ func (q *Queries) AuditEntityNames(ctx context.Context, arg AuditEntityNamesPara
 	return items, nil
 }
 
+type CopyAuditEventsParams struct {
+	OccurredAt time.Time       `json:"occurred_at"`
+	ActorKind  string          `json:"actor_kind"`
+	ActorID    string          `json:"actor_id"`
+	ActorLabel string          `json:"actor_label"`
+	Ip         string          `json:"ip"`
+	UserAgent  string          `json:"user_agent"`
+	RequestID  string          `json:"request_id"`
+	Action     string          `json:"action"`
+	EntityType string          `json:"entity_type"`
+	EntityID   string          `json:"entity_id"`
+	Reason     string          `json:"reason"`
+	Before     json.RawMessage `json:"before"`
+	After      json.RawMessage `json:"after"`
+	PrevHash   []byte          `json:"prev_hash"`
+	Hash       []byte          `json:"hash"`
+}
+
 const countAuditEvents = `-- name: CountAuditEvents :one
 SELECT count(*) FROM (
 SELECT 1
 FROM audit_events
 WHERE ($1::bigint IS NULL OR id < $1)
-  AND ($2::text IS NULL OR strpos(lower(actor_label), lower($2)) > 0 OR actor_id = $2)
+  AND ($2::text IS NULL
+       OR actor_label ILIKE '%' || replace(replace(replace($2, '\', '\\'), '%', '\%'), '_', '\_') || '%'
+       OR actor_id = $2)
   AND ($3::text IS NULL OR starts_with(action, $3))
   AND ($4::text IS NULL OR entity_type = $4)
   AND ($5::text IS NULL OR entity_id = $5)
@@ -512,7 +532,9 @@ func (q *Queries) ListAuditEventsForVerify(ctx context.Context, arg ListAuditEve
 const listAuditEventsPage = `-- name: ListAuditEventsPage :many
 SELECT id, occurred_at, actor_kind, actor_id, actor_label, ip, user_agent, request_id, action, entity_type, entity_id, reason, before, after, prev_hash, hash FROM audit_events
 WHERE ($1::bigint IS NULL OR id < $1)
-  AND ($2::text IS NULL OR strpos(lower(actor_label), lower($2)) > 0 OR actor_id = $2)
+  AND ($2::text IS NULL
+       OR actor_label ILIKE '%' || replace(replace(replace($2, '\', '\\'), '%', '\%'), '_', '\_') || '%'
+       OR actor_id = $2)
   AND ($3::text IS NULL OR starts_with(action, $3))
   AND ($4::text IS NULL OR entity_type = $4)
   AND ($5::text IS NULL OR entity_id = $5)
@@ -534,8 +556,11 @@ type ListAuditEventsPageParams struct {
 }
 
 // Newest first, keyset on id; every filter optional. The actor matches a
-// substring of the label (case-insensitive, no LIKE wildcards) or the exact
-// id; the action matches as a prefix ("account." = every account action).
+// substring of the label (case-insensitive, its LIKE wildcards escaped: run
+// with custom plans, the pattern is a constant and the trigram index
+// audit_events_actor_label_trgm finds it) or the exact id; the action
+// matches as a prefix ("account." = every account action; the "C"
+// collation index audit_events_action_prefix reads it as a range).
 func (q *Queries) ListAuditEventsPage(ctx context.Context, arg ListAuditEventsPageParams) ([]AuditEvent, error) {
 	rows, err := q.db.Query(ctx, listAuditEventsPage,
 		arg.BeforeID,
@@ -589,5 +614,15 @@ SELECT pg_advisory_xact_lock(7400113)
 // Serialises audit writers so each row links to the one before it.
 func (q *Queries) LockAuditChain(ctx context.Context) error {
 	_, err := q.db.Exec(ctx, lockAuditChain)
+	return err
+}
+
+const vacuumAuditEvents = `-- name: VacuumAuditEvents :exec
+VACUUM (ANALYZE) audit_events
+`
+
+// After a bulk load (see VacuumAccounts).
+func (q *Queries) VacuumAuditEvents(ctx context.Context) error {
+	_, err := q.db.Exec(ctx, vacuumAuditEvents)
 	return err
 }

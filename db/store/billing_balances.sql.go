@@ -82,6 +82,18 @@ func (q *Queries) EnsureBalance(ctx context.Context, accountID int64) error {
 	return err
 }
 
+const ensureBalances = `-- name: EnsureBalances :exec
+INSERT INTO balances (account_id) SELECT unnest($1::bigint[]) ORDER BY 1
+ON CONFLICT (account_id) DO NOTHING
+`
+
+// Bulk load: lock the balances of many accounts (creating the missing ones),
+// in account order so two loads cannot deadlock.
+func (q *Queries) EnsureBalances(ctx context.Context, accountIds []int64) error {
+	_, err := q.db.Exec(ctx, ensureBalances, accountIds)
+	return err
+}
+
 const getBalance = `-- name: GetBalance :one
 SELECT account_id, balance_cents, updated_at FROM balances WHERE account_id = $1
 `
@@ -264,4 +276,45 @@ func (q *Queries) LockBalance(ctx context.Context, accountID int64) (Balance, er
 	var i Balance
 	err := row.Scan(&i.AccountID, &i.BalanceCents, &i.UpdatedAt)
 	return i, err
+}
+
+const lockBalances = `-- name: LockBalances :many
+SELECT account_id, balance_cents, updated_at FROM balances WHERE account_id = ANY($1::bigint[]) ORDER BY account_id FOR UPDATE
+`
+
+func (q *Queries) LockBalances(ctx context.Context, accountIds []int64) ([]Balance, error) {
+	rows, err := q.db.Query(ctx, lockBalances, accountIds)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []Balance{}
+	for rows.Next() {
+		var i Balance
+		if err := rows.Scan(&i.AccountID, &i.BalanceCents, &i.UpdatedAt); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const setBalances = `-- name: SetBalances :exec
+UPDATE balances b SET balance_cents = v.cents, updated_at = $1::timestamptz
+FROM (SELECT unnest($2::bigint[]) AS account_id, unnest($3::bigint[]) AS cents) v
+WHERE b.account_id = v.account_id
+`
+
+type SetBalancesParams struct {
+	At         time.Time `json:"at"`
+	AccountIds []int64   `json:"account_ids"`
+	Cents      []int64   `json:"cents"`
+}
+
+func (q *Queries) SetBalances(ctx context.Context, arg SetBalancesParams) error {
+	_, err := q.db.Exec(ctx, setBalances, arg.At, arg.AccountIds, arg.Cents)
+	return err
 }

@@ -9,6 +9,137 @@ import (
 	"context"
 )
 
+// iteratorForCopyAccounts implements pgx.CopyFromSource.
+type iteratorForCopyAccounts struct {
+	rows                 []CopyAccountsParams
+	skippedFirstNextCall bool
+}
+
+func (r *iteratorForCopyAccounts) Next() bool {
+	if len(r.rows) == 0 {
+		return false
+	}
+	if !r.skippedFirstNextCall {
+		r.skippedFirstNextCall = true
+		return true
+	}
+	r.rows = r.rows[1:]
+	return len(r.rows) > 0
+}
+
+func (r iteratorForCopyAccounts) Values() ([]interface{}, error) {
+	return []interface{}{
+		r.rows[0].Name,
+		r.rows[0].Email,
+		r.rows[0].DiscordID,
+		r.rows[0].Note,
+		r.rows[0].Status,
+		r.rows[0].SuspendedReason,
+		r.rows[0].CreatedAt,
+	}, nil
+}
+
+func (r iteratorForCopyAccounts) Err() error {
+	return nil
+}
+
+// Bulk load (lumdesk seed --scale --accounts): synthetic accounts only.
+func (q *Queries) CopyAccounts(ctx context.Context, arg []CopyAccountsParams) (int64, error) {
+	return q.db.CopyFrom(ctx, []string{"accounts"}, []string{"name", "email", "discord_id", "note", "status", "suspended_reason", "created_at"}, &iteratorForCopyAccounts{rows: arg})
+}
+
+// iteratorForCopyAuditEvents implements pgx.CopyFromSource.
+type iteratorForCopyAuditEvents struct {
+	rows                 []CopyAuditEventsParams
+	skippedFirstNextCall bool
+}
+
+func (r *iteratorForCopyAuditEvents) Next() bool {
+	if len(r.rows) == 0 {
+		return false
+	}
+	if !r.skippedFirstNextCall {
+		r.skippedFirstNextCall = true
+		return true
+	}
+	r.rows = r.rows[1:]
+	return len(r.rows) > 0
+}
+
+func (r iteratorForCopyAuditEvents) Values() ([]interface{}, error) {
+	return []interface{}{
+		r.rows[0].OccurredAt,
+		r.rows[0].ActorKind,
+		r.rows[0].ActorID,
+		r.rows[0].ActorLabel,
+		r.rows[0].Ip,
+		r.rows[0].UserAgent,
+		r.rows[0].RequestID,
+		r.rows[0].Action,
+		r.rows[0].EntityType,
+		r.rows[0].EntityID,
+		r.rows[0].Reason,
+		r.rows[0].Before,
+		r.rows[0].After,
+		r.rows[0].PrevHash,
+		r.rows[0].Hash,
+	}, nil
+}
+
+func (r iteratorForCopyAuditEvents) Err() error {
+	return nil
+}
+
+// Bulk load (lumdesk seed --scale --audit): synthetic events whose hashes
+// audit.BulkRecord chained under LockAuditChain; ids follow the row order.
+func (q *Queries) CopyAuditEvents(ctx context.Context, arg []CopyAuditEventsParams) (int64, error) {
+	return q.db.CopyFrom(ctx, []string{"audit_events"}, []string{"occurred_at", "actor_kind", "actor_id", "actor_label", "ip", "user_agent", "request_id", "action", "entity_type", "entity_id", "reason", "before", "after", "prev_hash", "hash"}, &iteratorForCopyAuditEvents{rows: arg})
+}
+
+// iteratorForCopyLedgerEntries implements pgx.CopyFromSource.
+type iteratorForCopyLedgerEntries struct {
+	rows                 []CopyLedgerEntriesParams
+	skippedFirstNextCall bool
+}
+
+func (r *iteratorForCopyLedgerEntries) Next() bool {
+	if len(r.rows) == 0 {
+		return false
+	}
+	if !r.skippedFirstNextCall {
+		r.skippedFirstNextCall = true
+		return true
+	}
+	r.rows = r.rows[1:]
+	return len(r.rows) > 0
+}
+
+func (r iteratorForCopyLedgerEntries) Values() ([]interface{}, error) {
+	return []interface{}{
+		r.rows[0].AccountID,
+		r.rows[0].AmountCents,
+		r.rows[0].Kind,
+		r.rows[0].CauseType,
+		r.rows[0].CauseID,
+		r.rows[0].ActorKind,
+		r.rows[0].ActorID,
+		r.rows[0].ActorLabel,
+		r.rows[0].Reason,
+		r.rows[0].BalanceAfterCents,
+		r.rows[0].CreatedAt,
+	}, nil
+}
+
+func (r iteratorForCopyLedgerEntries) Err() error {
+	return nil
+}
+
+// Bulk load (lumdesk seed --scale --ledger): synthetic entries whose
+// balance_after_cents billing.BulkLoadLedger computed under the balances' locks.
+func (q *Queries) CopyLedgerEntries(ctx context.Context, arg []CopyLedgerEntriesParams) (int64, error) {
+	return q.db.CopyFrom(ctx, []string{"ledger_entries"}, []string{"account_id", "amount_cents", "kind", "cause_type", "cause_id", "actor_kind", "actor_id", "actor_label", "reason", "balance_after_cents", "created_at"}, &iteratorForCopyLedgerEntries{rows: arg})
+}
+
 // iteratorForCopyLicenseKeys implements pgx.CopyFromSource.
 type iteratorForCopyLicenseKeys struct {
 	rows                 []CopyLicenseKeysParams

@@ -179,10 +179,17 @@ func createdParams(f filter, ct *time.Time, cid *int64, limit int32) store.ListA
 }
 
 // Count counts the accounts of p's filters (its cursor, sort and limit
-// ignored) up to limitTo (listcount.Cap when below 1), with the list's own
+// ignored) up to limitTo (listcount.Cap when below 1; listcount.SearchCap
+// at most with a search), with the list's own
 // params, so the count filters as the list does.
 func (s *Service) Count(ctx context.Context, p ListParams, limitTo int) (listcount.Count, error) {
 	p.Sort, p.Cursor, p.Limit = "", "", 0
+	// A search counts to SearchCap, as the keys do: a common word's
+	// matches come one by one from the trigram indexes (10,000 of them cost
+	// 0.15 s at a million accounts).
+	if strings.TrimSpace(p.Query) != "" && (limitTo < 1 || limitTo > listcount.SearchCap) {
+		limitTo = listcount.SearchCap
+	}
 	if verr := ValidateListParams(p); len(verr) > 0 {
 		return listcount.Count{}, verr
 	}

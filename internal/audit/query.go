@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -109,12 +110,17 @@ func pageParams(f Filter) store.ListAuditEventsPageParams {
 }
 
 // Count counts the events of a filter (its cursor ignored) up to limitTo
-// (listcount.Cap when below 1).
+// (listcount.Cap when below 1; listcount.SearchCap at most when it
+// searches an actor, whose matches the trigram index hands over one by one),
+// with custom plans as Query.
 func (s *Service) Count(ctx context.Context, f Filter, limitTo int) (listcount.Count, error) {
 	f.Before = 0
+	if strings.TrimSpace(f.Actor) != "" && (limitTo < 1 || limitTo > listcount.SearchCap) {
+		limitTo = listcount.SearchCap
+	}
 	p := pageParams(f)
 	var n listcount.Count
-	err := s.db.Read(ctx, func(q *store.Queries) (err error) {
+	err := s.db.ReadCustomPlans(ctx, func(q *store.Queries) (err error) {
 		n, err = listcount.Run(ctx, limitTo, func(ctx context.Context, lim int32) (int64, error) {
 			p.Lim = lim
 			return q.CountAuditEvents(ctx, store.CountAuditEventsParams(p))
@@ -182,8 +188,10 @@ func NewService(d *db.DB) *Service { return &Service{db: d, now: time.Now} }
 
 // Query lists events (from the read replica when ctx allows, see
 // db.Reader); see the package function Query.
+// It runs with custom plans, so the filters left empty fold away and the
+// actor's pattern is a constant the trigram index can use.
 func (s *Service) Query(ctx context.Context, f Filter, limit int) (out []Entry, next int64, err error) {
-	err = s.db.Read(ctx, func(q *store.Queries) (err error) {
+	err = s.db.ReadCustomPlans(ctx, func(q *store.Queries) (err error) {
 		out, next, err = Query(ctx, q, f, limit)
 		return err
 	})

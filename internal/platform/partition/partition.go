@@ -111,6 +111,41 @@ func Ensure(ctx context.Context, pool *pgxpool.Pool, now time.Time) (Result, err
 	return Maintain(ctx, pool, now, tables)
 }
 
+// EnsureMonths creates table's partitions for every month from from's to
+// to's (both included), as Maintain would, and returns those it created. A
+// bulk load of past rows (`lumdesk seed --scale`) calls it first: a month
+// without a partition sends its rows to the DEFAULT partition, which the
+// maintenance then empties row by row.
+func EnsureMonths(ctx context.Context, pool *pgxpool.Pool, table string, from, to time.Time) ([]string, error) {
+	var created []string
+	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		q := store.New(tx)
+		if ok, err := q.IsPartitioned(ctx, table); err != nil || !ok {
+			return err
+		}
+		if err := q.LockPartitions(ctx, table); err != nil {
+			return err
+		}
+		if err := q.SetPartitionLockTimeout(ctx, lockTimeout); err != nil {
+			return err
+		}
+		for m := MonthOf(from); !m.After(MonthOf(to)); m = m.AddDate(0, 1, 0) {
+			ok, err := q.CreateMonthPartition(ctx, store.CreateMonthPartitionParams{Parent: table, Month: date(m)})
+			if err != nil {
+				return fmt.Errorf("create %s: %w", Name(table, m), err)
+			}
+			if ok {
+				created = append(created, Name(table, m))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return created, fmt.Errorf("partitions of %s: %w", table, err)
+	}
+	return created, nil
+}
+
 // Maintain does Ensure's work for tables, then drops or detaches each
 // table's months entirely older than its retention. A table that is not
 // partitioned (a database migrated back below 00038) is skipped.

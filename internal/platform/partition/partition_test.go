@@ -242,3 +242,22 @@ func subset(small, big []string) bool {
 	}
 	return true
 }
+
+// EnsureMonths creates every month of a past range once (a bulk load of
+// history calls it before its COPY).
+func TestEnsureMonthsCreatesARange(t *testing.T) {
+	pool := testdb.New(t)
+	ctx := context.Background()
+	from, to := time.Date(2030, 11, 15, 0, 0, 0, 0, time.UTC), time.Date(2031, 2, 3, 0, 0, 0, 0, time.UTC)
+	got, err := partition.EnsureMonths(ctx, pool, "audit_events", from, to)
+	want := months("audit_events", time.Date(2030, 11, 1, 0, 0, 0, 0, time.UTC), 4)
+	if err != nil || !sameSet(got, want) {
+		t.Fatalf("created %v, %v; want %v", got, err, want)
+	}
+	if !subset(want, partitions(t, pool, "audit_events")) {
+		t.Errorf("partitions %v lack %v", partitions(t, pool, "audit_events"), want)
+	}
+	if again, err := partition.EnsureMonths(ctx, pool, "audit_events", from, to); err != nil || len(again) != 0 {
+		t.Errorf("second call created %v, %v", again, err)
+	}
+}
