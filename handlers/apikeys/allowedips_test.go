@@ -15,6 +15,7 @@ import (
 // Staff with apikeys.manage edit a Luarmor key's IP allow list on its page;
 // viewers see it without the form.
 func TestAPIKeyAllowedIPsConsole(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	acc := akAccount(t, env, "Allow", "allow@ips.test")
 	k := akCreate(t, env, apikeys.CreateInput{Product: apikeys.Luarmor, AccountID: &acc})

@@ -56,6 +56,7 @@ func akPrefixes(r *servertest.Response) []string {
 }
 
 func TestAPIKeysList(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	ctx := context.Background()
 	acc := akAccount(t, env, "Harbor Analytics", "dev@harbor.io")
@@ -149,6 +150,7 @@ func TestAPIKeysList(t *testing.T) {
 }
 
 func TestAPIKeysListPaging(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	acc := akAccount(t, env, "Many Keys", "many@example.com")
 	var prefixes []string // newest first
@@ -193,6 +195,7 @@ func newKeyForm(acc string) url.Values {
 }
 
 func TestAPIKeysCreateShowsSecretOnce(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	ctx := context.Background()
 	acc := akAccount(t, env, "Atlas Domains", "registrar@atlasdomains.io")
@@ -285,6 +288,7 @@ func TestAPIKeysCreateShowsSecretOnce(t *testing.T) {
 func ptrInt64(v int64) *int64 { return &v }
 
 func TestAPIKeysCreateBadInput(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	acc := akAccount(t, env, "Atlas Domains", "registrar@atlasdomains.io")
 	admin := env.As("admin")
@@ -340,6 +344,7 @@ func TestAPIKeysCreateBadInput(t *testing.T) {
 }
 
 func TestAPIKeysPermissions(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	acc := akAccount(t, env, "A", "a@example.com")
 	k := akCreate(t, env, apikeys.CreateInput{Product: "lumora", AccountID: &acc, Scopes: []string{"email:send"}})
@@ -378,6 +383,7 @@ func TestAPIKeysPermissions(t *testing.T) {
 }
 
 func TestAPIKeyDetail(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	acc := akAccount(t, env, "Harbor", "dev@harbor.io")
 	k := akCreate(t, env, apikeys.CreateInput{Product: "lumora", AccountID: &acc, Name: "Mailer", Scopes: []string{"email:send"}})
@@ -414,6 +420,7 @@ func TestAPIKeyDetail(t *testing.T) {
 }
 
 func TestAPIKeyRevoke(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	ctx := context.Background()
 	acc := akAccount(t, env, "Harbor", "dev@harbor.io")
@@ -479,6 +486,7 @@ func TestAPIKeyRevoke(t *testing.T) {
 }
 
 func TestAPIKeyRotate(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	ctx := context.Background()
 	acc := akAccount(t, env, "Atlas", "registrar@atlasdomains.io")

@@ -75,6 +75,7 @@ func desc(ids ...int64) []int64 {
 }
 
 func TestAuditListFilters(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	c := env.As("viewer")
 	zed := audit.Staff(901, "zed@example.test")
@@ -151,6 +152,7 @@ func TestAuditListFilters(t *testing.T) {
 }
 
 func TestAuditPaginationHasNoDuplicates(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	c := env.As("support")
 	evs := make([]audit.Event, 123)
@@ -188,6 +190,7 @@ func TestAuditPaginationHasNoDuplicates(t *testing.T) {
 }
 
 func TestAuditDetail(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	c := env.As("viewer")
 	ids := record(t, env, audit.Staff(5, "ops@x.test"), audit.Event{
@@ -233,6 +236,7 @@ func TestAuditDetail(t *testing.T) {
 // The log names what it shows: actors, entities and referenced accounts by
 // name, linked to their pages; products by their brand; money as money.
 func TestAuditNamesAndLinks(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	c := env.As("viewer")
 	ctx := context.Background()
@@ -300,6 +304,7 @@ func TestAuditNamesAndLinks(t *testing.T) {
 }
 
 func TestAuditExportCSV(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	admin := env.As("admin")
 	viewer := env.As("viewer")
@@ -381,6 +386,7 @@ func TestAuditExportCSV(t *testing.T) {
 }
 
 func TestHistoryFragment(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	c := env.As("support")
 	ids := record(t, env, audit.Staff(3, "amy@x.test"),
@@ -464,6 +470,7 @@ func TestHistoryFragment(t *testing.T) {
 }
 
 func TestAuditChainBrokenShows(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	ids := record(t, env, audit.System("t"),
 		audit.Event{Action: "widget.a"}, audit.Event{Action: "widget.b"}, audit.Event{Action: "widget.c"})
@@ -490,6 +497,7 @@ func TestAuditChainBrokenShows(t *testing.T) {
 }
 
 func TestAuditBadFilters(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	c := env.As("viewer")
 	long := strings.Repeat("x", 1500)

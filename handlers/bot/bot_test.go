@@ -69,6 +69,7 @@ func link(t *testing.T, env *servertest.Env, admin *servertest.Client, p licensi
 }
 
 func TestStatusPageForEachMode(t *testing.T) {
+	t.Parallel()
 	t.Run("off", func(t *testing.T) {
 		env := servertest.New(t)
 		r := env.As("viewer").Get("/discord")
@@ -137,6 +138,7 @@ func TestStatusPageForEachMode(t *testing.T) {
 }
 
 func TestSandboxRoundTripAndLog(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t, servertest.Demo)
 	admin := env.As("admin")
 	_, p := project(t, env, "Round Trip")
@@ -192,6 +194,7 @@ func TestSandboxRoundTripAndLog(t *testing.T) {
 }
 
 func TestUnlinkNeedsPermissionAndReason(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t, servertest.Demo)
 	admin := env.As("admin")
 	_, p := project(t, env, "Unlinkable")
@@ -223,6 +226,7 @@ func TestUnlinkNeedsPermissionAndReason(t *testing.T) {
 }
 
 func TestPortalSectionIsScopedToTheAccount(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t, servertest.Demo)
 	admin := env.As("admin")
 	accA, pA := project(t, env, "Alpha")
@@ -279,6 +283,7 @@ func TestPortalSectionIsScopedToTheAccount(t *testing.T) {
 // The panel's buttons press as the chosen member; Redeem key opens a modal
 // rendered as a form, and its submission is a ModalSubmit with the field.
 func TestSandboxButtonsAndModal(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t, servertest.Demo)
 	admin := env.As("admin")
 	_, p := project(t, env, "Panel")

@@ -80,6 +80,7 @@ func rowIDs(r *servertest.Response, sel string) []string {
 }
 
 func TestReviewQueueOldestFirst(t *testing.T) {
+	t.Parallel()
 	f := newLumioFixture(t)
 	a, b := f.extension(t, "Queue Alpha"), f.extension(t, "Queue Beta")
 	vb := f.submit(t, b.ID, "1.0.0")
@@ -105,6 +106,7 @@ func TestReviewQueueOldestFirst(t *testing.T) {
 }
 
 func TestApproveAtTenThenRaise(t *testing.T) {
+	t.Parallel()
 	f := newLumioFixture(t)
 	e := f.extension(t, "Rollout")
 	v := f.submit(t, e.ID, "1.0.0")
@@ -151,6 +153,7 @@ func TestApproveAtTenThenRaise(t *testing.T) {
 }
 
 func TestRejectNeedsAReason(t *testing.T) {
+	t.Parallel()
 	f := newLumioFixture(t)
 	e := f.extension(t, "Refused")
 	v := f.submit(t, e.ID, "1.0.0")
@@ -178,6 +181,7 @@ func TestRejectNeedsAReason(t *testing.T) {
 
 // A viewer sees every page and may post nothing.
 func TestViewerPostsAreForbidden(t *testing.T) {
+	t.Parallel()
 	f := newLumioFixture(t)
 	e := f.extension(t, "Watched")
 	v := f.submit(t, e.ID, "1.0.0")
@@ -204,6 +208,7 @@ func TestViewerPostsAreForbidden(t *testing.T) {
 }
 
 func TestInspectorShowsChangesDiffAndFlags(t *testing.T) {
+	t.Parallel()
 	f := newLumioFixture(t)
 	e := f.extension(t, "Inspected")
 	v1 := f.submit(t, e.ID, "1.0.0", bundleManifest("1.0.0", "storage"),
@@ -263,6 +268,7 @@ func TestInspectorShowsChangesDiffAndFlags(t *testing.T) {
 }
 
 func TestSecretValuesNeverShown(t *testing.T) {
+	t.Parallel()
 	f := newLumioFixture(t)
 	e := f.extension(t, "Secretive")
 	v := f.submit(t, e.ID, "1.0.0")
@@ -285,6 +291,7 @@ func TestSecretValuesNeverShown(t *testing.T) {
 }
 
 func TestSuspendAndDeprecate(t *testing.T) {
+	t.Parallel()
 	f := newLumioFixture(t)
 	e := f.extension(t, "Moderated")
 	other := f.extension(t, "Successor")
@@ -332,6 +339,7 @@ func TestSuspendAndDeprecate(t *testing.T) {
 }
 
 func TestUnknownIDsAreNotFound(t *testing.T) {
+	t.Parallel()
 	f := newLumioFixture(t)
 	admin := f.env.As("admin")
 	for _, p := range []string{"/lumio/extensions/ext_aaaaaaaaaaaaaaaa", "/lumio/extensions/nope", "/lumio/versions/ver_aaaaaaaaaaaaaaaa", "/lumio/versions/x"} {
@@ -348,6 +356,7 @@ func TestUnknownIDsAreNotFound(t *testing.T) {
 }
 
 func TestExtensionListFiltersSortAndExport(t *testing.T) {
+	t.Parallel()
 	f := newLumioFixture(t)
 	a := f.extension(t, "Alpha Tools")
 	f.now = f.now.Add(time.Minute)
@@ -394,6 +403,7 @@ func TestExtensionListFiltersSortAndExport(t *testing.T) {
 // The sidebar counts the queue, and the palette finds extensions by name
 // and versions by id.
 func TestBadgeAndPalette(t *testing.T) {
+	t.Parallel()
 	f := newLumioFixture(t)
 	e := f.extension(t, "Palette Finder")
 	v := f.submit(t, e.ID, "1.0.0")
@@ -413,6 +423,7 @@ func TestBadgeAndPalette(t *testing.T) {
 // The extension page charts active installs per day by version from the
 // recorded install events.
 func TestInstallsChart(t *testing.T) {
+	t.Parallel()
 	f := newLumioFixture(t)
 	e := f.extension(t, "Installed")
 	v := f.submit(t, e.ID, "1.0.0")

@@ -82,6 +82,7 @@ func (f *lmFixture) member(t *testing.T, uid int64) ranking.Member {
 }
 
 func TestLumiraPagesRender(t *testing.T) {
+	t.Parallel()
 	f := newLumiraFixture(t)
 	if _, err := f.env.Ranking.Promote(lmBG, lmCLI, accounts.AllAccounts, f.group.ID, lmAlex, "seed"); err != nil {
 		t.Fatal(err)
@@ -144,6 +145,7 @@ func TestLumiraPagesRender(t *testing.T) {
 }
 
 func TestLumiraAddGroupForm(t *testing.T) {
+	t.Parallel()
 	f := newLumiraFixture(t)
 	support := f.env.As("support")
 	support.Get("/lumira")
@@ -175,6 +177,7 @@ func TestLumiraAddGroupForm(t *testing.T) {
 }
 
 func TestLumiraLadderForm(t *testing.T) {
+	t.Parallel()
 	f := newLumiraFixture(t)
 	support := f.env.As("support")
 	support.Get(f.groupPath("ladder"))
@@ -250,6 +253,7 @@ func TestLumiraLadderForm(t *testing.T) {
 }
 
 func TestLumiraMemberForms(t *testing.T) {
+	t.Parallel()
 	f := newLumiraFixture(t)
 	support := f.env.As("support")
 	support.Get(f.memberPath(lmAlex))
@@ -311,6 +315,7 @@ func TestLumiraMemberForms(t *testing.T) {
 
 // A viewer may post nothing; every POST is 403 and changes nothing.
 func TestLumiraViewerIsRefused(t *testing.T) {
+	t.Parallel()
 	f := newLumiraFixture(t)
 	viewer := f.env.As("viewer")
 	viewer.Get("/lumira")
@@ -327,6 +332,7 @@ func TestLumiraViewerIsRefused(t *testing.T) {
 }
 
 func TestLumiraUnknownIDsAreNotFound(t *testing.T) {
+	t.Parallel()
 	f := newLumiraFixture(t)
 	viewer := f.env.As("viewer")
 	for _, p := range []string{"/lumira/groups/grp_aaaaaaaaaaaaaaaa", "/lumira/groups/nonsense", "/lumira/groups/grp_aaaaaaaaaaaaaaaa/members/1",
@@ -349,6 +355,7 @@ func TestLumiraUnknownIDsAreNotFound(t *testing.T) {
 }
 
 func TestLumiraWebhookAndSendTest(t *testing.T) {
+	t.Parallel()
 	f := newLumiraFixture(t)
 	f.env.Jobs.SetOptions(jobs.Options{TestOnly: true, PollInterval: 50 * time.Millisecond})
 	if err := f.env.Jobs.Start(lmBG); err != nil {
@@ -421,6 +428,7 @@ func lmWaitPosted(t *testing.T, ch chan discord.Message) discord.Message {
 }
 
 func TestLumiraAccountTabListAndCSV(t *testing.T) {
+	t.Parallel()
 	f := newLumiraFixture(t)
 	other, err := f.env.Accounts.Create(lmBG, lmCLI, accounts.CreateInput{Name: "Day Co", Email: "hi@day.test"})
 	if err != nil {
@@ -466,6 +474,7 @@ func TestLumiraAccountTabListAndCSV(t *testing.T) {
 // A rank changed on Roblox behind Lumira's back is found by "Reconcile
 // now" and listed on the Reconciliation tab: who, from, to.
 func TestLumiraReconcileNowFindsOutsideChange(t *testing.T) {
+	t.Parallel()
 	f := newLumiraFixture(t)
 	if _, err := f.env.Ranking.Promote(lmBG, lmCLI, accounts.AllAccounts, f.group.ID, lmAlex, "seed"); err != nil {
 		t.Fatal(err)
@@ -499,6 +508,7 @@ func TestLumiraReconcileNowFindsOutsideChange(t *testing.T) {
 // The log and the group list page by keyset: 50 a page, the next link
 // continuing where the page ended.
 func TestLumiraLogAndListPages(t *testing.T) {
+	t.Parallel()
 	f := newLumiraFixture(t)
 	for i := 0; i < 55; i++ {
 		if _, err := f.env.Ranking.AddPoints(lmBG, lmCLI, accounts.AllAccounts, f.group.ID, lmCasey, 1, "tick "+strconv.Itoa(i)); err != nil {
@@ -553,6 +563,7 @@ func TestLumiraLogAndListPages(t *testing.T) {
 // scopes; when Roblox stops answering, the member page says so and shows
 // what Lumira last read, and a promotion is a form message, not a 500.
 func TestLumiraRobloxUnavailable(t *testing.T) {
+	t.Parallel()
 	rbx := robloxtest.New(t)
 	rbx.AddGroup(&robloxtest.Group{ID: 6060, Name: "Real Clan", BotRank: 100, Roles: []robloxtest.Role{
 		{ID: "100", Name: "Guest", Rank: 0}, {ID: "101", Name: "Member", Rank: 1}, {ID: "105", Name: "Trainee", Rank: 5},

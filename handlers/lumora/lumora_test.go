@@ -80,6 +80,7 @@ func (f *fixture) message(t *testing.T, publicID, from, to, status string, at ti
 func id(n int64) string { return strconv.FormatInt(n, 10) }
 
 func TestOverviewCounters(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	now := time.Now()
 	f.message(t, "msg_aaaaaaaa1", "a@shop.example", "x@example.net", "delivered", now, "queued", "delivered")
@@ -103,6 +104,7 @@ func TestOverviewCounters(t *testing.T) {
 }
 
 func TestAddVerifyDomain(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	admin := f.env.As("admin")
 
@@ -190,6 +192,7 @@ func TestAddVerifyDomain(t *testing.T) {
 }
 
 func TestMessageLog(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	day := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
 	f.message(t, "msg_bbbbbbbb1", "a@shop.example", "one@example.net", "delivered", day, "queued", "delivered")
@@ -236,6 +239,7 @@ func TestMessageLog(t *testing.T) {
 }
 
 func TestAccountTabAndCard(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	f.message(t, "msg_cccccccc1", "a@shop.example", "one@example.net", "delivered", time.Now(), "queued", "delivered")
 	r := f.env.As("viewer").Get("/accounts/" + id(f.acc) + "?tab=lumora")
@@ -250,6 +254,7 @@ func TestAccountTabAndCard(t *testing.T) {
 }
 
 func TestPaletteFindsMessages(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	f.message(t, "msg_dddddddd1", "a@shop.example", "Buyer@Example.net", "delivered", time.Now(), "queued")
 	v := f.env.As("viewer")
@@ -265,6 +270,7 @@ func TestPaletteFindsMessages(t *testing.T) {
 }
 
 func TestAppsAndSuppressions(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	if err := f.env.Mail.Suppress(context.Background(), f.acc, "gone@example.net", mail.ReasonHardBounce, "550 5.1.1 no such user"); err != nil {
 		t.Fatal(err)
@@ -292,6 +298,7 @@ func TestAppsAndSuppressions(t *testing.T) {
 }
 
 func TestOverviewCharts(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	now := time.Now().UTC()
 	f.message(t, "msg_eeeeeeee1", "a@shop.example", "x@example.net", "bounced", now, "queued", "bounced")
@@ -329,6 +336,7 @@ func TestOverviewCharts(t *testing.T) {
 }
 
 func TestAppPage(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, func(c *config.Config) { c.WebhookAllowPrivate = true })
 	ctx := context.Background()
 	other, err := f.env.Mail.CreateApp(ctx, cli, accounts.AllAccounts, mail.AppInput{AccountID: &f.acc, Name: "Newsletters"})
@@ -366,6 +374,7 @@ func TestAppPage(t *testing.T) {
 }
 
 func TestLiftSuppression(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	if err := f.env.Mail.Suppress(context.Background(), f.acc, "gone@example.net", mail.ReasonHardBounce, "550 5.1.1 no such user"); err != nil {
 		t.Fatal(err)

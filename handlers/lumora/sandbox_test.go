@@ -14,6 +14,7 @@ import (
 // page shows the DKIM-Signature and text, and the HTML is only ever served
 // by its own route under a sandboxing CSP, framed by the page.
 func TestSandboxInbox(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	v := env.As("viewer")
 	if r := v.Get("/lumora/sandbox"); r.Status != http.StatusOK || !r.Has(`[data-testid="sandbox-off"]`) {

@@ -17,6 +17,7 @@ import (
 // shows the subject, text and versions, and the HTML is only served by the
 // preview route under a sandboxing CSP, rendered with the typed variables.
 func TestTemplatePages(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	admin := f.env.As("admin")
 
@@ -146,6 +147,7 @@ func TestTemplatePages(t *testing.T) {
 // from a verified domain lands in the log and, once delivered, in the
 // sandbox inbox rendered with the variables.
 func TestTemplateTestSend(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	admin := f.env.As("admin")

@@ -66,6 +66,7 @@ func newHookFixture(t *testing.T) *hookFixture {
 }
 
 func TestWebhookEndpointPage(t *testing.T) {
+	t.Parallel()
 	h := newHookFixture(t)
 	v := h.env.As("viewer")
 	// The app page links the endpoint.
@@ -129,6 +130,7 @@ func TestWebhookEndpointPage(t *testing.T) {
 }
 
 func TestWebhookNotFound(t *testing.T) {
+	t.Parallel()
 	h := newHookFixture(t)
 	ctx := context.Background()
 	// An endpoint of another account's app: the staff console sees every
@@ -173,6 +175,7 @@ func TestWebhookNotFound(t *testing.T) {
 }
 
 func TestReplayDelivery(t *testing.T) {
+	t.Parallel()
 	h := newHookFixture(t)
 	ctx := context.Background()
 	v := h.env.As("viewer")
@@ -221,6 +224,7 @@ func TestReplayDelivery(t *testing.T) {
 }
 
 func TestDeleteWebhookEndpoint(t *testing.T) {
+	t.Parallel()
 	h := newHookFixture(t)
 	v := h.env.As("viewer")
 	v.Get("/lumora/webhooks/" + h.ep.ID)
@@ -259,6 +263,7 @@ func TestDeleteWebhookEndpoint(t *testing.T) {
 }
 
 func TestAddSuppression(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	list := "/lumora/suppressions?account=" + id(f.acc)
 	if r := f.env.As("viewer").Get(list); r.Has(`[data-testid="add-suppression-form"]`) {

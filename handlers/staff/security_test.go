@@ -31,6 +31,7 @@ func code(t *testing.T, secret string, at time.Time) string {
 // An admin without TOTP (not demo mode) is locked to /account/security until
 // they enrol through the page; then recovery codes are shown once and work.
 func TestTOTPEnrolmentRequiredAndFlow(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	u, err := env.Staff.Create(context.Background(), audit.CLI("test"), staff.CreateInput{Email: "boss@test.local", Name: "Boss", Role: "admin", Password: servertest.Password})
 	if err != nil {
@@ -132,6 +133,7 @@ func TestTOTPEnrolmentRequiredAndFlow(t *testing.T) {
 }
 
 func TestTOTPStartOverReplacesSecret(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t, servertest.Demo)
 	c := env.As("support")
 	r := c.Get("/account/security")
@@ -152,6 +154,7 @@ func TestTOTPStartOverReplacesSecret(t *testing.T) {
 }
 
 func TestOwnSessions(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	a := env.As("support")
 	b := env.Anonymous()
@@ -251,6 +254,7 @@ func handleOf(t *testing.T, env *servertest.Env, staffID int64) string {
 }
 
 func TestDeviceName(t *testing.T) {
+	t.Parallel()
 	cases := map[string]string{
 		"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36":                                   "Chrome on Linux",
 		"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0":           "Edge on Windows",

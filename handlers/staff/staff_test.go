@@ -24,6 +24,7 @@ func signedOut(c *servertest.Client) bool {
 }
 
 func TestStaffListSearchAndFilter(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	admin := env.As("admin")
 	env.CreateStaff("sam.support@test.local", "support")
@@ -58,6 +59,7 @@ func TestStaffListSearchAndFilter(t *testing.T) {
 }
 
 func TestStaffInvite(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	admin := env.As("admin")
 	if r := admin.Get("/staff/new"); r.Status != 200 || !r.Has(`[data-testid="invite-form"] select[name="role"]`) {
@@ -110,6 +112,7 @@ func TestStaffInvite(t *testing.T) {
 }
 
 func TestStaffPagesForbiddenToOtherRoles(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	target, _ := env.CreateStaff("target@test.local", "viewer")
 	var paths []string
@@ -144,6 +147,7 @@ func TestStaffPagesForbiddenToOtherRoles(t *testing.T) {
 }
 
 func TestStaffDisableEndsSessionsAndEnable(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	admin := env.As("admin")
 	victim := env.As("support")
@@ -191,6 +195,7 @@ func TestStaffDisableEndsSessionsAndEnable(t *testing.T) {
 }
 
 func TestStaffChangeRole(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	admin := env.As("admin")
 	sup := env.As("support")
@@ -233,6 +238,7 @@ func TestStaffChangeRole(t *testing.T) {
 }
 
 func TestLastAdminAndSelfAreRefused(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	admin := env.As("admin")
 	me := idStr(admin.User.ID)
@@ -267,6 +273,7 @@ func TestLastAdminAndSelfAreRefused(t *testing.T) {
 }
 
 func TestStaffResetPasswordAndRevokeSessions(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	admin := env.As("admin")
 	sup := env.As("support")
@@ -308,6 +315,7 @@ func TestStaffResetPasswordAndRevokeSessions(t *testing.T) {
 }
 
 func TestStaffResetOwnPasswordSignsYouOut(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	admin := env.As("admin")
 	r := admin.PostForm("/staff/"+idStr(admin.User.ID)+"/password", url.Values{"password": {"my-own-new-password"}, "reason": {"rotation"}})
@@ -325,6 +333,7 @@ func TestStaffResetOwnPasswordSignsYouOut(t *testing.T) {
 }
 
 func TestStaffResetTOTP(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	admin := env.As("admin")
 	fin := env.As("finance")
@@ -360,6 +369,7 @@ func TestStaffResetTOTP(t *testing.T) {
 }
 
 func TestStaffBadIDsAndInput(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	admin := env.As("admin")
 	for _, p := range []string{"/staff/abc", "/staff/999999", "/staff/-1", "/staff/0", "/staff/99999999999999999999", "/staff/abc/role", "/staff/999999/disable"} {

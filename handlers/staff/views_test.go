@@ -14,6 +14,7 @@ func saveView(c *servertest.Client, page, query, name string) *servertest.Respon
 }
 
 func TestSavedViewsSaveListDelete(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	admin, support := env.As("admin"), env.As("support")
 
@@ -99,6 +100,7 @@ func TestSavedViewsSaveListDelete(t *testing.T) {
 }
 
 func TestSavedViewsRefuseHostileInput(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	admin := env.As("viewer") // read-only staff keep views too
 	for _, tc := range []struct {

@@ -9,6 +9,7 @@ import (
 
 // CountsChanged joins whatever events the response already carries.
 func TestCountsChangedKeepsOtherEvents(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ before, want string }{
 		{"", "counts-changed"},
 		{toastTrigger("success", "Saved."), `{"toast":{"kind":"success","message":"Saved."},"counts-changed":true}`},

@@ -35,6 +35,7 @@ func formResult(t *testing.T, body url.Values, fn func(f *Form) any) (any, map[s
 }
 
 func TestFormTrimsAndCollectsFieldErrors(t *testing.T) {
+	t.Parallel()
 	got, errs := formResult(t, url.Values{"name": {"  Ada  "}, "days": {"0"}, "note": {"a\r\nb "}, "ids": {"1", " 2 "}, "ok": {"on"}},
 		func(f *Form) any {
 			return []any{f.String("name", 10), f.Int("days", 1, 30), f.Text("note", 0), f.Values("ids"), f.Bool("ok"), f.Required("missing", 10), f.Err() != nil}
@@ -58,6 +59,7 @@ func TestFormTrimsAndCollectsFieldErrors(t *testing.T) {
 }
 
 func TestFormRefusesLongValues(t *testing.T) {
+	t.Parallel()
 	_, errs := formResult(t, url.Values{"c": {strings.Repeat("z", 11)}, "e": {strings.Repeat("z\r\n", 6)}, "d": {"fine"}},
 		func(f *Form) any {
 			return []string{f.String("c", 10), f.Text("e", 10), f.String("d", 10)}
@@ -73,6 +75,7 @@ func TestFormRefusesLongValues(t *testing.T) {
 }
 
 func TestFieldErrors(t *testing.T) {
+	t.Parallel()
 	err := fmt.Errorf("create: %w", apperr.FieldErrors{"expire": "must be in the future", "note": "too long"})
 	got := FieldErrors(err, map[string]string{"expire": "ban_expire"})
 	if len(got) != 2 || got["ban_expire"] != "Must be in the future." || got["note"] != "Too long." {
@@ -84,6 +87,7 @@ func TestFieldErrors(t *testing.T) {
 }
 
 func TestFilterDay(t *testing.T) {
+	t.Parallel()
 	errs := map[string]string{}
 	if d := FilterDay(errs, "from", ""); d != nil || len(errs) != 0 {
 		t.Fatalf("empty: %v %v", d, errs)

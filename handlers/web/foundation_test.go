@@ -14,6 +14,7 @@ import (
 )
 
 func TestSignInFlowRotatesSessionAndLogoutDeletesIt(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	env.CreateStaff("sup@test.local", "support")
 	c := env.Anonymous()
@@ -70,6 +71,7 @@ func cookie(c *servertest.Client, env *servertest.Env) string {
 }
 
 func TestSignInErrorsAreUniformAndThrottled(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	env.CreateStaff("v@test.local", "viewer")
 	c := env.Anonymous()
@@ -98,6 +100,7 @@ func TestSignInErrorsAreUniformAndThrottled(t *testing.T) {
 }
 
 func TestCSRFRefused(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	c := env.As("admin")
 	for name, h := range map[string]http.Header{
@@ -121,6 +124,7 @@ func TestCSRFRefused(t *testing.T) {
 }
 
 func TestSecurityHeaders(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	r := env.Anonymous().Get("/login")
 	csp := r.Header.Get("Content-Security-Policy")
@@ -138,6 +142,7 @@ func TestSecurityHeaders(t *testing.T) {
 }
 
 func TestOpenRedirectRefused(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	env.CreateStaff("s@test.local", "support")
 	c := env.Anonymous()
@@ -153,6 +158,7 @@ func TestOpenRedirectRefused(t *testing.T) {
 }
 
 func TestHealthReadyMetrics(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t, func(c *config.Config) { c.MetricsToken = "metrics-token-0123456789" })
 	c := env.Anonymous()
 	if r := c.Get("/healthz"); r.Status != 200 || !strings.Contains(r.Body, `"ok"`) {
@@ -170,6 +176,7 @@ func TestHealthReadyMetrics(t *testing.T) {
 
 // Every route Fiber knows must come from the route table with a permission.
 func TestEveryRouteDeclaresAPermission(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	declared := map[string]string{}
 	for _, r := range env.Handlers.Table() {
@@ -193,6 +200,7 @@ func TestEveryRouteDeclaresAPermission(t *testing.T) {
 // The role matrix: for every route that needs a role permission, each role is
 // either let through (anything but 403) or refused with 403, as its permissions say.
 func TestRoleMatrix(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	clients := map[staff.Role]*servertest.Client{}
 	for _, role := range staff.Roles {
@@ -250,6 +258,7 @@ var _ = web.BodyLimit
 // A viewer is told once, in the top bar, that the role is read-only; roles
 // that can change things see no marker.
 func TestReadOnlyMarker(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	if r := env.As("viewer").Get("/"); !r.Has(`[data-testid="read-only"]`) {
 		t.Error("viewer: no read-only marker")

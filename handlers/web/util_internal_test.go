@@ -6,6 +6,7 @@ import (
 )
 
 func TestJSONStringIsASCIIAndRoundTrips(t *testing.T) {
+	t.Parallel()
 	for _, s := range []string{"plain", "Chloé Martin suspended.", "lum_sk_ab… revoked", "emoji 🎉 \"quoted\" <b>"} {
 		q := jsonString(s)
 		for i := 0; i < len(q); i++ {

@@ -77,6 +77,7 @@ func view(name, email, discord, note, status, reason string) map[string]any {
 }
 
 func TestCreateValidatesEachField(t *testing.T) {
+	t.Parallel()
 	s, d := newService(t)
 	valid := accounts.CreateInput{Name: "Nightfall Studios", Email: "ops@nightfall.gg", DiscordID: "123456789012345678", Note: "VIP"}
 	cases := []struct {
@@ -127,6 +128,7 @@ func TestCreateValidatesEachField(t *testing.T) {
 }
 
 func TestCreateNormalizesAndAudits(t *testing.T) {
+	t.Parallel()
 	s, d := newService(t)
 	a, err := s.Create(ctx, actor, accounts.CreateInput{Name: "  Nightfall Studios ", Email: " Ops@Nightfall.GG ", DiscordID: " 123456789012345678 ", Note: "line one\r\nline two"})
 	if err != nil {
@@ -149,6 +151,7 @@ func TestCreateNormalizesAndAudits(t *testing.T) {
 }
 
 func TestDuplicateEmail(t *testing.T) {
+	t.Parallel()
 	s, _ := newService(t)
 	first := mustCreate(t, s, "First", "dup@example.com", "")
 	_, err := s.Create(ctx, actor, accounts.CreateInput{Name: "Second", Email: "DUP@Example.com"})
@@ -169,6 +172,7 @@ func TestDuplicateEmail(t *testing.T) {
 }
 
 func TestUpdate(t *testing.T) {
+	t.Parallel()
 	s, d := newService(t)
 	a := mustCreate(t, s, "Kestrel Labs", "team@kestrel.dev", "")
 	got, err := s.Update(ctx, actor, a.ID, accounts.UpdateInput{Name: "Kestrel Labs Ltd", Email: "TEAM@kestrel.dev", DiscordID: "223456789012345678", Note: "moved to annual"}, "customer asked")
@@ -202,6 +206,7 @@ func TestUpdate(t *testing.T) {
 }
 
 func TestSuspendAndReactivate(t *testing.T) {
+	t.Parallel()
 	s, d := newService(t)
 	a := mustCreate(t, s, "quietmail.io", "admin@quietmail.io", "")
 	for _, reason := range []string{"", "   ", strings.Repeat("r", 501)} {
@@ -259,6 +264,7 @@ func TestSuspendAndReactivate(t *testing.T) {
 }
 
 func TestGetAndResolve(t *testing.T) {
+	t.Parallel()
 	s, _ := newService(t)
 	a := mustCreate(t, s, "Orbit RP Group", "owner@orbitrp.net", "")
 	_, err := s.Get(ctx, a.ID+1)
@@ -297,6 +303,7 @@ func list(t *testing.T, s *accounts.Service, p accounts.ListParams) []int64 {
 }
 
 func TestListSearch(t *testing.T) {
+	t.Parallel()
 	s, _ := newService(t)
 	night := mustCreate(t, s, "Nightfall Studios", "ops@nightfall.gg", "123456789012345678")
 	blue := mustCreate(t, s, "Bluebird Hosting", "billing@bluebird.host", "")
@@ -334,6 +341,7 @@ func TestListSearch(t *testing.T) {
 }
 
 func TestListFilters(t *testing.T) {
+	t.Parallel()
 	s, d := newService(t)
 	base := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	var all []accounts.Account
@@ -425,6 +433,7 @@ func expectedOrder(all []accounts.Account, sort accounts.Sort) []int64 {
 }
 
 func TestListSortsAndKeysetPaging(t *testing.T) {
+	t.Parallel()
 	s, d := newService(t)
 	all := seedForPaging(t, s, d, 53)
 	for _, sort := range accounts.Sorts {
@@ -484,6 +493,7 @@ func TestListSortsAndKeysetPaging(t *testing.T) {
 }
 
 func TestListPreviousNearTheStartShowsAFullFirstPage(t *testing.T) {
+	t.Parallel()
 	s, d := newService(t)
 	all := seedForPaging(t, s, d, 12)
 	want := expectedOrder(all, accounts.SortNewest)
@@ -506,6 +516,7 @@ func TestListPreviousNearTheStartShowsAFullFirstPage(t *testing.T) {
 }
 
 func TestListBadCursor(t *testing.T) {
+	t.Parallel()
 	s, d := newService(t)
 	seedForPaging(t, s, d, 5)
 	page, _ := s.List(ctx, accounts.ListParams{Limit: 2})
@@ -521,6 +532,7 @@ func TestListBadCursor(t *testing.T) {
 }
 
 func TestForEachCrossesBatches(t *testing.T) {
+	t.Parallel()
 	s, d := newService(t)
 	// Bulk rows straight in (the service path is covered elsewhere).
 	if _, err := d.Pool.Exec(ctx, `INSERT INTO accounts (name, email, created_at)
@@ -554,6 +566,7 @@ func TestForEachCrossesBatches(t *testing.T) {
 }
 
 func TestStats(t *testing.T) {
+	t.Parallel()
 	s, d := newService(t)
 	a := mustCreate(t, s, "One", "one@example.com", "")
 	b := mustCreate(t, s, "Two", "two@example.com", "")
@@ -588,6 +601,7 @@ func TestStats(t *testing.T) {
 }
 
 func TestStatsEstimatesBigTables(t *testing.T) {
+	t.Parallel()
 	s, d := newService(t)
 	if _, err := d.Pool.Exec(ctx, `INSERT INTO accounts (name, email, status, suspended_reason)
 		SELECT 'Bulk ' || g, 'bulk' || g || '@example.com',

@@ -13,6 +13,7 @@ import (
 )
 
 func TestParseAllowedIPsNormalises(t *testing.T) {
+	t.Parallel()
 	got, err := apikeys.ParseAllowedIPs([]string{" 203.0.113.7 ", "10.1.2.3/8", "", "2001:DB8::1", "2001:db8:0:0:1::/64",
 		"::ffff:198.51.100.4", "203.0.113.7/32", "10.0.0.0/8"})
 	if err != nil {
@@ -46,6 +47,7 @@ func TestParseAllowedIPsNormalises(t *testing.T) {
 }
 
 func TestSetAllowedIPsScopedAuditedEnforcedByAllowsIP(t *testing.T) {
+	t.Parallel()
 	s, d := newService(t)
 	ctx := context.Background()
 	a, b := newAccount(t, d, "a@ips.test"), newAccount(t, d, "b@ips.test")
@@ -101,6 +103,7 @@ func TestSetAllowedIPsScopedAuditedEnforcedByAllowsIP(t *testing.T) {
 }
 
 func TestScopedGetRevokeRotateList(t *testing.T) {
+	t.Parallel()
 	s, d := newService(t)
 	ctx := context.Background()
 	a, b := newAccount(t, d, "a@scope.test"), newAccount(t, d, "b@scope.test")
@@ -131,6 +134,7 @@ func TestScopedGetRevokeRotateList(t *testing.T) {
 }
 
 func TestCreateInIsTheAccountsNeverOperator(t *testing.T) {
+	t.Parallel()
 	s, d := newService(t)
 	ctx := context.Background()
 	a, b := newAccount(t, d, "a@create.test"), newAccount(t, d, "b@create.test")

@@ -59,6 +59,7 @@ func mustCreate(t *testing.T, s *apikeys.Service, in apikeys.CreateInput) apikey
 }
 
 func TestCreateEveryProduct(t *testing.T) {
+	t.Parallel()
 	s, d := newService(t)
 	ctx := context.Background()
 	acc := newAccount(t, d, "owner@example.com")
@@ -128,6 +129,7 @@ func TestCreateEveryProduct(t *testing.T) {
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 func TestCreateResult(t *testing.T) {
+	t.Parallel()
 	s, d := newService(t)
 	acc := newAccount(t, d, "r@example.com")
 	exp := time.Now().Add(48 * time.Hour).UTC().Truncate(time.Microsecond)
@@ -187,6 +189,7 @@ func auditCount(t *testing.T, d *db.DB, action string) int {
 }
 
 func TestCreateValidation(t *testing.T) {
+	t.Parallel()
 	s, d := newService(t)
 	acc := newAccount(t, d, "v@example.com")
 	susp := newAccount(t, d, "s@example.com")
@@ -255,6 +258,7 @@ func TestCreateValidation(t *testing.T) {
 }
 
 func TestCreateWithoutScopesGetsStandardScopes(t *testing.T) {
+	t.Parallel()
 	s, d := newService(t)
 	acc := newAccount(t, d, "std@example.com")
 	want := map[string][]string{
@@ -302,6 +306,7 @@ func TestCreateWithoutScopesGetsStandardScopes(t *testing.T) {
 }
 
 func TestHasScope(t *testing.T) {
+	t.Parallel()
 	k := apikeys.Key{Scopes: []string{"email:send", "admin:*"}}
 	for s, want := range map[string]bool{"email:send": true, "email:read": false, "admin:users": true, "admin:*": true, "adminx": false, "": false} {
 		if got := k.HasScope(s); got != want {
@@ -311,6 +316,7 @@ func TestHasScope(t *testing.T) {
 }
 
 func TestVerify(t *testing.T) {
+	t.Parallel()
 	s, d := newService(t)
 	ctx := context.Background()
 	acc := newAccount(t, d, "verify@example.com")
@@ -357,6 +363,7 @@ func TestVerify(t *testing.T) {
 }
 
 func TestVerifyRecordsUseOncePerMinute(t *testing.T) {
+	t.Parallel()
 	s, d := newService(t)
 	ctx := context.Background()
 	acc := newAccount(t, d, "use@example.com")
@@ -399,6 +406,7 @@ func TestVerifyRecordsUseOncePerMinute(t *testing.T) {
 }
 
 func TestRevokeAndRotate(t *testing.T) {
+	t.Parallel()
 	s, d := newService(t)
 	ctx := context.Background()
 	acc := newAccount(t, d, "rot@example.com")
@@ -476,6 +484,7 @@ func TestRevokeAndRotate(t *testing.T) {
 }
 
 func TestAllow(t *testing.T) {
+	t.Parallel()
 	s, d := newService(t)
 	ctx := context.Background()
 	acc := newAccount(t, d, "rl@example.com")
@@ -531,6 +540,7 @@ func TestAllow(t *testing.T) {
 // Two services on two pools over one database stand for two server
 // processes: 50 concurrent requests against a limit of 20 let exactly 20 in.
 func TestAllowAcrossProcesses(t *testing.T) {
+	t.Parallel()
 	url := testdb.NewURL(t)
 	ctx := context.Background()
 	var services []*apikeys.Service

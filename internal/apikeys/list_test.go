@@ -13,6 +13,7 @@ import (
 )
 
 func TestListAndStats(t *testing.T) {
+	t.Parallel()
 	s, d := newService(t)
 	ctx := context.Background()
 	a1 := newAccount(t, d, "one@example.com")
@@ -129,6 +130,7 @@ func TestListAndStats(t *testing.T) {
 }
 
 func TestResolveAccount(t *testing.T) {
+	t.Parallel()
 	s, d := newService(t)
 	ctx := context.Background()
 	id := newAccount(t, d, "Find.Me@example.com")
@@ -146,6 +148,7 @@ func TestResolveAccount(t *testing.T) {
 }
 
 func TestCursorRoundTrip(t *testing.T) {
+	t.Parallel()
 	c := apikeys.Cursor{CreatedAt: time.Date(2026, 1, 2, 3, 4, 5, 678901000, time.UTC), ID: 42}
 	got, ok := apikeys.ParseCursor(c.String())
 	if !ok || !got.CreatedAt.Equal(c.CreatedAt) || got.ID != 42 {

@@ -21,6 +21,7 @@ func newMailApp(t *testing.T, d *db.DB, account int64) int64 {
 // the app), keeps the app through rotation, and can't be bound to another
 // account's app or made for another product.
 func TestLumoraKeyBelongsToApp(t *testing.T) {
+	t.Parallel()
 	s, d := newService(t)
 	ctx := context.Background()
 	acme, globex := newAccount(t, d, "ops@acme.test"), newAccount(t, d, "ops@globex.test")

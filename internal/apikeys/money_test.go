@@ -15,6 +15,7 @@ import (
 )
 
 func TestValidIdempotencyKey(t *testing.T) {
+	t.Parallel()
 	for k, want := range map[string]bool{
 		"":                           false,
 		"1234567":                    false,
@@ -31,6 +32,7 @@ func TestValidIdempotencyKey(t *testing.T) {
 }
 
 func TestIdempotencyClaims(t *testing.T) {
+	t.Parallel()
 	s, d := newService(t)
 	ctx := context.Background()
 	acc := newAccount(t, d, "idem@example.test")
@@ -156,6 +158,7 @@ func TestIdempotencyClaims(t *testing.T) {
 }
 
 func TestSpendCap(t *testing.T) {
+	t.Parallel()
 	s, d := newService(t)
 	ctx := context.Background()
 	acc := newAccount(t, d, "cap@example.test")
@@ -219,6 +222,7 @@ func TestSpendCap(t *testing.T) {
 }
 
 func TestSignatureCheck(t *testing.T) {
+	t.Parallel()
 	s, d := newService(t)
 	acc := newAccount(t, d, "sig@example.test")
 	c := mustCreate(t, s, apikeys.CreateInput{Product: apikeys.LumiDomains, AccountID: &acc, Scopes: []string{"domains:buy"}, WithSigningSecret: true})

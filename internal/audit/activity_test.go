@@ -15,6 +15,7 @@ import (
 // account and on its portal users), in words, staff as "lumdesk staff",
 // and never another account's events nor staff-internal ones.
 func TestAccountActivityIsTheAccountsOwn(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	d := db.New(testdb.New(t))
 	var accA, accB, ana, bob int64
@@ -71,6 +72,7 @@ func TestAccountActivityIsTheAccountsOwn(t *testing.T) {
 }
 
 func TestPortalActionsReadWell(t *testing.T) {
+	t.Parallel()
 	for action, want := range map[string]string{
 		"customer.create":       "Portal user created",
 		"customer.role":         "Portal user role changed",

@@ -30,6 +30,7 @@ func record(t *testing.T, d *db.DB, n int) {
 }
 
 func TestChainVerifies(t *testing.T) {
+	t.Parallel()
 	d := db.New(testdb.New(t))
 	record(t, d, 25)
 	v, err := audit.Verify(context.Background(), d.Queries)
@@ -39,6 +40,7 @@ func TestChainVerifies(t *testing.T) {
 }
 
 func TestAppendOnly(t *testing.T) {
+	t.Parallel()
 	d := db.New(testdb.New(t))
 	record(t, d, 2)
 	ctx := context.Background()
@@ -56,6 +58,7 @@ func TestAppendOnly(t *testing.T) {
 
 // An attacker with superuser rights can switch the trigger off; the chain still tells.
 func TestVerifyDetectsTampering(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for name, tamper := range map[string]string{
 		"edit":   "UPDATE audit_events SET reason = 'nothing to see' WHERE id = 3",
@@ -84,6 +87,7 @@ func TestVerifyDetectsTampering(t *testing.T) {
 
 // A rolled-back change leaves no audit row behind, and the chain stays linear.
 func TestRollbackLeavesNoRow(t *testing.T) {
+	t.Parallel()
 	d := db.New(testdb.New(t))
 	ctx := context.Background()
 	boom := errors.New("boom")
@@ -104,6 +108,7 @@ func TestRollbackLeavesNoRow(t *testing.T) {
 }
 
 func TestConcurrentWritersKeepChain(t *testing.T) {
+	t.Parallel()
 	d := db.New(testdb.New(t))
 	errs := make(chan error, 8)
 	for w := 0; w < 8; w++ {

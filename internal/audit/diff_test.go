@@ -20,6 +20,7 @@ func obj(t *testing.T, s string) map[string]any {
 }
 
 func TestDiff(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name          string
 		before, after string
@@ -115,6 +116,7 @@ func TestDiff(t *testing.T) {
 
 // The output order must not depend on map iteration order.
 func TestDiffStable(t *testing.T) {
+	t.Parallel()
 	before := obj(t, `{"a":1,"b":2,"c":3,"d":{"e":4,"f":5},"g":6,"h":7}`)
 	after := obj(t, `{"a":0,"b":2,"c":9,"d":{"e":0,"f":5,"x":1},"i":8}`)
 	first := Diff(before, after)
@@ -134,6 +136,7 @@ func TestDiffStable(t *testing.T) {
 }
 
 func TestParseObject(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		raw  string
 		want map[string]any

@@ -10,6 +10,7 @@ import (
 )
 
 func TestFilterInputParse(t *testing.T) {
+	t.Parallel()
 	day := func(s string) time.Time { t, _ := time.Parse(time.RFC3339, s); return t }
 	for _, tc := range []struct {
 		name string
@@ -77,6 +78,7 @@ func TestFilterInputParse(t *testing.T) {
 }
 
 func TestFilterInputValues(t *testing.T) {
+	t.Parallel()
 	in := FilterInput{Actor: " a b ", Action: "", EntityType: "account", To: "2025-01-02", Before: "5"}
 	if got, want := in.Values().Encode(), "actor=a+b&entity_type=account&to=2025-01-02"; got != want {
 		t.Errorf("Values = %q, want %q", got, want)

@@ -37,6 +37,7 @@ func ids(page []Entry) []int64 {
 }
 
 func TestQueryFilters(t *testing.T) {
+	t.Parallel()
 	d := db.New(testdb.New(t))
 	ctx := context.Background()
 	alice, bob := Staff(1, "alice@x.test"), Staff(2, "bob@x.test")
@@ -136,6 +137,7 @@ func TestQueryFilters(t *testing.T) {
 }
 
 func TestServiceStatusIsCached(t *testing.T) {
+	t.Parallel()
 	d := db.New(testdb.New(t))
 	ctx := context.Background()
 	seed(t, d, ae{System("t"), Event{Action: "a.b"}}, ae{System("t"), Event{Action: "a.c"}})

@@ -17,6 +17,7 @@ import (
 )
 
 func TestFormatValue(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		etype, field string
 		raw          string // JSON
@@ -60,6 +61,7 @@ func TestFormatValue(t *testing.T) {
 }
 
 func TestFormatValueTimesAndRefs(t *testing.T) {
+	t.Parallel()
 	v := FormatValue("license_key", "auth_expire", "2026-03-01T10:20:30Z")
 	if v.Time == nil || !v.Time.Equal(time.Date(2026, 3, 1, 10, 20, 30, 0, time.UTC)) {
 		t.Fatalf("time value = %+v", v)
@@ -76,6 +78,7 @@ func TestFormatValueTimesAndRefs(t *testing.T) {
 
 // A ledger entry or deposit named in an account's event is found through that account.
 func TestReadableScopesRefsToTheAccount(t *testing.T) {
+	t.Parallel()
 	e := Entry{EntityType: EntityAccount, EntityID: "26",
 		After: decode(t, `{"entry_id":2,"deposit":"dep_abc","amount":"5"}`).(map[string]any)}
 	refs := map[string]Ref{}
@@ -94,6 +97,7 @@ func TestReadableScopesRefsToTheAccount(t *testing.T) {
 }
 
 func TestFormatMoney(t *testing.T) {
+	t.Parallel()
 	for c, want := range map[money.Cents]string{0: "$0.00", 5: "$0.05", 100: "$1.00", 106360: "$1,063.60", -99999999: "-$999,999.99"} {
 		if got := FormatMoney(c); got != want {
 			t.Errorf("FormatMoney(%d) = %q, want %q", c, got, want)
@@ -102,6 +106,7 @@ func TestFormatMoney(t *testing.T) {
 }
 
 func TestFieldLabel(t *testing.T) {
+	t.Parallel()
 	for _, tc := range [][3]string{
 		{"api_key", "daily_spend_cap", "Daily spend cap"},
 		{"api_key", "rate_limit_per_minute", "Rate limit"},
@@ -118,6 +123,7 @@ func TestFieldLabel(t *testing.T) {
 }
 
 func TestReadable(t *testing.T) {
+	t.Parallel()
 	e := Entry{EntityType: EntityAPIKey,
 		Before: decode(t, `{"name":"ci","daily_spend_cap":"10","revoked":false,"product":"lumi-domains"}`).(map[string]any),
 		After:  decode(t, `{"name":"ci","daily_spend_cap":"1063.6","revoked":true,"product":"lumi-domains","account_id":26}`).(map[string]any),
@@ -157,6 +163,7 @@ func decode(t *testing.T, raw string) any {
 // audit.Event literal in the module; a type written through a variable is
 // accepted only where it is known to hold a Lumi item kind.
 func TestEveryWrittenEntityTypeIsKnown(t *testing.T) {
+	t.Parallel()
 	root := filepath.Join("..", "..")
 	consts := map[string]string{} // string constants of the module, by name
 	type use struct {
@@ -253,6 +260,7 @@ func isAuditEvent(e ast.Expr, pkg string) bool {
 }
 
 func TestActionLabel(t *testing.T) {
+	t.Parallel()
 	for action, want := range map[string]string{
 		"api_key.revoke":             "API key revoked",
 		"account.suspend":            "Account suspended",

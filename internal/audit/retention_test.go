@@ -15,6 +15,7 @@ import (
 // at the oldest remaining row's prev_hash; a row removed after it still
 // breaks the chain.
 func TestVerifyAnchorsAfterRetention(t *testing.T) {
+	t.Parallel()
 	d := db.New(testdb.New(t))
 	ctx := context.Background()
 	// Three events of March 2025 (as Record would have written them then),

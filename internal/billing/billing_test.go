@@ -134,6 +134,7 @@ func fieldOf(err error) []string {
 }
 
 func TestBalanceOfAnAccountWithoutMoneyIsZero(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	id := f.account("Quiet Co")
 	b, err := f.svc.Balance(ctx, id)
@@ -146,6 +147,7 @@ func TestBalanceOfAnAccountWithoutMoneyIsZero(t *testing.T) {
 }
 
 func TestTopUpDebitRefundAndTheLedgerChain(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	id := f.account("Nightfall Studios")
 	dep := f.topUp(id, "100.00")
@@ -239,6 +241,7 @@ func TestTopUpDebitRefundAndTheLedgerChain(t *testing.T) {
 }
 
 func TestDebitValidation(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	id := f.account("Val Co")
 	for name, tc := range map[string]struct {
@@ -260,6 +263,7 @@ func TestDebitValidation(t *testing.T) {
 }
 
 func TestDebitInsideTheCallersTransactionRollsBackWithIt(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	id := f.account("Tx Co")
 	f.topUp(id, "10.00")
@@ -288,6 +292,7 @@ func TestDebitInsideTheCallersTransactionRollsBackWithIt(t *testing.T) {
 }
 
 func TestTheDatabaseRefusesToRewriteTheLedgerOrGoNegative(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	id := f.account("Guard Co")
 	e := f.topUp(id, "5.00")
@@ -318,6 +323,7 @@ func TestTheDatabaseRefusesToRewriteTheLedgerOrGoNegative(t *testing.T) {
 }
 
 func TestVerifyFindsABalanceTheLedgerDoesNotExplain(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	good, bad := f.account("Good Co"), f.account("Bad Co")
 	f.topUp(good, "5.00")
@@ -337,6 +343,7 @@ func TestVerifyFindsABalanceTheLedgerDoesNotExplain(t *testing.T) {
 }
 
 func TestManualMovesAboveTheLimitWaitForASecondFinanceUser(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	id := f.account("Big Spender")
 	alice, bob := f.financeUser("alice@finance.test"), f.financeUser("bob@finance.test")
@@ -425,6 +432,7 @@ func TestManualMovesAboveTheLimitWaitForASecondFinanceUser(t *testing.T) {
 }
 
 func TestFourEyesHoldsInTheDatabaseToo(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	id := f.account("Eyes Co")
 	alice := f.financeUser("alice@finance.test")
@@ -439,6 +447,7 @@ func TestFourEyesHoldsInTheDatabaseToo(t *testing.T) {
 }
 
 func TestManualInputValidation(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	id := f.account("Input Co")
 	for _, tc := range []struct {
@@ -473,6 +482,7 @@ func TestManualInputValidation(t *testing.T) {
 }
 
 func TestDepositsPayOnceAndCloseOnce(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	id := f.account("Depositor")
 	fin := f.financeUser("fin@finance.test")
@@ -525,6 +535,7 @@ func TestDepositsPayOnceAndCloseOnce(t *testing.T) {
 }
 
 func TestExpiredDepositsAreNotCredited(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	id := f.account("Late Payer")
 	d, err := f.svc.CreateDeposit(ctx, cli, billing.DepositInput{AccountID: id, Amount: "9.99", Provider: billing.ProviderSandboxCrypto})
@@ -550,6 +561,7 @@ func TestExpiredDepositsAreNotCredited(t *testing.T) {
 }
 
 func TestWebhookSignatureAndIdempotence(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	id := f.account("Hooked")
 	d, err := f.svc.CreateDeposit(ctx, api, billing.DepositInput{AccountID: id, Amount: "40.00", Provider: billing.ProviderSandboxCrypto})
@@ -590,6 +602,7 @@ func TestWebhookSignatureAndIdempotence(t *testing.T) {
 }
 
 func TestLedgerFiltersAndPaging(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	a, b := f.account("Alpha"), f.account("Beta")
 	f.topUp(a, "50")
@@ -661,6 +674,7 @@ func TestLedgerFiltersAndPaging(t *testing.T) {
 }
 
 func TestLowBalanceThreshold(t *testing.T) {
+	t.Parallel()
 	if !billing.IsLow(billing.LowBalanceThreshold-1) || billing.IsLow(billing.LowBalanceThreshold) {
 		t.Fatalf("IsLow around %s is wrong", billing.LowBalanceThreshold)
 	}

@@ -60,6 +60,7 @@ func run(n int, a, b *billing.Service, fn func(i int, s *billing.Service)) {
 }
 
 func TestOneIdempotencyKeyFromTwoHundredGoroutinesMovesMoneyOnce(t *testing.T) {
+	t.Parallel()
 	f, other := twoProcesses(t)
 	id := f.account("Retry Storm")
 	f.topUp(id, "100.00")
@@ -116,6 +117,7 @@ func TestOneIdempotencyKeyFromTwoHundredGoroutinesMovesMoneyOnce(t *testing.T) {
 }
 
 func TestAThousandConcurrentDebitsAgainstAHundredDollars(t *testing.T) {
+	t.Parallel()
 	f, other := twoProcesses(t)
 	id := f.account("Flash Sale")
 	f.topUp(id, "100.00")
@@ -150,6 +152,7 @@ func TestAThousandConcurrentDebitsAgainstAHundredDollars(t *testing.T) {
 }
 
 func TestTwentyConcurrentWebhookDeliveriesCreditOnce(t *testing.T) {
+	t.Parallel()
 	f, other := twoProcesses(t)
 	id := f.account("Crypto Whale")
 	d, err := f.svc.CreateDeposit(ctx, api, billing.DepositInput{AccountID: id, Amount: "250.00", Provider: billing.ProviderSandboxCrypto})
@@ -182,6 +185,7 @@ func TestTwentyConcurrentWebhookDeliveriesCreditOnce(t *testing.T) {
 }
 
 func TestConcurrentApprovalsApplyARequestOnce(t *testing.T) {
+	t.Parallel()
 	f, other := twoProcesses(t)
 	id := f.account("Wire Co")
 	alice, bob, carol := f.financeUser("alice@finance.test"), f.financeUser("bob@finance.test"), f.financeUser("carol@finance.test")

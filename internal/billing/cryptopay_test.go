@@ -108,6 +108,7 @@ func cpSign(token string, body []byte) string {
 }
 
 func TestCryptoPayDeposit(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	cp := newFakeCryptoPay(t)
 	svc := f.svc.WithCryptoPay(cp.srv.URL+"/api", cpToken)
@@ -161,6 +162,7 @@ func TestCryptoPayDeposit(t *testing.T) {
 }
 
 func TestCryptoPayWebhookRefusals(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	cp := newFakeCryptoPay(t)
 	svc := f.svc.WithCryptoPay(cp.srv.URL+"/api", cpToken)
@@ -213,6 +215,7 @@ func TestCryptoPayWebhookRefusals(t *testing.T) {
 // A provider that fails leaves the deposit without an invoice; the retry
 // with the same key opens exactly one, on the same deposit.
 func TestCryptoPayRetryAfterProviderFailure(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	cp := newFakeCryptoPay(t)
 	svc := f.svc.WithCryptoPay(cp.srv.URL+"/api", cpToken)
@@ -252,6 +255,7 @@ func TestCryptoPayRetryAfterProviderFailure(t *testing.T) {
 
 // getInvoices catches a payment whose webhook never came.
 func TestCryptoPayReconcile(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	cp := newFakeCryptoPay(t)
 	svc := f.svc.WithCryptoPay(cp.srv.URL+"/api", cpToken)
@@ -285,6 +289,7 @@ func TestCryptoPayReconcile(t *testing.T) {
 // Without a token cryptobot is a labelled sandbox whose payments go through
 // the same webhook verification.
 func TestCryptoPaySandbox(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	acc := f.account("Sandbox Crypto")
 	p := f.svc.CryptoPay()

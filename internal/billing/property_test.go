@@ -19,6 +19,7 @@ import (
 // a model of what should have happened and the sum of its ledger, and
 // Verify finds nothing.
 func TestRandomMoneyWalksKeepEveryBalanceEqualToItsLedger(t *testing.T) {
+	t.Parallel()
 	seeds := []uint64{1, uint64(time.Now().UnixNano())}
 	if testing.Short() {
 		seeds = seeds[:1]

@@ -12,6 +12,7 @@ import (
 // deposit is not found (as an unknown one), the account of an input is
 // replaced by the scope's, and the every-account scope is refused.
 func TestScopedMethodsKeepToTheScopesAccount(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	a, b := f.account("Scope A"), f.account("Scope B")
 	sa, sb := accounts.Only(a), accounts.Only(b)
@@ -75,6 +76,7 @@ func TestScopedMethodsKeepToTheScopesAccount(t *testing.T) {
 
 // A deposit with a real provider is never paid by the sandbox button.
 func TestSandboxPaymentRefusesARealProvidersDeposit(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	a := f.account("Real Money")
 	d, err := f.svc.CreateDepositIn(ctx, cli, accounts.Only(a), billing.DepositInput{Amount: "5.00", Provider: billing.ProviderManual})

@@ -15,6 +15,7 @@ import (
 // whole index) has no index to answer it, and would read the whole table at a
 // million rows.
 func TestSearchQueriesUseIndexes(t *testing.T) {
+	t.Parallel()
 	src, err := os.ReadFile("../../db/queries/search.sql")
 	if err != nil {
 		t.Fatal(err)

@@ -81,6 +81,7 @@ func ofKind(hits []console.Hit, kind string) []string {
 }
 
 func TestSearchFindsEveryKindByAPartialValue(t *testing.T) {
+	t.Parallel()
 	s := seed(t)
 	cases := []struct{ q, kind, want string }{
 		{"orbital wid", "account", "Orbital Widgets"},
@@ -117,6 +118,7 @@ func TestSearchFindsEveryKindByAPartialValue(t *testing.T) {
 }
 
 func TestSearchRanksExactMatchesFirst(t *testing.T) {
+	t.Parallel()
 	s := seed(t)
 	for _, q := range []string{fullKey, hwid, discord, strings.ToLower(fullKey[4:])} {
 		got := ofKind(search(t, s, everything, q), "license_key")
@@ -148,6 +150,7 @@ func TestSearchRanksExactMatchesFirst(t *testing.T) {
 }
 
 func TestSearchBoundsEachKind(t *testing.T) {
+	t.Parallel()
 	s := seed(t)
 	// every kind's group is at most PerKind long
 	counts := map[string]int{}
@@ -162,6 +165,7 @@ func TestSearchBoundsEachKind(t *testing.T) {
 }
 
 func TestSearchRespectsPermissions(t *testing.T) {
+	t.Parallel()
 	s := seed(t)
 	viewerNoLicensing := func(p string) bool { return p == "accounts.view" || p == "billing.view" }
 	hits := search(t, s, viewerNoLicensing, "7f3a9c21")
@@ -191,6 +195,7 @@ func TestSearchRespectsPermissions(t *testing.T) {
 }
 
 func TestSearchHostileQueries(t *testing.T) {
+	t.Parallel()
 	s := seed(t)
 	for name, q := range map[string]string{
 		"empty":        "   ",
@@ -219,6 +224,7 @@ func TestSearchHostileQueries(t *testing.T) {
 // Every searcher an area wires answers a kind the registry declares: a typo
 // would otherwise be a kind that silently finds nothing.
 func TestAreaSearchersAreDeclaredKinds(t *testing.T) {
+	t.Parallel()
 	declared := map[string]bool{}
 	for _, k := range product.SearchKindsOf() {
 		declared[k.Name] = true
@@ -237,6 +243,8 @@ func TestAreaSearchersAreDeclaredKinds(t *testing.T) {
 // the other kinds are not held up. The slow part is a real query that
 // Postgres cancels when the budget runs out.
 func TestSearchAnswersWithinItsBudget(t *testing.T) {
+	// Not parallel: the other kinds must answer within the 50ms budget,
+	// which tests running beside it could push them past.
 	slowDB := db.New(testdb.New(t))
 	s := seed(t).WithSearchBudget(50 * time.Millisecond).Register(map[string]product.Searcher{
 		"license_key": func(ctx context.Context, q product.Query, limit int) ([]product.SearchHit, error) {

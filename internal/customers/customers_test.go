@@ -93,6 +93,7 @@ func (f *fixture) user(t *testing.T, email string, role customers.Role) customer
 }
 
 func TestInvitationExpiresAndIsReplacedByANewerOne(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	inv, err := f.svc.Invite(ctx, audit.CLI("t"), f.acc.ID, "ana@acme.test", customers.RoleDeveloper)
 	if err != nil || !strings.HasPrefix(inv.URL, "https://desk.test/portal/invite/") {
@@ -113,6 +114,7 @@ func TestInvitationExpiresAndIsReplacedByANewerOne(t *testing.T) {
 }
 
 func TestInviteRefusesBadInputAndTakenAddresses(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	f.user(t, "owner@acme.test", customers.RoleOwner)
 	var fe apperr.FieldErrors
@@ -130,6 +132,7 @@ func TestInviteRefusesBadInputAndTakenAddresses(t *testing.T) {
 }
 
 func TestResetLinkLastsThirtyMinutesAndWorksOnce(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	u := f.user(t, "bo@acme.test", customers.RoleBilling)
 	if err := f.svc.RequestReset(ctx, audit.Actor{}, "nobody@acme.test"); err != nil {
@@ -159,6 +162,7 @@ func TestResetLinkLastsThirtyMinutesAndWorksOnce(t *testing.T) {
 }
 
 func TestResetMailsAreCapped(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	f.user(t, "cap@acme.test", customers.RoleReadOnly)
 	before := len(f.mail.sent)
@@ -173,6 +177,7 @@ func TestResetMailsAreCapped(t *testing.T) {
 }
 
 func TestTheLastOwnerStays(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	owner := f.user(t, "o1@acme.test", customers.RoleOwner)
 	dev := f.user(t, "d1@acme.test", customers.RoleDeveloper)
@@ -200,6 +205,7 @@ func TestTheLastOwnerStays(t *testing.T) {
 }
 
 func TestTOTPSignInAndRecoveryCodes(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	u := f.user(t, "t@acme.test", customers.RoleDeveloper)
 	e, err := f.svc.BeginTOTP(ctx, u)
@@ -237,6 +243,7 @@ func TestTOTPSignInAndRecoveryCodes(t *testing.T) {
 
 // Concurrent acceptances of one invitation make one user.
 func TestAnInvitationIsAcceptedOnceUnderRace(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	if _, err := f.svc.Invite(ctx, audit.CLI("t"), f.acc.ID, "race@acme.test", customers.RoleOwner); err != nil {
 		t.Fatal(err)

@@ -62,6 +62,7 @@ func (f *teamFixture) user(accountID int64, email string, role customers.Role) c
 }
 
 func TestSetRoleKeepsAnOwnerRefusesSelfAndOtherAccounts(t *testing.T) {
+	t.Parallel()
 	f := newTeamFixture(t)
 	a, b := f.account("alpha"), f.account("beta")
 	owner := f.user(a, "owner@alpha.test", customers.RoleOwner)
@@ -102,6 +103,7 @@ func TestSetRoleKeepsAnOwnerRefusesSelfAndOtherAccounts(t *testing.T) {
 }
 
 func TestRevokeInvitationIsScopedToTheAccount(t *testing.T) {
+	t.Parallel()
 	f := newTeamFixture(t)
 	a, b := f.account("gamma"), f.account("delta")
 	inv, err := f.svc.Invite(ctx, audit.CLI("test"), a, "new@gamma.test", customers.RoleBilling)

@@ -14,6 +14,7 @@ import (
 )
 
 func TestSeedAPIKeysOnce(t *testing.T) {
+	t.Parallel()
 	d := db.New(testdb.New(t))
 	box, _ := secretbox.New(bytes.Repeat([]byte{1}, 32))
 	svc := server.NewServices(config.Config{Demo: true}, d, box)

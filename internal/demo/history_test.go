@@ -18,6 +18,7 @@ import (
 // more than today: sign-ups, key creations, executions, the ledger and
 // deposits each reach back at least 60 days and spread over many days.
 func TestSeedHasAHistory(t *testing.T) {
+	t.Parallel()
 	d := db.New(testdb.New(t))
 	box, _ := secretbox.New(bytes.Repeat([]byte{1}, 32))
 	svc := server.NewServices(config.Config{Demo: true}, d, box)

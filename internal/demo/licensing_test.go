@@ -20,6 +20,7 @@ var demoActor = audit.CLI("demo test")
 // The demo accounts get real Luarmor plans, once: a second seed keeps a
 // plan that staff changed.
 func TestSeedLicensingPlans(t *testing.T) {
+	t.Parallel()
 	d := db.New(testdb.New(t))
 	box, _ := secretbox.New(bytes.Repeat([]byte{1}, 32))
 	svc := server.NewServices(config.Config{Demo: true}, d, box)

@@ -20,6 +20,7 @@ import (
 // version whose stored bundle the inspector reads and compares with the
 // approved one; seeding twice adds nothing.
 func TestSeedLumio(t *testing.T) {
+	t.Parallel()
 	d := db.New(testdb.New(t))
 	box, _ := secretbox.New(bytes.Repeat([]byte{1}, 32))
 	svc := server.NewServices(config.Config{Demo: true, DataDir: t.TempDir()}, d, box)

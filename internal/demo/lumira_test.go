@@ -18,6 +18,7 @@ import (
 // The demo's Lumira is one Sandbox group of Nightfall's with its ladder,
 // auto-promotion and the seeded changes; seeding twice adds nothing.
 func TestSeedLumira(t *testing.T) {
+	t.Parallel()
 	d := db.New(testdb.New(t))
 	box, _ := secretbox.New(bytes.Repeat([]byte{1}, 32))
 	svc := server.NewServices(config.Config{Demo: true, DataDir: t.TempDir()}, d, box)

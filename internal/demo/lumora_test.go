@@ -20,6 +20,7 @@ import (
 // to the apps and weeks of messages whose statuses come from delivery, so
 // the console's log and stats show something; seeding twice adds nothing.
 func TestSeedLumora(t *testing.T) {
+	t.Parallel()
 	d := db.New(testdb.New(t))
 	box, _ := secretbox.New(bytes.Repeat([]byte{1}, 32))
 	svc := server.NewServices(config.Config{Demo: true, LumoraSPFInclude: "spf.lumora.local", LumoraReturnPathLabel: "bounces",

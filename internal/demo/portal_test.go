@@ -19,6 +19,7 @@ import (
 // The demo portal sign-ins work, once each even when seeding twice, on an
 // account with data in Luarmor, Lumi and Lumora.
 func TestSeedPortalUsers(t *testing.T) {
+	t.Parallel()
 	d := db.New(testdb.New(t))
 	box, _ := secretbox.New(bytes.Repeat([]byte{1}, 32))
 	svc := server.NewServices(config.Config{Demo: true, LumoraSPFInclude: "spf.lumora.local", LumoraReturnPathLabel: "bounces",

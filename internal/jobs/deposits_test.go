@@ -23,6 +23,7 @@ import (
 // start), really expires a pending deposit past its expiry, and runs again
 // when asked for.
 func TestExpireDepositsJobRuns(t *testing.T) {
+	t.Parallel()
 	d := db.New(testdb.New(t))
 	box, err := secretbox.New(bytes.Repeat([]byte{7}, 32))
 	if err != nil {

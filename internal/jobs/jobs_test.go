@@ -144,6 +144,7 @@ func ids(keys ...licensing.Key) []int64 {
 }
 
 func TestBlacklistPerItemResults(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	w.start(jobs.Options{})
 	ks := w.keys(3, licensing.KeyInput{})
@@ -180,6 +181,7 @@ func TestBlacklistPerItemResults(t *testing.T) {
 }
 
 func TestExtendAndDelete(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	w.start(jobs.Options{})
 	days := 10
@@ -224,6 +226,7 @@ func TestExtendAndDelete(t *testing.T) {
 }
 
 func TestEnqueueValidation(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	many := make([]int64, jobs.MaxSelection+1)
 	for i := range many {
@@ -253,6 +256,7 @@ func TestEnqueueValidation(t *testing.T) {
 }
 
 func TestGenerateInChunksAndImport(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	w.start(jobs.Options{})
 	days := 30
@@ -308,6 +312,7 @@ func TestGenerateInChunksAndImport(t *testing.T) {
 // TestSlicesShareWorkers: with a tiny slice, a job continues over many
 // slices (snoozed between them) and still records every item exactly once.
 func TestSlicesResumeWhereTheyStopped(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	w.start(jobs.Options{Slice: time.Nanosecond, Workers: 1})
 	ks := w.keys(6, licensing.KeyInput{})
@@ -327,6 +332,7 @@ func TestSlicesResumeWhereTheyStopped(t *testing.T) {
 // recording its first item is taken up again by a new runner, which
 // continues after that item.
 func TestDeadRunnerJobIsRescued(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	ks := w.keys(3, licensing.KeyInput{})
 	job, err := w.jobs.EnqueueKeyAction(ctx, support, jobs.KeyAction{Action: "blacklist", IDs: ids(ks...), Reason: "rescue"})
@@ -368,6 +374,7 @@ func TestDeadRunnerJobIsRescued(t *testing.T) {
 // A generate or import past the plan's max users: the keys that fit are
 // made, each other item fails with the limit as its reason.
 func TestGenerateAndImportStopAtThePlansUserLimit(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	w.start(jobs.Options{})
 	if _, err := w.lic.SetPlan(ctx, support, w.project.AccountID, licensing.PlanInput{MaxUsers: 130,

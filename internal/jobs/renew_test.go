@@ -17,6 +17,7 @@ import (
 // The auto-renew pass runs when the runner starts (periodic, run on start)
 // and again when asked for.
 func TestAutoRenewJobRuns(t *testing.T) {
+	t.Parallel()
 	d := db.New(testdb.New(t))
 	lic := licensing.NewService(d)
 	t.Cleanup(lic.Close)

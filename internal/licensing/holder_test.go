@@ -12,6 +12,7 @@ import (
 // A key holder's own HWID reset (the Discord bot's Reset HWID) follows the
 // project's "users may reset" setting and always its cooldown.
 func TestResetByKeyHolder(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	holder := audit.Discord("555000000000000001", "holder")
 	k := f.key(KeyInput{DiscordID: "555000000000000001"})
@@ -65,6 +66,7 @@ func TestResetByKeyHolder(t *testing.T) {
 
 // A key holder cannot claim a banned key; staff can still link one.
 func TestLinkDiscordByKeyHolder(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	holder := audit.Discord("555000000000000001", "holder")
 	k := f.key(KeyInput{KeyDays: ptr(7)})
@@ -94,6 +96,7 @@ func TestLinkDiscordByKeyHolder(t *testing.T) {
 
 // Two users claiming one key at once: the key's row lock lets exactly one win.
 func TestLinkDiscordRace(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	for round := range 5 {
 		k := f.key(KeyInput{})

@@ -119,6 +119,7 @@ func (f *fixture) auditCount(action string, keyID int64) int {
 func ptr[T any](v T) *T { return &v }
 
 func TestCreateKeyShapesAndValidation(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	k := f.key(KeyInput{Note: "stock"})
 	if len(k.UserKey) != UserKeyLen || k.Status != StatusReset || k.Identifier != "" || k.Banned || k.AuthExpire != nil {
@@ -153,6 +154,7 @@ func TestCreateKeyShapesAndValidation(t *testing.T) {
 
 // The spec's time rules.
 func TestTimeRules(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	now := f.now()
 
@@ -289,6 +291,7 @@ func TestTimeRules(t *testing.T) {
 }
 
 func TestStatusesAndListFilters(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	fresh := f.key(KeyInput{Note: "fresh"})
 	active := f.key(KeyInput{Identifier: "hw-active", DiscordID: "111"})
@@ -402,6 +405,7 @@ func TestStatusesAndListFilters(t *testing.T) {
 }
 
 func TestKeysetPagination(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	var all []string
 	for i := 0; i < 7; i++ {
@@ -440,6 +444,7 @@ func TestKeysetPagination(t *testing.T) {
 }
 
 func TestResetHWID(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	k := f.key(KeyInput{})
 	if _, err := f.svc.ResetHWID(ctx, cli, f.project.ID, k.UserKey, ResetOpts{}); !errors.Is(err, ErrNoHWID) {
@@ -484,6 +489,7 @@ func TestResetHWID(t *testing.T) {
 }
 
 func TestBlacklistUnbanAndHWIDBan(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	a := f.key(KeyInput{})
 	b := f.key(KeyInput{})
@@ -531,6 +537,7 @@ func TestBlacklistUnbanAndHWIDBan(t *testing.T) {
 }
 
 func TestLinkDiscordForce(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	k := f.key(KeyInput{DiscordID: "1"})
 	if _, err := f.svc.LinkDiscord(ctx, cli, f.project.ID, k.UserKey, "2", LinkOpts{}); !errors.Is(err, ErrDiscordLinked) {
@@ -545,6 +552,7 @@ func TestLinkDiscordForce(t *testing.T) {
 }
 
 func TestCheckAnswers(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	k := f.key(KeyInput{})
 	f.check(k.UserKey, "hw")
@@ -600,6 +608,7 @@ func TestCheckAnswers(t *testing.T) {
 // Twenty first executions of one key with twenty HWIDs at once: exactly one
 // binds, the others are refused as a HWID mismatch.
 func TestFirstExecutionRace(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	k := f.key(KeyInput{KeyDays: ptr(30)})
 	const n = 20
@@ -647,6 +656,7 @@ func TestFirstExecutionRace(t *testing.T) {
 // only the old HWID runs, after it exactly one execution rebinds, and the
 // key ends bound to the HWID of that execution.
 func TestResetVersusCheckRace(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	for round := 0; round < 5; round++ {
 		k := f.key(KeyInput{})
@@ -711,6 +721,7 @@ func TestResetVersusCheckRace(t *testing.T) {
 }
 
 func TestExecutionCounterFlush(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	a := f.key(KeyInput{})
 	b := f.key(KeyInput{})
@@ -777,6 +788,7 @@ func TestExecutionCounterFlush(t *testing.T) {
 }
 
 func TestScriptVersions(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	for i, src := range []string{"print(1)", "print(2)"} {
 		sc, err := f.svc.UpdateScript(ctx, cli, f.project.ID, f.script.ID, ScriptUpdate{Source: ptr(src), Silent: ptr(i == 1)})
@@ -799,6 +811,7 @@ func TestScriptVersions(t *testing.T) {
 }
 
 func TestDeleteKey(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	k := f.key(KeyInput{})
 	f.check(k.UserKey, "h")
@@ -824,6 +837,7 @@ func TestDeleteKey(t *testing.T) {
 }
 
 func TestCursorRoundTrip(t *testing.T) {
+	t.Parallel()
 	c := Cursor{At: time.Date(2026, 1, 2, 3, 4, 5, 6000, time.UTC), ID: 42}
 	got, err := ParseCursor(c.String())
 	if err != nil || !got.At.Equal(c.At) || got.ID != 42 {
@@ -906,6 +920,7 @@ func benchmarkCheck(b *testing.B, cached bool) {
 // count to one WHERE clause: sqlc cannot share SQL between queries, so the
 // copies are compared here (the keyset line differs by sort and direction).
 func TestKeyListQueriesShareTheirFilters(t *testing.T) {
+	t.Parallel()
 	b, err := os.ReadFile("../../db/queries/licensing_key_lists.sql")
 	if err != nil {
 		t.Fatal(err)

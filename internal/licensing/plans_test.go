@@ -43,6 +43,7 @@ func (f *fixture) usage() PlanUsage {
 }
 
 func TestSetPlanValidatesAndAudits(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	acc := f.project.AccountID
 
@@ -131,6 +132,7 @@ func TestSetPlanValidatesAndAudits(t *testing.T) {
 }
 
 func TestMaxUsersRefusesEveryCreatePath(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	other, err := f.svc.CreateProject(ctx, cli, ProjectInput{AccountID: f.project.AccountID, Name: "Second"})
 	if err != nil {
@@ -221,6 +223,7 @@ func TestMaxUsersRefusesEveryCreatePath(t *testing.T) {
 }
 
 func TestObfuscationQuotaAndMonthlyReset(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t) // its script creation counted 1 this month (no plan then)
 	src := func(s string) ScriptUpdate { return ScriptUpdate{Source: &s} }
 	if u := f.usage(); u.ObfuscationsUsed != 1 || u.ObfuscationsRemaining != Unlimited || u.Obfuscations != Unlimited {
@@ -295,6 +298,7 @@ func TestObfuscationQuotaAndMonthlyReset(t *testing.T) {
 
 // Concurrent creates at limit-1 (and uploads at quota-1): exactly one wins.
 func TestPlanLimitsHoldUnderConcurrency(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	// One connection per racer (the test pool has 4), so all are in their
 	// transactions at once.

@@ -10,6 +10,7 @@ import (
 // A caller scoped to account A reaches A's projects, and B's project is not
 // found through every method, exactly like an unknown one; staff reach both.
 func TestScopedServiceHidesOtherAccounts(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	a := accounts.Only(f.project.AccountID)
 	k, err := f.svc.In(a).CreateKey(ctx, cli, f.project.ID, KeyInput{Note: "mine"})
@@ -104,6 +105,7 @@ func TestScopedServiceHidesOtherAccounts(t *testing.T) {
 // Overview counts the scope's account's projects and keys only; the
 // all-accounts scope names no account to sum up.
 func TestScopedOverview(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	a := accounts.Only(f.project.AccountID)
 	for _, hwid := range []string{"hw-1", ""} {
@@ -138,6 +140,7 @@ func TestScopedOverview(t *testing.T) {
 // scripts, project lists and counts) refuse another account's objects like
 // unknown ones and list only the scope's.
 func TestScopedPortalMethodsHideOtherAccounts(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	in := f.svc.In(accounts.Only(f.project.AccountID))
 	var other int64

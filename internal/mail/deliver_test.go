@@ -102,6 +102,7 @@ func (f *deliverFixture) timeline(t *testing.T, publicID string) (string, Messag
 // A message reaches the SMTP server with its headers and both bodies, and
 // its DKIM signature verifies against the key the domain publishes in DNS.
 func TestDeliverSignedMessage(t *testing.T) {
+	t.Parallel()
 	f := newDeliverFixture(t, 0)
 	in := basic()
 	in.Subject = "Grüße from Acme"
@@ -158,6 +159,7 @@ func TestDeliverSignedMessage(t *testing.T) {
 // A 4xx defers the recipient to outbound's next attempt; at that time it is
 // tried again and delivered.
 func TestDeliverRetriesDeferred(t *testing.T) {
+	t.Parallel()
 	f := newDeliverFixture(t, 0)
 	f.smtp.SetReply("jordan@globex.test", sandbox.Reply{Code: 451, Message: "Greylisted, try later", Times: 1})
 	res := f.send(t, basic())
@@ -186,6 +188,7 @@ func TestDeliverRetriesDeferred(t *testing.T) {
 
 // A recipient deferred for the whole retry window fails.
 func TestDeliverGivesUpAfterRetryWindow(t *testing.T) {
+	t.Parallel()
 	f := newDeliverFixture(t, 10*time.Minute)
 	f.smtp.SetReply("jordan@globex.test", sandbox.Reply{Code: 421, Message: "Try again"})
 	res := f.send(t, basic())
@@ -206,6 +209,7 @@ func TestDeliverGivesUpAfterRetryWindow(t *testing.T) {
 // A 5xx bounces the recipient and suppresses the address; the next send to
 // it never reaches the SMTP server.
 func TestDeliverBounceSuppresses(t *testing.T) {
+	t.Parallel()
 	f := newDeliverFixture(t, 0)
 	f.smtp.SetReply("gone@globex.test", sandbox.Reply{Code: 550, Message: "No such user"})
 	in := basic()
@@ -239,6 +243,7 @@ func TestDeliverBounceSuppresses(t *testing.T) {
 // Each recipient's new status is announced to the app's subscribed webhook
 // endpoints, in the transaction recording it.
 func TestDeliverAnnouncesWebhooks(t *testing.T) {
+	t.Parallel()
 	f := newDeliverFixture(t, 0)
 	box, err := secretbox.New(bytes.Repeat([]byte{7}, 32))
 	if err != nil {
@@ -274,6 +279,7 @@ func TestDeliverAnnouncesWebhooks(t *testing.T) {
 
 // Through River: the send's job delivers into the SMTP server.
 func TestDeliveryJobRuns(t *testing.T) {
+	t.Parallel()
 	f := newDeliverFixture(t, 0)
 	done := make(chan error, 4)
 	f.jobs.SetMailDeliver(func(ctx context.Context, id int64) (time.Time, error) {

@@ -18,6 +18,7 @@ import (
 // job does): a verified domain whose DKIM record was removed since is
 // failing after it.
 func TestRecheckJobCatchesDrift(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	d := f.verifiedDomain(t)
 	f.zone.Remove(d.Records[1].Name, dns.TypeTXT)

@@ -129,6 +129,7 @@ func (f *fixture) auditActions(t *testing.T, entityID int64) []string {
 // half is sealed (and opens to the key published in p=) and the four
 // records to publish, all pending; the name is normalised.
 func TestAddDomainMakesKeyAndRecords(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	d, err := f.svc.AddDomain(ctx, cli, accounts.Only(f.acct), DomainInput{Name: " Mail.ACME.test. "})
 	if err != nil {
@@ -216,6 +217,7 @@ func TestAddDomainMakesKeyAndRecords(t *testing.T) {
 // every way the customer can get it wrong, then fixed; the domain is
 // verified only when all four are.
 func TestVerifyEachRecordMissingWrongThenFixed(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	d := f.addDomain(t, "acme.test")
 	dkimName := "lum20261204._domainkey.acme.test"
@@ -335,6 +337,7 @@ func (f *fixture) verifiedDomain(t *testing.T) Domain {
 // re-check when it is due: it becomes failing (audited), may send for 72
 // hours more, then is refused; putting the record back verifies it again.
 func TestRecheckCatchesDriftWithGracePeriod(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	d := f.verifiedDomain(t)
 	checkedAt := f.now
@@ -410,6 +413,7 @@ func TestRecheckCatchesDriftWithGracePeriod(t *testing.T) {
 // A resolver that answers SERVFAIL tells nothing about the records: a
 // verified domain stays verified, and the record says the lookup failed.
 func TestLookupFailureKeepsLastResult(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	d := f.verifiedDomain(t)
 	f.zone.Fail("_dmarc.acme.test", dns.RcodeServerFailure)
@@ -430,6 +434,7 @@ func TestLookupFailureKeepsLastResult(t *testing.T) {
 
 // An answer too big for UDP comes truncated and is asked again over TCP.
 func TestTruncatedAnswerRetriedOverTCP(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	d := f.addDomain(t, "acme.test")
 	f.publish(d)
@@ -447,6 +452,7 @@ func TestTruncatedAnswerRetriedOverTCP(t *testing.T) {
 // A caller scoped to one account does not find another account's domains
 // or apps through any method, exactly like unknown ones.
 func TestAccountScopeHidesOtherAccounts(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	d := f.verifiedDomain(t)
 	app, err := f.svc.CreateApp(ctx, cli, accounts.Only(f.acct), AppInput{Name: "Web"})
@@ -500,6 +506,7 @@ func TestAccountScopeHidesOtherAccounts(t *testing.T) {
 
 // Apps: the sender is a plain address, names are one line, unique per account.
 func TestCreateAppValidates(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	mine := accounts.Only(f.acct)
 	app, err := f.svc.CreateApp(ctx, cli, mine, AppInput{Name: " Web shop ", DefaultFromEmail: "Hello@ACME.test", DefaultFromName: "Acme"})
@@ -558,6 +565,7 @@ func appAuditActions(t *testing.T, f *fixture) []string {
 // Bytes a stranger publishes (NUL, invalid UTF-8, newlines) are stored as
 // a readable finding, not an error of the check.
 func TestHostileRecordContentIsStoredSafely(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	d := f.addDomain(t, "acme.test")
 	f.publish(d)

@@ -12,6 +12,7 @@ import (
 )
 
 func TestNormalizeDomain(t *testing.T) {
+	t.Parallel()
 	long := strings.Repeat("a", 63) + "." + strings.Repeat("b", 63) + "." + strings.Repeat("c", 63) + "." + strings.Repeat("d", 57) + ".com" // 253
 	for _, c := range []struct{ in, want, err string }{
 		{"example.com", "example.com", ""},
@@ -124,6 +125,7 @@ func FuzzRecordChecks(f *testing.F) {
 }
 
 func TestUnescapeTXT(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		`v=spf1 ~all`:          "v=spf1 ~all",
 		`a\"b\\c\255\000d`:     "a\"b\\c\xff\x00d",
@@ -138,6 +140,7 @@ func TestUnescapeTXT(t *testing.T) {
 
 // Without DNS_RESOLVER the first nameserver of resolv.conf is asked, on its port.
 func TestResolverFromResolvConf(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	write := func(name, body string) string {
 		p := filepath.Join(dir, name)

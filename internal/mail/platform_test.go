@@ -11,6 +11,7 @@ import (
 // SMTP, logged) from PLATFORM_MAIL_FROM, which has no verified domain: it
 // reaches the SMTP server unsigned, and no customer app may use the sender.
 func TestSendPlatformReachesTheSandbox(t *testing.T) {
+	t.Parallel()
 	f := newDeliverFixture(t, 0)
 	res, err := f.svc.SendPlatform(ctx, "new.staff@globex.test", "You are invited to lumdesk", "Open the link to sign in.", "<p>Open the link to sign in.</p>")
 	if err != nil {

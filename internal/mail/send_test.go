@@ -65,6 +65,7 @@ func basic() SendInput {
 // A valid send stores the message, one queued recipient with its event,
 // and one River delivery job, and answers queued with a msg_ id.
 func TestSendStoresMessageAndJob(t *testing.T) {
+	t.Parallel()
 	f := newSendFixture(t)
 	in := basic()
 	in.Cc = []string{"Ops <ops@globex.test>"}
@@ -109,6 +110,7 @@ func TestSendStoresMessageAndJob(t *testing.T) {
 // Every bad field is a validation error naming it; header injection is
 // refused wherever it is tried, and nothing is stored.
 func TestSendRefusesBadInput(t *testing.T) {
+	t.Parallel()
 	f := newSendFixture(t)
 	many := make([]string, 51)
 	for i := range many {
@@ -154,6 +156,7 @@ func TestSendRefusesBadInput(t *testing.T) {
 // A sender domain that is pending, unknown or another account's is refused
 // with the typed error; another account's app is not found.
 func TestSendNeedsVerifiedSenderDomain(t *testing.T) {
+	t.Parallel()
 	f := newSendFixture(t)
 	f.addDomain(t, "pending.test")
 	for _, from := range []string{"a@pending.test", "a@unknown.test"} {
@@ -173,6 +176,7 @@ func TestSendNeedsVerifiedSenderDomain(t *testing.T) {
 // Suppressed recipients get a suppressed event and no delivery; when every
 // recipient is suppressed the send is refused.
 func TestSendSkipsSuppressed(t *testing.T) {
+	t.Parallel()
 	f := newSendFixture(t)
 	if err := f.svc.Suppress(ctx, f.acct, "Gone@Globex.test", ReasonManual, "test"); err != nil {
 		t.Fatal(err)
@@ -202,6 +206,7 @@ func TestSendSkipsSuppressed(t *testing.T) {
 // and one job; all answer its id, one as the original. Another body with the
 // key is refused; after 24 hours the key may be used again.
 func TestSendIdempotencyRace(t *testing.T) {
+	t.Parallel()
 	f := newSendFixture(t)
 	in := basic()
 	in.IdempotencyKey, in.RequestHash = "order-1234-welcome", []byte("hash-of-body-1")

@@ -12,6 +12,7 @@ import (
 // A domain's parsed DKIM key is kept between deliveries, and a key stored
 // since (a new sealed key) is the one used from its next delivery on.
 func TestDKIMKeyFollowsTheStoredKey(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	d := f.verifiedDomain(t)
 	_, first, err := f.svc.DKIMKey(ctx, d.ID)

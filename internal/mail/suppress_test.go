@@ -13,6 +13,7 @@ import (
 // duplicate (any letter case) is a field message, another account's scope
 // or an unknown account is not found, and only a success is audited.
 func TestAddSuppression(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	for name, in := range map[string][2]string{
 		"empty":        {"", "asked"},

@@ -48,6 +48,7 @@ func tgz(t *testing.T, files map[string]string) []byte {
 // The server's Bundles stores a valid upload under its sha256 with its
 // facts, and a refused one not at all, with a reason naming the entry.
 func TestBlobBundlesStoreOnlyValidBundles(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	root := t.TempDir()
 	dir, err := blob.NewDir(root)

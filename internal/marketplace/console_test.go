@@ -11,6 +11,7 @@ import (
 // The queue holds pending versions oldest first, across extensions, and
 // pages by keyset; reviewed versions leave it.
 func TestReviewQueueOldestFirst(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	a, b := f.create(t, "Queue A"), f.create(t, "Queue B")
 	va := f.submit(t, a.ID, "1.0.0")
@@ -48,6 +49,7 @@ func TestReviewQueueOldestFirst(t *testing.T) {
 // Suspension overrides the status; lifting it restores what the versions
 // make it. Each step needs a reason and is audited with it.
 func TestSuspendUnsuspend(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	e := f.create(t, "Suspect")
 	if _, err := f.svc.Suspend(ctx, f.staff, e.ID, " "); fieldErrors(t, err)["reason"] == "" {
@@ -96,6 +98,7 @@ func TestSuspendUnsuspend(t *testing.T) {
 // A deprecation names a replacement of any account, never itself; an
 // unknown one is a field error.
 func TestDeprecate(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	e := f.create(t, "Old one")
 	other, err := f.svc.CreateExtension(ctx, cli, accounts.Only(f.other), ExtensionInput{Name: "New one"})
@@ -131,6 +134,7 @@ func TestDeprecate(t *testing.T) {
 // The console's list filters by status, visibility, pricing, account and
 // search, sorts by installs or updated, and pages by keyset.
 func TestListConsoleFiltersAndSorts(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	a := f.create(t, "Alpha Scores")
 	f.now = f.now.Add(time.Minute)

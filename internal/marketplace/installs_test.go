@@ -38,6 +38,7 @@ func (f *fixture) stats(t *testing.T, extID string) InstallStats {
 }
 
 func TestInstallEventsAggregate(t *testing.T) {
+	t.Parallel()
 	f, e, v1, v2 := installFixture(t)
 	day1 := time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)
 	day2 := day1.AddDate(0, 0, 1)
@@ -93,6 +94,7 @@ func TestInstallEventsAggregate(t *testing.T) {
 }
 
 func TestInstallEventsOutOfOrder(t *testing.T) {
+	t.Parallel()
 	f, e, v1, v2 := installFixture(t)
 	t0 := time.Date(2026, 12, 4, 9, 0, 0, 0, time.UTC)
 	send := func(evs ...InstallEvent) {
@@ -117,6 +119,7 @@ func TestInstallEventsOutOfOrder(t *testing.T) {
 }
 
 func TestInstallEventsValidation(t *testing.T) {
+	t.Parallel()
 	f, e, v1, _ := installFixture(t)
 	theirs := func() (Extension, VersionInfo) {
 		o, err := f.svc.CreateExtension(ctx, cli, accounts.Only(f.other), ExtensionInput{Name: "Theirs"})
@@ -173,6 +176,7 @@ func TestInstallEventsValidation(t *testing.T) {
 // Concurrent batches over the same installations and extension: the
 // aggregates equal one serial application.
 func TestInstallEventsConcurrent(t *testing.T) {
+	t.Parallel()
 	f, e, v1, v2 := installFixture(t)
 	t0 := time.Date(2026, 12, 4, 9, 0, 0, 0, time.UTC)
 	const workers, perWorker = 6, 50

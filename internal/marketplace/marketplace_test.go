@@ -129,6 +129,7 @@ func fieldErrors(t *testing.T, err error) apperr.FieldErrors {
 func ptr[T any](v T) *T { return &v }
 
 func TestCreateExtension(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	e, err := f.svc.CreateExtension(ctx, cli, accounts.Only(f.acct), ExtensionInput{Name: "  Sports Scoreboard! ",
 		ShortDescription: "Scores.", Description: "# Hi", Pricing: &PricingInput{Type: "subscription", Amount: "1.99", Interval: "month"}})
@@ -160,6 +161,7 @@ func TestCreateExtension(t *testing.T) {
 }
 
 func TestCreateExtensionValidation(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	for _, c := range []struct {
 		name string
@@ -206,6 +208,7 @@ func TestCreateExtensionValidation(t *testing.T) {
 }
 
 func TestScopeIsolation(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	e := f.create(t, "Mine")
 	v := f.submit(t, e.ID, "1.0.0")
@@ -255,6 +258,7 @@ func hashOf(s string) string {
 }
 
 func TestListExtensionsKeyset(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	var want []string
 	for i := 0; i < 5; i++ {
@@ -293,6 +297,7 @@ func TestListExtensionsKeyset(t *testing.T) {
 }
 
 func TestParseAndCompareVersions(t *testing.T) {
+	t.Parallel()
 	for _, bad := range []string{"", "1", "1.2", "v1.2.3", "01.2.3", "1.02.3", "1.2.3-", "1.2.3-01", "1.2.3+", "1.2.3-a..b",
 		"1.2.3.4", "1.2.3-a_b", " 1.2.3", "-1.2.3", "1.2.3+a+b"} {
 		if _, err := ParseVersion(bad); err == nil {
@@ -328,6 +333,7 @@ func TestParseAndCompareVersions(t *testing.T) {
 }
 
 func TestSubmitVersionOrdering(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	e := f.create(t, "Ordered")
 	v := f.submit(t, e.ID, "1.2.0")
@@ -388,6 +394,7 @@ func TestSubmitVersionOrdering(t *testing.T) {
 }
 
 func TestReviewFlow(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	e := f.create(t, "Reviewed")
 	v1 := f.submit(t, e.ID, "1.0.0")
@@ -472,6 +479,7 @@ func TestReviewFlow(t *testing.T) {
 }
 
 func TestUpdateExtensionPatch(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	e, err := f.svc.CreateExtension(ctx, cli, accounts.Only(f.acct), ExtensionInput{Name: "Patchy", ShortDescription: "Short.",
 		Description: "Long.", Pricing: &PricingInput{Type: "one_time", Amount: "4.99"}})
@@ -516,6 +524,7 @@ func TestUpdateExtensionPatch(t *testing.T) {
 }
 
 func TestPublicNeedsApprovedVersionAndFreezes(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	e := f.create(t, "Going Public")
 	public := ExtensionPatch{Visibility: ptr("public")}
@@ -556,6 +565,7 @@ func TestPublicNeedsApprovedVersionAndFreezes(t *testing.T) {
 }
 
 func TestDeleteExtension(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	e := f.create(t, "Short Lived")
 	v := f.submit(t, e.ID, "1.0.0")
@@ -581,6 +591,7 @@ func TestDeleteExtension(t *testing.T) {
 }
 
 func TestSecrets(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	e := f.create(t, "Secretive")
 	const value = "sk_live_Z9q8W7e6R5t4Y3u2"
@@ -671,6 +682,7 @@ func TestSecrets(t *testing.T) {
 // Concurrent submissions of one version: exactly one is recorded, the
 // others are told it exists (the extension row lock orders them).
 func TestConcurrentSubmissionsOfOneVersion(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	e := f.create(t, "Racy")
 	const n = 4

@@ -9,6 +9,7 @@ import (
 // The palette's Lumio queries read indexes (trigram on name and slug, the
 // unique public ids), never a whole table.
 func TestSearchQueriesUseIndexesLumio(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	src, err := os.ReadFile("../../db/queries/marketplace.sql")
 	if err != nil {

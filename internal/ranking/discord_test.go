@@ -57,6 +57,7 @@ func waitPosted(t *testing.T, ch chan discord.Message) discord.Message {
 // A rank change posts its embed; Discord's 429 (float retry_after) is
 // waited out and the post retried; a 404 disables the webhook.
 func TestDiscordLogRetriesAndDisables(t *testing.T) {
+	t.Parallel()
 	f := newRFixture(t)
 	f.member(1, "alpha", "101")
 	startRankingRunner(t, f)
@@ -124,6 +125,7 @@ func TestDiscordLogRetriesAndDisables(t *testing.T) {
 // The periodic reconciliation (run on start, as the server wires it) finds
 // a rank change made in Roblox.
 func TestPeriodicReconciliationRuns(t *testing.T) {
+	t.Parallel()
 	f := newRFixture(t)
 	f.member(1, "alpha", "101")
 	if _, err := f.svc.GetMember(rctx, f.scope, f.group.ID, 1); err != nil {

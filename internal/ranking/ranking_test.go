@@ -17,6 +17,7 @@ import (
 )
 
 func TestAddGroupSyncsFromRoblox(t *testing.T) {
+	t.Parallel()
 	f := newRFixture(t)
 	g := f.group
 	if g.Name != "Test Clan" || g.Status != ranking.StatusConnected || g.Sandbox || !g.HasKey || g.Ceiling != 100 || len(g.Roles) != 9 {
@@ -52,6 +53,7 @@ func TestAddGroupSyncsFromRoblox(t *testing.T) {
 }
 
 func TestAddGroupRefusesBadInput(t *testing.T) {
+	t.Parallel()
 	f := newRFixture(t)
 	_, err := f.svc.AddGroup(rctx, rActor, f.scope, ranking.GroupInput{RobloxGroupID: 0, RobloxKey: "a b", Ceiling: 300,
 		DiscordWebhook: "https://evil.example/api/webhooks/1/x"})
@@ -90,6 +92,7 @@ func TestAddGroupRefusesBadInput(t *testing.T) {
 }
 
 func TestRankRules(t *testing.T) {
+	t.Parallel()
 	f := newRFixture(t)
 	f.member(1, "alpha", "101")
 	f.member(2, "bot", "200")   // the ceiling's own rank
@@ -200,6 +203,7 @@ func TestRankRules(t *testing.T) {
 }
 
 func TestRobloxRefusalSettlesTheActionFailed(t *testing.T) {
+	t.Parallel()
 	f := newRFixture(t)
 	f.rbx.AddKey("read-only", robloxtest.Key{})
 	g, err := f.svc.AddGroup(rctx, rActor, accounts.Only(f.other), ranking.GroupInput{RobloxGroupID: rGroupID, RobloxKey: "read-only", Ceiling: 100})
@@ -219,6 +223,7 @@ func TestRobloxRefusalSettlesTheActionFailed(t *testing.T) {
 }
 
 func TestAddPointsAutoPromotesWithinTheCeiling(t *testing.T) {
+	t.Parallel()
 	f := newRFixture(t)
 	f.member(1, "alpha", "101")
 	s, g := f.svc, f.group.ID
@@ -252,6 +257,7 @@ func TestAddPointsAutoPromotesWithinTheCeiling(t *testing.T) {
 }
 
 func TestSetLadderValidates(t *testing.T) {
+	t.Parallel()
 	f := newRFixture(t)
 	for name, steps := range map[string][]ranking.LadderStep{
 		"empty":        nil,
@@ -271,6 +277,7 @@ func TestSetLadderValidates(t *testing.T) {
 }
 
 func TestBatchAnswersEachItem(t *testing.T) {
+	t.Parallel()
 	f := newRFixture(t)
 	f.member(1, "alpha", "101")
 	f.member(2, "beta", "110")
@@ -309,6 +316,7 @@ func TestBatchAnswersEachItem(t *testing.T) {
 // Five promotes of one member at once, from two "processes" (two service
 // values on one database): each moves one step, up to the top.
 func TestConcurrentPromotesOfOneMember(t *testing.T) {
+	t.Parallel()
 	f := newRFixture(t)
 	sb, err := f.svc.AddGroup(rctx, rActor, f.scope, ranking.GroupInput{RobloxGroupID: 7})
 	if err != nil {
@@ -376,6 +384,7 @@ func TestConcurrentPromotesOfOneMember(t *testing.T) {
 // The answer to a rank change is lost after Roblox applied it: the action
 // stays pending, and SettlePending settles it from the membership.
 func TestLostAnswerIsSettledFromTheMembership(t *testing.T) {
+	t.Parallel()
 	f := newRFixture(t)
 	f.member(1, "alpha", "101")
 	f.rbx.DropAfterAssign = true
@@ -414,6 +423,7 @@ func TestLostAnswerIsSettledFromTheMembership(t *testing.T) {
 }
 
 func TestReconcileFindsOutsideChanges(t *testing.T) {
+	t.Parallel()
 	f := newRFixture(t)
 	f.member(1, "alpha", "101")
 	f.member(2, "beta", "101")
@@ -456,6 +466,7 @@ func TestReconcileFindsOutsideChanges(t *testing.T) {
 }
 
 func TestReconcileWithoutTheAuditLogReadsMemberships(t *testing.T) {
+	t.Parallel()
 	f := newRFixture(t)
 	f.rbx.AddKey("no-audit", robloxtest.Key{Write: true})
 	g, err := f.svc.AddGroup(rctx, rActor, accounts.Only(f.other), ranking.GroupInput{RobloxGroupID: rGroupID, RobloxKey: "no-audit", Ceiling: 100})
@@ -477,6 +488,7 @@ func TestReconcileWithoutTheAuditLogReadsMemberships(t *testing.T) {
 }
 
 func TestSandboxGroupEndToEnd(t *testing.T) {
+	t.Parallel()
 	f := newRFixture(t)
 	g, err := f.svc.AddGroup(rctx, rActor, f.scope, ranking.GroupInput{RobloxGroupID: 1, Name: "Demo Clan"})
 	if err != nil || g.Status != ranking.StatusSandbox || !g.Sandbox || g.Ceiling != 250 || len(g.Ladder()) != 6 || g.Name != "Demo Clan" {
@@ -512,6 +524,7 @@ func TestSandboxGroupEndToEnd(t *testing.T) {
 }
 
 func TestLogsPageNewestFirst(t *testing.T) {
+	t.Parallel()
 	f := newRFixture(t)
 	f.member(1, "alpha", "101")
 	for i := 0; i < 3; i++ {

@@ -3,6 +3,7 @@ package staff
 import "testing"
 
 func TestViewQueryDropsThePagePosition(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		in, want string
 		ok       bool

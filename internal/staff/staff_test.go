@@ -47,6 +47,7 @@ func countAudit(t *testing.T, d *db.DB, action string) int {
 }
 
 func TestCreateValidates(t *testing.T) {
+	t.Parallel()
 	s, _ := newService(t)
 	_, err := s.Create(ctx, audit.CLI("t"), staff.CreateInput{Email: "not-an-email", Role: "god", Password: "short"})
 	var verr staff.ValidationError
@@ -61,6 +62,7 @@ func TestCreateValidates(t *testing.T) {
 }
 
 func TestLoginAndNoEnumeration(t *testing.T) {
+	t.Parallel()
 	s, d := newService(t)
 	u := mustCreate(t, s, "sup@x.test", "support")
 	res, err := s.Login(ctx, anon("10.0.0.1"), "SUP@x.test", "correct horse battery")
@@ -78,6 +80,7 @@ func TestLoginAndNoEnumeration(t *testing.T) {
 }
 
 func TestDisabledUserCannotLogInAndLosesSessions(t *testing.T) {
+	t.Parallel()
 	s, d := newService(t)
 	admin := mustCreate(t, s, "admin@x.test", "admin")
 	u := mustCreate(t, s, "v@x.test", "viewer")
@@ -99,6 +102,7 @@ func TestDisabledUserCannotLogInAndLosesSessions(t *testing.T) {
 }
 
 func TestLastAdminIsProtected(t *testing.T) {
+	t.Parallel()
 	s, _ := newService(t)
 	a := mustCreate(t, s, "a@x.test", "admin")
 	other := mustCreate(t, s, "b@x.test", "support")
@@ -111,6 +115,7 @@ func TestLastAdminIsProtected(t *testing.T) {
 }
 
 func TestThrottleSlowsThenLocksPerAccountAndIP(t *testing.T) {
+	t.Parallel()
 	s, _ := newService(t)
 	mustCreate(t, s, "t@x.test", "support")
 	var throttled *staff.ThrottledError
@@ -134,6 +139,7 @@ func TestThrottleSlowsThenLocksPerAccountAndIP(t *testing.T) {
 }
 
 func TestTOTPEnrolSingleUseAndRecoveryCodes(t *testing.T) {
+	t.Parallel()
 	s, _ := newService(t)
 	u := mustCreate(t, s, "fin@x.test", "finance")
 	if !s.MustEnrolTOTP(u) {
@@ -175,6 +181,7 @@ func TestTOTPEnrolSingleUseAndRecoveryCodes(t *testing.T) {
 }
 
 func TestSessionStoreRotationAndTimeouts(t *testing.T) {
+	t.Parallel()
 	svc, d := newService(t)
 	u5 := mustCreate(t, svc, "five@x.test", "viewer").ID
 	u6 := mustCreate(t, svc, "six@x.test", "viewer").ID

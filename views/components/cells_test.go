@@ -8,6 +8,7 @@ import (
 )
 
 func TestSplitKey(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct{ key, head, tail string }{
 		{"", "", ""},
 		{"short", "short", ""},
@@ -24,6 +25,7 @@ func TestSplitKey(t *testing.T) {
 }
 
 func TestKeyCellKeepsTheWholeKey(t *testing.T) {
+	t.Parallel()
 	var b bytes.Buffer
 	key := "9f2c1e7a4b6d8e0f1a2b3c4d5e6f7a8b"
 	if err := KeyCell(key, "/luarmor/keys/7", "key-link").Render(context.Background(), &b); err != nil {
@@ -43,6 +45,7 @@ func TestKeyCellKeepsTheWholeKey(t *testing.T) {
 }
 
 func TestClipAndCopyButton(t *testing.T) {
+	t.Parallel()
 	var b bytes.Buffer
 	v := `accounts.payable@very-long-domain.example <x>`
 	if err := Clip(v, "max-w-[12rem]").Render(context.Background(), &b); err != nil {

@@ -9,6 +9,7 @@ import (
 // the wider screens', and no two labelled bars are closer than the step,
 // whatever the range (7, 30, 90 days or a custom one).
 func TestChartLabelsNeverCrowd(t *testing.T) {
+	t.Parallel()
 	for _, n := range []int{1, 7, 14, 30, 31, 90, 91, 180, 366} {
 		points := make([]ChartPoint, n)
 		for i := range points {

@@ -8,6 +8,7 @@ import (
 )
 
 func TestFilterErrors(t *testing.T) {
+	t.Parallel()
 	render := func(msgs []string, searched bool) string {
 		var b bytes.Buffer
 		if err := FilterErrors(msgs, searched).Render(context.Background(), &b); err != nil {

@@ -13,6 +13,7 @@ import (
 )
 
 func TestMoney(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		in   money.Cents
 		want string
@@ -37,6 +38,7 @@ func TestMoney(t *testing.T) {
 }
 
 func TestRelTime(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 12, 4, 15, 4, 5, 0, time.UTC)
 	for _, tc := range []struct {
 		d    time.Duration // t = now - d
@@ -64,6 +66,7 @@ func TestRelTime(t *testing.T) {
 }
 
 func TestTimeAtRendersExactUTCOnHover(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 12, 4, 15, 4, 5, 0, time.UTC)
 	at := now.Add(-3 * time.Minute).In(time.FixedZone("X", 3600))
 	var b strings.Builder
@@ -94,6 +97,7 @@ func TestTimeAtRendersExactUTCOnHover(t *testing.T) {
 // ("Last movement @components.Time(t)") it is printed literally. Catch that in
 // every generated view rather than page by page.
 func TestNoComponentCallPrintedAsText(t *testing.T) {
+	t.Parallel()
 	files, err := filepath.Glob("../pages/*/*_templ.go")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no generated views found: %v", err)

@@ -3,6 +3,7 @@ package components
 import "testing"
 
 func TestChipHrefDropsOneFilterAndThePagePosition(t *testing.T) {
+	t.Parallel()
 	b := ListBar{
 		Base:  "/accounts",
 		Query: "?cursor=abc&from=2026-01-01&q=ann+b&sort=name&status=active",
@@ -41,6 +42,7 @@ func TestChipHrefDropsOneFilterAndThePagePosition(t *testing.T) {
 }
 
 func TestResultCountText(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		c    ResultCount
 		want string

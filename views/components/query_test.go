@@ -6,6 +6,7 @@ import (
 )
 
 func TestFilterQuery(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		pairs []string
 		want  string

@@ -48,6 +48,7 @@ func secretOf(r *servertest.Response) string {
 }
 
 func TestCreateKeyByRoleShowsSecretOnce(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	acc := env.CreateAccount("Roles")
 	for _, role := range []customers.Role{customers.RoleDeveloper, customers.RoleOwner} {
@@ -113,6 +114,7 @@ func TestCreateKeyByRoleShowsSecretOnce(t *testing.T) {
 }
 
 func TestCreateLumoraKeyNeedsOwnApp(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	a, b := env.CreateAccount("Mail A"), env.CreateAccount("Mail B")
 	appA, err := env.Mail.CreateApp(ctx, audit.CLI("test"), accounts.Only(a.ID), mail.AppInput{Name: "Shop"})
@@ -148,6 +150,7 @@ func TestCreateLumoraKeyNeedsOwnApp(t *testing.T) {
 }
 
 func TestBadInputIsAFormMessage(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	acc := env.CreateAccount("Bad")
 	c := env.AsCustomer(acc.ID, customers.RoleDeveloper)
@@ -213,6 +216,7 @@ func manyIPs(n int) string {
 }
 
 func TestRevokeRotateAndAllowList(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	acc := env.CreateAccount("Life")
 	c := env.AsCustomer(acc.ID, customers.RoleOwner)
@@ -279,6 +283,7 @@ func TestRevokeRotateAndAllowList(t *testing.T) {
 }
 
 func TestKeysPage(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	acc := env.CreateAccount("Pages")
 	for range 27 {
@@ -299,6 +304,7 @@ func TestKeysPage(t *testing.T) {
 // Account B's customers never see, revoke, rotate or edit account A's keys:
 // each is "not found", exactly like an unknown id.
 func TestAnotherAccountsKeysAreNotFound(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	a, b := env.CreateAccount("Alpha"), env.CreateAccount("Bravo")
 	ka := issue(t, env, a.ID, apikeys.Luarmor)

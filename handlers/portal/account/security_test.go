@@ -49,6 +49,7 @@ func signIn(t *testing.T, env *servertest.Env, email, password, second string) (
 }
 
 func TestTwoFactorEnrolSignInAndRecoveryCodeOnce(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	acc := env.CreateAccount("Secure")
 	c := env.AsCustomer(acc.ID, customers.RoleReadOnly)
@@ -121,6 +122,7 @@ func TestTwoFactorEnrolSignInAndRecoveryCodeOnce(t *testing.T) {
 }
 
 func TestPasswordChangeEndsOtherSessions(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	acc := env.CreateAccount("Passwords")
 	c := env.AsCustomer(acc.ID, customers.RoleBilling)
@@ -164,6 +166,7 @@ func TestPasswordChangeEndsOtherSessions(t *testing.T) {
 }
 
 func TestSessionsListRevokeOneAndOthers(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	acc := env.CreateAccount("Sessions")
 	c := env.AsCustomer(acc.ID, customers.RoleDeveloper)

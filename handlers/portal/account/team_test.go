@@ -45,6 +45,7 @@ func roleOf(t *testing.T, c *servertest.Client, email string) string {
 }
 
 func TestOwnerChangesRolesButNotTheirOwn(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	acc := env.CreateAccount("Acme")
 	owner := env.AsCustomer(acc.ID, customers.RoleOwner)
@@ -112,6 +113,7 @@ func TestOwnerChangesRolesButNotTheirOwn(t *testing.T) {
 // (The last-owner rule itself cannot be reached from the portal, where the
 // acting owner is always one more owner: internal/customers tests it.)
 func TestOwnerDemotesAnotherOwnerWhoThenLosesTeamChanges(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	acc := env.CreateAccount("Owners")
 	first := env.AsCustomer(acc.ID, customers.RoleOwner)
@@ -130,6 +132,7 @@ func TestOwnerDemotesAnotherOwnerWhoThenLosesTeamChanges(t *testing.T) {
 }
 
 func TestRemovedUserIsSignedOutAtTheirNextRequest(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	acc := env.CreateAccount("Removals")
 	owner := env.AsCustomer(acc.ID, customers.RoleOwner)
@@ -158,6 +161,7 @@ func TestRemovedUserIsSignedOutAtTheirNextRequest(t *testing.T) {
 }
 
 func TestInvitationIsMailedNotShownAndRevokedLinkIsGone(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	acc := env.CreateAccount("Inviters")
 	owner := env.AsCustomer(acc.ID, customers.RoleOwner)
@@ -214,6 +218,7 @@ func TestInvitationIsMailedNotShownAndRevokedLinkIsGone(t *testing.T) {
 }
 
 func TestReadOnlyUsersSeeTheTeamWithoutChanges(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	acc := env.CreateAccount("Readers")
 	owner := env.AsCustomer(acc.ID, customers.RoleOwner)
@@ -240,6 +245,7 @@ func TestReadOnlyUsersSeeTheTeamWithoutChanges(t *testing.T) {
 // An owner of account B can neither see nor change account A's users and
 // invitations: A's ids answer 404 and change nothing.
 func TestTeamIsolationBetweenAccounts(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	a := env.CreateAccount("Alpha")
 	b := env.CreateAccount("Bravo")

@@ -79,6 +79,7 @@ func balance(t *testing.T, env *servertest.Env, id int64) money.Cents {
 func sid(id int64) string { return strconv.FormatInt(id, 10) }
 
 func TestLumiPagesRender(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	prices(t, env)
 	h := newHolder(t, env, "Render Co", "render.com", "web1")
@@ -140,6 +141,7 @@ func TestLumiPagesRender(t *testing.T) {
 }
 
 func TestLedgerPagesByKeyset(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	acc := env.CreateAccount("Many Moves")
 	for i := range 30 {
@@ -163,6 +165,7 @@ func TestLedgerPagesByKeyset(t *testing.T) {
 }
 
 func TestCustomerTopsUpInTheSandbox(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	acc := env.CreateAccount("Top Up Co")
 	c := env.AsCustomer(acc.ID, customers.RoleBilling)
@@ -204,6 +207,7 @@ func TestCustomerTopsUpInTheSandbox(t *testing.T) {
 }
 
 func TestTopUpRefusesBadAmountsWithAMessage(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	acc := env.CreateAccount("Bad Amounts")
 	c := env.AsCustomer(acc.ID, customers.RoleOwner)
@@ -219,6 +223,7 @@ func TestTopUpRefusesBadAmountsWithAMessage(t *testing.T) {
 }
 
 func TestMoneyNeedsOwnerOrBilling(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	prices(t, env)
 	h := newHolder(t, env, "Roles Co", "roles.com", "r1")
@@ -246,6 +251,7 @@ func TestMoneyNeedsOwnerOrBilling(t *testing.T) {
 }
 
 func TestRenewSpendsTheBalanceAndAutoRenewSwitches(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	prices(t, env)
 	h := newHolder(t, env, "Renew Co", "renewco.com", "n1")
@@ -319,6 +325,7 @@ func TestRenewSpendsTheBalanceAndAutoRenewSwitches(t *testing.T) {
 // Account B's customer gets 404 for every one of A's objects, and A's rows
 // never show in B's lists or export.
 func TestAnotherAccountsObjectsAreNotFound(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	prices(t, env)
 	a := newHolder(t, env, "Alpha Co", "alpha-secret.com", "alpha-host")

@@ -72,6 +72,7 @@ func wantStatus(t *testing.T, r *servertest.Response, want int, what string) {
 }
 
 func TestPagesRender(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	a := newTenant(t, env, "Alpha", "alpha note")
 	c := env.AsCustomer(a.account.ID, customers.RoleReadOnly)
@@ -144,6 +145,7 @@ func TestPagesRender(t *testing.T) {
 }
 
 func TestEmptyAccount(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	acc := env.CreateAccount("Empty")
 	c := env.AsCustomer(acc.ID, customers.RoleOwner)
@@ -158,6 +160,7 @@ func TestEmptyAccount(t *testing.T) {
 }
 
 func TestRoles(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	a := newTenant(t, env, "Alpha", "n")
 	for _, role := range []customers.Role{customers.RoleBilling, customers.RoleReadOnly} {
@@ -194,6 +197,7 @@ func TestRoles(t *testing.T) {
 }
 
 func TestResetHWIDCooldown(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	a := newTenant(t, env, "Alpha", "n")
 	c := env.AsCustomer(a.account.ID, customers.RoleDeveloper)
@@ -234,6 +238,7 @@ func TestResetHWIDCooldown(t *testing.T) {
 }
 
 func TestBlacklistAndUnban(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	a := newTenant(t, env, "Alpha", "n")
 	c := env.AsCustomer(a.account.ID, customers.RoleOwner)
@@ -265,6 +270,7 @@ func TestBlacklistAndUnban(t *testing.T) {
 }
 
 func TestGenerateBadInputAndPlanLimit(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	a := newTenant(t, env, "Alpha", "n")
 	c := env.AsCustomer(a.account.ID, customers.RoleDeveloper)
@@ -290,6 +296,7 @@ func TestGenerateBadInputAndPlanLimit(t *testing.T) {
 }
 
 func TestUploadVersion(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	a := newTenant(t, env, "Alpha", "n")
 	c := env.AsCustomer(a.account.ID, customers.RoleDeveloper)
@@ -340,6 +347,7 @@ func readCSV(t *testing.T, body string) [][]string {
 }
 
 func TestExportCSV(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	a := newTenant(t, env, "Alpha", "n")
 	b := newTenant(t, env, "Beta", "n")
@@ -370,6 +378,7 @@ func TestExportCSV(t *testing.T) {
 // gets 404, as for unknown ids; A's keys never show in B's lists, search
 // or CSV; and B's changes never reach A's keys.
 func TestIsolation(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	a := newTenant(t, env, "Alpha", "shared-word")
 	b := newTenant(t, env, "Beta", "shared-word")

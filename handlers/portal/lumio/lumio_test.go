@@ -98,6 +98,7 @@ func wantLumioStatus(t *testing.T, r *servertest.Response, want int, what string
 }
 
 func TestLumioPagesRender(t *testing.T) {
+	t.Parallel()
 	env := newLumioEnv(t)
 	a := newLumioTenant(t, env, "Alpha")
 	c := env.AsCustomer(a.account.ID, customers.RoleReadOnly)
@@ -144,6 +145,7 @@ func TestLumioPagesRender(t *testing.T) {
 }
 
 func TestLumioEmptyState(t *testing.T) {
+	t.Parallel()
 	env := newLumioEnv(t)
 	acc := env.CreateAccount("Empty")
 	c := env.AsCustomer(acc.ID, customers.RoleDeveloper)
@@ -164,6 +166,7 @@ func TestLumioEmptyState(t *testing.T) {
 }
 
 func TestLumioCreateAndEdit(t *testing.T) {
+	t.Parallel()
 	env := newLumioEnv(t)
 	acc := env.CreateAccount("Maker")
 	c := env.AsCustomer(acc.ID, customers.RoleDeveloper)
@@ -215,6 +218,7 @@ func TestLumioCreateAndEdit(t *testing.T) {
 }
 
 func TestLumioSecrets(t *testing.T) {
+	t.Parallel()
 	env := newLumioEnv(t)
 	a := newLumioTenant(t, env, "Keeper")
 	ctx := context.Background()
@@ -267,6 +271,7 @@ func TestLumioSecrets(t *testing.T) {
 }
 
 func TestLumioReadOnlyRolesCannotChange(t *testing.T) {
+	t.Parallel()
 	env := newLumioEnv(t)
 	a := newLumioTenant(t, env, "Guarded")
 	ctx := context.Background()
@@ -301,6 +306,7 @@ func TestLumioReadOnlyRolesCannotChange(t *testing.T) {
 }
 
 func TestLumioOtherAccountsExtensionIsNotFound(t *testing.T) {
+	t.Parallel()
 	env := newLumioEnv(t)
 	a := newLumioTenant(t, env, "Owner")
 	b := env.CreateAccount("Stranger")
@@ -331,6 +337,7 @@ func TestLumioOtherAccountsExtensionIsNotFound(t *testing.T) {
 }
 
 func TestLumioBadPageLink(t *testing.T) {
+	t.Parallel()
 	env := newLumioEnv(t)
 	acc := env.CreateAccount("Pager")
 	c := env.AsCustomer(acc.ID, customers.RoleReadOnly)
@@ -344,6 +351,7 @@ func TestLumioBadPageLink(t *testing.T) {
 // Lumio keys are made under Account → API keys with the spec's scopes; the
 // operator-only installs:write is never offered nor granted.
 func TestLumioAPIKeysInThePortal(t *testing.T) {
+	t.Parallel()
 	env := newLumioEnv(t)
 	acc := env.CreateAccount("Keys")
 	c := env.AsCustomer(acc.ID, customers.RoleDeveloper)
@@ -377,6 +385,7 @@ func TestLumioAPIKeysInThePortal(t *testing.T) {
 }
 
 func TestLumioInstalls(t *testing.T) {
+	t.Parallel()
 	env := newLumioEnv(t)
 	a := newLumioTenant(t, env, "Popular")
 	now := time.Now().UTC()

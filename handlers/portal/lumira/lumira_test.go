@@ -79,6 +79,7 @@ func wantLumira(t *testing.T, r *servertest.Response, want int, what string) {
 }
 
 func TestLumiraPortalPagesRender(t *testing.T) {
+	t.Parallel()
 	w := newLumiraWorld(t)
 	ctx := context.Background()
 	if _, err := w.env.Ranking.Promote(ctx, lumiraCLI, accounts.Only(w.account.ID), w.sandbox.ID, sandboxAlex, "Passed training"); err != nil {
@@ -164,6 +165,7 @@ func TestLumiraPortalPagesRender(t *testing.T) {
 // Owners and developers change things; read-only and billing users get 403
 // on every Lumira POST and see no forms.
 func TestLumiraPortalRoleMatrix(t *testing.T) {
+	t.Parallel()
 	w := newLumiraWorld(t)
 	posts := []string{"/portal/lumira/groups", groupPath(w.sandbox.ID) + "/ladder", groupPath(w.sandbox.ID) + "/webhook",
 		groupPath(w.sandbox.ID) + "/webhook/test", groupPath(w.sandbox.ID) + "/webhook/remove"}
@@ -195,6 +197,7 @@ func TestLumiraPortalRoleMatrix(t *testing.T) {
 
 // Another account's group is not found, on every page and form.
 func TestLumiraPortalOtherAccountNotFound(t *testing.T) {
+	t.Parallel()
 	w := newLumiraWorld(t)
 	b := w.env.AsCustomer(w.env.CreateAccount("Intruder").ID, customers.RoleOwner)
 	for _, p := range []string{groupPath(w.sandbox.ID), groupPath(w.sandbox.ID) + "/members?q=sandbox_alex", memberPath(w.sandbox.ID, sandboxAlex)} {
@@ -229,6 +232,7 @@ func TestLumiraPortalOtherAccountNotFound(t *testing.T) {
 // Connecting a group: bad input is a form message; a real group's key
 // works and is never shown on any page.
 func TestLumiraPortalAddGroup(t *testing.T) {
+	t.Parallel()
 	w := newLumiraWorld(t)
 	c := w.env.AsCustomer(w.account.ID, customers.RoleDeveloper)
 	c.Get("/portal/lumira")
@@ -308,6 +312,7 @@ func TestLumiraPortalAddGroup(t *testing.T) {
 // A developer finds a sandbox member, promotes them, and every refused
 // change is a form message.
 func TestLumiraPortalSandboxRanking(t *testing.T) {
+	t.Parallel()
 	w := newLumiraWorld(t)
 	c := w.env.AsCustomer(w.account.ID, customers.RoleDeveloper)
 	gp := groupPath(w.sandbox.ID)
@@ -407,6 +412,7 @@ func TestLumiraPortalSandboxRanking(t *testing.T) {
 
 // The log pages with its cursor ("Next") and keeps the filter.
 func TestLumiraPortalLogPages(t *testing.T) {
+	t.Parallel()
 	w := newLumiraWorld(t)
 	ctx := context.Background()
 	scope := accounts.Only(w.account.ID)
@@ -438,6 +444,7 @@ func TestLumiraPortalLogPages(t *testing.T) {
 // The ladder form: bad points are a message on the role, a ladder the
 // service refuses says why, a good one is saved.
 func TestLumiraPortalLadder(t *testing.T) {
+	t.Parallel()
 	w := newLumiraWorld(t)
 	c := w.env.AsCustomer(w.account.ID, customers.RoleOwner)
 	gp := groupPath(w.sandbox.ID)
@@ -487,6 +494,7 @@ func TestLumiraPortalLadder(t *testing.T) {
 // The webhook: a URL that is not Discord's is refused, a good one saved
 // (never shown), and the test message reaches Discord through the job.
 func TestLumiraPortalWebhook(t *testing.T) {
+	t.Parallel()
 	w := newLumiraWorld(t)
 	w.env.Jobs.SetOptions(jobs.Options{TestOnly: true, PollInterval: 50 * time.Millisecond})
 	if err := w.env.Jobs.Start(context.Background()); err != nil {

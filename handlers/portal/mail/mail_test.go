@@ -82,6 +82,7 @@ func (tn tenant) message(t *testing.T, env *servertest.Env, publicID, to, status
 func id(n int64) string { return strconv.FormatInt(n, 10) }
 
 func TestPagesRenderForCustomer(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	a := newTenant(t, env, "Acme", "acme")
 	for _, role := range []customers.Role{customers.RoleDeveloper, customers.RoleReadOnly} {
@@ -149,6 +150,7 @@ func TestPagesRenderForCustomer(t *testing.T) {
 }
 
 func TestAddDomainWizardVerifies(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	acc := env.CreateAccount("Wizard Co")
 	c := env.AsCustomer(acc.ID, customers.RoleDeveloper)
@@ -221,6 +223,7 @@ func TestAddDomainWizardVerifies(t *testing.T) {
 }
 
 func TestCreateApp(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	acc := env.CreateAccount("Apps Co")
 	c := env.AsCustomer(acc.ID, customers.RoleOwner)
@@ -261,6 +264,7 @@ func TestCreateApp(t *testing.T) {
 }
 
 func TestChangesRefusedForReadOnlyAndBilling(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	a := newTenant(t, env, "Roles", "roles")
 	for _, role := range []customers.Role{customers.RoleReadOnly, customers.RoleBilling} {
@@ -314,6 +318,7 @@ func errCode(t *testing.T, r *servertest.Response) string {
 }
 
 func TestJSONEndpoints(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	a := newTenant(t, env, "Json", "json")
 	c := a.dev
@@ -438,6 +443,7 @@ func TestJSONEndpoints(t *testing.T) {
 }
 
 func TestIsolation(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	a := newTenant(t, env, "Alpha", "alpha")
 	b := newTenant(t, env, "Beta", "beta")
@@ -482,6 +488,7 @@ func TestIsolation(t *testing.T) {
 }
 
 func TestTemplates(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	a := newTenant(t, env, "Tpl", "tpl")
 	b := newTenant(t, env, "Other", "other")
@@ -565,6 +572,7 @@ func TestTemplates(t *testing.T) {
 }
 
 func TestSuppressions(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t)
 	a := newTenant(t, env, "Supp", "supp")
 	b := newTenant(t, env, "Else", "else")
@@ -603,6 +611,7 @@ func TestSuppressions(t *testing.T) {
 }
 
 func TestWebhooks(t *testing.T) {
+	t.Parallel()
 	env := servertest.New(t, func(c *config.Config) { c.WebhookAllowPrivate = true })
 	a := newTenant(t, env, "Hooks", "hooks")
 	b := newTenant(t, env, "Nosy", "nosy")

@@ -8,6 +8,7 @@ import (
 // A history row is current when it is the price in force, scheduled when it
 // takes effect after the catalogue's time, and past otherwise.
 func TestCatalogPriceStates(t *testing.T) {
+	t.Parallel()
 	at := time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
 	old, now, later := at.AddDate(0, -6, 0), at.AddDate(0, -1, 0), at.AddDate(0, 1, 0)
 	c := Catalog{

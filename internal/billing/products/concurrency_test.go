@@ -12,6 +12,7 @@ import (
 // Many buyers of one name: one registration, one charge; the others are
 // refused with nothing charged.
 func TestConcurrentPurchasesOfOneName(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	const n = 8
 	accs := make([]int64, n)
@@ -45,6 +46,7 @@ func TestConcurrentPurchasesOfOneName(t *testing.T) {
 
 // One idempotency key sent many times at once: one VPS, one charge.
 func TestConcurrentRetriesWithOneKey(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	acc := f.account("Retrier", "100.00")
 	const n = 10

@@ -13,6 +13,7 @@ import (
 // Two auto-renew domains due in 20 and 60 days and a monthly VPS due in 20
 // days, against the balance: exact sums and shortfalls of both windows.
 func TestForecastSumsAndShortfalls(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	past := time.Now().Add(-48 * time.Hour)
 	f.must(f.svc.SetTLDPrice(ctx, cli, products.TLDPrice{TLD: "net", Register: 15_00, Renew: 20_00, Transfer: 10_00, EffectiveFrom: past}))

@@ -11,6 +11,7 @@ import (
 // Holdings counts one account's items and finds its soonest expiry; another
 // account's items are not counted, and the all-accounts scope names no account.
 func TestHoldingsOfOneAccount(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	a, b := f.account("Alice", "100.00"), f.account("Bob", "100.00")
 	if h, err := f.svc.Holdings(ctx, accounts.Only(a)); err != nil || h.Total() != 0 || h.Next != nil {

@@ -76,6 +76,7 @@ func fakeGateway(t *testing.T) (*httptest.Server, *[]string) {
 }
 
 func TestHTTPRegistrarSuccess(t *testing.T) {
+	t.Parallel()
 	srv, calls := fakeGateway(t)
 	r := &products.HTTPRegistrar{BaseURL: srv.URL + "/", APIKey: "good-key", Client: srv.Client()}
 	if r.Sandbox() {
@@ -110,6 +111,7 @@ func TestHTTPRegistrarSuccess(t *testing.T) {
 }
 
 func TestHTTPRegistrarErrors(t *testing.T) {
+	t.Parallel()
 	srv, _ := fakeGateway(t)
 	r := &products.HTTPRegistrar{BaseURL: srv.URL, APIKey: "good-key", Client: srv.Client()}
 	var rerr *products.RegistrarError
@@ -146,6 +148,7 @@ func TestHTTPRegistrarErrors(t *testing.T) {
 
 // The service over the HTTP registrar: a refusal refunds.
 func TestServiceOverHTTPRegistrar(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	srv, _ := fakeGateway(t)
 	svc := products.NewService(f.db, f.bill, &products.HTTPRegistrar{BaseURL: srv.URL, APIKey: "good-key", Client: srv.Client()}, nil)

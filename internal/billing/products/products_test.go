@@ -113,6 +113,7 @@ func (f *fixture) count(sql string, args ...any) int {
 }
 
 func TestBuyDomainDebitsExactlyThePrice(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	acc := f.account("Alice", "100.00")
 	d, err := f.svc.BuyDomain(ctx, cli, products.BuyDomainInput{AccountID: acc, Domain: "Example.COM", Years: 2, AutoRenew: true, IdempotencyKey: "buy-1-abcdef"})
@@ -153,6 +154,7 @@ func TestBuyDomainDebitsExactlyThePrice(t *testing.T) {
 }
 
 func TestInsufficientFundsLeavesNoItemAndNoEntry(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	acc := f.account("Poor", "10.00")
 	if _, err := f.svc.BuyDomain(ctx, cli, products.BuyDomainInput{AccountID: acc, Domain: "poor.com", Years: 1}); !errors.Is(err, products.ErrInsufficientFunds) {
@@ -178,6 +180,7 @@ func TestInsufficientFundsLeavesNoItemAndNoEntry(t *testing.T) {
 }
 
 func TestAdapterFailureRefunds(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	acc := f.account("Unlucky", "100.00")
 	d, err := f.svc.BuyDomain(ctx, cli, products.BuyDomainInput{AccountID: acc, Domain: "fail-me.com", Years: 1})
@@ -211,6 +214,7 @@ func TestAdapterFailureRefunds(t *testing.T) {
 }
 
 func TestRenewExtendsExpiry(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	acc := f.account("Renewer", "100.00")
 	d, err := f.svc.BuyDomain(ctx, cli, products.BuyDomainInput{AccountID: acc, Domain: "renew.com", Years: 1})
@@ -249,6 +253,7 @@ func TestRenewExtendsExpiry(t *testing.T) {
 }
 
 func TestRenewDueMarksWhatItCannotPay(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	rich := f.account("Rich", "100.00")
 	poor := f.account("Poor", "12.00")
@@ -307,6 +312,7 @@ func TestRenewDueMarksWhatItCannotPay(t *testing.T) {
 }
 
 func TestForeignAccountIsNotFound(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	a := f.account("Owner", "100.00")
 	b := f.account("Other", "100.00")
@@ -361,6 +367,7 @@ func TestForeignAccountIsNotFound(t *testing.T) {
 }
 
 func TestPricesFollowEffectiveDates(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	now := time.Now()
 	f.must(f.svc.SetTLDPrice(ctx, cli, products.TLDPrice{TLD: ".net", Register: 10_00, Renew: 10_00, Transfer: 10_00, EffectiveFrom: now.Add(-30 * 24 * time.Hour)}))
@@ -406,6 +413,7 @@ func TestPricesFollowEffectiveDates(t *testing.T) {
 }
 
 func TestValidation(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	acc := f.account("Val", "50.00")
 	_, err := f.svc.BuyDomain(ctx, cli, products.BuyDomainInput{AccountID: acc, Domain: "bad name", Years: 0, Nameservers: []string{"ns1.x.com"}})
@@ -429,6 +437,7 @@ func TestValidation(t *testing.T) {
 }
 
 func TestListPagination(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	acc := f.account("Many", "500.00")
 	for _, n := range []string{"a1.com", "a2.com", "a3.com", "b1.com", "b2.com"} {
@@ -468,6 +477,7 @@ func (*renewFailingRegistrar) Renew(context.Context, string, int) error {
 }
 
 func TestRenewalAdapterFailureRefundsAndRestoresExpiry(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	svc := products.NewService(f.db, f.bill, &renewFailingRegistrar{}, nil)
 	acc := f.account("RenewFail", "100.00")
@@ -486,6 +496,7 @@ func TestRenewalAdapterFailureRefundsAndRestoresExpiry(t *testing.T) {
 }
 
 func TestRenewDueVPSAndProxyAndExpiry(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	acc := f.account("Hoster", "100.00")
 	v, err := f.svc.BuyVPS(ctx, cli, products.BuyVPSInput{AccountID: acc, Plan: "small", Months: 1, AutoRenew: true})
@@ -521,6 +532,7 @@ func TestRenewDueVPSAndProxyAndExpiry(t *testing.T) {
 }
 
 func TestListByExpiry(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	acc := f.account("Sorter", "500.00")
 	for i, n := range []string{"y3.com", "y1.com", "y5.com", "y2.com", "y4.com"} {

@@ -19,6 +19,7 @@ import (
 // A caller scoped to account A gets not-found for B's batch, and B's items
 // cannot be quoted for renewal; quotes price from the catalogue.
 func TestScopeHidesOtherAccountsBatchesAndItems(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	a, b := f.account("Alice", "100.00"), f.account("Bob", "100.00")
 	box, _ := secretbox.New(bytes.Repeat([]byte{7}, 32))
@@ -69,6 +70,7 @@ func isNotFound(err error) bool {
 // own not-found error for B's domain, VPS and proxy, exactly as for an
 // unknown id, and changes nothing; B's scope and the staff scope reach them.
 func TestScopeOfOneAccountCannotReachAnothersItems(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	a, b := f.account("Alice", "100.00"), f.account("Bob", "100.00")
 	d, err := f.svc.BuyDomain(ctx, cli, products.BuyDomainInput{AccountID: b, Domain: "bobs-own.com", Years: 1})

@@ -11,6 +11,7 @@ import (
 // The scoped renewals renew the scope's own items and answer another
 // account's as not found, charging nothing.
 func TestScopedRenewalsKeepToTheScopesAccount(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	a, b := f.account("Arenew", "100.00"), f.account("Brenew", "100.00")
 	d, err := f.svc.BuyDomain(ctx, cli, products.BuyDomainInput{AccountID: a, Domain: "arenew.com", Years: 1})

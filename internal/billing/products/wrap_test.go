@@ -18,6 +18,7 @@ func wrapped(err error) (out error) {
 // An error from underneath says where it came from and stays matchable;
 // the package's own outcomes keep their text, which callers show to people.
 func TestWrapAddsContextButKeepsOutcomes(t *testing.T) {
+	t.Parallel()
 	got := wrapped(io.ErrUnexpectedEOF)
 	if got.Error() != "renew domain 7: unexpected EOF" || !errors.Is(got, io.ErrUnexpectedEOF) {
 		t.Errorf("wrapped = %q", got)

@@ -88,6 +88,7 @@ func only(t *testing.T, store sandbox.Store) sandbox.Message {
 }
 
 func TestDeliverSignedMessageWithBothBodies(t *testing.T) {
+	t.Parallel()
 	srv := startSandbox(t, sandbox.Options{})
 	sender := newSender(t, outbound.SenderConfig{URL: srv.URL(), HeloName: "mta.lumora.test"})
 
@@ -199,6 +200,7 @@ func TestDeliverSignedMessageWithBothBodies(t *testing.T) {
 }
 
 func TestSingleBodyMessages(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ text, html, ctype string }{
 		{"just text", "", "text/plain"},
 		{"", "<p>just html</p>", "text/html"},
@@ -218,6 +220,7 @@ func TestSingleBodyMessages(t *testing.T) {
 }
 
 func TestPlatformSenderAndMessageIDDomain(t *testing.T) {
+	t.Parallel()
 	// lumdesk's own sender is configured, not parsed as a customer address:
 	// a host without a dot is fine there.
 	built, err := outbound.Build(outbound.Message{
@@ -240,6 +243,7 @@ func TestPlatformSenderAndMessageIDDomain(t *testing.T) {
 }
 
 func TestDeferredAndBouncedRecipients(t *testing.T) {
+	t.Parallel()
 	srv := startSandbox(t, sandbox.Options{})
 	srv.SetReply("later@globex.test", sandbox.Reply{Code: 451, Message: "Greylisted, try again later"})
 	srv.SetReply("gone@globex.test", sandbox.Reply{Code: 550, Message: "No such user"})
@@ -285,6 +289,7 @@ func TestDeferredAndBouncedRecipients(t *testing.T) {
 }
 
 func TestConnectionsAreReused(t *testing.T) {
+	t.Parallel()
 	srv := startSandbox(t, sandbox.Options{})
 	sender := newSender(t, outbound.SenderConfig{URL: srv.URL(), Concurrency: 2})
 	send := func(subject string) {
@@ -325,6 +330,7 @@ func TestConnectionsAreReused(t *testing.T) {
 }
 
 func TestConcurrentSendsStayWithinThePool(t *testing.T) {
+	t.Parallel()
 	srv := startSandbox(t, sandbox.Options{})
 	sender := newSender(t, outbound.SenderConfig{URL: srv.URL(), Concurrency: 3})
 	built, err := outbound.Build(outbound.Message{
@@ -385,6 +391,7 @@ func selfSigned(t *testing.T) (*tls.Config, *x509.CertPool) {
 }
 
 func TestSTARTTLSAndAuth(t *testing.T) {
+	t.Parallel()
 	serverTLS, roots := selfSigned(t)
 	srv := startSandbox(t, sandbox.Options{TLSConfig: serverTLS, Username: "relay", Password: "s3cret"})
 	built, err := outbound.Build(outbound.Message{
@@ -421,6 +428,7 @@ func TestSTARTTLSAndAuth(t *testing.T) {
 }
 
 func TestImplicitTLS(t *testing.T) {
+	t.Parallel()
 	serverTLS, roots := selfSigned(t)
 	srv := startSandbox(t, sandbox.Options{TLSConfig: serverTLS, ImplicitTLS: true})
 	sender := newSender(t, outbound.SenderConfig{URL: "smtps://" + srv.Addr(), TLSConfig: &tls.Config{RootCAs: roots}})
@@ -433,6 +441,7 @@ func TestImplicitTLS(t *testing.T) {
 }
 
 func TestNoServerIsADeferral(t *testing.T) {
+	t.Parallel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -449,6 +458,7 @@ func TestNoServerIsADeferral(t *testing.T) {
 }
 
 func TestCancelledSendIsADeferral(t *testing.T) {
+	t.Parallel()
 	srv := startSandbox(t, sandbox.Options{})
 	sender := newSender(t, outbound.SenderConfig{URL: srv.URL(), Concurrency: 1})
 	ctx, cancel := context.WithCancel(t.Context())
@@ -464,6 +474,7 @@ func TestCancelledSendIsADeferral(t *testing.T) {
 }
 
 func TestAuthNeedsTLSAwayFromLoopback(t *testing.T) {
+	t.Parallel()
 	// A relay named smtp.relay.example without TLS (the test's dialer
 	// routes the name to its in-process server): the password would cross
 	// a network in clear, so the sender refuses before AUTH.
@@ -487,6 +498,7 @@ func TestAuthNeedsTLSAwayFromLoopback(t *testing.T) {
 }
 
 func TestHeaderInjectionIsRefused(t *testing.T) {
+	t.Parallel()
 	base := func() outbound.Message {
 		return outbound.Message{
 			From: addr(t, "hello@acme.test"), To: []address.Address{addr(t, "x@globex.test")}, Subject: "Hi", Text: "body",
@@ -533,6 +545,7 @@ func TestHeaderInjectionIsRefused(t *testing.T) {
 }
 
 func TestBuildRefusesIncompleteMessages(t *testing.T) {
+	t.Parallel()
 	cases := map[string]outbound.Message{
 		"subject": {From: addr(t, "a@acme.test"), To: []address.Address{addr(t, "b@globex.test")}, Text: "x"},
 		"to":      {From: addr(t, "a@acme.test"), Subject: "s", Text: "x"},
@@ -549,6 +562,7 @@ func TestBuildRefusesIncompleteMessages(t *testing.T) {
 }
 
 func TestParseURL(t *testing.T) {
+	t.Parallel()
 	good := map[string]outbound.Endpoint{
 		"smtp://relay.example.com":               {Host: "relay.example.com", Addr: "relay.example.com:587"},
 		"smtp://u:p%40ss@relay.example.com:2525": {Host: "relay.example.com", Addr: "relay.example.com:2525", Username: "u", Password: "p@ss"},
@@ -570,6 +584,7 @@ func TestParseURL(t *testing.T) {
 }
 
 func TestRetrySchedule(t *testing.T) {
+	t.Parallel()
 	queued := time.Date(2026, 4, 21, 12, 0, 0, 0, time.UTC)
 	window := 24 * time.Hour
 	now := queued

@@ -7,6 +7,7 @@ import (
 )
 
 func TestPreviewHelpers(t *testing.T) {
+	t.Parallel()
 	if v, msg := PreviewVariables(" "); msg != "" || len(v) != 0 {
 		t.Errorf("empty: %v %q", v, msg)
 	}

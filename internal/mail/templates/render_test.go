@@ -27,6 +27,7 @@ func render(t *testing.T, part Part, src string, v map[string]any) (string, erro
 }
 
 func TestRender(t *testing.T) {
+	t.Parallel()
 	data := `{"name": "Jo <b>&amp;</b> \"Q\" 'S'", "n": 3, "zero": 0, "pi": 3.5, "big": 12345678901, "yes": true, "no": false,
 		"empty": "", "none": null, "user": {"first": "Ada", "address": {"city": "Oslo"}},
 		"items": [{"sku": "A1", "qty": 2}, {"sku": "B<2>", "qty": 1}], "tags": ["x", "y<z"], "nolist": [], "obj": {}}`
@@ -67,6 +68,7 @@ func TestRender(t *testing.T) {
 }
 
 func TestRenderMissingVariable(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct{ src, vars, name string }{
 		{"Hi {{name}}", `{}`, "name"},
 		{"{{user.first}}", `{"user": {}}`, "user.first"},
@@ -83,6 +85,7 @@ func TestRenderMissingVariable(t *testing.T) {
 }
 
 func TestRenderRefusals(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		part      Part
 		src, vars string
@@ -116,6 +119,7 @@ func TestRenderRefusals(t *testing.T) {
 }
 
 func TestParseErrors(t *testing.T) {
+	t.Parallel()
 	deep := strings.Repeat("{{#a}}", MaxDepth+1) + strings.Repeat("{{/a}}", MaxDepth+1)
 	for _, c := range []struct {
 		part      Part
@@ -217,6 +221,7 @@ func FuzzTemplate(f *testing.F) {
 }
 
 func TestNames(t *testing.T) {
+	t.Parallel()
 	p, err := Parse(PartHTML, "{{a}} {{#items}}{{sku}}{{.}}{{a}}{{/items}}{{^none}}{{user.name}}{{/none}}{{! x }}")
 	if err != nil {
 		t.Fatal(err)

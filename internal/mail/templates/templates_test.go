@@ -69,6 +69,7 @@ func fieldErrors(t *testing.T, err error) apperr.FieldErrors {
 func ptr(s string) *string { return &s }
 
 func TestCreateGetListAndAudit(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	me := accounts.Only(f.acct)
 	tpl := f.create(t, me, "welcome-email")
@@ -110,6 +111,7 @@ func TestCreateGetListAndAudit(t *testing.T) {
 }
 
 func TestListPagesNewestFirstWithinScope(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	me := accounts.Only(f.acct)
 	var made []string
@@ -148,6 +150,7 @@ func TestListPagesNewestFirstWithinScope(t *testing.T) {
 }
 
 func TestOtherAccountsTemplateIsNotFound(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	theirs := f.create(t, accounts.Only(f.other), "welcome")
 	me := accounts.Only(f.acct)
@@ -178,6 +181,7 @@ func TestOtherAccountsTemplateIsNotFound(t *testing.T) {
 }
 
 func TestCreateValidation(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	me := accounts.Only(f.acct)
 	f.create(t, me, "taken")
@@ -214,6 +218,7 @@ func TestCreateValidation(t *testing.T) {
 }
 
 func TestUpdateKeepsEveryVersion(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	me := accounts.Only(f.acct)
 	tpl := f.create(t, me, "welcome")
@@ -289,6 +294,7 @@ func TestUpdateKeepsEveryVersion(t *testing.T) {
 }
 
 func TestConcurrentUpdatesTakeDistinctVersions(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	me := accounts.Only(f.acct)
 	tpl := f.create(t, me, "busy")
@@ -316,6 +322,7 @@ func TestConcurrentUpdatesTakeDistinctVersions(t *testing.T) {
 }
 
 func TestDeleteIsSoftAndFreesTheSlug(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	me := accounts.Only(f.acct)
 	tpl := f.create(t, me, "promo")
@@ -345,6 +352,7 @@ func TestDeleteIsSoftAndFreesTheSlug(t *testing.T) {
 }
 
 func TestRenderStoredTemplate(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	me := accounts.Only(f.acct)
 	tpl := f.create(t, me, "welcome")
@@ -386,6 +394,7 @@ func TestRenderStoredTemplate(t *testing.T) {
 }
 
 func TestDiffBetweenVersions(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	me := accounts.Only(f.acct)
 	tpl := f.create(t, me, "welcome")

@@ -16,6 +16,7 @@ import (
 // The server's runner (internal/jobs) works deliveries once Register is
 // added to it, as handlers/server wires it.
 func TestJobsRunnerWorksDeliveries(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	rcv := startReceiver(t, http.StatusAccepted)
 	s := f.service(t, Settings{AllowPrivate: true}, rcv.roots())

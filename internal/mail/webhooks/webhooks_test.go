@@ -18,6 +18,7 @@ import (
 
 // The Svix test vector (svix webhook tests; wire-formats.md section 4).
 func TestSignAndVerifySvixVector(t *testing.T) {
+	t.Parallel()
 	const (
 		secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 		id     = "msg_p5jXN8AQM9LWM0D4loKWxJek"
@@ -62,6 +63,7 @@ func TestSignAndVerifySvixVector(t *testing.T) {
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 func TestCreateEndpointSealsASecretShownOnce(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	f.dns.set("hooks.acme.test", "93.184.216.34")
 	s := f.service(t, Settings{}, nil)
@@ -110,6 +112,7 @@ func TestCreateEndpointSealsASecretShownOnce(t *testing.T) {
 }
 
 func TestCreateEndpointRefusesBadInput(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	f.dns.set("private.acme.test", "10.1.2.3")
 	f.dns.set("cgnat.acme.test", "100.64.0.9")
@@ -171,6 +174,7 @@ func TestCreateEndpointRefusesBadInput(t *testing.T) {
 }
 
 func TestBlockedAddresses(t *testing.T) {
+	t.Parallel()
 	for ip, want := range map[string]string{
 		"8.8.8.8": "", "93.184.216.34": "", "2606:4700:4700::1111": "",
 		"127.0.0.53": "a loopback", "::1": "a loopback", "10.9.8.7": "a private", "172.31.0.1": "a private",
@@ -188,6 +192,7 @@ func TestBlockedAddresses(t *testing.T) {
 // A delivery as a receiver sees it: the envelope, the Standard Webhooks
 // headers, a signature that verifies with the endpoint's secret.
 func TestDeliverySignedAndEventFilter(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	rcv := startReceiver(t, http.StatusOK)
 	other := startReceiver(t, http.StatusOK)
@@ -250,6 +255,7 @@ func TestDeliverySignedAndEventFilter(t *testing.T) {
 }
 
 func TestRetriesOn500ThenDelivers(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	rcv := startReceiver(t, http.StatusInternalServerError, http.StatusInternalServerError, http.StatusNoContent)
 	s := f.service(t, Settings{AllowPrivate: true, Backoff: func(int) time.Duration { return time.Millisecond }}, rcv.roots())
@@ -295,6 +301,7 @@ func TestRetriesOn500ThenDelivers(t *testing.T) {
 }
 
 func TestFailsAfterLastAttemptThenReplay(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	rcv := startReceiver(t, http.StatusServiceUnavailable)
 	s := f.service(t, Settings{AllowPrivate: true, MaxAttempts: 2, Backoff: func(int) time.Duration { return time.Millisecond }}, rcv.roots())
@@ -357,6 +364,7 @@ func TestFailsAfterLastAttemptThenReplay(t *testing.T) {
 // was created and resolves to loopback when the delivery goes out. The
 // dialler refuses the address it is about to connect to.
 func TestPrivateAddressRefusedAtDelivery(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	rcv := startReceiver(t, http.StatusOK)
 	u, _ := url.Parse(rcv.srv.URL)
@@ -417,6 +425,7 @@ func TestPrivateAddressRefusedAtDelivery(t *testing.T) {
 }
 
 func TestDeletedEndpointGetsNothing(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	rcv := startReceiver(t, http.StatusOK)
 	s := f.service(t, Settings{AllowPrivate: true}, rcv.roots())
@@ -455,6 +464,7 @@ func TestDeletedEndpointGetsNothing(t *testing.T) {
 }
 
 func TestEndpointLimitAndEnqueueInput(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	s := f.service(t, Settings{AllowPrivate: true}, nil)
 	for i := range MaxEndpointsPerApp {

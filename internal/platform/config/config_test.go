@@ -9,6 +9,7 @@ import (
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 
 func TestDefaults(t *testing.T) {
+	t.Parallel()
 	c, err := Load(env(nil))
 	if err != nil {
 		t.Fatal(err)
@@ -19,6 +20,7 @@ func TestDefaults(t *testing.T) {
 }
 
 func TestLumoraDNSDefaults(t *testing.T) {
+	t.Parallel()
 	c, err := Load(env(nil))
 	if err != nil {
 		t.Fatal(err)
@@ -37,6 +39,7 @@ func TestLumoraDNSDefaults(t *testing.T) {
 }
 
 func TestDemoTurnsOffSecureCookieUnlessAsked(t *testing.T) {
+	t.Parallel()
 	c, err := Load(env(map[string]string{"LUMDESK_DEMO": "1"}))
 	if err != nil || c.CookieSecure {
 		t.Fatalf("demo: secure=%v err=%v", c.CookieSecure, err)
@@ -48,6 +51,7 @@ func TestDemoTurnsOffSecureCookieUnlessAsked(t *testing.T) {
 }
 
 func TestBadValuesNameTheVariable(t *testing.T) {
+	t.Parallel()
 	for name, val := range map[string]string{
 		"LISTEN_ADDR":              "8080",
 		"LUMDESK_DEMO":             "maybe",
@@ -73,6 +77,7 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 }
 
 func TestMasterKeyHexAndBase64(t *testing.T) {
+	t.Parallel()
 	hexKey := strings.Repeat("ab", 32)
 	c, err := Load(env(map[string]string{"MASTER_KEY": hexKey}))
 	if err != nil || len(c.MasterKey) != 32 || c.MasterKey[0] != 0xab {
@@ -85,6 +90,7 @@ func TestMasterKeyHexAndBase64(t *testing.T) {
 }
 
 func TestMetricsSettings(t *testing.T) {
+	t.Parallel()
 	c, err := Load(env(nil))
 	if err != nil || c.MetricsToken != "" || c.MetricsAddr != "" {
 		t.Fatalf("metrics are private by default: %+v %v", c, err)

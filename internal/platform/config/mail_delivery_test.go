@@ -7,6 +7,7 @@ import (
 )
 
 func TestMailDeliverySettings(t *testing.T) {
+	t.Parallel()
 	c, err := Load(env(nil))
 	if err != nil || c.SMTPURL != "" || c.SMTPConcurrency != 4 || c.RetryFor != 24*time.Hour || c.PlatformMailFrom != "lumdesk@localhost" {
 		t.Fatalf("defaults: %q %d %s %q %v", c.SMTPURL, c.SMTPConcurrency, c.RetryFor, c.PlatformMailFrom, err)

@@ -6,6 +6,7 @@ import (
 )
 
 func TestRegistrarSettings(t *testing.T) {
+	t.Parallel()
 	c, err := Load(env(nil))
 	if err != nil || c.RegistrarURL != "" || c.RegistrarKey != "" {
 		t.Fatalf("default: %q %q %v", c.RegistrarURL, c.RegistrarKey, err)

@@ -6,6 +6,7 @@ import (
 )
 
 func TestWebhookAllowPrivate(t *testing.T) {
+	t.Parallel()
 	c, err := Load(env(nil))
 	if err != nil || c.WebhookAllowPrivate {
 		t.Fatalf("default: allow private = %v, err %v; want off", c.WebhookAllowPrivate, err)

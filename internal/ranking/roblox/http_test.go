@@ -37,6 +37,7 @@ func client(srv *robloxtest.Server, key string) *roblox.HTTP {
 }
 
 func TestListRolesFollowsPagesOf20(t *testing.T) {
+	t.Parallel()
 	srv, _ := fakeGroup(t, 45)
 	roles, err := client(srv, "ro").ListRoles(bg, 77)
 	if err != nil {
@@ -51,6 +52,7 @@ func TestListRolesFollowsPagesOf20(t *testing.T) {
 }
 
 func TestMembershipFilterAndNotMember(t *testing.T) {
+	t.Parallel()
 	srv, _ := fakeGroup(t, 5)
 	srv.AddUser(77, 42, "Builderman", "5003")
 	c := client(srv, "ro")
@@ -71,6 +73,7 @@ func TestMembershipFilterAndNotMember(t *testing.T) {
 }
 
 func TestAssignRoleUnassignsTheOldOne(t *testing.T) {
+	t.Parallel()
 	srv, _ := fakeGroup(t, 5)
 	srv.AddUser(77, 42, "Builderman", "5001")
 	m, err := client(srv, "rw").AssignRole(bg, 77, 42, "5003", "5001")
@@ -86,6 +89,7 @@ func TestAssignRoleUnassignsTheOldOne(t *testing.T) {
 }
 
 func TestAssignRoleFallsBackToPatch(t *testing.T) {
+	t.Parallel()
 	srv, _ := fakeGroup(t, 5)
 	srv.NoAssignRole = true
 	srv.AddUser(77, 42, "Builderman", "5001")
@@ -102,6 +106,7 @@ func TestAssignRoleFallsBackToPatch(t *testing.T) {
 }
 
 func TestRobloxErrorsAreTyped(t *testing.T) {
+	t.Parallel()
 	srv, _ := fakeGroup(t, 5)
 	srv.AddUser(77, 42, "Builderman", "5001")
 	_, err := client(srv, "ro").AssignRole(bg, 77, 42, "5002", "5001")
@@ -124,6 +129,7 @@ func TestRobloxErrorsAreTyped(t *testing.T) {
 }
 
 func TestRetryAfterIsHonoured(t *testing.T) {
+	t.Parallel()
 	srv, _ := fakeGroup(t, 5)
 	srv.Force429(2, "1")
 	c := roblox.NewHTTP(roblox.Settings{APIURL: srv.URL, Backoff: func(int) time.Duration { return time.Hour }}, "ro")
@@ -145,6 +151,7 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 }
 
 func TestAuditLogRankChanges(t *testing.T) {
+	t.Parallel()
 	srv, _ := fakeGroup(t, 5)
 	srv.AddUser(77, 42, "Builderman", "5001")
 	t0 := time.Now().UTC().Add(-time.Hour)
@@ -161,6 +168,7 @@ func TestAuditLogRankChanges(t *testing.T) {
 }
 
 func TestUsernames(t *testing.T) {
+	t.Parallel()
 	srv, _ := fakeGroup(t, 1)
 	srv.AddUser(0, 156, "Builderman", "")
 	us, err := roblox.NewHTTPUsers(roblox.Settings{UsersURL: srv.URL}).LookupUsernames(bg, []string{"builderman", "nobody"})
@@ -172,6 +180,7 @@ func TestUsernames(t *testing.T) {
 // Two clients of one key (two server processes) share the Postgres budget:
 // with the fake's limit lowered to 12 a window, 20 requests never exceed it.
 func TestBudgetHoldsAcrossClients(t *testing.T) {
+	t.Parallel()
 	srv, _ := fakeGroup(t, 3)
 	srv.Limit, srv.Window = 12, 2*time.Second
 	d := db.New(testdb.New(t))

@@ -45,6 +45,7 @@ func samplePage() layouts.Page {
 }
 
 func TestGalleryShell(t *testing.T) {
+	t.Parallel()
 	doc := render(t, Gallery(samplePage()))
 
 	if got, _ := doc.Find(`meta[name="csrf-token"]`).Attr("content"); got != "tok-123" {
@@ -124,6 +125,7 @@ func TestGalleryShell(t *testing.T) {
 }
 
 func TestGalleryStaffLinkNeedsPermission(t *testing.T) {
+	t.Parallel()
 	p := samplePage()
 	p.Demo = false
 	p.Can = func(perm string) bool { return perm == "staff.manage" }
@@ -141,6 +143,7 @@ func TestGalleryStaffLinkNeedsPermission(t *testing.T) {
 }
 
 func TestGallerySortHeaders(t *testing.T) {
+	t.Parallel()
 	doc := render(t, Gallery(samplePage()))
 	sorted := doc.Find(`a.sort-link[data-sort="asc"], a.sort-link[data-sort="desc"]`)
 	if sorted.Length() != 1 {
@@ -181,6 +184,7 @@ func TestGallerySortHeaders(t *testing.T) {
 }
 
 func TestGalleryBadges(t *testing.T) {
+	t.Parallel()
 	doc := render(t, Gallery(samplePage()))
 	want := map[string]string{
 		"active": "badge-green", "verified": "badge-green", "paid": "badge-green",
@@ -210,6 +214,7 @@ func TestGalleryBadges(t *testing.T) {
 }
 
 func TestGalleryChart(t *testing.T) {
+	t.Parallel()
 	doc := render(t, Gallery(samplePage()))
 	bars := doc.Find("svg.chart rect[data-bar]")
 	if bars.Length() != len(SampleSends) {
@@ -250,6 +255,7 @@ func TestGalleryChart(t *testing.T) {
 }
 
 func TestGalleryDialogs(t *testing.T) {
+	t.Parallel()
 	doc := render(t, Gallery(samplePage()))
 	d := doc.Find("dialog#demo-confirm")
 	if d.Length() != 1 {
@@ -296,6 +302,7 @@ func TestGalleryDialogs(t *testing.T) {
 
 // The page must work under script-src 'self'; style-src 'self'.
 func TestGalleryIsCSPClean(t *testing.T) {
+	t.Parallel()
 	doc := render(t, Gallery(samplePage()))
 	doc.Find("*").Each(func(_ int, s *goquery.Selection) {
 		for _, a := range s.Nodes[0].Attr {
@@ -318,6 +325,7 @@ func TestGalleryIsCSPClean(t *testing.T) {
 }
 
 func TestBareLayout(t *testing.T) {
+	t.Parallel()
 	p := layouts.Page{Title: "Sign in", CSRF: "c"}
 	doc := render(t, layouts.Bare(p))
 	if doc.Find("details[data-menu]").Length() != 0 || doc.Find("#sidebar").Length() != 0 {
@@ -332,6 +340,7 @@ func TestBareLayout(t *testing.T) {
 }
 
 func TestFieldNeverEchoesPassword(t *testing.T) {
+	t.Parallel()
 	doc := render(t, components.Field("Password", "password", "hunter2", "password", "Wrong password", "", true))
 	in := doc.Find(`input[name="password"]`)
 	if _, ok := in.Attr("value"); ok {
@@ -346,6 +355,7 @@ func TestFieldNeverEchoesPassword(t *testing.T) {
 }
 
 func TestBarChartEdgeCases(t *testing.T) {
+	t.Parallel()
 	doc := render(t, components.BarChart(nil, "Empty"))
 	if doc.Find("rect[data-bar]").Length() != 0 || doc.Find("svg.chart line").Length() != 5 {
 		t.Error("empty chart should draw only the grid")
@@ -357,6 +367,7 @@ func TestBarChartEdgeCases(t *testing.T) {
 }
 
 func TestGalleryProductLinkNeedsItsPermission(t *testing.T) {
+	t.Parallel()
 	p := samplePage()
 	if render(t, Gallery(p)).Find(`a.nav-link[href="/lumi"]`).Length() != 0 {
 		t.Error("Lumi link shown although Can is nil")
