@@ -17,6 +17,7 @@ import (
 	"lumdesk/handlers/server/servertest"
 	"lumdesk/internal/accounts"
 	"lumdesk/internal/audit"
+	"lumdesk/internal/billing"
 	"lumdesk/internal/licensing"
 	"lumdesk/internal/platform/config"
 	"lumdesk/internal/platform/db"
@@ -27,10 +28,10 @@ import (
 // streaming replica made from it with pg_basebackup (DATABASE_REPLICA_URL).
 // With the replica's replay paused, rows written straight to the primary
 // are missing from the keys list, the accounts list, the audit log, the
-// palette and the keys' CSV export: those come from the replica. A browser
-// that then writes (a key's note, through the console) sees its write on
-// its next list page, read from the primary, while another browser still
-// gets the replica's older page. Once replay resumes and catches up, the
+// palette, the Lumi ledger and the keys' CSV export: those come from the
+// replica. A browser that then writes (a key's note, through the console)
+// sees its write on its next list page, read from the primary, while
+// another browser still gets the replica's older page. Once replay resumes and catches up, the
 // writer is back on the replica (its position cookie dropped, and a new
 // hidden row is missing again). With the replica stopped, the lists answer
 // from the primary and /readyz stays ok.
@@ -93,6 +94,9 @@ func TestListsReadFromTheReplica(t *testing.T) {
 	}
 	project, err := e.Licensing.CreateProject(ctx, actor, licensing.ProjectInput{AccountID: acct.ID, Name: "Hub"})
 	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Billing.ManualTopUp(ctx, actor, billing.ManualInput{AccountID: acct.ID, Amount: "10.00", Reason: "replica test"}); err != nil {
 		t.Fatal(err)
 	}
 	seeded, err := e.Licensing.CreateKey(ctx, actor, project.ID, licensing.KeyInput{Note: "seeded"})
@@ -194,6 +198,13 @@ func TestListsReadFromTheReplica(t *testing.T) {
 		t.Fatal("the palette found a key the paused replica has not replayed: it read the primary")
 	}
 
+	if _, err := e.Billing.ManualTopUp(ctx, actor, billing.ManualInput{AccountID: hiddenAcct.ID, Amount: "10.00", Reason: "replica test"}); err != nil {
+		t.Fatal(err)
+	}
+	if r := page(reader, "/lumi/ledger"); !strings.Contains(r.Body, "Seeded Studio") || strings.Contains(r.Body, hiddenAcct.Name) {
+		t.Fatalf("Lumi ledger with replay paused: seeded account's top-up shown %v (want true), hidden one's %v (want false)",
+			strings.Contains(r.Body, "Seeded Studio"), strings.Contains(r.Body, hiddenAcct.Name))
+	}
 	if r := page(reader, "/audit"); !strings.Contains(r.Body, "Seeded Studio") || strings.Contains(r.Body, hiddenAcct.Name) {
 		t.Fatalf("audit log with replay paused: seeded account's event shown %v (want true), hidden one's %v (want false)",
 			strings.Contains(r.Body, "Seeded Studio"), strings.Contains(r.Body, hiddenAcct.Name))

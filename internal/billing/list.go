@@ -113,7 +113,7 @@ func (s *Service) CountLedger(ctx context.Context, f LedgerFilter, limitTo int) 
 		return listcount.Count{}, err
 	}
 	var out listcount.Count
-	err = s.db.CustomPlans(ctx, func(q *store.Queries) error {
+	err = s.db.ReadCustomPlans(ctx, func(q *store.Queries) error {
 		var err error
 		out, err = listcount.Run(ctx, limitTo, func(ctx context.Context, lim int32) (int64, error) {
 			p.Lim = lim
@@ -141,7 +141,7 @@ func (s *Service) Ledger(ctx context.Context, f LedgerFilter) (LedgerPage, error
 		return LedgerPage{}, err
 	}
 	var rows []store.ListLedgerPageRow
-	err = s.db.CustomPlans(ctx, func(q *store.Queries) error {
+	err = s.db.ReadCustomPlans(ctx, func(q *store.Queries) error {
 		var err error
 		rows, err = q.ListLedgerPage(ctx, p)
 		return err
@@ -289,7 +289,7 @@ func (s *Service) CountBalances(ctx context.Context, f BalanceFilter, limitTo in
 		return listcount.Count{}, err
 	}
 	var out listcount.Count
-	err = s.db.CustomPlans(ctx, func(q *store.Queries) error {
+	err = s.db.ReadCustomPlans(ctx, func(q *store.Queries) error {
 		var err error
 		out, err = listcount.Run(ctx, limitTo, func(ctx context.Context, lim int32) (int64, error) {
 			p.Lim = lim
@@ -320,7 +320,7 @@ func (s *Service) Balances(ctx context.Context, f BalanceFilter) (BalancePage, e
 		return BalancePage{}, err
 	}
 	var items []BalanceRow
-	err = s.db.CustomPlans(ctx, func(q *store.Queries) error {
+	err = s.db.ReadCustomPlans(ctx, func(q *store.Queries) error {
 		if f.Sort == SortBalanceAsc {
 			rows, err := q.ListBalancesAsc(ctx, store.ListBalancesAscParams(p))
 			for _, r := range rows {
