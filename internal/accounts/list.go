@@ -184,12 +184,9 @@ func createdParams(f filter, ct *time.Time, cid *int64, limit int32) store.ListA
 // params, so the count filters as the list does.
 func (s *Service) Count(ctx context.Context, p ListParams, limitTo int) (listcount.Count, error) {
 	p.Sort, p.Cursor, p.Limit = "", "", 0
-	// A search counts to SearchCap, as the keys do: a common word's
-	// matches come one by one from the trigram indexes (10,000 of them cost
-	// 0.15 s at a million accounts).
-	if strings.TrimSpace(p.Query) != "" && (limitTo < 1 || limitTo > listcount.SearchCap) {
-		limitTo = listcount.SearchCap
-	}
+	// A common word's matches come one by one from the trigram indexes
+	// (10,000 of them cost 0.15 s at a million accounts).
+	limitTo = listcount.Limit(limitTo, strings.TrimSpace(p.Query) != "")
 	if verr := ValidateListParams(p); len(verr) > 0 {
 		return listcount.Count{}, verr
 	}

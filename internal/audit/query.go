@@ -115,9 +115,7 @@ func pageParams(f Filter) store.ListAuditEventsPageParams {
 // with custom plans as Query.
 func (s *Service) Count(ctx context.Context, f Filter, limitTo int) (listcount.Count, error) {
 	f.Before = 0
-	if strings.TrimSpace(f.Actor) != "" && (limitTo < 1 || limitTo > listcount.SearchCap) {
-		limitTo = listcount.SearchCap
-	}
+	limitTo = listcount.Limit(limitTo, strings.TrimSpace(f.Actor) != "")
 	p := pageParams(f)
 	var n listcount.Count
 	err := s.db.ReadCustomPlans(ctx, func(q *store.Queries) (err error) {

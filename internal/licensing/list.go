@@ -199,9 +199,7 @@ func (s *Service) ListKeys(ctx context.Context, f KeyFilter) (KeyPage, error) {
 // the filter searches), for the list's "1,234 keys".
 func (s *Service) CountKeys(ctx context.Context, f KeyFilter, limitTo int) (listcount.Count, error) {
 	f.After, f.Offset, f.Limit = nil, 0, 0
-	if strings.TrimSpace(f.Search) != "" && (limitTo < 1 || limitTo > listcount.SearchCap) {
-		limitTo = listcount.SearchCap
-	}
+	limitTo = listcount.Limit(limitTo, strings.TrimSpace(f.Search) != "")
 	p, _, verr := s.keyParams(f)
 	if len(verr) > 0 {
 		return listcount.Count{}, verr

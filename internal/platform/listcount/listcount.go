@@ -22,6 +22,18 @@ type Count struct {
 	More bool
 }
 
+// Limit is how far a list counts: limitTo (Cap when below 1), and at most
+// SearchCap when the list is filtered by a text search.
+func Limit(limitTo int, searching bool) int {
+	if limitTo < 1 {
+		limitTo = Cap
+	}
+	if searching {
+		return min(limitTo, SearchCap)
+	}
+	return limitTo
+}
+
 // OfPage is the count a page already gives, without a query: a page with
 // nothing before or after it holds every match. ok is false otherwise.
 func OfPage(rows int, hasPrev, hasNext bool) (c Count, ok bool) {

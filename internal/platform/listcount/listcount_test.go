@@ -89,3 +89,15 @@ func TestOfPageIsTheCountOnlyOfAWholeList(t *testing.T) {
 		}
 	}
 }
+
+func TestLimitCapsSearches(t *testing.T) {
+	for _, tc := range []struct {
+		limitTo   int
+		searching bool
+		want      int
+	}{{0, false, Cap}, {0, true, SearchCap}, {50, true, 50}, {Cap, true, SearchCap}, {Cap + 5, false, Cap + 5}} {
+		if got := Limit(tc.limitTo, tc.searching); got != tc.want {
+			t.Errorf("Limit(%d, %v) = %d, want %d", tc.limitTo, tc.searching, got, tc.want)
+		}
+	}
+}

@@ -117,33 +117,22 @@ func Ensure(ctx context.Context, pool *pgxpool.Pool, now time.Time) (Result, err
 // without a partition sends its rows to the DEFAULT partition, which the
 // maintenance then empties row by row.
 func EnsureMonths(ctx context.Context, pool *pgxpool.Pool, table string, from, to time.Time) ([]string, error) {
-	var created []string
+	var months []time.Time
+	for m := MonthOf(from); !m.After(MonthOf(to)); m = m.AddDate(0, 1, 0) {
+		months = append(months, m)
+	}
+	var res Result
 	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		q := store.New(tx)
-		if ok, err := q.IsPartitioned(ctx, table); err != nil || !ok {
+		if ok, err := lockTable(ctx, q, table); err != nil || !ok {
 			return err
 		}
-		if err := q.LockPartitions(ctx, table); err != nil {
-			return err
-		}
-		if err := q.SetPartitionLockTimeout(ctx, lockTimeout); err != nil {
-			return err
-		}
-		for m := MonthOf(from); !m.After(MonthOf(to)); m = m.AddDate(0, 1, 0) {
-			ok, err := q.CreateMonthPartition(ctx, store.CreateMonthPartitionParams{Parent: table, Month: date(m)})
-			if err != nil {
-				return fmt.Errorf("create %s: %w", Name(table, m), err)
-			}
-			if ok {
-				created = append(created, Name(table, m))
-			}
-		}
-		return nil
+		return createMonths(ctx, q, table, months, &res)
 	})
 	if err != nil {
-		return created, fmt.Errorf("partitions of %s: %w", table, err)
+		return res.Created, fmt.Errorf("partitions of %s: %w", table, err)
 	}
-	return created, nil
+	return res.Created, nil
 }
 
 // Maintain does Ensure's work for tables, then drops or detaches each
@@ -165,16 +154,36 @@ func Maintain(ctx context.Context, pool *pgxpool.Pool, now time.Time, tables []T
 // the job; rows meanwhile go to the default partition.
 const lockTimeout = "5s"
 
-func maintainTable(ctx context.Context, q *store.Queries, t Table, now time.Time, res *Result) error {
-	ok, err := q.IsPartitioned(ctx, t.Name)
-	if err != nil || !ok {
-		return err
+// lockTable takes the table's partition lock for the transaction (ok is
+// false for a table that is not partitioned: nothing to do).
+func lockTable(ctx context.Context, q *store.Queries, table string) (ok bool, err error) {
+	if ok, err = q.IsPartitioned(ctx, table); err != nil || !ok {
+		return false, err
 	}
-	if err := q.LockPartitions(ctx, t.Name); err != nil {
-		return err
+	if err := q.LockPartitions(ctx, table); err != nil {
+		return false, err
 	}
 	// After the advisory lock, which may wait for another node's pass.
-	if err := q.SetPartitionLockTimeout(ctx, lockTimeout); err != nil {
+	return true, q.SetPartitionLockTimeout(ctx, lockTimeout)
+}
+
+// createMonths creates the table's partitions of months that are missing,
+// noting them in res.
+func createMonths(ctx context.Context, q *store.Queries, table string, months []time.Time, res *Result) error {
+	for _, m := range months {
+		created, err := q.CreateMonthPartition(ctx, store.CreateMonthPartitionParams{Parent: table, Month: date(m)})
+		if err != nil {
+			return fmt.Errorf("create %s: %w", Name(table, m), err)
+		}
+		if created {
+			res.Created = append(res.Created, Name(table, m))
+		}
+	}
+	return nil
+}
+
+func maintainTable(ctx context.Context, q *store.Queries, t Table, now time.Time, res *Result) error {
+	if ok, err := lockTable(ctx, q, t.Name); err != nil || !ok {
 		return err
 	}
 	cur := MonthOf(now)
@@ -194,14 +203,8 @@ func maintainTable(ctx context.Context, q *store.Queries, t Table, now time.Time
 		months = append(months, m)
 	}
 	sort.Slice(months, func(i, j int) bool { return months[i].Before(months[j]) })
-	for _, m := range months {
-		created, err := q.CreateMonthPartition(ctx, store.CreateMonthPartitionParams{Parent: t.Name, Month: date(m)})
-		if err != nil {
-			return fmt.Errorf("create %s: %w", Name(t.Name, m), err)
-		}
-		if created {
-			res.Created = append(res.Created, Name(t.Name, m))
-		}
+	if err := createMonths(ctx, q, t.Name, months, res); err != nil {
+		return err
 	}
 	if t.KeepMonths <= 0 {
 		return nil
