@@ -2,23 +2,29 @@
 # What `make test` runs. Extra arguments go to `go test` (default packages: ./...).
 #
 # The tests find a database themselves (internal/platform/testdb): the server in
-# TEST_DATABASE_URL, else one on 127.0.0.1:5432 or /var/run/postgresql, else a
-# private cluster in .data/pg that they start. If the tests started that private
-# cluster, it is stopped again afterwards.
+# TEST_DATABASE_URL, else a private cluster of their own in .data/pg-test that
+# they start with settings for throwaway data (no fsync). If it was not running
+# before this run, it is stopped and removed afterwards: a cluster run without
+# fsync is not worth keeping.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/ensure-chromium.sh >/dev/null
 
 stoppg=(go run ./internal/platform/localpg/cmd/stoppg)
+testpg=.data/pg-test
 pg_was_running=0
-if "${stoppg[@]}" -status .data/pg >/dev/null 2>&1; then
+if "${stoppg[@]}" -status "$testpg" >/dev/null 2>&1; then
 	pg_was_running=1
 fi
 
 cleanup() {
-	if [ "$pg_was_running" = 0 ]; then
-		"${stoppg[@]}" .data/pg || echo "test.sh: could not stop the private PostgreSQL cluster in .data/pg" >&2
+	if [ "$pg_was_running" = 0 ] && [ -d "$testpg" ]; then
+		if "${stoppg[@]}" "$testpg"; then
+			rm -rf "$testpg" "$testpg.log"
+		else
+			echo "test.sh: could not stop the tests' PostgreSQL cluster in $testpg" >&2
+		fi
 	fi
 }
 trap cleanup EXIT

@@ -67,10 +67,18 @@ type Option func(*options)
 type options struct {
 	port       int
 	skipProbes bool
+	settings   []string
 }
 
 // WithPort sets the TCP port of the private cluster (default DefaultPort).
 func WithPort(port int) Option { return func(o *options) { o.port = port } }
+
+// WithSettings passes server settings ("name=value", as postgres -c takes
+// them) to a private cluster this call starts. A cluster already running keeps
+// the settings it was started with.
+func WithSettings(settings ...string) Option {
+	return func(o *options) { o.settings = append(o.settings, settings...) }
+}
 
 // PrivateOnly skips looking for a server on 127.0.0.1:5432 and the default
 // unix socket, and goes straight to the private cluster.
@@ -137,7 +145,7 @@ func ensurePrivate(ctx context.Context, dataDir string, log *slog.Logger, o opti
 		return s, nil
 	}
 
-	if err := p.start(ctx, o.port); err != nil {
+	if err := p.start(ctx, o.port, o.settings...); err != nil {
 		return nil, err
 	}
 	// pg_ctl -w returns once the server accepts connections; still allow a moment.
@@ -356,7 +364,8 @@ func preparePrivate(ctx context.Context, dataDir string, log *slog.Logger) (*pri
 	if p.dir, err = p.dataLocation(ctx, abs); err != nil {
 		return nil, err
 	}
-	p.logPath = filepath.Join(filepath.Dir(p.dir), "pg.log")
+	// Beside the data directory, named after it: .data/pg.log for .data/pg.
+	p.logPath = p.dir + ".log"
 	if p.bins, err = findBins(readPGVersion(p.dir)); err != nil {
 		return nil, err
 	}
@@ -490,7 +499,7 @@ func (p *private) initdb(ctx context.Context) error {
 	return nil
 }
 
-func (p *private) start(ctx context.Context, port int) error {
+func (p *private) start(ctx context.Context, port int, settings ...string) error {
 	// pg_ctl opens the log file as the cluster owner; create it for them.
 	f, err := os.OpenFile(p.logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {
@@ -511,6 +520,9 @@ func (p *private) start(ctx context.Context, port int) error {
 		sockDir = os.TempDir()
 	}
 	pgOpts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1", port, shellQuote(sockDir))
+	for _, kv := range settings {
+		pgOpts += " -c " + shellQuote(kv)
+	}
 	p.log.Debug("localpg: starting", "dir", p.dir, "port", port)
 	out, err := p.command(ctx, p.bins.pgCtl, "-D", p.dir, "-w", "-t", strconv.Itoa(startTimeout),
 		"-o", pgOpts, "-l", p.logPath, "start").CombinedOutput()

@@ -39,7 +39,9 @@ func TestPrivateCluster(t *testing.T) {
 	})
 	port := freePort(t)
 
-	srv, err := Ensure(ctx, dataDir, log, PrivateOnly(), WithPort(port))
+	// Settings reach the server, a value with a space and a quote included.
+	srv, err := Ensure(ctx, dataDir, log, PrivateOnly(), WithPort(port),
+		WithSettings("work_mem=7MB", "application_name=it's a test"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,13 +61,22 @@ func TestPrivateCluster(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var name, enc string
+	var name, enc, workMem, app string
 	if err := conn.QueryRow(ctx, "SELECT current_database(), pg_encoding_to_char(encoding) FROM pg_database WHERE datname = current_database()").Scan(&name, &enc); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.QueryRow(ctx, "SELECT current_setting('work_mem'), reset_val FROM pg_settings WHERE name = 'application_name'").Scan(&workMem, &app); err != nil {
 		t.Fatal(err)
 	}
 	conn.Close(ctx)
 	if name != "localpg_test" || enc != "UTF8" {
 		t.Fatalf("connected to %q (%s), want localpg_test (UTF8)", name, enc)
+	}
+	if workMem != "7MB" {
+		t.Errorf("work_mem = %q, want the 7MB passed WithSettings", workMem)
+	}
+	if app != "it's a test" {
+		t.Errorf("application_name's default = %q, want the value passed WithSettings", app)
 	}
 
 	// A second caller reuses the running cluster and does not own it.
