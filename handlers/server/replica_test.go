@@ -19,6 +19,8 @@ import (
 	"lumdesk/internal/audit"
 	"lumdesk/internal/billing"
 	"lumdesk/internal/licensing"
+	"lumdesk/internal/mail"
+	"lumdesk/internal/marketplace"
 	"lumdesk/internal/platform/config"
 	"lumdesk/internal/platform/db"
 	"lumdesk/internal/platform/localpg"
@@ -28,8 +30,8 @@ import (
 // streaming replica made from it with pg_basebackup (DATABASE_REPLICA_URL).
 // With the replica's replay paused, rows written straight to the primary
 // are missing from the keys list, the accounts list, the audit log, the
-// palette, the Lumi ledger and the keys' CSV export: those come from the
-// replica. A browser that then writes (a key's note, through the console)
+// palette, the Lumi ledger, Lumora's domains, Lumio's extensions and the
+// keys' CSV export: those come from the replica. A browser that then writes (a key's note, through the console)
 // sees its write on its next list page, read from the primary, while
 // another browser still gets the replica's older page. Once replay resumes and catches up, the
 // writer is back on the replica (its position cookie dropped, and a new
@@ -103,6 +105,18 @@ func TestListsReadFromTheReplica(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A Lumora domain and a Lumio extension of each account: the seeded
+	// account's now, the hidden one's while replay is paused.
+	product := func(acc int64, name string) {
+		t.Helper()
+		if _, err := e.Mail.AddDomain(ctx, actor, accounts.Only(acc), mail.DomainInput{Name: "mail." + name + ".test"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.Marketplace.CreateExtension(ctx, actor, accounts.Only(acc), marketplace.ExtensionInput{Name: name + " Scoreboard"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	product(acct.ID, "seeded")
 	writer, reader := e.As("admin"), e.As("admin") // two browsers; signing in is a write
 
 	// waitReplayed waits until the replica has replayed everything the
@@ -204,6 +218,13 @@ func TestListsReadFromTheReplica(t *testing.T) {
 	if r := page(reader, "/lumi/ledger"); !strings.Contains(r.Body, "Seeded Studio") || strings.Contains(r.Body, hiddenAcct.Name) {
 		t.Fatalf("Lumi ledger with replay paused: seeded account's top-up shown %v (want true), hidden one's %v (want false)",
 			strings.Contains(r.Body, "Seeded Studio"), strings.Contains(r.Body, hiddenAcct.Name))
+	}
+	product(hiddenAcct.ID, "hidden")
+	for path, what := range map[string][2]string{"/lumora/domains": {"mail.seeded.test", "mail.hidden.test"}, "/lumio": {"seeded Scoreboard", "hidden Scoreboard"}} {
+		if r := page(reader, path); !strings.Contains(r.Body, what[0]) || strings.Contains(r.Body, what[1]) {
+			t.Fatalf("%s with replay paused: %s shown %v (want true), %s shown %v (want false)", path,
+				what[0], strings.Contains(r.Body, what[0]), what[1], strings.Contains(r.Body, what[1]))
+		}
 	}
 	if r := page(reader, "/audit"); !strings.Contains(r.Body, "Seeded Studio") || strings.Contains(r.Body, hiddenAcct.Name) {
 		t.Fatalf("audit log with replay paused: seeded account's event shown %v (want true), hidden one's %v (want false)",

@@ -51,10 +51,15 @@ func (s *Service) CountDomains(ctx context.Context, f DomainFilter, limitTo int)
 	if err != nil {
 		return listcount.Count{}, err
 	}
-	return listcount.Run(ctx, limitTo, func(ctx context.Context, lim int32) (int64, error) {
-		return s.db.CountMailDomains(ctx, store.CountMailDomainsParams{AccountID: f.Scope.Filter(), Status: status,
-			Q: namePrefix(f.Query), BeforeID: positive(f.BeforeID), Lim: lim})
+	var out listcount.Count
+	err = s.db.Read(ctx, func(q *store.Queries) (err error) {
+		out, err = listcount.Run(ctx, limitTo, func(ctx context.Context, lim int32) (int64, error) {
+			return q.CountMailDomains(ctx, store.CountMailDomainsParams{AccountID: f.Scope.Filter(), Status: status,
+				Q: namePrefix(f.Query), BeforeID: positive(f.BeforeID), Lim: lim})
+		})
+		return err
 	})
+	return out, err
 }
 
 // MessageFilter selects a page of the message log, newest first.
@@ -111,7 +116,11 @@ func (s *Service) ListMessages(ctx context.Context, f MessageFilter) (_ []Messag
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.db.ListMailMessagesPage(ctx, p)
+	var rows []store.ListMailMessagesPageRow
+	err = s.db.Read(ctx, func(q *store.Queries) (err error) {
+		rows, err = q.ListMailMessagesPage(ctx, p)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -130,10 +139,15 @@ func (s *Service) CountMessages(ctx context.Context, f MessageFilter, limitTo in
 	if err != nil {
 		return listcount.Count{}, err
 	}
-	return listcount.Run(ctx, limitTo, func(ctx context.Context, lim int32) (int64, error) {
-		return s.db.CountMailMessages(ctx, store.CountMailMessagesParams{AccountID: p.AccountID, AppID: p.AppID, Status: p.Status,
-			Domain: p.Domain, Recipient: p.Recipient, Since: p.Since, Until: p.Until, BeforeID: p.BeforeID, Lim: lim})
+	var out listcount.Count
+	err = s.db.Read(ctx, func(q *store.Queries) (err error) {
+		out, err = listcount.Run(ctx, limitTo, func(ctx context.Context, lim int32) (int64, error) {
+			return q.CountMailMessages(ctx, store.CountMailMessagesParams{AccountID: p.AccountID, AppID: p.AppID, Status: p.Status,
+				Domain: p.Domain, Recipient: p.Recipient, Since: p.Since, Until: p.Until, BeforeID: p.BeforeID, Lim: lim})
+		})
+		return err
 	})
+	return out, err
 }
 
 // Overview is the area's counters.

@@ -248,8 +248,12 @@ func (s *Service) ListDomains(ctx context.Context, f DomainFilter) (_ []Domain, 
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.db.ListMailDomains(ctx, store.ListMailDomainsParams{Limit: clampLimit(f.Limit),
-		AccountID: f.Scope.Filter(), Status: status, Q: namePrefix(f.Query), BeforeID: positive(f.BeforeID)})
+	var rows []store.MailDomain
+	err = s.db.Read(ctx, func(q *store.Queries) (err error) {
+		rows, err = q.ListMailDomains(ctx, store.ListMailDomainsParams{Limit: clampLimit(f.Limit),
+			AccountID: f.Scope.Filter(), Status: status, Q: namePrefix(f.Query), BeforeID: positive(f.BeforeID)})
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}

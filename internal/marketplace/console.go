@@ -217,54 +217,60 @@ func (s *Service) ListConsole(ctx context.Context, f ConsoleFilter) (_ ConsolePa
 		l := escapeLike(f.Search)
 		qLike = &l
 	}
-	var rows []store.ListMarketplaceExtensionsByUpdatedRow
-	if f.Sort == SortInstalls {
-		p := store.ListMarketplaceExtensionsByInstallsParams{Limit: int32(limit + 1), AccountID: account, Status: optional(f.Status),
-			Visibility: optional(f.Visibility), PricingType: optional(f.Pricing), Q: q, QLike: qLike}
-		if f.Cursor != "" {
-			p.AfterInstalls, p.AfterID = &curKey, &curID
-		}
-		got, err := s.db.ListMarketplaceExtensionsByInstalls(ctx, p)
-		if err != nil {
-			return ConsolePage{}, err
-		}
-		for _, r := range got {
-			rows = append(rows, store.ListMarketplaceExtensionsByUpdatedRow(r))
-		}
-	} else {
-		p := store.ListMarketplaceExtensionsByUpdatedParams{Limit: int32(limit + 1), AccountID: account, Status: optional(f.Status),
-			Visibility: optional(f.Visibility), PricingType: optional(f.Pricing), Q: q, QLike: qLike}
-		if f.Cursor != "" {
-			t := time.UnixMicro(curKey).UTC()
-			p.AfterUpdated, p.AfterID = &t, &curID
-		}
-		if rows, err = s.db.ListMarketplaceExtensionsByUpdated(ctx, p); err != nil {
-			return ConsolePage{}, err
-		}
-	}
+	// The list and what each row shows come from one place: the read
+	// replica when the request allows it (db.Read), else the primary.
 	var page ConsolePage
-	if len(rows) > limit {
-		rows = rows[:limit]
-		last := rows[limit-1]
-		key := last.UpdatedAt.UnixMicro()
+	err = s.db.Read(ctx, func(rq *store.Queries) error {
+		page = ConsolePage{}
+		var rows []store.ListMarketplaceExtensionsByUpdatedRow
 		if f.Sort == SortInstalls {
-			key = last.InstallCount
+			p := store.ListMarketplaceExtensionsByInstallsParams{Limit: int32(limit + 1), AccountID: account, Status: optional(f.Status),
+				Visibility: optional(f.Visibility), PricingType: optional(f.Pricing), Q: q, QLike: qLike}
+			if f.Cursor != "" {
+				p.AfterInstalls, p.AfterID = &curKey, &curID
+			}
+			got, err := rq.ListMarketplaceExtensionsByInstalls(ctx, p)
+			if err != nil {
+				return err
+			}
+			for _, r := range got {
+				rows = append(rows, store.ListMarketplaceExtensionsByUpdatedRow(r))
+			}
+		} else {
+			p := store.ListMarketplaceExtensionsByUpdatedParams{Limit: int32(limit + 1), AccountID: account, Status: optional(f.Status),
+				Visibility: optional(f.Visibility), PricingType: optional(f.Pricing), Q: q, QLike: qLike}
+			if f.Cursor != "" {
+				t := time.UnixMicro(curKey).UTC()
+				p.AfterUpdated, p.AfterID = &t, &curID
+			}
+			if rows, err = rq.ListMarketplaceExtensionsByUpdated(ctx, p); err != nil {
+				return err
+			}
 		}
-		page.Next = strconv.FormatInt(key, 10) + "." + strconv.FormatInt(last.ID, 10)
-	}
-	for _, r := range rows {
-		e, err := s.extensionFromRow(ctx, s.db.Queries, store.MarketplaceExtension{ID: r.ID, PublicID: r.PublicID, AccountID: r.AccountID,
-			Slug: r.Slug, Name: r.Name, ShortDescription: r.ShortDescription, Description: r.Description, PricingType: r.PricingType,
-			PriceCents: r.PriceCents, Currency: r.Currency, BillingInterval: r.BillingInterval, Visibility: r.Visibility, Status: r.Status,
-			InstallCount: r.InstallCount, RatingCount: r.RatingCount, CurrentVersionID: r.CurrentVersionID, Deprecated: r.Deprecated,
-			ReplacementID: r.ReplacementID, EverPublic: r.EverPublic, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
-			ActiveInstalls: r.ActiveInstalls})
-		if err != nil {
-			return ConsolePage{}, err
+		if len(rows) > limit {
+			rows = rows[:limit]
+			last := rows[limit-1]
+			key := last.UpdatedAt.UnixMicro()
+			if f.Sort == SortInstalls {
+				key = last.InstallCount
+			}
+			page.Next = strconv.FormatInt(key, 10) + "." + strconv.FormatInt(last.ID, 10)
 		}
-		page.Extensions = append(page.Extensions, ListedExtension{Extension: e, AccountName: r.AccountName})
-	}
-	return page, nil
+		for _, r := range rows {
+			e, err := s.extensionFromRow(ctx, rq, store.MarketplaceExtension{ID: r.ID, PublicID: r.PublicID, AccountID: r.AccountID,
+				Slug: r.Slug, Name: r.Name, ShortDescription: r.ShortDescription, Description: r.Description, PricingType: r.PricingType,
+				PriceCents: r.PriceCents, Currency: r.Currency, BillingInterval: r.BillingInterval, Visibility: r.Visibility, Status: r.Status,
+				InstallCount: r.InstallCount, RatingCount: r.RatingCount, CurrentVersionID: r.CurrentVersionID, Deprecated: r.Deprecated,
+				ReplacementID: r.ReplacementID, EverPublic: r.EverPublic, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
+				ActiveInstalls: r.ActiveInstalls})
+			if err != nil {
+				return err
+			}
+			page.Extensions = append(page.Extensions, ListedExtension{Extension: e, AccountName: r.AccountName})
+		}
+		return nil
+	})
+	return page, err
 }
 
 // escapeLike escapes LIKE's wildcards.
