@@ -135,6 +135,11 @@ type AuditEvent struct {
 	Hash       []byte          `json:"hash"`
 }
 
+type AuditFilterChoice struct {
+	Kind  string `json:"kind"`
+	Value string `json:"value"`
+}
+
 type Balance struct {
 	AccountID    int64     `json:"account_id"`
 	BalanceCents int64     `json:"balance_cents"`
