@@ -68,27 +68,23 @@ type CopyAccountsParams struct {
 }
 
 const countAccountSignupsPerDay = `-- name: CountAccountSignupsPerDay :many
-SELECT (created_at AT TIME ZONE 'UTC')::date AS day, count(*)::bigint AS n
-FROM accounts
-WHERE created_at >= $1::timestamptz
-GROUP BY 1
-ORDER BY 1
+SELECT day, n FROM account_signups_daily
+WHERE day >= $1::date
+ORDER BY day
 `
 
-type CountAccountSignupsPerDayRow struct {
-	Day pgtype.Date `json:"day"`
-	N   int64       `json:"n"`
-}
-
-func (q *Queries) CountAccountSignupsPerDay(ctx context.Context, since time.Time) ([]CountAccountSignupsPerDayRow, error) {
+// Sign-ups per UTC day from the day since, from the daily roll-up the
+// accounts' triggers keep (migration 00047): a row a day, where counting
+// the accounts read every one of the period's.
+func (q *Queries) CountAccountSignupsPerDay(ctx context.Context, since pgtype.Date) ([]AccountSignupsDaily, error) {
 	rows, err := q.db.Query(ctx, countAccountSignupsPerDay, since)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	items := []CountAccountSignupsPerDayRow{}
+	items := []AccountSignupsDaily{}
 	for rows.Next() {
-		var i CountAccountSignupsPerDayRow
+		var i AccountSignupsDaily
 		if err := rows.Scan(&i.Day, &i.N); err != nil {
 			return nil, err
 		}

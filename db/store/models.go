@@ -24,6 +24,11 @@ type Account struct {
 	UpdatedAt       time.Time `json:"updated_at"`
 }
 
+type AccountSignupsDaily struct {
+	Day pgtype.Date `json:"day"`
+	N   int64       `json:"n"`
+}
+
 type AdjustmentRequest struct {
 	ID             int64      `json:"id"`
 	AccountID      int64      `json:"account_id"`
