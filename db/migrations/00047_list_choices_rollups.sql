@@ -107,7 +107,29 @@ CREATE TRIGGER accounts_signups_moved AFTER UPDATE OF created_at ON accounts
     FOR EACH ROW WHEN (OLD.created_at IS DISTINCT FROM NEW.created_at)
     EXECUTE FUNCTION account_signups_moved();
 
+-- The accounts list's search sorted by name (ListAccountsNameAsc/Desc) walks
+-- the names in order and filters each row until a page of matches is found:
+-- a common search passes tens of thousands of names (maria, a first name
+-- halfway through the alphabet: 134,000), each a heap fetch and three
+-- ILIKEs (`silva` 115 ms, `maria` 660 ms at a million accounts). The
+-- searched text is stored once, lower-cased, in the "C" collation (a LIKE
+-- over it costs a fifth of the three ILIKEs), and the name index carries it
+-- with the name, so the walk reads the index alone. The fields are joined
+-- by U+001F, which a search may not contain (accounts.ValidateListParams),
+-- so no match spans two fields; lower() is what ILIKE applies to both
+-- sides. Adding the column rewrites the table (about 1.5 minutes at a
+-- million accounts on the measuring machine, under an exclusive lock).
+ALTER TABLE accounts ADD COLUMN search_text text COLLATE "C"
+    GENERATED ALWAYS AS (lower(name || chr(31) || email::text || chr(31) || discord_id)) STORED;
+CREATE INDEX accounts_search_trgm ON accounts USING gin (search_text gin_trgm_ops);
+CREATE INDEX accounts_name_search ON accounts (lower(name), id) INCLUDE (name, search_text);
+DROP INDEX accounts_name_sort;
+
 -- +goose Down
+CREATE INDEX accounts_name_sort ON accounts (lower(name), id);
+DROP INDEX accounts_name_search;
+DROP INDEX accounts_search_trgm;
+ALTER TABLE accounts DROP COLUMN search_text;
 DROP TRIGGER accounts_signups_moved ON accounts;
 DROP TRIGGER accounts_signups_removed ON accounts;
 DROP TRIGGER accounts_signups_added ON accounts;

@@ -22,6 +22,7 @@ type Account struct {
 	SuspendedReason string    `json:"suspended_reason"`
 	CreatedAt       time.Time `json:"created_at"`
 	UpdatedAt       time.Time `json:"updated_at"`
+	SearchText      *string   `json:"search_text"`
 }
 
 type AccountSignupsDaily struct {
