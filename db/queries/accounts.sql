@@ -55,7 +55,12 @@ UPDATE accounts SET created_at = $2, updated_at = $2 WHERE id = $1;
 -- with plan_cache_mode = force_custom_plan (see UseCustomPlans) so that the
 -- "parameter IS NULL OR ..." filters fold away and the trigram and keyset
 -- indexes are used for the values at hand. name_key is the name's sort key
--- as the database computes it, for the cursor.
+-- as the database computes it, for the cursor. The search is a LIKE over
+-- search_text (migration 00047), which accounts_search_trgm finds; the
+-- name sorts pick their page's ids in a subquery, so that when the search
+-- is common and the planner walks the names, accounts_name_search (which
+-- carries name and search_text) answers it alone, without a heap fetch per
+-- name passed.
 
 -- name: ListAccountsCreatedDesc :many
 SELECT sqlc.embed(accounts), lower(accounts.name)::text AS name_key
@@ -64,9 +69,7 @@ WHERE (sqlc.narg('status')::text IS NULL OR status = sqlc.narg('status')::text)
   AND (sqlc.narg('created_from')::timestamptz IS NULL OR created_at >= sqlc.narg('created_from')::timestamptz)
   AND (sqlc.narg('created_to')::timestamptz IS NULL OR created_at < sqlc.narg('created_to')::timestamptz)
   AND (sqlc.narg('pattern')::text IS NULL
-       OR name ILIKE sqlc.narg('pattern')::text
-       OR email::text ILIKE sqlc.narg('pattern')::text
-       OR discord_id ILIKE sqlc.narg('pattern')::text
+       OR search_text LIKE lower(sqlc.narg('pattern')::text)
        OR id = sqlc.narg('match_id')::bigint)
   AND (sqlc.narg('discord_id')::text IS NULL OR discord_id = sqlc.narg('discord_id')::text)
   AND (sqlc.narg('cursor_time')::timestamptz IS NULL
@@ -81,9 +84,7 @@ WHERE (sqlc.narg('status')::text IS NULL OR status = sqlc.narg('status')::text)
   AND (sqlc.narg('created_from')::timestamptz IS NULL OR created_at >= sqlc.narg('created_from')::timestamptz)
   AND (sqlc.narg('created_to')::timestamptz IS NULL OR created_at < sqlc.narg('created_to')::timestamptz)
   AND (sqlc.narg('pattern')::text IS NULL
-       OR name ILIKE sqlc.narg('pattern')::text
-       OR email::text ILIKE sqlc.narg('pattern')::text
-       OR discord_id ILIKE sqlc.narg('pattern')::text
+       OR search_text LIKE lower(sqlc.narg('pattern')::text)
        OR id = sqlc.narg('match_id')::bigint)
   AND (sqlc.narg('discord_id')::text IS NULL OR discord_id = sqlc.narg('discord_id')::text)
   AND (sqlc.narg('cursor_time')::timestamptz IS NULL
@@ -92,38 +93,42 @@ ORDER BY created_at, id
 LIMIT sqlc.arg('lim');
 
 -- name: ListAccountsNameAsc :many
-SELECT sqlc.embed(accounts), lower(accounts.name)::text AS name_key
-FROM accounts
-WHERE (sqlc.narg('status')::text IS NULL OR status = sqlc.narg('status')::text)
-  AND (sqlc.narg('created_from')::timestamptz IS NULL OR created_at >= sqlc.narg('created_from')::timestamptz)
-  AND (sqlc.narg('created_to')::timestamptz IS NULL OR created_at < sqlc.narg('created_to')::timestamptz)
-  AND (sqlc.narg('pattern')::text IS NULL
-       OR name ILIKE sqlc.narg('pattern')::text
-       OR email::text ILIKE sqlc.narg('pattern')::text
-       OR discord_id ILIKE sqlc.narg('pattern')::text
-       OR id = sqlc.narg('match_id')::bigint)
-  AND (sqlc.narg('discord_id')::text IS NULL OR discord_id = sqlc.narg('discord_id')::text)
-  AND (sqlc.narg('cursor_name')::text IS NULL
-       OR (lower(name), id) > (sqlc.narg('cursor_name')::text, sqlc.narg('cursor_id')::bigint))
-ORDER BY lower(name), id
-LIMIT sqlc.arg('lim');
+SELECT sqlc.embed(accounts), m.name_key
+FROM (
+    SELECT id, lower(name)::text AS name_key
+    FROM accounts
+    WHERE (sqlc.narg('status')::text IS NULL OR status = sqlc.narg('status')::text)
+      AND (sqlc.narg('created_from')::timestamptz IS NULL OR created_at >= sqlc.narg('created_from')::timestamptz)
+      AND (sqlc.narg('created_to')::timestamptz IS NULL OR created_at < sqlc.narg('created_to')::timestamptz)
+      AND (sqlc.narg('pattern')::text IS NULL
+           OR search_text LIKE lower(sqlc.narg('pattern')::text)
+           OR id = sqlc.narg('match_id')::bigint)
+      AND (sqlc.narg('discord_id')::text IS NULL OR discord_id = sqlc.narg('discord_id')::text)
+      AND (sqlc.narg('cursor_name')::text IS NULL
+           OR (lower(name), id) > (sqlc.narg('cursor_name')::text, sqlc.narg('cursor_id')::bigint))
+    ORDER BY lower(name), id
+    LIMIT sqlc.arg('lim')
+) m JOIN accounts ON accounts.id = m.id
+ORDER BY m.name_key, m.id;
 
 -- name: ListAccountsNameDesc :many
-SELECT sqlc.embed(accounts), lower(accounts.name)::text AS name_key
-FROM accounts
-WHERE (sqlc.narg('status')::text IS NULL OR status = sqlc.narg('status')::text)
-  AND (sqlc.narg('created_from')::timestamptz IS NULL OR created_at >= sqlc.narg('created_from')::timestamptz)
-  AND (sqlc.narg('created_to')::timestamptz IS NULL OR created_at < sqlc.narg('created_to')::timestamptz)
-  AND (sqlc.narg('pattern')::text IS NULL
-       OR name ILIKE sqlc.narg('pattern')::text
-       OR email::text ILIKE sqlc.narg('pattern')::text
-       OR discord_id ILIKE sqlc.narg('pattern')::text
-       OR id = sqlc.narg('match_id')::bigint)
-  AND (sqlc.narg('discord_id')::text IS NULL OR discord_id = sqlc.narg('discord_id')::text)
-  AND (sqlc.narg('cursor_name')::text IS NULL
-       OR (lower(name), id) < (sqlc.narg('cursor_name')::text, sqlc.narg('cursor_id')::bigint))
-ORDER BY lower(name) DESC, id DESC
-LIMIT sqlc.arg('lim');
+SELECT sqlc.embed(accounts), m.name_key
+FROM (
+    SELECT id, lower(name)::text AS name_key
+    FROM accounts
+    WHERE (sqlc.narg('status')::text IS NULL OR status = sqlc.narg('status')::text)
+      AND (sqlc.narg('created_from')::timestamptz IS NULL OR created_at >= sqlc.narg('created_from')::timestamptz)
+      AND (sqlc.narg('created_to')::timestamptz IS NULL OR created_at < sqlc.narg('created_to')::timestamptz)
+      AND (sqlc.narg('pattern')::text IS NULL
+           OR search_text LIKE lower(sqlc.narg('pattern')::text)
+           OR id = sqlc.narg('match_id')::bigint)
+      AND (sqlc.narg('discord_id')::text IS NULL OR discord_id = sqlc.narg('discord_id')::text)
+      AND (sqlc.narg('cursor_name')::text IS NULL
+           OR (lower(name), id) < (sqlc.narg('cursor_name')::text, sqlc.narg('cursor_id')::bigint))
+    ORDER BY lower(name) DESC, id DESC
+    LIMIT sqlc.arg('lim')
+) m JOIN accounts ON accounts.id = m.id
+ORDER BY m.name_key DESC, m.id DESC;
 
 -- Plan each list query for its actual parameters (only inside a transaction).
 -- name: UseCustomPlans :exec
@@ -148,12 +153,13 @@ SELECT COALESCE((
     WHERE s.schemaname = current_schema() AND s.tablename = 'accounts' AND s.attname = 'status'
     LIMIT 1), 0)::float8 AS share;
 
+-- Sign-ups per UTC day from the day since, from the daily roll-up the
+-- accounts' triggers keep (migration 00047): a row a day, where counting
+-- the accounts read every one of the period's.
 -- name: CountAccountSignupsPerDay :many
-SELECT (created_at AT TIME ZONE 'UTC')::date AS day, count(*)::bigint AS n
-FROM accounts
-WHERE created_at >= sqlc.arg('since')::timestamptz
-GROUP BY 1
-ORDER BY 1;
+SELECT day, n FROM account_signups_daily
+WHERE day >= sqlc.arg('since')::date
+ORDER BY day;
 
 -- name: CountAccounts :one
 -- count of: ListAccountsCreatedDesc
@@ -166,9 +172,7 @@ WHERE (sqlc.narg('status')::text IS NULL OR status = sqlc.narg('status')::text)
   AND (sqlc.narg('created_from')::timestamptz IS NULL OR created_at >= sqlc.narg('created_from')::timestamptz)
   AND (sqlc.narg('created_to')::timestamptz IS NULL OR created_at < sqlc.narg('created_to')::timestamptz)
   AND (sqlc.narg('pattern')::text IS NULL
-       OR name ILIKE sqlc.narg('pattern')::text
-       OR email::text ILIKE sqlc.narg('pattern')::text
-       OR discord_id ILIKE sqlc.narg('pattern')::text
+       OR search_text LIKE lower(sqlc.narg('pattern')::text)
        OR id = sqlc.narg('match_id')::bigint)
   AND (sqlc.narg('discord_id')::text IS NULL OR discord_id = sqlc.narg('discord_id')::text)
   AND (sqlc.narg('cursor_time')::timestamptz IS NULL

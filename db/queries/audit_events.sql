@@ -56,23 +56,24 @@ WHERE entity_type = $1 AND entity_id = $2
   AND (sqlc.narg('before_id')::bigint IS NULL OR id < sqlc.narg('before_id'))
 ORDER BY id DESC LIMIT sqlc.arg('lim');
 
--- Distinct values by a loose index scan (one index probe per value), so the
--- filter selects stay cheap on a large table.
+-- The filter's choices: the distinct values recorded, kept by the chain
+-- head's statement trigger (migration 00047).
 -- name: ListAuditActions :many
-WITH RECURSIVE t(v) AS (
-    SELECT min(action) FROM audit_events
-    UNION ALL
-    SELECT (SELECT min(action) FROM audit_events WHERE action > t.v) FROM t WHERE t.v IS NOT NULL
-)
-SELECT v::text AS action FROM t WHERE v IS NOT NULL;
+SELECT value AS action FROM audit_filter_choices WHERE kind = 'action' ORDER BY value;
 
 -- name: ListAuditEntityTypes :many
-WITH RECURSIVE t(v) AS (
-    SELECT min(entity_type) FROM audit_events WHERE entity_type <> ''
-    UNION ALL
-    SELECT (SELECT min(entity_type) FROM audit_events WHERE entity_type > t.v) FROM t WHERE t.v IS NOT NULL
-)
-SELECT v::text AS entity_type FROM t WHERE v IS NOT NULL;
+SELECT value AS entity_type FROM audit_filter_choices WHERE kind = 'entity_type' ORDER BY value;
+
+-- After a month of events is detached: the choices no remaining event has
+-- go (each an index probe per month's partition). In the detaching
+-- transaction, whose lock on audit_events keeps out the writes that could
+-- add one back meanwhile.
+-- name: PruneAuditFilterChoices :execrows
+DELETE FROM audit_filter_choices c
+WHERE CASE c.kind
+    WHEN 'action' THEN NOT EXISTS (SELECT 1 FROM audit_events e WHERE e.action = c.value)
+    ELSE NOT EXISTS (SELECT 1 FROM audit_events e WHERE e.entity_type = c.value)
+END;
 
 -- name: CountAuditEventsPerDay :many
 SELECT date_trunc('day', occurred_at AT TIME ZONE 'UTC')::date AS day, count(*) AS n

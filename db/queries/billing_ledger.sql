@@ -32,7 +32,11 @@ ORDER BY id LIMIT 1;
 -- name: SumRefundsOf :one
 SELECT coalesce(sum(amount_cents), 0)::bigint AS refunded FROM ledger_entries WHERE refund_of_id = $1;
 
--- Newest first, keyset on id; every filter optional.
+-- Newest first, keyset on (created_at, id); every filter optional. The
+-- order is the time range's column, so ledger_entries_time (or the account's
+-- or kind's index, both ending in created_at, id) reads a range from its
+-- end: ordered by id, a range months back walked the id index from the
+-- newest entry to it. id breaks ties between entries of one instant.
 -- name: ListLedgerPage :many
 SELECT sqlc.embed(l), a.name AS account_name, a.email AS account_email
 FROM ledger_entries l JOIN accounts a ON a.id = l.account_id
@@ -40,8 +44,9 @@ WHERE (sqlc.narg('account_id')::bigint IS NULL OR l.account_id = sqlc.narg('acco
   AND (sqlc.narg('kind')::text IS NULL OR l.kind = sqlc.narg('kind')::text)
   AND (sqlc.narg('since')::timestamptz IS NULL OR l.created_at >= sqlc.narg('since')::timestamptz)
   AND (sqlc.narg('until')::timestamptz IS NULL OR l.created_at < sqlc.narg('until')::timestamptz)
-  AND (sqlc.narg('before_id')::bigint IS NULL OR l.id < sqlc.narg('before_id')::bigint)
-ORDER BY l.id DESC
+  AND (sqlc.narg('cursor_at')::timestamptz IS NULL
+       OR (l.created_at, l.id) < (sqlc.narg('cursor_at')::timestamptz, sqlc.narg('cursor_id')::bigint))
+ORDER BY l.created_at DESC, l.id DESC
 LIMIT sqlc.arg('lim');
 
 -- name: CountLedger :one
@@ -50,7 +55,7 @@ LIMIT sqlc.arg('lim');
 -- with the list's params so billing.Service.CountLedger converts them.
 -- Without the list's join: every entry has its account (a NOT NULL foreign
 -- key), and the join cost one accounts probe per row counted, which kept a
--- count by kind from reading ledger_entries_kind alone.
+-- count by kind from reading ledger_entries_kind_time alone.
 SELECT count(*) FROM (
 SELECT 1
 FROM ledger_entries l
@@ -58,5 +63,6 @@ WHERE (sqlc.narg('account_id')::bigint IS NULL OR l.account_id = sqlc.narg('acco
   AND (sqlc.narg('kind')::text IS NULL OR l.kind = sqlc.narg('kind')::text)
   AND (sqlc.narg('since')::timestamptz IS NULL OR l.created_at >= sqlc.narg('since')::timestamptz)
   AND (sqlc.narg('until')::timestamptz IS NULL OR l.created_at < sqlc.narg('until')::timestamptz)
-  AND (sqlc.narg('before_id')::bigint IS NULL OR l.id < sqlc.narg('before_id')::bigint)
+  AND (sqlc.narg('cursor_at')::timestamptz IS NULL
+       OR (l.created_at, l.id) < (sqlc.narg('cursor_at')::timestamptz, sqlc.narg('cursor_id')::bigint))
 LIMIT sqlc.arg('lim')) counted;

@@ -68,27 +68,23 @@ type CopyAccountsParams struct {
 }
 
 const countAccountSignupsPerDay = `-- name: CountAccountSignupsPerDay :many
-SELECT (created_at AT TIME ZONE 'UTC')::date AS day, count(*)::bigint AS n
-FROM accounts
-WHERE created_at >= $1::timestamptz
-GROUP BY 1
-ORDER BY 1
+SELECT day, n FROM account_signups_daily
+WHERE day >= $1::date
+ORDER BY day
 `
 
-type CountAccountSignupsPerDayRow struct {
-	Day pgtype.Date `json:"day"`
-	N   int64       `json:"n"`
-}
-
-func (q *Queries) CountAccountSignupsPerDay(ctx context.Context, since time.Time) ([]CountAccountSignupsPerDayRow, error) {
+// Sign-ups per UTC day from the day since, from the daily roll-up the
+// accounts' triggers keep (migration 00047): a row a day, where counting
+// the accounts read every one of the period's.
+func (q *Queries) CountAccountSignupsPerDay(ctx context.Context, since pgtype.Date) ([]AccountSignupsDaily, error) {
 	rows, err := q.db.Query(ctx, countAccountSignupsPerDay, since)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	items := []CountAccountSignupsPerDayRow{}
+	items := []AccountSignupsDaily{}
 	for rows.Next() {
-		var i CountAccountSignupsPerDayRow
+		var i AccountSignupsDaily
 		if err := rows.Scan(&i.Day, &i.N); err != nil {
 			return nil, err
 		}
@@ -108,9 +104,7 @@ WHERE ($1::text IS NULL OR status = $1::text)
   AND ($2::timestamptz IS NULL OR created_at >= $2::timestamptz)
   AND ($3::timestamptz IS NULL OR created_at < $3::timestamptz)
   AND ($4::text IS NULL
-       OR name ILIKE $4::text
-       OR email::text ILIKE $4::text
-       OR discord_id ILIKE $4::text
+       OR search_text LIKE lower($4::text)
        OR id = $5::bigint)
   AND ($6::text IS NULL OR discord_id = $6::text)
   AND ($7::timestamptz IS NULL
@@ -175,7 +169,7 @@ const createAccount = `-- name: CreateAccount :one
 
 INSERT INTO accounts (name, email, discord_id, note)
 VALUES ($1, $2, $3, $4)
-RETURNING id, name, email, discord_id, note, status, suspended_reason, created_at, updated_at
+RETURNING id, name, email, discord_id, note, status, suspended_reason, created_at, updated_at, search_text
 `
 
 type CreateAccountParams struct {
@@ -204,6 +198,7 @@ func (q *Queries) CreateAccount(ctx context.Context, arg CreateAccountParams) (A
 		&i.SuspendedReason,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.SearchText,
 	)
 	return i, err
 }
@@ -237,7 +232,7 @@ func (q *Queries) EstimateSuspendedShare(ctx context.Context) (float64, error) {
 }
 
 const getAccount = `-- name: GetAccount :one
-SELECT id, name, email, discord_id, note, status, suspended_reason, created_at, updated_at FROM accounts WHERE id = $1
+SELECT id, name, email, discord_id, note, status, suspended_reason, created_at, updated_at, search_text FROM accounts WHERE id = $1
 `
 
 func (q *Queries) GetAccount(ctx context.Context, id int64) (Account, error) {
@@ -253,12 +248,13 @@ func (q *Queries) GetAccount(ctx context.Context, id int64) (Account, error) {
 		&i.SuspendedReason,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.SearchText,
 	)
 	return i, err
 }
 
 const getAccountByEmail = `-- name: GetAccountByEmail :one
-SELECT id, name, email, discord_id, note, status, suspended_reason, created_at, updated_at FROM accounts WHERE email = $1
+SELECT id, name, email, discord_id, note, status, suspended_reason, created_at, updated_at, search_text FROM accounts WHERE email = $1
 `
 
 func (q *Queries) GetAccountByEmail(ctx context.Context, email string) (Account, error) {
@@ -274,12 +270,13 @@ func (q *Queries) GetAccountByEmail(ctx context.Context, email string) (Account,
 		&i.SuspendedReason,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.SearchText,
 	)
 	return i, err
 }
 
 const getAccountForUpdate = `-- name: GetAccountForUpdate :one
-SELECT id, name, email, discord_id, note, status, suspended_reason, created_at, updated_at FROM accounts WHERE id = $1 FOR UPDATE
+SELECT id, name, email, discord_id, note, status, suspended_reason, created_at, updated_at, search_text FROM accounts WHERE id = $1 FOR UPDATE
 `
 
 func (q *Queries) GetAccountForUpdate(ctx context.Context, id int64) (Account, error) {
@@ -295,20 +292,19 @@ func (q *Queries) GetAccountForUpdate(ctx context.Context, id int64) (Account, e
 		&i.SuspendedReason,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.SearchText,
 	)
 	return i, err
 }
 
 const listAccountsCreatedAsc = `-- name: ListAccountsCreatedAsc :many
-SELECT accounts.id, accounts.name, accounts.email, accounts.discord_id, accounts.note, accounts.status, accounts.suspended_reason, accounts.created_at, accounts.updated_at, lower(accounts.name)::text AS name_key
+SELECT accounts.id, accounts.name, accounts.email, accounts.discord_id, accounts.note, accounts.status, accounts.suspended_reason, accounts.created_at, accounts.updated_at, accounts.search_text, lower(accounts.name)::text AS name_key
 FROM accounts
 WHERE ($1::text IS NULL OR status = $1::text)
   AND ($2::timestamptz IS NULL OR created_at >= $2::timestamptz)
   AND ($3::timestamptz IS NULL OR created_at < $3::timestamptz)
   AND ($4::text IS NULL
-       OR name ILIKE $4::text
-       OR email::text ILIKE $4::text
-       OR discord_id ILIKE $4::text
+       OR search_text LIKE lower($4::text)
        OR id = $5::bigint)
   AND ($6::text IS NULL OR discord_id = $6::text)
   AND ($7::timestamptz IS NULL
@@ -363,6 +359,7 @@ func (q *Queries) ListAccountsCreatedAsc(ctx context.Context, arg ListAccountsCr
 			&i.Account.SuspendedReason,
 			&i.Account.CreatedAt,
 			&i.Account.UpdatedAt,
+			&i.Account.SearchText,
 			&i.NameKey,
 		); err != nil {
 			return nil, err
@@ -377,15 +374,13 @@ func (q *Queries) ListAccountsCreatedAsc(ctx context.Context, arg ListAccountsCr
 
 const listAccountsCreatedDesc = `-- name: ListAccountsCreatedDesc :many
 
-SELECT accounts.id, accounts.name, accounts.email, accounts.discord_id, accounts.note, accounts.status, accounts.suspended_reason, accounts.created_at, accounts.updated_at, lower(accounts.name)::text AS name_key
+SELECT accounts.id, accounts.name, accounts.email, accounts.discord_id, accounts.note, accounts.status, accounts.suspended_reason, accounts.created_at, accounts.updated_at, accounts.search_text, lower(accounts.name)::text AS name_key
 FROM accounts
 WHERE ($1::text IS NULL OR status = $1::text)
   AND ($2::timestamptz IS NULL OR created_at >= $2::timestamptz)
   AND ($3::timestamptz IS NULL OR created_at < $3::timestamptz)
   AND ($4::text IS NULL
-       OR name ILIKE $4::text
-       OR email::text ILIKE $4::text
-       OR discord_id ILIKE $4::text
+       OR search_text LIKE lower($4::text)
        OR id = $5::bigint)
   AND ($6::text IS NULL OR discord_id = $6::text)
   AND ($7::timestamptz IS NULL
@@ -417,7 +412,12 @@ type ListAccountsCreatedDescRow struct {
 // with plan_cache_mode = force_custom_plan (see UseCustomPlans) so that the
 // "parameter IS NULL OR ..." filters fold away and the trigram and keyset
 // indexes are used for the values at hand. name_key is the name's sort key
-// as the database computes it, for the cursor.
+// as the database computes it, for the cursor. The search is a LIKE over
+// search_text (migration 00047), which accounts_search_trgm finds; the
+// name sorts pick their page's ids in a subquery, so that when the search
+// is common and the planner walks the names, accounts_name_search (which
+// carries name and search_text) answers it alone, without a heap fetch per
+// name passed.
 func (q *Queries) ListAccountsCreatedDesc(ctx context.Context, arg ListAccountsCreatedDescParams) ([]ListAccountsCreatedDescRow, error) {
 	rows, err := q.db.Query(ctx, listAccountsCreatedDesc,
 		arg.Status,
@@ -447,6 +447,7 @@ func (q *Queries) ListAccountsCreatedDesc(ctx context.Context, arg ListAccountsC
 			&i.Account.SuspendedReason,
 			&i.Account.CreatedAt,
 			&i.Account.UpdatedAt,
+			&i.Account.SearchText,
 			&i.NameKey,
 		); err != nil {
 			return nil, err
@@ -460,21 +461,23 @@ func (q *Queries) ListAccountsCreatedDesc(ctx context.Context, arg ListAccountsC
 }
 
 const listAccountsNameAsc = `-- name: ListAccountsNameAsc :many
-SELECT accounts.id, accounts.name, accounts.email, accounts.discord_id, accounts.note, accounts.status, accounts.suspended_reason, accounts.created_at, accounts.updated_at, lower(accounts.name)::text AS name_key
-FROM accounts
-WHERE ($1::text IS NULL OR status = $1::text)
-  AND ($2::timestamptz IS NULL OR created_at >= $2::timestamptz)
-  AND ($3::timestamptz IS NULL OR created_at < $3::timestamptz)
-  AND ($4::text IS NULL
-       OR name ILIKE $4::text
-       OR email::text ILIKE $4::text
-       OR discord_id ILIKE $4::text
-       OR id = $5::bigint)
-  AND ($6::text IS NULL OR discord_id = $6::text)
-  AND ($7::text IS NULL
-       OR (lower(name), id) > ($7::text, $8::bigint))
-ORDER BY lower(name), id
-LIMIT $9
+SELECT accounts.id, accounts.name, accounts.email, accounts.discord_id, accounts.note, accounts.status, accounts.suspended_reason, accounts.created_at, accounts.updated_at, accounts.search_text, m.name_key
+FROM (
+    SELECT id, lower(name)::text AS name_key
+    FROM accounts
+    WHERE ($1::text IS NULL OR status = $1::text)
+      AND ($2::timestamptz IS NULL OR created_at >= $2::timestamptz)
+      AND ($3::timestamptz IS NULL OR created_at < $3::timestamptz)
+      AND ($4::text IS NULL
+           OR search_text LIKE lower($4::text)
+           OR id = $5::bigint)
+      AND ($6::text IS NULL OR discord_id = $6::text)
+      AND ($7::text IS NULL
+           OR (lower(name), id) > ($7::text, $8::bigint))
+    ORDER BY lower(name), id
+    LIMIT $9
+) m JOIN accounts ON accounts.id = m.id
+ORDER BY m.name_key, m.id
 `
 
 type ListAccountsNameAscParams struct {
@@ -523,6 +526,7 @@ func (q *Queries) ListAccountsNameAsc(ctx context.Context, arg ListAccountsNameA
 			&i.Account.SuspendedReason,
 			&i.Account.CreatedAt,
 			&i.Account.UpdatedAt,
+			&i.Account.SearchText,
 			&i.NameKey,
 		); err != nil {
 			return nil, err
@@ -536,21 +540,23 @@ func (q *Queries) ListAccountsNameAsc(ctx context.Context, arg ListAccountsNameA
 }
 
 const listAccountsNameDesc = `-- name: ListAccountsNameDesc :many
-SELECT accounts.id, accounts.name, accounts.email, accounts.discord_id, accounts.note, accounts.status, accounts.suspended_reason, accounts.created_at, accounts.updated_at, lower(accounts.name)::text AS name_key
-FROM accounts
-WHERE ($1::text IS NULL OR status = $1::text)
-  AND ($2::timestamptz IS NULL OR created_at >= $2::timestamptz)
-  AND ($3::timestamptz IS NULL OR created_at < $3::timestamptz)
-  AND ($4::text IS NULL
-       OR name ILIKE $4::text
-       OR email::text ILIKE $4::text
-       OR discord_id ILIKE $4::text
-       OR id = $5::bigint)
-  AND ($6::text IS NULL OR discord_id = $6::text)
-  AND ($7::text IS NULL
-       OR (lower(name), id) < ($7::text, $8::bigint))
-ORDER BY lower(name) DESC, id DESC
-LIMIT $9
+SELECT accounts.id, accounts.name, accounts.email, accounts.discord_id, accounts.note, accounts.status, accounts.suspended_reason, accounts.created_at, accounts.updated_at, accounts.search_text, m.name_key
+FROM (
+    SELECT id, lower(name)::text AS name_key
+    FROM accounts
+    WHERE ($1::text IS NULL OR status = $1::text)
+      AND ($2::timestamptz IS NULL OR created_at >= $2::timestamptz)
+      AND ($3::timestamptz IS NULL OR created_at < $3::timestamptz)
+      AND ($4::text IS NULL
+           OR search_text LIKE lower($4::text)
+           OR id = $5::bigint)
+      AND ($6::text IS NULL OR discord_id = $6::text)
+      AND ($7::text IS NULL
+           OR (lower(name), id) < ($7::text, $8::bigint))
+    ORDER BY lower(name) DESC, id DESC
+    LIMIT $9
+) m JOIN accounts ON accounts.id = m.id
+ORDER BY m.name_key DESC, m.id DESC
 `
 
 type ListAccountsNameDescParams struct {
@@ -599,6 +605,7 @@ func (q *Queries) ListAccountsNameDesc(ctx context.Context, arg ListAccountsName
 			&i.Account.SuspendedReason,
 			&i.Account.CreatedAt,
 			&i.Account.UpdatedAt,
+			&i.Account.SearchText,
 			&i.NameKey,
 		); err != nil {
 			return nil, err
@@ -640,7 +647,7 @@ const setAccountStatus = `-- name: SetAccountStatus :one
 UPDATE accounts
 SET status = $2, suspended_reason = $3, updated_at = now()
 WHERE id = $1
-RETURNING id, name, email, discord_id, note, status, suspended_reason, created_at, updated_at
+RETURNING id, name, email, discord_id, note, status, suspended_reason, created_at, updated_at, search_text
 `
 
 type SetAccountStatusParams struct {
@@ -662,6 +669,7 @@ func (q *Queries) SetAccountStatus(ctx context.Context, arg SetAccountStatusPara
 		&i.SuspendedReason,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.SearchText,
 	)
 	return i, err
 }
@@ -670,7 +678,7 @@ const updateAccount = `-- name: UpdateAccount :one
 UPDATE accounts
 SET name = $2, email = $3, discord_id = $4, note = $5, updated_at = now()
 WHERE id = $1
-RETURNING id, name, email, discord_id, note, status, suspended_reason, created_at, updated_at
+RETURNING id, name, email, discord_id, note, status, suspended_reason, created_at, updated_at, search_text
 `
 
 type UpdateAccountParams struct {
@@ -700,6 +708,7 @@ func (q *Queries) UpdateAccount(ctx context.Context, arg UpdateAccountParams) (A
 		&i.SuspendedReason,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.SearchText,
 	)
 	return i, err
 }

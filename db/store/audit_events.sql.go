@@ -368,16 +368,11 @@ func (q *Queries) ListAccountActivity(ctx context.Context, arg ListAccountActivi
 }
 
 const listAuditActions = `-- name: ListAuditActions :many
-WITH RECURSIVE t(v) AS (
-    SELECT min(action) FROM audit_events
-    UNION ALL
-    SELECT (SELECT min(action) FROM audit_events WHERE action > t.v) FROM t WHERE t.v IS NOT NULL
-)
-SELECT v::text AS action FROM t WHERE v IS NOT NULL
+SELECT value AS action FROM audit_filter_choices WHERE kind = 'action' ORDER BY value
 `
 
-// Distinct values by a loose index scan (one index probe per value), so the
-// filter selects stay cheap on a large table.
+// The filter's choices: the distinct values recorded, kept by the chain
+// head's statement trigger (migration 00047).
 func (q *Queries) ListAuditActions(ctx context.Context) ([]string, error) {
 	rows, err := q.db.Query(ctx, listAuditActions)
 	if err != nil {
@@ -399,12 +394,7 @@ func (q *Queries) ListAuditActions(ctx context.Context) ([]string, error) {
 }
 
 const listAuditEntityTypes = `-- name: ListAuditEntityTypes :many
-WITH RECURSIVE t(v) AS (
-    SELECT min(entity_type) FROM audit_events WHERE entity_type <> ''
-    UNION ALL
-    SELECT (SELECT min(entity_type) FROM audit_events WHERE entity_type > t.v) FROM t WHERE t.v IS NOT NULL
-)
-SELECT v::text AS entity_type FROM t WHERE v IS NOT NULL
+SELECT value AS entity_type FROM audit_filter_choices WHERE kind = 'entity_type' ORDER BY value
 `
 
 func (q *Queries) ListAuditEntityTypes(ctx context.Context) ([]string, error) {
@@ -615,6 +605,26 @@ SELECT pg_advisory_xact_lock(7400113)
 func (q *Queries) LockAuditChain(ctx context.Context) error {
 	_, err := q.db.Exec(ctx, lockAuditChain)
 	return err
+}
+
+const pruneAuditFilterChoices = `-- name: PruneAuditFilterChoices :execrows
+DELETE FROM audit_filter_choices c
+WHERE CASE c.kind
+    WHEN 'action' THEN NOT EXISTS (SELECT 1 FROM audit_events e WHERE e.action = c.value)
+    ELSE NOT EXISTS (SELECT 1 FROM audit_events e WHERE e.entity_type = c.value)
+END
+`
+
+// After a month of events is detached: the choices no remaining event has
+// go (each an index probe per month's partition). In the detaching
+// transaction, whose lock on audit_events keeps out the writes that could
+// add one back meanwhile.
+func (q *Queries) PruneAuditFilterChoices(ctx context.Context) (int64, error) {
+	result, err := q.db.Exec(ctx, pruneAuditFilterChoices)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
 }
 
 const vacuumAuditEvents = `-- name: VacuumAuditEvents :exec

@@ -32,8 +32,9 @@ WHERE ($1::bigint IS NULL OR l.account_id = $1::bigint)
   AND ($2::text IS NULL OR l.kind = $2::text)
   AND ($3::timestamptz IS NULL OR l.created_at >= $3::timestamptz)
   AND ($4::timestamptz IS NULL OR l.created_at < $4::timestamptz)
-  AND ($5::bigint IS NULL OR l.id < $5::bigint)
-LIMIT $6) counted
+  AND ($5::timestamptz IS NULL
+       OR (l.created_at, l.id) < ($5::timestamptz, $6::bigint))
+LIMIT $7) counted
 `
 
 type CountLedgerParams struct {
@@ -41,7 +42,8 @@ type CountLedgerParams struct {
 	Kind      *string    `json:"kind"`
 	Since     *time.Time `json:"since"`
 	Until     *time.Time `json:"until"`
-	BeforeID  *int64     `json:"before_id"`
+	CursorAt  *time.Time `json:"cursor_at"`
+	CursorID  *int64     `json:"cursor_id"`
 	Lim       int32      `json:"lim"`
 }
 
@@ -50,14 +52,15 @@ type CountLedgerParams struct {
 // with the list's params so billing.Service.CountLedger converts them.
 // Without the list's join: every entry has its account (a NOT NULL foreign
 // key), and the join cost one accounts probe per row counted, which kept a
-// count by kind from reading ledger_entries_kind alone.
+// count by kind from reading ledger_entries_kind_time alone.
 func (q *Queries) CountLedger(ctx context.Context, arg CountLedgerParams) (int64, error) {
 	row := q.db.QueryRow(ctx, countLedger,
 		arg.AccountID,
 		arg.Kind,
 		arg.Since,
 		arg.Until,
-		arg.BeforeID,
+		arg.CursorAt,
+		arg.CursorID,
 		arg.Lim,
 	)
 	var count int64
@@ -226,9 +229,10 @@ WHERE ($1::bigint IS NULL OR l.account_id = $1::bigint)
   AND ($2::text IS NULL OR l.kind = $2::text)
   AND ($3::timestamptz IS NULL OR l.created_at >= $3::timestamptz)
   AND ($4::timestamptz IS NULL OR l.created_at < $4::timestamptz)
-  AND ($5::bigint IS NULL OR l.id < $5::bigint)
-ORDER BY l.id DESC
-LIMIT $6
+  AND ($5::timestamptz IS NULL
+       OR (l.created_at, l.id) < ($5::timestamptz, $6::bigint))
+ORDER BY l.created_at DESC, l.id DESC
+LIMIT $7
 `
 
 type ListLedgerPageParams struct {
@@ -236,7 +240,8 @@ type ListLedgerPageParams struct {
 	Kind      *string    `json:"kind"`
 	Since     *time.Time `json:"since"`
 	Until     *time.Time `json:"until"`
-	BeforeID  *int64     `json:"before_id"`
+	CursorAt  *time.Time `json:"cursor_at"`
+	CursorID  *int64     `json:"cursor_id"`
 	Lim       int32      `json:"lim"`
 }
 
@@ -246,14 +251,19 @@ type ListLedgerPageRow struct {
 	AccountEmail string      `json:"account_email"`
 }
 
-// Newest first, keyset on id; every filter optional.
+// Newest first, keyset on (created_at, id); every filter optional. The
+// order is the time range's column, so ledger_entries_time (or the account's
+// or kind's index, both ending in created_at, id) reads a range from its
+// end: ordered by id, a range months back walked the id index from the
+// newest entry to it. id breaks ties between entries of one instant.
 func (q *Queries) ListLedgerPage(ctx context.Context, arg ListLedgerPageParams) ([]ListLedgerPageRow, error) {
 	rows, err := q.db.Query(ctx, listLedgerPage,
 		arg.AccountID,
 		arg.Kind,
 		arg.Since,
 		arg.Until,
-		arg.BeforeID,
+		arg.CursorAt,
+		arg.CursorID,
 		arg.Lim,
 	)
 	if err != nil {

@@ -22,6 +22,12 @@ type Account struct {
 	SuspendedReason string    `json:"suspended_reason"`
 	CreatedAt       time.Time `json:"created_at"`
 	UpdatedAt       time.Time `json:"updated_at"`
+	SearchText      *string   `json:"search_text"`
+}
+
+type AccountSignupsDaily struct {
+	Day pgtype.Date `json:"day"`
+	N   int64       `json:"n"`
 }
 
 type AdjustmentRequest struct {
@@ -133,6 +139,11 @@ type AuditEvent struct {
 	After      json.RawMessage `json:"after"`
 	PrevHash   []byte          `json:"prev_hash"`
 	Hash       []byte          `json:"hash"`
+}
+
+type AuditFilterChoice struct {
+	Kind  string `json:"kind"`
+	Value string `json:"value"`
 }
 
 type Balance struct {

@@ -309,6 +309,7 @@ func TestListSearch(t *testing.T) {
 	blue := mustCreate(t, s, "Bluebird Hosting", "billing@bluebird.host", "")
 	pct := mustCreate(t, s, "100% Uptime", "hello@uptime.example", "987654321098765432")
 	under := mustCreate(t, s, "snake_case inc", "dev@snake.io", "")
+	elodie := mustCreate(t, s, "Élodie Ärger", "elodie@arger.example", "")
 	cases := []struct {
 		q    string
 		want []int64
@@ -324,6 +325,9 @@ func TestListSearch(t *testing.T) {
 		{"_", []int64{under.ID}},
 		{"#" + strconv.FormatInt(blue.ID, 10), []int64{blue.ID}}, // account id
 		{"nothing like it", nil},
+		{"éLODIE äR", []int64{elodie.ID}}, // case-insensitive beyond ASCII
+		{"studiosops", nil},               // no match across two fields
+		{"inc dev", nil},
 	}
 	for _, c := range cases {
 		got := list(t, s, accounts.ListParams{Query: c.q, Sort: accounts.SortOldest})
@@ -337,6 +341,44 @@ func TestListSearch(t *testing.T) {
 	}
 	if _, err := s.List(ctx, accounts.ListParams{Query: strings.Repeat("q", 201)}); err == nil {
 		t.Error("oversized query accepted")
+	}
+	// U+001F joins the searched fields (accounts.search_text).
+	if _, err := s.List(ctx, accounts.ListParams{Query: "studios\x1fops"}); err == nil {
+		t.Error("a query with the fields' separator accepted")
+	}
+}
+
+// A search sorted by name pages like the whole list (the name sorts pick a
+// page's ids in a subquery): forward 3 at a time through the matches,
+// every match once, in name order, in both directions.
+func TestListSearchSortedByNamePages(t *testing.T) {
+	t.Parallel()
+	s, d := newService(t)
+	all := seedForPaging(t, s, d, 40)
+	var matches []accounts.Account
+	for _, a := range all {
+		if strings.Contains(strings.ToLower(a.Name), "r") { // Bravo, charlie, bravo (no email has an r)
+			matches = append(matches, a)
+		}
+	}
+	for _, sort := range []accounts.Sort{accounts.SortNameAsc, accounts.SortNameDesc} {
+		want := expectedOrder(matches, sort)
+		var got []int64
+		p := accounts.ListParams{Query: "R", Sort: sort, Limit: 3}
+		for range 30 {
+			page, err := s.List(ctx, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, ids(page.Items)...)
+			if page.Next == "" {
+				break
+			}
+			p.Cursor = page.Next
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: paged %v\nwant %v", sort, got, want)
+		}
 	}
 }
 

@@ -116,7 +116,9 @@ type filter struct {
 // ValidateListParams checks what List would refuse, field by field.
 func ValidateListParams(p ListParams) ValidationError {
 	verr := ValidationError{}
-	if utf8.RuneCountInString(p.Query) > MaxQuery || !utf8.ValidString(p.Query) || strings.ContainsRune(p.Query, 0) {
+	// U+001F separates the searched fields in accounts.search_text: a
+	// search holding it could match across two of them.
+	if utf8.RuneCountInString(p.Query) > MaxQuery || !utf8.ValidString(p.Query) || strings.ContainsAny(p.Query, "\x00\x1f") {
 		verr["q"] = fmt.Sprintf("Search for at most %d characters.", MaxQuery)
 	}
 	if p.Status != "" && p.Status != StatusActive && p.Status != StatusSuspended {
@@ -153,7 +155,7 @@ func newFilter(p ListParams) filter {
 	return f
 }
 
-// escapeLike makes s match literally inside an ILIKE pattern (default escape \).
+// escapeLike makes s match literally inside a LIKE pattern (default escape \).
 func escapeLike(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 // ExactCountLimit is the table size up to which Stats counts exactly; above
@@ -68,7 +70,7 @@ func (s *Service) Stats(ctx context.Context) (Stats, error) {
 
 	today := s.now().UTC().Truncate(24 * time.Hour)
 	since := today.AddDate(0, 0, -(StatsDays - 1))
-	rows, err := s.db.CountAccountSignupsPerDay(ctx, since)
+	rows, err := s.db.CountAccountSignupsPerDay(ctx, pgtype.Date{Time: since, Valid: true})
 	if err != nil {
 		return st, fmt.Errorf("count sign-ups: %w", err)
 	}

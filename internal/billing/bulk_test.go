@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"lumdesk/internal/billing"
 	"lumdesk/internal/platform/money"
 )
@@ -64,4 +66,106 @@ func TestBulkLoadLedgerKeepsBalances(t *testing.T) {
 		t.Errorf("balance of c after refused loads = %s, want %s", got, want[c])
 	}
 	f.mustVerify()
+}
+
+// The ledger lists newest first by (created_at, id): paging in small pages
+// through runs of entries that share an instant returns every entry once,
+// in that order, whichever order their ids came in; a time range returns
+// exactly the entries inside it, paged the same way; a cursor of the
+// id-only form the list used before is refused as any malformed one is.
+func TestLedgerPagesByTimeThroughEqualInstants(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	a, b := f.account("Instants A"), f.account("Instants B")
+	base := time.Now().Add(-72 * time.Hour).Truncate(time.Second)
+	// Five instants, loaded out of time order, each shared by several
+	// entries of both accounts.
+	var entries []billing.BulkEntry
+	for i := range 40 {
+		at := base.Add(time.Duration([]int{3, 0, 4, 1, 2}[i%5]) * time.Hour)
+		entries = append(entries, billing.BulkEntry{AccountID: []int64{a, b}[i%3%2], Kind: billing.KindDeposit, Amount: money.Cents(100 + i), CreatedAt: at})
+	}
+	if _, err := f.svc.BulkLoadLedger(ctx, cli, entries); err != nil {
+		t.Fatal(err)
+	}
+	page := func(filter billing.LedgerFilter) []billing.LedgerEntry {
+		t.Helper()
+		var out []billing.LedgerEntry
+		for range 100 {
+			p, err := f.svc.Ledger(ctx, filter)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, p.Items...)
+			if p.Next == "" {
+				return out
+			}
+			filter.Cursor = p.Next
+		}
+		t.Fatal("paging did not end")
+		return nil
+	}
+	// want: the entries of filter straight from the table, in the order.
+	want := func(where string, args ...any) []int64 {
+		t.Helper()
+		rows, err := f.db.Pool.Query(ctx, `SELECT id FROM ledger_entries WHERE `+where+` ORDER BY created_at DESC, id DESC`, args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var ids []int64
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	ids := func(es []billing.LedgerEntry) []int64 {
+		out := make([]int64, len(es))
+		for i, e := range es {
+			out[i] = e.ID
+		}
+		return out
+	}
+
+	all := page(billing.LedgerFilter{Limit: 3})
+	if len(all) != 40 {
+		t.Fatalf("paged %d entries, want 40", len(all))
+	}
+	if diff := cmp.Diff(want("true"), ids(all)); diff != "" {
+		t.Fatalf("all, paged by 3 (-want +got):\n%s", diff)
+	}
+	for i := 1; i < len(all); i++ {
+		if all[i].CreatedAt.After(all[i-1].CreatedAt) {
+			t.Fatalf("entry %d is newer than the one before it: %v after %v", i, all[i].CreatedAt, all[i-1].CreatedAt)
+		}
+	}
+	if diff := cmp.Diff(want("account_id = $1", a), ids(page(billing.LedgerFilter{AccountID: a, Limit: 2}))); diff != "" {
+		t.Fatalf("account, paged by 2 (-want +got):\n%s", diff)
+	}
+	since, until := base.Add(time.Hour), base.Add(3*time.Hour)
+	got := page(billing.LedgerFilter{Since: &since, Until: &until, Limit: 4})
+	if diff := cmp.Diff(want("created_at >= $1 AND created_at < $2", since, until), ids(got)); diff != "" {
+		t.Fatalf("range, paged by 4 (-want +got):\n%s", diff)
+	}
+	if len(got) != 16 { // the instants base+1h and base+2h, 8 entries each
+		t.Fatalf("range: %d entries, want 16", len(got))
+	}
+	for _, e := range got {
+		if e.CreatedAt.Before(since) || !e.CreatedAt.Before(until) {
+			t.Fatalf("entry %d at %v outside [%v, %v)", e.ID, e.CreatedAt, since, until)
+		}
+	}
+	n, err := f.svc.CountLedger(ctx, billing.LedgerFilter{Since: &since, Until: &until, Kind: billing.KindDeposit}, 0)
+	if err != nil || n.N != 16 {
+		t.Fatalf("count of the range = %+v, %v", n, err)
+	}
+	for _, cursor := range []string{"eyJiIjo1fQ", "eyJpIjo1fQ", "eyJ0IjoxLCJpIjowfQ"} { // {"b":5}, {"i":5}, {"t":1,"i":0}
+		if _, err := f.svc.Ledger(ctx, billing.LedgerFilter{Cursor: cursor}); !errors.Is(err, billing.ErrBadCursor) {
+			t.Errorf("cursor %s: %v, want ErrBadCursor", cursor, err)
+		}
+	}
 }

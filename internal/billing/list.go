@@ -43,8 +43,11 @@ type LedgerPage struct {
 	Next  string
 }
 
+// ledgerCursor is the last entry of a page: its created_at (Unix
+// microseconds, the column's precision) and id, the list's order.
 type ledgerCursor struct {
-	Before int64 `json:"b"`
+	At *int64 `json:"t"`
+	ID int64  `json:"i"`
 }
 
 func encodeCursor(v any) string {
@@ -93,10 +96,11 @@ func ledgerParams(f LedgerFilter, limit int) (store.ListLedgerPageParams, error)
 	}
 	if f.Cursor != "" {
 		var c ledgerCursor
-		if err := decodeCursor(f.Cursor, &c); err != nil || c.Before <= 0 {
+		if err := decodeCursor(f.Cursor, &c); err != nil || c.At == nil || c.ID <= 0 {
 			return p, ErrBadCursor
 		}
-		p.BeforeID = &c.Before
+		at := time.UnixMicro(*c.At).UTC()
+		p.CursorAt, p.CursorID = &at, &c.ID
 	}
 	return p, nil
 }
@@ -127,7 +131,8 @@ func (s *Service) CountLedger(ctx context.Context, f LedgerFilter, limitTo int) 
 	return out, nil
 }
 
-// Ledger lists entries newest first, keyset-paginated on id.
+// Ledger lists entries newest first (by created_at, then id),
+// keyset-paginated on both.
 func (s *Service) Ledger(ctx context.Context, f LedgerFilter) (LedgerPage, error) {
 	if verr := ValidateLedgerFilter(f); len(verr) > 0 {
 		return LedgerPage{}, verr
@@ -152,7 +157,9 @@ func (s *Service) Ledger(ctx context.Context, f LedgerFilter) (LedgerPage, error
 	var page LedgerPage
 	if len(rows) > limit {
 		rows = rows[:limit]
-		page.Next = encodeCursor(ledgerCursor{Before: rows[limit-1].LedgerEntry.ID})
+		last := rows[limit-1].LedgerEntry
+		at := last.CreatedAt.UnixMicro()
+		page.Next = encodeCursor(ledgerCursor{At: &at, ID: last.ID})
 	}
 	page.Items = make([]LedgerEntry, len(rows))
 	for i, r := range rows {

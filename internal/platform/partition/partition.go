@@ -215,6 +215,7 @@ func maintainTable(ctx context.Context, q *store.Queries, t Table, now time.Time
 	}
 	// A month [m, m+1) goes when its end is at or before the cut-off.
 	cutoff := now.UTC().AddDate(0, -t.KeepMonths, 0)
+	pruned := false
 	for _, p := range parts {
 		m, ok := monthOfName(t.Name, p)
 		if !ok || m.AddDate(0, 1, 0).After(cutoff) {
@@ -226,9 +227,26 @@ func maintainTable(ctx context.Context, q *store.Queries, t Table, now time.Time
 		}
 		if removed {
 			res.Removed = append(res.Removed, p)
+			pruned = true
+		}
+	}
+	if after := afterRemove[t.Name]; pruned && after != nil {
+		if err := after(ctx, q); err != nil {
+			return fmt.Errorf("after removing months of %s: %w", t.Name, err)
 		}
 	}
 	return nil
+}
+
+// afterRemove is what a table's summaries need once months of it are gone,
+// run in the removing transaction (which holds the table's lock from the
+// detach or drop, so no write comes between): the audit page's filter
+// choices (migration 00047) drop the values no remaining event has.
+var afterRemove = map[string]func(context.Context, *store.Queries) error{
+	"audit_events": func(ctx context.Context, q *store.Queries) error {
+		_, err := q.PruneAuditFilterChoices(ctx)
+		return err
+	},
 }
 
 // MonthOf is the first instant of t's UTC month.
