@@ -168,6 +168,9 @@ func (s *Service) ListKeys(ctx context.Context, f KeyFilter) (KeyPage, error) {
 	}
 	var rows []store.ListLicenseKeysCreatedDescRow
 	err := s.db.ReadCustomPlans(ctx, func(q *store.Queries) error {
+		if err := q.NoParallelWorkers(ctx); err != nil {
+			return err
+		}
 		if f.ProjectID != "" {
 			proj, err := s.project(ctx, q, f.ProjectID)
 			if err != nil {
@@ -209,6 +212,9 @@ func (s *Service) CountKeys(ctx context.Context, f KeyFilter, limitTo int) (list
 	}
 	var out listcount.Count
 	err := s.db.ReadCustomPlans(ctx, func(q *store.Queries) error {
+		if err := q.NoParallelWorkers(ctx); err != nil {
+			return err
+		}
 		if f.ProjectID != "" {
 			proj, err := s.project(ctx, q, f.ProjectID)
 			if err != nil {
