@@ -1,12 +1,15 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/jackc/pgx/v5"
 )
 
 func TestProjectAndScriptCreate(t *testing.T) {
@@ -80,6 +83,23 @@ func TestSeedScale(t *testing.T) {
 	if err := json.Unmarshal(b, &m); err != nil || len(m.Projects) != 2 || len(m.Samples) < 100 || len(m.APIKey) != 64 ||
 		m.Projects[0].Keys+m.Projects[1].Keys != 3000 {
 		t.Fatalf("manifest: %+v %v", m, err)
+	}
+	// Every loaded key has its row in the sort by last use's table, with
+	// its project and last execution (the insert trigger of migration 00045
+	// fills it during the COPY).
+	conn, err := pgx.Connect(context.Background(), c.env["DATABASE_URL"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var keys, used, differ int
+	if err := conn.QueryRow(context.Background(), `SELECT count(*), count(k.last_execution_at),
+		count(*) FILTER (WHERE a.key_id IS NULL OR a.project_id <> k.project_id OR a.last_execution_at IS DISTINCT FROM k.last_execution_at)
+		FROM license_keys k LEFT JOIN license_key_activity a ON a.key_id = k.id`).Scan(&keys, &used, &differ); err != nil {
+		t.Fatal(err)
+	}
+	if keys != 3000 || used == 0 || differ != 0 {
+		t.Errorf("license_key_activity after seed: %d keys, %d used, %d without their row or differing", keys, used, differ)
 	}
 	// The audit chain holds (one bulk-load event per chunk).
 	if code, out, errOut := c.run("", "audit", "verify"); code != 0 {

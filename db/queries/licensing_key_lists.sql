@@ -5,6 +5,10 @@
 -- Run them inside a transaction with custom plans (db.CustomPlans).
 -- status: active (HWID linked), reset (no HWID, not banned), banned (no HWID,
 -- banned): internal/licensing.keyStatus is the same rule in Go.
+-- search: a fragment of the key, HWID or Discord id (ILIKE pattern, the
+-- trigram index license_keys_search_ids) or the note's words (words: a
+-- to_tsquery of word prefixes licensing.noteWords builds, the word index
+-- license_keys_search_note); the planner ORs the two indexes' bitmaps.
 
 -- name: ListLicenseKeysCreatedDesc :many
 SELECT sqlc.embed(k), p.public_id AS project_public_id, p.name AS project_name
@@ -14,7 +18,8 @@ WHERE (sqlc.narg(project_id)::bigint IS NULL OR k.project_id = sqlc.narg(project
   AND (sqlc.narg(user_key)::text IS NULL OR k.user_key = sqlc.narg(user_key))
   AND (sqlc.narg(identifier)::text IS NULL OR (k.identifier = sqlc.narg(identifier) AND k.identifier <> ''))
   AND (sqlc.narg(discord_id)::text IS NULL OR (k.discord_id = sqlc.narg(discord_id) AND k.discord_id <> ''))
-  AND (sqlc.narg(search)::text IS NULL OR (k.user_key || ' ' || k.identifier || ' ' || k.discord_id || ' ' || k.note) ILIKE sqlc.narg(search))
+  AND (sqlc.narg(search)::text IS NULL OR (k.user_key || ' ' || k.identifier || ' ' || k.discord_id) ILIKE sqlc.narg(search)
+       OR (sqlc.narg(words)::text IS NOT NULL AND to_tsvector('simple'::regconfig, k.note) @@ to_tsquery('simple'::regconfig, sqlc.narg(words)::text)))
   AND (sqlc.narg(status)::text IS NULL OR CASE sqlc.narg(status)::text
          WHEN 'active' THEN k.identifier <> ''
          WHEN 'banned' THEN k.identifier = '' AND k.banned AND (k.ban_expire IS NULL OR k.ban_expire > sqlc.arg(now))
@@ -37,7 +42,8 @@ WHERE (sqlc.narg(project_id)::bigint IS NULL OR k.project_id = sqlc.narg(project
   AND (sqlc.narg(user_key)::text IS NULL OR k.user_key = sqlc.narg(user_key))
   AND (sqlc.narg(identifier)::text IS NULL OR (k.identifier = sqlc.narg(identifier) AND k.identifier <> ''))
   AND (sqlc.narg(discord_id)::text IS NULL OR (k.discord_id = sqlc.narg(discord_id) AND k.discord_id <> ''))
-  AND (sqlc.narg(search)::text IS NULL OR (k.user_key || ' ' || k.identifier || ' ' || k.discord_id || ' ' || k.note) ILIKE sqlc.narg(search))
+  AND (sqlc.narg(search)::text IS NULL OR (k.user_key || ' ' || k.identifier || ' ' || k.discord_id) ILIKE sqlc.narg(search)
+       OR (sqlc.narg(words)::text IS NOT NULL AND to_tsvector('simple'::regconfig, k.note) @@ to_tsquery('simple'::regconfig, sqlc.narg(words)::text)))
   AND (sqlc.narg(status)::text IS NULL OR CASE sqlc.narg(status)::text
          WHEN 'active' THEN k.identifier <> ''
          WHEN 'banned' THEN k.identifier = '' AND k.banned AND (k.ban_expire IS NULL OR k.ban_expire > sqlc.arg(now))
@@ -60,7 +66,8 @@ WHERE (sqlc.narg(project_id)::bigint IS NULL OR k.project_id = sqlc.narg(project
   AND (sqlc.narg(user_key)::text IS NULL OR k.user_key = sqlc.narg(user_key))
   AND (sqlc.narg(identifier)::text IS NULL OR (k.identifier = sqlc.narg(identifier) AND k.identifier <> ''))
   AND (sqlc.narg(discord_id)::text IS NULL OR (k.discord_id = sqlc.narg(discord_id) AND k.discord_id <> ''))
-  AND (sqlc.narg(search)::text IS NULL OR (k.user_key || ' ' || k.identifier || ' ' || k.discord_id || ' ' || k.note) ILIKE sqlc.narg(search))
+  AND (sqlc.narg(search)::text IS NULL OR (k.user_key || ' ' || k.identifier || ' ' || k.discord_id) ILIKE sqlc.narg(search)
+       OR (sqlc.narg(words)::text IS NOT NULL AND to_tsvector('simple'::regconfig, k.note) @@ to_tsquery('simple'::regconfig, sqlc.narg(words)::text)))
   AND (sqlc.narg(status)::text IS NULL OR CASE sqlc.narg(status)::text
          WHEN 'active' THEN k.identifier <> ''
          WHEN 'banned' THEN k.identifier = '' AND k.banned AND (k.ban_expire IS NULL OR k.ban_expire > sqlc.arg(now))
@@ -83,7 +90,8 @@ WHERE (sqlc.narg(project_id)::bigint IS NULL OR k.project_id = sqlc.narg(project
   AND (sqlc.narg(user_key)::text IS NULL OR k.user_key = sqlc.narg(user_key))
   AND (sqlc.narg(identifier)::text IS NULL OR (k.identifier = sqlc.narg(identifier) AND k.identifier <> ''))
   AND (sqlc.narg(discord_id)::text IS NULL OR (k.discord_id = sqlc.narg(discord_id) AND k.discord_id <> ''))
-  AND (sqlc.narg(search)::text IS NULL OR (k.user_key || ' ' || k.identifier || ' ' || k.discord_id || ' ' || k.note) ILIKE sqlc.narg(search))
+  AND (sqlc.narg(search)::text IS NULL OR (k.user_key || ' ' || k.identifier || ' ' || k.discord_id) ILIKE sqlc.narg(search)
+       OR (sqlc.narg(words)::text IS NOT NULL AND to_tsvector('simple'::regconfig, k.note) @@ to_tsquery('simple'::regconfig, sqlc.narg(words)::text)))
   AND (sqlc.narg(status)::text IS NULL OR CASE sqlc.narg(status)::text
          WHEN 'active' THEN k.identifier <> ''
          WHEN 'banned' THEN k.identifier = '' AND k.banned AND (k.ban_expire IS NULL OR k.ban_expire > sqlc.arg(now))
@@ -98,15 +106,21 @@ WHERE (sqlc.narg(project_id)::bigint IS NULL OR k.project_id = sqlc.narg(project
 ORDER BY coalesce(k.auth_expire, '9999-12-31 00:00:00+00'::timestamptz) DESC, k.id DESC
 OFFSET sqlc.arg(off) LIMIT sqlc.arg(lim);
 
+-- The sort by last use walks license_key_activity's index (migration
+-- 00045; last_execution_at on license_keys is unindexed so the counter's
+-- flush stays HOT). The flush writes both in one transaction, so a.* and
+-- k.last_execution_at agree. The lines after the keyset's repeat the
+-- project and never_used filters on a, so its index bounds the walk.
 -- name: ListLicenseKeysLastUsedDesc :many
 SELECT sqlc.embed(k), p.public_id AS project_public_id, p.name AS project_name
-FROM license_keys k JOIN licensing_projects p ON p.id = k.project_id
+FROM license_key_activity a JOIN license_keys k ON k.id = a.key_id JOIN licensing_projects p ON p.id = k.project_id
 WHERE (sqlc.narg(project_id)::bigint IS NULL OR k.project_id = sqlc.narg(project_id))
   AND (sqlc.narg(account_id)::bigint IS NULL OR p.account_id = sqlc.narg(account_id))
   AND (sqlc.narg(user_key)::text IS NULL OR k.user_key = sqlc.narg(user_key))
   AND (sqlc.narg(identifier)::text IS NULL OR (k.identifier = sqlc.narg(identifier) AND k.identifier <> ''))
   AND (sqlc.narg(discord_id)::text IS NULL OR (k.discord_id = sqlc.narg(discord_id) AND k.discord_id <> ''))
-  AND (sqlc.narg(search)::text IS NULL OR (k.user_key || ' ' || k.identifier || ' ' || k.discord_id || ' ' || k.note) ILIKE sqlc.narg(search))
+  AND (sqlc.narg(search)::text IS NULL OR (k.user_key || ' ' || k.identifier || ' ' || k.discord_id) ILIKE sqlc.narg(search)
+       OR (sqlc.narg(words)::text IS NOT NULL AND to_tsvector('simple'::regconfig, k.note) @@ to_tsquery('simple'::regconfig, sqlc.narg(words)::text)))
   AND (sqlc.narg(status)::text IS NULL OR CASE sqlc.narg(status)::text
          WHEN 'active' THEN k.identifier <> ''
          WHEN 'banned' THEN k.identifier = '' AND k.banned AND (k.ban_expire IS NULL OR k.ban_expire > sqlc.arg(now))
@@ -117,19 +131,23 @@ WHERE (sqlc.narg(project_id)::bigint IS NULL OR k.project_id = sqlc.narg(project
   AND (sqlc.narg(has_discord)::boolean IS NULL OR (k.discord_id <> '') = sqlc.narg(has_discord))
   AND (sqlc.narg(expires_from)::timestamptz IS NULL OR k.auth_expire >= sqlc.narg(expires_from))
   AND (sqlc.narg(expires_to)::timestamptz IS NULL OR k.auth_expire < sqlc.narg(expires_to))
-  AND (sqlc.narg(after_at)::timestamptz IS NULL OR (coalesce(k.last_execution_at, '1970-01-01 00:00:00+00'::timestamptz), k.id) < (sqlc.narg(after_at), sqlc.narg(after_id)::bigint))
-ORDER BY coalesce(k.last_execution_at, '1970-01-01 00:00:00+00'::timestamptz) DESC, k.id DESC
+  AND (sqlc.narg(after_at)::timestamptz IS NULL OR (coalesce(a.last_execution_at, '1970-01-01 00:00:00+00'::timestamptz), a.key_id) < (sqlc.narg(after_at), sqlc.narg(after_id)::bigint))
+  AND (sqlc.narg(project_id)::bigint IS NULL OR a.project_id = sqlc.narg(project_id))
+  AND (NOT coalesce(sqlc.narg(never_used)::boolean, false) OR coalesce(a.last_execution_at, '1970-01-01 00:00:00+00'::timestamptz) <= '1970-01-01 00:00:00+00'::timestamptz)
+  AND (coalesce(sqlc.narg(never_used)::boolean, true) OR coalesce(a.last_execution_at, '1970-01-01 00:00:00+00'::timestamptz) > '1970-01-01 00:00:00+00'::timestamptz)
+ORDER BY coalesce(a.last_execution_at, '1970-01-01 00:00:00+00'::timestamptz) DESC, a.key_id DESC
 OFFSET sqlc.arg(off) LIMIT sqlc.arg(lim);
 
 -- name: ListLicenseKeysLastUsedAsc :many
 SELECT sqlc.embed(k), p.public_id AS project_public_id, p.name AS project_name
-FROM license_keys k JOIN licensing_projects p ON p.id = k.project_id
+FROM license_key_activity a JOIN license_keys k ON k.id = a.key_id JOIN licensing_projects p ON p.id = k.project_id
 WHERE (sqlc.narg(project_id)::bigint IS NULL OR k.project_id = sqlc.narg(project_id))
   AND (sqlc.narg(account_id)::bigint IS NULL OR p.account_id = sqlc.narg(account_id))
   AND (sqlc.narg(user_key)::text IS NULL OR k.user_key = sqlc.narg(user_key))
   AND (sqlc.narg(identifier)::text IS NULL OR (k.identifier = sqlc.narg(identifier) AND k.identifier <> ''))
   AND (sqlc.narg(discord_id)::text IS NULL OR (k.discord_id = sqlc.narg(discord_id) AND k.discord_id <> ''))
-  AND (sqlc.narg(search)::text IS NULL OR (k.user_key || ' ' || k.identifier || ' ' || k.discord_id || ' ' || k.note) ILIKE sqlc.narg(search))
+  AND (sqlc.narg(search)::text IS NULL OR (k.user_key || ' ' || k.identifier || ' ' || k.discord_id) ILIKE sqlc.narg(search)
+       OR (sqlc.narg(words)::text IS NOT NULL AND to_tsvector('simple'::regconfig, k.note) @@ to_tsquery('simple'::regconfig, sqlc.narg(words)::text)))
   AND (sqlc.narg(status)::text IS NULL OR CASE sqlc.narg(status)::text
          WHEN 'active' THEN k.identifier <> ''
          WHEN 'banned' THEN k.identifier = '' AND k.banned AND (k.ban_expire IS NULL OR k.ban_expire > sqlc.arg(now))
@@ -140,8 +158,11 @@ WHERE (sqlc.narg(project_id)::bigint IS NULL OR k.project_id = sqlc.narg(project
   AND (sqlc.narg(has_discord)::boolean IS NULL OR (k.discord_id <> '') = sqlc.narg(has_discord))
   AND (sqlc.narg(expires_from)::timestamptz IS NULL OR k.auth_expire >= sqlc.narg(expires_from))
   AND (sqlc.narg(expires_to)::timestamptz IS NULL OR k.auth_expire < sqlc.narg(expires_to))
-  AND (sqlc.narg(after_at)::timestamptz IS NULL OR (coalesce(k.last_execution_at, '1970-01-01 00:00:00+00'::timestamptz), k.id) > (sqlc.narg(after_at), sqlc.narg(after_id)::bigint))
-ORDER BY coalesce(k.last_execution_at, '1970-01-01 00:00:00+00'::timestamptz), k.id
+  AND (sqlc.narg(after_at)::timestamptz IS NULL OR (coalesce(a.last_execution_at, '1970-01-01 00:00:00+00'::timestamptz), a.key_id) > (sqlc.narg(after_at), sqlc.narg(after_id)::bigint))
+  AND (sqlc.narg(project_id)::bigint IS NULL OR a.project_id = sqlc.narg(project_id))
+  AND (NOT coalesce(sqlc.narg(never_used)::boolean, false) OR coalesce(a.last_execution_at, '1970-01-01 00:00:00+00'::timestamptz) <= '1970-01-01 00:00:00+00'::timestamptz)
+  AND (coalesce(sqlc.narg(never_used)::boolean, true) OR coalesce(a.last_execution_at, '1970-01-01 00:00:00+00'::timestamptz) > '1970-01-01 00:00:00+00'::timestamptz)
+ORDER BY coalesce(a.last_execution_at, '1970-01-01 00:00:00+00'::timestamptz), a.key_id
 OFFSET sqlc.arg(off) LIMIT sqlc.arg(lim);
 
 -- name: CountLicenseKeys :one
@@ -156,7 +177,8 @@ WHERE (sqlc.narg(project_id)::bigint IS NULL OR k.project_id = sqlc.narg(project
   AND (sqlc.narg(user_key)::text IS NULL OR k.user_key = sqlc.narg(user_key))
   AND (sqlc.narg(identifier)::text IS NULL OR (k.identifier = sqlc.narg(identifier) AND k.identifier <> ''))
   AND (sqlc.narg(discord_id)::text IS NULL OR (k.discord_id = sqlc.narg(discord_id) AND k.discord_id <> ''))
-  AND (sqlc.narg(search)::text IS NULL OR (k.user_key || ' ' || k.identifier || ' ' || k.discord_id || ' ' || k.note) ILIKE sqlc.narg(search))
+  AND (sqlc.narg(search)::text IS NULL OR (k.user_key || ' ' || k.identifier || ' ' || k.discord_id) ILIKE sqlc.narg(search)
+       OR (sqlc.narg(words)::text IS NOT NULL AND to_tsvector('simple'::regconfig, k.note) @@ to_tsquery('simple'::regconfig, sqlc.narg(words)::text)))
   AND (sqlc.narg(status)::text IS NULL OR CASE sqlc.narg(status)::text
          WHEN 'active' THEN k.identifier <> ''
          WHEN 'banned' THEN k.identifier = '' AND k.banned AND (k.ban_expire IS NULL OR k.ban_expire > sqlc.arg(now))

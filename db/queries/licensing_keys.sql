@@ -91,6 +91,15 @@ FROM (SELECT unnest(sqlc.arg(ids)::bigint[]) AS id, unnest(sqlc.arg(counts)::big
              unnest(sqlc.arg(lasts)::timestamptz[]) AS last) AS u
 WHERE k.id = u.id;
 
+-- The same flush's last execution for the sort by last use (migration
+-- 00045): written beside license_keys' in the same transaction, so the
+-- list's order and the key's last_execution_at agree.
+-- name: FlushLicenseKeyActivity :execrows
+UPDATE license_key_activity AS a
+SET last_execution_at = GREATEST(a.last_execution_at, u.last)
+FROM (SELECT unnest(sqlc.arg(ids)::bigint[]) AS id, unnest(sqlc.arg(lasts)::timestamptz[]) AS last) AS u
+WHERE a.key_id = u.id AND a.last_execution_at IS DISTINCT FROM GREATEST(a.last_execution_at, u.last);
+
 -- name: FlushLicensingScriptExecutions :execrows
 UPDATE licensing_scripts AS s
 SET total_executions = s.total_executions + u.n, last_execution_at = GREATEST(s.last_execution_at, u.last)
@@ -133,26 +142,47 @@ ORDER BY count(*) DESC, k.project_id, k.identifier
 LIMIT sqlc.arg(lim);
 
 -- Bulk loads of a million keys (seed --scale) are faster without the
--- trigram index, rebuilt afterwards: the definition is the migration's.
--- (a DO block: sqlc does not generate a bare DROP INDEX)
--- name: DropLicenseKeySearchIndex :exec
-DO $$ BEGIN DROP INDEX IF EXISTS license_keys_search; END $$;
+-- search indexes, rebuilt afterwards: the definitions are the migrations'
+-- (00044). (DO blocks: sqlc does not generate a bare DROP INDEX or ALTER INDEX)
+-- name: DropLicenseKeySearchIndexes :exec
+DO $$ BEGIN
+    DROP INDEX IF EXISTS license_keys_search_ids;
+    DROP INDEX IF EXISTS license_keys_search_note;
+END $$;
+
+-- The keys list's transaction plans without parallel workers. Walking a
+-- sort's index and filtering on the note's words computes to_tsvector per
+-- key; its cost (procost 100) made the planner start two workers, each of
+-- which then walked its share until the merge had a page: "giveaway 7"
+-- read 71,000 keys in 246 ms where one walk reads 7,900 in 15-22 ms. On
+-- the list's 2 cores under many clients a worker only adds its start-up.
+-- name: NoParallelWorkers :exec
+SELECT set_config('max_parallel_workers_per_gather', '0', true);
 
 -- name: SetMaintenanceWorkMem :exec
 SELECT set_config('maintenance_work_mem', '512MB', true);
 
 -- name: CreateLicenseKeySearchIndex :exec
-CREATE INDEX IF NOT EXISTS license_keys_search ON license_keys
-    USING gin ((user_key || ' ' || identifier || ' ' || discord_id || ' ' || note) gin_trgm_ops)
-    WITH (fastupdate = off); -- as migration 00042 sets it
+CREATE INDEX IF NOT EXISTS license_keys_search_ids ON license_keys
+    USING gin ((user_key || ' ' || identifier || ' ' || discord_id) gin_trgm_ops)
+    WITH (fastupdate = off);
 
--- The sample the planner's search estimates come from (migration 00040).
+-- name: CreateLicenseKeyNoteIndex :exec
+CREATE INDEX IF NOT EXISTS license_keys_search_note ON license_keys
+    USING gin (to_tsvector('simple'::regconfig, note))
+    WITH (fastupdate = off);
+
+-- The samples the planner's search estimates come from (migrations 00040, 00044).
 -- name: SetLicenseKeySearchStatistics :exec
-DO $$ BEGIN ALTER INDEX license_keys_search ALTER COLUMN 1 SET STATISTICS 1000; END $$;
+DO $$ BEGIN
+    ALTER INDEX license_keys_search_ids ALTER COLUMN 1 SET STATISTICS 1000;
+    ALTER INDEX license_keys_search_note ALTER COLUMN 1 SET STATISTICS 1000;
+END $$;
 
--- Fresh statistics after a bulk load, so the planner knows the new rows.
+-- Fresh statistics after a bulk load, so the planner knows the new rows
+-- (license_key_activity's rows came with them, from its insert trigger).
 -- name: AnalyzeLicenseKeys :exec
-DO $$ BEGIN ANALYZE license_keys; END $$;
+DO $$ BEGIN ANALYZE license_keys; ANALYZE license_key_activity; END $$;
 
 -- Demo seeding only: spread a project's keys' creation over the past hours
 -- (by id, so a reseed of the same keys lands on the same dates).

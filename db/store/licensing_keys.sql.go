@@ -68,10 +68,11 @@ func (q *Queries) ActivateLicenseKey(ctx context.Context, arg ActivateLicenseKey
 }
 
 const analyzeLicenseKeys = `-- name: AnalyzeLicenseKeys :exec
-DO $$ BEGIN ANALYZE license_keys; END $$
+DO $$ BEGIN ANALYZE license_keys; ANALYZE license_key_activity; END $$
 `
 
-// Fresh statistics after a bulk load, so the planner knows the new rows.
+// Fresh statistics after a bulk load, so the planner knows the new rows
+// (license_key_activity's rows came with them, from its insert trigger).
 func (q *Queries) AnalyzeLicenseKeys(ctx context.Context) error {
 	_, err := q.db.Exec(ctx, analyzeLicenseKeys)
 	return err
@@ -213,9 +214,20 @@ type CopyLicenseKeysParams struct {
 	CreatedAt       time.Time  `json:"created_at"`
 }
 
+const createLicenseKeyNoteIndex = `-- name: CreateLicenseKeyNoteIndex :exec
+CREATE INDEX IF NOT EXISTS license_keys_search_note ON license_keys
+    USING gin (to_tsvector('simple'::regconfig, note))
+    WITH (fastupdate = off)
+`
+
+func (q *Queries) CreateLicenseKeyNoteIndex(ctx context.Context) error {
+	_, err := q.db.Exec(ctx, createLicenseKeyNoteIndex)
+	return err
+}
+
 const createLicenseKeySearchIndex = `-- name: CreateLicenseKeySearchIndex :exec
-CREATE INDEX IF NOT EXISTS license_keys_search ON license_keys
-    USING gin ((user_key || ' ' || identifier || ' ' || discord_id || ' ' || note) gin_trgm_ops)
+CREATE INDEX IF NOT EXISTS license_keys_search_ids ON license_keys
+    USING gin ((user_key || ' ' || identifier || ' ' || discord_id) gin_trgm_ops)
     WITH (fastupdate = off)
 `
 
@@ -242,16 +254,42 @@ func (q *Queries) DeleteLicenseKeyDailyExecutions(ctx context.Context, keyID int
 	return err
 }
 
-const dropLicenseKeySearchIndex = `-- name: DropLicenseKeySearchIndex :exec
-DO $$ BEGIN DROP INDEX IF EXISTS license_keys_search; END $$
+const dropLicenseKeySearchIndexes = `-- name: DropLicenseKeySearchIndexes :exec
+DO $$ BEGIN
+    DROP INDEX IF EXISTS license_keys_search_ids;
+    DROP INDEX IF EXISTS license_keys_search_note;
+END $$
 `
 
 // Bulk loads of a million keys (seed --scale) are faster without the
-// trigram index, rebuilt afterwards: the definition is the migration's.
-// (a DO block: sqlc does not generate a bare DROP INDEX)
-func (q *Queries) DropLicenseKeySearchIndex(ctx context.Context) error {
-	_, err := q.db.Exec(ctx, dropLicenseKeySearchIndex)
+// search indexes, rebuilt afterwards: the definitions are the migrations'
+// (00044). (DO blocks: sqlc does not generate a bare DROP INDEX or ALTER INDEX)
+func (q *Queries) DropLicenseKeySearchIndexes(ctx context.Context) error {
+	_, err := q.db.Exec(ctx, dropLicenseKeySearchIndexes)
 	return err
+}
+
+const flushLicenseKeyActivity = `-- name: FlushLicenseKeyActivity :execrows
+UPDATE license_key_activity AS a
+SET last_execution_at = GREATEST(a.last_execution_at, u.last)
+FROM (SELECT unnest($1::bigint[]) AS id, unnest($2::timestamptz[]) AS last) AS u
+WHERE a.key_id = u.id AND a.last_execution_at IS DISTINCT FROM GREATEST(a.last_execution_at, u.last)
+`
+
+type FlushLicenseKeyActivityParams struct {
+	Ids   []int64     `json:"ids"`
+	Lasts []time.Time `json:"lasts"`
+}
+
+// The same flush's last execution for the sort by last use (migration
+// 00045): written beside license_keys' in the same transaction, so the
+// list's order and the key's last_execution_at agree.
+func (q *Queries) FlushLicenseKeyActivity(ctx context.Context, arg FlushLicenseKeyActivityParams) (int64, error) {
+	result, err := q.db.Exec(ctx, flushLicenseKeyActivity, arg.Ids, arg.Lasts)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
 }
 
 const flushLicenseKeyDailyExecutions = `-- name: FlushLicenseKeyDailyExecutions :exec
@@ -607,6 +645,21 @@ func (q *Queries) LockLicenseKeyByUnbanToken(ctx context.Context, arg LockLicens
 	return i, err
 }
 
+const noParallelWorkers = `-- name: NoParallelWorkers :exec
+SELECT set_config('max_parallel_workers_per_gather', '0', true)
+`
+
+// The keys list's transaction plans without parallel workers. Walking a
+// sort's index and filtering on the note's words computes to_tsvector per
+// key; its cost (procost 100) made the planner start two workers, each of
+// which then walked its share until the merge had a page: "giveaway 7"
+// read 71,000 keys in 246 ms where one walk reads 7,900 in 15-22 ms. On
+// the list's 2 cores under many clients a worker only adds its start-up.
+func (q *Queries) NoParallelWorkers(ctx context.Context) error {
+	_, err := q.db.Exec(ctx, noParallelWorkers)
+	return err
+}
+
 const saveLicenseKey = `-- name: SaveLicenseKey :one
 UPDATE license_keys
 SET identifier = $1, discord_id = $2, note = $3,
@@ -680,12 +733,13 @@ func (q *Queries) SaveLicenseKey(ctx context.Context, arg SaveLicenseKeyParams) 
 }
 
 const setLicenseKeySearchStatistics = `-- name: SetLicenseKeySearchStatistics :exec
-
-DO $$ BEGIN ALTER INDEX license_keys_search ALTER COLUMN 1 SET STATISTICS 1000; END $$
+DO $$ BEGIN
+    ALTER INDEX license_keys_search_ids ALTER COLUMN 1 SET STATISTICS 1000;
+    ALTER INDEX license_keys_search_note ALTER COLUMN 1 SET STATISTICS 1000;
+END $$
 `
 
-// as migration 00042 sets it
-// The sample the planner's search estimates come from (migration 00040).
+// The samples the planner's search estimates come from (migrations 00040, 00044).
 func (q *Queries) SetLicenseKeySearchStatistics(ctx context.Context) error {
 	_, err := q.db.Exec(ctx, setLicenseKeySearchStatistics)
 	return err

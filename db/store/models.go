@@ -347,6 +347,12 @@ type LicenseKey struct {
 	UpdatedAt       time.Time  `json:"updated_at"`
 }
 
+type LicenseKeyActivity struct {
+	KeyID           int64      `json:"key_id"`
+	ProjectID       int64      `json:"project_id"`
+	LastExecutionAt *time.Time `json:"last_execution_at"`
+}
+
 type LicenseKeyDailyExecution struct {
 	KeyID      int64       `json:"key_id"`
 	Day        pgtype.Date `json:"day"`

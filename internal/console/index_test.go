@@ -30,7 +30,7 @@ func TestSearchQueriesUseIndexes(t *testing.T) {
 	if _, err := conn.Exec(ctx, "SET enable_seqscan = off"); err != nil {
 		t.Fatal(err)
 	}
-	arg := regexp.MustCompile(`sqlc\.arg\((\w+)\)`)
+	arg := regexp.MustCompile(`sqlc\.n?arg\((\w+)\)`)
 	blocks := strings.Split(string(src), "-- name: ")[1:]
 	if len(blocks) < 10 {
 		t.Fatalf("found %d queries", len(blocks))

@@ -151,6 +151,12 @@ func writeCounts(ctx context.Context, q *store.Queries, b counts) error {
 		if _, err := q.FlushLicenseKeyExecutions(ctx, store.FlushLicenseKeyExecutionsParams{Ids: ids, Counts: ns, Lasts: lasts}); err != nil {
 			return fmt.Errorf("keys: %w", err)
 		}
+		// The sort by last use reads license_key_activity's index; the
+		// key's own last_execution_at stays unindexed so the update above
+		// stays HOT. Same transaction: the list's order and the key agree.
+		if _, err := q.FlushLicenseKeyActivity(ctx, store.FlushLicenseKeyActivityParams{Ids: ids, Lasts: lasts}); err != nil {
+			return fmt.Errorf("key activity: %w", err)
+		}
 	}
 	if len(b.scripts) > 0 {
 		ids, ns, lasts := tallies(b.scripts)

@@ -47,7 +47,7 @@ func ParseCursor(s string) (Cursor, error) {
 const (
 	SortCreated  = "created"   // created_at (indexed per project and overall)
 	SortExpires  = "expires"   // auth_expire, never-expiring last (indexed per project)
-	SortLastUsed = "last_used" // last execution, never-used first (not indexed)
+	SortLastUsed = "last_used" // last execution, never-used first (license_key_activity, indexed per project and overall)
 )
 
 // Sentinels the queries put in place of NULL sort values.
@@ -65,8 +65,11 @@ type KeyFilter struct {
 	UserKey    string // exact
 	Identifier string // exact HWID
 	DiscordID  string // exact
-	// Search matches anywhere in user_key, identifier, discord_id or note
-	// (a trigram index serves it from 3 characters on).
+	// Search matches anywhere in user_key, identifier or discord_id (a
+	// trigram index serves it from 3 characters on), or the note's words:
+	// every word of the term must start a word of the note (noteWords; a
+	// word index serves it). A fragment inside a note's word ("rder" of
+	// "order") does not match the note.
 	Search      string
 	Status      string // StatusActive, StatusReset, StatusBanned
 	Banned      *bool  // ban in force now
@@ -131,7 +134,7 @@ func (s *Service) keyParams(f KeyFilter) (p store.ListLicenseKeysCreatedDescPara
 			verr["search"] = fmt.Sprintf("must be text on one line, at most %d characters", MaxSearchLen)
 		}
 		pat := "%" + escapeLike(q) + "%"
-		p.Search = &pat
+		p.Search, p.Words = &pat, noteWords(q)
 	}
 	switch f.Status {
 	case "":
@@ -165,6 +168,9 @@ func (s *Service) ListKeys(ctx context.Context, f KeyFilter) (KeyPage, error) {
 	}
 	var rows []store.ListLicenseKeysCreatedDescRow
 	err := s.db.ReadCustomPlans(ctx, func(q *store.Queries) error {
+		if err := q.NoParallelWorkers(ctx); err != nil {
+			return err
+		}
 		if f.ProjectID != "" {
 			proj, err := s.project(ctx, q, f.ProjectID)
 			if err != nil {
@@ -206,6 +212,9 @@ func (s *Service) CountKeys(ctx context.Context, f KeyFilter, limitTo int) (list
 	}
 	var out listcount.Count
 	err := s.db.ReadCustomPlans(ctx, func(q *store.Queries) error {
+		if err := q.NoParallelWorkers(ctx); err != nil {
+			return err
+		}
 		if f.ProjectID != "" {
 			proj, err := s.project(ctx, q, f.ProjectID)
 			if err != nil {

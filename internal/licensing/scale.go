@@ -97,22 +97,26 @@ func (s *Service) FindProject(ctx context.Context, accountID int64, name string)
 	return p, err == nil, err
 }
 
-// DropSearchIndex drops the keys' trigram index before a large bulk load;
-// RebuildSearchIndex makes it again (with more memory for the build). Search
-// still works in between, without the index.
+// DropSearchIndex drops the keys' search indexes (the key fragments'
+// trigram index and the note's word index) before a large bulk load;
+// RebuildSearchIndex makes them again (with more memory for the build).
+// Search still works in between, without the indexes.
 func (s *Service) DropSearchIndex(ctx context.Context) error {
-	return s.db.DropLicenseKeySearchIndex(ctx)
+	return s.db.DropLicenseKeySearchIndexes(ctx)
 }
 
-// RebuildSearchIndex recreates the trigram index DropSearchIndex dropped,
-// then analyzes the table: the planner's estimates for search come from the
-// statistics of the index's expression, which only ANALYZE gathers.
+// RebuildSearchIndex recreates the indexes DropSearchIndex dropped, then
+// analyzes the table: the planner's estimates for search come from the
+// statistics of the indexes' expressions, which only ANALYZE gathers.
 func (s *Service) RebuildSearchIndex(ctx context.Context) error {
 	err := s.write(ctx, func(q *store.Queries) error {
 		if err := q.SetMaintenanceWorkMem(ctx); err != nil {
 			return err
 		}
 		if err := q.CreateLicenseKeySearchIndex(ctx); err != nil {
+			return err
+		}
+		if err := q.CreateLicenseKeyNoteIndex(ctx); err != nil {
 			return err
 		}
 		return q.SetLicenseKeySearchStatistics(ctx)

@@ -67,7 +67,7 @@ func searchKeys(ctx context.Context, d *db.DB, q product.Query, limit int) ([]pr
 	if !q.Contains || len(out) > 0 {
 		return out, nil
 	}
-	rows, err := d.SearchLicenseKeys(ctx, store.SearchLicenseKeysParams{Q: escapeSearchLike(q.Text), Limit: searchCandidates})
+	rows, err := d.SearchLicenseKeys(ctx, store.SearchLicenseKeysParams{Q: escapeSearchLike(q.Text), Words: noteWords(q.Text), Limit: searchCandidates})
 	if err != nil {
 		return out, err // the exact hits, when the budget ran out
 	}

@@ -369,7 +369,8 @@ func TestUsers(t *testing.T) {
 		"?discord_id=123456789012345678":    {k(full)},
 		"?identifier=HWID-1":                {k(full)},
 		"?user_key=" + k(plain):             {k(plain)},
-		"?search=toc":                       {k(stock)},
+		"?search=STO":                       {k(stock)}, // a note word's start
+		"?search=tock":                      nil,        // inside a note's word: notes match by words
 		"?search=" + k(conv)[3:12]:          {k(conv)},
 		"?search=hwid":                      {k(full)},
 		"?from=1&until=3":                   {k(stock), k(conv)},

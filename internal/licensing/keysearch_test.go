@@ -1,0 +1,331 @@
+package licensing
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"lumdesk/internal/accounts"
+	"lumdesk/internal/product"
+)
+
+func TestNoteWords(t *testing.T) {
+	t.Parallel()
+	for term, want := range map[string]string{
+		"order #12":        "order & 12:*",
+		"  Lifetime  ":     "Lifetime:*",
+		`'&|!():*\`:        "",
+		`o'brien & !co:*`:  "o & brien & co:*",
+		"wörd ünïcode 日本":  "wörd & ünïcode & 日本:*",
+		"user@example.com": "user & example & com:*",
+		"---":              "",
+	} {
+		got := ""
+		if q := noteWords(term); q != nil {
+			got = *q
+		}
+		if got != want {
+			t.Errorf("noteWords(%q) = %q, want %q", term, got, want)
+		}
+	}
+}
+
+// TestKeySearchWordsAndFragments: the search matches a fragment of the
+// key, HWID or Discord id anywhere, and the note by its words (every word
+// of the term a word of the note, the last one a word's start); a fragment
+// inside a note's word no longer matches (it did while one trigram index
+// covered the note). Every
+// sort and the count agree, odd terms are answered without an error, and
+// another account's keys never show.
+func TestKeySearchWordsAndFragments(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	paid := f.key(KeyInput{Identifier: "HWID-DEADBEEF01", DiscordID: "123456789012345678",
+		Note: "paid by card, order #12345 lifetime (vip)"})
+	f.advance(time.Second)
+	reseller := f.key(KeyInput{Note: "Reseller batch 7"})
+	f.advance(time.Second)
+	plain := f.key(KeyInput{Identifier: "hw-plain-0042"})
+	f.check(plain.UserKey, "hw-plain-0042")
+	if err := f.svc.FlushExecutions(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Another account's key with the same note and a look-alike HWID.
+	var other int64
+	if err := f.db.Pool.QueryRow(ctx, "INSERT INTO accounts (name, email) VALUES ('Kestrel', 'team@kestrel.test') RETURNING id").Scan(&other); err != nil {
+		t.Fatal(err)
+	}
+	foreign, err := f.svc.CreateProject(ctx, cli, ProjectInput{AccountID: other, Name: "Theirs"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	theirs, err := f.svc.CreateKey(ctx, cli, foreign.ID, KeyInput{Identifier: "HWID-DEADBEEF02", Note: "paid by card, order #12345 lifetime (vip)"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mine := f.svc.In(accounts.Only(f.project.AccountID))
+
+	search := func(term string, scoped bool) ([]string, error) {
+		t.Helper()
+		var want []string
+		for _, sort := range []string{SortCreated, SortExpires, SortLastUsed} {
+			for _, desc := range []bool{false, true} {
+				kf := KeyFilter{Search: term, Sort: sort, Desc: desc}
+				var page KeyPage
+				var err error
+				if scoped {
+					page, err = mine.ListKeys(ctx, kf)
+				} else {
+					kf.ProjectID = f.project.ID
+					page, err = f.svc.ListKeys(ctx, kf)
+				}
+				if err != nil {
+					return nil, err
+				}
+				got := []string{}
+				for _, k := range page.Keys {
+					got = append(got, k.UserKey)
+				}
+				slices.Sort(got)
+				if want == nil {
+					want = got
+				} else if diff := cmp.Diff(want, got); diff != "" {
+					t.Errorf("search %q sorted by %s desc=%v finds other keys (-first +this):\n%s", term, sort, desc, diff)
+				}
+			}
+		}
+		if scoped {
+			c, err := mine.CountKeys(ctx, KeyFilter{Search: term}, 0)
+			if err != nil {
+				return nil, err
+			}
+			if c.N != int64(len(want)) || c.More {
+				t.Errorf("search %q: count %+v, list %d", term, c, len(want))
+			}
+		} else {
+			c, err := f.svc.CountKeys(ctx, KeyFilter{ProjectID: f.project.ID, Search: term}, 0)
+			if err != nil {
+				return nil, err
+			}
+			if c.N != int64(len(want)) || c.More {
+				t.Errorf("search %q: count %+v, list %d", term, c, len(want))
+			}
+		}
+		return want, nil
+	}
+	sorted := func(keys ...Key) []string {
+		out := []string{}
+		for _, k := range keys {
+			out = append(out, k.UserKey)
+		}
+		slices.Sort(out)
+		return out
+	}
+	for _, c := range []struct {
+		term string
+		want []string
+	}{
+		{"lifetime", sorted(paid)},                 // a word in the middle of the note
+		{"LIFE", sorted(paid)},                     // a word's prefix, any case
+		{"order 123", sorted(paid)},                // every word, the last a prefix
+		{"ord 12345", sorted()},                    // the words before the last are whole words
+		{"12345 ORDER", sorted(paid)},              // in any order
+		{"order #12", sorted(paid)},                // punctuation splits words
+		{"vip", sorted(paid)},                      // inside parentheses
+		{"reseller batch", sorted(reseller)},       //
+		{"order reseller", sorted()},               // every word must match
+		{"ifetime", sorted()},                      // inside a word: no longer a match
+		{"rder #12", sorted()},                     //
+		{"eseller", sorted()},                      //
+		{reseller.UserKey[7:19], sorted(reseller)}, // a key fragment
+		{strings.ToLower(reseller.UserKey[3:9]), sorted(reseller)},
+		{"deadbeef", sorted(paid)},   // a HWID fragment, any case
+		{"plain-00", sorted(plain)},  //
+		{"5678901234", sorted(paid)}, // a Discord id fragment
+		{"%", sorted()},              // LIKE wildcards are literal
+		{"_", sorted()},              //
+		// Hostile or odd terms: never a query error.
+		{`'&|!():*\`, sorted()},
+		{`'`, sorted()},
+		{`\`, sorted()},
+		{`:*`, sorted()},
+		{`"lifetime"`, sorted(paid)},
+		{`!lifetime`, sorted(paid)},       // not a negation
+		{`lifetime:*`, sorted(paid)},      // not query syntax
+		{`lifetime | reseller`, sorted()}, // not an OR: both words required
+		{`(order) & 'card'`, sorted(paid)},
+		{`a:* & !b`, sorted()},
+		{"...---...", sorted()},
+		{strings.Repeat("x ", 50), sorted()},          // 50 words, MaxSearchLen characters
+		{strings.Repeat("é", MaxSearchLen), sorted()}, // one long word
+		{strings.Repeat(`'\`, MaxSearchLen/2), sorted()},
+	} {
+		got, err := search(c.term, false)
+		if err != nil {
+			t.Errorf("search %q: %v", c.term, err)
+			continue
+		}
+		if diff := cmp.Diff(c.want, got); diff != "" {
+			t.Errorf("search %q (-want +got):\n%s", c.term, diff)
+		}
+	}
+	// Longer than MaxSearchLen: refused as a validation error, never a
+	// database error.
+	var verr ValidationError
+	if _, err := search(strings.Repeat("order ", 100)[:500], false); !errors.As(err, &verr) || verr["search"] == "" {
+		t.Errorf("500-character search: %v, want a validation error on search", err)
+	}
+	// Scoped to the account: the other account's key with the same words
+	// and a look-alike HWID never shows, in the list, the count or the
+	// palette of a portal user.
+	for _, term := range []string{"lifetime", "order #12", "deadbeef", "HWID-DEAD"} {
+		got, err := search(term, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(sorted(paid), got); diff != "" {
+			t.Errorf("scoped search %q (-want +got):\n%s", term, diff)
+		}
+	}
+	// Across every project (staff), both are found.
+	page, err := f.svc.ListKeys(ctx, KeyFilter{Search: "lifetime order"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all []string
+	for _, k := range page.Keys {
+		all = append(all, k.UserKey)
+	}
+	slices.Sort(all)
+	if diff := cmp.Diff(sorted(paid, theirs), all); diff != "" {
+		t.Errorf("unscoped search (-want +got):\n%s", diff)
+	}
+	// The staff palette searches the same way.
+	hits, err := Searchers(f.db)["license_key"](ctx, product.Query{Text: "lifetime", Contains: true}, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var titles []string
+	for _, h := range hits {
+		titles = append(titles, h.Title)
+	}
+	slices.Sort(titles)
+	if diff := cmp.Diff(sorted(paid, theirs), titles); diff != "" {
+		t.Errorf("palette search (-want +got):\n%s", diff)
+	}
+	if _, err := Searchers(f.db)["license_key"](ctx, product.Query{Text: `'&|!():*\`, Contains: true}, 10); err != nil {
+		t.Errorf("palette search of punctuation: %v", err)
+	}
+}
+
+// TestKeysSortByLastUse: the sort by last use reads license_key_activity
+// (migration 00045), which the execution counter's flush, key creation and
+// bulk loads keep equal to license_keys.last_execution_at: keys come in
+// order of their last flushed execution across keyset pages, never-used
+// ones at the end (first ascending), and a key used again moves up.
+func TestKeysSortByLastUse(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	var keys []Key
+	for range 5 {
+		keys = append(keys, f.key(KeyInput{}))
+	}
+	// Bulk-loaded keys (seed --scale's COPY) get their row too, with their
+	// last execution.
+	base := f.now()
+	bulk := []BulkKey{
+		{UserKey: "bulk-used-early", LastExecutionAt: ptr(base.Add(-time.Hour)), TotalExecutions: 3, CreatedAt: base.Add(-2 * time.Hour)},
+		{UserKey: "bulk-never-used", CreatedAt: base.Add(-2 * time.Hour)},
+	}
+	if _, err := f.svc.BulkLoadKeys(ctx, cli, f.project.ID, bulk); err != nil {
+		t.Fatal(err)
+	}
+	// Executions: keys[2] then keys[0] then keys[4]; keys 1 and 3 never.
+	for _, i := range []int{2, 0, 4} {
+		f.advance(time.Minute)
+		f.check(keys[i].UserKey, "hw-"+keys[i].UserKey)
+	}
+	if err := f.svc.FlushExecutions(ctx); err != nil {
+		t.Fatal(err)
+	}
+	list := func(desc bool, never *bool) []string {
+		t.Helper()
+		var got []string
+		var after *Cursor
+		for pages := 0; pages < 20; pages++ {
+			page, err := f.svc.ListKeys(ctx, KeyFilter{ProjectID: f.project.ID, Sort: SortLastUsed, Desc: desc, NeverUsed: never, Limit: 2, After: after})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, k := range page.Keys {
+				got = append(got, k.UserKey)
+			}
+			if page.Next == nil {
+				return got
+			}
+			c, err := ParseCursor(page.Next.String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			after = &c
+		}
+		t.Fatal("more than 20 pages")
+		return nil
+	}
+	// Never-used keys tie on the epoch and follow the id: the bulk key was
+	// inserted after keys[4].
+	wantDesc := []string{keys[4].UserKey, keys[0].UserKey, keys[2].UserKey, "bulk-used-early",
+		"bulk-never-used", keys[3].UserKey, keys[1].UserKey}
+	if diff := cmp.Diff(wantDesc, list(true, nil)); diff != "" {
+		t.Errorf("last used, newest first (-want +got):\n%s", diff)
+	}
+	wantAsc := slices.Clone(wantDesc)
+	slices.Reverse(wantAsc)
+	if diff := cmp.Diff(wantAsc, list(false, nil)); diff != "" {
+		t.Errorf("last used, oldest first (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(wantDesc[4:], list(true, ptr(true))); diff != "" {
+		t.Errorf("never used, newest first (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(wantAsc[3:], list(false, ptr(false))); diff != "" {
+		t.Errorf("used, oldest first (-want +got):\n%s", diff)
+	}
+	// keys[2] runs again: it moves to the top once flushed, and a never-used
+	// key leaves the never-used ones.
+	f.advance(time.Minute)
+	f.check(keys[2].UserKey, "hw-"+keys[2].UserKey)
+	f.check(keys[1].UserKey, "hw-"+keys[1].UserKey)
+	if diff := cmp.Diff(wantDesc, list(true, nil)); diff != "" {
+		t.Errorf("before the flush the order is the flushed one (-want +got):\n%s", diff)
+	}
+	if err := f.svc.FlushExecutions(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// keys[1] and keys[2] ran at the same instant: the higher id first.
+	wantDesc = []string{keys[2].UserKey, keys[1].UserKey, keys[4].UserKey, keys[0].UserKey, "bulk-used-early",
+		"bulk-never-used", keys[3].UserKey}
+	if diff := cmp.Diff(wantDesc, list(true, nil)); diff != "" {
+		t.Errorf("after another flush (-want +got):\n%s", diff)
+	}
+	// The sort's table and the key agree on every key.
+	var mismatched int
+	if err := f.db.Pool.QueryRow(ctx, `SELECT count(*) FROM license_keys k FULL JOIN license_key_activity a ON a.key_id = k.id
+		WHERE a.key_id IS NULL OR k.id IS NULL OR a.project_id <> k.project_id
+		   OR a.last_execution_at IS DISTINCT FROM k.last_execution_at`).Scan(&mismatched); err != nil {
+		t.Fatal(err)
+	}
+	if mismatched != 0 {
+		t.Errorf("%d keys differ between license_keys and license_key_activity", mismatched)
+	}
+	// A deleted key leaves the sort with its row.
+	if err := f.svc.DeleteKey(ctx, cli, f.project.ID, keys[3].UserKey, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(wantDesc[:6], list(true, nil)); diff != "" {
+		t.Errorf("after a delete (-want +got):\n%s", diff)
+	}
+}
