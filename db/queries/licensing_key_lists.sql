@@ -9,6 +9,9 @@
 -- trigram index license_keys_search_ids) or the note's words (words: a
 -- to_tsquery of word prefixes licensing.noteWords builds, the word index
 -- license_keys_search_note); the planner ORs the two indexes' bitmaps.
+-- note_like instead of words (the Luarmor API's search, which its spec
+-- defines as a substring anywhere in the note too) filters the note with the
+-- same pattern: no index serves it, and the API always names one project.
 
 -- name: ListLicenseKeysCreatedDesc :many
 SELECT sqlc.embed(k), p.public_id AS project_public_id, p.name AS project_name
@@ -19,7 +22,8 @@ WHERE (sqlc.narg(project_id)::bigint IS NULL OR k.project_id = sqlc.narg(project
   AND (sqlc.narg(identifier)::text IS NULL OR (k.identifier = sqlc.narg(identifier) AND k.identifier <> ''))
   AND (sqlc.narg(discord_id)::text IS NULL OR (k.discord_id = sqlc.narg(discord_id) AND k.discord_id <> ''))
   AND (sqlc.narg(search)::text IS NULL OR (k.user_key || ' ' || k.identifier || ' ' || k.discord_id) ILIKE sqlc.narg(search)
-       OR (sqlc.narg(words)::text IS NOT NULL AND to_tsvector('simple'::regconfig, k.note) @@ to_tsquery('simple'::regconfig, sqlc.narg(words)::text)))
+       OR (sqlc.narg(words)::text IS NOT NULL AND to_tsvector('simple'::regconfig, k.note) @@ to_tsquery('simple'::regconfig, sqlc.narg(words)::text))
+       OR (sqlc.narg(note_like)::text IS NOT NULL AND k.note ILIKE sqlc.narg(note_like)))
   AND (sqlc.narg(status)::text IS NULL OR CASE sqlc.narg(status)::text
          WHEN 'active' THEN k.identifier <> ''
          WHEN 'banned' THEN k.identifier = '' AND k.banned AND (k.ban_expire IS NULL OR k.ban_expire > sqlc.arg(now))
@@ -43,7 +47,8 @@ WHERE (sqlc.narg(project_id)::bigint IS NULL OR k.project_id = sqlc.narg(project
   AND (sqlc.narg(identifier)::text IS NULL OR (k.identifier = sqlc.narg(identifier) AND k.identifier <> ''))
   AND (sqlc.narg(discord_id)::text IS NULL OR (k.discord_id = sqlc.narg(discord_id) AND k.discord_id <> ''))
   AND (sqlc.narg(search)::text IS NULL OR (k.user_key || ' ' || k.identifier || ' ' || k.discord_id) ILIKE sqlc.narg(search)
-       OR (sqlc.narg(words)::text IS NOT NULL AND to_tsvector('simple'::regconfig, k.note) @@ to_tsquery('simple'::regconfig, sqlc.narg(words)::text)))
+       OR (sqlc.narg(words)::text IS NOT NULL AND to_tsvector('simple'::regconfig, k.note) @@ to_tsquery('simple'::regconfig, sqlc.narg(words)::text))
+       OR (sqlc.narg(note_like)::text IS NOT NULL AND k.note ILIKE sqlc.narg(note_like)))
   AND (sqlc.narg(status)::text IS NULL OR CASE sqlc.narg(status)::text
          WHEN 'active' THEN k.identifier <> ''
          WHEN 'banned' THEN k.identifier = '' AND k.banned AND (k.ban_expire IS NULL OR k.ban_expire > sqlc.arg(now))
@@ -67,7 +72,8 @@ WHERE (sqlc.narg(project_id)::bigint IS NULL OR k.project_id = sqlc.narg(project
   AND (sqlc.narg(identifier)::text IS NULL OR (k.identifier = sqlc.narg(identifier) AND k.identifier <> ''))
   AND (sqlc.narg(discord_id)::text IS NULL OR (k.discord_id = sqlc.narg(discord_id) AND k.discord_id <> ''))
   AND (sqlc.narg(search)::text IS NULL OR (k.user_key || ' ' || k.identifier || ' ' || k.discord_id) ILIKE sqlc.narg(search)
-       OR (sqlc.narg(words)::text IS NOT NULL AND to_tsvector('simple'::regconfig, k.note) @@ to_tsquery('simple'::regconfig, sqlc.narg(words)::text)))
+       OR (sqlc.narg(words)::text IS NOT NULL AND to_tsvector('simple'::regconfig, k.note) @@ to_tsquery('simple'::regconfig, sqlc.narg(words)::text))
+       OR (sqlc.narg(note_like)::text IS NOT NULL AND k.note ILIKE sqlc.narg(note_like)))
   AND (sqlc.narg(status)::text IS NULL OR CASE sqlc.narg(status)::text
          WHEN 'active' THEN k.identifier <> ''
          WHEN 'banned' THEN k.identifier = '' AND k.banned AND (k.ban_expire IS NULL OR k.ban_expire > sqlc.arg(now))
@@ -91,7 +97,8 @@ WHERE (sqlc.narg(project_id)::bigint IS NULL OR k.project_id = sqlc.narg(project
   AND (sqlc.narg(identifier)::text IS NULL OR (k.identifier = sqlc.narg(identifier) AND k.identifier <> ''))
   AND (sqlc.narg(discord_id)::text IS NULL OR (k.discord_id = sqlc.narg(discord_id) AND k.discord_id <> ''))
   AND (sqlc.narg(search)::text IS NULL OR (k.user_key || ' ' || k.identifier || ' ' || k.discord_id) ILIKE sqlc.narg(search)
-       OR (sqlc.narg(words)::text IS NOT NULL AND to_tsvector('simple'::regconfig, k.note) @@ to_tsquery('simple'::regconfig, sqlc.narg(words)::text)))
+       OR (sqlc.narg(words)::text IS NOT NULL AND to_tsvector('simple'::regconfig, k.note) @@ to_tsquery('simple'::regconfig, sqlc.narg(words)::text))
+       OR (sqlc.narg(note_like)::text IS NOT NULL AND k.note ILIKE sqlc.narg(note_like)))
   AND (sqlc.narg(status)::text IS NULL OR CASE sqlc.narg(status)::text
          WHEN 'active' THEN k.identifier <> ''
          WHEN 'banned' THEN k.identifier = '' AND k.banned AND (k.ban_expire IS NULL OR k.ban_expire > sqlc.arg(now))
@@ -120,7 +127,8 @@ WHERE (sqlc.narg(project_id)::bigint IS NULL OR k.project_id = sqlc.narg(project
   AND (sqlc.narg(identifier)::text IS NULL OR (k.identifier = sqlc.narg(identifier) AND k.identifier <> ''))
   AND (sqlc.narg(discord_id)::text IS NULL OR (k.discord_id = sqlc.narg(discord_id) AND k.discord_id <> ''))
   AND (sqlc.narg(search)::text IS NULL OR (k.user_key || ' ' || k.identifier || ' ' || k.discord_id) ILIKE sqlc.narg(search)
-       OR (sqlc.narg(words)::text IS NOT NULL AND to_tsvector('simple'::regconfig, k.note) @@ to_tsquery('simple'::regconfig, sqlc.narg(words)::text)))
+       OR (sqlc.narg(words)::text IS NOT NULL AND to_tsvector('simple'::regconfig, k.note) @@ to_tsquery('simple'::regconfig, sqlc.narg(words)::text))
+       OR (sqlc.narg(note_like)::text IS NOT NULL AND k.note ILIKE sqlc.narg(note_like)))
   AND (sqlc.narg(status)::text IS NULL OR CASE sqlc.narg(status)::text
          WHEN 'active' THEN k.identifier <> ''
          WHEN 'banned' THEN k.identifier = '' AND k.banned AND (k.ban_expire IS NULL OR k.ban_expire > sqlc.arg(now))
@@ -147,7 +155,8 @@ WHERE (sqlc.narg(project_id)::bigint IS NULL OR k.project_id = sqlc.narg(project
   AND (sqlc.narg(identifier)::text IS NULL OR (k.identifier = sqlc.narg(identifier) AND k.identifier <> ''))
   AND (sqlc.narg(discord_id)::text IS NULL OR (k.discord_id = sqlc.narg(discord_id) AND k.discord_id <> ''))
   AND (sqlc.narg(search)::text IS NULL OR (k.user_key || ' ' || k.identifier || ' ' || k.discord_id) ILIKE sqlc.narg(search)
-       OR (sqlc.narg(words)::text IS NOT NULL AND to_tsvector('simple'::regconfig, k.note) @@ to_tsquery('simple'::regconfig, sqlc.narg(words)::text)))
+       OR (sqlc.narg(words)::text IS NOT NULL AND to_tsvector('simple'::regconfig, k.note) @@ to_tsquery('simple'::regconfig, sqlc.narg(words)::text))
+       OR (sqlc.narg(note_like)::text IS NOT NULL AND k.note ILIKE sqlc.narg(note_like)))
   AND (sqlc.narg(status)::text IS NULL OR CASE sqlc.narg(status)::text
          WHEN 'active' THEN k.identifier <> ''
          WHEN 'banned' THEN k.identifier = '' AND k.banned AND (k.ban_expire IS NULL OR k.ban_expire > sqlc.arg(now))
@@ -178,7 +187,8 @@ WHERE (sqlc.narg(project_id)::bigint IS NULL OR k.project_id = sqlc.narg(project
   AND (sqlc.narg(identifier)::text IS NULL OR (k.identifier = sqlc.narg(identifier) AND k.identifier <> ''))
   AND (sqlc.narg(discord_id)::text IS NULL OR (k.discord_id = sqlc.narg(discord_id) AND k.discord_id <> ''))
   AND (sqlc.narg(search)::text IS NULL OR (k.user_key || ' ' || k.identifier || ' ' || k.discord_id) ILIKE sqlc.narg(search)
-       OR (sqlc.narg(words)::text IS NOT NULL AND to_tsvector('simple'::regconfig, k.note) @@ to_tsquery('simple'::regconfig, sqlc.narg(words)::text)))
+       OR (sqlc.narg(words)::text IS NOT NULL AND to_tsvector('simple'::regconfig, k.note) @@ to_tsquery('simple'::regconfig, sqlc.narg(words)::text))
+       OR (sqlc.narg(note_like)::text IS NOT NULL AND k.note ILIKE sqlc.narg(note_like)))
   AND (sqlc.narg(status)::text IS NULL OR CASE sqlc.narg(status)::text
          WHEN 'active' THEN k.identifier <> ''
          WHEN 'banned' THEN k.identifier = '' AND k.banned AND (k.ban_expire IS NULL OR k.ban_expire > sqlc.arg(now))

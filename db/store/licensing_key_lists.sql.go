@@ -20,19 +20,20 @@ WHERE ($1::bigint IS NULL OR k.project_id = $1)
   AND ($4::text IS NULL OR (k.identifier = $4 AND k.identifier <> ''))
   AND ($5::text IS NULL OR (k.discord_id = $5 AND k.discord_id <> ''))
   AND ($6::text IS NULL OR (k.user_key || ' ' || k.identifier || ' ' || k.discord_id) ILIKE $6
-       OR ($7::text IS NOT NULL AND to_tsvector('simple'::regconfig, k.note) @@ to_tsquery('simple'::regconfig, $7::text)))
-  AND ($8::text IS NULL OR CASE $8::text
+       OR ($7::text IS NOT NULL AND to_tsvector('simple'::regconfig, k.note) @@ to_tsquery('simple'::regconfig, $7::text))
+       OR ($8::text IS NOT NULL AND k.note ILIKE $8))
+  AND ($9::text IS NULL OR CASE $9::text
          WHEN 'active' THEN k.identifier <> ''
-         WHEN 'banned' THEN k.identifier = '' AND k.banned AND (k.ban_expire IS NULL OR k.ban_expire > $9)
-         ELSE k.identifier = '' AND NOT (k.banned AND (k.ban_expire IS NULL OR k.ban_expire > $9)) END)
-  AND ($10::boolean IS NULL OR (k.banned AND (k.ban_expire IS NULL OR k.ban_expire > $9)) = $10)
-  AND ($11::boolean IS NULL OR (k.auth_expire IS NOT NULL AND k.auth_expire <= $9) = $11)
-  AND ($12::boolean IS NULL OR (k.last_execution_at IS NULL) = $12)
-  AND ($13::boolean IS NULL OR (k.discord_id <> '') = $13)
-  AND ($14::timestamptz IS NULL OR k.auth_expire >= $14)
-  AND ($15::timestamptz IS NULL OR k.auth_expire < $15)
-  AND ($16::timestamptz IS NULL OR (k.created_at, k.id) < ($16, $17::bigint))
-OFFSET $18 LIMIT $19) counted
+         WHEN 'banned' THEN k.identifier = '' AND k.banned AND (k.ban_expire IS NULL OR k.ban_expire > $10)
+         ELSE k.identifier = '' AND NOT (k.banned AND (k.ban_expire IS NULL OR k.ban_expire > $10)) END)
+  AND ($11::boolean IS NULL OR (k.banned AND (k.ban_expire IS NULL OR k.ban_expire > $10)) = $11)
+  AND ($12::boolean IS NULL OR (k.auth_expire IS NOT NULL AND k.auth_expire <= $10) = $12)
+  AND ($13::boolean IS NULL OR (k.last_execution_at IS NULL) = $13)
+  AND ($14::boolean IS NULL OR (k.discord_id <> '') = $14)
+  AND ($15::timestamptz IS NULL OR k.auth_expire >= $15)
+  AND ($16::timestamptz IS NULL OR k.auth_expire < $16)
+  AND ($17::timestamptz IS NULL OR (k.created_at, k.id) < ($17, $18::bigint))
+OFFSET $19 LIMIT $20) counted
 `
 
 type CountLicenseKeysParams struct {
@@ -43,6 +44,7 @@ type CountLicenseKeysParams struct {
 	DiscordID   *string    `json:"discord_id"`
 	Search      *string    `json:"search"`
 	Words       *string    `json:"words"`
+	NoteLike    *string    `json:"note_like"`
 	Status      *string    `json:"status"`
 	Now         *time.Time `json:"now"`
 	Banned      *bool      `json:"banned"`
@@ -69,6 +71,7 @@ func (q *Queries) CountLicenseKeys(ctx context.Context, arg CountLicenseKeysPara
 		arg.DiscordID,
 		arg.Search,
 		arg.Words,
+		arg.NoteLike,
 		arg.Status,
 		arg.Now,
 		arg.Banned,
@@ -96,20 +99,21 @@ WHERE ($1::bigint IS NULL OR k.project_id = $1)
   AND ($4::text IS NULL OR (k.identifier = $4 AND k.identifier <> ''))
   AND ($5::text IS NULL OR (k.discord_id = $5 AND k.discord_id <> ''))
   AND ($6::text IS NULL OR (k.user_key || ' ' || k.identifier || ' ' || k.discord_id) ILIKE $6
-       OR ($7::text IS NOT NULL AND to_tsvector('simple'::regconfig, k.note) @@ to_tsquery('simple'::regconfig, $7::text)))
-  AND ($8::text IS NULL OR CASE $8::text
+       OR ($7::text IS NOT NULL AND to_tsvector('simple'::regconfig, k.note) @@ to_tsquery('simple'::regconfig, $7::text))
+       OR ($8::text IS NOT NULL AND k.note ILIKE $8))
+  AND ($9::text IS NULL OR CASE $9::text
          WHEN 'active' THEN k.identifier <> ''
-         WHEN 'banned' THEN k.identifier = '' AND k.banned AND (k.ban_expire IS NULL OR k.ban_expire > $9)
-         ELSE k.identifier = '' AND NOT (k.banned AND (k.ban_expire IS NULL OR k.ban_expire > $9)) END)
-  AND ($10::boolean IS NULL OR (k.banned AND (k.ban_expire IS NULL OR k.ban_expire > $9)) = $10)
-  AND ($11::boolean IS NULL OR (k.auth_expire IS NOT NULL AND k.auth_expire <= $9) = $11)
-  AND ($12::boolean IS NULL OR (k.last_execution_at IS NULL) = $12)
-  AND ($13::boolean IS NULL OR (k.discord_id <> '') = $13)
-  AND ($14::timestamptz IS NULL OR k.auth_expire >= $14)
-  AND ($15::timestamptz IS NULL OR k.auth_expire < $15)
-  AND ($16::timestamptz IS NULL OR (k.created_at, k.id) > ($16, $17::bigint))
+         WHEN 'banned' THEN k.identifier = '' AND k.banned AND (k.ban_expire IS NULL OR k.ban_expire > $10)
+         ELSE k.identifier = '' AND NOT (k.banned AND (k.ban_expire IS NULL OR k.ban_expire > $10)) END)
+  AND ($11::boolean IS NULL OR (k.banned AND (k.ban_expire IS NULL OR k.ban_expire > $10)) = $11)
+  AND ($12::boolean IS NULL OR (k.auth_expire IS NOT NULL AND k.auth_expire <= $10) = $12)
+  AND ($13::boolean IS NULL OR (k.last_execution_at IS NULL) = $13)
+  AND ($14::boolean IS NULL OR (k.discord_id <> '') = $14)
+  AND ($15::timestamptz IS NULL OR k.auth_expire >= $15)
+  AND ($16::timestamptz IS NULL OR k.auth_expire < $16)
+  AND ($17::timestamptz IS NULL OR (k.created_at, k.id) > ($17, $18::bigint))
 ORDER BY k.created_at, k.id
-OFFSET $18 LIMIT $19
+OFFSET $19 LIMIT $20
 `
 
 type ListLicenseKeysCreatedAscParams struct {
@@ -120,6 +124,7 @@ type ListLicenseKeysCreatedAscParams struct {
 	DiscordID   *string    `json:"discord_id"`
 	Search      *string    `json:"search"`
 	Words       *string    `json:"words"`
+	NoteLike    *string    `json:"note_like"`
 	Status      *string    `json:"status"`
 	Now         *time.Time `json:"now"`
 	Banned      *bool      `json:"banned"`
@@ -149,6 +154,7 @@ func (q *Queries) ListLicenseKeysCreatedAsc(ctx context.Context, arg ListLicense
 		arg.DiscordID,
 		arg.Search,
 		arg.Words,
+		arg.NoteLike,
 		arg.Status,
 		arg.Now,
 		arg.Banned,
@@ -213,20 +219,21 @@ WHERE ($1::bigint IS NULL OR k.project_id = $1)
   AND ($4::text IS NULL OR (k.identifier = $4 AND k.identifier <> ''))
   AND ($5::text IS NULL OR (k.discord_id = $5 AND k.discord_id <> ''))
   AND ($6::text IS NULL OR (k.user_key || ' ' || k.identifier || ' ' || k.discord_id) ILIKE $6
-       OR ($7::text IS NOT NULL AND to_tsvector('simple'::regconfig, k.note) @@ to_tsquery('simple'::regconfig, $7::text)))
-  AND ($8::text IS NULL OR CASE $8::text
+       OR ($7::text IS NOT NULL AND to_tsvector('simple'::regconfig, k.note) @@ to_tsquery('simple'::regconfig, $7::text))
+       OR ($8::text IS NOT NULL AND k.note ILIKE $8))
+  AND ($9::text IS NULL OR CASE $9::text
          WHEN 'active' THEN k.identifier <> ''
-         WHEN 'banned' THEN k.identifier = '' AND k.banned AND (k.ban_expire IS NULL OR k.ban_expire > $9)
-         ELSE k.identifier = '' AND NOT (k.banned AND (k.ban_expire IS NULL OR k.ban_expire > $9)) END)
-  AND ($10::boolean IS NULL OR (k.banned AND (k.ban_expire IS NULL OR k.ban_expire > $9)) = $10)
-  AND ($11::boolean IS NULL OR (k.auth_expire IS NOT NULL AND k.auth_expire <= $9) = $11)
-  AND ($12::boolean IS NULL OR (k.last_execution_at IS NULL) = $12)
-  AND ($13::boolean IS NULL OR (k.discord_id <> '') = $13)
-  AND ($14::timestamptz IS NULL OR k.auth_expire >= $14)
-  AND ($15::timestamptz IS NULL OR k.auth_expire < $15)
-  AND ($16::timestamptz IS NULL OR (k.created_at, k.id) < ($16, $17::bigint))
+         WHEN 'banned' THEN k.identifier = '' AND k.banned AND (k.ban_expire IS NULL OR k.ban_expire > $10)
+         ELSE k.identifier = '' AND NOT (k.banned AND (k.ban_expire IS NULL OR k.ban_expire > $10)) END)
+  AND ($11::boolean IS NULL OR (k.banned AND (k.ban_expire IS NULL OR k.ban_expire > $10)) = $11)
+  AND ($12::boolean IS NULL OR (k.auth_expire IS NOT NULL AND k.auth_expire <= $10) = $12)
+  AND ($13::boolean IS NULL OR (k.last_execution_at IS NULL) = $13)
+  AND ($14::boolean IS NULL OR (k.discord_id <> '') = $14)
+  AND ($15::timestamptz IS NULL OR k.auth_expire >= $15)
+  AND ($16::timestamptz IS NULL OR k.auth_expire < $16)
+  AND ($17::timestamptz IS NULL OR (k.created_at, k.id) < ($17, $18::bigint))
 ORDER BY k.created_at DESC, k.id DESC
-OFFSET $18 LIMIT $19
+OFFSET $19 LIMIT $20
 `
 
 type ListLicenseKeysCreatedDescParams struct {
@@ -237,6 +244,7 @@ type ListLicenseKeysCreatedDescParams struct {
 	DiscordID   *string    `json:"discord_id"`
 	Search      *string    `json:"search"`
 	Words       *string    `json:"words"`
+	NoteLike    *string    `json:"note_like"`
 	Status      *string    `json:"status"`
 	Now         *time.Time `json:"now"`
 	Banned      *bool      `json:"banned"`
@@ -268,6 +276,9 @@ type ListLicenseKeysCreatedDescRow struct {
 // trigram index license_keys_search_ids) or the note's words (words: a
 // to_tsquery of word prefixes licensing.noteWords builds, the word index
 // license_keys_search_note); the planner ORs the two indexes' bitmaps.
+// note_like instead of words (the Luarmor API's search, which its spec
+// defines as a substring anywhere in the note too) filters the note with the
+// same pattern: no index serves it, and the API always names one project.
 func (q *Queries) ListLicenseKeysCreatedDesc(ctx context.Context, arg ListLicenseKeysCreatedDescParams) ([]ListLicenseKeysCreatedDescRow, error) {
 	rows, err := q.db.Query(ctx, listLicenseKeysCreatedDesc,
 		arg.ProjectID,
@@ -277,6 +288,7 @@ func (q *Queries) ListLicenseKeysCreatedDesc(ctx context.Context, arg ListLicens
 		arg.DiscordID,
 		arg.Search,
 		arg.Words,
+		arg.NoteLike,
 		arg.Status,
 		arg.Now,
 		arg.Banned,
@@ -340,20 +352,21 @@ WHERE ($1::bigint IS NULL OR k.project_id = $1)
   AND ($4::text IS NULL OR (k.identifier = $4 AND k.identifier <> ''))
   AND ($5::text IS NULL OR (k.discord_id = $5 AND k.discord_id <> ''))
   AND ($6::text IS NULL OR (k.user_key || ' ' || k.identifier || ' ' || k.discord_id) ILIKE $6
-       OR ($7::text IS NOT NULL AND to_tsvector('simple'::regconfig, k.note) @@ to_tsquery('simple'::regconfig, $7::text)))
-  AND ($8::text IS NULL OR CASE $8::text
+       OR ($7::text IS NOT NULL AND to_tsvector('simple'::regconfig, k.note) @@ to_tsquery('simple'::regconfig, $7::text))
+       OR ($8::text IS NOT NULL AND k.note ILIKE $8))
+  AND ($9::text IS NULL OR CASE $9::text
          WHEN 'active' THEN k.identifier <> ''
-         WHEN 'banned' THEN k.identifier = '' AND k.banned AND (k.ban_expire IS NULL OR k.ban_expire > $9)
-         ELSE k.identifier = '' AND NOT (k.banned AND (k.ban_expire IS NULL OR k.ban_expire > $9)) END)
-  AND ($10::boolean IS NULL OR (k.banned AND (k.ban_expire IS NULL OR k.ban_expire > $9)) = $10)
-  AND ($11::boolean IS NULL OR (k.auth_expire IS NOT NULL AND k.auth_expire <= $9) = $11)
-  AND ($12::boolean IS NULL OR (k.last_execution_at IS NULL) = $12)
-  AND ($13::boolean IS NULL OR (k.discord_id <> '') = $13)
-  AND ($14::timestamptz IS NULL OR k.auth_expire >= $14)
-  AND ($15::timestamptz IS NULL OR k.auth_expire < $15)
-  AND ($16::timestamptz IS NULL OR (coalesce(k.auth_expire, '9999-12-31 00:00:00+00'::timestamptz), k.id) > ($16, $17::bigint))
+         WHEN 'banned' THEN k.identifier = '' AND k.banned AND (k.ban_expire IS NULL OR k.ban_expire > $10)
+         ELSE k.identifier = '' AND NOT (k.banned AND (k.ban_expire IS NULL OR k.ban_expire > $10)) END)
+  AND ($11::boolean IS NULL OR (k.banned AND (k.ban_expire IS NULL OR k.ban_expire > $10)) = $11)
+  AND ($12::boolean IS NULL OR (k.auth_expire IS NOT NULL AND k.auth_expire <= $10) = $12)
+  AND ($13::boolean IS NULL OR (k.last_execution_at IS NULL) = $13)
+  AND ($14::boolean IS NULL OR (k.discord_id <> '') = $14)
+  AND ($15::timestamptz IS NULL OR k.auth_expire >= $15)
+  AND ($16::timestamptz IS NULL OR k.auth_expire < $16)
+  AND ($17::timestamptz IS NULL OR (coalesce(k.auth_expire, '9999-12-31 00:00:00+00'::timestamptz), k.id) > ($17, $18::bigint))
 ORDER BY coalesce(k.auth_expire, '9999-12-31 00:00:00+00'::timestamptz), k.id
-OFFSET $18 LIMIT $19
+OFFSET $19 LIMIT $20
 `
 
 type ListLicenseKeysExpiresAscParams struct {
@@ -364,6 +377,7 @@ type ListLicenseKeysExpiresAscParams struct {
 	DiscordID   *string    `json:"discord_id"`
 	Search      *string    `json:"search"`
 	Words       *string    `json:"words"`
+	NoteLike    *string    `json:"note_like"`
 	Status      *string    `json:"status"`
 	Now         *time.Time `json:"now"`
 	Banned      *bool      `json:"banned"`
@@ -393,6 +407,7 @@ func (q *Queries) ListLicenseKeysExpiresAsc(ctx context.Context, arg ListLicense
 		arg.DiscordID,
 		arg.Search,
 		arg.Words,
+		arg.NoteLike,
 		arg.Status,
 		arg.Now,
 		arg.Banned,
@@ -456,20 +471,21 @@ WHERE ($1::bigint IS NULL OR k.project_id = $1)
   AND ($4::text IS NULL OR (k.identifier = $4 AND k.identifier <> ''))
   AND ($5::text IS NULL OR (k.discord_id = $5 AND k.discord_id <> ''))
   AND ($6::text IS NULL OR (k.user_key || ' ' || k.identifier || ' ' || k.discord_id) ILIKE $6
-       OR ($7::text IS NOT NULL AND to_tsvector('simple'::regconfig, k.note) @@ to_tsquery('simple'::regconfig, $7::text)))
-  AND ($8::text IS NULL OR CASE $8::text
+       OR ($7::text IS NOT NULL AND to_tsvector('simple'::regconfig, k.note) @@ to_tsquery('simple'::regconfig, $7::text))
+       OR ($8::text IS NOT NULL AND k.note ILIKE $8))
+  AND ($9::text IS NULL OR CASE $9::text
          WHEN 'active' THEN k.identifier <> ''
-         WHEN 'banned' THEN k.identifier = '' AND k.banned AND (k.ban_expire IS NULL OR k.ban_expire > $9)
-         ELSE k.identifier = '' AND NOT (k.banned AND (k.ban_expire IS NULL OR k.ban_expire > $9)) END)
-  AND ($10::boolean IS NULL OR (k.banned AND (k.ban_expire IS NULL OR k.ban_expire > $9)) = $10)
-  AND ($11::boolean IS NULL OR (k.auth_expire IS NOT NULL AND k.auth_expire <= $9) = $11)
-  AND ($12::boolean IS NULL OR (k.last_execution_at IS NULL) = $12)
-  AND ($13::boolean IS NULL OR (k.discord_id <> '') = $13)
-  AND ($14::timestamptz IS NULL OR k.auth_expire >= $14)
-  AND ($15::timestamptz IS NULL OR k.auth_expire < $15)
-  AND ($16::timestamptz IS NULL OR (coalesce(k.auth_expire, '9999-12-31 00:00:00+00'::timestamptz), k.id) < ($16, $17::bigint))
+         WHEN 'banned' THEN k.identifier = '' AND k.banned AND (k.ban_expire IS NULL OR k.ban_expire > $10)
+         ELSE k.identifier = '' AND NOT (k.banned AND (k.ban_expire IS NULL OR k.ban_expire > $10)) END)
+  AND ($11::boolean IS NULL OR (k.banned AND (k.ban_expire IS NULL OR k.ban_expire > $10)) = $11)
+  AND ($12::boolean IS NULL OR (k.auth_expire IS NOT NULL AND k.auth_expire <= $10) = $12)
+  AND ($13::boolean IS NULL OR (k.last_execution_at IS NULL) = $13)
+  AND ($14::boolean IS NULL OR (k.discord_id <> '') = $14)
+  AND ($15::timestamptz IS NULL OR k.auth_expire >= $15)
+  AND ($16::timestamptz IS NULL OR k.auth_expire < $16)
+  AND ($17::timestamptz IS NULL OR (coalesce(k.auth_expire, '9999-12-31 00:00:00+00'::timestamptz), k.id) < ($17, $18::bigint))
 ORDER BY coalesce(k.auth_expire, '9999-12-31 00:00:00+00'::timestamptz) DESC, k.id DESC
-OFFSET $18 LIMIT $19
+OFFSET $19 LIMIT $20
 `
 
 type ListLicenseKeysExpiresDescParams struct {
@@ -480,6 +496,7 @@ type ListLicenseKeysExpiresDescParams struct {
 	DiscordID   *string    `json:"discord_id"`
 	Search      *string    `json:"search"`
 	Words       *string    `json:"words"`
+	NoteLike    *string    `json:"note_like"`
 	Status      *string    `json:"status"`
 	Now         *time.Time `json:"now"`
 	Banned      *bool      `json:"banned"`
@@ -509,6 +526,7 @@ func (q *Queries) ListLicenseKeysExpiresDesc(ctx context.Context, arg ListLicens
 		arg.DiscordID,
 		arg.Search,
 		arg.Words,
+		arg.NoteLike,
 		arg.Status,
 		arg.Now,
 		arg.Banned,
@@ -572,23 +590,24 @@ WHERE ($1::bigint IS NULL OR k.project_id = $1)
   AND ($4::text IS NULL OR (k.identifier = $4 AND k.identifier <> ''))
   AND ($5::text IS NULL OR (k.discord_id = $5 AND k.discord_id <> ''))
   AND ($6::text IS NULL OR (k.user_key || ' ' || k.identifier || ' ' || k.discord_id) ILIKE $6
-       OR ($7::text IS NOT NULL AND to_tsvector('simple'::regconfig, k.note) @@ to_tsquery('simple'::regconfig, $7::text)))
-  AND ($8::text IS NULL OR CASE $8::text
+       OR ($7::text IS NOT NULL AND to_tsvector('simple'::regconfig, k.note) @@ to_tsquery('simple'::regconfig, $7::text))
+       OR ($8::text IS NOT NULL AND k.note ILIKE $8))
+  AND ($9::text IS NULL OR CASE $9::text
          WHEN 'active' THEN k.identifier <> ''
-         WHEN 'banned' THEN k.identifier = '' AND k.banned AND (k.ban_expire IS NULL OR k.ban_expire > $9)
-         ELSE k.identifier = '' AND NOT (k.banned AND (k.ban_expire IS NULL OR k.ban_expire > $9)) END)
-  AND ($10::boolean IS NULL OR (k.banned AND (k.ban_expire IS NULL OR k.ban_expire > $9)) = $10)
-  AND ($11::boolean IS NULL OR (k.auth_expire IS NOT NULL AND k.auth_expire <= $9) = $11)
-  AND ($12::boolean IS NULL OR (k.last_execution_at IS NULL) = $12)
-  AND ($13::boolean IS NULL OR (k.discord_id <> '') = $13)
-  AND ($14::timestamptz IS NULL OR k.auth_expire >= $14)
-  AND ($15::timestamptz IS NULL OR k.auth_expire < $15)
-  AND ($16::timestamptz IS NULL OR (coalesce(a.last_execution_at, '1970-01-01 00:00:00+00'::timestamptz), a.key_id) > ($16, $17::bigint))
+         WHEN 'banned' THEN k.identifier = '' AND k.banned AND (k.ban_expire IS NULL OR k.ban_expire > $10)
+         ELSE k.identifier = '' AND NOT (k.banned AND (k.ban_expire IS NULL OR k.ban_expire > $10)) END)
+  AND ($11::boolean IS NULL OR (k.banned AND (k.ban_expire IS NULL OR k.ban_expire > $10)) = $11)
+  AND ($12::boolean IS NULL OR (k.auth_expire IS NOT NULL AND k.auth_expire <= $10) = $12)
+  AND ($13::boolean IS NULL OR (k.last_execution_at IS NULL) = $13)
+  AND ($14::boolean IS NULL OR (k.discord_id <> '') = $14)
+  AND ($15::timestamptz IS NULL OR k.auth_expire >= $15)
+  AND ($16::timestamptz IS NULL OR k.auth_expire < $16)
+  AND ($17::timestamptz IS NULL OR (coalesce(a.last_execution_at, '1970-01-01 00:00:00+00'::timestamptz), a.key_id) > ($17, $18::bigint))
   AND ($1::bigint IS NULL OR a.project_id = $1)
-  AND (NOT coalesce($12::boolean, false) OR coalesce(a.last_execution_at, '1970-01-01 00:00:00+00'::timestamptz) <= '1970-01-01 00:00:00+00'::timestamptz)
-  AND (coalesce($12::boolean, true) OR coalesce(a.last_execution_at, '1970-01-01 00:00:00+00'::timestamptz) > '1970-01-01 00:00:00+00'::timestamptz)
+  AND (NOT coalesce($13::boolean, false) OR coalesce(a.last_execution_at, '1970-01-01 00:00:00+00'::timestamptz) <= '1970-01-01 00:00:00+00'::timestamptz)
+  AND (coalesce($13::boolean, true) OR coalesce(a.last_execution_at, '1970-01-01 00:00:00+00'::timestamptz) > '1970-01-01 00:00:00+00'::timestamptz)
 ORDER BY coalesce(a.last_execution_at, '1970-01-01 00:00:00+00'::timestamptz), a.key_id
-OFFSET $18 LIMIT $19
+OFFSET $19 LIMIT $20
 `
 
 type ListLicenseKeysLastUsedAscParams struct {
@@ -599,6 +618,7 @@ type ListLicenseKeysLastUsedAscParams struct {
 	DiscordID   *string    `json:"discord_id"`
 	Search      *string    `json:"search"`
 	Words       *string    `json:"words"`
+	NoteLike    *string    `json:"note_like"`
 	Status      *string    `json:"status"`
 	Now         *time.Time `json:"now"`
 	Banned      *bool      `json:"banned"`
@@ -628,6 +648,7 @@ func (q *Queries) ListLicenseKeysLastUsedAsc(ctx context.Context, arg ListLicens
 		arg.DiscordID,
 		arg.Search,
 		arg.Words,
+		arg.NoteLike,
 		arg.Status,
 		arg.Now,
 		arg.Banned,
@@ -691,23 +712,24 @@ WHERE ($1::bigint IS NULL OR k.project_id = $1)
   AND ($4::text IS NULL OR (k.identifier = $4 AND k.identifier <> ''))
   AND ($5::text IS NULL OR (k.discord_id = $5 AND k.discord_id <> ''))
   AND ($6::text IS NULL OR (k.user_key || ' ' || k.identifier || ' ' || k.discord_id) ILIKE $6
-       OR ($7::text IS NOT NULL AND to_tsvector('simple'::regconfig, k.note) @@ to_tsquery('simple'::regconfig, $7::text)))
-  AND ($8::text IS NULL OR CASE $8::text
+       OR ($7::text IS NOT NULL AND to_tsvector('simple'::regconfig, k.note) @@ to_tsquery('simple'::regconfig, $7::text))
+       OR ($8::text IS NOT NULL AND k.note ILIKE $8))
+  AND ($9::text IS NULL OR CASE $9::text
          WHEN 'active' THEN k.identifier <> ''
-         WHEN 'banned' THEN k.identifier = '' AND k.banned AND (k.ban_expire IS NULL OR k.ban_expire > $9)
-         ELSE k.identifier = '' AND NOT (k.banned AND (k.ban_expire IS NULL OR k.ban_expire > $9)) END)
-  AND ($10::boolean IS NULL OR (k.banned AND (k.ban_expire IS NULL OR k.ban_expire > $9)) = $10)
-  AND ($11::boolean IS NULL OR (k.auth_expire IS NOT NULL AND k.auth_expire <= $9) = $11)
-  AND ($12::boolean IS NULL OR (k.last_execution_at IS NULL) = $12)
-  AND ($13::boolean IS NULL OR (k.discord_id <> '') = $13)
-  AND ($14::timestamptz IS NULL OR k.auth_expire >= $14)
-  AND ($15::timestamptz IS NULL OR k.auth_expire < $15)
-  AND ($16::timestamptz IS NULL OR (coalesce(a.last_execution_at, '1970-01-01 00:00:00+00'::timestamptz), a.key_id) < ($16, $17::bigint))
+         WHEN 'banned' THEN k.identifier = '' AND k.banned AND (k.ban_expire IS NULL OR k.ban_expire > $10)
+         ELSE k.identifier = '' AND NOT (k.banned AND (k.ban_expire IS NULL OR k.ban_expire > $10)) END)
+  AND ($11::boolean IS NULL OR (k.banned AND (k.ban_expire IS NULL OR k.ban_expire > $10)) = $11)
+  AND ($12::boolean IS NULL OR (k.auth_expire IS NOT NULL AND k.auth_expire <= $10) = $12)
+  AND ($13::boolean IS NULL OR (k.last_execution_at IS NULL) = $13)
+  AND ($14::boolean IS NULL OR (k.discord_id <> '') = $14)
+  AND ($15::timestamptz IS NULL OR k.auth_expire >= $15)
+  AND ($16::timestamptz IS NULL OR k.auth_expire < $16)
+  AND ($17::timestamptz IS NULL OR (coalesce(a.last_execution_at, '1970-01-01 00:00:00+00'::timestamptz), a.key_id) < ($17, $18::bigint))
   AND ($1::bigint IS NULL OR a.project_id = $1)
-  AND (NOT coalesce($12::boolean, false) OR coalesce(a.last_execution_at, '1970-01-01 00:00:00+00'::timestamptz) <= '1970-01-01 00:00:00+00'::timestamptz)
-  AND (coalesce($12::boolean, true) OR coalesce(a.last_execution_at, '1970-01-01 00:00:00+00'::timestamptz) > '1970-01-01 00:00:00+00'::timestamptz)
+  AND (NOT coalesce($13::boolean, false) OR coalesce(a.last_execution_at, '1970-01-01 00:00:00+00'::timestamptz) <= '1970-01-01 00:00:00+00'::timestamptz)
+  AND (coalesce($13::boolean, true) OR coalesce(a.last_execution_at, '1970-01-01 00:00:00+00'::timestamptz) > '1970-01-01 00:00:00+00'::timestamptz)
 ORDER BY coalesce(a.last_execution_at, '1970-01-01 00:00:00+00'::timestamptz) DESC, a.key_id DESC
-OFFSET $18 LIMIT $19
+OFFSET $19 LIMIT $20
 `
 
 type ListLicenseKeysLastUsedDescParams struct {
@@ -718,6 +740,7 @@ type ListLicenseKeysLastUsedDescParams struct {
 	DiscordID   *string    `json:"discord_id"`
 	Search      *string    `json:"search"`
 	Words       *string    `json:"words"`
+	NoteLike    *string    `json:"note_like"`
 	Status      *string    `json:"status"`
 	Now         *time.Time `json:"now"`
 	Banned      *bool      `json:"banned"`
@@ -752,6 +775,7 @@ func (q *Queries) ListLicenseKeysLastUsedDesc(ctx context.Context, arg ListLicen
 		arg.DiscordID,
 		arg.Search,
 		arg.Words,
+		arg.NoteLike,
 		arg.Status,
 		arg.Now,
 		arg.Banned,

@@ -69,8 +69,12 @@ type KeyFilter struct {
 	// trigram index serves it from 3 characters on), or the note's words:
 	// every word of the term must start a word of the note (noteWords; a
 	// word index serves it). A fragment inside a note's word ("rder" of
-	// "order") does not match the note.
-	Search      string
+	// "order") does not match the note, unless NoteInside.
+	Search string
+	// NoteInside makes Search match anywhere in the note as well, as the
+	// Luarmor API's spec defines its search ("contains the value anywhere
+	// in ... note"). No index serves that; the API always names a project.
+	NoteInside  bool
 	Status      string // StatusActive, StatusReset, StatusBanned
 	Banned      *bool  // ban in force now
 	Expired     *bool
@@ -134,7 +138,12 @@ func (s *Service) keyParams(f KeyFilter) (p store.ListLicenseKeysCreatedDescPara
 			verr["search"] = fmt.Sprintf("must be text on one line, at most %d characters", MaxSearchLen)
 		}
 		pat := "%" + escapeLike(q) + "%"
-		p.Search, p.Words = &pat, noteWords(q)
+		p.Search = &pat
+		if f.NoteInside {
+			p.NoteLike = &pat
+		} else {
+			p.Words = noteWords(q)
+		}
 	}
 	switch f.Status {
 	case "":

@@ -369,8 +369,8 @@ func TestUsers(t *testing.T) {
 		"?discord_id=123456789012345678":    {k(full)},
 		"?identifier=HWID-1":                {k(full)},
 		"?user_key=" + k(plain):             {k(plain)},
-		"?search=STO":                       {k(stock)}, // a note word's start
-		"?search=tock":                      nil,        // inside a note's word: notes match by words
+		"?search=toc":                       {k(stock)}, // inside a note's word: the spec's "anywhere"
+		"?search=STO":                       {k(stock)},
 		"?search=" + k(conv)[3:12]:          {k(conv)},
 		"?search=hwid":                      {k(full)},
 		"?from=1&until=3":                   {k(stock), k(conv)},

@@ -178,7 +178,7 @@ func (api *API) listUsers(c *fiber.Ctx) error {
 	if count > 0 {
 		page, err := svc.ListKeys(c.UserContext(), licensing.KeyFilter{
 			ProjectID: p.ID, UserKey: c.Query("user_key"), Identifier: c.Query("identifier"),
-			DiscordID: c.Query("discord_id"), Search: c.Query("search"),
+			DiscordID: c.Query("discord_id"), Search: c.Query("search"), NoteInside: true,
 			Sort: licensing.SortCreated, Offset: from, Limit: count,
 		})
 		if err != nil {
