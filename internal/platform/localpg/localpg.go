@@ -484,19 +484,34 @@ func (p *private) initdb(ctx context.Context) error {
 		return err
 	}
 	p.log.Info("localpg: initialising a private PostgreSQL cluster", "dir", p.dir, "initdb", p.bins.initdb)
-	out, err := p.command(ctx, p.bins.initdb,
-		"-D", p.dir, "-U", superuser, "--auth=trust", "-E", "UTF8", "--locale=C").CombinedOutput()
-	if err != nil {
-		// Leave an empty directory behind rather than half a cluster.
-		if entries, _ := os.ReadDir(p.dir); len(entries) > 0 {
-			for _, e := range entries {
-				_ = os.RemoveAll(filepath.Join(p.dir, e.Name()))
-			}
+	// C.UTF-8 sorts as C does (by code point) and folds case beyond ASCII
+	// (lower('É') is 'é', and ILIKE matches it), which searches by name
+	// rely on. A system without that locale gets plain C.
+	var out []byte
+	var err error
+	for _, locale := range []string{"C.UTF-8", "C"} {
+		out, err = p.command(ctx, p.bins.initdb,
+			"-D", p.dir, "-U", superuser, "--auth=trust", "-E", "UTF8", "--locale="+locale).CombinedOutput()
+		if err == nil || !bytes.Contains(out, []byte("locale")) {
+			break
 		}
+		p.log.Info("localpg: initdb failed with this locale; trying the next", "locale", locale, "output", string(bytes.TrimSpace(out)))
+		p.clearDir()
+	}
+	if err != nil {
+		p.clearDir() // an empty directory rather than half a cluster
 		return fmt.Errorf("localpg: initdb: %w\n%s", err, bytes.TrimSpace(out))
 	}
 	p.log.Debug("localpg: initdb done", "output", string(out))
 	return nil
+}
+
+// clearDir empties the data directory (keeping it, with its owner).
+func (p *private) clearDir() {
+	entries, _ := os.ReadDir(p.dir)
+	for _, e := range entries {
+		_ = os.RemoveAll(filepath.Join(p.dir, e.Name()))
+	}
 }
 
 func (p *private) start(ctx context.Context, port int, settings ...string) error {

@@ -61,14 +61,21 @@ func TestPrivateCluster(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var name, enc, workMem, app string
+	var name, enc, workMem, app, lowered string
 	if err := conn.QueryRow(ctx, "SELECT current_database(), pg_encoding_to_char(encoding) FROM pg_database WHERE datname = current_database()").Scan(&name, &enc); err != nil {
 		t.Fatal(err)
 	}
 	if err := conn.QueryRow(ctx, "SELECT current_setting('work_mem'), reset_val FROM pg_settings WHERE name = 'application_name'").Scan(&workMem, &app); err != nil {
 		t.Fatal(err)
 	}
+	// The cluster folds case beyond ASCII (its C.UTF-8 locale): name searches need it.
+	if err := conn.QueryRow(ctx, "SELECT lower('ÉLODIE ÄR')").Scan(&lowered); err != nil {
+		t.Fatal(err)
+	}
 	conn.Close(ctx)
+	if lowered != "élodie är" {
+		t.Errorf("lower('ÉLODIE ÄR') = %q, want élodie är", lowered)
+	}
 	if name != "localpg_test" || enc != "UTF8" {
 		t.Fatalf("connected to %q (%s), want localpg_test (UTF8)", name, enc)
 	}

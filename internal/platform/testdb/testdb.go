@@ -17,6 +17,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io/fs"
 	"log/slog"
 	"net/url"
@@ -52,10 +53,10 @@ const (
 
 	poolMaxConns = 4
 
-	// The tests' private cluster: its own directory and port, so it never
-	// meets the development cluster of `make run` (.data/pg, port 54329).
-	clusterDir  = "pg-test" // under <module root>/.data
-	clusterPort = 54339
+	// The tests' private cluster: its own directory, and a port of its own
+	// (clusterPort), so it never meets the development cluster of `make run`
+	// (.data/pg, port 54329) nor another checkout's tests.
+	clusterDir = "pg-test" // under <module root>/.data
 	// pg_advisory_lock key serialising template builds across test binaries.
 	lockKey int64 = 0x6c756d6465736b01 // "lumdesk" + 1
 )
@@ -198,8 +199,9 @@ func setup() error {
 			return err
 		}
 		log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-		srv, err := localpg.Ensure(ctx, filepath.Join(root, ".data", clusterDir), log,
-			localpg.PrivateOnly(), localpg.WithPort(clusterPort), localpg.WithSettings(serverSettings...))
+		dir := filepath.Join(root, ".data", clusterDir)
+		srv, err := localpg.Ensure(ctx, dir, log,
+			localpg.PrivateOnly(), localpg.WithPort(clusterPort(dir)), localpg.WithSettings(serverSettings...))
 		if err != nil {
 			return fmt.Errorf("no database server (set %s to use a specific one): %w", EnvURL, err)
 		}
@@ -333,6 +335,16 @@ func dropDatabase(ctx context.Context, conn *pgx.Conn, name string) error {
 		return fmt.Errorf("drop database %s: %w", name, err)
 	}
 	return nil
+}
+
+// clusterPort is the test cluster's port: 54400 – 54899, from the path of its
+// data directory. Two checkouts on one machine (a CI run beside a developer's
+// tests) then start two clusters; with one fixed port the second found the
+// first's server, used it, and lost it when the first run stopped it.
+func clusterPort(dir string) int {
+	h := fnv.New32a()
+	h.Write([]byte(dir))
+	return 54400 + int(h.Sum32()%500)
 }
 
 // migrationsHash is the first 12 hex digits of a SHA-256 over the migration
