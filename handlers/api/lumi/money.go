@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"slices"
 	"strconv"
+	"sync/atomic"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/utils"
@@ -99,8 +100,8 @@ func (api *API) moneyRun(c *fiber.Ctx, k apikeys.Key, idemKey string, tokens int
 	own := claim.Claim
 	defer own.Release() // a panicking operation must not keep the key claimed
 	opCtx := billing.WithCommitHook(context.WithoutCancel(ctx), own.Applied)
-	if testHook != nil {
-		testHook(idemKey)
+	if hook := testHook.Load(); hook != nil {
+		(*hook)(idemKey)
 	}
 	out := op(opCtx)
 	if out.keep {
@@ -118,11 +119,19 @@ func (api *API) moneyRun(c *fiber.Ctx, k apikeys.Key, idemKey string, tokens int
 }
 
 // testHook, when set (tests only), runs after a claim, before the operation.
-var testHook func(idemKey string)
+// Atomic: a test sets it while other tests' requests run (parallel tests
+// share the package), which the race detector reported.
+var testHook atomic.Pointer[func(idemKey string)]
 
 // SetTestHook sets the hook run between a won idempotency claim and the
-// operation (tests hold requests there). Not for production use.
-func SetTestHook(f func(idemKey string)) { testHook = f }
+// operation (tests hold requests there; nil removes it). Not for production use.
+func SetTestHook(f func(idemKey string)) {
+	if f == nil {
+		testHook.Store(nil)
+		return
+	}
+	testHook.Store(&f)
+}
 
 // ledgerKey is the idempotency key the debit carries: the client's key
 // namespaced by API key (billing scopes keys per account and kind, and two
