@@ -64,16 +64,18 @@ func TestCheckCacheMetrics(t *testing.T) {
 		}
 	}
 	check() // binds the HWID: a write, which drops the project's entries
-	// The binding's notification may arrive after the next read stored its
-	// entry and drop it again: check until one is answered from memory.
-	for deadline := time.Now().Add(10 * time.Second); scrape()["hits_total"] == "0"; {
+	// The binding's notification, or the execution counter's flush (a write
+	// to the key), may arrive after a read stored its entry and drop it
+	// again: check until a check was answered from memory and the entry is
+	// there in the same scrape.
+	got := scrape()
+	for deadline := time.Now().Add(10 * time.Second); got["hits_total"] == "0" || got["entries"] != "1"; got = scrape() {
 		if time.Now().After(deadline) {
-			t.Fatalf("no check was answered from the cache: %v", scrape())
+			t.Fatalf("no check was answered from the cache with its entry kept: %v", got)
 		}
 		check()
 	}
-	got := scrape()
-	if got["entries"] != "1" || got["misses_total"] == "0" || got["live"] != "1" {
-		t.Errorf("after checks of one key: %v; want 1 entry, some misses, live", got)
+	if got["misses_total"] == "0" || got["live"] != "1" {
+		t.Errorf("after checks of one key: %v; want some misses, live", got)
 	}
 }
