@@ -55,14 +55,7 @@ func TestKeySearchWordsAndFragments(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Another account's key with the same note and a look-alike HWID.
-	var other int64
-	if err := f.db.Pool.QueryRow(ctx, "INSERT INTO accounts (name, email) VALUES ('Kestrel', 'team@kestrel.test') RETURNING id").Scan(&other); err != nil {
-		t.Fatal(err)
-	}
-	foreign, err := f.svc.CreateProject(ctx, cli, ProjectInput{AccountID: other, Name: "Theirs"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	foreign := f.foreignProject()
 	theirs, err := f.svc.CreateKey(ctx, cli, foreign.ID, KeyInput{Identifier: "HWID-DEADBEEF02", Note: "paid by card, order #12345 lifetime (vip)"})
 	if err != nil {
 		t.Fatal(err)

@@ -37,6 +37,21 @@ type fixture struct {
 	script  Script
 }
 
+// foreignProject is a project of another account (Kestrel), for the tests
+// that one account's scope never reaches it.
+func (f *fixture) foreignProject() Project {
+	f.t.Helper()
+	var other int64
+	if err := f.db.Pool.QueryRow(ctx, "INSERT INTO accounts (name, email) VALUES ('Kestrel', 'team@kestrel.test') RETURNING id").Scan(&other); err != nil {
+		f.t.Fatal(err)
+	}
+	p, err := f.svc.CreateProject(ctx, cli, ProjectInput{AccountID: other, Name: "Theirs"})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return p
+}
+
 func newFixture(t *testing.T, pool ...*pgxpool.Pool) *fixture {
 	t.Helper()
 	var p *pgxpool.Pool

@@ -17,14 +17,7 @@ func TestScopedServiceHidesOtherAccounts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var other int64
-	if err := f.db.Pool.QueryRow(ctx, "INSERT INTO accounts (name, email) VALUES ('Kestrel', 'team@kestrel.test') RETURNING id").Scan(&other); err != nil {
-		t.Fatal(err)
-	}
-	foreign, err := f.svc.CreateProject(ctx, cli, ProjectInput{AccountID: other, Name: "Theirs"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	foreign := f.foreignProject()
 	fk, err := f.svc.CreateKey(ctx, cli, foreign.ID, KeyInput{Note: "theirs"})
 	if err != nil {
 		t.Fatal(err)
@@ -113,14 +106,7 @@ func TestScopedOverview(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	var other int64
-	if err := f.db.Pool.QueryRow(ctx, "INSERT INTO accounts (name, email) VALUES ('Kestrel', 'team@kestrel.test') RETURNING id").Scan(&other); err != nil {
-		t.Fatal(err)
-	}
-	foreign, err := f.svc.CreateProject(ctx, cli, ProjectInput{AccountID: other, Name: "Theirs"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	foreign := f.foreignProject()
 	if _, err := f.svc.CreateKey(ctx, cli, foreign.ID, KeyInput{}); err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +114,7 @@ func TestScopedOverview(t *testing.T) {
 	if err != nil || o.Projects != 1 || o.Keys.Total != 2 || o.Keys.Active != 1 || o.Keys.Banned != 0 || o.LastActivity.IsZero() {
 		t.Fatalf("overview of A: %+v %v", o, err)
 	}
-	if o, err := f.svc.In(accounts.Only(other)).Overview(ctx); err != nil || o.Projects != 1 || o.Keys.Total != 1 {
+	if o, err := f.svc.In(accounts.Only(foreign.AccountID)).Overview(ctx); err != nil || o.Projects != 1 || o.Keys.Total != 1 {
 		t.Fatalf("overview of the other account: %+v %v", o, err)
 	}
 	if _, err := f.svc.In(accounts.AllAccounts).Overview(ctx); !errors.Is(err, ErrAccountNotFound) {
@@ -143,14 +129,7 @@ func TestScopedPortalMethodsHideOtherAccounts(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	in := f.svc.In(accounts.Only(f.project.AccountID))
-	var other int64
-	if err := f.db.Pool.QueryRow(ctx, "INSERT INTO accounts (name, email) VALUES ('Kestrel', 'team@kestrel.test') RETURNING id").Scan(&other); err != nil {
-		t.Fatal(err)
-	}
-	foreign, err := f.svc.CreateProject(ctx, cli, ProjectInput{AccountID: other, Name: "Theirs"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	foreign := f.foreignProject()
 	fk, err := f.svc.CreateKey(ctx, cli, foreign.ID, KeyInput{})
 	if err != nil {
 		t.Fatal(err)
