@@ -5,10 +5,12 @@
 -- Run them inside a transaction with custom plans (db.CustomPlans).
 -- status: active (HWID linked), reset (no HWID, not banned), banned (no HWID,
 -- banned): internal/licensing.keyStatus is the same rule in Go.
--- search: a fragment of the key, HWID or Discord id (ILIKE pattern, the
--- trigram index license_keys_search_ids) or the note's words (words: a
--- to_tsquery of word prefixes licensing.noteWords builds, the word index
--- license_keys_search_note); the planner ORs the two indexes' bitmaps.
+-- search: a fragment of the key, HWID or Discord id (a LIKE pattern on the
+-- lower-cased column search_ids and its trigram index license_keys_search_ids)
+-- or the note's words (words: a to_tsquery of word prefixes licensing.noteWords
+-- builds, on the column note_words and its word index license_keys_search_note);
+-- the planner ORs the two indexes' bitmaps, or walks a sort's index and filters
+-- on the stored columns (migration 00048).
 -- note_like instead of words (the Luarmor API's search, which its spec
 -- defines as a substring anywhere in the note too) filters the note with the
 -- same pattern: no index serves it, and the API always names one project.
@@ -21,8 +23,8 @@ WHERE (sqlc.narg(project_id)::bigint IS NULL OR k.project_id = sqlc.narg(project
   AND (sqlc.narg(user_key)::text IS NULL OR k.user_key = sqlc.narg(user_key))
   AND (sqlc.narg(identifier)::text IS NULL OR (k.identifier = sqlc.narg(identifier) AND k.identifier <> ''))
   AND (sqlc.narg(discord_id)::text IS NULL OR (k.discord_id = sqlc.narg(discord_id) AND k.discord_id <> ''))
-  AND (sqlc.narg(search)::text IS NULL OR (k.user_key || ' ' || k.identifier || ' ' || k.discord_id) ILIKE sqlc.narg(search)
-       OR (sqlc.narg(words)::text IS NOT NULL AND to_tsvector('simple'::regconfig, k.note) @@ to_tsquery('simple'::regconfig, sqlc.narg(words)::text))
+  AND (sqlc.narg(search)::text IS NULL OR k.search_ids LIKE lower(sqlc.narg(search))
+       OR (sqlc.narg(words)::text IS NOT NULL AND k.note_words @@ to_tsquery('simple'::regconfig, sqlc.narg(words)::text))
        OR (sqlc.narg(note_like)::text IS NOT NULL AND k.note ILIKE sqlc.narg(note_like)))
   AND (sqlc.narg(status)::text IS NULL OR CASE sqlc.narg(status)::text
          WHEN 'active' THEN k.identifier <> ''
@@ -46,8 +48,8 @@ WHERE (sqlc.narg(project_id)::bigint IS NULL OR k.project_id = sqlc.narg(project
   AND (sqlc.narg(user_key)::text IS NULL OR k.user_key = sqlc.narg(user_key))
   AND (sqlc.narg(identifier)::text IS NULL OR (k.identifier = sqlc.narg(identifier) AND k.identifier <> ''))
   AND (sqlc.narg(discord_id)::text IS NULL OR (k.discord_id = sqlc.narg(discord_id) AND k.discord_id <> ''))
-  AND (sqlc.narg(search)::text IS NULL OR (k.user_key || ' ' || k.identifier || ' ' || k.discord_id) ILIKE sqlc.narg(search)
-       OR (sqlc.narg(words)::text IS NOT NULL AND to_tsvector('simple'::regconfig, k.note) @@ to_tsquery('simple'::regconfig, sqlc.narg(words)::text))
+  AND (sqlc.narg(search)::text IS NULL OR k.search_ids LIKE lower(sqlc.narg(search))
+       OR (sqlc.narg(words)::text IS NOT NULL AND k.note_words @@ to_tsquery('simple'::regconfig, sqlc.narg(words)::text))
        OR (sqlc.narg(note_like)::text IS NOT NULL AND k.note ILIKE sqlc.narg(note_like)))
   AND (sqlc.narg(status)::text IS NULL OR CASE sqlc.narg(status)::text
          WHEN 'active' THEN k.identifier <> ''
@@ -71,8 +73,8 @@ WHERE (sqlc.narg(project_id)::bigint IS NULL OR k.project_id = sqlc.narg(project
   AND (sqlc.narg(user_key)::text IS NULL OR k.user_key = sqlc.narg(user_key))
   AND (sqlc.narg(identifier)::text IS NULL OR (k.identifier = sqlc.narg(identifier) AND k.identifier <> ''))
   AND (sqlc.narg(discord_id)::text IS NULL OR (k.discord_id = sqlc.narg(discord_id) AND k.discord_id <> ''))
-  AND (sqlc.narg(search)::text IS NULL OR (k.user_key || ' ' || k.identifier || ' ' || k.discord_id) ILIKE sqlc.narg(search)
-       OR (sqlc.narg(words)::text IS NOT NULL AND to_tsvector('simple'::regconfig, k.note) @@ to_tsquery('simple'::regconfig, sqlc.narg(words)::text))
+  AND (sqlc.narg(search)::text IS NULL OR k.search_ids LIKE lower(sqlc.narg(search))
+       OR (sqlc.narg(words)::text IS NOT NULL AND k.note_words @@ to_tsquery('simple'::regconfig, sqlc.narg(words)::text))
        OR (sqlc.narg(note_like)::text IS NOT NULL AND k.note ILIKE sqlc.narg(note_like)))
   AND (sqlc.narg(status)::text IS NULL OR CASE sqlc.narg(status)::text
          WHEN 'active' THEN k.identifier <> ''
@@ -96,8 +98,8 @@ WHERE (sqlc.narg(project_id)::bigint IS NULL OR k.project_id = sqlc.narg(project
   AND (sqlc.narg(user_key)::text IS NULL OR k.user_key = sqlc.narg(user_key))
   AND (sqlc.narg(identifier)::text IS NULL OR (k.identifier = sqlc.narg(identifier) AND k.identifier <> ''))
   AND (sqlc.narg(discord_id)::text IS NULL OR (k.discord_id = sqlc.narg(discord_id) AND k.discord_id <> ''))
-  AND (sqlc.narg(search)::text IS NULL OR (k.user_key || ' ' || k.identifier || ' ' || k.discord_id) ILIKE sqlc.narg(search)
-       OR (sqlc.narg(words)::text IS NOT NULL AND to_tsvector('simple'::regconfig, k.note) @@ to_tsquery('simple'::regconfig, sqlc.narg(words)::text))
+  AND (sqlc.narg(search)::text IS NULL OR k.search_ids LIKE lower(sqlc.narg(search))
+       OR (sqlc.narg(words)::text IS NOT NULL AND k.note_words @@ to_tsquery('simple'::regconfig, sqlc.narg(words)::text))
        OR (sqlc.narg(note_like)::text IS NOT NULL AND k.note ILIKE sqlc.narg(note_like)))
   AND (sqlc.narg(status)::text IS NULL OR CASE sqlc.narg(status)::text
          WHEN 'active' THEN k.identifier <> ''
@@ -126,8 +128,8 @@ WHERE (sqlc.narg(project_id)::bigint IS NULL OR k.project_id = sqlc.narg(project
   AND (sqlc.narg(user_key)::text IS NULL OR k.user_key = sqlc.narg(user_key))
   AND (sqlc.narg(identifier)::text IS NULL OR (k.identifier = sqlc.narg(identifier) AND k.identifier <> ''))
   AND (sqlc.narg(discord_id)::text IS NULL OR (k.discord_id = sqlc.narg(discord_id) AND k.discord_id <> ''))
-  AND (sqlc.narg(search)::text IS NULL OR (k.user_key || ' ' || k.identifier || ' ' || k.discord_id) ILIKE sqlc.narg(search)
-       OR (sqlc.narg(words)::text IS NOT NULL AND to_tsvector('simple'::regconfig, k.note) @@ to_tsquery('simple'::regconfig, sqlc.narg(words)::text))
+  AND (sqlc.narg(search)::text IS NULL OR k.search_ids LIKE lower(sqlc.narg(search))
+       OR (sqlc.narg(words)::text IS NOT NULL AND k.note_words @@ to_tsquery('simple'::regconfig, sqlc.narg(words)::text))
        OR (sqlc.narg(note_like)::text IS NOT NULL AND k.note ILIKE sqlc.narg(note_like)))
   AND (sqlc.narg(status)::text IS NULL OR CASE sqlc.narg(status)::text
          WHEN 'active' THEN k.identifier <> ''
@@ -154,8 +156,8 @@ WHERE (sqlc.narg(project_id)::bigint IS NULL OR k.project_id = sqlc.narg(project
   AND (sqlc.narg(user_key)::text IS NULL OR k.user_key = sqlc.narg(user_key))
   AND (sqlc.narg(identifier)::text IS NULL OR (k.identifier = sqlc.narg(identifier) AND k.identifier <> ''))
   AND (sqlc.narg(discord_id)::text IS NULL OR (k.discord_id = sqlc.narg(discord_id) AND k.discord_id <> ''))
-  AND (sqlc.narg(search)::text IS NULL OR (k.user_key || ' ' || k.identifier || ' ' || k.discord_id) ILIKE sqlc.narg(search)
-       OR (sqlc.narg(words)::text IS NOT NULL AND to_tsvector('simple'::regconfig, k.note) @@ to_tsquery('simple'::regconfig, sqlc.narg(words)::text))
+  AND (sqlc.narg(search)::text IS NULL OR k.search_ids LIKE lower(sqlc.narg(search))
+       OR (sqlc.narg(words)::text IS NOT NULL AND k.note_words @@ to_tsquery('simple'::regconfig, sqlc.narg(words)::text))
        OR (sqlc.narg(note_like)::text IS NOT NULL AND k.note ILIKE sqlc.narg(note_like)))
   AND (sqlc.narg(status)::text IS NULL OR CASE sqlc.narg(status)::text
          WHEN 'active' THEN k.identifier <> ''
@@ -186,8 +188,8 @@ WHERE (sqlc.narg(project_id)::bigint IS NULL OR k.project_id = sqlc.narg(project
   AND (sqlc.narg(user_key)::text IS NULL OR k.user_key = sqlc.narg(user_key))
   AND (sqlc.narg(identifier)::text IS NULL OR (k.identifier = sqlc.narg(identifier) AND k.identifier <> ''))
   AND (sqlc.narg(discord_id)::text IS NULL OR (k.discord_id = sqlc.narg(discord_id) AND k.discord_id <> ''))
-  AND (sqlc.narg(search)::text IS NULL OR (k.user_key || ' ' || k.identifier || ' ' || k.discord_id) ILIKE sqlc.narg(search)
-       OR (sqlc.narg(words)::text IS NOT NULL AND to_tsvector('simple'::regconfig, k.note) @@ to_tsquery('simple'::regconfig, sqlc.narg(words)::text))
+  AND (sqlc.narg(search)::text IS NULL OR k.search_ids LIKE lower(sqlc.narg(search))
+       OR (sqlc.narg(words)::text IS NOT NULL AND k.note_words @@ to_tsquery('simple'::regconfig, sqlc.narg(words)::text))
        OR (sqlc.narg(note_like)::text IS NOT NULL AND k.note ILIKE sqlc.narg(note_like)))
   AND (sqlc.narg(status)::text IS NULL OR CASE sqlc.narg(status)::text
          WHEN 'active' THEN k.identifier <> ''

@@ -143,19 +143,20 @@ LIMIT sqlc.arg(lim);
 
 -- Bulk loads of a million keys (seed --scale) are faster without the
 -- search indexes, rebuilt afterwards: the definitions are the migrations'
--- (00044). (DO blocks: sqlc does not generate a bare DROP INDEX or ALTER INDEX)
+-- (00044, 00048). (DO blocks: sqlc does not generate a bare DROP INDEX or ALTER INDEX)
 -- name: DropLicenseKeySearchIndexes :exec
 DO $$ BEGIN
     DROP INDEX IF EXISTS license_keys_search_ids;
     DROP INDEX IF EXISTS license_keys_search_note;
 END $$;
 
--- The keys list's transaction plans without parallel workers. Walking a
--- sort's index and filtering on the note's words computes to_tsvector per
--- key; its cost (procost 100) made the planner start two workers, each of
--- which then walked its share until the merge had a page: "giveaway 7"
--- read 71,000 keys in 246 ms where one walk reads 7,900 in 15-22 ms. On
--- the list's 2 cores under many clients a worker only adds its start-up.
+-- The keys list's transaction plans without parallel workers. When a walk
+-- of a sort's index computed to_tsvector per key (before migration 00048),
+-- its cost (procost 100) made the planner start two workers, each of which
+-- then walked its share until the merge had a page: "giveaway 7" read
+-- 71,000 keys in 246 ms where one walk read 7,900 in 15-22 ms. A page is
+-- bounded work; on the list's 2 cores under many clients a worker only adds
+-- its start-up.
 -- name: NoParallelWorkers :exec
 SELECT set_config('max_parallel_workers_per_gather', '0', true);
 
@@ -164,20 +165,13 @@ SELECT set_config('maintenance_work_mem', '512MB', true);
 
 -- name: CreateLicenseKeySearchIndex :exec
 CREATE INDEX IF NOT EXISTS license_keys_search_ids ON license_keys
-    USING gin ((user_key || ' ' || identifier || ' ' || discord_id) gin_trgm_ops)
+    USING gin (search_ids gin_trgm_ops)
     WITH (fastupdate = off);
 
 -- name: CreateLicenseKeyNoteIndex :exec
 CREATE INDEX IF NOT EXISTS license_keys_search_note ON license_keys
-    USING gin (to_tsvector('simple'::regconfig, note))
+    USING gin (note_words)
     WITH (fastupdate = off);
-
--- The samples the planner's search estimates come from (migrations 00040, 00044).
--- name: SetLicenseKeySearchStatistics :exec
-DO $$ BEGIN
-    ALTER INDEX license_keys_search_ids ALTER COLUMN 1 SET STATISTICS 1000;
-    ALTER INDEX license_keys_search_note ALTER COLUMN 1 SET STATISTICS 1000;
-END $$;
 
 -- Fresh statistics after a bulk load, so the planner knows the new rows
 -- (license_key_activity's rows came with them, from its insert trigger).

@@ -36,12 +36,12 @@ WHERE k.user_key = sqlc.arg(q)::text
 LIMIT $1;
 
 -- name: SearchLicenseKeys :many
--- The expressions are license_keys_search_ids' and license_keys_search_note's,
+-- The column and expression are license_keys_search_ids' and license_keys_search_note's,
 -- so the trigram and word indexes answer (the keys list's search).
 SELECT k.id, k.user_key, k.identifier, k.discord_id, k.banned, p.name AS project_name
 FROM license_keys k JOIN licensing_projects p ON p.id = k.project_id
-WHERE (k.user_key || ' ' || k.identifier || ' ' || k.discord_id) ILIKE '%' || sqlc.arg(q)::text || '%'
-   OR (sqlc.narg(words)::text IS NOT NULL AND to_tsvector('simple'::regconfig, k.note) @@ to_tsquery('simple'::regconfig, sqlc.narg(words)::text))
+WHERE k.search_ids LIKE '%' || lower(sqlc.arg(q)::text) || '%'
+   OR (sqlc.narg(words)::text IS NOT NULL AND k.note_words @@ to_tsquery('simple'::regconfig, sqlc.narg(words)::text))
 LIMIT $1;
 
 -- name: SearchLicensingProjects :many

@@ -19,8 +19,8 @@ WHERE ($1::bigint IS NULL OR k.project_id = $1)
   AND ($3::text IS NULL OR k.user_key = $3)
   AND ($4::text IS NULL OR (k.identifier = $4 AND k.identifier <> ''))
   AND ($5::text IS NULL OR (k.discord_id = $5 AND k.discord_id <> ''))
-  AND ($6::text IS NULL OR (k.user_key || ' ' || k.identifier || ' ' || k.discord_id) ILIKE $6
-       OR ($7::text IS NOT NULL AND to_tsvector('simple'::regconfig, k.note) @@ to_tsquery('simple'::regconfig, $7::text))
+  AND ($6::text IS NULL OR k.search_ids LIKE lower($6)
+       OR ($7::text IS NOT NULL AND k.note_words @@ to_tsquery('simple'::regconfig, $7::text))
        OR ($8::text IS NOT NULL AND k.note ILIKE $8))
   AND ($9::text IS NULL OR CASE $9::text
          WHEN 'active' THEN k.identifier <> ''
@@ -91,15 +91,15 @@ func (q *Queries) CountLicenseKeys(ctx context.Context, arg CountLicenseKeysPara
 }
 
 const listLicenseKeysCreatedAsc = `-- name: ListLicenseKeysCreatedAsc :many
-SELECT k.id, k.project_id, k.user_key, k.identifier, k.discord_id, k.note, k.key_days, k.auth_expire, k.activated_at, k.banned, k.ban_reason, k.ban_expire, k.unban_token, k.total_resets, k.last_reset_at, k.total_executions, k.last_execution_at, k.version, k.created_at, k.updated_at, p.public_id AS project_public_id, p.name AS project_name
+SELECT k.id, k.project_id, k.user_key, k.identifier, k.discord_id, k.note, k.key_days, k.auth_expire, k.activated_at, k.banned, k.ban_reason, k.ban_expire, k.unban_token, k.total_resets, k.last_reset_at, k.total_executions, k.last_execution_at, k.version, k.created_at, k.updated_at, k.search_ids, k.note_words, p.public_id AS project_public_id, p.name AS project_name
 FROM license_keys k JOIN licensing_projects p ON p.id = k.project_id
 WHERE ($1::bigint IS NULL OR k.project_id = $1)
   AND ($2::bigint IS NULL OR p.account_id = $2)
   AND ($3::text IS NULL OR k.user_key = $3)
   AND ($4::text IS NULL OR (k.identifier = $4 AND k.identifier <> ''))
   AND ($5::text IS NULL OR (k.discord_id = $5 AND k.discord_id <> ''))
-  AND ($6::text IS NULL OR (k.user_key || ' ' || k.identifier || ' ' || k.discord_id) ILIKE $6
-       OR ($7::text IS NOT NULL AND to_tsvector('simple'::regconfig, k.note) @@ to_tsquery('simple'::regconfig, $7::text))
+  AND ($6::text IS NULL OR k.search_ids LIKE lower($6)
+       OR ($7::text IS NOT NULL AND k.note_words @@ to_tsquery('simple'::regconfig, $7::text))
        OR ($8::text IS NOT NULL AND k.note ILIKE $8))
   AND ($9::text IS NULL OR CASE $9::text
          WHEN 'active' THEN k.identifier <> ''
@@ -196,6 +196,8 @@ func (q *Queries) ListLicenseKeysCreatedAsc(ctx context.Context, arg ListLicense
 			&i.LicenseKey.Version,
 			&i.LicenseKey.CreatedAt,
 			&i.LicenseKey.UpdatedAt,
+			&i.LicenseKey.SearchIds,
+			&i.LicenseKey.NoteWords,
 			&i.ProjectPublicID,
 			&i.ProjectName,
 		); err != nil {
@@ -211,15 +213,15 @@ func (q *Queries) ListLicenseKeysCreatedAsc(ctx context.Context, arg ListLicense
 
 const listLicenseKeysCreatedDesc = `-- name: ListLicenseKeysCreatedDesc :many
 
-SELECT k.id, k.project_id, k.user_key, k.identifier, k.discord_id, k.note, k.key_days, k.auth_expire, k.activated_at, k.banned, k.ban_reason, k.ban_expire, k.unban_token, k.total_resets, k.last_reset_at, k.total_executions, k.last_execution_at, k.version, k.created_at, k.updated_at, p.public_id AS project_public_id, p.name AS project_name
+SELECT k.id, k.project_id, k.user_key, k.identifier, k.discord_id, k.note, k.key_days, k.auth_expire, k.activated_at, k.banned, k.ban_reason, k.ban_expire, k.unban_token, k.total_resets, k.last_reset_at, k.total_executions, k.last_execution_at, k.version, k.created_at, k.updated_at, k.search_ids, k.note_words, p.public_id AS project_public_id, p.name AS project_name
 FROM license_keys k JOIN licensing_projects p ON p.id = k.project_id
 WHERE ($1::bigint IS NULL OR k.project_id = $1)
   AND ($2::bigint IS NULL OR p.account_id = $2)
   AND ($3::text IS NULL OR k.user_key = $3)
   AND ($4::text IS NULL OR (k.identifier = $4 AND k.identifier <> ''))
   AND ($5::text IS NULL OR (k.discord_id = $5 AND k.discord_id <> ''))
-  AND ($6::text IS NULL OR (k.user_key || ' ' || k.identifier || ' ' || k.discord_id) ILIKE $6
-       OR ($7::text IS NOT NULL AND to_tsvector('simple'::regconfig, k.note) @@ to_tsquery('simple'::regconfig, $7::text))
+  AND ($6::text IS NULL OR k.search_ids LIKE lower($6)
+       OR ($7::text IS NOT NULL AND k.note_words @@ to_tsquery('simple'::regconfig, $7::text))
        OR ($8::text IS NOT NULL AND k.note ILIKE $8))
   AND ($9::text IS NULL OR CASE $9::text
          WHEN 'active' THEN k.identifier <> ''
@@ -272,10 +274,12 @@ type ListLicenseKeysCreatedDescRow struct {
 // Run them inside a transaction with custom plans (db.CustomPlans).
 // status: active (HWID linked), reset (no HWID, not banned), banned (no HWID,
 // banned): internal/licensing.keyStatus is the same rule in Go.
-// search: a fragment of the key, HWID or Discord id (ILIKE pattern, the
-// trigram index license_keys_search_ids) or the note's words (words: a
-// to_tsquery of word prefixes licensing.noteWords builds, the word index
-// license_keys_search_note); the planner ORs the two indexes' bitmaps.
+// search: a fragment of the key, HWID or Discord id (a LIKE pattern on the
+// lower-cased column search_ids and its trigram index license_keys_search_ids)
+// or the note's words (words: a to_tsquery of word prefixes licensing.noteWords
+// builds, on the column note_words and its word index license_keys_search_note);
+// the planner ORs the two indexes' bitmaps, or walks a sort's index and filters
+// on the stored columns (migration 00048).
 // note_like instead of words (the Luarmor API's search, which its spec
 // defines as a substring anywhere in the note too) filters the note with the
 // same pattern: no index serves it, and the API always names one project.
@@ -330,6 +334,8 @@ func (q *Queries) ListLicenseKeysCreatedDesc(ctx context.Context, arg ListLicens
 			&i.LicenseKey.Version,
 			&i.LicenseKey.CreatedAt,
 			&i.LicenseKey.UpdatedAt,
+			&i.LicenseKey.SearchIds,
+			&i.LicenseKey.NoteWords,
 			&i.ProjectPublicID,
 			&i.ProjectName,
 		); err != nil {
@@ -344,15 +350,15 @@ func (q *Queries) ListLicenseKeysCreatedDesc(ctx context.Context, arg ListLicens
 }
 
 const listLicenseKeysExpiresAsc = `-- name: ListLicenseKeysExpiresAsc :many
-SELECT k.id, k.project_id, k.user_key, k.identifier, k.discord_id, k.note, k.key_days, k.auth_expire, k.activated_at, k.banned, k.ban_reason, k.ban_expire, k.unban_token, k.total_resets, k.last_reset_at, k.total_executions, k.last_execution_at, k.version, k.created_at, k.updated_at, p.public_id AS project_public_id, p.name AS project_name
+SELECT k.id, k.project_id, k.user_key, k.identifier, k.discord_id, k.note, k.key_days, k.auth_expire, k.activated_at, k.banned, k.ban_reason, k.ban_expire, k.unban_token, k.total_resets, k.last_reset_at, k.total_executions, k.last_execution_at, k.version, k.created_at, k.updated_at, k.search_ids, k.note_words, p.public_id AS project_public_id, p.name AS project_name
 FROM license_keys k JOIN licensing_projects p ON p.id = k.project_id
 WHERE ($1::bigint IS NULL OR k.project_id = $1)
   AND ($2::bigint IS NULL OR p.account_id = $2)
   AND ($3::text IS NULL OR k.user_key = $3)
   AND ($4::text IS NULL OR (k.identifier = $4 AND k.identifier <> ''))
   AND ($5::text IS NULL OR (k.discord_id = $5 AND k.discord_id <> ''))
-  AND ($6::text IS NULL OR (k.user_key || ' ' || k.identifier || ' ' || k.discord_id) ILIKE $6
-       OR ($7::text IS NOT NULL AND to_tsvector('simple'::regconfig, k.note) @@ to_tsquery('simple'::regconfig, $7::text))
+  AND ($6::text IS NULL OR k.search_ids LIKE lower($6)
+       OR ($7::text IS NOT NULL AND k.note_words @@ to_tsquery('simple'::regconfig, $7::text))
        OR ($8::text IS NOT NULL AND k.note ILIKE $8))
   AND ($9::text IS NULL OR CASE $9::text
          WHEN 'active' THEN k.identifier <> ''
@@ -449,6 +455,8 @@ func (q *Queries) ListLicenseKeysExpiresAsc(ctx context.Context, arg ListLicense
 			&i.LicenseKey.Version,
 			&i.LicenseKey.CreatedAt,
 			&i.LicenseKey.UpdatedAt,
+			&i.LicenseKey.SearchIds,
+			&i.LicenseKey.NoteWords,
 			&i.ProjectPublicID,
 			&i.ProjectName,
 		); err != nil {
@@ -463,15 +471,15 @@ func (q *Queries) ListLicenseKeysExpiresAsc(ctx context.Context, arg ListLicense
 }
 
 const listLicenseKeysExpiresDesc = `-- name: ListLicenseKeysExpiresDesc :many
-SELECT k.id, k.project_id, k.user_key, k.identifier, k.discord_id, k.note, k.key_days, k.auth_expire, k.activated_at, k.banned, k.ban_reason, k.ban_expire, k.unban_token, k.total_resets, k.last_reset_at, k.total_executions, k.last_execution_at, k.version, k.created_at, k.updated_at, p.public_id AS project_public_id, p.name AS project_name
+SELECT k.id, k.project_id, k.user_key, k.identifier, k.discord_id, k.note, k.key_days, k.auth_expire, k.activated_at, k.banned, k.ban_reason, k.ban_expire, k.unban_token, k.total_resets, k.last_reset_at, k.total_executions, k.last_execution_at, k.version, k.created_at, k.updated_at, k.search_ids, k.note_words, p.public_id AS project_public_id, p.name AS project_name
 FROM license_keys k JOIN licensing_projects p ON p.id = k.project_id
 WHERE ($1::bigint IS NULL OR k.project_id = $1)
   AND ($2::bigint IS NULL OR p.account_id = $2)
   AND ($3::text IS NULL OR k.user_key = $3)
   AND ($4::text IS NULL OR (k.identifier = $4 AND k.identifier <> ''))
   AND ($5::text IS NULL OR (k.discord_id = $5 AND k.discord_id <> ''))
-  AND ($6::text IS NULL OR (k.user_key || ' ' || k.identifier || ' ' || k.discord_id) ILIKE $6
-       OR ($7::text IS NOT NULL AND to_tsvector('simple'::regconfig, k.note) @@ to_tsquery('simple'::regconfig, $7::text))
+  AND ($6::text IS NULL OR k.search_ids LIKE lower($6)
+       OR ($7::text IS NOT NULL AND k.note_words @@ to_tsquery('simple'::regconfig, $7::text))
        OR ($8::text IS NOT NULL AND k.note ILIKE $8))
   AND ($9::text IS NULL OR CASE $9::text
          WHEN 'active' THEN k.identifier <> ''
@@ -568,6 +576,8 @@ func (q *Queries) ListLicenseKeysExpiresDesc(ctx context.Context, arg ListLicens
 			&i.LicenseKey.Version,
 			&i.LicenseKey.CreatedAt,
 			&i.LicenseKey.UpdatedAt,
+			&i.LicenseKey.SearchIds,
+			&i.LicenseKey.NoteWords,
 			&i.ProjectPublicID,
 			&i.ProjectName,
 		); err != nil {
@@ -582,15 +592,15 @@ func (q *Queries) ListLicenseKeysExpiresDesc(ctx context.Context, arg ListLicens
 }
 
 const listLicenseKeysLastUsedAsc = `-- name: ListLicenseKeysLastUsedAsc :many
-SELECT k.id, k.project_id, k.user_key, k.identifier, k.discord_id, k.note, k.key_days, k.auth_expire, k.activated_at, k.banned, k.ban_reason, k.ban_expire, k.unban_token, k.total_resets, k.last_reset_at, k.total_executions, k.last_execution_at, k.version, k.created_at, k.updated_at, p.public_id AS project_public_id, p.name AS project_name
+SELECT k.id, k.project_id, k.user_key, k.identifier, k.discord_id, k.note, k.key_days, k.auth_expire, k.activated_at, k.banned, k.ban_reason, k.ban_expire, k.unban_token, k.total_resets, k.last_reset_at, k.total_executions, k.last_execution_at, k.version, k.created_at, k.updated_at, k.search_ids, k.note_words, p.public_id AS project_public_id, p.name AS project_name
 FROM license_key_activity a JOIN license_keys k ON k.id = a.key_id JOIN licensing_projects p ON p.id = k.project_id
 WHERE ($1::bigint IS NULL OR k.project_id = $1)
   AND ($2::bigint IS NULL OR p.account_id = $2)
   AND ($3::text IS NULL OR k.user_key = $3)
   AND ($4::text IS NULL OR (k.identifier = $4 AND k.identifier <> ''))
   AND ($5::text IS NULL OR (k.discord_id = $5 AND k.discord_id <> ''))
-  AND ($6::text IS NULL OR (k.user_key || ' ' || k.identifier || ' ' || k.discord_id) ILIKE $6
-       OR ($7::text IS NOT NULL AND to_tsvector('simple'::regconfig, k.note) @@ to_tsquery('simple'::regconfig, $7::text))
+  AND ($6::text IS NULL OR k.search_ids LIKE lower($6)
+       OR ($7::text IS NOT NULL AND k.note_words @@ to_tsquery('simple'::regconfig, $7::text))
        OR ($8::text IS NOT NULL AND k.note ILIKE $8))
   AND ($9::text IS NULL OR CASE $9::text
          WHEN 'active' THEN k.identifier <> ''
@@ -690,6 +700,8 @@ func (q *Queries) ListLicenseKeysLastUsedAsc(ctx context.Context, arg ListLicens
 			&i.LicenseKey.Version,
 			&i.LicenseKey.CreatedAt,
 			&i.LicenseKey.UpdatedAt,
+			&i.LicenseKey.SearchIds,
+			&i.LicenseKey.NoteWords,
 			&i.ProjectPublicID,
 			&i.ProjectName,
 		); err != nil {
@@ -704,15 +716,15 @@ func (q *Queries) ListLicenseKeysLastUsedAsc(ctx context.Context, arg ListLicens
 }
 
 const listLicenseKeysLastUsedDesc = `-- name: ListLicenseKeysLastUsedDesc :many
-SELECT k.id, k.project_id, k.user_key, k.identifier, k.discord_id, k.note, k.key_days, k.auth_expire, k.activated_at, k.banned, k.ban_reason, k.ban_expire, k.unban_token, k.total_resets, k.last_reset_at, k.total_executions, k.last_execution_at, k.version, k.created_at, k.updated_at, p.public_id AS project_public_id, p.name AS project_name
+SELECT k.id, k.project_id, k.user_key, k.identifier, k.discord_id, k.note, k.key_days, k.auth_expire, k.activated_at, k.banned, k.ban_reason, k.ban_expire, k.unban_token, k.total_resets, k.last_reset_at, k.total_executions, k.last_execution_at, k.version, k.created_at, k.updated_at, k.search_ids, k.note_words, p.public_id AS project_public_id, p.name AS project_name
 FROM license_key_activity a JOIN license_keys k ON k.id = a.key_id JOIN licensing_projects p ON p.id = k.project_id
 WHERE ($1::bigint IS NULL OR k.project_id = $1)
   AND ($2::bigint IS NULL OR p.account_id = $2)
   AND ($3::text IS NULL OR k.user_key = $3)
   AND ($4::text IS NULL OR (k.identifier = $4 AND k.identifier <> ''))
   AND ($5::text IS NULL OR (k.discord_id = $5 AND k.discord_id <> ''))
-  AND ($6::text IS NULL OR (k.user_key || ' ' || k.identifier || ' ' || k.discord_id) ILIKE $6
-       OR ($7::text IS NOT NULL AND to_tsvector('simple'::regconfig, k.note) @@ to_tsquery('simple'::regconfig, $7::text))
+  AND ($6::text IS NULL OR k.search_ids LIKE lower($6)
+       OR ($7::text IS NOT NULL AND k.note_words @@ to_tsquery('simple'::regconfig, $7::text))
        OR ($8::text IS NOT NULL AND k.note ILIKE $8))
   AND ($9::text IS NULL OR CASE $9::text
          WHEN 'active' THEN k.identifier <> ''
@@ -817,6 +829,8 @@ func (q *Queries) ListLicenseKeysLastUsedDesc(ctx context.Context, arg ListLicen
 			&i.LicenseKey.Version,
 			&i.LicenseKey.CreatedAt,
 			&i.LicenseKey.UpdatedAt,
+			&i.LicenseKey.SearchIds,
+			&i.LicenseKey.NoteWords,
 			&i.ProjectPublicID,
 			&i.ProjectName,
 		); err != nil {

@@ -17,7 +17,7 @@ UPDATE license_keys
 SET identifier = $1, activated_at = $2, auth_expire = $3,
     version = version + 1, updated_at = $4
 WHERE id = $5 AND version = $6 AND identifier = ''
-RETURNING id, project_id, user_key, identifier, discord_id, note, key_days, auth_expire, activated_at, banned, ban_reason, ban_expire, unban_token, total_resets, last_reset_at, total_executions, last_execution_at, version, created_at, updated_at
+RETURNING id, project_id, user_key, identifier, discord_id, note, key_days, auth_expire, activated_at, banned, ban_reason, ban_expire, unban_token, total_resets, last_reset_at, total_executions, last_execution_at, version, created_at, updated_at, search_ids, note_words
 `
 
 type ActivateLicenseKeyParams struct {
@@ -63,6 +63,8 @@ func (q *Queries) ActivateLicenseKey(ctx context.Context, arg ActivateLicenseKey
 		&i.Version,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.SearchIds,
+		&i.NoteWords,
 	)
 	return i, err
 }
@@ -216,7 +218,7 @@ type CopyLicenseKeysParams struct {
 
 const createLicenseKeyNoteIndex = `-- name: CreateLicenseKeyNoteIndex :exec
 CREATE INDEX IF NOT EXISTS license_keys_search_note ON license_keys
-    USING gin (to_tsvector('simple'::regconfig, note))
+    USING gin (note_words)
     WITH (fastupdate = off)
 `
 
@@ -227,7 +229,7 @@ func (q *Queries) CreateLicenseKeyNoteIndex(ctx context.Context) error {
 
 const createLicenseKeySearchIndex = `-- name: CreateLicenseKeySearchIndex :exec
 CREATE INDEX IF NOT EXISTS license_keys_search_ids ON license_keys
-    USING gin ((user_key || ' ' || identifier || ' ' || discord_id) gin_trgm_ops)
+    USING gin (search_ids gin_trgm_ops)
     WITH (fastupdate = off)
 `
 
@@ -263,7 +265,7 @@ END $$
 
 // Bulk loads of a million keys (seed --scale) are faster without the
 // search indexes, rebuilt afterwards: the definitions are the migrations'
-// (00044). (DO blocks: sqlc does not generate a bare DROP INDEX or ALTER INDEX)
+// (00044, 00048). (DO blocks: sqlc does not generate a bare DROP INDEX or ALTER INDEX)
 func (q *Queries) DropLicenseKeySearchIndexes(ctx context.Context) error {
 	_, err := q.db.Exec(ctx, dropLicenseKeySearchIndexes)
 	return err
@@ -373,7 +375,7 @@ func (q *Queries) FlushLicensingScriptExecutions(ctx context.Context, arg FlushL
 }
 
 const getLicenseKey = `-- name: GetLicenseKey :one
-SELECT id, project_id, user_key, identifier, discord_id, note, key_days, auth_expire, activated_at, banned, ban_reason, ban_expire, unban_token, total_resets, last_reset_at, total_executions, last_execution_at, version, created_at, updated_at FROM license_keys WHERE project_id = $1 AND user_key = $2
+SELECT id, project_id, user_key, identifier, discord_id, note, key_days, auth_expire, activated_at, banned, ban_reason, ban_expire, unban_token, total_resets, last_reset_at, total_executions, last_execution_at, version, created_at, updated_at, search_ids, note_words FROM license_keys WHERE project_id = $1 AND user_key = $2
 `
 
 type GetLicenseKeyParams struct {
@@ -405,12 +407,14 @@ func (q *Queries) GetLicenseKey(ctx context.Context, arg GetLicenseKeyParams) (L
 		&i.Version,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.SearchIds,
+		&i.NoteWords,
 	)
 	return i, err
 }
 
 const getLicenseKeyByID = `-- name: GetLicenseKeyByID :one
-SELECT k.id, k.project_id, k.user_key, k.identifier, k.discord_id, k.note, k.key_days, k.auth_expire, k.activated_at, k.banned, k.ban_reason, k.ban_expire, k.unban_token, k.total_resets, k.last_reset_at, k.total_executions, k.last_execution_at, k.version, k.created_at, k.updated_at, p.public_id AS project_public_id, p.name AS project_name
+SELECT k.id, k.project_id, k.user_key, k.identifier, k.discord_id, k.note, k.key_days, k.auth_expire, k.activated_at, k.banned, k.ban_reason, k.ban_expire, k.unban_token, k.total_resets, k.last_reset_at, k.total_executions, k.last_execution_at, k.version, k.created_at, k.updated_at, k.search_ids, k.note_words, p.public_id AS project_public_id, p.name AS project_name
 FROM license_keys k JOIN licensing_projects p ON p.id = k.project_id
 WHERE k.id = $1
 `
@@ -445,6 +449,8 @@ func (q *Queries) GetLicenseKeyByID(ctx context.Context, id int64) (GetLicenseKe
 		&i.LicenseKey.Version,
 		&i.LicenseKey.CreatedAt,
 		&i.LicenseKey.UpdatedAt,
+		&i.LicenseKey.SearchIds,
+		&i.LicenseKey.NoteWords,
 		&i.ProjectPublicID,
 		&i.ProjectName,
 	)
@@ -456,7 +462,7 @@ const insertLicenseKey = `-- name: InsertLicenseKey :one
 INSERT INTO license_keys (project_id, user_key, identifier, discord_id, note, key_days, auth_expire, created_at, updated_at)
 VALUES ($1, $2, $3, $4, $5,
         $6, $7, $8, $8)
-RETURNING id, project_id, user_key, identifier, discord_id, note, key_days, auth_expire, activated_at, banned, ban_reason, ban_expire, unban_token, total_resets, last_reset_at, total_executions, last_execution_at, version, created_at, updated_at
+RETURNING id, project_id, user_key, identifier, discord_id, note, key_days, auth_expire, activated_at, banned, ban_reason, ban_expire, unban_token, total_resets, last_reset_at, total_executions, last_execution_at, version, created_at, updated_at, search_ids, note_words
 `
 
 type InsertLicenseKeyParams struct {
@@ -506,6 +512,8 @@ func (q *Queries) InsertLicenseKey(ctx context.Context, arg InsertLicenseKeyPara
 		&i.Version,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.SearchIds,
+		&i.NoteWords,
 	)
 	return i, err
 }
@@ -572,7 +580,7 @@ func (q *Queries) LicenseKeyDailyExecutions(ctx context.Context, arg LicenseKeyD
 }
 
 const lockLicenseKey = `-- name: LockLicenseKey :one
-SELECT id, project_id, user_key, identifier, discord_id, note, key_days, auth_expire, activated_at, banned, ban_reason, ban_expire, unban_token, total_resets, last_reset_at, total_executions, last_execution_at, version, created_at, updated_at FROM license_keys WHERE project_id = $1 AND user_key = $2 FOR UPDATE
+SELECT id, project_id, user_key, identifier, discord_id, note, key_days, auth_expire, activated_at, banned, ban_reason, ban_expire, unban_token, total_resets, last_reset_at, total_executions, last_execution_at, version, created_at, updated_at, search_ids, note_words FROM license_keys WHERE project_id = $1 AND user_key = $2 FOR UPDATE
 `
 
 type LockLicenseKeyParams struct {
@@ -604,12 +612,14 @@ func (q *Queries) LockLicenseKey(ctx context.Context, arg LockLicenseKeyParams) 
 		&i.Version,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.SearchIds,
+		&i.NoteWords,
 	)
 	return i, err
 }
 
 const lockLicenseKeyByUnbanToken = `-- name: LockLicenseKeyByUnbanToken :one
-SELECT id, project_id, user_key, identifier, discord_id, note, key_days, auth_expire, activated_at, banned, ban_reason, ban_expire, unban_token, total_resets, last_reset_at, total_executions, last_execution_at, version, created_at, updated_at FROM license_keys WHERE project_id = $1 AND unban_token = $2::text FOR UPDATE
+SELECT id, project_id, user_key, identifier, discord_id, note, key_days, auth_expire, activated_at, banned, ban_reason, ban_expire, unban_token, total_resets, last_reset_at, total_executions, last_execution_at, version, created_at, updated_at, search_ids, note_words FROM license_keys WHERE project_id = $1 AND unban_token = $2::text FOR UPDATE
 `
 
 type LockLicenseKeyByUnbanTokenParams struct {
@@ -641,6 +651,8 @@ func (q *Queries) LockLicenseKeyByUnbanToken(ctx context.Context, arg LockLicens
 		&i.Version,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.SearchIds,
+		&i.NoteWords,
 	)
 	return i, err
 }
@@ -649,12 +661,13 @@ const noParallelWorkers = `-- name: NoParallelWorkers :exec
 SELECT set_config('max_parallel_workers_per_gather', '0', true)
 `
 
-// The keys list's transaction plans without parallel workers. Walking a
-// sort's index and filtering on the note's words computes to_tsvector per
-// key; its cost (procost 100) made the planner start two workers, each of
-// which then walked its share until the merge had a page: "giveaway 7"
-// read 71,000 keys in 246 ms where one walk reads 7,900 in 15-22 ms. On
-// the list's 2 cores under many clients a worker only adds its start-up.
+// The keys list's transaction plans without parallel workers. When a walk
+// of a sort's index computed to_tsvector per key (before migration 00048),
+// its cost (procost 100) made the planner start two workers, each of which
+// then walked its share until the merge had a page: "giveaway 7" read
+// 71,000 keys in 246 ms where one walk read 7,900 in 15-22 ms. A page is
+// bounded work; on the list's 2 cores under many clients a worker only adds
+// its start-up.
 func (q *Queries) NoParallelWorkers(ctx context.Context) error {
 	_, err := q.db.Exec(ctx, noParallelWorkers)
 	return err
@@ -668,7 +681,7 @@ SET identifier = $1, discord_id = $2, note = $3,
     unban_token = $10, total_resets = $11, last_reset_at = $12,
     version = version + 1, updated_at = $13
 WHERE id = $14
-RETURNING id, project_id, user_key, identifier, discord_id, note, key_days, auth_expire, activated_at, banned, ban_reason, ban_expire, unban_token, total_resets, last_reset_at, total_executions, last_execution_at, version, created_at, updated_at
+RETURNING id, project_id, user_key, identifier, discord_id, note, key_days, auth_expire, activated_at, banned, ban_reason, ban_expire, unban_token, total_resets, last_reset_at, total_executions, last_execution_at, version, created_at, updated_at, search_ids, note_words
 `
 
 type SaveLicenseKeyParams struct {
@@ -728,21 +741,10 @@ func (q *Queries) SaveLicenseKey(ctx context.Context, arg SaveLicenseKeyParams) 
 		&i.Version,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.SearchIds,
+		&i.NoteWords,
 	)
 	return i, err
-}
-
-const setLicenseKeySearchStatistics = `-- name: SetLicenseKeySearchStatistics :exec
-DO $$ BEGIN
-    ALTER INDEX license_keys_search_ids ALTER COLUMN 1 SET STATISTICS 1000;
-    ALTER INDEX license_keys_search_note ALTER COLUMN 1 SET STATISTICS 1000;
-END $$
-`
-
-// The samples the planner's search estimates come from (migrations 00040, 00044).
-func (q *Queries) SetLicenseKeySearchStatistics(ctx context.Context) error {
-	_, err := q.db.Exec(ctx, setLicenseKeySearchStatistics)
-	return err
 }
 
 const setMaintenanceWorkMem = `-- name: SetMaintenanceWorkMem :exec

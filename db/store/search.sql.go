@@ -159,8 +159,8 @@ func (q *Queries) SearchAccountsExact(ctx context.Context, arg SearchAccountsExa
 const searchLicenseKeys = `-- name: SearchLicenseKeys :many
 SELECT k.id, k.user_key, k.identifier, k.discord_id, k.banned, p.name AS project_name
 FROM license_keys k JOIN licensing_projects p ON p.id = k.project_id
-WHERE (k.user_key || ' ' || k.identifier || ' ' || k.discord_id) ILIKE '%' || $2::text || '%'
-   OR ($3::text IS NOT NULL AND to_tsvector('simple'::regconfig, k.note) @@ to_tsquery('simple'::regconfig, $3::text))
+WHERE k.search_ids LIKE '%' || lower($2::text) || '%'
+   OR ($3::text IS NOT NULL AND k.note_words @@ to_tsquery('simple'::regconfig, $3::text))
 LIMIT $1
 `
 
@@ -179,7 +179,7 @@ type SearchLicenseKeysRow struct {
 	ProjectName string `json:"project_name"`
 }
 
-// The expressions are license_keys_search_ids' and license_keys_search_note's,
+// The column and expression are license_keys_search_ids' and license_keys_search_note's,
 // so the trigram and word indexes answer (the keys list's search).
 func (q *Queries) SearchLicenseKeys(ctx context.Context, arg SearchLicenseKeysParams) ([]SearchLicenseKeysRow, error) {
 	rows, err := q.db.Query(ctx, searchLicenseKeys, arg.Limit, arg.Q, arg.Words)

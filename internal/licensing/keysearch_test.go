@@ -215,6 +215,44 @@ func TestKeySearchWordsAndFragments(t *testing.T) {
 	}
 }
 
+// TestKeySearchFollowsEdits: the search reads stored columns (search_ids,
+// note_words, migration 00048) that Postgres derives from the key's fields;
+// an edited note, a reset HWID and a new Discord id are searched by their
+// new values at once, and the old ones no longer find the key.
+func TestKeySearchFollowsEdits(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	k := f.key(KeyInput{Identifier: "HWID-OLDBOX77", Note: "trial giveaway"})
+	found := func(term string) bool {
+		t.Helper()
+		page, err := f.svc.ListKeys(ctx, KeyFilter{ProjectID: f.project.ID, Search: term})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(page.Keys) == 1 && page.Keys[0].UserKey == k.UserKey
+	}
+	for _, term := range []string{"oldbox", "giveaway"} {
+		if !found(term) {
+			t.Fatalf("%q does not find the new key", term)
+		}
+	}
+	note, discord := "Lifetime reseller", "998877665544332211"
+	if _, err := f.svc.UpdateKey(ctx, cli, f.project.ID, k.UserKey, KeyPatch{Note: &note, DiscordID: &discord}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.ResetHWID(ctx, cli, f.project.ID, k.UserKey, ResetOpts{Force: true}); err != nil {
+		t.Fatal(err)
+	}
+	for term, want := range map[string]bool{
+		"oldbox": false, "giveaway": false, // the old HWID and note
+		"lifetime resel": true, "7665544": true, // the new note and Discord id
+	} {
+		if got := found(term); got != want {
+			t.Errorf("after the edit and the reset, %q finds the key: %v, want %v", term, got, want)
+		}
+	}
+}
+
 // TestKeysSortByLastUse: the sort by last use reads license_key_activity
 // (migration 00045), which the execution counter's flush, key creation and
 // bulk loads keep equal to license_keys.last_execution_at: keys come in

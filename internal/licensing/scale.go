@@ -107,7 +107,8 @@ func (s *Service) DropSearchIndex(ctx context.Context) error {
 
 // RebuildSearchIndex recreates the indexes DropSearchIndex dropped, then
 // analyzes the table: the planner's estimates for search come from the
-// statistics of the indexes' expressions, which only ANALYZE gathers.
+// statistics of the indexed columns (search_ids, note_words), which only
+// ANALYZE gathers.
 func (s *Service) RebuildSearchIndex(ctx context.Context) error {
 	err := s.write(ctx, func(q *store.Queries) error {
 		if err := q.SetMaintenanceWorkMem(ctx); err != nil {
@@ -116,10 +117,7 @@ func (s *Service) RebuildSearchIndex(ctx context.Context) error {
 		if err := q.CreateLicenseKeySearchIndex(ctx); err != nil {
 			return err
 		}
-		if err := q.CreateLicenseKeyNoteIndex(ctx); err != nil {
-			return err
-		}
-		return q.SetLicenseKeySearchStatistics(ctx)
+		return q.CreateLicenseKeyNoteIndex(ctx)
 	})
 	if err != nil {
 		return err
