@@ -66,28 +66,11 @@ func portalPages(b *B) []string {
 func TestNoPortalPageScrollsSideways(t *testing.T) {
 	b := startFor(t, crawlTimeout)
 	b.portalUser(demoPortalAccount(t, b), customers.RoleOwner)
-	b.viewport(1024, 800, false)
-	shots := os.Getenv("LUMDESK_SHOTS") != "" // LUMDESK_SHOTS=1: save each page to look at
-	visited := crawl(b, portalPages(b), func(p string) {
-		checkWidth(b, p+" at 1024px", true)
-		if shots {
-			b.shot(shotName(p) + "-1024")
-		}
-	})
-	for _, vp := range []struct {
-		w, h   int64
-		mobile bool
-		label  string
-	}{{390, 844, true, "on a 390px phone"}, {1280, 900, false, "at 1280px"}} {
-		b.viewport(vp.w, vp.h, vp.mobile)
-		for _, p := range visited {
-			b.open(p, "#main")
-			checkWidth(b, p+" "+vp.label, !vp.mobile)
-			if shots {
-				b.shot(fmt.Sprintf("%s-%d", shotName(p), vp.w))
-			}
-		}
+	var shot func(string, int64)
+	if os.Getenv("LUMDESK_SHOTS") != "" { // LUMDESK_SHOTS=1: save each page to look at
+		shot = func(p string, w int64) { b.shot(fmt.Sprintf("%s-%d", shotName(p), w)) }
 	}
+	visited := crawlWidths(b, portalPages(b), shot)
 	if len(visited) < 2 {
 		t.Fatalf("only %d portal pages visited", len(visited))
 	}

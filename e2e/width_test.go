@@ -36,25 +36,7 @@ func TestNoPageScrollsSideways(t *testing.T) {
 	seedWide(t, b)
 	b.staff("admin")
 
-	// At 1024 px the crawl also finds the detail pages. Each page is then
-	// widened to 1280 px in place, as a person widens the window, where the
-	// secondary columns come back (xl): every page still fits, the ledger,
-	// the widest list, included. (Loading each page again for 1280 px made
-	// the test 74 s alone on the 2-core machine; 54 s without.)
-	b.viewport(1024, 800, false)
-	visited := widthCrawl(b, func(p string) {
-		checkWidth(b, p+" at 1024px", true)
-		b.viewport(1280, 900, false)
-		checkWidth(b, p+" at 1280px", true)
-		b.viewport(1024, 800, false)
-	})
-
-	// A phone loads each page as a phone (mobile viewport and touch).
-	b.viewport(390, 844, true)
-	for _, p := range visited {
-		b.open(p, "#main")
-		checkWidth(b, p+" on a 390px phone", false)
-	}
+	visited := crawlWidths(b, widthPages(t, b), nil)
 
 	// A clipped value keeps its whole self: on hover (title) and through its
 	// copy button, which copies without opening the row.
@@ -119,6 +101,37 @@ func TestPageScreenshots(t *testing.T) {
 			})
 		}
 	}
+}
+
+// crawlWidths checks the pages, and the detail pages the crawl finds from
+// them, at the widths people use: 1024 px, then widened to 1280 px in place,
+// as a person widens the window (where the secondary columns come back, xl,
+// and every table must still fit its card), then each loaded again on a
+// 390 px phone (mobile viewport and touch), where a table may scroll inside
+// its card. (Loading each page again for 1280 px made the console's test
+// 74 s alone on the 2-core machine; 54 s without.) shot, if not nil, is
+// called on each page at each width. It returns the pages in order.
+func crawlWidths(b *B, pages []string, shot func(path string, width int64)) []string {
+	b.t.Helper()
+	check := func(p string, w int64, mobile bool, label string) {
+		checkWidth(b, p+" "+label, !mobile)
+		if shot != nil {
+			shot(p, w)
+		}
+	}
+	b.viewport(1024, 800, false)
+	visited := crawl(b, pages, func(p string) {
+		check(p, 1024, false, "at 1024px")
+		b.viewport(1280, 900, false)
+		check(p, 1280, false, "at 1280px")
+		b.viewport(1024, 800, false)
+	})
+	b.viewport(390, 844, true)
+	for _, p := range visited {
+		b.open(p, "#main")
+		check(p, 390, true, "on a 390px phone")
+	}
+	return visited
 }
 
 // widthCrawl opens the pages at the current viewport, calls visit on each,
