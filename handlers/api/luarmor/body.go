@@ -74,7 +74,12 @@ func (b *body) str(name string, required bool) *string {
 		return nil
 	}
 	var s string
-	if !b.decode(name, v, &s, "a string") {
+	if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' && bytes.IndexByte(v, '\\') < 0 {
+		// A string without escapes is its bytes between the quotes: readBody
+		// has checked the whole body (valid JSON, UTF-8, no NUL). The loader
+		// check reads its fields this way, without a decoder per field.
+		s = string(v[1 : len(v)-1])
+	} else if !b.decode(name, v, &s, "a string") {
 		return nil
 	}
 	if required && strings.TrimSpace(s) == "" {
