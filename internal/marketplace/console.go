@@ -243,9 +243,11 @@ func (s *Service) ListConsole(ctx context.Context, f ConsoleFilter) (_ ConsolePa
 				t := time.UnixMicro(curKey).UTC()
 				p.AfterUpdated, p.AfterID = &t, &curID
 			}
-			if rows, err = rq.ListMarketplaceExtensionsByUpdated(ctx, p); err != nil {
+			got, err := rq.ListMarketplaceExtensionsByUpdated(ctx, p)
+			if err != nil {
 				return err
 			}
+			rows = got
 		}
 		if len(rows) > limit {
 			rows = rows[:limit]
