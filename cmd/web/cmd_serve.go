@@ -44,10 +44,11 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	app, h := server.NewApp(e.cfg, svc.Services, e.log)
-	ln, err := net.Listen("tcp", e.cfg.ListenAddr)
+	tcp, err := net.Listen("tcp", e.cfg.ListenAddr)
 	if err != nil {
 		return fmt.Errorf("LISTEN_ADDR %s: %w", e.cfg.ListenAddr, err)
 	}
+	ln := web.NewListener(tcp)
 	if e.cfg.MetricsAddr != "" {
 		stop, err := serveMetrics(e, h.MetricsHandler())
 		if err != nil {
@@ -87,12 +88,12 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	case err := <-errc:
 		return err
 	case err := <-jobsFailed:
-		_ = web.Shutdown(app, 10*time.Second)
+		_ = ln.Shutdown(app, 10*time.Second)
 		return err
 	case <-ctx.Done():
 	}
 	e.log.Info("shutting down")
-	if err := web.Shutdown(app, 10*time.Second); err != nil && !errors.Is(err, context.Canceled) {
+	if err := ln.Shutdown(app, 10*time.Second); err != nil && !errors.Is(err, context.Canceled) {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil

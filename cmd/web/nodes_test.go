@@ -124,12 +124,6 @@ func spawnNode(t *testing.T, dbURL, name string, env []string) *node {
 		select {
 		case <-n.exited:
 		default:
-			// The test is done with the node: its keep-alive connections
-			// go first, as a client's would. Left open, one of them now and
-			// then (1 run in 4 beside a browser test) kept the node's
-			// graceful shutdown waiting its full 10 s, and the node exited 1;
-			// which connection fasthttp did not close is not found yet.
-			nodeClient.CloseIdleConnections()
 			_ = cmd.Process.Signal(syscall.SIGTERM)
 			select {
 			case <-n.exited:

@@ -6,7 +6,6 @@
 package web
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -299,11 +298,4 @@ func jsonString(s string) string {
 		}
 	}
 	return out.String()
-}
-
-// Shutdown is a helper for graceful shutdown with a deadline.
-func Shutdown(app *fiber.App, timeout time.Duration) error {
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	return app.ShutdownWithContext(ctx)
 }
