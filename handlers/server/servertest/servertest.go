@@ -130,13 +130,14 @@ func start(t testing.TB, d *db.DB, log *slog.Logger, opts []Option) *Env {
 		t.Cleanup(d.Close) // after the app's own cleanup below; closing a pool twice is harmless
 	}
 	app, h := server.NewApp(cfg, svc, log)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	tcp, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
+	ln := web.NewListener(tcp) // as lumdesk serve does: a stop does not wait on unused connections
 	go func() { _ = app.Listener(ln) }()
 	t.Cleanup(func() {
-		_ = app.ShutdownWithTimeout(5 * time.Second)
+		_ = ln.Shutdown(app, 5*time.Second)
 		svc.Licensing.Close() // flush batched execution counts while the database is still there
 	})
 	return &Env{T: t, URL: "http://" + ln.Addr().String(), DB: d, Config: cfg, Services: svc, App: app, Handlers: h, DNS: zone}
