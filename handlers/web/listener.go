@@ -86,16 +86,21 @@ type freshConn struct {
 
 func (c *freshConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
-	if n > 0 && !c.used.Load() {
-		c.used.Store(true)
-		c.l.forget(c)
+	if n > 0 {
+		c.leave()
 	}
 	return n, err
 }
 
 func (c *freshConn) Close() error {
-	if !c.used.Swap(true) {
+	c.leave()
+	return c.Conn.Close()
+}
+
+// leave takes the connection out of Listener.fresh, once (the Load keeps
+// every later Read to one atomic read).
+func (c *freshConn) leave() {
+	if !c.used.Load() && !c.used.Swap(true) {
 		c.l.forget(c)
 	}
-	return c.Conn.Close()
 }
