@@ -36,8 +36,9 @@ WHERE k.user_key = sqlc.arg(q)::text
 LIMIT $1;
 
 -- name: SearchLicenseKeys :many
--- The column and expression are license_keys_search_ids' and license_keys_search_note's,
--- so the trigram and word indexes answer (the keys list's search).
+-- search_ids and note_words are the columns of license_keys_search_ids and
+-- license_keys_search_note, so the trigram and word indexes answer (the keys
+-- list's search).
 SELECT k.id, k.user_key, k.identifier, k.discord_id, k.banned, p.name AS project_name
 FROM license_keys k JOIN licensing_projects p ON p.id = k.project_id
 WHERE k.search_ids LIKE '%' || lower(sqlc.arg(q)::text) || '%'

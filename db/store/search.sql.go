@@ -179,8 +179,9 @@ type SearchLicenseKeysRow struct {
 	ProjectName string `json:"project_name"`
 }
 
-// The column and expression are license_keys_search_ids' and license_keys_search_note's,
-// so the trigram and word indexes answer (the keys list's search).
+// search_ids and note_words are the columns of license_keys_search_ids and
+// license_keys_search_note, so the trigram and word indexes answer (the keys
+// list's search).
 func (q *Queries) SearchLicenseKeys(ctx context.Context, arg SearchLicenseKeysParams) ([]SearchLicenseKeysRow, error) {
 	rows, err := q.db.Query(ctx, searchLicenseKeys, arg.Limit, arg.Q, arg.Words)
 	if err != nil {
