@@ -18,7 +18,7 @@ import (
 	"lumdesk/internal/licensing"
 )
 
-// The support desk's Luarmor flow: find a key by the customer's Discord id,
+// The support desk's Luarmor flow: find a key by the customer's Discord ID,
 // reset its HWID, blacklist it, unban it (each through its dialog, with a
 // reason, swapping the header in place), and see every step in the key's
 // History tab.
@@ -59,14 +59,14 @@ func TestLicensingSupportFlow(t *testing.T) {
 	b.staff("support")
 	keyPath := "/luarmor/keys/" + strconv.FormatInt(key.ID, 10)
 
-	// 1. Find the key by the Discord id: the search swaps the results in.
+	// 1. Find the key by the Discord ID: the search swaps the results in.
 	b.open("/luarmor/keys", `[data-testid="key-row"]`)
 	b.do("search", chromedp.SendKeys(chromedp.CSS(`[data-testid="key-filters"] input[name=q]`), discord))
 	b.waitPath(`q=` + discord)
 	row := `[data-testid="key-row"][data-id="` + strconv.FormatInt(key.ID, 10) + `"]`
 	b.waitVisible(row)
 	if n := eval[int](b, `document.querySelectorAll('[data-testid="key-row"]').length`); n != 1 {
-		t.Errorf("search by Discord id shows %d keys, want 1", n)
+		t.Errorf("search by Discord ID shows %d keys, want 1", n)
 	}
 	b.screenshot("search")
 	b.click(row + ` [data-testid="key-link"]`)

@@ -161,7 +161,7 @@ var (
 )
 
 // scaleAccounts makes size synthetic accounts: people and small studios,
-// a third with a Discord id, some suspended, some with a note; one in about
+// a third with a Discord ID, some suspended, some with a note; one in about
 // 100,000 is a "Quixote", the rare search of the benchmarks.
 func scaleAccounts(rng *rand.Rand, size int, created scaleCreated, base int, tag string) []accounts.BulkAccount {
 	out := make([]accounts.BulkAccount, size)

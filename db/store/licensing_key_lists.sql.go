@@ -274,7 +274,7 @@ type ListLicenseKeysCreatedDescRow struct {
 // Run them inside a transaction with custom plans (db.CustomPlans).
 // status: active (HWID linked), reset (no HWID, not banned), banned (no HWID,
 // banned): internal/licensing.keyStatus is the same rule in Go.
-// search: a fragment of the key, HWID or Discord id (a LIKE pattern on the
+// search: a fragment of the key, HWID or Discord ID (a LIKE pattern on the
 // lower-cased column search_ids and its trigram index license_keys_search_ids)
 // or the note's words (words: a to_tsquery of word prefixes licensing.noteWords
 // builds, on the column note_words and its word index license_keys_search_note);

@@ -239,7 +239,7 @@ func TestAccountsCreateForm(t *testing.T) {
 	want := map[string]string{
 		"f-name-msg":       "Enter a name.",
 		"f-email-msg":      "Enter a valid email address, like name@example.com.",
-		"f-discord_id-msg": "A Discord id is 17 to 20 digits (leave it empty if unknown).",
+		"f-discord_id-msg": "A Discord ID is 17 to 20 digits (leave it empty if unknown).",
 		"f-note-msg":       "Note must be at most 2000 characters (it has 2001).",
 	}
 	if diff := cmp.Diff(want, errs); diff != "" {

@@ -145,7 +145,7 @@ func validate(in CreateInput) (cleanInput, ValidationError) {
 		c.email = e
 	}
 	if c.discord != "" && !IsDiscordID(c.discord) {
-		verr["discord_id"] = "A Discord id is 17 to 20 digits (leave it empty if unknown)."
+		verr["discord_id"] = "A Discord ID is 17 to 20 digits (leave it empty if unknown)."
 	}
 	switch n := utf8.RuneCountInString(c.note); {
 	case !utf8.ValidString(c.note) || hasControl(c.note, true):
@@ -287,7 +287,7 @@ func (s *Service) change(ctx context.Context, actor audit.Actor, id int64, actio
 	}
 }
 
-// Update replaces name, email, Discord id and note. reason is optional. An
+// Update replaces name, email, Discord ID and note. reason is optional. An
 // update that changes nothing writes nothing.
 func (s *Service) Update(ctx context.Context, actor audit.Actor, id int64, in UpdateInput, reason string) (Account, error) {
 	c, verr := validate(CreateInput(in))

@@ -318,9 +318,9 @@ func TestListSearch(t *testing.T) {
 		{"NIGHTFALL stu", []int64{night.ID}},      // case-insensitive
 		{"bluebird.host", []int64{blue.ID}},       // email fragment
 		{"billing@BLUEBIRD", []int64{blue.ID}},    // email, case-insensitive
-		{"123456789012345678", []int64{night.ID}}, // whole Discord id: exact
+		{"123456789012345678", []int64{night.ID}}, // whole Discord ID: exact
 		{"12345678901234567", nil},                // 17 digits: a whole id that nobody has
-		{"54321", []int64{pct.ID}},                // Discord id fragment
+		{"54321", []int64{pct.ID}},                // Discord ID fragment
 		{"%", []int64{pct.ID}},                    // wildcards match literally
 		{"_", []int64{under.ID}},
 		{"#" + strconv.FormatInt(blue.ID, 10), []int64{blue.ID}}, // account id

@@ -47,9 +47,9 @@ const (
 
 // ListParams selects and orders accounts.
 type ListParams struct {
-	// Query matches a fragment of the name, email or Discord id (ILIKE, served
+	// Query matches a fragment of the name, email or Discord ID (ILIKE, served
 	// by the trigram indexes), an account id ("42", "#42"), or exactly a whole
-	// Discord id.
+	// Discord ID.
 	Query       string
 	Status      string     // "", active, suspended
 	CreatedFrom *time.Time // inclusive

@@ -10,7 +10,7 @@ const (
 	KindCLI       = "cli"
 	KindAnonymous = "anonymous"
 	KindCustomer  = "customer" // a customer user in the portal
-	KindDiscord   = "discord"  // a Discord user through lumdesk's bot (ID: their Discord id)
+	KindDiscord   = "discord"  // a Discord user through lumdesk's bot (ID: their Discord ID)
 )
 
 // Actor is who performs a change, and from where. Every service method takes one.

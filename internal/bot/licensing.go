@@ -185,7 +185,7 @@ func (s *Service) bannedKey(ctx context.Context, projectID, userKey string) erro
 	return bannedKeyRefusal(k)
 }
 
-// luarmorRedeem links the caller's Discord id to the key typed in the modal.
+// luarmorRedeem links the caller's Discord ID to the key typed in the modal.
 func luarmorRedeem(ctx context.Context, s *Service, r *Request) (Reply, error) {
 	s.touchPanel(ctx, r)
 	p, err := s.linkedProject(ctx, r)

@@ -90,7 +90,7 @@ func TestSearchFindsEveryKindByAPartialValue(t *testing.T) {
 		{"Samantha", "staff", "Samantha Support"},
 		{"mnopqrst", "license_key", fullKey}, // part of a key
 		{"7f3a9c21", "license_key", fullKey}, // part of a HWID
-		{"6655443", "license_key", fullKey},  // part of a Discord id
+		{"6655443", "license_key", fullKey},  // part of a Discord ID
 		{"a1b2c3d4e5f6a7b8c9d0e1", "project", "Orbital Hub"},
 		{"bital hu", "project", "Orbital Hub"},
 		{"tal load", "script", "Orbital Loader"},

@@ -299,7 +299,7 @@ type ResetOpts struct {
 	// refused with ErrUsersMayNotReset when the project does not let users
 	// reset, and the cooldown always applies (Force is refused).
 	ByKeyHolder bool
-	// HolderDiscordID, when set, must be the Discord id linked to the key,
+	// HolderDiscordID, when set, must be the Discord ID linked to the key,
 	// checked under the key's lock (ErrKeyNotFound otherwise), so a key
 	// moved to someone else meanwhile is not reset for its former holder.
 	HolderDiscordID string
@@ -364,7 +364,7 @@ func (s *Service) ResetHWID(ctx context.Context, actor audit.Actor, projectID, u
 
 // LinkOpts are the options of a Discord link.
 type LinkOpts struct {
-	Force  bool // overwrite another linked Discord id
+	Force  bool // overwrite another linked Discord ID
 	Reason string
 	// ByKeyHolder: the Discord user claims the key themselves (the bot's
 	// Redeem key), not staff: a banned key is refused (ErrKeyBanned) and
@@ -372,7 +372,7 @@ type LinkOpts struct {
 	ByKeyHolder bool
 }
 
-// LinkDiscord links a Discord id to the key (the bot's "Redeem"): it claims
+// LinkDiscord links a Discord ID to the key (the bot's "Redeem"): it claims
 // the key and starts its key_days clock if it had not started. The key is
 // locked while it is checked and linked, so of two users claiming one key
 // at once exactly one wins; the other gets ErrDiscordLinked.

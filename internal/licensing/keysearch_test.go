@@ -35,7 +35,7 @@ func TestNoteWords(t *testing.T) {
 }
 
 // TestKeySearchWordsAndFragments: the search matches a fragment of the
-// key, HWID or Discord id anywhere, and the note by its words (every word
+// key, HWID or Discord ID anywhere, and the note by its words (every word
 // of the term a word of the note, the last one a word's start); a fragment
 // inside a note's word no longer matches (it did while one trigram index
 // covered the note). Every
@@ -138,7 +138,7 @@ func TestKeySearchWordsAndFragments(t *testing.T) {
 		{strings.ToLower(reseller.UserKey[3:9]), sorted(reseller)},
 		{"deadbeef", sorted(paid)},   // a HWID fragment, any case
 		{"plain-00", sorted(plain)},  //
-		{"5678901234", sorted(paid)}, // a Discord id fragment
+		{"5678901234", sorted(paid)}, // a Discord ID fragment
 		{"%", sorted()},              // LIKE wildcards are literal
 		{"_", sorted()},              //
 		// Hostile or odd terms: never a query error.
@@ -217,7 +217,7 @@ func TestKeySearchWordsAndFragments(t *testing.T) {
 
 // TestKeySearchFollowsEdits: the search reads stored columns (search_ids,
 // note_words, migration 00048) that Postgres derives from the key's fields;
-// an edited note, a reset HWID and a new Discord id are searched by their
+// an edited note, a reset HWID and a new Discord ID are searched by their
 // new values at once, and the old ones no longer find the key.
 func TestKeySearchFollowsEdits(t *testing.T) {
 	t.Parallel()
@@ -245,7 +245,7 @@ func TestKeySearchFollowsEdits(t *testing.T) {
 	}
 	for term, want := range map[string]bool{
 		"oldbox": false, "giveaway": false, // the old HWID and note
-		"lifetime resel": true, "7665544": true, // the new note and Discord id
+		"lifetime resel": true, "7665544": true, // the new note and Discord ID
 	} {
 		if got := found(term); got != want {
 			t.Errorf("after the edit and the reset, %q finds the key: %v, want %v", term, got, want)

@@ -60,7 +60,7 @@ func expired(authExpire *time.Time, now time.Time) bool {
 	return authExpire != nil && !authExpire.After(now)
 }
 
-// claimed: the key belongs to someone (HWID or Discord id, or it was used),
+// claimed: the key belongs to someone (HWID or Discord ID, or it was used),
 // so an auth_expire given for it counts from now.
 func claimed(k store.LicenseKey) bool {
 	return k.ActivatedAt != nil || k.Identifier != "" || k.DiscordID != ""

@@ -11,7 +11,7 @@ import (
 )
 
 // Searchers are Luarmor's palette kinds (see product.SearchKind): license
-// keys by full or partial key, HWID or Discord id; projects and scripts by
+// keys by full or partial key, HWID or Discord ID; projects and scripts by
 // name or public id. The console asks them only for staff holding
 // licensing.view. They read from the replica when the request allows (db.Reader).
 func Searchers(d *db.DB) map[string]product.Searcher {
@@ -53,7 +53,7 @@ func searchKeys(ctx context.Context, d *db.DB, q product.Query, limit int) ([]pr
 		out = append(out, product.SearchHit{Title: key, Subtitle: sub, Href: "/luarmor/keys/" + strconv.FormatInt(id, 10), Meta: meta,
 			Rank: product.Rank(q.Text, key, hwid, discord)})
 	}
-	// What support pastes whole (a key, a HWID, a Discord id) comes first,
+	// What support pastes whole (a key, a HWID, a Discord ID) comes first,
 	// from btree indexes.
 	exact, err := d.SearchLicenseKeysExact(ctx, store.SearchLicenseKeysExactParams{Q: q.Text, Limit: int32(limit)})
 	if err != nil {
@@ -62,7 +62,7 @@ func searchKeys(ctx context.Context, d *db.DB, q product.Query, limit int) ([]pr
 	for _, r := range exact {
 		add(r.ID, r.UserKey, r.Identifier, r.DiscordID, r.ProjectName, r.Banned)
 	}
-	// A whole key, HWID or Discord id that matched needs no partial search:
+	// A whole key, HWID or Discord ID that matched needs no partial search:
 	// on hex keys that is the costly one.
 	if !q.Contains || len(out) > 0 {
 		return out, nil

@@ -161,7 +161,7 @@ var all = []Product{
 	{
 		Key: Licensing, Brand: "Luarmor", Path: "/luarmor", Status: Live,
 		Tagline: "Script licensing", Icon: "code", Hue: "violet",
-		About: []string{"Projects and scripts", "License keys bound to a HWID or Discord id", "Blacklists and HWID resets"},
+		About: []string{"Projects and scripts", "License keys bound to a HWID or Discord ID", "Blacklists and HWID resets"},
 		Nav:   []NavEntry{{Key: "luarmor", Label: "Luarmor", Href: "/luarmor", Permission: PermLicensingView, Icon: "code"}},
 		Permissions: []Permission{
 			{PermLicensingView, "See projects, scripts and license keys", everyRole},

@@ -93,7 +93,7 @@ func TestPagesRender(t *testing.T) {
 	if r.Has("[data-testid=generate-link]") {
 		t.Error("read-only user sees Generate")
 	}
-	// Search by HWID, Discord id, note, key; status filter.
+	// Search by HWID, Discord ID, note, key; status filter.
 	for q, want := range map[string]int{"hwid-Alpha": 1, "1234567890123": 1, "alpha note": 2, a.fresh.UserKey[:12]: 1, "nothing-like-this": 0} {
 		r = c.Get(projectPath(a) + "?q=" + url.QueryEscape(q))
 		wantStatus(t, r, http.StatusOK, "search "+q)

@@ -356,7 +356,7 @@ func ParsePublicKey(s string) (ed25519.PublicKey, bool) {
 	return ed25519.PublicKey(b), true
 }
 
-// ValidSnowflake says whether s is a Discord id: a decimal uint64, as
+// ValidSnowflake says whether s is a Discord ID: a decimal uint64, as
 // Discord writes them in JSON strings.
 func ValidSnowflake(s string) bool {
 	if s == "" || len(s) > 20 {

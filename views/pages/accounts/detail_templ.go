@@ -380,7 +380,7 @@ func facts(d Detail) []components.KV {
 	return []components.KV{
 		{Key: "Account", Value: d.IDText(), Mono: true},
 		{Key: "Status", Node: components.StatusBadge(d.Status)},
-		{Key: "Discord id", Value: d.DiscordID, Mono: true},
+		{Key: "Discord ID", Value: d.DiscordID, Mono: true},
 		{Key: "Created", Node: components.Time(d.Created)},
 		{Key: "Updated", Node: components.Time(d.Updated)},
 	}

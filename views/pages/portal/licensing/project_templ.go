@@ -301,7 +301,7 @@ func ProjectDetailPage(p layouts.Page, v ProjectPage) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = components.SearchInput("q", v.Filters.Q, "Search key, HWID, Discord id or note words").Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = components.SearchInput("q", v.Filters.Q, "Search key, HWID, Discord ID or note words").Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -392,7 +392,7 @@ func ProjectDetailPage(p layouts.Page, v ProjectPage) templ.Component {
 						}
 						return nil
 					})
-					templ_7745c5c3_Err = components.EmptyState("No keys match", "Nothing matches these filters. Search part of a key, a HWID or a Discord id, or whole words of a note (the last word may be just its start).").Render(templ.WithChildren(ctx, templ_7745c5c3_Var16), templ_7745c5c3_Buffer)
+					templ_7745c5c3_Err = components.EmptyState("No keys match", "Nothing matches these filters. Search part of a key, a HWID or a Discord ID, or whole words of a note (the last word may be just its start).").Render(templ.WithChildren(ctx, templ_7745c5c3_Var16), templ_7745c5c3_Buffer)
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
