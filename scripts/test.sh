@@ -60,7 +60,7 @@ fi
 # -vet=off: `make check` (CI's first step) vets every package with all of
 # vet's checks; go test's own subset would vet them again. -ldflags=-w: no
 # debug info in the test binaries (a panic's trace does not need it), a
-# second less to link each of the 77 after a change below them.
+# second less to link each test binary after a change below it.
 mapfile -t pkgs < <(go list ./... | grep -v '^lumdesk/e2e$')
 began=$SECONDS
 timed() { # timed LABEL COMMAND...: runs it and says when its side finished
