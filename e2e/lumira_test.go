@@ -67,7 +67,7 @@ func TestLumiraSandboxPromoteToDiscord(t *testing.T) {
 		t.Errorf("Trainee threshold after saving = %q", v)
 	}
 
-	// Promote sandbox_alex (Member) from his page, found by user id.
+	// Promote sandbox_alex (Member) from his page, found by user ID.
 	b.open(groupPath+"?tab=members&q=9000000001", `[data-testid="open-member"]`)
 	b.click(`[data-testid="open-member"]`)
 	b.waitPath(`/members/9000000001$`)

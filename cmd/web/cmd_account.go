@@ -16,7 +16,7 @@ func runAccount(ctx context.Context, e *env, args []string) error {
 			fs := newFlags(e, "account create", "account create --name N --email E [--discord ID] [--note T] [--json]")
 			name := fs.String("name", "", "customer name, 1–200 characters (required)")
 			email := fs.String("email", "", "customer email, unique (required)")
-			discord := fs.String("discord", "", "Discord user id (17–20 digits)")
+			discord := fs.String("discord", "", "Discord user ID (17–20 digits)")
 			note := fs.String("note", "", "note for staff, up to 2000 characters")
 			asJSON := fs.Bool("json", false, "print the new account as JSON")
 			if err := parseFlags(fs, args); err != nil {

@@ -66,7 +66,7 @@ func runDiscordRegister(ctx context.Context, e *env, args []string) error {
 func runDiscordLinkCode(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "discord link-code", "discord link-code --project ID | --group ROBLOX_GROUP_ID|grp_ID [--account ID|EMAIL] [--json]")
 	project := fs.String("project", "", "the Luarmor project's id the Discord server will serve")
-	group := fs.String("group", "", "the Lumira group the Discord server will serve: its Roblox group id, or its id (grp_...)")
+	group := fs.String("group", "", "the Lumira group the Discord server will serve: its Roblox group ID, or its id (grp_...)")
 	account := fs.String("account", "", "the account the project or group belongs to (when several accounts have the Roblox group)")
 	asJSON := fs.Bool("json", false, "print the code as JSON")
 	if err := parseFlags(fs, args); err != nil {

@@ -29,7 +29,7 @@ func runLumiraGroup(ctx context.Context, e *env, args []string) error {
 			fs := newFlags(e, "lumira group add",
 				"lumira group add --account ID|EMAIL --group-id N [--roblox-key-stdin] [--ceiling R] [--discord-webhook URL] [--json]")
 			account := fs.String("account", "", "account id or email the group belongs to (required)")
-			groupID := fs.Int64("group-id", 0, "the Roblox group id (required)")
+			groupID := fs.Int64("group-id", 0, "the Roblox group ID (required)")
 			keyStdin := fs.Bool("roblox-key-stdin", false, "read the group's Roblox Open Cloud API key from the first line of standard input; without it the group is a sandbox group")
 			ceiling := fs.Int("ceiling", 0, "the rank of the integration's Roblox account: only ranks strictly below it are assigned (default 255 with a key, 250 in the sandbox)")
 			webhook := fs.String("discord-webhook", "", "Discord webhook URL the group's rank changes are logged to")
@@ -41,7 +41,7 @@ func runLumiraGroup(ctx context.Context, e *env, args []string) error {
 			case *account == "":
 				return usagef("--account is required")
 			case *groupID <= 0:
-				return usagef("--group-id is required (the Roblox group id, a positive number)")
+				return usagef("--group-id is required (the Roblox group ID, a positive number)")
 			}
 			key := ""
 			if *keyStdin {

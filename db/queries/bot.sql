@@ -84,7 +84,7 @@ SELECT id, account_id, public_id, name FROM licensing_projects WHERE public_id =
 SELECT id, account_id, public_id, name, roblox_group_id FROM lumira_groups WHERE public_id = $1;
 
 -- name: FindBotGroupRefs :many
--- Lumira groups by Roblox group id (one per account), within an account when given.
+-- Lumira groups by Roblox group ID (one per account), within an account when given.
 SELECT id, account_id, public_id, name, roblox_group_id FROM lumira_groups
 WHERE roblox_group_id = $1 AND (sqlc.narg(account_id)::bigint IS NULL OR account_id = sqlc.narg(account_id))
 ORDER BY id

@@ -23,8 +23,8 @@ WHERE group_id = $1 AND roblox_user_id = $2
 RETURNING *;
 
 -- name: ListLumiraMembers :many
--- A group's members by user id; search matches a username's start or the
--- whole user id.
+-- A group's members by user ID; search matches a username's start or the
+-- whole user ID.
 SELECT * FROM lumira_members
 WHERE group_id = $1
   AND (sqlc.narg(search)::text IS NULL OR lower(username) LIKE lower(sqlc.narg(search)) || '%'

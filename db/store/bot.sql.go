@@ -72,7 +72,7 @@ type FindBotGroupRefsRow struct {
 	RobloxGroupID int64  `json:"roblox_group_id"`
 }
 
-// Lumira groups by Roblox group id (one per account), within an account when given.
+// Lumira groups by Roblox group ID (one per account), within an account when given.
 func (q *Queries) FindBotGroupRefs(ctx context.Context, arg FindBotGroupRefsParams) ([]FindBotGroupRefsRow, error) {
 	rows, err := q.db.Query(ctx, findBotGroupRefs, arg.RobloxGroupID, arg.AccountID)
 	if err != nil {

@@ -423,8 +423,8 @@ type ListLumiraMembersParams struct {
 	AfterUser int64   `json:"after_user"`
 }
 
-// A group's members by user id; search matches a username's start or the
-// whole user id.
+// A group's members by user ID; search matches a username's start or the
+// whole user ID.
 func (q *Queries) ListLumiraMembers(ctx context.Context, arg ListLumiraMembersParams) ([]LumiraMember, error) {
 	rows, err := q.db.Query(ctx, listLumiraMembers,
 		arg.GroupID,

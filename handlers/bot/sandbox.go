@@ -69,7 +69,7 @@ func optionFields(c command, values func(name string) string) []view.OptionField
 		case discord.OptionInteger:
 			f.Kind = "number"
 		case discord.OptionRole:
-			f.Kind, f.Description = "role", o.Description+" (a role id)"
+			f.Kind, f.Description = "role", o.Description+" (a role ID)"
 		}
 		if values != nil {
 			f.Value = values(o.Name)
@@ -165,7 +165,7 @@ func who(c *fiber.Ctx) (bot.SandboxUser, string, error) {
 	}
 	g := web.Field(c, "guild")
 	if !discord.ValidSnowflake(g) {
-		return u, "", fiber.NewError(fiber.StatusUnprocessableEntity, "Choose a server (a Discord guild id).")
+		return u, "", fiber.NewError(fiber.StatusUnprocessableEntity, "Choose a server (a Discord guild ID).")
 	}
 	return u, g, nil
 }

@@ -519,7 +519,7 @@ func TestImportCSVPerRowResults(t *testing.T) {
 		{"3", "(generated)", "true", "Created"},
 		{"4", "", "false", "key_days must be a whole number of days."},
 		{"5", existing.UserKey, "false", "user_key is already used by another key."},
-		{"6", "", "false", "discord_id must be a Discord user id (digits only)."},
+		{"6", "", "false", "discord_id must be a Discord user ID (digits only)."},
 		{"7", "", "false", "Has 4 fields; the header has 7."},
 		{"8", "(generated)", "true", "Created"},
 	}

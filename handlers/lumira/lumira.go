@@ -201,7 +201,7 @@ func (h *Lumira) addGroup(c *fiber.Ctx) error {
 	if n, err := strconv.ParseInt(form.GroupID, 10, 64); err == nil && n > 0 {
 		in.RobloxGroupID = n
 	} else {
-		form.Errors["roblox_group_id"] = "Enter the Roblox group id (a positive number)."
+		form.Errors["roblox_group_id"] = "Enter the Roblox group ID (a positive number)."
 	}
 	if form.Ceiling != "" {
 		n, err := strconv.Atoi(form.Ceiling)

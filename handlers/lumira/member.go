@@ -15,7 +15,7 @@ import (
 	view "lumdesk/views/pages/lumira"
 )
 
-// userParam is the page's Roblox user id: anything else is a 404.
+// userParam is the page's Roblox user ID: anything else is a 404.
 func userParam(c *fiber.Ctx) (int64, error) {
 	id, ok := web.ParseID(c.Params("user"))
 	if !ok {

@@ -180,7 +180,7 @@ func normalizeEmail(s string) (string, bool) {
 	return strings.ToLower(s), true
 }
 
-// IsDiscordID reports whether s looks like a Discord user id (a snowflake: 17–20 digits).
+// IsDiscordID reports whether s looks like a Discord user ID (a snowflake: 17–20 digits).
 func IsDiscordID(s string) bool {
 	if len(s) < 17 || len(s) > 20 {
 		return false

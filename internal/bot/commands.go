@@ -34,7 +34,7 @@ func Commands() []discord.Command {
 		{Name: "lumira", Description: "Lumira: link this server to a Roblox group", Type: 1,
 			DefaultMemberPermissions: &manage, Contexts: guild, Options: []discord.CommandOption{
 				sub("setup", "Link this server to a Lumira group with a link code from lumdesk",
-					str("group", "The Roblox group id", true, 32), str("code", "The one-time link code", true, 100),
+					str("group", "The Roblox group ID", true, 32), str("code", "The one-time link code", true, 100),
 					discord.CommandOption{Type: discord.OptionRole, Name: "rank_role", Description: "Members of this role may use /rank"}),
 			}},
 		{Name: "apikey", Description: "Lumira API keys of the group this server serves", Type: 1,

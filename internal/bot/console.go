@@ -102,7 +102,7 @@ const (
 // SandboxUser is a Discord member the sandbox console acts as.
 type SandboxUser struct {
 	Key         string // manager, alice, bob
-	ID          string // Discord user id
+	ID          string // Discord user ID
 	Username    string
 	About       string
 	Permissions string // member.permissions

@@ -112,7 +112,7 @@ func newFixture(t testing.TB, opts ...func(*bot.Settings)) *fixture {
 	return f
 }
 
-// user is a guild member: a Discord user id, name, permission bits and roles.
+// user is a guild member: a Discord user ID, name, permission bits and roles.
 func user(id, name string, perms int64, roles ...string) *discord.Member {
 	if roles == nil {
 		roles = []string{}

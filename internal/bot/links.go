@@ -38,7 +38,7 @@ type Link struct {
 	TargetName      string
 	RobloxGroupID   int64  // AreaRanking
 	RankRoleID      string // AreaRanking: the Discord role whose members may /rank ("": nobody)
-	LinkedBy        string // Discord user id
+	LinkedBy        string // Discord user ID
 	LinkedByName    string
 	PanelLastUsedAt *time.Time
 	CreatedAt       time.Time
@@ -96,7 +96,7 @@ type target struct {
 }
 
 // resolve finds the project (AreaLicensing: its public id) or the group
-// (AreaRanking: its public id, or its Roblox group id when that is one
+// (AreaRanking: its public id, or its Roblox group ID when that is one
 // group within the scope) a code is made for.
 func (s *Service) resolve(ctx context.Context, scope accounts.Scope, area, ref string) (target, error) {
 	ref = strings.TrimSpace(ref)
@@ -139,7 +139,7 @@ func (s *Service) resolve(ctx context.Context, scope accounts.Scope, area, ref s
 
 // NewLinkCode makes a one-time code that links a guild to a project
 // (AreaLicensing, ref: its public id) or a group (AreaRanking, ref: its
-// public id or Roblox group id) of the scope. Only its hash is kept.
+// public id or Roblox group ID) of the scope. Only its hash is kept.
 func (s *Service) NewLinkCode(ctx context.Context, actor audit.Actor, scope accounts.Scope, area, ref string) (LinkCode, error) {
 	t, err := s.resolve(ctx, scope, area, ref)
 	if err != nil {
@@ -340,7 +340,7 @@ func (s *Service) Unlink(ctx context.Context, actor audit.Actor, scope accounts.
 func (s *Service) SetRankRole(ctx context.Context, actor audit.Actor, scope accounts.Scope, id, roleID string) (Link, error) {
 	roleID = strings.TrimSpace(roleID)
 	if roleID != "" && !discord.ValidSnowflake(roleID) {
-		return Link{}, apperr.FieldErrors{"rank_role_id": "must be a Discord role id (digits), or empty for nobody"}
+		return Link{}, apperr.FieldErrors{"rank_role_id": "must be a Discord role ID (digits), or empty for nobody"}
 	}
 	row, err := s.scopedLink(ctx, scope, id)
 	if err != nil {

@@ -300,7 +300,7 @@ func TestGenerateInChunksAndImport(t *testing.T) {
 	w.wait(job.ID)
 	got := w.results(job.ID)
 	want := []short{{"2", true, "Created"}, {"3", true, "Created"}, {"4", false, "key_days must be a whole number"},
-		{"5", false, "user_key is already used by another key."}, {"6", false, "discord_id must be a Discord user id (digits only)."}}
+		{"5", false, "user_key is already used by another key."}, {"6", false, "discord_id must be a Discord user ID (digits only)."}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("import results (-want +got):\n%s", diff)
 	}

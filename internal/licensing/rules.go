@@ -145,7 +145,7 @@ func checkIdentifier(s string, verr ValidationError) string {
 func checkDiscordID(s string, verr ValidationError) string {
 	s = strings.TrimSpace(s)
 	if len(s) > MaxDiscordIDLen || strings.ContainsFunc(s, func(r rune) bool { return r < '0' || r > '9' }) {
-		verr["discord_id"] = "must be a Discord user id (digits only)"
+		verr["discord_id"] = "must be a Discord user ID (digits only)"
 	}
 	return s
 }

@@ -199,7 +199,7 @@ func (s *Service) AddGroup(ctx context.Context, actor audit.Actor, scope account
 		fe["account"] = "Choose the account."
 	}
 	if in.RobloxGroupID <= 0 || in.RobloxGroupID > 1<<53 {
-		fe["group_id"] = "Enter the Roblox group id (a positive number)."
+		fe["group_id"] = "Enter the Roblox group ID (a positive number)."
 	}
 	in.RobloxKey = strings.TrimSpace(in.RobloxKey)
 	sandbox := in.RobloxKey == ""

@@ -74,7 +74,7 @@ func (s *Service) Logs(ctx context.Context, scope accounts.Scope, groupID string
 		before = &id
 	}
 	if f.UserID < 0 {
-		fe["user_id"] = "Enter a Roblox user id."
+		fe["user_id"] = "Enter a Roblox user ID."
 	}
 	if f.Kind != "" && !slices.Contains(ActionKinds, f.Kind) {
 		fe["kind"] = "Choose set, promote, demote, points or outside_change."

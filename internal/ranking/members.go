@@ -118,7 +118,7 @@ func checkReason(reason string) (string, error) {
 
 func checkUser(userID int64) error {
 	if userID <= 0 || userID > 1<<53 {
-		return ValidationError{"user_id": "Enter a Roblox user id (a positive number)."}
+		return ValidationError{"user_id": "Enter a Roblox user ID (a positive number)."}
 	}
 	return nil
 }
@@ -371,14 +371,14 @@ func truncate(s string, n int) string {
 	return s[:n] + "..."
 }
 
-// RankInput names the rank to set: by rank, or by role id.
+// RankInput names the rank to set: by rank, or by role ID.
 type RankInput struct {
 	Rank   *int
 	RoleID string
 	Reason string
 }
 
-// SetRank gives a member the role of a rank (or a role id). Setting the
+// SetRank gives a member the role of a rank (or a role ID). Setting the
 // rank the member holds changes nothing and calls nothing but the re-read
 // (Changed false).
 func (s *Service) SetRank(ctx context.Context, actor audit.Actor, scope accounts.Scope, groupID string, userID int64, in RankInput) (_ Change, err error) {
@@ -559,8 +559,8 @@ func memberOf(m store.LumiraMember, role Role) Member {
 		Points: m.Points, LastChangeAt: utc(m.LastChangeAt)}
 }
 
-// ListMembers lists the members Lumira has seen (as last read), by user id;
-// search matches a username's start or a whole user id.
+// ListMembers lists the members Lumira has seen (as last read), by user ID;
+// search matches a username's start or a whole user ID.
 func (s *Service) ListMembers(ctx context.Context, scope accounts.Scope, groupID, search string, afterUserID int64, limit int) (_ []Member, err error) {
 	defer wrap(&err, "list members of lumira group %s", groupID)
 	r, err := findGroup(ctx, s.db.Queries, scope, groupID)

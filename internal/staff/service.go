@@ -177,7 +177,7 @@ func (s *Service) List(ctx context.Context) ([]User, error) {
 	return out, nil
 }
 
-// change runs one audited mutation of staff user id.
+// change runs one audited mutation of staff user ID.
 func (s *Service) change(ctx context.Context, actor audit.Actor, id int64, action, reason string,
 	fn func(q *store.Queries, before store.StaffUser) (store.StaffUser, error)) (User, error) {
 	var after store.StaffUser

@@ -268,7 +268,7 @@ func TestBadBodies(t *testing.T) {
 		{"auth_expire fraction", "POST", w.users(), map[string]any{"auth_expire": 1.5}, "auth_expire must be a whole number."},
 		{"key_days type", "POST", w.users(), map[string]any{"key_days": true}, "key_days must be a number."},
 		{"note type", "POST", w.users(), map[string]any{"note": []int{1}}, "note must be a string."},
-		{"discord_id digits", "POST", w.users(), map[string]any{"discord_id": "abc"}, "discord_id must be a Discord user id (digits only)."},
+		{"discord_id digits", "POST", w.users(), map[string]any{"discord_id": "abc"}, "discord_id must be a Discord user ID (digits only)."},
 		{"key_days range", "POST", w.users(), map[string]any{"key_days": 0}, "key_days must be a whole number of days from 1 to 36500."},
 		{"both expiries", "POST", w.users(), map[string]any{"key_days": 3, "auth_expire": time.Now().Add(time.Hour).Unix()}, "auth_expire cannot be combined with key_days."},
 		{"patch without user_key", "PATCH", w.users(), map[string]any{"note": "x"}, "user_key is required."},

@@ -34,7 +34,7 @@ func withLadder(g ranking.Group) groupOut {
 }
 
 // groupRef is the :groupId parameter as the service names the group: a
-// grp_ id passes as it is; a Roblox group id is looked up among the key's
+// grp_ id passes as it is; a Roblox group ID is looked up among the key's
 // groups (several accounts' groups with it: 400, say which with grp_).
 func (api *API) groupRef(c *fiber.Ctx, scope accounts.Scope) (string, error) {
 	ref := utils.CopyString(c.Params("groupId"))
@@ -68,14 +68,14 @@ func (api *API) groupRef(c *fiber.Ctx, scope accounts.Scope) (string, error) {
 	return "", ranking.ValidationError{"groupId": fmt.Sprintf("Several accounts have Roblox group %d: name the group by its Lumira id (%s).", n, strings.Join(found, ", "))}
 }
 
-// userParam is the :userId parameter (a Roblox user id).
+// userParam is the :userId parameter (a Roblox user ID).
 func userParam(c *fiber.Ctx) (int64, bool) {
 	n, err := strconv.ParseInt(c.Params("userId"), 10, 64)
 	return n, err == nil && n > 0 && n <= 1<<53
 }
 
 func badUser(c *fiber.Ctx) error {
-	return writeErr(c, fiber.StatusBadRequest, CodeValidation, "userId: a Roblox user id is a positive number.")
+	return writeErr(c, fiber.StatusBadRequest, CodeValidation, "userId: a Roblox user ID is a positive number.")
 }
 
 // readBody decodes the JSON body into v (an empty body is {} when
@@ -368,7 +368,7 @@ func (api *API) logs(c *fiber.Ctx, k apikeys.Key) error {
 	if v := c.Query("userId"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n <= 0 {
-			return writeErr(c, fiber.StatusBadRequest, CodeValidation, "userId: a Roblox user id is a positive number.")
+			return writeErr(c, fiber.StatusBadRequest, CodeValidation, "userId: a Roblox user ID is a positive number.")
 		}
 		f.UserID = n
 	}

@@ -10,7 +10,7 @@
 // the key's (an operator key's is every account); another account's group
 // is 404 group_not_found exactly as an unknown one.
 //
-// :groupId is the group's Lumira id (grp_...) or its Roblox group id (a
+// :groupId is the group's Lumira id (grp_...) or its Roblox group ID (a
 // number), which game scripts already know; the Roblox id is looked up
 // among the key's groups.
 //

@@ -226,7 +226,7 @@ func TestLumiraAuthScopesAndEnvelope(t *testing.T) {
 	for _, body := range []string{`{"rank": `, `[1]`, `"x"`, `null`, `{"rank": "five"}`, `{"rank": 5} {}`, `{"rank": 5, "reason": "a\u0000b"}`, "{\"rank\": 5, \"reason\": \"\xff\"}"} {
 		wantLrErr(t, "malformed "+body, w.call("POST", w.userPath(w.group.ID, 1)+"/rank", w.key, body), 400, "validation_error")
 	}
-	wantLrErr(t, "bad user id", w.call("POST", w.userPath(w.group.ID, 1)[:len(w.userPath(w.group.ID, 1))-1]+"x/promote", w.key, ""), 400, "validation_error")
+	wantLrErr(t, "bad user ID", w.call("POST", w.userPath(w.group.ID, 1)[:len(w.userPath(w.group.ID, 1))-1]+"x/promote", w.key, ""), 400, "validation_error")
 	wantLrErr(t, "unknown method", w.call("PROPFIND", "/api/lumira/v1/groups", w.key, ""), 405, "method_not_allowed")
 	// Announce a body over the limit and send none of it: refused on the header alone.
 	conn, err := net.Dial("tcp", strings.TrimPrefix(w.env.URL, "http://"))
@@ -330,7 +330,7 @@ func TestLumiraMemberAndUsername(t *testing.T) {
 		t.Fatalf("member after points: %s", r.Raw)
 	}
 	wantLrErr(t, "not in group", w.call("GET", w.userPath(w.group.ID, 2), w.key, ""), 404, "user_not_in_group")
-	wantLrErr(t, "user id 0", w.call("GET", w.userPath(w.group.ID, 0), w.key, ""), 400, "validation_error")
+	wantLrErr(t, "user ID 0", w.call("GET", w.userPath(w.group.ID, 0), w.key, ""), 400, "validation_error")
 
 	r = w.call("GET", "/api/lumira/v1/users/by-username/stranger", w.readKey, "")
 	wantLrOK(t, "username", r)

@@ -62,7 +62,7 @@ func statusOptions() []components.Option {
 	return out
 }
 
-// roleText is "Member (1)" for a role id of the group.
+// roleText is "Member (1)" for a role ID of the group.
 func roleText(g ranking.Group, id string, rank *int) string {
 	if r, ok := g.RoleByID(id); ok {
 		return fmt.Sprintf("%s (%d)", r.Name, r.Rank)

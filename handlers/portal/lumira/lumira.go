@@ -216,9 +216,9 @@ func (h *Portal) add(c *fiber.Ctx) error {
 	}
 	in := ranking.GroupInput{RobloxKey: key, Name: form.Name, DiscordWebhook: web.Truncate(web.Field(c, "discord_webhook"), 2000)}
 	if form.GroupID == "" {
-		form.Errors["group_id"] = "Enter the Roblox group id (a positive number)."
+		form.Errors["group_id"] = "Enter the Roblox group ID (a positive number)."
 	} else if n, err := strconv.ParseInt(form.GroupID, 10, 64); err != nil || n <= 0 {
-		form.Errors["group_id"] = "Enter the Roblox group id (a positive number)."
+		form.Errors["group_id"] = "Enter the Roblox group ID (a positive number)."
 	} else {
 		in.RobloxGroupID = n
 	}

@@ -238,7 +238,7 @@ func TestLumiraPortalAddGroup(t *testing.T) {
 	c.Get("/portal/lumira")
 
 	r := c.PostForm("/portal/lumira/groups", url.Values{"group_id": {"abc"}, "roblox_key": {lumiraRobloxKey}, "ceiling": {"300"}})
-	wantLumira(t, r, http.StatusUnprocessableEntity, "bad group id and ceiling")
+	wantLumira(t, r, http.StatusUnprocessableEntity, "bad group ID and ceiling")
 	if !strings.Contains(r.Text("[data-testid=add-form]"), "positive number") || !strings.Contains(r.Text("[data-testid=add-form]"), "2-255") {
 		t.Errorf("add form messages: %q", r.Text("[data-testid=add-form]"))
 	}
@@ -377,7 +377,7 @@ func TestLumiraPortalSandboxRanking(t *testing.T) {
 		t.Errorf("a non-member's page: %d", r.Status)
 	}
 	if r := c.Get(memberPath(w.sandbox.ID, -3)); r.Status != http.StatusNotFound {
-		t.Errorf("a bad user id's page: %d", r.Status)
+		t.Errorf("a bad user ID's page: %d", r.Status)
 	}
 
 	r = c.PostForm(mp+"/rank", url.Values{"rank": {"50"}, "reason": {"Staff now"}})

@@ -21,7 +21,7 @@ const historyRead = 50
 
 var errNoMember = fiber.NewError(fiber.StatusNotFound, "There is no such member of this group.")
 
-// lookup finds a member by username or user id and opens their page; what
+// lookup finds a member by username or user ID and opens their page; what
 // it cannot find is a message on the group page.
 func (h *Portal) lookup(c *fiber.Ctx) error {
 	ctx := c.UserContext()
@@ -35,12 +35,12 @@ func (h *Portal) lookup(c *fiber.Ctx) error {
 		return h.renderGroup(c, fiber.StatusUnprocessableEntity, groupForms{lookup: q, lookupError: msg})
 	}
 	if q == "" {
-		return fail("Enter a Roblox username or user id.")
+		return fail("Enter a Roblox username or user ID.")
 	}
 	var userID int64
 	if n, err := strconv.ParseInt(q, 10, 64); err == nil {
 		if n <= 0 {
-			return fail("A Roblox user id is a positive number.")
+			return fail("A Roblox user ID is a positive number.")
 		}
 		userID = n
 	} else {
@@ -79,7 +79,7 @@ func firstOf(fields map[string]string, msg string) string {
 	return "That did not work."
 }
 
-// memberGroup is the group of the request and the member's user id (an id
+// memberGroup is the group of the request and the member's user ID (an id
 // that is not one is not found).
 func (h *Portal) memberGroup(c *fiber.Ctx) (ranking.Group, int64, error) {
 	g, err := h.svc.GetGroup(c.UserContext(), web.PortalScope(c), c.Params("id"))
@@ -254,7 +254,7 @@ func (h *Portal) addPoints(c *fiber.Ctx) error {
 	return h.changeResult(c, g, userID, &forms, &forms.Points, ch, err, "auto-promoted")
 }
 
-// memberName is the member's username as last seen, else their user id.
+// memberName is the member's username as last seen, else their user ID.
 func (h *Portal) memberName(c *fiber.Ctx, g ranking.Group, userID int64) string {
 	id := strconv.FormatInt(userID, 10)
 	ms, err := h.svc.ListMembers(c.UserContext(), web.PortalScope(c), g.ID, id, 0, 1)

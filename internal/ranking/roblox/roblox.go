@@ -20,7 +20,7 @@ type Group struct {
 
 // Role is one of a group's roles.
 type Role struct {
-	ID          string // Roblox's role id, e.g. "200"
+	ID          string // Roblox's role ID, e.g. "200"
 	Name        string
 	Rank        int // 0 (guest) .. 255 (owner)
 	MemberCount *int64
@@ -30,7 +30,7 @@ type Role struct {
 type Membership struct {
 	UserID int64
 	RoleID string   // the highest-ranked role the user holds
-	Roles  []string // every role id held (Roblox now allows several)
+	Roles  []string // every role ID held (Roblox now allows several)
 	// Username is the user's name when the answer carries it (the sandbox).
 	Username string
 }

@@ -18,7 +18,7 @@ import (
 // the group is not found. It has no audit log.
 type Sandbox struct {
 	DB      *db.DB
-	GroupID int64 // lumira_groups.id (not the Roblox group id)
+	GroupID int64 // lumira_groups.id (not the Roblox group ID)
 	Name    string
 }
 
@@ -44,7 +44,7 @@ var DemoRoles = []SandboxRole{
 	{"1255", "Owner", 255},
 }
 
-// DemoMembers are a new sandbox group's members (user ids in a range
+// DemoMembers are a new sandbox group's members (user IDs in a range
 // Roblox has not reached).
 var DemoMembers = []SandboxMember{
 	{9_000_000_001, "sandbox_alex", "1001"}, {9_000_000_002, "sandbox_blake", "1001"}, {9_000_000_003, "sandbox_casey", "1005"},
@@ -149,7 +149,7 @@ func (u SandboxUsers) LookupUsernames(ctx context.Context, names []string) ([]Us
 	return out, nil
 }
 
-// ParseRoleID checks a role id's shape (Roblox's are decimal).
+// ParseRoleID checks a role ID's shape (Roblox's are decimal).
 func ParseRoleID(s string) bool {
 	_, err := strconv.ParseUint(s, 10, 63)
 	return err == nil && len(s) <= 20

@@ -122,7 +122,7 @@ func FormPage(p layouts.Page, f Form) templ.Component {
 					return templ_7745c5c3_Err
 				}
 				templ_7745c5c3_Err = components.FieldWith(components.FieldProps{Label: "Discord ID", Name: "discord_id", Value: f.DiscordID, Error: f.Errors["discord_id"],
-					Hint: "Optional: the numeric user id (17–20 digits), not the username.", Placeholder: "e.g. 123456789012345678", Autocomplete: "off",
+					Hint: "Optional: the numeric user ID (17–20 digits), not the username.", Placeholder: "e.g. 123456789012345678", Autocomplete: "off",
 					Attrs: templ.Attributes{"inputmode": "numeric", "maxlength": "20"}}).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err

@@ -38,7 +38,7 @@ func headerCard(h Header) templ.Component {
 			templ_7745c5c3_Var1 = templ.NopComponent
 		}
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<div class=\"card mb-4 p-4\" data-testid=\"group-header\"><dl class=\"grid grid-cols-2 gap-4 text-sm sm:grid-cols-4\"><div><dt class=\"muted\">Roblox group id</dt><dd class=\"font-mono\" data-testid=\"roblox-group-id\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<div class=\"card mb-4 p-4\" data-testid=\"group-header\"><dl class=\"grid grid-cols-2 gap-4 text-sm sm:grid-cols-4\"><div><dt class=\"muted\">Roblox group ID</dt><dd class=\"font-mono\" data-testid=\"roblox-group-id\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -862,7 +862,7 @@ func membersTab(v GroupPage) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = components.SearchInput("q", v.MemberQ, "Username or user id").Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = components.SearchInput("q", v.MemberQ, "Username or user ID").Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -923,7 +923,7 @@ func membersTab(v GroupPage) templ.Component {
 				}
 				return nil
 			})
-			templ_7745c5c3_Err = components.EmptyState("No member matches", "Members Lumira has seen (ranked, given points or found by reconciliation) are listed here. Search a Roblox user id to open any member of the group.").Render(templ.WithChildren(ctx, templ_7745c5c3_Var37), templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = components.EmptyState("No member matches", "Members Lumira has seen (ranked, given points or found by reconciliation) are listed here. Search a Roblox user ID to open any member of the group.").Render(templ.WithChildren(ctx, templ_7745c5c3_Var37), templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -944,7 +944,7 @@ func membersTab(v GroupPage) templ.Component {
 					}()
 				}
 				ctx = templ.InitializeContext(ctx)
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 76, "<thead><tr><th scope=\"col\">Member</th><th scope=\"col\" class=\"col-secondary\">User id</th><th scope=\"col\">Role</th><th scope=\"col\" class=\"text-right\">Points</th><th scope=\"col\" class=\"col-secondary\">Last change</th></tr></thead> <tbody>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 76, "<thead><tr><th scope=\"col\">Member</th><th scope=\"col\" class=\"col-secondary\">User ID</th><th scope=\"col\">Role</th><th scope=\"col\" class=\"text-right\">Points</th><th scope=\"col\" class=\"col-secondary\">Last change</th></tr></thead> <tbody>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

@@ -183,7 +183,7 @@ func addForm(l GroupList) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = components.FieldWith(components.FieldProps{Label: "Roblox group id", Name: "roblox_group_id", Value: l.Form.GroupID,
+		templ_7745c5c3_Err = components.FieldWith(components.FieldProps{Label: "Roblox group ID", Name: "roblox_group_id", Value: l.Form.GroupID,
 			Error: formErr(l.Form.Errors, "roblox_group_id"), Required: true, Attrs: templ.Attributes{"inputmode": "numeric"}}).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
@@ -608,7 +608,7 @@ func GroupsPage(p layouts.Page, l GroupList) templ.Component {
 					}()
 				}
 				ctx = templ.InitializeContext(ctx)
-				templ_7745c5c3_Err = components.SearchInput("q", l.Q, "Name or Roblox group id").Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = components.SearchInput("q", l.Q, "Name or Roblox group ID").Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

@@ -34,7 +34,7 @@ type Group struct {
 	Name    string
 	Roles   []Role
 	BotRank int                // the key owner's rank: only lower roles and members are managed
-	Members map[int64][]string // user id → role ids held
+	Members map[int64][]string // user ID → role IDs held
 	Audit   []AuditEntry
 }
 

@@ -109,7 +109,7 @@ func GroupDetail(p layouts.Page, v GroupPage) templ.Component {
 				}
 				templ_7745c5c3_Err = components.DescList([]components.KV{
 					{Key: "Group id", Value: v.ID, Mono: true},
-					{Key: "Roblox group id", Value: i64(v.RobloxGroupID), Mono: true},
+					{Key: "Roblox group ID", Value: i64(v.RobloxGroupID), Mono: true},
 					{Key: "Ceiling", Value: "Rank " + itoa(v.Ceiling) + ": only ranks below it are assigned"},
 					{Key: "Roblox key works", Node: keyWorks(v.KeyWorks)},
 					{Key: "Key scopes seen", Value: orDash(strings.Join(v.KeyScopes, ", "))},
@@ -323,8 +323,8 @@ func lookupCard(v GroupPage) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = components.FieldWith(components.FieldProps{Name: "q", Value: v.Lookup, Error: v.LookupError, Placeholder: "Username or user id",
-				Attrs: templ.Attributes{"aria-label": "Username or user id", "maxlength": "40", "spellcheck": "false"}}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = components.FieldWith(components.FieldProps{Name: "q", Value: v.Lookup, Error: v.LookupError, Placeholder: "Username or user ID",
+				Attrs: templ.Attributes{"aria-label": "Username or user ID", "maxlength": "40", "spellcheck": "false"}}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -334,7 +334,7 @@ func lookupCard(v GroupPage) templ.Component {
 			}
 			return nil
 		})
-		templ_7745c5c3_Err = components.CardWith(components.CardProps{Title: "Find a member", Subtitle: "By Roblox username or user id; their rank is read from Roblox."}).Render(templ.WithChildren(ctx, templ_7745c5c3_Var8), templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = components.CardWith(components.CardProps{Title: "Find a member", Subtitle: "By Roblox username or user ID; their rank is read from Roblox."}).Render(templ.WithChildren(ctx, templ_7745c5c3_Var8), templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -1883,7 +1883,7 @@ func membersCard(v GroupPage) templ.Component {
 			}
 			return nil
 		})
-		templ_7745c5c3_Err = components.CardWith(components.CardProps{Title: "Members seen", Subtitle: "Members Lumira has read or ranked, by user id, as last read.", Flush: true}).Render(templ.WithChildren(ctx, templ_7745c5c3_Var71), templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = components.CardWith(components.CardProps{Title: "Members seen", Subtitle: "Members Lumira has read or ranked, by user ID, as last read.", Flush: true}).Render(templ.WithChildren(ctx, templ_7745c5c3_Var71), templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -110,7 +110,7 @@ func GroupsPage(p layouts.Page, v GroupList) templ.Component {
 					}
 					return nil
 				})
-				templ_7745c5c3_Err = components.EmptyState("No Roblox groups yet", "Connect a group below with its Roblox group id and an Open Cloud API key, or leave the key out to try Lumira on a sandbox group. Then create a Lumira API key for your bot.").Render(templ.WithChildren(ctx, templ_7745c5c3_Var3), templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = components.EmptyState("No Roblox groups yet", "Connect a group below with its Roblox group ID and an Open Cloud API key, or leave the key out to try Lumira on a sandbox group. Then create a Lumira API key for your bot.").Render(templ.WithChildren(ctx, templ_7745c5c3_Var3), templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -552,7 +552,7 @@ func addCard(v GroupList) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = components.FieldWith(components.FieldProps{Label: "Roblox group id", Name: "group_id", Value: v.Add.GroupID, Error: v.Add.Errors["group_id"],
+			templ_7745c5c3_Err = components.FieldWith(components.FieldProps{Label: "Roblox group ID", Name: "group_id", Value: v.Add.GroupID, Error: v.Add.Errors["group_id"],
 				Hint: "The number in the group's address on roblox.com.", Required: true, Attrs: templ.Attributes{"inputmode": "numeric", "maxlength": "20"}}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err

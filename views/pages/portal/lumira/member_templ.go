@@ -105,7 +105,7 @@ func MemberDetail(p layouts.Page, v MemberPage) templ.Component {
 					return templ_7745c5c3_Err
 				}
 				templ_7745c5c3_Err = components.DescList([]components.KV{
-					{Key: "Roblox user id", Value: i64(v.UserID), Mono: true},
+					{Key: "Roblox user ID", Value: i64(v.UserID), Mono: true},
 					{Key: "Username", Value: orDash(v.Username)},
 					{Key: "Role", Value: memberRole(v)},
 					{Key: "Points", Value: v.Points},
