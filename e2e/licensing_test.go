@@ -59,6 +59,12 @@ func TestLicensingSupportFlow(t *testing.T) {
 	b.staff("support")
 	keyPath := "/luarmor/keys/" + strconv.FormatInt(key.ID, 10)
 
+	// 0. A list longer than its page shows its rows, then its count.
+	b.open("/luarmor/keys?q=batch&limit=2", `[data-testid="result-count"]:not([data-pending])`)
+	if got := b.text(`[data-testid="result-count"]`); got != "5 keys" {
+		t.Errorf("the deferred count reads %q, want 5 keys", got)
+	}
+
 	// 1. Find the key by the Discord ID: the search swaps the results in.
 	b.open("/luarmor/keys", `[data-testid="key-row"]`)
 	b.do("search", chromedp.SendKeys(chromedp.CSS(`[data-testid="key-filters"] input[name=q]`), discord))

@@ -297,6 +297,15 @@ func run(ctx context.Context, cfg config) error {
 	results = append(results, measure(ctx, client, cfg, name+" (key/HWID part)", search(selective), cfg.duration))
 	results = append(results, measure(ctx, client, cfg, name+" (note words)", search(m.Searches), cfg.duration))
 	if cfg.listPath != "" {
+		// A page of a broad search shows its rows, then asks for its count
+		// (components.ListBar.CountFrom): the count's own request.
+		count := func(rng *rand.Rand) (*http.Request, int) {
+			req, want := search(m.Searches)(rng)
+			req.Header.Set("HX-Request", "true")
+			req.Header.Set("HX-Target", "result-count")
+			return req, want
+		}
+		results = append(results, measure(ctx, client, cfg, name+" (note words, the count)", count, cfg.duration))
 		// The other large console lists, signed in as for the keys page, with
 		// a search or filter each: common and rare terms of the data
 		// `seed --accounts/--audit/--ledger` loads (on a database seeded

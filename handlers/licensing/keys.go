@@ -165,6 +165,19 @@ func parseKeyQuery(c *fiber.Ctx, projectID string) licKeyQuery {
 	return r
 }
 
+// keyCount answers a key list's deferred count, from the filters the list
+// applied (a refused one is not): nothing when a filter is refused.
+func (h *Licensing) keyCount(c *fiber.Ctx, f licensing.KeyFilter) error {
+	n, err := h.svc.CountKeys(c.UserContext(), f, listcount.Cap)
+	if err != nil {
+		if web.FieldErrors(err, nil) == nil && !errors.Is(err, licensing.ErrProjectNotFound) {
+			return err
+		}
+		return web.RenderCount(c, nil)
+	}
+	return web.RenderCount(c, web.Count(n, "key", "keys"))
+}
+
 func isHexish(s string) bool {
 	return !strings.ContainsFunc(s, func(r rune) bool {
 		return (r < '0' || r > '9') && (r < 'a' || r > 'z') && (r < 'A' || r > 'Z')
@@ -230,6 +243,9 @@ func (h *Licensing) keyList(c *fiber.Ctx, proj *licensing.Project) error {
 		pid, base = proj.ID, view.ProjectKeysHref(proj.ID)
 	}
 	r := parseKeyQuery(c, pid)
+	if web.IsCountRequest(c) {
+		return h.keyCount(c, r.filter)
+	}
 	v := view.KeyList{Base: base, Filters: r.view, Columns: r.cols, Errors: r.errs,
 		CanManage: web.Can(c, staff.PermLicensingManage), CanBan: web.Can(c, staff.PermLicensingBlacklist), CanDelete: web.Can(c, staff.PermLicensingDelete),
 		Self: utils.CopyString(c.OriginalURL())}
@@ -302,12 +318,10 @@ func (h *Licensing) keyList(c *fiber.Ctx, proj *licensing.Project) error {
 	if n, ok := listcount.OfPage(len(v.Rows), hasPrev, hasNext); ok && len(v.Errors) == 0 {
 		v.Bar.Count = web.Count(n, "key", "keys")
 	} else if len(v.Rows) > 0 || r.after != nil || r.before != nil {
-		// Counted from the filters actually applied (a refused one is not).
-		if n, err := h.svc.CountKeys(ctx, r.filter, listcount.Cap); err == nil {
-			v.Bar.Count = web.Count(n, "key", "keys")
-		} else if web.FieldErrors(err, nil) == nil && !errors.Is(err, licensing.ErrProjectNotFound) {
-			return err
-		}
+		// Counting a broad search reads up to listcount.SearchCap matches
+		// from the word index (33 ms for "giveaway 7" at a million keys,
+		// ten times its page): the rows show first, the count follows.
+		v.Bar.CountFrom = v.Self
 	} else if len(v.Errors) == 0 {
 		v.Bar.Count = web.Count(listcount.Count{}, "key", "keys")
 	}

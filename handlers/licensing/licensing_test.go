@@ -832,8 +832,32 @@ func TestLicensingKeyListCountAndChips(t *testing.T) {
 	if r.Status != http.StatusOK {
 		t.Fatalf("keys: %d", r.Status)
 	}
-	if got := r.Text(`[data-testid="result-count"]`); got != "3 keys" {
+	// A count the page does not give follows it: the page asks for it by
+	// its own URL, and the answer counts the filtered list, not the page.
+	from, _ := r.Doc.Find(`[data-testid="result-count"][data-pending]`).Attr("hx-get")
+	if from == "" {
+		t.Fatalf("no deferred count: %q", r.Text(`[data-testid="list-bar"]`))
+	}
+	count := func(path string) string {
+		return viewer.Do(http.MethodGet, path, nil, http.Header{"HX-Request": {"true"}, "HX-Target": {"result-count"}}).Text(`[data-testid="result-count"]`)
+	}
+	if got := count(from); got != "3 keys" {
 		t.Errorf("count = %q, want 3 keys (2 on the page)", got)
+	}
+	if next, _ := r.Doc.Find(`a[rel="next"]`).Attr("href"); count(next) != "3 keys" {
+		t.Errorf("count from the next page (%s) = %q, want 3 keys", next, count(next))
+	}
+	// The count asked for with refused filters counts what the list shows;
+	// another account's project, as any unknown one, counts nothing.
+	if got := count("/luarmor/keys?q=batch&status=bogus"); got != "4 keys" {
+		t.Errorf("count with a refused status = %q, want 4 keys", got)
+	}
+	if got := count("/luarmor/keys?project=ffffffffffffffff"); got != "" {
+		t.Errorf("count of an unknown project = %q, want none", got)
+	}
+	// A page that holds all its matches counts itself, without a request.
+	if r := viewer.Get("/luarmor/keys?q=batch"); r.Text(`[data-testid="result-count"]`) != "4 keys" || r.Has(`[data-pending]`) {
+		t.Errorf("whole list count = %q", r.Text(`[data-testid="result-count"]`))
 	}
 	project := r.Text(`[data-testid="filter-chip"][data-param="project"]`)
 	if !strings.Contains(project, "Nightfall Hub") {

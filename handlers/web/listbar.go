@@ -28,6 +28,18 @@ func Count(n listcount.Count, one, many string) *components.ResultCount {
 	return components.Counted(n.N, n.More, one, many)
 }
 
+// IsCountRequest reports whether the request is a list's deferred count
+// (components.ListBar.CountFrom) asking for the count alone.
+func IsCountRequest(c *fiber.Ctx) bool {
+	return IsHTMX(c) && c.Get("HX-Target") == components.ResultCountID
+}
+
+// RenderCount answers a deferred count: n in the list's noun, or nothing
+// when the list could not count (a filter it refused).
+func RenderCount(c *fiber.Ctx, n *components.ResultCount) error {
+	return Render(c, fiber.StatusOK, components.CountText(n))
+}
+
 // savedViews is the Views menu; nil (no menu) when nobody is signed in or
 // the views cannot be read: the list itself still shows.
 func (a *App) savedViews(c *fiber.Ctx, page, query string) *components.SavedViews {

@@ -16,6 +16,11 @@ type ListBar struct {
 	Filters []ActiveFilter
 	// Count is the number of results; nil when the list does not count.
 	Count *ResultCount
+	// CountFrom, when Count is nil, is the URL the count is fetched from
+	// once the rows show (htmx, HX-Target ResultCountID; web.IsCountRequest):
+	// a list whose count reads many rows (the keys of a broad search)
+	// shows its page without waiting for it.
+	CountFrom string
 	// Views is the saved views menu; nil hides it.
 	Views *SavedViews
 }
@@ -53,6 +58,10 @@ func OptionLabel(opts []Option, value string) string {
 	}
 	return value
 }
+
+// ResultCountID is the element a deferred count replaces, and the
+// HX-Target by which a list knows a request asks only for its count.
+const ResultCountID = "result-count"
 
 // ResultCount is a list's number of results, exact or "at least" (More).
 type ResultCount struct {
