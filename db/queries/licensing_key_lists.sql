@@ -7,8 +7,9 @@
 -- banned): internal/licensing.keyStatus is the same rule in Go.
 -- search: a fragment of the key, HWID or Discord ID (a LIKE pattern on the
 -- lower-cased column search_ids and its trigram index license_keys_search_ids)
--- or the note's words (words: a to_tsquery of word prefixes licensing.noteWords
--- builds, on the column note_words and its word index license_keys_search_note);
+-- or the note's words (words: the query text licensing.noteWords builds, read
+-- by key_note_query (migration 00049), on the column note_words and its word
+-- index license_keys_search_note);
 -- the planner ORs the two indexes' bitmaps, or walks a sort's index and filters
 -- on the stored columns (migration 00048).
 -- note_like instead of words (the Luarmor API's search, which its spec
@@ -24,7 +25,7 @@ WHERE (sqlc.narg(project_id)::bigint IS NULL OR k.project_id = sqlc.narg(project
   AND (sqlc.narg(identifier)::text IS NULL OR (k.identifier = sqlc.narg(identifier) AND k.identifier <> ''))
   AND (sqlc.narg(discord_id)::text IS NULL OR (k.discord_id = sqlc.narg(discord_id) AND k.discord_id <> ''))
   AND (sqlc.narg(search)::text IS NULL OR k.search_ids LIKE lower(sqlc.narg(search))
-       OR (sqlc.narg(words)::text IS NOT NULL AND k.note_words @@ to_tsquery('simple'::regconfig, sqlc.narg(words)::text))
+       OR (sqlc.narg(words)::text IS NOT NULL AND k.note_words @@ key_note_query(sqlc.narg(words)::text))
        OR (sqlc.narg(note_like)::text IS NOT NULL AND k.note ILIKE sqlc.narg(note_like)))
   AND (sqlc.narg(status)::text IS NULL OR CASE sqlc.narg(status)::text
          WHEN 'active' THEN k.identifier <> ''
@@ -49,7 +50,7 @@ WHERE (sqlc.narg(project_id)::bigint IS NULL OR k.project_id = sqlc.narg(project
   AND (sqlc.narg(identifier)::text IS NULL OR (k.identifier = sqlc.narg(identifier) AND k.identifier <> ''))
   AND (sqlc.narg(discord_id)::text IS NULL OR (k.discord_id = sqlc.narg(discord_id) AND k.discord_id <> ''))
   AND (sqlc.narg(search)::text IS NULL OR k.search_ids LIKE lower(sqlc.narg(search))
-       OR (sqlc.narg(words)::text IS NOT NULL AND k.note_words @@ to_tsquery('simple'::regconfig, sqlc.narg(words)::text))
+       OR (sqlc.narg(words)::text IS NOT NULL AND k.note_words @@ key_note_query(sqlc.narg(words)::text))
        OR (sqlc.narg(note_like)::text IS NOT NULL AND k.note ILIKE sqlc.narg(note_like)))
   AND (sqlc.narg(status)::text IS NULL OR CASE sqlc.narg(status)::text
          WHEN 'active' THEN k.identifier <> ''
@@ -74,7 +75,7 @@ WHERE (sqlc.narg(project_id)::bigint IS NULL OR k.project_id = sqlc.narg(project
   AND (sqlc.narg(identifier)::text IS NULL OR (k.identifier = sqlc.narg(identifier) AND k.identifier <> ''))
   AND (sqlc.narg(discord_id)::text IS NULL OR (k.discord_id = sqlc.narg(discord_id) AND k.discord_id <> ''))
   AND (sqlc.narg(search)::text IS NULL OR k.search_ids LIKE lower(sqlc.narg(search))
-       OR (sqlc.narg(words)::text IS NOT NULL AND k.note_words @@ to_tsquery('simple'::regconfig, sqlc.narg(words)::text))
+       OR (sqlc.narg(words)::text IS NOT NULL AND k.note_words @@ key_note_query(sqlc.narg(words)::text))
        OR (sqlc.narg(note_like)::text IS NOT NULL AND k.note ILIKE sqlc.narg(note_like)))
   AND (sqlc.narg(status)::text IS NULL OR CASE sqlc.narg(status)::text
          WHEN 'active' THEN k.identifier <> ''
@@ -99,7 +100,7 @@ WHERE (sqlc.narg(project_id)::bigint IS NULL OR k.project_id = sqlc.narg(project
   AND (sqlc.narg(identifier)::text IS NULL OR (k.identifier = sqlc.narg(identifier) AND k.identifier <> ''))
   AND (sqlc.narg(discord_id)::text IS NULL OR (k.discord_id = sqlc.narg(discord_id) AND k.discord_id <> ''))
   AND (sqlc.narg(search)::text IS NULL OR k.search_ids LIKE lower(sqlc.narg(search))
-       OR (sqlc.narg(words)::text IS NOT NULL AND k.note_words @@ to_tsquery('simple'::regconfig, sqlc.narg(words)::text))
+       OR (sqlc.narg(words)::text IS NOT NULL AND k.note_words @@ key_note_query(sqlc.narg(words)::text))
        OR (sqlc.narg(note_like)::text IS NOT NULL AND k.note ILIKE sqlc.narg(note_like)))
   AND (sqlc.narg(status)::text IS NULL OR CASE sqlc.narg(status)::text
          WHEN 'active' THEN k.identifier <> ''
@@ -129,7 +130,7 @@ WHERE (sqlc.narg(project_id)::bigint IS NULL OR k.project_id = sqlc.narg(project
   AND (sqlc.narg(identifier)::text IS NULL OR (k.identifier = sqlc.narg(identifier) AND k.identifier <> ''))
   AND (sqlc.narg(discord_id)::text IS NULL OR (k.discord_id = sqlc.narg(discord_id) AND k.discord_id <> ''))
   AND (sqlc.narg(search)::text IS NULL OR k.search_ids LIKE lower(sqlc.narg(search))
-       OR (sqlc.narg(words)::text IS NOT NULL AND k.note_words @@ to_tsquery('simple'::regconfig, sqlc.narg(words)::text))
+       OR (sqlc.narg(words)::text IS NOT NULL AND k.note_words @@ key_note_query(sqlc.narg(words)::text))
        OR (sqlc.narg(note_like)::text IS NOT NULL AND k.note ILIKE sqlc.narg(note_like)))
   AND (sqlc.narg(status)::text IS NULL OR CASE sqlc.narg(status)::text
          WHEN 'active' THEN k.identifier <> ''
@@ -157,7 +158,7 @@ WHERE (sqlc.narg(project_id)::bigint IS NULL OR k.project_id = sqlc.narg(project
   AND (sqlc.narg(identifier)::text IS NULL OR (k.identifier = sqlc.narg(identifier) AND k.identifier <> ''))
   AND (sqlc.narg(discord_id)::text IS NULL OR (k.discord_id = sqlc.narg(discord_id) AND k.discord_id <> ''))
   AND (sqlc.narg(search)::text IS NULL OR k.search_ids LIKE lower(sqlc.narg(search))
-       OR (sqlc.narg(words)::text IS NOT NULL AND k.note_words @@ to_tsquery('simple'::regconfig, sqlc.narg(words)::text))
+       OR (sqlc.narg(words)::text IS NOT NULL AND k.note_words @@ key_note_query(sqlc.narg(words)::text))
        OR (sqlc.narg(note_like)::text IS NOT NULL AND k.note ILIKE sqlc.narg(note_like)))
   AND (sqlc.narg(status)::text IS NULL OR CASE sqlc.narg(status)::text
          WHEN 'active' THEN k.identifier <> ''
@@ -189,7 +190,7 @@ WHERE (sqlc.narg(project_id)::bigint IS NULL OR k.project_id = sqlc.narg(project
   AND (sqlc.narg(identifier)::text IS NULL OR (k.identifier = sqlc.narg(identifier) AND k.identifier <> ''))
   AND (sqlc.narg(discord_id)::text IS NULL OR (k.discord_id = sqlc.narg(discord_id) AND k.discord_id <> ''))
   AND (sqlc.narg(search)::text IS NULL OR k.search_ids LIKE lower(sqlc.narg(search))
-       OR (sqlc.narg(words)::text IS NOT NULL AND k.note_words @@ to_tsquery('simple'::regconfig, sqlc.narg(words)::text))
+       OR (sqlc.narg(words)::text IS NOT NULL AND k.note_words @@ key_note_query(sqlc.narg(words)::text))
        OR (sqlc.narg(note_like)::text IS NOT NULL AND k.note ILIKE sqlc.narg(note_like)))
   AND (sqlc.narg(status)::text IS NULL OR CASE sqlc.narg(status)::text
          WHEN 'active' THEN k.identifier <> ''

@@ -42,7 +42,7 @@ LIMIT $1;
 SELECT k.id, k.user_key, k.identifier, k.discord_id, k.banned, p.name AS project_name
 FROM license_keys k JOIN licensing_projects p ON p.id = k.project_id
 WHERE k.search_ids LIKE '%' || lower(sqlc.arg(q)::text) || '%'
-   OR (sqlc.narg(words)::text IS NOT NULL AND k.note_words @@ to_tsquery('simple'::regconfig, sqlc.narg(words)::text))
+   OR (sqlc.narg(words)::text IS NOT NULL AND k.note_words @@ key_note_query(sqlc.narg(words)::text))
 LIMIT $1;
 
 -- name: SearchLicensingProjects :many

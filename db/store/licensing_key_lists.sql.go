@@ -20,7 +20,7 @@ WHERE ($1::bigint IS NULL OR k.project_id = $1)
   AND ($4::text IS NULL OR (k.identifier = $4 AND k.identifier <> ''))
   AND ($5::text IS NULL OR (k.discord_id = $5 AND k.discord_id <> ''))
   AND ($6::text IS NULL OR k.search_ids LIKE lower($6)
-       OR ($7::text IS NOT NULL AND k.note_words @@ to_tsquery('simple'::regconfig, $7::text))
+       OR ($7::text IS NOT NULL AND k.note_words @@ key_note_query($7::text))
        OR ($8::text IS NOT NULL AND k.note ILIKE $8))
   AND ($9::text IS NULL OR CASE $9::text
          WHEN 'active' THEN k.identifier <> ''
@@ -99,7 +99,7 @@ WHERE ($1::bigint IS NULL OR k.project_id = $1)
   AND ($4::text IS NULL OR (k.identifier = $4 AND k.identifier <> ''))
   AND ($5::text IS NULL OR (k.discord_id = $5 AND k.discord_id <> ''))
   AND ($6::text IS NULL OR k.search_ids LIKE lower($6)
-       OR ($7::text IS NOT NULL AND k.note_words @@ to_tsquery('simple'::regconfig, $7::text))
+       OR ($7::text IS NOT NULL AND k.note_words @@ key_note_query($7::text))
        OR ($8::text IS NOT NULL AND k.note ILIKE $8))
   AND ($9::text IS NULL OR CASE $9::text
          WHEN 'active' THEN k.identifier <> ''
@@ -221,7 +221,7 @@ WHERE ($1::bigint IS NULL OR k.project_id = $1)
   AND ($4::text IS NULL OR (k.identifier = $4 AND k.identifier <> ''))
   AND ($5::text IS NULL OR (k.discord_id = $5 AND k.discord_id <> ''))
   AND ($6::text IS NULL OR k.search_ids LIKE lower($6)
-       OR ($7::text IS NOT NULL AND k.note_words @@ to_tsquery('simple'::regconfig, $7::text))
+       OR ($7::text IS NOT NULL AND k.note_words @@ key_note_query($7::text))
        OR ($8::text IS NOT NULL AND k.note ILIKE $8))
   AND ($9::text IS NULL OR CASE $9::text
          WHEN 'active' THEN k.identifier <> ''
@@ -276,8 +276,9 @@ type ListLicenseKeysCreatedDescRow struct {
 // banned): internal/licensing.keyStatus is the same rule in Go.
 // search: a fragment of the key, HWID or Discord ID (a LIKE pattern on the
 // lower-cased column search_ids and its trigram index license_keys_search_ids)
-// or the note's words (words: a to_tsquery of word prefixes licensing.noteWords
-// builds, on the column note_words and its word index license_keys_search_note);
+// or the note's words (words: the query text licensing.noteWords builds, read
+// by key_note_query (migration 00049), on the column note_words and its word
+// index license_keys_search_note);
 // the planner ORs the two indexes' bitmaps, or walks a sort's index and filters
 // on the stored columns (migration 00048).
 // note_like instead of words (the Luarmor API's search, which its spec
@@ -358,7 +359,7 @@ WHERE ($1::bigint IS NULL OR k.project_id = $1)
   AND ($4::text IS NULL OR (k.identifier = $4 AND k.identifier <> ''))
   AND ($5::text IS NULL OR (k.discord_id = $5 AND k.discord_id <> ''))
   AND ($6::text IS NULL OR k.search_ids LIKE lower($6)
-       OR ($7::text IS NOT NULL AND k.note_words @@ to_tsquery('simple'::regconfig, $7::text))
+       OR ($7::text IS NOT NULL AND k.note_words @@ key_note_query($7::text))
        OR ($8::text IS NOT NULL AND k.note ILIKE $8))
   AND ($9::text IS NULL OR CASE $9::text
          WHEN 'active' THEN k.identifier <> ''
@@ -479,7 +480,7 @@ WHERE ($1::bigint IS NULL OR k.project_id = $1)
   AND ($4::text IS NULL OR (k.identifier = $4 AND k.identifier <> ''))
   AND ($5::text IS NULL OR (k.discord_id = $5 AND k.discord_id <> ''))
   AND ($6::text IS NULL OR k.search_ids LIKE lower($6)
-       OR ($7::text IS NOT NULL AND k.note_words @@ to_tsquery('simple'::regconfig, $7::text))
+       OR ($7::text IS NOT NULL AND k.note_words @@ key_note_query($7::text))
        OR ($8::text IS NOT NULL AND k.note ILIKE $8))
   AND ($9::text IS NULL OR CASE $9::text
          WHEN 'active' THEN k.identifier <> ''
@@ -600,7 +601,7 @@ WHERE ($1::bigint IS NULL OR k.project_id = $1)
   AND ($4::text IS NULL OR (k.identifier = $4 AND k.identifier <> ''))
   AND ($5::text IS NULL OR (k.discord_id = $5 AND k.discord_id <> ''))
   AND ($6::text IS NULL OR k.search_ids LIKE lower($6)
-       OR ($7::text IS NOT NULL AND k.note_words @@ to_tsquery('simple'::regconfig, $7::text))
+       OR ($7::text IS NOT NULL AND k.note_words @@ key_note_query($7::text))
        OR ($8::text IS NOT NULL AND k.note ILIKE $8))
   AND ($9::text IS NULL OR CASE $9::text
          WHEN 'active' THEN k.identifier <> ''
@@ -724,7 +725,7 @@ WHERE ($1::bigint IS NULL OR k.project_id = $1)
   AND ($4::text IS NULL OR (k.identifier = $4 AND k.identifier <> ''))
   AND ($5::text IS NULL OR (k.discord_id = $5 AND k.discord_id <> ''))
   AND ($6::text IS NULL OR k.search_ids LIKE lower($6)
-       OR ($7::text IS NOT NULL AND k.note_words @@ to_tsquery('simple'::regconfig, $7::text))
+       OR ($7::text IS NOT NULL AND k.note_words @@ key_note_query($7::text))
        OR ($8::text IS NOT NULL AND k.note ILIKE $8))
   AND ($9::text IS NULL OR CASE $9::text
          WHEN 'active' THEN k.identifier <> ''

@@ -160,7 +160,7 @@ const searchLicenseKeys = `-- name: SearchLicenseKeys :many
 SELECT k.id, k.user_key, k.identifier, k.discord_id, k.banned, p.name AS project_name
 FROM license_keys k JOIN licensing_projects p ON p.id = k.project_id
 WHERE k.search_ids LIKE '%' || lower($2::text) || '%'
-   OR ($3::text IS NOT NULL AND k.note_words @@ to_tsquery('simple'::regconfig, $3::text))
+   OR ($3::text IS NOT NULL AND k.note_words @@ key_note_query($3::text))
 LIMIT $1
 `
 

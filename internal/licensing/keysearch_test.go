@@ -50,6 +50,10 @@ func TestKeySearchWordsAndFragments(t *testing.T) {
 	reseller := f.key(KeyInput{Note: "Reseller batch 7"})
 	f.advance(time.Second)
 	plain := f.key(KeyInput{Identifier: "hw-plain-0042"})
+	f.advance(time.Second)
+	// "3527e0113b" is parsed as a number in scientific notation and a
+	// letter, in the note and in the search alike.
+	split := f.key(KeyInput{Note: "lot 3527e0113b shipped, lot 12e5bcd"})
 	f.check(plain.UserKey, "hw-plain-0042")
 	if err := f.svc.FlushExecutions(ctx); err != nil {
 		t.Fatal(err)
@@ -136,11 +140,17 @@ func TestKeySearchWordsAndFragments(t *testing.T) {
 		{"eseller", sorted()},                      //
 		{reseller.UserKey[7:19], sorted(reseller)}, // a key fragment
 		{strings.ToLower(reseller.UserKey[3:9]), sorted(reseller)},
-		{"deadbeef", sorted(paid)},   // a HWID fragment, any case
-		{"plain-00", sorted(plain)},  //
-		{"5678901234", sorted(paid)}, // a Discord ID fragment
-		{"%", sorted()},              // LIKE wildcards are literal
-		{"_", sorted()},              //
+		{"deadbeef", sorted(paid)},            // a HWID fragment, any case
+		{"plain-00", sorted(plain)},           //
+		{"5678901234", sorted(paid)},          // a Discord ID fragment
+		{"3527e0113b", sorted(split)},         // a word the parser splits: its parts, in order
+		{"3527e0113", sorted(split)},          //
+		{"3527e0113b shipped", sorted(split)}, //
+		{"12e5bc", sorted(split)},             // a split-off part of two characters is a prefix
+		{"12e5b", sorted()},                   // of one, a whole word (migration 00049)
+		{"lot 3", sorted(split)},              // a last word typed as one character stays a prefix
+		{"%", sorted()},                       // LIKE wildcards are literal
+		{"_", sorted()},                       //
 		// Hostile or odd terms: never a query error.
 		{`'&|!():*\`, sorted()},
 		{`'`, sorted()},
@@ -219,6 +229,28 @@ func TestKeySearchWordsAndFragments(t *testing.T) {
 // note_words, migration 00048) that Postgres derives from the key's fields;
 // an edited note, a reset HWID and a new Discord ID are searched by their
 // new values at once, and the old ones no longer find the key.
+// key_note_query: the parser's one-character parts of a split word are
+// whole words, everything else is to_tsquery's.
+func TestKeyNoteQuery(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	for in, want := range map[string]string{
+		"3527e0113b:*":       `'3527e0113':* <-> 'b'`,
+		"12e5bc:*":           `'12e5':* <-> 'bc':*`,
+		"giveaway & 7:*":     `'giveaway' & '7':*`,
+		"3.5b & order & b:*": `'3.5' <-> 'b' & 'order' & 'b':*`,
+		"Wörd & 1e2é:*":      `'wörd' & '1e2':* <-> 'é'`,
+	} {
+		var got string
+		if err := f.db.Pool.QueryRow(ctx, `SELECT key_note_query($1)::text`, in).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Errorf("key_note_query(%q) = %s, want %s", in, got, want)
+		}
+	}
+}
+
 func TestKeySearchFollowsEdits(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)

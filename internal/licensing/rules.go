@@ -192,8 +192,10 @@ func escapeLike(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
-// noteWords is the full-text query (to_tsquery('simple', ...)) a search's
-// words make for the note's word index: every run of letters and digits
+// noteWords is the text of the full-text query a search's words make for
+// the note's word index (key_note_query reads it: to_tsquery('simple', ...)
+// with a one-character part of a word the parser splits made whole,
+// migration 00049): every run of letters and digits
 // of the term, all of them required, in any order; the last one as a
 // prefix ("ord" finds "order", "order #12" finds "order #12345"), the
 // others whole words. nil when the term has no word.
