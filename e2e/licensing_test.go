@@ -64,6 +64,24 @@ func TestLicensingSupportFlow(t *testing.T) {
 	if got := b.text(`[data-testid="result-count"]`); got != "5 keys" {
 		t.Errorf("the deferred count reads %q, want 5 keys", got)
 	}
+	// One that cannot be read says so (the same placeholder, asking a path
+	// that answers 404).
+	b.allow(`/luarmor/no-such-page`)
+	eval[bool](b, `(() => {
+		const p = document.createElement('p');
+		p.id = 'failing-count';
+		p.setAttribute('data-pending', '');
+		p.setAttribute('hx-get', '/luarmor/no-such-page');
+		p.setAttribute('hx-trigger', 'load');
+		p.textContent = 'Counting…';
+		document.querySelector('[data-testid="list-bar"]').append(p);
+		htmx.process(p);
+		return true;
+	})()`)
+	b.waitVisible(`#failing-count:not([data-pending])`)
+	if got := b.text(`#failing-count`); got != "Count unavailable" {
+		t.Errorf("a count that failed reads %q", got)
+	}
 
 	// 1. Find the key by the Discord ID: the search swaps the results in.
 	b.open("/luarmor/keys", `[data-testid="key-row"]`)

@@ -255,6 +255,18 @@
     if (dlg && dlg.open && dlg.isConnected && !(target && dlg.contains(target))) dlg.close();
   });
 
+  // A list's deferred count (ListBar.CountFrom) that could not be read
+  // says so, rather than "Counting…" for ever.
+  function countFailed(e) {
+    var elt = e.detail && e.detail.elt;
+    if (!elt || !elt.hasAttribute || !elt.hasAttribute('data-pending')) return;
+    elt.removeAttribute('data-pending');
+    elt.removeAttribute('aria-busy');
+    elt.textContent = 'Count unavailable';
+  }
+  document.addEventListener('htmx:responseError', countFailed);
+  document.addEventListener('htmx:sendError', countFailed);
+
   /* -------------------------------------------------- command palette */
   var palette = null;
   function paletteEl() {
