@@ -59,6 +59,15 @@ func OptionLabel(opts []Option, value string) string {
 	return value
 }
 
+// OnPage is a pager's summary when the count is above the table: "1 key
+// on this page", "50 keys on this page".
+func OnPage(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one + " on this page"
+	}
+	return Thousands(int64(n)) + " " + many + " on this page"
+}
+
 // ResultCountID is the element a deferred count replaces, and the
 // HX-Target by which a list knows a request asks only for its count.
 const ResultCountID = "result-count"

@@ -437,3 +437,42 @@ func TestIsolation(t *testing.T) {
 		t.Errorf("B's search lists %d keys, want B's 2", n)
 	}
 }
+
+// A project's key list longer than a page shows its rows, then asks for
+// its count by its own URL; the answer counts the customer's filtered keys
+// and never another account's project.
+func TestProjectKeysCountFollows(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	a := newTenant(t, env, "Alpha", "alpha note")
+	b := newTenant(t, env, "Beta", "alpha note")
+	if _, err := env.Licensing.GenerateKeys(context.Background(), cli, a.project.ID, 50, licensing.KeyInput{Note: "batch"}); err != nil {
+		t.Fatal(err)
+	}
+	c := env.AsCustomer(a.account.ID, customers.RoleReadOnly)
+	count := func(path string) *servertest.Response {
+		return c.Do(http.MethodGet, path, nil, http.Header{"HX-Request": {"true"}, "HX-Target": {"result-count"}})
+	}
+
+	r := c.Get(projectPath(a))
+	wantStatus(t, r, http.StatusOK, "project")
+	from, _ := r.Doc.Find(`[data-testid="result-count"][data-pending]`).Attr("hx-get")
+	if from != projectPath(a) {
+		t.Fatalf("deferred count from %q, want %q", from, projectPath(a))
+	}
+	if got := count(from).Text(`[data-testid="result-count"]`); got != "52 keys" {
+		t.Errorf("count = %q, want 52 keys", got)
+	}
+	if got := count(projectPath(a) + "?q=batch&status=nonsense").Text(`[data-testid="result-count"]`); got != "50 keys" {
+		t.Errorf("count of batch (a refused status dropped) = %q, want 50 keys", got)
+	}
+	// A page that holds every match counts itself.
+	r = c.Get(projectPath(a) + "?q=" + url.QueryEscape("alpha note"))
+	if got := r.Text(`[data-testid="result-count"]`); got != "2 keys" || r.Has(`[data-pending]`) {
+		t.Errorf("search count = %q", got)
+	}
+	// Another account's project is not found, for the count as for the page.
+	if r := count(projectPath(b)); r.Status != http.StatusNotFound || r.Has(`[data-testid="result-count"]`) {
+		t.Errorf("another account's count: %d %q", r.Status, r.Text(`[data-testid="result-count"]`))
+	}
+}

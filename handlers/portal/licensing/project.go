@@ -55,6 +55,16 @@ func (h *Portal) project(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	fv, f, errs := keyQuery(c, p.ID)
+	if web.IsCountRequest(c) {
+		n, err := svc.CountKeys(ctx, f, listcount.Cap)
+		if web.FieldErrors(err, nil) != nil {
+			return web.RenderCount(c, nil)
+		} else if err != nil {
+			return err
+		}
+		return web.RenderCount(c, web.Count(n, "key", "keys"))
+	}
 	scripts, err := svc.ListScripts(ctx, p.ID)
 	if err != nil {
 		return err
@@ -63,7 +73,6 @@ func (h *Portal) project(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	fv, f, errs := keyQuery(c, p.ID)
 	v := view.ProjectPage{ID: p.ID, Name: p.Name, Cooldown: duration(p.ResetCooldown), Keys: keyCount(counts[p.DBID]),
 		UsersCanReset: p.UsersCanReset, Created: components.ExactTime(p.CreatedAt), Filters: fv, Errors: errs, CanDevelop: web.CustomerMay(c, customers.PermDevelop)}
 	for _, s := range scripts {
@@ -99,31 +108,17 @@ func (h *Portal) project(c *fiber.Ctx) error {
 		v.FirstHref = view.ProjectHref(p.ID) + fv.Query()
 	}
 	v.Empty = len(v.Rows) == 0 && fv.Q == "" && fv.Status == "" && after == ""
+	// As in the console, a count the page does not give follows the rows.
 	if n, ok := listcount.OfPage(len(v.Rows), after != "", page.Next != nil); ok && len(v.Rows) > 0 {
-		v.Count = countText(n)
+		v.Bar.Count = web.Count(n, "key", "keys")
 	} else if len(v.Rows) > 0 {
-		if n, err := svc.CountKeys(ctx, f, listcount.Cap); err == nil {
-			v.Count = countText(n)
-		} else if web.FieldErrors(err, nil) == nil {
-			return err
-		}
+		v.Bar.CountFrom = c.OriginalURL()
 	}
 	status := fiber.StatusOK
 	if len(v.Errors) > 0 {
 		status = fiber.StatusUnprocessableEntity
 	}
 	return web.Render(c, status, view.ProjectDetailPage(h.page(c, p.Name, crumb, layouts.Crumb{Label: p.Name}), v))
-}
-
-func countText(n listcount.Count) string {
-	s := num(n.N)
-	if n.More {
-		s += "+"
-	}
-	if n.N == 1 && !n.More {
-		return s + " key"
-	}
-	return s + " keys"
 }
 
 func scriptRow(s licensing.Script) view.ScriptRow {

@@ -503,12 +503,7 @@ func withProject(path, project string) string {
 }
 
 // Summary is the pager text.
-func (v KeyList) Summary() string {
-	if len(v.Rows) == 1 {
-		return "1 key on this page"
-	}
-	return components.Thousands(int64(len(v.Rows))) + " keys on this page"
-}
+func (v KeyList) Summary() string { return components.OnPage(len(v.Rows), "key", "keys") }
 
 // ColumnChoices are the chooser's entries (without "key", always shown).
 func (v KeyList) ColumnChoices() []Column {

@@ -97,7 +97,7 @@ type ProjectPage struct {
 	Scripts                  []ScriptRow
 	Filters                  KeyFilters
 	Rows                     []KeyRow
-	Count                    string
+	Bar                      components.ListBar // the keys' count, or where to fetch it
 	NextHref, FirstHref      string
 	Errors                   map[string]string
 	Empty                    bool // no keys at all
