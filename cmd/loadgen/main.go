@@ -306,6 +306,17 @@ func run(ctx context.Context, cfg config) error {
 			return req, want
 		}
 		results = append(results, measure(ctx, client, cfg, name+" (note words, the count)", count, cfg.duration))
+		// The other sorts, each walking its own index: none, a fragment or
+		// note words as the search.
+		terms := append([]string{""}, m.Searches...)
+		terms = append(terms, selective[:min(4, len(selective))]...)
+		sorts := []string{"created", "expires", "-expires", "last_used", "-last_used"}
+		other := func(rng *rand.Rand) (*http.Request, int) {
+			path := fmt.Sprintf(cfg.listPath, url.QueryEscape(terms[rng.IntN(len(terms))])) + "&sort=" + sorts[rng.IntN(len(sorts))]
+			req, _ := http.NewRequest("GET", cfg.serverURL+path, nil)
+			return req, http.StatusOK
+		}
+		results = append(results, measure(ctx, client, cfg, name+" (the other sorts)", other, cfg.duration))
 		// The other large console lists, signed in as for the keys page, with
 		// a search or filter each: common and rare terms of the data
 		// `seed --accounts/--audit/--ledger` loads (on a database seeded
