@@ -2,6 +2,7 @@ package console_test
 
 import (
 	"context"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -124,7 +125,7 @@ func TestGlobalSearchRespectsPermissions(t *testing.T) {
 	if r := viewer.HTMX("GET", "/search?q="+strings.Repeat("a", 5000), nil); r.Status != 200 {
 		t.Fatalf("huge query: %d", r.Status)
 	}
-	if r := viewer.HTMX("GET", "/search?q="+strings.Repeat("a", 40000), nil); r.Status != 431 {
+	if r := viewer.Oversized("GET", "/search?q="+strings.Repeat("a", 40000), http.Header{"Hx-Request": {"true"}}); r.Status != 431 {
 		t.Fatalf("oversized URL: %d, want 431", r.Status)
 	}
 	// The input guard refuses NUL and invalid UTF-8 with a message naming the field.

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -16,7 +15,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -108,32 +106,12 @@ func (w *hostileWorld) raw(method, path, body string, hdr http.Header) (int, htt
 	return resp.StatusCode, resp.Header, b
 }
 
-// hugeHeaders GETs path with headers larger than the server reads. The
-// server answers 431 after reading its buffer's worth and closes with the
-// rest unread, so the kernel may reset the connection before the client has
-// read the answer (a race of the transport, not of the server): a reset is
-// retried, a few times at most.
+// hugeHeaders GETs path with headers larger than the server reads
+// (servertest's Oversized retries the transport's reset).
 func (w *hostileWorld) hugeHeaders(path string, hdr http.Header) (int, http.Header, []byte) {
 	w.t.Helper()
-	for attempt := 1; ; attempt++ {
-		req, err := http.NewRequest("GET", w.env.URL+path, nil)
-		if err != nil {
-			w.t.Fatal(err)
-		}
-		for k, v := range hdr {
-			req.Header[k] = v
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil && attempt < 5 && (errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)) {
-			continue
-		}
-		if err != nil {
-			w.t.Fatalf("GET %q: %v", path, err)
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		return resp.StatusCode, resp.Header, b
-	}
+	r := w.env.Anonymous().Oversized(http.MethodGet, path, hdr)
+	return r.Status, r.Header, []byte(r.Body)
 }
 
 // bigBody announces a 20 MB JSON body and sends its first part: the server

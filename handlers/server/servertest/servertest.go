@@ -5,6 +5,7 @@ package servertest
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -12,6 +13,7 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -240,11 +242,37 @@ func (r *Response) Has(sel string) bool { return r.Doc.Find(sel).Length() > 0 }
 // Do sends a request; for unsafe methods it adds the CSRF header (unless
 // the header map already has X-CSRF-Token, possibly empty, to test refusal).
 func (c *Client) Do(method, path string, body io.Reader, header http.Header) *Response {
-	t := c.env.T
-	t.Helper()
+	c.env.T.Helper()
+	r, err := c.try(method, path, body, header)
+	if err != nil {
+		c.env.T.Fatalf("%s %s: %v", method, path, err)
+	}
+	return r
+}
+
+// Oversized sends a request whose URL and headers are larger than the
+// server reads. The server answers 431 after reading its buffer's worth and
+// closes with the rest unread, so the kernel may reset the connection
+// before the client has read the answer (a race of the transport, not of
+// the server): a reset is retried, a few times at most.
+func (c *Client) Oversized(method, path string, header http.Header) *Response {
+	c.env.T.Helper()
+	for attempt := 1; ; attempt++ {
+		r, err := c.try(method, path, nil, header)
+		if err != nil && attempt < 5 && (errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)) {
+			continue
+		}
+		if err != nil {
+			c.env.T.Fatalf("%s %s: %v", method, web.Truncate(path, 80), err)
+		}
+		return r
+	}
+}
+
+func (c *Client) try(method, path string, body io.Reader, header http.Header) (*Response, error) {
 	req, err := http.NewRequest(method, c.env.URL+path, body)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	for k, v := range header {
 		req.Header[k] = v
@@ -256,7 +284,7 @@ func (c *Client) Do(method, path string, body io.Reader, header http.Header) *Re
 	}
 	resp, err := c.HTTP.Do(req)
 	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
+		return nil, err
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
@@ -267,7 +295,7 @@ func (c *Client) Do(method, path string, body io.Reader, header http.Header) *Re
 	if tok, ok := doc.Find(`input[name="csrf"]`).First().Attr("value"); ok && tok != "" {
 		c.CSRF = tok
 	}
-	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: string(b), Doc: doc}
+	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: string(b), Doc: doc}, nil
 }
 
 // Get fetches a page.
