@@ -53,6 +53,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"lumdesk/internal/platform/localpg"
+	"lumdesk/views/components"
 )
 
 type manifest struct {
@@ -302,7 +303,7 @@ func run(ctx context.Context, cfg config) error {
 		count := func(rng *rand.Rand) (*http.Request, int) {
 			req, want := search(m.Searches)(rng)
 			req.Header.Set("HX-Request", "true")
-			req.Header.Set("HX-Target", "result-count")
+			req.Header.Set("HX-Target", components.ResultCountID)
 			return req, want
 		}
 		results = append(results, measure(ctx, client, cfg, name+" (note words, the count)", count, cfg.duration))

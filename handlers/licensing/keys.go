@@ -165,19 +165,6 @@ func parseKeyQuery(c *fiber.Ctx, projectID string) licKeyQuery {
 	return r
 }
 
-// keyCount answers a key list's deferred count, from the filters the list
-// applied (a refused one is not): nothing when a filter is refused.
-func (h *Licensing) keyCount(c *fiber.Ctx, f licensing.KeyFilter) error {
-	n, err := h.svc.CountKeys(c.UserContext(), f, listcount.Cap)
-	if err != nil {
-		if web.FieldErrors(err, nil) == nil && !errors.Is(err, licensing.ErrProjectNotFound) {
-			return err
-		}
-		return web.RenderCount(c, nil)
-	}
-	return web.RenderCount(c, web.Count(n, "key", "keys"))
-}
-
 func isHexish(s string) bool {
 	return !strings.ContainsFunc(s, func(r rune) bool {
 		return (r < '0' || r > '9') && (r < 'a' || r > 'z') && (r < 'A' || r > 'Z')
@@ -243,8 +230,9 @@ func (h *Licensing) keyList(c *fiber.Ctx, proj *licensing.Project) error {
 		pid, base = proj.ID, view.ProjectKeysHref(proj.ID)
 	}
 	r := parseKeyQuery(c, pid)
-	if web.IsCountRequest(c) {
-		return h.keyCount(c, r.filter)
+	if web.IsCountRequest(c) { // from the filters the list applied (a refused one is not)
+		n, err := h.svc.CountKeys(c.UserContext(), r.filter, listcount.Cap)
+		return web.RenderCount(c, n, err, "key", "keys")
 	}
 	v := view.KeyList{Base: base, Filters: r.view, Columns: r.cols, Errors: r.errs,
 		CanManage: web.Can(c, staff.PermLicensingManage), CanBan: web.Can(c, staff.PermLicensingBlacklist), CanDelete: web.Can(c, staff.PermLicensingDelete),

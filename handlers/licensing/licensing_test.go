@@ -848,12 +848,12 @@ func TestLicensingKeyListCountAndChips(t *testing.T) {
 		t.Errorf("count from the next page (%s) = %q, want 3 keys", next, count(next))
 	}
 	// The count asked for with refused filters counts what the list shows;
-	// another account's project, as any unknown one, counts nothing.
+	// an unknown project's is not found (the bar says "Count unavailable").
 	if got := count("/luarmor/keys?q=batch&status=bogus"); got != "4 keys" {
 		t.Errorf("count with a refused status = %q, want 4 keys", got)
 	}
-	if got := count("/luarmor/keys?project=ffffffffffffffff"); got != "" {
-		t.Errorf("count of an unknown project = %q, want none", got)
+	if r := viewer.Do(http.MethodGet, "/luarmor/keys?project=ffffffffffffffff", nil, http.Header{"HX-Request": {"true"}, "HX-Target": {"result-count"}}); r.Status != http.StatusNotFound || r.Has(`[data-testid="result-count"]`) {
+		t.Errorf("count of an unknown project: %d %q, want 404", r.Status, r.Text(`[data-testid="result-count"]`))
 	}
 	// A page that holds all its matches counts itself, without a request.
 	if r := viewer.Get("/luarmor/keys?q=batch"); r.Text(`[data-testid="result-count"]`) != "4 keys" || r.Has(`[data-pending]`) {

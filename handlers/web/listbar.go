@@ -34,10 +34,18 @@ func IsCountRequest(c *fiber.Ctx) bool {
 	return IsHTMX(c) && c.Get("HX-Target") == components.ResultCountID
 }
 
-// RenderCount answers a deferred count: n in the list's noun, or nothing
-// when the list could not count (a filter it refused).
-func RenderCount(c *fiber.Ctx, n *components.ResultCount) error {
-	return Render(c, fiber.StatusOK, components.CountText(n))
+// RenderCount answers a deferred count with what the list's count query
+// gave, in the list's noun: nothing when a filter is refused (a validation
+// error); any other error is the error handler's (an unknown project: 404,
+// which the bar shows as "Count unavailable").
+func RenderCount(c *fiber.Ctx, n listcount.Count, err error, one, many string) error {
+	if FieldErrors(err, nil) != nil {
+		return Render(c, fiber.StatusOK, components.CountText(nil))
+	}
+	if err != nil {
+		return err
+	}
+	return Render(c, fiber.StatusOK, components.CountText(Count(n, one, many)))
 }
 
 // savedViews is the Views menu; nil (no menu) when nobody is signed in or

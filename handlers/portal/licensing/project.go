@@ -58,12 +58,7 @@ func (h *Portal) project(c *fiber.Ctx) error {
 	fv, f, errs := keyQuery(c, p.ID)
 	if web.IsCountRequest(c) {
 		n, err := svc.CountKeys(ctx, f, listcount.Cap)
-		if web.FieldErrors(err, nil) != nil {
-			return web.RenderCount(c, nil)
-		} else if err != nil {
-			return err
-		}
-		return web.RenderCount(c, web.Count(n, "key", "keys"))
+		return web.RenderCount(c, n, err, "key", "keys")
 	}
 	scripts, err := svc.ListScripts(ctx, p.ID)
 	if err != nil {
