@@ -103,15 +103,7 @@ func (v List) ActiveFilters() []components.ActiveFilter {
 func (v List) ExportHref() string { return "/accounts/export.csv" + v.Filters.Query() }
 
 // Summary is the pager's left-hand text.
-func (v List) Summary() string {
-	n := len(v.Rows)
-	switch {
-	case n == 1:
-		return "1 account on this page"
-	default:
-		return strconv.Itoa(n) + " accounts on this page"
-	}
-}
+func (v List) Summary() string { return components.OnPage(len(v.Rows), "account", "accounts") }
 
 // StatusOptions are the status filter's choices.
 var StatusOptions = []components.Option{

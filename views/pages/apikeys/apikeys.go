@@ -142,13 +142,7 @@ func (l List) NewHref() string {
 }
 
 // Summary is the pager's text.
-func (l List) Summary() string {
-	n := len(l.Rows)
-	if n == 1 {
-		return "1 key on this page"
-	}
-	return strconv.Itoa(n) + " keys on this page"
-}
+func (l List) Summary() string { return components.OnPage(len(l.Rows), "key", "keys") }
 
 // StatusOptions are the status filter's options.
 var StatusOptions = []components.Option{

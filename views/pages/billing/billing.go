@@ -146,13 +146,6 @@ func (f DeskFilters) sortHref(sort string) string {
 	return DeskPath + f.Query()
 }
 
-func pageSummary(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return strconv.Itoa(n) + " " + many + " on this page"
-}
-
 // BelowOptions are the low-balance filter's choices.
 var BelowOptions = []components.Option{
 	{Value: "", Label: "All balances"},

@@ -94,12 +94,7 @@ func (v ProjectList) NewHref() string {
 }
 
 // Summary is the pager text.
-func (v ProjectList) Summary() string {
-	if len(v.Rows) == 1 {
-		return "1 project on this page"
-	}
-	return strconv.Itoa(len(v.Rows)) + " projects on this page"
-}
+func (v ProjectList) Summary() string { return components.OnPage(len(v.Rows), "project", "projects") }
 
 // ProjectForm is the new-project form.
 type ProjectForm struct {
