@@ -1,6 +1,10 @@
 package components
 
-import "testing"
+import (
+	"context"
+	"strings"
+	"testing"
+)
 
 func TestChipHrefDropsOneFilterAndThePagePosition(t *testing.T) {
 	t.Parallel()
@@ -54,6 +58,36 @@ func TestResultCountText(t *testing.T) {
 	} {
 		if got := tc.c.Text(); got != tc.want {
 			t.Errorf("%+v: %q, want %q", tc.c, got, tc.want)
+		}
+	}
+}
+
+// The header shows a count, or the request for one, and is left out when
+// it has nothing to show; OnPage is every pager's summary.
+func TestListHeaderCountAndOnPage(t *testing.T) {
+	t.Parallel()
+	render := func(b ListBar) string {
+		var sb strings.Builder
+		if err := ListHeader(b).Render(context.Background(), &sb); err != nil {
+			t.Fatal(err)
+		}
+		return sb.String()
+	}
+	if got := render(ListBar{}); got != "" {
+		t.Errorf("empty bar renders %q", got)
+	}
+	if got := render(ListBar{Count: Counted(10000, true, "key", "keys")}); !strings.Contains(got, ">10,000+ keys</p>") || strings.Contains(got, "hx-get") {
+		t.Errorf("counted bar: %s", got)
+	}
+	got := render(ListBar{CountFrom: "/luarmor/keys?q=a&b=<c>"})
+	for _, want := range []string{`id="result-count"`, `hx-get="/luarmor/keys?q=a&amp;b=&lt;c&gt;"`, `hx-trigger="load"`, "data-pending", "Counting…"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("deferred bar lacks %s: %s", want, got)
+		}
+	}
+	for n, want := range map[int]string{0: "0 keys on this page", 1: "1 key on this page", 1200: "1,200 keys on this page"} {
+		if got := OnPage(n, "key", "keys"); got != want {
+			t.Errorf("OnPage(%d) = %q, want %q", n, got, want)
 		}
 	}
 }
