@@ -5,6 +5,9 @@
 -- Run them inside a transaction with custom plans (db.CustomPlans).
 -- status: active (HWID linked), reset (no HWID, not banned), banned (no HWID,
 -- banned): internal/licensing.keyStatus is the same rule in Go.
+-- expired: auth_expire has passed, written as a range of the expiry sort's
+-- key (a key that never expires sorts as 9999-12-31) so the sort by expiry
+-- starts its walk at now instead of passing every key on the other side.
 -- search: a fragment of the key, HWID or Discord ID (a LIKE pattern on the
 -- lower-cased column search_ids and its trigram index license_keys_search_ids)
 -- or the note's words (words: the query text licensing.noteWords builds, read
@@ -32,7 +35,7 @@ WHERE (sqlc.narg(project_id)::bigint IS NULL OR k.project_id = sqlc.narg(project
          WHEN 'banned' THEN k.identifier = '' AND k.banned AND (k.ban_expire IS NULL OR k.ban_expire > sqlc.arg(now))
          ELSE k.identifier = '' AND NOT (k.banned AND (k.ban_expire IS NULL OR k.ban_expire > sqlc.arg(now))) END)
   AND (sqlc.narg(banned)::boolean IS NULL OR (k.banned AND (k.ban_expire IS NULL OR k.ban_expire > sqlc.arg(now))) = sqlc.narg(banned))
-  AND (sqlc.narg(expired)::boolean IS NULL OR (k.auth_expire IS NOT NULL AND k.auth_expire <= sqlc.arg(now)) = sqlc.narg(expired))
+  AND (sqlc.narg(expired)::boolean IS NULL OR (coalesce(k.auth_expire, '9999-12-31 00:00:00+00'::timestamptz) <= sqlc.arg(now)) = sqlc.narg(expired))
   AND (sqlc.narg(never_used)::boolean IS NULL OR (k.last_execution_at IS NULL) = sqlc.narg(never_used))
   AND (sqlc.narg(has_discord)::boolean IS NULL OR (k.discord_id <> '') = sqlc.narg(has_discord))
   AND (sqlc.narg(expires_from)::timestamptz IS NULL OR k.auth_expire >= sqlc.narg(expires_from))
@@ -57,7 +60,7 @@ WHERE (sqlc.narg(project_id)::bigint IS NULL OR k.project_id = sqlc.narg(project
          WHEN 'banned' THEN k.identifier = '' AND k.banned AND (k.ban_expire IS NULL OR k.ban_expire > sqlc.arg(now))
          ELSE k.identifier = '' AND NOT (k.banned AND (k.ban_expire IS NULL OR k.ban_expire > sqlc.arg(now))) END)
   AND (sqlc.narg(banned)::boolean IS NULL OR (k.banned AND (k.ban_expire IS NULL OR k.ban_expire > sqlc.arg(now))) = sqlc.narg(banned))
-  AND (sqlc.narg(expired)::boolean IS NULL OR (k.auth_expire IS NOT NULL AND k.auth_expire <= sqlc.arg(now)) = sqlc.narg(expired))
+  AND (sqlc.narg(expired)::boolean IS NULL OR (coalesce(k.auth_expire, '9999-12-31 00:00:00+00'::timestamptz) <= sqlc.arg(now)) = sqlc.narg(expired))
   AND (sqlc.narg(never_used)::boolean IS NULL OR (k.last_execution_at IS NULL) = sqlc.narg(never_used))
   AND (sqlc.narg(has_discord)::boolean IS NULL OR (k.discord_id <> '') = sqlc.narg(has_discord))
   AND (sqlc.narg(expires_from)::timestamptz IS NULL OR k.auth_expire >= sqlc.narg(expires_from))
@@ -82,7 +85,7 @@ WHERE (sqlc.narg(project_id)::bigint IS NULL OR k.project_id = sqlc.narg(project
          WHEN 'banned' THEN k.identifier = '' AND k.banned AND (k.ban_expire IS NULL OR k.ban_expire > sqlc.arg(now))
          ELSE k.identifier = '' AND NOT (k.banned AND (k.ban_expire IS NULL OR k.ban_expire > sqlc.arg(now))) END)
   AND (sqlc.narg(banned)::boolean IS NULL OR (k.banned AND (k.ban_expire IS NULL OR k.ban_expire > sqlc.arg(now))) = sqlc.narg(banned))
-  AND (sqlc.narg(expired)::boolean IS NULL OR (k.auth_expire IS NOT NULL AND k.auth_expire <= sqlc.arg(now)) = sqlc.narg(expired))
+  AND (sqlc.narg(expired)::boolean IS NULL OR (coalesce(k.auth_expire, '9999-12-31 00:00:00+00'::timestamptz) <= sqlc.arg(now)) = sqlc.narg(expired))
   AND (sqlc.narg(never_used)::boolean IS NULL OR (k.last_execution_at IS NULL) = sqlc.narg(never_used))
   AND (sqlc.narg(has_discord)::boolean IS NULL OR (k.discord_id <> '') = sqlc.narg(has_discord))
   AND (sqlc.narg(expires_from)::timestamptz IS NULL OR k.auth_expire >= sqlc.narg(expires_from))
@@ -107,7 +110,7 @@ WHERE (sqlc.narg(project_id)::bigint IS NULL OR k.project_id = sqlc.narg(project
          WHEN 'banned' THEN k.identifier = '' AND k.banned AND (k.ban_expire IS NULL OR k.ban_expire > sqlc.arg(now))
          ELSE k.identifier = '' AND NOT (k.banned AND (k.ban_expire IS NULL OR k.ban_expire > sqlc.arg(now))) END)
   AND (sqlc.narg(banned)::boolean IS NULL OR (k.banned AND (k.ban_expire IS NULL OR k.ban_expire > sqlc.arg(now))) = sqlc.narg(banned))
-  AND (sqlc.narg(expired)::boolean IS NULL OR (k.auth_expire IS NOT NULL AND k.auth_expire <= sqlc.arg(now)) = sqlc.narg(expired))
+  AND (sqlc.narg(expired)::boolean IS NULL OR (coalesce(k.auth_expire, '9999-12-31 00:00:00+00'::timestamptz) <= sqlc.arg(now)) = sqlc.narg(expired))
   AND (sqlc.narg(never_used)::boolean IS NULL OR (k.last_execution_at IS NULL) = sqlc.narg(never_used))
   AND (sqlc.narg(has_discord)::boolean IS NULL OR (k.discord_id <> '') = sqlc.narg(has_discord))
   AND (sqlc.narg(expires_from)::timestamptz IS NULL OR k.auth_expire >= sqlc.narg(expires_from))
@@ -137,7 +140,7 @@ WHERE (sqlc.narg(project_id)::bigint IS NULL OR k.project_id = sqlc.narg(project
          WHEN 'banned' THEN k.identifier = '' AND k.banned AND (k.ban_expire IS NULL OR k.ban_expire > sqlc.arg(now))
          ELSE k.identifier = '' AND NOT (k.banned AND (k.ban_expire IS NULL OR k.ban_expire > sqlc.arg(now))) END)
   AND (sqlc.narg(banned)::boolean IS NULL OR (k.banned AND (k.ban_expire IS NULL OR k.ban_expire > sqlc.arg(now))) = sqlc.narg(banned))
-  AND (sqlc.narg(expired)::boolean IS NULL OR (k.auth_expire IS NOT NULL AND k.auth_expire <= sqlc.arg(now)) = sqlc.narg(expired))
+  AND (sqlc.narg(expired)::boolean IS NULL OR (coalesce(k.auth_expire, '9999-12-31 00:00:00+00'::timestamptz) <= sqlc.arg(now)) = sqlc.narg(expired))
   AND (sqlc.narg(never_used)::boolean IS NULL OR (k.last_execution_at IS NULL) = sqlc.narg(never_used))
   AND (sqlc.narg(has_discord)::boolean IS NULL OR (k.discord_id <> '') = sqlc.narg(has_discord))
   AND (sqlc.narg(expires_from)::timestamptz IS NULL OR k.auth_expire >= sqlc.narg(expires_from))
@@ -165,7 +168,7 @@ WHERE (sqlc.narg(project_id)::bigint IS NULL OR k.project_id = sqlc.narg(project
          WHEN 'banned' THEN k.identifier = '' AND k.banned AND (k.ban_expire IS NULL OR k.ban_expire > sqlc.arg(now))
          ELSE k.identifier = '' AND NOT (k.banned AND (k.ban_expire IS NULL OR k.ban_expire > sqlc.arg(now))) END)
   AND (sqlc.narg(banned)::boolean IS NULL OR (k.banned AND (k.ban_expire IS NULL OR k.ban_expire > sqlc.arg(now))) = sqlc.narg(banned))
-  AND (sqlc.narg(expired)::boolean IS NULL OR (k.auth_expire IS NOT NULL AND k.auth_expire <= sqlc.arg(now)) = sqlc.narg(expired))
+  AND (sqlc.narg(expired)::boolean IS NULL OR (coalesce(k.auth_expire, '9999-12-31 00:00:00+00'::timestamptz) <= sqlc.arg(now)) = sqlc.narg(expired))
   AND (sqlc.narg(never_used)::boolean IS NULL OR (k.last_execution_at IS NULL) = sqlc.narg(never_used))
   AND (sqlc.narg(has_discord)::boolean IS NULL OR (k.discord_id <> '') = sqlc.narg(has_discord))
   AND (sqlc.narg(expires_from)::timestamptz IS NULL OR k.auth_expire >= sqlc.narg(expires_from))
@@ -197,7 +200,7 @@ WHERE (sqlc.narg(project_id)::bigint IS NULL OR k.project_id = sqlc.narg(project
          WHEN 'banned' THEN k.identifier = '' AND k.banned AND (k.ban_expire IS NULL OR k.ban_expire > sqlc.arg(now))
          ELSE k.identifier = '' AND NOT (k.banned AND (k.ban_expire IS NULL OR k.ban_expire > sqlc.arg(now))) END)
   AND (sqlc.narg(banned)::boolean IS NULL OR (k.banned AND (k.ban_expire IS NULL OR k.ban_expire > sqlc.arg(now))) = sqlc.narg(banned))
-  AND (sqlc.narg(expired)::boolean IS NULL OR (k.auth_expire IS NOT NULL AND k.auth_expire <= sqlc.arg(now)) = sqlc.narg(expired))
+  AND (sqlc.narg(expired)::boolean IS NULL OR (coalesce(k.auth_expire, '9999-12-31 00:00:00+00'::timestamptz) <= sqlc.arg(now)) = sqlc.narg(expired))
   AND (sqlc.narg(never_used)::boolean IS NULL OR (k.last_execution_at IS NULL) = sqlc.narg(never_used))
   AND (sqlc.narg(has_discord)::boolean IS NULL OR (k.discord_id <> '') = sqlc.narg(has_discord))
   AND (sqlc.narg(expires_from)::timestamptz IS NULL OR k.auth_expire >= sqlc.narg(expires_from))
