@@ -69,7 +69,15 @@ func TestKeySearchWordsAndFragments(t *testing.T) {
 	search := func(term string, scoped bool) ([]string, error) {
 		t.Helper()
 		var want []string
-		for _, sort := range []string{SortCreated, SortExpires, SortLastUsed} {
+		// The sort by last use reads a search's matches, or walks the
+		// activity index when the search matches many (sortMatches 0).
+		defer func() { f.svc.sortMatches = sortMatchesUpTo }()
+		for _, plan := range []string{SortCreated, SortExpires, SortLastUsed, SortLastUsed + " walk"} {
+			sort, walk, _ := strings.Cut(plan, " ")
+			f.svc.sortMatches = sortMatchesUpTo
+			if walk != "" {
+				f.svc.sortMatches = 0
+			}
 			for _, desc := range []bool{false, true} {
 				kf := KeyFilter{Search: term, Sort: sort, Desc: desc}
 				var page KeyPage
@@ -91,7 +99,7 @@ func TestKeySearchWordsAndFragments(t *testing.T) {
 				if want == nil {
 					want = got
 				} else if diff := cmp.Diff(want, got); diff != "" {
-					t.Errorf("search %q sorted by %s desc=%v finds other keys (-first +this):\n%s", term, sort, desc, diff)
+					t.Errorf("search %q sorted by %s desc=%v finds other keys (-first +this):\n%s", term, plan, desc, diff)
 				}
 			}
 		}
@@ -315,12 +323,13 @@ func TestKeysSortByLastUse(t *testing.T) {
 	if err := f.svc.FlushExecutions(ctx); err != nil {
 		t.Fatal(err)
 	}
+	term := ""
 	list := func(desc bool, never *bool) []string {
 		t.Helper()
 		var got []string
 		var after *Cursor
 		for pages := 0; pages < 20; pages++ {
-			page, err := f.svc.ListKeys(ctx, KeyFilter{ProjectID: f.project.ID, Sort: SortLastUsed, Desc: desc, NeverUsed: never, Limit: 2, After: after})
+			page, err := f.svc.ListKeys(ctx, KeyFilter{ProjectID: f.project.ID, Sort: SortLastUsed, Desc: desc, NeverUsed: never, Search: term, Limit: 2, After: after})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -374,6 +383,23 @@ func TestKeysSortByLastUse(t *testing.T) {
 	if diff := cmp.Diff(wantDesc, list(true, nil)); diff != "" {
 		t.Errorf("after another flush (-want +got):\n%s", diff)
 	}
+	// A search, sorted from its matches (few, by the planner's estimate) or
+	// by the walk (sortMatches 0): the same keys in the same order, page by
+	// page. "hw-" matches the HWIDs the checks bound.
+	term = "hw-"
+	hwids := []string{keys[2].UserKey, keys[1].UserKey, keys[4].UserKey, keys[0].UserKey}
+	for _, sortMatches := range []int64{sortMatchesUpTo, 0} {
+		f.svc.sortMatches = sortMatches
+		if diff := cmp.Diff(hwids, list(true, nil)); diff != "" {
+			t.Errorf("search, newest first, sortMatches %d (-want +got):\n%s", sortMatches, diff)
+		}
+		asc := slices.Clone(hwids)
+		slices.Reverse(asc)
+		if diff := cmp.Diff(asc, list(false, nil)); diff != "" {
+			t.Errorf("search, oldest first, sortMatches %d (-want +got):\n%s", sortMatches, diff)
+		}
+	}
+	f.svc.sortMatches, term = sortMatchesUpTo, ""
 	// The sort's table and the key agree on every key.
 	var mismatched int
 	if err := f.db.Pool.QueryRow(ctx, `SELECT count(*) FROM license_keys k FULL JOIN license_key_activity a ON a.key_id = k.id

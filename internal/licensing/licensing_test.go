@@ -933,7 +933,7 @@ func benchmarkCheck(b *testing.B, cached bool) {
 	})
 }
 
-// TestKeyListQueriesShareTheirFilters holds the six list queries and the
+// TestKeyListQueriesShareTheirFilters holds the eight list queries and the
 // count to one WHERE clause: sqlc cannot share SQL between queries, so the
 // copies are compared here (the keyset line differs by sort and direction).
 func TestKeyListQueriesShareTheirFilters(t *testing.T) {
@@ -945,6 +945,9 @@ func TestKeyListQueriesShareTheirFilters(t *testing.T) {
 	filters := map[string]string{}
 	for _, q := range strings.Split(string(b), "-- name: ")[1:] {
 		name, _, _ := strings.Cut(q, " ")
+		if name == "EstimateKeySearch" {
+			continue
+		}
 		_, where, ok := strings.Cut(q, "\nWHERE ")
 		if !ok {
 			t.Fatalf("%s: no WHERE", name)
@@ -952,8 +955,8 @@ func TestKeyListQueriesShareTheirFilters(t *testing.T) {
 		where, _, _ = strings.Cut(where, "sqlc.narg(after_at)")
 		filters[name] = where
 	}
-	if len(filters) != 7 {
-		t.Fatalf("%d queries, want the six lists and the count", len(filters))
+	if len(filters) != 9 {
+		t.Fatalf("%d queries, want the eight lists and the count", len(filters))
 	}
 	for name, w := range filters {
 		if diff := cmp.Diff(filters["CountLicenseKeys"], w); diff != "" {

@@ -91,6 +91,8 @@ type Service struct {
 	log     *slog.Logger
 	counter *counter
 	cache   *checkCache // the loader check's per-node cache (cache.go)
+	// sortMatches: see sortMatchesUpTo (tests change it to choose a plan)
+	sortMatches int64
 	// afterLimitCount, when set (tests only), runs after a plan limit was
 	// counted and before the change it allows.
 	afterLimitCount func()
@@ -99,7 +101,7 @@ type Service struct {
 // NewService makes the service. Its execution counter starts flushing on the
 // first counted execution; call Close on shutdown to flush the rest.
 func NewService(d *db.DB) *Service {
-	s := &Service{db: d, now: time.Now, log: slog.Default(), cache: newCheckCache()}
+	s := &Service{db: d, now: time.Now, log: slog.Default(), cache: newCheckCache(), sortMatches: sortMatchesUpTo}
 	s.counter = newCounter(s, time.Second)
 	return s
 }
