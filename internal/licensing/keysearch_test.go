@@ -69,10 +69,10 @@ func TestKeySearchWordsAndFragments(t *testing.T) {
 	search := func(term string, scoped bool) ([]string, error) {
 		t.Helper()
 		var want []string
-		// The sort by last use reads a search's matches, or walks the
-		// activity index when the search matches many (sortMatches 0).
+		// The sorts by expiry and last use read a search's matches, or walk
+		// the sort's index when the search matches many (sortMatches 0).
 		defer func() { f.svc.sortMatches = sortMatchesUpTo }()
-		for _, plan := range []string{SortCreated, SortExpires, SortLastUsed, SortLastUsed + " walk"} {
+		for _, plan := range []string{SortCreated, SortExpires, SortExpires + " walk", SortLastUsed, SortLastUsed + " walk"} {
 			sort, walk, _ := strings.Cut(plan, " ")
 			f.svc.sortMatches = sortMatchesUpTo
 			if walk != "" {
@@ -416,5 +416,74 @@ func TestKeysSortByLastUse(t *testing.T) {
 	}
 	if diff := cmp.Diff(wantDesc[:6], list(true, nil)); diff != "" {
 		t.Errorf("after a delete (-want +got):\n%s", diff)
+	}
+}
+
+// TestSearchSortedEitherPlan: a search sorted by expiry or last use reads
+// the same keys in the same order, page by page, whether it sorts its
+// matches (a search of few keys, by the planner's estimate) or walks the
+// sort's index (sortMatches 0): ties on the sort value (never expires,
+// never used) follow the id, and the keyset carries across pages.
+func TestSearchSortedEitherPlan(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	base := f.now()
+	at := func(d time.Duration) *time.Time { return ptr(base.Add(d)) }
+	// In id order: BulkLoadKeys writes them as listed.
+	keys := []BulkKey{
+		{UserKey: "batch-a", AuthExpire: at(3 * time.Hour), LastExecutionAt: at(-time.Hour)},
+		{UserKey: "batch-b"},
+		{UserKey: "batch-c", AuthExpire: at(time.Hour), LastExecutionAt: at(-3 * time.Hour)},
+		{UserKey: "batch-d", AuthExpire: at(time.Hour), LastExecutionAt: at(-2 * time.Hour)},
+		{UserKey: "batch-e", AuthExpire: at(2 * time.Hour)},
+		{UserKey: "stock-f", AuthExpire: at(30 * time.Minute), LastExecutionAt: at(-4 * time.Hour)},
+	}
+	for i := range keys {
+		keys[i].CreatedAt = base.Add(-time.Duration(10-i) * time.Hour)
+	}
+	if _, err := f.svc.BulkLoadKeys(ctx, cli, f.project.ID, keys); err != nil {
+		t.Fatal(err)
+	}
+	list := func(sort string, desc bool) []string {
+		t.Helper()
+		var got []string
+		var after *Cursor
+		for pages := 0; pages < 10; pages++ {
+			page, err := f.svc.ListKeys(ctx, KeyFilter{ProjectID: f.project.ID, Search: "batch", Sort: sort, Desc: desc, Limit: 2, After: after})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, k := range page.Keys {
+				got = append(got, k.UserKey)
+			}
+			if page.Next == nil {
+				return got
+			}
+			c, err := ParseCursor(page.Next.String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			after = &c
+		}
+		t.Fatal("more than 10 pages")
+		return nil
+	}
+	want := map[string][]string{
+		SortExpires:  {"batch-c", "batch-d", "batch-e", "batch-a", "batch-b"},
+		SortLastUsed: {"batch-b", "batch-e", "batch-c", "batch-d", "batch-a"},
+	}
+	defer func() { f.svc.sortMatches = sortMatchesUpTo }()
+	for _, sortMatches := range []int64{sortMatchesUpTo, 0} {
+		f.svc.sortMatches = sortMatches
+		for sort, asc := range want {
+			if diff := cmp.Diff(asc, list(sort, false)); diff != "" {
+				t.Errorf("%s ascending, sortMatches %d (-want +got):\n%s", sort, sortMatches, diff)
+			}
+			desc := slices.Clone(asc)
+			slices.Reverse(desc)
+			if diff := cmp.Diff(desc, list(sort, true)); diff != "" {
+				t.Errorf("%s descending, sortMatches %d (-want +got):\n%s", sort, sortMatches, diff)
+			}
+		}
 	}
 }

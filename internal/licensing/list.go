@@ -266,31 +266,36 @@ func cursorOf(k Key, sort string) *Cursor {
 }
 
 // sortMatchesUpTo is how many keys a search may match, by the planner's
-// estimate, for the sort by last use to read the matches and sort them
-// rather than walk the activity index: at a million keys, sorting 2,800
-// matches takes 16 ms and 6,400 about 32 ms, where the walk took 0.2-2 s
-// when the matches sat far along it (docs/scaling.md).
+// estimate, for the sorts by expiry and last use to read the matches and
+// sort them rather than walk the sort's index: at a million keys, sorting
+// 2,800 matches takes 16 ms and 6,400 about 32 ms, where a walk took
+// 0.06-0.65 s when the matches sat far along it (docs/scaling.md).
 const sortMatchesUpTo = 5000
 
 // listQuery runs the query of the sort and direction. The generated params
-// and row types of the eight queries are identical, so they convert.
+// and row types of the six walks are identical, so they convert.
 // sortMatches (sortMatchesUpTo; tests set it to choose a plan) applies to
-// the sort by last use of a search.
+// a search sorted by expiry or last use.
 func listQuery(ctx context.Context, q *store.Queries, sort string, desc bool, p store.ListLicenseKeysCreatedDescParams, sortMatches int64) ([]store.ListLicenseKeysCreatedDescRow, error) {
-	// The walk of the activity index is priced as if a search's matches
-	// were spread evenly along it; an estimate (no key read) of a search
-	// of few keys reads the matches instead. The API's note search
-	// (note_like) has no index to read them from.
-	if sort == SortLastUsed && p.Search != nil && p.NoteLike == nil {
+	// A sort's walk is priced as if a search's matches were spread evenly
+	// along the index; an estimate (no key read) of a search of few keys
+	// reads the matches and sorts them instead. The sort by creation keeps
+	// the planner's choice: keys lie in the table in that order, so its
+	// walk reads consecutive pages. The API's note search (note_like) has
+	// no index to read the matches from.
+	if sort != SortCreated && p.Search != nil && p.NoteLike == nil {
 		n, err := q.EstimateKeySearch(ctx, store.EstimateKeySearchParams{Pattern: *p.Search, Words: p.Words})
 		if err != nil {
 			return nil, err
 		}
-		if n <= sortMatches && desc {
-			return rowsAs(q.ListLicenseKeysMatchesLastUsedDesc(ctx, store.ListLicenseKeysMatchesLastUsedDescParams(p)))
-		}
 		if n <= sortMatches {
-			return rowsAs(q.ListLicenseKeysMatchesLastUsedAsc(ctx, store.ListLicenseKeysMatchesLastUsedAscParams(p)))
+			return rowsAs(q.ListLicenseKeysMatches(ctx, store.ListLicenseKeysMatchesParams{
+				ByExpiry: sort == SortExpires, Descending: desc,
+				ProjectID: p.ProjectID, AccountID: p.AccountID, UserKey: p.UserKey, Identifier: p.Identifier,
+				DiscordID: p.DiscordID, Search: p.Search, Words: p.Words, NoteLike: p.NoteLike, Status: p.Status,
+				Now: p.Now, Banned: p.Banned, Expired: p.Expired, NeverUsed: p.NeverUsed, HasDiscord: p.HasDiscord,
+				ExpiresFrom: p.ExpiresFrom, ExpiresTo: p.ExpiresTo, AfterAt: p.AfterAt, AfterID: p.AfterID,
+				Off: p.Off, Lim: p.Lim}))
 		}
 	}
 	switch {
@@ -314,8 +319,7 @@ func listQuery(ctx context.Context, q *store.Queries, sort string, desc bool, p 
 type listRow interface {
 	store.ListLicenseKeysCreatedAscRow | store.ListLicenseKeysExpiresDescRow |
 		store.ListLicenseKeysExpiresAscRow | store.ListLicenseKeysLastUsedDescRow |
-		store.ListLicenseKeysLastUsedAscRow | store.ListLicenseKeysMatchesLastUsedDescRow |
-		store.ListLicenseKeysMatchesLastUsedAscRow
+		store.ListLicenseKeysLastUsedAscRow | store.ListLicenseKeysMatchesRow
 }
 
 func rowsAs[R listRow](rows []R, err error) ([]store.ListLicenseKeysCreatedDescRow, error) {
