@@ -183,11 +183,14 @@ OFFSET sqlc.arg(off) LIMIT sqlc.arg(lim);
 -- A search's matches sorted by expiry or last use (by_expiry), either
 -- way (descending): read from the search's indexes and sorted, where a walk
 -- of the sort's index could pass most keys before the first match
--- (licensing.listQuery chooses, by key_search_estimate). The sort values
--- and keyset are the walks': license_keys.last_execution_at is the
+-- (licensing.listQuery chooses, by key_search_estimate). MATERIALIZED keeps
+-- the planner from walking license_keys_expire for the sort instead; the
+-- page is cut from the matches before the keys are read whole. The sort
+-- values and keyset are the walks': license_keys.last_execution_at is the
 -- activity table's value.
 -- name: ListLicenseKeysMatches :many
-SELECT sqlc.embed(k), p.public_id AS project_public_id, p.name AS project_name
+WITH m AS MATERIALIZED (
+SELECT k.id, s.at
 FROM license_keys k JOIN licensing_projects p ON p.id = k.project_id,
      LATERAL (SELECT CASE WHEN sqlc.arg(by_expiry)::boolean THEN coalesce(k.auth_expire, '9999-12-31 00:00:00+00'::timestamptz)
                           ELSE coalesce(k.last_execution_at, '1970-01-01 00:00:00+00'::timestamptz) END AS at) s
@@ -212,9 +215,15 @@ WHERE (sqlc.narg(project_id)::bigint IS NULL OR k.project_id = sqlc.narg(project
   AND (sqlc.narg(after_at)::timestamptz IS NULL
        OR (sqlc.arg(descending)::boolean AND (s.at, k.id) < (sqlc.narg(after_at), sqlc.narg(after_id)::bigint))
        OR (NOT sqlc.arg(descending)::boolean AND (s.at, k.id) > (sqlc.narg(after_at), sqlc.narg(after_id)::bigint)))
-ORDER BY CASE WHEN sqlc.arg(descending)::boolean THEN s.at END DESC,
-         CASE WHEN sqlc.arg(descending)::boolean THEN k.id END DESC, s.at, k.id
-OFFSET sqlc.arg(off) LIMIT sqlc.arg(lim);
+)
+SELECT sqlc.embed(k), p.public_id AS project_public_id, p.name AS project_name
+FROM (SELECT m.id, m.at FROM m
+      ORDER BY CASE WHEN sqlc.arg(descending)::boolean THEN m.at END DESC,
+               CASE WHEN sqlc.arg(descending)::boolean THEN m.id END DESC, m.at, m.id
+      OFFSET sqlc.arg(off) LIMIT sqlc.arg(lim)) page
+JOIN license_keys k ON k.id = page.id JOIN licensing_projects p ON p.id = k.project_id
+ORDER BY CASE WHEN sqlc.arg(descending)::boolean THEN page.at END DESC,
+         CASE WHEN sqlc.arg(descending)::boolean THEN page.id END DESC, page.at, page.id;
 
 -- name: EstimateKeySearch :one
 -- How many keys the search's pattern and words match in all projects, by

@@ -867,37 +867,47 @@ func (q *Queries) ListLicenseKeysLastUsedDesc(ctx context.Context, arg ListLicen
 }
 
 const listLicenseKeysMatches = `-- name: ListLicenseKeysMatches :many
-SELECT k.id, k.project_id, k.user_key, k.identifier, k.discord_id, k.note, k.key_days, k.auth_expire, k.activated_at, k.banned, k.ban_reason, k.ban_expire, k.unban_token, k.total_resets, k.last_reset_at, k.total_executions, k.last_execution_at, k.version, k.created_at, k.updated_at, k.search_ids, k.note_words, p.public_id AS project_public_id, p.name AS project_name
+WITH m AS MATERIALIZED (
+SELECT k.id, s.at
 FROM license_keys k JOIN licensing_projects p ON p.id = k.project_id,
-     LATERAL (SELECT CASE WHEN $1::boolean THEN coalesce(k.auth_expire, '9999-12-31 00:00:00+00'::timestamptz)
+     LATERAL (SELECT CASE WHEN $4::boolean THEN coalesce(k.auth_expire, '9999-12-31 00:00:00+00'::timestamptz)
                           ELSE coalesce(k.last_execution_at, '1970-01-01 00:00:00+00'::timestamptz) END AS at) s
-WHERE ($2::bigint IS NULL OR k.project_id = $2)
-  AND ($3::bigint IS NULL OR p.account_id = $3)
-  AND ($4::text IS NULL OR k.user_key = $4)
-  AND ($5::text IS NULL OR (k.identifier = $5 AND k.identifier <> ''))
-  AND ($6::text IS NULL OR (k.discord_id = $6 AND k.discord_id <> ''))
-  AND ($7::text IS NULL OR k.search_ids LIKE lower($7)
-       OR ($8::text IS NOT NULL AND k.note_words @@ key_note_query($8::text))
-       OR ($9::text IS NOT NULL AND k.note ILIKE $9))
-  AND ($10::text IS NULL OR CASE $10::text
+WHERE ($5::bigint IS NULL OR k.project_id = $5)
+  AND ($6::bigint IS NULL OR p.account_id = $6)
+  AND ($7::text IS NULL OR k.user_key = $7)
+  AND ($8::text IS NULL OR (k.identifier = $8 AND k.identifier <> ''))
+  AND ($9::text IS NULL OR (k.discord_id = $9 AND k.discord_id <> ''))
+  AND ($10::text IS NULL OR k.search_ids LIKE lower($10)
+       OR ($11::text IS NOT NULL AND k.note_words @@ key_note_query($11::text))
+       OR ($12::text IS NOT NULL AND k.note ILIKE $12))
+  AND ($13::text IS NULL OR CASE $13::text
          WHEN 'active' THEN k.identifier <> ''
-         WHEN 'banned' THEN k.identifier = '' AND k.banned AND (k.ban_expire IS NULL OR k.ban_expire > $11)
-         ELSE k.identifier = '' AND NOT (k.banned AND (k.ban_expire IS NULL OR k.ban_expire > $11)) END)
-  AND ($12::boolean IS NULL OR (k.banned AND (k.ban_expire IS NULL OR k.ban_expire > $11)) = $12)
-  AND ($13::boolean IS NULL OR (coalesce(k.auth_expire, '9999-12-31 00:00:00+00'::timestamptz) <= $11) = $13)
-  AND ($14::boolean IS NULL OR (k.last_execution_at IS NULL) = $14)
-  AND ($15::boolean IS NULL OR (k.discord_id <> '') = $15)
-  AND ($16::timestamptz IS NULL OR k.auth_expire >= $16)
-  AND ($17::timestamptz IS NULL OR k.auth_expire < $17)
-  AND ($18::timestamptz IS NULL
-       OR ($19::boolean AND (s.at, k.id) < ($18, $20::bigint))
-       OR (NOT $19::boolean AND (s.at, k.id) > ($18, $20::bigint)))
-ORDER BY CASE WHEN $19::boolean THEN s.at END DESC,
-         CASE WHEN $19::boolean THEN k.id END DESC, s.at, k.id
-OFFSET $21 LIMIT $22
+         WHEN 'banned' THEN k.identifier = '' AND k.banned AND (k.ban_expire IS NULL OR k.ban_expire > $14)
+         ELSE k.identifier = '' AND NOT (k.banned AND (k.ban_expire IS NULL OR k.ban_expire > $14)) END)
+  AND ($15::boolean IS NULL OR (k.banned AND (k.ban_expire IS NULL OR k.ban_expire > $14)) = $15)
+  AND ($16::boolean IS NULL OR (coalesce(k.auth_expire, '9999-12-31 00:00:00+00'::timestamptz) <= $14) = $16)
+  AND ($17::boolean IS NULL OR (k.last_execution_at IS NULL) = $17)
+  AND ($18::boolean IS NULL OR (k.discord_id <> '') = $18)
+  AND ($19::timestamptz IS NULL OR k.auth_expire >= $19)
+  AND ($20::timestamptz IS NULL OR k.auth_expire < $20)
+  AND ($21::timestamptz IS NULL
+       OR ($1::boolean AND (s.at, k.id) < ($21, $22::bigint))
+       OR (NOT $1::boolean AND (s.at, k.id) > ($21, $22::bigint)))
+)
+SELECT k.id, k.project_id, k.user_key, k.identifier, k.discord_id, k.note, k.key_days, k.auth_expire, k.activated_at, k.banned, k.ban_reason, k.ban_expire, k.unban_token, k.total_resets, k.last_reset_at, k.total_executions, k.last_execution_at, k.version, k.created_at, k.updated_at, k.search_ids, k.note_words, p.public_id AS project_public_id, p.name AS project_name
+FROM (SELECT m.id, m.at FROM m
+      ORDER BY CASE WHEN $1::boolean THEN m.at END DESC,
+               CASE WHEN $1::boolean THEN m.id END DESC, m.at, m.id
+      OFFSET $2 LIMIT $3) page
+JOIN license_keys k ON k.id = page.id JOIN licensing_projects p ON p.id = k.project_id
+ORDER BY CASE WHEN $1::boolean THEN page.at END DESC,
+         CASE WHEN $1::boolean THEN page.id END DESC, page.at, page.id
 `
 
 type ListLicenseKeysMatchesParams struct {
+	Descending  bool       `json:"descending"`
+	Off         int32      `json:"off"`
+	Lim         int32      `json:"lim"`
 	ByExpiry    bool       `json:"by_expiry"`
 	ProjectID   *int64     `json:"project_id"`
 	AccountID   *int64     `json:"account_id"`
@@ -916,10 +926,7 @@ type ListLicenseKeysMatchesParams struct {
 	ExpiresFrom *time.Time `json:"expires_from"`
 	ExpiresTo   *time.Time `json:"expires_to"`
 	AfterAt     *time.Time `json:"after_at"`
-	Descending  bool       `json:"descending"`
 	AfterID     *int64     `json:"after_id"`
-	Off         int32      `json:"off"`
-	Lim         int32      `json:"lim"`
 }
 
 type ListLicenseKeysMatchesRow struct {
@@ -931,11 +938,16 @@ type ListLicenseKeysMatchesRow struct {
 // A search's matches sorted by expiry or last use (by_expiry), either
 // way (descending): read from the search's indexes and sorted, where a walk
 // of the sort's index could pass most keys before the first match
-// (licensing.listQuery chooses, by key_search_estimate). The sort values
-// and keyset are the walks': license_keys.last_execution_at is the
+// (licensing.listQuery chooses, by key_search_estimate). MATERIALIZED keeps
+// the planner from walking license_keys_expire for the sort instead; the
+// page is cut from the matches before the keys are read whole. The sort
+// values and keyset are the walks': license_keys.last_execution_at is the
 // activity table's value.
 func (q *Queries) ListLicenseKeysMatches(ctx context.Context, arg ListLicenseKeysMatchesParams) ([]ListLicenseKeysMatchesRow, error) {
 	rows, err := q.db.Query(ctx, listLicenseKeysMatches,
+		arg.Descending,
+		arg.Off,
+		arg.Lim,
 		arg.ByExpiry,
 		arg.ProjectID,
 		arg.AccountID,
@@ -954,10 +966,7 @@ func (q *Queries) ListLicenseKeysMatches(ctx context.Context, arg ListLicenseKey
 		arg.ExpiresFrom,
 		arg.ExpiresTo,
 		arg.AfterAt,
-		arg.Descending,
 		arg.AfterID,
-		arg.Off,
-		arg.Lim,
 	)
 	if err != nil {
 		return nil, err
