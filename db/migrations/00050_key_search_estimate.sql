@@ -1,13 +1,13 @@
 -- +goose Up
 -- The planner's estimate of how many keys a search matches in all projects
--- (docs/scaling.md, "A search sorted by last use"). The sort by last use
--- walks license_key_activity's index and filters; the planner prices that
--- walk as if a search's matches were spread evenly along it, and they are
--- not: an HWID fragment matches only used keys, so walking oldest use first
--- passes the never-used keys, and the matches of a fragment or a word can
--- sit together anywhere. licensing.listQuery asks this estimate first and,
--- for a search of a few thousand keys, reads the matches and sorts them
--- (16-32 ms at a million keys) instead of risking the walk (0.2-2 s).
+-- (docs/scaling.md, "The keys list at a million keys"). The sorts by
+-- expiry and last use walk an index and test each key they pass; the
+-- planner prices that walk as if a search's matches were spread evenly
+-- along it, and they are not: an HWID fragment matches only used keys, so
+-- walking oldest use first passes the never-used keys first.
+-- licensing.listQuery asks this estimate first and, for a search of a few
+-- thousand keys, reads the matches and sorts them (16-32 ms at a million
+-- keys) instead of risking the walk (up to 0.7 s).
 -- EXPLAIN plans with the values given (a custom plan), so the estimate
 -- reads the same index statistics as the list's own plan; it plans, and
 -- reads no key. VOLATILE: PostgreSQL runs EXPLAIN only in a volatile function.
