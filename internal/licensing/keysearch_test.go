@@ -326,28 +326,9 @@ func TestKeysSortByLastUse(t *testing.T) {
 	term := ""
 	list := func(desc bool, never *bool) []string {
 		t.Helper()
-		var got []string
-		var after *Cursor
-		for pages := 0; pages < 20; pages++ {
-			page, err := f.svc.ListKeys(ctx, KeyFilter{ProjectID: f.project.ID, Sort: SortLastUsed, Desc: desc, NeverUsed: never, Search: term, Limit: 2, After: after})
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, k := range page.Keys {
-				got = append(got, k.UserKey)
-			}
-			if page.Next == nil {
-				return got
-			}
-			c, err := ParseCursor(page.Next.String())
-			if err != nil {
-				t.Fatal(err)
-			}
-			after = &c
-		}
-		t.Fatal("more than 20 pages")
-		return nil
+		return f.pages(KeyFilter{ProjectID: f.project.ID, Sort: SortLastUsed, Desc: desc, NeverUsed: never, Search: term, Limit: 2})
 	}
+
 	// Never-used keys tie on the epoch and follow the id: the bulk key was
 	// inserted after keys[4].
 	wantDesc := []string{keys[4].UserKey, keys[0].UserKey, keys[2].UserKey, "bulk-used-early",
@@ -446,28 +427,9 @@ func TestSearchSortedEitherPlan(t *testing.T) {
 	}
 	list := func(sort string, desc bool) []string {
 		t.Helper()
-		var got []string
-		var after *Cursor
-		for pages := 0; pages < 10; pages++ {
-			page, err := f.svc.ListKeys(ctx, KeyFilter{ProjectID: f.project.ID, Search: "batch", Sort: sort, Desc: desc, Limit: 2, After: after})
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, k := range page.Keys {
-				got = append(got, k.UserKey)
-			}
-			if page.Next == nil {
-				return got
-			}
-			c, err := ParseCursor(page.Next.String())
-			if err != nil {
-				t.Fatal(err)
-			}
-			after = &c
-		}
-		t.Fatal("more than 10 pages")
-		return nil
+		return f.pages(KeyFilter{ProjectID: f.project.ID, Search: "batch", Sort: sort, Desc: desc, Limit: 2})
 	}
+
 	want := map[string][]string{
 		SortExpires:  {"batch-c", "batch-d", "batch-e", "batch-a", "batch-b"},
 		SortLastUsed: {"batch-b", "batch-e", "batch-c", "batch-d", "batch-a"},
@@ -486,4 +448,30 @@ func TestSearchSortedEitherPlan(t *testing.T) {
 			}
 		}
 	}
+}
+
+// pages lists the keys of kf page by page, following each page's keyset
+// cursor, and returns their user keys in order.
+func (f *fixture) pages(kf KeyFilter) []string {
+	f.t.Helper()
+	var got []string
+	for range 20 {
+		page, err := f.svc.ListKeys(ctx, kf)
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		for _, k := range page.Keys {
+			got = append(got, k.UserKey)
+		}
+		if page.Next == nil {
+			return got
+		}
+		c, err := ParseCursor(page.Next.String())
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		kf.After = &c
+	}
+	f.t.Fatal("more than 20 pages")
+	return nil
 }

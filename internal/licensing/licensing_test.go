@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -430,25 +428,7 @@ func TestKeysetPagination(t *testing.T) {
 		all = append([]string{f.key(KeyInput{}).UserKey}, all...) // newest first
 	}
 	for _, sort := range []string{SortCreated, SortExpires, SortLastUsed} {
-		var got []string
-		var after *Cursor
-		for pages := 0; pages < 10; pages++ {
-			page, err := f.svc.ListKeys(ctx, KeyFilter{ProjectID: f.project.ID, Sort: sort, Desc: true, Limit: 3, After: after})
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, k := range page.Keys {
-				got = append(got, k.UserKey)
-			}
-			if page.Next == nil {
-				break
-			}
-			c, err := ParseCursor(page.Next.String())
-			if err != nil {
-				t.Fatal(err)
-			}
-			after = &c
-		}
+		got := f.pages(KeyFilter{ProjectID: f.project.ID, Sort: sort, Desc: true, Limit: 3})
 		if len(got) != 7 {
 			t.Fatalf("%s: %d keys over pages", sort, len(got))
 		}
@@ -938,22 +918,17 @@ func benchmarkCheck(b *testing.B, cached bool) {
 // copies are compared here (the keyset line differs by sort and direction).
 func TestKeyListQueriesShareTheirFilters(t *testing.T) {
 	t.Parallel()
-	b, err := os.ReadFile("../../db/queries/licensing_key_lists.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
 	filters := map[string]string{}
-	for _, q := range strings.Split(string(b), "-- name: ")[1:] {
-		name, _, _ := strings.Cut(q, " ")
-		if name == "EstimateKeySearch" {
+	for _, q := range testdb.ReadQueries(t, "../../db/queries/licensing_key_lists.sql") {
+		if q.Name == "EstimateKeySearch" {
 			continue
 		}
-		_, where, ok := strings.Cut(q, "\nWHERE ")
+		_, where, ok := strings.Cut(q.SQL, "\nWHERE ")
 		if !ok {
-			t.Fatalf("%s: no WHERE", name)
+			t.Fatalf("%s: no WHERE", q.Name)
 		}
 		where, _, _ = strings.Cut(where, "sqlc.narg(after_at)")
-		filters[name] = where
+		filters[q.Name] = where
 	}
 	if len(filters) != 8 {
 		t.Fatalf("%d queries, want the seven lists and the count", len(filters))
@@ -972,29 +947,16 @@ func TestKeyListQueriesShareTheirFilters(t *testing.T) {
 // before the first unexpired one: 0.3 s; 930,000 the other way: 2-4 s).
 func TestExpiredFilterBoundsTheExpiryWalk(t *testing.T) {
 	t.Parallel()
-	src, err := os.ReadFile("../../db/queries/licensing_key_lists.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, err := testdb.New(t).Acquire(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Release()
-	if _, err := conn.Exec(ctx, "SET enable_seqscan = off"); err != nil {
-		t.Fatal(err)
-	}
-	arg := regexp.MustCompile(`sqlc\.n?arg\((\w+)\)`)
-	queries := map[string]string{}
-	for _, q := range strings.Split(string(src), "-- name: ")[1:] {
-		name, body, _ := strings.Cut(q, " ")
-		body = strings.ReplaceAll(body[strings.Index(body, "\n"):], "sqlc.embed(k)", "k.*")
-		queries[name] = strings.TrimSuffix(strings.TrimSpace(body), ";")
-	}
-	for _, name := range []string{"ListLicenseKeysExpiresAsc", "ListLicenseKeysExpiresDesc"} {
+	conn := testdb.PlanConn(t, testdb.New(t))
+	planned := 0
+	for _, q := range testdb.ReadQueries(t, "../../db/queries/licensing_key_lists.sql") {
+		if !strings.HasPrefix(q.Name, "ListLicenseKeysExpires") {
+			continue
+		}
+		planned++
 		for _, expired := range []string{"true", "false"} {
-			q := arg.ReplaceAllStringFunc(queries[name], func(m string) string {
-				switch arg.FindStringSubmatch(m)[1] {
+			plan := testdb.Explain(t, conn, q, func(name string) string {
+				switch name {
 				case "expired":
 					return expired
 				case "now":
@@ -1006,27 +968,17 @@ func TestExpiredFilterBoundsTheExpiryWalk(t *testing.T) {
 				}
 				return "NULL"
 			})
-			var plan []string
-			rows, err := conn.Query(ctx, "EXPLAIN "+q)
-			if err != nil {
-				t.Fatalf("%s: %v", name, err)
-			}
-			for rows.Next() {
-				var line string
-				if err := rows.Scan(&line); err != nil {
-					t.Fatal(err)
-				}
-				plan = append(plan, line)
-			}
-			rows.Close()
 			want := "Index Cond: (COALESCE(auth_expire, '9999-12-31 00:00:00+00'::timestamp with time zone) > now())"
 			if expired == "true" {
 				want = strings.Replace(want, "> now()", "<= now()", 1)
 			}
 			if !strings.Contains(strings.Join(plan, "\n"), want) {
-				t.Errorf("%s, expired %s: the expiry index is not bounded by now:\n%s", name, expired, strings.Join(plan, "\n"))
+				t.Errorf("%s, expired %s: the expiry index is not bounded by now:\n%s", q.Name, expired, strings.Join(plan, "\n"))
 			}
 		}
+	}
+	if planned != 2 {
+		t.Errorf("planned %d expiry sorts, want 2", planned)
 	}
 }
 
