@@ -2,6 +2,7 @@ package licensing
 
 import (
 	"errors"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"lumdesk/db/store"
 	"lumdesk/internal/accounts"
 	"lumdesk/internal/product"
 )
@@ -474,4 +476,53 @@ func (f *fixture) pages(kf KeyFilter) []string {
 	}
 	f.t.Fatal("more than 20 pages")
 	return nil
+}
+
+// TestMatchesParamsCopyEveryFilter: matchesParams copies the walks' params
+// field by field, so a filter added to the queries would otherwise be left
+// out of the sorted matches without a compile error. Every field is set to
+// a value of its own and must arrive under its name.
+func TestMatchesParamsCopyEveryFilter(t *testing.T) {
+	t.Parallel()
+	var p store.ListLicenseKeysCreatedDescParams
+	in := reflect.ValueOf(&p).Elem()
+	for i := range in.NumField() {
+		f := in.Field(i)
+		switch f.Kind() {
+		case reflect.Pointer:
+			f.Set(reflect.New(f.Type().Elem()))
+			v := f.Elem()
+			switch v.Kind() {
+			case reflect.String:
+				v.SetString(in.Type().Field(i).Name)
+			case reflect.Int64:
+				v.SetInt(int64(i + 1))
+			case reflect.Bool:
+				v.SetBool(true)
+			case reflect.Struct: // time.Time
+				v.Set(reflect.ValueOf(time.Unix(int64(i+1), 0)))
+			default:
+				t.Fatalf("field %s: kind %s not handled", in.Type().Field(i).Name, v.Kind())
+			}
+		case reflect.Int32:
+			f.SetInt(int64(i + 1))
+		default:
+			t.Fatalf("field %s: kind %s not handled", in.Type().Field(i).Name, f.Kind())
+		}
+	}
+	out := reflect.ValueOf(matchesParams(p, true, true))
+	for i := range in.NumField() {
+		name := in.Type().Field(i).Name
+		got := out.FieldByName(name)
+		if !got.IsValid() {
+			t.Errorf("ListLicenseKeysMatchesParams has no %s", name)
+			continue
+		}
+		if !reflect.DeepEqual(got.Interface(), in.Field(i).Interface()) {
+			t.Errorf("%s: not copied", name)
+		}
+	}
+	if m := matchesParams(p, true, false); !m.ByExpiry || m.Descending {
+		t.Errorf("sort choice: %+v", m)
+	}
 }

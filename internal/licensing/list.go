@@ -289,13 +289,7 @@ func listQuery(ctx context.Context, q *store.Queries, sort string, desc bool, p 
 			return nil, err
 		}
 		if n <= sortMatches {
-			return rowsAs(q.ListLicenseKeysMatches(ctx, store.ListLicenseKeysMatchesParams{
-				ByExpiry: sort == SortExpires, Descending: desc,
-				ProjectID: p.ProjectID, AccountID: p.AccountID, UserKey: p.UserKey, Identifier: p.Identifier,
-				DiscordID: p.DiscordID, Search: p.Search, Words: p.Words, NoteLike: p.NoteLike, Status: p.Status,
-				Now: p.Now, Banned: p.Banned, Expired: p.Expired, NeverUsed: p.NeverUsed, HasDiscord: p.HasDiscord,
-				ExpiresFrom: p.ExpiresFrom, ExpiresTo: p.ExpiresTo, AfterAt: p.AfterAt, AfterID: p.AfterID,
-				Off: p.Off, Lim: p.Lim}))
+			return rowsAs(q.ListLicenseKeysMatches(ctx, matchesParams(p, sort == SortExpires, desc)))
 		}
 	}
 	switch {
@@ -312,6 +306,19 @@ func listQuery(ctx context.Context, q *store.Queries, sort string, desc bool, p 
 	default:
 		return rowsAs(q.ListLicenseKeysLastUsedAsc(ctx, store.ListLicenseKeysLastUsedAscParams(p)))
 	}
+}
+
+// matchesParams gives ListLicenseKeysMatches the walks' params and its own
+// two: its struct is not the walks' (it has those two more), so it cannot
+// convert, and TestMatchesParamsCopyEveryFilter checks no field is left out.
+func matchesParams(p store.ListLicenseKeysCreatedDescParams, byExpiry, desc bool) store.ListLicenseKeysMatchesParams {
+	return store.ListLicenseKeysMatchesParams{
+		ByExpiry: byExpiry, Descending: desc,
+		ProjectID: p.ProjectID, AccountID: p.AccountID, UserKey: p.UserKey, Identifier: p.Identifier,
+		DiscordID: p.DiscordID, Search: p.Search, Words: p.Words, NoteLike: p.NoteLike, Status: p.Status,
+		Now: p.Now, Banned: p.Banned, Expired: p.Expired, NeverUsed: p.NeverUsed, HasDiscord: p.HasDiscord,
+		ExpiresFrom: p.ExpiresFrom, ExpiresTo: p.ExpiresTo, AfterAt: p.AfterAt, AfterID: p.AfterID,
+		Off: p.Off, Lim: p.Lim}
 }
 
 // listRow is the row type of every key list query but the first, whose row
