@@ -269,7 +269,7 @@ func cursorOf(k Key, sort string) *Cursor {
 // estimate, for the sorts by expiry and last use to read the matches and
 // sort them rather than walk the sort's index: at a million keys, sorting
 // 2,800 matches takes 16 ms and 6,400 about 32 ms, where a walk took
-// 0.06-0.65 s when the matches sat far along it (docs/scaling.md).
+// up to 0.74 s when the matches sat far along it (docs/scaling.md).
 const sortMatchesUpTo = 5000
 
 // listQuery runs the query of the sort and direction. The generated params
