@@ -36,7 +36,7 @@ WHERE (sqlc.narg(project_id)::bigint IS NULL OR k.project_id = sqlc.narg(project
          ELSE k.identifier = '' AND NOT (k.banned AND (k.ban_expire IS NULL OR k.ban_expire > sqlc.arg(now))) END)
   AND (sqlc.narg(banned)::boolean IS NULL OR (k.banned AND (k.ban_expire IS NULL OR k.ban_expire > sqlc.arg(now))) = sqlc.narg(banned))
   AND (sqlc.narg(expired)::boolean IS NULL OR (coalesce(k.auth_expire, '9999-12-31 00:00:00+00'::timestamptz) <= sqlc.arg(now)) = sqlc.narg(expired))
-  AND (sqlc.narg(never_used)::boolean IS NULL OR (k.last_execution_at IS NULL) = sqlc.narg(never_used))
+  AND (sqlc.narg(never_used)::boolean IS NULL OR (NOT k.used) = sqlc.narg(never_used))
   AND (sqlc.narg(has_discord)::boolean IS NULL OR (k.discord_id <> '') = sqlc.narg(has_discord))
   AND (sqlc.narg(expires_from)::timestamptz IS NULL OR k.auth_expire >= sqlc.narg(expires_from))
   AND (sqlc.narg(expires_to)::timestamptz IS NULL OR k.auth_expire < sqlc.narg(expires_to))
@@ -61,7 +61,7 @@ WHERE (sqlc.narg(project_id)::bigint IS NULL OR k.project_id = sqlc.narg(project
          ELSE k.identifier = '' AND NOT (k.banned AND (k.ban_expire IS NULL OR k.ban_expire > sqlc.arg(now))) END)
   AND (sqlc.narg(banned)::boolean IS NULL OR (k.banned AND (k.ban_expire IS NULL OR k.ban_expire > sqlc.arg(now))) = sqlc.narg(banned))
   AND (sqlc.narg(expired)::boolean IS NULL OR (coalesce(k.auth_expire, '9999-12-31 00:00:00+00'::timestamptz) <= sqlc.arg(now)) = sqlc.narg(expired))
-  AND (sqlc.narg(never_used)::boolean IS NULL OR (k.last_execution_at IS NULL) = sqlc.narg(never_used))
+  AND (sqlc.narg(never_used)::boolean IS NULL OR (NOT k.used) = sqlc.narg(never_used))
   AND (sqlc.narg(has_discord)::boolean IS NULL OR (k.discord_id <> '') = sqlc.narg(has_discord))
   AND (sqlc.narg(expires_from)::timestamptz IS NULL OR k.auth_expire >= sqlc.narg(expires_from))
   AND (sqlc.narg(expires_to)::timestamptz IS NULL OR k.auth_expire < sqlc.narg(expires_to))
@@ -86,7 +86,7 @@ WHERE (sqlc.narg(project_id)::bigint IS NULL OR k.project_id = sqlc.narg(project
          ELSE k.identifier = '' AND NOT (k.banned AND (k.ban_expire IS NULL OR k.ban_expire > sqlc.arg(now))) END)
   AND (sqlc.narg(banned)::boolean IS NULL OR (k.banned AND (k.ban_expire IS NULL OR k.ban_expire > sqlc.arg(now))) = sqlc.narg(banned))
   AND (sqlc.narg(expired)::boolean IS NULL OR (coalesce(k.auth_expire, '9999-12-31 00:00:00+00'::timestamptz) <= sqlc.arg(now)) = sqlc.narg(expired))
-  AND (sqlc.narg(never_used)::boolean IS NULL OR (k.last_execution_at IS NULL) = sqlc.narg(never_used))
+  AND (sqlc.narg(never_used)::boolean IS NULL OR (NOT k.used) = sqlc.narg(never_used))
   AND (sqlc.narg(has_discord)::boolean IS NULL OR (k.discord_id <> '') = sqlc.narg(has_discord))
   AND (sqlc.narg(expires_from)::timestamptz IS NULL OR k.auth_expire >= sqlc.narg(expires_from))
   AND (sqlc.narg(expires_to)::timestamptz IS NULL OR k.auth_expire < sqlc.narg(expires_to))
@@ -111,7 +111,7 @@ WHERE (sqlc.narg(project_id)::bigint IS NULL OR k.project_id = sqlc.narg(project
          ELSE k.identifier = '' AND NOT (k.banned AND (k.ban_expire IS NULL OR k.ban_expire > sqlc.arg(now))) END)
   AND (sqlc.narg(banned)::boolean IS NULL OR (k.banned AND (k.ban_expire IS NULL OR k.ban_expire > sqlc.arg(now))) = sqlc.narg(banned))
   AND (sqlc.narg(expired)::boolean IS NULL OR (coalesce(k.auth_expire, '9999-12-31 00:00:00+00'::timestamptz) <= sqlc.arg(now)) = sqlc.narg(expired))
-  AND (sqlc.narg(never_used)::boolean IS NULL OR (k.last_execution_at IS NULL) = sqlc.narg(never_used))
+  AND (sqlc.narg(never_used)::boolean IS NULL OR (NOT k.used) = sqlc.narg(never_used))
   AND (sqlc.narg(has_discord)::boolean IS NULL OR (k.discord_id <> '') = sqlc.narg(has_discord))
   AND (sqlc.narg(expires_from)::timestamptz IS NULL OR k.auth_expire >= sqlc.narg(expires_from))
   AND (sqlc.narg(expires_to)::timestamptz IS NULL OR k.auth_expire < sqlc.narg(expires_to))
@@ -141,7 +141,7 @@ WHERE (sqlc.narg(project_id)::bigint IS NULL OR k.project_id = sqlc.narg(project
          ELSE k.identifier = '' AND NOT (k.banned AND (k.ban_expire IS NULL OR k.ban_expire > sqlc.arg(now))) END)
   AND (sqlc.narg(banned)::boolean IS NULL OR (k.banned AND (k.ban_expire IS NULL OR k.ban_expire > sqlc.arg(now))) = sqlc.narg(banned))
   AND (sqlc.narg(expired)::boolean IS NULL OR (coalesce(k.auth_expire, '9999-12-31 00:00:00+00'::timestamptz) <= sqlc.arg(now)) = sqlc.narg(expired))
-  AND (sqlc.narg(never_used)::boolean IS NULL OR (k.last_execution_at IS NULL) = sqlc.narg(never_used))
+  AND (sqlc.narg(never_used)::boolean IS NULL OR (NOT k.used) = sqlc.narg(never_used))
   AND (sqlc.narg(has_discord)::boolean IS NULL OR (k.discord_id <> '') = sqlc.narg(has_discord))
   AND (sqlc.narg(expires_from)::timestamptz IS NULL OR k.auth_expire >= sqlc.narg(expires_from))
   AND (sqlc.narg(expires_to)::timestamptz IS NULL OR k.auth_expire < sqlc.narg(expires_to))
@@ -169,7 +169,7 @@ WHERE (sqlc.narg(project_id)::bigint IS NULL OR k.project_id = sqlc.narg(project
          ELSE k.identifier = '' AND NOT (k.banned AND (k.ban_expire IS NULL OR k.ban_expire > sqlc.arg(now))) END)
   AND (sqlc.narg(banned)::boolean IS NULL OR (k.banned AND (k.ban_expire IS NULL OR k.ban_expire > sqlc.arg(now))) = sqlc.narg(banned))
   AND (sqlc.narg(expired)::boolean IS NULL OR (coalesce(k.auth_expire, '9999-12-31 00:00:00+00'::timestamptz) <= sqlc.arg(now)) = sqlc.narg(expired))
-  AND (sqlc.narg(never_used)::boolean IS NULL OR (k.last_execution_at IS NULL) = sqlc.narg(never_used))
+  AND (sqlc.narg(never_used)::boolean IS NULL OR (NOT k.used) = sqlc.narg(never_used))
   AND (sqlc.narg(has_discord)::boolean IS NULL OR (k.discord_id <> '') = sqlc.narg(has_discord))
   AND (sqlc.narg(expires_from)::timestamptz IS NULL OR k.auth_expire >= sqlc.narg(expires_from))
   AND (sqlc.narg(expires_to)::timestamptz IS NULL OR k.auth_expire < sqlc.narg(expires_to))
@@ -186,14 +186,15 @@ OFFSET sqlc.arg(off) LIMIT sqlc.arg(lim);
 -- (licensing.listQuery chooses, by key_search_estimate). MATERIALIZED keeps
 -- the planner from walking license_keys_expire for the sort instead; the
 -- page is cut from the matches before the keys are read whole. The sort
--- values and keyset are the walks': license_keys.last_execution_at is the
--- activity table's value.
+-- values and keyset are the walks' (licensing.cursorOf): a never-used key
+-- sorts as never_used_at (licensing.neverUsedAt); license_keys.
+-- last_execution_at is the activity table's value.
 -- name: ListLicenseKeysMatches :many
 WITH m AS MATERIALIZED (
 SELECT k.id, s.at
 FROM license_keys k JOIN licensing_projects p ON p.id = k.project_id,
      LATERAL (SELECT CASE WHEN sqlc.arg(by_expiry)::boolean THEN coalesce(k.auth_expire, '9999-12-31 00:00:00+00'::timestamptz)
-                          ELSE coalesce(k.last_execution_at, '1970-01-01 00:00:00+00'::timestamptz) END AS at) s
+                          ELSE coalesce(k.last_execution_at, sqlc.arg(never_used_at)::timestamptz) END AS at) s
 WHERE (sqlc.narg(project_id)::bigint IS NULL OR k.project_id = sqlc.narg(project_id))
   AND (sqlc.narg(account_id)::bigint IS NULL OR p.account_id = sqlc.narg(account_id))
   AND (sqlc.narg(user_key)::text IS NULL OR k.user_key = sqlc.narg(user_key))
@@ -208,7 +209,7 @@ WHERE (sqlc.narg(project_id)::bigint IS NULL OR k.project_id = sqlc.narg(project
          ELSE k.identifier = '' AND NOT (k.banned AND (k.ban_expire IS NULL OR k.ban_expire > sqlc.arg(now))) END)
   AND (sqlc.narg(banned)::boolean IS NULL OR (k.banned AND (k.ban_expire IS NULL OR k.ban_expire > sqlc.arg(now))) = sqlc.narg(banned))
   AND (sqlc.narg(expired)::boolean IS NULL OR (coalesce(k.auth_expire, '9999-12-31 00:00:00+00'::timestamptz) <= sqlc.arg(now)) = sqlc.narg(expired))
-  AND (sqlc.narg(never_used)::boolean IS NULL OR (k.last_execution_at IS NULL) = sqlc.narg(never_used))
+  AND (sqlc.narg(never_used)::boolean IS NULL OR (NOT k.used) = sqlc.narg(never_used))
   AND (sqlc.narg(has_discord)::boolean IS NULL OR (k.discord_id <> '') = sqlc.narg(has_discord))
   AND (sqlc.narg(expires_from)::timestamptz IS NULL OR k.auth_expire >= sqlc.narg(expires_from))
   AND (sqlc.narg(expires_to)::timestamptz IS NULL OR k.auth_expire < sqlc.narg(expires_to))
@@ -251,7 +252,7 @@ WHERE (sqlc.narg(project_id)::bigint IS NULL OR k.project_id = sqlc.narg(project
          ELSE k.identifier = '' AND NOT (k.banned AND (k.ban_expire IS NULL OR k.ban_expire > sqlc.arg(now))) END)
   AND (sqlc.narg(banned)::boolean IS NULL OR (k.banned AND (k.ban_expire IS NULL OR k.ban_expire > sqlc.arg(now))) = sqlc.narg(banned))
   AND (sqlc.narg(expired)::boolean IS NULL OR (coalesce(k.auth_expire, '9999-12-31 00:00:00+00'::timestamptz) <= sqlc.arg(now)) = sqlc.narg(expired))
-  AND (sqlc.narg(never_used)::boolean IS NULL OR (k.last_execution_at IS NULL) = sqlc.narg(never_used))
+  AND (sqlc.narg(never_used)::boolean IS NULL OR (NOT k.used) = sqlc.narg(never_used))
   AND (sqlc.narg(has_discord)::boolean IS NULL OR (k.discord_id <> '') = sqlc.narg(has_discord))
   AND (sqlc.narg(expires_from)::timestamptz IS NULL OR k.auth_expire >= sqlc.narg(expires_from))
   AND (sqlc.narg(expires_to)::timestamptz IS NULL OR k.auth_expire < sqlc.narg(expires_to))

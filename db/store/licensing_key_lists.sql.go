@@ -28,7 +28,7 @@ WHERE ($1::bigint IS NULL OR k.project_id = $1)
          ELSE k.identifier = '' AND NOT (k.banned AND (k.ban_expire IS NULL OR k.ban_expire > $10)) END)
   AND ($11::boolean IS NULL OR (k.banned AND (k.ban_expire IS NULL OR k.ban_expire > $10)) = $11)
   AND ($12::boolean IS NULL OR (coalesce(k.auth_expire, '9999-12-31 00:00:00+00'::timestamptz) <= $10) = $12)
-  AND ($13::boolean IS NULL OR (k.last_execution_at IS NULL) = $13)
+  AND ($13::boolean IS NULL OR (NOT k.used) = $13)
   AND ($14::boolean IS NULL OR (k.discord_id <> '') = $14)
   AND ($15::timestamptz IS NULL OR k.auth_expire >= $15)
   AND ($16::timestamptz IS NULL OR k.auth_expire < $16)
@@ -109,7 +109,7 @@ func (q *Queries) EstimateKeySearch(ctx context.Context, arg EstimateKeySearchPa
 }
 
 const listLicenseKeysCreatedAsc = `-- name: ListLicenseKeysCreatedAsc :many
-SELECT k.id, k.project_id, k.user_key, k.identifier, k.discord_id, k.note, k.key_days, k.auth_expire, k.activated_at, k.banned, k.ban_reason, k.ban_expire, k.unban_token, k.total_resets, k.last_reset_at, k.total_executions, k.last_execution_at, k.version, k.created_at, k.updated_at, k.search_ids, k.note_words, p.public_id AS project_public_id, p.name AS project_name
+SELECT k.id, k.project_id, k.user_key, k.identifier, k.discord_id, k.note, k.key_days, k.auth_expire, k.activated_at, k.banned, k.ban_reason, k.ban_expire, k.unban_token, k.total_resets, k.last_reset_at, k.total_executions, k.last_execution_at, k.version, k.created_at, k.updated_at, k.search_ids, k.note_words, k.used, p.public_id AS project_public_id, p.name AS project_name
 FROM license_keys k JOIN licensing_projects p ON p.id = k.project_id
 WHERE ($1::bigint IS NULL OR k.project_id = $1)
   AND ($2::bigint IS NULL OR p.account_id = $2)
@@ -125,7 +125,7 @@ WHERE ($1::bigint IS NULL OR k.project_id = $1)
          ELSE k.identifier = '' AND NOT (k.banned AND (k.ban_expire IS NULL OR k.ban_expire > $10)) END)
   AND ($11::boolean IS NULL OR (k.banned AND (k.ban_expire IS NULL OR k.ban_expire > $10)) = $11)
   AND ($12::boolean IS NULL OR (coalesce(k.auth_expire, '9999-12-31 00:00:00+00'::timestamptz) <= $10) = $12)
-  AND ($13::boolean IS NULL OR (k.last_execution_at IS NULL) = $13)
+  AND ($13::boolean IS NULL OR (NOT k.used) = $13)
   AND ($14::boolean IS NULL OR (k.discord_id <> '') = $14)
   AND ($15::timestamptz IS NULL OR k.auth_expire >= $15)
   AND ($16::timestamptz IS NULL OR k.auth_expire < $16)
@@ -216,6 +216,7 @@ func (q *Queries) ListLicenseKeysCreatedAsc(ctx context.Context, arg ListLicense
 			&i.LicenseKey.UpdatedAt,
 			&i.LicenseKey.SearchIds,
 			&i.LicenseKey.NoteWords,
+			&i.LicenseKey.Used,
 			&i.ProjectPublicID,
 			&i.ProjectName,
 		); err != nil {
@@ -231,7 +232,7 @@ func (q *Queries) ListLicenseKeysCreatedAsc(ctx context.Context, arg ListLicense
 
 const listLicenseKeysCreatedDesc = `-- name: ListLicenseKeysCreatedDesc :many
 
-SELECT k.id, k.project_id, k.user_key, k.identifier, k.discord_id, k.note, k.key_days, k.auth_expire, k.activated_at, k.banned, k.ban_reason, k.ban_expire, k.unban_token, k.total_resets, k.last_reset_at, k.total_executions, k.last_execution_at, k.version, k.created_at, k.updated_at, k.search_ids, k.note_words, p.public_id AS project_public_id, p.name AS project_name
+SELECT k.id, k.project_id, k.user_key, k.identifier, k.discord_id, k.note, k.key_days, k.auth_expire, k.activated_at, k.banned, k.ban_reason, k.ban_expire, k.unban_token, k.total_resets, k.last_reset_at, k.total_executions, k.last_execution_at, k.version, k.created_at, k.updated_at, k.search_ids, k.note_words, k.used, p.public_id AS project_public_id, p.name AS project_name
 FROM license_keys k JOIN licensing_projects p ON p.id = k.project_id
 WHERE ($1::bigint IS NULL OR k.project_id = $1)
   AND ($2::bigint IS NULL OR p.account_id = $2)
@@ -247,7 +248,7 @@ WHERE ($1::bigint IS NULL OR k.project_id = $1)
          ELSE k.identifier = '' AND NOT (k.banned AND (k.ban_expire IS NULL OR k.ban_expire > $10)) END)
   AND ($11::boolean IS NULL OR (k.banned AND (k.ban_expire IS NULL OR k.ban_expire > $10)) = $11)
   AND ($12::boolean IS NULL OR (coalesce(k.auth_expire, '9999-12-31 00:00:00+00'::timestamptz) <= $10) = $12)
-  AND ($13::boolean IS NULL OR (k.last_execution_at IS NULL) = $13)
+  AND ($13::boolean IS NULL OR (NOT k.used) = $13)
   AND ($14::boolean IS NULL OR (k.discord_id <> '') = $14)
   AND ($15::timestamptz IS NULL OR k.auth_expire >= $15)
   AND ($16::timestamptz IS NULL OR k.auth_expire < $16)
@@ -358,6 +359,7 @@ func (q *Queries) ListLicenseKeysCreatedDesc(ctx context.Context, arg ListLicens
 			&i.LicenseKey.UpdatedAt,
 			&i.LicenseKey.SearchIds,
 			&i.LicenseKey.NoteWords,
+			&i.LicenseKey.Used,
 			&i.ProjectPublicID,
 			&i.ProjectName,
 		); err != nil {
@@ -372,7 +374,7 @@ func (q *Queries) ListLicenseKeysCreatedDesc(ctx context.Context, arg ListLicens
 }
 
 const listLicenseKeysExpiresAsc = `-- name: ListLicenseKeysExpiresAsc :many
-SELECT k.id, k.project_id, k.user_key, k.identifier, k.discord_id, k.note, k.key_days, k.auth_expire, k.activated_at, k.banned, k.ban_reason, k.ban_expire, k.unban_token, k.total_resets, k.last_reset_at, k.total_executions, k.last_execution_at, k.version, k.created_at, k.updated_at, k.search_ids, k.note_words, p.public_id AS project_public_id, p.name AS project_name
+SELECT k.id, k.project_id, k.user_key, k.identifier, k.discord_id, k.note, k.key_days, k.auth_expire, k.activated_at, k.banned, k.ban_reason, k.ban_expire, k.unban_token, k.total_resets, k.last_reset_at, k.total_executions, k.last_execution_at, k.version, k.created_at, k.updated_at, k.search_ids, k.note_words, k.used, p.public_id AS project_public_id, p.name AS project_name
 FROM license_keys k JOIN licensing_projects p ON p.id = k.project_id
 WHERE ($1::bigint IS NULL OR k.project_id = $1)
   AND ($2::bigint IS NULL OR p.account_id = $2)
@@ -388,7 +390,7 @@ WHERE ($1::bigint IS NULL OR k.project_id = $1)
          ELSE k.identifier = '' AND NOT (k.banned AND (k.ban_expire IS NULL OR k.ban_expire > $10)) END)
   AND ($11::boolean IS NULL OR (k.banned AND (k.ban_expire IS NULL OR k.ban_expire > $10)) = $11)
   AND ($12::boolean IS NULL OR (coalesce(k.auth_expire, '9999-12-31 00:00:00+00'::timestamptz) <= $10) = $12)
-  AND ($13::boolean IS NULL OR (k.last_execution_at IS NULL) = $13)
+  AND ($13::boolean IS NULL OR (NOT k.used) = $13)
   AND ($14::boolean IS NULL OR (k.discord_id <> '') = $14)
   AND ($15::timestamptz IS NULL OR k.auth_expire >= $15)
   AND ($16::timestamptz IS NULL OR k.auth_expire < $16)
@@ -479,6 +481,7 @@ func (q *Queries) ListLicenseKeysExpiresAsc(ctx context.Context, arg ListLicense
 			&i.LicenseKey.UpdatedAt,
 			&i.LicenseKey.SearchIds,
 			&i.LicenseKey.NoteWords,
+			&i.LicenseKey.Used,
 			&i.ProjectPublicID,
 			&i.ProjectName,
 		); err != nil {
@@ -493,7 +496,7 @@ func (q *Queries) ListLicenseKeysExpiresAsc(ctx context.Context, arg ListLicense
 }
 
 const listLicenseKeysExpiresDesc = `-- name: ListLicenseKeysExpiresDesc :many
-SELECT k.id, k.project_id, k.user_key, k.identifier, k.discord_id, k.note, k.key_days, k.auth_expire, k.activated_at, k.banned, k.ban_reason, k.ban_expire, k.unban_token, k.total_resets, k.last_reset_at, k.total_executions, k.last_execution_at, k.version, k.created_at, k.updated_at, k.search_ids, k.note_words, p.public_id AS project_public_id, p.name AS project_name
+SELECT k.id, k.project_id, k.user_key, k.identifier, k.discord_id, k.note, k.key_days, k.auth_expire, k.activated_at, k.banned, k.ban_reason, k.ban_expire, k.unban_token, k.total_resets, k.last_reset_at, k.total_executions, k.last_execution_at, k.version, k.created_at, k.updated_at, k.search_ids, k.note_words, k.used, p.public_id AS project_public_id, p.name AS project_name
 FROM license_keys k JOIN licensing_projects p ON p.id = k.project_id
 WHERE ($1::bigint IS NULL OR k.project_id = $1)
   AND ($2::bigint IS NULL OR p.account_id = $2)
@@ -509,7 +512,7 @@ WHERE ($1::bigint IS NULL OR k.project_id = $1)
          ELSE k.identifier = '' AND NOT (k.banned AND (k.ban_expire IS NULL OR k.ban_expire > $10)) END)
   AND ($11::boolean IS NULL OR (k.banned AND (k.ban_expire IS NULL OR k.ban_expire > $10)) = $11)
   AND ($12::boolean IS NULL OR (coalesce(k.auth_expire, '9999-12-31 00:00:00+00'::timestamptz) <= $10) = $12)
-  AND ($13::boolean IS NULL OR (k.last_execution_at IS NULL) = $13)
+  AND ($13::boolean IS NULL OR (NOT k.used) = $13)
   AND ($14::boolean IS NULL OR (k.discord_id <> '') = $14)
   AND ($15::timestamptz IS NULL OR k.auth_expire >= $15)
   AND ($16::timestamptz IS NULL OR k.auth_expire < $16)
@@ -600,6 +603,7 @@ func (q *Queries) ListLicenseKeysExpiresDesc(ctx context.Context, arg ListLicens
 			&i.LicenseKey.UpdatedAt,
 			&i.LicenseKey.SearchIds,
 			&i.LicenseKey.NoteWords,
+			&i.LicenseKey.Used,
 			&i.ProjectPublicID,
 			&i.ProjectName,
 		); err != nil {
@@ -614,7 +618,7 @@ func (q *Queries) ListLicenseKeysExpiresDesc(ctx context.Context, arg ListLicens
 }
 
 const listLicenseKeysLastUsedAsc = `-- name: ListLicenseKeysLastUsedAsc :many
-SELECT k.id, k.project_id, k.user_key, k.identifier, k.discord_id, k.note, k.key_days, k.auth_expire, k.activated_at, k.banned, k.ban_reason, k.ban_expire, k.unban_token, k.total_resets, k.last_reset_at, k.total_executions, k.last_execution_at, k.version, k.created_at, k.updated_at, k.search_ids, k.note_words, p.public_id AS project_public_id, p.name AS project_name
+SELECT k.id, k.project_id, k.user_key, k.identifier, k.discord_id, k.note, k.key_days, k.auth_expire, k.activated_at, k.banned, k.ban_reason, k.ban_expire, k.unban_token, k.total_resets, k.last_reset_at, k.total_executions, k.last_execution_at, k.version, k.created_at, k.updated_at, k.search_ids, k.note_words, k.used, p.public_id AS project_public_id, p.name AS project_name
 FROM license_key_activity a JOIN license_keys k ON k.id = a.key_id JOIN licensing_projects p ON p.id = k.project_id
 WHERE ($1::bigint IS NULL OR k.project_id = $1)
   AND ($2::bigint IS NULL OR p.account_id = $2)
@@ -630,7 +634,7 @@ WHERE ($1::bigint IS NULL OR k.project_id = $1)
          ELSE k.identifier = '' AND NOT (k.banned AND (k.ban_expire IS NULL OR k.ban_expire > $10)) END)
   AND ($11::boolean IS NULL OR (k.banned AND (k.ban_expire IS NULL OR k.ban_expire > $10)) = $11)
   AND ($12::boolean IS NULL OR (coalesce(k.auth_expire, '9999-12-31 00:00:00+00'::timestamptz) <= $10) = $12)
-  AND ($13::boolean IS NULL OR (k.last_execution_at IS NULL) = $13)
+  AND ($13::boolean IS NULL OR (NOT k.used) = $13)
   AND ($14::boolean IS NULL OR (k.discord_id <> '') = $14)
   AND ($15::timestamptz IS NULL OR k.auth_expire >= $15)
   AND ($16::timestamptz IS NULL OR k.auth_expire < $16)
@@ -724,6 +728,7 @@ func (q *Queries) ListLicenseKeysLastUsedAsc(ctx context.Context, arg ListLicens
 			&i.LicenseKey.UpdatedAt,
 			&i.LicenseKey.SearchIds,
 			&i.LicenseKey.NoteWords,
+			&i.LicenseKey.Used,
 			&i.ProjectPublicID,
 			&i.ProjectName,
 		); err != nil {
@@ -738,7 +743,7 @@ func (q *Queries) ListLicenseKeysLastUsedAsc(ctx context.Context, arg ListLicens
 }
 
 const listLicenseKeysLastUsedDesc = `-- name: ListLicenseKeysLastUsedDesc :many
-SELECT k.id, k.project_id, k.user_key, k.identifier, k.discord_id, k.note, k.key_days, k.auth_expire, k.activated_at, k.banned, k.ban_reason, k.ban_expire, k.unban_token, k.total_resets, k.last_reset_at, k.total_executions, k.last_execution_at, k.version, k.created_at, k.updated_at, k.search_ids, k.note_words, p.public_id AS project_public_id, p.name AS project_name
+SELECT k.id, k.project_id, k.user_key, k.identifier, k.discord_id, k.note, k.key_days, k.auth_expire, k.activated_at, k.banned, k.ban_reason, k.ban_expire, k.unban_token, k.total_resets, k.last_reset_at, k.total_executions, k.last_execution_at, k.version, k.created_at, k.updated_at, k.search_ids, k.note_words, k.used, p.public_id AS project_public_id, p.name AS project_name
 FROM license_key_activity a JOIN license_keys k ON k.id = a.key_id JOIN licensing_projects p ON p.id = k.project_id
 WHERE ($1::bigint IS NULL OR k.project_id = $1)
   AND ($2::bigint IS NULL OR p.account_id = $2)
@@ -754,7 +759,7 @@ WHERE ($1::bigint IS NULL OR k.project_id = $1)
          ELSE k.identifier = '' AND NOT (k.banned AND (k.ban_expire IS NULL OR k.ban_expire > $10)) END)
   AND ($11::boolean IS NULL OR (k.banned AND (k.ban_expire IS NULL OR k.ban_expire > $10)) = $11)
   AND ($12::boolean IS NULL OR (coalesce(k.auth_expire, '9999-12-31 00:00:00+00'::timestamptz) <= $10) = $12)
-  AND ($13::boolean IS NULL OR (k.last_execution_at IS NULL) = $13)
+  AND ($13::boolean IS NULL OR (NOT k.used) = $13)
   AND ($14::boolean IS NULL OR (k.discord_id <> '') = $14)
   AND ($15::timestamptz IS NULL OR k.auth_expire >= $15)
   AND ($16::timestamptz IS NULL OR k.auth_expire < $16)
@@ -853,6 +858,7 @@ func (q *Queries) ListLicenseKeysLastUsedDesc(ctx context.Context, arg ListLicen
 			&i.LicenseKey.UpdatedAt,
 			&i.LicenseKey.SearchIds,
 			&i.LicenseKey.NoteWords,
+			&i.LicenseKey.Used,
 			&i.ProjectPublicID,
 			&i.ProjectName,
 		); err != nil {
@@ -871,30 +877,30 @@ WITH m AS MATERIALIZED (
 SELECT k.id, s.at
 FROM license_keys k JOIN licensing_projects p ON p.id = k.project_id,
      LATERAL (SELECT CASE WHEN $4::boolean THEN coalesce(k.auth_expire, '9999-12-31 00:00:00+00'::timestamptz)
-                          ELSE coalesce(k.last_execution_at, '1970-01-01 00:00:00+00'::timestamptz) END AS at) s
-WHERE ($5::bigint IS NULL OR k.project_id = $5)
-  AND ($6::bigint IS NULL OR p.account_id = $6)
-  AND ($7::text IS NULL OR k.user_key = $7)
-  AND ($8::text IS NULL OR (k.identifier = $8 AND k.identifier <> ''))
-  AND ($9::text IS NULL OR (k.discord_id = $9 AND k.discord_id <> ''))
-  AND ($10::text IS NULL OR k.search_ids LIKE lower($10)
-       OR ($11::text IS NOT NULL AND k.note_words @@ key_note_query($11::text))
-       OR ($12::text IS NOT NULL AND k.note ILIKE $12))
-  AND ($13::text IS NULL OR CASE $13::text
+                          ELSE coalesce(k.last_execution_at, $5::timestamptz) END AS at) s
+WHERE ($6::bigint IS NULL OR k.project_id = $6)
+  AND ($7::bigint IS NULL OR p.account_id = $7)
+  AND ($8::text IS NULL OR k.user_key = $8)
+  AND ($9::text IS NULL OR (k.identifier = $9 AND k.identifier <> ''))
+  AND ($10::text IS NULL OR (k.discord_id = $10 AND k.discord_id <> ''))
+  AND ($11::text IS NULL OR k.search_ids LIKE lower($11)
+       OR ($12::text IS NOT NULL AND k.note_words @@ key_note_query($12::text))
+       OR ($13::text IS NOT NULL AND k.note ILIKE $13))
+  AND ($14::text IS NULL OR CASE $14::text
          WHEN 'active' THEN k.identifier <> ''
-         WHEN 'banned' THEN k.identifier = '' AND k.banned AND (k.ban_expire IS NULL OR k.ban_expire > $14)
-         ELSE k.identifier = '' AND NOT (k.banned AND (k.ban_expire IS NULL OR k.ban_expire > $14)) END)
-  AND ($15::boolean IS NULL OR (k.banned AND (k.ban_expire IS NULL OR k.ban_expire > $14)) = $15)
-  AND ($16::boolean IS NULL OR (coalesce(k.auth_expire, '9999-12-31 00:00:00+00'::timestamptz) <= $14) = $16)
-  AND ($17::boolean IS NULL OR (k.last_execution_at IS NULL) = $17)
-  AND ($18::boolean IS NULL OR (k.discord_id <> '') = $18)
-  AND ($19::timestamptz IS NULL OR k.auth_expire >= $19)
-  AND ($20::timestamptz IS NULL OR k.auth_expire < $20)
-  AND ($21::timestamptz IS NULL
-       OR ($1::boolean AND (s.at, k.id) < ($21, $22::bigint))
-       OR (NOT $1::boolean AND (s.at, k.id) > ($21, $22::bigint)))
+         WHEN 'banned' THEN k.identifier = '' AND k.banned AND (k.ban_expire IS NULL OR k.ban_expire > $15)
+         ELSE k.identifier = '' AND NOT (k.banned AND (k.ban_expire IS NULL OR k.ban_expire > $15)) END)
+  AND ($16::boolean IS NULL OR (k.banned AND (k.ban_expire IS NULL OR k.ban_expire > $15)) = $16)
+  AND ($17::boolean IS NULL OR (coalesce(k.auth_expire, '9999-12-31 00:00:00+00'::timestamptz) <= $15) = $17)
+  AND ($18::boolean IS NULL OR (NOT k.used) = $18)
+  AND ($19::boolean IS NULL OR (k.discord_id <> '') = $19)
+  AND ($20::timestamptz IS NULL OR k.auth_expire >= $20)
+  AND ($21::timestamptz IS NULL OR k.auth_expire < $21)
+  AND ($22::timestamptz IS NULL
+       OR ($1::boolean AND (s.at, k.id) < ($22, $23::bigint))
+       OR (NOT $1::boolean AND (s.at, k.id) > ($22, $23::bigint)))
 )
-SELECT k.id, k.project_id, k.user_key, k.identifier, k.discord_id, k.note, k.key_days, k.auth_expire, k.activated_at, k.banned, k.ban_reason, k.ban_expire, k.unban_token, k.total_resets, k.last_reset_at, k.total_executions, k.last_execution_at, k.version, k.created_at, k.updated_at, k.search_ids, k.note_words, p.public_id AS project_public_id, p.name AS project_name
+SELECT k.id, k.project_id, k.user_key, k.identifier, k.discord_id, k.note, k.key_days, k.auth_expire, k.activated_at, k.banned, k.ban_reason, k.ban_expire, k.unban_token, k.total_resets, k.last_reset_at, k.total_executions, k.last_execution_at, k.version, k.created_at, k.updated_at, k.search_ids, k.note_words, k.used, p.public_id AS project_public_id, p.name AS project_name
 FROM (SELECT m.id, m.at FROM m
       ORDER BY CASE WHEN $1::boolean THEN m.at END DESC,
                CASE WHEN $1::boolean THEN m.id END DESC, m.at, m.id
@@ -909,6 +915,7 @@ type ListLicenseKeysMatchesParams struct {
 	Off         int32      `json:"off"`
 	Lim         int32      `json:"lim"`
 	ByExpiry    bool       `json:"by_expiry"`
+	NeverUsedAt time.Time  `json:"never_used_at"`
 	ProjectID   *int64     `json:"project_id"`
 	AccountID   *int64     `json:"account_id"`
 	UserKey     *string    `json:"user_key"`
@@ -941,14 +948,16 @@ type ListLicenseKeysMatchesRow struct {
 // (licensing.listQuery chooses, by key_search_estimate). MATERIALIZED keeps
 // the planner from walking license_keys_expire for the sort instead; the
 // page is cut from the matches before the keys are read whole. The sort
-// values and keyset are the walks': license_keys.last_execution_at is the
-// activity table's value.
+// values and keyset are the walks' (licensing.cursorOf): a never-used key
+// sorts as never_used_at (licensing.neverUsedAt); license_keys.
+// last_execution_at is the activity table's value.
 func (q *Queries) ListLicenseKeysMatches(ctx context.Context, arg ListLicenseKeysMatchesParams) ([]ListLicenseKeysMatchesRow, error) {
 	rows, err := q.db.Query(ctx, listLicenseKeysMatches,
 		arg.Descending,
 		arg.Off,
 		arg.Lim,
 		arg.ByExpiry,
+		arg.NeverUsedAt,
 		arg.ProjectID,
 		arg.AccountID,
 		arg.UserKey,
@@ -998,6 +1007,7 @@ func (q *Queries) ListLicenseKeysMatches(ctx context.Context, arg ListLicenseKey
 			&i.LicenseKey.UpdatedAt,
 			&i.LicenseKey.SearchIds,
 			&i.LicenseKey.NoteWords,
+			&i.LicenseKey.Used,
 			&i.ProjectPublicID,
 			&i.ProjectName,
 		); err != nil {

@@ -17,7 +17,7 @@ UPDATE license_keys
 SET identifier = $1, activated_at = $2, auth_expire = $3,
     version = version + 1, updated_at = $4
 WHERE id = $5 AND version = $6 AND identifier = ''
-RETURNING id, project_id, user_key, identifier, discord_id, note, key_days, auth_expire, activated_at, banned, ban_reason, ban_expire, unban_token, total_resets, last_reset_at, total_executions, last_execution_at, version, created_at, updated_at, search_ids, note_words
+RETURNING id, project_id, user_key, identifier, discord_id, note, key_days, auth_expire, activated_at, banned, ban_reason, ban_expire, unban_token, total_resets, last_reset_at, total_executions, last_execution_at, version, created_at, updated_at, search_ids, note_words, used
 `
 
 type ActivateLicenseKeyParams struct {
@@ -65,6 +65,7 @@ func (q *Queries) ActivateLicenseKey(ctx context.Context, arg ActivateLicenseKey
 		&i.UpdatedAt,
 		&i.SearchIds,
 		&i.NoteWords,
+		&i.Used,
 	)
 	return i, err
 }
@@ -375,7 +376,7 @@ func (q *Queries) FlushLicensingScriptExecutions(ctx context.Context, arg FlushL
 }
 
 const getLicenseKey = `-- name: GetLicenseKey :one
-SELECT id, project_id, user_key, identifier, discord_id, note, key_days, auth_expire, activated_at, banned, ban_reason, ban_expire, unban_token, total_resets, last_reset_at, total_executions, last_execution_at, version, created_at, updated_at, search_ids, note_words FROM license_keys WHERE project_id = $1 AND user_key = $2
+SELECT id, project_id, user_key, identifier, discord_id, note, key_days, auth_expire, activated_at, banned, ban_reason, ban_expire, unban_token, total_resets, last_reset_at, total_executions, last_execution_at, version, created_at, updated_at, search_ids, note_words, used FROM license_keys WHERE project_id = $1 AND user_key = $2
 `
 
 type GetLicenseKeyParams struct {
@@ -409,12 +410,13 @@ func (q *Queries) GetLicenseKey(ctx context.Context, arg GetLicenseKeyParams) (L
 		&i.UpdatedAt,
 		&i.SearchIds,
 		&i.NoteWords,
+		&i.Used,
 	)
 	return i, err
 }
 
 const getLicenseKeyByID = `-- name: GetLicenseKeyByID :one
-SELECT k.id, k.project_id, k.user_key, k.identifier, k.discord_id, k.note, k.key_days, k.auth_expire, k.activated_at, k.banned, k.ban_reason, k.ban_expire, k.unban_token, k.total_resets, k.last_reset_at, k.total_executions, k.last_execution_at, k.version, k.created_at, k.updated_at, k.search_ids, k.note_words, p.public_id AS project_public_id, p.name AS project_name
+SELECT k.id, k.project_id, k.user_key, k.identifier, k.discord_id, k.note, k.key_days, k.auth_expire, k.activated_at, k.banned, k.ban_reason, k.ban_expire, k.unban_token, k.total_resets, k.last_reset_at, k.total_executions, k.last_execution_at, k.version, k.created_at, k.updated_at, k.search_ids, k.note_words, k.used, p.public_id AS project_public_id, p.name AS project_name
 FROM license_keys k JOIN licensing_projects p ON p.id = k.project_id
 WHERE k.id = $1
 `
@@ -451,6 +453,7 @@ func (q *Queries) GetLicenseKeyByID(ctx context.Context, id int64) (GetLicenseKe
 		&i.LicenseKey.UpdatedAt,
 		&i.LicenseKey.SearchIds,
 		&i.LicenseKey.NoteWords,
+		&i.LicenseKey.Used,
 		&i.ProjectPublicID,
 		&i.ProjectName,
 	)
@@ -462,7 +465,7 @@ const insertLicenseKey = `-- name: InsertLicenseKey :one
 INSERT INTO license_keys (project_id, user_key, identifier, discord_id, note, key_days, auth_expire, created_at, updated_at)
 VALUES ($1, $2, $3, $4, $5,
         $6, $7, $8, $8)
-RETURNING id, project_id, user_key, identifier, discord_id, note, key_days, auth_expire, activated_at, banned, ban_reason, ban_expire, unban_token, total_resets, last_reset_at, total_executions, last_execution_at, version, created_at, updated_at, search_ids, note_words
+RETURNING id, project_id, user_key, identifier, discord_id, note, key_days, auth_expire, activated_at, banned, ban_reason, ban_expire, unban_token, total_resets, last_reset_at, total_executions, last_execution_at, version, created_at, updated_at, search_ids, note_words, used
 `
 
 type InsertLicenseKeyParams struct {
@@ -514,6 +517,7 @@ func (q *Queries) InsertLicenseKey(ctx context.Context, arg InsertLicenseKeyPara
 		&i.UpdatedAt,
 		&i.SearchIds,
 		&i.NoteWords,
+		&i.Used,
 	)
 	return i, err
 }
@@ -580,7 +584,7 @@ func (q *Queries) LicenseKeyDailyExecutions(ctx context.Context, arg LicenseKeyD
 }
 
 const lockLicenseKey = `-- name: LockLicenseKey :one
-SELECT id, project_id, user_key, identifier, discord_id, note, key_days, auth_expire, activated_at, banned, ban_reason, ban_expire, unban_token, total_resets, last_reset_at, total_executions, last_execution_at, version, created_at, updated_at, search_ids, note_words FROM license_keys WHERE project_id = $1 AND user_key = $2 FOR UPDATE
+SELECT id, project_id, user_key, identifier, discord_id, note, key_days, auth_expire, activated_at, banned, ban_reason, ban_expire, unban_token, total_resets, last_reset_at, total_executions, last_execution_at, version, created_at, updated_at, search_ids, note_words, used FROM license_keys WHERE project_id = $1 AND user_key = $2 FOR UPDATE
 `
 
 type LockLicenseKeyParams struct {
@@ -614,12 +618,13 @@ func (q *Queries) LockLicenseKey(ctx context.Context, arg LockLicenseKeyParams) 
 		&i.UpdatedAt,
 		&i.SearchIds,
 		&i.NoteWords,
+		&i.Used,
 	)
 	return i, err
 }
 
 const lockLicenseKeyByUnbanToken = `-- name: LockLicenseKeyByUnbanToken :one
-SELECT id, project_id, user_key, identifier, discord_id, note, key_days, auth_expire, activated_at, banned, ban_reason, ban_expire, unban_token, total_resets, last_reset_at, total_executions, last_execution_at, version, created_at, updated_at, search_ids, note_words FROM license_keys WHERE project_id = $1 AND unban_token = $2::text FOR UPDATE
+SELECT id, project_id, user_key, identifier, discord_id, note, key_days, auth_expire, activated_at, banned, ban_reason, ban_expire, unban_token, total_resets, last_reset_at, total_executions, last_execution_at, version, created_at, updated_at, search_ids, note_words, used FROM license_keys WHERE project_id = $1 AND unban_token = $2::text FOR UPDATE
 `
 
 type LockLicenseKeyByUnbanTokenParams struct {
@@ -653,6 +658,7 @@ func (q *Queries) LockLicenseKeyByUnbanToken(ctx context.Context, arg LockLicens
 		&i.UpdatedAt,
 		&i.SearchIds,
 		&i.NoteWords,
+		&i.Used,
 	)
 	return i, err
 }
@@ -681,7 +687,7 @@ SET identifier = $1, discord_id = $2, note = $3,
     unban_token = $10, total_resets = $11, last_reset_at = $12,
     version = version + 1, updated_at = $13
 WHERE id = $14
-RETURNING id, project_id, user_key, identifier, discord_id, note, key_days, auth_expire, activated_at, banned, ban_reason, ban_expire, unban_token, total_resets, last_reset_at, total_executions, last_execution_at, version, created_at, updated_at, search_ids, note_words
+RETURNING id, project_id, user_key, identifier, discord_id, note, key_days, auth_expire, activated_at, banned, ban_reason, ban_expire, unban_token, total_resets, last_reset_at, total_executions, last_execution_at, version, created_at, updated_at, search_ids, note_words, used
 `
 
 type SaveLicenseKeyParams struct {
@@ -743,6 +749,7 @@ func (q *Queries) SaveLicenseKey(ctx context.Context, arg SaveLicenseKeyParams) 
 		&i.UpdatedAt,
 		&i.SearchIds,
 		&i.NoteWords,
+		&i.Used,
 	)
 	return i, err
 }

@@ -347,6 +347,7 @@ type LicenseKey struct {
 	UpdatedAt       time.Time       `json:"updated_at"`
 	SearchIds       string          `json:"search_ids"`
 	NoteWords       pgtype.TSVector `json:"note_words"`
+	Used            bool            `json:"used"`
 }
 
 type LicenseKeyActivity struct {

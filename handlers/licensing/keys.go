@@ -219,9 +219,9 @@ func (h *Licensing) projectKeys(c *fiber.Ctx) error {
 	return h.keyList(c, &p)
 }
 
-// keyList renders a key list. "Previous" lists in the other direction from
-// the first row shown (before=), reversed; when that reaches the start the
-// page is the first page.
+// keyList renders a key list. "Previous" lists in reverse from the first
+// row shown (before=), reversed back; when that reaches the start the page
+// is the first page.
 func (h *Licensing) keyList(c *fiber.Ctx, proj *licensing.Project) error {
 	ctx := c.UserContext()
 	pid := ""
@@ -254,12 +254,12 @@ func (h *Licensing) keyList(c *fiber.Ctx, proj *licensing.Project) error {
 	var err error
 	switch {
 	case r.before != nil:
-		f.Desc, f.After = !f.Desc, r.before
+		f.Reverse, f.After = true, r.before
 		if err = run(); err == nil {
 			slices.Reverse(keys)
 			hasPrev, hasNext = hasNext, true
 			if !hasPrev { // reached the start: show the real first page
-				f.Desc, f.After = r.filter.Desc, nil
+				f.Reverse, f.After = false, nil
 				err = run()
 			}
 		}
@@ -289,10 +289,10 @@ func (h *Licensing) keyList(c *fiber.Ctx, proj *licensing.Project) error {
 	}
 	if len(keys) > 0 {
 		if hasNext {
-			v.NextHref = base + v.Filters.Query("after", licensing.KeyCursor(keys[len(keys)-1], f.Sort).String())
+			v.NextHref = base + v.Filters.Query("after", licensing.KeyCursor(keys[len(keys)-1], f.Sort, f.Desc).String())
 		}
 		if hasPrev {
-			v.PrevHref = base + v.Filters.Query("before", licensing.KeyCursor(keys[0], f.Sort).String())
+			v.PrevHref = base + v.Filters.Query("before", licensing.KeyCursor(keys[0], f.Sort, f.Desc).String())
 			v.FirstHref = base + v.Filters.Query()
 		}
 	}

@@ -11,10 +11,10 @@ import (
 	"lumdesk/db/store"
 )
 
-// KeyCursor is the keyset position of k in a list sorted by sort (the same
-// value ListKeys puts in KeyPage.Next). Listing with the opposite Desc after
+// KeyCursor is the keyset position of k in a list sorted by sort and desc (the same
+// value ListKeys puts in KeyPage.Next). Listing with Reverse after
 // the cursor of a page's first row gives the page before it, reversed.
-func KeyCursor(k Key, sort string) Cursor { return *cursorOf(k, sort) }
+func KeyCursor(k Key, sort string, desc bool) Cursor { return *cursorOf(k, sort, desc) }
 
 // MaxKeyCount is where ProjectKeyCounts stops counting.
 const MaxKeyCount = 1000

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"lumdesk/db/store"
 	"lumdesk/internal/accounts"
@@ -329,23 +330,52 @@ func TestKeysSortByLastUse(t *testing.T) {
 		t.Helper()
 		return f.pages(KeyFilter{ProjectID: f.project.ID, Sort: SortLastUsed, Desc: desc, NeverUsed: never, Limit: 2})
 	}
-	// Never-used keys tie on the epoch and follow the id: the bulk key was
-	// inserted after keys[4].
+	// Never-used keys come last either way, in the direction's id order
+	// (the bulk key was inserted after keys[4]).
 	wantDesc := []string{keys[4].UserKey, keys[0].UserKey, keys[2].UserKey, "bulk-used-early",
 		"bulk-never-used", keys[3].UserKey, keys[1].UserKey}
 	if diff := cmp.Diff(wantDesc, list(true, nil)); diff != "" {
 		t.Errorf("last used, newest first (-want +got):\n%s", diff)
 	}
-	wantAsc := slices.Clone(wantDesc)
-	slices.Reverse(wantAsc)
+	wantAsc := []string{"bulk-used-early", keys[2].UserKey, keys[0].UserKey, keys[4].UserKey,
+		keys[1].UserKey, keys[3].UserKey, "bulk-never-used"}
 	if diff := cmp.Diff(wantAsc, list(false, nil)); diff != "" {
 		t.Errorf("last used, oldest first (-want +got):\n%s", diff)
 	}
 	if diff := cmp.Diff(wantDesc[4:], list(true, ptr(true))); diff != "" {
 		t.Errorf("never used, newest first (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff(wantAsc[3:], list(false, ptr(false))); diff != "" {
+	if diff := cmp.Diff(wantAsc[4:], list(false, ptr(true))); diff != "" {
+		t.Errorf("never used, oldest first (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(wantAsc[:4], list(false, ptr(false))); diff != "" {
 		t.Errorf("used, oldest first (-want +got):\n%s", diff)
+	}
+	// By offset (the API's from), across the end of the used keys, in both
+	// directions; an offset and a cursor together are refused.
+	for _, desc := range []bool{false, true} {
+		want := wantAsc
+		if desc {
+			want = wantDesc
+		}
+		for off := range len(want) + 1 {
+			page, err := f.svc.ListKeys(ctx, KeyFilter{ProjectID: f.project.ID, Sort: SortLastUsed, Desc: desc, Offset: off, Limit: 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, k := range page.Keys {
+				got = append(got, k.UserKey)
+			}
+			if diff := cmp.Diff(want[off:min(off+2, len(want))], got, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("desc %v, offset %d (-want +got):\n%s", desc, off, diff)
+			}
+		}
+	}
+	var verr ValidationError
+	if _, err := f.svc.ListKeys(ctx, KeyFilter{ProjectID: f.project.ID, Sort: SortLastUsed, Offset: 1,
+		After: &Cursor{At: base, ID: 1}}); !errors.As(err, &verr) || verr["from"] == "" {
+		t.Errorf("offset with a cursor: %v", err)
 	}
 	// keys[2] runs again: it moves to the top once flushed, and a never-used
 	// key leaves the never-used ones.
@@ -431,20 +461,21 @@ func TestSearchSortedEitherPlan(t *testing.T) {
 		return f.pages(KeyFilter{ProjectID: f.project.ID, Search: "batch", Sort: sort, Desc: desc, Limit: 2})
 	}
 
-	want := map[string][]string{
-		SortExpires:  {"batch-c", "batch-d", "batch-e", "batch-a", "batch-b"},
-		SortLastUsed: {"batch-b", "batch-e", "batch-c", "batch-d", "batch-a"},
+	// Ascending, then descending: never-used keys come last both ways.
+	want := map[string][2][]string{
+		SortExpires: {{"batch-c", "batch-d", "batch-e", "batch-a", "batch-b"},
+			{"batch-b", "batch-a", "batch-e", "batch-d", "batch-c"}},
+		SortLastUsed: {{"batch-c", "batch-d", "batch-a", "batch-b", "batch-e"},
+			{"batch-a", "batch-d", "batch-c", "batch-e", "batch-b"}},
 	}
 	defer func() { f.svc.sortMatches = sortMatchesUpTo }()
 	for _, sortMatches := range []int64{sortMatchesUpTo, 0} {
 		f.svc.sortMatches = sortMatches
-		for sort, asc := range want {
-			if diff := cmp.Diff(asc, list(sort, false)); diff != "" {
+		for sort, both := range want {
+			if diff := cmp.Diff(both[0], list(sort, false)); diff != "" {
 				t.Errorf("%s ascending, sortMatches %d (-want +got):\n%s", sort, sortMatches, diff)
 			}
-			desc := slices.Clone(asc)
-			slices.Reverse(desc)
-			if diff := cmp.Diff(desc, list(sort, true)); diff != "" {
+			if diff := cmp.Diff(both[1], list(sort, true)); diff != "" {
 				t.Errorf("%s descending, sortMatches %d (-want +got):\n%s", sort, sortMatches, diff)
 			}
 		}
@@ -452,18 +483,44 @@ func TestSearchSortedEitherPlan(t *testing.T) {
 }
 
 // pages lists the keys of kf page by page, following each page's keyset
-// cursor, and returns their user keys in order.
+// cursor, and returns their user keys in order. On the way it checks that
+// listing in Reverse from each page's first row (the console's "Previous")
+// gives the page before it.
 func (f *fixture) pages(kf KeyFilter) []string {
 	f.t.Helper()
 	var got []string
+	userKeys := func(keys []Key) []string {
+		out := make([]string, len(keys))
+		for i, k := range keys {
+			out[i] = k.UserKey
+		}
+		return out
+	}
+	var prev []string
 	for range 20 {
 		page, err := f.svc.ListKeys(ctx, kf)
 		if err != nil {
 			f.t.Fatal(err)
 		}
-		for _, k := range page.Keys {
-			got = append(got, k.UserKey)
+		if prev != nil && len(page.Keys) > 0 {
+			back := kf
+			c := KeyCursor(page.Keys[0], kf.Sort, kf.Desc)
+			back.After, back.Reverse = &c, true
+			before, err := f.svc.ListKeys(ctx, back)
+			if err != nil {
+				f.t.Fatal(err)
+			}
+			rev := userKeys(before.Keys)
+			slices.Reverse(rev)
+			if diff := cmp.Diff(prev, rev); diff != "" {
+				f.t.Errorf("the page before %v, in reverse (-want +got):\n%s", userKeys(page.Keys), diff)
+			}
+			if (before.Next != nil) != (len(got) > len(prev)) {
+				f.t.Errorf("the page before %v: more before it %v, want %v", userKeys(page.Keys), before.Next != nil, len(got) > len(prev))
+			}
 		}
+		prev = userKeys(page.Keys)
+		got = append(got, prev...)
 		if page.Next == nil {
 			return got
 		}
@@ -509,7 +566,7 @@ func TestMatchesParamsCopyEveryFilter(t *testing.T) {
 			t.Fatalf("field %s: kind %s not handled", in.Type().Field(i).Name, f.Kind())
 		}
 	}
-	out := reflect.ValueOf(matchesParams(p, true, true))
+	out := reflect.ValueOf(matchesParams(p, true, true, neverUsed))
 	for i := range in.NumField() {
 		name := in.Type().Field(i).Name
 		got := out.FieldByName(name)
@@ -521,7 +578,7 @@ func TestMatchesParamsCopyEveryFilter(t *testing.T) {
 			t.Errorf("%s: not copied", name)
 		}
 	}
-	if m := matchesParams(p, true, false); !m.ByExpiry || m.Descending {
+	if m := matchesParams(p, true, false, neverExpires); !m.ByExpiry || m.Descending || !m.NeverUsedAt.Equal(neverExpires) {
 		t.Errorf("sort choice: %+v", m)
 	}
 }

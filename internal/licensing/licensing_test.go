@@ -130,8 +130,6 @@ func (f *fixture) auditCount(action string, keyID int64) int {
 	return n
 }
 
-func ptr[T any](v T) *T { return &v }
-
 func TestCreateKeyShapesAndValidation(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
@@ -979,6 +977,85 @@ func TestExpiredFilterBoundsTheExpiryWalk(t *testing.T) {
 	}
 	if planned != 2 {
 		t.Errorf("planned %d expiry sorts, want 2", planned)
+	}
+}
+
+// TestFarEndFiltersWalkTheirOwnIndex: keys never used and keys with no HWID
+// (reset, banned without one) mostly have no expiry, so sorted by expiry,
+// soonest first, they lie after every key that has one. Filtered to them,
+// the sort walks a partial index of only such keys (migration 00051)
+// rather than license_keys_expire, which passed 470,000 keys for the first
+// page at a million.
+func TestFarEndFiltersWalkTheirOwnIndex(t *testing.T) {
+	t.Parallel()
+	conn := testdb.PlanConn(t, testdb.New(t))
+	var q testdb.Query
+	for _, q = range testdb.ReadQueries(t, "../../db/queries/licensing_key_lists.sql") {
+		if q.Name == "ListLicenseKeysExpiresAsc" {
+			break
+		}
+	}
+	for filter, index := range map[string]string{"status=reset": "license_keys_unbound_expire",
+		"status=banned": "license_keys_unbound_expire", "never_used=true": "license_keys_unused_expire"} {
+		name, value, _ := strings.Cut(filter, "=")
+		plan := strings.Join(testdb.Explain(t, conn, q, func(arg string) string {
+			switch arg {
+			case name:
+				if name == "status" {
+					return "'" + value + "'"
+				}
+				return value
+			case "now":
+				return "now()"
+			case "off":
+				return "0"
+			case "lim":
+				return "51"
+			}
+			return "NULL"
+		}), "\n")
+		if !strings.Contains(plan, "Index Scan using "+index+" ") {
+			t.Errorf("%s, expiry soonest first: not a walk of %s:\n%s", filter, index, plan)
+		}
+	}
+}
+
+// TestExecutionsStayHOT: the execution counter's flush sets
+// last_execution_at on every executed key every second, and the update
+// must stay HOT (no index entry written): no index may cover that column.
+// used, which the never-used filter's index reads, changes only at a key's
+// first execution; every later update recomputes it to the same value.
+func TestExecutionsStayHOT(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	k := f.key(KeyInput{})
+	tx, err := f.db.Pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	hot := func() (n int64) {
+		t.Helper()
+		if err := tx.QueryRow(ctx, "SELECT pg_stat_get_xact_tuples_hot_updated('license_keys'::regclass)").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	flush := func() {
+		t.Helper()
+		if _, err := tx.Exec(ctx, `UPDATE license_keys SET total_executions = total_executions + 1,
+			last_execution_at = clock_timestamp() WHERE id = $1`, k.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	flush() // the first execution: used turns true, its index changes
+	if n := hot(); n != 0 {
+		t.Errorf("the first execution's update was HOT (%d); used should have left the never-used index", n)
+	}
+	flush()
+	flush()
+	if n := hot(); n != 2 {
+		t.Errorf("%d of 2 later executions' updates were HOT: an index covers last_execution_at", n)
 	}
 }
 

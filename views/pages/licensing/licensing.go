@@ -526,7 +526,7 @@ var (
 		{Value: "no", Label: "No Discord"}}
 	SortOptions = []components.Option{{Value: "", Label: "Newest first"}, {Value: "created", Label: "Oldest first"},
 		{Value: "expires", Label: "Expiring soonest"}, {Value: "-expires", Label: "Expiring last"},
-		{Value: "-last_used", Label: "Recently used"}, {Value: "last_used", Label: "Least recently used"}}
+		{Value: "-last_used", Label: "Recently used"}, {Value: "last_used", Label: "Used longest ago"}}
 )
 
 // ---------------------------------------------------------------- key page
