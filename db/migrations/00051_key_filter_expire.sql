@@ -2,14 +2,16 @@
 -- The keys list filtered to keys that lie together at the far end of the
 -- expiry sort (docs/scaling.md, "The keys list at a million keys").
 --
--- Keys that never ran, and keys with no HWID (reset, banned without one),
--- mostly have no expiry: a key's days start at its first execution. Sorted
+-- Keys that never ran, keys with no HWID (reset, banned without one) and
+-- banned keys mostly have no expiry: a key's days start at its first
+-- execution, and a ban is often for good. Sorted
 -- by expiry, soonest first, they come after every key that has one, and a
 -- walk of license_keys_expire tested each of those first: 2 s at a million
 -- keys, 470,000 keys passed for the first 51. These partial indexes hold
 -- only such keys, in the same order, so the walk starts among them: the
 -- lists' plans use one wherever the filter implies its predicate (status
--- reset or banned: identifier = ''; never used: NOT used).
+-- reset: identifier = ''; banned: banned; never used: NOT used). A ban or
+-- an HWID change updates them; the counter's flush changes neither.
 --
 -- used mirrors last_execution_at IS NOT NULL. last_execution_at itself
 -- must stay out of every index and predicate (the execution counter's
@@ -24,6 +26,8 @@ CREATE INDEX license_keys_unused_expire ON license_keys
     ((coalesce(auth_expire, '9999-12-31 00:00:00+00'::timestamptz)), id) WHERE NOT used;
 CREATE INDEX license_keys_unbound_expire ON license_keys
     ((coalesce(auth_expire, '9999-12-31 00:00:00+00'::timestamptz)), id) WHERE identifier = '';
+CREATE INDEX license_keys_banned_expire ON license_keys
+    ((coalesce(auth_expire, '9999-12-31 00:00:00+00'::timestamptz)), id) WHERE banned;
 
 -- +goose StatementBegin
 DO $$ BEGIN
@@ -34,6 +38,7 @@ END $$;
 -- +goose StatementEnd
 
 -- +goose Down
+DROP INDEX license_keys_banned_expire;
 DROP INDEX license_keys_unbound_expire;
 DROP INDEX license_keys_unused_expire;
 ALTER TABLE license_keys DROP COLUMN used;
