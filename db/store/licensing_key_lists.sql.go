@@ -642,6 +642,8 @@ WHERE ($1::bigint IS NULL OR k.project_id = $1)
   AND ($1::bigint IS NULL OR a.project_id = $1)
   AND (NOT coalesce($13::boolean, false) OR coalesce(a.last_execution_at, '1970-01-01 00:00:00+00'::timestamptz) <= '1970-01-01 00:00:00+00'::timestamptz)
   AND (coalesce($13::boolean, true) OR coalesce(a.last_execution_at, '1970-01-01 00:00:00+00'::timestamptz) > '1970-01-01 00:00:00+00'::timestamptz)
+  AND (NOT coalesce($11::boolean, false) OR a.banned)
+  AND (coalesce($9::text, 'active') = 'active' OR NOT a.bound)
 ORDER BY coalesce(a.last_execution_at, '1970-01-01 00:00:00+00'::timestamptz), a.key_id
 OFFSET $19 LIMIT $20
 `
@@ -767,6 +769,8 @@ WHERE ($1::bigint IS NULL OR k.project_id = $1)
   AND ($1::bigint IS NULL OR a.project_id = $1)
   AND (NOT coalesce($13::boolean, false) OR coalesce(a.last_execution_at, '1970-01-01 00:00:00+00'::timestamptz) <= '1970-01-01 00:00:00+00'::timestamptz)
   AND (coalesce($13::boolean, true) OR coalesce(a.last_execution_at, '1970-01-01 00:00:00+00'::timestamptz) > '1970-01-01 00:00:00+00'::timestamptz)
+  AND (NOT coalesce($11::boolean, false) OR a.banned)
+  AND (coalesce($9::text, 'active') = 'active' OR NOT a.bound)
 ORDER BY coalesce(a.last_execution_at, '1970-01-01 00:00:00+00'::timestamptz) DESC, a.key_id DESC
 OFFSET $19 LIMIT $20
 `
@@ -804,7 +808,9 @@ type ListLicenseKeysLastUsedDescRow struct {
 // 00045; last_execution_at on license_keys is unindexed so the counter's
 // flush stays HOT). The flush writes both in one transaction, so a.* and
 // k.last_execution_at agree. The lines after the keyset's repeat the
-// project and never_used filters on a, so its index bounds the walk.
+// project and never_used filters on a, so its index bounds the walk, and
+// the banned and status filters' necessary flags (migration 00052), so a
+// partial index of the keys that can match serves them.
 func (q *Queries) ListLicenseKeysLastUsedDesc(ctx context.Context, arg ListLicenseKeysLastUsedDescParams) ([]ListLicenseKeysLastUsedDescRow, error) {
 	rows, err := q.db.Query(ctx, listLicenseKeysLastUsedDesc,
 		arg.ProjectID,

@@ -354,6 +354,8 @@ type LicenseKeyActivity struct {
 	KeyID           int64      `json:"key_id"`
 	ProjectID       int64      `json:"project_id"`
 	LastExecutionAt *time.Time `json:"last_execution_at"`
+	Banned          bool       `json:"banned"`
+	Bound           bool       `json:"bound"`
 }
 
 type LicenseKeyDailyExecution struct {

@@ -582,3 +582,84 @@ func TestMatchesParamsCopyEveryFilter(t *testing.T) {
 		t.Errorf("sort choice: %+v", m)
 	}
 }
+
+// TestLastUseFiltersByFlags: the sort by last use filtered to banned keys
+// or keys by status reads license_key_activity's copies of the ban and the
+// HWID's presence (migration 00052), which a trigger keeps as keys are
+// banned, unbanned, reset and bound. The lists are the filters' keys in
+// order, never-used last, one a page, forward and back.
+func TestLastUseFiltersByFlags(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	k := make([]Key, 6)
+	for i := range k {
+		k[i] = f.key(KeyInput{})
+	}
+	for _, i := range []int{0, 1, 2, 5} { // run in this order; 3 and 4 never
+		f.advance(time.Minute)
+		f.check(k[i].UserKey, "hw-"+k[i].UserKey)
+	}
+	if err := f.svc.FlushExecutions(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, i := range []int{0, 3} {
+		if _, err := f.svc.Blacklist(ctx, cli, f.project.ID, k[i].UserKey, BlacklistInput{BanReason: "sharing"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := f.svc.ResetHWID(ctx, cli, f.project.ID, k[1].UserKey, ResetOpts{Force: true}); err != nil {
+		t.Fatal(err)
+	}
+	keys := func(is ...int) []string {
+		out := make([]string, len(is))
+		for j, i := range is {
+			out[j] = k[i].UserKey
+		}
+		return out
+	}
+	lists := func(want map[string][2][]string) {
+		t.Helper()
+		filters := map[string]KeyFilter{"banned": {Banned: ptr(true)}, "status reset": {Status: StatusReset},
+			"status banned": {Status: StatusBanned}, "status active": {Status: StatusActive}}
+		for name, w := range want {
+			for d, desc := range []bool{false, true} {
+				kf := filters[name]
+				kf.ProjectID, kf.Sort, kf.Desc, kf.Limit = f.project.ID, SortLastUsed, desc, 1
+				if diff := cmp.Diff(w[d], f.pages(kf), cmpopts.EquateEmpty()); diff != "" {
+					t.Errorf("%s, desc %v (-want +got):\n%s", name, desc, diff)
+				}
+			}
+		}
+	}
+	lists(map[string][2][]string{
+		"banned":        {keys(0, 3), keys(0, 3)},
+		"status reset":  {keys(1, 4), keys(1, 4)},
+		"status banned": {keys(3), keys(3)},
+		"status active": {keys(0, 2, 5), keys(5, 2, 0)},
+	})
+	// An unban, a reset and a first run: the flags follow.
+	if _, err := f.svc.Unban(ctx, cli, f.project.ID, k[0].UserKey, "appeal"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.ResetHWID(ctx, cli, f.project.ID, k[2].UserKey, ResetOpts{Force: true}); err != nil {
+		t.Fatal(err)
+	}
+	f.advance(time.Minute)
+	f.check(k[4].UserKey, "hw-"+k[4].UserKey)
+	if err := f.svc.FlushExecutions(ctx); err != nil {
+		t.Fatal(err)
+	}
+	lists(map[string][2][]string{
+		"banned":        {keys(3), keys(3)},
+		"status reset":  {keys(1, 2), keys(2, 1)},
+		"status active": {keys(0, 5, 4), keys(4, 5, 0)},
+	})
+	var mismatched int
+	if err := f.db.Pool.QueryRow(ctx, `SELECT count(*) FROM license_keys k JOIN license_key_activity a ON a.key_id = k.id
+		WHERE a.banned <> k.banned OR a.bound <> (k.identifier <> '')`).Scan(&mismatched); err != nil {
+		t.Fatal(err)
+	}
+	if mismatched != 0 {
+		t.Errorf("%d keys' flags differ between license_keys and license_key_activity", mismatched)
+	}
+}

@@ -980,25 +980,37 @@ func TestExpiredFilterBoundsTheExpiryWalk(t *testing.T) {
 	}
 }
 
-// TestFarEndFiltersWalkTheirOwnIndex: keys never used, keys with no HWID
-// (reset, banned without one) and banned keys mostly have no expiry, so sorted by expiry,
-// soonest first, they lie after every key that has one. Filtered to them,
-// the sort walks a partial index of only such keys (migration 00051)
-// rather than license_keys_expire, which passed 470,000 keys for the first
-// page at a million.
+// TestFarEndFiltersWalkTheirOwnIndex: some filters' keys lie together at
+// the far end of a sort. Keys never used, keys with no HWID (reset, banned
+// without one) and banned keys mostly have no expiry, so sorted by expiry,
+// soonest first, they lie after every key that has one; keys banned or
+// with no HWID do not run, so sorted by last use, newest first, they lie
+// after every key that ran lately. Filtered to them, the sort walks a
+// partial index of only such keys (migrations 00051, 00052) rather than
+// the sort's own, which passed up to 470,000 keys for the first page at a
+// million.
 func TestFarEndFiltersWalkTheirOwnIndex(t *testing.T) {
 	t.Parallel()
 	conn := testdb.PlanConn(t, testdb.New(t))
-	var q testdb.Query
-	for _, q = range testdb.ReadQueries(t, "../../db/queries/licensing_key_lists.sql") {
-		if q.Name == "ListLicenseKeysExpiresAsc" {
-			break
-		}
+	queries := map[string]testdb.Query{}
+	for _, q := range testdb.ReadQueries(t, "../../db/queries/licensing_key_lists.sql") {
+		queries[q.Name] = q
 	}
-	for filter, index := range map[string]string{"status=reset": "license_keys_unbound_expire",
-		"status=banned": "license_keys_unbound_expire", "banned=true": "license_keys_banned_expire",
-		"never_used=true": "license_keys_unused_expire"} {
-		name, value, _ := strings.Cut(filter, "=")
+	for _, c := range []struct{ query, filter, index, sortIndex string }{
+		{"ListLicenseKeysExpiresAsc", "status=reset", "license_keys_unbound_expire", "license_keys_expire"},
+		{"ListLicenseKeysExpiresAsc", "status=banned", "license_keys_unbound_expire", "license_keys_expire"},
+		{"ListLicenseKeysExpiresAsc", "banned=true", "license_keys_banned_expire", "license_keys_expire"},
+		{"ListLicenseKeysExpiresAsc", "never_used=true", "license_keys_unused_expire", "license_keys_expire"},
+		{"ListLicenseKeysLastUsedDesc", "banned=true", "license_key_activity_banned_last", "license_key_activity_last"},
+		{"ListLicenseKeysLastUsedDesc", "status=reset", "license_key_activity_unbound_last", "license_key_activity_last"},
+		{"ListLicenseKeysLastUsedAsc", "banned=true", "license_key_activity_banned_last", "license_key_activity_last"},
+		{"ListLicenseKeysLastUsedAsc", "status=reset", "license_key_activity_unbound_last", "license_key_activity_last"},
+	} {
+		q, ok := queries[c.query]
+		if !ok {
+			t.Fatalf("no query %s", c.query)
+		}
+		name, value, _ := strings.Cut(c.filter, "=")
 		plan := strings.Join(testdb.Explain(t, conn, q, func(arg string) string {
 			switch arg {
 			case name:
@@ -1017,8 +1029,8 @@ func TestFarEndFiltersWalkTheirOwnIndex(t *testing.T) {
 		}), "\n")
 		// A walk at a million keys; on the test's few keys the planner may
 		// read the same index into a bitmap and sort.
-		if !strings.Contains(plan, index) || strings.Contains(plan, "license_keys_expire") {
-			t.Errorf("%s, expiry soonest first: does not read %s:\n%s", filter, index, plan)
+		if !strings.Contains(plan, c.index) || strings.Contains(plan, c.sortIndex+" ") {
+			t.Errorf("%s, %s: does not read %s:\n%s", c.query, c.filter, c.index, plan)
 		}
 	}
 }
