@@ -124,8 +124,9 @@ OFFSET sqlc.arg(off) LIMIT sqlc.arg(lim);
 -- flush stays HOT). The flush writes both in one transaction, so a.* and
 -- k.last_execution_at agree. The lines after the keyset's repeat the
 -- project and never_used filters on a, so its index bounds the walk, and
--- the banned and status filters' necessary flags (migration 00052), so a
--- partial index of the keys that can match serves them.
+-- the banned, status and expired filters on the copies a holds (migration
+-- 00052): a partial index of the keys that can match serves the first two,
+-- and the walk tests the expiry without reading the key.
 -- name: ListLicenseKeysLastUsedDesc :many
 SELECT sqlc.embed(k), p.public_id AS project_public_id, p.name AS project_name
 FROM license_key_activity a JOIN license_keys k ON k.id = a.key_id JOIN licensing_projects p ON p.id = k.project_id
@@ -153,6 +154,7 @@ WHERE (sqlc.narg(project_id)::bigint IS NULL OR k.project_id = sqlc.narg(project
   AND (coalesce(sqlc.narg(never_used)::boolean, true) OR coalesce(a.last_execution_at, '1970-01-01 00:00:00+00'::timestamptz) > '1970-01-01 00:00:00+00'::timestamptz)
   AND (NOT coalesce(sqlc.narg(banned)::boolean, false) OR a.banned)
   AND (coalesce(sqlc.narg(status)::text, 'active') = 'active' OR NOT a.bound)
+  AND (sqlc.narg(expired)::boolean IS NULL OR (coalesce(a.auth_expire, '9999-12-31 00:00:00+00'::timestamptz) <= sqlc.arg(now)) = sqlc.narg(expired))
 ORDER BY coalesce(a.last_execution_at, '1970-01-01 00:00:00+00'::timestamptz) DESC, a.key_id DESC
 OFFSET sqlc.arg(off) LIMIT sqlc.arg(lim);
 
@@ -183,6 +185,7 @@ WHERE (sqlc.narg(project_id)::bigint IS NULL OR k.project_id = sqlc.narg(project
   AND (coalesce(sqlc.narg(never_used)::boolean, true) OR coalesce(a.last_execution_at, '1970-01-01 00:00:00+00'::timestamptz) > '1970-01-01 00:00:00+00'::timestamptz)
   AND (NOT coalesce(sqlc.narg(banned)::boolean, false) OR a.banned)
   AND (coalesce(sqlc.narg(status)::text, 'active') = 'active' OR NOT a.bound)
+  AND (sqlc.narg(expired)::boolean IS NULL OR (coalesce(a.auth_expire, '9999-12-31 00:00:00+00'::timestamptz) <= sqlc.arg(now)) = sqlc.narg(expired))
 ORDER BY coalesce(a.last_execution_at, '1970-01-01 00:00:00+00'::timestamptz), a.key_id
 OFFSET sqlc.arg(off) LIMIT sqlc.arg(lim);
 

@@ -644,6 +644,7 @@ WHERE ($1::bigint IS NULL OR k.project_id = $1)
   AND (coalesce($13::boolean, true) OR coalesce(a.last_execution_at, '1970-01-01 00:00:00+00'::timestamptz) > '1970-01-01 00:00:00+00'::timestamptz)
   AND (NOT coalesce($11::boolean, false) OR a.banned)
   AND (coalesce($9::text, 'active') = 'active' OR NOT a.bound)
+  AND ($12::boolean IS NULL OR (coalesce(a.auth_expire, '9999-12-31 00:00:00+00'::timestamptz) <= $10) = $12)
 ORDER BY coalesce(a.last_execution_at, '1970-01-01 00:00:00+00'::timestamptz), a.key_id
 OFFSET $19 LIMIT $20
 `
@@ -771,6 +772,7 @@ WHERE ($1::bigint IS NULL OR k.project_id = $1)
   AND (coalesce($13::boolean, true) OR coalesce(a.last_execution_at, '1970-01-01 00:00:00+00'::timestamptz) > '1970-01-01 00:00:00+00'::timestamptz)
   AND (NOT coalesce($11::boolean, false) OR a.banned)
   AND (coalesce($9::text, 'active') = 'active' OR NOT a.bound)
+  AND ($12::boolean IS NULL OR (coalesce(a.auth_expire, '9999-12-31 00:00:00+00'::timestamptz) <= $10) = $12)
 ORDER BY coalesce(a.last_execution_at, '1970-01-01 00:00:00+00'::timestamptz) DESC, a.key_id DESC
 OFFSET $19 LIMIT $20
 `
@@ -809,8 +811,9 @@ type ListLicenseKeysLastUsedDescRow struct {
 // flush stays HOT). The flush writes both in one transaction, so a.* and
 // k.last_execution_at agree. The lines after the keyset's repeat the
 // project and never_used filters on a, so its index bounds the walk, and
-// the banned and status filters' necessary flags (migration 00052), so a
-// partial index of the keys that can match serves them.
+// the banned, status and expired filters on the copies a holds (migration
+// 00052): a partial index of the keys that can match serves the first two,
+// and the walk tests the expiry without reading the key.
 func (q *Queries) ListLicenseKeysLastUsedDesc(ctx context.Context, arg ListLicenseKeysLastUsedDescParams) ([]ListLicenseKeysLastUsedDescRow, error) {
 	rows, err := q.db.Query(ctx, listLicenseKeysLastUsedDesc,
 		arg.ProjectID,

@@ -356,6 +356,7 @@ type LicenseKeyActivity struct {
 	LastExecutionAt *time.Time `json:"last_execution_at"`
 	Banned          bool       `json:"banned"`
 	Bound           bool       `json:"bound"`
+	AuthExpire      *time.Time `json:"auth_expire"`
 }
 
 type LicenseKeyDailyExecution struct {

@@ -592,9 +592,10 @@ func TestLastUseFiltersByFlags(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	k := make([]Key, 6)
-	for i := range k {
+	for i := range 5 {
 		k[i] = f.key(KeyInput{})
 	}
+	k[5] = f.key(KeyInput{KeyDays: ptr(1)}) // its day starts at its first run
 	for _, i := range []int{0, 1, 2, 5} { // run in this order; 3 and 4 never
 		f.advance(time.Minute)
 		f.check(k[i].UserKey, "hw-"+k[i].UserKey)
@@ -620,7 +621,8 @@ func TestLastUseFiltersByFlags(t *testing.T) {
 	lists := func(want map[string][2][]string) {
 		t.Helper()
 		filters := map[string]KeyFilter{"banned": {Banned: ptr(true)}, "status reset": {Status: StatusReset},
-			"status banned": {Status: StatusBanned}, "status active": {Status: StatusActive}}
+			"status banned": {Status: StatusBanned}, "status active": {Status: StatusActive},
+			"expired": {Expired: ptr(true)}, "unexpired": {Expired: ptr(false)}}
 		for name, w := range want {
 			for d, desc := range []bool{false, true} {
 				kf := filters[name]
@@ -636,8 +638,10 @@ func TestLastUseFiltersByFlags(t *testing.T) {
 		"status reset":  {keys(1, 4), keys(1, 4)},
 		"status banned": {keys(3), keys(3)},
 		"status active": {keys(0, 2, 5), keys(5, 2, 0)},
+		"expired":       {nil, nil},
+		"unexpired":     {keys(0, 1, 2, 5, 3, 4), keys(5, 2, 1, 0, 4, 3)},
 	})
-	// An unban, a reset and a first run: the flags follow.
+	// An unban, a reset, a first run and k[5]'s day over: the copies follow.
 	if _, err := f.svc.Unban(ctx, cli, f.project.ID, k[0].UserKey, "appeal"); err != nil {
 		t.Fatal(err)
 	}
@@ -649,14 +653,18 @@ func TestLastUseFiltersByFlags(t *testing.T) {
 	if err := f.svc.FlushExecutions(ctx); err != nil {
 		t.Fatal(err)
 	}
+	f.advance(24 * time.Hour)
 	lists(map[string][2][]string{
 		"banned":        {keys(3), keys(3)},
 		"status reset":  {keys(1, 2), keys(2, 1)},
 		"status active": {keys(0, 5, 4), keys(4, 5, 0)},
+		"expired":       {keys(5), keys(5)},
+		"unexpired":     {keys(0, 1, 2, 4, 3), keys(4, 2, 1, 0, 3)},
 	})
 	var mismatched int
 	if err := f.db.Pool.QueryRow(ctx, `SELECT count(*) FROM license_keys k JOIN license_key_activity a ON a.key_id = k.id
-		WHERE a.banned <> k.banned OR a.bound <> (k.identifier <> '')`).Scan(&mismatched); err != nil {
+		WHERE a.banned <> k.banned OR a.bound <> (k.identifier <> '')
+		   OR a.auth_expire IS DISTINCT FROM k.auth_expire`).Scan(&mismatched); err != nil {
 		t.Fatal(err)
 	}
 	if mismatched != 0 {
