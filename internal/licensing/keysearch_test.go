@@ -596,7 +596,8 @@ func TestLastUseFiltersByFlags(t *testing.T) {
 		k[i] = f.key(KeyInput{})
 	}
 	k[5] = f.key(KeyInput{KeyDays: ptr(1)}) // its day starts at its first run
-	for _, i := range []int{0, 1, 2, 5} { // run in this order; 3 and 4 never
+	// They run in this order; 3 and 4 never do.
+	for _, i := range []int{0, 1, 2, 5} {
 		f.advance(time.Minute)
 		f.check(k[i].UserKey, "hw-"+k[i].UserKey)
 	}

@@ -953,19 +953,7 @@ func TestExpiredFilterBoundsTheExpiryWalk(t *testing.T) {
 		}
 		planned++
 		for _, expired := range []string{"true", "false"} {
-			plan := testdb.Explain(t, conn, q, func(name string) string {
-				switch name {
-				case "expired":
-					return expired
-				case "now":
-					return "now()"
-				case "off":
-					return "0"
-				case "lim":
-					return "51"
-				}
-				return "NULL"
-			})
+			plan := testdb.Explain(t, conn, q, listPlanValues(map[string]string{"expired": expired}))
 			want := "Index Cond: (COALESCE(auth_expire, '9999-12-31 00:00:00+00'::timestamp with time zone) > now())"
 			if expired == "true" {
 				want = strings.Replace(want, "> now()", "<= now()", 1)
@@ -1011,27 +999,35 @@ func TestFarEndFiltersWalkTheirOwnIndex(t *testing.T) {
 			t.Fatalf("no query %s", c.query)
 		}
 		name, value, _ := strings.Cut(c.filter, "=")
-		plan := strings.Join(testdb.Explain(t, conn, q, func(arg string) string {
-			switch arg {
-			case name:
-				if name == "status" {
-					return "'" + value + "'"
-				}
-				return value
-			case "now":
-				return "now()"
-			case "off":
-				return "0"
-			case "lim":
-				return "51"
-			}
-			return "NULL"
-		}), "\n")
+		if name == "status" {
+			value = "'" + value + "'"
+		}
+		plan := strings.Join(testdb.Explain(t, conn, q, listPlanValues(map[string]string{name: value})), "\n")
 		// A walk at a million keys; on the test's few keys the planner may
 		// read the same index into a bitmap and sort.
 		if !strings.Contains(plan, c.index) || strings.Contains(plan, c.sortIndex+" ") {
 			t.Errorf("%s, %s: does not read %s:\n%s", c.query, c.filter, c.index, plan)
 		}
+	}
+}
+
+// listPlanValues gives a key list query's params for testdb.Explain: the
+// filters given (param name to SQL value), a first page of 51 at now(),
+// and NULL for every other param.
+func listPlanValues(filters map[string]string) func(string) string {
+	return func(name string) string {
+		if v, ok := filters[name]; ok {
+			return v
+		}
+		switch name {
+		case "now":
+			return "now()"
+		case "off":
+			return "0"
+		case "lim":
+			return "51"
+		}
+		return "NULL"
 	}
 }
 

@@ -91,9 +91,9 @@ type KeyFilter struct {
 	// not !Desc: never-used keys come last either way in the sort by last
 	// use, so that sort's two directions are not each other's reverse.
 	Reverse bool
-	After       *Cursor // keyset: rows after this one in the sort order
-	Offset      int     // the API's from (use After for deep pages)
-	Limit       int     // 1..MaxPageSize, default DefaultPageSize
+	After   *Cursor // keyset: rows after this one in the sort order
+	Offset  int     // the API's from (use After for deep pages)
+	Limit   int     // 1..MaxPageSize, default DefaultPageSize
 }
 
 // KeyPage is one page of keys; Next is the cursor of the following page (nil
