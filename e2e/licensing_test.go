@@ -70,7 +70,7 @@ func TestLicensingSupportFlow(t *testing.T) {
 	eval[bool](b, `(() => {
 		const p = document.createElement('p');
 		p.id = 'failing-count';
-		p.className = 'hidden [&.htmx-request]:block';
+		p.className = 'invisible [&.htmx-request]:visible';
 		p.setAttribute('data-pending', '');
 		p.setAttribute('hx-get', '/luarmor/no-such-page');
 		p.setAttribute('hx-trigger', 'load');

@@ -262,7 +262,7 @@
     if (!elt || !elt.hasAttribute || !elt.hasAttribute('data-pending')) return;
     elt.removeAttribute('data-pending');
     elt.removeAttribute('aria-busy');
-    elt.classList.remove('hidden');
+    elt.classList.remove('invisible');
     elt.textContent = 'Count unavailable';
   }
   document.addEventListener('htmx:responseError', countFailed);
