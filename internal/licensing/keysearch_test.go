@@ -309,11 +309,12 @@ func TestKeysSortByLastUse(t *testing.T) {
 		keys = append(keys, f.key(KeyInput{}))
 	}
 	// Bulk-loaded keys (seed --scale's COPY) get their row too, with their
-	// last execution.
+	// last execution and the copies the filters read (migration 00052).
 	base := f.now()
 	bulk := []BulkKey{
-		{UserKey: "bulk-used-early", LastExecutionAt: ptr(base.Add(-time.Hour)), TotalExecutions: 3, CreatedAt: base.Add(-2 * time.Hour)},
-		{UserKey: "bulk-never-used", CreatedAt: base.Add(-2 * time.Hour)},
+		{UserKey: "bulk-used-early", LastExecutionAt: ptr(base.Add(-time.Hour)), TotalExecutions: 3, CreatedAt: base.Add(-2 * time.Hour),
+			Identifier: "bulk-bound", AuthExpire: ptr(base.Add(48 * time.Hour))},
+		{UserKey: "bulk-never-used", CreatedAt: base.Add(-2 * time.Hour), Banned: true, BanReason: "sharing"},
 	}
 	if _, err := f.svc.BulkLoadKeys(ctx, cli, f.project.ID, bulk); err != nil {
 		t.Fatal(err)
@@ -416,7 +417,9 @@ func TestKeysSortByLastUse(t *testing.T) {
 	var mismatched int
 	if err := f.db.Pool.QueryRow(ctx, `SELECT count(*) FROM license_keys k FULL JOIN license_key_activity a ON a.key_id = k.id
 		WHERE a.key_id IS NULL OR k.id IS NULL OR a.project_id <> k.project_id
-		   OR a.last_execution_at IS DISTINCT FROM k.last_execution_at`).Scan(&mismatched); err != nil {
+		   OR a.last_execution_at IS DISTINCT FROM k.last_execution_at
+		   OR a.banned <> k.banned OR a.bound <> (k.identifier <> '')
+		   OR a.auth_expire IS DISTINCT FROM k.auth_expire`).Scan(&mismatched); err != nil {
 		t.Fatal(err)
 	}
 	if mismatched != 0 {
