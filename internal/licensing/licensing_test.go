@@ -130,6 +130,8 @@ func (f *fixture) auditCount(action string, keyID int64) int {
 	return n
 }
 
+func ptr[T any](v T) *T { return &v }
+
 func TestCreateKeyShapesAndValidation(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)

@@ -169,8 +169,8 @@ func (s *Service) keyParams(f KeyFilter) (p store.ListLicenseKeysCreatedDescPara
 	if f.After != nil {
 		p.AfterAt, p.AfterID = &f.After.At, &f.After.ID
 		// The API pages by offset, the dashboard by cursor; one page by
-		// both would be counted twice (and lastUsedAsc counts an offset
-		// from the list's start).
+		// both would be counted twice (and lastUsed counts an offset from
+		// the list's start).
 		if f.Offset != 0 {
 			verr["from"] = "cannot be combined with a cursor"
 		}
@@ -328,34 +328,35 @@ func listQuery(ctx context.Context, q *store.Queries, f KeyFilter, p store.ListL
 	case sort == SortExpires:
 		return rowsAs(q.ListLicenseKeysExpiresAsc(ctx, store.ListLicenseKeysExpiresAscParams(p)))
 	default:
-		return lastUsed(ctx, q, p, desc, neverUsedAt(f.Desc))
+		return lastUsed(ctx, q, p, f.Desc, f.Reverse)
 	}
 }
 
-// lastUsed lists by last use in the walk's direction (desc), with the
-// never-used keys at never (neverUsedAt): in two walks of
-// license_key_activity's index, the used keys' (past the epoch, where the
+// lastUsed lists by last use (desc: the sort's direction), the never-used
+// keys after the used ones, or everything walked back from the cursor
+// (reverse, never-used keys first). It takes two walks of
+// license_key_activity's index: the used keys' (past the epoch, where the
 // index holds a never-used key) and the never-used keys' (at the epoch, by
-// id), in the order never puts them. One walk of the index in its own
-// order would, oldest first, pass every never-used key before the first
-// used one, and test each against a filter most of them fail (status
-// active or banned, expired): 150,000 keys and 0.4-1 s at a million keys.
-// Now only the page where the used keys end walks them. A cursor at never
-// is among the never-used keys.
-func lastUsed(ctx context.Context, q *store.Queries, p store.ListLicenseKeysCreatedDescParams, desc bool, never time.Time) ([]store.ListLicenseKeysCreatedDescRow, error) {
+// id). One walk of the index in its own order would, oldest first, pass
+// every never-used key before the first used one, and test each against a
+// filter most of them fail (status active or banned, expired): 150,000
+// keys and 0.4-1 s at a million keys. Now only the page where the used
+// keys end walks them. A cursor at neverUsedAt(desc) is among the
+// never-used keys.
+func lastUsed(ctx context.Context, q *store.Queries, p store.ListLicenseKeysCreatedDescParams, desc, reverse bool) ([]store.ListLicenseKeysCreatedDescRow, error) {
 	walk := func(p store.ListLicenseKeysCreatedDescParams) ([]store.ListLicenseKeysCreatedDescRow, error) {
-		if desc {
+		if desc != reverse {
 			return rowsAs(q.ListLicenseKeysLastUsedDesc(ctx, store.ListLicenseKeysLastUsedDescParams(p)))
 		}
 		return rowsAs(q.ListLicenseKeysLastUsedAsc(ctx, store.ListLicenseKeysLastUsedAscParams(p)))
 	}
 	phases := []bool{false, true} // never used: the used keys, then the others
-	if never.Equal(neverExpires) == desc {
+	if reverse {
 		phases = []bool{true, false}
 	}
-	// The phase the cursor is in: the ones before it are passed.
+	// The phase the cursor is in: the one before it is passed.
 	if p.AfterAt != nil {
-		inNever := p.AfterAt.Equal(never)
+		inNever := p.AfterAt.Equal(neverUsedAt(desc))
 		if inNever {
 			p.AfterAt = &neverUsed
 		}
@@ -365,9 +366,11 @@ func lastUsed(ctx context.Context, q *store.Queries, p store.ListLicenseKeysCrea
 	}
 	var rows []store.ListLicenseKeysCreatedDescRow
 	lim := p.Lim
-	for _, phase := range phases {
+	for i, phase := range phases {
+		if i > 0 { // a later phase from its start
+			p.AfterAt, p.AfterID = nil, nil
+		}
 		if p.NeverUsed != nil && *p.NeverUsed != phase {
-			p.AfterAt, p.AfterID = nil, nil // the filter's phase from its start
 			continue
 		}
 		ph := p
@@ -380,9 +383,8 @@ func lastUsed(ctx context.Context, q *store.Queries, p store.ListLicenseKeysCrea
 		if len(rows) == int(lim) {
 			break
 		}
-		// The next phase from its start, past what the offset left of it
-		// (keyParams allows an offset only without a cursor).
-		p.AfterAt, p.AfterID = nil, nil
+		// What the offset leaves of the next phase (keyParams allows an
+		// offset only without a cursor).
 		if len(more) > 0 {
 			p.Off = 0
 		} else if p.Off > 0 {
@@ -396,8 +398,6 @@ func lastUsed(ctx context.Context, q *store.Queries, p store.ListLicenseKeysCrea
 	}
 	return rows, nil
 }
-
-func ptr[T any](v T) *T { return &v }
 
 // matchesParams gives ListLicenseKeysMatches the walks' params and its own
 // two: its struct is not the walks' (it has those two more), so it cannot
