@@ -471,6 +471,39 @@ func TestLicensingKeyLists(t *testing.T) {
 			t.Errorf("%s href %q, want %q", id, got, want)
 		}
 	}
+
+	// The sorts by last use put never-used keys last either way, so their
+	// two directions are not each other's reverse: each page's Previous
+	// must still be the page before it, across the end of the used keys.
+	for _, k := range []licensing.Key{kLater, kDiscord} {
+		if _, err := env.Licensing.Check(ctx, licensing.CheckInput{ProjectID: f.project.ID, ScriptID: f.script.ID, ScriptKey: k.UserKey, HWID: "HWID-BBBB-2222"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := env.Licensing.FlushExecutions(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, sort := range []string{"last_used", "-last_used"} {
+		var pages [][]string
+		next := base + "?limit=2&sort=" + sort
+		for i := 0; next != "" && i < 5; i++ {
+			r := viewer.Get(next)
+			if len(pages) > 0 {
+				prev, ok := r.Doc.Find(`[data-testid="pager"] a[rel=prev]`).Attr("href")
+				if !ok {
+					t.Fatalf("%s, page %d: no Previous link", sort, i+1)
+				}
+				if d := cmp.Diff(pages[len(pages)-1], licdRowIDs(viewer.Get(prev))); d != "" {
+					t.Errorf("%s, Previous from page %d (-want +got):\n%s", sort, i+1, d)
+				}
+			}
+			pages = append(pages, licdRowIDs(r))
+			next, _ = r.Doc.Find(`[data-testid="pager"] a[rel=next]`).Attr("href")
+		}
+		if len(pages) != 3 {
+			t.Errorf("%s: %d pages of two for five keys", sort, len(pages))
+		}
+	}
 }
 
 func TestLicensingKeyPage(t *testing.T) {
