@@ -260,6 +260,9 @@ func (a *App) accessLog(c *fiber.Ctx) error {
 		// make run keeps its terminal for the sign-in table and what goes wrong.
 		level = slog.LevelDebug
 	}
+	if !a.log.Enabled(c.UserContext(), level) {
+		return nil // the record's arguments cost allocations on every request
+	}
 	a.log.Log(c.UserContext(), level, "request",
 		"method", method, "path", utils.CopyString(c.Path()), "route", route, "status", status,
 		"duration_ms", time.Since(start).Milliseconds(), "ip", c.IP(), "request_id", requestID(c))

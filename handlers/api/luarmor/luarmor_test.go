@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"regexp"
@@ -496,21 +497,28 @@ func TestScriptsAndCheck(t *testing.T) {
 
 	u := w.createUser(map[string]any{"key_days": 1})
 	uk := u["user_key"].(string)
+	// The answer's fields: a known key's with its expiry, note and count;
+	// without one, none of those (absent, not null or zero).
+	withKey := "assigned auth_expire code message note success total_executions"
 	cases := []struct {
 		name, key, hwid string
 		status          int
 		code            string
+		fields          string
 	}{
-		{"first execution binds", uk, "pc-1", 200, "ok"},
-		{"same hwid", uk, "pc-1", 200, "ok"},
-		{"other hwid", uk, "pc-2", 403, "hwid_mismatch"},
-		{"unknown key", "nope", "pc-1", 403, "unknown_key"},
-		{"no key", "", "pc-1", 403, "key_required"},
+		{"first execution binds", uk, "pc-1", 200, "ok", withKey},
+		{"same hwid", uk, "pc-1", 200, "ok", withKey},
+		{"other hwid", uk, "pc-2", 403, "hwid_mismatch", withKey},
+		{"unknown key", "nope", "pc-1", 403, "unknown_key", "assigned code message success"},
+		{"no key", "", "pc-1", 403, "key_required", "assigned code message success"},
 	}
 	for _, c := range cases {
 		r := w.check(c.key, c.hwid)
 		if r.Status != c.status || r.str("code") != c.code {
 			t.Errorf("%s: %d %s", c.name, r.Status, r.Raw)
+		}
+		if got := strings.Join(slices.Sorted(maps.Keys(r.Body)), " "); got != c.fields {
+			t.Errorf("%s: fields %q, want %q", c.name, got, c.fields)
 		}
 	}
 	if got := w.call("GET", w.users()+"?user_key="+uk, w.key, nil).Body["users"].([]any)[0].(map[string]any); got["auth_expire"].(float64) < float64(time.Now().Add(23*time.Hour).Unix()) {
