@@ -10,9 +10,10 @@
 // local PostgreSQL (or BENCH_DATABASE_URL), seeds it once with
 // `lumdesk seed --scale N` (the manifest in .data/bench/ marks it done),
 // starts `bin/lumdesk serve` on it, runs each scenario for a while at a fixed
-// concurrency, stops the server, then runs pgbench -S. It reports requests
-// per second, p50 and p99, and the loader check's throughput as a share of
-// pgbench -S.
+// concurrency (the loader check in three rounds, each followed by a round of
+// pgbench -S with as many clients), then stops the server and measures a
+// bare Fiber endpoint. It reports requests per second, p50 and p99, and the
+// loader check's throughput as a share of pgbench -S and of bare Fiber.
 //
 // Environment (flags of the same meaning win): BENCH_KEYS (1000000),
 // BENCH_DURATION (15s), BENCH_CONCURRENCY (32), BENCH_DATABASE_URL,
