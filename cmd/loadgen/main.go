@@ -685,6 +685,7 @@ func measure(ctx context.Context, client *http.Client, cfg config, name string, 
 // (the server's own: 42 µs).
 func measureFast(ctx context.Context, cfg config, name string, next func(*rand.Rand, *fasthttp.Request) int, d time.Duration) result {
 	client := &fasthttp.Client{MaxConnsPerHost: cfg.concurrency * 2}
+	defer client.CloseIdleConnections() // or a server's graceful shutdown waits for them
 	return drive(ctx, cfg, name, d, func() send {
 		req, res := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
 		return func(rng *rand.Rand) (bool, error) {
