@@ -52,6 +52,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/valyala/fasthttp"
 
 	"lumdesk/internal/platform/localpg"
@@ -271,15 +272,23 @@ func run(ctx context.Context, cfg config) error {
 		}
 	}
 	var checks, pgbenchs []result
+	var wal walMeter
+	if cfg.dbURL != "" {
+		wal = newWalMeter(ctx, cfg.dbURL)
+		defer wal.close()
+	}
 	h0, m0 := checkCacheCounts(serverFootprint.metricsAddr)
 	for round := range rounds {
+		from := wal.position(ctx)
 		checks = append(checks, measureFast(ctx, cfg, fmt.Sprintf("loader check   POST .../scripts/:id/check (round %d)", round+1), check, cfg.duration))
+		// The server's batched execution counts flush every second: the
+		// round's last flush is done before its WAL is read and pgbench
+		// starts.
+		time.Sleep(2 * time.Second)
+		wal.add(ctx, from)
 		if bench == nil {
 			continue
 		}
-		// The server's batched execution counts flush every second: the
-		// round's last flush is done before pgbench starts.
-		time.Sleep(2 * time.Second)
 		if r, err := bench.run(ctx, cfg.duration); err != nil {
 			fmt.Fprintf(os.Stderr, "pgbench: %v\n", err)
 			bench = nil
@@ -416,6 +425,11 @@ func run(ctx context.Context, cfg config) error {
 	}
 	if ceiling.rps > 0 {
 		fmt.Printf("loader check throughput = %.0f%% of a bare Fiber JSON endpoint (the HTTP ceiling)\n", 100*results[0].rps/ceiling.rps)
+	}
+	if n := len(results[0].lat); wal.bytes > 0 && n > 0 {
+		// The check reads from memory; what it writes is the execution
+		// counts (docs/scaling.md, "Writes that grow with checks").
+		fmt.Printf("loader check rounds wrote %.0f MB of WAL: %.0f bytes a check\n", wal.bytes/1e6, wal.bytes/float64(n))
 	}
 	if f := serverFootprint; f.cacheHits+f.cacheMisses > 0 {
 		// Each sample key's first check reads the database; the ratio says
@@ -864,4 +878,44 @@ func merge(name string, rs []result) result {
 	r := summarize(name, all, elapsed)
 	r.errors = errs
 	return r
+}
+
+// walMeter adds up the WAL the database writes over spans of a run (a zero
+// meter, with no database, measures nothing).
+type walMeter struct {
+	pool  *pgxpool.Pool
+	bytes float64
+}
+
+func newWalMeter(ctx context.Context, dbURL string) walMeter {
+	pool, err := pgxpool.New(ctx, dbURL)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "  wal: %v\n", err)
+		return walMeter{}
+	}
+	return walMeter{pool: pool}
+}
+
+// position is the WAL's current position ("" when it cannot be read).
+func (w *walMeter) position(ctx context.Context) string {
+	var lsn string
+	if w.pool == nil || w.pool.QueryRow(ctx, "SELECT pg_current_wal_lsn()::text").Scan(&lsn) != nil {
+		return ""
+	}
+	return lsn
+}
+
+// add counts the WAL written since from.
+func (w *walMeter) add(ctx context.Context, from string) {
+	var n float64
+	if from == "" || w.pool.QueryRow(ctx, "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1::pg_lsn)::float8", from).Scan(&n) != nil {
+		return
+	}
+	w.bytes += n
+}
+
+func (w *walMeter) close() {
+	if w.pool != nil {
+		w.pool.Close()
+	}
 }
