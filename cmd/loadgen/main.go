@@ -232,10 +232,7 @@ func run(ctx context.Context, cfg config) error {
 	checkOf := func(s sample, req *fasthttp.Request) int {
 		p := m.Projects[s.Project]
 		body, _ := json.Marshal(map[string]string{"script_key": s.UserKey, "hwid": s.HWID})
-		req.SetRequestURI(cfg.serverURL + "/api/luarmor/v3/projects/" + p.ID + "/scripts/" + p.ScriptID + "/check")
-		req.Header.SetMethod("POST")
-		req.Header.SetContentType("application/json")
-		req.SetBody(body)
+		postJSON(req, cfg.serverURL+"/api/luarmor/v3/projects/"+p.ID+"/scripts/"+p.ScriptID+"/check", body)
 		return http.StatusOK
 	}
 	check := func(rng *rand.Rand, req *fasthttp.Request) int {
@@ -261,7 +258,7 @@ func run(ctx context.Context, cfg config) error {
 	first := measureFast(ctx, cfg, "loader check, each key's first (the database)", firstChecks, 5*time.Minute)
 	// The steady state against pgbench -S, in turns: this machine's speed
 	// drifts by a factor of two and more between minutes (pgbench -S alone
-	// made 9,560 – 31,051 tps in runs of different days), so two runs
+	// made 7,862 – 31,051 tps at 32 clients across runs), so two runs
 	// minutes apart compare the machine's moments more than the two servers.
 	var bench *pgbenchTables
 	if !cfg.skipPgbench && cfg.dbURL != "" {
@@ -462,10 +459,7 @@ func bareFiber(ctx context.Context, cfg config) (result, error) {
 	defer app.Shutdown()
 	url := "http://" + ln.Addr().String() + "/check"
 	req := func(_ *rand.Rand, r *fasthttp.Request) int {
-		r.SetRequestURI(url)
-		r.Header.SetMethod("POST")
-		r.Header.SetContentType("application/json")
-		r.SetBodyString(`{"script_key":"0123456789abcdef0123456789abcdef","hwid":"HWID-0123456789"}`)
+		postJSON(r, url, []byte(`{"script_key":"0123456789abcdef0123456789abcdef","hwid":"HWID-0123456789"}`))
 		return http.StatusOK
 	}
 	_ = measureFast(ctx, cfg, "warm-up", req, time.Second)
@@ -719,6 +713,14 @@ func measureFast(ctx context.Context, cfg config, name string, next func(*rand.R
 	})
 }
 
+// postJSON makes req a POST of the JSON body to url.
+func postJSON(req *fasthttp.Request, url string, body []byte) {
+	req.SetRequestURI(url)
+	req.Header.SetMethod(fasthttp.MethodPost)
+	req.Header.SetContentType(fiber.MIMEApplicationJSON)
+	req.SetBody(body)
+}
+
 // send makes one request: done when the scenario has no more, err when the
 // answer was not the one wanted.
 type send func(*rand.Rand) (done bool, err error)
@@ -796,22 +798,23 @@ func initPgbench(ctx context.Context, cfg config) (*pgbenchTables, error) {
 	}
 	fmt.Println("\npgbench: initialising its tables (scale 10) in the bench database...")
 	t := &pgbenchTables{dbURL: cfg.dbURL, concurrency: cfg.concurrency}
-	if _, err := t.pgbench(ctx, "-i", "-q", "-s", "10", "-I", "dtgvp"); err != nil {
+	if err := t.pgbench(ctx, "-i", "-q", "-s", "10", "-I", "dtgvp"); err != nil {
 		return nil, err
 	}
 	return t, nil
 }
 
-func (t *pgbenchTables) drop() { _, _ = t.pgbench(context.Background(), "-i", "-I", "d") }
+func (t *pgbenchTables) drop() { _ = t.pgbench(context.Background(), "-i", "-I", "d") }
 
-func (t *pgbenchTables) pgbench(ctx context.Context, args ...string) ([]byte, error) {
+// pgbench runs pgbench on the bench database; its output is only the error's.
+func (t *pgbenchTables) pgbench(ctx context.Context, args ...string) error {
 	var out bytes.Buffer
 	cmd := exec.CommandContext(ctx, "pgbench", append(args, t.dbURL)...)
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {
-		return out.Bytes(), fmt.Errorf("pgbench %s: %w: %s", strings.Join(args, " "), err, out.String())
+		return fmt.Errorf("pgbench %s: %w: %s", strings.Join(args, " "), err, out.String())
 	}
-	return out.Bytes(), nil
+	return nil
 }
 
 // run is one pgbench -S run of d, with the same clients as the loader check
@@ -822,7 +825,7 @@ func (t *pgbenchTables) run(ctx context.Context, d time.Duration) (result, error
 		return result{}, err
 	}
 	defer os.RemoveAll(dir)
-	if _, err := t.pgbench(ctx, "-S", "-n", "-c", strconv.Itoa(t.concurrency), "-j", "2", "-T", strconv.Itoa(int(d.Seconds())),
+	if err := t.pgbench(ctx, "-S", "-n", "-c", strconv.Itoa(t.concurrency), "-j", "2", "-T", strconv.Itoa(int(d.Seconds())),
 		"-l", "--log-prefix", filepath.Join(dir, "tx")); err != nil {
 		return result{}, err
 	}
