@@ -85,16 +85,18 @@ func TestSeedScale(t *testing.T) {
 		t.Fatalf("manifest: %+v %v", m, err)
 	}
 	// Every loaded key has its row in the sort by last use's table, with
-	// its project and last execution (the insert trigger of migration 00045
-	// fills it during the COPY).
+	// its project (the insert trigger of migration 00045 makes it during
+	// the COPY) and its executions (written after it, migration 00053);
+	// used says whether it ran, and a key that ran has a count.
 	conn, err := pgx.Connect(context.Background(), c.env["DATABASE_URL"])
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close(context.Background())
 	var keys, used, differ int
-	if err := conn.QueryRow(context.Background(), `SELECT count(*), count(k.last_execution_at),
-		count(*) FILTER (WHERE a.key_id IS NULL OR a.project_id <> k.project_id OR a.last_execution_at IS DISTINCT FROM k.last_execution_at)
+	if err := conn.QueryRow(context.Background(), `SELECT count(*), count(a.last_execution_at),
+		count(*) FILTER (WHERE a.key_id IS NULL OR a.project_id <> k.project_id OR k.used <> (a.last_execution_at IS NOT NULL)
+		                       OR (a.total_executions > 0) <> k.used)
 		FROM license_keys k LEFT JOIN license_key_activity a ON a.key_id = k.id`).Scan(&keys, &used, &differ); err != nil {
 		t.Fatal(err)
 	}

@@ -20,8 +20,8 @@
 -- same pattern: no index serves it, and the API always names one project.
 
 -- name: ListLicenseKeysCreatedDesc :many
-SELECT sqlc.embed(k), p.public_id AS project_public_id, p.name AS project_name
-FROM license_keys k JOIN licensing_projects p ON p.id = k.project_id
+SELECT sqlc.embed(k), sqlc.embed(a), p.public_id AS project_public_id, p.name AS project_name
+FROM license_keys k JOIN license_key_activity a ON a.key_id = k.id JOIN licensing_projects p ON p.id = k.project_id
 WHERE (sqlc.narg(project_id)::bigint IS NULL OR k.project_id = sqlc.narg(project_id))
   AND (sqlc.narg(account_id)::bigint IS NULL OR p.account_id = sqlc.narg(account_id))
   AND (sqlc.narg(user_key)::text IS NULL OR k.user_key = sqlc.narg(user_key))
@@ -45,8 +45,8 @@ ORDER BY k.created_at DESC, k.id DESC
 OFFSET sqlc.arg(off) LIMIT sqlc.arg(lim);
 
 -- name: ListLicenseKeysCreatedAsc :many
-SELECT sqlc.embed(k), p.public_id AS project_public_id, p.name AS project_name
-FROM license_keys k JOIN licensing_projects p ON p.id = k.project_id
+SELECT sqlc.embed(k), sqlc.embed(a), p.public_id AS project_public_id, p.name AS project_name
+FROM license_keys k JOIN license_key_activity a ON a.key_id = k.id JOIN licensing_projects p ON p.id = k.project_id
 WHERE (sqlc.narg(project_id)::bigint IS NULL OR k.project_id = sqlc.narg(project_id))
   AND (sqlc.narg(account_id)::bigint IS NULL OR p.account_id = sqlc.narg(account_id))
   AND (sqlc.narg(user_key)::text IS NULL OR k.user_key = sqlc.narg(user_key))
@@ -70,8 +70,8 @@ ORDER BY k.created_at, k.id
 OFFSET sqlc.arg(off) LIMIT sqlc.arg(lim);
 
 -- name: ListLicenseKeysExpiresAsc :many
-SELECT sqlc.embed(k), p.public_id AS project_public_id, p.name AS project_name
-FROM license_keys k JOIN licensing_projects p ON p.id = k.project_id
+SELECT sqlc.embed(k), sqlc.embed(a), p.public_id AS project_public_id, p.name AS project_name
+FROM license_keys k JOIN license_key_activity a ON a.key_id = k.id JOIN licensing_projects p ON p.id = k.project_id
 WHERE (sqlc.narg(project_id)::bigint IS NULL OR k.project_id = sqlc.narg(project_id))
   AND (sqlc.narg(account_id)::bigint IS NULL OR p.account_id = sqlc.narg(account_id))
   AND (sqlc.narg(user_key)::text IS NULL OR k.user_key = sqlc.narg(user_key))
@@ -95,8 +95,8 @@ ORDER BY coalesce(k.auth_expire, '9999-12-31 00:00:00+00'::timestamptz), k.id
 OFFSET sqlc.arg(off) LIMIT sqlc.arg(lim);
 
 -- name: ListLicenseKeysExpiresDesc :many
-SELECT sqlc.embed(k), p.public_id AS project_public_id, p.name AS project_name
-FROM license_keys k JOIN licensing_projects p ON p.id = k.project_id
+SELECT sqlc.embed(k), sqlc.embed(a), p.public_id AS project_public_id, p.name AS project_name
+FROM license_keys k JOIN license_key_activity a ON a.key_id = k.id JOIN licensing_projects p ON p.id = k.project_id
 WHERE (sqlc.narg(project_id)::bigint IS NULL OR k.project_id = sqlc.narg(project_id))
   AND (sqlc.narg(account_id)::bigint IS NULL OR p.account_id = sqlc.narg(account_id))
   AND (sqlc.narg(user_key)::text IS NULL OR k.user_key = sqlc.narg(user_key))
@@ -119,16 +119,15 @@ WHERE (sqlc.narg(project_id)::bigint IS NULL OR k.project_id = sqlc.narg(project
 ORDER BY coalesce(k.auth_expire, '9999-12-31 00:00:00+00'::timestamptz) DESC, k.id DESC
 OFFSET sqlc.arg(off) LIMIT sqlc.arg(lim);
 
--- The sort by last use walks license_key_activity's index (migration
--- 00045; last_execution_at on license_keys is unindexed so the counter's
--- flush stays HOT). The flush writes both in one transaction, so a.* and
--- k.last_execution_at agree. The lines after the keyset's repeat the
+-- The sort by last use walks license_key_activity's index (migrations
+-- 00045, 00053: the activity row holds the key's executions, so the
+-- counter's flush writes no license_keys row). The lines after the keyset's repeat the
 -- project and never_used filters on a, so its index bounds the walk, and
 -- the banned, status and expired filters on the copies a holds (migration
 -- 00052): a partial index of the keys that can match serves the first two,
 -- and the walk tests the expiry without reading the key.
 -- name: ListLicenseKeysLastUsedDesc :many
-SELECT sqlc.embed(k), p.public_id AS project_public_id, p.name AS project_name
+SELECT sqlc.embed(k), sqlc.embed(a), p.public_id AS project_public_id, p.name AS project_name
 FROM license_key_activity a JOIN license_keys k ON k.id = a.key_id JOIN licensing_projects p ON p.id = k.project_id
 WHERE (sqlc.narg(project_id)::bigint IS NULL OR k.project_id = sqlc.narg(project_id))
   AND (sqlc.narg(account_id)::bigint IS NULL OR p.account_id = sqlc.narg(account_id))
@@ -159,7 +158,7 @@ ORDER BY coalesce(a.last_execution_at, '1970-01-01 00:00:00+00'::timestamptz) DE
 OFFSET sqlc.arg(off) LIMIT sqlc.arg(lim);
 
 -- name: ListLicenseKeysLastUsedAsc :many
-SELECT sqlc.embed(k), p.public_id AS project_public_id, p.name AS project_name
+SELECT sqlc.embed(k), sqlc.embed(a), p.public_id AS project_public_id, p.name AS project_name
 FROM license_key_activity a JOIN license_keys k ON k.id = a.key_id JOIN licensing_projects p ON p.id = k.project_id
 WHERE (sqlc.narg(project_id)::bigint IS NULL OR k.project_id = sqlc.narg(project_id))
   AND (sqlc.narg(account_id)::bigint IS NULL OR p.account_id = sqlc.narg(account_id))
@@ -196,14 +195,15 @@ OFFSET sqlc.arg(off) LIMIT sqlc.arg(lim);
 -- the planner from walking license_keys_expire for the sort instead; the
 -- page is cut from the matches before the keys are read whole. The sort
 -- values and keyset are the walks' (licensing.cursorOf): a never-used key
--- sorts as never_used_at (licensing.neverUsedAt); license_keys.
--- last_execution_at is the activity table's value.
+-- sorts as never_used_at (licensing.neverUsedAt); its last execution is
+-- read from the activity table only when the sort is by last use.
 -- name: ListLicenseKeysMatches :many
 WITH m AS MATERIALIZED (
 SELECT k.id, s.at
 FROM license_keys k JOIN licensing_projects p ON p.id = k.project_id,
      LATERAL (SELECT CASE WHEN sqlc.arg(by_expiry)::boolean THEN coalesce(k.auth_expire, '9999-12-31 00:00:00+00'::timestamptz)
-                          ELSE coalesce(k.last_execution_at, sqlc.arg(never_used_at)::timestamptz) END AS at) s
+                          ELSE coalesce((SELECT a.last_execution_at FROM license_key_activity a WHERE a.key_id = k.id),
+                                        sqlc.arg(never_used_at)::timestamptz) END AS at) s
 WHERE (sqlc.narg(project_id)::bigint IS NULL OR k.project_id = sqlc.narg(project_id))
   AND (sqlc.narg(account_id)::bigint IS NULL OR p.account_id = sqlc.narg(account_id))
   AND (sqlc.narg(user_key)::text IS NULL OR k.user_key = sqlc.narg(user_key))
@@ -226,12 +226,13 @@ WHERE (sqlc.narg(project_id)::bigint IS NULL OR k.project_id = sqlc.narg(project
        OR (sqlc.arg(descending)::boolean AND (s.at, k.id) < (sqlc.narg(after_at), sqlc.narg(after_id)::bigint))
        OR (NOT sqlc.arg(descending)::boolean AND (s.at, k.id) > (sqlc.narg(after_at), sqlc.narg(after_id)::bigint)))
 )
-SELECT sqlc.embed(k), p.public_id AS project_public_id, p.name AS project_name
+SELECT sqlc.embed(k), sqlc.embed(a), p.public_id AS project_public_id, p.name AS project_name
 FROM (SELECT m.id, m.at FROM m
       ORDER BY CASE WHEN sqlc.arg(descending)::boolean THEN m.at END DESC,
                CASE WHEN sqlc.arg(descending)::boolean THEN m.id END DESC, m.at, m.id
       OFFSET sqlc.arg(off) LIMIT sqlc.arg(lim)) page
-JOIN license_keys k ON k.id = page.id JOIN licensing_projects p ON p.id = k.project_id
+JOIN license_keys k ON k.id = page.id JOIN license_key_activity a ON a.key_id = k.id
+JOIN licensing_projects p ON p.id = k.project_id
 ORDER BY CASE WHEN sqlc.arg(descending)::boolean THEN page.at END DESC,
          CASE WHEN sqlc.arg(descending)::boolean THEN page.id END DESC, page.at, page.id;
 

@@ -12,25 +12,43 @@ RETURNING *;
 -- name: CopyLicenseKeys :copyfrom
 INSERT INTO license_keys (project_id, user_key, identifier, discord_id, note, key_days, auth_expire, activated_at,
                           banned, ban_reason, ban_expire, unban_token, total_resets, last_reset_at,
-                          total_executions, last_execution_at, created_at, updated_at)
+                          used, created_at, updated_at)
 VALUES (sqlc.arg(project_id), sqlc.arg(user_key), sqlc.arg(identifier), sqlc.arg(discord_id), sqlc.arg(note),
         sqlc.narg(key_days), sqlc.narg(auth_expire), sqlc.narg(activated_at), sqlc.arg(banned), sqlc.arg(ban_reason),
         sqlc.narg(ban_expire), sqlc.narg(unban_token), sqlc.arg(total_resets), sqlc.narg(last_reset_at),
-        sqlc.arg(total_executions), sqlc.narg(last_execution_at), sqlc.arg(created_at), sqlc.arg(created_at));
+        sqlc.arg(used), sqlc.arg(created_at), sqlc.arg(created_at));
+
+-- A key's executions are on its license_key_activity row (migration
+-- 00053), read beside the key. The locks take the key's row only: the
+-- counter's flush writes the activity row and never waits on a key.
+-- A bulk load's executions (seed --scale), after its COPY: the insert
+-- trigger made the keys' activity rows with none (migration 00053).
+-- name: SetBulkLicenseKeyExecutions :execrows
+UPDATE license_key_activity a SET total_executions = u.n, last_execution_at = u.last
+FROM (SELECT unnest(sqlc.arg(user_keys)::text[]) AS user_key, unnest(sqlc.arg(counts)::bigint[]) AS n,
+             unnest(sqlc.arg(lasts)::timestamptz[]) AS last) AS u
+JOIN license_keys k ON k.user_key = u.user_key
+WHERE a.key_id = k.id AND k.project_id = sqlc.arg(project_id);
 
 -- name: GetLicenseKey :one
-SELECT * FROM license_keys WHERE project_id = $1 AND user_key = $2;
+SELECT sqlc.embed(k), sqlc.embed(a)
+FROM license_keys k JOIN license_key_activity a ON a.key_id = k.id
+WHERE k.project_id = $1 AND k.user_key = $2;
 
 -- name: GetLicenseKeyByID :one
-SELECT sqlc.embed(k), p.public_id AS project_public_id, p.name AS project_name
-FROM license_keys k JOIN licensing_projects p ON p.id = k.project_id
+SELECT sqlc.embed(k), sqlc.embed(a), p.public_id AS project_public_id, p.name AS project_name
+FROM license_keys k JOIN license_key_activity a ON a.key_id = k.id JOIN licensing_projects p ON p.id = k.project_id
 WHERE k.id = $1;
 
 -- name: LockLicenseKey :one
-SELECT * FROM license_keys WHERE project_id = $1 AND user_key = $2 FOR UPDATE;
+SELECT sqlc.embed(k), sqlc.embed(a)
+FROM license_keys k JOIN license_key_activity a ON a.key_id = k.id
+WHERE k.project_id = $1 AND k.user_key = $2 FOR UPDATE OF k;
 
 -- name: LockLicenseKeyByUnbanToken :one
-SELECT * FROM license_keys WHERE project_id = $1 AND unban_token = sqlc.arg(unban_token)::text FOR UPDATE;
+SELECT sqlc.embed(k), sqlc.embed(a)
+FROM license_keys k JOIN license_key_activity a ON a.key_id = k.id
+WHERE k.project_id = $1 AND k.unban_token = sqlc.arg(unban_token)::text FOR UPDATE OF k;
 
 -- Writes every mutable field the service computed; bumps version.
 -- name: SaveLicenseKey :one
@@ -68,12 +86,13 @@ VALUES ($1, $2, $3, $4, $5, $6);
 -- name: CheckLicense :one
 SELECT s.id AS script_id, s.project_id, p.name AS project_name, s.name AS script_name, s.ffa,
        k.id AS key_id, k.user_key, k.identifier, k.discord_id, k.note, k.key_days, k.auth_expire, k.activated_at,
-       k.banned, k.ban_reason, k.ban_expire, k.unban_token, k.total_resets, k.last_reset_at, k.total_executions,
-       k.last_execution_at, k.version, k.created_at, k.updated_at,
+       k.banned, k.ban_reason, k.ban_expire, k.unban_token, k.total_resets, k.last_reset_at, a.total_executions,
+       a.last_execution_at, k.version, k.created_at, k.updated_at,
        coalesce(hb.ban_reason, '')::text AS hwid_ban_reason, hb.ban_expire AS hwid_ban_expire, (hb.id IS NOT NULL)::boolean AS hwid_banned
 FROM licensing_scripts s
 JOIN licensing_projects p ON p.id = s.project_id
 LEFT JOIN license_keys k ON k.user_key = sqlc.arg(user_key)::text AND k.project_id = s.project_id
+LEFT JOIN license_key_activity a ON a.key_id = k.id
 LEFT JOIN LATERAL (
     SELECT b.id, b.ban_reason, b.ban_expire FROM license_keys b
     WHERE b.project_id = s.project_id AND b.identifier = sqlc.arg(hwid)::text AND b.identifier <> ''
@@ -84,21 +103,23 @@ WHERE p.public_id = sqlc.arg(project_public_id)::text AND s.public_id = sqlc.arg
 
 -- The batched execution counter's flush: one statement per table. The
 -- unnest() calls in one select list run in lockstep (the arrays are zipped).
--- name: FlushLicenseKeyExecutions :execrows
-UPDATE license_keys AS k
-SET total_executions = k.total_executions + u.n, last_execution_at = GREATEST(k.last_execution_at, u.last)
-FROM (SELECT unnest(sqlc.arg(ids)::bigint[]) AS id, unnest(sqlc.arg(counts)::bigint[]) AS n,
-             unnest(sqlc.arg(lasts)::timestamptz[]) AS last) AS u
-WHERE k.id = u.id;
-
--- The same flush's last execution for the sort by last use (migration
--- 00045): written beside license_keys' in the same transaction, so the
--- list's order and the key's last_execution_at agree.
--- name: FlushLicenseKeyActivity :execrows
-UPDATE license_key_activity AS a
-SET last_execution_at = GREATEST(a.last_execution_at, u.last)
-FROM (SELECT unnest(sqlc.arg(ids)::bigint[]) AS id, unnest(sqlc.arg(lasts)::timestamptz[]) AS last) AS u
-WHERE a.key_id = u.id AND a.last_execution_at IS DISTINCT FROM GREATEST(a.last_execution_at, u.last);
+-- A key's executions are on its narrow license_key_activity row (migration
+-- 00053), so the flush writes no license_keys row but at a key's first
+-- flushed execution, to set used (first_runs reads the rows as they were
+-- before this statement's update).
+-- name: FlushLicenseKeyExecutions :exec
+WITH u AS (
+    SELECT unnest(sqlc.arg(ids)::bigint[]) AS id, unnest(sqlc.arg(counts)::bigint[]) AS n,
+           unnest(sqlc.arg(lasts)::timestamptz[]) AS last
+), first_runs AS (
+    SELECT a.key_id FROM license_key_activity a JOIN u ON u.id = a.key_id WHERE a.last_execution_at IS NULL
+), counted AS (
+    UPDATE license_key_activity a
+    SET total_executions = a.total_executions + u.n, last_execution_at = GREATEST(a.last_execution_at, u.last)
+    FROM u
+    WHERE a.key_id = u.id
+)
+UPDATE license_keys k SET used = true FROM first_runs f WHERE k.id = f.key_id AND NOT k.used;
 
 -- name: FlushLicensingScriptExecutions :execrows
 UPDATE licensing_scripts AS s

@@ -71,6 +71,6 @@ GROUP BY day ORDER BY day;
 -- The account page's overview card: the newest key activity (an execution,
 -- a HWID reset, or else the key's creation) over some projects.
 -- name: LastLicenseKeyActivityOfProjects :one
-SELECT max(greatest(k.last_execution_at, k.last_reset_at, k.created_at))::timestamptz AS last_activity
-FROM license_keys k
+SELECT max(greatest(a.last_execution_at, k.last_reset_at, k.created_at))::timestamptz AS last_activity
+FROM license_keys k JOIN license_key_activity a ON a.key_id = k.id
 WHERE k.project_id = ANY (sqlc.arg(project_ids)::bigint[]);

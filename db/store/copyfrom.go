@@ -174,8 +174,7 @@ func (r iteratorForCopyLicenseKeys) Values() ([]interface{}, error) {
 		r.rows[0].UnbanToken,
 		r.rows[0].TotalResets,
 		r.rows[0].LastResetAt,
-		r.rows[0].TotalExecutions,
-		r.rows[0].LastExecutionAt,
+		r.rows[0].Used,
 		r.rows[0].CreatedAt,
 	}, nil
 }
@@ -186,5 +185,5 @@ func (r iteratorForCopyLicenseKeys) Err() error {
 
 // Bulk load (lumdesk seed --scale).
 func (q *Queries) CopyLicenseKeys(ctx context.Context, arg []CopyLicenseKeysParams) (int64, error) {
-	return q.db.CopyFrom(ctx, []string{"license_keys"}, []string{"project_id", "user_key", "identifier", "discord_id", "note", "key_days", "auth_expire", "activated_at", "banned", "ban_reason", "ban_expire", "unban_token", "total_resets", "last_reset_at", "total_executions", "last_execution_at", "created_at"}, &iteratorForCopyLicenseKeys{rows: arg})
+	return q.db.CopyFrom(ctx, []string{"license_keys"}, []string{"project_id", "user_key", "identifier", "discord_id", "note", "key_days", "auth_expire", "activated_at", "banned", "ban_reason", "ban_expire", "unban_token", "total_resets", "last_reset_at", "used", "created_at"}, &iteratorForCopyLicenseKeys{rows: arg})
 }

@@ -109,8 +109,8 @@ func (q *Queries) EstimateKeySearch(ctx context.Context, arg EstimateKeySearchPa
 }
 
 const listLicenseKeysCreatedAsc = `-- name: ListLicenseKeysCreatedAsc :many
-SELECT k.id, k.project_id, k.user_key, k.identifier, k.discord_id, k.note, k.key_days, k.auth_expire, k.activated_at, k.banned, k.ban_reason, k.ban_expire, k.unban_token, k.total_resets, k.last_reset_at, k.total_executions, k.last_execution_at, k.version, k.created_at, k.updated_at, k.search_ids, k.note_words, k.used, p.public_id AS project_public_id, p.name AS project_name
-FROM license_keys k JOIN licensing_projects p ON p.id = k.project_id
+SELECT k.id, k.project_id, k.user_key, k.identifier, k.discord_id, k.note, k.key_days, k.auth_expire, k.activated_at, k.banned, k.ban_reason, k.ban_expire, k.unban_token, k.total_resets, k.last_reset_at, k.version, k.created_at, k.updated_at, k.search_ids, k.note_words, k.used, a.key_id, a.project_id, a.last_execution_at, a.banned, a.bound, a.auth_expire, a.total_executions, p.public_id AS project_public_id, p.name AS project_name
+FROM license_keys k JOIN license_key_activity a ON a.key_id = k.id JOIN licensing_projects p ON p.id = k.project_id
 WHERE ($1::bigint IS NULL OR k.project_id = $1)
   AND ($2::bigint IS NULL OR p.account_id = $2)
   AND ($3::text IS NULL OR k.user_key = $3)
@@ -158,9 +158,10 @@ type ListLicenseKeysCreatedAscParams struct {
 }
 
 type ListLicenseKeysCreatedAscRow struct {
-	LicenseKey      LicenseKey `json:"license_key"`
-	ProjectPublicID string     `json:"project_public_id"`
-	ProjectName     string     `json:"project_name"`
+	LicenseKey         LicenseKey         `json:"license_key"`
+	LicenseKeyActivity LicenseKeyActivity `json:"license_key_activity"`
+	ProjectPublicID    string             `json:"project_public_id"`
+	ProjectName        string             `json:"project_name"`
 }
 
 func (q *Queries) ListLicenseKeysCreatedAsc(ctx context.Context, arg ListLicenseKeysCreatedAscParams) ([]ListLicenseKeysCreatedAscRow, error) {
@@ -209,14 +210,19 @@ func (q *Queries) ListLicenseKeysCreatedAsc(ctx context.Context, arg ListLicense
 			&i.LicenseKey.UnbanToken,
 			&i.LicenseKey.TotalResets,
 			&i.LicenseKey.LastResetAt,
-			&i.LicenseKey.TotalExecutions,
-			&i.LicenseKey.LastExecutionAt,
 			&i.LicenseKey.Version,
 			&i.LicenseKey.CreatedAt,
 			&i.LicenseKey.UpdatedAt,
 			&i.LicenseKey.SearchIds,
 			&i.LicenseKey.NoteWords,
 			&i.LicenseKey.Used,
+			&i.LicenseKeyActivity.KeyID,
+			&i.LicenseKeyActivity.ProjectID,
+			&i.LicenseKeyActivity.LastExecutionAt,
+			&i.LicenseKeyActivity.Banned,
+			&i.LicenseKeyActivity.Bound,
+			&i.LicenseKeyActivity.AuthExpire,
+			&i.LicenseKeyActivity.TotalExecutions,
 			&i.ProjectPublicID,
 			&i.ProjectName,
 		); err != nil {
@@ -232,8 +238,8 @@ func (q *Queries) ListLicenseKeysCreatedAsc(ctx context.Context, arg ListLicense
 
 const listLicenseKeysCreatedDesc = `-- name: ListLicenseKeysCreatedDesc :many
 
-SELECT k.id, k.project_id, k.user_key, k.identifier, k.discord_id, k.note, k.key_days, k.auth_expire, k.activated_at, k.banned, k.ban_reason, k.ban_expire, k.unban_token, k.total_resets, k.last_reset_at, k.total_executions, k.last_execution_at, k.version, k.created_at, k.updated_at, k.search_ids, k.note_words, k.used, p.public_id AS project_public_id, p.name AS project_name
-FROM license_keys k JOIN licensing_projects p ON p.id = k.project_id
+SELECT k.id, k.project_id, k.user_key, k.identifier, k.discord_id, k.note, k.key_days, k.auth_expire, k.activated_at, k.banned, k.ban_reason, k.ban_expire, k.unban_token, k.total_resets, k.last_reset_at, k.version, k.created_at, k.updated_at, k.search_ids, k.note_words, k.used, a.key_id, a.project_id, a.last_execution_at, a.banned, a.bound, a.auth_expire, a.total_executions, p.public_id AS project_public_id, p.name AS project_name
+FROM license_keys k JOIN license_key_activity a ON a.key_id = k.id JOIN licensing_projects p ON p.id = k.project_id
 WHERE ($1::bigint IS NULL OR k.project_id = $1)
   AND ($2::bigint IS NULL OR p.account_id = $2)
   AND ($3::text IS NULL OR k.user_key = $3)
@@ -281,9 +287,10 @@ type ListLicenseKeysCreatedDescParams struct {
 }
 
 type ListLicenseKeysCreatedDescRow struct {
-	LicenseKey      LicenseKey `json:"license_key"`
-	ProjectPublicID string     `json:"project_public_id"`
-	ProjectName     string     `json:"project_name"`
+	LicenseKey         LicenseKey         `json:"license_key"`
+	LicenseKeyActivity LicenseKeyActivity `json:"license_key_activity"`
+	ProjectPublicID    string             `json:"project_public_id"`
+	ProjectName        string             `json:"project_name"`
 }
 
 // Key lists for the API (offset from/until) and the dashboard (keyset on
@@ -352,14 +359,19 @@ func (q *Queries) ListLicenseKeysCreatedDesc(ctx context.Context, arg ListLicens
 			&i.LicenseKey.UnbanToken,
 			&i.LicenseKey.TotalResets,
 			&i.LicenseKey.LastResetAt,
-			&i.LicenseKey.TotalExecutions,
-			&i.LicenseKey.LastExecutionAt,
 			&i.LicenseKey.Version,
 			&i.LicenseKey.CreatedAt,
 			&i.LicenseKey.UpdatedAt,
 			&i.LicenseKey.SearchIds,
 			&i.LicenseKey.NoteWords,
 			&i.LicenseKey.Used,
+			&i.LicenseKeyActivity.KeyID,
+			&i.LicenseKeyActivity.ProjectID,
+			&i.LicenseKeyActivity.LastExecutionAt,
+			&i.LicenseKeyActivity.Banned,
+			&i.LicenseKeyActivity.Bound,
+			&i.LicenseKeyActivity.AuthExpire,
+			&i.LicenseKeyActivity.TotalExecutions,
 			&i.ProjectPublicID,
 			&i.ProjectName,
 		); err != nil {
@@ -374,8 +386,8 @@ func (q *Queries) ListLicenseKeysCreatedDesc(ctx context.Context, arg ListLicens
 }
 
 const listLicenseKeysExpiresAsc = `-- name: ListLicenseKeysExpiresAsc :many
-SELECT k.id, k.project_id, k.user_key, k.identifier, k.discord_id, k.note, k.key_days, k.auth_expire, k.activated_at, k.banned, k.ban_reason, k.ban_expire, k.unban_token, k.total_resets, k.last_reset_at, k.total_executions, k.last_execution_at, k.version, k.created_at, k.updated_at, k.search_ids, k.note_words, k.used, p.public_id AS project_public_id, p.name AS project_name
-FROM license_keys k JOIN licensing_projects p ON p.id = k.project_id
+SELECT k.id, k.project_id, k.user_key, k.identifier, k.discord_id, k.note, k.key_days, k.auth_expire, k.activated_at, k.banned, k.ban_reason, k.ban_expire, k.unban_token, k.total_resets, k.last_reset_at, k.version, k.created_at, k.updated_at, k.search_ids, k.note_words, k.used, a.key_id, a.project_id, a.last_execution_at, a.banned, a.bound, a.auth_expire, a.total_executions, p.public_id AS project_public_id, p.name AS project_name
+FROM license_keys k JOIN license_key_activity a ON a.key_id = k.id JOIN licensing_projects p ON p.id = k.project_id
 WHERE ($1::bigint IS NULL OR k.project_id = $1)
   AND ($2::bigint IS NULL OR p.account_id = $2)
   AND ($3::text IS NULL OR k.user_key = $3)
@@ -423,9 +435,10 @@ type ListLicenseKeysExpiresAscParams struct {
 }
 
 type ListLicenseKeysExpiresAscRow struct {
-	LicenseKey      LicenseKey `json:"license_key"`
-	ProjectPublicID string     `json:"project_public_id"`
-	ProjectName     string     `json:"project_name"`
+	LicenseKey         LicenseKey         `json:"license_key"`
+	LicenseKeyActivity LicenseKeyActivity `json:"license_key_activity"`
+	ProjectPublicID    string             `json:"project_public_id"`
+	ProjectName        string             `json:"project_name"`
 }
 
 func (q *Queries) ListLicenseKeysExpiresAsc(ctx context.Context, arg ListLicenseKeysExpiresAscParams) ([]ListLicenseKeysExpiresAscRow, error) {
@@ -474,14 +487,19 @@ func (q *Queries) ListLicenseKeysExpiresAsc(ctx context.Context, arg ListLicense
 			&i.LicenseKey.UnbanToken,
 			&i.LicenseKey.TotalResets,
 			&i.LicenseKey.LastResetAt,
-			&i.LicenseKey.TotalExecutions,
-			&i.LicenseKey.LastExecutionAt,
 			&i.LicenseKey.Version,
 			&i.LicenseKey.CreatedAt,
 			&i.LicenseKey.UpdatedAt,
 			&i.LicenseKey.SearchIds,
 			&i.LicenseKey.NoteWords,
 			&i.LicenseKey.Used,
+			&i.LicenseKeyActivity.KeyID,
+			&i.LicenseKeyActivity.ProjectID,
+			&i.LicenseKeyActivity.LastExecutionAt,
+			&i.LicenseKeyActivity.Banned,
+			&i.LicenseKeyActivity.Bound,
+			&i.LicenseKeyActivity.AuthExpire,
+			&i.LicenseKeyActivity.TotalExecutions,
 			&i.ProjectPublicID,
 			&i.ProjectName,
 		); err != nil {
@@ -496,8 +514,8 @@ func (q *Queries) ListLicenseKeysExpiresAsc(ctx context.Context, arg ListLicense
 }
 
 const listLicenseKeysExpiresDesc = `-- name: ListLicenseKeysExpiresDesc :many
-SELECT k.id, k.project_id, k.user_key, k.identifier, k.discord_id, k.note, k.key_days, k.auth_expire, k.activated_at, k.banned, k.ban_reason, k.ban_expire, k.unban_token, k.total_resets, k.last_reset_at, k.total_executions, k.last_execution_at, k.version, k.created_at, k.updated_at, k.search_ids, k.note_words, k.used, p.public_id AS project_public_id, p.name AS project_name
-FROM license_keys k JOIN licensing_projects p ON p.id = k.project_id
+SELECT k.id, k.project_id, k.user_key, k.identifier, k.discord_id, k.note, k.key_days, k.auth_expire, k.activated_at, k.banned, k.ban_reason, k.ban_expire, k.unban_token, k.total_resets, k.last_reset_at, k.version, k.created_at, k.updated_at, k.search_ids, k.note_words, k.used, a.key_id, a.project_id, a.last_execution_at, a.banned, a.bound, a.auth_expire, a.total_executions, p.public_id AS project_public_id, p.name AS project_name
+FROM license_keys k JOIN license_key_activity a ON a.key_id = k.id JOIN licensing_projects p ON p.id = k.project_id
 WHERE ($1::bigint IS NULL OR k.project_id = $1)
   AND ($2::bigint IS NULL OR p.account_id = $2)
   AND ($3::text IS NULL OR k.user_key = $3)
@@ -545,9 +563,10 @@ type ListLicenseKeysExpiresDescParams struct {
 }
 
 type ListLicenseKeysExpiresDescRow struct {
-	LicenseKey      LicenseKey `json:"license_key"`
-	ProjectPublicID string     `json:"project_public_id"`
-	ProjectName     string     `json:"project_name"`
+	LicenseKey         LicenseKey         `json:"license_key"`
+	LicenseKeyActivity LicenseKeyActivity `json:"license_key_activity"`
+	ProjectPublicID    string             `json:"project_public_id"`
+	ProjectName        string             `json:"project_name"`
 }
 
 func (q *Queries) ListLicenseKeysExpiresDesc(ctx context.Context, arg ListLicenseKeysExpiresDescParams) ([]ListLicenseKeysExpiresDescRow, error) {
@@ -596,14 +615,19 @@ func (q *Queries) ListLicenseKeysExpiresDesc(ctx context.Context, arg ListLicens
 			&i.LicenseKey.UnbanToken,
 			&i.LicenseKey.TotalResets,
 			&i.LicenseKey.LastResetAt,
-			&i.LicenseKey.TotalExecutions,
-			&i.LicenseKey.LastExecutionAt,
 			&i.LicenseKey.Version,
 			&i.LicenseKey.CreatedAt,
 			&i.LicenseKey.UpdatedAt,
 			&i.LicenseKey.SearchIds,
 			&i.LicenseKey.NoteWords,
 			&i.LicenseKey.Used,
+			&i.LicenseKeyActivity.KeyID,
+			&i.LicenseKeyActivity.ProjectID,
+			&i.LicenseKeyActivity.LastExecutionAt,
+			&i.LicenseKeyActivity.Banned,
+			&i.LicenseKeyActivity.Bound,
+			&i.LicenseKeyActivity.AuthExpire,
+			&i.LicenseKeyActivity.TotalExecutions,
 			&i.ProjectPublicID,
 			&i.ProjectName,
 		); err != nil {
@@ -618,7 +642,7 @@ func (q *Queries) ListLicenseKeysExpiresDesc(ctx context.Context, arg ListLicens
 }
 
 const listLicenseKeysLastUsedAsc = `-- name: ListLicenseKeysLastUsedAsc :many
-SELECT k.id, k.project_id, k.user_key, k.identifier, k.discord_id, k.note, k.key_days, k.auth_expire, k.activated_at, k.banned, k.ban_reason, k.ban_expire, k.unban_token, k.total_resets, k.last_reset_at, k.total_executions, k.last_execution_at, k.version, k.created_at, k.updated_at, k.search_ids, k.note_words, k.used, p.public_id AS project_public_id, p.name AS project_name
+SELECT k.id, k.project_id, k.user_key, k.identifier, k.discord_id, k.note, k.key_days, k.auth_expire, k.activated_at, k.banned, k.ban_reason, k.ban_expire, k.unban_token, k.total_resets, k.last_reset_at, k.version, k.created_at, k.updated_at, k.search_ids, k.note_words, k.used, a.key_id, a.project_id, a.last_execution_at, a.banned, a.bound, a.auth_expire, a.total_executions, p.public_id AS project_public_id, p.name AS project_name
 FROM license_key_activity a JOIN license_keys k ON k.id = a.key_id JOIN licensing_projects p ON p.id = k.project_id
 WHERE ($1::bigint IS NULL OR k.project_id = $1)
   AND ($2::bigint IS NULL OR p.account_id = $2)
@@ -673,9 +697,10 @@ type ListLicenseKeysLastUsedAscParams struct {
 }
 
 type ListLicenseKeysLastUsedAscRow struct {
-	LicenseKey      LicenseKey `json:"license_key"`
-	ProjectPublicID string     `json:"project_public_id"`
-	ProjectName     string     `json:"project_name"`
+	LicenseKey         LicenseKey         `json:"license_key"`
+	LicenseKeyActivity LicenseKeyActivity `json:"license_key_activity"`
+	ProjectPublicID    string             `json:"project_public_id"`
+	ProjectName        string             `json:"project_name"`
 }
 
 func (q *Queries) ListLicenseKeysLastUsedAsc(ctx context.Context, arg ListLicenseKeysLastUsedAscParams) ([]ListLicenseKeysLastUsedAscRow, error) {
@@ -724,14 +749,19 @@ func (q *Queries) ListLicenseKeysLastUsedAsc(ctx context.Context, arg ListLicens
 			&i.LicenseKey.UnbanToken,
 			&i.LicenseKey.TotalResets,
 			&i.LicenseKey.LastResetAt,
-			&i.LicenseKey.TotalExecutions,
-			&i.LicenseKey.LastExecutionAt,
 			&i.LicenseKey.Version,
 			&i.LicenseKey.CreatedAt,
 			&i.LicenseKey.UpdatedAt,
 			&i.LicenseKey.SearchIds,
 			&i.LicenseKey.NoteWords,
 			&i.LicenseKey.Used,
+			&i.LicenseKeyActivity.KeyID,
+			&i.LicenseKeyActivity.ProjectID,
+			&i.LicenseKeyActivity.LastExecutionAt,
+			&i.LicenseKeyActivity.Banned,
+			&i.LicenseKeyActivity.Bound,
+			&i.LicenseKeyActivity.AuthExpire,
+			&i.LicenseKeyActivity.TotalExecutions,
 			&i.ProjectPublicID,
 			&i.ProjectName,
 		); err != nil {
@@ -746,7 +776,7 @@ func (q *Queries) ListLicenseKeysLastUsedAsc(ctx context.Context, arg ListLicens
 }
 
 const listLicenseKeysLastUsedDesc = `-- name: ListLicenseKeysLastUsedDesc :many
-SELECT k.id, k.project_id, k.user_key, k.identifier, k.discord_id, k.note, k.key_days, k.auth_expire, k.activated_at, k.banned, k.ban_reason, k.ban_expire, k.unban_token, k.total_resets, k.last_reset_at, k.total_executions, k.last_execution_at, k.version, k.created_at, k.updated_at, k.search_ids, k.note_words, k.used, p.public_id AS project_public_id, p.name AS project_name
+SELECT k.id, k.project_id, k.user_key, k.identifier, k.discord_id, k.note, k.key_days, k.auth_expire, k.activated_at, k.banned, k.ban_reason, k.ban_expire, k.unban_token, k.total_resets, k.last_reset_at, k.version, k.created_at, k.updated_at, k.search_ids, k.note_words, k.used, a.key_id, a.project_id, a.last_execution_at, a.banned, a.bound, a.auth_expire, a.total_executions, p.public_id AS project_public_id, p.name AS project_name
 FROM license_key_activity a JOIN license_keys k ON k.id = a.key_id JOIN licensing_projects p ON p.id = k.project_id
 WHERE ($1::bigint IS NULL OR k.project_id = $1)
   AND ($2::bigint IS NULL OR p.account_id = $2)
@@ -801,15 +831,15 @@ type ListLicenseKeysLastUsedDescParams struct {
 }
 
 type ListLicenseKeysLastUsedDescRow struct {
-	LicenseKey      LicenseKey `json:"license_key"`
-	ProjectPublicID string     `json:"project_public_id"`
-	ProjectName     string     `json:"project_name"`
+	LicenseKey         LicenseKey         `json:"license_key"`
+	LicenseKeyActivity LicenseKeyActivity `json:"license_key_activity"`
+	ProjectPublicID    string             `json:"project_public_id"`
+	ProjectName        string             `json:"project_name"`
 }
 
-// The sort by last use walks license_key_activity's index (migration
-// 00045; last_execution_at on license_keys is unindexed so the counter's
-// flush stays HOT). The flush writes both in one transaction, so a.* and
-// k.last_execution_at agree. The lines after the keyset's repeat the
+// The sort by last use walks license_key_activity's index (migrations
+// 00045, 00053: the activity row holds the key's executions, so the
+// counter's flush writes no license_keys row). The lines after the keyset's repeat the
 // project and never_used filters on a, so its index bounds the walk, and
 // the banned, status and expired filters on the copies a holds (migration
 // 00052): a partial index of the keys that can match serves the first two,
@@ -860,14 +890,19 @@ func (q *Queries) ListLicenseKeysLastUsedDesc(ctx context.Context, arg ListLicen
 			&i.LicenseKey.UnbanToken,
 			&i.LicenseKey.TotalResets,
 			&i.LicenseKey.LastResetAt,
-			&i.LicenseKey.TotalExecutions,
-			&i.LicenseKey.LastExecutionAt,
 			&i.LicenseKey.Version,
 			&i.LicenseKey.CreatedAt,
 			&i.LicenseKey.UpdatedAt,
 			&i.LicenseKey.SearchIds,
 			&i.LicenseKey.NoteWords,
 			&i.LicenseKey.Used,
+			&i.LicenseKeyActivity.KeyID,
+			&i.LicenseKeyActivity.ProjectID,
+			&i.LicenseKeyActivity.LastExecutionAt,
+			&i.LicenseKeyActivity.Banned,
+			&i.LicenseKeyActivity.Bound,
+			&i.LicenseKeyActivity.AuthExpire,
+			&i.LicenseKeyActivity.TotalExecutions,
 			&i.ProjectPublicID,
 			&i.ProjectName,
 		); err != nil {
@@ -886,7 +921,8 @@ WITH m AS MATERIALIZED (
 SELECT k.id, s.at
 FROM license_keys k JOIN licensing_projects p ON p.id = k.project_id,
      LATERAL (SELECT CASE WHEN $4::boolean THEN coalesce(k.auth_expire, '9999-12-31 00:00:00+00'::timestamptz)
-                          ELSE coalesce(k.last_execution_at, $5::timestamptz) END AS at) s
+                          ELSE coalesce((SELECT a.last_execution_at FROM license_key_activity a WHERE a.key_id = k.id),
+                                        $5::timestamptz) END AS at) s
 WHERE ($6::bigint IS NULL OR k.project_id = $6)
   AND ($7::bigint IS NULL OR p.account_id = $7)
   AND ($8::text IS NULL OR k.user_key = $8)
@@ -909,12 +945,13 @@ WHERE ($6::bigint IS NULL OR k.project_id = $6)
        OR ($1::boolean AND (s.at, k.id) < ($22, $23::bigint))
        OR (NOT $1::boolean AND (s.at, k.id) > ($22, $23::bigint)))
 )
-SELECT k.id, k.project_id, k.user_key, k.identifier, k.discord_id, k.note, k.key_days, k.auth_expire, k.activated_at, k.banned, k.ban_reason, k.ban_expire, k.unban_token, k.total_resets, k.last_reset_at, k.total_executions, k.last_execution_at, k.version, k.created_at, k.updated_at, k.search_ids, k.note_words, k.used, p.public_id AS project_public_id, p.name AS project_name
+SELECT k.id, k.project_id, k.user_key, k.identifier, k.discord_id, k.note, k.key_days, k.auth_expire, k.activated_at, k.banned, k.ban_reason, k.ban_expire, k.unban_token, k.total_resets, k.last_reset_at, k.version, k.created_at, k.updated_at, k.search_ids, k.note_words, k.used, a.key_id, a.project_id, a.last_execution_at, a.banned, a.bound, a.auth_expire, a.total_executions, p.public_id AS project_public_id, p.name AS project_name
 FROM (SELECT m.id, m.at FROM m
       ORDER BY CASE WHEN $1::boolean THEN m.at END DESC,
                CASE WHEN $1::boolean THEN m.id END DESC, m.at, m.id
       OFFSET $2 LIMIT $3) page
-JOIN license_keys k ON k.id = page.id JOIN licensing_projects p ON p.id = k.project_id
+JOIN license_keys k ON k.id = page.id JOIN license_key_activity a ON a.key_id = k.id
+JOIN licensing_projects p ON p.id = k.project_id
 ORDER BY CASE WHEN $1::boolean THEN page.at END DESC,
          CASE WHEN $1::boolean THEN page.id END DESC, page.at, page.id
 `
@@ -946,9 +983,10 @@ type ListLicenseKeysMatchesParams struct {
 }
 
 type ListLicenseKeysMatchesRow struct {
-	LicenseKey      LicenseKey `json:"license_key"`
-	ProjectPublicID string     `json:"project_public_id"`
-	ProjectName     string     `json:"project_name"`
+	LicenseKey         LicenseKey         `json:"license_key"`
+	LicenseKeyActivity LicenseKeyActivity `json:"license_key_activity"`
+	ProjectPublicID    string             `json:"project_public_id"`
+	ProjectName        string             `json:"project_name"`
 }
 
 // A search's matches sorted by expiry or last use (by_expiry), either
@@ -958,8 +996,8 @@ type ListLicenseKeysMatchesRow struct {
 // the planner from walking license_keys_expire for the sort instead; the
 // page is cut from the matches before the keys are read whole. The sort
 // values and keyset are the walks' (licensing.cursorOf): a never-used key
-// sorts as never_used_at (licensing.neverUsedAt); license_keys.
-// last_execution_at is the activity table's value.
+// sorts as never_used_at (licensing.neverUsedAt); its last execution is
+// read from the activity table only when the sort is by last use.
 func (q *Queries) ListLicenseKeysMatches(ctx context.Context, arg ListLicenseKeysMatchesParams) ([]ListLicenseKeysMatchesRow, error) {
 	rows, err := q.db.Query(ctx, listLicenseKeysMatches,
 		arg.Descending,
@@ -1009,14 +1047,19 @@ func (q *Queries) ListLicenseKeysMatches(ctx context.Context, arg ListLicenseKey
 			&i.LicenseKey.UnbanToken,
 			&i.LicenseKey.TotalResets,
 			&i.LicenseKey.LastResetAt,
-			&i.LicenseKey.TotalExecutions,
-			&i.LicenseKey.LastExecutionAt,
 			&i.LicenseKey.Version,
 			&i.LicenseKey.CreatedAt,
 			&i.LicenseKey.UpdatedAt,
 			&i.LicenseKey.SearchIds,
 			&i.LicenseKey.NoteWords,
 			&i.LicenseKey.Used,
+			&i.LicenseKeyActivity.KeyID,
+			&i.LicenseKeyActivity.ProjectID,
+			&i.LicenseKeyActivity.LastExecutionAt,
+			&i.LicenseKeyActivity.Banned,
+			&i.LicenseKeyActivity.Bound,
+			&i.LicenseKeyActivity.AuthExpire,
+			&i.LicenseKeyActivity.TotalExecutions,
 			&i.ProjectPublicID,
 			&i.ProjectName,
 		); err != nil {

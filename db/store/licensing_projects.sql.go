@@ -201,8 +201,8 @@ func (q *Queries) InsertLicensingProject(ctx context.Context, arg InsertLicensin
 }
 
 const lastLicenseKeyActivityOfProjects = `-- name: LastLicenseKeyActivityOfProjects :one
-SELECT max(greatest(k.last_execution_at, k.last_reset_at, k.created_at))::timestamptz AS last_activity
-FROM license_keys k
+SELECT max(greatest(a.last_execution_at, k.last_reset_at, k.created_at))::timestamptz AS last_activity
+FROM license_keys k JOIN license_key_activity a ON a.key_id = k.id
 WHERE k.project_id = ANY ($1::bigint[])
 `
 

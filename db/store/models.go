@@ -325,29 +325,27 @@ type LedgerEntry struct {
 }
 
 type LicenseKey struct {
-	ID              int64           `json:"id"`
-	ProjectID       int64           `json:"project_id"`
-	UserKey         string          `json:"user_key"`
-	Identifier      string          `json:"identifier"`
-	DiscordID       string          `json:"discord_id"`
-	Note            string          `json:"note"`
-	KeyDays         *int32          `json:"key_days"`
-	AuthExpire      *time.Time      `json:"auth_expire"`
-	ActivatedAt     *time.Time      `json:"activated_at"`
-	Banned          bool            `json:"banned"`
-	BanReason       string          `json:"ban_reason"`
-	BanExpire       *time.Time      `json:"ban_expire"`
-	UnbanToken      *string         `json:"unban_token"`
-	TotalResets     int32           `json:"total_resets"`
-	LastResetAt     *time.Time      `json:"last_reset_at"`
-	TotalExecutions int64           `json:"total_executions"`
-	LastExecutionAt *time.Time      `json:"last_execution_at"`
-	Version         int32           `json:"version"`
-	CreatedAt       time.Time       `json:"created_at"`
-	UpdatedAt       time.Time       `json:"updated_at"`
-	SearchIds       string          `json:"search_ids"`
-	NoteWords       pgtype.TSVector `json:"note_words"`
-	Used            bool            `json:"used"`
+	ID          int64           `json:"id"`
+	ProjectID   int64           `json:"project_id"`
+	UserKey     string          `json:"user_key"`
+	Identifier  string          `json:"identifier"`
+	DiscordID   string          `json:"discord_id"`
+	Note        string          `json:"note"`
+	KeyDays     *int32          `json:"key_days"`
+	AuthExpire  *time.Time      `json:"auth_expire"`
+	ActivatedAt *time.Time      `json:"activated_at"`
+	Banned      bool            `json:"banned"`
+	BanReason   string          `json:"ban_reason"`
+	BanExpire   *time.Time      `json:"ban_expire"`
+	UnbanToken  *string         `json:"unban_token"`
+	TotalResets int32           `json:"total_resets"`
+	LastResetAt *time.Time      `json:"last_reset_at"`
+	Version     int32           `json:"version"`
+	CreatedAt   time.Time       `json:"created_at"`
+	UpdatedAt   time.Time       `json:"updated_at"`
+	SearchIds   string          `json:"search_ids"`
+	NoteWords   pgtype.TSVector `json:"note_words"`
+	Used        bool            `json:"used"`
 }
 
 type LicenseKeyActivity struct {
@@ -357,6 +355,7 @@ type LicenseKeyActivity struct {
 	Banned          bool       `json:"banned"`
 	Bound           bool       `json:"bound"`
 	AuthExpire      *time.Time `json:"auth_expire"`
+	TotalExecutions int64      `json:"total_executions"`
 }
 
 type LicenseKeyDailyExecution struct {

@@ -70,7 +70,7 @@ func (s *Service) GenerateKeysThen(ctx context.Context, actor audit.Actor, proje
 			if err != nil {
 				return err
 			}
-			out = append(out, keyFromRow(r, p.PublicID, p.Name, now))
+			out = append(out, keyFromRow(r, newKeyActivity, p.PublicID, p.Name, now))
 		}
 		if then != nil {
 			return then(q, out)
@@ -150,7 +150,7 @@ func (s *Service) ImportKey(ctx context.Context, actor audit.Actor, projectID st
 				return err
 			}
 		}
-		out = keyFromRow(r, p.PublicID, p.Name, now)
+		out = keyFromRow(r, newKeyActivity, p.PublicID, p.Name, now)
 		if then != nil {
 			return then(q, []Key{out})
 		}
@@ -201,11 +201,8 @@ func (s *Service) ExtendKey(ctx context.Context, actor audit.Actor, projectID, u
 			default:
 				return ErrNeverExpires
 			}
-			if then != nil {
-				return then(q, []Key{keyFromRow(*k, p.PublicID, p.Name, now)})
-			}
 			return nil
-		})
+		}, then)
 }
 
 // CheckKeyInput validates a new key's settings (and the reason) without

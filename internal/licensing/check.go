@@ -122,7 +122,8 @@ func (s *Service) Check(ctx context.Context, in CheckInput) (CheckResult, error)
 			return CheckResult{}, err
 		}
 		if won {
-			k := keyFromRow(bound, in.ProjectID, row.ProjectName, now)
+			_, act := keyOfCheckRow(row)
+			k := keyFromRow(bound, act, in.ProjectID, row.ProjectName, now)
 			res.Key, res.AuthExpire = &k, k.AuthExpire
 			s.counter.add(k.ID, row.ScriptID, row.ProjectID, now)
 			return res, nil
@@ -162,9 +163,9 @@ func evaluate(row store.CheckLicenseRow, in CheckInput, now time.Time) (res Chec
 			return refuse(ReasonUnknownKey, "This key does not exist in this project.")
 		}
 	}
-	k := keyOfCheckRow(row)
+	k, act := keyOfCheckRow(row)
 	key = &k
-	view := keyFromRow(k, in.ProjectID, row.ProjectName, now)
+	view := keyFromRow(k, act, in.ProjectID, row.ProjectName, now)
 	res.Key, res.AuthExpire = &view, view.AuthExpire
 	switch {
 	case view.Banned:
@@ -207,12 +208,18 @@ func banMessage(prefix, reason string, until *time.Time) string {
 	return msg + "."
 }
 
-func keyOfCheckRow(r store.CheckLicenseRow) store.LicenseKey {
-	return store.LicenseKey{ID: *r.KeyID, ProjectID: r.ProjectID, UserKey: *r.UserKey, Identifier: *r.Identifier,
+// keyOfCheckRow is the key the check read (the row has one) and its
+// activity row, where its executions are.
+func keyOfCheckRow(r store.CheckLicenseRow) (store.LicenseKey, store.LicenseKeyActivity) {
+	k := store.LicenseKey{ID: *r.KeyID, ProjectID: r.ProjectID, UserKey: *r.UserKey, Identifier: *r.Identifier,
 		DiscordID: *r.DiscordID, Note: *r.Note, KeyDays: r.KeyDays, AuthExpire: r.AuthExpire, ActivatedAt: r.ActivatedAt,
 		Banned: *r.Banned, BanReason: *r.BanReason, BanExpire: r.BanExpire, UnbanToken: r.UnbanToken,
-		TotalResets: *r.TotalResets, LastResetAt: r.LastResetAt, TotalExecutions: *r.TotalExecutions,
-		LastExecutionAt: r.LastExecutionAt, Version: *r.Version, CreatedAt: *r.CreatedAt, UpdatedAt: *r.UpdatedAt}
+		TotalResets: *r.TotalResets, LastResetAt: r.LastResetAt, Version: *r.Version, CreatedAt: *r.CreatedAt, UpdatedAt: *r.UpdatedAt}
+	a := store.LicenseKeyActivity{KeyID: k.ID, ProjectID: k.ProjectID, LastExecutionAt: r.LastExecutionAt}
+	if r.TotalExecutions != nil { // the key's activity row is there from its insert on (00045); a race with a delete is not
+		a.TotalExecutions = *r.TotalExecutions
+	}
+	return k, a
 }
 
 // bindHWID is the first execution: compare-and-set on the version the check

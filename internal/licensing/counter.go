@@ -148,14 +148,10 @@ func (c *counter) flush(ctx context.Context) error {
 func writeCounts(ctx context.Context, q *store.Queries, b counts) error {
 	if len(b.keys) > 0 {
 		ids, ns, lasts := tallies(b.keys)
-		if _, err := q.FlushLicenseKeyExecutions(ctx, store.FlushLicenseKeyExecutionsParams{Ids: ids, Counts: ns, Lasts: lasts}); err != nil {
+		// One statement: the activity rows (the key's executions and the
+		// sort by last use), and used on a key's first run (migration 00053).
+		if err := q.FlushLicenseKeyExecutions(ctx, store.FlushLicenseKeyExecutionsParams{Ids: ids, Counts: ns, Lasts: lasts}); err != nil {
 			return fmt.Errorf("keys: %w", err)
-		}
-		// The sort by last use reads license_key_activity's index; the
-		// key's own last_execution_at stays unindexed so the update above
-		// stays HOT. Same transaction: the list's order and the key agree.
-		if _, err := q.FlushLicenseKeyActivity(ctx, store.FlushLicenseKeyActivityParams{Ids: ids, Lasts: lasts}); err != nil {
-			return fmt.Errorf("key activity: %w", err)
 		}
 	}
 	if len(b.scripts) > 0 {

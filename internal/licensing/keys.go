@@ -113,7 +113,7 @@ func (s *Service) createKeys(ctx context.Context, actor audit.Actor, projectID s
 			if err != nil {
 				return err
 			}
-			out = append(out, keyFromRow(r, p.PublicID, p.Name, now))
+			out = append(out, keyFromRow(r, newKeyActivity, p.PublicID, p.Name, now))
 		}
 		return nil
 	})
@@ -139,7 +139,7 @@ func (s *Service) GetKey(ctx context.Context, projectID, userKey string) (Key, e
 	if err != nil {
 		return Key{}, fmt.Errorf("get key: %w", err)
 	}
-	return keyFromRow(r, p.PublicID, p.Name, s.clock()), nil
+	return keyFromRow(r.LicenseKey, r.LicenseKeyActivity, p.PublicID, p.Name, s.clock()), nil
 }
 
 // GetKeyByID loads a key by its internal id (dashboard URLs).
@@ -151,13 +151,13 @@ func (s *Service) GetKeyByID(ctx context.Context, id int64) (Key, error) {
 	if err != nil {
 		return Key{}, fmt.Errorf("get key %d: %w", id, err)
 	}
-	return keyFromRow(r.LicenseKey, r.ProjectPublicID, r.ProjectName, s.clock()), nil
+	return keyFromRow(r.LicenseKey, r.LicenseKeyActivity, r.ProjectPublicID, r.ProjectName, s.clock()), nil
 }
 
 // change locks a key, lets fn change it, saves it and audits the change, in
-// one transaction.
+// one transaction; then (if any) runs in it with the saved key.
 func (s *Service) change(ctx context.Context, actor audit.Actor, projectID, userKey, action, reason string,
-	fn func(q *store.Queries, p store.LicensingProject, k *store.LicenseKey, now time.Time) error) (Key, error) {
+	fn func(q *store.Queries, p store.LicensingProject, k *store.LicenseKey, now time.Time) error, then InTx) (Key, error) {
 	if !validUserKey(userKey) {
 		return Key{}, ErrKeyNotFound
 	}
@@ -175,7 +175,7 @@ func (s *Service) change(ctx context.Context, actor audit.Actor, projectID, user
 		if err != nil {
 			return fmt.Errorf("%s: lock key: %w", action, err)
 		}
-		k := old
+		k := old.LicenseKey
 		if err := fn(q, p, &k, now); err != nil {
 			return err
 		}
@@ -183,9 +183,15 @@ func (s *Service) change(ctx context.Context, actor audit.Actor, projectID, user
 		if err != nil {
 			return fmt.Errorf("%s: save key: %w", action, err)
 		}
-		out = keyFromRow(r, p.PublicID, p.Name, now)
-		return audit.Record(ctx, q, actor, audit.Event{Action: action, EntityType: "license_key",
-			EntityID: strconv.FormatInt(r.ID, 10), Reason: reason, Before: keyAudit(old, now), After: keyAudit(r, now)})
+		out = keyFromRow(r, old.LicenseKeyActivity, p.PublicID, p.Name, now)
+		if err := audit.Record(ctx, q, actor, audit.Event{Action: action, EntityType: "license_key",
+			EntityID: strconv.FormatInt(r.ID, 10), Reason: reason, Before: keyAudit(old.LicenseKey, now), After: keyAudit(r, now)}); err != nil {
+			return err
+		}
+		if then != nil {
+			return then(q, []Key{out})
+		}
+		return nil
 	})
 	if err != nil {
 		return Key{}, err
@@ -252,7 +258,7 @@ func (s *Service) UpdateKey(ctx context.Context, actor audit.Actor, projectID, u
 				return verr
 			}
 			return nil
-		})
+		}, nil)
 }
 
 // DeleteKey deletes a key (and its execution history).
@@ -277,16 +283,17 @@ func (s *Service) DeleteKey(ctx context.Context, actor audit.Actor, projectID, u
 		if err != nil {
 			return fmt.Errorf("delete key: %w", err)
 		}
-		if err := q.DeleteLicenseKeyDailyExecutions(ctx, old.ID); err != nil {
+		id := old.LicenseKey.ID
+		if err := q.DeleteLicenseKeyDailyExecutions(ctx, id); err != nil {
 			return fmt.Errorf("delete key: %w", err)
 		}
-		if err := q.DeleteLicenseKey(ctx, old.ID); err != nil {
+		if err := q.DeleteLicenseKey(ctx, id); err != nil {
 			return fmt.Errorf("delete key: %w", err)
 		}
-		before := keyAudit(old, now)
+		before := keyAudit(old.LicenseKey, now)
 		before["project_id"] = p.PublicID
 		return audit.Record(ctx, q, actor, audit.Event{Action: "license_key.delete", EntityType: "license_key",
-			EntityID: strconv.FormatInt(old.ID, 10), Reason: reason, Before: before})
+			EntityID: strconv.FormatInt(id, 10), Reason: reason, Before: before})
 	})
 }
 
@@ -359,7 +366,7 @@ func (s *Service) ResetHWID(ctx context.Context, actor audit.Actor, projectID, u
 			k.TotalResets++
 			k.LastResetAt = &now
 			return nil
-		})
+		}, nil)
 }
 
 // LinkOpts are the options of a Discord link.
@@ -403,7 +410,7 @@ func (s *Service) LinkDiscord(ctx context.Context, actor audit.Actor, projectID,
 			k.DiscordID = discordID
 			activate(k, now)
 			return nil
-		})
+		}, nil)
 }
 
 // BlacklistInput is a ban.
@@ -452,7 +459,7 @@ func (s *Service) Blacklist(ctx context.Context, actor audit.Actor, projectID, u
 			tok := ids.Token(UnbanTokenLen)
 			k.Banned, k.BanReason, k.BanExpire, k.UnbanToken = true, in.BanReason, utcPtr(in.Expire), &tok
 			return nil
-		})
+		}, nil)
 }
 
 func clearBan(k *store.LicenseKey) {
@@ -472,7 +479,7 @@ func (s *Service) Unban(ctx context.Context, actor audit.Actor, projectID, userK
 			}
 			clearBan(k)
 			return nil
-		})
+		}, nil)
 }
 
 // UnbanByToken lifts the ban of the project's key holding the token. The
@@ -498,15 +505,15 @@ func (s *Service) UnbanByToken(ctx context.Context, actor audit.Actor, projectID
 		if err != nil {
 			return fmt.Errorf("unban: %w", err)
 		}
-		k := old
+		k := old.LicenseKey
 		clearBan(&k)
 		r, err := q.SaveLicenseKey(ctx, saveParams(k, now))
 		if err != nil {
 			return fmt.Errorf("unban: %w", err)
 		}
-		out = keyFromRow(r, p.PublicID, p.Name, now)
+		out = keyFromRow(r, old.LicenseKeyActivity, p.PublicID, p.Name, now)
 		return audit.Record(ctx, q, actor, audit.Event{Action: "license_key.unban", EntityType: "license_key",
-			EntityID: strconv.FormatInt(r.ID, 10), Reason: "unban token used", Before: keyAudit(old, now), After: keyAudit(r, now)})
+			EntityID: strconv.FormatInt(r.ID, 10), Reason: "unban token used", Before: keyAudit(old.LicenseKey, now), After: keyAudit(r, now)})
 	})
 	if err != nil {
 		return Key{}, err

@@ -417,7 +417,7 @@ func TestKeysSortByLastUse(t *testing.T) {
 	var mismatched int
 	if err := f.db.Pool.QueryRow(ctx, `SELECT count(*) FROM license_keys k FULL JOIN license_key_activity a ON a.key_id = k.id
 		WHERE a.key_id IS NULL OR k.id IS NULL OR a.project_id <> k.project_id
-		   OR a.last_execution_at IS DISTINCT FROM k.last_execution_at
+		   OR k.used <> (a.last_execution_at IS NOT NULL)
 		   OR a.banned <> k.banned OR a.bound <> (k.identifier <> '')
 		   OR a.auth_expire IS DISTINCT FROM k.auth_expire`).Scan(&mismatched); err != nil {
 		t.Fatal(err)

@@ -217,7 +217,7 @@ func (s *Service) ListKeys(ctx context.Context, f KeyFilter) (KeyPage, error) {
 			out.Next = cursorOf(out.Keys[limit-1], f.Sort, f.Desc)
 			break
 		}
-		out.Keys = append(out.Keys, keyFromRow(r.LicenseKey, r.ProjectPublicID, r.ProjectName, *p.Now))
+		out.Keys = append(out.Keys, keyFromRow(r.LicenseKey, r.LicenseKeyActivity, r.ProjectPublicID, r.ProjectName, *p.Now))
 	}
 	return out, nil
 }

@@ -30,8 +30,8 @@ type BulkKey struct {
 	BanExpire       *time.Time
 	TotalResets     int32
 	LastResetAt     *time.Time
-	TotalExecutions int64
-	LastExecutionAt *time.Time
+	TotalExecutions int64      // counted only with a LastExecutionAt
+	LastExecutionAt *time.Time // nil: never executed
 	CreatedAt       time.Time
 }
 
@@ -42,6 +42,7 @@ func (s *Service) BulkLoadKeys(ctx context.Context, actor audit.Actor, projectID
 		return 0, err
 	}
 	rows := make([]store.CopyLicenseKeysParams, len(keys))
+	var ran store.SetBulkLicenseKeyExecutionsParams // the keys' executions, on their activity rows
 	for i, k := range keys {
 		if k.UserKey == "" {
 			k.UserKey = ids.Token(UserKeyLen)
@@ -54,13 +55,24 @@ func (s *Service) BulkLoadKeys(ctx context.Context, actor audit.Actor, projectID
 		rows[i] = store.CopyLicenseKeysParams{ProjectID: p.ID, UserKey: k.UserKey, Identifier: k.Identifier,
 			DiscordID: k.DiscordID, Note: k.Note, KeyDays: k.KeyDays, AuthExpire: k.AuthExpire, ActivatedAt: k.ActivatedAt,
 			Banned: k.Banned, BanReason: k.BanReason, BanExpire: k.BanExpire, UnbanToken: tok, TotalResets: k.TotalResets,
-			LastResetAt: k.LastResetAt, TotalExecutions: k.TotalExecutions, LastExecutionAt: k.LastExecutionAt, CreatedAt: k.CreatedAt}
+			LastResetAt: k.LastResetAt, Used: k.LastExecutionAt != nil, CreatedAt: k.CreatedAt}
+		if k.LastExecutionAt != nil {
+			ran.UserKeys = append(ran.UserKeys, k.UserKey)
+			ran.Counts = append(ran.Counts, k.TotalExecutions)
+			ran.Lasts = append(ran.Lasts, *k.LastExecutionAt)
+		}
 	}
+	ran.ProjectID = p.ID
 	var n int64
 	err = s.write(ctx, func(q *store.Queries) error {
 		var err error
 		if n, err = q.CopyLicenseKeys(ctx, rows); err != nil {
 			return fmt.Errorf("bulk load keys into %s: %w", projectID, err)
+		}
+		if len(ran.UserKeys) > 0 {
+			if _, err := q.SetBulkLicenseKeyExecutions(ctx, ran); err != nil {
+				return fmt.Errorf("bulk load keys into %s: executions: %w", projectID, err)
+			}
 		}
 		return audit.Record(ctx, q, actor, audit.Event{Action: "license_key.bulk_load", EntityType: "licensing_project",
 			EntityID: p.PublicID, After: map[string]any{"keys": n}})

@@ -194,14 +194,19 @@ type Key struct {
 	UpdatedAt       time.Time
 }
 
-func keyFromRow(r store.LicenseKey, projectID, projectName string, now time.Time) Key {
+// newKeyActivity is a key's activity row at its insert: no executions.
+var newKeyActivity store.LicenseKeyActivity
+
+// keyFromRow is a key as the service shows it: its row and its activity row
+// (its executions, migration 00053).
+func keyFromRow(r store.LicenseKey, a store.LicenseKeyActivity, projectID, projectName string, now time.Time) Key {
 	banned := banInForce(r.Banned, r.BanExpire, now)
 	k := Key{
 		ID: r.ID, ProjectID: projectID, ProjectName: projectName, UserKey: r.UserKey, Identifier: r.Identifier,
 		DiscordID: r.DiscordID, Note: r.Note, AuthExpire: utcPtr(r.AuthExpire), ActivatedAt: utcPtr(r.ActivatedAt),
 		Banned: banned, Status: keyStatus(r.Identifier, banned), Expired: expired(r.AuthExpire, now),
-		TotalResets: int(r.TotalResets), LastResetAt: utcPtr(r.LastResetAt), TotalExecutions: r.TotalExecutions,
-		LastExecutionAt: utcPtr(r.LastExecutionAt), CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
+		TotalResets: int(r.TotalResets), LastResetAt: utcPtr(r.LastResetAt), TotalExecutions: a.TotalExecutions,
+		LastExecutionAt: utcPtr(a.LastExecutionAt), CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
 	}
 	if r.KeyDays != nil {
 		d := int(*r.KeyDays)
