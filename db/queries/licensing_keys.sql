@@ -30,6 +30,10 @@ FROM (SELECT unnest(sqlc.arg(user_keys)::text[]) AS user_key, unnest(sqlc.arg(co
 JOIN license_keys k ON k.user_key = u.user_key
 WHERE a.key_id = k.id AND k.project_id = sqlc.arg(project_id);
 
+-- A list page's executions (migration 00053), by key.
+-- name: LicenseKeyActivities :many
+SELECT * FROM license_key_activity WHERE key_id = ANY (sqlc.arg(key_ids)::bigint[]);
+
 -- name: GetLicenseKey :one
 SELECT sqlc.embed(k), sqlc.embed(a)
 FROM license_keys k JOIN license_key_activity a ON a.key_id = k.id

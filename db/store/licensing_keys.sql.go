@@ -547,6 +547,39 @@ func (q *Queries) InsertLicenseKeyReset(ctx context.Context, arg InsertLicenseKe
 	return err
 }
 
+const licenseKeyActivities = `-- name: LicenseKeyActivities :many
+SELECT key_id, project_id, last_execution_at, banned, bound, auth_expire, total_executions FROM license_key_activity WHERE key_id = ANY ($1::bigint[])
+`
+
+// A list page's executions (migration 00053), by key.
+func (q *Queries) LicenseKeyActivities(ctx context.Context, keyIds []int64) ([]LicenseKeyActivity, error) {
+	rows, err := q.db.Query(ctx, licenseKeyActivities, keyIds)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []LicenseKeyActivity{}
+	for rows.Next() {
+		var i LicenseKeyActivity
+		if err := rows.Scan(
+			&i.KeyID,
+			&i.ProjectID,
+			&i.LastExecutionAt,
+			&i.Banned,
+			&i.Bound,
+			&i.AuthExpire,
+			&i.TotalExecutions,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const licenseKeyDailyExecutions = `-- name: LicenseKeyDailyExecutions :many
 SELECT day, executions FROM license_key_daily_executions
 WHERE key_id = $1 AND day >= $2::date ORDER BY day

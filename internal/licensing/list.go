@@ -189,6 +189,7 @@ func (s *Service) ListKeys(ctx context.Context, f KeyFilter) (KeyPage, error) {
 		return KeyPage{}, verr
 	}
 	var rows []store.ListLicenseKeysCreatedDescRow
+	acts := map[int64]store.LicenseKeyActivity{}
 	err := s.db.ReadCustomPlans(ctx, func(q *store.Queries) error {
 		if err := q.NoParallelWorkers(ctx); err != nil {
 			return err
@@ -201,7 +202,18 @@ func (s *Service) ListKeys(ctx context.Context, f KeyFilter) (KeyPage, error) {
 			p.ProjectID = &proj.ID
 		}
 		var err error
-		rows, err = listQuery(ctx, q, f, p, s.sortMatches)
+		if rows, err = listQuery(ctx, q, f, p, s.sortMatches); err != nil || len(rows) == 0 {
+			return err
+		}
+		// The page's executions, in the same snapshot (the keys' activity rows).
+		ids := make([]int64, len(rows))
+		for i, r := range rows {
+			ids[i] = r.LicenseKey.ID
+		}
+		as, err := q.LicenseKeyActivities(ctx, ids)
+		for _, a := range as {
+			acts[a.KeyID] = a
+		}
 		return err
 	})
 	if err != nil {
@@ -217,7 +229,7 @@ func (s *Service) ListKeys(ctx context.Context, f KeyFilter) (KeyPage, error) {
 			out.Next = cursorOf(out.Keys[limit-1], f.Sort, f.Desc)
 			break
 		}
-		out.Keys = append(out.Keys, keyFromRow(r.LicenseKey, r.LicenseKeyActivity, r.ProjectPublicID, r.ProjectName, *p.Now))
+		out.Keys = append(out.Keys, keyFromRow(r.LicenseKey, acts[r.LicenseKey.ID], r.ProjectPublicID, r.ProjectName, *p.Now))
 	}
 	return out, nil
 }
