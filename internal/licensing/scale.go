@@ -118,7 +118,7 @@ func (s *Service) DropSearchIndex(ctx context.Context) error {
 }
 
 // RebuildSearchIndex recreates the indexes DropSearchIndex dropped, then
-// analyzes the table: the planner's estimates for search come from the
+// compacts the activity table (CompactLicenseKeyActivity) and analyzes: the planner's estimates for search come from the
 // statistics of the indexed columns (search_ids, note_words), which only
 // ANALYZE gathers.
 func (s *Service) RebuildSearchIndex(ctx context.Context) error {
@@ -133,6 +133,9 @@ func (s *Service) RebuildSearchIndex(ctx context.Context) error {
 	})
 	if err != nil {
 		return err
+	}
+	if err := s.db.CompactLicenseKeyActivity(ctx); err != nil {
+		return fmt.Errorf("compact the key activity table: %w", err)
 	}
 	return s.Analyze(ctx)
 }
