@@ -216,7 +216,9 @@ func keyOfCheckRow(r store.CheckLicenseRow) (store.LicenseKey, store.LicenseKeyA
 		Banned: *r.Banned, BanReason: *r.BanReason, BanExpire: r.BanExpire, UnbanToken: r.UnbanToken,
 		TotalResets: *r.TotalResets, LastResetAt: r.LastResetAt, Version: *r.Version, CreatedAt: *r.CreatedAt, UpdatedAt: *r.UpdatedAt}
 	a := store.LicenseKeyActivity{KeyID: k.ID, ProjectID: k.ProjectID, LastExecutionAt: r.LastExecutionAt}
-	if r.TotalExecutions != nil { // the key's activity row is there from its insert on (00045); a race with a delete is not
+	// Never nil with a key: its activity row is made in the transaction
+	// that inserts it (00045), and one statement reads both.
+	if r.TotalExecutions != nil {
 		a.TotalExecutions = *r.TotalExecutions
 	}
 	return k, a
