@@ -109,21 +109,22 @@ WHERE p.public_id = sqlc.arg(project_public_id)::text AND s.public_id = sqlc.arg
 -- unnest() calls in one select list run in lockstep (the arrays are zipped).
 -- A key's executions are on its narrow license_key_activity row (migration
 -- 00053), so the flush writes no license_keys row but at a key's first
--- flushed execution, to set used (first_runs reads the rows as they were
--- before this statement's update).
+-- flushed execution, to set used: MarkLicenseKeysUsed, run first, in the
+-- flush's transaction. Key row before activity row is the order every
+-- change of a key takes them (its lock, then the activity trigger of
+-- 00052); the other order could deadlock with a ban of a key on its
+-- first run (TestFlushAndKeyChangeTakeRowsInOneOrder).
+-- name: MarkLicenseKeysUsed :exec
+UPDATE license_keys k SET used = true
+FROM license_key_activity a
+WHERE a.key_id = ANY (sqlc.arg(ids)::bigint[]) AND a.last_execution_at IS NULL AND k.id = a.key_id AND NOT k.used;
+
 -- name: FlushLicenseKeyExecutions :exec
-WITH u AS (
-    SELECT unnest(sqlc.arg(ids)::bigint[]) AS id, unnest(sqlc.arg(counts)::bigint[]) AS n,
-           unnest(sqlc.arg(lasts)::timestamptz[]) AS last
-), first_runs AS (
-    SELECT a.key_id FROM license_key_activity a JOIN u ON u.id = a.key_id WHERE a.last_execution_at IS NULL
-), counted AS (
-    UPDATE license_key_activity a
-    SET total_executions = a.total_executions + u.n, last_execution_at = GREATEST(a.last_execution_at, u.last)
-    FROM u
-    WHERE a.key_id = u.id
-)
-UPDATE license_keys k SET used = true FROM first_runs f WHERE k.id = f.key_id AND NOT k.used;
+UPDATE license_key_activity AS a
+SET total_executions = a.total_executions + u.n, last_execution_at = GREATEST(a.last_execution_at, u.last)
+FROM (SELECT unnest(sqlc.arg(ids)::bigint[]) AS id, unnest(sqlc.arg(counts)::bigint[]) AS n,
+             unnest(sqlc.arg(lasts)::timestamptz[]) AS last) AS u
+WHERE a.key_id = u.id;
 
 -- name: FlushLicensingScriptExecutions :execrows
 UPDATE licensing_scripts AS s

@@ -302,18 +302,11 @@ func (q *Queries) FlushLicenseKeyDailyExecutions(ctx context.Context, arg FlushL
 }
 
 const flushLicenseKeyExecutions = `-- name: FlushLicenseKeyExecutions :exec
-WITH u AS (
-    SELECT unnest($1::bigint[]) AS id, unnest($2::bigint[]) AS n,
-           unnest($3::timestamptz[]) AS last
-), first_runs AS (
-    SELECT a.key_id FROM license_key_activity a JOIN u ON u.id = a.key_id WHERE a.last_execution_at IS NULL
-), counted AS (
-    UPDATE license_key_activity a
-    SET total_executions = a.total_executions + u.n, last_execution_at = GREATEST(a.last_execution_at, u.last)
-    FROM u
-    WHERE a.key_id = u.id
-)
-UPDATE license_keys k SET used = true FROM first_runs f WHERE k.id = f.key_id AND NOT k.used
+UPDATE license_key_activity AS a
+SET total_executions = a.total_executions + u.n, last_execution_at = GREATEST(a.last_execution_at, u.last)
+FROM (SELECT unnest($1::bigint[]) AS id, unnest($2::bigint[]) AS n,
+             unnest($3::timestamptz[]) AS last) AS u
+WHERE a.key_id = u.id
 `
 
 type FlushLicenseKeyExecutionsParams struct {
@@ -322,12 +315,6 @@ type FlushLicenseKeyExecutionsParams struct {
 	Lasts  []time.Time `json:"lasts"`
 }
 
-// The batched execution counter's flush: one statement per table. The
-// unnest() calls in one select list run in lockstep (the arrays are zipped).
-// A key's executions are on its narrow license_key_activity row (migration
-// 00053), so the flush writes no license_keys row but at a key's first
-// flushed execution, to set used (first_runs reads the rows as they were
-// before this statement's update).
 func (q *Queries) FlushLicenseKeyExecutions(ctx context.Context, arg FlushLicenseKeyExecutionsParams) error {
 	_, err := q.db.Exec(ctx, flushLicenseKeyExecutions, arg.Ids, arg.Counts, arg.Lasts)
 	return err
@@ -731,6 +718,26 @@ func (q *Queries) LockLicenseKeyByUnbanToken(ctx context.Context, arg LockLicens
 		&i.LicenseKeyActivity.TotalExecutions,
 	)
 	return i, err
+}
+
+const markLicenseKeysUsed = `-- name: MarkLicenseKeysUsed :exec
+UPDATE license_keys k SET used = true
+FROM license_key_activity a
+WHERE a.key_id = ANY ($1::bigint[]) AND a.last_execution_at IS NULL AND k.id = a.key_id AND NOT k.used
+`
+
+// The batched execution counter's flush: one statement per table. The
+// unnest() calls in one select list run in lockstep (the arrays are zipped).
+// A key's executions are on its narrow license_key_activity row (migration
+// 00053), so the flush writes no license_keys row but at a key's first
+// flushed execution, to set used: MarkLicenseKeysUsed, run first, in the
+// flush's transaction. Key row before activity row is the order every
+// change of a key takes them (its lock, then the activity trigger of
+// 00052); the other order could deadlock with a ban of a key on its
+// first run (TestFlushAndKeyChangeTakeRowsInOneOrder).
+func (q *Queries) MarkLicenseKeysUsed(ctx context.Context, ids []int64) error {
+	_, err := q.db.Exec(ctx, markLicenseKeysUsed, ids)
+	return err
 }
 
 const noParallelWorkers = `-- name: NoParallelWorkers :exec

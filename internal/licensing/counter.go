@@ -148,8 +148,12 @@ func (c *counter) flush(ctx context.Context) error {
 func writeCounts(ctx context.Context, q *store.Queries, b counts) error {
 	if len(b.keys) > 0 {
 		ids, ns, lasts := tallies(b.keys)
-		// One statement: the activity rows (the key's executions and the
-		// sort by last use), and used on a key's first run (migration 00053).
+		// used on a key's first run, then the activity rows (the key's
+		// executions and the sort by last use; migration 00053): the key's
+		// row first, as every change of a key locks them.
+		if err := q.MarkLicenseKeysUsed(ctx, ids); err != nil {
+			return fmt.Errorf("keys used: %w", err)
+		}
 		if err := q.FlushLicenseKeyExecutions(ctx, store.FlushLicenseKeyExecutionsParams{Ids: ids, Counts: ns, Lasts: lasts}); err != nil {
 			return fmt.Errorf("keys: %w", err)
 		}

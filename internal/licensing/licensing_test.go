@@ -1060,8 +1060,7 @@ func TestExecutionsWriteNoKeyRow(t *testing.T) {
 	flush := func(n int64) {
 		t.Helper()
 		at = at.Add(time.Second)
-		if err := q.FlushLicenseKeyExecutions(ctx, store.FlushLicenseKeyExecutionsParams{
-			Ids: []int64{k.ID}, Counts: []int64{n}, Lasts: []time.Time{at}}); err != nil {
+		if err := writeCounts(ctx, q, keyCounts(k.ID, n, at)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -1081,6 +1080,67 @@ func TestExecutionsWriteNoKeyRow(t *testing.T) {
 	if !r.LicenseKey.Used || r.LicenseKeyActivity.TotalExecutions != 9 || !r.LicenseKeyActivity.LastExecutionAt.Equal(at) {
 		t.Errorf("after three flushes: used %v, executions %d, last %v; want true, 9, %v",
 			r.LicenseKey.Used, r.LicenseKeyActivity.TotalExecutions, r.LicenseKeyActivity.LastExecutionAt, at)
+	}
+}
+
+// keyCounts is a counter's batch of one key's executions.
+func keyCounts(keyID, n int64, last time.Time) counts {
+	c := newCounts()
+	c.keys[keyID] = &tally{n: n, last: last}
+	return c
+}
+
+// TestFlushAndKeyChangeTakeRowsInOneOrder: a change of a key locks its row
+// and then, through the trigger of migration 00052, its activity row; the
+// counter's flush of the key's first run must take them in the same order.
+// Here a ban holds the key's row while a flush of its first run starts:
+// the flush waits for the key, and the ban then writes the activity row
+// and commits. In the other order each would wait for the other, and
+// Postgres would abort one of them as a deadlock.
+func TestFlushAndKeyChangeTakeRowsInOneOrder(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	k := f.key(KeyInput{})
+	ban, err := f.db.Pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ban.Rollback(ctx)
+	bq := store.New(ban)
+	p, err := f.svc.project(ctx, bq, f.project.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	row, err := bq.LockLicenseKey(ctx, store.LockLicenseKeyParams{ProjectID: p.ID, UserKey: k.UserKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	flushed := make(chan error, 1)
+	go func() {
+		flushed <- f.db.Tx(ctx, func(q *store.Queries) error { return writeCounts(ctx, q, keyCounts(k.ID, 1, f.now())) })
+	}()
+	eventually(t, "the flush waiting for a row lock", func() bool {
+		var waiting bool
+		if err := f.db.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%license_key%')`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		return waiting
+	})
+	next := row.LicenseKey
+	next.Banned, next.BanReason = true, "chargeback"
+	if _, err := bq.SaveLicenseKey(ctx, saveParams(next, f.now())); err != nil {
+		t.Fatalf("the ban's save, with a flush of the key's first run waiting: %v", err)
+	}
+	if err := ban.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-flushed; err != nil {
+		t.Fatalf("the flush after the ban: %v", err)
+	}
+	got := f.get(k.UserKey)
+	if !got.Banned || got.TotalExecutions != 1 || got.LastExecutionAt == nil {
+		t.Errorf("after both: banned %v, executions %d, last %v; want banned, 1, set", got.Banned, got.TotalExecutions, got.LastExecutionAt)
 	}
 }
 
