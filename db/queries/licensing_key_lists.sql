@@ -126,9 +126,10 @@ OFFSET sqlc.arg(off) LIMIT sqlc.arg(lim);
 -- 00045, 00053: the activity row holds the key's executions, so the
 -- counter's flush writes no license_keys row). The lines after the
 -- keyset's repeat the project and never_used filters on a, so its index
--- bounds the walk, and the banned, status and expired filters on the copies a holds (migration
--- 00052): a partial index of the keys that can match serves the first two,
--- and the walk tests the expiry without reading the key.
+-- bounds the walk, and the banned, status and expired filters on the
+-- copies a holds (migration 00052): a partial index of the keys that can
+-- match serves the first two, and the walk tests the expiry without
+-- reading the key.
 -- name: ListLicenseKeysLastUsedDesc :many
 SELECT sqlc.embed(k), p.public_id AS project_public_id, p.name AS project_name
 FROM license_key_activity a JOIN license_keys k ON k.id = a.key_id JOIN licensing_projects p ON p.id = k.project_id

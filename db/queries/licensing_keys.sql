@@ -18,12 +18,9 @@ VALUES (sqlc.arg(project_id), sqlc.arg(user_key), sqlc.arg(identifier), sqlc.arg
         sqlc.narg(ban_expire), sqlc.narg(unban_token), sqlc.arg(total_resets), sqlc.narg(last_reset_at),
         sqlc.arg(used), sqlc.arg(created_at), sqlc.arg(created_at));
 
--- A key's executions are on its license_key_activity row (migration
--- 00053), read beside the key. The locks take the key's row only: the
--- counter's flush writes the activity row and never waits on a key.
 -- A bulk load's executions (seed --scale), after its COPY: the insert
 -- trigger made the keys' activity rows with none (migration 00053).
--- name: SetBulkLicenseKeyExecutions :execrows
+-- name: SetBulkLicenseKeyExecutions :exec
 UPDATE license_key_activity a SET total_executions = u.n, last_execution_at = u.last
 FROM (SELECT unnest(sqlc.arg(user_keys)::text[]) AS user_key, unnest(sqlc.arg(counts)::bigint[]) AS n,
              unnest(sqlc.arg(lasts)::timestamptz[]) AS last) AS u
@@ -34,6 +31,10 @@ WHERE a.key_id = k.id AND k.project_id = sqlc.arg(project_id);
 -- name: LicenseKeyActivities :many
 SELECT * FROM license_key_activity WHERE key_id = ANY (sqlc.arg(key_ids)::bigint[]);
 
+-- A key's executions are on its license_key_activity row (migration
+-- 00053), read beside the key. The locks take the key's row only (OF k):
+-- the counter's flush writes activity rows, and waits for a locked key
+-- only to mark its first run (MarkLicenseKeysUsed).
 -- name: GetLicenseKey :one
 SELECT sqlc.embed(k), sqlc.embed(a)
 FROM license_keys k JOIN license_key_activity a ON a.key_id = k.id

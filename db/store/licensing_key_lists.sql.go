@@ -803,9 +803,10 @@ type ListLicenseKeysLastUsedDescRow struct {
 // 00045, 00053: the activity row holds the key's executions, so the
 // counter's flush writes no license_keys row). The lines after the
 // keyset's repeat the project and never_used filters on a, so its index
-// bounds the walk, and the banned, status and expired filters on the copies a holds (migration
-// 00052): a partial index of the keys that can match serves the first two,
-// and the walk tests the expiry without reading the key.
+// bounds the walk, and the banned, status and expired filters on the
+// copies a holds (migration 00052): a partial index of the keys that can
+// match serves the first two, and the walk tests the expiry without
+// reading the key.
 func (q *Queries) ListLicenseKeysLastUsedDesc(ctx context.Context, arg ListLicenseKeysLastUsedDescParams) ([]ListLicenseKeysLastUsedDescRow, error) {
 	rows, err := q.db.Query(ctx, listLicenseKeysLastUsedDesc,
 		arg.ProjectID,

@@ -375,6 +375,10 @@ type GetLicenseKeyRow struct {
 	LicenseKeyActivity LicenseKeyActivity `json:"license_key_activity"`
 }
 
+// A key's executions are on its license_key_activity row (migration
+// 00053), read beside the key. The locks take the key's row only (OF k):
+// the counter's flush writes activity rows, and waits for a locked key
+// only to mark its first run (MarkLicenseKeysUsed).
 func (q *Queries) GetLicenseKey(ctx context.Context, arg GetLicenseKeyParams) (GetLicenseKeyRow, error) {
 	row := q.db.QueryRow(ctx, getLicenseKey, arg.ProjectID, arg.UserKey)
 	var i GetLicenseKeyRow
@@ -829,7 +833,7 @@ func (q *Queries) SaveLicenseKey(ctx context.Context, arg SaveLicenseKeyParams) 
 	return i, err
 }
 
-const setBulkLicenseKeyExecutions = `-- name: SetBulkLicenseKeyExecutions :execrows
+const setBulkLicenseKeyExecutions = `-- name: SetBulkLicenseKeyExecutions :exec
 UPDATE license_key_activity a SET total_executions = u.n, last_execution_at = u.last
 FROM (SELECT unnest($2::text[]) AS user_key, unnest($3::bigint[]) AS n,
              unnest($4::timestamptz[]) AS last) AS u
@@ -844,22 +848,16 @@ type SetBulkLicenseKeyExecutionsParams struct {
 	Lasts     []time.Time `json:"lasts"`
 }
 
-// A key's executions are on its license_key_activity row (migration
-// 00053), read beside the key. The locks take the key's row only: the
-// counter's flush writes the activity row and never waits on a key.
 // A bulk load's executions (seed --scale), after its COPY: the insert
 // trigger made the keys' activity rows with none (migration 00053).
-func (q *Queries) SetBulkLicenseKeyExecutions(ctx context.Context, arg SetBulkLicenseKeyExecutionsParams) (int64, error) {
-	result, err := q.db.Exec(ctx, setBulkLicenseKeyExecutions,
+func (q *Queries) SetBulkLicenseKeyExecutions(ctx context.Context, arg SetBulkLicenseKeyExecutionsParams) error {
+	_, err := q.db.Exec(ctx, setBulkLicenseKeyExecutions,
 		arg.ProjectID,
 		arg.UserKeys,
 		arg.Counts,
 		arg.Lasts,
 	)
-	if err != nil {
-		return 0, err
-	}
-	return result.RowsAffected(), nil
+	return err
 }
 
 const setMaintenanceWorkMem = `-- name: SetMaintenanceWorkMem :exec

@@ -122,8 +122,7 @@ func (s *Service) Check(ctx context.Context, in CheckInput) (CheckResult, error)
 			return CheckResult{}, err
 		}
 		if won {
-			_, act := keyOfCheckRow(row)
-			k := keyFromRow(bound, act, in.ProjectID, row.ProjectName, now)
+			k := keyFromRow(bound, activityOfCheckRow(row), in.ProjectID, row.ProjectName, now)
 			res.Key, res.AuthExpire = &k, k.AuthExpire
 			s.counter.add(k.ID, row.ScriptID, row.ProjectID, now)
 			return res, nil
@@ -163,9 +162,9 @@ func evaluate(row store.CheckLicenseRow, in CheckInput, now time.Time) (res Chec
 			return refuse(ReasonUnknownKey, "This key does not exist in this project.")
 		}
 	}
-	k, act := keyOfCheckRow(row)
+	k := keyOfCheckRow(row)
 	key = &k
-	view := keyFromRow(k, act, in.ProjectID, row.ProjectName, now)
+	view := keyFromRow(k, activityOfCheckRow(row), in.ProjectID, row.ProjectName, now)
 	res.Key, res.AuthExpire = &view, view.AuthExpire
 	switch {
 	case view.Banned:
@@ -208,20 +207,23 @@ func banMessage(prefix, reason string, until *time.Time) string {
 	return msg + "."
 }
 
-// keyOfCheckRow is the key the check read (the row has one) and its
-// activity row, where its executions are.
-func keyOfCheckRow(r store.CheckLicenseRow) (store.LicenseKey, store.LicenseKeyActivity) {
-	k := store.LicenseKey{ID: *r.KeyID, ProjectID: r.ProjectID, UserKey: *r.UserKey, Identifier: *r.Identifier,
+// keyOfCheckRow is the key the check read (the row has one).
+func keyOfCheckRow(r store.CheckLicenseRow) store.LicenseKey {
+	return store.LicenseKey{ID: *r.KeyID, ProjectID: r.ProjectID, UserKey: *r.UserKey, Identifier: *r.Identifier,
 		DiscordID: *r.DiscordID, Note: *r.Note, KeyDays: r.KeyDays, AuthExpire: r.AuthExpire, ActivatedAt: r.ActivatedAt,
 		Banned: *r.Banned, BanReason: *r.BanReason, BanExpire: r.BanExpire, UnbanToken: r.UnbanToken,
 		TotalResets: *r.TotalResets, LastResetAt: r.LastResetAt, Version: *r.Version, CreatedAt: *r.CreatedAt, UpdatedAt: *r.UpdatedAt}
-	a := store.LicenseKeyActivity{KeyID: k.ID, ProjectID: k.ProjectID, LastExecutionAt: r.LastExecutionAt}
+}
+
+// activityOfCheckRow is the executions of the key the check read.
+func activityOfCheckRow(r store.CheckLicenseRow) store.LicenseKeyActivity {
+	a := store.LicenseKeyActivity{LastExecutionAt: r.LastExecutionAt}
 	// Never nil with a key: its activity row is made in the transaction
 	// that inserts it (00045), and one statement reads both.
 	if r.TotalExecutions != nil {
 		a.TotalExecutions = *r.TotalExecutions
 	}
-	return k, a
+	return a
 }
 
 // bindHWID is the first execution: compare-and-set on the version the check

@@ -70,7 +70,7 @@ func (s *Service) BulkLoadKeys(ctx context.Context, actor audit.Actor, projectID
 			return fmt.Errorf("bulk load keys into %s: %w", projectID, err)
 		}
 		if len(ran.UserKeys) > 0 {
-			if _, err := q.SetBulkLicenseKeyExecutions(ctx, ran); err != nil {
+			if err := q.SetBulkLicenseKeyExecutions(ctx, ran); err != nil {
 				return fmt.Errorf("bulk load keys into %s: executions: %w", projectID, err)
 			}
 		}
