@@ -100,16 +100,12 @@ func (s *Service) Check(ctx context.Context, in CheckInput) (CheckResult, error)
 			}
 			s.cache.put(ck, row, epoch, now)
 		}
-		res, key, bind := evaluate(row, in, now)
+		res, keyID, bind := evaluate(row, in, now)
 		if res.Key != nil {
 			res.Key.TotalExecutions += counted // what this node counted since the row was read
 		}
 		if !bind || in.DryRun {
 			if res.Allowed && !in.DryRun {
-				var keyID int64
-				if key != nil {
-					keyID = key.ID
-				}
 				s.counter.add(keyID, row.ScriptID, row.ProjectID, now)
 				if cached {
 					s.cache.count(ck)
@@ -117,7 +113,7 @@ func (s *Service) Check(ctx context.Context, in CheckInput) (CheckResult, error)
 			}
 			return res, nil
 		}
-		bound, won, err := s.bindHWID(ctx, in, *key, now)
+		bound, won, err := s.bindHWID(ctx, in, keyOfCheckRow(row), now)
 		if err != nil {
 			return CheckResult{}, err
 		}
@@ -128,25 +124,27 @@ func (s *Service) Check(ctx context.Context, in CheckInput) (CheckResult, error)
 			return res, nil
 		}
 		if attempt == maxBindAttempts {
-			return CheckResult{}, fmt.Errorf("check: key %d changed %d times while binding its HWID", key.ID, attempt)
+			return CheckResult{}, fmt.Errorf("check: key %d changed %d times while binding its HWID", keyID, attempt)
 		}
 		// Another execution (or a change) got there first: look again.
 	}
 }
 
 // evaluate decides from the one read; bind is set when the answer is
-// "allowed" on condition of binding the HWID (first execution).
-func evaluate(row store.CheckLicenseRow, in CheckInput, now time.Time) (res CheckResult, key *store.LicenseKey, bind bool) {
+// "allowed" on condition of binding the HWID (first execution). It names
+// the key by its ID (0: none): a pointer to the key would be one more
+// allocation on every check, for the rare first execution's bind.
+func evaluate(row store.CheckLicenseRow, in CheckInput, now time.Time) (res CheckResult, keyID int64, bind bool) {
 	res = CheckResult{ScriptID: in.ScriptID, ScriptName: row.ScriptName}
-	refuse := func(r Reason, msg string) (CheckResult, *store.LicenseKey, bool) {
+	refuse := func(r Reason, msg string) (CheckResult, int64, bool) {
 		res.Reason, res.Message = r, msg
-		return res, key, false
+		return res, keyID, false
 	}
-	allow := func(r Reason, msg string) (CheckResult, *store.LicenseKey, bool) {
+	allow := func(r Reason, msg string) (CheckResult, int64, bool) {
 		res.Allowed, res.Reason, res.Message = true, r, msg
-		return res, key, false
+		return res, keyID, false
 	}
-	hwidBanned := func() (CheckResult, *store.LicenseKey, bool) {
+	hwidBanned := func() (CheckResult, int64, bool) {
 		res.BanReason, res.BanExpire = row.HwidBanReason, utcPtr(row.HwidBanExpire)
 		return refuse(ReasonHWIDBanned, banMessage("This device is blacklisted", row.HwidBanReason, row.HwidBanExpire))
 	}
@@ -163,7 +161,7 @@ func evaluate(row store.CheckLicenseRow, in CheckInput, now time.Time) (res Chec
 		}
 	}
 	k := keyOfCheckRow(row)
-	key = &k
+	keyID = k.ID
 	view := keyFromRow(k, activityOfCheckRow(row), in.ProjectID, row.ProjectName, now)
 	res.Key, res.AuthExpire = &view, view.AuthExpire
 	switch {
@@ -186,7 +184,7 @@ func evaluate(row store.CheckLicenseRow, in CheckInput, now time.Time) (res Chec
 		if in.DryRun {
 			res.Message = "The key is valid and unassigned: this execution would bind this HWID."
 		}
-		return res, key, true
+		return res, keyID, true
 	case in.HWID == "" && in.DryRun:
 		return allow(ReasonOK, "The key is valid (HWID not compared: none given).")
 	case k.Identifier != in.HWID:

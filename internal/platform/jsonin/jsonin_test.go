@@ -3,6 +3,7 @@ package jsonin
 import (
 	"encoding/json"
 	"errors"
+	"reflect"
 	"testing"
 )
 
@@ -52,5 +53,54 @@ func TestDecode(t *testing.T) {
 	var n json.Number
 	if err := Decode([]byte(`12`), &n); err != nil || n != "12" {
 		t.Errorf("number: %v %v", n, err)
+	}
+}
+
+// TestDecodeKeepsNumbersOfInterfaces holds the fast path (json.Unmarshal)
+// to the targets where it decodes as the Decoder with UseNumber does.
+func TestDecodeKeepsNumbersOfInterfaces(t *testing.T) {
+	var m map[string]any
+	if err := Decode([]byte(`{"n":12345678901234567890}`), &m); err != nil {
+		t.Fatal(err)
+	}
+	if n, ok := m["n"].(json.Number); !ok || n != "12345678901234567890" {
+		t.Errorf("n = %#v, want json.Number", m["n"])
+	}
+	var raw map[string]json.RawMessage
+	if err := Decode([]byte(` {"a": [1, 2], "b": "x"} `), &raw); err != nil || string(raw["a"]) != "[1, 2]" || string(raw["b"]) != `"x"` {
+		t.Errorf("raw = %q, %v", raw, err)
+	}
+	type node struct {
+		Next *node             `json:"next"`
+		Tags map[string]string `json:"tags"`
+	}
+	type withAny struct {
+		Items []struct {
+			Extra any `json:"extra"`
+		} `json:"items"`
+	}
+	for _, c := range []struct {
+		v    any
+		want bool
+	}{
+		{&raw, true}, {&m, false}, {new(node), true}, {new(withAny), false}, {new(json.Number), true},
+		{new(any), false}, {raw, false}, {nil, false},
+	} {
+		if got := plain(reflect.TypeOf(c.v)); got != c.want {
+			t.Errorf("plain(%T) = %v, want %v", c.v, got, c.want)
+		}
+	}
+}
+
+// BenchmarkDecodeCheckBody is the loader check's body, the API request
+// made most often (luarmor.readBody).
+func BenchmarkDecodeCheckBody(b *testing.B) {
+	body := []byte(`{"script_key":"KEY-0123456789abcdefghijklmnopqrstuv","hwid":"HWID-0123456789abcdef0123456789abcdef"}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		var m map[string]json.RawMessage
+		if err := Decode(body, &m); err != nil || len(m) != 2 {
+			b.Fatal(m, err)
+		}
 	}
 }
