@@ -106,7 +106,7 @@ func (s *Service) Check(ctx context.Context, in CheckInput) (CheckResult, error)
 		}
 		if !bind || in.DryRun {
 			if res.Allowed && !in.DryRun {
-				s.counter.add(keyID, row.ScriptID, row.ProjectID, now)
+				s.counter.add(keyID, row.ScriptID, row.ProjectID, now, row.LastExecutionAt == nil)
 				if cached {
 					s.cache.count(ck)
 				}
@@ -120,7 +120,7 @@ func (s *Service) Check(ctx context.Context, in CheckInput) (CheckResult, error)
 		if won {
 			k := keyFromRow(bound, activityOfCheckRow(row), in.ProjectID, row.ProjectName, now)
 			res.Key, res.AuthExpire = &k, k.AuthExpire
-			s.counter.add(k.ID, row.ScriptID, row.ProjectID, now)
+			s.counter.add(k.ID, row.ScriptID, row.ProjectID, now, row.LastExecutionAt == nil)
 			return res, nil
 		}
 		if attempt == maxBindAttempts {

@@ -34,6 +34,10 @@ type counter struct {
 type tally struct {
 	n    int64
 	last time.Time
+	// first: a key's check read no run of it yet, so the flush marks it
+	// used. Every other key ran before and is used already: the flush's
+	// MarkLicenseKeysUsed probed each of them every second for nothing.
+	first bool
 }
 
 type dayKey struct {
@@ -70,8 +74,9 @@ func bump(m map[int64]*tally, id, n int64, at time.Time) {
 	}
 }
 
-// add counts one execution (keyID 0: an FFA execution without key).
-func (c *counter) add(keyID, scriptID, projectID int64, at time.Time) {
+// add counts one execution (keyID 0: an FFA execution without key); first
+// is set when the check's read of the key showed no run of it.
+func (c *counter) add(keyID, scriptID, projectID int64, at time.Time, first bool) {
 	c.start.Do(func() {
 		c.mu.Lock()
 		c.started = true
@@ -82,6 +87,7 @@ func (c *counter) add(keyID, scriptID, projectID int64, at time.Time) {
 	c.mu.Lock()
 	if keyID != 0 {
 		bump(c.pending.keys, keyID, 1, at)
+		c.pending.keys[keyID].first = c.pending.keys[keyID].first || first
 		c.pending.keyDays[dayKey{keyID, d}]++
 	}
 	bump(c.pending.scripts, scriptID, 1, at)
@@ -95,6 +101,7 @@ func (c *counter) merge(o counts) {
 	defer c.mu.Unlock()
 	for id, t := range o.keys {
 		bump(c.pending.keys, id, t.n, t.last)
+		c.pending.keys[id].first = c.pending.keys[id].first || t.first
 	}
 	for id, t := range o.scripts {
 		bump(c.pending.scripts, id, t.n, t.last)
@@ -151,8 +158,10 @@ func writeCounts(ctx context.Context, q *store.Queries, b counts) error {
 		// used on a key's first run, then the activity rows (the key's
 		// executions and the sort by last use; migration 00053): the key's
 		// row first, as every change of a key locks them.
-		if err := q.MarkLicenseKeysUsed(ctx, ids); err != nil {
-			return fmt.Errorf("keys used: %w", err)
+		if firsts := firstRuns(b.keys, ids); len(firsts) > 0 {
+			if err := q.MarkLicenseKeysUsed(ctx, firsts); err != nil {
+				return fmt.Errorf("keys used: %w", err)
+			}
 		}
 		if err := q.FlushLicenseKeyExecutions(ctx, store.FlushLicenseKeyExecutionsParams{Ids: ids, Counts: ns, Lasts: lasts}); err != nil {
 			return fmt.Errorf("keys: %w", err)
@@ -190,6 +199,19 @@ func tallies(m map[int64]*tally) (ids, ns []int64, lasts []time.Time) {
 		ns[i], lasts[i] = m[id].n, m[id].last
 	}
 	return ids, ns, lasts
+}
+
+// firstRuns is the ids (sorted, of tallies' ids) of the keys whose check
+// read no run yet. A stale read (a cached row) only names a key that is
+// used already, which MarkLicenseKeysUsed passes over.
+func firstRuns(m map[int64]*tally, ids []int64) []int64 {
+	var firsts []int64
+	for _, id := range ids {
+		if m[id].first {
+			firsts = append(firsts, id)
+		}
+	}
+	return firsts
 }
 
 func dayTallies(m map[dayKey]int64) (ids []int64, days []pgtype.Date, ns []int64) {

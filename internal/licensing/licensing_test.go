@@ -1057,12 +1057,15 @@ func TestExecutionsWriteNoKeyRow(t *testing.T) {
 		return n
 	}
 	at := f.now()
+	flushes := 0
 	flush := func(n int64) {
 		t.Helper()
 		at = at.Add(time.Second)
-		if err := writeCounts(ctx, q, keyCounts(k.ID, n, at)); err != nil {
+		// Only the first flush's check read no run of the key.
+		if err := writeCounts(ctx, q, keyCounts(k.ID, n, at, flushes == 0)); err != nil {
 			t.Fatal(err)
 		}
+		flushes++
 	}
 	flush(2) // the first execution: used turns true
 	if n := written(); n != 1 {
@@ -1083,11 +1086,54 @@ func TestExecutionsWriteNoKeyRow(t *testing.T) {
 	}
 }
 
-// keyCounts is a counter's batch of one key's executions.
-func keyCounts(keyID, n int64, last time.Time) counts {
+// keyCounts is a counter's batch of one key's executions (first: its check
+// read no run of it).
+func keyCounts(keyID, n int64, last time.Time, first bool) counts {
 	c := newCounts()
-	c.keys[keyID] = &tally{n: n, last: last}
+	c.keys[keyID] = &tally{n: n, last: last, first: first}
 	return c
+}
+
+// TestCheckNamesFirstRuns: the check tells the counter which keys it read
+// no run of, and the flush marks only those used; a key that ran before is
+// not written (nor probed) again.
+func TestCheckNamesFirstRuns(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	k := f.key(KeyInput{})
+	first := func() bool {
+		t.Helper()
+		f.svc.counter.mu.Lock()
+		defer f.svc.counter.mu.Unlock()
+		ta := f.svc.counter.pending.keys[k.ID]
+		if ta == nil {
+			t.Fatal("the check counted no execution")
+		}
+		return ta.first
+	}
+	if r := f.check(k.UserKey, "hw-first"); !r.Allowed {
+		t.Fatalf("first check: %+v", r)
+	}
+	if !first() {
+		t.Error("the key's first run is not named a first run")
+	}
+	if err := f.svc.FlushExecutions(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got, err := f.db.GetLicenseKeyByID(ctx, k.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.LicenseKey.Used {
+		t.Error("the flush of a first run did not mark the key used")
+	}
+	f.check(k.UserKey, "hw-first")
+	if first() {
+		t.Error("a key that ran before is named a first run again")
+	}
+	if ids := firstRuns(f.svc.counter.pending.keys, []int64{k.ID}); len(ids) != 0 {
+		t.Errorf("firstRuns = %v, want none", ids)
+	}
 }
 
 // TestFlushAndKeyChangeTakeRowsInOneOrder: a change of a key locks its row
@@ -1117,7 +1163,7 @@ func TestFlushAndKeyChangeTakeRowsInOneOrder(t *testing.T) {
 	}
 	flushed := make(chan error, 1)
 	go func() {
-		flushed <- f.db.Tx(ctx, func(q *store.Queries) error { return writeCounts(ctx, q, keyCounts(k.ID, 1, f.now())) })
+		flushed <- f.db.Tx(ctx, func(q *store.Queries) error { return writeCounts(ctx, q, keyCounts(k.ID, 1, f.now(), true)) })
 	}()
 	eventually(t, "the flush waiting for a row lock", func() bool {
 		var waiting bool
