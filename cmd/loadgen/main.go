@@ -274,7 +274,7 @@ func run(ctx context.Context, cfg config) error {
 		wal = newWalMeter(ctx, cfg.dbURL)
 		defer wal.close()
 	}
-	h0, m0 := checkCacheCounts(serverFootprint.metricsAddr)
+	before, from := licensingMetrics(serverFootprint.metricsAddr), time.Now()
 	for round := range rounds {
 		from := wal.position(ctx)
 		checks = append(checks, measureFast(ctx, cfg, fmt.Sprintf("loader check   POST .../scripts/:id/check (round %d)", round+1), check, cfg.duration))
@@ -293,8 +293,11 @@ func run(ctx context.Context, cfg config) error {
 			pgbenchs = append(pgbenchs, r)
 		}
 	}
-	h1, m1 := checkCacheCounts(serverFootprint.metricsAddr)
-	serverFootprint.cacheHits, serverFootprint.cacheMisses = h1-h0, m1-m0
+	after := licensingMetrics(serverFootprint.metricsAddr)
+	delta := func(name string) float64 { return after[name] - before[name] }
+	serverFootprint.cacheHits, serverFootprint.cacheMisses = delta("check_cache_hits_total"), delta("check_cache_misses_total")
+	serverFootprint.flushes, serverFootprint.flushedKeys = delta("executions_flushes_total"), delta("executions_flushed_keys_total")
+	serverFootprint.flushSeconds, serverFootprint.checkRounds = delta("executions_flush_seconds_total"), time.Since(from)
 	results := []result{merge("loader check   POST .../scripts/:id/check", checks), first}
 
 	// Two kinds of search: selective (a fragment of one key's user_key or
@@ -434,6 +437,12 @@ func run(ctx context.Context, cfg config) error {
 		fmt.Printf("loader check cache: %.0f%% of checks answered from memory (%.0f hits, %.0f misses)\n",
 			100*f.cacheHits/(f.cacheHits+f.cacheMisses), f.cacheHits, f.cacheMisses)
 	}
+	if f := serverFootprint; f.flushes > 0 {
+		// The batched execution counts are what the cached check costs the
+		// database: each flush's transaction, timed by the server.
+		fmt.Printf("execution counts: %.0f flushes during the check rounds, %.0f ms and %.0f keys a flush on average: %.0f%% of the rounds' time\n",
+			f.flushes, 1000*f.flushSeconds/f.flushes, f.flushedKeys/f.flushes, 100*f.flushSeconds/f.checkRounds.Seconds())
+	}
 	if prop.samples > 0 {
 		fmt.Printf("a ban on node A → the first refused check on node B (%d keys, both nodes caching): p50 %s, max %s\n", prop.samples, ms(prop.p50), ms(prop.max))
 	}
@@ -565,33 +574,34 @@ var serverFootprint struct {
 	idleKiB, peakKiB int64
 	afterLoadKiB     int64
 	metricsAddr      string
-	// the check cache's hits and misses during the loader check
-	cacheHits, cacheMisses float64
+	// during the loader check rounds: the check cache's hits and misses,
+	// the execution counter's flushes, and the rounds' time
+	cacheHits, cacheMisses             float64
+	flushes, flushedKeys, flushSeconds float64
+	checkRounds                        time.Duration
 }
 
-// checkCacheCounts reads the server's loader check cache counters from its
-// metrics listener (0, 0 when it has none).
-func checkCacheCounts(addr string) (hits, misses float64) {
+// licensingMetrics reads the server's lumdesk_licensing_* metrics (the check
+// cache, the execution counter's flushes) from its metrics listener, by
+// the rest of their names (none when it has no listener).
+func licensingMetrics(addr string) map[string]float64 {
+	m := map[string]float64{}
 	if addr == "" {
-		return 0, 0
+		return m
 	}
 	res, err := http.Get("http://" + addr + "/metrics")
 	if err != nil {
-		return 0, 0
+		return m
 	}
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
 	for _, line := range strings.Split(string(b), "\n") {
 		name, v, _ := strings.Cut(line, " ")
-		n, _ := strconv.ParseFloat(v, 64)
-		switch name {
-		case "lumdesk_licensing_check_cache_hits_total":
-			hits = n
-		case "lumdesk_licensing_check_cache_misses_total":
-			misses = n
+		if rest, ok := strings.CutPrefix(name, "lumdesk_licensing_"); ok {
+			m[rest], _ = strconv.ParseFloat(v, 64)
 		}
 	}
-	return hits, misses
+	return m
 }
 
 // rss is the process's resident set (VmRSS) in KiB, 0 when /proc does not say.

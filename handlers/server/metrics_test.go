@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -20,17 +21,7 @@ func TestCheckCacheMetrics(t *testing.T) {
 	env := servertest.New(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	scrape := func() map[string]string {
-		rec := httptest.NewRecorder()
-		env.Handlers.MetricsHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
-		got := map[string]string{}
-		for _, line := range strings.Split(rec.Body.String(), "\n") {
-			if name, v, ok := strings.Cut(line, " "); ok && strings.HasPrefix(name, "lumdesk_licensing_check_cache_") {
-				got[strings.TrimPrefix(name, "lumdesk_licensing_check_cache_")] = v
-			}
-		}
-		return got
-	}
+	scrape := func() map[string]string { return scrapeMetrics(env, "lumdesk_licensing_check_cache_") }
 	if got := scrape(); got["live"] != "0" || got["entries"] != "0" {
 		t.Fatalf("before the cache starts: %v", got)
 	}
@@ -77,5 +68,69 @@ func TestCheckCacheMetrics(t *testing.T) {
 	}
 	if got["misses_total"] == "0" || got["live"] != "1" {
 		t.Errorf("after checks of one key: %v; want some misses, live", got)
+	}
+}
+
+// scrapeMetrics is the node's metrics named with prefix, by the rest of
+// their names.
+func scrapeMetrics(env *servertest.Env, prefix string) map[string]string {
+	rec := httptest.NewRecorder()
+	env.Handlers.MetricsHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	got := map[string]string{}
+	for _, line := range strings.Split(rec.Body.String(), "\n") {
+		if name, v, ok := strings.Cut(line, " "); ok && strings.HasPrefix(name, prefix) {
+			got[strings.TrimPrefix(name, prefix)] = v
+		}
+	}
+	return got
+}
+
+// TestExecutionFlushMetrics: the metrics show what the execution counter's
+// flushes wrote and how long they took (make bench reads them).
+func TestExecutionFlushMetrics(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	ctx := context.Background()
+	scrape := func() map[string]string { return scrapeMetrics(env, "lumdesk_licensing_executions_") }
+	if got := scrape(); got["flushes_total"] != "0" || got["flushed_keys_total"] != "0" || got["flush_seconds_total"] != "0" {
+		t.Fatalf("before any check: %v", got)
+	}
+	actor := audit.CLI("metrics test")
+	acc := env.CreateAccount("Flush Co")
+	p, err := env.Licensing.CreateProject(ctx, actor, licensing.ProjectInput{AccountID: acc.ID, Name: "Hub", ResetCooldown: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := env.Licensing.CreateScript(ctx, actor, p.ID, licensing.ScriptInput{Name: "Main"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, hwid := range []string{"hw-1", "hw-2"} {
+		k, err := env.Licensing.CreateKey(ctx, actor, p.ID, licensing.KeyInput{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 3 {
+			if r, err := env.Licensing.Check(ctx, licensing.CheckInput{ProjectID: p.ID, ScriptID: s.ID, ScriptKey: k.UserKey, HWID: hwid}); err != nil || !r.Allowed {
+				t.Fatalf("check: %+v, %v", r, err)
+			}
+		}
+	}
+	if err := env.Licensing.FlushExecutions(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// The counter's own loop (every second) may have flushed some of them
+	// first: each flush wrote one or both keys, and each key was written.
+	got := scrape()
+	num := func(name string) float64 {
+		n, err := strconv.ParseFloat(got[name], 64)
+		if err != nil {
+			t.Fatalf("%s: %v (%v)", name, err, got)
+		}
+		return n
+	}
+	flushes, keys := num("flushes_total"), num("flushed_keys_total")
+	if flushes < 1 || keys < 2 || keys > 2*flushes || num("flush_seconds_total") <= 0 {
+		t.Errorf("after six checks of two keys and a flush: %v; want each key written, at most two a flush, some time", got)
 	}
 }

@@ -335,7 +335,7 @@ func NewApp(cfg config.Config, s *Services, log *slog.Logger) (*fiber.App, *web.
 		Customers:      s.Customers,
 		PortalSessions: customers.NewSessionStore(s.DB, cfg.CookieSecure, cfg.SessionIdle, cfg.SessionAbsolute),
 		Extra:          s.routeGroups(),
-		Collectors:     []prometheus.Collector{newCheckCacheMetrics(s.Licensing)},
+		Collectors:     []prometheus.Collector{newLicensingMetrics(s.Licensing)},
 	})
 }
 

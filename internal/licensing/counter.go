@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgtype"
@@ -29,6 +30,11 @@ type counter struct {
 	done     chan struct{}
 	started  bool
 	stopOnce sync.Once
+
+	// What the flushes wrote and how long they took, since start: the
+	// database time the counts cost (metrics, make bench).
+	flushes, flushedKeys atomic.Uint64
+	flushTime            atomic.Int64 // nanoseconds
 }
 
 type tally struct {
@@ -143,10 +149,14 @@ func (c *counter) flush(ctx context.Context) error {
 	if batch.empty() {
 		return nil
 	}
+	start := time.Now()
 	if err := c.svc.db.Tx(ctx, func(q *store.Queries) error { return writeCounts(ctx, q, batch) }); err != nil {
 		c.merge(batch)
 		return fmt.Errorf("flush execution counts: %w", err)
 	}
+	c.flushTime.Add(int64(time.Since(start)))
+	c.flushes.Add(1)
+	c.flushedKeys.Add(uint64(len(batch.keys)))
 	return nil
 }
 
@@ -259,6 +269,19 @@ func (c *counter) close(ctx context.Context) error {
 
 // FlushExecutions writes the batched execution counts now (tests, shutdown).
 func (s *Service) FlushExecutions(ctx context.Context) error { return s.counter.flush(ctx) }
+
+// CounterStats are the execution counter's flushes since start.
+type CounterStats struct {
+	Flushes uint64        // flushes that wrote something
+	Keys    uint64        // key rows they wrote, summed over the flushes
+	Time    time.Duration // how long they took, summed
+}
+
+// CounterStats reads the execution counter's totals.
+func (s *Service) CounterStats() CounterStats {
+	c := s.counter
+	return CounterStats{Flushes: c.flushes.Load(), Keys: c.flushedKeys.Load(), Time: time.Duration(c.flushTime.Load())}
+}
 
 // PendingExecutions is how many executions wait in memory for the next flush.
 func (s *Service) PendingExecutions() int64 {
