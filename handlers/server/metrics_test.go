@@ -33,17 +33,8 @@ func TestCheckCacheMetrics(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 
-	actor := audit.CLI("metrics test")
-	acc := env.CreateAccount("Cache Co")
-	p, err := env.Licensing.CreateProject(ctx, actor, licensing.ProjectInput{AccountID: acc.ID, Name: "Hub", ResetCooldown: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := env.Licensing.CreateScript(ctx, actor, p.ID, licensing.ScriptInput{Name: "Main"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	k, err := env.Licensing.CreateKey(ctx, actor, p.ID, licensing.KeyInput{})
+	p, s := licensedScript(t, env, "Cache Co")
+	k, err := env.Licensing.CreateKey(ctx, metricsActor, p.ID, licensing.KeyInput{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,6 +62,24 @@ func TestCheckCacheMetrics(t *testing.T) {
 	}
 }
 
+var metricsActor = audit.CLI("metrics test")
+
+// licensedScript is a new account's project and its script, for checks.
+func licensedScript(t *testing.T, env *servertest.Env, account string) (licensing.Project, licensing.Script) {
+	t.Helper()
+	ctx := context.Background()
+	acc := env.CreateAccount(account)
+	p, err := env.Licensing.CreateProject(ctx, metricsActor, licensing.ProjectInput{AccountID: acc.ID, Name: "Hub", ResetCooldown: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := env.Licensing.CreateScript(ctx, metricsActor, p.ID, licensing.ScriptInput{Name: "Main"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, s
+}
+
 // scrapeMetrics is the node's metrics named with prefix, by the rest of
 // their names.
 func scrapeMetrics(env *servertest.Env, prefix string) map[string]string {
@@ -95,18 +104,9 @@ func TestExecutionFlushMetrics(t *testing.T) {
 	if got := scrape(); got["flushes_total"] != "0" || got["flushed_keys_total"] != "0" || got["flush_seconds_total"] != "0" {
 		t.Fatalf("before any check: %v", got)
 	}
-	actor := audit.CLI("metrics test")
-	acc := env.CreateAccount("Flush Co")
-	p, err := env.Licensing.CreateProject(ctx, actor, licensing.ProjectInput{AccountID: acc.ID, Name: "Hub", ResetCooldown: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := env.Licensing.CreateScript(ctx, actor, p.ID, licensing.ScriptInput{Name: "Main"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, s := licensedScript(t, env, "Flush Co")
 	for _, hwid := range []string{"hw-1", "hw-2"} {
-		k, err := env.Licensing.CreateKey(ctx, actor, p.ID, licensing.KeyInput{})
+		k, err := env.Licensing.CreateKey(ctx, metricsActor, p.ID, licensing.KeyInput{})
 		if err != nil {
 			t.Fatal(err)
 		}

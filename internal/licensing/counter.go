@@ -68,13 +68,16 @@ func newCounter(s *Service, interval time.Duration) *counter {
 	return &counter{svc: s, interval: interval, pending: newCounts(), stop: make(chan struct{}), done: make(chan struct{})}
 }
 
-func bump(m map[int64]*tally, id, n int64, at time.Time) {
+// bump adds n executions, the last at at, to id's tally; first sticks
+// once any of them was a first run.
+func bump(m map[int64]*tally, id, n int64, at time.Time, first bool) {
 	t := m[id]
 	if t == nil {
-		m[id] = &tally{n: n, last: at}
+		m[id] = &tally{n: n, last: at, first: first}
 		return
 	}
 	t.n += n
+	t.first = t.first || first
 	if at.After(t.last) {
 		t.last = at
 	}
@@ -92,11 +95,10 @@ func (c *counter) add(keyID, scriptID, projectID int64, at time.Time, first bool
 	d := int32(at.Unix() / 86400)
 	c.mu.Lock()
 	if keyID != 0 {
-		bump(c.pending.keys, keyID, 1, at)
-		c.pending.keys[keyID].first = c.pending.keys[keyID].first || first
+		bump(c.pending.keys, keyID, 1, at, first)
 		c.pending.keyDays[dayKey{keyID, d}]++
 	}
-	bump(c.pending.scripts, scriptID, 1, at)
+	bump(c.pending.scripts, scriptID, 1, at, false)
 	c.pending.projectDays[dayKey{projectID, d}]++
 	c.mu.Unlock()
 }
@@ -106,11 +108,10 @@ func (c *counter) merge(o counts) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for id, t := range o.keys {
-		bump(c.pending.keys, id, t.n, t.last)
-		c.pending.keys[id].first = c.pending.keys[id].first || t.first
+		bump(c.pending.keys, id, t.n, t.last, t.first)
 	}
 	for id, t := range o.scripts {
-		bump(c.pending.scripts, id, t.n, t.last)
+		bump(c.pending.scripts, id, t.n, t.last, false)
 	}
 	for k, n := range o.keyDays {
 		c.pending.keyDays[k] += n
