@@ -129,7 +129,9 @@ OFFSET sqlc.arg(off) LIMIT sqlc.arg(lim);
 -- bounds the walk, and the banned, status and expired filters on the
 -- copies a holds (migration 00052): a partial index of the keys that can
 -- match serves the first two, and the walk tests the expiry without
--- reading the key.
+-- reading the key. The sort is by the minute of the last run, then by id
+-- (migration 00054: the flush's updates of a key within a minute stay
+-- HOT); the cursor's at is that minute (licensing.lastUsedSort).
 -- name: ListLicenseKeysLastUsedDesc :many
 SELECT sqlc.embed(k), p.public_id AS project_public_id, p.name AS project_name
 FROM license_key_activity a JOIN license_keys k ON k.id = a.key_id JOIN licensing_projects p ON p.id = k.project_id
@@ -151,14 +153,14 @@ WHERE (sqlc.narg(project_id)::bigint IS NULL OR k.project_id = sqlc.narg(project
   AND (sqlc.narg(has_discord)::boolean IS NULL OR (k.discord_id <> '') = sqlc.narg(has_discord))
   AND (sqlc.narg(expires_from)::timestamptz IS NULL OR k.auth_expire >= sqlc.narg(expires_from))
   AND (sqlc.narg(expires_to)::timestamptz IS NULL OR k.auth_expire < sqlc.narg(expires_to))
-  AND (sqlc.narg(after_at)::timestamptz IS NULL OR (coalesce(a.last_execution_at, '1970-01-01 00:00:00+00'::timestamptz), a.key_id) < (sqlc.narg(after_at), sqlc.narg(after_id)::bigint))
+  AND (sqlc.narg(after_at)::timestamptz IS NULL OR (coalesce(a.last_execution_minute, '1970-01-01 00:00:00+00'::timestamptz), a.key_id) < (sqlc.narg(after_at), sqlc.narg(after_id)::bigint))
   AND (sqlc.narg(project_id)::bigint IS NULL OR a.project_id = sqlc.narg(project_id))
-  AND (NOT coalesce(sqlc.narg(never_used)::boolean, false) OR coalesce(a.last_execution_at, '1970-01-01 00:00:00+00'::timestamptz) <= '1970-01-01 00:00:00+00'::timestamptz)
-  AND (coalesce(sqlc.narg(never_used)::boolean, true) OR coalesce(a.last_execution_at, '1970-01-01 00:00:00+00'::timestamptz) > '1970-01-01 00:00:00+00'::timestamptz)
+  AND (NOT coalesce(sqlc.narg(never_used)::boolean, false) OR coalesce(a.last_execution_minute, '1970-01-01 00:00:00+00'::timestamptz) <= '1970-01-01 00:00:00+00'::timestamptz)
+  AND (coalesce(sqlc.narg(never_used)::boolean, true) OR coalesce(a.last_execution_minute, '1970-01-01 00:00:00+00'::timestamptz) > '1970-01-01 00:00:00+00'::timestamptz)
   AND (NOT coalesce(sqlc.narg(banned)::boolean, false) OR a.banned)
   AND (coalesce(sqlc.narg(status)::text, 'active') = 'active' OR NOT a.bound)
   AND (sqlc.narg(expired)::boolean IS NULL OR (coalesce(a.auth_expire, '9999-12-31 00:00:00+00'::timestamptz) <= sqlc.arg(now)) = sqlc.narg(expired))
-ORDER BY coalesce(a.last_execution_at, '1970-01-01 00:00:00+00'::timestamptz) DESC, a.key_id DESC
+ORDER BY coalesce(a.last_execution_minute, '1970-01-01 00:00:00+00'::timestamptz) DESC, a.key_id DESC
 OFFSET sqlc.arg(off) LIMIT sqlc.arg(lim);
 
 -- name: ListLicenseKeysLastUsedAsc :many
@@ -182,14 +184,14 @@ WHERE (sqlc.narg(project_id)::bigint IS NULL OR k.project_id = sqlc.narg(project
   AND (sqlc.narg(has_discord)::boolean IS NULL OR (k.discord_id <> '') = sqlc.narg(has_discord))
   AND (sqlc.narg(expires_from)::timestamptz IS NULL OR k.auth_expire >= sqlc.narg(expires_from))
   AND (sqlc.narg(expires_to)::timestamptz IS NULL OR k.auth_expire < sqlc.narg(expires_to))
-  AND (sqlc.narg(after_at)::timestamptz IS NULL OR (coalesce(a.last_execution_at, '1970-01-01 00:00:00+00'::timestamptz), a.key_id) > (sqlc.narg(after_at), sqlc.narg(after_id)::bigint))
+  AND (sqlc.narg(after_at)::timestamptz IS NULL OR (coalesce(a.last_execution_minute, '1970-01-01 00:00:00+00'::timestamptz), a.key_id) > (sqlc.narg(after_at), sqlc.narg(after_id)::bigint))
   AND (sqlc.narg(project_id)::bigint IS NULL OR a.project_id = sqlc.narg(project_id))
-  AND (NOT coalesce(sqlc.narg(never_used)::boolean, false) OR coalesce(a.last_execution_at, '1970-01-01 00:00:00+00'::timestamptz) <= '1970-01-01 00:00:00+00'::timestamptz)
-  AND (coalesce(sqlc.narg(never_used)::boolean, true) OR coalesce(a.last_execution_at, '1970-01-01 00:00:00+00'::timestamptz) > '1970-01-01 00:00:00+00'::timestamptz)
+  AND (NOT coalesce(sqlc.narg(never_used)::boolean, false) OR coalesce(a.last_execution_minute, '1970-01-01 00:00:00+00'::timestamptz) <= '1970-01-01 00:00:00+00'::timestamptz)
+  AND (coalesce(sqlc.narg(never_used)::boolean, true) OR coalesce(a.last_execution_minute, '1970-01-01 00:00:00+00'::timestamptz) > '1970-01-01 00:00:00+00'::timestamptz)
   AND (NOT coalesce(sqlc.narg(banned)::boolean, false) OR a.banned)
   AND (coalesce(sqlc.narg(status)::text, 'active') = 'active' OR NOT a.bound)
   AND (sqlc.narg(expired)::boolean IS NULL OR (coalesce(a.auth_expire, '9999-12-31 00:00:00+00'::timestamptz) <= sqlc.arg(now)) = sqlc.narg(expired))
-ORDER BY coalesce(a.last_execution_at, '1970-01-01 00:00:00+00'::timestamptz), a.key_id
+ORDER BY coalesce(a.last_execution_minute, '1970-01-01 00:00:00+00'::timestamptz), a.key_id
 OFFSET sqlc.arg(off) LIMIT sqlc.arg(lim);
 
 -- A search's matches sorted by expiry or last use (by_expiry), either
@@ -199,14 +201,15 @@ OFFSET sqlc.arg(off) LIMIT sqlc.arg(lim);
 -- the planner from walking license_keys_expire for the sort instead; the
 -- page is cut from the matches before the keys are read whole. The sort
 -- values and keyset are the walks' (licensing.cursorOf): a never-used key
--- sorts as never_used_at (licensing.neverUsedAt); its last execution is
--- read from the activity table only when the sort is by last use.
+-- sorts as never_used_at (licensing.neverUsedAt); the minute of its last
+-- execution is read from the activity table only when the sort is by last
+-- use.
 -- name: ListLicenseKeysMatches :many
 WITH m AS MATERIALIZED (
 SELECT k.id, s.at
 FROM license_keys k JOIN licensing_projects p ON p.id = k.project_id,
      LATERAL (SELECT CASE WHEN sqlc.arg(by_expiry)::boolean THEN coalesce(k.auth_expire, '9999-12-31 00:00:00+00'::timestamptz)
-                          ELSE coalesce((SELECT a.last_execution_at FROM license_key_activity a WHERE a.key_id = k.id),
+                          ELSE coalesce((SELECT a.last_execution_minute FROM license_key_activity a WHERE a.key_id = k.id),
                                         sqlc.arg(never_used_at)::timestamptz) END AS at) s
 WHERE (sqlc.narg(project_id)::bigint IS NULL OR k.project_id = sqlc.narg(project_id))
   AND (sqlc.narg(account_id)::bigint IS NULL OR p.account_id = sqlc.narg(account_id))

@@ -633,14 +633,14 @@ WHERE ($1::bigint IS NULL OR k.project_id = $1)
   AND ($14::boolean IS NULL OR (k.discord_id <> '') = $14)
   AND ($15::timestamptz IS NULL OR k.auth_expire >= $15)
   AND ($16::timestamptz IS NULL OR k.auth_expire < $16)
-  AND ($17::timestamptz IS NULL OR (coalesce(a.last_execution_at, '1970-01-01 00:00:00+00'::timestamptz), a.key_id) > ($17, $18::bigint))
+  AND ($17::timestamptz IS NULL OR (coalesce(a.last_execution_minute, '1970-01-01 00:00:00+00'::timestamptz), a.key_id) > ($17, $18::bigint))
   AND ($1::bigint IS NULL OR a.project_id = $1)
-  AND (NOT coalesce($13::boolean, false) OR coalesce(a.last_execution_at, '1970-01-01 00:00:00+00'::timestamptz) <= '1970-01-01 00:00:00+00'::timestamptz)
-  AND (coalesce($13::boolean, true) OR coalesce(a.last_execution_at, '1970-01-01 00:00:00+00'::timestamptz) > '1970-01-01 00:00:00+00'::timestamptz)
+  AND (NOT coalesce($13::boolean, false) OR coalesce(a.last_execution_minute, '1970-01-01 00:00:00+00'::timestamptz) <= '1970-01-01 00:00:00+00'::timestamptz)
+  AND (coalesce($13::boolean, true) OR coalesce(a.last_execution_minute, '1970-01-01 00:00:00+00'::timestamptz) > '1970-01-01 00:00:00+00'::timestamptz)
   AND (NOT coalesce($11::boolean, false) OR a.banned)
   AND (coalesce($9::text, 'active') = 'active' OR NOT a.bound)
   AND ($12::boolean IS NULL OR (coalesce(a.auth_expire, '9999-12-31 00:00:00+00'::timestamptz) <= $10) = $12)
-ORDER BY coalesce(a.last_execution_at, '1970-01-01 00:00:00+00'::timestamptz), a.key_id
+ORDER BY coalesce(a.last_execution_minute, '1970-01-01 00:00:00+00'::timestamptz), a.key_id
 OFFSET $19 LIMIT $20
 `
 
@@ -759,14 +759,14 @@ WHERE ($1::bigint IS NULL OR k.project_id = $1)
   AND ($14::boolean IS NULL OR (k.discord_id <> '') = $14)
   AND ($15::timestamptz IS NULL OR k.auth_expire >= $15)
   AND ($16::timestamptz IS NULL OR k.auth_expire < $16)
-  AND ($17::timestamptz IS NULL OR (coalesce(a.last_execution_at, '1970-01-01 00:00:00+00'::timestamptz), a.key_id) < ($17, $18::bigint))
+  AND ($17::timestamptz IS NULL OR (coalesce(a.last_execution_minute, '1970-01-01 00:00:00+00'::timestamptz), a.key_id) < ($17, $18::bigint))
   AND ($1::bigint IS NULL OR a.project_id = $1)
-  AND (NOT coalesce($13::boolean, false) OR coalesce(a.last_execution_at, '1970-01-01 00:00:00+00'::timestamptz) <= '1970-01-01 00:00:00+00'::timestamptz)
-  AND (coalesce($13::boolean, true) OR coalesce(a.last_execution_at, '1970-01-01 00:00:00+00'::timestamptz) > '1970-01-01 00:00:00+00'::timestamptz)
+  AND (NOT coalesce($13::boolean, false) OR coalesce(a.last_execution_minute, '1970-01-01 00:00:00+00'::timestamptz) <= '1970-01-01 00:00:00+00'::timestamptz)
+  AND (coalesce($13::boolean, true) OR coalesce(a.last_execution_minute, '1970-01-01 00:00:00+00'::timestamptz) > '1970-01-01 00:00:00+00'::timestamptz)
   AND (NOT coalesce($11::boolean, false) OR a.banned)
   AND (coalesce($9::text, 'active') = 'active' OR NOT a.bound)
   AND ($12::boolean IS NULL OR (coalesce(a.auth_expire, '9999-12-31 00:00:00+00'::timestamptz) <= $10) = $12)
-ORDER BY coalesce(a.last_execution_at, '1970-01-01 00:00:00+00'::timestamptz) DESC, a.key_id DESC
+ORDER BY coalesce(a.last_execution_minute, '1970-01-01 00:00:00+00'::timestamptz) DESC, a.key_id DESC
 OFFSET $19 LIMIT $20
 `
 
@@ -806,7 +806,9 @@ type ListLicenseKeysLastUsedDescRow struct {
 // bounds the walk, and the banned, status and expired filters on the
 // copies a holds (migration 00052): a partial index of the keys that can
 // match serves the first two, and the walk tests the expiry without
-// reading the key.
+// reading the key. The sort is by the minute of the last run, then by id
+// (migration 00054: the flush's updates of a key within a minute stay
+// HOT); the cursor's at is that minute (licensing.lastUsedSort).
 func (q *Queries) ListLicenseKeysLastUsedDesc(ctx context.Context, arg ListLicenseKeysLastUsedDescParams) ([]ListLicenseKeysLastUsedDescRow, error) {
 	rows, err := q.db.Query(ctx, listLicenseKeysLastUsedDesc,
 		arg.ProjectID,
@@ -877,7 +879,7 @@ WITH m AS MATERIALIZED (
 SELECT k.id, s.at
 FROM license_keys k JOIN licensing_projects p ON p.id = k.project_id,
      LATERAL (SELECT CASE WHEN $4::boolean THEN coalesce(k.auth_expire, '9999-12-31 00:00:00+00'::timestamptz)
-                          ELSE coalesce((SELECT a.last_execution_at FROM license_key_activity a WHERE a.key_id = k.id),
+                          ELSE coalesce((SELECT a.last_execution_minute FROM license_key_activity a WHERE a.key_id = k.id),
                                         $5::timestamptz) END AS at) s
 WHERE ($6::bigint IS NULL OR k.project_id = $6)
   AND ($7::bigint IS NULL OR p.account_id = $7)
@@ -950,8 +952,9 @@ type ListLicenseKeysMatchesRow struct {
 // the planner from walking license_keys_expire for the sort instead; the
 // page is cut from the matches before the keys are read whole. The sort
 // values and keyset are the walks' (licensing.cursorOf): a never-used key
-// sorts as never_used_at (licensing.neverUsedAt); its last execution is
-// read from the activity table only when the sort is by last use.
+// sorts as never_used_at (licensing.neverUsedAt); the minute of its last
+// execution is read from the activity table only when the sort is by last
+// use.
 func (q *Queries) ListLicenseKeysMatches(ctx context.Context, arg ListLicenseKeysMatchesParams) ([]ListLicenseKeysMatchesRow, error) {
 	rows, err := q.db.Query(ctx, listLicenseKeysMatches,
 		arg.Descending,

@@ -360,7 +360,7 @@ func (q *Queries) FlushLicensingScriptExecutions(ctx context.Context, arg FlushL
 }
 
 const getLicenseKey = `-- name: GetLicenseKey :one
-SELECT k.id, k.project_id, k.user_key, k.identifier, k.discord_id, k.note, k.key_days, k.auth_expire, k.activated_at, k.banned, k.ban_reason, k.ban_expire, k.unban_token, k.total_resets, k.last_reset_at, k.version, k.created_at, k.updated_at, k.search_ids, k.note_words, k.used, a.key_id, a.project_id, a.last_execution_at, a.banned, a.bound, a.auth_expire, a.total_executions
+SELECT k.id, k.project_id, k.user_key, k.identifier, k.discord_id, k.note, k.key_days, k.auth_expire, k.activated_at, k.banned, k.ban_reason, k.ban_expire, k.unban_token, k.total_resets, k.last_reset_at, k.version, k.created_at, k.updated_at, k.search_ids, k.note_words, k.used, a.key_id, a.project_id, a.last_execution_at, a.banned, a.bound, a.auth_expire, a.total_executions, a.last_execution_minute
 FROM license_keys k JOIN license_key_activity a ON a.key_id = k.id
 WHERE k.project_id = $1 AND k.user_key = $2
 `
@@ -411,12 +411,13 @@ func (q *Queries) GetLicenseKey(ctx context.Context, arg GetLicenseKeyParams) (G
 		&i.LicenseKeyActivity.Bound,
 		&i.LicenseKeyActivity.AuthExpire,
 		&i.LicenseKeyActivity.TotalExecutions,
+		&i.LicenseKeyActivity.LastExecutionMinute,
 	)
 	return i, err
 }
 
 const getLicenseKeyByID = `-- name: GetLicenseKeyByID :one
-SELECT k.id, k.project_id, k.user_key, k.identifier, k.discord_id, k.note, k.key_days, k.auth_expire, k.activated_at, k.banned, k.ban_reason, k.ban_expire, k.unban_token, k.total_resets, k.last_reset_at, k.version, k.created_at, k.updated_at, k.search_ids, k.note_words, k.used, a.key_id, a.project_id, a.last_execution_at, a.banned, a.bound, a.auth_expire, a.total_executions, p.public_id AS project_public_id, p.name AS project_name
+SELECT k.id, k.project_id, k.user_key, k.identifier, k.discord_id, k.note, k.key_days, k.auth_expire, k.activated_at, k.banned, k.ban_reason, k.ban_expire, k.unban_token, k.total_resets, k.last_reset_at, k.version, k.created_at, k.updated_at, k.search_ids, k.note_words, k.used, a.key_id, a.project_id, a.last_execution_at, a.banned, a.bound, a.auth_expire, a.total_executions, a.last_execution_minute, p.public_id AS project_public_id, p.name AS project_name
 FROM license_keys k JOIN license_key_activity a ON a.key_id = k.id JOIN licensing_projects p ON p.id = k.project_id
 WHERE k.id = $1
 `
@@ -460,6 +461,7 @@ func (q *Queries) GetLicenseKeyByID(ctx context.Context, id int64) (GetLicenseKe
 		&i.LicenseKeyActivity.Bound,
 		&i.LicenseKeyActivity.AuthExpire,
 		&i.LicenseKeyActivity.TotalExecutions,
+		&i.LicenseKeyActivity.LastExecutionMinute,
 		&i.ProjectPublicID,
 		&i.ProjectName,
 	)
@@ -553,7 +555,7 @@ func (q *Queries) InsertLicenseKeyReset(ctx context.Context, arg InsertLicenseKe
 }
 
 const licenseKeyActivities = `-- name: LicenseKeyActivities :many
-SELECT key_id, project_id, last_execution_at, banned, bound, auth_expire, total_executions FROM license_key_activity WHERE key_id = ANY ($1::bigint[])
+SELECT key_id, project_id, last_execution_at, banned, bound, auth_expire, total_executions, last_execution_minute FROM license_key_activity WHERE key_id = ANY ($1::bigint[])
 `
 
 // A list page's executions (migration 00053), by key.
@@ -574,6 +576,7 @@ func (q *Queries) LicenseKeyActivities(ctx context.Context, keyIds []int64) ([]L
 			&i.Bound,
 			&i.AuthExpire,
 			&i.TotalExecutions,
+			&i.LastExecutionMinute,
 		); err != nil {
 			return nil, err
 		}
@@ -621,7 +624,7 @@ func (q *Queries) LicenseKeyDailyExecutions(ctx context.Context, arg LicenseKeyD
 }
 
 const lockLicenseKey = `-- name: LockLicenseKey :one
-SELECT k.id, k.project_id, k.user_key, k.identifier, k.discord_id, k.note, k.key_days, k.auth_expire, k.activated_at, k.banned, k.ban_reason, k.ban_expire, k.unban_token, k.total_resets, k.last_reset_at, k.version, k.created_at, k.updated_at, k.search_ids, k.note_words, k.used, a.key_id, a.project_id, a.last_execution_at, a.banned, a.bound, a.auth_expire, a.total_executions
+SELECT k.id, k.project_id, k.user_key, k.identifier, k.discord_id, k.note, k.key_days, k.auth_expire, k.activated_at, k.banned, k.ban_reason, k.ban_expire, k.unban_token, k.total_resets, k.last_reset_at, k.version, k.created_at, k.updated_at, k.search_ids, k.note_words, k.used, a.key_id, a.project_id, a.last_execution_at, a.banned, a.bound, a.auth_expire, a.total_executions, a.last_execution_minute
 FROM license_keys k JOIN license_key_activity a ON a.key_id = k.id
 WHERE k.project_id = $1 AND k.user_key = $2 FOR UPDATE OF k
 `
@@ -668,12 +671,13 @@ func (q *Queries) LockLicenseKey(ctx context.Context, arg LockLicenseKeyParams) 
 		&i.LicenseKeyActivity.Bound,
 		&i.LicenseKeyActivity.AuthExpire,
 		&i.LicenseKeyActivity.TotalExecutions,
+		&i.LicenseKeyActivity.LastExecutionMinute,
 	)
 	return i, err
 }
 
 const lockLicenseKeyByUnbanToken = `-- name: LockLicenseKeyByUnbanToken :one
-SELECT k.id, k.project_id, k.user_key, k.identifier, k.discord_id, k.note, k.key_days, k.auth_expire, k.activated_at, k.banned, k.ban_reason, k.ban_expire, k.unban_token, k.total_resets, k.last_reset_at, k.version, k.created_at, k.updated_at, k.search_ids, k.note_words, k.used, a.key_id, a.project_id, a.last_execution_at, a.banned, a.bound, a.auth_expire, a.total_executions
+SELECT k.id, k.project_id, k.user_key, k.identifier, k.discord_id, k.note, k.key_days, k.auth_expire, k.activated_at, k.banned, k.ban_reason, k.ban_expire, k.unban_token, k.total_resets, k.last_reset_at, k.version, k.created_at, k.updated_at, k.search_ids, k.note_words, k.used, a.key_id, a.project_id, a.last_execution_at, a.banned, a.bound, a.auth_expire, a.total_executions, a.last_execution_minute
 FROM license_keys k JOIN license_key_activity a ON a.key_id = k.id
 WHERE k.project_id = $1 AND k.unban_token = $2::text FOR UPDATE OF k
 `
@@ -720,6 +724,7 @@ func (q *Queries) LockLicenseKeyByUnbanToken(ctx context.Context, arg LockLicens
 		&i.LicenseKeyActivity.Bound,
 		&i.LicenseKeyActivity.AuthExpire,
 		&i.LicenseKeyActivity.TotalExecutions,
+		&i.LicenseKeyActivity.LastExecutionMinute,
 	)
 	return i, err
 }

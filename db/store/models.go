@@ -349,13 +349,14 @@ type LicenseKey struct {
 }
 
 type LicenseKeyActivity struct {
-	KeyID           int64      `json:"key_id"`
-	ProjectID       int64      `json:"project_id"`
-	LastExecutionAt *time.Time `json:"last_execution_at"`
-	Banned          bool       `json:"banned"`
-	Bound           bool       `json:"bound"`
-	AuthExpire      *time.Time `json:"auth_expire"`
-	TotalExecutions int64      `json:"total_executions"`
+	KeyID               int64      `json:"key_id"`
+	ProjectID           int64      `json:"project_id"`
+	LastExecutionAt     *time.Time `json:"last_execution_at"`
+	Banned              bool       `json:"banned"`
+	Bound               bool       `json:"bound"`
+	AuthExpire          *time.Time `json:"auth_expire"`
+	TotalExecutions     int64      `json:"total_executions"`
+	LastExecutionMinute *time.Time `json:"last_execution_minute"`
 }
 
 type LicenseKeyDailyExecution struct {

@@ -434,6 +434,44 @@ func TestKeysSortByLastUse(t *testing.T) {
 	}
 }
 
+// TestKeysOfOneMinuteSortByID: the sort by last use is by the minute of
+// the last run, then by id (migration 00054, so the counter's flush of a
+// key's later runs of a minute stays HOT). Keys run in one minute come in
+// id order whatever their seconds, and the keyset cursor (lastUsedSort)
+// pages through them once each, walked or sorted from a search's matches.
+func TestKeysOfOneMinuteSortByID(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	keys := []Key{f.key(KeyInput{}), f.key(KeyInput{}), f.key(KeyInput{})}
+	f.advance(lastUsedSort(f.now()).Add(time.Minute).Sub(f.now()))
+	for _, i := range []int{2, 0, 1} { // at :00, :20 and :40 of one minute
+		f.check(keys[i].UserKey, "hw-"+keys[i].UserKey)
+		f.advance(20 * time.Second)
+	}
+	if err := f.svc.FlushExecutions(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if last := f.get(keys[1].UserKey).LastExecutionAt; last == nil || last.Second() != 40 {
+		t.Fatalf("the key keeps its last run to the second: %v", last)
+	}
+	byID := []string{keys[2].UserKey, keys[1].UserKey, keys[0].UserKey}
+	for _, sortMatches := range []int64{sortMatchesUpTo, 0} {
+		f.svc.sortMatches = sortMatches
+		for _, search := range []string{"", "hw-"} {
+			for _, desc := range []bool{true, false} {
+				want := slices.Clone(byID)
+				if !desc {
+					slices.Reverse(want)
+				}
+				got := f.pages(KeyFilter{ProjectID: f.project.ID, Sort: SortLastUsed, Desc: desc, Search: search, Limit: 2})
+				if diff := cmp.Diff(want, got); diff != "" {
+					t.Errorf("search %q, desc %v, sortMatches %d (-want +got):\n%s", search, desc, sortMatches, diff)
+				}
+			}
+		}
+	}
+}
+
 // TestSearchSortedEitherPlan: a search sorted by expiry or last use reads
 // the same keys in the same order, page by page, whether it sorts its
 // matches (a search of few keys, by the planner's estimate) or walks the

@@ -1052,6 +1052,8 @@ func listPlanValues(filters map[string]string) func(string) string {
 // row and not the key's (migration 00053): the key's row is written once,
 // at its first flushed execution, to set used (the never-used filter's).
 // The counts land on the activity row and the key reads them from there.
+// A key's later flushes within a minute are HOT updates of that row
+// (migration 00054): the sort's indexes hold the minute of the last run.
 func TestExecutionsWriteNoKeyRow(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
@@ -1062,14 +1064,17 @@ func TestExecutionsWriteNoKeyRow(t *testing.T) {
 	}
 	defer tx.Rollback(ctx)
 	q := store.New(tx)
-	written := func() (n int64) {
+	// stat is a count of this transaction's writes of a table.
+	stat := func(fn, table string) (n int64) {
 		t.Helper()
-		if err := tx.QueryRow(ctx, "SELECT pg_stat_get_xact_tuples_updated('license_keys'::regclass)").Scan(&n); err != nil {
+		if err := tx.QueryRow(ctx, "SELECT "+fn+"($1::regclass)", table).Scan(&n); err != nil {
 			t.Fatal(err)
 		}
 		return n
 	}
-	at := f.now()
+	written := func() int64 { return stat("pg_stat_get_xact_tuples_updated", "license_keys") }
+	hot := func() int64 { return stat("pg_stat_get_xact_tuples_hot_updated", "license_key_activity") }
+	at := lastUsedSort(f.now()) // the flushes below are in one minute
 	flushes := 0
 	flush := func(n int64) {
 		t.Helper()
@@ -1089,13 +1094,23 @@ func TestExecutionsWriteNoKeyRow(t *testing.T) {
 	if n := written(); n != 1 {
 		t.Errorf("later flushes wrote %d license_keys rows in all, want only the first's 1", n)
 	}
+	if n := hot(); n != 2 {
+		t.Errorf("%d of the flushes of one minute were HOT updates, want the two after the first", n)
+	}
+	at = at.Add(time.Minute) // a run in a later minute moves the sort's entry
+	flush(1)
+	if n := hot(); n != 2 {
+		t.Errorf("the flush of a later minute was a HOT update (%d in all)", n)
+	}
 	r, err := q.GetLicenseKeyByID(ctx, k.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !r.LicenseKey.Used || r.LicenseKeyActivity.TotalExecutions != 9 || !r.LicenseKeyActivity.LastExecutionAt.Equal(at) {
-		t.Errorf("after three flushes: used %v, executions %d, last %v; want true, 9, %v",
-			r.LicenseKey.Used, r.LicenseKeyActivity.TotalExecutions, r.LicenseKeyActivity.LastExecutionAt, at)
+	a := r.LicenseKeyActivity
+	if !r.LicenseKey.Used || a.TotalExecutions != 10 || !a.LastExecutionAt.Equal(at) ||
+		a.LastExecutionMinute == nil || !a.LastExecutionMinute.Equal(lastUsedSort(at)) {
+		t.Errorf("after four flushes: used %v, executions %d, last %v in the minute %v; want true, 10, %v in %v",
+			r.LicenseKey.Used, a.TotalExecutions, a.LastExecutionAt, a.LastExecutionMinute, at, lastUsedSort(at))
 	}
 }
 

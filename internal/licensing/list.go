@@ -286,11 +286,17 @@ func cursorOf(k Key, sort string, desc bool) *Cursor {
 	case SortLastUsed:
 		c.At = neverUsedAt(desc)
 		if k.LastExecutionAt != nil {
-			c.At = *k.LastExecutionAt
+			c.At = lastUsedSort(*k.LastExecutionAt)
 		}
 	}
 	return c
 }
+
+// lastUsedSort is where a key last run at t sorts by last use: the minute
+// of t, as license_key_activity.last_execution_minute holds it (migration
+// 00054, date_bin from the epoch; Truncate counts from year 1, and both
+// start whole minutes). Keys of one minute sort by id.
+func lastUsedSort(t time.Time) time.Time { return t.Truncate(time.Minute) }
 
 // sortMatchesUpTo is how many keys a search may match, by the planner's
 // estimate, for the sorts by expiry and last use to read the matches and
