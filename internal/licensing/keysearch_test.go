@@ -73,13 +73,13 @@ func TestKeySearchWordsAndFragments(t *testing.T) {
 		t.Helper()
 		var want []string
 		// The sorts by expiry and last use read a search's matches, or walk
-		// the sort's index when the search matches many (sortMatches 0).
+		// the sort's index when the search matches many (sortMatches nil).
 		defer func() { f.svc.sortMatches = sortMatchesUpTo }()
 		for _, plan := range []string{SortCreated, SortExpires, SortExpires + " walk", SortLastUsed, SortLastUsed + " walk"} {
 			sort, walk, _ := strings.Cut(plan, " ")
 			f.svc.sortMatches = sortMatchesUpTo
 			if walk != "" {
-				f.svc.sortMatches = 0
+				f.svc.sortMatches = nil
 			}
 			for _, desc := range []bool{false, true} {
 				kf := KeyFilter{Search: term, Sort: sort, Desc: desc}
@@ -396,10 +396,10 @@ func TestKeysSortByLastUse(t *testing.T) {
 		t.Errorf("after another flush (-want +got):\n%s", diff)
 	}
 	// A search, sorted from its matches (few, by the planner's estimate) or
-	// by the walk (sortMatches 0): the same keys in the same order, page by
+	// by the walk (sortMatches nil): the same keys in the same order, page by
 	// page. "hw-" matches the HWIDs the checks bound.
 	hwids := []string{keys[2].UserKey, keys[1].UserKey, keys[4].UserKey, keys[0].UserKey}
-	for _, sortMatches := range []int64{sortMatchesUpTo, 0} {
+	for _, sortMatches := range []map[string]int64{sortMatchesUpTo, nil} {
 		f.svc.sortMatches = sortMatches
 		for _, desc := range []bool{true, false} {
 			want := slices.Clone(hwids)
@@ -408,7 +408,7 @@ func TestKeysSortByLastUse(t *testing.T) {
 			}
 			got := f.pages(KeyFilter{ProjectID: f.project.ID, Sort: SortLastUsed, Desc: desc, Search: "hw-", Limit: 2})
 			if diff := cmp.Diff(want, got); diff != "" {
-				t.Errorf("search, desc %v, sortMatches %d (-want +got):\n%s", desc, sortMatches, diff)
+				t.Errorf("search, desc %v, sortMatches %v (-want +got):\n%s", desc, sortMatches, diff)
 			}
 		}
 	}
@@ -455,7 +455,7 @@ func TestKeysOfOneMinuteSortByID(t *testing.T) {
 		t.Fatalf("the key keeps its last run to the second: %v", last)
 	}
 	byID := []string{keys[2].UserKey, keys[1].UserKey, keys[0].UserKey}
-	for _, sortMatches := range []int64{sortMatchesUpTo, 0} {
+	for _, sortMatches := range []map[string]int64{sortMatchesUpTo, nil} {
 		f.svc.sortMatches = sortMatches
 		for _, search := range []string{"", "hw-"} {
 			for _, desc := range []bool{true, false} {
@@ -465,7 +465,7 @@ func TestKeysOfOneMinuteSortByID(t *testing.T) {
 				}
 				got := f.pages(KeyFilter{ProjectID: f.project.ID, Sort: SortLastUsed, Desc: desc, Search: search, Limit: 2})
 				if diff := cmp.Diff(want, got); diff != "" {
-					t.Errorf("search %q, desc %v, sortMatches %d (-want +got):\n%s", search, desc, sortMatches, diff)
+					t.Errorf("search %q, desc %v, sortMatches %v (-want +got):\n%s", search, desc, sortMatches, diff)
 				}
 			}
 		}
@@ -475,7 +475,7 @@ func TestKeysOfOneMinuteSortByID(t *testing.T) {
 // TestSearchSortedEitherPlan: a search sorted by expiry or last use reads
 // the same keys in the same order, page by page, whether it sorts its
 // matches (a search of few keys, by the planner's estimate) or walks the
-// sort's index (sortMatches 0): ties on the sort value (never expires,
+// sort's index (sortMatches nil): ties on the sort value (never expires,
 // never used) follow the id, and the keyset carries across pages.
 func TestSearchSortedEitherPlan(t *testing.T) {
 	t.Parallel()
@@ -510,14 +510,14 @@ func TestSearchSortedEitherPlan(t *testing.T) {
 			{"batch-a", "batch-d", "batch-c", "batch-e", "batch-b"}},
 	}
 	defer func() { f.svc.sortMatches = sortMatchesUpTo }()
-	for _, sortMatches := range []int64{sortMatchesUpTo, 0} {
+	for _, sortMatches := range []map[string]int64{sortMatchesUpTo, nil} {
 		f.svc.sortMatches = sortMatches
 		for sort, both := range want {
 			if diff := cmp.Diff(both[0], list(sort, false)); diff != "" {
-				t.Errorf("%s ascending, sortMatches %d (-want +got):\n%s", sort, sortMatches, diff)
+				t.Errorf("%s ascending, sortMatches %v (-want +got):\n%s", sort, sortMatches, diff)
 			}
 			if diff := cmp.Diff(both[1], list(sort, true)); diff != "" {
-				t.Errorf("%s descending, sortMatches %d (-want +got):\n%s", sort, sortMatches, diff)
+				t.Errorf("%s descending, sortMatches %v (-want +got):\n%s", sort, sortMatches, diff)
 			}
 		}
 	}

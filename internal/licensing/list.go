@@ -298,12 +298,21 @@ func cursorOf(k Key, sort string, desc bool) *Cursor {
 // start whole minutes). Keys of one minute sort by id.
 func lastUsedSort(t time.Time) time.Time { return t.Truncate(time.Minute) }
 
-// sortMatchesUpTo is how many keys a search may match, by the planner's
-// estimate, for the sorts by expiry and last use to read the matches and
-// sort them rather than walk the sort's index: at a million keys, sorting
-// 2,800 matches takes 16 ms and 6,400 about 32 ms, where a walk took
-// up to 0.74 s when the matches sat far along it (docs/scaling.md).
-const sortMatchesUpTo = 5000
+// sortMatchesUpTo is, per sort, how many keys a search may match, by the
+// planner's estimate, for the sort to read the matches and sort them rather
+// than walk the sort's index. Reading a match costs about the same either
+// way; a walk passes about limit × keys / matches keys before its page is
+// full, and what a key passed costs is the sort's (docs/scaling.md, 1M
+// keys): about 1.2 µs by expiry, which the key's own index gives, against
+// 5.7 µs a match read and sorted; by last use 6.7 µs, the walk reading the
+// activity index and then the key, against 10 µs a match, whose activity
+// row is looked up. A walk also costs more when the matches sit far along
+// it; the matches cost what they number. By last use the two meet near
+// 5,800 matches at a million keys, and the planner's estimate of a key or
+// HWID fragment runs high ("HWID-ab": 5,008 for 2,798 matches, which the
+// walk took 120 ms to page and the matches 28 – 43 ms), so its bound is
+// 7,500.
+var sortMatchesUpTo = map[string]int64{SortExpires: 5000, SortLastUsed: 7500}
 
 // neverUsedAt is the sort value of a never-used key in the sort by last use
 // (desc: the sort's direction): the low end newest first, the high end
@@ -319,7 +328,7 @@ func neverUsedAt(desc bool) time.Time {
 // and row types of the six walks are identical, so they convert.
 // sortMatches (sortMatchesUpTo; tests set it to choose a plan) applies to
 // a search sorted by expiry or last use.
-func listQuery(ctx context.Context, q *store.Queries, f KeyFilter, p store.ListLicenseKeysCreatedDescParams, sortMatches int64) ([]store.ListLicenseKeysCreatedDescRow, error) {
+func listQuery(ctx context.Context, q *store.Queries, f KeyFilter, p store.ListLicenseKeysCreatedDescParams, sortMatches map[string]int64) ([]store.ListLicenseKeysCreatedDescRow, error) {
 	sort, desc := f.Sort, f.Desc != f.Reverse // desc: the walk's direction
 	// A sort's walk is priced as if a search's matches were spread evenly
 	// along the index; an estimate (no key read) of a search of few keys
@@ -332,7 +341,7 @@ func listQuery(ctx context.Context, q *store.Queries, f KeyFilter, p store.ListL
 		if err != nil {
 			return nil, err
 		}
-		if n <= sortMatches {
+		if n <= sortMatches[sort] {
 			return rowsAs(q.ListLicenseKeysMatches(ctx, matchesParams(p, sort == SortExpires, desc, neverUsedAt(f.Desc))))
 		}
 	}

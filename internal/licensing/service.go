@@ -91,8 +91,9 @@ type Service struct {
 	log     *slog.Logger
 	counter *counter
 	cache   *checkCache // the loader check's per-node cache (cache.go)
-	// sortMatches: see sortMatchesUpTo (tests change it to choose a plan)
-	sortMatches int64
+	// sortMatches: see sortMatchesUpTo (tests change it to choose a plan;
+	// nil walks every sort's index)
+	sortMatches map[string]int64
 	// afterLimitCount, when set (tests only), runs after a plan limit was
 	// counted and before the change it allows.
 	afterLimitCount func()
