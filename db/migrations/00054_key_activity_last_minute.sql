@@ -12,9 +12,10 @@
 -- same page (1.4 WAL records a row, 67-75 ms for the same flush).
 --
 -- Keys last run in the same minute sort among themselves by id. The list
--- shows the last run to the minute ("2 min ago"), so the order the reader
--- sees is unchanged; the instant stays in last_execution_at for the key's
--- page and the APIs.
+-- labels a last run in whole minutes from now ("2 min ago"), so the order
+-- mostly reads the same; two keys of one minute can show "3 min" above
+-- "2 min" for part of a minute. The instant stays in last_execution_at for
+-- the key's page, the exports and the APIs.
 --
 -- date_bin is immutable (date_trunc on a timestamptz depends on the time
 -- zone), and agrees with Go's time.Truncate(time.Minute), which the list's
