@@ -2,9 +2,17 @@ package main
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -38,11 +46,18 @@ func TestTwoNodes(t *testing.T) {
 		Register: 10_00, Renew: 10_00, Transfer: 10_00, EffectiveFrom: time.Now().Add(-time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
-	nodes := startNodes(t, dbURL, nil, "lumdesk_two_a", "lumdesk_two_b")
+	// Crypto Pay with a real token (not the sandbox): the test opens the
+	// invoice through this stand-in of its API; the nodes check the
+	// webhooks' signatures with the token.
+	cp := cryptoPayStandIn(t)
+	svc.Billing.WithCryptoPay(cp.URL+"/api", cryptoPayToken)
+	nodes := startNodes(t, dbURL, []string{"CRYPTOPAY_API_URL=" + cp.URL + "/api", "CRYPTOPAY_TOKEN=" + cryptoPayToken},
+		"lumdesk_two_a", "lumdesk_two_b")
 	tn := &twoNodes{svc: svc, nodes: [2]*node{nodes[0], nodes[1]}}
 	t.Run("purchases against a balance", tn.purchasesAgainstABalance)
 	t.Run("one idempotency key on both nodes", tn.oneIdempotencyKey)
 	t.Run("rate limit shared", tn.rateLimitShared)
+	t.Run("webhook redelivery", tn.webhookRedelivery)
 	t.Run("first executions", tn.firstExecutions)
 	t.Run("cache invalidation", tn.cacheInvalidation)
 	t.Run("rank changes serialize", tn.rankChanges)
@@ -175,6 +190,82 @@ func (tn *twoNodes) oneIdempotencyKey(t *testing.T) {
 	bal, err := tn.svc.Billing.Balance(context.Background(), acc.ID)
 	if err != nil || bal.Amount != 40_00 {
 		t.Errorf("balance %s, %v; want 40.00 (one charge)", bal.Amount, err)
+	}
+}
+
+// cryptoPayToken is the Crypto Pay app token of the two nodes and the test.
+const cryptoPayToken = "4242:AAtwoNodesTestToken"
+
+// cryptoPayStandIn answers createInvoice in Crypto Pay's envelope
+// ({"ok":true,"result":invoice}), each invoice with a new id.
+func cryptoPayStandIn(t *testing.T) *httptest.Server {
+	var invoices atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get(billing.CryptoPayTokenHeader) != cryptoPayToken || r.URL.Path != "/api/createInvoice" {
+			w.WriteHeader(http.StatusUnauthorized)
+			fmt.Fprint(w, `{"ok":false,"error":{"code":401,"name":"UNAUTHORIZED"}}`)
+			return
+		}
+		var in struct{ Amount, Payload string }
+		_ = json.NewDecoder(r.Body).Decode(&in)
+		fmt.Fprintf(w, `{"ok":true,"result":{"invoice_id":%d,"status":"active","currency_type":"fiat","fiat":"USD","amount":%q,"payload":%q,"bot_invoice_url":"https://t.me/CryptoBot?start=IV1"}}`,
+			1000+invoices.Add(1), in.Amount, in.Payload)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// Crypto Pay delivers one invoice_paid webhook many times, to both nodes
+// at once (its retries behind a load balancer): every delivery is
+// acknowledged with 200, exactly one credits the deposit, the others
+// answer already_paid, and the ledger holds one entry.
+func (tn *twoNodes) webhookRedelivery(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	acc := tn.account(t, "payer", "")
+	dep, err := tn.svc.Billing.CreateDeposit(ctx, twoActor, billing.DepositInput{AccountID: acc.ID, Amount: "42.00", Provider: billing.ProviderCryptoBot})
+	if err != nil || dep.Sandbox() {
+		t.Fatalf("deposit: %+v, %v", dep, err)
+	}
+	// The body and signature as Crypto Pay makes them: hex HMAC-SHA256 of
+	// the raw body, keyed with the SHA-256 of the app token.
+	body := fmt.Sprintf(`{"update_id":77,"update_type":"invoice_paid","request_date":"2031-01-01T00:00:00.000Z",`+
+		`"payload":{"invoice_id":%s,"status":"paid","currency_type":"fiat","fiat":"USD","amount":"42.00","paid_asset":"USDT","paid_amount":"42.00"}}`, dep.ProviderRef)
+	key := sha256.Sum256([]byte(cryptoPayToken))
+	mac := hmac.New(sha256.New, key[:])
+	mac.Write([]byte(body))
+	sig := hex.EncodeToString(mac.Sum(nil))
+
+	answers := tn.all(t, 20, func(_ int, nd *node) (answer, error) {
+		return nd.do("POST", billing.CryptoPayWebhookPath, "", body, "crypto-pay-api-signature", sig)
+	})
+	credited := 0
+	for i, a := range answers {
+		switch {
+		case a.Status == 200 && a.str("status") == "credited":
+			credited++
+		case a.Status == 200 && a.str("status") == "already_paid":
+		default:
+			t.Errorf("delivery %d: %d %s", i, a.Status, a.Raw)
+		}
+	}
+	if credited != 1 {
+		t.Errorf("%d deliveries credited the deposit, want 1", credited)
+	}
+	bal, err := tn.svc.Billing.Balance(ctx, acc.ID)
+	if err != nil || bal.Amount != 42_00 {
+		t.Errorf("balance %s, %v; want 42.00 (one credit)", bal.Amount, err)
+	}
+	var entries int
+	if err := tn.svc.DB.Pool.QueryRow(ctx, `SELECT count(*) FROM ledger_entries WHERE account_id = $1`, acc.ID).Scan(&entries); err != nil {
+		t.Fatal(err)
+	}
+	if entries != 1 {
+		t.Errorf("%d ledger entries, want 1", entries)
+	}
+	// A delivery with another signature is refused and moves nothing.
+	if a := tn.nodes[1].must(t, "POST", billing.CryptoPayWebhookPath, "", body, "crypto-pay-api-signature", strings.Repeat("0", 64)); a.Status != 401 {
+		t.Errorf("a forged delivery: %d %s", a.Status, a.Raw)
 	}
 }
 
