@@ -8,16 +8,14 @@ SELECT v.id AS version_id, v.public_id AS version_public_id, e.id AS extension_i
 FROM marketplace_versions v JOIN marketplace_extensions e ON e.id = v.extension_id
 WHERE v.public_id = ANY(sqlc.arg(version_public_ids)::text[]);
 
--- Records the batch's events; returns the ones not recorded before.
--- name: InsertMarketplaceInstallEvents :many
+-- Keeps the batch's new events in the history (migration 00055: the
+-- dedupe is marketplace_installs.seen).
+-- name: InsertMarketplaceInstallEvents :exec
 INSERT INTO marketplace_install_events (extension_id, install_id, event, version_id, at, received_at)
 SELECT u.extension_id, u.install_id, u.event, u.version_id, u.at, sqlc.arg(now)::timestamptz
 FROM (SELECT unnest(sqlc.arg(extension_ids)::bigint[]) AS extension_id, unnest(sqlc.arg(install_ids)::text[]) AS install_id,
              unnest(sqlc.arg(events)::text[]) AS event, unnest(sqlc.arg(version_ids)::bigint[]) AS version_id,
-             unnest(sqlc.arg(ats)::timestamptz[]) AS at) AS u
-ORDER BY u.extension_id, u.install_id
-ON CONFLICT DO NOTHING
-RETURNING extension_id, install_id, event, version_id, at;
+             unnest(sqlc.arg(ats)::timestamptz[]) AS at) AS u;
 
 -- Makes sure every installation has a row to lock (sorted, so concurrent
 -- batches take the rows in one order).
@@ -35,13 +33,16 @@ JOIN (SELECT unnest(sqlc.arg(extension_ids)::bigint[]) AS extension_id, unnest(s
 ORDER BY i.extension_id, i.install_id
 FOR UPDATE OF i;
 
+-- seen: each installation's list as one comma-separated text (unnest
+-- would flatten an array of arrays).
 -- name: SaveMarketplaceInstalls :exec
 UPDATE marketplace_installs AS i
-SET version_id = u.version_id, counted = u.counted, active = u.active, uninstalled = u.uninstalled, last_at = u.last_at
+SET version_id = u.version_id, counted = u.counted, active = u.active, uninstalled = u.uninstalled, last_at = u.last_at,
+    seen = string_to_array(u.seen, ',')
 FROM (SELECT unnest(sqlc.arg(extension_ids)::bigint[]) AS extension_id, unnest(sqlc.arg(install_ids)::text[]) AS install_id,
              unnest(sqlc.arg(version_ids)::bigint[]) AS version_id, unnest(sqlc.arg(counted)::boolean[]) AS counted,
              unnest(sqlc.arg(active)::boolean[]) AS active, unnest(sqlc.arg(uninstalled)::boolean[]) AS uninstalled,
-             unnest(sqlc.arg(last_ats)::timestamptz[]) AS last_at) AS u
+             unnest(sqlc.arg(last_ats)::timestamptz[]) AS last_at, unnest(sqlc.arg(seen)::text[]) AS seen) AS u
 WHERE i.extension_id = u.extension_id AND i.install_id = u.install_id;
 
 -- name: AddMarketplaceExtensionInstalls :exec

@@ -97,15 +97,12 @@ func (q *Queries) EnsureMarketplaceInstalls(ctx context.Context, arg EnsureMarke
 	return err
 }
 
-const insertMarketplaceInstallEvents = `-- name: InsertMarketplaceInstallEvents :many
+const insertMarketplaceInstallEvents = `-- name: InsertMarketplaceInstallEvents :exec
 INSERT INTO marketplace_install_events (extension_id, install_id, event, version_id, at, received_at)
 SELECT u.extension_id, u.install_id, u.event, u.version_id, u.at, $1::timestamptz
 FROM (SELECT unnest($2::bigint[]) AS extension_id, unnest($3::text[]) AS install_id,
              unnest($4::text[]) AS event, unnest($5::bigint[]) AS version_id,
              unnest($6::timestamptz[]) AS at) AS u
-ORDER BY u.extension_id, u.install_id
-ON CONFLICT DO NOTHING
-RETURNING extension_id, install_id, event, version_id, at
 `
 
 type InsertMarketplaceInstallEventsParams struct {
@@ -117,17 +114,10 @@ type InsertMarketplaceInstallEventsParams struct {
 	Ats          []time.Time `json:"ats"`
 }
 
-type InsertMarketplaceInstallEventsRow struct {
-	ExtensionID int64     `json:"extension_id"`
-	InstallID   string    `json:"install_id"`
-	Event       string    `json:"event"`
-	VersionID   int64     `json:"version_id"`
-	At          time.Time `json:"at"`
-}
-
-// Records the batch's events; returns the ones not recorded before.
-func (q *Queries) InsertMarketplaceInstallEvents(ctx context.Context, arg InsertMarketplaceInstallEventsParams) ([]InsertMarketplaceInstallEventsRow, error) {
-	rows, err := q.db.Query(ctx, insertMarketplaceInstallEvents,
+// Keeps the batch's new events in the history (migration 00055: the
+// dedupe is marketplace_installs.seen).
+func (q *Queries) InsertMarketplaceInstallEvents(ctx context.Context, arg InsertMarketplaceInstallEventsParams) error {
+	_, err := q.db.Exec(ctx, insertMarketplaceInstallEvents,
 		arg.Now,
 		arg.ExtensionIds,
 		arg.InstallIds,
@@ -135,32 +125,11 @@ func (q *Queries) InsertMarketplaceInstallEvents(ctx context.Context, arg Insert
 		arg.VersionIds,
 		arg.Ats,
 	)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	items := []InsertMarketplaceInstallEventsRow{}
-	for rows.Next() {
-		var i InsertMarketplaceInstallEventsRow
-		if err := rows.Scan(
-			&i.ExtensionID,
-			&i.InstallID,
-			&i.Event,
-			&i.VersionID,
-			&i.At,
-		); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
+	return err
 }
 
 const lockMarketplaceInstalls = `-- name: LockMarketplaceInstalls :many
-SELECT i.extension_id, i.install_id, i.version_id, i.counted, i.active, i.uninstalled, i.last_at FROM marketplace_installs i
+SELECT i.extension_id, i.install_id, i.version_id, i.counted, i.active, i.uninstalled, i.last_at, i.seen FROM marketplace_installs i
 JOIN (SELECT unnest($1::bigint[]) AS extension_id, unnest($2::text[]) AS install_id) AS u
   ON i.extension_id = u.extension_id AND i.install_id = u.install_id
 ORDER BY i.extension_id, i.install_id
@@ -189,6 +158,7 @@ func (q *Queries) LockMarketplaceInstalls(ctx context.Context, arg LockMarketpla
 			&i.Active,
 			&i.Uninstalled,
 			&i.LastAt,
+			&i.Seen,
 		); err != nil {
 			return nil, err
 		}
@@ -387,11 +357,12 @@ func (q *Queries) MarketplaceVersionLabels(ctx context.Context, extensionID int6
 
 const saveMarketplaceInstalls = `-- name: SaveMarketplaceInstalls :exec
 UPDATE marketplace_installs AS i
-SET version_id = u.version_id, counted = u.counted, active = u.active, uninstalled = u.uninstalled, last_at = u.last_at
+SET version_id = u.version_id, counted = u.counted, active = u.active, uninstalled = u.uninstalled, last_at = u.last_at,
+    seen = string_to_array(u.seen, ',')
 FROM (SELECT unnest($1::bigint[]) AS extension_id, unnest($2::text[]) AS install_id,
              unnest($3::bigint[]) AS version_id, unnest($4::boolean[]) AS counted,
              unnest($5::boolean[]) AS active, unnest($6::boolean[]) AS uninstalled,
-             unnest($7::timestamptz[]) AS last_at) AS u
+             unnest($7::timestamptz[]) AS last_at, unnest($8::text[]) AS seen) AS u
 WHERE i.extension_id = u.extension_id AND i.install_id = u.install_id
 `
 
@@ -403,8 +374,11 @@ type SaveMarketplaceInstallsParams struct {
 	Active       []bool      `json:"active"`
 	Uninstalled  []bool      `json:"uninstalled"`
 	LastAts      []time.Time `json:"last_ats"`
+	Seen         []string    `json:"seen"`
 }
 
+// seen: each installation's list as one comma-separated text (unnest
+// would flatten an array of arrays).
 func (q *Queries) SaveMarketplaceInstalls(ctx context.Context, arg SaveMarketplaceInstallsParams) error {
 	_, err := q.db.Exec(ctx, saveMarketplaceInstalls,
 		arg.ExtensionIds,
@@ -414,6 +388,7 @@ func (q *Queries) SaveMarketplaceInstalls(ctx context.Context, arg SaveMarketpla
 		arg.Active,
 		arg.Uninstalled,
 		arg.LastAts,
+		arg.Seen,
 	)
 	return err
 }

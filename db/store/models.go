@@ -821,6 +821,7 @@ type MarketplaceInstall struct {
 	Active      bool       `json:"active"`
 	Uninstalled bool       `json:"uninstalled"`
 	LastAt      *time.Time `json:"last_at"`
+	Seen        []string   `json:"seen"`
 }
 
 type MarketplaceInstallDaily struct {
@@ -831,6 +832,15 @@ type MarketplaceInstallDaily struct {
 }
 
 type MarketplaceInstallEvent struct {
+	ExtensionID int64     `json:"extension_id"`
+	InstallID   string    `json:"install_id"`
+	Event       string    `json:"event"`
+	VersionID   int64     `json:"version_id"`
+	At          time.Time `json:"at"`
+	ReceivedAt  time.Time `json:"received_at"`
+}
+
+type MarketplaceInstallEventsDefault struct {
 	ExtensionID int64     `json:"extension_id"`
 	InstallID   string    `json:"install_id"`
 	Event       string    `json:"event"`

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -134,8 +135,8 @@ func checkInstallEvents(events []InstallEvent, now time.Time) ValidationError {
 // total but not as active.
 //
 // Events are the store's telemetry, not a change anyone made: they are
-// kept in marketplace_install_events (with when they arrived), not in the
-// audit log, which they would flood.
+// kept in marketplace_install_events (with when they arrived; by month,
+// for a retention), not in the audit log, which they would flood.
 func (s *Service) RecordInstallEvents(ctx context.Context, actor audit.Actor, scope accounts.Scope, events []InstallEvent) (_ IngestResult, err error) {
 	defer wrap(&err, "record install events")
 	now := s.clock()
@@ -148,15 +149,7 @@ func (s *Service) RecordInstallEvents(ctx context.Context, actor audit.Actor, sc
 		if err != nil {
 			return err
 		}
-		p := store.InsertMarketplaceInstallEventsParams{Now: now}
-		for _, ev := range resolved {
-			p.ExtensionIds = append(p.ExtensionIds, ev.key.ext)
-			p.InstallIds = append(p.InstallIds, ev.key.id)
-			p.Events = append(p.Events, ev.event)
-			p.VersionIds = append(p.VersionIds, ev.version)
-			p.Ats = append(p.Ats, ev.at)
-		}
-		fresh, err := q.InsertMarketplaceInstallEvents(ctx, p)
+		fresh, err := applyInstallEvents(ctx, q, resolved)
 		if err != nil {
 			return err
 		}
@@ -164,11 +157,15 @@ func (s *Service) RecordInstallEvents(ctx context.Context, actor audit.Actor, sc
 		if len(fresh) == 0 {
 			return nil
 		}
-		applied := make([]appliedEvent, len(fresh))
-		for i, r := range fresh {
-			applied[i] = appliedEvent{key: installKey{r.ExtensionID, r.InstallID}, event: r.Event, version: r.VersionID, at: r.At}
+		p := store.InsertMarketplaceInstallEventsParams{Now: now}
+		for _, ev := range fresh {
+			p.ExtensionIds = append(p.ExtensionIds, ev.key.ext)
+			p.InstallIds = append(p.InstallIds, ev.key.id)
+			p.Events = append(p.Events, ev.event)
+			p.VersionIds = append(p.VersionIds, ev.version)
+			p.Ats = append(p.Ats, ev.at)
 		}
-		return applyInstallEvents(ctx, q, applied)
+		return q.InsertMarketplaceInstallEvents(ctx, p)
 	})
 	return res, err
 }
@@ -226,9 +223,13 @@ func (d *installDeltas) move(ext, version int64, at time.Time, n int64) {
 	d.daily[installDay{ext, version, at.Truncate(24 * time.Hour)}] += n
 }
 
-// applyInstallEvents locks the installations the new events touch,
-// replays their events in time order, saves them and adds the deltas.
-func applyInstallEvents(ctx context.Context, q *store.Queries, events []appliedEvent) error {
+// applyInstallEvents locks the installations the events touch, replays
+// the ones each has not seen (its seen list, by event and version) in time
+// order, saves them and adds the deltas. It returns the events applied: a
+// repeated one, in this batch or an earlier, is not. The row lock makes
+// this once-only under concurrent batches, as the events table's key did
+// before it was partitioned (migration 00055).
+func applyInstallEvents(ctx context.Context, q *store.Queries, events []appliedEvent) ([]appliedEvent, error) {
 	slices.SortFunc(events, func(a, b appliedEvent) int {
 		return cmp.Or(cmp.Compare(a.key.ext, b.key.ext), strings.Compare(a.key.id, b.key.id),
 			a.at.Compare(b.at), cmp.Compare(eventOrder[a.event], eventOrder[b.event]))
@@ -241,25 +242,35 @@ func applyInstallEvents(ctx context.Context, q *store.Queries, events []appliedE
 		}
 	}
 	if err := q.EnsureMarketplaceInstalls(ctx, keys); err != nil {
-		return err
+		return nil, err
 	}
 	rows, err := q.LockMarketplaceInstalls(ctx, store.LockMarketplaceInstallsParams(keys))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	state := make(map[installKey]*store.MarketplaceInstall, len(rows))
 	for i := range rows {
 		state[installKey{rows[i].ExtensionID, rows[i].InstallID}] = &rows[i]
 	}
 	d := installDeltas{total: map[int64]int64{}, active: map[int64]int64{}, version: map[[2]int64]int64{}, daily: map[installDay]int64{}}
+	var fresh []appliedEvent
 	for _, ev := range events {
 		st := state[ev.key]
 		if st == nil {
-			return fmt.Errorf("installation %s of extension %d has no row", ev.key.id, ev.key.ext)
+			return nil, fmt.Errorf("installation %s of extension %d has no row", ev.key.id, ev.key.ext)
 		}
+		seen := ev.event + ":" + strconv.FormatInt(ev.version, 10)
+		if slices.Contains(st.Seen, seen) {
+			continue
+		}
+		st.Seen = append(st.Seen, seen)
+		fresh = append(fresh, ev)
 		applyInstallEvent(st, ev, &d)
 	}
-	return saveInstalls(ctx, q, rows, d)
+	if len(fresh) == 0 {
+		return nil, nil
+	}
+	return fresh, saveInstalls(ctx, q, rows, d)
 }
 
 // applyInstallEvent is the state machine of one installation.
@@ -311,6 +322,7 @@ func saveInstalls(ctx context.Context, q *store.Queries, rows []store.Marketplac
 		sp.Active = append(sp.Active, r.Active)
 		sp.Uninstalled = append(sp.Uninstalled, r.Uninstalled)
 		sp.LastAts = append(sp.LastAts, *r.LastAt)
+		sp.Seen = append(sp.Seen, strings.Join(r.Seen, ","))
 	}
 	if err := q.SaveMarketplaceInstalls(ctx, sp); err != nil {
 		return err

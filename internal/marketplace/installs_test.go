@@ -2,6 +2,7 @@ package marketplace
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"lumdesk/internal/accounts"
+	"lumdesk/internal/platform/partition"
 )
 
 // installFixture: an extension with two versions (1.0.0, 1.1.0), both approved.
@@ -171,6 +173,56 @@ func TestInstallEventsValidation(t *testing.T) {
 	if _, err := f.svc.InstallStats(ctx, accounts.Only(f.acct), oExt.ID); err != ErrExtensionNotFound {
 		t.Errorf("another account's stats: %v", err)
 	}
+}
+
+// The dedupe is the installation's own (migration 00055), not the events
+// history's: a report repeated in its batch counts once, and one repeated
+// after the retention dropped the month it was kept in is still a
+// duplicate.
+func TestInstallEventsDedupeOutlivesTheHistory(t *testing.T) {
+	t.Parallel()
+	f, e, v1, v2 := installFixture(t)
+	at := time.Date(2026, 12, 4, 9, 0, 0, 0, time.UTC)
+	install := InstallEvent{InstallID: "kept", ExtensionID: e.ID, VersionID: v1.ID, Event: EventInstall, At: at}
+	update := InstallEvent{InstallID: "kept", ExtensionID: e.ID, VersionID: v2.ID, Event: EventUpdate, At: at.Add(time.Hour)}
+	res, err := f.svc.RecordInstallEvents(ctx, cli, accounts.AllAccounts, []InstallEvent{install, install, update})
+	if err != nil || res != (IngestResult{Accepted: 2, Duplicates: 1}) {
+		t.Fatalf("first batch: %+v, %v", res, err)
+	}
+	want := InstallStats{Total: 1, Active: 1, ByVersion: map[string]int64{v2.ID: 1}}
+	if diff := cmp.Diff(want, f.stats(t, e.ID)); diff != "" {
+		t.Errorf("stats (-want +got):\n%s", diff)
+	}
+	// The history is kept in the month it arrived (the fixture's clock).
+	month := partition.Name("marketplace_install_events", partition.MonthOf(f.now))
+	if n := countRows(t, f, month); n != 2 {
+		t.Fatalf("%d events in %s, want 2", n, month)
+	}
+	// Two years on, a one-month retention drops that month.
+	res2, err := partition.Maintain(ctx, f.db.Pool, f.now.AddDate(2, 0, 0),
+		[]partition.Table{{Name: "marketplace_install_events", Column: "received_at", KeepMonths: 1}})
+	if err != nil || !slices.Contains(res2.Removed, month) {
+		t.Fatalf("retention: %+v, %v; want %s removed", res2, err, month)
+	}
+	if n := countRows(t, f, "marketplace_install_events"); n != 0 {
+		t.Fatalf("%d events left after the retention", n)
+	}
+	res, err = f.svc.RecordInstallEvents(ctx, cli, accounts.AllAccounts, []InstallEvent{update, install})
+	if err != nil || res != (IngestResult{Duplicates: 2}) {
+		t.Errorf("the batch again after the retention: %+v, %v", res, err)
+	}
+	if diff := cmp.Diff(want, f.stats(t, e.ID)); diff != "" {
+		t.Errorf("stats after the repeat (-want +got):\n%s", diff)
+	}
+}
+
+func countRows(t *testing.T, f *fixture, table string) int {
+	t.Helper()
+	var n int
+	if err := f.db.Pool.QueryRow(ctx, "SELECT count(*) FROM "+table).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 // Concurrent batches over the same installations and extension: the

@@ -63,12 +63,15 @@ const Ahead = 3
 //     overview read days to weeks back).
 //   - the daily execution counts: two years (the charts read 30 to 90 days;
 //     a year-over-year comparison stays possible).
+//   - marketplace_install_events: a year of the store's raw install reports
+//     (no page reads them: the counts are kept apart, migration 00055).
 func Defaults() []Table {
 	return []Table{
 		{Name: "audit_events", Column: "occurred_at", KeepMonths: 0, Detach: true},
 		{Name: "mail_events", Column: "at", KeepMonths: 12},
 		{Name: "license_key_daily_executions", Column: "day", KeepMonths: 24},
 		{Name: "licensing_project_daily_executions", Column: "day", KeepMonths: 24},
+		{Name: "marketplace_install_events", Column: "received_at", KeepMonths: 12},
 	}
 }
 
