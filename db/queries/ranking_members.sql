@@ -88,9 +88,14 @@ ON CONFLICT (group_id, dedupe_key) DO NOTHING
 RETURNING *;
 
 -- name: ListLumiraFindings :many
-SELECT * FROM lumira_findings WHERE group_id = $1
-  AND (sqlc.narg(before_id)::bigint IS NULL OR id < sqlc.narg(before_id))
-ORDER BY id DESC LIMIT $2;
+-- With the public id of the action each led to, if that action's month is
+-- still kept (lumira_actions is partitioned, migration 00056).
+SELECT sqlc.embed(f), a.public_id AS action_public_id
+FROM lumira_findings f
+LEFT JOIN lumira_actions a ON a.id = f.action_id AND a.group_id = f.group_id
+WHERE f.group_id = $1
+  AND (sqlc.narg(before_id)::bigint IS NULL OR f.id < sqlc.narg(before_id))
+ORDER BY f.id DESC LIMIT $2;
 
 -- name: LockLumiraMember :exec
 -- Serialises changes to one member across processes, until the transaction ends.

@@ -360,9 +360,12 @@ func (q *Queries) ListLumiraActions(ctx context.Context, arg ListLumiraActionsPa
 }
 
 const listLumiraFindings = `-- name: ListLumiraFindings :many
-SELECT id, group_id, roblox_user_id, from_role_id, from_rank, to_role_id, to_rank, changed_by_id, changed_by_name, changed_at, source, dedupe_key, action_id, found_at FROM lumira_findings WHERE group_id = $1
-  AND ($3::bigint IS NULL OR id < $3)
-ORDER BY id DESC LIMIT $2
+SELECT f.id, f.group_id, f.roblox_user_id, f.from_role_id, f.from_rank, f.to_role_id, f.to_rank, f.changed_by_id, f.changed_by_name, f.changed_at, f.source, f.dedupe_key, f.action_id, f.found_at, a.public_id AS action_public_id
+FROM lumira_findings f
+LEFT JOIN lumira_actions a ON a.id = f.action_id AND a.group_id = f.group_id
+WHERE f.group_id = $1
+  AND ($3::bigint IS NULL OR f.id < $3)
+ORDER BY f.id DESC LIMIT $2
 `
 
 type ListLumiraFindingsParams struct {
@@ -371,30 +374,38 @@ type ListLumiraFindingsParams struct {
 	BeforeID *int64 `json:"before_id"`
 }
 
-func (q *Queries) ListLumiraFindings(ctx context.Context, arg ListLumiraFindingsParams) ([]LumiraFinding, error) {
+type ListLumiraFindingsRow struct {
+	LumiraFinding  LumiraFinding `json:"lumira_finding"`
+	ActionPublicID *string       `json:"action_public_id"`
+}
+
+// With the public id of the action each led to, if that action's month is
+// still kept (lumira_actions is partitioned, migration 00056).
+func (q *Queries) ListLumiraFindings(ctx context.Context, arg ListLumiraFindingsParams) ([]ListLumiraFindingsRow, error) {
 	rows, err := q.db.Query(ctx, listLumiraFindings, arg.GroupID, arg.Limit, arg.BeforeID)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	items := []LumiraFinding{}
+	items := []ListLumiraFindingsRow{}
 	for rows.Next() {
-		var i LumiraFinding
+		var i ListLumiraFindingsRow
 		if err := rows.Scan(
-			&i.ID,
-			&i.GroupID,
-			&i.RobloxUserID,
-			&i.FromRoleID,
-			&i.FromRank,
-			&i.ToRoleID,
-			&i.ToRank,
-			&i.ChangedByID,
-			&i.ChangedByName,
-			&i.ChangedAt,
-			&i.Source,
-			&i.DedupeKey,
-			&i.ActionID,
-			&i.FoundAt,
+			&i.LumiraFinding.ID,
+			&i.LumiraFinding.GroupID,
+			&i.LumiraFinding.RobloxUserID,
+			&i.LumiraFinding.FromRoleID,
+			&i.LumiraFinding.FromRank,
+			&i.LumiraFinding.ToRoleID,
+			&i.LumiraFinding.ToRank,
+			&i.LumiraFinding.ChangedByID,
+			&i.LumiraFinding.ChangedByName,
+			&i.LumiraFinding.ChangedAt,
+			&i.LumiraFinding.Source,
+			&i.LumiraFinding.DedupeKey,
+			&i.LumiraFinding.ActionID,
+			&i.LumiraFinding.FoundAt,
+			&i.ActionPublicID,
 		); err != nil {
 			return nil, err
 		}

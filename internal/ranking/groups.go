@@ -688,16 +688,13 @@ func (s *Service) Findings(ctx context.Context, scope accounts.Scope, groupID st
 		return nil, err
 	}
 	out := make([]Finding, 0, len(rows))
-	for _, f := range rows {
+	for _, row := range rows {
+		f := row.LumiraFinding
 		x := Finding{UserID: f.RobloxUserID, FromRoleID: deref(f.FromRoleID), FromRank: intp(f.FromRank), ToRoleID: deref(f.ToRoleID),
 			ToRank: intp(f.ToRank), ChangedByID: f.ChangedByID, ChangedByName: f.ChangedByName, ChangedAt: utc(f.ChangedAt),
 			Source: f.Source, FoundAt: f.FoundAt.UTC()}
-		if f.ActionID != nil {
-			a, err := s.db.GetLumiraActionByID(ctx, *f.ActionID)
-			if err != nil {
-				return nil, err
-			}
-			x.ActionID = a.PublicID
+		if row.ActionPublicID != nil {
+			x.ActionID = *row.ActionPublicID
 		}
 		out = append(out, x)
 	}

@@ -3,6 +3,7 @@ package ranking_test
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 
 	"lumdesk/internal/accounts"
 	"lumdesk/internal/platform/db"
+	"lumdesk/internal/platform/partition"
 	"lumdesk/internal/ranking"
 	"lumdesk/internal/ranking/roblox/robloxtest"
 )
@@ -462,6 +464,47 @@ func TestReconcileFindsOutsideChanges(t *testing.T) {
 	page, err := f.svc.Logs(rctx, f.scope, f.group.ID, ranking.LogFilter{UserID: 1})
 	if err != nil || len(page.Items) != 2 || page.Items[0].Kind != ranking.KindOutsideChange || page.Items[0].ActorLabel != "rogue_admin (in Roblox)" {
 		t.Fatalf("log = %+v, %v", page.Items, err)
+	}
+}
+
+// lumira_actions is partitioned by month (migration 00056): an action is
+// kept in its month and found by its public id; once a retention drops the
+// month it is not found, and the finding that led to it is still listed,
+// without it.
+func TestActionsPastTheirRetention(t *testing.T) {
+	t.Parallel()
+	f := newRFixture(t)
+	f.member(1, "alpha", "101")
+	f.rbx.SetRoleOutside(rGroupID, 1, "150", 555, "rogue_admin", time.Now().UTC().Add(-time.Minute).Truncate(time.Second))
+	res, err := f.svc.Reconcile(rctx, rActor, f.scope, f.group.ID)
+	if err != nil || len(res.Findings) != 1 || res.Findings[0].ActionID == "" {
+		t.Fatalf("reconciliation = %+v, %v", res, err)
+	}
+	actionID := res.Findings[0].ActionID
+	if a, err := f.svc.GetAction(rctx, f.scope, actionID); err != nil || a.Kind != ranking.KindOutsideChange {
+		t.Fatalf("action = %+v, %v", a, err)
+	}
+	month := partition.Name("lumira_actions", partition.MonthOf(time.Now()))
+	var n int
+	if err := f.db.Pool.QueryRow(rctx, "SELECT count(*) FROM "+month).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("%d actions in %s (%v), want 1", n, month, err)
+	}
+	// Three years on, a one-month retention drops that month.
+	kept, err := partition.Maintain(rctx, f.db.Pool, time.Now().AddDate(3, 0, 0),
+		[]partition.Table{{Name: "lumira_actions", Column: "created_at", KeepMonths: 1}})
+	if err != nil || !slices.Contains(kept.Removed, month) {
+		t.Fatalf("retention: %+v, %v; want %s removed", kept, err, month)
+	}
+	if _, err := f.svc.GetAction(rctx, f.scope, actionID); !errors.Is(err, ranking.ErrActionNotFound) {
+		t.Errorf("the dropped action: %v, want not found", err)
+	}
+	list, err := f.svc.Findings(rctx, f.scope, f.group.ID, 10)
+	if err != nil || len(list) != 1 || list[0].ActionID != "" || list[0].ChangedByName != "rogue_admin" {
+		t.Errorf("findings after the retention = %+v, %v; want the finding without its action", list, err)
+	}
+	page, err := f.svc.Logs(rctx, f.scope, f.group.ID, ranking.LogFilter{UserID: 1})
+	if err != nil || len(page.Items) != 0 {
+		t.Errorf("log after the retention = %+v, %v; want empty", page.Items, err)
 	}
 }
 

@@ -103,6 +103,7 @@ var Vars = []Var{
 	{"RETENTION_LICENSE_KEY_DAILY_EXECUTIONS_MONTHS", "24", "Months of per-key daily execution counts kept (0: forever); older whole months are dropped."},
 	{"RETENTION_LICENSING_PROJECT_DAILY_EXECUTIONS_MONTHS", "24", "Months of per-project daily execution counts kept (0: forever); older whole months are dropped."},
 	{"RETENTION_MARKETPLACE_INSTALL_EVENTS_MONTHS", "12", "Months of Lumio's raw install reports kept (0: forever); older whole months are dropped. The install counts and charts are kept apart and stay."},
+	{"RETENTION_LUMIRA_ACTIONS_MONTHS", "24", "Months of Lumira rank actions kept (0: forever), the member pages' history; older whole months are dropped."},
 	{"TRUST_PROXY", "false", "Take the client IP from X-Forwarded-For (only behind a reverse proxy)."},
 	{"LOG_LEVEL", "info", "debug, info, warn or error."},
 	{"LOG_FORMAT", "json", "json or text."},

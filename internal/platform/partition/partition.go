@@ -65,6 +65,8 @@ const Ahead = 3
 //     a year-over-year comparison stays possible).
 //   - marketplace_install_events: a year of the store's raw install reports
 //     (no page reads them: the counts are kept apart, migration 00055).
+//   - lumira_actions: two years of rank changes, the member pages' history
+//     (migration 00056).
 func Defaults() []Table {
 	return []Table{
 		{Name: "audit_events", Column: "occurred_at", KeepMonths: 0, Detach: true},
@@ -72,6 +74,7 @@ func Defaults() []Table {
 		{Name: "license_key_daily_executions", Column: "day", KeepMonths: 24},
 		{Name: "licensing_project_daily_executions", Column: "day", KeepMonths: 24},
 		{Name: "marketplace_install_events", Column: "received_at", KeepMonths: 12},
+		{Name: "lumira_actions", Column: "created_at", KeepMonths: 24},
 	}
 }
 

@@ -190,13 +190,13 @@ func TestMaintainDetaches(t *testing.T) {
 }
 
 func TestFromEnv(t *testing.T) {
-	env := map[string]string{"RETENTION_MAIL_EVENTS_MONTHS": "6", "RETENTION_AUDIT_EVENTS_MONTHS": " 0 ", "RETENTION_MARKETPLACE_INSTALL_EVENTS_MONTHS": "3"}
+	env := map[string]string{"RETENTION_MAIL_EVENTS_MONTHS": "6", "RETENTION_AUDIT_EVENTS_MONTHS": " 0 ", "RETENTION_MARKETPLACE_INSTALL_EVENTS_MONTHS": "3", "RETENTION_LUMIRA_ACTIONS_MONTHS": "0"}
 	tables, err := partition.FromEnv(func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, tb := range tables {
-		want := map[string]int{"audit_events": 0, "mail_events": 6, "license_key_daily_executions": 24, "licensing_project_daily_executions": 24, "marketplace_install_events": 3}[tb.Name]
+		want := map[string]int{"audit_events": 0, "mail_events": 6, "license_key_daily_executions": 24, "licensing_project_daily_executions": 24, "marketplace_install_events": 3, "lumira_actions": 0}[tb.Name]
 		if tb.KeepMonths != want {
 			t.Errorf("%s keeps %d months, want %d", tb.Name, tb.KeepMonths, want)
 		}
