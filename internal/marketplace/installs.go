@@ -149,7 +149,7 @@ func (s *Service) RecordInstallEvents(ctx context.Context, actor audit.Actor, sc
 		if err != nil {
 			return err
 		}
-		fresh, err := applyInstallEvents(ctx, q, resolved)
+		rows, fresh, d, err := replayInstallEvents(ctx, q, resolved)
 		if err != nil {
 			return err
 		}
@@ -157,6 +157,9 @@ func (s *Service) RecordInstallEvents(ctx context.Context, actor audit.Actor, sc
 		if len(fresh) == 0 {
 			return nil
 		}
+		// The history first: the aggregates' rows (one per extension and
+		// version) are what concurrent batches queue on, so they are locked
+		// last, for as short as the transaction allows.
 		p := store.InsertMarketplaceInstallEventsParams{Now: now}
 		for _, ev := range fresh {
 			p.ExtensionIds = append(p.ExtensionIds, ev.key.ext)
@@ -165,7 +168,10 @@ func (s *Service) RecordInstallEvents(ctx context.Context, actor audit.Actor, sc
 			p.VersionIds = append(p.VersionIds, ev.version)
 			p.Ats = append(p.Ats, ev.at)
 		}
-		return q.InsertMarketplaceInstallEvents(ctx, p)
+		if err := q.InsertMarketplaceInstallEvents(ctx, p); err != nil {
+			return err
+		}
+		return saveInstalls(ctx, q, rows, d)
 	})
 	return res, err
 }
@@ -223,13 +229,14 @@ func (d *installDeltas) move(ext, version int64, at time.Time, n int64) {
 	d.daily[installDay{ext, version, at.Truncate(24 * time.Hour)}] += n
 }
 
-// applyInstallEvents locks the installations the events touch, replays
-// the ones each has not seen (its seen list, by event and version) in time
-// order, saves them and adds the deltas. It returns the events applied: a
-// repeated one, in this batch or an earlier, is not. The row lock makes
-// this once-only under concurrent batches, as the events table's key did
-// before it was partitioned (migration 00055).
-func applyInstallEvents(ctx context.Context, q *store.Queries, events []appliedEvent) ([]appliedEvent, error) {
+// replayInstallEvents locks the installations the events touch and
+// replays, in time order, the ones each has not seen (its seen list, by
+// event and version): the installations' new state and the deltas it
+// adds, for saveInstalls, and the events applied. A repeated event, in
+// this batch or an earlier, is not applied. The row lock makes this
+// once-only under concurrent batches, as the events table's key did before
+// it was partitioned (migration 00055).
+func replayInstallEvents(ctx context.Context, q *store.Queries, events []appliedEvent) ([]store.MarketplaceInstall, []appliedEvent, installDeltas, error) {
 	slices.SortFunc(events, func(a, b appliedEvent) int {
 		return cmp.Or(cmp.Compare(a.key.ext, b.key.ext), strings.Compare(a.key.id, b.key.id),
 			a.at.Compare(b.at), cmp.Compare(eventOrder[a.event], eventOrder[b.event]))
@@ -241,23 +248,23 @@ func applyInstallEvents(ctx context.Context, q *store.Queries, events []appliedE
 			keys.InstallIds = append(keys.InstallIds, ev.key.id)
 		}
 	}
+	d := installDeltas{total: map[int64]int64{}, active: map[int64]int64{}, version: map[[2]int64]int64{}, daily: map[installDay]int64{}}
 	if err := q.EnsureMarketplaceInstalls(ctx, keys); err != nil {
-		return nil, err
+		return nil, nil, d, err
 	}
 	rows, err := q.LockMarketplaceInstalls(ctx, store.LockMarketplaceInstallsParams(keys))
 	if err != nil {
-		return nil, err
+		return nil, nil, d, err
 	}
 	state := make(map[installKey]*store.MarketplaceInstall, len(rows))
 	for i := range rows {
 		state[installKey{rows[i].ExtensionID, rows[i].InstallID}] = &rows[i]
 	}
-	d := installDeltas{total: map[int64]int64{}, active: map[int64]int64{}, version: map[[2]int64]int64{}, daily: map[installDay]int64{}}
 	var fresh []appliedEvent
 	for _, ev := range events {
 		st := state[ev.key]
 		if st == nil {
-			return nil, fmt.Errorf("installation %s of extension %d has no row", ev.key.id, ev.key.ext)
+			return nil, nil, d, fmt.Errorf("installation %s of extension %d has no row", ev.key.id, ev.key.ext)
 		}
 		seen := ev.event + ":" + strconv.FormatInt(ev.version, 10)
 		if slices.Contains(st.Seen, seen) {
@@ -267,10 +274,7 @@ func applyInstallEvents(ctx context.Context, q *store.Queries, events []appliedE
 		fresh = append(fresh, ev)
 		applyInstallEvent(st, ev, &d)
 	}
-	if len(fresh) == 0 {
-		return nil, nil
-	}
-	return fresh, saveInstalls(ctx, q, rows, d)
+	return rows, fresh, d, nil
 }
 
 // applyInstallEvent is the state machine of one installation.
