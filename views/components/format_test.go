@@ -114,3 +114,37 @@ func TestNoComponentCallPrintedAsText(t *testing.T) {
 		}
 	}
 }
+
+// Keys run in one clock minute read alike, and a later minute never reads
+// older than an earlier one, as the keys list sorts them by last use.
+func TestMinuteCountsClockMinutes(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 12, 4, 12, 3, 30, 0, time.UTC)
+	render := func(at time.Time) string {
+		var b strings.Builder
+		if err := MinuteAt(at, now).Render(context.Background(), &b); err != nil {
+			t.Fatal(err)
+		}
+		return b.String()
+	}
+	early, late, next := time.Date(2026, 12, 4, 12, 0, 5, 0, time.UTC), time.Date(2026, 12, 4, 12, 0, 55, 0, time.UTC), time.Date(2026, 12, 4, 12, 1, 1, 0, time.UTC)
+	if RelTime(early, now) == RelTime(late, now) {
+		t.Fatalf("the exact instants read alike (%q): the case shows nothing", RelTime(early, now))
+	}
+	for _, c := range []struct {
+		at   time.Time
+		want string
+	}{
+		{early, `<time datetime="2026-12-04T12:00:05Z" title="2026-12-04 12:00:05 UTC">3 min ago</time>`},
+		{late, `<time datetime="2026-12-04T12:00:55Z" title="2026-12-04 12:00:55 UTC">3 min ago</time>`},
+		{next, `<time datetime="2026-12-04T12:01:01Z" title="2026-12-04 12:01:01 UTC">2 min ago</time>`},
+		{now.Add(-10 * time.Second), `<time datetime="2026-12-04T12:03:20Z" title="2026-12-04 12:03:20 UTC">just now</time>`},
+	} {
+		if got := render(c.at); got != c.want {
+			t.Errorf("MinuteAt(%s) = %s\nwant %s", c.at.Format(time.TimeOnly), got, c.want)
+		}
+	}
+	if got := render(time.Time{}); !strings.Contains(got, "—") {
+		t.Errorf("zero = %s", got)
+	}
+}
