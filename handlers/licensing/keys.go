@@ -144,7 +144,7 @@ func parseKeyQuery(c *fiber.Ctx, projectID string) licKeyQuery {
 			r.filter.Limit = n
 		}
 	}
-	r.cols, f.Cols = parseKeyColumns(c, r.errs)
+	r.cols, f.Cols = parseKeyColumns(c, r.errs, f.Sort)
 	cursor := func(name string) *licensing.Cursor {
 		v := q(name)
 		if v == "" {
@@ -171,13 +171,28 @@ func isHexish(s string) bool {
 	})
 }
 
+// sortColumns are the columns a sort adds to the default set, so a list
+// sorted by a value shows it ("Recently used" without a "Last used"
+// column reads as unsorted). Expiry is a default column already.
+var sortColumns = map[string]string{"created": "created", "last_used": "last_used", "-last_used": "last_used"}
+
 // parseKeyColumns reads cols: comma separated and/or repeated (the column
-// chooser's checkboxes); "" means the default set. It returns the columns
-// and their canonical URL value ("" for the default).
-func parseKeyColumns(c *fiber.Ctx, errs map[string]string) ([]string, string) {
+// chooser's checkboxes); "" means the default set, with the column of the
+// sort (sortColumns). It returns the columns and their canonical URL value
+// ("" for the default).
+func parseKeyColumns(c *fiber.Ctx, errs map[string]string, sort string) ([]string, string) {
+	def := slices.Clone(view.DefaultColumns)
+	if col, ok := sortColumns[sort]; ok {
+		def = nil
+		for _, k := range view.KeyColumns { // the table's order
+			if k.Key == col || slices.Contains(view.DefaultColumns, k.Key) {
+				def = append(def, k.Key)
+			}
+		}
+	}
 	raw := c.Context().QueryArgs().PeekMulti("cols")
 	if len(raw) == 0 {
-		return slices.Clone(view.DefaultColumns), ""
+		return def, ""
 	}
 	known := map[string]bool{}
 	for _, col := range view.KeyColumns {
@@ -203,7 +218,7 @@ func parseKeyColumns(c *fiber.Ctx, errs map[string]string) ([]string, string) {
 			cols = append(cols, col.Key)
 		}
 	}
-	if slices.Equal(cols, view.DefaultColumns) {
+	if slices.Equal(cols, def) {
 		return cols, ""
 	}
 	return cols, strings.Join(cols, ",")

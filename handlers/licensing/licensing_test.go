@@ -17,6 +17,7 @@ import (
 	"lumdesk/internal/accounts"
 	"lumdesk/internal/audit"
 	"lumdesk/internal/licensing"
+	view "lumdesk/views/pages/licensing"
 )
 
 // licdFixture is an account with a project, a script and keys.
@@ -417,6 +418,19 @@ func TestLicensingKeyLists(t *testing.T) {
 	// Repeated cols (the chooser's checkboxes) work too.
 	if r := viewer.Get(base + "?cols=key&cols=hwid"); r.Doc.Find(`thead th[data-col]`).Length() != 2 || !r.Has(`th[data-col="hwid"]`) {
 		t.Error("repeated cols not read")
+	}
+	// A sort shows its column in the default set; unticking it in the
+	// chooser sticks, though what is left is the plain default set.
+	lastUsedCol := `thead th:contains("Last used")`
+	if viewer.Get(base).Has(lastUsedCol) || !viewer.Get(base+"?sort=-last_used").Has(lastUsedCol) {
+		t.Error("the Last used column is not shown exactly when the list is sorted by it")
+	}
+	unticked := viewer.Get(base + "?sort=-last_used&limit=2&cols=" + strings.Join(view.DefaultColumns, ","))
+	if unticked.Has(lastUsedCol) {
+		t.Error("sorted by last use with the column unticked, it shows anyway")
+	}
+	if next, _ := unticked.Doc.Find(`[data-testid="pager"] a[rel=next]`).Attr("href"); !strings.Contains(next, "cols=") {
+		t.Errorf("Next link of the unticked list drops its columns: %s", next)
 	}
 
 	// Bad filters: the page says what it ignored (422), never a 500.
