@@ -12,7 +12,8 @@
 // starts `bin/lumdesk serve` on it, runs each scenario for a while at a fixed
 // concurrency (the loader check in three rounds, each followed by a round of
 // pgbench -S with as many clients), then stops the server and measures a
-// bare Fiber endpoint. It reports requests per second, p50 and p99, and the
+// bare Fiber endpoint, in a process of its own (like the server) and in the
+// load generator's. It reports requests per second, p50 and p99, and the
 // loader check's throughput as a share of pgbench -S and of bare Fiber.
 //
 // Environment (flags of the same meaning win): BENCH_KEYS (1000000),
@@ -25,6 +26,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -108,6 +110,10 @@ func env(name, def string) string {
 }
 
 func main() {
+	if os.Getenv(envBare) == "1" {
+		serveBare()
+		return
+	}
 	var cfg config
 	keys, _ := strconv.ParseFloat(env("BENCH_KEYS", "1000000"), 64) // 1e6 works too
 	dur, err := time.ParseDuration(env("BENCH_DURATION", "15s"))
@@ -402,8 +408,15 @@ func run(ctx context.Context, cfg config) error {
 	stopServer()                  // the bare Fiber endpoint gets the machine to itself
 
 	// The HTTP ceiling: a bare Fiber JSON endpoint on this machine, driven
-	// by the same clients with the same request.
-	ceiling, err := bareFiber(ctx, cfg)
+	// by the same clients with the same request. In a process of its own,
+	// as the server is: at few clients, where each request waits for the
+	// last, a request that crosses from one process to another costs a
+	// wake-up each way that one process spares (README, Performance).
+	ceiling, err := bareFiber(ctx, cfg, true)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "bare fiber: %v\n", err)
+	}
+	inProcess, err := bareFiber(ctx, cfg, false)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "bare fiber: %v\n", err)
 	}
@@ -411,8 +424,10 @@ func run(ctx context.Context, cfg config) error {
 	for _, r := range results {
 		fmt.Printf("%-64s %10.0f %9s %9s %8d\n", r.name, r.rps, ms(r.p50), ms(r.p99), r.errors)
 	}
-	if ceiling.rps > 0 {
-		fmt.Printf("%-64s %10.0f %9s %9s %8d\n", ceiling.name, ceiling.rps, ms(ceiling.p50), ms(ceiling.p99), ceiling.errors)
+	for _, c := range []result{ceiling, inProcess} {
+		if c.rps > 0 {
+			fmt.Printf("%-64s %10.0f %9s %9s %8d\n", c.name, c.rps, ms(c.p50), ms(c.p99), c.errors)
+		}
 	}
 	if len(pgbenchs) > 0 {
 		pg := merge(fmt.Sprintf("pgbench -S (select only, %d clients)", cfg.concurrency), pgbenchs)
@@ -425,7 +440,10 @@ func run(ctx context.Context, cfg config) error {
 		fmt.Println(")")
 	}
 	if ceiling.rps > 0 {
-		fmt.Printf("loader check throughput = %.0f%% of a bare Fiber JSON endpoint (the HTTP ceiling)\n", 100*results[0].rps/ceiling.rps)
+		fmt.Printf("loader check throughput = %.0f%% of a bare Fiber JSON endpoint in its own process (the HTTP ceiling)\n", 100*results[0].rps/ceiling.rps)
+	}
+	if inProcess.rps > 0 {
+		fmt.Printf("loader check throughput = %.0f%% of a bare Fiber JSON endpoint in the load generator's process\n", 100*results[0].rps/inProcess.rps)
 	}
 	if n := len(results[0].lat); wal.bytes > 0 && n > 0 {
 		// The check reads from memory; what it writes is the execution
@@ -454,26 +472,74 @@ func run(ctx context.Context, cfg config) error {
 	return nil
 }
 
-// bareFiber measures a Fiber app that answers every POST with a small JSON
-// object and does nothing else: what HTTP alone costs on this machine.
-func bareFiber(ctx context.Context, cfg config) (result, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return result{}, err
-	}
+// envBare makes the load generator the bare endpoint's process (bareFiber).
+const envBare = "LOADGEN_BARE_FIBER"
+
+// bareApp answers every POST with a small JSON object and does nothing
+// else: what HTTP alone costs on this machine.
+func bareApp() *fiber.App {
 	app := fiber.New(fiber.Config{DisableStartupMessage: true})
 	app.Post("/check", func(c *fiber.Ctx) error {
 		return c.JSON(fiber.Map{"success": true, "message": "The key is valid.", "code": "ok", "assigned": false})
 	})
-	go func() { _ = app.Listener(ln) }()
-	defer app.Shutdown()
-	url := "http://" + ln.Addr().String() + "/check"
+	return app
+}
+
+// serveBare is the bare endpoint's own process: it prints its address and
+// serves until it is killed.
+func serveBare() {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	fmt.Println(ln.Addr().String())
+	_ = bareApp().Listener(ln)
+}
+
+// bareFiber measures bareApp, in a process of its own (this program run
+// again with envBare) or in this one.
+func bareFiber(ctx context.Context, cfg config, ownProcess bool) (result, error) {
+	name := "bare Fiber JSON endpoint, in the load generator's process"
+	var addr string
+	if ownProcess {
+		name = "bare Fiber JSON endpoint, its own process (HTTP ceiling)"
+		exe, err := os.Executable()
+		if err != nil {
+			return result{}, err
+		}
+		cmd := exec.CommandContext(ctx, exe)
+		cmd.Env = append(os.Environ(), envBare+"=1")
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			return result{}, err
+		}
+		if err := cmd.Start(); err != nil {
+			return result{}, err
+		}
+		defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+		line, err := bufio.NewReader(out).ReadString('\n')
+		if err != nil {
+			return result{}, fmt.Errorf("the bare endpoint's process: %w", err)
+		}
+		addr = strings.TrimSpace(line)
+	} else {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return result{}, err
+		}
+		app := bareApp()
+		go func() { _ = app.Listener(ln) }()
+		defer app.Shutdown()
+		addr = ln.Addr().String()
+	}
+	url := "http://" + addr + "/check"
 	req := func(_ *rand.Rand, r *fasthttp.Request) int {
 		postJSON(r, url, []byte(`{"script_key":"0123456789abcdef0123456789abcdef","hwid":"HWID-0123456789"}`))
 		return http.StatusOK
 	}
 	_ = measureFast(ctx, cfg, "warm-up", req, time.Second)
-	return measureFast(ctx, cfg, "bare Fiber JSON endpoint (HTTP ceiling)", req, cfg.duration), nil
+	return measureFast(ctx, cfg, name, req, cfg.duration), nil
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d.Microseconds())/1000) }
