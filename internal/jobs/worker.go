@@ -166,10 +166,17 @@ func record(ctx context.Context, q *store.Queries, jobID int64, r result) error 
 // fail records an item's failure. Errors the item caused (invalid input, a
 // key that is gone, a rule refusing it) become its message; anything else
 // is logged and reported as an internal error, unless the job is stopping
-// (then the item is not recorded and is retried when the job continues).
+// or the database is away (then the item is not recorded and is retried
+// when the job continues).
 func (s *Service) fail(ctx context.Context, jobID int64, r result, err error) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
+	}
+	if db.Unavailable(err) {
+		// The database went away under the item (a restart, a failover):
+		// the item is not its fault. The job's retry resumes at the first
+		// item not recorded and does it again.
+		return err
 	}
 	r.ok, r.message = false, itemMessage(err)
 	if r.message == "" {
