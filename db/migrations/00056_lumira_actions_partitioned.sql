@@ -40,7 +40,11 @@ CREATE TABLE lumira_actions (
     created_at     timestamptz NOT NULL,
     settled_at     timestamptz
 ) PARTITION BY RANGE (created_at);
-CREATE TABLE lumira_actions_default PARTITION OF lumira_actions DEFAULT;
+-- The default partition through EXECUTE, as 00038 made its tables' (sqlc
+-- would otherwise make a model of it).
+-- +goose StatementBegin
+DO $$ BEGIN EXECUTE 'CREATE TABLE lumira_actions_default PARTITION OF lumira_actions DEFAULT'; END $$;
+-- +goose StatementEnd
 SELECT partition_create_month('lumira_actions', m)
 FROM (SELECT date_trunc('month', created_at AT TIME ZONE 'UTC')::date AS m FROM lumira_actions_old
       UNION SELECT (date_trunc('month', now() AT TIME ZONE 'UTC') + i * interval '1 month')::date FROM generate_series(0, 3) i) months

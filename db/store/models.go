@@ -546,27 +546,6 @@ type LumiraAction struct {
 	SettledAt    *time.Time `json:"settled_at"`
 }
 
-type LumiraActionsDefault struct {
-	ID           int64      `json:"id"`
-	PublicID     string     `json:"public_id"`
-	GroupID      int64      `json:"group_id"`
-	RobloxUserID int64      `json:"roblox_user_id"`
-	Kind         string     `json:"kind"`
-	OldRoleID    *string    `json:"old_role_id"`
-	OldRank      *int32     `json:"old_rank"`
-	NewRoleID    *string    `json:"new_role_id"`
-	NewRank      *int32     `json:"new_rank"`
-	PointsDelta  int64      `json:"points_delta"`
-	Reason       string     `json:"reason"`
-	ActorKind    string     `json:"actor_kind"`
-	ActorID      string     `json:"actor_id"`
-	ActorLabel   string     `json:"actor_label"`
-	Status       string     `json:"status"`
-	Error        string     `json:"error"`
-	CreatedAt    time.Time  `json:"created_at"`
-	SettledAt    *time.Time `json:"settled_at"`
-}
-
 type LumiraFinding struct {
 	ID            int64      `json:"id"`
 	GroupID       int64      `json:"group_id"`
@@ -853,15 +832,6 @@ type MarketplaceInstallDaily struct {
 }
 
 type MarketplaceInstallEvent struct {
-	ExtensionID int64     `json:"extension_id"`
-	InstallID   string    `json:"install_id"`
-	Event       string    `json:"event"`
-	VersionID   int64     `json:"version_id"`
-	At          time.Time `json:"at"`
-	ReceivedAt  time.Time `json:"received_at"`
-}
-
-type MarketplaceInstallEventsDefault struct {
 	ExtensionID int64     `json:"extension_id"`
 	InstallID   string    `json:"install_id"`
 	Event       string    `json:"event"`
