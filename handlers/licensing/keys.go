@@ -171,25 +171,12 @@ func isHexish(s string) bool {
 	})
 }
 
-// sortColumns are the columns a sort adds to the default set, so a list
-// sorted by a value shows it ("Recently used" without a "Last used"
-// column reads as unsorted). Expiry is a default column already.
-var sortColumns = map[string]string{"created": "created", "last_used": "last_used", "-last_used": "last_used"}
-
 // parseKeyColumns reads cols: comma separated and/or repeated (the column
-// chooser's checkboxes); "" means the default set, with the column of the
-// sort (sortColumns). It returns the columns and their canonical URL value
-// ("" for the default).
+// chooser's checkboxes); "" means the sort's default set
+// (view.DefaultColumnsFor). It returns the columns and their canonical URL
+// value ("" for the default).
 func parseKeyColumns(c *fiber.Ctx, errs map[string]string, sort string) ([]string, string) {
-	def := slices.Clone(view.DefaultColumns)
-	if col, ok := sortColumns[sort]; ok {
-		def = nil
-		for _, k := range view.KeyColumns { // the table's order
-			if k.Key == col || slices.Contains(view.DefaultColumns, k.Key) {
-				def = append(def, k.Key)
-			}
-		}
-	}
+	def := view.DefaultColumnsFor(sort)
 	raw := c.Context().QueryArgs().PeekMulti("cols")
 	if len(raw) == 0 {
 		return def, ""

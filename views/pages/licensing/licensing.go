@@ -303,8 +303,30 @@ var KeyColumns = []Column{
 	{"resets", "Resets"}, {"note", "Note"}, {"created", "Created"},
 }
 
-// DefaultColumns are shown when the URL names none.
+// DefaultColumns are shown when the URL names none (DefaultColumnsFor adds
+// the sort's).
 var DefaultColumns = []string{"key", "project", "hwid", "discord", "status", "expires", "executions"}
+
+// sortColumns are the columns a sort (KeyFilters.Sort) adds to the default
+// set, so a list sorted by a value shows it ("Recently used" without a
+// "Last used" column reads as unsorted). Expiry is a default column already.
+var sortColumns = map[string]string{"created": "created", "last_used": "last_used", "-last_used": "last_used"}
+
+// DefaultColumnsFor is the default set of a list sorted by sort, in the
+// table's order.
+func DefaultColumnsFor(sort string) []string {
+	col, ok := sortColumns[sort]
+	if !ok {
+		return slices.Clone(DefaultColumns)
+	}
+	var cols []string
+	for _, k := range KeyColumns {
+		if k.Key == col || slices.Contains(DefaultColumns, k.Key) {
+			cols = append(cols, k.Key)
+		}
+	}
+	return cols
+}
 
 // KeyFilters are the key list's URL query.
 type KeyFilters struct {
