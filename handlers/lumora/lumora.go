@@ -13,6 +13,7 @@ import (
 	"lumdesk/internal/mail"
 	"lumdesk/internal/mail/sandbox"
 	"lumdesk/internal/platform/listcount"
+	"lumdesk/internal/staff"
 	"lumdesk/views/components"
 	"lumdesk/views/layouts"
 	view "lumdesk/views/pages/lumora"
@@ -49,14 +50,24 @@ type Lumora struct {
 	hooks HooksService
 	// inbox is the sandbox inbox's messages; nil when mail goes to a relay.
 	inbox func() sandbox.Store
-	// templates fills the template pages; nil answers them 404.
-	templates TemplatesService
+	// tpl is the template pages (WithTemplates; without, they answer 404).
+	tpl *Templates
 }
 
 // New makes the route group; inbox returns the sandbox inbox's store, or
 // nil when Lumora delivers through a relay (LUMORA_SMTP_URL).
 func New(svc Service, keys KeysService, hooks HooksService, inbox func() sandbox.Store) *Lumora {
-	return &Lumora{svc: svc, keys: keys, hooks: hooks, inbox: inbox}
+	h := &Lumora{svc: svc, keys: keys, hooks: hooks, inbox: inbox}
+	h.tpl = &Templates{Mail: svc, Face: view.ConsoleTemplates, Page: h.page, MessageHref: view.MessageHref,
+		Scope:     func(*fiber.Ctx) accounts.Scope { return accounts.AllAccounts },
+		CanManage: func(c *fiber.Ctx) bool { return web.Can(c, staff.PermMailManage) }}
+	return h
+}
+
+// WithTemplates adds the template pages; without it they answer 404.
+func (h *Lumora) WithTemplates(t TemplatesService) *Lumora {
+	h.tpl.Svc = t
+	return h
 }
 
 func (h *Lumora) page(c *fiber.Ctx, title string, crumbs ...layouts.Crumb) layouts.Page {

@@ -13,7 +13,7 @@ import (
 
 // Routes implements RouteGroup.
 func (h *Lumora) Routes(a *web.App) []web.Route {
-	h.app = a
+	h.app, h.tpl.App = a, a
 	read, manage := staff.PermMailView, staff.PermMailManage
 	const dom = view.DomainsPath + "/:id<int>"
 	return []web.Route{
@@ -34,15 +34,15 @@ func (h *Lumora) Routes(a *web.App) []web.Route {
 		web.Post(view.LiftPath, manage, h.liftSuppression),
 		web.Get(view.MessagesPath, read, h.messages),
 		web.Get(view.MessagesPath+"/:id", read, h.message),
-		web.Get(view.TemplatesPath, read, h.templateList),
-		web.Get(view.NewTemplatePath, manage, h.templateForm),
-		web.Post(view.TemplatesPath, manage, h.createTemplate),
-		web.Get(view.TemplatesPath+"/:id", read, h.template),
-		web.Get(view.TemplatesPath+"/:id/preview", read, h.templatePreview),
-		web.Get(view.TemplatesPath+"/:id/diff", read, h.templateDiff),
-		web.Post(view.TemplatesPath+"/:id/send", manage, h.sendTest),
-		web.Get(view.TemplatesPath+"/:id/edit", manage, h.editTemplateForm),
-		web.Post(view.TemplatesPath+"/:id", manage, h.updateTemplate),
+		web.Get(view.TemplatesPath, read, h.tpl.List),
+		web.Get(view.ConsoleTemplates.New(), manage, h.tpl.NewForm),
+		web.Post(view.TemplatesPath, manage, h.tpl.Create),
+		web.Get(view.TemplatesPath+"/:id", read, h.tpl.Show),
+		web.Get(view.TemplatesPath+"/:id/preview", read, h.tpl.Preview),
+		web.Get(view.TemplatesPath+"/:id/diff", read, h.tpl.Diff),
+		web.Post(view.TemplatesPath+"/:id/send", manage, h.tpl.SendTest),
+		web.Get(view.TemplatesPath+"/:id/edit", manage, h.tpl.EditForm),
+		web.Post(view.TemplatesPath+"/:id", manage, h.tpl.Update),
 		web.Get(view.SandboxPath, read, h.sandbox),
 		web.Get(view.SandboxPath+"/:id", read, h.sandboxMessage),
 		web.Get(view.SandboxPath+"/:id/html", read, h.sandboxHTML),

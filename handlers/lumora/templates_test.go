@@ -77,6 +77,11 @@ func TestTemplatePages(t *testing.T) {
 	if row.Length() != 1 || row.AttrOr("data-id", "") != tplID || !strings.Contains(row.Text(), "receipt") || !strings.Contains(row.Text(), "v2") {
 		t.Fatalf("list rows: %d %q", row.Length(), row.Text())
 	}
+	// Every account's templates: each row names its account (the portal's
+	// face of these pages has no such column).
+	if !strings.Contains(r.Text("thead"), "Account") || row.Find(`a[href="/accounts/`+id(f.acc)+`"]`).Length() != 1 {
+		t.Errorf("list: no account column: %q", r.Text("thead"))
+	}
 
 	// No variables: the missing one is a message, not a frame.
 	r = f.env.As("viewer").Get(page)

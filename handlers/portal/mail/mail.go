@@ -15,6 +15,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"lumdesk/handlers/lumora"
 	"lumdesk/handlers/web"
 	"lumdesk/internal/apikeys"
 	"lumdesk/internal/customers"
@@ -24,6 +25,7 @@ import (
 	"lumdesk/internal/product"
 	"lumdesk/views/components"
 	"lumdesk/views/layouts"
+	lumoraview "lumdesk/views/pages/lumora"
 	view "lumdesk/views/pages/portal"
 	mv "lumdesk/views/pages/portal/mail"
 )
@@ -36,21 +38,28 @@ const appsCounted = 200
 
 // Mail is Lumora in the portal (a web.RouteGroup and a portal.Area).
 type Mail struct {
-	app       *web.App
-	svc       *mailsvc.Service
-	keys      *apikeys.Service
-	templates *templates.Service // nil: the template pages answer 404
-	hooks     *webhooks.Service  // nil: the webhook pages answer 404
+	app   *web.App
+	svc   *mailsvc.Service
+	keys  *apikeys.Service
+	tpl   *lumora.Templates // the console's template pages, over the session's account
+	hooks *webhooks.Service // nil: the webhook pages answer 404
 }
 
-// WithTemplates adds the template pages.
-func (h *Mail) WithTemplates(t *templates.Service) *Mail { h.templates = t; return h }
+// WithTemplates adds the template pages; without it they answer 404.
+func (h *Mail) WithTemplates(t *templates.Service) *Mail { h.tpl.Svc = t; return h }
 
 // WithWebhooks adds the webhook pages.
 func (h *Mail) WithWebhooks(w *webhooks.Service) *Mail { h.hooks = w; return h }
 
 // New makes the route group.
-func New(svc *mailsvc.Service, keys *apikeys.Service) *Mail { return &Mail{svc: svc, keys: keys} }
+func New(svc *mailsvc.Service, keys *apikeys.Service) *Mail {
+	h := &Mail{svc: svc, keys: keys}
+	h.tpl = &lumora.Templates{Mail: svc, Page: h.page, MessageHref: mv.MessageHref,
+		Face:      lumoraview.TemplatesFace{Path: mv.TemplatesPath, Portal: true, Tabs: mv.AreaTabs},
+		Scope:     web.PortalScope,
+		CanManage: func(c *fiber.Ctx) bool { return web.CustomerMay(c, customers.PermDevelop) }}
+	return h
+}
 
 // PortalProduct is the registry key of the portal area.
 func (h *Mail) PortalProduct() string { return product.Mail }

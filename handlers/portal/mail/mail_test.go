@@ -496,7 +496,11 @@ func TestTemplates(t *testing.T) {
 	if r := c.Get("/portal/lumora/templates"); r.Status != http.StatusOK || !r.Has(`[data-testid="templates-empty"]`) {
 		t.Fatalf("empty list: %d", r.Status)
 	}
-	c.Get("/portal/lumora/templates/new")
+	// The console's pages over the session's account: no account to name.
+	if r := c.Get("/portal/lumora/templates/new"); r.Status != http.StatusOK || r.Has(`input[name="account"]`) ||
+		r.Doc.Find(`[data-testid="template-form"]`).AttrOr("action", "") != "/portal/lumora/templates" {
+		t.Fatalf("new form: %d, action %q", r.Status, r.Doc.Find(`[data-testid="template-form"]`).AttrOr("action", ""))
+	}
 	r := c.PostForm("/portal/lumora/templates", url.Values{"slug": {"Bad Slug!"}, "name": {""}})
 	if r.Status != http.StatusUnprocessableEntity || !r.Has(`[data-testid="template-form"]`) {
 		t.Fatalf("bad template: %d", r.Status)
@@ -511,6 +515,10 @@ func TestTemplates(t *testing.T) {
 		t.Fatalf("location %s", page)
 	}
 	tplID := strings.TrimPrefix(page, "/portal/lumora/templates/")
+	if r := c.Get("/portal/lumora/templates"); r.Doc.Find(`[data-testid="template-row"]`).AttrOr("data-href", "") != page ||
+		strings.Contains(r.Text("thead"), "Account") || r.Has(`a[href^="/accounts/"]`) {
+		t.Errorf("list: row %q, head %q", r.Doc.Find(`[data-testid="template-row"]`).AttrOr("data-href", ""), r.Text("thead"))
+	}
 	r = c.Get(page + "?vars=" + url.QueryEscape(`{"name":"Ada"}`))
 	if r.Status != http.StatusOK || !r.Has(`iframe[sandbox][data-testid="preview-frame"]`) {
 		t.Fatalf("template page: %d", r.Status)

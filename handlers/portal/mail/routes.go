@@ -9,7 +9,7 @@ import (
 // Routes implements web.RouteGroup: reads need customers.PermView, changes
 // customers.PermDevelop.
 func (h *Mail) Routes(a *web.App) []web.Route {
-	h.app = a
+	h.app, h.tpl.App = a, a
 	read, dev := customers.PermView, customers.PermDevelop
 	const dom = mv.DomainsPath + "/:id<int>"
 	const app = mv.AppsPath + "/:id<int>"
@@ -36,15 +36,15 @@ func (h *Mail) Routes(a *web.App) []web.Route {
 		web.PortalPost(mv.ReactivatePath, dev, h.reactivate),
 		web.PortalGet(mv.MessagesPath, read, h.messages),
 		web.PortalGet(mv.MessagesPath+"/:id", read, h.message),
-		web.PortalGet(mv.TemplatesPath, read, h.templateList),
-		web.PortalGet(mv.NewTemplatePath, dev, h.templateForm),
-		web.PortalPost(mv.TemplatesPath, dev, h.createTemplate),
-		web.PortalGet(mv.TemplatesPath+"/:id", read, h.template),
-		web.PortalGet(mv.TemplatesPath+"/:id/preview", read, h.templatePreview),
-		web.PortalGet(mv.TemplatesPath+"/:id/diff", read, h.templateDiff),
-		web.PortalPost(mv.TemplatesPath+"/:id/send", dev, h.sendTest),
-		web.PortalGet(mv.TemplatesPath+"/:id/edit", dev, h.editTemplateForm),
-		web.PortalPost(mv.TemplatesPath+"/:id", dev, h.updateTemplate),
+		web.PortalGet(mv.TemplatesPath, read, h.tpl.List),
+		web.PortalGet(h.tpl.Face.New(), dev, h.tpl.NewForm),
+		web.PortalPost(mv.TemplatesPath, dev, h.tpl.Create),
+		web.PortalGet(mv.TemplatesPath+"/:id", read, h.tpl.Show),
+		web.PortalGet(mv.TemplatesPath+"/:id/preview", read, h.tpl.Preview),
+		web.PortalGet(mv.TemplatesPath+"/:id/diff", read, h.tpl.Diff),
+		web.PortalPost(mv.TemplatesPath+"/:id/send", dev, h.tpl.SendTest),
+		web.PortalGet(mv.TemplatesPath+"/:id/edit", dev, h.tpl.EditForm),
+		web.PortalPost(mv.TemplatesPath+"/:id", dev, h.tpl.Update),
 
 		web.PortalPost(api+"/domains", dev, h.apiAddDomain),
 		web.PortalPost(api+"/domains/:id/verify", dev, h.apiVerify),

@@ -9,33 +9,69 @@ import (
 	"lumdesk/views/components"
 )
 
-// TemplatesPath lists the mail templates; NewTemplatePath is the create form.
-const (
-	TemplatesPath   = "/lumora/templates"
-	NewTemplatePath = "/lumora/templates/new"
-)
+// TemplatesPath lists the mail templates in the console.
+const TemplatesPath = "/lumora/templates"
 
-// TemplateHref is a template's page (by its tpl_ id: with every account in
-// view a slug is ambiguous).
-func TemplateHref(id string) string { return TemplatesPath + "/" + url.PathEscape(id) }
+// TemplatesFace is where a face shows the template pages: the console's over
+// every account, the portal's (handlers/portal/mail) over the session's
+// account. One set of pages and handlers serves both, as the Discord links
+// do; only the paths, the tabs and the account's place differ.
+type TemplatesFace struct {
+	Path string // the list; a template is Path/<tpl_ id>
+	// Portal: the customer's own templates, so no account column or field,
+	// and "your" in the words.
+	Portal bool
+	Tabs   func(active string) []components.Tab // the area's tabs
+}
 
-// TemplatePreviewHref is the template's rendered HTML alone, served under a
+// ConsoleTemplates is the console's face of the template pages.
+var ConsoleTemplates = TemplatesFace{Path: TemplatesPath, Tabs: AreaTabs}
+
+// New is the create form.
+func (f TemplatesFace) New() string { return f.Path + "/new" }
+
+// Href is a template's page (by its tpl_ id: with every account in view a
+// slug is ambiguous).
+func (f TemplatesFace) Href(id string) string { return f.Path + "/" + url.PathEscape(id) }
+
+// PreviewHref is the template's rendered HTML alone, served under a
 // sandboxing CSP for the page's iframe, with the preview variables (JSON).
-func TemplatePreviewHref(id, vars string) string {
-	h := TemplateHref(id) + "/preview"
+func (f TemplatesFace) PreviewHref(id, vars string) string {
+	h := f.Href(id) + "/preview"
 	if vars != "" && vars != "{}" {
 		h += "?" + url.Values{"vars": {vars}}.Encode()
 	}
 	return h
 }
 
-// TemplateList is /lumora/templates.
+// SendHref sends a test email of the template (POST).
+func (f TemplatesFace) SendHref(id string) string { return f.Href(id) + "/send" }
+
+// DiffHref compares version from of a template with its current one.
+func (f TemplatesFace) DiffHref(id string, from int) string {
+	return f.Href(id) + "/diff?from=" + strconv.Itoa(from)
+}
+
+// EditHref is a template's edit form; the form posts to the template's own
+// path.
+func (f TemplatesFace) EditHref(id string) string { return f.Href(id) + "/edit" }
+
+// whose names the owner of the templates in the page's words.
+func (f TemplatesFace) whose() string {
+	if f.Portal {
+		return "your"
+	}
+	return "the account's"
+}
+
+// TemplateList is the templates list.
 type TemplateList struct {
+	Face               TemplatesFace
 	Cursor, NextCursor string
 	Rows               []TemplateRow
 	Error              string
 	CanManage          bool
-	Bar                components.ListBar
+	Bar                components.ListBar // the console's; the portal's list has none
 }
 
 // TemplateRow is one template in the list.
@@ -48,6 +84,7 @@ type TemplateRow struct {
 
 // TemplatePage is a template's page.
 type TemplatePage struct {
+	Face                          TemplatesFace
 	ID, Slug, Name, Subject, Text string
 	AccountID                     int64
 	Version                       int
@@ -71,9 +108,6 @@ type TestSendForm struct {
 	FormError                string
 }
 
-// TemplateSendHref sends a test email of the template (POST).
-func TemplateSendHref(id string) string { return TemplateHref(id) + "/send" }
-
 // TemplateVersionRow is one saved version.
 type TemplateVersionRow struct {
 	Version int
@@ -84,6 +118,7 @@ type TemplateVersionRow struct {
 // TemplateForm is the create form, and the edit form when ID is set (the
 // account then stays as it is).
 type TemplateForm struct {
+	Face                                     TemplatesFace
 	ID                                       string
 	Account, Slug, Name, Subject, HTML, Text string
 	Errors                                   map[string]string
@@ -91,14 +126,10 @@ type TemplateForm struct {
 	CSRF                                     string
 }
 
-// TemplateDiffHref compares version from of a template with its current one.
-func TemplateDiffHref(id string, from int) string {
-	return TemplateHref(id) + "/diff?from=" + strconv.Itoa(from)
-}
-
-// TemplateDiff is /lumora/templates/:id/diff?from=N: what changed from
+// TemplateDiff is a template's diff?from=N page: what changed from
 // version From to the current version To, part by part.
 type TemplateDiff struct {
+	Face     TemplatesFace
 	ID, Name string
 	From, To int
 	Parts    []TemplatePartDiff
@@ -125,20 +156,37 @@ func partSummary(d TemplatePartDiff) string {
 	return strconv.Itoa(d.Added) + " added, " + strconv.Itoa(d.Removed) + " removed"
 }
 
-// TemplateEditHref is a template's edit form; the form posts to the
-// template's own path.
-func TemplateEditHref(id string) string { return TemplateHref(id) + "/edit" }
-
-func (v TemplateForm) action() string {
+// home is where the form posts and where Cancel goes: the template's own
+// path, or the list for a new one.
+func (v TemplateForm) home() string {
 	if v.ID != "" {
-		return TemplateHref(v.ID)
+		return v.Face.Href(v.ID)
 	}
-	return TemplatesPath
+	return v.Face.Path
 }
 
-func (v TemplateForm) cancel() string {
-	if v.ID != "" {
-		return TemplateHref(v.ID)
+func templatesSubtitle(f TemplatesFace) string {
+	if f.Portal {
+		return "Your mail templates: sends name them by slug; every saved version is kept."
 	}
-	return TemplatesPath
+	return "Mail templates customers send by slug, with every saved version."
+}
+
+func templateSubtitle(v TemplatePage) string {
+	if v.Face.Portal {
+		return "Template " + v.Slug
+	}
+	return "Template of account #" + idStr(v.AccountID)
+}
+
+// templateFacts is the template's card: the account only in the console.
+func templateFacts(v TemplatePage) []components.KV {
+	kv := []components.KV{{Key: "Id", Value: v.ID, Mono: true}, {Key: "Slug", Value: v.Slug, Mono: true}}
+	if !v.Face.Portal {
+		kv = append(kv, components.KV{Key: "Account", Node: accountLink(v.AccountID)})
+	}
+	return append(kv,
+		components.KV{Key: "Subject", Value: orDash(v.Subject)},
+		components.KV{Key: "Updated", Node: components.Time(v.Updated)},
+		components.KV{Key: "Created", Node: components.Time(v.Created)})
 }

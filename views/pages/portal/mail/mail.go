@@ -24,6 +24,9 @@ const (
 	SuppressionsPath = "/portal/lumora/suppressions"
 	// APIPrefix is where the portal's JSON endpoints live.
 	APIPrefix = "/portal/api/lumora"
+	// TemplatesPath lists the account's mail templates: the console's
+	// pages (views/pages/lumora, TemplatesFace) over the session's account.
+	TemplatesPath = "/portal/lumora/templates"
 )
 
 func idStr(id int64) string { return strconv.FormatInt(id, 10) }
