@@ -36,11 +36,11 @@ import (
 
 	"github.com/emersion/go-smtp"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/miekg/dns"
 
 	"lumdesk/internal/mail/outbound"
 	"lumdesk/internal/mail/sandbox"
 	"lumdesk/internal/platform/localpg"
+	"lumdesk/internal/platform/loopdns"
 )
 
 // sinkStore counts what the sink receives and keeps the first messages to
@@ -102,15 +102,15 @@ func runLumora(ctx context.Context, cfg config) (*lumoraResult, error) {
 		return nil, fmt.Errorf("SMTP sink: %w", err)
 	}
 	defer sink.Close()
-	zone, err := startBenchDNS()
+	zone, err := loopdns.Start()
 	if err != nil {
 		return nil, fmt.Errorf("DNS server: %w", err)
 	}
-	defer zone.close()
+	defer zone.Close()
 
 	const smtpConcurrency = 4 // LUMORA_SMTP_CONCURRENCY's default; the ceiling uses as many connections
 	envv := append(os.Environ(), "DATABASE_URL="+dbURL, "DATA_DIR="+filepath.Join(".data", "bench"), "LISTEN_ADDR="+cfg.addr,
-		"LOG_LEVEL=warn", "LUMDESK_DEMO=false", "DNS_RESOLVER="+zone.addr, "LUMORA_SMTP_URL="+sink.URL(),
+		"LOG_LEVEL=warn", "LUMDESK_DEMO=false", "DNS_RESOLVER="+zone.Addr, "LUMORA_SMTP_URL="+sink.URL(),
 		"LUMORA_SMTP_CONCURRENCY="+strconv.Itoa(smtpConcurrency))
 	var pprofAddr string
 	if cfg.lumoraPprof != "" {
@@ -171,7 +171,7 @@ func runLumora(ctx context.Context, cfg config) (*lumoraResult, error) {
 	}
 	for _, r := range dom["records"].([]any) {
 		rec := r.(map[string]any)
-		zone.publish(rec["type"].(string), rec["name"].(string), rec["value"].(string))
+		zone.Add(rec["type"].(string), rec["name"].(string), rec["value"].(string))
 	}
 	if _, err := cli("lumora", "domain", "verify", "--domain", domain, "--json"); err != nil {
 		return nil, err
@@ -573,68 +573,4 @@ func smtpCeiling(addr string, raws [][]byte, n, conns int) (float64, error) {
 		return 0, e.(error)
 	}
 	return float64(n) / time.Since(start).Seconds(), nil
-}
-
-// benchDNS answers the bench's sending domain's records (UDP; they fit the
-// resolver's EDNS buffer).
-type benchDNS struct {
-	addr string
-	srv  *dns.Server
-	mu   sync.Mutex
-	rrs  map[string][]dns.RR
-}
-
-func startBenchDNS() (*benchDNS, error) {
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	z := &benchDNS{addr: pc.LocalAddr().String(), rrs: map[string][]dns.RR{}}
-	z.srv = &dns.Server{PacketConn: pc, Handler: z}
-	started := make(chan struct{})
-	z.srv.NotifyStartedFunc = func() { close(started) }
-	go func() { _ = z.srv.ActivateAndServe() }()
-	<-started
-	return z, nil
-}
-
-func (z *benchDNS) close() { _ = z.srv.Shutdown() }
-
-func (z *benchDNS) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
-	m := new(dns.Msg)
-	m.SetReply(req)
-	if len(req.Question) == 1 {
-		q := req.Question[0]
-		z.mu.Lock()
-		rrs, ok := z.rrs[strings.ToLower(q.Name)]
-		for _, rr := range rrs {
-			if rr.Header().Rrtype == q.Qtype {
-				m.Answer = append(m.Answer, dns.Copy(rr))
-			}
-		}
-		z.mu.Unlock()
-		if !ok {
-			m.Rcode = dns.RcodeNameError
-		}
-	}
-	_ = w.WriteMsg(m)
-}
-
-func (z *benchDNS) publish(typ, name, value string) {
-	hdr := dns.RR_Header{Name: dns.Fqdn(strings.ToLower(name)), Class: dns.ClassINET, Ttl: 300}
-	var rr dns.RR
-	if typ == "CNAME" {
-		hdr.Rrtype = dns.TypeCNAME
-		rr = &dns.CNAME{Hdr: hdr, Target: dns.Fqdn(value)}
-	} else {
-		hdr.Rrtype = dns.TypeTXT
-		var parts []string
-		for len(value) > 255 {
-			parts, value = append(parts, value[:255]), value[255:]
-		}
-		rr = &dns.TXT{Hdr: hdr, Txt: append(parts, value)}
-	}
-	z.mu.Lock()
-	z.rrs[hdr.Name] = append(z.rrs[hdr.Name], rr)
-	z.mu.Unlock()
 }

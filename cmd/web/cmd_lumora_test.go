@@ -3,99 +3,13 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"net"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
-	"github.com/miekg/dns"
-
 	"lumdesk/internal/platform/db"
+	"lumdesk/internal/platform/dnstest"
 )
-
-// zone is a real DNS server on loopback answering from records the test
-// publishes, so `lumora domain verify` does the lookups it does in production.
-type zone struct {
-	addr string
-	mu   sync.Mutex
-	rrs  map[string][]dns.RR
-}
-
-func startZone(t *testing.T) *zone {
-	t.Helper()
-	z := &zone{rrs: map[string][]dns.RR{}}
-	var pc net.PacketConn
-	var ln net.Listener
-	for attempt := 0; ; attempt++ { // UDP and TCP on one port; another process may hold the TCP one
-		var err error
-		if pc, err = net.ListenPacket("udp", "127.0.0.1:0"); err != nil {
-			t.Fatal(err)
-		}
-		if ln, err = net.Listen("tcp", pc.LocalAddr().String()); err == nil {
-			break
-		}
-		pc.Close()
-		if attempt == 10 {
-			t.Fatalf("no port free for both UDP and TCP: %v", err)
-		}
-	}
-	z.addr = pc.LocalAddr().String()
-	for _, srv := range []*dns.Server{{PacketConn: pc, Handler: z}, {Listener: ln, Handler: z}} {
-		started := make(chan struct{})
-		srv.NotifyStartedFunc = func() { close(started) }
-		go func() { _ = srv.ActivateAndServe() }()
-		<-started
-		t.Cleanup(func() { _ = srv.Shutdown() })
-	}
-	return z
-}
-
-func (z *zone) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
-	m := new(dns.Msg)
-	m.SetReply(req)
-	if len(req.Question) == 1 {
-		q := req.Question[0]
-		z.mu.Lock()
-		rrs, ok := z.rrs[strings.ToLower(q.Name)]
-		for _, rr := range rrs {
-			if rr.Header().Rrtype == q.Qtype {
-				m.Answer = append(m.Answer, dns.Copy(rr))
-			}
-		}
-		z.mu.Unlock()
-		if !ok {
-			m.Rcode = dns.RcodeNameError
-		}
-	}
-	if o := req.IsEdns0(); o != nil {
-		m.Truncate(int(o.UDPSize()))
-	} else if w.LocalAddr().Network() == "udp" {
-		m.Truncate(dns.MinMsgSize)
-	}
-	_ = w.WriteMsg(m)
-}
-
-// publish puts the record the CLI printed into the zone (TXT values over
-// 255 bytes split into character-strings, as DNS providers do).
-func (z *zone) publish(typ, name, value string) {
-	hdr := dns.RR_Header{Name: dns.Fqdn(strings.ToLower(name)), Class: dns.ClassINET, Ttl: 300}
-	var rr dns.RR
-	if typ == "CNAME" {
-		hdr.Rrtype = dns.TypeCNAME
-		rr = &dns.CNAME{Hdr: hdr, Target: dns.Fqdn(value)}
-	} else {
-		hdr.Rrtype = dns.TypeTXT
-		var parts []string
-		for len(value) > 255 {
-			parts, value = append(parts, value[:255]), value[255:]
-		}
-		rr = &dns.TXT{Hdr: hdr, Txt: append(parts, value)}
-	}
-	z.mu.Lock()
-	z.rrs[hdr.Name] = append(z.rrs[hdr.Name], rr)
-	z.mu.Unlock()
-}
 
 type lumoraRecord struct{ Kind, Type, Name, Value, Status, Found string }
 
@@ -165,8 +79,8 @@ func TestLumoraAppCreate(t *testing.T) {
 func TestLumoraDomainAddVerify(t *testing.T) {
 	t.Parallel()
 	c := newCLI(t)
-	z := startZone(t)
-	c.env["DNS_RESOLVER"] = z.addr
+	z := dnstest.Start(t)
+	c.env["DNS_RESOLVER"] = z.Addr
 	if code, out, errOut := c.run("", "account", "create", "--name", "Harbor Analytics", "--email", "dev@harbor.io"); code != 0 {
 		t.Fatalf("account create: %d %q %q", code, out, errOut)
 	}
@@ -193,13 +107,13 @@ func TestLumoraDomainAddVerify(t *testing.T) {
 	}
 	// Publish all but DMARC: the text output names each status and what was found.
 	for _, r := range d.Records[:3] {
-		z.publish(r.Type, r.Name, r.Value)
+		z.Add(r.Type, r.Name, r.Value)
 	}
 	code, out, _ = c.run("", "lumora", "domain", "verify", "--domain", "mail.harbor.io")
 	if code != 1 || !strings.Contains(out, "SPF: verified") || !strings.Contains(out, "DMARC: failing") || !strings.Contains(out, "found: ") {
 		t.Fatalf("verify with DMARC missing: %d %q", code, out)
 	}
-	z.publish("TXT", "_dmarc.mail.harbor.io", "v=DMARC1; p=none;")
+	z.Add("TXT", "_dmarc.mail.harbor.io", "v=DMARC1; p=none;")
 	code, out, errOut = c.run("", "lumora", "domain", "verify", "--domain", "mail.harbor.io.", "--json")
 	if code != 0 || json.Unmarshal([]byte(out), &d) != nil || d.Status != "verified" {
 		t.Fatalf("verify after publishing: %d %q %q", code, out, errOut)

@@ -5,18 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/miekg/dns"
 
 	"lumdesk/internal/accounts"
 	"lumdesk/internal/mail"
 	"lumdesk/internal/mail/outbound"
 	"lumdesk/internal/mail/templates"
+	"lumdesk/internal/platform/loopdns"
 )
 
 // demoMailApp is one account's Lumora set-up: an app, its sending domain
@@ -67,7 +65,7 @@ func seedLumora(ctx context.Context, d Deps) error {
 	if set := d.Mail.Settings(); set.ReturnPathLabel == "" || set.ReturnPathHost == "" || set.SPFInclude == "" {
 		return nil // a service made from a bare config (some tests) has no records to publish
 	}
-	var zone *demoDNS
+	var zone *loopdns.Server
 	for i, m := range demoMailApps {
 		acc, err := d.Accounts.GetByEmail(ctx, m.Email)
 		if errors.Is(err, accounts.ErrNotFound) {
@@ -83,10 +81,10 @@ func seedLumora(ctx context.Context, d Deps) error {
 			continue
 		}
 		if zone == nil {
-			if zone, err = startDemoDNS(); err != nil {
+			if zone, err = loopdns.Start(); err != nil {
 				return fmt.Errorf("demo lumora: DNS server: %w", err)
 			}
-			defer zone.close()
+			defer zone.Close()
 		}
 		if err := seedMailApp(ctx, d, zone, acc.ID, m, rand.New(rand.NewPCG(uint64(i)+7, 9))); err != nil {
 			return fmt.Errorf("demo lumora %s: %w", m.Email, err)
@@ -95,7 +93,7 @@ func seedLumora(ctx context.Context, d Deps) error {
 	return nil
 }
 
-func seedMailApp(ctx context.Context, d Deps, zone *demoDNS, accountID int64, m demoMailApp, rng *rand.Rand) error {
+func seedMailApp(ctx context.Context, d Deps, zone *loopdns.Server, accountID int64, m demoMailApp, rng *rand.Rand) error {
 	today := time.Now().UTC().Truncate(24 * time.Hour)
 	start := today.Add(-MailDays * 24 * time.Hour).Add(9 * time.Hour)
 	svc := d.Mail.WithClock(func() time.Time { return start })
@@ -109,9 +107,9 @@ func seedMailApp(ctx context.Context, d Deps, zone *demoDNS, accountID int64, m 
 		return err
 	}
 	for _, r := range dom.Records {
-		zone.publish(r.Type, r.Name, r.Value)
+		zone.Add(r.Type, r.Name, r.Value)
 	}
-	resolver, err := mail.NewResolver(zone.addr)
+	resolver, err := mail.NewResolver(zone.Addr)
 	if err != nil {
 		return err
 	}
@@ -230,67 +228,3 @@ func (t *demoMTA) Send(_ context.Context, _ string, rcpts []string, _ []byte) []
 type noQueue struct{}
 
 func (noQueue) EnqueueMailDeliveryTx(context.Context, pgx.Tx, int64) error { return nil }
-
-// demoDNS is a DNS server on loopback (UDP; the answers fit the resolver's
-// EDNS buffer) holding the records of the demo's sending domains.
-type demoDNS struct {
-	addr string
-	srv  *dns.Server
-	mu   sync.Mutex
-	rrs  map[string][]dns.RR
-}
-
-func startDemoDNS() (*demoDNS, error) {
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	z := &demoDNS{addr: pc.LocalAddr().String(), rrs: map[string][]dns.RR{}}
-	z.srv = &dns.Server{PacketConn: pc, Handler: z}
-	started := make(chan struct{})
-	z.srv.NotifyStartedFunc = func() { close(started) }
-	go func() { _ = z.srv.ActivateAndServe() }()
-	<-started
-	return z, nil
-}
-
-func (z *demoDNS) close() { _ = z.srv.Shutdown() }
-
-func (z *demoDNS) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
-	m := new(dns.Msg)
-	m.SetReply(req)
-	if len(req.Question) == 1 {
-		q := req.Question[0]
-		z.mu.Lock()
-		rrs, ok := z.rrs[strings.ToLower(q.Name)]
-		for _, rr := range rrs {
-			if rr.Header().Rrtype == q.Qtype {
-				m.Answer = append(m.Answer, dns.Copy(rr))
-			}
-		}
-		z.mu.Unlock()
-		if !ok {
-			m.Rcode = dns.RcodeNameError
-		}
-	}
-	_ = w.WriteMsg(m)
-}
-
-func (z *demoDNS) publish(typ, name, value string) {
-	hdr := dns.RR_Header{Name: dns.Fqdn(strings.ToLower(name)), Class: dns.ClassINET, Ttl: 300}
-	var rr dns.RR
-	if typ == "CNAME" {
-		hdr.Rrtype = dns.TypeCNAME
-		rr = &dns.CNAME{Hdr: hdr, Target: dns.Fqdn(value)}
-	} else {
-		hdr.Rrtype = dns.TypeTXT
-		var parts []string
-		for len(value) > 255 {
-			parts, value = append(parts, value[:255]), value[255:]
-		}
-		rr = &dns.TXT{Hdr: hdr, Txt: append(parts, value)}
-	}
-	z.mu.Lock()
-	z.rrs[hdr.Name] = append(z.rrs[hdr.Name], rr)
-	z.mu.Unlock()
-}

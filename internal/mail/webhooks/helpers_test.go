@@ -10,14 +10,11 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/netip"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/miekg/dns"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
@@ -25,6 +22,7 @@ import (
 	"lumdesk/internal/accounts"
 	"lumdesk/internal/audit"
 	"lumdesk/internal/platform/db"
+	"lumdesk/internal/platform/dnstest"
 	"lumdesk/internal/platform/secretbox"
 	"lumdesk/internal/platform/testdb"
 )
@@ -37,7 +35,7 @@ var (
 type fixture struct {
 	db    *db.DB
 	box   *secretbox.Box
-	dns   *testDNS
+	dns   *dnstest.Server
 	acct  int64 // the account the tests act for
 	other int64 // another customer
 	app   int64 // an app of acct
@@ -50,7 +48,7 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{db: d, box: box, dns: startDNS(t)}
+	f := &fixture{db: d, box: box, dns: dnstest.Start(t)}
 	acc := accounts.NewService(d)
 	for _, p := range []struct {
 		id          *int64
@@ -75,7 +73,7 @@ func newFixture(t *testing.T) *fixture {
 // trusted.
 func (f *fixture) service(t *testing.T, set Settings, roots *x509.CertPool) *Service {
 	t.Helper()
-	set.Resolver = f.dns.resolver()
+	set.Resolver = resolverOf(f.dns)
 	set.RootCAs = roots
 	s := NewService(f.db, f.box, set)
 	s.SetLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
@@ -205,58 +203,10 @@ func (r *receiver) setCodes(codes ...int) {
 	r.codes = append(make([]int, len(r.got)), codes...)
 }
 
-// testDNS answers A queries from a map the test changes as it goes (the
-// DNS rebinding case); other names are NXDOMAIN.
-type testDNS struct {
-	addr string
-	mu   sync.Mutex
-	a    map[string]netip.Addr
-}
-
-func startDNS(t *testing.T) *testDNS {
-	t.Helper()
-	z := &testDNS{a: map[string]netip.Addr{}}
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	z.addr = pc.LocalAddr().String()
-	srv := &dns.Server{PacketConn: pc, Handler: z}
-	started := make(chan struct{})
-	srv.NotifyStartedFunc = func() { close(started) }
-	go func() { _ = srv.ActivateAndServe() }()
-	<-started
-	t.Cleanup(func() { _ = srv.Shutdown() })
-	return z
-}
-
-func (z *testDNS) set(name, ip string) {
-	z.mu.Lock()
-	defer z.mu.Unlock()
-	z.a[strings.ToLower(dns.Fqdn(name))] = netip.MustParseAddr(ip)
-}
-
-func (z *testDNS) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
-	m := new(dns.Msg)
-	m.SetReply(req)
-	if len(req.Question) == 1 {
-		q := req.Question[0]
-		z.mu.Lock()
-		ip, ok := z.a[strings.ToLower(q.Name)]
-		z.mu.Unlock()
-		switch {
-		case !ok:
-			m.Rcode = dns.RcodeNameError
-		case q.Qtype == dns.TypeA && ip.Is4():
-			m.Answer = append(m.Answer, &dns.A{Hdr: dns.RR_Header{Name: q.Name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 0}, A: ip.AsSlice()})
-		}
-	}
-	_ = w.WriteMsg(m)
-}
-
-// resolver asks only the test server.
-func (z *testDNS) resolver() *net.Resolver {
+// resolverOf asks only the test's DNS server (the host names' A records
+// change as a test goes: the DNS rebinding case).
+func resolverOf(z *dnstest.Server) *net.Resolver {
 	return &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, _, _ string) (net.Conn, error) {
-		return (&net.Dialer{}).DialContext(ctx, "udp", z.addr)
+		return (&net.Dialer{}).DialContext(ctx, "udp", z.Addr)
 	}}
 }

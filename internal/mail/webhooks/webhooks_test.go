@@ -65,7 +65,7 @@ func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 func TestCreateEndpointSealsASecretShownOnce(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	f.dns.set("hooks.acme.test", "93.184.216.34")
+	f.dns.A("hooks.acme.test", "93.184.216.34")
 	s := f.service(t, Settings{}, nil)
 	ep, err := s.CreateEndpoint(ctx, cli, accounts.Only(f.acct), f.app, EndpointInput{
 		URL: " https://Hooks.Acme.test/lumora?x=1 ", Events: []string{EventBounced, EventDelivered, EventBounced}})
@@ -114,9 +114,9 @@ func TestCreateEndpointSealsASecretShownOnce(t *testing.T) {
 func TestCreateEndpointRefusesBadInput(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	f.dns.set("private.acme.test", "10.1.2.3")
-	f.dns.set("cgnat.acme.test", "100.64.0.9")
-	f.dns.set("public.acme.test", "93.184.216.34")
+	f.dns.A("private.acme.test", "10.1.2.3")
+	f.dns.A("cgnat.acme.test", "100.64.0.9")
+	f.dns.A("public.acme.test", "93.184.216.34")
 	s := f.service(t, Settings{}, nil)
 	for _, tc := range []struct {
 		url, events, field, want string
@@ -368,13 +368,13 @@ func TestPrivateAddressRefusedAtDelivery(t *testing.T) {
 	f := newFixture(t)
 	rcv := startReceiver(t, http.StatusOK)
 	u, _ := url.Parse(rcv.srv.URL)
-	f.dns.set("rebind.acme.test", "93.184.216.34")
+	f.dns.A("rebind.acme.test", "93.184.216.34")
 	s := f.service(t, Settings{}, rcv.roots())
 	ep, err := s.CreateEndpoint(ctx, cli, accounts.Only(f.acct), f.app, EndpointInput{URL: "https://rebind.acme.test:" + u.Port() + "/hook", Events: Events})
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.dns.set("rebind.acme.test", "127.0.0.1")
+	f.dns.A("rebind.acme.test", "127.0.0.1")
 	f.enqueue(t, s, EventDelivered, map[string]any{"email_id": "msg_4"})
 	ds, _ := s.ListDeliveries(ctx, accounts.Only(f.acct), ep.ID, 0, 10)
 	if len(ds) != 1 {
