@@ -1,7 +1,6 @@
 package apikeys
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"maps"
@@ -88,30 +87,11 @@ func (h *APIKeys) row(k apikeys.Key) keyviews.Row {
 	return r
 }
 
-// keyUsage is how a product's clients send the key (the registry's
-// KeyHeader, from the product specs).
-func keyUsage(id, prefix string) string {
-	_, ap, _ := product.OfAPIProduct(id)
-	header := cmp.Or(ap.KeyHeader, "Authorization")
-	if ap.Bearer {
-		return header + ": Bearer " + prefix + "…"
-	}
-	return header + ": " + prefix + "…"
-}
-
-func productOptions(first string) []components.Option {
-	opts := []components.Option{{Value: "", Label: first}}
-	for _, p := range apikeys.Products {
-		opts = append(opts, components.Option{Value: p.ID, Label: p.Label})
-	}
-	return opts
-}
-
 func (h *APIKeys) list(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	l := keyviews.List{
 		Q:         utils.CopyString(strings.TrimSpace(web.Truncate(c.Query("q"), apikeys.MaxPrefixSearch))),
-		Products:  productOptions("All products"),
+		Products:  web.APIKeyProducts("All products"),
 		CanManage: web.Can(c, staff.PermAPIKeysManage),
 	}
 	var problems []string
@@ -174,7 +154,7 @@ func (h *APIKeys) list(c *fiber.Ctx) error {
 }
 
 func (h *APIKeys) newForm(c *fiber.Ctx) keyviews.NewForm {
-	f := keyviews.NewForm{CSRF: web.CSRFToken(c), Products: productOptions("Choose a product"), Checked: map[string]bool{},
+	f := keyviews.NewForm{CSRF: web.CSRFToken(c), Products: web.APIKeyProducts("Choose a product"), Checked: map[string]bool{},
 		Errors: map[string]string{}, MinDate: h.now().UTC().AddDate(0, 0, 1).Format(time.DateOnly)}
 	for _, p := range apikeys.Products {
 		g := keyviews.ScopeGroup{Product: p.ID, Label: p.Label, Hue: apiProductHue(p.ID), Money: p.Money}
@@ -302,7 +282,7 @@ func (h *APIKeys) showSecret(c *fiber.Ctx, created apikeys.Created, rotatedFrom 
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	k := h.row(created.Key)
 	v := keyviews.Created{Key: k, Secret: created.Secret, SigningSecret: created.SigningSecret,
-		Usage: keyUsage(k.Product, k.Prefix), RotatedFrom: rotatedFrom}
+		Usage: product.KeyUsage(k.Product, k.Prefix), RotatedFrom: rotatedFrom}
 	title := "API key created"
 	if rotatedFrom != nil {
 		title = "Key rotated"
@@ -328,7 +308,7 @@ func (h *APIKeys) target(c *fiber.Ctx) (apikeys.Key, error) {
 
 func (h *APIKeys) detailView(c *fiber.Ctx, k apikeys.Key, tab string) keyviews.Detail {
 	d := keyviews.Detail{Key: h.row(k), Tab: tab, CSRF: web.CSRFToken(c), CanManage: web.Can(c, staff.PermAPIKeysManage),
-		AllScopes: k.Operator, Usage: keyUsage(k.Product, k.Prefix), IPs: strings.Join(k.AllowedIPs, "\n")}
+		AllScopes: k.Operator, Usage: product.KeyUsage(k.Product, k.Prefix), IPs: strings.Join(k.AllowedIPs, "\n")}
 	if p, ok := apikeys.LookupProduct(k.Product); ok {
 		for _, name := range k.Scopes {
 			opt := keyviews.ScopeOption{Name: name}
@@ -456,7 +436,7 @@ func (h *APIKeys) rotate(c *fiber.Ctx) error {
 	h.app.Toast(c, "success", "Key "+k.Prefix+" rotated; copy the new secret now.")
 	nk := h.row(created.Key)
 	v := keyviews.Created{Key: nk, Secret: created.Secret, SigningSecret: created.SigningSecret,
-		Usage: keyUsage(nk.Product, nk.Prefix), RotatedFrom: &oldRow}
+		Usage: product.KeyUsage(nk.Product, nk.Prefix), RotatedFrom: &oldRow}
 	return web.Render(c, fiber.StatusOK, keyviews.RotatedDialog(v, h.detailView(c, old, "")))
 }
 

@@ -10,6 +10,7 @@
 package product
 
 import (
+	"cmp"
 	"slices"
 	"strings"
 )
@@ -368,6 +369,18 @@ func OfAPIProduct(id string) (Product, APIProduct, bool) {
 		}
 	}
 	return Product{}, APIProduct{}, false
+}
+
+// KeyUsage is how the API product's clients send a key of that prefix
+// ("x-api-key: lum_sk_ab12…"), for the key's page: the header its spec
+// names, after "Bearer " where the spec says so.
+func KeyUsage(apiProduct, prefix string) string {
+	_, ap, _ := OfAPIProduct(apiProduct)
+	header := cmp.Or(ap.KeyHeader, "Authorization")
+	if ap.Bearer {
+		return header + ": Bearer " + prefix + "…"
+	}
+	return header + ": " + prefix + "…"
 }
 
 // Permissions lists every permission the products define, in console order.

@@ -206,3 +206,18 @@ func TestForNavAndChangePermissions(t *testing.T) {
 		t.Errorf("change permissions %v", p.ChangePermissions())
 	}
 }
+
+// A key's usage line names the header its product's spec gives, with
+// "Bearer " only where the spec says so.
+func TestKeyUsage(t *testing.T) {
+	for _, c := range []struct{ product, want string }{
+		{product.APILuarmor, "Authorization: 0a1b…"},
+		{product.APILumora, "x-api-key: 0a1b…"},
+		{product.APILumira, "Authorization: Bearer 0a1b…"},
+		{"nope", "Authorization: 0a1b…"},
+	} {
+		if got := product.KeyUsage(c.product, "0a1b"); got != c.want {
+			t.Errorf("KeyUsage(%s) = %q, want %q", c.product, got, c.want)
+		}
+	}
+}

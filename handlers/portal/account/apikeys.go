@@ -123,26 +123,8 @@ func productHue(id string) string {
 	return p.Hue
 }
 
-// keyUsage is how the product's clients send the key.
-func keyUsage(id, prefix string) string {
-	_, ap, _ := product.OfAPIProduct(id)
-	header := cmp.Or(ap.KeyHeader, "Authorization")
-	if ap.Bearer {
-		return header + ": Bearer " + prefix + "…"
-	}
-	return header + ": " + prefix + "…"
-}
-
-func productOptions(first string) []components.Option {
-	opts := []components.Option{{Value: "", Label: first}}
-	for _, p := range apikeys.Products {
-		opts = append(opts, components.Option{Value: p.ID, Label: p.Label})
-	}
-	return opts
-}
-
 func (h *APIKeys) list(c *fiber.Ctx) error {
-	l := view.APIKeyList{Products: productOptions("All products"), Statuses: view.APIKeyStatuses, CanDevelop: web.CustomerMay(c, customers.PermDevelop)}
+	l := view.APIKeyList{Products: web.APIKeyProducts("All products"), Statuses: view.APIKeyStatuses, CanDevelop: web.CustomerMay(c, customers.PermDevelop)}
 	var problems []string
 	if p := c.Query("product"); p != "" {
 		if _, ok := apikeys.LookupProduct(p); ok {
@@ -183,7 +165,7 @@ func (h *APIKeys) list(c *fiber.Ctx) error {
 }
 
 func (h *APIKeys) form(c *fiber.Ctx) (view.APIKeyForm, error) {
-	f := view.APIKeyForm{CSRF: web.CSRFToken(c), Products: productOptions("Choose a product"), Checked: map[string]bool{},
+	f := view.APIKeyForm{CSRF: web.CSRFToken(c), Products: web.APIKeyProducts("Choose a product"), Checked: map[string]bool{},
 		Errors: map[string]string{}, MinDate: h.now().UTC().AddDate(0, 0, 1).Format(time.DateOnly),
 		Apps: []components.Option{{Value: "", Label: "Choose an app"}}}
 	for _, p := range apikeys.Products {
@@ -313,7 +295,7 @@ func (h *APIKeys) showSecret(c *fiber.Ctx, created apikeys.Created, oldPrefix st
 	}
 	p := h.app.PortalPage(c, title, navKey, keysCrumb, layouts.Crumb{Label: k.Prefix + "…", Href: k.Href()})
 	return web.Render(c, fiber.StatusOK, view.APIKeyCreatedPage(p, view.APIKeyCreated{
-		Key: k, Secret: created.Secret, Usage: keyUsage(k.Product, k.Prefix), OldPrefix: oldPrefix}))
+		Key: k, Secret: created.Secret, Usage: product.KeyUsage(k.Product, k.Prefix), OldPrefix: oldPrefix}))
 }
 
 // target loads the key named by :id within the account; bogus, unknown
@@ -336,7 +318,7 @@ func (h *APIKeys) detailView(c *fiber.Ctx, k apikeys.Key) (view.APIKeyDetail, er
 		return view.APIKeyDetail{}, err
 	}
 	d := view.APIKeyDetail{Key: h.row(k, names), CSRF: web.CSRFToken(c), CanDevelop: web.CustomerMay(c, customers.PermDevelop),
-		Usage: keyUsage(k.Product, k.Prefix), IPs: view.IPsText(k.AllowedIPs)}
+		Usage: product.KeyUsage(k.Product, k.Prefix), IPs: view.IPsText(k.AllowedIPs)}
 	if p, ok := apikeys.LookupProduct(k.Product); ok {
 		for _, name := range k.Scopes {
 			opt := view.APIKeyScope{Name: name}

@@ -464,7 +464,7 @@ func AccountPanel(v Account) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		if v.NextHref != "" || v.FirstHref != "" {
-			templ_7745c5c3_Err = pager(v.FirstHref, v.NextHref, components.OnPage(len(v.Entries), "entry", "entries")).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = components.ForwardPager(v.FirstHref, v.NextHref, components.OnPage(len(v.Entries), "entry", "entries")).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

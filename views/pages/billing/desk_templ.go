@@ -722,7 +722,7 @@ func DeskResults(v Desk) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = pager(v.FirstHref, v.NextHref, components.OnPage(len(v.Rows), "balance", "balances")).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = components.ForwardPager(v.FirstHref, v.NextHref, components.OnPage(len(v.Rows), "balance", "balances")).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

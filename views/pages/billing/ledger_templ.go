@@ -333,7 +333,7 @@ func LedgerResults(v Ledger) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = pager(v.FirstHref, v.NextHref, components.OnPage(len(v.Rows), "entry", "entries")).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = components.ForwardPager(v.FirstHref, v.NextHref, components.OnPage(len(v.Rows), "entry", "entries")).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

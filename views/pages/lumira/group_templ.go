@@ -1576,7 +1576,7 @@ func logTab(v GroupPage) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = components.Pager(firstHref(v.LogCursor, GroupHref(v.H.ID)+v.LogQuery()), v.LogNextHref(), strconv.Itoa(len(v.Actions))+" shown").Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = components.Pager(components.FirstPageHref(v.LogCursor, GroupHref(v.H.ID)+v.LogQuery()), v.LogNextHref(), strconv.Itoa(len(v.Actions))+" shown").Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -352,7 +352,7 @@ func AppsPage(p layouts.Page, l AppList) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = components.Pager(firstHref(l.Cursor, AppsPath+l.Query()), nextHref(l.NextCursor, l.Href("cursor", l.NextCursor)), shown(len(l.Rows), l.Cursor)).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = components.CursorPager(l.Cursor, AppsPath+l.Query(), l.NextCursor, l.Href("cursor", l.NextCursor), len(l.Rows)).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -649,7 +649,7 @@ func SuppressionsPage(p layouts.Page, l SuppressionList) templ.Component {
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
-					templ_7745c5c3_Err = components.Pager(firstHref(l.Cursor, SuppressionsPath+l.Query()), nextHref(l.NextCursor, l.Href("cursor", l.NextCursor)), shown(len(l.Rows), l.Cursor)).Render(ctx, templ_7745c5c3_Buffer)
+					templ_7745c5c3_Err = components.CursorPager(l.Cursor, SuppressionsPath+l.Query(), l.NextCursor, l.Href("cursor", l.NextCursor), len(l.Rows)).Render(ctx, templ_7745c5c3_Buffer)
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}

@@ -414,30 +414,6 @@ func failingHint(n int64) string {
 	return "Records stopped verifying; these domains stop sending after the grace period"
 }
 
-// firstHref goes back to the newest page ("" on it); nextHref is the next
-// page ("" on the last); shown is the pager's caption.
-func firstHref(cursor, first string) string {
-	if cursor == "" {
-		return ""
-	}
-	return first
-}
-
-func nextHref(next, href string) string {
-	if next == "" {
-		return ""
-	}
-	return href
-}
-
-func shown(n int, cursor string) string {
-	s := strconv.Itoa(n) + " shown"
-	if cursor != "" {
-		s += " (older page)"
-	}
-	return s
-}
-
 func subjectOf(s string) string {
 	if s == "" {
 		return "(no subject)"

@@ -269,7 +269,7 @@ func MessagesPage(p layouts.Page, l MessageList) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = components.Pager(firstHref(l.Cursor, MessagesPath+l.Query()), nextHref(l.NextCursor, l.Href("cursor", l.NextCursor)), shown(len(l.Rows), l.Cursor)).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = components.CursorPager(l.Cursor, MessagesPath+l.Query(), l.NextCursor, l.Href("cursor", l.NextCursor), len(l.Rows)).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

@@ -362,7 +362,7 @@ func TemplatesPage(p layouts.Page, l TemplateList) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = components.Pager(firstHref(l.Cursor, l.Face.Path), nextHref(l.NextCursor, l.Face.Path+"?cursor="+l.NextCursor), shown(len(l.Rows), l.Cursor)).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = components.CursorPager(l.Cursor, l.Face.Path, l.NextCursor, l.Face.Path+"?cursor="+l.NextCursor, len(l.Rows)).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

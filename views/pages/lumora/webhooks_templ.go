@@ -405,7 +405,7 @@ func WebhookDetail(p layouts.Page, v WebhookPage) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = components.Pager(firstHref(v.Cursor, WebhookHref(v.E.ID)+v.Query()), nextHref(v.NextCursor, v.Href("cursor", v.NextCursor)), shown(len(v.Rows), v.Cursor)).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = components.CursorPager(v.Cursor, WebhookHref(v.E.ID)+v.Query(), v.NextCursor, v.Href("cursor", v.NextCursor), len(v.Rows)).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

@@ -286,7 +286,7 @@ func AppsPage(p layouts.Page, l AppList) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = components.Pager(firstHref(l.Cursor, AppsPath), nextHref(l.NextCursor, AppsPath+"?cursor="+l.NextCursor), shown(len(l.Rows), l.Cursor)).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = components.CursorPager(l.Cursor, AppsPath, l.NextCursor, AppsPath+"?cursor="+l.NextCursor, len(l.Rows)).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

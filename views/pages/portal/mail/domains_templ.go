@@ -296,7 +296,7 @@ func DomainsPage(p layouts.Page, l DomainList) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = components.Pager(firstHref(l.Cursor, DomainsPath), nextHref(l.NextCursor, DomainsPath+"?cursor="+l.NextCursor), shown(len(l.Rows), l.Cursor)).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = components.CursorPager(l.Cursor, DomainsPath, l.NextCursor, DomainsPath+"?cursor="+l.NextCursor, len(l.Rows)).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

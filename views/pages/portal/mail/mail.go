@@ -261,30 +261,6 @@ type MessagePage struct {
 	Events                          []EventRow
 }
 
-// firstHref goes back to the newest page ("" on it); nextHref is the next
-// page ("" on the last); shown is the pager's caption.
-func firstHref(cursor, first string) string {
-	if cursor == "" {
-		return ""
-	}
-	return first
-}
-
-func nextHref(next, href string) string {
-	if next == "" {
-		return ""
-	}
-	return href
-}
-
-func shown(n int, cursor string) string {
-	s := strconv.Itoa(n) + " shown"
-	if cursor != "" {
-		s += " (older page)"
-	}
-	return s
-}
-
 // SuppressionRow is one suppressed address.
 type SuppressionRow struct {
 	Email, Reason, Origin string

@@ -255,7 +255,7 @@ func SuppressionsPage(p layouts.Page, l SuppressionList) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = components.Pager(firstHref(l.Cursor, SuppressionsPath), nextHref(l.NextCursor, SuppressionsPath+"?cursor="+l.NextCursor), shown(len(l.Rows), l.Cursor)).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = components.CursorPager(l.Cursor, SuppressionsPath, l.NextCursor, SuppressionsPath+"?cursor="+l.NextCursor, len(l.Rows)).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

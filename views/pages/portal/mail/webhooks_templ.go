@@ -650,7 +650,7 @@ func WebhookDetail(p layouts.Page, v WebhookPage) templ.Component {
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
-					templ_7745c5c3_Err = components.Pager(firstHref(v.Cursor, WebhookHref(v.ID)), nextHref(v.NextCursor, WebhookHref(v.ID)+"?cursor="+v.NextCursor), shown(len(v.Deliveries), v.Cursor)).Render(ctx, templ_7745c5c3_Buffer)
+					templ_7745c5c3_Err = components.CursorPager(v.Cursor, WebhookHref(v.ID), v.NextCursor, WebhookHref(v.ID)+"?cursor="+v.NextCursor, len(v.Deliveries)).Render(ctx, templ_7745c5c3_Buffer)
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
