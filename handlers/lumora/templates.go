@@ -101,6 +101,16 @@ func (h *Templates) List(c *fiber.Ctx) error {
 // templateID is the :id parameter (templates.ParseID).
 func templateID(c *fiber.Ctx) (string, error) { return templates.ParseID(c.Params("id")) }
 
+// target is the service and the template of a request about one template.
+func (h *Templates) target(c *fiber.Ctx) (TemplatesService, string, error) {
+	svc, err := h.svc()
+	if err != nil {
+		return nil, "", err
+	}
+	ref, err := templateID(c)
+	return svc, ref, err
+}
+
 // Show is a template's page.
 func (h *Templates) Show(c *fiber.Ctx) error {
 	ref, err := templateID(c)
@@ -165,11 +175,7 @@ func (h *Templates) render(c *fiber.Ctx, status int, ref string, send view.TestS
 // account, as the API would (the message then shows in the log, and in the
 // sandbox inbox when there is one).
 func (h *Templates) SendTest(c *fiber.Ctx) error {
-	svc, err := h.svc()
-	if err != nil {
-		return err
-	}
-	ref, err := templateID(c)
+	svc, ref, err := h.target(c)
 	if err != nil {
 		return err
 	}
@@ -248,11 +254,7 @@ func (h *Templates) sendError(err error, fail func(field, msg string) error) err
 // page's iframe, under the same sandboxing CSP as the sandbox inbox's HTML:
 // the template is a customer's markup.
 func (h *Templates) Preview(c *fiber.Ctx) error {
-	svc, err := h.svc()
-	if err != nil {
-		return err
-	}
-	ref, err := templateID(c)
+	svc, ref, err := h.target(c)
 	if err != nil {
 		return err
 	}
@@ -337,11 +339,7 @@ func (h *Templates) Create(c *fiber.Ctx) error {
 
 // Diff compares ?from with the current version.
 func (h *Templates) Diff(c *fiber.Ctx) error {
-	svc, err := h.svc()
-	if err != nil {
-		return err
-	}
-	ref, err := templateID(c)
+	svc, ref, err := h.target(c)
 	if err != nil {
 		return err
 	}
@@ -374,11 +372,7 @@ func (h *Templates) fields(c *fiber.Ctx) view.TemplateForm {
 
 // EditForm is a template's edit form.
 func (h *Templates) EditForm(c *fiber.Ctx) error {
-	svc, err := h.svc()
-	if err != nil {
-		return err
-	}
-	ref, err := templateID(c)
+	svc, ref, err := h.target(c)
 	if err != nil {
 		return err
 	}
@@ -394,11 +388,7 @@ func (h *Templates) EditForm(c *fiber.Ctx) error {
 // Update saves the form as the template's next version (nothing when
 // nothing changed).
 func (h *Templates) Update(c *fiber.Ctx) error {
-	svc, err := h.svc()
-	if err != nil {
-		return err
-	}
-	ref, err := templateID(c)
+	svc, ref, err := h.target(c)
 	if err != nil {
 		return err
 	}
