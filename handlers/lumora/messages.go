@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -55,21 +54,7 @@ func (h *Lumora) messages(c *fiber.Ctx) error {
 	if l.Account != 0 {
 		f.Scope = accounts.Only(l.Account)
 	}
-	errs := map[string]string{}
-	if since := web.FilterDay(errs, "since", web.Field(c, "since")); since != nil {
-		l.Since, f.Since = since.Format(time.DateOnly), since
-	}
-	if until := web.FilterDay(errs, "until", web.Field(c, "until")); until != nil {
-		end := until.AddDate(0, 0, 1) // the whole day
-		if f.Since != nil && !end.After(*f.Since) {
-			problems = append(problems, "The end date comes before the start; showing messages from the start on.")
-		} else {
-			l.Until, f.Until = until.Format(time.DateOnly), &end
-		}
-	}
-	if len(errs) > 0 {
-		problems = append(problems, "Dates look like 2026-01-31; the date filter that is not one was left out.")
-	}
+	l.Since, l.Until, f.Since, f.Until = web.FilterDays(c, &problems, "messages")
 	if cur := web.Field(c, "cursor"); cur != "" {
 		if id, ok := web.ParseID(cur); ok {
 			l.Cursor, f.BeforeID = cur, id

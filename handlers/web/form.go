@@ -191,3 +191,27 @@ func FilterDay(errs map[string]string, name, value string) *time.Time {
 	}
 	return &t
 }
+
+// FilterDays reads a list's since and until filters (FilterDay; until is
+// inclusive): the dates as the form shows them back, and the range
+// [from, to) to list. A date that is not one, or an end before the start,
+// is left out with a problem in words; noun names what the list shows
+// ("messages").
+func FilterDays(c *fiber.Ctx, problems *[]string, noun string) (since, until string, from, to *time.Time) {
+	errs := map[string]string{}
+	if from = FilterDay(errs, "since", Field(c, "since")); from != nil {
+		since = from.Format(time.DateOnly)
+	}
+	if day := FilterDay(errs, "until", Field(c, "until")); day != nil {
+		end := day.AddDate(0, 0, 1) // the whole day
+		if from != nil && !end.After(*from) {
+			*problems = append(*problems, "The end date comes before the start; showing "+noun+" from the start on.")
+		} else {
+			until, to = day.Format(time.DateOnly), &end
+		}
+	}
+	if len(errs) > 0 {
+		*problems = append(*problems, "Dates look like 2026-01-31; the date filter that is not one was left out.")
+	}
+	return since, until, from, to
+}
