@@ -58,7 +58,7 @@ func keyView(c *fiber.Ctx, k licensing.Key) view.KeyView {
 }
 
 func cooldownView(p licensing.Project, k licensing.Key, now time.Time) view.Cooldown {
-	cd := view.Cooldown{Length: licDuration(p.ResetCooldown), LastReset: licTimePtr(k.LastResetAt)}
+	cd := view.Cooldown{Length: components.Span(p.ResetCooldown), LastReset: licTimePtr(k.LastResetAt)}
 	if ends := licensing.ResetCooldownEnds(p, k); ends.After(now) {
 		cd.Active, cd.Ends = true, components.ExactTime(ends)
 	}

@@ -86,27 +86,6 @@ func licTimePtr(t *time.Time) string {
 
 func licNum(n int64) string { return components.Thousands(n) }
 
-// licDuration says a duration in words: "24 hours", "90 minutes", "None".
-func licDuration(d time.Duration) string {
-	unit := func(n int64, one string) string {
-		if n == 1 {
-			return "1 " + one
-		}
-		return strconv.FormatInt(n, 10) + " " + one + "s"
-	}
-	switch {
-	case d <= 0:
-		return "None"
-	case d%(24*time.Hour) == 0 && d >= 48*time.Hour:
-		return unit(int64(d/(24*time.Hour)), "day")
-	case d%time.Hour == 0:
-		return unit(int64(d/time.Hour), "hour")
-	case d%time.Minute == 0:
-		return unit(int64(d/time.Minute), "minute")
-	}
-	return unit(int64(d/time.Second), "second")
-}
-
 // licHours is a cooldown as the form's hours ("24", "1.5").
 func licHours(d time.Duration) string {
 	return strconv.FormatFloat(d.Hours(), 'f', -1, 64)
@@ -251,7 +230,7 @@ func (h *Licensing) createProject(c *fiber.Ctx) error {
 
 func projectView(p licensing.Project, keys string) view.ProjectView {
 	return view.ProjectView{ID: p.ID, Name: p.Name, AccountID: p.AccountID, AccountName: p.AccountName, AccountEmail: p.AccountEmail,
-		Cooldown: licDuration(p.ResetCooldown), UsersCanReset: p.UsersCanReset, FFADefault: p.FFADefault, Keys: keys,
+		Cooldown: components.Span(p.ResetCooldown), UsersCanReset: p.UsersCanReset, FFADefault: p.FFADefault, Keys: keys,
 		Created: components.ExactTime(p.CreatedAt), Updated: components.ExactTime(p.UpdatedAt)}
 }
 

@@ -148,3 +148,16 @@ func TestMinuteCountsClockMinutes(t *testing.T) {
 		t.Errorf("zero = %s", got)
 	}
 }
+
+func TestSpan(t *testing.T) {
+	t.Parallel()
+	for d, want := range map[time.Duration]string{
+		0: "None", -time.Hour: "None", time.Second: "1 second", 90 * time.Second: "90 seconds",
+		90 * time.Minute: "90 minutes", time.Hour: "1 hour", 24 * time.Hour: "24 hours",
+		48 * time.Hour: "2 days", 36 * time.Hour: "36 hours", 1500 * time.Millisecond: "1 second",
+	} {
+		if got := Span(d); got != want {
+			t.Errorf("Span(%v) = %q, want %q", d, got, want)
+		}
+	}
+}

@@ -66,3 +66,27 @@ func ExactTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05"
 
 // isoTime is the machine-readable datetime attribute of <time>.
 func isoTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+// Span says a length of time in words, in its largest whole unit: "2 days",
+// "24 hours", "90 minutes", "1 second", "None" (a project's HWID reset
+// cooldown). Days start at 2: a cooldown of "24 hours" reads better than
+// "1 day".
+func Span(d time.Duration) string {
+	unit := func(n int64, one string) string {
+		if n == 1 {
+			return "1 " + one
+		}
+		return strconv.FormatInt(n, 10) + " " + one + "s"
+	}
+	switch {
+	case d <= 0:
+		return "None"
+	case d%(24*time.Hour) == 0 && d >= 48*time.Hour:
+		return unit(int64(d/(24*time.Hour)), "day")
+	case d%time.Hour == 0:
+		return unit(int64(d/time.Hour), "hour")
+	case d%time.Minute == 0:
+		return unit(int64(d/time.Minute), "minute")
+	}
+	return unit(int64(d/time.Second), "second")
+}

@@ -48,7 +48,7 @@ func (h *Portal) keyPage(c *fiber.Ctx, k licensing.Key, p licensing.Project) vie
 		Discord: k.DiscordID, Note: k.Note, Status: k.Status, Banned: k.Banned, Expired: k.Expired, BanReason: k.BanReason,
 		BanExpire: timePtr(k.BanExpire), Expires: keyExpiry(k), Resets: strconv.Itoa(k.TotalResets), LastReset: timePtr(k.LastResetAt),
 		Executions: num(k.TotalExecutions), LastExecution: timePtr(k.LastExecutionAt), Created: components.ExactTime(k.CreatedAt),
-		CooldownLength: duration(p.ResetCooldown)}
+		CooldownLength: components.Span(p.ResetCooldown)}
 	if ends := licensing.ResetCooldownEnds(p, k); ends.After(h.now()) {
 		v.OnCooldown, v.CooldownEnds = true, components.ExactTime(ends)
 	}
@@ -146,7 +146,7 @@ func (h *Portal) actionDone(c *fiber.Ctx, k licensing.Key, p licensing.Project, 
 	var cooldown *licensing.ResetCooldownError
 	switch {
 	case errors.As(err, &cooldown):
-		m := "This key's HWID was reset recently: with the project's cooldown of " + duration(p.ResetCooldown) + ", it can be reset again at " +
+		m := "This key's HWID was reset recently: with the project's cooldown of " + components.Span(p.ResetCooldown) + ", it can be reset again at " +
 			components.ExactTime(cooldown.Ends) + ". Tick Force to reset it anyway."
 		return h.actionFailed(c, k, p, kind, fiber.StatusUnprocessableEntity, m, nil, keep)
 	case errors.Is(err, licensing.ErrNoHWID), errors.Is(err, licensing.ErrKeyBanned), errors.Is(err, licensing.ErrNotBanned):

@@ -10,7 +10,6 @@
 package licensing
 
 import (
-	"strconv"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -99,27 +98,6 @@ func timePtr(t *time.Time) string {
 	return components.ExactTime(*t)
 }
 
-// duration says a cooldown in words: "24 hours", "90 minutes", "None".
-func duration(d time.Duration) string {
-	unit := func(n int64, one string) string {
-		if n == 1 {
-			return "1 " + one
-		}
-		return strconv.FormatInt(n, 10) + " " + one + "s"
-	}
-	switch {
-	case d <= 0:
-		return "None"
-	case d%(24*time.Hour) == 0 && d >= 48*time.Hour:
-		return unit(int64(d/(24*time.Hour)), "day")
-	case d%time.Hour == 0:
-		return unit(int64(d/time.Hour), "hour")
-	case d%time.Minute == 0:
-		return unit(int64(d/time.Minute), "minute")
-	}
-	return unit(int64(d/time.Second), "second")
-}
-
 // keyCount is a capped count ("1,000+").
 func keyCount(n int64) string {
 	if n >= licensing.MaxKeyCount {
@@ -151,7 +129,7 @@ func (h *Portal) projects(c *fiber.Ctx) error {
 		return err
 	}
 	for _, p := range page.Projects {
-		v.Rows = append(v.Rows, view.ProjectRow{ID: p.ID, Name: p.Name, Keys: keyCount(counts[p.DBID]), Cooldown: duration(p.ResetCooldown), Created: p.CreatedAt})
+		v.Rows = append(v.Rows, view.ProjectRow{ID: p.ID, Name: p.Name, Keys: keyCount(counts[p.DBID]), Cooldown: components.Span(p.ResetCooldown), Created: p.CreatedAt})
 	}
 	if page.Next != nil {
 		v.NextHref = view.Path + "?before=" + page.Next.String()

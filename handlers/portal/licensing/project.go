@@ -68,7 +68,7 @@ func (h *Portal) project(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	v := view.ProjectPage{ID: p.ID, Name: p.Name, Cooldown: duration(p.ResetCooldown), Keys: keyCount(counts[p.DBID]),
+	v := view.ProjectPage{ID: p.ID, Name: p.Name, Cooldown: components.Span(p.ResetCooldown), Keys: keyCount(counts[p.DBID]),
 		UsersCanReset: p.UsersCanReset, Created: components.ExactTime(p.CreatedAt), Filters: fv, Errors: errs, CanDevelop: web.CustomerMay(c, customers.PermDevelop)}
 	for _, s := range scripts {
 		v.Scripts = append(v.Scripts, scriptRow(s))
