@@ -114,57 +114,48 @@ func hdr(name string, typ uint16) dns.RR_Header {
 // Publish puts one record as a sending domain lists it ("TXT" or "CNAME",
 // name, value), replacing the records of that type at name.
 func (z *Server) Publish(typ, name, value string) {
-	switch strings.ToUpper(typ) {
-	case "CNAME":
-		z.CNAME(name, value)
-	case "TXT":
-		z.TXT(name, value)
-	default:
-		panic("loopdns: Publish takes TXT or CNAME, not " + typ)
-	}
+	rr := record(typ, name, value)
+	z.replace(name, rr.Header().Rrtype, []dns.RR{rr})
 }
 
 // Add adds one record ("TXT" or "CNAME", name, value) to those at name, as
 // a DNS provider's "add record" does: a name may hold several TXT records.
 func (z *Server) Add(typ, name, value string) {
-	var rr dns.RR
-	switch strings.ToUpper(typ) {
-	case "CNAME":
-		rr = &dns.CNAME{Hdr: hdr(name, dns.TypeCNAME), Target: dns.Fqdn(value)}
-	case "TXT":
-		rr = txt(name, value)
-	default:
-		panic("loopdns: Add takes TXT or CNAME, not " + typ)
-	}
+	rr := record(typ, name, value)
 	z.mu.Lock()
 	defer z.mu.Unlock()
 	key := rr.Header().Name
 	z.rrs[key] = append(z.rrs[key], rr)
 }
 
-// txt is a TXT record of one value; a value longer than 255 bytes is split
-// into character-strings, as DNS providers do.
-func txt(name, v string) *dns.TXT {
-	var parts []string
-	for len(v) > 255 {
-		parts, v = append(parts, v[:255]), v[255:]
+// record is a sending domain's record: a TXT value (split into
+// character-strings past 255 bytes, as DNS providers do) or a CNAME.
+func record(typ, name, value string) dns.RR {
+	switch strings.ToUpper(typ) {
+	case "CNAME":
+		return &dns.CNAME{Hdr: hdr(name, dns.TypeCNAME), Target: dns.Fqdn(value)}
+	case "TXT":
+		var parts []string
+		for len(value) > 255 {
+			parts, value = append(parts, value[:255]), value[255:]
+		}
+		return &dns.TXT{Hdr: hdr(name, dns.TypeTXT), Txt: append(parts, value)}
 	}
-	return &dns.TXT{Hdr: hdr(name, dns.TypeTXT), Txt: append(parts, v)}
+	panic("loopdns: a record is TXT or CNAME, not " + typ)
 }
 
-// TXT publishes TXT records at name, replacing those there (values longer
-// than 255 bytes split as txt does).
+// TXT publishes TXT records at name, replacing those there.
 func (z *Server) TXT(name string, values ...string) {
 	var rrs []dns.RR
 	for _, v := range values {
-		rrs = append(rrs, txt(name, v))
+		rrs = append(rrs, record("TXT", name, v))
 	}
 	z.replace(name, dns.TypeTXT, rrs)
 }
 
 // CNAME points name at target (replacing a CNAME there).
 func (z *Server) CNAME(name, target string) {
-	z.replace(name, dns.TypeCNAME, []dns.RR{&dns.CNAME{Hdr: hdr(name, dns.TypeCNAME), Target: dns.Fqdn(target)}})
+	z.replace(name, dns.TypeCNAME, []dns.RR{record("CNAME", name, target)})
 }
 
 // A publishes an A record at name, so the name exists without the record a check wants.
