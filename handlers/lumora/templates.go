@@ -228,21 +228,16 @@ func (h *Templates) sendError(err error, fail func(field, msg string) error) err
 		return fail("", web.FieldErrorsText(errs))
 	}
 	var sd *mail.SenderDomainError
+	whose := h.Face.Whose()
 	switch {
 	case errors.As(err, &sd):
 		return fail("from", "The sender's domain "+sd.Domain+" is not verified ("+sd.Reason+"): add and verify it first.")
-	case errors.Is(err, mail.ErrSenderDomainNotVerified) && h.Face.Portal:
-		return fail("from", "The sender's domain is not one of your verified domains.")
 	case errors.Is(err, mail.ErrSenderDomainNotVerified):
-		return fail("from", "The sender's domain is not a verified domain of this account.")
-	case errors.Is(err, mail.ErrAppNotFound) && h.Face.Portal:
-		return fail("app", "Choose one of your apps.")
+		return fail("from", "The sender's domain is not one of "+whose+" verified domains.")
 	case errors.Is(err, mail.ErrAppNotFound):
-		return fail("app", "That app does not belong to this template's account.")
-	case errors.Is(err, mail.ErrAllSuppressed) && h.Face.Portal:
-		return fail("to", "This address is on your suppression list.")
+		return fail("app", "Choose one of "+whose+" apps.")
 	case errors.Is(err, mail.ErrAllSuppressed):
-		return fail("to", "This address is on the account's suppression list.")
+		return fail("to", "This address is on "+whose+" suppression list.")
 	}
 	if msg := templates.Explain(err); msg != "" {
 		return fail("variables", strings.Replace(msg, "preview variables", "variables", 1))

@@ -203,6 +203,34 @@ func TestTemplateTestSend(t *testing.T) {
 		}
 	}
 
+	// Another account's app is not one of the template's account's, and a
+	// suppressed address is refused: each a message on its field.
+	other, err := f.env.Accounts.Create(ctx, cli, accounts.CreateInput{Name: "Other Sender", Email: "other@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherApp, err := f.env.Mail.CreateApp(ctx, cli, accounts.AllAccounts, mail.AppInput{AccountID: &other.ID, Name: "Other"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.env.Mail.AddSuppression(ctx, cli, accounts.AllAccounts, f.acc, "gone@example.net", "complaint"); err != nil {
+		t.Fatal(err)
+	}
+	for field, c := range map[string]struct{ value, want string }{
+		"app": {id(otherApp.ID), "Choose one of the account's apps."},
+		"to":  {"gone@example.net", "This address is on the account's suppression list."},
+	} {
+		bad := url.Values{}
+		for k, v := range form {
+			bad[k] = v
+		}
+		bad.Set(field, c.value)
+		r := admin.PostForm(page+"/send", bad)
+		if got := r.Text(`[data-testid="send-form"] #f-` + field + `-msg`); r.Status != http.StatusUnprocessableEntity || got != c.want {
+			t.Errorf("%s=%q: status %d, field message %q", field, c.value, r.Status, got)
+		}
+	}
+
 	sctx, cancel := context.WithCancel(ctx)
 	t.Cleanup(cancel)
 	if err := f.env.StartMailSandbox(sctx, f.env.Config); err != nil {

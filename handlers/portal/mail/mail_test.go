@@ -554,8 +554,8 @@ func TestTemplates(t *testing.T) {
 	}
 	// The test send names a problem in the form, never a 500.
 	r = c.PostForm(page+"/send", url.Values{"app": {id(b.app.ID)}, "to": {"x@example.net"}, "variables": {`{"name":"Ada"}`}})
-	if r.Status != http.StatusUnprocessableEntity || !r.Has(`[data-testid="send-form"]`) {
-		t.Errorf("send with another account's app: %d", r.Status)
+	if got := r.Text(`#f-app-msg`); r.Status != http.StatusUnprocessableEntity || got != "Choose one of your apps." {
+		t.Errorf("send with another account's app: %d %q", r.Status, got)
 	}
 	r = c.PostForm(page+"/send", url.Values{"app": {id(a.app.ID)}, "to": {""}})
 	if r.Status != http.StatusUnprocessableEntity {

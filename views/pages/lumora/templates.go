@@ -56,8 +56,9 @@ func (f TemplatesFace) DiffHref(id string, from int) string {
 // path.
 func (f TemplatesFace) EditHref(id string) string { return f.Href(id) + "/edit" }
 
-// whose names the owner of the templates in the page's words.
-func (f TemplatesFace) whose() string {
+// Whose names the owner of the templates in the pages' and the forms'
+// words: "your apps" in the portal, "the account's apps" in the console.
+func (f TemplatesFace) Whose() string {
 	if f.Portal {
 		return "your"
 	}

@@ -1213,7 +1213,7 @@ func testSendCard(v TemplatePage) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = components.Field("From", "from", v.Send.From, "email", v.Send.Errors["from"], "Empty: the app's default sender. Its domain must be one of "+v.Face.whose()+" verified domains.", false).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = components.Field("From", "from", v.Send.From, "email", v.Send.Errors["from"], "Empty: the app's default sender. Its domain must be one of "+v.Face.Whose()+" verified domains.", false).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -1232,7 +1232,7 @@ func testSendCard(v TemplatePage) templ.Component {
 			}
 			return nil
 		})
-		templ_7745c5c3_Err = components.CardWith(components.CardProps{Title: "Send a test email", Subtitle: "Sends the current version through one of " + v.Face.whose() + " apps, as the API would."}).Render(templ.WithChildren(ctx, templ_7745c5c3_Var45), templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = components.CardWith(components.CardProps{Title: "Send a test email", Subtitle: "Sends the current version through one of " + v.Face.Whose() + " apps, as the API would."}).Render(templ.WithChildren(ctx, templ_7745c5c3_Var45), templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
