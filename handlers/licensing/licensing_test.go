@@ -1,8 +1,10 @@
 package licensing_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -257,6 +259,33 @@ func TestLicensingScriptPages(t *testing.T) {
 	}
 	if r := support.Get(sp + "?tab=diff&from=2&to=2"); !r.Has(`[data-testid="diff-identical"]`) {
 		t.Error("same version: no 'same source' note")
+	}
+	// The upload tab holds the flags form too: each reason field its own id,
+	// so each label focuses its own input.
+	r = support.Get(sp + "?tab=upload")
+	ids := map[string]int{}
+	r.Doc.Find("[id]").Each(func(_ int, s *goquery.Selection) { ids[s.AttrOr("id", "")]++ })
+	for id, n := range ids {
+		if n > 1 {
+			t.Errorf("upload tab: id %q on %d elements", id, n)
+		}
+	}
+	if r.Doc.Find(`label[for="f-flags-reason"]`).Length() != 1 || r.Doc.Find(`label[for="f-reason"]`).Length() != 1 {
+		t.Error("upload tab: a reason label without its own input")
+	}
+	// A file wins over the textarea, as in the portal (one handler serves both).
+	var body bytes.Buffer
+	w := multipart.NewWriter(&body)
+	_ = w.WriteField("script", "ignored")
+	_ = w.WriteField("reason", "from a file")
+	fw, _ := w.CreateFormFile("file", "main.lua")
+	_, _ = fw.Write([]byte("print('from file')\r\n"))
+	_ = w.Close()
+	if r := support.Do(http.MethodPost, sp+"/versions", &body, http.Header{"Content-Type": {w.FormDataContentType()}}); r.Status != http.StatusSeeOther {
+		t.Fatalf("file upload: %d\n%s", r.Status, r.Text("main"))
+	}
+	if v, err := env.Licensing.ScriptVersion(context.Background(), f.project.ID, f.script.ID, 0); err != nil || v.Version != 3 || v.Source != "print('from file')\n" {
+		t.Errorf("after the file upload: v%d %q %v", v.Version, v.Source, err)
 	}
 	for path, status := range map[string]int{
 		sp + "?v=9": http.StatusNotFound, sp + "?v=abc": http.StatusNotFound, sp + "?tab=nope": http.StatusNotFound,

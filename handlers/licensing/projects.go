@@ -60,14 +60,25 @@ type LicensingService interface {
 
 // Licensing serves the Luarmor pages.
 type Licensing struct {
-	svc LicensingService
-	app *web.App
-	now func() time.Time
+	svc     LicensingService
+	app     *web.App
+	now     func() time.Time
+	scripts *Scripts // the script page, as the portal also serves it
 }
 
 // New makes the route group.
 func New(svc LicensingService) *Licensing {
-	return &Licensing{svc: svc, now: time.Now}
+	h := &Licensing{svc: svc, now: time.Now}
+	h.scripts = &Scripts{Face: view.ConsoleScripts,
+		Project: func(c *fiber.Ctx, id string) (ScriptService, licensing.Project, error) {
+			p, err := svc.GetProject(c.UserContext(), id)
+			return svc, p, err
+		},
+		CanManage: func(c *fiber.Ctx) bool { return web.Can(c, staff.PermLicensingManage) },
+		Page: func(c *fiber.Ctx, title string, crumbs ...layouts.Crumb) layouts.Page {
+			return h.app.Page(c, title, "luarmor", append([]layouts.Crumb{luarmorCrumb}, crumbs...)...)
+		}}
+	return h
 }
 
 var luarmorCrumb = layouts.Crumb{Label: "Luarmor", Href: view.ProjectsPath}

@@ -39,7 +39,7 @@ func (h *Bulk) Routes(a *web.App) []web.Route {
 // pages under /luarmor/keys/ (generate, import, export.csv, bulk) never
 // match the key routes, whatever order the groups register in.
 func (h *Licensing) Routes(a *web.App) []web.Route {
-	h.app = a
+	h.app, h.scripts.App = a, a
 	const key = "/luarmor/keys/:id<int>"
 	return []web.Route{
 		web.Get("/luarmor", staff.PermLicensingView, h.projects),
@@ -50,9 +50,9 @@ func (h *Licensing) Routes(a *web.App) []web.Route {
 		web.Post("/luarmor/projects/:pid", staff.PermLicensingManage, h.updateProject),
 		web.Get("/luarmor/projects/:pid/keys", staff.PermLicensingView, h.projectKeys),
 		web.Post("/luarmor/projects/:pid/scripts", staff.PermLicensingManage, h.createScript),
-		web.Get("/luarmor/projects/:pid/scripts/:sid", staff.PermLicensingView, h.script),
-		web.Post("/luarmor/projects/:pid/scripts/:sid", staff.PermLicensingManage, h.updateFlags),
-		web.Post("/luarmor/projects/:pid/scripts/:sid/versions", staff.PermLicensingManage, h.uploadVersion),
+		web.Get("/luarmor/projects/:pid/scripts/:sid", staff.PermLicensingView, h.scripts.Show),
+		web.Post("/luarmor/projects/:pid/scripts/:sid", staff.PermLicensingManage, h.scripts.UpdateFlags),
+		web.Post("/luarmor/projects/:pid/scripts/:sid/versions", staff.PermLicensingManage, h.scripts.Upload),
 		web.Get("/luarmor/keys", staff.PermLicensingView, h.keys),
 		web.Get(key, staff.PermLicensingView, h.key),
 		web.Get(key+"/check", staff.PermLicensingView, h.check),

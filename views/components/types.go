@@ -96,6 +96,7 @@ type DialogProps struct {
 type FieldProps struct {
 	Label        string
 	Name         string
+	ID           string // the input's id: "f-" + Name unless set (two forms of a page with a field of one name)
 	Value        string // never rendered for Type "password"
 	Type         string // default "text"
 	Error        string
@@ -210,6 +211,14 @@ func orDefault(s, def string) string {
 		return def
 	}
 	return s
+}
+
+// inputID is the field's input's id.
+func (p FieldProps) inputID() string {
+	if p.ID != "" {
+		return p.ID
+	}
+	return fieldID(p.Name)
 }
 
 func fieldID(name string) string {

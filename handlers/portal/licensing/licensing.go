@@ -14,6 +14,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	console "lumdesk/handlers/licensing"
 	"lumdesk/handlers/web"
 	"lumdesk/internal/accounts"
 	"lumdesk/internal/customers"
@@ -21,6 +22,7 @@ import (
 	"lumdesk/internal/product"
 	"lumdesk/views/components"
 	"lumdesk/views/layouts"
+	cview "lumdesk/views/pages/licensing"
 	portalview "lumdesk/views/pages/portal"
 	view "lumdesk/views/pages/portal/licensing"
 )
@@ -33,17 +35,29 @@ type Service interface {
 
 // Portal serves /portal/luarmor (a web.RouteGroup and a portal.Area).
 type Portal struct {
-	svc Service
-	app *web.App
-	now func() time.Time
+	svc     Service
+	app     *web.App
+	now     func() time.Time
+	scripts *console.Scripts // the console's script page, in the portal's face
 }
 
 // New makes the route group.
-func New(svc Service) *Portal { return &Portal{svc: svc, now: time.Now} }
+func New(svc Service) *Portal {
+	h := &Portal{svc: svc, now: time.Now}
+	h.scripts = &console.Scripts{Face: cview.ScriptFace{Path: view.Path, Portal: true},
+		Project: func(c *fiber.Ctx, id string) (console.ScriptService, licensing.Project, error) {
+			return h.scoped(c).Project(c.UserContext(), id)
+		},
+		CanManage: func(c *fiber.Ctx) bool { return web.CustomerMay(c, customers.PermDevelop) },
+		Page: func(c *fiber.Ctx, title string, crumbs ...layouts.Crumb) layouts.Page {
+			return h.page(c, title, append([]layouts.Crumb{crumb}, crumbs...)...)
+		}}
+	return h
+}
 
 // Routes implements web.RouteGroup. Key ids are numeric.
 func (h *Portal) Routes(a *web.App) []web.Route {
-	h.app = a
+	h.app, h.scripts.App = a, a
 	const project = view.Path + "/projects/:pid"
 	const key = view.Path + "/keys/:id<int>"
 	return []web.Route{
@@ -52,8 +66,9 @@ func (h *Portal) Routes(a *web.App) []web.Route {
 		web.PortalGet(project+"/keys.csv", customers.PermView, h.export),
 		web.PortalGet(project+"/generate", customers.PermDevelop, h.generateForm),
 		web.PortalPost(project+"/generate", customers.PermDevelop, h.generate),
-		web.PortalGet(project+"/scripts/:sid", customers.PermView, h.script),
-		web.PortalPost(project+"/scripts/:sid/versions", customers.PermDevelop, h.upload),
+		web.PortalGet(project+"/scripts/:sid", customers.PermView, h.scripts.Show),
+		web.PortalPost(project+"/scripts/:sid", customers.PermDevelop, h.scripts.UpdateFlags),
+		web.PortalPost(project+"/scripts/:sid/versions", customers.PermDevelop, h.scripts.Upload),
 		web.PortalGet(key, customers.PermView, h.key),
 		web.PortalPost(key+"/reset-hwid", customers.PermDevelop, h.resetHWID),
 		web.PortalPost(key+"/blacklist", customers.PermDevelop, h.blacklist),

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/PuerkitoBio/goquery"
+
 	"lumdesk/handlers/server/servertest"
 	"lumdesk/internal/accounts"
 	"lumdesk/internal/audit"
@@ -337,6 +339,59 @@ func TestUploadVersion(t *testing.T) {
 	}
 }
 
+// The portal's script page is the console's in the portal's face: its
+// facts link under /portal, a developer sets the flags without a reason,
+// and it has no audit history tab.
+func TestScriptFlags(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	a := newTenant(t, env, "Alpha", "n")
+	dev := env.AsCustomer(a.account.ID, customers.RoleDeveloper)
+	r := dev.Get(scriptPath(a))
+	wantStatus(t, r, http.StatusOK, "script page")
+	if !r.Has("[data-testid=save-flags]") || r.Has("[data-testid=flags-form] input[name=reason]") {
+		t.Errorf("flags form: save %v, reason field %v", r.Has("[data-testid=save-flags]"), r.Has("input[name=reason]"))
+	}
+	if href := r.Doc.Find("[data-testid=script-header] dd a.link").AttrOr("href", ""); href != projectPath(a) {
+		t.Errorf("project link %q, want %q", href, projectPath(a))
+	}
+	r.Doc.Find("main a[href]").Each(func(_ int, l *goquery.Selection) {
+		if h := l.AttrOr("href", ""); strings.HasPrefix(h, "/luarmor") || strings.Contains(h, "tab=history") {
+			t.Errorf("portal script page links to %s", h)
+		}
+	})
+	if r := dev.Get(scriptPath(a) + "?tab=history"); r.Status != http.StatusNotFound {
+		t.Errorf("history tab: %d, want 404", r.Status)
+	}
+	if r := dev.Get(scriptPath(a) + "?tab=upload"); r.Has("[data-testid=upload-form] input[name=reason]") || !r.Has("[data-testid=upload-form] input[type=file]") {
+		t.Error("upload form: a reason field, or no file field")
+	}
+
+	r = dev.PostForm(scriptPath(a), url.Values{"silent": {"on"}, "heartbeat": {"on"}})
+	wantStatus(t, r, http.StatusSeeOther, "save flags")
+	if loc := r.Header.Get("Location"); loc != scriptPath(a) {
+		t.Errorf("after saving: %s", loc)
+	}
+	s, err := env.Licensing.GetScript(context.Background(), a.project.ID, a.script.ID)
+	if err != nil || !s.Silent || !s.Heartbeat || s.FFA || s.Lightning {
+		t.Errorf("flags %+v %v", s, err)
+	}
+	if r := dev.Get(scriptPath(a)); !r.Has("[data-testid=flag-silent][checked]") || r.Has("[data-testid=flag-ffa][checked]") {
+		t.Error("the page does not show the saved flags")
+	}
+
+	ro := env.AsCustomer(a.account.ID, customers.RoleReadOnly)
+	if r := ro.Get(scriptPath(a)); r.Has("[data-testid=save-flags]") || !r.Has("[data-testid=flags-form] fieldset[disabled]") {
+		t.Error("a read-only member can edit the flags")
+	}
+	if r := ro.PostForm(scriptPath(a), url.Values{"ffa": {"on"}}); r.Status != http.StatusForbidden {
+		t.Errorf("read-only flags: %d, want 403", r.Status)
+	}
+	if s, _ := env.Licensing.GetScript(context.Background(), a.project.ID, a.script.ID); s.FFA {
+		t.Error("a read-only member changed the flags")
+	}
+}
+
 func readCSV(t *testing.T, body string) [][]string {
 	t.Helper()
 	rows, err := csv.NewReader(strings.NewReader(body)).ReadAll()
@@ -398,6 +453,7 @@ func TestIsolation(t *testing.T) {
 		keyPath(a.bound) + "/unban":      nil,
 		projectPath(a) + "/generate":     {"count": {"1"}},
 		scriptPath(a) + "/versions":      {"script": {"print('pwned')"}},
+		scriptPath(a):                    {"ffa": {"on"}},
 	}
 	for p, form := range posts {
 		if r := c.PostForm(p, form); r.Status != http.StatusNotFound {
@@ -410,6 +466,9 @@ func TestIsolation(t *testing.T) {
 	}
 	if v, _ := env.Licensing.ScriptVersion(ctx, a.project.ID, a.script.ID, 0); v.Version != 2 {
 		t.Errorf("A's script got version %d", v.Version)
+	}
+	if s, _ := env.Licensing.GetScript(ctx, a.project.ID, a.script.ID); s.FFA {
+		t.Error("A's script's flags changed")
 	}
 	if page, _ := env.Licensing.ListKeys(ctx, licensing.KeyFilter{ProjectID: a.project.ID}); len(page.Keys) != 2 {
 		t.Errorf("A has %d keys", len(page.Keys))

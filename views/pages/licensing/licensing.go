@@ -183,6 +183,26 @@ func (p ProjectPage) Tabs() []components.Tab {
 
 // ---------------------------------------------------------------- scripts
 
+// ScriptFace is where a face shows the script page: the console's under
+// /luarmor over every account, the portal's under /portal/luarmor over the
+// session's account (handlers/portal/licensing). One handler
+// (handlers/licensing.Scripts) and one template serve both.
+type ScriptFace struct {
+	Path   string // the area's root: ProjectsPath, or the portal's
+	Portal bool   // the customer's face: no audit history, no reason fields
+}
+
+// ConsoleScripts is the console's face of the script page.
+var ConsoleScripts = ScriptFace{Path: ProjectsPath}
+
+// ProjectHref is a project's page in the face.
+func (f ScriptFace) ProjectHref(id string) string { return f.Path + "/projects/" + url.PathEscape(id) }
+
+// ScriptHref is a script's page in the face.
+func (f ScriptFace) ScriptHref(projectID, scriptID string) string {
+	return f.ProjectHref(projectID) + "/scripts/" + url.PathEscape(scriptID)
+}
+
 // ScriptView is a script's facts.
 type ScriptView struct {
 	ScriptRow
@@ -197,7 +217,7 @@ type FlagsForm struct {
 	Errors                            map[string]string
 }
 
-// UploadForm uploads a new version.
+// UploadForm uploads a new version: a file, or else the pasted source.
 type UploadForm struct {
 	Source string
 	Reason string
@@ -233,19 +253,24 @@ type DiffView struct {
 	TooBig         bool // too many changes to show line by line
 }
 
-// ScriptPage is /luarmor/projects/:pid/scripts/:sid.
+// ScriptPage is a script's page in either face.
 type ScriptPage struct {
+	Face      ScriptFace
 	Script    ScriptView
-	Tab       string // code, versions, diff, upload, history
+	Tab       string // code, versions, diff, upload, history (console)
 	Code      *CodeView
 	Versions  []VersionRow
 	Diff      *DiffView
 	DiffError string
 	Flags     FlagsForm
 	Upload    UploadForm
-	CanManage bool
+	MaxSize   string // the largest script, in words ("2.0 MB")
+	CanManage bool   // may set flags and upload
 	CSRF      string
 }
+
+// ScriptHref is the script's page in the page's face.
+func (p ScriptPage) ScriptHref() string { return p.Face.ScriptHref(p.Script.ProjectID, p.Script.ID) }
 
 // Href is the script page on a tab with extra query pairs.
 func (p ScriptPage) Href(tab string, extra ...string) string {
@@ -256,14 +281,14 @@ func (p ScriptPage) Href(tab string, extra ...string) string {
 	for i := 0; i+1 < len(extra); i += 2 {
 		q.Set(extra[i], extra[i+1])
 	}
-	h := p.Script.Href()
+	h := p.ScriptHref()
 	if len(q) > 0 {
 		h += "?" + q.Encode()
 	}
 	return h
 }
 
-// Tabs of the script page.
+// Tabs of the script page: the audit history only in the console.
 func (p ScriptPage) Tabs() []components.Tab {
 	t := []components.Tab{
 		{Label: "Code", Href: p.Href("code"), Active: p.Tab == "code"},
@@ -273,7 +298,10 @@ func (p ScriptPage) Tabs() []components.Tab {
 	if p.CanManage {
 		t = append(t, components.Tab{Label: "Upload", Href: p.Href("upload"), Active: p.Tab == "upload"})
 	}
-	return append(t, components.Tab{Label: "History", Href: p.Href("history"), Active: p.Tab == "history"})
+	if !p.Face.Portal {
+		t = append(t, components.Tab{Label: "History", Href: p.Href("history"), Active: p.Tab == "history"})
+	}
+	return t
 }
 
 // VersionOptions are the diff selects' choices.

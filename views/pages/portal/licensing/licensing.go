@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"time"
 
-	"lumdesk/internal/platform/textdiff"
 	"lumdesk/views/components"
 )
 
@@ -153,87 +152,5 @@ type KeyPage struct {
 
 // ActionHref is the POST target of a key action.
 func (p KeyPage) ActionHref(kind string) string { return KeyHref(p.Key.ID) + "/" + kind }
-
-// VersionRow is a version of a script.
-type VersionRow struct {
-	Version      int
-	SHA256, Size string
-	CreatedBy    string
-	Created      time.Time
-	Current      bool
-}
-
-// CodeView is one version's source.
-type CodeView struct {
-	Version      int
-	Lines        []string
-	SHA256, Size string
-}
-
-// DiffView is the diff of two versions.
-type DiffView struct {
-	From, To       int
-	Hunks          []textdiff.Hunk
-	Added, Removed int
-	TooBig         bool
-}
-
-// ScriptPage is a script: code, versions, diff, upload.
-type ScriptPage struct {
-	ProjectID, ProjectName string
-	Script                 ScriptRow
-	Tab                    string
-	Code                   *CodeView
-	Versions               []VersionRow
-	Diff                   *DiffView
-	DiffError              string
-	Source                 string
-	Errors                 map[string]string
-	MaxSize                string
-	CanDevelop             bool
-	CSRF                   string
-}
-
-// Href is the script page on a tab with extra query pairs.
-func (p ScriptPage) Href(tab string, extra ...string) string {
-	q := url.Values{}
-	if tab != "" && tab != "code" {
-		q.Set("tab", tab)
-	}
-	for i := 0; i+1 < len(extra); i += 2 {
-		q.Set(extra[i], extra[i+1])
-	}
-	h := p.Script.Href()
-	if len(q) > 0 {
-		h += "?" + q.Encode()
-	}
-	return h
-}
-
-// Tabs of the script page.
-func (p ScriptPage) Tabs() []components.Tab {
-	t := []components.Tab{
-		{Label: "Code", Href: p.Href("code"), Active: p.Tab == "code"},
-		{Label: "Versions", Href: p.Href("versions"), Active: p.Tab == "versions", Count: strconv.Itoa(len(p.Versions))},
-		{Label: "Diff", Href: p.Href("diff"), Active: p.Tab == "diff"},
-	}
-	if p.CanDevelop {
-		t = append(t, components.Tab{Label: "Upload", Href: p.Href("upload"), Active: p.Tab == "upload"})
-	}
-	return t
-}
-
-// VersionOptions are the diff selects' choices.
-func (p ScriptPage) VersionOptions() []components.Option {
-	out := make([]components.Option, len(p.Versions))
-	for i, v := range p.Versions {
-		l := "v" + strconv.Itoa(v.Version) + " · " + components.ExactTime(v.Created)
-		if v.Current {
-			l += " (current)"
-		}
-		out[i] = components.Option{Value: strconv.Itoa(v.Version), Label: l}
-	}
-	return out
-}
 
 func itoa(n int) string { return strconv.Itoa(n) }
