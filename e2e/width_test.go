@@ -121,6 +121,7 @@ func crawlWidths(b *B, pages []string, shot func(path string, width int64)) []st
 	}
 	b.viewport(1024, 800, false)
 	visited := crawl(b, pages, func(p string) {
+		checkIDs(b, p)
 		check(p, 1024, false, "at 1024px")
 		b.viewport(1280, 900, false)
 		check(p, 1280, false, "at 1280px")
@@ -318,6 +319,35 @@ func checkWidth(b *B, where string, tablesFit bool) {
 			wide = true
 			b.t.Errorf("%s: %s is %dpx wide in a %dpx card (the card scrolls to %dpx)", where, tb.Name, tb.Table, tb.Client, tb.Scroll)
 		}
+	}
+}
+
+// idsJS lists the ids that more than one element of the page carries, and
+// the labels whose for= names no form control: either way a label focuses
+// (and a screen reader announces) the wrong input, or none.
+const idsJS = `(function () {
+  var seen = {}, dup = [], orphan = [];
+  document.querySelectorAll('[id]').forEach(function (e) {
+    if (seen[e.id] === 1) dup.push(e.id);
+    seen[e.id] = (seen[e.id] || 0) + 1;
+  });
+  document.querySelectorAll('label[for]').forEach(function (l) {
+    var t = document.getElementById(l.htmlFor);
+    if (!t || !/^(INPUT|SELECT|TEXTAREA|BUTTON|METER|OUTPUT|PROGRESS)$/.test(t.tagName)) orphan.push(l.htmlFor);
+  });
+  return {Dup: dup, Orphan: orphan};
+})()`
+
+// checkIDs fails the test for ids used twice and labels without their
+// control on the page open in the browser.
+func checkIDs(b *B, where string) {
+	b.t.Helper()
+	r := eval[struct{ Dup, Orphan []string }](b, idsJS)
+	if len(r.Dup) > 0 {
+		b.t.Errorf("%s: ids on more than one element: %s", where, strings.Join(r.Dup, ", "))
+	}
+	if len(r.Orphan) > 0 {
+		b.t.Errorf("%s: labels for no form control: %s", where, strings.Join(r.Orphan, ", "))
 	}
 }
 

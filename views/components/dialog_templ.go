@@ -480,7 +480,7 @@ func ConfirmDialog(p ConfirmProps) templ.Component {
 			}
 		}
 		if p.AskReason {
-			templ_7745c5c3_Err = TextArea(orDefault(p.ReasonLabel, "Reason"), "reason", "", "", "Recorded in the audit log.", 2, true).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = textArea(orDefault(p.ID, "confirm-dialog")+"-reason", orDefault(p.ReasonLabel, "Reason"), "reason", "", "", "Recorded in the audit log.", 2, true).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -528,7 +528,7 @@ func scriptsCard(v ProjectPage) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = components.Field("Name", "name", v.NewScript.Name, "text", v.NewScript.Errors["name"], "", true).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = components.FieldWith(components.FieldProps{Label: "Name", Name: "name", ID: "f-script-name", Value: v.NewScript.Name, Error: v.NewScript.Errors["name"], Required: true}).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -579,7 +579,7 @@ func scriptsCard(v ProjectPage) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = components.FieldWith(components.FieldProps{Label: "Reason", Name: "reason", Value: v.NewScript.Reason, Error: v.NewScript.Errors["reason"],
+				templ_7745c5c3_Err = components.FieldWith(components.FieldProps{Label: "Reason", Name: "reason", ID: "f-script-reason", Value: v.NewScript.Reason, Error: v.NewScript.Errors["reason"],
 					Hint: "Recorded in the audit log.", Required: true}).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err

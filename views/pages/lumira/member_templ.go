@@ -49,7 +49,7 @@ func memberReason(f MemberForm, action string) templ.Component {
 			templ_7745c5c3_Var1 = templ.NopComponent
 		}
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = components.FieldWith(components.FieldProps{Label: "Reason", Name: "reason", Value: mv(f, action, f.Reason), Error: me(f, action, "reason"),
+		templ_7745c5c3_Err = components.FieldWith(components.FieldProps{Label: "Reason", Name: "reason", ID: "f-" + action + "-reason", Value: mv(f, action, f.Reason), Error: me(f, action, "reason"),
 			Required: true, Attrs: templ.Attributes{"data-testid": action + "-reason"}}).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err

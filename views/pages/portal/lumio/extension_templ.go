@@ -888,7 +888,7 @@ func secretsCard(v ExtensionPage) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = components.FieldWith(components.FieldProps{Label: "Name", Name: "name", Value: v.Secret.Name, Error: v.Secret.Errors["name"],
+				templ_7745c5c3_Err = components.FieldWith(components.FieldProps{Label: "Name", Name: "name", ID: "f-secret-name", Value: v.Secret.Name, Error: v.Secret.Errors["name"],
 					Hint: "Such as API_KEY: upper-case letters, digits and underscores.", Required: true, Attrs: templ.Attributes{"maxlength": "64", "spellcheck": "false"}}).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
