@@ -121,7 +121,7 @@ func crawlWidths(b *B, pages []string, shot func(path string, width int64)) []st
 	}
 	b.viewport(1024, 800, false)
 	visited := crawl(b, pages, func(p string) {
-		checkIDs(b, p)
+		checkLabels(b, p)
 		check(p, 1024, false, "at 1024px")
 		b.viewport(1280, 900, false)
 		check(p, 1280, false, "at 1280px")
@@ -322,10 +322,11 @@ func checkWidth(b *B, where string, tablesFit bool) {
 	}
 }
 
-// idsJS lists the ids that more than one element of the page carries, and
-// the labels whose for= names no form control: either way a label focuses
-// (and a screen reader announces) the wrong input, or none.
-const idsJS = `(function () {
+// labelsJS lists the ids that more than one element of the page carries, the
+// labels whose for= names no form control (either way a label focuses, and
+// a screen reader announces, the wrong input or none), and the controls,
+// buttons and links without an accessible name (also in closed dialogs).
+const labelsJS = `(function () {
   var seen = {}, dup = [], orphan = [];
   document.querySelectorAll('[id]').forEach(function (e) {
     if (seen[e.id] === 1) dup.push(e.id);
@@ -335,19 +336,39 @@ const idsJS = `(function () {
     var t = document.getElementById(l.htmlFor);
     if (!t || !/^(INPUT|SELECT|TEXTAREA|BUTTON|METER|OUTPUT|PROGRESS)$/.test(t.tagName)) orphan.push(l.htmlFor);
   });
-  return {Dup: dup, Orphan: orphan};
+  var unnamed = [];
+  function named(e) {
+    if (e.getAttribute('aria-label') || e.getAttribute('aria-labelledby') || e.getAttribute('title')) return true;
+    if (e.labels && e.labels.length) return true;
+    return false;
+  }
+  function describe(e) {
+    return e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (e.name ? '[name=' + e.name + ']' : '') + (e.className && typeof e.className === 'string' ? '.' + e.className.split(' ')[0] : '');
+  }
+  document.querySelectorAll('input, select, textarea').forEach(function (e) {
+    if (e.type === 'hidden' || e.type === 'submit' || e.type === 'button' || e.type === 'reset') return;
+    if (getComputedStyle(e).display === 'none') return; // hidden on purpose (a password manager's username hint)
+    if (!named(e)) unnamed.push(describe(e));
+  });
+  document.querySelectorAll('button, a[href]').forEach(function (e) {
+    if (e.textContent.trim() === '' && !named(e) && !e.querySelector('img[alt]:not([alt=""])')) unnamed.push(describe(e));
+  });
+  return {Dup: dup, Orphan: orphan, Unnamed: unnamed};
 })()`
 
-// checkIDs fails the test for ids used twice and labels without their
-// control on the page open in the browser.
-func checkIDs(b *B, where string) {
+// checkLabels fails the test for ids used twice, labels without their
+// control and controls without a name on the page open in the browser.
+func checkLabels(b *B, where string) {
 	b.t.Helper()
-	r := eval[struct{ Dup, Orphan []string }](b, idsJS)
+	r := eval[struct{ Dup, Orphan, Unnamed []string }](b, labelsJS)
 	if len(r.Dup) > 0 {
 		b.t.Errorf("%s: ids on more than one element: %s", where, strings.Join(r.Dup, ", "))
 	}
 	if len(r.Orphan) > 0 {
 		b.t.Errorf("%s: labels for no form control: %s", where, strings.Join(r.Orphan, ", "))
+	}
+	if len(r.Unnamed) > 0 {
+		b.t.Errorf("%s: controls without an accessible name: %s", where, strings.Join(r.Unnamed, ", "))
 	}
 }
 
