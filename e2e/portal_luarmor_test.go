@@ -127,4 +127,27 @@ func TestPortalLuarmorResetHWIDCooldown(t *testing.T) {
 	b.screenshot("project-dark")
 	b.open(scriptPath+"?tab=diff", `[data-testid="diff"]`)
 	b.screenshot("diff-dark")
+
+	// 3. Edit the key's note in its dialog, then delete the key: the
+	// delete stays disabled until the key's first 8 characters are typed.
+	b.open(keyPath, `[data-testid="edit"]`)
+	b.click(`[data-testid="edit"]`)
+	b.waitVisible(`dialog#edit[open]`)
+	b.fill(`dialog#edit `, "note", "Moved to the new PC")
+	b.screenshot("edit-dark")
+	b.click(`dialog#edit button[type=submit]`)
+	b.toast(`Key .* saved`)
+	b.waitText(`#main dl`, `Moved to the new PC`)
+	b.click(`[data-testid="delete"]`)
+	b.waitVisible(`dialog#delete[open]`)
+	if !eval[bool](b, `document.querySelector('dialog#delete button[type=submit]').disabled`) {
+		t.Error("delete is enabled before the key is typed")
+	}
+	b.fill(`dialog#delete `, "confirm", key.UserKey[:8])
+	b.click(`dialog#delete button[type=submit]`)
+	b.waitPath(`^/portal/luarmor/projects/` + p.ID + `$`)
+	b.toast(`Key .* deleted`)
+	if _, err := svc.GetKeyByID(ctx, key.ID); err == nil {
+		t.Error("the key is still there")
+	}
 }

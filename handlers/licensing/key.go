@@ -7,6 +7,7 @@ package licensing
 
 import (
 	"errors"
+	"maps"
 	"strconv"
 	"strings"
 	"time"
@@ -223,10 +224,8 @@ func (h *Licensing) keyForm(c *fiber.Ctx, kind string) error {
 	}
 	switch kind {
 	case "edit":
-		a.Note, a.KeyDays = k.Note, a.Key.KeyDays
-		if k.AuthExpire != nil {
-			a.AuthExpire = k.AuthExpire.UTC().Format(licInputFormat)
-		}
+		f := KeyEditOf(k)
+		a.Note, a.AuthExpire, a.KeyDays = f.Note, f.AuthExpire, f.KeyDays
 	case "link-discord":
 		a.DiscordID = k.DiscordID
 	}
@@ -419,43 +418,67 @@ func (h *Licensing) keyActionDone(c *fiber.Ctx, k licensing.Key, a view.KeyActio
 // expiry (empty: never expires); the key days (empty with an empty expiry:
 // never expires).
 func (h *Licensing) keyPatch(c *fiber.Ctx, k licensing.Key, a *view.KeyAction) (licensing.KeyPatch, bool) {
-	a.Note = web.FieldText(c, "note")
-	a.AuthExpire = strings.TrimSpace(web.FieldText(c, "auth_expire"))
-	a.KeyDays = strings.TrimSpace(web.FieldText(c, "key_days"))
-	patch := licensing.KeyPatch{Reason: a.Reason}
-	if a.Note != k.Note {
-		patch.Note = &a.Note
-	}
-	curExpire, curDays := "", ""
+	f, patch, errs := ReadKeyEdit(c, k)
+	a.Note, a.AuthExpire, a.KeyDays = f.Note, f.AuthExpire, f.KeyDays
+	patch.Reason = a.Reason
+	maps.Copy(a.Errors, errs)
+	return patch, len(a.Errors) == 0
+}
+
+// KeyEdit is the key edit form's fields as sent: the console's edit page
+// and the portal's edit dialog read them through ReadKeyEdit.
+type KeyEdit struct {
+	Note       string
+	AuthExpire string // datetime-local, UTC; "" is never
+	KeyDays    string // days after first use
+}
+
+// KeyEditOf is the edit form of a key as it is.
+func KeyEditOf(k licensing.Key) KeyEdit {
+	f := KeyEdit{Note: k.Note}
 	if k.AuthExpire != nil {
-		curExpire = k.AuthExpire.UTC().Format(licInputFormat)
+		f.AuthExpire = k.AuthExpire.UTC().Format(licInputFormat)
 	}
 	if k.KeyDays != nil {
-		curDays = strconv.Itoa(*k.KeyDays)
+		f.KeyDays = strconv.Itoa(*k.KeyDays)
 	}
-	expChanged, daysChanged := a.AuthExpire != curExpire, a.KeyDays != curDays
+	return f
+}
+
+// ReadKeyEdit reads the edit form (note, auth_expire, key_days) into a
+// patch of what it changes on k; errs holds the fields it could not read.
+func ReadKeyEdit(c *fiber.Ctx, k licensing.Key) (KeyEdit, licensing.KeyPatch, map[string]string) {
+	f := KeyEdit{Note: web.FieldText(c, "note"), AuthExpire: strings.TrimSpace(web.FieldText(c, "auth_expire")),
+		KeyDays: strings.TrimSpace(web.FieldText(c, "key_days"))}
+	cur := KeyEditOf(k)
+	var patch licensing.KeyPatch
+	errs := map[string]string{}
+	if f.Note != cur.Note {
+		patch.Note = &f.Note
+	}
+	expChanged, daysChanged := f.AuthExpire != cur.AuthExpire, f.KeyDays != cur.KeyDays
 	if expChanged {
-		if a.AuthExpire == "" {
+		if f.AuthExpire == "" {
 			patch.AuthExpire = &licensing.Expiry{Never: true}
-		} else if t, ok := licParseTime(a.AuthExpire); ok {
+		} else if t, ok := licParseTime(f.AuthExpire); ok {
 			patch.AuthExpire = &licensing.Expiry{At: t}
 		} else {
-			a.Errors["auth_expire"] = "Give a date and time (UTC), or leave it empty for never."
+			errs["auth_expire"] = "Give a date and time (UTC), or leave it empty for never."
 		}
 	}
 	if daysChanged {
-		switch n, err := strconv.Atoi(a.KeyDays); {
-		case a.KeyDays == "" && !expChanged && curExpire == "":
+		switch n, err := strconv.Atoi(f.KeyDays); {
+		case f.KeyDays == "" && !expChanged && cur.AuthExpire == "":
 			// Day budget removed from a key without expiry: never expires.
 			patch.AuthExpire = &licensing.Expiry{Never: true}
-		case a.KeyDays == "":
+		case f.KeyDays == "":
 		case err != nil:
-			a.Errors["key_days"] = "Give a whole number of days."
+			errs["key_days"] = "Give a whole number of days."
 		default:
 			patch.KeyDays = &n
 		}
 	}
-	return patch, len(a.Errors) == 0
+	return f, patch, errs
 }
 
 func (h *Licensing) keyActionFailed(c *fiber.Ctx, status int, a view.KeyAction) error {

@@ -1,8 +1,8 @@
 package licensing
 
 // A key and its actions. Each action calls the same service method as the
-// Luarmor API (ResetHWID with the API's force option, Blacklist, Unban), so
-// the same rules and cooldowns apply. A refusal is the key page again with
+// Luarmor API (ResetHWID with the API's force option, Blacklist, Unban,
+// UpdateKey as its PATCH, DeleteKey), so the same rules and cooldowns apply. A refusal is the key page again with
 // the message on top (422 for bad input and the cooldown, 409 when the
 // key's state does not allow it); success redirects back with a toast.
 
@@ -14,6 +14,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	console "lumdesk/handlers/licensing"
 	"lumdesk/handlers/web"
 	"lumdesk/internal/customers"
 	"lumdesk/internal/licensing"
@@ -52,7 +53,9 @@ func (h *Portal) keyPage(c *fiber.Ctx, k licensing.Key, p licensing.Project) vie
 	if ends := licensing.ResetCooldownEnds(p, k); ends.After(h.now()) {
 		v.OnCooldown, v.CooldownEnds = true, components.ExactTime(ends)
 	}
-	return view.KeyPage{Key: v, CanDevelop: web.CustomerMay(c, customers.PermDevelop), Errors: map[string]string{}}
+	f := console.KeyEditOf(k)
+	return view.KeyPage{Key: v, CanDevelop: web.CustomerMay(c, customers.PermDevelop), Errors: map[string]string{},
+		Edit: view.KeyEditForm{Note: f.Note, DiscordID: k.DiscordID, AuthExpire: f.AuthExpire, KeyDays: f.KeyDays}}
 }
 
 func (h *Portal) renderKey(c *fiber.Ctx, status int, v view.KeyPage) error {
@@ -121,6 +124,46 @@ func (h *Portal) unban(c *fiber.Ctx) error {
 	return h.actionDone(c, k, p, "unban", "Key "+short(k)+"… unbanned.", err, nil)
 }
 
+// edit saves the note, Discord ID and expiry, as the API's PATCH: the
+// same form reader as the console's edit page.
+func (h *Portal) edit(c *fiber.Ctx) error {
+	svc, k, p, err := h.loadKey(c)
+	if err != nil {
+		return err
+	}
+	f, patch, errs := console.ReadKeyEdit(c, k)
+	discord := strings.TrimSpace(web.FieldText(c, "discord_id"))
+	if discord != k.DiscordID {
+		patch.DiscordID = &discord
+	}
+	keep := func(v *view.KeyPage) {
+		v.Edit = view.KeyEditForm{Note: f.Note, DiscordID: discord, AuthExpire: f.AuthExpire, KeyDays: f.KeyDays}
+	}
+	if len(errs) > 0 {
+		return h.actionFailed(c, k, p, "edit", fiber.StatusUnprocessableEntity, "The key was not saved: fix the highlighted fields.", errs, keep)
+	}
+	_, err = svc.UpdateKey(c.UserContext(), web.Actor(c), p.ID, k.UserKey, patch)
+	return h.actionDone(c, k, p, "edit", "Key "+short(k)+"… saved.", err, keep)
+}
+
+// delete deletes the key once its first 8 characters are typed, as the
+// console asks (the dialog's submit stays disabled until they are).
+func (h *Portal) delete(c *fiber.Ctx) error {
+	svc, k, p, err := h.loadKey(c)
+	if err != nil {
+		return err
+	}
+	if strings.TrimSpace(web.FieldText(c, "confirm")) != short(k) {
+		return h.actionFailed(c, k, p, "delete", fiber.StatusUnprocessableEntity, "Type "+short(k)+" to confirm.", nil, nil)
+	}
+	if err := svc.DeleteKey(c.UserContext(), web.Actor(c), p.ID, k.UserKey, ""); err != nil {
+		return err
+	}
+	// A flash, not a toast: the browser goes to the project, the key gone.
+	h.app.Flash(c, "success", "Key "+short(k)+"… deleted.")
+	return web.Redirect(c, view.ProjectHref(p.ID))
+}
+
 func short(k licensing.Key) string {
 	if len(k.UserKey) > 8 {
 		return k.UserKey[:8]
@@ -149,7 +192,8 @@ func (h *Portal) actionDone(c *fiber.Ctx, k licensing.Key, p licensing.Project, 
 		m := "This key's HWID was reset recently: with the project's cooldown of " + components.Span(p.ResetCooldown) + ", it can be reset again at " +
 			components.ExactTime(cooldown.Ends) + ". Tick Force to reset it anyway."
 		return h.actionFailed(c, k, p, kind, fiber.StatusUnprocessableEntity, m, nil, keep)
-	case errors.Is(err, licensing.ErrNoHWID), errors.Is(err, licensing.ErrKeyBanned), errors.Is(err, licensing.ErrNotBanned):
+	case errors.Is(err, licensing.ErrNoHWID), errors.Is(err, licensing.ErrKeyBanned), errors.Is(err, licensing.ErrNotBanned),
+		errors.Is(err, licensing.ErrKeyActivated):
 		return h.actionFailed(c, k, p, kind, fiber.StatusConflict, web.Capitalize(err.Error())+".", nil, keep)
 	case err != nil:
 		return err

@@ -73,6 +73,8 @@ func (h *Portal) Routes(a *web.App) []web.Route {
 		web.PortalPost(key+"/reset-hwid", customers.PermDevelop, h.resetHWID),
 		web.PortalPost(key+"/blacklist", customers.PermDevelop, h.blacklist),
 		web.PortalPost(key+"/unban", customers.PermDevelop, h.unban),
+		web.PortalPost(key+"/edit", customers.PermDevelop, h.edit),
+		web.PortalPost(key+"/delete", customers.PermDevelop, h.delete),
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"errors"
 	"mime/multipart"
 	"net/http"
 	"net/url"
@@ -168,8 +169,9 @@ func TestRoles(t *testing.T) {
 	for _, role := range []customers.Role{customers.RoleBilling, customers.RoleReadOnly} {
 		c := env.AsCustomer(a.account.ID, role)
 		for _, path := range []string{keyPath(a.bound) + "/reset-hwid", keyPath(a.bound) + "/blacklist", keyPath(a.bound) + "/unban",
-			projectPath(a) + "/generate", scriptPath(a) + "/versions"} {
-			if r := c.PostForm(path, url.Values{"ban_reason": {"x"}, "count": {"1"}, "script": {"x"}}); r.Status != http.StatusForbidden {
+			keyPath(a.bound) + "/edit", keyPath(a.bound) + "/delete", projectPath(a) + "/generate", scriptPath(a) + "/versions"} {
+			form := url.Values{"ban_reason": {"x"}, "count": {"1"}, "script": {"x"}, "note": {"x"}, "confirm": {a.bound.UserKey[:8]}}
+			if r := c.PostForm(path, form); r.Status != http.StatusForbidden {
 				t.Errorf("%s POST %s: %d, want 403", role, path, r.Status)
 			}
 		}
@@ -181,7 +183,7 @@ func TestRoles(t *testing.T) {
 		}
 	}
 	k, _ := env.Licensing.GetKeyByID(context.Background(), a.bound.ID)
-	if k.Identifier == "" || k.Banned {
+	if k.Identifier == "" || k.Banned || k.Note != "n" {
 		t.Errorf("refused roles changed the key: %+v", k)
 	}
 	for _, role := range []customers.Role{customers.RoleDeveloper, customers.RoleOwner} {
@@ -269,6 +271,69 @@ func TestBlacklistAndUnban(t *testing.T) {
 	}
 	r = c.PostForm(keyPath(a.bound)+"/unban", nil)
 	wantStatus(t, r, http.StatusConflict, "unban a key not banned")
+}
+
+// Editing a key (the API's PATCH) and deleting it from its page: bad
+// input comes back in the dialog with the fields as sent, and a delete
+// wants the key's first 8 characters typed.
+func TestEditAndDeleteKey(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	a := newTenant(t, env, "Alpha", "first note")
+	ctx := context.Background()
+	c := env.AsCustomer(a.account.ID, customers.RoleDeveloper)
+	r := c.Get(keyPath(a.bound))
+	wantStatus(t, r, http.StatusOK, "key page")
+	if got := r.Doc.Find("dialog#edit textarea[name=note]").Text(); got != "first note" {
+		t.Errorf("edit dialog's note %q", got)
+	}
+
+	r = c.PostForm(keyPath(a.bound)+"/edit", url.Values{"note": {"kept as sent"}, "auth_expire": {"tomorrow"}, "discord_id": {"1234567890123"}})
+	wantStatus(t, r, http.StatusUnprocessableEntity, "bad expiry")
+	if !r.Has("dialog#edit[data-autoopen]") || r.Text(".field-error#f-auth_expire-msg") == "" ||
+		r.Doc.Find("dialog#edit textarea[name=note]").Text() != "kept as sent" {
+		t.Errorf("bad expiry: dialog open %v, message %q", r.Has("dialog#edit[data-autoopen]"), r.Text(".field-error#f-auth_expire-msg"))
+	}
+	r = c.PostForm(keyPath(a.bound)+"/edit", url.Values{"note": {"x"}, "discord_id": {"not-a-snowflake"}})
+	wantStatus(t, r, http.StatusUnprocessableEntity, "bad Discord ID")
+	if r.Text(".field-error#f-discord_id-msg") == "" {
+		t.Error("bad Discord ID: no message under the field")
+	}
+	if k, _ := env.Licensing.GetKeyByID(ctx, a.bound.ID); k.Note != "first note" {
+		t.Errorf("a refused edit changed the note to %q", k.Note)
+	}
+
+	until := time.Now().Add(72 * time.Hour).UTC().Truncate(time.Minute)
+	r = c.PostForm(keyPath(a.bound)+"/edit", url.Values{"note": {"renewed"}, "auth_expire": {until.Format("2006-01-02T15:04")},
+		"discord_id": {"284019375561932801"}})
+	wantStatus(t, r, http.StatusSeeOther, "edit")
+	k, err := env.Licensing.GetKeyByID(ctx, a.bound.ID)
+	if err != nil || k.Note != "renewed" || k.DiscordID != "284019375561932801" || k.AuthExpire == nil || !k.AuthExpire.Equal(until) {
+		t.Errorf("after the edit: %+v %v", k, err)
+	}
+	// The expiry cleared: the key never expires.
+	r = c.PostForm(keyPath(a.bound)+"/edit", url.Values{"note": {"renewed"}, "discord_id": {"284019375561932801"}})
+	wantStatus(t, r, http.StatusSeeOther, "clear the expiry")
+	if k, _ := env.Licensing.GetKeyByID(ctx, a.bound.ID); k.AuthExpire != nil {
+		t.Errorf("expiry not cleared: %v", k.AuthExpire)
+	}
+
+	r = c.PostForm(keyPath(a.fresh)+"/delete", url.Values{"confirm": {"nope"}})
+	wantStatus(t, r, http.StatusUnprocessableEntity, "delete without the key typed")
+	if !r.Has("dialog#delete[data-autoopen]") || !strings.Contains(r.Text("[data-testid=action-error]"), a.fresh.UserKey[:8]) {
+		t.Errorf("delete refusal: %q", r.Text("[data-testid=action-error]"))
+	}
+	r = c.PostForm(keyPath(a.fresh)+"/delete", url.Values{"confirm": {a.fresh.UserKey[:8]}})
+	wantStatus(t, r, http.StatusSeeOther, "delete")
+	if loc := r.Header.Get("Location"); loc != projectPath(a) {
+		t.Errorf("after the delete: %s", loc)
+	}
+	if _, err := env.Licensing.GetKeyByID(ctx, a.fresh.ID); !errors.Is(err, licensing.ErrKeyNotFound) {
+		t.Errorf("deleted key: %v", err)
+	}
+	if r := c.Get(keyPath(a.fresh)); r.Status != http.StatusNotFound {
+		t.Errorf("deleted key's page: %d", r.Status)
+	}
 }
 
 func TestGenerateBadInputAndPlanLimit(t *testing.T) {
@@ -454,6 +519,8 @@ func TestIsolation(t *testing.T) {
 		projectPath(a) + "/generate":     {"count": {"1"}},
 		scriptPath(a) + "/versions":      {"script": {"print('pwned')"}},
 		scriptPath(a):                    {"ffa": {"on"}},
+		keyPath(a.bound) + "/edit":       {"note": {"pwned"}},
+		keyPath(a.fresh) + "/delete":     {"confirm": {a.fresh.UserKey[:8]}},
 	}
 	for p, form := range posts {
 		if r := c.PostForm(p, form); r.Status != http.StatusNotFound {
@@ -469,6 +536,9 @@ func TestIsolation(t *testing.T) {
 	}
 	if s, _ := env.Licensing.GetScript(ctx, a.project.ID, a.script.ID); s.FFA {
 		t.Error("A's script's flags changed")
+	}
+	if k, err := env.Licensing.GetKeyByID(ctx, a.fresh.ID); err != nil || k.Note != a.fresh.Note {
+		t.Errorf("A's spare key: %+v %v", k, err)
 	}
 	if page, _ := env.Licensing.ListKeys(ctx, licensing.KeyFilter{ProjectID: a.project.ID}); len(page.Keys) != 2 {
 		t.Errorf("A has %d keys", len(page.Keys))

@@ -141,13 +141,20 @@ type KeyPage struct {
 	Key        KeyView
 	CanDevelop bool
 	CSRF       string
-	Action     string // the action that failed: reset-hwid, blacklist, unban
+	Action     string // the action that failed: reset-hwid, blacklist, unban, edit, delete
 	Error      string // why it failed
 	Errors     map[string]string
 	Force      bool
 	BanReason  string
 	BanExpire  string
 	Reason     string
+	Edit       KeyEditForm
+}
+
+// KeyEditForm is the edit dialog's fields: as the key is, or as sent.
+type KeyEditForm struct {
+	Note, DiscordID     string
+	AuthExpire, KeyDays string // datetime-local (UTC), whole days
 }
 
 // ActionHref is the POST target of a key action.
