@@ -571,6 +571,22 @@
     });
   }
 
+  // A file over data-max-bytes (what the form's request may carry) is
+  // refused here with the field's own message ([data-file-too-big]), not
+  // by the server's 413, which a browser may show as a reset connection.
+  function checkFileSize(input) {
+    var max = parseInt(input.getAttribute('data-max-bytes'), 10);
+    var f = input.files && input.files[0];
+    var tooBig = !!(f && max > 0 && f.size > max);
+    if (tooBig) input.value = '';
+    input.classList.toggle('input-error', tooBig);
+    var field = input.closest('.field');
+    var msg = field && field.querySelector('[data-file-too-big]');
+    if (msg) msg.hidden = !tooBig;
+    var hint = field && field.querySelector('.hint');
+    if (hint) hint.hidden = tooBig;
+  }
+
   /* ---------------------------------------------------- change/input */
   document.addEventListener('change', function (e) {
     var t = e.target;
@@ -589,6 +605,10 @@
     }
     if (t.matches('input[data-select-row]')) {
       updateSelection(formOf(t));
+      return;
+    }
+    if (t.matches('input[type=file][data-max-bytes]')) {
+      checkFileSize(t);
       return;
     }
     var form = t.form || t.closest('form');

@@ -3,6 +3,7 @@ package lumio
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/a-h/templ"
 	"github.com/gofiber/fiber/v2"
@@ -19,11 +20,17 @@ import (
 // chartDays is how many days the installs chart covers.
 const chartDays = 30
 
+// maxFormBundle is the largest bundle the version form takes: the request
+// body limit less room for the other fields and the multipart framing.
+const maxFormBundle = web.BodyLimit - 64<<10
+
 // extensionForms are the forms of an extension's page as they stand.
 type extensionForms struct {
 	edit          *view.EditForm // nil: filled from the extension
 	secret        view.SecretForm
+	submit        view.VersionForm
 	confirmDelete string
+	deleteError   string
 }
 
 func (h *Portal) extension(c *fiber.Ctx) error {
@@ -42,6 +49,11 @@ func (h *Portal) renderExtension(c *fiber.Ctx, status int, forms extensionForms)
 		CanDevelop: web.CustomerMay(c, customers.PermDevelop), CSRF: web.CSRFToken(c), Secret: forms.secret, ConfirmDelete: forms.confirmDelete, ChartDays: chartDays}
 	if v.Secret.Errors == nil {
 		v.Secret.Errors = map[string]string{}
+	}
+	v.Submit, v.EverPublic, v.DeleteError = forms.submit, e.EverPublic, forms.deleteError
+	v.MaxBundle, v.MaxBundleText = maxFormBundle, byteSize(maxFormBundle)
+	if v.Submit.Errors == nil {
+		v.Submit.Errors = map[string]string{}
 	}
 	if e.Description != "" {
 		v.Description = templ.Raw(string(markdown.Render(e.Description)))
@@ -204,4 +216,60 @@ func (h *Portal) deleteSecret(c *fiber.Ctx) error {
 	}
 	h.app.Toast(c, "success", "Secret "+name+" deleted.")
 	return web.Redirect(c, view.ExtensionHref(c.Params("id")))
+}
+
+// submitVersion submits a version from the page's form, as the API's POST
+// .../versions: the same checks, the bundle validated as it is stored.
+// The form's body is buffered (web.BodyLimit); bigger bundles go through
+// the API, which streams them.
+func (h *Portal) submitVersion(c *fiber.Ctx) error {
+	form := view.VersionForm{Version: web.Truncate(web.Field(c, "version"), 256),
+		Changelog: web.Truncate(web.FieldText(c, "changelog"), marketplace.MaxChangelog*4+1), Errors: map[string]string{}}
+	in := marketplace.VersionInput{Version: form.Version, Changelog: form.Changelog}
+	if fh, err := c.FormFile("bundle"); err == nil && fh.Size > 0 {
+		f, err := fh.Open()
+		if err != nil {
+			form.Errors["bundle"] = "The file could not be read; choose it again."
+			form.FormError = "The version was not submitted: fix the highlighted fields."
+			return h.renderExtension(c, fiber.StatusUnprocessableEntity, extensionForms{submit: form})
+		}
+		defer f.Close()
+		in.Bundle = f
+	}
+	v, err := h.svc.SubmitVersion(c.UserContext(), web.Actor(c), web.PortalScope(c), c.Params("id"), in)
+	if errors.Is(err, marketplace.ErrVersionExists) {
+		err = marketplace.ValidationError{"version": "This version was submitted already; give a higher one."}
+	}
+	if errs := web.FieldErrors(err, nil); errs != nil {
+		form.Errors, form.FormError = errs, "The version was not submitted: fix the highlighted fields."
+		return h.renderExtension(c, fiber.StatusUnprocessableEntity, extensionForms{submit: form})
+	}
+	if err != nil {
+		return err
+	}
+	h.app.Toast(c, "success", "Version "+v.Version+" submitted; it waits for review.")
+	return web.Redirect(c, view.ExtensionHref(c.Params("id")))
+}
+
+// deleteExtension deletes an extension never listed publicly, once its
+// slug is typed (the dialog's submit waits for it; this checks again).
+func (h *Portal) deleteExtension(c *fiber.Ctx) error {
+	ctx, scope := c.UserContext(), web.PortalScope(c)
+	e, err := h.svc.GetExtension(ctx, scope, c.Params("id"))
+	if err != nil {
+		return err
+	}
+	if strings.TrimSpace(web.Field(c, "confirm")) != e.Slug {
+		return h.renderExtension(c, fiber.StatusUnprocessableEntity, extensionForms{deleteError: "Type " + e.Slug + " to confirm."})
+	}
+	err = h.svc.DeleteExtension(ctx, web.Actor(c), scope, e.ID)
+	if errors.Is(err, marketplace.ErrExtensionWasPublic) {
+		return h.renderExtension(c, fiber.StatusConflict, extensionForms{deleteError: "This extension was listed publicly, so it cannot be deleted; set its visibility to private or unlisted instead."})
+	}
+	if err != nil {
+		return err
+	}
+	// A flash, not a toast: the browser goes to the list, the extension gone.
+	h.app.Flash(c, "success", "Extension "+e.Name+" deleted.")
+	return web.Redirect(c, view.Path)
 }

@@ -1,7 +1,8 @@
 // Package lumio is the customer portal's Lumio area (/portal/lumio): the
 // account's extensions with the create form, and an extension's page with
 // its edit form, versions under review (status, rejection reason,
-// rollout), installs per day by version and write-only secrets.
+// rollout) and the form that submits one, installs per day by version,
+// write-only secrets, and deleting an extension never listed publicly.
 //
 // Every call passes web.PortalScope(c) to marketplace.Service: another
 // account's extension is "not found" exactly like an unknown one. Reads
@@ -41,6 +42,8 @@ type Service interface {
 	ListSecretNames(ctx context.Context, scope accounts.Scope, extID string) ([]marketplace.SecretName, error)
 	SetSecret(ctx context.Context, actor audit.Actor, scope accounts.Scope, extID, name, value string) error
 	DeleteSecret(ctx context.Context, actor audit.Actor, scope accounts.Scope, extID, name string) error
+	SubmitVersion(ctx context.Context, actor audit.Actor, scope accounts.Scope, extID string, in marketplace.VersionInput) (marketplace.VersionInfo, error)
+	DeleteExtension(ctx context.Context, actor audit.Actor, scope accounts.Scope, id string) error
 }
 
 // Portal serves /portal/lumio (a web.RouteGroup and a portal.Area).
@@ -62,6 +65,8 @@ func (h *Portal) Routes(a *web.App) []web.Route {
 		web.PortalPost(view.ExtensionsPath, dev, h.create),
 		web.PortalGet(ext, read, h.extension),
 		web.PortalPost(ext, dev, h.update),
+		web.PortalPost(ext+"/versions", dev, h.submitVersion),
+		web.PortalPost(ext+"/delete", dev, h.deleteExtension),
 		web.PortalPost(ext+"/secrets", dev, h.setSecret),
 		web.PortalGet(ext+"/secrets/:name/delete", dev, h.confirmDelete),
 		web.PortalPost(ext+"/secrets/:name/delete", dev, h.deleteSecret),

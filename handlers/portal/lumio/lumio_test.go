@@ -3,6 +3,7 @@ package lumio_test
 import (
 	"bytes"
 	"context"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"os"
@@ -287,6 +288,8 @@ func TestLumioReadOnlyRolesCannotChange(t *testing.T) {
 			extPath(a):                             {"name": {"Renamed"}, "visibility": {"private"}, "pricing_type": {"free"}},
 			extPath(a) + "/secrets":                {"name": {"NEW_ONE"}, "value": {"x"}},
 			extPath(a) + "/secrets/API_KEY/delete": {},
+			extPath(a) + "/versions":               {"version": {"9.0.0"}},
+			extPath(a) + "/delete":                 {"confirm": {a.ext.Slug}},
 		} {
 			if r := c.PostForm(path, form); r.Status != http.StatusForbidden {
 				t.Errorf("%s POST %s: %d, want 403", role, path, r.Status)
@@ -302,6 +305,92 @@ func TestLumioReadOnlyRolesCannotChange(t *testing.T) {
 	}
 	if _, err := env.Marketplace.OpenSecret(ctx, accounts.Only(a.account.ID), a.ext.ID, "API_KEY"); err != nil {
 		t.Errorf("secret gone: %v", err)
+	}
+}
+
+// A developer submits a version from the extension's page (the API's
+// checks: SemVer above every earlier one, a valid bundle), and deletes an
+// extension never listed publicly once its slug is typed.
+func TestLumioSubmitVersionAndDelete(t *testing.T) {
+	t.Parallel()
+	env := newLumioEnv(t)
+	a := newLumioTenant(t, env, "Builder")
+	ctx := context.Background()
+	scope := accounts.Only(a.account.ID)
+	c := env.AsCustomer(a.account.ID, customers.RoleDeveloper)
+	if r := c.Get(extPath(a)); !r.Has("[data-testid=version-form] input[type=file][name=bundle]") {
+		t.Fatal("no version form for a developer")
+	}
+	submit := func(version string, bundle []byte) *servertest.Response {
+		var body bytes.Buffer
+		w := multipart.NewWriter(&body)
+		_ = w.WriteField("csrf", c.CSRF)
+		_ = w.WriteField("version", version)
+		_ = w.WriteField("changelog", "Overtime scores.")
+		if bundle != nil {
+			fw, _ := w.CreateFormFile("bundle", "bundle.tar.gz")
+			_, _ = fw.Write(bundle)
+		}
+		_ = w.Close()
+		return c.Do(http.MethodPost, extPath(a)+"/versions", &body, http.Header{"Content-Type": {w.FormDataContentType()}})
+	}
+	for _, bad := range []struct {
+		version string
+		bundle  []byte
+		field   string
+	}{
+		{"1.2.0", nil, "bundle"},
+		{"1.2.0", []byte("not a gzip archive"), "bundle"},
+		{"one.two", lumioBundle(t, "1.2.0").Bytes(), "version"},
+		{"0.9.0", lumioBundle(t, "0.9.0").Bytes(), "version"},
+		{"1.1.0", lumioBundle(t, "1.1.0").Bytes(), "version"},
+	} {
+		r := submit(bad.version, bad.bundle)
+		if r.Status != http.StatusUnprocessableEntity || r.Text("[data-testid=version-form] .field-error") == "" {
+			t.Errorf("version %q: %d, messages %q", bad.version, r.Status, r.Text("[data-testid=version-form] .field-error"))
+		}
+		if bad.field == "version" && r.Doc.Find("#f-submit-version").AttrOr("value", "") != bad.version {
+			t.Errorf("version %q not kept in the form", bad.version)
+		}
+	}
+	r := submit("1.2.0", lumioBundle(t, "1.2.0").Bytes())
+	wantLumioStatus(t, r, http.StatusSeeOther, "submit")
+	vs, err := env.Marketplace.ListVersions(ctx, scope, a.ext.ID)
+	if err != nil || len(vs) != 3 || vs[0].Version != "1.2.0" || vs[0].Status != marketplace.VersionPending || vs[0].Changelog != "Overtime scores." {
+		t.Fatalf("versions after the submit: %+v %v", vs, err)
+	}
+
+	// Deleting: a private extension goes once its slug is typed.
+	spare, err := env.Marketplace.CreateExtension(ctx, lumioCLI, scope, marketplace.ExtensionInput{Name: "Spare Widget", ShortDescription: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sparePath := "/portal/lumio/extensions/" + spare.ID
+	r = c.PostForm(sparePath+"/delete", url.Values{"confirm": {"wrong"}})
+	wantLumioStatus(t, r, http.StatusUnprocessableEntity, "delete without the slug")
+	if !strings.Contains(r.Text("[data-testid=delete-error]"), spare.Slug) || !r.Has("dialog#delete-extension[data-autoopen]") {
+		t.Errorf("delete refusal: %q", r.Text("[data-testid=delete-error]"))
+	}
+	r = c.PostForm(sparePath+"/delete", url.Values{"confirm": {spare.Slug}})
+	wantLumioStatus(t, r, http.StatusSeeOther, "delete")
+	if loc := r.Header.Get("Location"); loc != "/portal/lumio" {
+		t.Errorf("after the delete: %s", loc)
+	}
+	if r := c.Get(sparePath); r.Status != http.StatusNotFound {
+		t.Errorf("deleted extension's page: %d", r.Status)
+	}
+	// One that was public cannot be deleted: the page says so, a POST is 409.
+	public := marketplace.VisibilityPublic
+	if _, err := env.Marketplace.UpdateExtension(ctx, lumioCLI, scope, a.ext.ID, marketplace.ExtensionPatch{Visibility: &public}); err != nil {
+		t.Fatal(err)
+	}
+	if r := c.Get(extPath(a)); !r.Has("[data-testid=delete-refused]") || r.Has("[data-testid=delete-extension]") {
+		t.Error("a once-public extension offers the delete")
+	}
+	r = c.PostForm(extPath(a)+"/delete", url.Values{"confirm": {a.ext.Slug}})
+	wantLumioStatus(t, r, http.StatusConflict, "delete a once-public extension")
+	if _, err := env.Marketplace.GetExtension(ctx, scope, a.ext.ID); err != nil {
+		t.Errorf("the once-public extension: %v", err)
 	}
 }
 
@@ -323,6 +412,8 @@ func TestLumioOtherAccountsExtensionIsNotFound(t *testing.T) {
 		extPath(a) + "/secrets":                {"name": {"STOLEN"}, "value": {"x"}},
 		extPath(a) + "/secrets/API_KEY/delete": {},
 		unknown + "/secrets":                   {"name": {"STOLEN"}, "value": {"x"}},
+		extPath(a) + "/versions":               {"version": {"9.0.0"}},
+		extPath(a) + "/delete":                 {"confirm": {a.ext.Slug}},
 	} {
 		if r := c.PostForm(path, form); r.Status != http.StatusNotFound {
 			t.Errorf("POST %s as another account: %d, want 404", path, r.Status)

@@ -114,6 +114,13 @@ type SecretForm struct {
 	FormError string
 }
 
+// VersionForm submits a version from the page (the API's POST .../versions).
+type VersionForm struct {
+	Version, Changelog string
+	Errors             map[string]string
+	FormError          string
+}
+
 // ExtensionPage is one extension.
 type ExtensionPage struct {
 	ID, Name, Slug, ShortDescription string
@@ -138,7 +145,24 @@ type ExtensionPage struct {
 	CSRF       string
 	Edit       EditForm
 	Secret     SecretForm
+	Submit     VersionForm
+	// MaxBundle is the largest bundle the page's form takes (the request
+	// body limit); larger ones go through the API, as lumio deploy sends
+	// them. MaxBundleText is it in words.
+	MaxBundle     int64
+	MaxBundleText string
+
+	// EverPublic: the extension was listed publicly once, so it cannot be
+	// deleted (the API's rule); DeleteError is a refused delete's reason.
+	EverPublic  bool
+	DeleteError string
 }
+
+// VersionsHref is where the page's form submits a version.
+func (p ExtensionPage) VersionsHref() string { return ExtensionHref(p.ID) + "/versions" }
+
+// DeleteHref deletes the extension.
+func (p ExtensionPage) DeleteHref() string { return ExtensionHref(p.ID) + "/delete" }
 
 // PricingTypes are the pricing choices.
 func PricingTypes() []components.Option {
