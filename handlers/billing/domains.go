@@ -31,7 +31,7 @@ type DomainsService interface {
 }
 
 func (h *Products) domainPage(c *fiber.Ctx, d lumiproducts.Domain) view.DomainPage {
-	return view.DomainPage{D: domainView(d), Owner: h.accountNames(c.UserContext(), d.AccountID)[d.AccountID], Tab: utils.CopyString(c.Query("tab")), CanManage: canManageProducts(c), CSRF: web.CSRFToken(c),
+	return view.DomainPage{D: domainView(d), Owner: h.accountNames(c.UserContext(), d.AccountID)[d.AccountID], Tab: utils.CopyString(c.Query("tab")), Face: h.face, CanManage: h.canManage(c), CanPay: h.canPay(c), CSRF: web.CSRFToken(c),
 		Sandbox: h.svc.Registrar().Sandbox(), Errors: map[string]string{}, NSText: strings.Join(d.Nameservers, "\n"),
 		Price: h.priceOf(c.UserContext(), lumiproducts.ProductDomain, d.TLD())}
 }
@@ -41,12 +41,12 @@ func (h *Products) domain(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	d, err := h.svc.GetDomain(c.UserContext(), accounts.AllAccounts, id)
+	d, err := h.svc.GetDomain(c.UserContext(), h.scope(c), id)
 	if err != nil {
 		return err
 	}
 	v := h.domainPage(c, d)
-	return web.Render(c, fiber.StatusOK, view.DomainDetail(h.page(c, d.Name, web.Crumb("Domains", view.DomainsPath), web.Crumb(d.Name)), v))
+	return web.Render(c, fiber.StatusOK, view.DomainDetail(h.itemPage(c, d.Name, web.Crumb("Domains", h.face.ListHref("domains")), web.Crumb(d.Name)), v))
 }
 
 func onValue(c *fiber.Ctx) (bool, error) {
@@ -72,7 +72,7 @@ func (h *Products) setNameservers(c *fiber.Ctx) error {
 		return err
 	}
 	nsText := utils.CopyString(web.Truncate(c.FormValue("nameservers"), 4000))
-	d, err := h.svc.SetNameservers(ctx, web.Actor(c), accounts.AllAccounts, id, formLines(nsText))
+	d, err := h.svc.SetNameservers(ctx, web.Actor(c), h.scope(c), id, formLines(nsText))
 	if err != nil {
 		return h.domainFailed(c, ctx, id, err, func(v *view.DomainPage) {
 			if nsText != "" {
@@ -93,7 +93,7 @@ func (h *Products) domainSwitch(c *fiber.Ctx, name string,
 	on, err := onValue(c)
 	var d lumiproducts.Domain
 	if err == nil {
-		d, err = set(ctx, web.Actor(c), accounts.AllAccounts, id, on)
+		d, err = set(ctx, web.Actor(c), h.scope(c), id, on)
 	}
 	if err != nil {
 		return h.domainFailed(c, ctx, id, err, nil)
@@ -114,7 +114,7 @@ func (h *Products) renewDomain(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	cur, err := h.svc.GetDomain(ctx, accounts.AllAccounts, id)
+	cur, err := h.svc.GetDomain(ctx, h.scope(c), id)
 	var d lumiproducts.Domain
 	if err == nil {
 		years, perr := strconv.Atoi(c.FormValue("period"))
@@ -139,10 +139,10 @@ func (h *Products) revealEPP(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	epp, err := h.svc.RevealEPP(ctx, web.Actor(c), accounts.AllAccounts, id)
+	epp, err := h.svc.RevealEPP(ctx, web.Actor(c), h.scope(c), id)
 	var d lumiproducts.Domain
 	if err == nil {
-		d, err = h.svc.GetDomain(ctx, accounts.AllAccounts, id)
+		d, err = h.svc.GetDomain(ctx, h.scope(c), id)
 	}
 	if err != nil {
 		return h.domainFailed(c, ctx, id, err, nil)
@@ -153,7 +153,7 @@ func (h *Products) revealEPP(c *fiber.Ctx) error {
 // domainFailed answers a refused domain action with the domain's page (or
 // panel) and the message; adjust puts back what was typed.
 func (h *Products) domainFailed(c *fiber.Ctx, ctx context.Context, id int64, err error, adjust func(*view.DomainPage)) error {
-	cur, gerr := h.svc.GetDomain(ctx, accounts.AllAccounts, id)
+	cur, gerr := h.svc.GetDomain(ctx, h.scope(c), id)
 	if gerr != nil {
 		return gerr
 	}
@@ -169,7 +169,7 @@ func (h *Products) domainFailed(c *fiber.Ctx, ctx context.Context, id int64, err
 	if web.IsHTMX(c) {
 		return web.Render(c, fiber.StatusOK, view.DomainPanel(v))
 	}
-	return web.Render(c, status, view.DomainDetail(h.page(c, cur.Name, web.Crumb("Domains", view.DomainsPath), web.Crumb(cur.Name)), v))
+	return web.Render(c, status, view.DomainDetail(h.itemPage(c, cur.Name, web.Crumb("Domains", h.face.ListHref("domains")), web.Crumb(cur.Name)), v))
 }
 
 // domainDone answers a done domain action; a revealed EPP code is shown on
@@ -181,8 +181,8 @@ func (h *Products) domainDone(c *fiber.Ctx, id int64, d lumiproducts.Domain, msg
 		return web.Render(c, fiber.StatusOK, components.WithToast(view.DomainPanel(v), components.Toast{Kind: "success", Message: msg}))
 	}
 	if epp != "" {
-		return web.Render(c, fiber.StatusOK, view.DomainDetail(h.page(c, d.Name, web.Crumb("Domains", view.DomainsPath), web.Crumb(d.Name)), v))
+		return web.Render(c, fiber.StatusOK, view.DomainDetail(h.itemPage(c, d.Name, web.Crumb("Domains", h.face.ListHref("domains")), web.Crumb(d.Name)), v))
 	}
 	h.app.Toast(c, "success", msg)
-	return web.Redirect(c, view.DomainHref(id))
+	return web.Redirect(c, h.face.DomainHref(id))
 }

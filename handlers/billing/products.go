@@ -50,13 +50,52 @@ type Products struct {
 	// names finds the accounts' names (accounts.Service.Names): items show
 	// whose they are by name, never as "#26".
 	names func(ctx context.Context, ids []int64) (map[int64]string, error)
+
+	// The item pages' face: the console's (every account, staff
+	// permissions) unless ForPortal set the portal's.
+	face      view.ItemFace
+	scope     func(c *fiber.Ctx) accounts.Scope
+	canManage func(c *fiber.Ctx) bool // the item's actions
+	canPay    func(c *fiber.Ctx) bool // renew and auto-renew
+	itemPage  func(c *fiber.Ctx, title string, crumbs ...layouts.Crumb) layouts.Page
 }
 
 // NewProducts makes the route group.
 func NewProducts(svc ProductsService, enqueue func(ctx context.Context) error,
 	names func(ctx context.Context, ids []int64) (map[int64]string, error)) *Products {
-	return &Products{svc: svc, enqueue: enqueue, names: names}
+	h := &Products{svc: svc, enqueue: enqueue, names: names, face: view.ConsoleItems,
+		scope: func(*fiber.Ctx) accounts.Scope { return accounts.AllAccounts }, canManage: canManageProducts, canPay: canManageProducts}
+	h.itemPage = h.page
+	return h
 }
+
+// PortalItems is the item pages in the portal's face: the same handlers
+// over the session's account (scope), with the portal's permissions and
+// frame. The portal's route table names the methods it serves (Item*,
+// and the actions); its renewal and auto-renew stay its own.
+type PortalItems struct{ h *Products }
+
+// ForPortal makes the portal's item pages over svc.
+func ForPortal(svc ProductsService, names func(ctx context.Context, ids []int64) (map[int64]string, error), face view.ItemFace,
+	scope func(*fiber.Ctx) accounts.Scope, canManage, canPay func(*fiber.Ctx) bool,
+	page func(c *fiber.Ctx, title string, crumbs ...layouts.Crumb) layouts.Page) PortalItems {
+	return PortalItems{&Products{svc: svc, names: names, face: face, scope: scope, canManage: canManage, canPay: canPay, itemPage: page}}
+}
+
+// SetApp gives the handlers the app (its toasts); the portal's Routes call it.
+func (p PortalItems) SetApp(a *web.App) { p.h.app = a }
+
+// The item pages and actions the portal serves.
+func (p PortalItems) Domain(c *fiber.Ctx) error         { return p.h.domain(c) }
+func (p PortalItems) SetNameservers(c *fiber.Ctx) error { return p.h.setNameservers(c) }
+func (p PortalItems) SetLock(c *fiber.Ctx) error        { return p.h.setLock(c) }
+func (p PortalItems) SetPrivacy(c *fiber.Ctx) error     { return p.h.setPrivacy(c) }
+func (p PortalItems) RevealEPP(c *fiber.Ctx) error      { return p.h.revealEPP(c) }
+func (p PortalItems) VPS(c *fiber.Ctx) error            { return p.h.vps(c) }
+func (p PortalItems) PowerVPS(c *fiber.Ctx) error       { return p.h.powerVPS(c) }
+func (p PortalItems) Proxy(c *fiber.Ctx) error          { return p.h.proxy(c) }
+func (p PortalItems) SetAllowList(c *fiber.Ctx) error   { return p.h.setAllowList(c) }
+func (p PortalItems) RevealPassword(c *fiber.Ctx) error { return p.h.revealProxyPassword(c) }
 
 // accountNames names the accounts of ids; on failure the pages fall back
 // to the ids (a name is a label, not worth failing a page over).

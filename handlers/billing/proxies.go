@@ -29,7 +29,7 @@ type ProxiesService interface {
 }
 
 func (h *Products) proxyPage(c *fiber.Ctx, p lumiproducts.Proxy) view.ProxyPage {
-	return view.ProxyPage{P: proxyView(p), Owner: h.accountNames(c.UserContext(), p.AccountID)[p.AccountID], Tab: utils.CopyString(c.Query("tab")), CanManage: canManageProducts(c), CSRF: web.CSRFToken(c),
+	return view.ProxyPage{P: proxyView(p), Owner: h.accountNames(c.UserContext(), p.AccountID)[p.AccountID], Tab: utils.CopyString(c.Query("tab")), Face: h.face, CanManage: h.canManage(c), CanPay: h.canPay(c), CSRF: web.CSRFToken(c),
 		Sandbox: h.svc.Provisioner().Sandbox(), Errors: map[string]string{}, IPsText: strings.Join(p.AllowIPs, "\n"),
 		Price: h.priceOf(c.UserContext(), lumiproducts.ProductProxy, p.Plan)}
 }
@@ -39,12 +39,12 @@ func (h *Products) proxy(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	p, err := h.svc.GetProxy(c.UserContext(), accounts.AllAccounts, id)
+	p, err := h.svc.GetProxy(c.UserContext(), h.scope(c), id)
 	if err != nil {
 		return err
 	}
 	title := "Proxy #" + strconv.FormatInt(p.ID, 10)
-	return web.Render(c, fiber.StatusOK, view.ProxyDetail(h.page(c, title, web.Crumb("Proxies", view.ProxiesPath), web.Crumb(title)), h.proxyPage(c, p)))
+	return web.Render(c, fiber.StatusOK, view.ProxyDetail(h.itemPage(c, title, web.Crumb("Proxies", h.face.ListHref("proxies")), web.Crumb(title)), h.proxyPage(c, p)))
 }
 
 func (h *Products) setAllowList(c *fiber.Ctx) error {
@@ -53,7 +53,7 @@ func (h *Products) setAllowList(c *fiber.Ctx) error {
 		return err
 	}
 	ipsText := utils.CopyString(web.Truncate(c.FormValue("allow_ips"), 8000))
-	p, err := h.svc.SetProxyAllowList(ctx, web.Actor(c), accounts.AllAccounts, id, formLines(ipsText))
+	p, err := h.svc.SetProxyAllowList(ctx, web.Actor(c), h.scope(c), id, formLines(ipsText))
 	return h.proxyDone(c, ctx, id, p, "Allow list saved.", "", ipsText, err)
 }
 
@@ -65,7 +65,7 @@ func (h *Products) setProxyAutoRenew(c *fiber.Ctx) error {
 	on, err := onValue(c)
 	var p lumiproducts.Proxy
 	if err == nil {
-		p, err = h.svc.SetProxyAutoRenew(ctx, web.Actor(c), accounts.AllAccounts, id, on)
+		p, err = h.svc.SetProxyAutoRenew(ctx, web.Actor(c), h.scope(c), id, on)
 	}
 	return h.proxyDone(c, ctx, id, p, "Auto-renew turned "+map[bool]string{true: "on", false: "off"}[on]+".", "", "", err)
 }
@@ -75,7 +75,7 @@ func (h *Products) renewProxy(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	cur, err := h.svc.GetProxy(ctx, accounts.AllAccounts, id)
+	cur, err := h.svc.GetProxy(ctx, h.scope(c), id)
 	var p lumiproducts.Proxy
 	if err == nil {
 		months, _ := strconv.Atoi(c.FormValue("period"))
@@ -90,10 +90,10 @@ func (h *Products) revealProxyPassword(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	password, err := h.svc.RevealProxyPassword(ctx, web.Actor(c), accounts.AllAccounts, id)
+	password, err := h.svc.RevealProxyPassword(ctx, web.Actor(c), h.scope(c), id)
 	var p lumiproducts.Proxy
 	if err == nil {
-		p, err = h.svc.GetProxy(ctx, accounts.AllAccounts, id)
+		p, err = h.svc.GetProxy(ctx, h.scope(c), id)
 	}
 	return h.proxyDone(c, ctx, id, p, "Password revealed; it is shown once.", password, "", err)
 }
@@ -104,7 +104,7 @@ func (h *Products) revealProxyPassword(c *fiber.Ctx) error {
 func (h *Products) proxyDone(c *fiber.Ctx, ctx context.Context, id int64, p lumiproducts.Proxy, msg, password, ipsText string, err error) error {
 	title := "Proxy #" + strconv.FormatInt(id, 10)
 	if err != nil {
-		cur, gerr := h.svc.GetProxy(ctx, accounts.AllAccounts, id)
+		cur, gerr := h.svc.GetProxy(ctx, h.scope(c), id)
 		if gerr != nil {
 			return gerr
 		}
@@ -120,7 +120,7 @@ func (h *Products) proxyDone(c *fiber.Ctx, ctx context.Context, id int64, p lumi
 		if web.IsHTMX(c) {
 			return web.Render(c, fiber.StatusOK, view.ProxyPanel(page))
 		}
-		return web.Render(c, status, view.ProxyDetail(h.page(c, title, web.Crumb("Proxies", view.ProxiesPath), web.Crumb(title)), page))
+		return web.Render(c, status, view.ProxyDetail(h.itemPage(c, title, web.Crumb("Proxies", h.face.ListHref("proxies")), web.Crumb(title)), page))
 	}
 	page := h.proxyPage(c, p)
 	page.Password = password
@@ -128,8 +128,8 @@ func (h *Products) proxyDone(c *fiber.Ctx, ctx context.Context, id int64, p lumi
 		return web.Render(c, fiber.StatusOK, components.WithToast(view.ProxyPanel(page), components.Toast{Kind: "success", Message: msg}))
 	}
 	if password != "" {
-		return web.Render(c, fiber.StatusOK, view.ProxyDetail(h.page(c, title, web.Crumb("Proxies", view.ProxiesPath), web.Crumb(title)), page))
+		return web.Render(c, fiber.StatusOK, view.ProxyDetail(h.itemPage(c, title, web.Crumb("Proxies", h.face.ListHref("proxies")), web.Crumb(title)), page))
 	}
 	h.app.Toast(c, "success", msg)
-	return web.Redirect(c, view.ProxyHref(id))
+	return web.Redirect(c, h.face.ProxyHref(id))
 }

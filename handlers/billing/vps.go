@@ -27,7 +27,7 @@ type VPSService interface {
 }
 
 func (h *Products) vpsPage(c *fiber.Ctx, v lumiproducts.VPS) view.VPSPage {
-	return view.VPSPage{V: vpsView(v), Owner: h.accountNames(c.UserContext(), v.AccountID)[v.AccountID], Tab: utils.CopyString(c.Query("tab")), CanManage: canManageProducts(c), CSRF: web.CSRFToken(c),
+	return view.VPSPage{V: vpsView(v), Owner: h.accountNames(c.UserContext(), v.AccountID)[v.AccountID], Tab: utils.CopyString(c.Query("tab")), Face: h.face, CanManage: h.canManage(c), CanPay: h.canPay(c), CSRF: web.CSRFToken(c),
 		Sandbox: h.svc.Provisioner().Sandbox(), Errors: map[string]string{}, Price: h.priceOf(c.UserContext(), lumiproducts.ProductVPS, v.Plan)}
 }
 
@@ -36,11 +36,11 @@ func (h *Products) vps(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	v, err := h.svc.GetVPS(c.UserContext(), accounts.AllAccounts, id)
+	v, err := h.svc.GetVPS(c.UserContext(), h.scope(c), id)
 	if err != nil {
 		return err
 	}
-	return web.Render(c, fiber.StatusOK, view.VPSDetail(h.page(c, v.Hostname, web.Crumb("VPS", view.VPSPath), web.Crumb(v.Hostname)), h.vpsPage(c, v)))
+	return web.Render(c, fiber.StatusOK, view.VPSDetail(h.itemPage(c, v.Hostname, web.Crumb("VPS", h.face.ListHref("vps")), web.Crumb(v.Hostname)), h.vpsPage(c, v)))
 }
 
 func (h *Products) powerVPS(c *fiber.Ctx) error {
@@ -49,7 +49,7 @@ func (h *Products) powerVPS(c *fiber.Ctx) error {
 		return err
 	}
 	action := utils.CopyString(c.FormValue("action"))
-	v, err := h.svc.PowerVPS(ctx, web.Actor(c), accounts.AllAccounts, id, action)
+	v, err := h.svc.PowerVPS(ctx, web.Actor(c), h.scope(c), id, action)
 	return h.vpsDone(c, ctx, id, v, "Power: "+action+" sent.", err)
 }
 
@@ -61,7 +61,7 @@ func (h *Products) setVPSAutoRenew(c *fiber.Ctx) error {
 	on, err := onValue(c)
 	var v lumiproducts.VPS
 	if err == nil {
-		v, err = h.svc.SetVPSAutoRenew(ctx, web.Actor(c), accounts.AllAccounts, id, on)
+		v, err = h.svc.SetVPSAutoRenew(ctx, web.Actor(c), h.scope(c), id, on)
 	}
 	return h.vpsDone(c, ctx, id, v, "Auto-renew turned "+map[bool]string{true: "on", false: "off"}[on]+".", err)
 }
@@ -71,7 +71,7 @@ func (h *Products) renewVPS(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	cur, err := h.svc.GetVPS(ctx, accounts.AllAccounts, id)
+	cur, err := h.svc.GetVPS(ctx, h.scope(c), id)
 	var v lumiproducts.VPS
 	if err == nil {
 		months, _ := strconv.Atoi(c.FormValue("period"))
@@ -84,7 +84,7 @@ func (h *Products) renewVPS(c *fiber.Ctx) error {
 // refusal, or a toast.
 func (h *Products) vpsDone(c *fiber.Ctx, ctx context.Context, id int64, v lumiproducts.VPS, msg string, err error) error {
 	if err != nil {
-		cur, gerr := h.svc.GetVPS(ctx, accounts.AllAccounts, id)
+		cur, gerr := h.svc.GetVPS(ctx, h.scope(c), id)
 		if gerr != nil {
 			return gerr
 		}
@@ -97,11 +97,11 @@ func (h *Products) vpsDone(c *fiber.Ctx, ctx context.Context, id int64, v lumipr
 		if web.IsHTMX(c) {
 			return web.Render(c, fiber.StatusOK, view.VPSPanel(page))
 		}
-		return web.Render(c, status, view.VPSDetail(h.page(c, cur.Hostname, web.Crumb("VPS", view.VPSPath), web.Crumb(cur.Hostname)), page))
+		return web.Render(c, status, view.VPSDetail(h.itemPage(c, cur.Hostname, web.Crumb("VPS", h.face.ListHref("vps")), web.Crumb(cur.Hostname)), page))
 	}
 	if web.IsHTMX(c) {
 		return web.Render(c, fiber.StatusOK, components.WithToast(view.VPSPanel(h.vpsPage(c, v)), components.Toast{Kind: "success", Message: msg}))
 	}
 	h.app.Toast(c, "success", msg)
-	return web.Redirect(c, view.VPSHref(id))
+	return web.Redirect(c, h.face.VPSHref(id))
 }

@@ -283,7 +283,7 @@ func (s *Services) routeGroups() []web.RouteGroup {
 	billingDesk := billinghttp.NewDesk(s.Billing, s.Accounts)
 	billingDesk.Forecasts = s.Products.ForecastMany
 	billingDesk.Holdings = s.Products.Holdings
-	portalLumi := portalbilling.New(s.Billing, s.Products)
+	portalLumi := portalbilling.New(s.Billing, s.Products, s.Accounts.Names)
 	portalLumio := portallumio.New(s.Marketplace)
 	portalLumira := portallumira.New(s.Ranking)
 	groups := []web.RouteGroup{

@@ -1,7 +1,9 @@
 // Package billing is Lumi in the customer portal (/portal/lumi): the
 // account's balance and ledger (with its CSV export), top-ups through the
 // payment provider (the sandbox pays them from the page), and the domains,
-// VPS and proxies the account owns, with renew and auto-renew. Every
+// VPS and proxies the account owns, with renew and auto-renew; each item's
+// page (nameservers, lock, privacy, EPP code, power, allow list, password)
+// is the console's in the portal's face (billinghttp.ForPortal). Every
 // service call carries web.PortalScope(c): another account's deposit or
 // item is "not found" like an unknown one. routes.go is its route table.
 package billing
@@ -12,6 +14,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	billinghttp "lumdesk/handlers/billing"
 	"lumdesk/handlers/web"
 	"lumdesk/internal/accounts"
 	"lumdesk/internal/audit"
@@ -22,6 +25,7 @@ import (
 	"lumdesk/internal/product"
 	"lumdesk/views/components"
 	"lumdesk/views/layouts"
+	billview "lumdesk/views/pages/billing"
 	portalview "lumdesk/views/pages/portal"
 	view "lumdesk/views/pages/portal/billing"
 )
@@ -40,8 +44,10 @@ type BillingService interface {
 }
 
 // ProductsService is what the portal's Lumi pages need of
-// internal/billing/products.
+// internal/billing/products: the item pages it shares with the console
+// (billinghttp.ProductsService), and its lists and renewals.
 type ProductsService interface {
+	billinghttp.ProductsService
 	Holdings(ctx context.Context, scope accounts.Scope) (lumiproducts.Holdings, error)
 	ListDomains(ctx context.Context, f lumiproducts.ListFilter) (lumiproducts.Page[lumiproducts.Domain], error)
 	ListVPS(ctx context.Context, f lumiproducts.ListFilter) (lumiproducts.Page[lumiproducts.VPS], error)
@@ -63,10 +69,22 @@ type Lumi struct {
 	app   *web.App
 	bill  BillingService
 	prods ProductsService
+	pages billinghttp.PortalItems // the console's item pages, in the portal's face
 }
 
-// New makes the route group.
-func New(bill BillingService, prods ProductsService) *Lumi { return &Lumi{bill: bill, prods: prods} }
+// New makes the route group; names finds accounts' names (the item
+// pages name the account).
+func New(bill BillingService, prods ProductsService, names func(ctx context.Context, ids []int64) (map[int64]string, error)) *Lumi {
+	h := &Lumi{bill: bill, prods: prods}
+	h.pages = billinghttp.ForPortal(prods, names, billview.ItemFace{Path: view.Path, Portal: true},
+		web.PortalScope,
+		func(c *fiber.Ctx) bool { return web.CustomerMay(c, customers.PermDevelop) },
+		func(c *fiber.Ctx) bool { return web.CustomerMay(c, customers.PermBilling) },
+		func(c *fiber.Ctx, title string, crumbs ...layouts.Crumb) layouts.Page {
+			return h.page(c, title, crumbs...)
+		})
+	return h
+}
 
 // PortalProduct implements portal.Area.
 func (h *Lumi) PortalProduct() string { return product.Billing }

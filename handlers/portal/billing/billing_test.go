@@ -415,3 +415,87 @@ func TestAnotherAccountsObjectsAreNotFound(t *testing.T) {
 		}
 	}
 }
+
+// Each item's page in the portal is the console's in the portal's face:
+// the account's own items only, no audit tab and no reason fields; a
+// developer changes nameservers, power and the allow list and reveals the
+// EPP code and the password; billing renews and sets auto-renew (back on
+// the item); a read-only member only reads.
+func TestItemPages(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	prices(t, env)
+	h := newHolder(t, env, "Items Co", "items-co.com", "app1")
+	dom, vps, px := "/portal/lumi/domains/"+sid(h.domain.ID), "/portal/lumi/vps/"+sid(h.vps.ID), "/portal/lumi/proxies/"+sid(h.proxy.ID)
+
+	dev := env.AsCustomer(h.id, customers.RoleDeveloper)
+	if r := dev.Get("/portal/lumi/domains"); r.Doc.Find(`[data-testid=item-link][href="`+dom+`"]`).Length() != 1 {
+		t.Error("the list does not link the domain's page")
+	}
+	for _, p := range []string{dom, vps, px} {
+		r := dev.Get(p)
+		if r.Status != http.StatusOK {
+			t.Fatalf("GET %s: %d", p, r.Status)
+		}
+		if r.Has("[role=tablist]") || r.Has("textarea[name=reason]") || r.Has(`a[href^="/lumi"], a[href^="/accounts"]`) || r.Has("[data-testid=renew]") {
+			t.Errorf("%s: a console tab, reason field, console link or renew for a developer", p)
+		}
+		if !r.Has(`a[href="/portal/lumi"]`) {
+			t.Errorf("%s: no link to the balance", p)
+		}
+	}
+	r := dev.PostForm(dom+"/nameservers", url.Values{"nameservers": {"ns1.items-co.net\nns2.items-co.net"}})
+	wantStatus(t, r, http.StatusSeeOther, "nameservers")
+	if d, _ := env.Products.GetDomain(ctx, accounts.Only(h.id), h.domain.ID); strings.Join(d.Nameservers, ",") != "ns1.items-co.net,ns2.items-co.net" {
+		t.Errorf("nameservers %v", d.Nameservers)
+	}
+	r = dev.PostForm(dom+"/nameservers", url.Values{"nameservers": {"not a host"}})
+	if r.Status != http.StatusUnprocessableEntity || r.Text(".field-error") == "" {
+		t.Errorf("bad nameservers: %d %q", r.Status, r.Text(".field-error"))
+	}
+	if r := dev.PostForm(dom+"/epp", nil); r.Status != http.StatusOK || !r.Has("[data-testid=epp-code]") {
+		t.Errorf("EPP reveal: %d", r.Status)
+	}
+	r = dev.PostForm(vps+"/power", url.Values{"action": {"stop"}})
+	wantStatus(t, r, http.StatusSeeOther, "stop")
+	if v, _ := env.Products.GetVPS(ctx, accounts.Only(h.id), h.vps.ID); v.Power != products.PowerStopped {
+		t.Errorf("power %q after stop", v.Power)
+	}
+	r = dev.PostForm(px+"/allow-list", url.Values{"allow_ips": {"203.0.113.7\n198.51.100.0/24"}})
+	wantStatus(t, r, http.StatusSeeOther, "allow list")
+	if p, _ := env.Products.GetProxy(ctx, accounts.Only(h.id), h.proxy.ID); len(p.AllowIPs) != 2 {
+		t.Errorf("allow list %v", p.AllowIPs)
+	}
+	if r := dev.PostForm(dom+"/auto-renew", url.Values{"value": {"off"}, "from": {"item"}}); r.Status != http.StatusForbidden {
+		t.Errorf("a developer sets auto-renew: %d, want 403", r.Status)
+	}
+
+	money := env.AsCustomer(h.id, customers.RoleBilling)
+	r = money.Get(dom)
+	if !r.Has(`a[data-testid=renew][href="`+dom+`/renew"]`) || !r.Has("[data-testid=toggle-auto-renew]") || r.Has("[data-testid=nameservers-form]") {
+		t.Error("billing's domain page: renew link, auto-renew toggle, and no nameservers form expected")
+	}
+	r = money.PostForm(dom+"/auto-renew", url.Values{"value": {"off"}, "from": {"item"}})
+	wantStatus(t, r, http.StatusSeeOther, "auto-renew off")
+	if loc := r.Header.Get("Location"); loc != dom {
+		t.Errorf("auto-renew from the item went to %s", loc)
+	}
+	if r := money.PostForm(vps+"/power", url.Values{"action": {"start"}}); r.Status != http.StatusForbidden {
+		t.Errorf("billing powers a server: %d, want 403", r.Status)
+	}
+
+	ro := env.AsCustomer(h.id, customers.RoleReadOnly)
+	if r := ro.Get(px); r.Has("[data-testid=allow-list-form]") || r.Has("[data-testid=reveal-password]") {
+		t.Error("read-only sees the proxy's actions")
+	}
+	if r := ro.PostForm(px+"/password", nil); r.Status != http.StatusForbidden {
+		t.Errorf("read-only reveals the password: %d, want 403", r.Status)
+	}
+}
+
+func wantStatus(t *testing.T, r *servertest.Response, want int, what string) {
+	t.Helper()
+	if r.Status != want {
+		t.Fatalf("%s: status %d, want %d: %s", what, r.Status, want, r.Text("[role=alert], main"))
+	}
+}

@@ -328,6 +328,9 @@ func (h *Lumi) autoRenew(key string) fiber.Handler {
 			return err
 		}
 		h.app.Toast(c, "success", "Auto-renew turned "+map[bool]string{true: "on", false: "off"}[on]+".")
+		if web.Field(c, "from") == "item" { // the item's page, rather than the list
+			return web.Redirect(c, view.ItemHref(k.key, id))
+		}
 		return web.Redirect(c, view.Path+"/"+k.key)
 	}
 }

@@ -7,10 +7,14 @@ import (
 )
 
 // Routes implements web.RouteGroup: reading needs customers.PermView,
-// moving money (top up, pay, renew, auto-renew) customers.PermBilling.
+// moving money (top up, pay, renew, auto-renew) customers.PermBilling,
+// the items' other actions (nameservers, lock, privacy, EPP code, power,
+// allow list, proxy password) customers.PermDevelop.
 func (h *Lumi) Routes(a *web.App) []web.Route {
 	h.app = a
-	read, money := customers.PermView, customers.PermBilling
+	h.pages.SetApp(a)
+	read, money, dev := customers.PermView, customers.PermBilling, customers.PermDevelop
+	dom, vps, px := view.Path+"/"+view.KindDomains+"/:id<int>", view.Path+"/"+view.KindVPS+"/:id<int>", view.Path+"/"+view.KindProxies+"/:id<int>"
 	const dep = view.DepositsURL + "/:id<int>"
 	rows := []web.Route{
 		web.PortalGet(view.Path, read, h.overview),
@@ -30,5 +34,16 @@ func (h *Lumi) Routes(a *web.App) []web.Route {
 			web.PortalPost(item+"/auto-renew", money, h.autoRenew(k)),
 		)
 	}
-	return rows
+	return append(rows,
+		web.PortalGet(dom, read, h.pages.Domain),
+		web.PortalPost(dom+"/nameservers", dev, h.pages.SetNameservers),
+		web.PortalPost(dom+"/lock", dev, h.pages.SetLock),
+		web.PortalPost(dom+"/privacy", dev, h.pages.SetPrivacy),
+		web.PortalPost(dom+"/epp", dev, h.pages.RevealEPP),
+		web.PortalGet(vps, read, h.pages.VPS),
+		web.PortalPost(vps+"/power", dev, h.pages.PowerVPS),
+		web.PortalGet(px, read, h.pages.Proxy),
+		web.PortalPost(px+"/allow-list", dev, h.pages.SetAllowList),
+		web.PortalPost(px+"/password", dev, h.pages.RevealPassword),
+	)
 }

@@ -26,6 +26,48 @@ func VPSHref(id int64) string { return VPSPath + "/" + idStr(id) }
 // ProxyHref is a proxy's page.
 func ProxyHref(id int64) string { return ProxiesPath + "/" + idStr(id) }
 
+// ItemFace is where a face shows a Lumi item's page: the console's under
+// /lumi over every account, the portal's under /portal/lumi over the
+// session's account (handlers/portal/billing). One set of handlers
+// (handlers/billing.Products) and templates serves both; the portal's
+// renewal is its own confirmation page (RenewHref) and asks no reason.
+type ItemFace struct {
+	Path   string // the area's root: "/lumi", or the portal's
+	Portal bool
+}
+
+// ConsoleItems is the console's face of the item pages.
+var ConsoleItems = ItemFace{Path: "/lumi"}
+
+// ListHref is the face's list of a kind (domains, vps, proxies).
+func (f ItemFace) ListHref(kind string) string { return f.Path + "/" + kind }
+
+// DomainHref is a domain's page in the face.
+func (f ItemFace) DomainHref(id int64) string { return f.ListHref("domains") + "/" + idStr(id) }
+
+// VPSHref is a server's page in the face.
+func (f ItemFace) VPSHref(id int64) string { return f.ListHref("vps") + "/" + idStr(id) }
+
+// ProxyHref is a proxy's page in the face.
+func (f ItemFace) ProxyHref(id int64) string { return f.ListHref("proxies") + "/" + idStr(id) }
+
+// BalanceHref is the balance an item is paid from: the account's in the
+// console, the customer's own in the portal.
+func (f ItemFace) BalanceHref(accountID int64) string {
+	if f.Portal {
+		return f.Path
+	}
+	return AccountHref(accountID)
+}
+
+// Whose is " of <account>" in the console's titles, nothing in the portal.
+func (f ItemFace) Whose(owner string, accountID int64) string {
+	if f.Portal {
+		return ""
+	}
+	return " of " + nameOr(owner, accountID)
+}
+
 // List is a products list page.
 type List struct {
 	Kind          string // domains, vps, proxies
@@ -223,6 +265,8 @@ var StatusOptions = []components.Option{{Value: "", Label: "Any status"}, {Value
 type DomainPage struct {
 	D         Domain
 	Owner     string // the account's name
+	Face      ItemFace
+	CanPay    bool   // may renew and set auto-renew (the portal asks its own permission)
 	Tab       string // overview, history
 	CanManage bool
 	CSRF      string
@@ -238,6 +282,8 @@ type DomainPage struct {
 type VPSPage struct {
 	V         VPS
 	Owner     string // the account's name
+	Face      ItemFace
+	CanPay    bool // may renew and set auto-renew (the portal asks its own permission)
 	Tab       string
 	CanManage bool
 	CSRF      string
@@ -251,6 +297,8 @@ type VPSPage struct {
 type ProxyPage struct {
 	P         Proxy
 	Owner     string // the account's name
+	Face      ItemFace
+	CanPay    bool // may renew and set auto-renew (the portal asks its own permission)
 	Tab       string
 	CanManage bool
 	CSRF      string
