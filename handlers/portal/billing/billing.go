@@ -1,11 +1,12 @@
 // Package billing is Lumi in the customer portal (/portal/lumi): the
 // account's balance and ledger (with its CSV export), top-ups through the
 // payment provider (the sandbox pays them from the page), and the domains,
-// VPS and proxies the account owns, with renew and auto-renew; each item's
-// page (nameservers, lock, privacy, EPP code, power, allow list, password)
-// is the console's in the portal's face (billinghttp.ForPortal). Every
-// service call carries web.PortalScope(c): another account's deposit or
-// item is "not found" like an unknown one. routes.go is its route table.
+// VPS and proxies the account owns: buying them (buy.go), renew and
+// auto-renew, and each item's page (nameservers, lock, privacy, EPP code,
+// power, allow list, password), which is the console's in the portal's
+// face (billinghttp.ForPortal). Every service call carries
+// web.PortalScope(c): another account's deposit or item is "not found"
+// like an unknown one. routes.go is its route table.
 package billing
 
 import (
@@ -62,6 +63,9 @@ type ProductsService interface {
 	SetAutoRenew(ctx context.Context, actor audit.Actor, scope accounts.Scope, id int64, on bool) (lumiproducts.Domain, error)
 	SetVPSAutoRenew(ctx context.Context, actor audit.Actor, scope accounts.Scope, id int64, on bool) (lumiproducts.VPS, error)
 	SetProxyAutoRenew(ctx context.Context, actor audit.Actor, scope accounts.Scope, id int64, on bool) (lumiproducts.Proxy, error)
+	BuyDomain(ctx context.Context, actor audit.Actor, in lumiproducts.BuyDomainInput) (lumiproducts.Domain, error)
+	BuyVPS(ctx context.Context, actor audit.Actor, in lumiproducts.BuyVPSInput) (lumiproducts.VPS, error)
+	BuyProxy(ctx context.Context, actor audit.Actor, in lumiproducts.BuyProxyInput) (lumiproducts.Proxy, error)
 }
 
 // Lumi is the portal's Lumi route group and its portal.Area.

@@ -499,3 +499,88 @@ func wantStatus(t *testing.T, r *servertest.Response, want int, what string) {
 		t.Fatalf("%s: status %d, want %d: %s", what, r.Status, want, r.Text("[role=alert], main"))
 	}
 }
+
+// Buying from the portal: the API's checks and prices, paid from the
+// balance; the form's key makes a second submit return the first purchase.
+func TestBuy(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	prices(t, env)
+	h := newHolder(t, env, "Buyer Co", "buyer-co.com", "app1")
+	if _, err := env.Billing.ManualTopUp(ctx, cli, billing.ManualInput{AccountID: h.id, Amount: "40.00", Reason: "more funds"}); err != nil {
+		t.Fatal(err)
+	}
+	start := balance(t, env, h.id) // 90.00 less the holder's three items
+	c := env.AsCustomer(h.id, customers.RoleBilling)
+
+	r := c.Get("/portal/lumi/domains/new")
+	wantStatus(t, r, http.StatusOK, "buy form")
+	key := r.Doc.Find("[data-testid=buy-form] input[name=key]").AttrOr("value", "")
+	if len(key) < 16 || !strings.Contains(r.Text("[data-testid=tld-prices]"), ".com") {
+		t.Fatalf("form: key %q, prices %q", key, r.Text("[data-testid=tld-prices]"))
+	}
+	if !c.Get("/portal/lumi/domains").Has(`a[data-testid=buy][href="/portal/lumi/domains/new"]`) {
+		t.Error("the domains list has no buy link")
+	}
+	buy := func(kind string, form url.Values) *servertest.Response { return c.PostForm("/portal/lumi/"+kind, form) }
+	for _, bad := range []struct {
+		form  url.Values
+		field string
+	}{
+		{url.Values{"domain": {"not a domain"}, "period": {"1"}, "key": {"k-bad-1-aaaaaaaa"}}, "domain"},
+		{url.Values{"domain": {"newsite.xyz"}, "period": {"1"}, "key": {"k-bad-2-aaaaaaaa"}}, "domain"},
+		{url.Values{"domain": {"buyer-co.com"}, "period": {"1"}, "key": {"k-bad-3-aaaaaaaa"}}, "domain"},
+		{url.Values{"domain": {"newsite.com"}, "period": {"0"}, "key": {"k-bad-4-aaaaaaaa"}}, "period"},
+	} {
+		r := buy("domains", bad.form)
+		if r.Status != http.StatusUnprocessableEntity || r.Text("#f-"+bad.field+" ~ .field-error, #f-"+bad.field+"-msg.field-error") == "" {
+			t.Errorf("%v: %d, %q", bad.form, r.Status, r.Text(".field-error"))
+		}
+	}
+	if got := balance(t, env, h.id); got != start {
+		t.Fatalf("refused purchases charged: %v → %v", start, got)
+	}
+
+	form := url.Values{"domain": {"newsite.com"}, "period": {"2"}, "auto_renew": {"on"}, "key": {key}}
+	r = buy("domains", form)
+	wantStatus(t, r, http.StatusSeeOther, "buy a domain")
+	first := r.Header.Get("Location")
+	if !strings.HasPrefix(first, "/portal/lumi/domains/") {
+		t.Fatalf("after buying: %s", first)
+	}
+	if got := balance(t, env, h.id); got != start-20_00 {
+		t.Errorf("balance after two years of .com: %v, want %v", got, start-20_00)
+	}
+	r = buy("domains", form) // the same form again
+	wantStatus(t, r, http.StatusSeeOther, "the same form again")
+	if loc := r.Header.Get("Location"); loc != first || balance(t, env, h.id) != start-20_00 {
+		t.Errorf("second submit: %s, balance %v", loc, balance(t, env, h.id))
+	}
+
+	r = buy("vps", url.Values{"plan": {"s1"}, "period": {"3"}, "hostname": {"web2"}, "key": {"k-vps-1-aaaaaaaa"}})
+	wantStatus(t, r, http.StatusSeeOther, "buy a server")
+	r = buy("proxies", url.Values{"plan": {"dc"}, "type": {"socks5"}, "country": {"de"}, "period": {"2"}, "key": {"k-px-1-aaaaaaaa"}})
+	wantStatus(t, r, http.StatusSeeOther, "buy a proxy")
+	want := start - 20_00 - 15_00 - 4_00
+	if got := balance(t, env, h.id); got != want {
+		t.Errorf("balance after the server and the proxy: %v, want %v", got, want)
+	}
+	if r := buy("vps", url.Values{"plan": {"nope"}, "period": {"1"}, "key": {"k-vps-2-aaaaaaaa"}}); r.Status != http.StatusUnprocessableEntity {
+		t.Errorf("unknown plan: %d", r.Status)
+	}
+	r = buy("vps", url.Values{"plan": {"s1"}, "period": {"24"}, "key": {"k-vps-3-aaaaaaaa"}})
+	if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Text("[role=alert]"), "does not cover") {
+		t.Errorf("over the balance: %d %q", r.Status, r.Text("[role=alert]"))
+	}
+	if got := balance(t, env, h.id); got != want {
+		t.Errorf("a refused purchase charged: %v", got)
+	}
+
+	dev := env.AsCustomer(h.id, customers.RoleDeveloper)
+	if r := dev.Get("/portal/lumi/vps/new"); r.Status != http.StatusForbidden {
+		t.Errorf("a developer's buy form: %d, want 403", r.Status)
+	}
+	if r := dev.PostForm("/portal/lumi/vps", url.Values{"plan": {"s1"}, "period": {"1"}}); r.Status != http.StatusForbidden {
+		t.Errorf("a developer buys: %d, want 403", r.Status)
+	}
+}

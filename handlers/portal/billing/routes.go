@@ -29,6 +29,8 @@ func (h *Lumi) Routes(a *web.App) []web.Route {
 		item := view.Path + "/" + k + "/:id<int>"
 		rows = append(rows,
 			web.PortalGet(view.Path+"/"+k, read, h.items(k)),
+			web.PortalGet(view.BuyHref(k), money, h.buyForm(k)),
+			web.PortalPost(view.Path+"/"+k, money, h.buy(k)),
 			web.PortalGet(item+"/renew", money, h.renewForm(k)),
 			web.PortalPost(item+"/renew", money, h.renew(k)),
 			web.PortalPost(item+"/auto-renew", money, h.autoRenew(k)),

@@ -202,3 +202,41 @@ func kindTone(kind string) string {
 	}
 	return "grey"
 }
+
+// BuyHref is the form that buys an item of kind.
+func BuyHref(kind string) string { return Path + "/" + kind + "/new" }
+
+// Buy is the form that buys a domain, a server or a proxy from the balance,
+// as the Lumi API's buy endpoints do (the same service, checks and price).
+type Buy struct {
+	Header
+	Kind string
+	CSRF string
+	// Key makes a second submit of the same form (a double click, a
+	// reload) return the first purchase instead of paying twice.
+	Key string
+
+	// The form as sent.
+	Domain, Hostname, Plan, Type, Country string
+	Period                                int // years (domains) or months
+	AutoRenew                             bool
+
+	Plans   []components.Option // VPS or proxy plans with their monthly price
+	Prices  []TLDPrice          // the TLDs on sale
+	Periods []components.Option
+	Types   []components.Option // proxy types
+
+	Errors    map[string]string
+	FormError string
+}
+
+// TLDPrice is a TLD on sale, per year.
+type TLDPrice struct{ TLD, Register, Renew string }
+
+// Unit is what Period counts.
+func (b Buy) Unit() string {
+	if b.Kind == KindDomains {
+		return "Years"
+	}
+	return "Months"
+}
