@@ -3,6 +3,7 @@ package licensing
 import (
 	"context"
 	"encoding/csv"
+	"log/slog"
 	"slices"
 	"strconv"
 	"strings"
@@ -45,16 +46,33 @@ func (h *Bulk) export(c *fiber.Ctx) error {
 	if err := h.lic.RecordKeyExport(ctx, web.Actor(c), filters); err != nil {
 		return err
 	}
-	name := "luarmor-keys-" + h.now().UTC().Format("20060102-1504") + ".csv"
-	svc, log, reqID := h.lic, h.app.Log(), web.RequestID(c)
+	StreamKeyCSV(c, h.app.Log(), h.now(), first, f, h.lic.ListKeys, true)
+	return nil
+}
+
+// StreamKeyCSV answers with the keys of f as a CSV download, from first
+// (the filter's first page, read before answering so that a bad filter is
+// an error page, not a broken download) through the rest, one keyset page
+// of f.Limit keys at a time. withIDs adds the internal id, the project's
+// id and its name before the key's own columns (the console's export; the
+// portal's is one project's, by user key). The console's and the portal's
+// exports are this one function.
+func StreamKeyCSV(c *fiber.Ctx, log *slog.Logger, now time.Time, first licensing.KeyPage, f licensing.KeyFilter,
+	list func(ctx context.Context, f licensing.KeyFilter) (licensing.KeyPage, error), withIDs bool) {
+	cols := 3 // the id, project_id and project columns that withIDs keeps
+	if withIDs {
+		cols = 0
+	}
+	name := "luarmor-keys-" + now.UTC().Format("20060102-1504") + ".csv"
+	reqID := web.RequestID(c)
 	web.StreamCSV(c, name, func(ctx context.Context, w *csv.Writer) error {
-		if err := w.Write(keyExportHeader); err != nil {
+		if err := w.Write(keyExportHeader[cols:]); err != nil {
 			return err
 		}
 		page := first
 		for {
 			for _, k := range page.Keys {
-				if err := w.Write(keyExportRow(k)); err != nil {
+				if err := w.Write(keyExportRow(k)[cols:]); err != nil {
 					return err
 				}
 			}
@@ -63,12 +81,11 @@ func (h *Bulk) export(c *fiber.Ctx) error {
 			}
 			f.After = page.Next
 			var err error
-			if page, err = svc.ListKeys(ctx, f); err != nil {
+			if page, err = list(ctx, f); err != nil {
 				return err
 			}
 		}
 	}, func(err error) { log.Warn("key export stopped", "err", err, "request_id", reqID) })
-	return nil
 }
 
 var keyExportHeader = []string{"id", "project_id", "project", "user_key", "identifier", "discord_id", "note", "status",

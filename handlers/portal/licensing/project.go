@@ -1,15 +1,13 @@
 package licensing
 
 import (
-	"context"
-	"encoding/csv"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 
+	console "lumdesk/handlers/licensing"
 	"lumdesk/handlers/web"
 	"lumdesk/internal/customers"
 	"lumdesk/internal/licensing"
@@ -188,49 +186,6 @@ func (h *Portal) export(c *fiber.Ctx) error {
 	if err := svc.RecordKeyExport(ctx, web.Actor(c), p.ID, map[string]string{"q": fv.Q, "status": fv.Status}); err != nil {
 		return err
 	}
-	name := "luarmor-keys-" + h.now().UTC().Format("20060102-1504") + ".csv"
-	log, reqID := h.app.Log(), web.RequestID(c)
-	web.StreamCSV(c, name, func(ctx context.Context, w *csv.Writer) error {
-		if err := w.Write(exportHeader); err != nil {
-			return err
-		}
-		page := first
-		for {
-			for _, k := range page.Keys {
-				if err := w.Write(exportRow(k)); err != nil {
-					return err
-				}
-			}
-			if page.Next == nil {
-				return nil
-			}
-			f.After = page.Next
-			var err error
-			if page, err = svc.ListKeys(ctx, f); err != nil {
-				return err
-			}
-		}
-	}, func(err error) { log.Warn("portal key export stopped", "err", err, "request_id", reqID) })
+	console.StreamKeyCSV(c, h.app.Log(), h.now(), first, f, svc.ListKeys, false)
 	return nil
-}
-
-var exportHeader = []string{"user_key", "identifier", "discord_id", "note", "status", "banned", "ban_reason", "ban_expire",
-	"key_days", "auth_expire", "expired", "total_resets", "last_reset_at", "total_executions", "last_execution_at", "created_at"}
-
-func exportRow(k licensing.Key) []string {
-	days := ""
-	if k.KeyDays != nil {
-		days = strconv.Itoa(*k.KeyDays)
-	}
-	return []string{web.CsvCell(k.UserKey), web.CsvCell(k.Identifier), web.CsvCell(k.DiscordID), web.CsvCell(k.Note), k.Status,
-		strconv.FormatBool(k.Banned), web.CsvCell(k.BanReason), timeCell(k.BanExpire), days, timeCell(k.AuthExpire),
-		strconv.FormatBool(k.Expired), strconv.Itoa(k.TotalResets), timeCell(k.LastResetAt), strconv.FormatInt(k.TotalExecutions, 10),
-		timeCell(k.LastExecutionAt), k.CreatedAt.Format(time.RFC3339)}
-}
-
-func timeCell(t *time.Time) string {
-	if t == nil {
-		return ""
-	}
-	return t.UTC().Format(time.RFC3339)
 }
