@@ -423,7 +423,7 @@ func ListPage(p layouts.Page, l List) templ.Component {
 						return templ_7745c5c3_Err
 					}
 				} else {
-					templ_7745c5c3_Err = components.EmptyState("Nothing sold yet", "Items appear here when customers buy them through the Lumi API with their balance.").Render(ctx, templ_7745c5c3_Buffer)
+					templ_7745c5c3_Err = components.EmptyState("Nothing sold yet", "Items appear here when customers buy them with their balance, in the portal or through the Lumi API.").Render(ctx, templ_7745c5c3_Buffer)
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
