@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"lumdesk/handlers/server/servertest"
+	"lumdesk/internal/accounts"
 	"lumdesk/internal/audit"
 	"lumdesk/internal/billing/products"
 	"lumdesk/internal/customers"
@@ -97,5 +98,24 @@ func TestPortalCustomerTopsUpInTheSandbox(t *testing.T) {
 	b.open("/portal/lumi", `[data-testid="balance"]`)
 	if got := b.text(`[data-testid="balance"]`); got != "$18.00" { // 40 - 10 - 12
 		t.Errorf("balance after buying and renewing: %q", got)
+	}
+
+	// Buying in the portal, the form sent twice (a double click): its key
+	// makes the second send the first purchase again, charged once; the
+	// browser lands on the new domain's page.
+	b.open("/portal/lumi/domains", `[data-testid="buy"]`)
+	b.click(`[data-testid="buy"]`)
+	b.waitVisible(`[data-testid="buy-form"]`)
+	b.fill(`[data-testid="buy-form"] `, "domain", "harborpixels-shop.com")
+	eval[bool](b, `(function () { var f = document.querySelector('[data-testid="buy-form"]'); f.requestSubmit(); f.requestSubmit(); return true; })()`)
+	b.waitPath(`^/portal/lumi/domains/\d+$`)
+	b.waitText(`#main h1`, `harborpixels-shop\.com`)
+	b.open("/portal/lumi", `[data-testid="balance"]`)
+	if got := b.text(`[data-testid="balance"]`); got != "$8.00" { // 18 - 10, once
+		t.Errorf("balance after buying with the form sent twice: %q", got)
+	}
+	page, err := b.Env.Products.ListDomains(ctx, products.ListFilter{Scope: accounts.Only(acc.ID), Query: "harborpixels-shop", Limit: 5})
+	if err != nil || len(page.Items) != 1 {
+		t.Errorf("domains named harborpixels-shop: %d %v", len(page.Items), err)
 	}
 }
