@@ -93,7 +93,7 @@ func TestPortalCustomerTopsUpInTheSandbox(t *testing.T) {
 	b.waitText(`[data-testid="renew-price"]`, `\$12\.00`)
 	b.screenshot("lumi-renew")
 	b.click(`[data-testid="renew-confirm"]`)
-	b.waitPath(`^/portal/lumi/domains$`)
+	b.waitPath(`^/portal/lumi/domains/` + strconv.FormatInt(d.ID, 10) + `$`)
 	b.toast(`Renewed; it now expires`)
 	b.open("/portal/lumi", `[data-testid="balance"]`)
 	if got := b.text(`[data-testid="balance"]`); got != "$18.00" { // 40 - 10 - 12

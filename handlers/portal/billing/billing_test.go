@@ -260,8 +260,8 @@ func TestRenewSpendsTheBalanceAndAutoRenewSwitches(t *testing.T) {
 	form := c.Get(path + "?period=1")
 	stamp, _ := form.Doc.Find(`[data-testid="renew-form"] input[name="stamp"]`).Attr("value")
 	r := c.PostForm(path, url.Values{"period": {"1"}, "stamp": {stamp}})
-	if r.Status != http.StatusSeeOther {
-		t.Fatalf("renew: %d %q", r.Status, r.Text("main"))
+	if r.Status != http.StatusSeeOther || r.Header.Get("Location") != "/portal/lumi/domains/"+sid(h.domain.ID) {
+		t.Fatalf("renew: %d to %q %q", r.Status, r.Header.Get("Location"), r.Text("main"))
 	}
 	// A double submit of the same form charges once.
 	if r := c.PostForm(path, url.Values{"period": {"1"}, "stamp": {stamp}}); r.Status != http.StatusSeeOther {

@@ -252,7 +252,7 @@ func (h *Lumi) renew(key string) fiber.Handler {
 		}
 		if err == nil {
 			h.app.Toast(c, "success", "Renewed; it now expires "+exp+".")
-			return web.Redirect(c, view.Path+"/"+k.key)
+			return web.Redirect(c, view.ItemHref(k.key, id))
 		}
 		msg, status, known := failure(err)
 		if !known {

@@ -87,7 +87,7 @@ func (h *Portal) PortalHome(c *fiber.Ctx, accountID int64) (portalview.HomeProdu
 		return portalview.HomeProduct{}, err
 	}
 	if len(page.Extensions) == 0 {
-		return portalview.HomeProduct{Empty: "No Lumio extensions yet. Create one, then upload versions with lumio deploy."}, nil
+		return portalview.HomeProduct{Empty: "No Lumio extensions yet. Create one, then submit versions from its page or with lumio deploy."}, nil
 	}
 	var public, pending, installs int64
 	for _, e := range page.Extensions {
