@@ -71,8 +71,9 @@ func NewProducts(svc ProductsService, enqueue func(ctx context.Context) error,
 
 // PortalItems is the item pages in the portal's face: the same handlers
 // over the session's account (scope), with the portal's permissions and
-// frame. The portal's route table names the methods it serves (Item*,
-// and the actions); its renewal and auto-renew stay its own.
+// frame. The portal's route table names each method it serves with its
+// permission; the portal's renewal and auto-renew stay its own (a
+// confirmation page with the price, and a toggle its list shares).
 type PortalItems struct{ h *Products }
 
 // ForPortal makes the portal's item pages over svc.
