@@ -478,6 +478,11 @@ func TestExportCSV(t *testing.T) {
 	if len(rows) != 3 || rows[0][0] != "user_key" {
 		t.Fatalf("csv rows: %v", rows)
 	}
+	// The console's columns without its internal id and the project.
+	if h := strings.Join(rows[0], ","); h != "user_key,identifier,discord_id,note,status,banned,ban_reason,ban_expire,key_days,"+
+		"auth_expire,expired,total_resets,last_reset_at,total_executions,last_execution_at,created_at" || len(rows[1]) != len(rows[0]) {
+		t.Errorf("csv header %q, a row of %d cells", h, len(rows[1]))
+	}
 	got := map[string]bool{rows[1][0]: true, rows[2][0]: true}
 	if !got[a.bound.UserKey] || !got[a.fresh.UserKey] || strings.Contains(r.Body, b.bound.UserKey) || strings.Contains(r.Body, b.fresh.UserKey) {
 		t.Errorf("csv holds the wrong keys: %v", rows)
