@@ -65,6 +65,7 @@ func (h *Portal) Routes(a *web.App) []web.Route {
 		web.PortalGet(project, customers.PermView, h.project),
 		web.PortalGet(project+"/keys.csv", customers.PermView, h.export),
 		web.PortalGet(project+"/generate", customers.PermDevelop, h.generateForm),
+		web.PortalPost(project+"/keys/bulk", customers.PermDevelop, h.bulk),
 		web.PortalPost(project+"/generate", customers.PermDevelop, h.generate),
 		web.PortalGet(project+"/scripts/:sid", customers.PermView, h.scripts.Show),
 		web.PortalPost(project+"/scripts/:sid", customers.PermDevelop, h.scripts.UpdateFlags),

@@ -610,3 +610,97 @@ func TestProjectKeysCountFollows(t *testing.T) {
 		t.Errorf("another account's count: %d %q", r.Status, r.Text(`[data-testid="result-count"]`))
 	}
 }
+
+// Bulk actions on the keys selected on a project's page: a confirmation
+// that lists them (another account's id left out), then each key's result,
+// through the same rules as one key's page.
+func TestBulkKeys(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	a := newTenant(t, env, "Alpha", "n")
+	b := newTenant(t, env, "Beta", "n")
+	ctx := context.Background()
+	c := env.AsCustomer(a.account.ID, customers.RoleDeveloper)
+	bulk := projectPath(a) + "/keys/bulk"
+	if r := c.Get(projectPath(a)); !r.Has("[data-testid=bulk-bar] [data-testid=bulk-blacklist]") || r.Doc.Find("input[name=ids][data-select-row]").Length() != 2 {
+		t.Fatal("the project page has no bulk bar or row checkboxes")
+	}
+	if r := env.AsCustomer(a.account.ID, customers.RoleReadOnly).Get(projectPath(a)); r.Has("[data-testid=bulk-bar]") || r.Has("input[name=ids]") {
+		t.Error("read-only sees the bulk bar")
+	}
+	ids := func(extra ...string) []string {
+		return append([]string{strconv.FormatInt(a.bound.ID, 10), strconv.FormatInt(a.fresh.ID, 10)}, extra...)
+	}
+	selected := ids(strconv.FormatInt(b.bound.ID, 10), "abc", strconv.FormatInt(a.bound.ID, 10))
+	r := c.PostForm(bulk, url.Values{"action": {"blacklist"}, "ids": selected})
+	wantStatus(t, r, http.StatusOK, "confirmation")
+	if n := r.Doc.Find("[data-testid=bulk-key]").Length(); n != 2 || strings.Contains(r.Body, b.bound.UserKey) {
+		t.Errorf("confirmation lists %d keys (another account's shown: %v)", n, strings.Contains(r.Body, b.bound.UserKey))
+	}
+	r = c.PostForm(bulk, url.Values{"action": {"blacklist"}, "ids": ids(), "confirm": {"yes"}})
+	wantStatus(t, r, http.StatusUnprocessableEntity, "blacklist without a reason")
+	if r.Text(".field-error") == "" {
+		t.Error("no message for the missing reason")
+	}
+	run := func(action string, extra url.Values) map[string]string {
+		t.Helper()
+		form := url.Values{"action": {action}, "ids": ids(), "confirm": {"yes"}}
+		for k, v := range extra {
+			form[k] = v
+		}
+		r := c.PostForm(bulk, form)
+		wantStatus(t, r, http.StatusOK, action)
+		got := map[string]string{}
+		r.Doc.Find("[data-testid=bulk-result]").Each(func(_ int, s *goquery.Selection) {
+			msg := "ok"
+			if s.AttrOr("data-ok", "") != "true" {
+				msg = strings.TrimSpace(s.Find("td").Last().Text())
+			}
+			got[s.AttrOr("data-key", "")] = msg
+		})
+		return got
+	}
+	if got := run("blacklist", url.Values{"ban_reason": {"chargeback"}}); got[a.bound.UserKey] != "ok" || got[a.fresh.UserKey] != "ok" {
+		t.Errorf("blacklist: %v", got)
+	}
+	if k, _ := env.Licensing.GetKeyByID(ctx, a.fresh.ID); !k.Banned || k.BanReason != "chargeback" {
+		t.Errorf("after the blacklist: %+v", k)
+	}
+	if got := run("reset-hwid", nil); got[a.bound.UserKey] == "ok" {
+		t.Errorf("reset of a banned key: %v", got)
+	}
+	if got := run("unban", nil); got[a.bound.UserKey] != "ok" || got[a.fresh.UserKey] != "ok" {
+		t.Errorf("unban: %v", got)
+	}
+	got := run("reset-hwid", nil)
+	if got[a.bound.UserKey] != "ok" || !strings.Contains(strings.ToLower(got[a.fresh.UserKey]), "hwid") {
+		t.Errorf("reset: %v", got)
+	}
+	if got := run("delete", nil); got[a.bound.UserKey] != "ok" || got[a.fresh.UserKey] != "ok" {
+		t.Errorf("delete: %v", got)
+	}
+	if _, err := env.Licensing.GetKeyByID(ctx, a.bound.ID); !errors.Is(err, licensing.ErrKeyNotFound) {
+		t.Errorf("deleted key: %v", err)
+	}
+
+	for what, form := range map[string]url.Values{
+		"another account's key only": {"action": {"delete"}, "ids": {strconv.FormatInt(b.fresh.ID, 10)}, "confirm": {"yes"}},
+		"no key":                     {"action": {"delete"}, "confirm": {"yes"}},
+		"an unknown action":          {"action": {"explode"}, "ids": {strconv.FormatInt(b.fresh.ID, 10)}},
+	} {
+		if r := c.PostForm(bulk, form); r.Status != http.StatusUnprocessableEntity {
+			t.Errorf("%s: %d, want 422", what, r.Status)
+		}
+	}
+	if _, err := env.Licensing.GetKeyByID(ctx, b.fresh.ID); err != nil {
+		t.Errorf("another account's key: %v", err)
+	}
+	other := env.AsCustomer(b.account.ID, customers.RoleOwner)
+	if r := other.PostForm(bulk, url.Values{"action": {"delete"}, "ids": {strconv.FormatInt(b.fresh.ID, 10)}, "confirm": {"yes"}}); r.Status != http.StatusNotFound {
+		t.Errorf("another account's project: %d, want 404", r.Status)
+	}
+	ro := env.AsCustomer(a.account.ID, customers.RoleReadOnly)
+	if r := ro.PostForm(bulk, url.Values{"action": {"unban"}, "ids": ids(), "confirm": {"yes"}}); r.Status != http.StatusForbidden {
+		t.Errorf("read-only: %d, want 403", r.Status)
+	}
+}

@@ -67,7 +67,7 @@ func (h *Portal) project(c *fiber.Ctx) error {
 		return err
 	}
 	v := view.ProjectPage{ID: p.ID, Name: p.Name, Cooldown: components.Span(p.ResetCooldown), Keys: keyCount(counts[p.DBID]),
-		UsersCanReset: p.UsersCanReset, Created: components.ExactTime(p.CreatedAt), Filters: fv, Errors: errs, CanDevelop: web.CustomerMay(c, customers.PermDevelop)}
+		UsersCanReset: p.UsersCanReset, Created: components.ExactTime(p.CreatedAt), Filters: fv, Errors: errs, CanDevelop: web.CustomerMay(c, customers.PermDevelop), CSRF: web.CSRFToken(c)}
 	for _, s := range scripts {
 		v.Scripts = append(v.Scripts, scriptRow(s))
 	}

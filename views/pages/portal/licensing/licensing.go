@@ -101,6 +101,7 @@ type ProjectPage struct {
 	Errors                   map[string]string
 	Empty                    bool // no keys at all
 	CanDevelop               bool
+	CSRF                     string
 }
 
 // Generate is the generate-keys form and, once done, its keys.
@@ -161,3 +162,45 @@ type KeyEditForm struct {
 func (p KeyPage) ActionHref(kind string) string { return KeyHref(p.Key.ID) + "/" + kind }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// BulkHref is where a project's selected keys go for a bulk action.
+func BulkHref(projectID string) string { return ProjectHref(projectID) + "/keys/bulk" }
+
+// Bulk is a bulk action on the keys selected on a project's page: first
+// its confirmation (the keys, and the ban reason for a blacklist), then
+// each key's result.
+type Bulk struct {
+	ProjectID, ProjectName string
+	Action                 string // reset-hwid, blacklist, unban, delete
+	Keys                   []KeyRow
+	Force                  bool   // reset-hwid: during the cooldown too
+	BanReason              string // blacklist
+	Errors                 map[string]string
+	Results                []BulkResult // set once done
+	CSRF                   string
+}
+
+// BulkResult is what a bulk action did to one key.
+type BulkResult struct {
+	Key     KeyRow
+	OK      bool
+	Message string // why it was refused
+}
+
+// Done counts the keys the action changed.
+func (b Bulk) Done() int {
+	n := 0
+	for _, r := range b.Results {
+		if r.OK {
+			n++
+		}
+	}
+	return n
+}
+
+// Verb is the action in a sentence ("Blacklist").
+func (b Bulk) Verb() string {
+	return map[string]string{"reset-hwid": "Reset the HWID of", "blacklist": "Blacklist", "unban": "Unban", "delete": "Delete"}[b.Action]
+}
+
+func idStr(id int64) string { return strconv.FormatInt(id, 10) }
