@@ -616,6 +616,33 @@ func TestSuppressions(t *testing.T) {
 	if r := ro.PostForm("/portal/lumora/suppressions/reactivate", url.Values{"email": {"gone@example.net"}}); r.Status != http.StatusForbidden {
 		t.Errorf("read-only reactivate: %d", r.Status)
 	}
+
+	// Suppressing an address by hand: bad input stays in the form with its
+	// message; the address lands on A's list only.
+	for _, bad := range []url.Values{{"email": {"not an address"}, "reason": {"asked"}}, {"email": {"ok@example.net"}},
+		{"email": {"gone@example.net"}, "reason": {"again"}}} {
+		r := c.PostForm("/portal/lumora/suppressions", bad)
+		if r.Status != http.StatusUnprocessableEntity || r.Text(`[data-testid="suppress-form"] .field-error`) == "" ||
+			r.Doc.Find(`[data-testid="suppress-form"] input[name=email]`).AttrOr("value", "") != bad.Get("email") {
+			t.Errorf("suppress %v: %d %q", bad, r.Status, r.Text(`[data-testid="suppress-form"] .field-error`))
+		}
+	}
+	r = c.PostForm("/portal/lumora/suppressions", url.Values{"email": {"Asked@Example.net"}, "reason": {"asked by phone"}})
+	if r.Status != http.StatusSeeOther {
+		t.Fatalf("suppress: %d %q", r.Status, r.Text("[role=alert]"))
+	}
+	if n := c.Get("/portal/lumora/suppressions").Doc.Find(`[data-testid="suppression-row"]`).Length(); n != 2 {
+		t.Errorf("%d suppressed after adding one, want 2", n)
+	}
+	if n := b.dev.Get("/portal/lumora/suppressions").Doc.Find(`[data-testid="suppression-row"]`).Length(); n != 1 {
+		t.Errorf("B's list changed: %d", n)
+	}
+	if r := ro.PostForm("/portal/lumora/suppressions", url.Values{"email": {"x@example.net"}, "reason": {"x"}}); r.Status != http.StatusForbidden {
+		t.Errorf("read-only suppress: %d", r.Status)
+	}
+	if ro.Get("/portal/lumora/suppressions").Has(`[data-testid="suppress-form"]`) {
+		t.Error("read-only sees the suppress form")
+	}
 }
 
 func TestWebhooks(t *testing.T) {

@@ -34,6 +34,7 @@ func (h *Mail) Routes(a *web.App) []web.Route {
 		web.PortalPost(mv.WebhooksPath+"/:wid/deliveries/:did<int>/replay", dev, h.replay),
 		web.PortalGet(mv.SuppressionsPath, read, h.suppressions),
 		web.PortalPost(mv.ReactivatePath, dev, h.reactivate),
+		web.PortalPost(mv.SuppressionsPath, dev, h.addSuppression),
 		web.PortalGet(mv.MessagesPath, read, h.messages),
 		web.PortalGet(mv.MessagesPath+"/:id", read, h.message),
 		web.PortalGet(mv.TemplatesPath, read, h.tpl.List),

@@ -274,6 +274,14 @@ type SuppressionList struct {
 	Error              string
 	CanDevelop         bool
 	CSRF               string
+	Add                SuppressForm
+}
+
+// SuppressForm adds an address to the list by hand (someone asked not to
+// be written to), with why.
+type SuppressForm struct {
+	Email, Reason string
+	Errors        map[string]string
 }
 
 // ReactivatePath lets the account send to a suppressed address again (POST email).
