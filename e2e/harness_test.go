@@ -31,15 +31,6 @@ const testTimeout = 90 * time.Second
 // browsers are looked up in this order (the same names as scripts/ensure-chromium.sh).
 var browserNames = []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"}
 
-func chromiumPath(t *testing.T) string {
-	t.Helper()
-	p, err := findChromium()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
 func findChromium() (string, error) {
 	for _, n := range browserNames {
 		if p, err := exec.LookPath(n); err == nil {

@@ -141,24 +141,6 @@ func (f *Form) Int(name string, lo, hi int) int {
 	return n
 }
 
-// OptionalInt is Int that may be left empty (ok false, no error).
-func (f *Form) OptionalInt(name string, lo, hi int) (n int, ok bool) {
-	if Field(f.c, name) == "" {
-		return 0, false
-	}
-	n = f.Int(name, lo, hi)
-	return n, f.Errors[name] == ""
-}
-
-// ID is a positive int64 id; anything else records an error.
-func (f *Form) ID(name string) int64 {
-	id, ok := ParseID(Field(f.c, name))
-	if !ok {
-		f.Fail(name, "Choose one from the list.")
-	}
-	return id
-}
-
 // FieldErrors turns a service's validation error (apperr.FieldErrors, which
 // every domain ValidationError is) into the form's messages, as sentences;
 // rename maps a service field name to the form's. nil for any other error.

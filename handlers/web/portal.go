@@ -234,7 +234,7 @@ func portalActor(u *Customer) audit.Actor {
 	return customers.Actor(u.User)
 }
 
-// PortalGet, PortalPost and PortalDelete are portal route table rows: path
+// PortalGet and PortalPost are portal route table rows: path
 // (under /portal), the customer permission the route needs, the handler.
 func PortalGet(path string, perm customers.Permission, h fiber.Handler) Route {
 	return Route{Method: fiber.MethodGet, Path: path, Portal: perm, Handler: h}
@@ -243,11 +243,6 @@ func PortalGet(path string, perm customers.Permission, h fiber.Handler) Route {
 // PortalPost is a POST row of the portal's route table.
 func PortalPost(path string, perm customers.Permission, h fiber.Handler) Route {
 	return Route{Method: fiber.MethodPost, Path: path, Portal: perm, Handler: h}
-}
-
-// PortalDelete is a DELETE row of the portal's route table.
-func PortalDelete(path string, perm customers.Permission, h fiber.Handler) Route {
-	return Route{Method: fiber.MethodDelete, Path: path, Portal: perm, Handler: h}
 }
 
 // PortalPage is the layout view-model of a portal page, built by the

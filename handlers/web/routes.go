@@ -77,7 +77,7 @@ func (a *App) authorize(p staff.Permission) fiber.Handler {
 	}
 }
 
-// Get, Post, Put and Delete are route table rows: path, the permission the
+// Get and Post are route table rows: path, the permission the
 // route needs, and the one handler method that serves it.
 func Get(path string, perm staff.Permission, h fiber.Handler) Route {
 	return Route{Method: fiber.MethodGet, Path: path, Perm: perm, Handler: h}
@@ -86,14 +86,4 @@ func Get(path string, perm staff.Permission, h fiber.Handler) Route {
 // Post is a POST row of a route table.
 func Post(path string, perm staff.Permission, h fiber.Handler) Route {
 	return Route{Method: fiber.MethodPost, Path: path, Perm: perm, Handler: h}
-}
-
-// Put is a PUT row of a route table.
-func Put(path string, perm staff.Permission, h fiber.Handler) Route {
-	return Route{Method: fiber.MethodPut, Path: path, Perm: perm, Handler: h}
-}
-
-// Delete is a DELETE row of a route table.
-func Delete(path string, perm staff.Permission, h fiber.Handler) Route {
-	return Route{Method: fiber.MethodDelete, Path: path, Perm: perm, Handler: h}
 }

@@ -1,7 +1,5 @@
 package components
 
-import "sort"
-
 // iconPaths holds Heroicons v2 (MIT) 24px outline paths, keyed by name.
 // Render with Icon(name, class). SVG markup is fine under the strict CSP.
 var iconPaths = map[string][]string{
@@ -55,14 +53,4 @@ func iconD(name string) []string {
 		return d
 	}
 	return []string{"M5.25 5.25h13.5v13.5H5.25z"}
-}
-
-// IconNames lists the available icon names (for the gallery and tests).
-func IconNames() []string {
-	out := make([]string, 0, len(iconPaths))
-	for k := range iconPaths {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

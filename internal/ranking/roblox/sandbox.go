@@ -3,7 +3,6 @@ package roblox
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -147,10 +146,4 @@ func (u SandboxUsers) LookupUsernames(ctx context.Context, names []string) ([]Us
 		out[i] = User{ID: r.UserID, Name: r.Username, DisplayName: r.Username, Requested: r.Username}
 	}
 	return out, nil
-}
-
-// ParseRoleID checks a role ID's shape (Roblox's are decimal).
-func ParseRoleID(s string) bool {
-	_, err := strconv.ParseUint(s, 10, 63)
-	return err == nil && len(s) <= 20
 }
