@@ -66,7 +66,7 @@ func NewBulk(lic BulkService, j JobsService) *Bulk {
 
 // bulkActions are the actions on a selection; each has its own route
 // (POST /luarmor/keys/bulk/<action>) with its own permission.
-var bulkActions = map[string]bool{"blacklist": true, "extend": true, "delete": true}
+var bulkActions = map[string]bool{"blacklist": true, "unban": true, "extend": true, "delete": true}
 
 var (
 	bulkKeysCrumb = layouts.Crumb{Label: "Keys", Href: view.KeysPath}
@@ -199,7 +199,7 @@ func (h *Bulk) bulkDispatch(c *fiber.Ctx) error {
 	action := web.Field(c, "action")
 	if !bulkActions[action] {
 		v, _, errs := h.bulkInput(c, "")
-		errs["action"] = "Choose blacklist, extend or delete."
+		errs["action"] = "Choose blacklist, unban, extend or delete."
 		v.Errors, v.Blocked = errs, true
 		return h.bulkPage(c, fiber.StatusUnprocessableEntity, v)
 	}
@@ -211,6 +211,8 @@ func (h *Bulk) bulkDispatch(c *fiber.Ctx) error {
 }
 
 func (h *Bulk) blacklistForm(c *fiber.Ctx) error { return h.bulkForm(c, "blacklist") }
+func (h *Bulk) unbanForm(c *fiber.Ctx) error     { return h.bulkForm(c, "unban") }
+func (h *Bulk) unban(c *fiber.Ctx) error         { return h.bulk(c, "unban") }
 func (h *Bulk) extendForm(c *fiber.Ctx) error    { return h.bulkForm(c, "extend") }
 func (h *Bulk) deleteForm(c *fiber.Ctx) error    { return h.bulkForm(c, "delete") }
 func (h *Bulk) blacklist(c *fiber.Ctx) error     { return h.bulk(c, "blacklist") }

@@ -286,6 +286,26 @@ func TestBulkPermissionsPerAction(t *testing.T) {
 		t.Errorf("viewer generate form: %d, want 403", r.Status)
 	}
 	w.wait(w.jobOf(post(support, "blacklist")))
+	// Unban in bulk: support may (it holds the blacklist permission), a
+	// viewer may not; the confirmation asks for the reason.
+	if r := post(viewer, "unban"); r.Status != http.StatusForbidden {
+		t.Errorf("viewer unban: %d, want 403", r.Status)
+	}
+	if r := support.PostForm("/luarmor/keys/bulk/unban", url.Values{"ids": bulkIDs(ks)}); r.Status != http.StatusOK ||
+		r.Text("h1") != "Unban 2 keys" || !r.Has("textarea[name=reason]") {
+		t.Errorf("unban confirmation: %d %q", r.Status, r.Text("h1"))
+	}
+	if r := support.Get("/luarmor/keys"); !r.Has("[data-testid=bulk-unban]") || viewer.Get("/luarmor/keys").Has("[data-testid=bulk-unban]") {
+		t.Error("the bulk bar's Unban: for support, not for a viewer")
+	}
+	if j := w.wait(w.jobOf(post(support, "unban"))); j.OK != 2 {
+		t.Errorf("support unban: %+v", j)
+	}
+	for _, k := range ks {
+		if got, _ := w.env.Licensing.GetKeyByID(context.Background(), k.ID); got.Banned {
+			t.Errorf("key %d still banned after the bulk unban", k.ID)
+		}
+	}
 	w.wait(w.jobOf(post(support, "extend", "days", "5")))
 	j := w.wait(w.jobOf(post(admin, "delete")))
 	if j.OK != 2 {

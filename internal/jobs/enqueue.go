@@ -53,7 +53,7 @@ func (jobArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{MaxAttemp
 
 // KeyAction is a bulk action on selected keys.
 type KeyAction struct {
-	Action string  // "blacklist", "extend" or "delete"
+	Action string  // "blacklist", "unban", "extend" or "delete"
 	IDs    []int64 // internal key ids
 	Reason string  // for every key's audit row; with blacklist, the optional internal note
 	// blacklist: the reason shown to the user, which is also the audit reason
@@ -64,7 +64,7 @@ type KeyAction struct {
 }
 
 // Kinds of the key actions.
-var actionKinds = map[string]string{"blacklist": KindBlacklist, "extend": KindExtend, "delete": KindDelete}
+var actionKinds = map[string]string{"blacklist": KindBlacklist, "unban": KindUnban, "extend": KindExtend, "delete": KindDelete}
 
 // checkReason: staff give a reason for every change (it goes into each audit row).
 func checkReason(actor audit.Actor, reason string, verr ValidationError) string {
@@ -83,7 +83,7 @@ func (s *Service) EnqueueKeyAction(ctx context.Context, actor audit.Actor, in Ke
 	verr := ValidationError{}
 	kind, ok := actionKinds[in.Action]
 	if !ok {
-		verr["action"] = "must be blacklist, extend or delete"
+		verr["action"] = "must be blacklist, unban, extend or delete"
 	}
 	ids := slices.Clone(in.IDs)
 	slices.Sort(ids)
@@ -127,6 +127,8 @@ func (s *Service) EnqueueKeyAction(ctx context.Context, actor audit.Actor, in Ke
 		}
 		p.Days = in.Days
 		title = "Extend " + plural(len(ids), "key", "keys") + " by " + plural(in.Days, "day", "days")
+	case "unban":
+		title = "Unban " + plural(len(ids), "key", "keys")
 	case "delete":
 		title = "Delete " + plural(len(ids), "key", "keys")
 	}

@@ -45,6 +45,7 @@ const (
 	KindBlacklist = "keys.blacklist"
 	KindExtend    = "keys.extend"
 	KindDelete    = "keys.delete"
+	KindUnban     = "keys.unban"
 	KindGenerate  = "keys.generate"
 	KindImport    = "keys.import"
 )

@@ -180,6 +180,46 @@ func TestBlacklistPerItemResults(t *testing.T) {
 	}
 }
 
+// Unbanning in bulk: each banned key works again, with the job's reason in
+// its audit row; a key that is not banned is reported and left alone.
+func TestUnbanPerItemResults(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.start(jobs.Options{})
+	ks := w.keys(3, licensing.KeyInput{})
+	for _, k := range ks[:2] {
+		if _, err := w.lic.Blacklist(ctx, support, k.ProjectID, k.UserKey, licensing.BlacklistInput{BanReason: "false positive"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := w.jobs.EnqueueKeyAction(ctx, support, jobs.KeyAction{Action: "unban", IDs: ids(ks...)}); err == nil {
+		t.Error("an unban without a reason was queued")
+	}
+	job, err := w.jobs.EnqueueKeyAction(ctx, support, jobs.KeyAction{Action: "unban", IDs: ids(ks...), Reason: "anti-cheat false positive"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if job.Title != "Unban 3 keys" {
+		t.Errorf("title %q", job.Title)
+	}
+	done := w.wait(job.ID)
+	if done.Status != jobs.StatusDone || done.OK != 2 || done.Failed != 1 {
+		t.Fatalf("finished job: %+v", done)
+	}
+	got := w.results(job.ID)
+	if len(got) != 3 || !got[0].OK || !got[1].OK || got[2].OK || got[0].Message != "Unbanned" {
+		t.Errorf("results: %+v", got)
+	}
+	for _, k := range ks {
+		if k2, _ := w.lic.GetKeyByID(ctx, k.ID); k2.Banned {
+			t.Errorf("key %d still banned", k.ID)
+		}
+	}
+	if n := w.auditRows("license_key.unban", "anti-cheat false positive"); n != 2 {
+		t.Errorf("unban audit rows = %d, want 2", n)
+	}
+}
+
 func TestExtendAndDelete(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
@@ -236,7 +276,7 @@ func TestEnqueueValidation(t *testing.T) {
 		in   jobs.KeyAction
 		want licensing.ValidationError
 	}{
-		{jobs.KeyAction{Action: "nuke", IDs: []int64{1}, Reason: "x"}, licensing.ValidationError{"action": "must be blacklist, extend or delete"}},
+		{jobs.KeyAction{Action: "nuke", IDs: []int64{1}, Reason: "x"}, licensing.ValidationError{"action": "must be blacklist, unban, extend or delete"}},
 		{jobs.KeyAction{Action: "delete", Reason: "x"}, licensing.ValidationError{"ids": "select at least one key"}},
 		{jobs.KeyAction{Action: "delete", IDs: []int64{1}}, licensing.ValidationError{"reason": "is required; it is recorded in the audit log of every key"}},
 		{jobs.KeyAction{Action: "extend", IDs: []int64{1}, Reason: "x"}, licensing.ValidationError{"days": "must be a whole number of days from 1 to 3650"}},

@@ -76,7 +76,7 @@ func (s *Service) work(ctx context.Context, jobID int64) error {
 	}
 	t := &turn{deadline: time.Now().Add(s.opts.withDefaults().Slice)}
 	switch row.Kind {
-	case KindBlacklist, KindExtend, KindDelete:
+	case KindBlacklist, KindUnban, KindExtend, KindDelete:
 		for i := int(next); i < len(p.IDs); i++ {
 			if err := t.check(ctx); err != nil {
 				return err
@@ -215,7 +215,7 @@ func itemMessage(err error) string {
 
 const timeFormat = "2006-01-02 15:04 UTC"
 
-// keyAction runs item i of a blacklist, extend or delete job.
+// keyAction runs item i of a blacklist, unban, extend or delete job.
 func (s *Service) keyAction(ctx context.Context, row store.BulkJob, p params, i int) error {
 	id := p.IDs[i]
 	r := result{seq: i, ref: strconv.FormatInt(id, 10), keyID: id}
@@ -235,6 +235,12 @@ func (s *Service) keyAction(ctx context.Context, row store.BulkJob, p params, i 
 		if k2.BanExpire != nil {
 			r.message += " until " + k2.BanExpire.Format(timeFormat)
 		}
+		return record(ctx, s.db.Queries, row.ID, r)
+	case KindUnban:
+		if _, err := s.lic.Unban(ctx, p.Actor, k.ProjectID, k.UserKey, p.Reason); err != nil {
+			return s.fail(ctx, row.ID, r, err)
+		}
+		r.ok, r.message = true, "Unbanned"
 		return record(ctx, s.db.Queries, row.ID, r)
 	case KindExtend:
 		_, err := s.lic.ExtendKey(ctx, p.Actor, k.ProjectID, k.UserKey, p.Days, p.Reason,
