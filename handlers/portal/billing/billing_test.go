@@ -445,7 +445,7 @@ func TestItemPages(t *testing.T) {
 		}
 	}
 	r := dev.PostForm(dom+"/nameservers", url.Values{"nameservers": {"ns1.items-co.net\nns2.items-co.net"}})
-	wantStatus(t, r, http.StatusSeeOther, "nameservers")
+	r.Want(t, http.StatusSeeOther, "nameservers")
 	if d, _ := env.Products.GetDomain(ctx, accounts.Only(h.id), h.domain.ID); strings.Join(d.Nameservers, ",") != "ns1.items-co.net,ns2.items-co.net" {
 		t.Errorf("nameservers %v", d.Nameservers)
 	}
@@ -457,12 +457,12 @@ func TestItemPages(t *testing.T) {
 		t.Errorf("EPP reveal: %d", r.Status)
 	}
 	r = dev.PostForm(vps+"/power", url.Values{"action": {"stop"}})
-	wantStatus(t, r, http.StatusSeeOther, "stop")
+	r.Want(t, http.StatusSeeOther, "stop")
 	if v, _ := env.Products.GetVPS(ctx, accounts.Only(h.id), h.vps.ID); v.Power != products.PowerStopped {
 		t.Errorf("power %q after stop", v.Power)
 	}
 	r = dev.PostForm(px+"/allow-list", url.Values{"allow_ips": {"203.0.113.7\n198.51.100.0/24"}})
-	wantStatus(t, r, http.StatusSeeOther, "allow list")
+	r.Want(t, http.StatusSeeOther, "allow list")
 	if p, _ := env.Products.GetProxy(ctx, accounts.Only(h.id), h.proxy.ID); len(p.AllowIPs) != 2 {
 		t.Errorf("allow list %v", p.AllowIPs)
 	}
@@ -476,7 +476,7 @@ func TestItemPages(t *testing.T) {
 		t.Error("billing's domain page: renew link, auto-renew toggle, and no nameservers form expected")
 	}
 	r = money.PostForm(dom+"/auto-renew", url.Values{"value": {"off"}, "from": {"item"}})
-	wantStatus(t, r, http.StatusSeeOther, "auto-renew off")
+	r.Want(t, http.StatusSeeOther, "auto-renew off")
 	if loc := r.Header.Get("Location"); loc != dom {
 		t.Errorf("auto-renew from the item went to %s", loc)
 	}
@@ -490,13 +490,6 @@ func TestItemPages(t *testing.T) {
 	}
 	if r := ro.PostForm(px+"/password", nil); r.Status != http.StatusForbidden {
 		t.Errorf("read-only reveals the password: %d, want 403", r.Status)
-	}
-}
-
-func wantStatus(t *testing.T, r *servertest.Response, want int, what string) {
-	t.Helper()
-	if r.Status != want {
-		t.Fatalf("%s: status %d, want %d: %s", what, r.Status, want, r.Text("[role=alert], main"))
 	}
 }
 
@@ -514,7 +507,7 @@ func TestBuy(t *testing.T) {
 	c := env.AsCustomer(h.id, customers.RoleBilling)
 
 	r := c.Get("/portal/lumi/domains/new")
-	wantStatus(t, r, http.StatusOK, "buy form")
+	r.Want(t, http.StatusOK, "buy form")
 	key := r.Doc.Find("[data-testid=buy-form] input[name=key]").AttrOr("value", "")
 	if len(key) < 16 || !strings.Contains(r.Text("[data-testid=tld-prices]"), ".com") {
 		t.Fatalf("form: key %q, prices %q", key, r.Text("[data-testid=tld-prices]"))
@@ -543,7 +536,7 @@ func TestBuy(t *testing.T) {
 
 	form := url.Values{"domain": {"newsite.com"}, "period": {"2"}, "auto_renew": {"on"}, "key": {key}}
 	r = buy("domains", form)
-	wantStatus(t, r, http.StatusSeeOther, "buy a domain")
+	r.Want(t, http.StatusSeeOther, "buy a domain")
 	first := r.Header.Get("Location")
 	if !strings.HasPrefix(first, "/portal/lumi/domains/") {
 		t.Fatalf("after buying: %s", first)
@@ -552,15 +545,15 @@ func TestBuy(t *testing.T) {
 		t.Errorf("balance after two years of .com: %v, want %v", got, start-20_00)
 	}
 	r = buy("domains", form) // the same form again
-	wantStatus(t, r, http.StatusSeeOther, "the same form again")
+	r.Want(t, http.StatusSeeOther, "the same form again")
 	if loc := r.Header.Get("Location"); loc != first || balance(t, env, h.id) != start-20_00 {
 		t.Errorf("second submit: %s, balance %v", loc, balance(t, env, h.id))
 	}
 
 	r = buy("vps", url.Values{"plan": {"s1"}, "period": {"3"}, "hostname": {"web2"}, "key": {"k-vps-1-aaaaaaaa"}})
-	wantStatus(t, r, http.StatusSeeOther, "buy a server")
+	r.Want(t, http.StatusSeeOther, "buy a server")
 	r = buy("proxies", url.Values{"plan": {"dc"}, "type": {"socks5"}, "country": {"de"}, "period": {"2"}, "key": {"k-px-1-aaaaaaaa"}})
-	wantStatus(t, r, http.StatusSeeOther, "buy a proxy")
+	r.Want(t, http.StatusSeeOther, "buy a proxy")
 	want := start - 20_00 - 15_00 - 4_00
 	if got := balance(t, env, h.id); got != want {
 		t.Errorf("balance after the server and the proxy: %v, want %v", got, want)

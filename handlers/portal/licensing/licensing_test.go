@@ -67,13 +67,6 @@ func projectPath(tn tenant) string   { return "/portal/luarmor/projects/" + tn.p
 func keyPath(k licensing.Key) string { return "/portal/luarmor/keys/" + strconv.FormatInt(k.ID, 10) }
 func scriptPath(tn tenant) string    { return projectPath(tn) + "/scripts/" + tn.script.ID }
 
-func wantStatus(t *testing.T, r *servertest.Response, want int, what string) {
-	t.Helper()
-	if r.Status != want {
-		t.Fatalf("%s: status %d, want %d: %s", what, r.Status, want, r.Text("[role=alert], main"))
-	}
-}
-
 func TestPagesRender(t *testing.T) {
 	t.Parallel()
 	env := servertest.New(t)
@@ -81,12 +74,12 @@ func TestPagesRender(t *testing.T) {
 	c := env.AsCustomer(a.account.ID, customers.RoleReadOnly)
 
 	r := c.Get("/portal/luarmor")
-	wantStatus(t, r, http.StatusOK, "projects")
+	r.Want(t, http.StatusOK, "projects")
 	if r.Doc.Find(`[data-testid=project-row][data-id="`+a.project.ID+`"]`).Length() != 1 {
 		t.Errorf("project list lacks the project: %s", r.Text("main"))
 	}
 	r = c.Get(projectPath(a))
-	wantStatus(t, r, http.StatusOK, "project")
+	r.Want(t, http.StatusOK, "project")
 	if n := r.Doc.Find("[data-testid=key-row]").Length(); n != 2 {
 		t.Errorf("project lists %d keys, want 2", n)
 	}
@@ -99,7 +92,7 @@ func TestPagesRender(t *testing.T) {
 	// Search by HWID, Discord ID, note, key; status filter.
 	for q, want := range map[string]int{"hwid-Alpha": 1, "1234567890123": 1, "alpha note": 2, a.fresh.UserKey[:12]: 1, "nothing-like-this": 0} {
 		r = c.Get(projectPath(a) + "?q=" + url.QueryEscape(q))
-		wantStatus(t, r, http.StatusOK, "search "+q)
+		r.Want(t, http.StatusOK, "search "+q)
 		if n := r.Doc.Find("[data-testid=key-row]").Length(); n != want {
 			t.Errorf("search %q: %d keys, want %d", q, n, want)
 		}
@@ -109,17 +102,17 @@ func TestPagesRender(t *testing.T) {
 		t.Errorf("status=reset lists %d keys", n)
 	}
 	r = c.Get(projectPath(a) + "?status=nonsense&after=garbage")
-	wantStatus(t, r, http.StatusUnprocessableEntity, "bad filters")
+	r.Want(t, http.StatusUnprocessableEntity, "bad filters")
 	if !strings.Contains(r.Body, "Status is active, reset or banned") || !strings.Contains(r.Body, "page link is not valid") {
 		t.Errorf("bad filters not explained: %s", r.Text("main"))
 	}
 	r = c.Get(keyPath(a.bound))
-	wantStatus(t, r, http.StatusOK, "key")
+	r.Want(t, http.StatusOK, "key")
 	if !strings.Contains(r.Text("[data-testid=cooldown]"), "1 hour") || r.Has("[data-testid=reset-hwid]") {
 		t.Errorf("key page: cooldown %q, read-only sees actions %v", r.Text("[data-testid=cooldown]"), r.Has("[data-testid=reset-hwid]"))
 	}
 	r = c.Get(scriptPath(a))
-	wantStatus(t, r, http.StatusOK, "script")
+	r.Want(t, http.StatusOK, "script")
 	if !strings.Contains(r.Text("[data-testid=code-view]"), "three") {
 		t.Errorf("code view: %s", r.Text("[data-testid=code-view]"))
 	}
@@ -128,12 +121,12 @@ func TestPagesRender(t *testing.T) {
 		t.Errorf("versions: %d", n)
 	}
 	r = c.Get(scriptPath(a) + "?tab=diff&from=1&to=2")
-	wantStatus(t, r, http.StatusOK, "diff")
+	r.Want(t, http.StatusOK, "diff")
 	if d := r.Text("[data-testid=diff]"); !strings.Contains(d, "two") || !strings.Contains(d, "three") {
 		t.Errorf("diff: %q", d)
 	}
 	r = c.Get(scriptPath(a) + "?tab=diff&from=1&to=9")
-	wantStatus(t, r, http.StatusUnprocessableEntity, "diff of a missing version")
+	r.Want(t, http.StatusUnprocessableEntity, "diff of a missing version")
 	if !r.Has("[data-testid=diff-error]") {
 		t.Error("no diff error")
 	}
@@ -153,7 +146,7 @@ func TestEmptyAccount(t *testing.T) {
 	acc := env.CreateAccount("Empty")
 	c := env.AsCustomer(acc.ID, customers.RoleOwner)
 	r := c.Get("/portal/luarmor")
-	wantStatus(t, r, http.StatusOK, "projects")
+	r.Want(t, http.StatusOK, "projects")
 	if !r.Has("[data-testid=projects-empty]") {
 		t.Error("no empty state")
 	}
@@ -189,7 +182,7 @@ func TestRoles(t *testing.T) {
 	for _, role := range []customers.Role{customers.RoleDeveloper, customers.RoleOwner} {
 		c := env.AsCustomer(a.account.ID, role)
 		r := c.PostForm(projectPath(a)+"/generate", url.Values{"count": {"2"}, "key_days": {"30"}, "note": {string(role) + " batch"}})
-		wantStatus(t, r, http.StatusOK, string(role)+" generate")
+		r.Want(t, http.StatusOK, string(role)+" generate")
 		if n := r.Doc.Find("[data-testid=generated-key]").Length(); n != 2 {
 			t.Errorf("%s generated %d keys shown", role, n)
 		}
@@ -207,7 +200,7 @@ func TestResetHWIDCooldown(t *testing.T) {
 	c := env.AsCustomer(a.account.ID, customers.RoleDeveloper)
 	c.Get(keyPath(a.bound))
 	r := c.PostForm(keyPath(a.bound)+"/reset-hwid", nil)
-	wantStatus(t, r, http.StatusSeeOther, "first reset")
+	r.Want(t, http.StatusSeeOther, "first reset")
 	k, _ := env.Licensing.GetKeyByID(context.Background(), a.bound.ID)
 	if k.Identifier != "" || k.TotalResets != 1 {
 		t.Fatalf("after reset: %+v", k)
@@ -218,7 +211,7 @@ func TestResetHWIDCooldown(t *testing.T) {
 		t.Fatal(err)
 	}
 	r = c.PostForm(keyPath(a.bound)+"/reset-hwid", nil)
-	wantStatus(t, r, http.StatusUnprocessableEntity, "reset on cooldown")
+	r.Want(t, http.StatusUnprocessableEntity, "reset on cooldown")
 	msg := r.Text("[data-testid=action-error]")
 	ends := k.LastResetAt.Add(time.Hour).UTC().Format("2006-01-02")
 	if !strings.Contains(msg, "cooldown") || !strings.Contains(msg, ends) || !strings.Contains(msg, "1 hour") {
@@ -229,13 +222,13 @@ func TestResetHWIDCooldown(t *testing.T) {
 	}
 	// Force, as the API's force option, resets anyway (audited as forced).
 	r = c.PostForm(keyPath(a.bound)+"/reset-hwid", url.Values{"force": {"on"}})
-	wantStatus(t, r, http.StatusSeeOther, "forced reset")
+	r.Want(t, http.StatusSeeOther, "forced reset")
 	if n := env.AuditCount("license_key.reset_hwid_force", strconv.FormatInt(a.bound.ID, 10)); n != 1 {
 		t.Errorf("forced reset audit rows: %d", n)
 	}
 	// No HWID to reset: a conflict with a message, not a 500.
 	r = c.PostForm(keyPath(a.fresh)+"/reset-hwid", nil)
-	wantStatus(t, r, http.StatusConflict, "reset without HWID")
+	r.Want(t, http.StatusConflict, "reset without HWID")
 	if !strings.Contains(r.Text("[data-testid=action-error]"), "no HWID") {
 		t.Errorf("no-HWID message: %q", r.Text("[data-testid=action-error]"))
 	}
@@ -248,14 +241,14 @@ func TestBlacklistAndUnban(t *testing.T) {
 	c := env.AsCustomer(a.account.ID, customers.RoleOwner)
 	c.Get(keyPath(a.bound))
 	r := c.PostForm(keyPath(a.bound)+"/blacklist", url.Values{"ban_reason": {"  "}})
-	wantStatus(t, r, http.StatusUnprocessableEntity, "blacklist without reason")
+	r.Want(t, http.StatusUnprocessableEntity, "blacklist without reason")
 	if !strings.Contains(r.Text(".field-error"), "reason") {
 		t.Errorf("no field message: %q", r.Text(".field-error"))
 	}
 	r = c.PostForm(keyPath(a.bound)+"/blacklist", url.Values{"ban_reason": {"sharing"}, "ban_expire": {"not a date"}})
-	wantStatus(t, r, http.StatusUnprocessableEntity, "blacklist with bad expiry")
+	r.Want(t, http.StatusUnprocessableEntity, "blacklist with bad expiry")
 	r = c.PostForm(keyPath(a.bound)+"/blacklist", url.Values{"ban_reason": {"sharing"}})
-	wantStatus(t, r, http.StatusSeeOther, "blacklist")
+	r.Want(t, http.StatusSeeOther, "blacklist")
 	k, _ := env.Licensing.GetKeyByID(context.Background(), a.bound.ID)
 	if !k.Banned || k.BanReason != "sharing" {
 		t.Fatalf("not banned: %+v", k)
@@ -265,12 +258,12 @@ func TestBlacklistAndUnban(t *testing.T) {
 		t.Error("no unban button on a banned key")
 	}
 	r = c.PostForm(keyPath(a.bound)+"/unban", nil)
-	wantStatus(t, r, http.StatusSeeOther, "unban")
+	r.Want(t, http.StatusSeeOther, "unban")
 	if k, _ := env.Licensing.GetKeyByID(context.Background(), a.bound.ID); k.Banned {
 		t.Error("still banned")
 	}
 	r = c.PostForm(keyPath(a.bound)+"/unban", nil)
-	wantStatus(t, r, http.StatusConflict, "unban a key not banned")
+	r.Want(t, http.StatusConflict, "unban a key not banned")
 }
 
 // Editing a key (the API's PATCH) and deleting it from its page: bad
@@ -283,19 +276,19 @@ func TestEditAndDeleteKey(t *testing.T) {
 	ctx := context.Background()
 	c := env.AsCustomer(a.account.ID, customers.RoleDeveloper)
 	r := c.Get(keyPath(a.bound))
-	wantStatus(t, r, http.StatusOK, "key page")
+	r.Want(t, http.StatusOK, "key page")
 	if got := r.Doc.Find("dialog#edit textarea[name=note]").Text(); got != "first note" {
 		t.Errorf("edit dialog's note %q", got)
 	}
 
 	r = c.PostForm(keyPath(a.bound)+"/edit", url.Values{"note": {"kept as sent"}, "auth_expire": {"tomorrow"}, "discord_id": {"1234567890123"}})
-	wantStatus(t, r, http.StatusUnprocessableEntity, "bad expiry")
+	r.Want(t, http.StatusUnprocessableEntity, "bad expiry")
 	if !r.Has("dialog#edit[data-autoopen]") || r.Text(".field-error#f-auth_expire-msg") == "" ||
 		r.Doc.Find("dialog#edit textarea[name=note]").Text() != "kept as sent" {
 		t.Errorf("bad expiry: dialog open %v, message %q", r.Has("dialog#edit[data-autoopen]"), r.Text(".field-error#f-auth_expire-msg"))
 	}
 	r = c.PostForm(keyPath(a.bound)+"/edit", url.Values{"note": {"x"}, "discord_id": {"not-a-snowflake"}})
-	wantStatus(t, r, http.StatusUnprocessableEntity, "bad Discord ID")
+	r.Want(t, http.StatusUnprocessableEntity, "bad Discord ID")
 	if r.Text(".field-error#f-discord_id-msg") == "" {
 		t.Error("bad Discord ID: no message under the field")
 	}
@@ -306,25 +299,25 @@ func TestEditAndDeleteKey(t *testing.T) {
 	until := time.Now().Add(72 * time.Hour).UTC().Truncate(time.Minute)
 	r = c.PostForm(keyPath(a.bound)+"/edit", url.Values{"note": {"renewed"}, "auth_expire": {until.Format("2006-01-02T15:04")},
 		"discord_id": {"284019375561932801"}})
-	wantStatus(t, r, http.StatusSeeOther, "edit")
+	r.Want(t, http.StatusSeeOther, "edit")
 	k, err := env.Licensing.GetKeyByID(ctx, a.bound.ID)
 	if err != nil || k.Note != "renewed" || k.DiscordID != "284019375561932801" || k.AuthExpire == nil || !k.AuthExpire.Equal(until) {
 		t.Errorf("after the edit: %+v %v", k, err)
 	}
 	// The expiry cleared: the key never expires.
 	r = c.PostForm(keyPath(a.bound)+"/edit", url.Values{"note": {"renewed"}, "discord_id": {"284019375561932801"}})
-	wantStatus(t, r, http.StatusSeeOther, "clear the expiry")
+	r.Want(t, http.StatusSeeOther, "clear the expiry")
 	if k, _ := env.Licensing.GetKeyByID(ctx, a.bound.ID); k.AuthExpire != nil {
 		t.Errorf("expiry not cleared: %v", k.AuthExpire)
 	}
 
 	r = c.PostForm(keyPath(a.fresh)+"/delete", url.Values{"confirm": {"nope"}})
-	wantStatus(t, r, http.StatusUnprocessableEntity, "delete without the key typed")
+	r.Want(t, http.StatusUnprocessableEntity, "delete without the key typed")
 	if !r.Has("dialog#delete[data-autoopen]") || !strings.Contains(r.Text("[data-testid=action-error]"), a.fresh.UserKey[:8]) {
 		t.Errorf("delete refusal: %q", r.Text("[data-testid=action-error]"))
 	}
 	r = c.PostForm(keyPath(a.fresh)+"/delete", url.Values{"confirm": {a.fresh.UserKey[:8]}})
-	wantStatus(t, r, http.StatusSeeOther, "delete")
+	r.Want(t, http.StatusSeeOther, "delete")
 	if loc := r.Header.Get("Location"); loc != projectPath(a) {
 		t.Errorf("after the delete: %s", loc)
 	}
@@ -342,10 +335,10 @@ func TestGenerateBadInputAndPlanLimit(t *testing.T) {
 	a := newTenant(t, env, "Alpha", "n")
 	c := env.AsCustomer(a.account.ID, customers.RoleDeveloper)
 	r := c.Get(projectPath(a) + "/generate")
-	wantStatus(t, r, http.StatusOK, "generate form")
+	r.Want(t, http.StatusOK, "generate form")
 	for _, form := range []url.Values{{"count": {""}}, {"count": {"0"}}, {"count": {"100000"}}, {"count": {"x"}}, {"count": {"2"}, "key_days": {"-3"}}} {
 		r = c.PostForm(projectPath(a)+"/generate", form)
-		wantStatus(t, r, http.StatusUnprocessableEntity, "generate "+form.Encode())
+		r.Want(t, http.StatusUnprocessableEntity, "generate "+form.Encode())
 		if !r.Has(".field-error") {
 			t.Errorf("generate %v: no field message", form)
 		}
@@ -354,12 +347,12 @@ func TestGenerateBadInputAndPlanLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 	r = c.PostForm(projectPath(a)+"/generate", url.Values{"count": {"5"}})
-	wantStatus(t, r, http.StatusUnprocessableEntity, "generate over the plan")
+	r.Want(t, http.StatusUnprocessableEntity, "generate over the plan")
 	if !r.Has("[role=alert]") || r.Has("[data-testid=generated-key]") {
 		t.Errorf("plan limit: %s", r.Text("[role=alert]"))
 	}
 	r = c.PostForm(projectPath(a)+"/generate", url.Values{"count": {"1"}})
-	wantStatus(t, r, http.StatusOK, "generate within the plan")
+	r.Want(t, http.StatusOK, "generate within the plan")
 }
 
 func TestUploadVersion(t *testing.T) {
@@ -368,14 +361,14 @@ func TestUploadVersion(t *testing.T) {
 	a := newTenant(t, env, "Alpha", "n")
 	c := env.AsCustomer(a.account.ID, customers.RoleDeveloper)
 	r := c.Get(scriptPath(a) + "?tab=upload")
-	wantStatus(t, r, http.StatusOK, "upload tab")
+	r.Want(t, http.StatusOK, "upload tab")
 	r = c.PostForm(scriptPath(a)+"/versions", url.Values{"script": {"   "}})
-	wantStatus(t, r, http.StatusUnprocessableEntity, "empty upload")
+	r.Want(t, http.StatusUnprocessableEntity, "empty upload")
 	if !r.Has("[data-testid=script-error]") {
 		t.Error("empty upload: no message")
 	}
 	r = c.PostForm(scriptPath(a)+"/versions", url.Values{"script": {"print('pasted')"}})
-	wantStatus(t, r, http.StatusSeeOther, "pasted upload")
+	r.Want(t, http.StatusSeeOther, "pasted upload")
 	// A file upload wins over the textarea.
 	post := func(content []byte) *servertest.Response {
 		var body bytes.Buffer
@@ -388,13 +381,13 @@ func TestUploadVersion(t *testing.T) {
 		return c.Do(http.MethodPost, scriptPath(a)+"/versions", &body, http.Header{"Content-Type": {w.FormDataContentType()}})
 	}
 	r = post([]byte("print('from file')\n"))
-	wantStatus(t, r, http.StatusSeeOther, "file upload")
+	r.Want(t, http.StatusSeeOther, "file upload")
 	v, err := env.Licensing.ScriptVersion(context.Background(), a.project.ID, a.script.ID, 0)
 	if err != nil || v.Version != 4 || !strings.Contains(v.Source, "from file") {
 		t.Errorf("current version: %d %q %v", v.Version, v.Source, err)
 	}
 	r = post(bytes.Repeat([]byte("a"), licensing.MaxScriptLen+1))
-	wantStatus(t, r, http.StatusUnprocessableEntity, "too big a file")
+	r.Want(t, http.StatusUnprocessableEntity, "too big a file")
 	if !strings.Contains(r.Text("[data-testid=file-error]"), "at most") {
 		t.Errorf("size message: %q", r.Text("[data-testid=file-error]"))
 	}
@@ -413,7 +406,7 @@ func TestScriptFlags(t *testing.T) {
 	a := newTenant(t, env, "Alpha", "n")
 	dev := env.AsCustomer(a.account.ID, customers.RoleDeveloper)
 	r := dev.Get(scriptPath(a))
-	wantStatus(t, r, http.StatusOK, "script page")
+	r.Want(t, http.StatusOK, "script page")
 	if !r.Has("[data-testid=save-flags]") || r.Has("[data-testid=flags-form] input[name=reason]") {
 		t.Errorf("flags form: save %v, reason field %v", r.Has("[data-testid=save-flags]"), r.Has("input[name=reason]"))
 	}
@@ -433,7 +426,7 @@ func TestScriptFlags(t *testing.T) {
 	}
 
 	r = dev.PostForm(scriptPath(a), url.Values{"silent": {"on"}, "heartbeat": {"on"}})
-	wantStatus(t, r, http.StatusSeeOther, "save flags")
+	r.Want(t, http.StatusSeeOther, "save flags")
 	if loc := r.Header.Get("Location"); loc != scriptPath(a) {
 		t.Errorf("after saving: %s", loc)
 	}
@@ -473,7 +466,7 @@ func TestExportCSV(t *testing.T) {
 	b := newTenant(t, env, "Beta", "n")
 	c := env.AsCustomer(a.account.ID, customers.RoleReadOnly)
 	r := c.Get(projectPath(a) + "/keys.csv")
-	wantStatus(t, r, http.StatusOK, "export")
+	r.Want(t, http.StatusOK, "export")
 	rows := readCSV(t, r.Body)
 	if len(rows) != 3 || rows[0][0] != "user_key" {
 		t.Fatalf("csv rows: %v", rows)
@@ -589,7 +582,7 @@ func TestProjectKeysCountFollows(t *testing.T) {
 	}
 
 	r := c.Get(projectPath(a))
-	wantStatus(t, r, http.StatusOK, "project")
+	r.Want(t, http.StatusOK, "project")
 	from, _ := r.Doc.Find(`[data-testid="result-count"][data-pending]`).Attr("hx-get")
 	if from != projectPath(a) {
 		t.Fatalf("deferred count from %q, want %q", from, projectPath(a))
@@ -633,12 +626,12 @@ func TestBulkKeys(t *testing.T) {
 	}
 	selected := ids(strconv.FormatInt(b.bound.ID, 10), "abc", strconv.FormatInt(a.bound.ID, 10))
 	r := c.PostForm(bulk, url.Values{"action": {"blacklist"}, "ids": selected})
-	wantStatus(t, r, http.StatusOK, "confirmation")
+	r.Want(t, http.StatusOK, "confirmation")
 	if n := r.Doc.Find("[data-testid=bulk-key]").Length(); n != 2 || strings.Contains(r.Body, b.bound.UserKey) {
 		t.Errorf("confirmation lists %d keys (another account's shown: %v)", n, strings.Contains(r.Body, b.bound.UserKey))
 	}
 	r = c.PostForm(bulk, url.Values{"action": {"blacklist"}, "ids": ids(), "confirm": {"yes"}})
-	wantStatus(t, r, http.StatusUnprocessableEntity, "blacklist without a reason")
+	r.Want(t, http.StatusUnprocessableEntity, "blacklist without a reason")
 	if r.Text(".field-error") == "" {
 		t.Error("no message for the missing reason")
 	}
@@ -649,7 +642,7 @@ func TestBulkKeys(t *testing.T) {
 			form[k] = v
 		}
 		r := c.PostForm(bulk, form)
-		wantStatus(t, r, http.StatusOK, action)
+		r.Want(t, http.StatusOK, action)
 		got := map[string]string{}
 		r.Doc.Find("[data-testid=bulk-result]").Each(func(_ int, s *goquery.Selection) {
 			msg := "ok"

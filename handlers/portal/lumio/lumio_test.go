@@ -91,13 +91,6 @@ func newLumioTenant(t *testing.T, env *servertest.Env, name string) lumioTenant 
 
 func extPath(tn lumioTenant) string { return "/portal/lumio/extensions/" + tn.ext.ID }
 
-func wantLumioStatus(t *testing.T, r *servertest.Response, want int, what string) {
-	t.Helper()
-	if r.Status != want {
-		t.Fatalf("%s: status %d, want %d: %s", what, r.Status, want, r.Text("[role=alert], main"))
-	}
-}
-
 func TestLumioPagesRender(t *testing.T) {
 	t.Parallel()
 	env := newLumioEnv(t)
@@ -105,7 +98,7 @@ func TestLumioPagesRender(t *testing.T) {
 	c := env.AsCustomer(a.account.ID, customers.RoleReadOnly)
 
 	r := c.Get("/portal/lumio")
-	wantLumioStatus(t, r, http.StatusOK, "list")
+	r.Want(t, http.StatusOK, "list")
 	row := r.Doc.Find(`[data-testid=extension-row][data-id="` + a.ext.ID + `"]`)
 	if row.Length() != 1 || !strings.Contains(row.Text(), "Alpha Scoreboard") || !strings.Contains(row.Text(), "1.0.0") ||
 		!strings.Contains(row.Text(), "approved") {
@@ -119,7 +112,7 @@ func TestLumioPagesRender(t *testing.T) {
 	}
 
 	r = c.Get(extPath(a))
-	wantLumioStatus(t, r, http.StatusOK, "extension")
+	r.Want(t, http.StatusOK, "extension")
 	desc, _ := r.Doc.Find("[data-testid=description]").Html()
 	if !strings.Contains(desc, "<strong>live</strong>") || strings.Contains(desc, "<script") || strings.Contains(strings.ToLower(desc), "javascript:") {
 		t.Errorf("description not rendered safely: %s", desc)
@@ -151,7 +144,7 @@ func TestLumioEmptyState(t *testing.T) {
 	acc := env.CreateAccount("Empty")
 	c := env.AsCustomer(acc.ID, customers.RoleDeveloper)
 	r := c.Get("/portal/lumio")
-	wantLumioStatus(t, r, http.StatusOK, "list")
+	r.Want(t, http.StatusOK, "list")
 	empty := r.Doc.Find("[data-testid=extensions-empty]")
 	if empty.Length() != 1 || !empty.Find(`a[href="/portal/account/api-keys/new?product=lumio"]`).Is("a") ||
 		!strings.Contains(empty.Text(), "lumio deploy") {
@@ -175,12 +168,12 @@ func TestLumioCreateAndEdit(t *testing.T) {
 
 	// Bad input: form messages, nothing created.
 	r := c.PostForm("/portal/lumio/extensions", url.Values{"name": {""}, "pricing_type": {"one_time"}, "pricing_amount": {"lots"}})
-	wantLumioStatus(t, r, http.StatusUnprocessableEntity, "bad create")
+	r.Want(t, http.StatusUnprocessableEntity, "bad create")
 	if !strings.Contains(r.Text("[data-testid=create-form]"), "Required") || !strings.Contains(r.Text("[data-testid=create-form]"), "decimal amount") {
 		t.Errorf("create form messages: %q", r.Text("[data-testid=create-form]"))
 	}
 	r = c.PostForm("/portal/lumio/extensions", url.Values{"name": {"Weather"}, "pricing_type": {"bogus"}})
-	wantLumioStatus(t, r, http.StatusUnprocessableEntity, "bad pricing type")
+	r.Want(t, http.StatusUnprocessableEntity, "bad pricing type")
 	if r.Doc.Find(`#f-pricing_type-msg`).Length() != 1 {
 		t.Errorf("pricing type message missing: %q", r.Text("[data-testid=create-form]"))
 	}
@@ -191,26 +184,26 @@ func TestLumioCreateAndEdit(t *testing.T) {
 
 	r = c.PostForm("/portal/lumio/extensions", url.Values{"name": {"Weather Widget"}, "short_description": {"Forecasts"},
 		"pricing_type": {"subscription"}, "pricing_amount": {"2.50"}, "pricing_interval": {"month"}})
-	wantLumioStatus(t, r, http.StatusSeeOther, "create")
+	r.Want(t, http.StatusSeeOther, "create")
 	loc := r.Header.Get("Location")
 	if !strings.HasPrefix(loc, "/portal/lumio/extensions/ext_") {
 		t.Fatalf("create redirected to %q", loc)
 	}
 	r = c.Get(loc)
-	wantLumioStatus(t, r, http.StatusOK, "new extension")
+	r.Want(t, http.StatusOK, "new extension")
 	if !strings.Contains(r.Text("[data-testid=extension-facts]"), "$2.50 a month") || !r.Has("[data-testid=versions-empty]") {
 		t.Errorf("new extension page: %q", r.Text("[data-testid=extension-facts]"))
 	}
 
 	// Edit: public needs an approved version (a form message), then a good save.
 	r = c.PostForm(loc, url.Values{"name": {"Weather Widget"}, "visibility": {"public"}, "pricing_type": {"free"}, "pricing_amount": {"9"}})
-	wantLumioStatus(t, r, http.StatusUnprocessableEntity, "public without version")
+	r.Want(t, http.StatusUnprocessableEntity, "public without version")
 	if !strings.Contains(r.Text("[data-testid=edit-form]"), "only once a version is approved") {
 		t.Errorf("edit form messages: %q", r.Text("[data-testid=edit-form]"))
 	}
 	r = c.PostForm(loc, url.Values{"name": {"Weather Pro"}, "short_description": {"Better forecasts"}, "description": {"## Features\n\n- Radar"},
 		"visibility": {"unlisted"}, "pricing_type": {"free"}, "pricing_amount": {"9"}})
-	wantLumioStatus(t, r, http.StatusSeeOther, "edit")
+	r.Want(t, http.StatusSeeOther, "edit")
 	r = c.Get(loc)
 	if r.Text("h1") != "Weather Pro" || !strings.Contains(r.Text("[data-testid=extension-facts]"), "Free") ||
 		!strings.Contains(r.Text("[data-testid=extension-facts]"), "unlisted") || r.Doc.Find("[data-testid=description] li").Text() != "Radar" {
@@ -226,7 +219,7 @@ func TestLumioSecrets(t *testing.T) {
 	for _, role := range []customers.Role{customers.RoleOwner, customers.RoleDeveloper} {
 		c := env.AsCustomer(a.account.ID, role)
 		r := c.Get(extPath(a))
-		wantLumioStatus(t, r, http.StatusOK, string(role)+" page")
+		r.Want(t, http.StatusOK, string(role)+" page")
 		if in := r.Doc.Find(`[data-testid=secret-form] input[name=value]`); in.AttrOr("type", "") != "password" || in.AttrOr("value", "") != "" {
 			t.Errorf("%s: value input is not an empty password field", role)
 		}
@@ -234,14 +227,14 @@ func TestLumioSecrets(t *testing.T) {
 		value := "v-" + string(role) + "-never-shown-0123456789"
 		// Bad name: a form message; the value is not echoed.
 		r = c.PostForm(extPath(a)+"/secrets", url.Values{"name": {"lower case"}, "value": {value}})
-		wantLumioStatus(t, r, http.StatusUnprocessableEntity, "bad secret name")
+		r.Want(t, http.StatusUnprocessableEntity, "bad secret name")
 		if !strings.Contains(r.Text("[data-testid=secret-form]"), "Upper-case letters") || strings.Contains(r.Body, value) {
 			t.Errorf("%s: bad name: message %q; value echoed: %v", role, r.Text("[data-testid=secret-form]"), strings.Contains(r.Body, value))
 		}
 		r = c.PostForm(extPath(a)+"/secrets", url.Values{"name": {name}, "value": {""}})
-		wantLumioStatus(t, r, http.StatusUnprocessableEntity, "empty secret value")
+		r.Want(t, http.StatusUnprocessableEntity, "empty secret value")
 		r = c.PostForm(extPath(a)+"/secrets", url.Values{"name": {name}, "value": {value}})
-		wantLumioStatus(t, r, http.StatusSeeOther, "set secret")
+		r.Want(t, http.StatusSeeOther, "set secret")
 		got, err := env.Marketplace.OpenSecret(ctx, accounts.Only(a.account.ID), a.ext.ID, name)
 		if err != nil || got != value {
 			t.Fatalf("%s: stored %q, %v", role, got, err)
@@ -257,17 +250,17 @@ func TestLumioSecrets(t *testing.T) {
 		}
 		// Delete: confirmation first, then gone.
 		r = c.Get(extPath(a) + "/secrets/" + name + "/delete")
-		wantLumioStatus(t, r, http.StatusOK, "confirm delete")
+		r.Want(t, http.StatusOK, "confirm delete")
 		if !r.Has("[data-testid=secret-confirm]") || strings.Contains(r.Body, value) {
 			t.Errorf("%s: no confirmation", role)
 		}
 		r = c.PostForm(extPath(a)+"/secrets/"+name+"/delete", nil)
-		wantLumioStatus(t, r, http.StatusSeeOther, "delete secret")
+		r.Want(t, http.StatusSeeOther, "delete secret")
 		if _, err := env.Marketplace.OpenSecret(ctx, accounts.Only(a.account.ID), a.ext.ID, name); err == nil {
 			t.Errorf("%s: secret still there", role)
 		}
 		r = c.Get(extPath(a) + "/secrets/" + name + "/delete")
-		wantLumioStatus(t, r, http.StatusNotFound, "confirm deleted secret")
+		r.Want(t, http.StatusNotFound, "confirm deleted secret")
 	}
 }
 
@@ -279,7 +272,7 @@ func TestLumioReadOnlyRolesCannotChange(t *testing.T) {
 	for _, role := range []customers.Role{customers.RoleReadOnly, customers.RoleBilling} {
 		c := env.AsCustomer(a.account.ID, role)
 		r := c.Get(extPath(a))
-		wantLumioStatus(t, r, http.StatusOK, string(role)+" reads")
+		r.Want(t, http.StatusOK, string(role)+" reads")
 		if r.Has(`form[method=post]:not([action$="/logout"])`) || r.Has("[data-testid=secret-delete]") {
 			t.Errorf("%s sees forms", role)
 		}
@@ -354,7 +347,7 @@ func TestLumioSubmitVersionAndDelete(t *testing.T) {
 		}
 	}
 	r := submit("1.2.0", lumioBundle(t, "1.2.0").Bytes())
-	wantLumioStatus(t, r, http.StatusSeeOther, "submit")
+	r.Want(t, http.StatusSeeOther, "submit")
 	vs, err := env.Marketplace.ListVersions(ctx, scope, a.ext.ID)
 	if err != nil || len(vs) != 3 || vs[0].Version != "1.2.0" || vs[0].Status != marketplace.VersionPending || vs[0].Changelog != "Overtime scores." {
 		t.Fatalf("versions after the submit: %+v %v", vs, err)
@@ -367,12 +360,12 @@ func TestLumioSubmitVersionAndDelete(t *testing.T) {
 	}
 	sparePath := "/portal/lumio/extensions/" + spare.ID
 	r = c.PostForm(sparePath+"/delete", url.Values{"confirm": {"wrong"}})
-	wantLumioStatus(t, r, http.StatusUnprocessableEntity, "delete without the slug")
+	r.Want(t, http.StatusUnprocessableEntity, "delete without the slug")
 	if !strings.Contains(r.Text("[data-testid=delete-error]"), spare.Slug) || !r.Has("dialog#delete-extension[data-autoopen]") {
 		t.Errorf("delete refusal: %q", r.Text("[data-testid=delete-error]"))
 	}
 	r = c.PostForm(sparePath+"/delete", url.Values{"confirm": {spare.Slug}})
-	wantLumioStatus(t, r, http.StatusSeeOther, "delete")
+	r.Want(t, http.StatusSeeOther, "delete")
 	if loc := r.Header.Get("Location"); loc != "/portal/lumio" {
 		t.Errorf("after the delete: %s", loc)
 	}
@@ -388,7 +381,7 @@ func TestLumioSubmitVersionAndDelete(t *testing.T) {
 		t.Error("a once-public extension offers the delete")
 	}
 	r = c.PostForm(extPath(a)+"/delete", url.Values{"confirm": {a.ext.Slug}})
-	wantLumioStatus(t, r, http.StatusConflict, "delete a once-public extension")
+	r.Want(t, http.StatusConflict, "delete a once-public extension")
 	if _, err := env.Marketplace.GetExtension(ctx, scope, a.ext.ID); err != nil {
 		t.Errorf("the once-public extension: %v", err)
 	}
@@ -433,7 +426,7 @@ func TestLumioBadPageLink(t *testing.T) {
 	acc := env.CreateAccount("Pager")
 	c := env.AsCustomer(acc.ID, customers.RoleReadOnly)
 	r := c.Get("/portal/lumio?after=garbage")
-	wantLumioStatus(t, r, http.StatusUnprocessableEntity, "bad cursor")
+	r.Want(t, http.StatusUnprocessableEntity, "bad cursor")
 	if !strings.Contains(r.Text("[data-testid=list-error]"), "page link is not valid") {
 		t.Errorf("bad cursor not explained: %q", r.Text("main"))
 	}
@@ -447,7 +440,7 @@ func TestLumioAPIKeysInThePortal(t *testing.T) {
 	acc := env.CreateAccount("Keys")
 	c := env.AsCustomer(acc.ID, customers.RoleDeveloper)
 	r := c.Get("/portal/account/api-keys/new?product=lumio")
-	wantLumioStatus(t, r, http.StatusOK, "new key form")
+	r.Want(t, http.StatusOK, "new key form")
 	for _, s := range []string{"extensions:read", "extensions:write", "secrets:write"} {
 		if !r.Has(`input[name=scope][value="lumio|` + s + `"]`) {
 			t.Errorf("form lacks Lumio scope %s", s)
@@ -458,7 +451,7 @@ func TestLumioAPIKeysInThePortal(t *testing.T) {
 	}
 	r = c.PostForm("/portal/account/api-keys", url.Values{"product": {"lumio"}, "name": {"CI deploy"},
 		"scope": {"lumio|extensions:read", "lumio|extensions:write", "lumio|secrets:write"}})
-	wantLumioStatus(t, r, http.StatusOK, "create key")
+	r.Want(t, http.StatusOK, "create key")
 	if !strings.Contains(r.Body, "lm_dev_") {
 		t.Error("created key's secret is not an lm_dev_ key")
 	}
@@ -492,7 +485,7 @@ func TestLumioInstalls(t *testing.T) {
 	}
 	c := env.AsCustomer(a.account.ID, customers.RoleReadOnly)
 	r := c.Get(extPath(a))
-	wantLumioStatus(t, r, http.StatusOK, "extension")
+	r.Want(t, http.StatusOK, "extension")
 	totals := r.Text("[data-testid=install-totals]")
 	if !strings.Contains(totals, "Active installs2") || !strings.Contains(totals, "Installs ever3") {
 		t.Errorf("totals: %q", strings.Join(strings.Fields(totals), " "))

@@ -71,13 +71,6 @@ func memberPath(id string, user int64) string {
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
-func wantLumira(t *testing.T, r *servertest.Response, want int, what string) {
-	t.Helper()
-	if r.Status != want {
-		t.Fatalf("%s: status %d, want %d: %s", what, r.Status, want, r.Text("[role=alert], main"))
-	}
-}
-
 func TestLumiraPortalPagesRender(t *testing.T) {
 	t.Parallel()
 	w := newLumiraWorld(t)
@@ -88,7 +81,7 @@ func TestLumiraPortalPagesRender(t *testing.T) {
 	c := w.env.AsCustomer(w.account.ID, customers.RoleReadOnly)
 
 	r := c.Get("/portal/lumira")
-	wantLumira(t, r, http.StatusOK, "list")
+	r.Want(t, http.StatusOK, "list")
 	row := r.Doc.Find(`[data-testid=group-row][data-id="` + w.sandbox.ID + `"]`)
 	if row.Length() != 1 || !strings.Contains(row.Text(), "Orbit Sandbox") || row.Find("[data-testid=group-status]").Text() != "Sandbox" ||
 		row.Find("[data-testid=roblox-group-id]").Text() != "111" || row.Find("[data-testid=group-members]").Text() != "1" ||
@@ -109,7 +102,7 @@ func TestLumiraPortalPagesRender(t *testing.T) {
 
 	// The API key link opens a form offering exactly Lumira's customer scopes.
 	k := w.env.AsCustomer(w.account.ID, customers.RoleDeveloper).Get("/portal/account/api-keys/new?product=lumira")
-	wantLumira(t, k, http.StatusOK, "new key form")
+	k.Want(t, http.StatusOK, "new key form")
 	for _, s := range []string{"ranking:read", "ranking:write", "notify:send"} {
 		if !k.Has(`input[name=scope][value="lumira|` + s + `"]`) {
 			t.Errorf("the key form does not offer %s", s)
@@ -117,7 +110,7 @@ func TestLumiraPortalPagesRender(t *testing.T) {
 	}
 
 	r = c.Get(groupPath(w.sandbox.ID))
-	wantLumira(t, r, http.StatusOK, "group")
+	r.Want(t, http.StatusOK, "group")
 	if !strings.Contains(r.Text("[data-testid=group-badges]"), "Sandbox") || !strings.Contains(r.Text("[data-testid=group-facts]"), "No key: a sandbox group") {
 		t.Errorf("group header: %q", r.Text("[data-testid=group-facts]"))
 	}
@@ -139,7 +132,7 @@ func TestLumiraPortalPagesRender(t *testing.T) {
 		}
 	}
 	r = c.Get(memberPath(w.sandbox.ID, sandboxAlex))
-	wantLumira(t, r, http.StatusOK, "member")
+	r.Want(t, http.StatusOK, "member")
 	if !strings.Contains(r.Text("[data-testid=member-facts]"), "Trainee (rank 5)") || r.Doc.Find("[data-testid=action-row]").Length() != 1 {
 		t.Errorf("member page: %q", r.Text("main"))
 	}
@@ -156,7 +149,7 @@ func TestLumiraPortalPagesRender(t *testing.T) {
 	// An account without groups: the empty state, and the add form for developers.
 	empty := w.env.CreateAccount("Empty")
 	r = w.env.AsCustomer(empty.ID, customers.RoleDeveloper).Get("/portal/lumira")
-	wantLumira(t, r, http.StatusOK, "empty list")
+	r.Want(t, http.StatusOK, "empty list")
 	if !r.Has("[data-testid=groups-empty]") || !r.Has("[data-testid=add-form] input[name=roblox_key][type=password]") {
 		t.Error("empty list without its empty state or add form")
 	}
@@ -178,7 +171,7 @@ func TestLumiraPortalRoleMatrix(t *testing.T) {
 		canChange := role == customers.RoleOwner || role == customers.RoleDeveloper
 		for _, p := range gets {
 			r := c.Get(p)
-			wantLumira(t, r, http.StatusOK, string(role)+" GET "+p)
+			r.Want(t, http.StatusOK, string(role)+" GET "+p)
 			if has := r.Has(`form[method=post]:not([action$="/logout"])`); has != canChange {
 				t.Errorf("%s on %s: forms shown %v", role, p, has)
 			}
@@ -238,7 +231,7 @@ func TestLumiraPortalAddGroup(t *testing.T) {
 	c.Get("/portal/lumira")
 
 	r := c.PostForm("/portal/lumira/groups", url.Values{"group_id": {"abc"}, "roblox_key": {lumiraRobloxKey}, "ceiling": {"300"}})
-	wantLumira(t, r, http.StatusUnprocessableEntity, "bad group ID and ceiling")
+	r.Want(t, http.StatusUnprocessableEntity, "bad group ID and ceiling")
 	if !strings.Contains(r.Text("[data-testid=add-form]"), "positive number") || !strings.Contains(r.Text("[data-testid=add-form]"), "2-255") {
 		t.Errorf("add form messages: %q", r.Text("[data-testid=add-form]"))
 	}
@@ -246,26 +239,26 @@ func TestLumiraPortalAddGroup(t *testing.T) {
 		t.Fatal("the key was rendered back into the form")
 	}
 	r = c.PostForm("/portal/lumira/groups", url.Values{"group_id": {"7071"}, "roblox_key": {lumiraRobloxKey}, "discord_webhook": {"https://example.com/api/webhooks/1/x"}})
-	wantLumira(t, r, http.StatusUnprocessableEntity, "bad webhook")
+	r.Want(t, http.StatusUnprocessableEntity, "bad webhook")
 	if r.Doc.Find("#f-discord_webhook-msg").Length() != 1 || strings.Contains(r.Body, lumiraRobloxKey) {
 		t.Errorf("webhook message missing or key shown: %q", r.Text("[data-testid=add-form]"))
 	}
 	r = c.PostForm("/portal/lumira/groups", url.Values{"group_id": {"111"}})
-	wantLumira(t, r, http.StatusUnprocessableEntity, "the same group twice")
+	r.Want(t, http.StatusUnprocessableEntity, "the same group twice")
 	if !strings.Contains(r.Text("[data-testid=add-form]"), "already has this Roblox group") {
 		t.Errorf("duplicate message: %q", r.Text("[data-testid=add-form]"))
 	}
 	r = c.PostForm("/portal/lumira/groups", url.Values{"group_id": {"999999"}, "roblox_key": {lumiraRobloxKey}})
-	wantLumira(t, r, http.StatusUnprocessableEntity, "a group Roblox does not have")
+	r.Want(t, http.StatusUnprocessableEntity, "a group Roblox does not have")
 	if !strings.Contains(r.Text("[data-testid=add-form]"), "Roblox has no group with this id") {
 		t.Errorf("unknown group message: %q", r.Text("[data-testid=add-form]"))
 	}
 
 	r = c.PostForm("/portal/lumira/groups", url.Values{"group_id": {itoa(lumiraRobloxGroup)}, "roblox_key": {lumiraRobloxKey}, "ceiling": {"100"}})
-	wantLumira(t, r, http.StatusSeeOther, "connect")
+	r.Want(t, http.StatusSeeOther, "connect")
 	loc := r.Header.Get("Location")
 	r = c.Get(loc)
-	wantLumira(t, r, http.StatusOK, "connected group")
+	r.Want(t, http.StatusOK, "connected group")
 	facts := r.Text("[data-testid=group-facts]")
 	if r.Text("h1") != "Portal Clan" || !strings.Contains(facts, "Connected") || r.Text("[data-testid=key-works]") != "Yes" ||
 		!strings.Contains(facts, "Rank 100") || !strings.Contains(facts, "group:read") {
@@ -294,7 +287,7 @@ func TestLumiraPortalAddGroup(t *testing.T) {
 
 	// A key Roblox refuses: the group is added, its key does not work.
 	r = c.PostForm("/portal/lumira/groups", url.Values{"group_id": {"7072"}, "roblox_key": {"rbx-wrong-key-SECRET"}})
-	wantLumira(t, r, http.StatusSeeOther, "a wrong key")
+	r.Want(t, http.StatusSeeOther, "a wrong key")
 	bad := c.Get(r.Header.Get("Location"))
 	if bad.Text("[data-testid=key-works]") != "No" || !bad.Has("[data-testid=status-message]") {
 		t.Errorf("key_invalid header: %q", bad.Text("[data-testid=group-facts]"))
@@ -319,13 +312,13 @@ func TestLumiraPortalSandboxRanking(t *testing.T) {
 	c.Get(gp)
 
 	r := c.Get(gp + "/members?q=sandbox_alex")
-	wantLumira(t, r, http.StatusSeeOther, "lookup by name")
+	r.Want(t, http.StatusSeeOther, "lookup by name")
 	if r.Header.Get("Location") != memberPath(w.sandbox.ID, sandboxAlex) {
 		t.Fatalf("lookup went to %s", r.Header.Get("Location"))
 	}
 	for q, want := range map[string]string{"nobody_here_at_all": "No Roblox user", "a b": "3-20 letters", "": "Enter a Roblox username", "123": "not in this group"} {
 		r = c.Get(gp + "/members?q=" + url.QueryEscape(q))
-		wantLumira(t, r, http.StatusUnprocessableEntity, "lookup "+q)
+		r.Want(t, http.StatusUnprocessableEntity, "lookup "+q)
 		if !strings.Contains(r.Text("[data-testid=lookup-form]"), want) {
 			t.Errorf("lookup %q: %q", q, r.Text("[data-testid=lookup-form]"))
 		}
@@ -334,7 +327,7 @@ func TestLumiraPortalSandboxRanking(t *testing.T) {
 	mp := memberPath(w.sandbox.ID, sandboxAlex)
 	c.Get(mp)
 	r = c.PostForm(mp+"/promote", url.Values{"reason": {"Passed training"}})
-	wantLumira(t, r, http.StatusSeeOther, "promote")
+	r.Want(t, http.StatusSeeOther, "promote")
 	r = c.Get(mp)
 	if !strings.Contains(r.Text("[data-testid=member-facts]"), "Trainee (rank 5)") {
 		t.Fatalf("after promote: %q", r.Text("[data-testid=member-facts]"))
@@ -364,7 +357,7 @@ func TestLumiraPortalSandboxRanking(t *testing.T) {
 	}
 	for _, tc := range cases {
 		r = c.PostForm(tc.path, tc.form)
-		wantLumira(t, r, http.StatusUnprocessableEntity, tc.path+" "+tc.form.Encode())
+		r.Want(t, http.StatusUnprocessableEntity, tc.path+" "+tc.form.Encode())
 		if !strings.Contains(r.Text("[data-testid="+tc.sel+"]"), tc.want) {
 			t.Errorf("%s: %q, want %q", tc.path, r.Text("[data-testid="+tc.sel+"]"), tc.want)
 		}
@@ -381,9 +374,9 @@ func TestLumiraPortalSandboxRanking(t *testing.T) {
 	}
 
 	r = c.PostForm(mp+"/rank", url.Values{"rank": {"50"}, "reason": {"Staff now"}})
-	wantLumira(t, r, http.StatusSeeOther, "set rank")
+	r.Want(t, http.StatusSeeOther, "set rank")
 	r = c.PostForm(mp+"/points", url.Values{"delta": {"+15"}, "reason": {"Event"}})
-	wantLumira(t, r, http.StatusSeeOther, "points")
+	r.Want(t, http.StatusSeeOther, "points")
 	r = c.Get(mp)
 	if !strings.Contains(r.Text("[data-testid=member-facts]"), "Staff (rank 50)") || !strings.Contains(r.Text("[data-testid=member-facts]"), "15") {
 		t.Errorf("after set and points: %q", r.Text("[data-testid=member-facts]"))
@@ -404,7 +397,7 @@ func TestLumiraPortalSandboxRanking(t *testing.T) {
 		t.Errorf("log order: %v", kinds)
 	}
 	r = c.Get(gp + "?kind=bogus&cursor=zzz")
-	wantLumira(t, r, http.StatusOK, "bad filter")
+	r.Want(t, http.StatusOK, "bad filter")
 	if !strings.Contains(r.Text("[data-testid=log-filter-error]"), "no action kind") || !strings.Contains(r.Text("[data-testid=log-filter-error]"), "page link") {
 		t.Errorf("bad filter messages: %q", r.Text("[data-testid=log-filter-error]"))
 	}
@@ -450,7 +443,7 @@ func TestLumiraPortalLadder(t *testing.T) {
 	gp := groupPath(w.sandbox.ID)
 	c.Get(gp)
 	r := c.PostForm(gp+"/ladder", url.Values{"role": {"1001", "1005"}, "points_1001": {"0"}, "points_1005": {"lots"}})
-	wantLumira(t, r, http.StatusUnprocessableEntity, "bad points")
+	r.Want(t, http.StatusUnprocessableEntity, "bad points")
 	if e := r.Doc.Find(`[data-testid=role-row][data-role="1005"] [data-testid=role-error]`); !strings.Contains(e.Text(), "whole number") {
 		t.Errorf("points message: %q", r.Text("[data-testid=ladder-table]"))
 	}
@@ -458,17 +451,17 @@ func TestLumiraPortalLadder(t *testing.T) {
 		t.Errorf("typed points not kept: %q", v)
 	}
 	r = c.PostForm(gp+"/ladder", url.Values{"role": {"1001", "1005"}, "points_1001": {"50"}, "points_1005": {"10"}})
-	wantLumira(t, r, http.StatusUnprocessableEntity, "falling points")
+	r.Want(t, http.StatusUnprocessableEntity, "falling points")
 	if e := r.Doc.Find(`[data-testid=role-row][data-role="1005"] [data-testid=role-error]`); !strings.Contains(e.Text(), "never fall") {
 		t.Errorf("falling points message: %q", r.Text("[data-testid=ladder-table]"))
 	}
 	r = c.PostForm(gp+"/ladder", url.Values{})
-	wantLumira(t, r, http.StatusUnprocessableEntity, "empty ladder")
+	r.Want(t, http.StatusUnprocessableEntity, "empty ladder")
 	if !strings.Contains(r.Text("[data-testid=ladder-error]"), "at least one role") {
 		t.Errorf("empty ladder message: %q", r.Text("[data-testid=ladder-error]"))
 	}
 	r = c.PostForm(gp+"/ladder", url.Values{"role": {"1001", "1050"}, "points_1001": {"0"}, "points_1050": {"40"}, "points_1005": {"9"}})
-	wantLumira(t, r, http.StatusSeeOther, "save ladder")
+	r.Want(t, http.StatusSeeOther, "save ladder")
 	g, err := w.env.Ranking.GetGroup(context.Background(), accounts.Only(w.account.ID), w.sandbox.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -485,7 +478,7 @@ func TestLumiraPortalLadder(t *testing.T) {
 	// Promote now skips the roles left out: Member (1) → Staff (50).
 	mp := memberPath(w.sandbox.ID, sandboxAlex)
 	c.Get(mp)
-	wantLumira(t, c.PostForm(mp+"/promote", url.Values{"reason": {"skip"}}), http.StatusSeeOther, "promote on the new ladder")
+	c.PostForm(mp+"/promote", url.Values{"reason": {"skip"}}).Want(t, http.StatusSeeOther, "promote on the new ladder")
 	if !strings.Contains(c.Get(mp).Text("[data-testid=member-facts]"), "Staff (rank 50)") {
 		t.Error("promote did not follow the saved ladder")
 	}
@@ -512,20 +505,20 @@ func TestLumiraPortalWebhook(t *testing.T) {
 		t.Fatal("a group without a webhook offers a test")
 	}
 	r = c.PostForm(gp+"/webhook", url.Values{"discord_webhook": {"http://evil.test/api/webhooks/1/abc"}})
-	wantLumira(t, r, http.StatusUnprocessableEntity, "not Discord")
+	r.Want(t, http.StatusUnprocessableEntity, "not Discord")
 	if r.Doc.Find("[data-testid=webhook-form] #f-discord_webhook-msg.field-error").Length() != 1 || strings.Contains(r.Body, "evil.test") {
 		t.Errorf("bad URL: %q", r.Text("[data-testid=webhook-form]"))
 	}
 	r = c.PostForm(gp+"/webhook", url.Values{"discord_webhook": {""}})
-	wantLumira(t, r, http.StatusUnprocessableEntity, "empty URL")
+	r.Want(t, http.StatusUnprocessableEntity, "empty URL")
 
 	hook := w.dc.WebhookURL()
-	wantLumira(t, c.PostForm(gp+"/webhook", url.Values{"discord_webhook": {hook}}), http.StatusSeeOther, "set webhook")
+	c.PostForm(gp+"/webhook", url.Values{"discord_webhook": {hook}}).Want(t, http.StatusSeeOther, "set webhook")
 	r = c.Get(gp)
 	if r.Doc.Find("[data-testid=webhook-status]").AttrOr("data-status", "") != "ok" || strings.Contains(r.Body, "tok_en-1") {
 		t.Fatalf("webhook status %q, or its URL shown", r.Text("[data-testid=webhook-status]"))
 	}
-	wantLumira(t, c.PostForm(gp+"/webhook/test", url.Values{}), http.StatusSeeOther, "test")
+	c.PostForm(gp+"/webhook/test", url.Values{}).Want(t, http.StatusSeeOther, "test")
 	select {
 	case m := <-w.dc.Posted:
 		if !strings.Contains(m.Content, "Test message from Lumira for Orbit Sandbox") {
@@ -538,7 +531,7 @@ func TestLumiraPortalWebhook(t *testing.T) {
 	// A promotion from the portal is logged there too.
 	mp := memberPath(w.sandbox.ID, sandboxAlex)
 	c.Get(mp)
-	wantLumira(t, c.PostForm(mp+"/promote", url.Values{"reason": {"Logged"}}), http.StatusSeeOther, "promote")
+	c.PostForm(mp+"/promote", url.Values{"reason": {"Logged"}}).Want(t, http.StatusSeeOther, "promote")
 	select {
 	case m := <-w.dc.Posted:
 		if len(m.Embeds) == 0 {
@@ -551,7 +544,7 @@ func TestLumiraPortalWebhook(t *testing.T) {
 	// Discord forgets the webhook: the next post disables it, and the group
 	// page says so and why.
 	w.dc.Delete()
-	wantLumira(t, c.PostForm(gp+"/webhook/test", url.Values{}), http.StatusSeeOther, "test a deleted webhook")
+	c.PostForm(gp+"/webhook/test", url.Values{}).Want(t, http.StatusSeeOther, "test a deleted webhook")
 	for deadline := time.Now().Add(20 * time.Second); ; {
 		g, err := w.env.Ranking.GetGroup(context.Background(), accounts.Only(w.account.ID), w.sandbox.ID)
 		if err != nil {
@@ -570,11 +563,11 @@ func TestLumiraPortalWebhook(t *testing.T) {
 		t.Errorf("disabled webhook: %q / %q", r.Text("[data-testid=webhook-status]"), r.Text("[data-testid=webhook-reason]"))
 	}
 	r = c.PostForm(gp+"/webhook/test", url.Values{})
-	wantLumira(t, r, http.StatusUnprocessableEntity, "test a disabled webhook")
+	r.Want(t, http.StatusUnprocessableEntity, "test a disabled webhook")
 
-	wantLumira(t, c.PostForm(gp+"/webhook/remove", url.Values{}), http.StatusSeeOther, "remove")
+	c.PostForm(gp+"/webhook/remove", url.Values{}).Want(t, http.StatusSeeOther, "remove")
 	r = c.PostForm(gp+"/webhook/test", url.Values{})
-	wantLumira(t, r, http.StatusUnprocessableEntity, "test without a webhook")
+	r.Want(t, http.StatusUnprocessableEntity, "test without a webhook")
 	if !strings.Contains(r.Text("[data-testid=webhook-test-error]"), "no working Discord webhook") {
 		t.Errorf("test without a webhook: %q", r.Text("[data-testid=webhook-test-error]"))
 	}

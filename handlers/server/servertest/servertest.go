@@ -239,6 +239,15 @@ func (r *Response) Text(sel string) string { return strings.TrimSpace(r.Doc.Find
 // Has reports whether sel matches anything.
 func (r *Response) Has(sel string) bool { return r.Doc.Find(sel).Length() > 0 }
 
+// Want stops the test unless the response has status want; what names the
+// request, and the page's alert or main text says why it answered otherwise.
+func (r *Response) Want(t testing.TB, want int, what string) {
+	t.Helper()
+	if r.Status != want {
+		t.Fatalf("%s: status %d, want %d: %s", what, r.Status, want, r.Text("[role=alert], main"))
+	}
+}
+
 // Do sends a request; for unsafe methods it adds the CSRF header (unless
 // the header map already has X-CSRF-Token, possibly empty, to test refusal).
 func (c *Client) Do(method, path string, body io.Reader, header http.Header) *Response {
