@@ -46,11 +46,11 @@ func (h *Lumi) buyView(c *fiber.Ctx, kind string) (view.Buy, error) {
 	}
 	if kind == view.KindDomains {
 		for n := 1; n <= lumiproducts.MaxYears; n++ {
-			v.Periods = append(v.Periods, components.Option{Value: strconv.Itoa(n), Label: units(n, "year")})
+			v.Periods = append(v.Periods, components.Option{Value: strconv.Itoa(n), Label: view.Units(n, "year")})
 		}
 	} else {
 		for _, n := range monthChoices {
-			v.Periods = append(v.Periods, components.Option{Value: strconv.Itoa(n), Label: units(n, "month")})
+			v.Periods = append(v.Periods, components.Option{Value: strconv.Itoa(n), Label: view.Units(n, "month")})
 		}
 	}
 	for _, t := range lumiproducts.ProxyTypes {
@@ -134,12 +134,4 @@ func (h *Lumi) buy(kind string) fiber.Handler {
 		}
 		return h.buyPage(c, status, v)
 	}
-}
-
-// units is "1 year", "3 months".
-func units(n int, unit string) string {
-	if n == 1 {
-		return "1 " + unit
-	}
-	return strconv.Itoa(n) + " " + unit + "s"
 }

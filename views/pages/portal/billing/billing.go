@@ -175,11 +175,14 @@ type Renew struct {
 }
 
 // Plural is n units.
-func (r Renew) Plural(n int) string {
+func (r Renew) Plural(n int) string { return Units(n, r.Unit) }
+
+// Units is n of a period unit in words: "1 year", "3 months".
+func Units(n int, unit string) string {
 	if n == 1 {
-		return "1 " + r.Unit
+		return "1 " + unit
 	}
-	return strconv.Itoa(n) + " " + r.Unit + "s"
+	return strconv.Itoa(n) + " " + unit + "s"
 }
 
 // amountClass colours a signed amount.
