@@ -393,8 +393,7 @@ func (h *Licensing) keyActionDone(c *fiber.Ctx, k licensing.Key, a view.KeyActio
 			a.FormError += " Tick Force to reset anyway."
 		}
 		return h.keyActionFailed(c, fiber.StatusUnprocessableEntity, a)
-	case errors.Is(err, licensing.ErrNoHWID), errors.Is(err, licensing.ErrKeyBanned), errors.Is(err, licensing.ErrNotBanned),
-		errors.Is(err, licensing.ErrDiscordLinked), errors.Is(err, licensing.ErrKeyActivated):
+	case licensing.StateRefusal(err):
 		a.FormError = web.Capitalize(err.Error()) + "."
 		return h.keyActionFailed(c, fiber.StatusConflict, a)
 	case err != nil:

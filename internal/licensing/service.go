@@ -68,6 +68,19 @@ var (
 	ErrKeyActivated     = errors.New("the key's days already started; set auth_expire instead of key_days")
 )
 
+// StateRefusal reports whether err refuses an action because of the key's
+// state (no HWID to reset, blacklisted, not blacklisted, another Discord ID
+// linked, its days started): every face answers it as a conflict (409) in
+// the error's own words, not as bad input or a failure.
+func StateRefusal(err error) bool {
+	for _, e := range []error{ErrNoHWID, ErrKeyBanned, ErrNotBanned, ErrDiscordLinked, ErrKeyActivated} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
 // ResetCooldownError is returned by ResetHWID when the project's cooldown has
 // not passed since the last reset; errors.Is(err, ErrResetCooldown) holds.
 type ResetCooldownError struct {

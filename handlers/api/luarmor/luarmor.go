@@ -183,8 +183,7 @@ func (api *API) serviceErr(c *fiber.Ctx, err error) error {
 		return fail(c, fiber.StatusForbidden, capitalize(err.Error())+".")
 	case errors.As(err, &nf) && nf.NotFound():
 		return fail(c, fiber.StatusNotFound, capitalize(err.Error())+".")
-	case errors.Is(err, licensing.ErrNoHWID), errors.Is(err, licensing.ErrKeyBanned), errors.Is(err, licensing.ErrNotBanned),
-		errors.Is(err, licensing.ErrDiscordLinked), errors.Is(err, licensing.ErrKeyActivated):
+	case licensing.StateRefusal(err):
 		return fail(c, fiber.StatusConflict, capitalize(err.Error())+".")
 	case errors.Is(err, context.Canceled):
 		return fail(c, fiber.StatusServiceUnavailable, "Request cancelled.")

@@ -95,8 +95,7 @@ func bulkRefusal(err error) string {
 	switch {
 	case errors.As(err, &cooldown):
 		return "On cooldown until " + components.ExactTime(cooldown.Ends) + "."
-	case errors.Is(err, licensing.ErrNoHWID), errors.Is(err, licensing.ErrKeyBanned), errors.Is(err, licensing.ErrNotBanned),
-		errors.Is(err, licensing.ErrKeyNotFound):
+	case licensing.StateRefusal(err), errors.Is(err, licensing.ErrKeyNotFound):
 		return web.Capitalize(err.Error()) + "."
 	case web.FieldErrors(err, nil) != nil:
 		return web.FieldErrorsText(web.FieldErrors(err, nil))

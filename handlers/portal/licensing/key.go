@@ -192,8 +192,7 @@ func (h *Portal) actionDone(c *fiber.Ctx, k licensing.Key, p licensing.Project, 
 		m := "This key's HWID was reset recently: with the project's cooldown of " + components.Span(p.ResetCooldown) + ", it can be reset again at " +
 			components.ExactTime(cooldown.Ends) + ". Tick Force to reset it anyway."
 		return h.actionFailed(c, k, p, kind, fiber.StatusUnprocessableEntity, m, nil, keep)
-	case errors.Is(err, licensing.ErrNoHWID), errors.Is(err, licensing.ErrKeyBanned), errors.Is(err, licensing.ErrNotBanned),
-		errors.Is(err, licensing.ErrKeyActivated):
+	case licensing.StateRefusal(err):
 		return h.actionFailed(c, k, p, kind, fiber.StatusConflict, web.Capitalize(err.Error())+".", nil, keep)
 	case err != nil:
 		return err
