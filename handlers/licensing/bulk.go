@@ -1,6 +1,7 @@
 package licensing
 
-// Luarmor bulk work: actions on selected keys (blacklist, extend, delete),
+// Luarmor bulk work: actions on selected keys (blacklist, unban, HWID
+// reset, extend, delete),
 // generating keys, importing keys from CSV, the background job pages that
 // follow them, the streamed CSV export of a key list, the support signals
 // and the account page's Luarmor tab. Long work runs in internal/jobs.
@@ -21,6 +22,7 @@ import (
 	"lumdesk/internal/audit"
 	"lumdesk/internal/jobs"
 	"lumdesk/internal/licensing"
+	"lumdesk/internal/staff"
 	"lumdesk/views/components"
 	"lumdesk/views/layouts"
 	view "lumdesk/views/pages/licensing"
@@ -66,7 +68,7 @@ func NewBulk(lic BulkService, j JobsService) *Bulk {
 
 // bulkActions are the actions on a selection; each has its own route
 // (POST /luarmor/keys/bulk/<action>) with its own permission.
-var bulkActions = map[string]bool{"blacklist": true, "unban": true, "extend": true, "delete": true}
+var bulkActions = map[string]bool{"blacklist": true, "unban": true, "reset-hwid": true, "extend": true, "delete": true}
 
 var (
 	bulkKeysCrumb = layouts.Crumb{Label: "Keys", Href: view.KeysPath}
@@ -164,6 +166,11 @@ func (h *Bulk) bulkInput(c *fiber.Ctx, action string) (view.BulkAction, []int64,
 		errs["ids"] = fmt.Sprintf("%s keys are selected; one bulk action takes at most %s. Narrow the filter or split the selection.",
 			components.Thousands(int64(len(ids))), components.Thousands(jobs.MaxSelection))
 	}
+	if action == "reset-hwid" {
+		// Only who may force one key's reset sees (and may send) the box.
+		v.CanForce = web.Can(c, staff.PermLicensingForceReset)
+		v.Force = web.Field(c, "force") != ""
+	}
 	if action == "blacklist" {
 		// A blacklist asks for the user's reason (ban_reason, also the
 		// audit reason) and an optional internal note, like one key's.
@@ -199,7 +206,7 @@ func (h *Bulk) bulkDispatch(c *fiber.Ctx) error {
 	action := web.Field(c, "action")
 	if !bulkActions[action] {
 		v, _, errs := h.bulkInput(c, "")
-		errs["action"] = "Choose blacklist, unban, extend or delete."
+		errs["action"] = "Choose blacklist, unban, reset HWID, extend or delete."
 		v.Errors, v.Blocked = errs, true
 		return h.bulkPage(c, fiber.StatusUnprocessableEntity, v)
 	}
@@ -213,6 +220,8 @@ func (h *Bulk) bulkDispatch(c *fiber.Ctx) error {
 func (h *Bulk) blacklistForm(c *fiber.Ctx) error { return h.bulkForm(c, "blacklist") }
 func (h *Bulk) unbanForm(c *fiber.Ctx) error     { return h.bulkForm(c, "unban") }
 func (h *Bulk) unban(c *fiber.Ctx) error         { return h.bulk(c, "unban") }
+func (h *Bulk) resetForm(c *fiber.Ctx) error     { return h.bulkForm(c, "reset-hwid") }
+func (h *Bulk) reset(c *fiber.Ctx) error         { return h.bulk(c, "reset-hwid") }
 func (h *Bulk) extendForm(c *fiber.Ctx) error    { return h.bulkForm(c, "extend") }
 func (h *Bulk) deleteForm(c *fiber.Ctx) error    { return h.bulkForm(c, "delete") }
 func (h *Bulk) blacklist(c *fiber.Ctx) error     { return h.bulk(c, "blacklist") }
@@ -243,7 +252,10 @@ func (h *Bulk) bulk(c *fiber.Ctx, action string) error {
 		}
 		return h.bulkPage(c, status, v)
 	}
-	in := jobs.KeyAction{Action: v.Action, IDs: ids, Reason: v.Reason, BanReason: v.BanReason}
+	in := jobs.KeyAction{Action: v.Action, IDs: ids, Reason: v.Reason, BanReason: v.BanReason, Force: v.Force}
+	if v.Force && !v.CanForce {
+		errs["force"] = "Your role may not skip the reset cooldown; untick Force."
+	}
 	if v.Action == "blacklist" {
 		t, ok := parseWhen(v.BanExpire)
 		switch {

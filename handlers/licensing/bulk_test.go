@@ -325,6 +325,109 @@ func TestBulkPermissionsPerAction(t *testing.T) {
 	}
 }
 
+// Resetting HWIDs in bulk: support resets the selection within each key's
+// rules (a key without a HWID, a banned one, one on the project's cooldown
+// reported and left alone); only who may force one key's reset sees and may
+// send Force, which resets the one on cooldown.
+func TestBulkResetHWID(t *testing.T) {
+	t.Parallel()
+	w := newBulkWorld(t, true)
+	ctx := context.Background()
+	var err error
+	w.project, err = w.env.Licensing.CreateProject(ctx, bulkCLI, licensing.ProjectInput{AccountID: w.account, Name: "Cooldown", ResetCooldown: 24 * time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bound := w.keys(3, licensing.KeyInput{Identifier: "hwid-1"})
+	bare := w.keys(1, licensing.KeyInput{})[0]
+	cooling, banned := bound[1], bound[2]
+	if _, err := w.env.Licensing.ResetHWID(ctx, bulkCLI, w.project.ID, cooling.UserKey, licensing.ResetOpts{Force: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.env.Licensing.UpdateKey(ctx, bulkCLI, w.project.ID, cooling.UserKey, licensing.KeyPatch{Identifier: bulkPtr("hwid-2")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.env.Licensing.Blacklist(ctx, bulkCLI, w.project.ID, banned.UserKey, licensing.BlacklistInput{BanReason: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	sel := []licensing.Key{bound[0], cooling, banned, bare}
+	support, viewer, admin := w.env.As("support"), w.env.As("viewer"), w.env.As("admin")
+	form := func(extra ...string) url.Values {
+		f := url.Values{"step": {"confirm"}, "ids": bulkIDs(sel), "reason": {"loader 3.2 changed every HWID"}}
+		for i := 0; i+1 < len(extra); i += 2 {
+			f.Set(extra[i], extra[i+1])
+		}
+		return f
+	}
+
+	if r := viewer.PostForm("/luarmor/keys/bulk/reset-hwid", form()); r.Status != http.StatusForbidden {
+		t.Errorf("viewer: %d, want 403", r.Status)
+	}
+	if !support.Get("/luarmor/keys").Has("[data-testid=bulk-reset-hwid]") || viewer.Get("/luarmor/keys").Has("[data-testid=bulk-reset-hwid]") {
+		t.Error("the bulk bar's Reset HWID: for support, not for a viewer")
+	}
+	// The list's bar posts to /luarmor/keys/bulk with the action, which
+	// sends it on to the action's route; its confirmation asks for the
+	// reason and (for support) has no Force.
+	r := support.PostForm("/luarmor/keys/bulk", url.Values{"action": {"reset-hwid"}, "ids": bulkIDs(sel)})
+	if r.Status != http.StatusTemporaryRedirect || r.Header.Get("Location") != "/luarmor/keys/bulk/reset-hwid" {
+		t.Errorf("the bulk bar's reset: %d to %q", r.Status, r.Header.Get("Location"))
+	}
+	r = support.PostForm("/luarmor/keys/bulk/reset-hwid", url.Values{"ids": bulkIDs(sel)})
+	r.Want(t, http.StatusOK, "support's confirmation")
+	if r.Text("h1") != "Reset the HWID of 4 keys" || !r.Has("textarea[name=reason]") || r.Has("input[name=force]") {
+		t.Errorf("support's confirmation: %q, force box %v", r.Text("h1"), r.Has("input[name=force]"))
+	}
+	if !admin.PostForm("/luarmor/keys/bulk/reset-hwid", url.Values{"ids": bulkIDs(sel)}).Has("input[name=force]") {
+		t.Error("an admin's confirmation has no Force box")
+	}
+	r = support.PostForm("/luarmor/keys/bulk/reset-hwid", form("force", "on"))
+	r.Want(t, http.StatusUnprocessableEntity, "support forcing")
+	if !strings.Contains(r.Text(".field-error"), "may not skip the reset cooldown") {
+		t.Errorf("support forcing: %q", r.Text(".field-error"))
+	}
+	r = support.PostForm("/luarmor/keys/bulk/reset-hwid", url.Values{"step": {"confirm"}, "ids": bulkIDs(sel)})
+	r.Want(t, http.StatusUnprocessableEntity, "no reason")
+
+	id := w.jobOf(support.PostForm("/luarmor/keys/bulk/reset-hwid", form()))
+	if j := w.wait(id); j.Status != jobs.StatusDone || j.OK != 1 || j.Failed != 3 || j.Title != "Reset the HWID of 4 keys" {
+		t.Fatalf("job: %+v", j)
+	}
+	rows := bulkResultRows(support.Get(fmt.Sprintf("/luarmor/jobs/%d", id)))
+	if len(rows) != 4 {
+		t.Fatalf("results: %+v", rows)
+	}
+	byKey := map[string]bulkResultRow{}
+	for _, row := range rows {
+		byKey[row.Key] = row
+	}
+	for key, want := range map[string]string{bound[0].UserKey: "HWID reset", cooling.UserKey: "HWID reset is on cooldown until",
+		banned.UserKey: "This key is blacklisted", bare.UserKey: "This key has no HWID to reset."} {
+		if got := byKey[key]; !strings.HasPrefix(got.Message, want) || (got.OK == "true") != (want == "HWID reset") {
+			t.Errorf("%s: %+v, want %q", key, got, want)
+		}
+	}
+	if k, _ := w.env.Licensing.GetKeyByID(ctx, cooling.ID); k.Identifier != "hwid-2" {
+		t.Errorf("the key on cooldown was reset: %q", k.Identifier)
+	}
+
+	j := w.wait(w.jobOf(admin.PostForm("/luarmor/keys/bulk/reset-hwid", form("force", "on", "ids", strconv.FormatInt(cooling.ID, 10)))))
+	if j.OK != 1 || j.Title != "Force-reset the HWID of 1 key" {
+		t.Errorf("admin's forced reset: %+v", j)
+	}
+	for _, k := range []licensing.Key{bound[0], cooling} {
+		if got, _ := w.env.Licensing.GetKeyByID(ctx, k.ID); got.Identifier != "" {
+			t.Errorf("key %d still bound to %q", k.ID, got.Identifier)
+		}
+	}
+	if n := w.env.AuditCount("license_key.reset_hwid_force", strconv.FormatInt(cooling.ID, 10)); n != 2 {
+		t.Errorf("forced resets of the key on cooldown in the audit log: %d, want 2 (the setup's and the job's)", n)
+	}
+	if n := w.env.AuditCount("license_key.reset_hwid", strconv.FormatInt(bound[0].ID, 10)); n != 1 {
+		t.Errorf("the bulk reset's audit rows: %d, want 1", n)
+	}
+}
+
 func TestBulkSelectionIsCapped(t *testing.T) {
 	t.Parallel()
 	w := newBulkWorld(t, false)

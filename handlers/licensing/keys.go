@@ -237,7 +237,8 @@ func (h *Licensing) keyList(c *fiber.Ctx, proj *licensing.Project) error {
 		return web.RenderCount(c, n, err, "key", "keys")
 	}
 	v := view.KeyList{Base: base, Filters: r.view, Columns: r.cols, Errors: r.errs,
-		CanManage: web.Can(c, staff.PermLicensingManage), CanBan: web.Can(c, staff.PermLicensingBlacklist), CanDelete: web.Can(c, staff.PermLicensingDelete),
+		CanManage: web.Can(c, staff.PermLicensingManage), CanReset: web.Can(c, staff.PermLicensingResetHWID),
+		CanBan: web.Can(c, staff.PermLicensingBlacklist), CanDelete: web.Can(c, staff.PermLicensingDelete),
 		Self: utils.CopyString(c.OriginalURL())}
 	if proj != nil {
 		v.ProjectID, v.ProjectName = proj.ID, proj.Name

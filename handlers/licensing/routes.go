@@ -21,6 +21,8 @@ func (h *Bulk) Routes(a *web.App) []web.Route {
 		web.Post(view.BulkPath+"/blacklist", staff.PermLicensingBlacklist, h.blacklist),
 		web.Get(view.BulkPath+"/unban", staff.PermLicensingBlacklist, h.unbanForm),
 		web.Post(view.BulkPath+"/unban", staff.PermLicensingBlacklist, h.unban),
+		web.Get(view.BulkPath+"/reset-hwid", staff.PermLicensingResetHWID, h.resetForm),
+		web.Post(view.BulkPath+"/reset-hwid", staff.PermLicensingResetHWID, h.reset),
 		web.Get(view.BulkPath+"/extend", staff.PermLicensingManage, h.extendForm),
 		web.Post(view.BulkPath+"/extend", staff.PermLicensingManage, h.extend),
 		web.Get(view.BulkPath+"/delete", staff.PermLicensingDelete, h.deleteForm),

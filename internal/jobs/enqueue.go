@@ -31,6 +31,7 @@ type params struct {
 	BanReason string     `json:"ban_reason,omitempty"`
 	BanExpire *time.Time `json:"ban_expire,omitempty"`
 	Days      int        `json:"days,omitempty"`
+	Force     bool       `json:"force,omitempty"`
 	// generate
 	Count      int               `json:"count,omitempty"`
 	KeyDays    *int              `json:"key_days,omitempty"`
@@ -53,7 +54,7 @@ func (jobArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{MaxAttemp
 
 // KeyAction is a bulk action on selected keys.
 type KeyAction struct {
-	Action string  // "blacklist", "unban", "extend" or "delete"
+	Action string  // "blacklist", "unban", "reset-hwid", "extend" or "delete"
 	IDs    []int64 // internal key ids
 	Reason string  // for every key's audit row; with blacklist, the optional internal note
 	// blacklist: the reason shown to the user, which is also the audit reason
@@ -61,10 +62,12 @@ type KeyAction struct {
 	BanExpire *time.Time // nil: no end
 	// extend
 	Days int
+	// reset-hwid: skip the project's cooldown (staff allowed to force a reset)
+	Force bool
 }
 
 // Kinds of the key actions.
-var actionKinds = map[string]string{"blacklist": KindBlacklist, "unban": KindUnban, "extend": KindExtend, "delete": KindDelete}
+var actionKinds = map[string]string{"blacklist": KindBlacklist, "unban": KindUnban, "reset-hwid": KindResetHWID, "extend": KindExtend, "delete": KindDelete}
 
 // checkReason: staff give a reason for every change (it goes into each audit row).
 func checkReason(actor audit.Actor, reason string, verr ValidationError) string {
@@ -83,7 +86,7 @@ func (s *Service) EnqueueKeyAction(ctx context.Context, actor audit.Actor, in Ke
 	verr := ValidationError{}
 	kind, ok := actionKinds[in.Action]
 	if !ok {
-		verr["action"] = "must be blacklist, unban, extend or delete"
+		verr["action"] = "must be blacklist, unban, reset-hwid, extend or delete"
 	}
 	ids := slices.Clone(in.IDs)
 	slices.Sort(ids)
@@ -129,6 +132,12 @@ func (s *Service) EnqueueKeyAction(ctx context.Context, actor audit.Actor, in Ke
 		title = "Extend " + plural(len(ids), "key", "keys") + " by " + plural(in.Days, "day", "days")
 	case "unban":
 		title = "Unban " + plural(len(ids), "key", "keys")
+	case "reset-hwid":
+		p.Force = in.Force
+		title = "Reset the HWID of " + plural(len(ids), "key", "keys")
+		if in.Force {
+			title = "Force-reset the HWID of " + plural(len(ids), "key", "keys")
+		}
 	case "delete":
 		title = "Delete " + plural(len(ids), "key", "keys")
 	}

@@ -46,6 +46,7 @@ const (
 	KindExtend    = "keys.extend"
 	KindDelete    = "keys.delete"
 	KindUnban     = "keys.unban"
+	KindResetHWID = "keys.reset_hwid"
 	KindGenerate  = "keys.generate"
 	KindImport    = "keys.import"
 )

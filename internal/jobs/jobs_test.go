@@ -276,7 +276,7 @@ func TestEnqueueValidation(t *testing.T) {
 		in   jobs.KeyAction
 		want licensing.ValidationError
 	}{
-		{jobs.KeyAction{Action: "nuke", IDs: []int64{1}, Reason: "x"}, licensing.ValidationError{"action": "must be blacklist, unban, extend or delete"}},
+		{jobs.KeyAction{Action: "nuke", IDs: []int64{1}, Reason: "x"}, licensing.ValidationError{"action": "must be blacklist, unban, reset-hwid, extend or delete"}},
 		{jobs.KeyAction{Action: "delete", Reason: "x"}, licensing.ValidationError{"ids": "select at least one key"}},
 		{jobs.KeyAction{Action: "delete", IDs: []int64{1}}, licensing.ValidationError{"reason": "is required; it is recorded in the audit log of every key"}},
 		{jobs.KeyAction{Action: "extend", IDs: []int64{1}, Reason: "x"}, licensing.ValidationError{"days": "must be a whole number of days from 1 to 3650"}},

@@ -76,7 +76,7 @@ func (s *Service) work(ctx context.Context, jobID int64) error {
 	}
 	t := &turn{deadline: time.Now().Add(s.opts.withDefaults().Slice)}
 	switch row.Kind {
-	case KindBlacklist, KindUnban, KindExtend, KindDelete:
+	case KindBlacklist, KindUnban, KindResetHWID, KindExtend, KindDelete:
 		for i := int(next); i < len(p.IDs); i++ {
 			if err := t.check(ctx); err != nil {
 				return err
@@ -215,7 +215,7 @@ func itemMessage(err error) string {
 
 const timeFormat = "2006-01-02 15:04 UTC"
 
-// keyAction runs item i of a blacklist, unban, extend or delete job.
+// keyAction runs item i of a blacklist, unban, HWID reset, extend or delete job.
 func (s *Service) keyAction(ctx context.Context, row store.BulkJob, p params, i int) error {
 	id := p.IDs[i]
 	r := result{seq: i, ref: strconv.FormatInt(id, 10), keyID: id}
@@ -241,6 +241,14 @@ func (s *Service) keyAction(ctx context.Context, row store.BulkJob, p params, i 
 			return s.fail(ctx, row.ID, r, err)
 		}
 		r.ok, r.message = true, "Unbanned"
+		return record(ctx, s.db.Queries, row.ID, r)
+	case KindResetHWID:
+		// Each key's own reset: a key without a HWID, a banned one or one
+		// on its cooldown (unless forced) is reported, as on its page.
+		if _, err := s.lic.ResetHWID(ctx, p.Actor, k.ProjectID, k.UserKey, licensing.ResetOpts{Force: p.Force, Reason: p.Reason}); err != nil {
+			return s.fail(ctx, row.ID, r, err)
+		}
+		r.ok, r.message = true, "HWID reset"
 		return record(ctx, s.db.Queries, row.ID, r)
 	case KindExtend:
 		_, err := s.lic.ExtendKey(ctx, p.Actor, k.ProjectID, k.UserKey, p.Days, p.Reason,

@@ -27,7 +27,7 @@ func JobHref(id int64) string { return JobsPath + "/" + strconv.FormatInt(id, 10
 type BulkJob struct {
 	ID        int64
 	Title     string
-	Kind      string // keys.blacklist, keys.unban, keys.extend, keys.delete, keys.generate, keys.import
+	Kind      string // keys.blacklist, keys.unban, keys.reset_hwid, keys.extend, keys.delete, keys.generate, keys.import
 	Status    string // queued, running, done, failed
 	CreatedBy string
 	Created   string

@@ -464,12 +464,17 @@ type KeyList struct {
 	Errors      map[string]string
 	Empty       bool // the list has no keys at all (no filters)
 	CanManage   bool
+	CanReset    bool
 	CanBan      bool
 	CanDelete   bool
 	CSRF        string
 	Self        string // this page's URL (where bulk actions come back to)
 	Bar         components.ListBar
 }
+
+// CanBulk: the staff member may take at least one bulk action, so the
+// list has its checkboxes and bulk bar.
+func (v KeyList) CanBulk() bool { return v.CanManage || v.CanReset || v.CanBan || v.CanDelete }
 
 // ActiveFilters are the filters in force, as chips read them.
 func (v KeyList) ActiveFilters() []components.ActiveFilter {

@@ -759,27 +759,11 @@ func settingsFields(cooldown string, usersCanReset, ffa bool, errs map[string]st
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 53, "<div class=\"field\"><label class=\"flex items-start gap-2 text-sm text-slate-700 dark:text-slate-300\"><input type=\"checkbox\" class=\"checkbox mt-0.5\" name=\"users_can_reset\" value=\"on\"")
+		templ_7745c5c3_Err = components.CheckField("users_can_reset", "Users may reset their own HWID", "Through the Discord bot, once their Discord ID is linked to the key.", "", usersCanReset, "").Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		if usersCanReset {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 54, " checked")
-			if templ_7745c5c3_Err != nil {
-				return templ_7745c5c3_Err
-			}
-		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 55, "> <span>Users may reset their own HWID <span class=\"block text-xs text-slate-500 dark:text-slate-400\">Through the Discord bot, once their Discord ID is linked to the key.</span></span></label></div><div class=\"field\"><label class=\"flex items-start gap-2 text-sm text-slate-700 dark:text-slate-300\"><input type=\"checkbox\" class=\"checkbox mt-0.5\" name=\"ffa_default\" value=\"on\"")
-		if templ_7745c5c3_Err != nil {
-			return templ_7745c5c3_Err
-		}
-		if ffa {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 56, " checked")
-			if templ_7745c5c3_Err != nil {
-				return templ_7745c5c3_Err
-			}
-		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 57, "> <span>New scripts are free for all (FFA) <span class=\"block text-xs text-slate-500 dark:text-slate-400\">FFA scripts run without a key; each script can change it.</span></span></label></div>")
+		templ_7745c5c3_Err = components.CheckField("ffa_default", "New scripts are free for all (FFA)", "FFA scripts run without a key; each script can change it.", "", ffa, "").Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
