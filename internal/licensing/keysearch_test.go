@@ -26,6 +26,10 @@ func TestNoteWords(t *testing.T) {
 		"wörd ünïcode 日本":  "wörd & ünïcode & 日本:*",
 		"user@example.com": "user & example & com:*",
 		"---":              "",
+		"giveaway 7":       "giveaway & 7",
+		"7":                "7",
+		"giveaway 72":      "giveaway & 72:*",
+		"ü":                "ü",
 	} {
 		got := ""
 		if q := noteWords(term); q != nil {
@@ -159,7 +163,8 @@ func TestKeySearchWordsAndFragments(t *testing.T) {
 		{"3527e0113b shipped", sorted(split)}, //
 		{"12e5bc", sorted(split)},             // a split-off part of two characters is a prefix
 		{"12e5b", sorted()},                   // of one, a whole word (migration 00049)
-		{"lot 3", sorted(split)},              // a last word typed as one character stays a prefix
+		{"lot 3", sorted()},                   // a last word of one character is a whole word
+		{"batch 7", sorted(reseller)},         // (noteWords)
 		{"%", sorted()},                       // LIKE wildcards are literal
 		{"_", sorted()},                       //
 		// Hostile or odd terms: never a query error.

@@ -725,7 +725,7 @@ func KeyResults(v KeyList) templ.Component {
 					}
 					return nil
 				})
-				templ_7745c5c3_Err = components.EmptyState("No keys match", "Nothing matches these filters. Search for part of a key, a HWID or a Discord ID, or for whole words of a note (the last word may be just its start), or clear the filters.").Render(templ.WithChildren(ctx, templ_7745c5c3_Var26), templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = components.EmptyState("No keys match", "Nothing matches these filters. Search for part of a key, a HWID or a Discord ID, or for whole words of a note (the last word may be just its first two letters or more), or clear the filters.").Render(templ.WithChildren(ctx, templ_7745c5c3_Var26), templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

@@ -396,7 +396,7 @@ func ProjectDetailPage(p layouts.Page, v ProjectPage) templ.Component {
 						}
 						return nil
 					})
-					templ_7745c5c3_Err = components.EmptyState("No keys match", "Nothing matches these filters. Search part of a key, a HWID or a Discord ID, or whole words of a note (the last word may be just its start).").Render(templ.WithChildren(ctx, templ_7745c5c3_Var16), templ_7745c5c3_Buffer)
+					templ_7745c5c3_Err = components.EmptyState("No keys match", "Nothing matches these filters. Search part of a key, a HWID or a Discord ID, or whole words of a note (the last word may be just its first two letters or more).").Render(templ.WithChildren(ctx, templ_7745c5c3_Var16), templ_7745c5c3_Buffer)
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
