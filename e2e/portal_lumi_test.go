@@ -100,13 +100,25 @@ func TestPortalCustomerTopsUpInTheSandbox(t *testing.T) {
 		t.Errorf("balance after buying and renewing: %q", got)
 	}
 
-	// Buying in the portal, the form sent twice (a double click): its key
-	// makes the second send the first purchase again, charged once; the
-	// browser lands on the new domain's page.
+	// Buying in the portal: the name looked up first (the one already held
+	// is taken), a free one chosen into the form; then the form sent twice
+	// (a double click): its key makes the second send the first purchase
+	// again, charged once; the browser lands on the new domain's page.
 	b.open("/portal/lumi/domains", `[data-testid="buy"]`)
 	b.click(`[data-testid="buy"]`)
 	b.waitVisible(`[data-testid="buy-form"]`)
-	b.fill(`[data-testid="buy-form"] `, "domain", "harborpixels-shop.com")
+	b.fill(`[data-testid="domain-search"] `, "q", "harborpixels-store")
+	b.click(`[data-testid="domain-search-submit"]`)
+	b.waitVisible(`[data-testid="domain-option"][data-name="harborpixels-store.com"][data-status="taken"]`)
+	b.fill(`[data-testid="domain-search"] `, "q", "harborpixels-shop")
+	b.click(`[data-testid="domain-search-submit"]`)
+	b.waitVisible(`[data-testid="domain-option"][data-name="harborpixels-shop.com"][data-status="available"] a`)
+	b.screenshot("lumi-domain-search")
+	b.click(`[data-testid="domain-option"][data-name="harborpixels-shop.com"] a`)
+	b.waitVisible(`[data-testid="domain-option"][data-name="harborpixels-shop.com"] .badge`)
+	if got := eval[string](b, `document.querySelector('[data-testid="buy-form"] input[name=domain]').value`); got != "harborpixels-shop.com" {
+		t.Fatalf("the chosen name in the form: %q", got)
+	}
 	eval[bool](b, `(function () { var f = document.querySelector('[data-testid="buy-form"]'); f.requestSubmit(); f.requestSubmit(); return true; })()`)
 	b.waitPath(`^/portal/lumi/domains/\d+$`)
 	b.waitText(`#main h1`, `harborpixels-shop\.com`)

@@ -97,3 +97,8 @@ WHERE expires_at IS NOT NULL
   AND (NOT sqlc.arg(renewal_failed)::boolean OR renewal_failed_at IS NOT NULL)
   AND (sqlc.narg(after_expires)::timestamptz IS NULL OR (expires_at, id) > (sqlc.narg(after_expires)::timestamptz, sqlc.arg(after_id)::bigint))
 LIMIT sqlc.arg(lim)) counted;
+
+-- name: LumiDomainNamesHeld :many
+-- Which of the names a Lumi customer holds (any status but failed: the
+-- names lumi_domains_name keeps unique), for the availability search.
+SELECT name FROM lumi_domains WHERE name = ANY(sqlc.arg(names)::text[]) AND status <> 'failed';

@@ -157,6 +157,32 @@ func (q *Queries) LumiDomainByIdempotencyKey(ctx context.Context, arg LumiDomain
 	return i, err
 }
 
+const lumiDomainNamesHeld = `-- name: LumiDomainNamesHeld :many
+SELECT name FROM lumi_domains WHERE name = ANY($1::text[]) AND status <> 'failed'
+`
+
+// Which of the names a Lumi customer holds (any status but failed: the
+// names lumi_domains_name keeps unique), for the availability search.
+func (q *Queries) LumiDomainNamesHeld(ctx context.Context, names []string) ([]string, error) {
+	rows, err := q.db.Query(ctx, lumiDomainNamesHeld, names)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []string{}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return nil, err
+		}
+		items = append(items, name)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const lumiDueDomains = `-- name: LumiDueDomains :many
 SELECT id, account_id, expires_at FROM lumi_domains
 WHERE auto_renew AND status IN ('active', 'expired') AND expires_at <= $1::timestamptz

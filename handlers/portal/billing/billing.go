@@ -64,6 +64,7 @@ type ProductsService interface {
 	SetVPSAutoRenew(ctx context.Context, actor audit.Actor, scope accounts.Scope, id int64, on bool) (lumiproducts.VPS, error)
 	SetProxyAutoRenew(ctx context.Context, actor audit.Actor, scope accounts.Scope, id int64, on bool) (lumiproducts.Proxy, error)
 	BuyDomain(ctx context.Context, actor audit.Actor, in lumiproducts.BuyDomainInput) (lumiproducts.Domain, error)
+	SearchDomains(ctx context.Context, q string) ([]lumiproducts.DomainOption, error)
 	BuyVPS(ctx context.Context, actor audit.Actor, in lumiproducts.BuyVPSInput) (lumiproducts.VPS, error)
 	BuyProxy(ctx context.Context, actor audit.Actor, in lumiproducts.BuyProxyInput) (lumiproducts.Proxy, error)
 }

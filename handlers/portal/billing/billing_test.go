@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/PuerkitoBio/goquery"
+	"github.com/google/go-cmp/cmp"
+
 	"lumdesk/handlers/server/servertest"
 	"lumdesk/internal/accounts"
 	"lumdesk/internal/audit"
@@ -576,4 +579,53 @@ func TestBuy(t *testing.T) {
 	if r := dev.PostForm("/portal/lumi/vps", url.Values{"plan": {"s1"}, "period": {"1"}}); r.Status != http.StatusForbidden {
 		t.Errorf("a developer buys: %d, want 403", r.Status)
 	}
+}
+
+// The buy form's domain search: each TLD on sale with the name's state and
+// price; a free one is chosen into the form; a bad name is the search
+// field's message; only who may buy reaches it.
+func TestDomainSearch(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	prices(t, env)
+	if _, err := env.Products.SetTLDPrice(ctx, cli, products.TLDPrice{TLD: "net", Register: 8_00, Renew: 9_00, Transfer: 8_00, EffectiveFrom: time.Now().Add(-time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	h := newHolder(t, env, "Searcher Co", "searcher.com", "app1")
+	c := env.AsCustomer(h.id, customers.RoleBilling)
+
+	r := c.Get("/portal/lumi/domains/new?q=searcher")
+	r.Want(t, http.StatusOK, "search")
+	type option struct{ Name, Status string }
+	var got []option
+	r.Doc.Find("[data-testid=domain-option]").Each(func(_ int, s *goquery.Selection) {
+		got = append(got, option{s.AttrOr("data-name", ""), s.AttrOr("data-status", "")})
+	})
+	// searcher.com is the holder's own: taken, with no Choose.
+	if diff := cmp.Diff([]option{{"searcher.com", "taken"}, {"searcher.net", "available"}}, got); diff != "" {
+		t.Errorf("options (-want +got):\n%s", diff)
+	}
+	if !strings.Contains(r.Text("[data-name='searcher.net']"), "$8.00 a year") || r.Has("[data-name='searcher.com'] a") {
+		t.Errorf("options' text: %q", r.Text("[data-testid=domain-options]"))
+	}
+	choose := r.Doc.Find("[data-name='searcher.net'] a").AttrOr("href", "")
+	r = c.Get(choose)
+	r.Want(t, http.StatusOK, "chosen")
+	if v := r.Doc.Find("[data-testid=buy-form] input[name=domain]").AttrOr("value", ""); v != "searcher.net" || !r.Has("[data-name='searcher.net'] .badge") {
+		t.Errorf("after Choose (%s): domain field %q", choose, v)
+	}
+	if r.Doc.Find("input[name=q]").AttrOr("value", "") != "searcher" {
+		t.Error("the search is not kept after Choose")
+	}
+	for _, q := range []string{"two words", "<b>x</b>", "searcher.org", strings.Repeat("x", 400)} {
+		r := c.Get("/portal/lumi/domains/new?q=" + url.QueryEscape(q))
+		r.Want(t, http.StatusOK, q)
+		if r.Text("#f-domain-q-msg.field-error") == "" || r.Has("[data-testid=domain-options]") {
+			t.Errorf("%q: no message on the search field", q)
+		}
+	}
+	if r := c.Get("/portal/lumi/domains/new?q=searcher.org"); !strings.Contains(r.Text("#f-domain-q-msg"), "does not sell .org") {
+		t.Errorf("TLD not sold: %q", r.Text("#f-domain-q-msg"))
+	}
+	env.AsCustomer(h.id, customers.RoleDeveloper).Get("/portal/lumi/domains/new?q=searcher").Want(t, http.StatusForbidden, "a developer's search")
 }

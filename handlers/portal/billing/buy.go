@@ -71,8 +71,38 @@ func (h *Lumi) buyForm(kind string) fiber.Handler {
 			return err
 		}
 		v.Key = ids.Token(24)
+		if kind == view.KindDomains {
+			// The search above the form (?q=), and a name chosen from its
+			// results (?domain=) filled in.
+			v.Domain = web.Truncate(c.Query("domain"), 253)
+			if err := h.searchDomains(c, &v); err != nil {
+				return err
+			}
+		}
 		return h.buyPage(c, fiber.StatusOK, v)
 	}
+}
+
+// searchDomains answers the form's domain search: each name with its
+// state and price, or why the search cannot be made.
+func (h *Lumi) searchDomains(c *fiber.Ctx, v *view.Buy) error {
+	v.Query = web.Truncate(strings.TrimSpace(c.Query("q")), 300)
+	if v.Query == "" {
+		return nil
+	}
+	opts, err := h.prods.SearchDomains(c.UserContext(), v.Query)
+	if errs := web.FieldErrors(err, nil); errs != nil {
+		v.Errors["q"] = errs["q"]
+		return nil
+	} else if err != nil {
+		return err
+	}
+	v.Searched = true
+	for _, o := range opts {
+		v.Options = append(v.Options, view.DomainOption{Name: o.Name, Status: o.Status, Register: components.Money(o.Register),
+			Renew: components.Money(o.Renew), Chosen: o.Name == v.Domain})
+	}
+	return nil
 }
 
 // buy buys from the form; a refusal is the form again with why.

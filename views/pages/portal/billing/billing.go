@@ -5,6 +5,7 @@
 package billing
 
 import (
+	"net/url"
 	"strconv"
 	"time"
 
@@ -231,6 +232,23 @@ type Buy struct {
 
 	Errors    map[string]string
 	FormError string
+
+	// The domain search above the form: what was searched and each name's
+	// state (Searched: the search ran, so no Options means no TLD is on sale).
+	Query    string
+	Searched bool
+	Options  []DomainOption
+}
+
+// DomainOption is a searched name: Status is available, taken or unknown.
+type DomainOption struct {
+	Name, Status, Register, Renew string
+	Chosen                        bool // the one filled into the form
+}
+
+// ChooseHref fills the form with the name, keeping the search.
+func (b Buy) ChooseHref(name string) string {
+	return BuyHref(KindDomains) + "?" + url.Values{"q": {b.Query}, "domain": {name}}.Encode() + "#buy-form"
 }
 
 // TLDPrice is a TLD on sale, per year.
