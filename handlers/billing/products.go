@@ -131,11 +131,12 @@ func (h *Products) page(c *fiber.Ctx, title string, crumbs ...layouts.Crumb) lay
 	return h.app.Page(c, title, "lumi", append([]layouts.Crumb{{Label: "Lumi", Href: "/lumi"}}, crumbs...)...)
 }
 
-func (h *Products) list(c *fiber.Ctx, kind string) error {
-	l := view.List{Kind: kind, Sandbox: h.sandbox(kind), CanManage: canManageProducts(c), CSRF: web.CSRFToken(c),
-		Q: utils.CopyString(strings.TrimSpace(web.Truncate(c.Query("q"), 253))), RenewalFailed: c.Query("renewal_failed") != ""}
-	var problems []string
-	f := lumiproducts.ListFilter{Query: l.Q, RenewalFailed: l.RenewalFailed, Limit: 50}
+// itemsQuery reads a list's filters (search, status, account, renewal
+// failed, sort) for its page and its CSV export; problems say what was
+// ignored.
+func itemsQuery(c *fiber.Ctx, kind string) (l view.List, f lumiproducts.ListFilter, problems []string) {
+	l = view.List{Kind: kind, Q: utils.CopyString(strings.TrimSpace(web.Truncate(c.Query("q"), 253))), RenewalFailed: c.Query("renewal_failed") != ""}
+	f = lumiproducts.ListFilter{Query: l.Q, RenewalFailed: l.RenewalFailed, Limit: 50}
 	if s := c.Query("status"); s != "" {
 		if slicesContains(lumiproducts.Statuses, s) {
 			l.Status, f.Status = utils.CopyString(s), utils.CopyString(s)
@@ -157,6 +158,12 @@ func (h *Products) list(c *fiber.Ctx, kind string) error {
 	default:
 		problems = append(problems, "Lists sort by newest or by expiry; showing the newest first.")
 	}
+	return l, f, problems
+}
+
+func (h *Products) list(c *fiber.Ctx, kind string) error {
+	l, f, problems := itemsQuery(c, kind)
+	l.Sandbox, l.CanManage, l.CSRF = h.sandbox(kind), canManageProducts(c), web.CSRFToken(c)
 	if cur := c.Query("cursor"); cur != "" {
 		probe := f
 		probe.Cursor = utils.CopyString(cur)

@@ -2,6 +2,7 @@ package billing_test
 
 import (
 	"context"
+	"encoding/csv"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -323,5 +324,69 @@ func TestLumiListSortByExpiry(t *testing.T) {
 	}
 	if r := c.Get("/lumi/domains?sort=price"); r.Status != 200 || !strings.Contains(r.Body, "sort by newest or by expiry") {
 		t.Fatalf("bad sort: %d", r.Status)
+	}
+}
+
+// The domain, server and proxy lists export what they show as CSV: every
+// page of the filtered list (here over two export pages), each row naming
+// its account; a filter the list would ignore is refused.
+func TestLumiListsExportCSV(t *testing.T) {
+	t.Parallel()
+	f := newLumiFixture(t)
+	ctx := context.Background()
+	other := billAccount(t, f.env, "Other Co", "other@example.com")
+	if _, err := f.env.DB.Pool.Exec(ctx, `INSERT INTO lumi_domains (account_id, name, status, expires_at)
+		SELECT $1, 'bulk-' || g || '.com', 'active', now() + g * interval '1 hour' FROM generate_series(1, 1100) g`, other.ID); err != nil {
+		t.Fatal(err)
+	}
+	c := f.env.As("viewer")
+	read := func(path string) [][]string {
+		t.Helper()
+		r := c.Get(path)
+		r.Want(t, http.StatusOK, path)
+		if !strings.HasPrefix(r.Header.Get("Content-Type"), "text/csv") {
+			t.Fatalf("%s: content type %q", path, r.Header.Get("Content-Type"))
+		}
+		recs, err := csv.NewReader(strings.NewReader(r.Body)).ReadAll()
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		return recs
+	}
+	all := read("/lumi/domains/export.csv")
+	if len(all) != 1+1101 || all[0][0] != "id" || all[0][3] != "name" {
+		t.Fatalf("every domain: %d records, header %v", len(all), all[0])
+	}
+	seen := map[string]bool{}
+	for _, rec := range all[1:] {
+		if seen[rec[0]] {
+			t.Fatalf("domain %s exported twice", rec[0])
+		}
+		seen[rec[0]] = true
+	}
+	mine := read("/lumi/domains/export.csv?account=" + lid(f.acc))
+	if len(mine) != 2 || mine[1][0] != lid(f.domain.ID) || mine[1][2] != "Lumi Buyer" || mine[1][3] != "shop.com" ||
+		mine[1][9] != strings.Join(products.DefaultNameservers, " ") {
+		t.Errorf("one account's domains: %v", mine)
+	}
+	byExpiry := read("/lumi/domains/export.csv?sort=expires&q=bulk-")
+	if len(byExpiry) != 1101 || byExpiry[1][3] != "bulk-1.com" || byExpiry[1100][3] != "bulk-1100.com" || byExpiry[1][2] != "Other Co" {
+		t.Errorf("by expiry: %d records, first %v", len(byExpiry), byExpiry[1])
+	}
+	if got := read("/lumi/vps/export.csv"); len(got) != 2 || got[1][3] != "web1" || got[1][2] != "Lumi Buyer" {
+		t.Errorf("servers: %v", got)
+	}
+	if got := read("/lumi/proxies/export.csv?status=active"); len(got) != 2 || got[1][0] != lid(f.proxy.ID) || got[1][6] != "US" {
+		t.Errorf("proxies: %v", got)
+	}
+	for _, bad := range []string{"?status=bogus", "?account=x", "?sort=name"} {
+		c.Get("/lumi/domains/export.csv"+bad).Want(t, http.StatusUnprocessableEntity, bad)
+	}
+	// The list's link carries its filters.
+	if href := c.Get("/lumi/domains?status=active&q=bulk").Doc.Find(`[data-testid="export-csv"]`).AttrOr("href", ""); href != "/lumi/domains/export.csv?q=bulk&status=active" {
+		t.Errorf("export link %q", href)
+	}
+	if r := f.env.Anonymous().Get("/lumi/domains/export.csv"); r.Status == http.StatusOK {
+		t.Error("anonymous export")
 	}
 }
