@@ -2,7 +2,9 @@ package lumora_test
 
 import (
 	"context"
+	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -245,6 +247,49 @@ func TestMessageLog(t *testing.T) {
 		if r := v.Get(p); r.Status != http.StatusNotFound {
 			t.Errorf("%s: status %d", p, r.Status)
 		}
+	}
+}
+
+// The message log's CSV export: the filtered log, newest first, over
+// more than one page of the service; a filter the list would ignore is
+// refused; the list's link carries its filters.
+func TestMessageExportCSV(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	day := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
+	for i := range 203 {
+		status := "delivered"
+		if i%50 == 0 {
+			status = "bounced"
+		}
+		f.message(t, fmt.Sprintf("msg_exp%06d", i), "a@shop.example", "one@example.net", status, day.Add(time.Duration(i)*time.Minute))
+	}
+	v := f.env.As("viewer")
+	read := func(q string) [][]string {
+		t.Helper()
+		r := v.Get("/lumora/messages/export.csv" + q)
+		r.Want(t, http.StatusOK, "export "+q)
+		recs, err := csv.NewReader(strings.NewReader(r.Body)).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return recs
+	}
+	all := read("")
+	if len(all) != 1+203 || all[0][0] != "id" || all[1][0] != "msg_exp000202" || all[203][0] != "msg_exp000000" {
+		t.Fatalf("every message: %d records, first %v", len(all), all[1])
+	}
+	if all[1][5] != "Mail Sender" || all[1][7] != "Receipts" || all[1][8] != "a@shop.example" || all[1][11] != "<msg_exp000202@test>" {
+		t.Errorf("a row: %v", all[1])
+	}
+	if got := read("?status=bounced&since=2026-03-10"); len(got) != 1+5 {
+		t.Errorf("bounced: %d records", len(got))
+	}
+	for _, bad := range []string{"?status=nope", "?app=x", "?since=yesterday"} {
+		v.Get("/lumora/messages/export.csv"+bad).Want(t, http.StatusUnprocessableEntity, bad)
+	}
+	if href := v.Get("/lumora/messages?status=bounced").Doc.Find(`[data-testid="export-csv"]`).AttrOr("href", ""); href != "/lumora/messages/export.csv?status=bounced" {
+		t.Errorf("export link %q", href)
 	}
 }
 

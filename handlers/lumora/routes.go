@@ -33,6 +33,7 @@ func (h *Lumora) Routes(a *web.App) []web.Route {
 		web.Post(view.SuppressionsPath, manage, h.addSuppression),
 		web.Post(view.LiftPath, manage, h.liftSuppression),
 		web.Get(view.MessagesPath, read, h.messages),
+		web.Get(view.MessagesPath+"/export.csv", read, h.exportMessages),
 		web.Get(view.MessagesPath+"/:id", read, h.message),
 		web.Get(view.TemplatesPath, read, h.tpl.List),
 		web.Get(view.ConsoleTemplates.New(), manage, h.tpl.NewForm),
