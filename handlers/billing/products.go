@@ -97,6 +97,9 @@ func (p PortalItems) PowerVPS(c *fiber.Ctx) error       { return p.h.powerVPS(c)
 func (p PortalItems) Proxy(c *fiber.Ctx) error          { return p.h.proxy(c) }
 func (p PortalItems) SetAllowList(c *fiber.Ctx) error   { return p.h.setAllowList(c) }
 func (p PortalItems) RevealPassword(c *fiber.Ctx) error { return p.h.revealProxyPassword(c) }
+func (p PortalItems) ExportDomains(c *fiber.Ctx) error  { return p.h.export(c, "domains") }
+func (p PortalItems) ExportVPS(c *fiber.Ctx) error      { return p.h.export(c, "vps") }
+func (p PortalItems) ExportProxies(c *fiber.Ctx) error  { return p.h.export(c, "proxies") }
 
 // accountNames names the accounts of ids; on failure the pages fall back
 // to the ids (a name is a label, not worth failing a page over).
@@ -131,22 +134,31 @@ func (h *Products) page(c *fiber.Ctx, title string, crumbs ...layouts.Crumb) lay
 	return h.app.Page(c, title, "lumi", append([]layouts.Crumb{{Label: "Lumi", Href: "/lumi"}}, crumbs...)...)
 }
 
-// itemsQuery reads a list's filters (search, status, account, renewal
-// failed, sort) for its page and its CSV export; problems say what was
-// ignored.
-func itemsQuery(c *fiber.Ctx, kind string) (l view.List, f lumiproducts.ListFilter, problems []string) {
-	l = view.List{Kind: kind, Q: utils.CopyString(strings.TrimSpace(web.Truncate(c.Query("q"), 253))), RenewalFailed: c.Query("renewal_failed") != ""}
-	f = lumiproducts.ListFilter{Query: l.Q, RenewalFailed: l.RenewalFailed, Limit: 50}
+// ItemsQuery is a domain, server or proxy list's filters as its URL gives
+// them; the console's and the portal's lists and exports read the same.
+type ItemsQuery struct {
+	Q, Status, Sort string
+	RenewalFailed   bool
+	Account         int64 // the console's account filter (0: every account)
+}
+
+// ParseItemsQuery reads a list's filters (search, status, renewal failed,
+// sort, and with withAccount the console's account) into the service's
+// filter; problems say what was ignored. The portal passes withAccount
+// false and sets the filter's scope to the session's account itself.
+func ParseItemsQuery(c *fiber.Ctx, withAccount bool) (q ItemsQuery, f lumiproducts.ListFilter, problems []string) {
+	q = ItemsQuery{Q: utils.CopyString(strings.TrimSpace(web.Truncate(c.Query("q"), 253))), RenewalFailed: c.Query("renewal_failed") != ""}
+	f = lumiproducts.ListFilter{Query: q.Q, RenewalFailed: q.RenewalFailed, Limit: 50}
 	if s := c.Query("status"); s != "" {
 		if slicesContains(lumiproducts.Statuses, s) {
-			l.Status, f.Status = utils.CopyString(s), utils.CopyString(s)
+			q.Status, f.Status = utils.CopyString(s), utils.CopyString(s)
 		} else {
 			problems = append(problems, "Status must be pending, active, expired or failed; showing every status.")
 		}
 	}
-	if a := c.Query("account"); a != "" {
+	if a := c.Query("account"); a != "" && withAccount {
 		if id, ok := web.ParseID(a); ok {
-			l.Account, f.Scope = id, accounts.Only(id)
+			q.Account, f.Scope = id, accounts.Only(id)
 		} else {
 			problems = append(problems, "The account filter must be an account id; showing every account.")
 		}
@@ -154,16 +166,17 @@ func itemsQuery(c *fiber.Ctx, kind string) (l view.List, f lumiproducts.ListFilt
 	switch s := c.Query("sort"); s {
 	case "":
 	case lumiproducts.SortExpires:
-		l.Sort, f.Sort = lumiproducts.SortExpires, lumiproducts.SortExpires
+		q.Sort, f.Sort = lumiproducts.SortExpires, lumiproducts.SortExpires
 	default:
 		problems = append(problems, "Lists sort by newest or by expiry; showing the newest first.")
 	}
-	return l, f, problems
+	return q, f, problems
 }
 
 func (h *Products) list(c *fiber.Ctx, kind string) error {
-	l, f, problems := itemsQuery(c, kind)
-	l.Sandbox, l.CanManage, l.CSRF = h.sandbox(kind), canManageProducts(c), web.CSRFToken(c)
+	q, f, problems := ParseItemsQuery(c, true)
+	l := view.List{Kind: kind, Q: q.Q, Status: q.Status, Sort: q.Sort, RenewalFailed: q.RenewalFailed, Account: q.Account,
+		Sandbox: h.sandbox(kind), CanManage: canManageProducts(c), CSRF: web.CSRFToken(c)}
 	if cur := c.Query("cursor"); cur != "" {
 		probe := f
 		probe.Cursor = utils.CopyString(cur)

@@ -1,7 +1,8 @@
 package billing
 
-// The CSV exports of the console's domain, server and proxy lists: the
-// list's filters, every page of them (keyset pages of exportPage), with
+// The CSV exports of the domain, server and proxy lists, in the console
+// (every account, or the account filter) and the portal (the session's
+// account, without the account's columns): the list's filters, every page of them (keyset pages of exportPage), with
 // the account's name on each row, for the reconciliation and renewal
 // reviews people do in a spreadsheet.
 
@@ -39,15 +40,19 @@ func (h *Products) exportProxies(c *fiber.Ctx) error { return h.export(c, "proxi
 // export streams the filtered list as CSV. A filter the list would ignore
 // is refused here: a file must hold what its link says.
 func (h *Products) export(c *fiber.Ctx, kind string) error {
-	_, f, problems := itemsQuery(c, kind)
+	_, f, problems := ParseItemsQuery(c, !h.face.Portal)
 	if len(problems) > 0 {
 		return fiber.NewError(fiber.StatusUnprocessableEntity, strings.Join(problems, " "))
 	}
+	if h.face.Portal {
+		f.Scope = h.scope(c) // the session's account, whatever the URL says
+	}
 	f.Limit = exportPage
+	portal := h.face.Portal
 	log, reqID := h.app.Log(), web.RequestID(c)
 	name := "lumi-" + kind + "-" + time.Now().UTC().Format("20060102-1504") + ".csv"
 	web.StreamCSV(c, name, func(ctx context.Context, w *csv.Writer) error {
-		if err := w.Write(exportColumns[kind]); err != nil {
+		if err := w.Write(withoutAccount(exportColumns[kind], portal)); err != nil {
 			return err
 		}
 		for {
@@ -55,8 +60,10 @@ func (h *Products) export(c *fiber.Ctx, kind string) error {
 			if err != nil {
 				return err
 			}
-			if err := w.WriteAll(rows); err != nil {
-				return err
+			for _, rec := range rows {
+				if err := w.Write(withoutAccount(rec, portal)); err != nil {
+					return err
+				}
 			}
 			if next == "" {
 				return nil
@@ -117,6 +124,15 @@ func (h *Products) exportRows(ctx context.Context, kind string, f lumiproducts.L
 		rows[i][2] = web.CsvCell(names[accounts[i]])
 	}
 	return rows, next, nil
+}
+
+// withoutAccount drops the account's columns (1 and 2) from a record when
+// drop is set: the portal's export is of its own account.
+func withoutAccount(rec []string, drop bool) []string {
+	if !drop {
+		return rec
+	}
+	return append(rec[:1:1], rec[3:]...)
 }
 
 func idText(n int64) string { return strconv.FormatInt(n, 10) }

@@ -3,8 +3,10 @@ package billing_test
 import (
 	"context"
 	"encoding/csv"
+	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -628,4 +630,88 @@ func TestDomainSearch(t *testing.T) {
 		t.Errorf("TLD not sold: %q", r.Text("#f-domain-q-msg"))
 	}
 	env.AsCustomer(h.id, customers.RoleDeveloper).Get("/portal/lumi/domains/new?q=searcher").Want(t, http.StatusForbidden, "a developer's search")
+}
+
+// The portal's item lists search, filter and sort as the console's do,
+// within the session's account (an account= in the URL changes nothing),
+// page with their filters kept, and export what they show as CSV without
+// the account's columns.
+func TestItemListFiltersAndExport(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	prices(t, env)
+	a := newHolder(t, env, "Alpha Co", "alpha-one.com", "alpha1")
+	b := newHolder(t, env, "Beta Co", "beta-one.com", "beta1")
+	for i := range 30 {
+		if _, err := env.DB.Pool.Exec(ctx, `INSERT INTO lumi_domains (account_id, name, status, expires_at) VALUES ($1, $2, $3, now() + $4 * interval '1 day')`,
+			a.id, fmt.Sprintf("alpha-%02d.com", i), map[bool]string{true: "expired", false: "active"}[i%10 == 0], 30-i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := env.AsCustomer(a.id, customers.RoleReadOnly)
+	names := func(r *servertest.Response) []string {
+		var out []string
+		r.Doc.Find(`[data-testid="item-link"]`).Each(func(_ int, s *goquery.Selection) { out = append(out, s.Text()) })
+		return out
+	}
+	r := c.Get("/portal/lumi/domains?status=expired")
+	r.Want(t, http.StatusOK, "status filter")
+	if diff := cmp.Diff([]string{"alpha-20.com", "alpha-10.com", "alpha-00.com"}, names(r)); diff != "" {
+		t.Errorf("expired (-want +got):\n%s", diff)
+	}
+	// Sorted by expiry, the first page (25) then the next, the filters kept.
+	r = c.Get("/portal/lumi/domains?q=alpha-&sort=expires&account=" + sid(b.id))
+	if got := names(r); len(got) != 25 || got[0] != "alpha-29.com" || slices.Contains(got, "beta-one.com") {
+		t.Fatalf("by expiry: %v", got)
+	}
+	next := r.Doc.Find(`[data-testid="next-page"]`).AttrOr("href", "")
+	if !strings.Contains(next, "q=alpha-") || !strings.Contains(next, "sort=expires") || !strings.Contains(next, "cursor=") {
+		t.Fatalf("next page link %q", next)
+	}
+	if got := names(c.Get(next)); len(got) != 6 || got[5] != "alpha-one.com" {
+		t.Errorf("second page: %v", got)
+	}
+	r = c.Get("/portal/lumi/domains?q=nothing-like-this")
+	if !r.Has(`[data-testid="items-empty"] a[href="/portal/lumi/domains"]`) {
+		t.Error("a search matching nothing has no Clear filters")
+	}
+	r = c.Get("/portal/lumi/domains?status=bogus&cursor=nonsense")
+	r.Want(t, http.StatusOK, "bad filters")
+	if r.Text(`[data-testid="filter-errors"]`) == "" || len(names(r)) != 25 {
+		t.Errorf("bad filters: %q, %d rows", r.Text(`[data-testid="filter-errors"]`), len(names(r)))
+	}
+
+	// The export: this account's items, as filtered, without account columns.
+	if href := c.Get("/portal/lumi/domains?status=expired").Doc.Find(`[data-testid="export-csv"]`).AttrOr("href", ""); href != "/portal/lumi/domains/export.csv?status=expired" {
+		t.Errorf("export link %q", href)
+	}
+	read := func(path string) [][]string {
+		t.Helper()
+		r := c.Get(path)
+		r.Want(t, http.StatusOK, path)
+		recs, err := csv.NewReader(strings.NewReader(r.Body)).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return recs
+	}
+	all := read("/portal/lumi/domains/export.csv?account=" + sid(b.id))
+	if len(all) != 1+31 || slices.Contains(all[0], "account_id") || all[0][1] != "name" {
+		t.Fatalf("export: %d records, header %v", len(all), all[0])
+	}
+	for _, rec := range all[1:] {
+		if !strings.HasPrefix(rec[1], "alpha-") {
+			t.Errorf("another account's domain in the export: %v", rec)
+		}
+	}
+	if got := read("/portal/lumi/domains/export.csv?status=expired&sort=expires"); len(got) != 4 || got[1][1] != "alpha-20.com" {
+		t.Errorf("expired by expiry: %v", got)
+	}
+	if got := read("/portal/lumi/vps/export.csv"); len(got) != 2 || got[1][1] != "alpha1" {
+		t.Errorf("servers: %v", got)
+	}
+	if got := read("/portal/lumi/proxies/export.csv"); len(got) != 2 || got[1][0] != sid(a.proxy.ID) {
+		t.Errorf("proxies: %v", got)
+	}
+	c.Get("/portal/lumi/domains/export.csv?status=bogus").Want(t, http.StatusUnprocessableEntity, "a bad filter")
 }

@@ -3,15 +3,19 @@ package billing
 import (
 	"context"
 	"errors"
+	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
+	billinghttp "lumdesk/handlers/billing"
 	"lumdesk/handlers/web"
 	"lumdesk/internal/accounts"
 	"lumdesk/internal/audit"
 	lumiproducts "lumdesk/internal/billing/products"
 	"lumdesk/views/components"
+	billview "lumdesk/views/pages/billing"
 	view "lumdesk/views/pages/portal/billing"
 )
 
@@ -59,9 +63,8 @@ func proxyItem(p lumiproducts.Proxy) view.Item {
 		Expires: components.DatePtr(p.ExpiresAt), AutoRenew: p.AutoRenew, RenewalFailed: p.RenewalFailedReason, CanRenew: renewable(p.Status)}
 }
 
-// listPage lists one kind within the scope (keyset pages, newest first).
-func (h *Lumi) listPage(ctx context.Context, scope accounts.Scope, k kind, cur string) ([]view.Item, string, error) {
-	f := lumiproducts.ListFilter{Scope: scope, Cursor: cur, Limit: 25}
+// listPage lists one kind as the filter says (keyset pages).
+func (h *Lumi) listPage(ctx context.Context, f lumiproducts.ListFilter, k kind) ([]view.Item, string, error) {
 	var items []view.Item
 	var next string
 	var err error
@@ -98,26 +101,34 @@ func (h *Lumi) items(key string) fiber.Handler {
 		if err != nil {
 			return err
 		}
-		ctx, scope := c.UserContext(), web.PortalScope(c)
-		cur := web.Field(c, "cursor")
-		rows, next, err := h.listPage(ctx, scope, k, cur)
+		// The console's filters, within the session's account.
+		q, f, problems := billinghttp.ParseItemsQuery(c, false)
+		ctx, cur := c.UserContext(), strings.Clone(web.Truncate(c.Query("cursor"), 200))
+		f.Scope, f.Cursor, f.Limit = web.PortalScope(c), cur, 25
+		rows, next, err := h.listPage(ctx, f, k)
 		var verr lumiproducts.ValidationError
 		if errors.As(err, &verr) && cur != "" { // a bad page link: the first page
-			cur = ""
-			rows, next, err = h.listPage(ctx, scope, k, cur)
+			problems = append(problems, "That page link is not valid; showing the first page.")
+			cur, f.Cursor = "", ""
+			rows, next, err = h.listPage(ctx, f, k)
 		}
 		if err != nil {
 			return err
 		}
-		base := view.Path + "/" + k.key
-		v := view.Items{Header: hd, Kind: k.key, Rows: rows, CSRF: web.CSRFToken(c)}
+		v := view.Items{Header: hd, Kind: k.key, Rows: rows, CSRF: web.CSRFToken(c), Q: q.Q, Status: q.Status, Sort: q.Sort,
+			RenewalFailed: q.RenewalFailed, Statuses: billview.StatusOptions, SearchHint: billview.SearchHint(k.key), Problems: problems}
+		base := v.Base() + v.Query()
+		sep := "?"
+		if strings.Contains(base, "?") {
+			sep = "&"
+		}
 		if next != "" {
-			v.NextHref = base + "?cursor=" + next
+			v.NextHref = base + sep + "cursor=" + url.QueryEscape(next)
 		}
 		if cur != "" {
 			v.FirstHref = base
 		}
-		return web.Render(c, fiber.StatusOK, view.ItemsPage(h.page(c, view.KindLabel(k.key), web.Crumb(view.KindLabel(k.key), base)), v))
+		return web.Render(c, fiber.StatusOK, view.ItemsPage(h.page(c, view.KindLabel(k.key), web.Crumb(view.KindLabel(k.key), v.Base())), v))
 	}
 }
 

@@ -144,7 +144,51 @@ type Items struct {
 	Rows                []Item
 	FirstHref, NextHref string
 	CSRF                string
+
+	// The filters, as the console's list reads them (without its account).
+	Q, Status, Sort string
+	RenewalFailed   bool
+	Statuses        []components.Option
+	SearchHint      string
+	Problems        []string // filters left out, and why
 }
+
+// SortOptions are the lists' orders.
+var SortOptions = []components.Option{{Value: "", Label: "Newest first"}, {Value: "expires", Label: "Expiring soonest"}}
+
+// Filtered: a filter narrows the list (its empty state says so).
+func (v Items) Filtered() bool { return v.Q != "" || v.Status != "" || v.RenewalFailed }
+
+// Query is the list's filters as a URL query ("" or "?q=…").
+func (v Items) Query() string {
+	q := url.Values{}
+	for k, val := range map[string]string{"q": v.Q, "status": v.Status, "sort": v.Sort} {
+		if val != "" {
+			q.Set(k, val)
+		}
+	}
+	if v.RenewalFailed {
+		q.Set("renewal_failed", "1")
+	}
+	if len(q) == 0 {
+		return ""
+	}
+	return "?" + q.Encode()
+}
+
+// SortLabel names the list's order for its pager.
+func (v Items) SortLabel() string {
+	if v.Sort == "expires" {
+		return "Expiring soonest"
+	}
+	return "Newest first"
+}
+
+// Base is the list's path.
+func (v Items) Base() string { return Path + "/" + v.Kind }
+
+// ExportHref downloads the filtered list as CSV.
+func (v Items) ExportHref() string { return v.Base() + "/export.csv" + v.Query() }
 
 // Item is one owned domain, VPS or proxy.
 type Item struct {
