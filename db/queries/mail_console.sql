@@ -77,5 +77,7 @@ LIMIT sqlc.arg(lim)) c;
 -- count of: ListMailSuppressions
 SELECT count(*) FROM (
 SELECT 1 FROM mail_suppressions
-WHERE account_id = $1 AND (sqlc.narg(before_id)::bigint IS NULL OR id < sqlc.narg(before_id))
+WHERE account_id = sqlc.arg(account_id) AND (sqlc.narg(before_id)::bigint IS NULL OR id < sqlc.narg(before_id))
+  AND (sqlc.narg(pattern)::text IS NULL OR lower(email) LIKE sqlc.narg(pattern))
+  AND (sqlc.narg(reason)::text IS NULL OR reason = sqlc.narg(reason))
 LIMIT sqlc.arg(lim)) c;

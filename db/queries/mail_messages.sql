@@ -126,8 +126,11 @@ VALUES ($1, $2, $3, $4, sqlc.arg(now)::timestamptz)
 ON CONFLICT (account_id, lower(email)) DO NOTHING;
 
 -- name: ListMailSuppressions :many
+-- pattern: a LIKE pattern over the lower-cased address (any part of it).
 SELECT * FROM mail_suppressions
-WHERE account_id = $1 AND (sqlc.narg(before_id)::bigint IS NULL OR id < sqlc.narg(before_id))
+WHERE account_id = sqlc.arg(account_id) AND (sqlc.narg(before_id)::bigint IS NULL OR id < sqlc.narg(before_id))
+  AND (sqlc.narg(pattern)::text IS NULL OR lower(email) LIKE sqlc.narg(pattern))
+  AND (sqlc.narg(reason)::text IS NULL OR reason = sqlc.narg(reason))
 ORDER BY id DESC
 LIMIT sqlc.arg(lim);
 

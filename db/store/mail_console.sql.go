@@ -117,18 +117,28 @@ const countMailSuppressions = `-- name: CountMailSuppressions :one
 SELECT count(*) FROM (
 SELECT 1 FROM mail_suppressions
 WHERE account_id = $1 AND ($2::bigint IS NULL OR id < $2)
-LIMIT $3) c
+  AND ($3::text IS NULL OR lower(email) LIKE $3)
+  AND ($4::text IS NULL OR reason = $4)
+LIMIT $5) c
 `
 
 type CountMailSuppressionsParams struct {
-	AccountID int64  `json:"account_id"`
-	BeforeID  *int64 `json:"before_id"`
-	Lim       int32  `json:"lim"`
+	AccountID int64   `json:"account_id"`
+	BeforeID  *int64  `json:"before_id"`
+	Pattern   *string `json:"pattern"`
+	Reason    *string `json:"reason"`
+	Lim       int32   `json:"lim"`
 }
 
 // count of: ListMailSuppressions
 func (q *Queries) CountMailSuppressions(ctx context.Context, arg CountMailSuppressionsParams) (int64, error) {
-	row := q.db.QueryRow(ctx, countMailSuppressions, arg.AccountID, arg.BeforeID, arg.Lim)
+	row := q.db.QueryRow(ctx, countMailSuppressions,
+		arg.AccountID,
+		arg.BeforeID,
+		arg.Pattern,
+		arg.Reason,
+		arg.Lim,
+	)
 	var count int64
 	err := row.Scan(&count)
 	return count, err

@@ -537,18 +537,29 @@ func (q *Queries) ListMailRecipients(ctx context.Context, messageID int64) ([]Ma
 const listMailSuppressions = `-- name: ListMailSuppressions :many
 SELECT id, account_id, email, reason, origin, created_at FROM mail_suppressions
 WHERE account_id = $1 AND ($2::bigint IS NULL OR id < $2)
+  AND ($3::text IS NULL OR lower(email) LIKE $3)
+  AND ($4::text IS NULL OR reason = $4)
 ORDER BY id DESC
-LIMIT $3
+LIMIT $5
 `
 
 type ListMailSuppressionsParams struct {
-	AccountID int64  `json:"account_id"`
-	BeforeID  *int64 `json:"before_id"`
-	Lim       int32  `json:"lim"`
+	AccountID int64   `json:"account_id"`
+	BeforeID  *int64  `json:"before_id"`
+	Pattern   *string `json:"pattern"`
+	Reason    *string `json:"reason"`
+	Lim       int32   `json:"lim"`
 }
 
+// pattern: a LIKE pattern over the lower-cased address (any part of it).
 func (q *Queries) ListMailSuppressions(ctx context.Context, arg ListMailSuppressionsParams) ([]MailSuppression, error) {
-	rows, err := q.db.Query(ctx, listMailSuppressions, arg.AccountID, arg.BeforeID, arg.Lim)
+	rows, err := q.db.Query(ctx, listMailSuppressions,
+		arg.AccountID,
+		arg.BeforeID,
+		arg.Pattern,
+		arg.Reason,
+		arg.Lim,
+	)
 	if err != nil {
 		return nil, err
 	}

@@ -83,10 +83,18 @@ func (h *Lumora) renderSuppressions(c *fiber.Ctx, status int, lift, add view.Lif
 	l := view.SuppressionList{CanManage: web.Can(c, staff.PermMailManage), CSRF: web.CSRFToken(c), Lift: lift, Add: add}
 	var before int64
 	l.Account, before, l.Cursor = listPosition(c, &problems)
-	l.Bar = h.app.ListBar(c, view.SuppressionsPath, l.Query())
+	f := mail.SuppressionFilter{AccountID: l.Account, BeforeID: before, Limit: pageSize}
+	SuppressionQuery(c, &f, &problems)
+	l.Q, l.Reason = f.Search, f.Reason
+	l.Bar = h.app.ListBar(c, view.SuppressionsPath, l.Query(), l.ActiveFilters())
 	if l.Account != 0 {
 		ctx := c.UserContext()
-		items, err := h.svc.ListSuppressions(ctx, accounts.AllAccounts, l.Account, before, pageSize)
+		items, err := h.svc.ListSuppressions(ctx, accounts.AllAccounts, f)
+		if errs := web.FieldErrors(err, nil); errs != nil { // a search that is not text
+			problems = append(problems, web.FieldErrorsText(errs))
+			f.Search, l.Q = "", ""
+			items, err = h.svc.ListSuppressions(ctx, accounts.AllAccounts, f)
+		}
 		if err != nil {
 			return err
 		}
@@ -96,7 +104,7 @@ func (h *Lumora) renderSuppressions(c *fiber.Ctx, status int, lift, add view.Lif
 		if len(items) == pageSize {
 			l.NextCursor = strconv.FormatInt(items[len(items)-1].ID, 10)
 		}
-		n, err := h.svc.CountSuppressions(ctx, accounts.AllAccounts, l.Account, listcount.Cap)
+		n, err := h.svc.CountSuppressions(ctx, accounts.AllAccounts, f, listcount.Cap)
 		if err != nil {
 			return err
 		}
@@ -104,6 +112,23 @@ func (h *Lumora) renderSuppressions(c *fiber.Ctx, status int, lift, add view.Lif
 	}
 	l.Error = strings.Join(problems, " ")
 	return web.Render(c, status, view.SuppressionsPage(h.page(c, "Suppressions", layouts.Crumb{Label: "Suppressions"}), l))
+}
+
+// exportSuppressions downloads an account's suppressions as the list
+// filters them.
+func (h *Lumora) exportSuppressions(c *fiber.Ctx) error {
+	var problems []string
+	acc, _, _ := listPosition(c, &problems)
+	f := mail.SuppressionFilter{AccountID: acc}
+	SuppressionQuery(c, &f, &problems)
+	switch {
+	case len(problems) > 0:
+		return fiber.NewError(fiber.StatusUnprocessableEntity, strings.Join(problems, " "))
+	case acc == 0:
+		return fiber.NewError(fiber.StatusUnprocessableEntity, "Choose the account: suppressions are exported one account at a time.")
+	}
+	ExportSuppressions(c, h.svc, h.app.Log(), accounts.AllAccounts, f)
+	return nil
 }
 
 // liftSuppression lets the account send to an address again, with a reason

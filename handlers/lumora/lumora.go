@@ -35,8 +35,7 @@ type Service interface {
 	Send(ctx context.Context, scope accounts.Scope, appID int64, in mail.SendInput) (mail.SendResult, error)
 	ListApps(ctx context.Context, scope accounts.Scope, beforeID int64, limit int) ([]mail.App, error)
 	CountApps(ctx context.Context, scope accounts.Scope, limitTo int) (listcount.Count, error)
-	ListSuppressions(ctx context.Context, scope accounts.Scope, accountID, beforeID int64, limit int) ([]mail.Suppression, error)
-	CountSuppressions(ctx context.Context, scope accounts.Scope, accountID int64, limitTo int) (listcount.Count, error)
+	SuppressionLister
 	LiftSuppression(ctx context.Context, actor audit.Actor, scope accounts.Scope, accountID int64, email, reason string) error
 	AddSuppression(ctx context.Context, actor audit.Actor, scope accounts.Scope, accountID int64, email, reason string) error
 }

@@ -350,6 +350,21 @@ func TestAppsAndSuppressions(t *testing.T) {
 	if r := v.Get("/lumora/suppressions?account=999999"); r.Status != http.StatusOK || !r.Has(`[data-testid="suppressions-empty"]`) {
 		t.Errorf("suppressions of an unknown account: status %d", r.Status)
 	}
+	// Search and export, one account at a time.
+	if r := v.Get("/lumora/suppressions?account=" + id(f.acc) + "&q=GONE@"); !strings.Contains(r.Text(`[data-testid="suppression-row"]`), "gone@example.net") ||
+		r.Doc.Find(`[data-testid="export-csv"]`).AttrOr("href", "") != "/lumora/suppressions/export.csv?account="+id(f.acc)+"&q=GONE%40" {
+		t.Errorf("search: rows %q, export link %q", r.Text(`[data-testid="suppression-row"]`), r.Doc.Find(`[data-testid="export-csv"]`).AttrOr("href", ""))
+	}
+	if r := v.Get("/lumora/suppressions?account=" + id(f.acc) + "&q=nobody"); !r.Has(`[data-testid="suppressions-empty"]`) || r.Has(`[data-testid="suppression-row"]`) {
+		t.Error("a search matching nothing")
+	}
+	r = v.Get("/lumora/suppressions/export.csv?account=" + id(f.acc) + "&q=gone")
+	r.Want(t, http.StatusOK, "export")
+	if !strings.HasPrefix(r.Body, "email,reason,origin,created_at\n") || !strings.Contains(r.Body, "gone@example.net") {
+		t.Errorf("export: %q", r.Body)
+	}
+	v.Get("/lumora/suppressions/export.csv").Want(t, http.StatusUnprocessableEntity, "an export without its account")
+	v.Get("/lumora/suppressions/export.csv?account="+id(f.acc)+"&reason=spam").Want(t, http.StatusUnprocessableEntity, "a bad reason")
 }
 
 func TestOverviewCharts(t *testing.T) {

@@ -30,6 +30,7 @@ func (h *Lumora) Routes(a *web.App) []web.Route {
 		web.Get(view.WebhooksPath+"/:id", read, h.webhook),
 		web.Post(view.WebhooksPath+"/:id/delete", manage, h.deleteWebhook),
 		web.Get(view.SuppressionsPath, read, h.suppressions),
+		web.Get(view.SuppressionsPath+"/export.csv", read, h.exportSuppressions),
 		web.Post(view.SuppressionsPath, manage, h.addSuppression),
 		web.Post(view.LiftPath, manage, h.liftSuppression),
 		web.Get(view.MessagesPath, read, h.messages),

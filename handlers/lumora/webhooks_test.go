@@ -307,7 +307,7 @@ func TestAddSuppression(t *testing.T) {
 	if !strings.Contains(row, "Jo@example.net") || !strings.Contains(row, "Manual") {
 		t.Errorf("row %q", row)
 	}
-	ss, err := f.env.Mail.ListSuppressions(context.Background(), accounts.AllAccounts, f.acc, 0, 10)
+	ss, err := f.env.Mail.ListSuppressions(context.Background(), accounts.AllAccounts, mail.SuppressionFilter{AccountID: f.acc, Limit: 10})
 	if err != nil || len(ss) != 1 || ss[0].Reason != mail.ReasonManual || ss[0].Email != "Jo@example.net" {
 		t.Fatalf("suppressions %+v, %v", ss, err)
 	}

@@ -196,13 +196,23 @@ func (s *Service) CountApps(ctx context.Context, scope accounts.Scope, limitTo i
 }
 
 // CountSuppressions counts ListSuppressions' results (one account's) up to limitTo.
-func (s *Service) CountSuppressions(ctx context.Context, scope accounts.Scope, accountID int64, limitTo int) (_ listcount.Count, err error) {
+func (s *Service) CountSuppressions(ctx context.Context, scope accounts.Scope, f SuppressionFilter, limitTo int) (_ listcount.Count, err error) {
 	defer wrap(&err, "count mail suppressions")
-	if !scope.Allows(accountID) {
+	if !scope.Allows(f.AccountID) {
 		return listcount.Count{}, ErrAccountNotFound
 	}
-	return listcount.Run(ctx, limitTo, func(ctx context.Context, lim int32) (int64, error) {
-		return s.db.CountMailSuppressions(ctx, store.CountMailSuppressionsParams{AccountID: accountID, Lim: lim})
+	f.BeforeID = 0
+	p, err := f.params()
+	if err != nil {
+		return listcount.Count{}, err
+	}
+	return listcount.Run(ctx, limitTo, func(ctx context.Context, lim int32) (n int64, err error) {
+		err = s.db.Read(ctx, func(q *store.Queries) (err error) {
+			p.Lim = lim
+			n, err = q.CountMailSuppressions(ctx, store.CountMailSuppressionsParams(p))
+			return err
+		})
+		return n, err
 	})
 }
 

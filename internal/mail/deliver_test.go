@@ -220,7 +220,7 @@ func TestDeliverBounceSuppresses(t *testing.T) {
 	if line != "gone@globex.test:queued jordan@globex.test:queued gone@globex.test:bounced jordan@globex.test:delivered" || d.Message.Status != MsgPartial {
 		t.Errorf("timeline %q, status %s", line, d.Message.Status)
 	}
-	sup, err := f.svc.ListSuppressions(ctx, accounts.Only(f.acct), f.acct, 0, 10)
+	sup, err := f.svc.ListSuppressions(ctx, accounts.Only(f.acct), SuppressionFilter{AccountID: f.acct, Limit: 10})
 	if err != nil || len(sup) != 1 || sup[0].Email != "gone@globex.test" || sup[0].Reason != ReasonHardBounce || !strings.Contains(sup[0].Origin, "550") {
 		t.Fatalf("suppressions %+v %v", sup, err)
 	}

@@ -4,7 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"lumdesk/db/store"
 	"lumdesk/internal/accounts"
@@ -246,13 +249,59 @@ type Suppression struct {
 	CreatedAt time.Time
 }
 
+// SuppressionReasons are the reasons an address is suppressed for.
+var SuppressionReasons = []string{ReasonHardBounce, ReasonComplaint, ReasonManual, ReasonUnsubscribe}
+
+// SuppressionFilter picks an account's suppressions: Search is any part of
+// the address (any case), Reason one of SuppressionReasons or "".
+type SuppressionFilter struct {
+	AccountID int64
+	Search    string
+	Reason    string
+	BeforeID  int64 // 0: from the newest; else the last id of the previous page
+	Limit     int   // 1..200, 0 = 50
+}
+
+// MaxSuppressionSearch is the longest search (an address's longest form).
+const MaxSuppressionSearch = 320
+
+func (f SuppressionFilter) params() (store.ListMailSuppressionsParams, error) {
+	p := store.ListMailSuppressionsParams{AccountID: f.AccountID, BeforeID: positive(f.BeforeID), Lim: clampLimit(f.Limit)}
+	fe := ValidationError{}
+	if q := strings.TrimSpace(f.Search); q != "" {
+		if utf8.RuneCountInString(q) > MaxSuppressionSearch || !utf8.ValidString(q) {
+			fe["search"] = "Search for at most 320 characters of an address."
+		}
+		pat := "%" + escapeLike(strings.ToLower(q)) + "%"
+		p.Pattern = &pat
+	}
+	if f.Reason != "" {
+		if !slices.Contains(SuppressionReasons, f.Reason) {
+			fe["reason"] = "Choose a reason: " + strings.Join(SuppressionReasons, ", ") + "."
+		}
+		p.Reason = &f.Reason
+	}
+	if len(fe) > 0 {
+		return p, fe
+	}
+	return p, nil
+}
+
 // ListSuppressions is a page of the account's suppressions, newest first.
-func (s *Service) ListSuppressions(ctx context.Context, scope accounts.Scope, accountID, beforeID int64, limit int) (_ []Suppression, err error) {
+func (s *Service) ListSuppressions(ctx context.Context, scope accounts.Scope, f SuppressionFilter) (_ []Suppression, err error) {
 	defer wrap(&err, "list mail suppressions")
-	if !scope.Allows(accountID) {
+	if !scope.Allows(f.AccountID) {
 		return nil, ErrAccountNotFound
 	}
-	rows, err := s.db.ListMailSuppressions(ctx, store.ListMailSuppressionsParams{AccountID: accountID, BeforeID: positive(beforeID), Lim: clampLimit(limit)})
+	p, err := f.params()
+	if err != nil {
+		return nil, err
+	}
+	var rows []store.MailSuppression
+	err = s.db.Read(ctx, func(q *store.Queries) (err error) {
+		rows, err = q.ListMailSuppressions(ctx, p)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}

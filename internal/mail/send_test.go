@@ -196,7 +196,7 @@ func TestSendSkipsSuppressed(t *testing.T) {
 		t.Errorf("all suppressed: %v", err)
 	}
 	// The other account's list is its own.
-	other, err := f.svc.ListSuppressions(ctx, accounts.Only(f.other), f.other, 0, 10)
+	other, err := f.svc.ListSuppressions(ctx, accounts.Only(f.other), SuppressionFilter{AccountID: f.other, Limit: 10})
 	if err != nil || len(other) != 0 {
 		t.Errorf("other account's suppressions %v %v", other, err)
 	}

@@ -85,7 +85,7 @@ type Mail interface {
 	GetMessage(ctx context.Context, scope accounts.Scope, publicID string) (mail.MessageDetail, error)
 	ListEvents(ctx context.Context, scope accounts.Scope, appID int64, f mail.LogFilter) ([]mail.Event, error)
 	Stats(ctx context.Context, scope accounts.Scope, appID int64, since, until *time.Time) (mail.Stats, error)
-	ListSuppressions(ctx context.Context, scope accounts.Scope, accountID, beforeID int64, limit int) ([]mail.Suppression, error)
+	ListSuppressions(ctx context.Context, scope accounts.Scope, f mail.SuppressionFilter) ([]mail.Suppression, error)
 	DeleteSuppression(ctx context.Context, scope accounts.Scope, accountID int64, email string) error
 }
 

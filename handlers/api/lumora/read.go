@@ -147,7 +147,7 @@ func (api *API) suppressions(c *fiber.Ctx, k apikeys.Key, _ int64) error {
 	if !ok {
 		return writeErr(c, fiber.StatusUnprocessableEntity, CodeValidation, "cursor must be a next_cursor value from an earlier page.")
 	}
-	list, err := api.mail.ListSuppressions(c.UserContext(), k.Scope(), accountOf(k), before, limit)
+	list, err := api.mail.ListSuppressions(c.UserContext(), k.Scope(), mail.SuppressionFilter{AccountID: accountOf(k), BeforeID: before, Limit: limit})
 	if err != nil {
 		return api.serviceErr(c, err)
 	}

@@ -2,7 +2,9 @@ package mail_test
 
 import (
 	"context"
+	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -11,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/PuerkitoBio/goquery"
 	"github.com/jackc/pgx/v5"
 
 	"lumdesk/db/store"
@@ -643,6 +646,69 @@ func TestSuppressions(t *testing.T) {
 	if ro.Get("/portal/lumora/suppressions").Has(`[data-testid="suppress-form"]`) {
 		t.Error("read-only sees the suppress form")
 	}
+}
+
+// The suppression list searches any part of an address and filters by
+// reason, the pages keep the filters, and its CSV export holds what the
+// list shows, of this account only.
+func TestSuppressionSearchAndExport(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	a := newTenant(t, env, "Finder", "finder")
+	b := newTenant(t, env, "Other", "other")
+	ctx := context.Background()
+	for i := range 55 {
+		if err := env.Mail.Suppress(ctx, a.acc.ID, fmt.Sprintf("user%02d@bounce.example", i), mail.ReasonHardBounce, "test"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := env.Mail.Suppress(ctx, a.acc.ID, "left@Shop.example", mail.ReasonUnsubscribe, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.Mail.Suppress(ctx, b.acc.ID, "user01@bounce.example", mail.ReasonUnsubscribe, "test"); err != nil {
+		t.Fatal(err)
+	}
+	c := env.AsCustomer(a.acc.ID, customers.RoleReadOnly)
+	rows := func(r *servertest.Response) []string {
+		var out []string
+		r.Doc.Find(`[data-testid="suppression-row"] .cell-primary`).Each(func(_ int, s *goquery.Selection) { out = append(out, s.Text()) })
+		return out
+	}
+	if got := rows(c.Get("/portal/lumora/suppressions?q=SHOP")); strings.Join(got, " ") != "left@Shop.example" {
+		t.Errorf("search: %v", got)
+	}
+	if got := rows(c.Get("/portal/lumora/suppressions?reason=unsubscribe")); strings.Join(got, " ") != "left@Shop.example" {
+		t.Errorf("reason: %v", got)
+	}
+	r := c.Get("/portal/lumora/suppressions?q=bounce")
+	next := r.Doc.Find(`nav.pager a[rel=next]`).AttrOr("href", "")
+	if len(rows(r)) != 50 || !strings.Contains(next, "q=bounce") {
+		t.Fatalf("first page: %d rows, next %q", len(rows(r)), next)
+	}
+	if got := rows(c.Get(next)); len(got) != 5 {
+		t.Errorf("second page: %v", got)
+	}
+	r = c.Get("/portal/lumora/suppressions?q=nobody-here")
+	if !r.Has(`[data-testid="suppressions-empty"] a[href="/portal/lumora/suppressions"]`) {
+		t.Error("a search matching nothing has no Clear filters")
+	}
+	if r := c.Get("/portal/lumora/suppressions?reason=spam"); r.Status != http.StatusOK || r.Text(`[data-testid="suppressions-error"]`) == "" || len(rows(r)) != 50 {
+		t.Errorf("a bad reason: %d %q", r.Status, r.Text(`[data-testid="suppressions-error"]`))
+	}
+	if href := c.Get("/portal/lumora/suppressions?q=bounce").Doc.Find(`[data-testid="export-csv"]`).AttrOr("href", ""); href != "/portal/lumora/suppressions/export.csv?q=bounce" {
+		t.Errorf("export link %q", href)
+	}
+	r = c.Get("/portal/lumora/suppressions/export.csv?q=user01")
+	r.Want(t, http.StatusOK, "export")
+	recs, err := csv.NewReader(strings.NewReader(r.Body)).ReadAll()
+	if err != nil || len(recs) != 2 || recs[1][0] != "user01@bounce.example" || recs[1][1] != mail.ReasonHardBounce {
+		t.Errorf("export: %v %v", recs, err)
+	}
+	all, _ := csv.NewReader(strings.NewReader(c.Get("/portal/lumora/suppressions/export.csv").Body)).ReadAll()
+	if len(all) != 1+56 {
+		t.Errorf("the whole list: %d records, want 57", len(all))
+	}
+	c.Get("/portal/lumora/suppressions/export.csv?reason=spam").Want(t, http.StatusUnprocessableEntity, "a bad reason's export")
 }
 
 func TestWebhooks(t *testing.T) {

@@ -33,6 +33,7 @@ func (h *Mail) Routes(a *web.App) []web.Route {
 		web.PortalPost(mv.WebhooksPath+"/:wid/delete", dev, h.deleteWebhook),
 		web.PortalPost(mv.WebhooksPath+"/:wid/deliveries/:did<int>/replay", dev, h.replay),
 		web.PortalGet(mv.SuppressionsPath, read, h.suppressions),
+		web.PortalGet(mv.SuppressionsPath+"/export.csv", read, h.exportSuppressions),
 		web.PortalPost(mv.ReactivatePath, dev, h.reactivate),
 		web.PortalPost(mv.SuppressionsPath, dev, h.addSuppression),
 		web.PortalGet(mv.MessagesPath, read, h.messages),

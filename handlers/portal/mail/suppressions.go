@@ -7,7 +7,9 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"lumdesk/handlers/lumora"
 	"lumdesk/handlers/web"
+	lumoraview "lumdesk/views/pages/lumora"
 	"lumdesk/internal/customers"
 	mailsvc "lumdesk/internal/mail"
 	mv "lumdesk/views/pages/portal/mail"
@@ -28,7 +30,16 @@ func (h *Mail) renderSuppressions(c *fiber.Ctx, status int, msg string, add mv.S
 	l := mv.SuppressionList{CanDevelop: web.CustomerMay(c, customers.PermDevelop), CSRF: web.CSRFToken(c), Add: add}
 	before, cur := cursorParam(c, &problems)
 	l.Cursor = cur
-	items, err := h.svc.ListSuppressions(c.UserContext(), web.PortalScope(c), u.AccountID, before, pageSize)
+	f := mailsvc.SuppressionFilter{AccountID: u.AccountID, BeforeID: before, Limit: pageSize}
+	lumora.SuppressionQuery(c, &f, &problems)
+	l.Q, l.Reason, l.Reasons = f.Search, f.Reason, lumoraview.SuppressionReasonOptions
+	ctx, scope := c.UserContext(), web.PortalScope(c)
+	items, err := h.svc.ListSuppressions(ctx, scope, f)
+	if errs := web.FieldErrors(err, nil); errs != nil { // a search that is not text
+		problems = append(problems, web.FieldErrorsText(errs))
+		f.Search, l.Q = "", ""
+		items, err = h.svc.ListSuppressions(ctx, scope, f)
+	}
 	if err != nil {
 		return err
 	}
@@ -40,6 +51,19 @@ func (h *Mail) renderSuppressions(c *fiber.Ctx, status int, msg string, add mv.S
 	}
 	l.Error = strings.Join(problems, " ")
 	return web.Render(c, status, mv.SuppressionsPage(h.page(c, "Suppressions", web.Crumb("Suppressions")), l))
+}
+
+// exportSuppressions downloads the account's suppressions as the list
+// filters them.
+func (h *Mail) exportSuppressions(c *fiber.Ctx) error {
+	var problems []string
+	f := mailsvc.SuppressionFilter{AccountID: web.CurrentCustomer(c).AccountID}
+	lumora.SuppressionQuery(c, &f, &problems)
+	if len(problems) > 0 {
+		return fiber.NewError(fiber.StatusUnprocessableEntity, strings.Join(problems, " "))
+	}
+	lumora.ExportSuppressions(c, h.svc, h.app.Log(), web.PortalScope(c), f)
+	return nil
 }
 
 // reactivate lets the account send to a suppressed address again (as the

@@ -379,9 +379,22 @@ type SuppressionList struct {
 	Add                LiftForm // the add-a-suppression form
 	Cursor, NextCursor string
 	Rows               []SuppressionRow
+	Q, Reason          string // the search (any part of an address) and reason filters
 	Error              string
 	Bar                components.ListBar
 }
+
+// SuppressionReasonOptions are the reason filter's choices.
+var SuppressionReasonOptions = []components.Option{{Value: "", Label: "Any reason"}, {Value: "hard_bounce", Label: "Hard bounce"},
+	{Value: "complaint", Label: "Complaint"}, {Value: "unsubscribe", Label: "Unsubscribe"}, {Value: "manual", Label: "Manual"}}
+
+// ActiveFilters are the filters in force, as chips read them.
+func (l SuppressionList) ActiveFilters() []components.ActiveFilter {
+	return slices.Concat(components.Filter("q", "Address", l.Q), components.Filter("reason", "Reason", components.Humanize(l.Reason)))
+}
+
+// ExportHref downloads the account's filtered suppressions.
+func (l SuppressionList) ExportHref() string { return SuppressionsPath + "/export.csv" + l.Query() }
 
 // SuppressionRow is one suppressed address.
 type SuppressionRow struct {
@@ -395,7 +408,7 @@ func (l SuppressionList) Href(key, value string) string {
 	if l.Account != 0 {
 		acc = idStr(l.Account)
 	}
-	return listHref(SuppressionsPath, key, value, "account", acc, "cursor", l.Cursor)
+	return listHref(SuppressionsPath, key, value, "account", acc, "q", l.Q, "reason", l.Reason, "cursor", l.Cursor)
 }
 
 // Query is the list's URL query without the page position.

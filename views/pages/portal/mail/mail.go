@@ -270,11 +270,38 @@ type SuppressionRow struct {
 // SuppressionList is the account's suppressed addresses.
 type SuppressionList struct {
 	Rows               []SuppressionRow
+	Q, Reason          string // the search (any part of an address) and reason filters
+	Reasons            []components.Option
 	Cursor, NextCursor string
 	Error              string
 	CanDevelop         bool
 	CSRF               string
 	Add                SuppressForm
+}
+
+// Query is the list's filters as a URL query ("" or "?q=…").
+func (l SuppressionList) Query() string {
+	q := url.Values{}
+	if l.Q != "" {
+		q.Set("q", l.Q)
+	}
+	if l.Reason != "" {
+		q.Set("reason", l.Reason)
+	}
+	if len(q) == 0 {
+		return ""
+	}
+	return "?" + q.Encode()
+}
+
+// FirstHref and NextHref page the filtered list.
+func (l SuppressionList) FirstHref() string { return SuppressionsPath + l.Query() }
+
+func (l SuppressionList) NextHref() string {
+	if q := l.Query(); q != "" {
+		return SuppressionsPath + q + "&cursor=" + url.QueryEscape(l.NextCursor)
+	}
+	return SuppressionsPath + "?cursor=" + url.QueryEscape(l.NextCursor)
 }
 
 // SuppressForm adds an address to the list by hand (someone asked not to
