@@ -9,9 +9,9 @@ import (
 
 	"lumdesk/handlers/lumora"
 	"lumdesk/handlers/web"
-	lumoraview "lumdesk/views/pages/lumora"
 	"lumdesk/internal/customers"
 	mailsvc "lumdesk/internal/mail"
+	lumoraview "lumdesk/views/pages/lumora"
 	mv "lumdesk/views/pages/portal/mail"
 )
 
