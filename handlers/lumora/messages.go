@@ -169,6 +169,6 @@ func (h *Lumora) exportMessages(c *fiber.Ctx) error {
 	return nil
 }
 
-// exportPage is how many messages each read of an export takes: the
+// exportPage is how many rows each read of an export takes: the
 // service's largest page.
-const exportPage = 200
+const exportPage = mail.MaxListLimit
