@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
+	"log/slog"
 	"maps"
 	"slices"
 	"strconv"
@@ -20,29 +21,41 @@ import (
 	view "lumdesk/views/pages/lumora"
 )
 
-// messageQuery reads the message log's filters (status, recipient, from
-// domain, app, account, days) for its page and its CSV export; problems
-// say what was ignored.
-func messageQuery(c *fiber.Ctx) (l view.MessageList, f mail.MessageFilter, problems []string) {
+// MessageQuery is the message log's filters as its URL gives them.
+type MessageQuery struct {
+	Status, Recipient, Domain, Since, Until string
+	App, Account                            int64
+}
+
+// ParseMessageQuery reads the message log's filters for its page and its
+// CSV export; problems say what was ignored. Both faces read the status,
+// the recipient and the days; the console also the from domain, the app
+// and the account (its scope). The portal sets the scope itself, to the
+// session's account.
+func ParseMessageQuery(c *fiber.Ctx, console bool) (q MessageQuery, f mail.MessageFilter, problems []string) {
 	f = mail.MessageFilter{Scope: accounts.AllAccounts, Limit: pageSize}
 	if s := web.Field(c, "status"); s != "" {
 		if slices.Contains(mail.MessageStatuses, s) {
-			l.Status, f.Status = s, s
+			q.Status, f.Status = s, s
 		} else {
 			problems = append(problems, "Status must be one of "+strings.Join(mail.MessageStatuses, ", ")+"; showing every status.")
 		}
 	}
 	if r := web.Truncate(web.Field(c, "recipient"), 320); r != "" {
-		l.Recipient, f.Recipient = r, r
+		q.Recipient, f.Recipient = r, r
+	}
+	q.Since, q.Until, f.Since, f.Until = web.FilterDays(c, &problems, "messages")
+	if !console {
+		return q, f, problems
 	}
 	if d := web.Truncate(web.Field(c, "domain"), 253); d != "" {
 		if _, err := mail.NormalizeDomain(d); err == nil {
-			l.Domain, f.Domain = d, d
+			q.Domain, f.Domain = d, d
 		} else {
 			problems = append(problems, "The domain filter must be a domain name such as example.com; showing every domain.")
 		}
 	}
-	ids := map[string]*int64{"app": &l.App, "account": &l.Account}
+	ids := map[string]*int64{"app": &q.App, "account": &q.Account}
 	for _, name := range []string{"app", "account"} {
 		if s := web.Field(c, name); s != "" {
 			if id, ok := web.ParseID(s); ok {
@@ -52,18 +65,18 @@ func messageQuery(c *fiber.Ctx) (l view.MessageList, f mail.MessageFilter, probl
 			}
 		}
 	}
-	f.AppID = l.App
-	if l.Account != 0 {
-		f.Scope = accounts.Only(l.Account)
+	f.AppID = q.App
+	if q.Account != 0 {
+		f.Scope = accounts.Only(q.Account)
 	}
-	l.Since, l.Until, f.Since, f.Until = web.FilterDays(c, &problems, "messages")
-	return l, f, problems
+	return q, f, problems
 }
 
 // messages is the message log across accounts. A filter that does not
 // parse is left out with a message saying so; the rest still apply.
 func (h *Lumora) messages(c *fiber.Ctx) error {
-	l, f, problems := messageQuery(c)
+	q, f, problems := ParseMessageQuery(c, true)
+	l := view.MessageList{Status: q.Status, Recipient: q.Recipient, Domain: q.Domain, Since: q.Since, Until: q.Until, App: q.App, Account: q.Account}
 	if cur := web.Field(c, "cursor"); cur != "" {
 		if id, ok := web.ParseID(cur); ok {
 			l.Cursor, f.BeforeID = cur, id
@@ -131,20 +144,45 @@ func (h *Lumora) message(c *fiber.Ctx) error {
 	return web.Render(c, fiber.StatusOK, view.MessageDetail(h.page(c, m.Subject, web.Crumb("Messages", view.MessagesPath), web.Crumb(m.PublicID)), v))
 }
 
-// exportMessages streams the filtered message log as CSV, newest first,
-// page by page (from the replica when there is one, as the list). A
-// filter the list would ignore is refused: a file must hold what its
-// link says.
+// exportMessages streams the filtered message log as CSV.
 func (h *Lumora) exportMessages(c *fiber.Ctx) error {
-	_, f, problems := messageQuery(c)
+	_, f, problems := ParseMessageQuery(c, true)
 	if len(problems) > 0 {
 		return fiber.NewError(fiber.StatusUnprocessableEntity, strings.Join(problems, " "))
 	}
+	ExportMessages(c, h.svc, h.app.Log(), f, true)
+	return nil
+}
+
+// MessageLister is what the message exports read.
+type MessageLister interface {
+	ListMessages(ctx context.Context, f mail.MessageFilter) ([]mail.Message, error)
+}
+
+// ExportMessages streams the message log as f picks it, newest first, page
+// by page (from the replica when there is one, as the list), as CSV; the
+// account's columns with withAccount (the console's). The caller refuses
+// a filter the list would ignore: a file must hold what its link says.
+func ExportMessages(c *fiber.Ctx, svc MessageLister, log *slog.Logger, f mail.MessageFilter, withAccount bool) {
 	f.Limit = exportPage
-	svc, log, reqID := h.svc, h.app.Log(), web.RequestID(c)
+	reqID := web.RequestID(c)
+	cols := []string{"id", "created_at", "updated_at", "status", "account_id", "account_name", "app_id", "app_name",
+		"from_email", "from_name", "subject", "smtp_message_id"}
+	row := func(m mail.Message) []string {
+		return []string{m.PublicID, m.CreatedAt.UTC().Format(time.RFC3339Nano), m.UpdatedAt.UTC().Format(time.RFC3339Nano),
+			m.Status, strconv.FormatInt(m.AccountID, 10), web.CsvCell(m.AccountName), strconv.FormatInt(m.AppID, 10),
+			web.CsvCell(m.AppName), web.CsvCell(m.FromEmail), web.CsvCell(m.FromName), web.CsvCell(m.Subject),
+			web.CsvCell(m.SMTPMessageID)}
+	}
+	// The portal's file is its own account's: no account columns (4 and 5).
+	trim := func(rec []string) []string {
+		if withAccount {
+			return rec
+		}
+		return append(rec[:4:4], rec[6:]...)
+	}
 	web.StreamCSV(c, "lumora-messages-"+time.Now().UTC().Format("20060102-1504")+".csv", func(ctx context.Context, w *csv.Writer) error {
-		if err := w.Write([]string{"id", "created_at", "updated_at", "status", "account_id", "account_name", "app_id", "app_name",
-			"from_email", "from_name", "subject", "smtp_message_id"}); err != nil {
+		if err := w.Write(trim(cols)); err != nil {
 			return err
 		}
 		for {
@@ -153,10 +191,7 @@ func (h *Lumora) exportMessages(c *fiber.Ctx) error {
 				return err
 			}
 			for _, m := range items {
-				if err := w.Write([]string{m.PublicID, m.CreatedAt.UTC().Format(time.RFC3339Nano), m.UpdatedAt.UTC().Format(time.RFC3339Nano),
-					m.Status, strconv.FormatInt(m.AccountID, 10), web.CsvCell(m.AccountName), strconv.FormatInt(m.AppID, 10),
-					web.CsvCell(m.AppName), web.CsvCell(m.FromEmail), web.CsvCell(m.FromName), web.CsvCell(m.Subject),
-					web.CsvCell(m.SMTPMessageID)}); err != nil {
+				if err := w.Write(trim(row(m))); err != nil {
 					return err
 				}
 			}
@@ -166,7 +201,6 @@ func (h *Lumora) exportMessages(c *fiber.Ctx) error {
 			f.BeforeID = items[len(items)-1].ID
 		}
 	}, func(err error) { log.Warn("message export stopped", "err", err, "request_id", reqID) })
-	return nil
 }
 
 // exportPage is how many rows each read of an export takes: the

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -150,6 +151,39 @@ func TestPagesRenderForCustomer(t *testing.T) {
 			t.Errorf("%s: %d", p, r.Status)
 		}
 	}
+}
+
+// The message log's CSV export: this account's messages as the log
+// filters them, without the account's columns; an account= in the URL is
+// not read; a bad filter is refused.
+func TestMessageExport(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	a := newTenant(t, env, "Exporter", "exporter")
+	b := newTenant(t, env, "Bystander", "bystander")
+	a.message(t, env, "msg_exporter0000002", "two@example.net", "delivered", time.Now().UTC(), "queued", "delivered")
+	c := env.AsCustomer(a.acc.ID, customers.RoleReadOnly)
+	if href := c.Get("/portal/lumora/messages?status=bounced").Doc.Find(`[data-testid="export-csv"]`).AttrOr("href", ""); href != "/portal/lumora/messages/export.csv?status=bounced" {
+		t.Errorf("export link %q", href)
+	}
+	read := func(q string) [][]string {
+		t.Helper()
+		r := c.Get("/portal/lumora/messages/export.csv" + q)
+		r.Want(t, http.StatusOK, "export"+q)
+		recs, err := csv.NewReader(strings.NewReader(r.Body)).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return recs
+	}
+	all := read("?account=" + id(b.acc.ID))
+	if len(all) != 3 || all[0][4] != "app_id" || slices.Contains(all[0], "account_id") || all[1][0] != "msg_exporter0000002" || all[2][0] != a.msgID {
+		t.Fatalf("export: %v", all)
+	}
+	if got := read("?status=bounced"); len(got) != 2 || got[1][0] != a.msgID || got[1][5] != "Exporter receipts" {
+		t.Errorf("bounced: %v", got)
+	}
+	c.Get("/portal/lumora/messages/export.csv?status=nope").Want(t, http.StatusUnprocessableEntity, "a bad status")
 }
 
 func TestAddDomainWizardVerifies(t *testing.T) {

@@ -2,13 +2,13 @@ package mail
 
 import (
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 
+	"lumdesk/handlers/lumora"
 	"lumdesk/handlers/web"
 	mailsvc "lumdesk/internal/mail"
 	mv "lumdesk/views/pages/portal/mail"
@@ -19,20 +19,11 @@ var timeNow = time.Now
 // messages is the account's message log. A filter that does not parse is
 // left out with a message saying so; the rest still apply.
 func (h *Mail) messages(c *fiber.Ctx) error {
-	l := mv.MessageList{}
-	f := mailsvc.MessageFilter{Scope: web.PortalScope(c), Limit: pageSize}
-	var problems []string
-	if s := web.Field(c, "status"); s != "" {
-		if slices.Contains(mailsvc.MessageStatuses, s) {
-			l.Status, f.Status = s, s
-		} else {
-			problems = append(problems, "Status must be one of "+strings.Join(mailsvc.MessageStatuses, ", ")+"; showing every status.")
-		}
-	}
-	if r := web.Truncate(web.Field(c, "recipient"), 320); r != "" {
-		l.Recipient, f.Recipient = r, r
-	}
-	l.Since, l.Until, f.Since, f.Until = web.FilterDays(c, &problems, "messages")
+	// The console's filters (without its domain, app and account), within
+	// the session's account.
+	q, f, problems := lumora.ParseMessageQuery(c, false)
+	f.Scope = web.PortalScope(c)
+	l := mv.MessageList{Status: q.Status, Recipient: q.Recipient, Since: q.Since, Until: q.Until}
 	f.BeforeID, l.Cursor = cursorParam(c, &problems)
 	items, err := h.svc.ListMessages(c.UserContext(), f)
 	if err != nil {
@@ -50,6 +41,17 @@ func (h *Mail) messages(c *fiber.Ctx) error {
 	}
 	l.Error = strings.Join(problems, " ")
 	return web.Render(c, fiber.StatusOK, mv.MessagesPage(h.page(c, "Messages", web.Crumb("Messages")), l))
+}
+
+// exportMessages downloads the account's messages as the log filters them.
+func (h *Mail) exportMessages(c *fiber.Ctx) error {
+	_, f, problems := lumora.ParseMessageQuery(c, false)
+	if len(problems) > 0 {
+		return fiber.NewError(fiber.StatusUnprocessableEntity, strings.Join(problems, " "))
+	}
+	f.Scope = web.PortalScope(c)
+	lumora.ExportMessages(c, h.svc, h.app.Log(), f, false)
+	return nil
 }
 
 func (h *Mail) message(c *fiber.Ctx) error {

@@ -37,6 +37,7 @@ func (h *Mail) Routes(a *web.App) []web.Route {
 		web.PortalPost(mv.ReactivatePath, dev, h.reactivate),
 		web.PortalPost(mv.SuppressionsPath, dev, h.addSuppression),
 		web.PortalGet(mv.MessagesPath, read, h.messages),
+		web.PortalGet(mv.MessagesPath+"/export.csv", read, h.exportMessages),
 		web.PortalGet(mv.MessagesPath+"/:id", read, h.message),
 		web.PortalGet(mv.TemplatesPath, read, h.tpl.List),
 		web.PortalGet(h.tpl.Face.New(), dev, h.tpl.NewForm),

@@ -7,6 +7,7 @@ package mail
 import (
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"lumdesk/views/components"
@@ -234,6 +235,11 @@ func (l MessageList) Href(key, value string) string {
 }
 
 // Filtered reports whether any filter is set.
+// ExportHref downloads the filtered log as CSV.
+func (l MessageList) ExportHref() string {
+	return MessagesPath + "/export.csv" + strings.TrimPrefix(l.Href("cursor", ""), MessagesPath)
+}
+
 func (l MessageList) Filtered() bool {
 	return l.Status != "" || l.Recipient != "" || l.Since != "" || l.Until != ""
 }
