@@ -119,6 +119,9 @@ func (h *Products) exportRows(ctx context.Context, kind string, f lumiproducts.L
 		}
 		next = p.NextCursor
 	}
+	if h.face.Portal { // its file has no account columns
+		return rows, next, nil
+	}
 	names := h.accountNames(ctx, accounts...)
 	for i := range rows {
 		rows[i][2] = web.CsvCell(names[accounts[i]])

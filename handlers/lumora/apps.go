@@ -90,11 +90,6 @@ func (h *Lumora) renderSuppressions(c *fiber.Ctx, status int, lift, add view.Lif
 	if l.Account != 0 {
 		ctx := c.UserContext()
 		items, err := h.svc.ListSuppressions(ctx, accounts.AllAccounts, f)
-		if errs := web.FieldErrors(err, nil); errs != nil { // a search that is not text
-			problems = append(problems, web.FieldErrorsText(errs))
-			f.Search, l.Q = "", ""
-			items, err = h.svc.ListSuppressions(ctx, accounts.AllAccounts, f)
-		}
 		if err != nil {
 			return err
 		}

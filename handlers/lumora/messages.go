@@ -185,24 +185,35 @@ func ExportMessages(c *fiber.Ctx, svc MessageLister, log *slog.Logger, f mail.Me
 		if err := w.Write(trim(cols)); err != nil {
 			return err
 		}
-		for {
-			items, err := svc.ListMessages(ctx, f)
-			if err != nil {
-				return err
-			}
-			for _, m := range items {
-				if err := w.Write(trim(row(m))); err != nil {
-					return err
-				}
-			}
-			if len(items) < f.Limit {
-				return nil
-			}
-			f.BeforeID = items[len(items)-1].ID
-		}
+		return writePages(w, func(before int64) ([]mail.Message, error) {
+			f.BeforeID = before
+			return svc.ListMessages(ctx, f)
+		}, func(m mail.Message) int64 { return m.ID }, func(m mail.Message) []string { return trim(row(m)) })
 	}, func(err error) { log.Warn("message export stopped", "err", err, "request_id", reqID) })
 }
 
 // exportPage is how many rows each read of an export takes: the
 // service's largest page.
 const exportPage = mail.MaxListLimit
+
+// writePages writes the rows of a list read newest first by id, a page of
+// exportPage at a time: list reads the page before an id (0: the newest),
+// until a page comes back short.
+func writePages[T any](w *csv.Writer, list func(before int64) ([]T, error), id func(T) int64, row func(T) []string) error {
+	var before int64
+	for {
+		items, err := list(before)
+		if err != nil {
+			return err
+		}
+		for _, it := range items {
+			if err := w.Write(row(it)); err != nil {
+				return err
+			}
+		}
+		if len(items) < exportPage {
+			return nil
+		}
+		before = id(items[len(items)-1])
+	}
+}

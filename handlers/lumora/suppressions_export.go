@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -26,9 +27,11 @@ type SuppressionLister interface {
 }
 
 // SuppressionQuery reads a suppression list's search (any part of the
-// address) and reason into f; problems say what was left out.
+// address) and reason into f; problems say what was left out. The search
+// is cut to its longest and keeps only valid text (no address holds
+// anything else), so the service is never asked with one it refuses.
 func SuppressionQuery(c *fiber.Ctx, f *mail.SuppressionFilter, problems *[]string) {
-	f.Search = web.Truncate(web.Field(c, "q"), mail.MaxSuppressionSearch)
+	f.Search = strings.ToValidUTF8(web.Truncate(web.Field(c, "q"), mail.MaxSuppressionSearch), "")
 	if r := web.Field(c, "reason"); r != "" {
 		if slices.Contains(mail.SuppressionReasons, r) {
 			f.Reason = r
@@ -48,20 +51,11 @@ func ExportSuppressions(c *fiber.Ctx, svc SuppressionLister, log *slog.Logger, s
 			if err := w.Write([]string{"email", "reason", "origin", "created_at"}); err != nil {
 				return err
 			}
-			for {
-				items, err := svc.ListSuppressions(ctx, scope, f)
-				if err != nil {
-					return err
-				}
-				for _, s := range items {
-					if err := w.Write([]string{web.CsvCell(s.Email), s.Reason, web.CsvCell(s.Origin), s.CreatedAt.UTC().Format(time.RFC3339)}); err != nil {
-						return err
-					}
-				}
-				if len(items) < f.Limit {
-					return nil
-				}
-				f.BeforeID = items[len(items)-1].ID
-			}
+			return writePages(w, func(before int64) ([]mail.Suppression, error) {
+				f.BeforeID = before
+				return svc.ListSuppressions(ctx, scope, f)
+			}, func(s mail.Suppression) int64 { return s.ID }, func(s mail.Suppression) []string {
+				return []string{web.CsvCell(s.Email), s.Reason, web.CsvCell(s.Origin), s.CreatedAt.UTC().Format(time.RFC3339)}
+			})
 		}, func(err error) { log.Warn("suppression export stopped", "err", err, "request_id", reqID) })
 }

@@ -3,7 +3,6 @@ package billing
 import (
 	"context"
 	"errors"
-	"net/url"
 	"strconv"
 	"strings"
 
@@ -117,16 +116,11 @@ func (h *Lumi) items(key string) fiber.Handler {
 		}
 		v := view.Items{Header: hd, Kind: k.key, Rows: rows, CSRF: web.CSRFToken(c), Q: q.Q, Status: q.Status, Sort: q.Sort,
 			RenewalFailed: q.RenewalFailed, Statuses: billview.StatusOptions, SearchHint: billview.SearchHint(k.key), Problems: problems}
-		base := v.Base() + v.Query()
-		sep := "?"
-		if strings.Contains(base, "?") {
-			sep = "&"
-		}
 		if next != "" {
-			v.NextHref = base + sep + "cursor=" + url.QueryEscape(next)
+			v.NextHref = v.PageHref(next)
 		}
 		if cur != "" {
-			v.FirstHref = base
+			v.FirstHref = v.PageHref("")
 		}
 		return web.Render(c, fiber.StatusOK, view.ItemsPage(h.page(c, view.KindLabel(k.key), web.Crumb(view.KindLabel(k.key), v.Base())), v))
 	}

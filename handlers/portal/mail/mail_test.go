@@ -726,6 +726,14 @@ func TestSuppressionSearchAndExport(t *testing.T) {
 	if !r.Has(`[data-testid="suppressions-empty"] a[href="/portal/lumora/suppressions"]`) {
 		t.Error("a search matching nothing has no Clear filters")
 	}
+	// A search longer than an address is cut to its longest, at a whole
+	// character (é is two bytes): never an error. (A query that is not
+	// UTF-8 at all is refused at the edge, for every face.)
+	for _, q := range []string{strings.Repeat("%C3%A9", 200), "x" + strings.Repeat("%C3%A9", 200)} {
+		if r := c.Get("/portal/lumora/suppressions?q=" + q); r.Status != http.StatusOK || r.Has(`[data-testid="suppressions-error"]`) {
+			t.Errorf("q=%.20s: %d %q", q, r.Status, r.Text(`[data-testid="suppressions-error"]`))
+		}
+	}
 	if r := c.Get("/portal/lumora/suppressions?reason=spam"); r.Status != http.StatusOK || r.Text(`[data-testid="suppressions-error"]`) == "" || len(rows(r)) != 50 {
 		t.Errorf("a bad reason: %d %q", r.Status, r.Text(`[data-testid="suppressions-error"]`))
 	}

@@ -35,11 +35,6 @@ func (h *Mail) renderSuppressions(c *fiber.Ctx, status int, msg string, add mv.S
 	l.Q, l.Reason, l.Reasons = f.Search, f.Reason, lumoraview.SuppressionReasonOptions
 	ctx, scope := c.UserContext(), web.PortalScope(c)
 	items, err := h.svc.ListSuppressions(ctx, scope, f)
-	if errs := web.FieldErrors(err, nil); errs != nil { // a search that is not text
-		problems = append(problems, web.FieldErrorsText(errs))
-		f.Search, l.Q = "", ""
-		items, err = h.svc.ListSuppressions(ctx, scope, f)
-	}
 	if err != nil {
 		return err
 	}

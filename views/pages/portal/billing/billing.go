@@ -5,7 +5,6 @@
 package billing
 
 import (
-	"net/url"
 	"strconv"
 	"time"
 
@@ -159,21 +158,20 @@ var SortOptions = []components.Option{{Value: "", Label: "Newest first"}, {Value
 // Filtered: a filter narrows the list (its empty state says so).
 func (v Items) Filtered() bool { return v.Q != "" || v.Status != "" || v.RenewalFailed }
 
-// Query is the list's filters as a URL query ("" or "?q=…").
-func (v Items) Query() string {
-	q := url.Values{}
-	for k, val := range map[string]string{"q": v.Q, "status": v.Status, "sort": v.Sort} {
-		if val != "" {
-			q.Set(k, val)
-		}
-	}
+// Query is the list's filters as a URL query ("" or "?q=…"); PageHref
+// the page after cursor with them.
+func (v Items) Query() string { return components.FilterQuery(v.filters()...) }
+
+func (v Items) PageHref(cursor string) string {
+	return v.Base() + components.FilterQuery(append(v.filters(), "cursor", cursor)...)
+}
+
+func (v Items) filters() []string {
+	rf := ""
 	if v.RenewalFailed {
-		q.Set("renewal_failed", "1")
+		rf = "1"
 	}
-	if len(q) == 0 {
-		return ""
-	}
-	return "?" + q.Encode()
+	return []string{"q", v.Q, "status", v.Status, "sort", v.Sort, "renewal_failed", rf}
 }
 
 // SortLabel names the list's order for its pager.
@@ -292,7 +290,7 @@ type DomainOption struct {
 
 // ChooseHref fills the form with the name, keeping the search.
 func (b Buy) ChooseHref(name string) string {
-	return BuyHref(KindDomains) + "?" + url.Values{"q": {b.Query}, "domain": {name}}.Encode() + "#buy-form"
+	return BuyHref(KindDomains) + components.FilterQuery("q", b.Query, "domain", name) + "#buy-form"
 }
 
 // TLDPrice is a TLD on sale, per year.

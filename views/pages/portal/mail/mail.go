@@ -234,12 +234,12 @@ func (l MessageList) Href(key, value string) string {
 	return MessagesPath + "?" + q.Encode()
 }
 
-// Filtered reports whether any filter is set.
 // ExportHref downloads the filtered log as CSV.
 func (l MessageList) ExportHref() string {
 	return MessagesPath + "/export.csv" + strings.TrimPrefix(l.Href("cursor", ""), MessagesPath)
 }
 
+// Filtered reports whether any filter is set.
 func (l MessageList) Filtered() bool {
 	return l.Status != "" || l.Recipient != "" || l.Since != "" || l.Until != ""
 }
@@ -285,29 +285,14 @@ type SuppressionList struct {
 	Add                SuppressForm
 }
 
-// Query is the list's filters as a URL query ("" or "?q=…").
-func (l SuppressionList) Query() string {
-	q := url.Values{}
-	if l.Q != "" {
-		q.Set("q", l.Q)
-	}
-	if l.Reason != "" {
-		q.Set("reason", l.Reason)
-	}
-	if len(q) == 0 {
-		return ""
-	}
-	return "?" + q.Encode()
-}
+// Query is the list's filters as a URL query ("" or "?q=…"); FirstHref and
+// NextHref page the filtered list.
+func (l SuppressionList) Query() string { return components.FilterQuery("q", l.Q, "reason", l.Reason) }
 
-// FirstHref and NextHref page the filtered list.
 func (l SuppressionList) FirstHref() string { return SuppressionsPath + l.Query() }
 
 func (l SuppressionList) NextHref() string {
-	if q := l.Query(); q != "" {
-		return SuppressionsPath + q + "&cursor=" + url.QueryEscape(l.NextCursor)
-	}
-	return SuppressionsPath + "?cursor=" + url.QueryEscape(l.NextCursor)
+	return SuppressionsPath + components.FilterQuery("q", l.Q, "reason", l.Reason, "cursor", l.NextCursor)
 }
 
 // SuppressForm adds an address to the list by hand (someone asked not to
