@@ -420,24 +420,26 @@ func run(ctx context.Context, cfg config) error {
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "bare fiber: %v\n", err)
 	}
-	fmt.Printf("\n%-64s %10s %9s %9s %8s\n", "scenario", "req/s", "p50", "p99", "errors")
+	// steal: the share of the machine's CPU time its hypervisor gave to
+	// other guests while the scenario ran (steal.go).
+	fmt.Printf("\n%-64s %10s %9s %9s %8s %6s\n", "scenario", "req/s", "p50", "p99", "errors", "steal")
 	for _, r := range results {
-		fmt.Printf("%-64s %10.0f %9s %9s %8d\n", r.name, r.rps, ms(r.p50), ms(r.p99), r.errors)
+		fmt.Printf("%-64s %10.0f %9s %9s %8d %6s\n", r.name, r.rps, ms(r.p50), ms(r.p99), r.errors, r.cpu.stolen())
 	}
 	for _, c := range []result{ceiling, inProcess} {
 		if c.rps > 0 {
-			fmt.Printf("%-64s %10.0f %9s %9s %8d\n", c.name, c.rps, ms(c.p50), ms(c.p99), c.errors)
+			fmt.Printf("%-64s %10.0f %9s %9s %8d %6s\n", c.name, c.rps, ms(c.p50), ms(c.p99), c.errors, c.cpu.stolen())
 		}
 	}
 	if len(pgbenchs) > 0 {
 		pg := merge(fmt.Sprintf("pgbench -S (select only, %d clients)", cfg.concurrency), pgbenchs)
-		fmt.Printf("%-64s %10.0f %9s %9s\n", pg.name, pg.rps, ms(pg.p50), ms(pg.p99))
+		fmt.Printf("%-64s %10.0f %9s %9s %8s %6s\n", pg.name, pg.rps, ms(pg.p50), ms(pg.p99), "", pg.cpu.stolen())
 		fmt.Printf("\nloader check throughput = %.0f%% of pgbench -S on the same database, in %d rounds each, taken in turns (round by round:",
 			100*results[0].rps/pg.rps, len(pgbenchs))
 		for i, p := range pgbenchs {
 			fmt.Printf(" %.0f%%", 100*checks[i].rps/p.rps)
 		}
-		fmt.Println(")")
+		fmt.Printf("; CPU time stolen: %s in the check's rounds, %s in pgbench's)\n", results[0].cpu.stolen(), pg.cpu.stolen())
 	}
 	if ceiling.rps > 0 {
 		fmt.Printf("loader check throughput = %.0f%% of a bare Fiber JSON endpoint in its own process (the HTTP ceiling)\n", 100*results[0].rps/ceiling.rps)
@@ -731,6 +733,7 @@ type result struct {
 	errors   int64
 	lat      []time.Duration // every request's, sorted
 	elapsed  time.Duration   // over which they were made
+	cpu      cpuClock        // the machine's CPU time over them, and how much was stolen (steal.go)
 }
 
 // measure runs next() requests from cfg.concurrency clients for d, through
@@ -811,7 +814,7 @@ func drive(ctx context.Context, cfg config, name string, d time.Duration, newSen
 	var mu sync.Mutex
 	var all []time.Duration
 	var firstErr atomic.Value
-	start := time.Now()
+	start, clock := time.Now(), readCPUClock()
 	var wg sync.WaitGroup
 	for w := range cfg.concurrency {
 		wg.Add(1)
@@ -839,12 +842,12 @@ func drive(ctx context.Context, cfg config, name string, d time.Duration, newSen
 	}
 	wg.Wait()
 	r := summarize(strings.TrimSpace(name), all, time.Since(start))
-	r.errors = errs.Load()
+	r.errors, r.cpu = errs.Load(), readCPUClock().since(clock)
 	if e := firstErr.Load(); e != nil {
 		fmt.Fprintf(os.Stderr, "  %s: %d errors, first: %s\n", r.name, r.errors, e)
 	}
 	if name != "warm-up" {
-		fmt.Printf("  %-64s %8.0f req/s  p50 %s  p99 %s\n", r.name, r.rps, ms(r.p50), ms(r.p99))
+		fmt.Printf("  %-64s %8.0f req/s  p50 %s  p99 %s  steal %s\n", r.name, r.rps, ms(r.p50), ms(r.p99), r.cpu.stolen())
 	}
 	return r
 }
@@ -902,6 +905,7 @@ func (t *pgbenchTables) run(ctx context.Context, d time.Duration) (result, error
 		return result{}, err
 	}
 	defer os.RemoveAll(dir)
+	clock := readCPUClock()
 	if err := t.pgbench(ctx, "-S", "-n", "-c", strconv.Itoa(t.concurrency), "-j", "2", "-T", strconv.Itoa(int(d.Seconds())),
 		"-l", "--log-prefix", filepath.Join(dir, "tx")); err != nil {
 		return result{}, err
@@ -912,7 +916,8 @@ func (t *pgbenchTables) run(ctx context.Context, d time.Duration) (result, error
 	}
 	// Over -T, as pgbench's own tps "without initial connection time".
 	r := summarize("pgbench -S", lat, d)
-	fmt.Printf("  %-64s %8.0f tps    p50 %s  p99 %s\n", r.name, r.rps, ms(r.p50), ms(r.p99))
+	r.cpu = readCPUClock().since(clock)
+	fmt.Printf("  %-64s %8.0f tps    p50 %s  p99 %s  steal %s\n", r.name, r.rps, ms(r.p50), ms(r.p99), r.cpu.stolen())
 	return r, nil
 }
 
@@ -950,13 +955,15 @@ func merge(name string, rs []result) result {
 	var all []time.Duration
 	var elapsed time.Duration
 	var errs int64
+	var cpu cpuClock
 	for _, r := range rs {
 		all = append(all, r.lat...)
 		elapsed += r.elapsed
 		errs += r.errors
+		cpu = cpu.add(r.cpu)
 	}
 	r := summarize(name, all, elapsed)
-	r.errors = errs
+	r.errors, r.cpu = errs, cpu
 	return r
 }
 
