@@ -57,6 +57,11 @@ func TestInvitationIsMailedAcceptedOnceAndSignsIn(t *testing.T) {
 	if r.Status != http.StatusOK || r.Text(`[data-testid="portal-account"]`) != "Acme Games" {
 		t.Fatalf("home: %d %q", r.Status, r.Text("main"))
 	}
+	// The keyboard's list (e2e/keyboard_test.go drives it in the console)
+	// is the portal's too, without the palette it does not have.
+	if keys := r.Text(`dialog#shortcuts`); !strings.Contains(keys, "Next row of a list") || strings.Contains(keys, "Search everything") || r.Has(`dialog#palette`) {
+		t.Errorf("the portal's shortcuts: %q", keys)
+	}
 	// The link works once.
 	other := env.Anonymous()
 	if r := other.Get(link); r.Status != http.StatusGone || !r.Has(`[data-testid="link-invalid"]`) {

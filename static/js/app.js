@@ -24,9 +24,12 @@
  *                                  navigate `#palette-results a`
  *   [data-palette-open]            click/focus opens the palette
  *   [data-search-focus]            `/` focuses it (falls back to opening the palette)
- *   tr[data-href]                  row click / Enter navigates (ignores clicks on
+ *   tr[data-href]                  row click / Enter / o navigates (ignores clicks on
  *                                  links, buttons, inputs, [data-no-row-click]);
- *                                  Ctrl/Cmd-click opens a new tab; made focusable
+ *                                  Ctrl/Cmd-click opens a new tab; made focusable;
+ *                                  j/k move between rows, x toggles the row's
+ *                                  input[data-select-row]
+ *   dialog#shortcuts               `?` opens it (views/layouts/shell.templ)
  *   td.cell-check                  clicking the cell toggles its checkbox
  *   [data-copy="ID"]               copies value/text of #ID; [data-copy-label] child
  *                                  (or the button itself) shows "Copied"
@@ -670,13 +673,60 @@
     }
     if (e.key === 'Enter' && t instanceof Element && t.matches('tr[data-href]')) {
       e.preventDefault();
-      var href = t.getAttribute('data-href');
-      if (href) {
-        if (e.metaKey || e.ctrlKey) window.open(href, '_blank', 'noopener');
-        else window.location.assign(href);
+      openRow(t, e.metaKey || e.ctrlKey);
+      return;
+    }
+    // A list's keys, as in Gmail and GitHub: j/k (or the arrows on a row)
+    // move between rows, x selects the row for a bulk action, o opens it,
+    // ? lists them all (#shortcuts). Not while typing, nor over a dialog; a
+    // focused checkbox is not typing, so j goes on from the row's box.
+    var typing = isTyping(t) && !t.matches('input[type=checkbox], input[type=radio]');
+    if (e.metaKey || e.ctrlKey || e.altKey || typing || $('dialog[open]')) return;
+    if (e.key === '?') {
+      var help = document.getElementById('shortcuts');
+      if (help) {
+        e.preventDefault();
+        openDialog(help);
       }
+      return;
+    }
+    var row = t instanceof Element ? t.closest('tr[data-href]') : null;
+    if (e.key === 'j' || e.key === 'k' || (row && (e.key === 'ArrowDown' || e.key === 'ArrowUp'))) {
+      if (moveRow(row, e.key === 'j' || e.key === 'ArrowDown' ? 1 : -1)) e.preventDefault();
+      return;
+    }
+    if (row && e.key === 'x') {
+      var box = row.querySelector('input[data-select-row]:not([disabled])');
+      if (box) {
+        e.preventDefault();
+        box.click(); // a click, so the selection bar hears its change
+      }
+      return;
+    }
+    if (row && e.key === 'o') {
+      e.preventDefault();
+      openRow(row, false);
     }
   });
+  function openRow(row, newTab) {
+    var href = row.getAttribute('data-href');
+    if (!href) return;
+    if (newTab) window.open(href, '_blank', 'noopener');
+    else window.location.assign(href);
+  }
+  // moveRow focuses the row step rows from `from` among the page's visible
+  // list rows (the first or the last when no row has focus); false when
+  // the page has none, so the key keeps its default.
+  function moveRow(from, step) {
+    var rows = $$('main tr[data-href]').filter(function (r) {
+      return r.offsetParent !== null;
+    });
+    if (!rows.length) return false;
+    var i = from ? rows.indexOf(from) : -1;
+    var next = i < 0 ? (step > 0 ? 0 : rows.length - 1) : i + step;
+    if (next >= 0 && next < rows.length) rows[next].focus();
+    return true;
+  }
 
   /* ------------------------------------------ per-content initialiser */
   function init(ctx) {
@@ -705,7 +755,7 @@
     var mac = /Mac|iPhone|iPad/.test(navigator.platform || navigator.userAgent || '');
     if (!mac) {
       $$('[data-kbd-mod]').forEach(function (k) {
-        k.textContent = 'Ctrl K';
+        k.textContent = k.textContent.replace('⌘', 'Ctrl ');
       });
     }
     init(document.body);
