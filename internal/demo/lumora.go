@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 
@@ -130,17 +131,24 @@ func seedMailApp(ctx context.Context, d Deps, zone *loopdns.Server, accountID in
 			return err
 		}
 	}
-	// Send day by day, oldest first, each delivered a few seconds after it was queued.
+	// Send oldest first, each delivered a few seconds after it was queued:
+	// the message log lists by id, newest first, as a real account's sends
+	// are numbered, so the demo's ids follow its times too.
+	sendTimes := make([]time.Time, m.Sends)
+	for i := range sendTimes {
+		day := time.Duration(rng.IntN(MailDays)) * 24 * time.Hour
+		sendTimes[i] = start.Add(day).Add(time.Duration(rng.IntN(10*3600)) * time.Second)
+		if sendTimes[i].After(time.Now()) {
+			sendTimes[i] = time.Now().Add(-time.Hour)
+		}
+	}
+	slices.SortFunc(sendTimes, time.Time.Compare)
 	var now time.Time
 	clocked := d.Mail.WithClock(func() time.Time { return now })
 	clocked.SetQueue(noQueue{})
 	clocked.SetTransport(&demoMTA{deferred: map[string]bool{}}, 0)
-	for i := 0; i < m.Sends; i++ {
-		day := time.Duration(rng.IntN(MailDays)) * 24 * time.Hour
-		now = start.Add(day).Add(time.Duration(rng.IntN(10*3600)) * time.Second)
-		if now.After(time.Now()) {
-			now = time.Now().Add(-time.Hour)
-		}
+	for i, at := range sendTimes {
+		now = at
 		in := mail.SendInput{To: []string{demoRecipient(rng)}}
 		if rng.IntN(5) == 0 {
 			in.Cc = []string{demoRecipient(rng)}

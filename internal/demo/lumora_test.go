@@ -63,4 +63,10 @@ func TestSeedLumora(t *testing.T) {
 	if days < 15 || templated == 0 || queued != 0 {
 		t.Fatalf("messages over %d days, %d from templates, %d still queued", days, templated, queued)
 	}
+	// The log lists by id, newest first: the demo's ids follow its times,
+	// as a real account's do.
+	var outOfOrder int
+	if err := d.Pool.QueryRow(ctx, `SELECT count(*) FROM mail_messages a JOIN mail_messages b ON b.account_id = a.account_id AND b.id > a.id AND b.created_at < a.created_at`).Scan(&outOfOrder); err != nil || outOfOrder != 0 {
+		t.Fatalf("%d pairs of messages whose ids and times disagree (%v)", outOfOrder, err)
+	}
 }
