@@ -66,6 +66,11 @@ func TestPortalCustomerTopsUpInTheSandbox(t *testing.T) {
 	if w := eval[int](b, `document.documentElement.scrollWidth - document.documentElement.clientWidth`); w > 0 {
 		t.Errorf("the Lumi page scrolls sideways by %dpx at 390px", w)
 	}
+	// A ledger row there is when, what and how much, its amount in view
+	// without scrolling the table inside its card.
+	if out := eval[int](b, `Math.ceil(document.querySelector('[data-testid="entry-amount"]').getBoundingClientRect().right - document.documentElement.clientWidth)`); out > 0 {
+		t.Errorf("the ledger's amount ends %dpx right of the 390px screen", out)
+	}
 	b.open("/portal/lumi/deposits", `[data-testid="deposit-row"]`)
 	if w := eval[int](b, `document.documentElement.scrollWidth - document.documentElement.clientWidth`); w > 0 {
 		t.Errorf("the deposits page scrolls sideways by %dpx at 390px", w)
