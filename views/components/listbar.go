@@ -59,13 +59,18 @@ func OptionLabel(opts []Option, value string) string {
 	return value
 }
 
+// Plural is n with the noun that agrees with it: "1 key", "1,204 keys".
+func Plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return Thousands(int64(n)) + " " + many
+}
+
 // OnPage is a pager's summary when the count is above the table: "1 key
 // on this page", "50 keys on this page".
 func OnPage(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one + " on this page"
-	}
-	return Thousands(int64(n)) + " " + many + " on this page"
+	return Plural(n, one, many) + " on this page"
 }
 
 // ResultCountID is the element a deferred count replaces, and the

@@ -403,13 +403,6 @@ func changeRowClass(k auditlog.ChangeKind) string {
 	return ""
 }
 
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return strconv.Itoa(n) + " " + many
-}
-
 func detailFields(e auditlog.Entry, names auditlog.Names) []components.KV {
 	return []components.KV{
 		{Key: "Time", Value: components.ExactTime(e.OccurredAt)},
@@ -432,7 +425,7 @@ func changesSubtitle(e auditlog.Entry) string {
 	case e.AfterJSON == nil:
 		return "No later state was recorded, so every field shows as removed."
 	}
-	return plural(len(e.Readable()), "field changed", "fields changed")
+	return components.Plural(len(e.Readable()), "field changed", "fields changed")
 }
 
 func padL(compact bool) string {

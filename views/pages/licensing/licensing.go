@@ -768,13 +768,6 @@ func yesNo(b bool) string {
 	return "No"
 }
 
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return strconv.Itoa(n) + " " + many
-}
-
 func flagNames(silent, ffa, heartbeat, lightning bool) []string {
 	var out []string
 	if silent {

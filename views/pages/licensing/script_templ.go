@@ -1198,7 +1198,7 @@ func diffSummary(d DiffView) string {
 	if d.TooBig {
 		return "Too many changes for a line diff"
 	}
-	return plural(d.Added, "line added", "lines added") + ", " + plural(d.Removed, "line removed", "lines removed")
+	return components.Plural(d.Added, "line added", "lines added") + ", " + components.Plural(d.Removed, "line removed", "lines removed")
 }
 
 func uploadTab(v ScriptPage) templ.Component {

@@ -133,13 +133,6 @@ type SessionRow struct {
 // RevokeHref is where signing the session out posts.
 func (r SessionRow) RevokeHref() string { return portal.SessionsPath + "/" + r.Handle + "/revoke" }
 
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return strconv.Itoa(n) + " " + one
-	}
-	return strconv.Itoa(n) + " " + many
-}
-
 func orDash(s string) string {
 	if s == "" {
 		return "—"

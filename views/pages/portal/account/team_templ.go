@@ -115,7 +115,7 @@ func TeamPage(p layouts.Page, t Team) templ.Component {
 				}
 				return nil
 			})
-			templ_7745c5c3_Err = components.CardWith(components.CardProps{Title: "Users", Subtitle: plural(t.Active(), "user can sign in", "users can sign in"), Flush: true}).Render(templ.WithChildren(ctx, templ_7745c5c3_Var4), templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = components.CardWith(components.CardProps{Title: "Users", Subtitle: components.Plural(t.Active(), "user can sign in", "users can sign in"), Flush: true}).Render(templ.WithChildren(ctx, templ_7745c5c3_Var4), templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

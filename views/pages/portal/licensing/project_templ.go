@@ -535,14 +535,14 @@ func ProjectDetailPage(p layouts.Page, v ProjectPage) templ.Component {
 							return templ_7745c5c3_Err
 						}
 						if r.Note != "" {
-							templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 44, "<div class=\"cell-clip max-w-[14rem] text-xs text-slate-500 dark:text-slate-400\" title=\"")
+							templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 44, "<div class=\"cell-clip max-w-[10rem] text-xs text-slate-500 sm:max-w-[14rem] dark:text-slate-400\" title=\"")
 							if templ_7745c5c3_Err != nil {
 								return templ_7745c5c3_Err
 							}
 							var templ_7745c5c3_Var24 string
 							templ_7745c5c3_Var24, templ_7745c5c3_Err = templ.JoinStringErrs(r.Note)
 							if templ_7745c5c3_Err != nil {
-								return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/portal/licensing/project.templ`, Line: 119, Col: 104}
+								return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/portal/licensing/project.templ`, Line: 119, Col: 121}
 							}
 							_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var24))
 							if templ_7745c5c3_Err != nil {
@@ -555,7 +555,7 @@ func ProjectDetailPage(p layouts.Page, v ProjectPage) templ.Component {
 							var templ_7745c5c3_Var25 string
 							templ_7745c5c3_Var25, templ_7745c5c3_Err = templ.JoinStringErrs(r.Note)
 							if templ_7745c5c3_Err != nil {
-								return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/portal/licensing/project.templ`, Line: 119, Col: 115}
+								return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/portal/licensing/project.templ`, Line: 119, Col: 132}
 							}
 							_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var25))
 							if templ_7745c5c3_Err != nil {
