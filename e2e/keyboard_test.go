@@ -75,6 +75,17 @@ func TestListKeyboard(t *testing.T) {
 	if selected() != "1" {
 		t.Fatalf("x again: the bar says %q selected, want 1", selected())
 	}
+	// Shift+x sets every row from the last box toggled (the second row's)
+	// to this one's state; a shift-click does the same with the mouse.
+	press("j", ids[2])
+	b.keys("X", chromedp.ModifierShift)
+	if selected() != "3" {
+		t.Fatalf("Shift+x from the second row to the third: the bar says %q selected, want 3", selected())
+	}
+	eval[bool](b, `document.querySelector('`+box+`').dispatchEvent(new MouseEvent('click', {bubbles: true, cancelable: true, shiftKey: true}))`)
+	if selected() != "0" {
+		t.Fatalf("a shift-click on the first row's box: the bar says %q selected, want 0 (the range cleared)", selected())
+	}
 
 	// In the search box the letters are text.
 	search := `[data-testid="key-filters"] input[name=q]`

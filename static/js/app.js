@@ -28,7 +28,8 @@
  *                                  links, buttons, inputs, [data-no-row-click]);
  *                                  Ctrl/Cmd-click opens a new tab; made focusable;
  *                                  j/k move between rows, x toggles the row's
- *                                  input[data-select-row]
+ *                                  input[data-select-row]; Shift-click or
+ *                                  Shift+x sets the range from the last box
  *   dialog#shortcuts               `?` opens it (views/layouts/shell.templ)
  *   td.cell-check                  clicking the cell toggles its checkbox
  *   [data-copy="ID"]               copies value/text of #ID; [data-copy-label] child
@@ -379,6 +380,34 @@
     });
   }
 
+  // Shift-click (or Shift+x) on a row's box sets every box between it and
+  // the last one clicked as it sets this one, as in Gmail: fifty keys are
+  // two clicks.
+  var selectAnchor = null;
+  function rangeSelect(box, shift) {
+    var scope = formOf(box);
+    if (shift && selectAnchor && selectAnchor !== box && selectAnchor.isConnected && formOf(selectAnchor) === scope) {
+      var rows = scoped(scope, 'input[data-select-row]');
+      var a = rows.indexOf(selectAnchor);
+      var b = rows.indexOf(box);
+      if (a >= 0 && b >= 0) {
+        rows.slice(Math.min(a, b), Math.max(a, b) + 1).forEach(function (r) {
+          if (!r.disabled) r.checked = box.checked;
+        });
+        updateSelection(scope);
+      }
+    }
+    selectAnchor = box;
+  }
+  // toggleBox clicks a box for a click elsewhere (its cell's padding, the x
+  // key): the box's own click must not move the anchor first.
+  function toggleBox(box, shift) {
+    var anchor = selectAnchor;
+    box.click();
+    selectAnchor = anchor;
+    rangeSelect(box, shift);
+  }
+
   /* -------------------------------------------------- type to confirm */
   function updateConfirm(input) {
     var form = input.form || input.closest('form');
@@ -465,6 +494,7 @@
     var t = e.target;
     if (!(t instanceof Element)) return;
     var el;
+    if (t.matches('input[data-select-row]')) rangeSelect(t, e.shiftKey);
 
     // Dropdown menus: close on outside click.
     $$('details[data-menu][open]').forEach(function (m) {
@@ -525,7 +555,8 @@
     var cell = t.closest('td.cell-check, th.cell-check');
     if (cell && !t.closest('input, label')) {
       var cb = cell.querySelector('input[type=checkbox]');
-      if (cb) cb.click();
+      if (cb && cb.matches('input[data-select-row]')) toggleBox(cb, e.shiftKey);
+      else if (cb) cb.click();
       return;
     }
     // Row links.
@@ -695,11 +726,11 @@
       if (moveRow(row, e.key === 'j' || e.key === 'ArrowDown' ? 1 : -1)) e.preventDefault();
       return;
     }
-    if (row && e.key === 'x') {
+    if (row && (e.key === 'x' || e.key === 'X')) {
       var box = row.querySelector('input[data-select-row]:not([disabled])');
       if (box) {
         e.preventDefault();
-        box.click(); // a click, so the selection bar hears its change
+        toggleBox(box, e.shiftKey); // a click, so the selection bar hears its change
       }
       return;
     }
