@@ -267,6 +267,8 @@ func TestPortalSectionIsScopedToTheAccount(t *testing.T) {
 	}
 	if r := other.Get("/portal/discord/links"); r.Has(`[data-testid="discord-link"]`) {
 		t.Errorf("other account sees A's links")
+	} else if sub := r.Text(`.page-subtitle`); strings.Contains(sub, "Luarmor project") {
+		t.Errorf("the page of every link is titled as one project's: %q", sub)
 	}
 	// B makes a code for its own project, shown once with the command.
 	r = other.HTMX(http.MethodPost, "/portal/discord/links/code", url.Values{"project": {pB.ID}})

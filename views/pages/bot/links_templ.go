@@ -934,6 +934,19 @@ func linksTitle(l Links) string {
 	return "Discord"
 }
 
+// linksPageSubtitle names what the page lists: one project's or group's
+// servers, or every one the reader may see (where the area is empty, and
+// was once read as "Luarmor project").
+func linksPageSubtitle(l Links) string {
+	switch {
+	case l.Ref != "":
+		return AreaLabel(l.Area) + " " + l.Ref
+	case l.Portal:
+		return "The servers where your users redeem keys and get ranks through the bot"
+	}
+	return "The servers linked to customers' Luarmor projects and Lumira groups"
+}
+
 func linksSubtitle(l Links) string {
 	switch {
 	case l.Ref == "":
@@ -987,7 +1000,7 @@ func LinksLoader(href string) templ.Component {
 		var templ_7745c5c3_Var45 string
 		templ_7745c5c3_Var45, templ_7745c5c3_Err = templ.JoinStringErrs(href)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/bot/links.templ`, Line: 208, Col: 19}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/bot/links.templ`, Line: 221, Col: 19}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var45))
 		if templ_7745c5c3_Err != nil {
@@ -1035,7 +1048,7 @@ func LinksPage(p layouts.Page, l Links) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = components.PageHeader("Discord", AreaLabel(l.Area)+" "+l.Ref).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = components.PageHeader("Discord", linksPageSubtitle(l)).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
