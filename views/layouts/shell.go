@@ -205,3 +205,36 @@ func orNavIcon(class string) string {
 	}
 	return class
 }
+
+// Shortcut is one line of the shortcuts dialog: what it does, the keys
+// that do it (alternatives; a key starting with ⌘ reads "Ctrl" off macOS)
+// and the mouse's way, if any.
+type Shortcut struct {
+	What  string
+	Keys  []string
+	Mouse string
+}
+
+// Shortcuts are the keys static/js/app.js answers, in the order the dialog
+// lists them; the portal has no palette, so no ⌘K. A key added there is
+// added here (docs/architecture.md, conventions).
+func Shortcuts(portal bool) []Shortcut {
+	var out []Shortcut
+	if !portal {
+		out = append(out, Shortcut{What: "Search everything", Keys: []string{"⌘K"}})
+	}
+	return append(out,
+		Shortcut{What: "Search this list", Keys: []string{"/"}},
+		Shortcut{What: "Next row of a list", Keys: []string{"j", "↓"}},
+		Shortcut{What: "Previous row", Keys: []string{"k", "↑"}},
+		Shortcut{What: "Select the row, for a bulk action", Keys: []string{"x"}},
+		Shortcut{What: "Select every row from the last one selected", Keys: []string{"shift x"}, Mouse: "shift-click"},
+		Shortcut{What: "Open the row", Keys: []string{"↵", "o"}},
+		Shortcut{What: "Open the row in a new tab", Keys: []string{"⌘↵"}},
+		Shortcut{What: "Close a dialog or menu", Keys: []string{"esc"}},
+		Shortcut{What: "Show these shortcuts", Keys: []string{"?"}},
+	)
+}
+
+// modKey is a key pressed with ⌘ (Ctrl off macOS: app.js rewrites its label).
+func modKey(key string) bool { return strings.HasPrefix(key, "⌘") }
