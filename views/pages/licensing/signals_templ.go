@@ -214,7 +214,7 @@ func SignalsPage(p layouts.Page, v Signals) templ.Component {
 						return templ_7745c5c3_Err
 					}
 				} else {
-					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, "<div class=\"table-wrap rounded-none border-0 shadow-none\"><table class=\"table\"><thead><tr><th scope=\"col\">Key</th><th scope=\"col\" class=\"cell-num\">Resets</th><th scope=\"col\">Last reset (UTC)</th></tr></thead> <tbody>")
+					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, "<div class=\"table-wrap rounded-none border-0 shadow-none\"><table class=\"table table-stack\"><thead><tr><th scope=\"col\">Key</th><th scope=\"col\" class=\"cell-num\">Resets</th><th scope=\"col\">Last reset (UTC)</th></tr></thead> <tbody>")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
@@ -312,20 +312,20 @@ func SignalsPage(p layouts.Page, v Signals) templ.Component {
 								return templ_7745c5c3_Err
 							}
 						}
-						templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 25, "</div></td><td class=\"cell-num font-medium\" data-testid=\"reset-count\">")
+						templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 25, "</div></td><td class=\"cell-num font-medium\" data-testid=\"reset-count\" data-label=\"Resets\">")
 						if templ_7745c5c3_Err != nil {
 							return templ_7745c5c3_Err
 						}
 						var templ_7745c5c3_Var12 string
 						templ_7745c5c3_Var12, templ_7745c5c3_Err = templ.JoinStringErrs(strconv.FormatInt(r.Resets, 10))
 						if templ_7745c5c3_Err != nil {
-							return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/licensing/signals.templ`, Line: 103, Col: 103}
+							return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/licensing/signals.templ`, Line: 103, Col: 123}
 						}
 						_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var12))
 						if templ_7745c5c3_Err != nil {
 							return templ_7745c5c3_Err
 						}
-						templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 26, "</td><td class=\"whitespace-nowrap text-slate-600 dark:text-slate-300\">")
+						templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 26, "</td><td class=\"whitespace-nowrap text-slate-600 dark:text-slate-300\" data-label=\"Last reset\">")
 						if templ_7745c5c3_Err != nil {
 							return templ_7745c5c3_Err
 						}
@@ -375,7 +375,7 @@ func SignalsPage(p layouts.Page, v Signals) templ.Component {
 						return templ_7745c5c3_Err
 					}
 				} else {
-					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 31, "<div class=\"table-wrap rounded-none border-0 shadow-none\"><table class=\"table\"><thead><tr><th scope=\"col\">HWID</th><th scope=\"col\" class=\"cell-num\">Keys</th><th scope=\"col\">Which</th></tr></thead> <tbody>")
+					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 31, "<div class=\"table-wrap rounded-none border-0 shadow-none\"><table class=\"table table-stack\"><thead><tr><th scope=\"col\">HWID</th><th scope=\"col\" class=\"cell-num\">Keys</th><th scope=\"col\">Which</th></tr></thead> <tbody>")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
@@ -445,14 +445,14 @@ func SignalsPage(p layouts.Page, v Signals) templ.Component {
 						if templ_7745c5c3_Err != nil {
 							return templ_7745c5c3_Err
 						}
-						templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 37, "</div></td><td class=\"cell-num font-medium\" data-testid=\"shared-count\">")
+						templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 37, "</div></td><td class=\"cell-num font-medium\" data-testid=\"shared-count\" data-label=\"Keys\">")
 						if templ_7745c5c3_Err != nil {
 							return templ_7745c5c3_Err
 						}
 						var templ_7745c5c3_Var19 string
 						templ_7745c5c3_Var19, templ_7745c5c3_Err = templ.JoinStringErrs(strconv.FormatInt(s.Keys, 10))
 						if templ_7745c5c3_Err != nil {
-							return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/licensing/signals.templ`, Line: 134, Col: 102}
+							return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/licensing/signals.templ`, Line: 134, Col: 120}
 						}
 						_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var19))
 						if templ_7745c5c3_Err != nil {
