@@ -14,7 +14,7 @@ import (
 // On a phone a StackedTable's row is a list item: the key first, then its
 // values, each that does not say what it is named by its label; of the
 // header row only the select-all box and the sort links stay, and they work.
-// At 1024 px the same list is a table again.
+// From 768 px the same list is a table again.
 func TestStackedListOnAPhone(t *testing.T) {
 	b := start(t)
 	ctx, cli := context.Background(), audit.CLI("e2e")
@@ -65,6 +65,13 @@ func TestStackedListOnAPhone(t *testing.T) {
 	b.click(`thead [data-select-all]`)
 	if got := b.text(`[data-selected-count]`); got != "3" {
 		t.Errorf("select-all on a phone: the bar says %q selected, want 3", got)
+	}
+	// A phone held sideways (700 px) still gets the list: below 768 px the
+	// lists were wider than their cards as tables.
+	b.viewport(700, 390, true)
+	b.open("/luarmor/keys", `[data-testid="key-row"]`)
+	if d := eval[string](b, `getComputedStyle(document.querySelector('`+row+`')).display`); d != "flex" {
+		t.Errorf("a key's row is display %q at 700 px, want a list item (flex)", d)
 	}
 	// The same list at 1024 px is a table with its header.
 	b.viewport(1024, 800, false)
