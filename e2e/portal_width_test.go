@@ -60,9 +60,10 @@ func portalPages(b *B) []string {
 	return out
 }
 
-// No portal page scrolls sideways at 1024 px, on a 390 px phone or at
-// 1280 px, signed in as the owner of a demo account with data in every
-// product; the crawl follows each list's first row to its detail page.
+// No portal page scrolls sideways at 1024 px, at 1280 px or on a phone
+// (390 px, and 640 px held sideways), and every list fits its card, signed
+// in as the owner of a demo account with data in every product; the crawl
+// follows each list's first row to its detail page.
 func TestNoPortalPageScrollsSideways(t *testing.T) {
 	b := startFor(t, crawlTimeout)
 	b.portalUser(demoPortalAccount(t, b), customers.RoleOwner)
