@@ -1,16 +1,10 @@
 package e2e
 
 import (
-	"context"
-	"strconv"
 	"testing"
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
-
-	"lumdesk/internal/accounts"
-	"lumdesk/internal/audit"
-	"lumdesk/internal/licensing"
 )
 
 // Support works a list from the keyboard, as in Gmail or GitHub: j and k
@@ -18,20 +12,7 @@ import (
 // bar, o opens it; ? lists the keys. None of them fire while typing.
 func TestListKeyboard(t *testing.T) {
 	b := start(t)
-	ctx, cli := context.Background(), audit.CLI("e2e")
-	acc, err := b.Env.Accounts.Create(ctx, cli, accounts.CreateInput{Name: "Keyboard Customer", Email: "keys@keyboard.example"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := b.Env.Licensing.CreateProject(ctx, cli, licensing.ProjectInput{AccountID: acc.ID, Name: "Keyboard Hub", Reason: "e2e"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range 3 {
-		if _, err := b.Env.Licensing.CreateKey(ctx, cli, p.ID, licensing.KeyInput{Note: "row " + strconv.Itoa(i), Reason: "e2e"}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	seedKeys(t, b, "Keyboard", 3)
 	b.staff("support")
 	b.open("/luarmor/keys", `[data-testid="key-row"]`)
 	ids := eval[[]string](b, `Array.from(document.querySelectorAll('[data-testid="key-row"]')).map(r => r.dataset.id)`)

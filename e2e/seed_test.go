@@ -3,10 +3,12 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 
 	"lumdesk/internal/accounts"
 	"lumdesk/internal/audit"
+	"lumdesk/internal/licensing"
 )
 
 // seedAccounts creates n accounts through the domain service (not the UI),
@@ -30,4 +32,24 @@ func seedAccounts(t *testing.T, b *B, n int) []accounts.Account {
 		out = append(out, a)
 	}
 	return out
+}
+
+// seedKeys creates a customer (name) with one Luarmor project and n keys
+// noted "row 0", "row 1"..., for flows that work the key list.
+func seedKeys(t *testing.T, b *B, name string, n int) {
+	t.Helper()
+	ctx, cli := context.Background(), audit.CLI("e2e")
+	acc, err := b.Env.Accounts.Create(ctx, cli, accounts.CreateInput{Name: name + " Customer", Email: "keys@" + strings.ToLower(name) + ".example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := b.Env.Licensing.CreateProject(ctx, cli, licensing.ProjectInput{AccountID: acc.ID, Name: name + " Hub", Reason: "e2e"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		if _, err := b.Env.Licensing.CreateKey(ctx, cli, p.ID, licensing.KeyInput{Note: fmt.Sprintf("row %d", i), Reason: "e2e"}); err != nil {
+			t.Fatal(err)
+		}
+	}
 }

@@ -1,14 +1,8 @@
 package e2e
 
 import (
-	"context"
 	"slices"
-	"strconv"
 	"testing"
-
-	"lumdesk/internal/accounts"
-	"lumdesk/internal/audit"
-	"lumdesk/internal/licensing"
 )
 
 // On a phone a StackedTable's row is a list item: the key first, then its
@@ -17,20 +11,7 @@ import (
 // From 768 px the same list is a table again.
 func TestStackedListOnAPhone(t *testing.T) {
 	b := start(t)
-	ctx, cli := context.Background(), audit.CLI("e2e")
-	acc, err := b.Env.Accounts.Create(ctx, cli, accounts.CreateInput{Name: "Phone Customer", Email: "keys@phone.example"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := b.Env.Licensing.CreateProject(ctx, cli, licensing.ProjectInput{AccountID: acc.ID, Name: "Phone Hub", Reason: "e2e"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range 3 {
-		if _, err := b.Env.Licensing.CreateKey(ctx, cli, p.ID, licensing.KeyInput{Note: "row " + strconv.Itoa(i), Reason: "e2e"}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	seedKeys(t, b, "Phone", 3)
 	visible := func(sel string) bool {
 		t.Helper()
 		return eval[bool](b, `(function () { var e = document.querySelector('`+sel+`'); return !!e && !!e.offsetParent; })()`)
