@@ -378,6 +378,12 @@ func processCPU(pid int) (time.Duration, error) {
 	return time.Duration(utime+stime) * 10 * time.Millisecond, nil
 }
 
+// ownCPU is processCPU of the load generator itself; zero where unknown.
+func ownCPU() time.Duration {
+	d, _ := processCPU(os.Getpid())
+	return d
+}
+
 // freeAddr is a loopback address with a port free now.
 func freeAddr() (string, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -55,7 +55,6 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/valyala/fasthttp"
 
 	"lumdesk/internal/platform/localpg"
 	"lumdesk/views/components"
@@ -235,15 +234,17 @@ func run(ctx context.Context, cfg config) error {
 	fmt.Printf("\n%d keys, %d projects, %d sample keys; %d clients, %s per scenario, server %s\n\n",
 		m.Keys, len(m.Projects), len(m.Samples), cfg.concurrency, cfg.duration, cfg.serverURL)
 
-	checkOf := func(s sample, req *fasthttp.Request) int {
+	// Each sample key's check, built once (wire.go).
+	addr := strings.TrimPrefix(cfg.serverURL, "http://")
+	checkReqs := make([]wireRequest, len(m.Samples))
+	for i, s := range m.Samples {
 		p := m.Projects[s.Project]
 		body, _ := json.Marshal(map[string]string{"script_key": s.UserKey, "hwid": s.HWID})
-		postJSON(req, cfg.serverURL+"/api/luarmor/v3/projects/"+p.ID+"/scripts/"+p.ScriptID+"/check", body)
-		return http.StatusOK
+		if checkReqs[i], err = postJSON(cfg.serverURL+"/api/luarmor/v3/projects/"+p.ID+"/scripts/"+p.ScriptID+"/check", body); err != nil {
+			return err
+		}
 	}
-	check := func(rng *rand.Rand, req *fasthttp.Request) int {
-		return checkOf(m.Samples[rng.IntN(len(m.Samples))], req)
-	}
+	check := func(rng *rand.Rand) wireRequest { return checkReqs[rng.IntN(len(checkReqs))] }
 	if serverFootprint.pid != 0 {
 		time.Sleep(time.Second) // idle: started, nothing asked yet
 		serverFootprint.idleKiB = rss(serverFootprint.pid)
@@ -254,14 +255,14 @@ func run(ctx context.Context, cfg config) error {
 	// memory: a short run over thousands of keys otherwise measures mostly
 	// first checks.
 	var next atomic.Int64
-	firstChecks := func(_ *rand.Rand, req *fasthttp.Request) int {
+	firstChecks := func(*rand.Rand) wireRequest {
 		i := int(next.Add(1)) - 1
-		if i >= len(m.Samples) {
-			return 0
+		if i >= len(checkReqs) {
+			return nil
 		}
-		return checkOf(m.Samples[i], req)
+		return checkReqs[i]
 	}
-	first := measureFast(ctx, cfg, "loader check, each key's first (the database)", firstChecks, 5*time.Minute)
+	first := measureWire(ctx, cfg, addr, "loader check, each key's first (the database)", firstChecks, http.StatusOK, 5*time.Minute)
 	// The steady state against pgbench -S, in turns: this machine's speed
 	// drifts by a factor of two and more between minutes (pgbench -S alone
 	// made 7,862 – 31,051 tps at 32 clients across runs), so two runs
@@ -283,7 +284,7 @@ func run(ctx context.Context, cfg config) error {
 	before := licensingMetrics(serverFootprint.metricsAddr)
 	for round := range rounds {
 		from, began := wal.position(ctx), time.Now()
-		checks = append(checks, measureFast(ctx, cfg, fmt.Sprintf("loader check   POST .../scripts/:id/check (round %d)", round+1), check, cfg.duration))
+		checks = append(checks, measureWire(ctx, cfg, addr, fmt.Sprintf("loader check   POST .../scripts/:id/check (round %d)", round+1), check, http.StatusOK, cfg.duration))
 		// The server's batched execution counts flush every second: the
 		// round's last flush is done before its WAL is read and pgbench
 		// starts.
@@ -305,7 +306,8 @@ func run(ctx context.Context, cfg config) error {
 	serverFootprint.cacheHits, serverFootprint.cacheMisses = delta("check_cache_hits_total"), delta("check_cache_misses_total")
 	serverFootprint.flushes, serverFootprint.flushedKeys = delta("executions_flushes_total"), delta("executions_flushed_keys_total")
 	serverFootprint.flushSeconds = delta("executions_flush_seconds_total")
-	results := []result{merge("loader check   POST .../scripts/:id/check", checks), first}
+	checksAll := merge("loader check   POST .../scripts/:id/check", checks)
+	results := []result{checksAll, first}
 
 	// Two kinds of search: selective (a fragment of one key's user_key or
 	// HWID, what support types to find a key) and broad (note words that
@@ -439,7 +441,10 @@ func run(ctx context.Context, cfg config) error {
 		for i, p := range pgbenchs {
 			fmt.Printf(" %.0f%%", 100*checks[i].rps/p.rps)
 		}
-		fmt.Printf("; CPU time stolen: %s in the check's rounds, %s in pgbench's)\n", results[0].cpu.stolen(), pg.cpu.stolen())
+		fmt.Printf("; CPU time stolen: %s in the check's rounds, %s in pgbench's;", results[0].cpu.stolen(), pg.cpu.stolen())
+		// On a machine of few cores the clients share them with what they
+		// measure: each one's own CPU per request says how much it took.
+		fmt.Printf(" the clients' own CPU: %s a check, %s a pgbench transaction)\n", checksAll.clientPerRequest(), pg.clientPerRequest())
 	}
 	if ceiling.rps > 0 {
 		fmt.Printf("loader check throughput = %.0f%% of a bare Fiber JSON endpoint in its own process (the HTTP ceiling)\n", 100*results[0].rps/ceiling.rps)
@@ -535,13 +540,17 @@ func bareFiber(ctx context.Context, cfg config, ownProcess bool) (result, error)
 		defer app.Shutdown()
 		addr = ln.Addr().String()
 	}
-	url := "http://" + addr + "/check"
-	req := func(_ *rand.Rand, r *fasthttp.Request) int {
-		postJSON(r, url, []byte(`{"script_key":"0123456789abcdef0123456789abcdef","hwid":"HWID-0123456789"}`))
-		return http.StatusOK
+	req, err := postJSON("http://"+addr+"/check", []byte(`{"script_key":"0123456789abcdef0123456789abcdef","hwid":"HWID-0123456789"}`))
+	if err != nil {
+		return result{}, err
 	}
-	_ = measureFast(ctx, cfg, "warm-up", req, time.Second)
-	return measureFast(ctx, cfg, name, req, cfg.duration), nil
+	same := func(*rand.Rand) wireRequest { return req }
+	_ = measureWire(ctx, cfg, addr, "warm-up", same, http.StatusOK, time.Second)
+	r := measureWire(ctx, cfg, addr, name, same, http.StatusOK, cfg.duration)
+	if !ownProcess {
+		r.client = 0 // this process's CPU is the endpoint's too
+	}
+	return r, nil
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d.Microseconds())/1000) }
@@ -734,6 +743,15 @@ type result struct {
 	lat      []time.Duration // every request's, sorted
 	elapsed  time.Duration   // over which they were made
 	cpu      cpuClock        // the machine's CPU time over them, and how much was stolen (steal.go)
+	client   time.Duration   // the CPU time the client itself spent on them (this process, or pgbench's)
+}
+
+// clientPerRequest is the client's CPU time per request.
+func (r result) clientPerRequest() string {
+	if len(r.lat) == 0 || r.client == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.0fµs", float64(r.client.Nanoseconds())/1e3/float64(len(r.lat)))
 }
 
 // measure runs next() requests from cfg.concurrency clients for d, through
@@ -766,41 +784,6 @@ func measure(ctx context.Context, client *http.Client, cfg config, name string, 
 	})
 }
 
-// measureFast is measure through fasthttp's client, for the loader check and
-// the HTTP ceiling: the scenarios compared with pgbench, whose client is C.
-// On this 2-core machine the client shares the cores with the server, and
-// net/http's client spent 51 µs of CPU per check against fasthttp's 35 µs
-// (the server's own: 42 µs).
-func measureFast(ctx context.Context, cfg config, name string, next func(*rand.Rand, *fasthttp.Request) int, d time.Duration) result {
-	client := &fasthttp.Client{MaxConnsPerHost: cfg.concurrency * 2}
-	defer client.CloseIdleConnections() // or a server's graceful shutdown waits for them
-	return drive(ctx, cfg, name, d, func() send {
-		req, res := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
-		return func(rng *rand.Rand) (bool, error) {
-			req.Reset()
-			want := next(rng, req)
-			if want == 0 {
-				return true, nil
-			}
-			if err := client.DoTimeout(req, res, 30*time.Second); err != nil {
-				return false, err
-			}
-			if res.StatusCode() != want {
-				return false, fmt.Errorf("status %d from %s", res.StatusCode(), req.URI().Path())
-			}
-			return false, nil
-		}
-	})
-}
-
-// postJSON makes req a POST of the JSON body to url.
-func postJSON(req *fasthttp.Request, url string, body []byte) {
-	req.SetRequestURI(url)
-	req.Header.SetMethod(fasthttp.MethodPost)
-	req.Header.SetContentType(fiber.MIMEApplicationJSON)
-	req.SetBody(body)
-}
-
 // send makes one request: done when the scenario has no more, err when the
 // answer was not the one wanted.
 type send func(*rand.Rand) (done bool, err error)
@@ -814,7 +797,7 @@ func drive(ctx context.Context, cfg config, name string, d time.Duration, newSen
 	var mu sync.Mutex
 	var all []time.Duration
 	var firstErr atomic.Value
-	start, clock := time.Now(), readCPUClock()
+	start, clock, self := time.Now(), readCPUClock(), ownCPU()
 	var wg sync.WaitGroup
 	for w := range cfg.concurrency {
 		wg.Add(1)
@@ -842,12 +825,12 @@ func drive(ctx context.Context, cfg config, name string, d time.Duration, newSen
 	}
 	wg.Wait()
 	r := summarize(strings.TrimSpace(name), all, time.Since(start))
-	r.errors, r.cpu = errs.Load(), readCPUClock().since(clock)
+	r.errors, r.cpu, r.client = errs.Load(), readCPUClock().since(clock), ownCPU()-self
 	if e := firstErr.Load(); e != nil {
 		fmt.Fprintf(os.Stderr, "  %s: %d errors, first: %s\n", r.name, r.errors, e)
 	}
 	if name != "warm-up" {
-		fmt.Printf("  %-64s %8.0f req/s  p50 %s  p99 %s  steal %s\n", r.name, r.rps, ms(r.p50), ms(r.p99), r.cpu.stolen())
+		fmt.Printf("  %-64s %8.0f req/s  p50 %s  p99 %s  steal %s  client %s/req\n", r.name, r.rps, ms(r.p50), ms(r.p99), r.cpu.stolen(), r.clientPerRequest())
 	}
 	return r
 }
@@ -878,23 +861,24 @@ func initPgbench(ctx context.Context, cfg config) (*pgbenchTables, error) {
 	}
 	fmt.Println("\npgbench: initialising its tables (scale 10) in the bench database...")
 	t := &pgbenchTables{dbURL: cfg.dbURL, concurrency: cfg.concurrency}
-	if err := t.pgbench(ctx, "-i", "-q", "-s", "10", "-I", "dtgvp"); err != nil {
+	if _, err := t.pgbench(ctx, "-i", "-q", "-s", "10", "-I", "dtgvp"); err != nil {
 		return nil, err
 	}
 	return t, nil
 }
 
-func (t *pgbenchTables) drop() { _ = t.pgbench(context.Background(), "-i", "-I", "d") }
+func (t *pgbenchTables) drop() { _, _ = t.pgbench(context.Background(), "-i", "-I", "d") }
 
-// pgbench runs pgbench on the bench database; its output is only the error's.
-func (t *pgbenchTables) pgbench(ctx context.Context, args ...string) error {
+// pgbench runs pgbench on the bench database, and returns the CPU time it
+// spent; its output is only the error's.
+func (t *pgbenchTables) pgbench(ctx context.Context, args ...string) (time.Duration, error) {
 	var out bytes.Buffer
 	cmd := exec.CommandContext(ctx, "pgbench", append(args, t.dbURL)...)
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("pgbench %s: %w: %s", strings.Join(args, " "), err, out.String())
+		return 0, fmt.Errorf("pgbench %s: %w: %s", strings.Join(args, " "), err, out.String())
 	}
-	return nil
+	return cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(), nil
 }
 
 // run is one pgbench -S run of d, with the same clients as the loader check
@@ -906,8 +890,9 @@ func (t *pgbenchTables) run(ctx context.Context, d time.Duration) (result, error
 	}
 	defer os.RemoveAll(dir)
 	clock := readCPUClock()
-	if err := t.pgbench(ctx, "-S", "-n", "-c", strconv.Itoa(t.concurrency), "-j", "2", "-T", strconv.Itoa(int(d.Seconds())),
-		"-l", "--log-prefix", filepath.Join(dir, "tx")); err != nil {
+	client, err := t.pgbench(ctx, "-S", "-n", "-c", strconv.Itoa(t.concurrency), "-j", "2", "-T", strconv.Itoa(int(d.Seconds())),
+		"-l", "--log-prefix", filepath.Join(dir, "tx"))
+	if err != nil {
 		return result{}, err
 	}
 	lat, err := pgbenchLatencies(dir)
@@ -916,8 +901,8 @@ func (t *pgbenchTables) run(ctx context.Context, d time.Duration) (result, error
 	}
 	// Over -T, as pgbench's own tps "without initial connection time".
 	r := summarize("pgbench -S", lat, d)
-	r.cpu = readCPUClock().since(clock)
-	fmt.Printf("  %-64s %8.0f tps    p50 %s  p99 %s  steal %s\n", r.name, r.rps, ms(r.p50), ms(r.p99), r.cpu.stolen())
+	r.cpu, r.client = readCPUClock().since(clock), client
+	fmt.Printf("  %-64s %8.0f tps    p50 %s  p99 %s  steal %s  client %s/tx\n", r.name, r.rps, ms(r.p50), ms(r.p99), r.cpu.stolen(), r.clientPerRequest())
 	return r, nil
 }
 
@@ -956,14 +941,16 @@ func merge(name string, rs []result) result {
 	var elapsed time.Duration
 	var errs int64
 	var cpu cpuClock
+	var client time.Duration
 	for _, r := range rs {
 		all = append(all, r.lat...)
 		elapsed += r.elapsed
 		errs += r.errors
 		cpu = cpu.add(r.cpu)
+		client += r.client
 	}
 	r := summarize(name, all, elapsed)
-	r.errors, r.cpu = errs, cpu
+	r.errors, r.cpu, r.client = errs, cpu, client
 	return r
 }
 
