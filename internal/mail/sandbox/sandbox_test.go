@@ -198,3 +198,22 @@ func TestImplicitTLSNeedsACertificate(t *testing.T) {
 		t.Error("started implicit TLS without a certificate")
 	}
 }
+
+// A context that is done already closes the server as it starts: the
+// close runs beside Start's last steps and must not race them (a node sent
+// SIGTERM as it started reported one), and the server is closed after.
+func TestStartWithItsContextDone(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	s, err := Start(ctx, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil { // waits for the close already under way
+		t.Fatalf("Close: %v", err)
+	}
+	if c, err := net.Dial("tcp", s.Addr()); err == nil {
+		c.Close()
+		t.Fatalf("%s still accepts connections", s.Addr())
+	}
+}

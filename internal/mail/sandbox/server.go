@@ -108,7 +108,10 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	srv.ErrorLog = log.New(io.Discard, "", 0)
 	s.smtp = srv
 	go func() { _ = srv.Serve(s.ln) }()
-	s.stopCtx = context.AfterFunc(ctx, func() { _ = s.Close() })
+	// The callback runs in its own goroutine, at once if ctx is already
+	// done: it must not read stopCtx, which is assigned here after it is
+	// registered.
+	s.stopCtx = context.AfterFunc(ctx, func() { _ = s.shutdown() })
 	return s, nil
 }
 
@@ -126,14 +129,27 @@ func (s *Server) Connections() int64 { return s.conns.Load() }
 
 // Close stops listening and drops open sessions.
 func (s *Server) Close() error {
+	s.stopCtx()
+	return s.shutdown()
+}
+
+// shutdown closes the SMTP server, once. It closes the listener itself
+// too: go-smtp closes only the listeners its Serve has taken, and a close
+// that came first (a context done at Start) left Serve to take this one
+// afterwards and accept connections for good.
+func (s *Server) shutdown() error {
 	var err error
 	s.stopOnce.Do(func() {
-		s.stopCtx()
-		err = s.smtp.Close()
-		if errors.Is(err, net.ErrClosed) || errors.Is(err, fs.ErrClosed) {
-			err = nil
-		}
+		err = errors.Join(ignoreClosed(s.ln.Close()), ignoreClosed(s.smtp.Close()))
 	})
+	return err
+}
+
+// ignoreClosed is err unless it says the listener was closed already.
+func ignoreClosed(err error) error {
+	if errors.Is(err, net.ErrClosed) || errors.Is(err, fs.ErrClosed) {
+		return nil
+	}
 	return err
 }
 
