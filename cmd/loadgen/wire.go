@@ -24,7 +24,9 @@ import (
 // then skips its body, as wrk does. pgbench's client is C on libpq; on this
 // 2-core machine whatever CPU the load generator spends per request is taken
 // from the server it measures. fasthttp's client, with a request built per
-// check, spent 35 µs of CPU a check (net/http's 51 µs).
+// check, spent 35 µs of CPU a check (net/http's 51 µs); this one spends
+// 14 – 20 µs, and pgbench 12 – 18 µs a transaction (each scenario prints
+// its client's).
 
 // wireRequest is one request's bytes, as written on the connection.
 type wireRequest []byte
