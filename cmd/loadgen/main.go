@@ -262,7 +262,7 @@ func run(ctx context.Context, cfg config) error {
 		}
 		return checkReqs[i]
 	}
-	first := measureWire(ctx, cfg, addr, "loader check, each key's first (the database)", firstChecks, http.StatusOK, 5*time.Minute)
+	first := measureWire(ctx, cfg, addr, "loader check, each key's first (the database)", firstChecks, 5*time.Minute)
 	// The steady state against pgbench -S, in turns: this machine's speed
 	// drifts by a factor of two and more between minutes (pgbench -S alone
 	// made 7,862 – 31,051 tps at 32 clients across runs), so two runs
@@ -284,7 +284,7 @@ func run(ctx context.Context, cfg config) error {
 	before := licensingMetrics(serverFootprint.metricsAddr)
 	for round := range rounds {
 		from, began := wal.position(ctx), time.Now()
-		checks = append(checks, measureWire(ctx, cfg, addr, fmt.Sprintf("loader check   POST .../scripts/:id/check (round %d)", round+1), check, http.StatusOK, cfg.duration))
+		checks = append(checks, measureWire(ctx, cfg, addr, fmt.Sprintf("loader check   POST .../scripts/:id/check (round %d)", round+1), check, cfg.duration))
 		// The server's batched execution counts flush every second: the
 		// round's last flush is done before its WAL is read and pgbench
 		// starts.
@@ -545,8 +545,8 @@ func bareFiber(ctx context.Context, cfg config, ownProcess bool) (result, error)
 		return result{}, err
 	}
 	same := func(*rand.Rand) wireRequest { return req }
-	_ = measureWire(ctx, cfg, addr, "warm-up", same, http.StatusOK, time.Second)
-	r := measureWire(ctx, cfg, addr, name, same, http.StatusOK, cfg.duration)
+	_ = measureWire(ctx, cfg, addr, "warm-up", same, time.Second)
+	r := measureWire(ctx, cfg, addr, name, same, cfg.duration)
 	if !ownProcess {
 		r.client = 0 // this process's CPU is the endpoint's too
 	}
