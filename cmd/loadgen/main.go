@@ -8,7 +8,8 @@
 //
 // By default it does everything: makes a database lumdesk_bench_<N> on the
 // local PostgreSQL (or BENCH_DATABASE_URL), seeds it once with
-// `lumdesk seed --scale N` (the manifest in .data/bench/ marks it done),
+// `lumdesk seed --scale N --accounts L --audit L --ledger L` (the manifest in
+// .data/bench/ marks it done),
 // starts `bin/lumdesk serve` on it, runs each scenario for a while at a fixed
 // concurrency (the loader check in three rounds, each followed by a round of
 // pgbench -S with as many clients), then stops the server and measures a
@@ -17,6 +18,7 @@
 // loader check's throughput as a share of pgbench -S and of bare Fiber.
 //
 // Environment (flags of the same meaning win): BENCH_KEYS (1000000),
+// BENCH_LISTS (accounts, audit events and ledger entries each; as many as keys),
 // BENCH_DURATION (15s), BENCH_CONCURRENCY (32), BENCH_DATABASE_URL,
 // BENCH_URL + BENCH_MANIFEST (use an already running server seeded with
 // that manifest), BENCH_LIST_PATH (the keys list page measured with a
@@ -70,6 +72,14 @@ type manifest struct {
 	Samples  []sample `json:"samples"`
 	Searches []string `json:"searches"`
 	Keys     int      `json:"keys"`
+	Lists    lists    `json:"lists"`
+}
+
+// lists are the rows of the other large console lists (cmd/web's ScaleLists).
+type lists struct {
+	Accounts    int `json:"accounts"`
+	AuditEvents int `json:"audit_events"`
+	Ledger      int `json:"ledger_entries"`
 }
 
 // sample is a key the loader check allows (Project indexes Projects).
@@ -81,6 +91,7 @@ type sample struct {
 
 type config struct {
 	keys        int
+	lists       int // rows of each other large list: accounts, audit events, ledger entries
 	duration    time.Duration
 	concurrency int
 	bin         string
@@ -121,6 +132,8 @@ func main() {
 	}
 	conc, _ := strconv.Atoi(env("BENCH_CONCURRENCY", "32"))
 	flag.IntVar(&cfg.keys, "keys", int(keys), "keys in the data set (BENCH_KEYS)")
+	lists, _ := strconv.ParseFloat(env("BENCH_LISTS", "-1"), 64)
+	flag.IntVar(&cfg.lists, "lists", int(lists), "accounts, audit events and ledger entries each in the data set (BENCH_LISTS; default: as many as keys)")
 	flag.DurationVar(&cfg.duration, "duration", dur, "how long each scenario runs (BENCH_DURATION)")
 	flag.IntVar(&cfg.concurrency, "concurrency", conc, "concurrent clients (BENCH_CONCURRENCY)")
 	flag.StringVar(&cfg.bin, "bin", "bin/lumdesk", "the lumdesk binary")
@@ -155,6 +168,9 @@ func main() {
 	}
 	if cfg.keys < 1 || cfg.concurrency < 1 || cfg.duration <= 0 {
 		fatal("keys, concurrency and duration must be positive")
+	}
+	if cfg.lists < 0 {
+		cfg.lists = cfg.keys
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -205,11 +221,8 @@ func run(ctx context.Context, cfg config) error {
 				return err
 			}
 		}
-		if _, err := os.Stat(cfg.manifest); err != nil || cfg.reseed {
-			fmt.Printf("seeding %d keys (once; the manifest %s marks it done)...\n", cfg.keys, cfg.manifest)
-			if err := lumdesk(ctx, cfg, os.Stdout, "seed", "--scale", strconv.Itoa(cfg.keys), "--manifest", cfg.manifest).Run(); err != nil {
-				return fmt.Errorf("seed: %w", err)
-			}
+		if err := seedOnce(ctx, cfg); err != nil {
+			return err
 		}
 		// The server runs in demo mode (the console's staff to sign in as),
 		// whose first start loads the demo data before it is ready: 5.2 –
@@ -231,8 +244,8 @@ func run(ctx context.Context, cfg config) error {
 	}
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
 		MaxIdleConns: cfg.concurrency * 2, MaxIdleConnsPerHost: cfg.concurrency * 2, IdleConnTimeout: time.Minute}}
-	fmt.Printf("\n%d keys, %d projects, %d sample keys; %d clients, %s per scenario, server %s\n\n",
-		m.Keys, len(m.Projects), len(m.Samples), cfg.concurrency, cfg.duration, cfg.serverURL)
+	fmt.Printf("\n%d keys, %d projects, %d sample keys; %d accounts, %d audit events, %d ledger entries; %d clients, %s per scenario, server %s\n\n",
+		m.Keys, len(m.Projects), len(m.Samples), m.Lists.Accounts, m.Lists.AuditEvents, m.Lists.Ledger, cfg.concurrency, cfg.duration, cfg.serverURL)
 
 	// Each sample key's check, built once (wire.go).
 	addr := strings.TrimPrefix(cfg.serverURL, "http://")
@@ -370,8 +383,7 @@ func run(ctx context.Context, cfg config) error {
 		results = append(results, measure(ctx, client, cfg, name+" (the other sorts)", other, cfg.duration))
 		// The other large console lists, signed in as for the keys page, with
 		// a search or filter each: common and rare terms of the data
-		// `seed --accounts/--audit/--ledger` loads (on a database seeded
-		// without them they are short lists).
+		// `seed --accounts/--audit/--ledger` loads (-lists rows of each).
 		page := func(path string, terms ...string) func(*rand.Rand) (*http.Request, int) {
 			return func(rng *rand.Rand) (*http.Request, int) {
 				req, _ := http.NewRequest("GET", cfg.serverURL+fmt.Sprintf(path, url.QueryEscape(terms[rng.IntN(len(terms))])), nil)
@@ -554,6 +566,52 @@ func bareFiber(ctx context.Context, cfg config, ownProcess bool) (result, error)
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d.Microseconds())/1000) }
+
+// seedOnce seeds the bench database unless the manifest says it holds the
+// keys and cfg.lists rows of each other list: the keys and lists in one
+// `seed --scale` the first time; the lists alone (--scale 0) into a
+// database seeded before the manifest recorded them, noted in the manifest.
+func seedOnce(ctx context.Context, cfg config) error {
+	listFlags := func(a, e, l int) []string {
+		return []string{"--accounts", strconv.Itoa(a), "--audit", strconv.Itoa(e), "--ledger", strconv.Itoa(l)}
+	}
+	m, err := readManifest(cfg.manifest)
+	if err != nil || cfg.reseed {
+		fmt.Printf("seeding %d keys and %d rows of each other list (once; the manifest %s marks it done)...\n", cfg.keys, cfg.lists, cfg.manifest)
+		args := append([]string{"seed", "--scale", strconv.Itoa(cfg.keys), "--manifest", cfg.manifest}, listFlags(cfg.lists, cfg.lists, cfg.lists)...)
+		if err := lumdesk(ctx, cfg, os.Stdout, args...).Run(); err != nil {
+			return fmt.Errorf("seed: %w", err)
+		}
+		return nil
+	}
+	have := m.Lists
+	more := lists{max(0, cfg.lists-have.Accounts), max(0, cfg.lists-have.AuditEvents), max(0, cfg.lists-have.Ledger)}
+	if more == (lists{}) {
+		return nil
+	}
+	fmt.Printf("adding %d accounts, %d audit events and %d ledger entries (once; the manifest %s marks it done)...\n",
+		more.Accounts, more.AuditEvents, more.Ledger, cfg.manifest)
+	if err := lumdesk(ctx, cfg, os.Stdout, append([]string{"seed", "--scale", "0"}, listFlags(more.Accounts, more.AuditEvents, more.Ledger)...)...).Run(); err != nil {
+		return fmt.Errorf("seed the lists: %w", err)
+	}
+	return noteLists(cfg.manifest, lists{have.Accounts + more.Accounts, have.AuditEvents + more.AuditEvents, have.Ledger + more.Ledger})
+}
+
+// noteLists records in the manifest at path that its database holds l. The
+// manifest is cmd/web's: only its lists change; the rest stays as written.
+func noteLists(path string, l lists) error {
+	var raw map[string]json.RawMessage
+	b, err := os.ReadFile(path)
+	if err == nil {
+		err = json.Unmarshal(b, &raw)
+	}
+	if err != nil {
+		return fmt.Errorf("manifest: %w", err)
+	}
+	raw["lists"], _ = json.Marshal(l)
+	b, _ = json.MarshalIndent(raw, "", " ")
+	return os.WriteFile(path, b, 0o600)
+}
 
 func readManifest(path string) (manifest, error) {
 	var m manifest

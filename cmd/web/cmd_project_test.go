@@ -71,7 +71,8 @@ func TestSeedScale(t *testing.T) {
 	t.Parallel()
 	c := newCLI(t)
 	manifest := filepath.Join(t.TempDir(), "m.json")
-	code, out, errOut := c.run("", "seed", "--scale", "3000", "--projects", "2", "--manifest", manifest)
+	code, out, errOut := c.run("", "seed", "--scale", "3000", "--projects", "2", "--manifest", manifest,
+		"--accounts", "30", "--audit", "20", "--ledger", "10")
 	if code != 0 || !strings.Contains(out, "loaded 3000 keys into 2 projects") {
 		t.Fatalf("seed --scale: %d %q %q", code, out, errOut)
 	}
@@ -81,7 +82,7 @@ func TestSeedScale(t *testing.T) {
 	}
 	var m ScaleManifest
 	if err := json.Unmarshal(b, &m); err != nil || len(m.Projects) != 2 || len(m.Samples) < 100 || len(m.APIKey) != 64 ||
-		m.Projects[0].Keys+m.Projects[1].Keys != 3000 {
+		m.Projects[0].Keys+m.Projects[1].Keys != 3000 || m.Lists != (ScaleLists{Accounts: 30, AuditEvents: 20, Ledger: 10}) {
 		t.Fatalf("manifest: %+v %v", m, err)
 	}
 	// Every loaded key has its row in the sort by last use's table, with

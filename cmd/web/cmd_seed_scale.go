@@ -44,13 +44,23 @@ func addScaleFlags(fs *flag.FlagSet) scaleFlags {
 
 // ScaleManifest is what cmd/loadgen reads.
 type ScaleManifest struct {
-	APIKey   string          `json:"api_key"`
-	Projects []ScaleProject  `json:"projects"`
-	Samples  []ScaleSample   `json:"samples"`
-	Searches []string        `json:"searches"`
-	Keys     int             `json:"keys"`
-	Created  time.Time       `json:"created"`
-	Extra    json.RawMessage `json:"extra,omitempty"`
+	APIKey   string         `json:"api_key"`
+	Projects []ScaleProject `json:"projects"`
+	Samples  []ScaleSample  `json:"samples"`
+	Searches []string       `json:"searches"`
+	Keys     int            `json:"keys"`
+	// Lists are the other console lists' rows loaded with the keys
+	// (--accounts, --audit, --ledger).
+	Lists   ScaleLists      `json:"lists"`
+	Created time.Time       `json:"created"`
+	Extra   json.RawMessage `json:"extra,omitempty"`
+}
+
+// ScaleLists are the rows seed --scale loaded into the other large lists.
+type ScaleLists struct {
+	Accounts    int `json:"accounts"`
+	AuditEvents int `json:"audit_events"`
+	Ledger      int `json:"ledger_entries"`
 }
 
 // ScaleProject is a project of the data set with its script.
@@ -106,7 +116,7 @@ func runSeedScale(ctx context.Context, e *env, sf scaleFlags) error {
 	defer svc.Close()
 	actor := audit.CLI("lumdesk seed --scale")
 	start := time.Now()
-	man := ScaleManifest{Keys: n, Created: start.UTC(), Searches: []string{"reseller", "order #12", "HWID-ab", "giveaway 7"}}
+	man := ScaleManifest{Keys: n, Lists: sf.lists.loaded(), Created: start.UTC(), Searches: []string{"reseller", "order #12", "HWID-ab", "giveaway 7"}}
 	for i := range np {
 		email := fmt.Sprintf("scale-%d@scale.lumdesk.local", i+1)
 		acc, err := svc.Accounts.GetByEmail(ctx, email)

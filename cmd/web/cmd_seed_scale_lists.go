@@ -36,6 +36,10 @@ func addListFlags(fs *flag.FlagSet) listFlags {
 	}
 }
 
+func (l listFlags) loaded() ScaleLists {
+	return ScaleLists{Accounts: *l.accounts, AuditEvents: *l.audit, Ledger: *l.ledger}
+}
+
 func (l listFlags) any() bool { return *l.accounts != 0 || *l.audit != 0 || *l.ledger != 0 }
 
 func (l listFlags) check() error {
