@@ -19,10 +19,15 @@ func runAudit(ctx context.Context, e *env, args []string) error {
 				return err
 			}
 			defer d.Close()
-			v, err := audit.Verify(ctx, d.Queries)
+			// Recorded, so the audit pages continue this walk (audit.PageWalk).
+			w, err := audit.NewService(d.DB).VerifyAll(ctx)
 			if err != nil {
 				return err
 			}
+			if !w.OK {
+				return fmt.Errorf("%w at event %d: %s", audit.ErrChainBroken, w.BadID, w.Problem)
+			}
+			v := w.Verification
 			fmt.Fprintf(e.stdout, "audit chain intact: %d events verified\n", v.Rows)
 			if v.Anchored {
 				fmt.Fprintf(e.stdout, "the chain starts at event %d: older months were removed by the audit retention (RETENTION_AUDIT_EVENTS_MONTHS)\n", v.FirstID)

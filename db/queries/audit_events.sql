@@ -164,3 +164,15 @@ WHERE (a.entity_type, a.entity_id) IN (
   AND NOT (a.action = ANY(sqlc.arg(hidden_actions)::text[]))
 ORDER BY a.id DESC
 LIMIT sqlc.arg('lim');
+
+-- name: RecordAuditChainCheck :exec
+-- A whole walk of the chain (audit.Service.VerifyAll); a year of hourly
+-- walks is kept.
+WITH gone AS (
+    DELETE FROM audit_chain_checks WHERE finished_at < now() - interval '1 year'
+)
+INSERT INTO audit_chain_checks (started_at, events, first_id, anchored, through_id, through_hash, ok, bad_id, problem)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9);
+
+-- name: LatestAuditChainCheck :one
+SELECT * FROM audit_chain_checks ORDER BY id DESC LIMIT 1;

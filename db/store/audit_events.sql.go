@@ -294,6 +294,29 @@ func (q *Queries) LastAuditHash(ctx context.Context) ([]byte, error) {
 	return hash, err
 }
 
+const latestAuditChainCheck = `-- name: LatestAuditChainCheck :one
+SELECT id, started_at, finished_at, events, first_id, anchored, through_id, through_hash, ok, bad_id, problem FROM audit_chain_checks ORDER BY id DESC LIMIT 1
+`
+
+func (q *Queries) LatestAuditChainCheck(ctx context.Context) (AuditChainCheck, error) {
+	row := q.db.QueryRow(ctx, latestAuditChainCheck)
+	var i AuditChainCheck
+	err := row.Scan(
+		&i.ID,
+		&i.StartedAt,
+		&i.FinishedAt,
+		&i.Events,
+		&i.FirstID,
+		&i.Anchored,
+		&i.ThroughID,
+		&i.ThroughHash,
+		&i.Ok,
+		&i.BadID,
+		&i.Problem,
+	)
+	return i, err
+}
+
 const listAccountActivity = `-- name: ListAccountActivity :many
 SELECT a.id, a.occurred_at, a.actor_kind, a.actor_id, a.actor_label, a.ip, a.user_agent, a.request_id, a.action, a.entity_type, a.entity_id, a.reason, a.before, a.after, a.prev_hash, a.hash FROM audit_events a
 WHERE (a.entity_type, a.entity_id) IN (
@@ -625,6 +648,43 @@ func (q *Queries) PruneAuditFilterChoices(ctx context.Context) (int64, error) {
 		return 0, err
 	}
 	return result.RowsAffected(), nil
+}
+
+const recordAuditChainCheck = `-- name: RecordAuditChainCheck :exec
+WITH gone AS (
+    DELETE FROM audit_chain_checks WHERE finished_at < now() - interval '1 year'
+)
+INSERT INTO audit_chain_checks (started_at, events, first_id, anchored, through_id, through_hash, ok, bad_id, problem)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+`
+
+type RecordAuditChainCheckParams struct {
+	StartedAt   time.Time `json:"started_at"`
+	Events      int64     `json:"events"`
+	FirstID     int64     `json:"first_id"`
+	Anchored    bool      `json:"anchored"`
+	ThroughID   int64     `json:"through_id"`
+	ThroughHash []byte    `json:"through_hash"`
+	Ok          bool      `json:"ok"`
+	BadID       int64     `json:"bad_id"`
+	Problem     string    `json:"problem"`
+}
+
+// A whole walk of the chain (audit.Service.VerifyAll); a year of hourly
+// walks is kept.
+func (q *Queries) RecordAuditChainCheck(ctx context.Context, arg RecordAuditChainCheckParams) error {
+	_, err := q.db.Exec(ctx, recordAuditChainCheck,
+		arg.StartedAt,
+		arg.Events,
+		arg.FirstID,
+		arg.Anchored,
+		arg.ThroughID,
+		arg.ThroughHash,
+		arg.Ok,
+		arg.BadID,
+		arg.Problem,
+	)
+	return err
 }
 
 const vacuumAuditEvents = `-- name: VacuumAuditEvents :exec

@@ -116,6 +116,20 @@ type ApiRateLimit struct {
 	Tat    time.Time `json:"tat"`
 }
 
+type AuditChainCheck struct {
+	ID          int64     `json:"id"`
+	StartedAt   time.Time `json:"started_at"`
+	FinishedAt  time.Time `json:"finished_at"`
+	Events      int64     `json:"events"`
+	FirstID     int64     `json:"first_id"`
+	Anchored    bool      `json:"anchored"`
+	ThroughID   int64     `json:"through_id"`
+	ThroughHash []byte    `json:"through_hash"`
+	Ok          bool      `json:"ok"`
+	BadID       int64     `json:"bad_id"`
+	Problem     string    `json:"problem"`
+}
+
 type AuditChainHead struct {
 	One     bool   `json:"one"`
 	EventID int64  `json:"event_id"`

@@ -155,6 +155,13 @@ func NewServices(cfg config.Config, d *db.DB, box *secretbox.Box) *Services {
 	s.Jobs.SetLumiraReconcile(0, func(ctx context.Context) (int, error) { return s.Ranking.ReconcileAll(ctx) })
 	s.Bot = bot.New(d, botSettings(cfg, box), botREST(cfg), bot.Deps{Licensing: s.Licensing, Ranking: s.Ranking, APIKeys: s.APIKeys})
 	s.Jobs.SetBotPrune(s.Bot.Prune)
+	s.Jobs.SetAuditVerify(audit.WalkEvery, func(ctx context.Context) error {
+		w, err := s.Audit.VerifyAll(ctx)
+		if err == nil && !w.OK {
+			slog.Error("audit chain broken", "event", w.BadID, "problem", w.Problem)
+		}
+		return err
+	})
 	s.Jobs.SetPartitions(func(ctx context.Context) (int, error) {
 		res, err := partition.Maintain(ctx, d.Pool, time.Now(), cfg.Partitions)
 		if res.Changes() > 0 {

@@ -157,42 +157,82 @@ var ErrChainBroken = errors.New("audit chain broken")
 // start cannot be told from rows removed by the retention, but any row
 // removed, altered or reordered after the start still breaks the chain.
 func Verify(ctx context.Context, q *store.Queries) (Verification, error) {
-	v := Verification{OK: true}
-	var prev []byte
-	var after int64
-	for {
-		rows, err := q.ListAuditEventsForVerify(ctx, store.ListAuditEventsForVerifyParams{ID: after, Limit: 1000})
+	w, err := Walk{}.Continue(ctx, q, 0)
+	if err == nil && !w.OK {
+		err = fmt.Errorf("%w at event %d: %s", ErrChainBroken, w.BadID, w.Problem)
+	}
+	return w.Verification, err
+}
+
+// Walk is a verification of the chain so far: how far it got (ThroughID,
+// whose hash the next row must link to) and what it found. The zero Walk is
+// at the start of the chain. The chain only grows at its end, so a walk
+// that verified up to ThroughID is continued by verifying the rows after it.
+type Walk struct {
+	Verification
+	ThroughID   int64
+	ThroughHash []byte // nil at the start of the chain
+	Done        bool   // the walk reached the newest row
+}
+
+// verifyBatch is how many rows one read of a walk takes.
+const verifyBatch = 1000
+
+// Continue verifies the rows after w.ThroughID, at most limit of them (0:
+// every one). A broken chain is a result (w.OK false), not an error; only a
+// failure to read is. A broken walk stays where it broke.
+func (w Walk) Continue(ctx context.Context, q *store.Queries, limit int64) (Walk, error) {
+	if w.ThroughHash == nil {
+		w.Verification = Verification{OK: true}
+	}
+	w.Done = false
+	if !w.OK {
+		return w, nil
+	}
+	for walked := int64(0); limit == 0 || walked < limit; {
+		n := int64(verifyBatch)
+		if limit > 0 {
+			n = min(n, limit-walked)
+		}
+		rows, err := q.ListAuditEventsForVerify(ctx, store.ListAuditEventsForVerifyParams{ID: w.ThroughID, Limit: int32(n)})
 		if err != nil {
-			return v, fmt.Errorf("audit verify: %w", err)
+			return w, fmt.Errorf("audit verify: %w", err)
 		}
 		for _, r := range rows {
-			v.Rows++
-			after = r.ID
+			prev := w.ThroughHash
 			if prev == nil {
-				v.FirstID, prev = r.ID, genesis
+				w.FirstID, prev = r.ID, genesis
 				if !bytes.Equal(r.PrevHash, genesis) {
-					v.Anchored, prev = true, r.PrevHash
+					w.Anchored, prev = true, r.PrevHash
 				}
 			}
-			problem := ""
-			if !bytes.Equal(r.PrevHash, prev) {
-				problem = "does not link to the row before it (a row was removed or reordered)"
-			} else {
-				var err1, err2 error
-				r.Before, err1 = normalize(r.Before)
-				r.After, err2 = normalize(r.After)
-				if err1 != nil || err2 != nil || !bytes.Equal(chainHash(r), r.Hash) {
-					problem = "content does not match its hash (the row was altered)"
-				}
+			if problem := checkRow(r, prev); problem != "" {
+				w.OK, w.BadID, w.Problem = false, r.ID, problem
+				return w, nil
 			}
-			if problem != "" {
-				v.OK, v.BadID, v.Problem = false, r.ID, problem
-				return v, fmt.Errorf("%w at event %d: %s", ErrChainBroken, r.ID, problem)
-			}
-			prev = r.Hash
+			w.Rows++
+			w.ThroughID, w.ThroughHash = r.ID, r.Hash
 		}
-		if len(rows) < 1000 {
-			return v, nil
+		walked += int64(len(rows))
+		if int64(len(rows)) < n {
+			w.Done = true
+			return w, nil
 		}
 	}
+	return w, nil
+}
+
+// checkRow says what is wrong with r after a row whose hash is prev ("":
+// nothing).
+func checkRow(r store.AuditEvent, prev []byte) string {
+	if !bytes.Equal(r.PrevHash, prev) {
+		return "does not link to the row before it (a row was removed or reordered)"
+	}
+	var err1, err2 error
+	r.Before, err1 = normalize(r.Before)
+	r.After, err2 = normalize(r.After)
+	if err1 != nil || err2 != nil || !bytes.Equal(chainHash(r), r.Hash) {
+		return "content does not match its hash (the row was altered)"
+	}
+	return ""
 }

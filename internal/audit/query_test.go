@@ -165,3 +165,91 @@ func TestServiceStatusIsCached(t *testing.T) {
 		t.Fatalf("after the TTL Status = %+v, %v; want broken at 2", st, err)
 	}
 }
+
+// A chain larger than the page's walk: before any whole walk, each Status
+// walks further from the start; afterwards it continues the newest walk
+// VerifyAll recorded (another node's too) with the newer events only, so an
+// event altered after that walk is found at once, and one altered before it
+// by the next whole walk.
+func TestStatusContinuesTheRecordedWalk(t *testing.T) {
+	t.Parallel()
+	d := db.New(testdb.New(t))
+	ctx := context.Background()
+	ev := func(n int) []ae {
+		out := make([]ae, n)
+		for i := range out {
+			out[i] = ae{System("t"), Event{Action: "a.b"}}
+		}
+		return out
+	}
+	seed(t, d, ev(5)...)
+	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	node := func() *Service {
+		s := NewService(d)
+		s.now, s.pageWalk = clock, 3
+		return s
+	}
+	status := func(s *Service) Status {
+		t.Helper()
+		now = now.Add(StatusTTL)
+		st, err := s.Status(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	a := node()
+	first := now.Add(StatusTTL)
+	if st := status(a); !st.OK || st.Rows != 3 || !st.Pending || !st.WalkedAt.IsZero() {
+		t.Fatalf("first Status of 5 events, 3 a walk: %+v", st)
+	}
+	if st := status(a); !st.OK || st.Rows != 5 || st.Pending || !st.WalkedAt.Equal(first) {
+		t.Fatalf("second Status: %+v; want the whole chain, walked from %s", st, first)
+	}
+
+	walked := now
+	if w, err := a.VerifyAll(ctx); err != nil || !w.OK || w.Rows != 5 || !w.Done {
+		t.Fatalf("VerifyAll = %+v, %v", w, err)
+	}
+	seed(t, d, ev(2)...)
+	b := node() // another node: it starts from the recorded walk
+	st := status(b)
+	if !st.OK || st.Rows != 7 || st.Pending || !st.WalkedAt.Equal(walked) || st.CheckedAt.Equal(st.WalkedAt) {
+		t.Fatalf("Status after the recorded walk: %+v", st)
+	}
+
+	if _, err := d.Pool.Exec(ctx, "ALTER TABLE audit_events DISABLE TRIGGER USER"); err != nil {
+		t.Fatal(err)
+	}
+	tamper := func(id int64, reason string) {
+		t.Helper()
+		if _, err := d.Pool.Exec(ctx, "UPDATE audit_events SET reason = $2 WHERE id = $1", id, reason); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seed(t, d, ev(1)...)
+	tamper(8, "x")
+	if st := status(b); st.OK || st.BadID != 8 {
+		t.Fatalf("an event altered after the walk: %+v; want broken at 8", st)
+	}
+	tamper(8, "")
+	tamper(2, "x")
+	if st := status(b); st.OK {
+		t.Fatalf("a broken chain stays broken until a whole walk says otherwise: %+v", st)
+	}
+	if w, err := a.VerifyAll(ctx); err != nil || w.OK || w.BadID != 2 {
+		t.Fatalf("VerifyAll of a chain altered at 2 = %+v, %v", w, err)
+	}
+	if st := status(b); st.OK || st.BadID != 2 {
+		t.Fatalf("after the whole walk: %+v; want broken at 2", st)
+	}
+	tamper(2, "")
+	now = now.Add(time.Second)
+	if _, err := a.VerifyAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if st := status(b); !st.OK || st.Rows != 8 {
+		t.Fatalf("after the chain was restored and walked: %+v", st)
+	}
+}

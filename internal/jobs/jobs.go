@@ -144,6 +144,8 @@ type Service struct {
 	lumiraReconcileEvery time.Duration
 	botPrune             BotPruneFunc
 	partitions           PartitionsFunc
+	auditVerify          AuditVerifyFunc
+	auditVerifyEvery     time.Duration
 	// Workers of job kinds an area enqueues itself (AddWorkers).
 	areaWorkers []func(*river.Workers)
 	mailDeliver MailDeliverFunc

@@ -22,6 +22,7 @@ const (
 	KindLumiraReconcile = "lumira.reconcile"
 	KindBotPrune        = "bot.prune"
 	KindPartitions      = "partitions.maintain"
+	KindAuditVerify     = "audit.verify_chain"
 )
 
 // DepositExpiryInterval is how often pending deposits past their expiry are
@@ -53,6 +54,19 @@ type BotPruneFunc func(ctx context.Context) (int, error)
 // coming months, drops or detaches those past retention, and says how many
 // partitions it changed (partition.Maintain).
 type PartitionsFunc func(ctx context.Context) (int, error)
+
+// AuditVerifyFunc walks the whole audit hash chain and records the walk
+// (audit.Service.VerifyAll); a broken chain is a result, not an error.
+type AuditVerifyFunc func(ctx context.Context) error
+
+// SetAuditVerify sets what the whole walk of the audit chain runs and how
+// often (audit.WalkEvery); call it before Start. Without it the job does
+// nothing, every hour.
+func (s *Service) SetAuditVerify(every time.Duration, fn AuditVerifyFunc) {
+	s.hookMu.Lock()
+	defer s.hookMu.Unlock()
+	s.auditVerify, s.auditVerifyEvery = fn, every
+}
 
 // SetPartitions sets what the daily partition upkeep runs; call it before
 // Start. Without it the job does nothing.
@@ -135,7 +149,37 @@ func (s *Service) periodicJobs() []periodicJob {
 		periodic(lumiraReconcileArgs{}, s.lumiraReconcileInterval(), 30*time.Minute, s.runLumiraReconcile),
 		periodic(botPruneArgs{}, 24*time.Hour, 30*time.Minute, s.runBotPrune),
 		periodic(partitionsArgs{}, 24*time.Hour, 10*time.Minute, s.runPartitions),
+		periodic(auditVerifyArgs{}, s.auditVerifyInterval(), time.Hour, s.runAuditVerify),
 	}
+}
+
+type auditVerifyArgs struct{}
+
+func (auditVerifyArgs) Kind() string { return KindAuditVerify }
+
+// A failed walk (a read error) is retried a few times; the next hour's comes anyway.
+func (auditVerifyArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{MaxAttempts: 3} }
+
+func (s *Service) auditVerifyInterval() time.Duration {
+	s.hookMu.Lock()
+	defer s.hookMu.Unlock()
+	if s.auditVerifyEvery <= 0 {
+		return time.Hour
+	}
+	return s.auditVerifyEvery
+}
+
+func (s *Service) runAuditVerify(ctx context.Context) error {
+	s.hookMu.Lock()
+	fn := s.auditVerify
+	s.hookMu.Unlock()
+	if fn == nil {
+		return nil
+	}
+	if err := fn(ctx); err != nil {
+		return fmt.Errorf("audit chain walk: %w", err)
+	}
+	return nil
 }
 
 type partitionsArgs struct{}

@@ -1,7 +1,11 @@
 package audit
 
 import (
+	"context"
+	"regexp"
+	"strings"
 	"testing"
+	"time"
 
 	auditlog "lumdesk/internal/audit"
 )
@@ -61,5 +65,53 @@ func TestActorAndEntityNames(t *testing.T) {
 	}
 	if got := EntityName(auditlog.Ref{Type: auditlog.EntityAccount, ID: "26"}, names); got != "Acme Corp" {
 		t.Errorf("account name %q", got)
+	}
+}
+
+// The chain's status line for each way a Status can stand.
+func TestStatusLine(t *testing.T) {
+	now := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name, status string
+		st           *auditlog.Status
+		want, not    []string
+	}{
+		{"walked whole now", "intact",
+			&auditlog.Status{Verification: auditlog.Verification{OK: true, Rows: 1200}, CheckedAt: now, WalkedAt: now},
+			[]string{"Chain intact · 1,200 events verified"}, []string{"last walked", "wait for"}},
+		{"continuing the hourly walk", "intact",
+			&auditlog.Status{Verification: auditlog.Verification{OK: true, Rows: 1_000_400}, CheckedAt: now, WalkedAt: now.Add(-20 * time.Minute)},
+			[]string{"Chain intact · 1,000,400 events verified", "whole chain last walked 20 min"}, []string{"wait for"}},
+		{"more new events than a page walks", "intact",
+			&auditlog.Status{Verification: auditlog.Verification{OK: true, Rows: 900_000}, CheckedAt: now, WalkedAt: now.Add(-time.Hour), Pending: true},
+			[]string{"the newest events wait for the next whole walk"}, nil},
+		{"before the first whole walk", "verifying",
+			&auditlog.Status{Verification: auditlog.Verification{OK: true, Rows: 20_000}, CheckedAt: now, Pending: true},
+			[]string{"Verifying the chain · the oldest 20,000 events verify so far", "walked in the background"}, []string{"Chain intact"}},
+		{"broken", "broken",
+			&auditlog.Status{Verification: auditlog.Verification{BadID: 7, Problem: "content does not match its hash"}, CheckedAt: now, WalkedAt: now},
+			[]string{"Chain broken at event #7: content does not match its hash"}, nil},
+		{"not checked", "unknown", nil, []string{"could not be checked"}, nil},
+	} {
+		var b strings.Builder
+		if err := StatusLine(tc.st, now).Render(context.Background(), &b); err != nil {
+			t.Fatal(err)
+		}
+		html := b.String()
+		text := strings.Join(strings.Fields(regexp.MustCompile(`<[^>]*>`).ReplaceAllString(html, " ")), " ")
+		text = strings.ReplaceAll(text, " :", ":") // the event's link ends before its colon
+		if !strings.Contains(html, `data-status="`+tc.status+`"`) {
+			t.Errorf("%s: not data-status %q: %s", tc.name, tc.status, html)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(text, w) {
+				t.Errorf("%s: %q is not in %q", tc.name, w, text)
+			}
+		}
+		for _, n := range tc.not {
+			if strings.Contains(text, n) {
+				t.Errorf("%s: %q is in %q", tc.name, n, text)
+			}
+		}
 	}
 }
