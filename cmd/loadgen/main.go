@@ -231,6 +231,13 @@ func run(ctx context.Context, cfg config) error {
 		if err := lumdesk(ctx, cfg, io.Discard, "seed", "--demo").Run(); err != nil {
 			return fmt.Errorf("seed --demo: %w", err)
 		}
+		// A start walks the whole audit chain in the background unless a
+		// walk ran in the last half hour (audit.WalkIfDue): a million
+		// events take 10 - 14 s of a core, which would fall on the first
+		// scenarios. Walked here instead, before the server starts.
+		if err := lumdesk(ctx, cfg, io.Discard, "audit", "verify").Run(); err != nil {
+			return fmt.Errorf("audit verify: %w", err)
+		}
 		var err error
 		if stopServer, err = startServer(ctx, cfg); err != nil {
 			return err

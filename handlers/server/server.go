@@ -156,8 +156,8 @@ func NewServices(cfg config.Config, d *db.DB, box *secretbox.Box) *Services {
 	s.Bot = bot.New(d, botSettings(cfg, box), botREST(cfg), bot.Deps{Licensing: s.Licensing, Ranking: s.Ranking, APIKeys: s.APIKeys})
 	s.Jobs.SetBotPrune(s.Bot.Prune)
 	s.Jobs.SetAuditVerify(audit.WalkEvery, func(ctx context.Context) error {
-		w, err := s.Audit.VerifyAll(ctx)
-		if err == nil && !w.OK {
+		w, ran, err := s.Audit.WalkIfDue(ctx, audit.WalkEvery)
+		if err == nil && ran && !w.OK {
 			slog.Error("audit chain broken", "event", w.BadID, "problem", w.Problem)
 		}
 		return err

@@ -341,6 +341,21 @@ func (s *Service) VerifyAll(ctx context.Context) (Walk, error) {
 	return w, nil
 }
 
+// WalkIfDue is VerifyAll unless a walk recorded less than every/2 ago
+// started (the job runs on every start, and a node restarted often would
+// walk the whole chain each time); ran says whether it walked.
+func (s *Service) WalkIfDue(ctx context.Context, every time.Duration) (w Walk, ran bool, err error) {
+	r, err := s.db.LatestAuditChainCheck(ctx)
+	switch {
+	case err == nil && s.now().Sub(r.StartedAt) < every/2:
+		return Walk{}, false, nil
+	case err != nil && !db.IsNotFound(err):
+		return Walk{}, false, fmt.Errorf("latest audit chain check: %w", err)
+	}
+	w, err = s.VerifyAll(ctx)
+	return w, true, err
+}
+
 func (s *Service) fresh() (Status, bool) {
 	st := s.status.Load()
 	if st == nil || s.now().Sub(st.CheckedAt) >= StatusTTL {

@@ -253,3 +253,35 @@ func TestStatusContinuesTheRecordedWalk(t *testing.T) {
 		t.Fatalf("after the chain was restored and walked: %+v", st)
 	}
 }
+
+// The walk on a node's start is skipped when one ran within half the
+// interval; the hourly one is not.
+func TestWalkIfDue(t *testing.T) {
+	t.Parallel()
+	d := db.New(testdb.New(t))
+	ctx := context.Background()
+	seed(t, d, ae{System("t"), Event{Action: "a.b"}})
+	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	s := NewService(d)
+	s.now = func() time.Time { return now }
+	walks := func() (n int) {
+		t.Helper()
+		if err := d.Pool.QueryRow(ctx, "SELECT count(*) FROM audit_chain_checks").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	for i, tc := range []struct {
+		after time.Duration
+		ran   bool
+	}{{0, true}, {29 * time.Minute, false}, {31 * time.Minute, true}, {time.Minute, false}, {time.Hour, true}} {
+		now = now.Add(tc.after)
+		w, ran, err := s.WalkIfDue(ctx, time.Hour)
+		if err != nil || ran != tc.ran || (ran && (!w.OK || w.Rows != 1)) {
+			t.Fatalf("walk %d, %s later: %+v, ran %v, %v; want ran %v", i, tc.after, w, ran, err, tc.ran)
+		}
+	}
+	if n := walks(); n != 3 {
+		t.Errorf("%d walks recorded, want 3", n)
+	}
+}
