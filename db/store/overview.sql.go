@@ -7,9 +7,6 @@ package store
 
 import (
 	"context"
-	"time"
-
-	"github.com/jackc/pgx/v5/pgtype"
 )
 
 const aPIKeysPerProduct = `-- name: APIKeysPerProduct :many
@@ -43,42 +40,9 @@ func (q *Queries) APIKeysPerProduct(ctx context.Context) ([]APIKeysPerProductRow
 	return items, nil
 }
 
-const accountsCreatedPerDay = `-- name: AccountsCreatedPerDay :many
-SELECT date_trunc('day', created_at AT TIME ZONE 'UTC')::date AS day, count(*) AS n
-FROM accounts WHERE created_at >= $1::timestamptz
-GROUP BY 1 ORDER BY 1
-`
-
-type AccountsCreatedPerDayRow struct {
-	Day pgtype.Date `json:"day"`
-	N   int64       `json:"n"`
-}
-
-func (q *Queries) AccountsCreatedPerDay(ctx context.Context, since time.Time) ([]AccountsCreatedPerDayRow, error) {
-	rows, err := q.db.Query(ctx, accountsCreatedPerDay, since)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	items := []AccountsCreatedPerDayRow{}
-	for rows.Next() {
-		var i AccountsCreatedPerDayRow
-		if err := rows.Scan(&i.Day, &i.N); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
 const overviewCounts = `-- name: OverviewCounts :one
 
 SELECT
-  (SELECT count(*) FROM accounts)::bigint                                         AS accounts,
-  (SELECT count(*) FROM accounts WHERE status = 'suspended')::bigint              AS suspended_accounts,
   (SELECT count(*) FROM api_keys WHERE revoked_at IS NULL
       AND (expires_at IS NULL OR expires_at > now()))::bigint                     AS active_api_keys,
   (SELECT count(*) FROM staff_users WHERE disabled_at IS NULL)::bigint            AS active_staff,
@@ -87,33 +51,33 @@ SELECT
   (SELECT CASE WHEN c.reltuples < 10000 THEN (SELECT count(*) FROM license_keys)
                ELSE c.reltuples::bigint END
      FROM pg_catalog.pg_class c WHERE c.oid = 'license_keys'::regclass)::bigint                AS license_keys,
+  (SELECT c.reltuples >= 10000 FROM pg_catalog.pg_class c WHERE c.oid = 'license_keys'::regclass)::boolean AS license_keys_estimated,
   (SELECT coalesce(sum(balance_cents), 0) FROM balances)::bigint                   AS lumi_balance_cents,
   (SELECT count(*) FROM adjustment_requests WHERE status = 'pending')::bigint      AS pending_approvals
 `
 
 type OverviewCountsRow struct {
-	Accounts          int64 `json:"accounts"`
-	SuspendedAccounts int64 `json:"suspended_accounts"`
-	ActiveApiKeys     int64 `json:"active_api_keys"`
-	ActiveStaff       int64 `json:"active_staff"`
-	AuditLastDay      int64 `json:"audit_last_day"`
-	LicenseKeys       int64 `json:"license_keys"`
-	LumiBalanceCents  int64 `json:"lumi_balance_cents"`
-	PendingApprovals  int64 `json:"pending_approvals"`
+	ActiveApiKeys        int64 `json:"active_api_keys"`
+	ActiveStaff          int64 `json:"active_staff"`
+	AuditLastDay         int64 `json:"audit_last_day"`
+	LicenseKeys          int64 `json:"license_keys"`
+	LicenseKeysEstimated bool  `json:"license_keys_estimated"`
+	LumiBalanceCents     int64 `json:"lumi_balance_cents"`
+	PendingApprovals     int64 `json:"pending_approvals"`
 }
 
 // Counts for the overview page. Small tables are counted exactly; license_keys
-// (millions of rows) uses the planner's estimate once it is large.
+// (millions of rows) uses the planner's estimate once it is large, as the
+// accounts do (accounts.Service.Stats, which the overview reads).
 func (q *Queries) OverviewCounts(ctx context.Context) (OverviewCountsRow, error) {
 	row := q.db.QueryRow(ctx, overviewCounts)
 	var i OverviewCountsRow
 	err := row.Scan(
-		&i.Accounts,
-		&i.SuspendedAccounts,
 		&i.ActiveApiKeys,
 		&i.ActiveStaff,
 		&i.AuditLastDay,
 		&i.LicenseKeys,
+		&i.LicenseKeysEstimated,
 		&i.LumiBalanceCents,
 		&i.PendingApprovals,
 	)

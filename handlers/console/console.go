@@ -50,9 +50,9 @@ func (h *Console) overview(c *fiber.Ctx) error {
 	m := view.Model{
 		Range: rng.View("/", chartsTarget),
 		Stats: []view.Stat{
-			{Label: "Accounts", Value: n(sum.Counts.Accounts), Hint: n(sum.Counts.SuspendedAccounts) + " suspended", Href: "/accounts"},
+			{Label: "Accounts", Value: n(sum.Accounts.Total), Hint: components.EstimateHint(sum.Accounts.Estimated, n(sum.Accounts.Suspended)+" suspended"), Href: "/accounts"},
 			{Label: "Active API keys", Value: n(sum.Counts.ActiveApiKeys), Hint: "across all products", Href: "/apikeys"},
-			{Label: "License keys", Value: n(sum.Counts.LicenseKeys), Hint: "Luarmor", Href: "/luarmor/keys"},
+			{Label: "License keys", Value: n(sum.Counts.LicenseKeys), Hint: components.EstimateHint(sum.Counts.LicenseKeysEstimated, "Luarmor"), Href: "/luarmor/keys"},
 			{Label: "Lumi balances", Value: components.Money(money.Cents(sum.Counts.LumiBalanceCents)), Hint: n(sum.Counts.PendingApprovals) + " waiting for approval", Href: "/lumi"},
 			{Label: "Changes · 24 h", Value: n(sum.Counts.AuditLastDay), Hint: n(sum.Counts.ActiveStaff) + " active staff", Href: "/audit"},
 		},

@@ -41,6 +41,10 @@ func TestOverviewCountsAndCharts(t *testing.T) {
 	if stats.Length() != 5 || strings.TrimSpace(stats.First().Text()) != "2" {
 		t.Fatalf("stats: %d tiles, first %q", stats.Length(), stats.First().Text())
 	}
+	// Two accounts are counted, not estimated from the planner's statistics.
+	if hint := strings.TrimSpace(r.Doc.Find(`[data-testid="overview-stats"] .stat-hint`).First().Text()); hint != "0 suspended" {
+		t.Errorf("accounts tile's hint %q, want %q", hint, "0 suspended")
+	}
 	var values []string
 	stats.Each(func(_ int, s *goquery.Selection) { values = append(values, strings.TrimSpace(s.Text())) })
 	if values[2] != "0" || values[3] != "$12.50" {

@@ -183,8 +183,10 @@ type Service struct {
 	sandbox   *Sandbox
 	cryptopay *CryptoPay
 
-	mu       sync.Mutex
-	verified *Verification // last Verify result, for the desk page
+	mu        sync.Mutex
+	verified  *Verification  // last Verify result, for the desk page
+	verifying bool           // a background Verify is running (VerifyCached)
+	bg        sync.WaitGroup // background Verify runs, for tests to wait on
 }
 
 // NewService makes the service. approvalLimit is BILLING_APPROVAL_LIMIT:

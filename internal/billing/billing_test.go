@@ -342,6 +342,34 @@ func TestVerifyFindsABalanceTheLedgerDoesNotExplain(t *testing.T) {
 	}
 }
 
+// The desk's verification: the first call waits for one; a stale one is
+// answered at once while the next runs in the background.
+func TestVerifyCachedAnswersTheLastWhileItVerifiesAgain(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	id := f.account("Stale Co")
+	f.topUp(id, "5.00")
+	first, err := f.svc.VerifyCached(ctx, time.Hour)
+	if err != nil || !first.OK() || first.Accounts != 1 {
+		t.Fatalf("first VerifyCached = %+v, %v", first, err)
+	}
+	if _, err := f.db.Pool.Exec(ctx, `UPDATE balances SET balance_cents = 99900 WHERE account_id = $1`, id); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := f.svc.VerifyCached(ctx, time.Hour); err != nil || !v.OK() || !v.CheckedAt.Equal(first.CheckedAt) {
+		t.Fatalf("a young result is reused: %+v, %v", v, err)
+	}
+	// Stale: the last result now, the new one when the background run ends.
+	if v, err := f.svc.VerifyCached(ctx, 0); err != nil || !v.OK() || !v.CheckedAt.Equal(first.CheckedAt) {
+		t.Fatalf("a stale result is answered at once: %+v, %v", v, err)
+	}
+	f.svc.WaitVerify()
+	v, err := f.svc.VerifyCached(ctx, time.Hour)
+	if err != nil || v.OK() || len(v.Problems) != 1 || v.Problems[0].AccountID != id {
+		t.Fatalf("after the background run: %+v, %v; want the altered balance", v, err)
+	}
+}
+
 func TestManualMovesAboveTheLimitWaitForASecondFinanceUser(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)

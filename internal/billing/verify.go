@@ -3,6 +3,7 @@ package billing
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"lumdesk/internal/platform/money"
@@ -69,16 +70,40 @@ func (s *Service) Verify(ctx context.Context) (Verification, error) {
 	return v, nil
 }
 
-// VerifyCached returns the last Verify result if it is younger than maxAge,
-// else verifies now. The desk page shows it on every load.
+// VerifyCached returns the last Verify result. When it is older than
+// maxAge it verifies again in the background and returns the last one
+// meanwhile: at a million ledger entries a Verify takes a second, which a
+// page load must not wait for every minute. Only a node's first call, with
+// no result yet, waits for one.
 func (s *Service) VerifyCached(ctx context.Context, maxAge time.Duration) (Verification, error) {
 	s.mu.Lock()
 	last := s.verified
-	s.mu.Unlock()
-	if last != nil && s.now().Sub(last.CheckedAt) < maxAge {
-		return *last, nil
+	again := last != nil && s.now().Sub(last.CheckedAt) >= maxAge && !s.verifying
+	if again {
+		s.verifying = true
+		s.bg.Add(1)
 	}
-	return s.Verify(ctx)
+	s.mu.Unlock()
+	if last == nil {
+		return s.Verify(ctx)
+	}
+	if again {
+		go func() {
+			defer s.bg.Done()
+			defer func() {
+				s.mu.Lock()
+				s.verifying = false
+				s.mu.Unlock()
+			}()
+			// Not the request's: the page has been answered by then.
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Minute)
+			defer cancel()
+			if _, err := s.Verify(ctx); err != nil {
+				slog.Warn("verify balances in the background", "err", err)
+			}
+		}()
+	}
+	return *last, nil
 }
 
 // DayTotal is one UTC day's money movement.

@@ -13,9 +13,11 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/jackc/pgx/v5/pgtype"
 	"golang.org/x/sync/errgroup"
 
 	"lumdesk/db/store"
+	"lumdesk/internal/accounts"
 	"lumdesk/internal/audit"
 	"lumdesk/internal/platform/db"
 	"lumdesk/internal/product"
@@ -25,6 +27,7 @@ import (
 // Service reads across areas; it never writes.
 type Service struct {
 	db        *db.DB
+	accounts  *accounts.Service // the accounts' totals, counted or estimated by their own rule
 	now       func() time.Time
 	searchers map[string]product.Searcher
 	budget    time.Duration
@@ -38,7 +41,9 @@ type Service struct {
 const SearchBudget = 80 * time.Millisecond
 
 // New makes the service.
-func New(d *db.DB) *Service { return &Service{db: d, now: time.Now, budget: SearchBudget} }
+func New(d *db.DB) *Service {
+	return &Service{db: d, accounts: accounts.NewService(d), now: time.Now, budget: SearchBudget}
+}
 
 // WithSearchBudget changes the palette's time budget (SEARCH_BUDGET; 0
 // keeps SearchBudget).
@@ -58,8 +63,9 @@ type Day struct {
 // Summary is the overview page.
 type Summary struct {
 	Counts        store.OverviewCountsRow
-	AccountsDaily []Day // the asked days, zero-filled
-	AuditDaily    []Day // the asked days, zero-filled
+	Accounts      accounts.Stats // estimated past accounts.ExactCountLimit
+	AccountsDaily []Day          // the asked days, zero-filled
+	AuditDaily    []Day          // the asked days, zero-filled
 	KeysByProduct []store.APIKeysPerProductRow
 	Recent        []audit.Entry // newest first
 	RecentNames   audit.Names   // what the recent events point at, by name
@@ -79,9 +85,14 @@ func (s *Service) Overview(ctx context.Context, from time.Time, days int) (Summa
 	if sum.Counts, err = s.db.OverviewCounts(ctx); err != nil {
 		return sum, fmt.Errorf("overview counts: %w", err)
 	}
+	if sum.Accounts, err = s.accounts.Stats(ctx); err != nil {
+		return sum, err
+	}
 	from = from.UTC().Truncate(24 * time.Hour)
 	// Rows after the last day fall outside fill's days and are left out.
-	acc, err := s.db.AccountsCreatedPerDay(ctx, from)
+	// From the sign-ups' daily roll-up: counting a million accounts'
+	// created_at took 15 ms a load.
+	acc, err := s.db.CountAccountSignupsPerDay(ctx, pgtype.Date{Time: from, Valid: true})
 	if err != nil {
 		return sum, fmt.Errorf("accounts per day: %w", err)
 	}
