@@ -32,7 +32,7 @@ type DeskService interface {
 	Balances(ctx context.Context, f billing.BalanceFilter) (billing.BalancePage, error)
 	CountBalances(ctx context.Context, f billing.BalanceFilter, limitTo int) (listcount.Count, error)
 	LowBalances(ctx context.Context, threshold money.Cents, limit int) ([]billing.BalanceRow, error)
-	VerifyCached(ctx context.Context, maxAge time.Duration) (billing.Verification, error)
+	VerifyCached(ctx context.Context) (billing.Verification, error)
 	DailyTotalsFrom(ctx context.Context, since time.Time, days int) ([]billing.DayTotal, error)
 	PendingCount(ctx context.Context) (int64, error)
 	ApprovalLimit() money.Cents
@@ -80,8 +80,6 @@ func (h *Billing) AccountTab(_ *fiber.Ctx, accountID int64) (templ.Component, er
 func NewDesk(svc BillingService, accts BillingAccounts) *Billing {
 	return &Billing{svc: svc, accts: accts}
 }
-
-const verifyMaxAge = time.Minute
 
 var lumiCrumb = layouts.Crumb{Label: "Lumi", Href: view.DeskPath}
 
@@ -287,7 +285,7 @@ func (h *Billing) deskCharts(c *fiber.Ctx, v *view.Desk, rng web.ChartRange) err
 }
 
 func (h *Billing) verifyView(ctx context.Context) (view.VerifyView, error) {
-	ver, err := h.svc.VerifyCached(ctx, verifyMaxAge)
+	ver, err := h.svc.VerifyCached(ctx)
 	if err != nil {
 		return view.VerifyView{}, err
 	}

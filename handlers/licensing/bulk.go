@@ -35,7 +35,7 @@ type BulkService interface {
 	ListKeys(ctx context.Context, f licensing.KeyFilter) (licensing.KeyPage, error)
 	GetKeyByID(ctx context.Context, id int64) (licensing.Key, error)
 	TopResets(ctx context.Context, projectID string, since time.Time, limit int) ([]licensing.ResetCount, error)
-	SharedHWIDs(ctx context.Context, projectID string, limit int) ([]licensing.SharedHWID, error)
+	SharedHWIDs(ctx context.Context, projectID string, limit int) ([]licensing.SharedHWID, time.Time, error)
 	AccountDetails(ctx context.Context, accountID int64) (licensing.Account, []licensing.ProjectDetail, error)
 	ProjectKeyCounts(ctx context.Context, projectDBIDs []int64, limit int) (map[int64]int64, error)
 	RecordKeyExport(ctx context.Context, actor audit.Actor, filters map[string]string) error

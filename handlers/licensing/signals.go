@@ -43,10 +43,11 @@ func (h *Bulk) signals(c *fiber.Ctx) error {
 			ProjectName: r.Key.ProjectName, Status: r.Key.Status, Banned: r.Key.Banned, DiscordID: r.Key.DiscordID,
 			Resets: r.Resets, LastReset: r.LastResetAt})
 	}
-	shared, err := h.lic.SharedHWIDs(ctx, v.Project, signalLimit)
+	shared, at, err := h.lic.SharedHWIDs(ctx, v.Project, signalLimit)
 	if err != nil {
 		return err
 	}
+	v.SharedAt, v.Now = at, h.now()
 	names := map[string]string{}
 	for _, s := range shared {
 		if _, ok := names[s.ProjectID]; !ok {

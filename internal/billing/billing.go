@@ -22,7 +22,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
+
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -32,6 +32,7 @@ import (
 	"lumdesk/internal/platform/apperr"
 	"lumdesk/internal/platform/db"
 	"lumdesk/internal/platform/money"
+	"lumdesk/internal/platform/refresh"
 	"lumdesk/internal/platform/secretbox"
 )
 
@@ -183,16 +184,14 @@ type Service struct {
 	sandbox   *Sandbox
 	cryptopay *CryptoPay
 
-	mu        sync.Mutex
-	verified  *Verification  // last Verify result, for the desk page
-	verifying bool           // a background Verify is running (VerifyCached)
-	bg        sync.WaitGroup // background Verify runs, for tests to wait on
+	verified *refresh.Cache[struct{}, Verification] // the desk's (VerifyCached)
 }
 
 // NewService makes the service. approvalLimit is BILLING_APPROVAL_LIMIT:
 // manual top-ups and adjustments above it wait for a second finance user.
 func NewService(d *db.DB, box *secretbox.Box, approvalLimit money.Cents) *Service {
 	s := &Service{db: d, box: box, limit: approvalLimit, now: time.Now}
+	s.verified = newVerifyCache(s)
 	s.sandbox = newSandbox(s)
 	s.cryptopay = newCryptoPay(s, "", "")
 	return s
@@ -202,6 +201,7 @@ func NewService(d *db.DB, box *secretbox.Box, approvalLimit money.Cents) *Servic
 // writes a past month with it. It shares the database and the limit.
 func (s *Service) WithClock(now func() time.Time) *Service {
 	c := &Service{db: s.db, box: s.box, limit: s.limit, now: now}
+	c.verified = newVerifyCache(c)
 	c.sandbox = newSandbox(c)
 	c.cryptopay = newCryptoPay(c, s.cryptopay.baseURL, s.cryptopay.token)
 	return c

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -349,22 +350,31 @@ func TestVerifyCachedAnswersTheLastWhileItVerifiesAgain(t *testing.T) {
 	f := newFixture(t)
 	id := f.account("Stale Co")
 	f.topUp(id, "5.00")
-	first, err := f.svc.VerifyCached(ctx, time.Hour)
+	var mu sync.Mutex
+	now := time.Now().UTC()
+	svc := f.svc.WithClock(func() time.Time { mu.Lock(); defer mu.Unlock(); return now })
+	first, err := svc.VerifyCached(ctx)
 	if err != nil || !first.OK() || first.Accounts != 1 {
 		t.Fatalf("first VerifyCached = %+v, %v", first, err)
 	}
 	if _, err := f.db.Pool.Exec(ctx, `UPDATE balances SET balance_cents = 99900 WHERE account_id = $1`, id); err != nil {
 		t.Fatal(err)
 	}
-	if v, err := f.svc.VerifyCached(ctx, time.Hour); err != nil || !v.OK() || !v.CheckedAt.Equal(first.CheckedAt) {
+	mu.Lock()
+	now = now.Add(billing.VerifyMaxAge - time.Second)
+	mu.Unlock()
+	if v, err := svc.VerifyCached(ctx); err != nil || !v.OK() || !v.CheckedAt.Equal(first.CheckedAt) {
 		t.Fatalf("a young result is reused: %+v, %v", v, err)
 	}
 	// Stale: the last result now, the new one when the background run ends.
-	if v, err := f.svc.VerifyCached(ctx, 0); err != nil || !v.OK() || !v.CheckedAt.Equal(first.CheckedAt) {
+	mu.Lock()
+	now = now.Add(time.Second)
+	mu.Unlock()
+	if v, err := svc.VerifyCached(ctx); err != nil || !v.OK() || !v.CheckedAt.Equal(first.CheckedAt) {
 		t.Fatalf("a stale result is answered at once: %+v, %v", v, err)
 	}
-	f.svc.WaitVerify()
-	v, err := f.svc.VerifyCached(ctx, time.Hour)
+	svc.WaitVerify()
+	v, err := svc.VerifyCached(ctx)
 	if err != nil || v.OK() || len(v.Problems) != 1 || v.Problems[0].AccountID != id {
 		t.Fatalf("after the background run: %+v, %v; want the altered balance", v, err)
 	}

@@ -1,4 +1,4 @@
 package billing
 
 // WaitVerify waits for VerifyCached's background runs.
-func (s *Service) WaitVerify() { s.bg.Wait() }
+func (s *Service) WaitVerify() { s.verified.Wait() }

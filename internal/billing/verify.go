@@ -3,10 +3,10 @@ package billing
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"time"
 
 	"lumdesk/internal/platform/money"
+	"lumdesk/internal/platform/refresh"
 )
 
 // Problem is one account whose balance its ledger does not explain.
@@ -64,46 +64,29 @@ func (s *Service) Verify(ctx context.Context) (Verification, error) {
 		v.Problems = append(v.Problems, Problem{AccountID: o.AccountID, Message: fmt.Sprintf("entry #%d (%s) was refunded %s",
 			o.ID, money.Cents(o.AmountCents), money.Cents(o.Refunded))})
 	}
-	s.mu.Lock()
-	s.verified = &v
-	s.mu.Unlock()
+	s.verified.Put(struct{}{}, v, v.CheckedAt)
 	return v, nil
 }
 
-// VerifyCached returns the last Verify result. When it is older than
-// maxAge it verifies again in the background and returns the last one
-// meanwhile: at a million ledger entries a Verify takes a second, which a
-// page load must not wait for every minute. Only a node's first call, with
-// no result yet, waits for one.
-func (s *Service) VerifyCached(ctx context.Context, maxAge time.Duration) (Verification, error) {
-	s.mu.Lock()
-	last := s.verified
-	again := last != nil && s.now().Sub(last.CheckedAt) >= maxAge && !s.verifying
-	if again {
-		s.verifying = true
-		s.bg.Add(1)
-	}
-	s.mu.Unlock()
-	if last == nil {
+// VerifyMaxAge is how old a verification the desk page shows before it
+// verifies again (in the background: VerifyCached).
+const VerifyMaxAge = time.Minute
+
+func newVerifyCache(s *Service) *refresh.Cache[struct{}, Verification] {
+	c := refresh.New("balance verification", VerifyMaxAge, func(ctx context.Context, _ struct{}) (Verification, error) {
 		return s.Verify(ctx)
-	}
-	if again {
-		go func() {
-			defer s.bg.Done()
-			defer func() {
-				s.mu.Lock()
-				s.verifying = false
-				s.mu.Unlock()
-			}()
-			// Not the request's: the page has been answered by then.
-			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Minute)
-			defer cancel()
-			if _, err := s.Verify(ctx); err != nil {
-				slog.Warn("verify balances in the background", "err", err)
-			}
-		}()
-	}
-	return *last, nil
+	})
+	c.SetClock(func() time.Time { return s.now() })
+	return c
+}
+
+// VerifyCached returns the last verification. Once it is older than
+// VerifyMaxAge it verifies again in the background and returns the last one
+// meanwhile: at a million ledger entries a Verify takes a second, which a
+// page load must not wait for every minute. Only a node's first call waits.
+func (s *Service) VerifyCached(ctx context.Context) (Verification, error) {
+	v, _, err := s.verified.Get(ctx, struct{}{})
+	return v, err
 }
 
 // DayTotal is one UTC day's money movement.

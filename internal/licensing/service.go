@@ -46,6 +46,7 @@ import (
 	"lumdesk/db/store"
 	"lumdesk/internal/platform/apperr"
 	"lumdesk/internal/platform/db"
+	"lumdesk/internal/platform/refresh"
 )
 
 // Errors returned to the HTTP layers and the CLI.
@@ -103,7 +104,8 @@ type Service struct {
 	now     func() time.Time
 	log     *slog.Logger
 	counter *counter
-	cache   *checkCache // the loader check's per-node cache (cache.go)
+	cache   *checkCache                               // the loader check's per-node cache (cache.go)
+	shared  *refresh.Cache[sharedQuery, []SharedHWID] // SharedHWIDs' last results
 	// sortMatches: see sortMatchesUpTo (tests change it to choose a plan;
 	// nil walks every sort's index)
 	sortMatches map[string]int64
@@ -117,6 +119,7 @@ type Service struct {
 func NewService(d *db.DB) *Service {
 	s := &Service{db: d, now: time.Now, log: slog.Default(), cache: newCheckCache(), sortMatches: sortMatchesUpTo}
 	s.counter = newCounter(s, time.Second)
+	s.shared = refresh.New("shared HWIDs", SharedMaxAge, s.sharedHWIDs).ReadAgainUnder(sharedCheap)
 	return s
 }
 
