@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+
+	"lumdesk/db/store"
 )
 
 func TestProjectAndScriptCreate(t *testing.T) {
@@ -124,6 +126,15 @@ func TestSeedScaleLists(t *testing.T) {
 		if code, out, errOut := c.run("", args...); code != 0 {
 			t.Errorf("%v: %d %q %q", args, code, out, errOut)
 		}
+	}
+	// The bulk load's COPY kept the ledger's daily roll-up (migration 00061).
+	conn, err := pgx.Connect(context.Background(), c.env["DATABASE_URL"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	if off, err := store.New(conn).LedgerDaysOffTheirTotals(context.Background()); err != nil || len(off) != 0 {
+		t.Errorf("days whose roll-up differs from the ledger after the bulk load: %v, %v", off, err)
 	}
 	if code, _, _ := c.run("", "seed", "--audit", "-1"); code == 0 {
 		t.Error("a negative --audit was accepted")

@@ -321,6 +321,13 @@ type Deposit struct {
 	IdempotencyKey *string    `json:"idempotency_key"`
 }
 
+type LedgerDailyTotal struct {
+	Day           pgtype.Date `json:"day"`
+	DepositsCents int64       `json:"deposits_cents"`
+	SpendCents    int64       `json:"spend_cents"`
+	RefundsCents  int64       `json:"refunds_cents"`
+}
+
 type LedgerEntry struct {
 	ID                int64     `json:"id"`
 	AccountID         int64     `json:"account_id"`

@@ -218,6 +218,14 @@ func TestTopUpDebitRefundAndTheLedgerChain(t *testing.T) {
 	if got := f.balance(id); got != 12_50 {
 		t.Fatalf("balance = %s", got)
 	}
+	// The daily roll-up the desk's chart reads sums the same entries.
+	if off, err := f.db.LedgerDaysOffTheirTotals(ctx); err != nil || len(off) != 0 {
+		t.Fatalf("days whose roll-up differs from the ledger: %v, %v", off, err)
+	}
+	if days, err := f.svc.DailyTotals(ctx, 1); err != nil || len(days) != 1 || days[0].Deposits != 100_00 ||
+		days[0].Spend != 12_50+87_50 || days[0].Refunds != 12_50 {
+		t.Fatalf("today's totals: %+v, %v", days, err)
+	}
 	var kinds []string
 	var afters []money.Cents
 	for _, e := range f.entries(id) {

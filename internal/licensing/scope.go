@@ -149,11 +149,25 @@ type AccountOverview struct {
 
 // Overview counts the scope's account's projects and keys and finds its
 // newest key activity. The all-accounts scope has no account to summarise.
+// An account of CheapKeys keys or more gets the last answer, up to OverviewMaxAge old,
+// while the next is read in the background: counting a quarter of a
+// million keys and finding their newest activity took 0.65 s a load.
 func (x Scoped) Overview(ctx context.Context) (AccountOverview, error) {
 	if x.scope.All() {
 		return AccountOverview{}, ErrAccountNotFound
 	}
-	projects, err := x.s.ProjectsOfAccount(ctx, x.scope.AccountID())
+	o, _, err := x.s.overviews.Get(ctx, x.scope.AccountID())
+	return o, err
+}
+
+// OverviewMaxAge is how old an account's Overview may be once the account
+// has CheapKeys keys or more.
+const OverviewMaxAge = time.Minute
+
+func cheapOverview(o AccountOverview) bool { return o.Keys.Total < CheapKeys }
+
+func (s *Service) overview(ctx context.Context, accountID int64) (AccountOverview, error) {
+	projects, err := s.ProjectsOfAccount(ctx, accountID)
 	if err != nil {
 		return AccountOverview{}, err
 	}
@@ -165,13 +179,13 @@ func (x Scoped) Overview(ctx context.Context) (AccountOverview, error) {
 	for i, p := range projects {
 		ids[i] = p.DBID
 	}
-	c, err := x.s.db.CountLicenseKeysOfProjects(ctx, store.CountLicenseKeysOfProjectsParams{Now: x.s.clock(), ProjectIds: ids})
+	c, err := s.db.CountLicenseKeysOfProjects(ctx, store.CountLicenseKeysOfProjectsParams{Now: s.clock(), ProjectIds: ids})
 	if err != nil {
 		return AccountOverview{}, fmt.Errorf("overview: keys: %w", err)
 	}
 	out.Keys = UserCounts{Total: c.Total, Active: c.Active, Banned: c.Banned, Whitelisted: c.Total - c.Banned, Expired: c.Expired}
 	if c.Total > 0 { // max() over no keys is NULL
-		out.LastActivity, err = x.s.db.LastLicenseKeyActivityOfProjects(ctx, ids)
+		out.LastActivity, err = s.db.LastLicenseKeyActivityOfProjects(ctx, ids)
 		if err != nil {
 			return AccountOverview{}, fmt.Errorf("overview: last activity: %w", err)
 		}

@@ -120,6 +120,17 @@ func TestScopedOverview(t *testing.T) {
 	if _, err := f.svc.In(accounts.AllAccounts).Overview(ctx); !errors.Is(err, ErrAccountNotFound) {
 		t.Errorf("all accounts: %v", err)
 	}
+	// Under CheapKeys keys each Overview reads anew: a new key counts at once.
+	if _, err := f.svc.CreateKey(ctx, cli, f.project.ID, KeyInput{}); err != nil {
+		t.Fatal(err)
+	}
+	if o, err := f.svc.In(a).Overview(ctx); err != nil || o.Keys.Total != 3 {
+		t.Fatalf("overview of A after a third key: %+v %v", o, err)
+	}
+	// From CheapKeys keys on, the last answer is kept for OverviewMaxAge.
+	if !cheapOverview(AccountOverview{Keys: UserCounts{Total: CheapKeys - 1}}) || cheapOverview(AccountOverview{Keys: UserCounts{Total: CheapKeys}}) {
+		t.Error("cheapOverview does not draw the line at CheapKeys")
+	}
 }
 
 // The portal's scoped reads and writes (keys by id, generate, unban,

@@ -100,12 +100,13 @@ type ValidationError = apperr.FieldErrors
 
 // Service is the licensing domain service.
 type Service struct {
-	db      *db.DB
-	now     func() time.Time
-	log     *slog.Logger
-	counter *counter
-	cache   *checkCache                               // the loader check's per-node cache (cache.go)
-	shared  *refresh.Cache[sharedQuery, []SharedHWID] // SharedHWIDs' last results
+	db        *db.DB
+	now       func() time.Time
+	log       *slog.Logger
+	counter   *counter
+	cache     *checkCache                               // the loader check's per-node cache (cache.go)
+	shared    *refresh.Cache[sharedQuery, sharedAnswer] // SharedHWIDs' last results
+	overviews *refresh.Cache[int64, AccountOverview]    // Scoped.Overview's, by account
 	// sortMatches: see sortMatchesUpTo (tests change it to choose a plan;
 	// nil walks every sort's index)
 	sortMatches map[string]int64
@@ -119,7 +120,8 @@ type Service struct {
 func NewService(d *db.DB) *Service {
 	s := &Service{db: d, now: time.Now, log: slog.Default(), cache: newCheckCache(), sortMatches: sortMatchesUpTo}
 	s.counter = newCounter(s, time.Second)
-	s.shared = refresh.New("shared HWIDs", SharedMaxAge, s.sharedHWIDs).ReadAgainUnder(sharedCheap)
+	s.shared = refresh.New("shared HWIDs", SharedMaxAge, s.sharedHWIDs).ReadAgainWhile(cheapShared)
+	s.overviews = refresh.New("account key overview", OverviewMaxAge, s.overview).ReadAgainWhile(cheapOverview)
 	return s
 }
 

@@ -226,38 +226,53 @@ type SharedHWID struct {
 }
 
 // SharedMaxAge is how old a SharedHWIDs answer may be before it is read
-// again (in the background), once reading it is not cheap.
+// again (in the background), once the keys are many (CheapKeys).
 const SharedMaxAge = time.Minute
 
-// sharedCheap is how fast a read of the shared HWIDs is read anew on each
-// page load. Finding them groups every bound key of the projects: 1.4 -
-// 1.9 s at a million keys, where a few thousand take a few milliseconds.
-const sharedCheap = 50 * time.Millisecond
+// CheapKeys is how many keys a read that scans them may cover and still be
+// read anew on each page load: finding the shared HWIDs groups every bound
+// key, 1.4 - 1.9 s at a million keys and a few milliseconds at a few
+// thousand; an account's overview counts its keys (0.65 s at 250,000).
+const CheapKeys = 20_000
 
 type sharedQuery struct {
 	projectID string
 	limit     int
 }
 
-// SharedHWIDs lists HWIDs bound to more than one key, most keys first, and
-// says when they were read: on a large data set the last answer, up to
-// SharedMaxAge old, while the next is read in the background.
-func (s *Service) SharedHWIDs(ctx context.Context, projectID string, limit int) ([]SharedHWID, time.Time, error) {
-	return s.shared.Get(ctx, sharedQuery{projectID: projectID, limit: min(max(limit, 1), 100)})
+// sharedAnswer is a read of the shared HWIDs and how many keys it scanned
+// (the planner's estimate of the table).
+type sharedAnswer struct {
+	hwids []SharedHWID
+	keys  int64
 }
 
-func (s *Service) sharedHWIDs(ctx context.Context, sq sharedQuery) ([]SharedHWID, error) {
+func cheapShared(a sharedAnswer) bool { return a.keys < CheapKeys }
+
+// SharedHWIDs lists HWIDs bound to more than one key, most keys first, and
+// says when they were read: past CheapKeys keys the last answer, up to
+// SharedMaxAge old, while the next is read in the background.
+func (s *Service) SharedHWIDs(ctx context.Context, projectID string, limit int) ([]SharedHWID, time.Time, error) {
+	a, at, err := s.shared.Get(ctx, sharedQuery{projectID: projectID, limit: min(max(limit, 1), 100)})
+	return a.hwids, at, err
+}
+
+func (s *Service) sharedHWIDs(ctx context.Context, sq sharedQuery) (sharedAnswer, error) {
 	p := store.SharedLicenseHWIDsParams{Lim: int32(sq.limit)}
 	if sq.projectID != "" {
 		proj, err := s.project(ctx, s.db.Queries, sq.projectID)
 		if err != nil {
-			return nil, err
+			return sharedAnswer{}, err
 		}
 		p.ProjectID = &proj.ID
 	}
+	keys, err := s.db.EstimateLicenseKeys(ctx)
+	if err != nil {
+		return sharedAnswer{}, fmt.Errorf("shared hwids: %w", err)
+	}
 	rows, err := s.db.SharedLicenseHWIDs(ctx, p)
 	if err != nil {
-		return nil, fmt.Errorf("shared hwids: %w", err)
+		return sharedAnswer{}, fmt.Errorf("shared hwids: %w", err)
 	}
 	out := make([]SharedHWID, 0, len(rows))
 	names := map[int64]string{}
@@ -265,11 +280,11 @@ func (s *Service) sharedHWIDs(ctx context.Context, sq sharedQuery) ([]SharedHWID
 		if _, ok := names[r.ProjectID]; !ok {
 			pr, err := s.db.GetLicensingProjectByID(ctx, r.ProjectID)
 			if err != nil {
-				return nil, fmt.Errorf("shared hwids: %w", err)
+				return sharedAnswer{}, fmt.Errorf("shared hwids: %w", err)
 			}
 			names[r.ProjectID] = pr.LicensingProject.PublicID
 		}
 		out = append(out, SharedHWID{ProjectID: names[r.ProjectID], Identifier: r.Identifier, Keys: r.Keys, KeyIDs: r.KeyIds})
 	}
-	return out, nil
+	return sharedAnswer{hwids: out, keys: keys}, nil
 }

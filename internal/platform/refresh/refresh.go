@@ -23,8 +23,8 @@ type Cache[K comparable, V any] struct {
 	maxAge time.Duration
 	load   func(ctx context.Context, k K) (V, error)
 	now    func() time.Time
-	what   string        // for the log
-	cheap  time.Duration // results read faster than this are read again on each Get
+	what   string       // for the log
+	cheap  func(V) bool // results it holds true of are read again on each Get
 
 	mu      sync.Mutex
 	entries map[K]*entry[V]
@@ -33,9 +33,9 @@ type Cache[K comparable, V any] struct {
 
 type entry[V any] struct {
 	v       V
-	at      time.Time     // when the read that made v started
-	took    time.Duration // how long that read took
-	loading bool          // a background read of the key is running
+	at      time.Time // when the read that made v started
+	cheap   bool      // v is cheap to read again: the next Get does
+	loading bool      // a background read of the key is running
 }
 
 // New makes a cache of load's results, read again once older than maxAge;
@@ -44,11 +44,12 @@ func New[K comparable, V any](what string, maxAge time.Duration, load func(ctx c
 	return &Cache[K, V]{maxAge: maxAge, load: load, now: time.Now, what: what, entries: map[K]*entry[V]{}}
 }
 
-// ReadAgainUnder makes Get read anew, and wait for it, while a key's last
-// read took less than d: a small table is read fresh, and only a large
-// one's results are reused (returns c).
-func (c *Cache[K, V]) ReadAgainUnder(d time.Duration) *Cache[K, V] {
-	c.cheap = d
+// ReadAgainWhile makes Get read anew, and wait for it, while cheap holds
+// of a key's last result: what a small table gives is read fresh, and only
+// a large one's is reused (returns c). cheap should judge by the data's
+// size, not by a read's time, so the choice does not change with the load.
+func (c *Cache[K, V]) ReadAgainWhile(cheap func(V) bool) *Cache[K, V] {
+	c.cheap = cheap
 	return c
 }
 
@@ -61,7 +62,7 @@ func (c *Cache[K, V]) SetClock(now func() time.Time) { c.now = now }
 func (c *Cache[K, V]) Get(ctx context.Context, k K) (V, time.Time, error) {
 	c.mu.Lock()
 	e, ok := c.entries[k]
-	if ok && e.took < c.cheap {
+	if ok && e.cheap {
 		ok = false
 	}
 	again := ok && !e.loading && c.now().Sub(e.at) >= c.maxAge
@@ -96,14 +97,12 @@ func (c *Cache[K, V]) read(ctx context.Context, k K) (V, time.Time, error) {
 	if err != nil {
 		return v, at, err
 	}
-	c.put(k, v, at, c.now().Sub(at))
+	c.Put(k, v, at)
 	return v, at, nil
 }
 
 // Put keeps v as k's result, read at at, unless a newer one is kept.
-func (c *Cache[K, V]) Put(k K, v V, at time.Time) { c.put(k, v, at, c.cheap) }
-
-func (c *Cache[K, V]) put(k K, v V, at time.Time, took time.Duration) {
+func (c *Cache[K, V]) Put(k K, v V, at time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if e, ok := c.entries[k]; ok && e.at.After(at) {
@@ -113,7 +112,7 @@ func (c *Cache[K, V]) put(k K, v V, at time.Time, took time.Duration) {
 	if len(c.entries) >= MaxKeys {
 		clear(c.entries)
 	}
-	c.entries[k] = &entry[V]{v: v, at: at, took: took}
+	c.entries[k] = &entry[V]{v: v, at: at, cheap: c.cheap != nil && c.cheap(v)}
 }
 
 // Wait waits for the background reads to end (tests).
