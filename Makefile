@@ -39,7 +39,7 @@ check: generate
 	if [ -n "$$unformatted" ]; then echo "not gofmt-formatted:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 
-## bench: load-test the loader check (in turns with pgbench -S) and the keys pages on BENCH_KEYS keys (default 1e6; seeded once
+## bench: load-test the loader check (in turns with pgbench -S) and the console lists on BENCH_KEYS keys and as many accounts, audit events and ledger entries (default 1e6; seeded once
 ## into lumdesk_bench_<N>) against a server it starts (cmd/loadgen)
 bench: build
 	$(GO) run ./cmd/loadgen -bin ./$(BIN)
