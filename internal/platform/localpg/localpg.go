@@ -128,7 +128,7 @@ func ensurePrivate(ctx context.Context, dataDir string, log *slog.Logger, o opti
 		return nil, err
 	} else if running {
 		s.Port, s.AdminURL = port, tcpURL("127.0.0.1", port)
-		if err := probe(ctx, s.AdminURL); err != nil {
+		if err := probeRunning(ctx, s.AdminURL); err != nil {
 			return nil, fmt.Errorf("localpg: cluster in %s is running but not reachable on port %d: %w", p.dir, port, err)
 		}
 		log.Debug("localpg: reusing running private cluster", "dir", p.dir, "port", port)
@@ -694,6 +694,30 @@ func withDatabase(adminURL, name string) (string, error) {
 }
 
 // probe connects with a short timeout and checks we are a superuser.
+// runningProbeFor is how long a cluster that is running is given to
+// answer: on a loaded machine (a test run's packages all connecting as they
+// start) a connection took more than probeTimeout, and the whole package
+// failed on it.
+const runningProbeFor = 20 * time.Second
+
+// probeRunning probes a cluster known to be running until it answers or
+// runningProbeFor has passed.
+func probeRunning(ctx context.Context, connURL string) error {
+	ctx, cancel := context.WithTimeout(ctx, runningProbeFor)
+	defer cancel()
+	for wait := 50 * time.Millisecond; ; wait = min(2*wait, time.Second) {
+		err := probe(ctx, connURL)
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+	}
+}
+
 func probe(ctx context.Context, connURL string) error {
 	cfg, err := pgx.ParseConfig(connURL)
 	if err != nil {

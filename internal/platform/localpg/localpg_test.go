@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -133,5 +134,35 @@ func TestVersionLess(t *testing.T) {
 		if got := versionLess(c.a, c.b); got != c.want {
 			t.Errorf("versionLess(%q, %q) = %v", c.a, c.b, got)
 		}
+	}
+}
+
+// A running cluster that does not answer at once is asked again until the
+// caller's deadline, and the last error is returned.
+func TestProbeRunningRetries(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	var attempts atomic.Int32
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			attempts.Add(1)
+			c.Close() // not a server yet
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	port := l.Addr().(*net.TCPAddr).Port
+	if err := probeRunning(ctx, tcpURL("127.0.0.1", port)); err == nil {
+		t.Fatal("probeRunning of a port that closes every connection succeeded")
+	}
+	if n := attempts.Load(); n < 2 {
+		t.Fatalf("%d connection attempts, want the probe repeated", n)
 	}
 }
