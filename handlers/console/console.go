@@ -2,7 +2,6 @@ package console
 
 import (
 	"context"
-	"strconv"
 	"strings"
 	"time"
 
@@ -46,14 +45,14 @@ func (h *Console) overview(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	n := func(v int64) string { return strconv.FormatInt(v, 10) }
+	n := components.Thousands
 	m := view.Model{
 		Range: rng.View("/", chartsTarget),
 		Stats: []view.Stat{
 			{Label: "Accounts", Value: n(sum.Accounts.Total), Hint: components.EstimateHint(sum.Accounts.Estimated, n(sum.Accounts.Suspended)+" suspended"), Href: "/accounts"},
 			{Label: "Active API keys", Value: n(sum.Counts.ActiveApiKeys), Hint: "across all products", Href: "/apikeys"},
 			{Label: "License keys", Value: n(sum.Counts.LicenseKeys), Hint: components.EstimateHint(sum.Counts.LicenseKeysEstimated, "Luarmor"), Href: "/luarmor/keys"},
-			{Label: "Lumi balances", Value: components.Money(money.Cents(sum.Counts.LumiBalanceCents)), Hint: n(sum.Counts.PendingApprovals) + " waiting for approval", Href: "/lumi"},
+			{Label: "Lumi balances", Value: components.MoneyTile(money.Cents(sum.Counts.LumiBalanceCents)), Hint: n(sum.Counts.PendingApprovals) + " waiting for approval", Href: "/lumi"},
 			{Label: "Changes · 24 h", Value: n(sum.Counts.AuditLastDay), Hint: n(sum.Counts.ActiveStaff) + " active staff", Href: "/audit"},
 		},
 	}

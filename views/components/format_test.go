@@ -37,6 +37,19 @@ func TestMoney(t *testing.T) {
 	}
 }
 
+func TestMoneyTile(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[money.Cents]string{
+		0: "$0.00", 99_999_999: "$999,999.99", -99_999_999: "-$999,999.99",
+		100_000_000: "$1M", 1_478_652_575: "$14.8M", -210_000_000: "-$2.1M",
+		math.MinInt64: "-$92233720.4B",
+	} {
+		if got := MoneyTile(in); got != want {
+			t.Errorf("MoneyTile(%d) = %q, want %q", in, got, want)
+		}
+	}
+}
+
 func TestRelTime(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2026, 12, 4, 15, 4, 5, 0, time.UTC)

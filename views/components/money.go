@@ -30,3 +30,17 @@ func Money(c money.Cents) string {
 	b.WriteString(frac)
 	return b.String()
 }
+
+// MoneyTile is Money for a stat tile: from a million dollars on, in
+// millions ("$14.8M", "-$2.1M"), where the whole amount would overflow the
+// tile; the page the tile links to shows it whole.
+func MoneyTile(c money.Cents) string {
+	if c > -100_000_000 && c < 100_000_000 {
+		return Money(c)
+	}
+	dollars := int64(c) / 100
+	if dollars < 0 {
+		return "-$" + Compact(-dollars)
+	}
+	return "$" + Compact(dollars)
+}
