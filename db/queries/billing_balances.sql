@@ -85,3 +85,23 @@ WHERE (sqlc.narg('pattern')::text IS NULL
   AND (sqlc.narg('cursor_balance')::bigint IS NULL
        OR (b.balance_cents, b.account_id) < (sqlc.narg('cursor_balance')::bigint, sqlc.narg('cursor_id')::bigint))
 LIMIT sqlc.arg('lim')) counted;
+
+-- name: CountBalancesMatching :one
+-- count of: ListBalancesDesc
+-- CountBalances with a search: each balance's account is read by its key,
+-- behind a LATERAL fence. Joined plainly, the planner found a common name's
+-- accounts through the trigram indexes first (33,000 of a million for
+-- "silva", 0.5 - 2.2 s) to keep the few hundred with a balance; walking the
+-- balances stops at the count's cap (18 ms) and costs at most one probe a
+-- balance when nothing matches (40 ms at 20,000 balances).
+SELECT count(*) FROM (
+SELECT 1
+FROM balances b CROSS JOIN LATERAL (SELECT id, name, email FROM accounts WHERE id = b.account_id OFFSET 0) a
+WHERE (sqlc.narg('pattern')::text IS NULL
+       OR a.name ILIKE sqlc.narg('pattern')::text
+       OR a.email::text ILIKE sqlc.narg('pattern')::text
+       OR a.id = sqlc.narg('match_id')::bigint)
+  AND (sqlc.narg('below')::bigint IS NULL OR b.balance_cents < sqlc.narg('below')::bigint)
+  AND (sqlc.narg('cursor_balance')::bigint IS NULL
+       OR (b.balance_cents, b.account_id) < (sqlc.narg('cursor_balance')::bigint, sqlc.narg('cursor_id')::bigint))
+LIMIT sqlc.arg('lim')) counted;

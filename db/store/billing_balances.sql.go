@@ -73,6 +73,50 @@ func (q *Queries) CountBalances(ctx context.Context, arg CountBalancesParams) (i
 	return count, err
 }
 
+const countBalancesMatching = `-- name: CountBalancesMatching :one
+SELECT count(*) FROM (
+SELECT 1
+FROM balances b CROSS JOIN LATERAL (SELECT id, name, email FROM accounts WHERE id = b.account_id OFFSET 0) a
+WHERE ($1::text IS NULL
+       OR a.name ILIKE $1::text
+       OR a.email::text ILIKE $1::text
+       OR a.id = $2::bigint)
+  AND ($3::bigint IS NULL OR b.balance_cents < $3::bigint)
+  AND ($4::bigint IS NULL
+       OR (b.balance_cents, b.account_id) < ($4::bigint, $5::bigint))
+LIMIT $6) counted
+`
+
+type CountBalancesMatchingParams struct {
+	Pattern       *string `json:"pattern"`
+	MatchID       *int64  `json:"match_id"`
+	Below         *int64  `json:"below"`
+	CursorBalance *int64  `json:"cursor_balance"`
+	CursorID      *int64  `json:"cursor_id"`
+	Lim           int32   `json:"lim"`
+}
+
+// count of: ListBalancesDesc
+// CountBalances with a search: each balance's account is read by its key,
+// behind a LATERAL fence. Joined plainly, the planner found a common name's
+// accounts through the trigram indexes first (33,000 of a million for
+// "silva", 0.5 - 2.2 s) to keep the few hundred with a balance; walking the
+// balances stops at the count's cap (18 ms) and costs at most one probe a
+// balance when nothing matches (40 ms at 20,000 balances).
+func (q *Queries) CountBalancesMatching(ctx context.Context, arg CountBalancesMatchingParams) (int64, error) {
+	row := q.db.QueryRow(ctx, countBalancesMatching,
+		arg.Pattern,
+		arg.MatchID,
+		arg.Below,
+		arg.CursorBalance,
+		arg.CursorID,
+		arg.Lim,
+	)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
 const ensureBalance = `-- name: EnsureBalance :exec
 
 INSERT INTO balances (account_id) VALUES ($1) ON CONFLICT (account_id) DO NOTHING

@@ -706,6 +706,13 @@ func TestLedgerFiltersAndPaging(t *testing.T) {
 	if err != nil || len(page.Items) != 1 || page.Items[0].AccountName != "Beta" {
 		t.Fatalf("search: %+v, %v", page, err)
 	}
+	// A search's count walks the balances (CountBalancesMatching); without
+	// one the count reads the balances alone.
+	for q, want := range map[string]int64{"bet": 1, "": 2, "nobody": 0} {
+		if n, err := f.svc.CountBalances(ctx, billing.BalanceFilter{Query: q}, 0); err != nil || n.N != want || n.More {
+			t.Errorf("count of %q: %+v, %v; want %d", q, n, err, want)
+		}
+	}
 	page, err = f.svc.Balances(ctx, billing.BalanceFilter{Query: "%"})
 	if err != nil || len(page.Items) != 0 {
 		t.Fatalf("a %% is not a wildcard: %+v, %v", page, err)

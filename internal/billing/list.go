@@ -285,9 +285,11 @@ func balanceParams(f BalanceFilter, limit int) (store.ListBalancesDescParams, er
 }
 
 // CountBalances counts the balances of a filter (its cursor and limit
-// ignored) up to limitTo (listcount.Cap when below 1).
+// ignored) up to limitTo (listcount.Cap when below 1; listcount.SearchCap
+// at most with a search, as the other lists count theirs).
 func (s *Service) CountBalances(ctx context.Context, f BalanceFilter, limitTo int) (listcount.Count, error) {
 	f.Cursor, f.Limit = "", 0
+	limitTo = listcount.Limit(limitTo, strings.TrimSpace(f.Query) != "")
 	if verr := ValidateBalanceFilter(f); len(verr) > 0 {
 		return listcount.Count{}, verr
 	}
@@ -300,6 +302,9 @@ func (s *Service) CountBalances(ctx context.Context, f BalanceFilter, limitTo in
 		var err error
 		out, err = listcount.Run(ctx, limitTo, func(ctx context.Context, lim int32) (int64, error) {
 			p.Lim = lim
+			if p.Pattern != nil {
+				return q.CountBalancesMatching(ctx, store.CountBalancesMatchingParams(p))
+			}
 			return q.CountBalances(ctx, store.CountBalancesParams(p))
 		})
 		return err
