@@ -24,8 +24,8 @@ func runAudit(ctx context.Context, e *env, args []string) error {
 			if err != nil {
 				return err
 			}
-			if !w.OK {
-				return fmt.Errorf("%w at event %d: %s", audit.ErrChainBroken, w.BadID, w.Problem)
+			if err := w.Err(); err != nil {
+				return err
 			}
 			v := w.Verification
 			fmt.Fprintf(e.stdout, "audit chain intact: %d events verified\n", v.Rows)

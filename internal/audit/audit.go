@@ -158,10 +158,18 @@ var ErrChainBroken = errors.New("audit chain broken")
 // removed, altered or reordered after the start still breaks the chain.
 func Verify(ctx context.Context, q *store.Queries) (Verification, error) {
 	w, err := Walk{}.Continue(ctx, q, 0)
-	if err == nil && !w.OK {
-		err = fmt.Errorf("%w at event %d: %s", ErrChainBroken, w.BadID, w.Problem)
+	if err == nil {
+		err = w.Err()
 	}
 	return w.Verification, err
+}
+
+// Err is ErrChainBroken, with where and why, when the walk found a break.
+func (w Walk) Err() error {
+	if w.OK {
+		return nil
+	}
+	return fmt.Errorf("%w at event %d: %s", ErrChainBroken, w.BadID, w.Problem)
 }
 
 // Walk is a verification of the chain so far: how far it got (ThroughID,

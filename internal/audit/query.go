@@ -3,7 +3,6 @@ package audit
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -167,17 +166,6 @@ type Status struct {
 	// Pending is true when events newer than those verified are left for
 	// the next whole walk: more than PageWalk of them came after it.
 	Pending bool
-}
-
-// VerifyStatus walks the whole chain now. A broken chain is a result, not
-// an error; only a failure to read is.
-func VerifyStatus(ctx context.Context, q *store.Queries) (Status, error) {
-	v, err := Verify(ctx, q)
-	if err != nil && !errors.Is(err, ErrChainBroken) {
-		return Status{}, err
-	}
-	now := time.Now().UTC()
-	return Status{Verification: v, CheckedAt: now, WalkedAt: now}, nil
 }
 
 // StatusTTL is how long Service.Status reuses a verification.
