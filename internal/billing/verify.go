@@ -64,6 +64,8 @@ func (s *Service) Verify(ctx context.Context) (Verification, error) {
 		v.Problems = append(v.Problems, Problem{AccountID: o.AccountID, Message: fmt.Sprintf("entry #%d (%s) was refunded %s",
 			o.ID, money.Cents(o.AmountCents), money.Cents(o.Refunded))})
 	}
+	// A verification asked for by name is the desk's newest too.
+	s.verified.Put(struct{}{}, v, v.CheckedAt)
 	return v, nil
 }
 

@@ -97,12 +97,12 @@ func (c *Cache[K, V]) read(ctx context.Context, k K) (V, time.Time, error) {
 	if err != nil {
 		return v, at, err
 	}
-	c.put(k, v, at)
+	c.Put(k, v, at)
 	return v, at, nil
 }
 
-// put keeps v as k's result, read at at, unless a newer one is kept.
-func (c *Cache[K, V]) put(k K, v V, at time.Time) {
+// Put keeps v as k's result, read at at, unless a newer one is kept.
+func (c *Cache[K, V]) Put(k K, v V, at time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if e, ok := c.entries[k]; ok && e.at.After(at) {

@@ -104,14 +104,14 @@ func TestOneBackgroundReadAtATime(t *testing.T) {
 	}
 }
 
-// put keeps the newer of two results.
+// Put keeps the newer of two results.
 func TestPutKeepsTheNewer(t *testing.T) {
 	ctx := context.Background()
 	t0 := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
 	c := New("test", time.Hour, func(context.Context, string) (string, error) { return "loaded", nil })
 	c.SetClock(func() time.Time { return t0 })
-	c.put("k", "new", t0.Add(time.Second))
-	c.put("k", "old", t0)
+	c.Put("k", "new", t0.Add(time.Second))
+	c.Put("k", "old", t0)
 	if v, at, err := c.Get(ctx, "k"); err != nil || v != "new" || !at.Equal(t0.Add(time.Second)) {
 		t.Fatalf("Get = %q at %s, %v", v, at, err)
 	}
