@@ -340,19 +340,24 @@ func run(ctx context.Context, cfg config) error {
 			selective = append(selective, strings.TrimPrefix(smp.HWID, "HWID-")[:10])
 		}
 	}
-	search := func(terms []string) func(*rand.Rand) (*http.Request, int) {
+	apiSearch := func(terms []string) func(*rand.Rand) (*http.Request, int) {
 		return func(rng *rand.Rand) (*http.Request, int) {
-			term := terms[rng.IntN(len(terms))]
-			if cfg.listPath != "" {
-				req, _ := http.NewRequest("GET", cfg.serverURL+fmt.Sprintf(cfg.listPath, url.QueryEscape(term)), nil)
-				return req, http.StatusOK
-			}
 			p := m.Projects[rng.IntN(len(m.Projects))]
-			req, _ := http.NewRequest("GET", cfg.serverURL+"/api/luarmor/v3/projects/"+p.ID+"/users?until=50&search="+url.QueryEscape(term), nil)
+			req, _ := http.NewRequest("GET", cfg.serverURL+"/api/luarmor/v3/projects/"+p.ID+"/users?until=50&search="+url.QueryEscape(terms[rng.IntN(len(terms))]), nil)
 			req.Header.Set("Authorization", m.APIKey)
 			return req, http.StatusOK
 		}
 	}
+	search := func(terms []string) func(*rand.Rand) (*http.Request, int) {
+		if cfg.listPath == "" {
+			return apiSearch(terms)
+		}
+		return func(rng *rand.Rand) (*http.Request, int) {
+			req, _ := http.NewRequest("GET", cfg.serverURL+fmt.Sprintf(cfg.listPath, url.QueryEscape(terms[rng.IntN(len(terms))])), nil)
+			return req, http.StatusOK
+		}
+	}
+	apiClient := client
 	name := "keys search    GET .../users?search=&until=50"
 	if cfg.listPath != "" && cfg.listPath != "api" {
 		if jar, err := signIn(client, cfg.serverURL, cfg.listPath); err != nil {
@@ -414,6 +419,11 @@ func run(ctx context.Context, cfg config) error {
 			return req, http.StatusOK
 		}
 		results = append(results, measure(ctx, client, cfg, name+" (filters and sorts)", filtered, cfg.duration))
+		// The API's search of the same keys: its spec's substring anywhere in
+		// the key, HWID, Discord ID or note (the searches are substrings of
+		// notes too), paged by offset.
+		results = append(results, measure(ctx, apiClient, cfg, "keys search    GET .../users?search=&until=50 (API: parts of keys, HWIDs, notes)",
+			apiSearch(append(slices.Clone(selective), m.Searches...)), cfg.duration))
 	}
 
 	if serverFootprint.pid != 0 {

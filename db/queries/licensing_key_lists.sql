@@ -20,7 +20,8 @@
 -- on the stored columns (migration 00048).
 -- note_like instead of words (the Luarmor API's search, which its spec
 -- defines as a substring anywhere in the note too) filters the note with the
--- same pattern: no index serves it, and the API always names one project.
+-- same pattern, read from the note's trigram index license_keys_note_trgm
+-- (migration 00062).
 
 -- name: ListLicenseKeysCreatedDesc :many
 SELECT sqlc.embed(k), p.public_id AS project_public_id, p.name AS project_name
@@ -194,11 +195,12 @@ WHERE (sqlc.narg(project_id)::bigint IS NULL OR k.project_id = sqlc.narg(project
 ORDER BY coalesce(a.last_execution_minute, '1970-01-01 00:00:00+00'::timestamptz), a.key_id
 OFFSET sqlc.arg(off) LIMIT sqlc.arg(lim);
 
--- A search's matches sorted by expiry or last use (by_expiry), either
--- way (descending): read from the search's indexes and sorted, where a walk
--- of the sort's index could pass most keys before the first match
--- (licensing.listQuery chooses, by key_search_estimate). MATERIALIZED keeps
--- the planner from walking license_keys_expire for the sort instead; the
+-- A search's matches sorted by sort_by (licensing's SortExpires,
+-- SortLastUsed or SortCreated), either way (descending): read from the
+-- search's indexes and sorted, where a walk of the sort's index could pass
+-- most keys before the first match (licensing.listQuery chooses, by
+-- key_search_estimate). MATERIALIZED keeps the planner from walking the
+-- sort's index instead; the
 -- page is cut from the matches before the keys are read whole. The sort
 -- values and keyset are the walks' (licensing.cursorOf): a never-used key
 -- sorts as never_used_at (licensing.neverUsedAt); the minute of its last
@@ -208,7 +210,9 @@ OFFSET sqlc.arg(off) LIMIT sqlc.arg(lim);
 WITH m AS MATERIALIZED (
 SELECT k.id, s.at
 FROM license_keys k JOIN licensing_projects p ON p.id = k.project_id,
-     LATERAL (SELECT CASE WHEN sqlc.arg(by_expiry)::boolean THEN coalesce(k.auth_expire, '9999-12-31 00:00:00+00'::timestamptz)
+     LATERAL (SELECT CASE sqlc.arg(sort_by)::text
+                          WHEN 'expires' THEN coalesce(k.auth_expire, '9999-12-31 00:00:00+00'::timestamptz)
+                          WHEN 'created' THEN k.created_at
                           ELSE coalesce((SELECT a.last_execution_minute FROM license_key_activity a WHERE a.key_id = k.id),
                                         sqlc.arg(never_used_at)::timestamptz) END AS at) s
 WHERE (sqlc.narg(project_id)::bigint IS NULL OR k.project_id = sqlc.narg(project_id))
@@ -243,9 +247,10 @@ ORDER BY CASE WHEN sqlc.arg(descending)::boolean THEN page.at END DESC,
          CASE WHEN sqlc.arg(descending)::boolean THEN page.id END DESC, page.at, page.id;
 
 -- name: EstimateKeySearch :one
--- How many keys the search's pattern and words match in all projects, by
--- the planner's statistics (migration 00050): it plans and reads no key.
-SELECT key_search_estimate(sqlc.arg(pattern)::text, sqlc.narg(words)::text)::bigint;
+-- How many keys the search's pattern and words, or its pattern on the note
+-- (note_like), match in all projects, by the planner's statistics
+-- (migrations 00050, 00062): it plans and reads no key.
+SELECT key_search_estimate(sqlc.arg(pattern)::text, sqlc.narg(words)::text, sqlc.narg(note_like)::text)::bigint;
 
 -- name: CountLicenseKeys :one
 -- count of: ListLicenseKeysCreatedDesc

@@ -91,18 +91,20 @@ func (q *Queries) CountLicenseKeys(ctx context.Context, arg CountLicenseKeysPara
 }
 
 const estimateKeySearch = `-- name: EstimateKeySearch :one
-SELECT key_search_estimate($1::text, $2::text)::bigint
+SELECT key_search_estimate($1::text, $2::text, $3::text)::bigint
 `
 
 type EstimateKeySearchParams struct {
-	Pattern string  `json:"pattern"`
-	Words   *string `json:"words"`
+	Pattern  string  `json:"pattern"`
+	Words    *string `json:"words"`
+	NoteLike *string `json:"note_like"`
 }
 
-// How many keys the search's pattern and words match in all projects, by
-// the planner's statistics (migration 00050): it plans and reads no key.
+// How many keys the search's pattern and words, or its pattern on the note
+// (note_like), match in all projects, by the planner's statistics
+// (migrations 00050, 00062): it plans and reads no key.
 func (q *Queries) EstimateKeySearch(ctx context.Context, arg EstimateKeySearchParams) (int64, error) {
-	row := q.db.QueryRow(ctx, estimateKeySearch, arg.Pattern, arg.Words)
+	row := q.db.QueryRow(ctx, estimateKeySearch, arg.Pattern, arg.Words, arg.NoteLike)
 	var column_1 int64
 	err := row.Scan(&column_1)
 	return column_1, err
@@ -306,7 +308,8 @@ type ListLicenseKeysCreatedDescRow struct {
 // on the stored columns (migration 00048).
 // note_like instead of words (the Luarmor API's search, which its spec
 // defines as a substring anywhere in the note too) filters the note with the
-// same pattern: no index serves it, and the API always names one project.
+// same pattern, read from the note's trigram index license_keys_note_trgm
+// (migration 00062).
 func (q *Queries) ListLicenseKeysCreatedDesc(ctx context.Context, arg ListLicenseKeysCreatedDescParams) ([]ListLicenseKeysCreatedDescRow, error) {
 	rows, err := q.db.Query(ctx, listLicenseKeysCreatedDesc,
 		arg.ProjectID,
@@ -878,7 +881,9 @@ const listLicenseKeysMatches = `-- name: ListLicenseKeysMatches :many
 WITH m AS MATERIALIZED (
 SELECT k.id, s.at
 FROM license_keys k JOIN licensing_projects p ON p.id = k.project_id,
-     LATERAL (SELECT CASE WHEN $4::boolean THEN coalesce(k.auth_expire, '9999-12-31 00:00:00+00'::timestamptz)
+     LATERAL (SELECT CASE $4::text
+                          WHEN 'expires' THEN coalesce(k.auth_expire, '9999-12-31 00:00:00+00'::timestamptz)
+                          WHEN 'created' THEN k.created_at
                           ELSE coalesce((SELECT a.last_execution_minute FROM license_key_activity a WHERE a.key_id = k.id),
                                         $5::timestamptz) END AS at) s
 WHERE ($6::bigint IS NULL OR k.project_id = $6)
@@ -917,7 +922,7 @@ type ListLicenseKeysMatchesParams struct {
 	Descending  bool       `json:"descending"`
 	Off         int32      `json:"off"`
 	Lim         int32      `json:"lim"`
-	ByExpiry    bool       `json:"by_expiry"`
+	SortBy      string     `json:"sort_by"`
 	NeverUsedAt time.Time  `json:"never_used_at"`
 	ProjectID   *int64     `json:"project_id"`
 	AccountID   *int64     `json:"account_id"`
@@ -945,11 +950,12 @@ type ListLicenseKeysMatchesRow struct {
 	ProjectName     string     `json:"project_name"`
 }
 
-// A search's matches sorted by expiry or last use (by_expiry), either
-// way (descending): read from the search's indexes and sorted, where a walk
-// of the sort's index could pass most keys before the first match
-// (licensing.listQuery chooses, by key_search_estimate). MATERIALIZED keeps
-// the planner from walking license_keys_expire for the sort instead; the
+// A search's matches sorted by sort_by (licensing's SortExpires,
+// SortLastUsed or SortCreated), either way (descending): read from the
+// search's indexes and sorted, where a walk of the sort's index could pass
+// most keys before the first match (licensing.listQuery chooses, by
+// key_search_estimate). MATERIALIZED keeps the planner from walking the
+// sort's index instead; the
 // page is cut from the matches before the keys are read whole. The sort
 // values and keyset are the walks' (licensing.cursorOf): a never-used key
 // sorts as never_used_at (licensing.neverUsedAt); the minute of its last
@@ -960,7 +966,7 @@ func (q *Queries) ListLicenseKeysMatches(ctx context.Context, arg ListLicenseKey
 		arg.Descending,
 		arg.Off,
 		arg.Lim,
-		arg.ByExpiry,
+		arg.SortBy,
 		arg.NeverUsedAt,
 		arg.ProjectID,
 		arg.AccountID,

@@ -528,6 +528,62 @@ func TestSearchSortedEitherPlan(t *testing.T) {
 	}
 }
 
+// TestNoteSubstringEitherPlan: the API's search (NoteInside: the term
+// anywhere in the key, HWID, Discord ID or note) sorted by creation reads
+// its matches and sorts them when the estimate is small, else walks the
+// creation index; both give the same keys in the same order, by offset
+// (the API's from/until) and by cursor, either way.
+func TestNoteSubstringEitherPlan(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	base := f.now()
+	keys := []BulkKey{
+		{UserKey: "note-a", Note: "Paid, ORDER #1234"},
+		{UserKey: "note-b", Note: "lifetime"},
+		{UserKey: "order-12c"}, // the term in the key itself
+		{UserKey: "note-d", Identifier: "hw-ORDER #12-x"},
+		{UserKey: "note-e", Note: "reorder #129 pending"},
+		{UserKey: "note-f", Note: "order #13"},
+		{UserKey: "note-g", Note: "order #12"},
+	}
+	for i := range keys {
+		keys[i].CreatedAt = base.Add(-time.Duration(10-i) * time.Hour)
+	}
+	if _, err := f.svc.BulkLoadKeys(ctx, cli, f.project.ID, keys); err != nil {
+		t.Fatal(err)
+	}
+	// "order-12c" holds "order-12", not "order #12".
+	want := []string{"note-a", "note-d", "note-e", "note-g"}
+	defer func() { f.svc.sortMatches = sortMatchesUpTo }()
+	for _, sortMatches := range []map[string]int64{sortMatchesUpTo, nil} {
+		f.svc.sortMatches = sortMatches
+		for _, desc := range []bool{false, true} {
+			exp := slices.Clone(want)
+			if desc {
+				slices.Reverse(exp)
+			}
+			kf := KeyFilter{ProjectID: f.project.ID, Search: "order #12", NoteInside: true, Desc: desc, Limit: 3}
+			if diff := cmp.Diff(exp, f.pages(kf)); diff != "" {
+				t.Errorf("by cursor, desc %v, sortMatches %v (-want +got):\n%s", desc, sortMatches, diff)
+			}
+			var got []string
+			for off := 0; off < 10; off += 3 {
+				kf.Offset = off
+				page, err := f.svc.ListKeys(ctx, kf)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, k := range page.Keys {
+					got = append(got, k.UserKey)
+				}
+			}
+			if diff := cmp.Diff(exp, got); diff != "" {
+				t.Errorf("by offset, desc %v, sortMatches %v (-want +got):\n%s", desc, sortMatches, diff)
+			}
+		}
+	}
+}
+
 // pages lists the keys of kf page by page, following each page's keyset
 // cursor, and returns their user keys in order. On the way it checks that
 // listing in Reverse from each page's first row (the console's "Previous")
@@ -612,7 +668,7 @@ func TestMatchesParamsCopyEveryFilter(t *testing.T) {
 			t.Fatalf("field %s: kind %s not handled", in.Type().Field(i).Name, f.Kind())
 		}
 	}
-	out := reflect.ValueOf(matchesParams(p, true, true, neverUsed))
+	out := reflect.ValueOf(matchesParams(p, SortExpires, true, neverUsed))
 	for i := range in.NumField() {
 		name := in.Type().Field(i).Name
 		got := out.FieldByName(name)
@@ -624,7 +680,7 @@ func TestMatchesParamsCopyEveryFilter(t *testing.T) {
 			t.Errorf("%s: not copied", name)
 		}
 	}
-	if m := matchesParams(p, true, false, neverExpires); !m.ByExpiry || m.Descending || !m.NeverUsedAt.Equal(neverExpires) {
+	if m := matchesParams(p, SortCreated, false, neverExpires); m.SortBy != SortCreated || m.Descending || !m.NeverUsedAt.Equal(neverExpires) {
 		t.Errorf("sort choice: %+v", m)
 	}
 }
