@@ -787,6 +787,16 @@ func TestExecutionCounterFlush(t *testing.T) {
 	if err != nil || st.TotalExecutions != 52 || st.Daily[StatsDays-1].Count != 52 || st.Users.Total != 2 || st.Users.Active != 2 {
 		t.Fatalf("stats: %+v %v", st, err)
 	}
+	// The key counts are the account's overview's, which an account under
+	// CheapKeys keys reads anew: a new key counts at once. An operator key
+	// (account 0) counts every account's keys.
+	f.key(KeyInput{Note: "third"})
+	if st, err = f.svc.AccountStats(ctx, f.project.AccountID, true); err != nil || st.Users.Total != 3 || st.Users.Active != 2 {
+		t.Fatalf("stats after a new key: %+v %v", st.Users, err)
+	}
+	if all, err := f.svc.AccountStats(ctx, 0, true); err != nil || all.Users.Total < 3 {
+		t.Fatalf("operator stats: %+v %v", all.Users, err)
+	}
 	// A failed flush keeps the counts for the next one.
 	f.check(a.UserKey, "ha")
 	cctx, cancel := context.WithCancel(ctx)

@@ -166,8 +166,10 @@ const OverviewMaxAge = time.Minute
 
 func cheapOverview(o AccountOverview) bool { return o.Keys.Total < CheapKeys }
 
+// overview is the overviews cache's read; account 0 is every account's
+// projects (AccountStats for an operator key).
 func (s *Service) overview(ctx context.Context, accountID int64) (AccountOverview, error) {
-	projects, err := s.ProjectsOfAccount(ctx, accountID)
+	_, projects, err := s.projectsOf(ctx, accountID)
 	if err != nil {
 		return AccountOverview{}, err
 	}

@@ -104,7 +104,8 @@ type Stats struct {
 const StatsDays = 30
 
 // AccountStats counts an account's projects, scripts and executions, and
-// with withUsers its keys. accountID 0 (an operator key) covers every project.
+// with withUsers its keys (as its Overview does: up to OverviewMaxAge old
+// from CheapKeys keys on). accountID 0 (an operator key) covers every project.
 func (s *Service) AccountStats(ctx context.Context, accountID int64, withUsers bool) (Stats, error) {
 	_, details, err := s.AccountDetails(ctx, accountID)
 	if err != nil {
@@ -141,11 +142,16 @@ func (s *Service) AccountStats(ctx context.Context, accountID int64, withUsers b
 		}
 	})
 	if withUsers {
-		c, err := s.db.CountLicenseKeysOfProjects(ctx, store.CountLicenseKeysOfProjectsParams{Now: now, ProjectIds: ids})
+		// The key counts are the account's overview's (Scoped.Overview;
+		// account 0's for an operator key): read fresh below CheapKeys keys,
+		// else up to OverviewMaxAge old while the next count runs in the
+		// background. Counting a million keys took 125 ms a call, for an
+		// answer the spec expects within milliseconds.
+		o, _, err := s.overviews.Get(ctx, accountID)
 		if err != nil {
 			return Stats{}, fmt.Errorf("stats: users: %w", err)
 		}
-		st.Users = &UserCounts{Total: c.Total, Active: c.Active, Banned: c.Banned, Whitelisted: c.Total - c.Banned, Expired: c.Expired}
+		st.Users = &o.Keys
 	}
 	return st, nil
 }
