@@ -59,6 +59,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"lumdesk/internal/platform/localpg"
+	"lumdesk/internal/platform/procs"
 	"lumdesk/views/components"
 )
 
@@ -524,6 +525,7 @@ func bareApp() *fiber.App {
 // serveBare is the bare endpoint's own process: it prints its address and
 // serves until it is killed.
 func serveBare() {
+	procs.Set() // as the server does, so the ceiling is the server's
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -29,6 +29,8 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+
+	"lumdesk/internal/platform/procs"
 )
 
 // command is one subcommand.
@@ -67,7 +69,7 @@ func (e usageError) Error() string { return e.msg }
 func usagef(format string, a ...any) error { return usageError{fmt.Sprintf(format, a...)} }
 
 func main() {
-	setProcs()
+	procs.Set()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
 	stop()

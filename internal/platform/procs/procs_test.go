@@ -1,4 +1,4 @@
-package main
+package procs
 
 import "testing"
 
@@ -9,14 +9,14 @@ func TestProcs(t *testing.T) {
 		envSet               bool
 		current, cores, want int
 	}{
-		{"a small machine", false, 2, 2, minProcs},
+		{"a small machine", false, 2, 2, Min},
 		{"GOMAXPROCS set", true, 2, 2, 2},
 		{"a cgroup CPU limit below the cores", false, 2, 16, 2},
 		{"cores enough", false, 16, 16, 16},
-		{"exactly minProcs cores", false, minProcs, minProcs, minProcs},
+		{"exactly Min cores", false, Min, Min, Min},
 	} {
-		if got := procs(c.envSet, c.current, c.cores); got != c.want {
-			t.Errorf("%s: procs(%v, %d, %d) = %d, want %d", c.name, c.envSet, c.current, c.cores, got, c.want)
+		if got := For(c.envSet, c.current, c.cores); got != c.want {
+			t.Errorf("%s: For(%v, %d, %d) = %d, want %d", c.name, c.envSet, c.current, c.cores, got, c.want)
 		}
 	}
 }

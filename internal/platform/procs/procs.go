@@ -1,11 +1,13 @@
-package main
+// Package procs sets how many Go Ps (GOMAXPROCS) lumdesk's processes run
+// with.
+package procs
 
 import (
 	"os"
 	"runtime"
 )
 
-// minProcs is the fewest Go Ps (GOMAXPROCS) the binary runs with on a
+// Min is the fewest Go Ps (GOMAXPROCS) the binary runs with on a
 // machine of fewer cores, unless told otherwise (docs/scaling.md,
 // "GOMAXPROCS").
 //
@@ -16,23 +18,24 @@ import (
 // on the 2-core bench machine the loader check made 40,025 req/s at p99
 // 5.41 ms with 32 clients and 23,500 req/s with 2; at 8 Ps 48,374 at p99
 // 2.93 ms and 33,200, with the console's pages unchanged.
-const minProcs = 8
+const Min = 8
 
-// procs is the GOMAXPROCS to run with: minProcs where the machine has
+// For is the GOMAXPROCS to run with: Min where the machine has
 // fewer cores, unless GOMAXPROCS is set in the environment or a cgroup CPU
 // limit has set the runtime's default below the cores (more running
 // threads than a CPU quota get the process throttled).
-func procs(envSet bool, current, cores int) int {
-	if envSet || current < cores || cores >= minProcs {
+func For(envSet bool, current, cores int) int {
+	if envSet || current < cores || cores >= Min {
 		return current
 	}
-	return minProcs
+	return Min
 }
 
-// setProcs applies procs to this process.
-func setProcs() {
+// Set applies For to this process: the server's, and the bench's bare
+// Fiber endpoint's, which stands for the server's HTTP ceiling.
+func Set() {
 	_, envSet := os.LookupEnv("GOMAXPROCS")
-	if n := procs(envSet, runtime.GOMAXPROCS(0), runtime.NumCPU()); n != runtime.GOMAXPROCS(0) {
+	if n := For(envSet, runtime.GOMAXPROCS(0), runtime.NumCPU()); n != runtime.GOMAXPROCS(0) {
 		runtime.GOMAXPROCS(n)
 	}
 }
