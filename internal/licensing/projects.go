@@ -210,22 +210,11 @@ func (s *Service) ListProjects(ctx context.Context, f ProjectFilter) (ProjectPag
 
 // ProjectsOfAccount lists an account's projects, oldest first.
 func (s *Service) ProjectsOfAccount(ctx context.Context, accountID int64) ([]Project, error) {
-	acc, err := s.db.GetLicensingAccount(ctx, accountID)
-	if db.IsNotFound(err) {
+	if accountID == 0 { // projectsOf's every project; no account has id 0
 		return nil, ErrAccountNotFound
 	}
-	if err != nil {
-		return nil, fmt.Errorf("projects of account %d: %w", accountID, err)
-	}
-	rows, err := s.db.ListLicensingProjectsOfAccount(ctx, accountID)
-	if err != nil {
-		return nil, fmt.Errorf("projects of account %d: %w", accountID, err)
-	}
-	out := make([]Project, len(rows))
-	for i, r := range rows {
-		out[i] = projectFromRow(r, acc.Name, acc.Email)
-	}
-	return out, nil
+	_, ps, err := s.projectsOf(ctx, accountID)
+	return ps, err
 }
 
 // ScriptInput is a new script.

@@ -55,8 +55,15 @@ func (s *Service) projectsOf(ctx context.Context, accountID int64) (Account, []P
 		if err != nil {
 			return Account{}, nil, fmt.Errorf("account %d: %w", accountID, err)
 		}
-		ps, err := s.ProjectsOfAccount(ctx, accountID)
-		return Account(acc), ps, err
+		rows, err := s.db.ListLicensingProjectsOfAccount(ctx, accountID)
+		if err != nil {
+			return Account{}, nil, fmt.Errorf("projects of account %d: %w", accountID, err)
+		}
+		out := make([]Project, len(rows))
+		for i, r := range rows {
+			out[i] = projectFromRow(r, acc.Name, acc.Email)
+		}
+		return Account(acc), out, nil
 	}
 	rows, err := s.db.ListAllLicensingProjects(ctx, maxOperatorProjects)
 	if err != nil {
