@@ -774,3 +774,33 @@ func TestLastUseFiltersByFlags(t *testing.T) {
 		t.Errorf("%d keys' flags differ between license_keys and license_key_activity", mismatched)
 	}
 }
+
+// TestNoteSubstringReadsItsIndex: the API's note substring (note ILIKE, as
+// the list queries write it beside search_ids LIKE) can be read from the
+// note's trigram index (migration 00062), so the planner can OR the two
+// bitmaps rather than walk every key of the project (the project's own
+// condition left out: on the tiny test table its index would win).
+// Sequential scans are priced out for the same reason.
+func TestNoteSubstringReadsItsIndex(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	tx, err := f.db.Pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	if _, err := tx.Exec(ctx, "SET LOCAL enable_seqscan = off"); err != nil {
+		t.Fatal(err)
+	}
+	var plan string
+	if err := tx.QueryRow(ctx, `EXPLAIN (FORMAT JSON) SELECT k.id FROM license_keys k
+		WHERE k.search_ids LIKE lower($1) OR ($2::text IS NOT NULL AND k.note ILIKE $2)`,
+		"%order #12%", "%order #12%").Scan(&plan); err != nil {
+		t.Fatal(err)
+	}
+	for _, index := range []string{"license_keys_search_ids", "license_keys_note_trgm"} {
+		if !strings.Contains(plan, `"Index Name": "`+index+`"`) {
+			t.Errorf("the plan reads no %s:\n%s", index, plan)
+		}
+	}
+}
