@@ -141,10 +141,6 @@ SELECT count(*)::bigint AS total,
        count(*) FILTER (WHERE status = 'suspended')::bigint AS suspended
 FROM accounts;
 
--- The planner's row estimate (-1 when the table was never analysed).
--- name: EstimateAccounts :one
-SELECT reltuples::bigint AS estimate FROM pg_catalog.pg_class WHERE oid = 'accounts'::regclass;
-
 -- The share of suspended accounts from the column statistics (0 when unknown).
 -- name: EstimateSuspendedShare :one
 SELECT COALESCE((

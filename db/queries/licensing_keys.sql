@@ -218,8 +218,3 @@ DO $$ BEGIN ANALYZE license_keys; ANALYZE license_key_activity; END $$;
 -- name: BackdateDemoLicenseKeys :exec
 UPDATE license_keys SET created_at = created_at - ((id * 7919) % sqlc.arg(hours)::bigint) * interval '1 hour'
 WHERE project_id = sqlc.arg(project_id);
-
--- The planner's row estimate of license_keys (-1 when never analysed): how
--- large a scan of every key would be (the support signals).
--- name: EstimateLicenseKeys :one
-SELECT reltuples::bigint AS estimate FROM pg_catalog.pg_class WHERE oid = 'license_keys'::regclass;

@@ -203,18 +203,6 @@ func (q *Queries) CreateAccount(ctx context.Context, arg CreateAccountParams) (A
 	return i, err
 }
 
-const estimateAccounts = `-- name: EstimateAccounts :one
-SELECT reltuples::bigint AS estimate FROM pg_catalog.pg_class WHERE oid = 'accounts'::regclass
-`
-
-// The planner's row estimate (-1 when the table was never analysed).
-func (q *Queries) EstimateAccounts(ctx context.Context) (int64, error) {
-	row := q.db.QueryRow(ctx, estimateAccounts)
-	var estimate int64
-	err := row.Scan(&estimate)
-	return estimate, err
-}
-
 const estimateSuspendedShare = `-- name: EstimateSuspendedShare :one
 SELECT COALESCE((
     SELECT (s.most_common_freqs)[array_position(s.most_common_vals::text::text[], 'suspended')]

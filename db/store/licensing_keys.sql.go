@@ -284,19 +284,6 @@ func (q *Queries) DropLicenseKeySearchIndexes(ctx context.Context) error {
 	return err
 }
 
-const estimateLicenseKeys = `-- name: EstimateLicenseKeys :one
-SELECT reltuples::bigint AS estimate FROM pg_catalog.pg_class WHERE oid = 'license_keys'::regclass
-`
-
-// The planner's row estimate of license_keys (-1 when never analysed): how
-// large a scan of every key would be (the support signals).
-func (q *Queries) EstimateLicenseKeys(ctx context.Context) (int64, error) {
-	row := q.db.QueryRow(ctx, estimateLicenseKeys)
-	var estimate int64
-	err := row.Scan(&estimate)
-	return estimate, err
-}
-
 const flushLicenseKeyDailyExecutions = `-- name: FlushLicenseKeyDailyExecutions :exec
 INSERT INTO license_key_daily_executions (key_id, day, executions)
 SELECT unnest($1::bigint[]), unnest($2::date[]), unnest($3::bigint[])

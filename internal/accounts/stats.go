@@ -47,7 +47,7 @@ func (s Stats) NewInPeriod() int64 {
 // planner's statistics once it has more than ExactCountLimit rows.
 func (s *Service) Stats(ctx context.Context) (Stats, error) {
 	var st Stats
-	est, err := s.db.EstimateAccounts(ctx)
+	est, err := s.db.EstimateRows(ctx, "accounts")
 	if err != nil {
 		return st, fmt.Errorf("estimate accounts: %w", err)
 	}

@@ -279,7 +279,7 @@ func (s *Service) sharedHWIDs(ctx context.Context, sq sharedQuery) (sharedAnswer
 		}
 		p.ProjectID = &proj.ID
 	}
-	keys, err := s.db.EstimateLicenseKeys(ctx)
+	keys, err := s.db.EstimateRows(ctx, "license_keys")
 	if err != nil {
 		return sharedAnswer{}, fmt.Errorf("shared hwids: %w", err)
 	}
