@@ -35,7 +35,8 @@ func For(envSet bool, current, cores int) int {
 // Fiber endpoint's, which stands for the server's HTTP ceiling.
 func Set() {
 	_, envSet := os.LookupEnv("GOMAXPROCS")
-	if n := For(envSet, runtime.GOMAXPROCS(0), runtime.NumCPU()); n != runtime.GOMAXPROCS(0) {
+	cur := runtime.GOMAXPROCS(0)
+	if n := For(envSet, cur, runtime.NumCPU()); n != cur {
 		runtime.GOMAXPROCS(n)
 	}
 }
