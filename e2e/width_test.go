@@ -338,8 +338,10 @@ func checkWidth(b *B, where string, tablesFit bool) {
 
 // labelsJS lists the ids that more than one element of the page carries, the
 // labels whose for= names no form control (either way a label focuses, and
-// a screen reader announces, the wrong input or none), and the controls,
-// buttons and links without an accessible name (also in closed dialogs).
+// a screen reader announces, the wrong input or none), the controls,
+// buttons and links without an accessible name (also in closed dialogs),
+// and the icons drawn as the sprite's neutral square: a name
+// static/img/icons.svg has no symbol for (components.Icon).
 const labelsJS = `(function () {
   var seen = {}, dup = [], orphan = [];
   document.querySelectorAll('[id]').forEach(function (e) {
@@ -367,14 +369,21 @@ const labelsJS = `(function () {
   document.querySelectorAll('button, a[href]').forEach(function (e) {
     if (e.textContent.trim() === '' && !named(e) && !e.querySelector('img[alt]:not([alt=""])')) unnamed.push(describe(e));
   });
-  return {Dup: dup, Orphan: orphan, Unnamed: unnamed};
+  var unknown = [];
+  document.querySelectorAll('use').forEach(function (u) {
+    if (!/#unknown$/.test(u.getAttribute('href') || '')) return;
+    var near = u.closest('button, a, label, th, td, li, p, div');
+    unknown.push(near ? describe(near) + ' "' + near.textContent.trim().slice(0, 40) + '"' : 'svg');
+  });
+  return {Dup: dup, Orphan: orphan, Unnamed: unnamed, Unknown: unknown};
 })()`
 
 // checkLabels fails the test for ids used twice, labels without their
-// control and controls without a name on the page open in the browser.
+// control, controls without a name and icons the sprite lacks on the page
+// open in the browser.
 func checkLabels(b *B, where string) {
 	b.t.Helper()
-	r := eval[struct{ Dup, Orphan, Unnamed []string }](b, labelsJS)
+	r := eval[struct{ Dup, Orphan, Unnamed, Unknown []string }](b, labelsJS)
 	if len(r.Dup) > 0 {
 		b.t.Errorf("%s: ids on more than one element: %s", where, strings.Join(r.Dup, ", "))
 	}
@@ -383,6 +392,9 @@ func checkLabels(b *B, where string) {
 	}
 	if len(r.Unnamed) > 0 {
 		b.t.Errorf("%s: controls without an accessible name: %s", where, strings.Join(r.Unnamed, ", "))
+	}
+	if len(r.Unknown) > 0 {
+		b.t.Errorf("%s: icons static/img/icons.svg has no symbol for, in: %s", where, strings.Join(r.Unknown, "; "))
 	}
 }
 
