@@ -135,7 +135,7 @@ func (h *Templates) render(c *fiber.Ctx, status int, ref string, send view.TestS
 		Version: t.Version, HasHTML: t.HTML != "", Created: t.CreatedAt, Updated: t.UpdatedAt,
 		Vars: web.Truncate(web.FieldText(c, "vars"), templates.MaxPreviewVariables+1), CanManage: h.CanManage(c),
 		CSRF: web.CSRFToken(c), Send: send}
-	if c.Method() != fiber.MethodGet || strings.TrimSpace(v.Vars) == "" {
+	if !web.IsGet(c) || strings.TrimSpace(v.Vars) == "" {
 		v.Vars = "{}"
 	}
 	// Render here too, so a missing variable is a message in the page and

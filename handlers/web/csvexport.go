@@ -24,6 +24,9 @@ func StreamCSV(c *fiber.Ctx, filename string, fill func(ctx context.Context, w *
 	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
 	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+filename+`"`)
 	c.Set(fiber.HeaderCacheControl, "no-store")
+	if c.Method() == fiber.MethodHead {
+		return // the headers alone: a streamed body would still be sent
+	}
 	// The request's values without its end: where its reads may go (the
 	// replica, see replicaReads) holds for the whole export.
 	base := context.WithoutCancel(c.UserContext())

@@ -31,9 +31,16 @@ type Form struct {
 // ReadForm starts reading c's form.
 func ReadForm(c *fiber.Ctx) *Form { return &Form{c: c, Errors: apperr.FieldErrors{}} }
 
+// IsGet says whether c reads a page: a GET, or a HEAD (the same answer
+// without its body). Its fields are in the query.
+func IsGet(c *fiber.Ctx) bool {
+	m := c.Method()
+	return m == fiber.MethodGet || m == fiber.MethodHead
+}
+
 // Field is one form (or, for GET, query) value, copied and trimmed.
 func Field(c *fiber.Ctx, name string) string {
-	if c.Method() == fiber.MethodGet {
+	if IsGet(c) {
 		return strings.TrimSpace(utils.CopyString(c.Query(name)))
 	}
 	return strings.TrimSpace(utils.CopyString(c.FormValue(name)))
@@ -43,7 +50,7 @@ func Field(c *fiber.Ctx, name string) string {
 // its spacing kept (a note or a list of lines means what was typed).
 func FieldText(c *fiber.Ctx, name string) string {
 	v := c.FormValue(name)
-	if c.Method() == fiber.MethodGet {
+	if IsGet(c) {
 		v = c.Query(name)
 	}
 	return strings.ReplaceAll(utils.CopyString(v), "\r\n", "\n")
@@ -53,7 +60,7 @@ func FieldText(c *fiber.Ctx, name string) string {
 // multipart body, or from the query of a GET.
 func FieldValues(c *fiber.Ctx, name string) []string {
 	var out []string
-	if c.Method() == fiber.MethodGet {
+	if IsGet(c) {
 		for _, v := range c.Context().QueryArgs().PeekMulti(name) {
 			out = append(out, string(v))
 		}

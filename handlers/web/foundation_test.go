@@ -283,3 +283,40 @@ func TestReadOnlyMarker(t *testing.T) {
 		}
 	}
 }
+
+// HEAD answers every GET route as GET does, without the body: uptime
+// checks, link checkers and curl -I ask HEAD (it was 404 on every route).
+func TestHeadAnswersAsGet(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t, servertest.Demo)
+	admin, anon := env.As("admin"), env.Anonymous()
+	checked := 0
+	for _, r := range env.Handlers.Table() {
+		if r.Method != http.MethodGet || r.Path == "/logout" {
+			continue
+		}
+		path := fillParams(r.Path)
+		for _, c := range []*servertest.Client{admin, anon} {
+			get := c.Get(path)
+			head := c.Do(http.MethodHead, path, nil, nil)
+			if head.Status != get.Status {
+				t.Errorf("HEAD %s: %d, GET %d", path, head.Status, get.Status)
+			}
+			if head.Body != "" {
+				t.Errorf("HEAD %s sent a body of %d bytes", path, len(head.Body))
+			}
+			if h, g := head.Header.Get("Content-Type"), get.Header.Get("Content-Type"); h != g {
+				t.Errorf("HEAD %s: Content-Type %q, GET %q", path, h, g)
+			}
+			checked++
+		}
+	}
+	if checked < 100 {
+		t.Fatalf("only %d GET routes checked", checked)
+	}
+	for _, p := range []string{"/healthz", "/readyz", "/login", "/portal/login"} {
+		if r := anon.Do(http.MethodHead, p, nil, nil); r.Status != http.StatusOK {
+			t.Errorf("HEAD %s: %d, want 200", p, r.Status)
+		}
+	}
+}

@@ -40,11 +40,17 @@ func (a *App) register(app *fiber.App, routes []Route) {
 			panic("duplicate route " + key)
 		}
 		seen[key] = true
+		auth := a.authorize(r.Perm)
 		if r.Portal != "" {
-			app.Add(r.Method, r.Path, a.authorizePortal(r.Portal), r.Handler)
-			continue
+			auth = a.authorizePortal(r.Portal)
 		}
-		app.Add(r.Method, r.Path, a.authorize(r.Perm), r.Handler)
+		app.Add(r.Method, r.Path, auth, r.Handler)
+		if r.Method == fiber.MethodGet {
+			// HEAD is a GET whose body is not sent (fasthttp drops it), as
+			// Fiber's own app.Get registers it: uptime checks, link
+			// checkers and curl -I ask HEAD, and were answered 404.
+			app.Add(fiber.MethodHead, r.Path, auth, r.Handler)
+		}
 	}
 	a.table = routes
 }

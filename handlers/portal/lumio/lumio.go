@@ -187,7 +187,7 @@ func (h *Portal) renderList(c *fiber.Ctx, status int, form view.CreateForm) erro
 	scope := web.PortalScope(c)
 	v := view.ExtensionList{CanDevelop: web.CustomerMay(c, customers.PermDevelop), CSRF: web.CSRFToken(c), Create: form}
 	f := marketplace.ListFilter{Scope: scope}
-	if a := c.Query("after"); a != "" && c.Method() == fiber.MethodGet {
+	if a := c.Query("after"); a != "" && web.IsGet(c) {
 		if cur, ok := parseCursor(a); ok {
 			f.After = cur
 			v.FirstHref = view.Path

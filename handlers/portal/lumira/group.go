@@ -185,7 +185,7 @@ func (h *Portal) renderGroup(c *fiber.Ctx, status int, forms groupForms) error {
 	}
 
 	var after int64
-	if a := c.Query("members_after"); a != "" && c.Method() == fiber.MethodGet {
+	if a := c.Query("members_after"); a != "" && web.IsGet(c) {
 		if n, err := strconv.ParseInt(a, 10, 64); err == nil && n > 0 {
 			after = n
 		}
@@ -213,7 +213,7 @@ func (h *Portal) renderGroup(c *fiber.Ctx, status int, forms groupForms) error {
 // or cursor it cannot use is left out and said.
 func (h *Portal) fillLog(c *fiber.Ctx, g ranking.Group, names map[int64]string, v *view.GroupPage) error {
 	f := ranking.LogFilter{Limit: logPage}
-	if c.Method() == fiber.MethodGet {
+	if web.IsGet(c) {
 		f.Kind, f.Status, f.Cursor = web.Truncate(c.Query("kind"), 40), web.Truncate(c.Query("status"), 40), web.Truncate(c.Query("cursor"), 100)
 	}
 	if f.Kind != "" && !slices.Contains(ranking.ActionKinds, f.Kind) {

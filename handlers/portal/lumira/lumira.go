@@ -165,7 +165,7 @@ func (h *Portal) renderList(c *fiber.Ctx, status int, form view.AddForm) error {
 	scope := web.PortalScope(c)
 	v := view.GroupList{CanDevelop: web.CustomerMay(c, customers.PermDevelop), CSRF: web.CSRFToken(c), Add: form}
 	f := ranking.GroupFilter{Scope: scope, Limit: groupsPage}
-	if b := web.Truncate(c.Query("before"), 40); b != "" && c.Method() == fiber.MethodGet {
+	if b := web.Truncate(c.Query("before"), 40); b != "" && web.IsGet(c) {
 		f.BeforeID = b
 		v.FirstHref = view.Path
 	}

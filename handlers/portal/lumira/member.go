@@ -109,7 +109,7 @@ func (h *Portal) renderMember(c *fiber.Ctx, status int, g ranking.Group, userID 
 	m, err := h.svc.GetMember(ctx, scope, g.ID, userID)
 	switch {
 	case err == nil:
-	case errors.Is(err, ranking.ErrUserNotInGroup) && c.Method() == fiber.MethodGet:
+	case errors.Is(err, ranking.ErrUserNotInGroup) && web.IsGet(c):
 		return errNoMember
 	default:
 		if _, _, ok := formProblem(err, nil); !ok && !errors.Is(err, ranking.ErrUserNotInGroup) {
@@ -122,7 +122,7 @@ func (h *Portal) renderMember(c *fiber.Ctx, status int, g ranking.Group, userID 
 			return lerr
 		}
 		if len(cached) == 0 || cached[0].UserID != userID {
-			if c.Method() == fiber.MethodGet {
+			if web.IsGet(c) {
 				return errNoMember
 			}
 		} else {
