@@ -537,12 +537,32 @@ func (b *B) toast(re string) string {
 				return txt
 			}
 			if rx.MatchString(txt) {
+				b.toastIcons()
 				return txt
 			}
 		}
 	}
 	b.t.Fatalf("no toast matching %s; toasts: %q", re, texts)
 	return ""
+}
+
+// toastIcons fails the test unless each icon of the page's toasts (drawn by
+// the server, or by app.js for an htmx answer) refers into the page's
+// sprite (meta icon-sprite) by a name the sprite holds.
+func (b *B) toastIcons() {
+	b.t.Helper()
+	bad := eval[[]string](b, `(function () {
+		var sprite = document.querySelector('meta[name="icon-sprite"]').content, out = [];
+		document.querySelectorAll('[data-toast] svg').forEach(function (s) {
+			var u = s.querySelector('use'), href = u ? u.getAttribute('href') : '(no use)';
+			var name = href.slice(href.indexOf('#') + 1);
+			if (href.indexOf(sprite + '#') !== 0 || !/^(check-circle|exclamation-circle|information-circle|x)$/.test(name)) out.push(href);
+		});
+		return out;
+	})()`)
+	if len(bad) > 0 {
+		b.t.Errorf("toast icons outside the sprite: %q", bad)
+	}
 }
 
 // waitText waits until the text of the first element matching sel matches

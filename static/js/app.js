@@ -130,24 +130,22 @@
 
   /* ----------------------------------------------------------- toasts */
   var SVG_NS = 'http://www.w3.org/2000/svg';
-  var TOAST_ICONS = {
-    success: 'M9 12.75 11.25 15 15 9.75M21 12a9 9 0 1 1-18 0 9 9 0 0 1 18 0Z',
-    error: 'M12 9v3.75m9-.75a9 9 0 1 1-18 0 9 9 0 0 1 18 0Zm-9 3.75h.008v.008H12v-.008Z',
-    info: 'm11.25 11.25.041-.02a.75.75 0 0 1 1.063.852l-.708 2.836a.75.75 0 0 0 1.063.853l.041-.021M21 12a9 9 0 1 1-18 0 9 9 0 0 1 18 0Zm-9-3.75h.008v.008H12V8.25Z',
-  };
-  function svgIcon(d, cls) {
+  // Icons come from the page's sprite (components.Icon), by name.
+  var TOAST_ICONS = { success: 'check-circle', error: 'exclamation-circle', info: 'information-circle' };
+  function svgIcon(name, cls) {
+    var sprite = document.querySelector('meta[name="icon-sprite"]');
     var svg = document.createElementNS(SVG_NS, 'svg');
     svg.setAttribute('viewBox', '0 0 24 24');
     svg.setAttribute('fill', 'none');
     svg.setAttribute('stroke', 'currentColor');
-    svg.setAttribute('stroke-width', '1.75');
+    svg.setAttribute('stroke-width', '1.6');
+    svg.setAttribute('stroke-linecap', 'round');
+    svg.setAttribute('stroke-linejoin', 'round');
     svg.setAttribute('aria-hidden', 'true');
     svg.setAttribute('class', cls);
-    var p = document.createElementNS(SVG_NS, 'path');
-    p.setAttribute('stroke-linecap', 'round');
-    p.setAttribute('stroke-linejoin', 'round');
-    p.setAttribute('d', d);
-    svg.appendChild(p);
+    var use = document.createElementNS(SVG_NS, 'use');
+    use.setAttribute('href', (sprite ? sprite.content : '/static/img/icons.svg') + '#' + name);
+    svg.appendChild(use);
     return svg;
   }
   function toastHost() {
@@ -209,7 +207,7 @@
     close.className = 'toast-close';
     close.setAttribute('data-toast-close', '');
     close.setAttribute('aria-label', 'Dismiss');
-    close.appendChild(svgIcon('M6 18 18 6M6 6l12 12', 'h-4 w-4'));
+    close.appendChild(svgIcon('x', 'h-4 w-4'));
     el.appendChild(close);
     toastHost().appendChild(el);
     armToast(el);

@@ -26,6 +26,9 @@ var (
 	}()
 )
 
+// IconSprite is the sprite's address, for the icons app.js draws (toasts).
+func IconSprite() string { return iconSprite }
+
 // iconHref is the sprite's address of the icon called name; a name the
 // sprite lacks draws its neutral square ("unknown").
 func iconHref(name string) string {
