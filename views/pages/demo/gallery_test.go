@@ -152,12 +152,12 @@ func TestGallerySortHeaders(t *testing.T) {
 	if d, _ := sorted.Attr("data-sort"); d != "desc" {
 		t.Errorf("GallerySort %q should render desc, got %q", GallerySort, d)
 	}
-	if !strings.Contains(sorted.Text(), "Created") || sorted.Find("svg path").Length() == 0 {
+	if !strings.Contains(sorted.Text(), "Created") || sorted.Find("svg use").Length() == 0 {
 		t.Error("sorted header should be Created with an arrow icon")
 	}
 	// The arrow of a descending column points down.
-	if d, _ := sorted.Find("svg path").Attr("d"); d != "M19.5 13.5 12 21m0 0-7.5-7.5M12 21V3" {
-		t.Errorf("desc arrow path = %q", d)
+	if href, _ := sorted.Find("svg use").Attr("href"); !strings.HasSuffix(href, "#arrow-down") {
+		t.Errorf("desc arrow = %q, want the sprite's arrow-down", href)
 	}
 	if href, _ := sorted.Attr("href"); href != "/dev/gallery?sort=created" {
 		t.Errorf("clicking a desc header should switch to asc, href = %q", href)
