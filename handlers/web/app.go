@@ -55,6 +55,8 @@ type App struct {
 	countOrder []Counter
 	// portalShell builds portal pages' layout (the portal's route group).
 	portalShell PortalShell
+	// reads is the line reads wait in (admit.go); nil: none.
+	reads *readLine
 }
 
 // Deps are the services the HTTP layer needs.
@@ -83,6 +85,7 @@ func New(d Deps) (*fiber.App, *App) {
 	a := &App{cfg: d.Config, db: d.DB, staff: d.Staff, sessions: d.Sessions, customers: d.Customers, portalSessions: d.PortalSessions,
 		log: d.Log, metrics: NewMetrics()}
 	a.metrics.reg.MustRegister(d.Collectors...)
+	a.reads = newReadLine(d.Config.ReadConcurrency, readWait, readHold, a.metrics.reg)
 	proxyHeader := ""
 	if d.Config.TrustProxy {
 		proxyHeader = fiber.HeaderXForwardedFor
@@ -115,6 +118,7 @@ func New(d Deps) (*fiber.App, *App) {
 		Next: func(c *fiber.Ctx) bool { return strings.HasPrefix(c.Path(), "/static/") }}))
 	app.Use(securityHeaders(d.Config.CookieSecure))
 	app.Use(a.limitBody)
+	app.Use(a.reads.handler) // reads a few at a time, in turn (admit.go)
 	app.Use(a.loadSession)
 	app.Use(a.replicaReads) // GET pages may read lists from DATABASE_REPLICA_URL (replica.go)
 	app.Use(a.guardInput)

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -33,6 +34,10 @@ type Config struct {
 	TrustProxy      bool          // TRUST_PROXY: take the client IP from X-Forwarded-For
 	LogLevel        string        // LOG_LEVEL: debug, info, warn, error
 	LogFormat       string        // LOG_FORMAT: json or text
+	// READ_CONCURRENCY: reads (GET and HEAD: pages, lists, searches) served
+	// at once; the others wait in line, first come first served (default 3
+	// a core; 0: no line). See handlers/web/admit.go.
+	ReadConcurrency int
 
 	BillingApprovalLimit money.Cents // BILLING_APPROVAL_LIMIT: larger manual money moves need a second finance user
 	APIEnabled           bool        // API_ENABLED: the Lumi API answers (off: 503 api_disabled)
@@ -202,6 +207,10 @@ func Load(getenv func(string) string) (Config, error) {
 	c.LogFormat = get("LOG_FORMAT", "json")
 	if c.LogFormat != "json" && c.LogFormat != "text" {
 		return c, fmt.Errorf("LOG_FORMAT: %q is not json or text", c.LogFormat)
+	}
+	reads := get("READ_CONCURRENCY", strconv.Itoa(3*runtime.NumCPU()))
+	if c.ReadConcurrency, err = strconv.Atoi(reads); err != nil || c.ReadConcurrency < 0 || c.ReadConcurrency > 10000 {
+		return c, fmt.Errorf("READ_CONCURRENCY: %q is not a number of requests from 0 (no limit) to 10000", reads)
 	}
 	limit := get("BILLING_APPROVAL_LIMIT", "500.00")
 	if c.BillingApprovalLimit, err = money.Parse(limit); err != nil || c.BillingApprovalLimit < 0 {

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -101,5 +102,23 @@ func TestMetricsSettings(t *testing.T) {
 	}
 	if _, err := Load(env(map[string]string{"METRICS_ADDR": "127.0.0.1:8080"})); err == nil || !strings.Contains(err.Error(), "METRICS_ADDR") {
 		t.Fatalf("METRICS_ADDR equal to LISTEN_ADDR: %v", err)
+	}
+}
+
+func TestReadConcurrency(t *testing.T) {
+	t.Parallel()
+	c, err := Load(env(nil))
+	if err != nil || c.ReadConcurrency != 3*runtime.NumCPU() {
+		t.Fatalf("default READ_CONCURRENCY = %d (%v), want 3 a core (%d)", c.ReadConcurrency, err, 3*runtime.NumCPU())
+	}
+	for v, want := range map[string]int{"0": 0, "1": 1, "64": 64} {
+		if c, err := Load(env(map[string]string{"READ_CONCURRENCY": v})); err != nil || c.ReadConcurrency != want {
+			t.Errorf("READ_CONCURRENCY=%s: %d, %v", v, c.ReadConcurrency, err)
+		}
+	}
+	for _, v := range []string{"-1", "many", "1.5", "10001"} {
+		if _, err := Load(env(map[string]string{"READ_CONCURRENCY": v})); err == nil || !strings.Contains(err.Error(), "READ_CONCURRENCY") {
+			t.Errorf("READ_CONCURRENCY=%s: %v, want an error naming it", v, err)
+		}
 	}
 }
