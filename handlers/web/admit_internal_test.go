@@ -64,6 +64,21 @@ func answer(t *testing.T, ch <-chan *http.Response) *http.Response {
 	}
 }
 
+// holdTurn starts a GET /slow and waits until its handler runs; done lets
+// it finish and checks its answer.
+func (a *lineApp) holdTurn(t *testing.T) (done func()) {
+	t.Helper()
+	slow := a.do(t, http.MethodGet, "/slow")
+	<-a.entered
+	return func() {
+		t.Helper()
+		close(a.release)
+		if r := answer(t, slow); r.StatusCode != 200 {
+			t.Errorf("the read holding the turn: %d", r.StatusCode)
+		}
+	}
+}
+
 // waitFor spins until cond holds (a deadline fails the test).
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
@@ -79,8 +94,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 func TestReadLineServesInTurn(t *testing.T) {
 	t.Parallel()
 	a := newLineApp(t, 1, time.Minute, time.Minute)
-	slow := a.do(t, http.MethodGet, "/slow")
-	<-a.entered
+	done := a.holdTurn(t)
 	fast := a.do(t, http.MethodGet, "/fast")
 	waitFor(t, "the second read to wait", func() bool { return testutil.ToFloat64(a.line.waiting) == 1 })
 	select {
@@ -93,8 +107,8 @@ func TestReadLineServesInTurn(t *testing.T) {
 	}
 	post := a.do(t, http.MethodPost, "/slow")
 	<-a.entered // the write went in beside the read holding the turn
-	close(a.release)
-	for name, ch := range map[string]<-chan *http.Response{"slow read": slow, "write": post, "waiting read": fast} {
+	done()
+	for name, ch := range map[string]<-chan *http.Response{"write": post, "waiting read": fast} {
 		if r := answer(t, ch); r.StatusCode != 200 {
 			t.Errorf("%s: %d", name, r.StatusCode)
 		}
@@ -108,8 +122,7 @@ func TestReadLineServesInTurn(t *testing.T) {
 func TestReadLineRefusesAfterItsWait(t *testing.T) {
 	t.Parallel()
 	a := newLineApp(t, 1, time.Millisecond, time.Minute)
-	slow := a.do(t, http.MethodGet, "/slow")
-	<-a.entered
+	done := a.holdTurn(t)
 	r := answer(t, a.do(t, http.MethodGet, "/fast"))
 	if r.StatusCode != fiber.StatusServiceUnavailable || r.Header.Get("Retry-After") == "" {
 		t.Errorf("a read past its wait: %d, Retry-After %q; want 503 with Retry-After", r.StatusCode, r.Header.Get("Retry-After"))
@@ -117,8 +130,7 @@ func TestReadLineRefusesAfterItsWait(t *testing.T) {
 	if n := testutil.ToFloat64(a.line.refused); n != 1 {
 		t.Errorf("refused = %v, want 1", n)
 	}
-	close(a.release)
-	<-slow
+	done()
 }
 
 // A read keeps its turn for hold at most: one stuck on something else does
@@ -126,15 +138,13 @@ func TestReadLineRefusesAfterItsWait(t *testing.T) {
 func TestReadLineTurnIsBounded(t *testing.T) {
 	t.Parallel()
 	a := newLineApp(t, 1, time.Minute, time.Millisecond)
-	slow := a.do(t, http.MethodGet, "/slow")
-	<-a.entered
+	done := a.holdTurn(t)
 	if r := answer(t, a.do(t, http.MethodGet, "/fast")); r.StatusCode != 200 {
 		t.Errorf("a read behind a stuck one: %d", r.StatusCode)
 	}
-	close(a.release)
-	<-slow
-	// Both turns are free again: the stuck read's late release did not
-	// free a turn twice.
+	done()
+	// The turn is free again, and only one: the stuck read's late release
+	// did not free a turn twice.
 	if !a.line.sem.TryAcquire(1) || a.line.sem.TryAcquire(1) {
 		t.Error("the line does not hold exactly one turn after both reads")
 	}
@@ -147,11 +157,9 @@ func TestNoReadLine(t *testing.T) {
 	if a.line != nil {
 		t.Fatal("a line for READ_CONCURRENCY=0")
 	}
-	slow := a.do(t, http.MethodGet, "/slow")
-	<-a.entered
+	done := a.holdTurn(t)
 	if r := answer(t, a.do(t, http.MethodGet, "/fast")); r.StatusCode != 200 {
 		t.Errorf("a read beside another without a line: %d", r.StatusCode)
 	}
-	close(a.release)
-	<-slow
+	done()
 }
