@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"strings"
 	"sync"
 	"time"
 
@@ -61,7 +60,7 @@ func newReadLine(n int, wait, hold time.Duration, reg prometheus.Registerer) *re
 // handler runs (a CSV export's stream, written after, does not), for hold
 // at most, and gives it to the next in line.
 func (l *readLine) handler(c *fiber.Ctx) error {
-	if l == nil || !IsGet(c) || skipsLine(c.Path()) {
+	if l == nil || !IsGet(c) || isPlumbing(c.Path()) {
 		return c.Next()
 	}
 	if !l.sem.TryAcquire(1) {
@@ -84,8 +83,4 @@ func (l *readLine) handler(c *fiber.Ctx) error {
 		release()
 	}()
 	return c.Next()
-}
-
-func skipsLine(path string) bool {
-	return strings.HasPrefix(path, "/static/") || path == "/healthz" || path == "/readyz" || path == "/metrics"
 }

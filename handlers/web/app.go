@@ -168,7 +168,13 @@ func (a *App) Log() *slog.Logger { return a.log }
 func (a *App) Config() config.Config { return a.cfg }
 
 func isAPI(path string) bool {
-	return strings.HasPrefix(path, "/api/") || path == "/healthz" || path == "/readyz" || path == "/metrics" || strings.HasPrefix(path, "/static/")
+	return strings.HasPrefix(path, "/api/") || isPlumbing(path)
+}
+
+// isPlumbing is what no person reads: static files, the health checks and
+// the metrics. They skip the session and, under load, the read line.
+func isPlumbing(path string) bool {
+	return strings.HasPrefix(path, "/static/") || path == "/healthz" || path == "/readyz" || path == "/metrics"
 }
 
 // loadSession reads the gorilla session through the Postgres store and puts

@@ -34,7 +34,7 @@ func (a *App) replicaReads(c *fiber.Ctx) error {
 	if !a.db.HasReplica() || isAPI(c.Path()) {
 		return c.Next()
 	}
-	read := c.Method() == fiber.MethodGet || c.Method() == fiber.MethodHead
+	read := IsGet(c)
 	ctx := c.UserContext()
 	if read {
 		after, _ := db.ParseLSN(c.Cookies(a.lsnCookie())) // 0 when absent or not an LSN
