@@ -29,10 +29,13 @@ var (
 // IconSprite is the sprite's address, for the icons app.js draws (toasts).
 func IconSprite() string { return iconSprite }
 
+// HasIcon says whether the sprite has a symbol called name.
+func HasIcon(name string) bool { return iconNames[name] }
+
 // iconHref is the sprite's address of the icon called name; a name the
 // sprite lacks draws its neutral square ("unknown").
 func iconHref(name string) string {
-	if !iconNames[name] {
+	if !HasIcon(name) {
 		name = "unknown"
 	}
 	return iconSprite + "#" + name
