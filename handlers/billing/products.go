@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"maps"
 	"strconv"
 	"strings"
 	"time"
@@ -319,14 +320,11 @@ func itemID(c *fiber.Ctx) (int64, error) {
 // actionFailure turns a domain error into the form message and status, or
 // returns ok=false for errors the error handler answers (not found, 500).
 func actionFailure(err error, errs map[string]string) (string, int, bool) {
-	var verr lumiproducts.ValidationError
 	var perr *lumiproducts.ProvisionError
-	switch {
-	case errors.As(err, &verr):
-		for k, m := range verr {
-			errs[k] = m
-		}
-		return "Please correct the highlighted field: " + verr.Error() + ".", fiber.StatusUnprocessableEntity, true
+	switch fe := web.FieldErrors(err, nil); {
+	case fe != nil:
+		maps.Copy(errs, fe)
+		return web.FieldSummary(fe), fiber.StatusUnprocessableEntity, true
 	case errors.Is(err, lumiproducts.ErrInsufficientFunds):
 		return "The account's balance does not cover this; nothing was charged.", fiber.StatusUnprocessableEntity, true
 	case errors.Is(err, lumiproducts.ErrIdempotencyMismatch):
