@@ -624,3 +624,40 @@ func TestConsolePagesAreNotCached(t *testing.T) {
 		}
 	}
 }
+
+// A path written in other letters than the route's is not found, in the
+// product's envelope, whatever the method: routes match only as written,
+// and a write to /API/... is an API client's, never a console form's
+// (it was refused for want of a CSRF token, as an HTML page).
+func TestPathsInOtherLettersAreTheAPIsNotFound(t *testing.T) {
+	t.Parallel()
+	w := newHostileWorld(t)
+	for _, c := range []struct{ path, auth string }{
+		{"/API/LUARMOR/v3/projects/" + w.project.ID + "/users", w.luarmor},
+		{"/Api/Lumi/v1/balance", "Bearer " + w.lumiKeys["/api/lumi/v1"]},
+		{"/API/LUMIO/developer/v1/extensions", "Bearer lm_dev_x"},
+		{"/Api/Lumora/v1/email/send", "Bearer lum_sk_x"},
+		{"/API/LUMIRA/v1/groups", "Bearer lumira_x"},
+	} {
+		for _, method := range []string{"GET", "POST", "PUT", "DELETE"} {
+			body := ""
+			if method != "GET" {
+				body = "{}"
+			}
+			status, h, b := w.raw(method, c.path, body, http.Header{"Authorization": {c.auth}, "Content-Type": {"application/json"}})
+			what := method + " " + c.path
+			var m map[string]any
+			if status != http.StatusNotFound || !strings.HasPrefix(h.Get("Content-Type"), "application/json") || json.Unmarshal(b, &m) != nil {
+				t.Errorf("%s: %d %q, want a JSON 404: %.200s", what, status, h.Get("Content-Type"), b)
+				continue
+			}
+			if luarmor := strings.HasPrefix(c.path, "/API/LUARMOR/"); luarmor && m["success"] != false || !luarmor && errCode(m) != "not_found" {
+				t.Errorf("%s: not in the product's envelope: %.200s", what, b)
+			}
+		}
+	}
+	// The console's pages are found only as written too.
+	if r := w.env.Anonymous().Get("/LOGIN"); r.Status != http.StatusNotFound {
+		t.Errorf("/LOGIN: %d", r.Status)
+	}
+}

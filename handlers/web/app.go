@@ -93,7 +93,12 @@ func New(d Deps) (*fiber.App, *App) {
 	app := fiber.New(fiber.Config{
 		AppName:               "lumdesk",
 		DisableStartupMessage: true,
-		BodyLimit:             BodyLimit,
+		// Paths are matched as written, as the middleware's prefix checks
+		// (isAPI, IsPortal, each API's envelope) read them: with Fiber's
+		// default, POST /API/LUMIO/... reached the API's handler but was
+		// checked for a console CSRF token, and refused in HTML.
+		CaseSensitive: true,
+		BodyLimit:     BodyLimit,
 		// Bodies stream, so an upload route can take more than BodyLimit
 		// without holding it; limitBody keeps every other route buffered
 		// and limited (bodystream.go).
@@ -168,7 +173,14 @@ func (a *App) Log() *slog.Logger { return a.log }
 func (a *App) Config() config.Config { return a.cfg }
 
 func isAPI(path string) bool {
-	return strings.HasPrefix(path, "/api/") || isPlumbing(path)
+	return hasPrefixFold(path, "/api/") || isPlumbing(path)
+}
+
+// hasPrefixFold: a path under prefix in any letter case. Routes match only
+// as written, but a client that writes /API/... is an API client, and its
+// 404 is in the API's envelope, not a console page.
+func hasPrefixFold(path, prefix string) bool {
+	return len(path) >= len(prefix) && strings.EqualFold(path[:len(prefix)], prefix)
 }
 
 // isPlumbing is what no person reads: static files, the health checks and

@@ -3,7 +3,6 @@ package web
 import (
 	"errors"
 	"net/http"
-	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -58,7 +57,7 @@ func (a *App) errorHandler(c *fiber.Ctx, err error) error {
 		a.log.Error("request failed", "err", err, "path", c.Path(), "request_id", requestID(c))
 	}
 	for _, w := range a.apiErrors {
-		if strings.HasPrefix(c.Path(), w.APIPrefix()) {
+		if hasPrefixFold(c.Path(), w.APIPrefix()) {
 			return w.WriteAPIError(c, status, msg)
 		}
 	}

@@ -137,7 +137,7 @@ func (a *App) outsideRoutes(app *fiber.App) {
 	}
 	next := srv.Handler
 	srv.Handler = func(fctx *fasthttp.RequestCtx) {
-		if knownMethods[string(fctx.Method())] || !strings.HasPrefix(string(fctx.Path()), "/api/") {
+		if knownMethods[string(fctx.Method())] || !hasPrefixFold(string(fctx.Path()), "/api/") {
 			next(fctx)
 			return
 		}
