@@ -164,6 +164,15 @@ func TestLumiProductActions(t *testing.T) {
 	if r.Status != http.StatusUnprocessableEntity || !r.Has(`[data-testid="form-error"]`) {
 		t.Fatalf("bad nameservers: %d", r.Status)
 	}
+	// The banner says the field's own message, not the service's
+	// "invalid input: nameservers: ...".
+	if got := r.Text(`[data-testid="form-error"]`); !strings.Contains(got, "Give 2 to 13 nameservers.") || strings.Contains(got, "invalid input") || strings.Contains(got, "..") {
+		t.Errorf("bad nameservers' message: %q", got)
+	}
+	r = c.PostForm(base+"/nameservers", url.Values{"nameservers": {"1.2.3.4\n5.6.7.8"}})
+	if got := r.Text(`[data-testid="form-error"]`); r.Status != http.StatusUnprocessableEntity || !strings.Contains(got, "is an IP address") {
+		t.Errorf("IP addresses as nameservers: %d %q", r.Status, got)
+	}
 	r = c.PostForm(base+"/renew", url.Values{"period": {"99"}})
 	if r.Status != http.StatusUnprocessableEntity {
 		t.Fatalf("bad renew: %d", r.Status)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"time"
 
@@ -94,6 +95,11 @@ func NormalizeDomain(s string) (name, tld string, ok bool) {
 			return name, "", false
 		}
 	}
+	// No top-level domain is all digits (RFC 3696, 2): "1.2.3.4" is an
+	// address, which no registrar takes as a name or a nameserver.
+	if !strings.ContainsFunc(labels[len(labels)-1], func(r rune) bool { return r >= 'a' && r <= 'z' }) {
+		return name, "", false
+	}
 	return name, strings.Join(labels[1:], "."), true
 }
 
@@ -119,6 +125,9 @@ func NormalizeNameservers(in []string) ([]string, error) {
 			continue
 		}
 		if _, _, ok := NormalizeDomain(n); !ok {
+			if net.ParseIP(n) != nil {
+				return nil, ValidationError{"nameservers": fmt.Sprintf("%q is an IP address: give the nameserver's host name.", truncate(n, 60))}
+			}
 			return nil, ValidationError{"nameservers": fmt.Sprintf("%q is not a host name.", truncate(n, 60))}
 		}
 		if contains(out, n) {
