@@ -456,6 +456,17 @@ func ReadKeyEdit(c *fiber.Ctx, k licensing.Key) (KeyEdit, licensing.KeyPatch, ma
 		patch.Note = &f.Note
 	}
 	expChanged, daysChanged := f.AuthExpire != cur.AuthExpire, f.KeyDays != cur.KeyDays
+	if daysChanged && f.KeyDays != "" {
+		if f.AuthExpire != "" {
+			// The days count from the first use: a fixed date beside them
+			// is a choice between the two, which the form cannot make.
+			errs["key_days"] = "Clear Expires to count days from the first use, or leave Days as it was."
+			return f, patch, errs
+		}
+		// Expires cleared for a day count: the days replace the date
+		// (the service's KeyDays clears it), not "never".
+		expChanged = false
+	}
 	if expChanged {
 		if f.AuthExpire == "" {
 			patch.AuthExpire = &licensing.Expiry{Never: true}

@@ -784,6 +784,31 @@ func TestLicensingKeyActions(t *testing.T) {
 	if got, _ := env.Licensing.GetKeyByID(ctx, unused.ID); got.KeyDays == nil || *got.KeyDays != 45 {
 		t.Errorf("key days %v", got.KeyDays)
 	}
+	// A key with a fixed date, not yet used, moves to days from its first
+	// use: Expires cleared, Days given. Both at once is a choice the form
+	// asks for; a bad day count is named as such.
+	dated := f.key(t, licensing.KeyInput{Identifier: "HWID-dated", AuthExpire: &licensing.Expiry{At: time.Now().Add(48 * time.Hour)}})
+	edit := func(v url.Values) *servertest.Response {
+		v.Set("reason", "terms changed")
+		return support.PostForm(licdKeyPath(dated, "/edit"), v)
+	}
+	for _, c := range []struct {
+		days, expire, want string
+	}{
+		{"-3", "", "from 1 to"},
+		{"30", "2031-01-01T00:00", "Clear Expires"},
+	} {
+		r := edit(url.Values{"key_days": {c.days}, "auth_expire": {c.expire}})
+		if got := r.Text(".field-error"); r.Status != http.StatusUnprocessableEntity || !strings.Contains(got, c.want) {
+			t.Errorf("days %s, expires %q: %d %q, want %q", c.days, c.expire, r.Status, got, c.want)
+		}
+	}
+	if r := edit(url.Values{"key_days": {"30"}, "auth_expire": {""}}); r.Status != http.StatusSeeOther {
+		t.Errorf("fixed date to days: %d %q", r.Status, r.Text(".field-error"))
+	}
+	if got, _ := env.Licensing.GetKeyByID(ctx, dated.ID); got.KeyDays == nil || *got.KeyDays != 30 || got.AuthExpire != nil {
+		t.Errorf("fixed date to days: key days %v, expires %v", got.KeyDays, got.AuthExpire)
+	}
 
 	// Delete: admins only, type-to-confirm, audited.
 	if r := post(support, "delete", url.Values{"reason": {"x"}, "confirm": {k.UserKey[:8]}}); r.Status != http.StatusForbidden {

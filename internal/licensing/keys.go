@@ -232,7 +232,7 @@ func (s *Service) UpdateKey(ctx context.Context, actor audit.Actor, projectID, u
 	}
 	if in.KeyDays != nil {
 		checkKeyDays(*in.KeyDays, verr)
-		if in.AuthExpire != nil {
+		if _, bad := verr["key_days"]; !bad && in.AuthExpire != nil {
 			verr["key_days"] = "cannot be combined with auth_expire"
 		}
 	}
