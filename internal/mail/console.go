@@ -345,7 +345,7 @@ func (s *Service) AddSuppression(ctx context.Context, actor audit.Actor, scope a
 // suppressionAddressMessage says why an address was refused, for the form.
 func suppressionAddressMessage(err error) string {
 	var ae *address.Error
-	if errors.As(err, &ae) {
+	if errors.As(err, &ae) && ae.Reason != address.NotAnAddress {
 		return "Enter one plain address such as name@example.com (" + ae.Reason + ")."
 	}
 	return "Enter one plain address such as name@example.com."

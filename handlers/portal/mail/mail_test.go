@@ -664,6 +664,15 @@ func TestSuppressions(t *testing.T) {
 			t.Errorf("suppress %v: %d %q", bad, r.Status, r.Text(`[data-testid="suppress-form"] .field-error`))
 		}
 	}
+	// Text that is no address gets the example once, not "such as
+	// name@example.com (not an address like name@example.com)".
+	for email, want := range map[string]string{"not an address": "Enter one plain address such as name@example.com.",
+		"a@b@example.net": "Enter one plain address such as name@example.com."} {
+		r := c.PostForm("/portal/lumora/suppressions", url.Values{"email": {email}, "reason": {"asked"}})
+		if got := r.Text(`[data-testid="suppress-form"] .field-error`); got != want {
+			t.Errorf("suppress %q: %q, want %q", email, got, want)
+		}
+	}
 	r = c.PostForm("/portal/lumora/suppressions", url.Values{"email": {"Asked@Example.net"}, "reason": {"asked by phone"}})
 	if r.Status != http.StatusSeeOther {
 		t.Fatalf("suppress: %d %q", r.Status, r.Text("[role=alert]"))

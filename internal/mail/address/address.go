@@ -65,12 +65,17 @@ func Parse(s string) (Address, error) {
 	}
 	parsed, err := mail.ParseAddress(s)
 	if err != nil {
-		return Address{}, invalid("not an address like name@example.com")
+		return Address{}, invalid(NotAnAddress)
 	}
 	// The display name may have been RFC 2047-encoded, so its decoded form is
 	// checked again: "=?utf-8?q?a=0D=0Ab?=" would otherwise carry a CR/LF.
 	return New(parsed.Name, parsed.Address)
 }
+
+// NotAnAddress is the reason for text that is no address at all (rather
+// than an address with one thing wrong): a form whose own message shows an
+// example says nothing more.
+const NotAnAddress = "not an address like name@example.com"
 
 // New validates an address given as separate parts, as the API's
 // {"email", "name"} objects come.
@@ -95,7 +100,7 @@ func New(name, email string) (Address, error) {
 	// net/mail checks the local part's syntax (dot-atom or quoted string).
 	parsed, err := mail.ParseAddress("<" + email + ">")
 	if err != nil || parsed.Address == "" {
-		return Address{}, invalid("not an address like name@example.com")
+		return Address{}, invalid(NotAnAddress)
 	}
 	at := strings.LastIndexByte(parsed.Address, '@')
 	if at <= 0 {
