@@ -1,8 +1,9 @@
--- Four-eyes requests for manual top-ups and adjustments above the approval limit.
+-- Four-eyes requests for manual top-ups, adjustments and deposits marked paid
+-- by hand above the approval limit.
 
 -- name: InsertAdjustmentRequest :one
-INSERT INTO adjustment_requests (account_id, kind, amount_cents, reason, requested_by, requested_kind, requested_label)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
+INSERT INTO adjustment_requests (account_id, kind, amount_cents, reason, requested_by, requested_kind, requested_label, deposit_id)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 RETURNING *;
 
 -- name: LockAdjustmentRequest :one

@@ -25,7 +25,7 @@ UPDATE adjustment_requests
 SET status = $1::text, decided_by = $2, decided_label = $3,
     decided_at = now(), decision_reason = $4, ledger_entry_id = $5
 WHERE id = $6 AND status = 'pending'
-RETURNING id, account_id, kind, amount_cents, reason, status, requested_by, requested_kind, requested_label, decided_by, decided_label, decided_at, decision_reason, ledger_entry_id, created_at
+RETURNING id, account_id, kind, amount_cents, reason, status, requested_by, requested_kind, requested_label, decided_by, decided_label, decided_at, decision_reason, ledger_entry_id, created_at, deposit_id
 `
 
 type DecideAdjustmentRequestParams struct {
@@ -63,12 +63,13 @@ func (q *Queries) DecideAdjustmentRequest(ctx context.Context, arg DecideAdjustm
 		&i.DecisionReason,
 		&i.LedgerEntryID,
 		&i.CreatedAt,
+		&i.DepositID,
 	)
 	return i, err
 }
 
 const getAdjustmentRequestView = `-- name: GetAdjustmentRequestView :one
-SELECT r.id, r.account_id, r.kind, r.amount_cents, r.reason, r.status, r.requested_by, r.requested_kind, r.requested_label, r.decided_by, r.decided_label, r.decided_at, r.decision_reason, r.ledger_entry_id, r.created_at, a.name AS account_name, a.email AS account_email
+SELECT r.id, r.account_id, r.kind, r.amount_cents, r.reason, r.status, r.requested_by, r.requested_kind, r.requested_label, r.decided_by, r.decided_label, r.decided_at, r.decision_reason, r.ledger_entry_id, r.created_at, r.deposit_id, a.name AS account_name, a.email AS account_email
 FROM adjustment_requests r JOIN accounts a ON a.id = r.account_id
 WHERE r.id = $1
 `
@@ -98,6 +99,7 @@ func (q *Queries) GetAdjustmentRequestView(ctx context.Context, id int64) (GetAd
 		&i.AdjustmentRequest.DecisionReason,
 		&i.AdjustmentRequest.LedgerEntryID,
 		&i.AdjustmentRequest.CreatedAt,
+		&i.AdjustmentRequest.DepositID,
 		&i.AccountName,
 		&i.AccountEmail,
 	)
@@ -106,9 +108,9 @@ func (q *Queries) GetAdjustmentRequestView(ctx context.Context, id int64) (GetAd
 
 const insertAdjustmentRequest = `-- name: InsertAdjustmentRequest :one
 
-INSERT INTO adjustment_requests (account_id, kind, amount_cents, reason, requested_by, requested_kind, requested_label)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
-RETURNING id, account_id, kind, amount_cents, reason, status, requested_by, requested_kind, requested_label, decided_by, decided_label, decided_at, decision_reason, ledger_entry_id, created_at
+INSERT INTO adjustment_requests (account_id, kind, amount_cents, reason, requested_by, requested_kind, requested_label, deposit_id)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+RETURNING id, account_id, kind, amount_cents, reason, status, requested_by, requested_kind, requested_label, decided_by, decided_label, decided_at, decision_reason, ledger_entry_id, created_at, deposit_id
 `
 
 type InsertAdjustmentRequestParams struct {
@@ -119,9 +121,11 @@ type InsertAdjustmentRequestParams struct {
 	RequestedBy    *int64 `json:"requested_by"`
 	RequestedKind  string `json:"requested_kind"`
 	RequestedLabel string `json:"requested_label"`
+	DepositID      *int64 `json:"deposit_id"`
 }
 
-// Four-eyes requests for manual top-ups and adjustments above the approval limit.
+// Four-eyes requests for manual top-ups, adjustments and deposits marked paid
+// by hand above the approval limit.
 func (q *Queries) InsertAdjustmentRequest(ctx context.Context, arg InsertAdjustmentRequestParams) (AdjustmentRequest, error) {
 	row := q.db.QueryRow(ctx, insertAdjustmentRequest,
 		arg.AccountID,
@@ -131,6 +135,7 @@ func (q *Queries) InsertAdjustmentRequest(ctx context.Context, arg InsertAdjustm
 		arg.RequestedBy,
 		arg.RequestedKind,
 		arg.RequestedLabel,
+		arg.DepositID,
 	)
 	var i AdjustmentRequest
 	err := row.Scan(
@@ -149,12 +154,13 @@ func (q *Queries) InsertAdjustmentRequest(ctx context.Context, arg InsertAdjustm
 		&i.DecisionReason,
 		&i.LedgerEntryID,
 		&i.CreatedAt,
+		&i.DepositID,
 	)
 	return i, err
 }
 
 const listAccountAdjustmentRequests = `-- name: ListAccountAdjustmentRequests :many
-SELECT id, account_id, kind, amount_cents, reason, status, requested_by, requested_kind, requested_label, decided_by, decided_label, decided_at, decision_reason, ledger_entry_id, created_at FROM adjustment_requests
+SELECT id, account_id, kind, amount_cents, reason, status, requested_by, requested_kind, requested_label, decided_by, decided_label, decided_at, decision_reason, ledger_entry_id, created_at, deposit_id FROM adjustment_requests
 WHERE account_id = $1
 ORDER BY id DESC
 LIMIT $2
@@ -190,6 +196,7 @@ func (q *Queries) ListAccountAdjustmentRequests(ctx context.Context, arg ListAcc
 			&i.DecisionReason,
 			&i.LedgerEntryID,
 			&i.CreatedAt,
+			&i.DepositID,
 		); err != nil {
 			return nil, err
 		}
@@ -202,7 +209,7 @@ func (q *Queries) ListAccountAdjustmentRequests(ctx context.Context, arg ListAcc
 }
 
 const listDecidedAdjustmentRequests = `-- name: ListDecidedAdjustmentRequests :many
-SELECT r.id, r.account_id, r.kind, r.amount_cents, r.reason, r.status, r.requested_by, r.requested_kind, r.requested_label, r.decided_by, r.decided_label, r.decided_at, r.decision_reason, r.ledger_entry_id, r.created_at, a.name AS account_name, a.email AS account_email
+SELECT r.id, r.account_id, r.kind, r.amount_cents, r.reason, r.status, r.requested_by, r.requested_kind, r.requested_label, r.decided_by, r.decided_label, r.decided_at, r.decision_reason, r.ledger_entry_id, r.created_at, r.deposit_id, a.name AS account_name, a.email AS account_email
 FROM adjustment_requests r JOIN accounts a ON a.id = r.account_id
 WHERE r.status <> 'pending'
 ORDER BY r.decided_at DESC, r.id DESC
@@ -240,6 +247,7 @@ func (q *Queries) ListDecidedAdjustmentRequests(ctx context.Context, lim int32) 
 			&i.AdjustmentRequest.DecisionReason,
 			&i.AdjustmentRequest.LedgerEntryID,
 			&i.AdjustmentRequest.CreatedAt,
+			&i.AdjustmentRequest.DepositID,
 			&i.AccountName,
 			&i.AccountEmail,
 		); err != nil {
@@ -254,7 +262,7 @@ func (q *Queries) ListDecidedAdjustmentRequests(ctx context.Context, lim int32) 
 }
 
 const listPendingAdjustmentRequests = `-- name: ListPendingAdjustmentRequests :many
-SELECT r.id, r.account_id, r.kind, r.amount_cents, r.reason, r.status, r.requested_by, r.requested_kind, r.requested_label, r.decided_by, r.decided_label, r.decided_at, r.decision_reason, r.ledger_entry_id, r.created_at, a.name AS account_name, a.email AS account_email
+SELECT r.id, r.account_id, r.kind, r.amount_cents, r.reason, r.status, r.requested_by, r.requested_kind, r.requested_label, r.decided_by, r.decided_label, r.decided_at, r.decision_reason, r.ledger_entry_id, r.created_at, r.deposit_id, a.name AS account_name, a.email AS account_email
 FROM adjustment_requests r JOIN accounts a ON a.id = r.account_id
 WHERE r.status = 'pending' AND ($1::bigint IS NULL OR r.id > $1::bigint)
 ORDER BY r.id
@@ -298,6 +306,7 @@ func (q *Queries) ListPendingAdjustmentRequests(ctx context.Context, arg ListPen
 			&i.AdjustmentRequest.DecisionReason,
 			&i.AdjustmentRequest.LedgerEntryID,
 			&i.AdjustmentRequest.CreatedAt,
+			&i.AdjustmentRequest.DepositID,
 			&i.AccountName,
 			&i.AccountEmail,
 		); err != nil {
@@ -312,7 +321,7 @@ func (q *Queries) ListPendingAdjustmentRequests(ctx context.Context, arg ListPen
 }
 
 const lockAdjustmentRequest = `-- name: LockAdjustmentRequest :one
-SELECT id, account_id, kind, amount_cents, reason, status, requested_by, requested_kind, requested_label, decided_by, decided_label, decided_at, decision_reason, ledger_entry_id, created_at FROM adjustment_requests WHERE id = $1 FOR UPDATE
+SELECT id, account_id, kind, amount_cents, reason, status, requested_by, requested_kind, requested_label, decided_by, decided_label, decided_at, decision_reason, ledger_entry_id, created_at, deposit_id FROM adjustment_requests WHERE id = $1 FOR UPDATE
 `
 
 func (q *Queries) LockAdjustmentRequest(ctx context.Context, id int64) (AdjustmentRequest, error) {
@@ -334,6 +343,7 @@ func (q *Queries) LockAdjustmentRequest(ctx context.Context, id int64) (Adjustme
 		&i.DecisionReason,
 		&i.LedgerEntryID,
 		&i.CreatedAt,
+		&i.DepositID,
 	)
 	return i, err
 }

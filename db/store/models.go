@@ -46,6 +46,7 @@ type AdjustmentRequest struct {
 	DecisionReason string     `json:"decision_reason"`
 	LedgerEntryID  *int64     `json:"ledger_entry_id"`
 	CreatedAt      time.Time  `json:"created_at"`
+	DepositID      *int64     `json:"deposit_id"`
 }
 
 type ApiBatch struct {

@@ -134,7 +134,8 @@ func (h *Billing) actionError(c *fiber.Ctx, act view.Action, err error) error {
 	case errors.Is(err, billing.ErrInsufficientFunds), errors.Is(err, billing.ErrRefundTooLarge), errors.Is(err, billing.ErrNotRefundable),
 		errors.Is(err, billing.ErrBalanceTooLarge), errors.Is(err, billing.ErrNotSandbox):
 		act.FormError = web.Capitalize(err.Error()) + "."
-	case errors.Is(err, billing.ErrDepositNotPending), errors.Is(err, billing.ErrDepositExpired), errors.Is(err, billing.ErrNotPending):
+	case errors.Is(err, billing.ErrDepositNotPending), errors.Is(err, billing.ErrDepositExpired), errors.Is(err, billing.ErrNotPending),
+		errors.Is(err, billing.ErrDepositAwaitsApproval):
 		act.FormError, status = web.Capitalize(err.Error())+".", fiber.StatusConflict
 	case errors.Is(err, billing.ErrSameApprover), errors.Is(err, billing.ErrApproverNotStaff):
 		act.FormError, status = web.Capitalize(err.Error())+".", fiber.StatusForbidden

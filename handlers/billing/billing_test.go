@@ -452,6 +452,29 @@ func TestBillingRefundDepositsAndLedgerPages(t *testing.T) {
 	if desk.Doc.Find(`[data-testid="verify-status"]`).AttrOr("data-ok", "") != "false" || !strings.Contains(desk.Text(`[data-testid="verify-problems"]`), "balance 0.01 but the ledger sums to 3.00") {
 		t.Fatalf("verify status after tampering: %q", desk.Text(`[data-testid="verify-status"]`))
 	}
+	before := billBalance(t, env, acc.ID)
+	// Above the approval limit, marking a deposit paid files a request: the
+	// dialog says so, and the balance waits for a second finance user.
+	if r := fin.PostForm(billPath(acc.ID, "/deposits"), url.Values{"amount": {"900000"}, "provider": {"manual"}, "note": {"Invoice 8"}}); r.Status != http.StatusSeeOther {
+		t.Fatalf("create a large deposit: %d %s", r.Status, r.Text("main"))
+	}
+	deps, _ = env.Billing.Deposits(ctx, acc.ID, 0, 10)
+	big := billPath(acc.ID, "/deposits/"+strconv.FormatInt(deps[0].ID, 10))
+	if d := fin.HTMX("GET", big+"/pay", nil); !strings.Contains(d.Text("dialog"), "second finance user approves it") || !strings.Contains(d.Text("dialog button[type=submit]"), "Request approval") {
+		t.Errorf("pay dialog above the limit: %q", d.Text("dialog"))
+	}
+	if r := fin.PostForm(big+"/pay", url.Values{"reason": {"Bank statement line 13"}}); r.Status != http.StatusSeeOther {
+		t.Fatalf("mark a large deposit paid: %d %s", r.Status, r.Text("main"))
+	}
+	if page := fin.Get(billPath(acc.ID, "")); !strings.Contains(page.Text(`[data-toast]`), "waits for a second finance user") {
+		t.Errorf("toast after marking a large deposit paid: %q", page.Text(`[data-toast]`))
+	}
+	if got := billBalance(t, env, acc.ID); got != before {
+		t.Fatalf("a large deposit marked paid by one person moved money: %s", got)
+	}
+	if r := fin.PostForm(big+"/pay", url.Values{"reason": {"again"}}); r.Status != http.StatusConflict || !strings.Contains(r.Text(`[data-testid="form-error"]`), "waits for a second") {
+		t.Errorf("mark a waiting deposit paid again: %d %q", r.Status, r.Text(`[data-testid="form-error"]`))
+	}
 }
 
 // postWebhook delivers a body with a signature header.

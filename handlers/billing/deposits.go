@@ -121,6 +121,7 @@ func (h *Billing) depositAction(c *fiber.Ctx, kind string) (view.Action, error) 
 		return act, billing.NotFoundError{What: "deposit", Ref: "#" + strconv.FormatInt(id, 10) + " on this account"}
 	}
 	act.DepositID, act.Deposit, act.Sandbox = d.ID, d.PublicID+" · "+components.Money(d.Amount), d.Sandbox()
+	act.AwaitsApproval = h.svc.NeedsApproval(d.Amount)
 	return act, nil
 }
 
@@ -174,6 +175,10 @@ func (h *Billing) payDeposit(c *fiber.Ctx) error {
 	res, err := h.svc.MarkDepositPaid(c.UserContext(), web.Actor(c), act.DepositID, act.Reason)
 	if err != nil {
 		return h.actionError(c, act, err)
+	}
+	if r := res.Request; r != nil {
+		return h.actionDone(c, act.AccountID, "success", fmt.Sprintf("Deposit %s of %s is above the approval limit of %s: request #%d waits for a second finance user.",
+			res.Deposit.PublicID, components.Money(r.Amount), act.Limit, r.ID))
 	}
 	return h.actionDone(c, act.AccountID, "success",
 		fmt.Sprintf("Deposit %s paid: %s credited. Balance %s.", res.Deposit.PublicID, components.Money(res.Deposit.Amount), components.Money(res.Entry.BalanceAfter)))

@@ -16,6 +16,9 @@ import (
 const (
 	RequestTopUp      = "topup"
 	RequestAdjustment = "adjustment"
+	// RequestDeposit: a deposit marked paid by hand above the limit;
+	// approving it credits the deposit (DepositID).
+	RequestDeposit = "deposit"
 
 	RequestPending  = "pending"
 	RequestApplied  = "applied"
@@ -27,7 +30,8 @@ const (
 type AdjustmentRequest struct {
 	ID             int64       `json:"id"`
 	AccountID      int64       `json:"account_id"`
-	Kind           string      `json:"kind"` // topup or adjustment
+	Kind           string      `json:"kind"`                 // topup, adjustment or deposit
+	DepositID      int64       `json:"deposit_id,omitempty"` // the deposit a "deposit" request credits
 	Amount         money.Cents `json:"amount"`
 	Reason         string      `json:"reason"`
 	Status         string      `json:"status"`
@@ -56,6 +60,9 @@ func requestOf(r store.AdjustmentRequest) AdjustmentRequest {
 	}
 	if r.LedgerEntryID != nil {
 		out.LedgerEntryID = *r.LedgerEntryID
+	}
+	if r.DepositID != nil {
+		out.DepositID = *r.DepositID
 	}
 	return out
 }
@@ -187,28 +194,40 @@ func (s *Service) Adjust(ctx context.Context, actor audit.Actor, in ManualInput)
 }
 
 func (s *Service) request(ctx context.Context, actor audit.Actor, accountID int64, kind string, amount money.Cents, reason string) (Outcome, error) {
-	var out store.AdjustmentRequest
+	var r AdjustmentRequest
 	err := s.tx(ctx, func(q *store.Queries) error {
 		if err := accountExists(ctx, q, accountID); err != nil {
 			return err
 		}
-		p := store.InsertAdjustmentRequestParams{AccountID: accountID, Kind: kind, AmountCents: int64(amount), Reason: reason,
-			RequestedKind: actorKind(actor), RequestedLabel: actor.Label}
-		if id := actor.StaffID(); id != 0 {
-			p.RequestedBy = &id
-		}
 		var err error
-		if out, err = q.InsertAdjustmentRequest(ctx, p); err != nil {
-			return fmt.Errorf("insert adjustment request: %w", err)
-		}
-		return audit.Record(ctx, q, actor, audit.Event{Action: "balance.adjustment_request", EntityType: "account",
-			EntityID: idStr(accountID), Reason: reason, After: requestAudit(out)})
+		r, err = fileRequest(ctx, q, actor, store.InsertAdjustmentRequestParams{AccountID: accountID, Kind: kind, AmountCents: int64(amount), Reason: reason})
+		return err
 	})
 	if err != nil {
 		return Outcome{}, err
 	}
-	r := requestOf(out)
 	return Outcome{Request: &r}, nil
+}
+
+// fileRequest inserts a pending request, by actor, and audits it.
+func fileRequest(ctx context.Context, q *store.Queries, actor audit.Actor, p store.InsertAdjustmentRequestParams) (AdjustmentRequest, error) {
+	p.RequestedKind, p.RequestedLabel = actorKind(actor), actor.Label
+	if id := actor.StaffID(); id != 0 {
+		p.RequestedBy = &id
+	}
+	out, err := q.InsertAdjustmentRequest(ctx, p)
+	if db.IsUniqueViolation(err, "adjustment_requests_deposit_pending") {
+		return AdjustmentRequest{}, ErrDepositAwaitsApproval
+	}
+	if err != nil {
+		return AdjustmentRequest{}, fmt.Errorf("insert adjustment request: %w", err)
+	}
+	after := requestAudit(out)
+	if p.DepositID != nil {
+		after["deposit"] = *p.DepositID
+	}
+	return requestOf(out), audit.Record(ctx, q, actor, audit.Event{Action: "balance.adjustment_request", EntityType: "account",
+		EntityID: idStr(p.AccountID), Reason: p.Reason, After: after})
 }
 
 // decide locks a pending request and checks the second pair of eyes.
@@ -252,9 +271,19 @@ func (s *Service) Approve(ctx context.Context, actor audit.Actor, id int64, note
 		if note != "" {
 			extra["approval_note"] = note
 		}
-		if r.Kind == RequestTopUp {
+		switch r.Kind {
+		case RequestTopUp:
 			_, e, err = s.topUpTx(ctx, q, actor, r.AccountID, money.Cents(r.AmountCents), reason, "balance.adjustment_approve", extra)
-		} else {
+		case RequestDeposit:
+			// Paid meanwhile by its provider, cancelled or expired: nothing
+			// to credit, and the request is for rejecting.
+			var res PayResult
+			res, err = s.creditDeposit(ctx, q, actor, *r.DepositID, reason, "balance.adjustment_approve")
+			if err == nil && res.AlreadyPaid {
+				err = ErrDepositNotPending
+			}
+			e = res.Entry
+		default:
 			e, err = s.apply(ctx, q, actor, move{accountID: r.AccountID, amount: money.Cents(r.AmountCents), kind: KindAdjustment,
 				causeType: CauseAdjustmentRequest, causeID: idStr(r.ID), reason: reason, action: "balance.adjustment_approve", extra: extra})
 		}

@@ -165,6 +165,9 @@ var (
 	ErrNotPending = errors.New("this request was already decided")
 	// ErrDepositNotPending: the deposit is paid, expired or cancelled.
 	ErrDepositNotPending = errors.New("this deposit is no longer pending")
+	// ErrDepositAwaitsApproval: the deposit was marked paid already, above
+	// the approval limit, and that request waits for a second user.
+	ErrDepositAwaitsApproval = errors.New("marking this deposit paid already waits for a second finance user's approval")
 	// ErrDepositExpired: the deposit's time to pay has run out.
 	ErrDepositExpired = errors.New("this deposit has expired")
 	// ErrNotRefundable: only purchases and renewals can be refunded.

@@ -732,3 +732,67 @@ func TestLowBalanceThreshold(t *testing.T) {
 		t.Fatalf("IsLow around %s is wrong", billing.LowBalanceThreshold)
 	}
 }
+
+// A deposit marked paid by hand above the approval limit waits for a second
+// finance user, as a top-up of the same amount does: one person cannot open
+// a manual deposit and credit it. At the limit it is credited at once.
+func TestDepositMarkedPaidAboveTheLimitWaitsForApproval(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	id := f.account("Wire")
+	alice, bob := f.financeUser("alice@finance.test"), f.financeUser("bob@finance.test")
+	deposit := func(amount string) billing.Deposit {
+		d, err := f.svc.CreateDeposit(ctx, alice, billing.DepositInput{AccountID: id, Amount: amount, Provider: billing.ProviderManual})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	if res, err := f.svc.MarkDepositPaid(ctx, alice, deposit("500.00").ID, "wire seen"); err != nil || res.Request != nil || res.Entry.Amount != 500_00 {
+		t.Fatalf("at the limit: %+v %v", res, err)
+	}
+	big := deposit("900000.00")
+	res, err := f.svc.MarkDepositPaid(ctx, alice, big.ID, "wire seen")
+	if err != nil || res.Request == nil || res.Request.Kind != billing.RequestDeposit || res.Request.DepositID != big.ID ||
+		res.Request.Amount != 900000_00 || res.Deposit.Status != billing.DepositPending || res.Entry.ID != 0 {
+		t.Fatalf("above the limit: %+v, %v", res, err)
+	}
+	if got := f.balance(id); got != 500_00 {
+		t.Fatalf("balance moved before approval: %s", got)
+	}
+	if _, err := f.svc.MarkDepositPaid(ctx, bob, big.ID, "again"); !errors.Is(err, billing.ErrDepositAwaitsApproval) {
+		t.Fatalf("marked paid again while it waits: %v", err)
+	}
+	if _, _, err := f.svc.Approve(ctx, alice, res.Request.ID, ""); !errors.Is(err, billing.ErrSameApprover) {
+		t.Fatalf("self-approval: %v", err)
+	}
+	got, e, err := f.svc.Approve(ctx, bob, res.Request.ID, "statement checked")
+	if err != nil || got.Status != billing.RequestApplied || e.Amount != 900000_00 || got.LedgerEntryID != e.ID {
+		t.Fatalf("approve: %+v %+v %v", got, e, err)
+	}
+	if d, _ := f.svc.GetDeposit(ctx, big.ID); d.Status != billing.DepositPaid {
+		t.Fatalf("deposit after approval: %s", d.Status)
+	}
+	if got := f.balance(id); got != 900500_00 {
+		t.Fatalf("balance = %s", got)
+	}
+	if _, err := f.svc.MarkDepositPaid(ctx, alice, big.ID, "late"); !errors.Is(err, billing.ErrDepositNotPending) {
+		t.Fatalf("mark paid after approval: %v", err)
+	}
+	// A deposit closed while its request waited credits nothing.
+	gone := deposit("600")
+	res, err = f.svc.MarkDepositPaid(ctx, alice, gone.ID, "wire seen")
+	if err != nil || res.Request == nil {
+		t.Fatalf("second request: %+v %v", res, err)
+	}
+	if _, err := f.svc.CancelDeposit(ctx, bob, gone.ID, "bounced"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := f.svc.Approve(ctx, bob, res.Request.ID, ""); !errors.Is(err, billing.ErrDepositNotPending) {
+		t.Fatalf("approve a cancelled deposit: %v", err)
+	}
+	if got := f.balance(id); got != 900500_00 {
+		t.Fatalf("balance after the refused approval = %s", got)
+	}
+	f.mustVerify()
+}

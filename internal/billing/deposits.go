@@ -313,6 +313,9 @@ type PayResult struct {
 	Entry   LedgerEntry // the credit (the existing one when AlreadyPaid)
 	// AlreadyPaid: the deposit had been credited before; nothing moved now.
 	AlreadyPaid bool
+	// Request: marked paid above the approval limit, the deposit waits for
+	// a second finance user (Entry is empty, nothing moved).
+	Request *AdjustmentRequest
 }
 
 // creditDeposit marks a pending deposit paid and credits it, once: of any
@@ -358,7 +361,10 @@ func (s *Service) creditDeposit(ctx context.Context, q *store.Queries, actor aud
 }
 
 // MarkDepositPaid is finance confirming a payment by hand (a bank transfer
-// arrived, a provider's webhook was lost). The reason is required.
+// arrived, a provider's webhook was lost). The reason is required. Above
+// the approval limit it files a request for a second finance user instead
+// (PayResult.Request) and the deposit stays pending: otherwise one person
+// could open a manual deposit of any amount and credit it.
 func (s *Service) MarkDepositPaid(ctx context.Context, actor audit.Actor, depositID int64, reason string) (PayResult, error) {
 	reason, err := CheckReason(reason, true)
 	if err != nil {
@@ -366,7 +372,20 @@ func (s *Service) MarkDepositPaid(ctx context.Context, actor audit.Actor, deposi
 	}
 	var res PayResult
 	err = s.tx(ctx, func(q *store.Queries) error {
-		var err error
+		d, err := q.GetDeposit(ctx, depositID)
+		if db.IsNotFound(err) {
+			return notFound("deposit", depositID)
+		}
+		if err != nil {
+			return fmt.Errorf("get deposit: %w", err)
+		}
+		expired := d.ExpiresAt != nil && !s.now().Before(*d.ExpiresAt)
+		if d.Status == DepositPending && !expired && s.NeedsApproval(money.Cents(d.AmountCents)) {
+			r, err := fileRequest(ctx, q, actor, store.InsertAdjustmentRequestParams{AccountID: d.AccountID, Kind: RequestDeposit,
+				AmountCents: d.AmountCents, Reason: reason, DepositID: &d.ID})
+			res = PayResult{Deposit: depositOf(d), Request: &r}
+			return err
+		}
 		res, err = s.creditDeposit(ctx, q, actor, depositID, reason, "balance.deposit")
 		return err
 	})

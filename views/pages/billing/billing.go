@@ -396,8 +396,11 @@ type Action struct {
 	DepositID int64
 	Deposit   string // "dep_… · $25.00"
 	Sandbox   bool
-	RequestID int64
-	Request   string // "Top-up of $600.00 for Nightfall"
+	// AwaitsApproval: the deposit is above the approval limit, so marking
+	// it paid files a request for a second finance user.
+	AwaitsApproval bool
+	RequestID      int64
+	Request        string // "Top-up of $600.00 for Nightfall"
 
 	Amount    string
 	Reason    string
@@ -509,6 +512,10 @@ func (a Action) Body() string {
 	case "deposit":
 		return "Opens a pending top-up invoice. No money moves until it is paid."
 	case "pay":
+		if a.AwaitsApproval {
+			return a.Deposit + " is above the approval limit of " + a.Limit + ": marking it paid files a request, and nothing is credited to " +
+				a.AccountName + " until a second finance user approves it. Do this only when the payment has arrived."
+		}
 		return "Credits " + a.Deposit + " to " + a.AccountName + " now. Do this only when the payment has arrived."
 	case "sandbox-pay":
 		return "Sends the sandbox provider's signed payment webhook for " + a.Deposit + " to this server, which credits " + a.AccountName + ". Sandbox deposits are test money."
@@ -550,6 +557,9 @@ func (a Action) Submit() string {
 	case "deposit":
 		return "Create deposit"
 	case "pay":
+		if a.AwaitsApproval {
+			return "Request approval"
+		}
 		return "Mark paid"
 	case "sandbox-pay":
 		return "Send sandbox payment"
