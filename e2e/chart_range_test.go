@@ -54,3 +54,37 @@ func TestOverviewChartRangePicker(t *testing.T) {
 	}
 	b.screenshot("refused")
 }
+
+// A chart's x labels never run together: Lumora's three charts side by
+// side at 1280 px, the overview's two at 1024 and a phone's one each. The
+// labels thin by the chart's own width (a container query), not the
+// screen's; they ran together as "Nov 8Nov 12Nov 16" in a third of 1280.
+func TestChartLabelsDoNotOverlap(t *testing.T) {
+	b := start(t)
+	b.staff("viewer")
+	for _, c := range []struct {
+		path   string
+		width  int64
+		mobile bool
+	}{{"/lumora?range=90d", 1280, false}, {"/lumora", 1280, false}, {"/?range=90d", 1024, false}, {"/lumora?range=90d", 390, true}} {
+		b.viewport(c.width, 900, c.mobile)
+		b.open(c.path, "svg.chart")
+		// Per chart: the visible labels, left to right, each ending at
+		// least 4 px before the next begins.
+		problem := eval[string](b, `(() => {
+			for (const svg of document.querySelectorAll('svg.chart')) {
+				const boxes = [...svg.querySelectorAll('text.chart-axis[text-anchor="middle"]')]
+					.filter(t => getComputedStyle(t).display !== 'none')
+					.map(t => t.getBoundingClientRect()).sort((a, b) => a.left - b.left);
+				if (boxes.length < 2) return 'a chart with fewer than two labels';
+				for (let i = 1; i < boxes.length; i++)
+					if (boxes[i].left - boxes[i-1].right < 4) return 'labels ' + (i-1) + ' and ' + i + ' are ' + Math.round(boxes[i].left - boxes[i-1].right) + ' px apart';
+			}
+			return '';
+		})()`)
+		if problem != "" {
+			t.Errorf("%s at %d px: %s", c.path, c.width, problem)
+			b.screenshot("chart-labels")
+		}
+	}
+}

@@ -66,9 +66,10 @@ func buildChart(points []ChartPoint) chartModel {
 	} else if n > 40 {
 		frac = 0.72
 	}
-	// Label every `wide` bars on sm+ and every other one of those on phones:
-	// the phone labels are a subset of the wide ones, so two never sit side
-	// by side (every 12th and every 23rd of 90 days would).
+	// Label every `wide` bars in a wide chart and every other one of those
+	// in a narrow one (input.css, .chart-label-wide): the narrow labels are
+	// a subset of the wide ones, so two never sit side by side (every 12th
+	// and every 23rd of 90 days would).
 	wide := (n + 7) / 8
 	narrow := 2 * wide
 	for i, p := range points {
