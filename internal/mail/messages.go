@@ -91,8 +91,23 @@ func messageFromRow(r store.MailMessage) Message {
 // GetMessage is the message with that public id, if it is inside the scope.
 func (s *Service) GetMessage(ctx context.Context, scope accounts.Scope, publicID string) (_ MessageDetail, err error) {
 	defer wrap(&err, "get mail message %q", publicID)
+	return s.getMessage(ctx, publicID, func(m store.MailMessage) bool { return scope.Allows(m.AccountID) })
+}
+
+// GetAppMessage is the message with that public id if the app sent it and
+// the app is inside the scope. An API key carries its app's permissions
+// (the spec), so a message of another app, of the key's own account too, is
+// ErrMessageNotFound exactly as an unknown id, as its logs and stats are.
+func (s *Service) GetAppMessage(ctx context.Context, scope accounts.Scope, appID int64, publicID string) (_ MessageDetail, err error) {
+	defer wrap(&err, "get mail message %q of app %d", publicID, appID)
+	return s.getMessage(ctx, publicID, func(m store.MailMessage) bool { return m.AppID == appID && scope.Allows(m.AccountID) })
+}
+
+// getMessage is the message with its recipients and events, if visible
+// says the caller may see it (else ErrMessageNotFound).
+func (s *Service) getMessage(ctx context.Context, publicID string, visible func(store.MailMessage) bool) (MessageDetail, error) {
 	row, err := s.db.GetMailMessageByPublicID(ctx, publicID)
-	if db.IsNotFound(err) || (err == nil && !scope.Allows(row.AccountID)) {
+	if db.IsNotFound(err) || (err == nil && !visible(row)) {
 		return MessageDetail{}, ErrMessageNotFound
 	} else if err != nil {
 		return MessageDetail{}, err

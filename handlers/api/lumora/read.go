@@ -41,8 +41,9 @@ func timePtr(t *time.Time) any {
 }
 
 // email is GET /v1/emails/:id: the message, its recipients and its events.
-func (api *API) email(c *fiber.Ctx, k apikeys.Key, _ int64) error {
-	d, err := api.mail.GetMessage(c.UserContext(), k.Scope(), utils.CopyString(c.Params("id")))
+// Only the key's app's: another app's message is not found, as in its logs.
+func (api *API) email(c *fiber.Ctx, k apikeys.Key, appID int64) error {
+	d, err := api.mail.GetAppMessage(c.UserContext(), k.Scope(), appID, utils.CopyString(c.Params("id")))
 	if err != nil {
 		return api.serviceErr(c, err)
 	}
