@@ -22,7 +22,7 @@
 //	          through the built-in platform app; no verified domain, unsigned)
 //	Reading:  GetMessage (the account's), GetAppMessage (one app's: the
 //	          API key's), ListEvents (the log), Stats, ListSuppressions,
-//	          DeleteSuppression
+//	          SuppressionPage (with the next page's cursor), DeleteSuppression
 //	Staff:    AddSuppression and LiftSuppression (an address by hand, with
 //	          a reason kept in the account's history)
 //

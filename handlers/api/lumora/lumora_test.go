@@ -518,3 +518,39 @@ func TestAnotherAppOfTheAccount(t *testing.T) {
 	}
 	wantErr(t, "the sibling app's endpoint", w.call("DELETE", "/api/lumora/v1/webhooks/"+r.str("id"), siblingKey, ""), 404, "not_found")
 }
+
+// A last page that is exactly full carries no next_cursor (there is no
+// empty page after it), for the logs and the suppressions alike; a page
+// with more after it does.
+func TestLastFullPageHasNoCursor(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	for i := range 4 {
+		body := fmt.Sprintf(`{"to": ["r%d@globex.test"], "subject": "n%d", "text": "x"}`, i, i)
+		if r := w.call("POST", "/api/lumora/v1/email/send", w.key, body); r.Status != 200 {
+			t.Fatalf("send %d: %s", i, r.Raw)
+		}
+		if err := w.env.Services.Mail.Suppress(ctx, w.acct, fmt.Sprintf("s%d@globex.test", i), mail.ReasonManual, "test"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, list := range []string{"/api/lumora/v1/emails/logs", "/api/lumora/v1/suppressions"} {
+		// Four items: pages of two are full, the second one the last.
+		first := w.call("GET", list+"?limit=2", w.key, "")
+		cursor := first.str("next_cursor")
+		if data, _ := first.Body["data"].([]any); first.Status != 200 || len(data) != 2 || cursor == "" {
+			t.Fatalf("%s first page: %s", list, first.Raw)
+		}
+		last := w.call("GET", list+"?limit=2&cursor="+cursor, w.key, "")
+		if data, _ := last.Body["data"].([]any); last.Status != 200 || len(data) != 2 || last.Body["next_cursor"] != nil {
+			t.Errorf("%s last full page: %s", list, last.Raw)
+		}
+		all := w.call("GET", list+"?limit=4", w.key, "")
+		if data, _ := all.Body["data"].([]any); all.Status != 200 || len(data) != 4 || all.Body["next_cursor"] != nil {
+			t.Errorf("%s one exactly full page: %s", list, all.Raw)
+		}
+		if r := w.call("GET", list+"?limit=5", w.key, ""); r.Body["next_cursor"] != nil || len(r.Body["data"].([]any)) != 4 {
+			t.Errorf("%s one short page: %s", list, r.Raw)
+		}
+	}
+}
