@@ -775,3 +775,30 @@ func TestSecrets(t *testing.T) {
 		t.Errorf("audit actor: %q %q %v", kind, label, err)
 	}
 }
+
+// NUL or invalid UTF-8 anywhere in a request is validation_error with the
+// status the spec's table gives it, 422, like every other refused input;
+// malformed JSON stays 400 invalid_json.
+func TestBadTextIsValidationError(t *testing.T) {
+	t.Parallel()
+	w := newLmWorld(t)
+	id := w.create(w.key, `{"name": "Text"}`)
+	ext := devBase + "/extensions/" + id
+	for _, c := range []struct{ name, method, path, body string }{
+		{"escaped NUL in PATCH", "PATCH", ext, `{"name": "a\u0000b"}`},
+		{"raw NUL in PATCH", "PATCH", ext, "{\"name\": \"a\x00b\"}"},
+		{"invalid UTF-8 in PATCH", "PATCH", ext, "{\"name\": \"\xff\"}"},
+		{"escaped NUL in POST", "POST", devBase + "/extensions", `{"name": "a\u0000b"}`},
+		{"invalid UTF-8 in POST", "POST", devBase + "/extensions", "{\"description\": \"\xc3\x28\"}"},
+		{"escaped NUL in a secret", "PUT", ext + "/secrets/API_KEY", `{"value": "a\u0000b"}`},
+		{"invalid UTF-8 in a secret", "PUT", ext + "/secrets/API_KEY", "{\"value\": \"\xff\"}"},
+		{"NUL in the query", "GET", devBase + "/extensions?cursor=%00", ""},
+	} {
+		r := w.call(c.method, c.path, w.key, c.body)
+		wantLmErr(t, c.name, r, 422, "validation_error")
+	}
+	if r := w.call("GET", ext, w.key, ""); r.obj("extension")["name"] != "Text" {
+		t.Errorf("after the refusals: %s", r.Raw)
+	}
+	wantLmErr(t, "malformed JSON", w.call("PATCH", ext, w.key, `{"name": `), 400, "invalid_json")
+}
