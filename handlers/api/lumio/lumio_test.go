@@ -802,3 +802,44 @@ func TestBadTextIsValidationError(t *testing.T) {
 	}
 	wantLmErr(t, "malformed JSON", w.call("PATCH", ext, w.key, `{"name": `), 400, "invalid_json")
 }
+
+// POST /extensions takes the fields PATCH takes (the spec: PATCH "accepts
+// the same fields as POST /extensions"), slug and visibility included, and
+// refuses a bad one exactly as PATCH does.
+func TestCreateTakesPatchFields(t *testing.T) {
+	t.Parallel()
+	w := newLmWorld(t)
+	r := w.call("POST", devBase+"/extensions", w.key, `{"name": "Own Slug", "slug": "my-scores", "visibility": "unlisted"}`)
+	if e := r.obj("extension"); r.Status != 201 || e["slug"] != "my-scores" || e["visibility"] != "unlisted" {
+		t.Fatalf("create with slug and visibility: %d %s", r.Status, r.Raw)
+	}
+	taken := r.obj("extension")["id"].(string)
+	r = w.call("POST", devBase+"/extensions", w.key, `{"name": "Quiet", "visibility": "private"}`)
+	if e := r.obj("extension"); r.Status != 201 || e["slug"] != "quiet" || e["visibility"] != "private" {
+		t.Fatalf("create private: %d %s", r.Status, r.Raw)
+	}
+	id := w.create(w.key, `{"name": "Patched"}`)
+	for _, c := range []struct{ name, fields string }{
+		{"taken slug", `"slug": "my-scores"`},
+		{"bad slug", `"slug": "Not A Slug"`},
+		{"empty slug", `"slug": ""`},
+		{"unknown visibility", `"visibility": "everyone"`},
+		{"public without an approved version", `"visibility": "public"`},
+		{"slug not a string", `"slug": 5`},
+	} {
+		post := w.call("POST", devBase+"/extensions", w.key, `{"name": "Refused", `+c.fields+`}`)
+		patch := w.call("PATCH", devBase+"/extensions/"+id, w.key, `{`+c.fields+`}`)
+		wantLmErr(t, "POST, "+c.name, post, 422, "validation_error")
+		wantLmErr(t, "PATCH, "+c.name, patch, 422, "validation_error")
+		if errMsg(post) != errMsg(patch) {
+			t.Errorf("%s: POST says %q, PATCH %q", c.name, errMsg(post), errMsg(patch))
+		}
+	}
+	r = w.call("GET", devBase+"/extensions", w.key, "")
+	if list, _ := r.Body["extensions"].([]any); len(list) != 3 {
+		t.Errorf("after the refused creations: %s", r.Raw)
+	}
+	if r := w.call("GET", devBase+"/extensions/"+taken, w.key, ""); r.obj("extension")["slug"] != "my-scores" {
+		t.Errorf("the slug's owner: %s", r.Raw)
+	}
+}
