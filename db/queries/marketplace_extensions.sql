@@ -2,8 +2,8 @@
 
 -- name: InsertMarketplaceExtension :one
 INSERT INTO marketplace_extensions (public_id, account_id, slug, name, short_description, description,
-    pricing_type, price_cents, currency, billing_interval, created_at, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, @now::timestamptz, @now::timestamptz)
+    pricing_type, price_cents, currency, billing_interval, visibility, created_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, @now::timestamptz, @now::timestamptz)
 RETURNING *;
 
 -- name: MarketplaceSlugsLike :many

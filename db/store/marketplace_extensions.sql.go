@@ -123,8 +123,8 @@ func (q *Queries) GetMarketplaceSecretSealed(ctx context.Context, arg GetMarketp
 const insertMarketplaceExtension = `-- name: InsertMarketplaceExtension :one
 
 INSERT INTO marketplace_extensions (public_id, account_id, slug, name, short_description, description,
-    pricing_type, price_cents, currency, billing_interval, created_at, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::timestamptz, $11::timestamptz)
+    pricing_type, price_cents, currency, billing_interval, visibility, created_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::timestamptz, $12::timestamptz)
 RETURNING id, public_id, account_id, slug, name, short_description, description, pricing_type, price_cents, currency, billing_interval, visibility, status, install_count, rating_count, current_version_id, deprecated, replacement_id, ever_public, created_at, updated_at, active_installs
 `
 
@@ -139,6 +139,7 @@ type InsertMarketplaceExtensionParams struct {
 	PriceCents       *int64    `json:"price_cents"`
 	Currency         *string   `json:"currency"`
 	BillingInterval  *string   `json:"billing_interval"`
+	Visibility       string    `json:"visibility"`
 	Now              time.Time `json:"now"`
 }
 
@@ -155,6 +156,7 @@ func (q *Queries) InsertMarketplaceExtension(ctx context.Context, arg InsertMark
 		arg.PriceCents,
 		arg.Currency,
 		arg.BillingInterval,
+		arg.Visibility,
 		arg.Now,
 	)
 	var i MarketplaceExtension

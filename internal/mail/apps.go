@@ -171,6 +171,28 @@ func clampLimit(n int) int32 {
 	return int32(min(n, MaxListLimit))
 }
 
+// Page is one page of a keyset list, newest first. Next is the cursor of
+// the page after it (the last item's id), 0 when this page is the last.
+type Page[T any] struct {
+	Items []T
+	Next  int64
+}
+
+// pageOf makes the page of at most limit items from rows fetched with
+// limit+1: the extra row only tells that another page follows,
+// so a last page that is exactly full offers no cursor to an empty one.
+func pageOf[R, T any](rows []R, limit int32, id func(R) int64, item func(R) T) Page[T] {
+	p := Page[T]{Items: make([]T, 0, min(len(rows), int(limit)))}
+	if len(rows) > int(limit) {
+		rows = rows[:limit]
+		p.Next = id(rows[limit-1])
+	}
+	for _, r := range rows {
+		p.Items = append(p.Items, item(r))
+	}
+	return p
+}
+
 func positive(id int64) *int64 {
 	if id <= 0 {
 		return nil

@@ -20,8 +20,9 @@
 //	          change enqueues its webhooks in the transaction recording it
 //	Platform: SendPlatform (lumdesk's own mail, from PLATFORM_MAIL_FROM
 //	          through the built-in platform app; no verified domain, unsigned)
-//	Reading:  GetMessage, ListEvents (the log), Stats, ListSuppressions,
-//	          DeleteSuppression
+//	Reading:  GetMessage (the account's), GetAppMessage (one app's: the
+//	          API key's), ListEvents (the log), Stats, ListSuppressions,
+//	          SuppressionPage (with the next page's cursor), DeleteSuppression
 //	Staff:    AddSuppression and LiftSuppression (an address by hand, with
 //	          a reason kept in the account's history)
 //

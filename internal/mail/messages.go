@@ -91,8 +91,23 @@ func messageFromRow(r store.MailMessage) Message {
 // GetMessage is the message with that public id, if it is inside the scope.
 func (s *Service) GetMessage(ctx context.Context, scope accounts.Scope, publicID string) (_ MessageDetail, err error) {
 	defer wrap(&err, "get mail message %q", publicID)
+	return s.getMessage(ctx, publicID, func(m store.MailMessage) bool { return scope.Allows(m.AccountID) })
+}
+
+// GetAppMessage is the message with that public id if the app sent it and
+// the app is inside the scope. An API key carries its app's permissions
+// (the spec), so a message of another app, of the key's own account too, is
+// ErrMessageNotFound exactly as an unknown id, as its logs and stats are.
+func (s *Service) GetAppMessage(ctx context.Context, scope accounts.Scope, appID int64, publicID string) (_ MessageDetail, err error) {
+	defer wrap(&err, "get mail message %q of app %d", publicID, appID)
+	return s.getMessage(ctx, publicID, func(m store.MailMessage) bool { return m.AppID == appID && scope.Allows(m.AccountID) })
+}
+
+// getMessage is the message with its recipients and events, if visible
+// says the caller may see it (else ErrMessageNotFound).
+func (s *Service) getMessage(ctx context.Context, publicID string, visible func(store.MailMessage) bool) (MessageDetail, error) {
 	row, err := s.db.GetMailMessageByPublicID(ctx, publicID)
-	if db.IsNotFound(err) || (err == nil && !scope.Allows(row.AccountID)) {
+	if db.IsNotFound(err) || (err == nil && !visible(row)) {
 		return MessageDetail{}, ErrMessageNotFound
 	} else if err != nil {
 		return MessageDetail{}, err
@@ -131,14 +146,16 @@ type LogFilter struct {
 	Limit     int   // 1..200, 0 = 50
 }
 
-// ListEvents is a page of the app's delivery events (the app inside the scope).
-func (s *Service) ListEvents(ctx context.Context, scope accounts.Scope, appID int64, f LogFilter) (_ []Event, err error) {
+// ListEvents is a page of the app's delivery events (the app inside the
+// scope), with the cursor of the next page when there is one.
+func (s *Service) ListEvents(ctx context.Context, scope accounts.Scope, appID int64, f LogFilter) (_ Page[Event], err error) {
 	defer wrap(&err, "list mail events of app %d", appID)
 	app, err := s.GetApp(ctx, scope, appID)
 	if err != nil {
-		return nil, err
+		return Page[Event]{}, err
 	}
-	p := store.ListMailEventsParams{AppID: app.ID, BeforeID: positive(f.BeforeID), Since: f.Since, Until: f.Until, Lim: clampLimit(f.Limit)}
+	limit := clampLimit(f.Limit)
+	p := store.ListMailEventsParams{AppID: app.ID, BeforeID: positive(f.BeforeID), Since: f.Since, Until: f.Until, Lim: limit + 1}
 	fe := ValidationError{}
 	if f.Status != "" {
 		if !validEventType(f.Status) {
@@ -157,18 +174,16 @@ func (s *Service) ListEvents(ctx context.Context, scope accounts.Scope, appID in
 		fe["since"] = "since must be before until."
 	}
 	if len(fe) > 0 {
-		return nil, fe
+		return Page[Event]{}, fe
 	}
 	rows, err := s.db.ListMailEvents(ctx, p)
 	if err != nil {
-		return nil, err
+		return Page[Event]{}, err
 	}
-	out := make([]Event, len(rows))
-	for i, r := range rows {
-		out[i] = Event{ID: r.ID, MessageID: r.MessagePublicID, Subject: r.MessageSubject, Recipient: r.Recipient,
+	return pageOf(rows, limit, func(r store.ListMailEventsRow) int64 { return r.ID }, func(r store.ListMailEventsRow) Event {
+		return Event{ID: r.ID, MessageID: r.MessagePublicID, Subject: r.MessageSubject, Recipient: r.Recipient,
 			Type: r.Type, At: r.At.UTC(), Detail: r.Detail}
-	}
-	return out, nil
+	}), nil
 }
 
 func validEventType(t string) bool {
@@ -290,6 +305,30 @@ func (f SuppressionFilter) params() (store.ListMailSuppressionsParams, error) {
 // ListSuppressions is a page of the account's suppressions, newest first.
 func (s *Service) ListSuppressions(ctx context.Context, scope accounts.Scope, f SuppressionFilter) (_ []Suppression, err error) {
 	defer wrap(&err, "list mail suppressions")
+	rows, err := s.listSuppressions(ctx, scope, f, 0)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Suppression, len(rows))
+	for i, r := range rows {
+		out[i] = suppressionFromRow(r)
+	}
+	return out, nil
+}
+
+// SuppressionPage is ListSuppressions with the cursor of the next page when
+// there is one (the API's next_cursor).
+func (s *Service) SuppressionPage(ctx context.Context, scope accounts.Scope, f SuppressionFilter) (_ Page[Suppression], err error) {
+	defer wrap(&err, "list mail suppressions")
+	rows, err := s.listSuppressions(ctx, scope, f, 1)
+	if err != nil {
+		return Page[Suppression]{}, err
+	}
+	return pageOf(rows, clampLimit(f.Limit), func(r store.MailSuppression) int64 { return r.ID }, suppressionFromRow), nil
+}
+
+// listSuppressions reads f's page and extra rows more.
+func (s *Service) listSuppressions(ctx context.Context, scope accounts.Scope, f SuppressionFilter, extra int32) ([]store.MailSuppression, error) {
 	if !scope.Allows(f.AccountID) {
 		return nil, ErrAccountNotFound
 	}
@@ -297,19 +336,17 @@ func (s *Service) ListSuppressions(ctx context.Context, scope accounts.Scope, f 
 	if err != nil {
 		return nil, err
 	}
+	p.Lim += extra
 	var rows []store.MailSuppression
 	err = s.db.Read(ctx, func(q *store.Queries) (err error) {
 		rows, err = q.ListMailSuppressions(ctx, p)
 		return err
 	})
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Suppression, len(rows))
-	for i, r := range rows {
-		out[i] = Suppression{ID: r.ID, AccountID: r.AccountID, Email: r.Email, Reason: r.Reason, Origin: r.Origin, CreatedAt: r.CreatedAt.UTC()}
-	}
-	return out, nil
+	return rows, err
+}
+
+func suppressionFromRow(r store.MailSuppression) Suppression {
+	return Suppression{ID: r.ID, AccountID: r.AccountID, Email: r.Email, Reason: r.Reason, Origin: r.Origin, CreatedAt: r.CreatedAt.UTC()}
 }
 
 // DeleteSuppression reactivates an address for the account (the API's

@@ -134,16 +134,44 @@ type PricingInput struct {
 	Interval string
 }
 
-// ExtensionInput creates an extension.
+// ExtensionInput creates an extension. Slug and Visibility are judged as
+// UpdateExtension judges them (the API's POST takes the fields of PATCH).
 type ExtensionInput struct {
 	AccountID        *int64 // the account (staff); a one-account scope acts on its own
 	Name             string
+	Slug             *string // nil: made from the name, the first free one
 	ShortDescription string
 	Description      string
 	Pricing          *PricingInput // nil: free
+	Visibility       *string       // nil: private
 }
 
 var slugRE = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
+
+// errSlugTaken is the answer to a slug another extension has (its unique
+// constraint decides, so two requests racing for one get the same words).
+var errSlugTaken = ValidationError{"slug": "This slug is taken by another extension."}
+
+// checkSlug judges a slug the developer chose.
+func checkSlug(fe ValidationError, slug string) {
+	if len(slug) > MaxSlug || !slugRE.MatchString(slug) {
+		fe["slug"] = fmt.Sprintf("Lower-case letters, digits and single hyphens, at most %d characters.", MaxSlug)
+	}
+}
+
+// checkVisibility judges a visibility; public needs an approved version of
+// an extension that is not suspended (approved).
+func checkVisibility(fe ValidationError, v string, approved bool) {
+	switch v {
+	case VisibilityPrivate, VisibilityUnlisted:
+	case VisibilityPublic:
+		if !approved {
+			fe["visibility"] = "An extension can be public only once a version is approved."
+		}
+	default:
+		fe["visibility"] = "Choose private, unlisted or public."
+	}
+}
 
 // Slugify makes a slug from a name: lower-case ASCII letters and digits,
 // anything else a single hyphen; "extension" when nothing is left.
@@ -268,7 +296,9 @@ func freeSlug(ctx context.Context, q *store.Queries, base string) (string, error
 }
 
 // CreateExtension makes a draft extension of the scope's account (staff
-// name the account), private, with a unique slug made from its name.
+// name the account), private unless in says unlisted (public needs an
+// approved version, which a new extension has not), with the slug in gives
+// or else a unique one made from its name.
 func (s *Service) CreateExtension(ctx context.Context, actor audit.Actor, scope accounts.Scope, in ExtensionInput) (_ Extension, err error) {
 	defer wrap(&err, "create extension")
 	target, err := scope.Target(in.AccountID)
@@ -277,11 +307,21 @@ func (s *Service) CreateExtension(ctx context.Context, actor audit.Actor, scope 
 	}
 	in.Name = strings.TrimSpace(in.Name)
 	in.ShortDescription = strings.TrimSpace(in.ShortDescription)
+	var slug string // "": made from the name
+	visibility := VisibilityPrivate
 	fe := ValidationError{}
 	if target == nil {
 		fe["account"] = "Choose the account the extension belongs to."
 	}
 	checkText(fe, "name", in.Name, MaxName, true)
+	if in.Slug != nil {
+		slug = strings.TrimSpace(*in.Slug)
+		checkSlug(fe, slug)
+	}
+	if in.Visibility != nil {
+		visibility = strings.TrimSpace(*in.Visibility)
+		checkVisibility(fe, visibility, false)
+	}
 	checkText(fe, "short_description", in.ShortDescription, MaxShortDescription, false)
 	checkText(fe, "description", in.Description, MaxDescription, false)
 	pricing := parsePricing(fe, in.Pricing)
@@ -290,7 +330,8 @@ func (s *Service) CreateExtension(ctx context.Context, actor audit.Actor, scope 
 	}
 	cents, currency, interval := pricing.columns()
 	var out Extension
-	// Two creations racing for one slug: the loser picks again.
+	// Two creations racing for one slug made from the name: the loser picks
+	// again (a slug the input gives is not replaced: errSlugTaken).
 	for attempt := 0; ; attempt++ {
 		err = s.db.Tx(ctx, func(q *store.Queries) error {
 			if _, err := q.GetAccount(ctx, *target); db.IsNotFound(err) {
@@ -298,14 +339,21 @@ func (s *Service) CreateExtension(ctx context.Context, actor audit.Actor, scope 
 			} else if err != nil {
 				return err
 			}
-			slug, err := freeSlug(ctx, q, Slugify(in.Name))
-			if err != nil {
-				return err
+			pick := slug
+			if pick == "" {
+				free, err := freeSlug(ctx, q, Slugify(in.Name))
+				if err != nil {
+					return err
+				}
+				pick = free
 			}
 			row, err := q.InsertMarketplaceExtension(ctx, store.InsertMarketplaceExtensionParams{PublicID: ids.Public("ext_"),
-				AccountID: *target, Slug: slug, Name: in.Name, ShortDescription: in.ShortDescription, Description: in.Description,
-				PricingType: pricing.Type, PriceCents: cents, Currency: currency, BillingInterval: interval, Now: s.clock()})
-			if err != nil {
+				AccountID: *target, Slug: pick, Name: in.Name, ShortDescription: in.ShortDescription, Description: in.Description,
+				PricingType: pricing.Type, PriceCents: cents, Currency: currency, BillingInterval: interval, Visibility: visibility,
+				Now: s.clock()})
+			if in.Slug != nil && db.IsUniqueViolation(err, "marketplace_extensions_slug") {
+				return errSlugTaken
+			} else if err != nil {
 				return err
 			}
 			if out, err = s.extensionFromRow(ctx, q, row); err != nil {
@@ -446,8 +494,8 @@ func (s *Service) UpdateExtension(ctx context.Context, actor audit.Actor, scope 
 			case p.Slug == row.Slug:
 			case row.EverPublic:
 				fe["slug"] = "The slug cannot change: the extension has been public."
-			case len(p.Slug) > MaxSlug || !slugRE.MatchString(p.Slug):
-				fe["slug"] = fmt.Sprintf("Lower-case letters, digits and single hyphens, at most %d characters.", MaxSlug)
+			default:
+				checkSlug(fe, p.Slug)
 			}
 		}
 		if in.ShortDescription != nil {
@@ -465,15 +513,9 @@ func (s *Service) UpdateExtension(ctx context.Context, actor audit.Actor, scope 
 		}
 		if in.Visibility != nil {
 			p.Visibility = strings.TrimSpace(*in.Visibility)
-			switch p.Visibility {
-			case VisibilityPrivate, VisibilityUnlisted:
-			case VisibilityPublic:
-				if row.CurrentVersionID == nil || row.Status == StatusSuspended {
-					fe["visibility"] = "An extension can be public only once a version is approved."
-				}
+			checkVisibility(fe, p.Visibility, row.CurrentVersionID != nil && row.Status != StatusSuspended)
+			if p.Visibility == VisibilityPublic {
 				p.EverPublic = true
-			default:
-				fe["visibility"] = "Choose private, unlisted or public."
 			}
 		}
 		if len(fe) > 0 {
@@ -481,7 +523,7 @@ func (s *Service) UpdateExtension(ctx context.Context, actor audit.Actor, scope 
 		}
 		updated, err := q.UpdateMarketplaceExtension(ctx, p)
 		if db.IsUniqueViolation(err, "marketplace_extensions_slug") {
-			return ValidationError{"slug": "This slug is taken by another extension."}
+			return errSlugTaken
 		} else if err != nil {
 			return err
 		}

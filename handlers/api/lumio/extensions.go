@@ -137,9 +137,11 @@ func (api *API) createExtension(c *fiber.Ctx, k apikeys.Key) error {
 	}
 	in.AccountID = f.accountID
 	in.Name = deref(f.name)
+	in.Slug = f.slug
 	in.ShortDescription = deref(f.shortDescription)
 	in.Description = deref(f.description)
 	in.Pricing = f.pricing
+	in.Visibility = f.visibility
 	e, err := api.svc.CreateExtension(c.UserContext(), actorOf(c), k.Scope(), in)
 	if err != nil {
 		return api.serviceErr(c, err, "", "")
@@ -217,8 +219,9 @@ type extensionFields struct {
 }
 
 // fields reads the extension fields. Names are camelCase or snake_case
-// (short_description and shortDescription); slug and visibility only on
-// PATCH; accountId only for operator keys on POST. Unknown fields are refused.
+// (short_description and shortDescription); POST takes the fields of PATCH
+// (the spec: PATCH "accepts the same fields as POST"), and accountId for
+// operator keys. Unknown fields are refused.
 func (o jsonObject) fields(k apikeys.Key, patch bool) extensionFields {
 	var f extensionFields
 	fail := func(format string, a ...any) {
@@ -246,10 +249,8 @@ func (o jsonObject) fields(k apikeys.Key, patch bool) extensionFields {
 		}
 		return got
 	}
-	known := []string{"name", "shortDescription", "short_description", "description", "pricing"}
-	if patch {
-		known = append(known, "slug", "visibility")
-	} else if k.Operator {
+	known := []string{"name", "slug", "shortDescription", "short_description", "description", "pricing", "visibility"}
+	if !patch && k.Operator {
 		known = append(known, "accountId", "account_id")
 	}
 	var unknown []string
@@ -265,10 +266,8 @@ func (o jsonObject) fields(k apikeys.Key, patch bool) extensionFields {
 	f.name = str("name")
 	f.shortDescription = str("shortDescription", "short_description")
 	f.description = str("description")
-	if patch {
-		f.slug = str("slug")
-		f.visibility = str("visibility")
-	}
+	f.slug = str("slug")
+	f.visibility = str("visibility")
 	for _, n := range []string{"accountId", "account_id"} {
 		if raw, ok := o[n]; ok && slices.Contains(known, n) && string(raw) != "null" {
 			var id int64

@@ -275,7 +275,12 @@ func (api *API) WriteAPIError(c *fiber.Ctx, status int, msg string) error {
 	case fiber.StatusMethodNotAllowed:
 		code = CodeMethodNotAllowed
 	case fiber.StatusBadRequest, fiber.StatusUnprocessableEntity:
-		code = CodeValidation
+		// The spec's table pairs validation_error with 422 and names no 400
+		// code. What reaches here as 400 is the input guard's refusal of a
+		// NUL or invalid UTF-8 in the body, path or query: input that failed
+		// validation, so 422. (Malformed JSON is the handlers' own 400
+		// invalid_json, which does not pass here.)
+		status, code = fiber.StatusUnprocessableEntity, CodeValidation
 	case fiber.StatusUnauthorized:
 		code = CodeUnauthorized
 	case fiber.StatusForbidden:

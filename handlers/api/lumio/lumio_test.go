@@ -775,3 +775,71 @@ func TestSecrets(t *testing.T) {
 		t.Errorf("audit actor: %q %q %v", kind, label, err)
 	}
 }
+
+// NUL or invalid UTF-8 anywhere in a request is validation_error with the
+// status the spec's table gives it, 422, like every other refused input;
+// malformed JSON stays 400 invalid_json.
+func TestBadTextIsValidationError(t *testing.T) {
+	t.Parallel()
+	w := newLmWorld(t)
+	id := w.create(w.key, `{"name": "Text"}`)
+	ext := devBase + "/extensions/" + id
+	for _, c := range []struct{ name, method, path, body string }{
+		{"escaped NUL in PATCH", "PATCH", ext, `{"name": "a\u0000b"}`},
+		{"raw NUL in PATCH", "PATCH", ext, "{\"name\": \"a\x00b\"}"},
+		{"invalid UTF-8 in PATCH", "PATCH", ext, "{\"name\": \"\xff\"}"},
+		{"escaped NUL in POST", "POST", devBase + "/extensions", `{"name": "a\u0000b"}`},
+		{"invalid UTF-8 in POST", "POST", devBase + "/extensions", "{\"description\": \"\xc3\x28\"}"},
+		{"escaped NUL in a secret", "PUT", ext + "/secrets/API_KEY", `{"value": "a\u0000b"}`},
+		{"invalid UTF-8 in a secret", "PUT", ext + "/secrets/API_KEY", "{\"value\": \"\xff\"}"},
+		{"NUL in the query", "GET", devBase + "/extensions?cursor=%00", ""},
+	} {
+		r := w.call(c.method, c.path, w.key, c.body)
+		wantLmErr(t, c.name, r, 422, "validation_error")
+	}
+	if r := w.call("GET", ext, w.key, ""); r.obj("extension")["name"] != "Text" {
+		t.Errorf("after the refusals: %s", r.Raw)
+	}
+	wantLmErr(t, "malformed JSON", w.call("PATCH", ext, w.key, `{"name": `), 400, "invalid_json")
+}
+
+// POST /extensions takes the fields PATCH takes (the spec: PATCH "accepts
+// the same fields as POST /extensions"), slug and visibility included, and
+// refuses a bad one exactly as PATCH does.
+func TestCreateTakesPatchFields(t *testing.T) {
+	t.Parallel()
+	w := newLmWorld(t)
+	r := w.call("POST", devBase+"/extensions", w.key, `{"name": "Own Slug", "slug": "my-scores", "visibility": "unlisted"}`)
+	if e := r.obj("extension"); r.Status != 201 || e["slug"] != "my-scores" || e["visibility"] != "unlisted" {
+		t.Fatalf("create with slug and visibility: %d %s", r.Status, r.Raw)
+	}
+	taken := r.obj("extension")["id"].(string)
+	r = w.call("POST", devBase+"/extensions", w.key, `{"name": "Quiet", "visibility": "private"}`)
+	if e := r.obj("extension"); r.Status != 201 || e["slug"] != "quiet" || e["visibility"] != "private" {
+		t.Fatalf("create private: %d %s", r.Status, r.Raw)
+	}
+	id := w.create(w.key, `{"name": "Patched"}`)
+	for _, c := range []struct{ name, fields string }{
+		{"taken slug", `"slug": "my-scores"`},
+		{"bad slug", `"slug": "Not A Slug"`},
+		{"empty slug", `"slug": ""`},
+		{"unknown visibility", `"visibility": "everyone"`},
+		{"public without an approved version", `"visibility": "public"`},
+		{"slug not a string", `"slug": 5`},
+	} {
+		post := w.call("POST", devBase+"/extensions", w.key, `{"name": "Refused", `+c.fields+`}`)
+		patch := w.call("PATCH", devBase+"/extensions/"+id, w.key, `{`+c.fields+`}`)
+		wantLmErr(t, "POST, "+c.name, post, 422, "validation_error")
+		wantLmErr(t, "PATCH, "+c.name, patch, 422, "validation_error")
+		if errMsg(post) != errMsg(patch) {
+			t.Errorf("%s: POST says %q, PATCH %q", c.name, errMsg(post), errMsg(patch))
+		}
+	}
+	r = w.call("GET", devBase+"/extensions", w.key, "")
+	if list, _ := r.Body["extensions"].([]any); len(list) != 3 {
+		t.Errorf("after the refused creations: %s", r.Raw)
+	}
+	if r := w.call("GET", devBase+"/extensions/"+taken, w.key, ""); r.obj("extension")["slug"] != "my-scores" {
+		t.Errorf("the slug's owner: %s", r.Raw)
+	}
+}

@@ -82,10 +82,10 @@ const (
 // Mail is what the API needs of the mail service.
 type Mail interface {
 	Send(ctx context.Context, scope accounts.Scope, appID int64, in mail.SendInput) (mail.SendResult, error)
-	GetMessage(ctx context.Context, scope accounts.Scope, publicID string) (mail.MessageDetail, error)
-	ListEvents(ctx context.Context, scope accounts.Scope, appID int64, f mail.LogFilter) ([]mail.Event, error)
+	GetAppMessage(ctx context.Context, scope accounts.Scope, appID int64, publicID string) (mail.MessageDetail, error)
+	ListEvents(ctx context.Context, scope accounts.Scope, appID int64, f mail.LogFilter) (mail.Page[mail.Event], error)
 	Stats(ctx context.Context, scope accounts.Scope, appID int64, since, until *time.Time) (mail.Stats, error)
-	ListSuppressions(ctx context.Context, scope accounts.Scope, f mail.SuppressionFilter) ([]mail.Suppression, error)
+	SuppressionPage(ctx context.Context, scope accounts.Scope, f mail.SuppressionFilter) (mail.Page[mail.Suppression], error)
 	DeleteSuppression(ctx context.Context, scope accounts.Scope, accountID int64, email string) error
 }
 

@@ -477,3 +477,80 @@ func TestIdempotentSendRace(t *testing.T) {
 		t.Fatalf("%d messages (%v), %d ids, %d originals; want one each", n, err, len(ids), originals)
 	}
 }
+
+// A key carries its app's permissions (the spec): a message another app of
+// the same account sent is not found, word for word as an unknown id, just
+// as it is missing from the key's logs and stats; so is that app's webhook
+// endpoint.
+func TestAnotherAppOfTheAccount(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, allowPrivate)
+	sibling, err := w.env.Services.Mail.CreateApp(ctx, actor, accounts.Only(w.acct), mail.AppInput{Name: "Billing", DefaultFromEmail: "billing@acme.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	siblingKey := w.apiKey(sibling, all, 0)
+	r := w.call("POST", "/api/lumora/v1/email/send", w.key, welcome)
+	id := r.str("messageId")
+	if r.Status != 200 || id == "" {
+		t.Fatalf("send: %d %s", r.Status, r.Raw)
+	}
+	foreign := w.call("GET", "/api/lumora/v1/emails/"+id, siblingKey, "")
+	wantErr(t, "the sibling app's message", foreign, 404, "not_found")
+	unknown := w.call("GET", "/api/lumora/v1/emails/msg_nothing", siblingKey, "")
+	if foreign.Raw != unknown.Raw {
+		t.Errorf("the sibling app's message answers %s; an unknown id %s", foreign.Raw, unknown.Raw)
+	}
+	if r := w.call("GET", "/api/lumora/v1/emails/"+id, w.key, ""); r.Status != 200 {
+		t.Errorf("the sending app's own key: %d %s", r.Status, r.Raw)
+	}
+	if r := w.call("GET", "/api/lumora/v1/emails/logs", siblingKey, ""); r.Status != 200 || len(r.Body["data"].([]any)) != 0 {
+		t.Errorf("the sibling's logs: %s", r.Raw)
+	}
+
+	srv, _ := receiver(t)
+	r = w.call("POST", "/api/lumora/v1/webhooks", w.key, `{"url": "`+srv.URL+`/hooks", "events": ["email.delivered"]}`)
+	if r.Status != 201 {
+		t.Fatalf("webhook: %d %s", r.Status, r.Raw)
+	}
+	if l := w.call("GET", "/api/lumora/v1/webhooks", siblingKey, ""); !strings.Contains(l.Raw, `"data":[]`) {
+		t.Errorf("the sibling's webhooks: %s", l.Raw)
+	}
+	wantErr(t, "the sibling app's endpoint", w.call("DELETE", "/api/lumora/v1/webhooks/"+r.str("id"), siblingKey, ""), 404, "not_found")
+}
+
+// A last page that is exactly full carries no next_cursor (there is no
+// empty page after it), for the logs and the suppressions alike; a page
+// with more after it does.
+func TestLastFullPageHasNoCursor(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	for i := range 4 {
+		body := fmt.Sprintf(`{"to": ["r%d@globex.test"], "subject": "n%d", "text": "x"}`, i, i)
+		if r := w.call("POST", "/api/lumora/v1/email/send", w.key, body); r.Status != 200 {
+			t.Fatalf("send %d: %s", i, r.Raw)
+		}
+		if err := w.env.Services.Mail.Suppress(ctx, w.acct, fmt.Sprintf("s%d@globex.test", i), mail.ReasonManual, "test"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, list := range []string{"/api/lumora/v1/emails/logs", "/api/lumora/v1/suppressions"} {
+		// Four items: pages of two are full, the second one the last.
+		first := w.call("GET", list+"?limit=2", w.key, "")
+		cursor := first.str("next_cursor")
+		if data, _ := first.Body["data"].([]any); first.Status != 200 || len(data) != 2 || cursor == "" {
+			t.Fatalf("%s first page: %s", list, first.Raw)
+		}
+		last := w.call("GET", list+"?limit=2&cursor="+cursor, w.key, "")
+		if data, _ := last.Body["data"].([]any); last.Status != 200 || len(data) != 2 || last.Body["next_cursor"] != nil {
+			t.Errorf("%s last full page: %s", list, last.Raw)
+		}
+		all := w.call("GET", list+"?limit=4", w.key, "")
+		if data, _ := all.Body["data"].([]any); all.Status != 200 || len(data) != 4 || all.Body["next_cursor"] != nil {
+			t.Errorf("%s one exactly full page: %s", list, all.Raw)
+		}
+		if r := w.call("GET", list+"?limit=5", w.key, ""); r.Body["next_cursor"] != nil || len(r.Body["data"].([]any)) != 4 {
+			t.Errorf("%s one short page: %s", list, r.Raw)
+		}
+	}
+}

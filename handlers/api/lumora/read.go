@@ -41,8 +41,9 @@ func timePtr(t *time.Time) any {
 }
 
 // email is GET /v1/emails/:id: the message, its recipients and its events.
-func (api *API) email(c *fiber.Ctx, k apikeys.Key, _ int64) error {
-	d, err := api.mail.GetMessage(c.UserContext(), k.Scope(), utils.CopyString(c.Params("id")))
+// Only the key's app's: another app's message is not found, as in its logs.
+func (api *API) email(c *fiber.Ctx, k apikeys.Key, appID int64) error {
+	d, err := api.mail.GetAppMessage(c.UserContext(), k.Scope(), appID, utils.CopyString(c.Params("id")))
 	if err != nil {
 		return api.serviceErr(c, err)
 	}
@@ -97,19 +98,15 @@ func (api *API) logs(c *fiber.Ctx, k apikeys.Key, appID int64) error {
 	if f.Since, f.Until, problem = timeRange(q); problem != "" {
 		return writeErr(c, fiber.StatusUnprocessableEntity, CodeValidation, problem)
 	}
-	evs, err := api.mail.ListEvents(c.UserContext(), k.Scope(), appID, f)
+	page, err := api.mail.ListEvents(c.UserContext(), k.Scope(), appID, f)
 	if err != nil {
 		return api.serviceErr(c, err)
 	}
-	data := make([]fiber.Map, len(evs))
-	for i, e := range evs {
+	data := make([]fiber.Map, len(page.Items))
+	for i, e := range page.Items {
 		data[i] = eventJSON(e, true)
 	}
-	var next any
-	if len(evs) == f.Limit {
-		next = strconv.FormatInt(evs[len(evs)-1].ID, 10)
-	}
-	return c.JSON(fiber.Map{"data": data, "next_cursor": next})
+	return c.JSON(fiber.Map{"data": data, "next_cursor": nextCursor(page.Next)})
 }
 
 // stats is GET /v1/emails/stats: counts per event type, in total and per day.
@@ -147,19 +144,24 @@ func (api *API) suppressions(c *fiber.Ctx, k apikeys.Key, _ int64) error {
 	if !ok {
 		return writeErr(c, fiber.StatusUnprocessableEntity, CodeValidation, "cursor must be a next_cursor value from an earlier page.")
 	}
-	list, err := api.mail.ListSuppressions(c.UserContext(), k.Scope(), mail.SuppressionFilter{AccountID: accountOf(k), BeforeID: before, Limit: limit})
+	page, err := api.mail.SuppressionPage(c.UserContext(), k.Scope(), mail.SuppressionFilter{AccountID: accountOf(k), BeforeID: before, Limit: limit})
 	if err != nil {
 		return api.serviceErr(c, err)
 	}
-	data := make([]fiber.Map, len(list))
-	for i, s := range list {
+	data := make([]fiber.Map, len(page.Items))
+	for i, s := range page.Items {
 		data[i] = fiber.Map{"email": s.Email, "reason": s.Reason, "origin": s.Origin, "createdAt": rfc3339(s.CreatedAt)}
 	}
-	var next any
-	if len(list) == limit {
-		next = strconv.FormatInt(list[len(list)-1].ID, 10)
+	return c.JSON(fiber.Map{"data": data, "next_cursor": nextCursor(page.Next)})
+}
+
+// nextCursor is a page's next_cursor: null after the last page (the
+// service read one row past the page to know).
+func nextCursor(next int64) any {
+	if next == 0 {
+		return nil
 	}
-	return c.JSON(fiber.Map{"data": data, "next_cursor": next})
+	return strconv.FormatInt(next, 10)
 }
 
 // deleteSuppression is DELETE /v1/suppressions/:email: the address may be
