@@ -160,7 +160,25 @@ func success(c *fiber.Ctx, msg string, data fiber.Map) error {
 }
 
 func notFound(c *fiber.Ctx) error {
-	return fail(c, fiber.StatusNotFound, "Not found: "+c.Method()+" "+utils.CopyString(c.Path()))
+	return fail(c, fiber.StatusNotFound, "Not found: "+c.Method()+" "+withoutKey(utils.CopyString(c.Path())))
+}
+
+// withoutKey hides the API key that the spec's /v3/keys/:api_key/... paths
+// carry: a 404's message lands in the client's logs, and the key is a secret.
+func withoutKey(path string) string {
+	const keys = "/api/luarmor/v3/keys/"
+	rest, ok := strings.CutPrefix(path, keys)
+	if !ok || rest == "" {
+		return path
+	}
+	key, tail, _ := strings.Cut(rest, "/")
+	if len(key) > 4 {
+		key = key[:4] + "…"
+	}
+	if tail != "" {
+		tail = "/" + tail
+	}
+	return keys + key + tail
 }
 
 // serviceErr maps a domain error to the envelope. Anything unknown is logged

@@ -730,3 +730,20 @@ func TestPlanLimitsAndStats(t *testing.T) {
 		want(t, "foreign account's user", r, 200, "")
 	}
 }
+
+// A 404 names the method and path, but not the API key that /v3/keys/...
+// paths carry: the message lands in the client's logs.
+func TestNotFoundHidesTheKeyInThePath(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	for _, path := range []string{"/api/luarmor/v3/keys/" + w.key + "/bogus", "/api/luarmor/v3/keys/" + w.key + "/stats/more"} {
+		r := w.call("GET", path, "", nil)
+		msg, _ := r.Body["message"].(string)
+		if r.Status != 404 || strings.Contains(msg, w.key) || strings.Contains(msg, w.key[4:12]) || !strings.Contains(msg, "/api/luarmor/v3/keys/"+w.key[:4]+"…/") {
+			t.Errorf("GET %s…: %d %q", path[:30], r.Status, msg)
+		}
+	}
+	if r := w.call("GET", "/api/luarmor/v3/nothing", w.key, nil); r.Body["message"] != "Not found: GET /api/luarmor/v3/nothing" {
+		t.Errorf("a path without a key: %q", r.Body["message"])
+	}
+}
