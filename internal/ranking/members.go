@@ -301,8 +301,8 @@ func (s *Service) assign(ctx context.Context, actor audit.Actor, st *memberState
 		// The action stays pending until SettlePending re-reads the member.
 		a := actionFromRow(pending, st.row.PublicID)
 		out.Action = &a
-		return out, &Error{code: ErrRobloxUnavailable.code, msg: fmt.Sprintf(
-			"Roblox did not answer the rank change (%v); action %s will be settled from the membership", cerr, pending.PublicID)}
+		return out, &Error{code: ErrRobloxUnavailable.code, cause: cerr, msg: fmt.Sprintf(
+			"Roblox did not answer the rank change; action %s will be settled from the membership", pending.PublicID)}
 	}
 }
 

@@ -61,9 +61,13 @@ type Error struct {
 	code     string
 	msg      string
 	notFound bool
+	cause    error // for the log: what the message leaves out
 }
 
 func (e *Error) Error() string { return e.msg }
+
+// Unwrap is the cause the message leaves out (a network failure's detail).
+func (e *Error) Unwrap() error { return e.cause }
 
 // Code is the API's error code: group_not_found, user_not_in_group, ...
 func (e *Error) Code() string { return e.code }
@@ -115,9 +119,21 @@ func ErrorCode(err error) string {
 }
 
 // robloxFailed wraps a Roblox error as ErrRobloxUnavailable, keeping
-// Roblox's answer in the message.
+// Roblox's answer in the message. A failure to reach Roblox at all (DNS,
+// connect, timeout) says only that: its detail names this server's network
+// (a resolver's address), which is the operator's business, not the
+// client's; it stays in the error's chain for the log.
 func robloxFailed(what string, err error) error {
+	if unreached(err) {
+		return &Error{code: ErrRobloxUnavailable.code, msg: fmt.Sprintf("Roblox could not be reached to %s; try again shortly", what), cause: err}
+	}
 	return &Error{code: ErrRobloxUnavailable.code, msg: fmt.Sprintf("Roblox failed to %s: %v", what, err)}
+}
+
+// unreached: err is a failure to talk to Roblox, not an answer of Roblox's.
+func unreached(err error) bool {
+	var ae *roblox.APIError
+	return !errors.As(err, &ae)
 }
 
 // Group statuses.

@@ -275,6 +275,9 @@ func (api *API) serviceErr(c *fiber.Ctx, err error) error {
 	case errors.As(err, &fe):
 		return writeErr(c, fiber.StatusBadRequest, CodeValidation, fieldsMessage(fe))
 	case code != CodeInternal:
+		if re := (*ranking.Error)(nil); code == "roblox_unavailable" && errors.As(err, &re) && re.Unwrap() != nil {
+			api.log.Warn("lumira api: roblox unreachable", "err", re.Unwrap(), "path", c.Path())
+		}
 		return writeErr(c, statusOf(code), code, message(err))
 	case errors.Is(err, context.Canceled):
 		return writeErr(c, fiber.StatusServiceUnavailable, CodeInternal, "Request cancelled.")

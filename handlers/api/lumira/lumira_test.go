@@ -538,6 +538,27 @@ func TestLumiraRobloxFailures(t *testing.T) {
 	wantLrErr(t, "no webhook", w.call("POST", "/api/lumira/v1/groups/5151/notify", w.key, `{"content": "hi"}`), 403, "group_not_set_up")
 }
 
+// Roblox out of reach is 502 roblox_unavailable too, saying so without the
+// network's detail (a resolver's or a server's address is the operator's
+// business, and goes to the log).
+func TestLumiraRobloxUnreachable(t *testing.T) {
+	t.Parallel()
+	w := newLrWorld(t)
+	w.member(1, "alpha", "101")
+	w.rbx.Close()
+	for what, r := range map[string]lrResp{
+		"username": w.call("GET", "/api/lumira/v1/users/by-username/alpha", w.key, ""),
+		"member":   w.call("GET", w.userPath(w.group.ID, 1), w.key, ""),
+		"promote":  w.call("POST", w.userPath(w.group.ID, 1)+"/promote", w.key, ""),
+	} {
+		wantLrErr(t, what, r, 502, "roblox_unavailable")
+		msg, _ := r.Body["message"].(string)
+		if !strings.Contains(msg, "Roblox") || strings.Contains(msg, "127.0.0.1") || strings.Contains(msg, "dial") || strings.Contains(msg, "connect") {
+			t.Errorf("%s: message %q", what, msg)
+		}
+	}
+}
+
 // Notify reaches the group's Discord through the River job.
 func TestLumiraNotifyReachesDiscord(t *testing.T) {
 	t.Parallel()
