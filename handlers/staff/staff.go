@@ -134,25 +134,26 @@ func (h *Pages) create(c *fiber.Ctx) error {
 	f.Name = utils.CopyString(web.Truncate(strings.TrimSpace(c.FormValue("name")), 300))
 	f.Role = utils.CopyString(web.Truncate(c.FormValue("role"), 20))
 	password := c.FormValue("password")
+	// The service checks every field at once (and writes nothing when one
+	// fails), so each wrong field is marked on the first try; the form's
+	// own words replace its for an empty email and an unchosen role.
+	u, err := h.svc.Create(c.UserContext(), web.Actor(c), staff.CreateInput{Email: f.Email, Name: f.Name, Role: f.Role, Password: password})
+	var verr staff.ValidationError
+	switch {
+	case errors.As(err, &verr):
+		maps.Copy(f.Errors, web.FieldErrors(err, nil))
+	case err != nil:
+		return err
+	default:
+		h.app.Toast(c, "success", u.DisplayName()+" can now sign in as "+string(u.Role)+".")
+		return web.Redirect(c, "/staff/"+strconv.FormatInt(u.ID, 10))
+	}
 	if f.Email == "" {
 		f.Errors["email"] = "Enter their email address."
 	}
 	if _, ok := staff.ParseRole(f.Role); !ok {
 		f.Errors["role"] = "Choose a role."
 		f.Role = ""
-	}
-	if len(f.Errors) == 0 {
-		u, err := h.svc.Create(c.UserContext(), web.Actor(c), staff.CreateInput{Email: f.Email, Name: f.Name, Role: f.Role, Password: password})
-		var verr staff.ValidationError
-		switch {
-		case errors.As(err, &verr):
-			maps.Copy(f.Errors, web.FieldErrors(err, nil))
-		case err != nil:
-			return err
-		default:
-			h.app.Toast(c, "success", u.DisplayName()+" can now sign in as "+string(u.Role)+".")
-			return web.Redirect(c, "/staff/"+strconv.FormatInt(u.ID, 10))
-		}
 	}
 	if f.Errors["password"] == "" && (len(password) < staff.MinPasswordLength || len(password) > 256) {
 		f.Errors["password"] = web.Capitalize(staff.ErrWeakPassword.Error()) + "."

@@ -83,11 +83,19 @@ func TestStaffInvite(t *testing.T) {
 			t.Errorf("%s: %d, field message %q", tc.name, r.Status, r.Text("#f-"+tc.field+"-msg"))
 		}
 	}
+	// Every wrong field is marked on the first try: a bad email beside an
+	// unchosen role and a short password.
+	r := admin.PostForm("/staff", url.Values{"email": {"jane.example.com"}, "name": {"Jane"}, "role": {""}, "password": {"short"}})
+	for _, field := range []string{"email", "role", "password"} {
+		if r.Status != http.StatusUnprocessableEntity || r.Text("#f-"+field+"-msg") == "" {
+			t.Errorf("three wrong fields: %d, %s's message %q", r.Status, field, r.Text("#f-"+field+"-msg"))
+		}
+	}
 	if n := env.AuditCount("staff.create", ""); n != 1 { // the admin itself
 		t.Fatalf("bad input created users: %d staff.create events", n)
 	}
 
-	r := admin.PostForm("/staff", url.Values{"email": {"New.Person@Test.local"}, "name": {"New Person"}, "role": {"finance"}, "password": {"long-enough-password"}})
+	r = admin.PostForm("/staff", url.Values{"email": {"New.Person@Test.local"}, "name": {"New Person"}, "role": {"finance"}, "password": {"long-enough-password"}})
 	if r.Status != http.StatusSeeOther || !strings.HasPrefix(r.Header.Get("Location"), "/staff/") {
 		t.Fatalf("invite: %d %q", r.Status, r.Header.Get("Location"))
 	}
