@@ -145,7 +145,7 @@ func TestLumoraDomainAddVerify(t *testing.T) {
 	}{
 		{[]string{"add", "--domain", "x.io"}, "--account is required"},
 		{[]string{"add", "--account", "dev@harbor.io"}, "--domain is required"},
-		{[]string{"add", "--account", "dev@harbor.io", "--domain", "mail.harbor.io"}, "already a sending domain"},
+		{[]string{"add", "--account", "dev@harbor.io", "--domain", "mail.harbor.io"}, "already has the sending domain"},
 		{[]string{"add", "--account", "dev@harbor.io", "--domain", "localhost"}, "--domain:"},
 		{[]string{"add", "--account", "dev@harbor.io", "--domain", "co.uk"}, "public suffix"},
 		{[]string{"verify"}, "--domain is required"},

@@ -34,13 +34,14 @@ SELECT * FROM mail_domains WHERE id = $1 FOR UPDATE;
 SELECT * FROM mail_domains WHERE account_id = $1 AND name = $2;
 
 -- name: ListMailDomains :many
--- Every domain of one account (account_id given) or of every account, newest first.
-SELECT * FROM mail_domains
-WHERE (sqlc.narg(account_id)::bigint IS NULL OR account_id = sqlc.narg(account_id))
-  AND (sqlc.narg(status)::text IS NULL OR status = sqlc.narg(status))
-  AND (sqlc.narg(q)::text IS NULL OR name LIKE sqlc.narg(q) || '%')
-  AND (sqlc.narg(before_id)::bigint IS NULL OR id < sqlc.narg(before_id))
-ORDER BY id DESC
+-- Every domain of one account (account_id given) or of every account, newest
+-- first, with its account's name (one domain name may be two accounts').
+SELECT sqlc.embed(d), a.name AS account_name FROM mail_domains d JOIN accounts a ON a.id = d.account_id
+WHERE (sqlc.narg(account_id)::bigint IS NULL OR d.account_id = sqlc.narg(account_id))
+  AND (sqlc.narg(status)::text IS NULL OR d.status = sqlc.narg(status))
+  AND (sqlc.narg(q)::text IS NULL OR d.name LIKE sqlc.narg(q) || '%')
+  AND (sqlc.narg(before_id)::bigint IS NULL OR d.id < sqlc.narg(before_id))
+ORDER BY d.id DESC
 LIMIT $1;
 
 -- name: ListMailDomainsDue :many

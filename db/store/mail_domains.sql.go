@@ -283,12 +283,12 @@ func (q *Queries) ListMailDomainRecords(ctx context.Context, domainID int64) ([]
 }
 
 const listMailDomains = `-- name: ListMailDomains :many
-SELECT id, account_id, name, status, dkim_selector, dkim_private_key_sealed, dkim_public_key, verified_at, failing_since, last_checked_at, created_at, updated_at FROM mail_domains
-WHERE ($2::bigint IS NULL OR account_id = $2)
-  AND ($3::text IS NULL OR status = $3)
-  AND ($4::text IS NULL OR name LIKE $4 || '%')
-  AND ($5::bigint IS NULL OR id < $5)
-ORDER BY id DESC
+SELECT d.id, d.account_id, d.name, d.status, d.dkim_selector, d.dkim_private_key_sealed, d.dkim_public_key, d.verified_at, d.failing_since, d.last_checked_at, d.created_at, d.updated_at, a.name AS account_name FROM mail_domains d JOIN accounts a ON a.id = d.account_id
+WHERE ($2::bigint IS NULL OR d.account_id = $2)
+  AND ($3::text IS NULL OR d.status = $3)
+  AND ($4::text IS NULL OR d.name LIKE $4 || '%')
+  AND ($5::bigint IS NULL OR d.id < $5)
+ORDER BY d.id DESC
 LIMIT $1
 `
 
@@ -300,8 +300,14 @@ type ListMailDomainsParams struct {
 	BeforeID  *int64  `json:"before_id"`
 }
 
-// Every domain of one account (account_id given) or of every account, newest first.
-func (q *Queries) ListMailDomains(ctx context.Context, arg ListMailDomainsParams) ([]MailDomain, error) {
+type ListMailDomainsRow struct {
+	MailDomain  MailDomain `json:"mail_domain"`
+	AccountName string     `json:"account_name"`
+}
+
+// Every domain of one account (account_id given) or of every account, newest
+// first, with its account's name (one domain name may be two accounts').
+func (q *Queries) ListMailDomains(ctx context.Context, arg ListMailDomainsParams) ([]ListMailDomainsRow, error) {
 	rows, err := q.db.Query(ctx, listMailDomains,
 		arg.Limit,
 		arg.AccountID,
@@ -313,22 +319,23 @@ func (q *Queries) ListMailDomains(ctx context.Context, arg ListMailDomainsParams
 		return nil, err
 	}
 	defer rows.Close()
-	items := []MailDomain{}
+	items := []ListMailDomainsRow{}
 	for rows.Next() {
-		var i MailDomain
+		var i ListMailDomainsRow
 		if err := rows.Scan(
-			&i.ID,
-			&i.AccountID,
-			&i.Name,
-			&i.Status,
-			&i.DkimSelector,
-			&i.DkimPrivateKeySealed,
-			&i.DkimPublicKey,
-			&i.VerifiedAt,
-			&i.FailingSince,
-			&i.LastCheckedAt,
-			&i.CreatedAt,
-			&i.UpdatedAt,
+			&i.MailDomain.ID,
+			&i.MailDomain.AccountID,
+			&i.MailDomain.Name,
+			&i.MailDomain.Status,
+			&i.MailDomain.DkimSelector,
+			&i.MailDomain.DkimPrivateKeySealed,
+			&i.MailDomain.DkimPublicKey,
+			&i.MailDomain.VerifiedAt,
+			&i.MailDomain.FailingSince,
+			&i.MailDomain.LastCheckedAt,
+			&i.MailDomain.CreatedAt,
+			&i.MailDomain.UpdatedAt,
+			&i.AccountName,
 		); err != nil {
 			return nil, err
 		}

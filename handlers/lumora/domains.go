@@ -49,7 +49,7 @@ func (h *Lumora) domains(c *fiber.Ctx) error {
 		return err
 	}
 	for _, d := range items {
-		l.Rows = append(l.Rows, view.DomainRow{ID: d.ID, AccountID: d.AccountID, Name: d.Name, Status: d.Status,
+		l.Rows = append(l.Rows, view.DomainRow{ID: d.ID, AccountID: d.AccountID, Account: d.AccountName, Name: d.Name, Status: d.Status,
 			LastChecked: d.LastCheckedAt, Created: d.CreatedAt})
 	}
 	if len(items) == pageSize {

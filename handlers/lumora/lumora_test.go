@@ -128,6 +128,15 @@ func TestAddVerifyDomain(t *testing.T) {
 	if r.Status != http.StatusSeeOther {
 		t.Fatalf("add: status %d", r.Status)
 	}
+	// Twice is a message that starts with its own words, not the name.
+	r = admin.PostForm("/lumora/domains", url.Values{"account": {id(f.acc)}, "name": {"mail.shop.example"}})
+	if got := r.Text(`[data-testid="domain-form"] .field-error`); r.Status != http.StatusUnprocessableEntity || !strings.HasPrefix(got, "This account already has the sending domain mail.shop.example") {
+		t.Errorf("the same domain twice: %d %q", r.Status, got)
+	}
+	// The list names each domain's account.
+	if got := admin.Get("/lumora/domains").Text(`table tbody tr td a[href="/accounts/` + id(f.acc) + `"]`); got == "" || strings.HasPrefix(got, "#") {
+		t.Errorf("the domain list's account column: %q", got)
+	}
 	doms, err := f.env.Mail.ListDomains(context.Background(), mail.DomainFilter{Scope: accounts.Only(f.acc)})
 	if err != nil || len(doms) != 1 {
 		t.Fatalf("domains %v %v", doms, err)

@@ -39,6 +39,7 @@ const SuggestedDMARC = "v=DMARC1; p=none;"
 type Domain struct {
 	ID            int64      `json:"id"`
 	AccountID     int64      `json:"account_id"`
+	AccountName   string     `json:"account_name,omitempty"` // in lists only
 	Name          string     `json:"name"`
 	Status        string     `json:"status"`
 	DKIMSelector  string     `json:"dkim_selector"`
@@ -166,7 +167,7 @@ func (s *Service) AddDomain(ctx context.Context, actor audit.Actor, scope accoun
 		row, err := q.InsertMailDomain(ctx, store.InsertMailDomainParams{AccountID: *target, Name: name,
 			DkimSelector: selector, DkimPublicKey: pub, Now: now})
 		if db.IsUniqueViolation(err, "mail_domains_account_name") {
-			return ValidationError{"domain": name + " is already a sending domain of this account."}
+			return ValidationError{"domain": "This account already has the sending domain " + name + "."}
 		} else if err != nil {
 			return err
 		}
@@ -248,7 +249,7 @@ func (s *Service) ListDomains(ctx context.Context, f DomainFilter) (_ []Domain, 
 	if err != nil {
 		return nil, err
 	}
-	var rows []store.MailDomain
+	var rows []store.ListMailDomainsRow
 	err = s.db.Read(ctx, func(q *store.Queries) (err error) {
 		rows, err = q.ListMailDomains(ctx, store.ListMailDomainsParams{Limit: clampLimit(f.Limit),
 			AccountID: f.Scope.Filter(), Status: status, Q: namePrefix(f.Query), BeforeID: positive(f.BeforeID)})
@@ -259,7 +260,8 @@ func (s *Service) ListDomains(ctx context.Context, f DomainFilter) (_ []Domain, 
 	}
 	out := make([]Domain, len(rows))
 	for i, r := range rows {
-		out[i] = domainFromRow(r, nil)
+		out[i] = domainFromRow(r.MailDomain, nil)
+		out[i].AccountName = r.AccountName
 	}
 	return out, nil
 }

@@ -185,7 +185,7 @@ func TestAddDomainMakesKeyAndRecords(t *testing.T) {
 	}
 
 	_, err = f.svc.AddDomain(ctx, cli, accounts.Only(f.acct), DomainInput{Name: "MAIL.acme.test"})
-	if diff := cmp.Diff(ValidationError{"domain": "mail.acme.test is already a sending domain of this account."}, err); diff != "" {
+	if diff := cmp.Diff(ValidationError{"domain": "This account already has the sending domain mail.acme.test."}, err); diff != "" {
 		t.Fatalf("second add (-want +got):\n%s", diff)
 	}
 	// Another account may add the same name: it proves control with its own key.

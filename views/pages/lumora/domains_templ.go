@@ -351,14 +351,14 @@ func DomainsPage(p layouts.Page, l DomainList) templ.Component {
 						if templ_7745c5c3_Err != nil {
 							return templ_7745c5c3_Err
 						}
-						templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 28, "\" class=\"link\" data-no-row-click>#")
+						templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 28, "\" class=\"link\" data-no-row-click>")
 						if templ_7745c5c3_Err != nil {
 							return templ_7745c5c3_Err
 						}
 						var templ_7745c5c3_Var16 string
-						templ_7745c5c3_Var16, templ_7745c5c3_Err = templ.JoinStringErrs(idStr(d.AccountID))
+						templ_7745c5c3_Var16, templ_7745c5c3_Err = templ.JoinStringErrs(orName(d.Account, "#"+idStr(d.AccountID)))
 						if templ_7745c5c3_Err != nil {
-							return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/lumora/domains.templ`, Line: 68, Col: 111}
+							return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/lumora/domains.templ`, Line: 68, Col: 133}
 						}
 						_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var16))
 						if templ_7745c5c3_Err != nil {

@@ -90,6 +90,7 @@ type DomainList struct {
 // DomainRow is one domain in the list.
 type DomainRow struct {
 	ID, AccountID int64
+	Account       string // the account's name
 	Name, Status  string
 	LastChecked   *time.Time
 	Created       time.Time
