@@ -42,7 +42,7 @@ func (h *Products) exportProxies(c *fiber.Ctx) error { return h.export(c, "proxi
 func (h *Products) export(c *fiber.Ctx, kind string) error {
 	_, f, problems := ParseItemsQuery(c, !h.face.Portal)
 	if len(problems) > 0 {
-		return fiber.NewError(fiber.StatusUnprocessableEntity, strings.Join(problems, " "))
+		return web.ExportRefused(problems)
 	}
 	if h.face.Portal {
 		f.Scope = h.scope(c) // the session's account, whatever the URL says

@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -28,13 +27,13 @@ func (h *Bulk) export(c *fiber.Ctx) error {
 		for _, k := range slices.Sorted(mapKeys(errs)) {
 			msgs = append(msgs, errs[k])
 		}
-		return fiber.NewError(fiber.StatusUnprocessableEntity, strings.Join(msgs, " "))
+		return web.ExportRefused(msgs)
 	}
 	f.Limit = exportPage
 	ctx := c.UserContext()
 	first, err := h.lic.ListKeys(ctx, f)
 	if e := bulkErrors(err); e != nil {
-		return fiber.NewError(fiber.StatusUnprocessableEntity, strings.Join(slices.Collect(mapValues(e)), " "))
+		return web.ExportRefused(slices.Collect(mapValues(e)))
 	}
 	if err != nil {
 		return err

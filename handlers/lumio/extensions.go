@@ -101,7 +101,7 @@ func (h *Lumio) export(c *fiber.Ctx) error {
 		return err
 	}
 	if len(problems) > 0 {
-		return fiber.NewError(fiber.StatusUnprocessableEntity, strings.Join(problems, " "))
+		return web.ExportRefused(problems)
 	}
 	svc, log, reqID := h.svc, h.app.Log(), web.RequestID(c)
 	web.StreamCSV(c, "lumio-extensions-"+time.Now().UTC().Format("20060102-1504")+".csv", func(ctx context.Context, w *csv.Writer) error {

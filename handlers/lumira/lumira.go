@@ -250,7 +250,7 @@ func (h *Lumira) export(c *fiber.Ctx) error {
 	l := view.GroupList{}
 	f := listQuery(c, &l, &problems)
 	if len(problems) > 0 {
-		return fiber.NewError(fiber.StatusUnprocessableEntity, strings.Join(problems, " "))
+		return web.ExportRefused(problems)
 	}
 	ctx := c.UserContext()
 	first, next, err := h.find(ctx, f, "", scanPage)

@@ -118,7 +118,7 @@ func (h *Lumora) exportSuppressions(c *fiber.Ctx) error {
 	SuppressionQuery(c, &f, &problems)
 	switch {
 	case len(problems) > 0:
-		return fiber.NewError(fiber.StatusUnprocessableEntity, strings.Join(problems, " "))
+		return web.ExportRefused(problems)
 	case acc == 0:
 		return fiber.NewError(fiber.StatusUnprocessableEntity, "Choose the account: suppressions are exported one account at a time.")
 	}

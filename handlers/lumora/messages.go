@@ -148,7 +148,7 @@ func (h *Lumora) message(c *fiber.Ctx) error {
 func (h *Lumora) exportMessages(c *fiber.Ctx) error {
 	_, f, problems := ParseMessageQuery(c, true)
 	if len(problems) > 0 {
-		return fiber.NewError(fiber.StatusUnprocessableEntity, strings.Join(problems, " "))
+		return web.ExportRefused(problems)
 	}
 	ExportMessages(c, h.svc, h.app.Log(), f, true)
 	return nil

@@ -179,6 +179,21 @@ func FieldSummary(errs map[string]string) string {
 	return strings.Join(msgs, " ")
 }
 
+// ExportRefused is a CSV export's answer to filters it cannot read. A list
+// page shows what it can, with each problem's message ("...; showing
+// all."); an export of something other than was asked is a wrong file, so
+// it exports nothing and says so, without the list's "showing ...".
+func ExportRefused(problems []string) error {
+	msgs := make([]string, len(problems))
+	for i, p := range problems {
+		if before, _, ok := strings.Cut(p, "; showing"); ok {
+			p = before + "."
+		}
+		msgs[i] = p
+	}
+	return fiber.NewError(fiber.StatusUnprocessableEntity, "Nothing was exported: "+strings.Join(msgs, " ")+" Fix the filter and export again.")
+}
+
 // FilterDay reads a list filter's date (YYYY-MM-DD, as date inputs send it):
 // nil when empty, and nil with a message in errs when it is not a date, so
 // the list shows what it can and says which filter it left out.

@@ -47,7 +47,7 @@ func (h *Mail) messages(c *fiber.Ctx) error {
 func (h *Mail) exportMessages(c *fiber.Ctx) error {
 	_, f, problems := lumora.ParseMessageQuery(c, false)
 	if len(problems) > 0 {
-		return fiber.NewError(fiber.StatusUnprocessableEntity, strings.Join(problems, " "))
+		return web.ExportRefused(problems)
 	}
 	f.Scope = web.PortalScope(c)
 	lumora.ExportMessages(c, h.svc, h.app.Log(), f, false)

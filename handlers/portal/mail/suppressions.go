@@ -55,7 +55,7 @@ func (h *Mail) exportSuppressions(c *fiber.Ctx) error {
 	f := mailsvc.SuppressionFilter{AccountID: web.CurrentCustomer(c).AccountID}
 	lumora.SuppressionQuery(c, &f, &problems)
 	if len(problems) > 0 {
-		return fiber.NewError(fiber.StatusUnprocessableEntity, strings.Join(problems, " "))
+		return web.ExportRefused(problems)
 	}
 	lumora.ExportSuppressions(c, h.svc, h.app.Log(), web.PortalScope(c), f)
 	return nil
