@@ -324,7 +324,7 @@ func actionFailure(err error, errs map[string]string) (string, int, bool) {
 	switch fe := web.FieldErrors(err, nil); {
 	case fe != nil:
 		maps.Copy(errs, fe)
-		return web.FieldSummary(fe), fiber.StatusUnprocessableEntity, true
+		return web.FieldErrorsText(fe), fiber.StatusUnprocessableEntity, true
 	case errors.Is(err, lumiproducts.ErrInsufficientFunds):
 		return "The account's balance does not cover this; nothing was charged.", fiber.StatusUnprocessableEntity, true
 	case errors.Is(err, lumiproducts.ErrIdempotencyMismatch):

@@ -2,7 +2,6 @@ package web
 
 import (
 	"errors"
-	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -165,18 +164,6 @@ func FieldErrors(err error, rename map[string]string) map[string]string {
 		out[k] = Capitalize(strings.TrimSuffix(msg, ".")) + "." // services' messages mostly end with one already
 	}
 	return out
-}
-
-// FieldSummary is a form's messages as one text, in field order: the
-// banner of a form whose fields may not all be on the page (a detail page's
-// actions), where "invalid input: name: ..." would be the service's words.
-func FieldSummary(errs map[string]string) string {
-	keys := slices.Sorted(maps.Keys(errs))
-	msgs := make([]string, len(keys))
-	for i, k := range keys {
-		msgs[i] = errs[k]
-	}
-	return strings.Join(msgs, " ")
 }
 
 // ExportRefused is a CSV export's answer to filters it cannot read. A list
