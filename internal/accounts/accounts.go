@@ -190,7 +190,9 @@ func IsDiscordID(s string) bool {
 			return false
 		}
 	}
-	return true
+	// A snowflake is a uint64: twenty nines are digits, not an ID.
+	_, err := strconv.ParseUint(s, 10, 64)
+	return err == nil
 }
 
 func emailTaken(id int64) ValidationError {

@@ -97,6 +97,7 @@ func TestCreateValidatesEachField(t *testing.T) {
 		{"discord_id", func(in *accounts.CreateInput) { in.DiscordID = "1234" }},
 		{"discord_id", func(in *accounts.CreateInput) { in.DiscordID = "12345678901234567a" }},
 		{"discord_id", func(in *accounts.CreateInput) { in.DiscordID = "123456789012345678901" }},
+		{"discord_id", func(in *accounts.CreateInput) { in.DiscordID = "99999999999999999999" }}, // 20 digits past uint64
 		{"note", func(in *accounts.CreateInput) { in.Note = strings.Repeat("x", 2001) }},
 		{"note", func(in *accounts.CreateInput) { in.Note = "bell\a" }},
 	}
