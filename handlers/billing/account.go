@@ -35,12 +35,19 @@ func (h *Billing) accountOf(c *fiber.Ctx) (accounts.Account, error) {
 	return h.accts.Get(c.UserContext(), id)
 }
 
-func requestRow(r billing.AdjustmentRequest, me int64) view.RequestRow {
-	kind := "Adjustment"
-	if r.Kind == billing.RequestTopUp {
-		kind = "Top-up"
+// requestKind names a request's kind for people.
+func requestKind(kind string) string {
+	switch kind {
+	case billing.RequestTopUp:
+		return "Top-up"
+	case billing.RequestDeposit:
+		return "Deposit marked paid"
 	}
-	row := view.RequestRow{ID: r.ID, AccountID: r.AccountID, AccountName: r.AccountName, Kind: kind, Amount: components.Money(r.Amount),
+	return "Adjustment"
+}
+
+func requestRow(r billing.AdjustmentRequest, me int64) view.RequestRow {
+	row := view.RequestRow{ID: r.ID, AccountID: r.AccountID, AccountName: r.AccountName, Kind: requestKind(r.Kind), Amount: components.Money(r.Amount),
 		Reason: r.Reason, Status: r.Status, By: r.RequestedLabel, When: r.CreatedAt, Note: r.DecisionReason,
 		Mine: me != 0 && r.RequestedBy == me}
 	if r.DecidedAt != nil {

@@ -72,13 +72,16 @@ func (h *Billing) requestAction(c *fiber.Ctx, kind string) (view.Action, error) 
 	if err != nil {
 		return view.Action{}, err
 	}
-	what := "Adjustment"
-	if r.Kind == billing.RequestTopUp {
-		what = "Top-up"
+	// The balance now and after, as the top-up's review shows them: a debit
+	// the balance does not cover is seen before approving, not after.
+	bal, err := h.svc.Balance(c.UserContext(), r.AccountID)
+	if err != nil {
+		return view.Action{}, err
 	}
 	act := view.Action{Kind: kind, AccountID: r.AccountID, AccountName: r.AccountName, RequestID: r.ID, Target: "#approvals",
 		Limit: components.Money(h.svc.ApprovalLimit()), Errors: map[string]string{}, Sum: components.Money(r.Amount),
-		Request: fmt.Sprintf("%s of %s for %s (account #%d), asked by %s: “%s”", what, components.Money(r.Amount), r.AccountName, r.AccountID, r.RequestedLabel, r.Reason)}
+		Balance: components.Money(bal.Amount), After: components.Money(bal.Amount + r.Amount),
+		Request: fmt.Sprintf("%s of %s for %s (account #%d), asked by %s: “%s”", requestKind(r.Kind), components.Money(r.Amount), r.AccountName, r.AccountID, r.RequestedLabel, r.Reason)}
 	switch {
 	case r.Status != billing.RequestPending:
 		act.FormError = "This request was already decided (" + r.Status + ")."

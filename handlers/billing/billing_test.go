@@ -140,6 +140,11 @@ func TestBillingTopUpBelowTheLimitAndFourEyesAboveIt(t *testing.T) {
 	if q := bob.Get("/lumi/approvals"); !q.Has(`[data-testid="approve-request"]`) {
 		t.Fatal("the second finance user has no approve button")
 	}
+	// The approve dialog shows the balance now and after, as the top-up's
+	// review does.
+	if d := bob.HTMX("GET", approve, nil); !strings.Contains(d.Text("dialog"), "is $105.00 now, $705.00 after") {
+		t.Errorf("approve dialog: %q", d.Text("dialog"))
+	}
 	r = bob.PostForm(approve, url.Values{"reason": {"Checked the wire"}})
 	if r.Status != http.StatusSeeOther || r.Header.Get("Location") != "/lumi/approvals" {
 		t.Fatalf("approve: %d %q", r.Status, r.Text("main"))

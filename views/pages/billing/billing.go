@@ -522,7 +522,7 @@ func (a Action) Body() string {
 	case "cancel":
 		return "Closes " + a.Deposit + " without payment. It can no longer be paid."
 	case "approve":
-		return a.Request + ". Approving moves the money now, once."
+		return a.Request + ". Approving moves the money now, once: the balance of " + a.AccountName + " is " + a.Balance + " now, " + a.After + " after."
 	case "reject":
 		return a.Request + ". Rejecting closes it; no money moves."
 	}
