@@ -46,19 +46,17 @@ func (h *Lumora) apps(c *fiber.Ctx) error {
 		scope = accounts.Only(l.Account)
 	}
 	ctx := c.UserContext()
-	items, err := h.svc.ListApps(ctx, scope, before, pageSize)
+	items, err := h.svc.ListApps(ctx, scope, before, pageSize+1)
 	if err != nil {
 		return err
 	}
+	items, l.NextCursor = web.NextPage(items, pageSize, func(x mail.App) int64 { return x.ID })
 	for _, a := range items {
 		from := a.DefaultFromEmail
 		if a.DefaultFromName != "" && from != "" {
 			from = a.DefaultFromName + " <" + from + ">"
 		}
 		l.Rows = append(l.Rows, view.AppRow{ID: a.ID, AccountID: a.AccountID, Name: a.Name, From: from, Created: a.CreatedAt})
-	}
-	if len(items) == pageSize {
-		l.NextCursor = strconv.FormatInt(items[len(items)-1].ID, 10)
 	}
 	n, err := h.svc.CountApps(ctx, scope, listcount.Cap)
 	if err != nil {
@@ -83,7 +81,7 @@ func (h *Lumora) renderSuppressions(c *fiber.Ctx, status int, lift, add view.Lif
 	l := view.SuppressionList{CanManage: web.Can(c, staff.PermMailManage), CSRF: web.CSRFToken(c), Lift: lift, Add: add}
 	var before int64
 	l.Account, before, l.Cursor = listPosition(c, &problems)
-	f := mail.SuppressionFilter{AccountID: l.Account, BeforeID: before, Limit: pageSize}
+	f := mail.SuppressionFilter{AccountID: l.Account, BeforeID: before, Limit: pageSize + 1}
 	SuppressionQuery(c, &f, &problems)
 	l.Q, l.Reason = f.Search, f.Reason
 	l.Bar = h.app.ListBar(c, view.SuppressionsPath, l.Query(), l.ActiveFilters())
@@ -93,11 +91,9 @@ func (h *Lumora) renderSuppressions(c *fiber.Ctx, status int, lift, add view.Lif
 		if err != nil {
 			return err
 		}
+		items, l.NextCursor = web.NextPage(items, pageSize, func(x mail.Suppression) int64 { return x.ID })
 		for _, s := range items {
 			l.Rows = append(l.Rows, view.SuppressionRow{Email: s.Email, Reason: s.Reason, Origin: s.Origin, Created: s.CreatedAt})
-		}
-		if len(items) == pageSize {
-			l.NextCursor = strconv.FormatInt(items[len(items)-1].ID, 10)
 		}
 		n, err := h.svc.CountSuppressions(ctx, accounts.AllAccounts, f, listcount.Cap)
 		if err != nil {

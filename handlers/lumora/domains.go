@@ -20,7 +20,7 @@ const pageSize = 50
 
 func (h *Lumora) domains(c *fiber.Ctx) error {
 	l := view.DomainList{Q: web.Truncate(web.Field(c, "q"), 253), CanManage: web.Can(c, staff.PermMailManage)}
-	f := mail.DomainFilter{Scope: accounts.AllAccounts, Query: l.Q, Limit: pageSize}
+	f := mail.DomainFilter{Scope: accounts.AllAccounts, Query: l.Q, Limit: pageSize + 1}
 	var problems []string
 	if s := web.Field(c, "status"); s != "" {
 		if s == mail.StatusPending || s == mail.StatusVerified || s == mail.StatusFailing {
@@ -48,12 +48,10 @@ func (h *Lumora) domains(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	items, l.NextCursor = web.NextPage(items, pageSize, func(x mail.Domain) int64 { return x.ID })
 	for _, d := range items {
 		l.Rows = append(l.Rows, view.DomainRow{ID: d.ID, AccountID: d.AccountID, Account: d.AccountName, Name: d.Name, Status: d.Status,
 			LastChecked: d.LastCheckedAt, Created: d.CreatedAt})
-	}
-	if len(items) == pageSize {
-		l.NextCursor = fmt.Sprint(items[len(items)-1].ID)
 	}
 	f.BeforeID = 0
 	n, err := h.svc.CountDomains(ctx, f, listcount.Cap)

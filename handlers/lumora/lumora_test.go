@@ -488,3 +488,34 @@ func TestLiftSuppression(t *testing.T) {
 		t.Errorf("%d audit rows", n)
 	}
 }
+
+// A list of exactly one page has no next page; one more row makes one, and
+// it holds that row. (A page read with as many rows as it shows linked to
+// an empty page.)
+func TestFullLastPageHasNoNextLink(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	v := f.env.As("viewer")
+	list := "/lumora/suppressions?account=" + id(f.acc)
+	suppress := func(i int) {
+		if err := f.env.Mail.Suppress(context.Background(), f.acc, fmt.Sprintf("gone%02d@example.net", i), mail.ReasonHardBounce, "550"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 50 {
+		suppress(i)
+	}
+	r := v.Get(list)
+	if n := r.Doc.Find(`[data-testid="suppression-row"]`).Length(); n != 50 || r.Has(`a[rel=next]`) {
+		t.Fatalf("exactly one page: %d rows, next link %v", n, r.Has(`a[rel=next]`))
+	}
+	suppress(50)
+	r = v.Get(list)
+	next := r.Doc.Find(`a[rel=next]`).AttrOr("href", "")
+	if n := r.Doc.Find(`[data-testid="suppression-row"]`).Length(); n != 50 || next == "" {
+		t.Fatalf("one row more: %d rows, next %q", n, next)
+	}
+	if r := v.Get(next); r.Doc.Find(`[data-testid="suppression-row"]`).Length() != 1 || r.Has(`a[rel=next]`) {
+		t.Errorf("the second page: %d rows", r.Doc.Find(`[data-testid="suppression-row"]`).Length())
+	}
+}

@@ -33,7 +33,7 @@ type MessageQuery struct {
 // and the account (its scope). The portal sets the scope itself, to the
 // session's account.
 func ParseMessageQuery(c *fiber.Ctx, console bool) (q MessageQuery, f mail.MessageFilter, problems []string) {
-	f = mail.MessageFilter{Scope: accounts.AllAccounts, Limit: pageSize}
+	f = mail.MessageFilter{Scope: accounts.AllAccounts, Limit: pageSize + 1}
 	if s := web.Field(c, "status"); s != "" {
 		if slices.Contains(mail.MessageStatuses, s) {
 			q.Status, f.Status = s, s
@@ -89,6 +89,7 @@ func (h *Lumora) messages(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	items, l.NextCursor = web.NextPage(items, pageSize, func(x mail.Message) int64 { return x.ID })
 	for _, m := range items {
 		from := m.FromEmail
 		if m.FromName != "" {
@@ -96,9 +97,6 @@ func (h *Lumora) messages(c *fiber.Ctx) error {
 		}
 		l.Rows = append(l.Rows, view.MessageRow{PublicID: m.PublicID, From: from, Subject: m.Subject, Status: m.Status,
 			AccountID: m.AccountID, AppID: m.AppID, Account: m.AccountName, App: m.AppName, Created: m.CreatedAt})
-	}
-	if len(items) == pageSize {
-		l.NextCursor = strconv.FormatInt(items[len(items)-1].ID, 10)
 	}
 	f.BeforeID = 0
 	n, err := h.svc.CountMessages(ctx, f, listcount.Cap)

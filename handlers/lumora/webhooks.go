@@ -75,15 +75,13 @@ func (h *Lumora) webhook(c *fiber.Ctx) error {
 			problems = append(problems, "That page link is not valid; showing the first page.")
 		}
 	}
-	items, err := h.hooks.ListDeliveriesWithStatus(c.UserContext(), accounts.AllAccounts, e.ID, v.Status, before, pageSize)
+	items, err := h.hooks.ListDeliveriesWithStatus(c.UserContext(), accounts.AllAccounts, e.ID, v.Status, before, pageSize+1)
 	if err != nil {
 		return err
 	}
+	items, v.NextCursor = web.NextPage(items, pageSize, func(x webhooks.Delivery) int64 { return x.ID })
 	for _, d := range items {
 		v.Rows = append(v.Rows, deliveryRow(d))
-	}
-	if len(items) == pageSize {
-		v.NextCursor = strconv.FormatInt(items[len(items)-1].ID, 10)
 	}
 	v.Bar = components.ListBar{Base: view.WebhookHref(e.ID), Query: v.Query(), Filters: v.ActiveFilters()}
 	v.Error = strings.Join(problems, " ")

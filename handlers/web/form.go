@@ -166,6 +166,17 @@ func FieldErrors(err error, rename map[string]string) map[string]string {
 	return out
 }
 
+// NextPage ends a keyset page read with one row more than size: the extra
+// row says a next page exists, and the cursor is the last shown row's key.
+// A page read with size rows could not tell, and a list of exactly size
+// rows linked to an empty page.
+func NextPage[T any](items []T, size int, key func(T) int64) ([]T, string) {
+	if len(items) <= size {
+		return items, ""
+	}
+	return items[:size], strconv.FormatInt(key(items[size-1]), 10)
+}
+
 // ExportRefused is a CSV export's answer to filters it cannot read. A list
 // page shows what it can, with each problem's message ("...; showing
 // all."); an export of something other than was asked is a wrong file, so

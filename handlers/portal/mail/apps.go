@@ -31,15 +31,13 @@ func (h *Mail) apps(c *fiber.Ctx) error {
 	l := mv.AppList{CanDevelop: web.CustomerMay(c, customers.PermDevelop)}
 	before, cur := cursorParam(c, &problems)
 	l.Cursor = cur
-	items, err := h.svc.ListApps(c.UserContext(), web.PortalScope(c), before, pageSize)
+	items, err := h.svc.ListApps(c.UserContext(), web.PortalScope(c), before, pageSize+1)
 	if err != nil {
 		return err
 	}
+	items, l.NextCursor = web.NextPage(items, pageSize, func(x mailsvc.App) int64 { return x.ID })
 	for _, a := range items {
 		l.Rows = append(l.Rows, mv.AppRow{ID: a.ID, Name: a.Name, From: fromOf(a), Created: a.CreatedAt})
-	}
-	if len(items) == pageSize {
-		l.NextCursor = strconv.FormatInt(items[len(items)-1].ID, 10)
 	}
 	l.Error = strings.Join(problems, " ")
 	return web.Render(c, fiber.StatusOK, mv.AppsPage(h.page(c, "Apps", web.Crumb("Apps")), l))

@@ -17,17 +17,15 @@ import (
 func (h *Mail) domains(c *fiber.Ctx) error {
 	var problems []string
 	l := mv.DomainList{CanDevelop: web.CustomerMay(c, customers.PermDevelop)}
-	f := mailsvc.DomainFilter{Scope: web.PortalScope(c), Limit: pageSize}
+	f := mailsvc.DomainFilter{Scope: web.PortalScope(c), Limit: pageSize + 1}
 	f.BeforeID, l.Cursor = cursorParam(c, &problems)
 	items, err := h.svc.ListDomains(c.UserContext(), f)
 	if err != nil {
 		return err
 	}
+	items, l.NextCursor = web.NextPage(items, pageSize, func(x mailsvc.Domain) int64 { return x.ID })
 	for _, d := range items {
 		l.Rows = append(l.Rows, mv.DomainRow{ID: d.ID, Name: d.Name, Status: d.Status, LastChecked: d.LastCheckedAt, Created: d.CreatedAt})
-	}
-	if len(items) == pageSize {
-		l.NextCursor = fmt.Sprint(items[len(items)-1].ID)
 	}
 	l.Error = strings.Join(problems, " ")
 	return web.Render(c, fiber.StatusOK, mv.DomainsPage(h.page(c, "Sending domains", web.Crumb("Sending domains")), l))

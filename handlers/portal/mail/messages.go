@@ -2,7 +2,6 @@ package mail
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -29,15 +28,13 @@ func (h *Mail) messages(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	items, l.NextCursor = web.NextPage(items, pageSize, func(x mailsvc.Message) int64 { return x.ID })
 	for _, m := range items {
 		from := m.FromEmail
 		if m.FromName != "" {
 			from = m.FromName + " <" + m.FromEmail + ">"
 		}
 		l.Rows = append(l.Rows, mv.MessageRow{PublicID: m.PublicID, From: from, Subject: m.Subject, Status: m.Status, App: m.AppName, Created: m.CreatedAt})
-	}
-	if len(items) == pageSize {
-		l.NextCursor = strconv.FormatInt(items[len(items)-1].ID, 10)
 	}
 	l.Error = strings.Join(problems, " ")
 	return web.Render(c, fiber.StatusOK, mv.MessagesPage(h.page(c, "Messages", web.Crumb("Messages")), l))

@@ -2,7 +2,6 @@ package mail
 
 import (
 	"errors"
-	"strconv"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -30,7 +29,7 @@ func (h *Mail) renderSuppressions(c *fiber.Ctx, status int, msg string, add mv.S
 	l := mv.SuppressionList{CanDevelop: web.CustomerMay(c, customers.PermDevelop), CSRF: web.CSRFToken(c), Add: add}
 	before, cur := cursorParam(c, &problems)
 	l.Cursor = cur
-	f := mailsvc.SuppressionFilter{AccountID: u.AccountID, BeforeID: before, Limit: pageSize}
+	f := mailsvc.SuppressionFilter{AccountID: u.AccountID, BeforeID: before, Limit: pageSize + 1}
 	lumora.SuppressionQuery(c, &f, &problems)
 	l.Q, l.Reason, l.Reasons = f.Search, f.Reason, lumoraview.SuppressionReasonOptions
 	ctx, scope := c.UserContext(), web.PortalScope(c)
@@ -38,11 +37,9 @@ func (h *Mail) renderSuppressions(c *fiber.Ctx, status int, msg string, add mv.S
 	if err != nil {
 		return err
 	}
+	items, l.NextCursor = web.NextPage(items, pageSize, func(x mailsvc.Suppression) int64 { return x.ID })
 	for _, s := range items {
 		l.Rows = append(l.Rows, mv.SuppressionRow{Email: s.Email, Reason: s.Reason, Origin: s.Origin, Created: s.CreatedAt})
-	}
-	if len(items) == pageSize {
-		l.NextCursor = strconv.FormatInt(items[len(items)-1].ID, 10)
 	}
 	l.Error = strings.Join(problems, " ")
 	return web.Render(c, status, mv.SuppressionsPage(h.page(c, "Suppressions", web.Crumb("Suppressions")), l))

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -108,10 +107,11 @@ func (h *Mail) renderWebhook(c *fiber.Ctx, confirm bool) error {
 	}
 	before, cur := cursorParam(c, &problems)
 	v.Cursor = cur
-	ds, err := svc.ListDeliveries(c.UserContext(), web.PortalScope(c), ep.ID, before, pageSize)
+	ds, err := svc.ListDeliveries(c.UserContext(), web.PortalScope(c), ep.ID, before, pageSize+1)
 	if err != nil {
 		return err
 	}
+	ds, v.NextCursor = web.NextPage(ds, pageSize, func(x webhooks.Delivery) int64 { return x.ID })
 	for _, d := range ds {
 		resp := d.LastError
 		if d.ResponseCode != nil {
@@ -119,9 +119,6 @@ func (h *Mail) renderWebhook(c *fiber.Ctx, confirm bool) error {
 		}
 		v.Deliveries = append(v.Deliveries, mv.DeliveryRow{ID: d.ID, EventType: d.EventType, EventID: d.EventID, Status: d.Status,
 			Attempts: d.Attempts, Response: resp, LastError: d.LastError, Created: d.CreatedAt})
-	}
-	if len(ds) == pageSize {
-		v.NextCursor = strconv.FormatInt(ds[len(ds)-1].ID, 10)
 	}
 	p := h.page(c, "Webhook endpoint", web.Crumb("Apps", mv.AppsPath), web.Crumb(v.AppName, mv.AppHref(ep.AppID)), web.Crumb(ep.ID))
 	return web.Render(c, fiber.StatusOK, mv.WebhookDetail(p, v))
