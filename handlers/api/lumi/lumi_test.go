@@ -137,18 +137,66 @@ func TestRateLimits(t *testing.T) {
 	m := a.key(dom, acc)
 	// 26 items: the last call asks for 11 more than the 5 left, so it stays
 	// refused even if a slow run lets a few tokens refill (one per 3 s).
+	// (More items than the bucket holds: TestBulkAboveMoneyLimit.)
 	items := make([]string, 26)
 	for i := range items {
 		items[i] = fmt.Sprintf(`{"domain":"rl%d.com"}`, i)
 	}
-	r = a.do("POST", "/api/lumi/v1/domains/bulk", m.Secret, `{"items":[`+strings.Join(items[:21], ",")+`]}`, "Idempotency-Key", "bulk-rate-01")
-	expect(t, r, 429, lumi.CodeRateLimited)
 	r = a.do("POST", "/api/lumi/v1/domains/bulk", m.Secret, `{"items":[`+strings.Join(items[:15], ",")+`]}`, "Idempotency-Key", "bulk-rate-02")
 	if r.Status != 200 {
 		t.Fatalf("15 items: %d %s", r.Status, r.Raw)
 	}
 	r = a.do("POST", "/api/lumi/v1/domains/bulk", m.Secret, `{"items":[`+strings.Join(items[15:], ",")+`]}`, "Idempotency-Key", "bulk-rate-03")
 	expect(t, r, 429, lumi.CodeRateLimited) // 15 + 11 > 20
+}
+
+// A bulk of more items than the money bucket holds (up to the 500 cap) is
+// let in on a fresh default key and runs as a batch; it leaves the key in
+// debt, so the next money request waits until the items' tokens have
+// refilled, and Retry-After says how long.
+func TestBulkAboveMoneyLimit(t *testing.T) {
+	t.Parallel()
+	a := startApp(t, newDBURL(t))
+	a.prices()
+	acc := a.account("Debt")
+	a.topUp(acc, "20.00") // two domains; the rest fail for funds, quickly
+	k := a.key(dom, acc)
+
+	items := make([]string, lumi.MaxBulk)
+	for i := range items {
+		items[i] = fmt.Sprintf(`{"domain":"debt%d.com"}`, i)
+	}
+	body := `{"items":[` + strings.Join(items, ",") + `]}`
+	r := a.do("POST", "/api/lumi/v1/domains/bulk", k.Secret, body, "Idempotency-Key", "bulk-debt-0001")
+	if r.Status != 202 || r.JSON["batch_id"] == nil || r.JSON["total"] != float64(lumi.MaxBulk) {
+		t.Fatalf("500 items on a fresh key: %d %s (Retry-After %q)", r.Status, r.Raw, r.Header.Get("Retry-After"))
+	}
+	id := r.JSON["batch_id"].(string)
+
+	// 500 tokens at one per 3 s, 20 of them the bucket: 1,440 s of debt,
+	// then 3 s for the next token.
+	dep := a.do("POST", "/api/lumi/v1/deposits", k.Secret, `{"amount_usd":"5.00"}`, "Idempotency-Key", "dep-after-debt1")
+	expect(t, dep, 429, lumi.CodeRateLimited)
+	if s, err := strconv.Atoi(dep.Header.Get("Retry-After")); err != nil || s < 1380 || s > 1443 {
+		t.Fatalf("Retry-After %q, want ~1443", dep.Header.Get("Retry-After"))
+	}
+
+	for deadline := time.Now().Add(90 * time.Second); ; {
+		st := a.do("GET", "/api/lumi/v1/batches/"+id, k.Secret, "")
+		if st.Status != 200 {
+			t.Fatalf("poll: %d %s", st.Status, st.Raw)
+		}
+		if st.JSON["status"] == "done" {
+			if st.JSON["done"] != float64(lumi.MaxBulk) || st.JSON["ok"] != float64(2) {
+				t.Fatalf("batch %s", st.Raw)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("batch not done: %s", st.Raw)
+		}
+		time.Sleep(500 * time.Millisecond) // the regular limit is 120 requests a minute
+	}
 }
 
 func TestIdempotency(t *testing.T) {
