@@ -7,10 +7,11 @@
 // the route's scope (403 forbidden_scope). Money POSTs (deposits, buy, renew,
 // bulk buy) then go through money(): API_MONEY_ENABLED (403 money_disabled),
 // Idempotency-Key (400), X-Signature when the key has a signing secret (401
-// invalid_signature), the money rate limit (one token per item; a bulk of
-// more items than the bucket holds is let in on a full bucket and leaves the
-// key in debt), the idempotency claim (replay / 409 in_progress / 422 other
-// body), the daily spend cap (402), the operation, and the stored response.
+// invalid_signature), the idempotency claim (replay / 409 in_progress / 422
+// other body, none of which spends a token), the money rate limit (one token
+// per item; a bulk of more items than the bucket holds is let in on a full
+// bucket and leaves the key in debt), the daily spend cap (402), the
+// operation, and the stored response.
 //
 // writeErr is the one place errors are written: {"error": {"code", "message"}}.
 package lumi

@@ -199,6 +199,70 @@ func TestBulkAboveMoneyLimit(t *testing.T) {
 	}
 }
 
+// A repeat of a completed money request is answered from its record even
+// when the key has no money tokens left, and the loser of two identical
+// requests still gets 409 in_progress; a new request is still refused.
+func TestReplayNotRateLimited(t *testing.T) {
+	t.Parallel()
+	a := startApp(t, newDBURL(t))
+	acc := a.account("Replay")
+	k := a.key(dom, acc)
+	deposit := func(n int) resp {
+		return a.do("POST", "/api/lumi/v1/deposits", k.Secret, `{"amount_usd":"5.00"}`, "Idempotency-Key", fmt.Sprintf("dep-replay-%04d", n))
+	}
+	first := deposit(0)
+	if first.Status != 201 {
+		t.Fatalf("deposit: %d %s", first.Status, first.Raw)
+	}
+	for i := 1; i < lumi.MoneyLimit-1; i++ {
+		if r := deposit(i); r.Status != 201 {
+			t.Fatalf("deposit %d: %d %s", i, r.Status, r.Raw)
+		}
+	}
+	// The 20th token goes to a request held between its claim and its operation.
+	entered, release := make(chan struct{}), make(chan struct{})
+	lumi.SetTestHook(func(key string) {
+		if key == "dep-replay-held" {
+			close(entered)
+			<-release
+		}
+	})
+	var releaseOnce sync.Once
+	unblock := func() { releaseOnce.Do(func() { close(release) }) }
+	t.Cleanup(func() { lumi.SetTestHook(nil); unblock() }) // a failed check must not leave the request held
+	held := make(chan resp, 1)
+	go func() {
+		r, _ := a.try("POST", "/api/lumi/v1/deposits", k.Secret, `{"amount_usd":"5.00"}`, "Idempotency-Key", "dep-replay-held")
+		held <- r
+	}()
+	select {
+	case <-entered:
+	case <-time.After(10 * time.Second):
+		t.Fatal("held request never reached the operation")
+	}
+	// The bucket stays empty for the rest of the test, however slow the run
+	// (a token comes back every 3 s).
+	if _, err := a.Svc.DB.Pool.Exec(t.Context(), "UPDATE api_rate_limits SET tat = now() + interval '60 seconds' WHERE key_id = $1 AND bucket = 'money'", k.Key.ID); err != nil {
+		t.Fatal(err)
+	}
+	expect(t, a.do("POST", "/api/lumi/v1/deposits", k.Secret, `{"amount_usd":"5.00"}`, "Idempotency-Key", "dep-replay-held"), 409, lumi.CodeInProgress)
+	unblock()
+	if r := <-held; r.Status != 201 {
+		t.Fatalf("held: %d %s", r.Status, r.Raw)
+	}
+
+	expect(t, deposit(lumi.MoneyLimit), 429, lumi.CodeRateLimited)
+	again := deposit(0)
+	if again.Status != 201 || string(again.Raw) != string(first.Raw) || again.Header.Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("replay: %d %s", again.Status, again.Raw)
+	}
+	if r := a.do("POST", "/api/lumi/v1/deposits", k.Secret, `{"amount_usd":"5.00"}`, "Idempotency-Key", "dep-replay-held"); r.Status != 201 || r.Header.Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("replay of the held one: %d %s", r.Status, r.Raw)
+	}
+	// A new request is still refused: the replays spent nothing and gave nothing back.
+	expect(t, deposit(lumi.MoneyLimit+1), 429, lumi.CodeRateLimited)
+}
+
 func TestIdempotency(t *testing.T) {
 	t.Parallel()
 	a := startApp(t, newDBURL(t))
