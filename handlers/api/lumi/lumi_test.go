@@ -477,6 +477,43 @@ func TestResellerScopeAndOperator(t *testing.T) {
 	expect(t, r, 402, lumi.CodeInsufficientFunds)
 }
 
+// An operator key naming one account in the query and another in the body
+// is refused, with nothing written; the same account in both is fine.
+func TestUserIDQueryAndBodyDisagree(t *testing.T) {
+	t.Parallel()
+	a := startApp(t, newDBURL(t))
+	a.prices()
+	one, two := a.account("One"), a.account("Two")
+	a.topUp(one, "30.00")
+	a.topUp(two, "30.00")
+	op := a.key(dom, 0, operatorKey)
+	oneID, twoID := strconv.FormatInt(one, 10), strconv.FormatInt(two, 10)
+
+	r := a.do("POST", "/api/lumi/v1/deposits?user_id="+twoID, op.Secret, `{"amount_usd":"5","user_id":`+oneID+`}`, "Idempotency-Key", "uid-clash-0001")
+	expect(t, r, 422, lumi.CodeValidation)
+	if !strings.HasPrefix(r.message(), "user_id ") {
+		t.Errorf("message %q does not name user_id", r.message())
+	}
+	r = a.do("POST", "/api/lumi/v1/domains?user_id="+oneID, op.Secret, `{"domain":"clash.com","user_id":"`+twoID+`"}`, "Idempotency-Key", "uid-clash-0002")
+	expect(t, r, 422, lumi.CodeValidation)
+	var deposits int
+	if err := a.Svc.DB.Pool.QueryRow(t.Context(), "SELECT count(*) FROM deposits WHERE account_id IN ($1, $2)", one, two).Scan(&deposits); err != nil {
+		t.Fatal(err)
+	}
+	if deposits != 2 || a.ledgerCount(one, "purchase") != 0 || a.ledgerCount(two, "purchase") != 0 { // the two manual top-ups
+		t.Fatalf("written anyway: %d deposits, purchases %d/%d", deposits, a.ledgerCount(one, "purchase"), a.ledgerCount(two, "purchase"))
+	}
+
+	dep := a.do("POST", "/api/lumi/v1/deposits?user_id="+oneID, op.Secret, `{"amount_usd":"5","user_id":`+oneID+`}`, "Idempotency-Key", "uid-same-00001")
+	if dep.Status != 201 || dep.JSON["user_id"] != float64(one) {
+		t.Fatalf("same user_id in both: %d %s", dep.Status, dep.Raw)
+	}
+	buy := a.do("POST", "/api/lumi/v1/domains?user_id="+twoID, op.Secret, `{"domain":"same.com","user_id":"`+twoID+`"}`, "Idempotency-Key", "uid-same-00002")
+	if buy.Status != 201 || a.balance(two) != 20_00 {
+		t.Fatalf("buy with the same user_id in both: %d %s", buy.Status, buy.Raw)
+	}
+}
+
 func TestCursorList(t *testing.T) {
 	t.Parallel()
 	a := startApp(t, newDBURL(t))
