@@ -145,7 +145,11 @@ func (api *API) Routes(a *web.App) []web.Route {
 	}
 	methods := []string{"GET", "POST", "PATCH", "PUT", "DELETE"}
 	routes := []web.Route{
+		// Each of the spec's three base URLs has its own probe; the hosting
+		// and proxy hosts map to /api/lumi/hosting and /api/lumi/proxy.
 		r("GET", Prefix+"/healthz", healthz),
+		r("GET", Prefix+"/hosting/healthz", healthz),
+		r("GET", Prefix+"/proxy/healthz", healthz),
 		r("GET", Prefix+"/v1/openapi.json", serveOpenAPI(openAPIDomains)),
 		r("GET", Prefix+"/hosting/v1/openapi.json", serveOpenAPI(openAPIHosting)),
 		r("GET", Prefix+"/proxy/v1/openapi.json", serveOpenAPI(openAPIProxy)),
