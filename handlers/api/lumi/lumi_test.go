@@ -3,6 +3,7 @@ package lumi_test
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -642,6 +643,59 @@ func TestBulk(t *testing.T) {
 	}
 	if n := a.ledgerCount(acc, "purchase"); n != 2+24 {
 		t.Fatalf("%d purchases", n)
+	}
+}
+
+// A proxy purchase may leave out type: it is http, as the server's own
+// OpenAPI schema says (optional, enum http/socks5, default http).
+func TestProxyTypeOptional(t *testing.T) {
+	t.Parallel()
+	a := startApp(t, newDBURL(t))
+	a.prices()
+	acc := a.account("Px")
+	a.topUp(acc, "10.00")
+	pk := a.key(apikeys.LumiProxy, acc)
+
+	p := a.do("POST", "/api/lumi/proxy/v1/proxies", pk.Secret, `{"plan":"res","country":"NL"}`, "Idempotency-Key", "px-notype-001")
+	if p.Status != 201 || p.JSON["type"] != "http" {
+		t.Fatalf("buy without type: %d %s", p.Status, p.Raw)
+	}
+	re := a.do("POST", "/api/lumi/proxy/v1/proxies", pk.Secret, `{"plan":"res","country":"NL"}`, "Idempotency-Key", "px-notype-001")
+	if re.Status != 201 || string(re.Raw) != string(p.Raw) {
+		t.Fatalf("replay: %d %s", re.Status, re.Raw)
+	}
+	s := a.do("POST", "/api/lumi/proxy/v1/proxies", pk.Secret, `{"plan":"res","type":"socks5","country":"NL"}`, "Idempotency-Key", "px-socks-0001")
+	if s.Status != 201 || s.JSON["type"] != "socks5" {
+		t.Fatalf("buy socks5: %d %s", s.Status, s.Raw)
+	}
+	bad := a.do("POST", "/api/lumi/proxy/v1/proxies", pk.Secret, `{"plan":"res","type":"ftp","country":"NL"}`, "Idempotency-Key", "px-ftp-00001")
+	expect(t, bad, 422, lumi.CodeValidation)
+	if !strings.HasPrefix(bad.message(), "type: ") {
+		t.Errorf("message %q", bad.message())
+	}
+
+	var doc struct {
+		Paths map[string]map[string]struct {
+			RequestBody struct {
+				Content map[string]struct {
+					Schema struct {
+						Required   []string                  `json:"required"`
+						Properties map[string]map[string]any `json:"properties"`
+					} `json:"schema"`
+				} `json:"content"`
+			} `json:"requestBody"`
+		} `json:"paths"`
+	}
+	if err := json.Unmarshal(a.do("GET", "/api/lumi/proxy/v1/openapi.json", "", "").Raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	schema := doc.Paths["/proxies"]["post"].RequestBody.Content["application/json"].Schema
+	want := map[string]any{"type": "string", "enum": []any{"http", "socks5"}, "default": "http"}
+	if diff := cmp.Diff(want, schema.Properties["type"]); diff != "" {
+		t.Errorf("documented type (-want +got):\n%s", diff)
+	}
+	if slices.Contains(schema.Required, "type") {
+		t.Error("type is documented as required")
 	}
 }
 
