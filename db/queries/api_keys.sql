@@ -106,6 +106,11 @@ SELECT EXISTS (SELECT 1 FROM api_keys WHERE name = ANY(sqlc.arg(names)::text[]))
 -- arrival time (tat); it is allowed while the new tat stays within `window`
 -- of now. ON CONFLICT DO UPDATE re-checks the WHERE on the latest row version
 -- under its lock, so concurrent requests cannot both take the last token.
+-- An increment above the window (a bulk request of more items than the
+-- bucket holds) could never fit that way: it is checked as if it cost the
+-- whole window, so it is allowed only when the bucket is full (tat <= now),
+-- and it still moves tat by its full increment, so the key's next requests
+-- wait out the debt and the cost per item holds on average.
 -- retry_after_us is how long until the request would fit (0 when allowed).
 -- name: TakeAPIRateLimit :one
 WITH prev AS (
@@ -116,7 +121,7 @@ WITH prev AS (
     VALUES (sqlc.arg(key_id), sqlc.arg(bucket), now() + sqlc.arg(increment_us)::bigint * interval '1 microsecond')
     ON CONFLICT (key_id, bucket) DO UPDATE
         SET tat = greatest(r.tat, now()) + sqlc.arg(increment_us)::bigint * interval '1 microsecond'
-        WHERE greatest(r.tat, now()) + sqlc.arg(increment_us)::bigint * interval '1 microsecond'
+        WHERE greatest(r.tat, now()) + least(sqlc.arg(increment_us)::bigint, sqlc.arg(window_us)::bigint) * interval '1 microsecond'
               <= now() + sqlc.arg(window_us)::bigint * interval '1 microsecond'
     RETURNING r.tat
 )
@@ -124,7 +129,7 @@ SELECT EXISTS (SELECT 1 FROM up)::boolean AS allowed,
        CASE WHEN EXISTS (SELECT 1 FROM up) THEN 0::bigint
             ELSE greatest(1, (extract(epoch FROM
                    greatest(coalesce((SELECT tat FROM prev), now()), now())
-                   + sqlc.arg(increment_us)::bigint * interval '1 microsecond'
+                   + least(sqlc.arg(increment_us)::bigint, sqlc.arg(window_us)::bigint) * interval '1 microsecond'
                    - sqlc.arg(window_us)::bigint * interval '1 microsecond'
                    - now()) * 1000000)::bigint)
        END::bigint AS retry_after_us;

@@ -684,7 +684,7 @@ WITH prev AS (
     VALUES ($3, $4, now() + $1::bigint * interval '1 microsecond')
     ON CONFLICT (key_id, bucket) DO UPDATE
         SET tat = greatest(r.tat, now()) + $1::bigint * interval '1 microsecond'
-        WHERE greatest(r.tat, now()) + $1::bigint * interval '1 microsecond'
+        WHERE greatest(r.tat, now()) + least($1::bigint, $2::bigint) * interval '1 microsecond'
               <= now() + $2::bigint * interval '1 microsecond'
     RETURNING r.tat
 )
@@ -692,7 +692,7 @@ SELECT EXISTS (SELECT 1 FROM up)::boolean AS allowed,
        CASE WHEN EXISTS (SELECT 1 FROM up) THEN 0::bigint
             ELSE greatest(1, (extract(epoch FROM
                    greatest(coalesce((SELECT tat FROM prev), now()), now())
-                   + $1::bigint * interval '1 microsecond'
+                   + least($1::bigint, $2::bigint) * interval '1 microsecond'
                    - $2::bigint * interval '1 microsecond'
                    - now()) * 1000000)::bigint)
        END::bigint AS retry_after_us
@@ -715,6 +715,11 @@ type TakeAPIRateLimitRow struct {
 // arrival time (tat); it is allowed while the new tat stays within `window`
 // of now. ON CONFLICT DO UPDATE re-checks the WHERE on the latest row version
 // under its lock, so concurrent requests cannot both take the last token.
+// An increment above the window (a bulk request of more items than the
+// bucket holds) could never fit that way: it is checked as if it cost the
+// whole window, so it is allowed only when the bucket is full (tat <= now),
+// and it still moves tat by its full increment, so the key's next requests
+// wait out the debt and the cost per item holds on average.
 // retry_after_us is how long until the request would fit (0 when allowed).
 func (q *Queries) TakeAPIRateLimit(ctx context.Context, arg TakeAPIRateLimitParams) (TakeAPIRateLimitRow, error) {
 	row := q.db.QueryRow(ctx, takeAPIRateLimit,

@@ -585,3 +585,104 @@ func TestAllowAcrossProcesses(t *testing.T) {
 		t.Fatalf("allowed %d of 50, want exactly 20", n)
 	}
 }
+
+// A cost above the limit (a bulk request of more items than the bucket
+// holds) is allowed on a full bucket and leaves the key in debt: the next
+// requests wait until the whole cost has refilled, so one token per item
+// still holds, and the big request itself is never refused forever.
+func TestAllowCostAboveLimit(t *testing.T) {
+	t.Parallel()
+	s, d := newService(t)
+	ctx := context.Background()
+	acc := newAccount(t, d, "debt@example.com")
+	k := mustCreate(t, s, apikeys.CreateInput{Product: "lumio", AccountID: &acc, Scopes: []string{"extensions:read"}}).Key
+
+	// 5 a minute (one token every 12 s); 12 tokens on a full bucket.
+	ok, retry, err := s.Allow(ctx, k.ID, "money", 5, time.Minute, 12)
+	if err != nil || !ok || retry != 0 {
+		t.Fatalf("cost 12 on a full bucket: %v %v %v", ok, retry, err)
+	}
+	// The debt: 12 × 12 s = 144 s spent, 60 s of it the bucket; the next
+	// token is 12 s after that.
+	ok, retry, err = s.Allow(ctx, k.ID, "money", 5, time.Minute, 1)
+	if err != nil || ok {
+		t.Fatalf("request in debt allowed: %v %v", ok, err)
+	}
+	if retry < 94*time.Second || retry > 96*time.Second {
+		t.Fatalf("retry after %v, want ~96s", retry)
+	}
+	// Another big one waits for the bucket to be full again (tat = now).
+	ok, retry, err = s.Allow(ctx, k.ID, "money", 5, time.Minute, 12)
+	if err != nil || ok {
+		t.Fatalf("second big request allowed in debt: %v %v", ok, err)
+	}
+	if retry < 142*time.Second || retry > 144*time.Second {
+		t.Fatalf("big retry after %v, want ~144s", retry)
+	}
+	// Once the debt has refilled (96 s on, as the first refusal said), one
+	// token fits again.
+	if _, err := d.Pool.Exec(ctx, "UPDATE api_rate_limits SET tat = tat - interval '97 seconds' WHERE key_id = $1 AND bucket = 'money'", k.ID); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _, err := s.Allow(ctx, k.ID, "money", 5, time.Minute, 1); err != nil || !ok {
+		t.Fatalf("after the debt: %v %v", ok, err)
+	}
+	// A bucket that is not full refuses the big request, however little is spent.
+	if ok, _, _ := s.Allow(ctx, k.ID, "fresh", 5, time.Minute, 1); !ok {
+		t.Fatal("first token refused")
+	}
+	ok, retry, err = s.Allow(ctx, k.ID, "fresh", 5, time.Minute, 6)
+	if err != nil || ok || retry <= 0 || retry > 12*time.Second {
+		t.Fatalf("cost 6 with 4 tokens left: %v %v %v", ok, retry, err)
+	}
+}
+
+// Two processes: of 10 concurrent requests above the limit on one full
+// bucket, exactly one is let in.
+func TestAllowCostAboveLimitAcrossProcesses(t *testing.T) {
+	t.Parallel()
+	url := testdb.NewURL(t)
+	ctx := context.Background()
+	var services []*apikeys.Service
+	var pools []*pgxpool.Pool
+	for i := 0; i < 2; i++ {
+		pool, err := pgxpool.New(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(pool.Close)
+		pools = append(pools, pool)
+		services = append(services, serviceOn(db.New(pool)))
+	}
+	acc := newAccount(t, db.New(pools[0]), "bigmany@example.com")
+	k := mustCreate(t, services[0], apikeys.CreateInput{Product: "lumira", AccountID: &acc, Scopes: []string{"notify:send"}}).Key
+	// One row first, so every request races on the same row's update.
+	if ok, _, err := services[0].Allow(ctx, k.ID, "money", 20, time.Minute, 1); err != nil || !ok {
+		t.Fatalf("first: %v %v", ok, err)
+	}
+	if _, err := pools[0].Exec(ctx, "UPDATE api_rate_limits SET tat = now() - interval '1 second' WHERE key_id = $1", k.ID); err != nil {
+		t.Fatal(err)
+	}
+	var allowed atomic.Int64
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := 0; i < 10; i++ {
+		wg.Add(1)
+		go func(s *apikeys.Service) {
+			defer wg.Done()
+			<-start
+			ok, _, err := s.Allow(ctx, k.ID, "money", 20, time.Minute, 50)
+			if err != nil {
+				t.Error(err)
+			}
+			if ok {
+				allowed.Add(1)
+			}
+		}(services[i%2])
+	}
+	close(start)
+	wg.Wait()
+	if n := allowed.Load(); n != 1 {
+		t.Fatalf("allowed %d of 10, want exactly 1", n)
+	}
+}

@@ -70,14 +70,18 @@ var ErrBadLimit = errors.New("rate limit, window and cost must be positive")
 // window (GCRA: up to limit at once, then one every window/limit). The check
 // and the spend are one SQL statement, so the limit holds across every server
 // process on the database. When refused, retryAfter is how long until the
-// request would fit. A cost above limit can never fit: refused with
-// retryAfter = window.
+// request would fit.
+//
+// A cost above limit (a bulk request of more items than the bucket holds) is
+// allowed when the bucket is full and puts the key into debt: refusing it
+// would make it unreachable, and a client obeying Retry-After would loop
+// forever. It spends the whole bucket and the rest ahead of time, so the
+// key's next requests wait until the debt has refilled and the rate per
+// token still holds on average. While the bucket is not full, it is refused
+// with retryAfter until it is.
 func (s *Service) Allow(ctx context.Context, keyID int64, bucket string, limit int, window time.Duration, cost int) (bool, time.Duration, error) {
 	if limit <= 0 || window <= 0 || cost <= 0 {
 		return false, 0, ErrBadLimit
-	}
-	if cost > limit {
-		return false, window, nil
 	}
 	// Emission interval, rounded down so that exactly `limit` requests fit in
 	// an empty window.

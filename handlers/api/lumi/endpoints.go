@@ -33,7 +33,9 @@ func readObject(c *fiber.Ctx) (map[string]json.RawMessage, error) {
 	return obj, nil
 }
 
-// userID reads user_id from the body (number or numeric string) or the query.
+// userID reads user_id from the body (number or numeric string) and the
+// query. Both may be given; when they name different accounts the request is
+// refused (422), since acting on either would be a guess about the other.
 func userID(c *fiber.Ctx, body map[string]json.RawMessage) (*int64, error) {
 	var s string
 	if v, ok := body["user_id"]; ok && string(v) != "null" {
@@ -45,9 +47,26 @@ func userID(c *fiber.Ctx, body map[string]json.RawMessage) (*int64, error) {
 		} else {
 			s = n.String()
 		}
-	} else {
-		s = c.Query("user_id")
 	}
+	fromBody, err := parseUserID(s)
+	if err != nil {
+		return nil, err
+	}
+	fromQuery, err := parseUserID(c.Query("user_id"))
+	if err != nil {
+		return nil, err
+	}
+	if fromBody != nil && fromQuery != nil && *fromBody != *fromQuery {
+		return nil, invalid("user_id is %d in the query and %d in the body; send one, or the same in both.", *fromQuery, *fromBody)
+	}
+	if fromBody != nil {
+		return fromBody, nil
+	}
+	return fromQuery, nil
+}
+
+// parseUserID reads one user_id ("" is none).
+func parseUserID(s string) (*int64, error) {
 	if s == "" {
 		return nil, nil
 	}

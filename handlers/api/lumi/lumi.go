@@ -7,9 +7,11 @@
 // the route's scope (403 forbidden_scope). Money POSTs (deposits, buy, renew,
 // bulk buy) then go through money(): API_MONEY_ENABLED (403 money_disabled),
 // Idempotency-Key (400), X-Signature when the key has a signing secret (401
-// invalid_signature), the money rate limit (one token per item), the
-// idempotency claim (replay / 409 in_progress / 422 other body), the daily
-// spend cap (402), the operation, and the stored response.
+// invalid_signature), the idempotency claim (replay / 409 in_progress / 422
+// other body, none of which spends a token), the money rate limit (one token
+// per item; a bulk of more items than the bucket holds is let in on a full
+// bucket and leaves the key in debt), the daily spend cap (402), the
+// operation, and the stored response.
 //
 // writeErr is the one place errors are written: {"error": {"code", "message"}}.
 package lumi
@@ -143,7 +145,11 @@ func (api *API) Routes(a *web.App) []web.Route {
 	}
 	methods := []string{"GET", "POST", "PATCH", "PUT", "DELETE"}
 	routes := []web.Route{
+		// Each of the spec's three base URLs has its own probe; the hosting
+		// and proxy hosts map to /api/lumi/hosting and /api/lumi/proxy.
 		r("GET", Prefix+"/healthz", healthz),
+		r("GET", Prefix+"/hosting/healthz", healthz),
+		r("GET", Prefix+"/proxy/healthz", healthz),
 		r("GET", Prefix+"/v1/openapi.json", serveOpenAPI(openAPIDomains)),
 		r("GET", Prefix+"/hosting/v1/openapi.json", serveOpenAPI(openAPIHosting)),
 		r("GET", Prefix+"/proxy/v1/openapi.json", serveOpenAPI(openAPIProxy)),

@@ -3,6 +3,7 @@ package lumi_test
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -25,9 +26,12 @@ func buyBody(name string) string { return `{"domain":"` + name + `","years":1}` 
 func TestHealthzAndOpenAPI(t *testing.T) {
 	t.Parallel()
 	a := startApp(t, newDBURL(t), func(c *config.Config) { c.APIEnabled = false })
-	r := a.do("GET", "/api/lumi/healthz", "", "")
-	if r.Status != 200 || !cmp.Equal(r.JSON, map[string]any{"status": "ok", "service": "api"}) {
-		t.Fatalf("healthz: %d %s", r.Status, r.Raw)
+	// One probe per base URL of the spec (domains, hosting, proxy).
+	for _, path := range []string{"/api/lumi/healthz", "/api/lumi/hosting/healthz", "/api/lumi/proxy/healthz"} {
+		r := a.do("GET", path, "", "")
+		if r.Status != 200 || !cmp.Equal(r.JSON, map[string]any{"status": "ok", "service": "api"}) {
+			t.Fatalf("%s: %d %s", path, r.Status, r.Raw)
+		}
 	}
 	want := map[string][]string{
 		"/api/lumi/v1/openapi.json": {"/balance", "/deposits", "/prices", "/domains", "/domains/{id}", "/domains/{id}/renew",
@@ -137,18 +141,130 @@ func TestRateLimits(t *testing.T) {
 	m := a.key(dom, acc)
 	// 26 items: the last call asks for 11 more than the 5 left, so it stays
 	// refused even if a slow run lets a few tokens refill (one per 3 s).
+	// (More items than the bucket holds: TestBulkAboveMoneyLimit.)
 	items := make([]string, 26)
 	for i := range items {
 		items[i] = fmt.Sprintf(`{"domain":"rl%d.com"}`, i)
 	}
-	r = a.do("POST", "/api/lumi/v1/domains/bulk", m.Secret, `{"items":[`+strings.Join(items[:21], ",")+`]}`, "Idempotency-Key", "bulk-rate-01")
-	expect(t, r, 429, lumi.CodeRateLimited)
 	r = a.do("POST", "/api/lumi/v1/domains/bulk", m.Secret, `{"items":[`+strings.Join(items[:15], ",")+`]}`, "Idempotency-Key", "bulk-rate-02")
 	if r.Status != 200 {
 		t.Fatalf("15 items: %d %s", r.Status, r.Raw)
 	}
 	r = a.do("POST", "/api/lumi/v1/domains/bulk", m.Secret, `{"items":[`+strings.Join(items[15:], ",")+`]}`, "Idempotency-Key", "bulk-rate-03")
 	expect(t, r, 429, lumi.CodeRateLimited) // 15 + 11 > 20
+}
+
+// A bulk of more items than the money bucket holds (up to the 500 cap) is
+// let in on a fresh default key and runs as a batch; it leaves the key in
+// debt, so the next money request waits until the items' tokens have
+// refilled, and Retry-After says how long.
+func TestBulkAboveMoneyLimit(t *testing.T) {
+	t.Parallel()
+	a := startApp(t, newDBURL(t))
+	a.prices()
+	acc := a.account("Debt")
+	a.topUp(acc, "20.00") // two domains; the rest fail for funds, quickly
+	k := a.key(dom, acc)
+
+	items := make([]string, lumi.MaxBulk)
+	for i := range items {
+		items[i] = fmt.Sprintf(`{"domain":"debt%d.com"}`, i)
+	}
+	body := `{"items":[` + strings.Join(items, ",") + `]}`
+	r := a.do("POST", "/api/lumi/v1/domains/bulk", k.Secret, body, "Idempotency-Key", "bulk-debt-0001")
+	if r.Status != 202 || r.JSON["batch_id"] == nil || r.JSON["total"] != float64(lumi.MaxBulk) {
+		t.Fatalf("500 items on a fresh key: %d %s (Retry-After %q)", r.Status, r.Raw, r.Header.Get("Retry-After"))
+	}
+	id := r.JSON["batch_id"].(string)
+
+	// 500 tokens at one per 3 s, 20 of them the bucket: 1,440 s of debt,
+	// then 3 s for the next token.
+	dep := a.do("POST", "/api/lumi/v1/deposits", k.Secret, `{"amount_usd":"5.00"}`, "Idempotency-Key", "dep-after-debt1")
+	expect(t, dep, 429, lumi.CodeRateLimited)
+	if s, err := strconv.Atoi(dep.Header.Get("Retry-After")); err != nil || s < 1380 || s > 1443 {
+		t.Fatalf("Retry-After %q, want ~1443", dep.Header.Get("Retry-After"))
+	}
+
+	for deadline := time.Now().Add(90 * time.Second); ; {
+		st := a.do("GET", "/api/lumi/v1/batches/"+id, k.Secret, "")
+		if st.Status != 200 {
+			t.Fatalf("poll: %d %s", st.Status, st.Raw)
+		}
+		if st.JSON["status"] == "done" {
+			if st.JSON["done"] != float64(lumi.MaxBulk) || st.JSON["ok"] != float64(2) {
+				t.Fatalf("batch %s", st.Raw)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("batch not done: %s", st.Raw)
+		}
+		time.Sleep(500 * time.Millisecond) // the regular limit is 120 requests a minute
+	}
+}
+
+// A repeat of a completed money request is answered from its record even
+// when the key has no money tokens left, and the loser of two identical
+// requests still gets 409 in_progress; a new request is still refused.
+func TestReplayNotRateLimited(t *testing.T) {
+	t.Parallel()
+	a := startApp(t, newDBURL(t))
+	acc := a.account("Replay")
+	k := a.key(dom, acc)
+	deposit := func(n int) resp {
+		return a.do("POST", "/api/lumi/v1/deposits", k.Secret, `{"amount_usd":"5.00"}`, "Idempotency-Key", fmt.Sprintf("dep-replay-%04d", n))
+	}
+	first := deposit(0)
+	if first.Status != 201 {
+		t.Fatalf("deposit: %d %s", first.Status, first.Raw)
+	}
+	for i := 1; i < lumi.MoneyLimit-1; i++ {
+		if r := deposit(i); r.Status != 201 {
+			t.Fatalf("deposit %d: %d %s", i, r.Status, r.Raw)
+		}
+	}
+	// The 20th token goes to a request held between its claim and its operation.
+	entered, release := make(chan struct{}), make(chan struct{})
+	lumi.SetTestHook(func(key string) {
+		if key == "dep-replay-held" {
+			close(entered)
+			<-release
+		}
+	})
+	var releaseOnce sync.Once
+	unblock := func() { releaseOnce.Do(func() { close(release) }) }
+	t.Cleanup(func() { lumi.SetTestHook(nil); unblock() }) // a failed check must not leave the request held
+	held := make(chan resp, 1)
+	go func() {
+		r, _ := a.try("POST", "/api/lumi/v1/deposits", k.Secret, `{"amount_usd":"5.00"}`, "Idempotency-Key", "dep-replay-held")
+		held <- r
+	}()
+	select {
+	case <-entered:
+	case <-time.After(10 * time.Second):
+		t.Fatal("held request never reached the operation")
+	}
+	// The bucket stays empty for the rest of the test, however slow the run
+	// (a token comes back every 3 s).
+	if _, err := a.Svc.DB.Pool.Exec(t.Context(), "UPDATE api_rate_limits SET tat = now() + interval '60 seconds' WHERE key_id = $1 AND bucket = 'money'", k.Key.ID); err != nil {
+		t.Fatal(err)
+	}
+	expect(t, a.do("POST", "/api/lumi/v1/deposits", k.Secret, `{"amount_usd":"5.00"}`, "Idempotency-Key", "dep-replay-held"), 409, lumi.CodeInProgress)
+	unblock()
+	if r := <-held; r.Status != 201 {
+		t.Fatalf("held: %d %s", r.Status, r.Raw)
+	}
+
+	expect(t, deposit(lumi.MoneyLimit), 429, lumi.CodeRateLimited)
+	again := deposit(0)
+	if again.Status != 201 || string(again.Raw) != string(first.Raw) || again.Header.Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("replay: %d %s", again.Status, again.Raw)
+	}
+	if r := a.do("POST", "/api/lumi/v1/deposits", k.Secret, `{"amount_usd":"5.00"}`, "Idempotency-Key", "dep-replay-held"); r.Status != 201 || r.Header.Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("replay of the held one: %d %s", r.Status, r.Raw)
+	}
+	// A new request is still refused: the replays spent nothing and gave nothing back.
+	expect(t, deposit(lumi.MoneyLimit+1), 429, lumi.CodeRateLimited)
 }
 
 func TestIdempotency(t *testing.T) {
@@ -365,6 +481,43 @@ func TestResellerScopeAndOperator(t *testing.T) {
 	expect(t, r, 402, lumi.CodeInsufficientFunds)
 }
 
+// An operator key naming one account in the query and another in the body
+// is refused, with nothing written; the same account in both is fine.
+func TestUserIDQueryAndBodyDisagree(t *testing.T) {
+	t.Parallel()
+	a := startApp(t, newDBURL(t))
+	a.prices()
+	one, two := a.account("One"), a.account("Two")
+	a.topUp(one, "30.00")
+	a.topUp(two, "30.00")
+	op := a.key(dom, 0, operatorKey)
+	oneID, twoID := strconv.FormatInt(one, 10), strconv.FormatInt(two, 10)
+
+	r := a.do("POST", "/api/lumi/v1/deposits?user_id="+twoID, op.Secret, `{"amount_usd":"5","user_id":`+oneID+`}`, "Idempotency-Key", "uid-clash-0001")
+	expect(t, r, 422, lumi.CodeValidation)
+	if !strings.HasPrefix(r.message(), "user_id ") {
+		t.Errorf("message %q does not name user_id", r.message())
+	}
+	r = a.do("POST", "/api/lumi/v1/domains?user_id="+oneID, op.Secret, `{"domain":"clash.com","user_id":"`+twoID+`"}`, "Idempotency-Key", "uid-clash-0002")
+	expect(t, r, 422, lumi.CodeValidation)
+	var deposits int
+	if err := a.Svc.DB.Pool.QueryRow(t.Context(), "SELECT count(*) FROM deposits WHERE account_id IN ($1, $2)", one, two).Scan(&deposits); err != nil {
+		t.Fatal(err)
+	}
+	if deposits != 2 || a.ledgerCount(one, "purchase") != 0 || a.ledgerCount(two, "purchase") != 0 { // the two manual top-ups
+		t.Fatalf("written anyway: %d deposits, purchases %d/%d", deposits, a.ledgerCount(one, "purchase"), a.ledgerCount(two, "purchase"))
+	}
+
+	dep := a.do("POST", "/api/lumi/v1/deposits?user_id="+oneID, op.Secret, `{"amount_usd":"5","user_id":`+oneID+`}`, "Idempotency-Key", "uid-same-00001")
+	if dep.Status != 201 || dep.JSON["user_id"] != float64(one) {
+		t.Fatalf("same user_id in both: %d %s", dep.Status, dep.Raw)
+	}
+	buy := a.do("POST", "/api/lumi/v1/domains?user_id="+twoID, op.Secret, `{"domain":"same.com","user_id":"`+twoID+`"}`, "Idempotency-Key", "uid-same-00002")
+	if buy.Status != 201 || a.balance(two) != 20_00 {
+		t.Fatalf("buy with the same user_id in both: %d %s", buy.Status, buy.Raw)
+	}
+}
+
 func TestCursorList(t *testing.T) {
 	t.Parallel()
 	a := startApp(t, newDBURL(t))
@@ -490,6 +643,59 @@ func TestBulk(t *testing.T) {
 	}
 	if n := a.ledgerCount(acc, "purchase"); n != 2+24 {
 		t.Fatalf("%d purchases", n)
+	}
+}
+
+// A proxy purchase may leave out type: it is http, as the server's own
+// OpenAPI schema says (optional, enum http/socks5, default http).
+func TestProxyTypeOptional(t *testing.T) {
+	t.Parallel()
+	a := startApp(t, newDBURL(t))
+	a.prices()
+	acc := a.account("Px")
+	a.topUp(acc, "10.00")
+	pk := a.key(apikeys.LumiProxy, acc)
+
+	p := a.do("POST", "/api/lumi/proxy/v1/proxies", pk.Secret, `{"plan":"res","country":"NL"}`, "Idempotency-Key", "px-notype-001")
+	if p.Status != 201 || p.JSON["type"] != "http" {
+		t.Fatalf("buy without type: %d %s", p.Status, p.Raw)
+	}
+	re := a.do("POST", "/api/lumi/proxy/v1/proxies", pk.Secret, `{"plan":"res","country":"NL"}`, "Idempotency-Key", "px-notype-001")
+	if re.Status != 201 || string(re.Raw) != string(p.Raw) {
+		t.Fatalf("replay: %d %s", re.Status, re.Raw)
+	}
+	s := a.do("POST", "/api/lumi/proxy/v1/proxies", pk.Secret, `{"plan":"res","type":"socks5","country":"NL"}`, "Idempotency-Key", "px-socks-0001")
+	if s.Status != 201 || s.JSON["type"] != "socks5" {
+		t.Fatalf("buy socks5: %d %s", s.Status, s.Raw)
+	}
+	bad := a.do("POST", "/api/lumi/proxy/v1/proxies", pk.Secret, `{"plan":"res","type":"ftp","country":"NL"}`, "Idempotency-Key", "px-ftp-00001")
+	expect(t, bad, 422, lumi.CodeValidation)
+	if !strings.HasPrefix(bad.message(), "type: ") {
+		t.Errorf("message %q", bad.message())
+	}
+
+	var doc struct {
+		Paths map[string]map[string]struct {
+			RequestBody struct {
+				Content map[string]struct {
+					Schema struct {
+						Required   []string                  `json:"required"`
+						Properties map[string]map[string]any `json:"properties"`
+					} `json:"schema"`
+				} `json:"content"`
+			} `json:"requestBody"`
+		} `json:"paths"`
+	}
+	if err := json.Unmarshal(a.do("GET", "/api/lumi/proxy/v1/openapi.json", "", "").Raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	schema := doc.Paths["/proxies"]["post"].RequestBody.Content["application/json"].Schema
+	want := map[string]any{"type": "string", "enum": []any{"http", "socks5"}, "default": "http"}
+	if diff := cmp.Diff(want, schema.Properties["type"]); diff != "" {
+		t.Errorf("documented type (-want +got):\n%s", diff)
+	}
+	if slices.Contains(schema.Required, "type") {
+		t.Error("type is documented as required")
 	}
 }
 
@@ -667,7 +873,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	}
 	served := map[string]bool{}
 	for _, r := range a.Routes {
-		if !strings.HasPrefix(r.Path, "/api/lumi/") || strings.HasPrefix(r.Path, "/api/lumi/webhooks/") || strings.HasSuffix(r.Path, "*") || strings.HasSuffix(r.Path, "/openapi.json") || r.Path == "/api/lumi/healthz" {
+		if !strings.HasPrefix(r.Path, "/api/lumi/") || strings.HasPrefix(r.Path, "/api/lumi/webhooks/") || strings.HasSuffix(r.Path, "*") || strings.HasSuffix(r.Path, "/openapi.json") || strings.HasSuffix(r.Path, "/healthz") {
 			continue
 		}
 		base := "/api/lumi/v1"

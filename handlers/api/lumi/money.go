@@ -69,17 +69,15 @@ func errOutcome(e apiError) outcome {
 	return outcome{e.status, errBody(e.code, e.msg), e.status < 500}
 }
 
-// moneyRun spends tokens of the money bucket, claims the idempotency key and
+// moneyRun claims the idempotency key, spends tokens of the money bucket and
 // runs op once across every process; repeats get the stored response.
+//
+// The claim comes first: a repeat runs nothing, so it spends no tokens. A
+// client retrying a completed request (after a lost answer, or after a big
+// bulk put the key into debt) gets its answer, and the loser of two
+// identical requests gets 409 in_progress, whatever the bucket holds.
 func (api *API) moneyRun(c *fiber.Ctx, k apikeys.Key, idemKey string, tokens int, op func(ctx context.Context) outcome) error {
 	ctx := c.UserContext()
-	allowed, retry, err := api.keys.Allow(ctx, k.ID, "money", moneyLimit(k), Window, tokens)
-	if err != nil {
-		return api.internal(c, err)
-	}
-	if !allowed {
-		return apikit.RateLimited(c, retry, writeErr)
-	}
 	hash := apikeys.RequestHash(c.Method(), c.OriginalURL(), c.Body()) // path and query (user_id)
 	claim, err := api.keys.ClaimIdempotency(ctx, k.ID, idemKey, hash)
 	if err != nil {
@@ -95,10 +93,17 @@ func (api *API) moneyRun(c *fiber.Ctx, k apikeys.Key, idemKey string, tokens int
 	case apikeys.IdemMismatch:
 		return writeErr(c, fiber.StatusUnprocessableEntity, CodeValidation, "This Idempotency-Key was already used with another request body.")
 	}
+	own := claim.Claim
+	defer own.Release() // a panicking operation must not keep the key claimed; a refusal lets the client retry with the same key
+	allowed, retry, err := api.keys.Allow(ctx, k.ID, "money", moneyLimit(k), Window, tokens)
+	if err != nil {
+		return api.internal(c, err)
+	}
+	if !allowed {
+		return apikit.RateLimited(c, retry, writeErr)
+	}
 	// The operation outlives a disconnected client: it must finish and be
 	// stored. The claim's record commits with the money (the commit hook).
-	own := claim.Claim
-	defer own.Release() // a panicking operation must not keep the key claimed
 	opCtx := billing.WithCommitHook(context.WithoutCancel(ctx), own.Applied)
 	if hook := testHook.Load(); hook != nil {
 		(*hook)(idemKey)

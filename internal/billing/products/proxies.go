@@ -64,7 +64,7 @@ func proxyOf(r store.LumiProxy) Proxy {
 type BuyProxyInput struct {
 	AccountID      int64
 	Plan           string
-	Type           string // http or socks5
+	Type           string // http or socks5; empty is http
 	Country        string // ISO 3166 alpha-2
 	Months         int
 	AutoRenew      bool
@@ -123,6 +123,11 @@ func (s *Service) BuyProxy(ctx context.Context, actor audit.Actor, in BuyProxyIn
 	verr := ValidationError{}
 	in.Plan = strings.TrimSpace(in.Plan)
 	in.Type = strings.ToLower(strings.TrimSpace(in.Type))
+	if in.Type == "" {
+		// Optional in the reseller API's schema, which documents http as the
+		// default; before the replay check, so a repeat without it still matches.
+		in.Type = ProxyHTTP
+	}
 	in.Country = strings.ToUpper(strings.TrimSpace(in.Country))
 	checkMonths(verr, in.Months)
 	checkKey(verr, in.IdempotencyKey)
