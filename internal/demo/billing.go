@@ -33,6 +33,15 @@ var demoWallets = []demoWallet{
 	{Email: "priya.raman@fastmail.com", Opening: 25_00, Spend: 6_00, Items: []string{"proxy:priya-resi-1"}},
 }
 
+// financeTeam is the demo's two finance users: the first moves money, the
+// second approves what is above the approval limit.
+type financeTeam struct{ first, second audit.Actor }
+
+func (t financeTeam) approve(ctx context.Context, svc *billing.Service, r *billing.AdjustmentRequest) error {
+	_, _, err := svc.Approve(ctx, t.second, r.ID, "Statement checked")
+	return err
+}
+
 // walletRun is one wallet being seeded.
 type walletRun struct {
 	demoWallet
@@ -56,6 +65,13 @@ func seedBilling(ctx context.Context, d Deps) error {
 		return fmt.Errorf("demo billing: finance user: %w", err)
 	}
 	finance := audit.Staff(fin.ID, fin.Email)
+	// The second pair of eyes, for the history's money moves above the
+	// approval limit (BILLING_APPROVAL_LIMIT may be anything, 0 included).
+	fin2, err := d.DB.GetStaffUserByEmail(ctx, "finance2@lumdesk.local")
+	if err != nil {
+		return fmt.Errorf("demo billing: second finance user: %w", err)
+	}
+	team := financeTeam{finance, audit.Staff(fin2.ID, fin2.Email)}
 	api := audit.Actor{Kind: audit.KindAPIKey, Label: "Lumi reseller API (demo)"}
 	var runs []*walletRun
 	for i, w := range demoWallets {
@@ -81,7 +97,7 @@ func seedBilling(ctx context.Context, d Deps) error {
 	for day := HistoryDays - 1; day >= 1; day-- {
 		for slot, w := range runs {
 			now = today.AddDate(0, 0, -day).Add(time.Duration(8+slot)*time.Hour + time.Duration(w.rng.IntN(60))*time.Minute)
-			if err := w.step(ctx, svc, day, finance, api); err != nil {
+			if err := w.step(ctx, svc, day, team, api); err != nil {
 				return fmt.Errorf("demo billing %s: %w", w.Email, err)
 			}
 		}
@@ -104,9 +120,13 @@ func seedBilling(ctx context.Context, d Deps) error {
 // step is one day of a wallet: the opening top-up on the first day, then
 // now and then a purchase or renewal through the API, a paid crypto deposit,
 // or a refund of the first purchase.
-func (w *walletRun) step(ctx context.Context, svc *billing.Service, day int, finance, api audit.Actor) error {
+func (w *walletRun) step(ctx context.Context, svc *billing.Service, day int, team financeTeam, api audit.Actor) error {
+	finance := team.first
 	if day == HistoryDays-1 {
-		_, err := svc.ManualTopUp(ctx, finance, billing.ManualInput{AccountID: w.account, Amount: w.Opening.String(), Reason: "Opening balance (bank transfer)"})
+		out, err := svc.ManualTopUp(ctx, finance, billing.ManualInput{AccountID: w.account, Amount: w.Opening.String(), Reason: "Opening balance (bank transfer)"})
+		if err == nil && out.Pending() {
+			err = team.approve(ctx, svc, out.Request)
+		}
 		return err
 	}
 	if day == 6 && w.firstBuy != 0 && w.n%2 == 0 {
@@ -137,7 +157,10 @@ func (w *walletRun) step(ctx context.Context, svc *billing.Service, day int, fin
 		if err != nil {
 			return err
 		}
-		_, err = svc.MarkDepositPaid(ctx, finance, dep.ID, "Seen on the sandbox chain")
+		res, err := svc.MarkDepositPaid(ctx, finance, dep.ID, "Seen on the sandbox chain")
+		if err == nil && res.Request != nil {
+			err = team.approve(ctx, svc, res.Request)
+		}
 		return err
 	}
 	return nil
