@@ -562,26 +562,9 @@ func TestAllowAcrossProcesses(t *testing.T) {
 	acc := newAccount(t, db.New(pools[0]), "many@example.com")
 	k := mustCreate(t, services[0], apikeys.CreateInput{Product: "lumira", AccountID: &acc, Scopes: []string{"notify:send"}}).Key
 
-	var allowed atomic.Int64
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for i := 0; i < 50; i++ {
-		wg.Add(1)
-		go func(s *apikeys.Service) {
-			defer wg.Done()
-			<-start
-			ok, _, err := s.Allow(ctx, k.ID, "minute", 20, time.Hour, 1)
-			if err != nil {
-				t.Error(err)
-			}
-			if ok {
-				allowed.Add(1)
-			}
-		}(services[i%2])
-	}
-	close(start)
-	wg.Wait()
-	if n := allowed.Load(); n != 20 {
+	if n := allowedAtOnce(t, services, 50, func(s *apikeys.Service) (bool, time.Duration, error) {
+		return s.Allow(ctx, k.ID, "minute", 20, time.Hour, 1)
+	}); n != 20 {
 		t.Fatalf("allowed %d of 50, want exactly 20", n)
 	}
 }
@@ -663,26 +646,35 @@ func TestAllowCostAboveLimitAcrossProcesses(t *testing.T) {
 	if _, err := pools[0].Exec(ctx, "UPDATE api_rate_limits SET tat = now() - interval '1 second' WHERE key_id = $1", k.ID); err != nil {
 		t.Fatal(err)
 	}
+	if n := allowedAtOnce(t, services, 10, func(s *apikeys.Service) (bool, time.Duration, error) {
+		return s.Allow(ctx, k.ID, "money", 20, time.Minute, 50)
+	}); n != 1 {
+		t.Fatalf("allowed %d of 10, want exactly 1", n)
+	}
+}
+
+// allowedAtOnce runs n requests at once, alternately through each process's
+// service, and counts the ones allow let in.
+func allowedAtOnce(t *testing.T, services []*apikeys.Service, n int, allow func(*apikeys.Service) (bool, time.Duration, error)) int64 {
+	t.Helper()
 	var allowed atomic.Int64
 	var wg sync.WaitGroup
 	start := make(chan struct{})
-	for i := 0; i < 10; i++ {
+	for i := range n {
 		wg.Add(1)
 		go func(s *apikeys.Service) {
 			defer wg.Done()
 			<-start
-			ok, _, err := s.Allow(ctx, k.ID, "money", 20, time.Minute, 50)
+			ok, _, err := allow(s)
 			if err != nil {
 				t.Error(err)
 			}
 			if ok {
 				allowed.Add(1)
 			}
-		}(services[i%2])
+		}(services[i%len(services)])
 	}
 	close(start)
 	wg.Wait()
-	if n := allowed.Load(); n != 1 {
-		t.Fatalf("allowed %d of 10, want exactly 1", n)
-	}
+	return allowed.Load()
 }
