@@ -4,11 +4,11 @@
 -- count of: ListMailDomains
 -- The list's filters counted up to lim rows (internal/platform/listcount).
 SELECT count(*) FROM (
-SELECT 1 FROM mail_domains
-WHERE (sqlc.narg(account_id)::bigint IS NULL OR account_id = sqlc.narg(account_id))
-  AND (sqlc.narg(status)::text IS NULL OR status = sqlc.narg(status))
-  AND (sqlc.narg(q)::text IS NULL OR name LIKE sqlc.narg(q) || '%')
-  AND (sqlc.narg(before_id)::bigint IS NULL OR id < sqlc.narg(before_id))
+SELECT 1 FROM mail_domains d
+WHERE (sqlc.narg(account_id)::bigint IS NULL OR d.account_id = sqlc.narg(account_id))
+  AND (sqlc.narg(status)::text IS NULL OR d.status = sqlc.narg(status))
+  AND (sqlc.narg(q)::text IS NULL OR d.name LIKE sqlc.narg(q) || '%')
+  AND (sqlc.narg(before_id)::bigint IS NULL OR d.id < sqlc.narg(before_id))
 LIMIT sqlc.arg(lim)) c;
 
 -- name: ListMailMessagesPage :many

@@ -37,11 +37,11 @@ func (q *Queries) CountMailApps(ctx context.Context, arg CountMailAppsParams) (i
 const countMailDomains = `-- name: CountMailDomains :one
 
 SELECT count(*) FROM (
-SELECT 1 FROM mail_domains
-WHERE ($1::bigint IS NULL OR account_id = $1)
-  AND ($2::text IS NULL OR status = $2)
-  AND ($3::text IS NULL OR name LIKE $3 || '%')
-  AND ($4::bigint IS NULL OR id < $4)
+SELECT 1 FROM mail_domains d
+WHERE ($1::bigint IS NULL OR d.account_id = $1)
+  AND ($2::text IS NULL OR d.status = $2)
+  AND ($3::text IS NULL OR d.name LIKE $3 || '%')
+  AND ($4::bigint IS NULL OR d.id < $4)
 LIMIT $5) c
 `
 
