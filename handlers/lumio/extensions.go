@@ -212,7 +212,7 @@ func (h *Lumio) moderate(c *fiber.Ctx, action string, run func(id, reason, repla
 		Replacement: web.Truncate(web.Field(c, "replacement"), 100), Errors: map[string]string{}}
 	err := run(id, form.Reason, form.Replacement)
 	if errs := web.FieldErrors(err, nil); errs != nil {
-		form.Errors, form.Error = errs, "Nothing changed: "+strings.TrimSuffix(web.FieldErrorsText(errs), ".")+"."
+		form.Errors, form.Error = errs, "Nothing changed: fix the highlighted field." // its own message is under it
 		return h.renderExtension(c, fiber.StatusUnprocessableEntity, form)
 	}
 	var nf web.NotFoundError

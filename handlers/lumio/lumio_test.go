@@ -160,9 +160,11 @@ func TestRejectNeedsAReason(t *testing.T) {
 	support := f.env.As("support")
 	page := "/lumio/versions/" + v.ID
 	r := support.PostForm(page+"/reject", url.Values{"reason": {"   "}})
+	// The banner points at the field; the field says what is wrong ("Nothing
+	// changed: Required." named no field).
 	if r.Status != http.StatusUnprocessableEntity || !r.Has(`#reject-dialog textarea[name="reason"]`) ||
-		!strings.Contains(r.Text(`[data-testid="filter-error"]`), "Required") {
-		t.Fatalf("reject without a reason: %d", r.Status)
+		r.Text(`[data-testid="filter-error"]`) != "Nothing changed: fix the highlighted field." || !strings.Contains(r.Text(`#reject-dialog .field-error`), "Required") {
+		t.Fatalf("reject without a reason: %d %q %q", r.Status, r.Text(`[data-testid="filter-error"]`), r.Text(`#reject-dialog .field-error`))
 	}
 	if got, _ := f.env.Marketplace.GetVersion(bg, accounts.AllAccounts, v.ID); got.Status != marketplace.VersionPending {
 		t.Fatalf("status %q", got.Status)

@@ -92,7 +92,7 @@ func (h *Lumio) review(c *fiber.Ctx, form view.ReviewForm, run func(id string) e
 	form.Errors = map[string]string{}
 	err := run(id)
 	if errs := web.FieldErrors(err, nil); errs != nil {
-		form.Errors, form.Error = errs, "Nothing changed: "+strings.TrimSuffix(web.FieldErrorsText(errs), ".")+"."
+		form.Errors, form.Error = errs, "Nothing changed: fix the highlighted field." // its own message is under it
 		return h.renderVersion(c, fiber.StatusUnprocessableEntity, form)
 	}
 	if errors.Is(err, marketplace.ErrNotPending) || errors.Is(err, marketplace.ErrNotApproved) {
