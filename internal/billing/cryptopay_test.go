@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/google/go-cmp/cmp"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -115,6 +116,11 @@ func TestCryptoPayDeposit(t *testing.T) {
 	acc := f.account("Crypto Buyer")
 	in := billing.DepositInput{AccountID: acc, Amount: "12.5", Provider: billing.ProviderCryptoBot, IdempotencyKey: "api1:dep-0001"}
 
+	// With real payments on, the sandbox provider is off: its deposits are
+	// paid by the server's own webhook, past the approval limit.
+	if _, err := svc.CreateDeposit(ctx, api, billing.DepositInput{AccountID: acc, Amount: "900000", Provider: billing.ProviderSandboxCrypto}); !cmp.Equal(fieldOf(err), []string{"provider"}) {
+		t.Fatalf("a sandbox deposit beside live Crypto Pay: %v", err)
+	}
 	d, err := svc.CreateDeposit(ctx, api, in)
 	if err != nil {
 		t.Fatal(err)

@@ -129,8 +129,14 @@ func (s *Service) CreateDeposit(ctx context.Context, actor audit.Actor, in Depos
 	if err != nil {
 		maps(verr, err)
 	}
-	if !slices.Contains(Providers, in.Provider) {
+	switch {
+	case !slices.Contains(Providers, in.Provider):
 		verr["provider"] = "Choose a provider: sandbox_crypto, cryptobot or manual."
+	case in.Provider == ProviderSandboxCrypto && !s.cryptopay.Sandbox():
+		// Test money beside real money: a sandbox deposit is paid by the
+		// server's own signed webhook, so one person could credit any
+		// amount past the approval limit.
+		verr["provider"] = "The sandbox provider is off while Crypto Pay takes real payments."
 	}
 	note, err := CheckReason(in.Note, false)
 	if err != nil {
