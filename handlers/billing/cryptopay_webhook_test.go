@@ -11,6 +11,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"strings"
 	"testing"
 
 	"lumdesk/internal/billing"
@@ -38,6 +40,17 @@ func TestCryptoPayWebhookOverHTTP(t *testing.T) {
 	env.Billing.WithCryptoPay(cp.URL+"/api", token)
 	ctx := context.Background()
 	acc := billAccount(t, env, "Crypto Payer", "cryptopayer@example.com")
+	// With real payments on, the console offers no sandbox deposit and
+	// refuses one sent anyway.
+	fin := env.As("finance")
+	if f := fin.Get(billPath(acc.ID, "/deposits/new")); f.Has(`select[name=provider] option[value=sandbox_crypto]`) ||
+		!f.Has(`select[name=provider] option[value=cryptobot][selected]`) {
+		t.Errorf("deposit form beside live Crypto Pay: %q", f.Text(`select[name=provider]`))
+	}
+	if r := fin.PostForm(billPath(acc.ID, "/deposits"), url.Values{"amount": {"900000"}, "provider": {"sandbox_crypto"}}); r.Status != http.StatusUnprocessableEntity ||
+		!strings.Contains(r.Text(".field-error"), "sandbox provider is off") {
+		t.Errorf("a sandbox deposit beside live Crypto Pay: %d %q", r.Status, r.Text(".field-error"))
+	}
 	dep, err := env.Billing.CreateDeposit(ctx, billCLI, billing.DepositInput{AccountID: acc.ID, Amount: "42.00", Provider: billing.ProviderCryptoBot})
 	if err != nil || dep.ProviderRef != "555" {
 		t.Fatalf("deposit: %+v %v", dep, err)

@@ -127,7 +127,11 @@ func (h *Billing) depositAction(c *fiber.Ctx, kind string) (view.Action, error) 
 
 func (h *Billing) depositForm(c *fiber.Ctx) error {
 	act, err := h.baseAction(c, "deposit")
+	act.LivePayments = !h.svc.CryptoPay().Sandbox()
 	act.Provider = billing.ProviderSandboxCrypto
+	if act.LivePayments {
+		act.Provider = billing.ProviderCryptoBot
+	}
 	return h.showAction(c, act, err)
 }
 
@@ -157,6 +161,7 @@ func (h *Billing) createDeposit(c *fiber.Ctx) error {
 		return err
 	}
 	readAction(c, &act)
+	act.LivePayments = !h.svc.CryptoPay().Sandbox()
 	d, err := h.svc.CreateDeposit(c.UserContext(), web.Actor(c), billing.DepositInput{AccountID: act.AccountID, Amount: act.Amount, Provider: act.Provider, Note: act.Reason})
 	if err != nil {
 		return h.actionError(c, act, err)

@@ -399,6 +399,8 @@ type Action struct {
 	// AwaitsApproval: the deposit is above the approval limit, so marking
 	// it paid files a request for a second finance user.
 	AwaitsApproval bool
+	// LivePayments: Crypto Pay takes real payments (no sandbox provider).
+	LivePayments bool
 	RequestID      int64
 	Request        string // "Top-up of $600.00 for Nightfall"
 
@@ -416,11 +418,18 @@ type Action struct {
 	After   string // the balance after, as money; "" when it waits for approval
 }
 
-// ProviderOptions are the deposit form's providers.
-var ProviderOptions = []components.Option{
-	{Value: "sandbox_crypto", Label: "Sandbox crypto (test payments)"},
-	{Value: "cryptobot", Label: "Crypto Pay (@CryptoBot; a sandbox without CRYPTOPAY_TOKEN)"},
-	{Value: "manual", Label: "Manual (bank transfer, marked paid by finance)"},
+// ProviderOptions are the deposit form's providers; live (Crypto Pay takes
+// real payments) leaves the sandbox out, which the service refuses then.
+func ProviderOptions(live bool) []components.Option {
+	opts := []components.Option{
+		{Value: "sandbox_crypto", Label: "Sandbox crypto (test payments)"},
+		{Value: "cryptobot", Label: "Crypto Pay (@CryptoBot; a sandbox without CRYPTOPAY_TOKEN)"},
+		{Value: "manual", Label: "Manual (bank transfer, marked paid by finance)"},
+	}
+	if live {
+		opts = opts[1:]
+	}
+	return opts
 }
 
 // actionPath is the GET path (under the account) of an action's form.
