@@ -401,8 +401,8 @@ type Action struct {
 	AwaitsApproval bool
 	// LivePayments: Crypto Pay takes real payments (no sandbox provider).
 	LivePayments bool
-	RequestID      int64
-	Request        string // "Top-up of $600.00 for Nightfall"
+	RequestID    int64
+	Request      string // "Top-up of $600.00 for Nightfall"
 
 	Amount    string
 	Reason    string
