@@ -28,6 +28,7 @@ type DepositsService interface {
 	HandleWebhook(ctx context.Context, actor audit.Actor, p billing.Provider, signature string, body []byte) (billing.WebhookResult, error)
 	Sandbox() *billing.Sandbox
 	CryptoPay() *billing.CryptoPay
+	DepositProviders() []string
 }
 
 func depositRow(d billing.Deposit, now time.Time) view.DepositRow {
@@ -127,11 +128,8 @@ func (h *Billing) depositAction(c *fiber.Ctx, kind string) (view.Action, error) 
 
 func (h *Billing) depositForm(c *fiber.Ctx) error {
 	act, err := h.baseAction(c, "deposit")
-	act.LivePayments = !h.svc.CryptoPay().Sandbox()
-	act.Provider = billing.ProviderSandboxCrypto
-	if act.LivePayments {
-		act.Provider = billing.ProviderCryptoBot
-	}
+	act.Providers = h.svc.DepositProviders()
+	act.Provider = act.Providers[0] // the sandbox where it is offered
 	return h.showAction(c, act, err)
 }
 
@@ -161,7 +159,7 @@ func (h *Billing) createDeposit(c *fiber.Ctx) error {
 		return err
 	}
 	readAction(c, &act)
-	act.LivePayments = !h.svc.CryptoPay().Sandbox()
+	act.Providers = h.svc.DepositProviders()
 	d, err := h.svc.CreateDeposit(c.UserContext(), web.Actor(c), billing.DepositInput{AccountID: act.AccountID, Amount: act.Amount, Provider: act.Provider, Note: act.Reason})
 	if err != nil {
 		return h.actionError(c, act, err)

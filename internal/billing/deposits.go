@@ -33,6 +33,17 @@ const (
 // Providers lists the deposit providers.
 var Providers = []string{ProviderSandboxCrypto, ProviderCryptoBot, ProviderManual}
 
+// DepositProviders are the providers a deposit may use now. While Crypto
+// Pay takes real payments the sandbox is left out: a sandbox deposit is
+// paid by the server's own signed webhook, so beside real money one person
+// could credit any amount past the approval limit.
+func (s *Service) DepositProviders() []string {
+	if s.cryptopay.Sandbox() {
+		return Providers
+	}
+	return Providers[1:] // ProviderSandboxCrypto is first
+}
+
 // ProviderLabel is how the dashboard names a provider.
 func ProviderLabel(p string) string {
 	switch p {
@@ -132,10 +143,7 @@ func (s *Service) CreateDeposit(ctx context.Context, actor audit.Actor, in Depos
 	switch {
 	case !slices.Contains(Providers, in.Provider):
 		verr["provider"] = "Choose a provider: sandbox_crypto, cryptobot or manual."
-	case in.Provider == ProviderSandboxCrypto && !s.cryptopay.Sandbox():
-		// Test money beside real money: a sandbox deposit is paid by the
-		// server's own signed webhook, so one person could credit any
-		// amount past the approval limit.
+	case !slices.Contains(s.DepositProviders(), in.Provider):
 		verr["provider"] = "The sandbox provider is off while Crypto Pay takes real payments."
 	}
 	note, err := CheckReason(in.Note, false)

@@ -399,10 +399,10 @@ type Action struct {
 	// AwaitsApproval: the deposit is above the approval limit, so marking
 	// it paid files a request for a second finance user.
 	AwaitsApproval bool
-	// LivePayments: Crypto Pay takes real payments (no sandbox provider).
-	LivePayments bool
-	RequestID    int64
-	Request      string // "Top-up of $600.00 for Nightfall"
+	// Providers are the deposit providers offered (billing.DepositProviders).
+	Providers []string
+	RequestID int64
+	Request   string // "Top-up of $600.00 for Nightfall"
 
 	Amount    string
 	Reason    string
@@ -418,16 +418,18 @@ type Action struct {
 	After   string // the balance after, as money; "" when it waits for approval
 }
 
-// ProviderOptions are the deposit form's providers; live (Crypto Pay takes
-// real payments) leaves the sandbox out, which the service refuses then.
-func ProviderOptions(live bool) []components.Option {
-	opts := []components.Option{
-		{Value: "sandbox_crypto", Label: "Sandbox crypto (test payments)"},
-		{Value: "cryptobot", Label: "Crypto Pay (@CryptoBot; a sandbox without CRYPTOPAY_TOKEN)"},
-		{Value: "manual", Label: "Manual (bank transfer, marked paid by finance)"},
-	}
-	if live {
-		opts = opts[1:]
+// providerLabels name the deposit providers in the form.
+var providerLabels = map[string]string{
+	"sandbox_crypto": "Sandbox crypto (test payments)",
+	"cryptobot":      "Crypto Pay (@CryptoBot; a sandbox without CRYPTOPAY_TOKEN)",
+	"manual":         "Manual (bank transfer, marked paid by finance)",
+}
+
+// ProviderOptions are the deposit form's providers (Action.Providers).
+func (a Action) ProviderOptions() []components.Option {
+	opts := make([]components.Option, len(a.Providers))
+	for i, p := range a.Providers {
+		opts[i] = components.Option{Value: p, Label: providerLabels[p]}
 	}
 	return opts
 }
