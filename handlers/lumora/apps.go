@@ -81,18 +81,18 @@ func (h *Lumora) renderSuppressions(c *fiber.Ctx, status int, lift, add view.Lif
 	l := view.SuppressionList{CanManage: web.Can(c, staff.PermMailManage), CSRF: web.CSRFToken(c), Lift: lift, Add: add}
 	var before int64
 	l.Account, before, l.Cursor = listPosition(c, &problems)
-	f := mail.SuppressionFilter{AccountID: l.Account, BeforeID: before, Limit: pageSize + 1}
+	f := mail.SuppressionFilter{AccountID: l.Account, BeforeID: before, Limit: pageSize}
 	SuppressionQuery(c, &f, &problems)
 	l.Q, l.Reason = f.Search, f.Reason
 	l.Bar = h.app.ListBar(c, view.SuppressionsPath, l.Query(), l.ActiveFilters())
 	if l.Account != 0 {
 		ctx := c.UserContext()
-		items, err := h.svc.ListSuppressions(ctx, accounts.AllAccounts, f)
+		page, err := h.svc.SuppressionPage(ctx, accounts.AllAccounts, f)
 		if err != nil {
 			return err
 		}
-		items, l.NextCursor = web.NextPage(items, pageSize, func(x mail.Suppression) int64 { return x.ID })
-		for _, s := range items {
+		l.NextCursor = CursorOf(page.Next)
+		for _, s := range page.Items {
 			l.Rows = append(l.Rows, view.SuppressionRow{Email: s.Email, Reason: s.Reason, Origin: s.Origin, Created: s.CreatedAt})
 		}
 		n, err := h.svc.CountSuppressions(ctx, accounts.AllAccounts, f, listcount.Cap)

@@ -23,6 +23,7 @@ import (
 // SuppressionLister is what the suppression lists and exports read.
 type SuppressionLister interface {
 	ListSuppressions(ctx context.Context, scope accounts.Scope, f mail.SuppressionFilter) ([]mail.Suppression, error)
+	SuppressionPage(ctx context.Context, scope accounts.Scope, f mail.SuppressionFilter) (mail.Page[mail.Suppression], error)
 	CountSuppressions(ctx context.Context, scope accounts.Scope, f mail.SuppressionFilter, limitTo int) (listcount.Count, error)
 }
 
@@ -58,4 +59,13 @@ func ExportSuppressions(c *fiber.Ctx, svc SuppressionLister, log *slog.Logger, s
 				return []string{web.CsvCell(s.Email), s.Reason, web.CsvCell(s.Origin), s.CreatedAt.UTC().Format(time.RFC3339)}
 			})
 		}, func(err error) { log.Warn("suppression export stopped", "err", err, "request_id", reqID) })
+}
+
+// CursorOf is a mail.Page's next cursor as a list's link takes it ("" on
+// the last page).
+func CursorOf(next int64) string {
+	if next == 0 {
+		return ""
+	}
+	return strconv.FormatInt(next, 10)
 }

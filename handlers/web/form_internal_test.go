@@ -101,3 +101,24 @@ func TestFilterDay(t *testing.T) {
 		}
 	}
 }
+
+// NextPage shows size rows and a cursor only when the extra row came back:
+// an exactly full last page has none.
+func TestNextPage(t *testing.T) {
+	id := func(n int64) int64 { return n }
+	for _, c := range []struct {
+		rows       []int64
+		show       int
+		wantCursor string
+	}{
+		{nil, 0, ""},
+		{[]int64{9, 8}, 2, ""},
+		{[]int64{9, 8, 7}, 3, ""},
+		{[]int64{9, 8, 7, 6}, 3, "7"},
+	} {
+		got, cur := NextPage(c.rows, 3, id)
+		if len(got) != c.show || cur != c.wantCursor {
+			t.Errorf("%v: %v %q, want %d rows and %q", c.rows, got, cur, c.show, c.wantCursor)
+		}
+	}
+}

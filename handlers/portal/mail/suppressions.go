@@ -29,16 +29,16 @@ func (h *Mail) renderSuppressions(c *fiber.Ctx, status int, msg string, add mv.S
 	l := mv.SuppressionList{CanDevelop: web.CustomerMay(c, customers.PermDevelop), CSRF: web.CSRFToken(c), Add: add}
 	before, cur := cursorParam(c, &problems)
 	l.Cursor = cur
-	f := mailsvc.SuppressionFilter{AccountID: u.AccountID, BeforeID: before, Limit: pageSize + 1}
+	f := mailsvc.SuppressionFilter{AccountID: u.AccountID, BeforeID: before, Limit: pageSize}
 	lumora.SuppressionQuery(c, &f, &problems)
 	l.Q, l.Reason, l.Reasons = f.Search, f.Reason, lumoraview.SuppressionReasonOptions
 	ctx, scope := c.UserContext(), web.PortalScope(c)
-	items, err := h.svc.ListSuppressions(ctx, scope, f)
+	page, err := h.svc.SuppressionPage(ctx, scope, f)
 	if err != nil {
 		return err
 	}
-	items, l.NextCursor = web.NextPage(items, pageSize, func(x mailsvc.Suppression) int64 { return x.ID })
-	for _, s := range items {
+	l.NextCursor = lumora.CursorOf(page.Next)
+	for _, s := range page.Items {
 		l.Rows = append(l.Rows, mv.SuppressionRow{Email: s.Email, Reason: s.Reason, Origin: s.Origin, Created: s.CreatedAt})
 	}
 	l.Error = strings.Join(problems, " ")
