@@ -12,7 +12,7 @@ func TestListHeaderChipsAndSavedViews(t *testing.T) {
 	b := start(t)
 	seedAccounts(t, b, 8)
 	b.staff("support")
-	b.open("/accounts?status=active&q=a&sort=name", `[data-testid="list-bar"]`)
+	b.open("/accounts?status=active&q=a&sort=name", `[data-testid="result-count"]:not([data-pending])`)
 	if got := b.text(`[data-testid="result-count"]`); !strings.HasSuffix(got, " accounts") {
 		t.Errorf("count reads %q", got)
 	}

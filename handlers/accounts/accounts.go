@@ -180,6 +180,10 @@ func accountRows(items []accounts.Account) []view.Row {
 func (h *Accounts) list(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	f, p, errs := parseAccountListQuery(c)
+	if web.IsCountRequest(c) { // the count web.PageCount deferred: of the filters the list applied
+		n, err := h.svc.Count(ctx, p, listcount.Cap)
+		return web.RenderCount(c, n, err, "account", "accounts")
+	}
 	page, err := h.svc.List(ctx, p)
 	if errors.Is(err, accounts.ErrBadCursor) {
 		p.Cursor = ""
@@ -197,12 +201,8 @@ func (h *Accounts) list(c *fiber.Ctx) error {
 		v.PrevHref = "/accounts" + f.Query("cursor", page.Prev)
 		v.FirstHref = "/accounts" + f.Query()
 	}
-	n, err := h.svc.Count(ctx, p, listcount.Cap)
-	if err != nil {
-		return err
-	}
 	v.Bar = h.app.ListBar(c, "/accounts", f.Query(), v.ActiveFilters())
-	v.Bar.Count = web.Count(n, "account", "accounts")
+	web.PageCount(c, &v.Bar, len(v.Rows), page.Prev != "", page.Next != "", "account", "accounts")
 	c.Vary("HX-Request")
 	// The filter bar swaps only the results. htmx does not swap 4xx answers,
 	// so its requests get 200 even when a filter was refused.

@@ -436,7 +436,11 @@ func TestAccountsListCountAndFilterChips(t *testing.T) {
 	if r.Has(`[data-testid="filter-chip"]`) {
 		t.Errorf("chips without filters: %q", r.Text(`[data-testid="filter-chips"]`))
 	}
-	// Page 2 of a filtered list: the count covers the whole list, chips drop the cursor.
+	// Page 2 of a filtered list: the count follows the page (the page asks
+	// for it by its own URL) and covers the whole list; chips drop the cursor.
+	count := func(path string) string {
+		return viewer.Do(http.MethodGet, path, nil, http.Header{"HX-Request": {"true"}, "HX-Target": {"result-count"}}).Text(`[data-testid="result-count"]`)
+	}
 	r = viewer.Get("/accounts?q=nova&status=active&sort=name&limit=2")
 	next, _ := r.Doc.Find(`[data-testid="pager"] a[rel="next"]`).Attr("href")
 	if next == "" {
@@ -445,9 +449,16 @@ func TestAccountsListCountAndFilterChips(t *testing.T) {
 	if next == "" {
 		t.Fatal("no next page link")
 	}
+	if from := r.Doc.Find(`[data-testid="result-count"][data-pending]`).AttrOr("hx-get", ""); from == "" || count(from) != "3 accounts" {
+		t.Errorf("first page's deferred count from %q = %q", from, count(from))
+	}
 	r = viewer.Get(next)
-	if got := r.Text(`[data-testid="result-count"]`); got != "3 accounts" {
-		t.Errorf("filtered count on page 2 = %q", got)
+	if from := r.Doc.Find(`[data-testid="result-count"][data-pending]`).AttrOr("hx-get", ""); from != next || count(from) != "3 accounts" {
+		t.Errorf("filtered count on page 2 from %q = %q", from, count(from))
+	}
+	// A refused filter shows every account: so does its count.
+	if got := count("/accounts?status=bogus&limit=2"); got != "4 accounts" {
+		t.Errorf("count with a refused status = %q", got)
 	}
 	chips := map[string]string{}
 	r.Doc.Find(`[data-testid="filter-chip"]`).Each(func(_ int, s *goquery.Selection) {

@@ -71,6 +71,13 @@ func (h *Audit) list(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	in := auditFilterInput(c)
 	f, errs := in.Parse()
+	if web.IsCountRequest(c) { // the count a page deferred (below)
+		if len(errs) > 0 {
+			return web.Render(c, fiber.StatusOK, components.CountText(nil))
+		}
+		n, err := h.svc.Count(ctx, f, listcount.Cap)
+		return web.RenderCount(c, n, err, "event", "events")
+	}
 	m := auditpages.ListModel{
 		Filter: in, Errors: errs, Paged: f.Before > 0, Now: time.Now().UTC(),
 		NewestHref: withQuery("/audit", in.Values()), ClearHref: "/audit",
@@ -91,10 +98,10 @@ func (h *Audit) list(c *fiber.Ctx) error {
 		return err
 	}
 	status := fiber.StatusOK
+	var next int64
 	if len(errs) > 0 {
 		status = fiber.StatusBadRequest
 	} else {
-		var next int64
 		if m.Entries, next, err = h.svc.Query(ctx, f, auditPageSize); err != nil {
 			return err
 		}
@@ -113,11 +120,7 @@ func (h *Audit) list(c *fiber.Ctx) error {
 		components.Filter("entity_type", "Entity", set.Get("entity_type")), components.Filter("entity_id", "Entity id", set.Get("entity_id")),
 		components.Filter("from", "From", set.Get("from")), components.Filter("to", "Until", set.Get("to"))))
 	if len(errs) == 0 {
-		n, err := h.svc.Count(ctx, f, listcount.Cap)
-		if err != nil {
-			return err
-		}
-		m.Bar.Count = web.Count(n, "event", "events")
+		web.PageCount(c, &m.Bar, len(m.Entries), f.Before > 0, next > 0, "event", "events")
 	}
 	p := h.app.Page(c, "Audit log", "audit", layouts.Crumb{Label: "Audit log"})
 	return web.Render(c, status, auditpages.List(p, m))

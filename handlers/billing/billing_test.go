@@ -321,6 +321,45 @@ func TestBillingBadInputIsAFormMessage(t *testing.T) {
 	}
 }
 
+// A ledger longer than its page shows the page, and its count follows by the
+// page's own URL; a page that holds every entry counts itself.
+func TestLedgerCountFollowsThePage(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	ctx := context.Background()
+	acc := billAccount(t, env, "Atlas Domains", "registrar@atlasdomains.io")
+	other := billAccount(t, env, "Harbor Pixels", "ops@harborpixels.test")
+	for i := range billing.DefaultLimit + 2 {
+		if _, err := env.Billing.ManualTopUp(ctx, billCLI, billing.ManualInput{AccountID: acc.ID, Amount: "1", Reason: "seed " + strconv.Itoa(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := env.Billing.ManualTopUp(ctx, billCLI, billing.ManualInput{AccountID: other.ID, Amount: "5", Reason: "seed"}); err != nil {
+		t.Fatal(err)
+	}
+	fin := env.As("finance")
+	count := func(path string) string {
+		return fin.Do(http.MethodGet, path, nil, http.Header{"HX-Request": {"true"}, "HX-Target": {"result-count"}}).Text(`[data-testid="result-count"]`)
+	}
+	path := "/lumi/ledger?account=" + strconv.FormatInt(acc.ID, 10)
+	r := fin.Get(path)
+	from := r.Doc.Find(`[data-testid="result-count"][data-pending]`).AttrOr("hx-get", "")
+	if r.Status != http.StatusOK || from != path {
+		t.Fatalf("ledger: %d, deferred count from %q", r.Status, from)
+	}
+	want := strconv.Itoa(billing.DefaultLimit+2) + " entries"
+	if got := count(from); got != want {
+		t.Errorf("count = %q, want %s", got, want)
+	}
+	next := r.Doc.Find(`a[rel="next"]`).AttrOr("href", "")
+	if got := count(next); next == "" || got != want {
+		t.Errorf("count from the next page %q = %q", next, got)
+	}
+	if r := fin.Get("/lumi/ledger?account=" + strconv.FormatInt(other.ID, 10)); r.Text(`[data-testid="result-count"]`) != "1 entry" || r.Has(`[data-pending]`) {
+		t.Errorf("one page's count = %q", r.Text(`[data-testid="result-count"]`))
+	}
+}
+
 func TestBillingRefundDepositsAndLedgerPages(t *testing.T) {
 	t.Parallel()
 	env := servertest.New(t)

@@ -76,6 +76,10 @@ func entryRow(e billing.LedgerEntry, canRefund bool) view.EntryRow {
 func (h *Billing) ledger(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	f, p, errs := parseLedgerQuery(c)
+	if web.IsCountRequest(c) { // the count web.PageCount deferred: of the filters the list applied
+		n, err := h.svc.CountLedger(ctx, p, listcount.Cap)
+		return web.RenderCount(c, n, err, "entry", "entries")
+	}
 	page, err := h.svc.Ledger(ctx, p)
 	if errors.Is(err, billing.ErrBadCursor) {
 		p.Cursor = ""
@@ -94,12 +98,8 @@ func (h *Billing) ledger(c *fiber.Ctx) error {
 	if p.Cursor != "" {
 		v.FirstHref = view.LedgerPath + f.Query()
 	}
-	n, err := h.svc.CountLedger(ctx, p, listcount.Cap)
-	if err != nil {
-		return err
-	}
 	v.Bar = h.app.ListBar(c, view.LedgerPath, f.Query(), f.ActiveFilters())
-	v.Bar.Count = web.Count(n, "entry", "entries")
+	web.PageCount(c, &v.Bar, len(v.Rows), p.Cursor != "", page.Next != "", "entry", "entries")
 	c.Vary("HX-Request")
 	if web.IsHTMX(c) && c.Get("HX-Target") == "ledger-results" && c.Get("HX-History-Restore-Request") != "true" {
 		return web.Render(c, fiber.StatusOK, view.LedgerResults(v))

@@ -4,6 +4,7 @@ import (
 	"strconv"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/utils"
 
 	"lumdesk/internal/platform/listcount"
 	"lumdesk/internal/staff"
@@ -14,7 +15,7 @@ import (
 // list at base whose current URL query is query ("?q=x", as its
 // Filters.Query() gives it): the active filters as chips and the signed-in
 // staff user's saved views of the list. The list adds its count
-// (ListBar.Count = web.Count(...)) when it counts.
+// (PageCount, or ListBar.Count = web.Count(...)) when it counts.
 func (a *App) ListBar(c *fiber.Ctx, base, query string, filters ...[]components.ActiveFilter) components.ListBar {
 	b := components.ListBar{Base: base, Query: query, Views: a.savedViews(c, base, query)}
 	for _, f := range filters {
@@ -32,6 +33,19 @@ func Count(n listcount.Count, one, many string) *components.ResultCount {
 // (components.ListBar.CountFrom) asking for the count alone.
 func IsCountRequest(c *fiber.Ctx) bool {
 	return IsHTMX(c) && c.Get("HX-Target") == components.ResultCountID
+}
+
+// PageCount gives a list's bar its count: the page's own when the page
+// holds every match (listcount.OfPage), else the page's URL, which the bar
+// asks for the count once the rows show (IsCountRequest). A count reads up
+// to listcount.Cap matches: at a million rows it is as much of the
+// database's time as the page.
+func PageCount(c *fiber.Ctx, b *components.ListBar, rows int, hasPrev, hasNext bool, one, many string) {
+	if n, ok := listcount.OfPage(rows, hasPrev, hasNext); ok {
+		b.Count = Count(n, one, many)
+		return
+	}
+	b.CountFrom = utils.CopyString(c.OriginalURL())
 }
 
 // RenderCount answers a deferred count with what the list's count query
