@@ -200,21 +200,18 @@ func TestAuditCountFollowsThePage(t *testing.T) {
 		evs[i] = audit.Event{Action: "widget.tick", EntityType: "widget", EntityID: strconv.Itoa(i % 2)}
 	}
 	record(t, env, audit.System("test"), evs...)
-	count := func(path string) *servertest.Response {
-		return c.Do(http.MethodGet, path, nil, http.Header{"HX-Request": {"true"}, "HX-Target": {"result-count"}})
-	}
 
 	r := c.Get("/audit?entity_type=widget")
-	from, _ := r.Doc.Find(`[data-testid="result-count"][data-pending]`).Attr("hx-get")
+	from := r.PendingCount()
 	if r.Status != http.StatusOK || from != "/audit?entity_type=widget" {
 		t.Fatalf("first page: %d, deferred count from %q", r.Status, from)
 	}
-	if got := count(from); got.Status != http.StatusOK || got.Text(`[data-testid="result-count"]`) != "53 events" || strings.Contains(got.Body, "<html") {
+	if got := c.Count(from); got.Status != http.StatusOK || got.Text(`[data-testid="result-count"]`) != "53 events" || strings.Contains(got.Body, "<html") {
 		t.Errorf("count: %d %q", got.Status, got.Body)
 	}
 	// The next page's count is the filter's, not the page's.
 	next, _ := r.Doc.Find(`[data-testid="pager-next"]`).Attr("href")
-	if got := count(next).Text(`[data-testid="result-count"]`); got != "53 events" {
+	if got := c.Count(next).Text(`[data-testid="result-count"]`); got != "53 events" {
 		t.Errorf("count from %s = %q", next, got)
 	}
 	// One page holds every match: no second request.
@@ -222,7 +219,7 @@ func TestAuditCountFollowsThePage(t *testing.T) {
 		t.Errorf("whole list count = %q", r.Text(`[data-testid="result-count"]`))
 	}
 	// A refused filter has no count to give.
-	if got := count("/audit?from=nope"); got.Status != http.StatusOK || got.Has(`[data-testid="result-count"]`) {
+	if got := c.Count("/audit?from=nope"); got.Status != http.StatusOK || got.Has(`[data-testid="result-count"]`) {
 		t.Errorf("count of a refused filter: %d %q", got.Status, got.Body)
 	}
 }

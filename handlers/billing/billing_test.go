@@ -338,12 +338,10 @@ func TestLedgerCountFollowsThePage(t *testing.T) {
 		t.Fatal(err)
 	}
 	fin := env.As("finance")
-	count := func(path string) string {
-		return fin.Do(http.MethodGet, path, nil, http.Header{"HX-Request": {"true"}, "HX-Target": {"result-count"}}).Text(`[data-testid="result-count"]`)
-	}
+	count := func(path string) string { return fin.Count(path).Text(`[data-testid="result-count"]`) }
 	path := "/lumi/ledger?account=" + strconv.FormatInt(acc.ID, 10)
 	r := fin.Get(path)
-	from := r.Doc.Find(`[data-testid="result-count"][data-pending]`).AttrOr("hx-get", "")
+	from := r.PendingCount()
 	if r.Status != http.StatusOK || from != path {
 		t.Fatalf("ledger: %d, deferred count from %q", r.Status, from)
 	}
@@ -357,6 +355,20 @@ func TestLedgerCountFollowsThePage(t *testing.T) {
 	}
 	if r := fin.Get("/lumi/ledger?account=" + strconv.FormatInt(other.ID, 10)); r.Text(`[data-testid="result-count"]`) != "1 entry" || r.Has(`[data-pending]`) {
 		t.Errorf("one page's count = %q", r.Text(`[data-testid="result-count"]`))
+	}
+	// The balances desk, one page and then more than one.
+	if r := fin.Get("/lumi"); r.Text(`[data-testid="result-count"]`) != "2 balances" || r.Has(`[data-pending]`) {
+		t.Errorf("desk's count = %q", r.Text(`[data-testid="result-count"]`))
+	}
+	for i := range billing.DefaultLimit - 1 {
+		a := billAccount(t, env, "Shop "+strconv.Itoa(i), "shop"+strconv.Itoa(i)+"@example.com")
+		if _, err := env.Billing.ManualTopUp(ctx, billCLI, billing.ManualInput{AccountID: a.ID, Amount: "2", Reason: "seed"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	desk := fin.Get("/lumi")
+	if got := count(desk.PendingCount()); desk.PendingCount() != "/lumi" || got != strconv.Itoa(billing.DefaultLimit+1)+" balances" {
+		t.Errorf("desk's count from %q = %q", desk.PendingCount(), got)
 	}
 }
 

@@ -186,6 +186,10 @@ func parseDeskQuery(c *fiber.Ctx) (view.DeskFilters, billing.BalanceFilter, map[
 func (h *Billing) desk(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	f, p, errs := parseDeskQuery(c)
+	if web.IsCountRequest(c) { // the count web.PageCount deferred: of the filters the list applied
+		n, err := h.svc.CountBalances(ctx, p, listcount.Cap)
+		return web.RenderCount(c, n, err, "balance", "balances")
+	}
 	page, err := h.svc.Balances(ctx, p)
 	if errors.Is(err, billing.ErrBadCursor) {
 		p.Cursor = ""
@@ -209,12 +213,8 @@ func (h *Billing) desk(c *fiber.Ctx) error {
 	if p.Cursor != "" {
 		v.FirstHref = view.DeskPath + f.Query()
 	}
-	n, err := h.svc.CountBalances(ctx, p, listcount.Cap)
-	if err != nil {
-		return err
-	}
 	v.Bar = h.app.ListBar(c, view.DeskPath, f.Query(), f.ActiveFilters())
-	v.Bar.Count = web.Count(n, "balance", "balances")
+	web.PageCount(c, &v.Bar, len(v.Rows), p.Cursor != "", page.Next != "", "balance", "balances")
 	c.Vary("HX-Request")
 	rng := web.ParseChartRange(c, "30d", time.Now())
 	status := fiber.StatusOK

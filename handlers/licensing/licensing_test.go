@@ -935,13 +935,11 @@ func TestLicensingKeyListCountAndChips(t *testing.T) {
 	}
 	// A count the page does not give follows it: the page asks for it by
 	// its own URL, and the answer counts the filtered list, not the page.
-	from, _ := r.Doc.Find(`[data-testid="result-count"][data-pending]`).Attr("hx-get")
+	from := r.PendingCount()
 	if from == "" {
 		t.Fatalf("no deferred count: %q", r.Text(`[data-testid="list-bar"]`))
 	}
-	count := func(path string) string {
-		return viewer.Do(http.MethodGet, path, nil, http.Header{"HX-Request": {"true"}, "HX-Target": {"result-count"}}).Text(`[data-testid="result-count"]`)
-	}
+	count := func(path string) string { return viewer.Count(path).Text(`[data-testid="result-count"]`) }
 	if got := count(from); got != "3 keys" {
 		t.Errorf("count = %q, want 3 keys (2 on the page)", got)
 	}
@@ -953,7 +951,7 @@ func TestLicensingKeyListCountAndChips(t *testing.T) {
 	if got := count("/luarmor/keys?q=batch&status=bogus"); got != "4 keys" {
 		t.Errorf("count with a refused status = %q, want 4 keys", got)
 	}
-	if r := viewer.Do(http.MethodGet, "/luarmor/keys?project=ffffffffffffffff", nil, http.Header{"HX-Request": {"true"}, "HX-Target": {"result-count"}}); r.Status != http.StatusNotFound || r.Has(`[data-testid="result-count"]`) {
+	if r := viewer.Count("/luarmor/keys?project=ffffffffffffffff"); r.Status != http.StatusNotFound || r.Has(`[data-testid="result-count"]`) {
 		t.Errorf("count of an unknown project: %d %q, want 404", r.Status, r.Text(`[data-testid="result-count"]`))
 	}
 	// A page that holds all its matches counts itself, without a request.

@@ -519,3 +519,34 @@ func TestFullLastPageHasNoNextLink(t *testing.T) {
 		t.Errorf("the second page: %d rows", r.Doc.Find(`[data-testid="suppression-row"]`).Length())
 	}
 }
+
+// A log longer than its page shows the page; its count follows by the
+// page's own URL, and counts the filter, not the page.
+func TestMessageCountFollowsThePage(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	const page = 50 // the console's page of messages
+	day := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
+	for i := range page + 1 {
+		status := "delivered"
+		if i%2 == 1 {
+			status = "bounced"
+		}
+		f.message(t, fmt.Sprintf("msg_count%04d", i), "a@shop.example", "one@example.net", status, day.Add(time.Duration(i)*time.Minute))
+	}
+	v := f.env.As("viewer")
+	r := v.Get("/lumora/messages")
+	if r.Status != http.StatusOK || r.PendingCount() != "/lumora/messages" {
+		t.Fatalf("messages: %d, deferred count from %q", r.Status, r.PendingCount())
+	}
+	if got := v.Count(r.PendingCount()).Text(`[data-testid="result-count"]`); got != fmt.Sprintf("%d messages", page+1) {
+		t.Errorf("count = %q", got)
+	}
+	next := r.Doc.Find(`a[rel=next]`).AttrOr("href", "")
+	if got := v.Count(next).Text(`[data-testid="result-count"]`); next == "" || got != fmt.Sprintf("%d messages", page+1) {
+		t.Errorf("count from the next page %q = %q", next, got)
+	}
+	if r := v.Get("/lumora/messages?status=bounced"); r.Text(`[data-testid="result-count"]`) != fmt.Sprintf("%d messages", (page+1)/2) || r.Has(`[data-pending]`) {
+		t.Errorf("one page's count = %q", r.Text(`[data-testid="result-count"]`))
+	}
+}

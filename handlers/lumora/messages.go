@@ -85,6 +85,11 @@ func (h *Lumora) messages(c *fiber.Ctx) error {
 		}
 	}
 	ctx := c.UserContext()
+	if web.IsCountRequest(c) { // the count web.PageCount deferred: of the filters the list applied
+		f.BeforeID = 0
+		n, err := h.svc.CountMessages(ctx, f, listcount.Cap)
+		return web.RenderCount(c, n, err, "message", "messages")
+	}
 	items, err := h.svc.ListMessages(ctx, f)
 	if err != nil {
 		return err
@@ -98,13 +103,8 @@ func (h *Lumora) messages(c *fiber.Ctx) error {
 		l.Rows = append(l.Rows, view.MessageRow{PublicID: m.PublicID, From: from, Subject: m.Subject, Status: m.Status,
 			AccountID: m.AccountID, AppID: m.AppID, Account: m.AccountName, App: m.AppName, Created: m.CreatedAt})
 	}
-	f.BeforeID = 0
-	n, err := h.svc.CountMessages(ctx, f, listcount.Cap)
-	if err != nil {
-		return err
-	}
 	l.Bar = h.app.ListBar(c, view.MessagesPath, l.Query(), l.ActiveFilters())
-	l.Bar.Count = web.Count(n, "message", "messages")
+	web.PageCount(c, &l.Bar, len(l.Rows), f.BeforeID != 0, l.NextCursor != "", "message", "messages")
 	l.Error = strings.Join(problems, " ")
 	return web.Render(c, fiber.StatusOK, view.MessagesPage(h.page(c, "Messages", layouts.Crumb{Label: "Messages"}), l))
 }

@@ -577,13 +577,11 @@ func TestProjectKeysCountFollows(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := env.AsCustomer(a.account.ID, customers.RoleReadOnly)
-	count := func(path string) *servertest.Response {
-		return c.Do(http.MethodGet, path, nil, http.Header{"HX-Request": {"true"}, "HX-Target": {"result-count"}})
-	}
+	count := c.Count
 
 	r := c.Get(projectPath(a))
 	r.Want(t, http.StatusOK, "project")
-	from, _ := r.Doc.Find(`[data-testid="result-count"][data-pending]`).Attr("hx-get")
+	from := r.PendingCount()
 	if from != projectPath(a) {
 		t.Fatalf("deferred count from %q, want %q", from, projectPath(a))
 	}

@@ -34,6 +34,7 @@ import (
 	"lumdesk/internal/platform/secretbox"
 	"lumdesk/internal/platform/testdb"
 	"lumdesk/internal/staff"
+	"lumdesk/views/components"
 )
 
 // Password is the password of every user the harness creates.
@@ -319,6 +320,18 @@ func (c *Client) HTMX(method, path string, form url.Values) *Response {
 		h.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
 	return c.Do(method, path, body, h)
+}
+
+// Count asks for the count a list's page deferred (web.PageCount), as the
+// page's hx-get does from path, the page's own URL.
+func (c *Client) Count(path string) *Response {
+	return c.Do(http.MethodGet, path, nil, http.Header{"HX-Request": {"true"}, "HX-Target": {components.ResultCountID}})
+}
+
+// PendingCount is where a page's deferred count comes from: its hx-get,
+// "" when the page gave its count itself.
+func (r *Response) PendingCount() string {
+	return r.Doc.Find(`[data-testid="result-count"][data-pending]`).AttrOr("hx-get", "")
 }
 
 // PostForm posts a form with the csrf field filled in.
