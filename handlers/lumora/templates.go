@@ -288,7 +288,7 @@ func (h *Templates) NewForm(c *fiber.Ctx) error {
 func (h *Templates) renderForm(c *fiber.Ctx, status int, v view.TemplateForm) error {
 	p := h.Page(c, "New template", web.Crumb("Templates", h.Face.Path), web.Crumb("New"))
 	if v.ID != "" {
-		p = h.Page(c, "Edit template", web.Crumb("Templates", h.Face.Path), web.Crumb(v.ID, h.Face.Href(v.ID)), web.Crumb("Edit"))
+		p = h.Page(c, "Edit "+v.Title, web.Crumb("Templates", h.Face.Path), web.Crumb(v.Title, h.Face.Href(v.ID)), web.Crumb("Edit"))
 	}
 	return web.Render(c, status, view.TemplateFormPage(p, v))
 }
@@ -375,7 +375,7 @@ func (h *Templates) EditForm(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	v := view.TemplateForm{Face: h.Face, ID: t.ID, Slug: t.Slug, Name: t.Name, Subject: t.Subject, HTML: t.HTML, Text: t.Text,
+	v := view.TemplateForm{Face: h.Face, ID: t.ID, Title: t.Name, Slug: t.Slug, Name: t.Name, Subject: t.Subject, HTML: t.HTML, Text: t.Text,
 		Errors: map[string]string{}, CSRF: web.CSRFToken(c)}
 	return h.renderForm(c, fiber.StatusOK, v)
 }
@@ -393,6 +393,11 @@ func (h *Templates) Update(c *fiber.Ctx) error {
 		Name: &v.Name, Subject: &v.Subject, HTML: &v.HTML, Text: &v.Text})
 	if err != nil {
 		if errs := web.FieldErrors(err, nil); errs != nil {
+			saved, gerr := svc.Get(c.UserContext(), h.Scope(c), ref)
+			if gerr != nil {
+				return gerr
+			}
+			v.Title = saved.Name
 			v.Errors, v.FormError = errs, "Please correct the highlighted fields."
 			return h.renderForm(c, fiber.StatusUnprocessableEntity, v)
 		}

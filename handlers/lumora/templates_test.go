@@ -59,11 +59,18 @@ func TestTemplatePages(t *testing.T) {
 	if r.Status != http.StatusOK || r.Doc.Find(`textarea[name="text"]`).Text() != "Thanks {{name}}." || r.Has(`input[name="account"]`) {
 		t.Fatalf("edit form: status %d", r.Status)
 	}
+	if h, crumb := r.Text("h1"), r.Text(`nav.breadcrumbs a[href="`+page+`"]`); h != "Edit "+form.Get("name") || crumb != form.Get("name") {
+		t.Errorf("edit form heading %q, breadcrumb %q", h, crumb)
+	}
 	form.Del("account")
 	form.Set("text", "Thanks {{name}")
-	if r := admin.PostForm(page, form); r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Text(`[data-testid="template-form"]`), "Line 1, column") {
-		t.Fatalf("edit syntax error: status %d: %s", r.Status, r.Text(`[data-testid="template-form"]`))
+	// A refused edit keeps what was typed, under the saved template's name.
+	form.Set("name", strings.Repeat("N", 400))
+	if r := admin.PostForm(page, form); r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Text(`[data-testid="template-form"]`), "Line 1, column") ||
+		r.Text("h1") != "Edit Receipt" {
+		t.Fatalf("edit syntax error: status %d, heading %q: %s", r.Status, r.Text("h1"), r.Text(`[data-testid="template-form"]`))
 	}
+	form.Set("name", "Receipt")
 	form.Set("text", "Thanks {{name}}, again.")
 	if r := admin.PostForm(page, form); r.Status != http.StatusSeeOther || r.Header.Get("Location") != page {
 		t.Fatalf("edit: status %d: %s", r.Status, r.Text(`[data-testid="template-form"]`))

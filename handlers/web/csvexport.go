@@ -71,8 +71,8 @@ func CsvCell(s string) string {
 	return s
 }
 
-// fieldErrorsText joins field messages in a stable order (for a 4xx answer
-// to an export whose filters are invalid).
+// FieldErrorsText joins field messages in a stable order: a 4xx answer to
+// an export whose filters are invalid, or a form's banner.
 func FieldErrorsText(errs map[string]string) string {
 	msgs := make([]string, 0, len(errs))
 	for _, m := range errs {

@@ -285,7 +285,8 @@ func TestRenewSpendsTheBalanceAndAutoRenewSwitches(t *testing.T) {
 		t.Fatalf("insufficient: %d %q", r.Status, r.Text(".alert"))
 	}
 	for _, p := range []string{"", "0", "-1", "11", "x", "99999999999999999999"} {
-		if r := c.PostForm(path, url.Values{"period": {p}}); r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Text(".alert"), "period") {
+		// The field's own message, not the service's "invalid input: period: …".
+		if r := c.PostForm(path, url.Values{"period": {p}}); r.Status != http.StatusUnprocessableEntity || r.Text(".alert") != "Choose a period of 1 to 10 years." {
 			t.Errorf("period %q: %d %q", p, r.Status, r.Text(".alert"))
 		}
 	}

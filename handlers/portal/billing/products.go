@@ -282,7 +282,7 @@ func failure(err error) (string, int, bool) {
 	var perr *lumiproducts.ProvisionError
 	switch {
 	case errors.As(err, &verr):
-		return web.Capitalize(verr.Error()) + ".", fiber.StatusUnprocessableEntity, true
+		return web.FieldErrorsText(verr), fiber.StatusUnprocessableEntity, true
 	case errors.Is(err, lumiproducts.ErrInsufficientFunds):
 		return "Your balance does not cover this renewal; nothing was charged. Top up first.", fiber.StatusUnprocessableEntity, true
 	case errors.Is(err, lumiproducts.ErrIdempotencyMismatch):

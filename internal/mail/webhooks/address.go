@@ -120,6 +120,8 @@ func (s *Service) checkURL(ctx context.Context, raw string) (string, string) {
 			return "", "Use a port from 1 to 65535."
 		}
 	}
+	// The messages below lead with a word, not the host: a form capitalises
+	// its message's first letter, and "Hooks.example.com" is not the host.
 	ip, ipErr := netip.ParseAddr(host)
 	if ipErr != nil && !isHostname(host) {
 		return "", "Use a host name of letters, digits and hyphens (IDN names in their xn-- form) or an IP address."
@@ -127,18 +129,18 @@ func (s *Service) checkURL(ctx context.Context, raw string) (string, string) {
 	if !s.set.AllowPrivate {
 		if ipErr == nil {
 			if what := blocked(ip); what != "" {
-				return "", fmt.Sprintf("%s is %s address; webhooks go to public addresses only.", ip, what)
+				return "", fmt.Sprintf("The address %s is %s address; webhooks go to public addresses only.", ip, what)
 			}
 		} else {
 			lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 			defer cancel()
 			addrs, err := s.resolver.LookupNetIP(lctx, "ip", host)
 			if err != nil || len(addrs) == 0 {
-				return "", fmt.Sprintf("%s does not resolve to an address; publish its DNS record first.", host)
+				return "", fmt.Sprintf("The host %s does not resolve to an address; publish its DNS record first.", host)
 			}
 			for _, a := range addrs {
 				if what := blocked(a); what != "" {
-					return "", fmt.Sprintf("%s resolves to %s, %s address; webhooks go to public addresses only.", host, a.Unmap(), what)
+					return "", fmt.Sprintf("The host %s resolves to %s, %s address; webhooks go to public addresses only.", host, a.Unmap(), what)
 				}
 			}
 		}

@@ -122,7 +122,7 @@ func TestCreateEndpointRefusesBadInput(t *testing.T) {
 		url, events, field, want string
 	}{
 		{"http://public.acme.test/hook", "", "url", "plain http is refused"},
-		{"https://127.0.0.1/hook", "", "url", "127.0.0.1 is a loopback address"},
+		{"https://127.0.0.1/hook", "", "url", "The address 127.0.0.1 is a loopback address"},
 		{"https://[::1]:8443/hook", "", "url", "::1 is a loopback address"},
 		{"https://[::ffff:127.0.0.1]/hook", "", "url", "127.0.0.1 is a loopback address"},
 		{"https://10.0.0.5/hook", "", "url", "a private address"},
@@ -132,9 +132,9 @@ func TestCreateEndpointRefusesBadInput(t *testing.T) {
 		{"https://224.0.0.1/hook", "", "url", "a multicast address"},
 		{"https://0.0.0.0/hook", "", "url", "an unspecified address"},
 		{"https://[64:ff9b::a00:1]/hook", "", "url", "a private address"},
-		{"https://private.acme.test/hook", "", "url", "private.acme.test resolves to 10.1.2.3, a private address"},
+		{"https://private.acme.test/hook", "", "url", "The host private.acme.test resolves to 10.1.2.3, a private address"},
 		{"https://cgnat.acme.test/hook", "", "url", "resolves to 100.64.0.9, a carrier-grade NAT"},
-		{"https://missing.acme.test/hook", "", "url", "does not resolve"},
+		{"https://missing.acme.test/hook", "", "url", "The host missing.acme.test does not resolve"},
 		{"https://user:pw@public.acme.test/hook", "", "url", "Leave user name and password out"},
 		{"ftp://public.acme.test/hook", "", "url", "Use an https:// URL"},
 		{"public.acme.test/hook", "", "url", "Enter a full URL"},

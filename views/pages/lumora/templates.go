@@ -119,8 +119,11 @@ type TemplateVersionRow struct {
 // TemplateForm is the create form, and the edit form when ID is set (the
 // account then stays as it is).
 type TemplateForm struct {
-	Face                                     TemplatesFace
-	ID                                       string
+	Face TemplatesFace
+	ID   string
+	// Title is the saved template's name, for the heading and breadcrumb:
+	// Name is the form's, which may be a refused edit.
+	Title                                    string
 	Account, Slug, Name, Subject, HTML, Text string
 	Errors                                   map[string]string
 	FormError                                string

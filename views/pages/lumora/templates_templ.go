@@ -772,7 +772,7 @@ func TemplateFormPage(p layouts.Page, v TemplateForm) templ.Component {
 			}
 			ctx = templ.InitializeContext(ctx)
 			if v.ID != "" {
-				templ_7745c5c3_Err = components.PageHeader("Edit "+v.Name, "Saving makes a new version; the earlier ones stay in the history.").Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = components.PageHeader("Edit "+v.Title, "Saving makes a new version; the earlier ones stay in the history.").Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

@@ -235,7 +235,7 @@ func ProjectsPage(p layouts.Page, v ProjectList) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = components.Pager("", v.NextHref, itoa(len(v.Rows))+" projects on this page").Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = components.Pager("", v.NextHref, components.OnPage(len(v.Rows), "project", "projects")).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

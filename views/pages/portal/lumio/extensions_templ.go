@@ -318,7 +318,7 @@ func ExtensionsPage(p layouts.Page, v ExtensionList) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = components.Pager("", v.NextHref, itoa(len(v.Rows))+" extensions on this page").Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = components.Pager("", v.NextHref, components.OnPage(len(v.Rows), "extension", "extensions")).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

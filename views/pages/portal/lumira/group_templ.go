@@ -1169,7 +1169,7 @@ func logCard(v GroupPage) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = components.Pager(v.NewestHref, v.NextHref, countText(len(v.Actions), "action", "actions")+" on this page").Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = components.Pager(v.NewestHref, v.NextHref, components.OnPage(len(v.Actions), "action", "actions")).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

@@ -298,7 +298,7 @@ func GroupsPage(p layouts.Page, v GroupList) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = components.Pager("", v.NextHref, countText(len(v.Rows), "group", "groups")+" on this page").Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = components.Pager("", v.NextHref, components.OnPage(len(v.Rows), "group", "groups")).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

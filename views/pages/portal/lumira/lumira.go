@@ -273,11 +273,3 @@ func orDash(s string) string {
 // curlExample is the API key card's example call.
 const curlExample = `curl -X POST https://…/api/lumira/v1/groups/grp_…/users/123/promote \
   -H "Authorization: Bearer lumira_…" -d '{"reason": "Passed training"}'`
-
-// countText is "1 group", "3 groups".
-func countText(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return itoa(n) + " " + many
-}

@@ -1,0 +1,46 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"lumdesk/internal/accounts"
+	"lumdesk/internal/apikeys"
+	"lumdesk/internal/audit"
+	"lumdesk/internal/customers"
+	"lumdesk/internal/mail"
+)
+
+// A name of one unbroken word (80 "W"s) is cut or wrapped, never pushed
+// past the screen's edge: an API key's on the portal's home, where the
+// recent activity names it, and a Lumora app's on its page, where the
+// breadcrumb does.
+func TestPortalLongNamesFit(t *testing.T) {
+	b := start(t)
+	ctx := context.Background()
+	acc, err := b.Env.Accounts.Create(ctx, audit.CLI("e2e"), accounts.CreateInput{Name: "Wide Names", Email: "ops@widenames.e2e"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := strings.Repeat("W", 80)
+	if _, err := b.Env.APIKeys.Create(ctx, audit.CLI("e2e"), apikeys.CreateInput{Product: apikeys.Luarmor, AccountID: &acc.ID, Name: name}); err != nil {
+		t.Fatal(err)
+	}
+	app, err := b.Env.Mail.CreateApp(ctx, audit.CLI("e2e"), accounts.AllAccounts, mail.AppInput{AccountID: &acc.ID, Name: name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.portalUser(acc.ID, customers.RoleOwner)
+	for _, w := range []int64{1280, 390} {
+		b.viewport(w, 844, w < 600)
+		b.open("/portal", `[data-testid="activity"]`)
+		if !strings.Contains(b.text(`[data-testid="activity"]`), name) {
+			t.Fatalf("the activity does not name the app: %q", b.text(`[data-testid="activity"]`))
+		}
+		checkWidth(b, fmt.Sprintf("/portal at %dpx", w), true)
+		b.open(fmt.Sprintf("/portal/lumora/apps/%d", app.ID), `nav.breadcrumbs`)
+		checkWidth(b, fmt.Sprintf("the app's page at %dpx", w), true)
+	}
+}
