@@ -78,6 +78,9 @@ func TestPagesRender(t *testing.T) {
 	if r.Doc.Find(`[data-testid=project-row][data-id="`+a.project.ID+`"]`).Length() != 1 {
 		t.Errorf("project list lacks the project: %s", r.Text("main"))
 	}
+	if !strings.Contains(r.Text("main"), "1 project on this page") {
+		t.Errorf("project list's footer: %s", r.Text("main"))
+	}
 	r = c.Get(projectPath(a))
 	r.Want(t, http.StatusOK, "project")
 	if n := r.Doc.Find("[data-testid=key-row]").Length(); n != 2 {
