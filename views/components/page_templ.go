@@ -222,7 +222,7 @@ func CardWith(p CardProps) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		var templ_7745c5c3_Var9 = []any{templ.KV("card-body", !p.Flush)}
+		var templ_7745c5c3_Var9 = []any{templ.KV("card-body", !p.Flush), templ.KV("card-flush", p.Flush)}
 		templ_7745c5c3_Err = templ.RenderCSSItems(ctx, templ_7745c5c3_Buffer, templ_7745c5c3_Var9...)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err

@@ -44,3 +44,19 @@ func TestPortalLongNamesFit(t *testing.T) {
 		checkWidth(b, fmt.Sprintf("the app's page at %dpx", w), true)
 	}
 }
+
+// A table that is a card's body (components.CardProps.Flush) is drawn as
+// the card's own rows, not as a second bordered, shadowed box inside it.
+func TestTablesInCardsHaveNoBoxOfTheirOwn(t *testing.T) {
+	b := start(t)
+	demoPortalAccount(t, b) // the demo's prices
+	b.staff("admin")
+	b.open("/lumi/prices", `.card .table-wrap`)
+	boxed := eval[[]string](b, `Array.from(document.querySelectorAll('.card .table-wrap')).map(function (w) {
+		var s = getComputedStyle(w);
+		return s.borderTopWidth + ' ' + s.borderTopLeftRadius;
+	}).filter(function (s) { return s !== '0px 0px'; })`)
+	if n := eval[int](b, `document.querySelectorAll('.card .table-wrap').length`); n < 2 || len(boxed) > 0 {
+		t.Errorf("%d tables in cards; boxed ones (border, corner): %q", n, boxed)
+	}
+}
