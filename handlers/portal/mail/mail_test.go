@@ -720,6 +720,10 @@ func TestSuppressionSearchAndExport(t *testing.T) {
 	if got := rows(c.Get("/portal/lumora/suppressions?q=SHOP")); strings.Join(got, " ") != "left@Shop.example" {
 		t.Errorf("search: %v", got)
 	}
+	// A reason that is not one is said so, and the list shows every reason.
+	if r := c.Get("/portal/lumora/suppressions?reason=spam"); r.Status != http.StatusOK || !strings.Contains(r.Text(`[data-testid="suppressions-error"]`), "showing every reason") {
+		t.Errorf("an unknown reason: %d %q", r.Status, r.Text(`[data-testid="suppressions-error"]`))
+	}
 	if got := rows(c.Get("/portal/lumora/suppressions?reason=unsubscribe")); strings.Join(got, " ") != "left@Shop.example" {
 		t.Errorf("reason: %v", got)
 	}
