@@ -463,6 +463,11 @@ func TestBillingRefundDepositsAndLedgerPages(t *testing.T) {
 	if chip := led.Text(`[data-testid="filter-chip"][data-param="kind"]`); !strings.Contains(chip, "Refunds") {
 		t.Errorf("kind chip reads %q", chip)
 	}
+	// The filter bar swaps the results; the export link follows the filter.
+	frag := fin.Do(http.MethodGet, "/lumi/ledger?kind=refund", nil, http.Header{"HX-Request": {"true"}, "HX-Target": {"ledger-results"}})
+	if href := frag.Doc.Find(`#export-link[hx-swap-oob]`).AttrOr("href", ""); href != "/lumi/ledger/export.csv?kind=refund" || frag.Doc.Find(`[data-testid="ledger-row"]`).Length() != 2 {
+		t.Errorf("the filter bar's answer: export link %q, %d rows", href, frag.Doc.Find(`[data-testid="ledger-row"]`).Length())
+	}
 	if r := fin.Get("/lumi?q=atlas"); r.Text(`[data-testid="result-count"]`) != "1 balance" {
 		t.Errorf("balances count = %q", r.Text(`[data-testid="result-count"]`))
 	}

@@ -102,7 +102,7 @@ func (h *Billing) ledger(c *fiber.Ctx) error {
 	web.PageCount(c, &v.Bar, len(v.Rows), p.Cursor != "", page.Next != "", "entry", "entries")
 	c.Vary("HX-Request")
 	if web.IsHTMX(c) && c.Get("HX-Target") == "ledger-results" && c.Get("HX-History-Restore-Request") != "true" {
-		return web.Render(c, fiber.StatusOK, view.LedgerResults(v))
+		return web.Render(c, fiber.StatusOK, view.LedgerFragment(v))
 	}
 	if v.Pending, err = h.svc.PendingCount(ctx); err != nil {
 		return err

@@ -299,7 +299,9 @@ func (h *Licensing) keyList(c *fiber.Ctx, proj *licensing.Project) error {
 			v.FirstHref = base + v.Filters.Query()
 		}
 	}
-	v.Empty = len(keys) == 0 && !v.Filters.Any() && r.after == nil && r.before == nil
+	// A refused filter (an unknown project) is not an empty list: "No keys
+	// yet, generate some" would be wrong beside its message.
+	v.Empty = len(keys) == 0 && !v.Filters.Any() && r.after == nil && r.before == nil && len(v.Errors) == 0
 	if proj == nil {
 		if err := h.projectChoices(c, &v); err != nil {
 			return err

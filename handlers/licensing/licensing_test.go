@@ -951,6 +951,11 @@ func TestLicensingKeyListCountAndChips(t *testing.T) {
 	if got := count("/luarmor/keys?q=batch&status=bogus"); got != "4 keys" {
 		t.Errorf("count with a refused status = %q, want 4 keys", got)
 	}
+	// The list of an unknown project says so, not "No keys yet".
+	if r := viewer.Get("/luarmor/keys?project=ffffffffffffffff"); r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Text("main"), "There is no project") ||
+		r.Has(`[data-testid="empty-none"]`) || !r.Has(`[data-testid="empty-filtered"]`) {
+		t.Errorf("an unknown project's list: %d %q", r.Status, r.Text("main"))
+	}
 	if r := viewer.Count("/luarmor/keys?project=ffffffffffffffff"); r.Status != http.StatusNotFound || r.Has(`[data-testid="result-count"]`) {
 		t.Errorf("count of an unknown project: %d %q, want 404", r.Status, r.Text(`[data-testid="result-count"]`))
 	}
