@@ -60,3 +60,33 @@ func TestTablesInCardsHaveNoBoxOfTheirOwn(t *testing.T) {
 		t.Errorf("%d tables in cards; boxed ones (border, corner): %q", n, boxed)
 	}
 }
+
+// A row of tabs too wide for a phone shows the current tab, and fades the
+// edge past which more tabs lie.
+func TestTabsScrollToTheCurrentTab(t *testing.T) {
+	b := start(t)
+	acc, err := b.Env.Accounts.Create(context.Background(), audit.CLI("e2e"), accounts.CreateInput{Name: "Tabs", Email: "ops@tabs.e2e"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.portalUser(acc.ID, customers.RoleOwner)
+	b.viewport(390, 844, true)
+	type edges struct {
+		Wide, Shown, Before, After bool
+	}
+	at := func(path string) edges {
+		b.open(path, `nav.tabs[data-tabs-armed]`)
+		return eval[edges](b, `(function () {
+			var nav = document.querySelector('nav.tabs'), cur = nav.querySelector('[aria-current="page"]');
+			var n = nav.getBoundingClientRect(), c = cur.getBoundingClientRect();
+			return {Wide: nav.scrollWidth > nav.clientWidth, Shown: c.left >= n.left - 1 && c.right <= n.right + 1,
+				Before: nav.hasAttribute('data-more-before'), After: nav.hasAttribute('data-more-after')};
+		})()`)
+	}
+	if e := at("/portal/lumora/suppressions"); !e.Wide || !e.Shown || !e.Before || e.After {
+		t.Errorf("the last tab's page: %+v, want wide, shown, more before only", e)
+	}
+	if e := at("/portal/lumora"); !e.Wide || !e.Shown || e.Before || !e.After {
+		t.Errorf("the first tab's page: %+v, want wide, shown, more after only", e)
+	}
+}

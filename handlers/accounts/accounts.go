@@ -160,7 +160,7 @@ func parseAccountListQuery(c *fiber.Ctx) (view.Filters, accounts.ListParams, map
 		case "status":
 			errs[k], f.Status, p.Status = "Status is active or suspended; showing all.", "", ""
 		case "created":
-			errs[k], f.From, f.To, p.CreatedFrom, p.CreatedTo = "The start date must not be after the end date.", "", "", nil, nil
+			errs[k], f.From, f.To, p.CreatedFrom, p.CreatedTo = "The start date must not be after the end date; showing every date.", "", "", nil, nil
 		default:
 			errs[k] = msg
 		}

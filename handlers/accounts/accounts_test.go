@@ -129,6 +129,9 @@ func TestAccountsListSearchFilterSort(t *testing.T) {
 		t.Error("filter form is not wired for htmx")
 	}
 	// Malformed filters: a message and the list without them, never a 500.
+	if r := c.Get("/accounts?from=2026-12-01&to=2026-11-01"); len(acctRows(r)) != 3 || !strings.Contains(r.Text(`[data-testid="filter-errors"]`), "showing every date") {
+		t.Errorf("reversed dates: rows=%v %q", acctRows(r), r.Text(`[data-testid="filter-errors"]`))
+	}
 	r = c.Get("/accounts?status=banned&sort=price&from=yesterday&q=" + strings.Repeat("x", 300))
 	if r.Status != http.StatusUnprocessableEntity || !r.Has(`[data-testid="filter-errors"]`) || len(acctRows(r)) != 3 {
 		t.Fatalf("bad filters: %d rows=%v %s", r.Status, acctRows(r), r.Text(`[data-testid="filter-errors"]`))

@@ -780,7 +780,7 @@ func TestExportCSVFiltersAndPages(t *testing.T) {
 	// A filter the export cannot read exports nothing, and says so without
 	// the list's "showing all".
 	if r := c.Get("/luarmor/keys/export.csv?status=weird"); r.Status != http.StatusUnprocessableEntity ||
-		!strings.Contains(r.Body, "Nothing was exported: Status is active, reset or banned. Fix the filter") || strings.Contains(r.Body, "showing") {
+		!strings.Contains(r.Body, "Nothing was exported: Status is Active, Reset or Blacklisted. Fix the filter") || strings.Contains(r.Body, "showing") {
 		t.Errorf("bad filter: %d %q", r.Status, r.Text("main"))
 	}
 	if r := c.Get("/luarmor/keys/export.csv?project=ffffffffffffffffffffff"); r.Status != http.StatusNotFound {

@@ -89,7 +89,7 @@ func parseKeyQuery(c *fiber.Ctx, projectID string) licKeyQuery {
 	case "", licensing.StatusActive, licensing.StatusReset, licensing.StatusBanned:
 		r.filter.Status = f.Status
 	default:
-		r.errs["status"] = "Status is active, reset or banned; showing all."
+		r.errs["status"] = "Status is Active, Reset or Blacklisted; showing all."
 		f.Status = ""
 	}
 	r.filter.Banned, f.Banned = licYesNo(r.errs, "banned", "Banned", q("banned"))

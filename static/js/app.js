@@ -38,6 +38,8 @@
  *   .truncate, .cell-clip          when cut off, hovering shows the whole text (title)
  *   input[data-select-on-focus]    selects its whole value when focused
  *   [data-kbd-mod]                 "⌘K" hint, rewritten to "Ctrl K" off macOS
+ *   nav.tabs                       scrolled to its current tab when too wide;
+ *                                  [data-more-before|after] fade the edges
  *   input[data-select-all]         toggles all input[data-select-row] of its form
  *   [data-selected-count]          (in the same form) shows the number selected
  *   [data-requires-selection]      (in the same form) disabled while nothing is selected
@@ -757,8 +759,30 @@
     return true;
   }
 
+  /* ------------------------------------------------------------- tabs */
+  // A row of tabs wider than the screen scrolls sideways: the current tab
+  // is brought into view, and an edge fades while more tabs lie past it.
+  function markTabEdges(nav) {
+    nav.toggleAttribute('data-more-after', nav.scrollLeft + nav.clientWidth < nav.scrollWidth - 1);
+    nav.toggleAttribute('data-more-before', nav.scrollLeft > 1);
+  }
+  function fitTabs(nav) {
+    var active = nav.querySelector('[aria-current="page"]');
+    if (active && nav.scrollWidth > nav.clientWidth) {
+      var left = active.getBoundingClientRect().left - nav.getBoundingClientRect().left + nav.scrollLeft;
+      nav.scrollLeft = Math.max(0, left - 32);
+    }
+    markTabEdges(nav);
+    if (!nav.hasAttribute('data-tabs-armed')) {
+      nav.setAttribute('data-tabs-armed', '');
+      nav.addEventListener('scroll', function () { markTabEdges(nav); }, { passive: true });
+    }
+  }
+  window.addEventListener('resize', function () { $$('nav.tabs').forEach(markTabEdges); });
+
   /* ------------------------------------------ per-content initialiser */
   function init(ctx) {
+    within(ctx, 'nav.tabs').forEach(fitTabs);
     within(ctx, 'tr[data-href]').forEach(function (tr) {
       if (!tr.hasAttribute('tabindex')) tr.setAttribute('tabindex', '0');
     });

@@ -106,7 +106,7 @@ func TestPagesRender(t *testing.T) {
 	}
 	r = c.Get(projectPath(a) + "?status=nonsense&after=garbage")
 	r.Want(t, http.StatusUnprocessableEntity, "bad filters")
-	if !strings.Contains(r.Body, "Status is active, reset or banned") || !strings.Contains(r.Body, "page link is not valid") {
+	if !strings.Contains(r.Body, "Status is Active, Reset or Blacklisted") || !strings.Contains(r.Body, "page link is not valid") {
 		t.Errorf("bad filters not explained: %s", r.Text("main"))
 	}
 	r = c.Get(keyPath(a.bound))

@@ -41,7 +41,7 @@ func keyQuery(c *fiber.Ctx, projectID string) (view.KeyFilters, licensing.KeyFil
 	case licensing.StatusBanned:
 		f.Banned = &yes
 	default:
-		errs["status"] = "Status is active, reset or banned; showing all."
+		errs["status"] = "Status is Active, Reset or Blacklisted; showing all."
 		fv.Status = ""
 	}
 	return fv, f, errs

@@ -225,7 +225,7 @@ func keyFilterBar(v KeyList) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = components.SearchInput("q", v.Filters.Q, "Search key, HWID, Discord, note words").Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = components.SearchInput("q", v.Filters.Q, "Key, HWID, Discord ID or note").Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
