@@ -778,8 +778,6 @@ func stopProcess(cmd *exec.Cmd) {
 
 var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
-// signIn signs in as the demo admin (the server runs in demo mode: no TOTP)
-// and checks that the page answers.
 // countOf asks for the count that the pages of next defer
 // (components.ListBar.CountFrom): each page's own URL, as htmx sends it.
 func countOf(next func(*rand.Rand) (*http.Request, int)) func(*rand.Rand) (*http.Request, int) {
@@ -791,6 +789,8 @@ func countOf(next func(*rand.Rand) (*http.Request, int)) func(*rand.Rand) (*http
 	}
 }
 
+// signIn signs in as the demo admin (the server runs in demo mode: no TOTP)
+// and checks that the page answers.
 func signIn(client *http.Client, base, listPath string) (http.CookieJar, error) {
 	jar, _ := cookiejar.New(nil)
 	c := &http.Client{Jar: jar, Timeout: client.Timeout, Transport: client.Transport,
