@@ -119,6 +119,12 @@ func TestFinanceTopUpAndFourEyesApproval(t *testing.T) {
 		t.Errorf("ledger reasons missing: %q", txt)
 	}
 	b.screenshot("ledger")
+	// The kind filter swaps the rows in place; the export link follows it
+	// (sent out of band beside the results the form selects).
+	// Both moves are deposits: purchases are none.
+	b.selectValue(`[data-testid="ledger-filters"] select[name="kind"]`, "purchase")
+	b.waitVisible(`#export-link[href="/lumi/ledger/export.csv?account=` + id + `&kind=purchase"]`)
+	b.waitVisible(`[data-testid="ledger-results"] [data-testid="empty-filtered"]`)
 	b.open(deskPath, `[data-testid="ledger-row"]`)
 	if got := b.text(`[data-testid="account-balance"]`); got != "$870.00" {
 		t.Errorf("balance %q, want $870.00", got)

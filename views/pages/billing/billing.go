@@ -222,6 +222,9 @@ func (f LedgerFilters) Any() bool {
 	return f.Account != "" || f.Kind != "" || f.From != "" || f.To != ""
 }
 
+// ExportHref is the CSV of the entries the ledger shows.
+func (v Ledger) ExportHref() string { return ExportPath + v.Filters.Query() }
+
 // Query is the URL query for these filters plus extra key/value pairs.
 func (f LedgerFilters) Query(extra ...string) string {
 	return components.FilterQuery(append([]string{"account", f.Account, "kind", f.Kind, "from", f.From, "to", f.To}, extra...)...)

@@ -60,7 +60,7 @@ func LedgerPage(p layouts.Page, v Ledger) templ.Component {
 					}()
 				}
 				ctx = templ.InitializeContext(ctx)
-				templ_7745c5c3_Err = components.ExportLink(ExportPath+v.Filters.Query(), "export-link", "export-csv", false).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = components.ExportLink(v.ExportHref(), "export-link", "export-csv", false).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -227,7 +227,7 @@ func LedgerFragment(v Ledger) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = components.ExportLink(ExportPath+v.Filters.Query(), "export-link", "export-csv", true).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = components.ExportLink(v.ExportHref(), "export-link", "export-csv", true).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
