@@ -381,11 +381,39 @@ func (b *B) fill(scope, name, value string) {
 	b.do("fill "+name, chromedp.WaitVisible(sel), clear, chromedp.SendKeys(sel, value))
 }
 
-// click clicks the first visible element matching sel.
+// click clicks the first visible element matching sel. Chromium clicks at a
+// point, the element's centre as measured just before: first it waits (a
+// second at most) until that box has held still for two polls with nothing
+// laid over its centre, so that a row moved by an arriving count, or a toast
+// on top of a link, does not take the click.
 func (b *B) click(sel string) {
 	b.t.Helper()
-	b.do("click "+sel, chromedp.WaitVisible(chromedp.CSS(sel)), chromedp.Click(chromedp.CSS(sel)))
+	b.do("wait for "+sel, chromedp.WaitVisible(chromedp.CSS(sel)))
+	js, _ := json.Marshal(sel)
+	if under := eval[string](b, fmt.Sprintf(clickable, js)); under != "" {
+		b.t.Logf("click %s: it moved, or lay under another element, for a second: %s", sel, under)
+	}
+	b.do("click "+sel, chromedp.Click(chromedp.CSS(sel)))
 }
+
+// clickable resolves "" once the element (%s, a JSON string) is still and
+// on top at its centre, else, after about a second, what lies there.
+const clickable = `new Promise(function (done) {
+  var el = document.querySelector(%s), last = '', still = 0, tries = 0, hitDesc = '';
+  if (el) el.scrollIntoView({block: 'center', inline: 'center'}); // as chromedp.Click scrolls
+  (function poll() {
+    if (!el) return done('nothing matches');
+    if (++tries > 60) return done(hitDesc);
+    var r = el.getBoundingClientRect(), at = [r.x, r.y, r.width, r.height].join();
+    var hit = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
+    var onTop = hit && (el.contains(hit) || hit.contains(el));
+    hitDesc = at + ' ' + (hit ? hit.outerHTML.slice(0, 200) : 'null');
+    still = at === last && onTop ? still + 1 : 0;
+    last = at;
+    if (still >= 2) return done('');
+    setTimeout(poll, 16);
+  })();
+})`
 
 // text is the visible text of the first element matching sel.
 func (b *B) text(sel string) string {
