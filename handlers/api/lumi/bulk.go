@@ -1,6 +1,7 @@
 package lumi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -52,6 +53,28 @@ type errorBody struct {
 	Message string `json:"message"`
 }
 
+// readBulk reads a bulk request's items. The spec's body is the bare array
+// of items ("Bulk endpoints take an array"); an object whose "items" is that
+// array is taken too, beside user_id, which a bare array's request gives in
+// the query. Items that are not an array come back as none.
+func readBulk(c *fiber.Ctx) (map[string]json.RawMessage, []json.RawMessage, error) {
+	var items []json.RawMessage
+	if raw := bytes.TrimSpace(c.Body()); len(raw) > 0 && raw[0] == '[' {
+		if err := jsonin.Decode(raw, &items); err != nil {
+			return nil, nil, invalid("%s", err.Error())
+		}
+		return map[string]json.RawMessage{}, items, nil
+	}
+	body, err := readObject(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	if v, ok := body["items"]; !ok || jsonin.Decode(v, &items) != nil {
+		items = nil
+	}
+	return body, items, nil
+}
+
 // bulkItem is one item of a bulk request.
 type bulkItem = products.BatchItemInput
 
@@ -61,7 +84,7 @@ func (api *API) bulkBuy(p product) fiber.Handler {
 		if !ok {
 			return err
 		}
-		body, err := readObject(c)
+		body, raw, err := readBulk(c)
 		if err != nil {
 			return api.serviceErr(c, err)
 		}
@@ -69,9 +92,9 @@ func (api *API) bulkBuy(p product) fiber.Handler {
 		if err != nil {
 			return api.serviceErr(c, err)
 		}
-		var raw []json.RawMessage
-		if v, ok := body["items"]; !ok || jsonin.Decode(v, &raw) != nil || len(raw) == 0 {
-			return writeErr(c, fiber.StatusUnprocessableEntity, CodeValidation, "items must be a non-empty array of purchases.")
+		if len(raw) == 0 {
+			return writeErr(c, fiber.StatusUnprocessableEntity, CodeValidation,
+				"Send the purchases as a non-empty JSON array, or as the array items of an object.")
 		}
 		if len(raw) > MaxBulk {
 			return writeErr(c, fiber.StatusRequestEntityTooLarge, CodeBatchTooLarge,
