@@ -398,6 +398,13 @@ func TestUsers(t *testing.T) {
 			t.Errorf("GET users%s (-want +got):\n%s", q, diff)
 		}
 	}
+	// has_more says whether users lie past the range, an empty one too.
+	for q, more := range map[string]bool{"?from=1&until=3": true, "?from=2&until=4": false, "?from=3": false,
+		"?until=0": true, "?from=3&until=3": true, "?from=4&until=4": false, "?from=9&until=9": false} {
+		if r := w.call("GET", w.users()+q, w.key, nil); r.Body["has_more"] != more {
+			t.Errorf("GET users%s: has_more %v, want %v", q, r.Body["has_more"], more)
+		}
+	}
 
 	// PATCH: absent fields stay, -1 is never.
 	r := w.call("PATCH", w.users(), w.key, map[string]any{"user_key": k(full), "note": "vip+", "auth_expire": -1})

@@ -173,22 +173,21 @@ func (api *API) listUsers(c *fiber.Ctx) error {
 		return fail(c, fiber.StatusBadRequest, "until must not be less than from.")
 	}
 	count := min(until-from, maxUsers)
-	users := []user{}
-	more := false
-	if count > 0 {
-		page, err := svc.ListKeys(c.UserContext(), licensing.KeyFilter{
-			ProjectID: p.ID, UserKey: c.Query("user_key"), Identifier: c.Query("identifier"),
-			DiscordID: c.Query("discord_id"), Search: c.Query("search"), NoteInside: true,
-			Sort: licensing.SortCreated, Offset: from, Limit: count,
-		})
-		if err != nil {
-			return api.serviceErr(c, err)
-		}
-		for _, k := range page.Keys {
-			users = append(users, userOf(k))
-		}
-		more = page.Next != nil
+	// An empty range (until = from) reads one user all the same: has_more
+	// says whether any lie past it.
+	page, err := svc.ListKeys(c.UserContext(), licensing.KeyFilter{
+		ProjectID: p.ID, UserKey: c.Query("user_key"), Identifier: c.Query("identifier"),
+		DiscordID: c.Query("discord_id"), Search: c.Query("search"), NoteInside: true,
+		Sort: licensing.SortCreated, Offset: from, Limit: max(count, 1),
+	})
+	if err != nil {
+		return api.serviceErr(c, err)
 	}
+	users := []user{}
+	for _, k := range page.Keys[:min(count, len(page.Keys))] {
+		users = append(users, userOf(k))
+	}
+	more := page.Next != nil || len(page.Keys) > count
 	return success(c, "Users fetched.", fiber.Map{"users": users, "has_more": more})
 }
 
