@@ -248,6 +248,16 @@ func TestSendErrors(t *testing.T) {
 	for name, body := range cases {
 		wantErr(t, name, send(body), 422, "validation_error")
 	}
+	// The message reads as a sentence that begins with the field's name.
+	for name, msg := range map[string]string{
+		"no body":            "html or text is required.",
+		"header not allowed": "headers.Return-Path can't be set (allowed: X-* headers,",
+		"51 recipients":      "to takes at most 50 addresses; 51 were given.",
+	} {
+		if got := send(cases[name]).str("message"); !strings.HasPrefix(got, msg) {
+			t.Errorf("%s: message %q, want it to begin %q", name, got, msg)
+		}
+	}
 	wantErr(t, "short idempotency key", send(welcome, "Idempotency-Key", "short"), 422, "validation_error")
 	wantErr(t, "unverified sender", send(`{"from": {"email": "hello@unverified.test"}, "to": ["a@globex.test"], "subject": "s", "text": "x"}`), 422, "sender_domain_not_verified")
 	wantErr(t, "another account's domain", send(`{"from": "Globex <hello@globex.test>", "to": ["a@globex.test"], "subject": "s", "text": "x"}`), 422, "sender_domain_not_verified")

@@ -71,6 +71,7 @@ const (
 var ErrInvalid = errors.New("invalid message")
 
 // Error names the field at fault and why, so the API can answer 422 with it.
+// Reason follows the field's name: "html or text is required".
 type Error struct {
 	Field     string // "subject", "headers.X-Campaign", "to", ...
 	Reason    string
@@ -147,7 +148,7 @@ func (m *Message) Validate() error {
 		return fieldErr("to", "needs at least one recipient")
 	}
 	if n := len(m.To) + len(m.Cc) + len(m.Bcc); n > MaxRecipients {
-		return fieldErr("to", fmt.Sprintf("%d recipients in all is more than %d", n, MaxRecipients))
+		return fieldErr("to", fmt.Sprintf("with cc and bcc holds %d recipients, more than %d", n, MaxRecipients))
 	}
 	// Addresses are validated types already, but a hand-built Address (not
 	// from address.New) must not reach a header either.
@@ -168,16 +169,16 @@ func (m *Message) Validate() error {
 		return fieldErr("subject", fmt.Sprintf("is longer than %d bytes", MaxSubjectLen))
 	}
 	if m.Text == "" && m.HTML == "" {
-		return fieldErr("html", "a text or an html body is required")
+		return fieldErr("html", "or text is required")
 	}
 	if len(m.Text)+len(m.HTML) > MaxBodyBytes {
-		return fieldErr("html", fmt.Sprintf("the bodies together are larger than %d bytes", MaxBodyBytes))
+		return fieldErr("html", fmt.Sprintf("and text together are larger than %d bytes", MaxBodyBytes))
 	}
 	if !utf8.ValidString(m.Text) || !utf8.ValidString(m.HTML) {
-		return fieldErr("html", "bodies must be valid UTF-8")
+		return fieldErr("html", "and text must be valid UTF-8")
 	}
 	if len(m.Headers) > MaxHeaders {
-		return fieldErr("headers", fmt.Sprintf("more than %d headers", MaxHeaders))
+		return fieldErr("headers", fmt.Sprintf("holds more than %d headers", MaxHeaders))
 	}
 	seen := map[string]bool{}
 	for name, value := range m.Headers {
@@ -188,26 +189,30 @@ func (m *Message) Validate() error {
 		}
 		seen[canon] = true
 		if !HeaderAllowed(name) {
-			return fieldErr(field, "this header can't be set (allowed: X-* headers, List-Unsubscribe, List-Unsubscribe-Post, List-Id, In-Reply-To, References, Auto-Submitted, Precedence)")
+			return fieldErr(field, "can't be set (allowed: X-* headers, List-Unsubscribe, List-Unsubscribe-Post, List-Id, In-Reply-To, References, Auto-Submitted, Precedence)")
 		}
 		if err := headerValueOK(field, value); err != nil {
 			return err
 		}
 		if len(value) > MaxHeaderValue-len(name)-2 {
-			return fieldErr(field, "value is too long")
+			return fieldErr(field, "is too long")
 		}
 	}
 	if m.MessageIDDomain != "" {
 		if _, err := address.NormalizeDomain(m.MessageIDDomain); err != nil {
-			return fieldErr("message_id_domain", err.Error())
+			reason := err.Error()
+			if ae := (*address.Error)(nil); errors.As(err, &ae) {
+				reason = ae.Reason
+			}
+			return fieldErr("message_id_domain", "is not usable: "+reason)
 		}
 	}
 	if len(m.Tags) > MaxTags {
-		return fieldErr("tags", fmt.Sprintf("more than %d tags", MaxTags))
+		return fieldErr("tags", fmt.Sprintf("holds more than %d tags", MaxTags))
 	}
 	for _, t := range m.Tags {
 		if !tagPart.MatchString(t.Name) || len(t.Name) > maxTagPartBytes || (t.Value != "" && (!tagPart.MatchString(t.Value) || len(t.Value) > maxTagPartBytes)) {
-			return fieldErr("tags", "names and values use only letters, digits, _ and - (up to 256 characters)")
+			return fieldErr("tags", "must have names and values of only letters, digits, _ and - (up to 256 characters each)")
 		}
 	}
 	return nil
