@@ -166,6 +166,15 @@ func TestLumiraAddGroupForm(t *testing.T) {
 	if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Text(`[data-testid="add-group-form"]`), "already has this Roblox group") {
 		t.Fatalf("duplicate: %d %s", r.Status, r.Text(`[data-testid="add-group-form"]`))
 	}
+	// A name over the limit in characters is refused whole, however many
+	// bytes each takes, and nothing is added (cut in bytes before the check,
+	// 300 emoji were saved as 50, and mixed text failed as invalid UTF-8).
+	for _, name := range []string{strings.Repeat("😀", 300), strings.Repeat("Ω😀<b>x</b>", 600)} {
+		r = support.PostForm("/lumira", url.Values{"account": {strconv.FormatInt(f.acc, 10)}, "roblox_group_id": {"889"}, "name": {name}})
+		if msg := r.Text(`[data-testid="add-group-form"]`); r.Status != http.StatusUnprocessableEntity || !strings.Contains(msg, "100 characters") {
+			t.Errorf("a long name of %d bytes: %d %s", len(name), r.Status, msg)
+		}
+	}
 	r = support.PostForm("/lumira", url.Values{"account": {strconv.FormatInt(f.acc, 10)}, "roblox_group_id": {"888"}, "name": {"Day Guard"}})
 	if r.Status != http.StatusSeeOther || !strings.HasPrefix(r.Header.Get("Location"), "/lumira/groups/grp_") {
 		t.Fatalf("add: %d %s", r.Status, r.Header.Get("Location"))

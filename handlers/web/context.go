@@ -12,6 +12,7 @@ import (
 	"github.com/gorilla/sessions"
 
 	"lumdesk/internal/audit"
+	"lumdesk/internal/platform/clip"
 	"lumdesk/internal/product"
 	"lumdesk/internal/staff"
 	"lumdesk/views/components"
@@ -136,9 +137,4 @@ func Can(c *fiber.Ctx, perm staff.Permission) bool {
 // ErrForbidden is returned when the user lacks a permission.
 var ErrForbidden = errors.New("you do not have permission to do that")
 
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
-	}
-	return s
-}
+func truncate(s string, n int) string { return clip.Chars(s, n) }

@@ -55,7 +55,8 @@ func (a *App) Flash(c *fiber.Ctx, kind, msg string) {
 // Capitalize upper-cases the first letter (error texts become sentences).
 func Capitalize(s string) string { return capitalize(s) }
 
-// Truncate cuts s to at most n bytes.
+// Truncate cuts s to at most n characters, between characters (clip.Chars):
+// input cut so stays over its limit if it was.
 func Truncate(s string, n int) string { return truncate(s, n) }
 
 // Itoa formats n (headers such as Retry-After).

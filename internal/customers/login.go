@@ -7,6 +7,7 @@ import (
 
 	"lumdesk/db/store"
 	"lumdesk/internal/audit"
+	"lumdesk/internal/platform/clip"
 	"lumdesk/internal/platform/db"
 	"lumdesk/internal/platform/signin"
 )
@@ -34,7 +35,7 @@ func (s *Service) failLogin(ctx context.Context, actor audit.Actor, userKey, ipK
 			return err
 		}
 		ev := audit.Event{Action: "customer.login_failed", EntityType: audit.EntityCustomerUser, Reason: why,
-			After: map[string]any{"email": truncate(email, 254)}}
+			After: map[string]any{"email": clip.Chars(email, 254)}}
 		if row.ID != 0 {
 			ev.EntityID = idString(row.ID)
 		}
@@ -156,11 +157,4 @@ func (s *Service) RecordLogout(ctx context.Context, actor audit.Actor, u User) e
 		return audit.Record(ctx, q, actor, audit.Event{Action: "customer.logout", EntityType: audit.EntityCustomerUser,
 			EntityID: idString(u.ID)})
 	})
-}
-
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
-	}
-	return s
 }

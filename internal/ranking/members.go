@@ -13,6 +13,7 @@ import (
 	"lumdesk/db/store"
 	"lumdesk/internal/accounts"
 	"lumdesk/internal/audit"
+	"lumdesk/internal/platform/clip"
 	"lumdesk/internal/platform/db"
 	"lumdesk/internal/platform/ids"
 	"lumdesk/internal/ranking/roblox"
@@ -364,11 +365,12 @@ func (s *Service) settle(ctx context.Context, actor audit.Actor, g store.LumiraG
 	return out, err
 }
 
+// truncate cuts s to n characters and marks the cut.
 func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
+	if cut := clip.Chars(s, n); cut != s {
+		return cut + "..."
 	}
-	return s[:n] + "..."
+	return s
 }
 
 // RankInput names the rank to set: by rank, or by role ID.

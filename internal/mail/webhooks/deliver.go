@@ -18,6 +18,7 @@ import (
 	"lumdesk/db/store"
 	"lumdesk/internal/accounts"
 	"lumdesk/internal/audit"
+	"lumdesk/internal/platform/clip"
 	"lumdesk/internal/platform/db"
 	"lumdesk/internal/platform/ids"
 )
@@ -265,11 +266,12 @@ func (s *Service) post(ctx context.Context, url, id, secret string, body []byte)
 	return resp.StatusCode, latency, nil
 }
 
+// truncate cuts s to n characters and marks the cut.
 func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
+	if cut := clip.Chars(s, n); cut != s {
+		return cut + "..."
 	}
-	return s[:n] + "..."
+	return s
 }
 
 // ListDeliveries is an endpoint's delivery log, newest first; beforeID (0:

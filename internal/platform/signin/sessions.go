@@ -12,6 +12,7 @@ import (
 
 	"github.com/gorilla/sessions"
 
+	"lumdesk/internal/platform/clip"
 	"lumdesk/internal/platform/db"
 	"lumdesk/internal/platform/ids"
 )
@@ -117,7 +118,7 @@ func (s *SessionStore) New(r *http.Request, name string) (*sessions.Session, err
 	sess.ID = c.Value
 	sess.IsNew = false
 	if now.Sub(row.LastSeenAt) > s.touchEvery {
-		if err := s.Table.TouchSession(ctx, row.IDHash, clientIP(r), truncate(r.UserAgent(), 300), now); err != nil {
+		if err := s.Table.TouchSession(ctx, row.IDHash, clientIP(r), clip.Chars(r.UserAgent(), 300), now); err != nil {
 			return sess, fmt.Errorf("touch session: %w", err)
 		}
 	}
@@ -149,7 +150,7 @@ func (s *SessionStore) Save(r *http.Request, w http.ResponseWriter, sess *sessio
 	}
 	now := s.now()
 	err = s.Table.UpsertSession(ctx, SessionWrite{IDHash: ids.Hash(sess.ID), OwnerID: owner, Data: data,
-		IP: clientIP(r), UserAgent: truncate(r.UserAgent(), 300), Now: now, ExpiresAt: now.Add(s.AbsoluteTimeout)})
+		IP: clientIP(r), UserAgent: clip.Chars(r.UserAgent(), 300), Now: now, ExpiresAt: now.Add(s.AbsoluteTimeout)})
 	if err != nil {
 		return fmt.Errorf("save session: %w", err)
 	}
@@ -228,11 +229,4 @@ func clientIP(r *http.Request) string {
 		return host
 	}
 	return r.RemoteAddr
-}
-
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
-	}
-	return s
 }
