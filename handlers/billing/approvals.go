@@ -85,6 +85,7 @@ func (h *Billing) requestAction(c *fiber.Ctx, kind string) (view.Action, error) 
 	switch {
 	case r.Status != billing.RequestPending:
 		act.FormError = "This request was already decided (" + r.Status + ")."
+		act.Decided = true
 	case web.CurrentUser(c) != nil && r.RequestedBy == web.CurrentUser(c).ID:
 		act.FormError = web.Capitalize(billing.ErrSameApprover.Error()) + "."
 	}

@@ -153,6 +153,19 @@ func TestBillingTopUpBelowTheLimitAndFourEyesAboveIt(t *testing.T) {
 	if r.Status != 200 || !strings.Contains(r.Text(`[data-testid="form-error"]`), "already decided") || r.Header.Get("HX-Retarget") != "#dialog-host" {
 		t.Fatalf("double approve: %d %q", r.Status, r.Text("body"))
 	}
+	// Decided, the request's forms say so and offer nothing to submit: no
+	// button, no reason to type, no balance "after".
+	for _, form := range []string{approve, strings.Replace(approve, "/approve", "/reject", 1)} {
+		d := bob.HTMX("GET", form, nil)
+		if !strings.Contains(d.Text(`[data-testid="form-error"]`), "already decided") || d.Has(`dialog button[type="submit"]`) ||
+			d.Has(`dialog textarea`) || strings.Contains(d.Text("dialog"), "after") {
+			t.Errorf("%s, decided, as a dialog: %q", form, d.Text("dialog"))
+		}
+		p := bob.Get(form)
+		if p.Has(`[data-testid="action-submit"]`) || p.Has(`[data-testid="action-page"] textarea`) || !p.Has(`[data-testid="action-page"] a.btn`) {
+			t.Errorf("%s, decided, as a page: %q", form, p.Text(`[data-testid="action-page"]`))
+		}
+	}
 	if got := billBalance(t, env, acc.ID); got != 705_00 {
 		t.Fatalf("balance after approval = %s", got)
 	}

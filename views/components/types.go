@@ -79,6 +79,9 @@ type ConfirmProps struct {
 	HxSwap      string // default "outerHTML" when HxTarget is set
 	// Fields renders extra form fields (inside the form, before the footer).
 	Fields templ.Component
+	// Closed: there is nothing left to confirm (the request was decided
+	// meanwhile); the footer offers Close alone.
+	Closed bool
 	// Manual: do not auto-open (open with a [data-dialog-open="ID"] button) and
 	// keep the dialog in the DOM after it closes.
 	Manual bool

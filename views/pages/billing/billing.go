@@ -406,6 +406,9 @@ type Action struct {
 	Providers []string
 	RequestID int64
 	Request   string // "Top-up of $600.00 for Nightfall"
+	// Decided: the request was approved or rejected already; the form
+	// says so and offers nothing to submit.
+	Decided bool
 
 	Amount    string
 	Reason    string
@@ -535,6 +538,12 @@ func (a Action) Body() string {
 		return "Sends the sandbox provider's signed payment webhook for " + a.Deposit + " to this server, which credits " + a.AccountName + ". Sandbox deposits are test money."
 	case "cancel":
 		return "Closes " + a.Deposit + " without payment. It can no longer be paid."
+	case "approve", "reject":
+		if a.Decided {
+			return a.Request + "."
+		}
+	}
+	switch a.Kind {
 	case "approve":
 		return a.Request + ". Approving moves the money now, once: the balance of " + a.AccountName + " is " + a.Balance + " now, " + a.After + " after."
 	case "reject":
