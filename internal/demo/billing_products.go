@@ -86,6 +86,12 @@ func seedLumiProducts(ctx context.Context, d Deps) error {
 			return fmt.Errorf("demo prices: %w", err)
 		}
 	}
+	// First, while it is the only Lumi item: the auto-renew pass runs at a
+	// day a year on, and would expire the demo's VPS and proxies (a month
+	// or three long) had they been bought before it.
+	if err := seedRenewalFailure(ctx, d); err != nil {
+		return err
+	}
 	funded := map[int64]bool{}
 	for _, p := range demoPurchases {
 		acc, err := d.Accounts.GetByEmail(ctx, p.Email)
@@ -115,7 +121,12 @@ func seedLumiProducts(ctx context.Context, d Deps) error {
 			return fmt.Errorf("demo purchase %s %s: %w", p.Kind, p.Name, err)
 		}
 	}
-	// A domain its owner cannot renew, and an auto-renew pass a week before it expires.
+	return nil
+}
+
+// seedRenewalFailure gives a small account an auto-renew domain its balance
+// cannot renew, and runs an auto-renew pass a week before it expires.
+func seedRenewalFailure(ctx context.Context, d Deps) error {
 	acc, err := d.Accounts.GetByEmail(ctx, "team@kestrel.dev")
 	if errors.Is(err, accounts.ErrNotFound) {
 		return nil
@@ -134,7 +145,7 @@ func seedLumiProducts(ctx context.Context, d Deps) error {
 	if err != nil {
 		return fmt.Errorf("demo domain: %w", err)
 	}
-	// Only this domain is due this soon (the others expire in months or a year).
+	// It is the only Lumi item yet: the pass renews it alone.
 	if _, err := d.Products.RenewDue(ctx, actor, 7, dom.ExpiresAt.AddDate(0, 0, -3)); err != nil {
 		return fmt.Errorf("demo auto-renew: %w", err)
 	}

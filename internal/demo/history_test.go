@@ -44,3 +44,35 @@ func TestSeedHasAHistory(t *testing.T) {
 		}
 	}
 }
+
+// The demo's Lumi items agree with their dates: none reads "Expired" with
+// an expiry to come (the auto-renew pass the demo runs a year on expired
+// the VPS and proxies bought before it), and the one failed renewal is
+// there, on the domain its owner cannot pay for.
+func TestSeedLumiItemsAgreeWithTheirDates(t *testing.T) {
+	t.Parallel()
+	d := db.New(testdb.New(t))
+	box, _ := secretbox.New(bytes.Repeat([]byte{1}, 32))
+	svc := server.NewServices(config.Config{Demo: true, BillingApprovalLimit: 500_00}, d, box) // the default limit
+	t.Cleanup(svc.Licensing.Close)
+	ctx := context.Background()
+	if _, err := demo.Seed(ctx, svc.DemoDeps()); err != nil {
+		t.Fatal(err)
+	}
+	var expired, active, failed int
+	err := d.Pool.QueryRow(ctx, `
+		WITH items AS (
+			SELECT status, expires_at, renewal_failed_reason FROM lumi_domains
+			UNION ALL SELECT status, expires_at, renewal_failed_reason FROM lumi_vps
+			UNION ALL SELECT status, expires_at, renewal_failed_reason FROM lumi_proxies)
+		SELECT count(*) FILTER (WHERE status = 'expired' AND expires_at > now()),
+		       count(*) FILTER (WHERE status = 'active'),
+		       count(*) FILTER (WHERE renewal_failed_reason <> '')
+		FROM items`).Scan(&expired, &active, &failed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if expired != 0 || active < 8 || failed != 1 {
+		t.Errorf("%d expired with an expiry to come, %d active, %d failed renewals; want 0, at least 8, 1", expired, active, failed)
+	}
+}
