@@ -51,12 +51,17 @@ func (h *Lumora) apps(c *fiber.Ctx) error {
 		return err
 	}
 	items, l.NextCursor = web.NextPage(items, pageSize, func(x mail.App) int64 { return x.ID })
+	ids := make([]int64, len(items))
+	for i, a := range items {
+		ids[i] = a.AccountID
+	}
+	names := accountNames(ctx, h.app, h.names, ids)
 	for _, a := range items {
 		from := a.DefaultFromEmail
 		if a.DefaultFromName != "" && from != "" {
 			from = a.DefaultFromName + " <" + from + ">"
 		}
-		l.Rows = append(l.Rows, view.AppRow{ID: a.ID, AccountID: a.AccountID, Name: a.Name, From: from, Created: a.CreatedAt})
+		l.Rows = append(l.Rows, view.AppRow{ID: a.ID, AccountID: a.AccountID, Account: names[a.AccountID], Name: a.Name, From: from, Created: a.CreatedAt})
 	}
 	n, err := h.svc.CountApps(ctx, scope, listcount.Cap)
 	if err != nil {

@@ -346,6 +346,9 @@ func TestAppsAndSuppressions(t *testing.T) {
 			t.Errorf("apps%s: status %d, want %d rows", q, r.Status, want)
 		}
 	}
+	if r := v.Get("/lumora/apps"); r.Doc.Find(`[data-testid="app-row"] a[href="/accounts/`+id(f.acc)+`"]`).Text() != "Mail Sender" {
+		t.Errorf("the apps list does not name the account: %q", r.Text(`[data-testid="app-row"]`))
+	}
 	if r := v.Get("/lumora/apps?account=x&cursor=y"); r.Status != http.StatusOK || r.Text(`[data-testid="filter-error"]`) == "" {
 		t.Errorf("bad apps filters: status %d", r.Status)
 	}

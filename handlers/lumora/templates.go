@@ -54,6 +54,8 @@ type Templates struct {
 	Page func(c *fiber.Ctx, title string, crumbs ...layouts.Crumb) layouts.Page
 	// MessageHref is the face's page of a message (after a test send).
 	MessageHref func(publicID string) string
+	// Names names the list's accounts (the console's); nil: "#id".
+	Names Names
 }
 
 // versionsShown is how many versions the template page lists.
@@ -87,8 +89,13 @@ func (h *Templates) List(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	ids := make([]int64, len(page.Templates))
+	for i, t := range page.Templates {
+		ids[i] = t.AccountID
+	}
+	names := accountNames(c.UserContext(), h.App, h.Names, ids)
 	for _, t := range page.Templates {
-		l.Rows = append(l.Rows, view.TemplateRow{ID: t.ID, Slug: t.Slug, Name: t.Name, AccountID: t.AccountID,
+		l.Rows = append(l.Rows, view.TemplateRow{ID: t.ID, Slug: t.Slug, Name: t.Name, AccountID: t.AccountID, Account: names[t.AccountID],
 			Version: t.Version, Updated: t.UpdatedAt})
 	}
 	l.NextCursor = page.NextCursor

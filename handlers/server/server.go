@@ -309,7 +309,7 @@ func (s *Services) routeGroups() []web.RouteGroup {
 		lumio.New(s.Marketplace, s.APIKeys),
 		lumira.New(s.Ranking, s.APIKeys),
 		discordapi.New(s.Bot), bothttp.New(s.Bot), portalbot.New(s.Bot),
-		lumorahttp.New(s.Mail, s.APIKeys, s.Webhooks, s.sandboxInbox).WithTemplates(s.Templates),
+		lumorahttp.New(s.Mail, s.APIKeys, s.Webhooks, s.sandboxInbox).WithTemplates(s.Templates).WithAccountNames(s.Accounts.Names),
 		lumiohttp.New(s.Marketplace),
 		lumirahttp.New(s.Ranking, s.Accounts.Names),
 		portalaccount.NewTeam(), portalaccount.NewSecurity(), portalaccount.NewAPIKeys(s.APIKeys, s.Mail),

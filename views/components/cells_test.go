@@ -63,3 +63,16 @@ func TestClipAndCopyButton(t *testing.T) {
 		}
 	}
 }
+
+// An empty state's `command` is set as code, its text escaped.
+func TestEmptyStateSetsCommandsAsCode(t *testing.T) {
+	t.Parallel()
+	var b bytes.Buffer
+	if err := EmptyState("No apps yet", "Create one with `lumdesk app create <x>`, then a key.").Render(context.Background(), &b); err != nil {
+		t.Fatal(err)
+	}
+	html := b.String()
+	if !strings.Contains(html, `>lumdesk app create &lt;x&gt;</code>, then a key.`) || strings.Contains(html, "`") {
+		t.Errorf("EmptyState:\n%s", html)
+	}
+}

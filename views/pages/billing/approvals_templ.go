@@ -48,7 +48,7 @@ func ApprovalsPage(p layouts.Page, v Approvals) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = components.PageHeader("Approvals", "Manual top-ups and adjustments above "+v.Limit+" wait here for a second finance user").Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = components.PageHeader("Approvals", "Manual top-ups and adjustments above "+v.Limit+" wait here for a second finance user.").Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

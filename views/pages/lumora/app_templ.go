@@ -129,20 +129,20 @@ func AppDetail(p layouts.Page, v AppPage) templ.Component {
 				}
 				ctx = templ.InitializeContext(ctx)
 				if len(v.Keys) == 0 {
-					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "<p class=\"muted p-4 text-sm\" data-testid=\"app-keys-empty\">No keys yet: issue one with `lumdesk apikey create --product lumora --app ")
+					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "<p class=\"muted p-4 text-sm\" data-testid=\"app-keys-empty\">No keys yet: issue one on the API keys page, or with <code class=\"font-mono text-xs\">lumdesk apikey create --product lumora --app ")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
 					var templ_7745c5c3_Var7 string
 					templ_7745c5c3_Var7, templ_7745c5c3_Err = templ.JoinStringErrs(idStr(v.ID))
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/lumora/app.templ`, Line: 26, Col: 150}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/lumora/app.templ`, Line: 26, Col: 206}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var7))
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
-					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "` or on the API keys page.</p>")
+					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "</code>.</p>")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}

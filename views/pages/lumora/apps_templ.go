@@ -304,14 +304,14 @@ func AppsPage(p layouts.Page, l AppList) templ.Component {
 						if templ_7745c5c3_Err != nil {
 							return templ_7745c5c3_Err
 						}
-						templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 22, "\" class=\"link\" data-no-row-click>#")
+						templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 22, "\" class=\"link\" data-no-row-click>")
 						if templ_7745c5c3_Err != nil {
 							return templ_7745c5c3_Err
 						}
 						var templ_7745c5c3_Var17 string
-						templ_7745c5c3_Var17, templ_7745c5c3_Err = templ.JoinStringErrs(idStr(a.AccountID))
+						templ_7745c5c3_Var17, templ_7745c5c3_Err = templ.JoinStringErrs(orName(a.Account, "#"+idStr(a.AccountID)))
 						if templ_7745c5c3_Err != nil {
-							return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/lumora/apps.templ`, Line: 45, Col: 111}
+							return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/lumora/apps.templ`, Line: 45, Col: 133}
 						}
 						_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var17))
 						if templ_7745c5c3_Err != nil {

@@ -324,6 +324,7 @@ type AccountTab struct {
 // AppRow is one sending app.
 type AppRow struct {
 	ID, AccountID int64
+	Account       string // its name; "" shows "#id"
 	Name, From    string // From: the default sender, "" when none
 	Created       time.Time
 }

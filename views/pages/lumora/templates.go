@@ -79,6 +79,7 @@ type TemplateList struct {
 type TemplateRow struct {
 	ID, Slug, Name string
 	AccountID      int64
+	Account        string // its name; "" shows "#id"
 	Version        int
 	Updated        time.Time
 }
