@@ -220,7 +220,12 @@ func TestLumiProductActions(t *testing.T) {
 		t.Fatalf("password: %d", r.Status)
 	}
 
-	// The auto-renew button queues the job.
+	// The auto-renew button asks first (it charges balances), then queues the job.
+	r = c.Get("/lumi/vps")
+	if r.Has(`form:has([data-testid="run-auto-renew"])`) || !r.Has(`button[data-testid="run-auto-renew"][data-dialog-open="auto-renew-dialog"]`) ||
+		!r.Has(`dialog#auto-renew-dialog form[action="/lumi/renew-due"] input[name="back"][value="/lumi/vps"]`) {
+		t.Errorf("auto-renew is not confirmed first: %s", r.Text(`[data-testid="page-header"]`))
+	}
 	r = c.PostForm("/lumi/renew-due", url.Values{"back": {"/lumi/vps"}})
 	if r.Status != http.StatusSeeOther || r.Header.Get("Location") != "/lumi/vps" {
 		t.Fatalf("renew-due: %d %s", r.Status, r.Header.Get("Location"))

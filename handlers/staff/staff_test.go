@@ -266,6 +266,14 @@ func TestLastAdminAndSelfAreRefused(t *testing.T) {
 	if r := admin.Get("/staff/" + me); r.Has(`[data-testid="action-disable"]`) || r.Text(`[data-testid="detail-role"]`) != "Admin" {
 		t.Fatal("self detail offers disable, or role changed")
 	}
+	// Typed in, your own disable form says why not, with nothing to submit.
+	if r := admin.Get("/staff/" + me + "/disable"); !strings.Contains(r.Text("[role=alert]"), "your own account") ||
+		r.Has(`[data-testid="action-form"] button[type="submit"]`) || r.Has(`[data-testid="action-form"] textarea`) {
+		t.Errorf("own disable page: %d %q", r.Status, r.Text("main"))
+	}
+	if r := admin.HTMX("GET", "/staff/"+me+"/disable", nil); !strings.Contains(r.Text("[role=alert]"), "your own account") || r.Has(`dialog button[type="submit"]`) {
+		t.Errorf("own disable dialog: %d %q", r.Status, r.Text("dialog"))
+	}
 	// With a second admin, demoting yourself is allowed.
 	other := env.As("admin")
 	if r := admin.PostForm("/staff/"+me+"/role", url.Values{"role": {"support"}, "reason": {"stepping back"}}); r.Status != http.StatusSeeOther {

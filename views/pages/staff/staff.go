@@ -236,6 +236,9 @@ type ActionForm struct {
 	Reason string
 	Errors map[string]string
 	Error  string
+	// Refused: the action cannot be taken on this user (your own account);
+	// Error says why, and the form offers nothing to submit.
+	Refused bool
 }
 
 // ActionKinds lists the valid kinds.
