@@ -237,6 +237,14 @@ func ParseAmount(field, s string, signed bool) (money.Cents, error) {
 	}
 	c, err := money.Parse(s)
 	if err != nil {
+		whole, frac, _ := strings.Cut(strings.TrimLeft(s, "+-"), ".")
+		switch {
+		case strings.Contains(s, ","):
+			return 0, ValidationError{field: "Write the amount without thousands separators, like 1000.00."}
+		case digitsOnly(whole) && digitsOnly(frac) && len(frac) <= 2:
+			// A number this parser cannot hold: far above the limit.
+			return 0, ValidationError{field: "The amount must be at most " + MaxAmount.String() + "."}
+		}
 		return 0, ValidationError{field: "Enter an amount in USD with at most 2 decimals, like 10.00."}
 	}
 	switch {
@@ -368,4 +376,9 @@ func actorKind(a audit.Actor) string {
 		return audit.KindSystem
 	}
 	return a.Kind
+}
+
+// digitsOnly: s is "" or ASCII digits.
+func digitsOnly(s string) bool {
+	return strings.Trim(s, "0123456789") == ""
 }

@@ -79,3 +79,24 @@ func FuzzParseAmount(f *testing.F) {
 		}
 	})
 }
+
+// A refused amount says what is wrong with it.
+func TestParseAmountMessages(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                     "Enter an amount",
+		"1,000.00":             "without thousands separators",
+		"99999999999999999999": "at most " + billing.MaxAmount.String(),
+		"1000000.01":           "at most " + billing.MaxAmount.String(),
+		"10.001":               "at most 2 decimals",
+		"abc":                  "at most 2 decimals",
+		"1e3":                  "at most 2 decimals",
+		"0":                    "must not be zero",
+		"-5":                   "must be positive",
+	} {
+		_, err := billing.ParseAmount("amount", in, false)
+		var fe billing.ValidationError
+		if !errors.As(err, &fe) || !strings.Contains(fe["amount"], want) {
+			t.Errorf("ParseAmount(%q): %v, want a message with %q", in, err, want)
+		}
+	}
+}
