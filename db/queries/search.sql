@@ -104,3 +104,38 @@ SELECT d.id, d.name, d.status, d.account_id, a.name AS account_name
 FROM mail_domains d JOIN accounts a ON a.id = d.account_id
 WHERE d.name = lower(sqlc.arg(exact)::text) OR (sqlc.arg(contains)::boolean AND d.name ILIKE '%' || sqlc.arg(q)::text || '%')
 LIMIT $1;
+
+-- name: SearchLumiraGroups :many
+-- A Lumira group by its whole public id (grp_…) or Roblox group id, or its
+-- name, whole or in part: one index a branch (the unique public id,
+-- lumira_groups_roblox, lumira_groups_name_trgm), then named.
+SELECT g.public_id, g.name, g.roblox_group_id, g.status, g.account_id, a.name AS account_name
+FROM (
+    SELECT x.id FROM lumira_groups x WHERE x.public_id = sqlc.arg(exact)::text
+    UNION SELECT x.id FROM lumira_groups x WHERE x.roblox_group_id = sqlc.narg(roblox_group_id)::bigint
+    UNION SELECT x.id FROM lumira_groups x
+          WHERE x.name = sqlc.arg(exact)::text OR (sqlc.arg(contains)::boolean AND x.name ILIKE '%' || sqlc.arg(q)::text || '%')
+    LIMIT $1
+) hit JOIN lumira_groups g ON g.id = hit.id JOIN accounts a ON a.id = g.account_id;
+
+-- name: SearchMailTemplates :many
+-- A Lumora template (not deleted: deleted_at, which the planner cannot
+-- answer from the partial index on status) by its whole public id (tpl_…),
+-- or its name or slug, whole or in part: the unique public id, then
+-- mail_templates_name_trgm and mail_templates_slug_trgm.
+SELECT t.public_id, t.name, t.slug, t.account_id, a.name AS account_name
+FROM (
+    SELECT x.id FROM mail_templates x WHERE x.public_id = sqlc.arg(exact)::text AND x.deleted_at IS NULL
+    UNION SELECT x.id FROM mail_templates x
+          WHERE x.deleted_at IS NULL
+            AND (x.name = sqlc.arg(exact)::text OR x.slug = lower(sqlc.arg(exact)::text)
+                 OR (sqlc.arg(contains)::boolean AND (x.name ILIKE '%' || sqlc.arg(q)::text || '%' OR x.slug ILIKE '%' || sqlc.arg(q)::text || '%')))
+    LIMIT $1
+) hit JOIN mail_templates t ON t.id = hit.id JOIN accounts a ON a.id = t.account_id;
+
+-- name: SearchDeposits :many
+-- A deposit by its whole public id (dep_…).
+SELECT d.public_id, d.amount_cents, d.status, d.provider, d.account_id, a.name AS account_name
+FROM deposits d JOIN accounts a ON a.id = d.account_id
+WHERE d.public_id = sqlc.arg(exact)::text
+LIMIT 1;

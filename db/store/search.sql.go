@@ -156,6 +156,50 @@ func (q *Queries) SearchAccountsExact(ctx context.Context, arg SearchAccountsExa
 	return items, nil
 }
 
+const searchDeposits = `-- name: SearchDeposits :many
+SELECT d.public_id, d.amount_cents, d.status, d.provider, d.account_id, a.name AS account_name
+FROM deposits d JOIN accounts a ON a.id = d.account_id
+WHERE d.public_id = $1::text
+LIMIT 1
+`
+
+type SearchDepositsRow struct {
+	PublicID    string `json:"public_id"`
+	AmountCents int64  `json:"amount_cents"`
+	Status      string `json:"status"`
+	Provider    string `json:"provider"`
+	AccountID   int64  `json:"account_id"`
+	AccountName string `json:"account_name"`
+}
+
+// A deposit by its whole public id (dep_…).
+func (q *Queries) SearchDeposits(ctx context.Context, exact string) ([]SearchDepositsRow, error) {
+	rows, err := q.db.Query(ctx, searchDeposits, exact)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []SearchDepositsRow{}
+	for rows.Next() {
+		var i SearchDepositsRow
+		if err := rows.Scan(
+			&i.PublicID,
+			&i.AmountCents,
+			&i.Status,
+			&i.Provider,
+			&i.AccountID,
+			&i.AccountName,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const searchLicenseKeys = `-- name: SearchLicenseKeys :many
 SELECT k.id, k.user_key, k.identifier, k.discord_id, k.banned, p.name AS project_name
 FROM license_keys k JOIN licensing_projects p ON p.id = k.project_id
@@ -529,6 +573,70 @@ func (q *Queries) SearchLumiVPS(ctx context.Context, arg SearchLumiVPSParams) ([
 	return items, nil
 }
 
+const searchLumiraGroups = `-- name: SearchLumiraGroups :many
+SELECT g.public_id, g.name, g.roblox_group_id, g.status, g.account_id, a.name AS account_name
+FROM (
+    SELECT x.id FROM lumira_groups x WHERE x.public_id = $2::text
+    UNION SELECT x.id FROM lumira_groups x WHERE x.roblox_group_id = $3::bigint
+    UNION SELECT x.id FROM lumira_groups x
+          WHERE x.name = $2::text OR ($4::boolean AND x.name ILIKE '%' || $5::text || '%')
+    LIMIT $1
+) hit JOIN lumira_groups g ON g.id = hit.id JOIN accounts a ON a.id = g.account_id
+`
+
+type SearchLumiraGroupsParams struct {
+	Limit         int32  `json:"limit"`
+	Exact         string `json:"exact"`
+	RobloxGroupID *int64 `json:"roblox_group_id"`
+	Contains      bool   `json:"contains"`
+	Q             string `json:"q"`
+}
+
+type SearchLumiraGroupsRow struct {
+	PublicID      string `json:"public_id"`
+	Name          string `json:"name"`
+	RobloxGroupID int64  `json:"roblox_group_id"`
+	Status        string `json:"status"`
+	AccountID     int64  `json:"account_id"`
+	AccountName   string `json:"account_name"`
+}
+
+// A Lumira group by its whole public id (grp_…) or Roblox group id, or its
+// name, whole or in part: one index a branch (the unique public id,
+// lumira_groups_roblox, lumira_groups_name_trgm), then named.
+func (q *Queries) SearchLumiraGroups(ctx context.Context, arg SearchLumiraGroupsParams) ([]SearchLumiraGroupsRow, error) {
+	rows, err := q.db.Query(ctx, searchLumiraGroups,
+		arg.Limit,
+		arg.Exact,
+		arg.RobloxGroupID,
+		arg.Contains,
+		arg.Q,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []SearchLumiraGroupsRow{}
+	for rows.Next() {
+		var i SearchLumiraGroupsRow
+		if err := rows.Scan(
+			&i.PublicID,
+			&i.Name,
+			&i.RobloxGroupID,
+			&i.Status,
+			&i.AccountID,
+			&i.AccountName,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const searchMailApps = `-- name: SearchMailApps :many
 SELECT m.id, m.name, m.account_id, a.name AS account_name
 FROM mail_apps m JOIN accounts a ON a.id = m.account_id
@@ -678,6 +786,68 @@ func (q *Queries) SearchMailMessages(ctx context.Context, arg SearchMailMessages
 			&i.Subject,
 			&i.Status,
 			&i.CreatedAt,
+			&i.AccountName,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const searchMailTemplates = `-- name: SearchMailTemplates :many
+SELECT t.public_id, t.name, t.slug, t.account_id, a.name AS account_name
+FROM (
+    SELECT x.id FROM mail_templates x WHERE x.public_id = $2::text AND x.deleted_at IS NULL
+    UNION SELECT x.id FROM mail_templates x
+          WHERE x.deleted_at IS NULL
+            AND (x.name = $2::text OR x.slug = lower($2::text)
+                 OR ($3::boolean AND (x.name ILIKE '%' || $4::text || '%' OR x.slug ILIKE '%' || $4::text || '%')))
+    LIMIT $1
+) hit JOIN mail_templates t ON t.id = hit.id JOIN accounts a ON a.id = t.account_id
+`
+
+type SearchMailTemplatesParams struct {
+	Limit    int32  `json:"limit"`
+	Exact    string `json:"exact"`
+	Contains bool   `json:"contains"`
+	Q        string `json:"q"`
+}
+
+type SearchMailTemplatesRow struct {
+	PublicID    string `json:"public_id"`
+	Name        string `json:"name"`
+	Slug        string `json:"slug"`
+	AccountID   int64  `json:"account_id"`
+	AccountName string `json:"account_name"`
+}
+
+// A Lumora template (not deleted: deleted_at, which the planner cannot
+// answer from the partial index on status) by its whole public id (tpl_…),
+// or its name or slug, whole or in part: the unique public id, then
+// mail_templates_name_trgm and mail_templates_slug_trgm.
+func (q *Queries) SearchMailTemplates(ctx context.Context, arg SearchMailTemplatesParams) ([]SearchMailTemplatesRow, error) {
+	rows, err := q.db.Query(ctx, searchMailTemplates,
+		arg.Limit,
+		arg.Exact,
+		arg.Contains,
+		arg.Q,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []SearchMailTemplatesRow{}
+	for rows.Next() {
+		var i SearchMailTemplatesRow
+		if err := rows.Scan(
+			&i.PublicID,
+			&i.Name,
+			&i.Slug,
+			&i.AccountID,
 			&i.AccountName,
 		); err != nil {
 			return nil, err

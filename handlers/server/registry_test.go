@@ -16,6 +16,16 @@ import (
 	"lumdesk/internal/product"
 )
 
+// Every search kind a product declares has its searcher wired: a kind
+// without one is a palette group that never finds anything (Lumira's
+// groups, Lumi's deposits and Lumora's templates once were).
+func TestEverySearchKindIsWired(t *testing.T) {
+	env := servertest.New(t)
+	if u := env.Console.Unwired(); len(u) > 0 {
+		t.Errorf("declared search kinds without a searcher: %v", u)
+	}
+}
+
 // The sidebar, the account page's tabs, the API key form, the landing pages
 // and the palette all show every product of the registry.
 func TestPagesShowEveryRegisteredProduct(t *testing.T) {

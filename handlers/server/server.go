@@ -117,7 +117,7 @@ func NewServices(cfg config.Config, d *db.DB, box *secretbox.Box) *Services {
 		Billing:   billing.NewService(d, box, cfg.BillingApprovalLimit).WithCryptoPay(cfg.CryptoPayURL, cfg.CryptoPayToken),
 	}
 	// Each area's palette kinds; the registry says which kinds exist.
-	s.Console.Register(licensing.Searchers(d)).Register(products.Searchers(d)).Register(mail.Searchers(d))
+	s.Console.Register(licensing.Searchers(d)).Register(products.Searchers(d)).Register(mail.Searchers(d)).Register(ranking.Searchers(d))
 	s.Jobs = jobs.New(d, s.Licensing)
 	s.Products = products.NewService(d, s.Billing, registrar(cfg), nil).WithBox(box)
 	s.Jobs.SetAutoRenew(s.Products.AutoRenewJob(cfg.AutoRenewDays))

@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"lumdesk/db/store"
+	"lumdesk/internal/platform/db"
 	"lumdesk/internal/platform/listcount"
 )
 
@@ -146,18 +147,13 @@ func newFilter(p ListParams) filter {
 		// A whole snowflake: an exact match (the trigram index serves "=" too).
 		f.discord = &q
 	default:
-		pattern := "%" + escapeLike(q) + "%"
+		pattern := "%" + db.EscapeLike(q) + "%"
 		f.pattern = &pattern
 		if id, err := strconv.ParseInt(strings.TrimPrefix(q, "#"), 10, 64); err == nil && id > 0 {
 			f.matchID = &id
 		}
 	}
 	return f
-}
-
-// escapeLike makes s match literally inside a LIKE pattern (default escape \).
-func escapeLike(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
 // listRow is a row of any of the four list queries (they share one shape).

@@ -192,6 +192,18 @@ func (s *Service) Register(searchers map[string]product.Searcher) *Service {
 	return s
 }
 
+// Unwired lists the kinds the registry declares that no searcher serves:
+// each would be a palette group that never finds anything.
+func (s *Service) Unwired() []string {
+	var out []string
+	for _, k := range product.SearchKindsOf() {
+		if s.searchers[k.Name] == nil {
+			out = append(out, k.Name)
+		}
+	}
+	return out
+}
+
 // kinds are every kind with a searcher, in palette order.
 func (s *Service) kinds(can func(string) bool) []kind {
 	out := s.consoleKinds(can)
@@ -319,7 +331,7 @@ func (s *Service) searchAccounts(ctx context.Context, q product.Query, limit int
 	if !q.Contains {
 		return out, nil
 	}
-	rows, err := r.SearchAccounts(ctx, store.SearchAccountsParams{Q: escapeLike(q.Text), Limit: candidates})
+	rows, err := r.SearchAccounts(ctx, store.SearchAccountsParams{Q: db.EscapeLike(q.Text), Limit: candidates})
 	if err != nil {
 		return out, err // the exact hits, when the budget ran out
 	}
@@ -333,7 +345,7 @@ func (s *Service) searchAPIKeys(ctx context.Context, q product.Query, limit int)
 	if len(q.Text) < 3 {
 		return nil, nil
 	}
-	rows, err := s.db.Reader(ctx).SearchAPIKeysByPrefix(ctx, store.SearchAPIKeysByPrefixParams{Q: escapeLike(q.Text), Limit: int32(limit)})
+	rows, err := s.db.Reader(ctx).SearchAPIKeysByPrefix(ctx, store.SearchAPIKeysByPrefixParams{Q: db.EscapeLike(q.Text), Limit: int32(limit)})
 	if err != nil {
 		return nil, err
 	}
@@ -356,7 +368,7 @@ func (s *Service) searchAPIKeys(ctx context.Context, q product.Query, limit int)
 }
 
 func (s *Service) searchStaff(ctx context.Context, q product.Query, limit int) ([]product.SearchHit, error) {
-	rows, err := s.db.Reader(ctx).SearchStaff(ctx, store.SearchStaffParams{Q: escapeLike(q.Text), Limit: candidates})
+	rows, err := s.db.Reader(ctx).SearchStaff(ctx, store.SearchStaffParams{Q: db.EscapeLike(q.Text), Limit: candidates})
 	if err != nil {
 		return nil, err
 	}
@@ -365,11 +377,6 @@ func (s *Service) searchStaff(ctx context.Context, q product.Query, limit int) (
 		out = append(out, product.SearchHit{Title: r.Name, Subtitle: r.Email, Href: "/staff/" + strconv.FormatInt(r.ID, 10), Meta: r.Role, Rank: product.Rank(q.Text, r.Name, r.Email)})
 	}
 	return out, nil
-}
-
-// escapeLike makes q match literally inside LIKE patterns.
-func escapeLike(q string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(q)
 }
 
 // page is a console page the search finds by title.

@@ -21,8 +21,11 @@ func TestSearchQueriesUseIndexes(t *testing.T) {
 	for _, q := range queries {
 		q.SQL = strings.ReplaceAll(q.SQL, "$1", "5")
 		plan := testdb.Explain(t, conn, q, func(name string) string {
-			if name == "contains" {
+			switch name {
+			case "contains":
 				return "true"
+			case "roblox_group_id":
+				return "7"
 			}
 			return "'needle7'"
 		})

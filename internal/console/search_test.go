@@ -13,6 +13,7 @@ import (
 	"lumdesk/internal/platform/db"
 	"lumdesk/internal/platform/testdb"
 	"lumdesk/internal/product"
+	"lumdesk/internal/ranking"
 )
 
 const (
@@ -53,9 +54,14 @@ func seed(t *testing.T) *console.Service {
 	exec(`INSERT INTO mail_apps (account_id, name) SELECT id, 'Orbital Alerts' FROM accounts WHERE name = 'Orbital Widgets'`)
 	exec(`INSERT INTO mail_apps (account_id, name) SELECT id, 'Hq' FROM accounts WHERE name = 'Acme'`)
 	exec(`INSERT INTO mail_domains (account_id, name, dkim_selector, dkim_public_key) SELECT id, 'mail.orbital-widgets.com', 'lm1', 'x' FROM accounts WHERE name = 'Orbital Widgets'`)
+	exec(`INSERT INTO mail_templates (account_id, public_id, slug, name, subject, html, text) SELECT id, 'tpl_Orb1tal0', 'weekly-issue', 'Weekly issue', 's', 'h', 't' FROM accounts WHERE name = 'Orbital Widgets'`)
+	exec(`INSERT INTO mail_templates (account_id, public_id, slug, name, subject, html, text, status, deleted_at) SELECT id, 'tpl_Gone0000', 'gone-issue', 'Gone issue', 's', 'h', 't', 'deleted', now() FROM accounts WHERE name = 'Acme'`)
+	exec(`INSERT INTO lumira_groups (public_id, account_id, roblox_group_id, name, ceiling_rank, status) SELECT 'grp_orbitalguard0001', id, 4815162, 'Orbital Night Guard', 200, 'sandbox' FROM accounts WHERE name = 'Orbital Widgets'`)
+	exec(`INSERT INTO deposits (public_id, account_id, amount_cents, provider) SELECT 'dep_orbital0001', id, 2500, 'manual' FROM accounts WHERE name = 'Acme'`)
 	// A generous budget: these tests are about what is found (the budget
 	// has its own test below).
-	return console.New(d).WithSearchBudget(10 * time.Second).Register(licensing.Searchers(d)).Register(products.Searchers(d)).Register(mail.Searchers(d))
+	return console.New(d).WithSearchBudget(10 * time.Second).Register(licensing.Searchers(d)).Register(products.Searchers(d)).Register(mail.Searchers(d)).
+		Register(ranking.Searchers(d))
 }
 
 func everything(string) bool { return true }
@@ -102,8 +108,18 @@ func TestSearchFindsEveryKindByAPartialValue(t *testing.T) {
 		{"Hq", "mail_app", "Hq"}, // a name too short for a partial search, found whole
 		{"l.orbital-w", "sending_domain", "mail.orbital-widgets.com"},
 		{"MAIL.ORBITAL-WIDGETS.COM", "sending_domain", "mail.orbital-widgets.com"},
+		{"kly iss", "template", "Weekly issue"},
+		{"weekly-issue", "template", "Weekly issue"},
+		{"tpl_Orb1tal0", "template", "Weekly issue"},
+		{"night gua", "group", "Orbital Night Guard"},
+		{"4815162", "group", "Orbital Night Guard"},
+		{"grp_orbitalguard0001", "group", "Orbital Night Guard"},
+		{"dep_orbital0001", "deposit", "dep_orbital0001"},
 		{"audit", "page", "Audit log"},
 		{"lumi", "page", "Lumi"},
+	}
+	if got := ofKind(search(t, s, everything, "gone-issue"), "template"); len(got) != 0 {
+		t.Errorf("a deleted template was found: %v", got)
 	}
 	for _, c := range cases {
 		got := ofKind(search(t, s, everything, c.q), c.kind)
@@ -229,7 +245,8 @@ func TestAreaSearchersAreDeclaredKinds(t *testing.T) {
 	for _, k := range product.SearchKindsOf() {
 		declared[k.Name] = true
 	}
-	for area, m := range map[string]map[string]product.Searcher{"licensing": licensing.Searchers(nil), "billing": products.Searchers(nil), "mail": mail.Searchers(nil)} {
+	for area, m := range map[string]map[string]product.Searcher{"licensing": licensing.Searchers(nil), "billing": products.Searchers(nil), "mail": mail.Searchers(nil),
+		"ranking": ranking.Searchers(nil)} {
 		for name := range m {
 			if !declared[name] {
 				t.Errorf("%s wires a searcher for %q, which no product declares", area, name)

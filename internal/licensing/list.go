@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"lumdesk/db/store"
+	"lumdesk/internal/platform/db"
 	"lumdesk/internal/platform/listcount"
 )
 
@@ -144,7 +145,7 @@ func (s *Service) keyParams(f KeyFilter) (p store.ListLicenseKeysCreatedDescPara
 		if utf8.RuneCountInString(q) > MaxSearchLen || !plainLine(q) {
 			verr["search"] = fmt.Sprintf("must be text on one line, at most %d characters", MaxSearchLen)
 		}
-		pat := "%" + escapeLike(q) + "%"
+		pat := "%" + db.EscapeLike(q) + "%"
 		p.Search = &pat
 		if f.NoteInside {
 			p.NoteLike = &pat

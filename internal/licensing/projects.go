@@ -186,7 +186,7 @@ func (s *Service) ListProjects(ctx context.Context, f ProjectFilter) (ProjectPag
 		if utf8.RuneCountInString(q) > MaxSearchLen {
 			return ProjectPage{}, ValidationError{"search": fmt.Sprintf("at most %d characters", MaxSearchLen)}
 		}
-		pat := "%" + escapeLike(q) + "%"
+		pat := "%" + db.EscapeLike(q) + "%"
 		p.Search, p.Plain = &pat, &q
 	}
 	if f.Before != nil {

@@ -187,11 +187,6 @@ func validUserKey(s string) bool {
 	return s != "" && len(s) <= MaxUserKeyLen && plainLine(s)
 }
 
-// escapeLike quotes LIKE wildcards so a search matches literally.
-func escapeLike(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
-}
-
 // noteWords is the text of the full-text query a search's words make for
 // the note's word index (key_note_query reads it: to_tsquery('simple', ...)
 // with a one-character part of a word the parser splits made whole,

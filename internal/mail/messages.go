@@ -287,7 +287,7 @@ func (f SuppressionFilter) params() (store.ListMailSuppressionsParams, error) {
 		if utf8.RuneCountInString(q) > MaxSuppressionSearch || !utf8.ValidString(q) {
 			fe["search"] = "Search for at most 320 characters of an address."
 		}
-		pat := "%" + escapeLike(strings.ToLower(q)) + "%"
+		pat := "%" + db.EscapeLike(strings.ToLower(q)) + "%"
 		p.Pattern = &pat
 	}
 	if f.Reason != "" {

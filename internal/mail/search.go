@@ -3,7 +3,6 @@ package mail
 import (
 	"context"
 	"strconv"
-	"strings"
 
 	"lumdesk/db/store"
 	"lumdesk/internal/platform/db"
@@ -15,14 +14,14 @@ import (
 const searchCandidates = 50
 
 // Searchers are Lumora's palette kinds (see product.SearchKind): messages by
-// their whole id or a recipient's whole address; apps and sending domains by
-// their whole name or (three or more characters) part of it, from the
-// trigram indexes on their names.
+// their whole id or a recipient's whole address; apps, sending domains and
+// templates (these also by id and slug) by their whole name or (three or
+// more characters) part of it, from the trigram indexes on their names.
 func Searchers(d *db.DB) map[string]product.Searcher {
 	return map[string]product.Searcher{
 		"mail_app": func(ctx context.Context, q product.Query, limit int) ([]product.SearchHit, error) {
 			rows, err := d.SearchMailApps(ctx, store.SearchMailAppsParams{Exact: q.Text, Contains: q.Contains,
-				Q: escapeLike(q.Text), Limit: searchCandidates})
+				Q: db.EscapeLike(q.Text), Limit: searchCandidates})
 			if err != nil {
 				return nil, err
 			}
@@ -35,7 +34,7 @@ func Searchers(d *db.DB) map[string]product.Searcher {
 		},
 		"sending_domain": func(ctx context.Context, q product.Query, limit int) ([]product.SearchHit, error) {
 			rows, err := d.SearchMailDomains(ctx, store.SearchMailDomainsParams{Exact: q.Text, Contains: q.Contains,
-				Q: escapeLike(q.Text), Limit: searchCandidates})
+				Q: db.EscapeLike(q.Text), Limit: searchCandidates})
 			if err != nil {
 				return nil, err
 			}
@@ -43,6 +42,19 @@ func Searchers(d *db.DB) map[string]product.Searcher {
 			for _, r := range rows {
 				out = append(out, product.SearchHit{Title: r.Name, Subtitle: r.AccountName + " · #" + strconv.FormatInt(r.AccountID, 10),
 					Href: "/lumora/domains/" + strconv.FormatInt(r.ID, 10), Meta: r.Status, Rank: product.Rank(q.Text, r.Name)})
+			}
+			return out, nil
+		},
+		"template": func(ctx context.Context, q product.Query, limit int) ([]product.SearchHit, error) {
+			rows, err := d.SearchMailTemplates(ctx, store.SearchMailTemplatesParams{Exact: q.Text, Contains: q.Contains,
+				Q: db.EscapeLike(q.Text), Limit: searchCandidates})
+			if err != nil {
+				return nil, err
+			}
+			out := make([]product.SearchHit, 0, len(rows))
+			for _, r := range rows {
+				out = append(out, product.SearchHit{Title: r.Name, Subtitle: r.Slug + " · " + r.AccountName,
+					Href: "/lumora/templates/" + r.PublicID, Rank: product.Rank(q.Text, r.Name, r.Slug, r.PublicID)})
 			}
 			return out, nil
 		},
@@ -63,9 +75,4 @@ func Searchers(d *db.DB) map[string]product.Searcher {
 			return out, nil
 		},
 	}
-}
-
-// escapeLike makes q match itself in an ILIKE pattern.
-func escapeLike(q string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(q)
 }

@@ -214,7 +214,7 @@ func (s *Service) ListConsole(ctx context.Context, f ConsoleFilter) (_ ConsolePa
 	var q, qLike *string
 	if f.Search != "" {
 		q = &f.Search
-		l := escapeLike(f.Search)
+		l := db.EscapeLike(f.Search)
 		qLike = &l
 	}
 	// The list and what each row shows come from one place: the read
@@ -273,11 +273,6 @@ func (s *Service) ListConsole(ctx context.Context, f ConsoleFilter) (_ ConsolePa
 		return nil
 	})
 	return page, err
-}
-
-// escapeLike escapes LIKE's wildcards.
-func escapeLike(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
 // AccountExtension is an extension on its account's Lumio tab.

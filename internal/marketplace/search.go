@@ -18,7 +18,7 @@ func Searchers(d *db.DB) map[string]product.Searcher {
 	return map[string]product.Searcher{
 		"extension": func(ctx context.Context, q product.Query, limit int) ([]product.SearchHit, error) {
 			rows, err := d.SearchMarketplaceExtensions(ctx, store.SearchMarketplaceExtensionsParams{Exact: q.Text, Contains: q.Contains,
-				Q: escapeLike(q.Text), Limit: searchCandidates})
+				Q: db.EscapeLike(q.Text), Limit: searchCandidates})
 			if err != nil {
 				return nil, err
 			}

@@ -276,6 +276,7 @@ var all = []Product{
 			{Name: "mail_app", Label: "Mail apps", Permission: PermMailView, Icon: "envelope"},
 			{Name: "sending_domain", Label: "Sending domains", Permission: PermMailView, Icon: "envelope"},
 			{Name: "message", Label: "Messages", Permission: PermMailView, Icon: "envelope"},
+			{Name: "template", Label: "Mail templates", Permission: PermMailView, Icon: "envelope"},
 		},
 	},
 	{
@@ -297,8 +298,7 @@ var all = []Product{
 		AccountTab: AccountTab{Tab: "lumira", Label: "Lumira", EmptyTitle: "No Lumira groups yet",
 			EmptyBody: "Roblox groups, their rank ladders and promotions will be listed here."},
 		SearchKinds: []SearchKind{
-			{Name: "group", Label: "Roblox groups", Permission: PermRankingView, Icon: "chevron-double-up"},
-			{Name: "rank_ladder", Label: "Rank ladders", Permission: PermRankingView, Icon: "chevron-double-up"},
+			{Name: "group", Label: "Roblox groups", Permission: PermRankingView, Icon: "chevron-double-up", List: "/lumira?q="},
 		},
 	},
 }

@@ -3,21 +3,34 @@ package products
 import (
 	"context"
 	"strconv"
-	"strings"
 
 	"lumdesk/db/store"
 	"lumdesk/internal/platform/db"
+	"lumdesk/internal/platform/money"
 	"lumdesk/internal/product"
 )
 
 // Searchers are Lumi's palette kinds (see product.SearchKind): domains by
-// name, VPS by hostname or IP, proxies by host. Exact values come from btree
+// name, VPS by hostname or IP, proxies by host, deposits by their whole id. Exact values come from btree
 // indexes, partial ones (three or more characters) from trigram indexes. The
 // console asks them only for staff holding billing.view.
 func Searchers(d *db.DB) map[string]product.Searcher {
 	return map[string]product.Searcher{
+		"deposit": func(ctx context.Context, q product.Query, limit int) ([]product.SearchHit, error) {
+			rows, err := d.SearchDeposits(ctx, q.Text)
+			if err != nil {
+				return nil, err
+			}
+			out := make([]product.SearchHit, 0, len(rows))
+			for _, r := range rows {
+				// Deposits are listed on their account's Lumi tab.
+				out = append(out, product.SearchHit{Title: r.PublicID, Subtitle: r.AccountName + " · " + money.Cents(r.AmountCents).String() + " USD",
+					Href: "/accounts/" + strconv.FormatInt(r.AccountID, 10) + "?tab=lumi", Meta: r.Status, Rank: product.RankExact})
+			}
+			return out, nil
+		},
 		"domain": func(ctx context.Context, q product.Query, limit int) ([]product.SearchHit, error) {
-			rows, err := d.SearchLumiDomains(ctx, store.SearchLumiDomainsParams{Exact: q.Text, Contains: q.Contains, Q: escapeLike(q.Text), Limit: searchCandidates})
+			rows, err := d.SearchLumiDomains(ctx, store.SearchLumiDomainsParams{Exact: q.Text, Contains: q.Contains, Q: db.EscapeLike(q.Text), Limit: searchCandidates})
 			if err != nil {
 				return nil, err
 			}
@@ -29,7 +42,7 @@ func Searchers(d *db.DB) map[string]product.Searcher {
 			return out, nil
 		},
 		"vps": func(ctx context.Context, q product.Query, limit int) ([]product.SearchHit, error) {
-			rows, err := d.SearchLumiVPS(ctx, store.SearchLumiVPSParams{Exact: q.Text, Contains: q.Contains, Q: escapeLike(q.Text), Limit: searchCandidates})
+			rows, err := d.SearchLumiVPS(ctx, store.SearchLumiVPSParams{Exact: q.Text, Contains: q.Contains, Q: db.EscapeLike(q.Text), Limit: searchCandidates})
 			if err != nil {
 				return nil, err
 			}
@@ -49,7 +62,7 @@ func Searchers(d *db.DB) map[string]product.Searcher {
 			return out, nil
 		},
 		"proxy": func(ctx context.Context, q product.Query, limit int) ([]product.SearchHit, error) {
-			rows, err := d.SearchLumiProxies(ctx, store.SearchLumiProxiesParams{Exact: q.Text, Contains: q.Contains, Q: escapeLike(q.Text), Limit: searchCandidates})
+			rows, err := d.SearchLumiProxies(ctx, store.SearchLumiProxiesParams{Exact: q.Text, Contains: q.Contains, Q: db.EscapeLike(q.Text), Limit: searchCandidates})
 			if err != nil {
 				return nil, err
 			}
@@ -72,8 +85,3 @@ func Searchers(d *db.DB) map[string]product.Searcher {
 
 // searchCandidates bounds the matches read before the console ranks them.
 const searchCandidates = 50
-
-// escapeLike makes q match literally inside ILIKE patterns.
-func escapeLike(q string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(q)
-}
