@@ -80,3 +80,11 @@ WHERE group_id = $1 AND role_id = $2;
 
 -- name: SetLumiraGroupKey :one
 UPDATE lumira_groups SET key_sealed = $2, key_fingerprint = $3, updated_at = @now::timestamptz WHERE id = $1 RETURNING *;
+
+-- name: LumiraHasLiveGroup :one
+-- Whether the scope holds a group that talks to Roblox (not a sandbox one):
+-- a username lookup asks Roblox only then.
+SELECT EXISTS (
+    SELECT 1 FROM lumira_groups
+    WHERE status <> 'sandbox' AND (sqlc.narg(account_id)::bigint IS NULL OR account_id = sqlc.narg(account_id))
+);

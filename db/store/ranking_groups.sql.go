@@ -349,6 +349,22 @@ func (q *Queries) LockLumiraGroup(ctx context.Context, id int64) (LumiraGroup, e
 	return i, err
 }
 
+const lumiraHasLiveGroup = `-- name: LumiraHasLiveGroup :one
+SELECT EXISTS (
+    SELECT 1 FROM lumira_groups
+    WHERE status <> 'sandbox' AND ($1::bigint IS NULL OR account_id = $1)
+)
+`
+
+// Whether the scope holds a group that talks to Roblox (not a sandbox one):
+// a username lookup asks Roblox only then.
+func (q *Queries) LumiraHasLiveGroup(ctx context.Context, accountID *int64) (bool, error) {
+	row := q.db.QueryRow(ctx, lumiraHasLiveGroup, accountID)
+	var exists bool
+	err := row.Scan(&exists)
+	return exists, err
+}
+
 const setLumiraGroupAutoPromote = `-- name: SetLumiraGroupAutoPromote :one
 UPDATE lumira_groups SET auto_promote = $2, updated_at = $3::timestamptz WHERE id = $1 RETURNING id, public_id, account_id, roblox_group_id, name, key_sealed, key_fingerprint, ceiling_rank, webhook_sealed, webhook_status, webhook_disabled_reason, webhook_disabled_at, status, status_message, key_scopes, last_sync_at, auto_promote, last_reconciled_at, created_at, updated_at
 `

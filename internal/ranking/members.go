@@ -603,7 +603,8 @@ type RobloxUser struct {
 }
 
 // LookupUsername finds a Roblox user by name: a member name the scope's
-// groups have cached, a sandbox member, else Roblox's users API.
+// groups have cached, a sandbox member, else (when the scope has a group
+// that is not a sandbox one) Roblox's users API.
 func (s *Service) LookupUsername(ctx context.Context, scope accounts.Scope, username string) (_ RobloxUser, err error) {
 	defer wrap(&err, "look up roblox user %q", username)
 	username = strings.TrimSpace(username)
@@ -618,6 +619,13 @@ func (s *Service) LookupUsername(ctx context.Context, scope accounts.Scope, user
 	}
 	if us, err := (roblox.SandboxUsers{DB: s.db}).LookupUsernames(ctx, []string{username}); err == nil && len(us) > 0 {
 		return RobloxUser{UserID: us[0].ID, Username: us[0].Name, DisplayName: us[0].DisplayName}, nil
+	}
+	// Sandbox groups alone never leave the sandbox: an offline demo answers
+	// "not found", not a failed call to Roblox.
+	if live, err := s.db.LumiraHasLiveGroup(ctx, scope.Filter()); err != nil {
+		return RobloxUser{}, err
+	} else if !live {
+		return RobloxUser{}, ErrUserNotFound
 	}
 	us, err := s.users.LookupUsernames(ctx, []string{username})
 	if err != nil {

@@ -1,6 +1,7 @@
 package ranking_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -15,6 +16,7 @@ import (
 	"lumdesk/internal/platform/db"
 	"lumdesk/internal/platform/partition"
 	"lumdesk/internal/ranking"
+	"lumdesk/internal/ranking/roblox"
 	"lumdesk/internal/ranking/roblox/robloxtest"
 )
 
@@ -551,6 +553,21 @@ func TestSandboxGroupEndToEnd(t *testing.T) {
 	if _, err := f.svc.SetRank(rctx, rActor, f.scope, g.ID, u.UserID, ranking.RankInput{Rank: &two}); err != nil {
 		t.Fatal(err)
 	}
+	// An unknown name with sandbox groups alone is not found, and Roblox,
+	// unreachable offline, is not asked (the demo answered 502).
+	other := accounts.Only(f.other)
+	if _, err := f.svc.AddGroup(rctx, rActor, other, ranking.GroupInput{RobloxGroupID: 2, Name: "Other Clan"}); err != nil {
+		t.Fatal(err)
+	}
+	asked := &countingUsers{}
+	offline := ranking.NewService(f.db, nil, ranking.Settings{Users: asked})
+	if _, err := offline.LookupUsername(rctx, other, "nobody_here"); !errors.Is(err, ranking.ErrUserNotFound) || asked.n != 0 {
+		t.Fatalf("unknown name, sandbox groups only: %v, Roblox asked %d times", err, asked.n)
+	}
+	// With a group that talks to Roblox (the fixture's), Roblox is asked.
+	if _, err := offline.LookupUsername(rctx, f.scope, "nobody_here"); err == nil || asked.n != 1 {
+		t.Fatalf("unknown name, a live group: %v, Roblox asked %d times", err, asked.n)
+	}
 	// A restart (another service on the same database) sees the same group.
 	again := ranking.NewService(f.db, nil, ranking.Settings{})
 	m, err := again.GetMember(rctx, f.scope, g.ID, u.UserID)
@@ -587,4 +604,13 @@ func TestLogsPageNewestFirst(t *testing.T) {
 		_, err := f.svc.Logs(rctx, f.scope, f.group.ID, bad)
 		wantCode(t, err, "validation_error")
 	}
+}
+
+// countingUsers is a Roblox users API that is out of reach, and counts
+// how often it was asked.
+type countingUsers struct{ n int }
+
+func (c *countingUsers) LookupUsernames(context.Context, []string) ([]roblox.User, error) {
+	c.n++
+	return nil, errors.New("roblox is unreachable from here")
 }
