@@ -598,22 +598,38 @@ func TestUploadFormErrors(t *testing.T) {
 	id := w.create(w.key, `{"name": "Forms"}`)
 	bundle := validBundle(t, "1.0.0")
 
-	// Bundle before version: refused, naming the order.
+	// The bundle before the fields (as some clients order a form): taken,
+	// with the fields that follow it.
 	var buf bytes.Buffer
-	mw := multipart.NewWriter(&buf)
-	fw, _ := mw.CreateFormFile("bundle", "b.tar.gz")
-	_, _ = fw.Write(bundle)
-	_ = mw.WriteField("version", "1.0.0")
-	_ = mw.Close()
-	r := w.upload(w.key, id, bytes.NewReader(buf.Bytes()), mw.FormDataContentType())
-	wantLmErr(t, "bundle first", r, 422, "validation_error")
-	if !strings.Contains(errMsg(r), "version and changelog first, bundle last") {
-		t.Errorf("bundle first message: %s", errMsg(r))
+	bundleFirst := func(fields ...string) (io.Reader, string) {
+		buf.Reset()
+		mw := multipart.NewWriter(&buf)
+		fw, _ := mw.CreateFormFile("bundle", "b.tar.gz")
+		_, _ = fw.Write(bundle)
+		for i := 0; i+1 < len(fields); i += 2 {
+			if fields[i] == "bundle" {
+				fw, _ := mw.CreateFormFile("bundle", "again.tar.gz")
+				_, _ = fw.Write(bundle)
+				continue
+			}
+			_ = mw.WriteField(fields[i], fields[i+1])
+		}
+		_ = mw.Close()
+		return bytes.NewReader(buf.Bytes()), mw.FormDataContentType()
 	}
+	early, ct := bundleFirst()
+	wantLmErr(t, "bundle alone", w.upload(w.key, id, early, ct), 422, "validation_error")
+	early, ct = bundleFirst("bundle", "", "version", "1.0.0")
+	wantLmErr(t, "bundle twice", w.upload(w.key, id, early, ct), 422, "validation_error")
+	if n := w.versionRows(id); n != 0 {
+		t.Fatalf("refused uploads stored %d versions", n)
+	}
+	var r lmResp
+	var mw *multipart.Writer
 	// No bundle.
 	buf.Reset()
 	mw = multipart.NewWriter(&buf)
-	_ = mw.WriteField("version", "1.0.0")
+	_ = mw.WriteField("version", "1.0.1")
 	_ = mw.Close()
 	r = w.upload(w.key, id, bytes.NewReader(buf.Bytes()), mw.FormDataContentType())
 	wantLmErr(t, "no bundle", r, 422, "validation_error")
@@ -638,6 +654,16 @@ func TestUploadFormErrors(t *testing.T) {
 	// The connection still serves: a valid upload works.
 	if r := w.submit(id, "1.0.0", bundle); r.Status != 202 {
 		t.Fatalf("valid upload after refusals: %d %s", r.Status, r.Raw)
+	}
+	// The bundle first, then the fields: stored as in order.
+	first := w.create(w.key, `{"name": "Bundle First"}`)
+	early, ct = bundleFirst("changelog", "Bundle sent first.", "version", "1.0.0")
+	r = w.upload(w.key, first, early, ct)
+	if r.Status != 202 {
+		t.Fatalf("bundle first: %d %s", r.Status, r.Raw)
+	}
+	if v := r.Body["version"].(map[string]any); v["version"] != "1.0.0" || w.versionRows(first) != 1 {
+		t.Errorf("bundle first stored %v, %d versions", v, w.versionRows(first))
 	}
 }
 

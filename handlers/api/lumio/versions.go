@@ -7,6 +7,7 @@ import (
 	"mime"
 	"mime/multipart"
 	"net"
+	"os"
 	"strings"
 	"unicode/utf8"
 
@@ -68,13 +69,14 @@ const (
 	maxChangelogField = marketplace.MaxChangelog * utf8.UTFMax
 )
 
-const msgUploadForm = `Send multipart/form-data with the fields version and changelog first and the bundle last, e.g. ` +
+const msgUploadForm = `Send multipart/form-data with the fields version, changelog and bundle, e.g. ` +
 	`curl -F "version=1.3.0" -F "changelog=…" -F "bundle=@dist/bundle.tar.gz".`
 
 // submitVersion: POST /extensions/:id/versions, multipart/form-data with
-// version, changelog (optional) and bundle, in that order. The body streams
-// (web.BodyStreamer): the fields are read first, then the bundle part flows
-// through the validator into the blob store; it is never whole in memory.
+// version, changelog (optional) and bundle. The body streams
+// (web.BodyStreamer): in that order, the fields are read first, then the
+// bundle part flows through the validator into the blob store, never whole
+// in memory; a bundle that comes first waits in a temporary file.
 func (api *API) submitVersion(c *fiber.Ctx, k apikeys.Key) error {
 	ctx := c.UserContext()
 	id := pathID(c, "id")
@@ -89,6 +91,32 @@ func (api *API) submitVersion(c *fiber.Ctx, k apikeys.Key) error {
 	body := &bodyReader{r: web.BodyStream(c)}
 	mr := multipart.NewReader(body, params["boundary"])
 	var version, changelog *string
+	// submit hands the bundle to the service and answers: 202, or why not.
+	submit := func(r io.Reader) error {
+		bundle := &bodyReader{r: r}
+		v, err := api.svc.SubmitVersion(ctx, actorOf(c), k.Scope(), id, marketplace.VersionInput{Version: deref(version), Changelog: deref(changelog), Bundle: bundle})
+		if err != nil {
+			if bundle.n > api.maxUpload {
+				return writeErr(c, fiber.StatusRequestEntityTooLarge, CodePayloadTooLarge,
+					fmt.Sprintf("bundle: larger than %s compressed; nothing was stored.", sizeText(api.maxUpload)))
+			}
+			if bundle.err != nil {
+				return api.uploadReadErr(c, body, bundle.err)
+			}
+			return api.serviceErr(c, err, id, "")
+		}
+		return c.Status(fiber.StatusAccepted).JSON(fiber.Map{"version": fiber.Map{"id": v.ID, "version": v.Version,
+			"status": v.Status, "submittedAt": stamp(v.SubmittedAt)}})
+	}
+	// A bundle sent before the version waits on disk (bounded) until the
+	// fields arrive; in the documented order it streams straight through.
+	var early *os.File
+	defer func() {
+		if early != nil {
+			_ = early.Close()
+			_ = os.Remove(early.Name())
+		}
+	}()
 	for {
 		part, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
@@ -123,33 +151,42 @@ func (api *API) submitVersion(c *fiber.Ctx, k apikeys.Key) error {
 				changelog = &s
 			}
 		case "bundle":
-			if version == nil {
-				return writeErr(c, fiber.StatusUnprocessableEntity, CodeValidation,
-					"bundle: came before version. The bundle is checked while it arrives, so the fields must come in order: version and changelog first, bundle last. "+msgUploadForm)
+			if early != nil {
+				return writeErr(c, fiber.StatusUnprocessableEntity, CodeValidation, "bundle: given more than once.")
 			}
-			bundle := &bodyReader{r: part}
-			v, err := api.svc.SubmitVersion(ctx, actorOf(c), k.Scope(), id, marketplace.VersionInput{Version: *version, Changelog: deref(changelog), Bundle: bundle})
-			if err != nil {
-				if bundle.n > api.maxUpload {
+			if version == nil {
+				f, err := os.CreateTemp("", "lumio-bundle-*")
+				if err != nil {
+					return err
+				}
+				early = f
+				n, err := io.Copy(f, io.LimitReader(part, api.maxUpload+1))
+				if err != nil {
+					return api.uploadReadErr(c, body, err)
+				}
+				if n > api.maxUpload {
 					return writeErr(c, fiber.StatusRequestEntityTooLarge, CodePayloadTooLarge,
 						fmt.Sprintf("bundle: larger than %s compressed; nothing was stored.", sizeText(api.maxUpload)))
 				}
-				if bundle.err != nil {
-					return api.uploadReadErr(c, body, bundle.err)
-				}
-				return api.serviceErr(c, err, id, "")
+				continue
 			}
+			err := submit(part)
 			// The closing boundary and any epilogue (bounded), so the
 			// connection can serve another request.
 			if _, err := mr.NextPart(); errors.Is(err, io.EOF) {
 				_, _ = io.Copy(io.Discard, io.LimitReader(body, 64<<10))
 			}
-			return c.Status(fiber.StatusAccepted).JSON(fiber.Map{"version": fiber.Map{"id": v.ID, "version": v.Version,
-				"status": v.Status, "submittedAt": stamp(v.SubmittedAt)}})
+			return err
 		default:
 			return writeErr(c, fiber.StatusUnprocessableEntity, CodeValidation,
 				fmt.Sprintf("Unknown field %q; the fields are version, changelog and bundle.", shown(name)))
 		}
+	}
+	if early != nil {
+		if _, err := early.Seek(0, io.SeekStart); err != nil {
+			return err
+		}
+		return submit(early)
 	}
 	// No bundle part: the service names what is missing.
 	_, err = api.svc.SubmitVersion(ctx, actorOf(c), k.Scope(), id, marketplace.VersionInput{Version: deref(version), Changelog: deref(changelog)})
