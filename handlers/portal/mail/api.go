@@ -64,7 +64,8 @@ func (h *Mail) WriteAPIError(c *fiber.Ctx, status int, msg string) error {
 }
 
 // readJSON decodes the request's JSON object into v, or writes the error
-// (415, 400) and reports false.
+// (415, 400 for what is not a JSON object, 422 for a field of the wrong
+// type) and reports false.
 func readJSON(c *fiber.Ctx, v any) (bool, error) {
 	ct := strings.ToLower(strings.TrimSpace(c.Get(fiber.HeaderContentType)))
 	if ct != "application/json" && !strings.HasPrefix(ct, "application/json;") {
@@ -75,6 +76,11 @@ func readJSON(c *fiber.Ctx, v any) (bool, error) {
 		return false, lumoraapi.WriteErr(c, fiber.StatusBadRequest, lumoraapi.CodeInvalidJSON, "The request body must be a JSON object.")
 	}
 	if err := jsonin.Decode(raw, v); err != nil {
+		// A field of the wrong type is the body's content, not its syntax:
+		// 422, as the public API answers it.
+		if je := (*jsonin.Error)(nil); errors.As(err, &je) && je.Field != "" && !je.NUL {
+			return false, lumoraapi.WriteErr(c, fiber.StatusUnprocessableEntity, lumoraapi.CodeValidation, err.Error())
+		}
 		return false, lumoraapi.WriteErr(c, fiber.StatusBadRequest, lumoraapi.CodeInvalidJSON, err.Error())
 	}
 	return true, nil

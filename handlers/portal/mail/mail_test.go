@@ -386,7 +386,7 @@ func TestJSONEndpoints(t *testing.T) {
 		{`{"domain": "mail.acme.com"}`, "", 422, "validation_error"}, // already added
 		{`{"domain": `, "", 400, "invalid_json"},
 		{`["x"]`, "", 400, "invalid_json"},
-		{`{"domain": 5}`, "", 400, "invalid_json"},
+		{`{"domain": 5}`, "", 422, "validation_error"}, // a wrong type, as the public API answers it
 		{`domain=x`, "application/x-www-form-urlencoded", 415, "unsupported_media_type"},
 	} {
 		r := postJSON(c, "/portal/api/lumora/domains", bad.body, http.Header{"Content-Type": {bad.ct}})
@@ -453,11 +453,13 @@ func TestJSONEndpoints(t *testing.T) {
 		t.Errorf("list keys: %d %s", r.Status, r.Body)
 	}
 	for body, code := range map[string]string{
-		`{"name": "x", "scopes": {"lumi:buy": true}}`:                             "validation_error",
-		`{"name": "x", "scopes": {}}`:                                             "validation_error",
-		`{"name": "", "scopes": {"email:send": true}}`:                            "validation_error",
-		`{"name": "x", "rateLimitPerMinute": -1, "scopes": {"email:send": true}}`: "validation_error",
-		`{"name": "x", "scopes": ["email:send"]}`:                                 "invalid_json",
+		`{"name": "x", "scopes": {"lumi:buy": true}}`:                               "validation_error",
+		`{"name": "x", "scopes": {}}`:                                               "validation_error",
+		`{"name": "", "scopes": {"email:send": true}}`:                              "validation_error",
+		`{"name": "x", "rateLimitPerMinute": -1, "scopes": {"email:send": true}}`:   "validation_error",
+		`{"name": "x", "scopes": ["email:send"]}`:                                   "validation_error", // wrong types: 422, as the public API
+		`{"name": "x", "rateLimitPerMinute": "60", "scopes": {"email:send": true}}`: "validation_error",
+		`{"name": "x", "scopes": `:                                                  "invalid_json",
 	} {
 		r := postJSON(c, keys, body, nil)
 		if errCode(t, r) != code || r.Status >= 500 {
