@@ -265,6 +265,9 @@ func TestLastAdminAndSelfAreRefused(t *testing.T) {
 	}
 	if r := admin.Get("/staff/" + me); r.Has(`[data-testid="action-disable"]`) || r.Text(`[data-testid="detail-role"]`) != "Admin" {
 		t.Fatal("self detail offers disable, or role changed")
+	} else if txt := r.Text("main"); !strings.Contains(txt, "Open an account's customer portal, read-only") ||
+		!strings.Contains(txt, "Change Lumi domains, VPS and proxies") || strings.Contains(txt, "Billing products manage") {
+		t.Errorf("the permissions are not described in words: %q", txt)
 	}
 	// Typed in, your own disable form says why not, with nothing to submit.
 	if r := admin.Get("/staff/" + me + "/disable"); !strings.Contains(r.Text("[role=alert]"), "your own account") ||

@@ -82,6 +82,37 @@ const (
 	PermRankingManage       Permission = product.PermRankingManage
 )
 
+// consoleDescriptions say what each console permission allows, as the
+// registry says it of each product's (product.Permission.Description).
+var consoleDescriptions = map[Permission]string{
+	PermDashboardView:   "See the overview",
+	PermAccountsView:    "View customer accounts",
+	PermAccountsManage:  "Edit customer accounts",
+	PermAccountsSuspend: "Suspend and restore accounts",
+	PermAPIKeysView:     "View API keys",
+	PermAPIKeysManage:   "Issue and revoke API keys",
+	PermAuditView:       "Read the audit log",
+	PermAuditExport:     "Export the audit log",
+	PermStaffManage:     "Manage staff and their access",
+	PermPortalView:      "Open an account's customer portal, read-only",
+	PermPortalInvite:    "Invite an account's portal users",
+	PermBotManage:       "Manage the Discord bot's server links",
+}
+
+// Describe says what p allows, in words for the staff pages: the console's
+// own, else the product registry's.
+func Describe(p Permission) string {
+	if d := consoleDescriptions[p]; d != "" {
+		return d
+	}
+	for _, rp := range product.Permissions() {
+		if rp.Name == string(p) {
+			return rp.Description
+		}
+	}
+	return string(p)
+}
+
 // consolePerms are the permissions of the console itself, by role.
 var consolePerms = map[Role][]Permission{
 	RoleAdmin: {PermDashboardView, PermAccountsView, PermAPIKeysView, PermAuditView,

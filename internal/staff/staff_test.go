@@ -261,3 +261,13 @@ func TestSessionStoreRotationAndTimeouts(t *testing.T) {
 		t.Fatal("session survived the absolute timeout")
 	}
 }
+
+// Every permission a role can hold is described in words on the staff
+// pages, not shown by its name.
+func TestEveryPermissionIsDescribed(t *testing.T) {
+	for _, p := range staff.AllPermissions() {
+		if d := staff.Describe(p); d == "" || d == string(p) {
+			t.Errorf("%s has no description", p)
+		}
+	}
+}

@@ -149,7 +149,7 @@ func navSections(p Page) []navSection {
 	}
 	admin := []NavItem{{Key: "audit", Label: "Audit log", Href: "/audit", Icon: "clipboard-list"}}
 	if p.Allowed("dashboard.view") {
-		admin = append(admin, NavItem{Key: "discord", Label: "Discord bot", Href: "/discord", Icon: "code"})
+		admin = append(admin, NavItem{Key: "discord", Label: "Discord bot", Href: "/discord", Icon: "chat"})
 	}
 	if p.Allowed("staff.manage") {
 		admin = append(admin, NavItem{Key: "staff", Label: "Staff", Href: "/staff", Icon: "identification"})

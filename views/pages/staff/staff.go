@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"lumdesk/internal/product"
+	staffperm "lumdesk/internal/staff"
 	"lumdesk/views/components"
 	"lumdesk/views/pages/security"
 )
@@ -168,37 +170,9 @@ type PermGroup struct {
 // Perm is one permission: its name and what it allows.
 type Perm struct{ Name, Label string }
 
+// areaLabels name the console's own areas; a product's is its brand.
 var areaLabels = map[string]string{
-	"dashboard": "Overview", "accounts": "Accounts", "apikeys": "API keys", "audit": "Audit log", "staff": "Staff",
-	"licensing": "Luarmor", "marketplace": "Lumio", "billing": "Lumi", "mail": "Lumora", "ranking": "Lumira",
-}
-
-var permLabels = map[string]string{
-	"dashboard.view":                 "See the overview",
-	"accounts.view":                  "View customer accounts",
-	"accounts.manage":                "Edit customer accounts",
-	"accounts.suspend":               "Suspend and restore accounts",
-	"apikeys.view":                   "View API keys",
-	"apikeys.manage":                 "Issue and revoke API keys",
-	"audit.view":                     "Read the audit log",
-	"audit.export":                   "Export the audit log",
-	"staff.manage":                   "Manage staff and their access",
-	"licensing.view":                 "View projects, scripts and keys",
-	"licensing.manage":               "Manage projects, scripts and keys",
-	"licensing.key.reset_hwid":       "Reset HWIDs (cooldown applies)",
-	"licensing.key.reset_hwid_force": "Force HWID resets past the cooldown",
-	"licensing.key.blacklist":        "Blacklist license keys",
-	"licensing.key.delete":           "Delete license keys",
-	"licensing.plan.edit":            "Set an account's Luarmor plan",
-	"billing.view":                   "View balances and orders",
-	"billing.balance.credit":         "Credit balances",
-	"billing.balance.approve":        "Approve balance changes",
-	"marketplace.view":               "View extensions and versions",
-	"marketplace.review":             "Review extension versions",
-	"mail.view":                      "View apps, domains and messages",
-	"mail.manage":                    "Manage apps and domains",
-	"ranking.view":                   "View groups and ladders",
-	"ranking.manage":                 "Manage ranking",
+	"dashboard": "Overview", "accounts": "Accounts", "apikeys": "API keys", "audit": "Audit log", "staff": "Staff", "bot": "Discord bot",
 }
 
 // GroupPermissions groups permission names by area, in the order given.
@@ -208,7 +182,9 @@ func GroupPermissions(perms []string) []PermGroup {
 	for _, p := range perms {
 		area, _, _ := strings.Cut(p, ".")
 		label := areaLabels[area]
-		if label == "" {
+		if p, ok := product.Get(area); ok {
+			label = p.Brand
+		} else if label == "" {
 			label = components.Humanize(area)
 		}
 		i, ok := idx[label]
@@ -217,11 +193,7 @@ func GroupPermissions(perms []string) []PermGroup {
 			idx[label] = i
 			out = append(out, PermGroup{Area: label})
 		}
-		desc := permLabels[p]
-		if desc == "" {
-			desc = components.Humanize(strings.ReplaceAll(p, ".", " "))
-		}
-		out[i].Perms = append(out[i].Perms, Perm{Name: p, Label: desc})
+		out[i].Perms = append(out[i].Perms, Perm{Name: p, Label: staffperm.Describe(staffperm.Permission(p))})
 	}
 	return out
 }
