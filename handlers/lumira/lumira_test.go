@@ -189,7 +189,18 @@ func TestLumiraLadderForm(t *testing.T) {
 	t.Parallel()
 	f := newLumiraFixture(t)
 	support := f.env.As("support")
-	support.Get(f.groupPath("ladder"))
+	page := support.Get(f.groupPath("ladder"))
+	// A role Lumira cannot assign is not offered for the ladder; on a phone
+	// each input keeps its column's label.
+	for _, r := range f.group.Roles {
+		box := page.Doc.Find(`[data-testid="role-row"][data-id="` + r.ID + `"] [data-testid="in-ladder"]`)
+		if _, disabled := box.Attr("disabled"); disabled == r.Assignable && !r.InLadder {
+			t.Errorf("role %s (assignable %v): in-ladder box disabled %v", r.Name, r.Assignable, disabled)
+		}
+	}
+	if n := page.Doc.Find(`[data-testid="role-row"] td[data-label="Order"]`).Length(); n != len(f.group.Roles) {
+		t.Errorf("%d order cells labelled, want %d", n, len(f.group.Roles))
+	}
 	roles := map[string]ranking.Role{}
 	for _, r := range f.group.Roles {
 		roles[r.Name] = r
