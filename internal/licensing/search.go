@@ -28,9 +28,6 @@ func Searchers(d *db.DB) map[string]product.Searcher {
 	}
 }
 
-// searchCandidates bounds the partial matches read before ranking.
-const searchCandidates = 50
-
 func searchKeys(ctx context.Context, d *db.DB, q product.Query, limit int) ([]product.SearchHit, error) {
 	seen := map[int64]bool{}
 	var out []product.SearchHit
@@ -67,7 +64,7 @@ func searchKeys(ctx context.Context, d *db.DB, q product.Query, limit int) ([]pr
 	if !q.Contains || len(out) > 0 {
 		return out, nil
 	}
-	rows, err := d.SearchLicenseKeys(ctx, store.SearchLicenseKeysParams{Q: escapeSearchLike(q.Text), Words: noteWords(q.Text), Limit: searchCandidates})
+	rows, err := d.SearchLicenseKeys(ctx, store.SearchLicenseKeysParams{Q: escapeSearchLike(q.Text), Words: noteWords(q.Text), Limit: product.SearchCandidates})
 	if err != nil {
 		return out, err // the exact hits, when the budget ran out
 	}
@@ -79,7 +76,7 @@ func searchKeys(ctx context.Context, d *db.DB, q product.Query, limit int) ([]pr
 
 func searchProjects(ctx context.Context, d *db.DB, q product.Query, limit int) ([]product.SearchHit, error) {
 	rows, err := d.SearchLicensingProjects(ctx, store.SearchLicensingProjectsParams{
-		Exact: q.Text, Contains: q.Contains, Q: escapeSearchLike(q.Text), Limit: searchCandidates})
+		Exact: q.Text, Contains: q.Contains, Q: escapeSearchLike(q.Text), Limit: product.SearchCandidates})
 	if err != nil {
 		return nil, err
 	}
@@ -93,7 +90,7 @@ func searchProjects(ctx context.Context, d *db.DB, q product.Query, limit int) (
 
 func searchScripts(ctx context.Context, d *db.DB, q product.Query) ([]product.SearchHit, error) {
 	rows, err := d.SearchLicensingScripts(ctx, store.SearchLicensingScriptsParams{
-		Exact: q.Text, Contains: q.Contains, Q: escapeSearchLike(q.Text), Limit: searchCandidates})
+		Exact: q.Text, Contains: q.Contains, Q: escapeSearchLike(q.Text), Limit: product.SearchCandidates})
 	if err != nil {
 		return nil, err
 	}

@@ -9,10 +9,6 @@ import (
 	"lumdesk/internal/product"
 )
 
-// searchCandidates bounds the matches a name search reads before the
-// console ranks them.
-const searchCandidates = 50
-
 // Searchers are Lumora's palette kinds (see product.SearchKind): messages by
 // their whole id or a recipient's whole address; apps, sending domains and
 // templates (these also by id and slug) by their whole name or (three or
@@ -21,7 +17,7 @@ func Searchers(d *db.DB) map[string]product.Searcher {
 	return map[string]product.Searcher{
 		"mail_app": func(ctx context.Context, q product.Query, limit int) ([]product.SearchHit, error) {
 			rows, err := d.SearchMailApps(ctx, store.SearchMailAppsParams{Exact: q.Text, Contains: q.Contains,
-				Q: db.EscapeLike(q.Text), Limit: searchCandidates})
+				Q: db.EscapeLike(q.Text), Limit: product.SearchCandidates})
 			if err != nil {
 				return nil, err
 			}
@@ -34,7 +30,7 @@ func Searchers(d *db.DB) map[string]product.Searcher {
 		},
 		"sending_domain": func(ctx context.Context, q product.Query, limit int) ([]product.SearchHit, error) {
 			rows, err := d.SearchMailDomains(ctx, store.SearchMailDomainsParams{Exact: q.Text, Contains: q.Contains,
-				Q: db.EscapeLike(q.Text), Limit: searchCandidates})
+				Q: db.EscapeLike(q.Text), Limit: product.SearchCandidates})
 			if err != nil {
 				return nil, err
 			}
@@ -47,7 +43,7 @@ func Searchers(d *db.DB) map[string]product.Searcher {
 		},
 		"template": func(ctx context.Context, q product.Query, limit int) ([]product.SearchHit, error) {
 			rows, err := d.SearchMailTemplates(ctx, store.SearchMailTemplatesParams{Exact: q.Text, Contains: q.Contains,
-				Q: db.EscapeLike(q.Text), Limit: searchCandidates})
+				Q: db.EscapeLike(q.Text), Limit: product.SearchCandidates})
 			if err != nil {
 				return nil, err
 			}

@@ -9,16 +9,13 @@ import (
 	"lumdesk/internal/product"
 )
 
-// searchCandidates bounds the matches a name search reads before ranking.
-const searchCandidates = 50
-
 // Searchers are Lumio's palette kinds: extensions by public id, name or
 // slug, versions by public id.
 func Searchers(d *db.DB) map[string]product.Searcher {
 	return map[string]product.Searcher{
 		"extension": func(ctx context.Context, q product.Query, limit int) ([]product.SearchHit, error) {
 			rows, err := d.SearchMarketplaceExtensions(ctx, store.SearchMarketplaceExtensionsParams{Exact: q.Text, Contains: q.Contains,
-				Q: db.EscapeLike(q.Text), Limit: searchCandidates})
+				Q: db.EscapeLike(q.Text), Limit: product.SearchCandidates})
 			if err != nil {
 				return nil, err
 			}

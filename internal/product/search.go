@@ -18,6 +18,10 @@ type SearchKind struct {
 	List string
 }
 
+// SearchCandidates bounds the matches a searcher's partial search reads
+// before the console ranks them and keeps the best of each kind.
+const SearchCandidates = 50
+
 // SearchHit is one result of a kind.
 type SearchHit struct {
 	Title    string

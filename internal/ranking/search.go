@@ -9,17 +9,13 @@ import (
 	"lumdesk/internal/product"
 )
 
-// searchCandidates bounds the matches a name search reads before the
-// console ranks them.
-const searchCandidates = 50
-
 // Searchers are Lumira's palette kinds (see product.SearchKind): groups by
 // their whole id (grp_…) or Roblox group id, or by name, whole or (three or
 // more characters) in part, from lumira_groups_name_trgm.
 func Searchers(d *db.DB) map[string]product.Searcher {
 	return map[string]product.Searcher{
 		"group": func(ctx context.Context, q product.Query, limit int) ([]product.SearchHit, error) {
-			p := store.SearchLumiraGroupsParams{Exact: q.Text, Contains: q.Contains, Q: db.EscapeLike(q.Text), Limit: searchCandidates}
+			p := store.SearchLumiraGroupsParams{Exact: q.Text, Contains: q.Contains, Q: db.EscapeLike(q.Text), Limit: product.SearchCandidates}
 			if n, err := strconv.ParseInt(q.Text, 10, 64); err == nil && n > 0 {
 				p.RobloxGroupID = &n
 			}

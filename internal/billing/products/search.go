@@ -30,7 +30,7 @@ func Searchers(d *db.DB) map[string]product.Searcher {
 			return out, nil
 		},
 		"domain": func(ctx context.Context, q product.Query, limit int) ([]product.SearchHit, error) {
-			rows, err := d.SearchLumiDomains(ctx, store.SearchLumiDomainsParams{Exact: q.Text, Contains: q.Contains, Q: db.EscapeLike(q.Text), Limit: searchCandidates})
+			rows, err := d.SearchLumiDomains(ctx, store.SearchLumiDomainsParams{Exact: q.Text, Contains: q.Contains, Q: db.EscapeLike(q.Text), Limit: product.SearchCandidates})
 			if err != nil {
 				return nil, err
 			}
@@ -42,7 +42,7 @@ func Searchers(d *db.DB) map[string]product.Searcher {
 			return out, nil
 		},
 		"vps": func(ctx context.Context, q product.Query, limit int) ([]product.SearchHit, error) {
-			rows, err := d.SearchLumiVPS(ctx, store.SearchLumiVPSParams{Exact: q.Text, Contains: q.Contains, Q: db.EscapeLike(q.Text), Limit: searchCandidates})
+			rows, err := d.SearchLumiVPS(ctx, store.SearchLumiVPSParams{Exact: q.Text, Contains: q.Contains, Q: db.EscapeLike(q.Text), Limit: product.SearchCandidates})
 			if err != nil {
 				return nil, err
 			}
@@ -62,7 +62,7 @@ func Searchers(d *db.DB) map[string]product.Searcher {
 			return out, nil
 		},
 		"proxy": func(ctx context.Context, q product.Query, limit int) ([]product.SearchHit, error) {
-			rows, err := d.SearchLumiProxies(ctx, store.SearchLumiProxiesParams{Exact: q.Text, Contains: q.Contains, Q: db.EscapeLike(q.Text), Limit: searchCandidates})
+			rows, err := d.SearchLumiProxies(ctx, store.SearchLumiProxiesParams{Exact: q.Text, Contains: q.Contains, Q: db.EscapeLike(q.Text), Limit: product.SearchCandidates})
 			if err != nil {
 				return nil, err
 			}
@@ -82,6 +82,3 @@ func Searchers(d *db.DB) map[string]product.Searcher {
 		},
 	}
 }
-
-// searchCandidates bounds the matches read before the console ranks them.
-const searchCandidates = 50
