@@ -103,7 +103,11 @@ func (h *Billing) refundForm(c *fiber.Ctx) error {
 func (h *Billing) renderAction(c *fiber.Ctx, status int, act view.Action) error {
 	crumbs := []layouts.Crumb{{Label: act.AccountName, Href: view.AccountHref(act.AccountID)}, {Label: act.Submit()}}
 	if act.Kind == "approve" || act.Kind == "reject" {
-		crumbs = []layouts.Crumb{{Label: "Approvals", Href: view.ApprovalsPath}, {Label: act.Submit()}}
+		last := act.Submit()
+		if act.Decided {
+			last = "Request #" + strconv.FormatInt(act.RequestID, 10)
+		}
+		crumbs = []layouts.Crumb{{Label: "Approvals", Href: view.ApprovalsPath}, {Label: last}}
 	}
 	p := h.page(c, act.Title(), crumbs...)
 	act.CSRF = p.CSRF

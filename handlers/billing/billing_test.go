@@ -158,6 +158,7 @@ func TestBillingTopUpBelowTheLimitAndFourEyesAboveIt(t *testing.T) {
 	for _, form := range []string{approve, strings.Replace(approve, "/approve", "/reject", 1)} {
 		d := bob.HTMX("GET", form, nil)
 		if !strings.Contains(d.Text(`[data-testid="form-error"]`), "already decided") || d.Has(`dialog button[type="submit"]`) ||
+			!strings.HasSuffix(d.Text(`dialog .dialog-title`), "is decided") ||
 			d.Has(`dialog textarea`) || strings.Contains(d.Text("dialog"), "after") {
 			t.Errorf("%s, decided, as a dialog: %q", form, d.Text("dialog"))
 		}

@@ -502,10 +502,14 @@ func (a Action) Title() string {
 		return "Pay deposit " + a.Deposit + " (sandbox)"
 	case "cancel":
 		return "Cancel deposit " + a.Deposit
-	case "approve":
+	case "approve", "reject":
+		if a.Decided {
+			return "Request #" + idStr(a.RequestID) + " is decided"
+		}
+		if a.Kind == "reject" {
+			return "Reject request #" + idStr(a.RequestID)
+		}
 		return "Approve " + a.Sum + " for " + a.AccountName + "?"
-	case "reject":
-		return "Reject request #" + idStr(a.RequestID)
 	}
 	return ""
 }
