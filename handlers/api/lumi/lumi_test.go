@@ -471,6 +471,12 @@ func TestResellerScopeAndOperator(t *testing.T) {
 	if b := a.balance(other); b != 30_00-10_00-12_00 {
 		t.Fatalf("balance %s", b)
 	}
+	// A bulk body that is the spec's bare array takes user_id from the query.
+	expect(t, a.do("POST", "/api/lumi/v1/domains/bulk", op.Secret, `[{"domain":"opbulk.com"}]`, "Idempotency-Key", "op-bulk-0001"), 422, lumi.CodeValidation)
+	expect(t, a.do("POST", "/api/lumi/v1/domains/bulk?user_id="+otherID, k.Secret, `[{"domain":"kbulk.com"}]`, "Idempotency-Key", "k-bulk-00001"), 404, lumi.CodeNotFound)
+	if r := a.do("POST", "/api/lumi/v1/domains/bulk?user_id="+otherID, op.Secret, `[{"domain":"opbulk.com"}]`, "Idempotency-Key", "op-bulk-0002"); r.Status != 200 || r.JSON["total"] != 1.0 {
+		t.Fatalf("operator bulk as a bare array: %d %s", r.Status, r.Raw)
+	}
 	patch := a.do("PATCH", "/api/lumi/v1/domains/"+id, ok.Secret, `{"lock":true,"privacy":true,"auto_renew":true,"nameservers":["ns1.example.net","ns2.example.net"]}`)
 	if patch.Status != 200 || patch.JSON["locked"] != true || patch.JSON["privacy"] != true || patch.JSON["auto_renew"] != true {
 		t.Fatalf("patch: %d %s", patch.Status, patch.Raw)
