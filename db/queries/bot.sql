@@ -123,3 +123,11 @@ DELETE FROM bot_sandbox_messages WHERE created_at < @before::timestamptz;
 
 -- name: PruneBotLinkCodes :execrows
 DELETE FROM bot_link_codes WHERE expires_at < @before::timestamptz;
+
+-- name: MarkBotInteractionSeen :execrows
+-- 1: the interaction is new; 0: its id was taken before (a replay).
+INSERT INTO bot_interactions_seen (interaction_id, seen_at) VALUES ($1, $2)
+ON CONFLICT (interaction_id) DO NOTHING;
+
+-- name: PruneBotInteractionsSeen :execrows
+DELETE FROM bot_interactions_seen WHERE seen_at < @before::timestamptz;

@@ -519,6 +519,25 @@ func (q *Queries) ListBotSandboxMessages(ctx context.Context, interactionToken s
 	return items, nil
 }
 
+const markBotInteractionSeen = `-- name: MarkBotInteractionSeen :execrows
+INSERT INTO bot_interactions_seen (interaction_id, seen_at) VALUES ($1, $2)
+ON CONFLICT (interaction_id) DO NOTHING
+`
+
+type MarkBotInteractionSeenParams struct {
+	InteractionID string    `json:"interaction_id"`
+	SeenAt        time.Time `json:"seen_at"`
+}
+
+// 1: the interaction is new; 0: its id was taken before (a replay).
+func (q *Queries) MarkBotInteractionSeen(ctx context.Context, arg MarkBotInteractionSeenParams) (int64, error) {
+	result, err := q.db.Exec(ctx, markBotInteractionSeen, arg.InteractionID, arg.SeenAt)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const pruneBotInteractions = `-- name: PruneBotInteractions :execrows
 
 DELETE FROM bot_interactions WHERE id IN (
@@ -535,6 +554,18 @@ type PruneBotInteractionsParams struct {
 // codes long expired or used; in batches.
 func (q *Queries) PruneBotInteractions(ctx context.Context, arg PruneBotInteractionsParams) (int64, error) {
 	result, err := q.db.Exec(ctx, pruneBotInteractions, arg.Before, arg.Batch)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const pruneBotInteractionsSeen = `-- name: PruneBotInteractionsSeen :execrows
+DELETE FROM bot_interactions_seen WHERE seen_at < $1::timestamptz
+`
+
+func (q *Queries) PruneBotInteractionsSeen(ctx context.Context, before time.Time) (int64, error) {
+	result, err := q.db.Exec(ctx, pruneBotInteractionsSeen, before)
 	if err != nil {
 		return 0, err
 	}

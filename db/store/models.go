@@ -187,6 +187,11 @@ type BotInteraction struct {
 	Deferred        bool      `json:"deferred"`
 }
 
+type BotInteractionsSeen struct {
+	InteractionID string    `json:"interaction_id"`
+	SeenAt        time.Time `json:"seen_at"`
+}
+
 type BotLink struct {
 	ID              int64      `json:"id"`
 	PublicID        string     `json:"public_id"`

@@ -40,6 +40,12 @@ func (s *Service) Prune(ctx context.Context) (int, error) {
 		return total, err
 	}
 	total += int(n)
+	// Replays are refused by the signature's clock after maxSkew.
+	n, err = s.db.PruneBotInteractionsSeen(ctx, now.Add(-2*maxSkew))
+	if err != nil {
+		return total, err
+	}
+	total += int(n)
 	n, err = s.db.PruneBotLinkCodes(ctx, now.Add(-InteractionRetention))
 	return total + int(n), err
 }

@@ -7,12 +7,15 @@ import (
 	"strconv"
 	"time"
 
+	"lumdesk/db/store"
 	"lumdesk/internal/bot/discord"
 )
 
 // Errors of Receive; the endpoint answers them 401, 400 and 503.
 var (
-	ErrBadSignature   = errors.New("invalid request signature")
+	ErrBadSignature = errors.New("invalid request signature")
+	// ErrReplayed: a signed interaction whose id was taken before.
+	ErrReplayed       = errors.New("this interaction was received before")
 	ErrNotInteraction = errors.New("not an interaction")
 	ErrOff            = errors.New("the Discord bot is not configured (DISCORD_APP_ID, DISCORD_PUBLIC_KEY, DISCORD_BOT_TOKEN)")
 )
@@ -35,6 +38,17 @@ func (s *Service) Receive(ctx context.Context, signature, timestamp string, body
 	var in discord.Interaction
 	if err := json.Unmarshal(body, &in); err != nil || in.Type == 0 {
 		return discord.Response{}, ErrNotInteraction
+	}
+	// Within maxSkew a captured request still verifies: its id, which
+	// Discord never sends twice, is taken once.
+	if in.ID != "" {
+		n, err := s.db.MarkBotInteractionSeen(ctx, store.MarkBotInteractionSeenParams{InteractionID: in.ID, SeenAt: s.now()})
+		if err != nil {
+			return discord.Response{}, err
+		}
+		if n == 0 {
+			return discord.Response{}, ErrReplayed
+		}
 	}
 	return s.Interact(ctx, in), nil
 }

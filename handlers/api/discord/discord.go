@@ -43,7 +43,7 @@ func (api *API) interactions(c *fiber.Ctx) error {
 	case errors.Is(err, bot.ErrOff):
 		c.Set(fiber.HeaderRetryAfter, "3600")
 		return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"error": err.Error()})
-	case errors.Is(err, bot.ErrBadSignature):
+	case errors.Is(err, bot.ErrBadSignature), errors.Is(err, bot.ErrReplayed):
 		return c.Status(fiber.StatusUnauthorized).JSON(fiber.Map{"error": err.Error()})
 	case errors.Is(err, bot.ErrNotInteraction):
 		return c.Status(fiber.StatusBadRequest).JSON(fiber.Map{"error": err.Error()})

@@ -2,6 +2,7 @@ package discord_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/ed25519"
 	"encoding/hex"
 	"encoding/json"
@@ -81,6 +82,15 @@ func TestInteractionsEndpoint(t *testing.T) {
 	var resp discord.Response
 	if code != 200 || json.Unmarshal([]byte(body), &resp) != nil || resp.Type != discord.ChannelMessageWithSource || resp.Data.Flags != discord.FlagEphemeral {
 		t.Fatalf("command: %d %s", code, body)
+	}
+	// The same signed request again, within the signature's window (a
+	// capture replayed): refused, and not run a second time.
+	if code, body := post(t, e.URL, cmd, sig, ts); code != 401 || !strings.Contains(body, "received before") {
+		t.Errorf("replayed command: %d %s", code, body)
+	}
+	var runs int
+	if err := e.DB.Pool.QueryRow(context.Background(), `SELECT count(*) FROM bot_interactions WHERE name LIKE '/apikey%'`).Scan(&runs); err != nil || runs != 1 {
+		t.Errorf("the command ran %d times (%v), want once", runs, err)
 	}
 }
 
