@@ -50,6 +50,9 @@ func link(t *testing.T, env *servertest.Env, admin *servertest.Client, p licensi
 	if want := "/luarmor setup project:" + p.ID + " code:" + code; cmd != want || !strings.HasPrefix(code, "lnk_") {
 		t.Fatalf("link command %q, want %q", cmd, want)
 	}
+	if txt := r.Text("body"); !strings.Contains(txt, " UTC.") || strings.Contains(txt, "UTC UTC") {
+		t.Errorf("the code's expiry: %q", txt)
+	}
 	r = admin.HTMX(http.MethodPost, "/discord/sandbox/command", url.Values{"user": {"manager"}, "guild": {guild},
 		"command": {"luarmor setup"}, "opt_project": {p.ID}, "opt_code": {code}})
 	if r.Status != 200 {
