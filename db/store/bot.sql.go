@@ -644,7 +644,9 @@ INSERT INTO bot_links (public_id, guild_id, account_id, area, project_id, group_
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 ON CONFLICT (guild_id, area) DO UPDATE SET
     account_id = EXCLUDED.account_id, project_id = EXCLUDED.project_id, group_id = EXCLUDED.group_id,
-    rank_role_id = EXCLUDED.rank_role_id, linked_by = EXCLUDED.linked_by, linked_by_name = EXCLUDED.linked_by_name,
+    rank_role_id = CASE WHEN EXCLUDED.rank_role_id = '' AND bot_links.group_id IS NOT DISTINCT FROM EXCLUDED.group_id
+                        THEN bot_links.rank_role_id ELSE EXCLUDED.rank_role_id END,
+    linked_by = EXCLUDED.linked_by, linked_by_name = EXCLUDED.linked_by_name,
     created_at = EXCLUDED.created_at, panel_last_used_at = NULL
 RETURNING id, public_id, guild_id, account_id, area, project_id, group_id, rank_role_id, linked_by, linked_by_name, panel_last_used_at, created_at
 `
@@ -662,7 +664,8 @@ type UpsertBotLinkParams struct {
 	CreatedAt    time.Time `json:"created_at"`
 }
 
-// A guild's link for an area; setup again replaces what it serves.
+// A guild's link for an area; setup again replaces what it serves. Setup
+// again for the same group without a rank role keeps the one it had.
 func (q *Queries) UpsertBotLink(ctx context.Context, arg UpsertBotLinkParams) (BotLink, error) {
 	row := q.db.QueryRow(ctx, upsertBotLink,
 		arg.PublicID,

@@ -256,8 +256,8 @@ func (s *Service) addSetupRoutes() {
 			return Reply{}, err
 		}
 		msg := fmt.Sprintf("This server now serves the Lumira group **%s** (Roblox group %d). Managers create API keys with `/apikey create`.", l.TargetName, l.RobloxGroupID)
-		if role != "" {
-			msg += fmt.Sprintf(" Members of <@&%s> may use `/rank`.", role)
+		if l.RankRoleID != "" { // given now, or kept from the last setup of this group
+			msg += fmt.Sprintf(" Members of <@&%s> may use `/rank`.", l.RankRoleID)
 		} else {
 			msg += " Choose who may use `/rank` by running setup again with `rank_role`, or in the lumdesk portal."
 		}

@@ -227,6 +227,15 @@ func TestRankCommandsInTheSandboxGroup(t *testing.T) {
 		t.Fatalf("no rank role: %q", got)
 	}
 	f.linkGroup(guild, rkRole)
+	// Setup again without rank_role keeps the role, and says so.
+	code, err := f.bot.NewLinkCode(bctx, bActor, accounts.Only(f.acct), bot.AreaRanking, f.group.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again := text(f.do(f.command(guild, manager(), "lumira setup", opt("group", strconv.FormatInt(f.group.RobloxGroupID, 10)), opt("code", code.Code))))
+	if !strings.Contains(again, "Members of <@&"+rkRole+"> may use") {
+		t.Errorf("setup again without rank_role: %q", again)
+	}
 	// Members without the role (even managers) are refused.
 	for _, m := range []*discord.Member{alice(), manager(), user("300000000000000002", "other_role", permNone, "555000000000000001")} {
 		if got := text(rank(guild, m, "promote", "sandbox_alex")); !strings.Contains(got, "Only members of the <@&"+rkRole+">") {
