@@ -64,24 +64,25 @@ func (s *Service) addLicensingRoutes() {
 	s.handle(PanelInfo, AreaLicensing, false, luarmorInfo)
 }
 
-// panelReply is the public panel message.
+// panelReply is the public panel message. Reset HWID is offered only when
+// the project lets users reset (a panel posted before that changed still
+// answers its button with the refusal); post the panel again to follow.
 func panelReply(p licensing.Project) Reply {
 	desc := "Press **Redeem key** and paste your key to link it to your Discord account. " +
-		"Then get your script, see your key's details"
+		"Then get your script or see your key's details here. Answers are only shown to you."
+	buttons := []discord.Component{discord.Button(discord.ButtonSuccess, "Redeem key", PanelRedeem)}
 	if p.UsersCanReset {
-		desc += " or reset your HWID when you change devices"
+		desc = "Press **Redeem key** and paste your key to link it to your Discord account. " +
+			"Then get your script, see your key's details or reset your HWID when you change devices here. Answers are only shown to you."
+		buttons = append(buttons, discord.Button(discord.ButtonDanger, "Reset HWID", PanelReset))
 	}
-	desc += " here. Answers are only shown to you."
+	buttons = append(buttons, discord.Button(discord.ButtonPrimary, "Get script", PanelScript),
+		discord.Button(discord.ButtonSecondary, "Key info", PanelInfo))
 	return Reply{
 		Public: true,
 		Embeds: []discord.Embed{{Title: p.Name, Description: desc, Color: colorPanel,
 			Footer: &discord.EmbedFooter{Text: "Luarmor key panel"}}},
-		Components: []discord.Component{discord.Row(
-			discord.Button(discord.ButtonSuccess, "Redeem key", PanelRedeem),
-			discord.Button(discord.ButtonDanger, "Reset HWID", PanelReset),
-			discord.Button(discord.ButtonPrimary, "Get script", PanelScript),
-			discord.Button(discord.ButtonSecondary, "Key info", PanelInfo),
-		)},
+		Components: []discord.Component{discord.Row(buttons...)},
 	}
 }
 
