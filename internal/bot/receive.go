@@ -53,6 +53,14 @@ func (s *Service) Receive(ctx context.Context, signature, timestamp string, body
 	return s.Interact(ctx, in), nil
 }
 
+// Authentic reports whether a request is signed by Discord (or the
+// sandbox) within the signature's window, without taking it: the endpoint
+// asks it of a request refused before Receive (text it cannot keep), which
+// it answers 401 if unsigned, else in the interaction's own format.
+func (s *Service) Authentic(signature, timestamp string, body []byte) bool {
+	return s.set.Mode != ModeOff && discord.Verify(s.set.PublicKey, signature, timestamp, body) && s.fresh(timestamp)
+}
+
 func (s *Service) fresh(ts string) bool {
 	sec, err := strconv.ParseInt(ts, 10, 64)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 
 	"lumdesk/handlers/web"
 	"lumdesk/internal/bot"
+	wire "lumdesk/internal/bot/discord"
 	"lumdesk/internal/staff"
 )
 
@@ -31,6 +32,28 @@ func New(b *bot.Service) *API { return &API{bot: b} }
 // Routes is the one endpoint; every request is signed, so it needs no session.
 func (api *API) Routes(*web.App) []web.Route {
 	return []web.Route{{Method: fiber.MethodPost, Path: Path, Perm: staff.PermPublic, Handler: api.interactions}}
+}
+
+// APIPrefix and WriteAPIError answer what the app refuses before the
+// handler runs (web.APIErrorWriter): a NUL character or invalid UTF-8 in
+// the body. Unsigned, that is the 401 Discord expects of a bad signature;
+// signed, an ephemeral message the user sees, for Discord shows a bare 400
+// as "This interaction failed".
+func (api *API) APIPrefix() string { return Path }
+
+func (api *API) WriteAPIError(c *fiber.Ctx, status int, msg string) error {
+	if !api.bot.Authentic(c.Get("X-Signature-Ed25519"), c.Get("X-Signature-Timestamp"), c.Body()) {
+		if status == fiber.StatusRequestEntityTooLarge || status >= 500 {
+			return c.Status(status).JSON(fiber.Map{"error": msg})
+		}
+		return c.Status(fiber.StatusUnauthorized).JSON(fiber.Map{"error": bot.ErrBadSignature.Error()})
+	}
+	if status == fiber.StatusBadRequest {
+		return c.JSON(wire.Response{Type: wire.ChannelMessageWithSource, Data: &wire.ResponseData{
+			Content: "Your answer has characters lumdesk cannot keep (a NUL character or invalid UTF-8). Try again without them.",
+			Flags:   wire.FlagEphemeral}})
+	}
+	return c.Status(status).JSON(fiber.Map{"error": msg})
 }
 
 func (api *API) interactions(c *fiber.Ctx) error {

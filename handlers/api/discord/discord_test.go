@@ -83,6 +83,18 @@ func TestInteractionsEndpoint(t *testing.T) {
 	if code != 200 || json.Unmarshal([]byte(body), &resp) != nil || resp.Type != discord.ChannelMessageWithSource || resp.Data.Flags != discord.FlagEphemeral {
 		t.Fatalf("command: %d %s", code, body)
 	}
+	// Text the app cannot keep (a NUL, as JSON's \u0000): unsigned, the 401
+	// Discord expects; signed, a message the user sees, not a bare 400.
+	nul := []byte(strings.Replace(string(cmd), `"u"`, `"u\u0000"`, 1))
+	if code, body := post(t, e.URL, nul, "00", ts); code != 401 || !strings.Contains(body, "invalid request signature") {
+		t.Errorf("unsigned NUL: %d %s", code, body)
+	}
+	sig2, ts2 := discord.Sign(priv, time.Now(), nul)
+	code, body = post(t, e.URL, nul, sig2, ts2)
+	if code != 200 || json.Unmarshal([]byte(body), &resp) != nil || resp.Type != discord.ChannelMessageWithSource ||
+		resp.Data.Flags != discord.FlagEphemeral || !strings.Contains(resp.Data.Content, "NUL") {
+		t.Errorf("signed NUL: %d %s", code, body)
+	}
 	// The same signed request again, within the signature's window (a
 	// capture replayed): refused, and not run a second time.
 	if code, body := post(t, e.URL, cmd, sig, ts); code != 401 || !strings.Contains(body, "received before") {
