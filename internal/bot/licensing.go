@@ -160,7 +160,7 @@ func (s *Service) keyHolderOf(ctx context.Context, r *Request) (keyHolder, error
 }
 
 func noKeyRefusal(p licensing.Project) error {
-	return refuse("You have no key linked in **%s** yet. Press **Redeem key** first and paste your key.", p.Name)
+	return refuse("You have no key linked in **%s** yet. Press **Redeem key** first and paste your key.", mdText(p.Name))
 }
 
 // bannedKeyRefusal tells a banned key's holder why.
@@ -200,7 +200,7 @@ func luarmorRedeem(ctx context.Context, s *Service, r *Request) (Reply, error) {
 	k, err := s.deps.Licensing.LinkDiscord(ctx, r.Actor, p.ID, key, r.In.Caller().ID, licensing.LinkOpts{ByKeyHolder: true})
 	switch {
 	case errors.Is(err, licensing.ErrKeyNotFound):
-		return Reply{}, refuse("There is no such key in this project (**%s**). Check that you copied the whole key.", p.Name)
+		return Reply{}, refuse("There is no such key in this project (**%s**). Check that you copied the whole key.", mdText(p.Name))
 	case errors.Is(err, licensing.ErrDiscordLinked):
 		return Reply{}, refuse("This key is already linked to another Discord account, so you cannot redeem it. If you bought it, contact the project's support.")
 	case errors.Is(err, licensing.ErrKeyBanned):
@@ -208,7 +208,7 @@ func luarmorRedeem(ctx context.Context, s *Service, r *Request) (Reply, error) {
 	case err != nil:
 		return Reply{}, err
 	}
-	desc := fmt.Sprintf("Your key %s is now linked to your Discord account in **%s**.", maskUserKey(k.UserKey), p.Name)
+	desc := fmt.Sprintf("Your key %s is now linked to your Discord account in **%s**.", maskUserKey(k.UserKey), mdText(p.Name))
 	if k.Expired {
 		desc += "\nThis key has expired: the script will refuse it."
 	}
@@ -240,7 +240,7 @@ func luarmorReset(ctx context.Context, s *Service, r *Request) (Reply, error) {
 	var cd *licensing.ResetCooldownError
 	switch {
 	case errors.Is(err, licensing.ErrUsersMayNotReset):
-		return Reply{}, refuse("**%s** does not let users reset their HWID themselves. Ask the project's support to reset it.", p.Name)
+		return Reply{}, refuse("**%s** does not let users reset their HWID themselves. Ask the project's support to reset it.", mdText(p.Name))
 	case errors.As(err, &cd):
 		return Reply{}, refuse("%s", nonEmptyLines(h.which(),
 			fmt.Sprintf("Your HWID was reset recently. You can reset it again %s.", timeText(cd.Ends))))
@@ -281,9 +281,9 @@ func luarmorScript(ctx context.Context, s *Service, r *Request) (Reply, error) {
 		return Reply{}, err
 	}
 	if len(scripts) == 0 {
-		return Reply{Content: fmt.Sprintf("**%s** has no script yet. Ask the project's support.", p.Name)}, nil
+		return Reply{Content: fmt.Sprintf("**%s** has no script yet. Ask the project's support.", mdText(p.Name))}, nil
 	}
-	head := nonEmptyLines(h.which(), fmt.Sprintf("Your loader for **%s**. Keep it to yourself: it carries your key.", p.Name))
+	head := nonEmptyLines(h.which(), fmt.Sprintf("Your loader for **%s**. Keep it to yourself: it carries your key.", mdText(p.Name)))
 	if k.Expired {
 		head += "\nYour key has expired: the script will refuse it."
 	}

@@ -233,6 +233,17 @@ func TestRedeemKey(t *testing.T) {
 
 	// Unknown keys, and keys of another project (another account's), are not found.
 	wantText(t, "unknown", f.redeem(guild, bob(), "0123456789abcdef0123456789abcdef"), "no such key in this project")
+	// The project's name is text in Discord's markdown, not markup or a mention.
+	p := f.project
+	if _, err := f.lic.UpdateProject(bctx, bActor, p.ID, licensing.ProjectInput{Name: "**Bold** Hub @everyone", ResetCooldown: p.ResetCooldown,
+		UsersCanReset: p.UsersCanReset, FFADefault: p.FFADefault, Reason: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	wantText(t, "a name with markdown", f.redeem(guild, bob(), "0123456789abcdef0123456789abcdef"), "(**\\*\\*Bold\\*\\* Hub @\u200beveryone**)")
+	if _, err := f.lic.UpdateProject(bctx, bActor, p.ID, licensing.ProjectInput{Name: p.Name, ResetCooldown: p.ResetCooldown,
+		UsersCanReset: p.UsersCanReset, FFADefault: p.FFADefault, Reason: "test"}); err != nil {
+		t.Fatal(err)
+	}
 	other, err := f.lic.CreateKey(bctx, bActor, f.otherProject.ID, licensing.KeyInput{})
 	if err != nil {
 		t.Fatal(err)

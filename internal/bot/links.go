@@ -244,7 +244,7 @@ func (s *Service) addSetupRoutes() {
 		if err != nil {
 			return Reply{}, err
 		}
-		return Reply{Content: fmt.Sprintf("This server now serves the Luarmor project **%s**. Post the key panel with `/luarmor panel`.", l.TargetName)}, nil
+		return Reply{Content: fmt.Sprintf("This server now serves the Luarmor project **%s**. Post the key panel with `/luarmor panel`.", mdText(l.TargetName))}, nil
 	})
 	s.handle("/lumira setup", "", false, func(ctx context.Context, s *Service, r *Request) (Reply, error) {
 		role := discord.StringOption(r.Options, "rank_role")
@@ -255,7 +255,7 @@ func (s *Service) addSetupRoutes() {
 		if err != nil {
 			return Reply{}, err
 		}
-		msg := fmt.Sprintf("This server now serves the Lumira group **%s** (Roblox group %d). Managers create API keys with `/apikey create`.", l.TargetName, l.RobloxGroupID)
+		msg := fmt.Sprintf("This server now serves the Lumira group **%s** (Roblox group %d). Managers create API keys with `/apikey create`.", mdText(l.TargetName), l.RobloxGroupID)
 		if l.RankRoleID != "" { // given now, or kept from the last setup of this group
 			msg += fmt.Sprintf(" Members of <@&%s> may use `/rank`.", l.RankRoleID)
 		} else {
