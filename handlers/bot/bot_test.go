@@ -20,6 +20,7 @@ import (
 	"lumdesk/internal/customers"
 	"lumdesk/internal/licensing"
 	"lumdesk/internal/platform/config"
+	"lumdesk/internal/ranking"
 )
 
 var bg = context.Background()
@@ -353,5 +354,34 @@ func TestSandboxButtonsAndModal(t *testing.T) {
 	r = admin.Get("/discord/sandbox/followup?token=sbx_done&user=alice&try=3")
 	if r.Text(`[data-testid="bot-message"] [data-testid="message-content"]`) != "Done: 3 keys" || !r.Has(`[data-testid="ephemeral"]`) || r.Has(`[data-testid="thinking"]`) {
 		t.Errorf("follow-up: %s", r.Body)
+	}
+}
+
+// A Lumira group's link shows its rank role below 1280 px too, where the
+// Rank role column is hidden.
+func TestGroupLinkShowsItsRankRole(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t, servertest.Demo)
+	admin := env.As("admin")
+	acc := env.CreateAccount("Rank Role Co")
+	g, err := env.Ranking.AddGroup(bg, audit.CLI("test"), accounts.Only(acc.ID), ranking.GroupInput{RobloxGroupID: 4242, Name: "Role Clan"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin.Get("/discord/links?group=" + g.ID)
+	r := admin.HTMX(http.MethodPost, "/discord/links/code", url.Values{"group": {g.ID}})
+	code := r.Text(`[data-testid="link-code-value"]`)
+	if r.Status != 200 || code == "" {
+		t.Fatalf("link code: %d %s", r.Status, r.Body)
+	}
+	const role = "555000000000000009"
+	r = admin.HTMX(http.MethodPost, "/discord/sandbox/command", url.Values{"user": {"manager"}, "guild": {bot.DemoGuildID},
+		"command": {"lumira setup"}, "opt_group": {"4242"}, "opt_code": {code}, "opt_rank_role": {role}})
+	if !strings.Contains(r.Text(`[data-testid="message-content"]`), "now serves") {
+		t.Fatalf("setup: %d %q", r.Status, r.Text("body"))
+	}
+	r = admin.Get("/discord/links?group=" + g.ID)
+	if got := r.Text(`[data-testid="discord-link"] [data-testid="rank-role-sub"]`); !strings.Contains(got, role) {
+		t.Errorf("rank role under the server: %q", got)
 	}
 }
