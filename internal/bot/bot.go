@@ -194,6 +194,9 @@ func (s *Service) Interact(ctx context.Context, in discord.Interaction) discord.
 	rt, ok := s.routes[r.Name]
 	if !ok || caller.ID == "" {
 		rep := Reply{Content: "This bot does not know that command. A server manager can re-register the commands."}
+		if ok { // Discord always names who interacted; without it the bot acts for nobody
+			rep.Content = "Discord did not say who sent this, so the bot cannot act on it. Try again."
+		}
 		s.record(ctx, r, "refused", rep.Content, time.Since(start), false)
 		return rep.response()
 	}

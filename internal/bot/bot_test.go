@@ -192,6 +192,10 @@ func TestUnknownCommandAndDirectMessage(t *testing.T) {
 	if got := text(f.do(dm)); !strings.Contains(got, "in a server") {
 		t.Fatalf("DM: %q", got)
 	}
+	// A known command that names nobody is refused as such, not as unknown.
+	if got := text(f.do(f.command(guild, nil, "luarmor panel"))); !strings.Contains(got, "did not say who sent this") {
+		t.Fatalf("no caller: %q", got)
+	}
 }
 
 func TestRegisterCommands(t *testing.T) {

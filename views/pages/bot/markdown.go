@@ -43,6 +43,17 @@ const (
 	mentionClass   = "rounded bg-indigo-100 px-0.5 font-medium text-indigo-700 dark:bg-indigo-500/20 dark:text-indigo-200"
 )
 
+// mdEscaped is a character the bot escaped (mdText) to show it as itself.
+var mdEscaped = regexp.MustCompile("\\\\([\\\\*_`~|<])")
+
+// PlainText is a message as text, its markdown markers dropped and escapes
+// undone: the interactions log's one-line summary, where "**Hub**" would
+// show its asterisks.
+func PlainText(s string) string {
+	s = strings.NewReplacer("```", "", "**", "", "`", "").Replace(s)
+	return mdEscaped.ReplaceAllString(s, "$1")
+}
+
 func renderMarkdown(s string) string {
 	var out strings.Builder
 	// Code blocks first: nothing inside them is formatted.

@@ -20,3 +20,16 @@ func TestMarkdownEscapesAndFormats(t *testing.T) {
 		}
 	}
 }
+
+func TestPlainText(t *testing.T) {
+	for in, want := range map[string]string{
+		"This server now serves the Luarmor project **Nightfall Hub**.": "This server now serves the Luarmor project Nightfall Hub.",
+		"Post it with `/luarmor panel`.":                                "Post it with /luarmor panel.",
+		"(**\\*\\*Bold\\*\\* Hub @\u200beveryone**)":                    "(**Bold** Hub @\u200beveryone)",
+		"```lua\nprint(1)```":                                           "lua\nprint(1)",
+	} {
+		if got := PlainText(in); got != want {
+			t.Errorf("PlainText(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -538,7 +538,7 @@ func logCard(l Log) templ.Component {
 							if templ_7745c5c3_Err != nil {
 								return templ_7745c5c3_Err
 							}
-							templ_7745c5c3_Err = components.Clip(r.Message, "").Render(ctx, templ_7745c5c3_Buffer)
+							templ_7745c5c3_Err = components.Clip(PlainText(r.Message), "").Render(ctx, templ_7745c5c3_Buffer)
 							if templ_7745c5c3_Err != nil {
 								return templ_7745c5c3_Err
 							}
