@@ -9,7 +9,6 @@ package billing
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"maps"
 	"strconv"
 	"strings"
@@ -50,7 +49,7 @@ type Products struct {
 	enqueue func(ctx context.Context) error
 	// names finds the accounts' names (accounts.Service.Names): items show
 	// whose they are by name, never as "#26".
-	names func(ctx context.Context, ids []int64) (map[int64]string, error)
+	names web.AccountNames
 
 	// The item pages' face: the console's (every account, staff
 	// permissions) unless ForPortal set the portal's.
@@ -63,7 +62,7 @@ type Products struct {
 
 // NewProducts makes the route group.
 func NewProducts(svc ProductsService, enqueue func(ctx context.Context) error,
-	names func(ctx context.Context, ids []int64) (map[int64]string, error)) *Products {
+	names web.AccountNames) *Products {
 	h := &Products{svc: svc, enqueue: enqueue, names: names, face: view.ConsoleItems,
 		scope: func(*fiber.Ctx) accounts.Scope { return accounts.AllAccounts }, canManage: canManageProducts, canPay: canManageProducts}
 	h.itemPage = h.page
@@ -78,7 +77,7 @@ func NewProducts(svc ProductsService, enqueue func(ctx context.Context) error,
 type PortalItems struct{ h *Products }
 
 // ForPortal makes the portal's item pages over svc.
-func ForPortal(svc ProductsService, names func(ctx context.Context, ids []int64) (map[int64]string, error), face view.ItemFace,
+func ForPortal(svc ProductsService, names web.AccountNames, face view.ItemFace,
 	scope func(*fiber.Ctx) accounts.Scope, canManage, canPay func(*fiber.Ctx) bool,
 	page func(c *fiber.Ctx, title string, crumbs ...layouts.Crumb) layouts.Page) PortalItems {
 	return PortalItems{&Products{svc: svc, names: names, face: face, scope: scope, canManage: canManage, canPay: canPay, itemPage: page}}
@@ -101,20 +100,6 @@ func (p PortalItems) RevealPassword(c *fiber.Ctx) error { return p.h.revealProxy
 func (p PortalItems) ExportDomains(c *fiber.Ctx) error  { return p.h.export(c, "domains") }
 func (p PortalItems) ExportVPS(c *fiber.Ctx) error      { return p.h.export(c, "vps") }
 func (p PortalItems) ExportProxies(c *fiber.Ctx) error  { return p.h.export(c, "proxies") }
-
-// accountNames names the accounts of ids; on failure the pages fall back
-// to the ids (a name is a label, not worth failing a page over).
-func (h *Products) accountNames(ctx context.Context, ids ...int64) map[int64]string {
-	if h.names == nil {
-		return nil
-	}
-	m, err := h.names(ctx, ids)
-	if err != nil {
-		slog.Warn("account names", "err", err)
-		return nil
-	}
-	return m
-}
 
 // canManageProducts shows the change buttons; the routes themselves require
 // billing.products.manage, which every role with billing.balance.credit holds.
@@ -216,7 +201,7 @@ func (h *Products) list(c *fiber.Ctx, kind string) error {
 	for _, x := range l.Proxies {
 		ids = append(ids, x.AccountID)
 	}
-	l.AccountNames = h.accountNames(ctx, ids...)
+	l.AccountNames = h.names.Of(ctx, ids...)
 	l.Bar = h.app.ListBar(c, l.Path(), l.Query(), l.ActiveFilters())
 	var n listcount.Count
 	switch kind {

@@ -122,7 +122,7 @@ func (h *Products) exportRows(ctx context.Context, kind string, f lumiproducts.L
 	if h.face.Portal { // its file has no account columns
 		return rows, next, nil
 	}
-	names := h.accountNames(ctx, accounts...)
+	names := h.names.Of(ctx, accounts...)
 	for i := range rows {
 		rows[i][2] = web.CsvCell(names[accounts[i]])
 	}

@@ -46,18 +46,15 @@ type Service interface {
 	Reconcile(ctx context.Context, actor audit.Actor, scope accounts.Scope, groupID string) (ranking.Reconciliation, error)
 }
 
-// Names names accounts by id.
-type Names func(ctx context.Context, ids []int64) (map[int64]string, error)
-
 // Lumira is the route group.
 type Lumira struct {
 	app   *web.App
 	svc   Service
-	names Names
+	names web.AccountNames
 }
 
 // New makes the route group.
-func New(svc Service, names Names) *Lumira { return &Lumira{svc: svc, names: names} }
+func New(svc Service, names web.AccountNames) *Lumira { return &Lumira{svc: svc, names: names} }
 
 const pageSize = 50
 
@@ -75,12 +72,7 @@ func (h *Lumira) accountNames(ctx context.Context, gs []ranking.Group) map[int64
 	for _, g := range gs {
 		ids = append(ids, g.AccountID)
 	}
-	m, err := h.names(ctx, ids)
-	if err != nil {
-		h.app.Log().Warn("lumira account names", "err", err)
-		return map[int64]string{}
-	}
-	return m
+	return h.names.Of(ctx, ids...)
 }
 
 func accountName(m map[int64]string, id int64) string {

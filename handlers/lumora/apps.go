@@ -55,7 +55,7 @@ func (h *Lumora) apps(c *fiber.Ctx) error {
 	for i, a := range items {
 		ids[i] = a.AccountID
 	}
-	names := accountNames(ctx, h.app, h.names, ids)
+	names := h.names.Of(ctx, ids...)
 	for _, a := range items {
 		from := a.DefaultFromEmail
 		if a.DefaultFromName != "" && from != "" {

@@ -52,30 +52,13 @@ type Lumora struct {
 	// tpl is the template pages (WithTemplates; without, they answer 404).
 	tpl *Templates
 	// names names the accounts of the lists (WithAccountNames); nil: "#id".
-	names Names
+	names web.AccountNames
 }
-
-// Names names accounts by id (accounts.Service.Names).
-type Names func(ctx context.Context, ids []int64) (map[int64]string, error)
 
 // WithAccountNames has the apps and templates lists name their accounts.
-func (h *Lumora) WithAccountNames(n Names) *Lumora {
+func (h *Lumora) WithAccountNames(n web.AccountNames) *Lumora {
 	h.names, h.tpl.Names = n, n
 	return h
-}
-
-// accountNames maps the ids to names; a failed lookup is logged and the
-// list shows ids.
-func accountNames(ctx context.Context, app *web.App, names Names, ids []int64) map[int64]string {
-	if names == nil || len(ids) == 0 {
-		return nil
-	}
-	m, err := names(ctx, ids)
-	if err != nil {
-		app.Log().Warn("lumora account names", "err", err)
-		return nil
-	}
-	return m
 }
 
 // New makes the route group; inbox returns the sandbox inbox's store, or

@@ -55,7 +55,7 @@ type Templates struct {
 	// MessageHref is the face's page of a message (after a test send).
 	MessageHref func(publicID string) string
 	// Names names the list's accounts (the console's); nil: "#id".
-	Names Names
+	Names web.AccountNames
 }
 
 // versionsShown is how many versions the template page lists.
@@ -93,7 +93,7 @@ func (h *Templates) List(c *fiber.Ctx) error {
 	for i, t := range page.Templates {
 		ids[i] = t.AccountID
 	}
-	names := accountNames(c.UserContext(), h.App, h.Names, ids)
+	names := h.Names.Of(c.UserContext(), ids...)
 	for _, t := range page.Templates {
 		l.Rows = append(l.Rows, view.TemplateRow{ID: t.ID, Slug: t.Slug, Name: t.Name, AccountID: t.AccountID, Account: names[t.AccountID],
 			Version: t.Version, Updated: t.UpdatedAt})

@@ -79,7 +79,7 @@ type Lumi struct {
 
 // New makes the route group; names finds accounts' names (the item
 // pages name the account).
-func New(bill BillingService, prods ProductsService, names func(ctx context.Context, ids []int64) (map[int64]string, error)) *Lumi {
+func New(bill BillingService, prods ProductsService, names web.AccountNames) *Lumi {
 	h := &Lumi{bill: bill, prods: prods}
 	h.pages = billinghttp.ForPortal(prods, names, billview.ItemFace{Path: view.Path, Portal: true},
 		web.PortalScope,
