@@ -219,15 +219,10 @@ func (h *Pages) actionForm(c *fiber.Ctx, kind string) error {
 		return err
 	}
 	f := staffviews.ActionForm{Kind: kind, User: h.row(u, web.CurrentUser(c).ID), Tab: tabOf(c.Query("tab")), Role: string(u.Role)}
-	// The detail page greys these out for your own account; a typed URL
-	// says the same rather than offer a form the service refuses.
-	if f.User.Self {
-		switch kind {
-		case "disable":
-			f.Error, f.Refused = "You cannot disable your own account.", true
-		case "reset-totp":
-			f.Error, f.Refused = "You cannot reset your own two-factor here.", true
-		}
+	// Opened by its URL, an action the detail page greys out says why,
+	// rather than offer a form the service refuses.
+	if why := f.User.SelfRefusal(kind); why != "" {
+		f.Error, f.Refused = why, true
 	}
 	if web.IsHTMX(c) {
 		return web.Render(c, fiber.StatusOK, staffviews.ActionDialog(web.CSRFToken(c), f))

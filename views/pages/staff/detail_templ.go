@@ -127,7 +127,7 @@ func DetailBody(d Detail) templ.Component {
 		}
 		if d.User.TOTP {
 			if d.User.Self {
-				templ_7745c5c3_Err = disabledAction("Reset two-factor", "shield-check", "You cannot reset your own two-factor here.").Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = disabledAction("Reset two-factor", "shield-check", d.User.SelfRefusal("reset-totp")).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -148,7 +148,7 @@ func DetailBody(d Detail) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		} else if d.User.Self {
-			templ_7745c5c3_Err = disabledAction("Disable", "lock", "You cannot disable your own account.").Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = disabledAction("Disable", "lock", d.User.SelfRefusal("disable")).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -31,6 +31,23 @@ type Row struct {
 // Href is the detail page.
 func (r Row) Href() string { return "/staff/" + strconv.FormatInt(r.ID, 10) }
 
+// SelfRefusal says why an action (its kind) cannot be taken on this user
+// when it is your own account, "" when it can: the detail page greys the
+// action out with it, and the action's form, opened by its URL, shows it
+// with nothing to submit. The service refuses both (staff.ErrSelf).
+func (r Row) SelfRefusal(kind string) string {
+	if !r.Self {
+		return ""
+	}
+	switch kind {
+	case "disable":
+		return "You cannot disable your own account."
+	case "reset-totp":
+		return "You cannot reset your own two-factor here."
+	}
+	return ""
+}
+
 // DisplayName is the name, or the email when there is no name.
 func (r Row) DisplayName() string {
 	if strings.TrimSpace(r.Name) != "" {
