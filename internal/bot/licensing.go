@@ -68,16 +68,15 @@ func (s *Service) addLicensingRoutes() {
 // the project lets users reset (a panel posted before that changed still
 // answers its button with the refusal); post the panel again to follow.
 func panelReply(p licensing.Project) Reply {
-	desc := "Press **Redeem key** and paste your key to link it to your Discord account. " +
-		"Then get your script or see your key's details here. Answers are only shown to you."
+	then := "get your script or see your key's details"
 	buttons := []discord.Component{discord.Button(discord.ButtonSuccess, "Redeem key", PanelRedeem)}
 	if p.UsersCanReset {
-		desc = "Press **Redeem key** and paste your key to link it to your Discord account. " +
-			"Then get your script, see your key's details or reset your HWID when you change devices here. Answers are only shown to you."
+		then = "get your script, see your key's details or reset your HWID when you change devices"
 		buttons = append(buttons, discord.Button(discord.ButtonDanger, "Reset HWID", PanelReset))
 	}
 	buttons = append(buttons, discord.Button(discord.ButtonPrimary, "Get script", PanelScript),
 		discord.Button(discord.ButtonSecondary, "Key info", PanelInfo))
+	desc := "Press **Redeem key** and paste your key to link it to your Discord account. Then " + then + " here. Answers are only shown to you."
 	return Reply{
 		Public: true,
 		Embeds: []discord.Embed{{Title: p.Name, Description: desc, Color: colorPanel,

@@ -477,6 +477,9 @@ func (a Action) BackHref() string {
 
 // Title is the dialog's title.
 func (a Action) Title() string {
+	if a.Decided {
+		return "Request #" + idStr(a.RequestID) + " is decided"
+	}
 	if a.Review {
 		switch a.Kind {
 		case "topup":
@@ -502,20 +505,19 @@ func (a Action) Title() string {
 		return "Pay deposit " + a.Deposit + " (sandbox)"
 	case "cancel":
 		return "Cancel deposit " + a.Deposit
-	case "approve", "reject":
-		if a.Decided {
-			return "Request #" + idStr(a.RequestID) + " is decided"
-		}
-		if a.Kind == "reject" {
-			return "Reject request #" + idStr(a.RequestID)
-		}
+	case "approve":
 		return "Approve " + a.Sum + " for " + a.AccountName + "?"
+	case "reject":
+		return "Reject request #" + idStr(a.RequestID)
 	}
 	return ""
 }
 
 // Body explains what the action does.
 func (a Action) Body() string {
+	if a.Decided {
+		return a.Request + "."
+	}
 	limit := "Amounts above " + a.Limit + " wait for a second finance user's approval."
 	if a.Review {
 		if a.After == "" {
@@ -542,12 +544,6 @@ func (a Action) Body() string {
 		return "Sends the sandbox provider's signed payment webhook for " + a.Deposit + " to this server, which credits " + a.AccountName + ". Sandbox deposits are test money."
 	case "cancel":
 		return "Closes " + a.Deposit + " without payment. It can no longer be paid."
-	case "approve", "reject":
-		if a.Decided {
-			return a.Request + "."
-		}
-	}
-	switch a.Kind {
 	case "approve":
 		return a.Request + ". Approving moves the money now, once: the balance of " + a.AccountName + " is " + a.Balance + " now, " + a.After + " after."
 	case "reject":
