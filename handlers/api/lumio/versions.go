@@ -91,14 +91,17 @@ func (api *API) submitVersion(c *fiber.Ctx, k apikeys.Key) error {
 	body := &bodyReader{r: web.BodyStream(c)}
 	mr := multipart.NewReader(body, params["boundary"])
 	var version, changelog *string
+	tooLarge := func() error {
+		return writeErr(c, fiber.StatusRequestEntityTooLarge, CodePayloadTooLarge,
+			fmt.Sprintf("bundle: larger than %s compressed; nothing was stored.", sizeText(api.maxUpload)))
+	}
 	// submit hands the bundle to the service and answers: 202, or why not.
 	submit := func(r io.Reader) error {
 		bundle := &bodyReader{r: r}
 		v, err := api.svc.SubmitVersion(ctx, actorOf(c), k.Scope(), id, marketplace.VersionInput{Version: deref(version), Changelog: deref(changelog), Bundle: bundle})
 		if err != nil {
 			if bundle.n > api.maxUpload {
-				return writeErr(c, fiber.StatusRequestEntityTooLarge, CodePayloadTooLarge,
-					fmt.Sprintf("bundle: larger than %s compressed; nothing was stored.", sizeText(api.maxUpload)))
+				return tooLarge()
 			}
 			if bundle.err != nil {
 				return api.uploadReadErr(c, body, bundle.err)
@@ -165,8 +168,7 @@ func (api *API) submitVersion(c *fiber.Ctx, k apikeys.Key) error {
 					return api.uploadReadErr(c, body, err)
 				}
 				if n > api.maxUpload {
-					return writeErr(c, fiber.StatusRequestEntityTooLarge, CodePayloadTooLarge,
-						fmt.Sprintf("bundle: larger than %s compressed; nothing was stored.", sizeText(api.maxUpload)))
+					return tooLarge()
 				}
 				continue
 			}
