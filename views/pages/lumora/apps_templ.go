@@ -308,7 +308,7 @@ func AppsPage(p layouts.Page, l AppList) templ.Component {
 						if templ_7745c5c3_Err != nil {
 							return templ_7745c5c3_Err
 						}
-						templ_7745c5c3_Err = components.Clip(orName(a.Account, "#"+idStr(a.AccountID)), "max-w-[10rem]").Render(ctx, templ_7745c5c3_Buffer)
+						templ_7745c5c3_Err = components.Clip(accountLabel(a.Account, a.AccountID), "max-w-[10rem]").Render(ctx, templ_7745c5c3_Buffer)
 						if templ_7745c5c3_Err != nil {
 							return templ_7745c5c3_Err
 						}

@@ -356,9 +356,9 @@ func DomainsPage(p layouts.Page, l DomainList) templ.Component {
 							return templ_7745c5c3_Err
 						}
 						var templ_7745c5c3_Var16 string
-						templ_7745c5c3_Var16, templ_7745c5c3_Err = templ.JoinStringErrs(orName(d.Account, "#"+idStr(d.AccountID)))
+						templ_7745c5c3_Var16, templ_7745c5c3_Err = templ.JoinStringErrs(accountLabel(d.Account, d.AccountID))
 						if templ_7745c5c3_Err != nil {
-							return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/lumora/domains.templ`, Line: 68, Col: 133}
+							return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/lumora/domains.templ`, Line: 68, Col: 128}
 						}
 						_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var16))
 						if templ_7745c5c3_Err != nil {

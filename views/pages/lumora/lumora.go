@@ -222,6 +222,9 @@ func (r MessageRow) AccountLabel() string { return orName(r.Account, "Account #"
 // AppLabel is the row's app by name ("App #id" without one).
 func (r MessageRow) AppLabel() string { return orName(r.App, "App #"+idStr(r.AppID)) }
 
+// accountLabel is an account's name, or "#id" when the list has none.
+func accountLabel(name string, id int64) string { return orName(name, "#"+idStr(id)) }
+
 func orName(name, fallback string) string {
 	if name == "" {
 		return fallback

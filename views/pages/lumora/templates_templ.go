@@ -296,9 +296,9 @@ func TemplatesPage(p layouts.Page, l TemplateList) templ.Component {
 								return templ_7745c5c3_Err
 							}
 							var templ_7745c5c3_Var14 string
-							templ_7745c5c3_Var14, templ_7745c5c3_Err = templ.JoinStringErrs(orName(t.Account, "#"+idStr(t.AccountID)))
+							templ_7745c5c3_Var14, templ_7745c5c3_Err = templ.JoinStringErrs(accountLabel(t.Account, t.AccountID))
 							if templ_7745c5c3_Err != nil {
-								return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/lumora/templates.templ`, Line: 57, Col: 88}
+								return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/lumora/templates.templ`, Line: 57, Col: 83}
 							}
 							_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var14))
 							if templ_7745c5c3_Err != nil {
@@ -321,7 +321,7 @@ func TemplatesPage(p layouts.Page, l TemplateList) templ.Component {
 							var templ_7745c5c3_Var15 templ.SafeURL
 							templ_7745c5c3_Var15, templ_7745c5c3_Err = templ.JoinURLErrs(templ.URL(AccountHref(t.AccountID)))
 							if templ_7745c5c3_Err != nil {
-								return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/lumora/templates.templ`, Line: 62, Col: 53}
+								return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/pages/lumora/templates.templ`, Line: 62, Col: 54}
 							}
 							_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var15))
 							if templ_7745c5c3_Err != nil {
@@ -331,7 +331,7 @@ func TemplatesPage(p layouts.Page, l TemplateList) templ.Component {
 							if templ_7745c5c3_Err != nil {
 								return templ_7745c5c3_Err
 							}
-							templ_7745c5c3_Err = components.Clip(orName(t.Account, "#"+idStr(t.AccountID)), "max-w-[10rem]").Render(ctx, templ_7745c5c3_Buffer)
+							templ_7745c5c3_Err = components.Clip(accountLabel(t.Account, t.AccountID), "max-w-[10rem]").Render(ctx, templ_7745c5c3_Buffer)
 							if templ_7745c5c3_Err != nil {
 								return templ_7745c5c3_Err
 							}
