@@ -1,7 +1,5 @@
--- name: GetLoginThrottle :one
-SELECT * FROM login_throttle WHERE key = $1;
-
--- Counts a failure; the window restarts when the last one is old.
+-- Counts a failure (or an attempt not yet known to succeed); the window
+-- restarts when the last one is old. The upsert holds the row until commit.
 -- name: RecordLoginFailure :one
 INSERT INTO login_throttle (key, failures, window_start)
 VALUES ($1, 1, now())
@@ -17,3 +15,9 @@ UPDATE login_throttle SET locked_until = $2 WHERE key = $1;
 
 -- name: ClearLoginThrottle :exec
 DELETE FROM login_throttle WHERE key = $1;
+
+-- Takes one attempt's count back and lifts the lock: Attempt went through
+-- only while the key was unlocked, so a lock now is this attempt's own (or
+-- one set by a guess racing it).
+-- name: ForgiveLoginAttempt :exec
+UPDATE login_throttle SET failures = greatest(failures - 1, 0), locked_until = NULL WHERE key = $1;

@@ -19,20 +19,16 @@ func (q *Queries) ClearLoginThrottle(ctx context.Context, key string) error {
 	return err
 }
 
-const getLoginThrottle = `-- name: GetLoginThrottle :one
-SELECT key, failures, window_start, locked_until FROM login_throttle WHERE key = $1
+const forgiveLoginAttempt = `-- name: ForgiveLoginAttempt :exec
+UPDATE login_throttle SET failures = greatest(failures - 1, 0), locked_until = NULL WHERE key = $1
 `
 
-func (q *Queries) GetLoginThrottle(ctx context.Context, key string) (LoginThrottle, error) {
-	row := q.db.QueryRow(ctx, getLoginThrottle, key)
-	var i LoginThrottle
-	err := row.Scan(
-		&i.Key,
-		&i.Failures,
-		&i.WindowStart,
-		&i.LockedUntil,
-	)
-	return i, err
+// Takes one attempt's count back and lifts the lock: Attempt went through
+// only while the key was unlocked, so a lock now is this attempt's own (or
+// one set by a guess racing it).
+func (q *Queries) ForgiveLoginAttempt(ctx context.Context, key string) error {
+	_, err := q.db.Exec(ctx, forgiveLoginAttempt, key)
+	return err
 }
 
 const lockLoginThrottle = `-- name: LockLoginThrottle :exec
@@ -65,7 +61,8 @@ type RecordLoginFailureParams struct {
 	WindowSeconds float64 `json:"window_seconds"`
 }
 
-// Counts a failure; the window restarts when the last one is old.
+// Counts a failure (or an attempt not yet known to succeed); the window
+// restarts when the last one is old. The upsert holds the row until commit.
 func (q *Queries) RecordLoginFailure(ctx context.Context, arg RecordLoginFailureParams) (LoginThrottle, error) {
 	row := q.db.QueryRow(ctx, recordLoginFailure, arg.Key, arg.WindowSeconds)
 	var i LoginThrottle

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -18,6 +19,7 @@ import (
 	"lumdesk/internal/platform/apperr"
 	"lumdesk/internal/platform/db"
 	"lumdesk/internal/platform/secretbox"
+	"lumdesk/internal/platform/signin"
 	"lumdesk/internal/platform/testdb"
 )
 
@@ -267,5 +269,40 @@ func TestAnInvitationIsAcceptedOnceUnderRace(t *testing.T) {
 	users, err := f.svc.Users(ctx, f.acc.ID)
 	if err != nil || ok != 1 || len(users) != 1 {
 		t.Fatalf("%d acceptances, %d users (%v)", ok, len(users), err)
+	}
+}
+
+// Changing the password or turning two-factor off asks for the password, and
+// those checks count against the user's sign-in throttle: a session someone
+// else holds cannot guess the password without limit.
+func TestOwnPasswordChecksAreThrottled(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	u := f.user(t, "guessed@acme.test", customers.RoleOwner)
+	for i := range 3 {
+		err := f.svc.ChangePassword(ctx, customers.Actor(u), u, "wrong guess "+strconv.Itoa(i), "a new long passphrase", nil)
+		var fe apperr.FieldErrors
+		if !errors.As(err, &fe) || fe["current"] != "The current password is not right." {
+			t.Fatalf("guess %d: %v", i+1, err)
+		}
+	}
+	for _, check := range []func() error{
+		func() error {
+			return f.svc.ChangePassword(ctx, customers.Actor(u), u, "correct horse battery", "a new long passphrase", nil)
+		},
+		func() error { return f.svc.DisableTOTP(ctx, customers.Actor(u), u, "correct horse battery") },
+	} {
+		var fe apperr.FieldErrors
+		if err := check(); !errors.As(err, &fe) || !strings.HasPrefix(fe["current"]+fe["password"], "Too many wrong passwords; try again in ") {
+			t.Fatalf("after three wrong guesses even the right password should wait: %v", err)
+		}
+	}
+	// Past the lock the right password works, and takes its count back.
+	f.now = f.now.Add(signin.LockMax)
+	if err := f.svc.ChangePassword(ctx, customers.Actor(u), u, "correct horse battery", "a new long passphrase", nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Login(ctx, audit.Actor{Kind: audit.KindAnonymous, IP: "10.9.9.9"}, "guessed@acme.test", "a new long passphrase"); err != nil {
+		t.Fatalf("sign-in with the new password: %v", err)
 	}
 }

@@ -2,6 +2,7 @@ package customers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -19,21 +20,16 @@ type LoginResult struct {
 }
 
 // Portal throttle keys never collide with the console's ("acct:", "ip:").
-func throttleKeys(email, ip string) (user, ipKey string) {
-	return "portal:acct:" + strings.ToLower(strings.TrimSpace(email)), "portal:ip:" + ip
+func throttleKeys(email, ip string) (user, ipKey signin.Key) {
+	return signin.Key{Name: "portal:acct:" + strings.ToLower(strings.TrimSpace(email)), Free: signin.UserFreeTries},
+		signin.Key{Name: "portal:ip:" + ip, Free: signin.IPFreeTries}
 }
 
 func (s *Service) throttle() signin.Throttle { return signin.Throttle{DB: s.db, Now: s.now} }
 
-// failLogin counts a failed attempt against the user and the IP and audits it.
-func (s *Service) failLogin(ctx context.Context, actor audit.Actor, userKey, ipKey, email string, row store.CustomerUser, why string) error {
+// failLogin audits a failed attempt (Attempt has counted it already).
+func (s *Service) failLogin(ctx context.Context, actor audit.Actor, email string, row store.CustomerUser, why string) error {
 	err := s.db.Tx(ctx, func(q *store.Queries) error {
-		if err := s.throttle().Fail(ctx, q, userKey, signin.UserFreeTries); err != nil {
-			return err
-		}
-		if err := s.throttle().Fail(ctx, q, ipKey, signin.IPFreeTries); err != nil {
-			return err
-		}
 		ev := audit.Event{Action: "customer.login_failed", EntityType: audit.EntityCustomerUser, Reason: why,
 			After: map[string]any{"email": clip.Chars(email, 254)}}
 		if row.ID != 0 {
@@ -52,7 +48,7 @@ func (s *Service) failLogin(ctx context.Context, actor audit.Actor, userKey, ipK
 // suspended account answers ErrSuspended, but only to the right password.
 func (s *Service) Login(ctx context.Context, actor audit.Actor, email, password string) (LoginResult, error) {
 	userKey, ipKey := throttleKeys(email, actor.IP)
-	if err := s.throttle().Check(ctx, userKey, ipKey); err != nil {
+	if err := s.throttle().Attempt(ctx, userKey, ipKey); err != nil {
 		return LoginResult{}, err
 	}
 	var row store.CustomerUser
@@ -65,25 +61,30 @@ func (s *Service) Login(ctx context.Context, actor audit.Actor, email, password 
 	ok, _ := signin.CheckPassword(row.PasswordHash, password)
 	switch {
 	case row.ID == 0:
-		return LoginResult{}, s.failLogin(ctx, actor, userKey, ipKey, email, row, "unknown email")
+		return LoginResult{}, s.failLogin(ctx, actor, email, row, "unknown email")
 	case !ok:
-		return LoginResult{}, s.failLogin(ctx, actor, userKey, ipKey, email, row, "wrong password")
+		return LoginResult{}, s.failLogin(ctx, actor, email, row, "wrong password")
 	case row.DisabledAt != nil:
-		return LoginResult{}, s.failLogin(ctx, actor, userKey, ipKey, email, row, "user removed")
+		return LoginResult{}, s.failLogin(ctx, actor, email, row, "user removed")
 	}
 	if err := s.accountActive(ctx, s.db.Queries, row.AccountID); err != nil {
-		return LoginResult{}, err
+		return LoginResult{}, errors.Join(err, s.throttle().Forgive(ctx, s.db.Queries, userKey, ipKey))
 	}
 	u := fromRow(row)
 	if u.TOTPEnabled {
-		return LoginResult{User: u, NeedsTOTP: true}, nil
+		return LoginResult{User: u, NeedsTOTP: true}, s.throttle().Forgive(ctx, s.db.Queries, userKey, ipKey)
 	}
-	return LoginResult{User: u}, s.completeLogin(ctx, actor, u, userKey, "password")
+	return LoginResult{User: u}, s.completeLogin(ctx, actor, u, userKey, ipKey, "password")
 }
 
-func (s *Service) completeLogin(ctx context.Context, actor audit.Actor, u User, userKey, method string) error {
+// completeLogin clears the user's throttle, takes the address's count of
+// this attempt back and records the sign-in.
+func (s *Service) completeLogin(ctx context.Context, actor audit.Actor, u User, userKey, ipKey signin.Key, method string) error {
 	return s.db.Tx(ctx, func(q *store.Queries) error {
-		if err := q.ClearLoginThrottle(ctx, userKey); err != nil {
+		if err := q.ClearLoginThrottle(ctx, userKey.Name); err != nil {
+			return err
+		}
+		if err := s.throttle().Forgive(ctx, q, ipKey); err != nil {
 			return err
 		}
 		if err := q.SetCustomerLastLogin(ctx, store.SetCustomerLastLoginParams{ID: u.ID, Now: s.clock()}); err != nil {
@@ -103,7 +104,7 @@ func (s *Service) VerifySecondFactor(ctx context.Context, actor audit.Actor, id 
 		return User{}, ErrBadCredentials
 	}
 	userKey, ipKey := throttleKeys(row.Email, actor.IP)
-	if err := s.throttle().Check(ctx, userKey, ipKey); err != nil {
+	if err := s.throttle().Attempt(ctx, userKey, ipKey); err != nil {
 		return User{}, err
 	}
 	if row.DisabledAt != nil || !row.TotpEnabled {
@@ -122,11 +123,11 @@ func (s *Service) VerifySecondFactor(ctx context.Context, actor audit.Actor, id 
 		return User{}, err
 	}
 	if !ok {
-		_ = s.failLogin(ctx, actor, userKey, ipKey, row.Email, row, "wrong second factor")
+		_ = s.failLogin(ctx, actor, row.Email, row, "wrong second factor")
 		return User{}, ErrBadCode
 	}
 	u := fromRow(row)
-	return u, s.completeLogin(ctx, actor, u, userKey, method)
+	return u, s.completeLogin(ctx, actor, u, userKey, ipKey, method)
 }
 
 func totpContext(id int64) string { return "customer_totp:" + idString(id) }

@@ -2,6 +2,7 @@ package customers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -164,6 +165,24 @@ func (s *Service) RevokeOtherSessions(ctx context.Context, actor audit.Actor, us
 	return n, err
 }
 
+// checkOwnPassword checks a signed-in user's password (to change it, to turn
+// two-factor off) against the user's sign-in throttle, so that a session
+// someone else holds cannot guess the password without limit.
+func (s *Service) checkOwnPassword(ctx context.Context, row store.CustomerUser, pw, field, wrong string) error {
+	key, _ := throttleKeys(row.Email, "")
+	var throttled *ThrottledError
+	switch err := s.throttle().Attempt(ctx, key); {
+	case errors.As(err, &throttled):
+		return fieldError(field, "Too many wrong passwords; try again in "+signin.Wait(throttled.RetryAfter)+".")
+	case err != nil:
+		return err
+	}
+	if ok, _ := signin.CheckPassword(row.PasswordHash, pw); !ok {
+		return fieldError(field, wrong)
+	}
+	return s.throttle().Forgive(ctx, s.db.Queries, key)
+}
+
 // ChangePassword sets a new password after checking the current one, and
 // ends the user's other sessions.
 func (s *Service) ChangePassword(ctx context.Context, actor audit.Actor, u User, current, next string, currentHash []byte) error {
@@ -171,8 +190,8 @@ func (s *Service) ChangePassword(ctx context.Context, actor audit.Actor, u User,
 	if err != nil {
 		return err
 	}
-	if ok, _ := signin.CheckPassword(row.PasswordHash, current); !ok {
-		return fieldError("current", "The current password is not right.")
+	if err := s.checkOwnPassword(ctx, row, current, "current", "The current password is not right."); err != nil {
+		return err
 	}
 	if err := checkPassword(next); err != nil {
 		return err
@@ -270,8 +289,8 @@ func (s *Service) DisableTOTP(ctx context.Context, actor audit.Actor, u User, pa
 	if err != nil {
 		return err
 	}
-	if ok, _ := signin.CheckPassword(row.PasswordHash, password); !ok {
-		return fieldError("password", "The password is not right.")
+	if err := s.checkOwnPassword(ctx, row, password, "password", "The password is not right."); err != nil {
+		return err
 	}
 	return s.db.Tx(ctx, func(q *store.Queries) error {
 		if err := q.SetCustomerTOTP(ctx, store.SetCustomerTOTPParams{ID: u.ID}); err != nil {

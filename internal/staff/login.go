@@ -21,21 +21,16 @@ type LoginResult struct {
 	NeedsTOTP bool // ask for a code before the session is signed in
 }
 
-func throttleKeys(email, ip string) (acct, ipKey string) {
-	return "acct:" + strings.ToLower(strings.TrimSpace(email)), "ip:" + ip
+func throttleKeys(email, ip string) (acct, ipKey signin.Key) {
+	return signin.Key{Name: "acct:" + strings.ToLower(strings.TrimSpace(email)), Free: signin.UserFreeTries},
+		signin.Key{Name: "ip:" + ip, Free: signin.IPFreeTries}
 }
 
 func (s *Service) throttle() signin.Throttle { return signin.Throttle{DB: s.db, Now: s.now} }
 
-// failLogin records a failed attempt (throttle counters and audit row).
-func (s *Service) failLogin(ctx context.Context, actor audit.Actor, acctKey, ipKey, email string, userID int64, why string) error {
+// failLogin audits a failed attempt (Attempt has counted it already).
+func (s *Service) failLogin(ctx context.Context, actor audit.Actor, email string, userID int64, why string) error {
 	err := s.db.Tx(ctx, func(q *store.Queries) error {
-		if err := s.throttle().Fail(ctx, q, acctKey, signin.UserFreeTries); err != nil {
-			return err
-		}
-		if err := s.throttle().Fail(ctx, q, ipKey, signin.IPFreeTries); err != nil {
-			return err
-		}
 		entityID := ""
 		if userID != 0 {
 			entityID = strconv.FormatInt(userID, 10)
@@ -54,7 +49,7 @@ func (s *Service) failLogin(ctx context.Context, actor audit.Actor, acctKey, ipK
 // all answer ErrBadCredentials after the same amount of work.
 func (s *Service) Login(ctx context.Context, actor audit.Actor, email, password string) (LoginResult, error) {
 	acctKey, ipKey := throttleKeys(email, actor.IP)
-	if err := s.throttle().Check(ctx, acctKey, ipKey); err != nil {
+	if err := s.throttle().Attempt(ctx, acctKey, ipKey); err != nil {
 		return LoginResult{}, err
 	}
 	norm, _ := normalizeEmail(email)
@@ -65,23 +60,27 @@ func (s *Service) Login(ctx context.Context, actor audit.Actor, email, password 
 	ok, _ := signin.CheckPassword(row.PasswordHash, password)
 	switch {
 	case row.ID == 0:
-		return LoginResult{}, s.failLogin(ctx, actor, acctKey, ipKey, email, 0, "unknown email")
+		return LoginResult{}, s.failLogin(ctx, actor, email, 0, "unknown email")
 	case !ok:
-		return LoginResult{}, s.failLogin(ctx, actor, acctKey, ipKey, email, row.ID, "wrong password")
+		return LoginResult{}, s.failLogin(ctx, actor, email, row.ID, "wrong password")
 	case row.DisabledAt != nil:
-		return LoginResult{}, s.failLogin(ctx, actor, acctKey, ipKey, email, row.ID, "user disabled")
+		return LoginResult{}, s.failLogin(ctx, actor, email, row.ID, "user disabled")
 	}
 	u := fromRow(row)
 	if u.TOTPEnabled {
-		return LoginResult{User: u, NeedsTOTP: true}, nil
+		return LoginResult{User: u, NeedsTOTP: true}, s.throttle().Forgive(ctx, s.db.Queries, acctKey, ipKey)
 	}
-	return LoginResult{User: u}, s.completeLogin(ctx, actor, u, acctKey, "password")
+	return LoginResult{User: u}, s.completeLogin(ctx, actor, u, acctKey, ipKey, "password")
 }
 
-// completeLogin clears the account's throttle and records the sign-in.
-func (s *Service) completeLogin(ctx context.Context, actor audit.Actor, u User, acctKey, method string) error {
+// completeLogin clears the account's throttle, takes the address's count of
+// this attempt back and records the sign-in.
+func (s *Service) completeLogin(ctx context.Context, actor audit.Actor, u User, acctKey, ipKey signin.Key, method string) error {
 	return s.db.Tx(ctx, func(q *store.Queries) error {
-		if err := q.ClearLoginThrottle(ctx, acctKey); err != nil {
+		if err := q.ClearLoginThrottle(ctx, acctKey.Name); err != nil {
+			return err
+		}
+		if err := s.throttle().Forgive(ctx, q, ipKey); err != nil {
 			return err
 		}
 		a := actor
@@ -98,7 +97,7 @@ func (s *Service) VerifySecondFactor(ctx context.Context, actor audit.Actor, sta
 		return User{}, ErrBadCredentials
 	}
 	acctKey, ipKey := throttleKeys(row.Email, actor.IP)
-	if err := s.throttle().Check(ctx, acctKey, ipKey); err != nil {
+	if err := s.throttle().Attempt(ctx, acctKey, ipKey); err != nil {
 		return User{}, err
 	}
 	if row.DisabledAt != nil || !row.TotpEnabled {
@@ -114,11 +113,11 @@ func (s *Service) VerifySecondFactor(ctx context.Context, actor audit.Actor, sta
 		return User{}, err
 	}
 	if !ok {
-		_ = s.failLogin(ctx, actor, acctKey, ipKey, row.Email, row.ID, "wrong second factor")
+		_ = s.failLogin(ctx, actor, row.Email, row.ID, "wrong second factor")
 		return User{}, ErrBadCode
 	}
 	u := fromRow(row)
-	return u, s.completeLogin(ctx, actor, u, acctKey, method)
+	return u, s.completeLogin(ctx, actor, u, acctKey, ipKey, method)
 }
 
 // checkTOTP accepts a code for the current step or one step either side,

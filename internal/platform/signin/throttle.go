@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"lumdesk/db/store"
@@ -36,14 +38,19 @@ func LockFor(failures, free int) time.Duration {
 type ThrottledError struct{ RetryAfter time.Duration }
 
 func (e *ThrottledError) Error() string {
-	return fmt.Sprintf("too many failed sign-ins; try again in %s", roundUp(e.RetryAfter))
+	return fmt.Sprintf("too many failed sign-ins; try again in %s", Wait(e.RetryAfter))
 }
 
-func roundUp(d time.Duration) string {
-	if d < time.Minute {
-		return strconv.Itoa(int(d.Seconds())+1) + " seconds"
+// Wait says a wait in whole seconds or minutes, rounded up: "5 seconds".
+func Wait(d time.Duration) string {
+	n, unit := int(math.Ceil(d.Seconds())), "second"
+	if n > 60 {
+		n, unit = int(math.Ceil(d.Minutes())), "minute"
 	}
-	return strconv.Itoa(int(d.Minutes())+1) + " minutes"
+	if n = max(n, 1); n > 1 {
+		unit += "s"
+	}
+	return strconv.Itoa(n) + " " + unit
 }
 
 // Throttle counts failures in the login_throttle table. Each face prefixes
@@ -53,36 +60,60 @@ type Throttle struct {
 	Now func() time.Time
 }
 
-// Check returns a ThrottledError while any key is locked.
-func (t Throttle) Check(ctx context.Context, keys ...string) error {
-	var wait time.Duration
-	for _, k := range keys {
-		row, err := t.DB.GetLoginThrottle(ctx, k)
-		if db.IsNotFound(err) {
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("check throttle: %w", err)
-		}
-		if row.LockedUntil != nil {
-			wait = max(wait, row.LockedUntil.Sub(t.Now()))
-		}
-	}
-	if wait > 0 {
-		return &ThrottledError{RetryAfter: wait}
-	}
-	return nil
+// Key is one counter of failures and how many of them it forgives before
+// it locks (UserFreeTries for a user, IPFreeTries for an address).
+type Key struct {
+	Name string
+	Free int
 }
 
-// Fail counts one failure for key and locks it once past free tries.
-func (t Throttle) Fail(ctx context.Context, q *store.Queries, key string, free int) error {
-	row, err := q.RecordLoginFailure(ctx, store.RecordLoginFailureParams{Key: key, WindowSeconds: ThrottleWindow.Seconds()})
-	if err != nil {
-		return fmt.Errorf("record failure: %w", err)
-	}
-	if d := LockFor(int(row.Failures), free); d > 0 {
-		until := t.Now().Add(d)
-		return q.LockLoginThrottle(ctx, store.LockLoginThrottleParams{Key: key, LockedUntil: &until})
+// Attempt counts one try against every key before the secret is checked,
+// or returns a ThrottledError while any key is locked (and counts nothing).
+// The try counts as a failure from the start, in one short transaction that
+// holds the keys' rows: guesses sent at once each see the ones before them,
+// and the one that reaches a key's free tries locks it for the rest, where
+// reading the count and writing a failure after the slow password hash let
+// any number of guesses through together. A right secret takes its count
+// back with Forgive.
+func (t Throttle) Attempt(ctx context.Context, keys ...Key) error {
+	keys = slices.SortedFunc(slices.Values(keys), func(a, b Key) int { return strings.Compare(a.Name, b.Name) }) // one lock order: no deadlock
+	err := t.DB.Tx(ctx, func(q *store.Queries) error {
+		now := t.Now()
+		var wait time.Duration
+		counted := make([]store.LoginThrottle, len(keys))
+		for i, k := range keys {
+			row, err := q.RecordLoginFailure(ctx, store.RecordLoginFailureParams{Key: k.Name, WindowSeconds: ThrottleWindow.Seconds()})
+			if err != nil {
+				return fmt.Errorf("count attempt: %w", err)
+			}
+			if row.LockedUntil != nil {
+				wait = max(wait, row.LockedUntil.Sub(now))
+			}
+			counted[i] = row
+		}
+		if wait > 0 {
+			return &ThrottledError{RetryAfter: wait} // rolls the counts back
+		}
+		for i, k := range keys {
+			if d := LockFor(int(counted[i].Failures), k.Free); d > 0 {
+				until := now.Add(d)
+				if err := q.LockLoginThrottle(ctx, store.LockLoginThrottleParams{Key: k.Name, LockedUntil: &until}); err != nil {
+					return fmt.Errorf("lock: %w", err)
+				}
+			}
+		}
+		return nil
+	})
+	return err
+}
+
+// Forgive takes back the count of an attempt whose secret was right, and the
+// lock that count may have set.
+func (t Throttle) Forgive(ctx context.Context, q *store.Queries, keys ...Key) error {
+	for _, k := range keys {
+		if err := q.ForgiveLoginAttempt(ctx, k.Name); err != nil {
+			return fmt.Errorf("forgive attempt: %w", err)
+		}
 	}
 	return nil
 }
