@@ -41,9 +41,15 @@ func TestPortalCustomerCreatesLumoraKey(t *testing.T) {
 	b.waitVisible(`[data-testid="apikey-form"]`)
 	form := `[data-testid="apikey-form"] `
 	// As a person choosing from the list: the value, then the change event
-	// that shows the product's scope group (static/js/app.js).
-	b.do("choose product", chromedp.SetValue(chromedp.CSS(form+`select[name=product]`), "lumora"),
-		chromedp.Evaluate[chromedp.Void](`document.querySelector('[data-testid="apikey-form"] select[name=product]').dispatchEvent(new Event('change', {bubbles: true}))`))
+	// that shows the product's scope group (static/js/app.js). A scope
+	// ticked under the product first chosen is not sent once it is hidden.
+	choose := func(product string) {
+		b.do("choose "+product, chromedp.SetValue(chromedp.CSS(form+`select[name=product]`), product),
+			chromedp.Evaluate[chromedp.Void](`document.querySelector('[data-testid="apikey-form"] select[name=product]').dispatchEvent(new Event('change', {bubbles: true}))`))
+	}
+	choose("luarmor")
+	b.click(form + `fieldset[data-scope-group="luarmor"] input[name=scope]`)
+	choose("lumora")
 	b.waitVisible(form + `select[name=app]`)
 	b.do("choose app", chromedp.SetValue(chromedp.CSS(form+`select[name=app]`), strconv.FormatInt(app.ID, 10)))
 	b.fill(form, "name", "Storefront mailer")
@@ -69,6 +75,9 @@ func TestPortalCustomerCreatesLumoraKey(t *testing.T) {
 	}
 	if got := b.text(`main`); !strings.Contains(got, "Storefront") {
 		t.Errorf("the key's page does not name its app: %q", got)
+	}
+	if got := b.text(`[data-testid="scope-list"]`); !strings.Contains(got, "email:send") || strings.Contains(got, "keys:") {
+		t.Errorf("scopes %q: want the ticked Lumora scope only", got)
 	}
 	// Loading the pages again never brings the secret back.
 	b.open("/portal/account/api-keys", `[data-testid="apikey-row"]`)

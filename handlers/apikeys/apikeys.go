@@ -207,12 +207,11 @@ func (h *APIKeys) create(c *fiber.Ctx) error {
 		f.Errors["product"] = "Choose a product."
 		f.Product = ""
 	}
-	// Only the chosen product's scopes count: the form hides the others.
-	for _, v := range c.Request().PostArgs().PeekMulti("scope") {
-		val := string(v)
-		f.Checked[val] = true
-		if p, s, ok := strings.Cut(val, "|"); ok && known && p == product.ID {
-			in.Scopes = append(in.Scopes, s)
+	scopes, problem := web.APIKeyFormScopes(c, product, f.Checked)
+	if known {
+		in.Scopes = scopes
+		if problem != "" {
+			f.Errors["scopes"] = problem
 		}
 	}
 	if f.Account != "" {

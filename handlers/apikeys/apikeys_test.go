@@ -186,7 +186,7 @@ func newKeyForm(acc string) url.Values {
 		"product":    {"lumi-domains"},
 		"account":    {acc},
 		"name":       {"Billing bot"},
-		"scope":      {"lumi-domains|domains:read", "lumi-domains|domains:buy", "lumora|email:send"},
+		"scope":      {"lumi-domains|domains:read", "lumi-domains|domains:buy"},
 		"rate_limit": {"120"},
 		"spend_cap":  {"25.00"},
 		"signing":    {"1"},
@@ -268,10 +268,9 @@ func TestAPIKeysCreateShowsSecretOnce(t *testing.T) {
 		t.Fatalf("operator create: %d %s", r.Status, r.Text(".field-error"))
 	}
 
-	// No scope chosen (another product's hidden boxes do not count): the
-	// product's standard scopes, never the operator-only admin:*.
-	r = admin.PostForm("/apikeys", url.Values{"product": {"lumi-proxy"}, "account": {strconv.FormatInt(acc, 10)},
-		"scope": {"lumora|email:send"}})
+	// No scope chosen: the product's standard scopes, never the
+	// operator-only admin:*.
+	r = admin.PostForm("/apikeys", url.Values{"product": {"lumi-proxy"}, "account": {strconv.FormatInt(acc, 10)}})
 	secret, _ = r.Doc.Find(`[data-testid="new-secret"] input`).Attr("value")
 	if r.Status != 200 || secret == "" {
 		t.Fatalf("create without scopes: %d %s", r.Status, r.Text(".field-error"))
@@ -310,6 +309,9 @@ func TestAPIKeysCreateBadInput(t *testing.T) {
 		{"expiry not a date", func(v url.Values) { v.Set("expires_on", "next week") }, "expires_on"},
 		{"forged scope", func(v url.Values) { v["scope"] = []string{"lumi-domains|root"} }, "scopes"},
 		{"admin scope on reseller key", func(v url.Values) { v["scope"] = []string{"lumi-domains|admin:*"} }, "scopes"},
+		// Dropped, another product's ticks would leave none: every scope.
+		{"another product's scope", func(v url.Values) { v["scope"] = []string{"luarmor|keys:read"} }, "scopes"},
+		{"a scope without its product", func(v url.Values) { v["scope"] = []string{"domains:read"} }, "scopes"},
 		{"long name", func(v url.Values) { v.Set("name", strings.Repeat("n", 150)) }, "name"},
 		{"huge name", func(v url.Values) { v.Set("name", strings.Repeat("n", 100_000)) }, "name"},
 	}

@@ -596,12 +596,14 @@
   });
 
   // The scope groups of the product chosen in an API key form; the product
-  // list comes from the server, so no product name is written here.
+  // list comes from the server, so no product name is written here. A hidden
+  // group is disabled too, so its ticks are not sent (the server refuses
+  // another product's scope).
   function syncScopeGroups(sel) {
     var form = sel.form || sel.closest('form');
     if (!form) return;
     $$('fieldset[data-scope-group]', form).forEach(function (g) {
-      g.hidden = g.getAttribute('data-scope-group') !== sel.value;
+      g.hidden = g.disabled = g.getAttribute('data-scope-group') !== sel.value;
     });
   }
 

@@ -57,7 +57,7 @@ func TestCreateKeyByRoleShowsSecretOnce(t *testing.T) {
 			t.Fatalf("%s: new form %d", role, r.Status)
 		}
 		r := c.PostForm(keysPath, url.Values{"product": {"luarmor"}, "name": {"Server " + string(role)},
-			"scope": {"luarmor|keys:read", "lumio|ignored"}, "rate_limit": {"90"}})
+			"scope": {"luarmor|keys:read"}, "rate_limit": {"90"}})
 		secret := secretOf(r)
 		if r.Status != http.StatusOK || secret == "" || r.Header.Get("Cache-Control") != "no-store" {
 			t.Fatalf("%s: create %d %q secret %q", role, r.Status, r.Text("main"), secret)
@@ -165,6 +165,8 @@ func TestBadInputIsAFormMessage(t *testing.T) {
 		"expiry format":     {url.Values{"product": {"luarmor"}, "expires_on": {"31/12/2030"}}, "expires_at"},
 		"expiry past":       {url.Values{"product": {"luarmor"}, "expires_on": {"2001-01-01"}}, "expires_at"},
 		"operator scope":    {url.Values{"product": {"lumi-domains"}, "scope": {"lumi-domains|admin:*"}}, "scopes"},
+		"foreign scope":     {url.Values{"product": {"lumio"}, "scope": {"luarmor|keys:read"}}, "scopes"},
+		"bare scope":        {url.Values{"product": {"lumio"}, "scope": {"extensions:read"}}, "scopes"},
 		"name too long":     {url.Values{"product": {"luarmor"}, "name": {strings.Repeat("n", 101)}}, "name"},
 		"name with newline": {url.Values{"product": {"luarmor"}, "name": {"a\nb"}}, "name"},
 	}
