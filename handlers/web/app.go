@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf16"
@@ -286,9 +287,26 @@ func (a *App) accessLog(c *fiber.Ctx) error {
 		return nil // the record's arguments cost allocations on every request
 	}
 	a.log.Log(c.UserContext(), level, "request",
-		"method", method, "path", utils.CopyString(c.Path()), "route", route, "status", status,
+		"method", method, "path", loggedPath(c), "route", route, "status", status,
 		"duration_ms", time.Since(start).Milliseconds(), "ip", c.IP(), "request_id", requestID(c))
 	return nil
+}
+
+// secretParams are the route parameters that carry a credential: the
+// Luarmor key the spec puts in its paths, a portal link's token. A logged
+// path names them (":token") in place of their values, since logs are kept
+// and read more widely than the database's hashes of them.
+var secretParams = []string{"api_key", "token"}
+
+// loggedPath is the request's path for the access log, its credentials left out.
+func loggedPath(c *fiber.Ctx) string {
+	path := c.Path()
+	for _, p := range c.Route().Params {
+		if v := c.Params(p); v != "" && slices.Contains(secretParams, p) {
+			path = strings.Replace(path, v, ":"+p, 1)
+		}
+	}
+	return utils.CopyString(path)
 }
 
 func securityHeaders(tls bool) fiber.Handler {

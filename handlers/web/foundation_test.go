@@ -320,3 +320,25 @@ func TestHeadAnswersAsGet(t *testing.T) {
 		}
 	}
 }
+
+// The access log keeps a request's path, but not a credential in it: the
+// Luarmor key the spec puts in its paths, or a portal link's token.
+func TestAccessLogLeavesCredentialsOut(t *testing.T) {
+	t.Parallel()
+	var log servertest.LogBuffer
+	env := servertest.NewLogged(t, &log)
+	c := env.Anonymous()
+	const key, token = "a3f9c2e18b7d4c6e9f0a1b2c3d4e5f60", "SGzC7CZfTokenThatMustNotBeLogged"
+	c.Get("/api/luarmor/v3/keys/" + key + "/details")
+	c.Get("/portal/reset/" + token)
+	c.Get("/portal/invite/" + token)
+	got := log.String()
+	if strings.Contains(got, key) || strings.Contains(got, token) {
+		t.Fatalf("a credential reached the log:\n%s", got)
+	}
+	for _, want := range []string{"path=/api/luarmor/v3/keys/:api_key/details", "path=/portal/reset/:token", "path=/portal/invite/:token"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the log has no %q:\n%s", want, got)
+		}
+	}
+}

@@ -1,37 +1,17 @@
 package lumio_test
 
 import (
-	"bytes"
 	"strings"
-	"sync"
 	"testing"
 
 	"lumdesk/handlers/server/servertest"
 )
 
-// lockedLog is the app's log, written by request goroutines.
-type lockedLog struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *lockedLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *lockedLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
 // A secret's value reaches no log line: not on success, not in a refusal
 // that echoes the request, not in a panic-free error path.
 func TestSecretValueInNoLogLine(t *testing.T) {
 	t.Parallel()
-	var log lockedLog
+	var log servertest.LogBuffer
 	w := newLmWorldWith(t, func(opts ...servertest.Option) *servertest.Env { return servertest.NewLogged(t, &log, opts...) })
 	id := w.create(w.key, `{"name": "Quiet"}`)
 	const value = "sk_live_log_probe_4f1c"
