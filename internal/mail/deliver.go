@@ -210,6 +210,9 @@ func (s *Service) compose(ctx context.Context, msg store.MailMessage, all, due [
 	// none, and one whose domain was deleted since has lost it.
 	platform := false
 	if msg.DomainID == nil {
+		// Look again: another process (the CLI's `customer invite`) may
+		// have made the platform account since this one found none.
+		s.forgetPlatformAbsence()
 		p, err := s.isPlatformAccount(ctx, msg.AccountID)
 		if err != nil {
 			return nil, "", err

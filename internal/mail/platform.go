@@ -40,8 +40,9 @@ type platformState struct {
 }
 
 // platformAbsentFor is how long isPlatformAccount trusts that there is no
-// platform account yet. This process's own platform mail makes it first
-// (platformApp), so only another process's can go unseen, for this long.
+// platform account yet, for sending. This process's own platform mail makes
+// it first (platformApp), so only another process's can go unseen, for this
+// long; delivery looks again (compose).
 const platformAbsentFor = time.Minute
 
 // SendPlatform sends lumdesk's own mail to one address from
@@ -137,6 +138,14 @@ func (s *Service) isPlatformAccount(ctx context.Context, accountID int64) (bool,
 	p.foundID = acc.ID
 	p.mu.Unlock()
 	return acc.ID == accountID, nil
+}
+
+// forgetPlatformAbsence makes the next isPlatformAccount read the account
+// again, where it would trust having found none a moment ago.
+func (s *Service) forgetPlatformAbsence() {
+	s.platform.mu.Lock()
+	s.platform.absentUntil = time.Time{}
+	s.platform.mu.Unlock()
 }
 
 // platformFrom is the platform sender as an address; PLATFORM_MAIL_FROM is

@@ -56,3 +56,26 @@ func TestSendPlatformReachesTheSandbox(t *testing.T) {
 		t.Fatal("a customer app sent from the platform sender")
 	}
 }
+
+// Platform mail queued by another process (the CLI's `customer invite`)
+// is delivered by a server that found no platform account a moment before
+// and would otherwise trust that for a minute.
+func TestPlatformMailFromAnotherProcessIsDelivered(t *testing.T) {
+	t.Parallel()
+	f := newDeliverFixture(t, 0)
+	if p, err := f.svc.isPlatformAccount(ctx, f.acct); err != nil || p {
+		t.Fatalf("before any platform mail: %v %v", p, err)
+	}
+	cli := *f.svc
+	cli.platform = &platformState{} // another process: its own memory
+	res, err := cli.SendPlatform(ctx, "invited@globex.test", "You are invited", "Open the link.", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if next := f.deliver(t, res.MessageID); !next.IsZero() {
+		t.Fatalf("next attempt %v after delivering", next)
+	}
+	if _, d := f.timeline(t, res.MessageID); d.Message.Status != MsgDelivered {
+		t.Fatalf("status %s, want delivered", d.Message.Status)
+	}
+}
