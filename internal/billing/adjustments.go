@@ -199,6 +199,18 @@ func (s *Service) request(ctx context.Context, actor audit.Actor, accountID int6
 		if err := accountExists(ctx, q, accountID); err != nil {
 			return err
 		}
+		// A debit the balance cannot cover now is refused now, as one under
+		// the limit is, rather than filed for an approval that cannot apply
+		// it. Approval checks again: the balance may fall in between.
+		if amount < 0 {
+			bal, err := q.GetBalance(ctx, accountID)
+			if err != nil && !db.IsNotFound(err) {
+				return fmt.Errorf("get balance: %w", err)
+			}
+			if bal.BalanceCents+int64(amount) < 0 {
+				return ErrInsufficientFunds
+			}
+		}
 		var err error
 		r, err = fileRequest(ctx, q, actor, store.InsertAdjustmentRequestParams{AccountID: accountID, Kind: kind, AmountCents: int64(amount), Reason: reason})
 		return err

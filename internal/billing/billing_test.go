@@ -448,9 +448,17 @@ func TestManualMovesAboveTheLimitWaitForASecondFinanceUser(t *testing.T) {
 	if _, _, err := f.svc.Approve(ctx, alice, out.Request.ID, ""); !errors.Is(err, billing.ErrNotPending) {
 		t.Fatalf("approve after reject: %v", err)
 	}
-	// A negative adjustment that the balance cannot cover stays pending.
-	out, err = f.svc.Adjust(ctx, bob, billing.ManualInput{AccountID: id, Amount: "-2000", Reason: "too much"})
-	if err != nil {
+	// A negative adjustment that the balance cannot cover is refused at
+	// once, not filed for an approval that could never apply it.
+	if out, err := f.svc.Adjust(ctx, bob, billing.ManualInput{AccountID: id, Amount: "-2000", Reason: "too much"}); !errors.Is(err, billing.ErrInsufficientFunds) {
+		t.Fatalf("file an overdraw: %+v, %v", out, err)
+	}
+	// One the balance covered when filed but not when approved stays pending.
+	out, err = f.svc.Adjust(ctx, bob, billing.ManualInput{AccountID: id, Amount: "-900", Reason: "chargeback 2"})
+	if err != nil || !out.Pending() {
+		t.Fatalf("file a covered debit: %+v, %v", out, err)
+	}
+	if _, err := f.svc.Debit(ctx, api, billing.DebitInput{AccountID: id, Amount: 200_00, Kind: billing.KindPurchase, CauseType: "domain", CauseID: "9"}); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := f.svc.Approve(ctx, alice, out.Request.ID, ""); !errors.Is(err, billing.ErrInsufficientFunds) {
@@ -462,7 +470,7 @@ func TestManualMovesAboveTheLimitWaitForASecondFinanceUser(t *testing.T) {
 	}
 	// Small adjustments move at once, either way.
 	out, err = f.svc.Adjust(ctx, bob, billing.ManualInput{AccountID: id, Amount: "-0.01", Reason: "rounding"})
-	if err != nil || out.Entry == nil || out.Entry.Kind != billing.KindAdjustment || out.Entry.BalanceAfter != 1000_00 {
+	if err != nil || out.Entry == nil || out.Entry.Kind != billing.KindAdjustment || out.Entry.BalanceAfter != 800_00 {
 		t.Fatalf("small adjustment: %+v, %v", out, err)
 	}
 	pending, err := f.svc.PendingRequests(ctx, 0, 10)
