@@ -467,6 +467,12 @@ func ReadKeyEdit(c *fiber.Ctx, k licensing.Key) (KeyEdit, licensing.KeyPatch, ma
 		// (the service's KeyDays clears it), not "never".
 		expChanged = false
 	}
+	if expChanged && f.AuthExpire == "" && f.KeyDays != "" {
+		// Expires cleared with Days kept: never expiring takes both empty
+		// (as the hint says), and keeping the days would need their date.
+		errs["auth_expire"] = "Clear Key days too for a key that never expires, or leave Expires as it was."
+		return f, patch, errs
+	}
 	if expChanged {
 		if f.AuthExpire == "" {
 			patch.AuthExpire = &licensing.Expiry{Never: true}

@@ -809,6 +809,17 @@ func TestLicensingKeyActions(t *testing.T) {
 	if got, _ := env.Licensing.GetKeyByID(ctx, dated.ID); got.KeyDays == nil || *got.KeyDays != 30 || got.AuthExpire != nil {
 		t.Errorf("fixed date to days: key days %v, expires %v", got.KeyDays, got.AuthExpire)
 	}
+	// Once used, the key's days have given it a date. Clearing the date but
+	// not the days is refused, not read as "never expires".
+	if _, err := env.DB.Pool.Exec(ctx, "UPDATE license_keys SET auth_expire = now() + interval '30 days' WHERE id = $1", dated.ID); err != nil {
+		t.Fatal(err)
+	}
+	if r := edit(url.Values{"key_days": {"30"}, "auth_expire": {""}}); r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Text(".field-error"), "Clear Key days too") {
+		t.Errorf("used key, Expires cleared and Days kept: %d %q", r.Status, r.Text(".field-error"))
+	}
+	if got, _ := env.Licensing.GetKeyByID(ctx, dated.ID); got.AuthExpire == nil || got.KeyDays == nil {
+		t.Errorf("after the refused edit: key days %v, expires %v", got.KeyDays, got.AuthExpire)
+	}
 
 	// Delete: admins only, type-to-confirm, audited.
 	if r := post(support, "delete", url.Values{"reason": {"x"}, "confirm": {k.UserKey[:8]}}); r.Status != http.StatusForbidden {
