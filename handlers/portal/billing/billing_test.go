@@ -536,6 +536,13 @@ func TestBuy(t *testing.T) {
 			t.Errorf("%v: %d, %q", bad.form, r.Status, r.Text(".field-error"))
 		}
 	}
+	// Without the form's one-time key a second click would charge again:
+	// refused, and the form shown again carries a new key.
+	r = buy("proxies", url.Values{"plan": {"dc"}, "type": {"http"}, "country": {"US"}, "period": {"1"}})
+	if newKey, _ := r.Doc.Find(`input[name="key"]`).Attr("value"); r.Status != http.StatusUnprocessableEntity || newKey == "" ||
+		!strings.Contains(r.Text("[role=alert]"), "without its one-time key") {
+		t.Errorf("a buy without its key: %d key %q, %q", r.Status, newKey, r.Text("[role=alert]"))
+	}
 	if got := balance(t, env, h.id); got != start {
 		t.Fatalf("refused purchases charged: %v → %v", start, got)
 	}

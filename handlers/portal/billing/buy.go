@@ -112,16 +112,22 @@ func (h *Lumi) buy(kind string) fiber.Handler {
 		if err != nil {
 			return err
 		}
-		v.Key = web.Truncate(web.Field(c, "key"), 64)
+		formKey := web.Truncate(web.Field(c, "key"), 64)
 		v.Domain, v.Hostname = web.Truncate(web.Field(c, "domain"), 253), web.Truncate(web.Field(c, "hostname"), 63)
 		v.Plan, v.Type = web.Truncate(web.Field(c, "plan"), 64), web.Truncate(web.Field(c, "type"), 16)
 		v.Country = strings.ToUpper(web.Truncate(web.Field(c, "country"), 2))
 		v.AutoRenew = web.Checked(c, "auto_renew")
 		v.Period, _ = strconv.Atoi(web.Truncate(web.Field(c, "period"), 4))
-		idem := ""
-		if v.Key != "" {
-			idem = "portal-buy-" + v.Key
+		if formKey == "" {
+			// The form's one-time key is what makes a second click charge
+			// once; a request without one is refused, and the form shown
+			// again carries a new one.
+			v.Key = ids.Token(24)
+			v.FormError = "Nothing was bought: this form was sent without its one-time key. Check the details and buy again."
+			return h.buyPage(c, fiber.StatusUnprocessableEntity, v)
 		}
+		v.Key = formKey
+		idem := "portal-buy-" + v.Key
 		ctx, actor, account := c.UserContext(), web.Actor(c), web.PortalScope(c).AccountID()
 		var id int64
 		var name string
