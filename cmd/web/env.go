@@ -37,7 +37,12 @@ func newEnv(stdin io.Reader, stdout, stderr io.Writer, getenv func(string) strin
 	if cfg.LogFormat == "text" {
 		h = slog.NewTextHandler(stderr, opts)
 	}
-	return &env{cfg: cfg, log: slog.New(h), stdin: stdin, stdout: stdout, stderr: stderr}, nil
+	log := slog.New(h)
+	// Packages that log through slog's package-level functions (or took
+	// slog.Default() when built) must write the same format at the same
+	// level as the rest, not the log package's plain text.
+	slog.SetDefault(log)
+	return &env{cfg: cfg, log: log, stdin: stdin, stdout: stdout, stderr: stderr}, nil
 }
 
 // database is an open, migrated database plus the private server we may have started.
