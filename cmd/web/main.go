@@ -144,17 +144,23 @@ func newFlags(e *env, name, usage string) *flag.FlagSet {
 	return fs
 }
 
-// parseFlags parses and turns flag errors into usage errors.
+// parseFlags parses and turns flag errors into usage errors: one line that
+// names the command's --help, without the usage block.
 func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.Usage()
-			return flag.ErrHelp
-		}
-		return usageError{err.Error()}
-	}
-	if fs.NArg() > 0 {
-		return usagef("unexpected argument %q", fs.Arg(0))
+	// Parse itself calls Usage on -help and on every bad flag; silence it so
+	// the usage prints once, and only when asked for.
+	usage := fs.Usage
+	fs.Usage = func() {}
+	err := fs.Parse(args)
+	fs.Usage = usage
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		usage()
+		return flag.ErrHelp
+	case err != nil:
+		return usagef("%v (see lumdesk %s --help)", err, fs.Name())
+	case fs.NArg() > 0:
+		return usagef("unexpected argument %q (see lumdesk %s --help)", fs.Arg(0), fs.Name())
 	}
 	return nil
 }

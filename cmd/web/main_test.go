@@ -42,9 +42,25 @@ func TestHelpAndUsageErrors(t *testing.T) {
 			t.Errorf("%v: exit %d, stderr %q; want 2 and one line", args, code, errOut)
 		}
 	}
-	for _, args := range [][]string{{"staff", "create", "--help"}, {"migrate", "--help"}, {"serve", "--help"}, {"audit", "verify", "--help"}} {
-		if code, out, _ := c.run("", args...); code != 0 || !strings.Contains(out, "Usage") {
-			t.Errorf("%v: exit %d, out %q", args, code, out)
+	// A bad flag: one line naming the flag and where help is, no usage block.
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"seed", "--scale", "abc"}, `lumdesk seed: invalid value "abc" for flag -scale`},
+		{[]string{"migrate", "status", "--bogus"}, "-bogus (see lumdesk migrate status --help)"},
+		{[]string{"--bogus"}, "-bogus (see lumdesk serve --help)"},
+		{[]string{"seed", "extra"}, `unexpected argument "extra" (see lumdesk seed --help)`},
+	} {
+		code, out, errOut := c.run("", tc.args...)
+		if code != 2 || out != "" || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q; want 2, no stdout and one line with %q", tc.args, code, out, errOut, tc.want)
+		}
+	}
+	// --help: the usage once, on stdout.
+	for _, args := range [][]string{{"staff", "create", "--help"}, {"migrate", "--help"}, {"serve", "--help"}, {"audit", "verify", "--help"}, {"seed", "-h"}} {
+		if code, out, errOut := c.run("", args...); code != 0 || strings.Count(out, "Usage") != 1 || errOut != "" {
+			t.Errorf("%v: exit %d, out %q, stderr %q; want 0 and the usage once", args, code, out, errOut)
 		}
 	}
 	c.env["SESSION_IDLE_TIMEOUT"] = "soon"
