@@ -117,6 +117,11 @@ func (e *env) openDatabase(ctx context.Context, migrate bool) (*database, error)
 	pool, err := db.Open(ctx, d.URL)
 	if err != nil {
 		d.stopServer()
+		if d.fromConfig {
+			// Name the variable to fix, as DATABASE_REPLICA_URL's errors do
+			// (pgx masks the password in the URL it quotes).
+			return nil, fmt.Errorf("DATABASE_URL: %w", err)
+		}
 		return nil, err
 	}
 	if migrate {

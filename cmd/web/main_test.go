@@ -63,6 +63,12 @@ func TestHelpAndUsageErrors(t *testing.T) {
 			t.Errorf("%v: exit %d, out %q, stderr %q; want 0 and the usage once", args, code, out, errOut)
 		}
 	}
+	// A bad DATABASE_URL is named, its password masked.
+	c.env["DATABASE_URL"] = "notaurl://u:hunter2@x"
+	if code, _, errOut := c.run("", "migrate", "status"); code != 1 || !strings.Contains(errOut, "lumdesk migrate: DATABASE_URL: ") || strings.Contains(errOut, "hunter2") {
+		t.Errorf("bad DATABASE_URL: exit %d, stderr %q; want 1 naming DATABASE_URL without the password", code, errOut)
+	}
+	delete(c.env, "DATABASE_URL")
 	c.env["SESSION_IDLE_TIMEOUT"] = "soon"
 	if code, _, errOut := c.run("", "migrate", "status"); code != 2 || !strings.Contains(errOut, "SESSION_IDLE_TIMEOUT") {
 		t.Fatalf("bad env: %d %q", code, errOut)
