@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
-	"os"
 	"time"
 
 	"lumdesk/handlers/server"
@@ -109,7 +108,7 @@ func serveMetrics(e *env, h http.Handler) (stop func(), err error) {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", h)
-	if os.Getenv("LUMDESK_PPROF") == "true" {
+	if e.cfg.Pprof {
 		// Profiling for benchmarks (cmd/loadgen -lumora-pprof), on this
 		// private listener only.
 		mux.HandleFunc("GET /debug/pprof/", pprof.Index)

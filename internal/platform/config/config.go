@@ -49,6 +49,7 @@ type Config struct {
 
 	MetricsToken   string // METRICS_TOKEN: /metrics answers only with "Authorization: Bearer <token>"
 	MetricsAddr    string // METRICS_ADDR: a separate listener serving /metrics only (no token needed there)
+	Pprof          bool   // LUMDESK_PPROF: the METRICS_ADDR listener also serves Go's profiles
 	CryptoPayURL   string // CRYPTOPAY_API_URL: Crypto Pay API base (mainnet by default)
 	CryptoPayToken string // CRYPTOPAY_TOKEN: Crypto Pay app token; empty: cryptobot deposits are a sandbox
 
@@ -86,10 +87,12 @@ type Config struct {
 	DiscordAPIURL    string // DISCORD_API_URL
 }
 
-// Var documents one environment variable (rendered in the README and `--help`).
+// Var documents one environment variable.
 type Var struct{ Name, Default, Doc string }
 
-// Vars lists every variable lumdesk reads.
+// Vars lists every variable lumdesk reads. The README's Configuration table
+// says the same in its own words; TestVarsMatchREADME keeps the two lists of
+// names in step.
 var Vars = []Var{
 	{"DATABASE_URL", "(auto)", "Postgres URL. Unset: 127.0.0.1:5432, then the default socket, else a private cluster under DATA_DIR/pg."},
 	{"DATABASE_REPLICA_URL", "(none)", "Postgres URL of a streaming replica of DATABASE_URL. Console and portal list pages, searches and CSV exports read from it once it has replayed the browser's last write; while it is behind that or unreachable they read the primary."},
@@ -109,6 +112,7 @@ var Vars = []Var{
 	{"RETENTION_LICENSING_PROJECT_DAILY_EXECUTIONS_MONTHS", "24", "Months of per-project daily execution counts kept (0: forever); older whole months are dropped."},
 	{"RETENTION_MARKETPLACE_INSTALL_EVENTS_MONTHS", "12", "Months of Lumio's raw install reports kept (0: forever); older whole months are dropped. The install counts and charts are kept apart and stay."},
 	{"RETENTION_LUMIRA_ACTIONS_MONTHS", "24", "Months of Lumira rank actions kept (0: forever), the member pages' history; older whole months are dropped."},
+	{"READ_CONCURRENCY", "3 a core", "Reads (GET and HEAD) served at once; the others wait in line, first come first served (0: no line)."},
 	{"TRUST_PROXY", "false", "Take the client IP from X-Forwarded-For (only behind a reverse proxy)."},
 	{"LOG_LEVEL", "info", "debug, info, warn or error."},
 	{"LOG_FORMAT", "json", "json or text."},
@@ -121,6 +125,7 @@ var Vars = []Var{
 	{"LUMI_REGISTRAR_KEY", "(none)", "API key sent as a Bearer token to LUMI_REGISTRAR_URL; required when the URL is set."},
 	{"METRICS_TOKEN", "(none)", "Serve /metrics on LISTEN_ADDR to requests with \"Authorization: Bearer <token>\" (at least 16 characters). Unset: /metrics there answers 404."},
 	{"METRICS_ADDR", "(none)", "Address of a separate listener that serves only /metrics, without a token (keep it private, e.g. 127.0.0.1:9090)."},
+	{"LUMDESK_PPROF", "false", "true: the METRICS_ADDR listener also serves Go's profiles under /debug/pprof/ (benchmarks)."},
 	{"CRYPTOPAY_API_URL", "https://pay.crypt.bot/api", "Crypto Pay API base for cryptobot deposits; the testnet is https://testnet-pay.crypt.bot/api."},
 	{"CRYPTOPAY_TOKEN", "(sandbox)", "Crypto Pay app token (from @CryptoBot or @CryptoTestnetBot). Unset: cryptobot deposits run as a labelled sandbox."},
 	{"DNS_RESOLVER", "(system)", "host:port of the DNS resolver Lumora asks when it verifies sending domains. Unset: the first nameserver in /etc/resolv.conf."},
@@ -254,6 +259,13 @@ func Load(getenv func(string) string) (Config, error) {
 		if c.MetricsAddr == c.ListenAddr {
 			return c, fmt.Errorf("METRICS_ADDR: must differ from LISTEN_ADDR (%s)", c.ListenAddr)
 		}
+	}
+	if c.Pprof, err = parseBool("LUMDESK_PPROF", get("LUMDESK_PPROF", "false")); err != nil {
+		return c, err
+	}
+	if c.Pprof && c.MetricsAddr == "" {
+		// The profiles are served on the private listener only.
+		return c, fmt.Errorf("LUMDESK_PPROF: needs METRICS_ADDR, the listener that serves the profiles")
 	}
 	c.CryptoPayURL, c.CryptoPayToken = strings.TrimSuffix(get("CRYPTOPAY_API_URL", "https://pay.crypt.bot/api"), "/"), get("CRYPTOPAY_TOKEN", "")
 	if u, e := url.Parse(c.CryptoPayURL); e != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {

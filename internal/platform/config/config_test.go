@@ -1,7 +1,10 @@
 package config
 
 import (
+	"os"
+	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -69,6 +72,7 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		"LUMORA_RETURN_PATH_LABEL": "bounces.mail",
 		"LUMORA_RETURN_PATH_HOST":  "-return.example",
 		"LUMORA_DNS_RECHECK":       "10s",
+		"LUMDESK_PPROF":            "kinda",
 	} {
 		_, err := Load(env(map[string]string{name: val}))
 		if err == nil || !strings.Contains(err.Error(), name) {
@@ -120,5 +124,42 @@ func TestReadConcurrency(t *testing.T) {
 		if _, err := Load(env(map[string]string{"READ_CONCURRENCY": v})); err == nil || !strings.Contains(err.Error(), "READ_CONCURRENCY") {
 			t.Errorf("READ_CONCURRENCY=%s: %v, want an error naming it", v, err)
 		}
+	}
+}
+
+func TestPprof(t *testing.T) {
+	t.Parallel()
+	c, err := Load(env(map[string]string{"LUMDESK_PPROF": "true", "METRICS_ADDR": "127.0.0.1:9090"}))
+	if err != nil || !c.Pprof {
+		t.Fatalf("LUMDESK_PPROF=true: %v %v", c.Pprof, err)
+	}
+	if _, err := Load(env(map[string]string{"LUMDESK_PPROF": "true"})); err == nil || !strings.Contains(err.Error(), "LUMDESK_PPROF") {
+		t.Fatalf("LUMDESK_PPROF without METRICS_ADDR: %v", err)
+	}
+}
+
+// The README's Configuration table lists exactly the variables in Vars, plus
+// GOMAXPROCS, which the Go runtime reads.
+func TestVarsMatchREADME(t *testing.T) {
+	t.Parallel()
+	b, err := os.ReadFile("../../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	section, _, _ := strings.Cut(string(b[strings.Index(string(b), "\n## Configuration\n")+1:]), "\n## ")
+	var readme []string
+	for _, m := range regexp.MustCompile("(?m)^\\| `([A-Z0-9_]+)` \\|").FindAllStringSubmatch(section, -1) {
+		if m[1] != "GOMAXPROCS" {
+			readme = append(readme, m[1])
+		}
+	}
+	var vars []string
+	for _, v := range Vars {
+		vars = append(vars, v.Name)
+	}
+	slices.Sort(readme)
+	slices.Sort(vars)
+	if !slices.Equal(readme, vars) {
+		t.Fatalf("README's Configuration table lists\n%v\nconfig.Vars lists\n%v", readme, vars)
 	}
 }
