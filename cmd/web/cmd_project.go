@@ -14,7 +14,7 @@ import (
 func runProject(ctx context.Context, e *env, args []string) error {
 	return subcommand(e, "project", args, map[string]func([]string) error{
 		"create": func(args []string) error {
-			fs := newFlags(e, "project create", "project create --account ID|EMAIL --name N [--reset-cooldown 24h] [--ffa] [--json]")
+			fs := newFlags(e, "project create", "project create --account ID|EMAIL --name N [--reset-cooldown 24h] [--no-user-resets] [--ffa] [--json]")
 			account := fs.String("account", "", "account id or email the project belongs to (required)")
 			name := fs.String("name", "", "project name (required)")
 			cooldown := fs.Duration("reset-cooldown", licensing.DefaultResetCooldown, "time between HWID resets (0 = none)")

@@ -2,11 +2,12 @@
 //
 //	lumdesk [serve]            run the dashboard and product APIs
 //	lumdesk migrate up|down|status
-//	lumdesk seed --demo | --scale N
+//	lumdesk seed --demo | --scale N [--projects P] [--manifest FILE] [--accounts A] [--audit E] [--ledger L]
 //	lumdesk staff create --email E --role R --password-stdin
 //	lumdesk account create --name N --email E
-//	lumdesk apikey create --product P --account ID|EMAIL [--operator] [--scopes a,b] [--json]
-//	lumdesk project create --account ID|EMAIL --name N [--json]
+//	lumdesk apikey create --product P (--account ID|EMAIL | --operator | --app APP_ID) [--scopes a,b] [--json]
+//	lumdesk project create --account ID|EMAIL --name N [--reset-cooldown 24h] [--no-user-resets] [--ffa] [--json]
+//	lumdesk plan set --account ID|EMAIL --max-users N --obfuscations N --reason R [--json] | show --account ID|EMAIL
 //	lumdesk script create --project ID --name N [--json]
 //	lumdesk billing adjust --account ID|EMAIL --amount 10.00 --reason R [--json] | verify
 //	lumdesk lumora app create --account ID|EMAIL --name N [--from EMAIL] [--json]
