@@ -74,23 +74,29 @@ func (h *Lumora) sandboxMessage(c *fiber.Ctx) error {
 }
 
 // sandboxHTML serves a received message's HTML body alone, for the
-// message page's iframe; the mail is untrusted (setSandboxHeaders).
+// message page's iframe; the mail is untrusted (sendUntrusted).
 func (h *Lumora) sandboxHTML(c *fiber.Ctx) error {
 	_, html, err := h.sandboxGet(c)
 	if err != nil {
 		return err
 	}
-	c.Set(fiber.HeaderContentType, "text/html; charset=utf-8")
-	setSandboxHeaders(c)
-	return c.Status(fiber.StatusOK).SendString(html)
+	return sendUntrusted(c, fiber.StatusOK, "text/html; charset=utf-8", html)
 }
 
-// setSandboxHeaders serves untrusted mail HTML for an iframe of our pages:
+// sendUntrusted serves untrusted mail HTML for an iframe of our pages:
 // `Content-Security-Policy: sandbox` gives it an opaque origin with no
 // scripts, forms or top navigation, and frame-ancestors 'self' lets only
-// our page frame it.
-func setSandboxHeaders(c *fiber.Ctx) {
-	c.Set("Content-Security-Policy", "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'; frame-ancestors 'self'")
+// our page frame it. Opened at top level (a link someone was sent), the
+// HTML could still navigate its own window away (a meta refresh), so a
+// browser that says it is not framing it (Sec-Fetch-Dest) gets a note.
+func sendUntrusted(c *fiber.Ctx, status int, contentType, body string) error {
+	c.Set("Content-Security-Policy", "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'; form-action 'none'; frame-ancestors 'self'")
 	c.Set("X-Frame-Options", "SAMEORIGIN")
 	c.Set("Cache-Control", "no-store")
+	if dest := c.Get("Sec-Fetch-Dest"); dest != "" && dest != "iframe" {
+		c.Set(fiber.HeaderContentType, "text/plain; charset=utf-8")
+		return c.Status(fiber.StatusBadRequest).SendString("This is shown inside its page in the console or the portal: open that page.")
+	}
+	c.Set(fiber.HeaderContentType, contentType)
+	return c.Status(status).SendString(body)
 }

@@ -274,13 +274,9 @@ func (h *Templates) Preview(c *fiber.Ctx) error {
 	if msg != "" {
 		// The page shows the message instead of the frame; a frame loaded
 		// anyway shows it as plain text.
-		body, status = msg, fiber.StatusUnprocessableEntity
-		c.Set(fiber.HeaderContentType, "text/plain; charset=utf-8")
-	} else {
-		c.Set(fiber.HeaderContentType, "text/html; charset=utf-8")
+		return sendUntrusted(c, fiber.StatusUnprocessableEntity, "text/plain; charset=utf-8", msg)
 	}
-	setSandboxHeaders(c)
-	return c.Status(status).SendString(body)
+	return sendUntrusted(c, status, "text/html; charset=utf-8", body)
 }
 
 // NewForm is the create form.

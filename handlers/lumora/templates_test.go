@@ -117,8 +117,17 @@ func TestTemplatePages(t *testing.T) {
 	if p.Status != http.StatusOK || !strings.Contains(p.Body, "<p>Hi Ada</p>") {
 		t.Fatalf("preview: status %d %q", p.Status, p.Body)
 	}
-	if csp := p.Header.Get("Content-Security-Policy"); !strings.HasPrefix(csp, "sandbox") {
+	if csp := p.Header.Get("Content-Security-Policy"); !strings.HasPrefix(csp, "sandbox") || !strings.Contains(csp, "form-action 'none'") {
 		t.Errorf("preview CSP %q", csp)
+	}
+	// Opened at top level, the customer's HTML could navigate the window
+	// away (a meta refresh): a browser that is not framing it gets a note.
+	p = admin.Do(http.MethodGet, src, nil, http.Header{"Sec-Fetch-Dest": {"document"}})
+	if p.Status != http.StatusBadRequest || strings.Contains(p.Body, "Hi Ada") || !strings.HasPrefix(p.Header.Get("Content-Type"), "text/plain") {
+		t.Errorf("preview opened at top level: %d %q", p.Status, p.Body)
+	}
+	if p = admin.Do(http.MethodGet, src, nil, http.Header{"Sec-Fetch-Dest": {"iframe"}}); p.Status != http.StatusOK || !strings.Contains(p.Body, "<p>Hi Ada</p>") {
+		t.Errorf("preview in its frame: %d %q", p.Status, p.Body)
 	}
 	p = admin.Get(page + "/preview")
 	if p.Status != http.StatusUnprocessableEntity || !strings.Contains(p.Body, `"name" is missing`) || !strings.HasPrefix(p.Header.Get("Content-Security-Policy"), "sandbox") {
