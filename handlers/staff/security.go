@@ -25,7 +25,7 @@ type OwnAccount interface {
 	SignOutOthers(ctx context.Context, actor audit.Actor, currentHash []byte) (int64, error)
 	BeginTOTP(ctx context.Context, u staff.User) (staff.Enrolment, error)
 	PendingTOTP(ctx context.Context, u staff.User) (staff.Enrolment, bool, error)
-	ConfirmTOTP(ctx context.Context, actor audit.Actor, u staff.User, code string) ([]string, error)
+	ConfirmTOTP(ctx context.Context, actor audit.Actor, u staff.User, code string, keepSession []byte) ([]string, error)
 	RecoveryCodesLeft(ctx context.Context, id int64) (int64, error)
 	MustEnrolTOTP(u staff.User) bool
 	Demo() bool
@@ -202,7 +202,7 @@ func (h *Security) confirmTOTP(c *fiber.Ctx) error {
 		s.CodeError = "Enter the 6-digit code your authenticator app shows."
 		return h.securityPage(c, fiber.StatusUnprocessableEntity, s)
 	}
-	codes, err := h.svc.ConfirmTOTP(c.UserContext(), web.Actor(c), *u, code)
+	codes, err := h.svc.ConfirmTOTP(c.UserContext(), web.Actor(c), *u, code, web.CurrentSessionHash(c))
 	switch {
 	case errors.Is(err, staff.ErrBadCode):
 		s.CodeError = "That code is not right. Enter the newest code the app shows."

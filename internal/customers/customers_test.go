@@ -218,9 +218,19 @@ func TestTOTPSignInAndRecoveryCodes(t *testing.T) {
 		c, _ := totp.GenerateCodeCustom(e.Secret, at, totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
 		return c
 	}
-	codes, err := f.svc.ConfirmTOTP(ctx, customers.Actor(u), u, code(f.now.Add(-30*time.Second)))
+	// Two sessions: this one, and one signed in with the password alone.
+	for _, h := range []string{"this", "other"} {
+		if _, err := f.d.Pool.Exec(ctx, "INSERT INTO customer_sessions (id_hash, customer_id, data, expires_at) VALUES ($1, $2, '', now() + interval '1 hour')", []byte(h), u.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	codes, err := f.svc.ConfirmTOTP(ctx, customers.Actor(u), u, code(f.now.Add(-30*time.Second)), []byte("this"))
 	if err != nil || len(codes) != 10 {
 		t.Fatalf("confirm: %v %d", err, len(codes))
+	}
+	var left []string
+	if err := f.d.Pool.QueryRow(ctx, "SELECT array_agg(convert_from(id_hash, 'UTF8')) FROM customer_sessions WHERE customer_id = $1", u.ID).Scan(&left); err != nil || len(left) != 1 || left[0] != "this" {
+		t.Fatalf("sessions after turning two-factor on: %v %v, want this one only", left, err)
 	}
 	res, err := f.svc.Login(ctx, audit.Actor{IP: "192.0.2.3"}, u.Email, "correct horse battery")
 	if err != nil || !res.NeedsTOTP {

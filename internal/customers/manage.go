@@ -242,7 +242,7 @@ func (s *Service) PendingTOTP(ctx context.Context, u User) (signin.Enrolment, bo
 
 // ConfirmTOTP turns TOTP on once a code proves the authenticator works and
 // returns ten single-use recovery codes (shown once).
-func (s *Service) ConfirmTOTP(ctx context.Context, actor audit.Actor, u User, code string) ([]string, error) {
+func (s *Service) ConfirmTOTP(ctx context.Context, actor audit.Actor, u User, code string, keepSession []byte) ([]string, error) {
 	row, err := s.db.GetCustomerUser(ctx, u.ID)
 	if err != nil {
 		return nil, err
@@ -274,8 +274,14 @@ func (s *Service) ConfirmTOTP(ctx context.Context, actor audit.Actor, u User, co
 		if err := q.EnableCustomerTOTP(ctx, u.ID); err != nil {
 			return err
 		}
+		// A session signed in with the password alone (perhaps a stolen
+		// one: the reason to turn two-factor on) ends here.
+		ended, err := q.DeleteOtherCustomerSessions(ctx, store.DeleteOtherCustomerSessionsParams{CustomerID: &u.ID, IDHash: keepSession})
+		if err != nil {
+			return err
+		}
 		return audit.Record(ctx, q, actor, audit.Event{Action: "customer.totp_enable", EntityType: audit.EntityCustomerUser, EntityID: idString(u.ID),
-			Before: map[string]any{"totp_enabled": false}, After: map[string]any{"totp_enabled": true}})
+			Before: map[string]any{"totp_enabled": false}, After: map[string]any{"totp_enabled": true, "other_sessions_ended": ended}})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("confirm totp: %w", err)

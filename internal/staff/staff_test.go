@@ -140,7 +140,7 @@ func TestThrottleSlowsThenLocksPerAccountAndIP(t *testing.T) {
 
 func TestTOTPEnrolSingleUseAndRecoveryCodes(t *testing.T) {
 	t.Parallel()
-	s, _ := newService(t)
+	s, d := newService(t)
 	u := mustCreate(t, s, "fin@x.test", "finance")
 	if !s.MustEnrolTOTP(u) {
 		t.Fatal("finance without TOTP must enrol")
@@ -149,14 +149,24 @@ func TestTOTPEnrolSingleUseAndRecoveryCodes(t *testing.T) {
 	if err != nil || enr.Secret == "" || len(enr.QRPNG) < 100 {
 		t.Fatalf("BeginTOTP = %+v, %v", enr, err)
 	}
-	if _, err := s.ConfirmTOTP(ctx, audit.Staff(u.ID, u.Email), u, "000000"); !errors.Is(err, staff.ErrBadCode) {
+	// Two sessions: this one, and one signed in with the password alone.
+	for _, h := range []string{"this", "other"} {
+		if _, err := d.Pool.Exec(ctx, "INSERT INTO staff_sessions (id_hash, staff_id, data, expires_at) VALUES ($1, $2, '', now() + interval '1 hour')", []byte(h), u.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.ConfirmTOTP(ctx, audit.Staff(u.ID, u.Email), u, "000000", []byte("this")); !errors.Is(err, staff.ErrBadCode) {
 		t.Fatalf("bad code accepted: %v", err)
 	}
 	// Use the previous step's code to confirm, so the current step is still fresh for sign-in.
 	prev, _ := totp.GenerateCodeCustom(enr.Secret, time.Now().Add(-30*time.Second), totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
-	codes, err := s.ConfirmTOTP(ctx, audit.Staff(u.ID, u.Email), u, prev)
+	codes, err := s.ConfirmTOTP(ctx, audit.Staff(u.ID, u.Email), u, prev, []byte("this"))
 	if err != nil || len(codes) != 10 {
 		t.Fatalf("ConfirmTOTP = %v, %v", codes, err)
+	}
+	var left []string
+	if err := d.Pool.QueryRow(ctx, "SELECT array_agg(convert_from(id_hash, 'UTF8')) FROM staff_sessions WHERE staff_id = $1", u.ID).Scan(&left); err != nil || len(left) != 1 || left[0] != "this" {
+		t.Fatalf("sessions after turning two-factor on: %v %v, want this one only", left, err)
 	}
 	res, err := s.Login(ctx, anon("10.3.0.1"), "fin@x.test", "correct horse battery")
 	if err != nil || !res.NeedsTOTP {

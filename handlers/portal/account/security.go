@@ -161,7 +161,7 @@ func (h *Security) confirmTOTP(c *fiber.Ctx) error {
 		s.CodeError = "Enter the 6-digit code your authenticator app shows."
 		return h.render(c, fiber.StatusUnprocessableEntity, s)
 	}
-	codes, err := h.app.Customers().ConfirmTOTP(c.UserContext(), web.Actor(c), u, code)
+	codes, err := h.app.Customers().ConfirmTOTP(c.UserContext(), web.Actor(c), u, code, web.CurrentSessionHash(c))
 	switch {
 	case errors.Is(err, customers.ErrBadCode):
 		s.CodeError = "That code is not right. Enter the newest code the app shows."

@@ -207,7 +207,7 @@ func (e *Env) CreateStaff(email, role string) (staff.User, string) {
 	}
 	// Confirm with the previous step's code so the current one is left for sign-in.
 	code, _ := totp.GenerateCodeCustom(enr.Secret, time.Now().Add(-30*time.Second), totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
-	if _, err := e.Staff.ConfirmTOTP(ctx, audit.Staff(u.ID, u.Email), u, code); err != nil {
+	if _, err := e.Staff.ConfirmTOTP(ctx, audit.Staff(u.ID, u.Email), u, code, nil); err != nil {
 		e.T.Fatal(err)
 	}
 	u.TOTPEnabled = true
