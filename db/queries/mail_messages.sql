@@ -31,6 +31,12 @@ SELECT * FROM mail_messages WHERE public_id = $1;
 -- name: SetMailMessageStatus :exec
 UPDATE mail_messages SET status = $2, smtp_message_id = $3, updated_at = sqlc.arg(now)::timestamptz WHERE id = $1;
 
+-- Drops a platform message's bodies once nothing is left to send: they held
+-- a one-time link (invitation, password reset) the database otherwise keeps
+-- only as a hash.
+-- name: ForgetMailBodies :exec
+UPDATE mail_messages SET text_body = sqlc.arg(note), html_body = '' WHERE id = $1;
+
 -- name: InsertMailRecipient :one
 INSERT INTO mail_recipients (message_id, email, kind, status, next_attempt_at, updated_at)
 VALUES ($1, $2, $3, $4, sqlc.narg(next_attempt_at), sqlc.arg(now)::timestamptz)

@@ -37,6 +37,23 @@ func (q *Queries) DeleteMailSuppression(ctx context.Context, arg DeleteMailSuppr
 	return i, err
 }
 
+const forgetMailBodies = `-- name: ForgetMailBodies :exec
+UPDATE mail_messages SET text_body = $2, html_body = '' WHERE id = $1
+`
+
+type ForgetMailBodiesParams struct {
+	ID   int64  `json:"id"`
+	Note string `json:"note"`
+}
+
+// Drops a platform message's bodies once nothing is left to send: they held
+// a one-time link (invitation, password reset) the database otherwise keeps
+// only as a hash.
+func (q *Queries) ForgetMailBodies(ctx context.Context, arg ForgetMailBodiesParams) error {
+	_, err := q.db.Exec(ctx, forgetMailBodies, arg.ID, arg.Note)
+	return err
+}
+
 const getMailMessage = `-- name: GetMailMessage :one
 SELECT id, public_id, account_id, app_id, domain_id, from_email, from_name, reply_to, subject, text_body, html_body, headers, tags, status, smtp_message_id, idempotency_key, request_hash, created_at, updated_at FROM mail_messages WHERE id = $1
 `

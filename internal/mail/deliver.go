@@ -114,6 +114,14 @@ func (s *Service) Deliver(ctx context.Context, messageID int64) (retryAt time.Ti
 		if err := s.record(ctx, tx, q, msg, outs, now); err != nil {
 			return err
 		}
+		if msg.DomainID == nil && buildErr == nil && nextDue(rcpts).IsZero() {
+			// Platform mail (it names no domain, and composed) carries
+			// one-time links: once it is sent, or never will be, its
+			// bodies go, so the links do not outlive the mail.
+			if err := q.ForgetMailBodies(ctx, store.ForgetMailBodiesParams{ID: messageID, Note: PlatformBodyForgotten}); err != nil {
+				return err
+			}
+		}
 		return q.SetMailMessageStatus(ctx, store.SetMailMessageStatusParams{ID: messageID, Status: messageStatus(rcpts),
 			SmtpMessageID: firstNonEmpty(smtpID, msg.SmtpMessageID), Now: now})
 	})

@@ -23,6 +23,9 @@ const (
 	PlatformAccountName  = "lumdesk platform mail (built-in)"
 	PlatformAppName      = "Platform mail"
 	PlatformSenderName   = "lumdesk"
+	// PlatformBodyForgotten is a platform message's text once delivery is
+	// over: its body held a one-time link (Deliver).
+	PlatformBodyForgotten = "(Not kept: platform mail holds one-time links, so its body is dropped once it is sent.)"
 	// DefaultPlatformFrom is PLATFORM_MAIL_FROM's default.
 	DefaultPlatformFrom = "lumdesk@localhost"
 )

@@ -33,6 +33,10 @@ func TestSendPlatformReachesTheSandbox(t *testing.T) {
 	if line != "new.staff@globex.test:queued new.staff@globex.test:delivered" || d.Message.Status != MsgDelivered {
 		t.Fatalf("timeline %q, status %s", line, d.Message.Status)
 	}
+	// Delivered, its body (a one-time link) is not kept.
+	if n := f.count(t, "SELECT count(*) FROM mail_messages WHERE public_id = $1 AND text_body = $2 AND html_body = ''", res.MessageID, PlatformBodyForgotten); n != 1 {
+		t.Fatal("a delivered platform message kept its body")
+	}
 
 	// The built-in app is made once and listed under its own account.
 	if _, err := f.svc.SendPlatform(ctx, "second@globex.test", "Password reset", "Reset it here.", ""); err != nil {
