@@ -243,9 +243,10 @@ func (s *Service) post(ctx context.Context, url, id, secret string, body []byte)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "Lumora-Webhooks/1")
-	req.Header.Set(HeaderID, id)
-	req.Header.Set(HeaderTimestamp, strconv.FormatInt(ts.Unix(), 10))
-	req.Header.Set(HeaderSignature, sig)
+	for name, v := range map[string]string{HeaderID: id, HeaderTimestamp: strconv.FormatInt(ts.Unix(), 10), HeaderSignature: sig} {
+		req.Header.Set(name, v)
+		req.Header.Set(SvixHeaders[name], v)
+	}
 	start := time.Now()
 	resp, err := s.client.Do(req)
 	latency := time.Since(start)

@@ -25,6 +25,11 @@ const (
 	HeaderSignature = "webhook-signature"
 )
 
+// SvixHeaders are the same three values under the names Resend's webhooks
+// (Svix) use, which receivers written for Resend look for; a delivery
+// carries both sets.
+var SvixHeaders = map[string]string{HeaderID: "svix-id", HeaderTimestamp: "svix-timestamp", HeaderSignature: "svix-signature"}
+
 // Verification errors.
 var (
 	ErrMissingHeaders = errors.New("webhook: webhook-id, webhook-timestamp or webhook-signature missing")

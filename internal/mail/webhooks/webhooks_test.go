@@ -235,6 +235,12 @@ func TestDeliverySignedAndEventFilter(t *testing.T) {
 	if req.header.Get("webhook-id") != ds[0].EventID || !strings.HasPrefix(ds[0].EventID, "msg_") || req.header.Get("Content-Type") != "application/json" {
 		t.Errorf("headers = %v, event id %s", req.header, ds[0].EventID)
 	}
+	// A receiver written for Resend reads the same values under Svix's names.
+	for std, svix := range SvixHeaders {
+		if v := req.header.Get(svix); v == "" || v != req.header.Get(std) {
+			t.Errorf("%s = %q, %s = %q: want the same value", svix, v, std, req.header.Get(std))
+		}
+	}
 	var env struct {
 		Type      string            `json:"type"`
 		CreatedAt time.Time         `json:"created_at"`
