@@ -279,8 +279,14 @@ func TestRenewSpendsTheBalanceAndAutoRenewSwitches(t *testing.T) {
 	if !d.ExpiresAt.After(h.domain.ExpiresAt.AddDate(0, 11, 0)) {
 		t.Fatalf("expiry %v, was %v", d.ExpiresAt, h.domain.ExpiresAt)
 	}
+	// Without the form's stamp a second click would charge again: refused.
+	if r := c.PostForm(path, url.Values{"period": {"1"}}); r.Status != http.StatusConflict || balance(t, env, h.id) != 33_00-12_00 {
+		t.Fatalf("renew without the form's stamp: %d %q, balance %s", r.Status, r.Text(".alert"), balance(t, env, h.id))
+	}
 	// Not enough money: a message, nothing charged.
-	r = c.PostForm(path, url.Values{"period": {"10"}})
+	form = c.Get(path + "?period=10")
+	stamp, _ = form.Doc.Find(`[data-testid="renew-form"] input[name="stamp"]`).Attr("value")
+	r = c.PostForm(path, url.Values{"period": {"10"}, "stamp": {stamp}})
 	if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Text(".alert"), "balance does not cover") {
 		t.Fatalf("insufficient: %d %q", r.Status, r.Text(".alert"))
 	}
@@ -293,11 +299,15 @@ func TestRenewSpendsTheBalanceAndAutoRenewSwitches(t *testing.T) {
 	if got := balance(t, env, h.id); got != 21_00 {
 		t.Fatalf("balance %s after refusals", got)
 	}
-	// VPS and proxy renewals.
-	if r := c.PostForm("/portal/lumi/vps/"+sid(h.vps.ID)+"/renew", url.Values{"period": {"2"}}); r.Status != http.StatusSeeOther {
+	// VPS and proxy renewals, each through its form.
+	renew := func(path, period string) *servertest.Response {
+		stamp, _ := c.Get(path + "?period=" + period).Doc.Find(`[data-testid="renew-form"] input[name="stamp"]`).Attr("value")
+		return c.PostForm(path, url.Values{"period": {period}, "stamp": {stamp}})
+	}
+	if r := renew("/portal/lumi/vps/"+sid(h.vps.ID)+"/renew", "2"); r.Status != http.StatusSeeOther {
 		t.Fatalf("renew VPS: %d %q", r.Status, r.Text(".alert"))
 	}
-	if r := c.PostForm("/portal/lumi/proxies/"+sid(h.proxy.ID)+"/renew", url.Values{"period": {"1"}}); r.Status != http.StatusSeeOther {
+	if r := renew("/portal/lumi/proxies/"+sid(h.proxy.ID)+"/renew", "1"); r.Status != http.StatusSeeOther {
 		t.Fatalf("renew proxy: %d %q", r.Status, r.Text(".alert"))
 	}
 	if got := balance(t, env, h.id); got != 21_00-10_00-2_00 {

@@ -153,6 +153,13 @@ func (h *Lumi) item(ctx context.Context, scope accounts.Scope, k kind, id int64)
 	return domainItem(d), stamp, err
 }
 
+// hasExpiry reports whether the item has an expiry, which its renew form
+// sends back as its stamp.
+func (h *Lumi) hasExpiry(ctx context.Context, scope accounts.Scope, k kind, id int64) bool {
+	_, stamp, err := h.item(ctx, scope, k, id)
+	return err == nil && stamp != nil
+}
+
 // renewView is the renewal confirmation of :id for period units.
 func (h *Lumi) renewView(c *fiber.Ctx, k kind, id int64, period int) (view.Renew, error) {
 	ctx, scope := c.UserContext(), web.PortalScope(c)
@@ -237,9 +244,14 @@ func (h *Lumi) renew(key string) fiber.Handler {
 			key = "portal-renew-" + k.product + "-" + strconv.FormatInt(id, 10) + "-" + strconv.Itoa(n) + "-" + stamp
 		}
 		var exp string
-		if !ok {
+		switch {
+		case !ok:
 			err = lumiproducts.ValidationError{"period": "Choose a period of 1 to " + strconv.Itoa(k.max) + " " + k.unit + "s."}
-		} else {
+		case key == "" && h.hasExpiry(ctx, scope, k, id):
+			// The form's stamp (the expiry it showed) is what makes a second
+			// click charge once: without it, refuse as for a stale page.
+			err = lumiproducts.ErrIdempotencyMismatch
+		default:
 			switch k.key {
 			case view.KindVPS:
 				var v lumiproducts.VPS
