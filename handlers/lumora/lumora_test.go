@@ -252,6 +252,10 @@ func TestMessageLog(t *testing.T) {
 	if got := r.Text(`[data-testid="message-headers"]`); got != "X-Order42" {
 		t.Errorf("headers %q", got)
 	}
+	// The account and the app by name, linked.
+	if !r.Has(`a[href="/accounts/`+strconv.FormatInt(f.acc, 10)+`"]:contains("Mail Sender")`) || !r.Has(`a[href="/lumora/apps/`+strconv.FormatInt(f.app.ID, 10)+`"]:contains("Receipts")`) {
+		t.Errorf("message page names neither its account nor its app: %q", r.Text("main dl"))
+	}
 	for _, p := range []string{"/lumora/messages/msg_unknown123", "/lumora/messages/nope"} {
 		if r := v.Get(p); r.Status != http.StatusNotFound {
 			t.Errorf("%s: status %d", p, r.Status)

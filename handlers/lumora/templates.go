@@ -142,6 +142,9 @@ func (h *Templates) render(c *fiber.Ctx, status int, ref string, send view.TestS
 		Version: t.Version, HasHTML: t.HTML != "", Created: t.CreatedAt, Updated: t.UpdatedAt,
 		Vars: web.Truncate(web.FieldText(c, "vars"), templates.MaxPreviewVariables+1), CanManage: h.CanManage(c),
 		CSRF: web.CSRFToken(c), Send: send}
+	if !h.Face.Portal {
+		v.AccountName = h.Names.Of(ctx, t.AccountID)[t.AccountID]
+	}
 	if !web.IsGet(c) || strings.TrimSpace(v.Vars) == "" {
 		v.Vars = "{}"
 	}

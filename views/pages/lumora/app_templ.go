@@ -99,7 +99,7 @@ func AppDetail(p layouts.Page, v AppPage) templ.Component {
 				}
 				ctx = templ.InitializeContext(ctx)
 				templ_7745c5c3_Err = components.DescList([]components.KV{
-					{Key: "Account", Node: accountLink(v.AccountID)},
+					{Key: "Account", Node: accountLink(v.AccountID, v.AccountName)},
 					{Key: "Default sender", Value: orDash(v.From)},
 					{Key: "Created", Node: components.Time(v.Created)},
 				}).Render(ctx, templ_7745c5c3_Buffer)

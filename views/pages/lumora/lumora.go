@@ -153,6 +153,7 @@ type DomainPage struct {
 // Domain is a sending domain as its page shows it.
 type Domain struct {
 	ID, AccountID int64
+	AccountName   string // "" when not at hand: the page shows "#id"
 	Name, Status  string
 	Selector      string
 	VerifiedAt    *time.Time
@@ -270,6 +271,7 @@ func (l MessageList) Filtered() bool { return len(l.ActiveFilters()) > 0 }
 type MessagePage struct {
 	PublicID, From, Subject, Status, SMTPMessageID string
 	AccountID, AppID                               int64
+	AccountName, AppName                           string // "": "#id"
 	Created, Updated                               time.Time
 	Headers                                        []Header // the send's custom headers, sorted by name
 	Recipients                                     []RecipientRow
@@ -468,6 +470,7 @@ func AppHref(id int64) string { return AppsPath + "/" + idStr(id) }
 // AppPage is an app's page.
 type AppPage struct {
 	ID, AccountID int64
+	AccountName   string // "" when not at hand: the page shows "#id"
 	Name, From    string
 	Created       time.Time
 	Keys          []AppKey

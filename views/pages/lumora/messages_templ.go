@@ -630,8 +630,8 @@ func MessageDetail(p layouts.Page, v MessagePage) templ.Component {
 				templ_7745c5c3_Err = components.DescList([]components.KV{
 					{Key: "Message id", Node: copyCode(v.PublicID, "message id")},
 					{Key: "From", Value: v.From},
-					{Key: "Account", Node: accountLink(v.AccountID)},
-					{Key: "App", Value: "#" + idStr(v.AppID)},
+					{Key: "Account", Node: accountLink(v.AccountID, v.AccountName)},
+					{Key: "App", Node: appLink(v.AppID, v.AppName)},
 					{Key: "Message-ID header", Value: orDash(v.SMTPMessageID), Mono: true},
 					{Key: "Sent", Node: components.Time(v.Created)},
 					{Key: "Updated", Node: components.Time(v.Updated)},

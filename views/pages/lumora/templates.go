@@ -89,6 +89,7 @@ type TemplatePage struct {
 	Face                          TemplatesFace
 	ID, Slug, Name, Subject, Text string
 	AccountID                     int64
+	AccountName                   string // the console's; "": "#id"
 	Version                       int
 	HasHTML                       bool
 	Created, Updated              time.Time
@@ -181,14 +182,14 @@ func templateSubtitle(v TemplatePage) string {
 	if v.Face.Portal {
 		return "Template " + v.Slug
 	}
-	return "Template of account #" + idStr(v.AccountID)
+	return "Template of " + orName(v.AccountName, "account #"+idStr(v.AccountID))
 }
 
 // templateFacts is the template's card: the account only in the console.
 func templateFacts(v TemplatePage) []components.KV {
 	kv := []components.KV{{Key: "Id", Value: v.ID, Mono: true}, {Key: "Slug", Value: v.Slug, Mono: true}}
 	if !v.Face.Portal {
-		kv = append(kv, components.KV{Key: "Account", Node: accountLink(v.AccountID)})
+		kv = append(kv, components.KV{Key: "Account", Node: accountLink(v.AccountID, v.AccountName)})
 	}
 	return append(kv,
 		components.KV{Key: "Subject", Value: orDash(v.Subject)},

@@ -32,6 +32,7 @@ type WebhookEndpoint struct {
 	ID, URL, Events  string
 	AppID, AccountID int64
 	AppName          string
+	AccountName      string // "": "#id"
 	Created          time.Time
 	Deleted          *time.Time // set once deleted: the log stays readable
 }

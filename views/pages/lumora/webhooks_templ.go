@@ -460,7 +460,7 @@ func webhookCard(e WebhookEndpoint) templ.Component {
 				{Key: "Status", Node: components.StatusBadge(e.Status())},
 				{Key: "Events", Value: e.Events},
 				{Key: "App", Node: appLink(e.AppID, e.AppName)},
-				{Key: "Account", Node: accountLink(e.AccountID)},
+				{Key: "Account", Node: accountLink(e.AccountID, e.AccountName)},
 				{Key: "Created", Node: components.Time(e.Created)},
 			}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
