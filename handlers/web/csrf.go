@@ -30,6 +30,11 @@ func (a *App) checkCSRF(c *fiber.Ctx) error {
 	if got == "" {
 		got = c.FormValue("csrf")
 	}
+	if want == "" && a.apiErrorWriter(c.Path()) != nil {
+		// No session at all: a JSON client (the portal's API) that is not
+		// signed in is told so (401, in its envelope), not of a stale form.
+		return fiber.ErrUnauthorized
+	}
 	if want == "" || subtle.ConstantTimeCompare([]byte(want), []byte(got)) != 1 {
 		return ErrCSRF
 	}

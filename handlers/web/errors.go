@@ -30,6 +30,16 @@ type PortalShell interface {
 // handler can answer 404 without knowing every package.
 type NotFoundError interface{ NotFound() bool }
 
+// apiErrorWriter is the writer of the API group that path is under, or nil.
+func (a *App) apiErrorWriter(path string) APIErrorWriter {
+	for _, w := range a.apiErrors {
+		if hasPrefixFold(path, w.APIPrefix()) {
+			return w
+		}
+	}
+	return nil
+}
+
 // errorHandler is the dashboard's single error path: domain and HTTP errors
 // become an error page (full requests) or a toast (htmx requests).
 func (a *App) errorHandler(c *fiber.Ctx, err error) error {
@@ -56,10 +66,8 @@ func (a *App) errorHandler(c *fiber.Ctx, err error) error {
 	default:
 		a.log.Error("request failed", "err", err, "path", c.Path(), "request_id", requestID(c))
 	}
-	for _, w := range a.apiErrors {
-		if hasPrefixFold(c.Path(), w.APIPrefix()) {
-			return w.WriteAPIError(c, status, msg)
-		}
+	if w := a.apiErrorWriter(c.Path()); w != nil {
+		return w.WriteAPIError(c, status, msg)
 	}
 	if isAPI(c.Path()) {
 		return c.Status(status).JSON(fiber.Map{"error": msg})

@@ -476,6 +476,10 @@ func TestJSONEndpoints(t *testing.T) {
 	if r := anon.Get(keys); r.Status != http.StatusUnauthorized || errCode(t, r) != "unauthorized" {
 		t.Errorf("anonymous: %d %s", r.Status, r.Body)
 	}
+	// A write too: no session is "sign in", not a stale form's CSRF refusal.
+	if r := postJSON(anon, "/portal/api/lumora/domains", `{"domain": "anon.acme.com"}`, nil); r.Status != http.StatusUnauthorized || errCode(t, r) != "unauthorized" {
+		t.Errorf("anonymous write: %d %s", r.Status, r.Body)
+	}
 	if r := c.Get("/portal/api/lumora/nope"); r.Status != http.StatusNotFound || errCode(t, r) != "not_found" {
 		t.Errorf("unknown: %d %s", r.Status, r.Body)
 	}
