@@ -3,6 +3,8 @@ package e2e
 import (
 	"strings"
 	"testing"
+
+	"github.com/chromedp/chromedp"
 )
 
 // A list's header: the count, a chip that removes its filter (from the
@@ -45,4 +47,33 @@ func TestListHeaderChipsAndSavedViews(t *testing.T) {
 	eval[bool](b, `(document.documentElement.classList.add('dark'), true)`)
 	b.click(`[data-testid="views-menu"] summary`)
 	b.screenshot("list-header-dark")
+}
+
+// Back after two filter changes shows the filters of the page it returns
+// to: htmx restores its markup snapshot, which app.js fills with the
+// controls' current values first (a chosen option, typed text). Without
+// that the Status select read "All statuses" over suspended rows, and the
+// next change dropped the filter.
+func TestListBackKeepsFilterControls(t *testing.T) {
+	b := start(t)
+	seedAccounts(t, b, 3)
+	b.staff("support")
+	b.open("/accounts", `[data-testid="account-filters"]`)
+	b.fill(`[data-testid="account-filters"] `, "q", "North")
+	b.waitPath(`[?&]q=North(&|$)`)
+	b.selectValue(`[data-testid="account-filters"] select[name=status]`, "suspended")
+	b.waitPath(`[?&]status=suspended(&|$)`)
+	b.selectValue(`[data-testid="account-filters"] select[name=sort]`, "name")
+	b.waitPath(`[?&]sort=name(&|$)`)
+
+	b.do("back", chromedp.NavigateBack())
+	loc := b.waitPath(`^/accounts\?q=North&status=suspended(&sort=)?(&from=)?(&to=)?$`)
+	controls := `(() => { const f = document.querySelector('[data-testid="account-filters"]');
+		return [f.q.value, f.status.value, f.sort.value].join('|'); })()`
+	if got := eval[string](b, controls); got != "North|suspended|" {
+		t.Errorf("after Back to %s the filters read %q, want North|suspended|", loc, got)
+	}
+	// The next change keeps the restored filters.
+	b.selectValue(`[data-testid="account-filters"] select[name=sort]`, "-name")
+	b.waitPath(`^/accounts\?q=North&status=suspended&sort=-name`)
 }

@@ -47,6 +47,9 @@
  *   [data-sidebar-toggle]          toggles html.sidebar-open (mobile sidebar)
  *   form[data-autosubmit]          submits when a <select> (or checkbox/radio) changes
  *   details[data-menu]             dropdown: closes on outside click / Escape
+ *   (htmx history)                 on each pushed/replaced URL, controls' current
+ *                                  state is written into their markup, so the
+ *                                  snapshot Back restores shows it
  *   select[data-scope-product]     (API key form) shows only the
  *                                  fieldset[data-scope-group] of the chosen product;
  *                                  without JavaScript every group stays visible
@@ -129,6 +132,39 @@
     var t = csrfToken();
     if (t && e.detail && e.detail.headers) e.detail.headers['X-CSRF-Token'] = t;
   });
+
+  /* ---------------------------------------------------------- history */
+  // htmx's history snapshot is the page's markup, which does not hold a
+  // control's current state (a chosen <option>, typed text, a ticked box):
+  // Back showed the filters as first rendered while the URL and rows showed
+  // later ones, and the next change dropped the filter. So whenever htmx
+  // puts a new URL in the history, the controls' current state (the state
+  // that URL shows) is written into their markup; the snapshot taken when
+  // the page moves on then holds it. Not at htmx:beforeHistorySave: by then
+  // the control whose change moves on already shows the next state.
+  // Passwords and files are left alone (the snapshot is in sessionStorage).
+  function freezeControls(ctx) {
+    within(ctx, 'input, select, textarea').forEach(function (el) {
+      if (el.tagName === 'SELECT') {
+        Array.prototype.forEach.call(el.options, function (o) {
+          if (o.selected) o.setAttribute('selected', '');
+          else o.removeAttribute('selected');
+        });
+      } else if (el.tagName === 'TEXTAREA') {
+        if (el.value !== el.defaultValue) el.textContent = el.value;
+      } else if (el.type === 'checkbox' || el.type === 'radio') {
+        if (el.checked) el.setAttribute('checked', '');
+        else el.removeAttribute('checked');
+      } else if (el.type !== 'password' && el.type !== 'file') {
+        if (el.value !== (el.getAttribute('value') || '')) el.setAttribute('value', el.value);
+      }
+    });
+  }
+  function freezePage() {
+    freezeControls(document.body);
+  }
+  document.addEventListener('htmx:pushedIntoHistory', freezePage);
+  document.addEventListener('htmx:replacedInHistory', freezePage);
 
   /* ----------------------------------------------------------- toasts */
   var SVG_NS = 'http://www.w3.org/2000/svg';
