@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 
@@ -76,4 +77,18 @@ func TestListBackKeepsFilterControls(t *testing.T) {
 	// The next change keeps the restored filters.
 	b.selectValue(`[data-testid="account-filters"] select[name=sort]`, "-name")
 	b.waitPath(`^/accounts\?q=North&status=suspended&sort=-name`)
+}
+
+// A list's filter form pushes a URL without its empty fields (as the
+// server's pager links read), keeping repeated fields such as cols.
+func TestListFilterURLLeavesOutEmptyFields(t *testing.T) {
+	b := start(t)
+	seedKeys(t, b, "Clean", 2)
+	b.staff("support")
+	b.open("/luarmor/keys", `[data-testid="key-filters"]`)
+	b.selectValue(`[data-testid="key-filters"] select[name=status]`, "banned")
+	loc := b.waitPath(`[?&]status=banned(&|$)`)
+	if ok, _ := regexp.MatchString(`^/luarmor/keys\?status=banned&cols=key(&cols=[a-z_]+)*$`, loc); !ok {
+		t.Errorf("pushed %s, want /luarmor/keys?status=banned and the columns only", loc)
+	}
 }

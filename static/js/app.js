@@ -45,6 +45,7 @@
  *   [data-requires-selection]      (in the same form) disabled while nothing is selected
  *   input[data-confirm-text="X"]   form submit buttons enabled only when value == X
  *   [data-sidebar-toggle]          toggles html.sidebar-open (mobile sidebar)
+ *   form[role=search][hx-push-url] its htmx GET leaves out empty fields (clean URLs)
  *   form[data-autosubmit]          submits when a <select> (or checkbox/radio) changes
  *   details[data-menu]             dropdown: closes on outside click / Escape
  *   (htmx history)                 on each pushed/replaced URL, controls' current
@@ -131,6 +132,26 @@
   document.addEventListener('htmx:configRequest', function (e) {
     var t = csrfToken();
     if (t && e.detail && e.detail.headers) e.detail.headers['X-CSRF-Token'] = t;
+  });
+
+  // A list's filter form (form[role=search] with hx-push-url) leaves out
+  // empty fields, so the address bar and shared links read
+  // /luarmor/keys?status=banned rather than ?q=&status=banned&project=&…,
+  // as the server's own links do. Every list reads an empty parameter as an
+  // absent one. A name is dropped only when all its values are empty.
+  document.addEventListener('htmx:configRequest', function (e) {
+    var d = e.detail;
+    var elt = d && d.elt;
+    if (!elt || d.verb !== 'get' || !d.formData || elt.tagName !== 'FORM') return;
+    if (elt.getAttribute('role') !== 'search' || elt.getAttribute('hx-push-url') !== 'true') return;
+    var empty = {};
+    d.formData.forEach(function (v, k) {
+      if (!(k in empty)) empty[k] = true;
+      if (typeof v !== 'string' || v !== '') empty[k] = false;
+    });
+    Object.keys(empty).forEach(function (k) {
+      if (empty[k]) d.formData.delete(k);
+    });
   });
 
   /* ---------------------------------------------------------- history */
