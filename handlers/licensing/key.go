@@ -331,6 +331,10 @@ func (h *Licensing) blacklist(c *fiber.Ctx) error {
 		return h.keyActionFailed(c, fiber.StatusUnprocessableEntity, a)
 	}
 	changed, err := h.svc.Blacklist(c.UserContext(), web.Actor(c), k.ProjectID, k.UserKey, in)
+	var verr licensing.ValidationError
+	if errors.As(err, &verr) && verr["ban_expire"] != "" {
+		verr["ban_expire"] += ", or leave it empty for a ban without end" // the field is a date: no -1 here
+	}
 	return h.keyActionDone(c, k, a, changed, "Key "+a.Key.ShortKey()+"… blacklisted.", err)
 }
 

@@ -727,8 +727,9 @@ func TestLicensingKeyActions(t *testing.T) {
 	if r := post(support, "blacklist", url.Values{"ban_reason": {"x"}, "ban_expire": {"garbage"}, "reason": {"x"}}); r.Status != http.StatusUnprocessableEntity {
 		t.Errorf("bad ban expiry: %d", r.Status)
 	}
-	if r := post(support, "blacklist", url.Values{"ban_reason": {"x"}, "ban_expire": {"2001-01-01T00:00"}, "reason": {"x"}}); r.Status != http.StatusUnprocessableEntity {
-		t.Errorf("ban expiry in the past: %d", r.Status)
+	if r := post(support, "blacklist", url.Values{"ban_reason": {"x"}, "ban_expire": {"2001-01-01T00:00"}, "reason": {"x"}}); r.Status != http.StatusUnprocessableEntity ||
+		r.Text(`#f-ban_expire-msg`) != "Must be in the future, or leave it empty for a ban without end." {
+		t.Errorf("ban expiry in the past: %d %q", r.Status, r.Text(`#f-ban_expire-msg`))
 	}
 	end := time.Now().Add(72 * time.Hour).UTC().Truncate(time.Minute)
 	r = post(support, "blacklist", url.Values{"ban_reason": {"Sharing the key"}, "ban_expire": {end.Format("2006-01-02T15:04")}, "reason": {"ticket #77"}})

@@ -445,7 +445,8 @@ func (s *Service) Blacklist(ctx context.Context, actor audit.Actor, projectID, u
 	}
 	now := s.clock()
 	if in.Expire != nil && (!in.Expire.After(now) || in.Expire.After(now.Add(maxExpiryAhead))) {
-		verr["ban_expire"] = "must be in the future (or -1 for a ban without end)"
+		// Each face says how to ask for a ban without end (API: -1; forms: empty).
+		verr["ban_expire"] = "must be in the future"
 	}
 	if len(verr) > 0 {
 		return Key{}, verr

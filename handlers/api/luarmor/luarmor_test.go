@@ -278,7 +278,7 @@ func TestBadBodies(t *testing.T) {
 		{"reset force type", "POST", p + "/users/resethwid", map[string]any{"user_key": uk, "force": "yes"}, "force must be true or false."},
 		{"link without discord", "POST", p + "/users/linkdiscord", map[string]any{"user_key": uk}, "discord_id is required."},
 		{"blacklist expire type", "POST", p + "/users/blacklist", map[string]any{"user_key": uk, "ban_expire": "never"}, "ban_expire must be a number."},
-		{"blacklist past expire", "POST", p + "/users/blacklist", map[string]any{"user_key": uk, "ban_expire": 100}, ""},
+		{"blacklist past expire", "POST", p + "/users/blacklist", map[string]any{"user_key": uk, "ban_expire": 100}, "ban_expire must be in the future (or -1 for a ban without end)."},
 		{"script missing", "PUT", p + "/scripts/" + w.script.ID, map[string]any{"ffa": true}, "script is required."},
 		{"script flag type", "PUT", p + "/scripts/" + w.script.ID, map[string]any{"script": "x", "silent": 1}, "silent must be true or false."},
 		{"delete without user_key", "DELETE", w.users(), nil, "user_key is required."},

@@ -1,6 +1,7 @@
 package luarmor
 
 import (
+	"errors"
 	"strconv"
 	"time"
 
@@ -256,6 +257,10 @@ func (api *API) blacklist(c *fiber.Ctx) error {
 		return err
 	}
 	k, err := svc.Blacklist(c.UserContext(), apikit.Actor(c), p.ID, *userKey, in)
+	var verr licensing.ValidationError
+	if errors.As(err, &verr) && verr["ban_expire"] != "" {
+		verr["ban_expire"] += " (or -1 for a ban without end)"
+	}
 	if err != nil {
 		return api.serviceErr(c, err)
 	}
