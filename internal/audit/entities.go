@@ -92,6 +92,17 @@ func EntityNoun(entityType string) string {
 	return spaced(entityType)
 }
 
+// EntityLabel is the entity noun capitalised, for a label standing alone
+// (a filter's option): "license_key" → "License key".
+func EntityLabel(entityType string) string { return capitalize(EntityNoun(entityType)) }
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
 // commonLabels name fields that mean the same on every entity. The
 // per-type maps below win over these.
 var commonLabels = map[string]string{
@@ -336,7 +347,7 @@ var actionVerbs = map[string]string{
 	"set_nameservers": "nameservers changed", "set_privacy": "WHOIS privacy changed", "set_allow_list": "allowed IPs changed",
 	"power_start": "started", "power_stop": "stopped", "power_reboot": "rebooted",
 	"blacklist": "blacklisted", "unban": "unbanned", "extend": "extended", "generate": "generated",
-	"bulk_load": "keys loaded", "hwid_assign": "HWID assigned", "link_discord": "Discord linked",
+	"bulk_load": "bulk-loaded", "hwid_assign": "HWID assigned", "link_discord": "Discord linked",
 	"reset_hwid": "HWID reset", "reset_hwid_force": "HWID reset (forced)", "upload": "version uploaded",
 	// Lumio: versions under review and an extension's write-only secrets.
 	"submit": "submitted", "approve": "approved", "reject": "rejected", "rollout": "rollout changed",
@@ -348,6 +359,11 @@ var actionVerbs = map[string]string{
 
 // actionLabels name whole actions that the noun + verb rule would read badly.
 var actionLabels = map[string]string{
+	// Bulk loads (scale tests, imports) record one event for many rows.
+	"account.bulk_load":     "Accounts bulk-loaded",
+	"balance.bulk_load":     "Balances bulk-loaded",
+	"license_key.bulk_load": "License keys bulk-loaded",
+	"audit.bulk_load":       "Audit events bulk-loaded",
 	"account.invite":        "Portal user invited",
 	"account.invite_revoke": "Portal invitation revoked",
 	"account.portal_view":   "Portal viewed by staff",
@@ -364,9 +380,7 @@ func ActionLabel(action string) string {
 	if !found {
 		n = EntityNoun(noun)
 	}
-	if n != "" {
-		n = strings.ToUpper(n[:1]) + n[1:]
-	}
+	n = capitalize(n)
 	if !ok {
 		return n
 	}

@@ -271,9 +271,24 @@ func TestActionLabel(t *testing.T) {
 		"licensing_script.upload":    "Luarmor script version uploaded",
 		"widget.frobnicate_all":      "Widget frobnicate all",
 		"account":                    "Account",
+		"balance.bulk_load":          "Balances bulk-loaded",
+		"account.bulk_load":          "Accounts bulk-loaded",
+		"license_key.bulk_load":      "License keys bulk-loaded",
+		"widget.bulk_load":           "Widget bulk-loaded",
 	} {
 		if got := ActionLabel(action); got != want {
 			t.Errorf("ActionLabel(%q) = %q, want %q", action, got, want)
+		}
+	}
+}
+
+// The audit filter's entity options stand alone, capitalised as the
+// action groups' "Account: all".
+func TestEntityLabel(t *testing.T) {
+	t.Parallel()
+	for typ, want := range map[string]string{"account": "Account", "license_key": "License key", "api_key": "API key", "widget_part": "Widget part"} {
+		if got := EntityLabel(typ); got != want {
+			t.Errorf("EntityLabel(%q) = %q, want %q", typ, got, want)
 		}
 	}
 }

@@ -198,6 +198,9 @@ func EntityName(r auditlog.Ref, names auditlog.Names) string {
 // EntityNoun names an entity type for people: "api_key" → "API key".
 func EntityNoun(entityType string) string { return auditlog.EntityNoun(entityType) }
 
+// EntityLabel is the noun capitalised: "license_key" → "License key".
+func EntityLabel(entityType string) string { return auditlog.EntityLabel(entityType) }
+
 // ActionLabel says what an action did: "api_key.revoke" → "API key revoked".
 func ActionLabel(action string) string { return auditlog.ActionLabel(action) }
 
@@ -352,11 +355,11 @@ func entityTypeOptions(types []string, current string) []components.Option {
 	opts := []components.Option{{Value: "", Label: "All entities"}}
 	seen := false
 	for _, t := range types {
-		opts = append(opts, components.Option{Value: t, Label: EntityNoun(t)})
+		opts = append(opts, components.Option{Value: t, Label: EntityLabel(t)})
 		seen = seen || t == current
 	}
 	if current != "" && !seen {
-		opts = append(opts, components.Option{Value: current, Label: EntityNoun(current)})
+		opts = append(opts, components.Option{Value: current, Label: EntityLabel(current)})
 	}
 	return opts
 }
