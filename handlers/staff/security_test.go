@@ -273,3 +273,32 @@ func TestDeviceName(t *testing.T) {
 		}
 	}
 }
+
+// The current session is the first row, even when another one was used
+// more recently (last_seen_at is refreshed only now and then).
+func TestOwnSessionsCurrentFirst(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	a := env.As("support")
+	for range 2 {
+		env.Anonymous().SignIn(a.User.Email, servertest.Password, "")
+	}
+	r := a.Get("/account/sessions")
+	r.Doc.Find(`[data-testid="session-row"]:not([data-current]) form`).Each(func(_ int, s *goquery.Selection) {
+		action, _ := s.Attr("action")
+		h, ok := staff.DecodeHandle(strings.TrimSuffix(strings.TrimPrefix(action, "/account/sessions/"), "/revoke"))
+		if !ok {
+			t.Fatalf("revoke action %q", action)
+		}
+		if _, err := env.DB.Pool.Exec(context.Background(), `UPDATE staff_sessions SET last_seen_at = now() + interval '1 hour' WHERE id_hash = $1`, h); err != nil {
+			t.Fatal(err)
+		}
+	})
+	rows := a.Get("/account/sessions").Doc.Find(`[data-testid="session-row"]`)
+	if rows.Length() != 3 {
+		t.Fatalf("%d rows, want 3", rows.Length())
+	}
+	if _, cur := rows.First().Attr("data-current"); !cur {
+		t.Error("the first row is not this session")
+	}
+}

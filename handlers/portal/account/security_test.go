@@ -1,17 +1,20 @@
 package account_test
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/PuerkitoBio/goquery"
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
 
 	"lumdesk/handlers/server/servertest"
 	"lumdesk/internal/customers"
+	"lumdesk/internal/platform/signin"
 )
 
 const (
@@ -242,5 +245,33 @@ func TestSessionsListRevokeOneAndOthers(t *testing.T) {
 	}
 	if o.Get("/portal").Status != http.StatusOK {
 		t.Fatal("the other session ended")
+	}
+}
+
+// The current session is the first row, even when others were used more
+// recently (last_seen_at is refreshed only now and then).
+func TestSessionsListCurrentFirst(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	c := env.AsCustomer(env.CreateAccount("Sessions").ID, customers.RoleDeveloper)
+	signIn(t, env, c.Customer.Email, servertest.Password, "")
+	signIn(t, env, c.Customer.Email, servertest.Password, "")
+	r := c.Get(sessions)
+	r.Doc.Find(`[data-testid="session-row"]:not([data-current]) form`).Each(func(_ int, s *goquery.Selection) {
+		action, _ := s.Attr("action")
+		h, ok := signin.DecodeHandle(strings.TrimSuffix(strings.TrimPrefix(action, sessions+"/"), "/revoke"))
+		if !ok {
+			t.Fatalf("revoke action %q", action)
+		}
+		if _, err := env.DB.Pool.Exec(context.Background(), `UPDATE customer_sessions SET last_seen_at = now() + interval '1 hour' WHERE id_hash = $1`, h); err != nil {
+			t.Fatal(err)
+		}
+	})
+	rows := c.Get(sessions).Doc.Find(`[data-testid="session-row"]`)
+	if rows.Length() != 3 {
+		t.Fatalf("%d rows, want 3", rows.Length())
+	}
+	if _, cur := rows.First().Attr("data-current"); !cur {
+		t.Error("the first row is not this session")
 	}
 }
