@@ -16,6 +16,7 @@ import (
 
 	"lumdesk/handlers/web"
 	"lumdesk/internal/accounts"
+	"lumdesk/internal/apikeys"
 	"lumdesk/internal/audit"
 	"lumdesk/internal/platform/listcount"
 	"lumdesk/internal/product"
@@ -51,6 +52,40 @@ type Accounts struct {
 	// overviews render the Overview tab's product cards, by product key; a
 	// live product without one shows a plain link to its tab.
 	overviews map[string]AccountOverview
+	// apiKeys counts the account's API keys for the API keys tab; nil
+	// shows the tab's plain link.
+	apiKeys APIKeyCounter
+}
+
+// APIKeyCounter counts API keys with the API key list's filters
+// (apikeys.Service).
+type APIKeyCounter interface {
+	Count(ctx context.Context, p apikeys.ListParams, limitTo int) (listcount.Count, error)
+}
+
+// WithAPIKeys lets the API keys tab say how many keys the account has.
+func (h *Accounts) WithAPIKeys(c APIKeyCounter) *Accounts {
+	h.apiKeys = c
+	return h
+}
+
+// apiKeyCounts counts the account's keys: all, active and revoked.
+func (h *Accounts) apiKeyCounts(ctx context.Context, accountID int64) (*view.APIKeyCounts, error) {
+	if h.apiKeys == nil {
+		return nil, nil
+	}
+	out := &view.APIKeyCounts{}
+	for _, s := range []struct {
+		status string
+		n      *listcount.Count
+	}{{"", &out.All}, {"active", &out.Active}, {"revoked", &out.Revoked}} {
+		n, err := h.apiKeys.Count(ctx, apikeys.ListParams{AccountID: &accountID, Status: s.status}, 0)
+		if err != nil {
+			return nil, err
+		}
+		*s.n = n
+	}
+	return out, nil
 }
 
 // AccountOverview is a product's card on the account's Overview tab, summed
@@ -330,6 +365,11 @@ func (h *Accounts) detail(c *fiber.Ctx) error {
 	}
 	if d.Tab == view.PortalTab {
 		if d.Portal, err = h.portalView(c, a); err != nil {
+			return err
+		}
+	}
+	if d.Tab == "apikeys" {
+		if d.APIKeys, err = h.apiKeyCounts(c.UserContext(), a.ID); err != nil {
 			return err
 		}
 	}

@@ -15,6 +15,7 @@ import (
 
 	"lumdesk/handlers/server/servertest"
 	"lumdesk/internal/accounts"
+	"lumdesk/internal/apikeys"
 	"lumdesk/internal/audit"
 )
 
@@ -304,6 +305,31 @@ func TestAccountsDetailAndEdit(t *testing.T) {
 	}
 	r = viewer.Get(acctPath(a.ID, "?tab=apikeys"))
 	if href, _ := r.Doc.Find(`[data-testid="apikeys-link"]`).Attr("href"); href != "/apikeys?account="+strconv.FormatInt(a.ID, 10) {
+		t.Errorf("api keys link = %q", href)
+	}
+	if !strings.Contains(r.Text("main"), "No API keys") || r.Has(`[data-testid="apikeys-summary"]`) {
+		t.Errorf("api keys tab without keys: %q", r.Text("main"))
+	}
+	// With keys: how many, and no empty state.
+	ctx, cli := context.Background(), audit.CLI("test")
+	for range 3 {
+		if _, err := env.APIKeys.Create(ctx, cli, apikeys.CreateInput{Product: apikeys.Luarmor, AccountID: &a.ID, Scopes: []string{"keys:read"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	k, err := env.APIKeys.Create(ctx, cli, apikeys.CreateInput{Product: apikeys.Luarmor, AccountID: &a.ID, Scopes: []string{"keys:read"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.APIKeys.Revoke(ctx, cli, k.Key.ID, "test"); err != nil {
+		t.Fatal(err)
+	}
+	r = viewer.Get(acctPath(a.ID, "?tab=apikeys"))
+	if got, sub := r.Text(`[data-testid="apikeys-count"]`), r.Text(`[data-testid="apikeys-breakdown"]`); got != "4 API keys" || !strings.HasPrefix(sub, "3 active · 1 revoked") ||
+		strings.Contains(r.Text("main"), "No API keys") {
+		t.Errorf("api keys tab with keys: %q / %q", got, sub)
+	}
+	if href, _ := r.Doc.Find(`[data-testid="apikeys-summary"] [data-testid="apikeys-link"]`).Attr("href"); href != "/apikeys?account="+strconv.FormatInt(a.ID, 10) {
 		t.Errorf("api keys link = %q", href)
 	}
 	r = viewer.Get(acctPath(a.ID, "?tab=history"))

@@ -11,6 +11,7 @@ import (
 
 	"github.com/a-h/templ"
 
+	"lumdesk/internal/platform/listcount"
 	"lumdesk/views/components"
 )
 
@@ -146,7 +147,18 @@ type Detail struct {
 	Portal *Portal
 	// CSRF is the session's token, for the forms of the tabs.
 	CSRF string
+	// APIKeys counts the account's API keys (set on that tab; nil when
+	// not counted).
+	APIKeys *APIKeyCounts
 }
+
+// APIKeyCounts are an account's API keys: all, active and revoked.
+type APIKeyCounts struct {
+	All, Active, Revoked listcount.Count
+}
+
+// APIKeysHref is the API key list filtered to the account.
+func (d Detail) APIKeysHref() string { return "/apikeys?account=" + idStr(d.ID) }
 
 // IDText is "#42".
 func (d Detail) IDText() string { return "#" + strconv.FormatInt(d.ID, 10) }
