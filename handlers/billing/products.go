@@ -309,7 +309,11 @@ func actionFailure(err error, errs map[string]string) (string, int, bool) {
 	switch fe := web.FieldErrors(err, nil); {
 	case fe != nil:
 		maps.Copy(errs, fe)
-		return web.FieldErrorsText(fe), fiber.StatusUnprocessableEntity, true
+		// A field shown on the item page has its message under it, once;
+		// the banner says the others (a closed dialog's field).
+		banner := maps.Clone(fe)
+		maps.DeleteFunc(banner, func(k, _ string) bool { return inlineFields[k] })
+		return web.FieldErrorsText(banner), fiber.StatusUnprocessableEntity, true
 	case errors.Is(err, lumiproducts.ErrInsufficientFunds):
 		return "The account's balance does not cover this; nothing was charged.", fiber.StatusUnprocessableEntity, true
 	case errors.Is(err, lumiproducts.ErrIdempotencyMismatch):
@@ -321,6 +325,10 @@ func actionFailure(err error, errs map[string]string) (string, int, bool) {
 	}
 	return "", 0, false
 }
+
+// inlineFields are the item pages' fields shown in the page itself (not in
+// a dialog), whose messages show under them only.
+var inlineFields = map[string]bool{"nameservers": true, "allow_ips": true}
 
 // renewKey makes a double-submitted renew form (same item, same expiry
 // shown) a replay; without a stamp every submit renews.

@@ -466,8 +466,8 @@ func TestItemPages(t *testing.T) {
 		t.Errorf("nameservers %v", d.Nameservers)
 	}
 	r = dev.PostForm(dom+"/nameservers", url.Values{"nameservers": {"not a host"}})
-	if r.Status != http.StatusUnprocessableEntity || r.Text(".field-error") == "" {
-		t.Errorf("bad nameservers: %d %q", r.Status, r.Text(".field-error"))
+	if r.Status != http.StatusUnprocessableEntity || r.Text(".field-error") == "" || r.Has(`[data-testid="form-error"]`) {
+		t.Errorf("bad nameservers: %d %q, banner %q (the message shows once, under the field)", r.Status, r.Text(".field-error"), r.Text(`[data-testid="form-error"]`))
 	}
 	if r := dev.PostForm(dom+"/epp", nil); r.Status != http.StatusOK || !r.Has("[data-testid=epp-code]") {
 		t.Errorf("EPP reveal: %d", r.Status)
