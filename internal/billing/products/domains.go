@@ -223,7 +223,7 @@ func (s *Service) BuyDomain(ctx context.Context, actor audit.Actor, in BuyDomain
 		}
 		entry, err = s.billing.DebitTx(ctx, q, actor, billing.DebitInput{AccountID: in.AccountID, Amount: amount,
 			Kind: billing.KindPurchase, CauseType: ProductDomain, CauseID: idStr(row.ID), IdempotencyKey: in.IdempotencyKey,
-			Reason: fmt.Sprintf("Domain %s, %d year(s)", name, in.Years)})
+			Reason: "Domain " + name + ", " + yearsText(in.Years)})
 		if err != nil {
 			return err
 		}
@@ -356,7 +356,7 @@ func (s *Service) renewDomain(ctx context.Context, actor audit.Actor, scope acco
 			if !found {
 				return 0, "", ValidationError{"domain": "Lumi no longer sells ." + tld + " domains."}
 			}
-			return price(p.Renew, years), fmt.Sprintf("Renewal of %s, %d year(s)", before.Name, years), nil
+			return price(p.Renew, years), "Renewal of " + before.Name + ", " + yearsText(years), nil
 		},
 		setExpiry: func(q *store.Queries, exp time.Time) (store.LumiDomain, error) {
 			return q.LumiSetDomainExpiry(ctx, store.LumiSetDomainExpiryParams{ID: id, ExpiresAt: &exp})

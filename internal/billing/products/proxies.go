@@ -170,7 +170,7 @@ func (s *Service) BuyProxy(ctx context.Context, actor audit.Actor, in BuyProxyIn
 		}
 		entry, err = s.billing.DebitTx(ctx, q, actor, billing.DebitInput{AccountID: in.AccountID, Amount: amount,
 			Kind: billing.KindPurchase, CauseType: ProductProxy, CauseID: idStr(row.ID), IdempotencyKey: in.IdempotencyKey,
-			Reason: fmt.Sprintf("Proxy %s %s %s, %d month(s)", in.Plan, in.Type, in.Country, in.Months)})
+			Reason: fmt.Sprintf("Proxy %s %s %s, %s", in.Plan, in.Type, in.Country, monthsText(in.Months))})
 		if err != nil {
 			return err
 		}
@@ -280,7 +280,7 @@ func (s *Service) renewProxy(ctx context.Context, actor audit.Actor, scope accou
 		},
 		quote: func(q *store.Queries, before store.LumiProxy) (money.Cents, string, error) {
 			amt, err := s.renewPlanPrice(ctx, q, ProductProxy, before.Plan, months)
-			return amt, fmt.Sprintf("Renewal of proxy #%d, %d month(s)", id, months), err
+			return amt, fmt.Sprintf("Renewal of proxy #%d, %s", id, monthsText(months)), err
 		},
 		setExpiry: func(q *store.Queries, exp time.Time) (store.LumiProxy, error) {
 			return q.LumiSetProxyExpiry(ctx, store.LumiSetProxyExpiryParams{ID: id, ExpiresAt: &exp})

@@ -127,7 +127,7 @@ func (s *Service) BuyVPS(ctx context.Context, actor audit.Actor, in BuyVPSInput)
 		}
 		entry, err = s.billing.DebitTx(ctx, q, actor, billing.DebitInput{AccountID: in.AccountID, Amount: amount,
 			Kind: billing.KindPurchase, CauseType: ProductVPS, CauseID: idStr(row.ID), IdempotencyKey: in.IdempotencyKey,
-			Reason: fmt.Sprintf("VPS %s, %d month(s)", in.Plan, in.Months)})
+			Reason: "VPS " + in.Plan + ", " + monthsText(in.Months)})
 		if err != nil {
 			return err
 		}
@@ -242,7 +242,7 @@ func (s *Service) renewVPS(ctx context.Context, actor audit.Actor, scope account
 		},
 		quote: func(q *store.Queries, before store.LumiVp) (money.Cents, string, error) {
 			amt, err := s.renewPlanPrice(ctx, q, ProductVPS, before.Plan, months)
-			return amt, fmt.Sprintf("Renewal of VPS %s, %d month(s)", before.Hostname, months), err
+			return amt, "Renewal of VPS " + before.Hostname + ", " + monthsText(months), err
 		},
 		setExpiry: func(q *store.Queries, exp time.Time) (store.LumiVp, error) {
 			return q.LumiSetVPSExpiry(ctx, store.LumiSetVPSExpiryParams{ID: id, ExpiresAt: &exp})
