@@ -243,7 +243,7 @@ func ParseAmount(field, s string, signed bool) (money.Cents, error) {
 			return 0, ValidationError{field: "Write the amount without thousands separators, like 1000.00."}
 		case digitsOnly(whole) && digitsOnly(frac) && len(frac) <= 2:
 			// A number this parser cannot hold: far above the limit.
-			return 0, ValidationError{field: "The amount must be at most " + MaxAmount.String() + "."}
+			return 0, ValidationError{field: "The amount must be at most " + audit.FormatMoney(MaxAmount) + "."}
 		}
 		return 0, ValidationError{field: "Enter an amount in USD with at most 2 decimals, like 10.00."}
 	}
@@ -253,7 +253,7 @@ func ParseAmount(field, s string, signed bool) (money.Cents, error) {
 	case c < 0 && !signed:
 		return 0, ValidationError{field: "The amount must be positive."}
 	case c > MaxAmount || c < -MaxAmount:
-		return 0, ValidationError{field: "The amount must be at most " + MaxAmount.String() + "."}
+		return 0, ValidationError{field: "The amount must be at most " + audit.FormatMoney(MaxAmount) + "."}
 	}
 	return c, nil
 }

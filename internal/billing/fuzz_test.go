@@ -85,8 +85,8 @@ func TestParseAmountMessages(t *testing.T) {
 	for in, want := range map[string]string{
 		"":                     "Enter an amount",
 		"1,000.00":             "without thousands separators",
-		"99999999999999999999": "at most " + billing.MaxAmount.String(),
-		"1000000.01":           "at most " + billing.MaxAmount.String(),
+		"99999999999999999999": "at most $1,000,000.00.",
+		"1000000.01":           "at most $1,000,000.00.",
 		"10.001":               "at most 2 decimals",
 		"abc":                  "at most 2 decimals",
 		"1e3":                  "at most 2 decimals",

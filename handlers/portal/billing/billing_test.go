@@ -222,6 +222,10 @@ func TestTopUpRefusesBadAmountsWithAMessage(t *testing.T) {
 			t.Errorf("amount %q: %d %q", amount, r.Status, r.Text(".field-error"))
 		}
 	}
+	// The limit reads as money.
+	if r := c.PostForm("/portal/lumi/top-up", url.Values{"amount": {"2000000"}}); r.Text(`.field-error`) != "The amount must be at most $1,000,000.00." {
+		t.Errorf("amount over the limit: %q", r.Text(".field-error"))
+	}
 	if ds, _ := env.Billing.Deposits(ctx, acc.ID, 0, 10); len(ds) != 0 {
 		t.Fatalf("deposits were opened: %+v", ds)
 	}
