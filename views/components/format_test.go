@@ -68,6 +68,15 @@ func TestRelTime(t *testing.T) {
 		{-30 * time.Hour, "tomorrow"},
 		{4 * 24 * time.Hour, "4 days ago"},
 		{-3*24*time.Hour - time.Hour, "in 3 days"},
+		// Rounded to the nearest unit, not down.
+		{-7*24*time.Hour + time.Second, "in 7 days"},
+		{-6*24*time.Hour - 13*time.Hour, "in 7 days"},
+		{-6*24*time.Hour - 11*time.Hour, "in 6 days"},
+		{-40 * time.Hour, "in 2 days"},
+		{-23*time.Hour - 40*time.Minute, "tomorrow"},
+		{2*time.Hour + 40*time.Minute, "3 h ago"},
+		{59*time.Minute + 40*time.Second, "1 h ago"},
+		{90 * time.Second, "2 min ago"},
 		{7 * 24 * time.Hour, "Nov 27, 2026"},
 		{-10 * 24 * time.Hour, "Dec 14, 2026"},
 		{400 * 24 * time.Hour, "Oct 30, 2025"},
@@ -132,7 +141,7 @@ func TestNoComponentCallPrintedAsText(t *testing.T) {
 // older than an earlier one, as the keys list sorts them by last use.
 func TestMinuteCountsClockMinutes(t *testing.T) {
 	t.Parallel()
-	now := time.Date(2026, 12, 4, 12, 3, 30, 0, time.UTC)
+	now := time.Date(2026, 12, 4, 12, 3, 50, 0, time.UTC)
 	render := func(at time.Time) string {
 		var b strings.Builder
 		if err := MinuteAt(at, now).Render(context.Background(), &b); err != nil {
@@ -151,7 +160,7 @@ func TestMinuteCountsClockMinutes(t *testing.T) {
 		{early, `<time datetime="2026-12-04T12:00:05Z" title="2026-12-04 12:00:05 UTC">3 min ago</time>`},
 		{late, `<time datetime="2026-12-04T12:00:55Z" title="2026-12-04 12:00:55 UTC">3 min ago</time>`},
 		{next, `<time datetime="2026-12-04T12:01:01Z" title="2026-12-04 12:01:01 UTC">2 min ago</time>`},
-		{now.Add(-10 * time.Second), `<time datetime="2026-12-04T12:03:20Z" title="2026-12-04 12:03:20 UTC">just now</time>`},
+		{now.Add(-10 * time.Second), `<time datetime="2026-12-04T12:03:40Z" title="2026-12-04 12:03:40 UTC">just now</time>`},
 	} {
 		if got := render(c.at); got != c.want {
 			t.Errorf("MinuteAt(%s) = %s\nwant %s", c.at.Format(time.TimeOnly), got, c.want)

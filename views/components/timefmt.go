@@ -16,7 +16,8 @@ const recentWindow = 7 * 24 * time.Hour
 
 // RelTime is t as seen at now: "just now", "5 min ago", "3 h ago",
 // "yesterday", "4 days ago" (or "in 5 min", "tomorrow", "in 4 days" for the
-// future) within a week, else Date(t).
+// future) within a week, else Date(t). Each unit is rounded to the nearest
+// (a link valid for 7 days less a second reads "in 7 days", not "in 6 days").
 func RelTime(t, now time.Time) string {
 	d := now.Sub(t)
 	future := d < 0
@@ -26,21 +27,22 @@ func RelTime(t, now time.Time) string {
 	if d >= recentWindow {
 		return Date(t)
 	}
+	day := 24 * time.Hour
 	var s string
 	switch {
 	case d < time.Minute:
 		return "just now"
-	case d < time.Hour:
-		s = strconv.Itoa(int(d/time.Minute)) + " min"
-	case d < 24*time.Hour:
-		s = strconv.Itoa(int(d/time.Hour)) + " h"
-	case d < 48*time.Hour:
+	case d.Round(time.Minute) < time.Hour:
+		s = strconv.Itoa(int(d.Round(time.Minute)/time.Minute)) + " min"
+	case d.Round(time.Hour) < day:
+		s = strconv.Itoa(int(d.Round(time.Hour)/time.Hour)) + " h"
+	case d.Round(day) <= day:
 		if future {
 			return "tomorrow"
 		}
 		return "yesterday"
 	default:
-		s = strconv.Itoa(int(d/(24*time.Hour))) + " days"
+		s = strconv.Itoa(int(d.Round(day)/day)) + " days"
 	}
 	if future {
 		return "in " + s
