@@ -737,3 +737,33 @@ func TestItemListFiltersAndExport(t *testing.T) {
 	}
 	c.Get("/portal/lumi/domains/export.csv?status=bogus").Want(t, http.StatusUnprocessableEntity, "a bad filter")
 }
+
+// Turning WHOIS privacy off publishes the owner's details, so it asks
+// first in a dialog (as unlocking does); turning it on posts at once.
+func TestPrivacyOffAsksFirst(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	prices(t, env)
+	h := newHolder(t, env, "Private Co", "private-co.com", "app1")
+	dom := "/portal/lumi/domains/" + sid(h.domain.ID)
+	dev := env.AsCustomer(h.id, customers.RoleDeveloper)
+	for _, on := range []bool{false, true} {
+		if _, err := env.Products.SetPrivacy(ctx, audit.CLI("test"), accounts.Only(h.id), h.domain.ID, on); err != nil {
+			t.Fatal(err)
+		}
+		r := dev.Get(dom)
+		button := r.Doc.Find(`[data-testid="toggle-privacy"]`)
+		_, opensDialog := button.Attr("data-dialog-open")
+		dialog := r.Doc.Find(`dialog#privacy-dialog`)
+		switch {
+		case on && (!opensDialog || dialog.Find(`form[action="`+dom+`/privacy"] input[name=value][value=off]`).Length() != 1 ||
+			!strings.Contains(dialog.Text(), "become public in WHOIS")):
+			t.Errorf("privacy on: Turn off does not ask first (dialog %q)", dialog.Text())
+		case !on && (opensDialog || dialog.Length() != 0 || r.Doc.Find(`form[action="`+dom+`/privacy"] input[name=value][value=on]`).Length() != 1):
+			t.Error("privacy off: Turn on is not a plain post")
+		}
+	}
+	// The dialog's post turns it off.
+	r := dev.PostForm(dom+"/privacy", url.Values{"value": {"off"}})
+	r.Want(t, http.StatusSeeOther, "privacy off")
+}
