@@ -4,8 +4,11 @@
 -- name: InsertLumiraSandboxRole :exec
 INSERT INTO lumira_sandbox_roles (group_id, role_id, name, rank) VALUES ($1, $2, $3, $4);
 
+-- Each role with its member count, as Roblox's role listing gives memberCount.
 -- name: ListLumiraSandboxRoles :many
-SELECT * FROM lumira_sandbox_roles WHERE group_id = $1 ORDER BY rank, role_id;
+SELECT r.group_id, r.role_id, r.name, r.rank,
+       (SELECT count(*) FROM lumira_sandbox_members m WHERE m.group_id = r.group_id AND m.role_id = r.role_id)::bigint AS member_count
+FROM lumira_sandbox_roles r WHERE r.group_id = $1 ORDER BY r.rank, r.role_id;
 
 -- name: GetLumiraSandboxMember :one
 SELECT * FROM lumira_sandbox_members WHERE group_id = $1 AND user_id = $2;

@@ -138,23 +138,35 @@ func (q *Queries) InsertLumiraSandboxRole(ctx context.Context, arg InsertLumiraS
 }
 
 const listLumiraSandboxRoles = `-- name: ListLumiraSandboxRoles :many
-SELECT group_id, role_id, name, rank FROM lumira_sandbox_roles WHERE group_id = $1 ORDER BY rank, role_id
+SELECT r.group_id, r.role_id, r.name, r.rank,
+       (SELECT count(*) FROM lumira_sandbox_members m WHERE m.group_id = r.group_id AND m.role_id = r.role_id)::bigint AS member_count
+FROM lumira_sandbox_roles r WHERE r.group_id = $1 ORDER BY r.rank, r.role_id
 `
 
-func (q *Queries) ListLumiraSandboxRoles(ctx context.Context, groupID int64) ([]LumiraSandboxRole, error) {
+type ListLumiraSandboxRolesRow struct {
+	GroupID     int64  `json:"group_id"`
+	RoleID      string `json:"role_id"`
+	Name        string `json:"name"`
+	Rank        int32  `json:"rank"`
+	MemberCount int64  `json:"member_count"`
+}
+
+// Each role with its member count, as Roblox's role listing gives memberCount.
+func (q *Queries) ListLumiraSandboxRoles(ctx context.Context, groupID int64) ([]ListLumiraSandboxRolesRow, error) {
 	rows, err := q.db.Query(ctx, listLumiraSandboxRoles, groupID)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	items := []LumiraSandboxRole{}
+	items := []ListLumiraSandboxRolesRow{}
 	for rows.Next() {
-		var i LumiraSandboxRole
+		var i ListLumiraSandboxRolesRow
 		if err := rows.Scan(
 			&i.GroupID,
 			&i.RoleID,
 			&i.Name,
 			&i.Rank,
+			&i.MemberCount,
 		); err != nil {
 			return nil, err
 		}

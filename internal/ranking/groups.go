@@ -237,9 +237,7 @@ func (s *Service) AddGroup(ctx context.Context, actor audit.Actor, scope account
 	}
 	var roles []roblox.Role
 	if sandbox {
-		for _, r := range roblox.DemoRoles {
-			roles = append(roles, roblox.Role{ID: r.ID, Name: r.Name, Rank: r.Rank})
-		}
+		roles = roblox.DemoRoleList()
 		p.LastSyncAt = &now
 	} else {
 		fp := roblox.Fingerprint(in.RobloxKey)

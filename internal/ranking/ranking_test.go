@@ -614,3 +614,39 @@ func (c *countingUsers) LookupUsernames(context.Context, []string) ([]roblox.Use
 	c.n++
 	return nil, errors.New("roblox is unreachable from here")
 }
+
+// A sandbox group's roles carry their member counts, as Roblox's role
+// listing does: at creation and at each sync.
+func TestSandboxRolesCountMembers(t *testing.T) {
+	f := newRFixture(t)
+	g, err := f.svc.AddGroup(rctx, rActor, f.scope, ranking.GroupInput{RobloxGroupID: 777, Name: "Sandbox"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := func(g ranking.Group) map[string]int64 {
+		out := map[string]int64{}
+		for _, r := range g.Roles {
+			if r.MemberCount == nil {
+				t.Fatalf("role %s has no member count", r.ID)
+			}
+			out[r.ID] = *r.MemberCount
+		}
+		return out
+	}
+	if c := counts(g); c["1001"] != 2 || c["1050"] != 1 || c["1000"] != 0 {
+		t.Errorf("counts at creation: %v", c)
+	}
+	var id int64
+	if err := f.db.Pool.QueryRow(rctx, `SELECT id FROM lumira_groups WHERE public_id = $1`, g.ID).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.db.Pool.Exec(rctx, `INSERT INTO lumira_sandbox_members (group_id, user_id, username, role_id, updated_at) VALUES ($1, 9000000100, 'sandbox_new', '1050', now())`, id); err != nil {
+		t.Fatal(err)
+	}
+	if g, err = f.svc.SyncRoles(rctx, rActor, f.scope, g.ID); err != nil {
+		t.Fatal(err)
+	}
+	if c := counts(g); c["1050"] != 2 || c["1001"] != 2 {
+		t.Errorf("counts after sync: %v", c)
+	}
+}

@@ -117,6 +117,12 @@ func TestLumiraPortalPagesRender(t *testing.T) {
 	if n := r.Doc.Find("[data-testid=role-row][data-in-ladder=true]").Length(); n != 6 {
 		t.Errorf("%d ladder roles, want the sandbox's 6", n)
 	}
+	// Each role's member count, as the sandbox (like Roblox) lists it.
+	for role, want := range map[string]string{"1050": "1", "1200": "1", "1000": "0"} {
+		if got := r.Text(`[data-testid=role-row][data-role="` + role + `"] [data-testid=role-members]`); got != want {
+			t.Errorf("role %s: %q members, want %s", role, got, want)
+		}
+	}
 	act := r.Doc.Find("[data-testid=action-row][data-kind=promote]")
 	if act.Length() != 1 || act.AttrOr("data-status", "") != "done" || !strings.Contains(act.Text(), "Member (1)") ||
 		!strings.Contains(act.Text(), "Trainee (5)") || act.Find("[data-testid=action-member]").Text() != "sandbox_alex" ||

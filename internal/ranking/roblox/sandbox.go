@@ -51,6 +51,21 @@ var DemoMembers = []SandboxMember{
 	{9_000_000_007, "sandbox_gray", "1200"}, {9_000_000_008, "sandbox_lumira", "1250"}, {9_000_000_009, "sandbox_owner", "1255"},
 }
 
+// DemoRoleList is DemoRoles as Roblox lists them, each with its number of
+// DemoMembers (memberCount), as a new sandbox group reads them.
+func DemoRoleList() []Role {
+	count := map[string]int64{}
+	for _, m := range DemoMembers {
+		count[m.RoleID]++
+	}
+	out := make([]Role, len(DemoRoles))
+	for i, r := range DemoRoles {
+		n := count[r.ID]
+		out[i] = Role{ID: r.ID, Name: r.Name, Rank: r.Rank, MemberCount: &n}
+	}
+	return out
+}
+
 // Seed fills a new sandbox group in the caller's transaction.
 func Seed(ctx context.Context, q *store.Queries, groupID int64, roles []SandboxRole, members []SandboxMember) error {
 	for _, r := range roles {
@@ -78,7 +93,7 @@ func (s Sandbox) ListRoles(ctx context.Context, _ int64) ([]Role, error) {
 	}
 	out := make([]Role, len(rows))
 	for i, r := range rows {
-		out[i] = Role{ID: r.RoleID, Name: r.Name, Rank: int(r.Rank)}
+		out[i] = Role{ID: r.RoleID, Name: r.Name, Rank: int(r.Rank), MemberCount: &r.MemberCount}
 	}
 	return out, nil
 }
