@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,6 +18,7 @@ import (
 	"lumdesk/internal/apikeys"
 	"lumdesk/internal/audit"
 	"lumdesk/internal/marketplace"
+	"lumdesk/internal/platform/syncbuf"
 )
 
 // A developer deploys a version with `lumio deploy --wait` and its own key;
@@ -74,7 +74,7 @@ func TestLumioDeployReviewAndInstalls(t *testing.T) {
 	cmd := exec.CommandContext(deployCtx, bin, "deploy", "--extension", ext.ID, "--version", "1.3.0",
 		"--changelog", "Overtime scores.", "--dir", dist, "--wait", "--interval", "200ms")
 	cmd.Env = append(os.Environ(), "LUMIO_API_KEY="+dev.Secret, "LUMIO_API_URL="+b.Env.URL+"/api/lumio/developer/v1")
-	var stdout, stderr syncBuffer
+	var stdout, stderr syncbuf.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -164,22 +164,4 @@ func TestLumioDeployReviewAndInstalls(t *testing.T) {
 		t.Errorf("current version %q", got)
 	}
 	b.screenshot("extension")
-}
-
-// syncBuffer is a bytes.Buffer a running command writes while the test reads.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

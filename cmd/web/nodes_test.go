@@ -13,7 +13,6 @@ import (
 	"os/signal"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -25,6 +24,7 @@ import (
 	"lumdesk/internal/platform/db"
 	"lumdesk/internal/platform/money"
 	"lumdesk/internal/platform/secretbox"
+	"lumdesk/internal/platform/syncbuf"
 )
 
 // envTestNode makes the test binary a `lumdesk` process: startNode runs the
@@ -51,28 +51,9 @@ type node struct {
 	name   string
 	cmd    *exec.Cmd
 	url    string
-	out    *syncBuffer // stdout and stderr
+	out    *syncbuf.Buffer // stdout and stderr
 	exited chan struct{}
 	ready  bool // it answered /readyz (and so handles SIGTERM)
-}
-
-// syncBuffer is a bytes.Buffer the process's output copier writes while
-// the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // bannerPort finds the port in serve's start-up banner ("running at
@@ -105,7 +86,7 @@ func spawnNode(t *testing.T, dbURL, name string, env []string) *node {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(exe, "serve")
-	out := &syncBuffer{}
+	out := &syncbuf.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	// A small pool per node (serve's default is 20): the database server
 	// is shared with the other tests of the run.

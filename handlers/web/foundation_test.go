@@ -10,6 +10,7 @@ import (
 	"lumdesk/handlers/server/servertest"
 	"lumdesk/handlers/web"
 	"lumdesk/internal/platform/config"
+	"lumdesk/internal/platform/syncbuf"
 	"lumdesk/internal/staff"
 )
 
@@ -325,7 +326,7 @@ func TestHeadAnswersAsGet(t *testing.T) {
 // Luarmor key the spec puts in its paths, or a portal link's token.
 func TestAccessLogLeavesCredentialsOut(t *testing.T) {
 	t.Parallel()
-	var log servertest.LogBuffer
+	var log syncbuf.Buffer
 	env := servertest.NewLogged(t, &log)
 	c := env.Anonymous()
 	const key, token = "a3f9c2e18b7d4c6e9f0a1b2c3d4e5f60", "SGzC7CZfTokenThatMustNotBeLogged"

@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +17,7 @@ import (
 	"lumdesk/internal/bot"
 	"lumdesk/internal/bot/discord"
 	"lumdesk/internal/platform/secretbox"
+	"lumdesk/internal/platform/syncbuf"
 	"lumdesk/internal/ranking"
 	"lumdesk/internal/ranking/roblox"
 	"lumdesk/internal/ranking/roblox/robloxtest"
@@ -30,24 +30,6 @@ var rkRanker = func() *discord.Member { return user("300000000000000001", "ranke
 
 // rkSecretRE finds a Lumira secret in a message.
 var rkSecretRE = regexp.MustCompile(`lumira_[0-9A-Za-z]{40}`)
-
-// rkLog is a server log the tests can read.
-type rkLog struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *rkLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *rkLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
 
 // rkAudit is the actor of the audit rows of an action on an entity.
 func (f *fixture) rkAudit(action, entityID string) (kind, id string) {
@@ -69,7 +51,7 @@ func rkEphemeral(t *testing.T, what string, r discord.Response) {
 func TestAPIKeyCommands(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	logs := &rkLog{}
+	logs := &syncbuf.Buffer{}
 	f.bot.SetLogger(slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	apikey := func(g string, m *discord.Member, path string, opts ...discord.Option) discord.Response {
 		return f.do(f.command(g, m, "apikey "+path, opts...))

@@ -5,13 +5,14 @@ import (
 	"testing"
 
 	"lumdesk/handlers/server/servertest"
+	"lumdesk/internal/platform/syncbuf"
 )
 
 // A secret's value reaches no log line: not on success, not in a refusal
 // that echoes the request, not in a panic-free error path.
 func TestSecretValueInNoLogLine(t *testing.T) {
 	t.Parallel()
-	var log servertest.LogBuffer
+	var log syncbuf.Buffer
 	w := newLmWorldWith(t, func(opts ...servertest.Option) *servertest.Env { return servertest.NewLogged(t, &log, opts...) })
 	id := w.create(w.key, `{"name": "Quiet"}`)
 	const value = "sk_live_log_probe_4f1c"

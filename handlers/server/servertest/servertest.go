@@ -13,7 +13,6 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -77,24 +76,6 @@ func NewLogged(t testing.TB, w io.Writer, opts ...Option) *Env {
 	slog.SetDefault(log)
 	t.Cleanup(func() { slog.SetDefault(prev) })
 	return start(t, db.New(testdb.New(t)), log, opts)
-}
-
-// LogBuffer holds what NewLogged's app writes, from its request goroutines.
-type LogBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *LogBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *LogBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
 }
 
 // NewDBURL makes a fresh migrated database with room for concurrent
