@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -157,6 +158,16 @@ func (h *Bulk) bulkInput(c *fiber.Ctx, action string) (view.BulkAction, []int64,
 		BanExpire: web.Field(c, "ban_expire"), Days: web.Field(c, "days"), Back: localPath(web.Field(c, "back"))}
 	errs := map[string]string{}
 	ids, msg := parseIDs(web.FieldValues(c, "ids"))
+	if match := web.Field(c, "match"); match != "" {
+		// "Every key that matches": the list's filters, read again here
+		// and resolved to the keys now; the confirmation then carries
+		// those ids, so what runs is what was confirmed.
+		var err error
+		if ids, msg, err = h.matching(c.UserContext(), match); err != nil {
+			errs["ids"] = "The keys that match could not be read; go back to the list and select them again."
+			ids = nil
+		}
+	}
 	switch {
 	case msg != "":
 		errs["ids"] = msg
@@ -179,6 +190,41 @@ func (h *Bulk) bulkInput(c *fiber.Ctx, action string) (view.BulkAction, []int64,
 	v.IDs = ids
 	v.Blocked = errs["ids"] != ""
 	return v, ids, errs
+}
+
+// matching is the ids of the keys a list's filters (query, as the list's
+// "every key that matches" sends them) select now, in the list's order:
+// at most jobs.MaxSelection+1, so that one too many is named as such.
+func (h *Bulk) matching(ctx context.Context, query string) ([]int64, string, error) {
+	vals, err := url.ParseQuery(web.Truncate(query, 4096))
+	if err != nil {
+		return nil, "The list's filters could not be read; go back to the list and select again.", nil
+	}
+	r := parseKeyValues(func(k string) string { return strings.TrimSpace(vals.Get(k)) }, "")
+	if len(r.errs) > 0 {
+		return nil, "The list's filters could not be read; go back to the list and select again.", nil
+	}
+	f := r.filter
+	f.Limit, f.After, f.Reverse = licensing.MaxPageSize, nil, false
+	var ids []int64
+	for len(ids) <= jobs.MaxSelection {
+		page, err := h.lic.ListKeys(ctx, f)
+		if err != nil {
+			return nil, "", err
+		}
+		for _, k := range page.Keys {
+			ids = append(ids, k.ID)
+		}
+		if page.Next == nil {
+			break
+		}
+		f.After = page.Next
+	}
+	if len(ids) > jobs.MaxSelection {
+		return ids, fmt.Sprintf("More than %s keys match the filter; one bulk action takes at most %s. Narrow the filter, or act on part of the list.",
+			components.Thousands(jobs.MaxSelection), components.Thousands(jobs.MaxSelection)), nil
+	}
+	return ids, "", nil
 }
 
 // preview loads the first selected keys for the confirmation.

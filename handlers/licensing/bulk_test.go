@@ -457,6 +457,50 @@ func TestBulkSelectionIsCapped(t *testing.T) {
 	}
 }
 
+// "Every key that matches": the list offers it when the page does not show
+// them all, and the action's confirmation lists the keys the filters select
+// now, as ids, so that the job runs on what was confirmed.
+func TestBulkEveryKeyThatMatches(t *testing.T) {
+	t.Parallel()
+	w := newBulkWorld(t, false)
+	c := w.env.As("admin")
+	note := "batch-seven"
+	const matching = 60 // more than a page (50)
+	w.keys(matching, licensing.KeyInput{Note: note})
+	w.keys(3, licensing.KeyInput{Note: "other"})
+
+	list := c.Get("/luarmor/keys?q=" + note + "&project=" + w.project.ID)
+	q, ok := list.Doc.Find(`[data-testid="select-matching"]`).Attr("data-select-matching")
+	if list.Status != http.StatusOK || !ok || !strings.Contains(q, "q="+note) || !strings.Contains(q, "project="+w.project.ID) {
+		t.Fatalf("list: %d, select-matching %q %v", list.Status, q, ok)
+	}
+	if one := c.Get("/luarmor/keys?q=other&project=" + w.project.ID); one.Has(`[data-testid="select-matching"]`) {
+		t.Error("a list of one page offers every key that matches")
+	}
+
+	r := c.PostForm("/luarmor/keys/bulk/extend", url.Values{"action": {"extend"}, "match": {q}, "ids": {"1"}})
+	if r.Status != http.StatusOK {
+		t.Fatalf("confirmation: %d %q", r.Status, r.Text("[data-testid=ids-error]"))
+	}
+	if n := r.Doc.Find(`input[name="ids"]`).Length(); n != matching {
+		t.Errorf("the confirmation carries %d ids, want %d (the matching keys, not the ticked box)", n, matching)
+	}
+	if r.Has(`input[name="match"]`) {
+		t.Error("the confirmation carries the filters; it should carry the keys it shows")
+	}
+	// Without a filter: every key.
+	all, _ := c.Get("/luarmor/keys").Doc.Find(`[data-testid="select-matching"]`).Attr("data-select-matching")
+	if r := c.PostForm("/luarmor/keys/bulk/extend", url.Values{"action": {"extend"}, "match": {all}}); r.Doc.Find(`input[name="ids"]`).Length() != matching+3 {
+		t.Errorf("every key (match %q): %d ids, want %d", all, r.Doc.Find(`input[name="ids"]`).Length(), matching+3)
+	}
+	for _, bad := range []string{"status=nope", "%zz"} {
+		r := c.PostForm("/luarmor/keys/bulk/extend", url.Values{"action": {"extend"}, "match": {bad}})
+		if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Text("[data-testid=ids-error]"), "filters could not be read") {
+			t.Errorf("match %q: %d %q", bad, r.Status, r.Text("[data-testid=ids-error]"))
+		}
+	}
+}
+
 func TestJobPagePollsWhileRunning(t *testing.T) {
 	t.Parallel()
 	w := newBulkWorld(t, false) // the runner starts later

@@ -67,7 +67,14 @@ func licYesNo(errs map[string]string, name, label, v string) (*bool, string) {
 // parseKeyQuery reads the list's URL. A bad value is dropped and reported
 // (the page answers 422 with what it could show), never a 500.
 func parseKeyQuery(c *fiber.Ctx, projectID string) licKeyQuery {
-	q := func(k string) string { return licQuery(c, k) }
+	r := parseKeyValues(func(k string) string { return licQuery(c, k) }, projectID)
+	r.cols, r.view.Cols = parseKeyColumns(c, r.errs, r.view.Sort)
+	return r
+}
+
+// parseKeyValues reads a key list's filters through q (a request's query,
+// or the query a bulk action's "every key that matches" carries).
+func parseKeyValues(q func(string) string, projectID string) licKeyQuery {
 	r := licKeyQuery{errs: map[string]string{}}
 	f := &r.view
 	*f = view.KeyFilters{Q: q("q"), Status: q("status"), ExpFrom: q("exp_from"), ExpTo: q("exp_to"), Sort: q("sort"), Limit: q("limit")}
@@ -144,7 +151,6 @@ func parseKeyQuery(c *fiber.Ctx, projectID string) licKeyQuery {
 			r.filter.Limit = n
 		}
 	}
-	r.cols, f.Cols = parseKeyColumns(c, r.errs, f.Sort)
 	cursor := func(name string) *licensing.Cursor {
 		v := q(name)
 		if v == "" {

@@ -43,6 +43,8 @@
  *   input[data-select-all]         toggles all input[data-select-row] of its form
  *   [data-selected-count]          (in the same form) shows the number selected
  *   [data-requires-selection]      (in the same form) disabled while nothing is selected
+ *   [data-select-matching="q"]     shown once a page's boxes are all ticked; sets
+ *                                  input[data-match-input] to q (the list's filters)
  *   input[data-confirm-text="X"]   form submit buttons enabled only when value == X
  *   [data-sidebar-toggle]          toggles html.sidebar-open (mobile sidebar)
  *   form[role=search][hx-push-url] its htmx GET leaves out empty fields (clean URLs)
@@ -429,12 +431,33 @@
       all.checked = rows.length > 0 && checked.length === rows.length;
       all.indeterminate = checked.length > 0 && checked.length < rows.length;
     });
+    // "Every key that matches" is offered once the whole page is ticked,
+    // and dropped as soon as a box is unticked.
+    var all = rows.length > 0 && checked.length === rows.length;
+    var matching = false;
+    scoped(scope, 'input[data-match-input]').forEach(function (m) {
+      if (!all) m.value = '';
+      matching = matching || m.value !== '';
+    });
+    scoped(scope, '[data-select-matching]').forEach(function (b) {
+      b.hidden = !all || matching;
+    });
     scoped(scope, '[data-selected-count]').forEach(function (c) {
-      c.textContent = String(checked.length);
+      c.textContent = matching ? 'Every matching key' : String(checked.length);
     });
     scoped(scope, '[data-requires-selection]').forEach(function (b) {
       b.disabled = checked.length === 0;
     });
+  }
+
+  // The bulk bar's "select every key that matches": the list's filters go
+  // with the action (input[data-match-input]); the server finds the keys.
+  function selectMatching(btn) {
+    var scope = formOf(btn);
+    scoped(scope, 'input[data-match-input]').forEach(function (m) {
+      m.value = btn.getAttribute('data-select-matching');
+    });
+    updateSelection(scope);
   }
 
   // Shift-click (or Shift+x) on a row's box sets every box between it and
@@ -558,6 +581,10 @@
       if (!m.contains(t)) m.removeAttribute('open');
     });
 
+    if ((el = t.closest('[data-select-matching]'))) {
+      selectMatching(el);
+      return;
+    }
     if ((el = t.closest('[data-theme-toggle]'))) {
       cycleTheme();
       return;

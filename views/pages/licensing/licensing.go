@@ -538,6 +538,22 @@ func (v KeyList) GenerateHref() string {
 func (v KeyList) ImportHref() string { return withProject("/luarmor/keys/import", v.ProjectParam()) }
 
 // ExportHref downloads the filtered list as CSV.
+// MatchQuery is the list's filters as the bulk bar's "every key that
+// matches" sends them (no columns, page size or cursor), "" when the list
+// has one page only: then its boxes are every key already.
+func (v KeyList) MatchQuery() string {
+	if v.PrevHref == "" && v.NextHref == "" {
+		return ""
+	}
+	f := v.Filters
+	f.Cols, f.Limit = "", ""
+	f.Project = v.ProjectParam()
+	if q := f.Values().Encode(); q != "" {
+		return q
+	}
+	return "all" // no filter: every key (the server reads no known field from it)
+}
+
 func (v KeyList) ExportHref() string {
 	f := v.Filters
 	f.Cols, f.Limit = "", ""
