@@ -14,6 +14,7 @@ import (
 
 	"lumdesk/handlers/web"
 	"lumdesk/internal/audit"
+	"lumdesk/internal/product"
 	"lumdesk/internal/staff"
 	"lumdesk/views/components"
 	"lumdesk/views/layouts"
@@ -185,17 +186,41 @@ func tabOf(s string) string {
 	return ""
 }
 
+// areaLabels name the console's own areas; a product's is its brand.
+var areaLabels = map[string]string{
+	"dashboard": "Overview", "accounts": "Accounts", "apikeys": "API keys", "audit": "Audit log", "staff": "Staff", "bot": "Discord bot",
+}
+
+// groupPermissions groups a role's permissions by area, in the order given,
+// each described in words (staff.Describe).
+func groupPermissions(perms []staff.Permission) []staffviews.PermGroup {
+	var out []staffviews.PermGroup
+	idx := map[string]int{}
+	for _, p := range perms {
+		area, _, _ := strings.Cut(string(p), ".")
+		label := areaLabels[area]
+		if pr, ok := product.Get(area); ok {
+			label = pr.Brand
+		} else if label == "" {
+			label = components.Humanize(area)
+		}
+		i, ok := idx[label]
+		if !ok {
+			i = len(out)
+			idx[label] = i
+			out = append(out, staffviews.PermGroup{Area: label})
+		}
+		out[i].Perms = append(out[i].Perms, staffviews.Perm{Name: string(p), Label: staff.Describe(p)})
+	}
+	return out
+}
+
 func (h *Pages) detailView(c *fiber.Ctx, u staff.User, tab string) (staffviews.Detail, error) {
 	sessions, err := h.svc.ListSessions(c.UserContext(), u.ID, web.CurrentSessionHash(c))
 	if err != nil {
 		return staffviews.Detail{}, err
 	}
-	perms := staff.PermissionsOf(u.Role)
-	names := make([]string, len(perms))
-	for i, p := range perms {
-		names[i] = string(p)
-	}
-	return staffviews.Detail{User: h.row(u, web.CurrentUser(c).ID), Tab: tab, Permissions: names,
+	return staffviews.Detail{User: h.row(u, web.CurrentUser(c).ID), Tab: tab, Permissions: groupPermissions(staff.PermissionsOf(u.Role)),
 		Sessions: sessionRows(sessions), CSRF: web.CSRFToken(c), TOTPEnforced: !h.svc.Demo()}, nil
 }
 

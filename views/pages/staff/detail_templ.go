@@ -434,7 +434,7 @@ func overviewTab(d Detail) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			for _, g := range GroupPermissions(d.Permissions) {
+			for _, g := range d.Permissions {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 19, "<div><h3 class=\"text-xs font-semibold uppercase tracking-wide text-slate-500 dark:text-slate-400\">")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
@@ -512,7 +512,7 @@ func overviewTab(d Detail) templ.Component {
 			}
 			return nil
 		})
-		templ_7745c5c3_Err = components.CardWith(components.CardProps{Title: "What " + components.Humanize(d.User.Role) + " staff can do", Subtitle: strconv.Itoa(len(d.Permissions)) + " permissions from the role"}).Render(templ.WithChildren(ctx, templ_7745c5c3_Var16), templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = components.CardWith(components.CardProps{Title: "What " + components.Humanize(d.User.Role) + " staff can do", Subtitle: strconv.Itoa(d.PermissionCount()) + " permissions from the role"}).Render(templ.WithChildren(ctx, templ_7745c5c3_Var16), templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -9,8 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"lumdesk/internal/product"
-	staffperm "lumdesk/internal/staff"
 	"lumdesk/views/components"
 	"lumdesk/views/pages/security"
 )
@@ -154,8 +152,8 @@ func RoleTone(role string) string {
 // Detail is /staff/:id.
 type Detail struct {
 	User         Row
-	Tab          string // "", "sessions", "history"
-	Permissions  []string
+	Tab          string      // "", "sessions", "history"
+	Permissions  []PermGroup // the role's, by area
 	Sessions     []security.SessionRow
 	CSRF         string
 	TOTPEnforced bool
@@ -187,32 +185,13 @@ type PermGroup struct {
 // Perm is one permission: its name and what it allows.
 type Perm struct{ Name, Label string }
 
-// areaLabels name the console's own areas; a product's is its brand.
-var areaLabels = map[string]string{
-	"dashboard": "Overview", "accounts": "Accounts", "apikeys": "API keys", "audit": "Audit log", "staff": "Staff", "bot": "Discord bot",
-}
-
-// GroupPermissions groups permission names by area, in the order given.
-func GroupPermissions(perms []string) []PermGroup {
-	var out []PermGroup
-	idx := map[string]int{}
-	for _, p := range perms {
-		area, _, _ := strings.Cut(p, ".")
-		label := areaLabels[area]
-		if p, ok := product.Get(area); ok {
-			label = p.Brand
-		} else if label == "" {
-			label = components.Humanize(area)
-		}
-		i, ok := idx[label]
-		if !ok {
-			i = len(out)
-			idx[label] = i
-			out = append(out, PermGroup{Area: label})
-		}
-		out[i].Perms = append(out[i].Perms, Perm{Name: p, Label: staffperm.Describe(staffperm.Permission(p))})
+// PermissionCount is how many permissions the groups hold.
+func (d Detail) PermissionCount() int {
+	n := 0
+	for _, g := range d.Permissions {
+		n += len(g.Perms)
 	}
-	return out
+	return n
 }
 
 // ActionForm is one of the detail page's actions, as a dialog (htmx) or a
