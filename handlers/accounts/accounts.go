@@ -52,8 +52,7 @@ type Accounts struct {
 	// overviews render the Overview tab's product cards, by product key; a
 	// live product without one shows a plain link to its tab.
 	overviews map[string]AccountOverview
-	// apiKeys counts the account's API keys for the API keys tab; nil
-	// shows the tab's plain link.
+	// apiKeys counts the account's API keys for the API keys tab.
 	apiKeys APIKeyCounter
 }
 
@@ -63,17 +62,8 @@ type APIKeyCounter interface {
 	Count(ctx context.Context, p apikeys.ListParams, limitTo int) (listcount.Count, error)
 }
 
-// WithAPIKeys lets the API keys tab say how many keys the account has.
-func (h *Accounts) WithAPIKeys(c APIKeyCounter) *Accounts {
-	h.apiKeys = c
-	return h
-}
-
 // apiKeyCounts counts the account's keys: all, active and revoked.
 func (h *Accounts) apiKeyCounts(ctx context.Context, accountID int64) (*view.APIKeyCounts, error) {
-	if h.apiKeys == nil {
-		return nil, nil
-	}
 	out := &view.APIKeyCounts{}
 	for _, s := range []struct {
 		status string
@@ -140,7 +130,11 @@ func (h *Accounts) overviewCards(c *fiber.Ctx, accountID int64) ([]view.Overview
 }
 
 // New makes the route group.
-func New(svc AccountsService) *Accounts { return &Accounts{svc: svc} }
+// New is the accounts pages over svc; keys counts an account's API keys
+// for its API keys tab.
+func New(svc AccountsService, keys APIKeyCounter) *Accounts {
+	return &Accounts{svc: svc, apiKeys: keys}
+}
 
 var accountsCrumb = layouts.Crumb{Label: "Accounts", Href: "/accounts"}
 

@@ -286,7 +286,7 @@ func (s *Services) routeGroups() []web.RouteGroup {
 	bulk := licensinghttp.NewBulk(s.Licensing, s.Jobs)
 	portalLuarmor := portallicensing.New(s.Licensing)
 	portalLumora := portalmail.New(s.Mail, s.APIKeys).WithTemplates(s.Templates).WithWebhooks(s.Webhooks)
-	accounts := accountshttp.New(s.Accounts).WithAPIKeys(s.APIKeys)
+	accounts := accountshttp.New(s.Accounts, s.APIKeys)
 	billingDesk := billinghttp.NewDesk(s.Billing, s.Accounts)
 	billingDesk.Forecasts = s.Products.ForecastMany
 	billingDesk.Holdings = s.Products.Holdings

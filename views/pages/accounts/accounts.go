@@ -147,8 +147,7 @@ type Detail struct {
 	Portal *Portal
 	// CSRF is the session's token, for the forms of the tabs.
 	CSRF string
-	// APIKeys counts the account's API keys (set on that tab; nil when
-	// not counted).
+	// APIKeys counts the account's API keys (set on that tab only).
 	APIKeys *APIKeyCounts
 }
 
