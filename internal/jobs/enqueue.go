@@ -16,6 +16,7 @@ import (
 	"lumdesk/db/store"
 	"lumdesk/internal/audit"
 	"lumdesk/internal/licensing"
+	"lumdesk/internal/platform/plural"
 )
 
 // ValidationError maps input fields to messages (the licensing type, so
@@ -123,23 +124,23 @@ func (s *Service) EnqueueKeyAction(ctx context.Context, actor audit.Actor, in Ke
 			verr["ban_expire"] = "must be in the future (leave it empty for a ban without end)"
 		}
 		p.BanExpire = in.BanExpire
-		title = "Blacklist " + plural(len(ids), "key", "keys")
+		title = "Blacklist " + plural.Of(len(ids), "key", "keys")
 	case "extend":
 		if in.Days < 1 || in.Days > licensing.MaxExtendDays {
 			verr["days"] = fmt.Sprintf("must be a whole number of days from 1 to %d", licensing.MaxExtendDays)
 		}
 		p.Days = in.Days
-		title = "Extend " + plural(len(ids), "key", "keys") + " by " + plural(in.Days, "day", "days")
+		title = "Extend " + plural.Of(len(ids), "key", "keys") + " by " + plural.Of(in.Days, "day", "days")
 	case "unban":
-		title = "Unban " + plural(len(ids), "key", "keys")
+		title = "Unban " + plural.Of(len(ids), "key", "keys")
 	case "reset-hwid":
 		p.Force = in.Force
-		title = "Reset the HWID of " + plural(len(ids), "key", "keys")
+		title = "Reset the HWID of " + plural.Of(len(ids), "key", "keys")
 		if in.Force {
-			title = "Force-reset the HWID of " + plural(len(ids), "key", "keys")
+			title = "Force-reset the HWID of " + plural.Of(len(ids), "key", "keys")
 		}
 	case "delete":
-		title = "Delete " + plural(len(ids), "key", "keys")
+		title = "Delete " + plural.Of(len(ids), "key", "keys")
 	}
 	if len(verr) > 0 {
 		return Job{}, verr
@@ -183,7 +184,7 @@ func (s *Service) EnqueueGenerate(ctx context.Context, actor audit.Actor, in Gen
 		return Job{}, verr
 	}
 	p := params{Actor: actor, Reason: in.Reason, Count: in.Count, KeyDays: in.KeyDays, Note: in.Note, AuthExpire: in.AuthExpire}
-	return s.enqueue(ctx, actor, KindGenerate, proj.ID, "Generate "+plural(in.Count, "key", "keys")+" in "+proj.Name, p, in.Count)
+	return s.enqueue(ctx, actor, KindGenerate, proj.ID, "Generate "+plural.Of(in.Count, "key", "keys")+" in "+proj.Name, p, in.Count)
 }
 
 // ImportRow is one data row of a CSV import. Err is set when the row could
@@ -228,7 +229,7 @@ func (s *Service) EnqueueImport(ctx context.Context, actor audit.Actor, in Impor
 	if len(verr) > 0 {
 		return Job{}, verr
 	}
-	title := "Import " + plural(len(in.Rows), "row", "rows") + " into " + proj.Name
+	title := "Import " + plural.Of(len(in.Rows), "row", "rows") + " into " + proj.Name
 	if in.FileName != "" {
 		title += " from " + oneLine(in.FileName)
 	}

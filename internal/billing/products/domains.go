@@ -15,6 +15,7 @@ import (
 	"lumdesk/internal/platform/db"
 	"lumdesk/internal/platform/listcount"
 	"lumdesk/internal/platform/money"
+	"lumdesk/internal/platform/plural"
 )
 
 // DefaultNameservers are used when a purchase names none.
@@ -223,7 +224,7 @@ func (s *Service) BuyDomain(ctx context.Context, actor audit.Actor, in BuyDomain
 		}
 		entry, err = s.billing.DebitTx(ctx, q, actor, billing.DebitInput{AccountID: in.AccountID, Amount: amount,
 			Kind: billing.KindPurchase, CauseType: ProductDomain, CauseID: idStr(row.ID), IdempotencyKey: in.IdempotencyKey,
-			Reason: "Domain " + name + ", " + yearsText(in.Years)})
+			Reason: "Domain " + name + ", " + plural.Of(in.Years, "year", "years")})
 		if err != nil {
 			return err
 		}
@@ -356,7 +357,7 @@ func (s *Service) renewDomain(ctx context.Context, actor audit.Actor, scope acco
 			if !found {
 				return 0, "", ValidationError{"domain": "Lumi no longer sells ." + tld + " domains."}
 			}
-			return price(p.Renew, years), "Renewal of " + before.Name + ", " + yearsText(years), nil
+			return price(p.Renew, years), "Renewal of " + before.Name + ", " + plural.Of(years, "year", "years"), nil
 		},
 		setExpiry: func(q *store.Queries, exp time.Time) (store.LumiDomain, error) {
 			return q.LumiSetDomainExpiry(ctx, store.LumiSetDomainExpiryParams{ID: id, ExpiresAt: &exp})

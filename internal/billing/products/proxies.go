@@ -15,6 +15,7 @@ import (
 	"lumdesk/internal/platform/db"
 	"lumdesk/internal/platform/listcount"
 	"lumdesk/internal/platform/money"
+	"lumdesk/internal/platform/plural"
 )
 
 // Proxy types.
@@ -170,7 +171,7 @@ func (s *Service) BuyProxy(ctx context.Context, actor audit.Actor, in BuyProxyIn
 		}
 		entry, err = s.billing.DebitTx(ctx, q, actor, billing.DebitInput{AccountID: in.AccountID, Amount: amount,
 			Kind: billing.KindPurchase, CauseType: ProductProxy, CauseID: idStr(row.ID), IdempotencyKey: in.IdempotencyKey,
-			Reason: fmt.Sprintf("Proxy %s %s %s, %s", in.Plan, in.Type, in.Country, monthsText(in.Months))})
+			Reason: fmt.Sprintf("Proxy %s %s %s, %s", in.Plan, in.Type, in.Country, plural.Of(in.Months, "month", "months"))})
 		if err != nil {
 			return err
 		}
@@ -280,7 +281,7 @@ func (s *Service) renewProxy(ctx context.Context, actor audit.Actor, scope accou
 		},
 		quote: func(q *store.Queries, before store.LumiProxy) (money.Cents, string, error) {
 			amt, err := s.renewPlanPrice(ctx, q, ProductProxy, before.Plan, months)
-			return amt, fmt.Sprintf("Renewal of proxy #%d, %s", id, monthsText(months)), err
+			return amt, fmt.Sprintf("Renewal of proxy #%d, %s", id, plural.Of(months, "month", "months")), err
 		},
 		setExpiry: func(q *store.Queries, exp time.Time) (store.LumiProxy, error) {
 			return q.LumiSetProxyExpiry(ctx, store.LumiSetProxyExpiryParams{ID: id, ExpiresAt: &exp})

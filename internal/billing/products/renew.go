@@ -3,7 +3,6 @@ package products
 import (
 	"context"
 	"errors"
-	"strconv"
 	"time"
 
 	"lumdesk/db/store"
@@ -221,17 +220,4 @@ func (s *Service) AutoRenewJob(daysAhead int) func(context.Context) error {
 		_, err := s.RenewDue(ctx, audit.System("auto-renew"), daysAhead, time.Now())
 		return err
 	}
-}
-
-// monthsText is a term in words for ledger reasons: "1 month", "3 months".
-func monthsText(n int) string { return termText(n, "month", "months") }
-
-// yearsText is a term in words for ledger reasons: "1 year", "2 years".
-func yearsText(n int) string { return termText(n, "year", "years") }
-
-func termText(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return strconv.Itoa(n) + " " + many
 }

@@ -14,6 +14,7 @@ import (
 	"lumdesk/internal/platform/db"
 	"lumdesk/internal/platform/listcount"
 	"lumdesk/internal/platform/money"
+	"lumdesk/internal/platform/plural"
 )
 
 // VPS power actions and states.
@@ -127,7 +128,7 @@ func (s *Service) BuyVPS(ctx context.Context, actor audit.Actor, in BuyVPSInput)
 		}
 		entry, err = s.billing.DebitTx(ctx, q, actor, billing.DebitInput{AccountID: in.AccountID, Amount: amount,
 			Kind: billing.KindPurchase, CauseType: ProductVPS, CauseID: idStr(row.ID), IdempotencyKey: in.IdempotencyKey,
-			Reason: "VPS " + in.Plan + ", " + monthsText(in.Months)})
+			Reason: "VPS " + in.Plan + ", " + plural.Of(in.Months, "month", "months")})
 		if err != nil {
 			return err
 		}
@@ -242,7 +243,7 @@ func (s *Service) renewVPS(ctx context.Context, actor audit.Actor, scope account
 		},
 		quote: func(q *store.Queries, before store.LumiVp) (money.Cents, string, error) {
 			amt, err := s.renewPlanPrice(ctx, q, ProductVPS, before.Plan, months)
-			return amt, "Renewal of VPS " + before.Hostname + ", " + monthsText(months), err
+			return amt, "Renewal of VPS " + before.Hostname + ", " + plural.Of(months, "month", "months"), err
 		},
 		setExpiry: func(q *store.Queries, exp time.Time) (store.LumiVp, error) {
 			return q.LumiSetVPSExpiry(ctx, store.LumiSetVPSExpiryParams{ID: id, ExpiresAt: &exp})
