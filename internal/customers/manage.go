@@ -131,17 +131,7 @@ func (s *Service) Sessions(ctx context.Context, userID int64, currentHash []byte
 		out[i] = Session{Handle: signin.EncodeHandle(r.IDHash), Current: string(r.IDHash) == string(currentHash), IP: r.Ip,
 			UserAgent: r.UserAgent, CreatedAt: r.CreatedAt, LastSeenAt: r.LastSeenAt}
 	}
-	// The current session first (its last_seen_at is refreshed only now and
-	// then, so it can sort below others); the rest by last use.
-	slices.SortStableFunc(out, func(a, b Session) int {
-		switch {
-		case a.Current == b.Current:
-			return 0
-		case a.Current:
-			return -1
-		}
-		return 1
-	})
+	slices.SortStableFunc(out, func(a, b Session) int { return signin.CurrentFirst(a.Current, b.Current) })
 	return out, nil
 }
 

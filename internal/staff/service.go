@@ -309,21 +309,8 @@ func (s *Service) ListSessions(ctx context.Context, staffID int64, currentHash [
 		out[i] = Session{Handle: EncodeHandle(r.IDHash), Current: string(r.IDHash) == string(currentHash), IP: r.Ip,
 			UserAgent: r.UserAgent, CreatedAt: r.CreatedAt, LastSeenAt: r.LastSeenAt, ExpiresAt: r.ExpiresAt}
 	}
-	// The current session first (its last_seen_at is refreshed only now and
-	// then, so it can sort below others); the rest by last use.
-	slices.SortStableFunc(out, func(a, b Session) int { return cmpCurrent(a.Current, b.Current) })
+	slices.SortStableFunc(out, func(a, b Session) int { return signin.CurrentFirst(a.Current, b.Current) })
 	return out, nil
-}
-
-// cmpCurrent orders the current session before the others.
-func cmpCurrent(a, b bool) int {
-	switch {
-	case a == b:
-		return 0
-	case a:
-		return -1
-	}
-	return 1
 }
 
 // RevokeOwnSession ends one of the actor's own sessions.

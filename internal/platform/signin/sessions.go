@@ -182,6 +182,20 @@ func (s *SessionStore) options() *sessions.Options {
 	return &sessions.Options{Path: "/", MaxAge: 0, HttpOnly: true, Secure: s.Secure, SameSite: http.SameSiteLaxMode}
 }
 
+// CurrentFirst puts a user's current session before the others, for a
+// stable sort of the sessions list (slices.SortStableFunc with a function
+// that hands it each session's Current): its last_seen_at is refreshed
+// only now and then, so sorted by last use it can fall below the others.
+func CurrentFirst(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return -1
+	}
+	return 1
+}
+
 // SessionIDHash is the stored key of a cookie value, for "this session" checks.
 func SessionIDHash(id string) []byte { return ids.Hash(id) }
 
