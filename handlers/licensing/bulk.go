@@ -153,7 +153,7 @@ const bulkPreviewSize = 10
 
 // bulkInput reads a selection for action, which comes from the route (never
 // from the form, so that a form cannot pick an action its route does not allow).
-func (h *Bulk) bulkInput(c *fiber.Ctx, action string) (view.BulkAction, []int64, map[string]string) {
+func (h *Bulk) bulkInput(c *fiber.Ctx, action string) (view.BulkAction, []int64, map[string]string, error) {
 	v := view.BulkAction{Action: action, Reason: web.Field(c, "reason"), BanReason: web.Field(c, "ban_reason"),
 		BanExpire: web.Field(c, "ban_expire"), Days: web.Field(c, "days"), Back: localPath(web.Field(c, "back"))}
 	errs := map[string]string{}
@@ -164,8 +164,7 @@ func (h *Bulk) bulkInput(c *fiber.Ctx, action string) (view.BulkAction, []int64,
 		// those ids, so what runs is what was confirmed.
 		var err error
 		if ids, msg, err = h.matching(c.UserContext(), match); err != nil {
-			errs["ids"] = "The keys that match could not be read; go back to the list and select them again."
-			ids = nil
+			return v, nil, nil, err
 		}
 	}
 	switch {
@@ -189,20 +188,21 @@ func (h *Bulk) bulkInput(c *fiber.Ctx, action string) (view.BulkAction, []int64,
 	}
 	v.IDs = ids
 	v.Blocked = errs["ids"] != ""
-	return v, ids, errs
+	return v, ids, errs, nil
 }
 
 // matching is the ids of the keys a list's filters (query, as the list's
 // "every key that matches" sends them) select now, in the list's order:
 // at most jobs.MaxSelection+1, so that one too many is named as such.
 func (h *Bulk) matching(ctx context.Context, query string) ([]int64, string, error) {
+	const unreadable = "The list's filters could not be read; go back to the list and select again."
 	vals, err := url.ParseQuery(web.Truncate(query, 4096))
 	if err != nil {
-		return nil, "The list's filters could not be read; go back to the list and select again.", nil
+		return nil, unreadable, nil
 	}
 	r := parseKeyValues(func(k string) string { return strings.TrimSpace(vals.Get(k)) }, "")
 	if len(r.errs) > 0 {
-		return nil, "The list's filters could not be read; go back to the list and select again.", nil
+		return nil, unreadable, nil
 	}
 	f := r.filter
 	f.Limit, f.After, f.Reverse = licensing.MaxPageSize, nil, false
@@ -251,7 +251,10 @@ func (h *Bulk) bulkPage(c *fiber.Ctx, status int, v view.BulkAction) error {
 func (h *Bulk) bulkDispatch(c *fiber.Ctx) error {
 	action := web.Field(c, "action")
 	if !bulkActions[action] {
-		v, _, errs := h.bulkInput(c, "")
+		v, _, errs, err := h.bulkInput(c, "")
+		if err != nil {
+			return err
+		}
 		errs["action"] = "Choose blacklist, unban, reset HWID, extend or delete."
 		v.Errors, v.Blocked = errs, true
 		return h.bulkPage(c, fiber.StatusUnprocessableEntity, v)
@@ -276,7 +279,10 @@ func (h *Bulk) delete(c *fiber.Ctx) error        { return h.bulk(c, "delete") }
 
 // bulkForm is the confirmation of a bulk action (GET ?ids=).
 func (h *Bulk) bulkForm(c *fiber.Ctx, action string) error {
-	v, _, errs := h.bulkInput(c, action)
+	v, _, errs, err := h.bulkInput(c, action)
+	if err != nil {
+		return err
+	}
 	v.Errors = errs
 	status := fiber.StatusOK
 	if len(errs) > 0 {
@@ -289,7 +295,10 @@ func (h *Bulk) bulkForm(c *fiber.Ctx, action string) error {
 // bulk bar) it shows the confirmation asking for the reason; with it, it
 // queues the job and sends the browser to the job's page.
 func (h *Bulk) bulk(c *fiber.Ctx, action string) error {
-	v, ids, errs := h.bulkInput(c, action)
+	v, ids, errs, err := h.bulkInput(c, action)
+	if err != nil {
+		return err
+	}
 	if web.Field(c, "step") != "confirm" {
 		v.Errors = errs
 		status := fiber.StatusOK
