@@ -31,7 +31,7 @@ type DomainsService interface {
 }
 
 func (h *Products) domainPage(c *fiber.Ctx, d lumiproducts.Domain) view.DomainPage {
-	return view.DomainPage{D: domainView(d), Owner: h.names.Of(c.UserContext(), d.AccountID)[d.AccountID], Tab: utils.CopyString(c.Query("tab")), Face: h.face, CanManage: h.canManage(c), CanPay: h.canPay(c), CSRF: web.CSRFToken(c),
+	return view.DomainPage{D: domainView(d), Owner: h.names.One(c.UserContext(), d.AccountID), Tab: utils.CopyString(c.Query("tab")), Face: h.face, CanManage: h.canManage(c), CanPay: h.canPay(c), CSRF: web.CSRFToken(c),
 		Sandbox: h.svc.Registrar().Sandbox(), Errors: map[string]string{}, NSText: strings.Join(d.Nameservers, "\n"),
 		Price: h.priceOf(c.UserContext(), lumiproducts.ProductDomain, d.TLD())}
 }

@@ -29,7 +29,7 @@ type ProxiesService interface {
 }
 
 func (h *Products) proxyPage(c *fiber.Ctx, p lumiproducts.Proxy) view.ProxyPage {
-	return view.ProxyPage{P: proxyView(p), Owner: h.names.Of(c.UserContext(), p.AccountID)[p.AccountID], Tab: utils.CopyString(c.Query("tab")), Face: h.face, CanManage: h.canManage(c), CanPay: h.canPay(c), CSRF: web.CSRFToken(c),
+	return view.ProxyPage{P: proxyView(p), Owner: h.names.One(c.UserContext(), p.AccountID), Tab: utils.CopyString(c.Query("tab")), Face: h.face, CanManage: h.canManage(c), CanPay: h.canPay(c), CSRF: web.CSRFToken(c),
 		Sandbox: h.svc.Provisioner().Sandbox(), Errors: map[string]string{}, IPsText: strings.Join(p.AllowIPs, "\n"),
 		Price: h.priceOf(c.UserContext(), lumiproducts.ProductProxy, p.Plan)}
 }

@@ -27,7 +27,7 @@ type VPSService interface {
 }
 
 func (h *Products) vpsPage(c *fiber.Ctx, v lumiproducts.VPS) view.VPSPage {
-	return view.VPSPage{V: vpsView(v), Owner: h.names.Of(c.UserContext(), v.AccountID)[v.AccountID], Tab: utils.CopyString(c.Query("tab")), Face: h.face, CanManage: h.canManage(c), CanPay: h.canPay(c), CSRF: web.CSRFToken(c),
+	return view.VPSPage{V: vpsView(v), Owner: h.names.One(c.UserContext(), v.AccountID), Tab: utils.CopyString(c.Query("tab")), Face: h.face, CanManage: h.canManage(c), CanPay: h.canPay(c), CSRF: web.CSRFToken(c),
 		Sandbox: h.svc.Provisioner().Sandbox(), Errors: map[string]string{}, Price: h.priceOf(c.UserContext(), lumiproducts.ProductVPS, v.Plan)}
 }
 

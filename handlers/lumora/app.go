@@ -47,7 +47,7 @@ func (h *Lumora) appPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	v := view.AppPage{ID: a.ID, AccountID: a.AccountID, AccountName: h.accountName(ctx, a.AccountID), Name: a.Name, From: a.DefaultFromEmail, Created: a.CreatedAt}
+	v := view.AppPage{ID: a.ID, AccountID: a.AccountID, AccountName: h.names.One(ctx, a.AccountID), Name: a.Name, From: a.DefaultFromEmail, Created: a.CreatedAt}
 	if a.DefaultFromName != "" && a.DefaultFromEmail != "" {
 		v.From = a.DefaultFromName + " <" + a.DefaultFromEmail + ">"
 	}

@@ -92,7 +92,7 @@ func (h *Lumora) domain(c *fiber.Ctx) error {
 		return err
 	}
 	v := view.DomainPage{D: domainView(d), CanManage: web.Can(c, staff.PermMailManage), CSRF: web.CSRFToken(c)}
-	v.D.AccountName = h.accountName(c.UserContext(), d.AccountID)
+	v.D.AccountName = h.names.One(c.UserContext(), d.AccountID)
 	return web.Render(c, fiber.StatusOK, view.DomainDetail(h.page(c, d.Name, web.Crumb("Sending domains", view.DomainsPath), web.Crumb(d.Name)), v))
 }
 

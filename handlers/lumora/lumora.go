@@ -55,10 +55,6 @@ type Lumora struct {
 	names web.AccountNames
 }
 
-// accountName is an account's name for a detail page ("" when the lookup
-// is not wired or fails: the page shows the id).
-func (h *Lumora) accountName(ctx context.Context, id int64) string { return h.names.Of(ctx, id)[id] }
-
 // WithAccountNames has the apps and templates lists name their accounts.
 func (h *Lumora) WithAccountNames(n web.AccountNames) *Lumora {
 	h.names, h.tpl.Names = n, n

@@ -124,7 +124,7 @@ func (h *Lumora) message(c *fiber.Ctx) error {
 		from = m.FromName + " <" + m.FromEmail + ">"
 	}
 	v := view.MessagePage{PublicID: m.PublicID, From: from, Subject: m.Subject, Status: m.Status, SMTPMessageID: m.SMTPMessageID,
-		AccountID: m.AccountID, AppID: m.AppID, AccountName: h.accountName(c.UserContext(), m.AccountID), Created: m.CreatedAt, Updated: m.UpdatedAt}
+		AccountID: m.AccountID, AppID: m.AppID, AccountName: h.names.One(c.UserContext(), m.AccountID), Created: m.CreatedAt, Updated: m.UpdatedAt}
 	if a, err := h.svc.GetApp(c.UserContext(), accounts.AllAccounts, m.AppID); err == nil {
 		v.AppName = a.Name // a label: without it the page shows the id
 	}

@@ -143,7 +143,7 @@ func (h *Templates) render(c *fiber.Ctx, status int, ref string, send view.TestS
 		Vars: web.Truncate(web.FieldText(c, "vars"), templates.MaxPreviewVariables+1), CanManage: h.CanManage(c),
 		CSRF: web.CSRFToken(c), Send: send}
 	if !h.Face.Portal {
-		v.AccountName = h.Names.Of(ctx, t.AccountID)[t.AccountID]
+		v.AccountName = h.Names.One(ctx, t.AccountID)
 	}
 	if !web.IsGet(c) || strings.TrimSpace(v.Vars) == "" {
 		v.Vars = "{}"

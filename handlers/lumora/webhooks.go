@@ -34,7 +34,7 @@ func (h *Lumora) endpointView(c *fiber.Ctx, id string) (view.WebhookEndpoint, er
 		return view.WebhookEndpoint{}, err
 	}
 	return view.WebhookEndpoint{ID: e.ID, URL: e.URL, Events: strings.Join(e.Events, ", "), AppID: a.ID, AccountID: a.AccountID,
-		AppName: a.Name, AccountName: h.accountName(ctx, a.AccountID), Created: e.CreatedAt, Deleted: e.DisabledAt}, nil
+		AppName: a.Name, AccountName: h.names.One(ctx, a.AccountID), Created: e.CreatedAt, Deleted: e.DisabledAt}, nil
 }
 
 func (h *Lumora) webhookCrumbs(c *fiber.Ctx, e view.WebhookEndpoint, title string, last ...layouts.Crumb) layouts.Page {

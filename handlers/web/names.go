@@ -23,3 +23,7 @@ func (n AccountNames) Of(ctx context.Context, ids ...int64) map[int64]string {
 	}
 	return m
 }
+
+// One is one account's name, "" when it is not at hand (the page shows the
+// id), for a detail page.
+func (n AccountNames) One(ctx context.Context, id int64) string { return n.Of(ctx, id)[id] }

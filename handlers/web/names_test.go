@@ -28,4 +28,11 @@ func TestAccountNamesOf(t *testing.T) {
 	if m := failing.Of(ctx, 7); m != nil {
 		t.Errorf("failed lookup: %v", m)
 	}
+	// One account, for a detail page: its name, or "" (the page shows the id).
+	if got := ok.One(ctx, 7); got != "Nightfall" {
+		t.Errorf("One: %q", got)
+	}
+	if got, got2 := failing.One(ctx, 7), none.One(ctx, 7); got != "" || got2 != "" {
+		t.Errorf("One without a name: %q %q", got, got2)
+	}
 }
