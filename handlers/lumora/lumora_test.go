@@ -150,6 +150,9 @@ func TestAddVerifyDomain(t *testing.T) {
 	if n := r.Doc.Find(`[data-testid="record"][data-status="pending"]`).Length(); n != 4 {
 		t.Fatalf("%d pending records, want 4", n)
 	}
+	if !r.Has(`a[href="/accounts/` + id(f.acc) + `"]:contains("Mail Sender")`) {
+		t.Errorf("the domain page does not name its account")
+	}
 	if got := r.Doc.Find(`[data-testid="record"][data-kind="dkim"] [data-testid="record-value"]`).Text(); got != d.Records[1].Value {
 		t.Errorf("dkim value %q, want %q", got, d.Records[1].Value)
 	}
@@ -443,6 +446,9 @@ func TestAppPage(t *testing.T) {
 	r := v.Get("/lumora/apps/" + id(f.app.ID))
 	if r.Status != http.StatusOK {
 		t.Fatalf("status %d", r.Status)
+	}
+	if !r.Has(`a[href="/accounts/` + id(f.acc) + `"]:contains("Mail Sender")`) {
+		t.Errorf("the app page does not name its account")
 	}
 	keys := r.Doc.Find(`[data-testid="app-key"]`)
 	if keys.Length() != 1 || !strings.Contains(keys.Text(), "key of app "+id(f.app.ID)) {
